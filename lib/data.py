@@ -1,0 +1,141 @@
+"""Datasets in memory: a whole split loaded once as a float tensor in [0, 1].
+
+Training slices batches out of these tensors (no per-image PIL transform), which is what
+makes the training loop fast. The files come from `torchvision.datasets`, so a machine with
+internet downloads them on first use; offline, point `DATA_DIR` (or `data_dir`) at a copy.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import torch
+
+DATASETS = {"mnist": "MNIST", "fashion_mnist": "FashionMNIST"}
+DEFAULT_DATA_DIR = "data"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class DataNotFoundError(RuntimeError):
+    """The dataset files are absent and could not be downloaded."""
+
+
+@dataclass
+class Split:
+    images: torch.Tensor  # (N, 1, 28, 28) float32 in [0, 1]
+    labels: torch.Tensor  # (N,) int64
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def subset(self, index: torch.Tensor) -> "Split":
+        return Split(self.images[index], self.labels[index])
+
+
+def resolve_data_dir(data_dir: str | os.PathLike | None = None) -> Path:
+    """The `DATA_DIR` environment variable wins over the parameter, which defaults to data/.
+    A relative path is taken from the project root, so notebooks find it from any folder."""
+    path = Path(os.environ.get("DATA_DIR") or data_dir or DEFAULT_DATA_DIR).expanduser()
+    return path if path.is_absolute() else (PROJECT_ROOT / path).resolve()
+
+
+def _dataset_class(dataset: str):
+    import torchvision.datasets as tvd
+
+    if dataset not in DATASETS:
+        raise ValueError(f"dataset must be one of {sorted(DATASETS)}, got {dataset!r}")
+    return getattr(tvd, DATASETS[dataset])
+
+
+def raw_folder(dataset: str, data_dir=None) -> Path:
+    return resolve_data_dir(data_dir) / DATASETS[dataset] / "raw"
+
+
+@lru_cache(maxsize=8)
+def _load(dataset: str, root: str, train: bool, download: bool) -> Split:
+    cls = _dataset_class(dataset)
+    try:
+        ds = cls(root, train=train, download=download)
+    except Exception as exc:  # RuntimeError when absent, URLError/OSError when offline
+        raise DataNotFoundError(
+            f"{DATASETS[dataset]} not found in {Path(root, DATASETS[dataset], 'raw').resolve()} and "
+            f"the download failed ({type(exc).__name__}); put the four idx files there (see "
+            f"torchvision.datasets.{DATASETS[dataset]}) or set DATA_DIR to a folder that holds "
+            f"{DATASETS[dataset]}/raw/") from None
+    images = ds.data.unsqueeze(1).to(torch.float32).div_(255.0).contiguous()
+    return Split(images, ds.targets.to(torch.int64).clone())
+
+
+def load_split(dataset: str = "mnist", train: bool = True, data_dir=None, download: bool = True,
+               limit: int | None = None, seed: int = 0) -> Split:
+    """Load a split into memory; `limit` keeps a seeded random subset of that many images."""
+    split = _load(dataset, str(resolve_data_dir(data_dir)), train, download)
+    if limit is not None and limit < len(split):
+        g = torch.Generator().manual_seed(seed)
+        split = split.subset(torch.randperm(len(split), generator=g)[:limit].sort().values)
+    return split
+
+
+def labelled_subset(labels: torch.Tensor, n: int, seed: int, balanced: bool = True,
+                    num_classes: int = 10) -> torch.Tensor:
+    """Indices of `n` labelled examples that contain every class, the same for the same seed.
+
+    balanced: n // num_classes per class (the rest spread over the first classes);
+    otherwise n random examples, redrawn (deterministically) until every class appears.
+    """
+    if n < num_classes:
+        raise ValueError(f"n_labels must be >= {num_classes} (one per class), got {n}")
+    g = torch.Generator().manual_seed(seed)
+    if balanced:
+        per_class = [n // num_classes + (1 if c < n % num_classes else 0) for c in range(num_classes)]
+        picks = []
+        for c, k in enumerate(per_class):
+            idx = (labels == c).nonzero().flatten()
+            if len(idx) < k:
+                raise ValueError(f"class {c} has only {len(idx)} examples, {k} requested")
+            picks.append(idx[torch.randperm(len(idx), generator=g)[:k]])
+        return torch.cat(picks).sort().values
+    for _ in range(1000):
+        idx = torch.randperm(len(labels), generator=g)[:n]
+        if len(labels[idx].unique()) == num_classes:
+            return idx.sort().values
+    raise ValueError(f"could not draw {n} examples containing all {num_classes} classes")
+
+
+def checksum(dataset: str = "mnist", data_dir=None) -> str:
+    """sha256 over the raw files (names and bytes): part of every run's cache key."""
+    folder = raw_folder(dataset, data_dir)
+    return _checksum_folder(str(folder.resolve()))
+
+
+@lru_cache(maxsize=8)
+def _checksum_folder(folder: str) -> str:
+    h = hashlib.sha256()
+    files = sorted(p for p in Path(folder).glob("*") if p.is_file() and not p.name.endswith(".gz"))
+    if not files:
+        return "absent"
+    for p in files:
+        h.update(p.name.encode())
+        with open(p, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+    return h.hexdigest()
+
+
+def file_checksums(dataset: str = "mnist", data_dir=None) -> dict[str, str]:
+    """sha256 of each raw file, for the report's provenance appendix."""
+    out = {}
+    for p in sorted(raw_folder(dataset, data_dir).glob("*")):
+        if p.is_file() and not p.name.endswith(".gz"):
+            out[p.name] = hashlib.sha256(p.read_bytes()).hexdigest()
+    return out
+
+
+def ensure_dataset(dataset: str = "mnist", data_dir=None) -> Path:
+    """Make sure both splits are on disk (downloading when possible) before any run starts."""
+    for train in (True, False):
+        _load(dataset, str(resolve_data_dir(data_dir)), train, True)
+    return raw_folder(dataset, data_dir)

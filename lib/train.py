@@ -1,0 +1,148 @@
+"""Training and evaluation loops: reconstruction (autoencoder) and classification (transfer).
+
+Plain loops over tensors already in memory: a seeded permutation per epoch, batches sliced
+from it. Same parameters + seed + thread count give the same numbers on the CPU.
+"""
+from __future__ import annotations
+
+import os
+import random
+import time
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+OPTIMIZERS = ("adam", "sgd")
+
+
+def pick_device(device: str = "auto") -> torch.device:
+    """`auto`: CUDA, then Apple MPS, then CPU."""
+    if device != "auto":
+        return torch.device(device)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def setup(seed: int = 0, threads: int | None = None) -> None:
+    """Seed every generator and fix the torch thread count (`LIB_THREADS` from the runner)."""
+    threads = threads or int(os.environ.get("LIB_THREADS", "0") or 0)
+    if threads > 0:
+        torch.set_num_threads(threads)
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def make_optimizer(name: str, params, lr: float) -> torch.optim.Optimizer:
+    if name == "adam":
+        return torch.optim.Adam(params, lr=lr)
+    if name == "sgd":
+        return torch.optim.SGD(params, lr=lr, momentum=0.9)
+    raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {name!r}")
+
+
+def batches(n: int, batch_size: int, generator: torch.Generator | None = None):
+    """Index tensors covering range(n) in batches; shuffled when a generator is given."""
+    order = torch.randperm(n, generator=generator) if generator is not None else torch.arange(n)
+    return order.split(batch_size)
+
+
+@torch.inference_mode()
+def reconstruction_error(model: nn.Module, images: torch.Tensor, batch_size: int = 1000,
+                         device: torch.device | str = "cpu") -> float:
+    """Mean squared error per pixel over `images`."""
+    model.eval()
+    total = 0.0
+    for idx in batches(len(images), batch_size):
+        x = images[idx].to(device, non_blocking=True)
+        total += torch.nn.functional.mse_loss(model(x), x, reduction="sum").item()
+    return total / images.numel()
+
+
+def train_autoencoder(model: nn.Module, train_images: torch.Tensor, test_images: torch.Tensor,
+                      epochs: int, batch_size: int = 64, optimizer: str = "adam",
+                      lr: float = 1e-3, seed: int = 0, device: str = "auto",
+                      progress: bool = True) -> dict:
+    """Train on MSE; return per-epoch train and test reconstruction error and wall time."""
+    dev = pick_device(device)
+    model.to(dev)
+    opt = make_optimizer(optimizer, model.parameters(), lr)
+    g = torch.Generator().manual_seed(seed)
+    train_x = train_images.to(dev)
+    history = {"epoch": [], "train_error": [], "test_error": []}
+    start = time.perf_counter()
+    n_batches = -(-len(train_x) // batch_size)
+    bar = tqdm(total=epochs * n_batches, desc="train", unit="batch", disable=not progress,
+               mininterval=1.0)
+    for epoch in range(1, epochs + 1):
+        model.train()
+        running, seen = 0.0, 0
+        for idx in batches(len(train_x), batch_size, g):
+            x = train_x[idx.to(dev)]
+            loss = torch.nn.functional.mse_loss(model(x), x)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            running += loss.item() * len(idx)
+            seen += len(idx)
+            bar.update(1)
+        test_err = reconstruction_error(model, test_images, device=dev)
+        history["epoch"].append(epoch)
+        history["train_error"].append(running / seen)
+        history["test_error"].append(test_err)
+        bar.set_postfix(epoch=epoch, test_error=f"{test_err:.4f}")
+    bar.close()
+    history["train_seconds"] = time.perf_counter() - start
+    model.to("cpu")
+    return history
+
+
+@torch.inference_mode()
+def accuracy(model: nn.Module, images: torch.Tensor, labels: torch.Tensor,
+             batch_size: int = 2000, device: torch.device | str = "cpu") -> float:
+    model.eval()
+    correct = 0
+    for idx in batches(len(images), batch_size):
+        logits = model(images[idx].to(device))
+        correct += (logits.argmax(1).cpu() == labels[idx]).sum().item()
+    return correct / len(labels)
+
+
+def train_classifier(model: nn.Module, images: torch.Tensor, labels: torch.Tensor,
+                     steps: int, lr: float = 1e-3, batch_size: int = 100,
+                     freeze_encoder: bool = False, seed: int = 0, device: str = "auto") -> dict:
+    """Cross-entropy on a small labelled set; `freeze_encoder` trains the head only."""
+    dev = pick_device(device)
+    model.to(dev)
+    enc_params = list(model.encoder.parameters())
+    for p in enc_params:
+        p.requires_grad_(not freeze_encoder)
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.Adam(params, lr=lr)
+    g = torch.Generator().manual_seed(seed)
+    x_all, y_all = images.to(dev), labels.to(dev)
+    start = time.perf_counter()
+    losses = []
+    step = 0
+    while step < steps:
+        for idx in batches(len(x_all), batch_size, g):
+            model.train()
+            if freeze_encoder:
+                model.encoder.eval()
+            loss = nn.functional.cross_entropy(model(x_all[idx.to(dev)]), y_all[idx.to(dev)])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+            step += 1
+            if step >= steps:
+                break
+    for p in enc_params:
+        p.requires_grad_(True)
+    model.to("cpu")
+    return {"final_loss": losses[-1], "train_seconds": time.perf_counter() - start}
