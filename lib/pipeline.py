@@ -308,3 +308,9 @@ def summary(results: list[dict]) -> str:
 
 def load(path) -> Study:
     return load_study(path)
+
+
+def render(study: Study) -> dict:
+    from .render import render as _render
+
+    return _render(study)

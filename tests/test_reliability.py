@@ -1,0 +1,293 @@
+"""Bad input, crashes and interruptions lose nothing and explain themselves."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from lib import __main__ as cli
+from lib import artifacts, pipeline
+from lib.params import ParamsError, load_study
+
+REPO = Path(__file__).resolve().parent.parent
+
+TINY = """
+profile: tiny
+data: {dataset: mnist, train_size: 200, test_size: 100}
+stages:
+  autoencode:
+    grid: {latent_dim: [3, 4, 5], num_conv: [1]}
+    params: {c_factor: 2, fc_hidden: 16, epochs: 1, batch_size: 50}
+"""
+
+
+@pytest.fixture
+def mnist_env():
+    """Real MNIST from DATA_DIR (CI points it at the shared offline copy)."""
+    d = os.environ.get("DATA_DIR")
+    if not d or not (Path(d).expanduser() / "MNIST" / "raw" / "train-images-idx3-ubyte").exists():
+        pytest.skip("needs MNIST: set DATA_DIR to a folder holding MNIST/raw")
+    return Path(d)
+
+
+def write(tmp_path: Path, text: str, name="p.yaml") -> Path:
+    p = tmp_path / name
+    p.write_text(textwrap.dedent(text))
+    return p
+
+
+def run_cli(argv, capsys) -> tuple[int, str]:
+    code = cli.main([str(a) for a in argv])
+    return code, capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ parameter validation
+
+BASE = {
+    "profile": "bad",
+    "data": {"dataset": "mnist"},
+    "stages": {
+        "autoencode": {"grid": {"latent_dim": [5, 10], "num_conv": [1, 2]},
+                       "params": {"c_factor": 8, "kernel_size": 3, "epochs": 1, "optimizer": "adam"}},
+        "transfer": {"uses": {"autoencode": {"num_conv": 1}}, "grid": {"latent_dim": [5]},
+                     "params": {"modes": ["frozen"], "n_labels": 100}},
+    },
+}
+
+
+def mutate(path: str, value):
+    import copy
+
+    cfg = copy.deepcopy(BASE)
+    *parents, last = path.split(".")
+    node = cfg
+    for p in parents:
+        node = node[p]
+    node[last] = value
+    return cfg
+
+
+@pytest.mark.parametrize("path,value,expect_key,expect_text", [
+    ("stages.autoencode.params.latnt_dim", 3, "stages.autoencode.params.latnt_dim", "did you mean 'latent_dim'"),
+    ("stages.autoencode.params.epochs", "three", "stages.autoencode.params.epochs", "integer"),
+    ("stages.autoencode.grid.latent_dim", [5, 0], "stages.autoencode.grid.latent_dim", "greater than or equal to 1"),
+    ("stages.autoencode.grid.num_conv", [1, 9], "num_conv=9", "at most 5"),
+    ("stages.autoencode.params.kernel_size", 4, "stages.autoencode", "odd"),
+    ("stages.autoencode.params.c_factor", 0, "stages.autoencode.params.c_factor", "greater than or equal to 1"),
+    ("stages.autoencode.params.epochs", 0, "stages.autoencode.params.epochs", "greater than or equal to 1"),
+    ("stages.autoencode.params.optimizer", "adamw", "stages.autoencode.params.optimizer", "'adam' or 'sgd'"),
+    ("stages.transfer.params.n_labels", 5, "stages.transfer.params.n_labels", "greater than or equal to 10"),
+    ("stages.transfer.params.modes", ["frozn"], "stages.transfer.params.modes", "'frozen', 'finetune' or 'scratch'"),
+    ("data.dataset", "cifar", "data.dataset", "'mnist' or 'fashion_mnist'"),
+    ("data.datset", "mnist", "data.datset", "did you mean 'dataset'"),
+    ("stages.autoencoder", {}, "stages.autoencoder", "did you mean 'autoencode'"),
+    ("stages.transfer.uses", {"autoencode": {"num_conv": 3}}, "stages.transfer.uses.autoencode.num_conv", "matches no autoencode run"),
+])
+def test_invalid_parameter_file_exits_2_with_one_line_naming_file_and_key(tmp_path, capsys, monkeypatch, path, value, expect_key, expect_text):
+    import yaml
+
+    monkeypatch.setenv("REPORTS_DIR", str(tmp_path / "reports"))
+    f = tmp_path / "bad.yaml"
+    f.write_text(yaml.safe_dump(mutate(path, value)))
+    code, err = run_cli(["run", f], capsys)
+    assert code == 2
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert len(lines) == 1, err
+    assert str(f) in lines[0] and expect_key in lines[0] and expect_text in lines[0], lines[0]
+    assert not (tmp_path / "reports" / "bad" / "runs").exists()  # no run started
+
+
+def test_missing_and_malformed_parameter_files(tmp_path, capsys):
+    code, err = run_cli(["run", tmp_path / "nope.yaml"], capsys)
+    assert code == 2 and "nope.yaml: parameter file not found" in err
+    bad = write(tmp_path, "profile: x\nstages: {autoencode: {grid: [1, 2}\n", "broken.yaml")
+    code, err = run_cli(["run", bad], capsys)
+    assert code == 2 and "broken.yaml: malformed YAML at line" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_cli_exit_status_is_2_in_a_real_process(tmp_path):
+    bad = write(tmp_path, "profile: x\nstages: {autoencode: {params: {latent_dim: -1}}}\n")
+    proc = subprocess.run([sys.executable, "-m", "lib", "run", str(bad)], cwd=REPO,
+                          capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert "stages.autoencode.params.latent_dim" in proc.stderr
+
+
+def test_missing_dataset_offline_names_directory_and_how_to_supply(tmp_path, capsys, monkeypatch):
+    import torchvision.datasets as tvd
+
+    def offline(self):
+        raise OSError("network is unreachable")
+
+    monkeypatch.setattr(tvd.MNIST, "download", offline)
+    monkeypatch.setenv("DATA_DIR", str(tmp_path / "empty"))
+    monkeypatch.setenv("REPORTS_DIR", str(tmp_path / "reports"))
+    code, err = run_cli(["run", write(tmp_path, TINY)], capsys)
+    assert code == 2
+    assert str(tmp_path / "empty" / "MNIST" / "raw") in err and "DATA_DIR" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+# ------------------------------------------------------------------ crashes and resumption
+
+@pytest.fixture
+def notebooks_copy(tmp_path, monkeypatch):
+    """A private copy of the notebooks, so a test can inject failures into one of them."""
+    dst = tmp_path / "notebooks"
+    shutil.copytree(REPO / "notebooks", dst)
+    monkeypatch.setattr(pipeline, "NOTEBOOKS", dst)
+    return dst
+
+
+def add_cell(nb_path: Path, source: str, index: int = 2) -> None:
+    nb = nbformat.read(nb_path, as_version=4)
+    nb.cells.insert(index, nbformat.v4.new_code_cell(source))
+    nbformat.write(nb, nb_path)
+
+
+def downstream_notebook(path: Path) -> None:
+    """A minimal `transfer` stand-in: reads its checkpoint, writes metrics."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    params = nbformat.v4.new_code_cell("checkpoints = []\nout_dir = None\nlatent_dim = 1")
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell(
+        "from lib import artifacts\n"
+        "m = artifacts.load_autoencoder(checkpoints[0])\n"
+        "artifacts.write_json(artifacts.output_dir(out_dir, 'transfer') / 'metrics.json', "
+        "{'d': m.cfg.latent_dim})")]
+    nbformat.write(nb, path)
+
+
+def test_a_failing_run_is_recorded_others_finish_dependents_skip(tmp_path, monkeypatch, notebooks_copy, mnist_env):
+    monkeypatch.setenv("REPORTS_DIR", str(tmp_path / "reports"))
+    add_cell(notebooks_copy / "autoencode.ipynb",
+             "if latent_dim == 4:\n    raise RuntimeError('injected failure for the test')")
+    downstream_notebook(notebooks_copy / "transfer.ipynb")
+    study = load_study(write(tmp_path, TINY + """
+  transfer:
+    uses: {autoencode: {num_conv: 1}}
+    grid: {latent_dim: [3, 4]}
+"""))
+    results = {f"{r['stage']}/{r['run_id']}": r for r in pipeline.run_study(study, progress=False)}
+    assert results["autoencode/d4-nc1"]["status"] == "failed"
+    assert "injected failure for the test" in results["autoencode/d4-nc1"]["error"]
+    assert results["autoencode/d3-nc1"]["status"] == "ok" and results["autoencode/d5-nc1"]["status"] == "ok"
+    assert results["transfer/d3"]["status"] == "ok"
+    assert results["transfer/d4"]["status"] == "skipped"
+    assert "autoencode/d4-nc1 failed" in results["transfer/d4"]["error"]
+    failed_dir = Path(results["autoencode/d4-nc1"]["dir"])
+    assert (failed_dir / "autoencode.ipynb").exists()  # the partly executed notebook is kept
+    record = json.loads((failed_dir / "failed.json").read_text())
+    assert "RuntimeError" in record["error"] and "Traceback" in record["traceback"] or record["traceback"]
+    table = (tmp_path / "reports" / "tiny" / "tables" / "autoencode.csv").read_text()
+    assert "d4-nc1,failed" in table
+    summary = pipeline.summary(list(results.values()))
+    assert "failed: autoencode/d4-nc1" in summary and "skipped: transfer/d4" in summary
+    # a second run reuses the good runs and retries only the failed one and its dependent
+    again = {f"{r['stage']}/{r['run_id']}": r["status"] for r in pipeline.run_study(study, progress=False)}
+    assert again["autoencode/d3-nc1"] == "cached" and again["transfer/d3"] == "cached"
+    assert again["autoencode/d4-nc1"] == "failed"
+
+
+def test_cli_exits_nonzero_with_summary_when_a_run_fails(tmp_path, monkeypatch, capsys, notebooks_copy, mnist_env):
+    monkeypatch.setenv("REPORTS_DIR", str(tmp_path / "reports"))
+    add_cell(notebooks_copy / "autoencode.ipynb", "assert latent_dim != 5, 'd=5 is broken'")
+    code, err = run_cli(["run", write(tmp_path, TINY), "--no-render"], capsys)
+    assert code == 1
+    assert "2 ok, 1 failed" in err and "failed: autoencode/d5-nc1: AssertionError: d=5 is broken" in err
+
+
+def test_sigkill_mid_sweep_then_resume_reuses_completed_runs(tmp_path, mnist_env):
+    env = {**os.environ, "REPORTS_DIR": str(tmp_path / "reports")}
+    params = write(tmp_path, TINY.replace("train_size: 200", "train_size: 3000").replace("epochs: 1", "epochs: 3"))
+    runs = tmp_path / "reports" / "tiny" / "runs" / "autoencode"
+    proc = subprocess.Popen([sys.executable, "-m", "lib", "run", str(params), "--no-render"], cwd=REPO, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 120
+    # wait until the first run is complete and the second one has started writing
+    while time.time() < deadline:
+        if (runs / "d3-nc1" / "complete.json").exists() and (runs / "d4-nc1" / "autoencode.ipynb").exists():
+            break
+        time.sleep(0.2)
+    else:
+        proc.kill()
+        pytest.fail("sweep did not reach its second run in time")
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not (runs / "d4-nc1" / "complete.json").exists()
+    first_record = (runs / "d3-nc1" / "complete.json").read_bytes()
+    done = subprocess.run([sys.executable, "-m", "lib", "run", str(params), "--no-render"], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "1 cached, 2 ok" in done.stderr
+    assert (runs / "d3-nc1" / "complete.json").read_bytes() == first_record  # reused, not redone
+    for rid in ("d4-nc1", "d5-nc1"):
+        record, reason = artifacts.verify_completion(runs / rid)
+        assert record is not None, reason
+    assert not list(runs.rglob("*.tmp"))
+
+
+def test_corrupt_checkpoint_is_detected_and_redone_or_named_with_no_retrain(tmp_path, monkeypatch, capsys, mnist_env):
+    monkeypatch.setenv("REPORTS_DIR", str(tmp_path / "reports"))
+    params = write(tmp_path, TINY.replace("[3, 4, 5]", "[3, 4]"))
+    assert run_cli(["run", params, "--no-render"], capsys)[0] == 0
+    ckpt = tmp_path / "reports" / "tiny" / "runs" / "autoencode" / "d4-nc1" / "model.pt"
+    ckpt.write_bytes(ckpt.read_bytes()[:100])  # truncated
+    code, err = run_cli(["run", params, "--no-render", "--no-retrain"], capsys)
+    assert code == 1 and f"{ckpt}: checksum mismatch" in err
+    metrics = ckpt.parent / "metrics.json"
+    code, err = run_cli(["run", params, "--no-render"], capsys)
+    assert code == 0 and "1 cached, 1 ok" in err
+    assert artifacts.load_autoencoder(ckpt).cfg.latent_dim == 4
+    metrics.write_text(metrics.read_text().replace("0.", "9.", 1))  # tampered metrics
+    code, err = run_cli(["run", params, "--no-render"], capsys)
+    assert code == 0 and "1 cached, 1 ok" in err
+
+
+def test_same_parameters_and_seed_give_bit_identical_metrics(tmp_path, monkeypatch, mnist_env):
+    monkeypatch.setenv("REPORTS_DIR", str(tmp_path / "reports"))
+    study = load_study(write(tmp_path, TINY.replace("[3, 4, 5]", "[3]")))
+    pipeline.run_study(study, progress=False)
+    metrics = tmp_path / "reports" / "tiny" / "runs" / "autoencode" / "d3-nc1" / "metrics.json"
+    first = metrics.read_bytes()
+    assert [r["status"] for r in pipeline.run_study(study, force=True, progress=False)] == ["ok"]
+    assert metrics.read_bytes() == first
+
+
+def test_string_parameters_are_injected_as_data(tmp_path, monkeypatch):
+    nb_dir = tmp_path / "notebooks"
+    nb_dir.mkdir()
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    params = nbformat.v4.new_code_cell("value = ''\nout_dir = None")
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell(
+        "import pathlib\npathlib.Path(out_dir, 'value.txt').write_text(value)")]
+    nbformat.write(nb, nb_dir / "theory.ipynb")
+    monkeypatch.setattr(pipeline, "NOTEBOOKS", nb_dir)
+    evil = 'x"; import os; os.system("touch PWNED") #\n\'\'\' """ \\n {out_dir}\n__import__("sys").exit(3)'
+    run = pipeline.Run("theory", "all", {}, {"value": evil, "out_dir": str(tmp_path / "out")},
+                       dir=str(tmp_path / "out"), key="k")
+    result = pipeline.execute_run(run)
+    assert result["status"] == "ok", result["error"]
+    assert (tmp_path / "out" / "value.txt").read_text() == evil
+    assert not (REPO / "PWNED").exists() and not (tmp_path / "out" / "PWNED").exists()
+
+
+def test_run_ids_and_profiles_cannot_escape_reports(tmp_path):
+    assert "/" not in pipeline.safe_id("../../etc/passwd") and not pipeline.safe_id("..").startswith(".")
+    assert pipeline.run_id_for({"latent_dim": "../../x"}).count("/") == 0
+    bad = write(tmp_path, "profile: ../../outside\nstages: {theory: {}}\n")
+    with pytest.raises(ParamsError, match="profile"):
+        load_study(bad)
