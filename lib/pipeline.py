@@ -70,7 +70,10 @@ def _fmt(v) -> str:
 
 def notebook_hash(stage: str) -> str:
     """Hash of a notebook's cells (type and source), not of outputs or metadata."""
-    nb = json.loads((NOTEBOOKS / f"{stage}.ipynb").read_text())
+    path = NOTEBOOKS / f"{stage}.ipynb"
+    if not path.exists():
+        raise ParamsError(f"{path}: notebook for stage '{stage}' is missing")
+    nb = json.loads(path.read_text())
     cells = [(c["cell_type"], "".join(c["source"]) if isinstance(c["source"], list) else c["source"])
              for c in nb["cells"]]
     return hashlib.sha256(json.dumps(cells).encode()).hexdigest()
