@@ -102,7 +102,15 @@ def labelled_subset(labels: torch.Tensor, n: int, seed: int, balanced: bool = Tr
         idx = torch.randperm(len(labels), generator=g)[:n]
         if len(labels[idx].unique()) == num_classes:
             return idx.sort().values
-    raise ValueError(f"could not draw {n} examples containing all {num_classes} classes")
+    # n close to num_classes (or rare classes) makes a covering draw unlikely: one random
+    # example of each class, the rest drawn at random from the others
+    perm = torch.randperm(len(labels), generator=g)
+    firsts = [perm[labels[perm] == c][:1] for c in range(num_classes)]
+    if len(labels) < n or any(len(f) == 0 for f in firsts):
+        raise ValueError(f"could not draw {n} examples containing all {num_classes} classes")
+    one_each = torch.cat(firsts)
+    rest = perm[~torch.isin(perm, one_each)][:n - num_classes]
+    return torch.cat([one_each, rest]).sort().values
 
 
 def checksum(dataset: str = "mnist", data_dir=None) -> str:
@@ -111,8 +119,7 @@ def checksum(dataset: str = "mnist", data_dir=None) -> str:
     return _checksum_folder(str(folder.resolve()))
 
 
-@lru_cache(maxsize=8)
-def _checksum_folder(folder: str) -> str:
+def _checksum_folder(folder: str) -> str:  # not cached: a changed file must change the key
     h = hashlib.sha256()
     files = sorted(p for p in Path(folder).glob("*") if p.is_file() and not p.name.endswith(".gz"))
     if not files:

@@ -8,6 +8,7 @@ is not executed again.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -27,6 +28,8 @@ NOTEBOOKS = REPO_ROOT / "notebooks"
 ABBREV = {"latent_dim": "d", "num_conv": "nc", "h1": "h", "mode": "m", "seed": "s"}
 # values that locate things rather than change results stay out of the cache key
 KEY_EXCLUDED = ("out_dir", "data_dir", "checkpoints", "device")
+# parameters that identify a model: a downstream run with one of them uses only matching models
+MODEL_KEYS = ("latent_dim", "num_conv")
 
 
 def reports_dir() -> Path:
@@ -120,11 +123,12 @@ def plan(study: Study, data_checksum: str = "") -> list[Run]:
                         if not any(u.params.get(k) == v for u in candidates):
                             raise ParamsError(f"{where}.{k}: {v!r} matches no {up} run (the {up} "
                                               f"runs have {k} in {sorted({u.params.get(k) for u in by_stage[up]})})")
-                shared = [k for k in point["grid"] if k in stage_fields(up)]
-                matched = [u for u in candidates if all(u.params.get(k) == point["grid"][k] for k in shared)]
+                # a downstream run that names a model (e.g. transfer's latent_dim) gets that model
+                shared = [k for k in MODEL_KEYS if k in run.params and k in stage_fields(up)]
+                matched = [u for u in candidates if all(u.params.get(k) == run.params[k] for k in shared)]
                 if not matched:
                     raise ParamsError(f"{where}: no {up} run matches {run.name} "
-                                      "(" + ", ".join(f"{k}={point['grid'][k]}" for k in shared) + ")")
+                                      "(" + ", ".join(f"{k}={run.params[k]}" for k in shared) + ")")
                 run.upstream += [u.name for u in matched]
                 checkpoints += [str(Path(u.dir) / "model.pt") for u in matched]
             if st.uses:
@@ -179,15 +183,13 @@ def execute_run(run: Run, force: bool = False, no_retrain: bool = False, threads
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
-    if threads:
-        os.environ["LIB_THREADS"] = str(threads)
-        os.environ["OMP_NUM_THREADS"] = str(threads)
     nb_out = out / f"{run.stage}.ipynb"
     start = time.perf_counter()
     try:
-        pm.execute_notebook(str(NOTEBOOKS / f"{run.stage}.ipynb"), str(nb_out),
-                            parameters=run.params, kernel_name="python3", language="python",
-                            cwd=str(REPO_ROOT), progress_bar=False, log_output=False)
+        with _thread_env(threads):  # the kernel inherits this process's environment
+            pm.execute_notebook(str(NOTEBOOKS / f"{run.stage}.ipynb"), str(nb_out),
+                                parameters=run.params, kernel_name="python3", language="python",
+                                cwd=str(REPO_ROOT), progress_bar=False, log_output=False)
     except BaseException as exc:  # a crash in one run must not take the others down
         seconds = time.perf_counter() - start
         error = _one_line(exc)
@@ -203,6 +205,22 @@ def execute_run(run: Run, force: bool = False, no_retrain: bool = False, threads
                                      "upstream": run.upstream,
                                      "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
     return {**result, "status": "ok", "seconds": seconds}
+
+
+@contextlib.contextmanager
+def _thread_env(threads: int):
+    names = ("LIB_THREADS", "OMP_NUM_THREADS")
+    saved = {n: os.environ.get(n) for n in names}
+    if threads:
+        os.environ.update({n: str(threads) for n in names})
+    try:
+        yield
+    finally:
+        for n, v in saved.items():
+            if v is None:
+                os.environ.pop(n, None)
+            else:
+                os.environ[n] = v
 
 
 def _one_line(exc: BaseException) -> str:

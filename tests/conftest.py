@@ -1,0 +1,99 @@
+"""Shared fixtures: the real MNIST copy (skipped without it), small fake MNIST files in
+torchvision's layout, and a temporary REPORTS_DIR."""
+from __future__ import annotations
+
+import os
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+# The tests' models are tiny: one intra-op thread is faster than two on a shared 2-core machine
+# (and leaves a core to the notebook kernels the slow tests start).
+torch.set_num_threads(1)
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+RAW_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+             "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+FAKE_TRAIN, FAKE_TEST = 200, 50
+
+
+@pytest.fixture
+def mnist_dir() -> Path:
+    """The folder that holds MNIST/raw/ (from DATA_DIR); skips with the reason otherwise."""
+    value = os.environ.get("DATA_DIR")
+    if not value:
+        pytest.skip("DATA_DIR is not set (point it at a folder holding MNIST/raw/, e.g. ../shared/data)")
+    root = Path(value).expanduser().resolve()
+    raw = root / "MNIST" / "raw"
+    missing = [f for f in RAW_FILES if not (raw / f).is_file()]
+    if missing:
+        pytest.skip(f"DATA_DIR={value} lacks {', '.join(missing)} in MNIST/raw/")
+    return root
+
+
+def write_idx_images(path: Path, images: np.ndarray) -> None:
+    """idx3-ubyte: magic 0x00000803, count, rows, cols (big-endian int32), then uint8 pixels."""
+    n, rows, cols = images.shape
+    path.write_bytes(struct.pack(">iiii", 0x0803, n, rows, cols) + images.astype(np.uint8).tobytes())
+
+
+def write_idx_labels(path: Path, labels: np.ndarray) -> None:
+    """idx1-ubyte: magic 0x00000801, count (big-endian int32), then uint8 labels."""
+    path.write_bytes(struct.pack(">ii", 0x0801, len(labels)) + labels.astype(np.uint8).tobytes())
+
+
+def fake_split(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """n 28x28 uint8 images and labels covering all 10 digits (shuffled): a bright square whose
+    position depends on the label, on faint noise, so there is something to learn."""
+    rng = np.random.default_rng(seed)
+    labels = rng.permutation(np.arange(n) % 10).astype(np.uint8)
+    images = rng.integers(0, 40, size=(n, 28, 28), dtype=np.uint8)
+    for i, y in enumerate(labels):
+        r, c = 2 + 5 * (y // 5) * 2, 2 + 5 * (y % 5)
+        images[i, r:r + 8, c:c + 6] = 255
+    return images, labels
+
+
+@pytest.fixture
+def fake_mnist(tmp_path, monkeypatch) -> Path:
+    """A data folder with <root>/MNIST/raw/{train,t10k}-{images-idx3,labels-idx1}-ubyte
+    (uncompressed, correct idx headers): 200 train and 50 test images, all 10 labels in each.
+    DATA_DIR points at it for the test (the variable wins over any data_dir parameter)."""
+    root = tmp_path / "fake_data"
+    raw = root / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    for prefix, n, seed in (("train", FAKE_TRAIN, 1), ("t10k", FAKE_TEST, 2)):
+        images, labels = fake_split(n, seed)
+        write_idx_images(raw / f"{prefix}-images-idx3-ubyte", images)
+        write_idx_labels(raw / f"{prefix}-labels-idx1-ubyte", labels)
+    monkeypatch.setenv("DATA_DIR", str(root))
+    return root
+
+
+@pytest.fixture
+def one_thread_kernels(monkeypatch):
+    """Notebook kernels started by a test use one torch thread (train.setup reads LIB_THREADS;
+    the runner exports cores // workers, which this turns into 1)."""
+    from lib import executors
+
+    monkeypatch.setenv("LIB_THREADS", "1")
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    monkeypatch.setattr(executors, "threads_per_worker", lambda workers: 1)
+
+
+@pytest.fixture
+def tmp_reports(tmp_path, monkeypatch) -> Path:
+    """REPORTS_DIR set to an empty temporary folder; runs write nowhere else."""
+    path = tmp_path / "reports"
+    path.mkdir()
+    monkeypatch.setenv("REPORTS_DIR", str(path))
+    # execute_run exports thread counts into os.environ: let monkeypatch restore them
+    for var in ("LIB_THREADS", "OMP_NUM_THREADS"):
+        if var in os.environ:
+            monkeypatch.setenv(var, os.environ[var])
+        else:
+            monkeypatch.delenv(var, raising=False)
+    return path
