@@ -59,6 +59,7 @@ class InterpolateParams(_Strict):
     pairs: list[tuple[int, int]] = [(1, 5), (3, 6), (0, 4)]
     steps: int = Field(11, ge=2)
     seed: int = 0
+    n_reference: int = Field(5000, ge=1, description="training images the a=0.5 decodes are compared with")
 
     @field_validator("pairs")
     @classmethod
@@ -81,7 +82,7 @@ class TransferParams(_Strict):
     seeds: list[int] = [0, 1, 2]
     n_labels: int = Field(100, ge=10, description="at least one image per class")
     balanced: bool = True
-    steps: int = Field(200, ge=1)
+    steps: int = Field(100, ge=1)
     lr: float = Field(1e-3, gt=0)
     baselines: bool = True
     device: str = "auto"
