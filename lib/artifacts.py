@@ -15,6 +15,8 @@ from pathlib import Path
 import torch
 
 COMPLETE = "complete.json"
+_UMASK = os.umask(0)
+os.umask(_UMASK)
 FAILED = "failed.json"
 
 
@@ -27,6 +29,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; give the file normal permissions
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()

@@ -1,14 +1,27 @@
 """Where runs execute: in this process, in a local process pool, or on a Dask cluster.
 
 All three take the same picklable function and Runs and give the same results; the torch
-thread count of each run is the machine's cores divided by the number of workers.
+thread count of each run is the machine's cores divided by the number of workers. The function
+gets it as `threads` (the pipeline exports it as LIB_THREADS / OMP_NUM_THREADS to the notebook's
+kernel, where `lib.train.setup` applies it); in a worker process the BLAS thread variables are set
+to the same share first, overriding the 1 that Dask's nanny puts there, so a kernel sees the same
+thread settings under every executor.
 """
 from __future__ import annotations
 
 import os
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from functools import partial
 import multiprocessing as mp
+
+
+THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+
+
+def _in_worker(fn, item, threads: int, kwargs: dict):
+    """Call `fn` in a pool or Dask worker process with its thread share in the environment."""
+    if threads:
+        os.environ.update({name: str(threads) for name in THREAD_VARS})
+    return fn(item, threads=threads, **kwargs)
 
 
 class SerialExecutor:
@@ -34,7 +47,7 @@ class LocalPoolExecutor(SerialExecutor):
         self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"))
 
     def map(self, fn, items, **kwargs):
-        futures = [self.pool.submit(fn, item, threads=self.threads, **kwargs) for item in items]
+        futures = [self.pool.submit(_in_worker, fn, item, self.threads, kwargs) for item in items]
         for fut in as_completed(futures):
             yield fut.result()
 
@@ -67,7 +80,7 @@ class DaskExecutor(SerialExecutor):
         items = list(items)
         if not items:
             return
-        futures = [self.client.submit(partial(fn, threads=self.threads, **kwargs), item, pure=False,
+        futures = [self.client.submit(_in_worker, fn, item, self.threads, kwargs, pure=False,
                                       key=f"{item.stage}-{item.run_id}-{item.key}") for item in items]
         for fut in dask_completed(futures):
             yield fut.result()

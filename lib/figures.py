@@ -1,9 +1,6 @@
 """Figures a single run shows: its loss curves and its reconstructions."""
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("Agg") if not hasattr(matplotlib, "_called_from_ipython") else None
 import matplotlib.pyplot as plt
 import torch
 

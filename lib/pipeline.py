@@ -28,6 +28,9 @@ NOTEBOOKS = REPO_ROOT / "notebooks"
 ABBREV = {"latent_dim": "d", "num_conv": "nc", "h1": "h", "mode": "m", "seed": "s"}
 # values that locate things rather than change results stay out of the cache key
 KEY_EXCLUDED = ("out_dir", "data_dir", "checkpoints", "device")
+# the files torchvision's MNIST and FashionMNIST check for in <data_dir>/<Dataset>/raw/
+RAW_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
+             "t10k-labels-idx1-ubyte")
 # parameters that identify a model: a downstream run with one of them uses only matching models
 MODEL_KEYS = ("latent_dim", "num_conv")
 
@@ -169,8 +172,6 @@ def run_status(run: Run) -> tuple[str, str]:
 
 def execute_run(run: Run, force: bool = False, no_retrain: bool = False, threads: int = 0) -> dict:
     """Execute one run with papermill unless it is complete; never raises for a failing run."""
-    import papermill as pm
-
     result = {"stage": run.stage, "run_id": run.run_id, "dir": run.dir, "key": run.key,
               "grid": run.grid, "error": "", "seconds": 0.0}
     state, reason = run_status(run)
@@ -179,6 +180,8 @@ def execute_run(run: Run, force: bool = False, no_retrain: bool = False, threads
     if no_retrain:
         return {**result, "status": "failed",
                 "error": f"--no-retrain: {run.name} would need to run ({state}: {reason or 'no outputs'})"}
+    import papermill as pm  # only when a run executes: the import alone takes about 1.5 s
+
     out = Path(run.dir)
     if out.exists():
         shutil.rmtree(out)
@@ -254,7 +257,9 @@ def run_study(study: Study, workers: int = 1, executor: str = "local", scheduler
     checksum = ""
     if any(s in DATA_STAGES for s in study.stages()):
         d = study.spec.data
-        data_mod.ensure_dataset(d.dataset, d.data_dir)
+        raw = data_mod.raw_folder(d.dataset, d.data_dir)
+        if not all((raw / f).is_file() for f in RAW_FILES):  # else no need to load both splits (~2 s)
+            data_mod.ensure_dataset(d.dataset, d.data_dir)
         checksum = data_mod.checksum(d.dataset, d.data_dir)
     runs = plan(study, checksum)
     if stages:

@@ -2,6 +2,12 @@
 
 Plain loops over tensors already in memory: a seeded permutation per epoch, batches sliced
 from it. Same parameters + seed + thread count give the same numbers on the CPU.
+
+Speed (measured by benchmarks/train_throughput.py): the optimisers use torch's fused kernel
+where the device has one (CPU, CUDA): one kernel per step instead of about ten per parameter
+tensor, the largest single gain on the CPU. The training loss is summed on the device and read
+once per epoch, so an accelerator never waits for the host inside an epoch; evaluation runs
+under `inference_mode`.
 """
 from __future__ import annotations
 
@@ -38,18 +44,37 @@ def setup(seed: int = 0, threads: int | None = None) -> None:
     torch.manual_seed(seed)
 
 
+FUSED_DEVICES = ("cpu", "cuda")
+
+
+def _fused(cls, params: list, **kwargs) -> torch.optim.Optimizer:
+    """`cls(params, fused=True, ...)` where torch has a fused kernel for these parameters
+    (floating point, all on one CPU or CUDA device), else the default implementation."""
+    devices = {p.device.type for p in params}
+    if (params and len(devices) == 1 and devices <= set(FUSED_DEVICES)
+            and all(p.dtype.is_floating_point for p in params)):
+        try:
+            return cls(params, fused=True, **kwargs)
+        except (RuntimeError, TypeError, ValueError):  # an older torch without this fused kernel
+            pass
+    return cls(params, **kwargs)
+
+
 def make_optimizer(name: str, params, lr: float) -> torch.optim.Optimizer:
+    if name not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {name!r}")
+    params = list(params)
     if name == "adam":
-        return torch.optim.Adam(params, lr=lr)
-    if name == "sgd":
-        return torch.optim.SGD(params, lr=lr, momentum=0.9)
-    raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {name!r}")
+        return _fused(torch.optim.Adam, params, lr=lr)
+    return _fused(torch.optim.SGD, params, lr=lr, momentum=0.9)
 
 
-def batches(n: int, batch_size: int, generator: torch.Generator | None = None):
-    """Index tensors covering range(n) in batches; shuffled when a generator is given."""
+def batches(n: int, batch_size: int, generator: torch.Generator | None = None,
+            device: torch.device | str = "cpu"):
+    """Index tensors covering range(n) in batches; shuffled when a generator is given. The
+    permutation is drawn on the CPU (same numbers everywhere) and moved to `device` at once."""
     order = torch.randperm(n, generator=generator) if generator is not None else torch.arange(n)
-    return order.split(batch_size)
+    return order.to(device).split(batch_size)
 
 
 @torch.inference_mode()
@@ -81,19 +106,21 @@ def train_autoencoder(model: nn.Module, train_images: torch.Tensor, test_images:
                mininterval=1.0)
     for epoch in range(1, epochs + 1):
         model.train()
-        running, seen = 0.0, 0
-        for idx in batches(len(train_x), batch_size, g):
-            x = train_x[idx.to(dev)]
+        # summed in float64 on the device, in batch order: the same number as adding
+        # loss.item() * len(idx) in Python, without a host sync per step
+        running, seen = torch.zeros((), dtype=torch.float64, device=dev), 0
+        for idx in batches(len(train_x), batch_size, g, device=dev):
+            x = train_x.index_select(0, idx)
             loss = torch.nn.functional.mse_loss(model(x), x)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
-            running += loss.item() * len(idx)
+            running.add_(loss.detach(), alpha=len(idx))
             seen += len(idx)
             bar.update(1)
         test_err = reconstruction_error(model, test_images, device=dev)
         history["epoch"].append(epoch)
-        history["train_error"].append(running / seen)
+        history["train_error"].append(running.item() / seen)
         history["test_error"].append(test_err)
         bar.set_postfix(epoch=epoch, test_error=f"{test_err:.4f}")
     bar.close()
@@ -123,26 +150,26 @@ def train_classifier(model: nn.Module, images: torch.Tensor, labels: torch.Tenso
     for p in enc_params:
         p.requires_grad_(not freeze_encoder)
     params = [p for p in model.parameters() if p.requires_grad]
-    opt = torch.optim.Adam(params, lr=lr)
+    opt = make_optimizer("adam", params, lr)
     g = torch.Generator().manual_seed(seed)
     x_all, y_all = images.to(dev), labels.to(dev)
     start = time.perf_counter()
-    losses = []
+    last = None  # the latest loss, read once at the end (no host sync per step)
     step = 0
     while step < steps:
-        for idx in batches(len(x_all), batch_size, g):
+        for idx in batches(len(x_all), batch_size, g, device=dev):
             model.train()
             if freeze_encoder:
                 model.encoder.eval()
-            loss = nn.functional.cross_entropy(model(x_all[idx.to(dev)]), y_all[idx.to(dev)])
+            loss = nn.functional.cross_entropy(model(x_all[idx]), y_all[idx])
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
-            losses.append(loss.item())
+            last = loss.detach()
             step += 1
             if step >= steps:
                 break
     for p in enc_params:
         p.requires_grad_(True)
     model.to("cpu")
-    return {"final_loss": losses[-1], "train_seconds": time.perf_counter() - start}
+    return {"final_loss": last.item(), "train_seconds": time.perf_counter() - start}

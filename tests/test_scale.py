@@ -1,0 +1,201 @@
+"""Scale: the exact cache (what re-executes after an edit, and only that), the fast no-op
+rerun, parallel workers whose thread share reaches the notebook kernel, and a Dask
+LocalCluster that gives byte-identical metrics to the local executor.
+
+Nothing here is timed: speed is measured by benchmarks/ (figures printed, never asserted).
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from lib import data, executors, pipeline
+from lib.params import load_study
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+TINY = """
+profile: scale
+data: {dataset: mnist, data_dir: data, train_size: 200, test_size: 100}
+stages:
+  autoencode:
+    grid: {latent_dim: [3, 4]}
+    params: {num_conv: 1, c_factor: 2, fc_hidden: 16, epochs: 1, batch_size: 64, device: cpu}
+"""
+DOWNSTREAM = """
+  correlate:
+    uses: {autoencode: {}}
+    params: {n_images: 100, seed: 0}
+"""
+PROBE = """
+  theory:
+    grid: {seed: [0, 1]}
+    params: {n_samples: 101}
+"""
+
+
+def notebook(path: Path, params: str, code: str) -> None:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    cell = nbformat.v4.new_code_cell(params)
+    cell.metadata["tags"] = ["parameters"]
+    nb.cells = [cell, nbformat.v4.new_code_cell(code)]
+    nbformat.write(nb, path)
+
+
+def correlate_stand_in(path: Path) -> None:
+    """A cheap `correlate`: records a digest of every checkpoint it is given (no torch import)."""
+    notebook(path, "n_images = 100\nseed = 0\ncheckpoints = []\nout_dir = None", textwrap.dedent("""\
+        import hashlib, json, pathlib
+        digests = [hashlib.sha256(pathlib.Path(c).read_bytes()).hexdigest() for c in checkpoints]
+        out = pathlib.Path(out_dir)
+        (out / "metrics.json").write_text(json.dumps({"n_models": len(checkpoints), "inputs": digests}))
+        """))
+
+
+def thread_probe(path: Path) -> None:
+    """A `theory` stand-in that reports what the kernel sees: thread variables and torch's count
+    after `lib.train.setup`, and where `lib` was imported from."""
+    notebook(path, "seed = 0\nn_samples = 101\nout_dir = None", textwrap.dedent("""\
+        import json, os, pathlib
+        import lib
+        from lib import train
+        import torch
+        train.setup(seed)
+        metrics = {name: os.environ.get(name) for name in
+                   ("LIB_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
+        metrics.update(torch_threads=torch.get_num_threads(), lib=str(pathlib.Path(lib.__file__).parent))
+        (pathlib.Path(out_dir) / "metrics.json").write_text(json.dumps(metrics, sort_keys=True))
+        """))
+
+
+def edit(path: Path) -> None:
+    """Change a notebook's source (a comment line in its last code cell)."""
+    nb = nbformat.read(path, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    code[-1].source += "\n# edited by test_scale"
+    nbformat.write(nb, path)
+
+
+def statuses(results) -> dict:
+    return {f"{r['stage']}/{r['run_id']}": r["status"] for r in results}
+
+
+@pytest.mark.slow
+def test_cache_is_exact(tmp_path, tmp_reports, fake_mnist, one_thread_kernels, monkeypatch):
+    nb_dir = tmp_path / "notebooks"
+    nb_dir.mkdir()
+    shutil.copy(REPO_ROOT / "notebooks" / "autoencode.ipynb", nb_dir)
+    correlate_stand_in(nb_dir / "correlate.ipynb")
+    monkeypatch.setattr(pipeline, "NOTEBOOKS", nb_dir)
+    # the key covers lib/*.py: pin it, so that edits other people make meanwhile in this
+    # working tree cannot turn "cached" into a re-run (a lib change is checked below by key)
+    monkeypatch.setattr(pipeline, "lib_hash", lambda: "pinned")
+    params = tmp_path / "tiny.yaml"
+    params.write_text(TINY + DOWNSTREAM)
+    study = load_study(params)
+    ae, down = ["autoencode/d3", "autoencode/d4"], ["correlate/all"]
+    run = lambda **kw: statuses(pipeline.run_study(study, progress=False, **kw))  # noqa: E731
+
+    assert run() == dict.fromkeys(ae + down, "ok")
+    runs_dir = tmp_reports / "scale" / "runs"
+    metrics = {r: (runs_dir / r / "metrics.json").read_bytes() for r in ae + down}
+    assert json.loads(metrics["correlate/all"])["n_models"] == 2
+
+    # nothing changed: nothing executes, and the dataset is not even loaded (its raw files exist)
+    def no_loading(*args, **kwargs):
+        raise AssertionError("a run with nothing to do loaded the dataset")
+
+    monkeypatch.setattr(data, "ensure_dataset", no_loading)
+    records = {r: (runs_dir / r / "complete.json").read_bytes() for r in ae + down}
+    assert run() == dict.fromkeys(ae + down, "cached")
+    assert {r: (runs_dir / r / "complete.json").read_bytes() for r in ae + down} == records
+    # (ensure_dataset stays patched: the raw files are there, no run below may load them here)
+
+    # an edited upstream notebook: that stage's runs and the runs that use them
+    edit(nb_dir / "autoencode.ipynb")
+    assert run() == dict.fromkeys(ae + down, "ok")
+    # same parameters, seed and thread count: the same numbers, so the same inputs downstream
+    assert {r: (runs_dir / r / "metrics.json").read_bytes() for r in ae + down} == metrics
+
+    # an edited downstream notebook: that stage only
+    edit(nb_dir / "correlate.ipynb")
+    assert run() == {**dict.fromkeys(ae, "cached"), **dict.fromkeys(down, "ok")}
+    assert run() == dict.fromkeys(ae + down, "cached")
+
+    # force: everything executes again
+    assert run(force=True) == dict.fromkeys(ae + down, "ok")
+
+    # a change of lib/ or of the dataset makes every run that depends on it stale (by key)
+    checksum = data.checksum("mnist")
+    assert {pipeline.run_status(r)[0] for r in pipeline.plan(study, checksum)} == {"complete"}
+    assert {pipeline.run_status(r)[0] for r in pipeline.plan(study, "another dataset")} == {"stale"}
+    monkeypatch.setattr(pipeline, "lib_hash", lambda: "lib edited")
+    assert {pipeline.run_status(r)[0] for r in pipeline.plan(study, checksum)} == {"stale"}
+
+
+def _repo_copy(tmp_path: Path) -> Path:
+    """lib/ and the notebooks this test needs, in a folder of their own: `python -m lib` run
+    there (and its workers and kernels) imports this copy, untouched by edits made meanwhile
+    in the working tree."""
+    root = tmp_path / "repo"
+    shutil.copytree(REPO_ROOT / "lib", root / "lib", ignore=shutil.ignore_patterns("__pycache__"))
+    (root / "notebooks").mkdir()
+    shutil.copy(REPO_ROOT / "notebooks" / "autoencode.ipynb", root / "notebooks")
+    thread_probe(root / "notebooks" / "theory.ipynb")
+    (root / "tiny.yaml").write_text(TINY + PROBE)
+    return root
+
+
+def _sweep(root: Path, reports: Path, *args: str) -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in ("LIB_THREADS",) + executors.THREAD_VARS}
+    env["REPORTS_DIR"] = str(reports)
+    done = subprocess.run([sys.executable, "-m", "lib", "run", "tiny.yaml", "--no-render", *args],
+                          cwd=root, env=env, capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stderr[-3000:]
+    runs = json.loads((reports / "scale" / "runs.json").read_text())
+    assert {r["status"] for r in runs["runs"]} == {"ok"}, runs
+    assert (runs["executor"], runs["workers"]) == (args[-1] if "--executor" in args else "local", 2)
+    return {f"{r['stage']}/{r['run_id']}": (Path(r["dir"]) / "metrics.json").read_bytes()
+            for r in runs["runs"]}
+
+
+@pytest.mark.slow
+def test_workers_get_their_thread_share_and_dask_matches_local(tmp_path, fake_mnist):
+    root = _repo_copy(tmp_path)
+    local = _sweep(root, tmp_path / "local", "--workers", "2")
+    dask = _sweep(root, tmp_path / "dask", "--workers", "2", "--executor", "dask")
+    assert sorted(local) == ["autoencode/d3", "autoencode/d4", "theory/s0", "theory/s1"]
+    # every run's metrics.json is byte-identical under the local pool and the Dask cluster
+    assert dask == local
+    # the thread share reached each kernel and lib.train.setup applied it
+    share = executors.threads_per_worker(2)
+    for name in ("theory/s0", "theory/s1"):
+        probe = json.loads(local[name])
+        assert probe["torch_threads"] == share, probe
+        assert probe["LIB_THREADS"] == probe["OMP_NUM_THREADS"] == probe["MKL_NUM_THREADS"] == str(share)
+        assert Path(probe["lib"]) == root / "lib"
+
+
+def test_threads_per_worker_divides_the_cores(monkeypatch):
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    assert [executors.threads_per_worker(w) for w in (1, 2, 3, 8, 16)] == [8, 4, 2, 1, 1]
+    assert isinstance(executors.make_executor("local", workers=1), executors.SerialExecutor)
+    with pytest.raises(ValueError, match="executor"):
+        executors.make_executor("spark")
+
+
+def test_pool_worker_sets_thread_variables(monkeypatch):
+    for name in executors.THREAD_VARS:
+        monkeypatch.setenv(name, "1")  # what Dask's nanny leaves in a worker's environment
+    seen = executors._in_worker(lambda item, threads: (item, threads, {n: os.environ[n] for n in executors.THREAD_VARS}),
+                                "run", 3, {})
+    assert seen == ("run", 3, dict.fromkeys(executors.THREAD_VARS, "3"))
