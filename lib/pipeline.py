@@ -43,6 +43,34 @@ def profile_dir(study: Study) -> Path:
     return reports_dir() / study.profile
 
 
+KERNEL_MANAGER = "lib.pipeline.LocalKernelManager"
+
+
+def _local_kernel_manager():
+    from jupyter_client.manager import AsyncKernelManager
+
+    class LocalKernelManager(AsyncKernelManager):
+        """Kernels talk over local IPC sockets: nothing listens on TCP ports, and ipykernel's
+        'running over TCP without encryption' warning goes away."""
+
+        def __init__(self, **kwargs):
+            import tempfile
+            import uuid
+
+            kwargs.setdefault("transport", "ipc")
+            # a socket path of its own: kernels of parallel workers must never share one
+            kwargs.setdefault("ip", os.path.join(tempfile.gettempdir(), f"lib-kernel-{uuid.uuid4().hex[:12]}"))
+            super().__init__(**kwargs)
+
+    return LocalKernelManager
+
+
+def __getattr__(name):  # the class is built lazily: jupyter_client is only imported to execute
+    if name == "LocalKernelManager":
+        return _local_kernel_manager()
+    raise AttributeError(name)
+
+
 @dataclass
 class Run:
     stage: str
@@ -85,9 +113,16 @@ def notebook_hash(stage: str) -> str:
     return hashlib.sha256(json.dumps(cells).encode()).hexdigest()
 
 
+# modules that only turn finished runs into the report: they cannot change a run's outputs,
+# so editing them re-renders the report without re-executing any run
+RENDER_ONLY = ("lib/report.py", "lib/render.py")
+
+
 def lib_hash() -> str:
     h = hashlib.sha256()
     for p in sorted((REPO_ROOT / "lib").rglob("*.py")):
+        if p.relative_to(REPO_ROOT).as_posix() in RENDER_ONLY:
+            continue
         h.update(p.relative_to(REPO_ROOT).as_posix().encode())
         h.update(p.read_bytes())
     return h.hexdigest()
@@ -192,7 +227,8 @@ def execute_run(run: Run, force: bool = False, no_retrain: bool = False, threads
         with _thread_env(threads):  # the kernel inherits this process's environment
             pm.execute_notebook(str(NOTEBOOKS / f"{run.stage}.ipynb"), str(nb_out),
                                 parameters=run.params, kernel_name="python3", language="python",
-                                cwd=str(REPO_ROOT), progress_bar=False, log_output=False)
+                                cwd=str(REPO_ROOT), progress_bar=False, log_output=False,
+                                kernel_manager_class=KERNEL_MANAGER)
     except BaseException as exc:  # a crash in one run must not take the others down
         seconds = time.perf_counter() - start
         error = _one_line(exc)
@@ -212,6 +248,7 @@ def execute_run(run: Run, force: bool = False, no_retrain: bool = False, threads
 
 @contextlib.contextmanager
 def _thread_env(threads: int):
+    """LIB_THREADS / OMP_NUM_THREADS for the kernel started inside, restored afterwards."""
     names = ("LIB_THREADS", "OMP_NUM_THREADS")
     saved = {n: os.environ.get(n) for n in names}
     if threads:
@@ -249,7 +286,7 @@ def run_study(study: Study, workers: int = 1, executor: str = "local", scheduler
               progress: bool = True) -> list[dict]:
     """Execute every run stage by stage (independent runs in parallel); write runs.json and
     one tidy table per stage. Returns one result dict per run."""
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     from . import data as data_mod
     from .executors import make_executor

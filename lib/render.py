@@ -87,7 +87,7 @@ def render(study: Study, pdf: bool = True) -> dict:
     """Write reports/<profile>/report.html (and .pdf); returns their paths and timings."""
     import papermill as pm
 
-    from .pipeline import NOTEBOOKS, REPO_ROOT, profile_dir
+    from .pipeline import KERNEL_MANAGER, NOTEBOOKS, REPO_ROOT, profile_dir
 
     pdir = profile_dir(study)
     if not (pdir / "runs").is_dir():
@@ -97,7 +97,8 @@ def render(study: Study, pdf: bool = True) -> dict:
     analyses_out = pdir / "analyses.ipynb"
     pm.execute_notebook(str(NOTEBOOKS / "analyses.ipynb"), str(analyses_out),
                         parameters={"profile_dir": str(pdir)}, kernel_name="python3",
-                        language="python", cwd=str(REPO_ROOT), progress_bar=False)
+                        language="python", cwd=str(REPO_ROOT), progress_bar=False,
+                        kernel_manager_class=KERNEL_MANAGER)
     parts = [nbformat.read(analyses_out, as_version=4)]
     theory = [r for r in runs if r["stage"] == "theory"]
     if theory and theory[0]["status"] == "ok":

@@ -18,7 +18,7 @@ import time
 import numpy as np
 import torch
 from torch import nn
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 OPTIMIZERS = ("adam", "sgd")
 

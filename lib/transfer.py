@@ -141,7 +141,7 @@ def run_transfer(encoder: Encoder, train, test, h1: list[int], modes: list[str],
     Returns {"records": [...], "timings": {...}}: one record per (h1, mode, seed) with its test
     accuracy, accuracy on the labelled images and last loss; one per (baseline, seed) with h1 None.
     """
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     from .data import labelled_subset
     from .train import pick_device
