@@ -97,3 +97,24 @@ def tmp_reports(tmp_path, monkeypatch) -> Path:
         else:
             monkeypatch.delenv(var, raising=False)
     return path
+
+
+@pytest.fixture(scope="session")
+def smoke_profile(tmp_path_factory):
+    """`python -m lib run params/smoke.yaml` (every stage, then the report) once per session,
+    into a temporary REPORTS_DIR. Shared by the experiment and report tests."""
+    value = os.environ.get("DATA_DIR")
+    if not value or not (Path(value).expanduser() / "MNIST" / "raw" / "train-labels-idx1-ubyte").is_file():
+        pytest.skip("real MNIST not found: set DATA_DIR to a folder holding MNIST/raw/ (e.g. ../shared/data)")
+    import subprocess
+    import sys
+
+    tmp = tmp_path_factory.mktemp("smoke")
+    env = {**os.environ, "REPORTS_DIR": str(tmp / "reports"), "DATA_DIR": str(Path(value).expanduser().resolve())}
+    params = REPO_ROOT / "params" / "smoke.yaml"
+    proc = subprocess.run([sys.executable, "-m", "lib", "run", str(params)], cwd=REPO_ROOT, env=env,
+                          capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    pdir = tmp / "reports" / "smoke"
+    return {"params": params, "dir": pdir, "env": env, "analyses": pdir / "analyses.ipynb", "tmp": tmp,
+            "stderr": proc.stderr}

@@ -213,29 +213,10 @@ STAGES = ("autoencode", "interpolate", "correlate", "transfer")
 
 
 @pytest.fixture(scope="module")
-def smoke(tmp_path_factory):
-    """`python -m lib run` on params/smoke.yaml (its theory stage left out: it belongs to another
-    suite) into a temporary REPORTS_DIR, then the analyses notebook on that profile."""
-    root = real_mnist_root()
-    if root is None:
-        pytest.skip("real MNIST not found: set DATA_DIR to a folder holding MNIST/raw/")
-    tmp = tmp_path_factory.mktemp("smoke")
-    spec = yaml.safe_load((REPO / "params" / "smoke.yaml").read_text())
-    spec["stages"].pop("theory", None)
-    params = tmp / "smoke.yaml"
-    params.write_text(yaml.safe_dump(spec, sort_keys=False))
-    env = {**os.environ, "REPORTS_DIR": str(tmp / "reports"), "DATA_DIR": str(root)}
-    cmd = [sys.executable, "-m", "lib", "run", str(params), "--no-render"]
-    proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    pdir = tmp / "reports" / "smoke"
-    import papermill as pm
-
-    out_nb = tmp / "analyses.ipynb"
-    pm.execute_notebook(str(REPO / "notebooks" / "analyses.ipynb"), str(out_nb),
-                        parameters={"profile_dir": str(pdir)}, kernel_name="python3", language="python",
-                        cwd=str(REPO), progress_bar=False)
-    return {"params": params, "dir": pdir, "env": env, "analyses": out_nb, "tmp": tmp}
+def smoke(smoke_profile):
+    """The session's smoke sweep (conftest.smoke_profile): every stage run, then rendered,
+    which executed the analyses notebook on that profile."""
+    return smoke_profile
 
 
 def _outputs_text(nb_path: Path) -> str:

@@ -1,0 +1,91 @@
+"""The rendered report of the smoke profile: sections, offline, typeset math, figures, PDF,
+failed runs named, and a re-render that trains nothing."""
+from __future__ import annotations
+
+import base64
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lib import artifacts, report
+
+REPO = Path(__file__).resolve().parent.parent
+SECTIONS = ["Summary", "Experiment 1: autoencoding sweep", "Experiment 2: latent interpolation",
+            "Experiment 3: latent correlations", "Experiment 4: transfer learning with 100 labels",
+            "Theory", "Appendix: provenance"]
+needs_chromium = pytest.mark.skipif(report.find_chromium() is None, reason="Chromium not installed")
+
+
+def headings(html: str) -> list[str]:
+    return [re.sub(r"<[^>]+>|¶", "", h).strip() for h in re.findall(r"<h[1-3][^>]*>(.*?)</h[1-3]>", html, re.S)]
+
+
+def test_report_has_every_section_in_order_and_loads_nothing_external(smoke_profile):
+    html = (smoke_profile["dir"] / "report.html").read_text()
+    found = headings(html)
+    positions = [next(i for i, h in enumerate(found) if h.startswith(s)) for s in SECTIONS]
+    assert positions == sorted(positions), found
+    assert report.check_offline(html) == []
+    assert "def " not in re.sub(r"<script.*?</script>", "", html, flags=re.S)  # code cells hidden
+
+
+def test_appendix_holds_provenance(smoke_profile):
+    html = (smoke_profile["dir"] / "report.html").read_text()
+    for text in ("Git commit", "Parameter file as run", "train-images-idx3-ubyte", "torch",
+                 "autoencode/d5-nc1".split("/")[1], "executed notebook"):
+        assert text in html, text
+
+
+@needs_chromium
+def test_math_is_typeset_and_every_figure_shows_offline(smoke_profile):
+    dom = report.rendered_dom(smoke_profile["dir"] / "report.html")
+    assert 'data-mathjax-ready="true"' in dom
+    assert len(re.findall(r"<mjx-container[^>]*>\s*<svg", dom)) >= 20
+    imgs = re.findall(r'<img[^>]+src="([^"]+)"', dom)
+    assert len(imgs) >= 8
+    for src in imgs:
+        assert src.startswith("data:image/png;base64,")
+        png = base64.b64decode(src.split(",", 1)[1])
+        assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 1000
+
+
+@needs_chromium
+def test_pdf_holds_every_section_and_a_sane_page_count(smoke_profile):
+    pdf = smoke_profile["dir"] / "report.pdf"
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    flat = " ".join(text.split())
+    for s in SECTIONS:
+        assert s in flat, s
+    pages = int(re.search(r"Pages:\s+(\d+)", subprocess.run(["pdfinfo", str(pdf)], capture_output=True,
+                                                             text=True, check=True).stdout).group(1))
+    assert 5 <= pages <= 60
+
+
+def test_a_failed_run_is_named_as_failed_in_the_report(smoke_profile, tmp_path, monkeypatch):
+    """Re-render a copy of the profile in which one transfer run failed."""
+    from lib import render
+    from lib.params import load_study
+
+    root = tmp_path / "reports"
+    shutil.copytree(smoke_profile["dir"], root / "smoke")
+    run_dir = root / "smoke" / "runs" / "transfer" / "d10"
+    (run_dir / artifacts.COMPLETE).unlink()
+    artifacts.write_json(run_dir / artifacts.FAILED, {"status": "failed", "error": "RuntimeError: boom in d10"})
+    monkeypatch.setenv("REPORTS_DIR", str(root))
+    out = render.render(load_study(REPO / "params" / "smoke.yaml"), pdf=False)
+    html = out["html"].read_text()
+    assert "FAILED" in html and "RuntimeError: boom in d10" in html
+
+
+def test_rerender_trains_nothing_and_is_quick(smoke_profile):
+    before = {p: p.stat().st_mtime_ns for p in (smoke_profile["dir"] / "runs").rglob("complete.json")}
+    proc = subprocess.run([sys.executable, "-m", "lib", "render", str(smoke_profile["params"])], cwd=REPO,
+                          env=smoke_profile["env"], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "report:" in proc.stderr
+    after = {p: p.stat().st_mtime_ns for p in (smoke_profile["dir"] / "runs").rglob("complete.json")}
+    assert before == after
