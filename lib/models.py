@@ -67,14 +67,19 @@ def check_config(cfg: AEConfig) -> None:
             f"image with kernel_size={cfg.kernel_size} (sizes {sizes}); at most {limit}")
 
 
+def layout(cfg: AEConfig) -> tuple[list[int], list[int]]:
+    """Channels [1, c, c^2, ...] and spatial sizes [28, 14, ...] of the encoder's feature maps;
+    the decoder walks the same lists backwards, which makes it the encoder's mirror."""
+    check_config(cfg)
+    channels = [IMAGE_CHANNELS] + [cfg.c_factor ** i for i in range(1, cfg.num_conv + 1)]
+    return channels, feature_sizes(cfg.num_conv, cfg.kernel_size)
+
+
 class Encoder(nn.Module):
     def __init__(self, cfg: AEConfig):
         super().__init__()
-        check_config(cfg)
-        self.cfg = cfg
+        self.cfg, self.channels, self.sizes = cfg, *layout(cfg)
         k, pad = cfg.kernel_size, cfg.kernel_size // 2
-        self.channels = [IMAGE_CHANNELS] + [cfg.c_factor ** i for i in range(1, cfg.num_conv + 1)]
-        self.sizes = feature_sizes(cfg.num_conv, k)
         layers: list[nn.Module] = []
         for c_in, c_out in zip(self.channels[:-1], self.channels[1:]):
             layers += [nn.Conv2d(c_in, c_out, k, stride=2, padding=pad), nn.ReLU()]
@@ -93,11 +98,8 @@ class Decoder(nn.Module):
 
     def __init__(self, cfg: AEConfig):
         super().__init__()
-        check_config(cfg)
-        self.cfg = cfg
+        self.cfg, self.channels, self.sizes = cfg, *layout(cfg)
         k, pad = cfg.kernel_size, cfg.kernel_size // 2
-        self.channels = [IMAGE_CHANNELS] + [cfg.c_factor ** i for i in range(1, cfg.num_conv + 1)]
-        self.sizes = feature_sizes(cfg.num_conv, k)
         self.flat_shape = (self.channels[-1], self.sizes[-1], self.sizes[-1])
         flat_dim = self.channels[-1] * self.sizes[-1] ** 2
         self.fc = nn.Sequential(

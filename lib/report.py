@@ -200,20 +200,9 @@ def _protect_markdown_math(source: str) -> str:
 
 def _atomic_write(path: Path, data: bytes) -> Path:
     """Write ``data`` to ``path`` via a temp file in the same directory + os.replace."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # honours umask
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
+    from .artifacts import atomic_write_bytes
+
+    return atomic_write_bytes(path, data)
 
 
 def _html_exporter():
