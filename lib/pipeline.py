@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from . import artifacts
-from .params import DATA_STAGES, ParamsError, Study, load_study
+from .params import DATA_STAGES, ParamsError, Study
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = REPO_ROOT / "notebooks"
@@ -322,7 +322,7 @@ def run_study(study: Study, workers: int = 1, executor: str = "local", scheduler
                 results[f"{res['stage']}/{res['run_id']}"] = res
                 bar.set_postfix_str(f"{res['stage']}/{res['run_id']} {res['status']}", refresh=False)
                 bar.update(1)
-            write_tables(pdir, [r for r in stage_runs], results)
+            write_tables(pdir, stage_runs, results)
     bar.close()
     ordered = [results[r.name] for r in runs]
     artifacts.write_json(pdir / "runs.json", {
@@ -367,10 +367,6 @@ def summary(results: list[dict]) -> str:
         if r["status"] in ("failed", "skipped"):
             lines.append(f"  {r['status']}: {r['stage']}/{r['run_id']}: {r['error']}  ({r['dir']})")
     return "\n".join(lines)
-
-
-def load(path) -> Study:
-    return load_study(path)
 
 
 def render(study: Study) -> dict:
