@@ -37,7 +37,7 @@ def main(argv=None) -> int:
             print(pipeline.summary(results), file=sys.stderr)
             failed = [r for r in results if r["status"] in ("failed", "skipped")]
             if not args.no_render:
-                pipeline.render(study)
+                pipeline.render(study, if_changed=not args.force)
             return 1 if failed else 0
         pipeline.render(study)
         return 0

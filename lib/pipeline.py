@@ -369,7 +369,32 @@ def summary(results: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def render(study: Study) -> dict:
+def report_key(study: Study) -> str:
+    """What the report is made of: every run's completion record, the analyses notebook, the
+    whole of lib/ (render modules and templates included) and the parameter file."""
+    pdir = profile_dir(study)
+    h = hashlib.sha256(study.text.encode())
+    for p in sorted((pdir / "runs").glob("*/*/*.json")):
+        if p.name in (artifacts.COMPLETE, artifacts.FAILED):
+            h.update(p.relative_to(pdir).as_posix().encode() + p.read_bytes())
+    h.update(notebook_hash("analyses").encode())
+    for p in sorted((REPO_ROOT / "lib").rglob("*")):
+        if p.is_file() and p.suffix in (".py", ".j2", ".json", ".css"):
+            h.update(p.relative_to(REPO_ROOT).as_posix().encode() + p.read_bytes())
+    return h.hexdigest()
+
+
+def render(study: Study, if_changed: bool = False) -> dict | None:
+    """Render the report; with `if_changed`, skip when it was rendered from exactly these runs
+    and this code (what `run` does, so a sweep with nothing new finishes in seconds)."""
     from .render import render as _render
 
-    return _render(study)
+    pdir = profile_dir(study)
+    key = report_key(study)
+    stamp = pdir / "report.key"
+    if if_changed and (pdir / "report.html").exists() and stamp.exists() and stamp.read_text() == key:
+        print(f"report: {pdir / 'report.html'} is up to date", file=sys.stderr)
+        return None
+    out = _render(study)
+    artifacts.atomic_write_bytes(stamp, key.encode())
+    return out

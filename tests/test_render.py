@@ -89,3 +89,13 @@ def test_rerender_trains_nothing_and_is_quick(smoke_profile):
     assert "report:" in proc.stderr
     after = {p: p.stat().st_mtime_ns for p in (smoke_profile["dir"] / "runs").rglob("complete.json")}
     assert before == after
+
+
+def test_run_with_nothing_new_leaves_the_report_as_it_is(smoke_profile):
+    html = smoke_profile["dir"] / "report.html"
+    before = html.stat().st_mtime_ns
+    proc = subprocess.run([sys.executable, "-m", "lib", "run", str(smoke_profile["params"])], cwd=REPO,
+                          env=smoke_profile["env"], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "7 cached" in proc.stderr and "is up to date" in proc.stderr
+    assert html.stat().st_mtime_ns == before
