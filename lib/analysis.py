@@ -544,13 +544,19 @@ def _trend_text(t: dict, what: str) -> str:
 NO_RUNS = "no usable runs"
 
 
+def _trend_row(experiment: str, c: str, df: pd.DataFrame | None, x: str, y: str, expected: int,
+               label: str, what: str, f=fmt, extra=lambda t: "") -> dict:
+    """A trend conclusion: means of `y` by `x`, Spearman's rho and its verdict (+ `extra(t)`)."""
+    if df is None or df.empty:
+        return _row(experiment, c, NO_RUNS, INCONCLUSIVE)
+    t = trend(df[x], df[y], expected=expected)
+    return _row(experiment, c, f"{label}: {_by_mean(df, x, y, f)}; " + _trend_text(t, what) + extra(t),
+                t["verdict"])
+
+
 def verdict_error_falls_with_d(ae: pd.DataFrame) -> dict:
-    c = "Reconstruction error falls as d grows"
-    if ae is None or ae.empty:
-        return _row("1", c, NO_RUNS, INCONCLUSIVE)
-    t = trend(ae["latent_dim"], ae["final_test_error"], expected=-1)
-    return _row("1", c, f"mean final test error by d: {_by_mean(ae, 'latent_dim', 'final_test_error')}; "
-                + _trend_text(t, "d, error"), t["verdict"])
+    return _trend_row("1", "Reconstruction error falls as d grows", ae, "latent_dim", "final_test_error",
+                      -1, "mean final test error by d", "d, error")
 
 
 def verdict_small_d_worse(ae: pd.DataFrame, threshold: int = 10, margin: float = SMALL_D_MARGIN) -> dict:
@@ -583,16 +589,14 @@ def verdict_small_d_worse(ae: pd.DataFrame, threshold: int = 10, margin: float =
 
 
 def verdict_error_falls_with_size(ae: pd.DataFrame) -> dict:
-    c = "Error also falls, less clearly, as the model grows (num_conv)"
-    if ae is None or ae.empty:
-        return _row("1", c, NO_RUNS, INCONCLUSIVE)
-    t = trend(ae["num_conv"], ae["final_test_error"], expected=-1)
-    td = trend(ae["latent_dim"], ae["final_test_error"], expected=-1)
-    less = ""
-    if math.isfinite(t["rho"]) and math.isfinite(td["rho"]):
-        less = f"; |ρ| {'below' if abs(t['rho']) < abs(td['rho']) else 'not below'} that of d ({fmt(abs(td['rho']), 3)})"
-    return _row("1", c, f"mean final test error by num_conv: {_by_mean(ae, 'num_conv', 'final_test_error')}; "
-                + _trend_text(t, "num_conv, error") + less, t["verdict"])
+    def less(t):
+        td = trend(ae["latent_dim"], ae["final_test_error"], expected=-1)
+        if not (math.isfinite(t["rho"]) and math.isfinite(td["rho"])):
+            return ""
+        return f"; |ρ| {'below' if abs(t['rho']) < abs(td['rho']) else 'not below'} that of d ({fmt(abs(td['rho']), 3)})"
+
+    return _trend_row("1", "Error also falls, less clearly, as the model grows (num_conv)", ae, "num_conv",
+                      "final_test_error", -1, "mean final test error by num_conv", "num_conv, error", extra=less)
 
 
 def _two_models(interp: pd.DataFrame):
@@ -639,15 +643,13 @@ def verdict_mid_digit_like(interp: pd.DataFrame) -> dict:
 
 
 def verdict_correlation_falls(corr: pd.DataFrame) -> dict:
-    c = "Latent correlation (mean |corr| off the diagonal) falls as d grows"
-    if corr is None or corr.empty:
-        return _row("3", c, NO_RUNS, INCONCLUSIVE)
-    t = trend(corr["latent_dim"], corr["offdiag"], expected=-1)
-    tw = trend(corr["latent_dim"], corr["with_diag"], expected=-1)
-    return _row("3", c, f"off-diagonal by d: {_by_mean(corr, 'latent_dim', 'offdiag')}; "
-                + _trend_text(t, "d, off-diag")
-                + f"; with the diagonal (original's figure): {_by_mean(corr, 'latent_dim', 'with_diag')}, "
-                + f"ρ = {fmt(tw['rho'], 3)}", t["verdict"])
+    def with_diagonal(t):
+        tw = trend(corr["latent_dim"], corr["with_diag"], expected=-1)
+        return (f"; with the diagonal (original's figure): {_by_mean(corr, 'latent_dim', 'with_diag')}, "
+                f"ρ = {fmt(tw['rho'], 3)}")
+
+    return _trend_row("3", "Latent correlation (mean |corr| off the diagonal) falls as d grows", corr,
+                      "latent_dim", "offdiag", -1, "off-diagonal by d", "d, off-diag", extra=with_diagonal)
 
 
 def transfer_parts(tr: pd.DataFrame):
@@ -712,9 +714,8 @@ def verdict_larger_d_better(tr: pd.DataFrame) -> dict:
     if clf.empty:
         return _row("4", c, NO_RUNS, INCONCLUSIVE)
     per = clf.groupby(["latent_dim", "seed"], as_index=False)["accuracy"].mean()
-    t = trend(per["latent_dim"], per["accuracy"], expected=+1)
-    return _row("4", c, f"mean accuracy by d (frozen+finetune): {_by_mean(per, 'latent_dim', 'accuracy', fmt_pct)}; "
-                + _trend_text(t, "d, accuracy") + " over (d, seed) means", t["verdict"])
+    return _trend_row("4", c, per, "latent_dim", "accuracy", +1, "mean accuracy by d (frozen+finetune)",
+                      "d, accuracy", f=fmt_pct, extra=lambda t: " over (d, seed) means")
 
 
 def _mode_verdict(tr, a: str, b: str, c: str, experiment: str) -> dict:
