@@ -36,20 +36,19 @@ def breakdown(params: str) -> list[tuple[str, float]]:
         t.append(time.perf_counter())
         out.append((name, t[-1] - t[-2]))
 
-    from lib import data, pipeline  # torch, via lib.artifacts and lib.models
-    lap("import lib.pipeline (torch)")
-    study = pipeline.load(params)
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
+    from aestudy.runner import records, sweep  # torch, via the dataset checksum's module
+    from aestudy.runner.paramfile import load_study
+    from aestudy.runner.plan import plan
+    lap("import the runner")
+    study = load_study(params)
     lap("load and validate the parameter file")
-    d = study.spec.data
-    raw = data.raw_folder(d.dataset, d.data_dir)
-    assert all((raw / f).is_file() for f in pipeline.RAW_FILES)
-    lap("dataset: raw files present")
-    checksum = data.checksum(d.dataset, d.data_dir)
+    checksum = sweep.data_checksum(study)
     lap("dataset checksum (sha256 of the raw files)")
-    runs = pipeline.plan(study, checksum)
-    lap(f"plan and key {len(runs)} runs (hashes lib/ and notebooks)")
-    states = [pipeline.run_status(r)[0] for r in runs]
-    lap(f"verify {len(runs)} runs' artifacts ({states.count('complete')} complete)")
+    rows = sweep.status(study)
+    lap(f"plan {len(plan(study))} runs and check their inputs, modules and artifacts "
+        f"({sum(r['state'] == 'complete' for r in rows)} complete)")
+    del records, checksum
     import pandas  # noqa: F401  (write_tables)
     import tqdm.auto  # noqa: F401
     lap("import pandas, tqdm (tables, progress)")

@@ -57,7 +57,8 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     path = Path(args.where)
     if not (path / "runs").is_dir():
-        from lib.pipeline import reports_dir
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
+        from aestudy.config import reports_dir
 
         path = reports_dir() / args.where
     report(path)

@@ -58,7 +58,7 @@ def sweep(params: Path, workers: int, executor: str, keep: Path | None) -> dict:
 
 
 def main(argv=None) -> int:
-    from lib.executors import threads_per_worker
+    from aestudy.runner.executors import threads_per_worker
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])

@@ -77,7 +77,7 @@ def fake_mnist(tmp_path, monkeypatch) -> Path:
 def one_thread_kernels(monkeypatch):
     """Notebook kernels started by a test use one torch thread (train.setup reads LIB_THREADS;
     the runner exports cores // workers, which this turns into 1)."""
-    from lib import executors
+    from aestudy.runner import executors
 
     monkeypatch.setenv("LIB_THREADS", "1")
     monkeypatch.setenv("OMP_NUM_THREADS", "1")

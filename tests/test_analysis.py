@@ -1,17 +1,23 @@
-"""Tests for lib/analysis.py: the metrics of experiments 2-3, the statistics and the verdicts
-on the original study's conclusions (small hand-made tables, no data, no training)."""
+"""Tests for the metrics of experiments 2-3 (aestudy.science) and for the report's statistics,
+tables, warnings, verdicts on the original study's conclusions and the comparison of two profiles
+(aestudy.report), on small hand-made tables: no data, no training."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
+import yaml
 from scipy import stats
 
-from lib import analysis
-from lib.analysis import INCONCLUSIVE, NOT_SUPPORTED, SUPPORTED
+from aestudy import cli
+from aestudy.report import compare, decide, profile, prose, stats as report_stats, tables, text, verdicts
+from aestudy.report.decide import CONTRADICTED, INCONCLUSIVE, SUPPORTED
+from aestudy.report_params import ReportParams
+from aestudy.science import correlation, interpolation
 
 
 # ------------------------------------------------------------------ correlations
@@ -23,7 +29,7 @@ def test_latent_correlation_hand_computed_and_offdiag_ignores_diagonal():
     c = [1.0, 0.0, 0.0, 1.0]
     e = [4.0, 3.0, 2.0, 1.0]
     z = np.array([a, b, c, e]).T
-    res = analysis.latent_correlation(z)
+    res = correlation.latent_correlation(z)
     expected = np.array([[1, 1, 0, -1], [1, 1, 0, -1], [0, 0, 1, 0], [-1, -1, 0, 1]], dtype=float)
     np.testing.assert_allclose(res["matrix"], expected, atol=1e-12)
     # off-diagonal: 12 entries, 6 of them |1|  -> 0.5 ; with the diagonal: (4 + 6) / 16
@@ -35,14 +41,14 @@ def test_latent_correlation_hand_computed_and_offdiag_ignores_diagonal():
     q, _ = np.linalg.qr(rng.normal(size=(50, 5)))
     q = q - q.mean(0)  # centred columns of an orthonormal basis are not exactly orthogonal: re-orthogonalise
     q, _ = np.linalg.qr(q)
-    res = analysis.latent_correlation(q)
+    res = correlation.latent_correlation(q)
     assert res["offdiag"] < 0.2
     assert res["with_diag"] == pytest.approx((1 + 4 * res["offdiag"]) / 5)
 
 
 def test_latent_correlation_constant_dimension_counts_as_zero():
     z = np.array([[1.0, 2.0, 5.0], [2.0, 4.0, 5.0], [3.0, 6.5, 5.0], [4.0, 8.0, 5.0]])
-    res = analysis.latent_correlation(z)
+    res = correlation.latent_correlation(z)
     assert res["constant_dims"] == [2]
     assert not np.isnan(res["matrix"]).any()
     assert res["matrix"][2, 2] == 1.0 and res["matrix"][0, 2] == 0.0
@@ -51,9 +57,9 @@ def test_latent_correlation_constant_dimension_counts_as_zero():
 
 
 def test_latent_correlation_single_dimension_and_bad_shape():
-    assert math.isnan(analysis.latent_correlation(np.arange(5.0).reshape(5, 1))["offdiag"])
+    assert math.isnan(correlation.latent_correlation(np.arange(5.0).reshape(5, 1))["offdiag"])
     with pytest.raises(ValueError):
-        analysis.latent_correlation(np.zeros((1, 3)))
+        correlation.latent_correlation(np.zeros((1, 3)))
 
 
 # ------------------------------------------------------------------ interpolation helpers
@@ -61,36 +67,36 @@ def test_latent_correlation_single_dimension_and_bad_shape():
 def test_interpolate_latents_ends_are_exact_and_linear():
     g = torch.Generator().manual_seed(0)
     z1, z2 = torch.randn(7, generator=g), torch.randn(7, generator=g)
-    zs = analysis.interpolate_latents(z1, z2, 11)
+    zs = interpolation.interpolate_latents(z1, z2, 11)
     assert zs.shape == (11, 7)
     assert torch.equal(zs[0], z1) and torch.equal(zs[-1], z2)
     torch.testing.assert_close(zs[5], (z1 + z2) / 2)
     with pytest.raises(ValueError):
-        analysis.interpolate_latents(z1, z2, 1)
+        interpolation.interpolate_latents(z1, z2, 1)
 
 
 def test_nearest_distance_matches_brute_force():
     rng = np.random.default_rng(1)
     x, ref = rng.random((5, 1, 4, 4)), rng.random((30, 1, 4, 4))
     brute = np.array([((ref.reshape(30, -1) - xi.reshape(-1)) ** 2).mean(1).min() for xi in x])
-    np.testing.assert_allclose(analysis.nearest_distance(x, ref, chunk=2), brute, rtol=1e-10, atol=1e-12)
-    assert analysis.nearest_distance(ref[:3], ref).max() == pytest.approx(0.0, abs=1e-12)
+    np.testing.assert_allclose(interpolation.nearest_distance(x, ref, chunk=2), brute, rtol=1e-10, atol=1e-12)
+    assert interpolation.nearest_distance(ref[:3], ref).max() == pytest.approx(0.0, abs=1e-12)
 
 
 def test_pick_image_is_seeded_and_has_the_digit():
     labels = torch.tensor([3, 1, 3, 5, 3, 1])
-    i = analysis.pick_image(labels, 3, seed=4)
-    assert labels[i] == 3 and i == analysis.pick_image(labels, 3, seed=4)
-    assert {analysis.pick_image(labels, 3, s) for s in range(20)} == {0, 2, 4}
+    i = interpolation.pick_image(labels, 3, seed=4)
+    assert labels[i] == 3 and i == interpolation.pick_image(labels, 3, seed=4)
+    assert {interpolation.pick_image(labels, 3, s) for s in range(20)} == {0, 2, 4}
     with pytest.raises(ValueError):
-        analysis.pick_image(labels, 7, 0)
+        interpolation.pick_image(labels, 7, 0)
 
 
 # ------------------------------------------------------------------ statistics
 
 @pytest.mark.parametrize("values", [[0.71, 0.74, 0.69], [1.0, 2.0, 4.0, 8.0, 16.0], [5.0, 5.0]])
 def test_mean_ci_matches_scipy_t_interval(values):
-    ci = analysis.mean_ci(values)
+    ci = report_stats.mean_ci(values)
     x = np.asarray(values)
     if x.std() == 0:
         assert ci["lo"] == ci["hi"] == ci["mean"] == 5.0
@@ -98,164 +104,267 @@ def test_mean_ci_matches_scipy_t_interval(values):
     lo, hi = stats.t.interval(0.95, len(x) - 1, loc=x.mean(), scale=stats.sem(x))
     assert ci["mean"] == pytest.approx(x.mean())
     assert ci["lo"] == pytest.approx(lo) and ci["hi"] == pytest.approx(hi)
-    assert ci["n"] == len(x)
+    assert ci["n"] == len(x) and ci["confidence"] == 0.95
 
 
 def test_mean_ci_small_samples_and_nan():
-    one = analysis.mean_ci([0.5])
+    one = report_stats.mean_ci([0.5])
     assert one["mean"] == 0.5 and one["n"] == 1 and math.isnan(one["lo"])
-    assert analysis.mean_ci([]) ["n"] == 0
-    assert analysis.mean_ci([1.0, np.nan, 3.0])["n"] == 2
+    assert report_stats.mean_ci([]) ["n"] == 0
+    assert report_stats.mean_ci([1.0, np.nan, 3.0])["n"] == 2
+    lo90 = report_stats.mean_ci([1.0, 2.0, 4.0], confidence=0.90)["lo"]
+    assert lo90 == pytest.approx(stats.t.interval(0.90, 2, loc=7 / 3, scale=stats.sem([1.0, 2.0, 4.0]))[0])
 
 
 def test_summarise_averages_within_unit_first():
     df = pd.DataFrame({"mode": ["a"] * 4 + ["b"] * 2, "seed": [0, 0, 1, 1, 0, 1],
                        "acc": [0.1, 0.3, 0.5, 0.7, 0.9, 0.9]})
-    s = analysis.summarise(df, "mode", "acc", unit="seed").set_index("mode")
+    s = report_stats.summarise(df, "mode", "acc").set_index("mode")   # the unit: the autoencoder seed
     assert s.loc["a", "n"] == 2 and s.loc["a", "mean"] == pytest.approx(0.4)
     lo, hi = stats.t.interval(0.95, 1, loc=0.4, scale=stats.sem([0.2, 0.6]))
     assert s.loc["a", "ci_lo"] == pytest.approx(lo) and s.loc["a", "ci_hi"] == pytest.approx(hi)
     assert s.loc["b", "ci_lo"] == pytest.approx(0.9)
-    assert analysis.summarise(df, "mode", "acc")["n"].tolist() == [4, 2]
-    assert analysis.summarise(pd.DataFrame(), "mode", "acc").empty
+    assert report_stats.summarise(df, "mode", "acc", unit=None)["n"].tolist() == [4, 2]
+    assert report_stats.summarise(pd.DataFrame(), "mode", "acc").empty
 
 
-def test_trend_and_difference_verdicts():
-    x = [5, 10, 15, 20] * 3
-    falling = [1.0 / v + 0.001 * i for i, v in enumerate(x)]
-    assert analysis.trend(x, falling, -1)["verdict"] == SUPPORTED
-    assert analysis.trend(x, falling, +1)["verdict"] == NOT_SUPPORTED
-    assert analysis.trend([1, 2, 3, 4], [3.0, 1.0, 2.0, 0.5], -1)["verdict"] == INCONCLUSIVE  # right sign, p large
-    assert analysis.trend([1, 2], [2.0, 1.0], -1)["verdict"] == INCONCLUSIVE                 # too few points
-    assert analysis.difference_verdict([0.05, 0.06, 0.055])["verdict"] == SUPPORTED
-    assert analysis.difference_verdict([-0.05, -0.06, -0.01])["verdict"] == NOT_SUPPORTED
-    assert analysis.difference_verdict([0.05, -0.04, 0.02])["verdict"] == INCONCLUSIVE
-    assert analysis.difference_verdict([-0.05, -0.06, -0.055], expected=-1)["verdict"] == SUPPORTED
-
-
-def test_param_correlations_against_scipy():
+def test_param_correlations_against_scipy_and_per_seed():
     df = pd.DataFrame({"latent_dim": [5, 10, 15, 20, 5, 10], "num_conv": [1, 1, 1, 1, 2, 2],
                        "err": [0.05, 0.03, 0.025, 0.02, 0.045, 0.028]})
-    t = analysis.param_correlations(df, ["latent_dim", "num_conv"], "err").set_index("parameter")
+    t = report_stats.param_correlations(df, ["latent_dim", "num_conv"], "err").set_index("parameter")
     assert t.loc["latent_dim", "pearson_r"] == pytest.approx(stats.pearsonr(df.latent_dim, df.err)[0])
     assert t.loc["num_conv", "spearman_rho"] == pytest.approx(stats.spearmanr(df.num_conv, df.err)[0])
     assert t.loc["latent_dim", "n"] == 6
+    two = pd.concat([df.assign(seed=0), df.assign(seed=1, err=df.err * [1, 1.1, 0.9, 1, 1.2, 1])])
+    s = report_stats.param_correlations_by_seed(two, ["latent_dim"], "err").set_index("measure")
+    r1 = stats.pearsonr(df.latent_dim, df.err * [1, 1.1, 0.9, 1, 1.2, 1])[0]
+    assert s.loc["pearson_r", "n"] == 2 and s.loc["pearson_r", "mean"] == pytest.approx((t.loc["latent_dim", "pearson_r"] + r1) / 2)
+
+
+def test_interval_text_names_level_unit_and_n():
+    ci = report_stats.mean_ci([0.70, 0.72, 0.74])
+    assert text.fmt_ci(ci, pct=True, unit=text.SEEDS) == "72.0 % [67.0 %, 77.0 %], 95 % t-interval over 3 autoencoder seeds"
+    assert text.fmt_ci(report_stats.mean_ci([0.7]), pct=True, unit=text.SEEDS) == "70.0 % (n = 1 autoencoder seed, no interval)"
+    assert text.interval_words(0.9, [3, 3, 2]) == "90 % t-interval over 2-3 autoencoder seeds"
+
+
+# ------------------------------------------------------------------ the decision rules
+
+def test_direction_three_words_and_seed_count():
+    assert decide.direction(pd.Series([0.05, 0.06, 0.055]), +1, 0.95)["verdict"] == SUPPORTED
+    reversed_ = decide.direction(pd.Series([-0.05, -0.06, -0.055]), +1, 0.95)       # the opposite, significant
+    assert reversed_["verdict"] == CONTRADICTED and reversed_["holds"] == 0
+    across = decide.direction(pd.Series([0.05, -0.04, 0.02]), +1, 0.95)              # interval across zero
+    assert across["verdict"] == INCONCLUSIVE and (across["holds"], across["seeds"]) == (2, 3)
+    assert decide.holds_text(across) == "holds in 2 of 3 seeds"
+    assert decide.direction(pd.Series([-0.05, -0.06, -0.055]), -1, 0.95)["verdict"] == SUPPORTED
+    assert decide.direction(pd.Series([0.3]), +1, 0.95)["verdict"] == INCONCLUSIVE    # one seed: no interval
+    # against a margin instead of 0: clearly above 0.10, clearly below it, across it
+    assert decide.direction(pd.Series([0.30, 0.32, 0.31]), +1, 0.95, boundary=0.10)["verdict"] == SUPPORTED
+    assert decide.direction(pd.Series([0.02, 0.03, 0.025]), +1, 0.95, boundary=0.10)["verdict"] == CONTRADICTED
+    assert decide.direction(pd.Series([0.05, 0.15, 0.12]), +1, 0.95, boundary=0.10)["verdict"] == INCONCLUSIVE
+
+
+def test_equivalence_against_a_margin():
+    inside = decide.equivalence(pd.DataFrame({"a-b": [0.004, 0.006, 0.005], "a-c": [-0.003, 0.001, -0.001]}), 0.02, 0.95)
+    assert inside["verdict"] == SUPPORTED and decide.holds_text(inside) == "holds in 3 of 3 seeds"
+    crossing = decide.equivalence(pd.DataFrame({"a-b": [0.005, 0.025, 0.012]}), 0.02, 0.95)
+    assert crossing["verdict"] == INCONCLUSIVE and crossing["holds"] == 2
+    outside = decide.equivalence(pd.DataFrame({"a-b": [0.004, 0.005, 0.006], "a-c": [0.05, 0.06, 0.055]}), 0.02, 0.95)
+    assert outside["verdict"] == CONTRADICTED and outside["worst"] == "a-c" and outside["holds"] == 0
+    assert decide.equivalence(pd.DataFrame({"a-b": [0.001]}), 0.02, 0.95)["verdict"] == INCONCLUSIVE
+
+
+def test_block_slope_compares_within_blocks_only():
+    # within each num_conv the error falls with d; pooled over blocks it rises (the larger model
+    # has only the larger d and a higher error): the within-block slope is negative
+    df = pd.DataFrame({"num_conv": [1, 1, 3, 3], "latent_dim": [5, 10, 15, 20], "err": [0.05, 0.04, 0.09, 0.08]})
+    assert decide.block_slope(df, "latent_dim", "err", "num_conv") == pytest.approx(-0.002)
+    assert stats.linregress(df.latent_dim, df.err).slope > 0
+    assert math.isnan(decide.block_slope(df.iloc[[0, 2]], "latent_dim", "err", "num_conv"))
 
 
 # ------------------------------------------------------------------ verdicts on hand-made tables
 
-def _ae(errors: dict) -> pd.DataFrame:
-    return pd.DataFrame([{"run_id": f"d{d}-nc{nc}", "status": "ok", "latent_dim": d, "num_conv": nc,
-                          "final_test_error": e} for (d, nc), e in errors.items()])
+SEEDS = (0, 1, 2)
 
 
-GOOD_AE = {(d, nc): 0.1 / d * (1.0 - 0.05 * nc) + (0.02 if d < 10 else 0.0)
-           for d in (5, 10, 15, 20) for nc in (1, 2, 3)}
+def _ae(error, seeds=SEEDS, ds=(5, 10, 15, 20), ncs=(1, 2, 3)) -> pd.DataFrame:
+    """error(d, num_conv, seed) -> final test error; one row per autoencoder."""
+    return pd.DataFrame([{"run_id": f"d{d}-nc{nc}-s{s}", "status": "ok", "latent_dim": d, "num_conv": nc, "seed": s,
+                          "final_test_error": error(d, nc, s)} for d in ds for nc in ncs for s in seeds])
 
 
-def test_autoencode_verdicts_supported():
-    ae = _ae(GOOD_AE)
-    assert analysis.verdict_error_falls_with_d(ae)["verdict"] == SUPPORTED
-    row = analysis.verdict_small_d_worse(ae)
-    assert row["verdict"] == SUPPORTED and "worse in 9/9" in row["this run's numbers"]
-    assert analysis.verdict_error_falls_with_size(ae)["verdict"] in (SUPPORTED, INCONCLUSIVE)
+def _good_error(d, nc, s):
+    return (0.1 / d * (1.0 - 0.05 * nc) + (0.02 if d < 10 else 0.0)) * (1 + 0.05 * s)
 
 
-def test_autoencode_verdicts_not_supported():
-    flat = _ae({(d, nc): 0.02 + 0.001 * d for d in (5, 10, 15, 20) for nc in (1, 2, 3)})  # error rises with d
-    assert analysis.verdict_error_falls_with_d(flat)["verdict"] == NOT_SUPPORTED
-    assert analysis.verdict_small_d_worse(flat)["verdict"] == NOT_SUPPORTED
-    bigger_worse = _ae({(d, nc): 0.02 + 0.001 * nc for d in (5, 10) for nc in (1, 2, 3)})
-    assert analysis.verdict_error_falls_with_size(bigger_worse)["verdict"] == NOT_SUPPORTED
-    # d < 10 worse, but only by 2 %: not "clearly"
-    slight = _ae({(d, nc): (0.0204 if d < 10 else 0.02) for d in (5, 10) for nc in (1, 2)})
-    assert analysis.verdict_small_d_worse(slight)["verdict"] == INCONCLUSIVE
-    # no d < 10 in the grid
-    assert analysis.verdict_small_d_worse(_ae({(10, 1): 0.1, (20, 1): 0.05}))["verdict"] == INCONCLUSIVE
+def test_autoencode_verdicts_supported_in_every_seed():
+    ae = _ae(_good_error)
+    row = verdicts.verdict_error_falls_with_d(ae)
+    assert row["verdict"] == SUPPORTED and row["seeds"] == "holds in 3 of 3 seeds"
+    assert "95 % t-interval over 3 autoencoder seeds" in row["this run's numbers"]
+    row = verdicts.verdict_small_d_worse(ae)
+    assert row["verdict"] == SUPPORTED and row["seeds"] == "holds in 3 of 3 seeds"
+    assert verdicts.verdict_error_falls_with_size(ae)["verdict"] == SUPPORTED
 
 
-def _interp(end_lo, end_hi, mid_lo, mid_hi) -> pd.DataFrame:
+def test_autoencode_verdicts_contradicted_and_inconclusive():
+    rising = _ae(lambda d, nc, s: (0.02 + 0.001 * d + 0.002 * nc) * (1 + 0.05 * s))   # the opposite, in every seed
+    assert verdicts.verdict_error_falls_with_d(rising)["verdict"] == CONTRADICTED
+    assert verdicts.verdict_error_falls_with_size(rising)["verdict"] == CONTRADICTED
+    assert verdicts.verdict_small_d_worse(rising)["verdict"] == CONTRADICTED
+    # d < 10 worse in every seed, but by 2 % only: "clearly" (10 %) is contradicted
+    slight = _ae(lambda d, nc, s: (0.0204 if d < 10 else 0.02) * (1 + 0.01 * s + 0.001 * s * s), ds=(5, 10), ncs=(1, 2))
+    row = verdicts.verdict_small_d_worse(slight)
+    assert row["verdict"] == CONTRADICTED and row["seeds"] == "holds in 0 of 3 seeds"
+    # the seeds disagree: one falls, two rise -> the interval reaches across 0
+    mixed = _ae(lambda d, nc, s: 0.03 + (-0.002 if s == 0 else 0.0005 + 0.0003 * s) * d, ds=(5, 10, 15))
+    row = verdicts.verdict_error_falls_with_d(mixed)
+    assert row["verdict"] == INCONCLUSIVE and row["seeds"] == "holds in 1 of 3 seeds"
+    # one seed only: no interval, nothing decided
+    assert verdicts.verdict_error_falls_with_d(_ae(_good_error, seeds=(0,)))["verdict"] == INCONCLUSIVE
+    assert verdicts.verdict_small_d_worse(_ae(_good_error, ds=(10, 20)))["verdict"] == INCONCLUSIVE
+
+
+def test_small_d_margin_is_read_from_the_rules():
+    ae = _ae(lambda d, nc, s: (0.025 if d < 10 else 0.02) * (1 + 0.02 * s + 0.01 * s * s), ds=(5, 10), ncs=(1,))
+    assert verdicts.verdict_small_d_worse(ae)["verdict"] == SUPPORTED                       # +25 % > +10 %
+    strict = ReportParams(small_d_margin=0.5)
+    row = verdicts.verdict_small_d_worse(ae, strict)
+    assert row["verdict"] == CONTRADICTED and "+50 %" in row["this run's numbers"]
+
+
+def test_small_d_verdict_without_matching_num_conv_is_inconclusive():
+    ae = pd.concat([_ae(_good_error, ds=(5,), ncs=(1,)), _ae(_good_error, ds=(10,), ncs=(2,))])
+    row = verdicts.verdict_small_d_worse(ae)
+    assert row["verdict"] == INCONCLUSIVE and "no num_conv" in row["this run's numbers"]
+
+
+def _interp(end_lo, end_hi, mid_lo, mid_hi, seeds=SEEDS) -> pd.DataFrame:
+    """Per seed s, pair i: d=10 and d=20 rows with the i-th value, scaled by (1 + 0.1 s)."""
     rows = []
-    for i, pair in enumerate(["1-5", "3-6", "0-4"]):
-        for d, end, mid in ((10, end_lo[i], mid_lo[i]), (20, end_hi[i], mid_hi[i])):
-            rows.append({"status": "ok", "pair": pair, "latent_dim": d, "num_conv": 3, "end_mse_a": end,
-                         "end_mse_b": end * 1.1, "end_mse": end * 1.05, "mid_nn_distance": mid,
-                         "input_nn_distance": 0.03})
+    for s in seeds:
+        for i, pair in enumerate(["1-5", "3-6", "0-4"]):
+            for d, end, mid in ((10, end_lo[i], mid_lo[i]), (20, end_hi[i], mid_hi[i])):
+                k = 1 + 0.1 * s * (d == 20)
+                rows.append({"status": "ok", "pair": pair, "latent_dim": d, "num_conv": 3, "seed": s,
+                             "end_mse_a": end * k, "end_mse_b": end * k * 1.1, "end_mse": end * k * 1.05,
+                             "mid_nn_distance": mid * k, "input_nn_distance": 0.03})
     return pd.DataFrame(rows)
 
 
 def test_interpolation_verdicts():
     good = _interp([0.02, 0.025, 0.03], [0.01, 0.012, 0.015], [0.040, 0.042, 0.041], [0.060, 0.065, 0.062])
-    assert analysis.verdict_sharper_ends(good)["verdict"] == SUPPORTED
-    assert analysis.verdict_mid_digit_like(good)["verdict"] == SUPPORTED
-    assert "d = 20" in analysis.verdict_sharper_ends(good)["conclusion"]
+    row = verdicts.verdict_sharper_ends(good)
+    assert row["verdict"] == SUPPORTED and "d = 20" in row["conclusion"] and row["seeds"] == "holds in 3 of 3 seeds"
+    assert verdicts.verdict_mid_digit_like(good)["verdict"] == SUPPORTED
     bad = _interp([0.01, 0.012, 0.015], [0.02, 0.025, 0.03], [0.060, 0.065, 0.062], [0.040, 0.042, 0.041])
-    assert analysis.verdict_sharper_ends(bad)["verdict"] == NOT_SUPPORTED
-    assert analysis.verdict_mid_digit_like(bad)["verdict"] == NOT_SUPPORTED
-    one = good[good["latent_dim"] == 10]
-    assert analysis.verdict_sharper_ends(one)["verdict"] == INCONCLUSIVE
+    assert verdicts.verdict_sharper_ends(bad)["verdict"] == CONTRADICTED
+    assert verdicts.verdict_mid_digit_like(bad)["verdict"] == CONTRADICTED
+    assert verdicts.verdict_sharper_ends(good[good["latent_dim"] == 10])["verdict"] == INCONCLUSIVE
 
 
 def test_correlation_verdict():
-    rows = [{"latent_dim": d, "num_conv": nc, "offdiag": 0.4 / d ** 0.5 + 0.01 * nc, "with_diag": 0.5}
-            for d in (5, 10, 15, 20) for nc in (1, 2, 3)]
-    assert analysis.verdict_correlation_falls(pd.DataFrame(rows))["verdict"] == SUPPORTED
+    rows = [{"latent_dim": d, "num_conv": nc, "seed": s, "offdiag": (0.4 / d ** 0.5 + 0.01 * nc) * (1 + 0.1 * s),
+             "with_diag": 0.5} for d in (5, 10, 15, 20) for nc in (1, 2, 3) for s in SEEDS]
+    assert verdicts.verdict_correlation_falls(pd.DataFrame(rows))["verdict"] == SUPPORTED
     for r in rows:
-        r["offdiag"] = 0.1 + 0.005 * r["latent_dim"]
-    assert analysis.verdict_correlation_falls(pd.DataFrame(rows))["verdict"] == NOT_SUPPORTED
-    assert analysis.verdict_correlation_falls(pd.DataFrame())["verdict"] == INCONCLUSIVE
+        r["offdiag"] = (0.1 + 0.005 * r["latent_dim"]) * (1 + 0.1 * r["seed"])
+    assert verdicts.verdict_correlation_falls(pd.DataFrame(rows))["verdict"] == CONTRADICTED
+    assert verdicts.verdict_correlation_falls(pd.DataFrame())["verdict"] == INCONCLUSIVE
 
 
-def _transfer(acc, seeds=(0, 1, 2), ds=(5, 10, 15, 20), h1s=(200, 650, 1000), base=(0.60, 0.65)) -> pd.DataFrame:
-    """acc(d, h1, mode, seed) -> accuracy; plus logreg / 1nn records per seed and encoder."""
+MODES = ("frozen", "finetune", "scratch")
+
+
+def _transfer(acc, seeds=SEEDS, ds=(5, 10, 15, 20), h1s=(200, 650, 1000), draws=(0, 1), base=(0.60, 0.65)) -> pd.DataFrame:
+    """acc(d, h1, mode, seed, draw) -> accuracy. As in the transfer stage's table: one encoder per
+    (d, seed) (`seed` the autoencoder's), every encoder with the same label draws (`label_seed`),
+    and logreg / 1nn records per draw, repeated for every encoder."""
     rows = []
     for d in ds:
         for s in seeds:
-            for h in h1s:
-                for m in ("frozen", "finetune", "scratch"):
-                    rows.append({"run_id": f"d{d}", "status": "ok", "latent_dim": d, "h1": float(h), "mode": m,
-                                 "seed": s, "accuracy": acc(d, h, m, s), "n_labels": 100})
-            rows.append({"run_id": f"d{d}", "status": "ok", "latent_dim": d, "h1": np.nan, "mode": "logreg",
-                         "seed": s, "accuracy": base[0] + 0.01 * s, "n_labels": 100})
-            rows.append({"run_id": f"d{d}", "status": "ok", "latent_dim": d, "h1": np.nan, "mode": "1nn",
-                         "seed": s, "accuracy": base[1] + 0.01 * s, "n_labels": 100})
+            encoder = {"run_id": f"d{d}-nc2-s{s}", "status": "ok", "seed": s, "latent_dim": d, "num_conv": 2,
+                       "n_labels": 100}
+            for draw in draws:
+                for h in h1s:
+                    for m in MODES:
+                        rows.append({**encoder, "h1": float(h), "mode": m, "label_seed": draw,
+                                     "accuracy": acc(d, h, m, s, draw)})
+                rows.append({**encoder, "h1": np.nan, "mode": "logreg", "label_seed": draw, "accuracy": base[0] + 0.01 * draw})
+                rows.append({**encoder, "h1": np.nan, "mode": "1nn", "label_seed": draw, "accuracy": base[1] + 0.01 * draw})
     return pd.DataFrame(rows)
 
 
-def _study_like(d, h, m, s):
+def _study_like(d, h, m, s, draw):
     mode = {"frozen": 0.70, "finetune": 0.76, "scratch": 0.55}[m]
-    return mode + 0.004 * d + 0.003 * ((s * 7 + h // 10) % 3) - 0.002 * (h == 1000)
+    return mode + 0.004 * d + 0.003 * ((s * 7 + draw * 5 + h // 10) % 3) - 0.002 * (h == 1000) + 0.01 * s * (m != "scratch")
 
 
 def test_transfer_verdicts_supported():
     tr = _transfer(_study_like)
-    assert analysis.verdict_h1_matters_little(tr)["verdict"] == SUPPORTED
-    assert analysis.verdict_larger_d_better(tr)["verdict"] == SUPPORTED
-    assert analysis.verdict_finetune_beats_frozen(tr)["verdict"] == SUPPORTED
-    assert analysis.verdict_pretraining_beats_scratch(tr)["verdict"] == SUPPORTED
-    row = analysis.verdict_beats_baselines(tr)
+    for fn in (verdicts.verdict_h1_matters_little, verdicts.verdict_larger_d_better,
+               verdicts.verdict_finetune_beats_frozen, verdicts.verdict_pretraining_beats_scratch):
+        row = fn(tr)
+        assert row["verdict"] == SUPPORTED and row["seeds"] == "holds in 3 of 3 seeds", row
+    row = verdicts.verdict_beats_baselines(tr)
     assert row["verdict"] == SUPPORTED and "logreg" in row["this run's numbers"]
+    # the unit is the encoder (one per autoencoder seed at d=20), not the 12 records or 2 label draws
+    assert "over 3 autoencoder seeds" in row["this run's numbers"]
 
 
-def test_transfer_verdicts_not_supported():
-    def reversed_(d, h, m, s):
+def test_transfer_verdicts_contradicted():
+    def reversed_(d, h, m, s, draw):
         mode = {"frozen": 0.70, "finetune": 0.64, "scratch": 0.75}[m]
-        return mode - 0.004 * d + (0.08 if h == 200 else 0.0) + 0.002 * s
+        return mode - 0.004 * d + (0.08 if h == 200 else 0.0) + 0.002 * s + 0.001 * s * s
     tr = _transfer(reversed_, base=(0.90, 0.92))
-    assert analysis.verdict_h1_matters_little(tr)["verdict"] == NOT_SUPPORTED
-    assert analysis.verdict_larger_d_better(tr)["verdict"] == NOT_SUPPORTED
-    assert analysis.verdict_finetune_beats_frozen(tr)["verdict"] == NOT_SUPPORTED
-    assert analysis.verdict_pretraining_beats_scratch(tr)["verdict"] == NOT_SUPPORTED
-    assert analysis.verdict_beats_baselines(tr)["verdict"] == NOT_SUPPORTED
+    for fn in (verdicts.verdict_h1_matters_little, verdicts.verdict_larger_d_better,
+               verdicts.verdict_finetune_beats_frozen, verdicts.verdict_pretraining_beats_scratch,
+               verdicts.verdict_beats_baselines):
+        row = fn(tr)
+        assert row["verdict"] == CONTRADICTED and row["seeds"] == "holds in 0 of 3 seeds", row
 
 
-def test_transfer_verdicts_near_chance_or_missing_are_inconclusive():
-    tr = _transfer(lambda d, h, m, s: 0.10 + 0.001 * s)
-    assert analysis.verdict_h1_matters_little(tr)["verdict"] == INCONCLUSIVE
-    assert analysis.verdict_finetune_beats_frozen(pd.DataFrame())["verdict"] == INCONCLUSIVE
+def test_h1_equivalence_inside_across_and_outside_the_margin():
+    def h1_effect(gap, spread):
+        """h1=200 better by `gap` on average; the gap varies by +-`spread` between seeds."""
+        return lambda d, h, m, s, draw: 0.75 + 0.004 * d + (gap + spread * (s - 1)) * (h == 200)
+    assert verdicts.verdict_h1_matters_little(_transfer(h1_effect(0.005, 0.001)))["verdict"] == SUPPORTED
+    row = verdicts.verdict_h1_matters_little(_transfer(h1_effect(0.015, 0.004)))     # interval crosses 2 points
+    assert row["verdict"] == INCONCLUSIVE and "margin ±2 points" in row["this run's numbers"]
+    assert verdicts.verdict_h1_matters_little(_transfer(h1_effect(0.06, 0.002)))["verdict"] == CONTRADICTED
+    # the margin comes from the rules: a wider one accepts the 1.5-point gap's whole interval
+    assert verdicts.verdict_h1_matters_little(_transfer(h1_effect(0.015, 0.004)),
+                                              ReportParams(h1_margin=0.05))["verdict"] == SUPPORTED
+    near_chance = verdicts.verdict_h1_matters_little(_transfer(lambda d, h, m, s, draw: 0.10 + 0.001 * s))
+    assert near_chance["verdict"] == INCONCLUSIVE and "not judged" in near_chance["this run's numbers"]
+
+
+def test_transfer_intervals_use_encoder_level_means():
+    # 3 encoders (seeds) at d=10, 4 label draws x 2 h1 each: 8 records per encoder and mode
+    tr = _transfer(lambda d, h, m, s, draw: 0.5 + 0.05 * s * s + 0.02 * draw + 0.01 * (h == 200) + 0.1 * (m == "finetune"),
+                   ds=(10,), h1s=(200, 650), draws=(0, 1, 2, 3))
+    s = tables.transfer_summaries(tr)
+    row = s["by_d"].set_index(["latent_dim", "mode"]).loc[(10, "frozen")]
+    enc = tr[tr["mode"] == "frozen"].groupby("seed")["accuracy"].mean()       # one mean per encoder
+    lo, hi = stats.t.interval(0.95, 2, loc=enc.mean(), scale=stats.sem(enc))
+    assert row["n"] == 3 and row["ci_lo"] == pytest.approx(lo) and row["ci_hi"] == pytest.approx(hi)
+    pre = s["by_mode"]["mode"] != "scratch"
+    assert set(s["by_mode"].loc[pre, "n"]) == {3} and set(s["by_h1"].loc[s["by_h1"]["mode"] != "scratch", "n"]) == {3}
+    # no pre-trained encoder, so the autoencoder seed does not enter: scratch and baselines over label draws
+    assert s["by_mode"].loc[~pre, "n"].tolist() == [4] and set(s["baselines"]["n"]) == {4}
+    assert prose.transfer_interval_words(s["by_d"]) == ("95 % t-interval over 3 autoencoder seeds (encoder-level "
+                                                        "means); scratch: over 4 label draws")
+    v = verdicts.verdict_finetune_beats_frozen(tr)
+    assert v["verdict"] == SUPPORTED and "over 3 autoencoder seeds" in v["this run's numbers"]
+
+
+def test_transfer_verdicts_missing_modes_are_inconclusive():
+    assert verdicts.verdict_finetune_beats_frozen(pd.DataFrame())["verdict"] == INCONCLUSIVE
     no_finetune = _transfer(_study_like)
     no_finetune = no_finetune[no_finetune["mode"] != "finetune"]
-    assert analysis.verdict_finetune_beats_frozen(no_finetune)["verdict"] == INCONCLUSIVE
+    assert verdicts.verdict_finetune_beats_frozen(no_finetune)["verdict"] == INCONCLUSIVE
 
 
 # ------------------------------------------------------------------ tables, failed runs, the summary
@@ -266,44 +375,102 @@ def test_usable_rows_and_problem_runs_warnings(tmp_path):
                           "error": [np.nan, "RuntimeError: boom", "RuntimeError: boom", np.nan,
                                     "upstream run autoencode/d20-nc2 failed"],
                           "accuracy": [0.7, np.nan, np.nan, 0.8, np.nan]})
-    assert analysis.usable_rows(table)["run_id"].tolist() == ["d5", "d15"]
-    probs = analysis.problem_runs(table)
+    assert profile.usable_rows(table)["run_id"].tolist() == ["d5", "d15"]
+    probs = profile.problem_runs(table)
     assert probs["run_id"].tolist() == ["d10", "d20"]
-    data = analysis.ProfileData(tmp_path, tables={"transfer": table})
-    text = analysis.status_markdown(data, "transfer")
-    assert "`d10` failed**: RuntimeError: boom" in text
-    assert "`d20` skipped**: upstream run autoencode/d20-nc2 failed" in text
-    assert "No usable" not in text
-    only_failed = analysis.ProfileData(tmp_path, tables={"transfer": table[table.status == "failed"]})
-    assert "No usable transfer runs" in analysis.status_markdown(only_failed, "transfer")
-    assert "No usable correlate runs" in analysis.status_markdown(data, "correlate")
+    data = profile.ProfileData(tmp_path, tables={"transfer": table})
+    warning = prose.status_markdown(data, "transfer")
+    assert "`d10` failed**: RuntimeError: boom" in warning
+    assert "`d20` skipped**: upstream run autoencode/d20-nc2 failed" in warning
+    assert "No usable" not in warning
+    only_failed = profile.ProfileData(tmp_path, tables={"transfer": table[table.status == "failed"]})
+    assert "No usable transfer runs" in prose.status_markdown(only_failed, "transfer")
+    assert "No usable correlate runs" in prose.status_markdown(data, "correlate")
 
 
 def test_verdicts_on_an_empty_profile_are_inconclusive_not_errors(tmp_path):
-    data = analysis.read_profile(tmp_path)
-    v = analysis.verdicts(data)
+    data = profile.read_profile(tmp_path)
+    v = verdicts.verdicts(data)
     assert len(v) == 11 and set(v["verdict"]) == {INCONCLUSIVE}
-    assert list(v.columns) == ["experiment", "conclusion", "this run's numbers", "verdict"]
-    assert analysis.summary_counts(v) == "0 supported, 0 not supported, 11 inconclusive"
+    assert list(v.columns) == ["experiment", "conclusion", "this run's numbers", "verdict", "seeds"]
+    assert verdicts.summary_counts(v) == "0 supported, 0 contradicted, 11 inconclusive"
+
+
+def test_rules_come_from_the_profile_params_with_defaults(tmp_path):
+    assert profile.ProfileData(tmp_path).rules == ReportParams()
+    data = profile.ProfileData(tmp_path, tables={"transfer": _transfer(_study_like)},
+                               params={"report": {"h1_margin": 0.001, "confidence": 0.9}})
+    assert data.rules.h1_margin == 0.001
+    v = verdicts.verdicts(data)
+    assert v.loc["h1_matters_little", "verdict"] != SUPPORTED                  # 0.1 points: too strict
+    assert "90 % t-interval" in v.loc["finetune_beats_frozen", "this run's numbers"]
+    rules = verdicts.rules_markdown(data.rules)
+    assert "±0.1 percentage points" in rules and "90 %" in rules
+    for word in ("**supported**", "**contradicted**", "**inconclusive**"):
+        assert word in rules
+
+
+def test_verdict_table_uses_only_the_three_words():
+    data = profile.ProfileData(Path("."), tables={"autoencode": _ae(_good_error), "transfer": _transfer(_study_like),
+                                                  "interpolate": _interp([0.02] * 3, [0.01] * 3, [0.04] * 3, [0.06] * 3)})
+    v = verdicts.verdicts(data)
+    assert set(v["verdict"]) <= set(decide.WORDS) and v["seeds"].str.match(r"(holds in \d of \d seeds|no seeds)$").all()
+    assert "not supported" not in text.markdown_table(v) + verdicts.rules_markdown(ReportParams())
 
 
 def test_markdown_table_escapes_and_formats():
-    md = analysis.markdown_table(pd.DataFrame({"a|b": ["x|y", None], "v": [0.123456, float("nan")]}))
+    md = text.markdown_table(pd.DataFrame({"a|b": ["x|y", None], "v": [0.123456, float("nan")]}))
     lines = md.splitlines()
     assert lines[0] == "| a\\|b | v |" and lines[1] == "|---|---|"
     assert lines[2] == "| x\\|y | 0.1235 |" and lines[3] == "|  | n/a |"
 
 
-def test_ci_table_and_transfer_summaries():
-    s = analysis.transfer_summaries(_transfer(_study_like))
+def test_ci_tables():
+    s = tables.transfer_summaries(_transfer(_study_like))
     by_d = s["by_d"]
-    assert set(by_d["n"]) == {3}
-    t = analysis.ci_table(by_d, "latent_dim", "mode")
+    assert set(by_d["n"]) == {3, 2}                          # 3 autoencoder seeds; scratch: 2 label draws
+    t = tables.ci_table(by_d, "latent_dim", "mode")
     assert list(t.columns) == ["d", "frozen", "finetune", "scratch"]
-    assert t.iloc[0]["finetune"].startswith(analysis.fmt_pct(by_d.set_index(["latent_dim", "mode"]).loc[(5, "finetune"), "mean"]))
-    assert len(s["baselines"]) == 2 and set(s["baselines"]["n"]) == {3}
+    assert t.iloc[0]["finetune"].startswith(text.fmt_pct(by_d.set_index(["latent_dim", "mode"]).loc[(5, "finetune"), "mean"]))
+    assert len(s["baselines"]) == 2 and set(s["baselines"]["n"]) == {2}
+    grid = tables.error_grid(_ae(_good_error))
+    assert list(grid.columns) == ["d", "num_conv=1", "num_conv=2", "num_conv=3"] and "[" in grid.iloc[0, 1]
+    corr = pd.DataFrame([{"latent_dim": d, "num_conv": 1, "seed": s, "offdiag": 0.1 * (1 + s), "with_diag": 0.5,
+                          "n_constant": 1} for d in (5, 20) for s in SEEDS])
+    ct = tables.correlation_table(corr)
+    assert list(ct.columns) == ["num_conv", "d", "off-diagonal", "with diagonal", "seeds", "constant dims"]
+    assert ct["seeds"].tolist() == [3, 3] and ct["constant dims"].tolist() == [3, 3]
 
 
-def test_small_d_verdict_without_matching_num_conv_is_inconclusive():
-    ae = _ae({(5, 1): 0.05, (10, 2): 0.02})
-    assert analysis.verdict_small_d_worse(ae)["verdict"] == INCONCLUSIVE
+# ------------------------------------------------------------------ two profiles compared
+
+def _write_profile(folder: Path, name: str, ae: pd.DataFrame, tr: pd.DataFrame, report: dict | None = None) -> Path:
+    (folder / "tables").mkdir(parents=True)
+    ae.to_csv(folder / "tables" / "autoencode.csv", index=False)
+    tr.to_csv(folder / "tables" / "transfer.csv", index=False)
+    (folder / "params.yaml").write_text(yaml.safe_dump({"profile": name, **({"report": report} if report else {})}))
+    return folder
+
+
+def test_compare_two_profile_folders(tmp_path, capsys):
+    full = _write_profile(tmp_path / "full", "full", _ae(_good_error), _transfer(_study_like))
+    # same conclusions, but too few seeds for anything in autoencode: inconclusive does not disagree
+    default = _write_profile(tmp_path / "default", "default", _ae(_good_error, seeds=(0,)), _transfer(_study_like))
+    out = compare.compare(full, default)
+    lines = out.splitlines()
+    assert "[1] Reconstruction error falls as d grows" in lines
+    block = lines[lines.index("[1] Reconstruction error falls as d grows") + 1:][:2]
+    assert block[0].split()[:2] == ["full", "supported"] and block[1].split()[:2] == ["default", "inconclusive"]
+    assert "95 % t-interval over 3 autoencoder seeds" in block[0]
+    assert lines[-1] == "agree: the same verdict on all 5 conclusion(s) where neither is inconclusive"
+    # a profile where the error rises with d, judged with a stricter h1 margin
+    rising = _write_profile(tmp_path / "rising", "rising", _ae(lambda d, nc, s: (0.02 + 0.001 * d) * (1 + 0.05 * s)),
+                            _transfer(_study_like), report={"h1_margin": 0.001})
+    lines = compare.compare(full, rising).splitlines()
+    assert lines[-1].startswith("DISAGREE on 2 of the ")
+    assert "error_falls_with_d" in lines[-1] and "small_d_worse" in lines[-1]
+    assert any(line.startswith("note: the profiles decide by different report: rules") for line in lines)
+    assert cli.main(["compare", str(full), str(default)]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[-1].startswith("agree") and printed[0].startswith("verdicts: full")
+    assert cli.main(["compare", str(full), str(tmp_path / "nowhere")]) == 2

@@ -12,7 +12,7 @@ import pytest
 import torch
 import torchvision.datasets as tvd
 
-from lib import data
+from aestudy.science import data
 from conftest import FAKE_TEST, FAKE_TRAIN, fake_split
 
 REPO_ROOT = Path(__file__).resolve().parents[1]

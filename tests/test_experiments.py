@@ -16,8 +16,8 @@ import pytest
 import torch
 import yaml
 
-from lib import analysis, data, models, transfer
-from lib.data import Split
+from aestudy.science import artifacts as science_artifacts, correlation, data, interpolation, models, standins, transfer
+from aestudy.science.data import Split
 
 REPO = Path(__file__).resolve().parents[1]
 TINY = models.AEConfig(latent_dim=4, num_conv=1, c_factor=4, kernel_size=3, fc_hidden=32)
@@ -83,7 +83,7 @@ def test_interpolation_ends_equal_decoding_the_endpoints():
     model = tiny_autoencoder().eval()
     split = toy_split(4, seed=1)
     x1, x2 = split.images[0], split.images[3]
-    dec = analysis.interpolate(model, x1, x2, steps=7)
+    dec = interpolation.interpolate(model, x1, x2, steps=7)
     assert dec.shape == (7, 1, 28, 28)
     with torch.inference_mode():
         ends = model.decoder(model.encoder(torch.stack([x1, x2])))
@@ -99,20 +99,20 @@ def test_interpolation_and_correlation_studies_records():
     split = toy_split(40, seed=2)
     ms = [(TINY.to_dict(), tiny_autoencoder(0)),
           ({**TINY.to_dict(), "latent_dim": 6}, models.AutoEncoder(models.AEConfig(6, 1, 4, 3, 32)))]
-    res = analysis.interpolation_study(ms, split, split.images[:20].numpy(), [(1, 5), (0, 4)], steps=5, seed=0)
+    res = interpolation.interpolation_study(ms, split, split.images[:20].numpy(), [(1, 5), (0, 4)], steps=5, seed=0)
     recs = res["metrics"]["records"]
     assert len(recs) == 4 and {r["latent_dim"] for r in recs} == {4, 6}
     assert res["metrics"]["mid_alpha"] == 0.5
     for r in recs:
         assert split.labels[r["index_a"]] == r["digit_a"] and split.labels[r["index_b"]] == r["digit_b"]
         assert r["end_mse"] == pytest.approx((r["end_mse_a"] + r["end_mse_b"]) / 2)
-    cor = analysis.correlation_study(ms, split.images)
+    cor = correlation.correlation_study(ms, split.images)
     assert [r["latent_dim"] for r in cor["metrics"]["records"]] == [4, 6]
     assert np.asarray(cor["metrics"]["matrices"]["d6-nc1"]).shape == (6, 6)
     # same inputs and seed: the same metrics, to the bit (what metrics.json holds)
-    again = analysis.interpolation_study(ms, split, split.images[:20].numpy(), [(1, 5), (0, 4)], steps=5, seed=0)
+    again = interpolation.interpolation_study(ms, split, split.images[:20].numpy(), [(1, 5), (0, 4)], steps=5, seed=0)
     assert json.dumps(again["metrics"]) == json.dumps(res["metrics"])
-    assert json.dumps(analysis.correlation_study(ms, split.images)["metrics"]) == json.dumps(cor["metrics"])
+    assert json.dumps(correlation.correlation_study(ms, split.images)["metrics"]) == json.dumps(cor["metrics"])
 
 
 # ------------------------------------------------------------------ transfer modes
@@ -185,25 +185,23 @@ def test_run_transfer_records_baselines_and_determinism():
     assert res["n_test"] == 50 and res["latent_dim"] == 4
 
 
-def test_encoder_from_checkpoints_checks_count_and_latent_size(tmp_path):
-    from lib import artifacts
-
+def test_encoder_from_checkpoints_takes_exactly_one(tmp_path):
     ae = tiny_autoencoder()
-    p = artifacts.save_checkpoint(tmp_path / "model.pt", ae, TINY.to_dict())
-    enc = transfer.encoder_from_checkpoints([str(p)], 4)
+    p = science_artifacts.save_checkpoint(tmp_path / "model.pt", ae, TINY.to_dict(), seed=3)
+    enc = transfer.encoder_from_checkpoints([str(p)])
     assert torch.equal(enc.fc[1].weight, ae.encoder.fc[1].weight)
-    with pytest.raises(ValueError, match="exactly one"):
-        transfer.encoder_from_checkpoints([str(p), str(p)], 4)
-    with pytest.raises(ValueError, match="latent_dim=4"):
-        transfer.encoder_from_checkpoints([str(p)], 10)
+    with pytest.raises(ValueError, match="exactly one.*for_each: autoencode"):
+        transfer.encoder_from_checkpoints([str(p), str(p)])
+    ((cfg, model),) = science_artifacts.load_models([str(p)])
+    assert cfg["seed"] == 3 and cfg["latent_dim"] == ae.cfg.latent_dim
 
 
 @needs_mnist
 def test_stand_in_checkpoints_train_and_load(tmp_path, capsys):
-    paths = analysis.stand_in_checkpoints([3], tmp_path, num_conv=1, data_dir=str(real_mnist_root()),
+    paths = standins.stand_in_checkpoints([3], tmp_path, num_conv=1, data_dir=str(real_mnist_root()),
                                           n_images=200)
     assert "stand-in" in capsys.readouterr().out
-    (cfg, model), = analysis.load_models(paths)
+    (cfg, model), = science_artifacts.load_models(paths)
     assert cfg["latent_dim"] == 3 and model.encoder.cfg.num_conv == 1
 
 
@@ -220,9 +218,12 @@ def smoke(smoke_profile):
 
 
 def _outputs_text(nb_path: Path) -> str:
+    """What the executed notebook shows: its markdown cells (headings, fixed text) and its outputs."""
     nb = json.loads(nb_path.read_text())
     parts = []
     for c in nb["cells"]:
+        if c["cell_type"] == "markdown":
+            parts.append("".join(c["source"]))
         for o in c.get("outputs", []):
             if "text" in o:
                 parts.append("".join(o["text"]))
@@ -238,21 +239,25 @@ def test_smoke_tables_for_every_stage(smoke):
     for s, df in t.items():
         assert (df["status"].isin(["ok", "cached"])).all(), (s, df[["run_id", "status", "error"]])
     interp, corr, tr = t["interpolate"], t["correlate"], t["transfer"]
-    assert len(interp) == 2 and set(interp["latent_dim"]) == {5, 10} and (interp["pair"] == "1-5").all()
+    # every seed's model is used: 2 latent sizes x 2 seeds
+    assert len(interp) == 4 and set(interp["latent_dim"]) == {5, 10} and (interp["pair"] == "1-5").all()
+    assert sorted(zip(interp["latent_dim"], interp["seed"])) == [(5, 0), (5, 1), (10, 0), (10, 1)]
     assert (interp["end_mse_a"] > 0).all() and (interp["mid_nn_distance"] > 0).all()
-    assert sorted(corr["latent_dim"]) == [5, 10]
+    assert sorted(zip(corr["latent_dim"], corr["seed"])) == [(5, 0), (5, 1), (10, 0), (10, 1)]
     assert ((corr["offdiag"] >= 0) & (corr["offdiag"] <= 1)).all()
     assert (corr["with_diag"] > corr["offdiag"]).all()
-    # one record per (h1, mode, seed) plus two baselines per seed, for each of the two encoders
-    assert len(tr) == 2 * (1 * 3 * 2 + 2 * 2)
+    # one record per (h1, mode, label seed) plus two baselines per label seed, for each of the four
+    # encoders (2 latent sizes x 2 autoencoder seeds)
+    assert len(tr) == 4 * (1 * 3 * 2 + 2 * 2)
+    assert sorted(set(zip(tr["latent_dim"], tr["seed"]))) == [(5, 0), (5, 1), (10, 0), (10, 1)]
     assert set(tr["mode"]) == {"frozen", "finetune", "scratch", "logreg", "1nn"}
     assert tr.loc[tr["mode"].isin(["logreg", "1nn"]), "h1"].isna().all()
     assert (tr["n_test"] == 200).all() and tr["accuracy"].between(0, 1).all()
-    for run in ("interpolate/all", "correlate/all", "transfer/d5", "transfer/d10"):
+    for run in ("interpolate/all", "correlate/all", "transfer/d5-nc1-s0", "transfer/d10-nc1-s1"):
         assert (smoke["dir"] / "runs" / run / "complete.json").exists()
     assert list((smoke["dir"] / "runs" / "interpolate" / "all").glob("interpolation_1-5.png"))
     assert (smoke["dir"] / "runs" / "correlate" / "all" / "heatmaps.png").exists()
-    assert (smoke["dir"] / "runs" / "transfer" / "d5" / "accuracy.png").exists()
+    assert (smoke["dir"] / "runs" / "transfer" / "d5-nc1-s0" / "accuracy.png").exists()
 
 
 @pytest.mark.slow
@@ -290,8 +295,8 @@ def test_analyses_notebook_names_failed_runs_and_survives_a_missing_stage(smoke)
     shutil.copytree(smoke["dir"], pdir)
     tr = pd.read_csv(pdir / "tables" / "transfer.csv")
     tr["error"] = tr["error"].astype(object)
-    tr.loc[tr["run_id"] == "d10", "status"] = "failed"
-    tr.loc[tr["run_id"] == "d10", "error"] = "RuntimeError: out of memory in d10"
+    tr.loc[tr["run_id"] == "d10-nc1-s0", "status"] = "failed"
+    tr.loc[tr["run_id"] == "d10-nc1-s0", "error"] = "RuntimeError: out of memory in d10"
     tr.to_csv(pdir / "tables" / "transfer.csv", index=False)
     (pdir / "tables" / "correlate.csv").unlink()
     out_nb = smoke["tmp"] / "analyses_broken.ipynb"
@@ -299,7 +304,7 @@ def test_analyses_notebook_names_failed_runs_and_survives_a_missing_stage(smoke)
                         parameters={"profile_dir": str(pdir)}, kernel_name="python3", language="python",
                         cwd=str(REPO), progress_bar=False)
     text = _outputs_text(out_nb)
-    assert "Warning: transfer run `d10` failed**: RuntimeError: out of memory in d10" in text
+    assert "Warning: transfer run `d10-nc1-s0` failed**: RuntimeError: out of memory in d10" in text
     assert "No usable correlate runs" in text
     assert "## Experiment 4: transfer learning with 100 labels" in text
 

@@ -7,8 +7,8 @@ import pytest
 import torch
 from torch import nn
 
-from lib import models
-from lib.models import AEConfig, AutoEncoder, Classifier, Encoder
+from aestudy.science import models
+from aestudy.science.models import AEConfig, AutoEncoder, Classifier, Encoder
 
 LATENT_DIMS = (5, 10, 15, 20)
 NUM_CONVS = (1, 2, 3)

@@ -14,9 +14,13 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from lib import __main__ as cli
-from lib import artifacts, pipeline
-from lib.params import ParamsError, load_study
+from aestudy import cli, config
+from aestudy.runner import records, sweep
+from aestudy.runner.execute import execute_run
+from aestudy.runner.paramfile import load_study
+from aestudy.runner.plan import Run, run_id_for, safe_id
+from aestudy.schema import ParamsError
+from aestudy.science import artifacts
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -58,7 +62,7 @@ BASE = {
     "stages": {
         "autoencode": {"grid": {"latent_dim": [5, 10], "num_conv": [1, 2]},
                        "params": {"c_factor": 8, "kernel_size": 3, "epochs": 1, "optimizer": "adam"}},
-        "transfer": {"uses": {"autoencode": {"num_conv": 1}}, "grid": {"latent_dim": [5]},
+        "transfer": {"uses": {"autoencode": {"num_conv": 1}}, "for_each": "autoencode",
                      "params": {"modes": ["frozen"], "n_labels": 100}},
     },
 }
@@ -145,7 +149,7 @@ def notebooks_copy(tmp_path, monkeypatch):
     """A private copy of the notebooks, so a test can inject failures into one of them."""
     dst = tmp_path / "notebooks"
     shutil.copytree(REPO / "notebooks", dst)
-    monkeypatch.setattr(pipeline, "NOTEBOOKS", dst)
+    monkeypatch.setattr(config, "NOTEBOOKS", dst)
     return dst
 
 
@@ -159,10 +163,10 @@ def downstream_notebook(path: Path) -> None:
     """A minimal `transfer` stand-in: reads its checkpoint, writes metrics."""
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    params = nbformat.v4.new_code_cell("checkpoints = []\nout_dir = None\nlatent_dim = 1")
+    params = nbformat.v4.new_code_cell("checkpoints = []\nout_dir = None")
     params.metadata["tags"] = ["parameters"]
     nb.cells = [params, nbformat.v4.new_code_cell(
-        "from lib import artifacts\n"
+        "from aestudy.science import artifacts\n"
         "m = artifacts.load_autoencoder(checkpoints[0])\n"
         "artifacts.write_json(artifacts.output_dir(out_dir, 'transfer') / 'metrics.json', "
         "{'d': m.cfg.latent_dim})")]
@@ -176,27 +180,27 @@ def test_a_failing_run_is_recorded_others_finish_dependents_skip(tmp_path, monke
     downstream_notebook(notebooks_copy / "transfer.ipynb")
     study = load_study(write(tmp_path, TINY + """
   transfer:
-    uses: {autoencode: {num_conv: 1}}
-    grid: {latent_dim: [3, 4]}
+    uses: {autoencode: {num_conv: 1, latent_dim: [3, 4]}}
+    for_each: autoencode
 """))
-    results = {f"{r['stage']}/{r['run_id']}": r for r in pipeline.run_study(study, progress=False)}
+    results = {f"{r['stage']}/{r['run_id']}": r for r in sweep.run_study(study, progress=False)}
     assert results["autoencode/d4-nc1"]["status"] == "failed"
     assert "injected failure for the test" in results["autoencode/d4-nc1"]["error"]
     assert results["autoencode/d3-nc1"]["status"] == "ok" and results["autoencode/d5-nc1"]["status"] == "ok"
-    assert results["transfer/d3"]["status"] == "ok"
-    assert results["transfer/d4"]["status"] == "skipped"
-    assert "autoencode/d4-nc1 failed" in results["transfer/d4"]["error"]
+    assert results["transfer/d3-nc1"]["status"] == "ok"
+    assert results["transfer/d4-nc1"]["status"] == "skipped"
+    assert "autoencode/d4-nc1 failed" in results["transfer/d4-nc1"]["error"]
     failed_dir = Path(results["autoencode/d4-nc1"]["dir"])
     assert (failed_dir / "autoencode.ipynb").exists()  # the partly executed notebook is kept
     record = json.loads((failed_dir / "failed.json").read_text())
     assert "RuntimeError" in record["error"] and "Traceback" in record["traceback"] or record["traceback"]
     table = (tmp_path / "reports" / "tiny" / "tables" / "autoencode.csv").read_text()
     assert "d4-nc1,failed" in table
-    summary = pipeline.summary(list(results.values()))
-    assert "failed: autoencode/d4-nc1" in summary and "skipped: transfer/d4" in summary
+    summary = sweep.summary(list(results.values()))
+    assert "failed: autoencode/d4-nc1" in summary and "skipped: transfer/d4-nc1" in summary
     # a second run reuses the good runs and retries only the failed one and its dependent
-    again = {f"{r['stage']}/{r['run_id']}": r["status"] for r in pipeline.run_study(study, progress=False)}
-    assert again["autoencode/d3-nc1"] == "cached" and again["transfer/d3"] == "cached"
+    again = {f"{r['stage']}/{r['run_id']}": r["status"] for r in sweep.run_study(study, progress=False)}
+    assert again["autoencode/d3-nc1"] == "cached" and again["transfer/d3-nc1"] == "cached"
     assert again["autoencode/d4-nc1"] == "failed"
 
 
@@ -233,7 +237,7 @@ def test_sigkill_mid_sweep_then_resume_reuses_completed_runs(tmp_path, mnist_env
     assert "1 cached, 2 ok" in done.stderr
     assert (runs / "d3-nc1" / "complete.json").read_bytes() == first_record  # reused, not redone
     for rid in ("d4-nc1", "d5-nc1"):
-        record, reason = artifacts.verify_completion(runs / rid)
+        record, reason = records.verify_completion(runs / rid)
         assert record is not None, reason
     assert not list(runs.rglob("*.tmp"))
 
@@ -245,7 +249,7 @@ def test_corrupt_checkpoint_is_detected_and_redone_or_named_with_no_retrain(tmp_
     ckpt = tmp_path / "reports" / "tiny" / "runs" / "autoencode" / "d4-nc1" / "model.pt"
     ckpt.write_bytes(ckpt.read_bytes()[:100])  # truncated
     code, err = run_cli(["run", params, "--no-render", "--no-retrain"], capsys)
-    assert code == 1 and f"{ckpt}: checksum mismatch" in err
+    assert code == 1 and f"{config.relative(ckpt)}: checksum mismatch" in err
     metrics = ckpt.parent / "metrics.json"
     code, err = run_cli(["run", params, "--no-render"], capsys)
     assert code == 0 and "1 cached, 1 ok" in err
@@ -258,10 +262,10 @@ def test_corrupt_checkpoint_is_detected_and_redone_or_named_with_no_retrain(tmp_
 def test_same_parameters_and_seed_give_bit_identical_metrics(tmp_path, monkeypatch, mnist_env):
     monkeypatch.setenv("REPORTS_DIR", str(tmp_path / "reports"))
     study = load_study(write(tmp_path, TINY.replace("[3, 4, 5]", "[3]")))
-    pipeline.run_study(study, progress=False)
+    sweep.run_study(study, progress=False)
     metrics = tmp_path / "reports" / "tiny" / "runs" / "autoencode" / "d3-nc1" / "metrics.json"
     first = metrics.read_bytes()
-    assert [r["status"] for r in pipeline.run_study(study, force=True, progress=False)] == ["ok"]
+    assert [r["status"] for r in sweep.run_study(study, force=True, progress=False)] == ["ok"]
     assert metrics.read_bytes() == first
 
 
@@ -275,19 +279,61 @@ def test_string_parameters_are_injected_as_data(tmp_path, monkeypatch):
     nb.cells = [params, nbformat.v4.new_code_cell(
         "import pathlib\npathlib.Path(out_dir, 'value.txt').write_text(value)")]
     nbformat.write(nb, nb_dir / "theory.ipynb")
-    monkeypatch.setattr(pipeline, "NOTEBOOKS", nb_dir)
+    monkeypatch.setattr(config, "NOTEBOOKS", nb_dir)
     evil = 'x"; import os; os.system("touch PWNED") #\n\'\'\' """ \\n {out_dir}\n__import__("sys").exit(3)'
-    run = pipeline.Run("theory", "all", {}, {"value": evil, "out_dir": str(tmp_path / "out")},
-                       dir=str(tmp_path / "out"), key="k")
-    result = pipeline.execute_run(run)
+    run = Run("theory", "all", {}, {"value": evil, "out_dir": str(tmp_path / "out")}, dir=str(tmp_path / "out"),
+              notebook=str(nb_dir / "theory.ipynb"), inputs={"notebook": "n", "params": {}, "data": "", "upstream": {}})
+    result = execute_run(run)
     assert result["status"] == "ok", result["error"]
     assert (tmp_path / "out" / "value.txt").read_text() == evil
     assert not (REPO / "PWNED").exists() and not (tmp_path / "out" / "PWNED").exists()
 
 
 def test_run_ids_and_profiles_cannot_escape_reports(tmp_path):
-    assert "/" not in pipeline.safe_id("../../etc/passwd") and not pipeline.safe_id("..").startswith(".")
-    assert pipeline.run_id_for({"latent_dim": "../../x"}).count("/") == 0
+    assert "/" not in safe_id("../../etc/passwd") and not safe_id("..").startswith(".")
+    assert run_id_for("autoencode", {"latent_dim": "../../x"}).count("/") == 0
     bad = write(tmp_path, "profile: ../../outside\nstages: {theory: {}}\n")
     with pytest.raises(ParamsError, match="profile"):
         load_study(bad)
+
+
+# ------------------------------------------------------------------ bad bytes and one runner per profile
+
+@pytest.mark.parametrize("content", [b"\x89PNG\r\n\x1a\n\x00\x00binary", "profile: x\n# caf\xe9\n".encode("latin-1")],
+                         ids=["binary", "latin-1"])
+def test_a_file_that_is_not_utf8_gives_one_line_and_exit_2(tmp_path, capsys, content):
+    bad = tmp_path / "params.yaml"
+    bad.write_bytes(content)
+    code, err = run_cli(["run", bad], capsys)
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and str(bad) in lines[0] and "not UTF-8" in lines[0], err
+
+
+def test_a_second_runner_on_the_same_profile_exits_2_naming_the_first(tmp_path, capsys, monkeypatch):
+    from aestudy.runner.lock import profile_lock
+
+    monkeypatch.setenv("REPORTS_DIR", str(tmp_path / "reports"))
+    params = write(tmp_path, "profile: locked\nstages: {theory: {}}\n")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; sys.path.insert(0, 'lib')\n"
+         "from aestudy.runner.lock import profile_lock\nfrom pathlib import Path\n"
+         f"with profile_lock(Path({str(tmp_path / 'reports' / 'locked')!r}), 'python -m lib run p.yaml'):\n"
+         "    print('held', flush=True); time.sleep(60)"], cwd=REPO, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        start = time.perf_counter()
+        for command in ("run", "render"):
+            code, err = run_cli([command, params], capsys)
+            assert code == 2 and len(err.strip().splitlines()) == 1, err
+            assert f"in use by process {holder.pid} (`python -m lib run p.yaml`" in err
+        assert time.perf_counter() - start < 10  # at once, no waiting
+        # another profile runs side by side
+        with profile_lock(tmp_path / "reports" / "other", "test"):
+            pass
+    finally:
+        holder.kill()
+        holder.wait()
+    # the killed holder's lock is taken over
+    with profile_lock(tmp_path / "reports" / "locked", "test"):
+        assert json.loads((tmp_path / "reports" / "locked" / ".lock.json").read_text())["pid"] == os.getpid()

@@ -11,13 +11,16 @@ from pathlib import Path
 
 import pytest
 
-from lib import artifacts, report
+from aestudy.report import offline
+from aestudy.report import pdf as report_pdf
+from aestudy.files import write_json
+from aestudy.runner import records
 
 REPO = Path(__file__).resolve().parent.parent
 SECTIONS = ["Summary", "Experiment 1: autoencoding sweep", "Experiment 2: latent interpolation",
             "Experiment 3: latent correlations", "Experiment 4: transfer learning with 100 labels",
             "Theory", "Appendix: provenance"]
-needs_chromium = pytest.mark.skipif(report.find_chromium() is None, reason="Chromium not installed")
+needs_chromium = pytest.mark.skipif(report_pdf.find_chromium() is None, reason="Chromium not installed")
 
 
 def headings(html: str) -> list[str]:
@@ -29,7 +32,7 @@ def test_report_has_every_section_in_order_and_loads_nothing_external(smoke_prof
     found = headings(html)
     positions = [next(i for i, h in enumerate(found) if h.startswith(s)) for s in SECTIONS]
     assert positions == sorted(positions), found
-    assert report.check_offline(html) == []
+    assert offline.check_offline(html) == []
     assert "def " not in re.sub(r"<script.*?</script>", "", html, flags=re.S)  # code cells hidden
 
 
@@ -42,7 +45,7 @@ def test_appendix_holds_provenance(smoke_profile):
 
 @needs_chromium
 def test_math_is_typeset_and_every_figure_shows_offline(smoke_profile):
-    dom = report.rendered_dom(smoke_profile["dir"] / "report.html")
+    dom = report_pdf.rendered_dom(smoke_profile["dir"] / "report.html")
     assert 'data-mathjax-ready="true"' in dom
     assert len(re.findall(r"<mjx-container[^>]*>\s*<svg", dom)) >= 20
     imgs = re.findall(r'<img[^>]+src="([^"]+)"', dom)
@@ -67,14 +70,14 @@ def test_pdf_holds_every_section_and_a_sane_page_count(smoke_profile):
 
 def test_a_failed_run_is_named_as_failed_in_the_report(smoke_profile, tmp_path, monkeypatch):
     """Re-render a copy of the profile in which one transfer run failed."""
-    from lib import render
-    from lib.params import load_study
+    from aestudy.report import render
+    from aestudy.runner.paramfile import load_study
 
     root = tmp_path / "reports"
     shutil.copytree(smoke_profile["dir"], root / "smoke")
-    run_dir = root / "smoke" / "runs" / "transfer" / "d10"
-    (run_dir / artifacts.COMPLETE).unlink()
-    artifacts.write_json(run_dir / artifacts.FAILED, {"status": "failed", "error": "RuntimeError: boom in d10"})
+    run_dir = root / "smoke" / "runs" / "transfer" / "d10-nc1-s0"
+    (run_dir / records.COMPLETE).unlink()
+    write_json(run_dir / records.FAILED, {"status": "failed", "error": "RuntimeError: boom in d10"})
     monkeypatch.setenv("REPORTS_DIR", str(root))
     out = render.render(load_study(REPO / "params" / "smoke.yaml"), pdf=False)
     html = out["html"].read_text()
@@ -97,5 +100,5 @@ def test_run_with_nothing_new_leaves_the_report_as_it_is(smoke_profile):
     proc = subprocess.run([sys.executable, "-m", "lib", "run", str(smoke_profile["params"])], cwd=REPO,
                           env=smoke_profile["env"], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert "7 cached" in proc.stderr and "is up to date" in proc.stderr
+    assert "11 cached" in proc.stderr and "is up to date" in proc.stderr
     assert html.stat().st_mtime_ns == before

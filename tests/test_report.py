@@ -1,4 +1,5 @@
-"""Tests for lib/report.py: self-contained HTML, typeset math, PDF via Chromium.
+"""Tests for aestudy.report.html, .offline, .pdf and .provenance: self-contained HTML, typeset
+math, PDF via Chromium.
 
 The Chromium tests run the real browser with networking blocked; they are
 skipped (with the reason) only where no Chromium/Chrome binary is found.
@@ -21,9 +22,10 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from lib import report  # noqa: E402
+from aestudy.report import html as report_html, offline, provenance  # noqa: E402
+from aestudy.report import pdf as report_pdf  # noqa: E402
 
-HAVE_CHROMIUM = report.find_chromium() is not None
+HAVE_CHROMIUM = report_pdf.find_chromium() is not None
 needs_chromium = pytest.mark.skipif(
     not HAVE_CHROMIUM,
     reason="no Chromium/Chrome found (apt-get install chromium, or set CHROMIUM=/path/to/chrome)",
@@ -117,8 +119,8 @@ def _synthetic_notebook() -> nbformat.NotebookNode:
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     out = tmp_path_factory.mktemp("report")
-    nb = report.combine([_synthetic_notebook()])
-    html = report.export_html(nb, out / "report.html", title="Synthetic report")
+    nb = report_html.combine([_synthetic_notebook()])
+    html = report_html.export_html(nb, out / "report.html", title="Synthetic report")
     return {"dir": out, "html": html, "text": html.read_text(encoding="utf-8")}
 
 
@@ -126,14 +128,14 @@ def built(tmp_path_factory):
 def dom(built):
     if not HAVE_CHROMIUM:
         pytest.skip("no Chromium/Chrome found")
-    return report.rendered_dom(built["html"])
+    return report_pdf.rendered_dom(built["html"])
 
 
 @pytest.fixture(scope="module")
 def pdf(built):
     if not HAVE_CHROMIUM:
         pytest.skip("no Chromium/Chrome found")
-    return report.export_pdf(built["html"], built["dir"] / "report.pdf")
+    return report_pdf.export_pdf(built["html"], built["dir"] / "report.pdf")
 
 
 def _visible_text(markup: str) -> str:
@@ -155,7 +157,7 @@ def test_combine_keeps_order_outputs_and_makes_ids_unique():
     for cell_a, cell_b in zip(a.cells, b.cells):
         cell_b.id = cell_a.id  # same template notebook run twice
     b.cells[0].source = "# Second notebook"
-    nb = report.combine([a, b])
+    nb = report_html.combine([a, b])
     nbformat.validate(nb)
     assert len(nb.cells) == len(a.cells) + len(b.cells)
     assert nb.cells[0].source.startswith("# Report")
@@ -164,7 +166,7 @@ def test_combine_keeps_order_outputs_and_makes_ids_unique():
     assert nb.cells[2].outputs[0].data["image/png"] == a.cells[2].outputs[0].data["image/png"]
     assert nb.metadata.kernelspec.name == "python3"
     assert a.cells[0].source.startswith("# Report")  # inputs untouched
-    assert report.combine([]).metadata.kernelspec.name == "python3"
+    assert report_html.combine([]).metadata.kernelspec.name == "python3"
 
 
 # ---------------------------------------------------------------- HTML (no browser)
@@ -196,7 +198,7 @@ def test_html_keeps_math_source_intact(built):
 
 def test_html_is_self_contained(built):
     text = built["text"]
-    assert report.check_offline(text) == []
+    assert offline.check_offline(text) == []
     assert "cdnjs" not in text and "require.js" not in text and "mermaid" not in text.lower()
     # the inlined MathJax bundle does contain CDN strings; they are not loads
     assert "cdn.jsdelivr.net" in text
@@ -220,7 +222,7 @@ def test_check_offline_flags_external_loads():
     <div style="background-image: url(https://example.com/s.png)"></div>
     <script type="module">const m = await import("https://cdn.example.com/m.mjs");</script>
     </body></html>"""
-    found = report.check_offline(page)
+    found = offline.check_offline(page)
     assert found == [
         "https://cdn.example.com/lib.js",
         "//fonts.example.com/css?family=Roboto",
@@ -230,7 +232,7 @@ def test_check_offline_flags_external_loads():
         "https://example.com/s.png",
         "https://cdn.example.com/m.mjs",
     ]
-    assert report.check_offline("<html><body><p>https://example.org</p></body></html>") == []
+    assert offline.check_offline("<html><body><p>https://example.org</p></body></html>") == []
 
 
 # ---------------------------------------------------------------- browser
@@ -284,19 +286,19 @@ def test_pdf_has_text_and_sane_page_count(pdf):
 
 def test_export_pdf_without_browser_says_what_to_install(built, monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", "")
-    monkeypatch.setattr(report, "CHROMIUM_PATHS", ())
+    monkeypatch.setattr(report_pdf, "CHROMIUM_PATHS", ())
     monkeypatch.delenv("CHROMIUM", raising=False)
-    with pytest.raises(report.PdfToolMissing) as exc:
-        report.export_pdf(built["html"], tmp_path / "x.pdf")
+    with pytest.raises(report_pdf.PdfToolMissing) as exc:
+        report_pdf.export_pdf(built["html"], tmp_path / "x.pdf")
     msg = str(exc.value)
     assert "\n" not in msg and "no Chromium found" in msg
     assert "apt-get install chromium" in msg and "CHROMIUM=" in msg
     assert isinstance(exc.value, RuntimeError)
 
     monkeypatch.setenv("CHROMIUM", str(tmp_path / "does-not-exist"))
-    monkeypatch.setattr(report, "CHROMIUM_PATHS", ("/usr/lib/chromium/chromium",))
-    with pytest.raises(report.PdfToolMissing) as exc:
-        report.export_pdf(built["html"], tmp_path / "x.pdf")
+    monkeypatch.setattr(report_pdf, "CHROMIUM_PATHS", ("/usr/lib/chromium/chromium",))
+    with pytest.raises(report_pdf.PdfToolMissing) as exc:
+        report_pdf.export_pdf(built["html"], tmp_path / "x.pdf")
     assert "\n" not in str(exc.value) and "does-not-exist" in str(exc.value)
     assert not (tmp_path / "x.pdf").exists()
 
@@ -307,9 +309,9 @@ def test_export_pdf_reports_browser_failure(built, monkeypatch, tmp_path):
     fake.chmod(0o755)
     monkeypatch.setenv("CHROMIUM", str(fake))
     with pytest.raises(RuntimeError) as exc:
-        report.export_pdf(built["html"], tmp_path / "x.pdf")
+        report_pdf.export_pdf(built["html"], tmp_path / "x.pdf")
     msg = str(exc.value)
-    assert not isinstance(exc.value, report.PdfToolMissing)
+    assert not isinstance(exc.value, report_pdf.PdfToolMissing)
     assert "\n" not in msg and "code 3" in msg and "FATAL: cannot open display" in msg
     assert list(tmp_path.iterdir()) == [fake]
 
@@ -318,7 +320,7 @@ def test_export_pdf_reports_browser_failure(built, monkeypatch, tmp_path):
 
 
 def test_environment_info(tmp_path):
-    info = report.environment_info()
+    info = provenance.environment_info()
     assert re.fullmatch(r"[0-9a-f]{4,40}|unknown", info["git_commit"])
     assert info["git_dirty"] in (True, False, "unknown")
     assert info["python"] == ".".join(map(str, sys.version_info[:3]))
@@ -328,6 +330,6 @@ def test_environment_info(tmp_path):
     assert info["versions"]["nbconvert"] != "not installed"
     assert info["device"] in ("cuda", "mps", "cpu")
 
-    outside = report.environment_info(repo=tmp_path)
+    outside = provenance.environment_info(repo=tmp_path)
     if not (Path(os.sep) / ".git").exists():
         assert outside["git_commit"] == "unknown" and outside["git_dirty"] == "unknown"

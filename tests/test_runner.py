@@ -1,16 +1,19 @@
-"""lib.params + lib.pipeline: grid expansion, run ids, `uses` wiring, early errors, and
-(slow) a real papermill execution of the autoencode notebook and a cached 2-run sweep."""
+"""The runner: parameter files, grid expansion, run ids, `uses` / `for_each` wiring, early errors,
+inputs and keys, status reasons, and (slow) a real papermill execution and a cached sweep."""
 from __future__ import annotations
 
 import json
-import shutil
 import textwrap
 from pathlib import Path
 
 import pytest
 
-from lib import artifacts, pipeline
-from lib.params import STAGE_ORDER, ParamsError, load_study
+from aestudy.runner import records, sweep
+from aestudy.runner.paramfile import load_study
+from aestudy.runner.plan import plan, run_id_for, safe_id
+from aestudy.schema import ParamsError
+from aestudy.science import artifacts
+from aestudy.study import STAGES
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -34,31 +37,20 @@ WIRED = """
     profile: wired
     stages:
       autoencode:
-        grid: {latent_dim: [5, 10], num_conv: [1, 2]}
+        grid: {latent_dim: [5, 10], num_conv: [1, 2], seed: [0, 1]}
         params: {c_factor: 2, fc_hidden: 8, epochs: 1}
+      correlate:
+        uses: {autoencode: {}}
       transfer:
         uses: {autoencode: {num_conv: %s}}
-        grid: {latent_dim: [5, 10]}
-        params: {h1: [16], modes: [frozen], seeds: [0], steps: 2}
+        for_each: autoencode
+        params: {h1: [16], modes: [frozen], label_seeds: [0], steps: 2}
 """
 
 
-@pytest.fixture
-def stage_notebooks(tmp_path, monkeypatch) -> Path:
-    """plan() hashes notebooks/<stage>.ipynb of every stage it plans. Stages whose notebook
-    is not written yet get a stub in a temporary copy of notebooks/."""
-    nb_dir = tmp_path / "notebooks"
-    nb_dir.mkdir()
-    for stage in STAGE_ORDER:
-        src = pipeline.NOTEBOOKS / f"{stage}.ipynb"
-        if src.exists():
-            shutil.copy(src, nb_dir / src.name)
-        else:
-            (nb_dir / src.name).write_text(json.dumps(
-                {"cells": [{"cell_type": "code", "source": f"# stub {stage}", "metadata": {}}],
-                 "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
-    monkeypatch.setattr(pipeline, "NOTEBOOKS", nb_dir)
-    return nb_dir
+def inputs_of(runs, checksum="abc"):
+    """Every run's inputs as if every upstream run had completed with key 'k:<name>'."""
+    return {r.name: records.inputs(r, {u: f"k:{u}" for u in r.upstream}, checksum) for r in runs}
 
 
 # ---------------------------------------------------------------- planning
@@ -66,7 +58,7 @@ def stage_notebooks(tmp_path, monkeypatch) -> Path:
 def test_grid_expands_to_runs(tmp_path, tmp_reports):
     path = write_study(tmp_path, GRID_2x3)
     study = load_study(path)
-    runs = pipeline.plan(study, data_checksum="abc")
+    runs = plan(study)
     ids = [r.run_id for r in runs]
     assert ids == ["d5-nc1", "d5-nc2", "d5-nc3", "d10-nc1", "d10-nc2", "d10-nc3"]
     assert {r.stage for r in runs} == {"autoencode"}
@@ -78,75 +70,70 @@ def test_grid_expands_to_runs(tmp_path, tmp_reports):
         assert (r.params["c_factor"], r.params["fc_hidden"], r.params["kernel_size"]) == (2, 8, 3)
         assert (r.params["train_size"], r.params["test_size"], r.params["dataset"]) == (100, 50, "mnist")
         assert r.upstream == [] and "checkpoints" not in r.params
-    assert len({r.key for r in runs}) == 6
-
-    again = pipeline.plan(load_study(path), data_checksum="abc")
-    assert [(r.run_id, r.dir, r.key) for r in again] == [(r.run_id, r.dir, r.key) for r in runs]
-    # the dataset checksum is part of the key; where reports live is not
-    assert all(a.key != b.key for a, b in zip(runs, pipeline.plan(study, data_checksum="xyz")))
-
-
-def test_key_covers_lib_code_and_notebook(tmp_path, monkeypatch):
-    study = load_study(write_study(tmp_path, GRID_2x3))
-    base = [r.key for r in pipeline.plan(study)]
-    monkeypatch.setattr(pipeline, "lib_hash", lambda: "edited")
-    edited = [r.key for r in pipeline.plan(study)]
-    monkeypatch.setattr(pipeline, "notebook_hash", lambda stage: "edited")
-    nb_edited = [r.key for r in pipeline.plan(study)]
-    assert len(set(base) | set(edited) | set(nb_edited)) == 3 * len(base)
+    keyed = inputs_of(runs)
+    assert len({json.dumps(v, sort_keys=True) for v in keyed.values()}) == 6
+    assert inputs_of(plan(load_study(path))) == keyed
+    # the dataset checksum is an input; where reports and data live, and the device, are not
+    assert all(keyed[n]["data"] == "abc" for n in keyed)
+    assert not {"out_dir", "data_dir", "device"} & set(keyed["autoencode/d5-nc1"]["params"])
 
 
-def test_keys_do_not_depend_on_reports_location(tmp_path, monkeypatch):
+def test_inputs_do_not_depend_on_reports_location(tmp_path, monkeypatch):
     study = load_study(write_study(tmp_path, GRID_2x3))
     monkeypatch.setenv("REPORTS_DIR", str(tmp_path / "a"))
-    first = pipeline.plan(study)
+    first = plan(study)
     monkeypatch.setenv("REPORTS_DIR", str(tmp_path / "b"))
-    second = pipeline.plan(study)
-    assert [r.key for r in first] == [r.key for r in second]
+    second = plan(study)
+    assert list(inputs_of(first).values()) == list(inputs_of(second).values())
     assert all(r.dir.startswith(str(tmp_path / "b")) for r in second)
 
 
-def test_uses_wires_each_transfer_run_to_its_checkpoint(tmp_path, tmp_reports, stage_notebooks):
+def test_for_each_makes_one_run_per_encoder_seeds_included(tmp_path, tmp_reports):
     study = load_study(write_study(tmp_path, WIRED % 2))
-    runs = {r.name: r for r in pipeline.plan(study)}
+    runs = {r.name: r for r in plan(study)}
     transfer = [r for r in runs.values() if r.stage == "transfer"]
-    assert [r.run_id for r in transfer] == ["d5", "d10"]
+    assert [r.run_id for r in transfer] == ["d5-nc2-s0", "d5-nc2-s1", "d10-nc2-s0", "d10-nc2-s1"]
     for r in transfer:
-        d = r.grid["latent_dim"]
-        up = runs[f"autoencode/d{d}-nc2"]
+        up = runs[f"autoencode/{r.run_id}"]
         assert r.upstream == [up.name]
-        assert r.params["checkpoints"] == [str(Path(up.dir) / "model.pt")]
-        assert Path(r.dir) == tmp_reports / "wired" / "runs" / "transfer" / f"d{d}"
-    # a transfer run's key follows its upstream run's key
-    changed = load_study(write_study(tmp_path, (WIRED % 2).replace("epochs: 1", "epochs: 2"), "b.yaml"))
-    new = {r.name: r for r in pipeline.plan(changed)}
-    assert new["transfer/d5"].key != runs["transfer/d5"].key
+        assert r.grid == up.grid  # the encoder's grid (latent_dim, num_conv, seed) names the run
+        assert r.params["checkpoints"] == [str(Path(up.dir) / STAGES["autoencode"].produces)]
+        assert Path(r.dir) == tmp_reports / "wired" / "runs" / "transfer" / r.run_id
+    # a stage without for_each consumes every selected run in one run
+    (corr,) = [r for r in runs.values() if r.stage == "correlate"]
+    assert corr.run_id == "all" and len(corr.upstream) == len(corr.params["checkpoints"]) == 8
 
 
-def test_uses_respects_fixed_params(tmp_path, tmp_reports, stage_notebooks):
-    text = (WIRED % 2).replace("        grid: {latent_dim: [5, 10]}\n", "").replace(
-        "params: {h1: [16]", "params: {latent_dim: 10, h1: [16]")
-    runs = pipeline.plan(load_study(write_study(tmp_path, text)))
-    (transfer,) = [r for r in runs if r.stage == "transfer"]
-    assert transfer.upstream == ["autoencode/d10-nc2"]
+def test_a_runs_inputs_follow_its_upstream_keys(tmp_path, tmp_reports):
+    runs = plan(load_study(write_study(tmp_path, WIRED % 2)))
+    (t,) = [r for r in runs if r.name == "transfer/d5-nc2-s0"]
+    a = records.inputs(t, {"autoencode/d5-nc2-s0": "one"}, "abc")
+    b = records.inputs(t, {"autoencode/d5-nc2-s0": "two"}, "abc")
+    assert records.key(a, {}) != records.key(b, {})
+    assert records.input_changes(a, b) == ["upstream autoencode/d5-nc2-s0 changed"]
 
 
-def test_selection_matching_no_run_fails_before_anything_runs(tmp_path, tmp_reports, stage_notebooks,
-                                                               fake_mnist):
+def test_selection_matching_no_run_fails_before_anything_runs(tmp_path, tmp_reports, fake_mnist):
     path = write_study(tmp_path, WIRED % 3)
     study = load_study(path)  # valid as a file: the mismatch is found when planning
     with pytest.raises(ParamsError) as info:
-        pipeline.plan(study)
+        plan(study)
     msg = str(info.value)
     assert str(path) in msg and "stages.transfer.uses.autoencode.num_conv" in msg and "3" in msg
     with pytest.raises(ParamsError):
-        pipeline.run_study(study, progress=False)
+        sweep.run_study(study, progress=False)
     assert not (tmp_reports / "wired" / "runs").exists()
 
 
 def test_unknown_key_in_uses_is_a_params_error(tmp_path):
     path = write_study(tmp_path, (WIRED % 2).replace("{num_conv: 2}", "{numconv: 2}"))
     with pytest.raises(ParamsError, match=r"stages\.transfer\.uses\.autoencode\.numconv.*num_conv"):
+        load_study(path)
+
+
+def test_for_each_must_name_a_used_stage(tmp_path):
+    path = write_study(tmp_path, (WIRED % 2).replace("for_each: autoencode", "for_each: correlate"))
+    with pytest.raises(ParamsError, match=r"stages\.transfer\.for_each: 'correlate'"):
         load_study(path)
 
 
@@ -157,8 +144,9 @@ NASTY = ["../../x", "..", ".", "/etc/passwd", "a/../../b", "..\\..\\x", "~", "",
 @pytest.mark.parametrize("value", NASTY, ids=[repr(v)[:20] for v in NASTY])
 def test_run_ids_cannot_leave_their_folder(tmp_reports, value):
     base = tmp_reports / "p" / "runs" / "autoencode"
-    for rid in (pipeline.safe_id(value), pipeline.run_id_for({"latent_dim": value}),
-                pipeline.run_id_for({"latent_dim": 5, "num_conv": value})):
+    for rid in (safe_id(value), run_id_for("autoencode", {"latent_dim": value}),
+                run_id_for("autoencode", {"latent_dim": 5, "num_conv": value}),
+                run_id_for("transfer", {}, prefix=value)):
         assert rid and rid not in (".", "..")
         assert "/" not in rid and "\\" not in rid and "\x00" not in rid
         assert len(rid) <= 120
@@ -166,9 +154,20 @@ def test_run_ids_cannot_leave_their_folder(tmp_reports, value):
 
 
 def test_run_id_format():
-    assert pipeline.run_id_for({"latent_dim": 5, "num_conv": 1}) == "d5-nc1"
-    assert pipeline.run_id_for({}) == "all"
-    assert pipeline.run_id_for({"h1": [200, 650]}) == "h200_650"
+    assert run_id_for("autoencode", {"latent_dim": 5, "num_conv": 1, "seed": 2}) == "d5-nc1-s2"
+    assert run_id_for("correlate", {}) == "all"
+    assert run_id_for("transfer", {"h1": [200, 650]}) == "h200_650"
+    assert run_id_for("transfer", {"h1": 200}, prefix="d5-nc1-s0") == "d5-nc1-s0-h200"
+
+
+def test_status_reasons_name_what_changed(tmp_path):
+    old = {"notebook": "a", "params": {"lr": 0.001, "epochs": 1}, "data": "x", "upstream": {"autoencode/d5": "1"}}
+    new = {"notebook": "b", "params": {"lr": 0.002, "epochs": 1, "seed": 3}, "data": "y",
+           "upstream": {"autoencode/d5": "2", "autoencode/d10": "3"}}
+    assert records.input_changes(old, new) == [
+        "notebook changed", "parameter lr: 0.001 -> 0.002", "parameter seed: '(unset)' -> 3", "dataset changed",
+        "upstream autoencode/d10 newly used", "upstream autoencode/d5 changed"]
+    assert records.input_changes(old, old) == []
 
 
 # ---------------------------------------------------------------- executing (slow)
@@ -194,7 +193,7 @@ def test_autoencode_notebook_executes(tmp_path, mnist_dir, one_thread_kernels):
     assert hist["test_error"][-1] == pytest.approx(metrics["final_test_error"])
     model = artifacts.load_autoencoder(out / "model.pt")
     assert (model.cfg.c_factor, model.cfg.fc_hidden, model.cfg.latent_dim) == (4, 32, 10)
-    from lib import models
+    from aestudy.science import models
     assert models.num_parameters(model) == metrics["n_parameters"]
     for png in ("loss_curves.png", "reconstructions.png"):
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -203,8 +202,7 @@ def test_autoencode_notebook_executes(tmp_path, mnist_dir, one_thread_kernels):
 
 
 @pytest.mark.slow
-def test_run_study_writes_table_then_caches(tmp_path, tmp_reports, fake_mnist, one_thread_kernels,
-                                            monkeypatch):
+def test_run_study_writes_table_then_caches(tmp_path, tmp_reports, fake_mnist, one_thread_kernels):
     path = write_study(tmp_path, """
         profile: tiny
         data: {dataset: mnist, data_dir: data, train_size: 100, test_size: 50}
@@ -214,11 +212,7 @@ def test_run_study_writes_table_then_caches(tmp_path, tmp_reports, fake_mnist, o
             params: {num_conv: 1, c_factor: 2, fc_hidden: 8, epochs: 1, batch_size: 50, device: cpu}
     """)
     study = load_study(path)
-    # the key covers lib/*.py: freeze it so an edit made meanwhile in this working tree
-    # (other people work here too) cannot turn "cached" into a re-run
-    frozen = pipeline.lib_hash()
-    monkeypatch.setattr(pipeline, "lib_hash", lambda: frozen)
-    first = pipeline.run_study(study, progress=False)
+    first = sweep.run_study(study, progress=False)
     assert [(r["run_id"], r["status"]) for r in first] == [("d3", "ok"), ("d4", "ok")], first
     import pandas as pd
 
@@ -232,21 +226,27 @@ def test_run_study_writes_table_then_caches(tmp_path, tmp_reports, fake_mnist, o
     assert json.loads((pdir / "runs.json").read_text())["runs"][0]["status"] == "ok"
     for run_id in ("d3", "d4"):
         run_dir = pdir / "runs" / "autoencode" / run_id
-        record, reason = artifacts.verify_completion(run_dir)
+        record, reason = records.verify_completion(run_dir)
         assert reason == "" and {"model.pt", "metrics.json", "autoencode.ipynb"} <= set(record["artifacts"])
+        # the modules the kernel imported, recorded while it ran: the model code, not the report's
+        modules = record["modules"]
+        assert "lib/aestudy/science/models.py" in modules and "lib/aestudy/science/train.py" in modules
+        assert not [m for m in modules if "/report/" in m or "/runner/" in m or m.endswith("transfer.py")]
+        assert record["key"] == records.key(record["inputs"], modules)
+        executed = json.loads((run_dir / "autoencode.ipynb").read_text())
+        assert not any("runner-modules" in c["metadata"].get("tags", []) for c in executed["cells"])
 
-    second = pipeline.run_study(study, progress=False)
+    second = sweep.run_study(study, progress=False)
     assert [r["status"] for r in second] == ["cached", "cached"], second
+    assert [r["key"] for r in second] == [r["key"] for r in first]
     assert len(pd.read_csv(pdir / "tables" / "autoencode.csv")) == 2
+    assert [(r["state"], r["reason"]) for r in sweep.status(study)] == [("complete", ""), ("complete", "")]
 
     # a damaged artifact makes that run incomplete (re-run next time); the other stays complete
-    from lib import data
-
-    runs = {r.run_id: r for r in pipeline.plan(study, data.checksum("mnist"))}
-    assert [r.key for r in runs.values()] == [r["key"] for r in second]
-    (Path(runs["d3"].dir) / "metrics.json").write_text("{}")
-    assert pipeline.run_status(runs["d3"])[0] == "incomplete"
-    assert pipeline.run_status(runs["d4"]) == ("complete", "")
+    (pdir / "runs" / "autoencode" / "d3" / "metrics.json").write_text("{}")
+    states = {r["run"]: (r["state"], r["reason"]) for r in sweep.status(study)}
+    assert states["autoencode/d3"][0] == "incomplete" and "metrics.json" in states["autoencode/d3"][1]
+    assert states["autoencode/d4"] == ("complete", "")
 
 
 PARAM_FILES = sorted((REPO_ROOT / "params").glob("*.yaml"))
@@ -255,14 +255,14 @@ PARAM_FILES = sorted((REPO_ROOT / "params").glob("*.yaml"))
 @pytest.mark.parametrize("path", PARAM_FILES, ids=[p.name for p in PARAM_FILES])
 def test_committed_param_files_plan(path, tmp_reports):
     study = load_study(path)
-    runs = pipeline.plan(study)
+    runs = plan(study)
     by_name = {r.name: r for r in runs}
     assert len(by_name) == len(runs)
     for r in runs:
         assert Path(r.dir).is_relative_to(tmp_reports / study.profile / "runs" / r.stage)
         for up in r.upstream:  # upstream runs come first and exist
             assert list(by_name).index(up) < list(by_name).index(r.name)
-        if r.stage == "transfer":  # one encoder per transfer run, with the run's latent_dim
+        if r.stage == "transfer":  # one encoder per transfer run, named by the encoder's grid
             (up,) = r.upstream
-            assert by_name[up].params["latent_dim"] == r.params["latent_dim"]
+            assert by_name[up].grid == r.grid
             assert r.params["checkpoints"] == [str(Path(by_name[up].dir) / "model.pt")]

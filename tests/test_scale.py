@@ -17,8 +17,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from lib import data, executors, pipeline
-from lib.params import load_study
+from aestudy import config
+from aestudy.runner import executors, records, sweep
+from aestudy.runner.paramfile import load_study
+from aestudy.science import data
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -33,7 +35,7 @@ stages:
 DOWNSTREAM = """
   correlate:
     uses: {autoencode: {}}
-    params: {n_images: 100, seed: 0}
+    params: {n_images: 100, image_seed: 0}
 """
 PROBE = """
   theory:
@@ -53,7 +55,7 @@ def notebook(path: Path, params: str, code: str) -> None:
 
 def correlate_stand_in(path: Path) -> None:
     """A cheap `correlate`: records a digest of every checkpoint it is given (no torch import)."""
-    notebook(path, "n_images = 100\nseed = 0\ncheckpoints = []\nout_dir = None", textwrap.dedent("""\
+    notebook(path, "n_images = 100\nimage_seed = 0\ncheckpoints = []\nout_dir = None", textwrap.dedent("""\
         import hashlib, json, pathlib
         digests = [hashlib.sha256(pathlib.Path(c).read_bytes()).hexdigest() for c in checkpoints]
         out = pathlib.Path(out_dir)
@@ -63,16 +65,16 @@ def correlate_stand_in(path: Path) -> None:
 
 def thread_probe(path: Path) -> None:
     """A `theory` stand-in that reports what the kernel sees: thread variables and torch's count
-    after `lib.train.setup`, and where `lib` was imported from."""
+    after `train.setup`, and where `aestudy` was imported from."""
     notebook(path, "seed = 0\nn_samples = 101\nout_dir = None", textwrap.dedent("""\
         import json, os, pathlib
-        import lib
-        from lib import train
+        import aestudy
+        from aestudy.science import train
         import torch
         train.setup(seed)
         metrics = {name: os.environ.get(name) for name in
                    ("LIB_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
-        metrics.update(torch_threads=torch.get_num_threads(), lib=str(pathlib.Path(lib.__file__).parent))
+        metrics.update(torch_threads=torch.get_num_threads(), lib=str(pathlib.Path(aestudy.__file__).parent))
         (pathlib.Path(out_dir) / "metrics.json").write_text(json.dumps(metrics, sort_keys=True))
         """))
 
@@ -95,15 +97,12 @@ def test_cache_is_exact(tmp_path, tmp_reports, fake_mnist, one_thread_kernels, m
     nb_dir.mkdir()
     shutil.copy(REPO_ROOT / "notebooks" / "autoencode.ipynb", nb_dir)
     correlate_stand_in(nb_dir / "correlate.ipynb")
-    monkeypatch.setattr(pipeline, "NOTEBOOKS", nb_dir)
-    # the key covers lib/*.py: pin it, so that edits other people make meanwhile in this
-    # working tree cannot turn "cached" into a re-run (a lib change is checked below by key)
-    monkeypatch.setattr(pipeline, "lib_hash", lambda: "pinned")
+    monkeypatch.setattr(config, "NOTEBOOKS", nb_dir)
     params = tmp_path / "tiny.yaml"
     params.write_text(TINY + DOWNSTREAM)
     study = load_study(params)
     ae, down = ["autoencode/d3", "autoencode/d4"], ["correlate/all"]
-    run = lambda **kw: statuses(pipeline.run_study(study, progress=False, **kw))  # noqa: E731
+    run = lambda **kw: statuses(sweep.run_study(study, progress=False, **kw))  # noqa: E731
 
     assert run() == dict.fromkeys(ae + down, "ok")
     runs_dir = tmp_reports / "scale" / "runs"
@@ -115,9 +114,9 @@ def test_cache_is_exact(tmp_path, tmp_reports, fake_mnist, one_thread_kernels, m
         raise AssertionError("a run with nothing to do loaded the dataset")
 
     monkeypatch.setattr(data, "ensure_dataset", no_loading)
-    records = {r: (runs_dir / r / "complete.json").read_bytes() for r in ae + down}
+    completed = {r: (runs_dir / r / "complete.json").read_bytes() for r in ae + down}
     assert run() == dict.fromkeys(ae + down, "cached")
-    assert {r: (runs_dir / r / "complete.json").read_bytes() for r in ae + down} == records
+    assert {r: (runs_dir / r / "complete.json").read_bytes() for r in ae + down} == completed
     # (ensure_dataset stays patched: the raw files are there, no run below may load them here)
 
     # an edited upstream notebook: that stage's runs and the runs that use them
@@ -134,12 +133,20 @@ def test_cache_is_exact(tmp_path, tmp_reports, fake_mnist, one_thread_kernels, m
     # force: everything executes again
     assert run(force=True) == dict.fromkeys(ae + down, "ok")
 
-    # a change of lib/ or of the dataset makes every run that depends on it stale (by key)
-    checksum = data.checksum("mnist")
-    assert {pipeline.run_status(r)[0] for r in pipeline.plan(study, checksum)} == {"complete"}
-    assert {pipeline.run_status(r)[0] for r in pipeline.plan(study, "another dataset")} == {"stale"}
-    monkeypatch.setattr(pipeline, "lib_hash", lambda: "lib edited")
-    assert {pipeline.run_status(r)[0] for r in pipeline.plan(study, checksum)} == {"stale"}
+    # a change of a module a run imported, or of the dataset, makes the runs that depend on it
+    # stale, and status says why (the stand-in correlate imports no project module)
+    state = lambda: {r["run"]: (r["state"], r["reason"]) for r in sweep.status(study)}  # noqa: E731
+    assert {s for s, _ in state().values()} == {"complete"}
+    real = records._module_sha
+    models_py = "lib/aestudy/science/models.py"
+    monkeypatch.setattr(records, "_module_sha", lambda p: "edited" if p == models_py else real(p))
+    now = state()
+    assert now["autoencode/d3"] == ("stale", f"module {models_py} changed")
+    assert now["correlate/all"] == ("stale", "upstream autoencode/d3 is not complete")
+    monkeypatch.setattr(records, "_module_sha", real)
+    monkeypatch.setattr(sweep, "data_checksum", lambda study: "another dataset")
+    assert state() == {**dict.fromkeys(ae, ("stale", "dataset changed")),
+                       "correlate/all": ("stale", "upstream autoencode/d3 is not complete")}
 
 
 def _repo_copy(tmp_path: Path) -> Path:
@@ -182,7 +189,60 @@ def test_workers_get_their_thread_share_and_dask_matches_local(tmp_path, fake_mn
         probe = json.loads(local[name])
         assert probe["torch_threads"] == share, probe
         assert probe["LIB_THREADS"] == probe["OMP_NUM_THREADS"] == probe["MKL_NUM_THREADS"] == str(share)
-        assert Path(probe["lib"]) == root / "lib"
+        assert Path(probe["lib"]) == root / "lib" / "aestudy"
+
+
+def timed_stub(path: Path, params: str, seconds: str) -> None:
+    """A stage stand-in that sleeps `seconds` (an expression of its parameters) and records when
+    it started and ended (no torch: the order of runs is what is measured)."""
+    notebook(path, params + "\nout_dir = None", textwrap.dedent(f"""\
+        import json, pathlib, time
+        start = time.time()
+        time.sleep({seconds})
+        (pathlib.Path(out_dir) / "model.pt").write_text("stub")
+        (pathlib.Path(out_dir) / "metrics.json").write_text(json.dumps({{"start": start, "end": time.time()}}))
+        """))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("executor", ["local", "dask"])
+def test_a_run_starts_when_its_own_inputs_are_ready(tmp_path, tmp_reports, fake_mnist, monkeypatch, executor):
+    """Two workers; the d3 encoder is quick, d4 slow: transfer and correlate work on d3 starts
+    before d4 finishes, while stage-by-stage scheduling would wait for it."""
+    nb_dir = tmp_path / "notebooks"
+    nb_dir.mkdir()
+    timed_stub(nb_dir / "autoencode.ipynb", "latent_dim = 1\nnum_conv = 1\nseed = 0", "1 if latent_dim == 3 else 12")
+    timed_stub(nb_dir / "transfer.ipynb", "checkpoints = []", "1")
+    timed_stub(nb_dir / "theory.ipynb", "seed = 0", "1")
+    monkeypatch.setattr(config, "NOTEBOOKS", nb_dir)
+    params = tmp_path / "graph.yaml"
+    params.write_text(TINY + """
+  transfer:
+    uses: {autoencode: {}}
+    for_each: autoencode
+  theory: {}
+""")
+    study = load_study(params)
+    results = {f"{r['stage']}/{r['run_id']}": r for r in
+               sweep.run_study(study, workers=2, executor=executor, progress=False)}
+    assert {r["status"] for r in results.values()} == {"ok"}, results
+    t = {name: json.loads((Path(r["dir"]) / "metrics.json").read_text()) for name, r in results.items()}
+    assert t["transfer/d3"]["start"] >= t["autoencode/d3"]["end"]          # after its own encoder
+    assert t["transfer/d3"]["end"] < t["autoencode/d4"]["end"]             # but before the slow one ends
+    assert t["transfer/d4"]["start"] >= t["autoencode/d4"]["end"]
+    assert t["theory/all"]["start"] < t["autoencode/d4"]["end"]            # it uses nothing
+
+
+def test_stage_schedule_waits_for_every_earlier_run():
+    from aestudy.runner.plan import Run
+
+    runs = [Run("autoencode", "a", {}, {}), Run("autoencode", "b", {}, {}),
+            Run("transfer", "a", {}, {}, upstream=["autoencode/a"]), Run("theory", "all", {}, {})]
+    assert sweep._wait_for(runs, "graph") == {"autoencode/a": [], "autoencode/b": [],
+                                              "transfer/a": ["autoencode/a"], "theory/all": []}
+    stages = sweep._wait_for(runs, "stages")
+    assert stages["transfer/a"] == ["autoencode/a", "autoencode/b"]
+    assert stages["theory/all"] == ["autoencode/a", "autoencode/b", "transfer/a"]
 
 
 def test_threads_per_worker_divides_the_cores(monkeypatch):
@@ -197,5 +257,5 @@ def test_pool_worker_sets_thread_variables(monkeypatch):
     for name in executors.THREAD_VARS:
         monkeypatch.setenv(name, "1")  # what Dask's nanny leaves in a worker's environment
     seen = executors._in_worker(lambda item, threads: (item, threads, {n: os.environ[n] for n in executors.THREAD_VARS}),
-                                "run", 3, {})
+                                "run", 3, {})  # noqa: E501
     assert seen == ("run", 3, dict.fromkeys(executors.THREAD_VARS, "3"))

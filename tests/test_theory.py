@@ -1,8 +1,8 @@
-"""Tests for notebooks/theory.ipynb and lib/theory.py.
+"""Tests for notebooks/theory.ipynb and lib/aestudy/science/theory/.
 
 * the committed notebook is clean (no outputs) and well formed;
 * it executes under papermill, prints every check line and saves the plot;
-* the checks in lib/theory.py bite: wrong answers (dropped 1/2, swapped
+* the checks in lib/aestudy/science/theory/ bite: wrong answers (dropped 1/2, swapped
   composition order, non-periodic / kinked / non-monotone losses, wrong chain
   rules, wrong Hessian classification) raise AssertionError;
 * mutating the notebook's own answers makes the notebook fail under papermill.
@@ -25,7 +25,7 @@ NOTEBOOK = REPO / "notebooks" / "theory.ipynb"
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from lib import theory as T  # noqa: E402
+from aestudy.science import theory as T  # noqa: E402
 
 CHECK_PREFIX = "✓ check passed:"
 

@@ -1,22 +1,30 @@
 """Render a profile's report from the runs already on disk (never trains anything).
 
 report = analyses notebook (title, summary, one section per experiment; executed now over
-the runs' tables) + the theory run's executed notebook + a provenance appendix, exported
-to one self-contained `report.html` and printed to `report.pdf`.
+the runs' tables) + the executed notebooks of the stages the declaration puts in the report
+(`Stage.in_report`: theory) + a provenance appendix, exported to one self-contained
+`report.html` and printed to `report.pdf`.
 """
 from __future__ import annotations
 
-import json
+import hashlib
 import sys
 import time
 from pathlib import Path
 
 import nbformat
 
-from . import artifacts, report
-from .params import ParamsError, Study
+from .. import config
+from ..files import read_json, atomic_write_bytes
+from ..runner import records
+from ..runner.paramfile import Study
+from ..schema import ParamsError
+from ..study import STAGES
+from .html import combine, export_html
+from .pdf import PdfToolMissing, export_pdf
+from .provenance import environment_info
 
-TITLE = "MNIST autoencoder study"
+TITLE = "MNIST autoencoder study"  # the HTML page title (the report's own heading says more)
 
 
 def _md(text: str):
@@ -28,18 +36,18 @@ def _runs(pdir: Path) -> list[dict]:
     rows = []
     for stage_dir in sorted((pdir / "runs").glob("*")):
         for run_dir in sorted(p for p in stage_dir.glob("*") if p.is_dir()):
-            record, reason = artifacts.verify_completion(run_dir)
+            record, reason = records.verify_completion(run_dir)
             row = {"stage": stage_dir.name, "run_id": run_dir.name, "dir": run_dir}
             if record is not None:
                 row.update(status="ok", seconds=record.get("seconds", 0.0), error="")
-            elif (run_dir / artifacts.FAILED).exists():
-                failed = artifacts.read_json(run_dir / artifacts.FAILED)
+            elif (run_dir / records.FAILED).exists():
+                failed = read_json(run_dir / records.FAILED)
                 row.update(status=failed.get("status", "failed"), seconds=failed.get("seconds", 0.0),
                            error=failed.get("error", ""))
             else:
                 row.update(status="incomplete", seconds=0.0, error=reason)
             res = run_dir / "resources.json"
-            row["peak_rss_mb"] = artifacts.read_json(res).get("peak_rss_mb") if res.exists() and record else None
+            row["peak_rss_mb"] = read_json(res).get("peak_rss_mb") if res.exists() and record else None
             rows.append(row)
     return rows
 
@@ -49,12 +57,12 @@ def _cell(text) -> str:
 
 
 def appendix(study: Study, pdir: Path, runs: list[dict]) -> list:
-    from . import data
+    from ..science import data
 
-    env = report.environment_info()
-    d = study.spec.data
+    env = environment_info()
+    d = study.data
     try:
-        sums = data.file_checksums(d.dataset, d.data_dir)
+        sums = data.file_checksums(d["dataset"], d["data_dir"])
     except OSError:
         sums = {}
     versions = ", ".join(f"{k} {v}" for k, v in env["versions"].items())
@@ -83,41 +91,62 @@ def appendix(study: Study, pdir: Path, runs: list[dict]) -> list:
     return cells
 
 
-def render(study: Study, pdf: bool = True) -> dict:
-    """Write reports/<profile>/report.html (and .pdf); returns their paths and timings."""
+def report_key(study: Study) -> str:
+    """What the report is made of: every run's completion or failure record, the analyses
+    notebook, the package's source (report code and templates included) and the parameter file."""
+    pdir = config.profile_dir(study.profile)
+    h = hashlib.sha256(study.text.encode())
+    for p in sorted((pdir / "runs").glob("*/*/*.json")):
+        if p.name in (records.COMPLETE, records.FAILED):
+            h.update(p.relative_to(pdir).as_posix().encode() + p.read_bytes())
+    h.update((config.NOTEBOOKS / "analyses.ipynb").read_bytes())
+    for p in sorted(config.PACKAGE_DIR.rglob("*")):
+        if p.is_file() and p.suffix in (".py", ".j2", ".json", ".css"):
+            h.update(p.relative_to(config.PROJECT_ROOT).as_posix().encode() + p.read_bytes())
+    return h.hexdigest()
+
+
+def render(study: Study, pdf: bool = True, if_changed: bool = False) -> dict | None:
+    """Write reports/<profile>/report.html (and .pdf); returns their paths and timings. With
+    `if_changed` (what `run` does), skip when it was rendered from exactly these runs and code."""
     import papermill as pm
 
-    from .pipeline import KERNEL_MANAGER, NOTEBOOKS, REPO_ROOT, profile_dir
+    from ..runner.execute import KERNEL_MANAGER
 
-    pdir = profile_dir(study)
+    pdir = config.profile_dir(study.profile)
     if not (pdir / "runs").is_dir():
         raise ParamsError(f"{pdir}: no runs to render; run `python -m lib run {study.path}` first")
+    key, stamp = report_key(study), pdir / "report.key"
+    if if_changed and (pdir / "report.html").exists() and stamp.exists() and stamp.read_text() == key:
+        print(f"report: {config.relative(pdir / 'report.html')} is up to date", file=sys.stderr)
+        return None
     start = time.perf_counter()
     runs = _runs(pdir)
     analyses_out = pdir / "analyses.ipynb"
-    pm.execute_notebook(str(NOTEBOOKS / "analyses.ipynb"), str(analyses_out),
+    pm.execute_notebook(str(config.NOTEBOOKS / "analyses.ipynb"), str(analyses_out),
                         parameters={"profile_dir": str(pdir)}, kernel_name="python3",
-                        language="python", cwd=str(REPO_ROOT), progress_bar=False,
+                        language="python", cwd=str(config.PROJECT_ROOT), progress_bar=False,
                         kernel_manager_class=KERNEL_MANAGER)
     parts = [nbformat.read(analyses_out, as_version=4)]
-    theory = [r for r in runs if r["stage"] == "theory"]
-    if theory and theory[0]["status"] == "ok":
-        parts.append(nbformat.read(Path(theory[0]["dir"]) / "theory.ipynb", as_version=4))
-    elif "theory" in study.stages():
-        why = theory[0]["error"] if theory else "not run"
-        parts.append(nbformat.v4.new_notebook(cells=[_md(
-            f"# Theory\n\n**The theory run did not complete ({theory[0]['status'] if theory else 'missing'}):** "
-            f"{why}")]))
+    for stage in (s for s in study.stages() if STAGES[s].in_report):
+        done = [r for r in runs if r["stage"] == stage]
+        if done and all(r["status"] == "ok" for r in done):
+            parts += [nbformat.read(Path(r["dir"]) / f"{stage}.ipynb", as_version=4) for r in done]
+        else:
+            why = "; ".join(f"{r['status']}: {r['error']}" for r in done if r["status"] != "ok") or "not run"
+            parts.append(nbformat.v4.new_notebook(cells=[_md(
+                f"# {stage.capitalize()}\n\n**The {stage} run did not complete:** {why}")]))
     parts.append(nbformat.v4.new_notebook(cells=appendix(study, pdir, runs)))
-    nb = report.combine(parts)
-    html = report.export_html(nb, pdir / "report.html", title=f"{TITLE} ({study.profile})")
+    nb = combine(parts)
+    html = export_html(nb, pdir / "report.html", title=f"{TITLE} ({study.profile})")
     out = {"html": html, "pdf": None, "seconds": 0.0}
     if pdf:
         try:
-            out["pdf"] = report.export_pdf(html, pdir / "report.pdf")
-        except report.PdfToolMissing as exc:
+            out["pdf"] = export_pdf(html, pdir / "report.pdf")
+        except PdfToolMissing as exc:
             print(f"warning: {exc}", file=sys.stderr)
+    atomic_write_bytes(stamp, key.encode())
     out["seconds"] = time.perf_counter() - start
-    print(f"report: {html}" + (f" and {out['pdf'].name}" if out["pdf"] else "") +
+    print(f"report: {config.relative(html)}" + (f" and {out['pdf'].name}" if out["pdf"] else "") +
           f" ({out['seconds']:.1f} s)", file=sys.stderr)
     return out

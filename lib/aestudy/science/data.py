@@ -14,9 +14,10 @@ from pathlib import Path
 
 import torch
 
-DATASETS = {"mnist": "MNIST", "fashion_mnist": "FashionMNIST"}
+from ..config import PROJECT_ROOT
+from .names import DATASETS
+
 DEFAULT_DATA_DIR = "data"
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 class DataNotFoundError(RuntimeError):
@@ -146,3 +147,25 @@ def ensure_dataset(dataset: str = "mnist", data_dir=None) -> Path:
     for train in (True, False):
         _load(dataset, str(resolve_data_dir(data_dir)), train, True)
     return raw_folder(dataset, data_dir)
+
+
+# the files torchvision's MNIST and FashionMNIST check for in <data_dir>/<Dataset>/raw/
+RAW_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
+             "t10k-labels-idx1-ubyte")
+
+
+def fingerprint(dataset: str = "mnist", data_dir=None) -> str:
+    """The dataset's checksum, downloading it first when its raw files are missing (a cheap
+    file check first: loading both splits to make sure takes about 2 s)."""
+    raw = raw_folder(dataset, data_dir)
+    if not all((raw / f).is_file() for f in RAW_FILES):
+        ensure_dataset(dataset, data_dir)
+    return checksum(dataset, data_dir)
+
+
+def sample_images(images, n: int, seed: int):
+    """`n` images drawn without replacement by `seed` (all of them, in order, when n >= len)."""
+    if n >= len(images):
+        return images
+    g = torch.Generator().manual_seed(seed)
+    return images[torch.randperm(len(images), generator=g)[:n].sort().values]

@@ -20,7 +20,8 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-OPTIMIZERS = ("adam", "sgd")
+from .names import OPTIMIZERS
+
 
 
 def pick_device(device: str = "auto") -> torch.device:
@@ -127,49 +128,3 @@ def train_autoencoder(model: nn.Module, train_images: torch.Tensor, test_images:
     history["train_seconds"] = time.perf_counter() - start
     model.to("cpu")
     return history
-
-
-@torch.inference_mode()
-def accuracy(model: nn.Module, images: torch.Tensor, labels: torch.Tensor,
-             batch_size: int = 2000, device: torch.device | str = "cpu") -> float:
-    model.eval()
-    correct = 0
-    for idx in batches(len(images), batch_size):
-        logits = model(images[idx].to(device))
-        correct += (logits.argmax(1).cpu() == labels[idx]).sum().item()
-    return correct / len(labels)
-
-
-def train_classifier(model: nn.Module, images: torch.Tensor, labels: torch.Tensor,
-                     steps: int, lr: float = 1e-3, batch_size: int = 100,
-                     freeze_encoder: bool = False, seed: int = 0, device: str = "auto") -> dict:
-    """Cross-entropy on a small labelled set; `freeze_encoder` trains the head only."""
-    dev = pick_device(device)
-    model.to(dev)
-    enc_params = list(model.encoder.parameters())
-    for p in enc_params:
-        p.requires_grad_(not freeze_encoder)
-    params = [p for p in model.parameters() if p.requires_grad]
-    opt = make_optimizer("adam", params, lr)
-    g = torch.Generator().manual_seed(seed)
-    x_all, y_all = images.to(dev), labels.to(dev)
-    start = time.perf_counter()
-    last = None  # the latest loss, read once at the end (no host sync per step)
-    step = 0
-    while step < steps:
-        for idx in batches(len(x_all), batch_size, g, device=dev):
-            model.train()
-            if freeze_encoder:
-                model.encoder.eval()
-            loss = nn.functional.cross_entropy(model(x_all[idx]), y_all[idx])
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            last = loss.detach()
-            step += 1
-            if step >= steps:
-                break
-    for p in enc_params:
-        p.requires_grad_(True)
-    model.to("cpu")
-    return {"final_loss": last.item(), "train_seconds": time.perf_counter() - start}

@@ -26,9 +26,8 @@ import torch
 from torch import nn
 
 from .models import Classifier, Encoder
+from .names import BASELINES, MODES
 
-MODES = ("frozen", "finetune", "scratch")
-BASELINES = ("logreg", "1nn")
 
 
 def derived_seed(*parts) -> int:
@@ -134,10 +133,13 @@ def pixel_baselines(train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.
 
 def run_transfer(encoder: Encoder, train, test, h1: list[int], modes: list[str], seeds: list[int],
                  n_labels: int = 100, balanced: bool = True, steps: int = 200, lr: float = 1e-3,
-                 baselines: bool = True, device: str = "auto", progress: bool = True) -> dict:
+                 baselines: bool = True, device: str = "auto", progress: bool = True,
+                 encoder_seed: int | None = None) -> dict:
     """Every (seed, h1, mode) for one encoder plus the baselines per seed.
 
-    train / test: lib.data Splits (the labelled images are drawn from `train`).
+    train / test: data Splits (the labelled images are drawn from `train`). With `encoder_seed`
+    (the autoencoder's training seed), each label seed's draw and initialisations are derived
+    from both, so the encoders of different autoencoder seeds see independent label draws.
     Returns {"records": [...], "timings": {...}}: one record per (h1, mode, seed) with its test
     accuracy, accuracy on the labelled images and last loss; one per (baseline, seed) with h1 None.
     """
@@ -156,7 +158,8 @@ def run_transfer(encoder: Encoder, train, test, h1: list[int], modes: list[str],
     records = []
     bar = tqdm(total=len(seeds) * len(h1) * len(modes), desc="transfer", unit="model",
                disable=not progress, mininterval=1.0)
-    for seed in seeds:
+    for label_seed in seeds:
+        seed = label_seed if encoder_seed is None else derived_seed("label-draw", encoder_seed, label_seed)
         idx = labelled_subset(train.labels, n_labels, seed, balanced=balanced)
         x, y = train.images[idx].to(dev), train.labels[idx].to(dev)
         feats = encode(encoder, x) if "frozen" in modes else None
@@ -172,13 +175,13 @@ def run_transfer(encoder: Encoder, train, test, h1: list[int], modes: list[str],
                     acc = _accuracy(predict(clf, test_x), test_y)
                     train_acc = _accuracy(predict(clf, x), y)
                 timings[mode] += time.perf_counter() - t
-                records.append({"h1": width, "mode": mode, "seed": seed, "accuracy": acc,
+                records.append({"h1": width, "mode": mode, "label_seed": label_seed, "accuracy": acc,
                                 "train_accuracy": train_acc, "final_loss": loss})
                 bar.update(1)
         if baselines:
             t = time.perf_counter()
             for name, acc in pixel_baselines(x, y, test_x, test_y).items():
-                records.append({"h1": None, "mode": name, "seed": seed, "accuracy": acc,
+                records.append({"h1": None, "mode": name, "label_seed": label_seed, "accuracy": acc,
                                 "train_accuracy": None, "final_loss": None})
             timings["baselines"] += time.perf_counter() - t
     bar.close()
@@ -201,12 +204,9 @@ def accuracy_table(records) -> "pd.DataFrame":
     return t.reset_index(drop=True)
 
 
-def encoder_from_checkpoints(checkpoints: list[str], latent_dim: int) -> Encoder:
-    """The one encoder a transfer run uses; its latent size must be the run's `latent_dim`."""
+def encoder_from_checkpoints(checkpoints: list[str]) -> Encoder:
+    """The one encoder a transfer run uses (`for_each: autoencode` gives each run one)."""
     if len(checkpoints) != 1:
         raise ValueError(f"a transfer run uses exactly one encoder checkpoint, got {len(checkpoints)}: "
-                         f"{checkpoints} (select one num_conv in `uses`)")
-    encoder = load_encoder(checkpoints[0])
-    if encoder.cfg.latent_dim != latent_dim:
-        raise ValueError(f"{checkpoints[0]} has latent_dim={encoder.cfg.latent_dim}, the run expects {latent_dim}")
-    return encoder
+                         f"{checkpoints} (set `for_each: autoencode` for the transfer stage)")
+    return load_encoder(checkpoints[0])

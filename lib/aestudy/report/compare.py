@@ -1,0 +1,72 @@
+"""Two profiles' verdicts side by side (`python -m lib compare A B`), from what their runs wrote
+(the tables and params.yaml under reports/<profile>/; nothing is executed), each profile judged by
+its own `report:` rules. The study asks that the default profile reach the full profile's verdicts
+wherever neither is inconclusive; the last line says whether they do."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from .. import config
+from ..schema import ParamsError
+from .decide import INCONCLUSIVE
+from .profile import read_profile, resolve_profile_dir
+from .verdicts import verdicts
+
+PARAMS_SUFFIXES = (".yaml", ".yml")
+NUMBERS = "this run's numbers"
+
+
+def profile_folder(name: str) -> Path:
+    """The reports folder of `name`: a parameter file (its profile's folder under reports/, or
+    $REPORTS_DIR) or a folder that holds a profile's tables."""
+    p = Path(name)
+    if p.suffix in PARAMS_SUFFIXES:
+        from ..runner.paramfile import load_study
+
+        folder = config.profile_dir(load_study(p).profile)
+    else:
+        folder = resolve_profile_dir(p)
+    if not (folder / "tables").is_dir():
+        raise ParamsError(f"{name}: no tables/ in {folder} (give a parameter file whose profile has run, "
+                          "or a reports/<name> folder)")
+    return folder
+
+
+def agreement(a: pd.DataFrame, b: pd.DataFrame) -> tuple[list[str], list[str]]:
+    """(claims decided alike, claims decided differently) among those neither profile finds
+    inconclusive (verdict tables indexed by claim id)."""
+    both = [c for c in a.index.intersection(b.index)
+            if INCONCLUSIVE not in (a.at[c, "verdict"], b.at[c, "verdict"])]
+    same = [c for c in both if a.at[c, "verdict"] == b.at[c, "verdict"]]
+    return same, [c for c in both if c not in same]
+
+
+def compare(folder_a, folder_b) -> str:
+    """The comparison as text: per conclusion, each profile's verdict, seed count and numbers;
+    then a line on the rules if they differ, and the last line: agree or not."""
+    data = [read_profile(folder_a), read_profile(folder_b)]
+    names = [d.profile + (f" ({ab})" if data[0].profile == data[1].profile else "") for ab, d in zip("AB", data)]
+    tables = [verdicts(d) for d in data]
+    width = max(map(len, names))
+    lines = [f"verdicts: {names[0]} ({data[0].dir}) vs {names[1]} ({data[1].dir})", ""]
+    for claim, row in tables[0].iterrows():
+        lines.append(f"[{row['experiment']}] {row['conclusion']}")
+        for name, t in zip(names, tables):
+            r = t.loc[claim]
+            lines.append(f"  {name:<{width}}  {r['verdict']:<12}  {r['seeds']:<21}  {r[NUMBERS]}")
+        lines.append("")
+    rules = [d.rules for d in data]
+    if rules[0] != rules[1]:
+        lines.append(f"note: the profiles decide by different report: rules ({names[0]}: {rules[0]}; "
+                     f"{names[1]}: {rules[1]})")
+    same, differ = agreement(*tables)
+    decided = len(same) + len(differ)
+    if differ:
+        lines.append(f"DISAGREE on {len(differ)} of the {decided} conclusions where neither is inconclusive: "
+                     + ", ".join(differ))
+    else:
+        lines.append(f"agree: the same verdict on all {decided} conclusion(s) where neither is inconclusive"
+                     + (" (none is decided in both)" if not decided else ""))
+    return "\n".join(lines)

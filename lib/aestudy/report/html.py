@@ -1,0 +1,193 @@
+"""One self-contained HTML report from executed notebooks: no network needed to read it.
+
+The pipeline is::
+
+    nb = combine([nbformat.read(p, as_version=4) for p in executed])
+    html = export_html(nb, Path("reports/report.html"), title="MNIST autoencoder study")
+
+PNG outputs are data URIs, the JupyterLab CSS is inline, and math is typeset in
+the browser by MathJax 3 (``tex-svg-full.js`` from the ``django-static-mathjax``
+package, inlined; SVG output, so no font files).  Code inputs are hidden; cells
+tagged ``remove-cell`` are dropped, and so are the outputs of cells tagged
+``remove-output`` (and inputs tagged ``remove-input``, which are hidden anyway).
+The template is ``templates/report`` next to this module (extends nbconvert's
+``lab``).  The file is written atomically (temporary name, then ``os.replace``).
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib.resources
+import os
+import re
+from pathlib import Path
+
+import markupsafe
+import nbformat
+from nbformat import NotebookNode
+
+from ..files import atomic_write_bytes
+
+__all__ = ["combine", "export_html", "mathjax_js_path"]
+
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+TEMPLATE_NAME = "report"
+
+DEFAULT_KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
+
+# Tags understood by export_html.
+REMOVE_CELL_TAGS = ("remove-cell",)
+REMOVE_OUTPUT_TAGS = ("remove-output",)
+REMOVE_INPUT_TAGS = ("remove-input",)
+
+
+# --------------------------------------------------------------------------- combine
+
+
+def combine(notebooks: list[NotebookNode]) -> NotebookNode:
+    """Concatenate executed notebooks into one notebook, cells in order.
+
+    Outputs and cell metadata (tags included) are kept; the inputs are deep
+    copies, so they are not modified.  The result has a ``kernelspec`` (the first
+    one found, else a Python 3 default) and ``language_info`` when any input has
+    it.  Cell ids that collide across notebooks are made unique deterministically.
+    Items may also be paths, which are read with nbformat.
+    """
+    out = nbformat.v4.new_notebook()
+    out.nbformat, out.nbformat_minor = 4, 5
+    kernelspec = None
+    language_info = None
+    seen_ids: set[str] = set()
+    for i, nb in enumerate(notebooks):
+        if isinstance(nb, (str, os.PathLike)):
+            nb = nbformat.read(os.fspath(nb), as_version=4)
+        meta = nb.get("metadata", {})
+        kernelspec = kernelspec or meta.get("kernelspec")
+        language_info = language_info or meta.get("language_info")
+        for j, cell in enumerate(nb.get("cells", [])):
+            cell = copy.deepcopy(cell)
+            cid = cell.get("id") or f"cell-{i}-{j}"
+            if cid in seen_ids:
+                base = cid[:40]
+                n = 0
+                cid = f"{base}-nb{i}-{j}"
+                while cid in seen_ids:
+                    n += 1
+                    cid = f"{base}-nb{i}-{j}-{n}"
+            seen_ids.add(cid)
+            cell["id"] = cid
+            out.cells.append(cell)
+    out.metadata["kernelspec"] = nbformat.from_dict(dict(kernelspec or DEFAULT_KERNELSPEC))
+    if language_info:
+        out.metadata["language_info"] = nbformat.from_dict(dict(language_info))
+    return out
+
+
+# --------------------------------------------------------------------------- HTML
+
+
+def mathjax_js_path() -> Path:
+    """Path of MathJax 3 ``es5/tex-svg-full.js`` shipped by ``django-static-mathjax``."""
+    try:
+        res = importlib.resources.files("mathjax").joinpath("static", "mathjax", "es5", "tex-svg-full.js")
+    except ModuleNotFoundError as exc:  # pragma: no cover - depends on the environment
+        raise RuntimeError(
+            "MathJax 3 not found: pip install django-static-mathjax==3.2.2.1"
+        ) from exc
+    path = Path(str(res))
+    if not path.is_file():  # pragma: no cover
+        raise RuntimeError(f"MathJax 3 file missing: {path}; reinstall django-static-mathjax")
+    return path
+
+
+def _mathjax_inline_source() -> markupsafe.Markup:
+    js = mathjax_js_path().read_text(encoding="utf-8")
+    # A literal "</script" would end the inline <script> element early.
+    js = re.sub(r"</(script)", r"<\\/\1", js, flags=re.IGNORECASE)
+    return markupsafe.Markup(js)
+
+
+# nbconvert's markdown step differs from JupyterLab in two ways that break math:
+#  * "\$" becomes a bare "$", which MathJax then takes as a delimiter
+#    ("costs \$5 and \$10" -> math "5 and ").  We turn "\$" into "\\$"
+#    (markdown: a literal backslash, then "$"), so the HTML holds "\$", which
+#    MathJax (processEscapes) shows as "$".
+#  * "\(x\)" and "\[x\]" lose their backslashes (markdown escapes) and show as
+#    "(x)" / "[x]"; JupyterLab typesets them.  We rewrite them to $x$ / $$x$$.
+# Code (fenced or inline) and math that nbconvert already protects are left
+# alone; the math patterns mirror nbconvert's MarkdownWithMath.
+_MD_MATH_SCAN = re.compile(
+    r"""
+    (?P<fence>^[ ]{0,3}(?P<f>`{3,}|~{3,}).*?(?:^[ ]{0,3}(?P=f)[^\n]*$|\Z))   # fenced code
+  | (?P<code>(?P<bt>`+).+?(?<!`)(?P=bt)(?!`))                              # inline code
+  | (?P<math>(?<!\\)\$\$.*?(?<!\\)\$\$                                     # $$ ... $$
+        | \\\\\[.*?\\\\\]                                                  # \\[ ... \\]
+        | (?<![$\\])\$.+?(?<![$\\])\$                                      # $ ... $
+        | \\\\\(.*?\\\\\)                                                  # \\( ... \\)
+        | \\begin\{(?P<env>[a-z]*\*?)\}.*?\\end\{(?P=env)\})              # environments
+  | (?P<bs>\\\\)                                                           # escaped backslash
+  | \\\((?P<inline>.+?)\\\)                                                # \( ... \)
+  | \\\[(?P<display>.+?)\\\]                                               # \[ ... \]
+  | (?P<dollar>\\\$)                                                       # escaped dollar
+    """,
+    re.DOTALL | re.MULTILINE | re.VERBOSE,
+)
+
+
+def _md_math_fix(m: re.Match) -> str:
+    if m.group("dollar"):
+        return "\\\\$"
+    if m.group("inline") is not None:
+        return f"${m.group('inline')}$"
+    if m.group("display") is not None:
+        return f"$${m.group('display')}$$"
+    return m.group(0)
+
+
+def _protect_markdown_math(source: str) -> str:
+    """Rewrite a markdown cell so its math reaches the HTML as JupyterLab shows it."""
+    if "\\" not in source:
+        return source
+    return _MD_MATH_SCAN.sub(_md_math_fix, source)
+
+
+def _html_exporter():
+    from nbconvert import HTMLExporter
+    from traitlets.config import Config
+
+    c = Config()
+    c.TagRemovePreprocessor.enabled = True
+    c.TagRemovePreprocessor.remove_cell_tags = set(REMOVE_CELL_TAGS)
+    c.TagRemovePreprocessor.remove_all_outputs_tags = set(REMOVE_OUTPUT_TAGS)
+    c.TagRemovePreprocessor.remove_input_tags = set(REMOVE_INPUT_TAGS)
+    return HTMLExporter(
+        config=c,
+        template_name=TEMPLATE_NAME,
+        extra_template_basedirs=[str(TEMPLATES_DIR)],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        embed_images=True,  # images referenced from markdown become data URIs
+    )
+
+
+def export_html(nb: NotebookNode, out_html: Path, title: str, *, base_dir: Path | None = None) -> Path:
+    """Write ``nb`` as one self-contained HTML report and return its path.
+
+    Code inputs and prompts are hidden, ``remove-cell`` cells and the outputs of
+    ``remove-output`` cells are dropped.  ``base_dir`` resolves relative image
+    paths in markdown cells (default: the output's directory).  The page sets
+    ``<body data-mathjax-ready="true">`` once MathJax has typeset it.
+    """
+    out_html = Path(out_html)
+    nb = copy.deepcopy(nb)
+    nb.metadata["title"] = title
+    for cell in nb.cells:
+        if cell.get("cell_type") == "markdown":
+            cell.source = _protect_markdown_math(cell.source)
+    resources = {
+        "metadata": {"name": title, "path": str(base_dir or out_html.parent)},
+        "report_mathjax_js": _mathjax_inline_source(),
+    }
+    body, _ = _html_exporter().from_notebook_node(nb, resources=resources)
+    return atomic_write_bytes(out_html, body.encode("utf-8"))

@@ -1,0 +1,192 @@
+"""The report's sentences that depend on this run's numbers: the title, warnings about failed
+or skipped runs, what each experiment ran, and what its results say. (The fixed text of the
+report lives in the markdown cells of notebooks/analyses.ipynb.)"""
+from __future__ import annotations
+
+import datetime
+
+import numpy as np
+import pandas as pd
+
+from .profile import ProfileData
+from .stats import CONFIDENCE, summarise
+from .tables import FROM_SCRATCH
+from .text import DRAWS, SEEDS, fmt, fmt_ci, fmt_pct, interval_words, whole
+from .verdicts import CHANCE
+
+DEFAULT_TITLE = "Convolutional autoencoders on {dataset}: latent size, interpolation, latent correlations and transfer with 100 labels"
+DATASET_NAMES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST"}
+BASELINE_LABELS = {"logreg": "logistic regression", "1nn": "1-nearest-neighbour"}
+
+
+def title_markdown(data: ProfileData, date: str | None = None) -> str:
+    date = date or datetime.date.today().isoformat()
+    name = DATASET_NAMES.get(data.dataset, data.dataset)
+    counts: dict = {}
+    for r in data.runs:
+        counts[r.get("status", "?")] = counts.get(r.get("status", "?"), 0) + 1
+    status = ", ".join(f"{n} {s}" for s, n in counts.items()) or "no runs.json"
+    return (f"# {DEFAULT_TITLE.format(dataset=name)}\n\n"
+            f"Rendered {date} from profile **{data.profile}** (`{data.dir}`); runs of the last sweep: {status}.")
+
+
+def status_markdown(data: ProfileData, stage: str) -> str:
+    """Visible warnings for failed / skipped runs of a stage (empty string when all are fine),
+    or a note that the stage has no usable run."""
+    lines = []
+    for r in data.problems(stage).itertuples(index=False):
+        err = str(r.error) if isinstance(r.error, str) and r.error else "no error recorded"
+        lines.append(f"> **Warning: {stage} run `{r.run_id}` {r.status}**: {err}")
+    if lines:
+        lines.append("> The analyses of this section use the completed runs only.")
+    if data.usable(stage).empty:
+        lines.append(f"> **No usable {stage} runs in this profile** (stage not run, or every run "
+                     "failed): this section has nothing to show.")
+    return "\n>\n".join(lines) if lines else ""
+
+
+def describe_trend(values: pd.Series, unit: str = "", f=fmt) -> str:
+    """A predicate: 'goes from A at <unit>x0 to B at <unit>x1 and falls at every step'."""
+    if len(values) < 2:
+        return f"is {f(values.iloc[0]) if len(values) else 'n/a'} (one value only)"
+    first, last = values.iloc[0], values.iloc[-1]
+    diffs = np.diff(values.to_numpy(float))
+    shape = ("falls at every step" if np.all(diffs < 0) else "rises at every step" if np.all(diffs > 0)
+             else "does not change monotonically")
+    return (f"goes from {f(first)} at {unit}{whole(values.index[0])} to {f(last)} at "
+            f"{unit}{whole(values.index[-1])} and {shape}")
+
+
+def _ci(row, confidence: float) -> dict:
+    """A summarise() row as the interval dict of fmt_ci."""
+    return {"mean": row["mean"], "lo": row["ci_lo"], "hi": row["ci_hi"], "n": int(row["n"]), "confidence": confidence}
+
+
+def means_with_intervals(df: pd.DataFrame, by: str, value: str, confidence: float = CONFIDENCE, f=fmt,
+                         label: str | None = None) -> tuple[pd.Series, str]:
+    """(means by `by`, 'd=5: 0.03 [0.029, 0.031], d=10: ... (95 % t-interval over 3 autoencoder
+    seeds)'): each seed's mean over the other factors first, then the interval over seeds."""
+    s = summarise(df, by, value, confidence=confidence)
+    label = label or {"latent_dim": "d"}.get(by, by)
+    text = ", ".join(f"{label}={whole(r[by])}: {fmt_ci(_ci(r, confidence), f=f)}" for _, r in s.iterrows())
+    return s.set_index(by)["mean"], f"{text} ({interval_words(confidence, s['n'], SEEDS)})"
+
+
+# ------------------------------------------------------------------ experiment 1
+
+def autoencode_runs(ae: pd.DataFrame) -> str:
+    """What was trained: the grid, the seeds, the epochs and the training set size."""
+    epochs = sorted(set(ae["epochs"].astype(int).tolist())) if "epochs" in ae else []
+    return (f"{len(ae)} autoencoders: d in {sorted(set(ae['latent_dim'].astype(int).tolist()))} x num_conv in "
+            f"{sorted(set(ae['num_conv'].astype(int).tolist()))} x {ae['seed'].nunique()} seeds, trained for "
+            f"{', '.join(map(str, epochs))} epoch(s)"
+            + (f" on {int(ae['train_size'].iloc[0])} training images"
+               if "train_size" in ae and ae["train_size"].notna().all() else "")
+            + ".")
+
+
+def interpret_autoencode(ae: pd.DataFrame, confidence: float = CONFIDENCE) -> str:
+    if ae.empty:
+        return ""
+    by_d, d_text = means_with_intervals(ae, "latent_dim", "final_test_error", confidence)
+    by_nc, nc_text = means_with_intervals(ae, "num_conv", "final_test_error", confidence)
+    cell = summarise(ae, ["latent_dim", "num_conv"], "final_test_error", confidence=confidence)
+    best = cell.loc[cell["mean"].idxmin()]
+    return (f"Averaged over model sizes, the final test error {describe_trend(by_d, 'd=')}: {d_text}. "
+            f"Averaged over d, it {describe_trend(by_nc, 'num_conv=')}: {nc_text}. "
+            f"The lowest mean error, {fmt_ci(_ci(best, confidence), unit=SEEDS)}, is at "
+            f"d={int(best['latent_dim'])}, num_conv={int(best['num_conv'])}.")
+
+
+# ------------------------------------------------------------------ experiment 2
+
+def interpret_interpolation(interp: pd.DataFrame, confidence: float = CONFIDENCE) -> str:
+    if interp.empty:
+        return ""
+    if interp["latent_dim"].nunique() < 2:
+        return f"Only one latent size (d={int(interp['latent_dim'].iloc[0])}) was interpolated: no comparison."
+    _, ends = means_with_intervals(interp, "latent_dim", "end_mse", confidence)
+    _, mid = means_with_intervals(interp, "latent_dim", "mid_nn_distance", confidence)
+    return (f"At the ends (a = 0 and 1, i.e. plain reconstructions), the pixel MSE against the inputs, "
+            f"mean over pairs, is {ends}. Near a = 0.5 the decode lies, in mean squared pixel distance, "
+            f"at {mid} from its nearest training image; the real test digits that were interpolated lie "
+            f"at {fmt(interp['input_nn_distance'].mean())} (the same images for every model). "
+            "This distance is a proxy for 'digit-like': a blurred average of two digits can also lie "
+            "close to real digits in pixel distance, so look at the images too.")
+
+
+# ------------------------------------------------------------------ experiment 3
+
+def correlate_runs(corr: pd.DataFrame) -> str:
+    """How many images each model encoded (the same seeded sample for every model)."""
+    n_img = int(corr["n_encoded"].iloc[0]) if "n_encoded" in corr else "n"
+    return f"{n_img} images were encoded by each of {len(corr)} models ({corr['seed'].nunique()} seeds)."
+
+
+def interpret_correlation(corr: pd.DataFrame, confidence: float = CONFIDENCE) -> str:
+    """The correlation by d, with and without the diagonal, and the constant latent dimensions."""
+    if corr.empty:
+        return ""
+    off, off_text = means_with_intervals(corr, "latent_dim", "offdiag", confidence)
+    wd, wd_text = means_with_intervals(corr, "latent_dim", "with_diag", confidence)
+    constant = int(corr["n_constant"].sum()) if "n_constant" in corr else 0
+    return (f"Averaged over model sizes, the mean absolute off-diagonal correlation "
+            f"{describe_trend(off, 'd=')}: {off_text}. "
+            f"With the diagonal included (the original's figure) it {describe_trend(wd, 'd=')}: {wd_text}. "
+            "That figure equals (1 + (d − 1) · off-diagonal) / d, so it falls with d through the "
+            "diagonal of ones alone, even when the off-diagonal correlation does not change."
+            + (f" {constant} latent dimension(s) were constant over the images; their correlations "
+               "(undefined) are counted as 0." if constant else " No latent dimension was constant."))
+
+
+# ------------------------------------------------------------------ experiment 4
+
+def transfer_runs(tr: pd.DataFrame, clf: pd.DataFrame) -> str:
+    """What was trained: encoders, MLP widths, label draws, steps and the test set."""
+    nc = sorted(set(clf["num_conv"].astype(int).tolist())) if "num_conv" in clf else "?"
+    n_enc = len(clf[["num_conv", "latent_dim", "seed"]].drop_duplicates())
+    return (f"{n_enc} encoders of experiment 1 ({clf['seed'].nunique()} autoencoder seeds) with num_conv = "
+            f"{', '.join(map(str, nc))} and d in {sorted(set(clf['latent_dim'].tolist()))}; MLP widths h1 in "
+            f"{sorted(set(clf['h1'].tolist()))}; {len(clf['label_seed'].unique())} label draws of "
+            f"{int(tr['n_labels'].iloc[0])} labelled images each, the same draws for every encoder; "
+            f"{int(tr['steps'].iloc[0])} full-batch Adam steps per classifier; accuracy on "
+            f"{int(tr['n_test'].iloc[0])} test images.")
+
+
+def transfer_interval_words(summary: pd.DataFrame, confidence: float = CONFIDENCE) -> str:
+    """Level, unit and n of a transfer summary's intervals: autoencoder seeds (encoder-level
+    means) for the pre-trained modes, label draws for scratch."""
+    scratch = summary["mode"].isin(FROM_SCRATCH)
+    words = interval_words(confidence, summary.loc[~scratch, "n"], SEEDS) + " (encoder-level means)"
+    if scratch.any():
+        words += f"; scratch: over {'-'.join(map(str, sorted(set(summary.loc[scratch, 'n']))))} {DRAWS}"
+    return words
+
+
+def interpret_transfer(s: dict, confidence: float = CONFIDENCE) -> str:
+    """The accuracy by mode, the baselines and the best configuration (`s`: transfer_summaries)."""
+    if not s:
+        return ""
+    parts = [f"{r['mode']} {fmt_ci(_ci(r, confidence), pct=True)}" for _, r in s["by_mode"].iterrows()]
+    text = (f"Mean test accuracy (over d and h1), {transfer_interval_words(s['by_mode'], confidence)}: "
+            f"{'; '.join(parts)}. The intervals of the pre-trained modes are taken over encoder-level means: "
+            "each encoder's label draws are averaged first, then the interval is over the encoders of the "
+            "autoencoder seeds, so it carries the variation between encoders and between draws. (The draws "
+            "are the same for every encoder, so a draw's effect shared by all encoders is not in it.) A "
+            "classifier trained from scratch uses no pre-trained encoder and is the same for every "
+            "autoencoder seed, so its interval is over label draws.")
+    if not s["baselines"].empty:
+        text += " " + baselines_markdown(s["baselines"], confidence) + "."
+    cell = s["by_cell"].loc[s["by_cell"]["mean"].idxmax()]
+    unit = DRAWS if cell["mode"] in FROM_SCRATCH else SEEDS
+    return text + (f" The best configuration is d={int(cell['latent_dim'])}, {cell['mode']}, h1={int(cell['h1'])} "
+                   f"at {fmt_ci(_ci(cell, confidence), pct=True, unit=unit)}. Chance is {fmt_pct(CHANCE)}.")
+
+
+def baselines_markdown(baselines: pd.DataFrame, confidence: float = CONFIDENCE) -> str:
+    """The raw-pixel baselines' accuracy with its interval over label draws (they use no encoder)."""
+    if baselines.empty:
+        return ""
+    return "Raw-pixel baselines on the same labelled images: " + "; ".join(
+        f"{BASELINE_LABELS.get(r['mode'], r['mode'])} {fmt_ci(_ci(r, confidence), pct=True, unit=DRAWS)}"
+        for _, r in baselines.iterrows())

@@ -1,0 +1,30 @@
+"""The `report:` section of a parameter file: how the report decides, fixed before the data are seen.
+
+Kept apart from `aestudy.schema` on purpose: every run notebook imports the schema (to check its
+parameters), so a module they import would make its edits re-execute every run; this one only the
+runner's file validation and the report import.
+"""
+from __future__ import annotations
+
+from pydantic import Field
+
+from .schema import Params
+
+
+class ReportParams(Params):
+    """How the report decides, fixed in the parameter file before the data are seen. Changing it
+    re-renders the report and re-executes no run."""
+    confidence: float = Field(0.95, gt=0.5, lt=1, description=(
+        "level of every interval and of every verdict (a claim is decided only when its whole "
+        "interval over autoencoder seeds lies on one side): the conventional 95 %"))
+    small_d_margin: float = Field(0.10, ge=0, description=(
+        "'d < 10 is clearly worse' means at least this relative excess of final test error over "
+        "d >= 10 at the same num_conv: 10 % is a gap a reader sees on the error curves, while a "
+        "smaller one is within what a change of epoch budget moves"))
+    h1_margin: float = Field(0.02, gt=0, lt=1, description=(
+        "equivalence margin of 'h1 matters little', in accuracy (0.02 = 2 percentage points): "
+        "small against the effects the study reports (fine-tuning, pre-training: several points) "
+        "and large against test-set noise (about 0.4 points at 10,000 test images)"))
+    min_accuracy: float = Field(0.20, ge=0, lt=1, description=(
+        "'h1 matters little' is judged only when the pre-trained classifiers reach this mean "
+        "accuracy (twice chance for ten classes): classifiers at chance are 'equivalent' trivially"))

@@ -1,0 +1,139 @@
+"""Reading a parameter file: YAML in, a validated `Study` out, or one line naming file and key.
+
+A parameter file holds a profile name, a `data` section and one section per stage: `grid`
+(lists swept as a Cartesian product), `params` (fixed values), `uses` (which upstream runs a
+stage consumes, selected by their parameters) and `for_each` (one run per selected upstream
+run). Stages and their parameters come from the study declaration (`aestudy.study`).
+"""
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .. import schema
+from ..report_params import ReportParams
+from ..schema import ParamsError
+from ..study import STAGES
+
+Scalar = int | float | str | bool
+
+
+class StageSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    grid: dict[str, list[Any]] = {}
+    params: dict[str, Any] = {}
+    uses: dict[str, dict[str, Scalar | list[Scalar]]] = {}
+    for_each: str | None = None
+
+
+class StudySpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    profile: str = Field("default", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    data: dict[str, Any] = {}
+    report: dict[str, Any] = {}
+    stages: dict[str, StageSpec]
+
+
+class Study:
+    """A validated parameter file: its spec, its source path and text (for provenance)."""
+
+    def __init__(self, spec: StudySpec, path: Path, text: str):
+        self.spec, self.path, self.text = spec, path, text
+        self.data = schema.DataParams(**spec.data).model_dump(mode="json")
+
+    @property
+    def profile(self) -> str:
+        return self.spec.profile
+
+    def stages(self) -> list[str]:
+        """The file's stages in the declaration's order (upstream before downstream)."""
+        return [s for s in STAGES if s in self.spec.stages]
+
+    def grid_points(self, stage: str) -> list[dict]:
+        """Each grid point merged over the fixed params, validated: {"grid": ..., "params": ...}."""
+        st = self.spec.stages[stage]
+        keys = list(st.grid)
+        points = [dict(zip(keys, vals)) for vals in itertools.product(*st.grid.values())] or [{}]
+        where = f"{self.path}: stages.{stage}"
+        return [{"grid": p, "params": schema.validate(STAGES[stage].params, {**st.params, **p}, where,
+                                                      _section(p, f" (grid point {p})" if p else ""))}
+                for p in points]
+
+
+def _section(point: dict, whole: str):
+    return lambda field: (".grid" if field in point else ".params") if field else whole
+
+
+def load_study(path: str | Path) -> Study:
+    """Read, parse and validate a parameter file; raise ParamsError with a one-line message."""
+    path = Path(path)
+    if not path.is_file():
+        raise ParamsError(f"{path}: parameter file not found")
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ParamsError(f"{path}: not UTF-8 text (byte {exc.start}: {exc.reason}); "
+                          "is it a parameter file?") from None
+    except OSError as exc:
+        raise ParamsError(f"{path}: cannot read ({exc.strerror})") from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ParamsError(f"{path}: malformed YAML{where}: {problem}") from None
+    if not isinstance(raw, dict):
+        raise ParamsError(f"{path}: top level must be a mapping with keys profile, data, stages")
+    for name in (raw.get("stages") or {}):
+        if name not in STAGES:
+            raise ParamsError(f"{path}: stages.{name}: unknown stage{schema.suggest(name, STAGES)} "
+                              f"(allowed: {', '.join(STAGES)})")
+    try:
+        spec = StudySpec(**raw)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = schema.loc(err["loc"])
+        known = tuple(StudySpec.model_fields) if len(err["loc"]) == 1 else tuple(StageSpec.model_fields)
+        raise ParamsError(f"{path}: " + schema.error_line(where, err, known=known)) from None
+    schema.validate(schema.DataParams, spec.data, f"{path}: data")
+    schema.validate(ReportParams, spec.report, f"{path}: report")
+    study = Study(spec, path, text)
+    for stage in study.stages():
+        _check_stage(study, stage)
+    return study
+
+
+def _check_stage(study: Study, stage: str) -> None:
+    st, path = study.spec.stages[stage], study.path
+    fields = tuple(STAGES[stage].params.model_fields)
+    for section in ("grid", "params"):
+        for key, value in getattr(st, section).items():
+            if key not in fields:
+                raise schema.unknown_key(f"{path}: stages.{stage}.{section}", key, fields)
+            if section == "grid" and len(value) == 0:
+                raise ParamsError(f"{path}: stages.{stage}.grid.{key}: must list at least one value")
+    for key in st.grid:
+        if key in st.params:
+            raise ParamsError(f"{path}: stages.{stage}: '{key}' is both in grid and params; keep one")
+    study.grid_points(stage)  # every grid point validated now, before anything runs
+    order = list(STAGES)
+    for up, selection in st.uses.items():
+        where = f"{path}: stages.{stage}.uses.{up}"
+        if up not in study.spec.stages:
+            raise ParamsError(f"{where}: stage '{up}' is not in this file")
+        if order.index(up) >= order.index(stage):
+            raise ParamsError(f"{where}: can only use an earlier stage")
+        if not STAGES[up].produces or not STAGES[stage].receives:
+            raise ParamsError(f"{where}: {up} produces nothing that {stage} receives")
+        up_fields = tuple(STAGES[up].params.model_fields)
+        for key in selection:
+            if key not in up_fields:
+                raise schema.unknown_key(where, key, up_fields)
+    if st.for_each is not None and st.for_each not in st.uses:
+        raise ParamsError(f"{path}: stages.{stage}.for_each: '{st.for_each}' must be one of the stages "
+                          f"in uses ({', '.join(st.uses) or 'none'})")

@@ -1,0 +1,99 @@
+"""The plan: every run of a study, its parameters, its folder and the upstream runs it consumes.
+
+A Run is one papermill execution of a stage's notebook into
+`reports/<profile>/runs/<stage>/<run-id>/`. Grids expand into one run per point; `uses`
+selects upstream runs by their parameters; `for_each` makes one run per selected upstream run
+(the run inherits that run's grid and id), otherwise one run consumes every selected run.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .. import config
+from ..schema import ParamsError
+from ..study import OUT_DIR, STAGES
+from .paramfile import Study
+
+
+@dataclass
+class Run:
+    stage: str
+    run_id: str
+    grid: dict                      # what tells this run from its siblings (inherited grid included)
+    params: dict                    # injected into the notebook
+    upstream: list[str] = field(default_factory=list)  # "stage/run_id" of the runs it consumes
+    dir: str = ""
+    notebook: str = ""              # the notebook it executes (fixed when planned)
+    inputs: dict | None = None      # set once its upstream runs are done (see records.inputs)
+
+    @property
+    def name(self) -> str:
+        return f"{self.stage}/{self.run_id}"
+
+
+def safe_id(text: str) -> str:
+    """A path component that cannot climb out of its folder."""
+    s = re.sub(r"[^A-Za-z0-9._=-]+", "_", str(text)).strip("._") or "run"
+    return s[:120]
+
+
+def _fmt(v) -> str:
+    return "_".join(map(str, v)) if isinstance(v, (list, tuple)) else str(v)
+
+
+def run_id_for(stage: str, grid: dict, prefix: str = "") -> str:
+    abbrev = STAGES[stage].abbrev
+    own = "-".join(f"{abbrev.get(k, k)}{_fmt(v)}" for k, v in grid.items())
+    return safe_id("-".join(p for p in (prefix, own) if p)) if (prefix or own) else "all"
+
+
+def selects(selection: dict, params: dict) -> bool:
+    return all(params.get(k) in (want if isinstance(want, list) else [want]) for k, want in selection.items())
+
+
+def _selected(study: Study, stage: str, up: str, runs: list[Run]) -> list[Run]:
+    selection = study.spec.stages[stage].uses[up]
+    chosen = [u for u in runs if selects(selection, u.params)]
+    for k, want in selection.items():
+        for v in (want if isinstance(want, list) else [want]):
+            if not any(u.params.get(k) == v for u in chosen):
+                raise ParamsError(f"{study.path}: stages.{stage}.uses.{up}.{k}: {v!r} matches no {up} run "
+                                  f"(the {up} runs have {k} in {sorted({u.params.get(k) for u in runs})})")
+    return chosen
+
+
+def plan(study: Study) -> list[Run]:
+    """Every run of the study, upstream before downstream; ParamsError when a notebook is missing,
+    a selection is empty or two runs of a stage would share a folder."""
+    out_root = config.profile_dir(study.profile) / "runs"
+    by_stage: dict[str, list[Run]] = {}
+    for stage in study.stages():
+        decl, st = STAGES[stage], study.spec.stages[stage]
+        notebook = decl.notebook_path()
+        if not notebook.is_file():
+            raise ParamsError(f"{notebook}: notebook for stage '{stage}' is missing")
+        chosen = {up: _selected(study, stage, up, by_stage[up]) for up in st.uses}
+        if st.for_each:  # one group per upstream run of for_each, with every run of the other stages
+            others = [u for up, us in chosen.items() if up != st.for_each for u in us]
+            groups = [(u.grid, u.run_id, [u, *others]) for u in chosen[st.for_each]]
+        else:
+            groups = [({}, "", [u for us in chosen.values() for u in us])]
+        runs = []
+        for inherited, prefix, ups in groups:
+            for point in study.grid_points(stage):
+                params = {**(study.data if decl.reads_data else {}), **point["params"]}
+                run = Run(stage, run_id_for(stage, point["grid"], prefix), {**inherited, **point["grid"]}, params,
+                          [u.name for u in ups])
+                run.dir, run.notebook = str(out_root / stage / run.run_id), str(notebook)
+                if decl.receives:
+                    params[decl.receives] = [str(Path(u.dir) / STAGES[u.stage].produces) for u in ups]
+                params[OUT_DIR] = run.dir
+                runs.append(run)
+        ids = [r.run_id for r in runs]
+        if len(set(ids)) != len(ids):
+            raise ParamsError(f"{study.path}: stages.{stage}: two runs get the same run id "
+                              f"({sorted({i for i in ids if ids.count(i) > 1})[0]})")
+        by_stage[stage] = runs
+    return [r for s in study.stages() for r in by_stage[s]]

@@ -1,0 +1,136 @@
+"""Completion records, cache keys, and why a run is (not) up to date.
+
+A run counts as complete only when `complete.json`, written last, exists and lists every
+artifact with a sha256 that still matches the bytes on disk. The record also holds the run's
+*inputs* (its notebook's cells, its keyed parameters, the dataset checksum, its upstream runs'
+keys) and the project *modules* its kernel imported, with their sha256, recorded while it ran.
+Its key hashes both. A run is up to date when its inputs are the same now and no module it
+imported has changed; otherwise `state` says which of them changed.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .. import config
+from ..files import CorruptArtifact, read_json, sha256_file, sha256_json, write_json
+from ..study import STAGES
+
+COMPLETE = "complete.json"
+FAILED = "failed.json"
+KERNEL_LOG = "kernel.log"  # what the kernel process printed: kept beside the run, not an artifact
+STATES = ("complete", "stale", "incomplete", "failed", "absent")
+
+
+def notebook_hash(path) -> str:
+    """Hash of a notebook's cells (type and source), not of outputs or metadata."""
+    nb = json.loads(Path(path).read_text())
+    return sha256_json([(c["cell_type"], "".join(c["source"]) if isinstance(c["source"], list) else c["source"])
+                        for c in nb["cells"]])
+
+
+def inputs(run, upstream_keys: dict, data_checksum: str) -> dict:
+    """Everything known before a run executes that can change its outputs."""
+    decl = STAGES[run.stage]
+    skip = decl.unkeyed()
+    return {"notebook": notebook_hash(run.notebook),
+            "params": {k: v for k, v in run.params.items() if k not in skip},
+            "data": data_checksum if decl.reads_data else "",
+            "upstream": dict(upstream_keys)}
+
+
+def key(run_inputs: dict, modules: dict) -> str:
+    return sha256_json({"inputs": run_inputs, "modules": modules})[:20]
+
+
+_DIGESTS: dict[str, str | None] = {}  # one command reads each module once
+
+
+def _module_sha(path: str) -> str | None:
+    if path not in _DIGESTS:
+        f = config.PROJECT_ROOT / path
+        _DIGESTS[path] = sha256_file(f) if f.is_file() else None
+    return _DIGESTS[path]
+
+
+def forget_module_digests() -> None:
+    """Read the modules afresh (a long-lived process, such as a test session, may see edits)."""
+    _DIGESTS.clear()
+
+
+def changed_modules(modules: dict) -> list[str]:
+    return [p for p, digest in sorted(modules.items()) if _module_sha(p) != digest]
+
+
+def write_completion(run_dir, record: dict) -> Path:
+    """List every file in `run_dir` with its sha256, then write the record last."""
+    run_dir = Path(run_dir)
+    files = {p.relative_to(run_dir).as_posix(): sha256_file(p)
+             for p in sorted(run_dir.rglob("*"))
+             if p.is_file() and p.name not in (COMPLETE, FAILED, KERNEL_LOG) and not p.name.endswith(".tmp")}
+    return write_json(run_dir / COMPLETE, {**record, "artifacts": files})
+
+
+def verify_completion(run_dir) -> tuple[dict | None, str]:
+    """(record, "") when the run is complete and intact, else (None, reason)."""
+    run_dir = Path(run_dir)
+    path = run_dir / COMPLETE
+    if not path.exists():
+        return None, "no completion record"
+    try:
+        record = read_json(path)
+    except CorruptArtifact as exc:
+        return None, str(exc)
+    for name, digest in record.get("artifacts", {}).items():
+        f = run_dir / name
+        if not f.exists():
+            return None, f"{config.relative(f)}: missing"
+        if sha256_file(f) != digest:
+            return None, f"{config.relative(f)}: checksum mismatch (truncated or modified)"
+    return record, ""
+
+
+def state(run_dir, run_inputs: dict | None) -> tuple[str, str, dict | None]:
+    """(state, reason, record): complete | stale | incomplete | failed | absent.
+    `run_inputs` None means an upstream run is not complete, so the inputs are not known yet."""
+    run_dir = Path(run_dir)
+    record, why = verify_completion(run_dir)
+    if record is None:
+        if not run_dir.exists():
+            return "absent", "never run", None
+        if (run_dir / FAILED).exists():
+            try:
+                failed = read_json(run_dir / FAILED)
+            except CorruptArtifact as exc:
+                return "failed", str(exc), None
+            return ("failed" if failed.get("status") == "failed" else "incomplete"), failed.get("error", ""), None
+        return "incomplete", why, None
+    if run_inputs is None:
+        return "stale", "an upstream run is not complete", record
+    reasons = input_changes(record.get("inputs") or {}, run_inputs)
+    reasons += [f"module {p} changed" for p in changed_modules(record.get("modules") or {})]
+    if reasons:
+        return "stale", "; ".join(reasons), record
+    return "complete", "", record
+
+
+def input_changes(old: dict, new: dict) -> list[str]:
+    """What differs between a record's inputs and today's, in words."""
+    out = []
+    if old.get("notebook") != new["notebook"]:
+        out.append("notebook changed")
+    op, np_ = old.get("params") or {}, new["params"]
+    for k in sorted(set(op) | set(np_)):
+        if op.get(k, "(unset)") != np_.get(k, "(unset)"):
+            out.append(f"parameter {k}: {op.get(k, '(unset)')!r} -> {np_.get(k, '(unset)')!r}")
+    if old.get("data") != new["data"]:
+        out.append("dataset changed")
+    ou, nu = old.get("upstream") or {}, new["upstream"]
+    for name in sorted(set(ou) | set(nu)):
+        if name not in nu:
+            out.append(f"upstream {name} no longer used")
+        elif name not in ou:
+            out.append(f"upstream {name} newly used")
+        elif ou[name] != nu[name]:
+            out.append(f"upstream {name} changed")
+    return out

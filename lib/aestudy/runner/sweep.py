@@ -1,0 +1,150 @@
+"""The sweep: every run of a study as a dependency graph, its tables, and its status.
+
+A run starts as soon as the runs it uses are done (on the local pool and on Dask alike); a run
+whose upstream run failed is skipped with the reason; a run's inputs (and so its key) are fixed
+once its upstream runs are done. `runs.json` and one tidy table per stage record the outcome.
+"""
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from .. import config, study as declaration
+from ..files import atomic_write_bytes, read_json, write_json
+from . import records
+from .execute import OK, execute_run, skip_run
+from .paramfile import Study
+from .plan import Run, plan
+
+
+def data_checksum(study: Study) -> str:
+    if any(declaration.STAGES[s].reads_data for s in study.stages()):
+        return declaration.data_checksum(study.data)
+    return ""
+
+
+def run_study(study: Study, workers: int = 1, executor: str = "local", scheduler: str | None = None,
+              force: bool = False, no_retrain: bool = False, stages: list[str] | None = None,
+              progress: bool = True, schedule: str = "graph") -> list[dict]:
+    """Execute every run, each as soon as the runs it uses are done (`schedule="stages"` waits
+    for the whole previous stage instead: kept to measure the difference); write runs.json and
+    one tidy table per stage as each stage completes. Returns one result dict per run."""
+    from tqdm import tqdm
+
+    from .executors import make_executor
+
+    records.forget_module_digests()
+    checksum = data_checksum(study)
+    runs = plan(study)
+    if stages:
+        runs = [r for r in runs if r.stage in stages]
+    names = {r.name for r in runs}
+    done = {u: _on_disk(r, u) for r in runs for u in r.upstream if u not in names}  # --stage
+    wait_for = _wait_for(runs, schedule)
+    pdir = config.profile_dir(study.profile)
+    pdir.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(pdir / "params.yaml", study.text.encode())
+    results: dict[str, dict] = {}
+    left = {s: sum(r.stage == s for r in runs) for s in dict.fromkeys(r.stage for r in runs)}
+    start = time.perf_counter()
+    bar = tqdm(total=len(runs), desc=f"{study.profile}", unit="run", disable=not progress, file=sys.stderr)
+    with make_executor(executor, workers=workers, scheduler=scheduler) as ex:
+        for res in ex.run_graph(run_when_ready, runs, wait_for, done, checksum=checksum, force=force,
+                                no_retrain=no_retrain):
+            results[f"{res['stage']}/{res['run_id']}"] = res
+            bar.set_postfix_str(f"{res['stage']}/{res['run_id']} {res['status']}", refresh=False)
+            bar.update(1)
+            left[res["stage"]] -= 1
+            if not left[res["stage"]]:
+                write_tables(pdir, [r for r in runs if r.stage == res["stage"]], results)
+    bar.close()
+    ordered = [results[r.name] for r in runs]
+    write_json(pdir / "runs.json", {
+        "profile": study.profile, "params_file": str(study.path), "wall_seconds": time.perf_counter() - start,
+        "workers": workers, "executor": executor, "schedule": schedule, "runs": ordered})
+    return ordered
+
+
+def run_when_ready(run: Run, upstream: dict, checksum: str, force: bool = False, no_retrain: bool = False,
+                   threads: int = 0) -> dict:
+    """Called when the runs `run` waits for are done (in a worker, on Dask too): skip it when one
+    of its upstream runs did not complete, else fix its inputs from their keys and execute it."""
+    bad = [u for u in run.upstream if upstream[u]["status"] not in OK]
+    if bad:
+        return skip_run(run, f"upstream run {bad[0]} {upstream[bad[0]]['status']}")
+    run.inputs = records.inputs(run, {u: upstream[u]["key"] for u in run.upstream}, checksum)
+    return execute_run(run, force=force, no_retrain=no_retrain, threads=threads)
+
+
+def _wait_for(runs: list[Run], schedule: str) -> dict:
+    """The runs each run waits for: its upstream runs, or (stages) every run of earlier stages."""
+    if schedule == "graph":
+        return {r.name: list(r.upstream) for r in runs}
+    if schedule != "stages":
+        raise ValueError(f"schedule must be 'graph' or 'stages', got {schedule!r}")
+    order = list(dict.fromkeys(r.stage for r in runs))
+    return {r.name: [u.name for u in runs if order.index(u.stage) < order.index(r.stage)] +
+            [u for u in r.upstream if u not in {x.name for x in runs}] for r in runs}
+
+
+def _on_disk(run: Run, name: str) -> dict:
+    """The result of an upstream run outside this sweep (--stage), from its completion record."""
+    stage, run_id = name.split("/", 1)
+    record, reason = records.verify_completion(Path(run.dir).parents[1] / name)
+    return {"stage": stage, "run_id": run_id, "status": "ok" if record else "absent",
+            "key": record["key"] if record else "", "error": reason}
+
+
+def status(study: Study) -> list[dict]:
+    """The state of every run, and why, without executing anything."""
+    records.forget_module_digests()
+    checksum = data_checksum(study)
+    keys: dict[str, str | None] = {}
+    rows = []
+    for r in plan(study):
+        known = all(keys.get(u) for u in r.upstream)
+        run_inputs = records.inputs(r, {u: keys[u] for u in r.upstream}, checksum) if known else None
+        state, reason, record = records.state(r.dir, run_inputs)
+        if not known and state == "stale":
+            bad = next(u for u in r.upstream if not keys.get(u))
+            reason = f"upstream {bad} is not complete"
+        keys[r.name] = record["key"] if state == "complete" else None
+        rows.append({"run": r.name, "state": state, "reason": reason})
+    return rows
+
+
+def status_lines(rows: list[dict]) -> str:
+    width = max((len(r["run"]) for r in rows), default=0)
+    return "\n".join(f"{r['run']:<{width}}  {r['state']:<10}  {r['reason']}".rstrip() for r in rows)
+
+
+def write_tables(pdir: Path, runs: list[Run], results: dict) -> None:
+    """One tidy CSV per stage: a row per run (or per record a run lists), with its status, grid,
+    parameters and scalar metrics. Failed and skipped runs keep a row."""
+    import pandas as pd
+
+    rows = []
+    for r in runs:
+        res = results.get(r.name, {})
+        base = {"run_id": r.run_id, "status": res.get("status", "absent"), "error": res.get("error", ""),
+                "seconds": res.get("seconds", 0.0)}
+        base.update({k: v for k, v in {**r.params, **r.grid}.items()
+                     if k != declaration.OUT_DIR and not isinstance(v, (list, dict))})
+        metrics_path = Path(r.dir) / "metrics.json"
+        metrics = read_json(metrics_path) if res.get("status") in OK and metrics_path.exists() else {}
+        scalars = {k: v for k, v in metrics.items() if not isinstance(v, (list, dict))}
+        rows += [{**base, **scalars, **rec} for rec in metrics.get("records") or [{}]]
+    if rows:
+        atomic_write_bytes(pdir / "tables" / f"{runs[0].stage}.csv", pd.DataFrame(rows).to_csv(index=False).encode())
+
+
+def summary(results: list[dict]) -> str:
+    counts: dict[str, int] = {}
+    for r in results:
+        counts[r["status"]] = counts.get(r["status"], 0) + 1
+    lines = [", ".join(f"{n} {s}" for s, n in counts.items())]
+    for r in results:
+        if r["status"] in ("failed", "skipped"):
+            lines.append(f"  {r['status']}: {r['stage']}/{r['run_id']}: {r['error']}  ({config.relative(r['dir'])})")
+    return "\n".join(lines)

@@ -1,0 +1,155 @@
+"""The parameters of every stage, with their types, defaults and rules: the one source of truth.
+
+The runner validates a parameter file against these models, and each run notebook validates its
+own parameter cell against the same models right after papermill's injected cell
+(`aestudy.study.check_parameters`), so both give the same one-line message:
+`WHERE: KEY.PATH: what is wrong (allowed ...)`. A test pins every notebook's parameter cell
+(names and defaults) to these models.
+"""
+from __future__ import annotations
+
+import difflib
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .science.names import DATASETS, MODES, OPTIMIZERS
+
+Dataset = Literal[tuple(DATASETS)]  # type: ignore[valid-type]
+Mode = Literal[MODES]  # type: ignore[valid-type]
+Optimizer = Literal[OPTIMIZERS]  # type: ignore[valid-type]
+
+
+class ParamsError(ValueError):
+    """A parameter file, a notebook's parameters or a command-line value is invalid; one line."""
+
+    def _render_traceback_(self):  # IPython shows this instead of a traceback: one line in a notebook
+        return [f"ParamsError: {self}"]
+
+
+class Params(BaseModel):
+    """Unknown keys are errors; every field has a default, so a notebook runs on its own."""
+    model_config = ConfigDict(extra="forbid")
+
+
+class DataParams(Params):
+    dataset: Dataset = "mnist"
+    data_dir: str = Field("data", json_schema_extra={"unkeyed": True})  # DATA_DIR wins over this
+    train_size: int | None = Field(None, ge=1, description="seeded subset of the train split")
+    test_size: int | None = Field(None, ge=1, description="seeded subset of the test split")
+
+
+class AutoencodeParams(Params):
+    latent_dim: int = Field(10, ge=1)
+    num_conv: int = Field(2, ge=1)
+    c_factor: int = Field(8, ge=1)
+    kernel_size: int = Field(3, ge=1)
+    fc_hidden: int = Field(256, ge=1)
+    epochs: int = Field(1, ge=1)
+    batch_size: int = Field(64, ge=1)
+    optimizer: Optimizer = "adam"
+    lr: float = Field(1e-3, gt=0)
+    seed: int = 0
+    device: str = Field("auto", json_schema_extra={"unkeyed": True})
+
+    @model_validator(mode="after")
+    def _buildable(self):
+        from .science import models  # imported only where an autoencoder is validated
+
+        models.check_config(models.AEConfig(self.latent_dim, self.num_conv, self.c_factor,
+                                            self.kernel_size, self.fc_hidden))
+        return self
+
+
+class InterpolateParams(Params):
+    pairs: list[tuple[int, int]] = [(1, 5), (3, 6), (0, 4)]
+    steps: int = Field(11, ge=2)
+    image_seed: int = 0
+    n_reference: int = Field(5000, ge=1, description="training images the a=0.5 decodes are compared with")
+
+    @field_validator("pairs")
+    @classmethod
+    def _digits(cls, pairs):
+        for a, b in pairs:
+            if not (0 <= a <= 9 and 0 <= b <= 9):
+                raise ValueError(f"digits must be in 0..9, got ({a}, {b})")
+        return pairs
+
+
+class CorrelateParams(Params):
+    n_images: int = Field(8000, ge=2)
+    image_seed: int = 0
+
+
+class TransferParams(Params):
+    h1: list[int] = [200, 650, 1000]
+    modes: list[Mode] = list(MODES)
+    label_seeds: list[int] = [0, 1, 2]
+    n_labels: int = Field(100, ge=10, description="at least one image per class")
+    balanced: bool = True
+    steps: int = Field(100, ge=1)
+    lr: float = Field(1e-3, gt=0)
+    baselines: bool = True
+    device: str = Field("auto", json_schema_extra={"unkeyed": True})
+
+    @field_validator("h1")
+    @classmethod
+    def _positive(cls, h1):
+        if not h1 or min(h1) < 1:
+            raise ValueError("h1 must be a non-empty list of widths >= 1")
+        return h1
+
+
+class TheoryParams(Params):
+    seed: int = 0
+    n_samples: int = Field(20001, ge=101)
+
+
+def unkeyed(model: type[BaseModel]) -> tuple[str, ...]:
+    """Fields that locate things or pick hardware rather than change results: not in cache keys."""
+    return tuple(k for k, f in model.model_fields.items() if (f.json_schema_extra or {}).get("unkeyed"))
+
+
+# ---------------------------------------------------------------- one-line messages
+
+def suggest(word: str, choices) -> str:
+    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.5)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def unknown_key(where: str, name: str, known) -> ParamsError:
+    return ParamsError(f"{where}.{name}: unknown key{suggest(name, known)} (allowed: {', '.join(map(str, known))})")
+
+
+def loc(parts) -> str:
+    return ".".join(str(p) for p in parts)
+
+
+def error_line(where: str, err: dict, known=()) -> str:
+    """`where: what is wrong` for one pydantic error."""
+    msg = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        name = str(err["loc"][-1])
+        msg = f"unknown key '{name}'{suggest(name, known)} (allowed: {', '.join(map(str, known))})"
+    elif err["type"] == "missing":
+        msg = "required key is missing"
+    elif err.get("loc") and "got" not in msg:
+        msg = f"{msg} (got {err.get('input')!r})"
+    return f"{where}: {msg}"
+
+
+def validate(model: type[Params], values: dict, where: str, section_of=lambda field: "") -> dict:
+    """`values` checked against `model` (unknown keys first, with a suggestion); plain dict back.
+    `section_of(field)` names the part of `where` a field lives in (e.g. 'grid' or 'params')."""
+    fields = tuple(model.model_fields)
+    for key in values:
+        if key not in fields:
+            raise unknown_key(where + section_of(key), key, fields)
+    try:
+        return model(**values).model_dump(mode="json")
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = str(err["loc"][0]) if err["loc"] else ""
+        if field:
+            raise ParamsError(error_line(f"{where}{section_of(field)}.{loc(err['loc'])}", err)) from None
+        raise ParamsError(error_line(where + section_of(""), err)) from None  # a whole-model rule

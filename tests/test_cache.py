@@ -1,0 +1,83 @@
+"""Cache keys follow what a run imports: on the smoke profile, an edit of report-only code makes
+no run stale, an edit of the transfer code only the transfer runs, an edit of the model code every
+run that imports it; and `python -m lib status` says why, in seconds, executing nothing."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from aestudy.runner import records, sweep
+from aestudy.runner.paramfile import load_study
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _states_after_editing(smoke_profile, monkeypatch, edited: str) -> dict:
+    """Every run's (state, reason) as if the module `edited`, and nothing else, had changed since
+    the smoke sweep (other modules read as recorded: this tree may be edited meanwhile)."""
+    monkeypatch.setenv("REPORTS_DIR", smoke_profile["env"]["REPORTS_DIR"])
+    recorded = {m: d for c in (smoke_profile["dir"] / "runs").glob("*/*/complete.json")
+                for m, d in records.read_json(c)["modules"].items()}
+    monkeypatch.setattr(records, "_module_sha", lambda p: "edited" if p == edited else recorded.get(p))
+    return {r["run"]: (r["state"], r["reason"]) for r in sweep.status(load_study(smoke_profile["params"]))}
+
+
+@pytest.mark.slow
+def test_every_run_records_the_modules_it_imported(smoke_profile):
+    seen = {}
+    for complete in (smoke_profile["dir"] / "runs").glob("*/*/complete.json"):
+        record = records.read_json(complete)
+        seen[record["stage"]] = set(record["modules"])
+        assert all(m.startswith("lib/aestudy/") and len(d) == 64 for m, d in record["modules"].items())
+    assert "lib/aestudy/science/models.py" in seen["autoencode"] & seen["transfer"] & seen["correlate"]
+    assert "lib/aestudy/science/transfer.py" in seen["transfer"]
+    assert not any("transfer.py" in m for s in ("autoencode", "correlate", "interpolate") for m in seen[s])
+    assert not any(m.startswith(("lib/aestudy/report/", "lib/aestudy/runner/")) for s in seen.values() for m in s)
+    assert "lib/aestudy/science/models.py" not in seen["theory"]
+
+
+@pytest.mark.slow
+def test_editing_report_code_makes_no_run_stale(smoke_profile, monkeypatch):
+    states = _states_after_editing(smoke_profile, monkeypatch, "lib/aestudy/report/verdicts.py")
+    assert {s for s, _ in states.values()} == {"complete"}
+
+
+@pytest.mark.slow
+def test_editing_transfer_code_makes_only_transfer_runs_stale(smoke_profile, monkeypatch):
+    states = _states_after_editing(smoke_profile, monkeypatch, "lib/aestudy/science/transfer.py")
+    stale = {r for r, (s, _) in states.items() if s == "stale"}
+    assert stale == {r for r in states if r.startswith("transfer/")} and stale
+    assert {why for r, (_, why) in states.items() if r in stale} == {"module lib/aestudy/science/transfer.py changed"}
+
+
+@pytest.mark.slow
+def test_editing_model_code_makes_every_run_that_imports_it_stale(smoke_profile, monkeypatch):
+    states = _states_after_editing(smoke_profile, monkeypatch, "lib/aestudy/science/models.py")
+    assert {r for r, (s, _) in states.items() if s != "stale"} == {"theory/all"}
+    ae = [r for r in states if r.startswith("autoencode/")]
+    assert all(states[r] == ("stale", "module lib/aestudy/science/models.py changed") for r in ae)
+    # downstream runs import the model code too; their upstream is not complete any more either
+    assert states["correlate/all"][1].startswith("upstream autoencode/")
+
+
+@pytest.mark.slow
+def test_status_command_prints_one_line_per_run_and_executes_nothing(smoke_profile, tmp_path):
+    params = tmp_path / "smoke.yaml"
+    params.write_text(Path(smoke_profile["params"]).read_text().replace("n_labels: 20", "n_labels: 30"))
+    before = sorted(p.stat().st_mtime_ns for p in smoke_profile["dir"].rglob("*") if p.is_file())
+    proc = subprocess.run([sys.executable, "-m", "lib", "status", str(params)], cwd=REPO,
+                          env=smoke_profile["env"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    runs = [r.name for r in __import__("aestudy.runner.plan", fromlist=["plan"]).plan(load_study(params))]
+    assert [ln.split()[0] for ln in lines] == runs
+    for ln in lines:
+        run, state, *reason = ln.split(maxsplit=2)
+        if run.startswith("transfer/"):
+            assert state == "stale" and reason == ["parameter n_labels: 20 -> 30"], ln
+        else:
+            assert state == "complete" and not reason, ln
+    assert sorted(p.stat().st_mtime_ns for p in smoke_profile["dir"].rglob("*") if p.is_file()) == before

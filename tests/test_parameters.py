@@ -1,0 +1,81 @@
+"""One source of truth for parameters: every notebook's parameter cell agrees with the schema
+(names and defaults), and a notebook run by plain papermill stops on a typo with the runner's
+one-line message, before any work."""
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import papermill as pm
+import pytest
+
+from aestudy.schema import ParamsError
+from aestudy.study import STAGES, check_parameters
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _plain(value):
+    return json.loads(json.dumps(value))  # tuples and lists compare equal
+
+
+@pytest.mark.parametrize("stage", list(STAGES))
+def test_parameter_cell_matches_the_schema(stage):
+    inspected = pm.inspect_notebook(str(REPO / STAGES[stage].notebook))
+    declared = STAGES[stage].notebook_fields()
+    assert list(inspected) == list(declared), f"{stage}: names or order differ"
+    for name, info in inspected.items():
+        assert _plain(ast.literal_eval(info["default"])) == _plain(declared[name]), (stage, name)
+
+
+@pytest.mark.parametrize("stage", list(STAGES))
+def test_every_notebook_checks_its_parameters_right_after_the_parameter_cell(stage):
+    cells = json.loads((REPO / STAGES[stage].notebook).read_text())["cells"]
+    i = next(i for i, c in enumerate(cells) if "parameters" in c["metadata"].get("tags", []))
+    assert f'check_parameters("{stage}", globals())' in "".join(cells[i + 1]["source"])
+
+
+def _namespace(stage, injected: str, **values):
+    ns = {**STAGES[stage].notebook_fields(), **values}
+    ns["In"] = ["", "# Parameters (papermill injects the runner's values after this cell)\nx = 1\n",
+                "# Parameters\n" + injected]
+    return ns
+
+
+def test_an_injected_typo_is_named_with_the_nearest_valid_name():
+    with pytest.raises(ParamsError) as info:
+        check_parameters("autoencode", _namespace("autoencode", "latnet_dim = 5\n", latnet_dim=5))
+    msg = str(info.value)
+    assert msg.startswith("notebooks/autoencode.ipynb: parameters.latnet_dim: unknown key; "
+                          "did you mean 'latent_dim'?") and "\n" not in msg
+    assert info.value._render_traceback_() == [f"ParamsError: {msg}"]  # one line in the notebook too
+
+
+def test_an_invalid_value_gives_the_runners_rule():
+    with pytest.raises(ParamsError, match=r"parameters\.epochs: Input should be greater than or equal to 1"):
+        check_parameters("autoencode", _namespace("autoencode", "epochs = 0\n", epochs=0))
+    with pytest.raises(ParamsError, match=r"parameters\.modes\.0: Input should be 'frozen', 'finetune' or 'scratch'"):
+        check_parameters("transfer", _namespace("transfer", "modes = ['frozn']\n", modes=["frozn"]))
+    with pytest.raises(ParamsError, match=r"parameters\.checkpoints: must be a list of file paths"):
+        check_parameters("transfer", _namespace("transfer", "checkpoints = 'model.pt'\n", checkpoints="model.pt"))
+
+
+def test_valid_parameters_pass_and_other_variables_are_ignored():
+    ns = _namespace("correlate", "n_images = 10\n", n_images=10, model=object())  # e.g. a later cell's variable
+    assert check_parameters("correlate", ns)["n_images"] == 10
+
+
+@pytest.mark.slow
+def test_plain_papermill_stops_on_a_typo_before_any_work(tmp_path):
+    out_dir = tmp_path / "out"
+    proc = subprocess.run(
+        [sys.executable, "-m", "papermill", str(REPO / "notebooks" / "autoencode.ipynb"), str(tmp_path / "o.ipynb"),
+         "-p", "latnet_dim", "5", "-p", "out_dir", str(out_dir), "-k", "python3"],
+        cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert proc.returncode != 0
+    assert ("ParamsError: notebooks/autoencode.ipynb: parameters.latnet_dim: unknown key; "
+            "did you mean 'latent_dim'?") in proc.stderr
+    assert not out_dir.exists()  # stopped before the data were loaded or anything was written
