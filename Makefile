@@ -1,6 +1,8 @@
 # The obvious targets: `make report` runs the whole study, `make test` the tests.
 # Both create .venv (unless a virtual or conda environment is active) and install the project.
 PARAMS ?= params/default.yaml
+# runs side by side; each gets cores / WORKERS torch threads (on 2 cores, 1 each: no thread contention)
+WORKERS ?= 2
 ARGS ?=
 VENV ?= .venv
 
@@ -33,13 +35,13 @@ endif
 	touch $@
 
 report: setup          ## the whole study on its defaults, rendered to reports/default/
-	$(PYTHON) -m lib run $(PARAMS) $(ARGS)
+	$(PYTHON) -m lib run $(PARAMS) --workers $(WORKERS) $(ARGS)
 
 render: setup          ## re-render reports/<profile>/report.{html,pdf} from the runs on disk
 	$(PYTHON) -m lib render $(PARAMS)
 
 smoke: setup           ## the whole pipeline at toy size (seconds per run)
-	$(PYTHON) -m lib run params/smoke.yaml $(ARGS)
+	$(PYTHON) -m lib run params/smoke.yaml --workers $(WORKERS) $(ARGS)
 
 test: setup            ## the test suite
 	$(PYTHON) -m pytest -q $(ARGS)

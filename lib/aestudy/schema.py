@@ -46,6 +46,9 @@ class AutoencodeParams(Params):
     kernel_size: int = Field(3, ge=1)
     fc_hidden: int = Field(256, ge=1)
     epochs: int = Field(1, ge=1)
+    epoch_test_size: int | None = Field(None, ge=1, description=(
+        "test images (a fixed seeded subset) the error is measured on after each epoch but the "
+        "last; the last epoch always uses the whole test set. None: the whole test set every epoch"))
     batch_size: int = Field(64, ge=1)
     optimizer: Optimizer = "adam"
     lr: float = Field(1e-3, gt=0)

@@ -93,8 +93,11 @@ def reconstruction_error(model: nn.Module, images: torch.Tensor, batch_size: int
 def train_autoencoder(model: nn.Module, train_images: torch.Tensor, test_images: torch.Tensor,
                       epochs: int, batch_size: int = 64, optimizer: str = "adam",
                       lr: float = 1e-3, seed: int = 0, device: str = "auto",
-                      progress: bool = True) -> dict:
-    """Train on MSE; return per-epoch train and test reconstruction error and wall time."""
+                      progress: bool = True, monitor_images: torch.Tensor | None = None) -> dict:
+    """Train on MSE; return per-epoch train and test reconstruction error and wall time.
+    With `monitor_images` (a fixed subset of the test images), the epochs before the last are
+    evaluated on that subset only, and the last epoch on all of `test_images`: the curve costs
+    less and the final error, which the study compares, is always the whole test set's."""
     dev = pick_device(device)
     model.to(dev)
     opt = make_optimizer(optimizer, model.parameters(), lr)
@@ -119,7 +122,8 @@ def train_autoencoder(model: nn.Module, train_images: torch.Tensor, test_images:
             running.add_(loss.detach(), alpha=len(idx))
             seen += len(idx)
             bar.update(1)
-        test_err = reconstruction_error(model, test_images, device=dev)
+        last = epoch == epochs or monitor_images is None
+        test_err = reconstruction_error(model, test_images if last else monitor_images, device=dev)
         history["epoch"].append(epoch)
         history["train_error"].append(running.item() / seen)
         history["test_error"].append(test_err)
