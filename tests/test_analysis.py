@@ -418,11 +418,11 @@ def test_verdict_table_uses_only_the_three_words():
     assert "not supported" not in text.markdown_table(v) + verdicts.rules_markdown(ReportParams())
 
 
-def test_markdown_table_escapes_and_formats():
+def test_markdown_table_escapes_and_prints_three_significant_digits():
     md = text.markdown_table(pd.DataFrame({"a|b": ["x|y", None], "v": [0.123456, float("nan")]}))
     lines = md.splitlines()
     assert lines[0] == "| a\\|b | v |" and lines[1] == "|---|---|"
-    assert lines[2] == "| x\\|y | 0.1235 |" and lines[3] == "|  | n/a |"
+    assert lines[2] == "| x\\|y | 0.123 |" and lines[3] == "|  | n/a |"
 
 
 def test_ci_tables():

@@ -87,3 +87,10 @@ def test_makefile_has_report_and_test_targets():
     text = (REPO_ROOT / "Makefile").read_text()
     for target in ("report", "test"):
         assert re.search(rf"^{target}:", text, flags=re.M), target
+
+
+def test_readme_parameter_example_is_the_real_default_profile():
+    readme = (REPO_ROOT / "README.md").read_text()
+    blocks = [b.split("```", 1)[0] for b in readme.split("```yaml\n")[1:]]
+    assert (REPO_ROOT / "params" / "default.yaml").read_text() in [b for b in blocks], \
+        "README's parameter-file example must be params/default.yaml as committed"

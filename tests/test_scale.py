@@ -245,6 +245,17 @@ def test_stage_schedule_waits_for_every_earlier_run():
     assert stages["theory/all"] == ["autoencode/a", "autoencode/b", "transfer/a"]
 
 
+def test_a_ready_downstream_run_goes_before_queued_upstream_work():
+    from aestudy.runner.plan import Run
+
+    runs = [Run("autoencode", "a", {}, {}), Run("autoencode", "b", {}, {}),
+            Run("transfer", "a", {}, {}, upstream=["autoencode/a"])]
+    order = [r.name for r, _ in executors.SerialExecutor().run_graph(
+        lambda run, upstream, threads: (run, upstream), runs, sweep._wait_for(runs, "graph"), {},
+        priority=sweep._priority(runs))]
+    assert order == ["autoencode/a", "transfer/a", "autoencode/b"]
+
+
 def test_threads_per_worker_divides_the_cores(monkeypatch):
     monkeypatch.setattr(os, "cpu_count", lambda: 8)
     assert [executors.threads_per_worker(w) for w in (1, 2, 3, 8, 16)] == [8, 4, 2, 1, 1]

@@ -8,6 +8,7 @@ import datetime
 import numpy as np
 import pandas as pd
 
+from .. import config
 from .profile import ProfileData
 from .stats import CONFIDENCE, summarise
 from .tables import FROM_SCRATCH
@@ -27,7 +28,7 @@ def title_markdown(data: ProfileData, date: str | None = None) -> str:
         counts[r.get("status", "?")] = counts.get(r.get("status", "?"), 0) + 1
     status = ", ".join(f"{n} {s}" for s, n in counts.items()) or "no runs.json"
     return (f"# {DEFAULT_TITLE.format(dataset=name)}\n\n"
-            f"Rendered {date} from profile **{data.profile}** (`{data.dir}`); runs of the last sweep: {status}.")
+            f"Rendered {date} from profile **{data.profile}** (`{config.relative(data.dir)}`); runs of the last sweep: {status}.")
 
 
 def status_markdown(data: ProfileData, stage: str) -> str:

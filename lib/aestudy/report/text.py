@@ -7,8 +7,9 @@ import numpy as np
 import pandas as pd
 
 
-def fmt(x, digits: int = 4) -> str:
-    """A number for prose and tables: 4 significant digits, 'n/a' for None or nan."""
+def fmt(x, digits: int = 3) -> str:
+    """A number for prose and tables: 3 significant digits (the tables under tables/ keep full
+    precision), 'n/a' for None or nan."""
     if x is None or (isinstance(x, float) and not math.isfinite(x)):
         return "n/a"
     if isinstance(x, (int, np.integer)):

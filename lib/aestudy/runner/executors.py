@@ -28,20 +28,28 @@ def _in_worker(fn, item, threads: int, kwargs: dict, *args):
     return fn(item, *args, threads=threads, **kwargs)
 
 
+def _ready(pending: list, results: dict, wait_for: dict, priority: dict) -> list:
+    """The pending runs whose runs to wait for are done, highest priority first (then in order)."""
+    ready = [r for r in pending if all(n in results for n in wait_for[r.name])]
+    return sorted(ready, key=lambda r: -priority.get(r.name, 0))
+
+
 class SerialExecutor:
-    """One run after the other, in the given (dependency) order."""
+    """One run at a time: the first ready run by priority."""
 
     def __init__(self, threads: int = 0):
         self.threads = threads
 
-    def run_graph(self, fn, runs, wait_for: dict, done: dict, **kwargs):
-        """Yield fn(run, {name: result of each run it waits for}) for every run, each as soon as
-        its runs are done. `done` holds results known before (runs outside this sweep)."""
-        results = dict(done)
-        for run in runs:
-            res = fn(run, {n: results[n] for n in wait_for[run.name]}, threads=self.threads, **kwargs)
-            results[run.name] = res
-            yield res
+    def run_graph(self, fn, runs, wait_for: dict, done: dict, priority: dict | None = None, **kwargs):
+        """Yield fn(run, {name: result of each run it waits for}) for every run of `runs` (in
+        dependency order), each as soon as its runs are done; among ready runs, the highest
+        `priority` starts first. `done` holds results known before (runs outside this sweep)."""
+        results, pending = dict(done), list(runs)
+        while pending:
+            run = _ready(pending, results, wait_for, priority or {})[0]
+            pending.remove(run)
+            results[run.name] = fn(run, {n: results[n] for n in wait_for[run.name]}, threads=self.threads, **kwargs)
+            yield results[run.name]
 
     def __enter__(self):
         return self
@@ -51,16 +59,18 @@ class SerialExecutor:
 
 
 class LocalPoolExecutor(SerialExecutor):
-    """N spawned processes; a run is submitted when the runs it waits for are done."""
+    """N spawned processes; when one is free, the first ready run by priority starts (no queue:
+    a run that becomes ready later can still start before runs that were ready earlier)."""
 
     def __init__(self, workers: int, threads: int):
         super().__init__(threads)
+        self.workers = workers
         self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"))
 
-    def run_graph(self, fn, runs, wait_for: dict, done: dict, **kwargs):
+    def run_graph(self, fn, runs, wait_for: dict, done: dict, priority: dict | None = None, **kwargs):
         results, pending, running = dict(done), list(runs), {}
         while pending or running:
-            for run in [r for r in pending if all(n in results for n in wait_for[r.name])]:
+            for run in _ready(pending, results, wait_for, priority or {})[:self.workers - len(running)]:
                 pending.remove(run)
                 upstream = {n: results[n] for n in wait_for[run.name]}
                 running[self.pool.submit(_in_worker, fn, run, self.threads, kwargs, upstream)] = run
@@ -76,7 +86,8 @@ class LocalPoolExecutor(SerialExecutor):
 
 
 class DaskExecutor(SerialExecutor):
-    """Submit the graph to a Dask scheduler (or a LocalCluster when none is given).
+    """Submit the graph to a Dask scheduler (or a LocalCluster when none is given): every run at
+    once, with the futures of the runs it waits for as arguments, and its priority.
 
     Outputs go to the run directories, so workers must share the filesystem of reports/.
     """
@@ -93,16 +104,16 @@ class DaskExecutor(SerialExecutor):
                                         dashboard_address=None)
             self.client = Client(self.cluster)
 
-    def run_graph(self, fn, runs, wait_for: dict, done: dict, **kwargs):
+    def run_graph(self, fn, runs, wait_for: dict, done: dict, priority: dict | None = None, **kwargs):
         from dask.distributed import as_completed
 
         futures = dict(done)  # plain results stand in for futures of runs outside this sweep
-        for run in runs:     # Dask resolves the futures inside `upstream` before the call
-            upstream = {n: futures[n] for n in wait_for[run.name]}
-            futures[run.name] = self.client.submit(_in_worker, fn, run, self.threads, kwargs, upstream,
-                                                   pure=False, key=f"{run.stage}-{run.run_id}-{uuid.uuid4().hex[:12]}")
-        submitted = [futures[r.name] for r in runs]
-        for fut in as_completed(submitted):
+        for run in runs:
+            upstream = {n: futures[n] for n in wait_for[run.name]}  # Dask resolves these futures first
+            futures[run.name] = self.client.submit(
+                _in_worker, fn, run, self.threads, kwargs, upstream, pure=False,
+                priority=(priority or {}).get(run.name, 0), key=f"{run.stage}-{run.run_id}-{uuid.uuid4().hex[:12]}")
+        for fut in as_completed([futures[r.name] for r in runs]):
             yield fut.result()
 
     def __exit__(self, *exc):
