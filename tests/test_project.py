@@ -94,3 +94,52 @@ def test_readme_parameter_example_is_the_real_default_profile():
     blocks = [b.split("```", 1)[0] for b in readme.split("```yaml\n")[1:]]
     assert (REPO_ROOT / "params" / "default.yaml").read_text() in [b for b in blocks], \
         "README's parameter-file example must be params/default.yaml as committed"
+
+
+def _import_graph() -> dict:
+    """module -> the project modules it imports (at any depth of the file, functions included)."""
+    import ast
+
+    root = REPO_ROOT / "lib"
+    mods = {}
+    for f in (root / "aestudy").rglob("*.py"):
+        rel = f.relative_to(root).with_suffix("")
+        mods[".".join(rel.parts[:-1] if rel.name == "__init__" else rel.parts)] = f
+    graph = {}
+    for name, f in mods.items():
+        pkg = name if f.name == "__init__.py" else name.rsplit(".", 1)[0]
+        deps = set()
+        for node in ast.walk(ast.parse(f.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                base = pkg.split(".")[:len(pkg.split(".")) - node.level + 1] if node.level else []
+                target = ".".join(base + ([node.module] if node.module else []))
+                deps |= {f"{target}.{a.name}" if f"{target}.{a.name}" in mods else target for a in node.names}
+            elif isinstance(node, ast.Import):
+                deps |= {a.name for a in node.names}
+        graph[name] = {d for d in deps if d in mods and d != name and not name.startswith(d + ".")}
+    return graph
+
+
+def test_no_import_cycles_and_each_room_imports_only_what_it_may():
+    graph = _import_graph()
+
+    def reach(start):
+        seen, todo = set(), [start]
+        while todo:
+            for d in graph[todo.pop()] - seen:
+                seen.add(d)
+                todo.append(d)
+        return seen
+
+    assert [m for m in graph if m in reach(m)] == []
+    for m, deps in graph.items():
+        if m.startswith("aestudy.science"):  # what a run computes knows no runner and no report
+            assert not [d for d in deps if d.startswith(("aestudy.runner", "aestudy.report."))], m
+        if m.startswith("aestudy.runner"):   # the runner never imports the report
+            assert not [d for d in deps if d.startswith("aestudy.report.")], m
+
+
+def test_no_module_is_longer_than_about_400_lines():
+    long = {p.relative_to(REPO_ROOT).as_posix(): n for p in (REPO_ROOT / "lib").rglob("*.py")
+            if (n := len(p.read_text().splitlines())) > 420}
+    assert long == {}

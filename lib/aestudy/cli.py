@@ -21,6 +21,9 @@ def main(argv=None) -> int:
     run.add_argument("--no-retrain", action="store_true",
                      help="never execute a run: fail naming what is missing or corrupt")
     run.add_argument("--stage", action="append", help="only this stage (repeatable)")
+    run.add_argument("--retries", type=int, default=0, metavar="N",
+                     help="execute a run again, up to N times, when its kernel died or it passed its "
+                          "time limit (`timeout:` in the parameter file); not when its code raised")
     run.add_argument("--no-render", action="store_true", help="skip rendering the report")
     ren = sub.add_parser("render", help="render the report from the runs already on disk")
     ren.add_argument("params_file")
@@ -54,13 +57,15 @@ def main(argv=None) -> int:
             return 0
         if args.command == "run" and args.workers < 1:
             raise ParamsError(f"--workers must be >= 1, got {args.workers}")
+        if args.command == "run" and args.retries < 0:
+            raise ParamsError(f"--retries must be >= 0, got {args.retries}")
         with profile_lock(config.profile_dir(study.profile), command_line()):
             if args.command == "render":
                 _render(study)
                 return 0
             results = sweep.run_study(study, workers=args.workers, executor=args.executor,
                                       scheduler=args.scheduler, force=args.force,
-                                      no_retrain=args.no_retrain, stages=args.stage)
+                                      no_retrain=args.no_retrain, stages=args.stage, retries=args.retries)
             print(sweep.summary(results), file=sys.stderr)
             failed = [r for r in results if r["status"] in ("failed", "skipped")]
             if not args.no_render:

@@ -3,12 +3,22 @@
 The runner appends one cell to the notebook it executes: it lists the project modules the
 kernel imported (transitively, imports inside functions included) with their sha256, for the
 run's cache key and provenance. That cell is taken out of the executed notebook again.
+
+Faults a run's own code does not cause are told apart from those it does (`failed.json`'s
+"kind"): "error" (a cell raised), "kernel died" (the kernel process ended under the run: a
+signal, such as the out-of-memory killer's SIGKILL, or an exit; its `LocalKernelManager` keeps
+the process, so the reason names the signal), "timeout" (the run's time limit passed: a
+watchdog thread interrupts the kernel, then kills its process group if it does not stop). The
+last two are retried when asked (`retries`). Papermill writes the output notebook as cells run,
+so what executed before a fault is kept.
 """
 from __future__ import annotations
 
 import contextlib
 import os
 import shutil
+import signal
+import threading
 import time
 import traceback
 from pathlib import Path
@@ -22,6 +32,79 @@ KERNEL_LOG_ENV = "AESTUDY_KERNEL_LOG"
 MODULES_FILE = ".modules.json"
 MODULES_TAG = "runner-modules"
 OK = ("ok", "cached")  # statuses of a run whose outputs can be used
+ERROR, KERNEL_DIED, TIMEOUT = "error", "kernel died", "timeout"  # failed.json's "kind"
+RETRYABLE = (KERNEL_DIED, TIMEOUT)  # faults of the machine, not of the run's code
+TIMEOUT_GRACE_S = 5.0  # after the interrupt at a time limit, how long before the kernel is killed
+_current = threading.local()  # the Watch of the run this thread executes (read by the kernel manager)
+
+
+class Watch:
+    """One attempt's kernel: its process (recorded by LocalKernelManager at launch), how it
+    ended, and the watchdog that stops it at the time limit: SIGINT to the kernel (the cell
+    raises KeyboardInterrupt and papermill saves the notebook), then SIGKILL to its process
+    group every `grace` seconds until the execution has returned."""
+
+    def __init__(self, timeout: float | None = None, grace: float | None = None):
+        self.timeout, self.grace = timeout, TIMEOUT_GRACE_S if grace is None else grace
+        self.process = None       # the kernel's subprocess.Popen
+        self.fired = False        # the time limit passed
+        self._done = threading.Event()
+        self._lock = threading.Lock()
+        self._thread = None
+
+    def launched(self, process) -> None:
+        with self._lock:
+            self.process = process
+
+    def __enter__(self):
+        _current.watch = self
+        if self.timeout:
+            self._thread = threading.Thread(target=self._watch, name="aestudy-run-watchdog", daemon=True)
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        _current.watch = None
+        self._done.set()
+        if self._thread is not None:
+            self._thread.join()
+        return False
+
+    def _watch(self) -> None:
+        if self._done.wait(self.timeout):
+            return
+        self.fired = True
+        self._signal(signal.SIGINT)
+        while not self._done.wait(self.grace):
+            self._signal(signal.SIGKILL)
+
+    def _signal(self, signum: int) -> None:
+        with self._lock:
+            proc = self.process
+            if proc is None or proc.poll() is not None:
+                return  # not started yet, or gone (its pid may be another process's by now)
+            try:
+                pgid = os.getpgid(proc.pid)
+                if signum == signal.SIGKILL and pgid != os.getpgrp():
+                    os.killpg(pgid, signum)  # the kernel and whatever it started
+                else:
+                    os.kill(proc.pid, signum)
+            except OSError:
+                pass
+
+    def exit_reason(self) -> str:
+        """How the kernel process ended, in words: 'signal 9 (SIGKILL, ...)', 'exit code 3'."""
+        code = self.process.poll() if self.process is not None else None
+        if code is None:
+            return ""
+        if code < 0:
+            try:
+                name = signal.Signals(-code).name
+            except ValueError:
+                name = "unknown signal"
+            hint = ": killed, e.g. by the out-of-memory killer" if -code == signal.SIGKILL else ""
+            return f"signal {-code} ({name}{hint})"
+        return f"exit code {code}"
 
 
 def _local_kernel_manager():
@@ -40,15 +123,18 @@ def _local_kernel_manager():
             # a socket path of its own: kernels of parallel workers must never share one
             kwargs.setdefault("ip", os.path.join(tempfile.gettempdir(), f"aestudy-kernel-{uuid.uuid4().hex[:12]}"))
             super().__init__(**kwargs)
+            # created in the thread that executes the run (launched maybe in another one)
+            self.run_watch = getattr(_current, "watch", None)
 
         async def _async_launch_kernel(self, kernel_cmd, **kw):
             log = os.environ.get(KERNEL_LOG_ENV)
-            if not log:
-                return await super()._async_launch_kernel(kernel_cmd, **kw)
-            with open(log, "ab") as f:  # the kernel keeps its own copy of the descriptor
-                kw.setdefault("stdout", f)
-                kw.setdefault("stderr", f)
-                return await super()._async_launch_kernel(kernel_cmd, **kw)
+            with open(log, "ab") if log else contextlib.nullcontext() as f:  # the kernel keeps its own copy
+                if f is not None:
+                    kw.setdefault("stdout", f)
+                    kw.setdefault("stderr", f)
+                await super()._async_launch_kernel(kernel_cmd, **kw)
+            if self.run_watch is not None:  # the process object outlives the provisioner's reference
+                self.run_watch.launched(getattr(self.provisioner, "process", None))
 
     return LocalKernelManager
 
@@ -85,27 +171,49 @@ def notebook_for(path: str, out_dir: str):
     return nb
 
 
-def _strip_modules_cell(path: Path) -> None:
+def _strip_modules_cell(path: Path, stopped: str = "") -> None:
+    """Take the runner's cell out of an executed notebook; `stopped` (why a run was stopped
+    outside its code: its kernel died, its time ran out) goes into a first cell, the way
+    papermill marks a cell that raised."""
     import nbformat
 
     from ..files import atomic_write_bytes
 
     nb = nbformat.read(path, as_version=4)
     nb.cells = [c for c in nb.cells if MODULES_TAG not in c.get("metadata", {}).get("tags", [])]
+    if stopped:
+        cell = nbformat.v4.new_markdown_cell(f'<span style="color:red; font-size:1.5em">Run stopped: {stopped}; '
+                                             "the cells below are those executed until then.</span>")
+        if nb.nbformat_minor < 5:
+            cell.pop("id", None)
+        nb.cells.insert(0, cell)
     atomic_write_bytes(path, nbformat.writes(nb).encode())
 
 
-def execute_run(run, force: bool = False, no_retrain: bool = False, threads: int = 0) -> dict:
+def execute_run(run, force: bool = False, no_retrain: bool = False, threads: int = 0,
+                timeout: float | None = None, retries: int = 0) -> dict:
     """Execute one run with papermill unless it is complete; never raises for a failing run.
-    `run.inputs` must be set (the runner sets it once the upstream runs are done)."""
+    `run.inputs` must be set (the runner sets it once the upstream runs are done). A run that
+    passes `timeout` seconds is stopped; one whose kernel died or that timed out is executed
+    again, up to `retries` more times. The result's "attempts" counts the executions."""
     result = {"stage": run.stage, "run_id": run.run_id, "dir": run.dir, "grid": run.grid, "error": "",
-              "seconds": 0.0, "key": ""}
+              "seconds": 0.0, "key": "", "attempts": 0}
     state, reason, record = records.state(run.dir, run.inputs)
     if state == "complete" and not force:
         return {**result, "status": "cached", "key": record["key"]}
     if no_retrain:
         return {**result, "status": "failed",
                 "error": f"--no-retrain: {run.name} would need to run ({state}: {reason})"}
+    for attempt in range(1, max(0, retries) + 2):
+        res, kind = _attempt(run, threads, timeout)
+        res = {**result, **res, "attempts": attempt}
+        if res["status"] == "ok" or kind not in RETRYABLE:
+            return res
+    return res
+
+
+def _attempt(run, threads: int, timeout: float | None) -> tuple[dict, str]:
+    """One execution of `run` into a fresh folder: ({status, error, seconds, key}, kind)."""
     import papermill as pm  # only when a run executes: the import alone takes about 1.5 s
 
     out = Path(run.dir)
@@ -113,31 +221,66 @@ def execute_run(run, force: bool = False, no_retrain: bool = False, threads: int
         shutil.rmtree(out)
     out.mkdir(parents=True)
     nb_out = out / f"{run.stage}.ipynb"
+    watch = Watch(timeout)
     start = time.perf_counter()
     try:
-        with _kernel_env(threads, out / records.KERNEL_LOG):  # the kernel inherits this process's environment
+        with _kernel_env(threads, out / records.KERNEL_LOG), watch:  # the kernel inherits this environment
             pm.execute_notebook(notebook_for(run.notebook, run.dir), str(nb_out), parameters=run.params,
                                 kernel_name="python3", language="python", cwd=str(config.PROJECT_ROOT),
                                 progress_bar=False, log_output=False, kernel_manager_class=KERNEL_MANAGER)
+        if watch.fired:  # the limit passed as the last cell finished: still past it
+            raise RunStopped(TIMEOUT, f"timed out after {timeout:g} s")
         modules = read_json(out / MODULES_FILE)
         (out / MODULES_FILE).unlink()
         _strip_modules_cell(nb_out)
     except BaseException as exc:  # a crash in one run must not take the others down
         seconds = time.perf_counter() - start
-        error = _one_line(exc)
+        kind, error = _fault(exc, watch, timeout)
         (out / MODULES_FILE).unlink(missing_ok=True)
-        write_json(out / records.FAILED, {"status": "failed", "inputs": run.inputs, "error": error,
+        with contextlib.suppress(Exception):  # the partial notebook, as papermill last saved it
+            if nb_out.exists():
+                _strip_modules_cell(nb_out, stopped=error if kind in RETRYABLE else "")
+        write_json(out / records.FAILED, {"status": "failed", "kind": kind, "inputs": run.inputs, "error": error,
                                           "seconds": seconds, "traceback": traceback.format_exc()[-20000:]})
         if isinstance(exc, KeyboardInterrupt):
             raise
-        return {**result, "status": "failed", "error": error, "seconds": seconds}
+        return {"status": "failed", "error": error, "seconds": seconds}, kind
     seconds = time.perf_counter() - start
     run_key = records.key(run.inputs, modules)
     records.write_completion(out, {"status": "ok", "key": run_key, "stage": run.stage, "run_id": run.run_id,
                                    "grid": run.grid, "seconds": seconds, "upstream": run.upstream,
                                    "inputs": run.inputs, "modules": modules,
                                    "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
-    return {**result, "status": "ok", "seconds": seconds, "key": run_key}
+    return {"status": "ok", "seconds": seconds, "key": run_key}, ""
+
+
+class RunStopped(Exception):
+    """A run stopped from outside its code (see `_fault`)."""
+
+    def __init__(self, kind: str, message: str):
+        super().__init__(message)
+        self.kind = kind
+
+
+def _fault(exc: BaseException, watch: Watch, timeout: float | None) -> tuple[str, str]:
+    """(kind, one-line error) of a failed attempt. The time limit wins: whatever the watchdog's
+    interrupt or kill made of the run (KeyboardInterrupt in a cell, a dead kernel), it timed out."""
+    if isinstance(exc, RunStopped):
+        return exc.kind, str(exc)
+    if watch.fired:
+        return TIMEOUT, f"timed out after {timeout:g} s"
+    if _kernel_died(exc):
+        why = watch.exit_reason()
+        return KERNEL_DIED, f"kernel died: {why}" if why else "kernel died"
+    return ERROR, _one_line(exc)
+
+
+def _kernel_died(exc: BaseException) -> bool:
+    """nbclient's DeadKernelError (the kernel ended during a cell), or jupyter_client's 'Kernel
+    died before replying to kernel_info' (it ended while starting)."""
+    from nbclient.exceptions import DeadKernelError
+
+    return isinstance(exc, DeadKernelError) or (isinstance(exc, RuntimeError) and str(exc).startswith("Kernel died"))
 
 
 @contextlib.contextmanager
@@ -174,4 +317,4 @@ def skip_run(run, reason: str) -> dict:
         shutil.rmtree(out)
     write_json(out / records.FAILED, {"status": "skipped", "error": reason})
     return {"stage": run.stage, "run_id": run.run_id, "dir": run.dir, "grid": run.grid, "status": "skipped",
-            "error": reason, "seconds": 0.0, "key": ""}
+            "error": reason, "seconds": 0.0, "key": "", "attempts": 0}

@@ -8,11 +8,12 @@ run). Stages and their parameters come from the study declaration (`aestudy.stud
 from __future__ import annotations
 
 import itertools
+import math
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from .. import schema
 from ..report_params import ReportParams
@@ -22,12 +23,23 @@ from ..study import STAGES
 Scalar = int | float | str | bool
 
 
+def _seconds(value):
+    if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
+                              or not math.isfinite(value) or value <= 0):
+        raise ValueError("must be a positive number of seconds")
+    return value
+
+
+Seconds = Annotated[float | None, BeforeValidator(_seconds)]
+
+
 class StageSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
     grid: dict[str, list[Any]] = {}
     params: dict[str, Any] = {}
     uses: dict[str, dict[str, Scalar | list[Scalar]]] = {}
     for_each: str | None = None
+    timeout: Seconds = None  # seconds one run may take (the file's `timeout` when unset)
 
 
 class StudySpec(BaseModel):
@@ -35,6 +47,7 @@ class StudySpec(BaseModel):
     profile: str = Field("default", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
     data: dict[str, Any] = {}
     report: dict[str, Any] = {}
+    timeout: Seconds = None  # every stage's time limit, unless the stage has its own
     stages: dict[str, StageSpec]
 
 
@@ -48,6 +61,11 @@ class Study:
     @property
     def profile(self) -> str:
         return self.spec.profile
+
+    def timeout(self, stage: str) -> float | None:
+        """Seconds one run of `stage` may take (None: no limit)."""
+        own = self.spec.stages[stage].timeout
+        return own if own is not None else self.spec.timeout
 
     def stages(self) -> list[str]:
         """The file's stages in the declaration's order (upstream before downstream)."""

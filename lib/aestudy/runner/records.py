@@ -19,7 +19,6 @@ from ..study import STAGES
 COMPLETE = "complete.json"
 FAILED = "failed.json"
 KERNEL_LOG = "kernel.log"  # what the kernel process printed: kept beside the run, not an artifact
-STATES = ("complete", "stale", "incomplete", "failed", "absent")
 
 
 def notebook_hash(path) -> str:

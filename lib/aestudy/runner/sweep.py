@@ -3,6 +3,8 @@
 A run starts as soon as the runs it uses are done (on the local pool and on Dask alike); a run
 whose upstream run failed is skipped with the reason; a run's inputs (and so its key) are fixed
 once its upstream runs are done. `runs.json` and one tidy table per stage record the outcome.
+A stage's `timeout` from the parameter file and `retries` (of runs whose kernel died or that timed
+out) reach every run as arguments: neither is an input of a run, so neither is in its key.
 """
 from __future__ import annotations
 
@@ -26,17 +28,19 @@ def data_checksum(study: Study) -> str:
 
 def run_study(study: Study, workers: int = 1, executor: str = "local", scheduler: str | None = None,
               force: bool = False, no_retrain: bool = False, stages: list[str] | None = None,
-              progress: bool = True, schedule: str = "graph") -> list[dict]:
+              progress: bool = True, schedule: str = "graph", retries: int = 0) -> list[dict]:
     """Execute every run, each as soon as the runs it uses are done (`schedule="stages"` waits
     for the whole previous stage instead: kept to measure the difference); write runs.json and
-    one tidy table per stage as each stage completes. Returns one result dict per run."""
+    one tidy table per stage as each stage completes. A run whose kernel died or that passed its
+    stage's time limit is executed again up to `retries` times. Returns one result dict per run
+    (its "attempts": how many times its notebook was executed)."""
     from tqdm import tqdm
 
     from .executors import make_executor
 
     records.forget_module_digests()
+    runs = plan(study)  # a wrong selection is named before the dataset is looked at
     checksum = data_checksum(study)
-    runs = plan(study)
     if stages:
         runs = [r for r in runs if r.stage in stages]
     names = {r.name for r in runs}
@@ -50,8 +54,9 @@ def run_study(study: Study, workers: int = 1, executor: str = "local", scheduler
     start = time.perf_counter()
     bar = tqdm(total=len(runs), desc=f"{study.profile}", unit="run", disable=not progress, file=sys.stderr)
     with make_executor(executor, workers=workers, scheduler=scheduler) as ex:
-        for res in ex.run_graph(run_when_ready, runs, wait_for, done, checksum=checksum, force=force,
-                                no_retrain=no_retrain):
+        for res in ex.run_graph(run_when_ready, runs, wait_for, done, priority=_priority(runs), checksum=checksum,
+                                force=force, no_retrain=no_retrain, retries=retries,
+                                timeouts={s: study.timeout(s) for s in study.stages()}):
             results[f"{res['stage']}/{res['run_id']}"] = res
             bar.set_postfix_str(f"{res['stage']}/{res['run_id']} {res['status']}", refresh=False)
             bar.update(1)
@@ -67,14 +72,16 @@ def run_study(study: Study, workers: int = 1, executor: str = "local", scheduler
 
 
 def run_when_ready(run: Run, upstream: dict, checksum: str, force: bool = False, no_retrain: bool = False,
-                   threads: int = 0) -> dict:
+                   threads: int = 0, timeouts: dict | None = None, retries: int = 0) -> dict:
     """Called when the runs `run` waits for are done (in a worker, on Dask too): skip it when one
-    of its upstream runs did not complete, else fix its inputs from their keys and execute it."""
+    of its upstream runs did not complete, else fix its inputs from their keys and execute it
+    (within its stage's time limit from `timeouts`, retried up to `retries` times)."""
     bad = [u for u in run.upstream if upstream[u]["status"] not in OK]
     if bad:
         return skip_run(run, f"upstream run {bad[0]} {upstream[bad[0]]['status']}")
     run.inputs = records.inputs(run, {u: upstream[u]["key"] for u in run.upstream}, checksum)
-    return execute_run(run, force=force, no_retrain=no_retrain, threads=threads)
+    return execute_run(run, force=force, no_retrain=no_retrain, threads=threads,
+                       timeout=(timeouts or {}).get(run.stage), retries=retries)
 
 
 def _wait_for(runs: list[Run], schedule: str) -> dict:
@@ -86,6 +93,13 @@ def _wait_for(runs: list[Run], schedule: str) -> dict:
     order = list(dict.fromkeys(r.stage for r in runs))
     return {r.name: [u.name for u in runs if order.index(u.stage) < order.index(r.stage)] +
             [u for u in r.upstream if u not in {x.name for x in runs}] for r in runs}
+
+
+def _priority(runs: list[Run]) -> dict:
+    """Later stages first among ready runs: what an encoder feeds starts as soon as it can, so
+    results downstream arrive early and no run waits behind a queue of upstream work."""
+    order = list(dict.fromkeys(r.stage for r in runs))
+    return {r.name: order.index(r.stage) for r in runs}
 
 
 def _on_disk(run: Run, name: str) -> dict:
@@ -144,7 +158,14 @@ def summary(results: list[dict]) -> str:
     for r in results:
         counts[r["status"]] = counts.get(r["status"], 0) + 1
     lines = [", ".join(f"{n} {s}" for s, n in counts.items())]
+    retried = [r for r in results if r.get("attempts", 0) > 1]
+    if retried:
+        lines[0] += f"; {len(retried)} retried"
     for r in results:
+        tries = f" ({r['attempts']} attempts)" if r.get("attempts", 0) > 1 else ""
         if r["status"] in ("failed", "skipped"):
-            lines.append(f"  {r['status']}: {r['stage']}/{r['run_id']}: {r['error']}  ({config.relative(r['dir'])})")
+            lines.append(f"  {r['status']}: {r['stage']}/{r['run_id']}: {r['error']}{tries}"
+                         f"  ({config.relative(r['dir'])})")
+        elif tries:
+            lines.append(f"  {r['status']}: {r['stage']}/{r['run_id']}{tries}")
     return "\n".join(lines)
