@@ -4,6 +4,7 @@ tables, warnings, verdicts on the original study's conclusions and the compariso
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -392,8 +393,10 @@ def test_verdicts_on_an_empty_profile_are_inconclusive_not_errors(tmp_path):
     data = profile.read_profile(tmp_path)
     v = verdicts.verdicts(data)
     assert len(v) == 11 and set(v["verdict"]) == {INCONCLUSIVE}
-    assert list(v.columns) == ["experiment", "conclusion", "this run's numbers", "verdict", "seeds"]
+    assert list(v.columns) == ["experiment", "conclusion", "this run's numbers", "verdict", "seeds", "key number"]
+    assert set(v["key number"]) == {"n/a"}
     assert verdicts.summary_counts(v) == "0 supported, 0 contradicted, 11 inconclusive"
+    assert "0</b>" not in prose.abstract_markdown(data, v) and "supports **0**" in prose.abstract_markdown(data, v)
 
 
 def test_rules_come_from_the_profile_params_with_defaults(tmp_path):
@@ -474,3 +477,75 @@ def test_compare_two_profile_folders(tmp_path, capsys):
     printed = capsys.readouterr().out.splitlines()
     assert printed[-1].startswith("agree") and printed[0].startswith("verdicts: full")
     assert cli.main(["compare", str(full), str(tmp_path / "nowhere")]) == 2
+
+
+# ------------------------------------------------------------------ the report as read: page 1, captions, contents
+
+def _study_profile() -> profile.ProfileData:
+    return profile.ProfileData(Path("."), tables={"autoencode": _ae(_good_error), "transfer": _transfer(_study_like),
+                                                  "interpolate": _interp([0.02] * 3, [0.01] * 3, [0.04] * 3, [0.06] * 3)})
+
+
+def test_key_numbers_are_short_and_page_one_table_has_every_row():
+    data = _study_profile()
+    v = verdicts.verdicts(data)
+    by_d = _ae(_good_error).groupby("latent_dim")["final_test_error"].mean()
+    assert v.loc["error_falls_with_d", "key number"] == f"{text.fmt(by_d.iloc[0])} at d=5 → {text.fmt(by_d.iloc[-1])} at d=20"
+    key = v.loc["finetune_beats_frozen", "key number"]
+    assert re.fullmatch(r"[+-]\d+\.\d \[[+-]\d+\.\d, [+-]\d+\.\d\] points", key), key
+    assert (v["key number"].str.len() <= 60).all()
+    html = verdicts.page_one_table(v)
+    assert html.count("<tr>") == len(v) + 1 and "holds in" in html and "key number" in html
+    assert "this run's numbers" not in html and "d &lt; 10 is clearly worse" in html
+    for word in set(v["verdict"]):
+        assert f"verdict-{word}" in html
+    assert "holds in 3 of 3 seeds" not in html and ">3 of 3<" in html
+
+
+def test_abstract_counts_and_names_the_contradicted_claims():
+    data = _study_profile()
+    v = verdicts.verdicts(data).copy()
+    v.loc["correlation_falls", "verdict"] = CONTRADICTED
+    v.loc["correlation_falls", "key number"] = "0.181 at d=5 → 0.248 at d=20"
+    a = prose.abstract_markdown(data, v)
+    counts = v["verdict"].value_counts()
+    assert a.startswith("**Abstract.** Of the 11 conclusions tested (9 of the original study, 2 added here)")
+    assert f"supports **{counts.get(SUPPORTED, 0)}**, contradicts **{counts.get(CONTRADICTED, 0)}**" in a
+    assert "Contradicted: latent correlation falls as d grows (0.181 at d=5 → 0.248 at d=20)." in a
+    assert "Key effects: test reconstruction error" in a and v.loc["pretraining_beats_scratch", "key number"] in a
+    assert 3 <= a.count(". ") + 1 <= 5
+
+
+def test_captions_are_numbered_in_order_and_escaped():
+    c = text.Captions()
+    assert c.figure("a < b, `x`") == '<p class="caption figure-caption"><b>Figure 1.</b> a &lt; b, <code>x</code></p>'
+    assert c.table("t").startswith('<p class="caption table-caption"><b>Table 1.</b>')
+    assert c.figure("f").startswith('<p class="caption figure-caption"><b>Figure 2.</b>')
+    assert (c.figures, c.tables) == (2, 1)
+
+
+def test_chapters_number_on_and_the_contents_link_every_section():
+    import nbformat
+
+    from aestudy.report import html as report_html, render
+
+    ana = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(outputs=[nbformat.v4.new_output(
+        "display_data", data={"text/markdown": text.Captions(figures=2, tables=3).table("x")})])])
+    captions = render.numbered_so_far(ana)
+    assert (captions.figures, captions.tables) == (0, 4)
+    chapter = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("# Theory\n\n## Question 2: Critical points\n\n### (b) Second order\n\n"
+                                      "Text.\n\n| H | says |\n|---|---|\n| pos. def. | minimum |\n\nMore."),
+        nbformat.v4.new_markdown_cell("The loss for target $\\alpha=0$."),
+        nbformat.v4.new_code_cell(outputs=[nbformat.v4.new_output("display_data", data={"image/png": "iVBOR"})])])
+    render.number_chapter(chapter, captions)
+    src = [c.source for c in chapter.cells]
+    assert len(src) == 3 and "<b>Table 5.</b> Question 2, (b) Second order. Columns: H, says." in src[0]
+    assert src[0].index("Table 5.") < src[0].index("| H | says |")
+    assert src[2].startswith('<p class="caption figure-caption"><b>Figure 1.</b> The loss for target $')
+    body = ('<h1 id="T">Title</h1><nav class="report-toc" id="contents"></nav><h2 id="A">A<a class="anchor-link" '
+            'href="#A">¶</a></h2><h1 id="Theory">Theory</h1><h2 id="Q1">Q1</h2><h3 id="x">x</h3>')
+    toc = report_html.fill_toc(body)
+    nav = toc[toc.index("<nav"):toc.index("</nav>")]
+    assert 'href="#T"' not in nav and "¶" not in nav and 'href="#x"' not in nav
+    assert '<li><a href="#A">A</a></li><li><a href="#Theory">Theory</a><ul><li><a href="#Q1">Q1</a></li></ul></li>' in nav

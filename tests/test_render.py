@@ -102,3 +102,33 @@ def test_run_with_nothing_new_leaves_the_report_as_it_is(smoke_profile):
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "11 cached" in proc.stderr and "is up to date" in proc.stderr
     assert html.stat().st_mtime_ns == before
+
+
+HOSTILE = ['<script>window.__pwned = 1</script>', '<img src=x onerror="window.__pwned = 2">',
+           '</textarea><b>bold?</b>', '[link](javascript:window.__pwned=3)']
+
+
+@needs_chromium
+def test_strings_from_outside_reach_the_html_as_text(smoke_profile, tmp_path, monkeypatch):
+    """Parameter-file values and comments and a run's error message, rendered: the browser's DOM
+    holds them as text; none becomes an element, an attribute or a link."""
+    from aestudy.report import render
+    from aestudy.runner.paramfile import load_study
+
+    root = tmp_path / "reports"
+    shutil.copytree(smoke_profile["dir"], root / "smoke")
+    run_dir = root / "smoke" / "runs" / "transfer" / "d5-nc1-s1"
+    (run_dir / records.COMPLETE).unlink()
+    write_json(run_dir / records.FAILED, {"status": "failed", "error": "RuntimeError: " + " ".join(HOSTILE)})
+    params = tmp_path / "smoke.yaml"
+    text = (REPO / "params" / "smoke.yaml").read_text().replace("data_dir: data", f"data_dir: '{HOSTILE[1]}'")
+    params.write_text(f"# {HOSTILE[0]} {HOSTILE[2]} ```\n" + text)
+    monkeypatch.setenv("REPORTS_DIR", str(root))
+    out = render.render(load_study(params), pdf=False)
+    dom = report_pdf.rendered_dom(out["html"])
+    assert "__pwned" not in re.sub(r"&lt;|&gt;|&amp;|&quot;", "", dom).split("<body", 1)[0]  # nothing in <head>
+    body = dom.split("<body", 1)[1]
+    assert not re.search(r"<script[^>]*>[^<]*__pwned", body) and not re.search(r"<img[^>]*onerror", body)
+    assert "<b>bold?</b>" not in body and 'href="javascript:' not in body
+    for s in ("&lt;script&gt;window.__pwned = 1&lt;/script&gt;", "&lt;/textarea&gt;&lt;b&gt;bold?&lt;/b&gt;"):
+        assert s in body, s  # shown, as text

@@ -142,11 +142,11 @@ def test_cache_is_exact(tmp_path, tmp_reports, fake_mnist, one_thread_kernels, m
     monkeypatch.setattr(records, "_module_sha", lambda p: "edited" if p == models_py else real(p))
     now = state()
     assert now["autoencode/d3"] == ("stale", f"module {models_py} changed")
-    assert now["correlate/all"] == ("stale", "upstream autoencode/d3 is not complete")
+    assert now["correlate/all"] == ("stale", "upstream autoencode/d3 is stale")
     monkeypatch.setattr(records, "_module_sha", real)
     monkeypatch.setattr(sweep, "data_checksum", lambda study: "another dataset")
     assert state() == {**dict.fromkeys(ae, ("stale", "dataset changed")),
-                       "correlate/all": ("stale", "upstream autoencode/d3 is not complete")}
+                       "correlate/all": ("stale", "upstream autoencode/d3 is stale")}
 
 
 def _repo_copy(tmp_path: Path) -> Path:

@@ -12,6 +12,10 @@ tagged ``remove-cell`` are dropped, and so are the outputs of cells tagged
 ``remove-output`` (and inputs tagged ``remove-input``, which are hidden anyway).
 The template is ``templates/report`` next to this module (extends nbconvert's
 ``lab``).  The file is written atomically (temporary name, then ``os.replace``).
+
+A ``<nav class="report-toc"></nav>`` in an output (the analyses notebook shows one after the
+page-1 verdict table) is filled with links to the h1 and h2 headings that follow it (an h2 after a
+chapter's h1 nested under it), using the anchors the exporter gives the headings.
 """
 
 from __future__ import annotations
@@ -190,4 +194,39 @@ def export_html(nb: NotebookNode, out_html: Path, title: str, *, base_dir: Path 
         "report_mathjax_js": _mathjax_inline_source(),
     }
     body, _ = _html_exporter().from_notebook_node(nb, resources=resources)
-    return atomic_write_bytes(out_html, body.encode("utf-8"))
+    return atomic_write_bytes(out_html, fill_toc(body).encode("utf-8"))
+
+
+_TOC = re.compile(r'<nav class="report-toc"([^>]*)>\s*</nav>')
+_HEADING = re.compile(r'<h([12])\b[^>]*?\bid="([^"]+)"[^>]*>(.*?)</h\1>', re.S)
+
+
+def fill_toc(body: str) -> str:
+    """Fill the first empty ``<nav class="report-toc">`` with a linked list of the h1/h2 headings
+    after it; an h2 that follows an h1 is listed under it (a chapter and its sections)."""
+    m = _TOC.search(body)
+    if not m:
+        return body
+    entries: list[list] = []   # [anchor, text, children]
+    chapter = None
+    for h in _HEADING.finditer(body, m.end()):
+        text = re.sub(r'<a class="anchor-link".*?</a>', "", h.group(3), flags=re.S)
+        text = re.sub(r"<[^>]+>", "", text).replace("¶", "").strip()
+        entry = [h.group(2), text, []]
+        if h.group(1) == "1":
+            chapter = entry
+            entries.append(entry)
+        elif chapter is not None:
+            chapter[2].append(entry)
+        else:
+            entries.append(entry)
+    if not entries:
+        return body
+
+    def items(es) -> str:
+        return "".join(f'<li><a href="#{a}">{t}</a>' + (f"<ul>{items(c)}</ul>" if c else "") + "</li>"
+                       for a, t, c in es)
+
+    nav = (f'<nav class="report-toc"{m.group(1)}><p class="toc-title"><b>Contents</b></p>'
+           f"<ul>{items(entries)}</ul></nav>")
+    return body[:m.start()] + nav + body[m.end():]

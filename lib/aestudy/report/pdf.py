@@ -136,6 +136,7 @@ def export_pdf(html: Path, pdf: Path, timeout: float = 120) -> Path:
         with tempfile.TemporaryDirectory(prefix="report-chromium-") as profile:
             args = _chromium_args(exe, profile, VIRTUAL_TIME_BUDGET_MS) + [
                 "--no-pdf-header-footer",
+                "--generate-pdf-document-outline",  # bookmarks from the headings
                 f"--print-to-pdf={tmp_pdf.resolve()}",
                 html.as_uri(),
             ]

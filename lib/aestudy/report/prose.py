@@ -1,9 +1,11 @@
-"""The report's sentences that depend on this run's numbers: the title, warnings about failed
-or skipped runs, what each experiment ran, and what its results say. (The fixed text of the
-report lives in the markdown cells of notebooks/analyses.ipynb.)"""
+"""The report's sentences that depend on this run's numbers: the title, the abstract of page 1,
+warnings about failed or skipped runs, what each experiment ran, what its results say, and the
+captions that name a figure's runs. (The fixed text of the report lives in the markdown cells of
+notebooks/analyses.ipynb.)"""
 from __future__ import annotations
 
 import datetime
+import re
 
 import numpy as np
 import pandas as pd
@@ -12,8 +14,9 @@ from .. import config
 from .profile import ProfileData
 from .stats import CONFIDENCE, summarise
 from .tables import FROM_SCRATCH
-from .text import DRAWS, SEEDS, fmt, fmt_ci, fmt_pct, interval_words, whole
-from .verdicts import CHANCE
+from .decide import CONTRADICTED, INCONCLUSIVE, SUPPORTED
+from .text import DRAWS, SEEDS, fmt, fmt_ci, fmt_pct, interval_words, plain, whole
+from .verdicts import CHANCE, KEY
 
 DEFAULT_TITLE = "Convolutional autoencoders on {dataset}: latent size, interpolation, latent correlations and transfer with 100 labels"
 DATASET_NAMES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST"}
@@ -31,13 +34,112 @@ def title_markdown(data: ProfileData, date: str | None = None) -> str:
             f"Rendered {date} from profile **{data.profile}** (`{config.relative(data.dir)}`); runs of the last sweep: {status}.")
 
 
+# ------------------------------------------------------------------ page 1
+
+def _claim_words(conclusion: str) -> str:
+    """A conclusion inside a sentence: without its parentheses, first letter lowered unless it
+    is a symbol ('Larger d is better (transfer accuracy)' -> 'larger d is better')."""
+    c = re.sub(r"\s*\([^()]*\)", "", str(conclusion)).strip()
+    return c[0].lower() + c[1:] if len(c) > 1 and c[1].islower() else c
+
+
+def _claims(rows: pd.DataFrame, numbers: bool = True) -> str:
+    """'claim (key number); claim (key number)' for the rows of a verdict table."""
+    return "; ".join(_claim_words(r["conclusion"])
+                     + (f" ({r[KEY]})" if numbers and r.get(KEY, "n/a") != "n/a" else "") for _, r in rows.iterrows())
+
+
+HEADLINES = (("error_falls_with_d", "test reconstruction error {key}"),
+             ("larger_d_better", "transfer accuracy{labels} {key}"),
+             ("pretraining_beats_scratch", "pre-training vs scratch {key}"),
+             ("beats_baselines", "pre-training {key}"))
+
+
+def abstract_markdown(data: ProfileData, v: pd.DataFrame) -> str:
+    """The report's first paragraph, from the verdict table `v` (verdicts.verdicts(data)): how
+    many conclusions this run supports, contradicts and leaves open, what the contradicted ones
+    show instead and the study's key effect sizes (the key numbers of HEADLINES). Table 1, below
+    it, lists every conclusion."""
+    ae = data.usable("autoencode")
+    n, added = len(v), int(v["experiment"].astype(str).str.endswith("+").sum())
+    counts = v["verdict"].value_counts()
+    seeds = ae["seed"].nunique() if not ae.empty else 0
+    over = f"{100 * data.rules.confidence:g} % t-intervals over {seeds} autoencoder seed{'s' if seeds != 1 else ''}"
+    out = [f"Of the {n} conclusions tested ({n - added} of the original study, {added} added here), this run "
+           f"supports **{counts.get(SUPPORTED, 0)}**, contradicts **{counts.get(CONTRADICTED, 0)}** and leaves "
+           f"**{counts.get(INCONCLUSIVE, 0)}** inconclusive ({over}"
+           + (f"; {len(ae)} autoencoders" if not ae.empty else "; no completed autoencoder run") + ")."]
+    con = v[v["verdict"] == CONTRADICTED]
+    if not con.empty:
+        out.append(f"Contradicted: {_claims(con)}.")
+    tr = data.usable("transfer")
+    labels = f" with {int(tr['n_labels'].iloc[0])} labels" if "n_labels" in tr and not tr.empty else ""
+    keys = [words.format(key=v.at[claim, KEY], labels=labels) for claim, words in HEADLINES
+            if claim in v.index and v.at[claim, KEY] not in ("", "n/a")]
+    if keys:
+        out.append("Key effects: " + "; ".join(keys) + ".")
+    return "**Abstract.** " + " ".join(out)
+
+
+def overview_caption(ae: pd.DataFrame, corr: pd.DataFrame, summaries: dict, confidence: float = CONFIDENCE) -> str:
+    """The caption of the page-1 figure (figures.overview_by_d): its panels, what they average and
+    the n of their intervals."""
+    parts, letters = [], iter("abc")
+    if not ae.empty:
+        parts.append(f"({next(letters)}) test reconstruction error (MSE per pixel)")
+    if not corr.empty:
+        parts.append(f"({next(letters)}) mean |correlation| of the latent dimensions off the diagonal (solid) "
+                     "and with it (dashed)")
+    if summaries:
+        labels = summaries["clf"]["n_labels"].iloc[0] if "n_labels" in summaries["clf"] else None
+        parts.append(f"({next(letters)}) test accuracy{f' with {int(labels)} labels' if labels else ''}, "
+                     "baselines grey")
+    seeds = [df["seed"].nunique() for df in (ae, corr) if not df.empty and "seed" in df]
+    n = interval_words(confidence, seeds or [0], SEEDS)
+    return ("Against the latent size d: " + "; ".join(parts) + ". Means over num_conv"
+            + (" (and h1)" if summaries else "") + f"; bars: {n}" + (" (scratch: label draws)" if summaries else "")
+            + ".")
+
+
+def reconstruction_caption(images: list[tuple[str, object]]) -> str:
+    """One caption for the reconstructions shown (profile.reconstruction_images): which runs,
+    top to bottom."""
+    words = [re.sub(r"^Run ", "run ", c.rstrip(".").replace(": test inputs on top, reconstructions below", ""))
+             for c, _ in images]
+    where = ("top: " + words[0] + "; bottom: " + words[1]) if len(words) == 2 else "; ".join(words)
+    return ("Test inputs (upper row of each image) and their reconstructions (lower row) by one autoencoder "
+            f"(one seed) at the smallest and the largest d, {where}.")
+
+
+def interpolation_caption(data: ProfileData, interp: pd.DataFrame, path) -> str:
+    """The caption of one saved interpolation figure (interpolation_<a>-<b>.png of a run)."""
+    pair = path.stem.replace("interpolation_", "")
+    a, _, b = pair.partition("-")
+    alphas = (data.run_metrics("interpolate", path.parent.name) or {}).get("alphas") or []
+    rows = interp[interp["pair"].astype(str) == pair] if not interp.empty and "pair" in interp else interp
+    models = rows[["latent_dim", "num_conv", "seed"]].drop_duplicates() if not rows.empty else rows
+    grid = ""
+    if not models.empty:
+        values = {c: sorted(models[c].astype(int).unique().tolist()) for c in ("latent_dim", "num_conv", "seed")}
+        grid = (f"; one row per model, {len(models)} in all: d in {values['latent_dim']}, num_conv in "
+                f"{values['num_conv']}, seeds {values['seed']} (labelled at the left)")
+    steps = f" at {len(alphas)} values of a from {fmt(alphas[0])} to {fmt(alphas[-1])}" if alphas else ""
+    return (f"Interpolation from a test {a} to a test {b}: the outer columns are the two inputs, the columns "
+            f"between decode (1 − a) z1 + a z2{steps}{grid}.")
+
+
+def n_encoded(corr: pd.DataFrame):
+    """The number of images each correlate model encoded ('n' when the table does not say)."""
+    return int(corr["n_encoded"].iloc[0]) if not corr.empty and "n_encoded" in corr else "n"
+
+
 def status_markdown(data: ProfileData, stage: str) -> str:
     """Visible warnings for failed / skipped runs of a stage (empty string when all are fine),
     or a note that the stage has no usable run."""
     lines = []
     for r in data.problems(stage).itertuples(index=False):
         err = str(r.error) if isinstance(r.error, str) and r.error else "no error recorded"
-        lines.append(f"> **Warning: {stage} run `{r.run_id}` {r.status}**: {err}")
+        lines.append(f"> **Warning: {stage} run `{r.run_id}` {r.status}**: {plain(err)}")
     if lines:
         lines.append("> The analyses of this section use the completed runs only.")
     if data.usable(stage).empty:

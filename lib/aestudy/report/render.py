@@ -8,6 +8,7 @@ the runs' tables) + the executed notebooks of the stages the declaration puts in
 from __future__ import annotations
 
 import hashlib
+import re
 import sys
 import time
 from pathlib import Path
@@ -23,6 +24,7 @@ from ..study import STAGES
 from .html import combine, export_html
 from .pdf import PdfToolMissing, export_pdf
 from .provenance import environment_info
+from .text import Captions, caption_html, fence, plain
 
 TITLE = "MNIST autoencoder study"  # the HTML page title (the report's own heading says more)
 
@@ -52,13 +54,11 @@ def _runs(pdir: Path) -> list[dict]:
     return rows
 
 
-def _cell(text) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
-
-
-def appendix(study: Study, pdir: Path, runs: list[dict]) -> list:
+def appendix(study: Study, pdir: Path, runs: list[dict], captions: Captions | None = None) -> list:
+    """The provenance chapter; its tables are numbered on from `captions` (the report's count)."""
     from ..science import data
 
+    captions = captions or Captions()
     env = environment_info()
     d = study.data
     try:
@@ -66,8 +66,8 @@ def appendix(study: Study, pdir: Path, runs: list[dict]) -> list:
     except OSError:
         sums = {}
     versions = ", ".join(f"{k} {v}" for k, v in env["versions"].items())
-    cells = [_md("## Appendix: provenance\n\n"
-                 f"- **Parameter file:** `{study.path}` (profile `{study.profile}`), as run below\n"
+    cells = [_md("# Appendix: provenance\n\n"
+                 f"- **Parameter file:** `{config.relative(study.path)}` (profile `{study.profile}`), as run below\n"
                  f"- **Git commit:** `{env['git_commit']}`"
                  f"{' (working tree dirty: uncommitted changes)' if env['git_dirty'] is True else ''}\n"
                  f"- **Python:** {env['python']} on {env['platform']}\n"
@@ -75,20 +75,89 @@ def appendix(study: Study, pdir: Path, runs: list[dict]) -> list:
                  f"- **Device at render time:** {env['device']}"
                  f"{' (' + env['device_name'] + ')' if env.get('device_name') else ''}\n"
                  f"- **Rendered:** {time.strftime('%Y-%m-%d %H:%M:%S %Z')}\n")]
-    cells.append(_md("### Parameter file as run\n\n```yaml\n" + study.text.rstrip() + "\n```"))
-    cells.append(_md("### Dataset checksums (sha256)\n\n| file | sha256 |\n| --- | --- |\n" +
+    cells.append(_md("## Parameter file as run\n\n" + fence(study.text.rstrip(), "yaml")))
+    cells.append(_md("## Dataset checksums (sha256)\n\n" +
+                     captions.table(f"sha256 of the {len(sums)} dataset files the runs read.") +
+                     "\n\n| file | sha256 |\n| --- | --- |\n" +
                      "\n".join(f"| `{k}` | `{v}` |" for k, v in sums.items())))
-    lines = ["### Runs\n", "| stage | run | status | wall time (s) | peak memory (MiB) | executed notebook | error |",
+    lines = ["## Runs\n",
+             captions.table(f"Every run of the profile ({len(runs)}, by stage): status, wall time, peak memory of its "
+                            "kernel and its executed notebook (paths from the project root).")
+             .replace('class="caption ', 'class="runs-caption caption ') + "\n",
+             "| stage | run | status | wall time (s) | peak memory (MiB) | executed notebook | error |",
              "| --- | --- | --- | --- | --- | --- | --- |"]
     for r in runs:
         status = r["status"] if r["status"] == "ok" else f"**{r['status'].upper()}**"
         mem = f"{r['peak_rss_mb']:.0f}" if r.get("peak_rss_mb") else ""
         nb = Path(r["dir"]) / f"{r['stage']}.ipynb"
         lines.append(f"| {r['stage']} | {r['run_id']} | {status} | {r['seconds']:.1f} | {mem} | "
-                     f"`{nb.relative_to(pdir.parent.parent) if nb.is_relative_to(pdir.parent.parent) else nb}` | "
-                     f"{_cell(r['error'])} |")
+                     f"`{config.relative(nb)}` | "
+                     f"{plain(r['error'])} |")
     cells.append(_md("\n".join(lines)))
     return cells
+
+
+_NUMBERED = re.compile(r"<b>(Figure|Table) (\d+)\.</b>")
+_TABLE_START = re.compile(r"^\|.*\|[ \t]*\n\|[ :|-]+\|[ \t]*$", re.M)
+
+
+def numbered_so_far(nb) -> Captions:
+    """A Captions that numbers on after the figures and tables an executed notebook numbered."""
+    last = {"Figure": 0, "Table": 0}
+    for cell in nb.cells:
+        texts = [cell.get("source", "")] + [str(o.get("data", {}).get(k, "")) for o in cell.get("outputs", [])
+                                             for k in ("text/markdown", "text/html")]
+        for kind, n in _NUMBERED.findall(" ".join(texts)):
+            last[kind] = max(last[kind], int(n))
+    return Captions(figures=last["Figure"], tables=last["Table"])
+
+
+def _inline_markdown(text: str) -> str:
+    """Markdown (math kept for MathJax) as inline HTML, for a caption."""
+    from nbconvert.filters.markdown_mistune import markdown2html_mistune
+
+    html = markdown2html_mistune(text).strip()
+    m = re.fullmatch(r"<p>(.*)</p>", html, flags=re.S)
+    return m.group(1) if m and "<p>" not in m.group(1) else html
+
+
+def number_chapter(nb, captions: Captions):
+    """Number the figures and tables of a chapter notebook (theory) on from `captions`: a markdown
+    table gets a caption above it (its section's heading and its columns); a figure (an image
+    output) gets a caption below it: the short paragraph cell just before its cell, if there is
+    one (moved), else its section's heading."""
+    section, heading, out = "", "", []
+    for cell in nb.cells:
+        out.append(cell)
+        if cell.cell_type == "markdown":
+            for level, text in re.findall(r"^(#{1,3})\s+(.*)$", cell.source, flags=re.M):
+                text = text.strip()
+                if len(level) <= 2:
+                    section = text.split(":")[0] if len(level) == 2 else ""
+                    heading = text if len(level) == 2 else ""
+                else:
+                    heading = f"{section}, {text}" if section else text
+            parts, last = [], 0
+            for m in _TABLE_START.finditer(cell.source):
+                cols = [c.strip() for c in m.group(0).splitlines()[0].strip().strip("|").split("|")]
+                captions.tables += 1
+                words = _inline_markdown((f"{heading}. " if heading else "") + "Columns: " + ", ".join(cols) + ".")
+                parts += [cell.source[last:m.start()], caption_html("Table", captions.tables, words, markup=True),
+                          "\n\n", m.group(0)]
+                last = m.end()
+            cell.source = "".join(parts) + cell.source[last:]
+        elif any("image/png" in o.get("data", {}) for o in cell.get("outputs", [])):
+            prev = out[-2] if len(out) > 1 else None
+            words = f"{heading}." if heading else ""
+            if (prev is not None and prev.cell_type == "markdown" and len(prev.source) <= 800
+                    and not re.search(r"^#|^\|", prev.source, flags=re.M) and "caption" not in prev.source):
+                words = prev.source.strip()
+                out.pop(-2)
+            captions.figures += 1
+            out.append(nbformat.v4.new_markdown_cell(
+                caption_html("Figure", captions.figures, _inline_markdown(words), markup=True)))
+    nb.cells = out
+    return nb
 
 
 def report_key(study: Study) -> str:
@@ -128,15 +197,17 @@ def render(study: Study, pdf: bool = True, if_changed: bool = False) -> dict | N
                         language="python", cwd=str(config.PROJECT_ROOT), progress_bar=False,
                         kernel_manager_class=KERNEL_MANAGER)
     parts = [nbformat.read(analyses_out, as_version=4)]
+    captions = numbered_so_far(parts[0])
     for stage in (s for s in study.stages() if STAGES[s].in_report):
         done = [r for r in runs if r["stage"] == stage]
         if done and all(r["status"] == "ok" for r in done):
-            parts += [nbformat.read(Path(r["dir"]) / f"{stage}.ipynb", as_version=4) for r in done]
+            parts += [number_chapter(nbformat.read(Path(r["dir"]) / f"{stage}.ipynb", as_version=4), captions)
+                      for r in done]
         else:
             why = "; ".join(f"{r['status']}: {r['error']}" for r in done if r["status"] != "ok") or "not run"
             parts.append(nbformat.v4.new_notebook(cells=[_md(
-                f"# {stage.capitalize()}\n\n**The {stage} run did not complete:** {why}")]))
-    parts.append(nbformat.v4.new_notebook(cells=appendix(study, pdir, runs)))
+                f"# {stage.capitalize()}\n\n**The {stage} run did not complete:** {plain(why)}")]))
+    parts.append(nbformat.v4.new_notebook(cells=appendix(study, pdir, runs, captions)))
     nb = combine(parts)
     html = export_html(nb, pdir / "report.html", title=f"{TITLE} ({study.profile})")
     out = {"html": html, "pdf": None, "seconds": 0.0}

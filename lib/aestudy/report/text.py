@@ -1,7 +1,9 @@
 """How the report writes numbers and tables as text, so that every section formats them alike."""
 from __future__ import annotations
 
+import html
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -29,6 +31,17 @@ def fmt_pp(x, digits: int = 1) -> str:
     if x is None or not math.isfinite(float(x)):
         return "n/a"
     return f"{100 * float(x):+.{digits}f} points"
+
+
+def fmt_pp_ci(ci: dict, digits: int = 1) -> str:
+    """An accuracy difference with its interval, compactly: '+8.6 [+7.2, +10.1] points' (the
+    interval's level, unit and n belong in the caption or sentence around it)."""
+    def pp(v):
+        return f"{100 * float(v):+.{digits}f}" if v is not None and math.isfinite(float(v)) else "n/a"
+
+    if ci.get("n", 0) < 2 or not math.isfinite(float(ci.get("lo", float("nan")))):
+        return f"{pp(ci.get('mean'))} points (n = {ci.get('n', 0)}, no interval)"
+    return f"{pp(ci['mean'])} [{pp(ci['lo'])}, {pp(ci['hi'])}] points"
 
 
 def fmt_rel(x) -> str:
@@ -71,6 +84,23 @@ def whole(v):
         return v
 
 
+_MARKDOWN_PUNCT = re.compile(r"([\\`*_\[\]()#!{}|~])")
+
+
+def plain(text) -> str:
+    """Text from outside the report (a parameter value, an error message, a file name) as markdown
+    that shows it verbatim: no HTML, no link, no emphasis can come out of it, on one line."""
+    return _MARKDOWN_PUNCT.sub(r"\\\1", html.escape(str(text), quote=False)).replace("\n", " ")
+
+
+def fence(text: str, info: str = "") -> str:
+    """A fenced code block that `text` cannot close: the fence is longer than any run of
+    backticks inside it (markdown shows a code block's content as text, never as HTML)."""
+    longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
+    ticks = "`" * max(3, longest + 1)
+    return f"{ticks}{info}\n{text}\n{ticks}"
+
+
 def markdown_table(df: pd.DataFrame, floatfmt=fmt) -> str:
     """A pipe table for Markdown output (no tabulate dependency); '|' in cells is escaped.
     Missing values print as 'n/a' in numeric columns and as nothing in text columns."""
@@ -82,12 +112,64 @@ def markdown_table(df: pd.DataFrame, floatfmt=fmt) -> str:
         elif isinstance(v, (float, np.floating)):
             s = floatfmt(v)
         else:
-            s = str(v)
+            return plain(v)
         return s.replace("|", "\\|").replace("\n", " ")
 
     cols = [str(c) for c in df.columns]
-    lines = ["| " + " | ".join(c.replace("|", "\\|") for c in cols) + " |",
+    lines = ["| " + " | ".join(plain(c) for c in cols) + " |",
              "|" + "|".join("---" for _ in cols) + "|"]
     for row in df.itertuples(index=False):
         lines.append("| " + " | ".join(cell(v, n) for v, n in zip(row, numeric)) + " |")
     return "\n".join(lines)
+
+
+# ------------------------------------------------------------------ numbered captions
+
+class Captions:
+    """Numbers the report's figures and tables in the order they are shown: `figure(text)` and
+    `table(text)` return the caption as HTML ('<p class="caption">' with 'Figure 3.' in bold; a
+    table's caption goes above it, a figure's below). `text` is plain text (escaped here)."""
+
+    def __init__(self, figures: int = 0, tables: int = 0):
+        self.figures, self.tables = figures, tables
+
+    def figure(self, words: str) -> str:
+        self.figures += 1
+        return caption_html("Figure", self.figures, words)
+
+    def table(self, words: str) -> str:
+        self.tables += 1
+        return caption_html("Table", self.tables, words)
+
+
+def caption_html(kind: str, number: int, words: str, markup: bool = False) -> str:
+    """'<p class="caption figure-caption"><b>Figure 3.</b> words</p>': `words` is plain text,
+    escaped here (`code` in backticks is shown as code), or HTML already with `markup`."""
+    if not markup:
+        words = re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(str(words), quote=False))
+    return f'<p class="caption {kind.lower()}-caption"><b>{kind} {number}.</b> {words}</p>'
+
+
+def html_table(df: pd.DataFrame, cls: str = "", floatfmt=fmt, classes: dict | None = None) -> str:
+    """A plain HTML table (escaped; numbers formatted like markdown_table). `classes` maps a
+    column to a function of the cell's value that returns a CSS class for the cell."""
+    classes = classes or {}
+
+    def cell(v):
+        if v is None or (isinstance(v, (float, np.floating)) and math.isnan(v)):
+            return "n/a"
+        return floatfmt(v) if isinstance(v, (float, np.floating)) else str(v)
+
+    head = "".join(f'<th class="col-{_slug(c)}">{html.escape(str(c))}</th>' for c in df.columns)
+    rows = []
+    for row in df.itertuples(index=False):
+        tds = []
+        for c, v in zip(df.columns, row):
+            extra = classes[c](v) if c in classes else ""
+            tds.append(f'<td class="col-{_slug(c)}{" " + extra if extra else ""}">{html.escape(cell(v))}</td>')
+        rows.append("<tr>" + "".join(tds) + "</tr>")
+    return (f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>' + "".join(rows) + "</tbody></table>")
+
+
+def _slug(name) -> str:
+    return "".join(ch if ch.isalnum() else "-" for ch in str(name).lower()).strip("-")

@@ -1,8 +1,10 @@
 """The verdicts on the original study: one function per conclusion of STUDY.md, each returning
 the conclusion, this run's numbers, a verdict (supported / contradicted / inconclusive, decided by
-the rules of `decide` with the thresholds of the profile's `report:` section) and the number of
-autoencoder seeds in which the claim holds on its own. `verdicts` gathers them, indexed by a short
-claim id (what `compare` matches two profiles on); `rules_markdown` explains the rules in the report."""
+the rules of `decide` with the thresholds of the profile's `report:` section), the number of
+autoencoder seeds in which the claim holds on its own, and a short key number (the means at both
+ends of a trend, or the effect with its interval) for the compact table of the report's first page.
+`verdicts` gathers them, indexed by a short claim id (what `compare` matches two profiles on);
+`page_one_table` is that compact table; `rules_markdown` explains the rules in the report."""
 from __future__ import annotations
 
 from itertools import combinations
@@ -14,7 +16,7 @@ from .decide import INCONCLUSIVE, WORDS, block_slope, direction, equivalence, ho
 from .profile import ProfileData
 from .stats import SEED
 from .tables import ENCODER, encoder_means, transfer_parts
-from .text import SEEDS, fmt, fmt_ci, fmt_pct, fmt_pp, fmt_rel, whole
+from .text import SEEDS, fmt, fmt_ci, fmt_pct, fmt_pp, fmt_pp_ci, fmt_rel, whole
 
 DEFAULT = ReportParams()
 CLAIMED_D = 10               # the original's own number: "d < 10 is clearly worse"
@@ -25,10 +27,13 @@ NO_RUNS = "no usable runs"
 
 # ------------------------------------------------------------------ rows of the verdict table
 
-def _row(experiment: str, conclusion: str, numbers: str, decision: dict | None = None) -> dict:
+KEY = "key number"           # the short number of the page-1 verdict table (no interval words)
+
+
+def _row(experiment: str, conclusion: str, numbers: str, decision: dict | None = None, key: str = "") -> dict:
     return {"experiment": experiment, "conclusion": conclusion, "this run's numbers": numbers,
             "verdict": decision["verdict"] if decision else INCONCLUSIVE,
-            "seeds": holds_text(decision) if decision else "no seeds"}
+            "seeds": holds_text(decision) if decision else "no seeds", KEY: key or "n/a"}
 
 
 def _by_mean(df: pd.DataFrame, by: str, value: str, f=fmt) -> str:
@@ -36,6 +41,16 @@ def _by_mean(df: pd.DataFrame, by: str, value: str, f=fmt) -> str:
     m = df.groupby(by)[value].mean()
     label = {"latent_dim": "d"}.get(by, by)
     return ", ".join(f"{label}={whole(k)}: {f(v)}" for k, v in m.items())
+
+
+def _ends(df: pd.DataFrame, by: str, value: str, f=fmt) -> str:
+    """The key number of a trend: the plain means at the smallest and the largest `by`,
+    '0.0338 at d=5 → 0.0207 at d=20'."""
+    m = df.groupby(by)[value].mean()
+    label = {"latent_dim": "d"}.get(by, by)
+    if len(m) < 2:
+        return f"{f(m.iloc[0])} at {label}={whole(m.index[0])} only" if len(m) else ""
+    return f"{f(m.iloc[0])} at {label}={whole(m.index[0])} → {f(m.iloc[-1])} at {label}={whole(m.index[-1])}"
 
 
 def _trend_row(experiment: str, c: str, df: pd.DataFrame | None, x: str, y: str, block: str, expected: int,
@@ -46,7 +61,7 @@ def _trend_row(experiment: str, c: str, df: pd.DataFrame | None, x: str, y: str,
         return _row(experiment, c, NO_RUNS)
     dec = direction(per_seed(df, lambda s: block_slope(s, x, y, block)), expected, rules.confidence)
     return _row(experiment, c, f"{label}: {_by_mean(df, x, y, f)}; slope within each {block} ({per}): "
-                f"{fmt_ci(dec, f=g, unit=SEEDS)}{extra}", dec)
+                f"{fmt_ci(dec, f=g, unit=SEEDS)}{extra}", dec, key=_ends(df, x, y, f))
 
 
 # ------------------------------------------------------------------ experiment 1
@@ -79,13 +94,21 @@ def verdict_small_d_worse(ae: pd.DataFrame, rules: ReportParams = DEFAULT) -> di
     ms, ml = small["final_test_error"].mean(), large["final_test_error"].mean()
     return _row("1", c, f"mean error d<{CLAIMED_D}: {fmt(ms)}, d≥{CLAIMED_D}: {fmt(ml)}; excess of d<{CLAIMED_D} "
                 f"at equal num_conv: {fmt_ci(dec, f=fmt_rel, unit=SEEDS)}; 'clearly' means above "
-                f"{fmt_rel(rules.small_d_margin)} (report.small_d_margin)", dec)
+                f"{fmt_rel(rules.small_d_margin)} (report.small_d_margin)", dec,
+                key=f"error {_rel_ci(dec)} vs d≥{CLAIMED_D}")
 
 
 def verdict_error_falls_with_size(ae: pd.DataFrame, rules: ReportParams = DEFAULT) -> dict:
     return _trend_row("1", "Error also falls, less clearly, as the model grows (num_conv)", ae, "num_conv",
                       "final_test_error", "latent_dim", -1, rules, "mean final test error by num_conv",
                       "per conv layer", extra="; 'less clearly' is not tested: compare with the row above")
+
+
+def _rel_ci(ci: dict) -> str:
+    """'+59 % [+46 %, +71 %]' (no interval words: the table's caption names them)."""
+    if ci["n"] < 2:
+        return f"{fmt_rel(ci['mean'])} (n = {ci['n']})"
+    return f"{fmt_rel(ci['mean'])} [{fmt_rel(ci['lo'])}, {fmt_rel(ci['hi'])}]"
 
 
 # ------------------------------------------------------------------ experiment 2
@@ -105,7 +128,7 @@ def _paired(interp: pd.DataFrame, col: str, minus: int, plus: int) -> pd.Series:
     return per_seed(interp, diff)
 
 
-def _interp_row(interp, c_of, col: str, better: str, what: str, rules: ReportParams) -> dict:
+def _interp_row(interp, c_of, col: str, better: str, what: str, rules: ReportParams, short: str = "") -> dict:
     """The larger d (`better` = 'hi') or the smaller one ('lo') has the lower `col`, paired by seed."""
     if interp is None or interp.empty:
         return _row("2", c_of(20, 10), NO_RUNS)
@@ -116,20 +139,22 @@ def _interp_row(interp, c_of, col: str, better: str, what: str, rules: ReportPar
     dec = direction(_paired(interp, col, minus=b, plus=a), -1, rules.confidence)
     m = interp.groupby("latent_dim")[col].mean()
     return _row("2", c_of(hi, lo), f"{what} d={lo}: {fmt(m[lo])}, d={hi}: {fmt(m[hi])}; paired difference "
-                f"(d={a} − d={b}, mean over pairs): {fmt_ci(dec, unit=SEEDS)}", dec)
+                f"(d={a} − d={b}, mean over pairs): {fmt_ci(dec, unit=SEEDS)}", dec,
+                key=f"{short + ' ' if short else ''}{fmt(m[lo])} at d={lo}, {fmt(m[hi])} at d={hi}")
 
 
 def verdict_sharper_ends(interp: pd.DataFrame, rules: ReportParams = DEFAULT) -> dict:
     """The larger d reconstructs the end points (a = 0 and 1) with lower pixel MSE."""
     return _interp_row(interp, lambda hi, lo: f"d = {hi} is sharper at the ends (a = 0, 1) than d = {lo}",
-                       "end_mse", "hi", "end-point pixel MSE", rules)
+                       "end_mse", "hi", "end-point pixel MSE", rules, short="MSE")
 
 
 def verdict_mid_digit_like(interp: pd.DataFrame, rules: ReportParams = DEFAULT) -> dict:
     """The smaller d's a~0.5 decode lies closer to a real training digit (mean squared pixel
     distance to its nearest neighbour in a seeded sample of training images)."""
     return _interp_row(interp, lambda hi, lo: f"d = {lo} gives more digit-like images near a = 0.5 than d = {hi}",
-                       "mid_nn_distance", "lo", "distance of the a≈0.5 decode to its nearest training image", rules)
+                       "mid_nn_distance", "lo", "distance of the a≈0.5 decode to its nearest training image", rules,
+                       short="distance")
 
 
 # ------------------------------------------------------------------ experiment 3
@@ -171,7 +196,8 @@ def verdict_h1_matters_little(tr: pd.DataFrame, rules: ReportParams = DEFAULT) -
     if means.max() < rules.min_accuracy:
         dec = {**dec, "verdict": INCONCLUSIVE}
         numbers += f"; classifiers below {fmt_pct(rules.min_accuracy)} (report.min_accuracy): not judged"
-    return _row("4", c, numbers, dec)
+    return _row("4", c, numbers, dec, key=f"largest gap {fmt_pp_ci(dec['cis'][dec['worst']])}, "
+                f"margin ±{100 * rules.h1_margin:g}")
 
 
 def verdict_larger_d_better(tr: pd.DataFrame, rules: ReportParams = DEFAULT) -> dict:
@@ -201,7 +227,8 @@ def _mode_verdict(tr, a: str, b: str, c: str, experiment: str, rules: ReportPara
     dec = direction(_encoder_diffs(clf, a=a, b=b), +1, rules.confidence)
     m = clf.groupby("mode")["accuracy"].mean()
     return _row(experiment, c, f"mean accuracy {a}: {fmt_pct(m[a])}, {b}: {fmt_pct(m[b])}; difference "
-                f"({a} − {b}, encoder-level means): {fmt_ci(dec, f=fmt_pp, unit=SEEDS)}", dec)
+                f"({a} − {b}, encoder-level means): {fmt_ci(dec, f=fmt_pp, unit=SEEDS)}", dec,
+                key=fmt_pp_ci(dec))
 
 
 def verdict_finetune_beats_frozen(tr: pd.DataFrame, rules: ReportParams = DEFAULT) -> dict:
@@ -231,7 +258,7 @@ def verdict_beats_baselines(tr: pd.DataFrame, rules: ReportParams = DEFAULT) -> 
                + ", ".join(f"{m}: {fmt_pct(bpiv[m].mean())}" for m in bpiv.columns)
                + f"; difference ({mode} − stronger baseline of the same label draw, encoder-level means): "
                + fmt_ci(dec, f=fmt_pp, unit=SEEDS))
-    return _row("4+", c, numbers, dec)
+    return _row("4+", c, numbers, dec, key=f"{fmt_pp_ci(dec)} over the stronger baseline")
 
 
 # ------------------------------------------------------------------ all of them
@@ -256,6 +283,21 @@ def verdicts(data: ProfileData) -> pd.DataFrame:
     rules = data.rules
     rows = {claim: fn(data.usable(stage), rules) for claim, (stage, fn) in CLAIMS.items()}
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("claim")
+
+
+PAGE_ONE = {"experiment": "exp.", "conclusion": "conclusion", "verdict": "verdict", "seeds": "holds in",
+            KEY: "key number"}
+
+
+def page_one_table(v: pd.DataFrame) -> str:
+    """The compact verdict table of the report's first page, as HTML: one row per conclusion with
+    its verdict (a CSS class per word), the seeds it holds in and its key number; the long
+    numbers stay in the detailed table."""
+    from .text import html_table
+
+    t = v.reindex(columns=list(PAGE_ONE)).rename(columns=PAGE_ONE)
+    t[PAGE_ONE["seeds"]] = t[PAGE_ONE["seeds"]].astype(str).str.replace(r"^holds in (.*) seeds$", r"\1", regex=True)
+    return html_table(t.fillna(""), cls="verdict-table", classes={"verdict": lambda w: f"verdict-{w}"})
 
 
 def summary_counts(v: pd.DataFrame) -> str:

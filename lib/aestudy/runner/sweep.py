@@ -113,17 +113,20 @@ def _on_disk(run: Run, name: str) -> dict:
 def status(study: Study) -> list[dict]:
     """The state of every run, and why, without executing anything."""
     records.forget_module_digests()
+    runs = plan(study)
     checksum = data_checksum(study)
     keys: dict[str, str | None] = {}
+    states: dict[str, str] = {}
     rows = []
-    for r in plan(study):
+    for r in runs:
         known = all(keys.get(u) for u in r.upstream)
         run_inputs = records.inputs(r, {u: keys[u] for u in r.upstream}, checksum) if known else None
         state, reason, record = records.state(r.dir, run_inputs)
         if not known and state == "stale":
             bad = next(u for u in r.upstream if not keys.get(u))
-            reason = f"upstream {bad} is not complete"
+            reason = f"upstream {bad} is {states[bad]}"
         keys[r.name] = record["key"] if state == "complete" else None
+        states[r.name] = state
         rows.append({"run": r.name, "state": state, "reason": reason})
     return rows
 
