@@ -15,7 +15,7 @@ import yaml
 from scipy import stats
 
 from aestudy import cli
-from aestudy.report import compare, decide, profile, prose, stats as report_stats, tables, text, verdicts
+from aestudy.report import compare, decide, figures, profile, prose, stats as report_stats, tables, text, verdicts
 from aestudy.report.decide import CONTRADICTED, INCONCLUSIVE, SUPPORTED
 from aestudy.report_params import ReportParams
 from aestudy.science import correlation, interpolation
@@ -91,6 +91,58 @@ def test_pick_image_is_seeded_and_has_the_digit():
     assert {interpolation.pick_image(labels, 3, s) for s in range(20)} == {0, 2, 4}
     with pytest.raises(ValueError):
         interpolation.pick_image(labels, 7, 0)
+
+
+
+def test_pick_images_extend_the_figure_image_and_pair_up():
+    labels = torch.tensor([3, 1, 3, 5, 3, 1, 5, 5, 3])
+    first = interpolation.pick_image(labels, 3, seed=2)
+    three = interpolation.pick_images(labels, 3, seed=2, n=3)
+    assert three[0] == first and len(set(three)) == 3 and all(labels[i] == 3 for i in three)
+    assert interpolation.pick_images(labels, 3, seed=2, n=10)[:3] == three       # more images: the same first ones
+    pairs = interpolation.image_pairs(labels, 3, 5, seed=2, n=5)
+    assert len(pairs) == 3                                                        # only three 5s
+    assert pairs[0] == (first, interpolation.pick_image(labels, 5, seed=2))       # the figure's pair comes first
+    same = interpolation.image_pairs(labels, 3, 3, seed=2, n=2)
+    assert len(same) == 2 and all(i != j for i, j in same)
+
+
+def _blur(x: np.ndarray) -> np.ndarray:
+    """3x3 box blur (edges replicated)."""
+    p = np.pad(x, 1, mode="edge")
+    return sum(p[i:i + x.shape[0], j:j + x.shape[1]] for i in range(3) for j in range(3)) / 9
+
+
+def test_tenengrad_by_hand_constant_blur_and_scale():
+    step = np.zeros((28, 28))
+    step[:, 14:] = 1.0
+    # Sobel x at the two columns beside the edge: (1 + 2 + 1) * 1 = 4, so 16 on 2 of the 26 interior
+    # columns, every interior row; Sobel y is 0
+    assert interpolation.tenengrad(step) == pytest.approx(16 * 2 / 26)
+    assert interpolation.tenengrad(step.T) == pytest.approx(16 * 2 / 26)
+    assert interpolation.tenengrad(np.full((28, 28), 0.7)) == pytest.approx(0.0, abs=1e-24)   # 0 up to rounding
+    digit = np.zeros((28, 28))
+    digit[6:22, 12:16] = 1.0
+    digit[6:9, 8:16] = 1.0
+    assert 0 < interpolation.tenengrad(_blur(digit)) < interpolation.tenengrad(digit)
+    assert interpolation.tenengrad(_blur(_blur(digit))) < interpolation.tenengrad(_blur(digit))
+    assert interpolation.tenengrad(2 * digit) == pytest.approx(4 * interpolation.tenengrad(digit))
+    batch = np.stack([digit, _blur(digit)])[:, None]                   # (2, 1, 28, 28): one value per image
+    np.testing.assert_allclose(interpolation.tenengrad(batch), [[interpolation.tenengrad(digit)],
+                                                                [interpolation.tenengrad(_blur(digit))]])
+
+
+def test_sharpness_ratio_is_one_for_the_real_digits_and_below_for_blur():
+    a, b = np.zeros((28, 28)), np.zeros((28, 28))
+    a[6:22, 12:16], b[8:20, 6:22] = 1.0, 1.0
+    steps = np.stack([a, _blur(a), _blur(b), b])[None]                  # one pair, 4 values of a
+    r = interpolation.sharpness_ratio(steps, a[None], b[None])
+    assert r.shape == (1, 4)
+    assert r[0, 0] == pytest.approx(1.0) and r[0, -1] == pytest.approx(1.0)
+    assert r[0, 1] < 1 and r[0, 2] < 1
+    # in between, the yardstick is interpolated: (1 - a) T(a) + a T(b)
+    ta, tb = interpolation.tenengrad(a), interpolation.tenengrad(b)
+    assert r[0, 1] == pytest.approx(interpolation.tenengrad(_blur(a)) / (ta * 2 / 3 + tb / 3))
 
 
 # ------------------------------------------------------------------ statistics
@@ -242,28 +294,90 @@ def test_small_d_verdict_without_matching_num_conv_is_inconclusive():
     assert row["verdict"] == INCONCLUSIVE and "no num_conv" in row["this run's numbers"]
 
 
-def _interp(end_lo, end_hi, mid_lo, mid_hi, seeds=SEEDS) -> pd.DataFrame:
-    """Per seed s, pair i: d=10 and d=20 rows with the i-th value, scaled by (1 + 0.1 s)."""
+def _interp(sharp_lo, sharp_hi, conf_lo, conf_hi, seeds=SEEDS) -> pd.DataFrame:
+    """Per seed s, digit pair i: d=10 and d=20 rows (each a mean over 30 image pairs) with the
+    i-th end sharpness and a~0.5 confidence, the d=20 values scaled by (1 + 0.1 s)."""
     rows = []
     for s in seeds:
         for i, pair in enumerate(["1-5", "3-6", "0-4"]):
-            for d, end, mid in ((10, end_lo[i], mid_lo[i]), (20, end_hi[i], mid_hi[i])):
+            for d, sharp, conf in ((10, sharp_lo[i], conf_lo[i]), (20, sharp_hi[i], conf_hi[i])):
                 k = 1 + 0.1 * s * (d == 20)
                 rows.append({"status": "ok", "pair": pair, "latent_dim": d, "num_conv": 3, "seed": s,
-                             "end_mse_a": end * k, "end_mse_b": end * k * 1.1, "end_mse": end * k * 1.05,
-                             "mid_nn_distance": mid * k, "input_nn_distance": 0.03})
+                             "n_image_pairs": 30, "end_sharpness": sharp * k, "mid_confidence": conf * k,
+                             "input_confidence": 0.98, "end_mse": 0.02, "mid_nn_distance": 0.03,
+                             "input_nn_distance": 0.03})
     return pd.DataFrame(rows)
 
 
-def test_interpolation_verdicts():
-    good = _interp([0.02, 0.025, 0.03], [0.01, 0.012, 0.015], [0.040, 0.042, 0.041], [0.060, 0.065, 0.062])
+def test_interpolation_verdicts_on_sharpness_and_classifier_confidence():
+    # d=20 sharper at the ends (higher Tenengrad ratio), d=10 more confidently a digit at a~0.5
+    good = _interp([0.50, 0.55, 0.52], [0.70, 0.72, 0.75], [0.90, 0.88, 0.92], [0.50, 0.52, 0.51])
     row = verdicts.verdict_sharper_ends(good)
     assert row["verdict"] == SUPPORTED and "d = 20" in row["conclusion"] and row["seeds"] == "holds in 3 of 3 seeds"
-    assert verdicts.verdict_mid_digit_like(good)["verdict"] == SUPPORTED
-    bad = _interp([0.01, 0.012, 0.015], [0.02, 0.025, 0.03], [0.060, 0.065, 0.062], [0.040, 0.042, 0.041])
+    assert "Tenengrad" in row["this run's numbers"] and "3 digit pairs × 30 image pairs" in row["this run's numbers"]
+    assert "95 % t-interval over 3 autoencoder seeds" in row["this run's numbers"]
+    assert row["key number"].startswith("sharpness ")
+    mid = verdicts.verdict_mid_digit_like(good)
+    assert mid["verdict"] == SUPPORTED and "d = 10" in mid["conclusion"]
+    assert "classifier" in mid["this run's numbers"] and "the real inputs: 0.98" in mid["this run's numbers"]
+    # the opposite: d=20 blurrier at the ends and more confident at a~0.5
+    bad = _interp([0.70, 0.72, 0.75], [0.50, 0.55, 0.52], [0.60, 0.62, 0.61], [0.78, 0.80, 0.79])
     assert verdicts.verdict_sharper_ends(bad)["verdict"] == CONTRADICTED
     assert verdicts.verdict_mid_digit_like(bad)["verdict"] == CONTRADICTED
+    # equal up to noise that changes sign between seeds: the interval reaches across 0
+    mixed = good.copy()
+    mixed["end_sharpness"] = 0.6 + np.where(mixed["latent_dim"] == 20, 0.05, 0.0) * np.where(mixed["seed"] == 1, -1, 1)
+    assert verdicts.verdict_sharper_ends(mixed)["verdict"] == INCONCLUSIVE
     assert verdicts.verdict_sharper_ends(good[good["latent_dim"] == 10])["verdict"] == INCONCLUSIVE
+    assert verdicts.verdict_sharper_ends(good[good["seed"] == 0])["verdict"] == INCONCLUSIVE   # one seed: no interval
+
+
+def test_interpolation_verdicts_ignore_the_old_pixel_measures():
+    """The nearest-training-image distance rewards blur: it no longer decides; a table without
+    the new measures (runs older than them) says so instead of deciding."""
+    good = _interp([0.50, 0.55, 0.52], [0.70, 0.72, 0.75], [0.90, 0.88, 0.92], [0.50, 0.52, 0.51])
+    worse = good.assign(mid_nn_distance=np.where(good["latent_dim"] == 10, 0.09, 0.01),
+                        end_mse=np.where(good["latent_dim"] == 20, 0.09, 0.01))
+    assert verdicts.verdict_mid_digit_like(worse)["verdict"] == SUPPORTED
+    assert verdicts.verdict_sharper_ends(worse)["verdict"] == SUPPORTED
+    old = good.drop(columns=["end_sharpness", "mid_confidence"])
+    for fn in (verdicts.verdict_sharper_ends, verdicts.verdict_mid_digit_like):
+        row = fn(old)
+        assert row["verdict"] == INCONCLUSIVE and "re-run" in row["this run's numbers"]
+    t = tables.interpolation_table(good)
+    assert list(t.columns) == ["pair", "d", "end sharpness", "a≈0.5 confidence", "end MSE", "a≈0.5 NN distance",
+                               "seeds"]
+    assert list(tables.interpolation_table(old).columns) == ["pair", "d", "end MSE", "a≈0.5 NN distance", "seeds"]
+    words = prose.interpret_interpolation(good, ref=pd.DataFrame([{"n_train": 8000, "epochs": 2, "n_test": 10000,
+                                                                    "test_accuracy": 0.963}]))
+    assert "30 pair(s) of test images for each of the 3 digit pair(s)" in words and "Tenengrad" in words
+    assert "8000 labelled training images for 2 epoch(s), 96.3 % accuracy on 10000 test images" in words
+    assert "not used by the verdicts" in words and "95 % t-interval over 3 autoencoder seeds" in words
+
+
+def test_interpolation_curves_are_read_from_the_runs_and_drawn_over_seeds(tmp_path):
+    import json
+
+    alphas = [0.0, 0.5, 1.0]
+    curves = [{"pair": "1-5", "latent_dim": d, "num_conv": 3, "seed": s, "sharpness": [0.6, 0.3 + 0.01 * s, 0.6],
+               "confidence": [0.9, 0.6 if d == 10 else 0.5, 0.9]} for d in (10, 20) for s in SEEDS]
+    run = tmp_path / "runs" / "interpolate" / "all"
+    run.mkdir(parents=True)
+    (run / "metrics.json").write_text(json.dumps({"alphas": alphas, "curves": curves}))
+    interp = _interp([0.5] * 3, [0.7] * 3, [0.8] * 3, [0.6] * 3).assign(run_id="all")
+    data = profile.ProfileData(tmp_path, tables={"interpolate": interp})
+    long = profile.interpolation_curves(data)
+    assert len(long) == 2 * len(SEEDS) * 3 and set(long["alpha"]) == set(alphas)
+    s = report_stats.summarise(long, ["latent_dim", "alpha"], "confidence")
+    assert set(s["n"]) == {len(SEEDS)}
+    assert s.set_index(["latent_dim", "alpha"]).loc[(10, 0.5), "mean"] == pytest.approx(0.6)
+    fig = figures.interpolation_along_a(report_stats.summarise(long, ["latent_dim", "alpha"], "sharpness"), s, 0.98)
+    assert len(fig.axes) == 2
+    assert figures.interpolation_along_a(pd.DataFrame(), None) is None
+    # a run without a classifier: the confidence is missing, the sharpness still drawn
+    (run / "metrics.json").write_text(json.dumps({"alphas": alphas, "curves": [
+        {k: v for k, v in c.items() if k != "confidence"} for c in curves]}))
+    assert profile.interpolation_curves(data)["confidence"].isna().all()
 
 
 def test_correlation_verdict():
@@ -276,7 +390,7 @@ def test_correlation_verdict():
     assert verdicts.verdict_correlation_falls(pd.DataFrame())["verdict"] == INCONCLUSIVE
 
 
-MODES = ("frozen", "finetune", "scratch")
+MODES = ("frozen", "finetune", "scratch", "augmented")
 
 
 def _transfer(acc, seeds=SEEDS, ds=(5, 10, 15, 20), h1s=(200, 650, 1000), draws=(0, 1), base=(0.60, 0.65)) -> pd.DataFrame:
@@ -299,7 +413,7 @@ def _transfer(acc, seeds=SEEDS, ds=(5, 10, 15, 20), h1s=(200, 650, 1000), draws=
 
 
 def _study_like(d, h, m, s, draw):
-    mode = {"frozen": 0.70, "finetune": 0.76, "scratch": 0.55}[m]
+    mode = {"frozen": 0.70, "finetune": 0.76, "scratch": 0.55, "augmented": 0.65}[m]
     return mode + 0.004 * d + 0.003 * ((s * 7 + draw * 5 + h // 10) % 3) - 0.002 * (h == 1000) + 0.01 * s * (m != "scratch")
 
 
@@ -317,7 +431,7 @@ def test_transfer_verdicts_supported():
 
 def test_transfer_verdicts_contradicted():
     def reversed_(d, h, m, s, draw):
-        mode = {"frozen": 0.70, "finetune": 0.64, "scratch": 0.75}[m]
+        mode = {"frozen": 0.70, "finetune": 0.64, "scratch": 0.75, "augmented": 0.80}[m]
         return mode - 0.004 * d + (0.08 if h == 200 else 0.0) + 0.002 * s + 0.001 * s * s
     tr = _transfer(reversed_, base=(0.90, 0.92))
     for fn in (verdicts.verdict_h1_matters_little, verdicts.verdict_larger_d_better,
@@ -351,12 +465,10 @@ def test_transfer_intervals_use_encoder_level_means():
     enc = tr[tr["mode"] == "frozen"].groupby("seed")["accuracy"].mean()       # one mean per encoder
     lo, hi = stats.t.interval(0.95, 2, loc=enc.mean(), scale=stats.sem(enc))
     assert row["n"] == 3 and row["ci_lo"] == pytest.approx(lo) and row["ci_hi"] == pytest.approx(hi)
-    pre = s["by_mode"]["mode"] != "scratch"
-    assert set(s["by_mode"].loc[pre, "n"]) == {3} and set(s["by_h1"].loc[s["by_h1"]["mode"] != "scratch", "n"]) == {3}
-    # no pre-trained encoder, so the autoencoder seed does not enter: scratch and baselines over label draws
-    assert s["by_mode"].loc[~pre, "n"].tolist() == [4] and set(s["baselines"]["n"]) == {4}
-    assert prose.transfer_interval_words(s["by_d"]) == ("95 % t-interval over 3 autoencoder seeds (encoder-level "
-                                                        "means); scratch: over 4 label draws")
+    # a label draw follows the autoencoder seed, so scratch and the baselines vary with it too: the
+    # unit is the seed for every mode and for the baselines
+    assert set(s["by_mode"]["n"]) == {3} and set(s["by_h1"]["n"]) == {3} and set(s["baselines"]["n"]) == {3}
+    assert prose.transfer_interval_words(s["by_d"]) == "95 % t-interval over 3 autoencoder seeds (encoder-level means)"
     v = verdicts.verdict_finetune_beats_frozen(tr)
     assert v["verdict"] == SUPPORTED and "over 3 autoencoder seeds" in v["this run's numbers"]
 
@@ -392,10 +504,10 @@ def test_usable_rows_and_problem_runs_warnings(tmp_path):
 def test_verdicts_on_an_empty_profile_are_inconclusive_not_errors(tmp_path):
     data = profile.read_profile(tmp_path)
     v = verdicts.verdicts(data)
-    assert len(v) == 11 and set(v["verdict"]) == {INCONCLUSIVE}
+    assert len(v) == 12 and set(v["verdict"]) == {INCONCLUSIVE}
     assert list(v.columns) == ["experiment", "conclusion", "this run's numbers", "verdict", "seeds", "key number"]
     assert set(v["key number"]) == {"n/a"}
-    assert verdicts.summary_counts(v) == "0 supported, 0 contradicted, 11 inconclusive"
+    assert verdicts.summary_counts(v) == "0 supported, 0 contradicted, 12 inconclusive"
     assert "0</b>" not in prose.abstract_markdown(data, v) and "supports **0**" in prose.abstract_markdown(data, v)
 
 
@@ -415,7 +527,7 @@ def test_rules_come_from_the_profile_params_with_defaults(tmp_path):
 
 def test_verdict_table_uses_only_the_three_words():
     data = profile.ProfileData(Path("."), tables={"autoencode": _ae(_good_error), "transfer": _transfer(_study_like),
-                                                  "interpolate": _interp([0.02] * 3, [0.01] * 3, [0.04] * 3, [0.06] * 3)})
+                                                  "interpolate": _interp([0.5] * 3, [0.7] * 3, [0.8] * 3, [0.6] * 3)})
     v = verdicts.verdicts(data)
     assert set(v["verdict"]) <= set(decide.WORDS) and v["seeds"].str.match(r"(holds in \d of \d seeds|no seeds)$").all()
     assert "not supported" not in text.markdown_table(v) + verdicts.rules_markdown(ReportParams())
@@ -431,11 +543,11 @@ def test_markdown_table_escapes_and_prints_three_significant_digits():
 def test_ci_tables():
     s = tables.transfer_summaries(_transfer(_study_like))
     by_d = s["by_d"]
-    assert set(by_d["n"]) == {3, 2}                          # 3 autoencoder seeds; scratch: 2 label draws
+    assert set(by_d["n"]) == {3}                             # 3 autoencoder seeds, for every mode
     t = tables.ci_table(by_d, "latent_dim", "mode")
-    assert list(t.columns) == ["d", "frozen", "finetune", "scratch"]
+    assert list(t.columns) == ["d", "frozen", "finetune", "scratch", "augmented"]
     assert t.iloc[0]["finetune"].startswith(text.fmt_pct(by_d.set_index(["latent_dim", "mode"]).loc[(5, "finetune"), "mean"]))
-    assert len(s["baselines"]) == 2 and set(s["baselines"]["n"]) == {2}
+    assert len(s["baselines"]) == 2 and set(s["baselines"]["n"]) == {3}   # over the seeds their draws follow
     grid = tables.error_grid(_ae(_good_error))
     assert list(grid.columns) == ["d", "num_conv=1", "num_conv=2", "num_conv=3"] and "[" in grid.iloc[0, 1]
     corr = pd.DataFrame([{"latent_dim": d, "num_conv": 1, "seed": s, "offdiag": 0.1 * (1 + s), "with_diag": 0.5,
@@ -465,7 +577,7 @@ def test_compare_two_profile_folders(tmp_path, capsys):
     block = lines[lines.index("[1] Reconstruction error falls as d grows") + 1:][:2]
     assert block[0].split()[:2] == ["full", "supported"] and block[1].split()[:2] == ["default", "inconclusive"]
     assert "95 % t-interval over 3 autoencoder seeds" in block[0]
-    assert lines[-1] == "agree: the same verdict on all 5 conclusion(s) where neither is inconclusive"
+    assert lines[-1] == "agree: the same verdict on all 6 conclusion(s) where neither is inconclusive"
     # a profile where the error rises with d, judged with a stricter h1 margin
     rising = _write_profile(tmp_path / "rising", "rising", _ae(lambda d, nc, s: (0.02 + 0.001 * d) * (1 + 0.05 * s)),
                             _transfer(_study_like), report={"h1_margin": 0.001})
@@ -483,7 +595,7 @@ def test_compare_two_profile_folders(tmp_path, capsys):
 
 def _study_profile() -> profile.ProfileData:
     return profile.ProfileData(Path("."), tables={"autoencode": _ae(_good_error), "transfer": _transfer(_study_like),
-                                                  "interpolate": _interp([0.02] * 3, [0.01] * 3, [0.04] * 3, [0.06] * 3)})
+                                                  "interpolate": _interp([0.5] * 3, [0.7] * 3, [0.8] * 3, [0.6] * 3)})
 
 
 def test_key_numbers_are_short_and_page_one_table_has_every_row():
@@ -509,7 +621,7 @@ def test_abstract_counts_and_names_the_contradicted_claims():
     v.loc["correlation_falls", "key number"] = "0.181 at d=5 → 0.248 at d=20"
     a = prose.abstract_markdown(data, v)
     counts = v["verdict"].value_counts()
-    assert a.startswith("**Abstract.** Of the 11 conclusions tested (9 of the original study, 2 added here)")
+    assert a.startswith("**Abstract.** Of the 12 conclusions tested (9 of the original study, 3 added here)")
     assert f"supports **{counts.get(SUPPORTED, 0)}**, contradicts **{counts.get(CONTRADICTED, 0)}**" in a
     assert "Contradicted: latent correlation falls as d grows (0.181 at d=5 → 0.248 at d=20)." in a
     assert "Key effects: test reconstruction error" in a and v.loc["pretraining_beats_scratch", "key number"] in a
@@ -549,3 +661,22 @@ def test_chapters_number_on_and_the_contents_link_every_section():
     nav = toc[toc.index("<nav"):toc.index("</nav>")]
     assert 'href="#T"' not in nav and "¶" not in nav and 'href="#x"' not in nav
     assert '<li><a href="#A">A</a></li><li><a href="#Theory">Theory</a><ul><li><a href="#Q1">Q1</a></li></ul></li>' in nav
+
+
+def test_pretraining_against_the_strong_control_is_decided_on_paired_encoder_means():
+    better = _transfer(lambda d, h, m, s, draw: 0.80 + 0.01 * s - 0.10 * (m == "augmented"))
+    worse = _transfer(lambda d, h, m, s, draw: 0.80 + 0.01 * s + 0.05 * (m == "augmented") + 0.001 * draw * s)
+    assert verdicts.verdict_pretraining_beats_control(better)["verdict"] == SUPPORTED
+    assert verdicts.verdict_pretraining_beats_control(worse)["verdict"] == CONTRADICTED
+    no_control = _transfer(lambda d, h, m, s, draw: 0.8)
+    no_control = no_control[no_control["mode"] != "augmented"]
+    assert verdicts.verdict_pretraining_beats_control(no_control)["verdict"] == INCONCLUSIVE
+
+
+def test_the_baselines_are_paired_with_the_label_draw_of_their_seed():
+    # each seed's draws give the baselines their own accuracy: pre-training beats them only by
+    # comparing like with like (seed, label draw)
+    tr = _transfer(lambda d, h, m, s, draw: 0.70 + 0.1 * s, base=(0.6, 0.6))
+    is_base = tr["mode"].isin(["logreg", "1nn"])
+    tr.loc[is_base, "accuracy"] = 0.65 + 0.1 * tr.loc[is_base, "seed"]
+    assert verdicts.verdict_beats_baselines(tr)["verdict"] == SUPPORTED

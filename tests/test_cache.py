@@ -35,6 +35,8 @@ def test_every_run_records_the_modules_it_imported(smoke_profile):
     assert "lib/aestudy/science/models.py" in seen["autoencode"] & seen["transfer"] & seen["correlate"]
     assert "lib/aestudy/science/transfer.py" in seen["transfer"]
     assert not any("transfer.py" in m for s in ("autoencode", "correlate", "interpolate") for m in seen[s])
+    assert "lib/aestudy/science/reference.py" in seen["reference"] & seen["interpolate"]
+    assert not any("science/reference.py" in m for s in ("autoencode", "correlate", "transfer") for m in seen[s])
     assert not any(m.startswith(("lib/aestudy/report/", "lib/aestudy/runner/")) for s in seen.values() for m in s)
     assert "lib/aestudy/science/models.py" not in seen["theory"]
 
@@ -46,17 +48,38 @@ def test_editing_report_code_makes_no_run_stale(smoke_profile, monkeypatch):
 
 
 @pytest.mark.slow
-def test_editing_transfer_code_makes_only_transfer_runs_stale(smoke_profile, monkeypatch):
+def test_editing_transfer_code_makes_only_the_runs_that_import_it_stale(smoke_profile, monkeypatch):
     states = _states_after_editing(smoke_profile, monkeypatch, "lib/aestudy/science/transfer.py")
     stale = {r for r, (s, _) in states.items() if s == "stale"}
-    assert stale == {r for r in states if r.startswith("transfer/")} and stale
-    assert {why for r, (_, why) in states.items() if r in stale} == {"module lib/aestudy/science/transfer.py changed"}
+    assert stale == {r for r in states if r.startswith(("transfer/", "protocol/"))} and stale
+    assert states["protocol/all"] == ("stale", "module lib/aestudy/science/transfer.py changed")
+    # the transfer runs import it too, and their protocol upstream is stale first
+    assert all(why.startswith("upstream protocol/all") for r, (_, why) in states.items() if r.startswith("transfer/"))
+
+
+@pytest.mark.slow
+def test_editing_the_protocol_search_makes_the_transfer_runs_stale_through_their_upstream(smoke_profile, monkeypatch):
+    states = _states_after_editing(smoke_profile, monkeypatch, "lib/aestudy/science/protocol.py")
+    stale = {r for r, (s, _) in states.items() if s == "stale"}
+    assert stale == {r for r in states if r.startswith(("transfer/", "protocol/"))}
+    assert states["protocol/all"] == ("stale", "module lib/aestudy/science/protocol.py changed")
+    assert all(why.startswith("upstream protocol/all") for r, (_, why) in states.items() if r.startswith("transfer/"))
+
+
+@pytest.mark.slow
+def test_editing_the_reference_classifier_makes_only_experiment_2_stale(smoke_profile, monkeypatch):
+    """The reference stage is an upstream of interpolate beside the autoencoders: its code (and so
+    its key) changes only the reference run and the interpolate run that receives its classifier."""
+    states = _states_after_editing(smoke_profile, monkeypatch, "lib/aestudy/science/reference.py")
+    assert {r for r, (s, _) in states.items() if s == "stale"} == {"reference/all", "interpolate/all"}
+    assert states["reference/all"] == ("stale", "module lib/aestudy/science/reference.py changed")
 
 
 @pytest.mark.slow
 def test_editing_model_code_makes_every_run_that_imports_it_stale(smoke_profile, monkeypatch):
     states = _states_after_editing(smoke_profile, monkeypatch, "lib/aestudy/science/models.py")
-    assert {r for r, (s, _) in states.items() if s != "stale"} == {"theory/all"}
+    # the theory and the reference classifier (a CNN of its own) use no autoencoder
+    assert {r for r, (s, _) in states.items() if s != "stale"} == {"theory/all", "reference/all"}
     ae = [r for r in states if r.startswith("autoencode/")]
     assert all(states[r] == ("stale", "module lib/aestudy/science/models.py changed") for r in ae)
     # downstream runs import the model code too; their upstream is not complete any more either
@@ -66,7 +89,9 @@ def test_editing_model_code_makes_every_run_that_imports_it_stale(smoke_profile,
 @pytest.mark.slow
 def test_status_command_prints_one_line_per_run_and_executes_nothing(smoke_profile, tmp_path):
     params = tmp_path / "smoke.yaml"
-    params.write_text(Path(smoke_profile["params"]).read_text().replace("n_labels: 20", "n_labels: 30"))
+    text = Path(smoke_profile["params"]).read_text()
+    assert "label_seeds: [0, 1], n_labels: 20" in text
+    params.write_text(text.replace("label_seeds: [0, 1], n_labels: 20", "label_seeds: [0, 1], n_labels: 30"))
     before = sorted(p.stat().st_mtime_ns for p in smoke_profile["dir"].rglob("*") if p.is_file())
     proc = subprocess.run([sys.executable, "-m", "lib", "status", str(params)], cwd=REPO,
                           env=smoke_profile["env"], capture_output=True, text=True, timeout=120)

@@ -16,7 +16,8 @@ import pytest
 import torch
 import yaml
 
-from aestudy.science import artifacts as science_artifacts, correlation, data, interpolation, models, standins, transfer
+from aestudy.science import (artifacts as science_artifacts, correlation, data, interpolation, models, reference,
+                             standins, transfer)
 from aestudy.science.data import Split
 
 REPO = Path(__file__).resolve().parents[1]
@@ -99,20 +100,124 @@ def test_interpolation_and_correlation_studies_records():
     split = toy_split(40, seed=2)
     ms = [(TINY.to_dict(), tiny_autoencoder(0)),
           ({**TINY.to_dict(), "latent_dim": 6}, models.AutoEncoder(models.AEConfig(6, 1, 4, 3, 32)))]
-    res = interpolation.interpolation_study(ms, split, split.images[:20].numpy(), [(1, 5), (0, 4)], steps=5, seed=0)
+    clf = reference.ReferenceCNN(channels=4, hidden=16).eval()
+    res = interpolation.interpolation_study(ms, split, split.images[:20].numpy(), [(1, 5), (0, 4)], steps=5, seed=0,
+                                            classifier=clf, pairs_per_digit_pair=3)
     recs = res["metrics"]["records"]
     assert len(recs) == 4 and {r["latent_dim"] for r in recs} == {4, 6}
     assert res["metrics"]["mid_alpha"] == 0.5
     for r in recs:
         assert split.labels[r["index_a"]] == r["digit_a"] and split.labels[r["index_b"]] == r["digit_b"]
         assert r["end_mse"] == pytest.approx((r["end_mse_a"] + r["end_mse_b"]) / 2)
+        assert r["n_image_pairs"] == 3 and r["end_sharpness"] > 0
+        assert r["end_sharpness"] == pytest.approx((r["end_sharpness_a"] + r["end_sharpness_b"]) / 2)
+        assert 0.1 <= r["mid_confidence"] <= 1 and 0.1 <= r["input_confidence"] <= 1
+        assert 0 <= r["mid_entropy"] <= reference.MAX_ENTROPY + 1e-9
+    # the figure shows the first image pair, the same images as one pick_image per digit
+    (a, b) = res["pairs"][0]["inputs"]
+    assert torch.equal(a, split.images[interpolation.pick_image(split.labels, 1, 0)])
+    assert torch.equal(b, split.images[interpolation.pick_image(split.labels, 5, 0)])
+    assert res["pairs"][0]["rows"][0]["decodes"].shape == (5, 1, 28, 28)
+    # the curves along a: one per digit pair and model, the ends equal the records' end sharpness
+    curves = res["metrics"]["curves"]
+    assert len(curves) == 4 and all(len(c["sharpness"]) == len(c["confidence"]) == 5 for c in curves)
+    for c, r in zip(curves, recs):
+        assert (c["sharpness"][0] + c["sharpness"][-1]) / 2 == pytest.approx(r["end_sharpness"])
     cor = correlation.correlation_study(ms, split.images)
     assert [r["latent_dim"] for r in cor["metrics"]["records"]] == [4, 6]
     assert np.asarray(cor["metrics"]["matrices"]["d6-nc1"]).shape == (6, 6)
     # same inputs and seed: the same metrics, to the bit (what metrics.json holds)
-    again = interpolation.interpolation_study(ms, split, split.images[:20].numpy(), [(1, 5), (0, 4)], steps=5, seed=0)
+    again = interpolation.interpolation_study(ms, split, split.images[:20].numpy(), [(1, 5), (0, 4)], steps=5, seed=0,
+                                              classifier=clf, pairs_per_digit_pair=3)
     assert json.dumps(again["metrics"]) == json.dumps(res["metrics"])
     assert json.dumps(correlation.correlation_study(ms, split.images)["metrics"]) == json.dumps(cor["metrics"])
+    # without a classifier: no confidence, the rest as before
+    bare = interpolation.interpolation_study(ms, split, split.images[:20].numpy(), [(1, 5)], steps=5, seed=0)
+    assert "mid_confidence" not in bare["metrics"]["records"][0] and bare["metrics"]["records"][0]["n_image_pairs"] == 1
+
+
+def test_interpolate_pairs_equals_one_pair_at_a_time():
+    model = tiny_autoencoder().eval()
+    split = toy_split(6, seed=4)
+    many = interpolation.interpolate_pairs(model, split.images[:3], split.images[3:], steps=4)
+    assert many.shape == (3, 4, 1, 28, 28)
+    for i in range(3):
+        torch.testing.assert_close(many[i], interpolation.interpolate(model, split.images[i], split.images[3 + i], 4),
+                                   rtol=0, atol=1e-6)
+
+
+# ------------------------------------------------------------------ the reference classifier (experiment 2)
+
+def test_reference_classifier_learns_is_seeded_and_round_trips(tmp_path):
+    split = toy_split(400, seed=5)
+    model, hist = reference.train_reference(split.images, split.labels, epochs=3, batch_size=32, lr=1e-2, seed=1,
+                                            channels=4, hidden=16)
+    assert len(hist["train_loss"]) == 3 and hist["train_loss"][-1] < hist["train_loss"][0]
+    held_out = toy_split(100, seed=6)
+    assert reference.accuracy(model, held_out.images, held_out.labels) > 0.9
+    again, _ = reference.train_reference(split.images, split.labels, epochs=3, batch_size=32, lr=1e-2, seed=1,
+                                         channels=4, hidden=16)
+    for k, v in model.state_dict().items():
+        assert torch.equal(v, again.state_dict()[k]), k
+    path = reference.save_reference(tmp_path / "classifier.pt", model, seed=1)
+    loaded = reference.load_reference(path)
+    assert isinstance(reference.load_one([str(path)]), reference.ReferenceCNN)
+    with pytest.raises(ValueError, match="expected one reference classifier, got 2"):
+        reference.load_one([str(path), str(path)])
+    torch.testing.assert_close(reference.probabilities(loaded, held_out.images),
+                               reference.probabilities(model, held_out.images), rtol=0, atol=0)
+    conf = reference.confidence(model, held_out.images)
+    assert ((conf["confidence"] >= 0.1) & (conf["confidence"] <= 1)).all()
+    assert ((conf["entropy"] >= 0) & (conf["entropy"] <= reference.MAX_ENTROPY + 1e-9)).all()
+    summary = reference.test_summary(model, held_out.images, held_out.labels)
+    assert summary["accuracy"] == pytest.approx(reference.accuracy(model, held_out.images, held_out.labels))
+    assert [r["digit"] for r in summary["records"]] == list(range(10))
+    # an autoencoder checkpoint is not a reference classifier
+    ae = science_artifacts.save_checkpoint(tmp_path / "model.pt", tiny_autoencoder(), TINY.to_dict())
+    with pytest.raises(science_artifacts.CorruptArtifact, match="not a reference classifier"):
+        reference.load_reference(ae)
+
+
+def test_confidence_of_uniform_and_certain_outputs():
+    class Fixed(torch.nn.Module):
+        def __init__(self, logits):
+            super().__init__()
+            self.logits = torch.as_tensor(logits, dtype=torch.float32)
+
+        def forward(self, x):
+            return self.logits.expand(len(x), -1)
+
+    x = torch.zeros(2, 1, 28, 28)
+    uniform = reference.confidence(Fixed([0.0] * 10), x)
+    np.testing.assert_allclose(uniform["confidence"], 0.1, rtol=1e-6)
+    np.testing.assert_allclose(uniform["entropy"], reference.MAX_ENTROPY, rtol=1e-6)
+    certain = reference.confidence(Fixed([0.0] * 3 + [100.0] + [0.0] * 6), x)
+    np.testing.assert_allclose(certain["confidence"], 1.0)
+    assert (certain["top"] == 3).all() and (certain["entropy"] < 1e-6).all()
+
+
+# ------------------------------------------------------------------ wiring: interpolate gets two upstream stages
+
+def test_interpolate_receives_the_checkpoints_and_the_reference_classifier(tmp_reports):
+    from aestudy.runner import records
+    from aestudy.runner.paramfile import load_study
+    from aestudy.runner.plan import plan
+    from aestudy.study import STAGES as DECLARED
+
+    runs = {r.name: r for r in plan(load_study(REPO / "params" / "smoke.yaml"))}
+    ref, interp = runs["reference/all"], runs["interpolate/all"]
+    assert interp.params["classifiers"] == [str(Path(ref.dir) / DECLARED["reference"].produces)]
+    autoencoders = [u for u in interp.upstream if u.startswith("autoencode/")]
+    assert interp.params["checkpoints"] == [str(Path(runs[u].dir) / "model.pt") for u in autoencoders]
+    assert set(interp.upstream) == {*autoencoders, "reference/all"} and len(autoencoders) == 4
+    assert "classifiers" not in records.inputs(interp, {}, "abc")["params"]   # located by the upstream key instead
+    keys = {u: "k" for u in interp.upstream}
+    a = records.inputs(interp, keys, "abc")
+    b = records.inputs(interp, {**keys, "reference/all": "retrained"}, "abc")
+    assert records.key(a, {}) != records.key(b, {})
+    assert records.input_changes(a, b) == ["upstream reference/all changed"]
+    # the reference run reads the profile's training subset and is keyed by its own parameters
+    assert ref.params["train_size"] == 300 and ref.upstream == []
 
 
 # ------------------------------------------------------------------ transfer modes
@@ -126,7 +231,8 @@ def test_frozen_keeps_encoder_bit_identical_and_trains_the_head():
     before = _state(enc)
     split = toy_split(30, seed=3)
     head_before = _state(transfer.build_classifier(enc, 16, "frozen", seed=0).head)
-    clf, loss = transfer.train_mode(enc, "frozen", 16, split.images, split.labels, steps=20, lr=1e-2, seed=0)
+    clf, loss = transfer.train_mode(enc, "frozen", 16, split.images, split.labels, seed=0,
+                                    protocol={"steps": 20, "lr": 1e-2})
     for k, v in clf.encoder.state_dict().items():
         assert torch.equal(v, before[k]), k
     for k, v in enc.state_dict().items():
@@ -142,7 +248,8 @@ def test_finetune_changes_encoder_and_leaves_the_given_one_alone():
     enc = tiny_autoencoder().encoder
     before = _state(enc)
     split = toy_split(30, seed=3)
-    clf, _ = transfer.train_mode(enc, "finetune", 16, split.images, split.labels, steps=5, lr=1e-2, seed=0)
+    clf, _ = transfer.train_mode(enc, "finetune", 16, split.images, split.labels, seed=0,
+                                  protocol={"steps": 5, "lr": 1e-2})
     assert any(not torch.equal(v, before[k]) for k, v in clf.encoder.state_dict().items())
     for k, v in enc.state_dict().items():
         assert torch.equal(v, before[k]), k
@@ -170,8 +277,9 @@ def test_scratch_starts_from_a_different_initialisation():
 def test_run_transfer_records_baselines_and_determinism():
     enc = tiny_autoencoder().encoder
     train, test = toy_split(60, seed=4), toy_split(50, seed=5)
-    kw = dict(h1=[8, 16], modes=["frozen", "finetune", "scratch"], seeds=[0, 1], n_labels=20, steps=30,
-              lr=1e-2, baselines=True, device="cpu", progress=False)
+    chosen = {m: {"chosen": {"steps": 30, "lr": 1e-2}, "cv_accuracy": 0.5} for m in ("frozen", "finetune", "scratch")}
+    kw = dict(h1=[8, 16], modes=["frozen", "finetune", "scratch"], seeds=[0, 1], n_labels=20, protocols=chosen,
+              baselines=True, device="cpu", progress=False)
     res = transfer.run_transfer(enc, train, test, **kw)
     recs = pd.DataFrame(res["records"])
     assert len(recs) == 2 * 2 * 3 + 2 * 2
@@ -182,6 +290,7 @@ def test_run_transfer_records_baselines_and_determinism():
     assert clf["accuracy"].between(0, 1).all() and (clf["accuracy"] * 50 % 1 == 0).all()
     assert clf.loc[clf["mode"] == "finetune", "accuracy"].mean() > 0.2   # learns something in 30 steps
     assert res["records"] == transfer.run_transfer(enc, train, test, **kw)["records"]
+    assert set(clf["cv_accuracy"]) == {0.5}                      # the protocol's score travels with each record
     assert res["n_test"] == 50 and res["latent_dim"] == 4
 
 
@@ -207,7 +316,7 @@ def test_stand_in_checkpoints_train_and_load(tmp_path, capsys):
 
 # ------------------------------------------------------------------ the smoke profile end to end
 
-STAGES = ("autoencode", "interpolate", "correlate", "transfer")
+STAGES = ("autoencode", "reference", "interpolate", "correlate", "transfer")
 
 
 @pytest.fixture(scope="module")
@@ -243,14 +352,25 @@ def test_smoke_tables_for_every_stage(smoke):
     assert len(interp) == 4 and set(interp["latent_dim"]) == {5, 10} and (interp["pair"] == "1-5").all()
     assert sorted(zip(interp["latent_dim"], interp["seed"])) == [(5, 0), (5, 1), (10, 0), (10, 1)]
     assert (interp["end_mse_a"] > 0).all() and (interp["mid_nn_distance"] > 0).all()
+    assert (interp["n_image_pairs"] == 5).all() and (interp["end_sharpness"] > 0).all()
+    assert interp["mid_confidence"].between(0.1, 1).all() and interp["input_confidence"].between(0.1, 1).all()
+    ref = t["reference"]
+    assert ref["run_id"].eq("all").all() and ref["test_accuracy"].between(0, 1).all() and (ref["n_train"] == 300).all()
+    wired = json.loads((smoke["dir"] / "runs" / "interpolate" / "all" / "complete.json").read_text())
+    reference_key = json.loads((smoke["dir"] / "runs" / "reference" / "all" / "complete.json").read_text())["key"]
+    assert wired["inputs"]["upstream"]["reference/all"] == reference_key
+    assert "classifier.pt" in json.loads((smoke["dir"] / "runs" / "reference" / "all" / "complete.json").read_text())["artifacts"]
+    curves = json.loads((smoke["dir"] / "runs" / "interpolate" / "all" / "metrics.json").read_text())["curves"]
+    assert len(curves) == 4 and all(len(c["sharpness"]) == len(c["confidence"]) == 5 for c in curves)
     assert sorted(zip(corr["latent_dim"], corr["seed"])) == [(5, 0), (5, 1), (10, 0), (10, 1)]
     assert ((corr["offdiag"] >= 0) & (corr["offdiag"] <= 1)).all()
     assert (corr["with_diag"] > corr["offdiag"]).all()
     # one record per (h1, mode, label seed) plus two baselines per label seed, for each of the four
     # encoders (2 latent sizes x 2 autoencoder seeds)
-    assert len(tr) == 4 * (1 * 3 * 2 + 2 * 2)
+    assert len(tr) == 4 * (1 * 4 * 2 + 2 * 2)
     assert sorted(set(zip(tr["latent_dim"], tr["seed"]))) == [(5, 0), (5, 1), (10, 0), (10, 1)]
-    assert set(tr["mode"]) == {"frozen", "finetune", "scratch", "logreg", "1nn"}
+    assert set(tr["mode"]) == {"frozen", "finetune", "scratch", "augmented", "logreg", "1nn"}
+    assert tr.loc[tr["h1"].notna(), "cv_accuracy"].between(0, 1).all()   # each mode's protocol, chosen by CV
     assert tr.loc[tr["mode"].isin(["logreg", "1nn"]), "h1"].isna().all()
     assert (tr["n_test"] == 200).all() and tr["accuracy"].between(0, 1).all()
     for run in ("interpolate/all", "correlate/all", "transfer/d5-nc1-s0", "transfer/d10-nc1-s1"):
@@ -262,7 +382,7 @@ def test_smoke_tables_for_every_stage(smoke):
 
 @pytest.mark.slow
 def test_smoke_metrics_hold_numbers_only_and_timings_go_to_resources(smoke):
-    for stage in ("interpolate", "correlate", "transfer"):
+    for stage in ("reference", "interpolate", "correlate", "transfer"):
         for run in (smoke["dir"] / "runs" / stage).iterdir():
             metrics = json.loads((run / "metrics.json").read_text())
             text = json.dumps(metrics)
@@ -278,10 +398,11 @@ def test_analyses_notebook_on_smoke(smoke):
                     "## Experiment 4: transfer learning with 100 labels"):
         assert heading in text, heading
     assert "| experiment | conclusion | this run's numbers | verdict |" in text
-    assert text.count("| 4+ |") == 2 and "Warning" not in text
+    assert text.count("| 4+ |") == 3 and "Warning" not in text
+    assert "| mode | train | cross-validation | test | seeds |" in text   # the protocols, chosen without the test set
     figs = {p.name for p in (smoke["dir"] / "figures").glob("*.png")}
     assert {"autoencode_error_curves.png", "correlation.png", "correlation_heatmaps.png", "transfer.png",
-            "interpolation_numbers.png"} <= figs
+            "interpolation_along_a.png"} <= figs
     nb = json.loads(smoke["analyses"].read_text())
     images = sum("image/png" in o.get("data", {}) for c in nb["cells"] for o in c.get("outputs", []))
     assert images >= 7
@@ -309,11 +430,11 @@ def test_analyses_notebook_names_failed_runs_and_survives_a_missing_stage(smoke)
     assert "## Experiment 4: transfer learning with 100 labels" in text
 
 
-@pytest.mark.parametrize("name", ["interpolate", "correlate", "transfer", "analyses"])
+@pytest.mark.parametrize("name", ["reference", "interpolate", "correlate", "transfer", "analyses"])
 def test_notebooks_are_committed_clean_with_one_parameters_cell(name):
     nb = json.loads((REPO / "notebooks" / f"{name}.ipynb").read_text())
-    assert nb["metadata"]["kernelspec"] == {"name": "python3", "display_name": "Python 3", "language": "python"}
-    assert nb["metadata"]["language_info"] == {"name": "python"}
+    assert nb["metadata"]["kernelspec"]["name"] == "python3"  # the rest as JupyterLab saves it: test_notebooks_tidy
+    assert nb["metadata"]["language_info"]["name"] == "python"
     code = [c for c in nb["cells"] if c["cell_type"] == "code"]
     assert all(c["outputs"] == [] and c["execution_count"] is None for c in code)
     tagged = [c for c in code if "parameters" in c["metadata"].get("tags", [])]
@@ -321,6 +442,8 @@ def test_notebooks_are_committed_clean_with_one_parameters_cell(name):
     source = "".join(tagged[0]["source"])
     if name == "analyses":
         assert 'profile_dir = "reports/default"' in source
+    elif name == "reference":   # upstream of interpolate: it receives nothing
+        assert "out_dir = None" in source and "train.setup(" in "".join("".join(c["source"]) for c in code)
     else:
         assert "out_dir = None" in source and "checkpoints = []" in source
         assert "train.setup(" in "".join("".join(c["source"]) for c in code)

@@ -57,7 +57,7 @@ def test_an_injected_typo_is_named_with_the_nearest_valid_name():
 def test_an_invalid_value_gives_the_runners_rule():
     with pytest.raises(ParamsError, match=r"parameters\.epochs: Input should be greater than or equal to 1"):
         check_parameters("autoencode", _namespace("autoencode", "epochs = 0\n", epochs=0))
-    with pytest.raises(ParamsError, match=r"parameters\.modes\.0: Input should be 'frozen', 'finetune' or 'scratch'"):
+    with pytest.raises(ParamsError, match=r"parameters\.modes\.0: Input should be 'frozen', 'finetune', 'scratch' or 'augmented'"):
         check_parameters("transfer", _namespace("transfer", "modes = ['frozn']\n", modes=["frozn"]))
     with pytest.raises(ParamsError, match=r"parameters\.checkpoints: must be a list of file paths"):
         check_parameters("transfer", _namespace("transfer", "checkpoints = 'model.pt'\n", checkpoints="model.pt"))

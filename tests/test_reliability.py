@@ -90,7 +90,7 @@ def mutate(path: str, value):
     ("stages.autoencode.params.epochs", 0, "stages.autoencode.params.epochs", "greater than or equal to 1"),
     ("stages.autoencode.params.optimizer", "adamw", "stages.autoencode.params.optimizer", "'adam' or 'sgd'"),
     ("stages.transfer.params.n_labels", 5, "stages.transfer.params.n_labels", "greater than or equal to 10"),
-    ("stages.transfer.params.modes", ["frozn"], "stages.transfer.params.modes", "'frozen', 'finetune' or 'scratch'"),
+    ("stages.transfer.params.modes", ["frozn"], "stages.transfer.params.modes", "'frozen', 'finetune', 'scratch' or 'augmented'"),
     ("data.dataset", "cifar", "data.dataset", "'mnist' or 'fashion_mnist'"),
     ("data.datset", "mnist", "data.datset", "did you mean 'dataset'"),
     ("stages.autoencoder", {}, "stages.autoencoder", "did you mean 'autoencode'"),

@@ -37,9 +37,12 @@ MAX_FIGURE_INCHES = 7.2    # the printed text width of A4 with 15 mm margins is 
 FIGURE_DPI = 110           # aestudy.science.plots.save_figure
 
 
-def _text(pdf: Path, first: int | None = None, last: int | None = None) -> str:
+def _text(pdf: Path, first: int | None = None, last: int | None = None, layout: bool = False) -> str:
+    """pdftotext's text; with `layout`, in reading order line by line (a table row's cells stay
+    on its first line; without it, pdftotext may move a short cell far from its row)."""
     pages = (["-f", str(first)] if first else []) + (["-l", str(last)] if last else [])
-    return subprocess.run(["pdftotext", *pages, str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    return subprocess.run(["pdftotext", *pages, *(["-layout"] if layout else []), str(pdf), "-"],
+                          capture_output=True, text=True, check=True).stdout
 
 
 def _page_images(pdf: Path, out: Path) -> list[np.ndarray]:
@@ -87,7 +90,7 @@ def _subsequence(tokens: list[str], words: list[str], start: int) -> tuple[int, 
 
 
 def test_page_one_holds_the_verdict_table_with_every_row(report):
-    page1 = _text(report["pdf"], 1, 1)
+    page1 = _text(report["pdf"], 1, 1, layout=True)
     flat = " ".join(page1.split())
     assert flat.startswith("Convolutional autoencoders on MNIST")
     for words in ("Summary", "Abstract.", "Table 1.", "exp.", "conclusion", "verdict", "holds", "key number"):

@@ -44,7 +44,7 @@ WIRED = """
       transfer:
         uses: {autoencode: {num_conv: %s}}
         for_each: autoencode
-        params: {h1: [16], modes: [frozen], label_seeds: [0], steps: 2}
+        params: {h1: [16], modes: [frozen], label_seeds: [0]}
 """
 
 
@@ -262,7 +262,8 @@ def test_committed_param_files_plan(path, tmp_reports):
         assert Path(r.dir).is_relative_to(tmp_reports / study.profile / "runs" / r.stage)
         for up in r.upstream:  # upstream runs come first and exist
             assert list(by_name).index(up) < list(by_name).index(r.name)
-        if r.stage == "transfer":  # one encoder per transfer run, named by the encoder's grid
-            (up,) = r.upstream
-            assert by_name[up].grid == r.grid
+        if r.stage == "transfer":  # one encoder per transfer run, named by the encoder's grid, and the protocols
+            up, proto = r.upstream
+            assert by_name[up].grid == r.grid and proto == "protocol/all"
             assert r.params["checkpoints"] == [str(Path(by_name[up].dir) / "model.pt")]
+            assert r.params["protocols"] == [str(Path(by_name[proto].dir) / "protocol.json")]

@@ -175,3 +175,32 @@ def test_completion_record_detects_changed_artifact(tmp_path):
     (tmp_path / "fig.png").write_bytes(b"pn")
     record, reason = records.verify_completion(tmp_path)
     assert record is None and "checksum mismatch" in reason
+
+
+def test_the_warmup_raises_the_learning_rate_linearly_then_holds_it(monkeypatch):
+    seen = []
+    real = train.make_optimizer
+
+    def recording(name, params, lr):
+        opt = real(name, params, lr)
+        step = opt.step
+        opt.step = lambda *a, **k: (seen.append(opt.param_groups[0]["lr"]), step(*a, **k))[1]
+        return opt
+
+    monkeypatch.setattr(train, "make_optimizer", recording)
+    train.setup(0)
+    epochs_seen = []
+    train.train_autoencoder(AutoEncoder(SMALL), TRAIN_X, TEST_X, epochs=2, batch_size=32, lr=4e-3, seed=0,
+                            device="cpu", progress=False, warmup_steps=4,
+                            on_epoch=lambda model, epoch: epochs_seen.append(epoch))
+    assert seen == pytest.approx([1e-3, 2e-3, 3e-3, 4e-3, 4e-3, 4e-3])   # 2 epochs x 3 batches
+    assert epochs_seen == [1, 2]
+
+
+def test_without_warmup_training_is_unchanged_by_the_option():
+    model_a, hist_a = _train(seed=2)
+    train.setup(2)
+    model_b = AutoEncoder(SMALL)
+    hist_b = train.train_autoencoder(model_b, TRAIN_X, TEST_X, epochs=2, batch_size=32, lr=3e-3, seed=2,
+                                     device="cpu", progress=False, warmup_steps=0)
+    assert _numbers(hist_a) == _numbers(hist_b)

@@ -1,6 +1,8 @@
-"""Command line: `python -m lib run|render|status PARAMS_FILE`, `python -m lib compare PROFILE_A PROFILE_B`.
+"""Command line: `python -m lib run|render|status PARAMS_FILE`, `python -m lib compare PROFILE_A PROFILE_B`,
+`python -m lib tidy-notebooks` (notebooks/*.ipynb as JupyterLab saves them: they open unmodified).
 
-Exit status: 0 all runs ok, 1 some run failed, 2 bad input (parameter file, dataset), 130 interrupted.
+Exit status: 0 all runs ok, 1 some run failed (or a file could not be written), 2 bad input
+(parameter file, dataset), 130 interrupted.
 """
 from __future__ import annotations
 
@@ -36,7 +38,17 @@ def main(argv=None) -> int:
     for name in ("profile_a", "profile_b"):
         cmp.add_argument(name, help="a parameter file (params/<name>.yaml: its profile's folder under reports/, "
                          "or $REPORTS_DIR) or a profile's folder (reports/<name>, holding tables/)")
+    tidy = sub.add_parser("tidy-notebooks", help="put notebooks/*.ipynb in the form JupyterLab saves "
+                          "(metadata and format only), so they open unmodified")
+    tidy.add_argument("files", nargs="*", help="default: notebooks/*.ipynb")
+    tidy.add_argument("--check", action="store_true", help="change nothing; exit 1 naming the untidy files")
+    tidy.add_argument("--python-version", default=None, help="the kernel's Python version to record "
+                      "(default: this interpreter's; JupyterLab writes the kernel's)")
     args = parser.parse_args(argv)
+    if args.command == "tidy-notebooks":
+        from .notebooks import command
+
+        return command(args.files, check=args.check, python_version=args.python_version)
 
     from . import config
     from .runner import sweep
@@ -77,6 +89,9 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("interrupted: completed runs are kept; run the same command again to resume", file=sys.stderr)
         return 130
+    except OSError as exc:  # a file this process writes (disk full, no permission): completed runs are kept
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
 
 
 def _render(study, if_changed: bool = False):

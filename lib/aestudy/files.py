@@ -1,6 +1,8 @@
 """Files every room writes and reads: atomic writes, JSON, checksums.
 
-Every file is written under a temporary name and renamed, so a reader never sees half a file.
+Every file is written under a temporary name and renamed, so a reader never sees half a file,
+and a write that fails (disk full, file size limit, no permission) leaves the old file as it was,
+no temporary file, and a `WriteFailed` that names the file in one line.
 """
 from __future__ import annotations
 
@@ -10,6 +12,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from . import config
+
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 
@@ -18,19 +22,33 @@ class CorruptArtifact(RuntimeError):
     """A file exists but cannot be read, or no longer matches its recorded checksum."""
 
 
+class WriteFailed(OSError):
+    """A file could not be written: `cannot write reports/...: [Errno 28] No space left on device`."""
+
+    def __str__(self):
+        why = f"[Errno {self.errno}] {self.strerror}" if self.errno is not None else self.strerror
+        return f"cannot write {self.filename}: {why}"
+
+
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    path, tmp = Path(path), None
     try:
-        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; give the file normal permissions
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         with os.fdopen(fd, "wb") as f:
+            os.fchmod(f.fileno(), 0o666 & ~_UMASK)  # mkstemp makes 0600; give the file normal permissions
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+    except BaseException as exc:
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+        if isinstance(exc, OSError) and not isinstance(exc, WriteFailed):
+            raise WriteFailed(exc.errno, exc.strerror or str(exc), config.relative(path)) from exc
         raise
     return path
 

@@ -28,3 +28,7 @@ class ReportParams(Params):
     min_accuracy: float = Field(0.20, ge=0, lt=1, description=(
         "'h1 matters little' is judged only when the pre-trained classifiers reach this mean "
         "accuracy (twice chance for ten classes): classifiers at chance are 'equivalent' trivially"))
+    outlier_excess: float = Field(0.25, gt=0, description=(
+        "a model 'trains worse than its seed siblings' when its final test error exceeds the median of "
+        "the other seeds of its (d, num_conv) by this fraction: 25 % is larger than any seed-to-seed "
+        "spread of the well-behaved cells measured so far (under 15 % in the default and full profiles)"))

@@ -52,6 +52,9 @@ class AutoencodeParams(Params):
     batch_size: int = Field(64, ge=1)
     optimizer: Optimizer = "adam"
     lr: float = Field(1e-3, gt=0)
+    warmup_steps: int = Field(100, ge=0, description=(
+        "steps over which the learning rate rises linearly to lr: without it, up to 88 % of the encoder's "
+        "hidden ReLU units die in the first steps for some seeds (benchmarks/outlier.py)"))
     seed: int = 0
     device: str = Field("auto", json_schema_extra={"unkeyed": True})
 
@@ -64,10 +67,24 @@ class AutoencodeParams(Params):
         return self
 
 
+class ReferenceParams(Params):
+    """Experiment 2's reference classifier (science.reference): a small CNN trained on the
+    profile's training images (`data.train_size`); its confidence on a decode is 'digit-like'."""
+    epochs: int = Field(2, ge=1)
+    batch_size: int = Field(128, ge=1)
+    lr: float = Field(3e-3, gt=0)
+    channels: int = Field(16, ge=1, description="channels of the first conv layer (the second has twice as many)")
+    hidden: int = Field(128, ge=1)
+    seed: int = 0
+    device: str = Field("auto", json_schema_extra={"unkeyed": True})
+
+
 class InterpolateParams(Params):
     pairs: list[tuple[int, int]] = [(1, 5), (3, 6), (0, 4)]
     steps: int = Field(11, ge=2)
     image_seed: int = 0
+    pairs_per_digit_pair: int = Field(30, ge=1, description=(
+        "test image pairs drawn (by image_seed) per digit pair and measured; the first is the figure's"))
     n_reference: int = Field(5000, ge=1, description="training images the a=0.5 decodes are compared with")
 
     @field_validator("pairs")
@@ -84,14 +101,42 @@ class CorrelateParams(Params):
     image_seed: int = 0
 
 
+class SearchSpace(Params):
+    """The values cross-validation may choose from, per protocol field (see science.protocol)."""
+    steps: list[int] = Field([100, 200], min_length=1)
+    lr: list[float] = Field([3e-4, 1e-3, 3e-3], min_length=1)
+    weight_decay: list[float] = Field([0.0, 1e-4, 1e-2], min_length=1)
+    augment: list[bool] = Field([False, True], min_length=1)
+    warmup: list[int] = Field([0, 50], min_length=1)
+    encoder_lr: list[float] = Field([1.0, 0.1], min_length=1)
+
+    @model_validator(mode="after")
+    def _ranges(self):
+        if min(self.steps) < 1 or min(self.lr) <= 0 or min(self.weight_decay) < 0 or min(self.warmup) < 0 \
+                or min(self.encoder_lr) <= 0:
+            raise ValueError("steps >= 1, lr > 0, weight_decay >= 0, warmup >= 0 and encoder_lr > 0")
+        return self
+
+
+class ProtocolParams(Params):
+    h1: int = Field(650, ge=1, description="the head width the protocols are chosen at")
+    modes: list[Mode] = list(MODES)
+    label_seed: int = 0
+    n_labels: int = Field(100, ge=10, description="at least one image per class")
+    balanced: bool = True
+    folds: int = Field(3, ge=2, description="stratified folds of the labelled images")
+    candidates: int = Field(3, ge=1, description="protocols tried per mode: the same budget for every mode")
+    search_seed: int = 0
+    space: SearchSpace = SearchSpace()
+    device: str = Field("auto", json_schema_extra={"unkeyed": True})
+
+
 class TransferParams(Params):
     h1: list[int] = [200, 650, 1000]
     modes: list[Mode] = list(MODES)
     label_seeds: list[int] = [0, 1, 2]
     n_labels: int = Field(100, ge=10, description="at least one image per class")
     balanced: bool = True
-    steps: int = Field(100, ge=1)
-    lr: float = Field(1e-3, gt=0)
     baselines: bool = True
     device: str = Field("auto", json_schema_extra={"unkeyed": True})
 

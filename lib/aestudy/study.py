@@ -6,7 +6,9 @@ grid point (and, with `for_each` in the parameter file, once per selected upstre
 
 How a downstream run selects upstream runs is said by the parameter file: `uses: {STAGE:
 {param: value(s)}}` selects upstream runs by their parameters; a run receives the selected runs'
-products (`Stage.produces`) as a list in its parameter `Stage.receives`; `for_each: STAGE` makes
+products (`Stage.produces`) as a list in its parameter `Stage.receives` (one parameter for
+every upstream stage, or a parameter per upstream stage: `{"autoencode": "checkpoints", ...}`);
+`for_each: STAGE` makes
 one run per selected upstream run instead of one run that takes them all.
 """
 from __future__ import annotations
@@ -25,9 +27,21 @@ class Stage:
     params: type[schema.Params]   # the notebook's own parameters (its parameter cell, minus the below)
     reads_data: bool = False      # gets the `data` section as parameters; the dataset checksum keys it
     produces: str | None = None   # the file of a run that downstream runs receive
-    receives: str | None = None   # the parameter that receives upstream products (a list of paths)
+    receives: str | dict | None = None  # the parameter receiving upstream products (lists of paths),
+                                        # or {upstream stage: parameter}
     abbrev: dict = field(default_factory=dict)  # short names of grid keys in run ids
     in_report: bool = False       # its executed notebooks are chapters of the report
+
+    def receiver(self, upstream: str) -> str | None:
+        """The parameter that receives the products of `upstream` runs (None: this stage takes none)."""
+        if isinstance(self.receives, dict):
+            return self.receives.get(upstream)
+        return self.receives
+
+    @property
+    def receivers(self) -> tuple[str, ...]:
+        return tuple(self.receives.values()) if isinstance(self.receives, dict) else \
+            ((self.receives,) if self.receives else ())
 
     @property
     def notebook(self) -> str:
@@ -43,26 +57,30 @@ class Stage:
         out = {}
         if self.reads_data:
             out.update({k: f.default for k, f in schema.DataParams.model_fields.items()})
-        out.update({k: f.default for k, f in self.params.model_fields.items()})
-        if self.receives:
-            out[self.receives] = []
+        out.update({k: f.default.model_dump() if isinstance(f.default, schema.Params) else f.default
+                    for k, f in self.params.model_fields.items()})
+        out.update({r: [] for r in self.receivers})
         out[OUT_DIR] = None
         return out
 
     def unkeyed(self) -> tuple[str, ...]:
         """Parameters that locate things rather than change results (outside the cache key);
         the upstream products are keyed by the upstream runs' keys instead."""
-        return (OUT_DIR, *([self.receives] if self.receives else []), *schema.unkeyed(self.params),
+        return (OUT_DIR, *self.receivers, *schema.unkeyed(self.params),
                 *(schema.unkeyed(schema.DataParams) if self.reads_data else ()))
 
 
 STAGES: dict[str, Stage] = {s.name: s for s in (
     Stage("autoencode", schema.AutoencodeParams, reads_data=True, produces="model.pt",
           abbrev={"latent_dim": "d", "num_conv": "nc", "seed": "s"}),
-    Stage("interpolate", schema.InterpolateParams, reads_data=True, receives="checkpoints"),
+    Stage("reference", schema.ReferenceParams, reads_data=True, produces="classifier.pt", abbrev={"seed": "s"}),
+    Stage("interpolate", schema.InterpolateParams, reads_data=True,
+          receives={"autoencode": "checkpoints", "reference": "classifiers"}),
     Stage("correlate", schema.CorrelateParams, reads_data=True, receives="checkpoints"),
-    Stage("transfer", schema.TransferParams, reads_data=True, receives="checkpoints",
-          abbrev={"h1": "h", "n_labels": "n", "steps": "st"}),
+    Stage("protocol", schema.ProtocolParams, reads_data=True, produces="protocol.json",
+          receives={"autoencode": "checkpoints"}, abbrev={"h1": "h", "n_labels": "n"}),
+    Stage("transfer", schema.TransferParams, reads_data=True,
+          receives={"autoencode": "checkpoints", "protocol": "protocols"}, abbrev={"h1": "h", "n_labels": "n"}),
     Stage("theory", schema.TheoryParams, in_report=True, abbrev={"seed": "s"}),
 )}
 
@@ -89,9 +107,10 @@ def check_parameters(stage: str, namespace: dict) -> dict:
     if st.reads_data:
         values.update(schema.validate(
             schema.DataParams, {k: v for k, v in given.items() if k in schema.DataParams.model_fields}, where))
-    received = given.get(st.receives, []) if st.receives else []
-    if not (isinstance(received, (list, tuple)) and all(isinstance(p, str) for p in received)):
-        raise ParamsError(f"{where}.{st.receives}: must be a list of file paths (got {received!r})")
+    for name in st.receivers:
+        received = given.get(name, [])
+        if not (isinstance(received, (list, tuple)) and all(isinstance(p, str) for p in received)):
+            raise ParamsError(f"{where}.{name}: must be a list of file paths (got {received!r})")
     return values
 
 

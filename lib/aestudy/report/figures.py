@@ -141,24 +141,31 @@ def error_curves(by_d: pd.DataFrame, by_nc: pd.DataFrame, note: str = ""):
 
 # ------------------------------------------------------------------ experiment 2
 
-def interpolation_numbers(ends: pd.DataFrame, mid: pd.DataFrame, reference: pd.Series, note: str = ""):
-    """End MSE and the a~0.5 decode's distance to its nearest training image, by pair and d
-    (summaries by [pair, latent_dim]); `reference`: the inputs' own distance, by pair."""
+def interpolation_along_a(sharpness: pd.DataFrame, confidence: pd.DataFrame | None = None,
+                          real_confidence: float | None = None):
+    """Experiment 2's two measures against a, one colour per d (summaries by [latent_dim, alpha]:
+    each seed's mean over digit pairs and image pairs, then the mean and interval over seeds):
+    (a) Tenengrad sharpness of the decode over the real digits' (dashed: as sharp as they are),
+    (b) the reference classifier's confidence (dashed: on the real inputs). None without data."""
+    panels = [(k, v) for k, v in (("sharpness", sharpness), ("confidence", confidence)) if v is not None and not v.empty]
+    if not panels:
+        return None
     with _style():
-        fig, axes = plt.subplots(1, 2, figsize=(WIDTH, 2.8))
-        ds = sorted(ends["latent_dim"].unique())
-        for ax, s in ((axes[0], ends), (axes[1], mid)):
-            _ci_points(ax, s, "pair", "latent_dim", order=list(reference.index), hue_order=ds, line=False,
-                       prefix="d=")
-            ax.set_xlabel("digit pair")
-        axes[0].set_ylabel("pixel MSE at a = 0 and 1")
-        axes[0].set_title("(a) end points: lower = closer to inputs")
-        axes[1].scatter(range(len(reference)), reference.values, marker="_", s=400, color="k", zorder=3,
-                        label="real test digits")
-        axes[1].set_ylabel("distance to nearest train image")
-        axes[1].set_title("(b) a ≈ 0.5: lower = closer to a digit")
-        for ax in axes:
-            ax.legend()
+        fig, axes = plt.subplots(1, len(panels), figsize=(WIDTH, 2.8), squeeze=False)
+        ds = sorted({d for _, s in panels for d in s["latent_dim"].unique()})
+        colors = dict(zip(ds, sns.color_palette(n_colors=len(ds))))   # two d values: two distinct hues
+        for j, (ax, (kind, s)) in enumerate(zip(axes[0], panels)):
+            for d in ds:
+                g = s[s["latent_dim"] == d].sort_values("alpha")
+                ax.plot(g["alpha"], g["mean"], marker="o", color=colors[d], label=f"d={_label(d)}")
+                ax.fill_between(g["alpha"], g["ci_lo"], g["ci_hi"], color=colors[d], alpha=0.2, lw=0)
+            ref = 1.0 if kind == "sharpness" else real_confidence
+            if ref is not None and np.isfinite(ref):
+                ax.axhline(ref, color="0.4", lw=1, ls="--", label="real digits")
+            ax.set_xlabel("a")
+            ax.set_ylabel("Tenengrad: decode / real" if kind == "sharpness" else "classifier confidence")
+            ax.set_title(f"({'ab'[j]}) " + ("sharpness" if kind == "sharpness" else "digit-likeness"))
+            ax.legend(frameon=False)
         fig.tight_layout()
     return fig
 

@@ -147,6 +147,21 @@ def run_figures(data: ProfileData, stage: str, pattern: str) -> list[Path]:
     return out
 
 
+def interpolation_curves(data: ProfileData) -> pd.DataFrame:
+    """Experiment 2's measures at every a (long format: pair, latent_dim, num_conv, seed, alpha,
+    sharpness, confidence), each a mean over the image pairs of a digit pair, read from the
+    usable interpolate runs' metrics.json (the tables hold one row per digit pair and model)."""
+    cols = ["pair", "latent_dim", "num_conv", "seed", "alpha", "sharpness", "confidence"]
+    rows = []
+    for run_id in data.usable("interpolate").get("run_id", pd.Series(dtype=str)).drop_duplicates():
+        m = data.run_metrics("interpolate", run_id) or {}
+        for c in m.get("curves") or []:
+            conf = c.get("confidence") or [float("nan")] * len(m["alphas"])
+            rows += [{**{k: c.get(k) for k in cols[:4]}, "alpha": a, "sharpness": s, "confidence": q}
+                     for a, s, q in zip(m["alphas"], c["sharpness"], conf)]
+    return pd.DataFrame(rows, columns=cols)
+
+
 def correlation_matrices(data: ProfileData) -> tuple[dict, dict]:
     """The matrices of the smallest and largest d (every num_conv) of the smallest autoencoder
     seed, from the correlate runs' metrics, and their titles."""

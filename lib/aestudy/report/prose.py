@@ -13,9 +13,9 @@ import pandas as pd
 from .. import config
 from .profile import ProfileData
 from .stats import CONFIDENCE, summarise
-from .tables import FROM_SCRATCH
 from .decide import CONTRADICTED, INCONCLUSIVE, SUPPORTED
-from .text import DRAWS, SEEDS, fmt, fmt_ci, fmt_pct, interval_words, plain, whole
+from ..science.names import MODES as MODE_ORDER
+from .text import SEEDS, fmt, fmt_ci, fmt_pct, interval_words, plain, whole
 from .verdicts import CHANCE, KEY
 
 DEFAULT_TITLE = "Convolutional autoencoders on {dataset}: latent size, interpolation, latent correlations and transfer with 100 labels"
@@ -52,6 +52,7 @@ def _claims(rows: pd.DataFrame, numbers: bool = True) -> str:
 HEADLINES = (("error_falls_with_d", "test reconstruction error {key}"),
              ("larger_d_better", "transfer accuracy{labels} {key}"),
              ("pretraining_beats_scratch", "pre-training vs scratch {key}"),
+             ("pretraining_beats_control", "pre-training vs the augmented control {key}"),
              ("beats_baselines", "pre-training {key}"))
 
 
@@ -124,7 +125,9 @@ def interpolation_caption(data: ProfileData, interp: pd.DataFrame, path) -> str:
         grid = (f"; one row per model, {len(models)} in all: d in {values['latent_dim']}, num_conv in "
                 f"{values['num_conv']}, seeds {values['seed']} (labelled at the left)")
     steps = f" at {len(alphas)} values of a from {fmt(alphas[0])} to {fmt(alphas[-1])}" if alphas else ""
-    return (f"Interpolation from a test {a} to a test {b}: the outer columns are the two inputs, the columns "
+    n = int(rows["n_image_pairs"].min()) if "n_image_pairs" in rows and not rows.empty else 1
+    which = f" (the first of the {n} image pairs measured for this digit pair)" if n > 1 else ""
+    return (f"Interpolation from a test {a} to a test {b}{which}: the outer columns are the two inputs, the columns "
             f"between decode (1 − a) z1 + a z2{steps}{grid}.")
 
 
@@ -203,19 +206,44 @@ def interpret_autoencode(ae: pd.DataFrame, confidence: float = CONFIDENCE) -> st
 
 # ------------------------------------------------------------------ experiment 2
 
-def interpret_interpolation(interp: pd.DataFrame, confidence: float = CONFIDENCE) -> str:
+def reference_text(ref: pd.DataFrame | None) -> str:
+    """'a small CNN trained on 8000 training images, 96.3 % test accuracy' (the reference run)."""
+    if ref is None or ref.empty or "test_accuracy" not in ref:
+        return "a small CNN trained on the labelled training images"
+    r = ref.iloc[0]
+    return (f"a small CNN trained on {int(r['n_train'])} labelled training images for {int(r['epochs'])} epoch(s), "
+            f"{fmt_pct(r['test_accuracy'])} accuracy on {int(r['n_test'])} test images")
+
+
+def interpret_interpolation(interp: pd.DataFrame, confidence: float = CONFIDENCE, ref: pd.DataFrame | None = None) -> str:
+    """What experiment 2 measured and what it shows: sharpness at the ends, the reference
+    classifier's confidence near a = 0.5, and the secondary pixel measures with their caveat."""
     if interp.empty:
         return ""
+    n = int(interp["n_image_pairs"].min()) if "n_image_pairs" in interp else 1
+    k = interp["pair"].nunique()
+    text = (f"Each model interpolated {n} pair(s) of test images for each of the {k} digit pair(s) "
+            f"({', '.join(map(str, interp['pair'].drop_duplicates()))}); each seed's number is the mean over "
+            "them, and every interval is over autoencoder seeds (the images are the same for every model).")
     if interp["latent_dim"].nunique() < 2:
-        return f"Only one latent size (d={int(interp['latent_dim'].iloc[0])}) was interpolated: no comparison."
-    _, ends = means_with_intervals(interp, "latent_dim", "end_mse", confidence)
-    _, mid = means_with_intervals(interp, "latent_dim", "mid_nn_distance", confidence)
-    return (f"At the ends (a = 0 and 1, i.e. plain reconstructions), the pixel MSE against the inputs, "
-            f"mean over pairs, is {ends}. Near a = 0.5 the decode lies, in mean squared pixel distance, "
-            f"at {mid} from its nearest training image; the real test digits that were interpolated lie "
-            f"at {fmt(interp['input_nn_distance'].mean())} (the same images for every model). "
-            "This distance is a proxy for 'digit-like': a blurred average of two digits can also lie "
-            "close to real digits in pixel distance, so look at the images too.")
+        return text + f" Only one latent size (d={int(interp['latent_dim'].iloc[0])}) was interpolated: no comparison."
+    if "end_sharpness" in interp:
+        _, ends = means_with_intervals(interp, "latent_dim", "end_sharpness", confidence)
+        text += (" At the ends (a = 0 and 1, plain reconstructions), the decodes' sharpness (Tenengrad: the mean "
+                 "squared Sobel gradient magnitude) relative to that of the real digit each one reconstructs is "
+                 f"{ends}; 1 would be as sharp as the real digit.")
+    if "mid_confidence" in interp and interp["mid_confidence"].notna().any():
+        _, mid = means_with_intervals(interp, "latent_dim", "mid_confidence", confidence)
+        text += (f" Near a = 0.5, the reference classifier ({reference_text(ref)}) gives the top class of the "
+                 f"decode a probability of {mid}; on the real inputs it gives "
+                 f"{fmt(interp['input_confidence'].mean())}. A confident classifier is not a human judge: it can be "
+                 "sure about an image no one would call a digit, so look at the images too.")
+    _, mse = means_with_intervals(interp, "latent_dim", "end_mse", confidence)
+    _, nn = means_with_intervals(interp, "latent_dim", "mid_nn_distance", confidence)
+    return text + (f" Secondary, and not used by the verdicts: the end decodes' pixel MSE against the inputs is {mse}; "
+                   f"the a ≈ 0.5 decode's mean squared pixel distance to its nearest training image is {nn} (the real "
+                   f"inputs: {fmt(interp['input_nn_distance'].mean())}), a proxy that rewards blur, since a blurred "
+                   "average of two digits lies close to many real ones.")
 
 
 # ------------------------------------------------------------------ experiment 3
@@ -245,43 +273,41 @@ def interpret_correlation(corr: pd.DataFrame, confidence: float = CONFIDENCE) ->
 # ------------------------------------------------------------------ experiment 4
 
 def transfer_runs(tr: pd.DataFrame, clf: pd.DataFrame) -> str:
-    """What was trained: encoders, MLP widths, label draws, steps and the test set."""
+    """What was trained: encoders, MLP widths, label draws, protocols and the test set."""
     nc = sorted(set(clf["num_conv"].astype(int).tolist())) if "num_conv" in clf else "?"
     n_enc = len(clf[["num_conv", "latent_dim", "seed"]].drop_duplicates())
     return (f"{n_enc} encoders of experiment 1 ({clf['seed'].nunique()} autoencoder seeds) with num_conv = "
             f"{', '.join(map(str, nc))} and d in {sorted(set(clf['latent_dim'].tolist()))}; MLP widths h1 in "
-            f"{sorted(set(clf['h1'].tolist()))}; {len(clf['label_seed'].unique())} label draws of "
-            f"{int(tr['n_labels'].iloc[0])} labelled images each, the same draws for every encoder; "
-            f"{int(tr['steps'].iloc[0])} full-batch Adam steps per classifier; accuracy on "
-            f"{int(tr['n_test'].iloc[0])} test images.")
+            f"{sorted(set(clf['h1'].tolist()))}; modes {', '.join(m for m in MODE_ORDER if m in set(clf['mode']))}; "
+            f"{len(clf['label_seed'].unique())} label draw(s) of {int(tr['n_labels'].iloc[0])} labelled images "
+            "per encoder, drawn from its autoencoder seed (the encoders of one seed share their draws); "
+            "each mode trained by the protocol chosen for it by cross-validation on labelled images "
+            f"(Table of protocols below); accuracy on {int(tr['n_test'].iloc[0])} test images, read once.")
 
 
 def transfer_interval_words(summary: pd.DataFrame, confidence: float = CONFIDENCE) -> str:
-    """Level, unit and n of a transfer summary's intervals: autoencoder seeds (encoder-level
-    means) for the pre-trained modes, label draws for scratch."""
-    scratch = summary["mode"].isin(FROM_SCRATCH)
-    words = interval_words(confidence, summary.loc[~scratch, "n"], SEEDS) + " (encoder-level means)"
-    if scratch.any():
-        words += f"; scratch: over {'-'.join(map(str, sorted(set(summary.loc[scratch, 'n']))))} {DRAWS}"
-    return words
+    """Level, unit and n of a transfer summary's intervals: autoencoder seeds (encoder-level means)."""
+    return interval_words(confidence, summary["n"], SEEDS) + " (encoder-level means)"
 
 
 def interpret_transfer(s: dict, confidence: float = CONFIDENCE) -> str:
     """The accuracy by mode, the baselines and the best configuration (`s`: transfer_summaries)."""
     if not s:
         return ""
-    parts = [f"{r['mode']} {fmt_ci(_ci(r, confidence), pct=True)}" for _, r in s["by_mode"].iterrows()]
+    by_mode = s["by_mode"].sort_values("mode", key=lambda c: c.map(
+        lambda m: MODE_ORDER.index(m) if m in MODE_ORDER else len(MODE_ORDER)))
+    parts = [f"{r['mode']} {fmt_ci(_ci(r, confidence), pct=True)}" for _, r in by_mode.iterrows()]
     text = (f"Mean test accuracy (over d and h1), {transfer_interval_words(s['by_mode'], confidence)}: "
-            f"{'; '.join(parts)}. The intervals of the pre-trained modes are taken over encoder-level means: "
-            "each encoder's label draws are averaged first, then the interval is over the encoders of the "
-            "autoencoder seeds, so it carries the variation between encoders and between draws. (The draws "
-            "are the same for every encoder, so a draw's effect shared by all encoders is not in it.) A "
-            "classifier trained from scratch uses no pre-trained encoder and is the same for every "
-            "autoencoder seed, so its interval is over label draws.")
+            f"{'; '.join(parts)}. The intervals are taken over encoder-level means: each encoder's label "
+            "draws are averaged first, then the interval is over the autoencoder seeds. Each seed's "
+            "encoders get their own label draws (derived from the seed), so the interval carries the "
+            "variation between encoders and between draws. The modes trained from a random "
+            "initialisation (scratch, augmented) use no pre-trained weights; they are paired with the "
+            "encoder slot (d, seed) whose label draw they share.")
     if not s["baselines"].empty:
         text += " " + baselines_markdown(s["baselines"], confidence) + "."
     cell = s["by_cell"].loc[s["by_cell"]["mean"].idxmax()]
-    unit = DRAWS if cell["mode"] in FROM_SCRATCH else SEEDS
+    unit = SEEDS
     return text + (f" The best configuration is d={int(cell['latent_dim'])}, {cell['mode']}, h1={int(cell['h1'])} "
                    f"at {fmt_ci(_ci(cell, confidence), pct=True, unit=unit)}. Chance is {fmt_pct(CHANCE)}.")
 
@@ -291,5 +317,5 @@ def baselines_markdown(baselines: pd.DataFrame, confidence: float = CONFIDENCE) 
     if baselines.empty:
         return ""
     return "Raw-pixel baselines on the same labelled images: " + "; ".join(
-        f"{BASELINE_LABELS.get(r['mode'], r['mode'])} {fmt_ci(_ci(r, confidence), pct=True, unit=DRAWS)}"
+        f"{BASELINE_LABELS.get(r['mode'], r['mode'])} {fmt_ci(_ci(r, confidence), pct=True, unit=SEEDS)}"
         for _, r in baselines.iterrows())

@@ -10,7 +10,6 @@ from .stats import CONFIDENCE, SEED, param_correlations_by_seed, summarise
 from .text import fmt_ci
 
 ENCODER = ["num_conv", "latent_dim", SEED]   # one encoder (an autoencoder of experiment 1)
-FROM_SCRATCH = ("scratch",)   # no pre-trained encoder: the autoencoder seed does not enter, the label draw is the unit
 
 
 def _cells(summary: pd.DataFrame, pct: bool) -> list[str]:
@@ -60,10 +59,17 @@ def param_correlation_table(ae: pd.DataFrame, confidence: float = CONFIDENCE) ->
     return t.rename(columns={"pearson_r": "Pearson r", "spearman_rho": "Spearman ρ"}) if not t.empty else t
 
 
+INTERPOLATION_COLUMNS = {"end sharpness": "end_sharpness", "a≈0.5 confidence": "mid_confidence",
+                         "end MSE": "end_mse", "a≈0.5 NN distance": "mid_nn_distance"}
+
+
 def interpolation_table(interp: pd.DataFrame, confidence: float = CONFIDENCE) -> pd.DataFrame:
-    """Per pair and d: end-point MSE and the a~0.5 decode's distance, mean [interval] over seeds."""
-    return ci_columns(interp, ["pair", "latent_dim"], {"end MSE": "end_mse", "a≈0.5 distance": "mid_nn_distance"},
-                      confidence)
+    """Per digit pair and d: the end decodes' Tenengrad sharpness over the real digits', the
+    reference classifier's confidence on the a~0.5 decode, and the secondary end MSE and a~0.5
+    nearest-training-image distance (each record a mean over its image pairs), mean [interval]
+    over seeds; the columns a table lacks are left out."""
+    cols = {k: v for k, v in INTERPOLATION_COLUMNS.items() if v in interp and interp[v].notna().any()}
+    return ci_columns(interp, ["pair", "latent_dim"], cols, confidence)
 
 
 def correlation_table(corr: pd.DataFrame, confidence: float = CONFIDENCE) -> pd.DataFrame:
@@ -83,8 +89,9 @@ def swept_params(df: pd.DataFrame, candidates=("latent_dim", "num_conv", "c_fact
 
 
 def transfer_parts(tr: pd.DataFrame):
-    """(classifier records, baseline records) of the usable transfer rows; the baselines are
-    the same for every encoder (same label draw, same images), so duplicates are averaged away."""
+    """(classifier records, baseline records) of the usable transfer rows. A label draw is
+    derived from the autoencoder seed and the label seed, so the baselines of one (seed, label
+    seed) are the same for every d: the duplicates are averaged away."""
     if tr is None or tr.empty or "mode" not in tr:
         return pd.DataFrame(), pd.DataFrame()
     tr = tr.copy()
@@ -93,7 +100,7 @@ def transfer_parts(tr: pd.DataFrame):
     if not clf.empty:
         clf["h1"] = clf["h1"].astype(int)
         clf["latent_dim"] = clf["latent_dim"].astype(int)
-    base = tr[is_base].groupby(["mode", "label_seed"], as_index=False)["accuracy"].mean()
+    base = tr[is_base].groupby(["mode", SEED, "label_seed"], as_index=False)["accuracy"].mean()
     return clf.reset_index(drop=True), base
 
 
@@ -103,27 +110,66 @@ def encoder_means(clf: pd.DataFrame, by=()) -> pd.DataFrame:
     return clf.groupby(ENCODER + list(by), as_index=False)["accuracy"].mean()
 
 
-def _accuracy_summary(clf: pd.DataFrame, by: list[str], confidence: float) -> pd.DataFrame:
-    """summarise() of the accuracy: over autoencoder seeds of encoder-level means for the
-    pre-trained modes, over label draws for the modes trained from scratch."""
-    pre, scratch = clf[~clf["mode"].isin(FROM_SCRATCH)], clf[clf["mode"].isin(FROM_SCRATCH)]
-    parts = [summarise(encoder_means(pre, ["mode", "h1"]), by, "accuracy", confidence=confidence)]
-    if not scratch.empty:
-        per_draw = scratch.groupby(["num_conv", "latent_dim", "mode", "h1", "label_seed"], as_index=False)["accuracy"].mean()
-        parts.append(summarise(per_draw, by, "accuracy", unit="label_seed", confidence=confidence))
-    return pd.concat(parts, ignore_index=True)
+def _accuracy_summary(clf: pd.DataFrame, by: list[str], confidence: float, value: str = "accuracy") -> pd.DataFrame:
+    """summarise() of `value` over autoencoder seeds of encoder-level means. The modes trained
+    from a random initialisation (scratch, augmented) use no pre-trained weights, but each
+    encoder slot (d, seed) has its own label draw and initialisation, so the same unit holds."""
+    means = clf.groupby(ENCODER + ["mode", "h1"], as_index=False)[value].mean()
+    return summarise(means, by, value, confidence=confidence)
 
 
 def transfer_summaries(tr: pd.DataFrame, confidence: float = CONFIDENCE) -> dict:
     """Accuracy by (h1, mode), (d, mode), mode and (d, mode, h1): means with t-intervals over
     autoencoder seeds of encoder-level means (the label draws averaged within each encoder
-    first); those of scratch and of the baselines over label draws (they use no pre-trained encoder)."""
+    first); the baselines' over seeds of their label draws (a draw follows the seed)."""
     clf, base = transfer_parts(tr)
     if clf.empty:
         return {}
     s = {name: _accuracy_summary(clf, by, confidence)
          for name, by in (("by_h1", ["h1", "mode"]), ("by_d", ["latent_dim", "mode"]), ("by_mode", ["mode"]),
                           ("by_cell", ["latent_dim", "mode", "h1"]))}
-    s["baselines"] = (summarise(base, ["mode"], "accuracy", unit="label_seed", confidence=confidence)
+    s["baselines"] = (summarise(base, ["mode"], "accuracy", confidence=confidence)
                       if not base.empty else pd.DataFrame())
     return {**s, "clf": clf, "base": base}
+
+
+def protocol_table(clf: pd.DataFrame, confidence: float = CONFIDENCE) -> pd.DataFrame:
+    """Per mode: accuracy on the labelled training images, the cross-validation accuracy of the
+    protocol chosen for it (on the protocol stage's labelled images) and the test accuracy."""
+    if clf.empty:
+        return pd.DataFrame()
+    out = {"train": "train_accuracy", "test": "accuracy"}
+    t = None
+    for label, col in out.items():
+        s = _accuracy_summary(clf.dropna(subset=[col]), ["mode"], confidence, value=col)
+        s[label] = _cells(s, pct=True)
+        t = s[["mode", "n", label]] if t is None else t.merge(s[["mode", label]], on="mode")
+    if "cv_accuracy" in clf and clf["cv_accuracy"].notna().any():
+        cv = clf.groupby("mode")["cv_accuracy"].first()
+        t.insert(3, "cross-validation", [f"{100 * cv[m]:.1f} %" if pd.notna(cv.get(m)) else "–" for m in t["mode"]])
+    t = t.sort_values("mode", key=lambda c: c.map(lambda m: MODES.index(m) if m in MODES else len(MODES)))
+    return t[["mode", *[c for c in t.columns if c not in ("mode", "n")], "n"]].rename(columns={"n": "seeds"})
+
+
+PROTOCOL_FIELDS = ["steps", "lr", "weight_decay", "augment", "warmup", "encoder_lr"]
+
+
+def chosen_protocols(protocol: pd.DataFrame) -> pd.DataFrame:
+    """Per mode: the protocol cross-validation chose, its accuracy, and the number of candidates
+    tried and their accuracy range (the protocol stage's records, one per candidate)."""
+    if protocol is None or protocol.empty or "chosen" not in protocol:
+        return pd.DataFrame()
+    p = protocol.copy()
+    p["chosen"] = p["chosen"].astype(str).str.lower() == "true"
+    rows = []
+    for mode, g in p.groupby("mode", sort=False):
+        best = g[g["chosen"]].iloc[0]
+        rows.append({"mode": mode, **{f: best[f] for f in PROTOCOL_FIELDS if f in g},
+                     "CV accuracy": f"{100 * best['cv_accuracy']:.1f} %",
+                     "candidates": f"{len(g)} ({100 * g['cv_accuracy'].min():.0f}–{100 * g['cv_accuracy'].max():.0f} %)"})
+    t = pd.DataFrame(rows).astype(object)
+    if "augment" in t:
+        t["augment"] = t["augment"].map(lambda a: "yes" if str(a).lower() == "true" else "no")
+    if "warmup" in t:
+        t.loc[t["mode"] != "finetune", ["warmup", "encoder_lr"]] = "–"
+    return t.sort_values("mode", key=lambda c: c.map(lambda m: MODES.index(m) if m in MODES else len(MODES)))

@@ -52,7 +52,6 @@ def fmt_rel(x) -> str:
 
 
 SEEDS = "autoencoder seeds"        # the unit of every interval but the baselines'
-DRAWS = "label draws"              # the unit of the raw-pixel baselines (they use no encoder)
 
 
 def _unit(n: int, unit: str) -> str:

@@ -128,33 +128,52 @@ def _paired(interp: pd.DataFrame, col: str, minus: int, plus: int) -> pd.Series:
     return per_seed(interp, diff)
 
 
-def _interp_row(interp, c_of, col: str, better: str, what: str, rules: ReportParams, short: str = "") -> dict:
-    """The larger d (`better` = 'hi') or the smaller one ('lo') has the lower `col`, paired by seed."""
+def _image_pairs_words(interp: pd.DataFrame) -> str:
+    """'3 digit pairs × 30 image pairs' (what each seed's number averages)."""
+    k = interp["pair"].nunique() if "pair" in interp else 0
+    n = int(interp["n_image_pairs"].min()) if "n_image_pairs" in interp and interp["n_image_pairs"].notna().any() else 1
+    return f"{k} digit pair{'s' if k != 1 else ''} × {n} image pair{'s' if n != 1 else ''}"
+
+
+def _interp_row(interp, c_of, col: str, better: str, what: str, rules: ReportParams, short: str = "",
+                extra=lambda df: "") -> dict:
+    """The larger d (`better` = 'hi') or the smaller one ('lo') has the higher `col`: per seed,
+    the paired difference (same images) averaged over its digit pairs and image pairs (each
+    record already averages its image pairs); the interval is over autoencoder seeds."""
     if interp is None or interp.empty:
         return _row("2", c_of(20, 10), NO_RUNS)
+    if col not in interp or interp[col].isna().all():
+        return _row("2", c_of(20, 10), f"no {what} in the interpolate table (runs older than the measure: re-run them)")
     lo, hi = two_latent_sizes(interp)
     if lo is None:
         return _row("2", c_of(20, 10), "needs two latent sizes")
     a, b = (hi, lo) if better == "hi" else (lo, hi)
-    dec = direction(_paired(interp, col, minus=b, plus=a), -1, rules.confidence)
+    dec = direction(_paired(interp, col, minus=b, plus=a), +1, rules.confidence)
     m = interp.groupby("latent_dim")[col].mean()
-    return _row("2", c_of(hi, lo), f"{what} d={lo}: {fmt(m[lo])}, d={hi}: {fmt(m[hi])}; paired difference "
-                f"(d={a} − d={b}, mean over pairs): {fmt_ci(dec, unit=SEEDS)}", dec,
+    return _row("2", c_of(hi, lo), f"{what}: d={lo}: {fmt(m[lo])}, d={hi}: {fmt(m[hi])}{extra(interp)}; paired "
+                f"difference (d={a} − d={b}; each seed's the mean over {_image_pairs_words(interp)}): "
+                f"{fmt_ci(dec, unit=SEEDS)}", dec,
                 key=f"{short + ' ' if short else ''}{fmt(m[lo])} at d={lo}, {fmt(m[hi])} at d={hi}")
 
 
 def verdict_sharper_ends(interp: pd.DataFrame, rules: ReportParams = DEFAULT) -> dict:
-    """The larger d reconstructs the end points (a = 0 and 1) with lower pixel MSE."""
+    """The larger d's decodes at a = 0 and 1 are sharper: Tenengrad (mean squared Sobel gradient
+    magnitude) of the decode over that of the real digit it reconstructs, higher for the larger d."""
     return _interp_row(interp, lambda hi, lo: f"d = {hi} is sharper at the ends (a = 0, 1) than d = {lo}",
-                       "end_mse", "hi", "end-point pixel MSE", rules, short="MSE")
+                       "end_sharpness", "hi", "Tenengrad sharpness of the a = 0, 1 decodes over the real digits' "
+                       "(1 = as sharp)", rules, short="sharpness")
 
 
 def verdict_mid_digit_like(interp: pd.DataFrame, rules: ReportParams = DEFAULT) -> dict:
-    """The smaller d's a~0.5 decode lies closer to a real training digit (mean squared pixel
-    distance to its nearest neighbour in a seeded sample of training images)."""
+    """The smaller d's decodes near a = 0.5 look more like a digit: the reference classifier's
+    top-class probability on them is higher."""
+    def real(df):
+        c = df["input_confidence"].mean() if "input_confidence" in df else float("nan")
+        return f" (the real inputs: {fmt(c)})" if pd.notna(c) else ""
+
     return _interp_row(interp, lambda hi, lo: f"d = {lo} gives more digit-like images near a = 0.5 than d = {hi}",
-                       "mid_nn_distance", "lo", "distance of the a≈0.5 decode to its nearest training image", rules,
-                       short="distance")
+                       "mid_confidence", "lo", "reference classifier's confidence on the a ≈ 0.5 decode", rules,
+                       short="confidence", extra=real)
 
 
 # ------------------------------------------------------------------ experiment 3
@@ -209,13 +228,14 @@ def verdict_larger_d_better(tr: pd.DataFrame, rules: ReportParams = DEFAULT) -> 
 
 def _encoder_diffs(rows: pd.DataFrame, other: pd.Series | None = None, a: str = "", b: str = "") -> pd.Series:
     """Per seed: the mean over its encoders of accuracy(a) - accuracy(b) (matched h1 and label
-    draw, averaged within each encoder), or of accuracy(a, mean over h1) - `other`[label draw]."""
+    draw, averaged within each encoder), or of accuracy(a, mean over h1) - `other`[seed, label draw]."""
     p = rows.pivot_table(index=ENCODER + ["h1", "label_seed"], columns="mode", values="accuracy", aggfunc="mean")
     if other is None:
         diff = p[a] - p[b]
     else:
         acc = p[a].groupby(level=ENCODER + ["label_seed"]).mean()
-        diff = acc - other.reindex(acc.index.get_level_values("label_seed")).to_numpy()
+        keys = list(zip(acc.index.get_level_values(SEED), acc.index.get_level_values("label_seed")))
+        diff = acc - other.reindex(pd.MultiIndex.from_tuples(keys, names=[SEED, "label_seed"])).to_numpy()
     enc = diff.dropna().groupby(level=ENCODER).mean()
     return enc.groupby(level=SEED).mean()
 
@@ -240,6 +260,11 @@ def verdict_pretraining_beats_scratch(tr: pd.DataFrame, rules: ReportParams = DE
                          "Pre-training beats the same network trained from scratch (finetune vs scratch)", "4+", rules)
 
 
+def verdict_pretraining_beats_control(tr: pd.DataFrame, rules: ReportParams = DEFAULT) -> dict:
+    return _mode_verdict(tr, "finetune", "augmented", "Pre-training beats the augmented CNN control "
+                         "(finetune vs augmented)", "4+", rules)
+
+
 def verdict_beats_baselines(tr: pd.DataFrame, rules: ReportParams = DEFAULT) -> dict:
     """The pre-trained encoders at the largest d (finetune, else frozen; mean over h1) against the
     stronger of the two raw-pixel baselines on the same label draw."""
@@ -252,7 +277,7 @@ def verdict_beats_baselines(tr: pd.DataFrame, rules: ReportParams = DEFAULT) -> 
     mode = next((m for m in ("finetune", "frozen") if m in set(top["mode"])), None)
     if mode is None:
         return _row("4+", c, "needs frozen or finetune records")
-    bpiv = base.pivot_table(index="label_seed", columns="mode", values="accuracy")
+    bpiv = base.pivot_table(index=[SEED, "label_seed"], columns="mode", values="accuracy")
     dec = direction(_encoder_diffs(top, other=bpiv.max(axis=1), a=mode), +1, rules.confidence)
     numbers = (f"{mode} (d={dmax}): {fmt_pct(top.loc[top['mode'] == mode, 'accuracy'].mean())}; "
                + ", ".join(f"{m}: {fmt_pct(bpiv[m].mean())}" for m in bpiv.columns)
@@ -273,6 +298,7 @@ CLAIMS = {"error_falls_with_d": ("autoencode", verdict_error_falls_with_d),
           "larger_d_better": ("transfer", verdict_larger_d_better),
           "finetune_beats_frozen": ("transfer", verdict_finetune_beats_frozen),
           "pretraining_beats_scratch": ("transfer", verdict_pretraining_beats_scratch),
+          "pretraining_beats_control": ("transfer", verdict_pretraining_beats_control),
           "beats_baselines": ("transfer", verdict_beats_baselines)}
 
 
@@ -318,7 +344,9 @@ encoder's and the draws' variation.
   the other factor (within each num_conv for d, within each d for num_conv), averaged over blocks;
   the side is the sign of the slope.
 - *Differences* (A beats B, sharper, more digit-like): per seed, the paired difference (same
-  images, same h1 and label draw); the side is its sign.
+  images, same h1 and label draw); the side is its sign. In experiment 2 a seed's difference is
+  the mean over every digit pair and every image pair drawn for it: the image pairs make each
+  seed's number precise, the seeds are the units of the interval.
 - *d < 10 clearly worse*: per seed, the relative excess of the mean error of d < 10 over d ≥ 10 at
   the same num_conv; "clearly" means more than {small_d} (`report.small_d_margin`), so the interval is
   compared with that margin instead of 0 (contradicted: clearly less than that).

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from .. import config
 from ..files import read_json, write_json
-from . import records
+from . import orphans, progress, records
 
 KERNEL_MANAGER = "aestudy.runner.execute.LocalKernelManager"
 KERNEL_LOG_ENV = "AESTUDY_KERNEL_LOG"
@@ -113,7 +113,8 @@ def _local_kernel_manager():
     class LocalKernelManager(AsyncKernelManager):
         """Kernels talk over local IPC sockets: nothing listens on TCP ports, and ipykernel's
         'running over TCP without encryption' warning goes away. What the kernel process itself
-        prints (ipykernel's log lines) goes to the run's own kernel.log, not to the console."""
+        prints (ipykernel's log lines) goes to the run's own kernel.log, not to the console. A
+        kernel dies with the process that started it (`orphans`)."""
 
         def __init__(self, **kwargs):
             import tempfile
@@ -132,7 +133,8 @@ def _local_kernel_manager():
                 if f is not None:
                     kw.setdefault("stdout", f)
                     kw.setdefault("stderr", f)
-                await super()._async_launch_kernel(kernel_cmd, **kw)
+                # killed with this process, should it be killed (see orphans)
+                await super()._async_launch_kernel(orphans.dies_with_this_process(kernel_cmd), **kw)
             if self.run_watch is not None:  # the process object outlives the provisioner's reference
                 self.run_watch.launched(getattr(self.provisioner, "process", None))
 
@@ -217,40 +219,46 @@ def _attempt(run, threads: int, timeout: float | None) -> tuple[dict, str]:
     import papermill as pm  # only when a run executes: the import alone takes about 1.5 s
 
     out = Path(run.dir)
-    if out.exists():
-        shutil.rmtree(out)
-    out.mkdir(parents=True)
     nb_out = out / f"{run.stage}.ipynb"
     watch = Watch(timeout)
     start = time.perf_counter()
     try:
+        if out.exists():
+            (out / records.COMPLETE).unlink(missing_ok=True)  # first: a folder half removed is never complete
+            shutil.rmtree(out)
+        out.mkdir(parents=True)
         with _kernel_env(threads, out / records.KERNEL_LOG), watch:  # the kernel inherits this environment
             pm.execute_notebook(notebook_for(run.notebook, run.dir), str(nb_out), parameters=run.params,
                                 kernel_name="python3", language="python", cwd=str(config.PROJECT_ROOT),
-                                progress_bar=False, log_output=False, kernel_manager_class=KERNEL_MANAGER)
+                                progress_bar=False, log_output=False, kernel_manager_class=KERNEL_MANAGER,
+                                **progress.cell_hooks())  # cell k of n, for the sweep's display
         if watch.fired:  # the limit passed as the last cell finished: still past it
             raise RunStopped(TIMEOUT, f"timed out after {timeout:g} s")
         modules = read_json(out / MODULES_FILE)
         (out / MODULES_FILE).unlink()
         _strip_modules_cell(nb_out)
+        seconds = time.perf_counter() - start
+        run_key = records.key(run.inputs, modules)
+        # last, and inside the try: a run whose record cannot be written (disk full) failed
+        records.write_completion(out, {"status": "ok", "key": run_key, "stage": run.stage, "run_id": run.run_id,
+                                       "grid": run.grid, "seconds": seconds, "upstream": run.upstream,
+                                       "inputs": run.inputs, "modules": modules,
+                                       "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
     except BaseException as exc:  # a crash in one run must not take the others down
         seconds = time.perf_counter() - start
         kind, error = _fault(exc, watch, timeout)
-        (out / MODULES_FILE).unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            (out / MODULES_FILE).unlink(missing_ok=True)
         with contextlib.suppress(Exception):  # the partial notebook, as papermill last saved it
             if nb_out.exists():
                 _strip_modules_cell(nb_out, stopped=error if kind in RETRYABLE else "")
-        write_json(out / records.FAILED, {"status": "failed", "kind": kind, "inputs": run.inputs, "error": error,
-                                          "seconds": seconds, "traceback": traceback.format_exc()[-20000:]})
+        with contextlib.suppress(OSError):  # disk full: then the run is left without a record (incomplete)
+            write_json(out / records.FAILED, {"status": "failed", "kind": kind, "inputs": run.inputs,
+                                              "error": error, "seconds": seconds,
+                                              "traceback": traceback.format_exc()[-20000:]})
         if isinstance(exc, KeyboardInterrupt):
             raise
         return {"status": "failed", "error": error, "seconds": seconds}, kind
-    seconds = time.perf_counter() - start
-    run_key = records.key(run.inputs, modules)
-    records.write_completion(out, {"status": "ok", "key": run_key, "stage": run.stage, "run_id": run.run_id,
-                                   "grid": run.grid, "seconds": seconds, "upstream": run.upstream,
-                                   "inputs": run.inputs, "modules": modules,
-                                   "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
     return {"status": "ok", "seconds": seconds, "key": run_key}, ""
 
 
@@ -308,13 +316,17 @@ def _one_line(exc: BaseException) -> str:
     ename = getattr(exc, "ename", type(exc).__name__)
     evalue = getattr(exc, "evalue", str(exc))
     lines = [ln for ln in str(evalue).splitlines() if ln.strip()]
+    if ename == "WriteFailed" and lines:  # `cannot write FILE: [Errno 28] ...` (here or in the kernel)
+        return lines[-1]
     return f"{ename}: {lines[-1] if lines else ''}".strip()
 
 
 def skip_run(run, reason: str) -> dict:
     out = Path(run.dir)
-    if out.exists():
-        shutil.rmtree(out)
-    write_json(out / records.FAILED, {"status": "skipped", "error": reason})
+    with contextlib.suppress(OSError):  # a disk that cannot take the record leaves the run absent or incomplete
+        if out.exists():
+            (out / records.COMPLETE).unlink(missing_ok=True)
+            shutil.rmtree(out)
+        write_json(out / records.FAILED, {"status": "skipped", "error": reason})
     return {"stage": run.stage, "run_id": run.run_id, "dir": run.dir, "grid": run.grid, "status": "skipped",
             "error": reason, "seconds": 0.0, "key": "", "attempts": 0}

@@ -18,6 +18,8 @@ import os
 import uuid
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
+from . import orphans
+
 THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 
 
@@ -65,7 +67,10 @@ class LocalPoolExecutor(SerialExecutor):
     def __init__(self, workers: int, threads: int):
         super().__init__(threads)
         self.workers = workers
-        self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"))
+        # workers (started by the thread that submits, which also shuts the pool down) die with
+        # this process, should it be killed (see orphans)
+        self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
+                                        initializer=orphans.die_with_parent, initargs=(os.getpid(),))
 
     def run_graph(self, fn, runs, wait_for: dict, done: dict, priority: dict | None = None, **kwargs):
         results, pending, running = dict(done), list(runs), {}

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
+from ..files import atomic_write_bytes
 from ..schema import ParamsError
 
 LOCK = ".lock"
@@ -32,11 +33,13 @@ def profile_lock(pdir: Path, command: str):
         raise ParamsError(f"{pdir}: in use by {_owner(pdir / OWNER)}; wait for it to finish "
                           "(or stop it) and run the command again") from None
     try:
-        (pdir / OWNER).write_text(json.dumps({"pid": os.getpid(), "command": command,
-                                              "since": time.strftime("%Y-%m-%d %H:%M:%S")}))
+        with contextlib.suppress(OSError):  # only for the message; a full disk must not stop here
+            atomic_write_bytes(pdir / OWNER, json.dumps({"pid": os.getpid(), "command": command,
+                                                         "since": time.strftime("%Y-%m-%d %H:%M:%S")}).encode())
         yield
     finally:
-        (pdir / OWNER).unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            (pdir / OWNER).unlink(missing_ok=True)
         lock.release()
 
 

@@ -146,7 +146,7 @@ def _check_stage(study: Study, stage: str) -> None:
             raise ParamsError(f"{where}: stage '{up}' is not in this file")
         if order.index(up) >= order.index(stage):
             raise ParamsError(f"{where}: can only use an earlier stage")
-        if not STAGES[up].produces or not STAGES[stage].receives:
+        if not STAGES[up].produces or not STAGES[stage].receiver(up):
             raise ParamsError(f"{where}: {up} produces nothing that {stage} receives")
         up_fields = tuple(STAGES[up].params.model_fields)
         for key in selection:

@@ -87,8 +87,8 @@ def plan(study: Study) -> list[Run]:
                 run = Run(stage, run_id_for(stage, point["grid"], prefix), {**inherited, **point["grid"]}, params,
                           [u.name for u in ups])
                 run.dir, run.notebook = str(out_root / stage / run.run_id), str(notebook)
-                if decl.receives:
-                    params[decl.receives] = [str(Path(u.dir) / STAGES[u.stage].produces) for u in ups]
+                for u in ups:  # each upstream product into the parameter that receives its stage's
+                    params.setdefault(decl.receiver(u.stage), []).append(str(Path(u.dir) / STAGES[u.stage].produces))
                 params[OUT_DIR] = run.dir
                 runs.append(run)
         ids = [r.run_id for r in runs]

@@ -8,7 +8,6 @@ out) reach every run as arguments: neither is an input of a run, so neither is i
 """
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from . import records
 from .execute import OK, execute_run, skip_run
 from .paramfile import Study
 from .plan import Run, plan
+from .progress import PROGRESS_DIR, Display, tracking
 
 
 def data_checksum(study: Study) -> str:
@@ -32,10 +32,9 @@ def run_study(study: Study, workers: int = 1, executor: str = "local", scheduler
     """Execute every run, each as soon as the runs it uses are done (`schedule="stages"` waits
     for the whole previous stage instead: kept to measure the difference); write runs.json and
     one tidy table per stage as each stage completes. A run whose kernel died or that passed its
-    stage's time limit is executed again up to `retries` times. Returns one result dict per run
-    (its "attempts": how many times its notebook was executed)."""
-    from tqdm import tqdm
-
+    stage's time limit is executed again up to `retries` times. With `progress`, the runs in
+    flight and the sweep's ETA are shown on stderr (`runner.progress`). Returns one result dict
+    per run (its "attempts": how many times its notebook was executed)."""
     from .executors import make_executor
 
     records.forget_module_digests()
@@ -48,40 +47,50 @@ def run_study(study: Study, workers: int = 1, executor: str = "local", scheduler
     wait_for = _wait_for(runs, schedule)
     pdir = config.profile_dir(study.profile)
     pdir.mkdir(parents=True, exist_ok=True)
+    for tmp in [*pdir.glob(".*.tmp"), *pdir.glob("tables/.*.tmp")]:  # of a killed command (we hold the lock)
+        tmp.unlink(missing_ok=True)
     atomic_write_bytes(pdir / "params.yaml", study.text.encode())
     results: dict[str, dict] = {}
+    unwritten: OSError | None = None
     left = {s: sum(r.stage == s for r in runs) for s in dict.fromkeys(r.stage for r in runs)}
     start = time.perf_counter()
-    bar = tqdm(total=len(runs), desc=f"{study.profile}", unit="run", disable=not progress, file=sys.stderr)
-    with make_executor(executor, workers=workers, scheduler=scheduler) as ex:
+    display = Display(study.profile, len(runs), pdir / PROGRESS_DIR, enabled=progress)
+    with display, make_executor(executor, workers=workers, scheduler=scheduler) as ex:
         for res in ex.run_graph(run_when_ready, runs, wait_for, done, priority=_priority(runs), checksum=checksum,
                                 force=force, no_retrain=no_retrain, retries=retries,
-                                timeouts={s: study.timeout(s) for s in study.stages()}):
+                                timeouts={s: study.timeout(s) for s in study.stages()},
+                                progress_dir=str(display.folder) if display.folder else None):
             results[f"{res['stage']}/{res['run_id']}"] = res
-            bar.set_postfix_str(f"{res['stage']}/{res['run_id']} {res['status']}", refresh=False)
-            bar.update(1)
+            display.finished(res)
             left[res["stage"]] -= 1
             if not left[res["stage"]]:
-                write_tables(pdir, [r for r in runs if r.stage == res["stage"]], results)
-    bar.close()
+                try:  # a table that cannot be written (disk full) stops nothing: said once all runs are done
+                    write_tables(pdir, [r for r in runs if r.stage == res["stage"]], results)
+                except OSError as exc:
+                    unwritten = unwritten or exc
     ordered = [results[r.name] for r in runs]
     write_json(pdir / "runs.json", {
         "profile": study.profile, "params_file": str(study.path), "wall_seconds": time.perf_counter() - start,
         "workers": workers, "executor": executor, "schedule": schedule, "runs": ordered})
+    if unwritten is not None:
+        raise unwritten
     return ordered
 
 
 def run_when_ready(run: Run, upstream: dict, checksum: str, force: bool = False, no_retrain: bool = False,
-                   threads: int = 0, timeouts: dict | None = None, retries: int = 0) -> dict:
+                   threads: int = 0, timeouts: dict | None = None, retries: int = 0,
+                   progress_dir: str | None = None) -> dict:
     """Called when the runs `run` waits for are done (in a worker, on Dask too): skip it when one
     of its upstream runs did not complete, else fix its inputs from their keys and execute it
-    (within its stage's time limit from `timeouts`, retried up to `retries` times)."""
+    (within its stage's time limit from `timeouts`, retried up to `retries` times), telling its
+    progress through files under `progress_dir` (`runner.progress`)."""
     bad = [u for u in run.upstream if upstream[u]["status"] not in OK]
     if bad:
         return skip_run(run, f"upstream run {bad[0]} {upstream[bad[0]]['status']}")
     run.inputs = records.inputs(run, {u: upstream[u]["key"] for u in run.upstream}, checksum)
-    return execute_run(run, force=force, no_retrain=no_retrain, threads=threads,
-                       timeout=(timeouts or {}).get(run.stage), retries=retries)
+    with tracking(progress_dir, run):
+        return execute_run(run, force=force, no_retrain=no_retrain, threads=threads,
+                           timeout=(timeouts or {}).get(run.stage), retries=retries)
 
 
 def _wait_for(runs: list[Run], schedule: str) -> dict:

@@ -1,10 +1,25 @@
-"""Experiment 2: decode (1 - a) z1 + a z2 between the codes of two test images, for every model."""
+"""Experiment 2: decode (1 - a) z1 + a z2 between the codes of two test images, for every model,
+and measure the decodes.
+
+Two measures test the original's two claims, on many image pairs per digit pair:
+- **sharpness** (`tenengrad`): the Tenengrad measure, the mean squared Sobel gradient magnitude
+  of an image, of the decode relative to the same measure of the real digits encoded
+  (`sharpness_ratio`: 1 = as sharp as the real digit, below 1 = blurrier); "sharper at the ends"
+  is this ratio at a = 0 and a = 1;
+- **digit-likeness** (`reference.confidence`): the top-class probability of a reference
+  classifier trained on the labelled training images; "more digit-like near a = 0.5" is this
+  confidence on the decode nearest a = 0.5.
+Beside them, as before: the end decodes' pixel MSE against the inputs and the a = 0.5 decode's
+distance to its nearest training image (a proxy that rewards blur: a secondary column only).
+"""
 from __future__ import annotations
 
 import numpy as np
 import torch
 
 from .artifacts import model_label
+
+SOBEL_X = ((-1.0, 0.0, 1.0), (-2.0, 0.0, 2.0), (-1.0, 0.0, 1.0))
 
 
 def interpolate_latents(z1, z2, steps: int):
@@ -17,10 +32,44 @@ def interpolate_latents(z1, z2, steps: int):
 
 def interpolate(model, x1, x2, steps: int):
     """Decodes of the interpolated codes between two images (each 1x28x28): (steps, 1, 28, 28)."""
+    return interpolate_pairs(model, x1.unsqueeze(0), x2.unsqueeze(0), steps)[0]
+
+
+def interpolate_pairs(model, xa, xb, steps: int):
+    """The same for n pairs at once (xa, xb: (n, 1, 28, 28)): (n, steps, 1, 28, 28)."""
     model.eval()
     with torch.inference_mode():
-        z = model.encoder(torch.stack([x1, x2]))
-        return model.decoder(interpolate_latents(z[0], z[1], steps))
+        n = len(xa)
+        z = model.encoder(torch.cat([xa, xb]))
+        a = torch.linspace(0.0, 1.0, steps, dtype=z.dtype).view(1, steps, 1)
+        codes = (1 - a) * z[:n].unsqueeze(1) + a * z[n:].unsqueeze(1)
+        return model.decoder(codes.reshape(n * steps, -1)).reshape(n, steps, *xa.shape[1:])
+
+
+# ------------------------------------------------------------------ the measures
+
+def tenengrad(images) -> np.ndarray:
+    """Tenengrad sharpness of each image (any leading shape, the last two axes the pixels): the
+    mean over the interior pixels of Gx^2 + Gy^2, Gx and Gy the 3x3 Sobel responses (no
+    padding, so a border never counts as an edge). 0 for a constant image; blur lowers it."""
+    x = torch.as_tensor(np.asarray(images), dtype=torch.float64)
+    lead, (h, w) = x.shape[:-2], x.shape[-2:]
+    x = x.reshape(-1, 1, h, w)
+    kx = torch.tensor(SOBEL_X, dtype=torch.float64)
+    k = torch.stack([kx, kx.T]).unsqueeze(1)                 # (2, 1, 3, 3): d/dx and d/dy
+    g = torch.nn.functional.conv2d(x, k)
+    return (g ** 2).sum(1).mean((1, 2)).reshape(lead).numpy()
+
+
+def sharpness_ratio(decodes, first, last) -> np.ndarray:
+    """Tenengrad of each decode along a (decodes: (..., steps, H, W)-like) over the real digits'
+    own, interpolated as (1 - a) T(first) + a T(last) (first, last: (..., H, W)-like): exactly
+    T(decode) / T(input) at a = 0 and a = 1; 1 = as sharp as the real digit."""
+    t = tenengrad(decodes)
+    steps = t.shape[-1]
+    a = np.linspace(0.0, 1.0, steps)
+    ref = (1 - a) * tenengrad(first)[..., None] + a * tenengrad(last)[..., None]
+    return t / ref
 
 
 def nearest_distance(images, reference, chunk: int = 64) -> np.ndarray:
@@ -36,44 +85,121 @@ def nearest_distance(images, reference, chunk: int = 64) -> np.ndarray:
     return out
 
 
-def pick_image(labels, digit: int, seed: int) -> int:
-    """Index of one image of `digit`, chosen by `seed` (the same digit and seed give the same image)."""
+# ------------------------------------------------------------------ the images
+
+def pick_images(labels, digit: int, seed: int, n: int) -> list[int]:
+    """Indices of up to `n` distinct images of `digit`, drawn by `seed` (the same digit, seed and
+    n give the same images; a larger n extends the list, so the first is always `pick_image`'s)."""
     idx = (torch.as_tensor(labels) == digit).nonzero().flatten()
     if len(idx) == 0:
         raise ValueError(f"no image of digit {digit} in the split")
     g = torch.Generator().manual_seed(seed)
-    return int(idx[torch.randperm(len(idx), generator=g)[0]])
+    return idx[torch.randperm(len(idx), generator=g)[:n]].tolist()
 
 
-def interpolation_study(models: list, test, reference_images, pairs, steps: int, seed: int) -> dict:
+def pick_image(labels, digit: int, seed: int) -> int:
+    """Index of one image of `digit`, chosen by `seed` (the same digit and seed give the same image)."""
+    return pick_images(labels, digit, seed, 1)[0]
+
+
+def image_pairs(labels, a: int, b: int, seed: int, n: int) -> list[tuple[int, int]]:
+    """`n` pairs (image of a, image of b), drawn by `seed`; the first is the figure's pair
+    (`pick_image` of each digit). Fewer when a digit has fewer images; with a == b the images
+    of each pair differ."""
+    if a == b:
+        idx = pick_images(labels, a, seed, 2 * n)
+        half = len(idx) // 2
+        return list(zip(idx[:half], idx[half:2 * half]))
+    ia, ib = pick_images(labels, a, seed, n), pick_images(labels, b, seed, n)
+    return list(zip(ia, ib))
+
+
+# ------------------------------------------------------------------ the study
+
+def interpolation_study(models: list, test, reference_images, pairs, steps: int, seed: int,
+                        classifier=None, pairs_per_digit_pair: int = 1) -> dict:
     """Experiment 2 for every model and digit pair.
 
-    models: list of (config dict, AutoEncoder); test: a Split to pick the images from;
-    reference_images: the training images the 'digit-likeness' distance is measured against.
-    Returns the figures' data (per pair: the two inputs, one row of decodes per model) and the
-    metrics: per pair and model, the pixel MSE of the a=0 and a=1 decodes against the inputs
-    (end_mse_a, end_mse_b) and the distance of the a~0.5 decode to its nearest reference image
-    (mid_nn_distance), beside the same distance for the two inputs (input_nn_distance).
+    models: list of (config dict, AutoEncoder); test: a Split to draw the images from;
+    reference_images: the training images of the nearest-image distance; classifier: the
+    reference classifier (science.reference), None to skip the confidence.
+    For each digit pair, `pairs_per_digit_pair` image pairs drawn by `seed` (`image_pairs`; the
+    first is the one the figures show) are interpolated by every model. Returns the figures'
+    data (per digit pair: the first pair's inputs and one row of decodes per model), the metrics
+    with one record per digit pair and model (means over its image pairs):
+    - end_sharpness: Tenengrad of the a = 0 and a = 1 decodes over their input's (mean of both);
+    - mid_confidence, mid_entropy: the classifier on the decode nearest a = 0.5;
+    - input_confidence: the classifier on the real inputs (what 'a digit' scores);
+    - end_mse (end_mse_a, end_mse_b), mid_nn_distance, input_nn_distance: as before;
+    and `curves`: per digit pair and model, the sharpness ratio and the confidence at every a
+    (means over the image pairs).
     """
+    from . import reference as ref
+
     alphas = np.linspace(0.0, 1.0, steps)
     mid = int(np.argmin(np.abs(alphas - 0.5)))
-    out_pairs, records = [], []
+    out_pairs, records, curves = [], [], []
     for a, b in pairs:
-        ia, ib = pick_image(test.labels, a, seed), pick_image(test.labels, b, seed)
-        xa, xb = test.images[ia], test.images[ib]
-        input_nn = nearest_distance(torch.stack([xa, xb]).numpy(), reference_images)
+        chosen = image_pairs(test.labels, a, b, seed, pairs_per_digit_pair)
+        xa = test.images[[i for i, _ in chosen]]
+        xb = test.images[[j for _, j in chosen]]
+        inputs = torch.cat([xa, xb])
+        input_nn = nearest_distance(inputs.numpy(), reference_images)
+        input_conf = ref.confidence(classifier, inputs)["confidence"] if classifier is not None else None
         rows = []
         for cfg, model in models:
-            dec = interpolate(model, xa, xb, steps)
-            end_a = float(torch.mean((dec[0] - xa) ** 2))
-            end_b = float(torch.mean((dec[-1] - xb) ** 2))
-            mid_nn = float(nearest_distance(dec[mid:mid + 1].numpy(), reference_images)[0])
-            rows.append({"label": model_label(cfg), "decodes": dec})
-            records.append({"pair": f"{a}-{b}", "digit_a": a, "digit_b": b, "index_a": ia, "index_b": ib,
-                            "latent_dim": cfg["latent_dim"], "num_conv": cfg["num_conv"], "seed": cfg.get("seed"),
-                            "end_mse_a": end_a, "end_mse_b": end_b, "end_mse": (end_a + end_b) / 2,
-                            "mid_nn_distance": mid_nn, "input_nn_distance": float(input_nn.mean())})
-        out_pairs.append({"pair": (a, b), "inputs": (xa, xb), "rows": rows})
+            dec = interpolate_pairs(model, xa, xb, steps)            # (n, steps, 1, 28, 28)
+            sharp = sharpness_ratio(dec[:, :, 0].numpy(), xa[:, 0].numpy(), xb[:, 0].numpy())
+            end_a = torch.mean((dec[:, 0] - xa) ** 2, dim=(1, 2, 3))
+            end_b = torch.mean((dec[:, -1] - xb) ** 2, dim=(1, 2, 3))
+            mid_nn = nearest_distance(dec[:, mid].numpy(), reference_images)
+            rec = {"pair": f"{a}-{b}", "digit_a": a, "digit_b": b, "index_a": chosen[0][0], "index_b": chosen[0][1],
+                   "n_image_pairs": len(chosen), "latent_dim": cfg["latent_dim"], "num_conv": cfg["num_conv"],
+                   "seed": cfg.get("seed"),
+                   "end_sharpness": float(sharp[:, [0, -1]].mean()), "end_sharpness_a": float(sharp[:, 0].mean()),
+                   "end_sharpness_b": float(sharp[:, -1].mean()),
+                   "end_mse_a": float(end_a.mean()), "end_mse_b": float(end_b.mean()),
+                   "end_mse": float((end_a.mean() + end_b.mean()) / 2),
+                   "mid_nn_distance": float(mid_nn.mean()), "input_nn_distance": float(input_nn.mean())}
+            curve = {k: rec[k] for k in ("pair", "latent_dim", "num_conv", "seed")}
+            curve["sharpness"] = sharp.mean(0).tolist()
+            if classifier is not None:
+                conf = ref.confidence(classifier, dec.reshape(-1, 1, 28, 28))
+                c, e = conf["confidence"].reshape(len(chosen), steps), conf["entropy"].reshape(len(chosen), steps)
+                rec.update(mid_confidence=float(c[:, mid].mean()), mid_entropy=float(e[:, mid].mean()),
+                           input_confidence=float(input_conf.mean()))
+                curve["confidence"] = c.mean(0).tolist()
+            records.append(rec)
+            curves.append(curve)
+            rows.append({"label": model_label(cfg), "decodes": dec[0]})
+        out_pairs.append({"pair": (a, b), "inputs": (xa[0], xb[0]), "rows": rows})
     metrics = {"steps": steps, "alphas": alphas.tolist(), "mid_alpha": float(alphas[mid]),
-               "n_reference": int(len(reference_images)), "records": records}
+               "pairs_per_digit_pair": pairs_per_digit_pair, "n_reference": int(len(reference_images)),
+               "records": records, "curves": curves}
     return {"pairs": out_pairs, "alphas": alphas, "metrics": metrics}
+
+
+def measures_figure(curves: list[dict], alphas):
+    """The measures along a, one line per model (a colour per d), averaged over the digit pairs:
+    (a) Tenengrad sharpness of the decode over the real digits' (dashed: as sharp as they are);
+    (b) the reference classifier's confidence, when it was measured."""
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    df = pd.DataFrame(curves)
+    panels = [c for c in ("sharpness", "confidence") if c in df and df[c].notna().all()]
+    ds = sorted(df["latent_dim"].unique())
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.5 * len(panels) + 1.5, 3), squeeze=False)
+    for ax, col in zip(axes[0], panels):
+        for (d, nc, seed), g in df.groupby(["latent_dim", "num_conv", "seed"], dropna=False):
+            ax.plot(alphas, np.mean(np.stack(g[col].tolist()), axis=0), marker="o", ms=3, color=f"C{ds.index(d)}",
+                    label=f"d={d}, nc={nc}" + (f", s={int(seed)}" if pd.notna(seed) else ""))
+        ax.set_xlabel("a")
+        ax.set_ylabel("Tenengrad: decode / real digits" if col == "sharpness" else "classifier confidence")
+        ax.set_title("(a) sharpness" if col == "sharpness" else "(b) digit-likeness")
+        if col == "sharpness":
+            ax.axhline(1.0, color="0.5", lw=0.8, ls="--")
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="center right", fontsize=7, frameon=False)
+    fig.tight_layout(rect=(0, 0, 0.86, 1))
+    return fig

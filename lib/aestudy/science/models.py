@@ -15,6 +15,7 @@ from torch import nn
 
 IMAGE_SIZE = 28
 IMAGE_CHANNELS = 1
+ENCODER_HIDDEN = "encoder.fc.2"   # the ReLU after the encoder's hidden layer (its name in `dead_units`)
 
 
 @dataclass(frozen=True)
@@ -146,3 +147,27 @@ class Classifier(nn.Module):
 
 def num_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
+
+
+@torch.no_grad()
+def dead_units(model: nn.Module, images: torch.Tensor, batch_size: int = 1000) -> dict[str, float]:
+    """Per ReLU layer (by module name), the fraction of its units that are zero on every one of
+    `images`: a unit dead on all inputs passes no gradient and never recovers. A convolutional
+    layer's unit is a channel."""
+    model.eval()
+    peak: dict[str, torch.Tensor] = {}
+    names = {m: n for n, m in model.named_modules() if isinstance(m, nn.ReLU)}
+
+    def hook(module, _inputs, out):
+        unit_max = out.amax(dim=(0, 2, 3)) if out.dim() == 4 else out.amax(dim=0)
+        name = names[module]
+        peak[name] = unit_max if name not in peak else torch.maximum(peak[name], unit_max)
+
+    handles = [m.register_forward_hook(hook) for m in names]
+    try:
+        for i in range(0, len(images), batch_size):
+            model(images[i:i + batch_size])
+    finally:
+        for h in handles:
+            h.remove()
+    return {name: float((p <= 0).float().mean()) for name, p in peak.items()}

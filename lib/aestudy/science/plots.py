@@ -120,6 +120,19 @@ def _baseline_lines(ax, baselines: pd.DataFrame | None):
                    **BASELINE_STYLE.get(name, {}))
 
 
+def protocol_figure(table: pd.DataFrame):
+    """Cross-validation accuracy of each candidate protocol per mode; the chosen one as a diamond."""
+    order = [m for m in MODE_ORDER if m in set(table["mode"])]
+    fig, ax = plt.subplots(figsize=(6, 3.2))
+    sns.stripplot(table, x="mode", y="cv_accuracy", order=order, color="0.55", size=6, jitter=0.15, ax=ax)
+    best = table[table["chosen"]]
+    sns.stripplot(best, x="mode", y="cv_accuracy", order=order, color="C3", marker="D", size=9, jitter=0, ax=ax)
+    ax.set_ylabel("cross-validation accuracy")
+    ax.set_xlabel("mode (grey: candidates; red diamond: chosen)")
+    fig.tight_layout()
+    return fig
+
+
 def transfer_run_figure(records: pd.DataFrame, title: str = ""):
     """One encoder: accuracy against h1 per mode (mean over seeds, seeds as dots), baselines as lines."""
     clf = records[records["mode"].isin(MODE_ORDER)].copy()

@@ -20,6 +20,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
+from .. import progress_file
 from .names import OPTIMIZERS
 
 
@@ -93,14 +94,18 @@ def reconstruction_error(model: nn.Module, images: torch.Tensor, batch_size: int
 def train_autoencoder(model: nn.Module, train_images: torch.Tensor, test_images: torch.Tensor,
                       epochs: int, batch_size: int = 64, optimizer: str = "adam",
                       lr: float = 1e-3, seed: int = 0, device: str = "auto",
-                      progress: bool = True, monitor_images: torch.Tensor | None = None) -> dict:
+                      progress: bool = True, monitor_images: torch.Tensor | None = None,
+                      warmup_steps: int = 0, on_epoch=None) -> dict:
     """Train on MSE; return per-epoch train and test reconstruction error and wall time.
     With `monitor_images` (a fixed subset of the test images), the epochs before the last are
     evaluated on that subset only, and the last epoch on all of `test_images`: the curve costs
-    less and the final error, which the study compares, is always the whole test set's."""
+    less and the final error, which the study compares, is always the whole test set's.
+    `warmup_steps` > 0 raises the learning rate linearly from lr / warmup_steps to lr over the
+    first steps; `on_epoch(model, epoch)` is called after each epoch (diagnostics)."""
     dev = pick_device(device)
     model.to(dev)
     opt = make_optimizer(optimizer, model.parameters(), lr)
+    step = 0
     g = torch.Generator().manual_seed(seed)
     train_x = train_images.to(dev)
     history = {"epoch": [], "train_error": [], "test_error": []}
@@ -118,16 +123,23 @@ def train_autoencoder(model: nn.Module, train_images: torch.Tensor, test_images:
             loss = torch.nn.functional.mse_loss(model(x), x)
             opt.zero_grad(set_to_none=True)
             loss.backward()
+            if step < warmup_steps:
+                for group in opt.param_groups:
+                    group["lr"] = lr * (step + 1) / warmup_steps
             opt.step()
+            step += 1
             running.add_(loss.detach(), alpha=len(idx))
             seen += len(idx)
             bar.update(1)
+            progress_file.report(epoch - 1 + seen / len(train_x), epochs, "epoch")  # throttled; the runner shows it
         last = epoch == epochs or monitor_images is None
         test_err = reconstruction_error(model, test_images if last else monitor_images, device=dev)
         history["epoch"].append(epoch)
         history["train_error"].append(running.item() / seen)
         history["test_error"].append(test_err)
         bar.set_postfix(epoch=epoch, test_error=f"{test_err:.4f}")
+        if on_epoch is not None:
+            on_epoch(model, epoch)
     bar.close()
     history["train_seconds"] = time.perf_counter() - start
     model.to("cpu")

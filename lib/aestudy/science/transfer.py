@@ -1,34 +1,49 @@
 """Experiment 4: transfer learning with 100 labels, for one pre-trained encoder.
 
-For each seed: a labelled draw of `n_labels` training images holding every class
-(`lib.data.labelled_subset`); for each MLP width h1 and mode:
+For each label seed: a labelled draw of `n_labels` training images holding every class
+(`data.labelled_subset`); for each MLP width h1 and mode:
 - `frozen`: the encoder's weights stay as pre-trained (bit for bit); only the head is trained.
-  The encoder has no dropout or batch-norm, so training the head on features encoded once is
-  the same computation as a forward pass through the frozen encoder at every step, and much
-  cheaper: the labelled images and the test set are encoded once.
+  The encoder has no dropout or batch-norm, so without augmentation training the head on
+  features encoded once is the same computation as a forward pass through the frozen encoder
+  at every step, and much cheaper.
 - `finetune`: encoder and head trained together, starting from the pre-trained encoder.
-- `scratch`: the same architecture, the encoder initialised at random with a seed derived from
-  the run seed (so not the pre-trained weights, nor the autoencoder's own initialisation).
-The head's initialisation depends on (seed, h1) only, so the three modes start from the same
-head: the differences between modes are paired. Training: `steps` full-batch Adam steps at
-`lr` on cross-entropy. Accuracy is measured on the whole test split given.
-Baselines on the same labelled images: logistic regression and 1-nearest-neighbour on raw pixels.
+- `scratch`: the same network, the encoder initialised at random with a seed derived from the
+  run seed (so not the pre-trained weights, nor the autoencoder's own initialisation).
+- `augmented`: the strong control: as `scratch`, always trained on augmented images (shifts,
+  small rotations): the same CNN on the 100 labels alone, trained the way a careful
+  practitioner would.
+Each mode is trained by its *protocol* (steps, learning rate, weight decay, augmentation, and
+for fine-tuning a head warm-up and a lower encoder learning rate), chosen by cross-validation on
+the labelled images in the `protocol` stage (`science.protocol`); without one, the original's
+(100 full-batch Adam steps at 1e-3). The head's initialisation depends on (seed, h1) only, so
+the modes start from the same head: the differences between modes are paired. Accuracy is
+measured once, on the whole test split given. Baselines on the same labelled images: logistic
+regression and 1-nearest-neighbour on raw pixels.
 """
 from __future__ import annotations
 
 import contextlib
 import copy
 import hashlib
+import math
 import time
 
 import numpy as np
 import torch
 from torch import nn
 
+from .. import progress_file
 from .models import Classifier, Encoder
 from .names import BASELINES, MODES
 
+ORIGINAL = {"steps": 100, "lr": 1e-3, "weight_decay": 0.0, "augment": False, "warmup": 0, "encoder_lr": 1.0}
+FORCED = {"augmented": {"augment": True}}  # the strong control always trains on augmented images
+SCRATCH_INIT = ("scratch", "augmented")    # modes whose encoder starts from a random initialisation
 
+
+def original(mode: str) -> dict:
+    """The original's protocol for `mode` (with what the mode forces)."""
+    return {**ORIGINAL, **FORCED.get(mode, {})}
 
 def derived_seed(*parts) -> int:
     """A seed for a named purpose (e.g. ('scratch-encoder', 0)): stable across runs and platforms."""
@@ -47,7 +62,7 @@ def build_classifier(encoder: Encoder, h1: int, mode: str, seed: int) -> Classif
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     with torch.random.fork_rng(devices=[]):
-        if mode == "scratch":
+        if mode in SCRATCH_INIT:
             torch.manual_seed(derived_seed("scratch-encoder", seed))
             enc = Encoder(encoder.cfg)
         else:
@@ -84,33 +99,63 @@ def _accuracy(pred: torch.Tensor, y: torch.Tensor) -> float:
     return int((pred == y).sum()) / len(y)
 
 
-def fit(model: nn.Module, params, x: torch.Tensor, y: torch.Tensor, steps: int, lr: float) -> float:
-    """`steps` full-batch Adam steps on cross-entropy; returns the loss at the last step."""
-    opt = torch.optim.Adam(list(params), lr=lr)
-    model.train()
+def augment(x: torch.Tensor, gen: torch.Generator, max_shift: float = 2.0, max_degrees: float = 10.0):
+    """Each image shifted by up to `max_shift` pixels and rotated by up to `max_degrees`."""
+    n, size = len(x), x.shape[-1]
+    angle = (torch.rand(n, generator=gen) * 2 - 1) * math.radians(max_degrees)
+    shift = (torch.rand(n, 2, generator=gen) * 2 - 1) * (2 * max_shift / size)
+    cos, sin = angle.cos(), angle.sin()
+    theta = torch.stack([torch.stack([cos, -sin, shift[:, 0]], 1), torch.stack([sin, cos, shift[:, 1]], 1)], 1)
+    grid = nn.functional.affine_grid(theta.to(x), list(x.shape), align_corners=False)
+    return nn.functional.grid_sample(x, grid, align_corners=False, padding_mode="zeros")
+
+
+def fit(clf: Classifier, mode: str, x: torch.Tensor, y: torch.Tensor, protocol: dict, seed: int,
+        features: torch.Tensor | None = None) -> float:
+    """Train `clf` (encoder + head) on (x, y) by `protocol`; returns the last loss. In `frozen`
+    mode no gradient reaches the encoder, and without augmentation the head trains on
+    `features` (the encoder's codes of x, computed here if not given)."""
+    p = {**original(mode), **protocol}
+    head, enc = list(clf.head.parameters()), list(clf.encoder.parameters())
+    frozen = mode == "frozen"
+    if frozen:
+        for q in enc:
+            q.requires_grad_(False)
+    groups = [{"params": head, "lr": p["lr"]}]
+    if not frozen:
+        groups.append({"params": enc, "lr": p["lr"] * p["encoder_lr"]})
+    opt = torch.optim.AdamW(groups, weight_decay=p["weight_decay"])
+    gen = torch.Generator().manual_seed(derived_seed("augment", seed)) if p["augment"] else None
+    warmup = p["warmup"] if mode == "finetune" else 0
+    if frozen and gen is None and features is None:
+        features = encode(clf.encoder, x)
+    clf.train()
     loss = torch.tensor(float("nan"))
-    for _ in range(steps):
-        loss = nn.functional.cross_entropy(model(x), y)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-    model.eval()
+    with single_thread() if frozen and gen is None else contextlib.nullcontext():
+        for step in range(p["steps"]):
+            xb = x if gen is None else augment(x, gen)
+            if frozen and gen is None:
+                out = clf.head(features)
+            elif frozen or step < warmup:
+                with torch.no_grad():
+                    codes = clf.encoder(xb)
+                out = clf.head(codes)
+            else:
+                out = clf(xb)
+            loss = nn.functional.cross_entropy(out, y)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+    clf.eval()
     return float(loss.detach())
 
 
-def train_mode(encoder: Encoder, mode: str, h1: int, x: torch.Tensor, y: torch.Tensor, steps: int,
-               lr: float, seed: int, features: torch.Tensor | None = None) -> tuple[Classifier, float]:
-    """Build and train one classifier; `features` (the frozen encoder's codes of x) saves
-    encoding x again in frozen mode. Returns the classifier and its last training loss."""
+def train_mode(encoder: Encoder, mode: str, h1: int, x: torch.Tensor, y: torch.Tensor, seed: int,
+               protocol: dict | None = None, features: torch.Tensor | None = None) -> tuple[Classifier, float]:
+    """Build and train one classifier by `protocol` (None: the original's). Returns it and its
+    last training loss."""
     clf = build_classifier(encoder, h1, mode, seed).to(x.device)
-    if mode == "frozen":
-        feats = features if features is not None else encode(clf.encoder, x)
-        for p in clf.encoder.parameters():
-            p.requires_grad_(False)
-        with single_thread():
-            loss = fit(clf.head, clf.head.parameters(), feats, y, steps, lr)
-    else:
-        loss = fit(clf, clf.parameters(), x, y, steps, lr)
+    loss = fit(clf, mode, x, y, protocol or {}, seed, features=features)
     return clf, loss
 
 
@@ -132,16 +177,20 @@ def pixel_baselines(train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.
 
 
 def run_transfer(encoder: Encoder, train, test, h1: list[int], modes: list[str], seeds: list[int],
-                 n_labels: int = 100, balanced: bool = True, steps: int = 200, lr: float = 1e-3,
+                 n_labels: int = 100, balanced: bool = True, protocols: dict | None = None,
                  baselines: bool = True, device: str = "auto", progress: bool = True,
                  encoder_seed: int | None = None) -> dict:
     """Every (seed, h1, mode) for one encoder plus the baselines per seed.
+
+    protocols: {mode: {"chosen": protocol, "cv_accuracy": float}} as the protocol stage writes
+    it; a mode it lacks is trained by the original's protocol (and has no cross-validation score).
 
     train / test: data Splits (the labelled images are drawn from `train`). With `encoder_seed`
     (the autoencoder's training seed), each label seed's draw and initialisations are derived
     from both, so the encoders of different autoencoder seeds see independent label draws.
     Returns {"records": [...], "timings": {...}}: one record per (h1, mode, seed) with its test
-    accuracy, accuracy on the labelled images and last loss; one per (baseline, seed) with h1 None.
+    accuracy, accuracy on the labelled images, cross-validation accuracy of its protocol and last
+    loss; one per (baseline, seed) with h1 None.
     """
     from tqdm import tqdm
 
@@ -155,6 +204,7 @@ def run_transfer(encoder: Encoder, train, test, h1: list[int], modes: list[str],
     t0 = time.perf_counter()
     test_feats = encode(encoder, test_x) if "frozen" in modes else None
     timings["encode_test"] = time.perf_counter() - t0
+    protocols = protocols or {}
     records = []
     bar = tqdm(total=len(seeds) * len(h1) * len(modes), desc="transfer", unit="model",
                disable=not progress, mininterval=1.0)
@@ -166,7 +216,8 @@ def run_transfer(encoder: Encoder, train, test, h1: list[int], modes: list[str],
         for width in h1:
             for mode in modes:
                 t = time.perf_counter()
-                clf, loss = train_mode(encoder, mode, width, x, y, steps, lr, seed, features=feats)
+                chosen = protocols.get(mode, {})
+                clf, loss = train_mode(encoder, mode, width, x, y, seed, chosen.get("chosen"), features=feats)
                 if mode == "frozen":
                     with single_thread():
                         acc = _accuracy(predict(clf.head, test_feats), test_y)
@@ -176,13 +227,15 @@ def run_transfer(encoder: Encoder, train, test, h1: list[int], modes: list[str],
                     train_acc = _accuracy(predict(clf, x), y)
                 timings[mode] += time.perf_counter() - t
                 records.append({"h1": width, "mode": mode, "label_seed": label_seed, "accuracy": acc,
-                                "train_accuracy": train_acc, "final_loss": loss})
+                                "train_accuracy": train_acc, "cv_accuracy": chosen.get("cv_accuracy"),
+                                "final_loss": loss})
                 bar.update(1)
+                progress_file.report(bar.n, bar.total, "model")
         if baselines:
             t = time.perf_counter()
             for name, acc in pixel_baselines(x, y, test_x, test_y).items():
                 records.append({"h1": None, "mode": name, "label_seed": label_seed, "accuracy": acc,
-                                "train_accuracy": None, "final_loss": None})
+                                "train_accuracy": None, "cv_accuracy": None, "final_loss": None})
             timings["baselines"] += time.perf_counter() - t
     bar.close()
     timings["total"] = time.perf_counter() - t0
@@ -210,3 +263,12 @@ def encoder_from_checkpoints(checkpoints: list[str]) -> Encoder:
         raise ValueError(f"a transfer run uses exactly one encoder checkpoint, got {len(checkpoints)}: "
                          f"{checkpoints} (set `for_each: autoencode` for the transfer stage)")
     return load_encoder(checkpoints[0])
+
+
+def protocols_from(paths: list[str]) -> dict:
+    """The protocols a transfer run trains by: the protocol stage's protocol.json (at most one)."""
+    from .artifacts import read_json
+
+    if len(paths) > 1:
+        raise ValueError(f"a transfer run takes at most one protocol.json, got {len(paths)}: {paths}")
+    return read_json(paths[0]) if paths else {}

@@ -1,0 +1,58 @@
+"""Why one autoencoder of the sweep trains worse: dead units, and a learning-rate warm-up.
+
+Trains the autoencoder of one grid point (default d=20, num_conv=3, at the default profile's
+fidelity) for each seed, with the profile's setup and with a linear learning-rate warm-up, and
+prints after every epoch the test error and the fraction of dead units in the encoder's hidden
+layer (ReLU units that are zero on every test image). Prints figures, asserts nothing.
+
+    python benchmarks/outlier.py [--latent-dim 20] [--num-conv 3] [--seeds 0 1 2] [--epochs 3]
+                                 [--train-size 8000] [--warmup 0 500]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+import torch
+
+from aestudy.science import data, models, train
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--latent-dim", type=int, default=20)
+    ap.add_argument("--num-conv", type=int, default=3)
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    ap.add_argument("--epochs", type=int, default=3)
+    ap.add_argument("--train-size", type=int, default=8000)
+    ap.add_argument("--test-size", type=int, default=2000)
+    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--warmup", type=int, nargs="+", default=[0, 500], help="warm-up steps (0: none)")
+    args = ap.parse_args()
+    data_dir = os.environ.get("DATA_DIR", "data")
+    torch.set_num_threads(int(os.environ.get("LIB_THREADS", "1")))
+    print(f"d={args.latent_dim} num_conv={args.num_conv}, {args.train_size} images x {args.epochs} epochs, "
+          f"lr {args.lr:g}; dead = fraction of encoder hidden units zero on all {args.test_size} test images")
+    print("warmup  seed  epoch  test_error  dead_enc_hidden  dead_dec_hidden  seconds")
+    for warmup in args.warmup:
+        for seed in args.seeds:
+            train.setup(seed)
+            tr = data.load_split("mnist", train=True, data_dir=data_dir, limit=args.train_size, seed=seed)
+            te = data.load_split("mnist", train=False, data_dir=data_dir, limit=args.test_size, seed=seed)
+            model = models.AutoEncoder(models.AEConfig(args.latent_dim, args.num_conv))
+            start = time.perf_counter()
+
+            def report(m, epoch):
+                dead = models.dead_units(m, te.images)
+                err = train.reconstruction_error(m, te.images)
+                print(f"{warmup:6d}  {seed:4d}  {epoch:5d}  {err:10.4f}  {dead['encoder.fc.2']:15.2f}  "
+                      f"{dead['decoder.fc.3']:15.2f}  {time.perf_counter() - start:7.1f}", flush=True)
+                m.train()
+
+            train.train_autoencoder(model, tr.images, te.images, epochs=args.epochs, lr=args.lr, seed=seed,
+                                    device="cpu", progress=False, warmup_steps=warmup, on_epoch=report)
+
+
+if __name__ == "__main__":
+    main()

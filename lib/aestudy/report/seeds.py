@@ -1,0 +1,81 @@
+"""Models that train worse than their seed siblings, and what their dead units say about why.
+
+A grid point of experiment 1 is trained once per seed; a seed whose final test error exceeds
+the median of the other seeds by more than `report.outlier_excess` is named here, beside the
+fraction of its encoder's hidden ReLU units that are dead (zero on every monitored test image,
+so no gradient ever reaches them again) and its siblings' fraction.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from .stats import SEED
+
+CELL = ["num_conv", "latent_dim"]
+DEAD = "dead_encoder_hidden"
+
+
+def unusual_seeds(ae: pd.DataFrame, excess: float) -> pd.DataFrame:
+    """One row per model whose error exceeds its siblings' median by more than `excess`
+    (cells with at least 3 seeds): its error, the siblings' median, the ratio and, when the
+    runs recorded it, the dead fraction of the model and of its siblings."""
+    cols = CELL + [SEED, "error", "siblings error", "ratio", "dead units", "siblings dead units"]
+    rows = []
+    if ae is None or ae.empty or SEED not in ae:
+        return pd.DataFrame(columns=cols)
+    for key, g in ae.groupby(CELL):
+        if g[SEED].nunique() < 3:
+            continue
+        for _, r in g.iterrows():
+            others = g[g[SEED] != r[SEED]]
+            median = float(others["final_test_error"].median())
+            ratio = float(r["final_test_error"]) / median
+            if ratio > 1 + excess:
+                dead = DEAD in g and pd.notna(r.get(DEAD))
+                rows.append({**dict(zip(CELL, key)), SEED: int(r[SEED]), "error": float(r["final_test_error"]),
+                             "siblings error": median, "ratio": ratio,
+                             "dead units": float(r[DEAD]) if dead else float("nan"),
+                             "siblings dead units": float(others[DEAD].mean()) if dead else float("nan")})
+    return pd.DataFrame(rows, columns=cols)
+
+
+def dead_unit_association(ae: pd.DataFrame) -> dict | None:
+    """Within each (d, num_conv) cell, each seed's excess error (error / cell mean - 1) against its
+    excess dead fraction (dead - cell mean): Spearman's rho over every model, and n. None when the
+    runs did not record dead units or no cell has two seeds."""
+    from scipy import stats
+
+    if ae is None or ae.empty or DEAD not in ae or ae[DEAD].isna().all():
+        return None
+    d = ae.dropna(subset=[DEAD]).copy()
+    d = d[d.groupby(CELL)[SEED].transform("nunique") >= 2]
+    if len(d) < 3:
+        return None
+    d["excess_error"] = d["final_test_error"] / d.groupby(CELL)["final_test_error"].transform("mean") - 1
+    d["excess_dead"] = d[DEAD] - d.groupby(CELL)[DEAD].transform("mean")
+    rho, p = stats.spearmanr(d["excess_dead"], d["excess_error"])
+    return {"rho": float(rho), "p": float(p), "n": int(len(d)), "mean_dead": float(d[DEAD].mean())}
+
+
+def seeds_markdown(odd: pd.DataFrame, assoc: dict | None, excess: float, n_models: int) -> str:
+    """What the report says about seeds that train worse: which, by how much, and the dead units."""
+    from .text import fmt, fmt_pct
+
+    if n_models == 0:
+        return ""
+    rule = (f"a model is named when its final test error exceeds the median of the other seeds of its "
+            f"(d, num_conv) by more than {100 * excess:g} % (report.outlier_excess)")
+    if odd.empty:
+        text = f"No model trains clearly worse than its seed siblings ({rule})."
+    else:
+        names = "; ".join(f"d={int(r['latent_dim'])}, num_conv={int(r['num_conv'])}, seed {int(r['seed'])}: "
+                          f"{fmt(r['error'])} against {fmt(r['siblings error'])} ({fmt(r['ratio'])}x)"
+                          + (f", {fmt_pct(r['dead units'])} of its encoder's hidden units dead against "
+                             f"{fmt_pct(r['siblings dead units'])} in its siblings" if pd.notna(r["dead units"]) else "")
+                          for _, r in odd.iterrows())
+        text = f"{len(odd)} of {n_models} models train clearly worse than their seed siblings ({rule}): {names}."
+    if assoc is not None:
+        text += (f" Over all {assoc['n']} models, the excess of dead hidden units over a model's cell mean goes with "
+                 f"its excess error: Spearman ρ = {fmt(assoc['rho'])} (p = {fmt(assoc['p'])}); on average "
+                 f"{fmt_pct(assoc['mean_dead'])} of the encoder's hidden units are dead at the end of training.")
+    return text

@@ -1,0 +1,309 @@
+"""Live progress of a sweep: the runs in flight, each with its own progress, and the whole sweep's.
+
+The channel is files, because runs execute in pool workers or on Dask workers (which share
+`reports/` with this process): while a run executes, its folder `reports/<profile>/.progress/
+<stage>/<run-id>/` holds
+- `cells.json`, written by the worker's papermill hooks (`cell_hooks`): code cell k of n;
+- `kernel.json`, written by the run's own code through `aestudy.progress_file` (the kernel gets
+  its path as AESTUDY_PROGRESS): e.g. epoch 2 of 3 of the autoencoder's training.
+The worker removes the folder when the run ends (`tracking`), and so does this process when its
+result arrives; `.progress/` is emptied when a sweep starts and removed when it ends. None of it
+is in a run's folder, so nothing of it is an artifact or an input of a key.
+
+`Display` polls these files from a thread of the main process and draws them: with rich, as one
+bar for the sweep (runs done of all, ETA) and one per run in flight, when stderr is a terminal;
+else as plain lines (CI, logs): one when a run starts, one when it ends, and at most one
+progress line per run every `PLAIN_EVERY_S` seconds. Cached runs are counted, never listed.
+"""
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import shutil
+import sys
+import threading
+import time
+from pathlib import Path
+
+from ..progress_file import ENV, read, write
+
+PROGRESS_DIR = ".progress"   # under reports/<profile>/
+CELLS_FILE, KERNEL_FILE = "cells.json", "kernel.json"
+POLL_S = 0.5                 # how often the main process reads the progress files
+PLAIN_EVERY_S = 20.0         # plain output: at most one progress line per run this often
+EXECUTED = ("ok", "failed")  # statuses of runs that executed (their time says how fast runs go)
+STYLES = {"ok": "green", "failed": "bold red", "skipped": "yellow"}  # of the status word on a terminal
+
+
+# ------------------------------------------------------------------ worker side
+
+@contextlib.contextmanager
+def tracking(progress_dir: str | None, run):
+    """Around one run's execution in a worker: its progress folder, and AESTUDY_PROGRESS for its
+    kernel (and the cell hooks) while it executes; both gone afterwards. A no-op without
+    `progress_dir` (progress not shown) or when the folder cannot be made."""
+    folder = Path(progress_dir) / run.stage / run.run_id if progress_dir else None
+    try:
+        if folder is not None:
+            folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        folder = None
+    saved = os.environ.get(ENV)
+    if folder is not None:
+        os.environ[ENV] = str(folder / KERNEL_FILE)  # the kernel inherits this process's environment
+    try:
+        yield folder
+    finally:
+        if folder is not None:
+            if saved is None:
+                os.environ.pop(ENV, None)
+            else:
+                os.environ[ENV] = saved
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+class _CellHooks:
+    """nbclient hooks that write `cells.json`: code cell k of n started / done."""
+
+    def __init__(self, path: Path):
+        self.path, self.code = path, []
+
+    def notebook_start(self, notebook, **_):
+        self.code = [i for i, c in enumerate(notebook.cells) if c.cell_type == "code" and c.source.strip()]
+        with contextlib.suppress(OSError):  # what an earlier attempt's kernel said (--retries)
+            self.path.with_name(KERNEL_FILE).unlink(missing_ok=True)
+        self._write(0)
+
+    def cell_start(self, cell_index, **_):
+        if cell_index in self.code:
+            self._write(self.code.index(cell_index))
+
+    def cell_executed(self, cell_index, **_):
+        if cell_index in self.code:
+            self._write(self.code.index(cell_index) + 1)
+
+    def _write(self, done: int) -> None:
+        write(self.path, {"done": done, "total": len(self.code), "unit": "cell"})
+
+
+def cell_hooks() -> dict:
+    """Keyword arguments for `papermill.execute_notebook` (passed on to nbclient) that report
+    the cells of a run executed inside `tracking`; none elsewhere."""
+    path = os.environ.get(ENV)
+    if not path:
+        return {}
+    hooks = _CellHooks(Path(path).with_name(CELLS_FILE))
+    return {"on_notebook_start": hooks.notebook_start, "on_cell_start": hooks.cell_start,
+            "on_cell_executed": hooks.cell_executed}
+
+
+# ------------------------------------------------------------------ what the files say
+
+def _count(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
+
+
+def describe(cells: dict | None, inner: dict | None) -> tuple[float, str]:
+    """(fraction done, words) of a run in flight from its two progress records: 'epoch 2/3,
+    cell 4/8' (the epoch being trained, the cell being executed). The fraction follows the
+    run's own loop when it reports one, else its cells."""
+    parts, fraction = [], 0.0
+    for rec in (inner, cells):
+        if rec:
+            done, total = rec["done"], rec["total"]
+            current = total if done >= total else min(math.floor(done) + 1, total)
+            parts.append(f"{rec.get('unit') or 'step'} {_count(current)}/{_count(total)}")
+    if inner:
+        fraction = inner["done"] / inner["total"]
+    elif cells:
+        fraction = cells["done"] / cells["total"]
+    return min(max(fraction, 0.0), 1.0), ", ".join(parts) or "starting"
+
+
+def eta(elapsed: float, done: float, remaining: float) -> float | None:
+    """Seconds left at the pace so far: `done` runs' worth of work (runs executed, plus the
+    fractions of those in flight) took `elapsed` seconds; `remaining` runs' worth is left.
+    None until a fifth of a run is done (no pace yet)."""
+    if remaining <= 0:
+        return 0.0
+    if done < 0.2 or elapsed <= 0:
+        return None
+    return elapsed * remaining / done
+
+
+def duration(seconds: float | None) -> str:
+    """'1:05:09', '5:09', or '?' when unknown."""
+    if seconds is None:
+        return "?"
+    s = int(round(seconds))
+    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
+
+
+# ------------------------------------------------------------------ main process
+
+class _Flight:
+    """A run seen in flight."""
+
+    def __init__(self, now: float):
+        self.start, self.last_line = now, now
+        self.fraction, self.words, self.task = 0.0, "starting", None
+
+
+class Display:
+    """Polls `folder` (a thread) and draws the sweep's progress on `stream` (default stderr):
+    live bars with rich on a terminal (`live=None`: decided by the stream), else plain lines.
+    `finished(result)` is called with each run's result as it arrives. Disabled
+    (`enabled=False`), it draws nothing and `folder` is None: the runs write no progress."""
+
+    def __init__(self, title: str, total: int, folder: Path, enabled: bool = True, stream=None,
+                 live: bool | None = None):
+        self.title, self.total, self.enabled = title, total, enabled
+        self.folder = folder if enabled else None
+        self.stream = stream if stream is not None else sys.stderr
+        if live is None:
+            live = bool(getattr(self.stream, "isatty", lambda: False)()) and os.environ.get("TERM") != "dumb"
+        self.live = live
+        self.flight: dict[str, _Flight] = {}
+        self.done: set[str] = set()
+        self.executed = 0
+        self.counts: dict[str, int] = {}
+        self.first = None  # when the first run was seen executing (the pace counts from there)
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = None
+        self._bar = None
+
+    # -- life cycle
+    def __enter__(self):
+        if not self.enabled:
+            return self
+        shutil.rmtree(self.folder, ignore_errors=True)  # of a killed command (the profile is locked)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError:  # then the runs are counted, not followed
+            self.folder = None
+        self.t0 = time.monotonic()
+        if self.live:
+            try:
+                self._start_bar()
+            except ImportError:  # rich missing from an older environment: plain lines then
+                self.live = False
+        if not self.live:
+            self._print(f"{self.title}: {self.total} runs")
+        self._thread = threading.Thread(target=self._poll_loop, name="aestudy-progress", daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        if not self.enabled:
+            return False
+        self._stop.set()
+        self._thread.join()
+        with self._lock:
+            if self._bar is not None:
+                for f in self.flight.values():
+                    self._bar.remove_task(f.task)
+                self._bar.update(self._overall, info=f"{len(self.done)}/{self.total} runs in "
+                                 f"{duration(time.monotonic() - self.t0)}")
+                self._bar.stop()
+            else:
+                counts = ", ".join(f"{n} {s}" for s, n in self.counts.items())
+                self._print(f"{self.title}: {len(self.done)}/{self.total} runs in "
+                            f"{duration(time.monotonic() - self.t0)}" + (f" ({counts})" if counts else ""))
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
+        return False
+
+    def _start_bar(self):
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, TextColumn
+
+        console = Console(file=self.stream, highlight=False)
+        self._bar = Progress(TextColumn("{task.description}"), BarColumn(bar_width=30),
+                             TextColumn("{task.fields[info]}"), console=console, refresh_per_second=4)
+        self._overall = self._bar.add_task(self.title, total=self.total, info=f"0/{self.total} runs")
+        self._bar.start()
+
+    # -- events
+    def finished(self, res: dict) -> None:
+        """A run's result arrived: its line, the overall count; its progress folder goes."""
+        if not self.enabled:
+            return
+        name = f"{res['stage']}/{res['run_id']}"
+        if self.folder is not None:
+            shutil.rmtree(self.folder / res["stage"] / res["run_id"], ignore_errors=True)
+        now = time.monotonic()
+        with self._lock:
+            self.done.add(name)
+            status = res["status"]
+            self.counts[status] = self.counts.get(status, 0) + 1
+            if status in EXECUTED:
+                self.executed += 1
+                began = now - res.get("seconds", 0.0)  # it may have started before it was first seen
+                self.first = began if self.first is None else min(self.first, began)
+            f = self.flight.pop(name, None)
+            if f is not None and self._bar is not None:
+                self._bar.remove_task(f.task)
+            if status != "cached":
+                tries = f", {res['attempts']} attempts" if res.get("attempts", 0) > 1 else ""
+                why = f": {res['error']}" if res.get("error") else ""
+                line = f"{name}  {res.get('seconds', 0.0):.1f} s{tries}{why}"
+                if self._bar is not None:
+                    from rich.text import Text
+
+                    self._bar.console.print(Text.assemble((f"{status:<7} ", STYLES.get(status, "")), line))
+                else:
+                    self._print(f"{self._stamp(now)} {status:<7} {line}   ({self._overall_words(now)})")
+            if self._bar is not None:
+                self._bar.update(self._overall, completed=len(self.done), info=self._overall_words(now))
+
+    def poll(self) -> None:
+        """Read the progress files of the runs in flight; update the bars or print what is due."""
+        now = time.monotonic()
+        seen = {}
+        for cells in self.folder.glob(f"*/*/{CELLS_FILE}") if self.folder is not None else ():
+            run_dir = cells.parent
+            seen[f"{run_dir.parent.name}/{run_dir.name}"] = describe(read(cells), read(run_dir / KERNEL_FILE))
+        with self._lock:
+            for name, (fraction, words) in seen.items():
+                if name in self.done:
+                    continue  # its result arrived while the files were read
+                f = self.flight.get(name)
+                if f is None:
+                    f = self.flight[name] = _Flight(now)
+                    self.first = self.first if self.first is not None else now
+                    if self._bar is not None:
+                        f.task = self._bar.add_task(f"  {name}", total=1.0, info="")
+                    else:
+                        self._print(f"{self._stamp(now)} start   {name}")
+                f.fraction, f.words = fraction, words
+                if self._bar is not None:
+                    self._bar.update(f.task, completed=fraction, info=f"{words}  {duration(now - f.start)}")
+                elif now - f.last_line >= PLAIN_EVERY_S:
+                    f.last_line = now
+                    self._print(f"{self._stamp(now)} running {name}  {words}  {duration(now - f.start)}")
+            if self._bar is not None:
+                self._bar.update(self._overall, info=self._overall_words(now))
+
+    # -- helpers
+    def _poll_loop(self) -> None:
+        while not self._stop.wait(POLL_S):
+            try:
+                self.poll()
+            except Exception:  # drawing must never stop the sweep
+                pass
+
+    def _overall_words(self, now: float) -> str:
+        """'7/19 runs, 2 running, ETA 2:10' (called holding the lock)."""
+        in_flight = sum(f.fraction for f in self.flight.values())
+        left = eta(now - self.first if self.first is not None else 0.0, self.executed + in_flight,
+                   self.total - len(self.done) - in_flight)
+        running = f", {len(self.flight)} running" if self.flight else ""
+        return f"{len(self.done)}/{self.total} runs{running}, ETA {duration(left)}"
+
+    def _stamp(self, now: float) -> str:
+        return f"[{duration(now - self.t0):>7}]"
+
+    def _print(self, line: str) -> None:
+        print(line, file=self.stream, flush=True)

@@ -1,0 +1,223 @@
+"""Live progress of `python -m lib run`: the file a run's code writes (a no-op outside the
+runner), what the display draws from the progress files (plain lines when not on a terminal,
+bars on one), the ETA, and (slow) a stub run through the runner that is followed and leaves no
+progress file behind."""
+from __future__ import annotations
+
+import io
+import json
+import os
+import textwrap
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from aestudy import config, progress_file
+from aestudy.runner import progress, records, sweep
+from aestudy.runner.paramfile import load_study
+
+
+@pytest.fixture
+def fresh_throttle(monkeypatch):
+    monkeypatch.setattr(progress_file, "_last", {})
+
+
+def test_progress_writer_is_a_no_op_without_the_env_var(tmp_path, monkeypatch, fresh_throttle):
+    monkeypatch.delenv(progress_file.ENV, raising=False)
+    monkeypatch.chdir(tmp_path)
+    progress_file.report(1, 3, "epoch")
+    assert list(tmp_path.iterdir()) == [] and progress_file._last == {}
+
+
+def test_progress_writer_writes_atomically_throttled_and_never_raises(tmp_path, monkeypatch, fresh_throttle):
+    path = tmp_path / "kernel.json"
+    monkeypatch.setenv(progress_file.ENV, str(path))
+    renames = []
+    real_replace = os.replace
+
+    def replace(src, dst):  # the record is complete under a temporary name in the same folder first
+        renames.append((Path(src), json.loads(Path(src).read_text())))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(progress_file.os, "replace", replace)
+    progress_file.report(0.5, 3, "epoch")
+    assert json.loads(path.read_text()) == {"done": 0.5, "total": 3, "unit": "epoch"}
+    assert renames[0][0].parent == tmp_path and renames[0][0] != path
+    progress_file.report(0.9, 3, "epoch")  # within EVERY_S of the last write: skipped
+    assert progress_file.read(path)["done"] == 0.5
+    progress_file.report(3, 3, "epoch")    # the last step is always written
+    assert progress_file.read(path)["done"] == 3
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kernel.json"]  # no temporary file left
+    monkeypatch.setenv(progress_file.ENV, str(tmp_path / "gone" / "kernel.json"))
+    progress_file.report(3, 3, "epoch")    # a folder that is not there: nothing written, nothing raised
+    assert not (tmp_path / "gone").exists()
+
+
+def test_describe_says_the_epoch_and_cell_in_progress():
+    cells = {"done": 3, "total": 8, "unit": "cell"}
+    assert progress.describe(cells, {"done": 1.4, "total": 3, "unit": "epoch"}) == \
+        (pytest.approx(1.4 / 3), "epoch 2/3, cell 4/8")
+    assert progress.describe(cells, None) == (3 / 8, "cell 4/8")
+    assert progress.describe({"done": 8, "total": 8, "unit": "cell"}, {"done": 3, "total": 3, "unit": "epoch"}) \
+        == (1.0, "epoch 3/3, cell 8/8")
+    assert progress.describe(None, None) == (0.0, "starting")
+
+
+def test_overall_eta_follows_the_pace_of_executed_work():
+    assert progress.eta(60.0, 2.0, 4.0) == 120.0        # 2 runs' work in a minute, 4 left: 2 more minutes
+    assert progress.eta(60.0, 1.5, 1.5) == 60.0         # fractions of runs in flight count
+    assert progress.eta(5.0, 0.1, 10.0) is None          # no pace yet
+    assert progress.eta(5.0, 0.0, 0.0) == 0.0
+    assert [progress.duration(s) for s in (None, 9.4, 130, 3909)] == ["?", "0:09", "2:10", "1:05:09"]
+
+
+def test_cell_hooks_count_code_cells_and_are_absent_outside_the_runner(tmp_path, monkeypatch):
+    monkeypatch.delenv(progress_file.ENV, raising=False)
+    assert progress.cell_hooks() == {}  # papermill by hand, JupyterLab: no hook, nothing written
+    monkeypatch.setenv(progress_file.ENV, str(tmp_path / progress.KERNEL_FILE))
+    (tmp_path / progress.KERNEL_FILE).write_text('{"done": 3, "total": 3, "unit": "epoch"}')  # an earlier attempt
+    hooks = progress.cell_hooks()
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# title"), nbformat.v4.new_code_cell("a = 1"),
+                                         nbformat.v4.new_code_cell(""), nbformat.v4.new_code_cell("b = 2")])
+    cells = tmp_path / progress.CELLS_FILE
+    hooks["on_notebook_start"](notebook=nb)
+    assert progress_file.read(cells) == {"done": 0, "total": 2, "unit": "cell"}
+    assert not (tmp_path / progress.KERNEL_FILE).exists()
+    hooks["on_cell_start"](cell=nb.cells[0], cell_index=0)  # markdown: not counted
+    assert progress_file.read(cells)["done"] == 0
+    hooks["on_cell_start"](cell=nb.cells[3], cell_index=3)
+    assert progress_file.read(cells)["done"] == 1
+    hooks["on_cell_executed"](cell=nb.cells[3], cell_index=3, execute_reply={})
+    assert progress_file.read(cells)["done"] == 2
+
+
+class FakeRun:
+    def __init__(self, stage, run_id):
+        self.stage, self.run_id = stage, run_id
+
+
+def in_flight(folder: Path, stage: str, run_id: str, cells=None, inner=None) -> None:
+    """What a worker and its kernel write while a run executes."""
+    (folder / stage / run_id).mkdir(parents=True, exist_ok=True)
+    if cells:
+        progress_file.write(folder / stage / run_id / progress.CELLS_FILE, dict(zip(("done", "total", "unit"), cells)))
+    if inner:
+        progress_file.write(folder / stage / run_id / progress.KERNEL_FILE, dict(zip(("done", "total", "unit"), inner)))
+
+
+def result(stage, run_id, status="ok", seconds=12.0, error=""):
+    return {"stage": stage, "run_id": run_id, "status": status, "seconds": seconds, "error": error, "attempts": 1}
+
+
+def test_plain_lines_when_not_a_terminal_list_runs_in_flight_with_their_progress(tmp_path, monkeypatch):
+    monkeypatch.setattr(progress, "POLL_S", 3600.0)  # the test polls by hand
+    monkeypatch.setattr(progress, "PLAIN_EVERY_S", 0.0)
+    out, folder = io.StringIO(), tmp_path / "prof" / progress.PROGRESS_DIR
+    (folder / "old" / "run").mkdir(parents=True)  # left by a killed command: cleared
+    with progress.Display("prof", 4, folder, stream=out) as display:
+        assert display.live is False and not (folder / "old").exists()
+        in_flight(folder, "autoencode", "d5-nc1", cells=(3, 8, "cell"), inner=(1.5, 3, "epoch"))
+        in_flight(folder, "theory", "all", cells=(1, 4, "cell"))
+        display.poll()
+        display.poll()
+        display.finished(result("autoencode", "d5-nc1"))
+        display.finished(result("autoencode", "d10-nc1", status="cached", seconds=0.0))
+        display.finished(result("theory", "all", status="failed", error="ValueError: bad"))
+        display.poll()  # a finished run is not in flight any more
+    lines = out.getvalue().splitlines()
+    text = "\n".join(lines)
+    assert lines[0] == "prof: 4 runs"
+    assert "start   autoencode/d5-nc1" in text and "start   theory/all" in text
+    running = [ln for ln in lines if "running autoencode/d5-nc1" in ln]
+    assert len(running) == 2 and "epoch 2/3, cell 4/8" in running[0]
+    assert [ln for ln in lines if "running theory/all" in ln][0].split("all", 1)[1].split()[:2] == ["cell", "2/4"]
+    ok = next(ln for ln in lines if ln.startswith("[") and ln.split("]", 1)[1].split()[0] == "ok")
+    assert "autoencode/d5-nc1  12.0 s" in ok and "1/4 runs, 1 running, ETA" in ok
+    assert "failed  theory/all" in text and "ValueError: bad" in text
+    assert "d10-nc1" not in text                     # cached runs are counted, not listed
+    assert lines[-1].startswith("prof: 3/4 runs in ") and "1 ok, 1 cached, 1 failed" in lines[-1]
+    assert not any("] running " in ln for ln in lines[lines.index(ok):])
+    assert not folder.exists()                       # the channel is gone with the sweep
+
+
+def test_live_view_draws_bars_and_lists_finished_runs(tmp_path, monkeypatch):
+    pytest.importorskip("rich")
+    monkeypatch.setattr(progress, "POLL_S", 3600.0)
+    out, folder = io.StringIO(), tmp_path / progress.PROGRESS_DIR
+    with progress.Display("prof", 2, folder, stream=out, live=True) as display:
+        in_flight(folder, "autoencode", "d5-nc1", cells=(3, 8, "cell"), inner=(1.5, 3, "epoch"))
+        display.poll()
+        assert [t.description for t in display._bar.tasks] == ["prof", "  autoencode/d5-nc1"]
+        assert display._bar.tasks[1].fields["info"].startswith("epoch 2/3, cell 4/8")
+        assert display._bar.tasks[0].fields["info"].startswith("0/2 runs, 1 running, ETA")
+        display.finished(result("autoencode", "d5-nc1"))
+        assert [t.description for t in display._bar.tasks] == ["prof"]
+    text = out.getvalue()
+    assert "ok      autoencode/d5-nc1  12.0 s" in text and "1/2 runs" in text
+
+
+def test_disabled_display_writes_nothing_and_gives_runs_no_progress_folder(tmp_path):
+    out = io.StringIO()
+    with progress.Display("prof", 1, tmp_path / progress.PROGRESS_DIR, enabled=False, stream=out) as display:
+        assert display.folder is None
+        display.finished(result("autoencode", "d5-nc1"))
+        with progress.tracking(display.folder, FakeRun("autoencode", "d5-nc1")) as folder:
+            assert folder is None and progress_file.ENV not in os.environ
+    assert out.getvalue() == "" and list(tmp_path.iterdir()) == []
+
+
+# ------------------------------------------------------------------ through the runner (slow)
+
+STUDY = """
+profile: live
+data: {dataset: mnist, data_dir: data, train_size: 200, test_size: 100}
+stages:
+  autoencode:
+    grid: {latent_dim: [3]}
+    params: {num_conv: 1, epochs: 3}
+"""
+
+
+def stepping_stub(path: Path) -> None:
+    """An `autoencode` stand-in that reports three epochs (no torch), slowly enough to be seen."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    params = nbformat.v4.new_code_cell("latent_dim = 1\nnum_conv = 1\nepochs = 1\nout_dir = None")
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell(textwrap.dedent("""\
+        import json, pathlib, time
+        from aestudy import progress_file
+        for epoch in range(1, epochs + 1):
+            time.sleep(0.7)
+            progress_file.report(epoch, epochs, "epoch")
+        (pathlib.Path(out_dir) / "metrics.json").write_text(json.dumps({"epochs": epochs}))
+        """)), nbformat.v4.new_code_cell("time.sleep(0.5)")]
+    nbformat.write(nb, path)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_stub_run_through_the_runner_is_followed_and_leaves_no_progress_file(
+        tmp_path, tmp_reports, fake_mnist, monkeypatch, capsys, workers):
+    nb_dir = tmp_path / "notebooks"
+    nb_dir.mkdir()
+    stepping_stub(nb_dir / "autoencode.ipynb")
+    monkeypatch.setattr(config, "NOTEBOOKS", nb_dir)
+    monkeypatch.setattr(progress, "POLL_S", 0.1)
+    monkeypatch.setattr(progress, "PLAIN_EVERY_S", 0.0)
+    params = tmp_path / "live.yaml"
+    params.write_text(STUDY)
+    (res,) = sweep.run_study(load_study(params), workers=workers)
+    assert res["status"] == "ok", res
+    err = capsys.readouterr().err
+    assert "start   autoencode/d3" in err
+    seen = {ln.split("autoencode/d3", 1)[1].split()[1] for ln in err.splitlines() if "running autoencode/d3" in ln}
+    assert {"1/3,", "2/3,", "3/3,"} & seen, err   # the kernel's epochs reached the display
+    assert any("cell " in ln for ln in err.splitlines() if "running autoencode/d3" in ln), err
+    assert "ok      autoencode/d3" in err and "1/1 runs" in err
+    assert not (tmp_reports / "live" / progress.PROGRESS_DIR).exists()
+    record, why = records.verify_completion(res["dir"])
+    assert record is not None, why
+    assert sorted(record["artifacts"]) == ["autoencode.ipynb", "metrics.json"]
+    assert progress_file.ENV not in os.environ

@@ -1,0 +1,53 @@
+"""Seeds that train worse than their siblings are named, with their dead units beside them."""
+from __future__ import annotations
+
+import pandas as pd
+import torch
+
+from aestudy.report import seeds
+from aestudy.science import models
+
+
+def _ae(bad_error: float = 0.040, bad_dead: float = 0.87) -> pd.DataFrame:
+    rows = []
+    for d in (10, 20):
+        for s in (0, 1, 2):
+            err, dead = 0.026 + 0.0005 * s, 0.63 + 0.01 * s
+            if (d, s) == (20, 0):
+                err, dead = bad_error, bad_dead
+            rows.append({"latent_dim": d, "num_conv": 3, "seed": s, "final_test_error": err, "dead_encoder_hidden": dead})
+    return pd.DataFrame(rows)
+
+
+def test_a_seed_far_above_its_siblings_is_named_with_its_dead_units():
+    odd = seeds.unusual_seeds(_ae(), excess=0.25)
+    assert len(odd) == 1
+    r = odd.iloc[0]
+    assert (r["latent_dim"], r["num_conv"], r["seed"]) == (20, 3, 0)
+    assert r["ratio"] > 1.4 and r["dead units"] == 0.87 and abs(r["siblings dead units"] - 0.645) < 1e-9
+    text = seeds.seeds_markdown(odd, seeds.dead_unit_association(_ae()), 0.25, 6)
+    assert "d=20, num_conv=3, seed 0" in text and "87" in text and "report.outlier_excess" in text
+
+
+def test_an_ordinary_seed_spread_names_nobody_and_two_seeds_are_not_judged():
+    assert seeds.unusual_seeds(_ae(bad_error=0.029, bad_dead=0.64), excess=0.25).empty
+    two = _ae()[lambda df: df["seed"] < 2]
+    assert seeds.unusual_seeds(two, excess=0.25).empty
+    assert "No model trains clearly worse" in seeds.seeds_markdown(seeds.unusual_seeds(two, 0.25), None, 0.25, 4)
+
+
+def test_dead_units_and_error_go_together_in_the_association():
+    a = seeds.dead_unit_association(_ae())
+    assert a["n"] == 6 and a["rho"] > 0.5
+    assert seeds.dead_unit_association(_ae().drop(columns="dead_encoder_hidden")) is None
+
+
+def test_dead_units_count_relu_units_that_are_zero_on_every_image():
+    torch.manual_seed(0)
+    model = models.AutoEncoder(models.AEConfig(latent_dim=4, num_conv=1, c_factor=2, fc_hidden=8))
+    with torch.no_grad():
+        model.encoder.fc[1].bias[:4] = -1e6            # 4 of 8 hidden units can never fire,
+        model.encoder.fc[1].bias[4:] = 1e6             # the other 4 always do
+    dead = models.dead_units(model, torch.rand(50, 1, 28, 28))
+    assert dead[models.ENCODER_HIDDEN] == 0.5
+    assert set(dead) >= {"encoder.conv.1", "encoder.fc.2", "decoder.fc.1"} and all(0 <= v <= 1 for v in dead.values())
