@@ -112,7 +112,7 @@ def smoke_profile(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("smoke")
     env = {**os.environ, "REPORTS_DIR": str(tmp / "reports"), "DATA_DIR": str(Path(value).expanduser().resolve())}
     params = REPO_ROOT / "params" / "smoke.yaml"
-    proc = subprocess.run([sys.executable, "-m", "lib", "run", str(params)], cwd=REPO_ROOT, env=env,
+    proc = subprocess.run([sys.executable, "-m", "lib", "run", str(params), "--workers", "2"], cwd=REPO_ROOT, env=env,
                           capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]
     pdir = tmp / "reports" / "smoke"

@@ -214,7 +214,7 @@ def test_cli_exits_nonzero_with_summary_when_a_run_fails(tmp_path, monkeypatch, 
 
 def test_sigkill_mid_sweep_then_resume_reuses_completed_runs(tmp_path, mnist_env):
     env = {**os.environ, "REPORTS_DIR": str(tmp_path / "reports")}
-    params = write(tmp_path, TINY.replace("train_size: 200", "train_size: 3000").replace("epochs: 1", "epochs: 3"))
+    params = write(tmp_path, TINY.replace("train_size: 200", "train_size: 1500").replace("epochs: 1", "epochs: 2"))
     runs = tmp_path / "reports" / "tiny" / "runs" / "autoencode"
     proc = subprocess.Popen([sys.executable, "-m", "lib", "run", str(params), "--no-render"], cwd=REPO, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)

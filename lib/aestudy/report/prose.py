@@ -98,7 +98,7 @@ def overview_caption(ae: pd.DataFrame, corr: pd.DataFrame, summaries: dict, conf
     seeds = [df["seed"].nunique() for df in (ae, corr) if not df.empty and "seed" in df]
     n = interval_words(confidence, seeds or [0], SEEDS)
     return ("Against the latent size d: " + "; ".join(parts) + ". Means over num_conv"
-            + (" (and h1)" if summaries else "") + f"; bars: {n}" + (" (scratch: label draws)" if summaries else "")
+            + (" (and h1)" if summaries else "") + f"; bars: {n}"
             + ".")
 
 
@@ -282,7 +282,7 @@ def transfer_runs(tr: pd.DataFrame, clf: pd.DataFrame) -> str:
             f"{len(clf['label_seed'].unique())} label draw(s) of {int(tr['n_labels'].iloc[0])} labelled images "
             "per encoder, drawn from its autoencoder seed (the encoders of one seed share their draws); "
             "each mode trained by the protocol chosen for it by cross-validation on labelled images "
-            f"(Table of protocols below); accuracy on {int(tr['n_test'].iloc[0])} test images, read once.")
+            f"(the last two tables of this section); accuracy on {int(tr['n_test'].iloc[0]):,} test images, read once.")
 
 
 def transfer_interval_words(summary: pd.DataFrame, confidence: float = CONFIDENCE) -> str:
@@ -313,7 +313,7 @@ def interpret_transfer(s: dict, confidence: float = CONFIDENCE) -> str:
 
 
 def baselines_markdown(baselines: pd.DataFrame, confidence: float = CONFIDENCE) -> str:
-    """The raw-pixel baselines' accuracy with its interval over label draws (they use no encoder)."""
+    """The raw-pixel baselines' accuracy with its interval over the autoencoder seeds their draws follow."""
     if baselines.empty:
         return ""
     return "Raw-pixel baselines on the same labelled images: " + "; ".join(
