@@ -1,5 +1,5 @@
 """Cache keys follow what a run imports: on the smoke profile, an edit of report-only code makes
-no run stale, an edit of the transfer code only the transfer runs, an edit of the model code every
+no run stale, an edit of the transfer code only the runs that import it (protocol, transfer), an edit of the model code every
 run that imports it; and `python -m lib status` says why, in seconds, executing nothing."""
 from __future__ import annotations
 
