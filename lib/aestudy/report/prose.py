@@ -18,7 +18,7 @@ from ..science.names import MODES as MODE_ORDER
 from .text import SEEDS, fmt, fmt_ci, fmt_pct, interval_words, plain, whole
 from .verdicts import CHANCE, KEY
 
-DEFAULT_TITLE = "Convolutional autoencoders on {dataset}: latent size, interpolation, latent correlations and transfer with 100 labels"
+DEFAULT_TITLE = "Convolutional autoencoders on {dataset}: latent size, interpolation, latent correlations and transfer with {labels} labels"
 DATASET_NAMES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST"}
 BASELINE_LABELS = {"logreg": "logistic regression", "1nn": "1-nearest-neighbour"}
 
@@ -30,7 +30,9 @@ def title_markdown(data: ProfileData, date: str | None = None) -> str:
     for r in data.runs:
         counts[r.get("status", "?")] = counts.get(r.get("status", "?"), 0) + 1
     status = ", ".join(f"{n} {s}" for s, n in counts.items()) or "no runs.json"
-    return (f"# {DEFAULT_TITLE.format(dataset=name)}\n\n"
+    tr = data.usable("transfer")
+    labels = int(tr["n_labels"].iloc[0]) if "n_labels" in tr and not tr.empty else 100   # the study's 100 when none ran
+    return (f"# {DEFAULT_TITLE.format(dataset=name, labels=labels)}\n\n"
             f"Rendered {date} from profile **{data.profile}** (`{config.relative(data.dir)}`); runs of the last sweep: {status}.")
 
 
