@@ -42,6 +42,9 @@ def show(fig, path):
     return Image(filename=str(path))
 
 
+FIGURE_FONT = 16  # a 13-column figure prints at about half size on A4: 16 pt in the figure, 8 pt on paper
+
+
 def interpolation_figure(pair: dict, alphas, title: str = ""):
     """One row per model: the first input, the decodes of (1-a) z1 + a z2, the second input."""
     rows = pair["rows"]
@@ -60,10 +63,11 @@ def interpolation_figure(pair: dict, alphas, title: str = ""):
                 s.set_visible(c in (0, n - 1))
                 s.set_color("tab:orange")
             if r == 0:
-                ax.set_title("input" if c in (0, n - 1) else f"a={alphas[c - 1]:.2g}", fontsize=8)
-        axes[r, 0].set_ylabel(row["label"], fontsize=8, rotation=0, ha="right", va="center")
+                ax.set_title("input" if c in (0, n - 1) else f"{alphas[c - 1]:.2g}", fontsize=FIGURE_FONT)
+        label = str(row["label"]).replace(", num_conv=", " nc").replace(", seed=", " s")
+        axes[r, 0].set_ylabel(label, fontsize=FIGURE_FONT, rotation=0, ha="right", va="center")
     a, b = pair["pair"]
-    fig.suptitle(title or f"Interpolation from a {a} to a {b}", fontsize=10)
+    fig.suptitle(title or f"Interpolation from a {a} to a {b} (columns: a)", fontsize=FIGURE_FONT + 2)
     fig.tight_layout()
     return fig
 
