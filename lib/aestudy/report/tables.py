@@ -110,12 +110,12 @@ def encoder_means(clf: pd.DataFrame, by=()) -> pd.DataFrame:
     return clf.groupby(ENCODER + list(by), as_index=False)["accuracy"].mean()
 
 
-def _accuracy_summary(clf: pd.DataFrame, by: list[str], confidence: float, value: str = "accuracy") -> pd.DataFrame:
-    """summarise() of `value` over autoencoder seeds of encoder-level means. The modes trained
+def _accuracy_summary(clf: pd.DataFrame, by: list[str], confidence: float) -> pd.DataFrame:
+    """summarise() of the accuracy over autoencoder seeds of encoder-level means. The modes trained
     from a random initialisation (scratch, augmented) use no pre-trained weights, but each
     encoder slot (d, seed) has its own label draw and initialisation, so the same unit holds."""
-    means = clf.groupby(ENCODER + ["mode", "h1"], as_index=False)[value].mean()
-    return summarise(means, by, value, confidence=confidence)
+    means = clf.groupby(ENCODER + ["mode", "h1"], as_index=False)["accuracy"].mean()
+    return summarise(means, by, "accuracy", confidence=confidence)
 
 
 def transfer_summaries(tr: pd.DataFrame, confidence: float = CONFIDENCE) -> dict:
@@ -138,17 +138,12 @@ def protocol_table(clf: pd.DataFrame, confidence: float = CONFIDENCE) -> pd.Data
     protocol chosen for it (on the protocol stage's labelled images) and the test accuracy."""
     if clf.empty:
         return pd.DataFrame()
-    out = {"train": "train_accuracy", "test": "accuracy"}
-    t = None
-    for label, col in out.items():
-        s = _accuracy_summary(clf.dropna(subset=[col]), ["mode"], confidence, value=col)
-        s[label] = _cells(s, pct=True)
-        t = s[["mode", "n", label]] if t is None else t.merge(s[["mode", label]], on="mode")
+    means = clf.groupby(ENCODER + ["mode", "h1"], as_index=False)[["train_accuracy", "accuracy"]].mean()
+    t = ci_columns(means, ["mode"], {"train": "train_accuracy", "test": "accuracy"}, confidence, pct=True)
     if "cv_accuracy" in clf and clf["cv_accuracy"].notna().any():
         cv = clf.groupby("mode")["cv_accuracy"].first()
-        t.insert(3, "cross-validation", [f"{100 * cv[m]:.1f} %" if pd.notna(cv.get(m)) else "–" for m in t["mode"]])
-    t = t.sort_values("mode", key=lambda c: c.map(lambda m: MODES.index(m) if m in MODES else len(MODES)))
-    return t[["mode", *[c for c in t.columns if c not in ("mode", "n")], "n"]].rename(columns={"n": "seeds"})
+        t.insert(2, "cross-validation", [f"{100 * cv[m]:.1f} %" if pd.notna(cv.get(m)) else "–" for m in t["mode"]])
+    return t.sort_values("mode", key=lambda c: c.map(lambda m: MODES.index(m) if m in MODES else len(MODES)))
 
 
 PROTOCOL_FIELDS = ["steps", "lr", "weight_decay", "augment", "warmup", "encoder_lr"]

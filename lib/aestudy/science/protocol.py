@@ -20,7 +20,7 @@ import random
 import torch
 
 from .. import progress_file
-from .transfer import build_classifier, derived_seed, encode, fit, original
+from .transfer import build_classifier, derived_seed, encode, fit, label_draw_seed, original
 
 TUNED = {  # the protocol fields each mode chooses; the others keep ORIGINAL (or FORCED) values
     "frozen": ("steps", "lr", "weight_decay", "augment"),
@@ -114,7 +114,7 @@ def labelled_draws(checkpoints: list[str], pool, label_seed: int, n_labels: int,
     draws = []
     for path in checkpoints:
         encoder_seed = load_checkpoint(path).get("seed")
-        seed = label_seed if encoder_seed is None else derived_seed("label-draw", encoder_seed, label_seed)
+        seed = label_draw_seed(encoder_seed, label_seed)
         idx = labelled_subset(pool.labels, n_labels, seed, balanced=balanced)
         draws.append({"encoder": load_encoder(path).to(dev).eval(), "x": pool.images[idx].to(dev),
                       "y": pool.labels[idx].to(dev), "seed": seed, "checkpoint": str(path)})

@@ -50,6 +50,13 @@ def derived_seed(*parts) -> int:
     return int.from_bytes(hashlib.sha256(repr(parts).encode()).digest()[:4], "little") & 0x7FFFFFFF
 
 
+def label_draw_seed(encoder_seed: int | None, label_seed: int) -> int:
+    """The seed of a labelled draw: derived from the autoencoder's seed and the label seed, so the
+    encoders of different autoencoder seeds see independent draws (the protocol stage draws the
+    same images as the transfer run of its encoder)."""
+    return label_seed if encoder_seed is None else derived_seed("label-draw", encoder_seed, label_seed)
+
+
 def load_encoder(path) -> Encoder:
     """The encoder of an autoencode checkpoint."""
     from .artifacts import load_autoencoder
@@ -209,7 +216,7 @@ def run_transfer(encoder: Encoder, train, test, h1: list[int], modes: list[str],
     bar = tqdm(total=len(seeds) * len(h1) * len(modes), desc="transfer", unit="model",
                disable=not progress, mininterval=1.0)
     for label_seed in seeds:
-        seed = label_seed if encoder_seed is None else derived_seed("label-draw", encoder_seed, label_seed)
+        seed = label_draw_seed(encoder_seed, label_seed)
         idx = labelled_subset(train.labels, n_labels, seed, balanced=balanced)
         x, y = train.images[idx].to(dev), train.labels[idx].to(dev)
         feats = encode(encoder, x) if "frozen" in modes else None
