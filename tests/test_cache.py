@@ -51,19 +51,27 @@ def test_editing_report_code_makes_no_run_stale(smoke_profile, monkeypatch):
 def test_editing_transfer_code_makes_only_the_runs_that_import_it_stale(smoke_profile, monkeypatch):
     states = _states_after_editing(smoke_profile, monkeypatch, "lib/aestudy/science/transfer.py")
     stale = {r for r, (s, _) in states.items() if s == "stale"}
-    assert stale == {r for r in states if r.startswith(("transfer/", "protocol/"))} and stale
+    assert stale == {r for r in states if r.startswith(("transfer/", "protocol/", "semisup/"))} and stale
     assert states["protocol/all"] == ("stale", "module lib/aestudy/science/transfer.py changed")
-    # the transfer runs import it too, and their protocol upstream is stale first
-    assert all(why.startswith("upstream protocol/all") for r, (_, why) in states.items() if r.startswith("transfer/"))
+    # the transfer and semisup runs import it too, and their protocol upstream is stale first
+    assert all(why.startswith("upstream protocol/all") for r, (_, why) in states.items()
+               if r.startswith(("transfer/", "semisup/")))
 
 
 @pytest.mark.slow
 def test_editing_the_protocol_search_makes_the_transfer_runs_stale_through_their_upstream(smoke_profile, monkeypatch):
     states = _states_after_editing(smoke_profile, monkeypatch, "lib/aestudy/science/protocol.py")
     stale = {r for r, (s, _) in states.items() if s == "stale"}
-    assert stale == {r for r in states if r.startswith(("transfer/", "protocol/"))}
+    assert stale == {r for r in states if r.startswith(("transfer/", "protocol/", "semisup/"))}
     assert states["protocol/all"] == ("stale", "module lib/aestudy/science/protocol.py changed")
     assert all(why.startswith("upstream protocol/all") for r, (_, why) in states.items() if r.startswith("transfer/"))
+
+
+@pytest.mark.slow
+def test_editing_the_semi_supervised_recipe_makes_only_its_run_stale(smoke_profile, monkeypatch):
+    states = _states_after_editing(smoke_profile, monkeypatch, "lib/aestudy/science/semisup.py")
+    assert {r for r, (s, _) in states.items() if s == "stale"} == {"semisup/all"}
+    assert states["semisup/all"] == ("stale", "module lib/aestudy/science/semisup.py changed")
 
 
 @pytest.mark.slow

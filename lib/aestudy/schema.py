@@ -148,6 +148,47 @@ class TransferParams(Params):
         return h1
 
 
+class Recipe(Params):
+    """The semi-supervised recipe's base (science.semisup): the first candidate of its search."""
+    steps: int = Field(1000, ge=1, description="training steps (the budget: not searched)")
+    unlabelled_batch: int = Field(256, ge=1, description="unlabelled images per step (the budget)")
+    lr: float = Field(1e-3, gt=0)
+    weight_decay: float = Field(1e-4, ge=0)
+    threshold: float = Field(0.95, ge=0, le=1, description="confidence a pseudo-label needs to count")
+    unlabelled_weight: float = Field(1.0, ge=0)
+    init: Literal["pretrained", "random"] = "pretrained"
+
+
+class RecipeSpace(Params):
+    """The values cross-validation may choose the semi-supervised recipe's open fields from."""
+    lr: list[float] = Field([1e-3, 3e-3], min_length=1)
+    weight_decay: list[float] = Field([1e-4], min_length=1)
+    threshold: list[float] = Field([0.95, 0.8], min_length=1)
+    unlabelled_weight: list[float] = Field([1.0], min_length=1)
+    init: list[Literal["pretrained", "random"]] = Field(["pretrained", "random"], min_length=1)
+
+    @model_validator(mode="after")
+    def _ranges(self):
+        if min(self.lr) <= 0 or min(self.weight_decay) < 0 or min(self.unlabelled_weight) < 0 \
+                or not all(0 <= t <= 1 for t in self.threshold):
+            raise ValueError("lr > 0, weight_decay >= 0, unlabelled_weight >= 0 and 0 <= threshold <= 1")
+        return self
+
+
+class SemisupParams(Params):
+    h1: int = Field(650, ge=1, description="the head width (experiment 4's network)")
+    label_seeds: list[int] = Field([0, 1, 2, 3, 4], min_length=1)
+    n_labels: int = Field(100, ge=10, description="at least one image per class")
+    balanced: bool = True
+    folds: int = Field(2, ge=2, description="stratified folds of the first draw's labelled images")
+    candidates: int = Field(2, ge=1, description="recipes tried: the base first, then draws from space")
+    cv_steps: int | None = Field(None, ge=1, description="steps per cross-validation fit (None: the recipe's)")
+    search_seed: int = 0
+    recipe: Recipe = Recipe()
+    space: RecipeSpace = RecipeSpace()
+    device: str = Field("auto", json_schema_extra={"unkeyed": True})
+
+
 class TheoryParams(Params):
     seed: int = 0
     n_samples: int = Field(20001, ge=101)

@@ -81,6 +81,8 @@ STAGES: dict[str, Stage] = {s.name: s for s in (
           receives={"autoencode": "checkpoints"}, abbrev={"h1": "h", "n_labels": "n"}),
     Stage("transfer", schema.TransferParams, reads_data=True,
           receives={"autoencode": "checkpoints", "protocol": "protocols"}, abbrev={"h1": "h", "n_labels": "n"}),
+    Stage("semisup", schema.SemisupParams, reads_data=True,
+          receives={"autoencode": "checkpoints", "protocol": "protocols"}, abbrev={"h1": "h", "n_labels": "n"}),
     Stage("theory", schema.TheoryParams, in_report=True, abbrev={"seed": "s"}),
 )}
 

@@ -35,6 +35,9 @@ class Split:
     def subset(self, index: torch.Tensor) -> "Split":
         return Split(self.images[index], self.labels[index])
 
+    def to(self, device) -> "Split":
+        return Split(self.images.to(device), self.labels.to(device))
+
 
 def resolve_data_dir(data_dir: str | os.PathLike | None = None) -> Path:
     """The `DATA_DIR` environment variable wins over the parameter, which defaults to data/.

@@ -157,6 +157,25 @@ def transfer_run_figure(records: pd.DataFrame, title: str = ""):
     return fig
 
 
+def semisup_run_figure(records: pd.DataFrame, title: str = "", published: dict | None = None):
+    """One encoder: test accuracy per method (label draws as dots, their mean as a diamond), the
+    published anchors (`{name: accuracy}`) as dashed lines."""
+    order = list(dict.fromkeys(records["method"]))
+    fig, ax = plt.subplots(figsize=(6.4, 3.6))
+    sns.stripplot(records, x="method", y="accuracy", order=order, color="0.45", alpha=0.6, ax=ax)
+    sns.pointplot(records, x="method", y="accuracy", order=order, errorbar=None, markers="D",
+                  linestyles="none", color="C0", ax=ax)
+    for i, (name, acc) in enumerate((published or {}).items()):
+        ax.axhline(acc, color=f"C{i + 1}", ls="--", lw=1, label=f"{name}: {100 * acc:.1f} %")
+    ax.set_ylabel("test accuracy")
+    ax.set_xlabel("")
+    ax.set_title(title)
+    if published:
+        ax.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
 def loss_curves(history: dict, title: str = ""):
     fig, ax = plt.subplots(figsize=(5, 3.2))
     ax.plot(history["epoch"], history["train_error"], marker="o", label="train")

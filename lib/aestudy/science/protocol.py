@@ -33,12 +33,18 @@ TUNED = {  # the protocol fields each mode chooses; the others keep ORIGINAL (or
 def candidates(mode: str, space: dict, n: int, seed: int = 0) -> list[dict]:
     """`n` distinct protocols for `mode`: the original first, then seeded random draws from the
     product of the space's values for the fields the mode tunes (fewer if the space is smaller)."""
-    keys = [k for k in TUNED[mode] if k in space]
-    base = original(mode)
+    return seeded_candidates(original(mode), TUNED[mode], space, n, derived_seed("protocol-search", mode, seed),
+                             valid=lambda p: p["warmup"] < p["steps"])
+
+
+def seeded_candidates(base: dict, keys, space: dict, n: int, rng_seed: int, valid=lambda p: True) -> list[dict]:
+    """`n` distinct settings: `base` first (so a search can only keep or improve on it), then
+    draws, shuffled by `rng_seed`, from the product of `space`'s values for `keys`."""
+    keys = [k for k in keys if k in space]
     grid = [{**base, **dict(zip(keys, values))} for values in itertools.product(*(space[k] for k in keys))]
-    grid = [p for p in grid if p["warmup"] < p["steps"]]
+    grid = [p for p in grid if valid(p)]
     rest = [p for i, p in enumerate(grid) if p != base and p not in grid[:i]]
-    random.Random(derived_seed("protocol-search", mode, seed)).shuffle(rest)
+    random.Random(rng_seed).shuffle(rest)
     return [base, *rest][:max(1, n)]
 
 

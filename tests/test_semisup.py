@@ -1,0 +1,132 @@
+"""How far 100 labels go: the semi-supervised recipe, chosen by cross-validation on the labelled
+images before any test image is read, compared on experiment 4's own label draws."""
+from __future__ import annotations
+
+import nbformat
+import pytest
+import torch
+
+from aestudy.science import artifacts, data, semisup, transfer
+from aestudy.science.models import AEConfig, AutoEncoder
+from conftest import REPO_ROOT
+
+SPACE = {"lr": [1e-3, 3e-3], "weight_decay": [1e-4], "threshold": [0.95, 0.5], "unlabelled_weight": [1.0, 0.5],
+         "init": ["pretrained", "random"]}
+TINY = semisup.recipe(steps=4, unlabelled_batch=16)
+
+
+def _pool(n_per_class: int = 6, seed: int = 0) -> data.Split:
+    g = torch.Generator().manual_seed(seed)
+    y = torch.arange(10).repeat(n_per_class)
+    x = torch.rand(len(y), 1, 28, 28, generator=g) * 0.2
+    for i, c in enumerate(y.tolist()):
+        x[i, 0, 2 * c:2 * c + 6, 4:20] = 1.0
+    return data.Split(x, y)
+
+
+def _encoder(d: int = 4):
+    torch.manual_seed(0)
+    return AutoEncoder(AEConfig(latent_dim=d, num_conv=1, c_factor=2, fc_hidden=16)).encoder
+
+
+def _weights(model) -> list[torch.Tensor]:
+    return [p.detach().clone() for p in model.parameters()]
+
+
+def test_candidates_are_distinct_recipes_the_base_first():
+    for n in (1, 3, 6):
+        cands = semisup.candidates(TINY, SPACE, n, seed=0)
+        assert cands[0] == TINY and len(cands) == n
+        assert len({tuple(sorted(c.items())) for c in cands}) == n
+        assert all(c["steps"] == TINY["steps"] and c["unlabelled_batch"] == TINY["unlabelled_batch"] for c in cands)
+    assert semisup.candidates(TINY, SPACE, 6, seed=0) == semisup.candidates(TINY, SPACE, 6, seed=0)
+    with pytest.raises(ValueError, match="unknown recipe field"):
+        semisup.recipe(stpes=3)
+
+
+def test_the_strong_augmentation_erases_a_square_of_every_image():
+    x = torch.ones(5, 1, 28, 28)
+    out = semisup.strong_augment(x, torch.Generator().manual_seed(0))
+    assert out.shape == x.shape
+    # a square of at most ERASE x ERASE pixels is zero in each image (the rotation zeroes corners too)
+    assert all((img == 0).sum() >= min(semisup.ERASE // 2, 5) ** 2 for img in out)
+
+
+def test_without_a_confident_pseudo_label_the_unlabelled_images_change_nothing():
+    """A threshold no probability reaches keeps no pseudo-label: the same weights, bit for bit, as
+    giving the unlabelled term no weight."""
+    pool = _pool()
+    x, y = pool.images[:20], pool.labels[:20]
+    a, _ = semisup.train(_encoder(), 8, x, y, pool.images, {**TINY, "threshold": 2.0}, seed=3)
+    b, _ = semisup.train(_encoder(), 8, x, y, pool.images, {**TINY, "unlabelled_weight": 0.0}, seed=3)
+    c, info = semisup.train(_encoder(), 8, x, y, pool.images, {**TINY, "threshold": 0.0}, seed=3)
+    assert all(torch.equal(p, q) for p, q in zip(_weights(a), _weights(b)))
+    assert info["pseudo_label_rate"] == 1.0 and not all(torch.equal(p, q) for p, q in zip(_weights(a), _weights(c)))
+
+
+def test_training_is_deterministic_and_never_modifies_the_encoder():
+    pool, enc = _pool(), _encoder()
+    before = _weights(enc)
+    runs = [semisup.train(enc, 8, pool.images[:20], pool.labels[:20], pool.images, TINY, seed=1)[0] for _ in range(2)]
+    assert all(torch.equal(p, q) for p, q in zip(_weights(runs[0]), _weights(runs[1])))
+    assert all(torch.equal(p, q) for p, q in zip(before, _weights(enc)))
+    scratch, _ = semisup.train(enc, 8, pool.images[:20], pool.labels[:20], pool.images, {**TINY, "init": "random"}, 1)
+    assert not torch.equal(scratch.encoder.conv[0].weight, runs[0].encoder.conv[0].weight)
+
+
+def test_choose_scores_every_candidate_on_validation_folds_and_keeps_the_best():
+    pool = _pool()
+    choice = semisup.choose(_encoder(), 8, pool.images[:40], pool.labels[:40], pool.images, TINY, SPACE,
+                            n_candidates=3, n_folds=2, seed=0, cv_steps=2)
+    scores = [c["cv_accuracy"] for c in choice["candidates"]]
+    assert len(scores) == 3 and all(len(c["folds"]) == 2 for c in choice["candidates"])
+    assert choice["cv_accuracy"] == max(scores) and choice["chosen"] == choice["candidates"][scores.index(max(scores))]["recipe"]
+    assert choice["chosen"]["steps"] == TINY["steps"]          # the CV budget is not the final budget
+    assert semisup.search_steps(TINY, SPACE, 3, 2, 2) == 3 * 2 * 2
+    table = semisup.table(choice)
+    assert list(table["chosen"]).count(True) == 1 and len(table) == 3
+
+
+def test_the_comparison_uses_experiment_4s_label_draw_and_original_protocol():
+    """The 'original protocol' row is the transfer run's fine-tuned classifier on the same labelled
+    images: the same accuracy, so the differences are paired with experiment 4."""
+    pool, test, enc = _pool(8), _pool(3, seed=1), _encoder()
+    records = semisup.run(enc, pool, test, [0], encoder_seed=2, h1=8, n_labels=20, balanced=True, chosen=TINY)
+    assert [r["method"] for r in records] == ["semi-supervised", "original protocol"]
+    exp4 = transfer.run_transfer(enc, pool, test, [8], ["finetune"], [0], n_labels=20, protocols={},
+                                 baselines=False, device="cpu", progress=False, encoder_seed=2)["records"]
+    assert records[1]["accuracy"] == pytest.approx(exp4[0]["accuracy"])
+    chosen = {"finetune": {"chosen": {"steps": 3}, "cv_accuracy": 0.5},
+              "augmented": {"chosen": {"steps": 3, "augment": True}, "cv_accuracy": 0.4}}
+    methods = [r["method"] for r in semisup.run(enc, pool, test, [0], 2, 8, 20, True, TINY, protocols=chosen)]
+    assert methods == ["semi-supervised", "original protocol", "finetune", "augmented control"]
+
+
+def test_the_semisup_stage_chooses_its_recipe_before_reading_a_test_image(tmp_path, monkeypatch):
+    """Execute the notebook's code: the choice (recipe.json) is written with a loader that fails on
+    the test split; only the cell after it reads the test set."""
+    pool = _pool()
+
+    def no_test(dataset="mnist", train=True, **kw):
+        if not train:
+            raise AssertionError("the recipe search read the test split")
+        return pool
+
+    monkeypatch.setattr(data, "load_split", no_test)
+    model = AutoEncoder(AEConfig(latent_dim=4, num_conv=1, c_factor=2, fc_hidden=16))
+    ckpt = artifacts.save_checkpoint(tmp_path / "model.pt", model, model.encoder.cfg.__dict__, seed=0)
+    nb = nbformat.read(REPO_ROOT / "notebooks" / "semisup.ipynb", as_version=4)
+    code = [c.source for c in nb.cells if c.cell_type == "code"]
+    ns: dict = {}
+    exec(code[0], ns)                                    # the parameter cell, then the runner's values
+    ns.update(h1=8, n_labels=20, label_seeds=[0, 1], folds=2, candidates=2, cv_steps=2, recipe=TINY,
+              space=SPACE, device="cpu", checkpoints=[str(ckpt)], out_dir=str(tmp_path / "out"))
+    exec(code[2], ns)                                    # choose, write recipe.json
+    chosen = artifacts.read_json(tmp_path / "out" / "recipe.json")
+    assert set(chosen) == {"chosen", "cv_accuracy"} and 0 <= chosen["cv_accuracy"] <= 1
+    with pytest.raises(AssertionError, match="read the test split"):
+        exec(code[3], ns)                                # the evaluation reads the test set
+    monkeypatch.setattr(data, "load_split", lambda dataset="mnist", train=True, **kw: pool if train else _pool(2, 1))
+    exec(code[3], ns)
+    metrics = artifacts.read_json(tmp_path / "out" / "metrics.json")
+    assert {r["label_seed"] for r in metrics["records"]} == {0, 1} and metrics["recipe"] == chosen["chosen"]
