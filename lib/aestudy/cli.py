@@ -7,6 +7,7 @@ Exit status: 0 all runs ok, 1 some run failed (or a file could not be written), 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 
@@ -26,6 +27,9 @@ def main(argv=None) -> int:
     run.add_argument("--retries", type=int, default=0, metavar="N",
                      help="execute a run again, up to N times, when its kernel died or it passed its "
                           "time limit (`timeout:` in the parameter file); not when its code raised")
+    run.add_argument("--fresh-kernels", action="store_true",
+                     help="start a kernel for every run instead of reusing each worker's (slower; the numbers "
+                          "are the same)")
     run.add_argument("--no-render", action="store_true", help="skip rendering the report")
     ren = sub.add_parser("render", help="render the report from the runs already on disk")
     ren.add_argument("params_file")
@@ -71,6 +75,10 @@ def main(argv=None) -> int:
             raise ParamsError(f"--workers must be >= 1, got {args.workers}")
         if args.command == "run" and args.retries < 0:
             raise ParamsError(f"--retries must be >= 0, got {args.retries}")
+        if args.command == "run" and args.fresh_kernels:
+            from .runner.kernels import FRESH_ENV
+
+            os.environ[FRESH_ENV] = "1"  # read where runs execute: workers inherit it
         with profile_lock(config.profile_dir(study.profile), command_line()):
             if args.command == "render":
                 _render(study)

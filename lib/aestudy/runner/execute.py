@@ -25,7 +25,7 @@ from pathlib import Path
 
 from .. import config
 from ..files import read_json, write_json
-from . import orphans, progress, records
+from . import kernels, orphans, progress, records
 
 KERNEL_MANAGER = "aestudy.runner.execute.LocalKernelManager"
 KERNEL_LOG_ENV = "AESTUDY_KERNEL_LOG"
@@ -160,16 +160,23 @@ for _m in list(_sy.modules.values()):
 '''
 
 
-def notebook_for(path: str, out_dir: str):
-    """The notebook to execute: the stage's, with the cell that records the imported modules."""
+def notebook_for(path: str, out_dir: str, reset: str | None = None):
+    """The notebook to execute: the stage's, with the cell that records the imported modules
+    last and, in a warm kernel, the cell that gives the run a fresh start first (`reset`)."""
     import nbformat
 
     nb = nbformat.read(path, as_version=4)
-    cell = nbformat.v4.new_code_cell(modules_cell_source(out_dir))
-    cell.metadata["tags"] = [MODULES_TAG]
-    if nb.nbformat_minor < 5:  # cell ids came with nbformat 4.5
-        cell.pop("id", None)
-    nb.cells.append(cell)
+
+    def runner_cell(source: str, tag: str):
+        cell = nbformat.v4.new_code_cell(source)
+        cell.metadata["tags"] = [tag]
+        if nb.nbformat_minor < 5:  # cell ids came with nbformat 4.5
+            cell.pop("id", None)
+        return cell
+
+    nb.cells.append(runner_cell(modules_cell_source(out_dir), MODULES_TAG))
+    if reset is not None:
+        nb.cells.insert(0, runner_cell(reset, kernels.RESET_TAG))
     return nb
 
 
@@ -182,7 +189,7 @@ def _strip_modules_cell(path: Path, stopped: str = "") -> None:
     from ..files import atomic_write_bytes
 
     nb = nbformat.read(path, as_version=4)
-    nb.cells = [c for c in nb.cells if MODULES_TAG not in c.get("metadata", {}).get("tags", [])]
+    nb.cells = [c for c in nb.cells if not {MODULES_TAG, kernels.RESET_TAG} & set(c.get("metadata", {}).get("tags", []))]
     if stopped:
         cell = nbformat.v4.new_markdown_cell(f'<span style="color:red; font-size:1.5em">Run stopped: {stopped}; '
                                              "the cells below are those executed until then.</span>")
@@ -222,15 +229,22 @@ def _attempt(run, threads: int, timeout: float | None) -> tuple[dict, str]:
     nb_out = out / f"{run.stage}.ipynb"
     watch = Watch(timeout)
     start = time.perf_counter()
+    warm, log_from = None, 0
     try:
         if out.exists():
             (out / records.COMPLETE).unlink(missing_ok=True)  # first: a folder half removed is never complete
             shutil.rmtree(out)
         out.mkdir(parents=True)
-        with _kernel_env(threads, out / records.KERNEL_LOG), watch:  # the kernel inherits this environment
-            pm.execute_notebook(notebook_for(run.notebook, run.dir), str(nb_out), parameters=run.params,
+        if kernels.enabled():
+            warm = kernels.acquire(threads, out.parents[2] / kernels.LOG_DIR, _local_kernel_manager(), _kernel_env)
+            log_from = kernels.log_size(warm)
+            watch.launched(warm.process)
+        with _kernel_env(threads, out / records.KERNEL_LOG), watch:  # a kernel started inside inherits this
+            reset = kernels.reset_source({progress.ENV: os.environ.get(progress.ENV)}) if warm else None
+            pm.execute_notebook(notebook_for(run.notebook, run.dir, reset), str(nb_out), parameters=run.params,
                                 kernel_name="python3", language="python", cwd=str(config.PROJECT_ROOT),
                                 progress_bar=False, log_output=False, kernel_manager_class=KERNEL_MANAGER,
+                                **({"km": warm.km} if warm else {}),
                                 **progress.cell_hooks())  # cell k of n, for the sweep's display
         if watch.fired:  # the limit passed as the last cell finished: still past it
             raise RunStopped(TIMEOUT, f"timed out after {timeout:g} s")
@@ -243,9 +257,17 @@ def _attempt(run, threads: int, timeout: float | None) -> tuple[dict, str]:
         records.write_completion(out, {"status": "ok", "key": run_key, "stage": run.stage, "run_id": run.run_id,
                                        "grid": run.grid, "seconds": seconds, "upstream": run.upstream,
                                        "inputs": run.inputs, "modules": modules,
+                                       "kernel": {"pid": watch.process.pid if watch.process else None,
+                                                  "run": warm.runs if warm else 1},  # its n-th run
                                        "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
+        if warm is not None:
+            warm.close_clients()
+            kernels.log_since(warm, log_from, out / records.KERNEL_LOG)
     except BaseException as exc:  # a crash in one run must not take the others down
         seconds = time.perf_counter() - start
+        if warm is not None:  # a kernel that saw a fault is never reused
+            kernels.log_since(warm, log_from, out / records.KERNEL_LOG)
+            kernels.discard()
         kind, error = _fault(exc, watch, timeout)
         with contextlib.suppress(OSError):
             (out / MODULES_FILE).unlink(missing_ok=True)

@@ -57,6 +57,9 @@ class SerialExecutor:
         return self
 
     def __exit__(self, *exc):
+        from .kernels import shutdown_all
+
+        shutdown_all()  # this process's warm kernel (pool and Dask workers shut down their own)
         return False
 
 
