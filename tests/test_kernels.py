@@ -132,3 +132,21 @@ def test_warm_and_fresh_kernels_give_the_same_tables_and_cache_keys(smoke_profil
     assert 1 <= len(pids) <= 2 and len(list(warm.glob("runs/*/*/complete.json"))) > 2
     assert len({json.loads(p.read_text())["kernel"]["pid"] for p in redone}) == len(redone) > 2
     assert not (warm / kernels.LOG_DIR).exists()    # the warm kernels' logs went to their runs' kernel.log
+
+
+def test_a_module_edited_while_a_run_executes_leaves_the_run_stale(tmp_path, monkeypatch):
+    """The key takes each imported module's digest from before the run: the kernel hashes the
+    files at the end, when an edit made meanwhile would already be there."""
+    from aestudy.runner import records
+
+    before = records.package_digests()
+    monkeypatch.setattr(records, "package_digests",
+                        lambda: {**before, "lib/aestudy/science/names.py": "digest before the edit"})
+    try:
+        res, _ = _run(tmp_path, "edited", "import aestudy.science.names", monkeypatch)
+    finally:
+        kernels.shutdown_all()
+    assert res["status"] == "ok"
+    done = json.loads((tmp_path / "reports/p/runs/x/edited/complete.json").read_text())
+    assert done["modules"]["lib/aestudy/science/names.py"] == "digest before the edit"
+    assert records.changed_modules(done["modules"]) == ["lib/aestudy/science/names.py"]

@@ -235,6 +235,7 @@ def _attempt(run, threads: int, timeout: float | None) -> tuple[dict, str]:
             (out / records.COMPLETE).unlink(missing_ok=True)  # first: a folder half removed is never complete
             shutil.rmtree(out)
         out.mkdir(parents=True)
+        before = records.package_digests()  # the code as it is when the run starts
         if kernels.enabled():
             warm = kernels.acquire(threads, out.parents[2] / kernels.LOG_DIR, _local_kernel_manager(), _kernel_env)
             log_from = kernels.log_size(warm)
@@ -248,7 +249,7 @@ def _attempt(run, threads: int, timeout: float | None) -> tuple[dict, str]:
                                 **progress.cell_hooks())  # cell k of n, for the sweep's display
         if watch.fired:  # the limit passed as the last cell finished: still past it
             raise RunStopped(TIMEOUT, f"timed out after {timeout:g} s")
-        modules = read_json(out / MODULES_FILE)
+        modules = records.as_before(read_json(out / MODULES_FILE), before)
         (out / MODULES_FILE).unlink()
         _strip_modules_cell(nb_out)
         seconds = time.perf_counter() - start

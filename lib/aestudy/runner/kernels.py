@@ -55,7 +55,7 @@ for _n, _m in list(_sy.modules.items()):
 _plt.close("all")
 _mpl.rcParams.update(_sy.modules[{SNAPSHOT!r}].rc)
 _w.filters[:] = _sy.modules[{SNAPSHOT!r}].filters
-_w._filters_mutated()
+getattr(_w, "_filters_mutated", getattr(_w, "_filters_mutated_lock_held", lambda: None))()
 for _k, _v in {env!r}.items():
     if _v is None:
         _os.environ.pop(_k, None)

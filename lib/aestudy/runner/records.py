@@ -57,6 +57,19 @@ def forget_module_digests() -> None:
     _DIGESTS.clear()
 
 
+def package_digests() -> dict[str, str]:
+    """The sha256 of every module of the package now: taken just before a run executes."""
+    return {f.relative_to(config.PROJECT_ROOT).as_posix(): sha256_file(f) for f in sorted(config.PACKAGE_DIR.rglob("*.py"))}
+
+
+def as_before(modules: dict, before: dict) -> dict:
+    """The modules a run imported (its kernel hashes them at the end), each with its digest from
+    before the run. A module edited while the run executed keeps its old digest (None for one that
+    did not exist), so the next command finds the run stale: the code that ran was not the code
+    that is there now."""
+    return {p: before.get(p) for p in modules}
+
+
 def changed_modules(modules: dict) -> list[str]:
     return [p for p, digest in sorted(modules.items()) if _module_sha(p) != digest]
 
