@@ -130,3 +130,31 @@ def test_the_semisup_stage_chooses_its_recipe_before_reading_a_test_image(tmp_pa
     exec(code[3], ns)
     metrics = artifacts.read_json(tmp_path / "out" / "metrics.json")
     assert {r["label_seed"] for r in metrics["records"]} == {0, 1} and metrics["recipe"] == chosen["chosen"]
+
+
+def _records(acc: dict) -> "pd.DataFrame":
+    import pandas as pd
+
+    return pd.DataFrame([{"method": m, "label_seed": s, "accuracy": a, "train_accuracy": 1.0,
+                          "cv_accuracy": 0.8 if m != "original protocol" else None}
+                         for m, accs in acc.items() for s, a in enumerate(accs)])
+
+
+def test_the_report_pairs_the_differences_by_label_draw_and_names_the_unit():
+    from aestudy.report import semisup as section
+
+    df = _records({"semi-supervised": [0.90, 0.95, 0.93], "original protocol": [0.70, 0.75, 0.73],
+                   "augmented control": [0.80, 0.81, 0.79]})
+    diffs = section.differences(df)
+    # paired: the original protocol is exactly 20 points behind on every draw, so no spread at all
+    assert diffs["original protocol"]["mean"] == pytest.approx(0.20) and diffs["original protocol"]["n"] == 3
+    assert diffs["original protocol"]["hi"] - diffs["original protocol"]["lo"] == pytest.approx(0, abs=1e-9)
+    table = section.accuracy_table(df)
+    assert list(table["method"][:3]) == ["semi-supervised", "original protocol", "augmented control"]
+    assert set(section.PUBLISHED) <= set(table["method"]) and list(table["label draws"][:3]) == [3, 3, 3]
+    text = section.markdown(df, {"latent_dim": 10, "num_conv": 2, "n_pool": 8000,
+                                 "recipe": {"steps": 1000, "unlabelled_batch": 256}})
+    assert "92.7 %" in text and "over 3 label draws" in text and "+20.0 [+20.0, +20.0] points against the original" in text
+    assert "below the 95 %" in text
+    assert "augmented control 80.0 %" in section.headline(df)
+    assert section.markdown(df.iloc[0:0], None) == "" and section.headline(df.iloc[0:0]) == ""

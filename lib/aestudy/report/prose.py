@@ -12,6 +12,7 @@ import pandas as pd
 
 from .. import config
 from .profile import ProfileData
+from .semisup import headline as semisup_headline
 from .stats import CONFIDENCE, summarise
 from .decide import CONTRADICTED, INCONCLUSIVE, SUPPORTED
 from ..science.names import MODES as MODE_ORDER
@@ -81,7 +82,8 @@ def abstract_markdown(data: ProfileData, v: pd.DataFrame) -> str:
             if claim in v.index and v.at[claim, KEY] not in ("", "n/a")]
     if keys:
         out.append("Key effects: " + "; ".join(keys) + ".")
-    return "**Abstract.** " + " ".join(out)
+    out.append(semisup_headline(data.usable("semisup"), data.rules.confidence))
+    return "**Abstract.** " + " ".join(o for o in out if o)
 
 
 def overview_caption(ae: pd.DataFrame, corr: pd.DataFrame, summaries: dict, confidence: float = CONFIDENCE) -> str:

@@ -53,7 +53,21 @@ def recipe_table(candidates: list[dict]) -> pd.DataFrame:
     t = pd.DataFrame(candidates).astype(object)
     t["cross-validation"] = [fmt_pct(v) for v in t.pop("cv_accuracy")]
     t["chosen"] = ["yes" if str(c).lower() == "true" else "" for c in t["chosen"]]
-    return t.drop(columns=["steps", "unlabelled_batch"], errors="ignore")
+    t = t.drop(columns=["steps", "unlabelled_batch"], errors="ignore")
+    return t.rename(columns={"init": "start", "unlabelled_weight": "unlabelled weight", "weight_decay": "weight decay"})
+
+
+def headline(df: pd.DataFrame, confidence: float = CONFIDENCE) -> str:
+    """One sentence for the abstract: the recipe's accuracy and the best labelled-only classifier's
+    on the same draws ('' without a semisup run)."""
+    if df.empty or METHOD not in set(df["method"]):
+        return ""
+    means = df.groupby("method")["accuracy"].mean()
+    ours = mean_ci(df.loc[df["method"] == METHOD, "accuracy"], confidence)
+    others = means.drop(METHOD)
+    best = f"; the best classifier on the labels alone: {others.idxmax()} {fmt_pct(others.max())}" if len(others) else ""
+    return (f"Beyond the original, learning from the unlabelled training images too takes the same network to "
+            f"{fmt_ci(ours, pct=True)} test accuracy over {ours['n']} label draws{best}.")
 
 
 def markdown(df: pd.DataFrame, metrics: dict | None, confidence: float = CONFIDENCE) -> str:
@@ -65,7 +79,8 @@ def markdown(df: pd.DataFrame, metrics: dict | None, confidence: float = CONFIDE
     ours = mean_ci(df.loc[df["method"] == METHOD, "accuracy"], confidence)
     n = ours["n"]
     diffs = differences(df, confidence)
-    vs = "; ".join(f"{fmt_pp_ci(ci)} against {name}" for name, ci in diffs.items())
+    vs = "; ".join(f"{fmt_pp_ci(ci)} against {'the ' if name != 'finetune' else ''}{name}"
+                   for name, ci in diffs.items())
     rec = m.get("recipe", {})
     pool = f"{m['n_pool']:,}" if isinstance(m.get("n_pool"), int) else "?"
     setup = (f"The encoder of the d = {m.get('latent_dim', '?')}, num_conv = {m.get('num_conv', '?')} autoencoder, "

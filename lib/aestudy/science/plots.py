@@ -170,8 +170,9 @@ def semisup_run_figure(records: pd.DataFrame, title: str = "", published: dict |
     ax.set_ylabel("test accuracy")
     ax.set_xlabel("")
     ax.set_title(title)
-    if published:
-        ax.legend(fontsize=8, loc="lower right")
+    ax.tick_params(axis="x", labelsize=9)
+    if published:  # below the axis: never over a point
+        ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, frameon=False)
     fig.tight_layout()
     return fig
 
