@@ -118,3 +118,28 @@ def smoke_profile(tmp_path_factory):
     pdir = tmp / "reports" / "smoke"
     return {"params": params, "dir": pdir, "env": env, "analyses": pdir / "analyses.ipynb", "tmp": tmp,
             "stderr": proc.stderr}
+
+
+def notebook_without_test_split(stage: str, pool, tmp_path, monkeypatch, message: str) -> tuple[list[str], dict]:
+    """The code cells of notebooks/<stage>.ipynb and a namespace that has run its parameter cell
+    and holds a tiny autoencoder checkpoint in `checkpoints`, with a data loader that returns
+    `pool` for the training split and raises AssertionError(`message`) on the test split."""
+    import nbformat
+
+    from aestudy.science import artifacts, data
+    from aestudy.science.models import AEConfig, AutoEncoder
+
+    def load_split(dataset="mnist", train=True, **kw):
+        if not train:
+            raise AssertionError(message)
+        return pool
+
+    monkeypatch.setattr(data, "load_split", load_split)
+    model = AutoEncoder(AEConfig(latent_dim=4, num_conv=1, c_factor=2, fc_hidden=16))
+    ckpt = artifacts.save_checkpoint(tmp_path / "model.pt", model, model.encoder.cfg.__dict__, seed=0)
+    nb = nbformat.read(REPO_ROOT / "notebooks" / f"{stage}.ipynb", as_version=4)
+    code = [c.source for c in nb.cells if c.cell_type == "code"]
+    ns: dict = {}
+    exec(code[0], ns)                                    # the parameter cell, then the runner's values
+    ns.update(checkpoints=[str(ckpt)], out_dir=str(tmp_path / "out"))
+    return code, ns

@@ -2,13 +2,12 @@
 with the same budget for every mode, never reading the test set."""
 from __future__ import annotations
 
-import nbformat
 import pytest
 import torch
 
 from aestudy.science import artifacts, data, protocol, transfer
 from aestudy.science.models import AEConfig, AutoEncoder
-from conftest import REPO_ROOT
+from conftest import notebook_without_test_split
 
 SPACE = {"steps": [3, 6], "lr": [1e-3, 3e-3], "weight_decay": [0.0, 1e-2], "augment": [False, True],
          "warmup": [0, 2], "encoder_lr": [1.0, 0.1]}
@@ -109,22 +108,9 @@ def test_the_same_protocol_and_seed_give_the_same_classifier():
 def test_the_protocol_stage_reads_no_test_image(tmp_path, monkeypatch):
     """Execute the protocol notebook's code with a loader that fails on the test split."""
     x, y = _labelled(n_per_class=6)
-    pool = data.Split(x, y)
-
-    def load_split(dataset="mnist", train=True, **kw):
-        if not train:
-            raise AssertionError("the protocol stage read the test split")
-        return pool
-
-    monkeypatch.setattr(data, "load_split", load_split)
-    model = AutoEncoder(AEConfig(latent_dim=4, num_conv=1, c_factor=2, fc_hidden=16))
-    ckpt = artifacts.save_checkpoint(tmp_path / "model.pt", model, model.encoder.cfg.__dict__, seed=0)
-    nb = nbformat.read(REPO_ROOT / "notebooks" / "protocol.ipynb", as_version=4)
-    code = [c.source for c in nb.cells if c.cell_type == "code"]
-    ns: dict = {}
-    exec(code[0], ns)                                    # the parameter cell, then the runner's values
-    ns.update(h1=8, n_labels=20, folds=2, candidates=2, space={**SPACE, "steps": [2]}, checkpoints=[str(ckpt)],
-              out_dir=str(tmp_path / "out"))
+    code, ns = notebook_without_test_split("protocol", data.Split(x, y), tmp_path, monkeypatch,
+                                           "the protocol stage read the test split")
+    ns.update(h1=8, n_labels=20, folds=2, candidates=2, space={**SPACE, "steps": [2]})
     exec(code[2], ns)                                    # choose, write protocol.json
     chosen = artifacts.read_json(tmp_path / "out" / "protocol.json")
     assert set(chosen) == set(MODES) and all(0 <= c["cv_accuracy"] <= 1 for c in chosen.values())

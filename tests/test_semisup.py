@@ -2,13 +2,12 @@
 images before any test image is read, compared on experiment 4's own label draws."""
 from __future__ import annotations
 
-import nbformat
 import pytest
 import torch
 
 from aestudy.science import artifacts, data, semisup, transfer
 from aestudy.science.models import AEConfig, AutoEncoder
-from conftest import REPO_ROOT
+from conftest import notebook_without_test_split
 
 SPACE = {"lr": [1e-3, 3e-3], "weight_decay": [1e-4], "threshold": [0.95, 0.5], "unlabelled_weight": [1.0, 0.5],
          "init": ["pretrained", "random"]}
@@ -106,21 +105,9 @@ def test_the_semisup_stage_chooses_its_recipe_before_reading_a_test_image(tmp_pa
     """Execute the notebook's code: the choice (recipe.json) is written with a loader that fails on
     the test split; only the cell after it reads the test set."""
     pool = _pool()
-
-    def no_test(dataset="mnist", train=True, **kw):
-        if not train:
-            raise AssertionError("the recipe search read the test split")
-        return pool
-
-    monkeypatch.setattr(data, "load_split", no_test)
-    model = AutoEncoder(AEConfig(latent_dim=4, num_conv=1, c_factor=2, fc_hidden=16))
-    ckpt = artifacts.save_checkpoint(tmp_path / "model.pt", model, model.encoder.cfg.__dict__, seed=0)
-    nb = nbformat.read(REPO_ROOT / "notebooks" / "semisup.ipynb", as_version=4)
-    code = [c.source for c in nb.cells if c.cell_type == "code"]
-    ns: dict = {}
-    exec(code[0], ns)                                    # the parameter cell, then the runner's values
-    ns.update(h1=8, n_labels=20, label_seeds=[0, 1], folds=2, candidates=2, cv_steps=2, recipe=TINY,
-              space=SPACE, device="cpu", checkpoints=[str(ckpt)], out_dir=str(tmp_path / "out"))
+    code, ns = notebook_without_test_split("semisup", pool, tmp_path, monkeypatch, "the recipe search read the test split")
+    ns.update(h1=8, n_labels=20, label_seeds=[0, 1], folds=2, candidates=2, cv_steps=2, recipe=TINY, space=SPACE,
+              device="cpu")
     exec(code[2], ns)                                    # choose, write recipe.json
     chosen = artifacts.read_json(tmp_path / "out" / "recipe.json")
     assert set(chosen) == {"chosen", "cv_accuracy"} and 0 <= chosen["cv_accuracy"] <= 1
