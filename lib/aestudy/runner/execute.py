@@ -266,10 +266,10 @@ def _attempt(run, threads: int, timeout: float | None) -> tuple[dict, str]:
             kernels.log_since(warm, log_from, out / records.KERNEL_LOG)
     except BaseException as exc:  # a crash in one run must not take the others down
         seconds = time.perf_counter() - start
+        kind, error = _fault(exc, watch, timeout)  # first: how the kernel ended, before it is shut down
         if warm is not None:  # a kernel that saw a fault is never reused
             kernels.log_since(warm, log_from, out / records.KERNEL_LOG)
             kernels.discard()
-        kind, error = _fault(exc, watch, timeout)
         with contextlib.suppress(OSError):
             (out / MODULES_FILE).unlink(missing_ok=True)
         with contextlib.suppress(Exception):  # the partial notebook, as papermill last saved it

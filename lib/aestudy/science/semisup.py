@@ -67,7 +67,7 @@ def fit(clf: nn.Module, x: torch.Tensor, y: torch.Tensor, unlabelled: torch.Tens
     last loss and the fraction of the last unlabelled batch whose pseudo-label was kept."""
     opt = torch.optim.AdamW(clf.parameters(), lr=rec["lr"], weight_decay=rec["weight_decay"])
     gen = torch.Generator().manual_seed(derived_seed("semisup", seed))
-    loss, kept = torch.tensor(float("nan")), 0.0
+    loss, mask = torch.tensor(float("nan")), torch.zeros(1)
     for step in range(rec["steps"]):
         clf.train()
         pick = torch.randint(0, len(unlabelled), (rec["unlabelled_batch"],), generator=gen).to(unlabelled.device)
@@ -82,11 +82,10 @@ def fit(clf: nn.Module, x: torch.Tensor, y: torch.Tensor, unlabelled: torch.Tens
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        kept = float(mask.mean())
         if on_step is not None:
             on_step(step + 1)
-    clf.eval()
-    return {"final_loss": float(loss.detach()), "pseudo_label_rate": kept}
+    clf.eval()  # read once, at the end: no host sync per step on a GPU
+    return {"final_loss": float(loss.detach()), "pseudo_label_rate": float(mask.mean())}
 
 
 def train(encoder, h1: int, x, y, unlabelled, rec: dict, seed: int, on_step=None):
