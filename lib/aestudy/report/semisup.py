@@ -7,6 +7,7 @@ import pandas as pd
 
 from ..science.semisup import PUBLISHED
 from .stats import CONFIDENCE, mean_ci, summarise
+from .tables import ci_cells
 from .text import fmt_ci, fmt_pct, fmt_pp_ci, interval_words
 
 DRAWS = "label draws"
@@ -24,16 +25,20 @@ def accuracy_table(df: pd.DataFrame, confidence: float = CONFIDENCE) -> pd.DataF
     if df.empty:
         return pd.DataFrame()
     order = list(dict.fromkeys(df["method"]))
-    test = _ci(df, "accuracy", confidence).set_index("method")
+    test = _ci(df, "accuracy", confidence)
+    test = test.assign(cell=ci_cells(test, pct=True)).set_index("method")
     train = df.groupby("method")["train_accuracy"].mean()
     cv = df.groupby("method")["cv_accuracy"].first()
     rows = [{"method": m, "train": fmt_pct(train[m]),
              "cross-validation": fmt_pct(cv[m]) if pd.notna(cv.get(m)) else "–",
-             "test": fmt_ci({**test.loc[m].to_dict(), "lo": test.loc[m, "ci_lo"], "hi": test.loc[m, "ci_hi"]}, pct=True),
-             "label draws": int(test.loc[m, "n"])} for m in order]
+             "test": test.loc[m, "cell"], "label draws": int(test.loc[m, "n"])} for m in order]
     rows += [{"method": name, "train": "–", "cross-validation": "–", "test": fmt_pct(acc), "label draws": "–"}
              for name, acc in PUBLISHED.items()]
     return pd.DataFrame(rows)
+
+
+def _recipe_ci(df: pd.DataFrame, confidence: float) -> dict:
+    return mean_ci(df.loc[df["method"] == METHOD, "accuracy"], confidence)
 
 
 def differences(df: pd.DataFrame, confidence: float = CONFIDENCE) -> dict[str, dict]:
@@ -63,7 +68,7 @@ def headline(df: pd.DataFrame, confidence: float = CONFIDENCE) -> str:
     if df.empty or METHOD not in set(df["method"]):
         return ""
     means = df.groupby("method")["accuracy"].mean()
-    ours = mean_ci(df.loc[df["method"] == METHOD, "accuracy"], confidence)
+    ours = _recipe_ci(df, confidence)
     others = means.drop(METHOD)
     best = f"; the best classifier on the labels alone: {others.idxmax()} {fmt_pct(others.max())}" if len(others) else ""
     return (f"Beyond the original, learning from the unlabelled training images too takes the same network to "
@@ -76,7 +81,7 @@ def markdown(df: pd.DataFrame, metrics: dict | None, confidence: float = CONFIDE
     if df.empty or METHOD not in set(df["method"]):
         return ""
     m = metrics or {}
-    ours = mean_ci(df.loc[df["method"] == METHOD, "accuracy"], confidence)
+    ours = _recipe_ci(df, confidence)
     n = ours["n"]
     diffs = differences(df, confidence)
     vs = "; ".join(f"{fmt_pp_ci(ci)} against {'the ' if name != 'finetune' else ''}{name}"

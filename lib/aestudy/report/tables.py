@@ -12,7 +12,8 @@ from .text import fmt_ci
 ENCODER = ["num_conv", "latent_dim", SEED]   # one encoder (an autoencoder of experiment 1)
 
 
-def _cells(summary: pd.DataFrame, pct: bool) -> list[str]:
+def ci_cells(summary: pd.DataFrame, pct: bool) -> list[str]:
+    """'mean [lo, hi]' for each row of a summarise() frame."""
     return [fmt_ci({"mean": m, "lo": lo, "hi": hi, "n": n}, pct=pct)
             for m, lo, hi, n in zip(summary["mean"], summary["ci_lo"], summary["ci_hi"], summary["n"])]
 
@@ -24,7 +25,7 @@ def ci_table(summary: pd.DataFrame, index: str, columns: str, pct: bool = True,
     if summary.empty:
         return pd.DataFrame()
     s = summary.copy()
-    s["cell"] = _cells(s, pct)
+    s["cell"] = ci_cells(s, pct)
     t = s.pivot(index=index, columns=columns, values="cell")
     t = t[[c for c in MODES if c in t.columns] + [c for c in t.columns if c not in MODES]]
     t.columns = [f"{columns}={c}" if prefix else c for c in t.columns]
@@ -38,7 +39,7 @@ def ci_columns(df: pd.DataFrame, by: list[str], values: dict, confidence: float 
     out = None
     for label, col in values.items():
         s = summarise(df, by, col, confidence=confidence)
-        s[label] = _cells(s, pct)
+        s[label] = ci_cells(s, pct)
         out = s[by + ["n", label]] if out is None else out.merge(s[by + [label]], on=by)
     return out[[c for c in out.columns if c != "n"] + ["n"]].rename(columns={"latent_dim": "d", "n": "seeds"})
 

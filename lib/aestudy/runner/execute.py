@@ -1,8 +1,9 @@
 """Executing one run: papermill over the stage's notebook, then the completion record.
 
 The runner appends one cell to the notebook it executes: it lists the project modules the
-kernel imported (transitively, imports inside functions included) with their sha256, for the
-run's cache key and provenance. That cell is taken out of the executed notebook again.
+kernel imported (transitively, imports inside functions included); the runner keys the run by
+their sha256 from before the run (`records.as_before`), also kept as provenance. That cell is
+taken out of the executed notebook again.
 
 Faults a run's own code does not cause are told apart from those it does (`failed.json`'s
 "kind"): "error" (a cell raised), "kernel died" (the kernel process ended under the run: a
@@ -148,15 +149,12 @@ def __getattr__(name):  # built lazily: jupyter_client is only imported to execu
 
 
 def modules_cell_source(out_dir: str) -> str:
-    return f'''# (runner) the project modules this kernel imported, for the cache key
-import hashlib as _hl, json as _js, pathlib as _pl, sys as _sy
+    return f'''# (runner) the project modules this kernel imported, for the cache key (the runner adds their digests)
+import json as _js, pathlib as _pl, sys as _sy
 _root, _pkg = _pl.Path({str(config.PROJECT_ROOT)!r}), _pl.Path({str(config.PACKAGE_DIR)!r})
-_mods = {{}}
-for _m in list(_sy.modules.values()):
-    _f = getattr(_m, "__file__", None)
-    if _f and _pl.Path(_f).resolve().is_relative_to(_pkg):
-        _mods[_pl.Path(_f).resolve().relative_to(_root).as_posix()] = _hl.sha256(_pl.Path(_f).read_bytes()).hexdigest()
-(_pl.Path({out_dir!r}) / {MODULES_FILE!r}).write_text(_js.dumps(_mods, sort_keys=True))
+_mods = sorted({{_pl.Path(_f).resolve().relative_to(_root).as_posix() for _m in list(_sy.modules.values())
+                if (_f := getattr(_m, "__file__", None)) and _pl.Path(_f).resolve().is_relative_to(_pkg)}})
+(_pl.Path({out_dir!r}) / {MODULES_FILE!r}).write_text(_js.dumps(_mods))
 '''
 
 
@@ -249,7 +247,7 @@ def _attempt(run, threads: int, timeout: float | None) -> tuple[dict, str]:
                                 **progress.cell_hooks())  # cell k of n, for the sweep's display
         if watch.fired:  # the limit passed as the last cell finished: still past it
             raise RunStopped(TIMEOUT, f"timed out after {timeout:g} s")
-        modules = records.as_before(read_json(out / MODULES_FILE), before)
+        modules = records.as_before(read_json(out / MODULES_FILE), before)  # paths -> digests
         (out / MODULES_FILE).unlink()
         _strip_modules_cell(nb_out)
         seconds = time.perf_counter() - start

@@ -62,9 +62,9 @@ def package_digests() -> dict[str, str]:
     return {f.relative_to(config.PROJECT_ROOT).as_posix(): sha256_file(f) for f in sorted(config.PACKAGE_DIR.rglob("*.py"))}
 
 
-def as_before(modules: dict, before: dict) -> dict:
-    """The modules a run imported (its kernel hashes them at the end), each with its digest from
-    before the run. A module edited while the run executed keeps its old digest (None for one that
+def as_before(modules, before: dict) -> dict:
+    """The modules a run imported (the paths its kernel lists at the end), each with its digest
+    from before the run. A module edited while the run executed keeps its old digest (None for one that
     did not exist), so the next command finds the run stale: the code that ran was not the code
     that is there now."""
     return {p: before.get(p) for p in modules}

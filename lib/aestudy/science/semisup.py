@@ -20,7 +20,7 @@ steps on 8,000 unlabelled images on the CPU (benchmarks/README.md).
 The recipe's open choices (`TUNED`) are chosen by stratified k-fold cross-validation on the
 labelled images of the first label draw (the unlabelled images never carry a label; the
 validation fold's labels are read only to score): the base recipe first, then seeded draws from
-the parameter file's `space`. Nothing here reads a test image until `evaluate`.
+the parameter file's `space`. Nothing here reads a test image but `run`, after the choice.
 """
 from __future__ import annotations
 
@@ -28,11 +28,11 @@ import torch
 from torch import nn
 
 from .. import progress_file
+from ..schema import Recipe
 from .protocol import seeded_candidates, stratified_folds
 from .transfer import augment, build_classifier, derived_seed, label_draw_seed, original, predict, train_mode
 
-RECIPE = {"steps": 1000, "lr": 1e-3, "weight_decay": 1e-4, "threshold": 0.95, "unlabelled_weight": 1.0,
-          "unlabelled_batch": 256, "init": "pretrained"}
+RECIPE = Recipe().model_dump()  # the base recipe's defaults: the parameter schema's
 TUNED = ("lr", "weight_decay", "threshold", "unlabelled_weight", "init")  # steps and batch: the budget
 PUBLISHED = {  # anchors from the literature (MNIST, 100 labels; Rasmus et al. 2015, Table 3), never computed here
     "supervised Conv-Small, published": 0.936,
@@ -132,31 +132,35 @@ def run(encoder, pool, test, label_seeds: list[int], encoder_seed: int | None, h
     accuracy of the chosen semi-supervised recipe beside the labelled-only classifiers on the same
     images: the original protocol (fine-tuning, 100 Adam steps), fine-tuning and the augmented CNN
     control by the protocols the protocol stage chose (`protocols`, as transfer receives them)."""
-    from .data import labelled_subset
-
     dev = pool.images.device
     protocols = protocols or {}
+    alone = [("original protocol", "finetune", original("finetune"), None)]  # trained on the labels alone
+    alone += [(method, mode, protocols[mode]["chosen"], protocols[mode].get("cv_accuracy"))
+              for method, mode in (("finetune", "finetune"), ("augmented control", "augmented")) if mode in protocols]
+    test_x, test_y = test.images.to(dev), test.labels.to(dev)
     records = []
     for label_seed in label_seeds:
-        seed = label_draw_seed(encoder_seed, label_seed)
-        idx = labelled_subset(pool.labels.cpu(), n_labels, seed, balanced=balanced).to(dev)
+        seed, idx = draw(pool, encoder_seed, label_seed, n_labels, balanced)
         x, y = pool.images[idx], pool.labels[idx]
         clf, info = train(encoder, h1, x, y, pool.images, chosen, seed, on_step=on_step)
         rows = [("semi-supervised", clf, cv_accuracy, info)]
-        for method, mode, proto in (("original protocol", "finetune", original("finetune")),
-                                    ("finetune", "finetune", protocols.get("finetune", {}).get("chosen")),
-                                    ("augmented control", "augmented", protocols.get("augmented", {}).get("chosen"))):
-            if method != "original protocol" and proto is None:
-                continue
+        for method, mode, proto, cv in alone:
             model, loss = train_mode(encoder, mode, h1, x, y, seed, proto)
-            rows.append((method, model, protocols.get(mode, {}).get("cv_accuracy") if method != "original protocol"
-                         else None, {"final_loss": loss, "pseudo_label_rate": None}))
-        test_x, test_y = test.images.to(dev), test.labels.to(dev)
+            rows.append((method, model, cv, {"final_loss": loss, "pseudo_label_rate": None}))
         for method, model, cv, info in rows:
             records.append({"method": method, "label_seed": label_seed, "cv_accuracy": cv,
                             "train_accuracy": float((predict(model, x) == y).float().mean()),
                             "accuracy": float((predict(model, test_x) == test_y).float().mean()), **info})
     return records
+
+
+def draw(pool, encoder_seed: int | None, label_seed: int, n_labels: int, balanced: bool):
+    """(seed, indices on the pool's device) of a label draw: the images experiment 4's transfer run
+    of this encoder draws for `label_seed` (`transfer.label_draw_seed`)."""
+    from .data import labelled_subset
+
+    seed = label_draw_seed(encoder_seed, label_seed)
+    return seed, labelled_subset(pool.labels.cpu(), n_labels, seed, balanced=balanced).to(pool.labels.device)
 
 
 def table(choice: dict) -> "pd.DataFrame":
