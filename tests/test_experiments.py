@@ -16,8 +16,8 @@ import pytest
 import torch
 import yaml
 
-from aestudy.science import (artifacts as science_artifacts, correlation, data, interpolation, models, reference,
-                             standins, transfer)
+from aestudy.science import (artifacts as science_artifacts, correlation, data, fitting, interpolation, models,
+                             reference, standins, transfer)
 from aestudy.science.data import Split
 
 REPO = Path(__file__).resolve().parents[1]
@@ -241,7 +241,7 @@ def test_frozen_keeps_encoder_bit_identical_and_trains_the_head():
     assert np.isfinite(loss)
     # training on pre-computed features is the same as running the frozen encoder every step
     with torch.no_grad():
-        torch.testing.assert_close(clf(split.images), clf.head(transfer.encode(enc, split.images)))
+        torch.testing.assert_close(clf(split.images), clf.head(fitting.encode(enc, split.images)))
 
 
 def test_finetune_changes_encoder_and_leaves_the_given_one_alone():

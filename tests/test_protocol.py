@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from aestudy.science import artifacts, data, protocol, transfer
+from aestudy.science import artifacts, data, fitting, protocol, transfer
 from aestudy.science.models import AEConfig, AutoEncoder
 from conftest import notebook_without_test_split
 
@@ -33,7 +33,7 @@ def test_every_mode_gets_the_same_number_of_distinct_candidates_the_original_fir
         sets = {m: protocol.candidates(m, SPACE, n, seed=0) for m in MODES}
         assert {len(c) for c in sets.values()} == {n}
         for mode, cands in sets.items():
-            assert cands[0] == transfer.original(mode)
+            assert cands[0] == fitting.original(mode)
             assert len({tuple(sorted(c.items())) for c in cands}) == n
             assert all(c["warmup"] < c["steps"] for c in cands[1:])
     assert all(c["augment"] for c in protocol.candidates("augmented", SPACE, 5))      # the control always augments
@@ -61,7 +61,7 @@ def test_the_best_cross_validation_accuracy_wins_and_ties_keep_the_earlier(monke
                           SPACE, 3, 2)
     fin = out["finetune"]
     assert fin["cv_accuracy"] == pytest.approx(0.8) and fin["chosen"] == fin["candidates"][1]["protocol"]
-    assert out["scratch"]["chosen"] == transfer.original("scratch")   # a tie: the original stays
+    assert out["scratch"]["chosen"] == fitting.original("scratch")   # a tie: the original stays
 
 
 def test_frozen_training_never_changes_the_encoder_even_with_augmentation():
@@ -70,7 +70,7 @@ def test_frozen_training_never_changes_the_encoder_even_with_augmentation():
     for aug in (False, True):
         clf = transfer.build_classifier(enc, 8, "frozen", seed=0)
         before = {k: v.clone() for k, v in clf.encoder.state_dict().items()}
-        transfer.fit(clf, "frozen", x, y, {"steps": 4, "augment": aug}, seed=0)
+        fitting.fit(clf, "frozen", x, y, {"steps": 4, "augment": aug}, seed=0)
         assert all(torch.equal(before[k], v) for k, v in clf.encoder.state_dict().items())
 
 
@@ -80,17 +80,17 @@ def test_the_warmup_trains_the_head_alone():
     clf = transfer.build_classifier(enc, 8, "finetune", seed=0)
     before = {k: v.clone() for k, v in clf.encoder.state_dict().items()}
     head = {k: v.clone() for k, v in clf.head.state_dict().items()}
-    transfer.fit(clf, "finetune", x, y, {"steps": 3, "warmup": 3}, seed=0)
+    fitting.fit(clf, "finetune", x, y, {"steps": 3, "warmup": 3}, seed=0)
     assert all(torch.equal(before[k], v) for k, v in clf.encoder.state_dict().items())
     assert not all(torch.equal(head[k], v) for k, v in clf.head.state_dict().items())
-    transfer.fit(clf, "finetune", x, y, {"steps": 3, "warmup": 1}, seed=0)
+    fitting.fit(clf, "finetune", x, y, {"steps": 3, "warmup": 1}, seed=0)
     assert not all(torch.equal(before[k], v) for k, v in clf.encoder.state_dict().items())
 
 
 def test_augmentation_shifts_and_rotates_but_keeps_the_ink():
     x, _ = _labelled()
     g = torch.Generator().manual_seed(0)
-    a = transfer.augment(x, g)
+    a = fitting.augment(x, g)
     assert a.shape == x.shape and not torch.equal(a, x)
     assert (a.sum((1, 2, 3)) / x.sum((1, 2, 3))).sub(1).abs().max() < 0.35
 

@@ -181,8 +181,8 @@ def test_the_warmup_raises_the_learning_rate_linearly_then_holds_it(monkeypatch)
     seen = []
     real = train.make_optimizer
 
-    def recording(name, params, lr):
-        opt = real(name, params, lr)
+    def recording(name, params, lr, **kwargs):
+        opt = real(name, params, lr, **kwargs)
         step = opt.step
         opt.step = lambda *a, **k: (seen.append(opt.param_groups[0]["lr"]), step(*a, **k))[1]
         return opt

@@ -1,10 +1,7 @@
 """How experiment 4's classifiers are trained, chosen by cross-validation on the labelled images.
 
 The original fixes the network (encoder + MLP head) and the 100 labels, not how to train them.
-Every choice it leaves open is a field of a *protocol*: `steps` (full-batch AdamW steps), `lr`,
-`weight_decay`, `augment` (random shifts of up to 2 pixels and rotations of up to 10 degrees,
-redrawn every step) and, for fine-tuning, `warmup` (the first steps train the head only) and
-`encoder_lr` (the encoder's learning rate as a fraction of the head's).
+Every choice it leaves open is a field of a *protocol* (`science.fitting`).
 
 Per mode, `candidates` protocols are taken from the mode's search space: the original protocol
 first (so the search can only keep or improve on it), then distinct random draws. Each is scored
@@ -20,7 +17,9 @@ import random
 import torch
 
 from .. import progress_file
-from .transfer import build_classifier, derived_seed, encode, fit, label_draw_seed, original
+from .batched import batch_fits, fit_together
+from .fitting import derived_seed, encode, fit, original
+from .transfer import build_classifier, label_draw_seed
 
 TUNED = {  # the protocol fields each mode chooses; the others keep ORIGINAL (or FORCED) values
     "frozen": ("steps", "lr", "weight_decay", "augment"),
@@ -63,13 +62,20 @@ def stratified_folds(labels: torch.Tensor, k: int, seed: int) -> list[tuple[torc
 
 def cross_validate(encoder, mode: str, h1: int, x: torch.Tensor, y: torch.Tensor, protocol: dict,
                    folds: list, seed: int) -> list[float]:
-    """Validation accuracy of `protocol` on each fold of the labelled images (x, y)."""
+    """Validation accuracy of `protocol` on each fold of the labelled images (x, y). On a GPU
+    the folds' classifiers train together (`batched.fit_together`)."""
     feats = encode(encoder, x) if mode == "frozen" else None
+    seeds = [derived_seed("cv", seed, f) for f in range(len(folds))]
+    clfs = [build_classifier(encoder, h1, mode, s).to(x.device) for s in seeds]
+    fold_feats = [None if feats is None else feats[tr] for tr, _ in folds]
+    if batch_fits(x.device):
+        fit_together(clfs, mode, [x[tr] for tr, _ in folds], [y[tr] for tr, _ in folds], protocol, seeds,
+                     features=None if feats is None else fold_feats)
+    else:
+        for clf, s, (tr, _), f in zip(clfs, seeds, folds, fold_feats):
+            fit(clf, mode, x[tr], y[tr], protocol, s, features=f)
     out = []
-    for f, (tr, va) in enumerate(folds):
-        clf = build_classifier(encoder, h1, mode, derived_seed("cv", seed, f)).to(x.device)
-        fit(clf, mode, x[tr], y[tr], protocol, derived_seed("cv", seed, f),
-            features=None if feats is None else feats[tr])
+    for clf, (_, va) in zip(clfs, folds):
         with torch.no_grad():
             pred = (clf.head(feats[va]) if feats is not None else clf(x[va])).argmax(1)
         out.append(int((pred == y[va]).sum()) / len(va))

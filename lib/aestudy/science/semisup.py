@@ -5,7 +5,7 @@ encoder (or at random: `init` is a recipe field). It is trained by consistency w
 confidence-thresholded pseudo-labels (the FixMatch recipe of Sohn et al. 2020, reduced to what
 digits allow): at every step
 - the labelled images, weakly augmented (shifts of up to 2 pixels, rotations of up to 10
-  degrees: `transfer.augment`), with cross-entropy on their labels;
+  degrees: `fitting.augment`), with cross-entropy on their labels;
 - a batch of unlabelled training images: the network's prediction on a weak augmentation is
   the pseudo-label (no gradient), kept where its probability reaches `threshold`, and the network
   is trained to give it on a strong augmentation (shifts of up to 4 pixels, rotations of up to 30
@@ -29,8 +29,9 @@ from torch import nn
 
 from .. import progress_file
 from ..schema import Recipe
+from .fitting import augment, derived_seed, original
 from .protocol import seeded_candidates, stratified_folds
-from .transfer import augment, build_classifier, derived_seed, label_draw_seed, original, predict, train_mode
+from .transfer import build_classifier, label_draw_seed, predict, train_mode
 
 RECIPE = Recipe().model_dump()  # the base recipe's defaults: the parameter schema's
 TUNED = ("lr", "weight_decay", "threshold", "unlabelled_weight", "init")  # steps and batch: the budget

@@ -22,6 +22,7 @@ from tqdm import tqdm
 
 from .. import progress_file
 from .names import OPTIMIZERS
+from .steps import EagerStep, GraphedStep, use_graph
 
 
 
@@ -62,12 +63,13 @@ def _fused(cls, params: list, **kwargs) -> torch.optim.Optimizer:
     return cls(params, **kwargs)
 
 
-def make_optimizer(name: str, params, lr: float) -> torch.optim.Optimizer:
+def make_optimizer(name: str, params, lr: float, capturable: bool = False) -> torch.optim.Optimizer:
+    """`capturable` (Adam only): its step may be captured in a CUDA graph (science.steps)."""
     if name not in OPTIMIZERS:
         raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {name!r}")
     params = list(params)
     if name == "adam":
-        return _fused(torch.optim.Adam, params, lr=lr)
+        return _fused(torch.optim.Adam, params, lr=lr, **({"capturable": True} if capturable else {}))
     return _fused(torch.optim.SGD, params, lr=lr, momentum=0.9)
 
 
@@ -104,10 +106,13 @@ def train_autoencoder(model: nn.Module, train_images: torch.Tensor, test_images:
     first steps; `on_epoch(model, epoch)` is called after each epoch (diagnostics)."""
     dev = pick_device(device)
     model.to(dev)
-    opt = make_optimizer(optimizer, model.parameters(), lr)
+    graphed = use_graph(dev, optimizer)
+    opt = make_optimizer(optimizer, model.parameters(), lr, capturable=graphed)
     step = 0
     g = torch.Generator().manual_seed(seed)
     train_x = train_images.to(dev)
+    train_step = (GraphedStep(model, opt, train_x, batch_size, eager_steps=warmup_steps) if graphed
+                  else EagerStep(model, opt, train_x))
     history = {"epoch": [], "train_error": [], "test_error": []}
     start = time.perf_counter()
     n_batches = -(-len(train_x) // batch_size)
@@ -119,16 +124,12 @@ def train_autoencoder(model: nn.Module, train_images: torch.Tensor, test_images:
         # loss.item() * len(idx) in Python, without a host sync per step
         running, seen = torch.zeros((), dtype=torch.float64, device=dev), 0
         for idx in batches(len(train_x), batch_size, g, device=dev):
-            x = train_x.index_select(0, idx)
-            loss = torch.nn.functional.mse_loss(model(x), x)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
             if step < warmup_steps:
                 for group in opt.param_groups:
                     group["lr"] = lr * (step + 1) / warmup_steps
-            opt.step()
+            loss = train_step(idx, step)
             step += 1
-            running.add_(loss.detach(), alpha=len(idx))
+            running.add_(loss, alpha=len(idx))
             seen += len(idx)
             bar.update(1)
             progress_file.report(epoch - 1 + seen / len(train_x), epochs, "epoch")  # throttled; the runner shows it
@@ -142,5 +143,7 @@ def train_autoencoder(model: nn.Module, train_images: torch.Tensor, test_images:
             on_epoch(model, epoch)
     bar.close()
     history["train_seconds"] = time.perf_counter() - start
+    history["graph_replays"] = getattr(train_step, "replays", 0)
+    del train_step  # a captured graph holds the model's tensors: let them go before moving it
     model.to("cpu")
     return history

@@ -12,20 +12,16 @@ For each label seed: a labelled draw of `n_labels` training images holding every
 - `augmented`: the strong control: as `scratch`, always trained on augmented images (shifts,
   small rotations): the same CNN on the 100 labels alone, trained the way a careful
   practitioner would.
-Each mode is trained by its *protocol* (steps, learning rate, weight decay, augmentation, and
-for fine-tuning a head warm-up and a lower encoder learning rate), chosen by cross-validation on
-the labelled images in the `protocol` stage (`science.protocol`); without one, the original's
-(100 full-batch Adam steps at 1e-3). The head's initialisation depends on (seed, h1) only, so
+Each mode is trained by its *protocol* (`science.fitting`), chosen by cross-validation on the
+labelled images in the `protocol` stage (`science.protocol`); without one, the original's. On a
+GPU the label draws' classifiers of one (h1, mode) train together (`science.batched`). The head's initialisation depends on (seed, h1) only, so
 the modes start from the same head: the differences between modes are paired. Accuracy is
 measured once, on the whole test split given. Baselines on the same labelled images: logistic
 regression and 1-nearest-neighbour on raw pixels.
 """
 from __future__ import annotations
 
-import contextlib
 import copy
-import hashlib
-import math
 import time
 
 import numpy as np
@@ -33,21 +29,11 @@ import torch
 from torch import nn
 
 from .. import progress_file
+from .fitting import derived_seed, encode, fit, single_thread
 from .models import Classifier, Encoder
 from .names import BASELINES, MODES
 
-ORIGINAL = {"steps": 100, "lr": 1e-3, "weight_decay": 0.0, "augment": False, "warmup": 0, "encoder_lr": 1.0}
-FORCED = {"augmented": {"augment": True}}  # the strong control always trains on augmented images
 SCRATCH_INIT = ("scratch", "augmented")    # modes whose encoder starts from a random initialisation
-
-
-def original(mode: str) -> dict:
-    """The original's protocol for `mode` (with what the mode forces)."""
-    return {**ORIGINAL, **FORCED.get(mode, {})}
-
-def derived_seed(*parts) -> int:
-    """A seed for a named purpose (e.g. ('scratch-encoder', 0)): stable across runs and platforms."""
-    return int.from_bytes(hashlib.sha256(repr(parts).encode()).digest()[:4], "little") & 0x7FFFFFFF
 
 
 def label_draw_seed(encoder_seed: int | None, label_seed: int) -> int:
@@ -79,82 +65,13 @@ def build_classifier(encoder: Encoder, h1: int, mode: str, seed: int) -> Classif
 
 
 @torch.no_grad()
-def encode(encoder: nn.Module, images: torch.Tensor, batch_size: int = 2000) -> torch.Tensor:
-    encoder.eval()
-    return torch.cat([encoder(images[i:i + batch_size]) for i in range(0, len(images), batch_size)])
-
-
-@torch.no_grad()
 def predict(model: nn.Module, x: torch.Tensor, batch_size: int = 2000) -> torch.Tensor:
     model.eval()
     return torch.cat([model(x[i:i + batch_size]).argmax(1) for i in range(0, len(x), batch_size)])
 
 
-@contextlib.contextmanager
-def single_thread():
-    """The head-only problems (100 x d inputs) are far too small to gain from several threads,
-    and on a busy CPU the threads' waiting made them 30x slower (measured): run them on one."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
 def _accuracy(pred: torch.Tensor, y: torch.Tensor) -> float:
     return int((pred == y).sum()) / len(y)
-
-
-def augment(x: torch.Tensor, gen: torch.Generator, max_shift: float = 2.0, max_degrees: float = 10.0):
-    """Each image shifted by up to `max_shift` pixels and rotated by up to `max_degrees`."""
-    n, size = len(x), x.shape[-1]
-    angle = (torch.rand(n, generator=gen) * 2 - 1) * math.radians(max_degrees)
-    shift = (torch.rand(n, 2, generator=gen) * 2 - 1) * (2 * max_shift / size)
-    cos, sin = angle.cos(), angle.sin()
-    theta = torch.stack([torch.stack([cos, -sin, shift[:, 0]], 1), torch.stack([sin, cos, shift[:, 1]], 1)], 1)
-    grid = nn.functional.affine_grid(theta.to(x), list(x.shape), align_corners=False)
-    return nn.functional.grid_sample(x, grid, align_corners=False, padding_mode="zeros")
-
-
-def fit(clf: Classifier, mode: str, x: torch.Tensor, y: torch.Tensor, protocol: dict, seed: int,
-        features: torch.Tensor | None = None) -> float:
-    """Train `clf` (encoder + head) on (x, y) by `protocol`; returns the last loss. In `frozen`
-    mode no gradient reaches the encoder, and without augmentation the head trains on
-    `features` (the encoder's codes of x, computed here if not given)."""
-    p = {**original(mode), **protocol}
-    head, enc = list(clf.head.parameters()), list(clf.encoder.parameters())
-    frozen = mode == "frozen"
-    if frozen:
-        for q in enc:
-            q.requires_grad_(False)
-    groups = [{"params": head, "lr": p["lr"]}]
-    if not frozen:
-        groups.append({"params": enc, "lr": p["lr"] * p["encoder_lr"]})
-    opt = torch.optim.AdamW(groups, weight_decay=p["weight_decay"])
-    gen = torch.Generator().manual_seed(derived_seed("augment", seed)) if p["augment"] else None
-    warmup = p["warmup"] if mode == "finetune" else 0
-    if frozen and gen is None and features is None:
-        features = encode(clf.encoder, x)
-    clf.train()
-    loss = torch.tensor(float("nan"))
-    with single_thread() if frozen and gen is None else contextlib.nullcontext():
-        for step in range(p["steps"]):
-            xb = x if gen is None else augment(x, gen)
-            if frozen and gen is None:
-                out = clf.head(features)
-            elif frozen or step < warmup:
-                with torch.no_grad():
-                    codes = clf.encoder(xb)
-                out = clf.head(codes)
-            else:
-                out = clf(xb)
-            loss = nn.functional.cross_entropy(out, y)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-    clf.eval()
-    return float(loss.detach())
 
 
 def train_mode(encoder: Encoder, mode: str, h1: int, x: torch.Tensor, y: torch.Tensor, seed: int,
@@ -201,6 +118,7 @@ def run_transfer(encoder: Encoder, train, test, h1: list[int], modes: list[str],
     """
     from tqdm import tqdm
 
+    from .batched import batch_fits, fit_together
     from .data import labelled_subset
     from .train import pick_device
 
@@ -212,19 +130,30 @@ def run_transfer(encoder: Encoder, train, test, h1: list[int], modes: list[str],
     test_feats = encode(encoder, test_x) if "frozen" in modes else None
     timings["encode_test"] = time.perf_counter() - t0
     protocols = protocols or {}
-    records = []
-    bar = tqdm(total=len(seeds) * len(h1) * len(modes), desc="transfer", unit="model",
-               disable=not progress, mininterval=1.0)
+    together = batch_fits(dev)
+    draws = {}
     for label_seed in seeds:
         seed = label_draw_seed(encoder_seed, label_seed)
         idx = labelled_subset(train.labels, n_labels, seed, balanced=balanced)
         x, y = train.images[idx].to(dev), train.labels[idx].to(dev)
-        feats = encode(encoder, x) if "frozen" in modes else None
-        for width in h1:
-            for mode in modes:
-                t = time.perf_counter()
-                chosen = protocols.get(mode, {})
-                clf, loss = train_mode(encoder, mode, width, x, y, seed, chosen.get("chosen"), features=feats)
+        draws[label_seed] = (seed, x, y, encode(encoder, x) if "frozen" in modes else None)
+    results = {}
+    bar = tqdm(total=len(seeds) * len(h1) * len(modes), desc="transfer", unit="model",
+               disable=not progress, mininterval=1.0)
+    for width in h1:
+        for mode in modes:  # one group per (h1, mode): the label draws' classifiers, together on a GPU
+            t = time.perf_counter()
+            chosen = protocols.get(mode, {})
+            group = [draws[s] for s in seeds]
+            clfs = [build_classifier(encoder, width, mode, seed).to(dev) for seed, *_ in group]
+            if together:
+                losses = fit_together(clfs, mode, [d[1] for d in group], [d[2] for d in group],
+                                      chosen.get("chosen") or {}, [d[0] for d in group],
+                                      features=[d[3] for d in group] if mode == "frozen" else None)
+            else:
+                losses = [fit(clf, mode, x, y, chosen.get("chosen") or {}, seed, features=feats)
+                          for clf, (seed, x, y, feats) in zip(clfs, group)]
+            for label_seed, clf, loss, (_, x, y, feats) in zip(seeds, clfs, losses, group):
                 if mode == "frozen":
                     with single_thread():
                         acc = _accuracy(predict(clf.head, test_feats), test_y)
@@ -232,14 +161,18 @@ def run_transfer(encoder: Encoder, train, test, h1: list[int], modes: list[str],
                 else:
                     acc = _accuracy(predict(clf, test_x), test_y)
                     train_acc = _accuracy(predict(clf, x), y)
-                timings[mode] += time.perf_counter() - t
-                records.append({"h1": width, "mode": mode, "label_seed": label_seed, "accuracy": acc,
-                                "train_accuracy": train_acc, "cv_accuracy": chosen.get("cv_accuracy"),
-                                "final_loss": loss})
+                results[label_seed, width, mode] = {
+                    "h1": width, "mode": mode, "label_seed": label_seed, "accuracy": acc,
+                    "train_accuracy": train_acc, "cv_accuracy": chosen.get("cv_accuracy"), "final_loss": loss}
                 bar.update(1)
                 progress_file.report(bar.n, bar.total, "model")
+            timings[mode] += time.perf_counter() - t
+    records = []
+    for label_seed in seeds:  # in the order of the draws: each draw's models, then its baselines
+        records += [results[label_seed, width, mode] for width in h1 for mode in modes]
         if baselines:
             t = time.perf_counter()
+            _, x, y, _ = draws[label_seed]
             for name, acc in pixel_baselines(x, y, test_x, test_y).items():
                 records.append({"h1": None, "mode": name, "label_seed": label_seed, "accuracy": acc,
                                 "train_accuracy": None, "cv_accuracy": None, "final_loss": None})

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Every GPU figure of the speed issue in one call on a lent machine (device tool, carry .gpu_kit):
+#
+#   bash benchmarks/gpu_check.sh [SECONDS] [PARAMS]   (default 450 s, the whole script within it; params/full.yaml)
+#   DRY=1 bash benchmarks/gpu_check.sh 300 params/smoke.yaml   here, on the CPU, with .venv: checks the
+#         script itself before device time is spent on it (no set-up, steps on the CPU, no nvidia-smi)
+#
+# 1. set-up (benchmarks/gpu_env.sh: wheels, kernelspec, MNIST);
+# 2. benchmarks/gpu_steps.py: the autoencoder step eager against replayed from a CUDA graph, the
+#    test error each way; a protocol cross-validation one classifier at a time against vmapped;
+# 3. the 12-model sweep alone (full.yaml's autoencode stage, seed 0), timed;
+# 4. params/full.yaml from nothing, in its own reports folder, timed, stopped when the time left
+#    runs out (then the status counts say how far it got).
+# While 3 and 4 run, nvidia-smi is sampled every 2 s: utilisation, and the device memory of each
+# process (how many kernels share the card and the most any one held).
+# Brings back under $OUT: check.txt (every figure), the samples, and profile.tgz (the full
+# profile's tables, records and metrics for `python -m lib compare`; no checkpoints, no notebooks).
+set -uo pipefail
+LIMIT=${1:-450}
+PARAMS=${2:-params/full.yaml}
+DRY=${DRY:-}
+START=$(date +%s)
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+FINAL=${OUT:-/tmp/gpu_final}
+export OUT=/tmp/gpu_out
+mkdir -p "$FINAL" "$OUT"
+LOG=$FINAL/check.txt
+left() { echo $(( LIMIT - ($(date +%s) - START) )); }
+say() { echo "$*" | tee -a "$LOG"; }
+
+if [ -n "$DRY" ]; then
+    PY=$ROOT/.venv/bin/python; STEPS_ARGS=(--device cpu --train 640 --steps 5)
+    nvidia-smi() { case "$*" in *compute-apps*) echo "$$, 0";; *) echo "0, 0";; esac; }
+    export -f nvidia-smi
+else
+    source "$ROOT/benchmarks/gpu_env.sh" > "$FINAL/setup.log" 2>&1
+    tail -n 4 "$FINAL/setup.log"
+    STEPS_ARGS=(--train 10000 --steps 300)
+fi
+say "== set-up done after $(( $(date +%s) - START )) s; $(nvidia-smi --query-gpu=name,memory.total --format=csv,noheader 2>/dev/null)"
+
+sample() {  # utilisation and per-process device memory every 2 s, into $1.util and $1.procs
+    while :; do
+        t=$(date +%s)
+        nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv,noheader,nounits | sed "s/^/$t, /" >> "$1.util"
+        nvidia-smi --query-compute-apps=pid,used_memory --format=csv,noheader,nounits | sed "s/^/$t, /" >> "$1.procs"
+        sleep 2
+    done
+}
+summarise() {  # $1: the sample prefix
+    awk -F', *' '{ n++; su += $2 } END { if (n) printf "GPU utilisation: mean %.0f %% over %d samples\n", su / n, n }' "$1.util" 2>/dev/null
+    awk -F', *' '{ c[$1]++; if ($3 > m[$2]) m[$2] = $3 }
+        END { for (t in c) if (c[t] > most) most = c[t]; for (p in m) { if (m[p] > top) top = m[p]; k++ }
+              printf "processes on the card: at most %d at once, %d in all; the most device memory one held: %d MiB\n", most, k, top }' \
+        "$1.procs" 2>/dev/null
+}
+timed_run() {  # $1 name, $2 params, $3 seconds allowed, rest: run args
+    local name=$1 params=$2 secs=$3; shift 3
+    sample "$FINAL/$name" & local sampler=$!
+    local t0=$(date +%s.%N)
+    REPORTS_DIR=$OUT/$name timeout -k 20 --signal=INT "$secs" "$PY" -m lib run "$params" --no-render "$@" \
+        > "$FINAL/$name.log" 2>&1
+    local rc=$?
+    local t1=$(date +%s.%N)
+    kill $sampler 2>/dev/null; wait $sampler 2>/dev/null
+    say "$(awk -v a="$t0" -v b="$t1" -v n="$name" -v rc="$rc" 'BEGIN { printf "%s: %.1f s wall, exit status %s%s\n", n, b - a, rc, rc == 124 ? " (stopped at the time limit)" : "" }')"
+    say "$(summarise "$FINAL/$name")"
+    say "$(REPORTS_DIR=$OUT/$name "$PY" -m lib status "$params" 2>/dev/null | awk '{print $2}' | sort | uniq -c | tr '\n' ' ')"
+}
+
+say "== 2. steps: CUDA graphs and vmapped classifiers against the eager path"
+timeout 150 "$PY" benchmarks/gpu_steps.py "${STEPS_ARGS[@]}" 2>&1 | tee -a "$LOG"
+
+say "== 3. the 12-model sweep ($PARAMS, autoencode, seed 0), --workers 6"
+"$PY" - "$PARAMS" <<'PYEOF'
+import sys, yaml
+p = yaml.safe_load(open(sys.argv[1]))
+p["profile"] = p["profile"] + "_sweep"
+p["stages"] = {"autoencode": p["stages"]["autoencode"]}
+p["stages"]["autoencode"]["grid"]["seed"] = [0]
+yaml.safe_dump(p, open("/tmp/full_sweep.yaml", "w"), sort_keys=False)
+PYEOF
+timed_run sweep /tmp/full_sweep.yaml $(( $(left) > 300 ? 150 : $(left) / 3 )) --workers 6
+
+say "== 4. $PARAMS from nothing, --workers 8 ($(left) s left)"
+timed_run full "$PARAMS" $(( $(left) - 40 )) --workers 8
+REPORTS_DIR=$OUT/full "$PY" -m lib run "$PARAMS" --no-retrain --no-render > "$FINAL/full_tables.log" 2>&1
+tar czf "$FINAL/profile.tgz" --exclude='*.pt' --exclude='*.ipynb' --exclude='kernel.log' -C "$OUT/full" . 2>/dev/null
+say "== done after $(( $(date +%s) - START )) s"
+ls -la "$FINAL"

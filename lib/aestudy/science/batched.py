@@ -1,0 +1,99 @@
+"""Several classifiers of one mode trained together, as one vmapped network.
+
+Experiment 4 and its protocol search train many small classifiers on 100 labelled images or
+fewer: one per label draw (transfer) or per fold (cross-validation), each by the same protocol.
+On a GPU each full-batch step of one such classifier is a few dozen tiny kernel launches, so
+the card idles. `fit_together` stacks the classifiers' weights (`torch.func.stack_module_state`),
+runs the step of all of them as one batched call (`torch.func.vmap` over `functional_call`),
+and trains the stacked weights with one AdamW: AdamW works element by element, and the summed
+loss gives each classifier exactly its own gradient, so each classifier follows the same
+arithmetic as `fitting.fit` alone. Only the kernels differ (a grouped convolution instead of
+one per model), so the numbers agree to rounding, not bit for bit: the CPU keeps the one-by-one
+path (`batch_fits` is false there) and its numbers; tests pin the agreement on the CPU.
+
+Draws of unequal size (k-fold splits of 100 images into 3) are padded to the largest and the
+padding is masked out of the loss. Each classifier keeps its own augmentation generator, so
+it sees the same augmented images as when trained alone.
+"""
+from __future__ import annotations
+
+import copy
+import os
+
+import torch
+from torch import nn
+from torch.func import functional_call, stack_module_state, vmap
+
+from .fitting import augment, derived_seed, original
+
+
+def batch_fits(device: torch.device) -> bool:
+    """Train the classifiers of one mode together on CUDA, unless AESTUDY_EAGER=1."""
+    return device.type == "cuda" and os.environ.get("AESTUDY_EAGER", "0") != "1"
+
+
+def _stack(modules: list[nn.Module], trainable: bool) -> tuple[dict, nn.Module]:
+    params, _ = stack_module_state(modules)  # the study's networks have no buffers
+    params = {k: v.detach().requires_grad_(trainable) for k, v in params.items()}
+    return params, copy.deepcopy(modules[0]).to("meta")
+
+
+def _padded(tensors: list[torch.Tensor]) -> torch.Tensor:
+    n = max(len(t) for t in tensors)
+    return torch.stack([torch.cat([t, t.new_zeros((n - len(t), *t.shape[1:]))]) for t in tensors])
+
+
+def _unstack(params: dict, modules: list[nn.Module]) -> None:
+    with torch.no_grad():
+        for i, module in enumerate(modules):
+            for name, value in params.items():
+                module.get_parameter(name).copy_(value[i])
+
+
+def fit_together(clfs: list, mode: str, xs: list[torch.Tensor], ys: list[torch.Tensor], protocol: dict,
+                 seeds: list[int], features: list[torch.Tensor] | None = None) -> list[float]:
+    """Train each `clfs[i]` on (xs[i], ys[i]) by `protocol`, as `fitting.fit(clfs[i], mode,
+    xs[i], ys[i], protocol, seeds[i], features[i])` would; returns each one's last loss."""
+    p = {**original(mode), **protocol}
+    frozen = mode == "frozen"
+    heads, head = _stack([c.head for c in clfs], True)
+    encs, enc = _stack([c.encoder for c in clfs], not frozen)
+    groups = [{"params": list(heads.values()), "lr": p["lr"]}]
+    if not frozen:
+        groups.append({"params": list(encs.values()), "lr": p["lr"] * p["encoder_lr"]})
+    opt = torch.optim.AdamW(groups, weight_decay=p["weight_decay"])
+    gens = [torch.Generator().manual_seed(derived_seed("augment", s)) for s in seeds] if p["augment"] else None
+    warmup = p["warmup"] if mode == "finetune" else 0
+    sizes = torch.tensor([len(y) for y in ys], device=ys[0].device)
+    y = _padded(ys)
+    mask = (torch.arange(y.shape[1], device=y.device)[None, :] < sizes[:, None]).to(torch.float32)
+    run_head = vmap(lambda w, z: functional_call(head, w, (z,)))
+    run_enc = vmap(lambda w, x: functional_call(enc, w, (x,)))
+    codes_fixed = None
+    if frozen and gens is None:
+        codes_fixed = _padded(features) if features is not None else run_enc(encs, _padded(xs)).detach()
+    x_fixed = _padded(xs) if gens is None else None
+    losses = torch.full((len(clfs),), float("nan"))
+    for step in range(p["steps"]):
+        if codes_fixed is not None:
+            codes = codes_fixed
+        else:
+            xb = x_fixed if gens is None else _padded([augment(x, g) for x, g in zip(xs, gens)])
+            if frozen or step < warmup:
+                with torch.no_grad():
+                    codes = run_enc(encs, xb)
+            else:
+                codes = run_enc(encs, xb)
+        out = run_head(heads, codes)
+        per_image = nn.functional.cross_entropy(out.flatten(0, 1), y.flatten(), reduction="none").view_as(mask)
+        losses = (per_image * mask).sum(1) / sizes
+        opt.zero_grad(set_to_none=True)
+        losses.sum().backward()  # each classifier's gradient is its own loss's
+        opt.step()
+    _unstack(heads, [c.head for c in clfs])
+    if not frozen:
+        _unstack(encs, [c.encoder for c in clfs])
+    for c in clfs:
+        c.encoder.requires_grad_(not frozen)  # as `fit` leaves it
+        c.eval()
+    return [float(v) for v in losses.detach().cpu()]
