@@ -145,3 +145,32 @@ def test_the_report_pairs_the_differences_by_label_draw_and_names_the_unit():
     assert "below the 95 %" in text
     assert "augmented control 80.0 %" in section.headline(df)
     assert section.markdown(df.iloc[0:0], None) == "" and section.headline(df.iloc[0:0]) == ""
+
+
+def test_draws_and_folds_trained_together_give_the_same_records_as_one_by_one(monkeypatch):
+    """What a GPU does (the label draws', and each candidate's folds', classifiers as one vmapped
+    network), forced on the CPU: the same choice and records as one at a time, to rounding."""
+    from aestudy.science import batched
+
+    pool, test, enc = _pool(8), _pool(3, seed=1), _encoder()
+    chosen = {"finetune": {"chosen": {"steps": 3}, "cv_accuracy": 0.5},
+              "augmented": {"chosen": {"steps": 3, "augment": True}, "cv_accuracy": 0.4}}
+    out = {}
+    for together in (False, True):
+        monkeypatch.setattr(batched, "batch_fits", lambda device, together=together: together)
+        counter = semisup.StepCounter(10 ** 6)
+        choice = semisup.choose(enc, 8, pool.images[:50], pool.labels[:50], pool.images, {**TINY, "lr": 1e-2}, SPACE,
+                                n_candidates=2, n_folds=3, seed=0, cv_steps=30, on_step=counter)
+        records = semisup.run(enc, pool, test, [0, 1], 2, 8, 20, True,
+                              {**TINY, "steps": 30, "lr": 1e-2, "threshold": 0.3}, protocols=chosen, on_step=counter)
+        out[together] = choice, records, counter.done
+    (c0, r0, n0), (c1, r1, n1) = out[False], out[True]
+    assert n0 == n1 == 2 * 3 * 30 + 2 * 30                  # progress counts every model's steps
+    folds = [[a for c in choice["candidates"] for a in c["folds"]] for choice in (c0, c1)]
+    assert folds[1] == pytest.approx(folds[0], abs=0.06) and max(folds[0]) >= 0.4   # (it learnt something)
+    assert [(r["method"], r["label_seed"]) for r in r1] == [(r["method"], r["label_seed"]) for r in r0]
+    assert len(r0) == 8
+    for a, b in zip(r0, r1):
+        assert b["accuracy"] == pytest.approx(a["accuracy"], abs=1 / len(test.labels) + 1e-9)
+        assert b["final_loss"] == pytest.approx(a["final_loss"], rel=1e-3)
+        assert b["pseudo_label_rate"] == pytest.approx(a["pseudo_label_rate"], abs=1 / 16 + 1e-9)

@@ -17,6 +17,7 @@ it sees the same augmented images as when trained alone.
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import os
 
@@ -38,16 +39,57 @@ def _stack(modules: list[nn.Module], trainable: bool) -> tuple[dict, nn.Module]:
     return params, copy.deepcopy(modules[0]).to("meta")
 
 
-def _padded(tensors: list[torch.Tensor]) -> torch.Tensor:
+def padded(tensors: list[torch.Tensor]) -> torch.Tensor:
+    """The tensors stacked, each padded with zeros to the longest."""
     n = max(len(t) for t in tensors)
     return torch.stack([torch.cat([t, t.new_zeros((n - len(t), *t.shape[1:]))]) for t in tensors])
 
 
-def _unstack(params: dict, modules: list[nn.Module]) -> None:
-    with torch.no_grad():
-        for i, module in enumerate(modules):
-            for name, value in params.items():
-                module.get_parameter(name).copy_(value[i])
+def padded_labels(ys: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(labels padded, mask of the real ones as floats, each draw's size)."""
+    sizes = torch.tensor([len(y) for y in ys], device=ys[0].device)
+    y = padded(ys)
+    mask = (torch.arange(y.shape[1], device=y.device)[None, :] < sizes[:, None]).to(torch.float32)
+    return y, mask, sizes
+
+
+def mean_cross_entropy(out: torch.Tensor, y: torch.Tensor, mask: torch.Tensor, sizes: torch.Tensor) -> torch.Tensor:
+    """Each model's mean cross-entropy over its real labelled images: out [M, N, C], y [M, N]."""
+    per_image = nn.functional.cross_entropy(out.flatten(0, 1), y.flatten(), reduction="none").view_as(mask)
+    return (per_image * mask).sum(1) / sizes
+
+
+class Stack:
+    """Classifiers (encoder + head) with their weights stacked: `net(x)` runs each on its own
+    slice of x [M, N, ...]; `encode` and `head` run the halves. `write_back` copies the trained
+    weights into the classifiers."""
+
+    def __init__(self, clfs: list, train_encoder: bool = True):
+        self.heads, head = _stack([c.head for c in clfs], True)
+        self.encoders, enc = _stack([c.encoder for c in clfs], train_encoder)
+        self.train_encoder = train_encoder
+        self._head = vmap(lambda w, z: functional_call(head, w, (z,)))
+        self._enc = vmap(lambda w, x: functional_call(enc, w, (x,)))
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        return self._enc(self.encoders, x)
+
+    def head(self, z: torch.Tensor) -> torch.Tensor:
+        return self._head(self.heads, z)
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.encode(x))
+
+    def write_back(self, clfs: list) -> None:
+        with torch.no_grad():
+            for i, clf in enumerate(clfs):
+                for part, params in (("head", self.heads), ("encoder", self.encoders)):
+                    if part == "head" or self.train_encoder:
+                        for name, value in params.items():
+                            clf.get_submodule(part).get_parameter(name).copy_(value[i])
+        for clf in clfs:
+            clf.encoder.requires_grad_(self.train_encoder)  # as one trained alone is left
+            clf.eval()
 
 
 def fit_together(clfs: list, mode: str, xs: list[torch.Tensor], ys: list[torch.Tensor], protocol: dict,
@@ -56,44 +98,29 @@ def fit_together(clfs: list, mode: str, xs: list[torch.Tensor], ys: list[torch.T
     xs[i], ys[i], protocol, seeds[i], features[i])` would; returns each one's last loss."""
     p = {**original(mode), **protocol}
     frozen = mode == "frozen"
-    heads, head = _stack([c.head for c in clfs], True)
-    encs, enc = _stack([c.encoder for c in clfs], not frozen)
-    groups = [{"params": list(heads.values()), "lr": p["lr"]}]
+    net = Stack(clfs, train_encoder=not frozen)
+    groups = [{"params": list(net.heads.values()), "lr": p["lr"]}]
     if not frozen:
-        groups.append({"params": list(encs.values()), "lr": p["lr"] * p["encoder_lr"]})
+        groups.append({"params": list(net.encoders.values()), "lr": p["lr"] * p["encoder_lr"]})
     opt = torch.optim.AdamW(groups, weight_decay=p["weight_decay"])
     gens = [torch.Generator().manual_seed(derived_seed("augment", s)) for s in seeds] if p["augment"] else None
     warmup = p["warmup"] if mode == "finetune" else 0
-    sizes = torch.tensor([len(y) for y in ys], device=ys[0].device)
-    y = _padded(ys)
-    mask = (torch.arange(y.shape[1], device=y.device)[None, :] < sizes[:, None]).to(torch.float32)
-    run_head = vmap(lambda w, z: functional_call(head, w, (z,)))
-    run_enc = vmap(lambda w, x: functional_call(enc, w, (x,)))
+    y, mask, sizes = padded_labels(ys)
     codes_fixed = None
     if frozen and gens is None:
-        codes_fixed = _padded(features) if features is not None else run_enc(encs, _padded(xs)).detach()
-    x_fixed = _padded(xs) if gens is None else None
+        codes_fixed = padded(features) if features is not None else net.encode(padded(xs)).detach()
+    x_fixed = padded(xs) if gens is None else None
     losses = torch.full((len(clfs),), float("nan"))
     for step in range(p["steps"]):
         if codes_fixed is not None:
             codes = codes_fixed
         else:
-            xb = x_fixed if gens is None else _padded([augment(x, g) for x, g in zip(xs, gens)])
-            if frozen or step < warmup:
-                with torch.no_grad():
-                    codes = run_enc(encs, xb)
-            else:
-                codes = run_enc(encs, xb)
-        out = run_head(heads, codes)
-        per_image = nn.functional.cross_entropy(out.flatten(0, 1), y.flatten(), reduction="none").view_as(mask)
-        losses = (per_image * mask).sum(1) / sizes
+            xb = x_fixed if gens is None else padded([augment(x, g) for x, g in zip(xs, gens)])
+            with torch.no_grad() if frozen or step < warmup else contextlib.nullcontext():
+                codes = net.encode(xb)
+        losses = mean_cross_entropy(net.head(codes), y, mask, sizes)
         opt.zero_grad(set_to_none=True)
         losses.sum().backward()  # each classifier's gradient is its own loss's
         opt.step()
-    _unstack(heads, [c.head for c in clfs])
-    if not frozen:
-        _unstack(encs, [c.encoder for c in clfs])
-    for c in clfs:
-        c.encoder.requires_grad_(not frozen)  # as `fit` leaves it
-        c.eval()
+    net.write_back(clfs)
     return [float(v) for v in losses.detach().cpu()]

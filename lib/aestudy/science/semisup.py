@@ -29,9 +29,10 @@ from torch import nn
 
 from .. import progress_file
 from ..schema import Recipe
+from . import batched, fitting
 from .fitting import augment, derived_seed, original
 from .protocol import seeded_candidates, stratified_folds
-from .transfer import build_classifier, label_draw_seed, predict, train_mode
+from .transfer import build_classifier, label_draw_seed, predict
 
 RECIPE = Recipe().model_dump()  # the base recipe's defaults: the parameter schema's
 TUNED = ("lr", "weight_decay", "threshold", "unlabelled_weight", "init")  # steps and batch: the budget
@@ -89,11 +90,58 @@ def fit(clf: nn.Module, x: torch.Tensor, y: torch.Tensor, unlabelled: torch.Tens
     return {"final_loss": float(loss.detach()), "pseudo_label_rate": float(mask.mean())}
 
 
+def fit_together(clfs: list, xs: list[torch.Tensor], ys: list[torch.Tensor], unlabelled: torch.Tensor,
+                 rec: dict, seeds: list[int], on_step=None) -> list[dict]:
+    """Train each `clfs[i]` as `fit(clfs[i], xs[i], ys[i], unlabelled, rec, seeds[i])` would, all
+    as one vmapped network (`batched.Stack`, on a GPU): each keeps its own generator, so it draws
+    the same unlabelled batches and augmentations in the same order as when trained alone."""
+    net = batched.Stack(clfs)
+    opt = torch.optim.AdamW([*net.heads.values(), *net.encoders.values()], lr=rec["lr"],
+                            weight_decay=rec["weight_decay"])
+    gens = [torch.Generator().manual_seed(derived_seed("semisup", s)) for s in seeds]
+    y, label_mask, sizes = batched.padded_labels(ys)
+    losses, mask = torch.full((len(clfs),), float("nan")), torch.zeros(len(clfs), 1)
+    for step in range(rec["steps"]):
+        ubs = [unlabelled[torch.randint(0, len(unlabelled), (rec["unlabelled_batch"],), generator=g)
+                          .to(unlabelled.device)] for g in gens]
+        weak = torch.stack([augment(ub, g) for ub, g in zip(ubs, gens)])
+        with torch.no_grad():
+            prob, pseudo = net(weak).softmax(-1).max(-1)
+        mask = (prob >= rec["threshold"]).to(weak.dtype)
+        labelled = batched.padded([augment(x, g) for x, g in zip(xs, gens)])
+        strong = torch.stack([strong_augment(ub, g) for ub, g in zip(ubs, gens)])
+        supervised = batched.mean_cross_entropy(net(labelled), y, label_mask, sizes)
+        out = net(strong)
+        consistency = (nn.functional.cross_entropy(out.flatten(0, 1), pseudo.flatten(), reduction="none")
+                       .view_as(mask) * mask).mean(1)
+        losses = supervised + rec["unlabelled_weight"] * consistency
+        opt.zero_grad(set_to_none=True)
+        losses.sum().backward()  # each classifier's gradient is its own loss's
+        opt.step()
+        if on_step is not None:
+            for _ in clfs:
+                on_step(step + 1)
+    net.write_back(clfs)
+    return [{"final_loss": float(loss), "pseudo_label_rate": float(m.mean())}
+            for loss, m in zip(losses.detach().cpu(), mask.cpu())]
+
+
+def train_each(encoder, h1: int, xs: list, ys: list, unlabelled, rec: dict, seeds: list[int], on_step=None):
+    """`train` for each (xs[i], ys[i], seeds[i]): one at a time, or together on a GPU."""
+    if not batched.batch_fits(unlabelled.device):
+        return [train(encoder, h1, x, y, unlabelled, rec, s, on_step=on_step) for x, y, s in zip(xs, ys, seeds)]
+    clfs = [build_classifier(encoder, h1, _mode(rec), s).to(unlabelled.device) for s in seeds]
+    return list(zip(clfs, fit_together(clfs, xs, ys, unlabelled, rec, seeds, on_step=on_step)))
+
+
+def _mode(rec: dict) -> str:
+    return "finetune" if rec["init"] == "pretrained" else "scratch"
+
+
 def train(encoder, h1: int, x, y, unlabelled, rec: dict, seed: int, on_step=None):
     """Build experiment 4's classifier (pre-trained or random encoder, by `rec['init']`) and train
     it by `rec`. Returns it and `fit`'s summary."""
-    mode = "finetune" if rec["init"] == "pretrained" else "scratch"
-    clf = build_classifier(encoder, h1, mode, seed).to(x.device)
+    clf = build_classifier(encoder, h1, _mode(rec), seed).to(x.device)
     return clf, fit(clf, x, y, unlabelled, rec, seed, on_step=on_step)
 
 
@@ -111,11 +159,9 @@ def choose(encoder, h1: int, x, y, unlabelled, base: dict, space: dict, n_candid
     scored = []
     for cand in candidates(base, space, n_candidates, seed):
         run = {**cand, "steps": cv_steps or cand["steps"]}
-        accs = []
-        for f, (tr, va) in enumerate(folds):
-            clf, _ = train(encoder, h1, x[tr], y[tr], unlabelled, run, derived_seed("semisup-cv", seed, f),
-                           on_step=on_step)
-            accs.append(int((predict(clf, x[va]) == y[va]).sum()) / len(va))
+        trained = train_each(encoder, h1, [x[tr] for tr, _ in folds], [y[tr] for tr, _ in folds], unlabelled, run,
+                             [derived_seed("semisup-cv", seed, f) for f in range(len(folds))], on_step=on_step)
+        accs = [int((predict(clf, x[va]) == y[va]).sum()) / len(va) for (clf, _), (_, va) in zip(trained, folds)]
         scored.append({"recipe": cand, "cv_accuracy": sum(accs) / len(accs), "folds": accs})
     best = max(range(len(scored)), key=lambda i: (scored[i]["cv_accuracy"], -i))
     return {"chosen": scored[best]["recipe"], "cv_accuracy": scored[best]["cv_accuracy"], "candidates": scored}
@@ -139,16 +185,21 @@ def run(encoder, pool, test, label_seeds: list[int], encoder_seed: int | None, h
     alone += [(method, mode, protocols[mode]["chosen"], protocols[mode].get("cv_accuracy"))
               for method, mode in (("finetune", "finetune"), ("augmented control", "augmented")) if mode in protocols]
     test_x, test_y = test.images.to(dev), test.labels.to(dev)
+    draws = [draw(pool, encoder_seed, s, n_labels, balanced) for s in label_seeds]
+    xs, ys, seeds = [pool.images[idx] for _, idx in draws], [pool.labels[idx] for _, idx in draws], [s for s, _ in draws]
+    semi = train_each(encoder, h1, xs, ys, pool.images, chosen, seeds, on_step=on_step)
+    rows = [[("semi-supervised", clf, cv_accuracy, info)] for clf, info in semi]
+    for method, mode, proto, cv in alone:  # the labelled-only classifiers of every draw, together on a GPU
+        clfs = [build_classifier(encoder, h1, mode, s).to(dev) for s in seeds]
+        if batched.batch_fits(dev):
+            losses = batched.fit_together(clfs, mode, xs, ys, proto, seeds)
+        else:
+            losses = [fitting.fit(clf, mode, x, y, proto, s) for clf, x, y, s in zip(clfs, xs, ys, seeds)]
+        for draw_rows, clf, loss in zip(rows, clfs, losses):
+            draw_rows.append((method, clf, cv, {"final_loss": loss, "pseudo_label_rate": None}))
     records = []
-    for label_seed in label_seeds:
-        seed, idx = draw(pool, encoder_seed, label_seed, n_labels, balanced)
-        x, y = pool.images[idx], pool.labels[idx]
-        clf, info = train(encoder, h1, x, y, pool.images, chosen, seed, on_step=on_step)
-        rows = [("semi-supervised", clf, cv_accuracy, info)]
-        for method, mode, proto, cv in alone:
-            model, loss = train_mode(encoder, mode, h1, x, y, seed, proto)
-            rows.append((method, model, cv, {"final_loss": loss, "pseudo_label_rate": None}))
-        for method, model, cv, info in rows:
+    for label_seed, x, y, draw_rows in zip(label_seeds, xs, ys, rows):
+        for method, model, cv, info in draw_rows:
             records.append({"method": method, "label_seed": label_seed, "cv_accuracy": cv,
                             "train_accuracy": float((predict(model, x) == y).float().mean()),
                             "accuracy": float((predict(model, test_x) == test_y).float().mean()), **info})
