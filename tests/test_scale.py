@@ -211,7 +211,7 @@ def test_a_run_starts_when_its_own_inputs_are_ready(tmp_path, tmp_reports, fake_
     before d4 finishes, while stage-by-stage scheduling would wait for it."""
     nb_dir = tmp_path / "notebooks"
     nb_dir.mkdir()
-    timed_stub(nb_dir / "autoencode.ipynb", "latent_dim = 1\nnum_conv = 1\nseed = 0", "1 if latent_dim == 3 else 12")
+    timed_stub(nb_dir / "autoencode.ipynb", "latent_dim = 1\nnum_conv = 1\nseed = 0", "1 if latent_dim == 3 else 7")
     timed_stub(nb_dir / "transfer.ipynb", "checkpoints = []", "1")
     timed_stub(nb_dir / "theory.ipynb", "seed = 0", "1")
     monkeypatch.setattr(config, "NOTEBOOKS", nb_dir)
