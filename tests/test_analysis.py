@@ -160,6 +160,20 @@ def test_mean_ci_matches_scipy_t_interval(values):
     assert ci["n"] == len(x) and ci["confidence"] == 0.95
 
 
+def test_an_accuracy_interval_stops_at_100_percent_and_an_error_interval_at_zero():
+    import pandas as pd
+
+    ci = report_stats.mean_ci([0.99, 1.0], bounds=(0.0, 1.0))
+    assert ci["hi"] == 1.0 and ci["lo"] < 0.99 and ci["mean"] == 0.995
+    df = pd.DataFrame({"seed": [0, 1, 0, 1], "g": ["a", "a", "b", "b"], "accuracy": [0.99, 1.0, 0.01, 0.0],
+                       "final_test_error": [0.001, 0.2, 0.5, 0.5]})
+    acc = report_stats.summarise(df, "g", "accuracy").set_index("g")
+    assert acc.loc["a", "ci_hi"] == 1.0 and acc.loc["b", "ci_lo"] == 0.0
+    assert report_stats.summarise(df, "g", "final_test_error").set_index("g").loc["a", "ci_lo"] == 0.0
+    unbounded = report_stats.mean_ci([0.99, 1.0])
+    assert unbounded["hi"] > 1.0    # only a measure with a known range is cut
+
+
 def test_mean_ci_small_samples_and_nan():
     one = report_stats.mean_ci([0.5])
     assert one["mean"] == 0.5 and one["n"] == 1 and math.isnan(one["lo"])

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..science.semisup import PUBLISHED
-from .stats import CONFIDENCE, mean_ci, summarise
+from .stats import CONFIDENCE, RANGES, mean_ci, summarise
 from .tables import ci_cells
 from .text import fmt_ci, fmt_pct, fmt_pp_ci, interval_words
 
@@ -38,7 +38,7 @@ def accuracy_table(df: pd.DataFrame, confidence: float = CONFIDENCE) -> pd.DataF
 
 
 def _recipe_ci(df: pd.DataFrame, confidence: float) -> dict:
-    return mean_ci(df.loc[df["method"] == METHOD, "accuracy"], confidence)
+    return mean_ci(df.loc[df["method"] == METHOD, "accuracy"], confidence, RANGES["accuracy"])
 
 
 def differences(df: pd.DataFrame, confidence: float = CONFIDENCE) -> dict[str, dict]:

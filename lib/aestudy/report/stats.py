@@ -14,11 +14,16 @@ from ..report_params import ReportParams
 
 CONFIDENCE = ReportParams().confidence   # the default level; a profile's own is in its params.yaml
 SEED = "seed"                            # the unit of replication: the autoencoder's seed
+RANGES = {  # what a measure can be: its t-interval is cut there (few units can reach past 100 %)
+    "accuracy": (0.0, 1.0), "train_accuracy": (0.0, 1.0), "cv_accuracy": (0.0, 1.0),
+    "final_test_error": (0.0, math.inf), "r": (-1.0, 1.0),
+}
 
 
-def mean_ci(values, confidence: float = CONFIDENCE) -> dict:
+def mean_ci(values, confidence: float = CONFIDENCE, bounds: tuple[float, float] | None = None) -> dict:
     """Mean and two-sided t-interval (n - 1 degrees of freedom); nan values are dropped.
-    With fewer than two values the interval is undefined (nan). The level travels with the result."""
+    With fewer than two values the interval is undefined (nan). The level travels with the result.
+    `bounds`: the range the quantity can take; the interval is cut there."""
     from scipy import stats
 
     x = np.asarray(values, dtype=np.float64)
@@ -33,7 +38,9 @@ def mean_ci(values, confidence: float = CONFIDENCE) -> dict:
                 "confidence": confidence}
     sd = float(x.std(ddof=1))
     half = float(stats.t.ppf((1 + confidence) / 2, n - 1)) * sd / math.sqrt(n)
-    return {"mean": mean, "lo": mean - half, "hi": mean + half, "n": n, "sd": sd, "confidence": confidence}
+    lo, hi = bounds or (-math.inf, math.inf)
+    return {"mean": mean, "lo": max(mean - half, lo), "hi": min(mean + half, hi), "n": n, "sd": sd,
+            "confidence": confidence}
 
 
 def summarise(df: pd.DataFrame, by, value: str, unit: str | None = SEED,
@@ -42,7 +49,7 @@ def summarise(df: pd.DataFrame, by, value: str, unit: str | None = SEED,
 
     With `unit` (default: the autoencoder seed), values are first averaged within each
     (group, unit), so the interval is over units (n = number of seeds), not over every row;
-    `unit=None` takes every row as a unit."""
+    `unit=None` takes every row as a unit. A measure of RANGES has its interval cut to its range."""
     by = [by] if isinstance(by, str) else list(by)
     cols = by + ["mean", "ci_lo", "ci_hi", "n", "min", "max"]
     if df is None or len(df) == 0:
@@ -53,7 +60,7 @@ def summarise(df: pd.DataFrame, by, value: str, unit: str | None = SEED,
     rows = []
     for key, g in d.groupby(by, dropna=False, sort=True):
         key = key if isinstance(key, tuple) else (key,)
-        ci = mean_ci(g[value], confidence)
+        ci = mean_ci(g[value], confidence, RANGES.get(value))
         rows.append({**dict(zip(by, key)), "mean": ci["mean"], "ci_lo": ci["lo"], "ci_hi": ci["hi"],
                      "n": ci["n"], "min": float(g[value].min()), "max": float(g[value].max())})
     return pd.DataFrame(rows, columns=cols)
