@@ -63,3 +63,18 @@ def test_a_graphed_step_trains_like_the_eager_one_on_cuda(monkeypatch):
         errors[flag], replays[flag] = hist["test_error"][-1], hist["graph_replays"]
     assert replays["1"] == 0 and replays["0"] == 3 * (1000 // 64) - 5
     assert errors["0"] == pytest.approx(errors["1"], rel=0.02)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_a_step_that_cannot_be_captured_trains_eagerly_with_a_warning(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise RuntimeError("capture refused")
+
+    monkeypatch.delenv("AESTUDY_EAGER", raising=False)
+    monkeypatch.setattr(torch.cuda, "graph", refuse)
+    torch.manual_seed(0)
+    model = AutoEncoder(SMALL)
+    with pytest.warns(RuntimeWarning, match="capture refused"):
+        hist = train.train_autoencoder(model, _images(300, 0), _images(50, 1), epochs=2, batch_size=64, lr=3e-3,
+                                       seed=0, device="cuda", progress=False)
+    assert hist["graph_replays"] == 0 and hist["test_error"][-1] < hist["test_error"][0]

@@ -18,6 +18,7 @@ agreement (test error within 2 % of the eager loop's after the same epochs).
 from __future__ import annotations
 
 import os
+import warnings
 
 import torch
 from torch import nn
@@ -64,7 +65,7 @@ class GraphedStep(EagerStep):
         super().__init__(model, opt, data)
         self.batch_size = batch_size
         self.eager_steps = max(eager_steps, EAGER_BEFORE_CAPTURE)
-        self.graph = None
+        self.graph, self.capture_failed = None, False
         self.static_idx = torch.zeros(batch_size, dtype=torch.long, device=data.device)
         self.static_loss = None
         self.side = torch.cuda.Stream(data.device)
@@ -77,23 +78,33 @@ class GraphedStep(EagerStep):
         main.wait_stream(self.side)
         return loss
 
-    def _capture(self) -> None:
+    def _capture(self) -> bool:
+        """Record the step without running it. Where this torch or device cannot capture it, warn
+        and return False: the run goes on eagerly, which is always right, only slower."""
         self.opt.zero_grad(set_to_none=True)  # the graph allocates the gradients from its own pool
-        self.graph = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(self.graph):
-            x = self.data.index_select(0, self.static_idx)
-            loss = nn.functional.mse_loss(self.model(x), x)
-            loss.backward()
-            self.opt.step()
-            self.static_loss = loss.detach()
+        graph = torch.cuda.CUDAGraph()
+        try:
+            with torch.cuda.graph(graph):
+                x = self.data.index_select(0, self.static_idx)
+                loss = nn.functional.mse_loss(self.model(x), x)
+                loss.backward()
+                self.opt.step()
+                self.static_loss = loss.detach()
+        except Exception as exc:  # noqa: BLE001 - any capture failure leaves the eager step
+            warnings.warn(f"CUDA graph capture failed ({type(exc).__name__}: {exc}); training eagerly "
+                          "(AESTUDY_EAGER=1 skips the attempt)", RuntimeWarning, stacklevel=2)
+            self.capture_failed = True
+            self.opt.zero_grad(set_to_none=True)
+            torch.cuda.synchronize(self.data.device)
+            return False
+        self.graph = graph
+        return True
 
     def __call__(self, idx: torch.Tensor, step: int) -> torch.Tensor:
         if len(idx) != self.batch_size:  # an epoch's last, shorter batch: eager on the graph's gradients
             return reconstruction_step(self.model, self.opt, self.data, idx, set_to_none=self.graph is None)
-        if self.graph is None and step < self.eager_steps:
+        if self.graph is None and (step < self.eager_steps or self.capture_failed or not self._capture()):
             return self._eager_on_side_stream(idx)
-        if self.graph is None:
-            self._capture()  # records the step without running it
         self.static_idx.copy_(idx)
         self.graph.replay()
         self.replays += 1
