@@ -111,7 +111,7 @@ def test_cross_validation_with_its_folds_trained_together_gives_the_same_scores(
     folds = protocol.stratified_folds(y, 3, seed=0)   # 14 / 13 / 13 validation images: unequal training sets
     scores = {}
     for together in (False, True):
-        monkeypatch.setattr(protocol, "batch_fits", lambda device, together=together: together)
+        monkeypatch.setattr(batched, "batch_fits", lambda device, together=together: together)
         scores[together] = protocol.cross_validate(encoder, "finetune", 8, x, y,
                                                    {"steps": 6, "warmup": 2, "lr": 3e-3}, folds, seed=1)
     assert scores[True] == pytest.approx(scores[False], abs=1 / 13 + 1e-9)

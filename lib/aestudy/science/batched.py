@@ -25,7 +25,7 @@ import torch
 from torch import nn
 from torch.func import functional_call, stack_module_state, vmap
 
-from .fitting import augment, derived_seed, original
+from .fitting import augment, derived_seed, fit, original
 
 
 def batch_fits(device: torch.device) -> bool:
@@ -124,3 +124,13 @@ def fit_together(clfs: list, mode: str, xs: list[torch.Tensor], ys: list[torch.T
         opt.step()
     net.write_back(clfs)
     return [float(v) for v in losses.detach().cpu()]
+
+
+def fit_each(clfs: list, mode: str, xs: list[torch.Tensor], ys: list[torch.Tensor], protocol: dict,
+             seeds: list[int], features: list[torch.Tensor] | None = None) -> list[float]:
+    """Train each classifier by `protocol`: together on a GPU (`fit_together`), else one at a time
+    (`fitting.fit`); returns each one's last loss."""
+    if batch_fits(xs[0].device):
+        return fit_together(clfs, mode, xs, ys, protocol, seeds, features=features)
+    feats = features or [None] * len(clfs)
+    return [fit(c, mode, x, y, protocol, s, features=f) for c, x, y, s, f in zip(clfs, xs, ys, seeds, feats)]

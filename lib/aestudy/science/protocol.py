@@ -17,9 +17,9 @@ import random
 import torch
 
 from .. import progress_file
-from .batched import batch_fits, fit_together
-from .fitting import derived_seed, encode, fit, original
-from .transfer import build_classifier, label_draw_seed
+from .batched import fit_each
+from .fitting import derived_seed, encode, original
+from .transfer import build_classifier, label_draw
 
 TUNED = {  # the protocol fields each mode chooses; the others keep ORIGINAL (or FORCED) values
     "frozen": ("steps", "lr", "weight_decay", "augment"),
@@ -67,13 +67,8 @@ def cross_validate(encoder, mode: str, h1: int, x: torch.Tensor, y: torch.Tensor
     feats = encode(encoder, x) if mode == "frozen" else None
     seeds = [derived_seed("cv", seed, f) for f in range(len(folds))]
     clfs = [build_classifier(encoder, h1, mode, s).to(x.device) for s in seeds]
-    fold_feats = [None if feats is None else feats[tr] for tr, _ in folds]
-    if batch_fits(x.device):
-        fit_together(clfs, mode, [x[tr] for tr, _ in folds], [y[tr] for tr, _ in folds], protocol, seeds,
-                     features=None if feats is None else fold_feats)
-    else:
-        for clf, s, (tr, _), f in zip(clfs, seeds, folds, fold_feats):
-            fit(clf, mode, x[tr], y[tr], protocol, s, features=f)
+    fit_each(clfs, mode, [x[tr] for tr, _ in folds], [y[tr] for tr, _ in folds], protocol, seeds,
+             features=None if feats is None else [feats[tr] for tr, _ in folds])
     out = []
     for clf, (_, va) in zip(clfs, folds):
         with torch.no_grad():
@@ -118,7 +113,6 @@ def labelled_draws(checkpoints: list[str], pool, label_seed: int, n_labels: int,
     """For each autoencoder checkpoint: its encoder and the labelled images the transfer run of
     that encoder draws for `label_seed` (the same derivation as `transfer.run_transfer`)."""
     from .artifacts import load_checkpoint
-    from .data import labelled_subset
     from .train import pick_device
     from .transfer import load_encoder
 
@@ -126,8 +120,7 @@ def labelled_draws(checkpoints: list[str], pool, label_seed: int, n_labels: int,
     draws = []
     for path in checkpoints:
         encoder_seed = load_checkpoint(path).get("seed")
-        seed = label_draw_seed(encoder_seed, label_seed)
-        idx = labelled_subset(pool.labels, n_labels, seed, balanced=balanced)
+        seed, idx = label_draw(pool.labels, encoder_seed, label_seed, n_labels, balanced)
         draws.append({"encoder": load_encoder(path).to(dev).eval(), "x": pool.images[idx].to(dev),
                       "y": pool.labels[idx].to(dev), "seed": seed, "checkpoint": str(path)})
     return draws

@@ -29,10 +29,10 @@ from torch import nn
 
 from .. import progress_file
 from ..schema import Recipe
-from . import batched, fitting
+from . import batched
 from .fitting import augment, derived_seed, original
 from .protocol import seeded_candidates, stratified_folds
-from .transfer import build_classifier, label_draw_seed, predict
+from .transfer import build_classifier, label_draw, predict
 
 RECIPE = Recipe().model_dump()  # the base recipe's defaults: the parameter schema's
 TUNED = ("lr", "weight_decay", "threshold", "unlabelled_weight", "init")  # steps and batch: the budget
@@ -185,16 +185,13 @@ def run(encoder, pool, test, label_seeds: list[int], encoder_seed: int | None, h
     alone += [(method, mode, protocols[mode]["chosen"], protocols[mode].get("cv_accuracy"))
               for method, mode in (("finetune", "finetune"), ("augmented control", "augmented")) if mode in protocols]
     test_x, test_y = test.images.to(dev), test.labels.to(dev)
-    draws = [draw(pool, encoder_seed, s, n_labels, balanced) for s in label_seeds]
+    draws = [label_draw(pool.labels, encoder_seed, s, n_labels, balanced) for s in label_seeds]
     xs, ys, seeds = [pool.images[idx] for _, idx in draws], [pool.labels[idx] for _, idx in draws], [s for s, _ in draws]
     semi = train_each(encoder, h1, xs, ys, pool.images, chosen, seeds, on_step=on_step)
     rows = [[("semi-supervised", clf, cv_accuracy, info)] for clf, info in semi]
     for method, mode, proto, cv in alone:  # the labelled-only classifiers of every draw, together on a GPU
         clfs = [build_classifier(encoder, h1, mode, s).to(dev) for s in seeds]
-        if batched.batch_fits(dev):
-            losses = batched.fit_together(clfs, mode, xs, ys, proto, seeds)
-        else:
-            losses = [fitting.fit(clf, mode, x, y, proto, s) for clf, x, y, s in zip(clfs, xs, ys, seeds)]
+        losses = batched.fit_each(clfs, mode, xs, ys, proto, seeds)
         for draw_rows, clf, loss in zip(rows, clfs, losses):
             draw_rows.append((method, clf, cv, {"final_loss": loss, "pseudo_label_rate": None}))
     records = []
@@ -204,15 +201,6 @@ def run(encoder, pool, test, label_seeds: list[int], encoder_seed: int | None, h
                             "train_accuracy": float((predict(model, x) == y).float().mean()),
                             "accuracy": float((predict(model, test_x) == test_y).float().mean()), **info})
     return records
-
-
-def draw(pool, encoder_seed: int | None, label_seed: int, n_labels: int, balanced: bool):
-    """(seed, indices on the pool's device) of a label draw: the images experiment 4's transfer run
-    of this encoder draws for `label_seed` (`transfer.label_draw_seed`)."""
-    from .data import labelled_subset
-
-    seed = label_draw_seed(encoder_seed, label_seed)
-    return seed, labelled_subset(pool.labels.cpu(), n_labels, seed, balanced=balanced).to(pool.labels.device)
 
 
 def table(choice: dict) -> "pd.DataFrame":

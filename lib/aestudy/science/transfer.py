@@ -14,8 +14,9 @@ For each label seed: a labelled draw of `n_labels` training images holding every
   practitioner would.
 Each mode is trained by its *protocol* (`science.fitting`), chosen by cross-validation on the
 labelled images in the `protocol` stage (`science.protocol`); without one, the original's. On a
-GPU the label draws' classifiers of one (h1, mode) train together (`science.batched`). The head's initialisation depends on (seed, h1) only, so
-the modes start from the same head: the differences between modes are paired. Accuracy is
+GPU the label draws' classifiers of one (h1, mode) train together (`science.batched`). The
+head's initialisation depends on (seed, h1) only, so the modes start from the same head: the
+differences between modes are paired. Accuracy is
 measured once, on the whole test split given. Baselines on the same labelled images: logistic
 regression and 1-nearest-neighbour on raw pixels.
 """
@@ -41,6 +42,16 @@ def label_draw_seed(encoder_seed: int | None, label_seed: int) -> int:
     encoders of different autoencoder seeds see independent draws (the protocol stage draws the
     same images as the transfer run of its encoder)."""
     return label_seed if encoder_seed is None else derived_seed("label-draw", encoder_seed, label_seed)
+
+
+def label_draw(labels: torch.Tensor, encoder_seed: int | None, label_seed: int, n_labels: int,
+               balanced: bool) -> tuple[int, torch.Tensor]:
+    """(seed, indices on the labels' device) of the labelled images drawn for `label_seed` and the
+    encoder trained with `encoder_seed`: the same images in the transfer, protocol and semisup stages."""
+    from .data import labelled_subset
+
+    seed = label_draw_seed(encoder_seed, label_seed)
+    return seed, labelled_subset(labels.cpu(), n_labels, seed, balanced=balanced).to(labels.device)
 
 
 def load_encoder(path) -> Encoder:
@@ -118,8 +129,7 @@ def run_transfer(encoder: Encoder, train, test, h1: list[int], modes: list[str],
     """
     from tqdm import tqdm
 
-    from .batched import batch_fits, fit_together
-    from .data import labelled_subset
+    from .batched import fit_each
     from .train import pick_device
 
     dev = pick_device(device)
@@ -130,11 +140,9 @@ def run_transfer(encoder: Encoder, train, test, h1: list[int], modes: list[str],
     test_feats = encode(encoder, test_x) if "frozen" in modes else None
     timings["encode_test"] = time.perf_counter() - t0
     protocols = protocols or {}
-    together = batch_fits(dev)
     draws = {}
     for label_seed in seeds:
-        seed = label_draw_seed(encoder_seed, label_seed)
-        idx = labelled_subset(train.labels, n_labels, seed, balanced=balanced)
+        seed, idx = label_draw(train.labels, encoder_seed, label_seed, n_labels, balanced)
         x, y = train.images[idx].to(dev), train.labels[idx].to(dev)
         draws[label_seed] = (seed, x, y, encode(encoder, x) if "frozen" in modes else None)
     results = {}
@@ -146,13 +154,8 @@ def run_transfer(encoder: Encoder, train, test, h1: list[int], modes: list[str],
             chosen = protocols.get(mode, {})
             group = [draws[s] for s in seeds]
             clfs = [build_classifier(encoder, width, mode, seed).to(dev) for seed, *_ in group]
-            if together:
-                losses = fit_together(clfs, mode, [d[1] for d in group], [d[2] for d in group],
-                                      chosen.get("chosen") or {}, [d[0] for d in group],
-                                      features=[d[3] for d in group] if mode == "frozen" else None)
-            else:
-                losses = [fit(clf, mode, x, y, chosen.get("chosen") or {}, seed, features=feats)
-                          for clf, (seed, x, y, feats) in zip(clfs, group)]
+            losses = fit_each(clfs, mode, [d[1] for d in group], [d[2] for d in group], chosen.get("chosen") or {},
+                              [d[0] for d in group], features=[d[3] for d in group] if mode == "frozen" else None)
             for label_seed, clf, loss, (_, x, y, feats) in zip(seeds, clfs, losses, group):
                 if mode == "frozen":
                     with single_thread():
