@@ -13,24 +13,26 @@ path (`batch_fits` is false there) and its numbers; tests pin the agreement on t
 
 Draws of unequal size (k-fold splits of 100 images into 3) are padded to the largest and the
 padding is masked out of the loss. Each classifier keeps its own augmentation generator, so
-it sees the same augmented images as when trained alone.
+it sees the same augmented images as when trained alone. `Stack` is shared with the
+semi-supervised stage (`semisup.fit_together`); `fit_each` is the one place that chooses
+between together and one by one.
 """
 from __future__ import annotations
 
 import contextlib
 import copy
-import os
 
 import torch
 from torch import nn
 from torch.func import functional_call, stack_module_state, vmap
 
 from .fitting import augment, derived_seed, fit, original
+from .steps import eager_only
 
 
 def batch_fits(device: torch.device) -> bool:
     """Train the classifiers of one mode together on CUDA, unless AESTUDY_EAGER=1."""
-    return device.type == "cuda" and os.environ.get("AESTUDY_EAGER", "0") != "1"
+    return device.type == "cuda" and not eager_only()
 
 
 def _stack(modules: list[nn.Module], trainable: bool) -> tuple[dict, nn.Module]:

@@ -26,9 +26,14 @@ from torch import nn
 EAGER_BEFORE_CAPTURE = 3  # eager steps before capture: the autograd and allocator warm-up torch asks for
 
 
+def eager_only() -> bool:
+    """AESTUDY_EAGER=1: no CUDA graph and no batched training (`science.batched`), to compare."""
+    return os.environ.get("AESTUDY_EAGER", "0") == "1"
+
+
 def use_graph(device: torch.device, optimizer: str) -> bool:
     """Capture on CUDA with Adam (made `capturable`), unless AESTUDY_EAGER=1."""
-    return device.type == "cuda" and optimizer == "adam" and os.environ.get("AESTUDY_EAGER", "0") != "1"
+    return device.type == "cuda" and optimizer == "adam" and not eager_only()
 
 
 def reconstruction_step(model: nn.Module, opt: torch.optim.Optimizer, data: torch.Tensor,
