@@ -8,6 +8,7 @@
 # 1. set-up (benchmarks/gpu_env.sh: wheels, kernelspec, MNIST);
 # 2. benchmarks/gpu_steps.py: the autoencoder step eager against replayed from a CUDA graph, the
 #    test error each way; a protocol cross-validation one classifier at a time against vmapped;
+#    then tests/test_steps.py and tests/test_batched.py, whose CUDA-only tests run there;
 # 3. the 12-model sweep alone (full.yaml's autoencode stage, seed 0), timed;
 # 4. params/full.yaml from nothing, in its own reports folder, timed, stopped when the time left
 #    runs out (then the status counts say how far it got).
@@ -71,6 +72,9 @@ timed_run() {  # $1 name, $2 params, $3 seconds allowed, rest: run args
 
 say "== 2. steps: CUDA graphs and vmapped classifiers against the eager path"
 timeout 150 "$PY" benchmarks/gpu_steps.py "${STEPS_ARGS[@]}" 2>&1 | tee -a "$LOG"
+
+say "== 2b. the CUDA-only tests (graphed against eager within 2 %, a refused capture trains eagerly)"
+timeout 120 "$PY" -m pytest -q -p no:cacheprovider tests/test_steps.py tests/test_batched.py 2>&1 | tail -n 5 | tee -a "$LOG"
 
 say "== 3. the 12-model sweep ($PARAMS, autoencode, seed 0), --workers 6"
 "$PY" - "$PARAMS" <<'PYEOF'

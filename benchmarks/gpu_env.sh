@@ -5,7 +5,8 @@
 # OUT; exports PY, PYTHONPATH, JUPYTER_PATH, DATA_DIR and the Jupyter folders.
 #
 # Needs the ignored kit folder .gpu_kit/ beside the project (carry it with the device tool):
-#   .gpu_kit/wheels/*.whl           papermill, nbclient, ipykernel, ... (py3.12, --no-deps), always installed
+#   .gpu_kit/wheels/*.whl           papermill, nbclient, ipykernel, ..., pytest, pluggy, iniconfig (py3.12,
+#                                   `pip download --only-binary=:all: --no-deps --python-version 3.12`), always installed
 #   .gpu_kit/wheels/fallback/*.whl  small deps the image usually has (requests, click, attrs, ...):
 #                                   each installed only when the image lacks it or has one too old
 #   .gpu_kit/data/MNIST/raw/*.gz    the four MNIST idx files, gzipped
@@ -68,7 +69,7 @@ if compgen -G "$KIT/wheels/fallback/*.whl" >/dev/null; then
 import importlib.metadata as md, importlib.util, os, re, sys
 modules = {"python_dateutil": "dateutil"}
 # lowest versions the main wheels require (Requires-Dist of pydantic, jupyter_client, ipython, ...)
-minimum = {"typing_extensions": "4.16.0", "attrs": "22.2.0", "packaging": "22", "pygments": "2.14.0",
+minimum = {"typing_extensions": "4.16.0", "attrs": "22.2.0", "packaging": "24", "pygments": "2.15.0",
            "psutil": "7", "python_dateutil": "2.8.2", "urllib3": "1.26", "charset_normalizer": "2",
            "idna": "2.5", "certifi": "2023.5.7"}
 maximum = {"urllib3": "3", "charset_normalizer": "4", "idna": "4"}
