@@ -115,3 +115,4 @@ def test_cross_validation_with_its_folds_trained_together_gives_the_same_scores(
         scores[together] = protocol.cross_validate(encoder, "finetune", 8, x, y,
                                                    {"steps": 6, "warmup": 2, "lr": 3e-3}, folds, seed=1)
     assert scores[True] == pytest.approx(scores[False], abs=1 / 13 + 1e-9)
+

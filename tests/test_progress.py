@@ -221,3 +221,23 @@ def test_a_stub_run_through_the_runner_is_followed_and_leaves_no_progress_file(
     assert record is not None, why
     assert sorted(record["artifacts"]) == ["autoencode.ipynb", "metrics.json"]
     assert progress_file.ENV not in os.environ
+
+
+def test_a_transfer_run_tells_the_runner_every_model_even_without_its_progress_bar(monkeypatch):
+    """The notebook passes progress=False (no tqdm bar in the notebook): the runner's progress
+    file still counts every model (a disabled tqdm bar counts nothing)."""
+    import torch
+
+    from aestudy.science import data, transfer
+    from aestudy.science.models import AEConfig, Encoder
+
+    seen = []
+    monkeypatch.setattr(progress_file, "report", lambda done, total, unit: seen.append((done, total, unit)))
+    torch.manual_seed(0)
+    g = torch.Generator().manual_seed(0)
+    split = lambda n: data.Split(torch.rand(n, 1, 28, 28, generator=g), torch.arange(n) % 10)  # noqa: E731
+    encoder = Encoder(AEConfig(latent_dim=4, num_conv=1, c_factor=2, kernel_size=3, fc_hidden=16))
+    transfer.run_transfer(encoder, split(200), split(50), [8], ["frozen", "scratch"], [0, 1],
+                          n_labels=20, protocols={"scratch": {"chosen": {"steps": 2}}}, baselines=False,
+                          device="cpu", progress=False)
+    assert seen == [(n, 4, "model") for n in range(1, 5)]

@@ -145,9 +145,8 @@ def run_transfer(encoder: Encoder, train, test, h1: list[int], modes: list[str],
         seed, idx = label_draw(train.labels, encoder_seed, label_seed, n_labels, balanced)
         x, y = train.images[idx].to(dev), train.labels[idx].to(dev)
         draws[label_seed] = (seed, x, y, encode(encoder, x) if "frozen" in modes else None)
-    results = {}
-    bar = tqdm(total=len(seeds) * len(h1) * len(modes), desc="transfer", unit="model",
-               disable=not progress, mininterval=1.0)
+    results, total = {}, len(seeds) * len(h1) * len(modes)
+    bar = tqdm(total=total, desc="transfer", unit="model", disable=not progress, mininterval=1.0)
     for width in h1:
         for mode in modes:  # one group per (h1, mode): the label draws' classifiers, together on a GPU
             t = time.perf_counter()
@@ -168,7 +167,7 @@ def run_transfer(encoder: Encoder, train, test, h1: list[int], modes: list[str],
                     "h1": width, "mode": mode, "label_seed": label_seed, "accuracy": acc,
                     "train_accuracy": train_acc, "cv_accuracy": chosen.get("cv_accuracy"), "final_loss": loss}
                 bar.update(1)
-                progress_file.report(bar.n, bar.total, "model")
+                progress_file.report(len(results), total, "model")  # counted here: a disabled bar counts nothing
             timings[mode] += time.perf_counter() - t
     records = []
     for label_seed in seeds:  # in the order of the draws: each draw's models, then its baselines
