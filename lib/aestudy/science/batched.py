@@ -14,8 +14,8 @@ path (`batch_fits` is false there) and its numbers; tests pin the agreement on t
 Draws of unequal size (k-fold splits of 100 images into 3) are padded to the largest and the
 padding is masked out of the loss. Each classifier keeps its own augmentation generator, so
 it sees the same augmented images as when trained alone. `Stack` is shared with the
-semi-supervised stage (`semisup.fit_together`); `fit_each` is the one place that chooses
-between together and one by one.
+semi-supervised stage (`semisup.fit_together`). `batch_fits` decides where classifiers train
+together; `fit_each` applies it to protocol fits, `semisup.train_each` to the recipe's.
 """
 from __future__ import annotations
 
