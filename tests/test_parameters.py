@@ -63,6 +63,13 @@ def test_an_invalid_value_gives_the_runners_rule():
         check_parameters("transfer", _namespace("transfer", "checkpoints = 'model.pt'\n", checkpoints="model.pt"))
 
 
+def test_one_mode_name_stands_for_a_protocol_search_of_that_mode_alone():
+    assert check_parameters("protocol", _namespace("protocol", "modes = 'scratch'\n", modes="scratch"))["modes"] \
+        == ["scratch"]
+    with pytest.raises(ParamsError, match=r"parameters\.modes\.0: Input should be 'frozen', 'finetune'"):
+        check_parameters("protocol", _namespace("protocol", "modes = 'scrach'\n", modes="scrach"))
+
+
 def test_valid_parameters_pass_and_other_variables_are_ignored():
     ns = _namespace("correlate", "n_images = 10\n", n_images=10, model=object())  # e.g. a later cell's variable
     assert check_parameters("correlate", ns)["n_images"] == 10

@@ -115,3 +115,22 @@ def test_the_protocol_stage_reads_no_test_image(tmp_path, monkeypatch):
     chosen = artifacts.read_json(tmp_path / "out" / "protocol.json")
     assert set(chosen) == set(MODES) and all(0 <= c["cv_accuracy"] <= 1 for c in chosen.values())
     assert transfer.protocols_from([str(tmp_path / "out" / "protocol.json")]) == chosen
+
+
+def test_a_protocol_run_per_mode_chooses_exactly_what_one_run_for_every_mode_does(tmp_path):
+    """A grid over `modes` splits the search into runs side by side: each mode's search owns its
+    random streams, so the split changes no score, and the transfer runs merge the per-mode files."""
+    x, y = _labelled()
+    draws = [{"encoder": _encoder(), "x": x, "y": y, "seed": 5}]
+    space = {**SPACE, "steps": [2, 3]}
+    together = protocol.choose(draws, MODES, 8, space, 2, 2, seed=1)
+    alone = {m: protocol.choose(draws, m, 8, space, 2, 2, seed=1)[m] for m in reversed(MODES)}
+    assert alone == together
+    paths = []
+    for m, res in alone.items():
+        paths.append(str(tmp_path / f"{m}.json"))
+        artifacts.write_json(paths[-1], {m: {"chosen": res["chosen"], "cv_accuracy": res["cv_accuracy"]}})
+    assert transfer.protocols_from(paths) == {m: {"chosen": r["chosen"], "cv_accuracy": r["cv_accuracy"]}
+                                              for m, r in together.items()}
+    with pytest.raises(ValueError, match="'frozen' has a protocol in both"):
+        transfer.protocols_from([paths[-1], paths[-1]])

@@ -263,7 +263,15 @@ def test_committed_param_files_plan(path, tmp_reports):
         for up in r.upstream:  # upstream runs come first and exist
             assert list(by_name).index(up) < list(by_name).index(r.name)
         if r.stage == "transfer":  # one encoder per transfer run, named by the encoder's grid, and the protocols
-            up, proto = r.upstream
-            assert by_name[up].grid == r.grid and proto == "protocol/all"
+            up, *protos = r.upstream
+            assert by_name[up].grid == r.grid and all(p.startswith("protocol/") for p in protos)
             assert r.params["checkpoints"] == [str(Path(by_name[up].dir) / "model.pt")]
-            assert r.params["protocols"] == [str(Path(by_name[proto].dir) / "protocol.json")]
+            assert r.params["protocols"] == [str(Path(by_name[p].dir) / "protocol.json") for p in protos]
+            chosen = [m for p in protos for m in by_name[p].params["modes"]]  # every mode chosen once
+            assert sorted(chosen) == sorted(r.params["modes"]) and len(set(chosen)) == len(chosen)
+
+
+def test_a_grid_over_modes_gives_a_protocol_run_per_mode_named_after_it(tmp_reports):
+    runs = [r for r in plan(load_study(REPO_ROOT / "params" / "default.yaml")) if r.stage == "protocol"]
+    assert [r.run_id for r in runs] == ["frozen", "finetune", "scratch", "augmented"]
+    assert [r.params["modes"] for r in runs] == [["frozen"], ["finetune"], ["scratch"], ["augmented"]]

@@ -130,6 +130,13 @@ class ProtocolParams(Params):
     space: SearchSpace = SearchSpace()
     device: str = Field("auto", json_schema_extra={"unkeyed": True})
 
+    @field_validator("modes", mode="before")
+    @classmethod
+    def _one_mode(cls, modes):
+        """One mode name stands for [that mode]: `grid: {modes: [frozen, ...]}` gives one run per
+        mode, and the modes' searches run side by side (each mode's search is independent)."""
+        return [modes] if isinstance(modes, str) else modes
+
 
 class TransferParams(Params):
     h1: list[int] = [200, 650, 1000]

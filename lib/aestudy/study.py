@@ -78,7 +78,7 @@ STAGES: dict[str, Stage] = {s.name: s for s in (
           receives={"autoencode": "checkpoints", "reference": "classifiers"}),
     Stage("correlate", schema.CorrelateParams, reads_data=True, receives="checkpoints"),
     Stage("protocol", schema.ProtocolParams, reads_data=True, produces="protocol.json",
-          receives={"autoencode": "checkpoints"}, abbrev={"h1": "h", "n_labels": "n"}),
+          receives={"autoencode": "checkpoints"}, abbrev={"h1": "h", "n_labels": "n", "modes": ""}),
     Stage("transfer", schema.TransferParams, reads_data=True,
           receives={"autoencode": "checkpoints", "protocol": "protocols"}, abbrev={"h1": "h", "n_labels": "n"}),
     Stage("semisup", schema.SemisupParams, reads_data=True,

@@ -83,7 +83,9 @@ def choose(draws: list[dict], modes: list[str], h1: int, space: dict, n_candidat
 
     draws: [{"encoder": Encoder, "x": images, "y": labels, "seed": int}], the labelled images
     of one or more encoders; a candidate's score is its mean validation accuracy over the folds
-    of every draw. Ties go to the earlier candidate (the original first)."""
+    of every draw. Ties go to the earlier candidate (the original first). `modes` may be one
+    mode's name (a protocol run per mode: `grid: {modes: [...]}`)."""
+    modes = [modes] if isinstance(modes, str) else modes
     out, done, total = {}, 0, search_size(modes, space, n_candidates, len(draws))
     for mode in modes:
         scored = []

@@ -208,9 +208,16 @@ def encoder_from_checkpoints(checkpoints: list[str]) -> Encoder:
 
 
 def protocols_from(paths: list[str]) -> dict:
-    """The protocols a transfer run trains by: the protocol stage's protocol.json (at most one)."""
+    """The protocols a run trains by: {mode: chosen} merged over the protocol stage's
+    protocol.json files (one run for every mode, or one run per mode); a mode chosen twice is an
+    error, since which choice wins would be arbitrary."""
     from .artifacts import read_json
 
-    if len(paths) > 1:
-        raise ValueError(f"a transfer run takes at most one protocol.json, got {len(paths)}: {paths}")
-    return read_json(paths[0]) if paths else {}
+    out, where = {}, {}
+    for path in paths:
+        for mode, chosen in read_json(path).items():
+            if mode in out:
+                raise ValueError(f"mode {mode!r} has a protocol in both {where[mode]} and {path}: "
+                                 "select one protocol run per mode (stages.<stage>.uses.protocol)")
+            out[mode], where[mode] = chosen, path
+    return out
