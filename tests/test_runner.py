@@ -248,6 +248,13 @@ def test_run_study_writes_table_then_caches(tmp_path, tmp_reports, fake_mnist, o
     assert states["autoencode/d3"][0] == "incomplete" and "metrics.json" in states["autoencode/d3"][1]
     assert states["autoencode/d4"] == ("complete", "")
 
+    # a folder this parameter file does not plan (an earlier grid's run) is named, not mistaken for a run
+    (pdir / "runs" / "autoencode" / "d9").mkdir()
+    rows = sweep.status(study)
+    assert [r["run"] for r in rows] == ["autoencode/d3", "autoencode/d4", "autoencode/d9"]
+    assert rows[-1]["state"] == "unplanned" and "not in" in rows[-1]["reason"] and "plan" in rows[-1]["reason"]
+    assert [r["run_id"] for r in sweep.run_study(study, progress=False)] == ["d3", "d4"]
+
 
 PARAM_FILES = sorted((REPO_ROOT / "params").glob("*.yaml"))
 

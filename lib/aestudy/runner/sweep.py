@@ -137,7 +137,20 @@ def status(study: Study) -> list[dict]:
         keys[r.name] = record["key"] if state == "complete" else None
         states[r.name] = state
         rows.append({"run": r.name, "state": state, "reason": reason})
-    return rows
+    return rows + unplanned(study, runs)
+
+
+def unplanned(study: Study, runs: list[Run]) -> list[dict]:
+    """Run folders of the profile that this parameter file does not plan (say, `protocol/all`
+    after the search was split per mode): named so that nobody mistakes them for current runs;
+    the report ignores them, since its tables follow the plan."""
+    planned = {Path(r.dir) for r in runs}
+    root = config.profile_dir(study.profile) / "runs"
+    found = sorted(d for stage in declaration.STAGES for d in (root / stage).glob("*")
+                   if d.is_dir() and not d.name.startswith(".") and d not in planned)
+    return [{"run": f"{d.parent.name}/{d.name}", "state": "unplanned",
+             "reason": f"not in {study.path}'s plan (an earlier plan's folder; the report ignores it)"}
+            for d in found]
 
 
 def status_lines(rows: list[dict]) -> str:
