@@ -24,8 +24,9 @@ import time
 import traceback
 from pathlib import Path
 
-from .. import config
+from .. import config, metrics
 from ..files import read_json, write_json
+from ..study import STAGES
 from . import kernels, orphans, progress, records
 
 KERNEL_MANAGER = "aestudy.runner.execute.LocalKernelManager"
@@ -249,6 +250,8 @@ def _attempt(run, threads: int, timeout: float | None) -> tuple[dict, str]:
             raise RunStopped(TIMEOUT, f"timed out after {timeout:g} s")
         modules = records.as_before(read_json(out / MODULES_FILE), before)  # paths -> digests
         (out / MODULES_FILE).unlink()
+        decl = STAGES[run.stage]  # its declared products and metrics keys, before it may count as complete
+        metrics.check_run(out, decl.products, decl.metrics, shown=config.relative(out))
         _strip_modules_cell(nb_out)
         seconds = time.perf_counter() - start
         run_key = records.key(run.inputs, modules)
