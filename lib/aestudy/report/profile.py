@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from .. import config
-from ..runner.execute import OK
+from ..ondisk import OK
 from ..report_params import ReportParams
 from ..science.plots import heatmap_keys
 from .text import fmt
@@ -44,6 +44,12 @@ class ProfileData:
             return json.loads(p.read_text())
         except (OSError, ValueError):
             return None
+
+    def swept(self, stage: str) -> list[str]:
+        """The parameters the parameter file sweeps for `stage` (its grid, more than one value),
+        less the seed: the unit of replication, not a parameter."""
+        grid = (((self.params.get("stages") or {}).get(stage) or {}).get("grid")) or {}
+        return [k for k, v in grid.items() if k != "seed" and isinstance(v, list) and len(v) > 1]
 
     @property
     def rules(self) -> ReportParams:

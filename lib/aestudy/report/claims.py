@@ -1,0 +1,93 @@
+"""What an experiment of the report declares, and the rows its claims return.
+
+An experiment module (under `report/experiments/`) holds one `Experiment`: its name, the stages
+whose runs it reads, its claims (claim id -> a verdict function of a stage's rows), how its rules
+are explained, the key effects it lends the abstract, the panel it lends the page-1 figure and
+the choices it discloses. The report's frame (`verdicts`, `prose`, `figures.overview`) walks
+the registry (`report.experiments.EXPERIMENTS`) and never names an experiment.
+
+A verdict function returns a row (`row`): the conclusion, this run's numbers, the verdict, the
+seeds it holds in, a short key number for page 1 and the decision's p-value (`p`, the family's
+Holm step reads it)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import pandas as pd
+
+from .. import vocabulary as vocab
+from .decide import INCONCLUSIVE, holds_text
+from .text import fmt, whole
+
+KEY = "key number"           # the short number of the page-1 verdict table (no interval words)
+NUMBERS = "this run's numbers"
+NO_RUNS = "no usable runs"
+
+
+@dataclass(frozen=True)
+class Claim:
+    experiment: str                      # the 'exp.' column: '1', '2', ..., '4+' for a check added here
+    stage: str                           # the stage whose usable rows it is decided on
+    verdict: Callable                    # verdict(rows: DataFrame, rules: ReportParams) -> row
+    note: Callable | None = None         # note(data) -> words said beside its numbers ('' for none)
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """One experiment of the report (see the module's docstring)."""
+    name: str                            # a short id: its main stage ('autoencode')
+    stages: tuple[str, ...]              # the stages whose runs it reads (their failures are named in its section)
+    claims: dict[str, Claim] = field(default_factory=dict)
+    optional: bool = False               # a profile may leave its stage out (then its section says nothing)
+    rules: Callable | None = None        # rules(ReportParams) -> markdown bullets: how its claims are decided
+    key_effects: Callable | None = None  # key_effects(data, verdict table) -> phrases for the abstract's key effects
+    abstract: Callable | None = None     # abstract(data) -> one sentence of its own for the abstract ('' for none)
+    overview: Callable | None = None     # overview(data) -> a page-1 panel (figures.Panel) or None
+    choices: Callable | None = None      # choices(data) -> [{what, choice, how it was made, on what data}]
+    limitations: Callable | None = None  # limitations(data) -> sentences on what its design cannot show
+
+
+def row(experiment: str, conclusion: str, numbers: str, decision: dict | None = None, key: str = "") -> dict:
+    """A verdict row; without a decision the claim is inconclusive with 'no seeds'."""
+    d = decision or {}
+    return {"experiment": experiment, "conclusion": conclusion, NUMBERS: numbers,
+            "verdict": d.get("verdict", INCONCLUSIVE), "seeds": holds_text(d) if d else "no seeds",
+            KEY: key or "n/a", "p": d.get("p", float("nan"))}
+
+
+def key_effects(v: pd.DataFrame, words: tuple, **fill) -> list[str]:
+    """The abstract's phrases of the claims in `words` ((claim id, words with {key} and any of
+    `fill`)) that have a key number."""
+    return [w.format(key=v.at[claim, KEY], **fill) for claim, w in words
+            if claim in v.index and v.at[claim, KEY] not in ("", "n/a")]
+
+
+def by_mean(df: pd.DataFrame, by: str, value: str, f=fmt) -> str:
+    """Plain means of `value` by `by` (each seed weighs the same: the grids are balanced)."""
+    m = df.groupby(by)[value].mean()
+    return ", ".join(f"{vocab.label(by)}={whole(k)}: {f(v)}" for k, v in m.items())
+
+
+def ends(df: pd.DataFrame, by: str, value: str, f=fmt) -> str:
+    """The key number of a trend: the plain means at the smallest and the largest `by`,
+    '0.0338 at d=5 → 0.0207 at d=20'."""
+    m = df.groupby(by)[value].mean()
+    lab = vocab.label(by)
+    if len(m) < 2:
+        return f"{f(m.iloc[0])} at {lab}={whole(m.index[0])} only" if len(m) else ""
+    return f"{f(m.iloc[0])} at {lab}={whole(m.index[0])} → {f(m.iloc[-1])} at {lab}={whole(m.index[-1])}"
+
+
+def trend_row(experiment: str, c: str, df: pd.DataFrame | None, x: str, y: str, block: str, expected: int,
+              rules, label: str, per: str, f=fmt, g=fmt, extra: str = "") -> dict:
+    """A trend conclusion: means of `y` by `x`, then the slope of `y` on `x` within each `block`
+    per seed and its verdict (`per` names the slope's unit, `g` formats it)."""
+    from .decide import block_slope, direction, per_seed
+    from .text import SEEDS, fmt_ci
+
+    if df is None or df.empty:
+        return row(experiment, c, NO_RUNS)
+    dec = direction(per_seed(df, lambda s: block_slope(s, x, y, block)), expected, rules.confidence)
+    return row(experiment, c, f"{label}: {by_mean(df, x, y, f)}; slope within each {block} ({per}): "
+               f"{fmt_ci(dec, f=g, unit=SEEDS)}{extra}", dec, key=ends(df, x, y, f))
