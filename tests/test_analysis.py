@@ -277,38 +277,6 @@ def test_autoencode_verdicts_supported_in_every_seed():
     assert autoencode.verdict_error_falls_with_size(ae)["verdict"] == SUPPORTED
 
 
-def test_autoencode_verdicts_contradicted_and_inconclusive():
-    rising = _ae(lambda d, nc, s: (0.02 + 0.001 * d + 0.002 * nc) * (1 + 0.05 * s))   # the opposite, in every seed
-    assert autoencode.verdict_error_falls_with_d(rising)["verdict"] == CONTRADICTED
-    assert autoencode.verdict_error_falls_with_size(rising)["verdict"] == CONTRADICTED
-    assert autoencode.verdict_small_d_worse(rising)["verdict"] == CONTRADICTED
-    # d < 10 worse in every seed, but by 2 % only: "clearly" (10 %) is contradicted
-    slight = _ae(lambda d, nc, s: (0.0204 if d < 10 else 0.02) * (1 + 0.01 * s + 0.001 * s * s), ds=(5, 10), ncs=(1, 2))
-    row = autoencode.verdict_small_d_worse(slight)
-    assert row["verdict"] == CONTRADICTED and row["seeds"] == "holds in 0 of 3 seeds"
-    # the seeds disagree: one falls, two rise -> the interval reaches across 0
-    mixed = _ae(lambda d, nc, s: 0.03 + (-0.002 if s == 0 else 0.0005 + 0.0003 * s) * d, ds=(5, 10, 15))
-    row = autoencode.verdict_error_falls_with_d(mixed)
-    assert row["verdict"] == INCONCLUSIVE and row["seeds"] == "holds in 1 of 3 seeds"
-    # one seed only: no interval, nothing decided
-    assert autoencode.verdict_error_falls_with_d(_ae(_good_error, seeds=(0,)))["verdict"] == INCONCLUSIVE
-    assert autoencode.verdict_small_d_worse(_ae(_good_error, ds=(10, 20)))["verdict"] == INCONCLUSIVE
-
-
-def test_small_d_margin_is_read_from_the_rules():
-    ae = _ae(lambda d, nc, s: (0.025 if d < 10 else 0.02) * (1 + 0.02 * s + 0.01 * s * s), ds=(5, 10), ncs=(1,))
-    assert autoencode.verdict_small_d_worse(ae)["verdict"] == SUPPORTED                       # +25 % > +10 %
-    strict = ReportParams(small_d_margin=0.5)
-    row = autoencode.verdict_small_d_worse(ae, strict)
-    assert row["verdict"] == CONTRADICTED and "+50 %" in row["this run's numbers"]
-
-
-def test_small_d_verdict_without_matching_num_conv_is_inconclusive():
-    ae = pd.concat([_ae(_good_error, ds=(5,), ncs=(1,)), _ae(_good_error, ds=(10,), ncs=(2,))])
-    row = autoencode.verdict_small_d_worse(ae)
-    assert row["verdict"] == INCONCLUSIVE and "no num_conv" in row["this run's numbers"]
-
-
 def _interp(sharp_lo, sharp_hi, conf_lo, conf_hi, seeds=SEEDS) -> pd.DataFrame:
     """Per seed s, digit pair i: d=10 and d=20 rows (each a mean over 30 image pairs) with the
     i-th end sharpness and a~0.5 confidence, the d=20 values scaled by (1 + 0.1 s)."""
@@ -521,7 +489,8 @@ def test_verdicts_on_an_empty_profile_are_inconclusive_not_errors(tmp_path):
     v = verdicts.verdicts(data)
     n = len(all_claims())                   # every claim of every experiment of the registry
     assert list(v.index) == list(all_claims()) and set(v["verdict"]) == {INCONCLUSIVE}
-    assert list(v.columns) == ["experiment", "conclusion", "this run's numbers", "verdict", "seeds", "key number"]
+    assert list(v.columns) == ["experiment", "conclusion", "this run's numbers", "verdict", "seeds", "key number",
+                               "unadjusted", "p", "p (Holm)"]
     assert set(v["key number"]) == {"n/a"}
     assert verdicts.summary_counts(v) == f"0 supported, 0 contradicted, {n} inconclusive"
     assert "0</b>" not in prose.abstract_markdown(data, v) and "supports **0**" in prose.abstract_markdown(data, v)

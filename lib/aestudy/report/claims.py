@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
+import numpy as np
 import pandas as pd
 
 from .. import vocabulary as vocab
@@ -79,15 +80,36 @@ def ends(df: pd.DataFrame, by: str, value: str, f=fmt) -> str:
     return f"{f(m.iloc[0])} at {lab}={whole(m.index[0])} → {f(m.iloc[-1])} at {lab}={whole(m.index[-1])}"
 
 
+def relative(v) -> str:
+    """A change on the log scale as a relative change: log(0.9) -> '-10.0 %'."""
+    return "n/a" if v is None or not np.isfinite(v) else f"{100 * (np.exp(v) - 1):+.1f} %"
+
+
 def trend_row(experiment: str, c: str, df: pd.DataFrame | None, x: str, y: str, block: str, expected: int,
-              rules, label: str, per: str, f=fmt, g=fmt, extra: str = "") -> dict:
-    """A trend conclusion: means of `y` by `x`, then the slope of `y` on `x` within each `block`
-    per seed and its verdict (`per` names the slope's unit, `g` formats it)."""
-    from .decide import block_slope, direction, per_seed
-    from .text import SEEDS, fmt_ci
+              rules, label: str, per: str, f=fmt, of_error: bool = False, extra: str = "") -> dict:
+    """A trend conclusion ("`y` falls / grows as `x` grows", `expected` -1 / +1), decided on the
+    log of `y` (of 1 - `y`, its error, with `of_error`: an accuracy grows when its error falls) so
+    that blocks whose values differ in scale weigh alike: per seed, the least-squares slope within
+    each `block`, averaged over blocks, and every adjacent step of `x`; supported only when the
+    slope and every step are on the claimed side (`decide.monotone`)."""
+    from .decide import block_slope, block_steps, monotone, per_seed
+    from .stats import SEED
+    from .text import SEEDS, interval_words
 
     if df is None or df.empty:
         return row(experiment, c, NO_RUNS)
-    dec = direction(per_seed(df, lambda s: block_slope(s, x, y, block)), expected, rules.confidence)
-    return row(experiment, c, f"{label}: {by_mean(df, x, y, f)}; slope within each {block} ({per}): "
-               f"{fmt_ci(dec, f=g, unit=SEEDS)}{extra}", dec, key=ends(df, x, y, f))
+    logged = np.log((1 - df[y]) if of_error else df[y]).clip(lower=np.log(1e-9))
+    d = df.assign(_log=logged)
+    on_log = -expected if of_error else expected
+    slopes = per_seed(d, lambda s: block_slope(s, x, "_log", block))
+    steps = pd.DataFrame({seed: block_steps(g, x, "_log", block) for seed, g in d.groupby(SEED)}).T
+    dec = monotone(slopes, steps, on_log, rules.confidence)
+    what = "its error (1 − " + label.split(" ")[0] + ")" if of_error else "it"
+    ci = (f"{relative(dec['mean'])} [{relative(dec['lo'])}, {relative(dec['hi'])}]" if dec["n"] >= 2
+          else f"{relative(dec['mean'])} (n = {dec['n']}, no interval)")
+    shown = sum(s["verdict"] == "supported" for s in dec.get("steps", {}).values())
+    stepping = ", ".join(f"{vocab.label(x)} {k}: {relative(s['mean'])}" for k, s in dec.get("steps", {}).items())
+    return row(experiment, c, f"{label}: {by_mean(df, x, y, f)}; per {per}, {what} changes by {ci} within each "
+               f"{block} (slope of the log, {interval_words(rules.confidence, [dec['n']], SEEDS)}); adjacent steps "
+               f"{stepping or 'none'}: {shown} of {len(dec.get('steps', {}))} on the claimed side at that level"
+               f"{extra}", dec, key=ends(df, x, y, f))

@@ -11,11 +11,12 @@ import pandas as pd
 
 from ..report_params import ReportParams
 from .claims import KEY, NUMBERS
-from .decide import WORDS
+from .decide import INCONCLUSIVE, WORDS, holm
 from .experiments import EXPERIMENTS, claims
 from .profile import ProfileData
 
-COLUMNS = ["experiment", "conclusion", NUMBERS, "verdict", "seeds", KEY]
+COLUMNS = ["experiment", "conclusion", NUMBERS, "verdict", "seeds", KEY, "unadjusted", "p", "p (Holm)"]
+RAW = "before Holm"          # the column of the page-1 and detailed tables that shows an unadjusted verdict
 
 
 def verdicts(data: ProfileData) -> pd.DataFrame:
@@ -29,7 +30,21 @@ def verdicts(data: ProfileData) -> pd.DataFrame:
         if note:
             rows[cid][NUMBERS] += f"; {note}"
     v = pd.DataFrame.from_dict(rows, orient="index").rename_axis("claim")
-    return v.reindex(columns=COLUMNS + [c for c in v.columns if c not in COLUMNS])[COLUMNS]
+    return family(v, 1 - rules.confidence)
+
+
+def family(v: pd.DataFrame, alpha: float) -> pd.DataFrame:
+    """The verdicts as one family: Holm's adjustment of the decisions' p-values; a decision whose
+    adjusted p exceeds alpha becomes inconclusive, and its unadjusted verdict is kept in
+    `unadjusted` (empty where the two agree)."""
+    v = v.copy()
+    v["p"] = pd.to_numeric(v.get("p", pd.Series(index=v.index, dtype=float)), errors="coerce")
+    v["p (Holm)"] = holm(v["p"])
+    raw = v["verdict"].copy()
+    lost = (raw != INCONCLUSIVE) & ~(v["p (Holm)"] <= alpha)
+    v.loc[lost, "verdict"] = INCONCLUSIVE
+    v["unadjusted"] = raw.where(lost, "")
+    return v.reindex(columns=COLUMNS)
 
 
 PAGE_ONE = {"experiment": "exp.", "conclusion": "conclusion", "verdict": "verdict", "seeds": "holds in",
@@ -42,7 +57,10 @@ def page_one_table(v: pd.DataFrame) -> str:
     numbers stay in the detailed table."""
     from .text import html_table
 
-    t = v.reindex(columns=list(PAGE_ONE)).rename(columns=PAGE_ONE)
+    cols = dict(PAGE_ONE)
+    if (v["unadjusted"].fillna("") != "").any():
+        cols = {**{k: c for k, c in PAGE_ONE.items() if k != KEY}, "unadjusted": RAW, KEY: PAGE_ONE[KEY]}
+    t = v.reindex(columns=list(cols)).rename(columns=cols)
     t[PAGE_ONE["seeds"]] = t[PAGE_ONE["seeds"]].astype(str).str.replace(r"^holds in (.*) seeds$", r"\1", regex=True)
     return html_table(t.fillna(""), cls="verdict-table", classes={"verdict": lambda w: f"verdict-{w}"})
 
@@ -64,13 +82,19 @@ def _numbers(v: pd.DataFrame) -> str:
 
 def detail(data: ProfileData, v: pd.DataFrame) -> tuple[pd.DataFrame, str]:
     """(the detailed verdict table, its caption): every conclusion with this run's numbers."""
-    t = v[["experiment", "conclusion", NUMBERS, "verdict", "seeds"]].copy()
+    t = v[["experiment", "conclusion", NUMBERS, "verdict", "unadjusted", "seeds", "p", "p (Holm)"]].copy()
     t["seeds"] = t["seeds"].str.replace(r"^holds in ", "", regex=True)
-    return t.rename(columns={"seeds": "holds in"}), (
+    for col in ("p", "p (Holm)"):
+        t[col] = [f"{x:.2g}" if pd.notna(x) else "–" for x in t[col]]
+    if (t["unadjusted"].fillna("") == "").all():
+        t = t.drop(columns="unadjusted")
+    return t.rename(columns={"seeds": "holds in", "unadjusted": RAW}), (
         f"Every conclusion of the original study (experiments {_numbers(v)}) and the checks added here (+), with "
         f"this run's numbers, the verdict and the number of autoencoder seeds in which the claim holds on its "
-        f"own. Intervals are {100 * data.rules.confidence:g} % t-intervals over autoencoder seeds (n beside each); "
-        "the rules follow the table.")
+        f"own. Intervals are {100 * data.rules.confidence:g} % t-intervals over autoencoder seeds (n beside each; "
+        "the equivalence test's are its TOST intervals); p: the decision's p-value, p (Holm): adjusted over the "
+        f"family of {int(v['p'].notna().sum())} decided claims; {RAW}: the unadjusted verdict where Holm's "
+        "adjustment changes it. The rules follow the table.")
 
 
 def summary_counts(v: pd.DataFrame) -> str:
@@ -87,9 +111,18 @@ encoder's and the draws' variation.
 - **supported**: the whole interval lies on the side the original claimed;
   **contradicted**: the whole interval lies on the opposite side, so the data show the opposite at
   {pct} % confidence; **inconclusive**: the interval reaches across, or there are fewer than two seeds.
-- *Trends* ("falls / grows as ... grows"): per seed, the least-squares slope within each block of
-  the other factor (within each num_conv for d, within each d for num_conv), averaged over blocks;
-  the side is the sign of the slope.
+- *The family*: the {n} verdicts are decided together. Each decision has a p-value (twice the
+  smaller one-sided p of its t-test; for the equivalence, the TOST's), and Holm's step-down
+  adjustment keeps the chance of any false supported or contradicted among them at {alpha} %. A
+  verdict whose adjusted p exceeds {alpha} % is inconclusive; the detailed table shows both where
+  they differ.
+- *Trends* ("falls / grows as ... grows") are taken on the log of the measure (of the error,
+  1 − accuracy, for an accuracy), so that blocks whose values differ in scale weigh alike: per
+  seed, the least-squares slope within each block of the other factor (within each num_conv for d,
+  within each d for num_conv), averaged over blocks, and every adjacent step (5→10, 10→15, ...)
+  averaged over blocks. **Supported** needs the slope and every step on the claimed side (each at
+  the interval's level: a trend that turns back after d = 10 stays inconclusive); **contradicted**
+  needs the slope wholly on the other side.
 - *Differences* (A beats B, sharper, more digit-like): per seed, the paired difference (same
   images, same h1 and label draw); the side is its sign. In experiment 2 a seed's difference is
   the mean over every digit pair and every image pair drawn for it: the image pairs make each
@@ -105,4 +138,5 @@ def rules_markdown(rules: ReportParams) -> str:
     """How every verdict is decided, with this profile's thresholds: the common rules, then each
     experiment's own."""
     own = "".join(e.rules(rules) for e in EXPERIMENTS if e.rules)
-    return VERDICT_RULES.format(pct=f"{100 * rules.confidence:g}") + own + HOLDS
+    return VERDICT_RULES.format(pct=f"{100 * rules.confidence:g}", alpha=f"{100 * (1 - rules.confidence):g}",
+                                n=len(claims())) + own + HOLDS

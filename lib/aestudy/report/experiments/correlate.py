@@ -27,7 +27,7 @@ def verdict_correlation_falls(corr: pd.DataFrame, rules: ReportParams = DEFAULT)
     extra = (f"; with the diagonal (original's figure): {by_mean(corr, 'latent_dim', 'with_diag')}"
              if corr is not None and not corr.empty else "")
     return trend_row("3", "Latent correlation (mean |corr| off the diagonal) falls as d grows", corr,
-                     "latent_dim", "offdiag", "num_conv", -1, rules, "off-diagonal by d", "per unit of d",
+                     "latent_dim", "offdiag", "num_conv", -1, rules, "off-diagonal by d", "unit of d",
                      extra=extra)
 
 
