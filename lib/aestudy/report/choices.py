@@ -38,6 +38,13 @@ def table(data: ProfileData) -> tuple[pd.DataFrame, str]:
 
 
 def limitations(data: ProfileData) -> str:
-    """What the design cannot show, in words, from the experiments that say so."""
-    parts = [e.limitations(data) for e in EXPERIMENTS if getattr(e, "limitations", None)]
+    """What the design cannot show, in words: the family's power, then each experiment's own."""
+    from .prose import _seeds
+
+    n = _seeds(data)[0]
+    power = (f"Every verdict rests on {n} autoencoder seeds: its t-interval has {max(n - 1, 0)} degrees of freedom "
+             "and assumes the seeds' statistics are roughly normal, and Holm's adjustment over the family makes each "
+             "decision stricter than it would be alone, so a moderate effect can stay inconclusive; "
+             "'inconclusive' says the design could not decide, not that there is no effect." if n else "")
+    parts = [power] + [e.limitations(data) for e in EXPERIMENTS if e.limitations]
     return " ".join(p for p in parts if p)

@@ -34,9 +34,9 @@ def accuracy_table(df: pd.DataFrame, confidence: float = CONFIDENCE) -> pd.DataF
     train = df.groupby("method")["train_accuracy"].mean()
     cv = df.groupby("method")["cv_accuracy"].first()
     rows = [{"method": m, "train": fmt_pct(train[m]),
-             "cross-validation": fmt_pct(cv[m]) if pd.notna(cv.get(m)) else "–",
+             "cross-validation (selected)": fmt_pct(cv[m]) if pd.notna(cv.get(m)) else "–",
              "test": test.loc[m, "cell"], "label draws": int(test.loc[m, "n"])} for m in order]
-    rows += [{"method": name, "train": "–", "cross-validation": "–", "test": fmt_pct(acc), "label draws": "–"}
+    rows += [{"method": name, "train": "–", "cross-validation (selected)": "–", "test": fmt_pct(acc), "label draws": "–"}
              for name, acc in PUBLISHED.items()]
     return pd.DataFrame(rows)
 

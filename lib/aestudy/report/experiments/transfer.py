@@ -288,4 +288,7 @@ EXPERIMENT = Experiment(
             "pretraining_beats_control": Claim("4+", STAGE, verdict_pretraining_beats_control),
             "beats_baselines": Claim("4+", STAGE, verdict_beats_baselines)},
     rules=rules_markdown, key_effects=lambda data, v: key_effects(v, HEADLINES, labels=_labels(data)),
-    overview=overview, choices=choices)
+    overview=overview, choices=choices,
+    limitations=lambda data: (f"In experiment 4 every protocol was chosen on one cell ({tuned_on(data)}) and then "
+                              "used to compare h1 and d, which may favour that cell; the verdicts on h1 and d say so."
+                              if tuned_note(data) else ""))

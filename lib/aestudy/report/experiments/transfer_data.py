@@ -72,7 +72,8 @@ def protocol_table(clf: pd.DataFrame, confidence: float = CONFIDENCE) -> pd.Data
     t = ci_columns(means, ["mode"], {"train": "train_accuracy", "test": "accuracy"}, confidence, pct=True)
     if "cv_accuracy" in clf and clf["cv_accuracy"].notna().any():
         cv = clf.groupby("mode")["cv_accuracy"].first()
-        t.insert(2, "cross-validation", [f"{100 * cv[m]:.1f} %" if pd.notna(cv.get(m)) else "–" for m in t["mode"]])
+        t.insert(2, "cross-validation (selected)",
+                 [f"{100 * cv[m]:.1f} %" if pd.notna(cv.get(m)) else "–" for m in t["mode"]])
     return t.sort_values("mode", key=mode_sort_key)
 
 
@@ -90,7 +91,7 @@ def chosen_protocols(protocol: pd.DataFrame) -> pd.DataFrame:
     for mode, g in p.groupby("mode", sort=False):
         best = g[g["chosen"]].iloc[0]
         rows.append({"mode": mode, **{f: best[f] for f in PROTOCOL_FIELDS if f in g},
-                     "CV accuracy": f"{100 * best['cv_accuracy']:.1f} %",
+                     "CV accuracy": f"{100 * best['cv_accuracy']:.1f} % (best of {len(g)})",
                      "candidates": f"{len(g)} ({100 * g['cv_accuracy'].min():.0f}–{100 * g['cv_accuracy'].max():.0f} %)"})
     t = pd.DataFrame(rows).astype(object)
     if "augment" in t:
