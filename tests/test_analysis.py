@@ -16,7 +16,8 @@ from scipy import stats
 
 from aestudy import cli
 from aestudy.report import compare, decide, profile, prose, sentences, stats as report_stats, tables, text, verdicts
-from aestudy.report.experiments import autoencode, claims as all_claims, correlate, interpolate, transfer, transfer_data
+from aestudy.report.experiments import (autoencode, claims as all_claims, correlate, interpolate, interpolate_figures,
+                                        transfer, transfer_data)
 from aestudy.report.decide import CONTRADICTED, INCONCLUSIVE, SUPPORTED
 from aestudy.report_params import ReportParams
 from aestudy.science import correlation, interpolation
@@ -279,7 +280,8 @@ def test_autoencode_verdicts_supported_in_every_seed():
 
 def _interp(sharp_lo, sharp_hi, conf_lo, conf_hi, seeds=SEEDS) -> pd.DataFrame:
     """Per seed s, digit pair i: d=10 and d=20 rows (each a mean over 30 image pairs) with the
-    i-th end sharpness and a~0.5 confidence, the d=20 values scaled by (1 + 0.1 s)."""
+    i-th end Tenengrad ratio (its |ln| the verdict's measure) and a~0.5 endpoint mass relative to
+    the ends (also the confidence), the d=20 values scaled by (1 + 0.1 s)."""
     rows = []
     for s in seeds:
         for i, pair in enumerate(["1-5", "3-6", "0-4"]):
@@ -287,55 +289,73 @@ def _interp(sharp_lo, sharp_hi, conf_lo, conf_hi, seeds=SEEDS) -> pd.DataFrame:
                 k = 1 + 0.1 * s * (d == 20)
                 rows.append({"status": "ok", "pair": pair, "latent_dim": d, "num_conv": 3, "seed": s,
                              "n_image_pairs": 30, "end_sharpness": sharp * k, "mid_confidence": conf * k,
+                             "end_sharpness_error": abs(np.log(sharp * k)), "mid_pair_mass_rel": conf * k,
+                             "mid_entropy_excess": 0.5 / (conf * k), "pair_seed": 100 + s,
                              "input_confidence": 0.98, "end_mse": 0.02, "mid_nn_distance": 0.03,
                              "input_nn_distance": 0.03})
     return pd.DataFrame(rows)
 
 
-def test_interpolation_verdicts_on_sharpness_and_classifier_confidence():
-    # d=20 sharper at the ends (higher Tenengrad ratio), d=10 more confidently a digit at a~0.5
+def test_interpolation_verdicts_on_sharpness_and_endpoint_mass():
+    # d=20 closer to the real digits' sharpness at the ends, d=10 more recognisably a or b at a~0.5
     good = _interp([0.50, 0.55, 0.52], [0.70, 0.72, 0.75], [0.90, 0.88, 0.92], [0.50, 0.52, 0.51])
     row = interpolate.verdict_sharper_ends(good)
     assert row["verdict"] == SUPPORTED and "d = 20" in row["conclusion"] and row["seeds"] == "holds in 3 of 3 seeds"
     assert "Tenengrad" in row["this run's numbers"] and "3 digit pairs × 30 image pairs" in row["this run's numbers"]
     assert "95 % t-interval over 3 autoencoder seeds" in row["this run's numbers"]
-    assert row["key number"].startswith("sharpness ")
+    assert row["key number"].startswith("|ln| sharpness ")
     mid = interpolate.verdict_mid_digit_like(good)
     assert mid["verdict"] == SUPPORTED and "d = 10" in mid["conclusion"]
-    assert "classifier" in mid["this run's numbers"] and "the real inputs: 0.98" in mid["this run's numbers"]
-    # the opposite: d=20 blurrier at the ends and more confident at a~0.5
+    assert "endpoint digits" in mid["this run's numbers"] and "model's own ends" in mid["this run's numbers"]
+    assert "entropy at a ≈ 0.5 over that at its ends" in mid["this run's numbers"]
+    # the opposite: d=20 blurrier at the ends and more recognisable at a~0.5
     bad = _interp([0.70, 0.72, 0.75], [0.50, 0.55, 0.52], [0.60, 0.62, 0.61], [0.78, 0.80, 0.79])
     assert interpolate.verdict_sharper_ends(bad)["verdict"] == CONTRADICTED
     assert interpolate.verdict_mid_digit_like(bad)["verdict"] == CONTRADICTED
     # equal up to noise that changes sign between seeds: the interval reaches across 0
     mixed = good.copy()
-    mixed["end_sharpness"] = 0.6 + np.where(mixed["latent_dim"] == 20, 0.05, 0.0) * np.where(mixed["seed"] == 1, -1, 1)
+    mixed["end_sharpness_error"] = 0.6 + np.where(mixed["latent_dim"] == 20, 0.05, 0.0) * np.where(mixed["seed"] == 1, -1, 1)
     assert interpolate.verdict_sharper_ends(mixed)["verdict"] == INCONCLUSIVE
     assert interpolate.verdict_sharper_ends(good[good["latent_dim"] == 10])["verdict"] == INCONCLUSIVE
     assert interpolate.verdict_sharper_ends(good[good["seed"] == 0])["verdict"] == INCONCLUSIVE   # one seed: no interval
 
 
+def test_ringing_above_the_real_digits_sharpness_is_not_sharper():
+    # d=20's ends have 1.6 times the real digits' Tenengrad (artefacts); d=10's 0.8 (a little blur):
+    # the plain ratio would call d=20 sharper, the |ln| ratio calls it farther from the real digit
+    ringing = _interp([0.80, 0.80, 0.80], [1.60, 1.62, 1.58], [0.9] * 3, [0.5] * 3)
+    assert (ringing.query("latent_dim == 20")["end_sharpness"] > ringing.query("latent_dim == 10")["end_sharpness"].max()).all()
+    assert interpolate.verdict_sharper_ends(ringing)["verdict"] == CONTRADICTED
+
+
 def test_interpolation_verdicts_ignore_the_old_pixel_measures():
-    """The nearest-training-image distance rewards blur: it no longer decides; a table without
-    the new measures (runs older than them) says so instead of deciding."""
+    """The nearest-training-image distance rewards blur, the plain ratio and the top-class
+    probability reward artefacts and good reconstructions: none decides; a table without the new
+    measures (runs older than them) says so instead of deciding."""
     good = _interp([0.50, 0.55, 0.52], [0.70, 0.72, 0.75], [0.90, 0.88, 0.92], [0.50, 0.52, 0.51])
     worse = good.assign(mid_nn_distance=np.where(good["latent_dim"] == 10, 0.09, 0.01),
-                        end_mse=np.where(good["latent_dim"] == 20, 0.09, 0.01))
+                        end_mse=np.where(good["latent_dim"] == 20, 0.09, 0.01),
+                        end_sharpness=np.where(good["latent_dim"] == 20, 0.1, 0.9),
+                        mid_confidence=np.where(good["latent_dim"] == 10, 0.1, 0.9))
     assert interpolate.verdict_mid_digit_like(worse)["verdict"] == SUPPORTED
     assert interpolate.verdict_sharper_ends(worse)["verdict"] == SUPPORTED
-    old = good.drop(columns=["end_sharpness", "mid_confidence"])
+    old = good.drop(columns=["end_sharpness_error", "mid_pair_mass_rel", "mid_entropy_excess"])
     for fn in (interpolate.verdict_sharper_ends, interpolate.verdict_mid_digit_like):
         row = fn(old)
         assert row["verdict"] == INCONCLUSIVE and "re-run" in row["this run's numbers"]
-    t = interpolate.table(good)
-    assert list(t.columns) == ["pair", "d", "end sharpness", "a≈0.5 confidence", "end MSE", "a≈0.5 NN distance",
-                               "seeds"]
-    assert list(interpolate.table(old).columns) == ["pair", "d", "end MSE", "a≈0.5 NN distance", "seeds"]
-    words = interpolate.findings(good, ref=pd.DataFrame([{"n_train": 8000, "epochs": 2, "n_test": 10000,
-                                                                    "test_accuracy": 0.963}]))
+    assert list(interpolate.table(good, columns=interpolate.PRIMARY).columns) == [
+        "pair", "d", "end |ln| sharpness", "a≈0.5 endpoint mass / ends", "a≈0.5 entropy − ends", "seeds"]
+    assert list(interpolate.table(old, columns=interpolate.SECONDARY).columns) == [
+        "pair", "d", "end sharpness", "a≈0.5 confidence", "end MSE", "a≈0.5 NN distance", "seeds"]
+    assert interpolate.table(old, columns=interpolate.PRIMARY).empty
+    ref = pd.DataFrame([{"n_train": 7000, "epochs": 2, "n_test": 10000, "test_accuracy": 0.963, "temperature": 1.4,
+                         "n_calibration": 1000, "test_ece": 0.012, "test_ece_raw": 0.031}])
+    words = interpolate.findings(good, ref=ref)
     assert "30 pair(s) of test images for each of the 3 digit pair(s)" in words and "Tenengrad" in words
-    assert "8000 labelled training images for 2 epoch(s), 96.3 % accuracy on 10000 test images" in words
-    assert "not used by the verdicts" in words and "95 % t-interval over 3 autoencoder seeds" in words
+    assert "drawn afresh for each autoencoder seed" in words
+    assert "7000 labelled training images for 2 epoch(s), 96.3 % accuracy on 10000 test images" in words
+    assert "calibrated (T = 1.4) on 1000 held-out training images" in words and "1.2 % (before calibration 3.1 %)" in words
+    assert "95 % t-interval over 3 autoencoder seeds" in words
 
 
 def test_interpolation_curves_are_read_from_the_runs_and_drawn_over_seeds(tmp_path):
@@ -354,9 +374,9 @@ def test_interpolation_curves_are_read_from_the_runs_and_drawn_over_seeds(tmp_pa
     s = report_stats.summarise(long, ["latent_dim", "alpha"], "confidence")
     assert set(s["n"]) == {len(SEEDS)}
     assert s.set_index(["latent_dim", "alpha"]).loc[(10, 0.5), "mean"] == pytest.approx(0.6)
-    fig = interpolate.along_a(report_stats.summarise(long, ["latent_dim", "alpha"], "sharpness"), s, 0.98)
+    fig = interpolate_figures.along_a(report_stats.summarise(long, ["latent_dim", "alpha"], "sharpness"), s, 0.98)
     assert len(fig.axes) == 2
-    assert interpolate.along_a(pd.DataFrame(), None) is None
+    assert interpolate_figures.along_a(pd.DataFrame(), None) is None
     # a run without a classifier: the confidence is missing, the sharpness still drawn
     (run / "metrics.json").write_text(json.dumps({"alphas": alphas, "curves": [
         {k: v for k, v in c.items() if k != "confidence"} for c in curves]}))

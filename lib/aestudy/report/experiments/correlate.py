@@ -17,7 +17,7 @@ from ..figures import MIN_PT, WIDTH, Panel, ci_points, style, tick
 from ..sentences import describe_trend, means_with_intervals
 from ..stats import CONFIDENCE, summarise
 from ..tables import ci_columns
-from ..text import interval_words
+from ..text import fmt_pct, interval_words, whole
 
 STAGE = "correlate"
 DEFAULT = ReportParams()
@@ -54,14 +54,41 @@ def findings(corr: pd.DataFrame, confidence: float = CONFIDENCE) -> str:
             "That figure equals (1 + (d − 1) · off-diagonal) / d, so it falls with d through the "
             "diagonal of ones alone, even when the off-diagonal correlation does not change."
             + (f" {constant} latent dimension(s) were constant over the images; their correlations "
-               "(undefined) are counted as 0." if constant else " No latent dimension was constant."))
+               "(undefined) are counted as 0." if constant else " No latent dimension was constant.")
+            + effective_rank(corr, confidence))
+
+
+WHY = ("Why the correlation is what it is: the objective does not fix it. An autoencoder trained on the mean "
+       "squared error is judged only by its reconstructions, and any invertible linear remixing of the code "
+       "(z → Az, undone by the decoder's first layer taking A⁻¹) leaves every reconstruction, so the loss, "
+       "unchanged, while it changes every correlation between coordinates. Nothing in the training pushes the "
+       "coordinates to be uncorrelated; what the correlation measures is how many directions the code really "
+       "uses. The participation ratio of the latent covariance, (Σλ)² / Σλ² over its eigenvalues λ, counts them "
+       "(1: a single direction; d: all d equally). When it stops growing while d grows, the extra coordinates "
+       "must share the directions already in use, and the mean correlation between coordinates rises: the "
+       "original's reading, that spare dimensions let the code express digits independently, expects the opposite.")
+
+
+def effective_rank(corr: pd.DataFrame, confidence: float = CONFIDENCE) -> str:
+    """The participation ratio (effective number of dimensions) per d with its interval, and why
+    correlation is not fixed by the objective; '' for runs older than the measure."""
+    if "participation_ratio" not in corr or corr["participation_ratio"].isna().all():
+        return ""
+    pr, pr_text = means_with_intervals(corr, "latent_dim", "participation_ratio", confidence)
+    frac = corr.groupby("latent_dim")["participation_fraction"].mean() if "participation_fraction" in corr else None
+    share = ("; as a share of d: " + ", ".join(f"d={whole(d)}: {fmt_pct(v, 0)}" for d, v in frac.items())
+             if frac is not None else "")
+    return (f" The participation ratio of the latent covariance (the effective number of dimensions the code uses) "
+            f"{describe_trend(pr, 'd=')}: {pr_text}{share}. {WHY}")
 
 
 def table(corr: pd.DataFrame, confidence: float = CONFIDENCE) -> pd.DataFrame:
     """Per num_conv and d: mean |corr| off the diagonal and with it, mean [interval] over seeds,
     and the constant latent dimensions summed over seeds."""
-    t = ci_columns(corr, ["num_conv", "latent_dim"], {"off-diagonal": "offdiag", "with diagonal": "with_diag"},
-                   confidence)
+    cols = {"off-diagonal": "offdiag", "with diagonal": "with_diag"}
+    if "participation_ratio" in corr and corr["participation_ratio"].notna().any():
+        cols["participation ratio"] = "participation_ratio"
+    t = ci_columns(corr, ["num_conv", "latent_dim"], cols, confidence)
     return t.merge(corr.groupby(["num_conv", "latent_dim"], as_index=False)["n_constant"].sum()
                    .rename(columns={"latent_dim": "d", "n_constant": "constant dims"}), on=["num_conv", "d"])
 
@@ -163,9 +190,10 @@ def correlation_table(data):
     if corr.empty:
         return pd.DataFrame(), ""
     t = table(corr, c)
-    return t, ("Mean absolute latent correlation by num_conv and d, off the diagonal and with it: mean "
-               f"[interval] over seeds, {interval_words(c, list(t['seeds']))}; constant dims: latent dimensions "
-               "constant over the images (their correlation counts as 0), summed over seeds.")
+    return t, ("Mean absolute latent correlation by num_conv and d, off the diagonal and with it, beside the "
+               "participation ratio of the latent covariance (the effective number of dimensions the code uses, "
+               f"between 1 and d): mean [interval] over seeds, {interval_words(c, list(t['seeds']))}; constant dims: "
+               "latent dimensions constant over the images (their correlation counts as 0), summed over seeds.")
 
 
 def overview(data) -> Panel | None:
@@ -188,6 +216,14 @@ def overview(data) -> Panel | None:
                  "mean |correlation| of the latent dimensions off the diagonal (solid) and with it (dashed)")
 
 
+def choices(data) -> list[dict]:
+    p = (((data.params.get("stages") or {}).get(STAGE)) or {}).get("params") or {}
+    return [{"what": "images encoded", "choice": f"{p.get('n_images', '?')} of the autoencoders' own training images",
+             "how it was made": "as in the original: the code's correlations are a property of the code on the data "
+                                "it was fitted to; no label or score is involved",
+             "on what data": "training images (a model's own, by design)"}]
+
+
 EXPERIMENT = Experiment(
     name=STAGE, stages=(STAGE,),
-    claims={"correlation_falls": Claim("3", STAGE, verdict_correlation_falls)}, overview=overview)
+    claims={"correlation_falls": Claim("3", STAGE, verdict_correlation_falls)}, overview=overview, choices=choices)
