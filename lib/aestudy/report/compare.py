@@ -70,7 +70,8 @@ def compare(folder_a, folder_b) -> str:
         lines.append(f"[{row['experiment']}] {row['conclusion']}")
         for name, t in zip(names, tables):
             r = t.loc[claim]
-            lines.append(f"  {name:<{width}}  {r['verdict']:<12}  {r['seeds']:<21}  {r[NUMBERS]}")
+            raw = f" ({r['unadjusted']} before Holm)" if r.get("unadjusted") else ""
+            lines.append(f"  {name:<{width}}  {r['verdict']:<12}  {r['seeds']:<21}  {r[NUMBERS]}{raw}")
         lines.append("")
     rules = [d.rules for d in data]
     if rules[0] != rules[1]:
