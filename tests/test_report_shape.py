@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -109,3 +110,25 @@ def test_the_shared_records_agree_with_the_runner():
 
     assert (ondisk.COMPLETE, ondisk.FAILED, ondisk.KERNEL_LOG) == (records.COMPLETE, records.FAILED, records.KERNEL_LOG)
     assert ondisk.OK == execute.OK and render.KERNEL_MANAGER == execute.KERNEL_MANAGER
+
+
+def test_the_analyses_notebook_walks_every_experiment_and_warns_once_per_section():
+    cells = json.loads((REPO / "notebooks" / "analyses.ipynb").read_text())["cells"]
+    code = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
+    warned = [e.name for e in EXPERIMENTS for src in code if f"section_warnings(data, {e.name}.EXPERIMENT)" in src]
+    assert warned == [e.name for e in EXPERIMENTS]                     # each section once, in registry order
+    assert not any("status_markdown" in src for src in code)
+    assert not any(re.search(r"Table \d", src) for src in code)         # numbers come from the captions
+    for src in code[2:]:                                                # after the parameters and the set-up
+        shown = len(re.findall(r"^(?:table|figure)\(|captions\.(?:table|figure)\(", src, flags=re.M))
+        assert shown <= 1, src                                          # one table or figure per code cell
+
+
+def test_a_failed_run_is_named_in_its_section(tmp_path):
+    from aestudy.report import prose
+    from aestudy.report.experiments import transfer
+
+    table = pd.DataFrame({"run_id": ["d5", "d10"], "status": ["ok", "failed"], "error": ["", "RuntimeError: boom"]})
+    data = profile.ProfileData(tmp_path, tables={"transfer": table})
+    words = prose.section_warnings(data, transfer.EXPERIMENT)
+    assert words.count("RuntimeError: boom") == 1 and "`d10` failed" in words
