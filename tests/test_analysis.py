@@ -366,7 +366,7 @@ def test_interpolation_curves_are_read_from_the_runs_and_drawn_over_seeds(tmp_pa
                "confidence": [0.9, 0.6 if d == 10 else 0.5, 0.9]} for d in (10, 20) for s in SEEDS]
     run = tmp_path / "runs" / "interpolate" / "all"
     run.mkdir(parents=True)
-    (run / "metrics.json").write_text(json.dumps({"alphas": alphas, "curves": curves}))
+    (run / "metrics.json").write_text(json.dumps({"alphas": alphas, "curves": curves, "records": []}))
     interp = _interp([0.5] * 3, [0.7] * 3, [0.8] * 3, [0.6] * 3).assign(run_id="all")
     data = profile.ProfileData(tmp_path, tables={"interpolate": interp})
     long = profile.interpolation_curves(data)
@@ -379,7 +379,7 @@ def test_interpolation_curves_are_read_from_the_runs_and_drawn_over_seeds(tmp_pa
     assert interpolate_figures.along_a(pd.DataFrame(), None) is None
     # a run without a classifier: the confidence is missing, the sharpness still drawn
     (run / "metrics.json").write_text(json.dumps({"alphas": alphas, "curves": [
-        {k: v for k, v in c.items() if k != "confidence"} for c in curves]}))
+        {k: v for k, v in c.items() if k != "confidence"} for c in curves], "records": []}))
     assert profile.interpolation_curves(data)["confidence"].isna().all()
 
 

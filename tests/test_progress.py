@@ -13,6 +13,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from conftest import use_stand_in_notebooks
+
 from aestudy import config, progress_file
 from aestudy.runner import progress, records, sweep
 from aestudy.runner.paramfile import load_study
@@ -203,7 +205,7 @@ def test_a_stub_run_through_the_runner_is_followed_and_leaves_no_progress_file(
     nb_dir = tmp_path / "notebooks"
     nb_dir.mkdir()
     stepping_stub(nb_dir / "autoencode.ipynb")
-    monkeypatch.setattr(config, "NOTEBOOKS", nb_dir)
+    use_stand_in_notebooks(monkeypatch, nb_dir)
     monkeypatch.setattr(progress, "POLL_S", 0.1)
     monkeypatch.setattr(progress, "PLAIN_EVERY_S", 0.0)
     params = tmp_path / "live.yaml"

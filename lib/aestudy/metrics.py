@@ -77,7 +77,10 @@ class TransferMetrics(Metrics):
 
 
 class SemisupMetrics(Metrics):
+    latent_dim: int
+    num_conv: int
     n_test: int
+    n_pool: int
     recipe: dict
     candidates: list[dict]
     records: list[Record]
@@ -86,6 +89,22 @@ class SemisupMetrics(Metrics):
 class ContractBroken(Exception):
     """A run finished its notebook but not its contract: a declared product is missing or its
     metrics lack a key the report reads. One line, naming the file and the key."""
+
+
+def read(path, model: type[BaseModel] | None) -> dict | None:
+    """A run's metrics.json as the report reads it: validated against the stage's model (every key
+    the report reads is there, with its type), as a dict; None when missing, unreadable or not
+    matching (the report treats that run's per-run figures as absent)."""
+    try:
+        data = json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return None
+    if model is None:
+        return data
+    try:
+        return model.model_validate(data).model_dump()
+    except ValidationError:
+        return None
 
 
 def _where(loc: tuple) -> str:

@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import config
+from .. import config, metrics
 from ..ondisk import OK
 from ..report_params import ReportParams
+from ..study import STAGES
 from ..science.plots import heatmap_keys
 from .text import fmt
 
@@ -39,11 +40,10 @@ class ProfileData:
         return self.dir / "runs" / stage / str(run_id)
 
     def run_metrics(self, stage: str, run_id: str) -> dict | None:
-        p = self.run_dir(stage, run_id) / "metrics.json"
-        try:
-            return json.loads(p.read_text())
-        except (OSError, ValueError):
-            return None
+        """A run's metrics.json, validated by the stage's declared model (aestudy.metrics): the
+        keys the report reads are there and typed, or the run's metrics count as absent."""
+        decl = STAGES.get(stage)
+        return metrics.read(self.run_dir(stage, run_id) / metrics.METRICS, decl.metrics if decl else None)
 
     def swept(self, stage: str) -> list[str]:
         """The parameters the parameter file sweeps for `stage` (its grid, more than one value),

@@ -93,7 +93,7 @@ def markdown(df: pd.DataFrame, metrics: dict | None, confidence: float = CONFIDE
     vs = "; ".join(f"{fmt_pp_ci(ci)} against {'the ' if name != 'finetune' else ''}{name}"
                    for name, ci in diffs.items())
     rec = m.get("recipe", {})
-    pool = f"{m['n_pool']:,}" if isinstance(m.get("n_pool"), int) else "?"
+    pool = f"{m['n_pool']:,}" if m else "?"  # a validated SemisupMetrics (aestudy.metrics) or none
     setup = (f"The encoder of the d = {m.get('latent_dim', '?')}, num_conv = {m.get('num_conv', '?')} autoencoder, "
              f"{rec.get('steps', '?')} steps with {rec.get('unlabelled_batch', '?')} of the {pool} unlabelled "
              f"training images per step, reaches {fmt_ci(ours, pct=True)} test accuracy ({interval_words(confidence, n, DRAWS)}).")
