@@ -31,21 +31,25 @@ LOCK := requirements-lock.txt
 UV_VERSION := 0.13.9
 # uv looks only at PyPI unless told; UV_INDEXES hands it the extra indexes pip is configured with
 # (pip.conf, PIP_EXTRA_INDEX_URL), so that both installers see the same files (the lock's hashes decide).
-UV_INDEXES = eval "$$($(PYTHON) -m pip config list 2>/dev/null | \
+UV_INDEXES = eval "$$(python3 -m pip config list 2>/dev/null | \
 	sed -n "s/^[^=]*\.extra-index-url=/export UV_INDEX_STRATEGY=unsafe-best-match UV_INDEX=/p")"
+UV = $(PYTHON) -m uv pip install -q --python $(PYTHON)
 
 setup: $(STAMP)
 
+# A new .venv starts without pip (ensurepip alone costs 10-15 s here); uv (pinned, installed into
+# it by the system's pip) installs the lock, pip itself and the project. Without uv: pip does.
 $(STAMP): pyproject.toml $(LOCK)
 ifeq ($(VIRTUAL_ENV)$(CONDA_PREFIX),)
-	test -x $(PYTHON) || python3 -m venv $(VENV)
+	test -x $(PYTHON) || python3 -m venv --without-pip $(VENV)
 endif
-	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install -q uv==$(UV_VERSION) \
+	@$(PYTHON) -m uv --version >/dev/null 2>&1 || python3 -m pip --python $(PYTHON) install -q uv==$(UV_VERSION) \
 	  || echo "uv not available: installing with pip (slower)"
 	if $(PYTHON) -m uv --version >/dev/null 2>&1; then \
-	  $(UV_INDEXES) && $(PYTHON) -m uv pip install -q --python $(PYTHON) --require-hashes -r $(LOCK) && \
-	  $(PYTHON) -m uv pip install -q --python $(PYTHON) --no-deps --no-build-isolation -e . ; \
+	  $(UV_INDEXES) && $(UV) --require-hashes -r $(LOCK) && $(UV) pip && \
+	  $(UV) --no-deps --no-build-isolation -e . ; \
 	else \
+	  { $(PYTHON) -m pip --version >/dev/null 2>&1 || $(PYTHON) -m ensurepip -q; } && \
 	  $(PYTHON) -m pip install -q --require-hashes --no-deps -r $(LOCK) && \
 	  $(PYTHON) -m pip install -q --no-deps --no-build-isolation -e . ; \
 	fi
