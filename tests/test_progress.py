@@ -314,3 +314,18 @@ def test_the_display_shows_the_weighted_eta_and_logs_it(tmp_path, monkeypatch):
     assert "(2/2 runs, ETA 0:00)" in lines[2] and lines[3].startswith("prof: 2/2 runs in 1:40")
     assert log.read_text().split("\n")[-3:] == ["100.0 0.0", "100.0 end", ""]
     assert log.read_text().split("\n")[0] == "10.0 90.0"
+
+
+def test_the_eta_benchmark_reads_the_log_the_display_writes(tmp_path):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("eta_accuracy", Path(__file__).parents[1] / "benchmarks" / "eta_accuracy.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    log = tmp_path / "eta.log"
+    log.write_text("0.0 ?\n10.0 120.0\n30.0 50.0\n55.0 40.0\n100.0 end\n")
+    samples, wall = bench.read_log(log)
+    assert wall == 100.0 and samples[0] == (0.0, None)
+    at25, at50, _ = bench.accuracy(samples, wall)
+    assert (at25["at"], at25["eta"], at25["true"]) == (10.0, 120.0, 90.0) and at25["error"] == pytest.approx(1 / 3)
+    assert (at50["at"], at50["eta"], at50["true"]) == (30.0, 50.0, 70.0)
