@@ -289,9 +289,10 @@ def test_weighted_eta_is_exact_when_the_expected_costs_are_right_and_counting_is
     assert costs.eta(10.0, {"autoencode/d5-nc1"}, {}) == pytest.approx(90.0)    # the true remaining time
     assert progress.eta(10.0, 1.0, 1.0) == pytest.approx(10.0)                 # counting runs as equal
     assert costs.eta(55.0, {"autoencode/d5-nc1"}, {"autoencode/d5-nc3": 0.5}) == pytest.approx(45.0)
-    # two workers at once: the pace (wall seconds per second of work) halves the time left
+    # two workers at once: the pace (wall seconds per second of work) halves the work left (45 s),
+    # but the 90 s run still has 85 s to go on its own worker
     both = eta.Costs(runs)
-    assert both.eta(5.0, set(), {"autoencode/d5-nc1": 0.5, "autoencode/d5-nc3": 5 / 90}) == pytest.approx(45.0)
+    assert both.eta(5.0, set(), {"autoencode/d5-nc1": 0.5, "autoencode/d5-nc3": 5 / 90}) == pytest.approx(85.0)
 
 
 def test_the_display_shows_the_weighted_eta_and_logs_it(tmp_path, monkeypatch):
@@ -329,3 +330,18 @@ def test_the_eta_benchmark_reads_the_log_the_display_writes(tmp_path):
     at25, at50, _ = bench.accuracy(samples, wall)
     assert (at25["at"], at25["eta"], at25["true"]) == (10.0, 120.0, 90.0) and at25["error"] == pytest.approx(1 / 3)
     assert (at50["at"], at50["eta"], at50["true"]) == (30.0, 50.0, 70.0)
+
+
+def test_the_eta_is_never_shorter_than_the_longest_chain_of_runs_left(tmp_path):
+    """Two workers; a 100 s run waits for a 10 s one, beside eight 10 s runs: half the work
+    left at twice the pace would say 55 s, but the long run alone will take 100 s after its input."""
+    first = PlannedRun("autoencode", "a", {"i": 0}, tmp_path, 10.0)
+    long = PlannedRun("semisup", "all", {}, tmp_path, 100.0)
+    long.upstream = [first.name]
+    others = [PlannedRun("correlate", f"c{i}", {"i": i}, tmp_path, 10.0) for i in range(8)]
+    costs = eta.Costs([first, long, *others])
+    assert costs.longest_chain({n: costs.expected(n) for n in costs.runs}, set(), {}) == 110.0
+    assert costs.eta(5.0, set(), {first.name: 0.5, others[0].name: 0.5}) == pytest.approx(105.0)
+    costs.finished(first.name, "ok", 10.0)
+    done = {first.name, *(o.name for o in others[:4])}
+    assert costs.eta(30.0, done, {long.name: 0.2}) == pytest.approx(80.0)   # the chain: 80 s of the long run

@@ -125,11 +125,11 @@ def test_makefile_has_report_and_test_targets():
         assert re.search(rf"^{target}:", text, flags=re.M), target
 
 
-def test_readme_parameter_example_is_the_real_default_profile():
-    readme = (REPO_ROOT / "README.md").read_text()
-    blocks = [b.split("```", 1)[0] for b in readme.split("```yaml\n")[1:]]
+def test_the_parameter_file_page_shows_the_real_default_profile():
+    page = (REPO_ROOT / "docs" / "parameters.md").read_text()
+    blocks = [b.split("```", 1)[0] for b in page.split("```yaml\n")[1:]]
     assert (REPO_ROOT / "params" / "default.yaml").read_text() in [b for b in blocks], \
-        "README's parameter-file example must be params/default.yaml as committed"
+        "docs/parameters.md's example must be params/default.yaml as committed"
 
 
 def _import_graph() -> dict:
@@ -179,3 +179,25 @@ def test_no_module_is_longer_than_about_400_lines():
     long = {p.relative_to(REPO_ROOT).as_posix(): n for p in (REPO_ROOT / "lib").rglob("*.py")
             if (n := len(p.read_text().splitlines())) > 420}
     assert long == {}
+
+
+def _cited_paths(text: str) -> set[str]:
+    """File names a page cites: `code` spans that look like a project path, and link targets."""
+    spans = set(re.findall(r"`([^`\s]+)`", text)) | set(re.findall(r"\]\(([^)#\s]+)\)", text))
+    return {s.rstrip(",.:") for s in spans
+            if re.fullmatch(r"[\w./-]+", s) and not s.startswith(("http", "-", "..", "/"))
+            and ("/" in s or re.search(r"\.(py|md|yaml|yml|sh|txt|toml|ipynb)$", s))}
+
+
+@pytest.mark.parametrize("page", ["README.md", "benchmarks/README.md", "docs/environment.md", "docs/parameters.md",
+                                  "docs/running.md"])
+def test_every_file_a_page_cites_exists(page):
+    text = (REPO_ROOT / page).read_text()
+    from aestudy.study import STAGES
+
+    generated = ("reports/", "data/", "out.ipynb", ".venv/", "MNIST/")   # made by commands, not committed
+    missing = [p for p in sorted(_cited_paths(text))
+               if not p.startswith(generated) and p.split("/")[0] not in STAGES  # <stage>/<run-id>: a run
+               and not (REPO_ROOT / p).exists()
+               and not ((REPO_ROOT / page).parent / p).exists() and not (REPO_ROOT / "lib" / p).exists()]
+    assert not missing, f"{page} cites files that do not exist: {missing}"

@@ -12,7 +12,8 @@ A run's expected cost, in seconds of one worker, is the first of
 5. the mean of every run known so far, of any stage (nothing better is known yet).
 Cached runs cost nothing. The ETA is the expected cost left (runs not started, and the part of the
 runs in flight not done yet) at the pace of this sweep: the wall time so far per second of
-expected cost done.
+expected cost done; but never less than the longest chain of runs left (a run waits for the runs
+it uses, so a long run that starts late ends the sweep on one worker, whatever the others do).
 """
 from __future__ import annotations
 
@@ -87,7 +88,19 @@ class Costs:
         spent = sum(costs[n] for n in done if n in costs) + sum(costs[n] * f for n, f in flight.items() if n in costs)
         left = sum(c for n, c in costs.items() if n not in done) - \
             sum(costs[n] * f for n, f in flight.items() if n in costs)
-        return pace_eta(elapsed, spent, left, unit=min((c for c in costs.values() if c > 0), default=1.0))
+        paced = pace_eta(elapsed, spent, left, unit=min((c for c in costs.values() if c > 0), default=1.0))
+        return None if paced is None else max(paced, self.longest_chain(costs, done, flight))
+
+    def longest_chain(self, costs: dict, done: set, flight: dict) -> float:
+        """Seconds of the longest chain of runs left, each waiting for the runs it uses (`upstream`;
+        the runs are in plan order, upstream first)."""
+        finish: dict[str, float] = {}
+        for name, run in self.runs.items():
+            if name in done:
+                continue
+            before = max((finish.get(u, 0.0) for u in getattr(run, "upstream", ())), default=0.0)
+            finish[name] = before + costs[name] * (1.0 - flight.get(name, 0.0))
+        return max(finish.values(), default=0.0)
 
 
 def pace_eta(elapsed: float, done: float, remaining: float, unit: float = 1.0) -> float | None:
