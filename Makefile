@@ -1,5 +1,6 @@
 # The obvious targets: `make report` runs the whole study, `make test` the tests.
-# Both create .venv (unless a virtual or conda environment is active) and install the project.
+# Both create .venv (unless a virtual or conda environment is active) and install exactly
+# requirements-lock.txt, then the project (`make setup`; `make lock` after editing pyproject.toml).
 PARAMS ?= params/default.yaml
 # runs side by side; each gets cores / WORKERS torch threads (on 2 cores, 1 each: no thread contention)
 WORKERS ?= 2
