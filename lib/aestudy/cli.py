@@ -126,6 +126,9 @@ def main(argv=None, prog: str | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted: completed runs are kept; run the same command again to resume", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `aestudy status ... | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except OSError as exc:  # a file this process writes (disk full, no permission): completed runs are kept
         print(f"error: {exc}", file=sys.stderr)
         return 1
