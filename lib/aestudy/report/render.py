@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import re
 import sys
@@ -27,7 +28,7 @@ from ..schema import ParamsError
 from ..study import STAGES
 from .html import combine, export_html
 from .pdf import PdfToolMissing, export_pdf
-from .provenance import environment_info
+from .provenance import environment_info, environment_line
 from .text import Captions, caption_html, fence, plain
 
 TITLE = "MNIST autoencoder study"  # the HTML page title (the report's own heading says more)
@@ -38,6 +39,17 @@ KERNEL_MANAGER = "aestudy.runner.kernel_manager.LocalKernelManager"
 
 def _md(text: str):
     return nbformat.v4.new_markdown_cell(text)
+
+
+def _run_environments(runs: list[dict]) -> list[dict | None]:
+    """The `environment` each complete run's record names (None for a record from before it did)."""
+    out = []
+    for r in runs:
+        try:
+            out.append(json.loads((Path(r["dir"]) / ondisk.COMPLETE).read_text()).get("environment"))
+        except (OSError, ValueError, KeyError):
+            continue
+    return out
 
 
 def appendix(study, pdir: Path, runs: list[dict], captions: Captions | None = None) -> list:
@@ -58,6 +70,7 @@ def appendix(study, pdir: Path, runs: list[dict], captions: Captions | None = No
                  f"{' (working tree dirty: uncommitted changes)' if env['git_dirty'] is True else ''}\n"
                  f"- **Python:** {env['python']} on {env['platform']}\n"
                  f"- **Packages:** {versions}\n"
+                 f"- **Environment:** {environment_line(env, _run_environments(runs))}\n"
                  f"- **Device at render time:** {env['device']}"
                  f"{' (' + env['device_name'] + ')' if env.get('device_name') else ''}\n"
                  f"- **Rendered:** {time.strftime('%Y-%m-%d %H:%M:%S %Z')}\n")]
