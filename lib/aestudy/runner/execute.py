@@ -26,13 +26,13 @@ from pathlib import Path
 
 from .. import config, metrics
 from ..files import read_json, write_json
+from ..ondisk import OK  # noqa: F401 (statuses of a run whose outputs can be used; sweep imports it from here)
 from ..study import STAGES
 from . import kernels, progress, records
 from .kernel_manager import KERNEL_MANAGER, kernel_env, local_kernel_manager
 from .surgery import MODULES_FILE, MODULES_TAG, notebook_for, strip_runner_cells  # noqa: F401 (MODULES_TAG: tests)
 from .watch import Watch
 
-OK = ("ok", "cached")  # statuses of a run whose outputs can be used
 ERROR, KERNEL_DIED, TIMEOUT = "error", "kernel died", "timeout"  # failed.json's "kind"
 RETRYABLE = (KERNEL_DIED, TIMEOUT)  # faults of the machine, not of the run's code
 

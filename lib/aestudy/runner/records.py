@@ -17,9 +17,7 @@ from .. import config, environment
 from ..files import CorruptArtifact, read_json, sha256_file, sha256_json, write_json
 from ..study import STAGES
 
-COMPLETE = "complete.json"
-FAILED = "failed.json"
-KERNEL_LOG = "kernel.log"  # what the kernel process printed: kept beside the run, not an artifact
+from ..ondisk import COMPLETE, FAILED, KERNEL_LOG, verify_completion  # noqa: F401 (one source: the on-disk format)
 
 
 def notebook_hash(path) -> str:
@@ -83,25 +81,6 @@ def write_completion(run_dir, record: dict) -> Path:
              for p in sorted(run_dir.rglob("*"))
              if p.is_file() and p.name not in (COMPLETE, FAILED, KERNEL_LOG) and not p.name.endswith(".tmp")}
     return write_json(run_dir / COMPLETE, {"environment": environment.snapshot(), **record, "artifacts": files})
-
-
-def verify_completion(run_dir) -> tuple[dict | None, str]:
-    """(record, "") when the run is complete and intact, else (None, reason)."""
-    run_dir = Path(run_dir)
-    path = run_dir / COMPLETE
-    if not path.exists():
-        return None, "no completion record"
-    try:
-        record = read_json(path)
-    except CorruptArtifact as exc:
-        return None, str(exc)
-    for name, digest in record.get("artifacts", {}).items():
-        f = run_dir / name
-        if not f.exists():
-            return None, f"{config.relative(f)}: missing"
-        if sha256_file(f) != digest:
-            return None, f"{config.relative(f)}: checksum mismatch (truncated or modified)"
-    return record, ""
 
 
 def state(run_dir, run_inputs: dict | None) -> tuple[str, str, dict | None]:
