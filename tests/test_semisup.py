@@ -160,7 +160,7 @@ def _records(acc: dict) -> "pd.DataFrame":
 
 
 def test_the_report_pairs_the_differences_by_label_draw_and_names_the_unit():
-    from aestudy.report import semisup as section
+    from aestudy.report.experiments import semisup as section
 
     df = _records({"semi-supervised": [0.90, 0.95, 0.93], "original protocol": [0.70, 0.75, 0.73],
                    "augmented control": [0.80, 0.81, 0.79]})
