@@ -89,7 +89,8 @@ class InterpolateParams(Params):
     steps: int = Field(11, ge=2)
     image_seed: int = 0
     pairs_per_digit_pair: int = Field(30, ge=1, description=(
-        "test image pairs drawn (by image_seed) per digit pair and measured; the first is the figure's"))
+        "test image pairs drawn per digit pair and autoencoder seed (from image_seed and the model's seed; "
+        "the models of one seed share them) and measured; the first seed's first pair is the figure's"))
     n_reference: int = Field(5000, ge=1, description="training images the a=0.5 decodes are compared with")
 
     @field_validator("pairs")
