@@ -32,7 +32,7 @@ def test_every_choice_says_how_and_on_what_data_and_test_set_choices_are_marked(
     t, caption = choices.table(_data())
     assert list(t.columns) == choices.COLUMNS and t.notna().all().all() and f"The {len(t)} choices" in caption
     on_test = t[t["on what data"].str.startswith("test set (disclosed")]
-    for what in ("learning-rate warm-up", "semi-supervised method", "semi-supervised steps (full profile)"):
+    for what in ("learning-rate warm-up", "semi-supervised method", "semi-supervised budget"):
         assert what in set(on_test["what"]), what
     assert "warmup_steps = 100" in set(t["choice"])
     protocol = t[t["what"].str.startswith("transfer protocols")].iloc[0]
