@@ -93,11 +93,14 @@ def table(corr: pd.DataFrame, confidence: float = CONFIDENCE) -> pd.DataFrame:
                    .rename(columns={"latent_dim": "d", "n_constant": "constant dims"}), on=["num_conv", "d"])
 
 
-def by_d(offdiag: pd.DataFrame, with_diag: pd.DataFrame):
+def by_d(offdiag: pd.DataFrame, with_diag: pd.DataFrame, participation: pd.DataFrame | None = None):
     """Mean |corr| off the diagonal (solid) and with it (dashed) against d, one colour per
-    num_conv (summaries by [num_conv, latent_dim])."""
+    num_conv (summaries by [num_conv, latent_dim]); below, when given, the participation ratio
+    against d with the line of a code that uses all d dimensions."""
     with style():
-        fig, ax = plt.subplots(figsize=(WIDTH, 3.0))
+        rows = 2 if participation is not None and not participation.empty else 1
+        fig, axes = plt.subplots(rows, 1, figsize=(WIDTH, 3.0 * rows), squeeze=False)
+        ax = axes[0, 0]
         ncs = sorted(offdiag["num_conv"].unique())
         palette = dict(zip(ncs, sns.color_palette(n_colors=len(ncs))))
         order = [tick(d) for d in sorted(offdiag["latent_dim"].unique())]
@@ -109,8 +112,19 @@ def by_d(offdiag: pd.DataFrame, with_diag: pd.DataFrame):
         ax.set_ylabel("mean |corr|")
         ax.set_ylim(0, None)
         handles, labels = ax.get_legend_handles_labels()
-        fig.legend(handles, labels, loc="center right", frameon=False)
-        fig.tight_layout(rect=(0, 0, 0.64, 1))
+        ax.legend(handles, labels, loc="center left", bbox_to_anchor=(1.02, 0.5), frameon=False)
+        if rows == 2:
+            pr = axes[1, 0]
+            ci_points(pr, participation, "latent_dim", "num_conv", order=order, hue_order=ncs, palette=palette,
+                      prefix="num_conv=")
+            pr.plot(range(len(order)), [float(d) for d in order], color="0.5", ls=":", label="all d dimensions")
+            pr.set_xlabel("latent size d")
+            pr.set_ylabel("participation ratio")
+            pr.set_ylim(0, None)
+            pr.legend(loc="center left", bbox_to_anchor=(1.02, 0.5), frameon=False)
+            ax.set_title("(a) mean |correlation|")
+            pr.set_title("(b) effective number of dimensions used")
+        fig.tight_layout()
     return fig
 
 
@@ -167,11 +181,15 @@ def against_d(data):
         return None, ""
     off = summarise(corr, ["num_conv", "latent_dim"], "offdiag", confidence=c)
     wd = summarise(corr, ["num_conv", "latent_dim"], "with_diag", confidence=c)
-    return by_d(off, wd), (
-        f"Mean absolute correlation between latent dimensions against d, over the {n_encoded(corr)} "
-        "encoded training images of each model, one colour per num_conv: off the diagonal (solid) and with "
-        f"the diagonal of ones (dashed, the original's measure). Points: mean over seeds; bars: "
-        f"{interval_words(c, list(off['n']))}.")
+    has_pr = "participation_ratio" in corr and corr["participation_ratio"].notna().any()
+    pr = summarise(corr, ["num_conv", "latent_dim"], "participation_ratio", confidence=c) if has_pr else None
+    return by_d(off, wd, pr), (
+        f"{'(a) ' if has_pr else ''}Mean absolute correlation between latent dimensions against d, over the "
+        f"{n_encoded(corr)} encoded training images of each model, one colour per num_conv: off the diagonal (solid) "
+        "and with the diagonal of ones (dashed, the original's measure)"
+        + ("; (b) the participation ratio of the latent covariance, the effective number of dimensions the code "
+           "uses (dotted: all d)" if has_pr else "")
+        + f". Points: mean over seeds; bars: {interval_words(c, list(off['n']))}.")
 
 
 def matrices(data):
