@@ -95,36 +95,35 @@ def table(corr: pd.DataFrame, confidence: float = CONFIDENCE) -> pd.DataFrame:
 
 def by_d(offdiag: pd.DataFrame, with_diag: pd.DataFrame, participation: pd.DataFrame | None = None):
     """Mean |corr| off the diagonal (solid) and with it (dashed) against d, one colour per
-    num_conv (summaries by [num_conv, latent_dim]); below, when given, the participation ratio
-    against d with the line of a code that uses all d dimensions."""
+    num_conv (summaries by [num_conv, latent_dim]); beside it, when given, the participation ratio
+    against d with the line of a code that uses all d dimensions (dotted). One legend below."""
+    pr = participation is not None and not participation.empty
     with style():
-        rows = 2 if participation is not None and not participation.empty else 1
-        fig, axes = plt.subplots(rows, 1, figsize=(WIDTH, 3.0 * rows), squeeze=False)
+        fig, axes = plt.subplots(1, 2 if pr else 1, figsize=(WIDTH, 3.0), squeeze=False)
         ax = axes[0, 0]
         ncs = sorted(offdiag["num_conv"].unique())
         palette = dict(zip(ncs, sns.color_palette(n_colors=len(ncs))))
         order = [tick(d) for d in sorted(offdiag["latent_dim"].unique())]
-        ci_points(ax, offdiag, "latent_dim", "num_conv", order=order, hue_order=ncs, palette=palette,
-                  prefix="off-diagonal, num_conv=")
-        ci_points(ax, with_diag, "latent_dim", "num_conv", order=order, hue_order=ncs, palette=palette,
-                  prefix="with diagonal (original), num_conv=", ls="--")
-        ax.set_xlabel("latent size d")
+        ci_points(ax, offdiag, "latent_dim", "num_conv", order=order, hue_order=ncs, palette=palette)
+        ci_points(ax, with_diag, "latent_dim", "num_conv", order=order, hue_order=ncs, palette=palette, ls="--")
         ax.set_ylabel("mean |corr|")
         ax.set_ylim(0, None)
-        handles, labels = ax.get_legend_handles_labels()
-        ax.legend(handles, labels, loc="center left", bbox_to_anchor=(1.02, 0.5), frameon=False)
-        if rows == 2:
-            pr = axes[1, 0]
-            ci_points(pr, participation, "latent_dim", "num_conv", order=order, hue_order=ncs, palette=palette,
-                      prefix="num_conv=")
-            pr.plot(range(len(order)), [float(d) for d in order], color="0.5", ls=":", label="all d dimensions")
-            pr.set_xlabel("latent size d")
-            pr.set_ylabel("participation ratio")
-            pr.set_ylim(0, None)
-            pr.legend(loc="center left", bbox_to_anchor=(1.02, 0.5), frameon=False)
+        if pr:
+            right = axes[0, 1]
+            ci_points(right, participation, "latent_dim", "num_conv", order=order, hue_order=ncs, palette=palette)
+            right.plot(range(len(order)), [float(d) for d in order], color="0.5", ls=":")
+            right.set_ylabel("participation ratio")
+            right.set_ylim(0, None)
             ax.set_title("(a) mean |correlation|")
-            pr.set_title("(b) effective number of dimensions used")
-        fig.tight_layout()
+            right.set_title("(b) effective number of dimensions")
+        for a in axes[0]:
+            a.set_xlabel("latent size d")
+        handles = [plt.Line2D([], [], color=palette[nc], marker="o", label=f"num_conv={tick(nc)}") for nc in ncs]
+        handles += [plt.Line2D([], [], color="0.3", label="off-diagonal"),
+                    plt.Line2D([], [], color="0.3", ls="--", label="with diagonal (original)")]
+        handles += [plt.Line2D([], [], color="0.5", ls=":", label="all d dimensions")] if pr else []
+        fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 4), frameon=False)
+        fig.tight_layout(rect=(0, 0.16, 1, 1))
     return fig
 
 
