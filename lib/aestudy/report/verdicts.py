@@ -111,8 +111,9 @@ encoder's and the draws' variation.
 - **supported**: the whole interval lies on the side the original claimed;
   **contradicted**: the whole interval lies on the opposite side, so the data show the opposite at
   {pct} % confidence; **inconclusive**: the interval reaches across, or there are fewer than two seeds.
-- *The family*: the {n} verdicts are decided together. Each decision has a p-value (twice the
-  smaller one-sided p of its t-test; for the equivalence, the TOST's), and Holm's step-down
+- *The family*: the {n} claims are decided together (those the runs can test). Each decision
+  has a p-value (twice the smaller one-sided p of its t-test; for the equivalence, the TOST's),
+  and Holm's step-down
   adjustment keeps the chance of any false supported or contradicted among them at {alpha} %. A
   verdict whose adjusted p exceeds {alpha} % is inconclusive; the detailed table shows both where
   they differ.
