@@ -22,7 +22,7 @@ export DATA_DIR := $(abspath ../shared/data)
 endif
 endif
 
-.PHONY: setup report render smoke test lab bench clean
+.PHONY: setup report render smoke test test-fast lab bench clean
 
 setup: $(STAMP)
 
@@ -45,6 +45,9 @@ smoke: setup           ## the whole pipeline at toy size (seconds per run)
 
 test: setup            ## the test suite
 	$(PYTHON) -m pytest -q $(ARGS)
+
+test-fast: setup       ## the fast tier: every test not marked slow (no notebook, no sweep)
+	$(PYTHON) -m pytest -q -m "not slow" $(ARGS)
 
 lab: setup             ## JupyterLab on the notebooks
 	$(PYTHON) -m jupyter lab notebooks/

@@ -355,7 +355,13 @@ def test_smoke_tables_for_every_stage(smoke):
     assert (interp["n_image_pairs"] == 5).all() and (interp["end_sharpness"] > 0).all()
     assert interp["mid_confidence"].between(0.1, 1).all() and interp["input_confidence"].between(0.1, 1).all()
     ref = t["reference"]
-    assert ref["run_id"].eq("all").all() and ref["test_accuracy"].between(0, 1).all() and (ref["n_train"] == 300).all()
+    assert ref["run_id"].eq("all").all() and ref["test_accuracy"].between(0, 1).all()
+    assert (ref["n_train"] + ref["n_calibration"] == 300).all() and (ref["n_calibration"] == 50).all()
+    assert (ref["temperature"] > 0).all() and ref["test_ece"].between(0, 1).all() and ref["test_ece_raw"].between(0, 1).all()
+    # experiment 2's measures relative to the model's own ends, and pairs drawn per seed
+    assert (interp["mid_pair_mass_rel"] > 0).all() and (interp["end_sharpness_error"] >= 0).all()
+    assert interp.groupby("seed")["pair_seed"].nunique().eq(1).all() and interp["pair_seed"].nunique() == 2
+    assert (corr["participation_ratio"].between(1 - 1e-9, corr["latent_dim"])).all()
     wired = json.loads((smoke["dir"] / "runs" / "interpolate" / "all" / "complete.json").read_text())
     reference_key = json.loads((smoke["dir"] / "runs" / "reference" / "all" / "complete.json").read_text())["key"]
     assert wired["inputs"]["upstream"]["reference/all"] == reference_key

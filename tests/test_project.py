@@ -1,6 +1,7 @@
 """Project hygiene: dependency lists agree, notebooks are committed clean, README commands."""
 from __future__ import annotations
 
+import ast
 import json
 import re
 import tomllib
@@ -57,7 +58,13 @@ def test_notebook_committed_clean(nb_path):
     assert not dirty, f"{nb_path.name}: cells {dirty} hold outputs or execution counts"
     # papermill injects after the parameters cell: it must assign names only, and out_dir among them
     src = "".join(tagged[0]["source"])
-    compile(src, nb_path.name, "exec")
+    body = ast.parse(src, nb_path.name).body
+    not_assign = [ast.unparse(n).splitlines()[0] for n in body if not isinstance(n, (ast.Assign, ast.AnnAssign))]
+    assert not not_assign, f"{nb_path.name}: the parameters cell does more than assign names: {not_assign}"
+    names = [t.id for n in body for t in (n.targets if isinstance(n, ast.Assign) else [n.target])
+             if isinstance(t, ast.Name)]
+    assert len(names) == len(body), f"{nb_path.name}: a parameter is assigned to something other than a name"
+    assert "out_dir" in names or nb_path.stem == "analyses", f"{nb_path.name}: no out_dir parameter"
 
 
 def test_there_are_notebooks():

@@ -204,3 +204,22 @@ def test_without_warmup_training_is_unchanged_by_the_option():
     hist_b = train.train_autoencoder(model_b, TRAIN_X, TEST_X, epochs=2, batch_size=32, lr=3e-3, seed=2,
                                      device="cpu", progress=False, warmup_steps=0)
     assert _numbers(hist_a) == _numbers(hist_b)
+
+
+def test_bfloat16_autocast_trains_close_to_float32_and_is_seeded():
+    """`precision: bfloat16` (the default profile's lever) trains under autocast: the same seed gives
+    the same numbers, the error stays close to float32's, and float32 is the unchanged default."""
+    out = {}
+    for precision in ("float32", "bfloat16", "bfloat16"):
+        train.setup(0)
+        model = AutoEncoder(SMALL)
+        h = train.train_autoencoder(model, TRAIN_X, TEST_X, epochs=2, batch_size=16, lr=3e-3, seed=0,
+                                    device="cpu", progress=False, precision=precision)
+        out.setdefault(precision, []).append(h["test_error"][-1])
+        assert all(p.dtype == torch.float32 for p in model.parameters())
+    fp32, (bf_a, bf_b) = out["float32"][0], out["bfloat16"]
+    assert bf_a == bf_b and bf_a != fp32
+    assert abs(bf_a - fp32) < 0.05 * fp32
+    with pytest.raises(ValueError, match="precision must be one of"):
+        train.train_autoencoder(AutoEncoder(SMALL), TRAIN_X, TEST_X, epochs=1, device="cpu", progress=False,
+                                precision="float16")

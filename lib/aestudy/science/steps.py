@@ -17,11 +17,26 @@ agreement (test error within 2 % of the eager loop's after the same epochs).
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import warnings
 
 import torch
 from torch import nn
+
+PRECISIONS = ("float32", "bfloat16")
+
+
+def autocast_for(device: torch.device, precision: str):
+    """A context factory for the training forward pass: `bfloat16` runs it under torch.autocast
+    (matrix products and convolutions in bfloat16; the weights, their gradients, Adam's state and
+    the loss stay float32), `float32` changes nothing. On this project's CPU (avx512_bf16) bfloat16
+    trains the num_conv = 3 autoencoder about 1.6x faster per CPU second (benchmarks/README.md)."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+    if precision == "float32":
+        return contextlib.nullcontext
+    return lambda: torch.autocast(device.type, dtype=torch.bfloat16)
 
 EAGER_BEFORE_CAPTURE = 3  # eager steps before capture: the autograd and allocator warm-up torch asks for
 
@@ -37,10 +52,12 @@ def use_graph(device: torch.device, optimizer: str) -> bool:
 
 
 def reconstruction_step(model: nn.Module, opt: torch.optim.Optimizer, data: torch.Tensor,
-                        idx: torch.Tensor, set_to_none: bool = True) -> torch.Tensor:
+                        idx: torch.Tensor, set_to_none: bool = True, autocast=contextlib.nullcontext) -> torch.Tensor:
     """One eager step on the images `data[idx]`; returns the detached batch loss."""
     x = data.index_select(0, idx)
-    loss = nn.functional.mse_loss(model(x), x)
+    with autocast():
+        out = model(x)
+    loss = nn.functional.mse_loss(out.float(), x)
     opt.zero_grad(set_to_none=set_to_none)
     loss.backward()
     opt.step()
@@ -50,12 +67,13 @@ def reconstruction_step(model: nn.Module, opt: torch.optim.Optimizer, data: torc
 class EagerStep:
     """The plain step (CPU, MPS, SGD, or graphs turned off)."""
 
-    def __init__(self, model: nn.Module, opt: torch.optim.Optimizer, data: torch.Tensor):
-        self.model, self.opt, self.data = model, opt, data
+    def __init__(self, model: nn.Module, opt: torch.optim.Optimizer, data: torch.Tensor,
+                 autocast=contextlib.nullcontext):
+        self.model, self.opt, self.data, self.autocast = model, opt, data, autocast
         self.replays = 0
 
     def __call__(self, idx: torch.Tensor, step: int) -> torch.Tensor:
-        return reconstruction_step(self.model, self.opt, self.data, idx)
+        return reconstruction_step(self.model, self.opt, self.data, idx, autocast=self.autocast)
 
 
 class GraphedStep(EagerStep):

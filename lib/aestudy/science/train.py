@@ -22,7 +22,7 @@ from tqdm import tqdm
 
 from .. import progress_file
 from .names import OPTIMIZERS
-from .steps import EagerStep, GraphedStep, use_graph
+from .steps import EagerStep, GraphedStep, autocast_for, use_graph
 
 
 
@@ -97,22 +97,25 @@ def train_autoencoder(model: nn.Module, train_images: torch.Tensor, test_images:
                       epochs: int, batch_size: int = 64, optimizer: str = "adam",
                       lr: float = 1e-3, seed: int = 0, device: str = "auto",
                       progress: bool = True, monitor_images: torch.Tensor | None = None,
-                      warmup_steps: int = 0, on_epoch=None) -> dict:
+                      warmup_steps: int = 0, on_epoch=None, precision: str = "float32") -> dict:
     """Train on MSE; return per-epoch train and test reconstruction error and wall time.
     With `monitor_images` (a fixed subset of the test images), the epochs before the last are
     evaluated on that subset only, and the last epoch on all of `test_images`: the curve costs
     less and the final error, which the study compares, is always the whole test set's.
     `warmup_steps` > 0 raises the learning rate linearly from lr / warmup_steps to lr over the
-    first steps; `on_epoch(model, epoch)` is called after each epoch (diagnostics)."""
+    first steps; `on_epoch(model, epoch)` is called after each epoch (diagnostics). `precision`
+    `bfloat16` trains under autocast (`steps.autocast_for`; eagerly, never from a CUDA graph); the
+    errors are always measured in float32."""
     dev = pick_device(device)
     model.to(dev)
-    graphed = use_graph(dev, optimizer)
+    autocast = autocast_for(dev, precision)
+    graphed = use_graph(dev, optimizer) and precision == "float32"
     opt = make_optimizer(optimizer, model.parameters(), lr, capturable=graphed)
     step = 0
     g = torch.Generator().manual_seed(seed)
     train_x = train_images.to(dev)
     train_step = (GraphedStep(model, opt, train_x, batch_size, eager_steps=warmup_steps) if graphed
-                  else EagerStep(model, opt, train_x))
+                  else EagerStep(model, opt, train_x, autocast=autocast))
     history = {"epoch": [], "train_error": [], "test_error": []}
     start = time.perf_counter()
     n_batches = -(-len(train_x) // batch_size)
