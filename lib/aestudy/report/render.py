@@ -33,7 +33,7 @@ from .text import Captions, caption_html, fence, plain
 TITLE = "MNIST autoencoder study"  # the HTML page title (the report's own heading says more)
 # the kernel manager the analyses notebook runs under, by name (papermill imports it): the runner's,
 # whose kernels die with the process that started them; the report imports nothing of the runner
-KERNEL_MANAGER = "aestudy.runner.execute.LocalKernelManager"
+KERNEL_MANAGER = "aestudy.runner.kernel_manager.LocalKernelManager"
 
 
 def _md(text: str):
