@@ -33,11 +33,12 @@ def main() -> None:
     ap.add_argument("--data-seed", type=int, default=0)
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--warmup", type=int, nargs="+", default=[0, 100], help="warm-up steps (0: none)")
+    ap.add_argument("--precision", choices=("float32", "bfloat16"), default="float32")
     args = ap.parse_args()
     data_dir = os.environ.get("DATA_DIR", "data")
     torch.set_num_threads(int(os.environ.get("LIB_THREADS", "1")))
     print(f"d={args.latent_dim} num_conv={args.num_conv}, {args.train_size} images x {args.epochs} epochs, "
-          f"lr {args.lr:g}; dead = fraction of encoder hidden units zero on all {args.val_size} validation images "
+          f"lr {args.lr:g}, {args.precision}; dead = fraction of encoder hidden units zero on all {args.val_size} validation images "
           "(training images outside the subset; no test image is read)")
     full = data.load_split("mnist", train=True, data_dir=data_dir)
     perm = torch.randperm(len(full), generator=torch.Generator().manual_seed(args.data_seed))
@@ -58,7 +59,8 @@ def main() -> None:
                 m.train()
 
             train.train_autoencoder(model, tr.images, te.images, epochs=args.epochs, lr=args.lr, seed=seed,
-                                    device="cpu", progress=False, warmup_steps=warmup, on_epoch=report)
+                                    device="cpu", progress=False, warmup_steps=warmup, on_epoch=report,
+                                    precision=args.precision)
 
 
 if __name__ == "__main__":
