@@ -106,10 +106,10 @@ def test_run_status_reads_the_records_on_disk(tmp_path):
 
 def test_the_shared_records_agree_with_the_runner():
     from aestudy.report import render
-    from aestudy.runner import execute, records
+    from aestudy.runner import execute, kernel_manager, records
 
     assert (ondisk.COMPLETE, ondisk.FAILED, ondisk.KERNEL_LOG) == (records.COMPLETE, records.FAILED, records.KERNEL_LOG)
-    assert ondisk.OK == execute.OK and render.KERNEL_MANAGER == execute.KERNEL_MANAGER
+    assert ondisk.OK == execute.OK and render.KERNEL_MANAGER == kernel_manager.KERNEL_MANAGER
 
 
 def test_the_analyses_notebook_walks_every_experiment_and_warns_once_per_section():

@@ -180,3 +180,15 @@ def test_a_verdict_lost_to_holm_is_shown_both_ways():
     assert verdicts.RAW in html and ">contradicted<" in html
     alike = verdicts.family(v.assign(p=[0.001, 0.001, 0.5]), 0.05)
     assert verdicts.RAW not in verdicts.page_one_table(alike)
+
+
+def test_the_abstract_says_what_holm_left_undecided(tmp_path):
+    from aestudy.report import profile, prose
+
+    v = pd.DataFrame({"experiment": ["1", "4", "4"], "conclusion": ["Error falls (x)", "Fine-tuning beats frozen", "z"],
+                      "this run's numbers": [""] * 3, "verdict": [SUPPORTED, SUPPORTED, INCONCLUSIVE],
+                      "seeds": ["holds in 5 of 5 seeds"] * 3, "key number": ["k", "n/a", "n/a"],
+                      "p": [0.001, 0.03, 0.6]}, index=["a", "b", "c"])
+    words = prose.abstract_markdown(profile.ProfileData(tmp_path), verdicts.family(v, 0.05))
+    assert "Judged one at a time, 1 more would be decided (fine-tuning beats frozen: supported)" in words
+    assert "supports **1**" in words

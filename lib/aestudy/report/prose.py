@@ -71,6 +71,12 @@ def abstract_markdown(data: ProfileData, v: pd.DataFrame) -> str:
            f"supports **{counts.get(SUPPORTED, 0)}**, contradicts **{counts.get(CONTRADICTED, 0)}** and leaves "
            f"**{counts.get(INCONCLUSIVE, 0)}** inconclusive ({over}"
            + (f"; {models} autoencoders" if models else "; no completed autoencoder run") + ")."]
+    lost = v[v["unadjusted"].fillna("") != ""] if "unadjusted" in v else v.iloc[0:0]
+    if not lost.empty:
+        out.append(f"Judged one at a time, {len(lost)} more would be decided ("
+                   + "; ".join(f"{_claim_words(r['conclusion'])}: {r['unadjusted']}" for _, r in lost.iterrows())
+                   + "); Holm's adjustment for testing the claims together leaves "
+                   + ("it" if len(lost) == 1 else "them") + " inconclusive.")
     con = v[v["verdict"] == CONTRADICTED]
     if not con.empty:
         out.append(f"Contradicted: {_claims(con)}.")

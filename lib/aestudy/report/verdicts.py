@@ -57,12 +57,13 @@ def page_one_table(v: pd.DataFrame) -> str:
     numbers stay in the detailed table."""
     from .text import html_table
 
-    cols = dict(PAGE_ONE)
-    if (v["unadjusted"].fillna("") != "").any():
+    cols, cls = dict(PAGE_ONE), "verdict-table"
+    if (v["unadjusted"].fillna("") != "").any():   # a column of its own (and its width) where Holm changed a verdict
         cols = {**{k: c for k, c in PAGE_ONE.items() if k != KEY}, "unadjusted": RAW, KEY: PAGE_ONE[KEY]}
+        cls += " with-raw"
     t = v.reindex(columns=list(cols)).rename(columns=cols)
     t[PAGE_ONE["seeds"]] = t[PAGE_ONE["seeds"]].astype(str).str.replace(r"^holds in (.*) seeds$", r"\1", regex=True)
-    return html_table(t.fillna(""), cls="verdict-table", classes={"verdict": lambda w: f"verdict-{w}"})
+    return html_table(t.fillna(""), cls=cls, classes={"verdict": lambda w: f"verdict-{w}", RAW: lambda w: f"verdict-{w}"})
 
 
 def page_one_caption(data: ProfileData, v: pd.DataFrame, detail: int) -> str:
@@ -111,8 +112,9 @@ encoder's and the draws' variation.
 - **supported**: the whole interval lies on the side the original claimed;
   **contradicted**: the whole interval lies on the opposite side, so the data show the opposite at
   {pct} % confidence; **inconclusive**: the interval reaches across, or there are fewer than two seeds.
-- *The family*: the {n} verdicts are decided together. Each decision has a p-value (twice the
-  smaller one-sided p of its t-test; for the equivalence, the TOST's), and Holm's step-down
+- *The family*: the {n} claims are decided together (those the runs can test). Each decision
+  has a p-value (twice the smaller one-sided p of its t-test; for the equivalence, the TOST's),
+  and Holm's step-down
   adjustment keeps the chance of any false supported or contradicted among them at {alpha} %. A
   verdict whose adjusted p exceeds {alpha} % is inconclusive; the detailed table shows both where
   they differ.

@@ -93,24 +93,37 @@ def table(corr: pd.DataFrame, confidence: float = CONFIDENCE) -> pd.DataFrame:
                    .rename(columns={"latent_dim": "d", "n_constant": "constant dims"}), on=["num_conv", "d"])
 
 
-def by_d(offdiag: pd.DataFrame, with_diag: pd.DataFrame):
+def by_d(offdiag: pd.DataFrame, with_diag: pd.DataFrame, participation: pd.DataFrame | None = None):
     """Mean |corr| off the diagonal (solid) and with it (dashed) against d, one colour per
-    num_conv (summaries by [num_conv, latent_dim])."""
+    num_conv (summaries by [num_conv, latent_dim]); beside it, when given, the participation ratio
+    against d with the line of a code that uses all d dimensions (dotted). One legend below."""
+    pr = participation is not None and not participation.empty
     with style():
-        fig, ax = plt.subplots(figsize=(WIDTH, 3.0))
+        fig, axes = plt.subplots(1, 2 if pr else 1, figsize=(WIDTH, 3.0), squeeze=False)
+        ax = axes[0, 0]
         ncs = sorted(offdiag["num_conv"].unique())
         palette = dict(zip(ncs, sns.color_palette(n_colors=len(ncs))))
         order = [tick(d) for d in sorted(offdiag["latent_dim"].unique())]
-        ci_points(ax, offdiag, "latent_dim", "num_conv", order=order, hue_order=ncs, palette=palette,
-                  prefix="off-diagonal, num_conv=")
-        ci_points(ax, with_diag, "latent_dim", "num_conv", order=order, hue_order=ncs, palette=palette,
-                  prefix="with diagonal (original), num_conv=", ls="--")
-        ax.set_xlabel("latent size d")
+        ci_points(ax, offdiag, "latent_dim", "num_conv", order=order, hue_order=ncs, palette=palette)
+        ci_points(ax, with_diag, "latent_dim", "num_conv", order=order, hue_order=ncs, palette=palette, ls="--")
         ax.set_ylabel("mean |corr|")
         ax.set_ylim(0, None)
-        handles, labels = ax.get_legend_handles_labels()
-        fig.legend(handles, labels, loc="center right", frameon=False)
-        fig.tight_layout(rect=(0, 0, 0.64, 1))
+        if pr:
+            right = axes[0, 1]
+            ci_points(right, participation, "latent_dim", "num_conv", order=order, hue_order=ncs, palette=palette)
+            right.plot(range(len(order)), [float(d) for d in order], color="0.5", ls=":")
+            right.set_ylabel("participation ratio")
+            right.set_ylim(0, None)
+            ax.set_title("(a) mean |correlation|")
+            right.set_title("(b) effective number of dimensions")
+        for a in axes[0]:
+            a.set_xlabel("latent size d")
+        handles = [plt.Line2D([], [], color=palette[nc], marker="o", label=f"num_conv={tick(nc)}") for nc in ncs]
+        handles += [plt.Line2D([], [], color="0.3", label="off-diagonal"),
+                    plt.Line2D([], [], color="0.3", ls="--", label="with diagonal (original)")]
+        handles += [plt.Line2D([], [], color="0.5", ls=":", label="all d dimensions")] if pr else []
+        fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 4), frameon=False)
+        fig.tight_layout(rect=(0, 0.16, 1, 1))
     return fig
 
 
@@ -167,11 +180,15 @@ def against_d(data):
         return None, ""
     off = summarise(corr, ["num_conv", "latent_dim"], "offdiag", confidence=c)
     wd = summarise(corr, ["num_conv", "latent_dim"], "with_diag", confidence=c)
-    return by_d(off, wd), (
-        f"Mean absolute correlation between latent dimensions against d, over the {n_encoded(corr)} "
-        "encoded training images of each model, one colour per num_conv: off the diagonal (solid) and with "
-        f"the diagonal of ones (dashed, the original's measure). Points: mean over seeds; bars: "
-        f"{interval_words(c, list(off['n']))}.")
+    has_pr = "participation_ratio" in corr and corr["participation_ratio"].notna().any()
+    pr = summarise(corr, ["num_conv", "latent_dim"], "participation_ratio", confidence=c) if has_pr else None
+    return by_d(off, wd, pr), (
+        f"{'(a) ' if has_pr else ''}Mean absolute correlation between latent dimensions against d, over the "
+        f"{n_encoded(corr)} encoded training images of each model, one colour per num_conv: off the diagonal (solid) "
+        "and with the diagonal of ones (dashed, the original's measure)"
+        + ("; (b) the participation ratio of the latent covariance, the effective number of dimensions the code "
+           "uses (dotted: all d)" if has_pr else "")
+        + f". Points: mean over seeds; bars: {interval_words(c, list(off['n']))}.")
 
 
 def matrices(data):

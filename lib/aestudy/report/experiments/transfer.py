@@ -258,7 +258,8 @@ def choices(data) -> list[dict]:
         {"what": "transfer protocols (steps, lr, weight decay, augmentation, fine-tuning schedule)",
          "choice": f"the best of {p.get('candidates', '?')} candidates per mode by {p.get('folds', '?')}-fold CV",
          "how it was made": f"cross-validation on one cell ({tuned_on(data)}); its CV accuracy is the best of the "
-                            "candidates, so selected and biased upwards",
+                            "candidates, so selected and biased upwards; the search space was written by people "
+                            "who had seen earlier test accuracies",
          "on what data": "labelled training images only (the protocol stage never loads the test set)"},
         {"what": "encoders transferred", "choice": f"num_conv = {_uses(data).get('num_conv', 'every one')}",
          "how it was made": "the original left it open; one model size keeps the grid to d × h1 × mode",
