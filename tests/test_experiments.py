@@ -99,7 +99,7 @@ def test_interpolation_ends_equal_decoding_the_endpoints():
 def test_interpolation_and_correlation_studies_records():
     split = toy_split(40, seed=2)
     ms = [(TINY.to_dict(), tiny_autoencoder(0)),
-          ({**TINY.to_dict(), "latent_dim": 6}, models.AutoEncoder(models.AEConfig(6, 1, 4, 3, 32)))]
+          ({**TINY.to_dict(), "latent_dim": 6}, models.AutoEncoder(models.AEConfig(latent_dim=6, num_conv=1, c_factor=4, kernel_size=3, fc_hidden=32)))]
     clf = reference.ReferenceCNN(channels=4, hidden=16).eval()
     res = interpolation.interpolation_study(ms, split, split.images[:20].numpy(), [(1, 5), (0, 4)], steps=5, seed=0,
                                             classifier=clf, pairs_per_digit_pair=3)

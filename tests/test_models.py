@@ -168,3 +168,13 @@ def test_num_parameters_counts_everything():
     # conv 1->2 (3x3) + fc 2*14*14->4 -> 3 ; decoder fc 3->4 -> 392 ; deconv 2->1 (3x3)
     expected = (1 * 2 * 9 + 2) + (392 * 4 + 4) + (4 * 3 + 3) + (3 * 4 + 4) + (4 * 392 + 392) + (2 * 1 * 9 + 1)
     assert models.num_parameters(model) == expected
+
+
+def test_aeconfig_is_built_by_keyword_from_a_stage_s_parameters():
+    from aestudy.schema import AutoencodeParams
+
+    params = AutoencodeParams(latent_dim=7, num_conv=3, fc_hidden=64).model_dump()
+    cfg = models.AEConfig.from_params(params)             # other parameters (lr, seed, ...) are ignored
+    assert (cfg.latent_dim, cfg.num_conv, cfg.fc_hidden, cfg.c_factor) == (7, 3, 64, 8)
+    # every architecture field is a parameter of the stage: a new field needs its parameter too
+    assert set(cfg.to_dict()) <= set(AutoencodeParams.model_fields)

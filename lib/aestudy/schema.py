@@ -68,8 +68,7 @@ class AutoencodeParams(Params):
     def _buildable(self):
         from .science import models  # imported only where an autoencoder is validated
 
-        models.check_config(models.AEConfig(self.latent_dim, self.num_conv, self.c_factor,
-                                            self.kernel_size, self.fc_hidden))
+        models.check_config(models.AEConfig.from_params(self.model_dump()))
         return self
 
 

@@ -40,8 +40,7 @@ def load_autoencoder(path):
     from .models import AEConfig, AutoEncoder
 
     ckpt = load_checkpoint(path)
-    fields = AEConfig.__dataclass_fields__
-    model = AutoEncoder(AEConfig(**{k: v for k, v in ckpt["config"].items() if k in fields}))
+    model = AutoEncoder(AEConfig.from_params(ckpt["config"]))
     model.load_state_dict(ckpt["state_dict"])
     return model
 

@@ -8,7 +8,7 @@ convolutions back to 1x28x28 with ReLU between them and a Sigmoid at the end.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 
 import torch
 from torch import nn
@@ -20,14 +20,22 @@ ENCODER_HIDDEN = "encoder.fc.2"   # the ReLU after the encoder's hidden layer (i
 
 @dataclass(frozen=True)
 class AEConfig:
-    latent_dim: int = 10
-    num_conv: int = 2
-    c_factor: int = 8
-    kernel_size: int = 3
-    fc_hidden: int = 256
+    """The autoencoder's architecture; its field names exist here only (built by keyword from a
+    stage's parameters with `from_params`, checked by `check_config`, saved in checkpoints)."""
+    latent_dim: int = 10   # d, the size of the code
+    num_conv: int = 2      # stride-2 convolutions of the encoder (and transposed ones of the decoder)
+    c_factor: int = 8      # conv layer i has c_factor ** i channels
+    kernel_size: int = 3   # odd, so that padding kernel_size // 2 keeps the decoder a mirror
+    fc_hidden: int = 256   # width of the hidden fully connected layer on both sides
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    @classmethod
+    def from_params(cls, params) -> "AEConfig":
+        """The architecture named by a mapping of parameters (a stage's validated values, a
+        checkpoint's config): its fields by keyword, everything else ignored."""
+        return cls(**{f.name: params[f.name] for f in fields(cls) if f.name in params})
 
 
 def feature_sizes(num_conv: int, kernel_size: int, image_size: int = IMAGE_SIZE) -> list[int]:
@@ -52,7 +60,7 @@ def max_num_conv(kernel_size: int = 3, image_size: int = IMAGE_SIZE) -> int:
 
 def check_config(cfg: AEConfig) -> None:
     """Raise ValueError naming the parameter when `cfg` cannot build a mirrored autoencoder."""
-    for name in ("latent_dim", "num_conv", "c_factor", "kernel_size", "fc_hidden"):
+    for name in (f.name for f in fields(cfg)):
         value = getattr(cfg, name)
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
