@@ -18,8 +18,13 @@ def main(argv=None) -> int:
     run = sub.add_parser("run", help="execute every run of a parameter file, then render the report")
     run.add_argument("params_file")
     run.add_argument("--workers", type=int, default=1, help="independent runs executed at once")
-    run.add_argument("--executor", choices=("local", "dask"), default="local")
+    run.add_argument("--executor", choices=("local", "dask", "slurm"), default="local",
+                     help="local: this machine (--workers processes); dask: a Dask cluster (--scheduler); "
+                          "slurm: Dask workers in SLURM jobs (options below; docs/cluster.md)")
     run.add_argument("--scheduler", default=None, help="Dask scheduler address (default: a LocalCluster)")
+    from .cluster_params import add_options
+
+    add_options(run)
     run.add_argument("--force", action="store_true", help="re-execute every run, ignoring the cache")
     run.add_argument("--no-retrain", action="store_true",
                      help="never execute a run: fail naming what is missing or corrupt")
@@ -84,7 +89,7 @@ def main(argv=None) -> int:
                 _render(study)
                 return 0
             results = sweep.run_study(study, workers=args.workers, executor=args.executor,
-                                      scheduler=args.scheduler, force=args.force,
+                                      scheduler=args.scheduler, force=args.force, cluster=_cluster(args, study),
                                       no_retrain=args.no_retrain, stages=args.stage, retries=args.retries)
             print(sweep.summary(results), file=sys.stderr)
             failed = [r for r in results if r["status"] in ("failed", "skipped")]
@@ -100,6 +105,12 @@ def main(argv=None) -> int:
     except OSError as exc:  # a file this process writes (disk full, no permission): completed runs are kept
         print(f"error: {exc}", file=sys.stderr)
         return 1
+
+
+def _cluster(args, study) -> dict | None:
+    from .cluster_params import from_args
+
+    return from_args(args, study.spec.cluster, str(study.path)) if args.executor == "slurm" else None
 
 
 def _render(study, if_changed: bool = False):
