@@ -41,8 +41,10 @@ def _memory_mb() -> int:
 class LocalSlurm:
     """The cluster under `root`: one node (this host, `cpus` CPUs), one partition `debug`."""
 
-    def __init__(self, root: Path, cpus: int = 2):
-        self.root, self.cpus = Path(root), cpus
+    def __init__(self, root: Path, cpus: int = 2, private_tmp: bool = False):
+        """`private_tmp`: each job gets a /tmp of its own (job_container/tmpfs), so that it cannot
+        see what the submitting process keeps under /tmp (a host without a shared filesystem)."""
+        self.root, self.cpus, self.private_tmp = Path(root), cpus, private_tmp
         self.host = socket.gethostname().split(".")[0]
         self.conf = self.root / "slurm.conf"
         self.procs: list[subprocess.Popen] = []
@@ -62,6 +64,13 @@ class LocalSlurm:
 
     def write_config(self) -> None:
         r = self.root
+        spool = r / "spool"
+        if self.private_tmp:  # the job's own /tmp hides /tmp: slurmd's spool (the job scripts) lives elsewhere
+            import tempfile
+
+            self.jobtmp = Path(tempfile.mkdtemp(prefix="aestudy-slurm-", dir="/var/tmp"))
+            spool = self.jobtmp / "spool"
+            (self.jobtmp / "base").mkdir()
         for d in ("state", "spool", "log", "munge"):
             (r / d).mkdir(parents=True, exist_ok=True)
         os.chmod(r / "munge", 0o700)
@@ -76,7 +85,7 @@ class LocalSlurm:
             "SlurmUser=root", "SlurmdUser=root",
             "AuthType=auth/munge", "CredType=cred/munge",
             f"AuthInfo=socket={self.munge_socket}",
-            f"StateSaveLocation={r / 'state'}", f"SlurmdSpoolDir={r / 'spool'}",
+            f"StateSaveLocation={r / 'state'}", f"SlurmdSpoolDir={spool}",
             f"SlurmctldPidFile={r / 'slurmctld.pid'}", f"SlurmdPidFile={r / 'slurmd.pid'}",
             f"SlurmctldLogFile={r / 'log' / 'slurmctld.log'}", f"SlurmdLogFile={r / 'log' / 'slurmd.log'}",
             "ProctrackType=proctrack/linuxproc", "TaskPlugin=task/none", "MpiDefault=none",
@@ -87,7 +96,9 @@ class LocalSlurm:
             "SchedulerParameters=sched_interval=1",
             f"NodeName={self.host} NodeAddr=127.0.0.1 CPUs={self.cpus} RealMemory={_memory_mb()} State=UNKNOWN",
             f"PartitionName=debug Nodes={self.host} Default=YES MaxTime=INFINITE State=UP",
-        ]) + "\n")
+        ] + (["JobContainerType=job_container/tmpfs", "PrologFlags=contain"] if self.private_tmp else [])) + "\n")
+        if self.private_tmp:  # slurmd refuses a BasePath under /tmp
+            (r / "job_container.conf").write_text(f"AutoBasePath=true\nBasePath={self.jobtmp / 'base'}\n")
 
     def _spawn(self, *cmd: str) -> None:
         log = open(self.root / "log" / f"{Path(cmd[0]).name}.out", "ab")
@@ -153,6 +164,8 @@ class LocalSlurm:
                 p.kill()
                 p.wait()
         self.procs.clear()
+        if getattr(self, "jobtmp", None) is not None:
+            shutil.rmtree(self.jobtmp, ignore_errors=True)
 
     def __enter__(self):
         return self.start()

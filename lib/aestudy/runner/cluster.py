@@ -53,13 +53,12 @@ def problem(check: dict) -> str:
     """Why this worker cannot take runs ('' when it can), naming its host and the path."""
     host, path = socket.gethostname(), Path(check["path"])
     try:
-        seen = path.read_text()
+        detail = "" if path.read_text() == check["token"] else "another file is at its check file's path"
     except OSError as exc:
-        seen = f"({exc.strerror or type(exc).__name__})"
-    if seen != check["token"]:
-        return (f"worker on {host} cannot see {path.parents[1]} (no shared filesystem? {path.name} "
-                f"{'is another file' if not seen.startswith('(') else seen[1:-1].lower()} there): "
-                "workers must see the checkout, reports/ and the data at the same paths")
+        detail = f"reading its check file: {exc.strerror or type(exc).__name__}"
+    if detail:
+        return (f"worker on {host} cannot see {path.parents[1]} ({detail}): workers must see the checkout, "
+                "reports/ and the data at the same paths as this host (a shared filesystem)")
     import aestudy
 
     package = str(Path(aestudy.__file__).resolve().parent)
