@@ -18,6 +18,7 @@ import contextlib
 import multiprocessing as mp
 import os
 import sys
+import time
 import uuid
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from pathlib import Path
@@ -108,8 +109,10 @@ def _on_dask_worker(check: dict, fn, item, threads: int, kwargs: dict, *args):
 
 class DaskExecutor(SerialExecutor):
     """Runs on a Dask cluster: an existing one (`scheduler`, an address) or a LocalCluster. As
-    with the local pool, a run is submitted (with its priority) as soon as the runs it waits for
-    are done, and Dask's scheduler places it on a free worker.
+    with the local pool, when a worker thread is free the first ready run by priority is
+    submitted, and Dask's scheduler places it on the free worker. No run waits in a worker's
+    queue: a worker that dies takes only the run it was executing with it (Dask counts every
+    run assigned to a lost worker as one that killed it).
 
     Outputs go to the run directories, so workers must share the filesystem of reports/: each
     worker is checked before it gets a run (`runner.cluster`; exit 2 naming its host and the
@@ -170,18 +173,21 @@ class DaskExecutor(SerialExecutor):
 
         results, pending, running, lost = dict(done), list(runs), {}, {}
         while pending or running:
-            for run in _ready(pending, results, wait_for, priority):
+            free = sum(self.client.nthreads().values()) - len(running)  # no run waits on a busy worker
+            for run in _ready(pending, results, wait_for, priority)[:max(0, free)]:
                 pending.remove(run)
                 running[self._submit(check, fn, run, results, wait_for, priority, kwargs)] = run
             try:
                 finished = dask_wait(list(running), timeout=self.TICK_S, return_when="FIRST_COMPLETED").done
             except TimeoutError:
                 finished = set()
+            if not running:
+                time.sleep(self.TICK_S)  # no worker yet (a lost job being replaced)
             for fut in finished:
                 run = running.pop(fut)
                 res = self._outcome(fut, run, lost, kwargs.get("retries", 0))
-                if res is None:  # its worker was lost: again, under --retries
-                    running[self._submit(check, fn, run, results, wait_for, priority, kwargs)] = run
+                if res is None:  # its worker was lost: again, under --retries, when a worker is free
+                    pending.append(run)
                     continue
                 results[run.name] = res
                 yield res
