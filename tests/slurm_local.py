@@ -21,6 +21,10 @@ from pathlib import Path
 DAEMONS = ("munged", "slurmctld", "slurmd", "sbatch", "squeue", "scancel", "sinfo")
 
 
+def _which(name: str) -> str | None:
+    return shutil.which(name, path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin")
+
+
 class Unavailable(RuntimeError):
     """SLURM cannot be started here (the reason in one line)."""
 
@@ -55,7 +59,7 @@ class LocalSlurm:
         return {"SLURM_CONF": str(self.conf)}
 
     def _check_prerequisites(self) -> None:
-        missing = [d for d in DAEMONS if not shutil.which(d, path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin")]
+        missing = [d for d in DAEMONS if not _which(d)]
         if missing:
             raise Unavailable(f"SLURM is not installed ({', '.join(missing)} not found; "
                               "apt-get install munge slurmctld slurmd slurm-client)")
@@ -102,7 +106,7 @@ class LocalSlurm:
 
     def _spawn(self, *cmd: str) -> None:
         log = open(self.root / "log" / f"{Path(cmd[0]).name}.out", "ab")
-        self.procs.append(subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        self.procs.append(subprocess.Popen([_which(cmd[0]), *cmd[1:]], stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                            env={**os.environ, **self.env}, start_new_session=True))
 
     def start(self, timeout: float = 30.0) -> "LocalSlurm":
@@ -175,9 +179,31 @@ class LocalSlurm:
         return False
 
 
-if __name__ == "__main__":  # a cluster to try by hand: prints the SLURM_CONF to export, stops on Enter
+def start_latency(repeats: int = 5, interface: str = "lo") -> list[float]:
+    """Seconds from a job's submission (sbatch, through dask-jobqueue) to its Dask worker
+    connected to the scheduler, one 1-core job at a time (SLURM_CONF must name the cluster)."""
+    from dask.distributed import Client
+    from dask_jobqueue import SLURMCluster
+
+    out = []
+    for _ in range(repeats):
+        with SLURMCluster(cores=1, processes=1, memory="1GB", walltime="00:05:00", interface=interface,
+                          scheduler_options={"dashboard_address": None}) as cluster, Client(cluster) as client:
+            t0 = time.perf_counter()
+            cluster.scale(jobs=1)
+            client.wait_for_workers(1, timeout=120)
+            out.append(time.perf_counter() - t0)
+    return out
+
+
+if __name__ == "__main__":  # a cluster to try by hand (stops on Enter); --latency: measure job start
     import tempfile
 
-    with LocalSlurm(Path(tempfile.mkdtemp(prefix="slurm-"))) as cluster:
-        print(f"export SLURM_CONF={cluster.conf}", flush=True)
-        sys.stdin.readline()
+    with LocalSlurm(Path(tempfile.mkdtemp(prefix="slurm-")), cpus=os.cpu_count() or 1) as local:
+        if "--latency" in sys.argv:
+            os.environ.update(local.env)
+            times = start_latency()
+            print("job start latency (sbatch to worker connected), s:", " ".join(f"{t:.1f}" for t in times))
+        else:
+            print(f"export SLURM_CONF={local.conf}", flush=True)
+            sys.stdin.readline()

@@ -7,7 +7,8 @@ must see the same files at the same paths (a shared filesystem) and import this 
 profile's folder; each worker reads it back and says where its `aestudy` lives. A worker that
 fails either check is named, with its host and the path, in one line (`NotShared`, exit 2),
 before any run is sent to it: the workers present at the start are checked by `check_workers`,
-and one that joins later checks itself (`verify`) before it executes its first run.
+and one that joins later checks itself (`verify`) before it executes its first run. The
+scheduler, which unpickles every run, must import this checkout's `aestudy` too (`check_scheduler`).
 """
 from __future__ import annotations
 
@@ -59,9 +60,7 @@ def problem(check: dict) -> str:
     if detail:
         return (f"worker on {host} cannot see {path.parents[1]} ({detail}): workers must see the checkout, "
                 "reports/ and the data at the same paths as this host (a shared filesystem)")
-    import aestudy
-
-    package = str(Path(aestudy.__file__).resolve().parent)
+    package = _package()
     if package != check["package"]:
         return (f"worker on {host} imports aestudy from {package}, not {check['package']}: start workers "
                 f"with PYTHONPATH={Path(check['package']).parent} (this checkout's lib/)")
@@ -89,12 +88,40 @@ def check_workers(client, check: dict, known: dict) -> dict:
     if not new:
         return known
     for address, info in client.run(_on_worker, check, workers=new, on_error="return").items():
+        if isinstance(info, (ImportError, AttributeError)) or "deserializ" in str(info):
+            raise NotShared(f"worker {address} cannot import this checkout's aestudy ({_one_line(info)}): "
+                            f"start workers with PYTHONPATH={config.LIB_DIR}")
         if isinstance(info, BaseException):
             continue  # gone while asked (a lost job): named when a run on it fails
         if info["problem"]:
             raise NotShared(info["problem"])
         known[address] = info
     return known
+
+
+def check_scheduler(client, check: dict) -> None:
+    """The scheduler unpickles every run it is sent (Dask 2025+), so it must import this checkout's
+    aestudy too: NotShared naming it otherwise."""
+    address = client.scheduler.address
+    try:
+        package = client.run_on_scheduler(_package)
+    except Exception as exc:  # noqa: BLE001 - whatever the scheduler could not unpickle or import
+        raise NotShared(f"the Dask scheduler at {address} cannot import this checkout's aestudy "
+                        f"({_one_line(exc)}): start it with PYTHONPATH={config.LIB_DIR}") from None
+    if package != check["package"]:
+        raise NotShared(f"the Dask scheduler at {address} imports aestudy from {package}, not "
+                        f"{check['package']}: start it with PYTHONPATH={config.LIB_DIR}")
+
+
+def _package() -> str:
+    import aestudy
+
+    return str(Path(aestudy.__file__).resolve().parent)
+
+
+def _one_line(exc) -> str:
+    lines = [ln for ln in str(exc).splitlines() if ln.strip()]
+    return f"{type(exc).__name__}: {lines[0] if lines else ''}".strip()
 
 
 def lost_message(exc: BaseException, known: dict, job_of=None) -> str:

@@ -160,6 +160,7 @@ class DaskExecutor(SerialExecutor):
             return
         check = cluster.write_token(Path(runs[0].dir).parents[2])
         try:
+            cluster.check_scheduler(self.client, check)
             self.wait_for_workers()
             self.known = cluster.check_workers(self.client, check, self.known)
             yield from self._schedule(check, fn, runs, wait_for, done, priority or {}, kwargs)
