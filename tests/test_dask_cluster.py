@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from test_slurm import REPO_ROOT, SMOKE, assert_same_tables
+from test_slurm import REPO_ROOT, SMOKE, assert_same_tables, local_smoke  # noqa: F401 (a fixture)
 
 DASK = Path(sys.executable).with_name("dask")
 
@@ -65,16 +65,16 @@ def dask_cluster(tmp_path):
 
 
 @pytest.mark.slow
-def test_an_existing_dask_cluster_gives_the_local_tables(dask_cluster, smoke_profile, tmp_path):
+def test_an_existing_dask_cluster_gives_the_local_tables(dask_cluster, local_smoke, tmp_path):
     address, workers = dask_cluster
-    env = {**smoke_profile["env"], "REPORTS_DIR": str(tmp_path / "reports")}
+    env = {**local_smoke["env"], "REPORTS_DIR": str(tmp_path / "reports")}
     t0 = time.monotonic()
     proc = subprocess.run([sys.executable, "-m", "lib", "run", str(SMOKE), "--executor", "dask", "--scheduler", address,
                            "--workers", "2", "--no-render"],  # --workers 2: the local pool's thread share
                           cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]
     pdir = tmp_path / "reports" / "smoke"
-    assert_same_tables(pdir, smoke_profile["dir"])
+    assert_same_tables(pdir, local_smoke["dir"])
     runs = json.loads((pdir / "runs.json").read_text())["runs"]
     assert {r["where"]["pid"] for r in runs} == {w.pid for w in workers}  # in the separate workers, both used
     assert all(w.poll() is None for w in workers)  # the cluster is not the runner's to stop

@@ -1,6 +1,6 @@
 """`--executor slurm` against a real single-node SLURM cluster (munged, slurmctld, slurmd from
 Debian's packages, brought up by `slurm_local`; skipped with the reason where it cannot start):
-the smoke profile through 2 jobs gives the local pool's tables, every run executed in a SLURM
+the smoke profile through 2 jobs gives the local pool's tables (`--workers 2`), every run executed in a SLURM
 job, no job is left in the queue; a job cancelled mid-run fails its run within seconds naming the
 job (or the run executes again under --retries), the other runs go on and the same command
 resumes without redoing anything complete; a worker that cannot see reports/ stops the command
@@ -41,6 +41,25 @@ def assert_same_tables(a: Path, b: Path) -> None:
     assert sorted(ta) == sorted(tb) and ta
     for stage in ta:
         pd.testing.assert_frame_equal(ta[stage], tb[stage], obj=f"tables/{stage}.csv")
+
+
+_LOCAL: dict = {}  # the local pool's smoke sweep, once per test process (both test files use it)
+
+
+@pytest.fixture
+def local_smoke(mnist_dir, tmp_path_factory) -> dict:
+    """`python -m lib run params/smoke.yaml --workers 2 --no-render` into a temporary REPORTS_DIR:
+    {"dir": its profile folder, "env": the environment to run more sweeps with, "wall": seconds}."""
+    if "dir" not in _LOCAL:
+        reports = tmp_path_factory.mktemp("local-smoke") / "reports"
+        env = {**os.environ, "DATA_DIR": str(mnist_dir), "REPORTS_DIR": str(reports)}
+        t0 = time.monotonic()
+        proc = subprocess.run([sys.executable, "-m", "lib", "run", str(SMOKE), "--workers", "2", "--no-render"],
+                              cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=900)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        _LOCAL.update(dir=reports / "smoke", env=env, wall=time.monotonic() - t0)
+        print(f"smoke on the local pool (--workers 2): {_LOCAL['wall']:.1f} s wall")
+    return _LOCAL
 
 
 @pytest.fixture(scope="module")
@@ -87,14 +106,14 @@ def runs_json(reports: Path) -> dict:
 
 
 @pytest.mark.slow
-def test_smoke_on_slurm_gives_the_local_tables(slurm_cluster, smoke_profile, tmp_path):
-    env = {**smoke_profile["env"], **slurm_cluster.env, "REPORTS_DIR": str(tmp_path / "reports")}
+def test_smoke_on_slurm_gives_the_local_tables(slurm_cluster, local_smoke, tmp_path):
+    env = {**local_smoke["env"], **slurm_cluster.env, "REPORTS_DIR": str(tmp_path / "reports")}
     t0 = time.monotonic()
     proc, lines = start(slurm_command(), env)
     err = finish(proc, lines)
     wall = time.monotonic() - t0
     assert proc.returncode == 0, err[-3000:]
-    assert_same_tables(tmp_path / "reports" / "smoke", smoke_profile["dir"])
+    assert_same_tables(tmp_path / "reports" / "smoke", local_smoke["dir"])
     runs = runs_json(tmp_path / "reports")
     jobs = {r["where"]["slurm_job_id"] for r in runs.values()}
     assert None not in jobs and len(jobs) == 2, jobs  # every run executed in one of the two jobs
@@ -121,8 +140,8 @@ def _cancel_one_mid_run(local: LocalSlurm, lines: list) -> tuple[str, float]:
 
 
 @pytest.mark.slow
-def test_a_cancelled_job_fails_its_run_and_the_command_resumes(slurm_cluster, smoke_profile, tmp_path):
-    env = {**smoke_profile["env"], **slurm_cluster.env, "REPORTS_DIR": str(tmp_path / "reports")}
+def test_a_cancelled_job_fails_its_run_and_the_command_resumes(slurm_cluster, local_smoke, tmp_path):
+    env = {**local_smoke["env"], **slurm_cluster.env, "REPORTS_DIR": str(tmp_path / "reports")}
     t0 = time.monotonic()
     proc, lines = start(slurm_command(), env)
     job, cancelled = _cancel_one_mid_run(slurm_cluster, lines)
@@ -150,13 +169,13 @@ def test_a_cancelled_job_fails_its_run_and_the_command_resumes(slurm_cluster, sm
     again = runs_json(tmp_path / "reports")
     assert {n for n, r in again.items() if r["status"] == "cached"} == first_ok  # nothing complete redone
     assert {n for n, r in again.items() if r["status"] == "ok"} == set(failed) | skipped
-    assert_same_tables(tmp_path / "reports" / "smoke", smoke_profile["dir"])
+    assert_same_tables(tmp_path / "reports" / "smoke", local_smoke["dir"])
     assert our_jobs(slurm_cluster) == []
 
 
 @pytest.mark.slow
-def test_a_cancelled_job_is_replaced_and_its_run_retried(slurm_cluster, smoke_profile, tmp_path):
-    env = {**smoke_profile["env"], **slurm_cluster.env, "REPORTS_DIR": str(tmp_path / "reports")}
+def test_a_cancelled_job_is_replaced_and_its_run_retried(slurm_cluster, local_smoke, tmp_path):
+    env = {**local_smoke["env"], **slurm_cluster.env, "REPORTS_DIR": str(tmp_path / "reports")}
     proc, lines = start(slurm_command("--retries", "1"), env)
     job, _ = _cancel_one_mid_run(slurm_cluster, lines)
     err = finish(proc, lines)
@@ -166,7 +185,7 @@ def test_a_cancelled_job_is_replaced_and_its_run_retried(slurm_cluster, smoke_pr
     assert {r["status"] for r in runs.values()} == {"ok"}
     jobs = {r["where"]["slurm_job_id"] for r in runs.values()}
     assert job not in jobs and len(jobs) >= 2  # the lost run executed again in another job
-    assert_same_tables(tmp_path / "reports" / "smoke", smoke_profile["dir"])
+    assert_same_tables(tmp_path / "reports" / "smoke", local_smoke["dir"])
     assert our_jobs(slurm_cluster) == []
 
 
