@@ -183,8 +183,9 @@ def test_a_cancelled_job_is_replaced_and_its_run_retried(slurm_cluster, local_sm
     assert f"worker lost: SLURM job {job} on " in err and "executing it again (1 of 1)" in err
     runs = runs_json(tmp_path / "reports")
     assert {r["status"] for r in runs.values()} == {"ok"}
-    jobs = {r["where"]["slurm_job_id"] for r in runs.values()}
-    assert job not in jobs and len(jobs) >= 2  # the lost run executed again in another job
+    name = next(ln for _, ln in lines if f"worker lost: SLURM job {job} on " in ln).split(":")[0]
+    assert runs[name]["attempts"] == 2 and runs[name]["where"]["slurm_job_id"] != job  # again, in another job
+    assert f"{name} (2 attempts)" in err
     assert_same_tables(tmp_path / "reports" / "smoke", local_smoke["dir"])
     assert our_jobs(slurm_cluster) == []
 

@@ -209,7 +209,8 @@ class DaskExecutor(SerialExecutor):
         from .records import FAILED
 
         try:
-            return fut.result()
+            res = fut.result()
+            return {**res, "attempts": res.get("attempts", 0) + lost[run.name]} if run.name in lost else res
         except KilledWorker as exc:
             error = cluster.lost_message(exc, self.known, self.job_of)
         except Exception as exc:  # noqa: BLE001 - NotShared from a worker of another checkout included
