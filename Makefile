@@ -1,5 +1,6 @@
 # The obvious targets: `make report` runs the whole study, `make test` the tests.
-# Both create .venv (unless a virtual or conda environment is active) and install the project.
+# Both create .venv (unless a virtual or conda environment is active) and install exactly
+# requirements-lock.txt, then the project (`make setup`; `make lock` after editing pyproject.toml).
 PARAMS ?= params/default.yaml
 # runs side by side; each gets cores / WORKERS torch threads (on 2 cores, 1 each: no thread contention)
 WORKERS ?= 2
@@ -22,17 +23,43 @@ export DATA_DIR := $(abspath ../shared/data)
 endif
 endif
 
-.PHONY: setup report render smoke test lab bench clean
+.PHONY: setup lock report render smoke test test-fast lab bench clean
+
+# The environment is requirements-lock.txt: every package pinned with its sha256, resolved from
+# pyproject.toml for CPython 3.11.5+ (see docs/environment.md). `make setup` installs exactly it,
+# with uv when it can (seconds from a warm cache), else with pip.
+LOCK := requirements-lock.txt
+UV_VERSION := 0.13.9
+# uv looks only at PyPI unless told; UV_INDEXES hands it the extra indexes pip is configured with
+# (pip.conf, PIP_EXTRA_INDEX_URL), so that both installers see the same files (the lock's hashes decide).
+UV_INDEXES = eval "$$(python3 -m pip config list 2>/dev/null | \
+	sed -n "s/^[^=]*\.extra-index-url=/export UV_INDEX_STRATEGY=unsafe-best-match UV_INDEX=/p")"
+UV = $(PYTHON) -m uv pip install -q --python $(PYTHON)
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml
+# A new .venv starts without pip (ensurepip alone costs 10-15 s here); uv (pinned, installed into
+# it by the system's pip) installs the lock, pip itself and the project. Without uv: pip does.
+$(STAMP): pyproject.toml $(LOCK)
 ifeq ($(VIRTUAL_ENV)$(CONDA_PREFIX),)
-	test -x $(PYTHON) || python3 -m venv $(VENV)
+	test -x $(PYTHON) || python3 -m venv --without-pip $(VENV)
 endif
-	$(PYTHON) -m pip install --upgrade pip >/dev/null
-	$(PYTHON) -m pip install -e ".[test]"
+	@$(PYTHON) -m uv --version >/dev/null 2>&1 || python3 -m pip --python $(PYTHON) install -q uv==$(UV_VERSION) \
+	  || echo "uv not available: installing with pip (slower)"
+	if $(PYTHON) -m uv --version >/dev/null 2>&1; then \
+	  $(UV_INDEXES) && $(UV) --require-hashes -r $(LOCK) && $(UV) pip && \
+	  $(UV) --no-deps --no-build-isolation -e . ; \
+	else \
+	  { $(PYTHON) -m pip --version >/dev/null 2>&1 || $(PYTHON) -m ensurepip -q; } && \
+	  $(PYTHON) -m pip install -q --require-hashes --no-deps -r $(LOCK) && \
+	  $(PYTHON) -m pip install -q --no-deps --no-build-isolation -e . ; \
+	fi
 	touch $@
+
+lock:                  ## re-resolve requirements-lock.txt from pyproject.toml (UPGRADE=1: newest versions allowed)
+	$(PYTHON) -m uv pip compile pyproject.toml --extra test --universal --python-version 3.11.5 \
+	  --generate-hashes --custom-compile-command "make lock" $(if $(UPGRADE),--upgrade) \
+	  $(if $(LOCK_CONSTRAINTS),-c $(LOCK_CONSTRAINTS)) -o $(LOCK)
 
 report: setup          ## the whole study on its defaults, rendered to reports/default/
 	$(PYTHON) -m lib run $(PARAMS) --workers $(WORKERS) $(ARGS)
@@ -45,6 +72,9 @@ smoke: setup           ## the whole pipeline at toy size (seconds per run)
 
 test: setup            ## the test suite
 	$(PYTHON) -m pytest -q $(ARGS)
+
+test-fast: setup       ## the fast tier: every test not marked slow (no notebook, no sweep)
+	$(PYTHON) -m pytest -q -m "not slow" $(ARGS)
 
 lab: setup             ## JupyterLab on the notebooks
 	$(PYTHON) -m jupyter lab notebooks/

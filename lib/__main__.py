@@ -1,4 +1,5 @@
-"""`python -m lib ...` from the project root: the command line of the `aestudy` package beside it."""
+"""`python -m lib ...` from the project root: the command line of the `aestudy` package beside it
+(the same as the `aestudy` command and `python -m aestudy`)."""
 import sys
 from pathlib import Path
 
@@ -7,4 +8,4 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # this checkout's aest
 from aestudy.cli import main  # noqa: E402
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(prog="python -m lib"))

@@ -15,7 +15,9 @@ import yaml
 from scipy import stats
 
 from aestudy import cli
-from aestudy.report import compare, decide, figures, profile, prose, stats as report_stats, tables, text, verdicts
+from aestudy.report import compare, decide, profile, prose, sentences, stats as report_stats, tables, text, verdicts
+from aestudy.report.experiments import (autoencode, claims as all_claims, correlate, interpolate, interpolate_figures,
+                                        transfer, transfer_data)
 from aestudy.report.decide import CONTRADICTED, INCONCLUSIVE, SUPPORTED
 from aestudy.report_params import ReportParams
 from aestudy.science import correlation, interpolation
@@ -268,49 +270,18 @@ def _good_error(d, nc, s):
 
 def test_autoencode_verdicts_supported_in_every_seed():
     ae = _ae(_good_error)
-    row = verdicts.verdict_error_falls_with_d(ae)
+    row = autoencode.verdict_error_falls_with_d(ae)
     assert row["verdict"] == SUPPORTED and row["seeds"] == "holds in 3 of 3 seeds"
     assert "95 % t-interval over 3 autoencoder seeds" in row["this run's numbers"]
-    row = verdicts.verdict_small_d_worse(ae)
+    row = autoencode.verdict_small_d_worse(ae)
     assert row["verdict"] == SUPPORTED and row["seeds"] == "holds in 3 of 3 seeds"
-    assert verdicts.verdict_error_falls_with_size(ae)["verdict"] == SUPPORTED
-
-
-def test_autoencode_verdicts_contradicted_and_inconclusive():
-    rising = _ae(lambda d, nc, s: (0.02 + 0.001 * d + 0.002 * nc) * (1 + 0.05 * s))   # the opposite, in every seed
-    assert verdicts.verdict_error_falls_with_d(rising)["verdict"] == CONTRADICTED
-    assert verdicts.verdict_error_falls_with_size(rising)["verdict"] == CONTRADICTED
-    assert verdicts.verdict_small_d_worse(rising)["verdict"] == CONTRADICTED
-    # d < 10 worse in every seed, but by 2 % only: "clearly" (10 %) is contradicted
-    slight = _ae(lambda d, nc, s: (0.0204 if d < 10 else 0.02) * (1 + 0.01 * s + 0.001 * s * s), ds=(5, 10), ncs=(1, 2))
-    row = verdicts.verdict_small_d_worse(slight)
-    assert row["verdict"] == CONTRADICTED and row["seeds"] == "holds in 0 of 3 seeds"
-    # the seeds disagree: one falls, two rise -> the interval reaches across 0
-    mixed = _ae(lambda d, nc, s: 0.03 + (-0.002 if s == 0 else 0.0005 + 0.0003 * s) * d, ds=(5, 10, 15))
-    row = verdicts.verdict_error_falls_with_d(mixed)
-    assert row["verdict"] == INCONCLUSIVE and row["seeds"] == "holds in 1 of 3 seeds"
-    # one seed only: no interval, nothing decided
-    assert verdicts.verdict_error_falls_with_d(_ae(_good_error, seeds=(0,)))["verdict"] == INCONCLUSIVE
-    assert verdicts.verdict_small_d_worse(_ae(_good_error, ds=(10, 20)))["verdict"] == INCONCLUSIVE
-
-
-def test_small_d_margin_is_read_from_the_rules():
-    ae = _ae(lambda d, nc, s: (0.025 if d < 10 else 0.02) * (1 + 0.02 * s + 0.01 * s * s), ds=(5, 10), ncs=(1,))
-    assert verdicts.verdict_small_d_worse(ae)["verdict"] == SUPPORTED                       # +25 % > +10 %
-    strict = ReportParams(small_d_margin=0.5)
-    row = verdicts.verdict_small_d_worse(ae, strict)
-    assert row["verdict"] == CONTRADICTED and "+50 %" in row["this run's numbers"]
-
-
-def test_small_d_verdict_without_matching_num_conv_is_inconclusive():
-    ae = pd.concat([_ae(_good_error, ds=(5,), ncs=(1,)), _ae(_good_error, ds=(10,), ncs=(2,))])
-    row = verdicts.verdict_small_d_worse(ae)
-    assert row["verdict"] == INCONCLUSIVE and "no num_conv" in row["this run's numbers"]
+    assert autoencode.verdict_error_falls_with_size(ae)["verdict"] == SUPPORTED
 
 
 def _interp(sharp_lo, sharp_hi, conf_lo, conf_hi, seeds=SEEDS) -> pd.DataFrame:
     """Per seed s, digit pair i: d=10 and d=20 rows (each a mean over 30 image pairs) with the
-    i-th end sharpness and a~0.5 confidence, the d=20 values scaled by (1 + 0.1 s)."""
+    i-th end Tenengrad ratio (its |ln| the verdict's measure) and a~0.5 endpoint mass relative to
+    the ends (also the confidence), the d=20 values scaled by (1 + 0.1 s)."""
     rows = []
     for s in seeds:
         for i, pair in enumerate(["1-5", "3-6", "0-4"]):
@@ -318,55 +289,73 @@ def _interp(sharp_lo, sharp_hi, conf_lo, conf_hi, seeds=SEEDS) -> pd.DataFrame:
                 k = 1 + 0.1 * s * (d == 20)
                 rows.append({"status": "ok", "pair": pair, "latent_dim": d, "num_conv": 3, "seed": s,
                              "n_image_pairs": 30, "end_sharpness": sharp * k, "mid_confidence": conf * k,
+                             "end_sharpness_error": abs(np.log(sharp * k)), "mid_pair_mass_rel": conf * k,
+                             "mid_entropy_excess": 0.5 / (conf * k), "pair_seed": 100 + s,
                              "input_confidence": 0.98, "end_mse": 0.02, "mid_nn_distance": 0.03,
                              "input_nn_distance": 0.03})
     return pd.DataFrame(rows)
 
 
-def test_interpolation_verdicts_on_sharpness_and_classifier_confidence():
-    # d=20 sharper at the ends (higher Tenengrad ratio), d=10 more confidently a digit at a~0.5
+def test_interpolation_verdicts_on_sharpness_and_endpoint_mass():
+    # d=20 closer to the real digits' sharpness at the ends, d=10 more recognisably a or b at a~0.5
     good = _interp([0.50, 0.55, 0.52], [0.70, 0.72, 0.75], [0.90, 0.88, 0.92], [0.50, 0.52, 0.51])
-    row = verdicts.verdict_sharper_ends(good)
+    row = interpolate.verdict_sharper_ends(good)
     assert row["verdict"] == SUPPORTED and "d = 20" in row["conclusion"] and row["seeds"] == "holds in 3 of 3 seeds"
     assert "Tenengrad" in row["this run's numbers"] and "3 digit pairs × 30 image pairs" in row["this run's numbers"]
     assert "95 % t-interval over 3 autoencoder seeds" in row["this run's numbers"]
-    assert row["key number"].startswith("sharpness ")
-    mid = verdicts.verdict_mid_digit_like(good)
+    assert row["key number"].startswith("|ln| sharpness ")
+    mid = interpolate.verdict_mid_digit_like(good)
     assert mid["verdict"] == SUPPORTED and "d = 10" in mid["conclusion"]
-    assert "classifier" in mid["this run's numbers"] and "the real inputs: 0.98" in mid["this run's numbers"]
-    # the opposite: d=20 blurrier at the ends and more confident at a~0.5
+    assert "endpoint digits" in mid["this run's numbers"] and "model's own ends" in mid["this run's numbers"]
+    assert "entropy at a ≈ 0.5 over that at its ends" in mid["this run's numbers"]
+    # the opposite: d=20 blurrier at the ends and more recognisable at a~0.5
     bad = _interp([0.70, 0.72, 0.75], [0.50, 0.55, 0.52], [0.60, 0.62, 0.61], [0.78, 0.80, 0.79])
-    assert verdicts.verdict_sharper_ends(bad)["verdict"] == CONTRADICTED
-    assert verdicts.verdict_mid_digit_like(bad)["verdict"] == CONTRADICTED
+    assert interpolate.verdict_sharper_ends(bad)["verdict"] == CONTRADICTED
+    assert interpolate.verdict_mid_digit_like(bad)["verdict"] == CONTRADICTED
     # equal up to noise that changes sign between seeds: the interval reaches across 0
     mixed = good.copy()
-    mixed["end_sharpness"] = 0.6 + np.where(mixed["latent_dim"] == 20, 0.05, 0.0) * np.where(mixed["seed"] == 1, -1, 1)
-    assert verdicts.verdict_sharper_ends(mixed)["verdict"] == INCONCLUSIVE
-    assert verdicts.verdict_sharper_ends(good[good["latent_dim"] == 10])["verdict"] == INCONCLUSIVE
-    assert verdicts.verdict_sharper_ends(good[good["seed"] == 0])["verdict"] == INCONCLUSIVE   # one seed: no interval
+    mixed["end_sharpness_error"] = 0.6 + np.where(mixed["latent_dim"] == 20, 0.05, 0.0) * np.where(mixed["seed"] == 1, -1, 1)
+    assert interpolate.verdict_sharper_ends(mixed)["verdict"] == INCONCLUSIVE
+    assert interpolate.verdict_sharper_ends(good[good["latent_dim"] == 10])["verdict"] == INCONCLUSIVE
+    assert interpolate.verdict_sharper_ends(good[good["seed"] == 0])["verdict"] == INCONCLUSIVE   # one seed: no interval
+
+
+def test_ringing_above_the_real_digits_sharpness_is_not_sharper():
+    # d=20's ends have 1.6 times the real digits' Tenengrad (artefacts); d=10's 0.8 (a little blur):
+    # the plain ratio would call d=20 sharper, the |ln| ratio calls it farther from the real digit
+    ringing = _interp([0.80, 0.80, 0.80], [1.60, 1.62, 1.58], [0.9] * 3, [0.5] * 3)
+    assert (ringing.query("latent_dim == 20")["end_sharpness"] > ringing.query("latent_dim == 10")["end_sharpness"].max()).all()
+    assert interpolate.verdict_sharper_ends(ringing)["verdict"] == CONTRADICTED
 
 
 def test_interpolation_verdicts_ignore_the_old_pixel_measures():
-    """The nearest-training-image distance rewards blur: it no longer decides; a table without
-    the new measures (runs older than them) says so instead of deciding."""
+    """The nearest-training-image distance rewards blur, the plain ratio and the top-class
+    probability reward artefacts and good reconstructions: none decides; a table without the new
+    measures (runs older than them) says so instead of deciding."""
     good = _interp([0.50, 0.55, 0.52], [0.70, 0.72, 0.75], [0.90, 0.88, 0.92], [0.50, 0.52, 0.51])
     worse = good.assign(mid_nn_distance=np.where(good["latent_dim"] == 10, 0.09, 0.01),
-                        end_mse=np.where(good["latent_dim"] == 20, 0.09, 0.01))
-    assert verdicts.verdict_mid_digit_like(worse)["verdict"] == SUPPORTED
-    assert verdicts.verdict_sharper_ends(worse)["verdict"] == SUPPORTED
-    old = good.drop(columns=["end_sharpness", "mid_confidence"])
-    for fn in (verdicts.verdict_sharper_ends, verdicts.verdict_mid_digit_like):
+                        end_mse=np.where(good["latent_dim"] == 20, 0.09, 0.01),
+                        end_sharpness=np.where(good["latent_dim"] == 20, 0.1, 0.9),
+                        mid_confidence=np.where(good["latent_dim"] == 10, 0.1, 0.9))
+    assert interpolate.verdict_mid_digit_like(worse)["verdict"] == SUPPORTED
+    assert interpolate.verdict_sharper_ends(worse)["verdict"] == SUPPORTED
+    old = good.drop(columns=["end_sharpness_error", "mid_pair_mass_rel", "mid_entropy_excess"])
+    for fn in (interpolate.verdict_sharper_ends, interpolate.verdict_mid_digit_like):
         row = fn(old)
         assert row["verdict"] == INCONCLUSIVE and "re-run" in row["this run's numbers"]
-    t = tables.interpolation_table(good)
-    assert list(t.columns) == ["pair", "d", "end sharpness", "a≈0.5 confidence", "end MSE", "a≈0.5 NN distance",
-                               "seeds"]
-    assert list(tables.interpolation_table(old).columns) == ["pair", "d", "end MSE", "a≈0.5 NN distance", "seeds"]
-    words = prose.interpret_interpolation(good, ref=pd.DataFrame([{"n_train": 8000, "epochs": 2, "n_test": 10000,
-                                                                    "test_accuracy": 0.963}]))
+    assert list(interpolate.table(good, columns=interpolate.PRIMARY).columns) == [
+        "pair", "d", "end |ln| sharpness", "a≈0.5 endpoint mass / ends", "a≈0.5 entropy − ends", "seeds"]
+    assert list(interpolate.table(old, columns=interpolate.SECONDARY).columns) == [
+        "pair", "d", "end sharpness", "a≈0.5 confidence", "end MSE", "a≈0.5 NN distance", "seeds"]
+    assert interpolate.table(old, columns=interpolate.PRIMARY).empty
+    ref = pd.DataFrame([{"n_train": 7000, "epochs": 2, "n_test": 10000, "test_accuracy": 0.963, "temperature": 1.4,
+                         "n_calibration": 1000, "test_ece": 0.012, "test_ece_raw": 0.031}])
+    words = interpolate.findings(good, ref=ref)
     assert "30 pair(s) of test images for each of the 3 digit pair(s)" in words and "Tenengrad" in words
-    assert "8000 labelled training images for 2 epoch(s), 96.3 % accuracy on 10000 test images" in words
-    assert "not used by the verdicts" in words and "95 % t-interval over 3 autoencoder seeds" in words
+    assert "drawn afresh for each autoencoder seed" in words
+    assert "7000 labelled training images for 2 epoch(s), 96.3 % accuracy on 10000 test images" in words
+    assert "calibrated (T = 1.4) on 1000 held-out training images" in words and "1.2 % (before calibration 3.1 %)" in words
+    assert "95 % t-interval over 3 autoencoder seeds" in words
 
 
 def test_interpolation_curves_are_read_from_the_runs_and_drawn_over_seeds(tmp_path):
@@ -377,7 +366,7 @@ def test_interpolation_curves_are_read_from_the_runs_and_drawn_over_seeds(tmp_pa
                "confidence": [0.9, 0.6 if d == 10 else 0.5, 0.9]} for d in (10, 20) for s in SEEDS]
     run = tmp_path / "runs" / "interpolate" / "all"
     run.mkdir(parents=True)
-    (run / "metrics.json").write_text(json.dumps({"alphas": alphas, "curves": curves}))
+    (run / "metrics.json").write_text(json.dumps({"alphas": alphas, "curves": curves, "records": []}))
     interp = _interp([0.5] * 3, [0.7] * 3, [0.8] * 3, [0.6] * 3).assign(run_id="all")
     data = profile.ProfileData(tmp_path, tables={"interpolate": interp})
     long = profile.interpolation_curves(data)
@@ -385,23 +374,23 @@ def test_interpolation_curves_are_read_from_the_runs_and_drawn_over_seeds(tmp_pa
     s = report_stats.summarise(long, ["latent_dim", "alpha"], "confidence")
     assert set(s["n"]) == {len(SEEDS)}
     assert s.set_index(["latent_dim", "alpha"]).loc[(10, 0.5), "mean"] == pytest.approx(0.6)
-    fig = figures.interpolation_along_a(report_stats.summarise(long, ["latent_dim", "alpha"], "sharpness"), s, 0.98)
+    fig = interpolate_figures.along_a(report_stats.summarise(long, ["latent_dim", "alpha"], "sharpness"), s, 0.98)
     assert len(fig.axes) == 2
-    assert figures.interpolation_along_a(pd.DataFrame(), None) is None
+    assert interpolate_figures.along_a(pd.DataFrame(), None) is None
     # a run without a classifier: the confidence is missing, the sharpness still drawn
     (run / "metrics.json").write_text(json.dumps({"alphas": alphas, "curves": [
-        {k: v for k, v in c.items() if k != "confidence"} for c in curves]}))
+        {k: v for k, v in c.items() if k != "confidence"} for c in curves], "records": []}))
     assert profile.interpolation_curves(data)["confidence"].isna().all()
 
 
 def test_correlation_verdict():
     rows = [{"latent_dim": d, "num_conv": nc, "seed": s, "offdiag": (0.4 / d ** 0.5 + 0.01 * nc) * (1 + 0.1 * s),
              "with_diag": 0.5} for d in (5, 10, 15, 20) for nc in (1, 2, 3) for s in SEEDS]
-    assert verdicts.verdict_correlation_falls(pd.DataFrame(rows))["verdict"] == SUPPORTED
+    assert correlate.verdict_correlation_falls(pd.DataFrame(rows))["verdict"] == SUPPORTED
     for r in rows:
         r["offdiag"] = (0.1 + 0.005 * r["latent_dim"]) * (1 + 0.1 * r["seed"])
-    assert verdicts.verdict_correlation_falls(pd.DataFrame(rows))["verdict"] == CONTRADICTED
-    assert verdicts.verdict_correlation_falls(pd.DataFrame())["verdict"] == INCONCLUSIVE
+    assert correlate.verdict_correlation_falls(pd.DataFrame(rows))["verdict"] == CONTRADICTED
+    assert correlate.verdict_correlation_falls(pd.DataFrame())["verdict"] == INCONCLUSIVE
 
 
 MODES = ("frozen", "finetune", "scratch", "augmented")
@@ -433,11 +422,11 @@ def _study_like(d, h, m, s, draw):
 
 def test_transfer_verdicts_supported():
     tr = _transfer(_study_like)
-    for fn in (verdicts.verdict_h1_matters_little, verdicts.verdict_larger_d_better,
-               verdicts.verdict_finetune_beats_frozen, verdicts.verdict_pretraining_beats_scratch):
+    for fn in (transfer.verdict_h1_matters_little, transfer.verdict_larger_d_better,
+               transfer.verdict_finetune_beats_frozen, transfer.verdict_pretraining_beats_scratch):
         row = fn(tr)
         assert row["verdict"] == SUPPORTED and row["seeds"] == "holds in 3 of 3 seeds", row
-    row = verdicts.verdict_beats_baselines(tr)
+    row = transfer.verdict_beats_baselines(tr)
     assert row["verdict"] == SUPPORTED and "logreg" in row["this run's numbers"]
     # the unit is the encoder (one per autoencoder seed at d=20), not the 12 records or 2 label draws
     assert "over 3 autoencoder seeds" in row["this run's numbers"]
@@ -448,9 +437,9 @@ def test_transfer_verdicts_contradicted():
         mode = {"frozen": 0.70, "finetune": 0.64, "scratch": 0.75, "augmented": 0.80}[m]
         return mode - 0.004 * d + (0.08 if h == 200 else 0.0) + 0.002 * s + 0.001 * s * s
     tr = _transfer(reversed_, base=(0.90, 0.92))
-    for fn in (verdicts.verdict_h1_matters_little, verdicts.verdict_larger_d_better,
-               verdicts.verdict_finetune_beats_frozen, verdicts.verdict_pretraining_beats_scratch,
-               verdicts.verdict_beats_baselines):
+    for fn in (transfer.verdict_h1_matters_little, transfer.verdict_larger_d_better,
+               transfer.verdict_finetune_beats_frozen, transfer.verdict_pretraining_beats_scratch,
+               transfer.verdict_beats_baselines):
         row = fn(tr)
         assert row["verdict"] == CONTRADICTED and row["seeds"] == "holds in 0 of 3 seeds", row
 
@@ -459,14 +448,14 @@ def test_h1_equivalence_inside_across_and_outside_the_margin():
     def h1_effect(gap, spread):
         """h1=200 better by `gap` on average; the gap varies by +-`spread` between seeds."""
         return lambda d, h, m, s, draw: 0.75 + 0.004 * d + (gap + spread * (s - 1)) * (h == 200)
-    assert verdicts.verdict_h1_matters_little(_transfer(h1_effect(0.005, 0.001)))["verdict"] == SUPPORTED
-    row = verdicts.verdict_h1_matters_little(_transfer(h1_effect(0.015, 0.004)))     # interval crosses 2 points
+    assert transfer.verdict_h1_matters_little(_transfer(h1_effect(0.005, 0.001)))["verdict"] == SUPPORTED
+    row = transfer.verdict_h1_matters_little(_transfer(h1_effect(0.015, 0.004)))     # interval crosses 2 points
     assert row["verdict"] == INCONCLUSIVE and "margin ±2 points" in row["this run's numbers"]
-    assert verdicts.verdict_h1_matters_little(_transfer(h1_effect(0.06, 0.002)))["verdict"] == CONTRADICTED
+    assert transfer.verdict_h1_matters_little(_transfer(h1_effect(0.06, 0.002)))["verdict"] == CONTRADICTED
     # the margin comes from the rules: a wider one accepts the 1.5-point gap's whole interval
-    assert verdicts.verdict_h1_matters_little(_transfer(h1_effect(0.015, 0.004)),
+    assert transfer.verdict_h1_matters_little(_transfer(h1_effect(0.015, 0.004)),
                                               ReportParams(h1_margin=0.05))["verdict"] == SUPPORTED
-    near_chance = verdicts.verdict_h1_matters_little(_transfer(lambda d, h, m, s, draw: 0.10 + 0.001 * s))
+    near_chance = transfer.verdict_h1_matters_little(_transfer(lambda d, h, m, s, draw: 0.10 + 0.001 * s))
     assert near_chance["verdict"] == INCONCLUSIVE and "not judged" in near_chance["this run's numbers"]
 
 
@@ -474,7 +463,7 @@ def test_transfer_intervals_use_encoder_level_means():
     # 3 encoders (seeds) at d=10, 4 label draws x 2 h1 each: 8 records per encoder and mode
     tr = _transfer(lambda d, h, m, s, draw: 0.5 + 0.05 * s * s + 0.02 * draw + 0.01 * (h == 200) + 0.1 * (m == "finetune"),
                    ds=(10,), h1s=(200, 650), draws=(0, 1, 2, 3))
-    s = tables.transfer_summaries(tr)
+    s = transfer_data.transfer_summaries(tr)
     row = s["by_d"].set_index(["latent_dim", "mode"]).loc[(10, "frozen")]
     enc = tr[tr["mode"] == "frozen"].groupby("seed")["accuracy"].mean()       # one mean per encoder
     lo, hi = stats.t.interval(0.95, 2, loc=enc.mean(), scale=stats.sem(enc))
@@ -482,16 +471,16 @@ def test_transfer_intervals_use_encoder_level_means():
     # a label draw follows the autoencoder seed, so scratch and the baselines vary with it too: the
     # unit is the seed for every mode and for the baselines
     assert set(s["by_mode"]["n"]) == {3} and set(s["by_h1"]["n"]) == {3} and set(s["baselines"]["n"]) == {3}
-    assert prose.transfer_interval_words(s["by_d"]) == "95 % t-interval over 3 autoencoder seeds (encoder-level means)"
-    v = verdicts.verdict_finetune_beats_frozen(tr)
+    assert transfer_data.interval_text(s["by_d"]) == "95 % t-interval over 3 autoencoder seeds (encoder-level means)"
+    v = transfer.verdict_finetune_beats_frozen(tr)
     assert v["verdict"] == SUPPORTED and "over 3 autoencoder seeds" in v["this run's numbers"]
 
 
 def test_transfer_verdicts_missing_modes_are_inconclusive():
-    assert verdicts.verdict_finetune_beats_frozen(pd.DataFrame())["verdict"] == INCONCLUSIVE
+    assert transfer.verdict_finetune_beats_frozen(pd.DataFrame())["verdict"] == INCONCLUSIVE
     no_finetune = _transfer(_study_like)
     no_finetune = no_finetune[no_finetune["mode"] != "finetune"]
-    assert verdicts.verdict_finetune_beats_frozen(no_finetune)["verdict"] == INCONCLUSIVE
+    assert transfer.verdict_finetune_beats_frozen(no_finetune)["verdict"] == INCONCLUSIVE
 
 
 # ------------------------------------------------------------------ tables, failed runs, the summary
@@ -506,22 +495,24 @@ def test_usable_rows_and_problem_runs_warnings(tmp_path):
     probs = profile.problem_runs(table)
     assert probs["run_id"].tolist() == ["d10", "d20"]
     data = profile.ProfileData(tmp_path, tables={"transfer": table})
-    warning = prose.status_markdown(data, "transfer")
+    warning = sentences.status_markdown(data, "transfer")
     assert "`d10` failed**: RuntimeError: boom" in warning
     assert "`d20` skipped**: upstream run autoencode/d20-nc2 failed" in warning
     assert "No usable" not in warning
     only_failed = profile.ProfileData(tmp_path, tables={"transfer": table[table.status == "failed"]})
-    assert "No usable transfer runs" in prose.status_markdown(only_failed, "transfer")
-    assert "No usable correlate runs" in prose.status_markdown(data, "correlate")
+    assert "No usable transfer runs" in sentences.status_markdown(only_failed, "transfer")
+    assert "No usable correlate runs" in sentences.status_markdown(data, "correlate")
 
 
 def test_verdicts_on_an_empty_profile_are_inconclusive_not_errors(tmp_path):
     data = profile.read_profile(tmp_path)
     v = verdicts.verdicts(data)
-    assert len(v) == 12 and set(v["verdict"]) == {INCONCLUSIVE}
-    assert list(v.columns) == ["experiment", "conclusion", "this run's numbers", "verdict", "seeds", "key number"]
+    n = len(all_claims())                   # every claim of every experiment of the registry
+    assert list(v.index) == list(all_claims()) and set(v["verdict"]) == {INCONCLUSIVE}
+    assert list(v.columns) == ["experiment", "conclusion", "this run's numbers", "verdict", "seeds", "key number",
+                               "unadjusted", "p", "p (Holm)"]
     assert set(v["key number"]) == {"n/a"}
-    assert verdicts.summary_counts(v) == "0 supported, 0 contradicted, 12 inconclusive"
+    assert verdicts.summary_counts(v) == f"0 supported, 0 contradicted, {n} inconclusive"
     assert "0</b>" not in prose.abstract_markdown(data, v) and "supports **0**" in prose.abstract_markdown(data, v)
 
 
@@ -555,18 +546,18 @@ def test_markdown_table_escapes_and_prints_three_significant_digits():
 
 
 def test_ci_tables():
-    s = tables.transfer_summaries(_transfer(_study_like))
+    s = transfer_data.transfer_summaries(_transfer(_study_like))
     by_d = s["by_d"]
     assert set(by_d["n"]) == {3}                             # 3 autoencoder seeds, for every mode
     t = tables.ci_table(by_d, "latent_dim", "mode")
     assert list(t.columns) == ["d", "frozen", "finetune", "scratch", "augmented"]
     assert t.iloc[0]["finetune"].startswith(text.fmt_pct(by_d.set_index(["latent_dim", "mode"]).loc[(5, "finetune"), "mean"]))
     assert len(s["baselines"]) == 2 and set(s["baselines"]["n"]) == {3}   # over the seeds their draws follow
-    grid = tables.error_grid(_ae(_good_error))
+    grid = autoencode.error_grid(_ae(_good_error))
     assert list(grid.columns) == ["d", "num_conv=1", "num_conv=2", "num_conv=3"] and "[" in grid.iloc[0, 1]
     corr = pd.DataFrame([{"latent_dim": d, "num_conv": 1, "seed": s, "offdiag": 0.1 * (1 + s), "with_diag": 0.5,
                           "n_constant": 1} for d in (5, 20) for s in SEEDS])
-    ct = tables.correlation_table(corr)
+    ct = correlate.table(corr)
     assert list(ct.columns) == ["num_conv", "d", "off-diagonal", "with diagonal", "seeds", "constant dims"]
     assert ct["seeds"].tolist() == [3, 3] and ct["constant dims"].tolist() == [3, 3]
 
@@ -635,7 +626,9 @@ def test_abstract_counts_and_names_the_contradicted_claims():
     v.loc["correlation_falls", "key number"] = "0.181 at d=5 → 0.248 at d=20"
     a = prose.abstract_markdown(data, v)
     counts = v["verdict"].value_counts()
-    assert a.startswith("**Abstract.** Of the 12 conclusions tested (9 of the original study, 3 added here)")
+    added = sum(c.experiment.endswith("+") for c in all_claims().values())
+    assert a.startswith(f"**Abstract.** Of the {len(v)} conclusions tested ({len(v) - added} of the original study, "
+                        f"{added} added here)")
     assert f"supports **{counts.get(SUPPORTED, 0)}**, contradicts **{counts.get(CONTRADICTED, 0)}**" in a
     assert "Contradicted: latent correlation falls as d grows (0.181 at d=5 → 0.248 at d=20)." in a
     assert "Key effects: test reconstruction error" in a and v.loc["pretraining_beats_scratch", "key number"] in a
@@ -680,11 +673,11 @@ def test_chapters_number_on_and_the_contents_link_every_section():
 def test_pretraining_against_the_strong_control_is_decided_on_paired_encoder_means():
     better = _transfer(lambda d, h, m, s, draw: 0.80 + 0.01 * s - 0.10 * (m == "augmented"))
     worse = _transfer(lambda d, h, m, s, draw: 0.80 + 0.01 * s + 0.05 * (m == "augmented") + 0.001 * draw * s)
-    assert verdicts.verdict_pretraining_beats_control(better)["verdict"] == SUPPORTED
-    assert verdicts.verdict_pretraining_beats_control(worse)["verdict"] == CONTRADICTED
+    assert transfer.verdict_pretraining_beats_control(better)["verdict"] == SUPPORTED
+    assert transfer.verdict_pretraining_beats_control(worse)["verdict"] == CONTRADICTED
     no_control = _transfer(lambda d, h, m, s, draw: 0.8)
     no_control = no_control[no_control["mode"] != "augmented"]
-    assert verdicts.verdict_pretraining_beats_control(no_control)["verdict"] == INCONCLUSIVE
+    assert transfer.verdict_pretraining_beats_control(no_control)["verdict"] == INCONCLUSIVE
 
 
 def test_the_baselines_are_paired_with_the_label_draw_of_their_seed():
@@ -693,4 +686,4 @@ def test_the_baselines_are_paired_with_the_label_draw_of_their_seed():
     tr = _transfer(lambda d, h, m, s, draw: 0.70 + 0.1 * s, base=(0.6, 0.6))
     is_base = tr["mode"].isin(["logreg", "1nn"])
     tr.loc[is_base, "accuracy"] = 0.65 + 0.1 * tr.loc[is_base, "seed"]
-    assert verdicts.verdict_beats_baselines(tr)["verdict"] == SUPPORTED
+    assert transfer.verdict_beats_baselines(tr)["verdict"] == SUPPORTED

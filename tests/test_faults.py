@@ -20,7 +20,8 @@ import pytest
 
 from aestudy import cli, config
 from aestudy.runner import execute, plan, records, sweep
-from aestudy.runner.execute import Watch
+from aestudy.runner import watch as watch_module
+from aestudy.runner.watch import Watch
 from aestudy.runner.paramfile import load_study
 
 PARAMS = "seed = 0\nn_samples = 101\nout_dir = None"
@@ -238,7 +239,7 @@ def test_a_dead_kernel_fails_its_run_fast_and_the_others_go_on(tmp_path, noteboo
 
 @pytest.mark.slow
 def test_a_run_past_its_time_limit_is_stopped_and_keeps_its_notebook(tmp_path, notebooks, capsys, monkeypatch):
-    monkeypatch.setattr(execute, "TIMEOUT_GRACE_S", 2.0)
+    monkeypatch.setattr(watch_module, "TIMEOUT_GRACE_S", 2.0)
     stand_in(notebooks, "print('started', flush=True)",
              """\
              import signal, time

@@ -13,8 +13,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from conftest import use_stand_in_notebooks
+
 from aestudy import config, progress_file
-from aestudy.runner import progress, records, sweep
+from aestudy.runner import eta, progress, progress_plain, records, sweep
 from aestudy.runner.paramfile import load_study
 
 
@@ -112,7 +114,7 @@ def result(stage, run_id, status="ok", seconds=12.0, error=""):
 
 def test_plain_lines_when_not_a_terminal_list_runs_in_flight_with_their_progress(tmp_path, monkeypatch):
     monkeypatch.setattr(progress, "POLL_S", 3600.0)  # the test polls by hand
-    monkeypatch.setattr(progress, "PLAIN_EVERY_S", 0.0)
+    monkeypatch.setattr(progress_plain, "PLAIN_EVERY_S", 0.0)
     out, folder = io.StringIO(), tmp_path / "prof" / progress.PROGRESS_DIR
     (folder / "old" / "run").mkdir(parents=True)  # left by a killed command: cleared
     with progress.Display("prof", 4, folder, stream=out) as display:
@@ -148,11 +150,11 @@ def test_live_view_draws_bars_and_lists_finished_runs(tmp_path, monkeypatch):
     with progress.Display("prof", 2, folder, stream=out, live=True) as display:
         in_flight(folder, "autoencode", "d5-nc1", cells=(3, 8, "cell"), inner=(1.5, 3, "epoch"))
         display.poll()
-        assert [t.description for t in display._bar.tasks] == ["prof", "  autoencode/d5-nc1"]
-        assert display._bar.tasks[1].fields["info"].startswith("epoch 2/3, cell 4/8")
-        assert display._bar.tasks[0].fields["info"].startswith("0/2 runs, 1 running, ETA")
+        assert [t.description for t in display.view.bar.tasks] == ["prof", "  autoencode/d5-nc1"]
+        assert display.view.bar.tasks[1].fields["info"].startswith("epoch 2/3, cell 4/8")
+        assert display.view.bar.tasks[0].fields["info"].startswith("0/2 runs, 1 running, ETA")
         display.finished(result("autoencode", "d5-nc1"))
-        assert [t.description for t in display._bar.tasks] == ["prof"]
+        assert [t.description for t in display.view.bar.tasks] == ["prof"]
     text = out.getvalue()
     assert "ok      autoencode/d5-nc1  12.0 s" in text and "1/2 runs" in text
 
@@ -203,9 +205,9 @@ def test_a_stub_run_through_the_runner_is_followed_and_leaves_no_progress_file(
     nb_dir = tmp_path / "notebooks"
     nb_dir.mkdir()
     stepping_stub(nb_dir / "autoencode.ipynb")
-    monkeypatch.setattr(config, "NOTEBOOKS", nb_dir)
+    use_stand_in_notebooks(monkeypatch, nb_dir)
     monkeypatch.setattr(progress, "POLL_S", 0.1)
-    monkeypatch.setattr(progress, "PLAIN_EVERY_S", 0.0)
+    monkeypatch.setattr(progress_plain, "PLAIN_EVERY_S", 0.0)
     params = tmp_path / "live.yaml"
     params.write_text(STUDY)
     (res,) = sweep.run_study(load_study(params), workers=workers)
@@ -241,3 +243,107 @@ def test_a_transfer_run_tells_the_runner_every_model_even_without_its_progress_b
                           n_labels=20, protocols={"scratch": {"chosen": {"steps": 2}}}, baselines=False,
                           device="cpu", progress=False)
     assert seen == [(n, 4, "model") for n in range(1, 5)]
+
+
+# ------------------------------------------------------------------ the ETA weighs runs by expected cost
+
+class PlannedRun:
+    def __init__(self, stage, run_id, grid, folder, seconds=None, record="complete.json"):
+        self.stage, self.run_id, self.grid = stage, run_id, grid
+        self.dir = str(folder / stage / run_id)
+        if seconds is not None:  # what an earlier command recorded for this run id
+            Path(self.dir).mkdir(parents=True)
+            (Path(self.dir) / record).write_text(json.dumps({"status": "ok", "seconds": seconds}))
+
+    @property
+    def name(self):
+        return f"{self.stage}/{self.run_id}"
+
+
+def test_expected_cost_prefers_the_run_ids_record_then_its_nearest_siblings(tmp_path):
+    runs = [PlannedRun("autoencode", "d5-nc1-s0", {"latent_dim": 5, "num_conv": 1, "seed": 0}, tmp_path, 10.0),
+            PlannedRun("autoencode", "d5-nc3-s0", {"latent_dim": 5, "num_conv": 3, "seed": 0}, tmp_path, 50.0),
+            PlannedRun("autoencode", "d5-nc3-s1", {"latent_dim": 5, "num_conv": 3, "seed": 1}, tmp_path),
+            PlannedRun("autoencode", "d5-nc1-s1", {"latent_dim": 5, "num_conv": 1, "seed": 1}, tmp_path, 12.0, "failed.json"),
+            PlannedRun("semisup", "all", {}, tmp_path),
+            PlannedRun("theory", "all", {}, tmp_path)]
+    costs = eta.Costs(runs, declared={"semisup": 240.0})
+    assert costs.expected("autoencode/d5-nc1-s0") == 10.0      # its own last record
+    assert costs.expected("autoencode/d5-nc1-s1") == 12.0      # a failed run's record counts too
+    assert costs.expected("autoencode/d5-nc3-s1") == 50.0      # no record: its sibling of the same size
+    assert costs.expected("semisup/all") == 240.0              # nothing known of the stage: declared
+    assert costs.expected("theory/all") == pytest.approx(72.0 / 3)  # nothing at all: the mean of all known
+    costs.finished("autoencode/d5-nc3-s1", "ok", 60.0)
+    assert costs.expected("autoencode/d5-nc3-s1") == 60.0      # once done: what it took
+    costs.finished("autoencode/d5-nc1-s0", "cached", 0.0)
+    assert costs.expected("autoencode/d5-nc1-s0") == 0.0       # up to date: it costs nothing
+
+
+def test_weighted_eta_is_exact_when_the_expected_costs_are_right_and_counting_is_not(tmp_path):
+    """One worker executes a cheap run (10 s) then an expensive one (90 s) whose cost its record
+    knows: counting runs says 10 s are left after the first, the weighted ETA says 90."""
+    runs = [PlannedRun("autoencode", "d5-nc1", {"num_conv": 1}, tmp_path, 10.0),
+            PlannedRun("autoencode", "d5-nc3", {"num_conv": 3}, tmp_path, 90.0)]
+    costs = eta.Costs(runs)
+    assert costs.eta(0.0, set(), {}) is None                                   # no pace yet
+    assert costs.eta(5.0, set(), {"autoencode/d5-nc1": 0.5}) == pytest.approx(95.0)
+    costs.finished("autoencode/d5-nc1", "ok", 10.0)
+    assert costs.eta(10.0, {"autoencode/d5-nc1"}, {}) == pytest.approx(90.0)    # the true remaining time
+    assert progress.eta(10.0, 1.0, 1.0) == pytest.approx(10.0)                 # counting runs as equal
+    assert costs.eta(55.0, {"autoencode/d5-nc1"}, {"autoencode/d5-nc3": 0.5}) == pytest.approx(45.0)
+    # two workers at once: the pace (wall seconds per second of work) halves the work left (45 s),
+    # but the 90 s run still has 85 s to go on its own worker
+    both = eta.Costs(runs)
+    assert both.eta(5.0, set(), {"autoencode/d5-nc1": 0.5, "autoencode/d5-nc3": 5 / 90}) == pytest.approx(85.0)
+
+
+def test_the_display_shows_the_weighted_eta_and_logs_it(tmp_path, monkeypatch):
+    monkeypatch.setattr(progress, "POLL_S", 3600.0)
+    clock = [1000.0]
+    monkeypatch.setattr(progress.time, "monotonic", lambda: clock[0])
+    log = tmp_path / "eta.log"
+    monkeypatch.setenv(progress.ETA_LOG_ENV, str(log))
+    runs = [PlannedRun("autoencode", "d5-nc1", {"num_conv": 1}, tmp_path / "runs", 10.0),
+            PlannedRun("autoencode", "d5-nc3", {"num_conv": 3}, tmp_path / "runs", 90.0)]
+    out, folder = io.StringIO(), tmp_path / progress.PROGRESS_DIR
+    with progress.Display("prof", runs, folder, stream=out) as display:
+        clock[0] += 10.0
+        display.finished(result("autoencode", "d5-nc1", seconds=10.0))
+        clock[0] += 90.0
+        display.finished(result("autoencode", "d5-nc3", seconds=90.0))
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "prof: 2 runs"
+    assert "autoencode/d5-nc1  10.0 s   (1/2 runs, ETA 1:30)" in lines[1]
+    assert "(2/2 runs, ETA 0:00)" in lines[2] and lines[3].startswith("prof: 2/2 runs in 1:40")
+    assert log.read_text().split("\n")[-3:] == ["100.0 0.0", "100.0 end", ""]
+    assert log.read_text().split("\n")[0] == "10.0 90.0"
+
+
+def test_the_eta_benchmark_reads_the_log_the_display_writes(tmp_path):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("eta_accuracy", Path(__file__).parents[1] / "benchmarks" / "eta_accuracy.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    log = tmp_path / "eta.log"
+    log.write_text("0.0 ?\n10.0 120.0\n30.0 50.0\n55.0 40.0\n100.0 end\n")
+    samples, wall = bench.read_log(log)
+    assert wall == 100.0 and samples[0] == (0.0, None)
+    at25, at50, _ = bench.accuracy(samples, wall)
+    assert (at25["at"], at25["eta"], at25["true"]) == (10.0, 120.0, 90.0) and at25["error"] == pytest.approx(1 / 3)
+    assert (at50["at"], at50["eta"], at50["true"]) == (30.0, 50.0, 70.0)
+
+
+def test_the_eta_is_never_shorter_than_the_longest_chain_of_runs_left(tmp_path):
+    """Two workers; a 100 s run waits for a 10 s one, beside eight 10 s runs: half the work
+    left at twice the pace would say 55 s, but the long run alone will take 100 s after its input."""
+    first = PlannedRun("autoencode", "a", {"i": 0}, tmp_path, 10.0)
+    long = PlannedRun("semisup", "all", {}, tmp_path, 100.0)
+    long.upstream = [first.name]
+    others = [PlannedRun("correlate", f"c{i}", {"i": i}, tmp_path, 10.0) for i in range(8)]
+    costs = eta.Costs([first, long, *others])
+    assert costs.longest_chain({n: costs.expected(n) for n in costs.runs}, set(), {}) == 110.0
+    assert costs.eta(5.0, set(), {first.name: 0.5, others[0].name: 0.5}) == pytest.approx(105.0)
+    costs.finished(first.name, "ok", 10.0)
+    done = {first.name, *(o.name for o in others[:4])}
+    assert costs.eta(30.0, done, {long.name: 0.2}) == pytest.approx(80.0)   # the chain: 80 s of the long run

@@ -1,6 +1,7 @@
 """Project hygiene: dependency lists agree, notebooks are committed clean, README commands."""
 from __future__ import annotations
 
+import ast
 import json
 import re
 import tomllib
@@ -21,24 +22,60 @@ def _pyproject() -> dict:
     return tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())
 
 
-def test_environment_yml_matches_pyproject():
-    project = _pyproject()["project"]
-    wanted = {_norm(r) for r in project["dependencies"]}
-    wanted |= {_norm(r) for r in project.get("optional-dependencies", {}).get("test", [])}
-    assert any(r.startswith("pytest") for r in wanted)
+LOCK = REPO_ROOT / "requirements-lock.txt"
 
+
+def _locked() -> dict:
+    """{name: (version, marker, [packages it is there for])} of requirements-lock.txt."""
+    from packaging.requirements import Requirement
+
+    pins, current = {}, None
+    for line in LOCK.read_text().splitlines():
+        if line and not line.startswith((" ", "#")):
+            req = Requirement(line.rstrip(" \\"))
+            (spec,) = req.specifier
+            assert spec.operator == "==", line
+            current = pins[req.name.lower()] = (spec.version, req.marker, [])
+        elif current is not None and line.strip().startswith("#") and line.strip() != "# via":
+            current[2].append(line.strip(" #").removeprefix("via ").strip())
+    return pins
+
+
+def test_the_lock_is_up_to_date_with_pyproject():
+    """requirements-lock.txt pins every dependency of pyproject.toml (test extra included) at a
+    version its bounds allow, with a hash, and pins no other package for the project itself:
+    after editing the dependencies, `make lock` brings it up to date."""
+    from packaging.requirements import Requirement
+
+    project = _pyproject()["project"]
+    wanted = {Requirement(r) for r in project["dependencies"] + project["optional-dependencies"]["test"]}
+    pins = _locked()
+    missing = sorted(r.name for r in wanted if r.name.lower() not in pins)
+    assert not missing, f"not in {LOCK.name} (run `make lock`): {missing}"
+    outside = [f"{r.name}=={pins[r.name.lower()][0]} (pyproject.toml: {r})" for r in wanted
+               if not r.specifier.contains(pins[r.name.lower()][0], prereleases=True)]
+    assert not outside, f"{LOCK.name} pins versions pyproject.toml excludes (run `make lock`): {outside}"
+    direct = {n for n, (_, _, via) in pins.items() if "ae-study (pyproject.toml)" in via}
+    assert direct == {r.name.lower() for r in wanted}, \
+        f"{LOCK.name} was locked from other dependencies (run `make lock`): {sorted(direct ^ {r.name.lower() for r in wanted})}"
+    lines = LOCK.read_text().splitlines()
+    unhashed = [ln for ln, nxt in zip(lines, lines[1:] + [""])
+                if ln and not ln.startswith((" ", "#")) and not nxt.strip().startswith("--hash=sha256:")]
+    assert not unhashed, f"{LOCK.name}: pins without a hash: {unhashed}"
+
+
+def test_environment_yml_installs_the_lock():
     env = yaml.safe_load((REPO_ROOT / "environment.yml").read_text())
     deps = env["dependencies"]
     pip_lists = [d["pip"] for d in deps if isinstance(d, dict) and "pip" in d]
-    assert len(pip_lists) == 1, "environment.yml should hold one pip: section"
-    listed = [_norm(r) for r in pip_lists[0]]
-    assert len(listed) == len(set(listed)), "duplicate entries in environment.yml"
-    assert set(listed) == wanted, (f"only in environment.yml: {sorted(set(listed) - wanted)}; "
-                                   f"only in pyproject.toml: {sorted(wanted - set(listed))}")
-    # the conda part pins the same Python as requires-python, and provides pip
+    assert pip_lists == [[f"-r {LOCK.name}"]], "environment.yml's pip section should install the lock, nothing else"
     conda = [_norm(d) for d in deps if isinstance(d, str)]
     assert "pip" in conda
-    assert f"python{_norm(project['requires-python'])}" in conda
+    python = next(d for d in conda if d.startswith("python"))
+    from packaging.specifiers import SpecifierSet
+
+    assert SpecifierSet(python.removeprefix("python")).contains("3.11.5")  # the lock's floor
+    assert not SpecifierSet(python.removeprefix("python")).contains("3.11.4")
 
 
 @pytest.mark.parametrize("nb_path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
@@ -57,7 +94,13 @@ def test_notebook_committed_clean(nb_path):
     assert not dirty, f"{nb_path.name}: cells {dirty} hold outputs or execution counts"
     # papermill injects after the parameters cell: it must assign names only, and out_dir among them
     src = "".join(tagged[0]["source"])
-    compile(src, nb_path.name, "exec")
+    body = ast.parse(src, nb_path.name).body
+    not_assign = [ast.unparse(n).splitlines()[0] for n in body if not isinstance(n, (ast.Assign, ast.AnnAssign))]
+    assert not not_assign, f"{nb_path.name}: the parameters cell does more than assign names: {not_assign}"
+    names = [t.id for n in body for t in (n.targets if isinstance(n, ast.Assign) else [n.target])
+             if isinstance(t, ast.Name)]
+    assert len(names) == len(body), f"{nb_path.name}: a parameter is assigned to something other than a name"
+    assert "out_dir" in names or nb_path.stem == "analyses", f"{nb_path.name}: no out_dir parameter"
 
 
 def test_there_are_notebooks():
@@ -89,11 +132,11 @@ def test_makefile_has_report_and_test_targets():
         assert re.search(rf"^{target}:", text, flags=re.M), target
 
 
-def test_readme_parameter_example_is_the_real_default_profile():
-    readme = (REPO_ROOT / "README.md").read_text()
-    blocks = [b.split("```", 1)[0] for b in readme.split("```yaml\n")[1:]]
+def test_the_parameter_file_page_shows_the_real_default_profile():
+    page = (REPO_ROOT / "docs" / "parameters.md").read_text()
+    blocks = [b.split("```", 1)[0] for b in page.split("```yaml\n")[1:]]
     assert (REPO_ROOT / "params" / "default.yaml").read_text() in [b for b in blocks], \
-        "README's parameter-file example must be params/default.yaml as committed"
+        "docs/parameters.md's example must be params/default.yaml as committed"
 
 
 def _import_graph() -> dict:
@@ -143,3 +186,25 @@ def test_no_module_is_longer_than_about_400_lines():
     long = {p.relative_to(REPO_ROOT).as_posix(): n for p in (REPO_ROOT / "lib").rglob("*.py")
             if (n := len(p.read_text().splitlines())) > 420}
     assert long == {}
+
+
+def _cited_paths(text: str) -> set[str]:
+    """File names a page cites: `code` spans that look like a project path, and link targets."""
+    spans = set(re.findall(r"`([^`\s]+)`", text)) | set(re.findall(r"\]\(([^)#\s]+)\)", text))
+    return {s.rstrip(",.:") for s in spans
+            if re.fullmatch(r"[\w./-]+", s) and not s.startswith(("http", "-", "..", "/"))
+            and ("/" in s or re.search(r"\.(py|md|yaml|yml|sh|txt|toml|ipynb)$", s))}
+
+
+@pytest.mark.parametrize("page", ["README.md", "benchmarks/README.md", "docs/environment.md", "docs/parameters.md",
+                                  "docs/running.md"])
+def test_every_file_a_page_cites_exists(page):
+    text = (REPO_ROOT / page).read_text()
+    from aestudy.study import STAGES
+
+    generated = ("reports/", "data/", "out.ipynb", ".venv/", "MNIST/")   # made by commands, not committed
+    missing = [p for p in sorted(_cited_paths(text))
+               if not p.startswith(generated) and p.split("/")[0] not in STAGES  # <stage>/<run-id>: a run
+               and not (REPO_ROOT / p).exists()
+               and not ((REPO_ROOT / page).parent / p).exists() and not (REPO_ROOT / "lib" / p).exists()]
+    assert not missing, f"{page} cites files that do not exist: {missing}"

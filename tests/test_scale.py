@@ -17,6 +17,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from conftest import use_stand_in_notebooks
+
 from aestudy import config
 from aestudy.runner import executors, records, sweep
 from aestudy.runner.paramfile import load_study
@@ -97,7 +99,7 @@ def test_cache_is_exact(tmp_path, tmp_reports, fake_mnist, one_thread_kernels, m
     nb_dir.mkdir()
     shutil.copy(REPO_ROOT / "notebooks" / "autoencode.ipynb", nb_dir)
     correlate_stand_in(nb_dir / "correlate.ipynb")
-    monkeypatch.setattr(config, "NOTEBOOKS", nb_dir)
+    use_stand_in_notebooks(monkeypatch, nb_dir)
     params = tmp_path / "tiny.yaml"
     params.write_text(TINY + DOWNSTREAM)
     study = load_study(params)
@@ -213,7 +215,7 @@ def test_a_run_starts_when_its_own_inputs_are_ready(tmp_path, tmp_reports, fake_
     timed_stub(nb_dir / "autoencode.ipynb", "latent_dim = 1\nnum_conv = 1\nseed = 0", "1 if latent_dim == 3 else 7")
     timed_stub(nb_dir / "transfer.ipynb", "checkpoints = []", "1")
     timed_stub(nb_dir / "theory.ipynb", "seed = 0", "1")
-    monkeypatch.setattr(config, "NOTEBOOKS", nb_dir)
+    use_stand_in_notebooks(monkeypatch, nb_dir)
     params = tmp_path / "graph.yaml"
     params.write_text(TINY + """
   transfer:

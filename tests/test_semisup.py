@@ -110,13 +110,45 @@ def test_the_semisup_stage_chooses_its_recipe_before_reading_a_test_image(tmp_pa
               device="cpu")
     exec(code[2], ns)                                    # choose, write recipe.json
     chosen = artifacts.read_json(tmp_path / "out" / "recipe.json")
-    assert set(chosen) == {"chosen", "cv_accuracy"} and 0 <= chosen["cv_accuracy"] <= 1
+    assert set(chosen) == {"chosen", "cv_accuracy", "selection"} and 0 <= chosen["cv_accuracy"] <= 1
+    assert chosen["selection"]["candidates"] == 2 and chosen["selection"]["search_label_seed"] == -1
+    assert chosen["selection"]["label"].startswith("best of 2 candidates by 2-fold CV")
     with pytest.raises(AssertionError, match="read the test split"):
         exec(code[3], ns)                                # the evaluation reads the test set
     monkeypatch.setattr(data, "load_split", lambda dataset="mnist", train=True, **kw: pool if train else _pool(2, 1))
     exec(code[3], ns)
     metrics = artifacts.read_json(tmp_path / "out" / "metrics.json")
     assert {r["label_seed"] for r in metrics["records"]} == {0, 1} and metrics["recipe"] == chosen["chosen"]
+    assert {r["method"]: r["selected_from"] for r in metrics["records"]}["semi-supervised"] == 2
+
+
+def test_the_search_draw_is_left_out_of_the_unlabelled_pool_and_is_no_evaluated_draw():
+    pool = _pool(8)
+    search = semisup.search_data(pool, encoder_seed=2, search_label_seed=-1, n_labels=20, balanced=True)
+    _, idx = transfer.label_draw(pool.labels, 2, -1, 20, True)
+    assert torch.equal(search["x"], pool.images[idx]) and len(search["unlabelled"]) == len(pool.labels) - 20
+    # no image of the search draw (so of any validation fold) is in the search's unlabelled pool
+    flat = search["unlabelled"].flatten(1)
+    assert not any((flat == img.flatten()).all(1).any() for img in search["x"])
+    evaluated = [set(transfer.label_draw(pool.labels, 2, s, 20, True)[1].tolist()) for s in (0, 1, 2)]
+    assert all(e != set(idx.tolist()) for e in evaluated)
+
+
+def test_a_search_draw_among_the_evaluated_draws_is_refused():
+    from aestudy.schema import ParamsError, SemisupParams, validate
+
+    with pytest.raises(ParamsError, match="search_label_seed 0 is one of label_seeds"):
+        validate(SemisupParams, {"label_seeds": [0, 1], "search_label_seed": 0}, "params/x.yaml: stages.semisup.params")
+    assert validate(SemisupParams, {"label_seeds": [0, 1]}, "x")["search_label_seed"] == -1
+
+
+def test_the_published_anchors_are_the_papers_figures():
+    """Rasmus et al. 2015: supervised Conv-Small 6.43 % error and Conv-Small Γ-model 0.89 % (Table 2),
+    the fully connected ladder 1.06 % (Table 1); Salimans et al. 2016 (Improved GAN): 0.93 %."""
+    errors = sorted(round(1 - acc, 4) for acc in semisup.PUBLISHED.values())
+    assert errors == [0.0089, 0.0093, 0.0106, 0.0643]
+    names = " ".join(semisup.PUBLISHED)
+    assert "Table 3" not in names and "Table 1" in names and "Table 2" in names and "Salimans" in names
 
 
 def _records(acc: dict) -> "pd.DataFrame":
@@ -128,7 +160,7 @@ def _records(acc: dict) -> "pd.DataFrame":
 
 
 def test_the_report_pairs_the_differences_by_label_draw_and_names_the_unit():
-    from aestudy.report import semisup as section
+    from aestudy.report.experiments import semisup as section
 
     df = _records({"semi-supervised": [0.90, 0.95, 0.93], "original protocol": [0.70, 0.75, 0.73],
                    "augmented control": [0.80, 0.81, 0.79]})

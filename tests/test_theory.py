@@ -304,6 +304,30 @@ def test_angle_loss_check_rejects_bad_losses(loss, reason):
         T.check_angle_loss(loss, n_samples=5001, seed=0)
 
 
+def test_angle_gradient_bound_is_sqrt2_not_1():
+    res = T.check_angle_gradient(T.angle_loss, n_samples=5001, seed=0)
+    assert res["max ‖∇L‖"] > 1.41 and res["max |∂L/∂β|"] <= 1 + 1e-12
+
+
+@pytest.mark.parametrize(
+    "loss, reason",
+    [
+        pytest.param(lambda a, b: 2 * (1 - torch.cos(a - b)), "partial derivative exceeds 1", id="twice-steeper"),
+        pytest.param(lambda a, b: 0.5 * (1 - torch.cos(a - b)), "never reaches", id="bound-not-tight"),
+        pytest.param(lambda a, b: torch.cos(a - b) / 2 - torch.cos(3 * (a - b)) / 6, "vanishes away",
+                     id="flat-off-the-lattice"),
+    ],
+)
+def test_angle_gradient_check_rejects_wrong_statements(loss, reason):
+    with pytest.raises(AssertionError, match=reason):
+        T.check_angle_gradient(loss, n_samples=5001, seed=0)
+
+
+def test_naive_loss_numbers_quoted_by_the_answer():
+    res = T.check_naive_numbers()
+    assert round(res["(2π−0.01)²"], 1) == 39.4 and res["range of L"][1] == pytest.approx(2.0)
+
+
 def test_expect_check_failure_raises_when_check_passes():
     with pytest.raises(AssertionError, match="accepted"):
         T.expect_check_failure(T.check_angle_loss, T.angle_loss, n_samples=501)

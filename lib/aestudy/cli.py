@@ -1,122 +1,284 @@
-"""Command line: `python -m lib run|render|status PARAMS_FILE`, `python -m lib compare PROFILE_A PROFILE_B`,
-`python -m lib tidy-notebooks` (notebooks/*.ipynb as JupyterLab saves them: they open unmodified).
+"""The command line: `aestudy run|status|render|compare|tidy-notebooks` (also `python -m aestudy`,
+and `python -m lib` from the project root). `COMMANDS` is the parser table: one entry per command
+with its help, one example and its arguments; each command is one small function below it.
 
 Exit status: 0 all runs ok, 1 some run failed (or a file could not be written), 2 bad input
-(parameter file, dataset), 130 interrupted.
+(parameter file, dataset, an unknown command or option), 130 interrupted.
 """
 from __future__ import annotations
 
 import argparse
+import difflib
 import os
 import sys
+from pathlib import Path
+
+DESCRIPTION = """\
+An MNIST autoencoder study run as papermill notebooks into one report.
+
+Works from any folder. The project is the checkout that holds the parameter file (the nearest
+folder above it with lib/aestudy/ and notebooks/), else --root DIR (or $AESTUDY_ROOT), else the
+checkout this command is installed from. A PARAMS_FILE not found from the current folder is looked
+up in the project, and a bare profile name means params/<name>.yaml there.
+"""
+PARAMS = (("params_file",), dict(metavar="PARAMS_FILE", help="a parameter file, e.g. params/default.yaml"))
+
+# name -> (help, example, arguments); the function of a command is `_<name>` (dashes as underscores)
+COMMANDS = {
+    "run": ("execute every run of a parameter file that is not up to date, then render the report",
+            "run params/default.yaml --workers 2", [
+                PARAMS,
+                (("--workers",), dict(type=int, default=1, help="independent runs executed at once")),
+                (("--executor",), dict(choices=("local", "dask", "slurm"), default="local",
+                                       help="local: this machine (--workers processes); dask: a Dask cluster "
+                                            "(--scheduler); slurm: Dask workers in SLURM jobs (the options "
+                                            "below; docs/cluster.md)")),
+                (("--scheduler",), dict(default=None, help="Dask scheduler address (default: a LocalCluster)")),
+                (("--force",), dict(action="store_true", help="re-execute every run, ignoring the cache")),
+                (("--no-retrain",), dict(action="store_true",
+                                         help="never execute a run: fail naming what is missing or corrupt")),
+                (("--stage",), dict(action="append", help="only this stage (repeatable)")),
+                (("--retries",), dict(type=int, default=0, metavar="N",
+                                      help="execute a run again, up to N times, when its kernel died or it passed "
+                                           "its time limit (`timeout:` in the parameter file); not when its code "
+                                           "raised")),
+                (("--fresh-kernels",), dict(action="store_true",
+                                            help="start a kernel for every run instead of reusing each worker's "
+                                                 "(slower; the numbers are the same)")),
+                (("--no-render",), dict(action="store_true", help="skip rendering the report"))]),
+    "status": ("one line per run: complete, stale (and why), incomplete, failed, absent, unplanned",
+               "status params/default.yaml", [PARAMS]),
+    "render": ("render the report from the runs already on disk (trains nothing)",
+               "render params/default.yaml", [PARAMS]),
+    "compare": ("two profiles' verdicts side by side, from the tables on disk (exit 0 either way)",
+                "compare params/default.yaml params/large.yaml", [
+                    ((name,), dict(help="a parameter file (its profile's folder under reports/, or $REPORTS_DIR) "
+                                        "or a profile's folder (reports/<name>, holding tables/)"))
+                    for name in ("profile_a", "profile_b")]),
+    "tidy-notebooks": ("put notebooks/*.ipynb in the form JupyterLab saves (metadata and format only)",
+                       "tidy-notebooks --check", [
+                           (("files",), dict(nargs="*", help="default: notebooks/*.ipynb")),
+                           (("--check",), dict(action="store_true",
+                                               help="change nothing; exit 1 naming the untidy files")),
+                           (("--python-version",), dict(default=None, help="the kernel's Python version to "
+                                                        "record (default: this interpreter's)"))]),
+}
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m lib", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="execute every run of a parameter file, then render the report")
-    run.add_argument("params_file")
-    run.add_argument("--workers", type=int, default=1, help="independent runs executed at once")
-    run.add_argument("--executor", choices=("local", "dask", "slurm"), default="local",
-                     help="local: this machine (--workers processes); dask: a Dask cluster (--scheduler); "
-                          "slurm: Dask workers in SLURM jobs (options below; docs/cluster.md)")
-    run.add_argument("--scheduler", default=None, help="Dask scheduler address (default: a LocalCluster)")
-    from .cluster_params import add_options
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors that name the nearest command or option (exit 2)."""
 
-    add_options(run)
-    run.add_argument("--force", action="store_true", help="re-execute every run, ignoring the cache")
-    run.add_argument("--no-retrain", action="store_true",
-                     help="never execute a run: fail naming what is missing or corrupt")
-    run.add_argument("--stage", action="append", help="only this stage (repeatable)")
-    run.add_argument("--retries", type=int, default=0, metavar="N",
-                     help="execute a run again, up to N times, when its kernel died or it passed its "
-                          "time limit (`timeout:` in the parameter file); not when its code raised")
-    run.add_argument("--fresh-kernels", action="store_true",
-                     help="start a kernel for every run instead of reusing each worker's (slower; the numbers "
-                          "are the same)")
-    run.add_argument("--no-render", action="store_true", help="skip rendering the report")
-    ren = sub.add_parser("render", help="render the report from the runs already on disk")
-    ren.add_argument("params_file")
-    st = sub.add_parser("status", help="one line per run: complete, stale (and why), incomplete, failed, absent")
-    st.add_argument("params_file")
-    cmp = sub.add_parser("compare", help="two profiles' verdicts side by side, from the tables on disk",
-                         description="Print both profiles' verdicts and numbers side by side, read from the "
-                         "tables their runs wrote (nothing is executed), and a last line saying whether they "
-                         "agree wherever neither is inconclusive. Exit 0 either way.")
-    for name in ("profile_a", "profile_b"):
-        cmp.add_argument(name, help="a parameter file (params/<name>.yaml: its profile's folder under reports/, "
-                         "or $REPORTS_DIR) or a profile's folder (reports/<name>, holding tables/)")
-    tidy = sub.add_parser("tidy-notebooks", help="put notebooks/*.ipynb in the form JupyterLab saves "
-                          "(metadata and format only), so they open unmodified")
-    tidy.add_argument("files", nargs="*", help="default: notebooks/*.ipynb")
-    tidy.add_argument("--check", action="store_true", help="change nothing; exit 1 naming the untidy files")
-    tidy.add_argument("--python-version", default=None, help="the kernel's Python version to record "
-                      "(default: this interpreter's; JupyterLab writes the kernel's)")
+    def error(self, message):
+        words = message.split()
+        if "invalid choice:" in message and self._subparsers is not None:
+            given = message.split("invalid choice:", 1)[1].split("(")[0].strip(" '")
+            message = f"unknown command '{given}'" + _nearest(given, COMMANDS)
+        elif message.startswith("unrecognized arguments:"):
+            given = next((w for w in words[2:] if w.startswith("-")), words[-1]).split("=")[0]
+            prog, options = self.prog, [o for a in self._actions for o in a.option_strings]
+            command = self._command(getattr(self, "argv", []))
+            if command is not None:  # the options of the command it was given to
+                prog, options = command.prog, options + [o for a in command._actions for o in a.option_strings]
+            message = f"unknown option {given}" + _nearest(given, options) if given.startswith("-") else \
+                f"unexpected argument '{given}'"
+            self.exit(2, f"{prog}: error: {message}; see {prog} --help\n")
+        self.exit(2, f"{self.prog}: error: {message}; see {self.prog} --help\n")
+
+    def _command(self, argv):
+        subs = [a for a in self._actions if isinstance(a, argparse._SubParsersAction)]
+        return next((subs[0].choices[a] for a in argv if subs and a in subs[0].choices), None)
+
+
+def _nearest(given: str, names) -> str:
+    close = difflib.get_close_matches(given, list(names), n=1, cutoff=0.5)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def build_parser(prog: str = "aestudy") -> argparse.ArgumentParser:
+    parser = _Parser(prog=prog, description=DESCRIPTION, epilog=f"example: {prog} run params/smoke.yaml",
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--root", metavar="DIR", default=None,
+                        help="the project checkout (default: found from the parameter file)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
+    for name, (help_, example, arguments) in COMMANDS.items():
+        cmd = sub.add_parser(name, help=help_, description=help_[0].upper() + help_[1:] + ".",
+                             epilog=f"example: {prog} {example}")
+        for flags, kwargs in arguments:
+            cmd.add_argument(*flags, **kwargs)
+        if name == "run":  # --executor slurm's options (aestudy.cluster_params)
+            from .cluster_params import add_options
+
+            add_options(cmd)
+    return parser
+
+
+def main(argv=None, prog: str | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(prog or "aestudy")
+    parser.argv = argv  # for naming the command an unknown option was given to
     args = parser.parse_args(argv)
     if args.command == "tidy-notebooks":
-        from .notebooks import command
-
-        return command(args.files, check=args.check, python_version=args.python_version)
-
-    from . import config
-    from .runner import sweep
-    from .runner.lock import command_line, profile_lock
-    from .runner.paramfile import load_study
+        return _tidy_notebooks(args)
     from .schema import ParamsError
     from .science.data import DataNotFoundError
 
     try:
-        if args.command == "compare":
-            from .report.compare import compare, profile_folder
-
-            print(compare(profile_folder(args.profile_a), profile_folder(args.profile_b)))
-            return 0
-        study = load_study(args.params_file)
-        if args.command == "status":
-            print(sweep.status_lines(sweep.status(study)))
-            return 0
-        if args.command == "run" and args.workers < 1:
-            raise ParamsError(f"--workers must be >= 1, got {args.workers}")
-        if args.command == "run" and args.retries < 0:
-            raise ParamsError(f"--retries must be >= 0, got {args.retries}")
-        if args.command == "run" and args.fresh_kernels:
-            from .runner.kernels import FRESH_ENV
-
-            os.environ[FRESH_ENV] = "1"  # read where runs execute: workers inherit it
-        with profile_lock(config.profile_dir(study.profile), command_line()):
-            if args.command == "render":
-                _render(study)
-                return 0
-            results = sweep.run_study(study, workers=args.workers, executor=args.executor,
-                                      scheduler=args.scheduler, force=args.force, cluster=_cluster(args, study),
-                                      no_retrain=args.no_retrain, stages=args.stage, retries=args.retries)
-            print(sweep.summary(results), file=sys.stderr)
-            failed = [r for r in results if r["status"] in ("failed", "skipped")]
-            if not args.no_render:
-                _render(study, if_changed=not args.force)
-            return 1 if failed else 0
+        root = project_root(args)
+        if root is not None:
+            return _in_checkout(root, argv)
+        return _COMMAND_FUNCTIONS[args.command](args)
     except (ParamsError, DataNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted: completed runs are kept; run the same command again to resume", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `aestudy status ... | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except OSError as exc:  # a file this process writes (disk full, no permission): completed runs are kept
         print(f"error: {exc}", file=sys.stderr)
         return 1
 
 
+# ------------------------------------------------------------------ the commands
+
+def _run(args) -> int:
+    from . import config
+    from .runner import sweep
+    from .runner.lock import command_line, profile_lock
+    from .schema import ParamsError
+
+    study = _study(args)
+    if args.workers < 1:
+        raise ParamsError(f"--workers must be >= 1, got {args.workers}")
+    if args.retries < 0:
+        raise ParamsError(f"--retries must be >= 0, got {args.retries}")
+    if args.fresh_kernels:
+        from .runner.kernels import FRESH_ENV
+
+        os.environ[FRESH_ENV] = "1"  # read where runs execute: workers inherit it
+    with profile_lock(config.profile_dir(study.profile), command_line()):
+        results = sweep.run_study(study, workers=args.workers, executor=args.executor, scheduler=args.scheduler,
+                                  force=args.force, no_retrain=args.no_retrain, stages=args.stage,
+                                  retries=args.retries, cluster=_cluster(args, study))
+        print(sweep.summary(results), file=sys.stderr)
+        if not args.no_render:
+            _render_study(study, if_changed=not args.force)
+    return 1 if any(r["status"] in ("failed", "skipped") for r in results) else 0
+
+
+def _status(args) -> int:
+    from .runner import sweep
+
+    print(sweep.status_lines(sweep.status(_study(args))))
+    return 0
+
+
+def _render(args) -> int:
+    from . import config
+    from .runner.lock import command_line, profile_lock
+
+    study = _study(args)
+    with profile_lock(config.profile_dir(study.profile), command_line()):
+        _render_study(study)
+    return 0
+
+
+def _compare(args) -> int:
+    from .report.compare import compare, profile_folder
+
+    print(compare(profile_folder(_find(args.profile_a)), profile_folder(_find(args.profile_b))))
+    return 0
+
+
+def _tidy_notebooks(args) -> int:
+    from .notebooks import command
+
+    return command(args.files, check=args.check, python_version=args.python_version)
+
+
+_COMMAND_FUNCTIONS = {"run": _run, "status": _status, "render": _render, "compare": _compare}
+
+
+# ------------------------------------------------------------------ helpers
+
 def _cluster(args, study) -> dict | None:
+    """`--executor slurm`'s jobs: the file's `cluster:` section under the options given."""
     from .cluster_params import from_args
 
     return from_args(args, study.spec.cluster, str(study.path)) if args.executor == "slurm" else None
 
 
-def _render(study, if_changed: bool = False):
+def _study(args):
+    from .runner.paramfile import load_study
+
+    return load_study(_find(args.params_file))
+
+
+def _render_study(study, if_changed: bool = False):
     from .report.render import render
 
     return render(study, if_changed=if_changed)
+
+
+def _find(name: str) -> str:
+    """A parameter file (or profile folder) as given when it exists from here; else the project's
+    file of that path, or params/<name>.yaml for a bare profile name; else as given (the loader
+    then names it in its one-line error)."""
+    from . import config
+
+    if Path(name).exists():
+        return name
+    for candidate in (config.PROJECT_ROOT / name, config.PROJECT_ROOT / "params" / f"{name}.yaml"):
+        if candidate.exists():
+            return str(candidate)
+    return name
+
+
+def checkout_of(path) -> Path | None:
+    """The nearest folder at or above `path` that is a checkout of this project."""
+    for folder in [Path(path).resolve(), *Path(path).resolve().parents]:
+        if (folder / "lib" / "aestudy" / "__init__.py").is_file() and (folder / "notebooks").is_dir():
+            return folder
+    return None
+
+
+def project_root(args) -> Path | None:
+    """The checkout to run in when it is not the one this package is imported from (None: this one).
+    --root or $AESTUDY_ROOT wins; else the checkout holding the parameter file."""
+    from . import config
+    from .schema import ParamsError
+
+    explicit = args.root or os.environ.get("AESTUDY_ROOT")
+    if explicit:
+        root = checkout_of(explicit)
+        if root is None or root != Path(explicit).resolve():
+            raise ParamsError(f"--root {explicit}: not a checkout of this project (no lib/aestudy/ and notebooks/)")
+    else:
+        given = getattr(args, "params_file", None)
+        root = checkout_of(Path(given).parent) if given and Path(given).exists() else None
+    return None if root is None or root == config.PROJECT_ROOT else root
+
+
+def _in_checkout(root: Path, argv: list[str]) -> int:
+    """Run the same command with the package of another checkout (its lib/ first on the path)."""
+    import subprocess
+
+    env = {**os.environ, "AESTUDY_ROOT": str(root)}
+    return subprocess.call([sys.executable, str(root / "lib" / "__main__.py"), *_without_root(argv)], env=env)
+
+
+def _without_root(argv: list[str]) -> list[str]:
+    out, skip = [], False
+    for a in argv:
+        if skip:
+            skip = False
+        elif a == "--root":
+            skip = True
+        elif not a.startswith("--root="):
+            out.append(a)
+    return out
 
 
 if __name__ == "__main__":

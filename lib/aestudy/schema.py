@@ -37,6 +37,9 @@ class DataParams(Params):
     data_dir: str = Field("data", json_schema_extra={"unkeyed": True})  # DATA_DIR wins over this
     train_size: int | None = Field(None, ge=1, description="seeded subset of the train split")
     test_size: int | None = Field(None, ge=1, description="seeded subset of the test split")
+    data_seed: int = Field(0, description=(
+        "draws the subsets of both splits (train_size, test_size) for every stage and every model "
+        "seed alike: a model's own seed sets its initialisation and batch order only"))
 
 
 class AutoencodeParams(Params):
@@ -75,6 +78,8 @@ class ReferenceParams(Params):
     lr: float = Field(3e-3, gt=0)
     channels: int = Field(16, ge=1, description="channels of the first conv layer (the second has twice as many)")
     hidden: int = Field(128, ge=1)
+    calibration_size: int = Field(1000, ge=10, description=(
+        "training images held out from its training to fit its softmax temperature (calibration)"))
     seed: int = 0
     device: str = Field("auto", json_schema_extra={"unkeyed": True})
 
@@ -84,7 +89,8 @@ class InterpolateParams(Params):
     steps: int = Field(11, ge=2)
     image_seed: int = 0
     pairs_per_digit_pair: int = Field(30, ge=1, description=(
-        "test image pairs drawn (by image_seed) per digit pair and measured; the first is the figure's"))
+        "test image pairs drawn per digit pair and autoencoder seed (from image_seed and the model's seed; "
+        "the models of one seed share them) and measured; the first seed's first pair is the figure's"))
     n_reference: int = Field(5000, ge=1, description="training images the a=0.5 decodes are compared with")
 
     @field_validator("pairs")
@@ -185,15 +191,25 @@ class RecipeSpace(Params):
 class SemisupParams(Params):
     h1: int = Field(650, ge=1, description="the head width (experiment 4's network)")
     label_seeds: list[int] = Field([0, 1, 2, 3, 4], min_length=1)
+    search_label_seed: int = Field(-1, description=(
+        "the label draw the recipe is chosen on by cross-validation: never one of label_seeds, so no "
+        "evaluated draw takes part in the choice"))
     n_labels: int = Field(100, ge=10, description="at least one image per class")
     balanced: bool = True
-    folds: int = Field(2, ge=2, description="stratified folds of the first draw's labelled images")
+    folds: int = Field(2, ge=2, description="stratified folds of the search draw's labelled images")
     candidates: int = Field(2, ge=1, description="recipes tried: the base first, then draws from space")
     cv_steps: int | None = Field(None, ge=1, description="steps per cross-validation fit (None: the recipe's)")
     search_seed: int = 0
     recipe: Recipe = Recipe()
     space: RecipeSpace = RecipeSpace()
     device: str = Field("auto", json_schema_extra={"unkeyed": True})
+
+    @model_validator(mode="after")
+    def _search_draw_apart(self):
+        if self.search_label_seed in self.label_seeds:
+            raise ValueError(f"search_label_seed {self.search_label_seed} is one of label_seeds: the draw the "
+                             "recipe is chosen on must not be evaluated")
+        return self
 
 
 class TheoryParams(Params):

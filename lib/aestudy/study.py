@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from . import schema
+from . import metrics, schema
 from .schema import ParamsError
 
 OUT_DIR = "out_dir"  # every run notebook's output folder (None: reports/lab/<stage>)
@@ -31,6 +31,14 @@ class Stage:
                                         # or {upstream stage: parameter}
     abbrev: dict = field(default_factory=dict)  # short names of grid keys in run ids
     in_report: bool = False       # its executed notebooks are chapters of the report
+    metrics: type | None = None   # the model of its metrics.json (aestudy.metrics): keys the report reads
+    outputs: tuple[str, ...] = () # further files every run must write (besides `produces` and metrics.json)
+
+    @property
+    def products(self) -> tuple[str, ...]:
+        """Every file a finished run must have written: checked before `complete.json`."""
+        return tuple(dict.fromkeys(((self.produces,) if self.produces else ())
+                                   + ((metrics.METRICS,) if self.metrics else ()) + self.outputs))
 
     def receiver(self, upstream: str) -> str | None:
         """The parameter that receives the products of `upstream` runs (None: this stage takes none)."""
@@ -72,17 +80,23 @@ class Stage:
 
 STAGES: dict[str, Stage] = {s.name: s for s in (
     Stage("autoencode", schema.AutoencodeParams, reads_data=True, produces="model.pt",
-          abbrev={"latent_dim": "d", "num_conv": "nc", "seed": "s"}),
-    Stage("reference", schema.ReferenceParams, reads_data=True, produces="classifier.pt", abbrev={"seed": "s"}),
+          abbrev={"latent_dim": "d", "num_conv": "nc", "seed": "s"}, metrics=metrics.AutoencodeMetrics,
+          outputs=("reconstructions.png",)),
+    Stage("reference", schema.ReferenceParams, reads_data=True, produces="classifier.pt", abbrev={"seed": "s"},
+          metrics=metrics.ReferenceMetrics),
     Stage("interpolate", schema.InterpolateParams, reads_data=True,
-          receives={"autoencode": "checkpoints", "reference": "classifiers"}),
-    Stage("correlate", schema.CorrelateParams, reads_data=True, receives="checkpoints"),
+          receives={"autoencode": "checkpoints", "reference": "classifiers"}, metrics=metrics.InterpolateMetrics),
+    Stage("correlate", schema.CorrelateParams, reads_data=True, receives="checkpoints",
+          metrics=metrics.CorrelateMetrics),
     Stage("protocol", schema.ProtocolParams, reads_data=True, produces="protocol.json",
-          receives={"autoencode": "checkpoints"}, abbrev={"h1": "h", "n_labels": "n", "modes": ""}),
+          receives={"autoencode": "checkpoints"}, abbrev={"h1": "h", "n_labels": "n", "modes": ""},
+          metrics=metrics.ProtocolMetrics),
     Stage("transfer", schema.TransferParams, reads_data=True,
-          receives={"autoencode": "checkpoints", "protocol": "protocols"}, abbrev={"h1": "h", "n_labels": "n"}),
+          receives={"autoencode": "checkpoints", "protocol": "protocols"}, abbrev={"h1": "h", "n_labels": "n"},
+          metrics=metrics.TransferMetrics),
     Stage("semisup", schema.SemisupParams, reads_data=True,
-          receives={"autoencode": "checkpoints", "protocol": "protocols"}, abbrev={"h1": "h", "n_labels": "n"}),
+          receives={"autoencode": "checkpoints", "protocol": "protocols"}, abbrev={"h1": "h", "n_labels": "n"},
+          metrics=metrics.SemisupMetrics),
     Stage("theory", schema.TheoryParams, in_report=True, abbrev={"seed": "s"}),
 )}
 

@@ -23,15 +23,30 @@ def profile_folder(name: str) -> Path:
     $REPORTS_DIR) or a folder that holds a profile's tables."""
     p = Path(name)
     if p.suffix in PARAMS_SUFFIXES:
-        from ..runner.paramfile import load_study
-
-        folder = config.profile_dir(load_study(p).profile)
+        folder = config.profile_dir(profile_name(p))
     else:
         folder = resolve_profile_dir(p)
     if not (folder / "tables").is_dir():
         raise ParamsError(f"{name}: no tables/ in {folder} (give a parameter file whose profile has run, "
                           "or a reports/<name> folder)")
     return folder
+
+
+def profile_name(params_file: Path) -> str:
+    """The `profile:` a parameter file names (its runs' folder); one line naming the file when it
+    cannot be read. (The runner validates the whole file; the report needs only this.)"""
+    import yaml
+
+    try:
+        doc = yaml.safe_load(Path(params_file).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ParamsError(f"{params_file}: parameter file not found") from None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ParamsError(f"{params_file}: cannot read it as YAML ({str(exc).splitlines()[0]})") from None
+    name = doc.get("profile", "default") if isinstance(doc, dict) else None
+    if not isinstance(name, str) or not name:
+        raise ParamsError(f"{params_file}: profile: must be a name")
+    return name
 
 
 def agreement(a: pd.DataFrame, b: pd.DataFrame) -> tuple[list[str], list[str]]:
@@ -55,7 +70,8 @@ def compare(folder_a, folder_b) -> str:
         lines.append(f"[{row['experiment']}] {row['conclusion']}")
         for name, t in zip(names, tables):
             r = t.loc[claim]
-            lines.append(f"  {name:<{width}}  {r['verdict']:<12}  {r['seeds']:<21}  {r[NUMBERS]}")
+            raw = f" ({r['unadjusted']} before Holm)" if r.get("unadjusted") else ""
+            lines.append(f"  {name:<{width}}  {r['verdict']:<12}  {r['seeds']:<21}  {r[NUMBERS]}{raw}")
         lines.append("")
     rules = [d.rules for d in data]
     if rules[0] != rules[1]:

@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import config
-from ..runner.execute import OK
+from .. import config, metrics
+from ..ondisk import OK
 from ..report_params import ReportParams
+from ..study import STAGES
 from ..science.plots import heatmap_keys
 from .text import fmt
 
@@ -39,11 +40,16 @@ class ProfileData:
         return self.dir / "runs" / stage / str(run_id)
 
     def run_metrics(self, stage: str, run_id: str) -> dict | None:
-        p = self.run_dir(stage, run_id) / "metrics.json"
-        try:
-            return json.loads(p.read_text())
-        except (OSError, ValueError):
-            return None
+        """A run's metrics.json, validated by the stage's declared model (aestudy.metrics): the
+        keys the report reads are there and typed, or the run's metrics count as absent."""
+        decl = STAGES.get(stage)
+        return metrics.read(self.run_dir(stage, run_id) / metrics.METRICS, decl.metrics if decl else None)
+
+    def swept(self, stage: str) -> list[str]:
+        """The parameters the parameter file sweeps for `stage` (its grid, more than one value),
+        less the seed: the unit of replication, not a parameter."""
+        grid = (((self.params.get("stages") or {}).get(stage) or {}).get("grid")) or {}
+        return [k for k, v in grid.items() if k != "seed" and isinstance(v, list) and len(v) > 1]
 
     @property
     def rules(self) -> ReportParams:
@@ -147,19 +153,24 @@ def run_figures(data: ProfileData, stage: str, pattern: str) -> list[Path]:
     return out
 
 
+CURVES = ("sharpness", "confidence", "pair_mass", "entropy")   # experiment 2's measures at every a
+
+
 def interpolation_curves(data: ProfileData) -> pd.DataFrame:
-    """Experiment 2's measures at every a (long format: pair, latent_dim, num_conv, seed, alpha,
-    sharpness, confidence), each a mean over the image pairs of a digit pair, read from the
-    usable interpolate runs' metrics.json (the tables hold one row per digit pair and model)."""
-    cols = ["pair", "latent_dim", "num_conv", "seed", "alpha", "sharpness", "confidence"]
+    """Experiment 2's measures at every a (long format: pair, latent_dim, num_conv, seed, alpha and
+    CURVES, missing where a run did not measure one), each a mean over the image pairs of a digit
+    pair, read from the usable interpolate runs' metrics.json (the tables hold one row per digit
+    pair and model)."""
+    keys = ["pair", "latent_dim", "num_conv", "seed"]
     rows = []
     for run_id in data.usable("interpolate").get("run_id", pd.Series(dtype=str)).drop_duplicates():
         m = data.run_metrics("interpolate", run_id) or {}
         for c in m.get("curves") or []:
-            conf = c.get("confidence") or [float("nan")] * len(m["alphas"])
-            rows += [{**{k: c.get(k) for k in cols[:4]}, "alpha": a, "sharpness": s, "confidence": q}
-                     for a, s, q in zip(m["alphas"], c["sharpness"], conf)]
-    return pd.DataFrame(rows, columns=cols)
+            n = len(m["alphas"])
+            series = {k: c.get(k) or [float("nan")] * n for k in CURVES}
+            rows += [{**{k: c.get(k) for k in keys}, "alpha": a, **{k: series[k][i] for k in CURVES}}
+                     for i, a in enumerate(m["alphas"])]
+    return pd.DataFrame(rows, columns=keys + ["alpha", *CURVES])
 
 
 def correlation_matrices(data: ProfileData) -> tuple[dict, dict]:

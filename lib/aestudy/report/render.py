@@ -1,5 +1,8 @@
 """Render a profile's report from the runs already on disk (never trains anything).
 
+`study` is a validated parameter file (an object with `profile`, `path`, `text`, `data` and
+`stages()`, as the command line reads it); the report reads it and the files under reports/<profile>/ only.
+
 report = analyses notebook (title, summary, one section per experiment; executed now over
 the runs' tables) + the executed notebooks of the stages the declaration puts in the report
 (`Stage.in_report`: theory) + a provenance appendix, exported to one self-contained
@@ -7,7 +10,10 @@ the runs' tables) + the executed notebooks of the stages the declaration puts in
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import json
+import os
 import re
 import sys
 import time
@@ -16,45 +22,37 @@ from pathlib import Path
 import nbformat
 
 from .. import config
-from ..files import read_json, atomic_write_bytes
-from ..runner import records
-from ..runner.paramfile import Study
+from .. import ondisk
+from ..files import atomic_write_bytes
 from ..schema import ParamsError
 from ..study import STAGES
 from .html import combine, export_html
 from .pdf import PdfToolMissing, export_pdf
-from .provenance import environment_info
+from .provenance import environment_info, environment_line
 from .text import Captions, caption_html, fence, plain
 
 TITLE = "MNIST autoencoder study"  # the HTML page title (the report's own heading says more)
+# the kernel manager the analyses notebook runs under, by name (papermill imports it): the runner's,
+# whose kernels die with the process that started them; the report imports nothing of the runner
+KERNEL_MANAGER = "aestudy.runner.kernel_manager.LocalKernelManager"
 
 
 def _md(text: str):
     return nbformat.v4.new_markdown_cell(text)
 
 
-def _runs(pdir: Path) -> list[dict]:
-    """Every run directory of the profile with its status, whatever runs.json says."""
-    rows = []
-    for stage_dir in sorted((pdir / "runs").glob("*")):
-        for run_dir in sorted(p for p in stage_dir.glob("*") if p.is_dir()):
-            record, reason = records.verify_completion(run_dir)
-            row = {"stage": stage_dir.name, "run_id": run_dir.name, "dir": run_dir}
-            if record is not None:
-                row.update(status="ok", seconds=record.get("seconds", 0.0), error="")
-            elif (run_dir / records.FAILED).exists():
-                failed = read_json(run_dir / records.FAILED)
-                row.update(status=failed.get("status", "failed"), seconds=failed.get("seconds", 0.0),
-                           error=failed.get("error", ""))
-            else:
-                row.update(status="incomplete", seconds=0.0, error=reason)
-            res = run_dir / "resources.json"
-            row["peak_rss_mb"] = read_json(res).get("peak_rss_mb") if res.exists() and record else None
-            rows.append(row)
-    return rows
+def _run_environments(runs: list[dict]) -> list[dict | None]:
+    """The `environment` each complete run's record names (None for a record from before it did)."""
+    out = []
+    for r in runs:
+        try:
+            out.append(json.loads((Path(r["dir"]) / ondisk.COMPLETE).read_text()).get("environment"))
+        except (OSError, ValueError, KeyError):
+            continue
+    return out
 
 
-def appendix(study: Study, pdir: Path, runs: list[dict], captions: Captions | None = None) -> list:
+def appendix(study, pdir: Path, runs: list[dict], captions: Captions | None = None) -> list:
     """The provenance chapter; its tables are numbered on from `captions` (the report's count)."""
     from ..science import data
 
@@ -72,6 +70,7 @@ def appendix(study: Study, pdir: Path, runs: list[dict], captions: Captions | No
                  f"{' (working tree dirty: uncommitted changes)' if env['git_dirty'] is True else ''}\n"
                  f"- **Python:** {env['python']} on {env['platform']}\n"
                  f"- **Packages:** {versions}\n"
+                 f"- **Environment:** {environment_line(env, _run_environments(runs))}\n"
                  f"- **Device at render time:** {env['device']}"
                  f"{' (' + env['device_name'] + ')' if env.get('device_name') else ''}\n"
                  f"- **Rendered:** {time.strftime('%Y-%m-%d %H:%M:%S %Z')}\n")]
@@ -160,14 +159,28 @@ def number_chapter(nb, captions: Captions):
     return nb
 
 
-def report_key(study: Study) -> str:
+@contextlib.contextmanager
+def _this_checkout():
+    """The analyses kernel imports this checkout's `aestudy` (lib/ first on its PYTHONPATH), not
+    whichever copy is installed, as the runner's kernels do; restored afterwards."""
+    saved = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(config.LIB_DIR), saved) if p)
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("PYTHONPATH", None)
+        else:
+            os.environ["PYTHONPATH"] = saved
+
+
+def report_key(study) -> str:
     """What the report is made of: every run's completion or failure record, the analyses
     notebook, the package's source (report code and templates included) and the parameter file."""
     pdir = config.profile_dir(study.profile)
     h = hashlib.sha256(study.text.encode())
-    for p in sorted((pdir / "runs").glob("*/*/*.json")):
-        if p.name in (records.COMPLETE, records.FAILED):
-            h.update(p.relative_to(pdir).as_posix().encode() + p.read_bytes())
+    for p in ondisk.record_files(pdir):
+        h.update(p.relative_to(pdir).as_posix().encode() + p.read_bytes())
     h.update((config.NOTEBOOKS / "analyses.ipynb").read_bytes())
     for p in sorted(config.PACKAGE_DIR.rglob("*")):
         if p.is_file() and p.suffix in (".py", ".j2", ".json", ".css"):
@@ -175,12 +188,10 @@ def report_key(study: Study) -> str:
     return h.hexdigest()
 
 
-def render(study: Study, pdf: bool = True, if_changed: bool = False) -> dict | None:
+def render(study, pdf: bool = True, if_changed: bool = False) -> dict | None:
     """Write reports/<profile>/report.html (and .pdf); returns their paths and timings. With
     `if_changed` (what `run` does), skip when it was rendered from exactly these runs and code."""
     import papermill as pm
-
-    from ..runner.execute import KERNEL_MANAGER
 
     pdir = config.profile_dir(study.profile)
     if not (pdir / "runs").is_dir():
@@ -190,12 +201,13 @@ def render(study: Study, pdf: bool = True, if_changed: bool = False) -> dict | N
         print(f"report: {config.relative(pdir / 'report.html')} is up to date", file=sys.stderr)
         return None
     start = time.perf_counter()
-    runs = _runs(pdir)
+    runs = ondisk.run_folders(pdir)
     analyses_out = pdir / "analyses.ipynb"
-    pm.execute_notebook(str(config.NOTEBOOKS / "analyses.ipynb"), str(analyses_out),
-                        parameters={"profile_dir": str(pdir)}, kernel_name="python3",
-                        language="python", cwd=str(config.PROJECT_ROOT), progress_bar=False,
-                        kernel_manager_class=KERNEL_MANAGER)
+    with _this_checkout():
+        pm.execute_notebook(str(config.NOTEBOOKS / "analyses.ipynb"), str(analyses_out),
+                            parameters={"profile_dir": str(pdir)}, kernel_name="python3",
+                            language="python", cwd=str(config.PROJECT_ROOT), progress_bar=False,
+                            kernel_manager_class=KERNEL_MANAGER)
     parts = [nbformat.read(analyses_out, as_version=4)]
     captions = numbered_so_far(parts[0])
     for stage in (s for s in study.stages() if STAGES[s].in_report):

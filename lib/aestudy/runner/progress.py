@@ -10,10 +10,11 @@ The worker removes the folder when the run ends (`tracking`), and so does this p
 result arrives; `.progress/` is emptied when a sweep starts and removed when it ends. None of it
 is in a run's folder, so nothing of it is an artifact or an input of a key.
 
-`Display` polls these files from a thread of the main process and draws them: with rich, as one
-bar for the sweep (runs done of all, ETA) and one per run in flight, when stderr is a terminal;
-else as plain lines (CI, logs): one when a run starts, one when it ends, and at most one
-progress line per run every `PLAIN_EVERY_S` seconds. Cached runs are counted, never listed.
+`Display` polls these files from a thread of the main process and hands what they say to a
+renderer: `progress_rich.RichView` (bars) when stderr is a terminal, else
+`progress_plain.PlainView` (lines, for CI and logs). Cached runs are counted, never listed. The
+ETA weighs each run by its expected cost (`runner.eta`); with $AESTUDY_ETA_LOG set, the display
+also appends `elapsed eta` samples to that file (benchmarks/eta_accuracy.py reads them).
 """
 from __future__ import annotations
 
@@ -27,13 +28,15 @@ import time
 from pathlib import Path
 
 from ..progress_file import ENV, read, write
+from . import progress_plain
+from .eta import Costs, pace_eta
 
 PROGRESS_DIR = ".progress"   # under reports/<profile>/
 CELLS_FILE, KERNEL_FILE = "cells.json", "kernel.json"
 POLL_S = 0.5                 # how often the main process reads the progress files
-PLAIN_EVERY_S = 20.0         # plain output: at most one progress line per run this often
 EXECUTED = ("ok", "failed")  # statuses of runs that executed (their time says how fast runs go)
-STYLES = {"ok": "green", "failed": "bold red", "skipped": "yellow"}  # of the status word on a terminal
+ETA_LOG_ENV = "AESTUDY_ETA_LOG"
+ETA_LOG_EVERY_S = 5.0
 
 
 # ------------------------------------------------------------------ worker side
@@ -122,14 +125,8 @@ def describe(cells: dict | None, inner: dict | None) -> tuple[float, str]:
 
 
 def eta(elapsed: float, done: float, remaining: float) -> float | None:
-    """Seconds left at the pace so far: `done` runs' worth of work (runs executed, plus the
-    fractions of those in flight) took `elapsed` seconds; `remaining` runs' worth is left.
-    None until a fifth of a run is done (no pace yet)."""
-    if remaining <= 0:
-        return 0.0
-    if done < 0.2 or elapsed <= 0:
-        return None
-    return elapsed * remaining / done
+    """Seconds left at the pace so far, counting runs (each as one): see `eta.pace_eta`."""
+    return pace_eta(elapsed, done, remaining)
 
 
 def duration(seconds: float | None) -> str:
@@ -142,37 +139,35 @@ def duration(seconds: float | None) -> str:
 
 # ------------------------------------------------------------------ main process
 
-class _Flight:
-    """A run seen in flight."""
-
-    def __init__(self, now: float):
-        self.start, self.last_line = now, now
-        self.fraction, self.words, self.task = 0.0, "starting", None
-
-
 class Display:
-    """Polls `folder` (a thread) and draws the sweep's progress on `stream` (default stderr):
-    live bars with rich on a terminal (`live=None`: decided by the stream), else plain lines.
-    `finished(result)` is called with each run's result as it arrives. Disabled
-    (`enabled=False`), it draws nothing and `folder` is None: the runs write no progress."""
+    """Polls `folder` (a thread) and shows the sweep's progress on `stream` (default stderr): bars
+    with rich on a terminal (`live=None`: decided by the stream), else plain lines. `runs`: the
+    sweep's runs (runner.plan.Run: the ETA weighs them by expected cost) or just their number
+    (each counted as one). `finished(result)` is called with each run's result as it arrives.
+    Disabled (`enabled=False`), it draws nothing and `folder` is None: the runs write no progress."""
 
-    def __init__(self, title: str, total: int, folder: Path, enabled: bool = True, stream=None,
-                 live: bool | None = None):
-        self.title, self.total, self.enabled = title, total, enabled
+    def __init__(self, title: str, runs, folder: Path, enabled: bool = True, stream=None,
+                 live: bool | None = None, declared: dict | None = None):
+        self.title, self.enabled = title, enabled
+        self.runs = None if isinstance(runs, int) else list(runs)
+        self.total = runs if self.runs is None else len(self.runs)
+        self.declared = declared
         self.folder = folder if enabled else None
         self.stream = stream if stream is not None else sys.stderr
         if live is None:
             live = bool(getattr(self.stream, "isatty", lambda: False)()) and os.environ.get("TERM") != "dumb"
         self.live = live
-        self.flight: dict[str, _Flight] = {}
+        self.flight: dict[str, list] = {}  # run -> [seen since, fraction done]
         self.done: set[str] = set()
         self.executed = 0
         self.counts: dict[str, int] = {}
         self.first = None  # when the first run was seen executing (the pace counts from there)
+        self.costs = None
+        self.view = None
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = None
-        self._bar = None
+        self._eta_log, self._eta_logged = os.environ.get(ETA_LOG_ENV), -ETA_LOG_EVERY_S
 
     # -- life cycle
     def __enter__(self):
@@ -184,13 +179,10 @@ class Display:
         except OSError:  # then the runs are counted, not followed
             self.folder = None
         self.t0 = time.monotonic()
-        if self.live:
-            try:
-                self._start_bar()
-            except ImportError:  # rich missing from an older environment: plain lines then
-                self.live = False
-        if not self.live:
-            self._print(f"{self.title}: {self.total} runs")
+        if self.runs is not None:
+            self.costs = Costs(self.runs, declared=self.declared)
+        self.view = self._make_view()
+        self.view.begin(self.title, self.total)
         self._thread = threading.Thread(target=self._poll_loop, name="aestudy-progress", daemon=True)
         self._thread.start()
         return self
@@ -201,29 +193,22 @@ class Display:
         self._stop.set()
         self._thread.join()
         with self._lock:
-            if self._bar is not None:
-                for f in self.flight.values():
-                    self._bar.remove_task(f.task)
-                self._bar.update(self._overall, info=f"{len(self.done)}/{self.total} runs in "
-                                 f"{duration(time.monotonic() - self.t0)}")
-                self._bar.stop()
-            else:
-                counts = ", ".join(f"{n} {s}" for s, n in self.counts.items())
-                self._print(f"{self.title}: {len(self.done)}/{self.total} runs in "
-                            f"{duration(time.monotonic() - self.t0)}" + (f" ({counts})" if counts else ""))
+            wall = time.monotonic() - self.t0
+            self._log_eta(wall, 0.0, final=True)
+            self.view.end(self.title, f"{len(self.done)}/{self.total} runs in {duration(wall)}", self.counts)
         if self.folder is not None:
             shutil.rmtree(self.folder, ignore_errors=True)
         return False
 
-    def _start_bar(self):
-        from rich.console import Console
-        from rich.progress import BarColumn, Progress, TextColumn
+    def _make_view(self):
+        if self.live:
+            try:
+                from .progress_rich import RichView
 
-        console = Console(file=self.stream, highlight=False)
-        self._bar = Progress(TextColumn("{task.description}"), BarColumn(bar_width=30),
-                             TextColumn("{task.fields[info]}"), console=console, refresh_per_second=4)
-        self._overall = self._bar.add_task(self.title, total=self.total, info=f"0/{self.total} runs")
-        self._bar.start()
+                return RichView(self.stream)
+            except ImportError:  # rich missing from an older environment: plain lines then
+                self.live = False
+        return progress_plain.PlainView(self.stream)
 
     # -- events
     def finished(self, res: dict) -> None:
@@ -238,28 +223,24 @@ class Display:
             self.done.add(name)
             status = res["status"]
             self.counts[status] = self.counts.get(status, 0) + 1
+            if self.costs is not None and name in self.costs.runs:
+                self.costs.finished(name, status, res.get("seconds", 0.0))
             if status in EXECUTED:
                 self.executed += 1
                 began = now - res.get("seconds", 0.0)  # it may have started before it was first seen
                 self.first = began if self.first is None else min(self.first, began)
-            f = self.flight.pop(name, None)
-            if f is not None and self._bar is not None:
-                self._bar.remove_task(f.task)
+            self.flight.pop(name, None)
+            line = None
             if status != "cached":
                 tries = f", {res['attempts']} attempts" if res.get("attempts", 0) > 1 else ""
                 why = f": {res['error']}" if res.get("error") else ""
                 line = f"{name}  {res.get('seconds', 0.0):.1f} s{tries}{why}"
-                if self._bar is not None:
-                    from rich.text import Text
-
-                    self._bar.console.print(Text.assemble((f"{status:<7} ", STYLES.get(status, "")), line))
-                else:
-                    self._print(f"{self._stamp(now)} {status:<7} {line}   ({self._overall_words(now)})")
-            if self._bar is not None:
-                self._bar.update(self._overall, completed=len(self.done), info=self._overall_words(now))
+            overall = self._overall_words(now)
+            self.view.finished(name, status, line, overall, self._stamp(now))
+            self.view.overall(len(self.done), overall)
 
     def poll(self) -> None:
-        """Read the progress files of the runs in flight; update the bars or print what is due."""
+        """Read the progress files of the runs in flight; hand the renderer what changed."""
         now = time.monotonic()
         seen = {}
         for cells in self.folder.glob(f"*/*/{CELLS_FILE}") if self.folder is not None else ():
@@ -269,22 +250,15 @@ class Display:
             for name, (fraction, words) in seen.items():
                 if name in self.done:
                     continue  # its result arrived while the files were read
-                f = self.flight.get(name)
-                if f is None:
-                    f = self.flight[name] = _Flight(now)
+                if name not in self.flight:
+                    self.flight[name] = [now, 0.0]
                     self.first = self.first if self.first is not None else now
-                    if self._bar is not None:
-                        f.task = self._bar.add_task(f"  {name}", total=1.0, info="")
-                    else:
-                        self._print(f"{self._stamp(now)} start   {name}")
-                f.fraction, f.words = fraction, words
-                if self._bar is not None:
-                    self._bar.update(f.task, completed=fraction, info=f"{words}  {duration(now - f.start)}")
-                elif now - f.last_line >= PLAIN_EVERY_S:
-                    f.last_line = now
-                    self._print(f"{self._stamp(now)} running {name}  {words}  {duration(now - f.start)}")
-            if self._bar is not None:
-                self._bar.update(self._overall, info=self._overall_words(now))
+                    self.view.started(name, now, self._stamp(now))
+                self.flight[name][1] = fraction
+                self.view.progress(name, fraction, f"{words}  {duration(now - self.flight[name][0])}",
+                                   now, self._stamp(now))
+            overall = self._overall_words(now)
+            self.view.overall(len(self.done), overall)
 
     # -- helpers
     def _poll_loop(self) -> None:
@@ -294,16 +268,28 @@ class Display:
             except Exception:  # drawing must never stop the sweep
                 pass
 
+    def eta_seconds(self, now: float) -> float | None:
+        """Seconds left (called holding the lock)."""
+        elapsed = now - self.first if self.first is not None else 0.0
+        if self.costs is not None:
+            return self.costs.eta(elapsed, self.done, {n: f[1] for n, f in self.flight.items()})
+        in_flight = sum(f[1] for f in self.flight.values())
+        return eta(elapsed, self.executed + in_flight, self.total - len(self.done) - in_flight)
+
     def _overall_words(self, now: float) -> str:
         """'7/19 runs, 2 running, ETA 2:10' (called holding the lock)."""
-        in_flight = sum(f.fraction for f in self.flight.values())
-        left = eta(now - self.first if self.first is not None else 0.0, self.executed + in_flight,
-                   self.total - len(self.done) - in_flight)
+        left = self.eta_seconds(now)
+        self._log_eta(now - self.t0, left)
         running = f", {len(self.flight)} running" if self.flight else ""
         return f"{len(self.done)}/{self.total} runs{running}, ETA {duration(left)}"
 
+    def _log_eta(self, elapsed: float, left: float | None, final: bool = False) -> None:
+        """With $AESTUDY_ETA_LOG: append 'elapsed eta' (eta '?' when unknown; 'end' for the last)."""
+        if not self._eta_log or (not final and elapsed - self._eta_logged < ETA_LOG_EVERY_S):
+            return
+        self._eta_logged = elapsed
+        with contextlib.suppress(OSError), open(self._eta_log, "a") as f:
+            f.write(f"{elapsed:.1f} {'end' if final else ('?' if left is None else f'{left:.1f}')}\n")
+
     def _stamp(self, now: float) -> str:
         return f"[{duration(now - self.t0):>7}]"
-
-    def _print(self, line: str) -> None:
-        print(line, file=self.stream, flush=True)

@@ -4,21 +4,20 @@ A run counts as complete only when `complete.json`, written last, exists and lis
 artifact with a sha256 that still matches the bytes on disk. The record also holds the run's
 *inputs* (its notebook's cells, its keyed parameters, the dataset checksum, its upstream runs'
 keys) and the project *modules* its kernel imported, with their sha256, recorded while it ran.
-Its key hashes both. A run is up to date when its inputs are the same now and no module it
-imported has changed; otherwise `state` says which of them changed.
+Its key hashes both. A run is up to date when its inputs are the same now, no module it
+imported has changed and it was made under the torch and numpy versions installed now (the record's
+`environment`: `aestudy.environment`); otherwise `state` says which of them changed.
 """
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-from .. import config
+from .. import config, environment
 from ..files import CorruptArtifact, read_json, sha256_file, sha256_json, write_json
 from ..study import STAGES
 
-COMPLETE = "complete.json"
-FAILED = "failed.json"
-KERNEL_LOG = "kernel.log"  # what the kernel process printed: kept beside the run, not an artifact
+from ..ondisk import COMPLETE, FAILED, KERNEL_LOG, verify_completion  # noqa: F401 (one source: the on-disk format)
 
 
 def notebook_hash(path) -> str:
@@ -75,31 +74,13 @@ def changed_modules(modules: dict) -> list[str]:
 
 
 def write_completion(run_dir, record: dict) -> Path:
-    """List every file in `run_dir` with its sha256, then write the record last."""
+    """List every file in `run_dir` with its sha256, then write the record last, with the
+    environment it was made in (the lock's digest, Python, torch and numpy versions)."""
     run_dir = Path(run_dir)
     files = {p.relative_to(run_dir).as_posix(): sha256_file(p)
              for p in sorted(run_dir.rglob("*"))
              if p.is_file() and p.name not in (COMPLETE, FAILED, KERNEL_LOG) and not p.name.endswith(".tmp")}
-    return write_json(run_dir / COMPLETE, {**record, "artifacts": files})
-
-
-def verify_completion(run_dir) -> tuple[dict | None, str]:
-    """(record, "") when the run is complete and intact, else (None, reason)."""
-    run_dir = Path(run_dir)
-    path = run_dir / COMPLETE
-    if not path.exists():
-        return None, "no completion record"
-    try:
-        record = read_json(path)
-    except CorruptArtifact as exc:
-        return None, str(exc)
-    for name, digest in record.get("artifacts", {}).items():
-        f = run_dir / name
-        if not f.exists():
-            return None, f"{config.relative(f)}: missing"
-        if sha256_file(f) != digest:
-            return None, f"{config.relative(f)}: checksum mismatch (truncated or modified)"
-    return record, ""
+    return write_json(run_dir / COMPLETE, {"environment": environment.snapshot(), **record, "artifacts": files})
 
 
 def state(run_dir, run_inputs: dict | None) -> tuple[str, str, dict | None]:
@@ -121,6 +102,7 @@ def state(run_dir, run_inputs: dict | None) -> tuple[str, str, dict | None]:
         return "stale", "an upstream run is not complete", record
     reasons = input_changes(record.get("inputs") or {}, run_inputs)
     reasons += [f"module {p} changed" for p in changed_modules(record.get("modules") or {})]
+    reasons += environment.changed(record.get("environment"))
     if reasons:
         return "stale", "; ".join(reasons), record
     return "complete", "", record

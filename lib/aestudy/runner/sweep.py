@@ -56,7 +56,7 @@ def run_study(study: Study, workers: int = 1, executor: str = "local", scheduler
     unwritten: OSError | None = None
     left = {s: sum(r.stage == s for r in runs) for s in dict.fromkeys(r.stage for r in runs)}
     start = time.perf_counter()
-    display = Display(study.profile, len(runs), pdir / PROGRESS_DIR, enabled=progress)
+    display = Display(study.profile, runs, pdir / PROGRESS_DIR, enabled=progress)
     with display, make_executor(executor, workers=workers, scheduler=scheduler, cluster=cluster) as ex:
         for res in ex.run_graph(run_when_ready, runs, wait_for, done, priority=_priority(runs), checksum=checksum,
                                 force=force, no_retrain=no_retrain, retries=retries,

@@ -1,14 +1,17 @@
 """Experiment 2: decode (1 - a) z1 + a z2 between the codes of two test images, for every model,
 and measure the decodes.
 
-Two measures test the original's two claims, on many image pairs per digit pair:
+Two measures test the original's two claims, on many image pairs per digit pair and seed:
 - **sharpness** (`tenengrad`): the Tenengrad measure, the mean squared Sobel gradient magnitude
   of an image, of the decode relative to the same measure of the real digits encoded
-  (`sharpness_ratio`: 1 = as sharp as the real digit, below 1 = blurrier); "sharper at the ends"
-  is this ratio at a = 0 and a = 1;
-- **digit-likeness** (`reference.confidence`): the top-class probability of a reference
-  classifier trained on the labelled training images; "more digit-like near a = 0.5" is this
-  confidence on the decode nearest a = 0.5.
+  (`sharpness_ratio`: 1 = as sharp as the real digit); "sharper at the ends" is judged on
+  |ln ratio| at a = 0 and a = 1 (`end_measures`): a ratio above 1 is ringing or checkerboard
+  artefacts, not sharpness, and must not score as better;
+- **digit-likeness** (`digit_measures`): the probability a calibrated reference classifier
+  (trained on the labelled training images, temperature-scaled on held-out ones) puts on the two
+  digits interpolated, and the entropy of its softmax, on the decode nearest a = 0.5, each
+  relative to the same model's own a = 0, 1 decodes (a model that reconstructs poorly is not
+  credited or blamed at the midpoint for what it does at the ends).
 Beside them, as before: the end decodes' pixel MSE against the inputs and the a = 0.5 decode's
 distance to its nearest training image (a proxy that rewards blur: a secondary column only).
 """
@@ -116,87 +119,132 @@ def image_pairs(labels, a: int, b: int, seed: int, n: int) -> list[tuple[int, in
 
 # ------------------------------------------------------------------ the study
 
+def pair_seed(image_seed: int, model_seed: int | None) -> int:
+    """The seed a model's image pairs are drawn with: one draw per autoencoder seed (so a seed's
+    statistic carries its own image sampling and the seeds stay independent units), shared by the
+    models of that seed (d = 10 and d = 20 are compared on the same images); `image_seed` itself
+    for a model without a seed (a stand-in)."""
+    from .fitting import derived_seed
+
+    return image_seed if model_seed is None else derived_seed("interpolate-pairs", image_seed, model_seed)
+
+
+def end_measures(sharp: np.ndarray) -> dict:
+    """Sharpness at the ends from the ratios `sharp` (image pairs x a) of Tenengrad to the real
+    digit's: `end_sharpness_error`, the mean |ln ratio| (0 = exactly as sharp; ringing above 1
+    counts as much as blur below), `end_sharpness_capped`, the mean of min(ratio, 1), and the raw
+    ratio `end_sharpness` (mean; also per end)."""
+    ends = sharp[:, [0, -1]]
+    return {"end_sharpness_error": float(np.abs(np.log(np.maximum(ends, 1e-12))).mean()),
+            "end_sharpness_capped": float(np.minimum(ends, 1.0).mean()),
+            "end_sharpness": float(ends.mean()), "end_sharpness_a": float(sharp[:, 0].mean()),
+            "end_sharpness_b": float(sharp[:, -1].mean())}
+
+
+def digit_measures(probs: np.ndarray, entropy: np.ndarray, a: int, b: int, mid: int) -> dict:
+    """From the reference classifier's probabilities (image pairs x a x 10) and entropies (image
+    pairs x a) on the decodes: the probability on the two endpoint classes and the entropy near
+    a = 0.5 and at the model's own ends (a = 0, 1), and each mid figure relative to the ends."""
+    mass = probs[..., a] + (probs[..., b] if b != a else 0.0)
+    mid_mass, end_mass = float(mass[:, mid].mean()), float(mass[:, [0, -1]].mean())
+    mid_ent, end_ent = float(entropy[:, mid].mean()), float(entropy[:, [0, -1]].mean())
+    return {"mid_pair_mass": mid_mass, "end_pair_mass": end_mass,
+            "mid_pair_mass_rel": mid_mass / end_mass if end_mass > 0 else float("nan"),
+            "mid_entropy": mid_ent, "end_entropy": end_ent, "mid_entropy_excess": mid_ent - end_ent}
+
+
 def interpolation_study(models: list, test, reference_images, pairs, steps: int, seed: int,
                         classifier=None, pairs_per_digit_pair: int = 1) -> dict:
     """Experiment 2 for every model and digit pair.
 
     models: list of (config dict, AutoEncoder); test: a Split to draw the images from;
     reference_images: the training images of the nearest-image distance; classifier: the
-    reference classifier (science.reference), None to skip the confidence.
-    For each digit pair, `pairs_per_digit_pair` image pairs drawn by `seed` (`image_pairs`; the
-    first is the one the figures show) are interpolated by every model. Returns the figures'
-    data (per digit pair: the first pair's inputs and one row of decodes per model), the metrics
-    with one record per digit pair and model (means over its image pairs):
-    - end_sharpness: Tenengrad of the a = 0 and a = 1 decodes over their input's (mean of both);
-    - mid_confidence, mid_entropy: the classifier on the decode nearest a = 0.5;
-    - input_confidence: the classifier on the real inputs (what 'a digit' scores);
-    - end_mse (end_mse_a, end_mse_b), mid_nn_distance, input_nn_distance: as before;
-    and `curves`: per digit pair and model, the sharpness ratio and the confidence at every a
-    (means over the image pairs).
+    (calibrated) reference classifier (science.reference), None to skip its measures.
+    For each digit pair and autoencoder seed, `pairs_per_digit_pair` image pairs drawn by
+    `pair_seed(seed, model seed)` are interpolated by every model of that seed. Returns the
+    figures' data (per digit pair: the first pair of the first seed, one row of decodes per model
+    of that seed), the metrics with one record per digit pair and model (means over its image
+    pairs): `end_measures`, `digit_measures`, mid_confidence and input_confidence (top-class
+    probability on the a = 0.5 decode and on the real inputs), end_mse (end_mse_a, end_mse_b),
+    mid_nn_distance, input_nn_distance; and `curves`: per digit pair and model, the sharpness
+    ratio, the confidence, the endpoint-class mass and the entropy at every a (means over the pairs).
     """
     from . import reference as ref
 
     alphas = np.linspace(0.0, 1.0, steps)
     mid = int(np.argmin(np.abs(alphas - 0.5)))
+    groups: dict = {}
+    for cfg, model in models:
+        groups.setdefault(cfg.get("seed"), []).append((cfg, model))
     out_pairs, records, curves = [], [], []
     for a, b in pairs:
-        chosen = image_pairs(test.labels, a, b, seed, pairs_per_digit_pair)
-        xa = test.images[[i for i, _ in chosen]]
-        xb = test.images[[j for _, j in chosen]]
-        inputs = torch.cat([xa, xb])
-        input_nn = nearest_distance(inputs.numpy(), reference_images)
-        input_conf = ref.confidence(classifier, inputs)["confidence"] if classifier is not None else None
-        rows = []
-        for cfg, model in models:
-            dec = interpolate_pairs(model, xa, xb, steps)            # (n, steps, 1, 28, 28)
-            sharp = sharpness_ratio(dec[:, :, 0].numpy(), xa[:, 0].numpy(), xb[:, 0].numpy())
-            end_a = torch.mean((dec[:, 0] - xa) ** 2, dim=(1, 2, 3))
-            end_b = torch.mean((dec[:, -1] - xb) ** 2, dim=(1, 2, 3))
-            mid_nn = nearest_distance(dec[:, mid].numpy(), reference_images)
-            rec = {"pair": f"{a}-{b}", "digit_a": a, "digit_b": b, "index_a": chosen[0][0], "index_b": chosen[0][1],
-                   "n_image_pairs": len(chosen), "latent_dim": cfg["latent_dim"], "num_conv": cfg["num_conv"],
-                   "seed": cfg.get("seed"),
-                   "end_sharpness": float(sharp[:, [0, -1]].mean()), "end_sharpness_a": float(sharp[:, 0].mean()),
-                   "end_sharpness_b": float(sharp[:, -1].mean()),
-                   "end_mse_a": float(end_a.mean()), "end_mse_b": float(end_b.mean()),
-                   "end_mse": float((end_a.mean() + end_b.mean()) / 2),
-                   "mid_nn_distance": float(mid_nn.mean()), "input_nn_distance": float(input_nn.mean())}
-            curve = {k: rec[k] for k in ("pair", "latent_dim", "num_conv", "seed")}
-            curve["sharpness"] = sharp.mean(0).tolist()
-            if classifier is not None:
-                conf = ref.confidence(classifier, dec.reshape(-1, 1, 28, 28))
-                c, e = conf["confidence"].reshape(len(chosen), steps), conf["entropy"].reshape(len(chosen), steps)
-                rec.update(mid_confidence=float(c[:, mid].mean()), mid_entropy=float(e[:, mid].mean()),
-                           input_confidence=float(input_conf.mean()))
-                curve["confidence"] = c.mean(0).tolist()
-            records.append(rec)
-            curves.append(curve)
-            rows.append({"label": model_label(cfg), "decodes": dec[0]})
-        out_pairs.append({"pair": (a, b), "inputs": (xa[0], xb[0]), "rows": rows})
+        figure = None
+        for model_seed, members in groups.items():
+            chosen = image_pairs(test.labels, a, b, pair_seed(seed, model_seed), pairs_per_digit_pair)
+            xa, xb = test.images[[i for i, _ in chosen]], test.images[[j for _, j in chosen]]
+            inputs = torch.cat([xa, xb])
+            input_nn = nearest_distance(inputs.numpy(), reference_images)
+            input_conf = ref.confidence(classifier, inputs)["confidence"] if classifier is not None else None
+            rows = []
+            for cfg, model in members:
+                dec = interpolate_pairs(model, xa, xb, steps)            # (n, steps, 1, 28, 28)
+                sharp = sharpness_ratio(dec[:, :, 0].numpy(), xa[:, 0].numpy(), xb[:, 0].numpy())
+                end_a = torch.mean((dec[:, 0] - xa) ** 2, dim=(1, 2, 3))
+                end_b = torch.mean((dec[:, -1] - xb) ** 2, dim=(1, 2, 3))
+                mid_nn = nearest_distance(dec[:, mid].numpy(), reference_images)
+                rec = {"pair": f"{a}-{b}", "digit_a": a, "digit_b": b, "index_a": chosen[0][0],
+                       "index_b": chosen[0][1], "n_image_pairs": len(chosen), "latent_dim": cfg["latent_dim"],
+                       "num_conv": cfg["num_conv"], "seed": model_seed, "pair_seed": pair_seed(seed, model_seed),
+                       **end_measures(sharp), "end_mse_a": float(end_a.mean()), "end_mse_b": float(end_b.mean()),
+                       "end_mse": float((end_a.mean() + end_b.mean()) / 2),
+                       "mid_nn_distance": float(mid_nn.mean()), "input_nn_distance": float(input_nn.mean())}
+                curve = {k: rec[k] for k in ("pair", "latent_dim", "num_conv", "seed")}
+                curve["sharpness"] = sharp.mean(0).tolist()
+                if classifier is not None:
+                    conf = ref.confidence(classifier, dec.reshape(-1, 1, 28, 28))
+                    c = conf["confidence"].reshape(len(chosen), steps)
+                    e = conf["entropy"].reshape(len(chosen), steps)
+                    p = conf["probs"].reshape(len(chosen), steps, -1)
+                    rec.update(digit_measures(p, e, a, b, mid), mid_confidence=float(c[:, mid].mean()),
+                               input_confidence=float(input_conf.mean()))
+                    curve.update(confidence=c.mean(0).tolist(), entropy=e.mean(0).tolist(),
+                                 pair_mass=(p[..., a] + (p[..., b] if b != a else 0.0)).mean(0).tolist())
+                records.append(rec)
+                curves.append(curve)
+                rows.append({"label": model_label(cfg), "decodes": dec[0]})
+            if figure is None:  # the figure shows the first seed's models on that seed's first pair
+                figure = {"pair": (a, b), "inputs": (xa[0], xb[0]), "rows": rows}
+        out_pairs.append(figure)
     metrics = {"steps": steps, "alphas": alphas.tolist(), "mid_alpha": float(alphas[mid]),
                "pairs_per_digit_pair": pairs_per_digit_pair, "n_reference": int(len(reference_images)),
                "records": records, "curves": curves}
     return {"pairs": out_pairs, "alphas": alphas, "metrics": metrics}
 
 
+PANELS = {"sharpness": ("(a) sharpness", "Tenengrad: decode / real digits"),
+          "pair_mass": ("(b) on the two digits", "P(digit a) + P(digit b)"),
+          "entropy": ("(c) uncertainty", "entropy of the classifier (nats)")}
+
+
 def measures_figure(curves: list[dict], alphas):
     """The measures along a, one line per model (a colour per d), averaged over the digit pairs:
     (a) Tenengrad sharpness of the decode over the real digits' (dashed: as sharp as they are);
-    (b) the reference classifier's confidence, when it was measured."""
+    (b) the calibrated reference classifier's probability on the two digits interpolated and
+    (c) its entropy, when it was measured."""
     import matplotlib.pyplot as plt
     import pandas as pd
 
     df = pd.DataFrame(curves)
-    panels = [c for c in ("sharpness", "confidence") if c in df and df[c].notna().all()]
+    panels = [c for c in PANELS if c in df and df[c].notna().all()]
     ds = sorted(df["latent_dim"].unique())
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.5 * len(panels) + 1.5, 3), squeeze=False)
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels) + 1.5, 3), squeeze=False)
     for ax, col in zip(axes[0], panels):
         for (d, nc, seed), g in df.groupby(["latent_dim", "num_conv", "seed"], dropna=False):
             ax.plot(alphas, np.mean(np.stack(g[col].tolist()), axis=0), marker="o", ms=3, color=f"C{ds.index(d)}",
-                    label=f"d={d}, nc={nc}" + (f", s={int(seed)}" if pd.notna(seed) else ""))
+                    label=f"d={d}, nc={nc}" + (f", s={int(seed)}" if pd.notna(seed) else ""), alpha=0.8)
         ax.set_xlabel("a")
-        ax.set_ylabel("Tenengrad: decode / real digits" if col == "sharpness" else "classifier confidence")
-        ax.set_title("(a) sharpness" if col == "sharpness" else "(b) digit-likeness")
+        ax.set_title(PANELS[col][0])
+        ax.set_ylabel(PANELS[col][1])
         if col == "sharpness":
             ax.axhline(1.0, color="0.5", lw=0.8, ls="--")
     handles, labels = axes[0][0].get_legend_handles_labels()

@@ -1,6 +1,6 @@
-"""Names the study's parts share (torch-free, so the schema and the report import them cheaply)."""
+"""Names the study's parts share (torch-free, so the schema and the report import them cheaply).
+The modes and baselines are stated once, in the shared vocabulary (`aestudy.vocabulary`)."""
+from ..vocabulary import BASELINES, MODES  # noqa: F401
 
 DATASETS = {"mnist": "MNIST", "fashion_mnist": "FashionMNIST"}   # parameter value -> torchvision class
-MODES = ("frozen", "finetune", "scratch", "augmented")            # how a transfer classifier is trained
-BASELINES = ("logreg", "1nn")                                     # raw-pixel baselines on the same labels
 OPTIMIZERS = ("adam", "sgd")

@@ -17,12 +17,9 @@ import pandas as pd
 import seaborn as sns
 
 from ..files import atomic_write_bytes
-from .names import BASELINES, MODES
+from ..vocabulary import BASELINE_NAMES, BASELINE_STYLE, MODES, in_mode_order, mode_palette
 
 MODE_ORDER = list(MODES)
-BASELINE_STYLE = {"logreg": dict(color="0.35", ls="--"), "1nn": dict(color="0.55", ls=":")}
-BASELINE_NAMES = {"logreg": "logistic regression (pixels)", "1nn": "1-NN (pixels)"}
-assert set(BASELINE_STYLE) == set(BASELINES) == set(BASELINE_NAMES)
 
 sns.set_theme(style="whitegrid", context="notebook")
 
@@ -126,7 +123,7 @@ def _baseline_lines(ax, baselines: pd.DataFrame | None):
 
 def protocol_figure(table: pd.DataFrame):
     """Cross-validation accuracy of each candidate protocol per mode; the chosen one as a diamond."""
-    order = [m for m in MODE_ORDER if m in set(table["mode"])]
+    order = in_mode_order(table["mode"])
     fig, ax = plt.subplots(figsize=(6, 3.2))
     sns.stripplot(table, x="mode", y="cv_accuracy", order=order, color="0.55", size=6, jitter=0.15, ax=ax)
     best = table[table["chosen"]]
@@ -142,12 +139,12 @@ def transfer_run_figure(records: pd.DataFrame, title: str = ""):
     clf = records[records["mode"].isin(MODE_ORDER)].copy()
     base = records[~records["mode"].isin(MODE_ORDER)]
     clf["h1"] = clf["h1"].astype(int)
-    order = [m for m in MODE_ORDER if m in set(clf["mode"])]
+    order = in_mode_order(clf["mode"])
     fig, ax = plt.subplots(figsize=(6, 3.8))
-    sns.stripplot(clf, x="h1", y="accuracy", hue="mode", hue_order=order, dodge=True, alpha=0.45,
-                  legend=False, ax=ax)
-    sns.pointplot(clf, x="h1", y="accuracy", hue="mode", hue_order=order, dodge=0.4, errorbar=None,
-                  markers="D", ax=ax)
+    sns.stripplot(clf, x="h1", y="accuracy", hue="mode", hue_order=order, palette=mode_palette(), dodge=True,
+                  alpha=0.45, legend=False, ax=ax)
+    sns.pointplot(clf, x="h1", y="accuracy", hue="mode", hue_order=order, palette=mode_palette(), dodge=0.4,
+                  errorbar=None, markers="D", ax=ax)
     _baseline_lines(ax, base)
     ax.set_ylabel("test accuracy")
     ax.set_xlabel("h1 (width of the first MLP layer)")

@@ -2,9 +2,13 @@
 whose confidence on a decoded image measures how much that image looks like some digit.
 
 The interpolation runs receive its checkpoint and ask it about their decodes (`confidence`):
-the probability of its top class (1: it is sure which digit it sees; 0.1: uniform) and the
-entropy of its softmax (0: sure; ln 10 = 2.30: uniform). Its test accuracy says how far its
-confidence can be trusted. Trained seeded, a few epochs on the profile's training subset.
+the probability of its top class (1: it is sure which digit it sees; 0.1: uniform), the
+probability it puts on given classes, and the entropy of its softmax (0: sure; ln 10 = 2.30:
+uniform). Trained seeded, a few epochs on the profile's training subset minus a held-out
+calibration split, on which its softmax temperature is then fitted (`calibrate`: temperature
+scaling, Guo et al. 2017), so that its probabilities mean what they say on digits; its expected
+calibration error on the test set (`expected_calibration_error`) says how far they do. Its test
+accuracy says how far its class can be trusted.
 """
 from __future__ import annotations
 
@@ -33,9 +37,10 @@ class ReferenceCNN(nn.Module):
             nn.Conv2d(1, channels, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
             nn.Conv2d(channels, 2 * channels, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
             nn.Flatten(), nn.Linear(2 * channels * 7 * 7, hidden), nn.ReLU(), nn.Linear(hidden, NUM_CLASSES))
+        self.register_buffer("temperature", torch.ones(()))  # 1 while training; set by `calibrate`
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x)
+        return self.net(x) / self.temperature
 
 
 def train_reference(images: torch.Tensor, labels: torch.Tensor, epochs: int = 2, batch_size: int = 128,
@@ -77,10 +82,11 @@ def probabilities(model: nn.Module, images, batch_size: int = 250) -> torch.Tens
 
 def confidence(model: nn.Module, images) -> dict[str, np.ndarray]:
     """Per image: `confidence`, the probability of the top class (in [0.1, 1]); `entropy`, of the
-    softmax in nats (in [0, ln 10]); `top`, the class it names."""
+    softmax in nats (in [0, ln 10]); `top`, the class it names; `probs`, all ten (N, 10)."""
     p = probabilities(model, images).double()
     entropy = -(p * torch.log(p.clamp_min(1e-30))).sum(1)
-    return {"confidence": p.max(1).values.numpy(), "entropy": entropy.numpy(), "top": p.argmax(1).numpy()}
+    return {"confidence": p.max(1).values.numpy(), "entropy": entropy.numpy(), "top": p.argmax(1).numpy(),
+            "probs": p.numpy()}
 
 
 def accuracy(model: nn.Module, images, labels) -> float:
@@ -89,6 +95,57 @@ def accuracy(model: nn.Module, images, labels) -> float:
 
 
 MAX_ENTROPY = math.log(NUM_CLASSES)
+ECE_BINS = 15  # equal-width bins of the top-class probability (the usual choice, Guo et al. 2017)
+
+
+def calibration_split(n: int, size: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """(training indices, calibration indices) of n images: `size` drawn by `seed` are held out."""
+    if not 0 < size < n:
+        raise ValueError(f"calibration_size must be between 1 and {n - 1} (the training images), got {size}")
+    perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
+    return perm[size:].sort().values, perm[:size].sort().values
+
+
+@torch.no_grad()
+def calibrate(model: ReferenceCNN, images, labels, steps: int = 200) -> float:
+    """Temperature scaling: the T > 0 minimising the negative log-likelihood of `labels` under
+    softmax(logits / T) on held-out images; set in the model (a buffer: saved with it). The
+    classes it names do not change, only how sure it says it is."""
+    model.eval()
+    model.temperature.fill_(1.0)
+    x = torch.as_tensor(images, dtype=torch.float32).reshape(-1, 1, 28, 28)
+    logits = torch.cat([model(x[i:i + 500]) for i in range(0, len(x), 500)]).double()
+    y = torch.as_tensor(labels)
+    log_t = torch.zeros((), dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.LBFGS([log_t], lr=0.5, max_iter=steps, line_search_fn="strong_wolfe")
+
+    def closure():
+        opt.zero_grad()
+        with torch.enable_grad():
+            loss = nn.functional.cross_entropy(logits / log_t.exp(), y)
+            loss.backward()
+        return loss
+
+    opt.step(closure)
+    temperature = float(log_t.detach().exp())
+    model.temperature.fill_(temperature)
+    return temperature
+
+
+def expected_calibration_error(probs, labels, bins: int = ECE_BINS) -> float:
+    """Sum over equal-width bins of the top-class probability of |accuracy - mean confidence|,
+    weighted by the fraction of images in the bin (0: perfectly calibrated)."""
+    p = torch.as_tensor(probs, dtype=torch.float64)
+    conf, top = p.max(1)
+    correct = (top == torch.as_tensor(labels)).double()
+    edges = torch.linspace(0.0, 1.0, bins + 1, dtype=torch.float64)
+    which = torch.bucketize(conf, edges[1:-1], right=True)
+    total = 0.0
+    for b in range(bins):
+        inside = which == b
+        if inside.any():
+            total += float(inside.double().mean() * (correct[inside].mean() - conf[inside].mean()).abs())
+    return total
 
 
 def save_reference(path, model: ReferenceCNN, **extra):
@@ -106,7 +163,9 @@ def load_reference(path) -> ReferenceCNN:
     if cfg.get("kind") != KIND:
         raise CorruptArtifact(f"{path}: not a reference classifier (kind {cfg.get('kind')!r})")
     model = ReferenceCNN(int(cfg["channels"]), int(cfg["hidden"]))
-    model.load_state_dict(ckpt["state_dict"])
+    state = dict(ckpt["state_dict"])
+    state.setdefault("temperature", torch.ones(()))  # a checkpoint from before calibration: T = 1
+    model.load_state_dict(state)
     return model.eval()
 
 
@@ -128,7 +187,7 @@ def test_summary(model: nn.Module, images, labels) -> dict:
                 "mean_confidence": float(conf["confidence"][labels == d].mean())}
                for d in range(NUM_CLASSES) if (labels == d).any()]
     return {"accuracy": float(correct.mean()), "mean_confidence": float(conf["confidence"].mean()),
-            "records": records, "confidence": conf["confidence"], "correct": correct}
+            "ece": expected_calibration_error(conf["probs"], labels), "records": records, "confidence": conf["confidence"], "correct": correct}
 
 
 def confidence_histogram(confidence, correct):

@@ -15,7 +15,14 @@ Conventions
 * randomness is always driven by an explicit ``seed``.
 """
 
-from .angles import angle_loss, check_angle_loss, naive_angle_loss, plot_angle_loss
+from .angles import (
+    angle_loss,
+    check_angle_gradient,
+    check_angle_loss,
+    check_naive_numbers,
+    naive_angle_loss,
+    plot_angle_loss,
+)
 from .chain import (
     check_chain_rule_a,
     check_chain_rule_b,
@@ -63,6 +70,8 @@ __all__ = [
     "angle_loss",
     "naive_angle_loss",
     "check_angle_loss",
+    "check_angle_gradient",
+    "check_naive_numbers",
     "plot_angle_loss",
     # Q4
     "partial",

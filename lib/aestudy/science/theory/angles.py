@@ -133,6 +133,66 @@ def check_angle_loss(loss_fn: Callable, n_samples: int = 20001, seed: int = 0, h
     }
 
 
+def check_angle_gradient(loss_fn: Callable, n_samples: int = 20001, seed: int = 0) -> dict:
+    """Check the gradient statements of the answer by sampling: each partial derivative lies in
+    [-1, 1], the gradient's norm is at most sqrt(2) and reaches it (at a - b = ±π/2), and the
+    gradient vanishes only where a - b is a multiple of π (the minimum and the maximum).
+
+    The bound is on autograd's gradient of ``loss_fn`` at ``n_samples`` random pairs plus the
+    points a - b ∈ {±π/2}, where the norm is largest; the sentence it backs was once wrong
+    ("the gradient is bounded by 1"), which is why it is checked rather than trusted."""
+    gen = torch.Generator().manual_seed(seed)
+    n = int(n_samples)
+    a = (torch.rand(n, generator=gen, dtype=DTYPE) - 0.5) * 4 * TWO_PI
+    b = (torch.rand(n, generator=gen, dtype=DTYPE) - 0.5) * 4 * TWO_PI
+    quarter = torch.tensor([0.5, -0.5, 1.5, -1.5], dtype=DTYPE) * math.pi
+    a = torch.cat([a, a[:4]])
+    b = torch.cat([b, a[:4] - quarter])
+    a.requires_grad_(True)
+    b.requires_grad_(True)
+    da, db = torch.autograd.grad(as_tensor(loss_fn(a, b)).sum(), (a, b))
+    norm = torch.sqrt(da**2 + db**2)
+    max_da, max_db, max_norm = float(da.abs().max()), float(db.abs().max()), float(norm.max())
+    tol = 1e-12
+    assert max_da <= 1 + tol and max_db <= 1 + tol, (
+        f"a partial derivative exceeds 1 in absolute value: max |dL/da| = {max_da:.6g}, max |dL/db| = {max_db:.6g}")
+    assert max_norm <= math.sqrt(2) + tol, f"the gradient's norm exceeds sqrt(2): {max_norm:.6g}"
+    assert max_norm >= math.sqrt(2) - 1e-9, (
+        f"the gradient's norm never reaches sqrt(2) (max {max_norm:.6g}): the bound sqrt(2) is not tight")
+    delta = shorter_arc_distance(a.detach(), b.detach())
+    off_pi = torch.minimum(delta, math.pi - delta)          # distance of a - b from the nearest multiple of π
+    # vanishing only on πZ, as a sampled bound: ‖∇L‖ ≥ (2√2/π)·dist(a − b, πZ) (Jordan's inequality)
+    floor = 2 * math.sqrt(2) / math.pi * off_pi
+    gap = float((floor - norm).max())
+    assert gap <= 1e-9, f"the gradient vanishes away from a - b ∈ πZ (‖∇L‖ falls {gap:.3g} below its floor)"
+    return {"claim": "|∂L/∂α|, |∂L/∂β| ≤ 1 and ‖∇L‖ ≤ √2 (reached at α−β = ±π/2)", "pairs": n + 4,
+            "max |∂L/∂α|": max_da, "max |∂L/∂β|": max_db, "max ‖∇L‖": max_norm}
+
+
+def check_naive_numbers(h: float = 1e-7) -> dict:
+    """The numbers the answer quotes about the naive losses, recomputed: (α−β)² costs ≈ 39.4 at
+    α = 0, β = 2π − 0.01; the squared shorter arc's derivative in β jumps from +2π to −2π at β = π
+    (α = 0); |sin((α−β)/2)| has one-sided derivatives −1/2 and +1/2 at β = α = 0; and the chosen
+    loss ranges over [0, 2]."""
+    sq = (TWO_PI - 0.01) ** 2
+    assert round(sq, 1) == 39.4, f"(2π − 0.01)² = {sq:.3f}, not ≈ 39.4"
+    pi = torch.tensor(math.pi, dtype=DTYPE)
+    zero = torch.tensor(0.0, dtype=DTYPE)
+    left = float((naive_angle_loss(zero, pi) - naive_angle_loss(zero, pi - h)) / h)
+    right = float((naive_angle_loss(zero, pi + h) - naive_angle_loss(zero, pi)) / h)
+    assert abs(left - TWO_PI) < 1e-4 and abs(right + TWO_PI) < 1e-4, (
+        f"the squared arc's one-sided derivatives at β = π are {left:.5f}, {right:.5f}, not +2π, −2π")
+    kink = lambda x: abs(math.sin(-x / 2))  # noqa: E731  |sin((α−β)/2)| at α = 0
+    left_s, right_s = (kink(0.0) - kink(-h)) / h, (kink(h) - kink(0.0)) / h
+    assert abs(left_s + 0.5) < 1e-6 and abs(right_s - 0.5) < 1e-6, (
+        f"|sin((α−β)/2)| has one-sided derivatives {left_s:.6f}, {right_s:.6f} at 0, not −1/2, +1/2")
+    grid = torch.linspace(-TWO_PI, TWO_PI, 4001, dtype=DTYPE)
+    values = angle_loss(zero, grid)
+    assert abs(float(values.min())) < 1e-12 and abs(float(values.max()) - 2) < 1e-9, "L does not range over [0, 2]"
+    return {"(2π−0.01)²": sq, "δ² jump at π": (left, right), "|sin| jump at 0": (left_s, right_s),
+            "range of L": (float(values.min()), float(values.max()))}
+
+
 def plot_angle_loss(loss_fn: Callable = angle_loss, naive_fn: Callable | None = naive_angle_loss):
     """Plot ``L(0, β)`` and ``∂L/∂β`` for ``β ∈ [-2π, 2π]`` (and the naive loss for contrast)."""
     import matplotlib.pyplot as plt

@@ -1,0 +1,72 @@
+"""The on-disk format of a profile's runs, as both sides read it: the record names under
+reports/<profile>/runs/<stage>/<run-id>/, when a run counts as complete, and the statuses a
+tidy table's `status` column takes. The runner writes these files; the report reads them and
+nothing of the runner.
+
+A run is complete when `complete.json`, written last, exists and every artifact it lists still
+has its sha256; a run that raised leaves `failed.json` (status, error); anything else is
+incomplete (a killed run)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from . import config
+from .files import CorruptArtifact, read_json, sha256_file
+
+COMPLETE = "complete.json"
+FAILED = "failed.json"
+KERNEL_LOG = "kernel.log"     # what the kernel printed: kept beside the run, not an artifact
+RESOURCES = "resources.json"
+OK = ("ok", "cached")         # table statuses of a run whose outputs can be used
+
+
+def verify_completion(run_dir) -> tuple[dict | None, str]:
+    """(record, "") when the run is complete and intact, else (None, reason)."""
+    run_dir = Path(run_dir)
+    path = run_dir / COMPLETE
+    if not path.exists():
+        return None, "no completion record"
+    try:
+        record = read_json(path)
+    except CorruptArtifact as exc:
+        return None, str(exc)
+    for name, digest in record.get("artifacts", {}).items():
+        f = run_dir / name
+        if not f.exists():
+            return None, f"{config.relative(f)}: missing"
+        if sha256_file(f) != digest:
+            return None, f"{config.relative(f)}: checksum mismatch (truncated or modified)"
+    return record, ""
+
+
+def run_status(run_dir) -> dict:
+    """One run folder as the report lists it: status (ok | the failure's status | incomplete),
+    wall time, error and peak memory."""
+    run_dir = Path(run_dir)
+    record, reason = verify_completion(run_dir)
+    row = {"stage": run_dir.parent.name, "run_id": run_dir.name, "dir": run_dir, "peak_rss_mb": None}
+    if record is not None:
+        row.update(status="ok", seconds=record.get("seconds", 0.0), error="")
+        res = run_dir / RESOURCES
+        row["peak_rss_mb"] = read_json(res).get("peak_rss_mb") if res.exists() else None
+    elif (run_dir / FAILED).exists():
+        try:
+            failed = read_json(run_dir / FAILED)
+        except CorruptArtifact as exc:
+            failed = {"status": "failed", "error": str(exc)}
+        row.update(status=failed.get("status", "failed"), seconds=failed.get("seconds", 0.0),
+                   error=failed.get("error", ""))
+    else:
+        row.update(status="incomplete", seconds=0.0, error=reason)
+    return row
+
+
+def run_folders(profile_dir) -> list[dict]:
+    """Every run folder of a profile with its status (`run_status`), whatever runs.json says."""
+    runs = Path(profile_dir) / "runs"
+    return [run_status(d) for stage in sorted(runs.glob("*")) for d in sorted(p for p in stage.glob("*") if p.is_dir())]
+
+
+def record_files(profile_dir) -> list[Path]:
+    """Every completion and failure record of a profile (what a report is made from)."""
+    return [p for p in sorted((Path(profile_dir) / "runs").glob("*/*/*.json")) if p.name in (COMPLETE, FAILED)]

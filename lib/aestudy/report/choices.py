@@ -1,0 +1,57 @@
+"""The report's "Choices and limitations" section: every choice the original left open or this
+project made, with how it was made and on what data; a choice made by looking at test-set numbers
+says so. The rows come from the experiments of the registry (`Experiment.choices`) and from the
+study as a whole (below); the values are read from the profile's parameter file."""
+from __future__ import annotations
+
+import pandas as pd
+
+from .experiments import EXPERIMENTS
+from .profile import ProfileData
+
+COLUMNS = ["what", "choice", "how it was made", "on what data"]
+TEST = "test set (disclosed: chosen after seeing test numbers)"
+
+
+def study_choices(data: ProfileData) -> list[dict]:
+    """The choices of the study as a whole: its fidelity and the report's own rules."""
+    d, r = data.params.get("data") or {}, data.rules
+    return [
+        {"what": "which images", "choice": f"one data seed (data_seed {d.get('data_seed', 0)}) draws every stage's "
+                                           "images; a model's seed sets only its initialisation and batch order",
+         "how it was made": "so that the seeds of one configuration are exchangeable replicates; no model is "
+                            "measured on its own training images except where its experiment says so",
+         "on what data": "none (fixed before the runs)"},
+        {"what": "fidelity", "choice": f"{d.get('train_size') or 'all'} training images, "
+                                       f"{d.get('test_size') or 'all'} test images",
+         "how it was made": "what a 2-core CPU trains within the profile's time budget",
+         "on what data": "run times, not results"},
+        {"what": "verdict rules", "choice": f"{100 * r.confidence:g} % intervals; 'clearly' = "
+                                            f"{100 * r.small_d_margin:g} %; h1 margin ±{100 * r.h1_margin:g} points; "
+                                            f"Holm over the family",
+         "how it was made": "fixed in the parameter file's report: section (reasons in aestudy.report_params), in a "
+                            "repository where earlier runs' test results existed; the h1 margin is set against the "
+                            "seed-to-seed spread, which its row prints",
+         "on what data": "earlier runs (disclosed)"},
+    ]
+
+
+def table(data: ProfileData) -> tuple[pd.DataFrame, str]:
+    """(every choice, caption)."""
+    rows = study_choices(data) + [c for e in EXPERIMENTS if e.choices for c in e.choices(data)]
+    return pd.DataFrame(rows, columns=COLUMNS), (
+        f"The {len(rows)} choices this study made beyond the original's description: what was chosen, how, and on "
+        "what data. 'Test set' marks a choice made after seeing test numbers.")
+
+
+def limitations(data: ProfileData) -> str:
+    """What the design cannot show, in words: the family's power, then each experiment's own."""
+    from .prose import _seeds
+
+    n = _seeds(data)[0]
+    power = (f"Every verdict rests on {n} autoencoder seeds: its t-interval has {max(n - 1, 0)} degrees of freedom "
+             "and assumes the seeds' statistics are roughly normal, and Holm's adjustment over the family makes each "
+             "decision stricter than it would be alone, so a moderate effect can stay inconclusive; "
+             "'inconclusive' says the design could not decide, not that there is no effect." if n else "")
+    parts = [power] + [e.limitations(data) for e in EXPERIMENTS if e.limitations]
+    return " ".join(p for p in parts if p)

@@ -1,0 +1,115 @@
+"""What an experiment of the report declares, and the rows its claims return.
+
+An experiment module (under `report/experiments/`) holds one `Experiment`: its name, the stages
+whose runs it reads, its claims (claim id -> a verdict function of a stage's rows), how its rules
+are explained, the key effects it lends the abstract, the panel it lends the page-1 figure and
+the choices it discloses. The report's frame (`verdicts`, `prose`, `figures.overview`) walks
+the registry (`report.experiments.EXPERIMENTS`) and never names an experiment.
+
+A verdict function returns a row (`row`): the conclusion, this run's numbers, the verdict, the
+seeds it holds in, a short key number for page 1 and the decision's p-value (`p`, the family's
+Holm step reads it)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from .. import vocabulary as vocab
+from .decide import INCONCLUSIVE, holds_text
+from .text import fmt, whole
+
+KEY = "key number"           # the short number of the page-1 verdict table (no interval words)
+NUMBERS = "this run's numbers"
+NO_RUNS = "no usable runs"
+
+
+@dataclass(frozen=True)
+class Claim:
+    experiment: str                      # the 'exp.' column: '1', '2', ..., '4+' for a check added here
+    stage: str                           # the stage whose usable rows it is decided on
+    verdict: Callable                    # verdict(rows: DataFrame, rules: ReportParams) -> row
+    note: Callable | None = None         # note(data) -> words said beside its numbers ('' for none)
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """One experiment of the report (see the module's docstring)."""
+    name: str                            # a short id: its main stage ('autoencode')
+    stages: tuple[str, ...]              # the stages whose runs it reads (their failures are named in its section)
+    claims: dict[str, Claim] = field(default_factory=dict)
+    optional: bool = False               # a profile may leave its stage out (then its section says nothing)
+    rules: Callable | None = None        # rules(ReportParams) -> markdown bullets: how its claims are decided
+    key_effects: Callable | None = None  # key_effects(data, verdict table) -> phrases for the abstract's key effects
+    abstract: Callable | None = None     # abstract(data) -> one sentence of its own for the abstract ('' for none)
+    overview: Callable | None = None     # overview(data) -> a page-1 panel (figures.Panel) or None
+    choices: Callable | None = None      # choices(data) -> [{what, choice, how it was made, on what data}]
+    limitations: Callable | None = None  # limitations(data) -> sentences on what its design cannot show
+
+
+def row(experiment: str, conclusion: str, numbers: str, decision: dict | None = None, key: str = "") -> dict:
+    """A verdict row; without a decision the claim is inconclusive with 'no seeds'."""
+    d = decision or {}
+    return {"experiment": experiment, "conclusion": conclusion, NUMBERS: numbers,
+            "verdict": d.get("verdict", INCONCLUSIVE), "seeds": holds_text(d) if d else "no seeds",
+            KEY: key or "n/a", "p": d.get("p", float("nan"))}
+
+
+def key_effects(v: pd.DataFrame, words: tuple, **fill) -> list[str]:
+    """The abstract's phrases of the claims in `words` ((claim id, words with {key} and any of
+    `fill`)) that have a key number."""
+    return [w.format(key=v.at[claim, KEY], **fill) for claim, w in words
+            if claim in v.index and v.at[claim, KEY] not in ("", "n/a")]
+
+
+def by_mean(df: pd.DataFrame, by: str, value: str, f=fmt) -> str:
+    """Plain means of `value` by `by` (each seed weighs the same: the grids are balanced)."""
+    m = df.groupby(by)[value].mean()
+    return ", ".join(f"{vocab.label(by)}={whole(k)}: {f(v)}" for k, v in m.items())
+
+
+def ends(df: pd.DataFrame, by: str, value: str, f=fmt) -> str:
+    """The key number of a trend: the plain means at the smallest and the largest `by`,
+    '0.0338 at d=5 → 0.0207 at d=20'."""
+    m = df.groupby(by)[value].mean()
+    lab = vocab.label(by)
+    if len(m) < 2:
+        return f"{f(m.iloc[0])} at {lab}={whole(m.index[0])} only" if len(m) else ""
+    return f"{f(m.iloc[0])} at {lab}={whole(m.index[0])} → {f(m.iloc[-1])} at {lab}={whole(m.index[-1])}"
+
+
+def relative(v) -> str:
+    """A change on the log scale as a relative change: log(0.9) -> '-10.0 %'."""
+    return "n/a" if v is None or not np.isfinite(v) else f"{100 * (np.exp(v) - 1):+.1f} %"
+
+
+def trend_row(experiment: str, c: str, df: pd.DataFrame | None, x: str, y: str, block: str, expected: int,
+              rules, label: str, per: str, f=fmt, of_error: bool = False, extra: str = "") -> dict:
+    """A trend conclusion ("`y` falls / grows as `x` grows", `expected` -1 / +1), decided on the
+    log of `y` (of 1 - `y`, its error, with `of_error`: an accuracy grows when its error falls) so
+    that blocks whose values differ in scale weigh alike: per seed, the least-squares slope within
+    each `block`, averaged over blocks, and every adjacent step of `x`; supported only when the
+    slope and every step are on the claimed side (`decide.monotone`)."""
+    from .decide import block_slope, block_steps, monotone, per_seed
+    from .stats import SEED
+    from .text import SEEDS, interval_words
+
+    if df is None or df.empty:
+        return row(experiment, c, NO_RUNS)
+    logged = np.log((1 - df[y]) if of_error else df[y]).clip(lower=np.log(1e-9))
+    d = df.assign(_log=logged)
+    on_log = -expected if of_error else expected
+    slopes = per_seed(d, lambda s: block_slope(s, x, "_log", block))
+    steps = pd.DataFrame({seed: block_steps(g, x, "_log", block) for seed, g in d.groupby(SEED)}).T
+    dec = monotone(slopes, steps, on_log, rules.confidence)
+    what = "its error (1 − " + label.split(" ")[0] + ")" if of_error else "it"
+    ci = (f"{relative(dec['mean'])} [{relative(dec['lo'])}, {relative(dec['hi'])}]" if dec["n"] >= 2
+          else f"{relative(dec['mean'])} (n = {dec['n']}, no interval)")
+    shown = sum(s["verdict"] == "supported" for s in dec.get("steps", {}).values())
+    stepping = ", ".join(f"{vocab.label(x)} {k}: {relative(s['mean'])}" for k, s in dec.get("steps", {}).items())
+    return row(experiment, c, f"{label}: {by_mean(df, x, y, f)}; per {per}, {what} changes by {ci} within each "
+               f"{block} (slope of the log, {interval_words(rules.confidence, [dec['n']], SEEDS)}); adjacent steps "
+               f"{stepping or 'none'}: {shown} of {len(dec.get('steps', {}))} on the claimed side at that level"
+               f"{extra}", dec, key=ends(df, x, y, f))

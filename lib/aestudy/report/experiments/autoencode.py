@@ -1,0 +1,278 @@
+"""Experiment 1, the autoencoding sweep: its claims (error falls with d, d < 10 clearly worse,
+error falls with the model's size), its table of errors, the parameter correlations, the error
+curves and reconstructions, and its panel of the page-1 figure."""
+from __future__ import annotations
+
+import re
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+
+from ...report_params import ReportParams
+from ..claims import NO_RUNS, Claim, Experiment, key_effects, row, trend_row
+from ..decide import direction, per_seed
+from ..figures import WIDTH, Panel, ci_points, style, tick
+from ..sentences import ci_of, describe_trend, means_with_intervals
+from .. import seeds
+from ..profile import autoencode_history, reconstruction_images
+from ..stats import CONFIDENCE, param_correlations_by_seed, summarise
+from ..tables import ci_table
+from ..text import SEEDS, fmt, fmt_ci, fmt_rel, interval_words
+
+STAGE = "autoencode"
+DEFAULT = ReportParams()
+CLAIMED_D = 10               # the original's own number: "d < 10 is clearly worse"
+
+
+# ------------------------------------------------------------------ claims
+
+def verdict_error_falls_with_d(ae: pd.DataFrame, rules: ReportParams = DEFAULT) -> dict:
+    return trend_row("1", "Reconstruction error falls as d grows", ae, "latent_dim", "final_test_error",
+                     "num_conv", -1, rules, "mean final test error by d", "unit of d")
+
+
+def kink(rows: pd.DataFrame, below: int, at: int, above: int) -> float:
+    """How much worse d = `below` is than the power law through d = `at` and `above` predicts, on
+    the log scale, averaged over the num_conv blocks that have all three: a curve that falls like
+    1/d (or any power of d) gives 0 wherever it is measured; a threshold at `at` gives more."""
+    out = []
+    for _, b in rows.groupby("num_conv"):
+        e = b.groupby("latent_dim")["final_test_error"].mean()
+        if {below, at, above} <= set(e.index):
+            slope = (np.log(e[above]) - np.log(e[at])) / (np.log(above) - np.log(at))
+            out.append(float(np.log(e[below]) - (np.log(e[at]) + slope * (np.log(below) - np.log(at)))))
+    return float(np.mean(out)) if out else float("nan")
+
+
+def verdict_small_d_worse(ae: pd.DataFrame, rules: ReportParams = DEFAULT) -> dict:
+    """A threshold at d = 10 ("ten classes need ten places"), tested as a kink: per seed, the
+    excess of the error at the largest d below 10 over the power law through the two smallest
+    d >= 10, at equal num_conv; the claim: above report.small_d_margin. An error that merely
+    falls like 1/d has no kink and does not support it."""
+    c = f"d < {CLAIMED_D} is clearly worse"
+    if ae is None or ae.empty:
+        return row("1", c, NO_RUNS)
+    ds = sorted(ae["latent_dim"].astype(int).unique().tolist())
+    small, large = [d for d in ds if d < CLAIMED_D], [d for d in ds if d >= CLAIMED_D]
+    if not small or len(large) < 2:
+        return row("1", c, f"a kink at d = {CLAIMED_D} needs a d below it and two at or above it (the grid has "
+                   f"d = {ds})")
+    below, at, above = small[-1], large[0], large[1]
+    dec = direction(per_seed(ae, lambda r: kink(r, below, at, above)), +1, rules.confidence,
+                    boundary=float(np.log1p(rules.small_d_margin)))
+    if not dec["seeds"]:
+        return row("1", c, f"no num_conv has runs at d = {below}, {at} and {above}")
+    m = ae.groupby("latent_dim")["final_test_error"].mean()
+    rel = {k: float(np.expm1(dec[k])) if np.isfinite(dec[k]) else float("nan") for k in ("mean", "lo", "hi")}
+    return row("1", c, f"mean error d={below}: {fmt(m[below])}, d={at}: {fmt(m[at])}, d={above}: {fmt(m[above])}; "
+               f"error at d={below} over the power law through d={at} and d={above} (the drop from {below} to {at} "
+               f"against the drop from {at} to {above}, at equal num_conv): {fmt_ci({**dec, **rel}, f=fmt_rel, unit=SEEDS)}"
+               f"; 'clearly' means above {fmt_rel(rules.small_d_margin)} (report.small_d_margin)", dec,
+               key=f"kink {_rel_ci({**dec, **rel})} at d={below}")
+
+
+def verdict_error_falls_with_size(ae: pd.DataFrame, rules: ReportParams = DEFAULT) -> dict:
+    return trend_row("1", "Error also falls, less clearly, as the model grows (num_conv)", ae, "num_conv",
+                     "final_test_error", "latent_dim", -1, rules, "mean final test error by num_conv",
+                     "conv layer", extra="; 'less clearly' is not tested: compare with the row above")
+
+
+def _rel_ci(ci: dict) -> str:
+    """'+59 % [+46 %, +71 %]' (no interval words: the table's caption names them)."""
+    if ci["n"] < 2:
+        return f"{fmt_rel(ci['mean'])} (n = {ci['n']})"
+    return f"{fmt_rel(ci['mean'])} [{fmt_rel(ci['lo'])}, {fmt_rel(ci['hi'])}]"
+
+
+def rules_markdown(rules: ReportParams) -> str:
+    return (f"- *d < {CLAIMED_D} clearly worse* is a threshold claim (\"ten classes need ten places\"), tested as a "
+            f"kink at d = {CLAIMED_D}:\n  per seed and num_conv, the error at the largest d below {CLAIMED_D} over "
+            f"the power law through the two\n  smallest d ≥ {CLAIMED_D} (the drop from 5 to 10 against the drop from "
+            "10 to 15, on log scales), averaged over\n  num_conv. An error that falls like 1/d, or like any power of "
+            "d, has no kink: its excess is 0.\n  \"Clearly\" means more than "
+            f"{fmt_rel(rules.small_d_margin)} (`report.small_d_margin`): the interval is compared with that margin\n"
+            "  (contradicted: clearly less than that).\n")
+
+
+# ------------------------------------------------------------------ what the section says
+
+def runs_text(ae: pd.DataFrame) -> str:
+    """What was trained: the grid, the seeds, the epochs and the training set size."""
+    epochs = sorted(set(ae["epochs"].astype(int).tolist())) if "epochs" in ae else []
+    return (f"{len(ae)} autoencoders: d in {sorted(set(ae['latent_dim'].astype(int).tolist()))} x num_conv in "
+            f"{sorted(set(ae['num_conv'].astype(int).tolist()))} x {ae['seed'].nunique()} seeds, trained for "
+            f"{', '.join(map(str, epochs))} epoch(s)"
+            + (f" on {int(ae['train_size'].iloc[0])} training images"
+               if "train_size" in ae and ae["train_size"].notna().all() else "")
+            + ".")
+
+
+def findings(ae: pd.DataFrame, confidence: float = CONFIDENCE) -> str:
+    if ae.empty:
+        return ""
+    by_d, d_text = means_with_intervals(ae, "latent_dim", "final_test_error", confidence)
+    by_nc, nc_text = means_with_intervals(ae, "num_conv", "final_test_error", confidence)
+    cell = summarise(ae, ["latent_dim", "num_conv"], "final_test_error", confidence=confidence)
+    best = cell.loc[cell["mean"].idxmin()]
+    return (f"Averaged over model sizes, the final test error {describe_trend(by_d, 'd=')}: {d_text}. "
+            f"Averaged over d, it {describe_trend(by_nc, 'num_conv=')}: {nc_text}. "
+            f"The lowest mean error, {fmt_ci(ci_of(best, confidence), unit=SEEDS)}, is at "
+            f"d={int(best['latent_dim'])}, num_conv={int(best['num_conv'])}.")
+
+
+def error_grid(ae: pd.DataFrame, confidence: float = CONFIDENCE) -> pd.DataFrame:
+    """Final test error as a d x num_conv table, mean [interval] over seeds."""
+    if ae.empty:
+        return pd.DataFrame()
+    return ci_table(summarise(ae, ["latent_dim", "num_conv"], "final_test_error", confidence=confidence),
+                    "latent_dim", "num_conv", pct=False, prefix=True)
+
+
+def param_correlation_table(ae: pd.DataFrame, swept: list[str], confidence: float = CONFIDENCE) -> pd.DataFrame:
+    """Pearson r and Spearman rho of each swept parameter (the parameter file's grid, less the
+    seed) with the final test error, within each seed's runs, mean [interval] over seeds."""
+    s = param_correlations_by_seed(ae, [p for p in swept if p in ae], "final_test_error", confidence)
+    t = ci_table(s, "parameter", "measure", pct=False)
+    return t.rename(columns={"pearson_r": "Pearson r", "spearman_rho": "Spearman ρ"}) if not t.empty else t
+
+
+def reconstruction_caption(images: list[tuple[str, object]]) -> str:
+    """One caption for the reconstructions shown (profile.reconstruction_images): which runs,
+    top to bottom."""
+    words = [re.sub(r"^Run ", "run ", c.rstrip(".").replace(": test inputs on top, reconstructions below", ""))
+             for c, _ in images]
+    where = ("top: " + words[0] + "; bottom: " + words[1]) if len(words) == 2 else "; ".join(words)
+    return ("Test inputs (upper row of each image) and their reconstructions (lower row) by one autoencoder "
+            f"(one seed) at the smallest and the largest d, {where}.")
+
+
+def error_curves(by_d: pd.DataFrame, by_nc: pd.DataFrame):
+    """Test error per epoch grouped by d and by num_conv (summaries by [factor, epoch]): the mean
+    over seeds of each seed's mean over the other factor, the band its t-interval."""
+    with style():
+        fig, axes = plt.subplots(1, 2, figsize=(WIDTH, 2.9), sharey=True)
+        for ax, s, factor, label, cmap in ((axes[0], by_d, "latent_dim", "d", "viridis"),
+                                           (axes[1], by_nc, "num_conv", "num_conv", "magma")):
+            levels = sorted(s[factor].unique())
+            colors = sns.color_palette(cmap, n_colors=len(levels) + (1 if cmap == "magma" else 0))
+            for color, v in zip(colors, levels):
+                g = s[s[factor] == v].sort_values("epoch")
+                ax.plot(g["epoch"], g["mean"], marker="o", color=color, label=f"{label}={tick(v)}")
+                ax.fill_between(g["epoch"], g["ci_lo"], g["ci_hi"], color=color, alpha=0.2, lw=0)
+                if len(g) == 1:  # a band needs two epochs: show the one interval as a bar
+                    ax.errorbar(g["epoch"], g["mean"], yerr=[g["mean"] - g["ci_lo"], g["ci_hi"] - g["mean"]],
+                                color=color, capsize=3)
+            ax.set_xticks(sorted(s["epoch"].unique()))
+            ax.set_xlabel("epoch")
+            ax.legend()
+        axes[0].set_ylabel("test error (MSE per pixel)")
+        axes[0].set_title("(a) by latent size d (mean over num_conv)")
+        axes[1].set_title("(b) by num_conv (mean over d)")
+        fig.tight_layout()
+    return fig
+
+
+# ------------------------------------------------------------------ the section's tables and figures, captioned
+
+def text(data) -> str:
+    """What was trained and what it shows, with this run's numbers."""
+    ae = data.usable(STAGE)
+    return "" if ae.empty else runs_text(ae) + " " + findings(ae, data.rules.confidence)
+
+
+def curves(data):
+    """(error-curve figure, caption), or (None, '') without a history."""
+    history = autoencode_history(data)
+    if history.empty:
+        return None, ""
+    c = data.rules.confidence
+    by_d = summarise(history, ["latent_dim", "epoch"], "test_error", confidence=c)
+    by_nc = summarise(history, ["num_conv", "epoch"], "test_error", confidence=c)
+    return error_curves(by_d, by_nc), (
+        f"Test reconstruction error (MSE per pixel) after each epoch of the {history['run_id'].nunique()} "
+        "autoencoders, (a) by latent size d (mean over num_conv), (b) by num_conv (mean over d). Lines: "
+        f"mean over autoencoder seeds; bands: {interval_words(c, list(by_d['n']))}.")
+
+
+def grid(data):
+    """(final-error table, caption)."""
+    ae, c = data.usable(STAGE), data.rules.confidence
+    if ae.empty:
+        return pd.DataFrame(), ""
+    n = summarise(ae, ["latent_dim", "num_conv"], "final_test_error", confidence=c)["n"]
+    return error_grid(ae, c), ("Final test reconstruction error (MSE per pixel) by latent size d and num_conv: "
+                               f"mean [interval] over seeds, {interval_words(c, list(n))}.")
+
+
+def correlations(data):
+    """(parameter-correlation table, caption): the parameters swept by the parameter file's grid."""
+    ae, c = data.usable(STAGE), data.rules.confidence
+    if ae.empty:
+        return pd.DataFrame(), ""
+    per_seed = int(ae.groupby("seed").size().min())
+    return param_correlation_table(ae, data.swept(STAGE), c), (
+        "Correlation of each swept parameter with the final test error (the original's parameter-importance "
+        f"panel): Pearson r and Spearman ρ over the {per_seed} runs of each seed, mean [interval] over seeds, "
+        f"{interval_words(c, [ae['seed'].nunique()])}. The seed is the unit of replication, not a parameter.")
+
+
+def odd_seeds(data):
+    """(words, table, caption) on the models that train worse than their seed siblings."""
+    ae, excess = data.usable(STAGE), data.rules.outlier_excess
+    odd = seeds.unusual_seeds(ae, excess)
+    words = seeds.seeds_markdown(odd, seeds.dead_unit_association(ae), excess, len(ae))
+    return words, odd.rename(columns={"latent_dim": "d"}), (
+        "Models whose final test error exceeds the median of their seed siblings (same d and num_conv) by more "
+        "than report.outlier_excess, with the fraction of their encoder's hidden ReLU units that are dead (zero on "
+        "every monitored test image) and their siblings' mean fraction.")
+
+
+def reconstructions(data):
+    """(image paths, caption) of the reconstructions at the smallest and the largest d."""
+    recon = reconstruction_images(data, data.usable(STAGE))
+    return [p for _, p in recon], reconstruction_caption(recon) if recon else ""
+
+
+def overview(data) -> Panel | None:
+    ae = data.usable(STAGE)
+    if ae.empty:
+        return None
+    s = summarise(ae, ["latent_dim"], "final_test_error", confidence=data.rules.confidence)
+
+    def draw(ax):
+        ci_points(ax, s, "latent_dim", None, order=[tick(d) for d in sorted(s["latent_dim"].unique())])
+
+    return Panel("reconstruction error", "test error (MSE per pixel)", draw, "test reconstruction error (MSE per pixel)")
+
+
+def choices(data) -> list[dict]:
+    st = ((data.params.get("stages") or {}).get(STAGE)) or {}
+    p, seeds = st.get("params") or {}, (st.get("grid") or {}).get("seed", [])
+    return [
+        {"what": "replication", "choice": f"{len(seeds)} autoencoder seeds ({', '.join(map(str, seeds))})",
+         "how it was made": "the budget of the profile; every later stage uses every seed's model",
+         "on what data": "none (fixed before the runs)"},
+        {"what": "FC hidden width", "choice": f"fc_hidden = {p.get('fc_hidden', '?')}",
+         "how it was made": "not recorded by the original; a width between the flattened conv output and d",
+         "on what data": "none (fixed before the runs)"},
+        {"what": "learning-rate warm-up", "choice": f"warmup_steps = {p.get('warmup_steps', '?')}",
+         "how it was made": "added after one model (d=20, num_conv=3, seed 0) trained far worse than its seed "
+                            "siblings, an outlier found by its test error; benchmarks/outlier.py, which compares "
+                            "warm-ups, now scores held-out training images instead",
+         "on what data": "test set (disclosed: chosen after seeing test numbers)"},
+        {"what": "epochs", "choice": f"{p.get('epochs', '?')} epoch(s), batch {p.get('batch_size', '?')}, "
+                                     f"{p.get('optimizer', '?')} at lr {p.get('lr', '?')}",
+         "how it was made": "the original's optimiser; the epochs fit the profile's time budget",
+         "on what data": "run times, not results"}]
+
+
+EXPERIMENT = Experiment(
+    name=STAGE, stages=(STAGE,),
+    claims={"error_falls_with_d": Claim("1", STAGE, verdict_error_falls_with_d),
+            "small_d_worse": Claim("1", STAGE, verdict_small_d_worse),
+            "error_falls_with_size": Claim("1", STAGE, verdict_error_falls_with_size)},
+    rules=rules_markdown,
+    key_effects=lambda data, v: key_effects(v, (("error_falls_with_d", "test reconstruction error {key}"),)),
+    overview=overview, choices=choices)

@@ -1,0 +1,92 @@
+"""Experiment 2's figures: the runs' saved interpolation figures with their captions, and the
+measures against a (its claims, sentences and tables are in `interpolate`)."""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+
+from .. import profile
+from ..figures import WIDTH, style, tick
+from ..stats import summarise
+from ..text import fmt, interval_words
+from .interpolate import STAGE
+
+
+def figure_caption(data, interp: pd.DataFrame, path) -> str:
+    """The caption of one saved interpolation figure (interpolation_<a>-<b>.png of a run)."""
+    pair = path.stem.replace("interpolation_", "")
+    a, _, b = pair.partition("-")
+    alphas = (data.run_metrics(STAGE, path.parent.name) or {}).get("alphas") or []
+    rows = interp[interp["pair"].astype(str) == pair] if not interp.empty and "pair" in interp else interp
+    models = rows[["latent_dim", "num_conv", "seed"]].drop_duplicates() if not rows.empty else rows
+    grid = ""
+    if not models.empty:
+        values = {c: sorted(models[c].astype(int).unique().tolist()) for c in ("latent_dim", "num_conv", "seed")}
+        grid = (f"; one row per model, {len(models)} in all: d in {values['latent_dim']}, num_conv in "
+                f"{values['num_conv']}, seeds {values['seed']} (labelled at the left)")
+    steps = f" at {len(alphas)} values of a from {fmt(alphas[0])} to {fmt(alphas[-1])}" if alphas else ""
+    n = int(rows["n_image_pairs"].min()) if "n_image_pairs" in rows and not rows.empty else 1
+    which = f" (the first of the {n} image pairs measured for this digit pair)" if n > 1 else ""
+    return (f"Interpolation from a test {a} to a test {b}{which}: the outer columns are the two inputs, the columns "
+            f"between decode (1 − a) z1 + a z2{steps}{grid}.")
+
+
+def run_figures(data):
+    """[(saved interpolation figure, caption)] of the usable runs."""
+    interp = data.usable(STAGE)
+    return [(p, figure_caption(data, interp, p)) for p in profile.run_figures(data, STAGE, "interpolation_*.png")]
+
+
+def measures(data):
+    """(figure of the measures against a, caption), or (None, '') without curves."""
+    curves, interp, c = profile.interpolation_curves(data), data.usable(STAGE), data.rules.confidence
+    if curves.empty:
+        return None, ""
+    sharp = summarise(curves, ["latent_dim", "alpha"], "sharpness", confidence=c)
+    mass = curves["pair_mass"].notna().any()
+    second = "pair_mass" if mass else "confidence"
+    measured = curves.dropna(subset=[second])
+    other = summarise(measured, ["latent_dim", "alpha"], second, confidence=c) if not measured.empty else None
+    real = None if mass else (interp["input_confidence"].mean() if "input_confidence" in interp else None)
+    n = int(interp["n_image_pairs"].min()) if "n_image_pairs" in interp else 1
+    what = ("the calibrated reference classifier's probability on the two endpoint digits, P(a) + P(b)" if mass else
+            "the reference classifier's top-class probability on the decode (dashed: on the real inputs)")
+    return along_a(sharp, other, real, "P(digit a) + P(digit b)" if mass else "classifier confidence"), (
+        "Experiment 2's measures against a, by latent size d: (a) Tenengrad sharpness of the decode over that of "
+        "the real digits, (1 − a)·T(first input) + a·T(second input) (dashed: as sharp as the real digits); "
+        f"(b) {what}. Lines: "
+        f"mean over autoencoder seeds of each seed's mean over {curves['pair'].nunique()} digit pair(s) × "
+        f"{n} image pair(s) (and num_conv); bands: {interval_words(c, list(sharp['n']))}.")
+
+
+def along_a(sharpness: pd.DataFrame, confidence: pd.DataFrame | None = None, real_confidence: float | None = None,
+            ylabel: str = "classifier confidence"):
+    """Experiment 2's two measures against a, one colour per d (summaries by [latent_dim, alpha]:
+    each seed's mean over digit pairs and image pairs, then the mean and interval over seeds):
+    (a) Tenengrad sharpness of the decode over the real digits' (dashed: as sharp as they are),
+    (b) the reference classifier's confidence (dashed: on the real inputs). None without data."""
+    panels = [(k, v) for k, v in (("sharpness", sharpness), ("confidence", confidence)) if v is not None and not v.empty]
+    if not panels:
+        return None
+    with style():
+        fig, axes = plt.subplots(1, len(panels), figsize=(WIDTH, 2.8), squeeze=False)
+        ds = sorted({d for _, s in panels for d in s["latent_dim"].unique()})
+        colors = dict(zip(ds, sns.color_palette(n_colors=len(ds))))   # two d values: two distinct hues
+        for j, (ax, (kind, s)) in enumerate(zip(axes[0], panels)):
+            for d in ds:
+                g = s[s["latent_dim"] == d].sort_values("alpha")
+                ax.plot(g["alpha"], g["mean"], marker="o", color=colors[d], label=f"d={tick(d)}")
+                ax.fill_between(g["alpha"], g["ci_lo"], g["ci_hi"], color=colors[d], alpha=0.2, lw=0)
+            ref = 1.0 if kind == "sharpness" else real_confidence
+            if ref is not None and np.isfinite(ref):
+                ax.axhline(ref, color="0.4", lw=1, ls="--", label="real digits")
+            ax.set_xlabel("a")
+            ax.set_ylabel("Tenengrad: decode / real" if kind == "sharpness" else ylabel)
+            ax.set_title(f"({'ab'[j]}) " + ("sharpness" if kind == "sharpness" else "digit-likeness"))
+            ax.legend(frameon=False)
+        fig.tight_layout()
+    return fig
+
+

@@ -1,0 +1,138 @@
+"""The sweep's ETA: each run weighted by what it is expected to cost, not counted as one.
+
+A run's expected cost, in seconds of one worker, is the first of
+1. the seconds it took this sweep (once it is done);
+2. the seconds its last record says (`complete.json` or `failed.json` in its folder: the same run
+   id, made by an earlier command on this profile);
+3. the mean of the stage's runs known so far (done this sweep or recorded on disk) that share the
+   most telling grid values with it, each grid key weighted by how much the known runs' seconds
+   differ between its values: `autoencode/d20-nc3-s1` is expected to cost what `d20-nc3-s0` did,
+   not what `d20-nc1-s1` did;
+4. the stage's declared cost (`expected_seconds` on its study declaration, when it has one);
+5. the mean of every run known so far, of any stage (nothing better is known yet).
+Cached runs cost nothing. The ETA is the expected cost left (runs not started, and the part of the
+runs in flight not done yet) at the pace of this sweep: the wall time so far per second of
+expected cost done; but never less than the longest chain of runs left (a run waits for the runs
+it uses, so a long run that starts late ends the sweep on one worker, whatever the others do).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..files import CorruptArtifact, read_json
+
+RECORDS = ("complete.json", "failed.json")
+
+
+def recorded_seconds(run_dir) -> float | None:
+    """The seconds a run's last execution took, from its record; None when there is none."""
+    for name in RECORDS:
+        path = Path(run_dir) / name
+        if path.is_file():
+            try:
+                seconds = read_json(path).get("seconds")
+            except (CorruptArtifact, OSError, AttributeError):
+                continue
+            if isinstance(seconds, (int, float)) and seconds > 0:
+                return float(seconds)
+    return None
+
+
+class Costs:
+    """Expected seconds of each run of a sweep. `runs`: objects with `name`, `stage`, `grid` and
+    `dir` (runner.plan.Run); `declared`: {stage: seconds} for stages with a declared cost."""
+
+    def __init__(self, runs, declared: dict | None = None, recorded: dict | None = None):
+        self.runs = {r.name: r for r in runs}
+        self.declared = dict(declared) if declared is not None else _declared({r.stage for r in self.runs.values()})
+        # what earlier commands recorded (read once: they do not change while the sweep runs)
+        self.recorded = dict(recorded) if recorded is not None else \
+            {r.name: s for r in runs if (s := recorded_seconds(r.dir)) is not None}
+        self.actual: dict[str, float] = {}   # seconds of the runs executed this sweep
+        self.cached: set[str] = set()
+
+    def finished(self, name: str, status: str, seconds: float) -> None:
+        if status in ("ok", "failed"):
+            self.actual[name] = float(seconds)
+        else:  # cached or skipped: no work was done, none is left
+            self.cached.add(name)
+
+    def expected(self, name: str) -> float:
+        if name in self.cached:
+            return 0.0
+        if name in self.actual:
+            return self.actual[name]
+        if name in self.recorded:
+            return self.recorded[name]
+        run = self.runs[name]
+        siblings = self._known(run.stage)
+        if siblings:
+            weights = _weights({n: self.runs[n].grid for n in siblings}, siblings)
+            score = {n: _shared(run.grid, self.runs[n].grid, weights) for n in siblings}
+            best = max(score.values())
+            near = [siblings[n] for n in siblings if score[n] == best]
+            return sum(near) / len(near)
+        if run.stage in self.declared:
+            return float(self.declared[run.stage])
+        known = [s for n, s in {**self.recorded, **self.actual}.items() if n not in self.cached]
+        return sum(known) / len(known) if known else 1.0
+
+    def _known(self, stage: str) -> dict[str, float]:
+        return {n: s for n, s in {**self.recorded, **self.actual}.items()
+                if n in self.runs and self.runs[n].stage == stage and n not in self.cached}
+
+    def eta(self, elapsed: float, done: set, flight: dict) -> float | None:
+        """Seconds left: `done` names the finished runs, `flight` maps each run in flight to the
+        fraction of it done. None until a fifth of a run's worth of expected cost is done."""
+        costs = {n: self.expected(n) for n in self.runs}
+        spent = sum(costs[n] for n in done if n in costs) + sum(costs[n] * f for n, f in flight.items() if n in costs)
+        left = sum(c for n, c in costs.items() if n not in done) - \
+            sum(costs[n] * f for n, f in flight.items() if n in costs)
+        paced = pace_eta(elapsed, spent, left, unit=min((c for c in costs.values() if c > 0), default=1.0))
+        return None if paced is None else max(paced, self.longest_chain(costs, done, flight))
+
+    def longest_chain(self, costs: dict, done: set, flight: dict) -> float:
+        """Seconds of the longest chain of runs left, each waiting for the runs it uses (`upstream`;
+        the runs are in plan order, upstream first)."""
+        finish: dict[str, float] = {}
+        for name, run in self.runs.items():
+            if name in done:
+                continue
+            before = max((finish.get(u, 0.0) for u in getattr(run, "upstream", ())), default=0.0)
+            finish[name] = before + costs[name] * (1.0 - flight.get(name, 0.0))
+        return max(finish.values(), default=0.0)
+
+
+def pace_eta(elapsed: float, done: float, remaining: float, unit: float = 1.0) -> float | None:
+    """Seconds left at the pace so far: `done` worth of work took `elapsed` seconds, `remaining`
+    worth is left. None until a fifth of `unit` is done (no pace yet)."""
+    if remaining <= 0:
+        return 0.0
+    if done < 0.2 * unit or elapsed <= 0:
+        return None
+    return elapsed * remaining / done
+
+
+def _declared(stages) -> dict:
+    """{stage: seconds} of the stages whose declaration names an `expected_seconds`."""
+    from ..study import STAGES
+
+    return {s: STAGES[s].expected_seconds for s in stages
+            if s in STAGES and isinstance(getattr(STAGES[s], "expected_seconds", None), (int, float))}
+
+
+def _weights(grids: dict, seconds: dict) -> dict:
+    """How much each grid key tells about the cost: the spread (max - min) of the mean seconds of
+    the known runs grouped by that key's value (a seed's groups cost alike; a model size's do not)."""
+    out = {}
+    for k in {k for g in grids.values() for k in g}:
+        groups: dict = {}
+        for n, g in grids.items():
+            groups.setdefault(repr(g.get(k)), []).append(seconds[n])
+        means = [sum(v) / len(v) for v in groups.values()]
+        out[k] = max(means) - min(means)
+    return out
+
+
+def _shared(a: dict, b: dict, weights: dict) -> float:
+    return sum(weights.get(k, 0.0) for k, v in a.items() if k in b and b[k] == v)

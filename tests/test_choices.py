@@ -1,0 +1,64 @@
+"""What the report discloses (issue 21, item 4, the report's side): every choice with how and on
+what data it was made, choices made on test numbers marked, selected numbers labelled as selected,
+and the one cell the protocols were tuned on said beside the h1 and d verdicts."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from aestudy.report import choices, profile, verdicts
+from aestudy.report.experiments import transfer, transfer_data
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _data(tables=None) -> profile.ProfileData:
+    params = yaml.safe_load((REPO / "params" / "default.yaml").read_text())
+    return profile.ProfileData(REPO / "reports" / "nowhere", tables=tables or {}, params=params)
+
+
+def _transfer() -> pd.DataFrame:
+    rows = [{"run_id": f"d{d}-nc2-s{s}", "status": "ok", "latent_dim": d, "num_conv": 2, "seed": s, "h1": float(h),
+             "mode": m, "label_seed": 0, "n_labels": 100, "n_test": 10000, "accuracy": 0.7 + 0.01 * d / 5 + 0.01 * s
+             + 0.001 * h / 100 + 0.05 * (m == "finetune"), "train_accuracy": 1.0, "cv_accuracy": 0.7}
+            for d in (5, 10) for s in (0, 1, 2) for h in (200, 650) for m in ("frozen", "finetune")]
+    return pd.DataFrame(rows)
+
+
+def test_every_choice_says_how_and_on_what_data_and_test_set_choices_are_marked():
+    t, caption = choices.table(_data())
+    assert list(t.columns) == choices.COLUMNS and t.notna().all().all() and f"The {len(t)} choices" in caption
+    on_test = t[t["on what data"].str.startswith("test set (disclosed")]
+    for what in ("learning-rate warm-up", "semi-supervised method", "semi-supervised steps (full profile)"):
+        assert what in set(on_test["what"]), what
+    assert "warmup_steps = 100" in set(t["choice"])
+    protocol = t[t["what"].str.startswith("transfer protocols")].iloc[0]
+    assert "d=10, num_conv=2, seed 0, h1=650, label draw 0" in protocol["how it was made"]
+    assert "labelled training images only" in protocol["on what data"]
+
+
+def test_the_protocols_cell_is_said_beside_the_h1_and_d_verdicts_only():
+    v = verdicts.verdicts(_data({"transfer": _transfer()}))
+    note = "chosen on one cell (d=10, num_conv=2, seed 0, h1=650, label draw 0)"
+    assert note in v.at["h1_matters_little", "this run's numbers"] and note in v.at["larger_d_better", "this run's numbers"]
+    assert note not in v.at["finetune_beats_frozen", "this run's numbers"]
+    assert "d=10, num_conv=2" in choices.limitations(_data({"transfer": _transfer()}))
+
+
+def test_selected_numbers_are_labelled_as_selected_and_carry_no_interval():
+    data = _data({"transfer": _transfer()})
+    words = transfer.text(data)
+    best = words[words.index("The best of"):]
+    assert best.startswith("The best of the 8 configurations (d × mode × h1) by test accuracy is")
+    assert "selected on the test set" in best and "[" not in best.split("Chance")[0]
+    table, caption = transfer_data.accuracy_by_mode(data)
+    assert "cross-validation (selected)" in table.columns and "selected" in caption
+    protocol = pd.DataFrame([{"mode": "frozen", "candidate": i, "chosen": i == 1, "cv_accuracy": 0.6 + 0.05 * i,
+                              "steps": 100, "lr": 1e-3, "weight_decay": 0.0, "augment": False, "warmup": 0,
+                              "encoder_lr": 1.0} for i in range(5)])
+    chosen = transfer_data.chosen_protocols(protocol)
+    assert chosen["CV accuracy"].tolist() == ["65.0 % (best of 5)"]
+    assert np.isfinite(transfer.seed_spread(data.usable("transfer")))

@@ -1,0 +1,100 @@
+"""The command line: `aestudy`, `python -m aestudy` and `python -m lib` are one parser table; each
+help shows an example; unknown commands and options get one line naming the nearest, exit 2; the
+project is found from the parameter file, so the command works from any folder."""
+from __future__ import annotations
+
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from aestudy import cli, config
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_the_console_script_and_module_entry_points_are_declared():
+    scripts = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+    assert scripts == {"aestudy": "aestudy.cli:main"}
+    assert (REPO_ROOT / "lib" / "aestudy" / "__main__.py").is_file()
+
+
+@pytest.mark.parametrize("command", [None, *cli.COMMANDS])
+def test_every_help_shows_one_example(command, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        cli.main([command, "--help"] if command else ["--help"])
+    assert exit_.value.code == 0
+    out = capsys.readouterr().out
+    examples = [ln for ln in out.splitlines() if ln.startswith("example: aestudy ")]
+    assert len(examples) == 1, out
+    if command:
+        assert examples[0].split()[2] == command
+    else:
+        assert "--root DIR" in out and "holds the parameter file" in out   # how the project is found
+
+
+@pytest.mark.parametrize("argv, line", [
+    (["rnu", "params/smoke.yaml"], "aestudy: error: unknown command 'rnu' (did you mean 'run'?); see aestudy --help"),
+    (["run", "params/smoke.yaml", "--wokers", "2"],
+     "aestudy run: error: unknown option --wokers (did you mean '--workers'?); see aestudy run --help"),
+    (["status", "--forse", "params/smoke.yaml"],
+     "aestudy status: error: unknown option --forse; see aestudy status --help"),
+    (["render"], "aestudy render: error: the following arguments are required: PARAMS_FILE; see aestudy render --help"),
+])
+def test_unknown_commands_and_options_get_one_line_with_the_nearest_name(argv, line, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(argv)
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err == line + "\n"
+
+
+def test_a_parameter_file_is_found_from_any_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert cli._find("params/smoke.yaml") == str(config.PROJECT_ROOT / "params" / "smoke.yaml")
+    assert cli._find("smoke") == str(config.PROJECT_ROOT / "params" / "smoke.yaml")
+    (tmp_path / "mine.yaml").write_text("profile: x\n")
+    assert cli._find("mine.yaml") == "mine.yaml"           # a file here wins
+    assert cli._find("nowhere.yaml") == "nowhere.yaml"     # named as given in the loader's error
+
+
+def fake_checkout(root: Path) -> Path:
+    (root / "lib" / "aestudy").mkdir(parents=True)
+    (root / "lib" / "aestudy" / "__init__.py").write_text("")
+    (root / "notebooks").mkdir()
+    (root / "params").mkdir()
+    (root / "params" / "p.yaml").write_text("profile: p\n")
+    return root
+
+
+def test_the_project_is_the_checkout_holding_the_parameter_file(tmp_path, monkeypatch):
+    monkeypatch.delenv("AESTUDY_ROOT", raising=False)
+    other = fake_checkout(tmp_path / "other")
+    args = cli.build_parser().parse_args(["status", str(other / "params" / "p.yaml")])
+    assert cli.checkout_of(other / "params") == other.resolve()
+    assert cli.project_root(args) == other.resolve()            # run with that checkout's package
+    here = cli.build_parser().parse_args(["status", str(REPO_ROOT / "params" / "smoke.yaml")])
+    assert cli.project_root(here) is None                       # this checkout: no detour
+    loose = tmp_path / "loose.yaml"
+    loose.write_text("profile: p\n")
+    assert cli.project_root(cli.build_parser().parse_args(["status", str(loose)])) is None
+    chosen = cli.build_parser().parse_args(["--root", str(other), "status", str(loose)])
+    assert cli.project_root(chosen) == other.resolve()
+    assert cli._without_root(["--root", str(other), "status", "x", "--root=y"]) == ["status", "x"]
+
+
+def test_a_root_that_is_not_a_checkout_is_bad_input(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("AESTUDY_ROOT", raising=False)
+    assert cli.main(["--root", str(tmp_path), "status", "smoke"]) == 2
+    assert capsys.readouterr().err == f"error: --root {tmp_path}: not a checkout of this project " \
+                                      "(no lib/aestudy/ and notebooks/)\n"
+
+
+def test_python_dash_m_aestudy_runs_from_another_folder(tmp_path):
+    env = {"PYTHONPATH": str(REPO_ROOT / "lib"), "PATH": "/usr/bin:/bin"}
+    out = subprocess.run([sys.executable, "-m", "aestudy", "run", "--help"], cwd=tmp_path, env=env,
+                         capture_output=True, text=True, check=True).stdout
+    assert out.startswith("usage: python -m aestudy run ") and "example: python -m aestudy run" in out
+    lib = subprocess.run([sys.executable, "-m", "lib", "rnu"], cwd=REPO_ROOT, capture_output=True, text=True)
+    assert lib.returncode == 2 and lib.stderr.startswith("python -m lib: error: unknown command 'rnu'")

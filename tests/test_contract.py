@@ -1,0 +1,58 @@
+"""The run-to-report contract (aestudy.metrics): a run that misses a declared product or a metrics
+key the report reads fails with one line naming the file and the key; extra keys are allowed."""
+import json
+
+import pytest
+
+from aestudy import metrics
+from aestudy.study import STAGES
+
+AUTOENCODE = {"final_test_error": 0.02, "final_train_error": 0.019, "n_parameters": 1000,
+              "dead_encoder_hidden": 0.0, "dead_units": {"encoder.fc.2": 0.0},
+              "history": {"epoch": [1], "train_error": [0.019], "test_error": [0.02]}}
+
+
+def _run_dir(tmp_path, metrics_dict, files=("model.pt", "reconstructions.png")):
+    for f in files:
+        (tmp_path / f).write_bytes(b"x")
+    (tmp_path / "metrics.json").write_text(json.dumps(metrics_dict))
+    return tmp_path
+
+
+def test_complete_autoencode_run_passes_and_keeps_extra_keys(tmp_path):
+    st = STAGES["autoencode"]
+    metrics.check_run(_run_dir(tmp_path, {**AUTOENCODE, "new_measure": 1.0}), st.products, st.metrics)
+
+
+def test_renamed_metrics_key_fails_naming_file_and_key(tmp_path):
+    st = STAGES["autoencode"]
+    broken = {("final_test_mse" if k == "final_test_error" else k): v for k, v in AUTOENCODE.items()}
+    with pytest.raises(metrics.ContractBroken, match=r"run/metrics.json: final_test_error: field required"):
+        metrics.check_run(_run_dir(tmp_path, broken), st.products, st.metrics, shown="run")
+
+
+def test_nested_key_of_wrong_type_is_named_by_its_path(tmp_path):
+    st = STAGES["autoencode"]
+    broken = {**AUTOENCODE, "history": {**AUTOENCODE["history"], "test_error": ["n/a"]}}
+    with pytest.raises(metrics.ContractBroken, match=r"history\.test_error\.0"):
+        metrics.check_run(_run_dir(tmp_path, broken), st.products, st.metrics)
+
+
+def test_missing_declared_product_fails(tmp_path):
+    st = STAGES["autoencode"]
+    with pytest.raises(metrics.ContractBroken, match=r"model.pt: declared product missing"):
+        metrics.check_run(_run_dir(tmp_path, AUTOENCODE, files=("reconstructions.png",)), st.products, st.metrics)
+
+
+def test_transfer_records_need_mode_and_accuracy(tmp_path):
+    st = STAGES["transfer"]
+    bad = {"n_test": 10, "records": [{"mode": "frozen", "acc": 0.5}]}
+    with pytest.raises(metrics.ContractBroken, match=r"records\.0\.accuracy: field required"):
+        metrics.check_run(_run_dir(tmp_path, bad, files=()), st.products, st.metrics)
+
+
+def test_every_stage_that_feeds_a_table_declares_its_metrics():
+    for name, st in STAGES.items():
+        if name != "theory":
+            assert st.metrics is not None and "metrics.json" in st.products, name
+    assert STAGES["autoencode"].products[0] == "model.pt"

@@ -1,0 +1,134 @@
+"""The report's shape (issue 22): one module per experiment, a frame that walks a registry, one
+vocabulary, the on-disk records shared with the runner, and no import of the runner."""
+from __future__ import annotations
+
+import ast
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from aestudy import ondisk, vocabulary
+from aestudy.report import profile, verdicts
+from aestudy.report.experiments import EXPERIMENTS, claims
+
+REPO = Path(__file__).resolve().parents[1]
+REPORT = REPO / "lib" / "aestudy" / "report"
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    out = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            out.add("." * node.level + (node.module or ""))
+        elif isinstance(node, ast.Import):
+            out.update(a.name for a in node.names)
+    return out
+
+
+@pytest.mark.parametrize("path", sorted(REPORT.rglob("*.py")), ids=lambda p: p.relative_to(REPORT).as_posix())
+def test_the_report_imports_nothing_of_the_runner_and_stays_small(path):
+    names = _imports(path)
+    assert not any("runner" in n.split(".") for n in names), (path, names)
+    assert len(path.read_text().splitlines()) <= 300
+
+
+def test_the_frame_names_no_experiment():
+    """verdicts, prose, figures, tables and choices take the experiments from the registry."""
+    words = [e.name for e in EXPERIMENTS] + [cid for cid in claims()]
+    for name in ("verdicts.py", "prose.py", "figures.py", "tables.py", "choices.py"):
+        code = "\n".join(line for line in (REPORT / name).read_text().splitlines()
+                         if not line.lstrip().startswith("#"))
+        body = ast.get_docstring(ast.parse(code)) or ""
+        code = code.replace(body, "")
+        for w in words:
+            assert f'"{w}"' not in code and f"'{w}'" not in code, (name, w)
+
+
+def test_every_claim_is_declared_once_with_an_experiment_number(tmp_path):
+    cs = claims()
+    assert len(cs) == sum(len(e.claims) for e in EXPERIMENTS)
+    v = verdicts.verdicts(profile.ProfileData(tmp_path))
+    assert list(v.index) == list(cs)
+    assert [v.at[c, "experiment"] for c in cs] == [c.experiment for c in cs.values()]
+
+
+def test_one_colour_per_mode():
+    palette = vocabulary.mode_palette()
+    assert list(palette) == list(vocabulary.MODES) and len(set(palette.values())) == len(vocabulary.MODES)
+    assert vocabulary.in_mode_order(["augmented", "logreg", "frozen"]) == ["frozen", "augmented"]
+    s = pd.Series(["1nn", "scratch", "frozen"])
+    assert s.sort_values(key=vocabulary.mode_sort_key).tolist() == ["frozen", "scratch", "1nn"]
+    from aestudy.science import names, plots
+    assert names.MODES is vocabulary.MODES and plots.BASELINE_NAMES is vocabulary.BASELINE_NAMES
+
+
+def test_the_transfer_figures_give_augmented_its_own_colour():
+    from matplotlib.colors import to_hex
+
+    from aestudy.report.experiments import transfer_data
+
+    rows = [{"h1": 32, "latent_dim": d, "mode": m, "mean": 0.5, "ci_lo": 0.4, "ci_hi": 0.6, "n": 2}
+            for d in (5, 10) for m in vocabulary.MODES]
+    s = pd.DataFrame(rows)
+    fig = transfer_data.summary_figure(s, s, s.drop_duplicates("mode"), None)
+    colours = {c.get_label(): to_hex(c.lines[0].get_color()) for c in fig.axes[1].containers
+               if c.get_label() in vocabulary.MODES}
+    assert len(set(colours.values())) == len(vocabulary.MODES), colours
+
+
+def test_swept_parameters_come_from_the_grid(tmp_path):
+    params = {"stages": {"autoencode": {"grid": {"latent_dim": [5, 10], "dropout": [0.0, 0.1], "num_conv": [2],
+                                                 "seed": [0, 1, 2]}}}}
+    data = profile.ProfileData(tmp_path, params=params)
+    assert data.swept("autoencode") == ["latent_dim", "dropout"]
+    assert data.swept("transfer") == []
+
+
+def test_run_status_reads_the_records_on_disk(tmp_path):
+    from aestudy.files import sha256_file
+
+    ok, failed, killed = (tmp_path / "runs" / "autoencode" / n for n in ("d5", "d10", "d15"))
+    for d in (ok, failed, killed):
+        d.mkdir(parents=True)
+    (ok / "model.pt").write_bytes(b"x")
+    (ok / ondisk.COMPLETE).write_text(json.dumps({"seconds": 2.0, "artifacts": {"model.pt": sha256_file(ok / "model.pt")}}))
+    (failed / ondisk.FAILED).write_text(json.dumps({"status": "failed", "error": "boom", "seconds": 1.0}))
+    rows = {r["run_id"]: r for r in ondisk.run_folders(tmp_path)}
+    assert (rows["d5"]["status"], rows["d10"]["status"], rows["d15"]["status"]) == ("ok", "failed", "incomplete")
+    assert rows["d10"]["error"] == "boom" and rows["d5"]["seconds"] == 2.0
+    (ok / "model.pt").write_bytes(b"y")                          # modified after the run: no longer complete
+    assert ondisk.run_status(ok)["status"] == "incomplete" and "checksum" in ondisk.run_status(ok)["error"]
+
+
+def test_the_shared_records_agree_with_the_runner():
+    from aestudy.report import render
+    from aestudy.runner import execute, records
+
+    assert (ondisk.COMPLETE, ondisk.FAILED, ondisk.KERNEL_LOG) == (records.COMPLETE, records.FAILED, records.KERNEL_LOG)
+    assert ondisk.OK == execute.OK and render.KERNEL_MANAGER == execute.KERNEL_MANAGER
+
+
+def test_the_analyses_notebook_walks_every_experiment_and_warns_once_per_section():
+    cells = json.loads((REPO / "notebooks" / "analyses.ipynb").read_text())["cells"]
+    code = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
+    warned = [e.name for e in EXPERIMENTS for src in code if f"section_warnings(data, {e.name}.EXPERIMENT)" in src]
+    assert warned == [e.name for e in EXPERIMENTS]                     # each section once, in registry order
+    assert not any("status_markdown" in src for src in code)
+    assert not any(re.search(r"Table \d", src) for src in code)         # numbers come from the captions
+    for src in code[2:]:                                                # after the parameters and the set-up
+        shown = len(re.findall(r"^(?:table|figure)\(|captions\.(?:table|figure)\(", src, flags=re.M))
+        assert shown <= 1, src                                          # one table or figure per code cell
+
+
+def test_a_failed_run_is_named_in_its_section(tmp_path):
+    from aestudy.report import prose
+    from aestudy.report.experiments import transfer
+
+    table = pd.DataFrame({"run_id": ["d5", "d10"], "status": ["ok", "failed"], "error": ["", "RuntimeError: boom"]})
+    data = profile.ProfileData(tmp_path, tables={"transfer": table})
+    words = prose.section_warnings(data, transfer.EXPERIMENT)
+    assert words.count("RuntimeError: boom") == 1 and "`d10` failed" in words
