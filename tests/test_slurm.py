@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -188,6 +189,21 @@ def test_a_cancelled_job_is_replaced_and_its_run_retried(slurm_cluster, local_sm
     assert f"{name} (2 attempts)" in err
     assert_same_tables(tmp_path / "reports" / "smoke", local_smoke["dir"])
     assert our_jobs(slurm_cluster) == []
+
+
+@pytest.mark.slow
+def test_a_command_stopped_with_sigterm_leaves_no_job(slurm_cluster, mnist_dir, tmp_path):
+    env = {**os.environ, **slurm_cluster.env, "REPORTS_DIR": str(tmp_path / "reports"), "DATA_DIR": str(mnist_dir)}
+    proc, lines = start(slurm_command(), env)
+    deadline = time.monotonic() + 300
+    while not any(" start " in ln for _, ln in list(lines)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert our_jobs(slurm_cluster), "no job was submitted"
+    proc.send_signal(signal.SIGTERM)
+    err = finish(proc, lines, timeout=120)
+    assert proc.returncode == 130, err[-3000:]
+    assert "interrupted" in err.splitlines()[-1]
+    assert our_jobs(slurm_cluster) == []  # cancelled before the command ended
 
 
 @pytest.mark.slow
