@@ -29,7 +29,10 @@ COMMANDS = {
             "run params/default.yaml --workers 2", [
                 PARAMS,
                 (("--workers",), dict(type=int, default=1, help="independent runs executed at once")),
-                (("--executor",), dict(choices=("local", "dask"), default="local")),
+                (("--executor",), dict(choices=("local", "dask", "slurm"), default="local",
+                                       help="local: this machine (--workers processes); dask: a Dask cluster "
+                                            "(--scheduler); slurm: Dask workers in SLURM jobs (the options "
+                                            "below; docs/cluster.md)")),
                 (("--scheduler",), dict(default=None, help="Dask scheduler address (default: a LocalCluster)")),
                 (("--force",), dict(action="store_true", help="re-execute every run, ignoring the cache")),
                 (("--no-retrain",), dict(action="store_true",
@@ -102,6 +105,10 @@ def build_parser(prog: str = "aestudy") -> argparse.ArgumentParser:
                              epilog=f"example: {prog} {example}")
         for flags, kwargs in arguments:
             cmd.add_argument(*flags, **kwargs)
+        if name == "run":  # --executor slurm's options (aestudy.cluster_params)
+            from .cluster_params import add_options
+
+            add_options(cmd)
     return parser
 
 
@@ -154,7 +161,7 @@ def _run(args) -> int:
     with profile_lock(config.profile_dir(study.profile), command_line()):
         results = sweep.run_study(study, workers=args.workers, executor=args.executor, scheduler=args.scheduler,
                                   force=args.force, no_retrain=args.no_retrain, stages=args.stage,
-                                  retries=args.retries)
+                                  retries=args.retries, cluster=_cluster(args, study))
         print(sweep.summary(results), file=sys.stderr)
         if not args.no_render:
             _render_study(study, if_changed=not args.force)
@@ -195,6 +202,13 @@ _COMMAND_FUNCTIONS = {"run": _run, "status": _status, "render": _render, "compar
 
 
 # ------------------------------------------------------------------ helpers
+
+def _cluster(args, study) -> dict | None:
+    """`--executor slurm`'s jobs: the file's `cluster:` section under the options given."""
+    from .cluster_params import from_args
+
+    return from_args(args, study.spec.cluster, str(study.path)) if args.executor == "slurm" else None
+
 
 def _study(args):
     from .runner.paramfile import load_study

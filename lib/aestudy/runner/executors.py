@@ -1,9 +1,10 @@
-"""Where runs execute: in this process, in a local process pool, or on a Dask cluster.
+"""Where runs execute: in this process, in a local process pool, on a Dask cluster, or on Dask
+workers in SLURM jobs (`runner.slurm`).
 
-All three run the same dependency graph with the same picklable function and give the same
-results: a run starts as soon as the runs it waits for are done (`run_graph`). The local pool
-schedules from here; Dask gets the whole graph at once, each run submitted with the futures of
-the runs it waits for, and its scheduler starts each one when they are done.
+All run the same dependency graph with the same picklable function and give the same results:
+a run starts as soon as the runs it waits for are done (`run_graph`). Both the local pool and
+Dask schedule from here: a run is handed over once its inputs are ready; Dask's scheduler then
+places it on a free worker, highest priority first.
 
 The torch thread count of each run is the machine's cores divided by the number of workers. The
 function gets it as `threads` (the runner exports it as LIB_THREADS / OMP_NUM_THREADS to the
@@ -13,11 +14,16 @@ the same thread settings under every executor.
 """
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
 import os
+import sys
+import time
 import uuid
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from pathlib import Path
 
+from ..files import write_json
 from . import orphans
 
 THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
@@ -93,36 +99,133 @@ class LocalPoolExecutor(SerialExecutor):
         return False
 
 
-class DaskExecutor(SerialExecutor):
-    """Submit the graph to a Dask scheduler (or a LocalCluster when none is given): every run at
-    once, with the futures of the runs it waits for as arguments, and its priority.
+def _on_dask_worker(check: dict, fn, item, threads: int, kwargs: dict, *args):
+    """`_in_worker` on a Dask worker that has passed the cluster check; the result says where it ran."""
+    from . import cluster
 
-    Outputs go to the run directories, so workers must share the filesystem of reports/.
+    cluster.verify(check)
+    return {**_in_worker(fn, item, threads, kwargs, *args), "where": cluster.where()}
+
+
+class DaskExecutor(SerialExecutor):
+    """Runs on a Dask cluster: an existing one (`scheduler`, an address) or a LocalCluster. As
+    with the local pool, when a worker thread is free the first ready run by priority is
+    submitted, and Dask's scheduler places it on the free worker. No run waits in a worker's
+    queue: a worker that dies takes only the run it was executing with it (Dask counts every
+    run assigned to a lost worker as one that killed it).
+
+    Outputs go to the run directories, so workers must share the filesystem of reports/: each
+    worker is checked before it gets a run (`runner.cluster`; exit 2 naming its host and the
+    path). A worker that dies under a run (its SLURM job cancelled, the out-of-memory killer)
+    fails that run with one line naming it, or submits it again under `retries`; the other runs
+    go on. On the clusters the runner starts, Dask itself never re-executes a run
+    (`allowed-failures: 0`); an existing scheduler's own setting applies there.
     """
+
+    TICK_S = 2.0  # how often lost SLURM jobs are replaced and new workers checked
 
     def __init__(self, workers: int, threads: int, scheduler: str | None = None):
         super().__init__(threads)
-        from dask.distributed import Client, LocalCluster
-
-        self.cluster = None
+        self.cluster, self.known = None, {}
         if scheduler:
+            from dask.distributed import Client
+
             self.client = Client(scheduler)
         else:
+            self.start(workers)
+
+    def start(self, workers: int) -> None:
+        import dask
+        from dask.distributed import Client, LocalCluster
+
+        with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
             self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                         dashboard_address=None)
-            self.client = Client(self.cluster)
+        self.client = Client(self.cluster)
+
+    def job_of(self, worker_name) -> str | None:
+        """The SLURM job id of a worker (by its Dask name), where this executor knows it."""
+        return None
+
+    def maintain(self, remaining: int) -> None:
+        """Called every TICK_S while runs remain (SLURM: replace jobs that left the queue)."""
+
+    def wait_for_workers(self) -> None:
+        self.client.wait_for_workers(1)
 
     def run_graph(self, fn, runs, wait_for: dict, done: dict, priority: dict | None = None, **kwargs):
-        from dask.distributed import as_completed
+        from . import cluster
 
-        futures = dict(done)  # plain results stand in for futures of runs outside this sweep
-        for run in runs:
-            upstream = {n: futures[n] for n in wait_for[run.name]}  # Dask resolves these futures first
-            futures[run.name] = self.client.submit(
-                _in_worker, fn, run, self.threads, kwargs, upstream, pure=False,
-                priority=(priority or {}).get(run.name, 0), key=f"{run.stage}-{run.run_id}-{uuid.uuid4().hex[:12]}")
-        for fut in as_completed([futures[r.name] for r in runs]):
-            yield fut.result()
+        if not runs:
+            return
+        check = cluster.write_token(Path(runs[0].dir).parents[2])
+        try:
+            cluster.check_scheduler(self.client, check)
+            self.wait_for_workers()
+            self.known = cluster.check_workers(self.client, check, self.known)
+            yield from self._schedule(check, fn, runs, wait_for, done, priority or {}, kwargs)
+        finally:
+            cluster.remove_token(check)
+
+    def _schedule(self, check, fn, runs, wait_for, done, priority, kwargs):
+        from dask.distributed import wait as dask_wait
+
+        from . import cluster
+
+        results, pending, running, lost = dict(done), list(runs), {}, {}
+        while pending or running:
+            free = sum(self.client.nthreads().values()) - len(running)  # no run waits on a busy worker
+            for run in _ready(pending, results, wait_for, priority)[:max(0, free)]:
+                pending.remove(run)
+                running[self._submit(check, fn, run, results, wait_for, priority, kwargs)] = run
+            try:
+                finished = dask_wait(list(running), timeout=self.TICK_S, return_when="FIRST_COMPLETED").done
+            except TimeoutError:
+                finished = set()
+            if not running:
+                time.sleep(self.TICK_S)  # no worker yet (a lost job being replaced)
+            for fut in finished:
+                run = running.pop(fut)
+                res = self._outcome(fut, run, lost, kwargs.get("retries", 0))
+                if res is None:  # its worker was lost: again, under --retries, when a worker is free
+                    pending.append(run)
+                    continue
+                results[run.name] = res
+                yield res
+            self.known = cluster.check_workers(self.client, check, self.known)
+            self.maintain(len(pending) + len(running))
+
+    def _submit(self, check, fn, run, results, wait_for, priority, kwargs):
+        upstream = {n: results[n] for n in wait_for[run.name]}
+        return self.client.submit(_on_dask_worker, check, fn, run, self.threads, kwargs, upstream, pure=False,
+                                  priority=priority.get(run.name, 0), key=f"{run.stage}-{run.run_id}-{uuid.uuid4().hex[:12]}")
+
+    def _outcome(self, fut, run, lost: dict, retries: int) -> dict | None:
+        """The run's result; for a run whose worker died, None (submit it again) while `retries`
+        allow, else a failed result naming the worker (and failed.json in its folder)."""
+        from distributed.scheduler import KilledWorker
+
+        from . import cluster
+        from .records import FAILED
+
+        try:
+            res = fut.result()
+            return {**res, "attempts": res.get("attempts", 0) + lost[run.name]} if run.name in lost else res
+        except KilledWorker as exc:
+            error = cluster.lost_message(exc, self.known, self.job_of)
+        except Exception as exc:  # noqa: BLE001 - NotShared from a worker of another checkout included
+            if type(exc).__name__ == "NotShared":
+                raise cluster.NotShared(str(exc)) from None
+            error = f"{type(exc).__name__}: {exc}".splitlines()[0]
+        lost[run.name] = lost.get(run.name, 0) + 1
+        print(f"{run.name}: {error}" + (f"; executing it again ({lost[run.name]} of {retries})"
+                                         if lost[run.name] <= retries else ""), file=sys.stderr, flush=True)
+        if lost[run.name] <= retries:
+            return None
+        with contextlib.suppress(OSError):
+            write_json(Path(run.dir) / FAILED, {"status": "failed", "kind": "worker lost", "error": error})
+        return {"stage": run.stage, "run_id": run.run_id, "dir": run.dir, "grid": run.grid, "status": "failed",
+                "error": error, "seconds": 0.0, "key": "", "attempts": lost[run.name]}
 
     def __exit__(self, *exc):
         self.client.close()
@@ -135,10 +238,15 @@ def threads_per_worker(workers: int) -> int:
     return max(1, (os.cpu_count() or 1) // max(1, workers))
 
 
-def make_executor(kind: str = "local", workers: int = 1, scheduler: str | None = None):
+def make_executor(kind: str = "local", workers: int = 1, scheduler: str | None = None, cluster: dict | None = None):
+    """`cluster`: the SLURM jobs of `kind="slurm"` (aestudy.cluster_params; defaults when None)."""
     threads = threads_per_worker(workers)
     if kind == "dask":
         return DaskExecutor(workers, threads, scheduler)
+    if kind == "slurm":
+        from .slurm import SlurmExecutor
+
+        return SlurmExecutor(cluster or {})
     if kind != "local":
-        raise ValueError(f"executor must be 'local' or 'dask', got {kind!r}")
+        raise ValueError(f"executor must be 'local', 'dask' or 'slurm', got {kind!r}")
     return SerialExecutor(threads) if workers <= 1 else LocalPoolExecutor(workers, threads)

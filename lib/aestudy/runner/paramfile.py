@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from .. import schema
+from ..cluster_params import ClusterParams
 from ..report_params import ReportParams
 from ..schema import ParamsError
 from ..study import STAGES
@@ -47,6 +48,7 @@ class StudySpec(BaseModel):
     profile: str = Field("default", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
     data: dict[str, Any] = {}
     report: dict[str, Any] = {}
+    cluster: dict[str, Any] = {}  # where runs execute (`--executor slurm`): aestudy.cluster_params
     timeout: Seconds = None  # every stage's time limit, unless the stage has its own
     stages: dict[str, StageSpec]
 
@@ -120,6 +122,7 @@ def load_study(path: str | Path) -> Study:
         raise ParamsError(f"{path}: " + schema.error_line(where, err, known=known)) from None
     schema.validate(schema.DataParams, spec.data, f"{path}: data")
     schema.validate(ReportParams, spec.report, f"{path}: report")
+    schema.validate(ClusterParams, spec.cluster, f"{path}: cluster")
     study = Study(spec, path, text)
     for stage in study.stages():
         _check_stage(study, stage)

@@ -28,13 +28,15 @@ def data_checksum(study: Study) -> str:
 
 def run_study(study: Study, workers: int = 1, executor: str = "local", scheduler: str | None = None,
               force: bool = False, no_retrain: bool = False, stages: list[str] | None = None,
-              progress: bool = True, schedule: str = "graph", retries: int = 0) -> list[dict]:
+              progress: bool = True, schedule: str = "graph", retries: int = 0,
+              cluster: dict | None = None) -> list[dict]:
     """Execute every run, each as soon as the runs it uses are done (`schedule="stages"` waits
     for the whole previous stage instead: kept to measure the difference); write runs.json and
     one tidy table per stage as each stage completes. A run whose kernel died or that passed its
     stage's time limit is executed again up to `retries` times. With `progress`, the runs in
     flight and the sweep's ETA are shown on stderr (`runner.progress`). Returns one result dict
-    per run (its "attempts": how many times its notebook was executed)."""
+    per run (its "attempts": how many times its notebook was executed). `cluster`: the SLURM
+    jobs of `executor="slurm"` (aestudy.cluster_params)."""
     from .executors import make_executor
 
     records.forget_module_digests()
@@ -55,7 +57,7 @@ def run_study(study: Study, workers: int = 1, executor: str = "local", scheduler
     left = {s: sum(r.stage == s for r in runs) for s in dict.fromkeys(r.stage for r in runs)}
     start = time.perf_counter()
     display = Display(study.profile, runs, pdir / PROGRESS_DIR, enabled=progress)
-    with display, make_executor(executor, workers=workers, scheduler=scheduler) as ex:
+    with display, make_executor(executor, workers=workers, scheduler=scheduler, cluster=cluster) as ex:
         for res in ex.run_graph(run_when_ready, runs, wait_for, done, priority=_priority(runs), checksum=checksum,
                                 force=force, no_retrain=no_retrain, retries=retries,
                                 timeouts={s: study.timeout(s) for s in study.stages()},

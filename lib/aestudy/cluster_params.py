@@ -1,0 +1,67 @@
+"""The `cluster:` section of a parameter file and its command-line options: the SLURM jobs that
+`--executor slurm` asks for.
+
+Kept apart from `aestudy.schema` for the reason `report_params` is: every run notebook imports the
+schema, so an edit there would make every run stale; where runs execute is no input of a run.
+An option given on the command line wins over the file's section; what neither sets has the
+default below (stated in `python -m lib run --help`).
+"""
+from __future__ import annotations
+
+import argparse
+
+from pydantic import Field
+
+from .schema import Params
+
+MEMORY = r"^[0-9]+(\.[0-9]+)?\s*([kKmMgGtT]i?[bB]?)$"
+WALLTIME = r"^([0-9]+-)?[0-9]+(:[0-9]{2}){0,2}$"
+
+
+class ClusterParams(Params):
+    """One SLURM job per Dask worker; each worker executes one run at a time with `cores` threads."""
+    partition: str | None = Field(None, description="SLURM partition (default: the cluster's default partition)")
+    cores: int = Field(1, ge=1, le=1024, description="CPUs per job: the torch threads of the runs it executes")
+    memory: str = Field("4GB", pattern=MEMORY, description="memory per job, e.g. 4GB, 16GiB")
+    walltime: str = Field("01:00:00", pattern=WALLTIME, description=(
+        "wall time per job ([D-]HH:MM:SS); a lost job is replaced while runs remain"))
+    max_jobs: int = Field(4, ge=1, le=10000, description="jobs at once (fewer when the sweep has fewer runs)")
+    directives: list[str] = Field([], description=(
+        "extra #SBATCH options, e.g. --gres=gpu:1, --account=proj, --constraint=a100"))
+    interface: str | None = Field(None, description=(
+        "network interface the scheduler and workers talk over, e.g. ib0 (default: the host's address)"))
+
+
+OPTIONS = {  # option -> (field, argparse keywords)
+    "--partition": ("partition", {}),
+    "--job-cores": ("cores", {"type": int}),
+    "--job-memory": ("memory", {}),
+    "--walltime": ("walltime", {}),
+    "--max-jobs": ("max_jobs", {"type": int}),
+    "--sbatch": ("directives", {"action": "append", "metavar": "OPTION"}),
+    "--interface": ("interface", {}),
+}
+
+
+def add_options(parser: argparse.ArgumentParser) -> None:
+    """The `--executor slurm` options of `run` (each defaults to the parameter file's `cluster:`
+    section, then to ClusterParams' default)."""
+    group = parser.add_argument_group(
+        "--executor slurm", "the SLURM jobs that run Dask workers (dask-jobqueue); each option overrides "
+        "the parameter file's `cluster:` section")
+    for option, (field, kw) in OPTIONS.items():
+        info = ClusterParams.model_fields[field]
+        default = f" [default: {info.default}]" if info.default not in (None, []) else ""
+        extra = " (repeatable: --sbatch=--gres=gpu:1)" if kw.get("action") == "append" else ""
+        group.add_argument(option, dest=f"cluster_{field}", default=None,
+                           help=f"{info.description}{extra}{default}", **{"metavar": field.upper(), **kw})
+
+
+def from_args(args: argparse.Namespace, section: dict, where: str) -> dict:
+    """The file's section updated with the options given, validated (ParamsError names the option)."""
+    from .schema import validate
+
+    given = {field: getattr(args, f"cluster_{field}", None) for field, _ in OPTIONS.values()}
+    given = {k: v for k, v in given.items() if v is not None}
+    validate(ClusterParams, section, f"{where}: cluster")
+    return validate(ClusterParams, {**section, **given}, "command line: cluster")

@@ -1,0 +1,138 @@
+"""What the runner asks of a Dask worker it did not start itself (an existing cluster, SLURM jobs)
+before it sends the worker a run, and how it names a worker that was lost.
+
+Runs write into reports/<profile>/ and the main process reads what they wrote, so every worker
+must see the same files at the same paths (a shared filesystem) and import this checkout's
+`aestudy` (the runner keys runs by its modules). The main process writes a token file into the
+profile's folder; each worker reads it back and says where its `aestudy` lives. A worker that
+fails either check is named, with its host and the path, in one line (`NotShared`, exit 2),
+before any run is sent to it: the workers present at the start are checked by `check_workers`,
+and one that joins later checks itself (`verify`) before it executes its first run. The
+scheduler, which unpickles every run, must import this checkout's `aestudy` too (`check_scheduler`).
+"""
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from pathlib import Path
+
+from .. import config
+from ..schema import ParamsError
+
+CHECK_DIR = ".cluster-check"  # under reports/<profile>/: the token files, removed after the sweep
+_verified: set[str] = set()   # the tokens this worker process has checked
+
+
+class NotShared(ParamsError):
+    """A worker cannot see the profile's folder, or imports another checkout (one line: host, path)."""
+
+
+def where() -> dict:
+    """This process's host, pid and SLURM job (None outside a job)."""
+    return {"host": socket.gethostname(), "pid": os.getpid(), "slurm_job_id": os.environ.get("SLURM_JOB_ID")}
+
+
+def write_token(profile_dir: Path) -> dict:
+    """A file only this sweep wrote, for the workers to read back: {"path", "token", "package"}."""
+    token = uuid.uuid4().hex
+    path = Path(profile_dir) / CHECK_DIR / token
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(token)
+    return {"path": str(path), "token": token, "package": str(config.PACKAGE_DIR)}
+
+
+def remove_token(check: dict) -> None:
+    Path(check["path"]).unlink(missing_ok=True)
+    try:
+        Path(check["path"]).parent.rmdir()
+    except OSError:
+        pass  # another sweep's token, or already gone
+
+
+def problem(check: dict) -> str:
+    """Why this worker cannot take runs ('' when it can), naming its host and the path."""
+    host, path = socket.gethostname(), Path(check["path"])
+    try:
+        detail = "" if path.read_text() == check["token"] else "another file is at its check file's path"
+    except OSError as exc:
+        detail = f"reading its check file: {exc.strerror or type(exc).__name__}"
+    if detail:
+        return (f"worker on {host} cannot see {path.parents[1]} ({detail}): workers must see the checkout, "
+                "reports/ and the data at the same paths as this host (a shared filesystem)")
+    package = _package()
+    if package != check["package"]:
+        return (f"worker on {host} imports aestudy from {package}, not {check['package']}: start workers "
+                f"with PYTHONPATH={Path(check['package']).parent} (this checkout's lib/)")
+    return ""
+
+
+def verify(check: dict) -> None:
+    """In a worker, before its first run of this sweep: raise NotShared if it cannot take runs."""
+    if check["token"] in _verified:
+        return
+    why = problem(check)
+    if why:
+        raise NotShared(why)
+    _verified.add(check["token"])
+
+
+def _on_worker(check: dict) -> dict:
+    return {**where(), "problem": problem(check)}
+
+
+def check_workers(client, check: dict, known: dict) -> dict:
+    """Check the workers connected now that `known` (address -> where()) does not hold yet; raise
+    NotShared for the first that fails. Returns `known` with them added."""
+    new = [a for a in client.scheduler_info(n_workers=-1)["workers"] if a not in known]
+    if not new:
+        return known
+    for address, info in client.run(_on_worker, check, workers=new, on_error="return").items():
+        if isinstance(info, (ImportError, AttributeError)) or "deserializ" in str(info):
+            raise NotShared(f"worker {address} cannot import this checkout's aestudy ({_one_line(info)}): "
+                            f"start workers with PYTHONPATH={config.LIB_DIR}")
+        if isinstance(info, BaseException):
+            continue  # gone while asked (a lost job): named when a run on it fails
+        if info["problem"]:
+            raise NotShared(info["problem"])
+        known[address] = info
+    return known
+
+
+def check_scheduler(client, check: dict) -> None:
+    """The scheduler unpickles every run it is sent (Dask 2025+), so it must import this checkout's
+    aestudy too: NotShared naming it otherwise."""
+    address = client.scheduler.address
+    try:
+        package = client.run_on_scheduler(_package)
+    except Exception as exc:  # noqa: BLE001 - whatever the scheduler could not unpickle or import
+        raise NotShared(f"the Dask scheduler at {address} cannot import this checkout's aestudy "
+                        f"({_one_line(exc)}): start it with PYTHONPATH={config.LIB_DIR}") from None
+    if package != check["package"]:
+        raise NotShared(f"the Dask scheduler at {address} imports aestudy from {package}, not "
+                        f"{check['package']}: start it with PYTHONPATH={config.LIB_DIR}")
+
+
+def _package() -> str:
+    import aestudy
+
+    return str(Path(aestudy.__file__).resolve().parent)
+
+
+def _one_line(exc) -> str:
+    lines = [ln for ln in str(exc).splitlines() if ln.strip()]
+    return f"{type(exc).__name__}: {lines[0] if lines else ''}".strip()
+
+
+def lost_message(exc: BaseException, known: dict, job_of=None) -> str:
+    """One line for a run whose worker died under it (Dask's KilledWorker), naming the worker's
+    host and, on SLURM, its job id (`job_of(worker name)`, else what the worker said at its check)."""
+    worker = getattr(exc, "last_worker", None)
+    address = getattr(worker, "address", "") or ""
+    info = known.get(address, {})
+    job = (job_of(getattr(worker, "name", None)) if job_of else None) or info.get("slurm_job_id")
+    host = info.get("host") or address
+    if job:
+        return (f"worker lost: SLURM job {job} on {host} ended during the run (scancel, its wall time, "
+                f"its memory limit or its node)")
+    return f"worker lost: the Dask worker {address or '?'} on {host} died during the run"

@@ -1,0 +1,279 @@
+"""`--executor slurm` against a real single-node SLURM cluster (munged, slurmctld, slurmd from
+Debian's packages, brought up by `slurm_local`; skipped with the reason where it cannot start):
+the smoke profile through 2 jobs gives the local pool's tables (`--workers 2`), every run executed in a SLURM
+job, no job is left in the queue; a job cancelled mid-run fails its run within seconds naming the
+job (or the run executes again under --retries), the other runs go on and the same command
+resumes without redoing anything complete; a worker that cannot see reports/ stops the command
+(exit 2, one line naming its host and the path) before any run is sent.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from aestudy.cluster_params import ClusterParams, add_options, from_args
+from aestudy.runner import cluster, executors, slurm
+from aestudy.schema import ParamsError
+from slurm_local import LocalSlurm, Unavailable
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SMOKE = REPO_ROOT / "params" / "smoke.yaml"
+EVENT = re.compile(r"^\[[^\]]*\]\s+(\w+)\s")  # the progress lines: "[   1:11] start   transfer/d5-nc1-s1"
+
+
+def tables(pdir: Path) -> dict[str, pd.DataFrame]:
+    """Each stage's table without its timing column ("cached" read as "ok": a resumed sweep)."""
+    out = {f.stem: pd.read_csv(f).drop(columns=["seconds"]) for f in sorted((pdir / "tables").glob("*.csv"))}
+    return {stage: t.assign(status=t["status"].replace("cached", "ok")) for stage, t in out.items()}
+
+
+def assert_same_tables(a: Path, b: Path) -> None:
+    ta, tb = tables(a), tables(b)
+    assert sorted(ta) == sorted(tb) and ta
+    for stage in ta:
+        pd.testing.assert_frame_equal(ta[stage], tb[stage], obj=f"tables/{stage}.csv")
+
+
+_LOCAL: dict = {}  # the local pool's smoke sweep, once per test process (both test files use it)
+
+
+@pytest.fixture
+def local_smoke(mnist_dir, tmp_path_factory) -> dict:
+    """`python -m lib run params/smoke.yaml --workers 2 --no-render` into a temporary REPORTS_DIR:
+    {"dir": its profile folder, "env": the environment to run more sweeps with, "wall": seconds}."""
+    if "dir" not in _LOCAL:
+        reports = tmp_path_factory.mktemp("local-smoke") / "reports"
+        env = {**os.environ, "DATA_DIR": str(mnist_dir), "REPORTS_DIR": str(reports)}
+        t0 = time.monotonic()
+        proc = subprocess.run([sys.executable, "-m", "lib", "run", str(SMOKE), "--workers", "2", "--no-render"],
+                              cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=900)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        _LOCAL.update(dir=reports / "smoke", env=env, wall=time.monotonic() - t0)
+        print(f"smoke on the local pool (--workers 2): {_LOCAL['wall']:.1f} s wall")
+    return _LOCAL
+
+
+@pytest.fixture(scope="module")
+def slurm_cluster(tmp_path_factory):
+    try:
+        local = LocalSlurm(tmp_path_factory.mktemp("slurm"), cpus=os.cpu_count() or 1).start()
+    except Unavailable as exc:
+        pytest.skip(f"SLURM cannot be started here: {exc}")
+    yield local
+    local.stop()
+
+
+def slurm_command(*extra: str) -> list[str]:
+    """Two 1-core jobs (the local pool's thread share at 2 workers), all on loopback."""
+    return [sys.executable, "-m", "lib", "run", str(SMOKE), "--executor", "slurm", "--max-jobs", "2",
+            "--job-cores", str(executors.threads_per_worker(2)), "--job-memory", "3GB", "--interface", "lo",
+            "--walltime", "00:20:00", "--no-render", *extra]
+
+
+def start(cmd: list[str], env: dict) -> tuple[subprocess.Popen, list]:
+    """The command, its stderr collected line by line as (seconds since start, line)."""
+    t0 = time.monotonic()
+    proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    lines: list = []
+    reader = threading.Thread(target=lambda: [lines.append((time.monotonic() - t0, ln.rstrip()))
+                                              for ln in proc.stderr], daemon=True)
+    reader.start()
+    proc.reader = reader
+    return proc, lines
+
+
+def finish(proc: subprocess.Popen, lines: list, timeout: float = 900) -> str:
+    proc.wait(timeout=timeout)
+    proc.reader.join(timeout=10)
+    return "\n".join(ln for _, ln in lines)
+
+
+def our_jobs(local: LocalSlurm) -> list[str]:
+    return local.client("squeue", "-h", "-n", "aestudy-smoke", "-o", "%i").stdout.split()
+
+
+def runs_json(reports: Path) -> dict:
+    return {f"{r['stage']}/{r['run_id']}": r for r in json.loads((reports / "smoke" / "runs.json").read_text())["runs"]}
+
+
+@pytest.mark.slow
+def test_smoke_on_slurm_gives_the_local_tables(slurm_cluster, local_smoke, tmp_path):
+    env = {**local_smoke["env"], **slurm_cluster.env, "REPORTS_DIR": str(tmp_path / "reports")}
+    t0 = time.monotonic()
+    proc, lines = start(slurm_command(), env)
+    err = finish(proc, lines)
+    wall = time.monotonic() - t0
+    assert proc.returncode == 0, err[-3000:]
+    assert_same_tables(tmp_path / "reports" / "smoke", local_smoke["dir"])
+    runs = runs_json(tmp_path / "reports")
+    jobs = {r["where"]["slurm_job_id"] for r in runs.values()}
+    assert None not in jobs and len(jobs) == 2, jobs  # every run executed in one of the two jobs
+    done = (slurm_cluster.root / "log" / "jobcomp.log").read_text()  # SLURM's own record of the jobs
+    for job in jobs:
+        assert f"JobId={job} " in done and "Name=aestudy-smoke" in done
+    assert our_jobs(slurm_cluster) == []  # cancelled when the command ended
+    assert not (tmp_path / "reports" / "smoke" / cluster.CHECK_DIR).exists()
+    print(f"smoke on 2 SLURM jobs: {wall:.1f} s wall")
+
+
+def _cancel_one_mid_run(local: LocalSlurm, lines: list) -> tuple[str, float]:
+    """Once both jobs execute a run (two runs started, none ended since), scancel one of them."""
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        events = [m.group(1) for _, ln in list(lines) if (m := EVENT.match(ln))]
+        busy = sum(e == "start" for e in events) - sum(e in ("ok", "failed", "cached") for e in events)
+        jobs = local.client("squeue", "-h", "-n", "aestudy-smoke", "-t", "R", "-o", "%i").stdout.split()
+        if busy >= 2 and len(jobs) == 2 and sum(e == "ok" for e in events) >= 1:
+            local.client("scancel", jobs[0])
+            return jobs[0], time.monotonic()
+        time.sleep(0.2)
+    raise AssertionError("the two jobs never executed runs at once:\n" + "\n".join(ln for _, ln in lines))
+
+
+@pytest.mark.slow
+def test_a_cancelled_job_fails_its_run_and_the_command_resumes(slurm_cluster, local_smoke, tmp_path):
+    env = {**local_smoke["env"], **slurm_cluster.env, "REPORTS_DIR": str(tmp_path / "reports")}
+    t0 = time.monotonic()
+    proc, lines = start(slurm_command(), env)
+    job, cancelled = _cancel_one_mid_run(slurm_cluster, lines)
+    err = finish(proc, lines)
+    assert proc.returncode == 1, err[-3000:]
+    lost = [(t, ln) for t, ln in lines if f"worker lost: SLURM job {job} on " in ln]
+    assert lost, err[-3000:]
+    seconds = t0 + lost[0][0] - cancelled
+    assert seconds < 30, (seconds, err[-3000:])  # said within seconds
+    runs = runs_json(tmp_path / "reports")
+    failed = [n for n, r in runs.items() if r["status"] == "failed"]
+    assert len(failed) == 1 and f"SLURM job {job}" in runs[failed[0]]["error"], runs
+    skipped = {n for n, r in runs.items() if r["status"] == "skipped"}
+    for n in skipped:  # only what uses it, directly or through another skipped run
+        up = re.match(r"upstream run (\S+) (failed|skipped)", runs[n]["error"])
+        assert up and up.group(1) in skipped | set(failed), runs[n]
+    first_ok = {n for n, r in runs.items() if r["status"] == "ok"}
+    assert len(first_ok) + len(skipped) + 1 == len(runs)  # the other runs went on
+    assert our_jobs(slurm_cluster) == []
+    print(f"cancelled job {job}: {failed[0]} failed {seconds:.1f} s after scancel")
+
+    proc, lines = start(slurm_command(), env)  # the same command resumes
+    err = finish(proc, lines)
+    assert proc.returncode == 0, err[-3000:]
+    again = runs_json(tmp_path / "reports")
+    assert {n for n, r in again.items() if r["status"] == "cached"} == first_ok  # nothing complete redone
+    assert {n for n, r in again.items() if r["status"] == "ok"} == set(failed) | skipped
+    assert_same_tables(tmp_path / "reports" / "smoke", local_smoke["dir"])
+    assert our_jobs(slurm_cluster) == []
+
+
+@pytest.mark.slow
+def test_a_cancelled_job_is_replaced_and_its_run_retried(slurm_cluster, local_smoke, tmp_path):
+    env = {**local_smoke["env"], **slurm_cluster.env, "REPORTS_DIR": str(tmp_path / "reports")}
+    proc, lines = start(slurm_command("--retries", "1"), env)
+    job, _ = _cancel_one_mid_run(slurm_cluster, lines)
+    err = finish(proc, lines)
+    assert proc.returncode == 0, err[-3000:]
+    assert f"worker lost: SLURM job {job} on " in err and "executing it again (1 of 1)" in err
+    runs = runs_json(tmp_path / "reports")
+    assert {r["status"] for r in runs.values()} == {"ok"}
+    name = next(ln for _, ln in lines if f"worker lost: SLURM job {job} on " in ln).split(":")[0]
+    assert runs[name]["attempts"] == 2 and runs[name]["where"]["slurm_job_id"] != job  # again, in another job
+    assert f"{name} (2 attempts)" in err
+    assert_same_tables(tmp_path / "reports" / "smoke", local_smoke["dir"])
+    assert our_jobs(slurm_cluster) == []
+
+
+@pytest.mark.slow
+def test_a_command_stopped_with_sigterm_leaves_no_job(slurm_cluster, mnist_dir, tmp_path):
+    env = {**os.environ, **slurm_cluster.env, "REPORTS_DIR": str(tmp_path / "reports"), "DATA_DIR": str(mnist_dir)}
+    proc, lines = start(slurm_command(), env)
+    deadline = time.monotonic() + 300
+    while not any(" start " in ln for _, ln in list(lines)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert our_jobs(slurm_cluster), "no job was submitted"
+    proc.send_signal(signal.SIGTERM)
+    err = finish(proc, lines, timeout=120)
+    assert proc.returncode == 130, err[-3000:]
+    assert "interrupted" in err.splitlines()[-1]
+    assert our_jobs(slurm_cluster) == []  # cancelled before the command ended
+
+
+@pytest.mark.slow
+def test_a_worker_without_the_shared_filesystem_stops_the_command(mnist_dir, tmp_path_factory, tmp_path):
+    """Jobs get a /tmp of their own (job_container/tmpfs): reports/ under /tmp is not there."""
+    try:
+        local = LocalSlurm(tmp_path_factory.mktemp("slurm-private"), cpus=os.cpu_count() or 1, private_tmp=True)
+        local.start()
+    except Unavailable as exc:
+        pytest.skip(f"SLURM with job_container/tmpfs cannot be started here: {exc}")
+    try:
+        reports = tmp_path / "reports"
+        env = {**os.environ, **local.env, "REPORTS_DIR": str(reports), "DATA_DIR": str(mnist_dir)}
+        proc = subprocess.run(slurm_command(), cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 2, proc.stderr[-3000:]
+        last = proc.stderr.strip().splitlines()[-1]
+        assert last.startswith("error: worker on ") and f"cannot see {reports / 'smoke'}" in last, proc.stderr
+        assert not (reports / "smoke" / "runs").exists()  # no run was sent
+        assert local.client("squeue", "-h", "-o", "%i").stdout.split() == []
+    finally:
+        local.stop()
+
+
+# fast: the parts that need no SLURM
+
+def test_options_override_the_cluster_section():
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    add_options(parser)
+    args = parser.parse_args(["--max-jobs", "8", "--sbatch=--gres=gpu:1", "--sbatch=--account=x"])
+    merged = from_args(args, {"partition": "gpu", "max_jobs": 2}, "p.yaml")
+    assert merged == {**ClusterParams().model_dump(), "partition": "gpu", "max_jobs": 8,
+                      "directives": ["--gres=gpu:1", "--account=x"]}
+    with pytest.raises(ParamsError, match=r"^p.yaml: cluster.memory: "):
+        from_args(parser.parse_args([]), {"memory": "lots"}, "p.yaml")
+    with pytest.raises(ParamsError, match=r"^p.yaml: cluster.nodes: unknown key"):
+        from_args(parser.parse_args([]), {"nodes": 2}, "p.yaml")
+
+
+def test_the_cluster_section_is_checked_with_the_parameter_file(tmp_path):
+    from aestudy.runner.paramfile import load_study
+
+    bad = tmp_path / "p.yaml"
+    bad.write_text(SMOKE.read_text() + "cluster: {walltime: soon}\n")
+    with pytest.raises(ParamsError, match=rf"^{bad}: cluster.walltime: "):
+        load_study(bad)
+
+
+def test_the_job_runs_this_checkout_with_our_data(monkeypatch):
+    monkeypatch.setenv("DATA_DIR", "/data with space")
+    lines = slurm.job_script_prologue()
+    assert lines[0] == f"cd {REPO_ROOT}"
+    assert lines[1].startswith(f"export PYTHONPATH={REPO_ROOT / 'lib'}")
+    assert "export DATA_DIR='/data with space'" in lines
+
+
+def test_a_worker_that_cannot_see_the_token_is_named_with_the_path(tmp_path):
+    import socket
+
+    check = cluster.write_token(tmp_path / "smoke")
+    assert cluster.problem(check) == ""
+    cluster.verify(check)
+    moved = {**check, "token": "f" * 32, "path": str(tmp_path / "elsewhere" / cluster.CHECK_DIR / ("f" * 32))}
+    why = cluster.problem(moved)
+    assert why.startswith(f"worker on {socket.gethostname()} cannot see {tmp_path / 'elsewhere'} ")
+    assert "\n" not in why
+    with pytest.raises(cluster.NotShared):
+        cluster.verify(moved)
+    other = {**check, "package": "/elsewhere/lib/aestudy"}
+    assert "imports aestudy from" in cluster.problem(other)
+    cluster.remove_token(check)
+    assert not (tmp_path / "smoke" / cluster.CHECK_DIR).exists()
