@@ -118,6 +118,9 @@ def test_smoke_on_slurm_gives_the_local_tables(slurm_cluster, local_smoke, tmp_p
     runs = runs_json(tmp_path / "reports")
     jobs = {r["where"]["slurm_job_id"] for r in runs.values()}
     assert None not in jobs and len(jobs) == 2, jobs  # every run executed in one of the two jobs
+    for name, r in runs.items():  # and its completion record says so too
+        record = json.loads((Path(r["dir"]) / "complete.json").read_text())
+        assert record["where"]["slurm_job_id"] == r["where"]["slurm_job_id"], name
     done = (slurm_cluster.root / "log" / "jobcomp.log").read_text()  # SLURM's own record of the jobs
     for job in jobs:
         assert f"JobId={job} " in done and "Name=aestudy-smoke" in done

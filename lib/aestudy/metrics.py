@@ -16,6 +16,9 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 METRICS = "metrics.json"
+# set by the test suite only (tests/conftest.py): the notebooks are stand-ins that write what their
+# test measures, not their stage's products; the variable reaches Dask worker processes too
+STAND_INS_ENV = "AESTUDY_STAND_IN_NOTEBOOKS"
 
 
 class Metrics(BaseModel):

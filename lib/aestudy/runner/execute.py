@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import socket
 import time
 import traceback
 from pathlib import Path
@@ -90,7 +91,7 @@ def _attempt(run, threads: int, timeout: float | None) -> tuple[dict, str]:
         modules = records.as_before(read_json(out / MODULES_FILE), before)  # paths -> digests
         (out / MODULES_FILE).unlink()
         decl = STAGES.get(run.stage)  # its declared products and metrics keys, before it may count as complete
-        if decl is not None:
+        if decl is not None and not os.environ.get(metrics.STAND_INS_ENV):
             metrics.check_run(out, decl.products, decl.metrics, shown=config.relative(out))
         strip_runner_cells(nb_out)
         seconds = time.perf_counter() - start
@@ -101,6 +102,8 @@ def _attempt(run, threads: int, timeout: float | None) -> tuple[dict, str]:
                                        "inputs": run.inputs, "modules": modules,
                                        "kernel": {"pid": watch.process.pid if watch.process else None,
                                                   "run": warm.runs if warm else 1},  # its n-th run
+                                       "where": {"host": socket.gethostname(),   # a SLURM job's id when run in one
+                                                 "slurm_job_id": os.environ.get("SLURM_JOB_ID")},
                                        "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
         if warm is not None:
             warm.close_clients()
