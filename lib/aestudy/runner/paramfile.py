@@ -1,4 +1,4 @@
-"""Reading a parameter file: YAML in, a validated `Study` out, or one line naming file and key.
+"""Reading a parameter file: YAML in, a validated `ParamFile` out, or one line naming file and key.
 
 A parameter file holds a profile name, a `data` section and one section per stage: `grid`
 (lists swept as a Cartesian product), `params` (fixed values), `uses` (which upstream runs a
@@ -53,7 +53,7 @@ class StudySpec(BaseModel):
     stages: dict[str, StageSpec]
 
 
-class Study:
+class ParamFile:
     """A validated parameter file: its spec, its source path and text (for provenance)."""
 
     def __init__(self, spec: StudySpec, path: Path, text: str):
@@ -88,7 +88,7 @@ def _section(point: dict, whole: str):
     return lambda field: (".grid" if field in point else ".params") if field else whole
 
 
-def load_study(path: str | Path) -> Study:
+def load_study(path: str | Path) -> ParamFile:
     """Read, parse and validate a parameter file; raise ParamsError with a one-line message."""
     path = Path(path)
     if not path.is_file():
@@ -123,13 +123,13 @@ def load_study(path: str | Path) -> Study:
     schema.validate(schema.DataParams, spec.data, f"{path}: data")
     schema.validate(ReportParams, spec.report, f"{path}: report")
     schema.validate(ClusterParams, spec.cluster, f"{path}: cluster")
-    study = Study(spec, path, text)
+    study = ParamFile(spec, path, text)
     for stage in study.stages():
         _check_stage(study, stage)
     return study
 
 
-def _check_stage(study: Study, stage: str) -> None:
+def _check_stage(study: ParamFile, stage: str) -> None:
     st, path = study.spec.stages[stage], study.path
     fields = tuple(STAGES[stage].params.model_fields)
     for section in ("grid", "params"):

@@ -14,7 +14,7 @@ from pathlib import Path
 from .. import config
 from ..schema import ParamsError
 from ..study import OUT_DIR, STAGES
-from .paramfile import Study
+from .paramfile import ParamFile
 
 
 @dataclass
@@ -53,7 +53,7 @@ def selects(selection: dict, params: dict) -> bool:
     return all(params.get(k) in (want if isinstance(want, list) else [want]) for k, want in selection.items())
 
 
-def _selected(study: Study, stage: str, up: str, runs: list[Run]) -> list[Run]:
+def _selected(study: ParamFile, stage: str, up: str, runs: list[Run]) -> list[Run]:
     selection = study.spec.stages[stage].uses[up]
     chosen = [u for u in runs if selects(selection, u.params)]
     for k, want in selection.items():
@@ -64,7 +64,7 @@ def _selected(study: Study, stage: str, up: str, runs: list[Run]) -> list[Run]:
     return chosen
 
 
-def plan(study: Study) -> list[Run]:
+def plan(study: ParamFile) -> list[Run]:
     """Every run of the study, upstream before downstream; ParamsError when a notebook is missing,
     a selection is empty or two runs of a stage would share a folder."""
     out_root = config.profile_dir(study.profile) / "runs"

@@ -15,18 +15,18 @@ from .. import config, study as declaration
 from ..files import atomic_write_bytes, read_json, write_json
 from . import records
 from .execute import OK, execute_run, skip_run
-from .paramfile import Study
+from .paramfile import ParamFile
 from .plan import Run, plan
 from .progress import PROGRESS_DIR, Display, tracking
 
 
-def data_checksum(study: Study) -> str:
+def data_checksum(study: ParamFile) -> str:
     if any(declaration.STAGES[s].reads_data for s in study.stages()):
         return declaration.data_checksum(study.data)
     return ""
 
 
-def run_study(study: Study, workers: int = 1, executor: str = "local", scheduler: str | None = None,
+def run_study(study: ParamFile, workers: int = 1, executor: str = "local", scheduler: str | None = None,
               force: bool = False, no_retrain: bool = False, stages: list[str] | None = None,
               progress: bool = True, schedule: str = "graph", retries: int = 0,
               cluster: dict | None = None) -> list[dict]:
@@ -121,7 +121,7 @@ def _on_disk(run: Run, name: str) -> dict:
             "key": record["key"] if record else "", "error": reason}
 
 
-def status(study: Study) -> list[dict]:
+def status(study: ParamFile) -> list[dict]:
     """The state of every run, and why, without executing anything."""
     records.forget_module_digests()
     runs = plan(study)
@@ -142,7 +142,7 @@ def status(study: Study) -> list[dict]:
     return rows + unplanned(study, runs)
 
 
-def unplanned(study: Study, runs: list[Run]) -> list[dict]:
+def unplanned(study: ParamFile, runs: list[Run]) -> list[dict]:
     """Run folders of the profile that this parameter file does not plan (say, `protocol/all`
     after the search was split per mode): named so that nobody mistakes them for current runs;
     the report ignores them, since its tables follow the plan."""
