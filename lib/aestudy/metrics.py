@@ -48,18 +48,41 @@ class AutoencodeMetrics(Metrics):
 class ReferenceMetrics(Metrics):
     test_accuracy: float
     n_train: int
+    n_calibration: int
     n_test: int
+    temperature: float      # softmax temperature fitted on the held-out training images
+    test_ece: float         # expected calibration error on the test set, calibrated
+    test_ece_raw: float     # the same before calibration
     records: list[Record]
+
+
+class InterpolateRecord(Record):
+    """One digit pair and model: experiment 2's verdicts read these."""
+    pair: str
+    latent_dim: int
+    seed: int
+    end_sharpness_error: float   # mean |ln(Tenengrad(decode) / Tenengrad(real))| at a = 0, 1
+    mid_pair_mass_rel: float     # endpoint classes' mass at a ≈ 0.5 over the same at the model's ends
+    mid_entropy_excess: float    # entropy at a ≈ 0.5 minus at the model's ends (nats)
 
 
 class InterpolateMetrics(Metrics):
-    records: list[Record]
+    records: list[InterpolateRecord]
     curves: list[dict]
     alphas: list[float]
 
 
+class CorrelateRecord(Record):
+    """One model: experiment 3's verdict and its participation ratio read these."""
+    latent_dim: int
+    seed: int
+    offdiag: float
+    with_diag: float
+    participation_ratio: float
+
+
 class CorrelateMetrics(Metrics):
-    records: list[Record]
+    records: list[CorrelateRecord]
     matrices: dict[str, list[list[float]]]
 
 
@@ -85,6 +108,7 @@ class SemisupMetrics(Metrics):
     n_test: int
     n_pool: int
     recipe: dict
+    selection: dict         # how the recipe was selected; its "label" is printed beside selected numbers
     candidates: list[dict]
     records: list[Record]
 
