@@ -260,9 +260,9 @@ def test_a_ready_downstream_run_goes_before_queued_upstream_work():
 def test_threads_per_worker_divides_the_cores(monkeypatch):
     monkeypatch.setattr(os, "cpu_count", lambda: 8)
     assert [executors.threads_per_worker(w) for w in (1, 2, 3, 8, 16)] == [8, 4, 2, 1, 1]
-    assert isinstance(executors.make_executor("local", workers=1), executors.SerialExecutor)
+    assert isinstance(sweep.make_executor("local", workers=1), executors.SerialExecutor)
     with pytest.raises(ValueError, match="executor"):
-        executors.make_executor("spark")
+        sweep.make_executor("spark")
 
 
 def test_pool_worker_sets_thread_variables(monkeypatch):

@@ -236,17 +236,3 @@ class DaskExecutor(SerialExecutor):
 
 def threads_per_worker(workers: int) -> int:
     return max(1, (os.cpu_count() or 1) // max(1, workers))
-
-
-def make_executor(kind: str = "local", workers: int = 1, scheduler: str | None = None, cluster: dict | None = None):
-    """`cluster`: the SLURM jobs of `kind="slurm"` (aestudy.cluster_params; defaults when None)."""
-    threads = threads_per_worker(workers)
-    if kind == "dask":
-        return DaskExecutor(workers, threads, scheduler)
-    if kind == "slurm":
-        from .slurm import SlurmExecutor
-
-        return SlurmExecutor(cluster or {})
-    if kind != "local":
-        raise ValueError(f"executor must be 'local', 'dask' or 'slurm', got {kind!r}")
-    return SerialExecutor(threads) if workers <= 1 else LocalPoolExecutor(workers, threads)

@@ -37,7 +37,6 @@ def run_study(study: ParamFile, workers: int = 1, executor: str = "local", sched
     flight and the sweep's ETA are shown on stderr (`runner.progress`). Returns one result dict
     per run (its "attempts": how many times its notebook was executed). `cluster`: the SLURM
     jobs of `executor="slurm"` (aestudy.cluster_params)."""
-    from .executors import make_executor
 
     records.forget_module_digests()
     runs = plan(study)  # a wrong selection is named before the dataset is looked at
@@ -196,3 +195,21 @@ def summary(results: list[dict]) -> str:
         elif tries:
             lines.append(f"  {r['status']}: {r['stage']}/{r['run_id']}{tries}")
     return "\n".join(lines)
+
+
+def make_executor(kind: str = "local", workers: int = 1, scheduler: str | None = None, cluster: dict | None = None):
+    """The executor a sweep runs on: local (one process or a pool), dask (a local or given
+    cluster) or slurm (`cluster`: the SLURM jobs, aestudy.cluster_params; defaults when None).
+    Chosen here, by the sweep, so that `executors` and `slurm` never import each other both ways."""
+    from .executors import DaskExecutor, LocalPoolExecutor, SerialExecutor, threads_per_worker
+
+    threads = threads_per_worker(workers)
+    if kind == "dask":
+        return DaskExecutor(workers, threads, scheduler)
+    if kind == "slurm":
+        from .slurm import SlurmExecutor
+
+        return SlurmExecutor(cluster or {})
+    if kind != "local":
+        raise ValueError(f"executor must be 'local', 'dask' or 'slurm', got {kind!r}")
+    return SerialExecutor(threads) if workers <= 1 else LocalPoolExecutor(workers, threads)
