@@ -36,8 +36,15 @@ def separate_cluster(tmp_path: Path, scheduler_pythonpath: bool = True):
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     lib_env = {**env, "PYTHONPATH": str(REPO_ROOT / "lib")}
     file = tmp_path / "scheduler.json"
+    # without this checkout on its path, the scheduler gets a folder whose `aestudy` cannot be
+    # imported: an installed copy (an editable install of this very checkout) must not stand in
+    broken = tmp_path / "no-aestudy"
+    (broken / "aestudy").mkdir(parents=True)
+    (broken / "aestudy" / "__init__.py").write_text("raise ImportError('not this project')\n")
+    no_lib_env = {**env, "PYTHONPATH": str(broken)}
     procs = [_spawn(["scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
-                     "--scheduler-file", str(file)], tmp_path / "scheduler", lib_env if scheduler_pythonpath else env)]
+                     "--scheduler-file", str(file)], tmp_path / "scheduler",
+                    lib_env if scheduler_pythonpath else no_lib_env)]
     try:
         deadline = time.monotonic() + 60
         while not file.exists() and time.monotonic() < deadline:

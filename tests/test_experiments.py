@@ -405,7 +405,7 @@ def test_analyses_notebook_on_smoke(smoke):
         assert heading in text, heading
     assert "| experiment | conclusion | this run's numbers | verdict |" in text
     assert text.count("| 4+ |") == 3 and "Warning" not in text
-    assert "| mode | train | cross-validation | test | seeds |" in text   # the protocols, chosen without the test set
+    assert "| mode | train | cross-validation (selected) | test | seeds |" in text   # the protocols, chosen without the test set
     figs = {p.name for p in (smoke["dir"] / "figures").glob("*.png")}
     assert {"autoencode_error_curves.png", "correlation.png", "correlation_heatmaps.png", "transfer.png",
             "interpolation_along_a.png"} <= figs
