@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import os
 import re
 import sys
@@ -41,17 +40,6 @@ def _md(text: str):
     return nbformat.v4.new_markdown_cell(text)
 
 
-def _run_environments(runs: list[dict]) -> list[dict | None]:
-    """The `environment` each complete run's record names (None for a record from before it did)."""
-    out = []
-    for r in runs:
-        try:
-            out.append(json.loads((Path(r["dir"]) / ondisk.COMPLETE).read_text()).get("environment"))
-        except (OSError, ValueError, KeyError):
-            continue
-    return out
-
-
 def appendix(study, pdir: Path, runs: list[dict], captions: Captions | None = None) -> list:
     """The provenance chapter; its tables are numbered on from `captions` (the report's count)."""
     from ..science import data
@@ -70,7 +58,7 @@ def appendix(study, pdir: Path, runs: list[dict], captions: Captions | None = No
                  f"{' (working tree dirty: uncommitted changes)' if env['git_dirty'] is True else ''}\n"
                  f"- **Python:** {env['python']} on {env['platform']}\n"
                  f"- **Packages:** {versions}\n"
-                 f"- **Environment:** {environment_line(env, _run_environments(runs))}\n"
+                 f"- **Environment:** {environment_line(env, [r.get('environment') for r in runs])}\n"
                  f"- **Device at render time:** {env['device']}"
                  f"{' (' + env['device_name'] + ')' if env.get('device_name') else ''}\n"
                  f"- **Rendered:** {time.strftime('%Y-%m-%d %H:%M:%S %Z')}\n")]
