@@ -110,7 +110,7 @@ def test_the_protocol_stage_reads_no_test_image(tmp_path, monkeypatch):
     x, y = _labelled(n_per_class=6)
     code, ns = notebook_without_test_split("protocol", data.Split(x, y), tmp_path, monkeypatch,
                                            "the protocol stage read the test split")
-    ns.update(h1=8, n_labels=20, folds=2, candidates=2, space={**SPACE, "steps": [2]})
+    ns.update(h1=8, n_labels=20, folds=2, candidates=2, space={**SPACE, "steps": [2]}, precision="bfloat16")
     exec(code[2], ns)                                    # choose, write protocol.json
     chosen = artifacts.read_json(tmp_path / "out" / "protocol.json")
     assert set(chosen) == set(MODES) and all(0 <= c["cv_accuracy"] <= 1 for c in chosen.values())

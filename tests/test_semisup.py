@@ -107,7 +107,7 @@ def test_the_semisup_stage_chooses_its_recipe_before_reading_a_test_image(tmp_pa
     pool = _pool()
     code, ns = notebook_without_test_split("semisup", pool, tmp_path, monkeypatch, "the recipe search read the test split")
     ns.update(h1=8, n_labels=20, label_seeds=[0, 1], folds=2, candidates=2, cv_steps=2, recipe=TINY, space=SPACE,
-              device="cpu")
+              device="cpu", precision="bfloat16")  # the default profile's arithmetic
     exec(code[2], ns)                                    # choose, write recipe.json
     chosen = artifacts.read_json(tmp_path / "out" / "recipe.json")
     assert set(chosen) == {"chosen", "cv_accuracy", "selection"} and 0 <= chosen["cv_accuracy"] <= 1
@@ -206,3 +206,20 @@ def test_draws_and_folds_trained_together_give_the_same_records_as_one_by_one(mo
         assert b["accuracy"] == pytest.approx(a["accuracy"], abs=1 / len(test.labels) + 1e-9)
         assert b["final_loss"] == pytest.approx(a["final_loss"], rel=1e-3)
         assert b["pseudo_label_rate"] == pytest.approx(a["pseudo_label_rate"], abs=1 / 16 + 1e-9)
+
+
+def test_a_classifier_stage_under_bfloat16_autocasts_every_forward_pass_and_repeats_itself():
+    """`train.precision` wraps a whole stage (the notebooks' `precision` parameter): inside it the
+    CPU autocasts to bfloat16, outside nothing changes, and the same seeds give the same records."""
+    from aestudy.science import train
+
+    pool, test, enc = _pool(8), _pool(3, seed=1), _encoder()
+    with train.precision("bfloat16", "cpu"):
+        assert torch.is_autocast_enabled("cpu") and torch.get_autocast_dtype("cpu") == torch.bfloat16
+        runs = [semisup.run(enc, pool, test, [0], 2, 8, 20, True, TINY) for _ in range(2)]
+    assert not torch.is_autocast_enabled("cpu")
+    with train.precision("float32", "cpu"):
+        assert not torch.is_autocast_enabled("cpu")
+    assert runs[0] == runs[1] and all(0 <= r["accuracy"] <= 1 for r in runs[0])
+    with pytest.raises(ValueError, match="precision must be one of"):
+        train.precision("float16", "cpu")

@@ -24,7 +24,8 @@ import warnings
 import torch
 from torch import nn
 
-PRECISIONS = ("float32", "bfloat16")
+from .names import PRECISIONS
+
 
 
 def autocast_for(device: torch.device, precision: str):

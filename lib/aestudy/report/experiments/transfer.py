@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ...report_params import ReportParams
-from ...vocabulary import BASELINE_LABELS, in_mode_order, label, mode_palette, mode_sort_key
+from ...vocabulary import BASELINE_LABELS, in_mode_order, mode_palette, mode_sort_key
 from ...science.plots import _baseline_lines
 from ..claims import NO_RUNS, Claim, Experiment, key_effects, row, trend_row
 from ..decide import INCONCLUSIVE, direction, equivalence
@@ -18,6 +18,7 @@ from ..figures import Panel, ci_points, tick
 from ..sentences import ci_of
 from ..stats import CONFIDENCE, SEED
 from ..text import SEEDS, fmt_ci, fmt_pct, fmt_pp, fmt_pp_ci
+from .transfer_choices import choices, tuned_note, tuned_on
 from .transfer_data import ENCODER, encoder_means, interval_text, transfer_parts, transfer_summaries
 
 STAGE = "transfer"
@@ -225,48 +226,6 @@ def text(data) -> str:
     tr = data.usable(STAGE)
     s = transfer_summaries(tr, data.rules.confidence)
     return "" if not s else runs_text(tr, s["clf"]) + " " + findings(s, data.rules.confidence)
-
-
-def tuned_on(data) -> str:
-    """'d=10, num_conv=2, seed 0, h1=650, label draw 0': the one cell the protocols were chosen on."""
-    st = (data.params.get("stages") or {}).get("protocol") or {}
-    sel = dict((st.get("uses") or {}).get("autoencode") or {})
-    p = st.get("params") or {}
-    words = [f"{label(k)}={'/'.join(map(str, v)) if isinstance(v, list) else v}" for k, v in sel.items()
-             if k != SEED] + ([f"seed {sel[SEED]}"] if SEED in sel else [])
-    return ", ".join(words + [f"h1={p.get('h1', '?')}", f"label draw {p.get('label_seed', 0)}"])
-
-
-def tuned_note(data) -> str:
-    """Said beside the h1 and d verdicts: every protocol was chosen on one cell of the grid."""
-    if not data.params.get("stages", {}).get("protocol"):
-        return ""
-    return (f"every mode's protocol was chosen on one cell ({tuned_on(data)}), which may favour that cell "
-            "over the other h1 and d")
-
-
-def _uses(data) -> dict:
-    """Which autoencoders the transfer stage uses (its `uses: {autoencode: ...}`)."""
-    st = ((data.params.get("stages") or {}).get(STAGE)) or {}
-    return dict((st.get("uses") or {}).get("autoencode") or {})
-
-
-def choices(data) -> list[dict]:
-    st = (data.params.get("stages") or {}).get("protocol") or {}
-    p = st.get("params") or {}
-    return [
-        {"what": "transfer protocols (steps, lr, weight decay, augmentation, fine-tuning schedule)",
-         "choice": f"the best of {p.get('candidates', '?')} candidates per mode by {p.get('folds', '?')}-fold CV",
-         "how it was made": f"cross-validation on one cell ({tuned_on(data)}); its CV accuracy is the best of the "
-                            "candidates, so selected and biased upwards; the search space was written by people "
-                            "who had seen earlier test accuracies",
-         "on what data": "labelled training images only (the protocol stage never loads the test set)"},
-        {"what": "encoders transferred", "choice": f"num_conv = {_uses(data).get('num_conv', 'every one')}",
-         "how it was made": "the original left it open; one model size keeps the grid to d × h1 × mode",
-         "on what data": "none (fixed before the runs)"},
-        {"what": "best configuration in the text", "choice": "the highest mean test accuracy of d × mode × h1",
-         "how it was made": "selected on the test set: shown as the best of N, without an interval",
-         "on what data": "test set (a description, not a verdict)"}]
 
 
 HEADLINES = (("larger_d_better", "transfer accuracy{labels} {key}"),
