@@ -178,3 +178,22 @@ def test_aeconfig_is_built_by_keyword_from_a_stage_s_parameters():
     assert (cfg.latent_dim, cfg.num_conv, cfg.fc_hidden, cfg.c_factor) == (7, 3, 64, 8)
     # every architecture field is a parameter of the stage: a new field needs its parameter too
     assert set(cfg.to_dict()) <= set(AutoencodeParams.model_fields)
+
+
+def test_models_are_named_by_the_run_that_trained_them_so_two_stages_never_collide(tmp_path):
+    """A checkpoint written in a run folder records its run ('autoencode/d10-nc2-s0'), and that is
+    its name in metrics: a second stage's model of the same d, num_conv and seed gets its own."""
+    from aestudy import ondisk
+    from aestudy.science import artifacts
+
+    cfg = AEConfig(latent_dim=4, num_conv=1, c_factor=2, fc_hidden=8)
+    runs = tmp_path / "reports" / "default" / "runs"
+    paths = []
+    for stage in ("autoencode", "denoise"):
+        run_dir = runs / stage / "d4-nc1-s0"
+        paths.append(artifacts.save_checkpoint(run_dir / "model.pt", AutoEncoder(cfg), cfg.to_dict(), seed=0,
+                                               run=ondisk.run_name(run_dir)))
+    lab = artifacts.save_checkpoint(tmp_path / "lab" / "model.pt", AutoEncoder(cfg), cfg.to_dict(), seed=0,
+                                    run=ondisk.run_name(tmp_path / "lab"))
+    names = sorted(artifacts.model_key(c) for c, _ in artifacts.load_models([*paths, lab]))
+    assert names == ["autoencode/d4-nc1-s0", "d4-nc1-s0", "denoise/d4-nc1-s0"]

@@ -62,6 +62,13 @@ def run_status(run_dir) -> dict:
     return row
 
 
+def run_name(run_dir) -> str | None:
+    """'autoencode/d10-nc2-s0' for a run folder reports/<profile>/runs/<stage>/<run-id>/: a model's
+    name wherever it goes (any stage's models can meet in one table); None outside a profile."""
+    run_dir = Path(run_dir)
+    return f"{run_dir.parent.name}/{run_dir.name}" if run_dir.parent.parent.name == "runs" else None
+
+
 def run_folders(profile_dir) -> list[dict]:
     """Every run folder of a profile with its status (`run_status`), whatever runs.json says."""
     runs = Path(profile_dir) / "runs"

@@ -73,7 +73,10 @@ def peak_rss_mb() -> float:
 
 
 def model_key(cfg: dict) -> str:
-    """'d10-nc2-s0': a model's name in metrics (the seed part only when the checkpoint has one)."""
+    """A model's name in metrics: the run that trained it ('autoencode/d10-nc2-s0', `ondisk.run_name`)
+    when its checkpoint recorded one, else 'd10-nc2-s0' (the seed part only when it has one)."""
+    if cfg.get("run"):
+        return cfg["run"]
     key = f"d{cfg['latent_dim']}-nc{cfg['num_conv']}"
     return key + (f"-s{cfg['seed']}" if cfg.get("seed") is not None else "")
 
@@ -85,10 +88,10 @@ def model_label(cfg: dict) -> str:
 
 def load_models(checkpoints) -> list:
     """(config dict, AutoEncoder) for each checkpoint path, sorted by (num_conv, latent_dim, seed);
-    the config carries the training seed when the checkpoint recorded it."""
+    the config carries the training seed and run name when the checkpoint recorded them."""
     out = []
     for p in checkpoints:
         ckpt = load_checkpoint(p)
-        cfg = {**ckpt["config"], "seed": ckpt.get("seed")}
+        cfg = {**ckpt["config"], "seed": ckpt.get("seed"), "run": ckpt.get("run")}
         out.append((cfg, load_autoencoder(p)))
     return sorted(out, key=lambda m: (m[0]["num_conv"], m[0]["latent_dim"], m[0]["seed"] or 0))
