@@ -29,7 +29,7 @@ def autoencode(pool, test, nc: int, epochs: int) -> float:
     model = models.AutoEncoder(models.AEConfig(latent_dim=10, num_conv=nc))
     t = time.process_time()
     monitor = data.sample_images(test.images, 2000, 0)
-    train.train_autoencoder(model, pool.images, test.images, epochs=epochs, seed=0, progress=False,
+    train.run(model, pool.images, test.images, epochs=epochs, seed=0, progress=False,
                             monitor_images=monitor, warmup_steps=100, device="cpu")
     models.dead_units(model, monitor)
     return time.process_time() - t
@@ -39,7 +39,7 @@ def transfer_run(pool, test) -> float:
     train.setup(0)
     enc = models.AutoEncoder(models.AEConfig(latent_dim=10, num_conv=2)).encoder
     t = time.process_time()
-    transfer.run_transfer(enc, pool, test, [200, 650, 1000], ["frozen", "finetune", "scratch", "augmented"], [0],
+    transfer.run(enc, pool, test, [200, 650, 1000], ["frozen", "finetune", "scratch", "augmented"], [0],
                           n_labels=100, balanced=True, protocols={}, baselines=True, device="cpu", progress=False,
                           encoder_seed=0)
     return time.process_time() - t

@@ -46,15 +46,15 @@ def step_times(images: torch.Tensor, test: torch.Tensor, num_conv: int, steps: i
         torch.manual_seed(0)
         model = AutoEncoder(AEConfig(latent_dim=10, num_conv=num_conv, c_factor=8, kernel_size=3, fc_hidden=256))
         sub = images[: 64 * steps]
-        train.train_autoencoder(model, sub[: 64 * 20], test[:500], epochs=1, device=DEVICE, progress=False)  # warm
+        train.run(model, sub[: 64 * 20], test[:500], epochs=1, device=DEVICE, progress=False)  # warm
         _sync()
         t = time.perf_counter()
-        train.train_autoencoder(model, sub, test[:500], epochs=1, device=DEVICE, progress=False)
+        train.run(model, sub, test[:500], epochs=1, device=DEVICE, progress=False)
         _sync()
         out["eager" if eager else "graph"] = (time.perf_counter() - t) / steps * 1000
         torch.manual_seed(0)
         model = AutoEncoder(AEConfig(latent_dim=10, num_conv=num_conv, c_factor=8, kernel_size=3, fc_hidden=256))
-        hist = train.train_autoencoder(model, images, test, epochs=1, device=DEVICE, progress=False, warmup_steps=100)
+        hist = train.run(model, images, test, epochs=1, device=DEVICE, progress=False, warmup_steps=100)
         out["error_eager" if eager else "error_graph"] = hist["test_error"][-1]
         out["replays_eager" if eager else "replays_graph"] = hist["graph_replays"]
     return out

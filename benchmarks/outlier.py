@@ -58,7 +58,7 @@ def main() -> None:
                       f"{dead['decoder.fc.3']:15.2f}  {time.perf_counter() - start:7.1f}", flush=True)
                 m.train()
 
-            train.train_autoencoder(model, tr.images, te.images, epochs=args.epochs, lr=args.lr, seed=seed,
+            train.run(model, tr.images, te.images, epochs=args.epochs, lr=args.lr, seed=seed,
                                     device="cpu", progress=False, warmup_steps=warmup, on_epoch=report,
                                     precision=args.precision)
 

@@ -37,7 +37,7 @@ def trained_encoder(params: dict, dataset: str, pool, test) -> Path:
     train.setup(0)
     model = models.AutoEncoder(cfg)
     t = time.perf_counter()
-    hist = train.train_autoencoder(model, pool.images, test.images, epochs=ae["epochs"], batch_size=ae["batch_size"],
+    hist = train.run(model, pool.images, test.images, epochs=ae["epochs"], batch_size=ae["batch_size"],
                                    lr=ae["lr"], seed=0, progress=False, warmup_steps=ae.get("warmup_steps", 0))
     print(f"autoencoder d=10 num_conv=2 seed 0: {ae['epochs']} epochs of {len(pool):,} images, "
           f"held-out MSE {hist['test_error'][-1]:.4f}, {time.perf_counter() - t:.0f} s", flush=True)

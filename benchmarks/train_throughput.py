@@ -1,7 +1,7 @@
 """Training throughput of the experiment-1 models, three ways in one process (figures printed,
 never asserted):
 
-  lib         `aestudy.science.train.train_autoencoder` on tensors already in memory (what the notebooks run)
+  lib         `aestudy.science.train.run` on tensors already in memory (what the notebooks run)
   bare        a bare PyTorch loop over batches made beforehand, same optimiser as lib: the ceiling
   DataLoader  the usual `DataLoader` over `torchvision.datasets.MNIST(transform=ToTensor())`
 
@@ -47,7 +47,7 @@ def mse(model, x):
 
 def time_lib(model, images, test_images, seed):
     t = time.perf_counter()
-    train.train_autoencoder(model, images, test_images, epochs=1, batch_size=BATCH, seed=seed,
+    train.run(model, images, test_images, epochs=1, batch_size=BATCH, seed=seed,
                             device="cpu", progress=False)
     return time.perf_counter() - t
 
@@ -189,7 +189,7 @@ def main(argv=None):
     for _ in range(2):
         train.setup(0)
         m = make_model(1)
-        runs.append(train.train_autoencoder(m, images[: 5 * BATCH], test_images, epochs=2,
+        runs.append(train.run(m, images[: 5 * BATCH], test_images, epochs=2,
                                             batch_size=BATCH, seed=0, device="cpu", progress=False))
     same = all(runs[0][k] == runs[1][k] for k in ("train_error", "test_error"))
     print(f"determinism: two seeded lib runs give identical errors: {'yes' if same else 'NO'}")
@@ -224,7 +224,7 @@ def main(argv=None):
     for nc, params, ips in rows:
         print(f"| {nc} | {params:,} | {ips['lib']:,.0f} | {ips['bare']:,.0f} | {ips['loader']:,.0f} | "
               f"{ips['lib'] / ips['bare']:.3f} | {ips['lib'] / ips['loader']:.2f} |")
-    print("\nlib: train_autoencoder (one epoch over the same images + its end-of-epoch evaluation of "
+    print("\nlib: train.run (one epoch over the same images + its end-of-epoch evaluation of "
           f"{len(test_images)} test images); bare and DataLoader use lib's optimiser "
           "(train.make_optimizer).")
 

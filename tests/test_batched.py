@@ -91,7 +91,7 @@ def test_a_transfer_run_with_its_label_draws_trained_together_gives_the_same_rec
     runs = {}
     for together in (False, True):
         monkeypatch.setattr(batched, "batch_fits", lambda device, together=together: together)
-        runs[together] = transfer.run_transfer(encoder, train, test, [8, 16], ["frozen", "finetune", "scratch"],
+        runs[together] = transfer.run(encoder, train, test, [8, 16], ["frozen", "finetune", "scratch"],
                                                [0, 1], n_labels=30, protocols=protocols, baselines=False,
                                                device="cpu", progress=False, encoder_seed=3)["records"]
     assert len(runs[True]) == len(runs[False]) == 12

@@ -56,3 +56,17 @@ def test_every_stage_that_feeds_a_table_declares_its_metrics():
         if name != "theory":
             assert st.metrics is not None and "metrics.json" in st.products, name
     assert STAGES["autoencode"].products[0] == "model.pt"
+
+
+@pytest.mark.parametrize("stage", [s for s in STAGES.values() if s.science], ids=lambda s: s.name)
+def test_every_stage_notebook_calls_the_run_of_its_science_module(stage):
+    """One entry-point name per stage: `aestudy.science.<Stage.science>.run`, and the notebook calls it
+    (semisup calls `choose` first, so that no test image is read before its recipe is fixed)."""
+    import importlib
+
+    import nbformat
+
+    module = importlib.import_module(f"aestudy.science.{stage.science}")
+    assert callable(getattr(module, "run", None)), f"aestudy.science.{stage.science} has no run()"
+    code = "\n".join(c.source for c in nbformat.read(stage.notebook_path(), as_version=4).cells if c.cell_type == "code")
+    assert f"{stage.science}.run(" in code, f"{stage.notebook} never calls {stage.science}.run(...)"

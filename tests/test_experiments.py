@@ -101,7 +101,7 @@ def test_interpolation_and_correlation_studies_records():
     ms = [(TINY.to_dict(), tiny_autoencoder(0)),
           ({**TINY.to_dict(), "latent_dim": 6}, models.AutoEncoder(models.AEConfig(latent_dim=6, num_conv=1, c_factor=4, kernel_size=3, fc_hidden=32)))]
     clf = reference.ReferenceCNN(channels=4, hidden=16).eval()
-    res = interpolation.interpolation_study(ms, split, split.images[:20].numpy(), [(1, 5), (0, 4)], steps=5, seed=0,
+    res = interpolation.run(ms, split, split.images[:20].numpy(), [(1, 5), (0, 4)], steps=5, seed=0,
                                             classifier=clf, pairs_per_digit_pair=3)
     recs = res["metrics"]["records"]
     assert len(recs) == 4 and {r["latent_dim"] for r in recs} == {4, 6}
@@ -123,16 +123,16 @@ def test_interpolation_and_correlation_studies_records():
     assert len(curves) == 4 and all(len(c["sharpness"]) == len(c["confidence"]) == 5 for c in curves)
     for c, r in zip(curves, recs):
         assert (c["sharpness"][0] + c["sharpness"][-1]) / 2 == pytest.approx(r["end_sharpness"])
-    cor = correlation.correlation_study(ms, split.images)
+    cor = correlation.run(ms, split.images)
     assert [r["latent_dim"] for r in cor["metrics"]["records"]] == [4, 6]
     assert np.asarray(cor["metrics"]["matrices"]["d6-nc1"]).shape == (6, 6)
     # same inputs and seed: the same metrics, to the bit (what metrics.json holds)
-    again = interpolation.interpolation_study(ms, split, split.images[:20].numpy(), [(1, 5), (0, 4)], steps=5, seed=0,
+    again = interpolation.run(ms, split, split.images[:20].numpy(), [(1, 5), (0, 4)], steps=5, seed=0,
                                               classifier=clf, pairs_per_digit_pair=3)
     assert json.dumps(again["metrics"]) == json.dumps(res["metrics"])
-    assert json.dumps(correlation.correlation_study(ms, split.images)["metrics"]) == json.dumps(cor["metrics"])
+    assert json.dumps(correlation.run(ms, split.images)["metrics"]) == json.dumps(cor["metrics"])
     # without a classifier: no confidence, the rest as before
-    bare = interpolation.interpolation_study(ms, split, split.images[:20].numpy(), [(1, 5)], steps=5, seed=0)
+    bare = interpolation.run(ms, split, split.images[:20].numpy(), [(1, 5)], steps=5, seed=0)
     assert "mid_confidence" not in bare["metrics"]["records"][0] and bare["metrics"]["records"][0]["n_image_pairs"] == 1
 
 
@@ -150,12 +150,12 @@ def test_interpolate_pairs_equals_one_pair_at_a_time():
 
 def test_reference_classifier_learns_is_seeded_and_round_trips(tmp_path):
     split = toy_split(400, seed=5)
-    model, hist = reference.train_reference(split.images, split.labels, epochs=3, batch_size=32, lr=1e-2, seed=1,
+    model, hist = reference.run(split.images, split.labels, epochs=3, batch_size=32, lr=1e-2, seed=1,
                                             channels=4, hidden=16)
     assert len(hist["train_loss"]) == 3 and hist["train_loss"][-1] < hist["train_loss"][0]
     held_out = toy_split(100, seed=6)
     assert reference.accuracy(model, held_out.images, held_out.labels) > 0.9
-    again, _ = reference.train_reference(split.images, split.labels, epochs=3, batch_size=32, lr=1e-2, seed=1,
+    again, _ = reference.run(split.images, split.labels, epochs=3, batch_size=32, lr=1e-2, seed=1,
                                          channels=4, hidden=16)
     for k, v in model.state_dict().items():
         assert torch.equal(v, again.state_dict()[k]), k
@@ -274,13 +274,13 @@ def test_scratch_starts_from_a_different_initialisation():
         transfer.build_classifier(pretrained, 16, "partial", seed=0)
 
 
-def test_run_transfer_records_baselines_and_determinism():
+def test_a_transfer_run_records_baselines_and_repeats_itself():
     enc = tiny_autoencoder().encoder
     train, test = toy_split(60, seed=4), toy_split(50, seed=5)
     chosen = {m: {"chosen": {"steps": 30, "lr": 1e-2}, "cv_accuracy": 0.5} for m in ("frozen", "finetune", "scratch")}
     kw = dict(h1=[8, 16], modes=["frozen", "finetune", "scratch"], seeds=[0, 1], n_labels=20, protocols=chosen,
               baselines=True, device="cpu", progress=False)
-    res = transfer.run_transfer(enc, train, test, **kw)
+    res = transfer.run(enc, train, test, **kw)
     recs = pd.DataFrame(res["records"])
     assert len(recs) == 2 * 2 * 3 + 2 * 2
     base = recs[recs["h1"].isna()]
@@ -289,7 +289,7 @@ def test_run_transfer_records_baselines_and_determinism():
     clf = recs[recs["h1"].notna()]
     assert clf["accuracy"].between(0, 1).all() and (clf["accuracy"] * 50 % 1 == 0).all()
     assert clf.loc[clf["mode"] == "finetune", "accuracy"].mean() > 0.2   # learns something in 30 steps
-    assert res["records"] == transfer.run_transfer(enc, train, test, **kw)["records"]
+    assert res["records"] == transfer.run(enc, train, test, **kw)["records"]
     assert set(clf["cv_accuracy"]) == {0.5}                      # the protocol's score travels with each record
     assert res["n_test"] == 50 and res["latent_dim"] == 4
 

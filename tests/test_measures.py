@@ -80,7 +80,7 @@ def test_image_pairs_are_drawn_per_seed_and_shared_by_the_models_of_a_seed():
             models.append(({"latent_dim": d, "num_conv": 1, "seed": seed},
                            AutoEncoder(AEConfig(latent_dim=d, num_conv=1, c_factor=2, fc_hidden=8))))
     clf = reference.ReferenceCNN(4, 8)
-    out = interpolation.interpolation_study(models, test, test.images[:20].numpy(), [(1, 5)], 3, 0,
+    out = interpolation.run(models, test, test.images[:20].numpy(), [(1, 5)], 3, 0,
                                             classifier=clf, pairs_per_digit_pair=4)
     recs = out["metrics"]["records"]
     by_seed = {}
@@ -102,7 +102,7 @@ def _toy_digits(n: int, seed: int):
 
 def test_temperature_scaling_lowers_the_held_out_nll_and_keeps_the_classes():
     x, y = _toy_digits(400, 0)
-    model, _ = reference.train_reference(x[:300], y[:300], epochs=3, batch_size=32, lr=3e-3, seed=0,
+    model, _ = reference.run(x[:300], y[:300], epochs=3, batch_size=32, lr=3e-3, seed=0,
                                          channels=4, hidden=16, device="cpu")
     cal_x, cal_y = x[300:], y[300:]
     before = reference.probabilities(model, cal_x)

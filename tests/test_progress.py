@@ -239,7 +239,7 @@ def test_a_transfer_run_tells_the_runner_every_model_even_without_its_progress_b
     g = torch.Generator().manual_seed(0)
     split = lambda n: data.Split(torch.rand(n, 1, 28, 28, generator=g), torch.arange(n) % 10)  # noqa: E731
     encoder = Encoder(AEConfig(latent_dim=4, num_conv=1, c_factor=2, kernel_size=3, fc_hidden=16))
-    transfer.run_transfer(encoder, split(200), split(50), [8], ["frozen", "scratch"], [0, 1],
+    transfer.run(encoder, split(200), split(50), [8], ["frozen", "scratch"], [0, 1],
                           n_labels=20, protocols={"scratch": {"chosen": {"steps": 2}}}, baselines=False,
                           device="cpu", progress=False)
     assert seen == [(n, 4, "model") for n in range(1, 5)]

@@ -57,7 +57,7 @@ def test_the_best_cross_validation_accuracy_wins_and_ties_keep_the_earlier(monke
     scores = iter([[0.5, 0.5], [0.7, 0.9], [0.8, 0.8]] + [[0.6, 0.6]] * 3)
     monkeypatch.setattr(protocol, "cross_validate", lambda *a, **k: next(scores))
     x, y = _labelled()
-    out = protocol.choose([{"encoder": _encoder(), "x": x, "y": y, "seed": 0}], ["finetune", "scratch"], 8,
+    out = protocol.run([{"encoder": _encoder(), "x": x, "y": y, "seed": 0}], ["finetune", "scratch"], 8,
                           SPACE, 3, 2)
     fin = out["finetune"]
     assert fin["cv_accuracy"] == pytest.approx(0.8) and fin["chosen"] == fin["candidates"][1]["protocol"]
@@ -123,8 +123,8 @@ def test_a_protocol_run_per_mode_chooses_exactly_what_one_run_for_every_mode_doe
     x, y = _labelled()
     draws = [{"encoder": _encoder(), "x": x, "y": y, "seed": 5}]
     space = {**SPACE, "steps": [2, 3]}
-    together = protocol.choose(draws, MODES, 8, space, 2, 2, seed=1)
-    alone = {m: protocol.choose(draws, m, 8, space, 2, 2, seed=1)[m] for m in reversed(MODES)}
+    together = protocol.run(draws, MODES, 8, space, 2, 2, seed=1)
+    alone = {m: protocol.run(draws, m, 8, space, 2, 2, seed=1)[m] for m in reversed(MODES)}
     assert alone == together
     paths = []
     for m, res in alone.items():

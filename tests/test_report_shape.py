@@ -116,7 +116,8 @@ def test_the_analyses_notebook_walks_every_experiment_and_warns_once_per_section
     cells = json.loads((REPO / "notebooks" / "analyses.ipynb").read_text())["cells"]
     code = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
     warned = [e.name for e in EXPERIMENTS for src in code if f"section_warnings(data, {e.name}.EXPERIMENT)" in src]
-    assert warned == [e.name for e in EXPERIMENTS]                     # each section once, in registry order
+    assert warned == [e.name for e in EXPERIMENTS if not e.title]      # each own section once, in registry order
+    assert sum("prose.declared_section(data, experiment)" in src for src in code) == 1   # the others: one generic cell
     assert not any("status_markdown" in src for src in code)
     assert not any(re.search(r"Table \d", src) for src in code)         # numbers come from the captions
     for src in code[2:]:                                                # after the parameters and the set-up
@@ -132,3 +133,40 @@ def test_a_failed_run_is_named_in_its_section(tmp_path):
     data = profile.ProfileData(tmp_path, tables={"transfer": table})
     words = prose.section_warnings(data, transfer.EXPERIMENT)
     assert words.count("RuntimeError: boom") == 1 and "`d10` failed" in words
+
+
+def test_an_experiment_module_added_to_the_package_is_discovered_in_its_order(tmp_path, monkeypatch):
+    """Adding an experiment to the report is adding its module: the registry finds every module
+    with an EXPERIMENT and orders them by `order`, then name."""
+    from aestudy.report.experiments import discover
+
+    pkg = tmp_path / "more_experiments"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    for name, order in (("denoise", 7), ("aardvark", 7), ("first", 0)):
+        (pkg / f"{name}.py").write_text("from aestudy.report.claims import Experiment\n"
+                                        f"EXPERIMENT = Experiment(name='{name}', stages=('{name}',), order={order})\n")
+    (pkg / "helpers.py").write_text("X = 1\n")                         # a module without an EXPERIMENT
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert [e.name for e in discover("more_experiments", [str(pkg)])] == ["first", "aardvark", "denoise"]
+    assert [e.order for e in EXPERIMENTS] == sorted(e.order for e in EXPERIMENTS)
+
+
+def test_an_experiment_that_declares_its_section_is_shown_heading_words_then_one_item_per_section(tmp_path):
+    import matplotlib.pyplot as plt
+
+    from aestudy.report import prose
+    from aestudy.report.claims import Experiment
+
+    fig = plt.figure()
+    exp = Experiment(name="denoise", stages=("denoise",), title="Experiment 5: denoising", narrative="Noise is added.",
+                     text=lambda data: "It denoises.",
+                     sections=(lambda data: (pd.DataFrame({"d": [5]}), "error by d"), lambda data: (fig, "curves")))
+    data = profile.ProfileData(tmp_path, tables={"denoise": pd.DataFrame({"run_id": ["d5"], "status": ["failed"],
+                                                                           "error": ["boom"]})})
+    items = prose.declared_section(data, exp)
+    assert [k for k, _ in items] == ["say", "say", "say", "table", "figure"]
+    assert items[0][1] == "## Experiment 5: denoising\n\nNoise is added." and "boom" in items[1][1]
+    assert items[2][1] == "It denoises." and items[3][1][1] == "error by d"
+    assert items[4][1] == ((fig, "curves"), "denoise_2.png")
+    plt.close(fig)

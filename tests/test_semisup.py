@@ -92,7 +92,7 @@ def test_the_comparison_uses_experiment_4s_label_draw_and_original_protocol():
     pool, test, enc = _pool(8), _pool(3, seed=1), _encoder()
     records = semisup.run(enc, pool, test, [0], encoder_seed=2, h1=8, n_labels=20, balanced=True, chosen=TINY)
     assert [r["method"] for r in records] == ["semi-supervised", "original protocol"]
-    exp4 = transfer.run_transfer(enc, pool, test, [8], ["finetune"], [0], n_labels=20, protocols={},
+    exp4 = transfer.run(enc, pool, test, [8], ["finetune"], [0], n_labels=20, protocols={},
                                  baselines=False, device="cpu", progress=False, encoder_seed=2)["records"]
     assert records[1]["accuracy"] == pytest.approx(exp4[0]["accuracy"])
     chosen = {"finetune": {"chosen": {"steps": 3}, "cv_accuracy": 0.5},

@@ -32,7 +32,7 @@ def test_cpu_training_is_the_plain_loop_bit_for_bit():
     model = AutoEncoder(SMALL)
     bare = AutoEncoder(SMALL)
     bare.load_state_dict(model.state_dict())
-    hist = train.train_autoencoder(model, x, test_x, epochs=2, batch_size=32, lr=3e-3, seed=5,
+    hist = train.run(model, x, test_x, epochs=2, batch_size=32, lr=3e-3, seed=5,
                                    device="cpu", progress=False)
     opt = torch.optim.Adam(bare.parameters(), lr=3e-3, fused=True)
     g = torch.Generator().manual_seed(5)
@@ -58,7 +58,7 @@ def test_a_graphed_step_trains_like_the_eager_one_on_cuda(monkeypatch):
         monkeypatch.setenv("AESTUDY_EAGER", flag)
         torch.manual_seed(0)
         model = AutoEncoder(SMALL)
-        hist = train.train_autoencoder(model, x, test_x, epochs=3, batch_size=64, lr=3e-3, seed=0,
+        hist = train.run(model, x, test_x, epochs=3, batch_size=64, lr=3e-3, seed=0,
                                        device="cuda", progress=False, warmup_steps=5)
         errors[flag], replays[flag] = hist["test_error"][-1], hist["graph_replays"]
     assert replays["1"] == 0 and replays["0"] == 3 * (1000 // 64) - 5
@@ -75,6 +75,6 @@ def test_a_step_that_cannot_be_captured_trains_eagerly_with_a_warning(monkeypatc
     torch.manual_seed(0)
     model = AutoEncoder(SMALL)
     with pytest.warns(RuntimeWarning, match="capture refused"):
-        hist = train.train_autoencoder(model, _images(300, 0), _images(50, 1), epochs=2, batch_size=64, lr=3e-3,
+        hist = train.run(model, _images(300, 0), _images(50, 1), epochs=2, batch_size=64, lr=3e-3,
                                        seed=0, device="cuda", progress=False)
     assert hist["graph_replays"] == 0 and hist["test_error"][-1] < hist["test_error"][0]

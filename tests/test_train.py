@@ -28,7 +28,7 @@ TRAIN_X, TEST_X = _images(96, 0), _images(32, 1)
 def _train(seed: int = 0, optimizer: str = "adam", epochs: int = 2, lr: float = 3e-3):
     train.setup(seed)
     model = AutoEncoder(SMALL)
-    hist = train.train_autoencoder(model, TRAIN_X, TEST_X, epochs=epochs, batch_size=32,
+    hist = train.run(model, TRAIN_X, TEST_X, epochs=epochs, batch_size=32,
                                    optimizer=optimizer, lr=lr, seed=seed, device="cpu", progress=False)
     return model, hist
 
@@ -41,7 +41,7 @@ def test_training_lowers_reconstruction_loss_on_fixed_batch():
     train.setup(0)
     model = AutoEncoder(SMALL)
     before = train.reconstruction_error(model, TRAIN_X)
-    hist = train.train_autoencoder(model, TRAIN_X, TEST_X, epochs=4, batch_size=32, lr=3e-3,
+    hist = train.run(model, TRAIN_X, TEST_X, epochs=4, batch_size=32, lr=3e-3,
                                    seed=0, device="cpu", progress=False)
     after = train.reconstruction_error(model, TRAIN_X)
     assert after < 0.8 * before
@@ -73,7 +73,7 @@ def test_both_optimizers_train(optimizer, lr):
     train.setup(0)
     model = AutoEncoder(SMALL)
     before = train.reconstruction_error(model, TRAIN_X)
-    hist = train.train_autoencoder(model, TRAIN_X, TEST_X, epochs=3, batch_size=32, optimizer=optimizer,
+    hist = train.run(model, TRAIN_X, TEST_X, epochs=3, batch_size=32, optimizer=optimizer,
                                    lr=lr, seed=0, device="cpu", progress=False)
     assert hist["train_error"][-1] < before
     assert all(torch.isfinite(torch.tensor(hist["test_error"])))
@@ -90,7 +90,7 @@ def test_unknown_optimizer_raises(name):
     with pytest.raises(ValueError, match="optimizer"):
         train.make_optimizer(name, [torch.nn.Parameter(torch.zeros(1))], 1e-3)
     with pytest.raises(ValueError, match="optimizer"):
-        train.train_autoencoder(AutoEncoder(SMALL), TRAIN_X[:4], TEST_X[:4], epochs=1, optimizer=name,
+        train.run(AutoEncoder(SMALL), TRAIN_X[:4], TEST_X[:4], epochs=1, optimizer=name,
                                 device="cpu", progress=False)
 
 
@@ -190,7 +190,7 @@ def test_the_warmup_raises_the_learning_rate_linearly_then_holds_it(monkeypatch)
     monkeypatch.setattr(train, "make_optimizer", recording)
     train.setup(0)
     epochs_seen = []
-    train.train_autoencoder(AutoEncoder(SMALL), TRAIN_X, TEST_X, epochs=2, batch_size=32, lr=4e-3, seed=0,
+    train.run(AutoEncoder(SMALL), TRAIN_X, TEST_X, epochs=2, batch_size=32, lr=4e-3, seed=0,
                             device="cpu", progress=False, warmup_steps=4,
                             on_epoch=lambda model, epoch: epochs_seen.append(epoch))
     assert seen == pytest.approx([1e-3, 2e-3, 3e-3, 4e-3, 4e-3, 4e-3])   # 2 epochs x 3 batches
@@ -201,7 +201,7 @@ def test_without_warmup_training_is_unchanged_by_the_option():
     model_a, hist_a = _train(seed=2)
     train.setup(2)
     model_b = AutoEncoder(SMALL)
-    hist_b = train.train_autoencoder(model_b, TRAIN_X, TEST_X, epochs=2, batch_size=32, lr=3e-3, seed=2,
+    hist_b = train.run(model_b, TRAIN_X, TEST_X, epochs=2, batch_size=32, lr=3e-3, seed=2,
                                      device="cpu", progress=False, warmup_steps=0)
     assert _numbers(hist_a) == _numbers(hist_b)
 
@@ -213,7 +213,7 @@ def test_bfloat16_autocast_trains_close_to_float32_and_is_seeded():
     for precision in ("float32", "bfloat16", "bfloat16"):
         train.setup(0)
         model = AutoEncoder(SMALL)
-        h = train.train_autoencoder(model, TRAIN_X, TEST_X, epochs=2, batch_size=16, lr=3e-3, seed=0,
+        h = train.run(model, TRAIN_X, TEST_X, epochs=2, batch_size=16, lr=3e-3, seed=0,
                                     device="cpu", progress=False, precision=precision)
         out.setdefault(precision, []).append(h["test_error"][-1])
         assert all(p.dtype == torch.float32 for p in model.parameters())
@@ -221,5 +221,5 @@ def test_bfloat16_autocast_trains_close_to_float32_and_is_seeded():
     assert bf_a == bf_b and bf_a != fp32
     assert abs(bf_a - fp32) < 0.05 * fp32
     with pytest.raises(ValueError, match="precision must be one of"):
-        train.train_autoencoder(AutoEncoder(SMALL), TRAIN_X, TEST_X, epochs=1, device="cpu", progress=False,
+        train.run(AutoEncoder(SMALL), TRAIN_X, TEST_X, epochs=1, device="cpu", progress=False,
                                 precision="float16")

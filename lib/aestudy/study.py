@@ -33,6 +33,7 @@ class Stage:
     in_report: bool = False       # its executed notebooks are chapters of the report
     metrics: type | None = None   # the model of its metrics.json (aestudy.metrics): keys the report reads
     outputs: tuple[str, ...] = () # further files every run must write (besides `produces` and metrics.json)
+    science: str | None = None    # its module under aestudy.science: the notebook's one call is `<science>.run(...)`
 
     @property
     def products(self) -> tuple[str, ...]:
@@ -81,22 +82,23 @@ class Stage:
 STAGES: dict[str, Stage] = {s.name: s for s in (
     Stage("autoencode", schema.AutoencodeParams, reads_data=True, produces="model.pt",
           abbrev={"latent_dim": "d", "num_conv": "nc", "seed": "s"}, metrics=metrics.AutoencodeMetrics,
-          outputs=("reconstructions.png",)),
+          outputs=("reconstructions.png",), science="train"),
     Stage("reference", schema.ReferenceParams, reads_data=True, produces="classifier.pt", abbrev={"seed": "s"},
-          metrics=metrics.ReferenceMetrics),
+          metrics=metrics.ReferenceMetrics, science="reference"),
     Stage("interpolate", schema.InterpolateParams, reads_data=True,
-          receives={"autoencode": "checkpoints", "reference": "classifiers"}, metrics=metrics.InterpolateMetrics),
+          receives={"autoencode": "checkpoints", "reference": "classifiers"}, metrics=metrics.InterpolateMetrics,
+          science="interpolation"),
     Stage("correlate", schema.CorrelateParams, reads_data=True, receives="checkpoints",
-          metrics=metrics.CorrelateMetrics),
+          metrics=metrics.CorrelateMetrics, science="correlation"),
     Stage("protocol", schema.ProtocolParams, reads_data=True, produces="protocol.json",
           receives={"autoencode": "checkpoints"}, abbrev={"h1": "h", "n_labels": "n", "modes": ""},
-          metrics=metrics.ProtocolMetrics),
+          metrics=metrics.ProtocolMetrics, science="protocol"),
     Stage("transfer", schema.TransferParams, reads_data=True,
           receives={"autoencode": "checkpoints", "protocol": "protocols"}, abbrev={"h1": "h", "n_labels": "n"},
-          metrics=metrics.TransferMetrics),
+          metrics=metrics.TransferMetrics, science="transfer"),
     Stage("semisup", schema.SemisupParams, reads_data=True,
           receives={"autoencode": "checkpoints", "protocol": "protocols"}, abbrev={"h1": "h", "n_labels": "n"},
-          metrics=metrics.SemisupMetrics),
+          metrics=metrics.SemisupMetrics, science="semisup"),
     Stage("theory", schema.TheoryParams, in_report=True, abbrev={"seed": "s"}),
 )}
 

@@ -47,6 +47,13 @@ class Experiment:
     overview: Callable | None = None     # overview(data) -> a page-1 panel (figures.Panel) or None
     choices: Callable | None = None      # choices(data) -> [{what, choice, how it was made, on what data}]
     limitations: Callable | None = None  # limitations(data) -> sentences on what its design cannot show
+    order: int = 100                     # where the report shows it (the original's experiments 1-4, then the rest)
+    # Its section. An experiment either has its own section in notebooks/analyses.ipynb (the five of
+    # this study, with their narrative), or declares these and the notebook's generic cell shows it:
+    title: str = ""                      # the section's heading ('Experiment 5: denoising')
+    narrative: str = ""                  # markdown under the heading: what was done and why
+    text: Callable | None = None         # text(data) -> markdown made from this run's numbers
+    sections: tuple = ()                 # each: section(data) -> (DataFrame or matplotlib Figure, caption)
 
 
 def row(experiment: str, conclusion: str, numbers: str, decision: dict | None = None, key: str = "") -> dict:

@@ -59,7 +59,7 @@ def encode(model, images, batch_size: int = 1000) -> np.ndarray:
                           for i in range(0, len(images), batch_size)]).double().numpy()
 
 
-def correlation_study(models: list, images) -> dict:
+def run(models: list, images) -> dict:
     """Experiment 3 for every model: the correlation matrix of its codes of `images`.
 
     Returns metrics: one record per model (latent_dim, num_conv, seed, offdiag, with_diag,

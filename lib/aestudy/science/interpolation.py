@@ -153,7 +153,7 @@ def digit_measures(probs: np.ndarray, entropy: np.ndarray, a: int, b: int, mid: 
             "mid_entropy": mid_ent, "end_entropy": end_ent, "mid_entropy_excess": mid_ent - end_ent}
 
 
-def interpolation_study(models: list, test, reference_images, pairs, steps: int, seed: int,
+def run(models: list, test, reference_images, pairs, steps: int, seed: int,
                         classifier=None, pairs_per_digit_pair: int = 1) -> dict:
     """Experiment 2 for every model and digit pair.
 

@@ -77,7 +77,7 @@ def cross_validate(encoder, mode: str, h1: int, x: torch.Tensor, y: torch.Tensor
     return out
 
 
-def choose(draws: list[dict], modes: list[str], h1: int, space: dict, n_candidates: int, n_folds: int,
+def run(draws: list[dict], modes: list[str], h1: int, space: dict, n_candidates: int, n_folds: int,
            seed: int = 0) -> dict:
     """Per mode: every candidate's cross-validation accuracy and the chosen (best) protocol.
 
@@ -106,14 +106,14 @@ def choose(draws: list[dict], modes: list[str], h1: int, space: dict, n_candidat
 
 
 def search_size(modes: list[str], space: dict, n_candidates: int, n_draws: int) -> int:
-    """How many cross-validations `choose` runs (for a progress bar)."""
+    """How many cross-validations `run` runs (for a progress bar)."""
     return sum(len(candidates(m, space, n_candidates)) for m in modes) * n_draws
 
 
 def labelled_draws(checkpoints: list[str], pool, label_seed: int, n_labels: int, balanced: bool,
                    device: str = "auto") -> list[dict]:
     """For each autoencoder checkpoint: its encoder and the labelled images the transfer run of
-    that encoder draws for `label_seed` (the same derivation as `transfer.run_transfer`)."""
+    that encoder draws for `label_seed` (the same derivation as `transfer.run`)."""
     from .artifacts import load_checkpoint
     from .train import pick_device
     from .transfer import load_encoder

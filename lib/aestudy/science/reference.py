@@ -43,7 +43,7 @@ class ReferenceCNN(nn.Module):
         return self.net(x) / self.temperature
 
 
-def train_reference(images: torch.Tensor, labels: torch.Tensor, epochs: int = 2, batch_size: int = 128,
+def run(images: torch.Tensor, labels: torch.Tensor, epochs: int = 2, batch_size: int = 128,
                     lr: float = 1e-3, seed: int = 0, channels: int = 16, hidden: int = 128,
                     device: str = "auto") -> tuple[ReferenceCNN, dict]:
     """A ReferenceCNN trained with Adam on cross-entropy (seeded: same inputs, same weights on

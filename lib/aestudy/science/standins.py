@@ -20,7 +20,7 @@ def stand_in_checkpoints(latent_dims, out_dir, num_conv: int = 1, dataset: str =
         train.setup(seed)
         cfg = models.AEConfig(latent_dim=d, num_conv=num_conv)
         model = models.AutoEncoder(cfg)
-        train.train_autoencoder(model, split.images, test.images, epochs=1, batch_size=batch_size, seed=seed,
+        train.run(model, split.images, test.images, epochs=1, batch_size=batch_size, seed=seed,
                                 progress=False)
         paths.append(str(artifacts.save_checkpoint(Path(out_dir) / "stand_in" / f"d{d}-nc{num_conv}.pt",
                                                    model, cfg.to_dict(), dataset=dataset)))

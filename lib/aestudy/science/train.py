@@ -100,7 +100,7 @@ def reconstruction_error(model: nn.Module, images: torch.Tensor, batch_size: int
     return total / images.numel()
 
 
-def train_autoencoder(model: nn.Module, train_images: torch.Tensor, test_images: torch.Tensor,
+def run(model: nn.Module, train_images: torch.Tensor, test_images: torch.Tensor,
                       epochs: int, batch_size: int = 64, optimizer: str = "adam",
                       lr: float = 1e-3, seed: int = 0, device: str = "auto",
                       progress: bool = True, monitor_images: torch.Tensor | None = None,

@@ -111,7 +111,7 @@ def pixel_baselines(train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.
     return out
 
 
-def run_transfer(encoder: Encoder, train, test, h1: list[int], modes: list[str], seeds: list[int],
+def run(encoder: Encoder, train, test, h1: list[int], modes: list[str], seeds: list[int],
                  n_labels: int = 100, balanced: bool = True, protocols: dict | None = None,
                  baselines: bool = True, device: str = "auto", progress: bool = True,
                  encoder_seed: int | None = None) -> dict:

@@ -272,7 +272,7 @@ def choices(data) -> list[dict]:
 
 
 EXPERIMENT = Experiment(
-    name=STAGE, stages=(STAGE,),
+    name=STAGE, order=1, stages=(STAGE,),
     claims={"error_falls_with_d": Claim("1", STAGE, verdict_error_falls_with_d),
             "small_d_worse": Claim("1", STAGE, verdict_small_d_worse),
             "error_falls_with_size": Claim("1", STAGE, verdict_error_falls_with_size)},

@@ -242,5 +242,5 @@ def choices(data) -> list[dict]:
 
 
 EXPERIMENT = Experiment(
-    name=STAGE, stages=(STAGE,),
+    name=STAGE, order=3, stages=(STAGE,),
     claims={"correlation_falls": Claim("3", STAGE, verdict_correlation_falls)}, overview=overview, choices=choices)

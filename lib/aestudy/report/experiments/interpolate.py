@@ -212,7 +212,7 @@ def choices(data) -> list[dict]:
 
 
 EXPERIMENT = Experiment(
-    name=STAGE, stages=("reference", STAGE),
+    name=STAGE, order=2, stages=("reference", STAGE),
     claims={"sharper_ends": Claim("2", STAGE, verdict_sharper_ends),
             "mid_digit_like": Claim("2", STAGE, verdict_mid_digit_like)}, choices=choices,
     limitations=lambda data: ("Experiment 2's 'digit-like' is one small CNN's calibrated judgement, not a human's."

@@ -202,7 +202,7 @@ def choices(data) -> list[dict]:
 
 
 EXPERIMENT = Experiment(
-    name=STAGE, stages=(STAGE,), optional=True,
+    name=STAGE, order=5, stages=(STAGE,), optional=True,
     abstract=lambda data: headline(data.usable(STAGE), data.rules.confidence), choices=choices,
     limitations=lambda data: ("Beyond the original, the semi-supervised figures come from one encoder (seed 0): their "
                               "intervals are over label draws of that encoder, not over autoencoder seeds."

@@ -240,7 +240,7 @@ def _labels(data) -> str:
 
 
 EXPERIMENT = Experiment(
-    name=STAGE, stages=(STAGE,),
+    name=STAGE, order=4, stages=(STAGE,),
     claims={"h1_matters_little": Claim("4", STAGE, verdict_h1_matters_little, note=tuned_note),
             "larger_d_better": Claim("4", STAGE, verdict_larger_d_better, note=tuned_note),
             "finetune_beats_frozen": Claim("4", STAGE, verdict_finetune_beats_frozen),
