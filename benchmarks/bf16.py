@@ -1,8 +1,12 @@
 """bf16 autocast on the CPU against float32, for the experiment-1 autoencoder: training speed
 (bare loop, fused Adam, best of interleaved rounds) and the test error it reaches after the same
-training (same initialisation, same batches). Prints figures; asserts nothing.
+training (same initialisation, same batches). With `--classifier`: experiment 4's classifier
+instead (fine-tuning step on 100 augmented images, and a prediction over 10,000 images), CPU
+seconds, 1 thread, whole stage under `train.precision` as the notebooks run it. Prints figures;
+asserts nothing.
 
     DATA_DIR=../shared/data python benchmarks/bf16.py [--steps 60] [--epochs 1] [--train 8000]
+    python benchmarks/bf16.py --classifier [--steps 40] [--rounds 3]
 """
 from __future__ import annotations
 
@@ -42,6 +46,42 @@ def test_error(model, images) -> float:
                      for i in range(0, len(images), 1000)) / images.numel())
 
 
+def classifier(steps: int, rounds: int, num_convs) -> None:
+    """Experiment 4's classifier step and prediction, float32 against bfloat16 (CPU seconds, 1 thread)."""
+    from aestudy.science.fitting import augment
+
+    torch.set_num_threads(1)
+    x, y = torch.rand(100, 1, 28, 28), torch.randint(0, 10, (100,))
+    test = torch.rand(10000, 1, 28, 28)
+    print("| num_conv | fp32 ms/step | bf16 ms/step | step bf16/fp32 | fp32 s/predict 10k | bf16 s/predict 10k | "
+          "predict bf16/fp32 |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for nc in num_convs:
+        torch.manual_seed(0)
+        init = models.Classifier(models.Encoder(models.AEConfig(latent_dim=10, num_conv=nc)), 650)
+        step, pred = {}, {}
+        for _ in range(rounds):
+            for prec in ("float32", "bfloat16"):
+                clf, g = copy.deepcopy(init), torch.Generator().manual_seed(0)
+                opt = torch.optim.AdamW(clf.parameters(), 1e-3)
+                with train.precision(prec, "cpu"):
+                    t = time.process_time()
+                    for _ in range(steps):
+                        loss = nn.functional.cross_entropy(clf(augment(x, g)), y)
+                        opt.zero_grad(set_to_none=True)
+                        loss.backward()
+                        opt.step()
+                    step[prec] = min(step.get(prec, float("inf")), (time.process_time() - t) / steps)
+                    t = time.process_time()
+                    with torch.no_grad():
+                        for i in range(0, len(test), 2000):
+                            clf(test[i:i + 2000]).argmax(1)
+                    pred[prec] = min(pred.get(prec, float("inf")), time.process_time() - t)
+        print(f"| {nc} | {1000 * step['float32']:.1f} | {1000 * step['bfloat16']:.1f} | "
+              f"{step['bfloat16'] / step['float32']:.2f} | {pred['float32']:.2f} | {pred['bfloat16']:.2f} | "
+              f"{pred['bfloat16'] / pred['float32']:.2f} |", flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--steps", type=int, default=60)
@@ -49,7 +89,10 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=1)
     ap.add_argument("--train", type=int, default=8000)
     ap.add_argument("--num-conv", type=int, nargs="+", default=[1, 2, 3])
+    ap.add_argument("--classifier", action="store_true", help="experiment 4's classifier instead")
     args = ap.parse_args()
+    if args.classifier:
+        return classifier(args.steps, args.rounds, args.num_conv)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
           f"bf16 supported: {torch.backends.mkldnn.is_available()} (mkldnn)")
     pool = data.load_split("mnist", train=True, limit=args.train, seed=0).images
