@@ -94,7 +94,7 @@ def test_interpolation_curves_are_read_from_the_runs_and_drawn_over_seeds(tmp_pa
     (run / "metrics.json").write_text(json.dumps({"alphas": alphas, "curves": curves, "records": []}))
     interp = _interp([0.5] * 3, [0.7] * 3, [0.8] * 3, [0.6] * 3).assign(run_id="all")
     data = profile.ProfileData(tmp_path, tables={"interpolate": interp})
-    long = profile.interpolation_curves(data)
+    long = interpolate_figures.interpolation_curves(data)
     assert len(long) == 2 * len(SEEDS) * 3 and set(long["alpha"]) == set(alphas)
     s = report_stats.summarise(long, ["latent_dim", "alpha"], "confidence")
     assert set(s["n"]) == {len(SEEDS)}
@@ -105,7 +105,7 @@ def test_interpolation_curves_are_read_from_the_runs_and_drawn_over_seeds(tmp_pa
     # a run without a classifier: the confidence is missing, the sharpness still drawn
     (run / "metrics.json").write_text(json.dumps({"alphas": alphas, "curves": [
         {k: v for k, v in c.items() if k != "confidence"} for c in curves], "records": []}))
-    assert profile.interpolation_curves(data)["confidence"].isna().all()
+    assert interpolate_figures.interpolation_curves(data)["confidence"].isna().all()
 
 def test_correlation_verdict():
     rows = [{"latent_dim": d, "num_conv": nc, "seed": s, "offdiag": (0.4 / d ** 0.5 + 0.01 * nc) * (1 + 0.1 * s),

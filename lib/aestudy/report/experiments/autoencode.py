@@ -4,6 +4,7 @@ curves and reconstructions, and its panel of the page-1 figure."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -16,10 +17,10 @@ from ..decide import direction, per_seed
 from ..figures import WIDTH, Panel, ci_points, style, tick
 from ..sentences import ci_of, describe_trend, means_with_intervals
 from .. import seeds
-from ..profile import autoencode_history, reconstruction_images
 from ..stats import CONFIDENCE, param_correlations_by_seed, summarise
 from ..tables import ci_table
 from ..text import SEEDS, fmt, fmt_ci, fmt_rel, interval_words
+from .autoencode_choices import choices
 
 STAGE = "autoencode"
 DEFAULT = ReportParams()
@@ -138,6 +139,39 @@ def param_correlation_table(ae: pd.DataFrame, swept: list[str], confidence: floa
     return t.rename(columns={"pearson_r": "Pearson r", "spearman_rho": "Spearman ρ"}) if not t.empty else t
 
 
+# ------------------------------------------------------------------ per-run files
+
+def autoencode_history(data) -> pd.DataFrame:
+    """Test error per epoch of every usable autoencode run (long format), read from the runs'
+    metrics.json (the tables hold final numbers only)."""
+    rows = []
+    for r in data.usable(STAGE).itertuples(index=False):
+        m = data.run_metrics(STAGE, r.run_id)
+        hist = (m or {}).get("history") or {}
+        for ep, te, tr in zip(hist.get("epoch", []), hist.get("test_error", []), hist.get("train_error", [])):
+            rows.append({"run_id": r.run_id, "latent_dim": int(r.latent_dim), "num_conv": int(r.num_conv),
+                         "seed": int(r.seed), "epoch": int(ep), "test_error": float(te), "train_error": float(tr)})
+    return pd.DataFrame(rows, columns=["run_id", "latent_dim", "num_conv", "seed", "epoch", "test_error",
+                                       "train_error"])
+
+
+def reconstruction_images(data, ae: pd.DataFrame) -> list[tuple[str, Path]]:
+    """(caption, path) of the saved reconstructions of the smallest- and largest-d runs at the
+    largest num_conv and the smallest seed (the ones that exist)."""
+    if ae.empty:
+        return []
+    nc = int(ae["num_conv"].max())
+    sub = ae[(ae["num_conv"] == nc) & (ae["seed"] == ae["seed"].min())].sort_values("latent_dim")
+    picks = [sub.iloc[0]] + ([sub.iloc[-1]] if len(sub) > 1 else [])
+    out = []
+    for r in picks:
+        p = data.run_dir(STAGE, r["run_id"]) / "reconstructions.png"
+        if p.exists():
+            out.append((f"Run `{r['run_id']}` (d={int(r['latent_dim'])}, num_conv={nc}, final test error "
+                        f"{fmt(r['final_test_error'])}): test inputs on top, reconstructions below.", p))
+    return out
+
+
 def reconstruction_caption(images: list[tuple[str, object]]) -> str:
     """One caption for the reconstructions shown (profile.reconstruction_images): which runs,
     top to bottom."""
@@ -245,30 +279,6 @@ def overview(data) -> Panel | None:
         ci_points(ax, s, "latent_dim", None, order=[tick(d) for d in sorted(s["latent_dim"].unique())])
 
     return Panel("reconstruction error", "test error (MSE per pixel)", draw, "test reconstruction error (MSE per pixel)")
-
-
-def choices(data) -> list[dict]:
-    st = ((data.params.get("stages") or {}).get(STAGE)) or {}
-    p, seeds = st.get("params") or {}, (st.get("grid") or {}).get("seed", [])
-    return [
-        {"what": "replication", "choice": f"{len(seeds)} autoencoder seeds ({', '.join(map(str, seeds))})",
-         "how it was made": "the budget of the profile; every later stage uses every seed's model",
-         "on what data": "none (fixed before the runs)"},
-        {"what": "FC hidden width", "choice": f"fc_hidden = {p.get('fc_hidden', '?')}",
-         "how it was made": "not recorded by the original; a width between the flattened conv output and d",
-         "on what data": "none (fixed before the runs)"},
-        {"what": "learning-rate warm-up", "choice": f"warmup_steps = {p.get('warmup_steps', '?')}",
-         "how it was made": "first added after one model (d=20, num_conv=3, seed 0) trained far worse than its seed "
-                            "siblings, noticed by its test error; then redone (benchmarks/outlier.py) on held-out "
-                            "training images at this fidelity, 5 seeds: shorter warm-ups let a seed's encoder "
-                            "collapse, this one does not",
-         "on what data": "held-out training images (first noticed on the test set: disclosed)"},
-        {"what": "epochs", "choice": f"{p.get('epochs', '?')} epoch(s), batch {p.get('batch_size', '?')}, "
-                                     f"{p.get('optimizer', '?')} at lr {p.get('lr', '?')}, "
-                                     f"{p.get('precision', 'float32')} training",
-         "how it was made": "the original's optimiser; the epochs and the arithmetic (bfloat16 autocast is faster on "
-                            "a CPU; errors are measured in float32) fit the profile's time budget",
-         "on what data": "run times, not results"}]
 
 
 EXPERIMENT = Experiment(

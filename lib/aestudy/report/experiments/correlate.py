@@ -11,7 +11,7 @@ import pandas as pd
 import seaborn as sns
 
 from ...report_params import ReportParams
-from .. import profile
+from ...science.plots import heatmap_keys
 from ..claims import Claim, Experiment, by_mean, trend_row
 from ..figures import MIN_PT, WIDTH, Panel, ci_points, style, tick
 from ..sentences import describe_trend, means_with_intervals
@@ -191,9 +191,21 @@ def against_d(data):
         + f". Points: mean over seeds; bars: {interval_words(c, list(off['n']))}.")
 
 
+def correlation_matrices(data) -> tuple[dict, dict]:
+    """The matrices of the smallest and largest d (every num_conv) of the smallest autoencoder
+    seed, from the correlate runs' metrics, and their titles."""
+    corr = data.usable(STAGE)
+    mats = {}
+    for run_id in corr.get("run_id", pd.Series(dtype=str)).drop_duplicates():
+        mats.update(((data.run_metrics(STAGE, run_id) or {}).get("matrices") or {}))
+    one = corr[corr["seed"] == corr["seed"].min()] if not corr.empty else corr
+    keys = [k for k in heatmap_keys(one) if k in mats]
+    titles = {r.model: f"d={int(r.latent_dim)}, num_conv={int(r.num_conv)}, seed {int(r.seed)}"
+              for r in one.itertuples(index=False) if r.model in keys}
+    return {k: mats[k] for k in keys}, titles
 def matrices(data):
     """(heat-map figure, caption) of one seed's matrices at the smallest and the largest d."""
-    mats, titles = profile.correlation_matrices(data)
+    mats, titles = correlation_matrices(data)
     if not mats:
         return None, ""
     return heatmaps(mats, titles), (

@@ -14,6 +14,26 @@ from ..text import fmt, interval_words
 from .interpolate import STAGE
 
 
+CURVES = ("sharpness", "confidence", "pair_mass", "entropy")   # experiment 2's measures at every a
+
+
+def interpolation_curves(data) -> pd.DataFrame:
+    """Experiment 2's measures at every a (long format: pair, latent_dim, num_conv, seed, alpha and
+    CURVES, missing where a run did not measure one), each a mean over the image pairs of a digit
+    pair, read from the usable interpolate runs' metrics.json (the tables hold one row per digit
+    pair and model)."""
+    keys = ["pair", "latent_dim", "num_conv", "seed"]
+    rows = []
+    for run_id in data.usable(STAGE).get("run_id", pd.Series(dtype=str)).drop_duplicates():
+        m = data.run_metrics(STAGE, run_id) or {}
+        for c in m.get("curves") or []:
+            n = len(m["alphas"])
+            series = {k: c.get(k) or [float("nan")] * n for k in CURVES}
+            rows += [{**{k: c.get(k) for k in keys}, "alpha": a, **{k: series[k][i] for k in CURVES}}
+                     for i, a in enumerate(m["alphas"])]
+    return pd.DataFrame(rows, columns=keys + ["alpha", *CURVES])
+
+
 def figure_caption(data, interp: pd.DataFrame, path) -> str:
     """The caption of one saved interpolation figure (interpolation_<a>-<b>.png of a run)."""
     pair = path.stem.replace("interpolation_", "")
@@ -41,7 +61,7 @@ def run_figures(data):
 
 def measures(data):
     """(figure of the measures against a, caption), or (None, '') without curves."""
-    curves, interp, c = profile.interpolation_curves(data), data.usable(STAGE), data.rules.confidence
+    curves, interp, c = interpolation_curves(data), data.usable(STAGE), data.rules.confidence
     if curves.empty:
         return None, ""
     sharp = summarise(curves, ["latent_dim", "alpha"], "sharpness", confidence=c)
