@@ -221,5 +221,20 @@ def test_a_classifier_stage_under_bfloat16_autocasts_every_forward_pass_and_repe
     with train.precision("float32", "cpu"):
         assert not torch.is_autocast_enabled("cpu")
     assert runs[0] == runs[1] and all(0 <= r["accuracy"] <= 1 for r in runs[0])
+
+
+def test_a_classifier_stage_under_bfloat16_learns_as_float32_does():
+    """One autocast region spans the whole stage, so its weight cache must be off: with it, every
+    forward pass reuses the first step's bfloat16 weights and the classifiers stay at chance."""
+    from aestudy.science import train
+
+    pool, enc = _pool(8), _encoder()
+    train_acc = {}
+    for name in ("float32", "bfloat16"):
+        with train.precision(name, "cpu"):
+            res = transfer.run(enc, pool, pool, [16], ["scratch"], [0], n_labels=40, protocols={"scratch": {
+                "chosen": {"steps": 60, "lr": 3e-3}}}, baselines=False, device="cpu", progress=False, encoder_seed=0)
+        train_acc[name] = res["records"][0]["train_accuracy"]
+    assert train_acc["float32"] >= 0.9 and train_acc["bfloat16"] >= train_acc["float32"] - 0.1, train_acc
     with pytest.raises(ValueError, match="precision must be one of"):
         train.precision("float16", "cpu")

@@ -11,6 +11,7 @@ under `inference_mode`.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import time
@@ -21,7 +22,7 @@ from torch import nn
 from tqdm import tqdm
 
 from .. import progress_file
-from .names import OPTIMIZERS
+from .names import OPTIMIZERS, PRECISIONS
 from .steps import EagerStep, GraphedStep, autocast_for, use_graph
 
 
@@ -39,9 +40,15 @@ def pick_device(device: str = "auto") -> torch.device:
 
 def precision(name: str, device: str = "auto"):
     """A context for a whole classifier stage (protocol, transfer, semisup): every forward pass of its
-    training and prediction under `name` (`steps.autocast_for`). On this project's CPU bfloat16 made a
-    transfer step about 1.3x faster and a prediction over the test set about 3x (benchmarks/README.md)."""
-    return autocast_for(pick_device(device), name)()
+    training and prediction under `name`. On this project's CPU bfloat16 made a transfer step about
+    1.4x faster and a prediction over the test set about 3.5x (benchmarks/README.md). One autocast
+    region spans many optimiser steps here, so its weight cache is off: with it, every forward pass
+    would reuse the bfloat16 copies of the weights made at the first one, and nothing would learn."""
+    if name not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}, got {name!r}")
+    if name == "float32":
+        return contextlib.nullcontext()
+    return torch.autocast(pick_device(device).type, dtype=torch.bfloat16, cache_enabled=False)
 
 
 def setup(seed: int = 0, threads: int | None = None) -> None:
