@@ -82,15 +82,17 @@ def encoder_for(args, params: dict, pool) -> Path:
 
 def summary(rows: list[dict]) -> None:
     base = {r["label_seed"]: r["accuracy"] for r in rows if r["lever"] == "base"}
-    print("| lever | recipe changes | " + " | ".join(f"draw {s}" for s in sorted(base) or []) +
+    seeds = sorted({r["label_seed"] for r in rows})
+    print("| lever | recipe changes | " + " | ".join(f"draw {s}" for s in seeds) +
           " | mean | against base, paired | ms/step |")
     for lever in dict.fromkeys(r["lever"] for r in rows):
         mine = {r["label_seed"]: r for r in rows if r["lever"] == lever}
-        accs = [mine[s]["accuracy"] for s in sorted(mine)]
+        accs = [mine[s]["accuracy"] for s in seeds if s in mine]
         paired = [mine[s]["accuracy"] - base[s] for s in mine if s in base]
         diff = f"{100 * statistics.mean(paired):+.2f} points" if paired and lever != "base" else "–"
         ms = statistics.mean(r["ms_per_step"] for r in mine.values())
-        print(f"| {lever} | {json.dumps(LEVERS.get(lever, {}))} | " + " | ".join(f"{100 * a:.2f} %" for a in accs)
+        cells = [f"{100 * mine[s]['accuracy']:.2f} %" if s in mine else "–" for s in seeds]
+        print(f"| {lever} | {json.dumps(LEVERS.get(lever, {}))} | " + " | ".join(cells)
               + f" | {100 * statistics.mean(accs):.2f} % | {diff} | {ms:.0f} |")
 
 
@@ -146,13 +148,13 @@ def main() -> None:
             for i, (_, info), acc in zip(group, trained, accs):
                 row = {"lever": lever, "label_seed": args.label_seeds[i], "recipe": rec, "accuracy": acc,
                        "curve": info["curve"], "pseudo_label_rate": info["pseudo_label_rate"], "seconds": secs,
-                       "ms_per_step": 1000 * secs / rec["steps"], "trained_together": len(group),
+                       "ms_per_step": 1000 * secs / rec["steps"], "draws_per_call": len(group),
                        "precision": args.precision, "device": str(dev), "n_val": len(val), "n_pool": len(pool)}
                 rows.append(row)
                 with open(args.out, "a") as f:
                     f.write(json.dumps(row) + "\n")
                 print(f"{lever}, label draw {row['label_seed']}: " + ", ".join(f"{k}: {100 * a:.2f}" for k, a in info["curve"])
-                      + f" % ({secs:.0f} s, {row['ms_per_step']:.0f} ms/step for {len(group)} trained together)", flush=True)
+                      + f" % ({secs:.0f} s, {row['ms_per_step']:.0f} ms per step of {len(group)} label draw(s))", flush=True)
     summary(rows)
 
 
