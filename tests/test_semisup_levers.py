@@ -204,6 +204,8 @@ def test_the_report_names_the_levers_the_compute_and_the_frontier():
     assert "with an EMA teacher (decay 0.99), a RandAugment-like strong augmentation, distribution alignment" in text
     assert "at or above the 98.9 % this extension aims at" in text
     assert "2.0 min for the search (24,000 training steps) and 5.0 min for the 3 evaluated label draws" in text
+    short = section.markdown(df, {**metrics, "compute": {**metrics["compute"], "search_seconds": 42.4}})
+    assert "It took 42 s for the search" in short
     assert "on cuda in float32" in text and "elastic" not in text
     assert "It took" not in section.markdown(df, {**metrics, "compute": None}) and section.levers_on(semisup.recipe()) == ""
     cands = [{**rec, "cv_accuracy": 0.9, "chosen": "True"}, {**rec, "align": False, "cv_accuracy": 0.8, "chosen": "False"}]

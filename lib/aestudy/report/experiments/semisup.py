@@ -89,8 +89,11 @@ def compute(m: dict) -> str:
     if not c:
         return ""
     n = len({r["label_seed"] for r in m.get("records", [])})
-    return (f" It took {c['search_seconds'] / 60:.1f} min for the search ({c['search_steps']:,} training steps) and "
-            f"{c['evaluation_seconds'] / 60:.1f} min for the {n} evaluated label draws ({c['steps_per_draw']:,} steps "
+    def took(s: float) -> str:
+        return f"{s:.0f} s" if s < 90 else f"{s / 60:.1f} min"
+
+    return (f" It took {took(c['search_seconds'])} for the search ({c['search_steps']:,} training steps) and "
+            f"{took(c['evaluation_seconds'])} for the {n} evaluated label draws ({c['steps_per_draw']:,} steps "
             f"each, beside the labelled-only classifiers) on {c['device']} in {c['precision']}.")
 
 
