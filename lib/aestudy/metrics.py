@@ -111,6 +111,7 @@ class SemisupMetrics(Metrics):
     selection: dict         # how the recipe was selected; its "label" is printed beside selected numbers
     candidates: list[dict]
     records: list[Record]
+    compute: dict | None = None  # device, precision, seconds and steps of the search and the draws (issue 25)
 
 
 class ContractBroken(Exception):

@@ -180,6 +180,13 @@ class Recipe(Params):
     threshold: float = Field(0.95, ge=0, le=1, description="confidence a pseudo-label needs to count")
     unlabelled_weight: float = Field(1.0, ge=0)
     init: Literal["pretrained", "random"] = "pretrained"
+    # issue 25's levers (science.semisup_fit); each default is the recipe before them
+    ema: float = Field(0.0, ge=0, lt=1, description="EMA teacher's decay: it pseudo-labels and is evaluated (0: none)")
+    strong: Literal["erase", "rand"] = Field("erase", description="strong augmentation: shift-rotate-erase or RandAugment-like")
+    elastic: float = Field(0.0, ge=0, description="elastic distortion of the strong augmentation, pixels (0: none)")
+    align: bool = Field(False, description="distribution alignment of the pseudo-labels (ReMixMatch)")
+    schedule: Literal["constant", "cosine"] = "constant"
+    network: Literal["study", "conv-small"] = Field("study", description="conv-small: the larger CNN, from random")
 
 
 class RecipeSpace(Params):
@@ -189,9 +196,17 @@ class RecipeSpace(Params):
     threshold: list[float] = Field([0.95, 0.8], min_length=1)
     unlabelled_weight: list[float] = Field([1.0], min_length=1)
     init: list[Literal["pretrained", "random"]] = Field(["pretrained", "random"], min_length=1)
+    ema: list[float] | None = None  # issue 25's levers: None, not searched (the base recipe's value)
+    strong: list[Literal["erase", "rand"]] | None = None
+    elastic: list[float] | None = None
+    align: list[bool] | None = None
+    schedule: list[Literal["constant", "cosine"]] | None = None
+    network: list[Literal["study", "conv-small"]] | None = None
 
     @model_validator(mode="after")
     def _ranges(self):
+        if any(not 0 <= e < 1 for e in self.ema or []) or any(e < 0 for e in self.elastic or []):
+            raise ValueError("0 <= ema < 1 and elastic >= 0")
         if min(self.lr) <= 0 or min(self.weight_decay) < 0 or min(self.unlabelled_weight) < 0 \
                 or not all(0 <= t <= 1 for t in self.threshold):
             raise ValueError("lr > 0, weight_decay >= 0, unlabelled_weight >= 0 and 0 <= threshold <= 1")
