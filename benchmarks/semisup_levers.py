@@ -70,7 +70,7 @@ def encoder_for(args, params: dict, pool) -> Path:
     train.setup(0)
     model = models.AutoEncoder(cfg)
     t = time.perf_counter()
-    hist = train.train_autoencoder(model, pool.images, pool.images[:2000], epochs=epochs, batch_size=ae["batch_size"],
+    hist = train.run(model, pool.images, pool.images[:2000], epochs=epochs, batch_size=ae["batch_size"],
                                    lr=ae["lr"], seed=0, progress=False, warmup_steps=ae.get("warmup_steps", 0))
     print(f"autoencoder d=10 num_conv=2 seed 0: {epochs} epochs of {len(pool):,} images, MSE {hist['test_error'][-1]:.4f} "
           f"(on pool images), {time.perf_counter() - t:.0f} s", flush=True)
