@@ -246,15 +246,37 @@ def test_stage_schedule_waits_for_every_earlier_run():
     assert stages["theory/all"] == ["autoencode/a", "autoencode/b", "transfer/a"]
 
 
-def test_a_ready_downstream_run_goes_before_queued_upstream_work():
+def _order(runs, costs):
+    from aestudy.runner.eta import Costs
+
+    return [r.name for r, _ in executors.SerialExecutor().run_graph(
+        lambda run, upstream, threads: (run, upstream), runs, sweep._wait_for(runs, "graph"), {},
+        priority=sweep._priority(runs, Costs(runs, declared={}, recorded=costs)))]
+
+
+def test_the_run_on_the_longest_chain_left_starts_first():
+    """Critical path first: an autoencoder that correlate still waits on goes before a transfer run
+    that is ready; a long downstream run (recorded seconds) goes before short ones."""
     from aestudy.runner.plan import Run
 
     runs = [Run("autoencode", "a", {}, {}), Run("autoencode", "b", {}, {}),
-            Run("transfer", "a", {}, {}, upstream=["autoencode/a"])]
-    order = [r.name for r, _ in executors.SerialExecutor().run_graph(
-        lambda run, upstream, threads: (run, upstream), runs, sweep._wait_for(runs, "graph"), {},
-        priority=sweep._priority(runs))]
-    assert order == ["autoencode/a", "transfer/a", "autoencode/b"]
+            Run("transfer", "a", {}, {}, upstream=["autoencode/a"]),
+            Run("semisup", "all", {}, {}, upstream=["autoencode/a"]),
+            Run("correlate", "all", {}, {}, upstream=["autoencode/a", "autoencode/b"])]
+    unit = dict.fromkeys([r.name for r in runs], 1.0)
+    order = _order(runs, unit)
+    assert order[:2] == ["autoencode/a", "autoencode/b"] and order[-1] in ("transfer/a", "correlate/all")
+    slow = _order(runs, {**unit, "semisup/all": 100.0})
+    assert slow[:2] == ["autoencode/a", "semisup/all"]       # its chain (101) outweighs autoencode/b's (2)
+
+
+def test_a_long_downstream_run_is_not_left_for_the_end():
+    from aestudy.runner.plan import Run
+
+    runs = [Run("autoencode", "a", {}, {}), Run("transfer", "a", {}, {}, upstream=["autoencode/a"]),
+            Run("theory", "all", {}, {})]
+    assert _order(runs, {"autoencode/a": 5.0, "transfer/a": 30.0, "theory/all": 10.0}) == \
+        ["autoencode/a", "transfer/a", "theory/all"]
 
 
 def test_threads_per_worker_divides_the_cores(monkeypatch):

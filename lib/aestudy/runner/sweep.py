@@ -105,11 +105,31 @@ def _wait_for(runs: list[Run], schedule: str) -> dict:
             [u for u in r.upstream if u not in {x.name for x in runs}] for r in runs}
 
 
-def _priority(runs: list[Run]) -> dict:
-    """Later stages first among ready runs: what an encoder feeds starts as soon as it can, so
-    results downstream arrive early and no run waits behind a queue of upstream work."""
-    order = list(dict.fromkeys(r.stage for r in runs))
-    return {r.name: order.index(r.stage) for r in runs}
+def _priority(runs: list[Run], costs=None) -> dict:
+    """Critical path first: a run's priority is its expected cost plus the longest expected chain of
+    runs of this sweep that wait on it (`eta.Costs`: recorded seconds, else its stage's siblings,
+    else one each), so the autoencoders that correlate waits on go before transfer runs that are
+    ready, and a long run (semisup) before short ones; a tie goes to the later stage. This keeps
+    the last minutes from being one long run on one worker while the others idle."""
+    from .eta import Costs
+
+    costs = costs or Costs(runs)
+    names, order = {r.name for r in runs}, list(dict.fromkeys(r.stage for r in runs))
+    waiting: dict[str, list[str]] = {r.name: [] for r in runs}
+    for r in runs:
+        for u in r.upstream:
+            if u in names:
+                waiting[u].append(r.name)
+    chain: dict[str, float] = {}
+
+    def length(name: str) -> float:
+        if name not in chain:
+            chain[name] = costs.expected(name) + max((length(w) for w in waiting[name]), default=0.0)
+        return chain[name]
+
+    for name in reversed(list(waiting)):  # the plan lists runs upstream first: short recursion
+        length(name)
+    return {r.name: round(chain[r.name] * 1000) * 100 + order.index(r.stage) for r in runs}
 
 
 def _on_disk(run: Run, name: str) -> dict:

@@ -154,7 +154,7 @@ def digit_measures(probs: np.ndarray, entropy: np.ndarray, a: int, b: int, mid: 
 
 
 def run(models: list, test, reference_images, pairs, steps: int, seed: int,
-                        classifier=None, pairs_per_digit_pair: int = 1) -> dict:
+        classifier=None, pairs_per_digit_pair: int = 1) -> dict:
     """Experiment 2 for every model and digit pair.
 
     models: list of (config dict, AutoEncoder); test: a Split to draw the images from;

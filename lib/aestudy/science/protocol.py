@@ -78,7 +78,7 @@ def cross_validate(encoder, mode: str, h1: int, x: torch.Tensor, y: torch.Tensor
 
 
 def run(draws: list[dict], modes: list[str], h1: int, space: dict, n_candidates: int, n_folds: int,
-           seed: int = 0) -> dict:
+        seed: int = 0) -> dict:
     """Per mode: every candidate's cross-validation accuracy and the chosen (best) protocol.
 
     draws: [{"encoder": Encoder, "x": images, "y": labels, "seed": int}], the labelled images

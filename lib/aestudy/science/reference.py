@@ -44,8 +44,8 @@ class ReferenceCNN(nn.Module):
 
 
 def run(images: torch.Tensor, labels: torch.Tensor, epochs: int = 2, batch_size: int = 128,
-                    lr: float = 1e-3, seed: int = 0, channels: int = 16, hidden: int = 128,
-                    device: str = "auto") -> tuple[ReferenceCNN, dict]:
+        lr: float = 1e-3, seed: int = 0, channels: int = 16, hidden: int = 128,
+        device: str = "auto") -> tuple[ReferenceCNN, dict]:
     """A ReferenceCNN trained with Adam on cross-entropy (seeded: same inputs, same weights on
     the CPU); returns it (on the CPU, in eval mode) and the mean training loss per epoch."""
     dev = train.pick_device(device)

@@ -107,11 +107,10 @@ def reconstruction_error(model: nn.Module, images: torch.Tensor, batch_size: int
     return total / images.numel()
 
 
-def run(model: nn.Module, train_images: torch.Tensor, test_images: torch.Tensor,
-                      epochs: int, batch_size: int = 64, optimizer: str = "adam",
-                      lr: float = 1e-3, seed: int = 0, device: str = "auto",
-                      progress: bool = True, monitor_images: torch.Tensor | None = None,
-                      warmup_steps: int = 0, on_epoch=None, precision: str = "float32") -> dict:
+def run(model: nn.Module, train_images: torch.Tensor, test_images: torch.Tensor, epochs: int, batch_size: int = 64,
+        optimizer: str = "adam", lr: float = 1e-3, seed: int = 0, device: str = "auto", progress: bool = True,
+        monitor_images: torch.Tensor | None = None, warmup_steps: int = 0, on_epoch=None,
+        precision: str = "float32") -> dict:
     """Train on MSE; return per-epoch train and test reconstruction error and wall time.
     With `monitor_images` (a fixed subset of the test images), the epochs before the last are
     evaluated on that subset only, and the last epoch on all of `test_images`: the curve costs

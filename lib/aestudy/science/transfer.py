@@ -112,9 +112,9 @@ def pixel_baselines(train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.
 
 
 def run(encoder: Encoder, train, test, h1: list[int], modes: list[str], seeds: list[int],
-                 n_labels: int = 100, balanced: bool = True, protocols: dict | None = None,
-                 baselines: bool = True, device: str = "auto", progress: bool = True,
-                 encoder_seed: int | None = None) -> dict:
+        n_labels: int = 100, balanced: bool = True, protocols: dict | None = None,
+        baselines: bool = True, device: str = "auto", progress: bool = True,
+        encoder_seed: int | None = None) -> dict:
     """Every (seed, h1, mode) for one encoder plus the baselines per seed.
 
     protocols: {mode: {"chosen": protocol, "cv_accuracy": float}} as the protocol stage writes
