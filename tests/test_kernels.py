@@ -48,6 +48,7 @@ def _run(tmp_path, name, source, monkeypatch, stage="x"):
     return execute._attempt(run, threads=1, timeout=None)
 
 
+@pytest.mark.slow
 def test_a_run_in_a_warm_kernel_sees_nothing_of_the_run_before(tmp_path, monkeypatch):
     monkeypatch.delenv(kernels.FRESH_ENV, raising=False)
     monkeypatch.setenv("AESTUDY_PROGRESS", str(tmp_path / "progress.json"))
@@ -74,6 +75,7 @@ def test_a_run_in_a_warm_kernel_sees_nothing_of_the_run_before(tmp_path, monkeyp
     assert kernels._local.kernel is None and not kernel.alive()
 
 
+@pytest.mark.slow
 def test_a_kernel_whose_run_failed_is_never_reused(tmp_path, monkeypatch):
     monkeypatch.delenv(kernels.FRESH_ENV, raising=False)
     try:
@@ -88,6 +90,7 @@ def test_a_kernel_whose_run_failed_is_never_reused(tmp_path, monkeypatch):
         kernels.shutdown_all()
 
 
+@pytest.mark.slow
 def test_fresh_kernels_start_one_kernel_per_run(tmp_path, monkeypatch):
     monkeypatch.setenv(kernels.FRESH_ENV, "1")
     for name in ("a", "b"):
@@ -134,6 +137,7 @@ def test_warm_and_fresh_kernels_give_the_same_tables_and_cache_keys(smoke_profil
     assert not (warm / kernels.LOG_DIR).exists()    # the warm kernels' logs went to their runs' kernel.log
 
 
+@pytest.mark.slow
 def test_a_module_edited_while_a_run_executes_leaves_the_run_stale(tmp_path, monkeypatch):
     """The key takes each imported module's digest from before the run: the kernel hashes the
     files at the end, when an edit made meanwhile would already be there."""

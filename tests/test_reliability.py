@@ -179,6 +179,7 @@ def downstream_notebook(path: Path) -> None:
     nbformat.write(nb, path)
 
 
+@pytest.mark.slow
 def test_a_failing_run_is_recorded_others_finish_dependents_skip(tmp_path, monkeypatch, notebooks_copy, mnist_env):
     monkeypatch.setenv("REPORTS_DIR", str(tmp_path / "reports"))
     add_cell(notebooks_copy / "autoencode.ipynb",
@@ -212,6 +213,7 @@ def test_a_failing_run_is_recorded_others_finish_dependents_skip(tmp_path, monke
     assert again["autoencode/d4-nc1"] == "failed"
 
 
+@pytest.mark.slow
 def test_cli_exits_nonzero_with_summary_when_a_run_fails(tmp_path, monkeypatch, capsys, notebooks_copy, mnist_env):
     monkeypatch.setenv("REPORTS_DIR", str(tmp_path / "reports"))
     add_cell(notebooks_copy / "autoencode.ipynb", "assert latent_dim != 5, 'd=5 is broken'")
@@ -220,6 +222,7 @@ def test_cli_exits_nonzero_with_summary_when_a_run_fails(tmp_path, monkeypatch, 
     assert "2 ok, 1 failed" in err and "failed: autoencode/d5-nc1: AssertionError: d=5 is broken" in err
 
 
+@pytest.mark.slow
 def test_sigkill_mid_sweep_then_resume_reuses_completed_runs(tmp_path, mnist_env):
     env = {**os.environ, "REPORTS_DIR": str(tmp_path / "reports")}
     params = write(tmp_path, TINY.replace("train_size: 200", "train_size: 1500").replace("epochs: 1", "epochs: 2"))
@@ -250,6 +253,7 @@ def test_sigkill_mid_sweep_then_resume_reuses_completed_runs(tmp_path, mnist_env
     assert not list(runs.rglob("*.tmp"))
 
 
+@pytest.mark.slow
 def test_corrupt_checkpoint_is_detected_and_redone_or_named_with_no_retrain(tmp_path, monkeypatch, capsys, mnist_env):
     monkeypatch.setenv("REPORTS_DIR", str(tmp_path / "reports"))
     params = write(tmp_path, TINY.replace("[3, 4, 5]", "[3, 4]"))
@@ -267,6 +271,7 @@ def test_corrupt_checkpoint_is_detected_and_redone_or_named_with_no_retrain(tmp_
     assert code == 0 and "1 cached, 1 ok" in err
 
 
+@pytest.mark.slow
 def test_same_parameters_and_seed_give_bit_identical_metrics(tmp_path, monkeypatch, mnist_env):
     monkeypatch.setenv("REPORTS_DIR", str(tmp_path / "reports"))
     study = load_study(write(tmp_path, TINY.replace("[3, 4, 5]", "[3]")))

@@ -43,6 +43,7 @@ def test_appendix_holds_provenance(smoke_profile):
         assert text in html, text
 
 
+@pytest.mark.slow
 @needs_chromium
 def test_math_is_typeset_and_every_figure_shows_offline(smoke_profile):
     dom = report_pdf.rendered_dom(smoke_profile["dir"] / "report.html")
@@ -68,6 +69,7 @@ def test_pdf_holds_every_section_and_a_sane_page_count(smoke_profile):
     assert 5 <= pages <= 60
 
 
+@pytest.mark.slow
 def test_a_failed_run_is_named_as_failed_in_the_report(smoke_profile, tmp_path, monkeypatch):
     """Re-render a copy of the profile in which one transfer run failed."""
     from aestudy.report import render
@@ -84,6 +86,7 @@ def test_a_failed_run_is_named_as_failed_in_the_report(smoke_profile, tmp_path, 
     assert "FAILED" in html and "RuntimeError: boom in d10" in html
 
 
+@pytest.mark.slow
 def test_rerender_trains_nothing_and_is_quick(smoke_profile):
     before = {p: p.stat().st_mtime_ns for p in (smoke_profile["dir"] / "runs").rglob("complete.json")}
     proc = subprocess.run([sys.executable, "-m", "lib", "render", str(smoke_profile["params"])], cwd=REPO,
@@ -94,6 +97,7 @@ def test_rerender_trains_nothing_and_is_quick(smoke_profile):
     assert before == after
 
 
+@pytest.mark.slow
 def test_run_with_nothing_new_leaves_the_report_as_it_is(smoke_profile):
     html = smoke_profile["dir"] / "report.html"
     before = html.stat().st_mtime_ns
@@ -108,6 +112,7 @@ HOSTILE = ['<script>window.__pwned = 1</script>', '<img src=x onerror="window.__
            '</textarea><b>bold?</b>', '[link](javascript:window.__pwned=3)']
 
 
+@pytest.mark.slow
 @needs_chromium
 def test_strings_from_outside_reach_the_html_as_text(smoke_profile, tmp_path, monkeypatch):
     """Parameter-file values and comments and a run's error message, rendered: the browser's DOM

@@ -82,6 +82,7 @@ def test_committed_notebook_is_clean_and_well_formed():
     assert params == {"seed": 0, "n_samples": 20001, "out_dir": None}
 
 
+@pytest.mark.slow
 def test_notebook_executes_and_every_check_passes(tmp_path):
     out_dir = tmp_path / "figures"
     nb = _execute(NOTEBOOK, tmp_path / "out.ipynb", seed=1, n_samples=20001, out_dir=str(out_dir))
@@ -115,6 +116,7 @@ NOTEBOOK_MUTATIONS = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("original, mutated, reason", NOTEBOOK_MUTATIONS)
 def test_mutated_notebook_fails(tmp_path, original, mutated, reason):
     nb = nbformat.read(NOTEBOOK, as_version=4)
