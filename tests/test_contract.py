@@ -7,7 +7,8 @@ import pytest
 from aestudy import metrics
 from aestudy.study import STAGES
 
-AUTOENCODE = {"final_test_error": 0.02, "final_train_error": 0.019, "n_parameters": 1000,
+AUTOENCODE = {"final_test_error": 0.02, "final_train_error": 0.019, "final_val_error": 0.021, "val_change": None,
+              "pca_test_error": 0.034, "mean_image_test_error": 0.067, "n_parameters": 1000,
               "dead_encoder_hidden": 0.0, "dead_units": {"encoder.fc.2": 0.0},
               "history": {"epoch": [1], "train_error": [0.019], "test_error": [0.02]}}
 

@@ -223,3 +223,26 @@ def test_bfloat16_autocast_trains_close_to_float32_and_is_seeded():
     with pytest.raises(ValueError, match="precision must be one of"):
         train.run(AutoEncoder(SMALL), TRAIN_X, TEST_X, epochs=1, device="cpu", progress=False,
                                 precision="float16")
+
+
+def test_cosine_schedule_warms_up_then_decays_to_zero_and_constant_keeps_the_rate():
+    from aestudy.science.train import learning_rate
+
+    assert learning_rate(0, 1e-3, warmup_steps=10, total_steps=100, schedule="cosine") == pytest.approx(1e-4)
+    assert learning_rate(9, 1e-3, warmup_steps=10, total_steps=100, schedule="cosine") == pytest.approx(1e-3)
+    assert learning_rate(10, 1e-3, warmup_steps=10, total_steps=100, schedule="cosine") == pytest.approx(1e-3)
+    assert learning_rate(55, 1e-3, warmup_steps=10, total_steps=100, schedule="cosine") == pytest.approx(5e-4)
+    assert learning_rate(100, 1e-3, warmup_steps=10, total_steps=100, schedule="cosine") == pytest.approx(0.0)
+    assert learning_rate(99, 1e-3, warmup_steps=10, total_steps=100, schedule="constant") == 1e-3
+    with pytest.raises(ValueError, match="schedule"):
+        learning_rate(0, 1e-3, schedule="onecycle")
+
+
+def test_validation_error_is_measured_after_every_epoch_on_the_images_given():
+    torch.manual_seed(0)
+    images = torch.rand(64, 1, 28, 28)
+    model = AutoEncoder(AEConfig(latent_dim=4, num_conv=1, c_factor=2, fc_hidden=8))
+    h = train.run(model, images[:48], images[48:56], epochs=2, batch_size=16, progress=False,
+                  val_images=images[56:])
+    assert len(h["val_error"]) == 2
+    assert h["val_error"][-1] == pytest.approx(train.reconstruction_error(model, images[56:]))

@@ -13,12 +13,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .science.names import DATASETS, MODES, OPTIMIZERS, PRECISIONS
+from .science.names import DATASETS, MODES, OPTIMIZERS, PRECISIONS, SCHEDULES
 
 Dataset = Literal[tuple(DATASETS)]  # type: ignore[valid-type]
 Mode = Literal[MODES]  # type: ignore[valid-type]
 Optimizer = Literal[OPTIMIZERS]  # type: ignore[valid-type]
 Precision = Literal[PRECISIONS]  # type: ignore[valid-type]
+Schedule = Literal[SCHEDULES]  # type: ignore[valid-type]
 
 
 def precision_field():
@@ -60,9 +61,13 @@ class AutoencodeParams(Params):
     epoch_test_size: int | None = Field(None, ge=1, description=(
         "test images (a fixed seeded subset) the error is measured on after each epoch but the "
         "last; the last epoch always uses the whole test set. None: the whole test set every epoch"))
+    val_size: int = Field(1000, ge=0, description=(
+        "held-out training images (outside train_size's subset) measured after every epoch: how far "
+        "training converged, judged without the test set"))
     batch_size: int = Field(64, ge=1)
     optimizer: Optimizer = "adam"
     lr: float = Field(1e-3, gt=0)
+    schedule: Schedule = Field("constant", description="the rate after the warm-up: constant, or a cosine decay to 0")
     warmup_steps: int = Field(100, ge=0, description=(
         "steps over which the learning rate rises linearly to lr: without it, up to 88 % of the encoder's "
         "hidden ReLU units die in the first steps for some seeds (benchmarks/outlier.py)"))

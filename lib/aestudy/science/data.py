@@ -83,6 +83,23 @@ def load_split(dataset: str = "mnist", train: bool = True, data_dir=None, downlo
     return split
 
 
+def load_train_val(dataset: str = "mnist", data_dir=None, download: bool = True, limit: int | None = None,
+                   val_size: int = 0, seed: int = 0) -> tuple[Split, Split]:
+    """The training subset `load_split(limit=limit, seed=seed)` draws, and `val_size` held-out
+    training images outside it (the next ones of the same seeded permutation): a validation split
+    for choices made during training, so the test set decides nothing. With `limit` None (or too
+    large to leave `val_size` aside), training keeps every image but the validation ones."""
+    split = _load(dataset, str(resolve_data_dir(data_dir)), train=True, download=download)
+    if val_size <= 0:
+        return load_split(dataset, True, data_dir, download, limit, seed), Split(split.images[:0], split.labels[:0])
+    n_train = min(limit or len(split), len(split) - val_size)
+    if n_train < 1:
+        raise ValueError(f"val_size {val_size} leaves no training images of {len(split)}")
+    perm = torch.randperm(len(split), generator=torch.Generator().manual_seed(seed))
+    return (split.subset(perm[:n_train].sort().values),
+            split.subset(perm[n_train:n_train + val_size].sort().values))
+
+
 def labelled_subset(labels: torch.Tensor, n: int, seed: int, balanced: bool = True,
                     num_classes: int = 10) -> torch.Tensor:
     """Indices of `n` labelled examples that contain every class, the same for the same seed.
