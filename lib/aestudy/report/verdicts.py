@@ -10,8 +10,8 @@ from __future__ import annotations
 import pandas as pd
 
 from ..report_params import ReportParams
-from .claims import KEY, NUMBERS
-from .decide import INCONCLUSIVE, WORDS, holm
+from .claims import KEY, NEED, NUMBERS
+from .decide import INCONCLUSIVE, WORDS, holm, need_text
 from .experiments import EXPERIMENTS, claims
 from .profile import ProfileData
 
@@ -34,9 +34,10 @@ def verdicts(data: ProfileData) -> pd.DataFrame:
 
 
 def family(v: pd.DataFrame, alpha: float) -> pd.DataFrame:
-    """The verdicts as one family: Holm's adjustment of the decisions' p-values; a decision whose
-    adjusted p exceeds alpha becomes inconclusive, and its unadjusted verdict is kept in
-    `unadjusted` (empty where the two agree)."""
+    """The verdicts as one family: Holm's adjustment of the decisions' p-values (a row without a p
+    is not a member); a decision whose adjusted p exceeds alpha becomes inconclusive, and its
+    unadjusted verdict is kept in `unadjusted` (empty where the two agree). Every inconclusive row
+    with a `need` says in its numbers what would decide it (`decide.need_text`, at alpha / m)."""
     v = v.copy()
     v["p"] = pd.to_numeric(v.get("p", pd.Series(index=v.index, dtype=float)), errors="coerce")
     v["p (Holm)"] = holm(v["p"])
@@ -44,6 +45,12 @@ def family(v: pd.DataFrame, alpha: float) -> pd.DataFrame:
     lost = (raw != INCONCLUSIVE) & ~(v["p (Holm)"] <= alpha)
     v.loc[lost, "verdict"] = INCONCLUSIVE
     v["unadjusted"] = raw.where(lost, "")
+    if NEED in v:
+        m = int(v["p"].notna().sum())
+        for cid in v.index[v["verdict"] == INCONCLUSIVE]:
+            words = need_text(v.at[cid, NEED], alpha, m) if isinstance(v.at[cid, NEED], dict) else ""
+            if words:
+                v.at[cid, NUMBERS] = f"{v.at[cid, NUMBERS]}; {words}"
     return v.reindex(columns=COLUMNS)
 
 
