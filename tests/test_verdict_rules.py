@@ -100,7 +100,8 @@ def test_an_inconclusive_row_says_how_many_seeds_would_decide_it():
     assert f"about {n} autoencoder seeds (now 5) would decide it with 80 % power" in fam.at["x", "this run's numbers"]
     assert "α/m = 0.05/2" in fam.at["x", "this run's numbers"] and fam.at["y", "this run's numbers"] == "b"
     flat = verdicts.family(v.assign(need=[{**need, "effect": 0.0}, need]), 0.05)
-    assert "no feasible number of seeds would decide it: the effect is within the noise" in flat.at["x", "this run's numbers"]
+    assert "no feasible number of seeds (up to 1000) would decide it: the effect is within the noise" in \
+        flat.at["x", "this run's numbers"]
 
 
 # ------------------------------------------------------------------ "d < 10 is clearly worse": against saturation
@@ -162,6 +163,9 @@ def test_a_trend_that_turns_back_after_ten_is_not_supported():
                             lambda r: decide.block_slope(r, "latent_dim", "log", "num_conv"))
     assert (slope < 0).all()                                   # what a slope-only rule would have supported
     assert row["verdict"] == INCONCLUSIVE and "against the claim: 10→15, 15→20" in row["this run's numbers"]
+    # more seeds would not make it monotone: its row says so instead of a number of seeds
+    fam = verdicts.family(pd.DataFrame([row], index=["t"]), 0.05)
+    assert "more seeds would not decide it" in fam.at["t", "this run's numbers"] and "about" not in fam.at["t", "this run's numbers"]
     rising = _ae(lambda d, nc, s: 0.001 * d * _noise(d, nc, s))
     assert autoencode.verdict_error_falls_with_d(rising)["verdict"] == CONTRADICTED
 

@@ -38,6 +38,7 @@ from .stats import SEED
 SUPPORTED, CONTRADICTED, INCONCLUSIVE = "supported", "contradicted", "inconclusive"
 WORDS = (SUPPORTED, CONTRADICTED, INCONCLUSIVE)
 POWER = 0.80                     # the power "what would decide it" is computed for
+MOST = 1000                      # more seeds than this count as no feasible number
 
 
 def per_seed(df: pd.DataFrame, statistic) -> pd.Series:
@@ -146,19 +147,10 @@ def monotone(slope, steps, expected: int, confidence: float, holds: int | None =
     toward = [k for k, s in step.items() if s["verdict"] == SUPPORTED]
     verdict = (SUPPORTED if dec["verdict"] == SUPPORTED and not against
                else CONTRADICTED if dec["verdict"] == CONTRADICTED and not toward else INCONCLUSIVE)
-    return {**dec, "verdict": verdict, "steps": step, "against": against, "toward": toward}
-
-
-def block_steps(df: pd.DataFrame, x: str, y: str, block: str) -> pd.Series:
-    """The adjacent steps of `y` along `x` ('5→10': y(10) - y(5)), each averaged over the blocks
-    that have both ends (rows repeated at one x are averaged first)."""
-    p = df.groupby([block, x])[y].mean().unstack(x)
-    xs = sorted(p.columns)
-    return pd.Series({f"{_w(a)}→{_w(b)}": float((p[b] - p[a]).mean()) for a, b in zip(xs, xs[1:])}, dtype=float)
-
-
-def _w(v):
-    return int(v) if float(v).is_integer() else v
+    vetoes = against if dec["verdict"] == SUPPORTED else toward if dec["verdict"] == CONTRADICTED else []
+    why = ({"words": f"more seeds would not decide it: the slope is decided, but the step(s) {', '.join(vetoes)} go "
+                     "significantly the other way (not a monotone trend)"} if vetoes else dec["need"])
+    return {**dec, "verdict": verdict, "steps": step, "against": against, "toward": toward, "need": why}
 
 
 def equivalence(diffs, margin: float, confidence: float, holds: int | None = None, seeds: int | None = None) -> dict:
@@ -202,16 +194,17 @@ def holm(p: pd.Series) -> pd.Series:
 
 
 def seeds_needed(effect: float, se: float, seeds: int, df: int, df_per_seed: float, alpha: float,
-                 power: float = POWER, two_sided: bool = True, most: int = 1000) -> int | None:
+                 power: float = POWER, two_sided: bool = True, most: int | None = None) -> int | None:
     """The smallest number of autoencoder seeds at which a t-test of an effect of size `effect`
     (its standard error `se` now, with `seeds` seeds and `df` residual degrees of freedom) reaches
-    `power` at level `alpha`: with S seeds the standard error is se * sqrt(seeds / S) (every seed
+    `power` at level `alpha` (None when `effect` and `se` are not finite): with S seeds the standard error is se * sqrt(seeds / S) (every seed
     adds the same models) and the df are df + (S - seeds) * df_per_seed. The power is that of the
     noncentral t: P(T' > t(1 - alpha/2, df)) for a two-sided test (alpha for a one-sided one),
     T' with noncentrality effect / se(S). None when no number up to `most` does (an effect within
     the noise: 0, or too small for its spread)."""
     from scipy import stats
 
+    most = most or MOST
     if not (np.isfinite(effect) and np.isfinite(se) and se > 0 and effect > 0 and seeds >= 1):
         return None
     level = alpha / 2 if two_sided else alpha
@@ -237,6 +230,8 @@ def seeds_needed(effect: float, se: float, seeds: int, df: int, df_per_seed: flo
 def need_text(row_need: dict | None, alpha: float, m: int, power: float = POWER) -> str:
     """What would decide an inconclusive row, in words: 'at this effect and spread, about 14
     autoencoder seeds (now 5) would decide it with 80 % power at alpha / m = 0.05 / 12 (...)'."""
+    if row_need and row_need.get("words"):
+        return row_need["words"]
     if not row_need or not np.isfinite(row_need.get("se", float("nan"))):
         return ""
     m = max(int(m), 1)
@@ -244,7 +239,8 @@ def need_text(row_need: dict | None, alpha: float, m: int, power: float = POWER)
                      row_need["df_per_seed"], alpha / m, power, row_need["two_sided"])
     level = f"α/m = {alpha:g}/{m}, Holm's strictest step, assumed as the worst case"
     if s is None:
-        return f"no feasible number of seeds would decide it: the effect is within the noise (at {level})"
+        return (f"no feasible number of seeds (up to {MOST}) would decide it: the effect is within the noise "
+                f"(at {level})")
     return (f"at this effect and spread, about {s} autoencoder seeds (now {row_need['seeds']}) would decide it "
             f"with {100 * power:g} % power (at {level})")
 

@@ -147,7 +147,9 @@ the unit, n and df are written beside every interval ("60 autoencoders, df 44").
 - *What would decide it*: an inconclusive row says how many autoencoder seeds would give its test
   80 % power at the observed effect and spread (the standard error shrinking as 1/√seeds, the df
   growing with the models each seed adds), at the level α/m of Holm's first step (m the family's
-  size: the worst case), or that no feasible number would (an effect within the noise).
+  size: the worst case), or that no feasible number would (an effect within the noise), or, for a
+  trend whose slope is decided but whose step goes significantly the other way, that more seeds
+  would not decide it.
 """
 HOLDS = """\
 - *holds in k of n seeds*: the seeds whose own statistic is on the claimed side (for a trend, the

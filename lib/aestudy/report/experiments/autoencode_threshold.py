@@ -118,8 +118,8 @@ def rules_markdown(rules: ReportParams) -> str:
             f"so the claim is tested against that\n  saturating curve, fitted on the d ≥ {CLAIMED_D} at each num_conv "
             f"and extrapolated to the largest d below {CLAIMED_D}: **supported**\n  when the error there exceeds the "
             f"curve by more than {fmt_rel(rules.small_d_margin)} (`report.small_d_margin`, on the cell means of the\n"
-            f"  log error, the interval by the delta method on the model's residual df), **contradicted** when it "
-            f"exceeds\n  it clearly by less. The curve has three parameters, so this needs at least {NULL_D} values of "
+            f"  log error, the interval by the delta method on the model's residual df), **contradicted** when the "
+            f"whole\n  interval of that excess lies below the margin. The curve has three parameters, so this needs at least {NULL_D} values of "
             f"d at and above {CLAIMED_D};\n  with fewer (the study's grid 5, 10, 15, 20 has three) the grid cannot tell "
             "a threshold from a saturating\n  curve: the row says so, stays inconclusive and is not a member of the "
             "Holm family.\n")

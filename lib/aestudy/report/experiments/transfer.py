@@ -48,7 +48,7 @@ def verdict_h1_matters_little(tr: pd.DataFrame, rules: ReportParams = DEFAULT) -
     per = encoder_means(clf, ["h1"])
     hs = sorted(per["h1"].unique())
     if len(hs) < 2:
-        return row("4", c, f"needs two h1 values (has {hs})")
+        return row("4", c, f"needs two h1 values (has {[int(h) for h in hs]})")
     per = per.assign(_encoder=per[ENCODER].astype(str).agg("-".join, axis=1))
     n_enc = per["_encoder"].nunique()
     f = fit(per, "accuracy", ["h1"], ["_encoder"], unit=f"encoder × h1 means ({n_enc} encoders)")
@@ -203,7 +203,8 @@ def rules_markdown(rules: ReportParams) -> str:
     h1, min_acc = f"{100 * rules.h1_margin:g}", fmt_pct(rules.min_accuracy)
     a = f"{100 * (1 - rules.confidence):g}"
     return ("- In experiment 4 the unit is the encoder (one autoencoder of experiment 1): its label draws, which the "
-            "encoders\n  of one seed share, and its h1 widths are averaged within it. A difference of two modes (or "
+            "encoders\n  of one seed share, are averaged within it, and so are its h1 widths except where h1 is "
+            "compared. A difference of two modes (or "
             "of a mode\n  and the stronger raw-pixel baseline of the same draw) is estimated as the mean over d of "
             "its per-d means,\n  the spread pooled over every encoder (residual df: encoders − d values); the trend "
             "over d is a contrast\n  of the model with the seed as a block.\n"
