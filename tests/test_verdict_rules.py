@@ -12,7 +12,7 @@ from scipy import stats
 
 from aestudy.report import decide, linear, verdicts
 from aestudy.report.decide import CONTRADICTED, INCONCLUSIVE, SUPPORTED
-from aestudy.report.experiments import autoencode, correlate, transfer
+from aestudy.report.experiments import autoencode, correlate, interpolate, transfer
 from aestudy.report_params import ReportParams
 
 SEEDS = (0, 1, 2, 3, 4)
@@ -291,3 +291,26 @@ def test_the_abstract_says_what_holm_left_undecided(tmp_path):
     words = prose.abstract_markdown(profile.ProfileData(tmp_path), verdicts.family(v, 0.05))
     assert "Judged one at a time, 1 more would be decided (fine-tuning beats frozen: supported)" in words
     assert "supports **1**" in words
+
+
+# ------------------------------------------------------------------ the units of experiments 2 and 4
+
+def test_interpolation_takes_each_num_conv_and_seed_model_pair_as_a_unit():
+    from constructed import _interp
+
+    one = _interp([0.50, 0.55, 0.52], [0.70, 0.72, 0.75], [0.90, 0.88, 0.92], [0.50, 0.52, 0.51])
+    three = pd.concat([one.assign(num_conv=nc) for nc in (1, 2, 3)], ignore_index=True)
+    row = interpolate.verdict_sharper_ends(three)
+    # 3 num_conv x 3 seeds = 9 model pairs, one mean per num_conv: df 9 - 3 = 6
+    assert row["verdict"] == SUPPORTED and "95 % t-interval, 9 model pairs, df 6" in row["this run's numbers"]
+    assert row["seeds"] == "holds in 3 of 3 seeds"
+
+
+def test_transfer_takes_each_encoder_as_a_unit_with_its_draws_averaged():
+    from constructed import _study_like, _transfer
+
+    tr = _transfer(_study_like, seeds=SEEDS)                     # 4 d x 5 seeds = 20 encoders, 2 label draws each
+    trend = transfer.verdict_larger_d_better(tr)["this run's numbers"]
+    assert "95 % t-interval, 20 encoders, df 12" in trend        # d cells + seed block: (4 - 1)(5 - 1)
+    diff = transfer.verdict_finetune_beats_frozen(tr)["this run's numbers"]
+    assert "95 % t-interval, 20 encoders, df 16" in diff         # a mean over seeds: d cells only, 20 - 4
