@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import yaml
 
@@ -62,4 +61,3 @@ def test_selected_numbers_are_labelled_as_selected_and_carry_no_interval():
                               "encoder_lr": 1.0} for i in range(5)])
     chosen = transfer_data.chosen_protocols(protocol)
     assert chosen["CV accuracy"].tolist() == ["65.0 % (best of 5)"]
-    assert np.isfinite(transfer.seed_spread(data.usable("transfer")))

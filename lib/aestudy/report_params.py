@@ -16,19 +16,22 @@ class ReportParams(Params):
     re-renders the report and re-executes no run."""
     confidence: float = Field(0.95, gt=0.5, lt=1, description=(
         "level of every interval and of every verdict (a claim is decided only when its whole "
-        "interval over autoencoder seeds lies on one side): the conventional 95 %"))
+        "interval, from the linear model over every model of the design, lies on one side): the "
+        "conventional 95 %"))
     small_d_margin: float = Field(0.10, ge=0, description=(
-        "'d < 10 is clearly worse' is a threshold at d = 10, tested as a kink: the error at the largest "
-        "d below 10 exceeds the power law through the two smallest d >= 10 (at the same num_conv) by at "
-        "least this fraction: 10 % is a gap a reader sees on the error curves, while a smaller one is "
-        "within what a change of epoch budget moves"))
+        "'d < 10 is clearly worse' is a threshold at d = 10, tested against a saturating curve (floor + "
+        "a/d^k) fitted on the d >= 10 at each num_conv: the error at the largest d below 10 exceeds that "
+        "curve's extrapolation by at least this fraction (the claim needs at least 4 values of d >= 10 to "
+        "be tested at all): 10 % is a gap a reader sees on the error curves, while a smaller one is within "
+        "what a change of epoch budget moves"))
     h1_margin: float = Field(0.02, gt=0, lt=1, description=(
         "equivalence margin of 'h1 matters little' (TOST at 1 - confidence), in accuracy (0.02 = 2 "
-        "percentage points), set from the seed-to-seed spread: an h1 effect smaller than what changing "
-        "the autoencoder seed alone does to one classifier's accuracy (its standard deviation over seeds; "
-        "the report prints this run's beside the margin, and the margin should exceed it) is one a "
-        "single run could not see; small against the effects the study reports (fine-tuning, pre-training: "
-        "several points) and large against test-set noise (about 0.4 points at 10,000 test images)"))
+        "percentage points), fixed by practical relevance: the smallest difference in test accuracy that "
+        "would change which MLP width (h1) a practitioner picks. The widths differ in cost (a wider "
+        "first layer trains and runs slower), so a difference smaller than 2 points would leave the "
+        "choice to cost; differences of that size are small against the effects the study reports "
+        "(fine-tuning, pre-training: several points) and measurable on 10,000 test images (the binomial "
+        "standard error of one accuracy is about 0.4 points)"))
     min_accuracy: float = Field(0.20, ge=0, lt=1, description=(
         "'h1 matters little' is judged only when the pre-trained classifiers reach this mean "
         "accuracy (twice chance for ten classes): classifiers at chance are 'equivalent' trivially"))

@@ -8,7 +8,8 @@ the registry (`report.experiments.EXPERIMENTS`) and never names an experiment.
 
 A verdict function returns a row (`row`): the conclusion, this run's numbers, the verdict, the
 seeds it holds in, a short key number for page 1 and the decision's p-value (`p`, the family's
-Holm step reads it)."""
+Holm step reads it) with what would decide it (`need`, for an inconclusive row's "would need
+about N seeds")."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from .text import fmt, whole
 KEY = "key number"           # the short number of the page-1 verdict table (no interval words)
 NUMBERS = "this run's numbers"
 NO_RUNS = "no usable runs"
+NEED = "need"                # what would decide it (decide.need): read by verdicts.family, not shown
 
 
 @dataclass(frozen=True)
@@ -61,7 +63,7 @@ def row(experiment: str, conclusion: str, numbers: str, decision: dict | None = 
     d = decision or {}
     return {"experiment": experiment, "conclusion": conclusion, NUMBERS: numbers,
             "verdict": d.get("verdict", INCONCLUSIVE), "seeds": holds_text(d) if d else "no seeds",
-            KEY: key or "n/a", "p": d.get("p", float("nan"))}
+            KEY: key or "n/a", "p": d.get("p", float("nan")), NEED: d.get("need")}
 
 
 def key_effects(v: pd.DataFrame, words: tuple, **fill) -> list[str]:
@@ -93,30 +95,34 @@ def relative(v) -> str:
 
 
 def trend_row(experiment: str, c: str, df: pd.DataFrame | None, x: str, y: str, block: str, expected: int,
-              rules, label: str, per: str, f=fmt, of_error: bool = False, extra: str = "") -> dict:
+              rules, label: str, per: str, f=fmt, of_error: bool = False, extra: str = "",
+              unit: str = "autoencoders") -> dict:
     """A trend conclusion ("`y` falls / grows as `x` grows", `expected` -1 / +1), decided on the
     log of `y` (of 1 - `y`, its error, with `of_error`: an accuracy grows when its error falls) so
-    that blocks whose values differ in scale weigh alike: per seed, the least-squares slope within
-    each `block`, averaged over blocks, and every adjacent step of `x`; supported only when the
-    slope and every step are on the claimed side (`decide.monotone`)."""
-    from .decide import block_slope, block_steps, monotone, per_seed
-    from .stats import SEED
-    from .text import SEEDS, interval_words
+    that blocks whose values differ in scale weigh alike. Every row of `df` (one model: one `unit`)
+    is an observation of the linear model with cell means of `x` x `block` and the seed as a block
+    (`linear.trend`): the slope is the least-squares slope over `x` within each `block`, averaged,
+    and each adjacent step of `x` is a contrast too; `decide.monotone` decides. Holds: the seeds
+    whose own within-seed slope is on the claimed side."""
+    from .decide import block_slope, monotone, per_seed
+    from .linear import trend
+    from .text import est_words
 
     if df is None or df.empty:
         return row(experiment, c, NO_RUNS)
     logged = np.log((1 - df[y]) if of_error else df[y]).clip(lower=np.log(1e-9))
     d = df.assign(_log=logged)
     on_log = -expected if of_error else expected
-    slopes = per_seed(d, lambda s: block_slope(s, x, "_log", block))
-    steps = pd.DataFrame({seed: block_steps(g, x, "_log", block) for seed, g in d.groupby(SEED)}).T
-    dec = monotone(slopes, steps, on_log, rules.confidence)
+    slope, steps = trend(d, x, "_log", block, unit=unit)
+    own = per_seed(d, lambda s: block_slope(s, x, "_log", block))
+    dec = monotone(slope, steps, on_log, rules.confidence, holds=int((own * on_log > 0).sum()), seeds=len(own))
     what = "its error (1 − " + label.split(" ")[0] + ")" if of_error else "it"
-    ci = (f"{relative(dec['mean'])} [{relative(dec['lo'])}, {relative(dec['hi'])}]" if dec["n"] >= 2
-          else f"{relative(dec['mean'])} (n = {dec['n']}, no interval)")
-    shown = sum(s["verdict"] == "supported" for s in dec.get("steps", {}).values())
-    stepping = ", ".join(f"{vocab.label(x)} {k}: {relative(s['mean'])}" for k, s in dec.get("steps", {}).items())
+    ci = (f"{relative(dec['mean'])} [{relative(dec['lo'])}, {relative(dec['hi'])}] ({est_words(dec)})"
+          if np.isfinite(dec["lo"]) else f"{relative(dec['mean'])} ({dec['n']} {unit}, df {dec['df']}: no interval)")
+    st = dec.get("steps", {})
+    stepping = ", ".join(f"{vocab.label(x)} {k}: {relative(s['mean'])}" for k, s in st.items())
+    against = ", ".join(dec.get("against", [])) or "none"
     return row(experiment, c, f"{label}: {by_mean(df, x, y, f)}; per {per}, {what} changes by {ci} within each "
-               f"{block} (slope of the log, {interval_words(rules.confidence, [dec['n']], SEEDS)}); adjacent steps "
-               f"{stepping or 'none'}: {shown} of {len(dec.get('steps', {}))} on the claimed side at that level"
+               f"{block} (least-squares slope of the log over the cell means of {vocab.label(x)} × {block}, the seed "
+               f"a block); adjacent steps {stepping or 'none'}; significantly against the claim: {against}"
                f"{extra}", dec, key=ends(df, x, y, f))

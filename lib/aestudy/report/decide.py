@@ -1,34 +1,44 @@
-"""The decision rules of the verdicts, stated once: every claim is turned into one statistic per
-autoencoder seed (the independent unit), t-tests over seeds decide between three words, each
+"""The decision rules of the verdicts, stated once. Every claim is an estimate from a linear model
+over the design (`linear`: every independent model an observation, the seed a block where the
+claim is a contrast within seeds), with a standard error from the residual variance and a
+t-interval on the residual degrees of freedom; its unit, n and df are written beside it. Each
 decision has a p-value, and the seeds are counted in which the claim holds on its own. With
 alpha = 1 - confidence:
 
-- `direction`: the claim puts a statistic on one side of a boundary (0 for a difference, a
-  margin for "clearly"). supported: the whole two-sided (1 - alpha) interval is on the claimed
-  side; contradicted: wholly on the other side; inconclusive: across, or fewer than two seeds.
+- `direction`: the claim puts an estimate on one side of a boundary (0 for a difference, a margin
+  for "clearly"). supported: the whole two-sided (1 - alpha) interval is on the claimed side;
+  contradicted: wholly on the other side; inconclusive: across, or no residual degrees of freedom.
   Its p-value is twice the smaller one-sided p (the interval excludes the boundary iff p <= alpha).
-- `monotone`: a trend ("falls as d grows"), on the log of the measure (so that blocks whose
-  errors differ in scale weigh alike): the mean within-block slope and every adjacent step.
-  supported: the slope and every step are on the claimed side (an intersection-union test: each
-  at the same one-sided alpha / 2); contradicted: the slope is wholly on the other side.
+- `monotone`: a trend ("falls as d grows"), on the log of the measure: the slope (the within-block
+  least-squares slope over the swept factor, averaged over the other factor) and every adjacent
+  step, each a contrast of the same model. supported: the slope's interval is wholly on the
+  claimed side and no step's interval is wholly on the other side (no step goes significantly the
+  wrong way, so a curve that flattens out is still a trend); contradicted symmetrically: the slope
+  wholly on the other side and no step significantly on the claimed side; else inconclusive. Its
+  p-value is the slope's.
 - `equivalence`: two one-sided tests (TOST) at alpha per difference, symmetric: supported when
   every difference's (1 - 2 alpha) interval lies inside (-margin, +margin) (intersection-union);
   contradicted when one lies wholly outside it, at the same alpha after Bonferroni over the
   differences (a union); inconclusive otherwise.
 - `holm`: the verdicts are one family; Holm's step-down adjustment of their p-values keeps the
-  chance of any false decision at alpha. A verdict whose adjusted p exceeds alpha is inconclusive.
-Slopes and steps are taken within blocks of the other factor (e.g. within each num_conv), so a
-seed's statistic compares only models that differ in the swept factor.
+  chance of any false decision at alpha. A verdict whose adjusted p exceeds alpha is inconclusive;
+  a row with no p (a claim the design cannot test) is not a member.
+- `seeds_needed`: what would decide an inconclusive row: the number of autoencoder seeds at which
+  its test reaches 80 % power at the observed effect and spread, at level alpha / m (m the family's
+  size: Holm's first, strictest step, the worst case).
 """
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from .stats import SEED, mean_ci
+from .linear import one_sample
+from .stats import SEED
 
 SUPPORTED, CONTRADICTED, INCONCLUSIVE = "supported", "contradicted", "inconclusive"
 WORDS = (SUPPORTED, CONTRADICTED, INCONCLUSIVE)
+POWER = 0.80                     # the power "what would decide it" is computed for
+MOST = 1000                      # more seeds than this count as no feasible number
 
 
 def per_seed(df: pd.DataFrame, statistic) -> pd.Series:
@@ -52,96 +62,127 @@ def block_slope(df: pd.DataFrame, x: str, y: str, block: str) -> float:
     return float(np.mean(slopes)) if slopes else float("nan")
 
 
-def one_sided_p(values, boundary: float, side: int) -> float:
-    """p of the one-sided t-test "the mean is above `boundary`" (side +1) or "below" (-1); nan
-    with fewer than two values; with no spread at all, 0 when the mean is on that side, else 1."""
+def _one_sided(est: dict, boundary: float, side: int) -> float:
+    """p of the one-sided t-test "the estimate is above `boundary`" (side +1) or "below" (-1) on
+    its degrees of freedom; nan without any; with no spread at all, 0 when it is on that side, else 1."""
     from scipy import stats
 
-    x = np.asarray(values, dtype=float)
-    x = x[np.isfinite(x)]
-    if len(x) < 2:
+    if not est.get("df", 0) >= 1 or not np.isfinite(est["mean"]):
         return float("nan")
-    diff, sd = (x.mean() - boundary) * side, x.std(ddof=1)
-    if sd == 0:
+    diff, se = (est["mean"] - boundary) * side, est["se"]
+    if not se > 0:
         return 0.0 if diff > 0 else 1.0
-    return float(stats.t.sf(diff / (sd / np.sqrt(len(x))), len(x) - 1))
+    return float(stats.t.sf(diff / se, est["df"]))
 
 
-def direction(values: pd.Series, expected: int, confidence: float, boundary: float = 0.0) -> dict:
-    """The claim "the statistic is above `boundary`" (expected +1) or "below it" (expected -1),
-    decided on the interval over seeds; `holds` counts the seeds whose own value is on the
-    claimed side. Returns the interval (mean, lo, hi, n, confidence), verdict, holds, seeds and
-    p (twice the smaller one-sided p: the decision's, for Holm)."""
+def one_sided_p(values, boundary: float, side: int) -> float:
+    """`_one_sided` of the one-sample estimate of `values` (each an independent unit)."""
+    return _one_sided(one_sample(values), boundary, side)
+
+
+def interval(est: dict, confidence: float) -> dict:
+    """The estimate with its two-sided t-interval (lo, hi) at `confidence` on its df."""
+    from scipy import stats
+
+    if est.get("df", 0) >= 1 and np.isfinite(est["se"]) and np.isfinite(est["mean"]):
+        half = float(stats.t.ppf((1 + confidence) / 2, est["df"])) * est["se"]
+        lo, hi = est["mean"] - half, est["mean"] + half
+    else:
+        lo = hi = float("nan")
+    return {**est, "lo": lo, "hi": hi, "confidence": confidence}
+
+
+def _estimate(values) -> tuple[dict, int, int]:
+    """(estimate, holds on the + side, seeds) of a Series of per-seed values, or a ready estimate."""
+    if isinstance(values, dict):
+        return values, 0, 0
     x = pd.Series(values, dtype=float).dropna()
-    ci = mean_ci(x, confidence)
-    if ci["n"] < 2:
+    return one_sample(x), x, len(x)
+
+
+def direction(values, expected: int, confidence: float, boundary: float = 0.0, holds: int | None = None,
+              seeds: int | None = None) -> dict:
+    """The claim "the estimate is above `boundary`" (expected +1) or "below it" (expected -1),
+    decided on its interval. `values`: an estimate (`linear`) with `holds` (the seeds whose own
+    value is on the claimed side) and `seeds`, or per-seed values (each seed a unit; holds counted
+    from them). Returns the interval (mean, lo, hi, se, df, n, unit, confidence), verdict, holds,
+    seeds, p (twice the smaller one-sided p: the decision's, for Holm) and `need` (what
+    `seeds_needed` reads)."""
+    est, x, n_seeds = _estimate(values)
+    if not isinstance(values, dict):
+        holds, seeds = int(((x - boundary) * expected > 0).sum()), n_seeds
+    ci = interval(est, confidence)
+    if not np.isfinite(ci["lo"]):
         verdict = INCONCLUSIVE
     else:
         below, above = ci["hi"] < boundary, ci["lo"] > boundary
         claimed, opposite = (above, below) if expected > 0 else (below, above)
         verdict = SUPPORTED if claimed else CONTRADICTED if opposite else INCONCLUSIVE
-    holds = int(((x - boundary) * expected > 0).sum())
-    p_claim, p_other = one_sided_p(x, boundary, expected), one_sided_p(x, boundary, -expected)
-    return {**ci, "verdict": verdict, "holds": holds, "seeds": len(x), "p_claim": p_claim, "p_other": p_other,
-            "p": min(1.0, 2 * min(p_claim, p_other)) if ci["n"] >= 2 else float("nan")}
+    p_claim, p_other = _one_sided(est, boundary, expected), _one_sided(est, boundary, -expected)
+    p = min(1.0, 2 * min(p_claim, p_other)) if np.isfinite(p_claim) else float("nan")
+    return {**ci, "verdict": verdict, "holds": int(holds or 0), "seeds": int(seeds or 0), "p_claim": p_claim,
+            "p_other": p_other, "p": p, "need": need(est, abs(est["mean"] - boundary), two_sided=True)}
 
 
-def monotone(slopes: pd.Series, steps: pd.DataFrame, expected: int, confidence: float) -> dict:
-    """A trend claimed monotone: `slopes` one per seed, `steps` one column per adjacent step (one
-    row per seed). supported: the slope and every step on the claimed side at the interval's
-    level; contradicted: the slope on the other side. Returns the slope's interval, verdict,
-    holds (seeds whose slope and every step are on the claimed side), seeds, the steps' decisions
-    and p."""
-    s = pd.Series(slopes, dtype=float).dropna()
-    steps = pd.DataFrame(steps).reindex(s.index)
-    dec = direction(s, expected, confidence)
-    step = {c: direction(steps[c], expected, confidence) for c in steps.columns}
-    if dec["n"] < 2:
-        return {**dec, "steps": step}
-    p_support = max([dec["p_claim"]] + [d["p_claim"] for d in step.values()])
-    verdict = (SUPPORTED if p_support <= (1 - confidence) / 2 and dec["verdict"] == SUPPORTED
-               else CONTRADICTED if dec["verdict"] == CONTRADICTED else INCONCLUSIVE)
-    on_side = (s * expected > 0) & (steps * expected > 0).all(axis=1)
-    return {**dec, "verdict": verdict, "holds": int(on_side.sum()), "steps": step,
-            "p": min(1.0, 2 * min(p_support, dec["p_other"]))}
+def need(est: dict, effect: float, two_sided: bool) -> dict:
+    """What `seeds_needed` reads of an estimate: the effect to detect, its se now, the seeds and
+    df now, the df one more seed adds, the test's sidedness."""
+    return {"effect": float(effect), "se": est.get("se", float("nan")), "seeds": est.get("seeds", 0),
+            "df": est.get("df", 0), "df_per_seed": est.get("df_per_seed", 1.0), "two_sided": two_sided}
 
 
-def block_steps(df: pd.DataFrame, x: str, y: str, block: str) -> pd.Series:
-    """The adjacent steps of `y` along `x` ('5→10': y(10) - y(5)), each averaged over the blocks
-    that have both ends (rows repeated at one x are averaged first)."""
-    p = df.groupby([block, x])[y].mean().unstack(x)
-    xs = sorted(p.columns)
-    return pd.Series({f"{_w(a)}→{_w(b)}": float((p[b] - p[a]).mean()) for a, b in zip(xs, xs[1:])}, dtype=float)
+def monotone(slope, steps, expected: int, confidence: float, holds: int | None = None,
+             seeds: int | None = None) -> dict:
+    """A trend: `slope` and `steps` (adjacent step -> estimate) of one model, or per-seed values
+    (a Series and a DataFrame with one column per step). supported: the slope's interval wholly on
+    the claimed side and no step's wholly on the other; contradicted: the slope wholly on the other
+    side and no step wholly on the claimed one. Returns the slope's interval, verdict, holds (given,
+    or the seeds whose own slope is on the claimed side), seeds, the steps' decisions (`steps`), the
+    steps significantly against and toward the claim, and p (the slope's)."""
+    if isinstance(steps, pd.DataFrame):
+        steps = {c: one_sample(steps[c]) for c in steps.columns}
+    dec = direction(slope, expected, confidence, holds=holds, seeds=seeds)
+    step = {k: direction(e, expected, confidence) for k, e in (steps or {}).items()}
+    against = [k for k, s in step.items() if s["verdict"] == CONTRADICTED]
+    toward = [k for k, s in step.items() if s["verdict"] == SUPPORTED]
+    verdict = (SUPPORTED if dec["verdict"] == SUPPORTED and not against
+               else CONTRADICTED if dec["verdict"] == CONTRADICTED and not toward else INCONCLUSIVE)
+    vetoes = against if dec["verdict"] == SUPPORTED else toward if dec["verdict"] == CONTRADICTED else []
+    why = ({"words": f"more seeds would not decide it: the slope is decided, but the step(s) {', '.join(vetoes)} go "
+                     "significantly the other way (not a monotone trend)"} if vetoes else dec["need"])
+    return {**dec, "verdict": verdict, "steps": step, "against": against, "toward": toward, "need": why}
 
 
-def _w(v):
-    return int(v) if float(v).is_integer() else v
-
-
-def equivalence(diffs: pd.DataFrame, margin: float, confidence: float) -> dict:
-    """The claim "every column of `diffs` (a difference, one row per seed) lies within
-    +-margin", by TOST at alpha = 1 - confidence (see the module's docstring). Returns the
-    columns' (1 - 2 alpha) intervals (`cis`, the TOST's), the column whose interval reaches
-    farthest from 0 (`worst`), verdict, holds (seeds whose every difference is within the
-    margin), seeds and p."""
+def equivalence(diffs, margin: float, confidence: float, holds: int | None = None, seeds: int | None = None) -> dict:
+    """The claim "every difference lies within +-margin", by TOST at alpha = 1 - confidence (see
+    the module's docstring). `diffs`: name -> estimate (with `holds`, the seeds whose every own
+    difference is within the margin, and `seeds`), or a DataFrame with one column per difference
+    and one row per seed (each seed a unit). Returns the differences' (1 - 2 alpha) intervals
+    (`cis`, the TOST's), the one whose interval reaches farthest from 0 (`worst`), verdict, holds,
+    seeds, p and `need`."""
     alpha = 1 - confidence
-    d = diffs.dropna()
-    cis = {c: mean_ci(d[c], 1 - 2 * alpha) for c in d.columns}
+    if isinstance(diffs, pd.DataFrame):
+        d = diffs.dropna()
+        holds, seeds = int((d.abs() < margin).all(axis=1).sum()), len(d)
+        diffs = {c: one_sample(d[c]) for c in d.columns}
+    cis = {c: interval(e, 1 - 2 * alpha) for c, e in diffs.items()}
     p = float("nan")
-    if d.empty or not cis or min(ci["n"] for ci in cis.values()) < 2:
+    if not cis or not all(np.isfinite(ci["lo"]) for ci in cis.values()):
         verdict = INCONCLUSIVE
     else:
-        p_inside = max(max(one_sided_p(d[c], -margin, +1), one_sided_p(d[c], margin, -1)) for c in d.columns)
-        p_outside = min(1.0, len(d.columns) * min(min(one_sided_p(d[c], margin, +1), one_sided_p(d[c], -margin, -1))
-                                                  for c in d.columns))
+        p_inside = max(max(_one_sided(e, -margin, +1), _one_sided(e, margin, -1)) for e in diffs.values())
+        p_outside = min(1.0, len(diffs) * min(min(_one_sided(e, margin, +1), _one_sided(e, -margin, -1))
+                                              for e in diffs.values()))
         verdict = SUPPORTED if p_inside <= alpha else CONTRADICTED if p_outside <= alpha else INCONCLUSIVE
         p = min(p_inside, p_outside)
+
     def reach(c):
         return max((abs(v) for v in (cis[c]["mean"], cis[c]["lo"], cis[c]["hi"]) if np.isfinite(v)), default=0.0)
 
     worst = max(cis, key=reach) if cis else None
-    holds = int((d.abs() < margin).all(axis=1).sum())
-    return {"cis": cis, "worst": worst, "verdict": verdict, "holds": holds, "seeds": len(d), "p": p}
+    w = diffs[worst] if worst is not None else {}
+    return {"cis": cis, "worst": worst, "verdict": verdict, "holds": int(holds or 0), "seeds": int(seeds or 0),
+            "p": p, "need": need(w, abs(margin - abs(w["mean"])), two_sided=False) if w else None}
 
 
 def holm(p: pd.Series) -> pd.Series:
@@ -150,6 +191,58 @@ def holm(p: pd.Series) -> pd.Series:
     m = len(q)
     adjusted = (q * (m - np.arange(m))).clip(upper=1.0).cummax()
     return adjusted.reindex(pd.Series(p).index)
+
+
+def seeds_needed(effect: float, se: float, seeds: int, df: int, df_per_seed: float, alpha: float,
+                 power: float = POWER, two_sided: bool = True, most: int | None = None) -> int | None:
+    """The smallest number of autoencoder seeds at which a t-test of an effect of size `effect`
+    (its standard error `se` now, with `seeds` seeds and `df` residual degrees of freedom) reaches
+    `power` at level `alpha` (None when `effect` and `se` are not finite): with S seeds the standard error is se * sqrt(seeds / S) (every seed
+    adds the same models) and the df are df + (S - seeds) * df_per_seed. The power is that of the
+    noncentral t: P(T' > t(1 - alpha/2, df)) for a two-sided test (alpha for a one-sided one),
+    T' with noncentrality effect / se(S). None when no number up to `most` does (an effect within
+    the noise: 0, or too small for its spread)."""
+    from scipy import stats
+
+    most = most or MOST
+    if not (np.isfinite(effect) and np.isfinite(se) and se > 0 and effect > 0 and seeds >= 1):
+        return None
+    level = alpha / 2 if two_sided else alpha
+
+    def reaches(s):
+        dof = df + (s - seeds) * df_per_seed
+        if dof < 1:
+            return False
+        ncp = effect / (se * np.sqrt(seeds / s))
+        return float(stats.nct.sf(stats.t.isf(level, dof), dof, ncp)) >= power
+
+    if not reaches(most):
+        return None
+    if reaches(2):
+        return 2
+    lo, hi = 2, most                  # reaches(hi), not reaches(lo): the smallest s that reaches
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if reaches(mid) else (mid, hi)
+    return hi
+
+
+def need_text(row_need: dict | None, alpha: float, m: int, power: float = POWER) -> str:
+    """What would decide an inconclusive row, in words: 'at this effect and spread, about 14
+    autoencoder seeds (now 5) would decide it with 80 % power at alpha / m = 0.05 / 12 (...)'."""
+    if row_need and row_need.get("words"):
+        return row_need["words"]
+    if not row_need or not np.isfinite(row_need.get("se", float("nan"))):
+        return ""
+    m = max(int(m), 1)
+    s = seeds_needed(row_need["effect"], row_need["se"], row_need["seeds"], row_need["df"],
+                     row_need["df_per_seed"], alpha / m, power, row_need["two_sided"])
+    level = f"α/m = {alpha:g}/{m}, Holm's strictest step, assumed as the worst case"
+    if s is None:
+        return (f"no feasible number of seeds (up to {MOST}) would decide it: the effect is within the noise "
+                f"(at {level})")
+    return (f"at this effect and spread, about {s} autoencoder seeds (now {row_need['seeds']}) would decide it "
+            f"with {100 * power:g} % power (at {level})")
 
 
 def holds_text(decision: dict) -> str:

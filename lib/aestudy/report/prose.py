@@ -66,7 +66,8 @@ def abstract_markdown(data: ProfileData, v: pd.DataFrame) -> str:
     n, added = len(v), int(v["experiment"].astype(str).str.endswith("+").sum())
     counts = v["verdict"].value_counts()
     seeds, models = _seeds(data)
-    over = f"{100 * data.rules.confidence:g} % t-intervals over {seeds} autoencoder seed{'s' if seeds != 1 else ''}"
+    over = (f"{100 * data.rules.confidence:g} % t-intervals from a linear model over every model, "
+            f"{seeds} autoencoder seed{'s' if seeds != 1 else ''}")
     out = [f"Of the {n} conclusions tested ({n - added} of the original study, {added} added here), this run "
            f"supports **{counts.get(SUPPORTED, 0)}**, contradicts **{counts.get(CONTRADICTED, 0)}** and leaves "
            f"**{counts.get(INCONCLUSIVE, 0)}** inconclusive ({over}"

@@ -1,8 +1,10 @@
 """The descriptive statistics of the report: means with t-intervals, grouped summaries and
 parameter correlations. The decisions taken from them are in `decide` and `verdicts`.
 
-The independent unit of every interval is the autoencoder seed (`seed` in every table): values
-are averaged within each seed first, so n is the number of seeds, never the number of records."""
+The independent unit of these descriptive intervals (the tables' and figures') is the autoencoder
+seed (`seed` in every table): values are averaged within each seed first, so n is the number of
+seeds, never the number of records. The verdicts' intervals come from the linear model over every
+model of the design (`linear`), on its residual degrees of freedom."""
 from __future__ import annotations
 
 import math

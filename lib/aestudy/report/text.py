@@ -75,6 +75,20 @@ def fmt_ci(ci: dict, pct: bool = False, f=None, unit: str | None = None) -> str:
     return f"{f(ci['mean'])} [{f(ci['lo'])}, {f(ci['hi'])}]{words}"
 
 
+def est_words(ci: dict) -> str:
+    """The level, unit, n and degrees of freedom of a model-based interval: '95 % t-interval, 60
+    autoencoders, df 44'."""
+    return f"{100 * ci['confidence']:g} % t-interval, {ci['n']} {_unit(ci['n'], ci['unit'])}, df {ci['df']}"
+
+
+def fmt_est(ci: dict, f=fmt) -> str:
+    """'-12.4 % [-19.1 %, -5.2 %] (95 % t-interval, 60 autoencoders, df 44)' (`f` formats the
+    values); without residual degrees of freedom, the value and why there is no interval."""
+    if not math.isfinite(ci.get("lo", float("nan"))):
+        return f"{f(ci['mean'])} ({ci['n']} {_unit(ci['n'], ci['unit'])}, df {ci['df']}: no interval)"
+    return f"{f(ci['mean'])} [{f(ci['lo'])}, {f(ci['hi'])}] ({est_words(ci)})"
+
+
 def whole(v):
     """A parameter value for a label: 20.0 -> 20; anything not a whole number is left as it is."""
     try:

@@ -1,6 +1,7 @@
 """The verdict table: every claim of every experiment of the registry (`report.experiments`),
 each returning the conclusion, this run's numbers, a verdict (supported / contradicted /
-inconclusive, by the rules of `decide` with the thresholds of the profile's `report:` section),
+inconclusive, by the rules of `decide` on the estimates of `linear`, with the thresholds of the
+profile's `report:` section),
 the number of autoencoder seeds in which the claim holds on its own, and a short key number for
 the compact table of the report's first page. `verdicts` gathers them, indexed by claim id (what
 `compare` matches two profiles on); `page_one_table` is that compact table; `rules_markdown`
@@ -10,8 +11,8 @@ from __future__ import annotations
 import pandas as pd
 
 from ..report_params import ReportParams
-from .claims import KEY, NUMBERS
-from .decide import INCONCLUSIVE, WORDS, holm
+from .claims import KEY, NEED, NUMBERS
+from .decide import INCONCLUSIVE, WORDS, holm, need_text
 from .experiments import EXPERIMENTS, claims
 from .profile import ProfileData
 
@@ -34,9 +35,10 @@ def verdicts(data: ProfileData) -> pd.DataFrame:
 
 
 def family(v: pd.DataFrame, alpha: float) -> pd.DataFrame:
-    """The verdicts as one family: Holm's adjustment of the decisions' p-values; a decision whose
-    adjusted p exceeds alpha becomes inconclusive, and its unadjusted verdict is kept in
-    `unadjusted` (empty where the two agree)."""
+    """The verdicts as one family: Holm's adjustment of the decisions' p-values (a row without a p
+    is not a member); a decision whose adjusted p exceeds alpha becomes inconclusive, and its
+    unadjusted verdict is kept in `unadjusted` (empty where the two agree). Every inconclusive row
+    with a `need` says in its numbers what would decide it (`decide.need_text`, at alpha / m)."""
     v = v.copy()
     v["p"] = pd.to_numeric(v.get("p", pd.Series(index=v.index, dtype=float)), errors="coerce")
     v["p (Holm)"] = holm(v["p"])
@@ -44,6 +46,12 @@ def family(v: pd.DataFrame, alpha: float) -> pd.DataFrame:
     lost = (raw != INCONCLUSIVE) & ~(v["p (Holm)"] <= alpha)
     v.loc[lost, "verdict"] = INCONCLUSIVE
     v["unadjusted"] = raw.where(lost, "")
+    if NEED in v:
+        m = int(v["p"].notna().sum())
+        for cid in v.index[v["verdict"] == INCONCLUSIVE]:
+            words = need_text(v.at[cid, NEED], alpha, m) if isinstance(v.at[cid, NEED], dict) else ""
+            if words:
+                v.at[cid, NUMBERS] = f"{v.at[cid, NUMBERS]}; {words}"
     return v.reindex(columns=COLUMNS)
 
 
@@ -70,10 +78,11 @@ def page_one_caption(data: ProfileData, v: pd.DataFrame, detail: int) -> str:
     """The caption of page 1's verdict table; `detail`: the number of the detailed table."""
     from .prose import _seeds
 
+    seeds, models = _seeds(data)
     return (f"Verdicts on the conclusions of the original study (experiments {_numbers(v)}; +: checks added here), "
-            f"n = {_seeds(data)[0]} autoencoder seeds. Key number: the means at both ends of a trend, or the effect "
-            f"[its {100 * data.rules.confidence:g} % t-interval]; holds in: the seeds whose own number is on the "
-            f"claimed side. All numbers and the rules: Table {detail}.")
+            f"{seeds} autoencoder seeds, {models} autoencoders. Key number: the means at both ends of a trend, or the effect "
+            f"[its {100 * data.rules.confidence:g} % t-interval from the model over every autoencoder or encoder]; holds "
+            f"in: the seeds whose own statistic is on the claimed side. All numbers and the rules: Table {detail}.")
 
 
 def _numbers(v: pd.DataFrame) -> str:
@@ -92,8 +101,9 @@ def detail(data: ProfileData, v: pd.DataFrame) -> tuple[pd.DataFrame, str]:
     return t.rename(columns={"seeds": "holds in", "unadjusted": RAW}), (
         f"Every conclusion of the original study (experiments {_numbers(v)}) and the checks added here (+), with "
         f"this run's numbers, the verdict and the number of autoencoder seeds in which the claim holds on its "
-        f"own. Intervals are {100 * data.rules.confidence:g} % t-intervals over autoencoder seeds (n beside each; "
-        "the equivalence test's are its TOST intervals); p: the decision's p-value, p (Holm): adjusted over the "
+        f"own. Intervals are {100 * data.rules.confidence:g} % t-intervals from a linear model over every model "
+        "(unit, n and residual df beside each; the equivalence test's are its TOST intervals); p: the decision's "
+        "p-value, p (Holm): adjusted over the "
         f"family of {int(v['p'].notna().sum())} decided claims; {RAW}: the unadjusted verdict where Holm's "
         "adjustment changes it. The rules follow the table.")
 
@@ -104,35 +114,47 @@ def summary_counts(v: pd.DataFrame) -> str:
 
 
 VERDICT_RULES = """\
-How the verdicts are decided. The independent unit is the autoencoder seed: each claim becomes one
-number per seed, and its mean gets a two-sided {pct} % t-interval over the seeds (n = the number
-of seeds, written beside every interval). In transfer, each encoder (one autoencoder of
-experiment 1) first averages its label draws, so the interval over encoders carries both the
-encoder's and the draws' variation.
+How the verdicts are decided. Every independent model the study trains is an observation: each
+autoencoder (experiments 1 and 3), each pair of a seed's d = 10 and d = 20 models of one num_conv
+(experiment 2), each encoder (experiment 4: its label draws and the levels it is not compared on
+averaged within it). A linear model over the design (one mean per cell of the grid; the seed as a
+block where the claim compares cells within seeds) gives each claim an estimate, a standard error
+from the residual variance and a two-sided {pct} % t-interval on the residual degrees of freedom;
+the unit, n and df are written beside every interval ("60 autoencoders, df 44").
 - **supported**: the whole interval lies on the side the original claimed;
   **contradicted**: the whole interval lies on the opposite side, so the data show the opposite at
-  {pct} % confidence; **inconclusive**: the interval reaches across, or there are fewer than two seeds.
-- *The family*: the {n} claims are decided together (those the runs can test). Each decision
-  has a p-value (twice the smaller one-sided p of its t-test; for the equivalence, the TOST's),
-  and Holm's step-down
+  {pct} % confidence; **inconclusive**: the interval reaches across, or there are no residual
+  degrees of freedom.
+- *The family*: the {n} claims are decided together (those the runs can test; a claim the design
+  cannot test has no p and is no member). Each decision has a p-value (twice the smaller one-sided
+  p of its t-test; for a trend, its slope's; for the equivalence, the TOST's), and Holm's step-down
   adjustment keeps the chance of any false supported or contradicted among them at {alpha} %. A
   verdict whose adjusted p exceeds {alpha} % is inconclusive; the detailed table shows both where
   they differ.
 - *Trends* ("falls / grows as ... grows") are taken on the log of the measure (of the error,
-  1 − accuracy, for an accuracy), so that blocks whose values differ in scale weigh alike: per
-  seed, the least-squares slope within each block of the other factor (within each num_conv for d,
-  within each d for num_conv), averaged over blocks, and every adjacent step (5→10, 10→15, ...)
-  averaged over blocks. **Supported** needs the slope and every step on the claimed side (each at
-  the interval's level: a trend that turns back after d = 10 stays inconclusive); **contradicted**
-  needs the slope wholly on the other side.
-- *Differences* (A beats B, sharper, more digit-like): per seed, the paired difference (same
-  images, same h1 and label draw); the side is its sign. In experiment 2 a seed's difference is
-  the mean over every digit pair and every image pair drawn for it: the image pairs make each
-  seed's number precise, the seeds are the units of the interval.
+  1 − accuracy, for an accuracy), so that cells whose values differ in scale weigh alike: the
+  least-squares slope over the cell means within each level of the other factor (within each
+  num_conv for d, within each d for num_conv), averaged over them, and every adjacent step (5→10,
+  10→15, ...), each a contrast of the same model. **Supported**: the slope's interval wholly on the
+  claimed side and no step's interval wholly on the other side (a curve that flattens out is a
+  trend; one that turns back significantly is not); **contradicted** symmetrically: the slope wholly
+  on the other side and no step significantly on the claimed side.
+- *Differences* (A beats B, sharper, more digit-like): each unit's paired difference (same images,
+  same h1 and label draw), estimated as the mean of its cell means over the design's fixed factors
+  (num_conv in experiment 2, d in experiment 4) with the spread pooled over them; the seed is not a
+  block there, since the claim is a mean over seeds. In experiment 2 a unit's difference is the
+  mean over every digit pair and every image pair drawn for its seed.
+- *What would decide it*: an inconclusive row says how many autoencoder seeds would give its test
+  80 % power at the observed effect and spread (the standard error shrinking as 1/√seeds, the df
+  growing with the models each seed adds), at the level α/m of Holm's first step (m the family's
+  size: the worst case), or that no feasible number would (an effect within the noise), or, for a
+  trend whose slope is decided but whose step goes significantly the other way, that more seeds
+  would not decide it.
 """
 HOLDS = """\
-- *holds in k of n seeds*: the seeds whose own number is on the claimed side (inside the margin
-  for the equivalence): how often one unreplicated run, like the original's, would have agreed.
+- *holds in k of n seeds*: the seeds whose own statistic is on the claimed side (for a trend, the
+  seed's own within-seed slope; inside the margin for the equivalence): how often one
+  unreplicated run, like the original's, would have agreed.
 """
 
 

@@ -12,19 +12,20 @@ import pandas as pd
 import seaborn as sns
 
 from ...report_params import ReportParams
-from ..claims import NO_RUNS, Claim, Experiment, key_effects, row, trend_row
-from ..decide import direction, per_seed
+from ..claims import Claim, Experiment, key_effects, trend_row
 from ..figures import WIDTH, Panel, ci_points, style, tick
 from ..sentences import ci_of, describe_trend, means_with_intervals
 from .. import seeds
 from ..stats import CONFIDENCE, param_correlations_by_seed, summarise
 from ..tables import ci_table
-from ..text import SEEDS, fmt, fmt_ci, fmt_rel, interval_words
+from ..text import SEEDS, fmt, fmt_ci, interval_words
+from . import autoencode_threshold as threshold
 from .autoencode_choices import choices
 
 STAGE = "autoencode"
 DEFAULT = ReportParams()
-CLAIMED_D = 10               # the original's own number: "d < 10 is clearly worse"
+CLAIMED_D = threshold.CLAIMED_D
+verdict_small_d_worse = threshold.verdict_small_d_worse
 
 
 # ------------------------------------------------------------------ claims
@@ -34,67 +35,14 @@ def verdict_error_falls_with_d(ae: pd.DataFrame, rules: ReportParams = DEFAULT) 
                      "num_conv", -1, rules, "mean final test error by d", "unit of d")
 
 
-def kink(rows: pd.DataFrame, below: int, at: int, above: int) -> float:
-    """How much worse d = `below` is than the power law through d = `at` and `above` predicts, on
-    the log scale, averaged over the num_conv blocks that have all three: a curve that falls like
-    1/d (or any power of d) gives 0 wherever it is measured; a threshold at `at` gives more."""
-    out = []
-    for _, b in rows.groupby("num_conv"):
-        e = b.groupby("latent_dim")["final_test_error"].mean()
-        if {below, at, above} <= set(e.index):
-            slope = (np.log(e[above]) - np.log(e[at])) / (np.log(above) - np.log(at))
-            out.append(float(np.log(e[below]) - (np.log(e[at]) + slope * (np.log(below) - np.log(at)))))
-    return float(np.mean(out)) if out else float("nan")
-
-
-def verdict_small_d_worse(ae: pd.DataFrame, rules: ReportParams = DEFAULT) -> dict:
-    """A threshold at d = 10 ("ten classes need ten places"), tested as a kink: per seed, the
-    excess of the error at the largest d below 10 over the power law through the two smallest
-    d >= 10, at equal num_conv; the claim: above report.small_d_margin. An error that merely
-    falls like 1/d has no kink and does not support it."""
-    c = f"d < {CLAIMED_D} is clearly worse"
-    if ae is None or ae.empty:
-        return row("1", c, NO_RUNS)
-    ds = sorted(ae["latent_dim"].astype(int).unique().tolist())
-    small, large = [d for d in ds if d < CLAIMED_D], [d for d in ds if d >= CLAIMED_D]
-    if not small or len(large) < 2:
-        return row("1", c, f"a kink at d = {CLAIMED_D} needs a d below it and two at or above it (the grid has "
-                   f"d = {ds})")
-    below, at, above = small[-1], large[0], large[1]
-    dec = direction(per_seed(ae, lambda r: kink(r, below, at, above)), +1, rules.confidence,
-                    boundary=float(np.log1p(rules.small_d_margin)))
-    if not dec["seeds"]:
-        return row("1", c, f"no num_conv has runs at d = {below}, {at} and {above}")
-    m = ae.groupby("latent_dim")["final_test_error"].mean()
-    rel = {k: float(np.expm1(dec[k])) if np.isfinite(dec[k]) else float("nan") for k in ("mean", "lo", "hi")}
-    return row("1", c, f"mean error d={below}: {fmt(m[below])}, d={at}: {fmt(m[at])}, d={above}: {fmt(m[above])}; "
-               f"error at d={below} over the power law through d={at} and d={above} (the drop from {below} to {at} "
-               f"against the drop from {at} to {above}, at equal num_conv): {fmt_ci({**dec, **rel}, f=fmt_rel, unit=SEEDS)}"
-               f"; 'clearly' means above {fmt_rel(rules.small_d_margin)} (report.small_d_margin)", dec,
-               key=f"kink {_rel_ci({**dec, **rel})} at d={below}")
-
-
 def verdict_error_falls_with_size(ae: pd.DataFrame, rules: ReportParams = DEFAULT) -> dict:
     return trend_row("1", "Error also falls, less clearly, as the model grows (num_conv)", ae, "num_conv",
                      "final_test_error", "latent_dim", -1, rules, "mean final test error by num_conv",
                      "conv layer", extra="; 'less clearly' is not tested: compare with the row above")
 
 
-def _rel_ci(ci: dict) -> str:
-    """'+59 % [+46 %, +71 %]' (no interval words: the table's caption names them)."""
-    if ci["n"] < 2:
-        return f"{fmt_rel(ci['mean'])} (n = {ci['n']})"
-    return f"{fmt_rel(ci['mean'])} [{fmt_rel(ci['lo'])}, {fmt_rel(ci['hi'])}]"
-
-
 def rules_markdown(rules: ReportParams) -> str:
-    return (f"- *d < {CLAIMED_D} clearly worse* is a threshold claim (\"ten classes need ten places\"), tested as a "
-            f"kink at d = {CLAIMED_D}:\n  per seed and num_conv, the error at the largest d below {CLAIMED_D} over "
-            f"the power law through the two\n  smallest d ≥ {CLAIMED_D} (the drop from 5 to 10 against the drop from "
-            "10 to 15, on log scales), averaged over\n  num_conv. An error that falls like 1/d, or like any power of "
-            "d, has no kink: its excess is 0.\n  \"Clearly\" means more than "
-            f"{fmt_rel(rules.small_d_margin)} (`report.small_d_margin`): the interval is compared with that margin\n"
-            "  (contradicted: clearly less than that).\n")
+    return threshold.rules_markdown(rules)
 
 
 # ------------------------------------------------------------------ what the section says

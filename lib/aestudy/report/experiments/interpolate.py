@@ -7,11 +7,12 @@ import pandas as pd
 
 from ...report_params import ReportParams
 from ..claims import NO_RUNS, Claim, Experiment, row
-from ..decide import direction, per_seed
+from ..decide import direction
+from ..linear import mean_over_cells, one_sample
 from ..sentences import means_with_intervals
-from ..stats import CONFIDENCE
+from ..stats import CONFIDENCE, SEED
 from ..tables import ci_columns
-from ..text import SEEDS, fmt, fmt_ci, fmt_pct, interval_words
+from ..text import fmt, fmt_est, fmt_pct, interval_words
 
 STAGE = "interpolate"
 TEST = "test set (disclosed: chosen after seeing test numbers)"
@@ -26,13 +27,14 @@ def two_latent_sizes(interp: pd.DataFrame):
     return (ds[0], ds[-1]) if len(ds) >= 2 else (None, None)
 
 
-def _paired(interp: pd.DataFrame, col: str, minus: int, plus: int) -> pd.Series:
-    """Per seed: mean over pairs (and num_conv) of col(d=plus) - col(d=minus), same images."""
-    def diff(rows):
-        p = rows.pivot_table(index=["pair", "num_conv"], columns="latent_dim", values=col, aggfunc="mean")
-        return float((p[plus] - p[minus]).mean()) if {plus, minus} <= set(p.columns) else float("nan")
-
-    return per_seed(interp, diff)
+def _paired(interp: pd.DataFrame, col: str, minus: int, plus: int) -> pd.DataFrame:
+    """One row per model pair (num_conv, seed: the d = `plus` and d = `minus` models of one seed
+    and num_conv, on the same image pairs): `diff`, the mean over its digit pairs of
+    col(d=plus) - col(d=minus)."""
+    p = interp.pivot_table(index=["num_conv", SEED, "pair"], columns="latent_dim", values=col, aggfunc="mean")
+    if not {plus, minus} <= set(p.columns):
+        return pd.DataFrame(columns=["num_conv", SEED, "diff"])
+    return (p[plus] - p[minus]).dropna().groupby(level=["num_conv", SEED]).mean().rename("diff").reset_index()
 
 
 def _image_pairs_words(interp: pd.DataFrame) -> str:
@@ -45,9 +47,10 @@ def _image_pairs_words(interp: pd.DataFrame) -> str:
 def _interp_row(interp, c_of, col: str, better: str, what: str, rules: ReportParams, short: str = "",
                 extra=lambda df: "", lower: bool = False) -> dict:
     """The larger d (`better` = 'hi') or the smaller one ('lo') does better on `col` (a higher
-    value, or a lower one with `lower`): per seed, the paired difference (the same images within a
-    seed) averaged over its digit pairs and image pairs (each record already averages its image
-    pairs); the interval is over autoencoder seeds."""
+    value, or a lower one with `lower`): the unit is the model pair (one num_conv and seed: its
+    d = lo and d = hi models share the seed's image pairs), its paired difference averaged over the
+    digit pairs and image pairs (each record already averages its image pairs); the estimate is the
+    mean of the num_conv cells' means, the spread pooled over them (`linear.mean_over_cells`)."""
     if interp is None or interp.empty:
         return row("2", c_of(20, 10), NO_RUNS)
     if col not in interp or interp[col].isna().all():
@@ -57,11 +60,14 @@ def _interp_row(interp, c_of, col: str, better: str, what: str, rules: ReportPar
         return row("2", c_of(20, 10), "needs two latent sizes")
     a, b = (hi, lo) if better == "hi" else (lo, hi)
     plus, minus = (b, a) if lower else (a, b)
-    dec = direction(_paired(interp, col, minus=minus, plus=plus), +1, rules.confidence)
+    pairs = _paired(interp, col, minus=minus, plus=plus)
+    est = mean_over_cells(pairs, "diff", ["num_conv"], unit="model pairs") if not pairs.empty else one_sample([])
+    own = pairs.groupby(SEED)["diff"].mean()
+    dec = direction(est, +1, rules.confidence, holds=int((own > 0).sum()), seeds=len(own))
     m = interp.groupby("latent_dim")[col].mean()
     return row("2", c_of(hi, lo), f"{what}: d={lo}: {fmt(m[lo])}, d={hi}: {fmt(m[hi])}{extra(interp)}; paired "
-               f"difference (d={plus} − d={minus}; each seed's the mean over {_image_pairs_words(interp)}): "
-               f"{fmt_ci(dec, unit=SEEDS)}", dec,
+               f"difference (d={plus} − d={minus} of the same seed and num_conv, on the same images; each model "
+               f"pair's the mean over {_image_pairs_words(interp)}; mean over num_conv): {fmt_est(dec)}", dec,
                key=f"{short + ' ' if short else ''}{fmt(m[lo])} at d={lo}, {fmt(m[hi])} at d={hi}")
 
 
