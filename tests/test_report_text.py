@@ -42,7 +42,7 @@ def test_verdicts_on_an_empty_profile_are_inconclusive_not_errors(tmp_path):
     n = len(all_claims())                   # every claim of every experiment of the registry
     assert list(v.index) == list(all_claims()) and set(v["verdict"]) == {INCONCLUSIVE}
     assert list(v.columns) == ["experiment", "conclusion", "this run's numbers", "verdict", "seeds", "key number",
-                               "unadjusted", "p", "p (Holm)"]
+                               "decides", "would decide it", "unadjusted", "p", "p (Holm)"]
     assert set(v["key number"]) == {"n/a"}
     assert verdicts.summary_counts(v) == f"0 supported, 0 contradicted, {n} inconclusive"
     assert "0</b>" not in prose.abstract_markdown(data, v) and "supports **0**" in prose.abstract_markdown(data, v)

@@ -110,7 +110,7 @@ def test_the_study_grid_cannot_tell_a_threshold_from_saturation_and_says_so():
     saturating = _ae(lambda d, nc, s: (0.01 + 0.5 / d ** 2) * _noise(d, nc, s))
     row = autoencode.verdict_small_d_worse(saturating)
     numbers = row["this run's numbers"]
-    assert row["verdict"] == INCONCLUSIVE and np.isnan(row["p"]) and row["seeds"] == "not tested"
+    assert row["verdict"] == INCONCLUSIVE and np.isnan(row["p"]) and row["seeds"] == "untested"
     assert "cannot tell a threshold at 10 from a saturating curve" in numbers and "more d at and above 10" in numbers
     fam = verdicts.family(pd.DataFrame([row], index=["small_d_worse"]), 0.05)     # not a member of the Holm family
     assert np.isnan(fam.at["small_d_worse", "p (Holm)"]) and "would decide it" not in fam.at["small_d_worse", "this run's numbers"]

@@ -22,7 +22,7 @@ def test_autoencode_verdicts_supported_in_every_seed():
     # every autoencoder an observation: 36 models, 12 cells, 3 seeds: df 36 - 12 - 2 = 22
     assert "95 % t-interval, 36 autoencoders, df 22" in row["this run's numbers"]
     row = autoencode.verdict_small_d_worse(ae)        # the grid 5, 10, 15, 20 cannot test the threshold
-    assert row["verdict"] == INCONCLUSIVE and row["seeds"] == "not tested"
+    assert row["verdict"] == INCONCLUSIVE and row["seeds"] == "untested"
     assert autoencode.verdict_error_falls_with_size(ae)["verdict"] == SUPPORTED
 
 def test_interpolation_verdicts_on_sharpness_and_endpoint_mass():

@@ -26,6 +26,7 @@ KEY = "key number"           # the short number of the page-1 verdict table (no 
 NUMBERS = "this run's numbers"
 NO_RUNS = "no usable runs"
 NEED = "need"                # what would decide it (decide.need): read by verdicts.family, not shown
+DECIDES = "decides"          # the number the rule decides on, with its interval, where it is not the key number
 
 
 @dataclass(frozen=True)
@@ -58,12 +59,15 @@ class Experiment:
     sections: tuple = ()                 # each: section(data) -> (DataFrame or matplotlib Figure, caption)
 
 
-def row(experiment: str, conclusion: str, numbers: str, decision: dict | None = None, key: str = "") -> dict:
-    """A verdict row; without a decision the claim is inconclusive with 'no seeds'."""
+def row(experiment: str, conclusion: str, numbers: str, decision: dict | None = None, key: str = "",
+        decides: str = "") -> dict:
+    """A verdict row; without a decision the claim is inconclusive with 'no seeds'. `decides`: the
+    number the rule decides on with its interval, where the key number is another (a trend's key
+    number is its two ends, its decision the slope)."""
     d = decision or {}
     return {"experiment": experiment, "conclusion": conclusion, NUMBERS: numbers,
             "verdict": d.get("verdict", INCONCLUSIVE), "seeds": holds_text(d) if d else "no seeds",
-            KEY: key or "n/a", "p": d.get("p", float("nan")), NEED: d.get("need")}
+            KEY: key or "n/a", "p": d.get("p", float("nan")), NEED: d.get("need"), DECIDES: decides}
 
 
 def key_effects(v: pd.DataFrame, words: tuple, **fill) -> list[str]:
@@ -125,4 +129,7 @@ def trend_row(experiment: str, c: str, df: pd.DataFrame | None, x: str, y: str, 
     return row(experiment, c, f"{label}: {by_mean(df, x, y, f)}; per {per}, {what} changes by {ci} within each "
                f"{block} (least-squares slope of the log over the cell means of {vocab.label(x)} × {block}, the seed "
                f"a block); adjacent steps {stepping or 'none'}; significantly against the claim: {against}"
-               f"{extra}", dec, key=ends(df, x, y, f))
+               f"{extra}", dec, key=ends(df, x, y, f),
+               decides=f"{relative(dec['mean'])} per {per} [{relative(dec['lo'])}, {relative(dec['hi'])}], "
+                       f"{dec['n']} {unit}, df {dec['df']}; steps against the claim: {against}"
+               if np.isfinite(dec["lo"]) else "")

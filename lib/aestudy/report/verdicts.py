@@ -11,12 +11,13 @@ from __future__ import annotations
 import pandas as pd
 
 from ..report_params import ReportParams
-from .claims import KEY, NEED, NUMBERS
+from .claims import DECIDES, KEY, NEED, NUMBERS
 from .decide import INCONCLUSIVE, WORDS, holm, need_text
 from .experiments import EXPERIMENTS, claims
 from .profile import ProfileData
 
-COLUMNS = ["experiment", "conclusion", NUMBERS, "verdict", "seeds", KEY, "unadjusted", "p", "p (Holm)"]
+WOULD = "would decide it"    # an inconclusive row's words on what would decide it (decide.need_text)
+COLUMNS = ["experiment", "conclusion", NUMBERS, "verdict", "seeds", KEY, DECIDES, WOULD, "unadjusted", "p", "p (Holm)"]
 RAW = "before Holm"          # the column of the page-1 and detailed tables that shows an unadjusted verdict
 
 
@@ -46,12 +47,14 @@ def family(v: pd.DataFrame, alpha: float) -> pd.DataFrame:
     lost = (raw != INCONCLUSIVE) & ~(v["p (Holm)"] <= alpha)
     v.loc[lost, "verdict"] = INCONCLUSIVE
     v["unadjusted"] = raw.where(lost, "")
+    v[WOULD] = ""
     if NEED in v:
         m = int(v["p"].notna().sum())
         for cid in v.index[v["verdict"] == INCONCLUSIVE]:
             words = need_text(v.at[cid, NEED], alpha, m) if isinstance(v.at[cid, NEED], dict) else ""
             if words:
                 v.at[cid, NUMBERS] = f"{v.at[cid, NUMBERS]}; {words}"
+                v.at[cid, WOULD] = words
     return v.reindex(columns=COLUMNS)
 
 
@@ -74,15 +77,15 @@ def page_one_table(v: pd.DataFrame) -> str:
     return html_table(t.fillna(""), cls=cls, classes={"verdict": lambda w: f"verdict-{w}", RAW: lambda w: f"verdict-{w}"})
 
 
-def page_one_caption(data: ProfileData, v: pd.DataFrame, detail: int) -> str:
-    """The caption of page 1's verdict table; `detail`: the number of the detailed table."""
+def page_one_caption(data: ProfileData, v: pd.DataFrame) -> str:
+    """The caption of page 1's verdict table."""
     from .prose import _seeds
 
     seeds, models = _seeds(data)
     return (f"Verdicts on the conclusions of the original study (experiments {_numbers(v)}; +: checks added here), "
             f"{seeds} autoencoder seeds, {models} autoencoders. Key number: the means at both ends of a trend, or the effect "
             f"[its {100 * data.rules.confidence:g} % t-interval from the model over every autoencoder or encoder]; holds "
-            f"in: the seeds whose own statistic is on the claimed side. All numbers and the rules: Table {detail}.")
+            f"in: the seeds whose own statistic is on the claimed side. All numbers and the rules: Verdicts in detail.")
 
 
 def _numbers(v: pd.DataFrame) -> str:
@@ -90,22 +93,49 @@ def _numbers(v: pd.DataFrame) -> str:
     return f"{nums[0]}-{nums[-1]}" if len(nums) > 1 else ", ".join(map(str, nums))
 
 
-def detail(data: ProfileData, v: pd.DataFrame) -> tuple[pd.DataFrame, str]:
-    """(the detailed verdict table, its caption): every conclusion with this run's numbers."""
-    t = v[["experiment", "conclusion", NUMBERS, "verdict", "unadjusted", "seeds", "p", "p (Holm)"]].copy()
-    t["seeds"] = t["seeds"].str.replace(r"^holds in ", "", regex=True)
-    for col in ("p", "p (Holm)"):
-        t[col] = [f"{x:.2g}" if pd.notna(x) else "–" for x in t[col]]
-    if (t["unadjusted"].fillna("") == "").all():
-        t = t.drop(columns="unadjusted")
-    return t.rename(columns={"seeds": "holds in", "unadjusted": RAW}), (
-        f"Every conclusion of the original study (experiments {_numbers(v)}) and the checks added here (+), with "
-        f"this run's numbers, the verdict and the number of autoencoder seeds in which the claim holds on its "
-        f"own. Intervals are {100 * data.rules.confidence:g} % t-intervals from a linear model over every model "
-        "(unit, n and residual df beside each; the equivalence test's are its TOST intervals); p: the decision's "
-        "p-value, p (Holm): adjusted over the "
-        f"family of {int(v['p'].notna().sum())} decided claims; {RAW}: the unadjusted verdict where Holm's "
-        "adjustment changes it. The rules follow the table.")
+def detail_html(v: pd.DataFrame) -> str:
+    """The detailed verdicts laid out for reading, one compact block per claim: the conclusion and
+    its verdict; the key number, the number the rule decides on with its interval (a trend's slope),
+    the seeds it holds in and its p-values on one line; what would decide an inconclusive one; and
+    this run's full numbers folded under "All numbers" (open in the HTML; the PDF prints the blocks
+    folded, so the full numbers live in the HTML)."""
+    import html
+
+    def e(x) -> str:
+        return html.escape(str(x), quote=False)
+
+    def p(x) -> str:
+        return f"{x:.2g}" if pd.notna(x) else "–"
+
+    blocks = []
+    for _, r in v.iterrows():
+        line = [f"key number: {e(r[KEY])}"]
+        if isinstance(r.get(DECIDES), str) and r[DECIDES]:
+            line.append(f"decided on: {e(r[DECIDES])}")
+        line.append(e(r["seeds"]))
+        if pd.notna(r["p"]):
+            line.append(f"p {p(r['p'])}, Holm {p(r['p (Holm)'])}")
+        if isinstance(r.get("unadjusted"), str) and r["unadjusted"]:
+            line.append(f"{RAW}: {e(r['unadjusted'])}")
+        would = r.get(WOULD)
+        blocks.append(
+            f'<div class="verdict-block"><p class="verdict-head"><span class="verdict-exp">{e(r["experiment"])}</span> '
+            f'{e(r["conclusion"])}: <span class="verdict-{e(r["verdict"])}">{e(r["verdict"])}</span></p>'
+            f'<p class="verdict-line">{" · ".join(line)}</p>'
+            + (f'<p class="verdict-line">{e(would[0].upper() + would[1:])}.</p>' if isinstance(would, str) and would
+               else "")
+            + f"<details><summary>All numbers</summary><p>{e(r[NUMBERS])}</p></details></div>")
+    return "\n".join(blocks)
+
+
+def detail_caption(data: ProfileData, v: pd.DataFrame) -> str:
+    """What the detailed verdicts (`detail_html`) show, said above them."""
+    return (f"Every conclusion of the original study (experiments {_numbers(v)}) and the checks added here (+): the "
+            "verdict; the key number of page 1; the number the rule decides on, with its "
+            f"{100 * data.rules.confidence:g} % t-interval from a linear model over every model (unit, n and residual "
+            "df beside it); the autoencoder seeds whose own statistic is on the claimed side; the decision's p-value "
+            f"and its Holm adjustment over the family of {int(v['p'].notna().sum())} decided claims. All numbers: "
+            "this run's numbers in full (folded in the HTML). The rules follow.")
 
 
 def summary_counts(v: pd.DataFrame) -> str:

@@ -80,7 +80,7 @@ def verdict_small_d_worse(ae: pd.DataFrame, rules: ReportParams = DEFAULT) -> di
                 f"grid cannot tell a threshold at {CLAIMED_D} from a saturating curve; a grid with more d at and above "
                 f"{CLAIMED_D} (e.g. 10, 12, 15, 20, 30) would. Not a member of the Holm family",
                 key="grid cannot tell")
-        r["seeds"] = "not tested"
+        r["seeds"] = "untested"
         return r
     below = small[-1]
     d = ae.assign(_log=np.log(ae["final_test_error"].clip(lower=1e-12)))
