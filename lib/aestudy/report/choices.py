@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..vocabulary import seed_sentence
 from .experiments import EXPERIMENTS
 from .profile import ProfileData
 
@@ -17,10 +18,12 @@ def study_choices(data: ProfileData) -> list[dict]:
     """The choices of the study as a whole: its fidelity and the report's own rules."""
     d, r = data.params.get("data") or {}, data.rules
     return [
-        {"what": "which images", "choice": f"one data seed (data_seed {d.get('data_seed', 0)}) draws every stage's "
-                                           "images; a model's seed sets only its initialisation and batch order",
-         "how it was made": "so that the seeds of one configuration are exchangeable replicates; no model is "
-                            "measured on its own training images except where its experiment says so",
+        {"what": "which images", "choice": f"one data seed (data_seed {d.get('data_seed', 0)}) draws the subsets of "
+                                           "both splits every stage reads (the training images, the test subset, the "
+                                           "monitored and calibration images); " + seed_sentence(),
+         "how it was made": "so that the seeds of one configuration are exchangeable replicates, each carrying its "
+                            "own label draws and image pairs (so an interval over seeds includes their variation); "
+                            "no model is measured on its own training images except where its experiment says so",
          "on what data": "none (fixed before the runs)"},
         {"what": "fidelity", "choice": f"{d.get('train_size') or 'all'} training images, "
                                        f"{d.get('test_size') or 'all'} test images",
