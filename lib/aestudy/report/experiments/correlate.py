@@ -129,12 +129,13 @@ def by_d(offdiag: pd.DataFrame, with_diag: pd.DataFrame, participation: pd.DataF
 
 def heatmaps(matrices: dict, titles: dict | None = None):
     """|corr| heat-maps of the latent dimensions: one row per d, one column per num_conv when the
-    keys read 'd<d>-nc<num_conv>...' and there are several num_conv (else one row), one shared
-    colour bar."""
+    keys read '[stage/]d<d>-nc<num_conv>...' (a model named by its run: 'autoencode/d5-nc1-s0') and
+    there are several num_conv (else one row, each title broken at its commas so that narrow
+    columns' titles do not overlap), one shared colour bar."""
     keys = list(matrices)
     cells = {}
     for k in keys:
-        m = re.match(r"d(\d+)-nc(\d+)(?:-|$)", k)
+        m = re.search(r"(?:^|/)d(\d+)-nc(\d+)(?:-|$)", k)
         cells[k] = (int(m.group(1)), int(m.group(2))) if m else None
     if all(cells.values()) and len({nc for _, nc in cells.values()}) > 1:
         ds = sorted({d for d, _ in cells.values()})
@@ -155,7 +156,8 @@ def heatmaps(matrices: dict, titles: dict | None = None):
             ax.set_xticks([])
             ax.set_yticks([])
             ax.grid(False)
-            ax.set_title((titles or {}).get(k) or k, fontsize=MIN_PT)
+            title = (titles or {}).get(k) or k
+            ax.set_title(title if nrows > 1 or ncols < 4 else title.replace(", ", "\n"), fontsize=MIN_PT)
         for ax in axes.flat:
             if not ax.images:
                 ax.axis("off")
