@@ -22,6 +22,9 @@ def test_the_participation_ratio_stands_beside_the_correlation_and_the_objective
     words = correlate.findings(corr)
     assert "participation ratio of the latent covariance" in words and "d=20: 8.1 [" in words
     assert "invertible linear remixing" in words and "leaves every reconstruction, so the loss" in words
+    # issue 30: the participation ratio is not invariant under z -> Az either, so the paragraph describes
+    assert "changes every correlation between coordinates, and the participation ratio too" in words
+    assert "Read as a description of these codes" in words and "must share" not in words
     assert "as a share of d: d=5: 102 %, d=10: 81 %, d=20: 40 %" in words
     old = corr.drop(columns=["participation_ratio", "participation_fraction"])
     assert "participation" not in correlate.findings(old) and "participation ratio" not in correlate.table(old)

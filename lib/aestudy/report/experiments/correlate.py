@@ -58,15 +58,18 @@ def findings(corr: pd.DataFrame, confidence: float = CONFIDENCE) -> str:
             + effective_rank(corr, confidence))
 
 
-WHY = ("Why the correlation is what it is: the objective does not fix it. An autoencoder trained on the mean "
-       "squared error is judged only by its reconstructions, and any invertible linear remixing of the code "
-       "(z → Az, undone by the decoder's first layer taking A⁻¹) leaves every reconstruction, so the loss, "
-       "unchanged, while it changes every correlation between coordinates. Nothing in the training pushes the "
-       "coordinates to be uncorrelated; what the correlation measures is how many directions the code really "
-       "uses. The participation ratio of the latent covariance, (Σλ)² / Σλ² over its eigenvalues λ, counts them "
-       "(1: a single direction; d: all d equally). When it stops growing while d grows, the extra coordinates "
-       "must share the directions already in use, and the mean correlation between coordinates rises: the "
-       "original's reading, that spare dimensions let the code express digits independently, expects the opposite.")
+WHY = ("What the objective leaves open: an autoencoder trained on the mean squared error is judged only by its "
+       "reconstructions, and any invertible linear remixing of the code (z → Az, undone by the decoder's first layer "
+       "taking A⁻¹) leaves every reconstruction, so the loss, unchanged, while it changes every correlation between "
+       "coordinates, and the participation ratio too. Neither is therefore fixed by training; both describe the "
+       "coordinates this training happened to find (of what such a remixing keeps, the rank of the code's "
+       "covariance, the number of directions it spans at all, is d unless a coordinate is constant or a combination "
+       "of others, so it tells these codes apart little). Read as a description of these codes: the participation ratio of the latent covariance, "
+       "(Σλ)² / Σλ² over its eigenvalues λ, says over how many directions the code's variance is spread in these "
+       "coordinates (1: a single direction; d: all d equally); a code whose participation ratio stays flat while d "
+       "grows puts its extra coordinates along directions already in use, which goes with a higher mean correlation "
+       "between them. The original's reading, that spare dimensions let the code express digits independently, is "
+       "a claim about these coordinates, not about what the objective asks for.")
 
 
 def effective_rank(corr: pd.DataFrame, confidence: float = CONFIDENCE) -> str:
