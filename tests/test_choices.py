@@ -61,3 +61,34 @@ def test_selected_numbers_are_labelled_as_selected_and_carry_no_interval():
                               "encoder_lr": 1.0} for i in range(5)])
     chosen = transfer_data.chosen_protocols(protocol)
     assert chosen["CV accuracy"].tolist() == ["65.0 % (best of 5)"]
+
+
+def _derived_seed_purposes() -> set[str]:
+    """The first argument of every derived_seed(...) call in the science code."""
+    import ast
+
+    out = set()
+    for path in (REPO / "lib" / "aestudy" / "science").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", "")) == "derived_seed"
+                    and node.args and isinstance(node.args[0], ast.Constant)):
+                out.add(node.args[0].value)
+    return out
+
+
+def test_the_seed_sentence_says_what_the_code_seeds_from_a_models_seed():
+    """Issue 30: the seed also sets the label draws, the interpolation image pairs and the
+    controls' initialisations; the sentence is made from the table of derived seeds, which names
+    every purpose the science code derives a seed for."""
+    from aestudy import vocabulary
+    from aestudy.science import interpolation, transfer as science_transfer
+
+    assert _derived_seed_purposes() == set(vocabulary.DERIVED_SEEDS)
+    # the two that reach images: different autoencoder seeds draw different labelled images and image pairs
+    assert vocabulary.DERIVED_SEEDS["label-draw"][1] and vocabulary.DERIVED_SEEDS["interpolate-pairs"][1]
+    assert science_transfer.label_draw_seed(0, 0) != science_transfer.label_draw_seed(1, 0)
+    assert interpolation.pair_seed(0, 0) != interpolation.pair_seed(0, 1)
+    row = choices.table(_data())[0].set_index("what").loc["which images", "choice"]
+    assert "sets only" not in row and "initialisation and batch order and, through seeds derived from it" in row
+    for words in ("labelled images", "test image pairs", "scratch and augmented controls"):
+        assert words in row, words

@@ -22,6 +22,9 @@ def test_the_participation_ratio_stands_beside_the_correlation_and_the_objective
     words = correlate.findings(corr)
     assert "participation ratio of the latent covariance" in words and "d=20: 8.1 [" in words
     assert "invertible linear remixing" in words and "leaves every reconstruction, so the loss" in words
+    # issue 30: the participation ratio is not invariant under z -> Az either, so the paragraph describes
+    assert "changes every correlation between coordinates, and the participation ratio too" in words
+    assert "Read as a description of these codes" in words and "must share" not in words
     assert "as a share of d: d=5: 102 %, d=10: 81 %, d=20: 40 %" in words
     old = corr.drop(columns=["participation_ratio", "participation_fraction"])
     assert "participation" not in correlate.findings(old) and "participation ratio" not in correlate.table(old)
@@ -35,3 +38,20 @@ def test_the_semisup_tables_say_what_each_cv_accuracy_was_selected_from():
     cells = dict(zip(t["method"], t["cross-validation (selected)"]))
     assert cells["semi-supervised"] == "95.0 % (best of 2)" and cells["finetune"] == "80.0 % (best of 5)"
     assert cells["original protocol"] == "–"
+
+
+def test_an_endpoint_mass_above_its_ends_says_what_it_means():
+    """Issue 30: 'endpoint mass relative to the model's own ends' above 1 (pair 1-5: 1.15) means the
+    ends are not recognised as their digits; the section says so, with the two absolute masses."""
+    from aestudy.report.experiments import interpolate
+    from constructed import _interp
+
+    interp = _interp([0.5] * 3, [0.7] * 3, [1.15, 0.8, 0.8], [0.6] * 3, seeds=(0,))
+    interp["end_pair_mass"], interp["mid_pair_mass"] = 0.4, 0.46
+    words = interpolate.findings(interp)
+    assert "Above 1 (pair 1-5 at d=10, 1.15: 0.46 at a ≈ 0.5 against 0.4 at its ends)" in words
+    assert "its reconstructions of the endpoints are not recognised as those digits" in words
+    t = interpolate.table(interp, columns=interpolate.SECONDARY)
+    assert {"ends endpoint mass", "a≈0.5 endpoint mass"} <= set(t.columns)
+    below = _interp([0.5] * 3, [0.7] * 3, [0.8] * 3, [0.6] * 3)
+    assert "Above 1" not in interpolate.findings(below)

@@ -64,7 +64,7 @@ def test_verdict_table_uses_only_the_three_words():
     data = profile.ProfileData(Path("."), tables={"autoencode": _ae(_good_error), "transfer": _transfer(_study_like),
                                                   "interpolate": _interp([0.5] * 3, [0.7] * 3, [0.8] * 3, [0.6] * 3)})
     v = verdicts.verdicts(data)
-    assert set(v["verdict"]) <= set(decide.WORDS) and v["seeds"].str.match(r"(holds in \d of \d seeds|no seeds|not tested)$").all()
+    assert set(v["verdict"]) <= set(decide.WORDS) and v["seeds"].str.match(r"(holds in \d of \d seeds|no seeds|untested)$").all()
     assert "not supported" not in text.markdown_table(v) + verdicts.rules_markdown(ReportParams())
 
 def test_markdown_table_escapes_and_prints_three_significant_digits():
@@ -81,8 +81,8 @@ def test_ci_tables():
     assert list(t.columns) == ["d", "frozen", "finetune", "scratch", "augmented"]
     assert t.iloc[0]["finetune"].startswith(text.fmt_pct(by_d.set_index(["latent_dim", "mode"]).loc[(5, "finetune"), "mean"]))
     assert len(s["baselines"]) == 2 and set(s["baselines"]["n"]) == {3}   # over the seeds their draws follow
-    grid = autoencode.error_grid(_ae(_good_error))
-    assert list(grid.columns) == ["d", "num_conv=1", "num_conv=2", "num_conv=3"] and "[" in grid.iloc[0, 1]
+    grid = autoencode.fidelity.table(_ae(_good_error))
+    assert list(grid.columns) == ["d", "num_conv", "autoencoders", "seeds"] and "[" in grid.iloc[0, 2]
     corr = pd.DataFrame([{"latent_dim": d, "num_conv": 1, "seed": s, "offdiag": 0.1 * (1 + s), "with_diag": 0.5,
                           "n_constant": 1} for d in (5, 20) for s in SEEDS])
     ct = correlate.table(corr)

@@ -99,6 +99,7 @@ def test_notebook_executes_and_every_check_passes(tmp_path):
         "½ hᵀHh + o(|h|²)",
         "Hessian test",
         "L(α,β) = 1 − cos(α−β) is symmetric",
+        "for small errors L = ½(α−β)²",
         "each naive loss is rejected",
         "d/dx f(x+y, 2x, z) = f₁(x+y, 2x, z) + 2 f₂(x+y, 2x, z)",
         "g_k' = ∂1 f_k(x, g_{k+1}) + ∂2 f_k(x, g_{k+1}) · g_{k+1}'",
@@ -406,3 +407,17 @@ def test_chain_rule_checks_accept_correct_answers():
 def test_chain_rule_checks_reject_wrong_answers(check, claim):
     with pytest.raises(AssertionError, match="claimed derivative differs"):
         check(claim)
+
+
+def test_the_small_error_approximation_of_the_angle_loss_is_checked():
+    """Issue 30: 'L = 1/2 (a - b)^2 for small errors' is a series statement, checked by sympy; a
+    wrong leading term is rejected."""
+    import sympy as sp
+
+    a, b = sp.symbols("alpha beta", real=True)
+    res = T.check_small_error_series(1 - sp.cos(a - b), (a - b) ** 2 / 2, a, b)
+    assert res["next term"] == "-e**4/24" and res["max relative error for |α−β| ≤ 0.1"] < 1e-3
+    with pytest.raises(AssertionError, match="is not"):
+        T.check_small_error_series(1 - sp.cos(a - b), (a - b) ** 2, a, b)
+    with pytest.raises(AssertionError, match="relative error"):
+        T.check_small_error_series(1 - sp.cos(a - b), (a - b) ** 2 / 2, a, b, within=(1.0, 1e-3))

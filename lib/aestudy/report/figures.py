@@ -74,24 +74,31 @@ class Panel:
     caption: str
 
 
+LEGEND_ROW = 6       # entries of the page-1 legend per row at most
+
+
 def overview(panels: list[Panel]):
     """The answer at a glance: the experiments' panels side by side, each against d, lettered
-    (a), (b), ...; a legend a panel asks for goes below the figure. None without panels."""
+    (a), (b), ...; the legends the panels ask for go below the figure as one (each label once, in
+    rows of at most LEGEND_ROW entries). None without panels."""
     if not panels:
         return None
     with style():
         fig, axes = plt.subplots(1, len(panels), figsize=(WIDTH, 2.1), squeeze=False)
-        legend_below = False
+        below: dict = {}
         for j, (ax, panel) in enumerate(zip(axes[0], panels)):
             if panel.draw(ax):
-                legend_below = True
-                handles, labels = ax.get_legend_handles_labels()
-                fig.legend(handles, labels, loc="lower center", ncol=len(labels), frameon=False,
-                           handlelength=1.8, columnspacing=1.2)
+                for h, label in zip(*ax.get_legend_handles_labels()):
+                    below.setdefault(label, h)
             ax.set_ylabel(panel.ylabel)
             ax.set_title(f"({'abcdefgh'[j]}) {panel.title}")
             ax.set_xlabel("latent size d")
-        fig.tight_layout(w_pad=1.0, rect=(0, 0.11 if legend_below else 0, 1, 1))
+        rows = -(-len(below) // LEGEND_ROW)
+        if below:
+            fig.set_size_inches(WIDTH, 2.1 + 0.2 * (rows - 1))
+            fig.legend(list(below.values()), list(below), loc="lower center", ncol=-(-len(below) // rows),
+                       frameon=False, handlelength=1.8, columnspacing=1.2)
+        fig.tight_layout(w_pad=1.0, rect=(0, 0.1 * rows + 0.01 * bool(rows), 1, 1))
     return fig
 
 

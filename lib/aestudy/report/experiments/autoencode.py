@@ -18,9 +18,10 @@ from ..sentences import ci_of, describe_trend, means_with_intervals
 from .. import seeds
 from ..stats import CONFIDENCE, param_correlations_by_seed, summarise
 from ..tables import ci_table
-from ..text import SEEDS, fmt, fmt_ci, interval_words
+from ..text import SEEDS, fmt, fmt_ci, fmt_rel, interval_words
+from . import autoencode_fidelity as fidelity
 from . import autoencode_threshold as threshold
-from .autoencode_choices import choices
+from .autoencode_choices import choices, limitations
 
 STAGE = "autoencode"
 DEFAULT = ReportParams()
@@ -69,14 +70,6 @@ def findings(ae: pd.DataFrame, confidence: float = CONFIDENCE) -> str:
             f"Averaged over d, it {describe_trend(by_nc, 'num_conv=')}: {nc_text}. "
             f"The lowest mean error, {fmt_ci(ci_of(best, confidence), unit=SEEDS)}, is at "
             f"d={int(best['latent_dim'])}, num_conv={int(best['num_conv'])}.")
-
-
-def error_grid(ae: pd.DataFrame, confidence: float = CONFIDENCE) -> pd.DataFrame:
-    """Final test error as a d x num_conv table, mean [interval] over seeds."""
-    if ae.empty:
-        return pd.DataFrame()
-    return ci_table(summarise(ae, ["latent_dim", "num_conv"], "final_test_error", confidence=confidence),
-                    "latent_dim", "num_conv", pct=False, prefix=True)
 
 
 def param_correlation_table(ae: pd.DataFrame, swept: list[str], confidence: float = CONFIDENCE) -> pd.DataFrame:
@@ -130,11 +123,12 @@ def reconstruction_caption(images: list[tuple[str, object]]) -> str:
             f"(one seed) at the smallest and the largest d, {where}.")
 
 
-def error_curves(by_d: pd.DataFrame, by_nc: pd.DataFrame):
+def error_curves(by_d: pd.DataFrame, by_nc: pd.DataFrame, ae: pd.DataFrame | None = None):
     """Test error per epoch grouped by d and by num_conv (summaries by [factor, epoch]): the mean
-    over seeds of each seed's mean over the other factor, the band its t-interval."""
+    over seeds of each seed's mean over the other factor, the band its t-interval; with the runs'
+    table `ae`, the yardsticks it records: PCA-d (a dashed line per d in (a)), the mean image."""
     with style():
-        fig, axes = plt.subplots(1, 2, figsize=(WIDTH, 2.9), sharey=True)
+        fig, axes = plt.subplots(1, 2, figsize=(WIDTH, 2.9 if ae is None else 3.4), sharey=True)
         for ax, s, factor, label, cmap in ((axes[0], by_d, "latent_dim", "d", "viridis"),
                                            (axes[1], by_nc, "num_conv", "num_conv", "magma")):
             levels = sorted(s[factor].unique())
@@ -146,9 +140,13 @@ def error_curves(by_d: pd.DataFrame, by_nc: pd.DataFrame):
                 if len(g) == 1:  # a band needs two epochs: show the one interval as a bar
                     ax.errorbar(g["epoch"], g["mean"], yerr=[g["mean"] - g["ci_lo"], g["ci_hi"] - g["mean"]],
                                 color=color, capsize=3)
+            if ae is not None:
+                if factor == "latent_dim":
+                    fidelity.draw_pca_levels(ax, ae, dict(zip(levels, colors)))
+                fidelity.draw_mean_image(ax, ae)
             ax.set_xticks(sorted(s["epoch"].unique()))
             ax.set_xlabel("epoch")
-            ax.legend()
+            ax.legend(**({} if ae is None else dict(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3, frameon=False)))
         axes[0].set_ylabel("test error (MSE per pixel)")
         axes[0].set_title("(a) by latent size d (mean over num_conv)")
         axes[1].set_title("(b) by num_conv (mean over d)")
@@ -161,7 +159,8 @@ def error_curves(by_d: pd.DataFrame, by_nc: pd.DataFrame):
 def text(data) -> str:
     """What was trained and what it shows, with this run's numbers."""
     ae = data.usable(STAGE)
-    return "" if ae.empty else runs_text(ae) + " " + findings(ae, data.rules.confidence)
+    return "" if ae.empty else " ".join(w for w in (runs_text(ae), findings(ae, data.rules.confidence),
+                                                     fidelity.fidelity_line(ae, data.rules.confidence)) if w)
 
 
 def curves(data):
@@ -172,10 +171,13 @@ def curves(data):
     c = data.rules.confidence
     by_d = summarise(history, ["latent_dim", "epoch"], "test_error", confidence=c)
     by_nc = summarise(history, ["num_conv", "epoch"], "test_error", confidence=c)
-    return error_curves(by_d, by_nc), (
+    ae = data.usable(STAGE)
+    refs = fidelity.recorded(ae, "dash-dotted: PCA with the same d, in that d's colour", "dotted: the training mean image")
+    return error_curves(by_d, by_nc, ae), (
         f"Test reconstruction error (MSE per pixel) after each epoch of the {history['run_id'].nunique()} "
         "autoencoders, (a) by latent size d (mean over num_conv), (b) by num_conv (mean over d). Lines: "
-        f"mean over autoencoder seeds; bands: {interval_words(c, list(by_d['n']))}.")
+        f"mean over autoencoder seeds; bands: {interval_words(c, list(by_d['n']))}"
+        + ("; " + "; ".join(refs) if refs else "") + ".")
 
 
 def grid(data):
@@ -184,8 +186,7 @@ def grid(data):
     if ae.empty:
         return pd.DataFrame(), ""
     n = summarise(ae, ["latent_dim", "num_conv"], "final_test_error", confidence=c)["n"]
-    return error_grid(ae, c), ("Final test reconstruction error (MSE per pixel) by latent size d and num_conv: "
-                               f"mean [interval] over seeds, {interval_words(c, list(n))}.")
+    return fidelity.table(ae, c), fidelity.caption(ae, interval_words(c, list(n)))
 
 
 def correlations(data):
@@ -223,10 +224,17 @@ def overview(data) -> Panel | None:
         return None
     s = summarise(ae, ["latent_dim"], "final_test_error", confidence=data.rules.confidence)
 
-    def draw(ax):
-        ci_points(ax, s, "latent_dim", None, order=[tick(d) for d in sorted(s["latent_dim"].unique())])
+    order = [tick(d) for d in sorted(s["latent_dim"].unique())]
+    refs = fidelity.recorded(ae, "PCA with the same d dash-dotted", "the mean image dotted")
 
-    return Panel("reconstruction error", "test error (MSE per pixel)", draw, "test reconstruction error (MSE per pixel)")
+    def draw(ax):
+        ci_points(ax, s, "latent_dim", None, order=order, palette={None: "tab:blue"})
+        fidelity.draw_pca_by_d(ax, ae, lambda d: order.index(tick(d)), "PCA with the same d")
+        fidelity.draw_mean_image(ax, ae)
+        return bool(refs)                 # the yardsticks' legend goes below the figure
+
+    return Panel("reconstruction error", "test error (MSE per pixel)", draw, "test reconstruction error (MSE per pixel)"
+                 + (" of the autoencoders, " + " and ".join(refs) if refs else ""))
 
 
 EXPERIMENT = Experiment(
@@ -236,4 +244,5 @@ EXPERIMENT = Experiment(
             "error_falls_with_size": Claim("1", STAGE, verdict_error_falls_with_size)},
     rules=rules_markdown,
     key_effects=lambda data, v: key_effects(v, (("error_falls_with_d", "test reconstruction error {key}"),)),
-    overview=overview, choices=choices)
+    abstract=lambda data: fidelity.fidelity_line(data.usable(STAGE), data.rules.confidence),
+    overview=overview, choices=choices, limitations=limitations)

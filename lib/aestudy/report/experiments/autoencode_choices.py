@@ -1,7 +1,42 @@
-"""What experiment 1 chose and how, said in the report's "Choices and limitations"."""
+"""What experiment 1 chose and how, said in the report's "Choices and limitations": its choices,
+and what its budget costs the results (whether the autoencoders beat PCA with the same d, how far
+training had converged), read from the runs."""
 from __future__ import annotations
 
+from . import autoencode_fidelity as fidelity
+
 STAGE = "autoencode"
+
+
+def budget_effect(data) -> str:
+    """What the profile's training budget did to the results, from the runs: the fidelity line's
+    facts, or that the runs did not measure them."""
+    ae = data.usable(STAGE)
+    if ae.empty or not (fidelity.has(ae, fidelity.PCA) or fidelity.VAL_CHANGE in ae):
+        return "run times; its effect on the results was not measured by these runs (no PCA yardstick recorded)"
+    line = fidelity.fidelity_line(ae, data.rules.confidence).replace("**", "").removeprefix("Fidelity: ")
+    return f"run times; its effect on the results is measured: {line}"
+
+
+def limitations(data) -> str:
+    """Experiment 1's limitation at this budget: cells that do not beat PCA, or training that had
+    not converged, and what that means for every later experiment."""
+    ae = data.usable(STAGE)
+    if ae.empty:
+        return ""
+    c = fidelity.cells(ae, data.rules.confidence)
+    miss = fidelity.not_learned(c)
+    if not miss.empty:
+        measured = c[c["pca"].notna()]
+        return (f"In experiment 1, {fidelity.where(miss, measured)} the autoencoders do not beat PCA with the same "
+                "d: their networks have not learned at this budget, so "
+                "the verdicts on them, and on the encoders that experiments 2-4 take from them, describe networks "
+                "early in training rather than the trained networks the original drew its conclusions from.")
+    conv = fidelity.convergence(ae)
+    if fidelity.has(ae, fidelity.PCA):
+        return ("Experiment 1's autoencoders beat PCA with the same d in every cell" + (f"; {conv}: the verdicts "
+                "describe the networks this budget trains." if conv else "."))
+    return ""
 
 
 def choices(data) -> list[dict]:
@@ -25,4 +60,4 @@ def choices(data) -> list[dict]:
                                      f"{p.get('precision', 'float32')} training",
          "how it was made": "the original's optimiser; the epochs and the arithmetic (bfloat16 autocast is faster on "
                             "a CPU; errors are measured in float32) fit the profile's time budget",
-         "on what data": "run times, not results"}]
+         "on what data": budget_effect(data)}]

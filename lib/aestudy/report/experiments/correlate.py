@@ -58,15 +58,18 @@ def findings(corr: pd.DataFrame, confidence: float = CONFIDENCE) -> str:
             + effective_rank(corr, confidence))
 
 
-WHY = ("Why the correlation is what it is: the objective does not fix it. An autoencoder trained on the mean "
-       "squared error is judged only by its reconstructions, and any invertible linear remixing of the code "
-       "(z → Az, undone by the decoder's first layer taking A⁻¹) leaves every reconstruction, so the loss, "
-       "unchanged, while it changes every correlation between coordinates. Nothing in the training pushes the "
-       "coordinates to be uncorrelated; what the correlation measures is how many directions the code really "
-       "uses. The participation ratio of the latent covariance, (Σλ)² / Σλ² over its eigenvalues λ, counts them "
-       "(1: a single direction; d: all d equally). When it stops growing while d grows, the extra coordinates "
-       "must share the directions already in use, and the mean correlation between coordinates rises: the "
-       "original's reading, that spare dimensions let the code express digits independently, expects the opposite.")
+WHY = ("What the objective leaves open: an autoencoder trained on the mean squared error is judged only by its "
+       "reconstructions, and any invertible linear remixing of the code (z → Az, undone by the decoder's first layer "
+       "taking A⁻¹) leaves every reconstruction, so the loss, unchanged, while it changes every correlation between "
+       "coordinates, and the participation ratio too. Neither is therefore fixed by training; both describe the "
+       "coordinates this training happened to find (of what such a remixing keeps, the rank of the code's "
+       "covariance, the number of directions it spans at all, is d unless a coordinate is constant or a combination "
+       "of others, so it tells these codes apart little). Read as a description of these codes: the participation ratio of the latent covariance, "
+       "(Σλ)² / Σλ² over its eigenvalues λ, says over how many directions the code's variance is spread in these "
+       "coordinates (1: a single direction; d: all d equally); a code whose participation ratio stays flat while d "
+       "grows puts its extra coordinates along directions already in use, which goes with a higher mean correlation "
+       "between them. The original's reading, that spare dimensions let the code express digits independently, is "
+       "a claim about these coordinates, not about what the objective asks for.")
 
 
 def effective_rank(corr: pd.DataFrame, confidence: float = CONFIDENCE) -> str:
@@ -129,12 +132,13 @@ def by_d(offdiag: pd.DataFrame, with_diag: pd.DataFrame, participation: pd.DataF
 
 def heatmaps(matrices: dict, titles: dict | None = None):
     """|corr| heat-maps of the latent dimensions: one row per d, one column per num_conv when the
-    keys read 'd<d>-nc<num_conv>...' and there are several num_conv (else one row), one shared
-    colour bar."""
+    keys read '[stage/]d<d>-nc<num_conv>...' (a model named by its run: 'autoencode/d5-nc1-s0') and
+    there are several num_conv (else one row, each title broken at its commas so that narrow
+    columns' titles do not overlap), one shared colour bar."""
     keys = list(matrices)
     cells = {}
     for k in keys:
-        m = re.match(r"d(\d+)-nc(\d+)(?:-|$)", k)
+        m = re.search(r"(?:^|/)d(\d+)-nc(\d+)(?:-|$)", k)
         cells[k] = (int(m.group(1)), int(m.group(2))) if m else None
     if all(cells.values()) and len({nc for _, nc in cells.values()}) > 1:
         ds = sorted({d for d, _ in cells.values()})
@@ -155,7 +159,8 @@ def heatmaps(matrices: dict, titles: dict | None = None):
             ax.set_xticks([])
             ax.set_yticks([])
             ax.grid(False)
-            ax.set_title((titles or {}).get(k) or k, fontsize=MIN_PT)
+            title = (titles or {}).get(k) or k
+            ax.set_title(title if nrows > 1 or ncols < 4 else title.replace(", ", "\n"), fontsize=MIN_PT)
         for ax in axes.flat:
             if not ax.images:
                 ax.axis("off")

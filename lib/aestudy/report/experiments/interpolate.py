@@ -12,7 +12,7 @@ from ..linear import mean_over_cells, one_sample
 from ..sentences import means_with_intervals
 from ..stats import CONFIDENCE, SEED
 from ..tables import ci_columns
-from ..text import fmt, fmt_est, fmt_pct, interval_words
+from ..text import SEEDS, fmt, fmt_ci, fmt_est, fmt_pct, interval_words, whole
 
 STAGE = "interpolate"
 TEST = "test set (disclosed: chosen after seeing test numbers)"
@@ -147,6 +147,7 @@ def findings(interp: pd.DataFrame, confidence: float = CONFIDENCE, ref: pd.DataF
              + _measure(interp, "mid_entropy_excess", confidence,
                         "Its entropy at a ≈ 0.5 exceeds that at the model's own ends by {} nats (0: as sure as at the "
                         "ends)."))
+    text += mass_above_one(interp)
     text += _measure(interp, "mid_confidence", confidence, "Secondary: its top-class probability at a ≈ 0.5 is {}.")
     text += " A classifier is not a human judge, so look at the images too."
     return text + _measure(interp, "mid_nn_distance", confidence,
@@ -155,9 +156,33 @@ def findings(interp: pd.DataFrame, confidence: float = CONFIDENCE, ref: pd.DataF
                            "many real ones.")
 
 
+def mass_above_one(interp: pd.DataFrame) -> str:
+    """What the endpoint mass relative to the model's own ends means where it exceeds 1 (mean over
+    seeds per digit pair and d): the midpoint is more recognisably one of the two digits than the
+    model's own reconstructions of them, so the ends are the weak point; with the ends' and the
+    midpoint's absolute masses where the runs recorded them. '' where no cell exceeds 1."""
+    if "mid_pair_mass_rel" not in interp:
+        return ""
+    cols = [c for c in ("mid_pair_mass_rel", "end_pair_mass", "mid_pair_mass") if c in interp]
+    m = interp.groupby(["pair", "latent_dim"])[cols].mean()
+    over = m[m["mid_pair_mass_rel"] > 1]
+    if over.empty:
+        return ""
+
+    def cell(k, r):
+        absolute = (f": {fmt(r['mid_pair_mass'])} at a ≈ 0.5 against {fmt(r['end_pair_mass'])} at its ends"
+                    if {"end_pair_mass", "mid_pair_mass"} <= set(cols) else "")
+        return f"pair {k[0]} at d={whole(k[1])}, {fmt(r['mid_pair_mass_rel'])}{absolute}"
+    return (f" Above 1 ({'; '.join(cell(k, r) for k, r in over.iterrows())}), the a ≈ 0.5 decode is more recognisably "
+            "one of the two digits than the model's own a = 0 and 1 decodes: its reconstructions of the endpoints "
+            "are not recognised as those digits, so the ratio compares the midpoint with a poor baseline and says "
+            "more about the ends than about the midpoint (the absolute probabilities are in the secondary table).")
+
+
 PRIMARY = {"end |ln| sharpness": "end_sharpness_error", "a≈0.5 endpoint mass / ends": "mid_pair_mass_rel",
            "a≈0.5 entropy − ends": "mid_entropy_excess"}
-SECONDARY = {"end sharpness": "end_sharpness", "a≈0.5 confidence": "mid_confidence", "end MSE": "end_mse",
+SECONDARY = {"end sharpness": "end_sharpness", "ends endpoint mass": "end_pair_mass",
+             "a≈0.5 endpoint mass": "mid_pair_mass", "a≈0.5 confidence": "mid_confidence", "end MSE": "end_mse",
              "a≈0.5 NN distance": "mid_nn_distance"}
 
 
@@ -186,10 +211,12 @@ def measures_table(data, primary: bool = True):
     what = ("the measures the verdicts use: end |ln| sharpness, |ln| of the a = 0 and 1 decodes' Tenengrad over that "
             "of the real digit each reconstructs (0 = as sharp); a≈0.5 endpoint mass / ends, the calibrated reference "
             "classifier's probability on the two endpoint digits at the decode nearest a = 0.5 over that at the "
-            "model's own a = 0 and 1 decodes (1 = as recognisable); a≈0.5 entropy − ends, its entropy there minus at "
+            "model's own a = 0 and 1 decodes (1 = as recognisable; above 1, the ends are the less recognisable); a≈0.5 entropy − ends, its entropy there minus at "
             "the ends (nats)" if primary else
             "secondary measures, not used by the verdicts: the plain Tenengrad ratio at the ends (1 = as sharp; "
-            "rewards artefacts above 1), the classifier's top-class probability at a ≈ 0.5, the end decodes' pixel "
+            "rewards artefacts above 1), the classifier's probability on the two endpoint digits at the model's own "
+            "ends and at a ≈ 0.5 (the two terms of the primary ratio: a ratio above 1 comes from ends that are not "
+            "recognised), its top-class probability at a ≈ 0.5, the end decodes' pixel "
             "MSE against the inputs and the a = 0.5 decode's mean squared distance to its nearest training image (a "
             "proxy that rewards blur)")
     return t, (f"Per digit pair and latent size d, {what}. Each seed's value is the mean over the digit pair's image "

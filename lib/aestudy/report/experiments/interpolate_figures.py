@@ -34,29 +34,39 @@ def interpolation_curves(data) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=keys + ["alpha", *CURVES])
 
 
-def figure_caption(data, interp: pd.DataFrame, path) -> str:
-    """The caption of one saved interpolation figure (interpolation_<a>-<b>.png of a run)."""
+def figure_rows(records: list[dict], pair: str) -> list[dict]:
+    """The models a run's saved figure of `pair` shows, one row each, as the run draws it
+    (science.interpolation.run): the models of the first seed among the pair's records, in record
+    order, on that seed's first image pair."""
+    rows = [r for r in records if str(r.get("pair")) == pair]
+    return [r for r in rows if r.get("seed") == rows[0].get("seed")] if rows else []
+
+
+def figure_caption(data, path) -> str:
+    """The caption of one saved interpolation figure (interpolation_<a>-<b>.png of a run), its rows
+    counted from the figure (the run's records of the first seed), not from the table."""
     pair = path.stem.replace("interpolation_", "")
     a, _, b = pair.partition("-")
-    alphas = (data.run_metrics(STAGE, path.parent.name) or {}).get("alphas") or []
-    rows = interp[interp["pair"].astype(str) == pair] if not interp.empty and "pair" in interp else interp
-    models = rows[["latent_dim", "num_conv", "seed"]].drop_duplicates() if not rows.empty else rows
-    grid = ""
-    if not models.empty:
-        values = {c: sorted(models[c].astype(int).unique().tolist()) for c in ("latent_dim", "num_conv", "seed")}
-        grid = (f"; one row per model, {len(models)} in all: d in {values['latent_dim']}, num_conv in "
-                f"{values['num_conv']}, seeds {values['seed']} (labelled at the left)")
+    m = data.run_metrics(STAGE, path.parent.name) or {}
+    alphas, shown = m.get("alphas") or [], figure_rows(m.get("records") or [], pair)
+    grid, which = "", ""
+    if shown:
+        ds = sorted({int(r["latent_dim"]) for r in shown})
+        ncs = sorted({int(r["num_conv"]) for r in shown if r.get("num_conv") is not None})
+        seed, n = shown[0].get("seed"), int(shown[0].get("n_image_pairs") or 1)
+        grid = (f"; one row per model of seed {seed}, {len(shown)} in all (d {', '.join(map(str, ds))}"
+                + (f", num_conv {', '.join(map(str, ncs))}" if ncs else "") + "; labelled at the left)")
+        seeds = sorted({r.get("seed") for r in m.get("records") or [] if str(r.get("pair")) == pair})
+        which = (f" (the first of the {n} image pairs drawn for seed {seed}" if n > 1 else f" (seed {seed}'s image pair"
+                 ) + (f"; the other {len(seeds) - 1} seeds' pairs are measured below, not shown)" if len(seeds) > 1 else ")")
     steps = f" at {len(alphas)} values of a from {fmt(alphas[0])} to {fmt(alphas[-1])}" if alphas else ""
-    n = int(rows["n_image_pairs"].min()) if "n_image_pairs" in rows and not rows.empty else 1
-    which = f" (the first of the {n} image pairs measured for this digit pair)" if n > 1 else ""
     return (f"Interpolation from a test {a} to a test {b}{which}: the outer columns are the two inputs, the columns "
             f"between decode (1 − a) z1 + a z2{steps}{grid}.")
 
 
 def run_figures(data):
     """[(saved interpolation figure, caption)] of the usable runs."""
-    interp = data.usable(STAGE)
-    return [(p, figure_caption(data, interp, p)) for p in profile.run_figures(data, STAGE, "interpolation_*.png")]
+    return [(p, figure_caption(data, p)) for p in profile.run_figures(data, STAGE, "interpolation_*.png")]
 
 
 def measures(data):

@@ -20,6 +20,7 @@ from .angles import (
     check_angle_gradient,
     check_angle_loss,
     check_naive_numbers,
+    check_small_error_series,
     naive_angle_loss,
     plot_angle_loss,
 )
@@ -72,6 +73,7 @@ __all__ = [
     "check_angle_loss",
     "check_angle_gradient",
     "check_naive_numbers",
+    "check_small_error_series",
     "plot_angle_loss",
     # Q4
     "partial",

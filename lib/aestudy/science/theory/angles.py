@@ -193,6 +193,32 @@ def check_naive_numbers(h: float = 1e-7) -> dict:
             "range of L": (float(values.min()), float(values.max()))}
 
 
+def check_small_error_series(loss, approx, alpha, beta, order: int = 4, within: tuple[float, float] = (0.1, 1e-3)) -> dict:
+    """The answer's "for small errors L ≈ approx" as a statement about the Taylor series in the
+    error e = α − β (sympy): with α = β + e, ``loss − approx`` is O(e^order), so ``approx`` is the
+    leading term and the relative error of the approximation is O(e^(order − 2)); the next term of
+    the series is returned with it. ``within = (E, r)``: the relative error |L − approx| / L stays
+    below r for 0 < |e| ≤ E (sampled). ``loss`` and ``approx`` are sympy expressions in ``alpha``
+    and ``beta``."""
+    import sympy as sp
+
+    e = sp.Symbol("e", real=True)
+    on_error = lambda expr: sp.simplify(sp.sympify(expr).subs(alpha, beta + e))  # noqa: E731
+    diff = sp.series(on_error(loss) - on_error(approx), e, 0, order).removeO()
+    assert sp.simplify(diff) == 0, (
+        f"for small errors L is not {approx} up to O(e^{order}): the series of L − ({approx}) in e = α − β "
+        f"starts with {sp.simplify(diff)}")
+    assert on_error(approx) != 0, "the approximation is 0: not a leading term"
+    following = sp.series(on_error(loss), e, 0, order + 2).removeO() - sp.series(on_error(loss), e, 0, order).removeO()
+    largest, bound = within
+    grid = np.concatenate([np.linspace(-largest, -largest / 1000, 500), np.linspace(largest / 1000, largest, 500)])
+    f, g = (sp.lambdify(e, on_error(x).subs(beta, 0), "numpy") for x in (loss, approx))
+    rel = float(np.max(np.abs(f(grid) - g(grid)) / np.abs(f(grid))))
+    assert rel < bound, f"the relative error of {approx} reaches {rel:.3g} for |α − β| ≤ {largest}, not below {bound}"
+    return {"claim": f"L = {approx} + O((α−β)^{order}) for small errors", "next term": str(sp.simplify(following)),
+            f"max relative error for |α−β| ≤ {largest}": rel}
+
+
 def plot_angle_loss(loss_fn: Callable = angle_loss, naive_fn: Callable | None = naive_angle_loss):
     """Plot ``L(0, β)`` and ``∂L/∂β`` for ``β ∈ [-2π, 2π]`` (and the naive loss for contrast)."""
     import matplotlib.pyplot as plt

@@ -1,0 +1,68 @@
+"""The published anchors of the semi-supervised section and the conditions under which each was
+reached, said beside the comparison with this run's (whose conditions come from its metrics and
+the parameter file): which paper each anchor comes from, what it trained on, and on which label
+draw each of this run's selections was made."""
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+METHOD = "semi-supervised"
+WHOLE = "the whole training set unlabelled (60,000 images)"
+SETTINGS = {  # what each published anchor trained on and which network (the papers' conditions)
+    "supervised Conv-Small": ("the 100 labels alone", "the Conv-Small CNN"),
+    "ladder": (f"100 labels and {WHOLE}", "a permutation-invariant fully connected network"),
+    "Γ-model": (f"100 labels and {WHOLE}", "the Conv-Small CNN"),
+    "Improved GAN": (f"100 labels and {WHOLE}", "permutation-invariant fully connected networks")}
+
+
+def anchor_name(name: str) -> str:
+    return name.replace(", published", "")
+
+
+def _setting(name: str) -> tuple[str, str] | None:
+    return next((w for k, w in SETTINGS.items() if k in name), None)
+
+
+def setting(name: str) -> str:
+    """What a published anchor was trained on, and its network (SETTINGS); '' when not listed."""
+    w = _setting(name)
+    return f"{w[0]}, {w[1]}" if w else ""
+
+
+def short(name: str) -> str:
+    """'fully connected ladder' for 'fully connected ladder, permutation-invariant (Rasmus ...)'."""
+    return re.split(r",| \(", name, maxsplit=1)[0]
+
+
+def sources(published: dict) -> str:
+    """'Rasmus et al. 2015: supervised Conv-Small, ...; Salimans et al. 2016: Improved GAN': each
+    anchor credited to its own paper, read from its name."""
+    by: dict = {}
+    for name in published:
+        m = re.search(r"\((\w+ et al\. \d{4})", name)
+        if m:
+            by.setdefault(m.group(1), []).append(short(name))
+    return "; ".join(f"{src}: {', '.join(names)}" for src, names in by.items())
+
+
+def conditions(df: pd.DataFrame, m: dict, published: dict, params: dict | None = None) -> str:
+    """The conditions of this run beside the anchors': its unlabelled images, steps, encoder and
+    label draws (from its metrics), the anchors' (SETTINGS), and on which draw each selection was
+    made (from the parameter file, when given)."""
+    rec, n = m.get("recipe") or {}, int(df.loc[df["method"] == METHOD, "label_seed"].nunique())
+    pool = f"{m['n_pool']:,}" if m.get("n_pool") else "?"
+    words = (f" The conditions differ: this run learns from {pool} unlabelled training images for {rec.get('steps', '?')} "
+             f"steps, from one encoder, over {n} label draws ({max(n - 1, 0)} degrees of freedom); the published "
+             "semi-supervised anchors use " + WHOLE + " and their papers' full training budgets; "
+             + "; ".join(f"the {short(k)} trains {_setting(k)[1]}" for k in published
+                         if _setting(k) and WHOLE in _setting(k)[0]) + ".")
+    st = (params or {}).get("stages") or {}
+    proto, semi = (st.get("protocol") or {}).get("params") or {}, (st.get("semisup") or {}).get("params") or {}
+    tuned = proto.get("label_seed", 0)
+    if st.get("protocol") and tuned in (semi.get("label_seeds") or []):
+        words += (f" The labelled-only comparators' protocols were chosen by cross-validation on label draw {tuned}, "
+                  "which is also evaluated here (it may favour them on that draw); the recipe on draw "
+                  f"{semi.get('search_label_seed', -1)}, which is not.")
+    return words
