@@ -4,13 +4,14 @@ the smoke profile through 2 jobs gives the local pool's tables (`--workers 2`), 
 job, no job is left in the queue; a job cancelled mid-run fails its run within seconds naming the
 job (or the run executes again under --retries), the other runs go on and the same command
 resumes without redoing anything complete; a worker that cannot see reports/ stops the command
-(exit 2, one line naming its host and the path) before any run is sent.
+(exit 2, one line naming its host and the path) before any run is sent, wherever the checkout lies.
 """
 from __future__ import annotations
 
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -210,24 +211,26 @@ def test_a_command_stopped_with_sigterm_leaves_no_job(slurm_cluster, mnist_dir, 
 
 
 @pytest.mark.slow
-def test_a_worker_without_the_shared_filesystem_stops_the_command(mnist_dir, tmp_path_factory, tmp_path):
-    """Jobs get a /tmp of their own (job_container/tmpfs): reports/ under /tmp is not there."""
-    try:
-        local = LocalSlurm(tmp_path_factory.mktemp("slurm-private"), cpus=os.cpu_count() or 1, private_tmp=True)
-        local.start()
-    except Unavailable as exc:
-        pytest.skip(f"SLURM with job_container/tmpfs cannot be started here: {exc}")
-    try:
-        reports = tmp_path / "reports"
-        env = {**os.environ, **local.env, "REPORTS_DIR": str(reports), "DATA_DIR": str(mnist_dir)}
-        proc = subprocess.run(slurm_command(), cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
-        assert proc.returncode == 2, proc.stderr[-3000:]
-        last = proc.stderr.strip().splitlines()[-1]
-        assert last.startswith("error: worker on ") and f"cannot see {reports / 'smoke'}" in last, proc.stderr
-        assert not (reports / "smoke" / "runs").exists()  # no run was sent
-        assert local.client("squeue", "-h", "-o", "%i").stdout.split() == []
-    finally:
-        local.stop()
+def test_a_worker_without_the_shared_filesystem_stops_the_command(slurm_cluster, mnist_dir, tmp_path):
+    """The command runs in a mount namespace of its own where a tmpfs covers `hidden/`: its
+    reports/ are there, and the jobs (started by slurmd, outside it) find `hidden/` empty. The
+    checkout and the interpreter stay visible to the jobs wherever they lie (a private /tmp per job
+    hid them too when the checkout was under /tmp)."""
+    if not shutil.which("unshare") or subprocess.run(
+            ["unshare", "--mount", "sh", "-c", f"mount -t tmpfs probe {tmp_path}"], capture_output=True).returncode:
+        pytest.skip("cannot mount a tmpfs in a mount namespace of our own (needs root and unshare)")
+    hidden = tmp_path / "hidden"
+    reports = hidden / "reports"
+    (reports / "smoke" / slurm.LOG_DIR).mkdir(parents=True)  # seen by the jobs: where SLURM writes their output
+    env = {**os.environ, **slurm_cluster.env, "REPORTS_DIR": str(reports), "DATA_DIR": str(mnist_dir)}
+    cmd = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+           'mount -t tmpfs aestudy-hidden "$0" && exec "$@"', str(hidden), *slurm_command()]
+    proc = subprocess.run(cmd, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2, proc.stderr[-3000:]
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: worker on ") and f"cannot see {reports / 'smoke'}" in last, proc.stderr
+    assert not (reports / "smoke" / "runs").exists()  # no worker executed a run (they write where they see)
+    assert our_jobs(slurm_cluster) == []
 
 
 # fast: the parts that need no SLURM

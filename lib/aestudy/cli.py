@@ -120,14 +120,13 @@ def main(argv=None, prog: str | None = None) -> int:
     if args.command == "tidy-notebooks":
         return _tidy_notebooks(args)
     from .schema import ParamsError
-    from .science.data import DataNotFoundError
 
     try:
         root = project_root(args)
         if root is not None:
             return _in_checkout(root, argv)
         return _COMMAND_FUNCTIONS[args.command](args)
-    except (ParamsError, DataNotFoundError) as exc:
+    except ParamsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -139,6 +138,18 @@ def main(argv=None, prog: str | None = None) -> int:
     except OSError as exc:  # a file this process writes (disk full, no permission): completed runs are kept
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except RuntimeError as exc:
+        if not _data_not_found(exc):
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _data_not_found(exc: BaseException) -> bool:
+    """A DataNotFoundError, told without importing science.data (and so torch: seconds) when no
+    command got that far: a bad parameter file is refused before torch is loaded."""
+    data = sys.modules.get(f"{__package__}.science.data")
+    return data is not None and isinstance(exc, data.DataNotFoundError)
 
 
 # ------------------------------------------------------------------ the commands

@@ -59,7 +59,7 @@ def add_options(parser: argparse.ArgumentParser) -> None:
 
 def from_args(args: argparse.Namespace, section: dict, where: str) -> dict:
     """The file's section updated with the options given, validated (ParamsError names the option)."""
-    from .schema import validate
+    from .messages import validate  # quotes at most an excerpt of a value
 
     given = {field: getattr(args, f"cluster_{field}", None) for field, _ in OPTIONS.values()}
     given = {k: v for k, v in given.items() if v is not None}

@@ -35,14 +35,9 @@ def profile_folder(name: str) -> Path:
 def profile_name(params_file: Path) -> str:
     """The `profile:` a parameter file names (its runs' folder); one line naming the file when it
     cannot be read. (The runner validates the whole file; the report needs only this.)"""
-    import yaml
+    from ..bounded_yaml import load
 
-    try:
-        doc = yaml.safe_load(Path(params_file).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ParamsError(f"{params_file}: parameter file not found") from None
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise ParamsError(f"{params_file}: cannot read it as YAML ({str(exc).splitlines()[0]})") from None
+    _, doc = load(params_file)  # one line when missing, unreadable, malformed or out of bounds
     name = doc.get("profile", "default") if isinstance(doc, dict) else None
     if not isinstance(name, str) or not name:
         raise ParamsError(f"{params_file}: profile: must be a name")

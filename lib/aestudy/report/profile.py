@@ -73,7 +73,8 @@ def resolve_profile_dir(profile_dir) -> Path:
 
 
 def read_profile(profile_dir) -> ProfileData:
-    import yaml
+    from ..bounded_yaml import load
+    from ..schema import ParamsError
 
     pdir = resolve_profile_dir(profile_dir)
     tables = {}
@@ -87,9 +88,9 @@ def read_profile(profile_dir) -> ProfileData:
         runs = json.loads((pdir / "runs.json").read_text()).get("runs", [])
     except (OSError, ValueError):
         pass
-    try:
-        params = yaml.safe_load((pdir / "params.yaml").read_text()) or {}
-    except (OSError, yaml.YAMLError):
+    try:  # the runner's copy of the parameter file, read within the same bounds
+        params = load(pdir / "params.yaml")[1] or {}
+    except ParamsError:
         pass
     return ProfileData(pdir, tables, runs, params)
 

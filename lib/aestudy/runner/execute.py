@@ -36,6 +36,7 @@ from .watch import Watch
 
 ERROR, KERNEL_DIED, TIMEOUT = "error", "kernel died", "timeout"  # failed.json's "kind"
 RETRYABLE = (KERNEL_DIED, TIMEOUT)  # faults of the machine, not of the run's code
+KEPT = "its files from an earlier execution are kept as they were"  # a skipped run's "kept"
 
 
 def execute_run(run, force: bool = False, no_retrain: bool = False, threads: int = 0,
@@ -168,11 +169,17 @@ def _one_line(exc: BaseException) -> str:
 
 
 def skip_run(run, reason: str) -> dict:
+    """The result of a run that cannot execute because a run it uses did not complete. Nothing is
+    removed: a folder holding a completion record (an earlier execution, complete or not) is left
+    byte for byte as it is, since no command may delete a run it is not recomputing (`status` calls
+    it stale or incomplete; the result says its files were kept); any other folder gets a
+    `failed.json` saying "skipped" and why, beside what it held."""
     out = Path(run.dir)
+    result = {"stage": run.stage, "run_id": run.run_id, "dir": run.dir, "grid": run.grid, "status": "skipped",
+              "error": reason, "seconds": 0.0, "key": "", "attempts": 0}
+    if (out / records.COMPLETE).exists():
+        return {**result, "kept": KEPT}
     with contextlib.suppress(OSError):  # a disk that cannot take the record leaves the run absent or incomplete
-        if out.exists():
-            (out / records.COMPLETE).unlink(missing_ok=True)
-            shutil.rmtree(out)
+        out.mkdir(parents=True, exist_ok=True)
         write_json(out / records.FAILED, {"status": "skipped", "error": reason})
-    return {"stage": run.stage, "run_id": run.run_id, "dir": run.dir, "grid": run.grid, "status": "skipped",
-            "error": reason, "seconds": 0.0, "key": "", "attempts": 0}
+    return result

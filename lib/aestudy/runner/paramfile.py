@@ -12,16 +12,16 @@ import math
 from pathlib import Path
 from typing import Annotated, Any
 
-import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
-from .. import schema
+from .. import bounded_yaml, messages, schema
 from ..cluster_params import ClusterParams
 from ..report_params import ReportParams
 from ..schema import ParamsError
 from ..study import STAGES
 
 Scalar = int | float | str | bool
+MAX_GRID_POINTS = 10_000  # runs of one stage's grid (the committed profiles make at most a few dozen)
 
 
 def _seconds(value):
@@ -79,9 +79,9 @@ class ParamFile:
         keys = list(st.grid)
         points = [dict(zip(keys, vals)) for vals in itertools.product(*st.grid.values())] or [{}]
         where = f"{self.path}: stages.{stage}"
-        return [{"grid": p, "params": schema.validate(STAGES[stage].params, {**st.params, **p}, where,
-                                                      _section(p, f" (grid point {p})" if p else ""))}
-                for p in points]
+        return [{"grid": p, "params": messages.validate(
+                    STAGES[stage].params, {**st.params, **p}, where,
+                    _section(p, f" (grid point {messages.shown(p)})" if p else ""))} for p in points]
 
 
 def _section(point: dict, whole: str):
@@ -91,38 +91,23 @@ def _section(point: dict, whole: str):
 def load_study(path: str | Path) -> ParamFile:
     """Read, parse and validate a parameter file; raise ParamsError with a one-line message."""
     path = Path(path)
-    if not path.is_file():
-        raise ParamsError(f"{path}: parameter file not found")
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ParamsError(f"{path}: not UTF-8 text (byte {exc.start}: {exc.reason}); "
-                          "is it a parameter file?") from None
-    except OSError as exc:
-        raise ParamsError(f"{path}: cannot read ({exc.strerror})") from None
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ParamsError(f"{path}: malformed YAML{where}: {problem}") from None
+    text, raw = bounded_yaml.load(path)  # at most 1 MB, 20 levels deep, no alias: else one line
     if not isinstance(raw, dict):
         raise ParamsError(f"{path}: top level must be a mapping with keys profile, data, stages")
     for name in (raw.get("stages") or {}):
         if name not in STAGES:
-            raise ParamsError(f"{path}: stages.{name}: unknown stage{schema.suggest(name, STAGES)} "
-                              f"(allowed: {', '.join(STAGES)})")
+            raise ParamsError(f"{path}: stages.{messages.clip(name)}: unknown stage"
+                              f"{messages.suggest(name, STAGES)} (allowed: {', '.join(STAGES)})")
     try:
         spec = StudySpec(**raw)
     except ValidationError as exc:
         err = exc.errors()[0]
-        where = schema.loc(err["loc"])
+        where = messages.loc(err["loc"])
         known = tuple(StudySpec.model_fields) if len(err["loc"]) == 1 else tuple(StageSpec.model_fields)
-        raise ParamsError(f"{path}: " + schema.error_line(where, err, known=known)) from None
-    schema.validate(schema.DataParams, spec.data, f"{path}: data")
-    schema.validate(ReportParams, spec.report, f"{path}: report")
-    schema.validate(ClusterParams, spec.cluster, f"{path}: cluster")
+        raise ParamsError(f"{path}: " + messages.error_line(where, err, known=known)) from None
+    messages.validate(schema.DataParams, spec.data, f"{path}: data")
+    messages.validate(ReportParams, spec.report, f"{path}: report")
+    messages.validate(ClusterParams, spec.cluster, f"{path}: cluster")
     study = ParamFile(spec, path, text)
     for stage in study.stages():
         _check_stage(study, stage)
@@ -135,18 +120,24 @@ def _check_stage(study: ParamFile, stage: str) -> None:
     for section in ("grid", "params"):
         for key, value in getattr(st, section).items():
             if key not in fields:
-                raise schema.unknown_key(f"{path}: stages.{stage}.{section}", key, fields)
+                raise messages.unknown_key(f"{path}: stages.{stage}.{section}", key, fields)
             if section == "grid" and len(value) == 0:
                 raise ParamsError(f"{path}: stages.{stage}.grid.{key}: must list at least one value")
     for key in st.grid:
         if key in st.params:
             raise ParamsError(f"{path}: stages.{stage}: '{key}' is both in grid and params; keep one")
+    points = 1
+    for values in st.grid.values():  # counted before any is made: a grid of 40 axes of 2 is 10**12 runs
+        points *= len(values)
+        if points > MAX_GRID_POINTS:
+            raise ParamsError(f"{path}: stages.{stage}.grid: more than {MAX_GRID_POINTS:,} grid points "
+                              "(the product of the lists' lengths); split the study")
     study.grid_points(stage)  # every grid point validated now, before anything runs
     order = list(STAGES)
     for up, selection in st.uses.items():
-        where = f"{path}: stages.{stage}.uses.{up}"
+        where = f"{path}: stages.{stage}.uses.{messages.clip(up)}"
         if up not in study.spec.stages:
-            raise ParamsError(f"{where}: stage '{up}' is not in this file")
+            raise ParamsError(f"{where}: stage '{messages.clip(up)}' is not in this file")
         if order.index(up) >= order.index(stage):
             raise ParamsError(f"{where}: can only use an earlier stage")
         if not STAGES[up].produces or not STAGES[stage].receiver(up):
@@ -154,7 +145,7 @@ def _check_stage(study: ParamFile, stage: str) -> None:
         up_fields = tuple(STAGES[up].params.model_fields)
         for key in selection:
             if key not in up_fields:
-                raise schema.unknown_key(where, key, up_fields)
+                raise messages.unknown_key(where, key, up_fields)
     if st.for_each is not None and st.for_each not in st.uses:
-        raise ParamsError(f"{path}: stages.{stage}.for_each: '{st.for_each}' must be one of the stages "
-                          f"in uses ({', '.join(st.uses) or 'none'})")
+        raise ParamsError(f"{path}: stages.{stage}.for_each: '{messages.clip(st.for_each)}' must be one of the "
+                          f"stages in uses ({messages.clip(', '.join(st.uses) or 'none', 200)})")

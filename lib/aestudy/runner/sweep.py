@@ -1,8 +1,9 @@
 """The sweep: every run of a study as a dependency graph, its tables, and its status.
 
 A run starts as soon as the runs it uses are done (on the local pool and on Dask alike); a run
-whose upstream run failed is skipped with the reason; a run's inputs (and so its key) are fixed
-once its upstream runs are done. `runs.json` and one tidy table per stage record the outcome.
+whose upstream run failed is skipped with the reason, and what an earlier execution left in its
+folder stays as it was (no command deletes a run it does not recompute); a run's inputs (and so
+its key) are fixed once its upstream runs are done. `runs.json` and one tidy table per stage record the outcome.
 A stage's `timeout` from the parameter file and `retries` (of runs whose kernel died or that timed
 out) reach every run as arguments: neither is an input of a run, so neither is in its key.
 """
@@ -210,7 +211,8 @@ def summary(results: list[dict]) -> str:
     for r in results:
         tries = f" ({r['attempts']} attempts)" if r.get("attempts", 0) > 1 else ""
         if r["status"] in ("failed", "skipped"):
-            lines.append(f"  {r['status']}: {r['stage']}/{r['run_id']}: {r['error']}{tries}"
+            kept = f"; {r['kept']}" if r.get("kept") else ""  # a skipped run whose earlier files are left alone
+            lines.append(f"  {r['status']}: {r['stage']}/{r['run_id']}: {r['error']}{kept}{tries}"
                          f"  ({config.relative(r['dir'])})")
         elif tries:
             lines.append(f"  {r['status']}: {r['stage']}/{r['run_id']}{tries}")

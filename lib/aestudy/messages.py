@@ -1,0 +1,87 @@
+"""One-line messages about a parameter file that quote at most a short excerpt of what it holds.
+
+`schema.validate` and `schema.error_line` say what is wrong with a value and quote it whole: right
+for a notebook's own parameter cell, not for a file anyone can write (a 1 MB value would make a
+1 MB "line"). The runner's `paramfile` (and `cluster_params`) validate through the functions here
+instead: the same messages, word for word, for every value shorter than `EXCERPT` characters, and
+a value cut to `EXCERPT` characters (with its length) otherwise.
+
+They live apart from `aestudy.schema` because every run notebook imports the schema: an edit
+there would make every run of every profile stale, though no run computes anything differently.
+"""
+from __future__ import annotations
+
+import difflib
+import reprlib
+
+from pydantic import BaseModel, ValidationError
+
+from .schema import ParamsError
+
+EXCERPT = 80   # characters of an input a message quotes at most
+_REPR = reprlib.Repr()
+_REPR.maxstring = _REPR.maxother = _REPR.maxlong = EXCERPT + 2
+_REPR.maxlist = _REPR.maxtuple = _REPR.maxdict = _REPR.maxset = 8
+_REPR.maxlevel = 3
+
+
+def clip(text, limit: int = EXCERPT) -> str:
+    """`text` on one line and at most `limit` characters (cut ones end in '...')."""
+    text = str(text)
+    if not text.isprintable():
+        text = repr(text[:limit * 2])[1:-1]
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def shown(value, limit: int = EXCERPT) -> str:
+    """repr(value) as a message quotes it: whole when short, else cut (never built in full)."""
+    if isinstance(value, str) and len(value) > limit:
+        return f"{repr(value[:limit])[:limit - 3]}... ({len(value):,} characters)"
+    text = _REPR.repr(value)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def suggest(word, choices) -> str:
+    word = str(word)
+    if len(word) > EXCERPT:  # no name is that long, and difflib's time grows with it
+        return ""
+    close = difflib.get_close_matches(word, [str(c) for c in choices], n=1, cutoff=0.5)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def unknown_key(where: str, name, known) -> ParamsError:
+    return ParamsError(f"{where}.{clip(name)}: unknown key{suggest(name, known)} "
+                       f"(allowed: {', '.join(map(str, known))})")
+
+
+def loc(parts) -> str:
+    return ".".join(clip(p, 40) for p in parts)
+
+
+def error_line(where: str, err: dict, known=()) -> str:
+    """`where: what is wrong` for one pydantic error (schema.error_line, its input cut short)."""
+    msg = clip(err["msg"].removeprefix("Value error, "), 160)
+    if err["type"] == "extra_forbidden":
+        name = err["loc"][-1]
+        msg = f"unknown key '{clip(name)}'{suggest(name, known)} (allowed: {', '.join(map(str, known))})"
+    elif err["type"] == "missing":
+        msg = "required key is missing"
+    elif err.get("loc") and "got" not in msg:
+        msg = f"{msg} (got {shown(err.get('input'))})"
+    return f"{where}: {msg}"
+
+
+def validate(model: type[BaseModel], values: dict, where: str, section_of=lambda field: "") -> dict:
+    """schema.validate with messages that quote at most an excerpt of a value."""
+    fields = tuple(model.model_fields)
+    for key in values:
+        if key not in fields:
+            raise unknown_key(where + section_of(key), key, fields)
+    try:
+        return model(**values).model_dump(mode="json")
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = str(err["loc"][0]) if err["loc"] else ""
+        if field:
+            raise ParamsError(error_line(f"{where}{section_of(field)}.{loc(err['loc'])}", err)) from None
+        raise ParamsError(error_line(where + section_of(""), err)) from None  # a whole-model rule
