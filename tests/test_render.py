@@ -137,3 +137,20 @@ def test_strings_from_outside_reach_the_html_as_text(smoke_profile, tmp_path, mo
     assert "<b>bold?</b>" not in body and 'href="javascript:' not in body
     for s in ("&lt;script&gt;window.__pwned = 1&lt;/script&gt;", "&lt;/textarea&gt;&lt;b&gt;bold?&lt;/b&gt;"):
         assert s in body, s  # shown, as text
+
+
+def test_the_runs_appendix_is_one_row_per_stage_with_every_run_folded_below():
+    from aestudy.report.render import runs_markdown
+    from aestudy.report.text import Captions
+
+    runs = [{"stage": "autoencode", "run_id": f"d{d}-nc1-s0", "status": "ok", "seconds": s, "peak_rss_mb": m,
+             "dir": f"reports/x/runs/autoencode/d{d}-nc1-s0", "error": ""}
+            for d, s, m in ((5, 10.0, 1500.0), (10, 30.0, 1600.0))]
+    runs.append({"stage": "transfer", "run_id": "d5-nc1-s0", "status": "failed", "seconds": 2.0, "peak_rss_mb": None,
+                 "dir": "reports/x/runs/transfer/d5-nc1-s0", "error": "RuntimeError: boom"})
+    md = runs_markdown(runs, Captions())
+    assert "| autoencode | 2 | 2 | 40 | d10-nc1-s0 (30 s) | 1600 |" in md
+    assert "| transfer | 1 | 0 | 2 | d5-nc1-s0 (2 s) |  |" in md
+    assert "Not ok: transfer/d5-nc1-s0 **FAILED** (RuntimeError: boom)." in md
+    folded = md[md.index('<details class="every-run">'):]
+    assert "\n" not in folded and folded.count("<tr>") == 4 and folded.endswith("</table></details>")

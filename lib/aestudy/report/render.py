@@ -67,21 +67,45 @@ def appendix(study, pdir: Path, runs: list[dict], captions: Captions | None = No
                      captions.table(f"sha256 of the {len(sums)} dataset files the runs read.") +
                      "\n\n| file | sha256 |\n| --- | --- |\n" +
                      "\n".join(f"| `{k}` | `{v}` |" for k, v in sums.items())))
-    lines = ["## Runs\n",
-             captions.table(f"Every run of the profile ({len(runs)}, by stage): status, wall time, peak memory of its "
-                            "kernel and its executed notebook (paths from the project root).")
-             .replace('class="caption ', 'class="runs-caption caption ') + "\n",
-             "| stage | run | status | wall time (s) | peak memory (MiB) | executed notebook | error |",
-             "| --- | --- | --- | --- | --- | --- | --- |"]
-    for r in runs:
-        status = r["status"] if r["status"] == "ok" else f"**{r['status'].upper()}**"
-        mem = f"{r['peak_rss_mb']:.0f}" if r.get("peak_rss_mb") else ""
-        nb = Path(r["dir"]) / f"{r['stage']}.ipynb"
-        lines.append(f"| {r['stage']} | {r['run_id']} | {status} | {r['seconds']:.1f} | {mem} | "
-                     f"`{config.relative(nb)}` | "
-                     f"{plain(r['error'])} |")
-    cells.append(_md("\n".join(lines)))
+    cells.append(_md(runs_markdown(runs, captions)))
     return cells
+
+
+def runs_markdown(runs: list[dict], captions: Captions) -> str:
+    """The runs of the sweep, compact: one row per stage (runs, ok, total and slowest wall time,
+    largest peak memory), the runs that are not ok named with their error, and every run with its
+    executed notebook in a folded table (open in the HTML, folded in the PDF)."""
+    import pandas as pd
+
+    from .text import html_table
+
+    if not runs:
+        return "## Runs\n\nNo run of this profile has been executed."
+    t = pd.DataFrame([{"stage": r["stage"], "run": r["run_id"], "status": r["status"], "seconds": r["seconds"],
+                       "mem": r.get("peak_rss_mb"), "error": r.get("error") or "",
+                       "notebook": str(config.relative(Path(r["dir"]) / f"{r['stage']}.ipynb"))} for r in runs])
+    rows = []
+    for stage, g in t.groupby("stage", sort=False):
+        slow = g.loc[g["seconds"].idxmax()]
+        rows.append(f"| {stage} | {len(g)} | {int((g['status'] == 'ok').sum())} | {g['seconds'].sum():.0f} | "
+                    f"{slow['run']} ({slow['seconds']:.0f} s) | "
+                    f"{'' if g['mem'].isna().all() else format(g['mem'].max(), '.0f')} |")
+    bad = t[t["status"] != "ok"]
+    named = ("\n\nNot ok: " + "; ".join(f"{r.stage}/{r.run} **{r.status.upper()}** ({plain(r.error) or 'no error recorded'})"
+                                       for r in bad.itertuples()) + ".") if len(bad) else ""
+    every = t.assign(**{"wall time (s)": t["seconds"].round(1), "peak memory (MiB)": t["mem"].round(0)})[
+        ["stage", "run", "status", "wall time (s)", "peak memory (MiB)", "notebook", "error"]].rename(
+        columns={"notebook": "executed notebook"})
+    return ("## Runs\n\n"
+            + captions.table(f"The {len(t)} runs of the profile by stage: how many, how many ok, their total and "
+                             "slowest wall time and the largest peak memory of a run's kernel. Every run with its "
+                             "status, time, memory and executed notebook (runs/<stage>/<run-id>/<stage>.ipynb under "
+                             "the profile's folder) is listed below it in the HTML (left out of the PDF).")
+            .replace('class="caption ', 'class="runs-caption caption ')
+            + "\n\n| stage | runs | ok | total wall time (s) | slowest run | peak memory (MiB) |\n"
+            + "| --- | --- | --- | --- | --- | --- |\n" + "\n".join(rows) + named
+            + f"\n\n<details class=\"every-run\"><summary>Every run ({len(t)})</summary>"   # one line: a blank
+            + html_table(every.fillna(""), cls="runs-table") + "</details>")                # line would end the block
 
 
 _NUMBERED = re.compile(r"<b>(Figure|Table) (\d+)\.</b>")

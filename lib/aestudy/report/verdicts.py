@@ -135,7 +135,7 @@ def detail_caption(data: ProfileData, v: pd.DataFrame) -> str:
             f"{100 * data.rules.confidence:g} % t-interval from a linear model over every model (unit, n and residual "
             "df beside it); the autoencoder seeds whose own statistic is on the claimed side; the decision's p-value "
             f"and its Holm adjustment over the family of {int(v['p'].notna().sum())} decided claims. All numbers: "
-            "this run's numbers in full (folded in the HTML). The rules follow.")
+            "this run's numbers in full (folded in the HTML, left out of the PDF). The rules follow.")
 
 
 def summary_counts(v: pd.DataFrame) -> str:
