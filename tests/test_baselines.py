@@ -32,3 +32,10 @@ def test_validation_images_are_training_images_outside_the_training_subset(mnist
     assert torch.equal(train.images, same.images) and len(val) == 300
     flat_train, flat_val = train.images.reshape(1000, -1), val.images.reshape(300, -1)
     assert not (torch.cdist(flat_val, flat_train).min(dim=1).values == 0).any()
+
+
+def test_a_small_training_split_gives_at_most_half_to_validation(fake_mnist):
+    train, val = data.load_train_val("mnist", data_dir=fake_mnist, limit=None, val_size=1000, seed=0)
+    assert len(val) == len(train) == 100
+    train, val = data.load_train_val("mnist", data_dir=fake_mnist, limit=150, val_size=30, seed=0)
+    assert (len(train), len(val)) == (150, 30)

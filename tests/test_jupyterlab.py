@@ -171,7 +171,7 @@ def test_autoencode_notebook_opens_clean_and_runs_in_jupyterlab(lab, tmp_path):
             assert not errors, errors[0][-2000:]
             assert len(numbered) == n_code, f"only {len(numbered)} of {n_code} code cells ran"
             text = "\n".join(outputs.all_inner_texts())
-            assert "100 train / 50 test images" in text, text[-2000:]
+            assert "100 train / 100 validation / 50 test images" in text, text[-2000:]
             assert "final test reconstruction error" in text, text[-2000:]
             assert panel.locator(".jp-OutputArea-output img").count() >= 2  # loss curves, reconstructions
         finally:

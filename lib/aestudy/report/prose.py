@@ -68,9 +68,12 @@ def abstract_markdown(data: ProfileData, v: pd.DataFrame) -> str:
     seeds, models = _seeds(data)
     over = (f"{100 * data.rules.confidence:g} % t-intervals from a linear model over every model, "
             f"{seeds} autoencoder seed{'s' if seeds != 1 else ''}")
-    out = [f"Of the {n} conclusions tested ({n - added} of the original study, {added} added here), this run "
+    untested = int((v["seeds"] == "untested").sum()) if "seeds" in v else 0   # the design cannot test it
+    out = [f"Of the {n} conclusions ({n - added} of the original study, {added} added here), this run "
            f"supports **{counts.get(SUPPORTED, 0)}**, contradicts **{counts.get(CONTRADICTED, 0)}** and leaves "
-           f"**{counts.get(INCONCLUSIVE, 0)}** inconclusive ({over}"
+           f"**{counts.get(INCONCLUSIVE, 0)}** inconclusive"
+           + (f", {untested} of them because the design cannot test {'it' if untested == 1 else 'them'}"
+              if 0 < untested <= counts.get(INCONCLUSIVE, 0) else "") + f" ({over}"
            + (f"; {models} autoencoders" if models else "; no completed autoencoder run") + ")."]
     lost = v[v["unadjusted"].fillna("") != ""] if "unadjusted" in v else v.iloc[0:0]
     if not lost.empty:

@@ -88,13 +88,13 @@ def load_train_val(dataset: str = "mnist", data_dir=None, download: bool = True,
     """The training subset `load_split(limit=limit, seed=seed)` draws, and `val_size` held-out
     training images outside it (the next ones of the same seeded permutation): a validation split
     for choices made during training, so the test set decides nothing. With `limit` None (or too
-    large to leave `val_size` aside), training keeps every image but the validation ones."""
+    large to leave `val_size` aside), training keeps every image but the validation ones; a split
+    smaller than twice `val_size` gives at most half of its images to validation."""
     split = _load(dataset, str(resolve_data_dir(data_dir)), train=True, download=download)
     if val_size <= 0:
         return load_split(dataset, True, data_dir, download, limit, seed), Split(split.images[:0], split.labels[:0])
+    val_size = min(val_size, len(split) // 2)  # a small split (test data) keeps at least half for training
     n_train = min(limit or len(split), len(split) - val_size)
-    if n_train < 1:
-        raise ValueError(f"val_size {val_size} leaves no training images of {len(split)}")
     perm = torch.randperm(len(split), generator=torch.Generator().manual_seed(seed))
     return (split.subset(perm[:n_train].sort().values),
             split.subset(perm[n_train:n_train + val_size].sort().values))
