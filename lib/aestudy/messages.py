@@ -1,13 +1,7 @@
-"""One-line messages about a parameter file that quote at most a short excerpt of what it holds.
-
-`schema.validate` and `schema.error_line` say what is wrong with a value and quote it whole: right
-for a notebook's own parameter cell, not for a file anyone can write (a 1 MB value would make a
-1 MB "line"). The runner's `paramfile` (and `cluster_params`) validate through the functions here
-instead: the same messages, word for word, for every value shorter than `EXCERPT` characters, and
-a value cut to `EXCERPT` characters (with its length) otherwise.
-
-They live apart from `aestudy.schema` because every run notebook imports the schema: an edit
-there would make every run of every profile stale, though no run computes anything differently.
+"""One-line messages about parameters (a parameter file, a notebook's parameter cell, a command-line
+value) that quote at most a short excerpt of what they hold: a file anyone can write must not make
+a 1 MB "line". Every value shorter than `EXCERPT` characters is quoted whole; a longer one is cut
+to `EXCERPT` characters (with its length). `aestudy.schema` re-exports them with `ParamsError`.
 """
 from __future__ import annotations
 
@@ -16,7 +10,13 @@ import reprlib
 
 from pydantic import BaseModel, ValidationError
 
-from .schema import ParamsError
+
+class ParamsError(ValueError):
+    """A parameter file, a notebook's parameters or a command-line value is invalid; one line."""
+
+    def _render_traceback_(self):  # IPython shows this instead of a traceback: one line in a notebook
+        return [f"ParamsError: {self}"]
+
 
 EXCERPT = 80   # characters of an input a message quotes at most
 _REPR = reprlib.Repr()
@@ -59,7 +59,7 @@ def loc(parts) -> str:
 
 
 def error_line(where: str, err: dict, known=()) -> str:
-    """`where: what is wrong` for one pydantic error (schema.error_line, its input cut short)."""
+    """`where: what is wrong` for one pydantic error, its input cut short."""
     msg = clip(err["msg"].removeprefix("Value error, "), 160)
     if err["type"] == "extra_forbidden":
         name = err["loc"][-1]
@@ -72,7 +72,8 @@ def error_line(where: str, err: dict, known=()) -> str:
 
 
 def validate(model: type[BaseModel], values: dict, where: str, section_of=lambda field: "") -> dict:
-    """schema.validate with messages that quote at most an excerpt of a value."""
+    """`values` checked against `model` (unknown keys first, with a suggestion); plain dict back.
+    `section_of(field)` names the part of `where` a field lives in (e.g. 'grid' or 'params')."""
     fields = tuple(model.model_fields)
     for key in values:
         if key not in fields:

@@ -8,11 +8,11 @@ own parameter cell against the same models right after papermill's injected cell
 """
 from __future__ import annotations
 
-import difflib
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from .messages import ParamsError, error_line, loc, suggest, unknown_key, validate  # noqa: F401 (one-line messages)
 from .science.names import DATASETS, MODES, OPTIMIZERS, PRECISIONS, SCHEDULES
 
 Dataset = Literal[tuple(DATASETS)]  # type: ignore[valid-type]
@@ -27,13 +27,6 @@ def precision_field():
     return Field("float32", description=(
         "bfloat16: training and prediction under torch.autocast (weights, optimiser state and losses stay "
         "float32); float32 changes nothing"))
-
-
-class ParamsError(ValueError):
-    """A parameter file, a notebook's parameters or a command-line value is invalid; one line."""
-
-    def _render_traceback_(self):  # IPython shows this instead of a traceback: one line in a notebook
-        return [f"ParamsError: {self}"]
 
 
 class Params(BaseModel):
@@ -251,48 +244,3 @@ class TheoryParams(Params):
 def unkeyed(model: type[BaseModel]) -> tuple[str, ...]:
     """Fields that locate things or pick hardware rather than change results: not in cache keys."""
     return tuple(k for k, f in model.model_fields.items() if (f.json_schema_extra or {}).get("unkeyed"))
-
-
-# ---------------------------------------------------------------- one-line messages
-
-def suggest(word: str, choices) -> str:
-    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.5)
-    return f"; did you mean '{close[0]}'?" if close else ""
-
-
-def unknown_key(where: str, name: str, known) -> ParamsError:
-    return ParamsError(f"{where}.{name}: unknown key{suggest(name, known)} (allowed: {', '.join(map(str, known))})")
-
-
-def loc(parts) -> str:
-    return ".".join(str(p) for p in parts)
-
-
-def error_line(where: str, err: dict, known=()) -> str:
-    """`where: what is wrong` for one pydantic error."""
-    msg = err["msg"].removeprefix("Value error, ")
-    if err["type"] == "extra_forbidden":
-        name = str(err["loc"][-1])
-        msg = f"unknown key '{name}'{suggest(name, known)} (allowed: {', '.join(map(str, known))})"
-    elif err["type"] == "missing":
-        msg = "required key is missing"
-    elif err.get("loc") and "got" not in msg:
-        msg = f"{msg} (got {err.get('input')!r})"
-    return f"{where}: {msg}"
-
-
-def validate(model: type[Params], values: dict, where: str, section_of=lambda field: "") -> dict:
-    """`values` checked against `model` (unknown keys first, with a suggestion); plain dict back.
-    `section_of(field)` names the part of `where` a field lives in (e.g. 'grid' or 'params')."""
-    fields = tuple(model.model_fields)
-    for key in values:
-        if key not in fields:
-            raise unknown_key(where + section_of(key), key, fields)
-    try:
-        return model(**values).model_dump(mode="json")
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        field = str(err["loc"][0]) if err["loc"] else ""
-        if field:
-            raise ParamsError(error_line(f"{where}{section_of(field)}.{loc(err['loc'])}", err)) from None
-        raise ParamsError(error_line(where + section_of(""), err)) from None  # a whole-model rule
