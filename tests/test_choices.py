@@ -131,3 +131,12 @@ def test_each_search_prints_its_standard_error_and_says_when_the_choice_is_insid
     semi.params["stages"]["semisup"]["params"]["recipe"]["steps"] = 3000
     row = [c for c in semisup.choices(semi) if c["what"] == "semi-supervised recipe"][0]
     assert "the ranking was made at 1,000 training steps" in row["how it was made"]
+
+
+def test_the_choices_print_as_one_block_per_choice_across_the_page():
+    data = _data()
+    t, _ = choices.table(data)
+    html = choices.blocks(data)
+    assert html.count('<div class="choice-block') == len(t) and "<table" not in html
+    assert html.count("choice-block on-test") == sum(t["on what data"].str.startswith("test set"))
+    assert ".." not in html.replace("...", "")
