@@ -92,3 +92,51 @@ def test_the_seed_sentence_says_what_the_code_seeds_from_a_models_seed():
     assert "sets only" not in row and "initialisation and batch order and, through seeds derived from it" in row
     for words in ("labelled images", "test image pairs", "scratch and augmented controls"):
         assert words in row, words
+
+
+def test_each_search_prints_its_standard_error_and_says_when_the_choice_is_inside_the_noise():
+    from aestudy.report.experiments import semisup
+    from aestudy.report.text import selection_noise
+
+    # protocol: frozen's chosen candidate (0.72, se 0.046) leads 0.69 by 3 points: inside the noise;
+    # scratch's (0.80, se 0.01) leads 0.60 by 20 points
+    rows = [{"mode": "frozen", "candidate": i, "chosen": i == 1, "cv_accuracy": a, "cv_se": 0.046, "steps": 100,
+             "lr": 1e-3, "weight_decay": 0.0, "augment": False, "warmup": 0, "encoder_lr": 1.0, "folds": 3,
+             "n_labels": 100, "h1": 650} for i, a in enumerate([0.69, 0.72])]
+    rows += [{**rows[0], "mode": "scratch", "candidate": i, "chosen": i == 0, "cv_accuracy": a, "cv_se": 0.01}
+             for i, a in enumerate([0.80, 0.60])]
+    t = transfer_data.chosen_protocols(pd.DataFrame(rows))
+    assert t["CV accuracy"].tolist() == ["72.0 % ± 4.6 (best of 2)", "80.0 % ± 1.0 (best of 2)"]
+    assert t["lead over runner-up"].tolist() == ["3.0 points (inside noise)", "20.0 points"]
+    assert "In 1 of 2 modes (frozen) the selection is inside the noise" in transfer_data.noise_words(t)
+    old = transfer_data.chosen_protocols(pd.DataFrame(rows).drop(columns="cv_se"))  # runs from before the errors
+    assert "lead over runner-up" not in old and transfer_data.noise_words(old) == ""
+
+    assert selection_noise([0.69, 0.72], [0.05, 0.046], 1, "recipe") == (
+        "Cross-validation standard error over folds: 4.6 points for the chosen recipe (4.6–5.0 points over the "
+        "recipes); the chosen recipe (72.0 %) is within one standard error of the runner-up (69.0 %, 3.0 points "
+        "behind): the selection is inside the noise.")
+    assert "more than one standard error" in selection_noise([0.9, 0.7], [0.02, 0.02], 0)
+    assert selection_noise([0.9, 0.7], [None, None], 0) == ""
+    cands = [{"cv_accuracy": 0.69, "cv_se": 0.05, "chosen": False, "lr": 1e-3, "cv_folds": [0.64, 0.74]},
+             {"cv_accuracy": 0.72, "cv_se": 0.046, "chosen": True, "lr": 3e-3, "cv_folds": [0.674, 0.766]}]
+    words = semisup.search_noise(cands, {"cv_steps": 1000}, {"steps": 3000})
+    assert "within one standard error of the runner-up (69.0 %" in words
+    assert "ranking was made at 1,000 training steps per candidate and is not checked at the final 3,000" in words
+    assert "not checked" not in semisup.search_noise(cands, {"cv_steps": 400}, {"steps": 400})
+    table = semisup.recipe_table(cands)
+    assert table["cross-validation"].tolist() == ["69.0 % ± 5.0", "72.0 % ± 4.6"] and "cv_folds" not in table
+    semi = _data()
+    semi.params["stages"]["semisup"]["params"].update(cv_steps=1000)
+    semi.params["stages"]["semisup"]["params"]["recipe"]["steps"] = 3000
+    row = [c for c in semisup.choices(semi) if c["what"] == "semi-supervised recipe"][0]
+    assert "the ranking was made at 1,000 training steps" in row["how it was made"]
+
+
+def test_the_choices_print_as_one_block_per_choice_across_the_page():
+    data = _data()
+    t, _ = choices.table(data)
+    html = choices.blocks(data)
+    assert html.count('<div class="choice-block') == len(t) and "<table" not in html
+    assert html.count("choice-block on-test") == sum(t["on what data"].str.startswith("test set"))
+    assert ".." not in html.replace("...", "")

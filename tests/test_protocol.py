@@ -64,6 +64,22 @@ def test_the_best_cross_validation_accuracy_wins_and_ties_keep_the_earlier(monke
     assert out["scratch"]["chosen"] == fitting.original("scratch")   # a tie: the original stays
 
 
+def test_every_candidate_records_its_folds_and_their_standard_error(monkeypatch):
+    assert protocol.fold_se([0.7, 0.9]) == pytest.approx(0.1)          # sd 0.1414 / sqrt 2
+    assert protocol.fold_se([0.6, 0.7, 0.8]) == pytest.approx(0.1 / 3 ** 0.5)
+    assert protocol.fold_se([0.5]) is None
+    scores = iter([[0.5, 0.5], [0.7, 0.9], [0.8, 0.8]] * 2)
+    monkeypatch.setattr(protocol, "cross_validate", lambda *a, **k: next(scores))
+    x, y = _labelled()
+    draw = {"encoder": _encoder(), "x": x, "y": y, "seed": 0}
+    fin = protocol.run([draw], ["finetune"], 8, SPACE, 3, 2)["finetune"]
+    assert [c["cv_folds"] for c in fin["candidates"]] == [[0.5, 0.5], [0.7, 0.9], [0.8, 0.8]]
+    assert [c["cv_se"] for c in fin["candidates"]] == pytest.approx([0.0, 0.1, 0.0])
+    two = protocol.run([draw, {**draw, "seed": 1}], ["finetune"], 8, SPACE, 1, 2)["finetune"]  # folds of every draw
+    assert two["candidates"][0]["cv_folds"] == [0.5, 0.5, 0.7, 0.9]
+    assert protocol.table({"finetune": fin})["cv_se"].tolist() == pytest.approx([0.0, 0.1, 0.0])
+
+
 def test_frozen_training_never_changes_the_encoder_even_with_augmentation():
     enc = _encoder()
     x, y = _labelled()

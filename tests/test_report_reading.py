@@ -8,7 +8,7 @@ pixel in it is darker than BLANK_LEVEL; the page's blank fraction is the share o
 runs of blank rows at least 4 % of the page high (so the spacing between lines and paragraphs
 does not count, while the margins, an empty bottom and any wide gap do). Exempt: the last page,
 and every page followed by a page whose first line is an h1 or h2 heading of the report (the
-page ends a section or chapter; chapters start on a new page by design)."""
+page ends a section or chapter; a chapter no longer starts on a new page, so this rarely applies)."""
 from __future__ import annotations
 
 import re

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from aestudy.science import artifacts, data, semisup, transfer
+from aestudy.science import artifacts, data, protocol, semisup, transfer
 from aestudy.science.models import AEConfig, AutoEncoder
 from conftest import notebook_without_test_split
 
@@ -79,11 +79,13 @@ def test_choose_scores_every_candidate_on_validation_folds_and_keeps_the_best():
                             n_candidates=3, n_folds=2, seed=0, cv_steps=2)
     scores = [c["cv_accuracy"] for c in choice["candidates"]]
     assert len(scores) == 3 and all(len(c["folds"]) == 2 for c in choice["candidates"])
+    assert all(c["cv_se"] == pytest.approx(protocol.fold_se(c["folds"])) for c in choice["candidates"])
     assert choice["cv_accuracy"] == max(scores) and choice["chosen"] == choice["candidates"][scores.index(max(scores))]["recipe"]
     assert choice["chosen"]["steps"] == TINY["steps"]          # the CV budget is not the final budget
     assert semisup.search_steps(TINY, SPACE, 3, 2, 2) == 3 * 2 * 2
     table = semisup.table(choice)
     assert list(table["chosen"]).count(True) == 1 and len(table) == 3
+    assert table["cv_se"].tolist() == [c["cv_se"] for c in choice["candidates"]]
 
 
 def test_the_comparison_uses_experiment_4s_label_draw_and_original_protocol():

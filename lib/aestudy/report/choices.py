@@ -4,6 +4,8 @@ says so. The rows come from the experiments of the registry (`Experiment.choices
 study as a whole (below); the values are read from the profile's parameter file."""
 from __future__ import annotations
 
+import html
+
 import pandas as pd
 
 from ..vocabulary import seed_sentence
@@ -47,6 +49,23 @@ def table(data: ProfileData) -> tuple[pd.DataFrame, str]:
     return pd.DataFrame(rows, columns=COLUMNS), (
         f"The {len(rows)} choices this study made beyond the original's description: what was chosen, how, and on "
         "what data. 'Test set' marks a choice made after seeing test numbers.")
+
+
+def blocks(data: ProfileData) -> str:
+    """The same choices as `table`, laid out for reading: one short block per choice (what was
+    chosen in a line, then how and on what data as running text across the page's width), a choice
+    made on test numbers marked. A four-column table of long cells printed five words a line."""
+    t, caption = table(data)
+
+    def block(r) -> str:
+        e = {k: html.escape(str(r[k]).rstrip(". "), quote=False) for k in COLUMNS}
+        on_test = str(r["on what data"]).lower().startswith("test set")
+        return (f'<div class="choice-block{" on-test" if on_test else ""}"><p><b>{e["what"]}</b>: {e["choice"]}.</p>'
+                f'<p class="choice-how"><i>How:</i> {e["how it was made"]}. <i>On what data:</i> '
+                + (f'<b>{e["on what data"]}</b>' if on_test else e["on what data"]) + ".</p></div>")
+
+    return (f'<p class="choices-intro">{html.escape(caption, quote=False)}</p>'
+            f'<div class="choices">{"".join(block(r) for _, r in t.iterrows())}</div>')
 
 
 def limitations(data: ProfileData) -> str:

@@ -186,3 +186,27 @@ def html_table(df: pd.DataFrame, cls: str = "", floatfmt=fmt, classes: dict | No
 
 def _slug(name) -> str:
     return "".join(ch if ch.isalnum() else "-" for ch in str(name).lower()).strip("-")
+
+
+def selection_noise(scores, ses, chosen: int, what: str = "candidate") -> str:
+    """One sentence on a cross-validated search: the standard error over folds (the chosen
+    candidate's, in points) and whether the chosen candidate's lead over the runner-up is within
+    one such error (the selection is then inside the noise). '' without the errors (runs from
+    before they were recorded) or with one candidate."""
+    scores, ses = list(scores), list(ses)
+    if len(scores) < 2 or chosen >= len(scores) or ses[chosen] is None or pd.isna(ses[chosen]):
+        return ""
+    se = ses[chosen]
+    others = [s for i, s in enumerate(scores) if i != chosen]
+    runner_up = max(others)
+    lead = scores[chosen] - runner_up
+    known = [s for s in ses if s is not None and not pd.isna(s)]
+    spread = (f"{100 * min(known):.1f}–{100 * max(known):.1f} points over the {what}s"
+              if len(known) > 1 and max(known) - min(known) >= 0.0005 else "")
+    head = (f"Cross-validation standard error over folds: {100 * se:.1f} points for the chosen {what}"
+            + (f" ({spread})" if spread else ""))
+    if lead <= se:
+        return (f"{head}; the chosen {what} ({fmt_pct(scores[chosen])}) is within one standard error of the runner-up "
+                f"({fmt_pct(runner_up)}, {100 * lead:.1f} points behind): the selection is inside the noise.")
+    return (f"{head}; the chosen {what} ({fmt_pct(scores[chosen])}) leads the runner-up ({fmt_pct(runner_up)}) by "
+            f"{100 * lead:.1f} points, more than one standard error.")

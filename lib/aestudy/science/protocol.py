@@ -60,6 +60,18 @@ def stratified_folds(labels: torch.Tensor, k: int, seed: int) -> list[tuple[torc
     return [((fold_of != f).nonzero().flatten(), (fold_of == f).nonzero().flatten()) for f in range(k)]
 
 
+def fold_se(accs: list[float]) -> float | None:
+    """Standard error of a cross-validation mean: the sample standard deviation of the fold
+    accuracies over the square root of their number (the folds taken as independent; None for
+    fewer than two). Over 100 labels it is several points: candidates closer than that are not
+    told apart by the search."""
+    n = len(accs)
+    if n < 2:
+        return None
+    mean = sum(accs) / n
+    return (sum((a - mean) ** 2 for a in accs) / (n - 1)) ** 0.5 / n ** 0.5
+
+
 def cross_validate(encoder, mode: str, h1: int, x: torch.Tensor, y: torch.Tensor, protocol: dict,
                    folds: list, seed: int) -> list[float]:
     """Validation accuracy of `protocol` on each fold of the labelled images (x, y). On a GPU
@@ -79,7 +91,8 @@ def cross_validate(encoder, mode: str, h1: int, x: torch.Tensor, y: torch.Tensor
 
 def run(draws: list[dict], modes: list[str], h1: int, space: dict, n_candidates: int, n_folds: int,
         seed: int = 0) -> dict:
-    """Per mode: every candidate's cross-validation accuracy and the chosen (best) protocol.
+    """Per mode: every candidate's cross-validation accuracy (with its fold accuracies, `cv_folds`,
+    over every draw's folds, and their standard error, `cv_se`) and the chosen (best) protocol.
 
     draws: [{"encoder": Encoder, "x": images, "y": labels, "seed": int}], the labelled images
     of one or more encoders; a candidate's score is its mean validation accuracy over the folds
@@ -97,8 +110,8 @@ def run(draws: list[dict], modes: list[str], h1: int, space: dict, n_candidates:
                 done += 1
                 progress_file.report(done, total, "cross-validation")
             accs = [a for fold_accs in per_draw for a in fold_accs]
-            scored.append({"protocol": cand, "cv_accuracy": sum(accs) / len(accs),
-                           "per_draw": [sum(a) / len(a) for a in per_draw]})
+            scored.append({"protocol": cand, "cv_accuracy": sum(accs) / len(accs), "cv_se": fold_se(accs),
+                           "cv_folds": accs, "per_draw": [sum(a) / len(a) for a in per_draw]})
         best = max(range(len(scored)), key=lambda i: (scored[i]["cv_accuracy"], -i))
         out[mode] = {"chosen": scored[best]["protocol"], "cv_accuracy": scored[best]["cv_accuracy"],
                      "candidates": scored}
@@ -129,10 +142,11 @@ def labelled_draws(checkpoints: list[str], pool, label_seed: int, n_labels: int,
 
 
 def table(choice: dict) -> "pd.DataFrame":
-    """One row per (mode, candidate): its protocol, cross-validation accuracy and whether chosen."""
+    """One row per (mode, candidate): its protocol, cross-validation accuracy, the standard error
+    of that mean over the folds, and whether chosen."""
     import pandas as pd
 
     rows = [{"mode": mode, "candidate": i, **c["protocol"], "cv_accuracy": c["cv_accuracy"],
-             "chosen": c["protocol"] == res["chosen"]}
+             "cv_se": c.get("cv_se"), "chosen": c["protocol"] == res["chosen"]}
             for mode, res in choice.items() for i, c in enumerate(res["candidates"])]
     return pd.DataFrame(rows)

@@ -40,7 +40,7 @@ from .. import progress_file
 from ..schema import Recipe
 from . import batched
 from .fitting import derived_seed, original
-from .protocol import seeded_candidates, stratified_folds
+from .protocol import fold_se, seeded_candidates, stratified_folds
 from .semisup_fit import ERASE, build, fit, fit_together, strong_augment  # noqa: F401 (the stage's names)
 from .transfer import build_classifier, label_draw, predict
 
@@ -92,7 +92,8 @@ def choose(encoder, h1: int, x, y, unlabelled, base: dict, space: dict, n_candid
            seed: int, cv_steps: int | None = None, on_step=None) -> dict:
     """Every candidate recipe's mean validation accuracy over stratified folds of the labelled
     (x, y), each fold trained with the unlabelled images (for `cv_steps`, default the recipe's
-    steps), and the best (ties to the earlier candidate). Reads no test image."""
+    steps), with its fold accuracies (`folds`) and their standard error (`cv_se`), and the best
+    (ties to the earlier candidate). Reads no test image."""
     folds = stratified_folds(y, n_folds, derived_seed("semisup-folds", seed))
     scored = []
     for cand in candidates(base, space, n_candidates, seed):
@@ -100,7 +101,8 @@ def choose(encoder, h1: int, x, y, unlabelled, base: dict, space: dict, n_candid
         trained = train_each(encoder, h1, [x[tr] for tr, _ in folds], [y[tr] for tr, _ in folds], unlabelled, run,
                              [derived_seed("semisup-cv", seed, f) for f in range(len(folds))], on_step=on_step)
         accs = [int((predict(clf, x[va]) == y[va]).sum()) / len(va) for (clf, _), (_, va) in zip(trained, folds)]
-        scored.append({"recipe": cand, "cv_accuracy": sum(accs) / len(accs), "folds": accs})
+        scored.append({"recipe": cand, "cv_accuracy": sum(accs) / len(accs), "folds": accs,
+                       "cv_se": fold_se(accs)})
     best = max(range(len(scored)), key=lambda i: (scored[i]["cv_accuracy"], -i))
     return {"chosen": scored[best]["recipe"], "cv_accuracy": scored[best]["cv_accuracy"], "candidates": scored}
 
@@ -162,11 +164,12 @@ def run(encoder, pool, test, label_seeds: list[int], encoder_seed: int | None, h
 
 
 def table(choice: dict) -> "pd.DataFrame":
-    """One row per candidate recipe: its fields, cross-validation accuracy and whether chosen."""
+    """One row per candidate recipe: its fields, cross-validation accuracy, its fold accuracies and
+    their standard error (`cv_folds`, `cv_se`), and whether chosen."""
     import pandas as pd
 
     return pd.DataFrame([{"candidate": i, **c["recipe"], "cv_accuracy": c["cv_accuracy"],
-                          "chosen": c["recipe"] == choice["chosen"]} for i, c in enumerate(choice["candidates"])])
+                          "cv_se": c.get("cv_se"), "cv_folds": c.get("folds"), "chosen": c["recipe"] == choice["chosen"]} for i, c in enumerate(choice["candidates"])])
 
 
 class StepCounter:

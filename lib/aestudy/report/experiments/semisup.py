@@ -9,7 +9,7 @@ from ...science.semisup import PUBLISHED, RECIPE
 from ..claims import Experiment
 from ..stats import CONFIDENCE, RANGES, mean_ci, summarise
 from ..tables import ci_cells
-from ..text import fmt_ci, fmt_pct, fmt_pp_ci, interval_words
+from ..text import fmt_ci, fmt_pct, fmt_pp_ci, interval_words, selection_noise
 from .semisup_anchors import anchor_name, conditions, setting, short, sources
 
 STAGE = "semisup"
@@ -70,7 +70,10 @@ def recipe_table(candidates: list[dict]) -> pd.DataFrame:
     if not candidates:
         return pd.DataFrame()
     t = pd.DataFrame(candidates).astype(object)
-    t["cross-validation"] = [fmt_pct(v) for v in t.pop("cv_accuracy")]
+    se = t.pop("cv_se") if "cv_se" in t else pd.Series([None] * len(t))
+    t["cross-validation"] = [fmt_pct(v) + ("" if e is None or pd.isna(e) else f" ± {100 * e:.1f}")
+                             for v, e in zip(t.pop("cv_accuracy"), se)]
+    t = t.drop(columns=["cv_folds"], errors="ignore")
     t["chosen"] = ["yes" if str(c).lower() == "true" else "" for c in t["chosen"]]
     t = t.drop(columns=["steps", "unlabelled_batch"], errors="ignore")
     same = [k for k in LEVERS if k in t and t[k].astype(str).nunique() == 1]  # a lever not searched: said in words
@@ -209,11 +212,31 @@ def recipes(data):
     if semi.empty:
         return pd.DataFrame(), ""
     label = ((metrics or {}).get("selection") or {}).get("label") or "chosen by cross-validation on the first label draw"
-    return recipe_table((metrics or {}).get("candidates", [])), (
-        "The recipes cross-validation tried (the base recipe first), with their mean validation accuracy over folds; "
-        f"the chosen one marked: {label} (selected: its accuracy is the best of them)."
+    cands = (metrics or {}).get("candidates", [])
+    return recipe_table(cands), (
+        "The recipes cross-validation tried (the base recipe first), with their mean validation accuracy over folds "
+        f"± its standard error over the folds; the chosen one marked: {label} (selected: its accuracy is the best of "
+        "them)." + search_noise(cands, (metrics or {}).get("selection") or {}, (metrics or {}).get("recipe") or {})
         + (f" The chosen recipe has {levers_on((metrics or {}).get('recipe', {}))} (a lever has a column where "
            "the candidates differ in it)." if levers_on((metrics or {}).get("recipe", {})) else ""))
+
+
+def search_noise(candidates: list[dict], sel: dict, rec: dict) -> str:
+    """The search's standard error and whether its choice is inside the noise, and, where the
+    candidates were trained shorter than the final runs, that the ranking is not checked at the
+    final length (no candidate is retrained at it: that would double the stage's cost)."""
+    chosen = [i for i, c in enumerate(candidates) if str(c.get("chosen")).lower() == "true"]
+    words = (" " + selection_noise([c["cv_accuracy"] for c in candidates], [c.get("cv_se") for c in candidates],
+                                   chosen[0], "recipe")) if chosen else ""
+    return words.rstrip() + length_words(sel.get("cv_steps"), rec.get("steps"))
+
+
+def length_words(cv_steps, steps) -> str:
+    """'' when the candidates trained as long as the final runs; else the plain statement."""
+    if not cv_steps or not steps or cv_steps >= steps:
+        return ""
+    return (f" The ranking was made at {cv_steps:,} training steps per candidate and is not checked at the final "
+            f"{steps:,} steps: a recipe that ranks first at the shorter length may not at the final one.")
 
 
 def choices(data) -> list[dict]:
@@ -231,7 +254,9 @@ def choices(data) -> list[dict]:
                                                      f"(final runs: {steps})",
          "how it was made": f"cross-validation on label draw {p.get('search_label_seed', -1)}, which is never "
                             "evaluated, its images left out of the unlabelled pool of the search; the search space "
-                            "was written by people who had seen earlier test accuracies",
+                            "was written by people who had seen earlier test accuracies"
+                            + (length_words(cv_steps, steps).replace(" The ranking", "; the ranking").rstrip(".")
+                               if isinstance(cv_steps, int) and isinstance(steps, int) else ""),
          "on what data": "labelled and unlabelled training images"},
         {"what": "semi-supervised budget", "choice": f"{steps} steps of {rec.get('unlabelled_batch', '?')} unlabelled "
                                                      "images",

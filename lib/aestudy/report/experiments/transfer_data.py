@@ -90,9 +90,16 @@ def chosen_protocols(protocol: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for mode, g in p.groupby("mode", sort=False):
         best = g[g["chosen"]].iloc[0]
-        rows.append({"mode": mode, **{f: best[f] for f in PROTOCOL_FIELDS if f in g},
-                     "CV accuracy": f"{100 * best['cv_accuracy']:.1f} % (best of {len(g)})",
-                     "candidates": f"{len(g)} ({100 * g['cv_accuracy'].min():.0f}–{100 * g['cv_accuracy'].max():.0f} %)"})
+        se = best.get("cv_se") if "cv_se" in g else None
+        has_se = se is not None and pd.notna(se)
+        row = {"mode": mode, **{f: best[f] for f in PROTOCOL_FIELDS if f in g},
+               "CV accuracy": f"{100 * best['cv_accuracy']:.1f} %" + (f" ± {100 * se:.1f}" if has_se else "")
+                              + f" (best of {len(g)})",
+               "candidates": f"{len(g)} ({100 * g['cv_accuracy'].min():.0f}–{100 * g['cv_accuracy'].max():.0f} %)"}
+        if has_se and len(g) > 1:
+            lead = best["cv_accuracy"] - g.loc[~g["chosen"], "cv_accuracy"].max()
+            row["lead over runner-up"] = f"{100 * lead:.1f} points" + (" (inside noise)" if lead <= se else "")
+        rows.append(row)
     t = pd.DataFrame(rows).astype(object)
     if "augment" in t:
         t["augment"] = t["augment"].map(lambda a: "yes" if str(a).lower() == "true" else "no")
@@ -184,5 +191,20 @@ def protocols(data):
         f"{int(p['n_labels'].iloc[0])} labelled training images per encoder (head width h1 = {int(p['h1'].iloc[0])}), "
         "among the same number of candidates per mode (the original protocol, 100 Adam steps at 1e-3, first; the "
         "rest drawn at random from the search space of the parameter file). CV accuracy: the chosen candidate's, "
-        "the best of the candidates (selected). Candidates: how many were tried and the range of their "
-        "cross-validation accuracy.")
+        "the best of the candidates (selected), ± its standard error over folds (the folds of every encoder's draw). "
+        "Candidates: how many were tried and the range of their cross-validation accuracy."
+        + noise_words(chosen_protocols(p)))
+
+
+def noise_words(t: pd.DataFrame) -> str:
+    """The caption's sentence on selection noise: in how many modes the chosen protocol leads the
+    runner-up by no more than one standard error ('' for runs without the errors)."""
+    if t.empty or "lead over runner-up" not in t:
+        return ""
+    inside = [m for m, v in zip(t["mode"], t["lead over runner-up"]) if "inside noise" in str(v)]
+    head = (" Lead over runner-up: the chosen candidate's CV accuracy minus the next best's; inside noise when it "
+            "is at most one standard error.")
+    if not inside:
+        return head + " In every mode the chosen protocol leads by more than one standard error."
+    return (head + f" In {len(inside)} of {len(t)} modes ({', '.join(inside)}) the selection is inside the noise: "
+            "the search did not tell the chosen protocol from the runner-up.")
