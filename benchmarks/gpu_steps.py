@@ -167,7 +167,7 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=300, help="timed steps")
     ap.add_argument("--seeds", type=int, default=5, help="K, the seeds of one cell trained together")
     ap.add_argument("--parts", nargs="+", default=["ae", "cv", "semisup", "seeds"],
-                    choices=["ae", "cv", "semisup", "seeds"], help="which measurements to run")
+                    choices=["ae", "cv", "semisup", "seeds"], help="which measurements to run, in this order")
     ap.add_argument("--device", default="cuda", help="cpu: only checks that the script runs (both paths are eager there)")
     args = ap.parse_args()
     global DEVICE
@@ -179,14 +179,15 @@ def main() -> None:
     tr = data.load_split("mnist", train=True, limit=args.train, download=False)
     te = data.load_split("mnist", train=False, limit=2000, download=False)
     images, test = tr.images.to(DEVICE), te.images.to(DEVICE)
-    if "ae" in args.parts:
-        print_steps(images, test, args.steps, args.train)
-    if "cv" in args.parts:
-        print_cv(tr, args.steps)
-    if "semisup" in args.parts:
-        print_semisup(tr, args.steps)
-    if "seeds" in args.parts:
-        print_seeds(images, test, args.seeds, args.steps, args.train)
+    for part in args.parts:  # in the order asked: the most wanted first, in case the call is stopped
+        if part == "ae":
+            print_steps(images, test, args.steps, args.train)
+        elif part == "cv":
+            print_cv(tr, args.steps)
+        elif part == "semisup":
+            print_semisup(tr, args.steps)
+        elif part == "seeds":
+            print_seeds(images, test, args.seeds, args.steps, args.train)
     if DEVICE == "cuda":
         print(f"\npeak device memory of this process: {torch.cuda.max_memory_allocated() / 2**20:.0f} MiB")
 
