@@ -75,6 +75,7 @@ ticker() {  # $1 name, $2 params: the runs done so far and the utilisation so fa
 }
 timed_run() {  # $1 name, $2 params, $3 seconds allowed, rest: run args
     local name=$1 params=$2 secs=$3; shift 3
+    if [ "$secs" -lt 20 ]; then say "$name: skipped, $secs s left"; return; fi
     sample "$FINAL/$name" & local sampler=$!
     ticker "$name" "$params" & local ticking=$!
     local t0=$(date +%s.%N)
@@ -89,10 +90,12 @@ timed_run() {  # $1 name, $2 params, $3 seconds allowed, rest: run args
 }
 
 say "== 2. steps: the seeds of a cell together, CUDA graphs and vmapped classifiers against the eager path"
-timeout 240 "$PY" -u benchmarks/gpu_steps.py "${STEPS_ARGS[@]}" --parts seeds ae cv semisup 2>&1 | tee -a "$LOG"
+# each phase gets its share of the time left, so that the profile (4) always has the larger part
+share() { local s=$(( $(left) * $1 / 100 )); echo $(( s < $2 ? s : $2 )); }
+timeout "$(share 40 200)" "$PY" -u benchmarks/gpu_steps.py "${STEPS_ARGS[@]}" --parts seeds ae cv semisup 2>&1 | tee -a "$LOG"
 
 say "== 2b. the CUDA-only tests (graphed against eager within 2 %, a refused capture trains eagerly)"
-timeout 120 "$PY" -m pytest -q -p no:cacheprovider tests/test_steps.py tests/test_batched.py \
+timeout "$(share 25 90)" "$PY" -m pytest -q -p no:cacheprovider tests/test_steps.py tests/test_batched.py \
     tests/test_seeds_together.py 2>&1 | tail -n 5 | tee -a "$LOG"
 
 say "== 3. the 12-model sweep ($PARAMS, autoencode, seed 0), --workers 6"
