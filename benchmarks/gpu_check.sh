@@ -2,18 +2,24 @@
 # Every GPU figure of the speed issue in one call on a lent machine (device tool, carry .gpu_kit):
 #
 #   bash benchmarks/gpu_check.sh [SECONDS] [PARAMS]   (default 450 s, the whole script within it; params/full.yaml)
-#   DRY=1 bash benchmarks/gpu_check.sh 300 params/smoke.yaml   here, on the CPU, with .venv: checks the
-#         script itself before device time is spent on it (no set-up, steps on the CPU, no nvidia-smi)
+#   DRY=1 [PY=.venv/bin/python] bash benchmarks/gpu_check.sh 300 params/smoke.yaml   here, on the CPU:
+#         checks the script itself before device time is spent on it (no set-up, steps on the CPU,
+#         nvidia-smi stubbed)
 #
 # 1. set-up (benchmarks/gpu_env.sh: wheels, kernelspec, MNIST);
-# 2. benchmarks/gpu_steps.py: the autoencoder step eager against replayed from a CUDA graph, the
-#    test error each way; a protocol cross-validation one classifier at a time against vmapped;
-#    then tests/test_steps.py and tests/test_batched.py, whose CUDA-only tests run there;
+# 2. benchmarks/gpu_steps.py: the K = 5 seeds of one cell trained together against one after
+#    another (eager and graphed); the autoencoder step eager against replayed from a CUDA graph, the
+#    test error each way; a protocol cross-validation and the semi-supervised recipe one classifier
+#    at a time against vmapped; then the CUDA-only tests of tests/test_steps.py, test_batched.py and
+#    test_seeds_together.py;
 # 3. the 12-model sweep alone (full.yaml's autoencode stage, seed 0), timed;
 # 4. params/full.yaml from nothing, in its own reports folder, timed, stopped when the time left
 #    runs out (then the status counts say how far it got).
 # While 3 and 4 run, nvidia-smi is sampled every 2 s: utilisation, and the device memory of each
 # process (how many kernels share the card and the most any one held).
+# Every figure is printed and appended to check.txt the moment it exists (each table line of
+# gpu_steps.py as it is measured; during 3 and 4 the runs done so far and the utilisation so far
+# every TICK seconds, 20), so a call stopped at its limit still returns what it measured.
 # Brings back under $OUT: check.txt (every figure), the samples, and profile.tgz (the full
 # profile's tables, records and metrics for `python -m lib compare`; no checkpoints, no notebooks).
 set -uo pipefail
@@ -31,13 +37,14 @@ left() { echo $(( LIMIT - ($(date +%s) - START) )); }
 say() { echo "$*" | tee -a "$LOG"; }
 
 if [ -n "$DRY" ]; then
-    PY=$ROOT/.venv/bin/python; STEPS_ARGS=(--device cpu --train 640 --steps 5)
+    PY=${PY:-$ROOT/.venv/bin/python}; STEPS_ARGS=(--device cpu --train 640 --steps 5 --seeds 2)
+    export DATA_DIR=${DATA_DIR:-$ROOT/../shared/data}
     nvidia-smi() { case "$*" in *compute-apps*) echo "$$, 0";; *) echo "0, 0";; esac; }
     export -f nvidia-smi
 else
     source "$ROOT/benchmarks/gpu_env.sh" > "$FINAL/setup.log" 2>&1
     tail -n 4 "$FINAL/setup.log"
-    STEPS_ARGS=(--train 10000 --steps 300)
+    STEPS_ARGS=(--train 10000 --steps 300 --seeds 5)
 fi
 say "== set-up done after $(( $(date +%s) - START )) s; $(nvidia-smi --query-gpu=name,memory.total --format=csv,noheader 2>/dev/null)"
 
@@ -56,25 +63,40 @@ summarise() {  # $1: the sample prefix
               printf "processes on the card: at most %d at once, %d in all; the most device memory one held: %d MiB\n", most, k, top }' \
         "$1.procs" 2>/dev/null
 }
+counts() {  # $1 name, $2 params: how many runs are in each state
+    REPORTS_DIR=$OUT/$1 "$PY" -m lib status "$2" 2>/dev/null | awk '{print $2}' | sort | uniq -c | tr '\n' ' '
+}
+ticker() {  # $1 name, $2 params: the runs done so far and the utilisation so far, every TICK seconds
+    local t0=$(date +%s)
+    while sleep "${TICK:-20}"; do
+        say "   $1 at $(( $(date +%s) - t0 )) s: $(counts "$1" "$2")$(awk -F', *' '{ n++; s += $2 }
+            END { if (n) printf "; GPU utilisation so far %.0f %%", s / n }' "$FINAL/$1.util" 2>/dev/null)"
+    done
+}
 timed_run() {  # $1 name, $2 params, $3 seconds allowed, rest: run args
     local name=$1 params=$2 secs=$3; shift 3
+    if [ "$secs" -lt 20 ]; then say "$name: skipped, $secs s left"; return; fi
     sample "$FINAL/$name" & local sampler=$!
+    ticker "$name" "$params" & local ticking=$!
     local t0=$(date +%s.%N)
     REPORTS_DIR=$OUT/$name timeout -k 20 --signal=INT "$secs" "$PY" -m lib run "$params" --no-render "$@" \
         > "$FINAL/$name.log" 2>&1
     local rc=$?
     local t1=$(date +%s.%N)
-    kill $sampler 2>/dev/null; wait $sampler 2>/dev/null
+    kill $sampler $ticking 2>/dev/null; wait $sampler $ticking 2>/dev/null
     say "$(awk -v a="$t0" -v b="$t1" -v n="$name" -v rc="$rc" 'BEGIN { printf "%s: %.1f s wall, exit status %s%s\n", n, b - a, rc, rc == 124 ? " (stopped at the time limit)" : "" }')"
     say "$(summarise "$FINAL/$name")"
-    say "$(REPORTS_DIR=$OUT/$name "$PY" -m lib status "$params" 2>/dev/null | awk '{print $2}' | sort | uniq -c | tr '\n' ' ')"
+    say "$(counts "$name" "$params")"
 }
 
-say "== 2. steps: CUDA graphs and vmapped classifiers against the eager path"
-timeout 150 "$PY" benchmarks/gpu_steps.py "${STEPS_ARGS[@]}" 2>&1 | tee -a "$LOG"
+say "== 2. steps: the seeds of a cell together, CUDA graphs and vmapped classifiers against the eager path"
+# each phase gets its share of the time left, so that the profile (4) always has the larger part
+share() { local s=$(( $(left) * $1 / 100 )); echo $(( s < $2 ? s : $2 )); }
+timeout "$(share 40 200)" "$PY" -u benchmarks/gpu_steps.py "${STEPS_ARGS[@]}" --parts seeds ae cv semisup 2>&1 | tee -a "$LOG"
 
 say "== 2b. the CUDA-only tests (graphed against eager within 2 %, a refused capture trains eagerly)"
-timeout 120 "$PY" -m pytest -q -p no:cacheprovider tests/test_steps.py tests/test_batched.py 2>&1 | tail -n 5 | tee -a "$LOG"
+timeout "$(share 25 90)" "$PY" -m pytest -q -p no:cacheprovider tests/test_steps.py tests/test_batched.py \
+    tests/test_seeds_together.py 2>&1 | tail -n 5 | tee -a "$LOG"
 
 say "== 3. the 12-model sweep ($PARAMS, autoencode, seed 0), --workers 6"
 "$PY" - "$PARAMS" <<'PYEOF'

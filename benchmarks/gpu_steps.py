@@ -8,7 +8,12 @@
 2. Classifiers trained together (science.batched): one protocol cross-validation (5 folds of
    100 labelled images, fine-tuning, `--steps` steps) one by one against vmapped, with the
    folds' validation accuracies each way; the semi-supervised recipe on 3 label draws each way.
-3. Peak device memory of this process.
+3. The seeds of one cell trained together (science.seeds_together): ms per step of all K seeds
+   (num_conv 1, 2, 3; K = `--seeds`) trained one after another by train.run against stacked in one
+   vmapped step, each eager and replayed from a CUDA graph (graphs on CUDA only); and each seed's
+   test error after one epoch of `--train` images, separately against together.
+4. Peak device memory of this process.
+`--parts seeds` runs only part 3 (on the CPU too: `--device cpu`, eager only).
 Prints its figures; asserts nothing.
 """
 from __future__ import annotations
@@ -23,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
 
 import torch  # noqa: E402
 
-from aestudy.science import data, protocol, train  # noqa: E402
+from aestudy.science import data, protocol, seeds_together, train  # noqa: E402
 from aestudy.science.models import AEConfig, AutoEncoder  # noqa: E402
 
 
@@ -103,40 +108,115 @@ def semisup_times(pool, steps: int) -> dict:
     return out
 
 
+def seeds_times(images: torch.Tensor, test: torch.Tensor, num_conv: int, k: int, steps: int) -> dict:
+    """ms per step of all k seeds: one after another (train.run) against together, eager and graphed;
+    then the test errors of one epoch over `images` each way (graphed where the device allows)."""
+    cfg = AEConfig(latent_dim=10, num_conv=num_conv, c_factor=8, kernel_size=3, fc_hidden=256)
+    seeds = list(range(k))
+    sub = images[: 64 * steps]
+    out = {}
+    for eager in ((True,) if DEVICE != "cuda" else (True, False)):
+        _eager(eager)
+        tag = "eager" if eager else "graph"
+        for warm in (True, False):
+            data_ = sub[: 64 * 20] if warm else sub
+            _sync()
+            t = time.perf_counter()
+            for s, m in zip(seeds, seeds_together.build(cfg, seeds)):
+                train.run(m, data_, test[:500], epochs=1, seed=s, device=DEVICE, progress=False)
+            _sync()
+            t_sep = time.perf_counter() - t
+            models = seeds_together.build(cfg, seeds)
+            _sync()
+            t = time.perf_counter()
+            seeds_together.run_together(models, seeds, data_, test[:500], epochs=1, device=DEVICE)
+            _sync()
+            t_tog = time.perf_counter() - t
+        out[f"separate {tag}"] = t_sep / steps * 1000
+        out[f"together {tag}"] = t_tog / steps * 1000
+    _eager(DEVICE != "cuda")
+    models = seeds_together.build(cfg, seeds)
+    hist = seeds_together.run_together(models, seeds, images, test, epochs=1, device=DEVICE, warmup_steps=100)
+    out["errors together"] = [h["test_error"][-1] for h in hist]
+    out["errors separate"] = [train.run(m, images, test, epochs=1, seed=s, device=DEVICE, progress=False,
+                                        warmup_steps=100)["test_error"][-1]
+                              for s, m in zip(seeds, seeds_together.build(cfg, seeds))]
+    return out
+
+
+def print_seeds(images: torch.Tensor, test: torch.Tensor, k: int, steps: int, train_n: int) -> None:
+    print(f"\nthe seeds of one cell, K = {k}, batch 64: ms per step of all {k} (d = 10; one epoch of "
+          f"{train_n} images for the test errors)")
+    print("| num_conv | separate eager | together eager | separate graph | together graph | "
+          "eager ratio | best ratio | largest relative test-error difference |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    for nc in (1, 2, 3):
+        r = seeds_times(images, test, nc, k, steps)
+        best_sep = min(v for n, v in r.items() if n.startswith("separate"))
+        best_tog = min(v for n, v in r.items() if n.startswith("together"))
+        diff = max(abs(a / b - 1) for a, b in zip(r["errors together"], r["errors separate"]))
+        g = (lambda n: f"{r[n]:.2f}" if n in r else "-")
+        print(f"| {nc} | {g('separate eager')} | {g('together eager')} | {g('separate graph')} | "
+              f"{g('together graph')} | {r['separate eager'] / r['together eager']:.2f}x | "
+              f"{best_sep / best_tog:.2f}x | {diff:.2%} |", flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--train", type=int, default=10000, help="training images for the agreement epoch")
     ap.add_argument("--steps", type=int, default=300, help="timed steps")
+    ap.add_argument("--seeds", type=int, default=5, help="K, the seeds of one cell trained together")
+    ap.add_argument("--parts", nargs="+", default=["ae", "cv", "semisup", "seeds"],
+                    choices=["ae", "cv", "semisup", "seeds"], help="which measurements to run, in this order")
     ap.add_argument("--device", default="cuda", help="cpu: only checks that the script runs (both paths are eager there)")
     args = ap.parse_args()
     global DEVICE
     DEVICE = args.device
     if DEVICE == "cuda" and not torch.cuda.is_available():
         sys.exit("gpu_steps.py: no CUDA device")
-    print(f"device: {torch.cuda.get_device_name() if DEVICE == 'cuda' else DEVICE}, torch {torch.__version__}")
+    print(f"device: {torch.cuda.get_device_name() if DEVICE == 'cuda' else DEVICE}, torch {torch.__version__}, "
+          f"{torch.get_num_threads()} threads", flush=True)
     tr = data.load_split("mnist", train=True, limit=args.train, download=False)
     te = data.load_split("mnist", train=False, limit=2000, download=False)
     images, test = tr.images.to(DEVICE), te.images.to(DEVICE)
-    print("\nautoencoder step, batch 64 (ms/step; one epoch of", args.train, "images for the error)")
+    for part in args.parts:  # in the order asked: the most wanted first, in case the call is stopped
+        if part == "ae":
+            print_steps(images, test, args.steps, args.train)
+        elif part == "cv":
+            print_cv(tr, args.steps)
+        elif part == "semisup":
+            print_semisup(tr, args.steps)
+        elif part == "seeds":
+            print_seeds(images, test, args.seeds, args.steps, args.train)
+    if DEVICE == "cuda":
+        print(f"\npeak device memory of this process: {torch.cuda.max_memory_allocated() / 2**20:.0f} MiB")
+
+
+def print_steps(images, test, steps: int, train_n: int) -> None:
+    print("\nautoencoder step, batch 64 (ms/step; one epoch of", train_n, "images for the error)", flush=True)
     print("| num_conv | eager ms | graph ms | speed-up | eager test MSE | graph test MSE | relative | replays |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for nc in (1, 2, 3):
-        r = step_times(images, test, nc, args.steps)
+        r = step_times(images, test, nc, steps)
         rel = r["error_graph"] / r["error_eager"] - 1
         print(f"| {nc} | {r['eager']:.2f} | {r['graph']:.2f} | {r['eager'] / r['graph']:.1f}x | "
               f"{r['error_eager']:.5f} | {r['error_graph']:.5f} | {rel:+.2%} | {r['replays_graph']} |", flush=True)
-    print(f"\nprotocol cross-validation, fine-tuning, 5 folds x {args.steps} steps, h1 650")
-    c = cv_times(tr, args.steps)
+
+
+def print_cv(tr, steps: int) -> None:
+    print(f"\nprotocol cross-validation, fine-tuning, 5 folds x {steps} steps, h1 650", flush=True)
+    c = cv_times(tr, steps)
     for name, (secs, accs) in c.items():
         print(f"{name}: {secs:.2f} s, validation accuracies {[round(a, 3) for a in accs]}")
-    print(f"speed-up: {c['one by one'][0] / c['together'][0]:.1f}x")
-    print(f"\nsemi-supervised recipe, 3 label draws x {args.steps} steps of 448 unlabelled images, h1 650")
-    c = semisup_times(tr, args.steps)
+    print(f"speed-up: {c['one by one'][0] / c['together'][0]:.1f}x", flush=True)
+
+
+def print_semisup(tr, steps: int) -> None:
+    print(f"\nsemi-supervised recipe, 3 label draws x {steps} steps of 448 unlabelled images, h1 650", flush=True)
+    c = semisup_times(tr, steps)
     for name, (secs, losses) in c.items():
-        print(f"{name}: {secs:.2f} s ({secs / args.steps * 1000:.1f} ms per step of all 3), last losses {losses}")
-    print(f"speed-up: {c['one by one'][0] / c['together'][0]:.1f}x")
-    if DEVICE == "cuda":
-        print(f"\npeak device memory of this process: {torch.cuda.max_memory_allocated() / 2**20:.0f} MiB")
+        print(f"{name}: {secs:.2f} s ({secs / steps * 1000:.1f} ms per step of all 3), last losses {losses}")
+    print(f"speed-up: {c['one by one'][0] / c['together'][0]:.1f}x", flush=True)
 
 
 if __name__ == "__main__":

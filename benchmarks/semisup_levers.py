@@ -6,7 +6,8 @@ on label draws no profile evaluates (default 100 and 101) of 100 balanced labels
 training images as the unlabelled pool, and scored every `--every` steps on `--val` training
 images kept out of the pool (drawn by the parameter file's data seed: the same held-out images
 as benchmarks/semisup_recipe.py). No test image is read. One JSON line per (lever, draw) is
-appended to `--out`; a summary table (final accuracy per draw, mean, the change against `base`
+appended to `--out`, and every point of every curve is printed and appended to `<out>.points.jsonl` the
+moment it is measured (a run stopped at its time limit keeps the curves so far); a summary table (final accuracy per draw, mean, the change against `base`
 paired by draw, ms per step) is printed at the end.
 
 The encoder is a checkpoint (`--encoder`), or experiment 1's d=10, num_conv=2 autoencoder trained
@@ -130,6 +131,7 @@ def main() -> None:
     print(f"{len(pool):,} unlabelled training images, {len(val):,} held-out training images scored (no test image "
           f"is read); base recipe {semisup.recipe(**base)}; {args.precision} on {dev}", flush=True)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    points_path = Path(args.out).with_suffix(".points.jsonl")  # the curves as they grow, one line a point
     rows = []
     for lever in args.levers:
         rec = semisup.recipe(**{**base, **LEVERS[lever]})
@@ -139,10 +141,20 @@ def main() -> None:
         for group in groups:  # one draw at a time, or every draw as one vmapped network (on a GPU)
             train.setup(0)
             t = time.perf_counter()
+
+            def on_point(step, accs, group=group, lever=lever, t=t):  # each point the moment it exists
+                secs = time.perf_counter() - t
+                with open(points_path, "a") as f:
+                    for i, acc in accs.items():
+                        f.write(json.dumps({"lever": lever, "label_seed": args.label_seeds[group[i]], "step": step,
+                                            "accuracy": acc, "seconds": round(secs, 2)}) + "\n")
+                print(f"  {lever} step {step}: " + ", ".join(f"draw {args.label_seeds[group[i]]} {100 * a:.2f} %"
+                                                              for i, a in accs.items()) + f" ({secs:.0f} s)", flush=True)
+
             with train.precision(args.precision, args.device):
                 trained = semisup.train_each(encoder, semi.get("h1", 650), [pool.images[draws[i][1]] for i in group],
                                              [pool.labels[draws[i][1]] for i in group], pool.images, rec,
-                                             [draws[i][0] for i in group], curve=(args.every, val.images, val.labels))
+                                             [draws[i][0] for i in group], curve=(args.every, val.images, val.labels, on_point))
                 secs = time.perf_counter() - t
                 accs = [float((transfer.predict(clf, val.images) == val.labels).float().mean()) for clf, _ in trained]
             for i, (_, info), acc in zip(group, trained, accs):

@@ -129,11 +129,16 @@ def test_levers_trained_together_give_what_one_by_one_gives(monkeypatch, changes
     pool, held = _pool(8), _pool(3, seed=1)
     rec = semisup.recipe(steps=12, unlabelled_batch=16, lr=1e-2, threshold=0.3, **changes)
     xs, ys = [pool.images[:20], pool.images[20:40]], [pool.labels[:20], pool.labels[20:40]]
-    out = {}
+    out, heard = {}, {}
     for together in (False, True):
         monkeypatch.setattr(batched, "batch_fits", lambda device, together=together: together)
+        points = heard[together] = []
         out[together] = semisup.train_each(_encoder(), 8, xs, ys, pool.images, rec, [1, 2],
-                                           curve=(4, held.images, held.labels))
+                                           curve=(4, held.images, held.labels,
+                                                  lambda step, accs, points=points: points.extend(
+                                                      (i, step, a) for i, a in accs.items())))
+    for together, trained in out.items():  # on_point heard each point as it was measured
+        assert sorted(heard[together]) == sorted((i, s, a) for i, (_, info) in enumerate(trained) for s, a in info["curve"])
     for (_, a), (_, b) in zip(out[False], out[True]):
         assert [s for s, _ in a["curve"]] == [s for s, _ in b["curve"]] == [4, 8, 12]
         assert [v for _, v in b["curve"]] == pytest.approx([v for _, v in a["curve"]], abs=1 / len(held.labels) + 1e-9)

@@ -67,10 +67,18 @@ def train_each(encoder, h1: int, xs: list, ys: list, unlabelled, rec: dict, seed
                curve=None):
     """`train` for each (xs[i], ys[i], seeds[i]): one at a time, or together on a GPU."""
     if not batched.batch_fits(unlabelled.device):
-        return [train(encoder, h1, x, y, unlabelled, rec, s, on_step=on_step, curve=curve)
-                for x, y, s in zip(xs, ys, seeds)]
+        return [train(encoder, h1, x, y, unlabelled, rec, s, on_step=on_step, curve=_curve_of(curve, i))
+                for i, (x, y, s) in enumerate(zip(xs, ys, seeds))]
     clfs = [build(encoder, h1, rec, s).to(unlabelled.device) for s in seeds]
     return list(zip(clfs, fit_together(clfs, xs, ys, unlabelled, rec, seeds, on_step=on_step, curve=curve)))
+
+
+def _curve_of(curve, i: int):
+    """`curve` for the i-th network trained alone: its `on_point` hears of it as network i."""
+    if curve is None or len(curve) < 4:
+        return curve
+    on_point = curve[3]
+    return (*curve[:3], lambda step, accs: on_point(step, {i: a for a in accs.values()}))
 
 
 def train(encoder, h1: int, x, y, unlabelled, rec: dict, seed: int, on_step=None, curve=None):

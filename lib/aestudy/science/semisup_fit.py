@@ -24,7 +24,9 @@ old loop):
   buffers and can be vmapped): 32 5x5, max-pool, 64 3x3, 64 3x3, max-pool, 128 3x3, global mean
   pool, linear to 10. It always starts at random (`init` concerns the study's network).
 `curve=(every, x, y)` also measures the returned network's accuracy on (x, y) every `every` steps
-(held-out training images in benchmarks/semisup_levers.py; never the test set).
+(held-out training images in benchmarks/semisup_levers.py; never the test set); a fourth element
+`on_point(step, {index: accuracy})` is called with each point as it is measured (the index of each
+network trained in the call), so a benchmark stopped at its time limit has printed the curve so far.
 """
 from __future__ import annotations
 
@@ -198,6 +200,8 @@ def fit(clf: nn.Module, x: torch.Tensor, y: torch.Tensor, unlabelled: torch.Tens
                 torch._foreach_lerp_(list(teacher.parameters()), list(clf.parameters()), 1 - ema)
         if curve is not None and (step + 1) % curve[0] == 0:
             points.append((step + 1, _accuracy((clf if teacher is None else teacher).eval(), curve[1], curve[2])))
+            if len(curve) > 3:
+                curve[3](step + 1, {0: points[-1][1]})
         if on_step is not None:
             on_step(step + 1)
     if teacher is not None:
@@ -262,8 +266,11 @@ def fit_together(clfs: list, xs: list[torch.Tensor], ys: list[torch.Tensor], unl
             with torch.no_grad():
                 pred = torch.cat([teacher(curve[1][i:i + 2000].expand(len(clfs), *curve[1][i:i + 2000].shape))
                                   .argmax(-1) for i in range(0, len(curve[1]), 2000)], 1)
-            for pts, acc in zip(points, (pred == curve[2]).float().mean(1).tolist()):
+            accs = (pred == curve[2]).float().mean(1).tolist()
+            for pts, acc in zip(points, accs):
                 pts.append((step + 1, acc))
+            if len(curve) > 3:
+                curve[3](step + 1, dict(enumerate(accs)))
         if on_step is not None:
             for _ in clfs:
                 on_step(step + 1)
