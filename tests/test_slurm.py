@@ -196,17 +196,25 @@ def test_a_cancelled_job_is_replaced_and_its_run_retried(slurm_cluster, local_sm
 
 
 @pytest.mark.slow
-def test_a_command_stopped_with_sigterm_leaves_no_job(slurm_cluster, mnist_dir, tmp_path):
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_a_command_stopped_with_ctrl_c_or_sigterm_exits_130_and_leaves_no_job(slurm_cluster, mnist_dir, tmp_path, sig):
+    """Ctrl-C (SIGINT, which dask_jobqueue's import would turn into sys.exit(): exit 0) and SIGTERM
+    alike: exit 130, the "interrupted" line last, runs.json written (the runs not finished marked
+    so), and every job cancelled before the command ends."""
     env = {**os.environ, **slurm_cluster.env, "REPORTS_DIR": str(tmp_path / "reports"), "DATA_DIR": str(mnist_dir)}
     proc, lines = start(slurm_command(), env)
     deadline = time.monotonic() + 300
     while not any(" start " in ln for _, ln in list(lines)) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert our_jobs(slurm_cluster), "no job was submitted"
-    proc.send_signal(signal.SIGTERM)
+    running = slurm_cluster.client("squeue", "-h", "-n", "aestudy-smoke", "-t", "R", "-o", "%i").stdout.split()
+    assert running, "no job was running"
+    proc.send_signal(sig)
     err = finish(proc, lines, timeout=120)
     assert proc.returncode == 130, err[-3000:]
-    assert "interrupted" in err.splitlines()[-1]
+    assert err.splitlines()[-1].startswith("interrupted: completed runs are kept"), err[-3000:]
+    record = json.loads((tmp_path / "reports" / "smoke" / "runs.json").read_text())
+    assert record["interrupted"] is True and record["executor"] == "slurm"
+    assert "interrupted" in {r["status"] for r in record["runs"]}  # stopped before the sweep ended
     assert our_jobs(slurm_cluster) == []  # cancelled before the command ended
 
 

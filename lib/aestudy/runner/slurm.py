@@ -53,7 +53,12 @@ class SlurmExecutor(DaskExecutor):
 
         self.params = ClusterParams(**params)
         super().__init__(workers=0, threads=self.params.cores, scheduler=None)
-        self.jobs, self.seen, self._signals = 0, set(), None
+        self.jobs, self.seen, self.peak, self._signals = 0, set(), 0, None
+
+    @property
+    def workers_used(self) -> int:
+        """For runs.json: the most workers (SLURM jobs) connected at once during the sweep."""
+        return self.peak or self.jobs
 
     def start(self, workers: int) -> None:  # deferred to run_graph: the job logs go under the profile
         self.cluster, self.client = None, None
@@ -61,8 +66,8 @@ class SlurmExecutor(DaskExecutor):
     def _start_cluster(self, profile_dir: Path, runs: int) -> None:
         import dask
         from dask.distributed import Client
-        from dask_jobqueue import SLURMCluster
 
+        SLURMCluster = _slurm_cluster_class()
         p = self.params
         with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
             self.cluster = SLURMCluster(
@@ -107,6 +112,7 @@ class SlurmExecutor(DaskExecutor):
     def maintain(self, remaining: int) -> None:
         """Replace the jobs whose worker has left (scancel, wall time) while runs remain."""
         connected = {w["name"] for w in self.client.scheduler_info(n_workers=-1)["workers"].values()}
+        self.peak = max(self.peak, len(connected))
         gone = self.seen - connected
         self.seen |= connected
         if not gone:
@@ -150,6 +156,19 @@ def _test_only(script: str) -> None:
         lines = [ln for ln in (out.stderr or out.stdout).splitlines() if ln.strip()]
         raise SlurmError(f"SLURM refuses the job: {lines[-1] if lines else f'sbatch exit {out.returncode}'}"
                          " (see --partition, --job-memory, --walltime, --sbatch)")
+
+
+def _slurm_cluster_class():
+    """dask_jobqueue's SLURMCluster, imported without the SIGINT handler its import installs
+    (dask_jobqueue.runner: `sys.exit()` on SIGINT, so Ctrl-C ended the command with exit 0, no
+    "interrupted" line and no runs.json): this process's handler is put back, so Ctrl-C stays a
+    KeyboardInterrupt as under every executor (exit 130, jobs cancelled)."""
+    handler = signal.getsignal(signal.SIGINT)
+    from dask_jobqueue import SLURMCluster
+
+    if handler is not None and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, handler)
+    return SLURMCluster
 
 
 def _interrupt(signum, frame):
