@@ -61,7 +61,7 @@ def run_study(study: ParamFile, workers: int = 1, executor: str = "local", sched
     try:
         with display, make_executor(executor, workers=workers, scheduler=scheduler, cluster=cluster) as ex:
             for res in ex.run_graph(run_when_ready, runs, wait_for, done, priority=_priority(runs), checksum=checksum,
-                                    force=force, no_retrain=no_retrain, retries=retries,
+                                    data=_data_spec(study, checksum), force=force, no_retrain=no_retrain, retries=retries,
                                     timeouts={s: study.timeout(s) for s in study.stages()},
                                     progress_dir=str(display.folder) if display.folder else None):
                 results[f"{res['stage']}/{res['run_id']}"] = res
@@ -86,6 +86,15 @@ def run_study(study: ParamFile, workers: int = 1, executor: str = "local", sched
     return ordered
 
 
+def _data_spec(study: ParamFile, checksum: str) -> dict | None:
+    """The dataset this host read (its folder and checksum), for the Dask workers to read and check."""
+    if not checksum:
+        return None
+    from ..science.data import resolve_data_dir
+
+    return {"dataset": study.data["dataset"], "dir": str(resolve_data_dir(study.data["data_dir"])), "checksum": checksum}
+
+
 def _interrupted(run: Run) -> dict:
     """runs.json's entry for a run the command was stopped before it finished (Ctrl-C, SIGTERM)."""
     return {"stage": run.stage, "run_id": run.run_id, "dir": run.dir, "grid": run.grid, "status": "interrupted",
@@ -95,11 +104,13 @@ def _interrupted(run: Run) -> dict:
 
 def run_when_ready(run: Run, upstream: dict, checksum: str, force: bool = False, no_retrain: bool = False,
                    threads: int = 0, timeouts: dict | None = None, retries: int = 0,
-                   progress_dir: str | None = None) -> dict:
+                   progress_dir: str | None = None, data: dict | None = None) -> dict:
     """Called when the runs `run` waits for are done (in a worker, on Dask too): skip it when one
     of its upstream runs did not complete, else fix its inputs from their keys and execute it
     (within its stage's time limit from `timeouts`, retried up to `retries` times), telling its
-    progress through files under `progress_dir` (`runner.progress`)."""
+    progress through files under `progress_dir` (`runner.progress`). `data` (the dataset's folder
+    and checksum) is for the Dask executor, which checks its workers read it; on a Dask worker
+    `checksum` is the one the worker read."""
     bad = [u for u in run.upstream if upstream[u]["status"] not in OK]
     if bad:
         return skip_run(run, f"upstream run {bad[0]} {upstream[bad[0]]['status']}")
