@@ -219,6 +219,35 @@ def test_a_command_stopped_with_ctrl_c_or_sigterm_exits_130_and_leaves_no_job(sl
 
 
 @pytest.mark.slow
+def test_the_prologue_runs_before_the_worker_and_runs_json_counts_the_jobs(slurm_cluster, mnist_dir, tmp_path):
+    """cluster.prologue in the parameter file: a variable it exports is seen by the worker and the
+    kernels of its runs (a sitecustomize on the PYTHONPATH the prologue extends writes it down);
+    runs.json says 2 workers for a sweep on 2 jobs."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(
+        "import os, pathlib\n"
+        "if os.environ.get('AE_PROLOGUE'):\n"
+        f"    pathlib.Path({str(tmp_path)!r}, 'seen-' + str(os.getpid())).write_text("
+        "os.environ['AE_PROLOGUE'] + ' ' + os.environ.get('SLURM_JOB_ID', ''))\n")
+    params = tmp_path / "smoke.yaml"
+    params.write_text(SMOKE.read_text() + "cluster:\n  prologue:\n    - export AE_PROLOGUE=from-the-prologue\n"
+                      f"    - export PYTHONPATH=$PYTHONPATH:{site}\n")
+    env = {**os.environ, **slurm_cluster.env, "REPORTS_DIR": str(tmp_path / "reports"), "DATA_DIR": str(mnist_dir)}
+    env.pop("AE_PROLOGUE", None)
+    cmd = [str(params) if a == str(SMOKE) else a for a in slurm_command("--stage", "autoencode")]
+    proc = subprocess.run(cmd, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    record = json.loads((tmp_path / "reports" / "smoke" / "runs.json").read_text())
+    assert record["workers"] == 2, record["workers"]
+    jobs = {r["where"]["slurm_job_id"] for r in record["runs"]}
+    seen = [f.read_text().split() for f in tmp_path.glob("seen-*")]
+    assert seen and all(value == "from-the-prologue" for value, *_ in seen), seen
+    assert jobs <= {job for _, *job in seen for job in job}  # in every job that executed a run
+    assert our_jobs(slurm_cluster) == []
+
+
+@pytest.mark.slow
 def test_a_worker_without_the_shared_filesystem_stops_the_command(slurm_cluster, mnist_dir, tmp_path):
     """The command runs in a mount namespace of its own where a tmpfs covers `hidden/`: its
     reports/ are there, and the jobs (started by slurmd, outside it) find `hidden/` empty. The
@@ -248,10 +277,11 @@ def test_options_override_the_cluster_section():
 
     parser = argparse.ArgumentParser()
     add_options(parser)
-    args = parser.parse_args(["--max-jobs", "8", "--sbatch=--gres=gpu:1", "--sbatch=--account=x"])
-    merged = from_args(args, {"partition": "gpu", "max_jobs": 2}, "p.yaml")
+    args = parser.parse_args(["--max-jobs", "8", "--sbatch=--gres=gpu:1", "--sbatch=--account=x",
+                              "--job-prologue", "module load cuda"])
+    merged = from_args(args, {"partition": "gpu", "max_jobs": 2, "prologue": ["ignored: the option wins"]}, "p.yaml")
     assert merged == {**ClusterParams().model_dump(), "partition": "gpu", "max_jobs": 8,
-                      "directives": ["--gres=gpu:1", "--account=x"]}
+                      "directives": ["--gres=gpu:1", "--account=x"], "prologue": ["module load cuda"]}
     with pytest.raises(ParamsError, match=r"^p.yaml: cluster.memory: "):
         from_args(parser.parse_args([]), {"memory": "lots"}, "p.yaml")
     with pytest.raises(ParamsError, match=r"^p.yaml: cluster.nodes: unknown key"):
@@ -269,10 +299,30 @@ def test_the_cluster_section_is_checked_with_the_parameter_file(tmp_path):
 
 def test_the_job_runs_this_checkout_with_our_data(monkeypatch):
     monkeypatch.setenv("DATA_DIR", "/data with space")
-    lines = slurm.job_script_prologue()
+    lines = [ln for ln in slurm.job_script_prologue() if not ln.startswith("#")]
     assert lines[0] == f"cd {REPO_ROOT}"
     assert lines[1].startswith(f"export PYTHONPATH={REPO_ROOT / 'lib'}")
     assert "export DATA_DIR='/data with space'" in lines
+
+
+def test_the_job_script_states_its_export_policy_runs_the_prologue_and_one_thread(tmp_path):
+    """The script SLURM gets: #SBATCH --export=ALL stated (a user's --export wins), the job's
+    cores booked with --cpus-per-task while its worker says --nthreads 1 once, the memory booked,
+    and cluster.prologue's lines after the runner's exports, before the worker starts."""
+    SLURMCluster = slurm._slurm_cluster_class()
+    params = ClusterParams(cores=2, memory="4GB", interface="lo",
+                           prologue=["module load python/3.11", "source .venv/bin/activate"])
+    with SLURMCluster(**slurm.cluster_options(params, tmp_path / "smoke")) as made:
+        script = made.job_script()
+    lines = script.splitlines()
+    worker = next(i for i, ln in enumerate(lines) if "distributed.cli.dask_worker" in ln)
+    assert lines[worker].count("--nthreads") == 1 and " --nthreads 1 " in lines[worker]
+    assert "--memory-limit 3.73GiB" in lines[worker]  # 4GB = 4e9 bytes
+    assert "#SBATCH --cpus-per-task=2" in lines and "#SBATCH --mem=4G" in lines
+    assert "#SBATCH --export=ALL" in lines
+    at = lines.index("module load python/3.11")
+    assert lines[at + 1] == "source .venv/bin/activate" and lines.index(f"cd {REPO_ROOT}") < at < worker
+    assert slurm.directives(ClusterParams(directives=["--export=NONE", "--account=x"])) == ["--export=NONE", "--account=x"]
 
 
 def test_a_worker_that_cannot_see_the_token_is_named_with_the_path(tmp_path):
