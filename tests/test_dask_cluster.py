@@ -2,7 +2,9 @@
 `dask scheduler` and two `dask worker` processes started separately, each worker in a working
 directory of its own (with this checkout's lib/ on PYTHONPATH, as docs/cluster.md says), run the
 smoke profile to the local pool's tables; the runs executed in those workers, and the cluster
-outlives the command (the runner closes only its client)."""
+outlives the command (the runner closes only its client). The workers are started with only
+PYTHONPATH, as docs/cluster.md shows (no DATA_DIR): they read the data where the command does,
+and a worker that finds no data or other data there is named with the path before any run."""
 from __future__ import annotations
 
 import contextlib
@@ -15,6 +17,9 @@ from pathlib import Path
 
 import pytest
 
+from aestudy.runner import cluster, executors
+from aestudy.science.data import RAW_FILES, checksum as data_checksum, fingerprint as data_fingerprint
+from aestudy.study import STAGES
 from test_slurm import REPO_ROOT, SMOKE, assert_same_tables, local_smoke  # noqa: F401 (a fixture)
 
 DASK = Path(sys.executable).with_name("dask")
@@ -33,7 +38,7 @@ def separate_cluster(tmp_path: Path, scheduler_pythonpath: bool = True):
     checkout's lib/ on PYTHONPATH: (scheduler address, worker processes); all stopped afterwards."""
     if not DASK.exists():
         pytest.skip(f"the dask command is not installed next to {sys.executable}")
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "DATA_DIR")}  # as docs/cluster.md starts them
     lib_env = {**env, "PYTHONPATH": str(REPO_ROOT / "lib")}
     file = tmp_path / "scheduler.json"
     # without this checkout on its path, the scheduler gets a folder whose `aestudy` cannot be
@@ -85,6 +90,10 @@ def test_an_existing_dask_cluster_gives_the_local_tables(dask_cluster, local_smo
     runs = json.loads((pdir / "runs.json").read_text())["runs"]
     assert {r["where"]["pid"] for r in runs} == {w.pid for w in workers}  # in the separate workers, both used
     assert all(w.poll() is None for w in workers)  # the cluster is not the runner's to stop
+    checksum = data_fingerprint("mnist", local_smoke["env"]["DATA_DIR"])
+    for r in runs:  # the data-reading runs read the command's DATA_DIR, and record the checksum they read
+        if r["stage"] not in ("theory",) and STAGES[r["stage"]].reads_data:
+            assert json.loads((Path(r["dir"]) / "complete.json").read_text())["inputs"]["data"] == checksum, r["dir"]
     for i in range(2):  # each worker kept to its own directory: the runs wrote under reports/ only
         assert sorted(p.name for p in (tmp_path / f"worker{i}").iterdir()) == ["process.log", "scratch"]
     print(f"smoke on a separate Dask scheduler + 2 workers: {time.monotonic() - t0:.1f} s wall")
@@ -102,3 +111,42 @@ def test_a_scheduler_that_cannot_import_the_project_is_named(tmp_path, mnist_dir
     assert last.startswith(f"error: the Dask scheduler at {address} cannot import this checkout's aestudy ")
     assert last.endswith(f"start it with PYTHONPATH={REPO_ROOT / 'lib'}")
     assert not (tmp_path / "reports" / "smoke" / "runs").exists()
+
+
+# fast: the data check a worker makes, in this process
+
+def _fake_data(root: Path, content: bytes) -> Path:
+    raw = root / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    for name in RAW_FILES:
+        (raw / name).write_bytes(content + name.encode())
+    return root
+
+
+def test_a_worker_reads_the_commands_data_and_records_the_checksum_it_read(tmp_path, monkeypatch):
+    import socket
+
+    data = _fake_data(tmp_path / "data", b"x")
+    monkeypatch.setenv("DATA_DIR", str(data))
+    expected = data_checksum("mnist", data)
+    monkeypatch.setenv("DATA_DIR", str(tmp_path / "not-the-commands"))  # a worker's own setting: overridden
+    check = {**cluster.write_token(tmp_path / "smoke"), "data": {"dataset": "mnist", "dir": str(data),
+                                                                 "checksum": expected}}
+    assert cluster.problem(check) == "" and os.environ["DATA_DIR"] == str(data)
+
+    def run(item, threads, checksum, **kwargs):
+        return {"checksum": checksum, "DATA_DIR": os.environ["DATA_DIR"]}
+
+    out = executors._on_dask_worker(check, run, None, 0, {"checksum": "the command's"})
+    assert out["checksum"] == expected and out["DATA_DIR"] == str(data)  # what the worker read
+
+    other = _fake_data(tmp_path / "other", b"y")
+    moved = {**cluster.write_token(tmp_path / "smoke"), "data": {**check["data"], "dir": str(other)}}
+    why = cluster.problem(moved)
+    assert why.startswith(f"worker on {socket.gethostname()} reads other data (checksum ")
+    assert f" in {other / 'MNIST' / 'raw'}: workers must see" in why and "\n" not in why
+    with pytest.raises(cluster.NotShared):
+        cluster.verify(moved)
+    empty = {**cluster.write_token(tmp_path / "smoke"), "data": {**check["data"], "dir": str(tmp_path / "none")}}
+    assert cluster.problem(empty).startswith(
+        f"worker on {socket.gethostname()} finds no data in {tmp_path / 'none' / 'MNIST' / 'raw'}: ")

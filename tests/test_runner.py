@@ -282,3 +282,36 @@ def test_a_grid_over_modes_gives_a_protocol_run_per_mode_named_after_it(tmp_repo
     runs = [r for r in plan(load_study(REPO_ROOT / "params" / "default.yaml")) if r.stage == "protocol"]
     assert [r.run_id for r in runs] == ["frozen", "finetune", "scratch", "augmented"]
     assert [r.params["modes"] for r in runs] == [["frozen"], ["finetune"], ["scratch"], ["augmented"]]
+
+
+def test_an_interrupted_sweep_writes_runs_json_and_raises_keyboard_interrupt(tmp_path, tmp_reports, monkeypatch):
+    """Ctrl-C (or SIGTERM) under any executor: runs.json is written once the executor has
+    stopped, the finished runs as they ended and the others "interrupted"; the interrupt goes on
+    to the command (exit 130)."""
+    study = load_study(write_study(tmp_path, GRID_2x3))
+    stopped = []
+
+    class Interrupted:
+        workers_used = 3
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            stopped.append(exc[0])
+            return False
+
+        def run_graph(self, fn, runs, *args, **kwargs):
+            r = runs[0]
+            yield {"stage": r.stage, "run_id": r.run_id, "dir": r.dir, "grid": r.grid, "status": "ok", "error": "",
+                   "seconds": 1.0, "key": "k", "attempts": 1}
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(sweep, "make_executor", lambda *a, **k: Interrupted())
+    monkeypatch.setattr(sweep, "data_checksum", lambda study: "abc")
+    with pytest.raises(KeyboardInterrupt):
+        sweep.run_study(study, executor="slurm", progress=False)
+    assert stopped == [KeyboardInterrupt]  # the executor stopped (its jobs cancelled) first
+    record = json.loads((tmp_reports / "unit" / "runs.json").read_text())
+    assert record["interrupted"] is True and record["workers"] == 3
+    assert [r["status"] for r in record["runs"]] == ["ok"] + ["interrupted"] * 5

@@ -1,9 +1,11 @@
 """`--executor slurm` against a real single-node SLURM cluster (munged, slurmctld, slurmd from
 Debian's packages, brought up by `slurm_local`; skipped with the reason where it cannot start):
 the smoke profile through 2 jobs gives the local pool's tables (`--workers 2`), every run executed in a SLURM
-job, no job is left in the queue; a job cancelled mid-run fails its run within seconds naming the
-job (or the run executes again under --retries), the other runs go on and the same command
-resumes without redoing anything complete; a worker that cannot see reports/ stops the command
+job, no job is left in the queue; a job cancelled mid-run (on the autoencoders and correlate: 5 of
+the smoke's runs) fails its run within seconds naming the job (or the run executes again under
+--retries), the other runs go on and the same command resumes without redoing anything complete;
+Ctrl-C and SIGTERM exit 130 leaving no job and a runs.json; cluster.prologue's lines run in the
+job before its worker; a worker that cannot see reports/ stops the command
 (exit 2, one line naming its host and the path) before any run is sent, wherever the checkout lies.
 """
 from __future__ import annotations
@@ -38,8 +40,11 @@ def tables(pdir: Path) -> dict[str, pd.DataFrame]:
     return {stage: t.assign(status=t["status"].replace("cached", "ok")) for stage, t in out.items()}
 
 
-def assert_same_tables(a: Path, b: Path) -> None:
+def assert_same_tables(a: Path, b: Path, only: tuple[str, ...] = ()) -> None:
+    """The tables of `a` and `b` equal (`only`: those of these stages, `a` having no other)."""
     ta, tb = tables(a), tables(b)
+    if only:
+        tb = {stage: t for stage, t in tb.items() if stage in only}
     assert sorted(ta) == sorted(tb) and ta
     for stage in ta:
         pd.testing.assert_frame_equal(ta[stage], tb[stage], obj=f"tables/{stage}.csv")
@@ -72,6 +77,12 @@ def slurm_cluster(tmp_path_factory):
         pytest.skip(f"SLURM cannot be started here: {exc}")
     yield local
     local.stop()
+
+
+# the cancel tests' sweep: the four autoencoders and correlate, which uses them all (5 of the
+# smoke's runs): two jobs busy at once, a run that fails and one skipped because of it
+PART = ("autoencode", "correlate")
+PART_ARGS = [a for stage in PART for a in ("--stage", stage)]
 
 
 def slurm_command(*extra: str) -> list[str]:
@@ -148,7 +159,7 @@ def _cancel_one_mid_run(local: LocalSlurm, lines: list) -> tuple[str, float]:
 def test_a_cancelled_job_fails_its_run_and_the_command_resumes(slurm_cluster, local_smoke, tmp_path):
     env = {**local_smoke["env"], **slurm_cluster.env, "REPORTS_DIR": str(tmp_path / "reports")}
     t0 = time.monotonic()
-    proc, lines = start(slurm_command(), env)
+    proc, lines = start(slurm_command(*PART_ARGS), env)
     job, cancelled = _cancel_one_mid_run(slurm_cluster, lines)
     err = finish(proc, lines)
     assert proc.returncode == 1, err[-3000:]
@@ -164,24 +175,25 @@ def test_a_cancelled_job_fails_its_run_and_the_command_resumes(slurm_cluster, lo
         up = re.match(r"upstream run (\S+) (failed|skipped)", runs[n]["error"])
         assert up and up.group(1) in skipped | set(failed), runs[n]
     first_ok = {n for n, r in runs.items() if r["status"] == "ok"}
-    assert len(first_ok) + len(skipped) + 1 == len(runs)  # the other runs went on
+    assert len(first_ok) + len(skipped) + 1 == len(runs) == 5  # the other runs went on
+    assert skipped == {"correlate/all"}
     assert our_jobs(slurm_cluster) == []
     print(f"cancelled job {job}: {failed[0]} failed {seconds:.1f} s after scancel")
 
-    proc, lines = start(slurm_command(), env)  # the same command resumes
+    proc, lines = start(slurm_command(*PART_ARGS), env)  # the same command resumes
     err = finish(proc, lines)
     assert proc.returncode == 0, err[-3000:]
     again = runs_json(tmp_path / "reports")
     assert {n for n, r in again.items() if r["status"] == "cached"} == first_ok  # nothing complete redone
     assert {n for n, r in again.items() if r["status"] == "ok"} == set(failed) | skipped
-    assert_same_tables(tmp_path / "reports" / "smoke", local_smoke["dir"])
+    assert_same_tables(tmp_path / "reports" / "smoke", local_smoke["dir"], only=PART)
     assert our_jobs(slurm_cluster) == []
 
 
 @pytest.mark.slow
 def test_a_cancelled_job_is_replaced_and_its_run_retried(slurm_cluster, local_smoke, tmp_path):
     env = {**local_smoke["env"], **slurm_cluster.env, "REPORTS_DIR": str(tmp_path / "reports")}
-    proc, lines = start(slurm_command("--retries", "1"), env)
+    proc, lines = start(slurm_command("--retries", "1", *PART_ARGS), env)
     job, _ = _cancel_one_mid_run(slurm_cluster, lines)
     err = finish(proc, lines)
     assert proc.returncode == 0, err[-3000:]
@@ -191,23 +203,60 @@ def test_a_cancelled_job_is_replaced_and_its_run_retried(slurm_cluster, local_sm
     name = next(ln for _, ln in lines if f"worker lost: SLURM job {job} on " in ln).split(":")[0]
     assert runs[name]["attempts"] == 2 and runs[name]["where"]["slurm_job_id"] != job  # again, in another job
     assert f"{name} (2 attempts)" in err
-    assert_same_tables(tmp_path / "reports" / "smoke", local_smoke["dir"])
+    assert_same_tables(tmp_path / "reports" / "smoke", local_smoke["dir"], only=PART)
     assert our_jobs(slurm_cluster) == []
 
 
 @pytest.mark.slow
-def test_a_command_stopped_with_sigterm_leaves_no_job(slurm_cluster, mnist_dir, tmp_path):
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_a_command_stopped_with_ctrl_c_or_sigterm_exits_130_and_leaves_no_job(slurm_cluster, mnist_dir, tmp_path, sig):
+    """Ctrl-C (SIGINT, which dask_jobqueue's import would turn into sys.exit(): exit 0) and SIGTERM
+    alike: exit 130, the "interrupted" line last, runs.json written (the runs not finished marked
+    so), and every job cancelled before the command ends."""
     env = {**os.environ, **slurm_cluster.env, "REPORTS_DIR": str(tmp_path / "reports"), "DATA_DIR": str(mnist_dir)}
     proc, lines = start(slurm_command(), env)
     deadline = time.monotonic() + 300
     while not any(" start " in ln for _, ln in list(lines)) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert our_jobs(slurm_cluster), "no job was submitted"
-    proc.send_signal(signal.SIGTERM)
+    running = slurm_cluster.client("squeue", "-h", "-n", "aestudy-smoke", "-t", "R", "-o", "%i").stdout.split()
+    assert running, "no job was running"
+    proc.send_signal(sig)
     err = finish(proc, lines, timeout=120)
     assert proc.returncode == 130, err[-3000:]
-    assert "interrupted" in err.splitlines()[-1]
+    assert err.splitlines()[-1].startswith("interrupted: completed runs are kept"), err[-3000:]
+    record = json.loads((tmp_path / "reports" / "smoke" / "runs.json").read_text())
+    assert record["interrupted"] is True and record["executor"] == "slurm"
+    assert "interrupted" in {r["status"] for r in record["runs"]}  # stopped before the sweep ended
     assert our_jobs(slurm_cluster) == []  # cancelled before the command ended
+
+
+@pytest.mark.slow
+def test_the_prologue_runs_before_the_worker_and_runs_json_counts_the_jobs(slurm_cluster, mnist_dir, tmp_path):
+    """cluster.prologue in the parameter file: a variable it exports is seen by the worker and the
+    kernels of its runs (a sitecustomize on the PYTHONPATH the prologue extends writes it down);
+    runs.json says 2 workers for a sweep of 2 runs on 2 jobs (theory and reference: the cheapest)."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(
+        "import os, pathlib\n"
+        "if os.environ.get('AE_PROLOGUE'):\n"
+        f"    pathlib.Path({str(tmp_path)!r}, 'seen-' + str(os.getpid())).write_text("
+        "os.environ['AE_PROLOGUE'] + ' ' + os.environ.get('SLURM_JOB_ID', ''))\n")
+    params = tmp_path / "smoke.yaml"
+    params.write_text(SMOKE.read_text() + "cluster:\n  prologue:\n    - export AE_PROLOGUE=from-the-prologue\n"
+                      f"    - export PYTHONPATH=$PYTHONPATH:{site}\n")
+    env = {**os.environ, **slurm_cluster.env, "REPORTS_DIR": str(tmp_path / "reports"), "DATA_DIR": str(mnist_dir)}
+    env.pop("AE_PROLOGUE", None)
+    cmd = [str(params) if a == str(SMOKE) else a for a in slurm_command("--stage", "theory", "--stage", "reference")]
+    proc = subprocess.run(cmd, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    record = json.loads((tmp_path / "reports" / "smoke" / "runs.json").read_text())
+    assert record["workers"] == 2, record["workers"]
+    jobs = {r["where"]["slurm_job_id"] for r in record["runs"]}
+    seen = [f.read_text().split() for f in tmp_path.glob("seen-*")]
+    assert seen and all(value == "from-the-prologue" for value, *_ in seen), seen
+    assert jobs <= {job for _, *job in seen for job in job}  # in every job that executed a run
+    assert our_jobs(slurm_cluster) == []
 
 
 @pytest.mark.slow
@@ -240,10 +289,11 @@ def test_options_override_the_cluster_section():
 
     parser = argparse.ArgumentParser()
     add_options(parser)
-    args = parser.parse_args(["--max-jobs", "8", "--sbatch=--gres=gpu:1", "--sbatch=--account=x"])
-    merged = from_args(args, {"partition": "gpu", "max_jobs": 2}, "p.yaml")
+    args = parser.parse_args(["--max-jobs", "8", "--sbatch=--gres=gpu:1", "--sbatch=--account=x",
+                              "--job-prologue", "module load cuda"])
+    merged = from_args(args, {"partition": "gpu", "max_jobs": 2, "prologue": ["ignored: the option wins"]}, "p.yaml")
     assert merged == {**ClusterParams().model_dump(), "partition": "gpu", "max_jobs": 8,
-                      "directives": ["--gres=gpu:1", "--account=x"]}
+                      "directives": ["--gres=gpu:1", "--account=x"], "prologue": ["module load cuda"]}
     with pytest.raises(ParamsError, match=r"^p.yaml: cluster.memory: "):
         from_args(parser.parse_args([]), {"memory": "lots"}, "p.yaml")
     with pytest.raises(ParamsError, match=r"^p.yaml: cluster.nodes: unknown key"):
@@ -261,10 +311,30 @@ def test_the_cluster_section_is_checked_with_the_parameter_file(tmp_path):
 
 def test_the_job_runs_this_checkout_with_our_data(monkeypatch):
     monkeypatch.setenv("DATA_DIR", "/data with space")
-    lines = slurm.job_script_prologue()
+    lines = [ln for ln in slurm.job_script_prologue() if not ln.startswith("#")]
     assert lines[0] == f"cd {REPO_ROOT}"
     assert lines[1].startswith(f"export PYTHONPATH={REPO_ROOT / 'lib'}")
     assert "export DATA_DIR='/data with space'" in lines
+
+
+def test_the_job_script_states_its_export_policy_runs_the_prologue_and_one_thread(tmp_path):
+    """The script SLURM gets: #SBATCH --export=ALL stated (a user's --export wins), the job's
+    cores booked with --cpus-per-task while its worker says --nthreads 1 once, the memory booked,
+    and cluster.prologue's lines after the runner's exports, before the worker starts."""
+    SLURMCluster = slurm._slurm_cluster_class()
+    params = ClusterParams(cores=2, memory="4GB", interface="lo",
+                           prologue=["module load python/3.11", "source .venv/bin/activate"])
+    with SLURMCluster(**slurm.cluster_options(params, tmp_path / "smoke")) as made:
+        script = made.job_script()
+    lines = script.splitlines()
+    worker = next(i for i, ln in enumerate(lines) if "distributed.cli.dask_worker" in ln)
+    assert lines[worker].count("--nthreads") == 1 and " --nthreads 1 " in lines[worker]
+    assert "--memory-limit 3.73GiB" in lines[worker]  # 4GB = 4e9 bytes
+    assert "#SBATCH --cpus-per-task=2" in lines and "#SBATCH --mem=4G" in lines
+    assert "#SBATCH --export=ALL" in lines
+    at = lines.index("module load python/3.11")
+    assert lines[at + 1] == "source .venv/bin/activate" and lines.index(f"cd {REPO_ROOT}") < at < worker
+    assert slurm.directives(ClusterParams(directives=["--export=NONE", "--account=x"])) == ["--export=NONE", "--account=x"]
 
 
 def test_a_worker_that_cannot_see_the_token_is_named_with_the_path(tmp_path):

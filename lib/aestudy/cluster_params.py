@@ -28,6 +28,9 @@ class ClusterParams(Params):
     max_jobs: int = Field(4, ge=1, le=10000, description="jobs at once (fewer when the sweep has fewer runs)")
     directives: list[str] = Field([], description=(
         "extra #SBATCH options, e.g. --gres=gpu:1, --account=proj, --constraint=a100"))
+    prologue: list[str] = Field([], description=(
+        "shell lines the job runs before its worker starts, e.g. 'module load cuda/12', "
+        "'source .venv/bin/activate' (in the project root, after the runner's exports)"))
     interface: str | None = Field(None, description=(
         "network interface the scheduler and workers talk over, e.g. ib0 (default: the host's address)"))
 
@@ -39,6 +42,7 @@ OPTIONS = {  # option -> (field, argparse keywords)
     "--walltime": ("walltime", {}),
     "--max-jobs": ("max_jobs", {"type": int}),
     "--sbatch": ("directives", {"action": "append", "metavar": "OPTION"}),
+    "--job-prologue": ("prologue", {"action": "append", "metavar": "LINE"}),
     "--interface": ("interface", {}),
 }
 
@@ -52,7 +56,8 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     for option, (field, kw) in OPTIONS.items():
         info = ClusterParams.model_fields[field]
         default = f" [default: {info.default}]" if info.default not in (None, []) else ""
-        extra = " (repeatable: --sbatch=--gres=gpu:1)" if kw.get("action") == "append" else ""
+        extra = (f" (repeatable: {option}={'--gres=gpu:1' if field == 'directives' else repr('module load cuda')})"
+                 if kw.get("action") == "append" else "")
         group.add_argument(option, dest=f"cluster_{field}", default=None,
                            help=f"{info.description}{extra}{default}", **{"metavar": field.upper(), **kw})
 

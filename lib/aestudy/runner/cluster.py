@@ -9,6 +9,12 @@ fails either check is named, with its host and the path, in one line (`NotShared
 before any run is sent to it: the workers present at the start are checked by `check_workers`,
 and one that joins later checks itself (`verify`) before it executes its first run. The
 scheduler, which unpickles every run, must import this checkout's `aestudy` too (`check_scheduler`).
+
+The data: a worker reads the dataset where this host reads it (its DATA_DIR is set to this
+host's data folder, `adopt_data`, so workers started with only PYTHONPATH find it), and its
+check computes the checksum of what it finds there: a worker that finds no data, or other data,
+is named with the path like one that cannot see reports/. The runs it executes record the
+checksum it read (`seen_checksum`), not this host's.
 """
 from __future__ import annotations
 
@@ -22,6 +28,8 @@ from ..schema import ParamsError
 
 CHECK_DIR = ".cluster-check"  # under reports/<profile>/: the token files, removed after the sweep
 _verified: set[str] = set()   # the tokens this worker process has checked
+_seen: dict[str, str] = {}    # token -> checksum of the data this worker process read
+SHARED = "workers must see the checkout, reports/ and the data at the same paths as this host (a shared filesystem)"
 
 
 class NotShared(ParamsError):
@@ -58,13 +66,46 @@ def problem(check: dict) -> str:
     except OSError as exc:
         detail = f"reading its check file: {exc.strerror or type(exc).__name__}"
     if detail:
-        return (f"worker on {host} cannot see {path.parents[1]} ({detail}): workers must see the checkout, "
-                "reports/ and the data at the same paths as this host (a shared filesystem)")
+        return f"worker on {host} cannot see {path.parents[1]} ({detail}): {SHARED}"
     package = _package()
     if package != check["package"]:
         return (f"worker on {host} imports aestudy from {package}, not {check['package']}: start workers "
                 f"with PYTHONPATH={Path(check['package']).parent} (this checkout's lib/)")
-    return ""
+    return data_problem(check)
+
+
+def adopt_data(check: dict) -> None:
+    """In a worker: read the dataset where this sweep's host reads it (DATA_DIR, which the runs'
+    kernels inherit, set to its data folder)."""
+    if check.get("data"):
+        os.environ["DATA_DIR"] = check["data"]["dir"]
+
+
+def seen_checksum(check: dict) -> str | None:
+    """The checksum of the data this worker read for the sweep of `check` (None: no data check)."""
+    data = check.get("data")
+    if not data:
+        return None
+    if check["token"] not in _seen:
+        from ..science.data import checksum
+
+        adopt_data(check)
+        _seen[check["token"]] = checksum(data["dataset"], data["dir"])
+    return _seen[check["token"]]
+
+
+def data_problem(check: dict) -> str:
+    """'' when this worker reads the data this sweep's host read (same checksum), else one line
+    naming its host and the folder."""
+    seen = seen_checksum(check)
+    if seen is None or seen == check["data"]["checksum"]:
+        return ""
+    from ..science.data import raw_folder
+
+    raw = raw_folder(check["data"]["dataset"], check["data"]["dir"])
+    found = "finds no data" if seen == "absent" else (
+        f"reads other data (checksum {seen[:12]}, not {check['data']['checksum'][:12]} as on this host)")
+    return f"worker on {socket.gethostname()} {found} in {raw}: {SHARED}"
 
 
 def verify(check: dict) -> None:

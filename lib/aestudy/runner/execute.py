@@ -81,7 +81,7 @@ def _attempt(run, threads: int, timeout: float | None) -> tuple[dict, str]:
             log_from = kernels.log_size(warm)
             watch.launched(warm.process)
         with kernel_env(threads, out / records.KERNEL_LOG), watch:  # a kernel started inside inherits this
-            reset = kernels.reset_source({progress.ENV: os.environ.get(progress.ENV)}) if warm else None
+            reset = kernels.reset_source({n: os.environ.get(n) for n in (progress.ENV, "DATA_DIR")}) if warm else None
             pm.execute_notebook(notebook_for(run.notebook, run.dir, reset), str(nb_out), parameters=run.params,
                                 kernel_name="python3", language="python", cwd=str(config.PROJECT_ROOT),
                                 progress_bar=False, log_output=False, kernel_manager_class=KERNEL_MANAGER,

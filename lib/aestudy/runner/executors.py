@@ -100,10 +100,15 @@ class LocalPoolExecutor(SerialExecutor):
 
 
 def _on_dask_worker(check: dict, fn, item, threads: int, kwargs: dict, *args):
-    """`_in_worker` on a Dask worker that has passed the cluster check; the result says where it ran."""
+    """`_in_worker` on a Dask worker that has passed the cluster check (the data read where this
+    sweep's host reads it, its checksum the one the run records); the result says where it ran."""
     from . import cluster
 
+    cluster.adopt_data(check)
     cluster.verify(check)
+    seen = cluster.seen_checksum(check)
+    if seen is not None:
+        kwargs = {**kwargs, "checksum": seen}
     return {**_in_worker(fn, item, threads, kwargs, *args), "where": cluster.where()}
 
 
@@ -156,9 +161,10 @@ class DaskExecutor(SerialExecutor):
     def run_graph(self, fn, runs, wait_for: dict, done: dict, priority: dict | None = None, **kwargs):
         from . import cluster
 
+        data = kwargs.pop("data", None)  # {"dataset", "dir", "checksum"}: what every worker must read
         if not runs:
             return
-        check = cluster.write_token(Path(runs[0].dir).parents[2])
+        check = {**cluster.write_token(Path(runs[0].dir).parents[2]), "data": data}
         try:
             cluster.check_scheduler(self.client, check)
             self.wait_for_workers()

@@ -10,8 +10,13 @@ its wall time, a node lost) is replaced; the run it was executing fails with one
 the job, or executes again under `--retries` (`DaskExecutor`).
 
 Jobs run this checkout's code on the same paths: they start in the project root, with its lib/
-first on PYTHONPATH and this process's REPORTS_DIR and DATA_DIR, and write their SLURM output
-under reports/<profile>/.slurm/. What the jobs must share with this host: docs/cluster.md.
+first on PYTHONPATH and this process's REPORTS_DIR and DATA_DIR, then the parameter file's
+`cluster.prologue` lines (module load, an environment's activation), and write their SLURM output
+under reports/<profile>/.slurm/. The export policy is explicit: `#SBATCH --export=ALL` (the job
+starts with this command's environment) unless a `--sbatch=--export=...` directive says otherwise;
+the lines above set what the runs need either way. Each job asks SLURM for `cores` CPUs and
+`memory`, and runs one single-threaded Dask worker (one run at a time, `cores` torch threads)
+with `memory` as its memory limit. What the jobs must share with this host: docs/cluster.md.
 """
 from __future__ import annotations
 
@@ -38,11 +43,32 @@ class SlurmError(checks.ParamsError):
     """SLURM refused the jobs or they all ended before a worker connected (one line, exit 2)."""
 
 
-def job_script_prologue() -> list[str]:
-    """The job's first lines: this checkout, its lib/ first on PYTHONPATH, our data and reports."""
-    lines = [f"cd {shlex.quote(str(config.PROJECT_ROOT))}",
+def job_script_prologue(prologue: list[str] = ()) -> list[str]:
+    """The job's first lines: this checkout, its lib/ first on PYTHONPATH, our data and reports,
+    then the user's `prologue` lines (cluster.prologue), each as given."""
+    lines = ["# environment: sbatch --export (see the #SBATCH lines; ALL unless --sbatch=--export=... says"
+             " otherwise), then what the runs need:",
+             f"cd {shlex.quote(str(config.PROJECT_ROOT))}",
              f"export PYTHONPATH={shlex.quote(str(config.LIB_DIR))}${{PYTHONPATH:+:$PYTHONPATH}}"]
-    return lines + [f"export {name}={shlex.quote(os.environ[name])}" for name in PASSED_ENV if name in os.environ]
+    lines += [f"export {name}={shlex.quote(os.environ[name])}" for name in PASSED_ENV if name in os.environ]
+    return lines + (["# cluster.prologue:", *prologue] if prologue else [])
+
+
+def cluster_options(p, profile_dir: Path) -> dict:
+    """dask_jobqueue.SLURMCluster's arguments for the jobs of `p` (ClusterParams): one worker
+    thread (one run at a time) in a job that books `cores` CPUs (job_cpu), so the worker command
+    says --nthreads 1 once."""
+    return dict(queue=p.partition, cores=1, job_cpu=p.cores, processes=1, memory=p.memory, walltime=p.walltime,
+                job_name=f"aestudy-{profile_dir.name}", job_extra_directives=directives(p),
+                job_script_prologue=job_script_prologue(p.prologue), interface=p.interface, python=sys.executable,
+                death_timeout=DEATH_TIMEOUT_S, log_directory=str(profile_dir / LOG_DIR),
+                scheduler_options={"dashboard_address": None})
+
+
+def directives(params) -> list[str]:
+    """The extra #SBATCH options: the export policy stated (--export=ALL unless the user gives one)."""
+    given = list(params.directives)
+    return given if any(d.startswith("--export") for d in given) else ["--export=ALL", *given]
 
 
 class SlurmExecutor(DaskExecutor):
@@ -53,7 +79,12 @@ class SlurmExecutor(DaskExecutor):
 
         self.params = ClusterParams(**params)
         super().__init__(workers=0, threads=self.params.cores, scheduler=None)
-        self.jobs, self.seen, self._signals = 0, set(), None
+        self.jobs, self.seen, self.peak, self._signals = 0, set(), 0, None
+
+    @property
+    def workers_used(self) -> int:
+        """For runs.json: the most workers (SLURM jobs) connected at once during the sweep."""
+        return self.peak or self.jobs
 
     def start(self, workers: int) -> None:  # deferred to run_graph: the job logs go under the profile
         self.cluster, self.client = None, None
@@ -61,20 +92,14 @@ class SlurmExecutor(DaskExecutor):
     def _start_cluster(self, profile_dir: Path, runs: int) -> None:
         import dask
         from dask.distributed import Client
-        from dask_jobqueue import SLURMCluster
 
-        p = self.params
+        SLURMCluster = _slurm_cluster_class()
         with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
-            self.cluster = SLURMCluster(
-                queue=p.partition, cores=p.cores, processes=1, memory=p.memory, walltime=p.walltime,
-                job_name=f"aestudy-{profile_dir.name}", job_extra_directives=list(p.directives),
-                job_script_prologue=job_script_prologue(), interface=p.interface, python=sys.executable,
-                death_timeout=DEATH_TIMEOUT_S, log_directory=str(profile_dir / LOG_DIR),
-                scheduler_options={"dashboard_address": None}, worker_extra_args=["--nthreads", "1"])
+            self.cluster = SLURMCluster(**cluster_options(self.params, profile_dir))
         self.log_dir = profile_dir / LOG_DIR
         _test_only(self.cluster.job_script())
         self.client = Client(self.cluster)
-        self.jobs = min(p.max_jobs, max(1, runs))
+        self.jobs = min(self.params.max_jobs, max(1, runs))
         self.cluster.scale(jobs=self.jobs)
 
     def run_graph(self, fn, runs, wait_for: dict, done: dict, priority: dict | None = None, **kwargs):
@@ -107,6 +132,7 @@ class SlurmExecutor(DaskExecutor):
     def maintain(self, remaining: int) -> None:
         """Replace the jobs whose worker has left (scancel, wall time) while runs remain."""
         connected = {w["name"] for w in self.client.scheduler_info(n_workers=-1)["workers"].values()}
+        self.peak = max(self.peak, len(connected))
         gone = self.seen - connected
         self.seen |= connected
         if not gone:
@@ -150,6 +176,19 @@ def _test_only(script: str) -> None:
         lines = [ln for ln in (out.stderr or out.stdout).splitlines() if ln.strip()]
         raise SlurmError(f"SLURM refuses the job: {lines[-1] if lines else f'sbatch exit {out.returncode}'}"
                          " (see --partition, --job-memory, --walltime, --sbatch)")
+
+
+def _slurm_cluster_class():
+    """dask_jobqueue's SLURMCluster, imported without the SIGINT handler its import installs
+    (dask_jobqueue.runner: `sys.exit()` on SIGINT, so Ctrl-C ended the command with exit 0, no
+    "interrupted" line and no runs.json): this process's handler is put back, so Ctrl-C stays a
+    KeyboardInterrupt as under every executor (exit 130, jobs cancelled)."""
+    handler = signal.getsignal(signal.SIGINT)
+    from dask_jobqueue import SLURMCluster
+
+    if handler is not None and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, handler)
+    return SLURMCluster
 
 
 def _interrupt(signum, frame):

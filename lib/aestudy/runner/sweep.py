@@ -57,35 +57,60 @@ def run_study(study: ParamFile, workers: int = 1, executor: str = "local", sched
     left = {s: sum(r.stage == s for r in runs) for s in dict.fromkeys(r.stage for r in runs)}
     start = time.perf_counter()
     display = Display(study.profile, runs, pdir / PROGRESS_DIR, enabled=progress)
-    with display, make_executor(executor, workers=workers, scheduler=scheduler, cluster=cluster) as ex:
-        for res in ex.run_graph(run_when_ready, runs, wait_for, done, priority=_priority(runs), checksum=checksum,
-                                force=force, no_retrain=no_retrain, retries=retries,
-                                timeouts={s: study.timeout(s) for s in study.stages()},
-                                progress_dir=str(display.folder) if display.folder else None):
-            results[f"{res['stage']}/{res['run_id']}"] = res
-            display.finished(res)
-            left[res["stage"]] -= 1
-            if not left[res["stage"]]:
-                try:  # a table that cannot be written (disk full) stops nothing: said once all runs are done
-                    write_tables(pdir, [r for r in runs if r.stage == res["stage"]], results)
-                except OSError as exc:
-                    unwritten = unwritten or exc
-    ordered = [results[r.name] for r in runs]
+    interrupted, ex = False, None
+    try:
+        with display, make_executor(executor, workers=workers, scheduler=scheduler, cluster=cluster) as ex:
+            for res in ex.run_graph(run_when_ready, runs, wait_for, done, priority=_priority(runs), checksum=checksum,
+                                    data=_data_spec(study, checksum), force=force, no_retrain=no_retrain, retries=retries,
+                                    timeouts={s: study.timeout(s) for s in study.stages()},
+                                    progress_dir=str(display.folder) if display.folder else None):
+                results[f"{res['stage']}/{res['run_id']}"] = res
+                display.finished(res)
+                left[res["stage"]] -= 1
+                if not left[res["stage"]]:
+                    try:  # a table that cannot be written (disk full) stops nothing: said once all runs are done
+                        write_tables(pdir, [r for r in runs if r.stage == res["stage"]], results)
+                    except OSError as exc:
+                        unwritten = unwritten or exc
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM: the executor has stopped its workers (and jobs)
+        interrupted = True
+    used = getattr(ex, "workers_used", workers)  # SLURM: the jobs whose workers connected at once
+    ordered = [results.get(r.name) or _interrupted(r) for r in runs]
     write_json(pdir / "runs.json", {
         "profile": study.profile, "params_file": str(study.path), "wall_seconds": time.perf_counter() - start,
-        "workers": workers, "executor": executor, "schedule": schedule, "runs": ordered})
+        "workers": used, "executor": executor, "schedule": schedule, "interrupted": interrupted, "runs": ordered})
+    if interrupted:
+        raise KeyboardInterrupt
     if unwritten is not None:
         raise unwritten
     return ordered
 
 
+def _data_spec(study: ParamFile, checksum: str) -> dict | None:
+    """The dataset this host read (its folder and checksum), for the Dask workers to read and check."""
+    if not checksum:
+        return None
+    from ..science.data import resolve_data_dir
+
+    return {"dataset": study.data["dataset"], "dir": str(resolve_data_dir(study.data["data_dir"])), "checksum": checksum}
+
+
+def _interrupted(run: Run) -> dict:
+    """runs.json's entry for a run the command was stopped before it finished (Ctrl-C, SIGTERM)."""
+    return {"stage": run.stage, "run_id": run.run_id, "dir": run.dir, "grid": run.grid, "status": "interrupted",
+            "error": "the command was interrupted before this run finished", "seconds": 0.0, "key": "",
+            "attempts": 0}
+
+
 def run_when_ready(run: Run, upstream: dict, checksum: str, force: bool = False, no_retrain: bool = False,
                    threads: int = 0, timeouts: dict | None = None, retries: int = 0,
-                   progress_dir: str | None = None) -> dict:
+                   progress_dir: str | None = None, data: dict | None = None) -> dict:
     """Called when the runs `run` waits for are done (in a worker, on Dask too): skip it when one
     of its upstream runs did not complete, else fix its inputs from their keys and execute it
     (within its stage's time limit from `timeouts`, retried up to `retries` times), telling its
-    progress through files under `progress_dir` (`runner.progress`)."""
+    progress through files under `progress_dir` (`runner.progress`). `data` (the dataset's folder
+    and checksum) is for the Dask executor, which checks its workers read it; on a Dask worker
+    `checksum` is the one the worker read."""
     bad = [u for u in run.upstream if upstream[u]["status"] not in OK]
     if bad:
         return skip_run(run, f"upstream run {bad[0]} {upstream[bad[0]]['status']}")
