@@ -23,7 +23,7 @@ export DATA_DIR := $(abspath ../shared/data)
 endif
 endif
 
-.PHONY: setup lock report render smoke test test-fast lab bench clean
+.PHONY: setup lock report render smoke test test-fast lint format lab bench clean
 
 # The environment is requirements-lock.txt: every package pinned with its sha256, resolved from
 # pyproject.toml for CPython 3.11.5+ (see docs/environment.md). `make setup` installs exactly it,
@@ -75,6 +75,14 @@ test: setup            ## the test suite
 
 test-fast: setup       ## the fast tier: every test not marked slow (no notebook, no sweep)
 	$(PYTHON) -m pytest -q -m "not slow" $(ARGS)
+
+lint: setup            ## ruff: the layout the formatter gives and the lint rules (pyproject.toml's [tool.ruff])
+	$(PYTHON) -m ruff format --check --quiet lib tests benchmarks notebooks
+	$(PYTHON) -m ruff check --quiet lib tests benchmarks notebooks
+
+format: setup          ## ruff: apply the formatter and the safe lint fixes
+	$(PYTHON) -m ruff format --quiet lib tests benchmarks notebooks
+	$(PYTHON) -m ruff check --quiet --fix lib tests benchmarks notebooks
 
 lab: setup             ## JupyterLab on the notebooks
 	$(PYTHON) -m jupyter lab notebooks/
