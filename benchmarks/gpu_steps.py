@@ -23,7 +23,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
 
 import torch  # noqa: E402
 
-from aestudy.science import data, protocol, train  # noqa: E402
+from aestudy.science import data
+from aestudy.experiments.protocol import run as protocol
+from aestudy.experiments.autoencode import run as train  # noqa: E402
 from aestudy.science.models import AEConfig, AutoEncoder  # noqa: E402
 
 
@@ -83,7 +85,7 @@ def cv_times(pool, steps: int) -> dict:
 
 def semisup_times(pool, steps: int) -> dict:
     """The semi-supervised recipe on 3 label draws, one by one against together."""
-    from aestudy.science import semisup
+    from aestudy.experiments.semisup import run as semisup
 
     torch.manual_seed(0)
     encoder = AutoEncoder(AEConfig(latent_dim=10, num_conv=2, c_factor=8, kernel_size=3, fc_hidden=256)).encoder

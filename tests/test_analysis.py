@@ -13,7 +13,8 @@ from scipy import stats
 
 from aestudy.report import decide, stats as report_stats, text
 from aestudy.report.decide import CONTRADICTED, INCONCLUSIVE, SUPPORTED
-from aestudy.science import correlation, interpolation
+from aestudy.experiments.correlate import run as correlation
+from aestudy.experiments.interpolate import run as interpolation
 
 
 # ------------------------------------------------------------------ correlations

@@ -12,7 +12,10 @@ import pytest
 import torch
 
 from aestudy import config
-from aestudy.science import correlation, data, interpolation, reference
+from aestudy.experiments.correlate import run as correlation
+from aestudy.science import data
+from aestudy.experiments.interpolate import run as interpolation
+from aestudy.experiments.reference import run as reference
 from aestudy.science.models import AEConfig, AutoEncoder
 from aestudy.study import STAGES
 

@@ -33,7 +33,6 @@ class Stage:
     in_report: bool = False       # its executed notebooks are chapters of the report
     metrics: type | None = None   # the model of its metrics.json (aestudy.metrics): keys the report reads
     outputs: tuple[str, ...] = () # further files every run must write (besides `produces` and metrics.json)
-    science: str | None = None    # its module under aestudy.science: the notebook's one call is `<science>.run(...)`
 
     @property
     def products(self) -> tuple[str, ...]:
@@ -82,23 +81,22 @@ class Stage:
 STAGES: dict[str, Stage] = {s.name: s for s in (
     Stage("autoencode", schema.AutoencodeParams, reads_data=True, produces="model.pt",
           abbrev={"latent_dim": "d", "num_conv": "nc", "seed": "s"}, metrics=metrics.AutoencodeMetrics,
-          outputs=("reconstructions.png",), science="train"),
+          outputs=("reconstructions.png",)),
     Stage("reference", schema.ReferenceParams, reads_data=True, produces="classifier.pt", abbrev={"seed": "s"},
-          metrics=metrics.ReferenceMetrics, science="reference"),
+          metrics=metrics.ReferenceMetrics),
     Stage("interpolate", schema.InterpolateParams, reads_data=True,
-          receives={"autoencode": "checkpoints", "reference": "classifiers"}, metrics=metrics.InterpolateMetrics,
-          science="interpolation"),
+          receives={"autoencode": "checkpoints", "reference": "classifiers"}, metrics=metrics.InterpolateMetrics),
     Stage("correlate", schema.CorrelateParams, reads_data=True, receives="checkpoints",
-          metrics=metrics.CorrelateMetrics, science="correlation"),
+          metrics=metrics.CorrelateMetrics),
     Stage("protocol", schema.ProtocolParams, reads_data=True, produces="protocol.json",
           receives={"autoencode": "checkpoints"}, abbrev={"h1": "h", "n_labels": "n", "modes": ""},
-          metrics=metrics.ProtocolMetrics, science="protocol"),
+          metrics=metrics.ProtocolMetrics),
     Stage("transfer", schema.TransferParams, reads_data=True,
           receives={"autoencode": "checkpoints", "protocol": "protocols"}, abbrev={"h1": "h", "n_labels": "n"},
-          metrics=metrics.TransferMetrics, science="transfer"),
+          metrics=metrics.TransferMetrics),
     Stage("semisup", schema.SemisupParams, reads_data=True,
           receives={"autoencode": "checkpoints", "protocol": "protocols"}, abbrev={"h1": "h", "n_labels": "n"},
-          metrics=metrics.SemisupMetrics, science="semisup"),
+          metrics=metrics.SemisupMetrics),
     Stage("theory", schema.TheoryParams, in_report=True, abbrev={"seed": "s"}),
 )}
 

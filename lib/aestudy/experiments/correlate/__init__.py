@@ -1,0 +1,1 @@
+"""The correlate experiment."""
