@@ -171,7 +171,7 @@ def test_num_parameters_counts_everything():
 
 
 def test_aeconfig_is_built_by_keyword_from_a_stage_s_parameters():
-    from aestudy.schema import AutoencodeParams
+    from aestudy.experiments.autoencode.params import AutoencodeParams
 
     params = AutoencodeParams(latent_dim=7, num_conv=3, fc_hidden=64).model_dump()
     cfg = models.AEConfig.from_params(params)             # other parameters (lr, seed, ...) are ignored

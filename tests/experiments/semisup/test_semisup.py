@@ -137,7 +137,8 @@ def test_the_search_draw_is_left_out_of_the_unlabelled_pool_and_is_no_evaluated_
 
 
 def test_a_search_draw_among_the_evaluated_draws_is_refused():
-    from aestudy.schema import ParamsError, SemisupParams, validate
+    from aestudy.experiments.semisup.params import SemisupParams
+    from aestudy.schema import ParamsError, validate
 
     with pytest.raises(ParamsError, match="search_label_seed 0 is one of label_seeds"):
         validate(SemisupParams, {"label_seeds": [0, 1], "search_label_seed": 0}, "params/x.yaml: stages.semisup.params")

@@ -6,7 +6,8 @@ import pytest
 import torch
 from torch import nn
 
-from aestudy.schema import ParamsError, RecipeSpace, SemisupParams, validate
+from aestudy.experiments.semisup.params import RecipeSpace, SemisupParams
+from aestudy.schema import ParamsError, validate
 from aestudy.science import artifacts, batched, data
 from aestudy.experiments.semisup import run as semisup, fit as semisup_fit
 from aestudy.science.fitting import augment, derived_seed

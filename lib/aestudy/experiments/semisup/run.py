@@ -37,7 +37,7 @@ from __future__ import annotations
 import torch
 
 from ... import progress_file
-from ...schema import Recipe
+from .params import Recipe
 from ...science import batched
 from ...science.fitting import derived_seed, original
 from ..protocol.run import seeded_candidates, stratified_folds
