@@ -16,7 +16,8 @@ import pytest
 import torch
 import yaml
 
-from aestudy.science import artifacts as science_artifacts, data, fitting, models, standins
+from aestudy.science import artifacts as science_artifacts, data, fitting, models
+from aestudy.experiments.autoencode import standins
 from aestudy.experiments.correlate import run as correlation
 from aestudy.experiments.interpolate import run as interpolation
 from aestudy.experiments.reference import run as reference

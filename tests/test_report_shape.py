@@ -62,8 +62,10 @@ def test_one_colour_per_mode():
     assert vocabulary.in_mode_order(["augmented", "logreg", "frozen"]) == ["frozen", "augmented"]
     s = pd.Series(["1nn", "scratch", "frozen"])
     assert s.sort_values(key=vocabulary.mode_sort_key).tolist() == ["frozen", "scratch", "1nn"]
+    from aestudy import drawing
     from aestudy.science import names, plots
-    assert names.MODES is vocabulary.MODES and plots.BASELINE_NAMES is vocabulary.BASELINE_NAMES
+    assert names.MODES is vocabulary.MODES and drawing.BASELINE_NAMES is vocabulary.BASELINE_NAMES
+    assert plots._baseline_lines is drawing.baseline_lines   # the run's figure and the report's draw the same lines
 
 
 def test_the_transfer_figures_give_augmented_its_own_colour():

@@ -16,7 +16,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from .messages import ParamsError, error_line, loc, suggest, unknown_key, validate  # noqa: F401 (one-line messages)
-from .science.names import DATASETS, MODES, OPTIMIZERS, PRECISIONS, SCHEDULES
+from .vocabulary import DATASETS, MODES, OPTIMIZERS, PRECISIONS, SCHEDULES
 
 Dataset = Literal[tuple(DATASETS)]  # type: ignore[valid-type]
 Mode = Literal[MODES]  # type: ignore[valid-type]

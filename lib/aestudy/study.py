@@ -40,13 +40,6 @@ def discover(package: str = experiments.__name__, path=experiments.__path__) -> 
 STAGES: dict[str, Stage] = {s.name: s for s in discover()}
 
 
-def data_checksum(data: dict) -> str:
-    """The fingerprint of the dataset a `data` section names: part of data-reading runs' keys."""
-    from .science.data import fingerprint
-
-    return fingerprint(data["dataset"], data["data_dir"])
-
-
 def check_parameters(stage: str, namespace: dict) -> dict:
     """Called by a run notebook right after its parameter cell (and papermill's injected cell):
     stops the notebook with the runner's one-line message on an unknown name or an invalid value,

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
+from ...architecture import AEConfig, check_config
 from ...schema import Optimizer, Params, Precision, precision_field, Schedule
 
 
@@ -32,7 +33,5 @@ class AutoencodeParams(Params):
 
     @model_validator(mode="after")
     def _buildable(self):
-        from ...science import models  # imported only where an autoencoder is validated
-
-        models.check_config(models.AEConfig.from_params(self.model_dump()))
+        check_config(AEConfig.from_params(self.model_dump()))
         return self

@@ -11,7 +11,7 @@ import pandas as pd
 import seaborn as sns
 
 from ...report_params import ReportParams
-from ...science.plots import heatmap_keys
+from ...drawing import heatmap_keys
 from ...report.claims import Claim, Experiment, by_mean, trend_row
 from ...report.figures import MIN_PT, WIDTH, Panel, ci_points, style, tick
 from ...report.sentences import describe_trend, means_with_intervals

@@ -26,6 +26,9 @@ class Recipe(Params):
     network: Literal["study", "conv-small"] = Field("study", description="conv-small: the larger CNN, from random")
 
 
+RECIPE = Recipe().model_dump()  # the base recipe's defaults: the parameter schema's
+
+
 class RecipeSpace(Params):
     """The values cross-validation may choose the semi-supervised recipe's open fields from."""
     lr: list[float] = Field([1e-3, 3e-3], min_length=1)

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .run import PUBLISHED, RECIPE
+from .params import RECIPE
+from .published import PUBLISHED
 from ...report.claims import Experiment
 from ...report.stats import CONFIDENCE, RANGES, mean_ci, summarise
 from ...report.tables import ci_cells

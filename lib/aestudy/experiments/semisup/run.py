@@ -37,22 +37,16 @@ from __future__ import annotations
 import torch
 
 from ... import progress_file
-from .params import Recipe
+from .params import RECIPE
+from .published import PUBLISHED  # noqa: F401 (the notebook's figure)
 from ...science import batched
 from ...science.fitting import derived_seed, original
 from ..protocol.run import seeded_candidates, stratified_folds
 from .fit import ERASE, build, fit, fit_together, strong_augment  # noqa: F401 (the stage's names)
 from ..transfer.run import build_classifier, label_draw, predict
 
-RECIPE = Recipe().model_dump()  # the base recipe's defaults: the parameter schema's
 TUNED = ("lr", "weight_decay", "threshold", "unlabelled_weight", "init",  # steps and batch: the budget
          "ema", "strong", "elastic", "align", "schedule", "network")  # issue 25's levers: searched where space lists them
-PUBLISHED = {  # anchors from the literature (MNIST, 100 labels: accuracy = 1 - test error), never computed here
-    "supervised Conv-Small (Rasmus et al. 2015, Table 2), published": 1 - 0.0643,
-    "fully connected ladder, permutation-invariant (Rasmus et al. 2015, Table 1), published": 1 - 0.0106,
-    "Conv-Small Γ-model (Rasmus et al. 2015, Table 2), published": 1 - 0.0089,
-    "Improved GAN (Salimans et al. 2016), published": 1 - 0.0093,
-}
 
 
 def recipe(**changes) -> dict:

@@ -10,7 +10,7 @@ import pandas as pd
 
 from ...report_params import ReportParams
 from ...vocabulary import BASELINE_LABELS, in_mode_order, mode_palette, mode_sort_key
-from ...science.plots import _baseline_lines
+from ...drawing import baseline_lines as _baseline_lines
 from ...report.claims import NO_RUNS, Claim, Experiment, key_effects, row, trend_row
 from ...report.decide import INCONCLUSIVE, direction, equivalence
 from ...report.figures import Panel, ci_points, tick

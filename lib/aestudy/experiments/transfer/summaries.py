@@ -7,7 +7,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from ...vocabulary import BASELINES, in_mode_order, mode_palette, mode_sort_key
-from ...science.plots import _baseline_lines
+from ...drawing import baseline_lines as _baseline_lines
 from ...report.figures import WIDTH, ci_points, style
 from ...report.stats import CONFIDENCE, SEED, summarise
 from ...report.tables import ci_columns, ci_table

@@ -11,8 +11,8 @@ def stand_in_checkpoints(latent_dims, out_dir, num_conv: int = 1, dataset: str =
     under out_dir/stand_in/. Their numbers illustrate the method only. (One epoch of 5,000
     images in batches of 16 with num_conv = 1 takes seconds and gives a usable code; with
     batches of 64 the code is still nearly constant after one epoch.)"""
-    from . import artifacts, data, models
-    from ..experiments.autoencode import run as train
+    from ...science import artifacts, data, models
+    from . import run as train
 
     split = data.load_split(dataset, train=True, data_dir=data_dir, limit=n_images, seed=seed)
     test = data.load_split(dataset, train=False, data_dir=data_dir, limit=1000, seed=seed)
