@@ -178,11 +178,11 @@ def _in(module: str, *rooms: str) -> bool:
 def _experiment_side(module: str) -> str | None:
     """'run' or 'report' for a module of an experiment package (by the entry point it serves: a
     module the package's `run` reaches is on the run side, one its `report` reaches on the report
-    side), 'declaration' for its __init__, params and metrics; None outside the packages."""
+    side), 'declaration' for its __init__, params, metrics and thresholds; None outside the packages."""
     parts = module.split(".")
     if parts[:2] != EXPERIMENTS_PKG.split(".") or len(parts) < 3:
         return None
-    return "declaration" if len(parts) == 3 or parts[3] in ("params", "metrics") else parts[3]
+    return "declaration" if len(parts) == 3 or parts[3] in ("params", "metrics", "thresholds") else parts[3]
 
 
 def test_no_import_cycles_and_each_room_imports_only_what_it_may():
