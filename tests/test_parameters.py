@@ -98,7 +98,7 @@ def test_an_experiments_report_thresholds_come_from_its_package_and_join_the_rep
 
     found = {f for t in report_params.experiment_thresholds() for f in t.model_fields}
     assert {"small_d_margin", "h1_margin", "min_accuracy"} <= found <= set(report_params.ReportParams.model_fields)
-    pkg = tmp_path / "more_experiments"
+    pkg = tmp_path / "threshold_experiments"
     (pkg / "denoise").mkdir(parents=True)
     (pkg / "__init__.py").write_text("")
     (pkg / "denoise" / "__init__.py").write_text("")
@@ -106,7 +106,7 @@ def test_an_experiments_report_thresholds_come_from_its_package_and_join_the_rep
         "from pydantic import Field\nfrom aestudy.schema import Params\n"
         "class Thresholds(Params):\n    noise_margin: float = Field(0.05, gt=0)\n")
     monkeypatch.syspath_prepend(str(tmp_path))
-    parts = report_params.experiment_thresholds("more_experiments", [str(pkg)])
+    parts = report_params.experiment_thresholds("threshold_experiments", [str(pkg)])
     assembled = report_params._assemble(parts + report_params.experiment_thresholds())
     assert assembled().noise_margin == 0.05 and assembled().confidence == 0.95
     with pytest.raises(pydantic.ValidationError):

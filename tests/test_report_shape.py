@@ -178,3 +178,11 @@ def test_an_experiment_that_declares_its_section_is_shown_heading_words_then_one
     assert items[2][1] == "It denoises." and items[3][1][1] == "error by d"
     assert items[4][1] == ((fig, "curves"), "denoise_2.png")
     plt.close(fig)
+
+
+def test_a_claim_added_here_never_counts_as_one_of_the_originals_experiments():
+    """A new experiment numbers its claims with '+' ('5+'): page 1 still says 'experiments 1-4 of the
+    original study', and the abstract counts it among the conclusions added here."""
+    from aestudy.report.verdicts import _numbers
+
+    assert _numbers(pd.DataFrame({"experiment": ["1", "2", "3", "4", "4+", "5+"]})) == "1-4"
