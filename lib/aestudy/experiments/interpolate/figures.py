@@ -36,7 +36,7 @@ def interpolation_curves(data) -> pd.DataFrame:
 
 def figure_rows(records: list[dict], pair: str) -> list[dict]:
     """The models a run's saved figure of `pair` shows, one row each, as the run draws it
-    (science.interpolation.run): the models of the first seed among the pair's records, in record
+    (experiments.interpolate.run.run): the models of the first seed among the pair's records, in record
     order, on that seed's first image pair."""
     rows = [r for r in records if str(r.get("pair")) == pair]
     return [r for r in rows if r.get("seed") == rows[0].get("seed")] if rows else []

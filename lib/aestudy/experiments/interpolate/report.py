@@ -1,6 +1,6 @@
 """Experiment 2, latent interpolation: its claims (the larger d sharper at the ends, the smaller
 d more digit-like near a = 0.5, each relative to a yardstick: the real digits, the model's own
-ends), what the section says, its tables and its choices (its figures: `interpolate_figures`)."""
+ends), what the section says, its tables and its choices (its figures: `figures`)."""
 from __future__ import annotations
 
 import pandas as pd

@@ -159,7 +159,7 @@ def run(models: list, test, reference_images, pairs, steps: int, seed: int,
 
     models: list of (config dict, AutoEncoder); test: a Split to draw the images from;
     reference_images: the training images of the nearest-image distance; classifier: the
-    (calibrated) reference classifier (science.reference), None to skip its measures.
+    (calibrated) reference classifier (experiments.reference.run), None to skip its measures.
     For each digit pair and autoencoder seed, `pairs_per_digit_pair` image pairs drawn by
     `pair_seed(seed, model seed)` are interpolated by every model of that seed. Returns the
     figures' data (per digit pair: the first pair of the first seed, one row of decodes per model

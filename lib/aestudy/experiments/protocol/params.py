@@ -8,7 +8,7 @@ from ...vocabulary import MODES
 
 
 class SearchSpace(Params):
-    """The values cross-validation may choose from, per protocol field (see science.protocol)."""
+    """The values cross-validation may choose from, per protocol field (see experiments.protocol.run)."""
     steps: list[int] = Field([100, 200], min_length=1)
     lr: list[float] = Field([3e-4, 1e-3, 3e-3], min_length=1)
     weight_decay: list[float] = Field([0.0, 1e-4, 1e-2], min_length=1)

@@ -7,7 +7,7 @@ from ...schema import Params
 
 
 class ReferenceParams(Params):
-    """Experiment 2's reference classifier (science.reference): a small CNN trained on the
+    """Experiment 2's reference classifier (experiments.reference.run): a small CNN trained on the
     profile's training images (`data.train_size`); its confidence on a decode is 'digit-like'."""
     epochs: int = Field(2, ge=1)
     batch_size: int = Field(128, ge=1)

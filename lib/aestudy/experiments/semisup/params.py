@@ -9,7 +9,7 @@ from ...schema import Params, Precision, precision_field
 
 
 class Recipe(Params):
-    """The semi-supervised recipe's base (science.semisup): the first candidate of its search."""
+    """The semi-supervised recipe's base (experiments.semisup.run): the first candidate of its search."""
     steps: int = Field(1000, ge=1, description="training steps (the budget: not searched)")
     unlabelled_batch: int = Field(256, ge=1, description="unlabelled images per step (the budget)")
     lr: float = Field(1e-3, gt=0)
@@ -17,7 +17,7 @@ class Recipe(Params):
     threshold: float = Field(0.95, ge=0, le=1, description="confidence a pseudo-label needs to count")
     unlabelled_weight: float = Field(1.0, ge=0)
     init: Literal["pretrained", "random"] = "pretrained"
-    # issue 25's levers (science.semisup_fit); each default is the recipe before them
+    # issue 25's levers (experiments.semisup.fit); each default is the recipe before them
     ema: float = Field(0.0, ge=0, lt=1, description="EMA teacher's decay: it pseudo-labels and is evaluated (0: none)")
     strong: Literal["erase", "rand"] = Field("erase", description="strong augmentation: shift-rotate-erase or RandAugment-like")
     elastic: float = Field(0.0, ge=0, description="elastic distortion of the strong augmentation, pixels (0: none)")

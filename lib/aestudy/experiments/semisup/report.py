@@ -20,7 +20,7 @@ DRAWS = "label draws"
 METHOD = "semi-supervised"
 LADDER = "fully connected ladder, permutation-invariant (Rasmus et al. 2015, Table 1), published"
 TARGET = PUBLISHED[LADDER]  # issue 25's bar (98.9 %), stated beside the result: the study's goal, not the best published
-LEVERS = ("ema", "strong", "elastic", "align", "schedule", "network")  # issue 25's (science.semisup_fit)
+LEVERS = ("ema", "strong", "elastic", "align", "schedule", "network")  # issue 25's (experiments.semisup.fit)
 LEVER_WORDS = {"ema": lambda v: f"an EMA teacher (decay {v})",
                "strong": lambda v: {"rand": "a RandAugment-like"}.get(v, f"the {v}") + " strong augmentation",
                "elastic": lambda v: f"elastic distortions of {v:g} pixels", "align": lambda v: "distribution alignment",

@@ -1,7 +1,7 @@
 """Experiment 4, transfer learning with 100 labels, and the checks added to it (4+): its claims
 (h1 matters little, larger d better, fine-tuning beats frozen, pre-training beats scratch, the
 augmented control and the raw-pixel baselines), how they are decided, what the section says and
-its panel of the page-1 figure. The data's shape, tables and figure are in `transfer_data`."""
+its panel of the page-1 figure. The data's shape, tables and figure are in `summaries`."""
 from __future__ import annotations
 
 from itertools import combinations

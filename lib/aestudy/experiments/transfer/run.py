@@ -13,7 +13,7 @@ For each label seed: a labelled draw of `n_labels` training images holding every
   small rotations): the same CNN on the 100 labels alone, trained the way a careful
   practitioner would.
 Each mode is trained by its *protocol* (`science.fitting`), chosen by cross-validation on the
-labelled images in the `protocol` stage (`science.protocol`); without one, the original's. On a
+labelled images in the `protocol` stage (`experiments.protocol.run`); without one, the original's. On a
 GPU the label draws' classifiers of one (h1, mode) train together (`science.batched`). The
 head's initialisation depends on (seed, h1) only, so the modes start from the same head: the
 differences between modes are paired. Accuracy is
