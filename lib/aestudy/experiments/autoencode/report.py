@@ -20,13 +20,13 @@ from ...report.stats import CONFIDENCE, param_correlations_by_seed, summarise
 from ...report.tables import ci_table
 from ...report.text import SEEDS, fmt, fmt_ci, fmt_rel, interval_words
 from . import fidelity
-from . import threshold
+from . import small_d
 from .choices import choices, limitations
 
 STAGE = "autoencode"
 DEFAULT = ReportParams()
-CLAIMED_D = threshold.CLAIMED_D
-verdict_small_d_worse = threshold.verdict_small_d_worse
+CLAIMED_D = small_d.CLAIMED_D
+verdict_small_d_worse = small_d.verdict_small_d_worse
 
 
 # ------------------------------------------------------------------ claims
@@ -43,7 +43,7 @@ def verdict_error_falls_with_size(ae: pd.DataFrame, rules: ReportParams = DEFAUL
 
 
 def rules_markdown(rules: ReportParams) -> str:
-    return threshold.rules_markdown(rules)
+    return small_d.rules_markdown(rules)
 
 
 # ------------------------------------------------------------------ what the section says
