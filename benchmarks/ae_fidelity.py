@@ -19,7 +19,8 @@ import time
 
 import torch
 
-from aestudy.science import baselines, data, models, train
+from aestudy.experiments.autoencode import baselines, run as train
+from aestudy.science import data, models
 
 
 def main(argv=None) -> None:

@@ -22,7 +22,8 @@ from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
 
-from aestudy.science import data, models, train  # noqa: E402
+from aestudy.science import data, models
+from aestudy.experiments.autoencode import run as train  # noqa: E402
 
 
 def loop(model, batches, autocast: bool) -> float:

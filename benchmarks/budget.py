@@ -21,7 +21,10 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
 
-from aestudy.science import data, models, semisup, train, transfer  # noqa: E402
+from aestudy.science import data, models
+from aestudy.experiments.semisup import run as semisup
+from aestudy.experiments.autoencode import run as train
+from aestudy.experiments.transfer import run as transfer  # noqa: E402
 
 
 def autoencode(pool, test, nc: int, epochs: int) -> float:

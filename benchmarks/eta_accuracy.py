@@ -7,9 +7,9 @@ then reads the samples. Or reads a log an earlier command wrote (`--log FILE`, n
 
     # a fresh default sweep (every run executed), then a rerun after editing transfer.py
     DATA_DIR=../shared/data .venv/bin/python benchmarks/eta_accuracy.py params/default.yaml --workers 2 --force --no-render
-    echo "# touched" >> lib/aestudy/science/transfer.py
+    echo "# touched" >> lib/aestudy/experiments/transfer/run.py
     DATA_DIR=../shared/data .venv/bin/python benchmarks/eta_accuracy.py params/default.yaml --workers 2 --no-render
-    git checkout lib/aestudy/science/transfer.py
+    git checkout lib/aestudy/experiments/transfer/run.py
 """
 from __future__ import annotations
 

@@ -11,7 +11,7 @@
 #    another (eager and graphed); the autoencoder step eager against replayed from a CUDA graph, the
 #    test error each way; a protocol cross-validation and the semi-supervised recipe one classifier
 #    at a time against vmapped; then the CUDA-only tests of tests/test_steps.py, test_batched.py and
-#    test_seeds_together.py;
+#    tests/experiments/autoencode/test_together.py;
 # 3. the 12-model sweep alone (full.yaml's autoencode stage, seed 0), timed;
 # 4. params/full.yaml from nothing, in its own reports folder, timed, stopped when the time left
 #    runs out (then the status counts say how far it got).
@@ -96,7 +96,7 @@ timeout "$(share 40 200)" "$PY" -u benchmarks/gpu_steps.py "${STEPS_ARGS[@]}" --
 
 say "== 2b. the CUDA-only tests (graphed against eager within 2 %, a refused capture trains eagerly)"
 timeout "$(share 25 90)" "$PY" -m pytest -q -p no:cacheprovider tests/test_steps.py tests/test_batched.py \
-    tests/test_seeds_together.py 2>&1 | tail -n 5 | tee -a "$LOG"
+    tests/experiments/autoencode/test_together.py 2>&1 | tail -n 5 | tee -a "$LOG"
 
 say "== 3. the 12-model sweep ($PARAMS, autoencode, seed 0), --workers 6"
 "$PY" - "$PARAMS" <<'PYEOF'

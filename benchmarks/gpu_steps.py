@@ -8,7 +8,7 @@
 2. Classifiers trained together (science.batched): one protocol cross-validation (5 folds of
    100 labelled images, fine-tuning, `--steps` steps) one by one against vmapped, with the
    folds' validation accuracies each way; the semi-supervised recipe on 3 label draws each way.
-3. The seeds of one cell trained together (science.seeds_together): ms per step of all K seeds
+3. The seeds of one cell trained together (experiments.autoencode.together): ms per step of all K seeds
    (num_conv 1, 2, 3; K = `--seeds`) trained one after another by train.run against stacked in one
    vmapped step, each eager and replayed from a CUDA graph (graphs on CUDA only); and each seed's
    test error after one epoch of `--train` images, separately against together.
@@ -28,7 +28,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
 
 import torch  # noqa: E402
 
-from aestudy.science import data, protocol, seeds_together, train  # noqa: E402
+from aestudy.science import data  # noqa: E402
+from aestudy.experiments.autoencode import together as seeds_together  # noqa: E402
+from aestudy.experiments.protocol import run as protocol  # noqa: E402
+from aestudy.experiments.autoencode import run as train  # noqa: E402
 from aestudy.science.models import AEConfig, AutoEncoder  # noqa: E402
 
 
@@ -88,7 +91,7 @@ def cv_times(pool, steps: int) -> dict:
 
 def semisup_times(pool, steps: int) -> dict:
     """The semi-supervised recipe on 3 label draws, one by one against together."""
-    from aestudy.science import semisup
+    from aestudy.experiments.semisup import run as semisup
 
     torch.manual_seed(0)
     encoder = AutoEncoder(AEConfig(latent_dim=10, num_conv=2, c_factor=8, kernel_size=3, fc_hidden=256)).encoder

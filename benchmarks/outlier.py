@@ -19,7 +19,8 @@ import time
 
 import torch
 
-from aestudy.science import data, models, train
+from aestudy.science import data, models
+from aestudy.experiments.autoencode import run as train
 
 
 def main() -> None:

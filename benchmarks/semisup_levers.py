@@ -1,7 +1,7 @@
 """Issue 25's levers of the semi-supervised recipe, each measured on held-out *training* images
 (never the test set), with the curve of accuracy against training steps.
 
-The recipe of `science.semisup` with each named change of LEVERS (or `--levers` of them), trained
+The recipe of `experiments.semisup.run` with each named change of LEVERS (or `--levers` of them), trained
 on label draws no profile evaluates (default 100 and 101) of 100 balanced labels, with the other
 training images as the unlabelled pool, and scored every `--every` steps on `--val` training
 images kept out of the pool (drawn by the parameter file's data seed: the same held-out images
@@ -33,7 +33,10 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
 
-from aestudy.science import artifacts, data, models, semisup, train, transfer  # noqa: E402
+from aestudy.science import artifacts, data, models
+from aestudy.experiments.semisup import run as semisup
+from aestudy.experiments.autoencode import run as train
+from aestudy.experiments.transfer import run as transfer  # noqa: E402
 
 LEVERS = {  # name: the recipe's changes (issue 25's levers one at a time, then together)
     "base": {},

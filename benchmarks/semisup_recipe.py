@@ -1,5 +1,5 @@
 """How far the semi-supervised recipe goes at a larger budget than the default profile's: the recipe
-of `science.semisup` (no cross-validation: the recipe given here) on N label draws, with the
+of `experiments.semisup.run` (no cross-validation: the recipe given here) on N label draws, with the
 original protocol on the same draws for comparison. Prints one line per draw and the mean.
 
 Scored on held-out *training* images, never on the test set: `--val` training images outside the
@@ -27,7 +27,10 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
 
-from aestudy.science import artifacts, data, models, semisup, train, transfer  # noqa: E402
+from aestudy.science import artifacts, data, models
+from aestudy.experiments.semisup import run as semisup
+from aestudy.experiments.autoencode import run as train
+from aestudy.experiments.transfer import run as transfer  # noqa: E402
 
 
 def trained_encoder(params: dict, dataset: str, pool, test) -> Path:

@@ -1,14 +1,14 @@
 """Training throughput of the experiment-1 models, three ways in one process (figures printed,
 never asserted):
 
-  lib         `aestudy.science.train.run` on tensors already in memory (what the notebooks run)
+  lib         `aestudy.experiments.autoencode.run.run` on tensors already in memory (what the notebooks run)
   bare        a bare PyTorch loop over batches made beforehand, same optimiser as lib: the ceiling
   DataLoader  the usual `DataLoader` over `torchvision.datasets.MNIST(transform=ToTensor())`
 
 Every method trains a copy of the same initial model for `--steps` batches of 64, in
 `--rounds` interleaved rounds; the best round counts (the least disturbed by anything else
 running on the machine). `--explore` adds the ceiling study: the bare loop with the
-variants tried while tuning `aestudy.science.train` (optimiser implementation, `loss.item()` every step,
+variants tried while tuning `aestudy.experiments.autoencode.run` (optimiser implementation, `loss.item()` every step,
 channels_last, one thread, zero_grad without set_to_none, torch.compile with `--compile`),
 and evaluation under `no_grad` vs `inference_mode`.
 
@@ -28,7 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
-from aestudy.science import data, models, train  # noqa: E402
+from aestudy.science import data, models
+from aestudy.experiments.autoencode import run as train  # noqa: E402
 
 BATCH = 64
 CFG = dict(latent_dim=10, c_factor=8, kernel_size=3, fc_hidden=256)  # experiment 1, d = 10
@@ -184,7 +185,7 @@ def main(argv=None):
           f"{args.steps} steps x {BATCH} images per round, best of {args.rounds} rounds; "
           f"data {root} (loaded in {time.perf_counter() - t:.1f} s)")
 
-    # same seed -> identical numbers (the determinism aestudy.science.train promises on the CPU)
+    # same seed -> identical numbers (the determinism aestudy.experiments.autoencode.run promises on the CPU)
     runs = []
     for _ in range(2):
         train.setup(0)

@@ -15,6 +15,19 @@ import torch
 torch.set_num_threads(1)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def kernels_import_this_checkout():
+    """A kernel a test starts itself (papermill on a notebook) imports this checkout's `aestudy`,
+    as the runner's and the report's kernels do, not whichever copy the environment installed."""
+    saved = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT / "lib"), saved) if p)
+    yield
+    if saved is None:
+        os.environ.pop("PYTHONPATH", None)
+    else:
+        os.environ["PYTHONPATH"] = saved
 RAW_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
              "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
 FAKE_TRAIN, FAKE_TEST = 200, 50

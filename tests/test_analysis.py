@@ -1,5 +1,5 @@
-"""Tests for the metrics of experiments 2-3 (aestudy.science) and for the report's statistics and
-decision rules, on small hand-made inputs: no data, no training. The verdicts on constructed
+"""Tests for the report's statistics and decision rules, on small hand-made inputs: no data, no
+training (the metrics of experiments 2-3 are tested in tests/experiments/). The verdicts on constructed
 tables are in test_verdicts.py and test_verdict_rules.py; tables and text in test_report_text.py."""
 from __future__ import annotations
 
@@ -8,126 +8,11 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 from scipy import stats
 
 from aestudy.report import decide, stats as report_stats, text
 from aestudy.report.decide import CONTRADICTED, INCONCLUSIVE, SUPPORTED
-from aestudy.science import correlation, interpolation
 
-
-# ------------------------------------------------------------------ correlations
-
-def test_latent_correlation_hand_computed_and_offdiag_ignores_diagonal():
-    # b = 2a (corr +1), c is orthogonal to a and b after centring (corr 0), e = reversed a (corr -1 with a, b; 0 with c)
-    a = [1.0, 2.0, 3.0, 4.0]
-    b = [2.0, 4.0, 6.0, 8.0]
-    c = [1.0, 0.0, 0.0, 1.0]
-    e = [4.0, 3.0, 2.0, 1.0]
-    z = np.array([a, b, c, e]).T
-    res = correlation.latent_correlation(z)
-    expected = np.array([[1, 1, 0, -1], [1, 1, 0, -1], [0, 0, 1, 0], [-1, -1, 0, 1]], dtype=float)
-    np.testing.assert_allclose(res["matrix"], expected, atol=1e-12)
-    # off-diagonal: 12 entries, 6 of them |1|  -> 0.5 ; with the diagonal: (4 + 6) / 16
-    assert res["offdiag"] == pytest.approx(6 / 12)
-    assert res["with_diag"] == pytest.approx(10 / 16)
-    assert res["constant_dims"] == []
-    # the diagonal alone (uncorrelated dims) gives offdiag 0 but with_diag 1/d
-    rng = np.random.default_rng(0)
-    q, _ = np.linalg.qr(rng.normal(size=(50, 5)))
-    q = q - q.mean(0)  # centred columns of an orthonormal basis are not exactly orthogonal: re-orthogonalise
-    q, _ = np.linalg.qr(q)
-    res = correlation.latent_correlation(q)
-    assert res["offdiag"] < 0.2
-    assert res["with_diag"] == pytest.approx((1 + 4 * res["offdiag"]) / 5)
-
-def test_latent_correlation_constant_dimension_counts_as_zero():
-    z = np.array([[1.0, 2.0, 5.0], [2.0, 4.0, 5.0], [3.0, 6.5, 5.0], [4.0, 8.0, 5.0]])
-    res = correlation.latent_correlation(z)
-    assert res["constant_dims"] == [2]
-    assert not np.isnan(res["matrix"]).any()
-    assert res["matrix"][2, 2] == 1.0 and res["matrix"][0, 2] == 0.0
-    r01 = np.corrcoef(z[:, 0], z[:, 1])[0, 1]
-    assert res["offdiag"] == pytest.approx(2 * abs(r01) / 6)
-
-def test_latent_correlation_single_dimension_and_bad_shape():
-    assert math.isnan(correlation.latent_correlation(np.arange(5.0).reshape(5, 1))["offdiag"])
-    with pytest.raises(ValueError):
-        correlation.latent_correlation(np.zeros((1, 3)))
-
-# ------------------------------------------------------------------ interpolation helpers
-
-def test_interpolate_latents_ends_are_exact_and_linear():
-    g = torch.Generator().manual_seed(0)
-    z1, z2 = torch.randn(7, generator=g), torch.randn(7, generator=g)
-    zs = interpolation.interpolate_latents(z1, z2, 11)
-    assert zs.shape == (11, 7)
-    assert torch.equal(zs[0], z1) and torch.equal(zs[-1], z2)
-    torch.testing.assert_close(zs[5], (z1 + z2) / 2)
-    with pytest.raises(ValueError):
-        interpolation.interpolate_latents(z1, z2, 1)
-
-def test_nearest_distance_matches_brute_force():
-    rng = np.random.default_rng(1)
-    x, ref = rng.random((5, 1, 4, 4)), rng.random((30, 1, 4, 4))
-    brute = np.array([((ref.reshape(30, -1) - xi.reshape(-1)) ** 2).mean(1).min() for xi in x])
-    np.testing.assert_allclose(interpolation.nearest_distance(x, ref, chunk=2), brute, rtol=1e-10, atol=1e-12)
-    assert interpolation.nearest_distance(ref[:3], ref).max() == pytest.approx(0.0, abs=1e-12)
-
-def test_pick_image_is_seeded_and_has_the_digit():
-    labels = torch.tensor([3, 1, 3, 5, 3, 1])
-    i = interpolation.pick_image(labels, 3, seed=4)
-    assert labels[i] == 3 and i == interpolation.pick_image(labels, 3, seed=4)
-    assert {interpolation.pick_image(labels, 3, s) for s in range(20)} == {0, 2, 4}
-    with pytest.raises(ValueError):
-        interpolation.pick_image(labels, 7, 0)
-
-def test_pick_images_extend_the_figure_image_and_pair_up():
-    labels = torch.tensor([3, 1, 3, 5, 3, 1, 5, 5, 3])
-    first = interpolation.pick_image(labels, 3, seed=2)
-    three = interpolation.pick_images(labels, 3, seed=2, n=3)
-    assert three[0] == first and len(set(three)) == 3 and all(labels[i] == 3 for i in three)
-    assert interpolation.pick_images(labels, 3, seed=2, n=10)[:3] == three       # more images: the same first ones
-    pairs = interpolation.image_pairs(labels, 3, 5, seed=2, n=5)
-    assert len(pairs) == 3                                                        # only three 5s
-    assert pairs[0] == (first, interpolation.pick_image(labels, 5, seed=2))       # the figure's pair comes first
-    same = interpolation.image_pairs(labels, 3, 3, seed=2, n=2)
-    assert len(same) == 2 and all(i != j for i, j in same)
-
-def _blur(x: np.ndarray) -> np.ndarray:
-    """3x3 box blur (edges replicated)."""
-    p = np.pad(x, 1, mode="edge")
-    return sum(p[i:i + x.shape[0], j:j + x.shape[1]] for i in range(3) for j in range(3)) / 9
-
-def test_tenengrad_by_hand_constant_blur_and_scale():
-    step = np.zeros((28, 28))
-    step[:, 14:] = 1.0
-    # Sobel x at the two columns beside the edge: (1 + 2 + 1) * 1 = 4, so 16 on 2 of the 26 interior
-    # columns, every interior row; Sobel y is 0
-    assert interpolation.tenengrad(step) == pytest.approx(16 * 2 / 26)
-    assert interpolation.tenengrad(step.T) == pytest.approx(16 * 2 / 26)
-    assert interpolation.tenengrad(np.full((28, 28), 0.7)) == pytest.approx(0.0, abs=1e-24)   # 0 up to rounding
-    digit = np.zeros((28, 28))
-    digit[6:22, 12:16] = 1.0
-    digit[6:9, 8:16] = 1.0
-    assert 0 < interpolation.tenengrad(_blur(digit)) < interpolation.tenengrad(digit)
-    assert interpolation.tenengrad(_blur(_blur(digit))) < interpolation.tenengrad(_blur(digit))
-    assert interpolation.tenengrad(2 * digit) == pytest.approx(4 * interpolation.tenengrad(digit))
-    batch = np.stack([digit, _blur(digit)])[:, None]                   # (2, 1, 28, 28): one value per image
-    np.testing.assert_allclose(interpolation.tenengrad(batch), [[interpolation.tenengrad(digit)],
-                                                                [interpolation.tenengrad(_blur(digit))]])
-
-def test_sharpness_ratio_is_one_for_the_real_digits_and_below_for_blur():
-    a, b = np.zeros((28, 28)), np.zeros((28, 28))
-    a[6:22, 12:16], b[8:20, 6:22] = 1.0, 1.0
-    steps = np.stack([a, _blur(a), _blur(b), b])[None]                  # one pair, 4 values of a
-    r = interpolation.sharpness_ratio(steps, a[None], b[None])
-    assert r.shape == (1, 4)
-    assert r[0, 0] == pytest.approx(1.0) and r[0, -1] == pytest.approx(1.0)
-    assert r[0, 1] < 1 and r[0, 2] < 1
-    # in between, the yardstick is interpolated: (1 - a) T(a) + a T(b)
-    ta, tb = interpolation.tenengrad(a), interpolation.tenengrad(b)
-    assert r[0, 1] == pytest.approx(interpolation.tenengrad(_blur(a)) / (ta * 2 / 3 + tb / 3))
 
 # ------------------------------------------------------------------ statistics
 
@@ -197,6 +82,7 @@ def test_interval_text_names_level_unit_and_n():
     assert text.fmt_ci(ci, pct=True, unit=text.SEEDS) == "72.0 % [67.0 %, 77.0 %], 95 % t-interval over 3 autoencoder seeds"
     assert text.fmt_ci(report_stats.mean_ci([0.7]), pct=True, unit=text.SEEDS) == "70.0 % (n = 1 autoencoder seed, no interval)"
     assert text.interval_words(0.9, [3, 3, 2]) == "90 % t-interval over 2-3 autoencoder seeds"
+
 
 # ------------------------------------------------------------------ the decision rules
 

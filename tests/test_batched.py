@@ -6,7 +6,8 @@ import copy
 import pytest
 import torch
 
-from aestudy.science import batched, fitting, transfer
+from aestudy.science import batched, fitting
+from aestudy.experiments.transfer import run as transfer
 from aestudy.science.models import AEConfig, Encoder
 
 CFG = AEConfig(latent_dim=4, num_conv=2, c_factor=2, kernel_size=3, fc_hidden=16)
@@ -103,7 +104,7 @@ def test_a_transfer_run_with_its_label_draws_trained_together_gives_the_same_rec
 
 
 def test_cross_validation_with_its_folds_trained_together_gives_the_same_scores(monkeypatch):
-    from aestudy.science import protocol
+    from aestudy.experiments.protocol import run as protocol
 
     torch.manual_seed(0)
     encoder = Encoder(CFG)

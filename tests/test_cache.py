@@ -33,10 +33,10 @@ def test_every_run_records_the_modules_it_imported(smoke_profile):
         seen[record["stage"]] = set(record["modules"])
         assert all(m.startswith("lib/aestudy/") and len(d) == 64 for m, d in record["modules"].items())
     assert "lib/aestudy/science/models.py" in seen["autoencode"] & seen["transfer"] & seen["correlate"]
-    assert "lib/aestudy/science/transfer.py" in seen["transfer"]
+    assert "lib/aestudy/experiments/transfer/run.py" in seen["transfer"]
     assert not any("transfer.py" in m for s in ("autoencode", "correlate", "interpolate") for m in seen[s])
-    assert "lib/aestudy/science/reference.py" in seen["reference"] & seen["interpolate"]
-    assert not any("science/reference.py" in m for s in ("autoencode", "correlate", "transfer") for m in seen[s])
+    assert "lib/aestudy/experiments/reference/run.py" in seen["reference"] & seen["interpolate"]
+    assert not any("experiments/reference/run.py" in m for s in ("autoencode", "correlate", "transfer") for m in seen[s])
     assert not any(m.startswith(("lib/aestudy/report/", "lib/aestudy/runner/")) for s in seen.values() for m in s)
     assert "lib/aestudy/science/models.py" not in seen["theory"]
 
@@ -49,10 +49,10 @@ def test_editing_report_code_makes_no_run_stale(smoke_profile, monkeypatch):
 
 @pytest.mark.slow
 def test_editing_transfer_code_makes_only_the_runs_that_import_it_stale(smoke_profile, monkeypatch):
-    states = _states_after_editing(smoke_profile, monkeypatch, "lib/aestudy/science/transfer.py")
+    states = _states_after_editing(smoke_profile, monkeypatch, "lib/aestudy/experiments/transfer/run.py")
     stale = {r for r, (s, _) in states.items() if s == "stale"}
     assert stale == {r for r in states if r.startswith(("transfer/", "protocol/", "semisup/"))} and stale
-    assert states["protocol/all"] == ("stale", "module lib/aestudy/science/transfer.py changed")
+    assert states["protocol/all"] == ("stale", "module lib/aestudy/experiments/transfer/run.py changed")
     # the transfer and semisup runs import it too, and their protocol upstream is stale first
     assert all(why.startswith("upstream protocol/all") for r, (_, why) in states.items()
                if r.startswith(("transfer/", "semisup/")))
@@ -60,27 +60,27 @@ def test_editing_transfer_code_makes_only_the_runs_that_import_it_stale(smoke_pr
 
 @pytest.mark.slow
 def test_editing_the_protocol_search_makes_the_transfer_runs_stale_through_their_upstream(smoke_profile, monkeypatch):
-    states = _states_after_editing(smoke_profile, monkeypatch, "lib/aestudy/science/protocol.py")
+    states = _states_after_editing(smoke_profile, monkeypatch, "lib/aestudy/experiments/protocol/run.py")
     stale = {r for r, (s, _) in states.items() if s == "stale"}
     assert stale == {r for r in states if r.startswith(("transfer/", "protocol/", "semisup/"))}
-    assert states["protocol/all"] == ("stale", "module lib/aestudy/science/protocol.py changed")
+    assert states["protocol/all"] == ("stale", "module lib/aestudy/experiments/protocol/run.py changed")
     assert all(why.startswith("upstream protocol/all") for r, (_, why) in states.items() if r.startswith("transfer/"))
 
 
 @pytest.mark.slow
 def test_editing_the_semi_supervised_recipe_makes_only_its_run_stale(smoke_profile, monkeypatch):
-    states = _states_after_editing(smoke_profile, monkeypatch, "lib/aestudy/science/semisup.py")
+    states = _states_after_editing(smoke_profile, monkeypatch, "lib/aestudy/experiments/semisup/run.py")
     assert {r for r, (s, _) in states.items() if s == "stale"} == {"semisup/all"}
-    assert states["semisup/all"] == ("stale", "module lib/aestudy/science/semisup.py changed")
+    assert states["semisup/all"] == ("stale", "module lib/aestudy/experiments/semisup/run.py changed")
 
 
 @pytest.mark.slow
 def test_editing_the_reference_classifier_makes_only_experiment_2_stale(smoke_profile, monkeypatch):
     """The reference stage is an upstream of interpolate beside the autoencoders: its code (and so
     its key) changes only the reference run and the interpolate run that receives its classifier."""
-    states = _states_after_editing(smoke_profile, monkeypatch, "lib/aestudy/science/reference.py")
+    states = _states_after_editing(smoke_profile, monkeypatch, "lib/aestudy/experiments/reference/run.py")
     assert {r for r, (s, _) in states.items() if s == "stale"} == {"reference/all", "interpolate/all"}
-    assert states["reference/all"] == ("stale", "module lib/aestudy/science/reference.py changed")
+    assert states["reference/all"] == ("stale", "module lib/aestudy/experiments/reference/run.py changed")
 
 
 @pytest.mark.slow

@@ -9,7 +9,7 @@ import pandas as pd
 import yaml
 
 from aestudy.report import choices, profile, verdicts
-from aestudy.report.experiments import transfer, transfer_data
+from aestudy.experiments.transfer import report as transfer, summaries as transfer_data
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -64,11 +64,13 @@ def test_selected_numbers_are_labelled_as_selected_and_carry_no_interval():
 
 
 def _derived_seed_purposes() -> set[str]:
-    """The first argument of every derived_seed(...) call in the science code."""
+    """The first argument of every derived_seed(...) call in the science code (the shared science
+    and every experiment's package)."""
     import ast
 
     out = set()
-    for path in (REPO / "lib" / "aestudy" / "science").rglob("*.py"):
+    lib = REPO / "lib" / "aestudy"
+    for path in [*(lib / "science").rglob("*.py"), *(lib / "experiments").rglob("*.py")]:
         for node in ast.walk(ast.parse(path.read_text())):
             if (isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", "")) == "derived_seed"
                     and node.args and isinstance(node.args[0], ast.Constant)):
@@ -81,7 +83,8 @@ def test_the_seed_sentence_says_what_the_code_seeds_from_a_models_seed():
     controls' initialisations; the sentence is made from the table of derived seeds, which names
     every purpose the science code derives a seed for."""
     from aestudy import vocabulary
-    from aestudy.science import interpolation, transfer as science_transfer
+    from aestudy.experiments.interpolate import run as interpolation
+    from aestudy.experiments.transfer import run as science_transfer
 
     assert _derived_seed_purposes() == set(vocabulary.DERIVED_SEEDS)
     # the two that reach images: different autoencoder seeds draw different labelled images and image pairs
@@ -95,7 +98,7 @@ def test_the_seed_sentence_says_what_the_code_seeds_from_a_models_seed():
 
 
 def test_each_search_prints_its_standard_error_and_says_when_the_choice_is_inside_the_noise():
-    from aestudy.report.experiments import semisup
+    from aestudy.experiments.semisup import report as semisup
     from aestudy.report.text import selection_noise
 
     # protocol: frozen's chosen candidate (0.72, se 0.046) leads 0.69 by 3 points: inside the noise;

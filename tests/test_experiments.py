@@ -16,8 +16,12 @@ import pytest
 import torch
 import yaml
 
-from aestudy.science import (artifacts as science_artifacts, correlation, data, fitting, interpolation, models,
-                             reference, standins, transfer)
+from aestudy.science import artifacts as science_artifacts, data, fitting, models
+from aestudy.experiments.autoencode import standins
+from aestudy.experiments.correlate import run as correlation
+from aestudy.experiments.interpolate import run as interpolation
+from aestudy.experiments.reference import run as reference
+from aestudy.experiments.transfer import run as transfer
 from aestudy.science.data import Split
 
 REPO = Path(__file__).resolve().parents[1]

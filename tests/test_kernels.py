@@ -16,14 +16,14 @@ from aestudy.runner import execute, kernels
 from conftest import REPO_ROOT
 
 FIRST = """import numpy, torch
-import aestudy.science.theory
+import aestudy.experiments.theory.run
 leak = 42
 torch.manual_seed(123); torch.set_grad_enabled(False)
 import matplotlib; matplotlib.rcParams["lines.linewidth"] = 9.0
 import os; os.environ["AESTUDY_PROGRESS"] = "/nowhere"
 """
 SECOND = """import json, os, sys, torch, matplotlib
-state = {"leak": "leak" in globals(), "theory": "aestudy.science.theory" in sys.modules,
+state = {"leak": "leak" in globals(), "theory": "aestudy.experiments.theory.run" in sys.modules,
          "seed": torch.initial_seed(), "grad": torch.is_grad_enabled(),
          "linewidth": matplotlib.rcParams["lines.linewidth"], "progress": os.environ.get("AESTUDY_PROGRESS"),
          "history": len(In)}
@@ -69,7 +69,7 @@ def test_a_run_in_a_warm_kernel_sees_nothing_of_the_run_before(tmp_path, monkeyp
         # what the run imported from the project, for its key: only its own modules
         first = json.loads((tmp_path / "reports/p/runs/x/first/complete.json").read_text())["modules"]
         second = json.loads((tmp_path / "reports/p/runs/x/second/complete.json").read_text())["modules"]
-        assert "lib/aestudy/science/theory/__init__.py" in first and not second
+        assert "lib/aestudy/experiments/theory/run.py" in first and not second
     finally:
         kernels.shutdown_all()
     assert kernels._local.kernel is None and not kernel.alive()

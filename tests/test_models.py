@@ -171,7 +171,7 @@ def test_num_parameters_counts_everything():
 
 
 def test_aeconfig_is_built_by_keyword_from_a_stage_s_parameters():
-    from aestudy.schema import AutoencodeParams
+    from aestudy.experiments.autoencode.params import AutoencodeParams
 
     params = AutoencodeParams(latent_dim=7, num_conv=3, fc_hidden=64).model_dump()
     cfg = models.AEConfig.from_params(params)             # other parameters (lr, seed, ...) are ignored
@@ -181,9 +181,9 @@ def test_aeconfig_is_built_by_keyword_from_a_stage_s_parameters():
 
 
 def test_models_are_named_by_the_run_that_trained_them_so_two_stages_never_collide(tmp_path):
-    """A checkpoint written in a run folder records its run ('autoencode/d10-nc2-s0'), and that is
-    its name in metrics: a second stage's model of the same d, num_conv and seed gets its own."""
-    from aestudy import ondisk
+    """A checkpoint written in a run folder records its run ('autoencode/d10-nc2-s0') with no
+    argument saying so, and that is its name in metrics: a second stage's model of the same d,
+    num_conv and seed gets its own; outside a profile (JupyterLab) none; a given `run` wins."""
     from aestudy.science import artifacts
 
     cfg = AEConfig(latent_dim=4, num_conv=1, c_factor=2, fc_hidden=8)
@@ -191,9 +191,9 @@ def test_models_are_named_by_the_run_that_trained_them_so_two_stages_never_colli
     paths = []
     for stage in ("autoencode", "denoise"):
         run_dir = runs / stage / "d4-nc1-s0"
-        paths.append(artifacts.save_checkpoint(run_dir / "model.pt", AutoEncoder(cfg), cfg.to_dict(), seed=0,
-                                               run=ondisk.run_name(run_dir)))
-    lab = artifacts.save_checkpoint(tmp_path / "lab" / "model.pt", AutoEncoder(cfg), cfg.to_dict(), seed=0,
-                                    run=ondisk.run_name(tmp_path / "lab"))
-    names = sorted(artifacts.model_key(c) for c, _ in artifacts.load_models([*paths, lab]))
-    assert names == ["autoencode/d4-nc1-s0", "d4-nc1-s0", "denoise/d4-nc1-s0"]
+        paths.append(artifacts.save_checkpoint(run_dir / "model.pt", AutoEncoder(cfg), cfg.to_dict(), seed=0))
+    lab = artifacts.save_checkpoint(tmp_path / "lab" / "model.pt", AutoEncoder(cfg), cfg.to_dict(), seed=0)
+    named = artifacts.save_checkpoint(runs / "autoencode" / "d4-nc1-s1" / "model.pt", AutoEncoder(cfg), cfg.to_dict(),
+                                      seed=1, run="elsewhere/m1")
+    names = sorted(artifacts.model_key(c) for c, _ in artifacts.load_models([*paths, lab, named]))
+    assert names == ["autoencode/d4-nc1-s0", "d4-nc1-s0", "denoise/d4-nc1-s0", "elsewhere/m1"]

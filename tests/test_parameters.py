@@ -86,3 +86,30 @@ def test_plain_papermill_stops_on_a_typo_before_any_work(tmp_path):
     assert ("ParamsError: notebooks/autoencode.ipynb: parameters.latnet_dim: unknown key; "
             "did you mean 'latent_dim'?") in proc.stderr
     assert not out_dir.exists()  # stopped before the data were loaded or anything was written
+
+
+def test_an_experiments_report_thresholds_come_from_its_package_and_join_the_report_section(tmp_path, monkeypatch):
+    """An experiment declares its report thresholds in its own package (`thresholds.Thresholds`):
+    the `report:` section takes them with no edit of aestudy.report_params; a name declared twice
+    is refused."""
+    import pydantic
+
+    from aestudy import report_params
+
+    found = {f for t in report_params.experiment_thresholds() for f in t.model_fields}
+    assert {"small_d_margin", "h1_margin", "min_accuracy"} <= found <= set(report_params.ReportParams.model_fields)
+    pkg = tmp_path / "threshold_experiments"
+    (pkg / "denoise").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "denoise" / "__init__.py").write_text("")
+    (pkg / "denoise" / "thresholds.py").write_text(
+        "from pydantic import Field\nfrom aestudy.schema import Params\n"
+        "class Thresholds(Params):\n    noise_margin: float = Field(0.05, gt=0)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    parts = report_params.experiment_thresholds("threshold_experiments", [str(pkg)])
+    assembled = report_params._assemble(parts + report_params.experiment_thresholds())
+    assert assembled().noise_margin == 0.05 and assembled().confidence == 0.95
+    with pytest.raises(pydantic.ValidationError):
+        assembled(noise_margin=-1)
+    with pytest.raises(ValueError, match="declared twice: noise_margin"):
+        report_params._assemble(parts + parts)

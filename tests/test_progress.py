@@ -230,7 +230,8 @@ def test_a_transfer_run_tells_the_runner_every_model_even_without_its_progress_b
     file still counts every model (a disabled tqdm bar counts nothing)."""
     import torch
 
-    from aestudy.science import data, transfer
+    from aestudy.science import data
+    from aestudy.experiments.transfer import run as transfer
     from aestudy.science.models import AEConfig, Encoder
 
     seen = []

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import re
 import tomllib
 from pathlib import Path
@@ -166,6 +167,24 @@ def _import_graph() -> dict:
     return graph
 
 
+EXPERIMENTS_PKG = "aestudy.experiments"
+
+
+def _in(module: str, *rooms: str) -> bool:
+    """Whether `module` is one of `rooms` or inside one (aestudy.report, not aestudy.report_params)."""
+    return any(module == r or module.startswith(r + ".") for r in rooms)
+
+
+def _experiment_side(module: str) -> str | None:
+    """'run' or 'report' for a module of an experiment package (by the entry point it serves: a
+    module the package's `run` reaches is on the run side, one its `report` reaches on the report
+    side), 'declaration' for its __init__, params, metrics and thresholds; None outside the packages."""
+    parts = module.split(".")
+    if parts[:2] != EXPERIMENTS_PKG.split(".") or len(parts) < 3:
+        return None
+    return "declaration" if len(parts) == 3 or parts[3] in ("params", "metrics", "thresholds") else parts[3]
+
+
 def test_no_import_cycles_and_each_room_imports_only_what_it_may():
     graph = _import_graph()
 
@@ -178,17 +197,54 @@ def test_no_import_cycles_and_each_room_imports_only_what_it_may():
         return seen
 
     assert [m for m in graph if m in reach(m)] == []
+    packages = {m.split(".")[2] for m in graph if _experiment_side(m)}
+    assert packages, "no experiment package found"
+    runs = {f"{EXPERIMENTS_PKG}.{p}.run" for p in packages if f"{EXPERIMENTS_PKG}.{p}.run" in graph}
+    reports = {f"{EXPERIMENTS_PKG}.{p}.report" for p in packages if f"{EXPERIMENTS_PKG}.{p}.report" in graph}
+    run_side = set().union(*(reach(r) | {r} for r in runs))
+    report_side = set().union(*(reach(r) | {r} for r in reports | {m for m in graph if _in(m, "aestudy.report")}))
     for m, deps in graph.items():
-        if m.startswith("aestudy.science"):  # what a run computes knows no runner and no report
-            assert not [d for d in deps if d.startswith(("aestudy.runner", "aestudy.report."))], m
-        if m.startswith("aestudy.runner"):   # the runner never imports the report
-            assert not [d for d in deps if d.startswith("aestudy.report.")], m
+        if m.startswith("aestudy.science"):  # the shared science knows no runner, no report and no experiment
+            assert not [d for d in deps if _in(d, "aestudy.runner", "aestudy.report", EXPERIMENTS_PKG)], m
+        if m.startswith("aestudy.runner"):   # the runner never imports the report, and knows stages only through aestudy.study
+            assert not [d for d in deps if _in(d, "aestudy.report", EXPERIMENTS_PKG)], m
+        if _experiment_side(m) == "declaration":  # a stage's declaration is light: no science, no run, no report
+            assert not [d for d in reach(m) if _in(d, "aestudy.science", "aestudy.runner", "aestudy.report")
+                        or _experiment_side(d) not in (None, "declaration")], m
+    # what a run computes never imports the report or the runner; the report (its frame and every
+    # experiment's section, with all they reach) never imports the science side, the runner or a run
+    assert sorted(m for m in run_side if _in(m, "aestudy.report", "aestudy.runner")
+                  or _experiment_side(m) == "report") == []
+    assert sorted(m for m in report_side if _in(m, "aestudy.science", "aestudy.runner") or m in runs) == []
 
 
-def test_no_module_is_longer_than_300_lines():
-    long = {p.relative_to(REPO_ROOT).as_posix(): n for p in (REPO_ROOT / "lib").rglob("*.py")
-            if (n := len(p.read_text().splitlines())) > 300}
-    assert long == {}
+def test_the_report_and_every_experiment_section_import_no_torch():
+    """`aestudy compare` and the report's frame never pay torch's import: the registry with every
+    experiment's report section, imported in a fresh interpreter, loads neither torch nor any module
+    of the science side or the runner."""
+    code = """
+import importlib, json, pkgutil, sys
+import aestudy.experiments as pkgs
+from aestudy.report import compare, profile, verdicts, prose, choices, experiments
+for m in pkgutil.iter_modules(pkgs.__path__):
+    try:
+        importlib.import_module(f"aestudy.experiments.{m.name}.report")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"aestudy.experiments.{m.name}.report":
+            raise
+print(json.dumps({"experiments": [e.name for e in experiments.EXPERIMENTS],
+                  "loaded": sorted(n for n in sys.modules if n == "torch" or n.startswith(
+                      ("torch.", "aestudy.science", "aestudy.runner")) or n.endswith(".run"))}))
+"""
+    import json
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO_ROOT,
+                         env={**os.environ, "PYTHONPATH": str(REPO_ROOT / "lib")}, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    found = json.loads(out.stdout.strip().splitlines()[-1])
+    assert len(found["experiments"]) >= 5 and found["loaded"] == []
 
 
 def _cited_paths(text: str) -> set[str]:

@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 from aestudy.report import profile
-from aestudy.report.experiments import correlate, interpolate_figures
+from aestudy.experiments.correlate import report as correlate
+from aestudy.experiments.interpolate import figures as interpolate_figures
 
 
 def _interpolate_profile(tmp_path, seeds=(0, 1, 2, 3, 4), ds=(10, 20)):
@@ -31,7 +32,7 @@ def test_an_interpolation_caption_counts_the_figures_rows_not_the_tables(tmp_pat
     data = _interpolate_profile(tmp_path)
     [(path, caption)] = interpolate_figures.run_figures(data)
     assert path.name == "interpolation_1-5.png"
-    # the run draws the first seed's models (science.interpolation.run): 2 rows, not the table's 10
+    # the run draws the first seed's models (experiments.interpolate.run.run): 2 rows, not the table's 10
     assert "one row per model of seed 0, 2 in all (d 10, 20, num_conv 3; labelled at the left)" in caption
     assert "10 in all" not in caption and "[0, 1, 2, 3, 4]" not in caption
     assert "the first of the 30 image pairs drawn for seed 0; the other 4 seeds' pairs are measured" in caption

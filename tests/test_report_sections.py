@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from aestudy.report.experiments import correlate, semisup
+from aestudy.experiments.correlate import report as correlate
+from aestudy.experiments.semisup import report as semisup
 
 
 def _corr(pr) -> pd.DataFrame:
@@ -43,7 +44,7 @@ def test_the_semisup_tables_say_what_each_cv_accuracy_was_selected_from():
 def test_an_endpoint_mass_above_its_ends_says_what_it_means():
     """Issue 30: 'endpoint mass relative to the model's own ends' above 1 (pair 1-5: 1.15) means the
     ends are not recognised as their digits; the section says so, with the two absolute masses."""
-    from aestudy.report.experiments import interpolate
+    from aestudy.experiments.interpolate import report as interpolate
     from constructed import _interp
 
     interp = _interp([0.5] * 3, [0.7] * 3, [1.15, 0.8, 0.8], [0.6] * 3, seeds=(0,))

@@ -62,14 +62,16 @@ def test_one_colour_per_mode():
     assert vocabulary.in_mode_order(["augmented", "logreg", "frozen"]) == ["frozen", "augmented"]
     s = pd.Series(["1nn", "scratch", "frozen"])
     assert s.sort_values(key=vocabulary.mode_sort_key).tolist() == ["frozen", "scratch", "1nn"]
+    from aestudy import drawing
     from aestudy.science import names, plots
-    assert names.MODES is vocabulary.MODES and plots.BASELINE_NAMES is vocabulary.BASELINE_NAMES
+    assert names.MODES is vocabulary.MODES and drawing.BASELINE_NAMES is vocabulary.BASELINE_NAMES
+    assert plots._baseline_lines is drawing.baseline_lines   # the run's figure and the report's draw the same lines
 
 
 def test_the_transfer_figures_give_augmented_its_own_colour():
     from matplotlib.colors import to_hex
 
-    from aestudy.report.experiments import transfer_data
+    from aestudy.experiments.transfer import summaries as transfer_data
 
     rows = [{"h1": 32, "latent_dim": d, "mode": m, "mean": 0.5, "ci_lo": 0.4, "ci_hi": 0.6, "n": 2}
             for d in (5, 10) for m in vocabulary.MODES]
@@ -127,7 +129,7 @@ def test_the_analyses_notebook_walks_every_experiment_and_warns_once_per_section
 
 def test_a_failed_run_is_named_in_its_section(tmp_path):
     from aestudy.report import prose
-    from aestudy.report.experiments import transfer
+    from aestudy.experiments.transfer import report as transfer
 
     table = pd.DataFrame({"run_id": ["d5", "d10"], "status": ["ok", "failed"], "error": ["", "RuntimeError: boom"]})
     data = profile.ProfileData(tmp_path, tables={"transfer": table})
@@ -136,17 +138,23 @@ def test_a_failed_run_is_named_in_its_section(tmp_path):
 
 
 def test_an_experiment_module_added_to_the_package_is_discovered_in_its_order(tmp_path, monkeypatch):
-    """Adding an experiment to the report is adding its module: the registry finds every module
-    with an EXPERIMENT and orders them by `order`, then name."""
+    """Adding an experiment to the report is adding its package's `report` module: the registry
+    finds every package whose `report` holds an EXPERIMENT and orders them by `order`, then name."""
     from aestudy.report.experiments import discover
 
     pkg = tmp_path / "more_experiments"
     pkg.mkdir()
     (pkg / "__init__.py").write_text("")
     for name, order in (("denoise", 7), ("aardvark", 7), ("first", 0)):
-        (pkg / f"{name}.py").write_text("from aestudy.report.claims import Experiment\n"
-                                        f"EXPERIMENT = Experiment(name='{name}', stages=('{name}',), order={order})\n")
-    (pkg / "helpers.py").write_text("X = 1\n")                         # a module without an EXPERIMENT
+        (pkg / name).mkdir()
+        (pkg / name / "__init__.py").write_text("")
+        (pkg / name / "report.py").write_text("from aestudy.report.claims import Experiment\n"
+                                              f"EXPERIMENT = Experiment(name='{name}', stages=('{name}',), order={order})\n")
+    (pkg / "helpers").mkdir()                                          # a package without a report section
+    (pkg / "helpers" / "__init__.py").write_text("X = 1\n")
+    (pkg / "quiet").mkdir()                                            # a report module without an EXPERIMENT
+    (pkg / "quiet" / "__init__.py").write_text("")
+    (pkg / "quiet" / "report.py").write_text("X = 1\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     assert [e.name for e in discover("more_experiments", [str(pkg)])] == ["first", "aardvark", "denoise"]
     assert [e.order for e in EXPERIMENTS] == sorted(e.order for e in EXPERIMENTS)
@@ -170,3 +178,11 @@ def test_an_experiment_that_declares_its_section_is_shown_heading_words_then_one
     assert items[2][1] == "It denoises." and items[3][1][1] == "error by d"
     assert items[4][1] == ((fig, "curves"), "denoise_2.png")
     plt.close(fig)
+
+
+def test_a_claim_added_here_never_counts_as_one_of_the_originals_experiments():
+    """A new experiment numbers its claims with '+' ('5+'): page 1 still says 'experiments 1-4 of the
+    original study', and the abstract counts it among the conclusions added here."""
+    from aestudy.report.verdicts import _numbers
+
+    assert _numbers(pd.DataFrame({"experiment": ["1", "2", "3", "4", "4+", "5+"]})) == "1-4"

@@ -11,7 +11,10 @@ import pandas as pd
 from aestudy import cli
 from aestudy.report import compare, decide, profile, prose, sentences, tables, text, verdicts
 from aestudy.report.decide import CONTRADICTED, INCONCLUSIVE, SUPPORTED
-from aestudy.report.experiments import autoencode, claims as all_claims, correlate, transfer_data
+from aestudy.experiments.autoencode import report as autoencode
+from aestudy.report.experiments import claims as all_claims
+from aestudy.experiments.correlate import report as correlate
+from aestudy.experiments.transfer import summaries as transfer_data
 from aestudy.report_params import ReportParams
 from constructed import SEEDS, _ae, _good_error, _interp, _study_like, _study_profile, _transfer, _write_profile
 

@@ -230,7 +230,7 @@ def test_run_study_writes_table_then_caches(tmp_path, tmp_reports, fake_mnist, o
         assert reason == "" and {"model.pt", "metrics.json", "autoencode.ipynb"} <= set(record["artifacts"])
         # the modules the kernel imported, recorded while it ran: the model code, not the report's
         modules = record["modules"]
-        assert "lib/aestudy/science/models.py" in modules and "lib/aestudy/science/train.py" in modules
+        assert "lib/aestudy/science/models.py" in modules and "lib/aestudy/experiments/autoencode/run.py" in modules
         assert not [m for m in modules if "/report/" in m or "/runner/" in m or m.endswith("transfer.py")]
         assert record["key"] == records.key(record["inputs"], modules)
         executed = json.loads((run_dir / "autoencode.ipynb").read_text())

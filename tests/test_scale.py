@@ -71,7 +71,7 @@ def thread_probe(path: Path) -> None:
     notebook(path, "seed = 0\nn_samples = 101\nout_dir = None", textwrap.dedent("""\
         import json, os, pathlib
         import aestudy
-        from aestudy.science import train
+        from aestudy.experiments.autoencode import run as train
         import torch
         train.setup(seed)
         metrics = {name: os.environ.get(name) for name in

@@ -4,7 +4,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from aestudy.science import steps, train
+from aestudy.science import steps
+from aestudy.experiments.autoencode import run as train
 from aestudy.science.models import AEConfig, AutoEncoder
 
 SMALL = AEConfig(latent_dim=4, num_conv=2, c_factor=4, kernel_size=3, fc_hidden=32)

@@ -33,7 +33,7 @@ def test_each_claim_is_one_block_with_its_verdict_decisive_number_and_folded_ful
 
 
 def test_a_trend_row_decides_on_its_slope_with_unit_and_df():
-    from aestudy.report.experiments import autoencode
+    from aestudy.experiments.autoencode import report as autoencode
     from aestudy.report_params import ReportParams
 
     rows = [{"latent_dim": d, "num_conv": nc, "seed": s, "final_test_error": (0.01 + 0.2 / d) * (1 + 0.01 * s)}

@@ -12,7 +12,10 @@ from scipy import stats
 
 from aestudy.report import decide, linear, verdicts
 from aestudy.report.decide import CONTRADICTED, INCONCLUSIVE, SUPPORTED
-from aestudy.report.experiments import autoencode, correlate, interpolate, transfer
+from aestudy.experiments.autoencode import report as autoencode
+from aestudy.experiments.correlate import report as correlate
+from aestudy.experiments.interpolate import report as interpolate
+from aestudy.experiments.transfer import report as transfer
 from aestudy.report_params import ReportParams
 
 SEEDS = (0, 1, 2, 3, 4)

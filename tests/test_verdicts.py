@@ -10,7 +10,10 @@ from scipy import stats
 
 from aestudy.report import profile, stats as report_stats
 from aestudy.report.decide import CONTRADICTED, INCONCLUSIVE, SUPPORTED
-from aestudy.report.experiments import autoencode, correlate, interpolate, interpolate_figures, transfer, transfer_data
+from aestudy.experiments.autoencode import report as autoencode
+from aestudy.experiments.correlate import report as correlate
+from aestudy.experiments.interpolate import report as interpolate, figures as interpolate_figures
+from aestudy.experiments.transfer import report as transfer, summaries as transfer_data
 from aestudy.report_params import ReportParams
 from constructed import SEEDS, _ae, _good_error, _interp, _study_like, _transfer
 

@@ -1,5 +1,7 @@
 """What every stage's run hands to the report: its declared products and the keys of its
-`metrics.json`, as pydantic models (the contract between a run and the report).
+`metrics.json`, as pydantic models (the contract between a run and the report). Each stage's
+model is its experiment's `metrics.py` (`aestudy.experiments.<stage>.metrics`); the machinery
+that checks and reads them is here.
 
 A run notebook builds its metrics; the runner checks, before it writes `complete.json`, that
 every declared product exists and that `metrics.json` has every key these models name, with the
@@ -28,95 +30,6 @@ class Metrics(BaseModel):
 
 class Record(Metrics):
     """One row of a run's `records` list (a row of `tables/<stage>.csv`)."""
-
-
-class History(BaseModel):
-    epoch: list[int]
-    train_error: list[float]
-    test_error: list[float]
-    val_error: list[float] = []  # held-out training images, per epoch (absent with val_size 0)
-
-
-class AutoencodeMetrics(Metrics):
-    final_test_error: float
-    final_train_error: float
-    final_val_error: float | None       # held-out training images (None with val_size 0)
-    val_change: float | None            # the last epoch's relative change of it (None with one epoch)
-    pca_test_error: float               # PCA with the same d, fitted on the same training images
-    mean_image_test_error: float        # the training mean image: a code of size 0
-    n_parameters: int
-    dead_encoder_hidden: float
-    dead_units: dict
-    history: History
-
-
-class ReferenceMetrics(Metrics):
-    test_accuracy: float
-    n_train: int
-    n_calibration: int
-    n_test: int
-    temperature: float      # softmax temperature fitted on the held-out training images
-    test_ece: float         # expected calibration error on the test set, calibrated
-    test_ece_raw: float     # the same before calibration
-    records: list[Record]
-
-
-class InterpolateRecord(Record):
-    """One digit pair and model: experiment 2's verdicts read these."""
-    pair: str
-    latent_dim: int
-    seed: int
-    end_sharpness_error: float   # mean |ln(Tenengrad(decode) / Tenengrad(real))| at a = 0, 1
-    mid_pair_mass_rel: float     # endpoint classes' mass at a ≈ 0.5 over the same at the model's ends
-    mid_entropy_excess: float    # entropy at a ≈ 0.5 minus at the model's ends (nats)
-
-
-class InterpolateMetrics(Metrics):
-    records: list[InterpolateRecord]
-    curves: list[dict]
-    alphas: list[float]
-
-
-class CorrelateRecord(Record):
-    """One model: experiment 3's verdict and its participation ratio read these."""
-    latent_dim: int
-    seed: int
-    offdiag: float
-    with_diag: float
-    participation_ratio: float
-
-
-class CorrelateMetrics(Metrics):
-    records: list[CorrelateRecord]
-    matrices: dict[str, list[list[float]]]
-
-
-class ProtocolMetrics(Metrics):
-    folds: int
-    candidates: int
-    records: list[Record]
-
-
-class TransferRecord(Record):
-    mode: str
-    accuracy: float
-
-
-class TransferMetrics(Metrics):
-    n_test: int
-    records: list[TransferRecord]
-
-
-class SemisupMetrics(Metrics):
-    latent_dim: int
-    num_conv: int
-    n_test: int
-    n_pool: int
-    recipe: dict
-    selection: dict         # how the recipe was selected; its "label" is printed beside selected numbers
-    candidates: list[dict]
-    records: list[Record]
-    compute: dict | None = None  # device, precision, seconds and steps of the search and the draws (issue 25)
 
 
 class ContractBroken(Exception):

@@ -1,7 +1,7 @@
 """A run's progress, told to the runner through one small file; a no-op outside the runner.
 
 The runner gives each run's kernel the environment variable AESTUDY_PROGRESS (a path under
-`reports/<profile>/.progress/`); a loop of the run (the epochs of `science.train`) calls
+`reports/<profile>/.progress/`); a loop of the run (the epochs of `experiments.autoencode.run`) calls
 `report(done, total, unit)`, which writes `{"done": 1.4, "total": 3, "unit": "epoch"}` there.
 `done` may be fractional (1.4: the second epoch, 40 % of its batches done). Writes are atomic
 (a temporary file renamed), at most one every `EVERY_S` seconds, and never raise: progress must

@@ -1,7 +1,8 @@
 """The study declaration: which stages exist, what each produces, and how runs are named.
 
 The runner knows the study only through `STAGES`: it plans, keys, executes and tabulates any
-list of `Stage`s, and names no model parameter. A stage is one notebook, executed once per
+list of `Stage`s, and names no model parameter. Each experiment package declares its own `STAGE`
+(`aestudy.experiments.<name>/__init__.py`); `STAGES` is every one found there, in their order. A stage is one notebook, executed once per
 grid point (and, with `for_each` in the parameter file, once per selected upstream run).
 
 How a downstream run selects upstream runs is said by the parameter file: `uses: {STAGE:
@@ -13,101 +14,30 @@ one run per selected upstream run instead of one run that takes them all.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import importlib
+import pkgutil
 
-from . import metrics, schema
+from . import experiments, schema
 from .schema import ParamsError
-
-OUT_DIR = "out_dir"  # every run notebook's output folder (None: reports/lab/<stage>)
-
-
-@dataclass(frozen=True)
-class Stage:
-    name: str
-    params: type[schema.Params]   # the notebook's own parameters (its parameter cell, minus the below)
-    reads_data: bool = False      # gets the `data` section as parameters; the dataset checksum keys it
-    produces: str | None = None   # the file of a run that downstream runs receive
-    receives: str | dict | None = None  # the parameter receiving upstream products (lists of paths),
-                                        # or {upstream stage: parameter}
-    abbrev: dict = field(default_factory=dict)  # short names of grid keys in run ids
-    in_report: bool = False       # its executed notebooks are chapters of the report
-    metrics: type | None = None   # the model of its metrics.json (aestudy.metrics): keys the report reads
-    outputs: tuple[str, ...] = () # further files every run must write (besides `produces` and metrics.json)
-    science: str | None = None    # its module under aestudy.science: the notebook's one call is `<science>.run(...)`
-
-    @property
-    def products(self) -> tuple[str, ...]:
-        """Every file a finished run must have written: checked before `complete.json`."""
-        return tuple(dict.fromkeys(((self.produces,) if self.produces else ())
-                                   + ((metrics.METRICS,) if self.metrics else ()) + self.outputs))
-
-    def receiver(self, upstream: str) -> str | None:
-        """The parameter that receives the products of `upstream` runs (None: this stage takes none)."""
-        if isinstance(self.receives, dict):
-            return self.receives.get(upstream)
-        return self.receives
-
-    @property
-    def receivers(self) -> tuple[str, ...]:
-        return tuple(self.receives.values()) if isinstance(self.receives, dict) else \
-            ((self.receives,) if self.receives else ())
-
-    @property
-    def notebook(self) -> str:
-        return f"notebooks/{self.name}.ipynb"  # how messages name it
-
-    def notebook_path(self):
-        from . import config
-
-        return config.NOTEBOOKS / f"{self.name}.ipynb"
-
-    def notebook_fields(self) -> dict[str, object]:
-        """Every parameter of the notebook's parameter cell, with its default."""
-        out = {}
-        if self.reads_data:
-            out.update({k: f.default for k, f in schema.DataParams.model_fields.items()})
-        out.update({k: f.default.model_dump() if isinstance(f.default, schema.Params) else f.default
-                    for k, f in self.params.model_fields.items()})
-        out.update({r: [] for r in self.receivers})
-        out[OUT_DIR] = None
-        return out
-
-    def unkeyed(self) -> tuple[str, ...]:
-        """Parameters that locate things rather than change results (outside the cache key);
-        the upstream products are keyed by the upstream runs' keys instead."""
-        return (OUT_DIR, *self.receivers, *schema.unkeyed(self.params),
-                *(schema.unkeyed(schema.DataParams) if self.reads_data else ()))
+from .stage import OUT_DIR, Stage
 
 
-STAGES: dict[str, Stage] = {s.name: s for s in (
-    Stage("autoencode", schema.AutoencodeParams, reads_data=True, produces="model.pt",
-          abbrev={"latent_dim": "d", "num_conv": "nc", "seed": "s"}, metrics=metrics.AutoencodeMetrics,
-          outputs=("reconstructions.png",), science="train"),
-    Stage("reference", schema.ReferenceParams, reads_data=True, produces="classifier.pt", abbrev={"seed": "s"},
-          metrics=metrics.ReferenceMetrics, science="reference"),
-    Stage("interpolate", schema.InterpolateParams, reads_data=True,
-          receives={"autoencode": "checkpoints", "reference": "classifiers"}, metrics=metrics.InterpolateMetrics,
-          science="interpolation"),
-    Stage("correlate", schema.CorrelateParams, reads_data=True, receives="checkpoints",
-          metrics=metrics.CorrelateMetrics, science="correlation"),
-    Stage("protocol", schema.ProtocolParams, reads_data=True, produces="protocol.json",
-          receives={"autoencode": "checkpoints"}, abbrev={"h1": "h", "n_labels": "n", "modes": ""},
-          metrics=metrics.ProtocolMetrics, science="protocol"),
-    Stage("transfer", schema.TransferParams, reads_data=True,
-          receives={"autoencode": "checkpoints", "protocol": "protocols"}, abbrev={"h1": "h", "n_labels": "n"},
-          metrics=metrics.TransferMetrics, science="transfer"),
-    Stage("semisup", schema.SemisupParams, reads_data=True,
-          receives={"autoencode": "checkpoints", "protocol": "protocols"}, abbrev={"h1": "h", "n_labels": "n"},
-          metrics=metrics.SemisupMetrics, science="semisup"),
-    Stage("theory", schema.TheoryParams, in_report=True, abbrev={"seed": "s"}),
-)}
+def discover(package: str = experiments.__name__, path=experiments.__path__) -> tuple[Stage, ...]:
+    """The `STAGE` of every experiment package in `path` (`aestudy.experiments`), in the order each
+    declares (`Stage.order`, then its name). The package is named by its stage: one name for the
+    stage, the package, the notebook and the run ids."""
+    found = []
+    for m in pkgutil.iter_modules(path):
+        st = getattr(importlib.import_module(f"{package}.{m.name}"), "STAGE", None) if m.ispkg else None
+        if st is None:
+            continue
+        if st.name != m.name:
+            raise ValueError(f"{package}.{m.name}: its STAGE is named {st.name!r}; a stage is named by its package")
+        found.append(st)
+    return tuple(sorted(found, key=lambda st: (st.order, st.name)))
 
 
-def data_checksum(data: dict) -> str:
-    """The fingerprint of the dataset a `data` section names: part of data-reading runs' keys."""
-    from .science.data import fingerprint
-
-    return fingerprint(data["dataset"], data["data_dir"])
+STAGES: dict[str, Stage] = {s.name: s for s in discover()}
 
 
 def check_parameters(stage: str, namespace: dict) -> dict:

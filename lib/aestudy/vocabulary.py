@@ -1,10 +1,15 @@
-"""The study's vocabulary, stated once: the transfer modes and baselines (and their order), the
-names a reader sees for parameters, datasets and baselines, and the colours of the modes.
+"""The study's vocabulary, stated once: the datasets, optimisers, precisions and schedules a
+parameter may name, the transfer modes and baselines (and their order), the names a reader sees
+for parameters, datasets and baselines, and the colours of the modes.
 
 Shared by the science side (the schema, a run's figures) and the report; torch-free and free of
 matplotlib, so anything may import it cheaply."""
 from __future__ import annotations
 
+DATASETS = {"mnist": "MNIST", "fashion_mnist": "FashionMNIST"}   # parameter value -> torchvision class
+OPTIMIZERS = ("adam", "sgd")
+PRECISIONS = ("float32", "bfloat16")   # of a stage's training (science.steps.autocast_for)
+SCHEDULES = ("constant", "cosine")     # the autoencoder's learning rate after its warm-up (experiments.autoencode.run.learning_rate)
 MODES = ("frozen", "finetune", "scratch", "augmented")   # how a transfer classifier is trained, in study order
 BASELINES = ("logreg", "1nn")                            # raw-pixel baselines on the same labels
 

@@ -31,7 +31,8 @@ DECIDES = "decides"          # the number the rule decides on, with its interval
 
 @dataclass(frozen=True)
 class Claim:
-    experiment: str                      # the 'exp.' column: '1', '2', ..., '4+' for a check added here
+    experiment: str                      # the 'exp.' column: '1'-'4' the original's experiments; with '+' ('4+', '5+')
+                                         # a check or an experiment added here (never counted as the original's)
     stage: str                           # the stage whose usable rows it is decided on
     verdict: Callable                    # verdict(rows: DataFrame, rules: ReportParams) -> row
     note: Callable | None = None         # note(data) -> words said beside its numbers ('' for none)

@@ -42,7 +42,7 @@ def _md(text: str):
 
 def appendix(study, pdir: Path, runs: list[dict], captions: Captions | None = None) -> list:
     """The provenance chapter; its tables are numbered on from `captions` (the report's count)."""
-    from ..science import data
+    from .. import datafiles as data
 
     captions = captions or Captions()
     env = environment_info()

@@ -89,7 +89,9 @@ def page_one_caption(data: ProfileData, v: pd.DataFrame) -> str:
 
 
 def _numbers(v: pd.DataFrame) -> str:
-    nums = sorted({int(e.rstrip("+")) for e in v["experiment"].astype(str) if e.rstrip("+").isdigit()})
+    """'1-4': the original study's experiments among the claims (a number with '+', a check or an
+    experiment added here, never counts as one of the original's)."""
+    nums = sorted({int(e) for e in v["experiment"].astype(str) if e.isdigit()})
     return f"{nums[0]}-{nums[-1]}" if len(nums) > 1 else ", ".join(map(str, nums))
 
 

@@ -22,8 +22,12 @@ from .progress import PROGRESS_DIR, Display, tracking
 
 
 def data_checksum(study: ParamFile) -> str:
+    """The fingerprint of the dataset the `data` section names (downloaded first when its files are
+    missing): part of data-reading runs' keys; "" when no planned stage reads data."""
     if any(declaration.STAGES[s].reads_data for s in study.stages()):
-        return declaration.data_checksum(study.data)
+        from ..science.data import fingerprint
+
+        return fingerprint(study.data["dataset"], study.data["data_dir"])
     return ""
 
 

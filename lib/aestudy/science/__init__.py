@@ -1,1 +1,2 @@
-"""What a run computes: imported by the run notebooks; knows nothing of the runner or the report."""
+"""What runs share (data, models, training steps, fitting, artifacts, figures): imported by the run
+notebooks and the experiments' runs; knows nothing of the runner, the report or any experiment."""

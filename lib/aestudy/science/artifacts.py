@@ -10,11 +10,16 @@ from pathlib import Path
 
 import torch
 
+from ..ondisk import run_name
 from ..files import CorruptArtifact, atomic_write_bytes, read_json, write_json  # noqa: F401 (notebooks write through here)
 
 
 def save_checkpoint(path, model: torch.nn.Module, config: dict, **extra) -> Path:
-    """State dict + the configuration that rebuilds the model (plain types only)."""
+    """State dict + the configuration that rebuilds the model (plain types only). A checkpoint
+    written into a run's folder records that run as the model's name downstream (`run`:
+    'autoencode/d10-nc2-s0', `ondisk.run_name`) unless `run` is given; elsewhere (JupyterLab) none."""
+    if "run" not in extra and (name := run_name(Path(path).parent)) is not None:
+        extra["run"] = name
     buf = io.BytesIO()
     torch.save({"config": dict(config), "state_dict": model.state_dict(), **extra}, buf)
     return atomic_write_bytes(path, buf.getvalue())

@@ -6,18 +6,15 @@ internet downloads them on first use; offline, point `DATA_DIR` (or `data_dir`) 
 """
 from __future__ import annotations
 
-import hashlib
-import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import torch
 
-from ..config import PROJECT_ROOT
+from ..datafiles import (DEFAULT_DATA_DIR, RAW_FILES, checksum, file_checksums,  # noqa: F401 (the files, torch-free)
+                         raw_folder, resolve_data_dir)
 from .names import DATASETS
-
-DEFAULT_DATA_DIR = "data"
 
 
 class DataNotFoundError(RuntimeError):
@@ -39,23 +36,12 @@ class Split:
         return Split(self.images.to(device), self.labels.to(device))
 
 
-def resolve_data_dir(data_dir: str | os.PathLike | None = None) -> Path:
-    """The `DATA_DIR` environment variable wins over the parameter, which defaults to data/.
-    A relative path is taken from the project root, so notebooks find it from any folder."""
-    path = Path(os.environ.get("DATA_DIR") or data_dir or DEFAULT_DATA_DIR).expanduser()
-    return path if path.is_absolute() else (PROJECT_ROOT / path).resolve()
-
-
 def _dataset_class(dataset: str):
     import torchvision.datasets as tvd
 
     if dataset not in DATASETS:
         raise ValueError(f"dataset must be one of {sorted(DATASETS)}, got {dataset!r}")
     return getattr(tvd, DATASETS[dataset])
-
-
-def raw_folder(dataset: str, data_dir=None) -> Path:
-    return resolve_data_dir(data_dir) / DATASETS[dataset] / "raw"
 
 
 @lru_cache(maxsize=8)
@@ -134,44 +120,11 @@ def labelled_subset(labels: torch.Tensor, n: int, seed: int, balanced: bool = Tr
     return torch.cat([one_each, rest]).sort().values
 
 
-def checksum(dataset: str = "mnist", data_dir=None) -> str:
-    """sha256 over the raw files (names and bytes): part of every run's cache key."""
-    folder = raw_folder(dataset, data_dir)
-    return _checksum_folder(str(folder.resolve()))
-
-
-def _checksum_folder(folder: str) -> str:  # not cached: a changed file must change the key
-    h = hashlib.sha256()
-    files = sorted(p for p in Path(folder).glob("*") if p.is_file() and not p.name.endswith(".gz"))
-    if not files:
-        return "absent"
-    for p in files:
-        h.update(p.name.encode())
-        with open(p, "rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                h.update(chunk)
-    return h.hexdigest()
-
-
-def file_checksums(dataset: str = "mnist", data_dir=None) -> dict[str, str]:
-    """sha256 of each raw file, for the report's provenance appendix."""
-    out = {}
-    for p in sorted(raw_folder(dataset, data_dir).glob("*")):
-        if p.is_file() and not p.name.endswith(".gz"):
-            out[p.name] = hashlib.sha256(p.read_bytes()).hexdigest()
-    return out
-
-
 def ensure_dataset(dataset: str = "mnist", data_dir=None) -> Path:
     """Make sure both splits are on disk (downloading when possible) before any run starts."""
     for train in (True, False):
         _load(dataset, str(resolve_data_dir(data_dir)), train, True)
     return raw_folder(dataset, data_dir)
-
-
-# the files torchvision's MNIST and FashionMNIST check for in <data_dir>/<Dataset>/raw/
-RAW_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
-             "t10k-labels-idx1-ubyte")
 
 
 def fingerprint(dataset: str = "mnist", data_dir=None) -> str:

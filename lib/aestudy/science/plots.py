@@ -16,8 +16,9 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
+from ..drawing import baseline_lines as _baseline_lines, heatmap_keys  # noqa: F401 (the notebooks')
 from ..files import atomic_write_bytes
-from ..vocabulary import BASELINE_NAMES, BASELINE_STYLE, MODES, in_mode_order, mode_palette
+from ..vocabulary import MODES, in_mode_order, mode_palette
 
 MODE_ORDER = list(MODES)
 
@@ -113,14 +114,6 @@ def correlation_heatmaps(matrices: dict, titles: dict | None = None, ncols: int 
     return fig
 
 
-def _baseline_lines(ax, baselines: pd.DataFrame | None):
-    if baselines is None or baselines.empty:
-        return
-    for name, g in baselines.groupby("mode"):
-        ax.axhline(g["accuracy"].mean(), label=BASELINE_NAMES.get(name, name), lw=1.2,
-                   **BASELINE_STYLE.get(name, {}))
-
-
 def protocol_figure(table: pd.DataFrame):
     """Cross-validation accuracy of each candidate protocol per mode; the chosen one as a diamond."""
     order = in_mode_order(table["mode"])
@@ -206,13 +199,3 @@ def reconstructions(model, images, n: int = 8, title: str = ""):
     fig.suptitle(title)
     fig.tight_layout()
     return fig
-
-
-def heatmap_keys(records: pd.DataFrame) -> list[str]:
-    """The models whose matrices are shown: every num_conv at the smallest and the largest d."""
-    if records.empty:
-        return []
-    ds = records["latent_dim"].astype(int)
-    keep = records[(ds == ds.min()) | (ds == ds.max())]
-    keep = keep.sort_values(["num_conv", "latent_dim"])
-    return keep["model"].tolist() if "model" in keep else []

@@ -1,19 +1,30 @@
-"""The report's experiments, one module each: the registry the report's frame walks (the verdict
-table, the abstract, the page-1 figure, the choices). Every module of this package that holds an
-`EXPERIMENT` is one, shown in the order of its `EXPERIMENT.order` (then its name): adding an
-experiment to the report is adding its module here, nothing else (ARCHITECTURE.md, "How to add
-an experiment")."""
+"""The report's experiments: the registry the report's frame walks (the verdict table, the
+abstract, the page-1 figure, the choices). Every experiment package (`aestudy.experiments.<name>`)
+whose `report` module holds an `EXPERIMENT` is one, shown in the order of its `EXPERIMENT.order`
+(then its name): adding an experiment to the report is adding its package's `report` module,
+nothing else (ARCHITECTURE.md, "How to add an experiment")."""
 from __future__ import annotations
 
 import importlib
 import pkgutil
 
+from ... import experiments as _packages
 
-def discover(package: str = __name__, path=__path__) -> tuple:
-    """Every `EXPERIMENT` of the modules in `path` (a package's folder), in report order."""
-    found = [getattr(importlib.import_module(f"{package}.{m.name}"), "EXPERIMENT", None)
-             for m in pkgutil.iter_modules(path)]
+SECTION = "report"  # the module of an experiment package that declares its report section
+
+
+def discover(package: str = _packages.__name__, path=_packages.__path__) -> tuple:
+    """Every `EXPERIMENT` of the packages in `path` (a folder of experiment packages): each
+    package's `report` module, in report order."""
+    found = [getattr(importlib.import_module(f"{package}.{m.name}.{SECTION}"), "EXPERIMENT", None)
+             for m in pkgutil.iter_modules(path) if m.ispkg and _has_section(path, m.name)]
     return tuple(sorted((e for e in found if e is not None), key=lambda e: (e.order, e.name)))
+
+
+def _has_section(path, name: str) -> bool:
+    from pathlib import Path
+
+    return any((Path(p) / name / f"{SECTION}.py").is_file() for p in path)
 
 
 EXPERIMENTS = discover()
@@ -25,7 +36,7 @@ def claims() -> dict:
     for e in EXPERIMENTS:
         for cid, claim in e.claims.items():
             if cid in out:
-                raise ValueError(f"claim {cid!r} is declared twice (report.experiments.{e.name})")
+                raise ValueError(f"claim {cid!r} is declared twice (aestudy.experiments.{e.name}.report)")
             out[cid] = claim
     return out
 

@@ -1,0 +1,26 @@
+"""What the run's figures (`science.plots`) and the report's draw alike: torch-free, so the report
+imports it without the science side."""
+from __future__ import annotations
+
+import pandas as pd
+
+from .vocabulary import BASELINE_NAMES, BASELINE_STYLE
+
+
+def baseline_lines(ax, baselines: pd.DataFrame | None):
+    """A horizontal line per raw-pixel baseline at its mean accuracy, styled and named as in every figure."""
+    if baselines is None or baselines.empty:
+        return
+    for name, g in baselines.groupby("mode"):
+        ax.axhline(g["accuracy"].mean(), label=BASELINE_NAMES.get(name, name), lw=1.2,
+                   **BASELINE_STYLE.get(name, {}))
+
+
+def heatmap_keys(records: pd.DataFrame) -> list[str]:
+    """The models whose matrices are shown: every num_conv at the smallest and the largest d."""
+    if records.empty:
+        return []
+    ds = records["latent_dim"].astype(int)
+    keep = records[(ds == ds.min()) | (ds == ds.max())]
+    keep = keep.sort_values(["num_conv", "latent_dim"])
+    return keep["model"].tolist() if "model" in keep else []

@@ -1,0 +1,11 @@
+"""Experiment 3: the correlation of the code units.
+
+The package holds the whole experiment: `params` (its parameter model), `metrics` (the keys of
+its metrics.json), `run` (what a run computes), `report` (its section of the report); its
+notebook is notebooks/correlate.ipynb. This module stays light (no torch): the study imports it."""
+from ...stage import Stage
+from .params import CorrelateParams
+from .metrics import CorrelateMetrics
+
+STAGE = Stage("correlate", CorrelateParams, order=40, reads_data=True, receives="checkpoints",
+              metrics=CorrelateMetrics)

@@ -1,0 +1,11 @@
+"""Experiment 2: decodes along the line between two images' codes.
+
+The package holds the whole experiment: `params` (its parameter model), `metrics` (the keys of
+its metrics.json), `run` (what a run computes), `report` (its section of the report); its
+notebook is notebooks/interpolate.ipynb. This module stays light (no torch): the study imports it."""
+from ...stage import Stage
+from .params import InterpolateParams
+from .metrics import InterpolateMetrics
+
+STAGE = Stage("interpolate", InterpolateParams, order=30, reads_data=True,
+              receives={"autoencode": "checkpoints", "reference": "classifiers"}, metrics=InterpolateMetrics)

@@ -1,0 +1,45 @@
+"""The protocol stage's parameters: its notebook's parameter cell, with types, defaults and rules."""
+from __future__ import annotations
+
+from pydantic import Field, field_validator, model_validator
+
+from ...schema import Mode, Params, Precision, precision_field
+from ...vocabulary import MODES
+
+
+class SearchSpace(Params):
+    """The values cross-validation may choose from, per protocol field (see experiments.protocol.run)."""
+    steps: list[int] = Field([100, 200], min_length=1)
+    lr: list[float] = Field([3e-4, 1e-3, 3e-3], min_length=1)
+    weight_decay: list[float] = Field([0.0, 1e-4, 1e-2], min_length=1)
+    augment: list[bool] = Field([False, True], min_length=1)
+    warmup: list[int] = Field([0, 50], min_length=1)
+    encoder_lr: list[float] = Field([1.0, 0.1], min_length=1)
+
+    @model_validator(mode="after")
+    def _ranges(self):
+        if min(self.steps) < 1 or min(self.lr) <= 0 or min(self.weight_decay) < 0 or min(self.warmup) < 0 \
+                or min(self.encoder_lr) <= 0:
+            raise ValueError("steps >= 1, lr > 0, weight_decay >= 0, warmup >= 0 and encoder_lr > 0")
+        return self
+
+
+class ProtocolParams(Params):
+    h1: int = Field(650, ge=1, description="the head width the protocols are chosen at")
+    modes: list[Mode] = list(MODES)
+    label_seed: int = 0
+    n_labels: int = Field(100, ge=10, description="at least one image per class")
+    balanced: bool = True
+    folds: int = Field(3, ge=2, description="stratified folds of the labelled images")
+    candidates: int = Field(3, ge=1, description="protocols tried per mode: the same budget for every mode")
+    search_seed: int = 0
+    space: SearchSpace = SearchSpace()
+    precision: Precision = precision_field()
+    device: str = Field("auto", json_schema_extra={"unkeyed": True})
+
+    @field_validator("modes", mode="before")
+    @classmethod
+    def _one_mode(cls, modes):
+        """One mode name stands for [that mode]: `grid: {modes: [frozen, ...]}` gives one run per
+        mode, and the modes' searches run side by side (each mode's search is independent)."""
+        return [modes] if isinstance(modes, str) else modes

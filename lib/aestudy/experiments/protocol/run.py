@@ -1,0 +1,152 @@
+"""How experiment 4's classifiers are trained, chosen by cross-validation on the labelled images.
+
+The original fixes the network (encoder + MLP head) and the 100 labels, not how to train them.
+Every choice it leaves open is a field of a *protocol* (`science.fitting`).
+
+Per mode, `candidates` protocols are taken from the mode's search space: the original protocol
+first (so the search can only keep or improve on it), then distinct random draws. Each is scored
+by stratified k-fold cross-validation on the labelled images of the given draws (validation
+accuracy, averaged over folds and draws) and the best wins. Every mode gets the same number of
+candidates and folds: the same search budget. Nothing here reads a test image.
+"""
+from __future__ import annotations
+
+import itertools
+import random
+
+import torch
+
+from ... import progress_file
+from ...science.batched import fit_each
+from ...science.fitting import derived_seed, encode, original
+from ..transfer.run import build_classifier, label_draw
+
+TUNED = {  # the protocol fields each mode chooses; the others keep ORIGINAL (or FORCED) values
+    "frozen": ("steps", "lr", "weight_decay", "augment"),
+    "finetune": ("steps", "lr", "weight_decay", "augment", "warmup", "encoder_lr"),
+    "scratch": ("steps", "lr", "weight_decay", "augment"),
+    "augmented": ("steps", "lr", "weight_decay"),
+}
+
+
+def candidates(mode: str, space: dict, n: int, seed: int = 0) -> list[dict]:
+    """`n` distinct protocols for `mode`: the original first, then seeded random draws from the
+    product of the space's values for the fields the mode tunes (fewer if the space is smaller)."""
+    return seeded_candidates(original(mode), TUNED[mode], space, n, derived_seed("protocol-search", mode, seed),
+                             valid=lambda p: p["warmup"] < p["steps"])
+
+
+def seeded_candidates(base: dict, keys, space: dict, n: int, rng_seed: int, valid=lambda p: True) -> list[dict]:
+    """`n` distinct settings: `base` first (so a search can only keep or improve on it), then
+    draws, shuffled by `rng_seed`, from the product of `space`'s values for `keys`."""
+    keys = [k for k in keys if k in space]
+    grid = [{**base, **dict(zip(keys, values))} for values in itertools.product(*(space[k] for k in keys))]
+    grid = [p for p in grid if valid(p)]
+    rest = [p for i, p in enumerate(grid) if p != base and p not in grid[:i]]
+    random.Random(rng_seed).shuffle(rest)
+    return [base, *rest][:max(1, n)]
+
+
+def stratified_folds(labels: torch.Tensor, k: int, seed: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """k (train, validation) index pairs; each class's images are spread evenly over the folds."""
+    if k < 2:
+        raise ValueError(f"folds must be >= 2, got {k}")
+    g = torch.Generator().manual_seed(seed)
+    fold_of = torch.empty(len(labels), dtype=torch.long)
+    for c in labels.unique():
+        idx = (labels == c).nonzero().flatten()
+        idx = idx[torch.randperm(len(idx), generator=g)]
+        fold_of[idx] = torch.arange(len(idx)) % k
+    return [((fold_of != f).nonzero().flatten(), (fold_of == f).nonzero().flatten()) for f in range(k)]
+
+
+def fold_se(accs: list[float]) -> float | None:
+    """Standard error of a cross-validation mean: the sample standard deviation of the fold
+    accuracies over the square root of their number (the folds taken as independent; None for
+    fewer than two). Over 100 labels it is several points: candidates closer than that are not
+    told apart by the search."""
+    n = len(accs)
+    if n < 2:
+        return None
+    mean = sum(accs) / n
+    return (sum((a - mean) ** 2 for a in accs) / (n - 1)) ** 0.5 / n ** 0.5
+
+
+def cross_validate(encoder, mode: str, h1: int, x: torch.Tensor, y: torch.Tensor, protocol: dict,
+                   folds: list, seed: int) -> list[float]:
+    """Validation accuracy of `protocol` on each fold of the labelled images (x, y). On a GPU
+    the folds' classifiers train together (`batched.fit_together`)."""
+    feats = encode(encoder, x) if mode == "frozen" else None
+    seeds = [derived_seed("cv", seed, f) for f in range(len(folds))]
+    clfs = [build_classifier(encoder, h1, mode, s).to(x.device) for s in seeds]
+    fit_each(clfs, mode, [x[tr] for tr, _ in folds], [y[tr] for tr, _ in folds], protocol, seeds,
+             features=None if feats is None else [feats[tr] for tr, _ in folds])
+    out = []
+    for clf, (_, va) in zip(clfs, folds):
+        with torch.no_grad():
+            pred = (clf.head(feats[va]) if feats is not None else clf(x[va])).argmax(1)
+        out.append(int((pred == y[va]).sum()) / len(va))
+    return out
+
+
+def run(draws: list[dict], modes: list[str], h1: int, space: dict, n_candidates: int, n_folds: int,
+        seed: int = 0) -> dict:
+    """Per mode: every candidate's cross-validation accuracy (with its fold accuracies, `cv_folds`,
+    over every draw's folds, and their standard error, `cv_se`) and the chosen (best) protocol.
+
+    draws: [{"encoder": Encoder, "x": images, "y": labels, "seed": int}], the labelled images
+    of one or more encoders; a candidate's score is its mean validation accuracy over the folds
+    of every draw. Ties go to the earlier candidate (the original first). `modes` may be one
+    mode's name (a protocol run per mode: `grid: {modes: [...]}`)."""
+    modes = [modes] if isinstance(modes, str) else modes
+    out, done, total = {}, 0, search_size(modes, space, n_candidates, len(draws))
+    for mode in modes:
+        scored = []
+        for cand in candidates(mode, space, n_candidates, seed):
+            per_draw = []
+            for d in draws:
+                folds = stratified_folds(d["y"], n_folds, derived_seed("folds", d["seed"]))
+                per_draw.append(cross_validate(d["encoder"], mode, h1, d["x"], d["y"], cand, folds, d["seed"]))
+                done += 1
+                progress_file.report(done, total, "cross-validation")
+            accs = [a for fold_accs in per_draw for a in fold_accs]
+            scored.append({"protocol": cand, "cv_accuracy": sum(accs) / len(accs), "cv_se": fold_se(accs),
+                           "cv_folds": accs, "per_draw": [sum(a) / len(a) for a in per_draw]})
+        best = max(range(len(scored)), key=lambda i: (scored[i]["cv_accuracy"], -i))
+        out[mode] = {"chosen": scored[best]["protocol"], "cv_accuracy": scored[best]["cv_accuracy"],
+                     "candidates": scored}
+    return out
+
+
+def search_size(modes: list[str], space: dict, n_candidates: int, n_draws: int) -> int:
+    """How many cross-validations `run` runs (for a progress bar)."""
+    return sum(len(candidates(m, space, n_candidates)) for m in modes) * n_draws
+
+
+def labelled_draws(checkpoints: list[str], pool, label_seed: int, n_labels: int, balanced: bool,
+                   device: str = "auto") -> list[dict]:
+    """For each autoencoder checkpoint: its encoder and the labelled images the transfer run of
+    that encoder draws for `label_seed` (the same derivation as `transfer.run`)."""
+    from ...science.artifacts import load_checkpoint
+    from ..autoencode.run import pick_device
+    from ..transfer.run import load_encoder
+
+    dev = pick_device(device)
+    draws = []
+    for path in checkpoints:
+        encoder_seed = load_checkpoint(path).get("seed")
+        seed, idx = label_draw(pool.labels, encoder_seed, label_seed, n_labels, balanced)
+        draws.append({"encoder": load_encoder(path).to(dev).eval(), "x": pool.images[idx].to(dev),
+                      "y": pool.labels[idx].to(dev), "seed": seed, "checkpoint": str(path)})
+    return draws
+
+
+def table(choice: dict) -> "pd.DataFrame":
+    """One row per (mode, candidate): its protocol, cross-validation accuracy, the standard error
+    of that mean over the folds, and whether chosen."""
+    import pandas as pd
+
+    rows = [{"mode": mode, "candidate": i, **c["protocol"], "cv_accuracy": c["cv_accuracy"],
+             "cv_se": c.get("cv_se"), "chosen": c["protocol"] == res["chosen"]}
+            for mode, res in choice.items() for i, c in enumerate(res["candidates"])]
+    return pd.DataFrame(rows)

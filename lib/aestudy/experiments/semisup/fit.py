@@ -1,0 +1,284 @@
+"""How the semi-supervised recipe trains one network (`fit`), or several as one vmapped network on
+a GPU (`fit_together`): the augmentations, the larger network and the levers of issue 25.
+
+Every lever is a recipe field whose default is the recipe before it (so the default and large
+profiles train bit for bit as before; tests/test_semisup_levers.py pins it against a copy of the
+old loop):
+- `ema` > 0: an averaged (EMA) teacher, its weights `ema * teacher + (1 - ema) * student` after
+  every step, makes the pseudo-labels and is the network returned, so evaluated (Tarvainen and
+  Valpola 2017; FixMatch evaluates its EMA too). 0: the student labels its own images.
+- `strong`: "erase" (shifts of up to 4 pixels, rotations of up to 30 degrees, a 10 x 10 square
+  erased) or "rand", RandAugment-like for digits: a rotation of up to 30 degrees and a shift of up
+  to 4 pixels always, then each with probability 1/2 a shear of up to 0.3, a scaling by 0.8-1.2, a
+  stroke thickened or thinned (3 x 3 grey dilation or erosion), a contrast cut to 50-100 %;
+  then the square erased.
+- `elastic` > 0: an elastic distortion of the strong augmentation (Simard et al. 2003): a smooth
+  random displacement field (uniform noise on a 7 x 7 grid, bicubically interpolated) of at most
+  about `elastic` pixels.
+- `align`: distribution alignment (ReMixMatch, Berthelot et al. 2020): the pseudo-label
+  probabilities are multiplied by the labelled draw's class frequencies over a running mean of the
+  network's predictions on unlabelled images (momentum `DA_MOMENTUM`) and renormalised.
+- `schedule`: "constant", or "cosine", FixMatch's lr * cos(7 pi k / (16 K)).
+- `network`: "study" (experiment 4's encoder + MLP head) or "conv-small", a larger convolutional
+  network after the Conv-Small of Rasmus et al. 2015 (GroupNorm for batch norm, so it has no
+  buffers and can be vmapped): 32 5x5, max-pool, 64 3x3, 64 3x3, max-pool, 128 3x3, global mean
+  pool, linear to 10. It always starts at random (`init` concerns the study's network).
+`curve=(every, x, y)` also measures the returned network's accuracy on (x, y) every `every` steps
+(held-out training images in benchmarks/semisup_levers.py; never the test set); a fourth element
+`on_point(step, {index: accuracy})` is called with each point as it is measured (the index of each
+network trained in the call), so a benchmark stopped at its time limit has printed the curve so far.
+"""
+from __future__ import annotations
+
+import copy
+import math
+
+import torch
+from torch import nn
+
+from ...science import batched
+from ...science.fitting import augment, derived_seed
+from ..transfer.run import build_classifier
+
+ERASE = 10  # side of the square the strong augmentation erases (pixels)
+DA_MOMENTUM = 0.99  # of the running mean of the predictions that distribution alignment divides by
+NETWORKS = ("study", "conv-small")
+
+
+class ConvSmall(nn.Module):
+    """The larger network beside the study's: Conv-Small after Rasmus et al. 2015 (see the module)."""
+
+    def __init__(self, num_classes: int = 10):
+        super().__init__()
+
+        def block(c_in, c_out, k):
+            return [nn.Conv2d(c_in, c_out, k, padding=k // 2), nn.GroupNorm(8, c_out), nn.LeakyReLU(0.1)]
+
+        self.encoder = nn.Sequential(*block(1, 32, 5), nn.MaxPool2d(2), *block(32, 64, 3), *block(64, 64, 3),
+                                     nn.MaxPool2d(2), *block(64, 128, 3), nn.AdaptiveAvgPool2d(1), nn.Flatten())
+        self.head = nn.Linear(128, num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.encoder(x))
+
+
+def build(encoder, h1: int, rec: dict, seed: int) -> nn.Module:
+    """The recipe's network for one classifier: experiment 4's (pre-trained or random encoder, by
+    `init`) or the larger one, seeded by `seed`; never modifies `encoder`."""
+    if rec.get("network", "study") == "conv-small":
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(derived_seed("conv-small", seed))
+            return ConvSmall()
+    return build_classifier(encoder, h1, "finetune" if rec["init"] == "pretrained" else "scratch", seed)
+
+
+def erase(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+    """A random ERASE x ERASE square of every image set to 0."""
+    n, size = len(x), x.shape[-1]
+    centre = torch.randint(0, size, (n, 2), generator=gen).to(x.device)
+    grid = torch.arange(size, device=x.device)
+    rows = (grid[None, :] - centre[:, :1]).abs() < ERASE // 2
+    cols = (grid[None, :] - centre[:, 1:]).abs() < ERASE // 2
+    keep = ~(rows[:, :, None] & cols[:, None, :])
+    return x * keep[:, None].to(x.dtype)
+
+
+def elastic_warp(x: torch.Tensor, gen: torch.Generator, pixels: float) -> torch.Tensor:
+    """A smooth random displacement of at most about `pixels` pixels (see the module)."""
+    n, size = len(x), x.shape[-1]
+    noise = (torch.rand(n, 2, 7, 7, generator=gen) * 2 - 1).to(x)
+    field = nn.functional.interpolate(noise, size=(size, size), mode="bicubic", align_corners=True)
+    eye = torch.eye(2, 3, dtype=x.dtype, device=x.device).expand(n, 2, 3)
+    grid = nn.functional.affine_grid(eye, list(x.shape), align_corners=False)
+    grid = grid + field.permute(0, 2, 3, 1) * (2 * pixels / size)
+    return nn.functional.grid_sample(x, grid, align_corners=False, padding_mode="zeros")
+
+
+def rand_augment(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+    """The "rand" strong augmentation before the erased square (see the module)."""
+    n, size = len(x), x.shape[-1]
+    u, on = torch.rand(n, 7, generator=gen), torch.rand(n, 4, generator=gen) < 0.5
+    angle = (u[:, 0] * 2 - 1) * math.radians(30)
+    shift = (u[:, 1:3] * 2 - 1) * (2 * 4.0 / size)
+    shear = torch.where(on[:, 0], (u[:, 3] * 2 - 1) * 0.3, torch.zeros(n))
+    scale = torch.where(on[:, 1], 0.8 + 0.4 * u[:, 4], torch.ones(n))
+    cos, sin = angle.cos() / scale, angle.sin() / scale
+    theta = torch.stack([torch.stack([cos, cos * shear - sin, shift[:, 0]], 1),
+                         torch.stack([sin, sin * shear + cos, shift[:, 1]], 1)], 1)
+    grid = nn.functional.affine_grid(theta.to(x), list(x.shape), align_corners=False)
+    x = nn.functional.grid_sample(x, grid, align_corners=False, padding_mode="zeros")
+    thick = nn.functional.max_pool2d(x, 3, 1, 1)
+    thin = -nn.functional.max_pool2d(-x, 3, 1, 1)
+    stroke = torch.where((u[:, 5] < 0.5).to(x.device)[:, None, None, None], thick, thin)
+    x = torch.where(on[:, 2].to(x.device)[:, None, None, None], stroke, x)
+    contrast = torch.where(on[:, 3], 0.5 + 0.5 * u[:, 6], torch.ones(n)).to(x)
+    return x * contrast[:, None, None, None]
+
+
+def strong_augment(x: torch.Tensor, gen: torch.Generator, kind: str = "erase", elastic: float = 0.0) -> torch.Tensor:
+    """The strong augmentation of the unlabelled images: `kind` "erase" or "rand", with an elastic
+    distortion of `elastic` pixels (0: none), then a random square erased."""
+    if kind == "erase":
+        x = augment(x, gen, max_shift=4.0, max_degrees=30.0)
+    elif kind == "rand":
+        x = rand_augment(x, gen)
+    else:
+        raise ValueError(f"strong augmentation must be 'erase' or 'rand', got {kind!r}")
+    if elastic > 0:
+        x = elastic_warp(x, gen, elastic)
+    return erase(x, gen)
+
+
+def _strong(x, gen, rec):
+    return strong_augment(x, gen, rec.get("strong", "erase"), rec.get("elastic", 0.0))
+
+
+def _schedule(opt, rec: dict):
+    if rec.get("schedule", "constant") == "cosine":
+        return torch.optim.lr_scheduler.LambdaLR(opt, lambda k: math.cos(7 * math.pi * k / (16 * rec["steps"])))
+    return None
+
+
+def _align(prob: torch.Tensor, running: torch.Tensor, target: torch.Tensor):
+    """(aligned probabilities, the running mean updated): prob [..., N, C], running and target [..., C]."""
+    running = DA_MOMENTUM * running + (1 - DA_MOMENTUM) * prob.mean(-2)
+    q = prob * (target / running).unsqueeze(-2)
+    return q / q.sum(-1, keepdim=True), running
+
+
+def _frequencies(y: torch.Tensor, classes: int) -> torch.Tensor:
+    return torch.bincount(y, minlength=classes).to(torch.float32) / len(y)
+
+
+def _classes(model: nn.Module) -> int:
+    return [m for m in model.head.modules() if isinstance(m, nn.Linear)][-1].out_features
+
+
+def _accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 2000) -> float:
+    with torch.no_grad():
+        pred = torch.cat([model(x[i:i + batch_size]).argmax(1) for i in range(0, len(x), batch_size)])
+    return float((pred == y).float().mean())
+
+
+def fit(clf: nn.Module, x: torch.Tensor, y: torch.Tensor, unlabelled: torch.Tensor, rec: dict, seed: int,
+        on_step=None, curve=None) -> dict:
+    """Train `clf` on the labelled (x, y) and the `unlabelled` images by recipe `rec` (left as the
+    EMA teacher where `ema` > 0). Returns the last loss, the fraction of the last unlabelled batch
+    whose pseudo-label was kept, and with `curve=(every, x, y)` the accuracy on (x, y) by step."""
+    opt = torch.optim.AdamW(clf.parameters(), lr=rec["lr"], weight_decay=rec["weight_decay"])
+    sched = _schedule(opt, rec)
+    gen = torch.Generator().manual_seed(derived_seed("semisup", seed))
+    ema = rec.get("ema", 0.0)
+    teacher = copy.deepcopy(clf).requires_grad_(False) if ema > 0 else None
+    running = target = None
+    if rec.get("align", False):
+        classes = _classes(clf)
+        target = _frequencies(y, classes).to(x.device)
+        running = torch.full_like(target, 1 / classes)
+    loss, mask, points = torch.tensor(float("nan")), torch.zeros(1), []
+    for step in range(rec["steps"]):
+        clf.train()
+        pick = torch.randint(0, len(unlabelled), (rec["unlabelled_batch"],), generator=gen).to(unlabelled.device)
+        ub = unlabelled[pick]
+        with torch.no_grad():
+            prob = (clf if teacher is None else teacher)(augment(ub, gen)).softmax(1)
+            if target is not None:
+                prob, running = _align(prob.float(), running, target)
+            prob, pseudo = prob.max(1)
+        mask = (prob >= rec["threshold"]).to(ub.dtype)
+        supervised = nn.functional.cross_entropy(clf(augment(x, gen)), y)
+        consistency = (nn.functional.cross_entropy(clf(_strong(ub, gen, rec)), pseudo, reduction="none")
+                       * mask).mean()
+        loss = supervised + rec["unlabelled_weight"] * consistency
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        if sched is not None:
+            sched.step()
+        if teacher is not None:
+            with torch.no_grad():
+                torch._foreach_lerp_(list(teacher.parameters()), list(clf.parameters()), 1 - ema)
+        if curve is not None and (step + 1) % curve[0] == 0:
+            points.append((step + 1, _accuracy((clf if teacher is None else teacher).eval(), curve[1], curve[2])))
+            if len(curve) > 3:
+                curve[3](step + 1, {0: points[-1][1]})
+        if on_step is not None:
+            on_step(step + 1)
+    if teacher is not None:
+        with torch.no_grad():
+            for p, q in zip(clf.parameters(), teacher.parameters()):
+                p.copy_(q)
+    clf.eval()  # read once, at the end: no host sync per step on a GPU
+    info = {"final_loss": float(loss.detach()), "pseudo_label_rate": float(mask.mean())}
+    return {**info, "curve": points} if curve is not None else info
+
+
+def fit_together(clfs: list, xs: list[torch.Tensor], ys: list[torch.Tensor], unlabelled: torch.Tensor,
+                 rec: dict, seeds: list[int], on_step=None, curve=None) -> list[dict]:
+    """Train each `clfs[i]` as `fit(clfs[i], xs[i], ys[i], unlabelled, rec, seeds[i])` would, all
+    as one vmapped network (`batched.Stack`, on a GPU): each keeps its own generator, so it draws
+    the same unlabelled batches and augmentations in the same order as when trained alone."""
+    net = batched.Stack(clfs)
+    student = [*net.heads.values(), *net.encoders.values()]
+    opt = torch.optim.AdamW(student, lr=rec["lr"], weight_decay=rec["weight_decay"])
+    sched = _schedule(opt, rec)
+    gens = [torch.Generator().manual_seed(derived_seed("semisup", s)) for s in seeds]
+    y, label_mask, sizes = batched.padded_labels(ys)
+    ema = rec.get("ema", 0.0)
+    t_heads = {k: v.detach().clone() for k, v in net.heads.items()} if ema > 0 else None
+    t_encs = {k: v.detach().clone() for k, v in net.encoders.items()} if ema > 0 else None
+
+    def teacher(x):
+        return net(x) if t_heads is None else net._head(t_heads, net._enc(t_encs, x))
+
+    running = target = None
+    if rec.get("align", False):
+        classes = _classes(clfs[0])
+        target = torch.stack([_frequencies(yy, classes) for yy in ys]).to(y.device)
+        running = torch.full_like(target, 1 / classes)
+    losses, mask, points = torch.full((len(clfs),), float("nan")), torch.zeros(len(clfs), 1), [[] for _ in clfs]
+    for step in range(rec["steps"]):
+        ubs = [unlabelled[torch.randint(0, len(unlabelled), (rec["unlabelled_batch"],), generator=g)
+                          .to(unlabelled.device)] for g in gens]
+        weak = torch.stack([augment(ub, g) for ub, g in zip(ubs, gens)])
+        with torch.no_grad():
+            prob = teacher(weak).softmax(-1)
+            if target is not None:
+                prob, running = _align(prob.float(), running, target)
+            prob, pseudo = prob.max(-1)
+        mask = (prob >= rec["threshold"]).to(weak.dtype)
+        labelled = batched.padded([augment(x, g) for x, g in zip(xs, gens)])
+        strong = torch.stack([_strong(ub, g, rec) for ub, g in zip(ubs, gens)])
+        supervised = batched.mean_cross_entropy(net(labelled), y, label_mask, sizes)
+        out = net(strong)
+        consistency = (nn.functional.cross_entropy(out.flatten(0, 1), pseudo.flatten(), reduction="none")
+                       .view_as(mask) * mask).mean(1)
+        losses = supervised + rec["unlabelled_weight"] * consistency
+        opt.zero_grad(set_to_none=True)
+        losses.sum().backward()  # each classifier's gradient is its own loss's
+        opt.step()
+        if sched is not None:
+            sched.step()
+        if t_heads is not None:
+            with torch.no_grad():
+                torch._foreach_lerp_([*t_heads.values(), *t_encs.values()], student, 1 - ema)
+        if curve is not None and (step + 1) % curve[0] == 0:
+            with torch.no_grad():
+                pred = torch.cat([teacher(curve[1][i:i + 2000].expand(len(clfs), *curve[1][i:i + 2000].shape))
+                                  .argmax(-1) for i in range(0, len(curve[1]), 2000)], 1)
+            accs = (pred == curve[2]).float().mean(1).tolist()
+            for pts, acc in zip(points, accs):
+                pts.append((step + 1, acc))
+            if len(curve) > 3:
+                curve[3](step + 1, dict(enumerate(accs)))
+        if on_step is not None:
+            for _ in clfs:
+                on_step(step + 1)
+    if t_heads is not None:
+        with torch.no_grad():
+            for p, q in zip(student, [*t_heads.values(), *t_encs.values()]):
+                p.copy_(q)
+    net.write_back(clfs)
+    infos = [{"final_loss": float(loss), "pseudo_label_rate": float(m.mean())}
+             for loss, m in zip(losses.detach().cpu(), mask.cpu())]
+    return [{**info, "curve": pts} for info, pts in zip(infos, points)] if curve is not None else infos

@@ -1,0 +1,210 @@
+"""Experiment 4's data as the report shapes it: the transfer rows split into classifiers and
+raw-pixel baselines, encoder-level means, the summaries every transfer interval is taken over,
+the protocol tables and the summary figure. (Its claims and sentences are in `transfer`.)"""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from ...vocabulary import BASELINES, in_mode_order, mode_palette, mode_sort_key
+from ...drawing import baseline_lines as _baseline_lines
+from ...report.figures import WIDTH, ci_points, style
+from ...report.stats import CONFIDENCE, SEED, summarise
+from ...report.tables import ci_columns, ci_table
+from ...report.text import SEEDS, interval_words
+
+STAGE = "transfer"
+
+ENCODER = ["num_conv", "latent_dim", SEED]   # one encoder (an autoencoder of experiment 1)
+
+
+def transfer_parts(tr: pd.DataFrame):
+    """(classifier records, baseline records) of the usable transfer rows. A label draw is
+    derived from the autoencoder seed and the label seed, so the baselines of one (seed, label
+    seed) are the same for every d: the duplicates are averaged away."""
+    if tr is None or tr.empty or "mode" not in tr:
+        return pd.DataFrame(), pd.DataFrame()
+    tr = tr.copy()
+    is_base = tr["mode"].isin(BASELINES)
+    clf = tr[~is_base].copy()
+    if not clf.empty:
+        clf["h1"] = clf["h1"].astype(int)
+        clf["latent_dim"] = clf["latent_dim"].astype(int)
+    base = tr[is_base].groupby(["mode", SEED, "label_seed"], as_index=False)["accuracy"].mean()
+    return clf.reset_index(drop=True), base
+
+
+def encoder_means(clf: pd.DataFrame, by=()) -> pd.DataFrame:
+    """Accuracy per encoder (and per `by`), the label draws (and whatever is not in `by`)
+    averaged within it: the rows every transfer interval is taken over."""
+    return clf.groupby(ENCODER + list(by), as_index=False)["accuracy"].mean()
+
+
+def _accuracy_summary(clf: pd.DataFrame, by: list[str], confidence: float) -> pd.DataFrame:
+    """summarise() of the accuracy over autoencoder seeds of encoder-level means. The modes trained
+    from a random initialisation (scratch, augmented) use no pre-trained weights, but each
+    encoder slot (d, seed) has its own label draw and initialisation, so the same unit holds."""
+    means = clf.groupby(ENCODER + ["mode", "h1"], as_index=False)["accuracy"].mean()
+    return summarise(means, by, "accuracy", confidence=confidence)
+
+
+def transfer_summaries(tr: pd.DataFrame, confidence: float = CONFIDENCE) -> dict:
+    """Accuracy by (h1, mode), (d, mode), mode and (d, mode, h1): means with t-intervals over
+    autoencoder seeds of encoder-level means (the label draws averaged within each encoder
+    first); the baselines' over seeds of their label draws (a draw follows the seed)."""
+    clf, base = transfer_parts(tr)
+    if clf.empty:
+        return {}
+    s = {name: _accuracy_summary(clf, by, confidence)
+         for name, by in (("by_h1", ["h1", "mode"]), ("by_d", ["latent_dim", "mode"]), ("by_mode", ["mode"]),
+                          ("by_cell", ["latent_dim", "mode", "h1"]))}
+    s["baselines"] = (summarise(base, ["mode"], "accuracy", confidence=confidence)
+                      if not base.empty else pd.DataFrame())
+    return {**s, "clf": clf, "base": base}
+
+
+def protocol_table(clf: pd.DataFrame, confidence: float = CONFIDENCE) -> pd.DataFrame:
+    """Per mode: accuracy on the labelled training images, the cross-validation accuracy of the
+    protocol chosen for it (on the protocol stage's labelled images) and the test accuracy."""
+    if clf.empty:
+        return pd.DataFrame()
+    means = clf.groupby(ENCODER + ["mode", "h1"], as_index=False)[["train_accuracy", "accuracy"]].mean()
+    t = ci_columns(means, ["mode"], {"train": "train_accuracy", "test": "accuracy"}, confidence, pct=True)
+    if "cv_accuracy" in clf and clf["cv_accuracy"].notna().any():
+        cv = clf.groupby("mode")["cv_accuracy"].first()
+        t.insert(2, "cross-validation (selected)",
+                 [f"{100 * cv[m]:.1f} %" if pd.notna(cv.get(m)) else "–" for m in t["mode"]])
+    return t.sort_values("mode", key=mode_sort_key)
+
+
+PROTOCOL_FIELDS = ["steps", "lr", "weight_decay", "augment", "warmup", "encoder_lr"]
+
+
+def chosen_protocols(protocol: pd.DataFrame) -> pd.DataFrame:
+    """Per mode: the protocol cross-validation chose, its accuracy, and the number of candidates
+    tried and their accuracy range (the protocol stage's records, one per candidate)."""
+    if protocol is None or protocol.empty or "chosen" not in protocol:
+        return pd.DataFrame()
+    p = protocol.copy()
+    p["chosen"] = p["chosen"].astype(str).str.lower() == "true"
+    rows = []
+    for mode, g in p.groupby("mode", sort=False):
+        best = g[g["chosen"]].iloc[0]
+        se = best.get("cv_se") if "cv_se" in g else None
+        has_se = se is not None and pd.notna(se)
+        row = {"mode": mode, **{f: best[f] for f in PROTOCOL_FIELDS if f in g},
+               "CV accuracy": f"{100 * best['cv_accuracy']:.1f} %" + (f" ± {100 * se:.1f}" if has_se else "")
+                              + f" (best of {len(g)})",
+               "candidates": f"{len(g)} ({100 * g['cv_accuracy'].min():.0f}–{100 * g['cv_accuracy'].max():.0f} %)"}
+        if has_se and len(g) > 1:
+            lead = best["cv_accuracy"] - g.loc[~g["chosen"], "cv_accuracy"].max()
+            row["lead over runner-up"] = f"{100 * lead:.1f} points" + (" (inside noise)" if lead <= se else "")
+        rows.append(row)
+    t = pd.DataFrame(rows).astype(object)
+    if "augment" in t:
+        t["augment"] = t["augment"].map(lambda a: "yes" if str(a).lower() == "true" else "no")
+    if "warmup" in t:
+        t.loc[t["mode"] != "finetune", ["warmup", "encoder_lr"]] = "–"
+    return t.sort_values("mode", key=mode_sort_key)
+
+
+def summary_figure(by_h1: pd.DataFrame, by_d: pd.DataFrame, by_mode: pd.DataFrame,
+                   baselines: pd.DataFrame | None, n_labels: int = 100):
+    """Accuracy by h1, by d and by mode: mean over autoencoder seeds of encoder-level means with
+    the t-interval, baselines as lines, one colour per mode. The axis is cut at 0 and 1 (the
+    numbers of a clipped interval are in the report's tables)."""
+    with style():
+        fig, axes = plt.subplots(1, 3, figsize=(WIDTH, 2.9), sharey=True)
+        modes = in_mode_order(by_mode["mode"])
+        ci_points(axes[0], by_h1, "h1", "mode", hue_order=modes, palette=mode_palette())
+        axes[0].set_xlabel("MLP width h1")
+        ci_points(axes[1], by_d, "latent_dim", "mode", hue_order=modes, palette=mode_palette())
+        axes[1].set_xlabel("latent size d")
+        ci_points(axes[2], by_mode, "mode", None, order=modes, line=False)
+        axes[2].set_xlabel("mode")
+        for ax in axes:
+            _baseline_lines(ax, baselines)
+        axes[0].set_ylabel(f"test accuracy ({n_labels} labels)")
+        axes[0].set_title("(a) by h1 (mean over d)")
+        axes[1].set_title("(b) by d (mean over h1)")
+        axes[2].set_title("(c) by mode (mean over d, h1)")
+        handles, labels = axes[1].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 5), frameon=False)
+        lo, hi = axes[0].get_ylim()
+        axes[0].set_ylim(max(lo, 0.0), min(hi, 1.0))
+        fig.tight_layout(rect=(0, 0.1, 1, 1))
+    return fig
+
+
+# ------------------------------------------------------------------ the section's tables and figures, captioned
+
+def interval_text(summary: pd.DataFrame, confidence: float = CONFIDENCE) -> str:
+    """Level, unit and n of a transfer summary's intervals: autoencoder seeds (encoder-level means)."""
+    return interval_words(confidence, summary["n"], SEEDS) + " (encoder-level means)"
+
+
+def summary(data):
+    """(accuracy figure by h1, d and mode, caption)."""
+    tr, c = data.usable(STAGE), data.rules.confidence
+    s = transfer_summaries(tr, c)
+    if not s:
+        return None, ""
+    n_labels = int(tr["n_labels"].iloc[0])
+    return summary_figure(s["by_h1"], s["by_d"], s["by_mode"], s["base"], n_labels=n_labels), (
+        f"Test accuracy of the classifiers trained on {n_labels} labels, (a) by MLP width h1 (mean over d), "
+        "(b) by latent size d (mean over h1), (c) by mode (mean over d and h1); grey lines: raw-pixel baselines "
+        f"on the same labels. Points: mean over encoder-level means; bars: {interval_text(s['by_mode'], c)}. "
+        "The axis is cut at 0 and 1.")
+
+
+def by(data, factor: str):
+    """(accuracy table by `factor` ('latent_dim' or 'h1') and mode, caption)."""
+    s = transfer_summaries(data.usable(STAGE), data.rules.confidence)
+    if not s:
+        return pd.DataFrame(), ""
+    key, other = {"latent_dim": ("by_d", "h1"), "h1": ("by_h1", "d")}[factor]
+    what = {"latent_dim": "latent size d", "h1": "MLP width h1"}[factor]
+    return ci_table(s[key], factor, "mode"), (
+        f"Mean test accuracy by {what} and mode, averaged over {other}: mean [interval] of encoder-level means, "
+        f"{interval_text(s[key], data.rules.confidence)}.")
+
+
+def accuracy_by_mode(data):
+    """(train / cross-validation / test accuracy by mode, caption)."""
+    s = transfer_summaries(data.usable(STAGE), data.rules.confidence)
+    if not s:
+        return pd.DataFrame(), ""
+    return protocol_table(s["clf"], data.rules.confidence), (
+        "Accuracy by mode on the labelled training images (train), in cross-validation on the labelled images "
+        "the protocol was chosen on (the chosen candidate's mean over folds: the best of the candidates, so "
+        "selected, and biased upwards), and on the test set: mean [interval] of encoder-level means, "
+        f"{interval_text(s['by_mode'], data.rules.confidence)}.")
+
+
+def protocols(data):
+    """(the protocol chosen per mode, caption)."""
+    p = data.usable("protocol")
+    if p.empty:
+        return pd.DataFrame(), ""
+    return chosen_protocols(p), (
+        f"The protocol chosen for each mode by {int(p['folds'].iloc[0])}-fold cross-validation on "
+        f"{int(p['n_labels'].iloc[0])} labelled training images per encoder (head width h1 = {int(p['h1'].iloc[0])}), "
+        "among the same number of candidates per mode (the original protocol, 100 Adam steps at 1e-3, first; the "
+        "rest drawn at random from the search space of the parameter file). CV accuracy: the chosen candidate's, "
+        "the best of the candidates (selected), ± its standard error over folds (the folds of every encoder's draw). "
+        "Candidates: how many were tried and the range of their cross-validation accuracy."
+        + noise_words(chosen_protocols(p)))
+
+
+def noise_words(t: pd.DataFrame) -> str:
+    """The caption's sentence on selection noise: in how many modes the chosen protocol leads the
+    runner-up by no more than one standard error ('' for runs without the errors)."""
+    if t.empty or "lead over runner-up" not in t:
+        return ""
+    inside = [m for m, v in zip(t["mode"], t["lead over runner-up"]) if "inside noise" in str(v)]
+    head = (" Lead over runner-up: the chosen candidate's CV accuracy minus the next best's; inside noise when it "
+            "is at most one standard error.")
+    if not inside:
+        return head + " In every mode the chosen protocol leads by more than one standard error."
+    return (head + f" In {len(inside)} of {len(t)} modes ({', '.join(inside)}) the selection is inside the noise: "
+            "the search did not tell the chosen protocol from the runner-up.")
