@@ -3,7 +3,8 @@ and `python -m lib` from the project root). `COMMANDS` is the parser table: one 
 with its help, one example and its arguments; each command is one small function below it.
 
 Exit status: 0 all runs ok, 1 some run failed (or a file could not be written), 2 bad input
-(parameter file, dataset, an unknown command or option), 130 interrupted.
+(parameter file, dataset, an unknown command or option), 130 interrupted. An error of the
+project's (`aestudy.errors.StudyError`) is one line and its `exit_code`, mapped in `main` alone.
 """
 from __future__ import annotations
 
@@ -119,37 +120,25 @@ def main(argv=None, prog: str | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "tidy-notebooks":
         return _tidy_notebooks(args)
-    from .schema import ParamsError
+    from .errors import FAILED, INTERRUPTED, StudyError
 
     try:
         root = project_root(args)
         if root is not None:
             return _in_checkout(root, argv)
         return _COMMAND_FUNCTIONS[args.command](args)
-    except ParamsError as exc:
+    except StudyError as exc:  # bad input (2), a failed run or file (1): aestudy.errors
         print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return exc.exit_code
     except KeyboardInterrupt:
         print("interrupted: completed runs are kept; run the same command again to resume", file=sys.stderr)
-        return 130
+        return INTERRUPTED
     except BrokenPipeError:  # `aestudy status ... | head`: the reader has what it wanted
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except OSError as exc:  # a file this process writes (disk full, no permission): completed runs are kept
         print(f"error: {exc}", file=sys.stderr)
-        return 1
-    except RuntimeError as exc:
-        if not _data_not_found(exc):
-            raise
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-
-
-def _data_not_found(exc: BaseException) -> bool:
-    """A DataNotFoundError, told without importing science.data (and so torch: seconds) when no
-    command got that far: a bad parameter file is refused before torch is loaded."""
-    data = sys.modules.get(f"{__package__}.science.data")
-    return data is not None and isinstance(exc, data.DataNotFoundError)
+        return FAILED
 
 
 # ------------------------------------------------------------------ the commands
@@ -158,7 +147,7 @@ def _run(args) -> int:
     from . import config
     from .runner import sweep
     from .runner.lock import command_line, profile_lock
-    from .schema import ParamsError
+    from .messages import ParamsError
 
     study = _study(args)
     if args.workers < 1:
@@ -259,7 +248,7 @@ def project_root(args) -> Path | None:
     """The checkout to run in when it is not the one this package is imported from (None: this one).
     --root or $AESTUDY_ROOT wins; else the checkout holding the parameter file."""
     from . import config
-    from .schema import ParamsError
+    from .messages import ParamsError
 
     explicit = args.root or os.environ.get("AESTUDY_ROOT")
     if explicit:

@@ -15,6 +15,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from .errors import StudyError
+
 METRICS = "metrics.json"
 # set by the test suite only (tests/conftest.py): the notebooks are stand-ins that write what their
 # test measures, not their stage's products; the variable reaches Dask worker processes too
@@ -119,7 +121,7 @@ class SemisupMetrics(Metrics):
     compute: dict | None = None  # device, precision, seconds and steps of the search and the draws (issue 25)
 
 
-class ContractBroken(Exception):
+class ContractBroken(StudyError):
     """A run finished its notebook but not its contract: a declared product is missing or its
     metrics lack a key the report reads. One line, naming the file and the key."""
 

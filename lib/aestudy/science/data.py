@@ -15,12 +15,13 @@ from pathlib import Path
 import torch
 
 from ..config import PROJECT_ROOT
+from ..errors import BadInput
 from .names import DATASETS
 
 DEFAULT_DATA_DIR = "data"
 
 
-class DataNotFoundError(RuntimeError):
+class DataNotFoundError(BadInput, RuntimeError):
     """The dataset files are absent and could not be downloaded."""
 
 
