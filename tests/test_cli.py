@@ -145,3 +145,17 @@ def test_the_cli_maps_errors_in_one_place_without_importing_the_science():
     assert "science" not in source and "DataNotFoundError" not in source
     assert source.count("except StudyError") == 1 and "except ParamsError" not in source
 
+
+def test_executors_are_a_registry_whose_names_are_the_options_choices():
+    from aestudy.runner import executors
+
+    registry = executors.registry()
+    assert list(registry) == ["local", "dask", "slurm"]
+    for name, cls in registry.items():
+        assert cls.name == name and set(cls.options) <= {"workers", "scheduler", "cluster"}
+        assert callable(cls.create) and callable(cls.run_graph) and hasattr(cls, "__enter__")
+    run = next(a for a in cli.build_parser()._subparsers._group_actions[0].choices["run"]._actions
+               if a.dest == "executor")
+    assert tuple(run.choices) == tuple(registry)
+    source = (REPO_ROOT / "lib" / "aestudy" / "cli.py").read_text()
+    assert '"dask"' not in source and '"slurm"' not in source.split("def _cluster")[0]

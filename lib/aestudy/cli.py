@@ -30,7 +30,7 @@ COMMANDS = {
             "run params/default.yaml --workers 2", [
                 PARAMS,
                 (("--workers",), dict(type=int, default=1, help="independent runs executed at once")),
-                (("--executor",), dict(choices=("local", "dask", "slurm"), default="local",
+                (("--executor",), dict(choices=None, default="local",  # the registry's names (build_parser)
                                        help="local: this machine (--workers processes); dask: a Dask cluster "
                                             "(--scheduler); slurm: Dask workers in SLURM jobs (the options "
                                             "below; docs/cluster.md)")),
@@ -106,9 +106,11 @@ def build_parser(prog: str = "aestudy") -> argparse.ArgumentParser:
                              epilog=f"example: {prog} {example}")
         for flags, kwargs in arguments:
             cmd.add_argument(*flags, **kwargs)
-        if name == "run":  # --executor slurm's options (aestudy.cluster_params)
+        if name == "run":  # --executor: the registry's names; --executor slurm's options (aestudy.cluster_params)
             from .cluster_params import add_options
+            from .runner.executors import registry
 
+            next(a for a in cmd._actions if a.dest == "executor").choices = tuple(registry())
             add_options(cmd)
     return parser
 

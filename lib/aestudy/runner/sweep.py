@@ -245,18 +245,9 @@ def summary(results: list[dict]) -> str:
 
 
 def make_executor(kind: str = "local", workers: int = 1, scheduler: str | None = None, cluster: dict | None = None):
-    """The executor a sweep runs on: local (one process or a pool), dask (a local or given
-    cluster) or slurm (`cluster`: the SLURM jobs, aestudy.cluster_params; defaults when None).
-    Chosen here, by the sweep, so that `executors` and `slurm` never import each other both ways."""
-    from .executors import DaskExecutor, LocalPoolExecutor, SerialExecutor, threads_per_worker
+    """The executor a sweep runs on, by its name in the registry (`executors.EXECUTORS`): local
+    (one process or a pool), dask (a local or given cluster) or slurm (`cluster`: the SLURM jobs,
+    aestudy.cluster_params; defaults when None)."""
+    from .executors import executor
 
-    threads = threads_per_worker(workers)
-    if kind == "dask":
-        return DaskExecutor(workers, threads, scheduler)
-    if kind == "slurm":
-        from .slurm import SlurmExecutor
-
-        return SlurmExecutor(cluster or {})
-    if kind != "local":
-        raise ValueError(f"executor must be 'local', 'dask' or 'slurm', got {kind!r}")
-    return SerialExecutor(threads) if workers <= 1 else LocalPoolExecutor(workers, threads)
+    return executor(kind, workers=workers, scheduler=scheduler, cluster=cluster)
