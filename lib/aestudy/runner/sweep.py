@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from .. import config, study as declaration
+from .. import config, ondisk, study as declaration
 from ..files import atomic_write_bytes, read_json, write_json
 from . import records
 from .execute import OK, execute_run, skip_run
@@ -49,9 +49,9 @@ def run_study(study: ParamFile, workers: int = 1, executor: str = "local", sched
     wait_for = _wait_for(runs, schedule)
     pdir = config.profile_dir(study.profile)
     pdir.mkdir(parents=True, exist_ok=True)
-    for tmp in [*pdir.glob(".*.tmp"), *pdir.glob("tables/.*.tmp")]:  # of a killed command (we hold the lock)
+    for tmp in [*pdir.glob(".*.tmp"), *ondisk.tables_dir(pdir).glob(".*.tmp")]:  # of a killed command (we hold the lock)
         tmp.unlink(missing_ok=True)
-    atomic_write_bytes(pdir / "params.yaml", study.text.encode())
+    atomic_write_bytes(pdir / ondisk.PARAMS_COPY, study.text.encode())
     results: dict[str, dict] = {}
     unwritten: OSError | None = None
     left = {s: sum(r.stage == s for r in runs) for s in dict.fromkeys(r.stage for r in runs)}
@@ -76,7 +76,7 @@ def run_study(study: ParamFile, workers: int = 1, executor: str = "local", sched
         interrupted = True
     used = getattr(ex, "workers_used", workers)  # SLURM: the jobs whose workers connected at once
     ordered = [results.get(r.name) or _interrupted(r) for r in runs]
-    write_json(pdir / "runs.json", {
+    write_json(pdir / ondisk.RUNS_JSON, {
         "profile": study.profile, "params_file": str(study.path), "wall_seconds": time.perf_counter() - start,
         "workers": used, "executor": executor, "schedule": schedule, "interrupted": interrupted, "runs": ordered})
     if interrupted:
@@ -192,7 +192,7 @@ def unplanned(study: ParamFile, runs: list[Run]) -> list[dict]:
     after the search was split per mode): named so that nobody mistakes them for current runs;
     the report ignores them, since its tables follow the plan."""
     planned = {Path(r.dir) for r in runs}
-    root = config.profile_dir(study.profile) / "runs"
+    root = ondisk.runs_dir(config.profile_dir(study.profile))
     found = sorted(d for stage in declaration.STAGES for d in (root / stage).glob("*")
                    if d.is_dir() and not d.name.startswith(".") and d not in planned)
     return [{"run": f"{d.parent.name}/{d.name}", "state": "unplanned",
@@ -217,12 +217,12 @@ def write_tables(pdir: Path, runs: list[Run], results: dict) -> None:
                 "seconds": res.get("seconds", 0.0)}
         base.update({k: v for k, v in {**r.params, **r.grid}.items()
                      if k != declaration.OUT_DIR and not isinstance(v, (list, dict))})
-        metrics_path = Path(r.dir) / "metrics.json"
+        metrics_path = Path(r.dir) / ondisk.METRICS
         metrics = read_json(metrics_path) if res.get("status") in OK and metrics_path.exists() else {}
         scalars = {k: v for k, v in metrics.items() if not isinstance(v, (list, dict))}
         rows += [{**base, **scalars, **rec} for rec in metrics.get("records") or [{}]]
     if rows:
-        atomic_write_bytes(pdir / "tables" / f"{runs[0].stage}.csv", pd.DataFrame(rows).to_csv(index=False).encode())
+        atomic_write_bytes(ondisk.table(pdir, runs[0].stage), pd.DataFrame(rows).to_csv(index=False).encode())
 
 
 def summary(results: list[dict]) -> str:
