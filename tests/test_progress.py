@@ -221,7 +221,8 @@ def test_a_stub_run_through_the_runner_is_followed_and_leaves_no_progress_file(
     assert not (tmp_reports / "live" / progress.PROGRESS_DIR).exists()
     record, why = records.verify_completion(res["dir"])
     assert record is not None, why
-    assert sorted(record["artifacts"]) == ["autoencode.ipynb", "metrics.json"]
+    # the notebook, its metrics and the stage's declared products (conftest.contract_cell); no progress file
+    assert sorted(record["artifacts"]) == ["autoencode.ipynb", "metrics.json", "model.pt", "reconstructions.png"]
     assert progress_file.ENV not in os.environ
 
 

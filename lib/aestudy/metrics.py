@@ -18,10 +18,6 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from .errors import StudyError
 from .ondisk import METRICS  # noqa: F401 (the file's name, spelled in aestudy.ondisk)
 
-# set by the test suite only (tests/conftest.py): the notebooks are stand-ins that write what their
-# test measures, not their stage's products; the variable reaches Dask worker processes too
-STAND_INS_ENV = "AESTUDY_STAND_IN_NOTEBOOKS"
-
 
 class Metrics(BaseModel):
     """Keys the report reads must be present and typed; other keys are kept as written."""
