@@ -1,8 +1,16 @@
-"""What each room may know: the on-disk format's paths are spelled in `aestudy.ondisk` alone."""
+"""What each room may know: the on-disk format's paths are spelled in `aestudy.ondisk` alone, and
+`aestudy compare` and `aestudy status` never import torch (seconds per command)."""
 from __future__ import annotations
 
 import ast
+import os
+import subprocess
+import sys
 from pathlib import Path
+
+import pytest
+
+from constructed import _ae, _good_error, _study_like, _transfer, _write_profile
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = REPO_ROOT / "lib" / "aestudy"
@@ -45,3 +53,58 @@ def test_the_check_finds_what_it_looks_for():
                      'w = {"runs": []}\nmsg = "no tables/ in x"\n')
     assert _spelled(tree) == [(2, "runs"), (3, "metrics.json"), (4, "tables/*.csv")]
 
+
+# ------------------------------------------------------------------ commands that never import torch
+
+NO_TORCH = """\
+import importlib.abc, runpy, sys, traceback
+culprit = []
+class Watch(importlib.abc.MetaPathFinder):  # who imports torch first: the innermost module of ours outside science
+    def find_spec(self, name, path, target=None):
+        if name == "torch" and not culprit:
+            ours = [f for f in traceback.extract_stack() if "/lib/aestudy/" in f.filename and "/science/" not in f.filename]
+            culprit.append(f"{ours[-1].filename.split('/lib/aestudy/')[1]}:{ours[-1].lineno}" if ours else "?")
+sys.meta_path.insert(0, Watch())
+sys.argv = ["aestudy", *sys.argv[1:]]
+try:
+    runpy.run_module("aestudy", run_name="__main__")
+except SystemExit as exc:
+    print(f"exit {exc.code}")
+print(f"torch imported by {culprit[0]}" if "torch" in sys.modules else "no torch")
+"""
+# modules of the experiments-as-packages move (issue 32): the parameter models, the stage declarations and the
+# report's experiments import the science side today; the move makes them torch-free
+MOVING = ("schema.py", "study.py", "metrics.py", "report/experiments/")
+
+
+def _no_torch(*argv) -> str:
+    """The command's output, its exit status, then "no torch" or who imported torch; xfail when it
+    was a module that the experiments-as-packages move changes, not the command's own path."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO_ROOT / "lib"), os.environ.get("PYTHONPATH", "")])}
+    env.pop("AESTUDY_ROOT", None)
+    done = subprocess.run([sys.executable, "-c", NO_TORCH, *map(str, argv)], cwd=REPO_ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+    last = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else done.stderr
+    if last.startswith("torch imported by ") and last.split()[-1].startswith(MOVING):
+        pytest.xfail(f"aestudy {argv[0]}: {last} (torch-free once the experiments-as-packages branch of "
+                     "issue 32 is merged: aestudy.datafiles, parameter models and report sections moved)")
+    assert last == "no torch", done.stdout + done.stderr
+    return done.stdout
+
+
+def test_compare_never_imports_torch(tmp_path):
+    full = _write_profile(tmp_path / "full", "full", _ae(_good_error), _transfer(_study_like))
+    default = _write_profile(tmp_path / "default", "default", _ae(_good_error, seeds=(0,)), _transfer(_study_like))
+    out = _no_torch("compare", full, default)
+    assert "exit 0" in out and "agree" in out, out
+
+
+def test_status_never_imports_torch(tmp_reports):
+    out = _no_torch("status", "params/smoke.yaml")
+    assert "exit 0" in out, out
+
+
+def test_no_test_only_switch_in_the_package():
+    """The runner checks every run's contract; the tests' stand-in notebooks keep it
+    (conftest.contract_cell) instead of an environment variable the package reads."""
+    assert not [p for p in PACKAGE.rglob("*.py") if "STAND_IN" in p.read_text()]
