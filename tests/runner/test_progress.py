@@ -323,7 +323,7 @@ def test_the_display_shows_the_weighted_eta_and_logs_it(tmp_path, monkeypatch):
 def test_the_eta_benchmark_reads_the_log_the_display_writes(tmp_path):
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("eta_accuracy", Path(__file__).parents[1] / "benchmarks" / "eta_accuracy.py")
+    spec = importlib.util.spec_from_file_location("eta_accuracy", Path(__file__).parents[2] / "benchmarks" / "eta_accuracy.py")
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
     log = tmp_path / "eta.log"
