@@ -6,6 +6,7 @@ import os
 import struct
 from pathlib import Path
 
+import nbformat
 import numpy as np
 import pytest
 import torch
@@ -159,10 +160,46 @@ def notebook_without_test_split(stage: str, pool, tmp_path, monkeypatch, message
 
 
 def use_stand_in_notebooks(monkeypatch, nb_dir: Path) -> None:
-    """Execute the stages from stand-in notebooks in `nb_dir`. A stand-in writes what its test
-    measures (timings, digests), not its stage's products and metrics, so the run-to-report
-    contract is lifted for it; tests/test_contract.py pins the contract itself."""
-    from aestudy import config, metrics
+    """Execute the stages from the stand-in notebooks in `nb_dir` (write them first). A stand-in
+    writes what its test measures (timings, digests); a last cell added here makes it keep its
+    stage's contract too (`contract_cell`), as the runner checks it for every run
+    (tests/test_contract.py pins the contract itself)."""
+    from aestudy import config
 
+    for path in sorted(nb_dir.glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        nb.cells.append(nbformat.v4.new_code_cell(contract_cell(path.stem)))
+        nbformat.write(nb, path)
     monkeypatch.setattr(config, "NOTEBOOKS", nb_dir)
-    monkeypatch.setenv(metrics.STAND_INS_ENV, "1")   # read where the run executes: also in Dask workers
+
+
+def contract_cell(stage: str) -> str:
+    """A notebook cell that writes what `stage` declares and its stand-in left out: each product
+    (a placeholder file) and each key of its metrics model (the simplest value of its type), the
+    stand-in's own metrics kept as written."""
+    from aestudy.study import STAGES
+
+    decl = STAGES.get(stage)
+    fill = _simplest(decl.metrics.model_json_schema()) if decl is not None and decl.metrics else {}
+    products = [p for p in (decl.products if decl is not None else ()) if p != "metrics.json"]
+    return (f"import json as _json, pathlib as _pathlib\n"
+            f"_out = _pathlib.Path(out_dir)\n"
+            f"for _name in {products!r}:\n"
+            f"    if not (_out / _name).exists():\n"
+            f"        (_out / _name).write_bytes(b'stand-in')\n"
+            f"_path = _out / 'metrics.json'\n"
+            f"_metrics = _json.loads(_path.read_text()) if _path.exists() else {{}}\n"
+            f"_path.write_text(_json.dumps({{**{fill!r}, **_metrics}}))")
+
+
+def _simplest(schema: dict, defs: dict | None = None):
+    """The simplest value a JSON schema (pydantic's) accepts: required keys only, 0, "", [], None."""
+    defs = schema.get("$defs", {}) if defs is None else defs
+    if "$ref" in schema:
+        return _simplest(defs[schema["$ref"].rsplit("/", 1)[1]], defs)
+    if "anyOf" in schema:
+        return None if {"type": "null"} in schema["anyOf"] else _simplest(schema["anyOf"][0], defs)
+    kind = schema.get("type")
+    if kind == "object" and "properties" in schema:
+        return {k: _simplest(schema["properties"][k], defs) for k in schema.get("required", [])}
+    return {"object": {}, "array": [], "string": "", "integer": 0, "number": 0.0, "boolean": False}.get(kind)

@@ -98,3 +98,64 @@ def test_python_dash_m_aestudy_runs_from_another_folder(tmp_path):
     assert out.startswith("usage: python -m aestudy run ") and "example: python -m aestudy run" in out
     lib = subprocess.run([sys.executable, "-m", "lib", "rnu"], cwd=REPO_ROOT, capture_output=True, text=True)
     assert lib.returncode == 2 and lib.stderr.startswith("python -m lib: error: unknown command 'rnu'")
+
+
+def _data_not_found():
+    try:  # where the dataset's files are told apart from torch's side (aestudy.datafiles), else science.data
+        from aestudy.datafiles import DataNotFoundError
+    except ImportError:
+        from aestudy.science.data import DataNotFoundError
+    return DataNotFoundError
+
+
+def _errors():
+    """Every error of the project's, built as it is raised, with the exit status the CLI gives it
+    and the builtin it also is (so `except ValueError` etc. still catch it)."""
+    from aestudy import files, messages, metrics
+    from aestudy.report import pdf
+    from aestudy.runner import cluster, slurm
+
+    return [(messages.ParamsError("params/x.yaml: lr: bad"), 2, ValueError),
+            (cluster.NotShared("worker w1: cannot see reports/"), 2, ValueError),
+            (slurm.SlurmError("sbatch: refused"), 2, ValueError),
+            (_data_not_found()("no MNIST under data/"), 2, RuntimeError),
+            (files.WriteFailed(28, "No space left on device", "reports/x/runs.json"), 1, OSError),
+            (files.CorruptArtifact("reports/x/complete.json: cannot read JSON"), 1, RuntimeError),
+            (metrics.ContractBroken("run/metrics.json: x: field required"), 1, Exception),
+            (pdf.PdfToolMissing("report.pdf: no Chromium found"), 1, RuntimeError)]
+
+
+@pytest.mark.parametrize("index", range(8))
+def test_every_error_is_one_line_and_its_exit_status(index, monkeypatch, capsys):
+    from aestudy.errors import StudyError
+
+    error, code, builtin = _errors()[index]
+    assert isinstance(error, StudyError) and isinstance(error, builtin) and error.exit_code == code
+
+    def command(args):
+        raise error
+
+    monkeypatch.setitem(cli._COMMAND_FUNCTIONS, "status", command)
+    assert cli.main(["status", "smoke"]) == code
+    assert capsys.readouterr().err == f"error: {error}\n"
+
+
+def test_the_cli_maps_errors_in_one_place_without_importing_the_science():
+    source = (REPO_ROOT / "lib" / "aestudy" / "cli.py").read_text()
+    assert "science" not in source and "DataNotFoundError" not in source
+    assert source.count("except StudyError") == 1 and "except ParamsError" not in source
+
+
+def test_executors_are_a_registry_whose_names_are_the_options_choices():
+    from aestudy.runner import executors
+
+    registry = executors.registry()
+    assert list(registry) == ["local", "dask", "slurm"]
+    for name, cls in registry.items():
+        assert cls.name == name and set(cls.options) <= {"workers", "scheduler", "cluster"}
+        assert callable(cls.create) and callable(cls.run_graph) and hasattr(cls, "__enter__")
+    run = next(a for a in cli.build_parser()._subparsers._group_actions[0].choices["run"]._actions
+               if a.dest == "executor")
+    assert tuple(run.choices) == tuple(registry)
+    source = (REPO_ROOT / "lib" / "aestudy" / "cli.py").read_text()
+    assert '"dask"' not in source and '"slurm"' not in source.split("def _cluster")[0]

@@ -3,7 +3,8 @@ and `python -m lib` from the project root). `COMMANDS` is the parser table: one 
 with its help, one example and its arguments; each command is one small function below it.
 
 Exit status: 0 all runs ok, 1 some run failed (or a file could not be written), 2 bad input
-(parameter file, dataset, an unknown command or option), 130 interrupted.
+(parameter file, dataset, an unknown command or option), 130 interrupted. An error of the
+project's (`aestudy.errors.StudyError`) is one line and its `exit_code`, mapped in `main` alone.
 """
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ COMMANDS = {
             "run params/default.yaml --workers 2", [
                 PARAMS,
                 (("--workers",), dict(type=int, default=1, help="independent runs executed at once")),
-                (("--executor",), dict(choices=("local", "dask", "slurm"), default="local",
+                (("--executor",), dict(choices=None, default="local",  # the registry's names (build_parser)
                                        help="local: this machine (--workers processes); dask: a Dask cluster "
                                             "(--scheduler); slurm: Dask workers in SLURM jobs (the options "
                                             "below; docs/cluster.md)")),
@@ -105,9 +106,11 @@ def build_parser(prog: str = "aestudy") -> argparse.ArgumentParser:
                              epilog=f"example: {prog} {example}")
         for flags, kwargs in arguments:
             cmd.add_argument(*flags, **kwargs)
-        if name == "run":  # --executor slurm's options (aestudy.cluster_params)
+        if name == "run":  # --executor: the registry's names; --executor slurm's options (aestudy.cluster_params)
             from .cluster_params import add_options
+            from .runner.executors import registry
 
+            next(a for a in cmd._actions if a.dest == "executor").choices = tuple(registry())
             add_options(cmd)
     return parser
 
@@ -119,37 +122,25 @@ def main(argv=None, prog: str | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "tidy-notebooks":
         return _tidy_notebooks(args)
-    from .schema import ParamsError
+    from .errors import FAILED, INTERRUPTED, StudyError
 
     try:
         root = project_root(args)
         if root is not None:
             return _in_checkout(root, argv)
         return _COMMAND_FUNCTIONS[args.command](args)
-    except ParamsError as exc:
+    except StudyError as exc:  # bad input (2), a failed run or file (1): aestudy.errors
         print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return exc.exit_code
     except KeyboardInterrupt:
         print("interrupted: completed runs are kept; run the same command again to resume", file=sys.stderr)
-        return 130
+        return INTERRUPTED
     except BrokenPipeError:  # `aestudy status ... | head`: the reader has what it wanted
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except OSError as exc:  # a file this process writes (disk full, no permission): completed runs are kept
         print(f"error: {exc}", file=sys.stderr)
-        return 1
-    except RuntimeError as exc:
-        if not _data_not_found(exc):
-            raise
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-
-
-def _data_not_found(exc: BaseException) -> bool:
-    """A DataNotFoundError, told without importing science.data (and so torch: seconds) when no
-    command got that far: a bad parameter file is refused before torch is loaded."""
-    data = sys.modules.get(f"{__package__}.science.data")
-    return data is not None and isinstance(exc, data.DataNotFoundError)
+        return FAILED
 
 
 # ------------------------------------------------------------------ the commands
@@ -158,7 +149,7 @@ def _run(args) -> int:
     from . import config
     from .runner import sweep
     from .runner.lock import command_line, profile_lock
-    from .schema import ParamsError
+    from .messages import ParamsError
 
     study = _study(args)
     if args.workers < 1:
@@ -259,7 +250,7 @@ def project_root(args) -> Path | None:
     """The checkout to run in when it is not the one this package is imported from (None: this one).
     --root or $AESTUDY_ROOT wins; else the checkout holding the parameter file."""
     from . import config
-    from .schema import ParamsError
+    from .messages import ParamsError
 
     explicit = args.root or os.environ.get("AESTUDY_ROOT")
     if explicit:

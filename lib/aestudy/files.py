@@ -13,16 +13,17 @@ import tempfile
 from pathlib import Path
 
 from . import config
+from .errors import StudyError
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 
 
-class CorruptArtifact(RuntimeError):
+class CorruptArtifact(StudyError, RuntimeError):
     """A file exists but cannot be read, or no longer matches its recorded checksum."""
 
 
-class WriteFailed(OSError):
+class WriteFailed(StudyError, OSError):
     """A file could not be written: `cannot write reports/...: [Errno 28] No space left on device`."""
 
     def __str__(self):

@@ -10,8 +10,10 @@ import reprlib
 
 from pydantic import BaseModel, ValidationError
 
+from .errors import BadInput
 
-class ParamsError(ValueError):
+
+class ParamsError(BadInput, ValueError):
     """A parameter file, a notebook's parameters or a command-line value is invalid; one line."""
 
     def _render_traceback_(self):  # IPython shows this instead of a traceback: one line in a notebook

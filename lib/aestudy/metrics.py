@@ -17,10 +17,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-METRICS = "metrics.json"
-# set by the test suite only (tests/conftest.py): the notebooks are stand-ins that write what their
-# test measures, not their stage's products; the variable reaches Dask worker processes too
-STAND_INS_ENV = "AESTUDY_STAND_IN_NOTEBOOKS"
+from .errors import StudyError
+from .ondisk import METRICS  # noqa: F401 (the file's name, spelled in aestudy.ondisk)
 
 
 class Metrics(BaseModel):
@@ -32,7 +30,7 @@ class Record(Metrics):
     """One row of a run's `records` list (a row of `tables/<stage>.csv`)."""
 
 
-class ContractBroken(Exception):
+class ContractBroken(StudyError):
     """A run finished its notebook but not its contract: a declared product is missing or its
     metrics lack a key the report reads. One line, naming the file and the key."""
 

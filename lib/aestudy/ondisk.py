@@ -1,7 +1,8 @@
-"""The on-disk format of a profile's runs, as both sides read it: the record names under
-reports/<profile>/runs/<stage>/<run-id>/, when a run counts as complete, and the statuses a
-tidy table's `status` column takes. The runner writes these files; the report reads them and
-nothing of the runner.
+"""The on-disk format of a profile's runs, as both sides read it: the folders and record names
+under reports/<profile>/ (runs/<stage>/<run-id>/, tables/<stage>.csv, runs.json, params.yaml),
+when a run counts as complete, and the statuses a tidy table's `status` column takes. The runner
+writes these files; the report reads them and nothing of the runner. Every path of the format is
+spelled here alone (tests/test_layering.py checks that no other module of lib/aestudy does).
 
 A run is complete when `complete.json`, written last, exists and every artifact it lists still
 has its sha256; a run that raised leaves `failed.json` (status, error); anything else is
@@ -13,11 +14,33 @@ from pathlib import Path
 from . import config
 from .files import CorruptArtifact, read_json, sha256_file
 
+RUNS = "runs"                 # reports/<profile>/runs/<stage>/<run-id>/: one folder per run
+TABLES = "tables"             # reports/<profile>/tables/<stage>.csv: one tidy table per stage
+RUNS_JSON = "runs.json"       # the last command's outcome of every planned run
+PARAMS_COPY = "params.yaml"   # the parameter file the profile was last run with
 COMPLETE = "complete.json"
 FAILED = "failed.json"
+RECORDS = (COMPLETE, FAILED)  # a run's record: complete, else failed
+METRICS = "metrics.json"      # a run's metrics (aestudy.metrics: the keys the report reads)
 KERNEL_LOG = "kernel.log"     # what the kernel printed: kept beside the run, not an artifact
 RESOURCES = "resources.json"
 OK = ("ok", "cached")         # table statuses of a run whose outputs can be used
+
+
+def runs_dir(profile_dir) -> Path:
+    return Path(profile_dir) / RUNS
+
+
+def run_dir(profile_dir, stage: str, run_id) -> Path:
+    return runs_dir(profile_dir) / stage / str(run_id)
+
+
+def tables_dir(profile_dir) -> Path:
+    return Path(profile_dir) / TABLES
+
+
+def table(profile_dir, stage: str) -> Path:
+    return tables_dir(profile_dir) / f"{stage}.csv"
 
 
 def verify_completion(run_dir) -> tuple[dict | None, str]:
@@ -66,15 +89,15 @@ def run_name(run_dir) -> str | None:
     """'autoencode/d10-nc2-s0' for a run folder reports/<profile>/runs/<stage>/<run-id>/: a model's
     name wherever it goes (any stage's models can meet in one table); None outside a profile."""
     run_dir = Path(run_dir)
-    return f"{run_dir.parent.name}/{run_dir.name}" if run_dir.parent.parent.name == "runs" else None
+    return f"{run_dir.parent.name}/{run_dir.name}" if run_dir.parent.parent.name == RUNS else None
 
 
 def run_folders(profile_dir) -> list[dict]:
     """Every run folder of a profile with its status (`run_status`), whatever runs.json says."""
-    runs = Path(profile_dir) / "runs"
+    runs = runs_dir(profile_dir)
     return [run_status(d) for stage in sorted(runs.glob("*")) for d in sorted(p for p in stage.glob("*") if p.is_dir())]
 
 
 def record_files(profile_dir) -> list[Path]:
     """Every completion and failure record of a profile (what a report is made from)."""
-    return [p for p in sorted((Path(profile_dir) / "runs").glob("*/*/*.json")) if p.name in (COMPLETE, FAILED)]
+    return [p for p in sorted(runs_dir(profile_dir).glob("*/*/*.json")) if p.name in RECORDS]

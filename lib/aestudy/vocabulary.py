@@ -30,7 +30,7 @@ assert set(BASELINES) == set(BASELINE_LABELS) == set(BASELINE_NAMES) == set(BASE
 # What each seed that science.fitting.derived_seed(purpose, ...) derives sets, in a reader's words,
 # and whether it descends from the autoencoder's seed (directly, or through the seed of a label draw,
 # which is derived from it) or from a stage's own search seed. The report's sentence on what a
-# model's seed sets is made from this table; tests/test_choices.py checks that it names every
+# model's seed sets is made from this table; tests/report/test_choices.py checks that it names every
 # purpose the science code derives a seed for, and that the label draws and image pairs follow the
 # autoencoder's seed.
 DERIVED_SEEDS = {

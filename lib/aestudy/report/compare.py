@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import config
+from .. import config, ondisk
 from ..schema import ParamsError
 from .decide import INCONCLUSIVE
 from .profile import read_profile, resolve_profile_dir
@@ -26,7 +26,7 @@ def profile_folder(name: str) -> Path:
         folder = config.profile_dir(profile_name(p))
     else:
         folder = resolve_profile_dir(p)
-    if not (folder / "tables").is_dir():
+    if not ondisk.tables_dir(folder).is_dir():
         raise ParamsError(f"{name}: no tables/ in {folder} (give a parameter file whose profile has run, "
                           "or a reports/<name> folder)")
     return folder

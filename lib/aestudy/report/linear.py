@@ -20,7 +20,7 @@ of freedom df = n - rank(X): 60 autoencoders, 12 cells, 5 seeds -> 60 - 12 - 4 =
 With one model per cell and seed (C cells, S seeds) this is the two-way analysis of variance
 without interaction: the estimate is sum_c w_c ybar_c (ybar_c the cell's mean over seeds), its
 variance s^2 sum_c w_c^2 / S, and s^2 the cell x seed interaction mean square on (C - 1)(S - 1)
-degrees of freedom (tests/test_verdict_rules.py checks this by hand). A contrast within blocks is
+degrees of freedom (tests/report/test_verdict_rules.py checks this by hand). A contrast within blocks is
 the comparison of a randomised block design: its variance is the same whether the seeds are taken
 as fixed or as drawn at random, so its interval speaks of seeds at large. A plain mean (a
 difference that is already paired within each unit) is not a contrast within blocks: for it the

@@ -14,6 +14,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from ..errors import StudyError
+
 __all__ = ["PdfToolMissing", "export_pdf", "rendered_dom", "find_chromium"]
 
 # Where to look for a Chromium-like browser after $CHROMIUM, before $PATH.
@@ -34,7 +36,7 @@ INSTALL_HINT = (
 VIRTUAL_TIME_BUDGET_MS = 60_000
 
 
-class PdfToolMissing(RuntimeError):
+class PdfToolMissing(StudyError, RuntimeError):
     """No Chromium-like browser was found; the message says what to install."""
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import config, metrics
+from .. import config, metrics, ondisk
 from ..ondisk import OK
 from ..report_params import ReportParams
 from ..study import STAGES
@@ -35,7 +35,7 @@ class ProfileData:
         return problem_runs(self.tables.get(stage))
 
     def run_dir(self, stage: str, run_id: str) -> Path:
-        return self.dir / "runs" / stage / str(run_id)
+        return ondisk.run_dir(self.dir, stage, run_id)
 
     def run_metrics(self, stage: str, run_id: str) -> dict | None:
         """A run's metrics.json, validated by the stage's declared model (aestudy.metrics): the
@@ -78,18 +78,18 @@ def read_profile(profile_dir) -> ProfileData:
 
     pdir = resolve_profile_dir(profile_dir)
     tables = {}
-    for csv in sorted((pdir / "tables").glob("*.csv")):
+    for csv in sorted(ondisk.tables_dir(pdir).glob("*.csv")):
         try:
             tables[csv.stem] = pd.read_csv(csv, keep_default_na=True)
         except (OSError, ValueError, pd.errors.EmptyDataError):
             continue
     runs, params = [], {}
     try:
-        runs = json.loads((pdir / "runs.json").read_text()).get("runs", [])
+        runs = json.loads((pdir / ondisk.RUNS_JSON).read_text()).get("runs", [])
     except (OSError, ValueError):
         pass
     try:  # the runner's copy of the parameter file, read within the same bounds
-        params = load(pdir / "params.yaml")[1] or {}
+        params = load(pdir / ondisk.PARAMS_COPY)[1] or {}
     except ParamsError:
         pass
     return ProfileData(pdir, tables, runs, params)

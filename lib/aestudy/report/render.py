@@ -206,7 +206,7 @@ def render(study, pdf: bool = True, if_changed: bool = False) -> dict | None:
     import papermill as pm
 
     pdir = config.profile_dir(study.profile)
-    if not (pdir / "runs").is_dir():
+    if not ondisk.runs_dir(pdir).is_dir():
         raise ParamsError(f"{pdir}: no runs to render; run `python -m lib run {study.path}` first")
     key, stamp = report_key(study), pdir / "report.key"
     if if_changed and (pdir / "report.html").exists() and stamp.exists() and stamp.read_text() == key:

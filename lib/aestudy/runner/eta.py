@@ -20,8 +20,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..files import CorruptArtifact, read_json
-
-RECORDS = ("complete.json", "failed.json")
+from ..ondisk import RECORDS
 
 
 def recorded_seconds(run_dir) -> float | None:

@@ -11,10 +11,19 @@ function gets it as `threads` (the runner exports it as LIB_THREADS / OMP_NUM_TH
 notebook's kernel, where `train.setup` applies it); in a worker process the BLAS thread variables
 are set to the same share first, overriding the 1 that Dask's nanny puts there, so a kernel sees
 the same thread settings under every executor.
+
+The executors are a registry, as papermill's engines are: `EXECUTORS` maps each name that
+`aestudy run --executor` takes to its class; every class declares its `name`, the command's
+`options` it takes (of `workers`, `scheduler`, `cluster`), `create(**options)` and the one
+protocol (`run_graph`, a context manager; `workers_used` for runs.json where it differs).
+`executor(name, **options)` makes one.
+An executor defined in another module is named here by that module (`LATER`: `runner.slurm`,
+which imports this one), imported when the registry is first read, and registers itself.
 """
 from __future__ import annotations
 
 import contextlib
+import importlib
 import multiprocessing as mp
 import os
 import sys
@@ -42,11 +51,49 @@ def _ready(pending: list, results: dict, wait_for: dict, priority: dict) -> list
     return sorted(ready, key=lambda r: -priority.get(r.name, 0))
 
 
+EXECUTORS: dict[str, type] = {}   # name -> executor class (`register`); see `registry()`
+LATER = {"slurm": f"{__package__}.slurm"}  # name -> the module that registers it when imported
+
+
+def register(cls: type) -> type:
+    """Class decorator: `cls.name` becomes a value of `--executor`."""
+    EXECUTORS[cls.name] = cls
+    return cls
+
+
+def registry() -> dict[str, type]:
+    """Every executor by name, in the order --executor lists them (local, dask, slurm)."""
+    for module in LATER.values():
+        importlib.import_module(module)  # registers its executor (a module already imported: nothing)
+    return EXECUTORS
+
+
+def executor(name: str = "local", **options):
+    """The executor `name` made from the options the command was given (`workers`, `scheduler`,
+    `cluster`), each class taking those it declares."""
+    classes = registry()
+    if name not in classes:
+        names = [repr(n) for n in classes]
+        raise ValueError(f"executor must be {', '.join(names[:-1])} or {names[-1]}, got {name!r}")
+    cls = classes[name]
+    return cls.create(**{k: v for k, v in options.items() if k in cls.options})
+
+
+@register
 class SerialExecutor:
-    """One run at a time: the first ready run by priority."""
+    """One run at a time: the first ready run by priority. As `local` (the registry's entry), a
+    process pool instead when `workers` > 1 (`LocalPoolExecutor`)."""
+
+    name = "local"
+    options = ("workers",)
 
     def __init__(self, threads: int = 0):
         self.threads = threads
+
+    @classmethod
+    def create(cls, workers: int = 1):
+        threads = threads_per_worker(workers)
+        return SerialExecutor(threads) if workers <= 1 else LocalPoolExecutor(workers, threads)
 
     def run_graph(self, fn, runs, wait_for: dict, done: dict, priority: dict | None = None, **kwargs):
         """Yield fn(run, {name: result of each run it waits for}) for every run of `runs` (in
@@ -112,6 +159,7 @@ def _on_dask_worker(check: dict, fn, item, threads: int, kwargs: dict, *args):
     return {**_in_worker(fn, item, threads, kwargs, *args), "where": cluster.where()}
 
 
+@register
 class DaskExecutor(SerialExecutor):
     """Runs on a Dask cluster: an existing one (`scheduler`, an address) or a LocalCluster. As
     with the local pool, when a worker thread is free the first ready run by priority is
@@ -127,7 +175,13 @@ class DaskExecutor(SerialExecutor):
     (`allowed-failures: 0`); an existing scheduler's own setting applies there.
     """
 
+    name = "dask"
+    options = ("workers", "scheduler")
     TICK_S = 2.0  # how often lost SLURM jobs are replaced and new workers checked
+
+    @classmethod
+    def create(cls, workers: int = 1, scheduler: str | None = None):
+        return cls(workers, threads_per_worker(workers), scheduler)
 
     def __init__(self, workers: int, threads: int, scheduler: str | None = None):
         super().__init__(threads)

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import config
+from .. import config, ondisk
 from ..schema import ParamsError
 from ..study import OUT_DIR, STAGES
 from .paramfile import ParamFile
@@ -67,7 +67,7 @@ def _selected(study: ParamFile, stage: str, up: str, runs: list[Run]) -> list[Ru
 def plan(study: ParamFile) -> list[Run]:
     """Every run of the study, upstream before downstream; ParamsError when a notebook is missing,
     a selection is empty or two runs of a stage would share a folder."""
-    out_root = config.profile_dir(study.profile) / "runs"
+    out_root = ondisk.runs_dir(config.profile_dir(study.profile))
     by_stage: dict[str, list[Run]] = {}
     for stage in study.stages():
         decl, st = STAGES[stage], study.spec.stages[stage]

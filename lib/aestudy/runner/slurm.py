@@ -32,7 +32,7 @@ from pathlib import Path
 
 from .. import config
 from . import cluster as checks
-from .executors import DaskExecutor
+from .executors import DaskExecutor, register
 
 DEATH_TIMEOUT_S = 60       # a worker without its scheduler this long ends its job
 PASSED_ENV = ("REPORTS_DIR", "DATA_DIR", "AESTUDY_FRESH_KERNELS", "AESTUDY_EAGER")
@@ -71,8 +71,17 @@ def directives(params) -> list[str]:
     return given if any(d.startswith("--export") for d in given) else ["--export=ALL", *given]
 
 
+@register
 class SlurmExecutor(DaskExecutor):
     """A DaskExecutor whose workers are SLURM jobs, submitted when the sweep starts."""
+
+    name = "slurm"
+    options = ("cluster",)
+
+    @classmethod
+    def create(cls, cluster: dict | None = None):
+        """`cluster`: the SLURM jobs (aestudy.cluster_params; its defaults when None)."""
+        return cls(cluster or {})
 
     def __init__(self, params: dict):
         from ..cluster_params import ClusterParams

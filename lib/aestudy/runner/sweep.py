@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from .. import config, study as declaration
+from .. import config, ondisk, study as declaration
 from ..files import atomic_write_bytes, read_json, write_json
 from . import records
 from .execute import OK, execute_run, skip_run
@@ -24,11 +24,16 @@ from .progress import PROGRESS_DIR, Display, tracking
 def data_checksum(study: ParamFile) -> str:
     """The fingerprint of the dataset the `data` section names (downloaded first when its files are
     missing): part of data-reading runs' keys; "" when no planned stage reads data."""
-    if any(declaration.STAGES[s].reads_data for s in study.stages()):
-        from ..science.data import fingerprint
+    if not any(declaration.STAGES[s].reads_data for s in study.stages()):
+        return ""
+    from ..datafiles import RAW_FILES, checksum, raw_folder
 
-        return fingerprint(study.data["dataset"], study.data["data_dir"])
-    return ""
+    dataset, data_dir = study.data["dataset"], study.data["data_dir"]
+    if not all((raw_folder(dataset, data_dir) / f).is_file() for f in RAW_FILES):
+        from ..science.data import ensure_dataset  # torch(vision) only to download: status stays torch-free
+
+        ensure_dataset(dataset, data_dir)
+    return checksum(dataset, data_dir)
 
 
 def run_study(study: ParamFile, workers: int = 1, executor: str = "local", scheduler: str | None = None,
@@ -53,9 +58,9 @@ def run_study(study: ParamFile, workers: int = 1, executor: str = "local", sched
     wait_for = _wait_for(runs, schedule)
     pdir = config.profile_dir(study.profile)
     pdir.mkdir(parents=True, exist_ok=True)
-    for tmp in [*pdir.glob(".*.tmp"), *pdir.glob("tables/.*.tmp")]:  # of a killed command (we hold the lock)
+    for tmp in [*pdir.glob(".*.tmp"), *ondisk.tables_dir(pdir).glob(".*.tmp")]:  # of a killed command (we hold the lock)
         tmp.unlink(missing_ok=True)
-    atomic_write_bytes(pdir / "params.yaml", study.text.encode())
+    atomic_write_bytes(pdir / ondisk.PARAMS_COPY, study.text.encode())
     results: dict[str, dict] = {}
     unwritten: OSError | None = None
     left = {s: sum(r.stage == s for r in runs) for s in dict.fromkeys(r.stage for r in runs)}
@@ -80,7 +85,7 @@ def run_study(study: ParamFile, workers: int = 1, executor: str = "local", sched
         interrupted = True
     used = getattr(ex, "workers_used", workers)  # SLURM: the jobs whose workers connected at once
     ordered = [results.get(r.name) or _interrupted(r) for r in runs]
-    write_json(pdir / "runs.json", {
+    write_json(pdir / ondisk.RUNS_JSON, {
         "profile": study.profile, "params_file": str(study.path), "wall_seconds": time.perf_counter() - start,
         "workers": used, "executor": executor, "schedule": schedule, "interrupted": interrupted, "runs": ordered})
     if interrupted:
@@ -196,7 +201,7 @@ def unplanned(study: ParamFile, runs: list[Run]) -> list[dict]:
     after the search was split per mode): named so that nobody mistakes them for current runs;
     the report ignores them, since its tables follow the plan."""
     planned = {Path(r.dir) for r in runs}
-    root = config.profile_dir(study.profile) / "runs"
+    root = ondisk.runs_dir(config.profile_dir(study.profile))
     found = sorted(d for stage in declaration.STAGES for d in (root / stage).glob("*")
                    if d.is_dir() and not d.name.startswith(".") and d not in planned)
     return [{"run": f"{d.parent.name}/{d.name}", "state": "unplanned",
@@ -221,12 +226,12 @@ def write_tables(pdir: Path, runs: list[Run], results: dict) -> None:
                 "seconds": res.get("seconds", 0.0)}
         base.update({k: v for k, v in {**r.params, **r.grid}.items()
                      if k != declaration.OUT_DIR and not isinstance(v, (list, dict))})
-        metrics_path = Path(r.dir) / "metrics.json"
+        metrics_path = Path(r.dir) / ondisk.METRICS
         metrics = read_json(metrics_path) if res.get("status") in OK and metrics_path.exists() else {}
         scalars = {k: v for k, v in metrics.items() if not isinstance(v, (list, dict))}
         rows += [{**base, **scalars, **rec} for rec in metrics.get("records") or [{}]]
     if rows:
-        atomic_write_bytes(pdir / "tables" / f"{runs[0].stage}.csv", pd.DataFrame(rows).to_csv(index=False).encode())
+        atomic_write_bytes(ondisk.table(pdir, runs[0].stage), pd.DataFrame(rows).to_csv(index=False).encode())
 
 
 def summary(results: list[dict]) -> str:
@@ -249,18 +254,9 @@ def summary(results: list[dict]) -> str:
 
 
 def make_executor(kind: str = "local", workers: int = 1, scheduler: str | None = None, cluster: dict | None = None):
-    """The executor a sweep runs on: local (one process or a pool), dask (a local or given
-    cluster) or slurm (`cluster`: the SLURM jobs, aestudy.cluster_params; defaults when None).
-    Chosen here, by the sweep, so that `executors` and `slurm` never import each other both ways."""
-    from .executors import DaskExecutor, LocalPoolExecutor, SerialExecutor, threads_per_worker
+    """The executor a sweep runs on, by its name in the registry (`executors.EXECUTORS`): local
+    (one process or a pool), dask (a local or given cluster) or slurm (`cluster`: the SLURM jobs,
+    aestudy.cluster_params; defaults when None)."""
+    from .executors import executor
 
-    threads = threads_per_worker(workers)
-    if kind == "dask":
-        return DaskExecutor(workers, threads, scheduler)
-    if kind == "slurm":
-        from .slurm import SlurmExecutor
-
-        return SlurmExecutor(cluster or {})
-    if kind != "local":
-        raise ValueError(f"executor must be 'local', 'dask' or 'slurm', got {kind!r}")
-    return SerialExecutor(threads) if workers <= 1 else LocalPoolExecutor(workers, threads)
+    return executor(kind, workers=workers, scheduler=scheduler, cluster=cluster)

@@ -14,10 +14,11 @@ import torch
 
 from ..datafiles import (DEFAULT_DATA_DIR, RAW_FILES, checksum, file_checksums,  # noqa: F401 (the files, torch-free)
                          raw_folder, resolve_data_dir)
+from ..errors import BadInput
 from .names import DATASETS
 
 
-class DataNotFoundError(RuntimeError):
+class DataNotFoundError(BadInput, RuntimeError):
     """The dataset files are absent and could not be downloaded."""
 
 

@@ -20,7 +20,7 @@ from aestudy import bounded_yaml, messages, schema
 from aestudy.runner.paramfile import load_study
 from aestudy.schema import ParamsError
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 THEORY = "stages:\n  theory:\n    params: {n_samples: 101}\n"
 
 

@@ -221,7 +221,8 @@ def test_a_stub_run_through_the_runner_is_followed_and_leaves_no_progress_file(
     assert not (tmp_reports / "live" / progress.PROGRESS_DIR).exists()
     record, why = records.verify_completion(res["dir"])
     assert record is not None, why
-    assert sorted(record["artifacts"]) == ["autoencode.ipynb", "metrics.json"]
+    # the notebook, its metrics and the stage's declared products (conftest.contract_cell); no progress file
+    assert sorted(record["artifacts"]) == ["autoencode.ipynb", "metrics.json", "model.pt", "reconstructions.png"]
     assert progress_file.ENV not in os.environ
 
 
@@ -323,7 +324,7 @@ def test_the_display_shows_the_weighted_eta_and_logs_it(tmp_path, monkeypatch):
 def test_the_eta_benchmark_reads_the_log_the_display_writes(tmp_path):
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("eta_accuracy", Path(__file__).parents[1] / "benchmarks" / "eta_accuracy.py")
+    spec = importlib.util.spec_from_file_location("eta_accuracy", Path(__file__).parents[2] / "benchmarks" / "eta_accuracy.py")
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
     log = tmp_path / "eta.log"

@@ -12,7 +12,7 @@ import pytest
 from aestudy.runner import records, sweep
 from aestudy.runner.paramfile import load_study
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _states_after_editing(smoke_profile, monkeypatch, edited: str) -> dict:

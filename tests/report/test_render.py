@@ -16,7 +16,7 @@ from aestudy.report import pdf as report_pdf
 from aestudy.files import write_json
 from aestudy.runner import records
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 SECTIONS = ["Summary", "Experiment 1: autoencoding sweep", "Experiment 2: latent interpolation",
             "Experiment 3: latent correlations", "Experiment 4: transfer learning with 100 labels",
             "Theory", "Appendix: provenance"]

@@ -24,7 +24,7 @@ from aestudy.runner import executors, records, sweep
 from aestudy.runner.paramfile import load_study
 from aestudy.science import data
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 TINY = """
 profile: scale

@@ -15,7 +15,7 @@ from aestudy.schema import ParamsError
 from aestudy.science import artifacts
 from aestudy.study import STAGES
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def write_study(tmp_path: Path, text: str, name: str = "study.yaml") -> Path:

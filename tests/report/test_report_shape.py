@@ -14,7 +14,7 @@ from aestudy import ondisk, vocabulary
 from aestudy.report import profile, verdicts
 from aestudy.report.experiments import EXPERIMENTS, claims
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 REPORT = REPO / "lib" / "aestudy" / "report"
 
 

@@ -24,7 +24,7 @@ from aestudy.schema import ParamsError
 from aestudy.science import artifacts
 from aestudy.study import STAGES
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 TINY = """
 profile: tiny

@@ -11,7 +11,7 @@ import yaml
 from aestudy.report import choices, profile, verdicts
 from aestudy.experiments.transfer import report as transfer, summaries as transfer_data
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _data(tables=None) -> profile.ProfileData:

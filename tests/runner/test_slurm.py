@@ -29,7 +29,7 @@ from aestudy.runner import cluster, executors, slurm
 from aestudy.schema import ParamsError
 from slurm_local import LocalSlurm, Unavailable
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 SMOKE = REPO_ROOT / "params" / "smoke.yaml"
 EVENT = re.compile(r"^\[[^\]]*\]\s+(\w+)\s")  # the progress lines: "[   1:11] start   transfer/d5-nc1-s1"
 

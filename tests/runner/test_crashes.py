@@ -25,7 +25,7 @@ from aestudy import config, files
 from aestudy.runner import records
 from test_faults import notebooks, params_file, run_cli, stand_in  # noqa: F401 (notebooks is a fixture)
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 RUNNER = """import pathlib, resource, sys
 sys.path.insert(0, "lib")
 from aestudy import config
