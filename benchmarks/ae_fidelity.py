@@ -10,6 +10,7 @@ cell. Rows print as they finish, so a stopped run keeps what it measured.
 
     .venv/bin/python benchmarks/ae_fidelity.py --train 7000 --epochs 2 4 --lr 1e-3 3e-3 --schedule constant cosine
 """
+
 from __future__ import annotations
 
 import argparse
@@ -19,7 +20,8 @@ import time
 
 import torch
 
-from aestudy.experiments.autoencode import baselines, run as train
+from aestudy.experiments.autoencode import baselines
+from aestudy.experiments.autoencode import run as train
 from aestudy.science import data, models
 
 
@@ -37,23 +39,41 @@ def main(argv=None) -> None:
     ap.add_argument("--precision", default="bfloat16")
     ap.add_argument("--seed", type=int, default=0)
     a = ap.parse_args(argv)
-    print("train  epochs  steps  schedule  lr      d   nc  val_error  pca_val  ratio  val_change  cpu_s", flush=True)
+    print(
+        "train  epochs  steps  schedule  lr      d   nc  val_error  pca_val  ratio  val_change  cpu_s",
+        flush=True,
+    )
     for n_train, epochs, schedule, lr in itertools.product(a.train, a.epochs, a.schedule, a.lr):
         tr, val = data.load_train_val("mnist", limit=n_train, val_size=a.val, seed=0)
         for d, nc in itertools.product(a.latent_dim, a.num_conv):
             train.setup(a.seed, threads=1)
-            model = models.AutoEncoder(models.AEConfig(latent_dim=d, num_conv=nc, c_factor=8, kernel_size=3,
-                                                       fc_hidden=256))
+            model = models.AutoEncoder(
+                models.AEConfig(latent_dim=d, num_conv=nc, c_factor=8, kernel_size=3, fc_hidden=256)
+            )
             cpu = time.process_time()
-            h = train.run(model, tr.images, val.images[:500], epochs=epochs, batch_size=a.batch_size, lr=lr,
-                          seed=a.seed, progress=False, warmup_steps=a.warmup, precision=a.precision,
-                          val_images=val.images, schedule=schedule)
+            h = train.run(
+                model,
+                tr.images,
+                val.images[:500],
+                epochs=epochs,
+                batch_size=a.batch_size,
+                lr=lr,
+                seed=a.seed,
+                progress=False,
+                warmup_steps=a.warmup,
+                precision=a.precision,
+                val_images=val.images,
+                schedule=schedule,
+            )
             cpu = time.process_time() - cpu
             v, pca = h["val_error"], baselines.pca_error(tr.images, val.images, d)
             change = v[-1] / v[-2] - 1 if len(v) > 1 else float("nan")
             steps = epochs * -(-len(tr) // a.batch_size)
-            print(f"{len(tr):5d}  {epochs:6d}  {steps:5d}  {schedule:8s}  {lr:.0e}  {d:2d}  {nc:2d}  {v[-1]:.5f}    "
-                  f"{pca:.5f}  {v[-1] / pca:.2f}   {100 * change:+6.1f} %   {cpu:6.1f}", flush=True)
+            print(
+                f"{len(tr):5d}  {epochs:6d}  {steps:5d}  {schedule:8s}  {lr:.0e}  {d:2d}  {nc:2d}  {v[-1]:.5f}    "
+                f"{pca:.5f}  {v[-1] / pca:.2f}   {100 * change:+6.1f} %   {cpu:6.1f}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ asserts nothing.
     DATA_DIR=../shared/data python benchmarks/bf16.py [--steps 60] [--epochs 1] [--train 8000]
     python benchmarks/bf16.py --classifier [--steps 40] [--rounds 3]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,8 +23,8 @@ from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
 
-from aestudy.science import data, models
 from aestudy.experiments.autoencode import run as train  # noqa: E402
+from aestudy.science import data, models
 
 
 def loop(model, batches, autocast: bool) -> float:
@@ -43,8 +44,13 @@ def loop(model, batches, autocast: bool) -> float:
 @torch.no_grad()
 def test_error(model, images) -> float:
     model.eval()
-    return float(sum(nn.functional.mse_loss(model(images[i:i + 1000]), images[i:i + 1000], reduction="sum")
-                     for i in range(0, len(images), 1000)) / images.numel())
+    return float(
+        sum(
+            nn.functional.mse_loss(model(images[i : i + 1000]), images[i : i + 1000], reduction="sum")
+            for i in range(0, len(images), 1000)
+        )
+        / images.numel()
+    )
 
 
 def classifier(steps: int, rounds: int, num_convs) -> None:
@@ -54,8 +60,10 @@ def classifier(steps: int, rounds: int, num_convs) -> None:
     torch.set_num_threads(1)
     x, y = torch.rand(100, 1, 28, 28), torch.randint(0, 10, (100,))
     test = torch.rand(10000, 1, 28, 28)
-    print("| num_conv | fp32 ms/step | bf16 ms/step | step bf16/fp32 | fp32 s/predict 10k | bf16 s/predict 10k | "
-          "predict bf16/fp32 |")
+    print(
+        "| num_conv | fp32 ms/step | bf16 ms/step | step bf16/fp32 | fp32 s/predict 10k | bf16 s/predict 10k | "
+        "predict bf16/fp32 |"
+    )
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for nc in num_convs:
         torch.manual_seed(0)
@@ -76,11 +84,14 @@ def classifier(steps: int, rounds: int, num_convs) -> None:
                     t = time.process_time()
                     with torch.no_grad():
                         for i in range(0, len(test), 2000):
-                            clf(test[i:i + 2000]).argmax(1)
+                            clf(test[i : i + 2000]).argmax(1)
                     pred[prec] = min(pred.get(prec, float("inf")), time.process_time() - t)
-        print(f"| {nc} | {1000 * step['float32']:.1f} | {1000 * step['bfloat16']:.1f} | "
-              f"{step['bfloat16'] / step['float32']:.2f} | {pred['float32']:.2f} | {pred['bfloat16']:.2f} | "
-              f"{pred['bfloat16'] / pred['float32']:.2f} |", flush=True)
+        print(
+            f"| {nc} | {1000 * step['float32']:.1f} | {1000 * step['bfloat16']:.1f} | "
+            f"{step['bfloat16'] / step['float32']:.2f} | {pred['float32']:.2f} | {pred['bfloat16']:.2f} | "
+            f"{pred['bfloat16'] / pred['float32']:.2f} |",
+            flush=True,
+        )
 
 
 def main() -> None:
@@ -94,8 +105,10 @@ def main() -> None:
     args = ap.parse_args()
     if args.classifier:
         return classifier(args.steps, args.rounds, args.num_conv)
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
-          f"bf16 supported: {torch.backends.mkldnn.is_available()} (mkldnn)")
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
+        f"bf16 supported: {torch.backends.mkldnn.is_available()} (mkldnn)"
+    )
     pool = data.load_split("mnist", train=True, limit=args.train, seed=0).images
     test = data.load_split("mnist", train=False, limit=2000, seed=0).images
     g = torch.Generator().manual_seed(0)
@@ -109,15 +122,20 @@ def main() -> None:
         for _ in range(args.rounds):
             for bf16 in (False, True):
                 best[bf16] = min(best[bf16], loop(copy.deepcopy(init), batches, bf16))
-        epoch = [pool[idx] for idx in train.batches(len(pool), 64, torch.Generator().manual_seed(1))] * args.epochs
+        epoch = [
+            pool[idx] for idx in train.batches(len(pool), 64, torch.Generator().manual_seed(1))
+        ] * args.epochs
         err = {}
         for bf16 in (False, True):
             m = copy.deepcopy(init)
             loop(m, epoch, bf16)
             err[bf16] = test_error(m, test)
         fp, bf = args.steps * 64 / best[False], args.steps * 64 / best[True]
-        print(f"| {nc} | {fp:,.0f} | {bf:,.0f} | {bf / fp:.2f} | {err[False]:.4f} | {err[True]:.4f} | "
-              f"{err[True] / err[False] - 1:+.1%} |", flush=True)
+        print(
+            f"| {nc} | {fp:,.0f} | {bf:,.0f} | {bf / fp:.2f} | {err[False]:.4f} | {err[True]:.4f} | "
+            f"{err[True] / err[False] - 1:+.1%} |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

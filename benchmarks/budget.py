@@ -10,6 +10,7 @@ report` of a known profile to estimate another. Asserts nothing.
 
     DATA_DIR=../shared/data python benchmarks/budget.py [--rounds 2] [--epochs 2 3]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,10 +22,10 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
 
-from aestudy.science import data, models
-from aestudy.experiments.semisup import run as semisup
 from aestudy.experiments.autoencode import run as train
+from aestudy.experiments.semisup import run as semisup
 from aestudy.experiments.transfer import run as transfer  # noqa: E402
+from aestudy.science import data, models
 
 
 def autoencode(pool, test, nc: int, epochs: int) -> float:
@@ -32,8 +33,17 @@ def autoencode(pool, test, nc: int, epochs: int) -> float:
     model = models.AutoEncoder(models.AEConfig(latent_dim=10, num_conv=nc))
     t = time.process_time()
     monitor = data.sample_images(test.images, 2000, 0)
-    train.run(model, pool.images, test.images, epochs=epochs, seed=0, progress=False,
-                            monitor_images=monitor, warmup_steps=100, device="cpu")
+    train.run(
+        model,
+        pool.images,
+        test.images,
+        epochs=epochs,
+        seed=0,
+        progress=False,
+        monitor_images=monitor,
+        warmup_steps=100,
+        device="cpu",
+    )
     models.dead_units(model, monitor)
     return time.process_time() - t
 
@@ -42,9 +52,21 @@ def transfer_run(pool, test) -> float:
     train.setup(0)
     enc = models.AutoEncoder(models.AEConfig(latent_dim=10, num_conv=2)).encoder
     t = time.process_time()
-    transfer.run(enc, pool, test, [200, 650, 1000], ["frozen", "finetune", "scratch", "augmented"], [0],
-                          n_labels=100, balanced=True, protocols={}, baselines=True, device="cpu", progress=False,
-                          encoder_seed=0)
+    transfer.run(
+        enc,
+        pool,
+        test,
+        [200, 650, 1000],
+        ["frozen", "finetune", "scratch", "augmented"],
+        [0],
+        n_labels=100,
+        balanced=True,
+        protocols={},
+        baselines=True,
+        device="cpu",
+        progress=False,
+        encoder_seed=0,
+    )
     return time.process_time() - t
 
 
@@ -53,8 +75,15 @@ def semisup_step(pool, steps: int = 30, unlabelled_batch: int = 256) -> float:
     enc = models.AutoEncoder(models.AEConfig(latent_dim=10, num_conv=2)).encoder
     _, idx = transfer.label_draw(pool.labels, 0, 0, 100, True)
     t = time.process_time()
-    semisup.train(enc, 650, pool.images[idx], pool.labels[idx], pool.images,
-                  semisup.recipe(steps=steps, unlabelled_batch=unlabelled_batch), 0)
+    semisup.train(
+        enc,
+        650,
+        pool.images[idx],
+        pool.labels[idx],
+        pool.images,
+        semisup.recipe(steps=steps, unlabelled_batch=unlabelled_batch),
+        0,
+    )
     return (time.process_time() - t) / steps
 
 
@@ -69,8 +98,11 @@ def main() -> None:
     test = data.load_split("mnist", train=False)
     best: dict = {}
     for r in range(args.rounds):
-        pieces = {f"autoencode nc={nc} {ep} epochs": (lambda nc=nc, ep=ep: autoencode(pool, test, nc, ep))
-                  for ep in args.epochs for nc in (1, 2, 3)}
+        pieces = {
+            f"autoencode nc={nc} {ep} epochs": (lambda nc=nc, ep=ep: autoencode(pool, test, nc, ep))
+            for ep in args.epochs
+            for nc in (1, 2, 3)
+        }
         pieces["transfer run"] = lambda: transfer_run(pool, test)
         pieces["semisup step (256 unlabelled)"] = lambda: semisup_step(pool)
         pieces["semisup step (128 unlabelled)"] = lambda: semisup_step(pool, unlabelled_batch=128)
@@ -82,9 +114,11 @@ def main() -> None:
     print("best of rounds:", {k: round(v, 3) for k, v in best.items()})
     for ep in args.epochs:
         per_seed = sum(best[f"autoencode nc={nc} {ep} epochs"] for nc in (1, 2, 3)) * 4
-        print(f"{ep} epochs: autoencoders per seed (12 runs) {per_seed:.0f} s; transfer per seed (4 runs) "
-              f"{4 * best['transfer run']:.0f} s; a semisup step {1000 * best['semisup step (256 unlabelled)']:.0f} ms "
-              f"(256 unlabelled images), {1000 * best['semisup step (128 unlabelled)']:.0f} ms (128)")
+        print(
+            f"{ep} epochs: autoencoders per seed (12 runs) {per_seed:.0f} s; transfer per seed (4 runs) "
+            f"{4 * best['transfer run']:.0f} s; a semisup step {1000 * best['semisup step (256 unlabelled)']:.0f} ms "
+            f"(256 unlabelled images), {1000 * best['semisup step (128 unlabelled)']:.0f} ms (128)"
+        )
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ then reads the samples. Or reads a log an earlier command wrote (`--log FILE`, n
     DATA_DIR=../shared/data .venv/bin/python benchmarks/eta_accuracy.py params/default.yaml --workers 2 --no-render
     git checkout lib/aestudy/experiments/transfer/run.py
 """
+
 from __future__ import annotations
 
 import argparse
@@ -48,7 +49,9 @@ def accuracy(samples, wall: float, fractions=FRACTIONS) -> list[dict]:
             continue
         t, e = shown[-1]
         true = wall - t
-        rows.append({"fraction": f, "at": t, "eta": e, "true": true, "error": (e - true) / true if true else 0.0})
+        rows.append(
+            {"fraction": f, "at": t, "eta": e, "true": true, "error": (e - true) / true if true else 0.0}
+        )
     return rows
 
 
@@ -58,7 +61,9 @@ def clock(s: float) -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("params", nargs="?", help="parameter file to run")
     parser.add_argument("--log", help="read this ETA log instead of running a sweep")
     args, run_args = parser.parse_known_args()
@@ -69,7 +74,9 @@ def main() -> int:
             parser.error("give a parameter file, or --log FILE")
         log = os.path.join(tempfile.mkdtemp(prefix="eta-"), "eta.log")
         env = {**os.environ, "AESTUDY_ETA_LOG": log}
-        code = subprocess.call([sys.executable, "-m", "lib", "run", args.params, *run_args], cwd=REPO_ROOT, env=env)
+        code = subprocess.call(
+            [sys.executable, "-m", "lib", "run", args.params, *run_args], cwd=REPO_ROOT, env=env
+        )
         print(f"run exited {code}; ETA samples in {log}")
     samples, wall = read_log(log)
     print(f"sweep wall time {clock(wall)} ({len(samples)} samples)")
@@ -78,8 +85,10 @@ def main() -> int:
         if r["at"] is None:
             print(f"| {r['fraction']:.0%} | - | no ETA yet | | |")
         else:
-            print(f"| {r['fraction']:.0%} | {clock(r['at'])} | {clock(r['eta'])} | {clock(r['true'])} | "
-                  f"{r['error']:+.0%} |")
+            print(
+                f"| {r['fraction']:.0%} | {clock(r['at'])} | {clock(r['eta'])} | {clock(r['true'])} | "
+                f"{r['error']:+.0%} |"
+            )
     return 0
 
 

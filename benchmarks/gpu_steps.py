@@ -16,6 +16,7 @@
 `--parts seeds` runs only part 3 (on the CPU too: `--device cpu`, eager only).
 Prints its figures; asserts nothing.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,12 +29,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
 
 import torch  # noqa: E402
 
-from aestudy.science import data  # noqa: E402
+from aestudy.experiments.autoencode import run as train  # noqa: E402
 from aestudy.experiments.autoencode import together as seeds_together  # noqa: E402
 from aestudy.experiments.protocol import run as protocol  # noqa: E402
-from aestudy.experiments.autoencode import run as train  # noqa: E402
+from aestudy.science import data  # noqa: E402
 from aestudy.science.models import AEConfig, AutoEncoder  # noqa: E402
-
 
 DEVICE = "cuda"
 
@@ -52,7 +52,9 @@ def step_times(images: torch.Tensor, test: torch.Tensor, num_conv: int, steps: i
     for eager in (True, False):
         _eager(eager)
         torch.manual_seed(0)
-        model = AutoEncoder(AEConfig(latent_dim=10, num_conv=num_conv, c_factor=8, kernel_size=3, fc_hidden=256))
+        model = AutoEncoder(
+            AEConfig(latent_dim=10, num_conv=num_conv, c_factor=8, kernel_size=3, fc_hidden=256)
+        )
         sub = images[: 64 * steps]
         train.run(model, sub[: 64 * 20], test[:500], epochs=1, device=DEVICE, progress=False)  # warm
         _sync()
@@ -61,7 +63,9 @@ def step_times(images: torch.Tensor, test: torch.Tensor, num_conv: int, steps: i
         _sync()
         out["eager" if eager else "graph"] = (time.perf_counter() - t) / steps * 1000
         torch.manual_seed(0)
-        model = AutoEncoder(AEConfig(latent_dim=10, num_conv=num_conv, c_factor=8, kernel_size=3, fc_hidden=256))
+        model = AutoEncoder(
+            AEConfig(latent_dim=10, num_conv=num_conv, c_factor=8, kernel_size=3, fc_hidden=256)
+        )
         hist = train.run(model, images, test, epochs=1, device=DEVICE, progress=False, warmup_steps=100)
         out["error_eager" if eager else "error_graph"] = hist["test_error"][-1]
         out["replays_eager" if eager else "replays_graph"] = hist["graph_replays"]
@@ -94,7 +98,9 @@ def semisup_times(pool, steps: int) -> dict:
     from aestudy.experiments.semisup import run as semisup
 
     torch.manual_seed(0)
-    encoder = AutoEncoder(AEConfig(latent_dim=10, num_conv=2, c_factor=8, kernel_size=3, fc_hidden=256)).encoder
+    encoder = AutoEncoder(
+        AEConfig(latent_dim=10, num_conv=2, c_factor=8, kernel_size=3, fc_hidden=256)
+    ).encoder
     unlabelled = pool.images.to(DEVICE)
     draws = [data.labelled_subset(pool.labels, 100, s, balanced=True) for s in range(3)]
     xs, ys = [unlabelled[i] for i in draws], [pool.labels[i].to(DEVICE) for i in draws]
@@ -107,7 +113,10 @@ def semisup_times(pool, steps: int) -> dict:
         t = time.perf_counter()
         trained = semisup.train_each(encoder, 650, xs, ys, unlabelled, rec, [0, 1, 2])
         _sync()
-        out["one by one" if eager else "together"] = (time.perf_counter() - t, [round(i["final_loss"], 4) for _, i in trained])
+        out["one by one" if eager else "together"] = (
+            time.perf_counter() - t,
+            [round(i["final_loss"], 4) for _, i in trained],
+        )
     return out
 
 
@@ -118,7 +127,7 @@ def seeds_times(images: torch.Tensor, test: torch.Tensor, num_conv: int, k: int,
     seeds = list(range(k))
     sub = images[: 64 * steps]
     out = {}
-    for eager in ((True,) if DEVICE != "cuda" else (True, False)):
+    for eager in (True,) if DEVICE != "cuda" else (True, False):
         _eager(eager)
         tag = "eager" if eager else "graph"
         for warm in (True, False):
@@ -141,27 +150,37 @@ def seeds_times(images: torch.Tensor, test: torch.Tensor, num_conv: int, k: int,
     models = seeds_together.build(cfg, seeds)
     hist = seeds_together.run_together(models, seeds, images, test, epochs=1, device=DEVICE, warmup_steps=100)
     out["errors together"] = [h["test_error"][-1] for h in hist]
-    out["errors separate"] = [train.run(m, images, test, epochs=1, seed=s, device=DEVICE, progress=False,
-                                        warmup_steps=100)["test_error"][-1]
-                              for s, m in zip(seeds, seeds_together.build(cfg, seeds))]
+    out["errors separate"] = [
+        train.run(m, images, test, epochs=1, seed=s, device=DEVICE, progress=False, warmup_steps=100)[
+            "test_error"
+        ][-1]
+        for s, m in zip(seeds, seeds_together.build(cfg, seeds))
+    ]
     return out
 
 
 def print_seeds(images: torch.Tensor, test: torch.Tensor, k: int, steps: int, train_n: int) -> None:
-    print(f"\nthe seeds of one cell, K = {k}, batch 64: ms per step of all {k} (d = 10; one epoch of "
-          f"{train_n} images for the test errors)")
-    print("| num_conv | separate eager | together eager | separate graph | together graph | "
-          "eager ratio | best ratio | largest relative test-error difference |")
+    print(
+        f"\nthe seeds of one cell, K = {k}, batch 64: ms per step of all {k} (d = 10; one epoch of "
+        f"{train_n} images for the test errors)"
+    )
+    print(
+        "| num_conv | separate eager | together eager | separate graph | together graph | "
+        "eager ratio | best ratio | largest relative test-error difference |"
+    )
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for nc in (1, 2, 3):
         r = seeds_times(images, test, nc, k, steps)
         best_sep = min(v for n, v in r.items() if n.startswith("separate"))
         best_tog = min(v for n, v in r.items() if n.startswith("together"))
         diff = max(abs(a / b - 1) for a, b in zip(r["errors together"], r["errors separate"]))
-        g = (lambda n: f"{r[n]:.2f}" if n in r else "-")
-        print(f"| {nc} | {g('separate eager')} | {g('together eager')} | {g('separate graph')} | "
-              f"{g('together graph')} | {r['separate eager'] / r['together eager']:.2f}x | "
-              f"{best_sep / best_tog:.2f}x | {diff:.2%} |", flush=True)
+        g = lambda n: f"{r[n]:.2f}" if n in r else "-"
+        print(
+            f"| {nc} | {g('separate eager')} | {g('together eager')} | {g('separate graph')} | "
+            f"{g('together graph')} | {r['separate eager'] / r['together eager']:.2f}x | "
+            f"{best_sep / best_tog:.2f}x | {diff:.2%} |",
+            flush=True,
+        )
 
 
 def main() -> None:
@@ -169,16 +188,26 @@ def main() -> None:
     ap.add_argument("--train", type=int, default=10000, help="training images for the agreement epoch")
     ap.add_argument("--steps", type=int, default=300, help="timed steps")
     ap.add_argument("--seeds", type=int, default=5, help="K, the seeds of one cell trained together")
-    ap.add_argument("--parts", nargs="+", default=["ae", "cv", "semisup", "seeds"],
-                    choices=["ae", "cv", "semisup", "seeds"], help="which measurements to run, in this order")
-    ap.add_argument("--device", default="cuda", help="cpu: only checks that the script runs (both paths are eager there)")
+    ap.add_argument(
+        "--parts",
+        nargs="+",
+        default=["ae", "cv", "semisup", "seeds"],
+        choices=["ae", "cv", "semisup", "seeds"],
+        help="which measurements to run, in this order",
+    )
+    ap.add_argument(
+        "--device", default="cuda", help="cpu: only checks that the script runs (both paths are eager there)"
+    )
     args = ap.parse_args()
     global DEVICE
     DEVICE = args.device
     if DEVICE == "cuda" and not torch.cuda.is_available():
         sys.exit("gpu_steps.py: no CUDA device")
-    print(f"device: {torch.cuda.get_device_name() if DEVICE == 'cuda' else DEVICE}, torch {torch.__version__}, "
-          f"{torch.get_num_threads()} threads", flush=True)
+    print(
+        f"device: {torch.cuda.get_device_name() if DEVICE == 'cuda' else DEVICE}, torch {torch.__version__}, "
+        f"{torch.get_num_threads()} threads",
+        flush=True,
+    )
     tr = data.load_split("mnist", train=True, limit=args.train, download=False)
     te = data.load_split("mnist", train=False, limit=2000, download=False)
     images, test = tr.images.to(DEVICE), te.images.to(DEVICE)
@@ -197,13 +226,18 @@ def main() -> None:
 
 def print_steps(images, test, steps: int, train_n: int) -> None:
     print("\nautoencoder step, batch 64 (ms/step; one epoch of", train_n, "images for the error)", flush=True)
-    print("| num_conv | eager ms | graph ms | speed-up | eager test MSE | graph test MSE | relative | replays |")
+    print(
+        "| num_conv | eager ms | graph ms | speed-up | eager test MSE | graph test MSE | relative | replays |"
+    )
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for nc in (1, 2, 3):
         r = step_times(images, test, nc, steps)
         rel = r["error_graph"] / r["error_eager"] - 1
-        print(f"| {nc} | {r['eager']:.2f} | {r['graph']:.2f} | {r['eager'] / r['graph']:.1f}x | "
-              f"{r['error_eager']:.5f} | {r['error_graph']:.5f} | {rel:+.2%} | {r['replays_graph']} |", flush=True)
+        print(
+            f"| {nc} | {r['eager']:.2f} | {r['graph']:.2f} | {r['eager'] / r['graph']:.1f}x | "
+            f"{r['error_eager']:.5f} | {r['error_graph']:.5f} | {rel:+.2%} | {r['replays_graph']} |",
+            flush=True,
+        )
 
 
 def print_cv(tr, steps: int) -> None:
@@ -215,7 +249,10 @@ def print_cv(tr, steps: int) -> None:
 
 
 def print_semisup(tr, steps: int) -> None:
-    print(f"\nsemi-supervised recipe, 3 label draws x {steps} steps of 448 unlabelled images, h1 650", flush=True)
+    print(
+        f"\nsemi-supervised recipe, 3 label draws x {steps} steps of 448 unlabelled images, h1 650",
+        flush=True,
+    )
     c = semisup_times(tr, steps)
     for name, (secs, losses) in c.items():
         print(f"{name}: {secs:.2f} s ({secs / steps * 1000:.1f} ms per step of all 3), last losses {losses}")

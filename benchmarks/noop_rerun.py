@@ -8,6 +8,7 @@ and verifying every run's artifacts (sha256 of each file listed in complete.json
 
     DATA_DIR=../shared/data REPORTS_DIR=/tmp/r .venv/bin/python benchmarks/noop_rerun.py [params/smoke.yaml]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,8 +22,12 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 
 def cli(params: str) -> tuple[float, str]:
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "lib", "run", params, "--no-render"], cwd=REPO_ROOT,
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "lib", "run", params, "--no-render"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+    )
     wall = time.perf_counter() - start
     summary = [ln for ln in done.stderr.splitlines() if ln and ("cached" in ln or " ok" in ln)]
     return wall, (summary[-1].strip() if summary else done.stderr.strip()[-300:])
@@ -40,17 +45,21 @@ def breakdown(params: str) -> list[tuple[str, float]]:
     from aestudy.runner import records, sweep  # torch, via the dataset checksum's module
     from aestudy.runner.paramfile import load_study
     from aestudy.runner.plan import plan
+
     lap("import the runner")
     study = load_study(params)
     lap("load and validate the parameter file")
     checksum = sweep.data_checksum(study)
     lap("dataset checksum (sha256 of the raw files)")
     rows = sweep.status(study)
-    lap(f"plan {len(plan(study))} runs and check their inputs, modules and artifacts "
-        f"({sum(r['state'] == 'complete' for r in rows)} complete)")
+    lap(
+        f"plan {len(plan(study))} runs and check their inputs, modules and artifacts "
+        f"({sum(r['state'] == 'complete' for r in rows)} complete)"
+    )
     del records, checksum
     import pandas  # noqa: F401  (write_tables)
     import tqdm.auto  # noqa: F401
+
     lap("import pandas, tqdm (tables, progress)")
     for name in ("papermill", "torchvision"):
         if name in sys.modules:

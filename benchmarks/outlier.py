@@ -11,6 +11,7 @@ not chosen on the test set. Prints figures, asserts nothing.
     python benchmarks/outlier.py [--latent-dim 20] [--num-conv 3] [--seeds 0 1 2 3 4] [--epochs 2]
                                  [--train-size 8000] [--val-size 2000] [--warmup 0 100]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -19,8 +20,8 @@ import time
 
 import torch
 
-from aestudy.science import data, models
 from aestudy.experiments.autoencode import run as train
+from aestudy.science import data, models
 
 
 def main() -> None:
@@ -38,13 +39,17 @@ def main() -> None:
     args = ap.parse_args()
     data_dir = os.environ.get("DATA_DIR", "data")
     torch.set_num_threads(int(os.environ.get("LIB_THREADS", "1")))
-    print(f"d={args.latent_dim} num_conv={args.num_conv}, {args.train_size} images x {args.epochs} epochs, "
-          f"lr {args.lr:g}, {args.precision}; dead = fraction of encoder hidden units zero on all {args.val_size} validation images "
-          "(training images outside the subset; no test image is read)")
+    print(
+        f"d={args.latent_dim} num_conv={args.num_conv}, {args.train_size} images x {args.epochs} epochs, "
+        f"lr {args.lr:g}, {args.precision}; dead = fraction of encoder hidden units zero on all {args.val_size} validation images "
+        "(training images outside the subset; no test image is read)"
+    )
     full = data.load_split("mnist", train=True, data_dir=data_dir)
     perm = torch.randperm(len(full), generator=torch.Generator().manual_seed(args.data_seed))
-    tr = full.subset(perm[:args.train_size].sort().values)  # data.load_split(limit=train_size, seed=data_seed)'s
-    te = full.subset(perm[args.train_size:args.train_size + args.val_size].sort().values)
+    tr = full.subset(
+        perm[: args.train_size].sort().values
+    )  # data.load_split(limit=train_size, seed=data_seed)'s
+    te = full.subset(perm[args.train_size : args.train_size + args.val_size].sort().values)
     print("warmup  seed  epoch  val_error  dead_enc_hidden  dead_dec_hidden  seconds")
     for warmup in args.warmup:
         for seed in args.seeds:
@@ -55,13 +60,26 @@ def main() -> None:
             def report(m, epoch):
                 dead = models.dead_units(m, te.images)
                 err = train.reconstruction_error(m, te.images)
-                print(f"{warmup:6d}  {seed:4d}  {epoch:5d}  {err:10.4f}  {dead['encoder.fc.2']:15.2f}  "
-                      f"{dead['decoder.fc.3']:15.2f}  {time.perf_counter() - start:7.1f}", flush=True)
+                print(
+                    f"{warmup:6d}  {seed:4d}  {epoch:5d}  {err:10.4f}  {dead['encoder.fc.2']:15.2f}  "
+                    f"{dead['decoder.fc.3']:15.2f}  {time.perf_counter() - start:7.1f}",
+                    flush=True,
+                )
                 m.train()
 
-            train.run(model, tr.images, te.images, epochs=args.epochs, lr=args.lr, seed=seed,
-                                    device="cpu", progress=False, warmup_steps=warmup, on_epoch=report,
-                                    precision=args.precision)
+            train.run(
+                model,
+                tr.images,
+                te.images,
+                epochs=args.epochs,
+                lr=args.lr,
+                seed=seed,
+                device="cpu",
+                progress=False,
+                warmup_steps=warmup,
+                on_epoch=report,
+                precision=args.precision,
+            )
 
 
 if __name__ == "__main__":

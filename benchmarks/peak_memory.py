@@ -6,6 +6,7 @@ over the whole profile, against the target of 2 GiB per run.
 
     .venv/bin/python benchmarks/peak_memory.py [reports/<profile> | <profile>]   (default: default)
 """
+
 from __future__ import annotations
 
 import argparse
@@ -46,8 +47,10 @@ def report(profile_dir: Path, out=sys.stdout) -> float | None:
         print(f"  {stage:<12} {len(items):3d} runs, largest {mb:7.0f} MiB ({name})", file=out)
     name, mb = max(rows, key=lambda t: t[1])
     verdict = "within" if mb <= TARGET_MB else "OVER"
-    print(f"  largest over the profile: {mb:.0f} MiB ({name}); {verdict} the {TARGET_MB:.0f} MiB target",
-          file=out)
+    print(
+        f"  largest over the profile: {mb:.0f} MiB ({name}); {verdict} the {TARGET_MB:.0f} MiB target",
+        file=out,
+    )
     return mb
 
 

@@ -12,6 +12,7 @@ columns of a table say how the runs went in that command). Linux (reads /proc).
 
     DATA_DIR=../shared/data .venv/bin/python benchmarks/random_kills.py [--kills 8] [--workers 2] [params/smoke.yaml]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,8 +36,13 @@ MARK = "AESTUDY_KILL_BENCH"  # in a runner's environment, so in every process it
 def launch(params: str, reports: Path, workers: int, log: Path, mark: str) -> subprocess.Popen:
     env = {**os.environ, "REPORTS_DIR": str(reports), MARK: mark}
     with open(log, "w") as err:  # a file, not a pipe: a process left alive would hold a pipe open
-        return subprocess.Popen([sys.executable, "-m", "lib", "run", params, "--no-render", "--workers", str(workers)],
-                                cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=err)
+        return subprocess.Popen(
+            [sys.executable, "-m", "lib", "run", params, "--no-render", "--workers", str(workers)],
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
 
 
 def marked(mark: str) -> list[int]:
@@ -55,15 +61,20 @@ def marked(mark: str) -> list[int]:
 
 def records(pdir: Path) -> dict[str, bytes]:
     """complete.json of every run on disk, by run."""
-    return {p.parent.relative_to(pdir / "runs").as_posix(): p.read_bytes()
-            for p in (pdir / "runs").glob("*/*/complete.json")}
+    return {
+        p.parent.relative_to(pdir / "runs").as_posix(): p.read_bytes()
+        for p in (pdir / "runs").glob("*/*/complete.json")
+    }
 
 
 def started(pdir: Path) -> set[tuple[str, int]]:
     """(run, its folder's modification time) of every run begun: between two kills only the
     command killed second writes, so a folder modified since the last kill was executed again."""
-    return {(p.relative_to(pdir / "runs").as_posix(), p.stat().st_mtime_ns) for p in (pdir / "runs").glob("*/*")
-            if p.is_dir()}
+    return {
+        (p.relative_to(pdir / "runs").as_posix(), p.stat().st_mtime_ns)
+        for p in (pdir / "runs").glob("*/*")
+        if p.is_dir()
+    }
 
 
 def complete_sweep(params: str, reports: Path, workers: int, log: Path) -> float:
@@ -78,7 +89,9 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("params", nargs="?", default="params/smoke.yaml")
     ap.add_argument("--kills", type=int, default=8)
-    ap.add_argument("--workers", type=int, default=2, help="the same for every command (threads per run follow it)")
+    ap.add_argument(
+        "--workers", type=int, default=2, help="the same for every command (threads per run follow it)"
+    )
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--keep", action="store_true", help="keep the scratch folders")
     args = ap.parse_args(argv)
@@ -90,7 +103,9 @@ def main(argv=None) -> int:
 
     wall = complete_sweep(params, base, args.workers, log)
     noop = complete_sweep(params, base, args.workers, log)
-    print(f"uninterrupted sweep: {wall:.1f} s; no-op command: {noop:.1f} s (workers {args.workers})", flush=True)
+    print(
+        f"uninterrupted sweep: {wall:.1f} s; no-op command: {noop:.1f} s (workers {args.workers})", flush=True
+    )
 
     pdir = killed / profile
     kills = resumes = leftover = finished_early = 0
@@ -124,25 +139,41 @@ def main(argv=None) -> int:
         half = {(run, mtime) for run, mtime in started(pdir) if run not in done} if pdir.exists() else set()
         interrupted |= half
         kept.update({k: v for k, v in done.items() if k not in kept})
-        print(f"  kill {kills} at {at:5.1f} s: {len(done)} runs complete, {len(half)} begun but not complete, "
-              f"{len(alive)} processes left after 10 s (all gone after {gone:.2f} s)", flush=True)
+        print(
+            f"  kill {kills} at {at:5.1f} s: {len(done)} runs complete, {len(half)} begun but not complete, "
+            f"{len(alive)} processes left after 10 s (all gone after {gone:.2f} s)",
+            flush=True,
+        )
     start = time.perf_counter()
     complete_sweep(params, killed, args.workers, log)
     spent += time.perf_counter() - start
     final = records(pdir)
     redone = sorted(k for k, v in kept.items() if final.get(k) != v)
     complete_sweep(params, killed, args.workers, log)  # every run cached in both: comparable tables
-    status = subprocess.run([sys.executable, "-m", "lib", "status", params], cwd=REPO_ROOT, capture_output=True,
-                            text=True, env={**os.environ, "REPORTS_DIR": str(killed)})
+    status = subprocess.run(
+        [sys.executable, "-m", "lib", "status", params],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "REPORTS_DIR": str(killed)},
+    )
     states = [ln.split()[1] for ln in status.stdout.splitlines() if ln.strip()]
 
-    print(f"kills: {kills}; resumes: {resumes}{' (the last finished before its kill)' if finished_early else ''}")
+    print(
+        f"kills: {kills}; resumes: {resumes}{' (the last finished before its kill)' if finished_early else ''}"
+    )
     print(f"runs interrupted by a kill (executed again): {len(interrupted)}")
-    print(f"runs complete at a kill and executed again afterwards: {len(redone)} {redone if redone else ''}".rstrip())
-    print(f"processes of a killed runner alive 10 s after the kill: {leftover} "
-          f"(slowest to go: {slowest_exit:.2f} s after the kill)")
-    print(f"every run complete at the end: {'yes' if states and set(states) == {'complete'} else 'no'} "
-          f"({states.count('complete')}/{len(states)})")
+    print(
+        f"runs complete at a kill and executed again afterwards: {len(redone)} {redone if redone else ''}".rstrip()
+    )
+    print(
+        f"processes of a killed runner alive 10 s after the kill: {leftover} "
+        f"(slowest to go: {slowest_exit:.2f} s after the kill)"
+    )
+    print(
+        f"every run complete at the end: {'yes' if states and set(states) == {'complete'} else 'no'} "
+        f"({states.count('complete')}/{len(states)})"
+    )
     print(f"wall time of all the killed and resumed commands: {spent:.1f} s (uninterrupted: {wall:.1f} s)")
     same = True
     for table in sorted((base / profile / "tables").glob("*.csv")):

@@ -9,6 +9,7 @@ runs started before the last autoencoder finished.
 
     DATA_DIR=../shared/data .venv/bin/python benchmarks/schedule.py [params/smoke.yaml] [--workers 2]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -37,7 +38,9 @@ def sweep(params: Path, workers: int, schedule: str) -> dict:
     env["REPORTS_DIR"] = str(reports)
     code = DRIVER.format(lib=str(REPO_ROOT / "lib"), params=str(params), workers=workers, schedule=schedule)
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, env=env, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO_ROOT, env=env, capture_output=True, text=True
+    )
     wall = time.perf_counter() - start
     if done.returncode != 0:
         sys.exit(f"{schedule} sweep failed:\n{done.stderr[-3000:]}")
@@ -49,12 +52,16 @@ def sweep(params: Path, workers: int, schedule: str) -> dict:
         end = time.mktime(time.strptime(record["finished"], "%Y-%m-%dT%H:%M:%S%z")) if record else None
         finished[f"{r['stage']}/{r['run_id']}"] = (end, r["seconds"])
     last_ae = max(e for n, (e, _) in finished.items() if n.startswith("autoencode/") and e)
-    early = sum(1 for n, (e, s) in finished.items() if not n.startswith("autoencode/") and e and e - s < last_ae)
+    early = sum(
+        1 for n, (e, s) in finished.items() if not n.startswith("autoencode/") and e and e - s < last_ae
+    )
     return {"wall": wall, "n": len(runs), "early": early, "statuses": sorted({r["status"] for r in runs})}
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("params", nargs="?", default=str(REPO_ROOT / "params" / "smoke.yaml"))
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args(argv)
@@ -62,8 +69,10 @@ def main(argv=None) -> int:
     graph = sweep(params, args.workers, "graph")
     stages = sweep(params, args.workers, "stages")
     print(f"{params.name}, {graph['n']} runs, --workers {args.workers} (statuses {graph['statuses']}):")
-    print(f"  dependency graph : {graph['wall']:7.1f} s wall; {graph['early']} downstream runs started "
-          "before the last autoencoder finished")
+    print(
+        f"  dependency graph : {graph['wall']:7.1f} s wall; {graph['early']} downstream runs started "
+        "before the last autoencoder finished"
+    )
     print(f"  stage by stage   : {stages['wall']:7.1f} s wall; {stages['early']} started early")
     print(f"  graph / stages   : {graph['wall'] / stages['wall']:.2f}")
     return 0

@@ -14,6 +14,7 @@ num_conv=2, seed 0. On the 2-core CPU, full fidelity takes about 4 min for the a
 
     DATA_DIR=../shared/data python benchmarks/semisup_recipe.py --steps 3000 --threshold 0.8 [--val 10000]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,23 +28,40 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
 
-from aestudy.science import artifacts, data, models
-from aestudy.experiments.semisup import run as semisup
 from aestudy.experiments.autoencode import run as train
+from aestudy.experiments.semisup import run as semisup
 from aestudy.experiments.transfer import run as transfer  # noqa: E402
+from aestudy.science import artifacts, data, models
 
 
 def trained_encoder(params: dict, dataset: str, pool, test) -> Path:
     ae = params["stages"]["autoencode"]["params"]
-    cfg = models.AEConfig(latent_dim=10, num_conv=2, c_factor=ae["c_factor"], kernel_size=ae["kernel_size"],
-                          fc_hidden=ae["fc_hidden"])
+    cfg = models.AEConfig(
+        latent_dim=10,
+        num_conv=2,
+        c_factor=ae["c_factor"],
+        kernel_size=ae["kernel_size"],
+        fc_hidden=ae["fc_hidden"],
+    )
     train.setup(0)
     model = models.AutoEncoder(cfg)
     t = time.perf_counter()
-    hist = train.run(model, pool.images, test.images, epochs=ae["epochs"], batch_size=ae["batch_size"],
-                                   lr=ae["lr"], seed=0, progress=False, warmup_steps=ae.get("warmup_steps", 0))
-    print(f"autoencoder d=10 num_conv=2 seed 0: {ae['epochs']} epochs of {len(pool):,} images, "
-          f"held-out MSE {hist['test_error'][-1]:.4f}, {time.perf_counter() - t:.0f} s", flush=True)
+    hist = train.run(
+        model,
+        pool.images,
+        test.images,
+        epochs=ae["epochs"],
+        batch_size=ae["batch_size"],
+        lr=ae["lr"],
+        seed=0,
+        progress=False,
+        warmup_steps=ae.get("warmup_steps", 0),
+    )
+    print(
+        f"autoencoder d=10 num_conv=2 seed 0: {ae['epochs']} epochs of {len(pool):,} images, "
+        f"held-out MSE {hist['test_error'][-1]:.4f}, {time.perf_counter() - t:.0f} s",
+        flush=True,
+    )
     path = Path(tempfile.mkdtemp()) / "model.pt"
     artifacts.save_checkpoint(path, model, cfg.to_dict(), seed=0)
     return path
@@ -57,7 +75,9 @@ def split_with_validation(d: dict, n_val: int):
     n_train = d.get("train_size") or len(full) - n_val
     if n_train + n_val > len(full):
         raise SystemExit(f"--val {n_val}: only {len(full) - n_train} training images lie outside the subset")
-    return full.subset(perm[:n_train].sort().values), full.subset(perm[n_train:n_train + n_val].sort().values)
+    return full.subset(perm[:n_train].sort().values), full.subset(
+        perm[n_train : n_train + n_val].sort().values
+    )
 
 
 def main() -> None:
@@ -65,7 +85,9 @@ def main() -> None:
     ap.add_argument("--params", default="params/full.yaml")
     ap.add_argument("--encoder", default=None, help="an autoencode model.pt (default: train one)")
     ap.add_argument("--label-seeds", type=int, nargs="+", default=[100, 101, 102, 103, 104])
-    ap.add_argument("--val", type=int, default=10000, help="held-out training images scored (never the test set)")
+    ap.add_argument(
+        "--val", type=int, default=10000, help="held-out training images scored (never the test set)"
+    )
     ap.add_argument("--steps", type=int, default=None, help="default: the parameter file's recipe")
     ap.add_argument("--unlabelled-batch", type=int, default=None)
     ap.add_argument("--threshold", type=float, default=None)
@@ -76,28 +98,53 @@ def main() -> None:
     d = params["data"]
     pool, test = split_with_validation(d, args.val)  # `test` here: held-out training images
     semi = params["stages"]["semisup"]["params"]
-    changes = {k: v for k, v in (("steps", args.steps), ("unlabelled_batch", args.unlabelled_batch),
-                                 ("threshold", args.threshold), ("init", args.init)) if v is not None}
+    changes = {
+        k: v
+        for k, v in (
+            ("steps", args.steps),
+            ("unlabelled_batch", args.unlabelled_batch),
+            ("threshold", args.threshold),
+            ("init", args.init),
+        )
+        if v is not None
+    }
     recipe = semisup.recipe(**{**semi.get("recipe", {}), **changes})
     path = Path(args.encoder) if args.encoder else trained_encoder(params, d["dataset"], pool, test)
     encoder = transfer.load_encoder(path)
     encoder_seed = artifacts.load_checkpoint(path).get("seed")
-    print(f"recipe {recipe}; {len(pool):,} unlabelled images; scored on {len(test):,} held-out training images "
-          "(no test image is read)", flush=True)
+    print(
+        f"recipe {recipe}; {len(pool):,} unlabelled images; scored on {len(test):,} held-out training images "
+        "(no test image is read)",
+        flush=True,
+    )
     means = {}
     for s in args.label_seeds:
         t = time.perf_counter()
         train.setup(0)
-        recs = semisup.run(encoder, pool, test, [s], encoder_seed, semi.get("h1", 650), semi.get("n_labels", 100),
-                           semi.get("balanced", True), recipe)
+        recs = semisup.run(
+            encoder,
+            pool,
+            test,
+            [s],
+            encoder_seed,
+            semi.get("h1", 650),
+            semi.get("n_labels", 100),
+            semi.get("balanced", True),
+            recipe,
+        )
         acc = {r["method"]: r["accuracy"] for r in recs}
         for k, v in acc.items():
             means.setdefault(k, []).append(v)
-        print(f"label draw {s}: " + ", ".join(f"{k} {100 * v:.2f} %" for k, v in acc.items()) +
-              f"  ({time.perf_counter() - t:.0f} s, {1000 * (time.perf_counter() - t) / recipe['steps']:.0f} ms/step)",
-              flush=True)
-    print("mean over label draws: " + ", ".join(f"{k} {100 * sum(v) / len(v):.2f} % (n = {len(v)})"
-                                                for k, v in means.items()))
+        print(
+            f"label draw {s}: "
+            + ", ".join(f"{k} {100 * v:.2f} %" for k, v in acc.items())
+            + f"  ({time.perf_counter() - t:.0f} s, {1000 * (time.perf_counter() - t) / recipe['steps']:.0f} ms/step)",
+            flush=True,
+        )
+    print(
+        "mean over label draws: "
+        + ", ".join(f"{k} {100 * sum(v) / len(v):.2f} % (n = {len(v)})" for k, v in means.items())
+    )
 
 
 if __name__ == "__main__":

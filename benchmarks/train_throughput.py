@@ -14,6 +14,7 @@ and evaluation under `no_grad` vs `inference_mode`.
 
     DATA_DIR=../shared/data .venv/bin/python benchmarks/train_throughput.py [--steps 50] [--explore]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,8 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
-from aestudy.science import data, models
 from aestudy.experiments.autoencode import run as train  # noqa: E402
+from aestudy.science import data, models
 
 BATCH = 64
 CFG = dict(latent_dim=10, c_factor=8, kernel_size=3, fc_hidden=256)  # experiment 1, d = 10
@@ -46,10 +47,10 @@ def mse(model, x):
 
 # ---------------------------------------------------------------- the three ways
 
+
 def time_lib(model, images, test_images, seed):
     t = time.perf_counter()
-    train.run(model, images, test_images, epochs=1, batch_size=BATCH, seed=seed,
-                            device="cpu", progress=False)
+    train.run(model, images, test_images, epochs=1, batch_size=BATCH, seed=seed, device="cpu", progress=False)
     return time.perf_counter() - t
 
 
@@ -96,6 +97,7 @@ def best_of(rounds, fns: dict) -> dict:
 
 # ---------------------------------------------------------------- exploring the ceiling
 
+
 def explore(num_conv, init, batch_list, rounds, with_compile):
     steps = len(batch_list)
     threads = torch.get_num_threads()
@@ -103,7 +105,10 @@ def explore(num_conv, init, batch_list, rounds, with_compile):
     def variant(opt_kw=None, **loop_kw):
         def run():
             m = copy.deepcopy(init)
-            return bare_loop(m, batch_list, torch.optim.Adam(m.parameters(), lr=1e-3, **(opt_kw or {})), **loop_kw)
+            return bare_loop(
+                m, batch_list, torch.optim.Adam(m.parameters(), lr=1e-3, **(opt_kw or {})), **loop_kw
+            )
+
         return run
 
     def one_thread():
@@ -151,14 +156,18 @@ def explore_eval(init, images, rounds):
                 for idx in train.batches(len(images), 1000):
                     nn.functional.mse_loss(init(images[idx]), images[idx], reduction="sum").item()
             return time.perf_counter() - t
+
         return f
 
     best = best_of(rounds, {"no_grad": run(torch.no_grad), "inference_mode": run(torch.inference_mode)})
-    print("  evaluation over %d images: " % len(images)
-          + ", ".join(f"{k} {len(images) / v:,.0f} img/s" for k, v in best.items()))
+    print(
+        f"  evaluation over {len(images)} images: "
+        + ", ".join(f"{k} {len(images) / v:,.0f} img/s" for k, v in best.items())
+    )
 
 
 # ---------------------------------------------------------------- main
+
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -181,24 +190,41 @@ def main(argv=None):
     t = time.perf_counter()
     images = data.load_split("mnist", train=True, limit=n, seed=0).images
     test_images = data.load_split("mnist", train=False, limit=BATCH, seed=0).images
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} cores; "
-          f"{args.steps} steps x {BATCH} images per round, best of {args.rounds} rounds; "
-          f"data {root} (loaded in {time.perf_counter() - t:.1f} s)")
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} cores; "
+        f"{args.steps} steps x {BATCH} images per round, best of {args.rounds} rounds; "
+        f"data {root} (loaded in {time.perf_counter() - t:.1f} s)"
+    )
 
     # same seed -> identical numbers (the determinism aestudy.experiments.autoencode.run promises on the CPU)
     runs = []
     for _ in range(2):
         train.setup(0)
         m = make_model(1)
-        runs.append(train.run(m, images[: 5 * BATCH], test_images, epochs=2,
-                                            batch_size=BATCH, seed=0, device="cpu", progress=False))
+        runs.append(
+            train.run(
+                m,
+                images[: 5 * BATCH],
+                test_images,
+                epochs=2,
+                batch_size=BATCH,
+                seed=0,
+                device="cpu",
+                progress=False,
+            )
+        )
     same = all(runs[0][k] == runs[1][k] for k in ("train_error", "test_error"))
     print(f"determinism: two seeded lib runs give identical errors: {'yes' if same else 'NO'}")
 
     mnist = datasets.MNIST(root=str(root), train=True, transform=transforms.ToTensor())
-    loader = DataLoader(mnist, batch_size=BATCH, shuffle=True, num_workers=args.loader_workers,
-                        generator=torch.Generator().manual_seed(0),
-                        persistent_workers=args.loader_workers > 0)
+    loader = DataLoader(
+        mnist,
+        batch_size=BATCH,
+        shuffle=True,
+        num_workers=args.loader_workers,
+        generator=torch.Generator().manual_seed(0),
+        persistent_workers=args.loader_workers > 0,
+    )
     g = torch.Generator().manual_seed(0)
     batch_list = [images[i] for i in train.batches(n, BATCH, g)]
 
@@ -208,11 +234,14 @@ def main(argv=None):
         fresh = lambda: copy.deepcopy(init)  # noqa: E731
         # warm-up: first calls allocate and pick kernels
         time_bare(fresh(), batch_list[:3])
-        best = best_of(args.rounds, {
-            "lib": lambda: time_lib(fresh(), images, test_images, 0),
-            "bare": lambda: time_bare(fresh(), batch_list),
-            "loader": lambda: time_loader(fresh(), loader, args.steps),
-        })
+        best = best_of(
+            args.rounds,
+            {
+                "lib": lambda: time_lib(fresh(), images, test_images, 0),
+                "bare": lambda: time_bare(fresh(), batch_list),
+                "loader": lambda: time_loader(fresh(), loader, args.steps),
+            },
+        )
         ips = {k: n / v for k, v in best.items()}
         rows.append((nc, models.num_parameters(init), ips))
         print(f"  num_conv={nc}: " + ", ".join(f"{k} {v:,.0f} img/s" for k, v in ips.items()), flush=True)
@@ -220,14 +249,20 @@ def main(argv=None):
             explore(nc, init, batch_list, args.rounds, args.compile)
             explore_eval(init, images[: min(n, 2000)], args.rounds)
 
-    print("\n| num_conv | parameters | lib img/s | bare img/s | DataLoader img/s | lib/bare | lib/DataLoader |")
+    print(
+        "\n| num_conv | parameters | lib img/s | bare img/s | DataLoader img/s | lib/bare | lib/DataLoader |"
+    )
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for nc, params, ips in rows:
-        print(f"| {nc} | {params:,} | {ips['lib']:,.0f} | {ips['bare']:,.0f} | {ips['loader']:,.0f} | "
-              f"{ips['lib'] / ips['bare']:.3f} | {ips['lib'] / ips['loader']:.2f} |")
-    print("\nlib: train.run (one epoch over the same images + its end-of-epoch evaluation of "
-          f"{len(test_images)} test images); bare and DataLoader use lib's optimiser "
-          "(train.make_optimizer).")
+        print(
+            f"| {nc} | {params:,} | {ips['lib']:,.0f} | {ips['bare']:,.0f} | {ips['loader']:,.0f} | "
+            f"{ips['lib'] / ips['bare']:.3f} | {ips['lib'] / ips['loader']:.2f} |"
+        )
+    print(
+        "\nlib: train.run (one epoch over the same images + its end-of-epoch evaluation of "
+        f"{len(test_images)} test images); bare and DataLoader use lib's optimiser "
+        "(train.make_optimizer)."
+    )
 
 
 if __name__ == "__main__":

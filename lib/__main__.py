@@ -1,5 +1,6 @@
 """`python -m lib ...` from the project root: the command line of the `aestudy` package beside it
 (the same as the `aestudy` command and `python -m aestudy`)."""
+
 import sys
 from pathlib import Path
 

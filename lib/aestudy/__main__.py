@@ -1,4 +1,5 @@
 """`python -m aestudy ...`: the same command line as `aestudy` (see aestudy.cli)."""
+
 import sys
 
 from .cli import main

@@ -1,6 +1,7 @@
 """The autoencoder's architecture as numbers: its configuration, the feature-map sizes it implies
 and the rule that it can be built (`check_config`). Torch-free, so the parameter schema checks an
 autoencode run's parameters without importing torch; `aestudy.science.models` builds the network."""
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
@@ -13,17 +14,18 @@ IMAGE_CHANNELS = 1
 class AEConfig:
     """The autoencoder's architecture; its field names exist here only (built by keyword from a
     stage's parameters with `from_params`, checked by `check_config`, saved in checkpoints)."""
-    latent_dim: int = 10   # d, the size of the code
-    num_conv: int = 2      # stride-2 convolutions of the encoder (and transposed ones of the decoder)
-    c_factor: int = 8      # conv layer i has c_factor ** i channels
-    kernel_size: int = 3   # odd, so that padding kernel_size // 2 keeps the decoder a mirror
-    fc_hidden: int = 256   # width of the hidden fully connected layer on both sides
+
+    latent_dim: int = 10  # d, the size of the code
+    num_conv: int = 2  # stride-2 convolutions of the encoder (and transposed ones of the decoder)
+    c_factor: int = 8  # conv layer i has c_factor ** i channels
+    kernel_size: int = 3  # odd, so that padding kernel_size // 2 keeps the decoder a mirror
+    fc_hidden: int = 256  # width of the hidden fully connected layer on both sides
 
     def to_dict(self) -> dict:
         return asdict(self)
 
     @classmethod
-    def from_params(cls, params) -> "AEConfig":
+    def from_params(cls, params) -> AEConfig:
         """The architecture named by a mapping of parameters (a stage's validated values, a
         checkpoint's config): its fields by keyword, everything else ignored."""
         return cls(**{f.name: params[f.name] for f in fields(cls) if f.name in params})
@@ -58,10 +60,12 @@ def check_config(cfg: AEConfig) -> None:
     if cfg.kernel_size % 2 == 0:
         raise ValueError(
             f"kernel_size must be odd so that padding kernel_size//2 keeps the decoder a mirror "
-            f"of the encoder, got {cfg.kernel_size}")
+            f"of the encoder, got {cfg.kernel_size}"
+        )
     limit = max_num_conv(cfg.kernel_size)
     if cfg.num_conv > limit:
         sizes = feature_sizes(cfg.num_conv, cfg.kernel_size)
         raise ValueError(
             f"num_conv={cfg.num_conv} is too many stride-2 layers for a {IMAGE_SIZE}x{IMAGE_SIZE} "
-            f"image with kernel_size={cfg.kernel_size} (sizes {sizes}); at most {limit}")
+            f"image with kernel_size={cfg.kernel_size} (sizes {sizes}); at most {limit}"
+        )

@@ -10,6 +10,7 @@ RecursionError traceback otherwise), and size before the file is read. The file 
 stream of parser events (libyaml's when installed), so a hostile file is refused at its first
 offending event, in milliseconds and without building anything.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -20,8 +21,8 @@ import yaml
 from .messages import clip
 from .schema import ParamsError
 
-MAX_BYTES = 1_000_000   # the committed profiles are a few kB
-MAX_DEPTH = 20          # they nest 6 levels (stages.semisup.params.space.lr: [...])
+MAX_BYTES = 1_000_000  # the committed profiles are a few kB
+MAX_DEPTH = 20  # they nest 6 levels (stages.semisup.params.space.lr: [...])
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _OPEN = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
@@ -47,13 +48,16 @@ def read_text(path) -> str:
         raise ParamsError(f"{path}: cannot read ({exc.strerror})") from None
     if len(data) > MAX_BYTES:
         size = path.stat().st_size
-        raise ParamsError(f"{path}: {size:,} bytes; a parameter file may hold at most {MAX_BYTES:,} "
-                          "(is it a parameter file?)")
+        raise ParamsError(
+            f"{path}: {size:,} bytes; a parameter file may hold at most {MAX_BYTES:,} "
+            "(is it a parameter file?)"
+        )
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ParamsError(f"{path}: not UTF-8 text (byte {exc.start}: {exc.reason}); "
-                          "is it a parameter file?") from None
+        raise ParamsError(
+            f"{path}: not UTF-8 text (byte {exc.start}: {exc.reason}); is it a parameter file?"
+        ) from None
 
 
 def parse(text: str, where) -> Any:
@@ -63,13 +67,17 @@ def parse(text: str, where) -> Any:
         depth = 0
         for event in yaml.parse(text, Loader=_LOADER):
             if isinstance(event, yaml.AliasEvent):
-                raise ParamsError(f"{where}: {_at(event)}YAML alias '*{clip(event.anchor, 40)}': aliases are not "
-                                  "allowed in a parameter file (write the value out)")
+                raise ParamsError(
+                    f"{where}: {_at(event)}YAML alias '*{clip(event.anchor, 40)}': aliases are not "
+                    "allowed in a parameter file (write the value out)"
+                )
             if isinstance(event, _OPEN):
                 depth += 1
                 if depth > MAX_DEPTH:
-                    raise ParamsError(f"{where}: {_at(event)}nested more than {MAX_DEPTH} levels deep "
-                                      "(a parameter file needs a few)")
+                    raise ParamsError(
+                        f"{where}: {_at(event)}nested more than {MAX_DEPTH} levels deep "
+                        "(a parameter file needs a few)"
+                    )
             elif isinstance(event, _CLOSE):
                 depth -= 1
         return yaml.load(text, Loader=_LOADER)  # noqa: S506 - a safe loader (CSafeLoader or SafeLoader)
@@ -80,7 +88,11 @@ def parse(text: str, where) -> Any:
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or (str(exc).splitlines() or [""])[0]
         raise ParamsError(f"{where}: malformed YAML{at}: {clip(problem, 120)}") from None
-    except (ValueError, OverflowError, RecursionError) as exc:  # a scalar Python refuses (an int of 5000 digits)
+    except (
+        ValueError,
+        OverflowError,
+        RecursionError,
+    ) as exc:  # a scalar Python refuses (an int of 5000 digits)
         raise ParamsError(f"{where}: a value cannot be read: {clip(str(exc), 120)}") from None
 
 

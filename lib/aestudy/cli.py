@@ -6,6 +6,7 @@ Exit status: 0 all runs ok, 1 some run failed (or a file could not be written), 
 (parameter file, dataset, an unknown command or option), 130 interrupted. An error of the
 project's (`aestudy.errors.StudyError`) is one line and its `exit_code`, mapped in `main` alone.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,43 +27,89 @@ PARAMS = (("params_file",), dict(metavar="PARAMS_FILE", help="a parameter file, 
 
 # name -> (help, example, arguments); the function of a command is `_<name>` (dashes as underscores)
 COMMANDS = {
-    "run": ("execute every run of a parameter file that is not up to date, then render the report",
-            "run params/default.yaml --workers 2", [
-                PARAMS,
-                (("--workers",), dict(type=int, default=1, help="independent runs executed at once")),
-                (("--executor",), dict(choices=None, default="local",  # the registry's names (build_parser)
-                                       help="local: this machine (--workers processes); dask: a Dask cluster "
-                                            "(--scheduler); slurm: Dask workers in SLURM jobs (the options "
-                                            "below; docs/cluster.md)")),
-                (("--scheduler",), dict(default=None, help="Dask scheduler address (default: a LocalCluster)")),
-                (("--force",), dict(action="store_true", help="re-execute every run, ignoring the cache")),
-                (("--no-retrain",), dict(action="store_true",
-                                         help="never execute a run: fail naming what is missing or corrupt")),
-                (("--stage",), dict(action="append", help="only this stage (repeatable)")),
-                (("--retries",), dict(type=int, default=0, metavar="N",
-                                      help="execute a run again, up to N times, when its kernel died or it passed "
-                                           "its time limit (`timeout:` in the parameter file); not when its code "
-                                           "raised")),
-                (("--fresh-kernels",), dict(action="store_true",
-                                            help="start a kernel for every run instead of reusing each worker's "
-                                                 "(slower; the numbers are the same)")),
-                (("--no-render",), dict(action="store_true", help="skip rendering the report"))]),
-    "status": ("one line per run: complete, stale (and why), incomplete, failed, absent, unplanned",
-               "status params/default.yaml", [PARAMS]),
-    "render": ("render the report from the runs already on disk (trains nothing)",
-               "render params/default.yaml", [PARAMS]),
-    "compare": ("two profiles' verdicts side by side, from the tables on disk (exit 0 either way)",
-                "compare params/default.yaml params/large.yaml", [
-                    ((name,), dict(help="a parameter file (its profile's folder under reports/, or $REPORTS_DIR) "
-                                        "or a profile's folder (reports/<name>, holding tables/)"))
-                    for name in ("profile_a", "profile_b")]),
-    "tidy-notebooks": ("put notebooks/*.ipynb in the form JupyterLab saves (metadata and format only)",
-                       "tidy-notebooks --check", [
-                           (("files",), dict(nargs="*", help="default: notebooks/*.ipynb")),
-                           (("--check",), dict(action="store_true",
-                                               help="change nothing; exit 1 naming the untidy files")),
-                           (("--python-version",), dict(default=None, help="the kernel's Python version to "
-                                                        "record (default: this interpreter's)"))]),
+    "run": (
+        "execute every run of a parameter file that is not up to date, then render the report",
+        "run params/default.yaml --workers 2",
+        [
+            PARAMS,
+            (("--workers",), dict(type=int, default=1, help="independent runs executed at once")),
+            (
+                ("--executor",),
+                dict(
+                    choices=None,
+                    default="local",  # the registry's names (build_parser)
+                    help="local: this machine (--workers processes); dask: a Dask cluster "
+                    "(--scheduler); slurm: Dask workers in SLURM jobs (the options "
+                    "below; docs/cluster.md)",
+                ),
+            ),
+            (("--scheduler",), dict(default=None, help="Dask scheduler address (default: a LocalCluster)")),
+            (("--force",), dict(action="store_true", help="re-execute every run, ignoring the cache")),
+            (
+                ("--no-retrain",),
+                dict(action="store_true", help="never execute a run: fail naming what is missing or corrupt"),
+            ),
+            (("--stage",), dict(action="append", help="only this stage (repeatable)")),
+            (
+                ("--retries",),
+                dict(
+                    type=int,
+                    default=0,
+                    metavar="N",
+                    help="execute a run again, up to N times, when its kernel died or it passed "
+                    "its time limit (`timeout:` in the parameter file); not when its code "
+                    "raised",
+                ),
+            ),
+            (
+                ("--fresh-kernels",),
+                dict(
+                    action="store_true",
+                    help="start a kernel for every run instead of reusing each worker's "
+                    "(slower; the numbers are the same)",
+                ),
+            ),
+            (("--no-render",), dict(action="store_true", help="skip rendering the report")),
+        ],
+    ),
+    "status": (
+        "one line per run: complete, stale (and why), incomplete, failed, absent, unplanned",
+        "status params/default.yaml",
+        [PARAMS],
+    ),
+    "render": (
+        "render the report from the runs already on disk (trains nothing)",
+        "render params/default.yaml",
+        [PARAMS],
+    ),
+    "compare": (
+        "two profiles' verdicts side by side, from the tables on disk (exit 0 either way)",
+        "compare params/default.yaml params/large.yaml",
+        [
+            (
+                (name,),
+                dict(
+                    help="a parameter file (its profile's folder under reports/, or $REPORTS_DIR) "
+                    "or a profile's folder (reports/<name>, holding tables/)"
+                ),
+            )
+            for name in ("profile_a", "profile_b")
+        ],
+    ),
+    "tidy-notebooks": (
+        "put notebooks/*.ipynb in the form JupyterLab saves (metadata and format only)",
+        "tidy-notebooks --check",
+        [
+            (("files",), dict(nargs="*", help="default: notebooks/*.ipynb")),
+            (("--check",), dict(action="store_true", help="change nothing; exit 1 naming the untidy files")),
+            (
+                ("--python-version",),
+                dict(
+                    default=None, help="the kernel's Python version to record (default: this interpreter's)"
+                ),
+            ),
+        ],
+    ),
 }
 
 
@@ -79,9 +126,15 @@ class _Parser(argparse.ArgumentParser):
             prog, options = self.prog, [o for a in self._actions for o in a.option_strings]
             command = self._command(getattr(self, "argv", []))
             if command is not None:  # the options of the command it was given to
-                prog, options = command.prog, options + [o for a in command._actions for o in a.option_strings]
-            message = f"unknown option {given}" + _nearest(given, options) if given.startswith("-") else \
-                f"unexpected argument '{given}'"
+                prog, options = (
+                    command.prog,
+                    options + [o for a in command._actions for o in a.option_strings],
+                )
+            message = (
+                f"unknown option {given}" + _nearest(given, options)
+                if given.startswith("-")
+                else f"unexpected argument '{given}'"
+            )
             self.exit(2, f"{prog}: error: {message}; see {prog} --help\n")
         self.exit(2, f"{self.prog}: error: {message}; see {self.prog} --help\n")
 
@@ -96,17 +149,31 @@ def _nearest(given: str, names) -> str:
 
 
 def build_parser(prog: str = "aestudy") -> argparse.ArgumentParser:
-    parser = _Parser(prog=prog, description=DESCRIPTION, epilog=f"example: {prog} run params/smoke.yaml",
-                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--root", metavar="DIR", default=None,
-                        help="the project checkout (default: found from the parameter file)")
+    parser = _Parser(
+        prog=prog,
+        description=DESCRIPTION,
+        epilog=f"example: {prog} run params/smoke.yaml",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--root",
+        metavar="DIR",
+        default=None,
+        help="the project checkout (default: found from the parameter file)",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
     for name, (help_, example, arguments) in COMMANDS.items():
-        cmd = sub.add_parser(name, help=help_, description=help_[0].upper() + help_[1:] + ".",
-                             epilog=f"example: {prog} {example}")
+        cmd = sub.add_parser(
+            name,
+            help=help_,
+            description=help_[0].upper() + help_[1:] + ".",
+            epilog=f"example: {prog} {example}",
+        )
         for flags, kwargs in arguments:
             cmd.add_argument(*flags, **kwargs)
-        if name == "run":  # --executor: the registry's names; --executor slurm's options (aestudy.cluster_params)
+        if (
+            name == "run"
+        ):  # --executor: the registry's names; --executor slurm's options (aestudy.cluster_params)
             from .cluster_params import add_options
             from .runner.executors import registry
 
@@ -145,11 +212,12 @@ def main(argv=None, prog: str | None = None) -> int:
 
 # ------------------------------------------------------------------ the commands
 
+
 def _run(args) -> int:
     from . import config
+    from .messages import ParamsError
     from .runner import sweep
     from .runner.lock import command_line, profile_lock
-    from .messages import ParamsError
 
     study = _study(args)
     if args.workers < 1:
@@ -161,9 +229,17 @@ def _run(args) -> int:
 
         os.environ[FRESH_ENV] = "1"  # read where runs execute: workers inherit it
     with profile_lock(config.profile_dir(study.profile), command_line()):
-        results = sweep.run_study(study, workers=args.workers, executor=args.executor, scheduler=args.scheduler,
-                                  force=args.force, no_retrain=args.no_retrain, stages=args.stage,
-                                  retries=args.retries, cluster=_cluster(args, study))
+        results = sweep.run_study(
+            study,
+            workers=args.workers,
+            executor=args.executor,
+            scheduler=args.scheduler,
+            force=args.force,
+            no_retrain=args.no_retrain,
+            stages=args.stage,
+            retries=args.retries,
+            cluster=_cluster(args, study),
+        )
         print(sweep.summary(results), file=sys.stderr)
         if not args.no_render:
             _render_study(study, if_changed=not args.force)
@@ -204,6 +280,7 @@ _COMMAND_FUNCTIONS = {"run": _run, "status": _status, "render": _render, "compar
 
 
 # ------------------------------------------------------------------ helpers
+
 
 def _cluster(args, study) -> dict | None:
     """`--executor slurm`'s jobs: the file's `cluster:` section under the options given."""
@@ -256,7 +333,9 @@ def project_root(args) -> Path | None:
     if explicit:
         root = checkout_of(explicit)
         if root is None or root != Path(explicit).resolve():
-            raise ParamsError(f"--root {explicit}: not a checkout of this project (no lib/aestudy/ and notebooks/)")
+            raise ParamsError(
+                f"--root {explicit}: not a checkout of this project (no lib/aestudy/ and notebooks/)"
+            )
     else:
         given = getattr(args, "params_file", None)
         root = checkout_of(Path(given).parent) if given and Path(given).exists() else None

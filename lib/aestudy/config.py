@@ -1,11 +1,12 @@
 """Where things are: the project root, its notebooks, and the reports folder (one place for paths)."""
+
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-PACKAGE_DIR = Path(__file__).resolve().parent          # lib/aestudy
-LIB_DIR = PACKAGE_DIR.parent                          # lib/ (put on sys.path of every kernel)
+PACKAGE_DIR = Path(__file__).resolve().parent  # lib/aestudy
+LIB_DIR = PACKAGE_DIR.parent  # lib/ (put on sys.path of every kernel)
 PROJECT_ROOT = LIB_DIR.parent
 NOTEBOOKS = PROJECT_ROOT / "notebooks"
 

@@ -1,6 +1,7 @@
 """A dataset's files on disk: where they are (`DATA_DIR` first), their checksum (part of every
 data-reading run's key) and each file's sha256 (the report's provenance appendix). Torch-free, so
 the report and the runner read them without importing torch; `aestudy.science.data` loads them."""
+
 from __future__ import annotations
 
 import hashlib
@@ -53,5 +54,9 @@ def file_checksums(dataset: str = "mnist", data_dir=None) -> dict[str, str]:
 
 
 # the files torchvision's MNIST and FashionMNIST check for in <data_dir>/<Dataset>/raw/
-RAW_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
-             "t10k-labels-idx1-ubyte")
+RAW_FILES = (
+    "train-images-idx3-ubyte",
+    "train-labels-idx1-ubyte",
+    "t10k-images-idx3-ubyte",
+    "t10k-labels-idx1-ubyte",
+)

@@ -1,5 +1,6 @@
 """What the run's figures (`science.plots`) and the report's draw alike: torch-free, so the report
 imports it without the science side."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -12,8 +13,9 @@ def baseline_lines(ax, baselines: pd.DataFrame | None):
     if baselines is None or baselines.empty:
         return
     for name, g in baselines.groupby("mode"):
-        ax.axhline(g["accuracy"].mean(), label=BASELINE_NAMES.get(name, name), lw=1.2,
-                   **BASELINE_STYLE.get(name, {}))
+        ax.axhline(
+            g["accuracy"].mean(), label=BASELINE_NAMES.get(name, name), lw=1.2, **BASELINE_STYLE.get(name, {})
+        )
 
 
 def heatmap_keys(records: pd.DataFrame) -> list[str]:

@@ -7,6 +7,7 @@ lock pins, for the report's provenance line. A run recorded under another torch 
 than the one installed now is stale (`runner.records.state`): those two set the numbers (kernels,
 random streams), so the cache re-executes the run rather than mixing two versions in one report.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -18,7 +19,7 @@ from pathlib import Path
 from . import config
 
 LOCK_FILE = "requirements-lock.txt"
-PINNED = ("torch", "numpy")   # a run made under other versions of these is stale
+PINNED = ("torch", "numpy")  # a run made under other versions of these is stale
 
 
 def version(dist: str) -> str:
@@ -49,8 +50,11 @@ def changed(recorded: dict | None, now: dict | None = None) -> list[str]:
     if not recorded:
         return []
     now = now or snapshot()
-    return [f"made under {d} {recorded[d]}, now {now.get(d)}" for d in PINNED
-            if d in recorded and recorded[d] != now.get(d)]
+    return [
+        f"made under {d} {recorded[d]}, now {now.get(d)}"
+        for d in PINNED
+        if d in recorded and recorded[d] != now.get(d)
+    ]
 
 
 def locked(root: Path | None = None) -> dict[str, str]:

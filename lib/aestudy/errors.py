@@ -9,10 +9,11 @@ in one place; each error also derives from the builtin it was before (`ParamsErr
 | 2 (bad input: parameters, a command-line value, the dataset, the cluster) | `messages.ParamsError` (and `runner.cluster.NotShared`, `runner.slurm.SlurmError`), `science.data.DataNotFoundError` |
 | 1 (a run or a file failed) | `files.WriteFailed`, `files.CorruptArtifact`, `metrics.ContractBroken`, `report.pdf.PdfToolMissing` |
 """
+
 from __future__ import annotations
 
-BAD_INPUT = 2   # the parameter file, a command-line value, the dataset: nothing was run
-FAILED = 1      # a run or a file failed; completed runs are kept
+BAD_INPUT = 2  # the parameter file, a command-line value, the dataset: nothing was run
+FAILED = 1  # a run or a file failed; completed runs are kept
 INTERRUPTED = 130
 
 

@@ -4,6 +4,7 @@ Every file is written under a temporary name and renamed, so a reader never sees
 and a write that fails (disk full, file size limit, no permission) leaves the old file as it was,
 no temporary file, and a `WriteFailed` that names the file in one line.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -55,7 +56,9 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
 
 
 def write_json(path, obj) -> Path:
-    return atomic_write_bytes(path, (json.dumps(obj, indent=2, sort_keys=True, default=_jsonable) + "\n").encode())
+    return atomic_write_bytes(
+        path, (json.dumps(obj, indent=2, sort_keys=True, default=_jsonable) + "\n").encode()
+    )
 
 
 def _jsonable(o):

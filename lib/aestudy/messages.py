@@ -3,6 +3,7 @@ value) that quote at most a short excerpt of what they hold: a file anyone can w
 a 1 MB "line". Every value shorter than `EXCERPT` characters is quoted whole; a longer one is cut
 to `EXCERPT` characters (with its length). `aestudy.schema` re-exports them with `ParamsError`.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -20,7 +21,7 @@ class ParamsError(BadInput, ValueError):
         return [f"ParamsError: {self}"]
 
 
-EXCERPT = 80   # characters of an input a message quotes at most
+EXCERPT = 80  # characters of an input a message quotes at most
 _REPR = reprlib.Repr()
 _REPR.maxstring = _REPR.maxother = _REPR.maxlong = EXCERPT + 2
 _REPR.maxlist = _REPR.maxtuple = _REPR.maxdict = _REPR.maxset = 8
@@ -31,16 +32,16 @@ def clip(text, limit: int = EXCERPT) -> str:
     """`text` on one line and at most `limit` characters (cut ones end in '...')."""
     text = str(text)
     if not text.isprintable():
-        text = repr(text[:limit * 2])[1:-1]
-    return text if len(text) <= limit else text[:limit - 3] + "..."
+        text = repr(text[: limit * 2])[1:-1]
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def shown(value, limit: int = EXCERPT) -> str:
     """repr(value) as a message quotes it: whole when short, else cut (never built in full)."""
     if isinstance(value, str) and len(value) > limit:
-        return f"{repr(value[:limit])[:limit - 3]}... ({len(value):,} characters)"
+        return f"{repr(value[:limit])[: limit - 3]}... ({len(value):,} characters)"
     text = _REPR.repr(value)
-    return text if len(text) <= limit else text[:limit - 3] + "..."
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def suggest(word, choices) -> str:
@@ -52,8 +53,9 @@ def suggest(word, choices) -> str:
 
 
 def unknown_key(where: str, name, known) -> ParamsError:
-    return ParamsError(f"{where}.{clip(name)}: unknown key{suggest(name, known)} "
-                       f"(allowed: {', '.join(map(str, known))})")
+    return ParamsError(
+        f"{where}.{clip(name)}: unknown key{suggest(name, known)} (allowed: {', '.join(map(str, known))})"
+    )
 
 
 def loc(parts) -> str:

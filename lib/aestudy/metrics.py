@@ -10,6 +10,7 @@ and the key, not the report weeks later. The models list the keys the tables and
 a stage may write more (extra keys are kept), so a new measure needs no change here until the
 report reads it.
 """
+
 from __future__ import annotations
 
 import json
@@ -23,6 +24,7 @@ from .ondisk import METRICS  # noqa: F401 (the file's name, spelled in aestudy.o
 
 class Metrics(BaseModel):
     """Keys the report reads must be present and typed; other keys are kept as written."""
+
     model_config = ConfigDict(extra="allow")
 
 

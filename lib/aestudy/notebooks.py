@@ -13,6 +13,7 @@ a cell's type or source (what the runner hashes).
 `python -m lib tidy-notebooks` applies it to notebooks/*.ipynb; `--check` only names the files
 not in normal form (exit 1). `tests/test_notebooks_tidy.py` keeps the committed ones tidy.
 """
+
 from __future__ import annotations
 
 import copy
@@ -36,9 +37,15 @@ _TEXT_KEYS = ("attachments", "cell_type", "id", "metadata", "source")
 def language_info(python_version: str | None = None) -> dict:
     """`language_info` as ipykernel reports it in its kernel_info reply (JupyterLab stores it
     verbatim); the version is the kernel's Python (this interpreter's unless given)."""
-    return {"codemirror_mode": {"name": "ipython", "version": 3}, "file_extension": ".py",
-            "mimetype": "text/x-python", "name": "python", "nbconvert_exporter": "python",
-            "pygments_lexer": "ipython3", "version": python_version or platform.python_version()}
+    return {
+        "codemirror_mode": {"name": "ipython", "version": 3},
+        "file_extension": ".py",
+        "mimetype": "text/x-python",
+        "name": "python",
+        "nbconvert_exporter": "python",
+        "pygments_lexer": "ipython3",
+        "version": python_version or platform.python_version(),
+    }
 
 
 def tidy(nb: dict, python_version: str | None = None) -> dict:
@@ -78,7 +85,9 @@ def committed_version(text: str) -> str | None:
 
 def untidy(paths, python_version: str | None = None) -> list[Path]:
     """The files among `paths` that are not in normal form."""
-    return [Path(p) for p in paths if (t := Path(p).read_text(encoding="utf-8")) != normal_text(t, python_version)]
+    return [
+        Path(p) for p in paths if (t := Path(p).read_text(encoding="utf-8")) != normal_text(t, python_version)
+    ]
 
 
 def tidy_files(paths, python_version: str | None = None) -> list[Path]:
@@ -99,8 +108,10 @@ def command(files=(), check: bool = False, python_version: str | None = None) ->
     if check:
         bad = untidy(paths, python_version)
         for p in bad:
-            print(f"{config.relative(p)}: not as JupyterLab saves it (run: python -m lib tidy-notebooks)",
-                  file=sys.stderr)
+            print(
+                f"{config.relative(p)}: not as JupyterLab saves it (run: python -m lib tidy-notebooks)",
+                file=sys.stderr,
+            )
         return 1 if bad else 0
     for p in tidy_files(paths, python_version):
         print(f"tidied {config.relative(p)}")
@@ -118,7 +129,9 @@ def _cell_id(cell: dict, index: int, seen: set) -> str:
     own = cell.get("id")
     if isinstance(own, str) and _ID.match(own) and own not in seen:
         return own
-    digest = hashlib.sha256(f"{index}\0{cell['cell_type']}\0{''.join(_lines(cell.get('source', '')))}".encode()).hexdigest()
+    digest = hashlib.sha256(
+        f"{index}\0{cell['cell_type']}\0{''.join(_lines(cell.get('source', '')))}".encode()
+    ).hexdigest()
     for n in range(8, 65):
         if digest[:n] not in seen:
             return digest[:n]

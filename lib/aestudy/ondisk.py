@@ -7,6 +7,7 @@ spelled here alone (tests/test_layering.py checks that no other module of lib/ae
 A run is complete when `complete.json`, written last, exists and every artifact it lists still
 has its sha256; a run that raised leaves `failed.json` (status, error); anything else is
 incomplete (a killed run)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -14,17 +15,17 @@ from pathlib import Path
 from . import config
 from .files import CorruptArtifact, read_json, sha256_file
 
-RUNS = "runs"                 # reports/<profile>/runs/<stage>/<run-id>/: one folder per run
-TABLES = "tables"             # reports/<profile>/tables/<stage>.csv: one tidy table per stage
-RUNS_JSON = "runs.json"       # the last command's outcome of every planned run
-PARAMS_COPY = "params.yaml"   # the parameter file the profile was last run with
+RUNS = "runs"  # reports/<profile>/runs/<stage>/<run-id>/: one folder per run
+TABLES = "tables"  # reports/<profile>/tables/<stage>.csv: one tidy table per stage
+RUNS_JSON = "runs.json"  # the last command's outcome of every planned run
+PARAMS_COPY = "params.yaml"  # the parameter file the profile was last run with
 COMPLETE = "complete.json"
 FAILED = "failed.json"
 RECORDS = (COMPLETE, FAILED)  # a run's record: complete, else failed
-METRICS = "metrics.json"      # a run's metrics (aestudy.metrics: the keys the report reads)
-KERNEL_LOG = "kernel.log"     # what the kernel printed: kept beside the run, not an artifact
+METRICS = "metrics.json"  # a run's metrics (aestudy.metrics: the keys the report reads)
+KERNEL_LOG = "kernel.log"  # what the kernel printed: kept beside the run, not an artifact
 RESOURCES = "resources.json"
-OK = ("ok", "cached")         # table statuses of a run whose outputs can be used
+OK = ("ok", "cached")  # table statuses of a run whose outputs can be used
 
 
 def runs_dir(profile_dir) -> Path:
@@ -67,10 +68,17 @@ def run_status(run_dir) -> dict:
     wall time, error, peak memory and the environment its record names (None before records did)."""
     run_dir = Path(run_dir)
     record, reason = verify_completion(run_dir)
-    row = {"stage": run_dir.parent.name, "run_id": run_dir.name, "dir": run_dir, "peak_rss_mb": None,
-           "environment": None}
+    row = {
+        "stage": run_dir.parent.name,
+        "run_id": run_dir.name,
+        "dir": run_dir,
+        "peak_rss_mb": None,
+        "environment": None,
+    }
     if record is not None:
-        row.update(status="ok", seconds=record.get("seconds", 0.0), error="", environment=record.get("environment"))
+        row.update(
+            status="ok", seconds=record.get("seconds", 0.0), error="", environment=record.get("environment")
+        )
         res = run_dir / RESOURCES
         row["peak_rss_mb"] = read_json(res).get("peak_rss_mb") if res.exists() else None
     elif (run_dir / FAILED).exists():
@@ -78,8 +86,11 @@ def run_status(run_dir) -> dict:
             failed = read_json(run_dir / FAILED)
         except CorruptArtifact as exc:
             failed = {"status": "failed", "error": str(exc)}
-        row.update(status=failed.get("status", "failed"), seconds=failed.get("seconds", 0.0),
-                   error=failed.get("error", ""))
+        row.update(
+            status=failed.get("status", "failed"),
+            seconds=failed.get("seconds", 0.0),
+            error=failed.get("error", ""),
+        )
     else:
         row.update(status="incomplete", seconds=0.0, error=reason)
     return row
@@ -95,7 +106,11 @@ def run_name(run_dir) -> str | None:
 def run_folders(profile_dir) -> list[dict]:
     """Every run folder of a profile with its status (`run_status`), whatever runs.json says."""
     runs = runs_dir(profile_dir)
-    return [run_status(d) for stage in sorted(runs.glob("*")) for d in sorted(p for p in stage.glob("*") if p.is_dir())]
+    return [
+        run_status(d)
+        for stage in sorted(runs.glob("*"))
+        for d in sorted(p for p in stage.glob("*") if p.is_dir())
+    ]
 
 
 def record_files(profile_dir) -> list[Path]:

@@ -8,6 +8,7 @@ The runner gives each run's kernel the environment variable AESTUDY_PROGRESS (a 
 not slow a run down or fail it. Without the variable (JupyterLab, papermill by hand) nothing is
 written. Progress files are never artifacts of a run, nor inputs of its key.
 """
+
 from __future__ import annotations
 
 import json
@@ -55,7 +56,11 @@ def read(path) -> dict | None:
         obj = json.loads(Path(path).read_text())
     except (OSError, ValueError):
         return None
-    if not isinstance(obj, dict) or not isinstance(obj.get("done"), (int, float)) \
-            or not isinstance(obj.get("total"), (int, float)) or obj["total"] <= 0:
+    if (
+        not isinstance(obj, dict)
+        or not isinstance(obj.get("done"), (int, float))
+        or not isinstance(obj.get("total"), (int, float))
+        or obj["total"] <= 0
+    ):
         return None
     return obj

@@ -8,6 +8,7 @@ Kept apart from `aestudy.schema` on purpose: every run notebook imports the sche
 parameters), so a module they import would make its edits re-execute every run; this one (and the
 experiments' `thresholds` modules) only the runner's file validation and the report import.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -24,14 +25,26 @@ THRESHOLDS = "thresholds"  # the module of an experiment package that declares i
 
 class FrameParams(Params):
     """What every verdict and the frame's own checks use."""
-    confidence: float = Field(0.95, gt=0.5, lt=1, description=(
-        "level of every interval and of every verdict (a claim is decided only when its whole "
-        "interval, from the linear model over every model of the design, lies on one side): the "
-        "conventional 95 %"))
-    outlier_excess: float = Field(0.25, gt=0, description=(
-        "a model 'trains worse than its seed siblings' when its final test error exceeds the median of "
-        "the other seeds of its (d, num_conv) by this fraction: 25 % is larger than any seed-to-seed "
-        "spread of the well-behaved cells measured so far (under 15 % in the default and full profiles)"))
+
+    confidence: float = Field(
+        0.95,
+        gt=0.5,
+        lt=1,
+        description=(
+            "level of every interval and of every verdict (a claim is decided only when its whole "
+            "interval, from the linear model over every model of the design, lies on one side): the "
+            "conventional 95 %"
+        ),
+    )
+    outlier_excess: float = Field(
+        0.25,
+        gt=0,
+        description=(
+            "a model 'trains worse than its seed siblings' when its final test error exceeds the median of "
+            "the other seeds of its (d, num_conv) by this fraction: 25 % is larger than any seed-to-seed "
+            "spread of the well-behaved cells measured so far (under 15 % in the default and full profiles)"
+        ),
+    )
 
 
 def experiment_thresholds(package: str = experiments.__name__, path=experiments.__path__) -> tuple[type, ...]:
@@ -44,14 +57,27 @@ def experiment_thresholds(package: str = experiments.__name__, path=experiments.
 
 
 def _assemble(parts: tuple[type, ...]) -> type:
-    clash = sorted({f for i, a in enumerate(parts) for b in parts[i + 1:] for f in a.model_fields if f in b.model_fields})
+    clash = sorted(
+        {
+            f
+            for i, a in enumerate(parts)
+            for b in parts[i + 1 :]
+            for f in a.model_fields
+            if f in b.model_fields
+        }
+    )
     if clash:
         raise ValueError(f"report thresholds declared twice: {', '.join(clash)}")
-    return type("ReportParams", (*reversed(parts), FrameParams), {
-        "__doc__": "How the report decides, fixed in the parameter file before the data are seen (the frame's "
-                   "fields and every experiment's thresholds). Changing it re-renders the report and "
-                   "re-executes no run.",
-        "__module__": __name__})
+    return type(
+        "ReportParams",
+        (*reversed(parts), FrameParams),
+        {
+            "__doc__": "How the report decides, fixed in the parameter file before the data are seen (the frame's "
+            "fields and every experiment's thresholds). Changing it re-renders the report and "
+            "re-executes no run.",
+            "__module__": __name__,
+        },
+    )
 
 
 ReportParams = _assemble(experiment_thresholds())

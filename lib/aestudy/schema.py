@@ -9,6 +9,7 @@ own parameter cell against the same models right after papermill's injected cell
 `WHERE: KEY.PATH: what is wrong (allowed ...)`. A test pins every notebook's parameter cell
 (names and defaults) to these models.
 """
+
 from __future__ import annotations
 
 from typing import Literal
@@ -27,13 +28,18 @@ Schedule = Literal[SCHEDULES]  # type: ignore[valid-type]
 
 def precision_field():
     """Every training stage's `precision`: float32, or bfloat16 autocast for speed on a bf16 CPU."""
-    return Field("float32", description=(
-        "bfloat16: training and prediction under torch.autocast (weights, optimiser state and losses stay "
-        "float32); float32 changes nothing"))
+    return Field(
+        "float32",
+        description=(
+            "bfloat16: training and prediction under torch.autocast (weights, optimiser state and losses stay "
+            "float32); float32 changes nothing"
+        ),
+    )
 
 
 class Params(BaseModel):
     """Unknown keys are errors; every field has a default, so a notebook runs on its own."""
+
     model_config = ConfigDict(extra="forbid")
 
 
@@ -42,9 +48,13 @@ class DataParams(Params):
     data_dir: str = Field("data", json_schema_extra={"unkeyed": True})  # DATA_DIR wins over this
     train_size: int | None = Field(None, ge=1, description="seeded subset of the train split")
     test_size: int | None = Field(None, ge=1, description="seeded subset of the test split")
-    data_seed: int = Field(0, description=(
-        "draws the subsets of both splits (train_size, test_size) for every stage and every model "
-        "seed alike: a model's own seed sets its initialisation and batch order only"))
+    data_seed: int = Field(
+        0,
+        description=(
+            "draws the subsets of both splits (train_size, test_size) for every stage and every model "
+            "seed alike: a model's own seed sets its initialisation and batch order only"
+        ),
+    )
 
 
 def unkeyed(model: type[BaseModel]) -> tuple[str, ...]:

@@ -12,6 +12,7 @@ every upstream stage, or a parameter per upstream stage: `{"autoencode": "checkp
 `for_each: STAGE` makes
 one run per selected upstream run instead of one run that takes them all.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -19,7 +20,7 @@ import pkgutil
 
 from . import experiments, schema
 from .schema import ParamsError
-from .stage import OUT_DIR, Stage
+from .stage import OUT_DIR, Stage  # noqa: F401 (OUT_DIR: the runner reads it from the declaration)
 
 
 def discover(package: str = experiments.__name__, path=experiments.__path__) -> tuple[Stage, ...]:
@@ -32,7 +33,9 @@ def discover(package: str = experiments.__name__, path=experiments.__path__) -> 
         if st is None:
             continue
         if st.name != m.name:
-            raise ValueError(f"{package}.{m.name}: its STAGE is named {st.name!r}; a stage is named by its package")
+            raise ValueError(
+                f"{package}.{m.name}: its STAGE is named {st.name!r}; a stage is named by its package"
+            )
         found.append(st)
     return tuple(sorted(found, key=lambda st: (st.order, st.name)))
 
@@ -51,10 +54,17 @@ def check_parameters(stage: str, namespace: dict) -> dict:
         if key not in fields:
             raise schema.unknown_key(where, key, tuple(fields))
     given = {k: namespace[k] for k in fields if k in namespace}
-    values = schema.validate(st.params, {k: v for k, v in given.items() if k in st.params.model_fields}, where)
+    values = schema.validate(
+        st.params, {k: v for k, v in given.items() if k in st.params.model_fields}, where
+    )
     if st.reads_data:
-        values.update(schema.validate(
-            schema.DataParams, {k: v for k, v in given.items() if k in schema.DataParams.model_fields}, where))
+        values.update(
+            schema.validate(
+                schema.DataParams,
+                {k: v for k, v in given.items() if k in schema.DataParams.model_fields},
+                where,
+            )
+        )
     for name in st.receivers:
         received = given.get(name, [])
         if not (isinstance(received, (list, tuple)) and all(isinstance(p, str) for p in received)):
@@ -76,6 +86,11 @@ def injected_names(namespace: dict) -> list[str]:
                 tree = ast.parse(source)
             except SyntaxError:
                 continue
-            names += [t.id for node in tree.body if isinstance(node, ast.Assign)
-                      for t in node.targets if isinstance(t, ast.Name)]
+            names += [
+                t.id
+                for node in tree.body
+                if isinstance(node, ast.Assign)
+                for t in node.targets
+                if isinstance(t, ast.Name)
+            ]
     return list(dict.fromkeys(names))

@@ -4,21 +4,25 @@ for parameters, datasets and baselines, and the colours of the modes.
 
 Shared by the science side (the schema, a run's figures) and the report; torch-free and free of
 matplotlib, so anything may import it cheaply."""
+
 from __future__ import annotations
 
-DATASETS = {"mnist": "MNIST", "fashion_mnist": "FashionMNIST"}   # parameter value -> torchvision class
+DATASETS = {"mnist": "MNIST", "fashion_mnist": "FashionMNIST"}  # parameter value -> torchvision class
 OPTIMIZERS = ("adam", "sgd")
-PRECISIONS = ("float32", "bfloat16")   # of a stage's training (science.steps.autocast_for)
-SCHEDULES = ("constant", "cosine")     # the autoencoder's learning rate after its warm-up (experiments.autoencode.run.learning_rate)
-MODES = ("frozen", "finetune", "scratch", "augmented")   # how a transfer classifier is trained, in study order
-BASELINES = ("logreg", "1nn")                            # raw-pixel baselines on the same labels
+PRECISIONS = ("float32", "bfloat16")  # of a stage's training (science.steps.autocast_for)
+SCHEDULES = (
+    "constant",
+    "cosine",
+)  # the autoencoder's learning rate after its warm-up (experiments.autoencode.run.learning_rate)
+MODES = ("frozen", "finetune", "scratch", "augmented")  # how a transfer classifier is trained, in study order
+BASELINES = ("logreg", "1nn")  # raw-pixel baselines on the same labels
 
 # what a reader sees for a parameter (table columns, axis ticks, 'd=10' in prose)
 LABELS = {"latent_dim": "d", "num_conv": "num_conv", "h1": "h1", "seed": "seed"}
 # what an axis says about a parameter
 AXES = {"latent_dim": "latent size d", "num_conv": "num_conv", "h1": "MLP width h1", "mode": "mode"}
-DATASET_NAMES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST"}          # parameter value -> in prose
-BASELINE_LABELS = {"logreg": "logistic regression", "1nn": "1-nearest-neighbour"}   # in prose
+DATASET_NAMES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST"}  # parameter value -> in prose
+BASELINE_LABELS = {"logreg": "logistic regression", "1nn": "1-nearest-neighbour"}  # in prose
 BASELINE_NAMES = {"logreg": "logistic regression (pixels)", "1nn": "1-NN (pixels)"}  # in a figure's legend
 BASELINE_STYLE = {"logreg": dict(color="0.35", ls="--"), "1nn": dict(color="0.55", ls=":")}
 
@@ -34,7 +38,10 @@ assert set(BASELINES) == set(BASELINE_LABELS) == set(BASELINE_NAMES) == set(BASE
 # purpose the science code derives a seed for, and that the label draws and image pairs follow the
 # autoencoder's seed.
 DERIVED_SEEDS = {
-    "label-draw": ("the labelled images each encoder's transfer, protocol and semi-supervised runs draw", True),
+    "label-draw": (
+        "the labelled images each encoder's transfer, protocol and semi-supervised runs draw",
+        True,
+    ),
     "interpolate-pairs": ("experiment 2's test image pairs", True),
     "scratch-encoder": ("the random encoder initialisation of the scratch and augmented controls", True),
     "head": ("the classifier heads' initialisation", True),
@@ -55,9 +62,16 @@ def seed_sentence() -> str:
     the seeds derived from it set."""
     follows = [w for w, from_model in DERIVED_SEEDS.values() if from_model]
     own = [w for w, from_model in DERIVED_SEEDS.values() if not from_model]
-    return ("a model's seed sets its initialisation and batch order and, through seeds derived from it, "
-            + ", ".join(follows[:-1]) + " and " + follows[-1]
-            + "; a stage's own search seed sets " + ", ".join(own[:-1]) + " and " + own[-1])
+    return (
+        "a model's seed sets its initialisation and batch order and, through seeds derived from it, "
+        + ", ".join(follows[:-1])
+        + " and "
+        + follows[-1]
+        + "; a stage's own search seed sets "
+        + ", ".join(own[:-1])
+        + " and "
+        + own[-1]
+    )
 
 
 def label(param: str) -> str:

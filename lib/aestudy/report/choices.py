@@ -2,6 +2,7 @@
 project made, with how it was made and on what data; a choice made by looking at test-set numbers
 says so. The rows come from the experiments of the registry (`Experiment.choices`) and from the
 study as a whole (below); the values are read from the profile's parameter file."""
+
 from __future__ import annotations
 
 import html
@@ -20,26 +21,35 @@ def study_choices(data: ProfileData) -> list[dict]:
     """The choices of the study as a whole: its fidelity and the report's own rules."""
     d, r = data.params.get("data") or {}, data.rules
     return [
-        {"what": "which images", "choice": f"one data seed (data_seed {d.get('data_seed', 0)}) draws the subsets of "
-                                           "both splits every stage reads (the training images, the test subset, the "
-                                           "monitored and calibration images); " + seed_sentence(),
-         "how it was made": "so that the seeds of one configuration are exchangeable replicates, each carrying its "
-                            "own label draws and image pairs (so an interval over seeds includes their variation); "
-                            "no model is measured on its own training images except where its experiment says so",
-         "on what data": "none (fixed before the runs)"},
-        {"what": "fidelity", "choice": f"{d.get('train_size') or 'all'} training images, "
-                                       f"{d.get('test_size') or 'all'} test images",
-         "how it was made": "what a 2-core CPU trains within the profile's time budget",
-         "on what data": "run times; what the budget costs in results (the autoencoders against PCA with the same "
-                         "d, the last epoch's change of validation error) is stated on page 1 and in experiment 1"},
-        {"what": "verdict rules", "choice": f"{100 * r.confidence:g} % intervals from a linear model over every "
-                                            f"model; 'clearly' = {100 * r.small_d_margin:g} %; h1 margin "
-                                            f"±{100 * r.h1_margin:g} points; Holm over the family",
-         "how it was made": "fixed in the parameter file's report: section (reasons in aestudy.report_params), in a "
-                            "repository where earlier runs' test results existed; the h1 margin by practical "
-                            "relevance (the smallest accuracy difference that would change which MLP width a "
-                            "practitioner picks)",
-         "on what data": "earlier runs (disclosed)"},
+        {
+            "what": "which images",
+            "choice": f"one data seed (data_seed {d.get('data_seed', 0)}) draws the subsets of "
+            "both splits every stage reads (the training images, the test subset, the "
+            "monitored and calibration images); " + seed_sentence(),
+            "how it was made": "so that the seeds of one configuration are exchangeable replicates, each carrying its "
+            "own label draws and image pairs (so an interval over seeds includes their variation); "
+            "no model is measured on its own training images except where its experiment says so",
+            "on what data": "none (fixed before the runs)",
+        },
+        {
+            "what": "fidelity",
+            "choice": f"{d.get('train_size') or 'all'} training images, "
+            f"{d.get('test_size') or 'all'} test images",
+            "how it was made": "what a 2-core CPU trains within the profile's time budget",
+            "on what data": "run times; what the budget costs in results (the autoencoders against PCA with the same "
+            "d, the last epoch's change of validation error) is stated on page 1 and in experiment 1",
+        },
+        {
+            "what": "verdict rules",
+            "choice": f"{100 * r.confidence:g} % intervals from a linear model over every "
+            f"model; 'clearly' = {100 * r.small_d_margin:g} %; h1 margin "
+            f"±{100 * r.h1_margin:g} points; Holm over the family",
+            "how it was made": "fixed in the parameter file's report: section (reasons in aestudy.report_params), in a "
+            "repository where earlier runs' test results existed; the h1 margin by practical "
+            "relevance (the smallest accuracy difference that would change which MLP width a "
+            "practitioner picks)",
+            "on what data": "earlier runs (disclosed)",
+        },
     ]
 
 
@@ -48,7 +58,8 @@ def table(data: ProfileData) -> tuple[pd.DataFrame, str]:
     rows = study_choices(data) + [c for e in EXPERIMENTS if e.choices for c in e.choices(data)]
     return pd.DataFrame(rows, columns=COLUMNS), (
         f"The {len(rows)} choices this study made beyond the original's description: what was chosen, how, and on "
-        "what data. 'Test set' marks a choice made after seeing test numbers.")
+        "what data. 'Test set' marks a choice made after seeing test numbers."
+    )
 
 
 def blocks(data: ProfileData) -> str:
@@ -60,12 +71,17 @@ def blocks(data: ProfileData) -> str:
     def block(r) -> str:
         e = {k: html.escape(str(r[k]).rstrip(". "), quote=False) for k in COLUMNS}
         on_test = str(r["on what data"]).lower().startswith("test set")
-        return (f'<div class="choice-block{" on-test" if on_test else ""}"><p><b>{e["what"]}</b>: {e["choice"]}.</p>'
-                f'<p class="choice-how"><i>How:</i> {e["how it was made"]}. <i>On what data:</i> '
-                + (f'<b>{e["on what data"]}</b>' if on_test else e["on what data"]) + ".</p></div>")
+        return (
+            f'<div class="choice-block{" on-test" if on_test else ""}"><p><b>{e["what"]}</b>: {e["choice"]}.</p>'
+            f'<p class="choice-how"><i>How:</i> {e["how it was made"]}. <i>On what data:</i> '
+            + (f"<b>{e['on what data']}</b>" if on_test else e["on what data"])
+            + ".</p></div>"
+        )
 
-    return (f'<p class="choices-intro">{html.escape(caption, quote=False)}</p>'
-            f'<div class="choices">{"".join(block(r) for _, r in t.iterrows())}</div>')
+    return (
+        f'<p class="choices-intro">{html.escape(caption, quote=False)}</p>'
+        f'<div class="choices">{"".join(block(r) for _, r in t.iterrows())}</div>'
+    )
 
 
 def limitations(data: ProfileData) -> str:
@@ -73,13 +89,17 @@ def limitations(data: ProfileData) -> str:
     from .prose import _seeds
 
     n = _seeds(data)[0]
-    power = (f"Every verdict rests on the models of {n} autoencoder seeds: a linear model over the design takes each "
-             "model as an observation, with one variance for all of them (its residuals roughly normal, the cells "
-             "alike in spread on the log scale) and the models independent given their cell and seed (the models "
-             "of one seed share their seed's image and label draws; the seed is a block where the claim compares "
-             "cells within seeds, and a paired difference cancels what the draw does alike to both sides). Holm's "
-             "adjustment over the family makes each decision stricter than it would be alone, so a moderate effect "
-             "can stay inconclusive; 'inconclusive' says the design could not decide, not that there is no effect, "
-             "and each such row says how many seeds would." if n else "")
+    power = (
+        f"Every verdict rests on the models of {n} autoencoder seeds: a linear model over the design takes each "
+        "model as an observation, with one variance for all of them (its residuals roughly normal, the cells "
+        "alike in spread on the log scale) and the models independent given their cell and seed (the models "
+        "of one seed share their seed's image and label draws; the seed is a block where the claim compares "
+        "cells within seeds, and a paired difference cancels what the draw does alike to both sides). Holm's "
+        "adjustment over the family makes each decision stricter than it would be alone, so a moderate effect "
+        "can stay inconclusive; 'inconclusive' says the design could not decide, not that there is no effect, "
+        "and each such row says how many seeds would."
+        if n
+        else ""
+    )
     parts = [power] + [e.limitations(data) for e in EXPERIMENTS if e.limitations]
     return " ".join(p for p in parts if p)

@@ -10,10 +10,11 @@ A verdict function returns a row (`row`): the conclusion, this run's numbers, th
 seeds it holds in, a short key number for page 1 and the decision's p-value (`p`, the family's
 Holm step reads it) with what would decide it (`need`, for an inconclusive row's "would need
 about N seeds")."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -22,60 +23,82 @@ from .. import vocabulary as vocab
 from .decide import INCONCLUSIVE, holds_text
 from .text import fmt, whole
 
-KEY = "key number"           # the short number of the page-1 verdict table (no interval words)
+KEY = "key number"  # the short number of the page-1 verdict table (no interval words)
 NUMBERS = "this run's numbers"
 NO_RUNS = "no usable runs"
-NEED = "need"                # what would decide it (decide.need): read by verdicts.family, not shown
-DECIDES = "decides"          # the number the rule decides on, with its interval, where it is not the key number
+NEED = "need"  # what would decide it (decide.need): read by verdicts.family, not shown
+DECIDES = "decides"  # the number the rule decides on, with its interval, where it is not the key number
 
 
 @dataclass(frozen=True)
 class Claim:
-    experiment: str                      # the 'exp.' column: '1'-'4' the original's experiments; with '+' ('4+', '5+')
-                                         # a check or an experiment added here (never counted as the original's)
-    stage: str                           # the stage whose usable rows it is decided on
-    verdict: Callable                    # verdict(rows: DataFrame, rules: ReportParams) -> row
-    note: Callable | None = None         # note(data) -> words said beside its numbers ('' for none)
+    experiment: str  # the 'exp.' column: '1'-'4' the original's experiments; with '+' ('4+', '5+')
+    # a check or an experiment added here (never counted as the original's)
+    stage: str  # the stage whose usable rows it is decided on
+    verdict: Callable  # verdict(rows: DataFrame, rules: ReportParams) -> row
+    note: Callable | None = None  # note(data) -> words said beside its numbers ('' for none)
 
 
 @dataclass(frozen=True)
 class Experiment:
     """One experiment of the report (see the module's docstring)."""
-    name: str                            # a short id: its main stage ('autoencode')
-    stages: tuple[str, ...]              # the stages whose runs it reads (their failures are named in its section)
+
+    name: str  # a short id: its main stage ('autoencode')
+    stages: tuple[str, ...]  # the stages whose runs it reads (their failures are named in its section)
     claims: dict[str, Claim] = field(default_factory=dict)
-    optional: bool = False               # a profile may leave its stage out (then its section says nothing)
-    rules: Callable | None = None        # rules(ReportParams) -> markdown bullets: how its claims are decided
-    key_effects: Callable | None = None  # key_effects(data, verdict table) -> phrases for the abstract's key effects
-    abstract: Callable | None = None     # abstract(data) -> one sentence of its own for the abstract ('' for none)
-    overview: Callable | None = None     # overview(data) -> a page-1 panel (figures.Panel) or None
-    choices: Callable | None = None      # choices(data) -> [{what, choice, how it was made, on what data}]
+    optional: bool = False  # a profile may leave its stage out (then its section says nothing)
+    rules: Callable | None = None  # rules(ReportParams) -> markdown bullets: how its claims are decided
+    key_effects: Callable | None = (
+        None  # key_effects(data, verdict table) -> phrases for the abstract's key effects
+    )
+    abstract: Callable | None = (
+        None  # abstract(data) -> one sentence of its own for the abstract ('' for none)
+    )
+    overview: Callable | None = None  # overview(data) -> a page-1 panel (figures.Panel) or None
+    choices: Callable | None = None  # choices(data) -> [{what, choice, how it was made, on what data}]
     limitations: Callable | None = None  # limitations(data) -> sentences on what its design cannot show
-    order: int = 100                     # where the report shows it (the original's experiments 1-4, then the rest)
+    order: int = 100  # where the report shows it (the original's experiments 1-4, then the rest)
     # Its section. An experiment either has its own section in notebooks/analyses.ipynb (the five of
     # this study, with their narrative), or declares these and the notebook's generic cell shows it:
-    title: str = ""                      # the section's heading ('Experiment 5: denoising')
-    narrative: str = ""                  # markdown under the heading: what was done and why
-    text: Callable | None = None         # text(data) -> markdown made from this run's numbers
-    sections: tuple = ()                 # each: section(data) -> (DataFrame or matplotlib Figure, caption)
+    title: str = ""  # the section's heading ('Experiment 5: denoising')
+    narrative: str = ""  # markdown under the heading: what was done and why
+    text: Callable | None = None  # text(data) -> markdown made from this run's numbers
+    sections: tuple = ()  # each: section(data) -> (DataFrame or matplotlib Figure, caption)
 
 
-def row(experiment: str, conclusion: str, numbers: str, decision: dict | None = None, key: str = "",
-        decides: str = "") -> dict:
+def row(
+    experiment: str,
+    conclusion: str,
+    numbers: str,
+    decision: dict | None = None,
+    key: str = "",
+    decides: str = "",
+) -> dict:
     """A verdict row; without a decision the claim is inconclusive with 'no seeds'. `decides`: the
     number the rule decides on with its interval, where the key number is another (a trend's key
     number is its two ends, its decision the slope)."""
     d = decision or {}
-    return {"experiment": experiment, "conclusion": conclusion, NUMBERS: numbers,
-            "verdict": d.get("verdict", INCONCLUSIVE), "seeds": holds_text(d) if d else "no seeds",
-            KEY: key or "n/a", "p": d.get("p", float("nan")), NEED: d.get("need"), DECIDES: decides}
+    return {
+        "experiment": experiment,
+        "conclusion": conclusion,
+        NUMBERS: numbers,
+        "verdict": d.get("verdict", INCONCLUSIVE),
+        "seeds": holds_text(d) if d else "no seeds",
+        KEY: key or "n/a",
+        "p": d.get("p", float("nan")),
+        NEED: d.get("need"),
+        DECIDES: decides,
+    }
 
 
 def key_effects(v: pd.DataFrame, words: tuple, **fill) -> list[str]:
     """The abstract's phrases of the claims in `words` ((claim id, words with {key} and any of
     `fill`)) that have a key number."""
-    return [w.format(key=v.at[claim, KEY], **fill) for claim, w in words
-            if claim in v.index and v.at[claim, KEY] not in ("", "n/a")]
+    return [
+        w.format(key=v.at[claim, KEY], **fill)
+        for claim, w in words
+        if claim in v.index and v.at[claim, KEY] not in ("", "n/a")
+    ]
 
 
 def by_mean(df: pd.DataFrame, by: str, value: str, f=fmt) -> str:
@@ -99,9 +122,22 @@ def relative(v) -> str:
     return "n/a" if v is None or not np.isfinite(v) else f"{100 * (np.exp(v) - 1):+.1f} %"
 
 
-def trend_row(experiment: str, c: str, df: pd.DataFrame | None, x: str, y: str, block: str, expected: int,
-              rules, label: str, per: str, f=fmt, of_error: bool = False, extra: str = "",
-              unit: str = "autoencoders") -> dict:
+def trend_row(
+    experiment: str,
+    c: str,
+    df: pd.DataFrame | None,
+    x: str,
+    y: str,
+    block: str,
+    expected: int,
+    rules,
+    label: str,
+    per: str,
+    f=fmt,
+    of_error: bool = False,
+    extra: str = "",
+    unit: str = "autoencoders",
+) -> dict:
     """A trend conclusion ("`y` falls / grows as `x` grows", `expected` -1 / +1), decided on the
     log of `y` (of 1 - `y`, its error, with `of_error`: an accuracy grows when its error falls) so
     that blocks whose values differ in scale weigh alike. Every row of `df` (one model: one `unit`)
@@ -120,17 +156,29 @@ def trend_row(experiment: str, c: str, df: pd.DataFrame | None, x: str, y: str, 
     on_log = -expected if of_error else expected
     slope, steps = trend(d, x, "_log", block, unit=unit)
     own = per_seed(d, lambda s: block_slope(s, x, "_log", block))
-    dec = monotone(slope, steps, on_log, rules.confidence, holds=int((own * on_log > 0).sum()), seeds=len(own))
+    dec = monotone(
+        slope, steps, on_log, rules.confidence, holds=int((own * on_log > 0).sum()), seeds=len(own)
+    )
     what = "its error (1 − " + label.split(" ")[0] + ")" if of_error else "it"
-    ci = (f"{relative(dec['mean'])} [{relative(dec['lo'])}, {relative(dec['hi'])}] ({est_words(dec)})"
-          if np.isfinite(dec["lo"]) else f"{relative(dec['mean'])} ({dec['n']} {unit}, df {dec['df']}: no interval)")
+    ci = (
+        f"{relative(dec['mean'])} [{relative(dec['lo'])}, {relative(dec['hi'])}] ({est_words(dec)})"
+        if np.isfinite(dec["lo"])
+        else f"{relative(dec['mean'])} ({dec['n']} {unit}, df {dec['df']}: no interval)"
+    )
     st = dec.get("steps", {})
     stepping = ", ".join(f"{vocab.label(x)} {k}: {relative(s['mean'])}" for k, s in st.items())
     against = ", ".join(dec.get("against", [])) or "none"
-    return row(experiment, c, f"{label}: {by_mean(df, x, y, f)}; per {per}, {what} changes by {ci} within each "
-               f"{block} (least-squares slope of the log over the cell means of {vocab.label(x)} × {block}, the seed "
-               f"a block); adjacent steps {stepping or 'none'}; significantly against the claim: {against}"
-               f"{extra}", dec, key=ends(df, x, y, f),
-               decides=f"{relative(dec['mean'])} per {per} [{relative(dec['lo'])}, {relative(dec['hi'])}], "
-                       f"{dec['n']} {unit}, df {dec['df']}; steps against the claim: {against}"
-               if np.isfinite(dec["lo"]) else "")
+    return row(
+        experiment,
+        c,
+        f"{label}: {by_mean(df, x, y, f)}; per {per}, {what} changes by {ci} within each "
+        f"{block} (least-squares slope of the log over the cell means of {vocab.label(x)} × {block}, the seed "
+        f"a block); adjacent steps {stepping or 'none'}; significantly against the claim: {against}"
+        f"{extra}",
+        dec,
+        key=ends(df, x, y, f),
+        decides=f"{relative(dec['mean'])} per {per} [{relative(dec['lo'])}, {relative(dec['hi'])}], "
+        f"{dec['n']} {unit}, df {dec['df']}; steps against the claim: {against}"
+        if np.isfinite(dec["lo"])
+        else "",
+    )

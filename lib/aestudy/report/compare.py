@@ -2,6 +2,7 @@
 (the tables and params.yaml under reports/<profile>/; nothing is executed), each profile judged by
 its own `report:` rules. The study asks that the default profile reach the full profile's verdicts
 wherever neither is inconclusive; the last line says whether they do."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -27,8 +28,10 @@ def profile_folder(name: str) -> Path:
     else:
         folder = resolve_profile_dir(p)
     if not ondisk.tables_dir(folder).is_dir():
-        raise ParamsError(f"{name}: no tables/ in {folder} (give a parameter file whose profile has run, "
-                          "or a reports/<name> folder)")
+        raise ParamsError(
+            f"{name}: no tables/ in {folder} (give a parameter file whose profile has run, "
+            "or a reports/<name> folder)"
+        )
     return folder
 
 
@@ -47,8 +50,11 @@ def profile_name(params_file: Path) -> str:
 def agreement(a: pd.DataFrame, b: pd.DataFrame) -> tuple[list[str], list[str]]:
     """(claims decided alike, claims decided differently) among those neither profile finds
     inconclusive (verdict tables indexed by claim id)."""
-    both = [c for c in a.index.intersection(b.index)
-            if INCONCLUSIVE not in (a.at[c, "verdict"], b.at[c, "verdict"])]
+    both = [
+        c
+        for c in a.index.intersection(b.index)
+        if INCONCLUSIVE not in (a.at[c, "verdict"], b.at[c, "verdict"])
+    ]
     same = [c for c in both if a.at[c, "verdict"] == b.at[c, "verdict"]]
     return same, [c for c in both if c not in same]
 
@@ -57,7 +63,9 @@ def compare(folder_a, folder_b) -> str:
     """The comparison as text: per conclusion, each profile's verdict, seed count and numbers;
     then a line on the rules if they differ, and the last line: agree or not."""
     data = [read_profile(folder_a), read_profile(folder_b)]
-    names = [d.profile + (f" ({ab})" if data[0].profile == data[1].profile else "") for ab, d in zip("AB", data)]
+    names = [
+        d.profile + (f" ({ab})" if data[0].profile == data[1].profile else "") for ab, d in zip("AB", data)
+    ]
     tables = [verdicts(d) for d in data]
     width = max(map(len, names))
     lines = [f"verdicts: {names[0]} ({data[0].dir}) vs {names[1]} ({data[1].dir})", ""]
@@ -70,14 +78,20 @@ def compare(folder_a, folder_b) -> str:
         lines.append("")
     rules = [d.rules for d in data]
     if rules[0] != rules[1]:
-        lines.append(f"note: the profiles decide by different report: rules ({names[0]}: {rules[0]}; "
-                     f"{names[1]}: {rules[1]})")
+        lines.append(
+            f"note: the profiles decide by different report: rules ({names[0]}: {rules[0]}; "
+            f"{names[1]}: {rules[1]})"
+        )
     same, differ = agreement(*tables)
     decided = len(same) + len(differ)
     if differ:
-        lines.append(f"DISAGREE on {len(differ)} of the {decided} conclusions where neither is inconclusive: "
-                     + ", ".join(differ))
+        lines.append(
+            f"DISAGREE on {len(differ)} of the {decided} conclusions where neither is inconclusive: "
+            + ", ".join(differ)
+        )
     else:
-        lines.append(f"agree: the same verdict on all {decided} conclusion(s) where neither is inconclusive"
-                     + (" (none is decided in both)" if not decided else ""))
+        lines.append(
+            f"agree: the same verdict on all {decided} conclusion(s) where neither is inconclusive"
+            + (" (none is decided in both)" if not decided else "")
+        )
     return "\n".join(lines)

@@ -27,6 +27,7 @@ alpha = 1 - confidence:
   its test reaches 80 % power at the observed effect and spread, at level alpha / m (m the family's
   size: Holm's first, strictest step, the worst case).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -37,8 +38,8 @@ from .stats import SEED
 
 SUPPORTED, CONTRADICTED, INCONCLUSIVE = "supported", "contradicted", "inconclusive"
 WORDS = (SUPPORTED, CONTRADICTED, INCONCLUSIVE)
-POWER = 0.80                     # the power "what would decide it" is computed for
-MOST = 1000                      # more seeds than this count as no feasible number
+POWER = 0.80  # the power "what would decide it" is computed for
+MOST = 1000  # more seeds than this count as no feasible number
 
 
 def per_seed(df: pd.DataFrame, statistic) -> pd.Series:
@@ -100,8 +101,14 @@ def _estimate(values) -> tuple[dict, int, int]:
     return one_sample(x), x, len(x)
 
 
-def direction(values, expected: int, confidence: float, boundary: float = 0.0, holds: int | None = None,
-              seeds: int | None = None) -> dict:
+def direction(
+    values,
+    expected: int,
+    confidence: float,
+    boundary: float = 0.0,
+    holds: int | None = None,
+    seeds: int | None = None,
+) -> dict:
     """The claim "the estimate is above `boundary`" (expected +1) or "below it" (expected -1),
     decided on its interval. `values`: an estimate (`linear`) with `holds` (the seeds whose own
     value is on the claimed side) and `seeds`, or per-seed values (each seed a unit; holds counted
@@ -120,19 +127,34 @@ def direction(values, expected: int, confidence: float, boundary: float = 0.0, h
         verdict = SUPPORTED if claimed else CONTRADICTED if opposite else INCONCLUSIVE
     p_claim, p_other = _one_sided(est, boundary, expected), _one_sided(est, boundary, -expected)
     p = min(1.0, 2 * min(p_claim, p_other)) if np.isfinite(p_claim) else float("nan")
-    return {**ci, "verdict": verdict, "holds": int(holds or 0), "seeds": int(seeds or 0), "p_claim": p_claim,
-            "p_other": p_other, "p": p, "need": need(est, abs(est["mean"] - boundary), two_sided=True)}
+    return {
+        **ci,
+        "verdict": verdict,
+        "holds": int(holds or 0),
+        "seeds": int(seeds or 0),
+        "p_claim": p_claim,
+        "p_other": p_other,
+        "p": p,
+        "need": need(est, abs(est["mean"] - boundary), two_sided=True),
+    }
 
 
 def need(est: dict, effect: float, two_sided: bool) -> dict:
     """What `seeds_needed` reads of an estimate: the effect to detect, its se now, the seeds and
     df now, the df one more seed adds, the test's sidedness."""
-    return {"effect": float(effect), "se": est.get("se", float("nan")), "seeds": est.get("seeds", 0),
-            "df": est.get("df", 0), "df_per_seed": est.get("df_per_seed", 1.0), "two_sided": two_sided}
+    return {
+        "effect": float(effect),
+        "se": est.get("se", float("nan")),
+        "seeds": est.get("seeds", 0),
+        "df": est.get("df", 0),
+        "df_per_seed": est.get("df_per_seed", 1.0),
+        "two_sided": two_sided,
+    }
 
 
-def monotone(slope, steps, expected: int, confidence: float, holds: int | None = None,
-             seeds: int | None = None) -> dict:
+def monotone(
+    slope, steps, expected: int, confidence: float, holds: int | None = None, seeds: int | None = None
+) -> dict:
     """A trend: `slope` and `steps` (adjacent step -> estimate) of one model, or per-seed values
     (a Series and a DataFrame with one column per step). supported: the slope's interval wholly on
     the claimed side and no step's wholly on the other; contradicted: the slope wholly on the other
@@ -145,15 +167,28 @@ def monotone(slope, steps, expected: int, confidence: float, holds: int | None =
     step = {k: direction(e, expected, confidence) for k, e in (steps or {}).items()}
     against = [k for k, s in step.items() if s["verdict"] == CONTRADICTED]
     toward = [k for k, s in step.items() if s["verdict"] == SUPPORTED]
-    verdict = (SUPPORTED if dec["verdict"] == SUPPORTED and not against
-               else CONTRADICTED if dec["verdict"] == CONTRADICTED and not toward else INCONCLUSIVE)
+    verdict = (
+        SUPPORTED
+        if dec["verdict"] == SUPPORTED and not against
+        else CONTRADICTED
+        if dec["verdict"] == CONTRADICTED and not toward
+        else INCONCLUSIVE
+    )
     vetoes = against if dec["verdict"] == SUPPORTED else toward if dec["verdict"] == CONTRADICTED else []
-    why = ({"words": f"more seeds would not decide it: the slope is decided, but the step(s) {', '.join(vetoes)} go "
-                     "significantly the other way (not a monotone trend)"} if vetoes else dec["need"])
+    why = (
+        {
+            "words": f"more seeds would not decide it: the slope is decided, but the step(s) {', '.join(vetoes)} go "
+            "significantly the other way (not a monotone trend)"
+        }
+        if vetoes
+        else dec["need"]
+    )
     return {**dec, "verdict": verdict, "steps": step, "against": against, "toward": toward, "need": why}
 
 
-def equivalence(diffs, margin: float, confidence: float, holds: int | None = None, seeds: int | None = None) -> dict:
+def equivalence(
+    diffs, margin: float, confidence: float, holds: int | None = None, seeds: int | None = None
+) -> dict:
     """The claim "every difference lies within +-margin", by TOST at alpha = 1 - confidence (see
     the module's docstring). `diffs`: name -> estimate (with `holds`, the seeds whose every own
     difference is within the margin, and `seeds`), or a DataFrame with one column per difference
@@ -171,18 +206,30 @@ def equivalence(diffs, margin: float, confidence: float, holds: int | None = Non
         verdict = INCONCLUSIVE
     else:
         p_inside = max(max(_one_sided(e, -margin, +1), _one_sided(e, margin, -1)) for e in diffs.values())
-        p_outside = min(1.0, len(diffs) * min(min(_one_sided(e, margin, +1), _one_sided(e, -margin, -1))
-                                              for e in diffs.values()))
+        p_outside = min(
+            1.0,
+            len(diffs)
+            * min(min(_one_sided(e, margin, +1), _one_sided(e, -margin, -1)) for e in diffs.values()),
+        )
         verdict = SUPPORTED if p_inside <= alpha else CONTRADICTED if p_outside <= alpha else INCONCLUSIVE
         p = min(p_inside, p_outside)
 
     def reach(c):
-        return max((abs(v) for v in (cis[c]["mean"], cis[c]["lo"], cis[c]["hi"]) if np.isfinite(v)), default=0.0)
+        return max(
+            (abs(v) for v in (cis[c]["mean"], cis[c]["lo"], cis[c]["hi"]) if np.isfinite(v)), default=0.0
+        )
 
     worst = max(cis, key=reach) if cis else None
     w = diffs[worst] if worst is not None else {}
-    return {"cis": cis, "worst": worst, "verdict": verdict, "holds": int(holds or 0), "seeds": int(seeds or 0),
-            "p": p, "need": need(w, abs(margin - abs(w["mean"])), two_sided=False) if w else None}
+    return {
+        "cis": cis,
+        "worst": worst,
+        "verdict": verdict,
+        "holds": int(holds or 0),
+        "seeds": int(seeds or 0),
+        "p": p,
+        "need": need(w, abs(margin - abs(w["mean"])), two_sided=False) if w else None,
+    }
 
 
 def holm(p: pd.Series) -> pd.Series:
@@ -193,8 +240,17 @@ def holm(p: pd.Series) -> pd.Series:
     return adjusted.reindex(pd.Series(p).index)
 
 
-def seeds_needed(effect: float, se: float, seeds: int, df: int, df_per_seed: float, alpha: float,
-                 power: float = POWER, two_sided: bool = True, most: int | None = None) -> int | None:
+def seeds_needed(
+    effect: float,
+    se: float,
+    seeds: int,
+    df: int,
+    df_per_seed: float,
+    alpha: float,
+    power: float = POWER,
+    two_sided: bool = True,
+    most: int | None = None,
+) -> int | None:
     """The smallest number of autoencoder seeds at which a t-test of an effect of size `effect`
     (its standard error `se` now, with `seeds` seeds and `df` residual degrees of freedom) reaches
     `power` at level `alpha` (None when `effect` and `se` are not finite): with S seeds the standard error is se * sqrt(seeds / S) (every seed
@@ -220,7 +276,7 @@ def seeds_needed(effect: float, se: float, seeds: int, df: int, df_per_seed: flo
         return None
     if reaches(2):
         return 2
-    lo, hi = 2, most                  # reaches(hi), not reaches(lo): the smallest s that reaches
+    lo, hi = 2, most  # reaches(hi), not reaches(lo): the smallest s that reaches
     while hi - lo > 1:
         mid = (lo + hi) // 2
         lo, hi = (lo, mid) if reaches(mid) else (mid, hi)
@@ -235,14 +291,26 @@ def need_text(row_need: dict | None, alpha: float, m: int, power: float = POWER)
     if not row_need or not np.isfinite(row_need.get("se", float("nan"))):
         return ""
     m = max(int(m), 1)
-    s = seeds_needed(row_need["effect"], row_need["se"], row_need["seeds"], row_need["df"],
-                     row_need["df_per_seed"], alpha / m, power, row_need["two_sided"])
+    s = seeds_needed(
+        row_need["effect"],
+        row_need["se"],
+        row_need["seeds"],
+        row_need["df"],
+        row_need["df_per_seed"],
+        alpha / m,
+        power,
+        row_need["two_sided"],
+    )
     level = f"α/m = {alpha:g}/{m}, Holm's strictest step, assumed as the worst case"
     if s is None:
-        return (f"no feasible number of seeds (up to {MOST}) would decide it: the effect is within the noise "
-                f"(at {level})")
-    return (f"at this effect and spread, about {s} autoencoder seeds (now {row_need['seeds']}) would decide it "
-            f"with {100 * power:g} % power (at {level})")
+        return (
+            f"no feasible number of seeds (up to {MOST}) would decide it: the effect is within the noise "
+            f"(at {level})"
+        )
+    return (
+        f"at this effect and spread, about {s} autoencoder seeds (now {row_need['seeds']}) would decide it "
+        f"with {100 * power:g} % power (at {level})"
+    )
 
 
 def holds_text(decision: dict) -> str:

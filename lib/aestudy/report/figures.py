@@ -12,22 +12,32 @@ side by side only while each stays legible at that width; otherwise they are sta
 
 Every function returns a matplotlib Figure.
 """
+
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
 
-WIDTH = 7.0          # inches: the printed text width (A4, 15 mm margins) less a little
-MIN_PT = 8           # the smallest text in a figure, at print size
-STYLE = {"font.size": MIN_PT, "axes.titlesize": 9, "axes.labelsize": 8.5, "xtick.labelsize": MIN_PT,
-         "ytick.labelsize": MIN_PT, "legend.fontsize": MIN_PT, "legend.title_fontsize": MIN_PT,
-         "figure.titlesize": 9, "lines.markersize": 4.5, "axes.titlepad": 4}
+WIDTH = 7.0  # inches: the printed text width (A4, 15 mm margins) less a little
+MIN_PT = 8  # the smallest text in a figure, at print size
+STYLE = {
+    "font.size": MIN_PT,
+    "axes.titlesize": 9,
+    "axes.labelsize": 8.5,
+    "xtick.labelsize": MIN_PT,
+    "ytick.labelsize": MIN_PT,
+    "legend.fontsize": MIN_PT,
+    "legend.title_fontsize": MIN_PT,
+    "figure.titlesize": 9,
+    "lines.markersize": 4.5,
+    "axes.titlepad": 4,
+}
 
 
 @contextlib.contextmanager
@@ -38,11 +48,25 @@ def style():
 
 
 def tick(v) -> str:
-    return str(int(v)) if isinstance(v, (int, float, np.integer, np.floating)) and float(v).is_integer() else str(v)
+    return (
+        str(int(v))
+        if isinstance(v, (int, float, np.integer, np.floating)) and float(v).is_integer()
+        else str(v)
+    )
 
 
-def ci_points(ax, summary: pd.DataFrame, x: str, hue: str | None, order=None, hue_order=None,
-               line: bool = True, palette=None, prefix: str = "", ls: str = "-"):
+def ci_points(
+    ax,
+    summary: pd.DataFrame,
+    x: str,
+    hue: str | None,
+    order=None,
+    hue_order=None,
+    line: bool = True,
+    palette=None,
+    prefix: str = "",
+    ls: str = "-",
+):
     """Means with t-interval error bars, one series per `hue` value, dodged around each x."""
     s = summary.copy()
     s[x] = s[x].map(tick)
@@ -55,8 +79,16 @@ def ci_points(ax, summary: pd.DataFrame, x: str, hue: str | None, order=None, hu
         offset = (j - (len(hues) - 1) / 2) * (width / max(len(hues), 1))
         pos = np.array([xs.index(v) for v in g[x]]) + offset
         err = np.nan_to_num(np.vstack([g["mean"] - g["ci_lo"], g["ci_hi"] - g["mean"]]), nan=0.0)
-        ax.errorbar(pos, g["mean"], yerr=err, fmt="o" + (ls if line else ""), color=palette.get(h, "tab:blue"),
-                    capsize=3, lw=1.5, label=f"{prefix}{tick(h)}" if h is not None else None)
+        ax.errorbar(
+            pos,
+            g["mean"],
+            yerr=err,
+            fmt="o" + (ls if line else ""),
+            color=palette.get(h, "tab:blue"),
+            capsize=3,
+            lw=1.5,
+            label=f"{prefix}{tick(h)}" if h is not None else None,
+        )
     ax.set_xticks(range(len(xs)))
     ax.set_xticklabels(xs)
     ax.set_xlim(-0.5, len(xs) - 0.5)
@@ -64,17 +96,19 @@ def ci_points(ax, summary: pd.DataFrame, x: str, hue: str | None, order=None, hu
 
 # ------------------------------------------------------------------ page 1
 
+
 @dataclass(frozen=True)
 class Panel:
     """One panel of the page-1 figure, against the latent size d: `draw(ax)` draws it (and returns
     True when it has a legend to show below the figure); `caption` says what it shows."""
+
     title: str
     ylabel: str
     draw: Callable
     caption: str
 
 
-LEGEND_ROW = 6       # entries of the page-1 legend per row at most
+LEGEND_ROW = 6  # entries of the page-1 legend per row at most
 
 
 def overview(panels: list[Panel]):
@@ -96,13 +130,24 @@ def overview(panels: list[Panel]):
         rows = -(-len(below) // LEGEND_ROW)
         if below:
             fig.set_size_inches(WIDTH, 2.1 + 0.2 * (rows - 1))
-            fig.legend(list(below.values()), list(below), loc="lower center", ncol=-(-len(below) // rows),
-                       frameon=False, handlelength=1.8, columnspacing=1.2)
+            fig.legend(
+                list(below.values()),
+                list(below),
+                loc="lower center",
+                ncol=-(-len(below) // rows),
+                frameon=False,
+                handlelength=1.8,
+                columnspacing=1.2,
+            )
         fig.tight_layout(w_pad=1.0, rect=(0, 0.1 * rows + 0.01 * bool(rows), 1, 1))
     return fig
 
 
 def overview_caption(panels: list[Panel], tail: str) -> str:
     """'Against the latent size d: (a) ...; (b) .... ' + tail (what the means are over and the bars)."""
-    return ("Against the latent size d: " + "; ".join(f"({'abcdefgh'[j]}) {p.caption}" for j, p in enumerate(panels))
-            + ". " + tail)
+    return (
+        "Against the latent size d: "
+        + "; ".join(f"({'abcdefgh'[j]}) {p.caption}" for j, p in enumerate(panels))
+        + ". "
+        + tail
+    )

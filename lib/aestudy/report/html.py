@@ -95,9 +95,7 @@ def mathjax_js_path() -> Path:
     try:
         res = importlib.resources.files("mathjax").joinpath("static", "mathjax", "es5", "tex-svg-full.js")
     except ModuleNotFoundError as exc:  # pragma: no cover - depends on the environment
-        raise RuntimeError(
-            "MathJax 3 not found: pip install django-static-mathjax==3.2.2.1"
-        ) from exc
+        raise RuntimeError("MathJax 3 not found: pip install django-static-mathjax==3.2.2.1") from exc
     path = Path(str(res))
     if not path.is_file():  # pragma: no cover
         raise RuntimeError(f"MathJax 3 file missing: {path}; reinstall django-static-mathjax")
@@ -207,7 +205,7 @@ def fill_toc(body: str) -> str:
     m = _TOC.search(body)
     if not m:
         return body
-    entries: list[list] = []   # [anchor, text, children]
+    entries: list[list] = []  # [anchor, text, children]
     chapter = None
     for h in _HEADING.finditer(body, m.end()):
         text = re.sub(r'<a class="anchor-link".*?</a>', "", h.group(3), flags=re.S)
@@ -224,9 +222,12 @@ def fill_toc(body: str) -> str:
         return body
 
     def items(es) -> str:
-        return "".join(f'<li><a href="#{a}">{t}</a>' + (f"<ul>{items(c)}</ul>" if c else "") + "</li>"
-                       for a, t, c in es)
+        return "".join(
+            f'<li><a href="#{a}">{t}</a>' + (f"<ul>{items(c)}</ul>" if c else "") + "</li>" for a, t, c in es
+        )
 
-    nav = (f'<nav class="report-toc"{m.group(1)}><p class="toc-title"><b>Contents</b></p>'
-           f"<ul>{items(entries)}</ul></nav>")
-    return body[:m.start()] + nav + body[m.end():]
+    nav = (
+        f'<nav class="report-toc"{m.group(1)}><p class="toc-title"><b>Contents</b></p>'
+        f"<ul>{items(entries)}</ul></nav>"
+    )
+    return body[: m.start()] + nav + body[m.end() :]

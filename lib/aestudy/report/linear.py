@@ -27,6 +27,7 @@ difference that is already paired within each unit) is not a contrast within blo
 seed is not a block (that would drop the seed-to-seed spread of the effect from its error), only
 the design's fixed factors are cells.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -42,11 +43,12 @@ class Fit:
     """A fitted model: the cells (tuples of factor levels, in column order), their estimated
     means, the unscaled covariance (X'X)^+ of the whole coefficient vector, the residual variance
     and degrees of freedom, and what an estimate needs to say of its units."""
+
     factors: tuple
     cells: list
     coef: np.ndarray
     xtx_inv: np.ndarray
-    estimable: np.ndarray          # the projection onto X's row space (a contrast is estimable iff unchanged by it)
+    estimable: np.ndarray  # the projection onto X's row space (a contrast is estimable iff unchanged by it)
     s2: float
     df: int
     n: int
@@ -57,7 +59,7 @@ class Fit:
     @property
     def means(self) -> dict:
         """cell -> estimated mean (averaged over the blocks)."""
-        return dict(zip(self.cells, self.coef[:len(self.cells)]))
+        return dict(zip(self.cells, self.coef[: len(self.cells)]))
 
     @property
     def cov_means(self) -> np.ndarray:
@@ -90,7 +92,9 @@ class Fit:
             w[index[c]] += v
         ok = bool(np.allclose(w @ self.estimable, w, atol=1e-8))
         mean = float(w @ self.coef) if ok else float("nan")
-        se = float(np.sqrt(max(self.s2 * (w @ self.xtx_inv @ w), 0.0))) if ok and self.df > 0 else float("nan")
+        se = (
+            float(np.sqrt(max(self.s2 * (w @ self.xtx_inv @ w), 0.0))) if ok and self.df > 0 else float("nan")
+        )
         return estimate_dict(mean, se, self.df, self.n, self.unit, self.seeds, self.df_per_seed)
 
 
@@ -98,8 +102,15 @@ def estimate_dict(mean, se, df, n, unit, seeds, df_per_seed) -> dict:
     """What every estimate of the verdicts carries: the value, its standard error, the residual
     degrees of freedom, the observations it rests on (n, in `unit`), the seeds among them and how
     many degrees of freedom one more seed would add (for the power of a larger design)."""
-    return {"mean": float(mean), "se": float(se), "df": int(df), "n": int(n), "unit": unit, "seeds": int(seeds),
-            "df_per_seed": float(df_per_seed)}
+    return {
+        "mean": float(mean),
+        "se": float(se),
+        "df": int(df),
+        "n": int(n),
+        "unit": unit,
+        "seeds": int(seeds),
+        "df_per_seed": float(df_per_seed),
+    }
 
 
 def one_sample(values, unit: str = "autoencoder seeds") -> dict:
@@ -125,7 +136,7 @@ def fit(df: pd.DataFrame, y: str, cells, blocks=(), unit: str = "autoencoders", 
     n = len(d)
     parts = [np.zeros((n, len(levels)))]
     parts[0][np.arange(n), [col[k] for k in keys]] = 1.0
-    grows = 0                           # block levels that come with each new seed
+    grows = 0  # block levels that come with each new seed
     for b in blocks:
         v = d[b].astype(str).to_numpy()
         lv = sorted(set(v))
@@ -146,8 +157,19 @@ def fit(df: pd.DataFrame, y: str, cells, blocks=(), unit: str = "autoencoders", 
     s2 = float(resid @ resid / dof) if dof > 0 else float("nan")
     pinv = np.linalg.pinv(X)
     seeds = int(d[seed].nunique()) if seed in d and n else 1
-    return Fit(tuple(cells), levels, coef, np.linalg.pinv(X.T @ X), pinv @ X, s2, dof, n, unit, seeds,
-               (n - grows) / seeds if seeds else float("nan"))
+    return Fit(
+        tuple(cells),
+        levels,
+        coef,
+        np.linalg.pinv(X.T @ X),
+        pinv @ X,
+        s2,
+        dof,
+        n,
+        unit,
+        seeds,
+        (n - grows) / seeds if seeds else float("nan"),
+    )
 
 
 def _w(v):
@@ -180,8 +202,9 @@ def trend(df: pd.DataFrame, x: str, y: str, other: str, unit: str = "autoencoder
     for a, b in zip(xs, xs[1:]):
         both = [o for o in by if a in by[o] and b in by[o]]
         if both:
-            steps[f"{_w(a)}→{_w(b)}"] = f.contrast({**{(b, o): 1 / len(both) for o in both},
-                                                    **{(a, o): -1 / len(both) for o in both}})
+            steps[f"{_w(a)}→{_w(b)}"] = f.contrast(
+                {**{(b, o): 1 / len(both) for o in both}, **{(a, o): -1 / len(both) for o in both}}
+            )
     return slope, steps
 
 

@@ -4,6 +4,7 @@ tables, runs.json, params.yaml and the per-run files (metrics.json, saved figure
 Rows of runs that completed (`usable`) are kept apart from failed or skipped ones (`problems`),
 so that every analysis uses the completed runs only and the report can name the others.
 """
+
 from __future__ import annotations
 
 import json
@@ -22,6 +23,7 @@ from ..study import STAGES
 class ProfileData:
     """Everything under reports/<profile>/ that the analyses read: the tidy tables (all rows,
     failed and skipped ones included), runs.json and params.yaml."""
+
     dir: Path
     tables: dict = field(default_factory=dict)
     runs: list = field(default_factory=list)
@@ -112,6 +114,7 @@ def problem_runs(df: pd.DataFrame | None) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------ per-run files
+
 
 def run_figures(data: ProfileData, stage: str, pattern: str) -> list[Path]:
     """Saved PNGs of a stage's usable runs matching `pattern` (e.g. 'interpolation_*.png')."""

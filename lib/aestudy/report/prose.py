@@ -3,6 +3,7 @@ what each experiment of the registry lends it), the page-1 figure's panels and c
 warnings of each section's stages. Each experiment's own sentences are in its module under
 `report/experiments/`; the fixed text of the report is in the markdown cells of
 notebooks/analyses.ipynb. Nothing here names an experiment."""
+
 from __future__ import annotations
 
 import datetime
@@ -22,7 +23,7 @@ from .stats import SEED
 from .text import SEEDS, interval_words
 
 DEFAULT_TITLE = "Convolutional autoencoders on {dataset}: latent size, interpolation, latent correlations and transfer with {labels} labels"
-STUDY_LABELS = 100   # the study's number of labels, shown in the title when no run says otherwise
+STUDY_LABELS = 100  # the study's number of labels, shown in the title when no run says otherwise
 
 
 def title_markdown(data: ProfileData, date: str | None = None) -> str:
@@ -31,13 +32,22 @@ def title_markdown(data: ProfileData, date: str | None = None) -> str:
     for r in data.runs:
         counts[r.get("status", "?")] = counts.get(r.get("status", "?"), 0) + 1
     status = ", ".join(f"{n} {s}" for s, n in counts.items()) or "no runs.json"
-    labels = next((int(t["n_labels"].iloc[0]) for t in (data.usable(s) for e in EXPERIMENTS for s in e.stages)
-                   if "n_labels" in t and not t.empty), STUDY_LABELS)   # the first experiment with labels
-    return (f"# {DEFAULT_TITLE.format(dataset=dataset_name(data.dataset), labels=labels)}\n\n"
-            f"Rendered {date} from profile **{data.profile}** (`{config.relative(data.dir)}`); runs of the last sweep: {status}.")
+    labels = next(
+        (
+            int(t["n_labels"].iloc[0])
+            for t in (data.usable(s) for e in EXPERIMENTS for s in e.stages)
+            if "n_labels" in t and not t.empty
+        ),
+        STUDY_LABELS,
+    )  # the first experiment with labels
+    return (
+        f"# {DEFAULT_TITLE.format(dataset=dataset_name(data.dataset), labels=labels)}\n\n"
+        f"Rendered {date} from profile **{data.profile}** (`{config.relative(data.dir)}`); runs of the last sweep: {status}."
+    )
 
 
 # ------------------------------------------------------------------ page 1
+
 
 def _claim_words(conclusion: str) -> str:
     """A conclusion inside a sentence: without its parentheses, first letter lowered unless it
@@ -48,8 +58,10 @@ def _claim_words(conclusion: str) -> str:
 
 def _claims(rows: pd.DataFrame, numbers: bool = True) -> str:
     """'claim (key number); claim (key number)' for the rows of a verdict table."""
-    return "; ".join(_claim_words(r["conclusion"])
-                     + (f" ({r[KEY]})" if numbers and r.get(KEY, "n/a") != "n/a" else "") for _, r in rows.iterrows())
+    return "; ".join(
+        _claim_words(r["conclusion"]) + (f" ({r[KEY]})" if numbers and r.get(KEY, "n/a") != "n/a" else "")
+        for _, r in rows.iterrows()
+    )
 
 
 def _seeds(data: ProfileData) -> tuple[int, int]:
@@ -66,21 +78,33 @@ def abstract_markdown(data: ProfileData, v: pd.DataFrame) -> str:
     n, added = len(v), int(v["experiment"].astype(str).str.endswith("+").sum())
     counts = v["verdict"].value_counts()
     seeds, models = _seeds(data)
-    over = (f"{100 * data.rules.confidence:g} % t-intervals from a linear model over every model, "
-            f"{seeds} autoencoder seed{'s' if seeds != 1 else ''}")
-    untested = int((v["seeds"] == "untested").sum()) if "seeds" in v else 0   # the design cannot test it
-    out = [f"Of the {n} conclusions ({n - added} of the original study, {added} added here), this run "
-           f"supports **{counts.get(SUPPORTED, 0)}**, contradicts **{counts.get(CONTRADICTED, 0)}** and leaves "
-           f"**{counts.get(INCONCLUSIVE, 0)}** inconclusive"
-           + (f", {untested} of them because the design cannot test {'it' if untested == 1 else 'them'}"
-              if 0 < untested <= counts.get(INCONCLUSIVE, 0) else "") + f" ({over}"
-           + (f"; {models} autoencoders" if models else "; no completed autoencoder run") + ")."]
+    over = (
+        f"{100 * data.rules.confidence:g} % t-intervals from a linear model over every model, "
+        f"{seeds} autoencoder seed{'s' if seeds != 1 else ''}"
+    )
+    untested = int((v["seeds"] == "untested").sum()) if "seeds" in v else 0  # the design cannot test it
+    out = [
+        f"Of the {n} conclusions ({n - added} of the original study, {added} added here), this run "
+        f"supports **{counts.get(SUPPORTED, 0)}**, contradicts **{counts.get(CONTRADICTED, 0)}** and leaves "
+        f"**{counts.get(INCONCLUSIVE, 0)}** inconclusive"
+        + (
+            f", {untested} of them because the design cannot test {'it' if untested == 1 else 'them'}"
+            if 0 < untested <= counts.get(INCONCLUSIVE, 0)
+            else ""
+        )
+        + f" ({over}"
+        + (f"; {models} autoencoders" if models else "; no completed autoencoder run")
+        + ")."
+    ]
     lost = v[v["unadjusted"].fillna("") != ""] if "unadjusted" in v else v.iloc[0:0]
     if not lost.empty:
-        out.append(f"Judged one at a time, {len(lost)} more would be decided ("
-                   + "; ".join(f"{_claim_words(r['conclusion'])}: {r['unadjusted']}" for _, r in lost.iterrows())
-                   + "); Holm's adjustment for testing the claims together leaves "
-                   + ("it" if len(lost) == 1 else "them") + " inconclusive.")
+        out.append(
+            f"Judged one at a time, {len(lost)} more would be decided ("
+            + "; ".join(f"{_claim_words(r['conclusion'])}: {r['unadjusted']}" for _, r in lost.iterrows())
+            + "); Holm's adjustment for testing the claims together leaves "
+            + ("it" if len(lost) == 1 else "them")
+            + " inconclusive."
+        )
     con = v[v["verdict"] == CONTRADICTED]
     if not con.empty:
         out.append(f"Contradicted: {_claims(con)}.")
@@ -101,17 +125,24 @@ def overview_figure(data: ProfileData):
     panels = overview_panels(data)
     if not panels:
         return None, ""
-    seeds = [data.usable(s)[SEED].nunique() for e in EXPERIMENTS for s in e.stages
-             if e.overview and SEED in data.usable(s)]
-    tail = f"Means over the other factors; bars: {interval_words(data.rules.confidence, seeds or [0], SEEDS)}."
+    seeds = [
+        data.usable(s)[SEED].nunique()
+        for e in EXPERIMENTS
+        for s in e.stages
+        if e.overview and SEED in data.usable(s)
+    ]
+    tail = (
+        f"Means over the other factors; bars: {interval_words(data.rules.confidence, seeds or [0], SEEDS)}."
+    )
     return overview(panels), overview_caption(panels, tail)
 
 
 def section_warnings(data: ProfileData, experiment: Experiment) -> str:
     """The warnings of an experiment's stages, shown once, at the top of its section: its own
     stage always (unless optional), the others where the profile has their table."""
-    shown = [s for s in experiment.stages
-             if s in data.tables or (s == experiment.name and not experiment.optional)]
+    shown = [
+        s for s in experiment.stages if s in data.tables or (s == experiment.name and not experiment.optional)
+    ]
     return "\n\n".join(w for w in (status_markdown(data, s) for s in shown) if w)
 
 
@@ -120,12 +151,17 @@ def declared_section(data: ProfileData, experiment: Experiment) -> list[tuple[st
     the analyses notebook shows it: ('say', markdown), ('table', (df, caption)) and ('figure',
     ((figure, caption), file name)) in order: heading and narrative, warnings, its sentences, then
     one table or figure per entry of `sections`."""
-    items: list[tuple[str, object]] = [("say", f"## {experiment.title}\n\n{experiment.narrative}".strip()),
-                                       ("say", section_warnings(data, experiment))]
+    items: list[tuple[str, object]] = [
+        ("say", f"## {experiment.title}\n\n{experiment.narrative}".strip()),
+        ("say", section_warnings(data, experiment)),
+    ]
     if experiment.text:
         items.append(("say", experiment.text(data)))
     for i, section in enumerate(experiment.sections, 1):
         shown = section(data)
-        items.append(("table", shown) if isinstance(shown[0], pd.DataFrame)
-                     else ("figure", (shown, f"{experiment.name}_{i}.png")))
+        items.append(
+            ("table", shown)
+            if isinstance(shown[0], pd.DataFrame)
+            else ("figure", (shown, f"{experiment.name}_{i}.png"))
+        )
     return [(kind, shown) for kind, shown in items if shown]

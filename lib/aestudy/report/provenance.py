@@ -21,7 +21,10 @@ def _git(repo: Path, *args: str) -> str | None:
     try:
         res = subprocess.run(
             ["git", "-C", str(repo), *args],
-            capture_output=True, text=True, timeout=20, check=False,
+            capture_output=True,
+            text=True,
+            timeout=20,
+            check=False,
         )
     except (OSError, subprocess.SubprocessError):
         return None
@@ -86,14 +89,27 @@ def environment_line(info: dict, runs: list[dict] | None = None) -> str:
     not this environment's are named too."""
     lock = info.get("lock")
     versions = info.get("versions", {})
-    line = (f"requirements-lock.txt sha256 {lock[:12]}" if lock else "no lock file") + \
-        f"; torch {versions.get('torch')}, numpy {versions.get('numpy')}, Python {info.get('python')}"
+    line = (
+        f"requirements-lock.txt sha256 {lock[:12]}" if lock else "no lock file"
+    ) + f"; torch {versions.get('torch')}, numpy {versions.get('numpy')}, Python {info.get('python')}"
     differs = info.get("lock_differs") or []
     if lock:
-        line += ("; differs from the lock: " + ", ".join(differs[:8]) +
-                 (f" and {len(differs) - 8} more" if len(differs) > 8 else "")) if differs else "; as locked"
-    made = {f"{d} {r[d]}" for r in runs or [] if r for d in (*environment.PINNED, "python")
-            if d in r and r[d] != (info.get("python") if d == "python" else versions.get(d))}
+        line += (
+            (
+                "; differs from the lock: "
+                + ", ".join(differs[:8])
+                + (f" and {len(differs) - 8} more" if len(differs) > 8 else "")
+            )
+            if differs
+            else "; as locked"
+        )
+    made = {
+        f"{d} {r[d]}"
+        for r in runs or []
+        if r
+        for d in (*environment.PINNED, "python")
+        if d in r and r[d] != (info.get("python") if d == "python" else versions.get(d))
+    }
     if made:
         line += "; some runs were made under " + ", ".join(sorted(made))
     return line

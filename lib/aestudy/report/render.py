@@ -8,6 +8,7 @@ the runs' tables) + the executed notebooks of the stages the declaration puts in
 (`Stage.in_report`: theory) + a provenance appendix, exported to one self-contained
 `report.html` and printed to `report.pdf`.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -20,8 +21,7 @@ from pathlib import Path
 
 import nbformat
 
-from .. import config
-from .. import ondisk
+from .. import config, ondisk
 from ..files import atomic_write_bytes
 from ..schema import ParamsError
 from ..study import STAGES
@@ -52,21 +52,29 @@ def appendix(study, pdir: Path, runs: list[dict], captions: Captions | None = No
     except OSError:
         sums = {}
     versions = ", ".join(f"{k} {v}" for k, v in env["versions"].items())
-    cells = [_md("# Appendix: provenance\n\n"
-                 f"- **Parameter file:** `{config.relative(study.path)}` (profile `{study.profile}`), as run below\n"
-                 f"- **Git commit:** `{env['git_commit']}`"
-                 f"{' (working tree dirty: uncommitted changes)' if env['git_dirty'] is True else ''}\n"
-                 f"- **Python:** {env['python']} on {env['platform']}\n"
-                 f"- **Packages:** {versions}\n"
-                 f"- **Environment:** {environment_line(env, [r.get('environment') for r in runs])}\n"
-                 f"- **Device at render time:** {env['device']}"
-                 f"{' (' + env['device_name'] + ')' if env.get('device_name') else ''}\n"
-                 f"- **Rendered:** {time.strftime('%Y-%m-%d %H:%M:%S %Z')}\n")]
+    cells = [
+        _md(
+            "# Appendix: provenance\n\n"
+            f"- **Parameter file:** `{config.relative(study.path)}` (profile `{study.profile}`), as run below\n"
+            f"- **Git commit:** `{env['git_commit']}`"
+            f"{' (working tree dirty: uncommitted changes)' if env['git_dirty'] is True else ''}\n"
+            f"- **Python:** {env['python']} on {env['platform']}\n"
+            f"- **Packages:** {versions}\n"
+            f"- **Environment:** {environment_line(env, [r.get('environment') for r in runs])}\n"
+            f"- **Device at render time:** {env['device']}"
+            f"{' (' + env['device_name'] + ')' if env.get('device_name') else ''}\n"
+            f"- **Rendered:** {time.strftime('%Y-%m-%d %H:%M:%S %Z')}\n"
+        )
+    ]
     cells.append(_md("## Parameter file as run\n\n" + fence(study.text.rstrip(), "yaml")))
-    cells.append(_md("## Dataset checksums (sha256)\n\n" +
-                     captions.table(f"sha256 of the {len(sums)} dataset files the runs read.") +
-                     "\n\n| file | sha256 |\n| --- | --- |\n" +
-                     "\n".join(f"| `{k}` | `{v}` |" for k, v in sums.items())))
+    cells.append(
+        _md(
+            "## Dataset checksums (sha256)\n\n"
+            + captions.table(f"sha256 of the {len(sums)} dataset files the runs read.")
+            + "\n\n| file | sha256 |\n| --- | --- |\n"
+            + "\n".join(f"| `{k}` | `{v}` |" for k, v in sums.items())
+        )
+    )
     cells.append(_md(runs_markdown(runs, captions)))
     return cells
 
@@ -81,31 +89,60 @@ def runs_markdown(runs: list[dict], captions: Captions) -> str:
 
     if not runs:
         return "## Runs\n\nNo run of this profile has been executed."
-    t = pd.DataFrame([{"stage": r["stage"], "run": r["run_id"], "status": r["status"], "seconds": r["seconds"],
-                       "mem": r.get("peak_rss_mb"), "error": r.get("error") or "",
-                       "notebook": str(config.relative(Path(r["dir"]) / f"{r['stage']}.ipynb"))} for r in runs])
+    t = pd.DataFrame(
+        [
+            {
+                "stage": r["stage"],
+                "run": r["run_id"],
+                "status": r["status"],
+                "seconds": r["seconds"],
+                "mem": r.get("peak_rss_mb"),
+                "error": r.get("error") or "",
+                "notebook": str(config.relative(Path(r["dir"]) / f"{r['stage']}.ipynb")),
+            }
+            for r in runs
+        ]
+    )
     rows = []
     for stage, g in t.groupby("stage", sort=False):
         slow = g.loc[g["seconds"].idxmax()]
-        rows.append(f"| {stage} | {len(g)} | {int((g['status'] == 'ok').sum())} | {g['seconds'].sum():.0f} | "
-                    f"{slow['run']} ({slow['seconds']:.0f} s) | "
-                    f"{'' if g['mem'].isna().all() else format(g['mem'].max(), '.0f')} |")
+        rows.append(
+            f"| {stage} | {len(g)} | {int((g['status'] == 'ok').sum())} | {g['seconds'].sum():.0f} | "
+            f"{slow['run']} ({slow['seconds']:.0f} s) | "
+            f"{'' if g['mem'].isna().all() else format(g['mem'].max(), '.0f')} |"
+        )
     bad = t[t["status"] != "ok"]
-    named = ("\n\nNot ok: " + "; ".join(f"{r.stage}/{r.run} **{r.status.upper()}** ({plain(r.error) or 'no error recorded'})"
-                                       for r in bad.itertuples()) + ".") if len(bad) else ""
+    named = (
+        (
+            "\n\nNot ok: "
+            + "; ".join(
+                f"{r.stage}/{r.run} **{r.status.upper()}** ({plain(r.error) or 'no error recorded'})"
+                for r in bad.itertuples()
+            )
+            + "."
+        )
+        if len(bad)
+        else ""
+    )
     every = t.assign(**{"wall time (s)": t["seconds"].round(1), "peak memory (MiB)": t["mem"].round(0)})[
-        ["stage", "run", "status", "wall time (s)", "peak memory (MiB)", "notebook", "error"]].rename(
-        columns={"notebook": "executed notebook"})
-    return ("## Runs\n\n"
-            + captions.table(f"The {len(t)} runs of the profile by stage: how many, how many ok, their total and "
-                             "slowest wall time and the largest peak memory of a run's kernel. Every run with its "
-                             "status, time, memory and executed notebook (runs/<stage>/<run-id>/<stage>.ipynb under "
-                             "the profile's folder) is listed below it in the HTML (left out of the PDF).")
-            .replace('class="caption ', 'class="runs-caption caption ')
-            + "\n\n| stage | runs | ok | total wall time (s) | slowest run | peak memory (MiB) |\n"
-            + "| --- | --- | --- | --- | --- | --- |\n" + "\n".join(rows) + named
-            + f"\n\n<details class=\"every-run\"><summary>Every run ({len(t)})</summary>"   # one line: a blank
-            + html_table(every.fillna(""), cls="runs-table") + "</details>")                # line would end the block
+        ["stage", "run", "status", "wall time (s)", "peak memory (MiB)", "notebook", "error"]
+    ].rename(columns={"notebook": "executed notebook"})
+    return (
+        "## Runs\n\n"
+        + captions.table(
+            f"The {len(t)} runs of the profile by stage: how many, how many ok, their total and "
+            "slowest wall time and the largest peak memory of a run's kernel. Every run with its "
+            "status, time, memory and executed notebook (runs/<stage>/<run-id>/<stage>.ipynb under "
+            "the profile's folder) is listed below it in the HTML (left out of the PDF)."
+        ).replace('class="caption ', 'class="runs-caption caption ')
+        + "\n\n| stage | runs | ok | total wall time (s) | slowest run | peak memory (MiB) |\n"
+        + "| --- | --- | --- | --- | --- | --- |\n"
+        + "\n".join(rows)
+        + named
+        + f'\n\n<details class="every-run"><summary>Every run ({len(t)})</summary>'  # one line: a blank
+        + html_table(every.fillna(""), cls="runs-table")
+        + "</details>"
+    )  # line would end the block
 
 
 _NUMBERED = re.compile(r"<b>(Figure|Table) (\d+)\.</b>")
@@ -116,8 +153,11 @@ def numbered_so_far(nb) -> Captions:
     """A Captions that numbers on after the figures and tables an executed notebook numbered."""
     last = {"Figure": 0, "Table": 0}
     for cell in nb.cells:
-        texts = [cell.get("source", "")] + [str(o.get("data", {}).get(k, "")) for o in cell.get("outputs", [])
-                                             for k in ("text/markdown", "text/html")]
+        texts = [cell.get("source", "")] + [
+            str(o.get("data", {}).get(k, ""))
+            for o in cell.get("outputs", [])
+            for k in ("text/markdown", "text/html")
+        ]
         for kind, n in _NUMBERED.findall(" ".join(texts)):
             last[kind] = max(last[kind], int(n))
     return Captions(figures=last["Figure"], tables=last["Table"])
@@ -152,21 +192,35 @@ def number_chapter(nb, captions: Captions):
             for m in _TABLE_START.finditer(cell.source):
                 cols = [c.strip() for c in m.group(0).splitlines()[0].strip().strip("|").split("|")]
                 captions.tables += 1
-                words = _inline_markdown((f"{heading}. " if heading else "") + "Columns: " + ", ".join(cols) + ".")
-                parts += [cell.source[last:m.start()], caption_html("Table", captions.tables, words, markup=True),
-                          "\n\n", m.group(0)]
+                words = _inline_markdown(
+                    (f"{heading}. " if heading else "") + "Columns: " + ", ".join(cols) + "."
+                )
+                parts += [
+                    cell.source[last : m.start()],
+                    caption_html("Table", captions.tables, words, markup=True),
+                    "\n\n",
+                    m.group(0),
+                ]
                 last = m.end()
             cell.source = "".join(parts) + cell.source[last:]
         elif any("image/png" in o.get("data", {}) for o in cell.get("outputs", [])):
             prev = out[-2] if len(out) > 1 else None
             words = f"{heading}." if heading else ""
-            if (prev is not None and prev.cell_type == "markdown" and len(prev.source) <= 800
-                    and not re.search(r"^#|^\|", prev.source, flags=re.M) and "caption" not in prev.source):
+            if (
+                prev is not None
+                and prev.cell_type == "markdown"
+                and len(prev.source) <= 800
+                and not re.search(r"^#|^\|", prev.source, flags=re.M)
+                and "caption" not in prev.source
+            ):
                 words = prev.source.strip()
                 out.pop(-2)
             captions.figures += 1
-            out.append(nbformat.v4.new_markdown_cell(
-                caption_html("Figure", captions.figures, _inline_markdown(words), markup=True)))
+            out.append(
+                nbformat.v4.new_markdown_cell(
+                    caption_html("Figure", captions.figures, _inline_markdown(words), markup=True)
+                )
+            )
     nb.cells = out
     return nb
 
@@ -216,21 +270,34 @@ def render(study, pdf: bool = True, if_changed: bool = False) -> dict | None:
     runs = ondisk.run_folders(pdir)
     analyses_out = pdir / "analyses.ipynb"
     with _this_checkout():
-        pm.execute_notebook(str(config.NOTEBOOKS / "analyses.ipynb"), str(analyses_out),
-                            parameters={"profile_dir": str(pdir)}, kernel_name="python3",
-                            language="python", cwd=str(config.PROJECT_ROOT), progress_bar=False,
-                            kernel_manager_class=KERNEL_MANAGER)
+        pm.execute_notebook(
+            str(config.NOTEBOOKS / "analyses.ipynb"),
+            str(analyses_out),
+            parameters={"profile_dir": str(pdir)},
+            kernel_name="python3",
+            language="python",
+            cwd=str(config.PROJECT_ROOT),
+            progress_bar=False,
+            kernel_manager_class=KERNEL_MANAGER,
+        )
     parts = [nbformat.read(analyses_out, as_version=4)]
     captions = numbered_so_far(parts[0])
     for stage in (s for s in study.stages() if STAGES[s].in_report):
         done = [r for r in runs if r["stage"] == stage]
         if done and all(r["status"] == "ok" for r in done):
-            parts += [number_chapter(nbformat.read(Path(r["dir"]) / f"{stage}.ipynb", as_version=4), captions)
-                      for r in done]
+            parts += [
+                number_chapter(nbformat.read(Path(r["dir"]) / f"{stage}.ipynb", as_version=4), captions)
+                for r in done
+            ]
         else:
             why = "; ".join(f"{r['status']}: {r['error']}" for r in done if r["status"] != "ok") or "not run"
-            parts.append(nbformat.v4.new_notebook(cells=[_md(
-                f"# {stage.capitalize()}\n\n**The {stage} run did not complete:** {plain(why)}")]))
+            parts.append(
+                nbformat.v4.new_notebook(
+                    cells=[
+                        _md(f"# {stage.capitalize()}\n\n**The {stage} run did not complete:** {plain(why)}")
+                    ]
+                )
+            )
     parts.append(nbformat.v4.new_notebook(cells=appendix(study, pdir, runs, captions)))
     nb = combine(parts)
     html = export_html(nb, pdir / "report.html", title=f"{TITLE} ({study.profile})")
@@ -242,6 +309,10 @@ def render(study, pdf: bool = True, if_changed: bool = False) -> dict | None:
             print(f"warning: {exc}", file=sys.stderr)
     atomic_write_bytes(stamp, key.encode())
     out["seconds"] = time.perf_counter() - start
-    print(f"report: {config.relative(html)}" + (f" and {out['pdf'].name}" if out["pdf"] else "") +
-          f" ({out['seconds']:.1f} s)", file=sys.stderr)
+    print(
+        f"report: {config.relative(html)}"
+        + (f" and {out['pdf'].name}" if out["pdf"] else "")
+        + f" ({out['seconds']:.1f} s)",
+        file=sys.stderr,
+    )
     return out

@@ -5,6 +5,7 @@ the median of the other seeds by more than `report.outlier_excess` is named here
 fraction of its encoder's hidden ReLU units that are dead (zero on every monitored test image,
 so no gradient ever reaches them again) and its siblings' fraction.
 """
+
 from __future__ import annotations
 
 import pandas as pd
@@ -32,10 +33,17 @@ def unusual_seeds(ae: pd.DataFrame, excess: float) -> pd.DataFrame:
             ratio = float(r["final_test_error"]) / median
             if ratio > 1 + excess:
                 dead = DEAD in g and pd.notna(r.get(DEAD))
-                rows.append({**dict(zip(CELL, key)), SEED: int(r[SEED]), "error": float(r["final_test_error"]),
-                             "siblings error": median, "ratio": ratio,
-                             "dead units": float(r[DEAD]) if dead else float("nan"),
-                             "siblings dead units": float(others[DEAD].mean()) if dead else float("nan")})
+                rows.append(
+                    {
+                        **dict(zip(CELL, key)),
+                        SEED: int(r[SEED]),
+                        "error": float(r["final_test_error"]),
+                        "siblings error": median,
+                        "ratio": ratio,
+                        "dead units": float(r[DEAD]) if dead else float("nan"),
+                        "siblings dead units": float(others[DEAD].mean()) if dead else float("nan"),
+                    }
+                )
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -63,19 +71,31 @@ def seeds_markdown(odd: pd.DataFrame, assoc: dict | None, excess: float, n_model
 
     if n_models == 0:
         return ""
-    rule = (f"a model is named when its final test error exceeds the median of the other seeds of its "
-            f"(d, num_conv) by more than {100 * excess:g} % (report.outlier_excess)")
+    rule = (
+        f"a model is named when its final test error exceeds the median of the other seeds of its "
+        f"(d, num_conv) by more than {100 * excess:g} % (report.outlier_excess)"
+    )
     if odd.empty:
         text = f"No model trains clearly worse than its seed siblings ({rule})."
     else:
-        names = "; ".join(f"d={int(r['latent_dim'])}, num_conv={int(r['num_conv'])}, seed {int(r['seed'])}: "
-                          f"{fmt(r['error'])} against {fmt(r['siblings error'])} ({fmt(r['ratio'])}x)"
-                          + (f", {fmt_pct(r['dead units'])} of its encoder's hidden units dead against "
-                             f"{fmt_pct(r['siblings dead units'])} in its siblings" if pd.notna(r["dead units"]) else "")
-                          for _, r in odd.iterrows())
-        text = f"{len(odd)} of {n_models} models train clearly worse than their seed siblings ({rule}): {names}."
+        names = "; ".join(
+            f"d={int(r['latent_dim'])}, num_conv={int(r['num_conv'])}, seed {int(r['seed'])}: "
+            f"{fmt(r['error'])} against {fmt(r['siblings error'])} ({fmt(r['ratio'])}x)"
+            + (
+                f", {fmt_pct(r['dead units'])} of its encoder's hidden units dead against "
+                f"{fmt_pct(r['siblings dead units'])} in its siblings"
+                if pd.notna(r["dead units"])
+                else ""
+            )
+            for _, r in odd.iterrows()
+        )
+        text = (
+            f"{len(odd)} of {n_models} models train clearly worse than their seed siblings ({rule}): {names}."
+        )
     if assoc is not None:
-        text += (f" Over all {assoc['n']} models, the excess of dead hidden units over a model's cell mean goes with "
-                 f"its excess error: Spearman ρ = {fmt(assoc['rho'])} (p = {fmt(assoc['p'])}); on average "
-                 f"{fmt_pct(assoc['mean_dead'])} of the encoder's hidden units are dead at the end of training.")
+        text += (
+            f" Over all {assoc['n']} models, the excess of dead hidden units over a model's cell mean goes with "
+            f"its excess error: Spearman ρ = {fmt(assoc['rho'])} (p = {fmt(assoc['p'])}); on average "
+            f"{fmt_pct(assoc['mean_dead'])} of the encoder's hidden units are dead at the end of training."
+        )
     return text

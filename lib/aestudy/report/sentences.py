@@ -1,5 +1,6 @@
 """Sentences every experiment's section writes alike: a trend in words, means with their
 intervals, and the warnings about a stage's failed or skipped runs."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -20,8 +21,10 @@ def status_markdown(data, stage: str) -> str:
     if lines:
         lines.append("> The analyses of this section use the completed runs only.")
     if data.usable(stage).empty:
-        lines.append(f"> **No usable {stage} runs in this profile** (stage not run, or every run "
-                     "failed): this section has nothing to show.")
+        lines.append(
+            f"> **No usable {stage} runs in this profile** (stage not run, or every run "
+            "failed): this section has nothing to show."
+        )
     return "\n>\n".join(lines) if lines else ""
 
 
@@ -31,19 +34,33 @@ def describe_trend(values: pd.Series, unit: str = "", f=fmt) -> str:
         return f"is {f(values.iloc[0]) if len(values) else 'n/a'} (one value only)"
     first, last = values.iloc[0], values.iloc[-1]
     diffs = np.diff(values.to_numpy(float))
-    shape = ("falls at every step" if np.all(diffs < 0) else "rises at every step" if np.all(diffs > 0)
-             else "does not change monotonically")
-    return (f"goes from {f(first)} at {unit}{whole(values.index[0])} to {f(last)} at "
-            f"{unit}{whole(values.index[-1])} and {shape}")
+    shape = (
+        "falls at every step"
+        if np.all(diffs < 0)
+        else "rises at every step"
+        if np.all(diffs > 0)
+        else "does not change monotonically"
+    )
+    return (
+        f"goes from {f(first)} at {unit}{whole(values.index[0])} to {f(last)} at "
+        f"{unit}{whole(values.index[-1])} and {shape}"
+    )
 
 
 def ci_of(row, confidence: float) -> dict:
     """A summarise() row as the interval dict of fmt_ci."""
-    return {"mean": row["mean"], "lo": row["ci_lo"], "hi": row["ci_hi"], "n": int(row["n"]), "confidence": confidence}
+    return {
+        "mean": row["mean"],
+        "lo": row["ci_lo"],
+        "hi": row["ci_hi"],
+        "n": int(row["n"]),
+        "confidence": confidence,
+    }
 
 
-def means_with_intervals(df: pd.DataFrame, by: str, value: str, confidence: float = CONFIDENCE, f=fmt,
-                         label: str | None = None) -> tuple[pd.Series, str]:
+def means_with_intervals(
+    df: pd.DataFrame, by: str, value: str, confidence: float = CONFIDENCE, f=fmt, label: str | None = None
+) -> tuple[pd.Series, str]:
     """(means by `by`, 'd=5: 0.03 [0.029, 0.031], d=10: ... (95 % t-interval over 3 autoencoder
     seeds)'): each seed's mean over the other factors first, then the interval over seeds."""
     s = summarise(df, by, value, confidence=confidence)

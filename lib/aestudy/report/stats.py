@@ -5,6 +5,7 @@ The independent unit of these descriptive intervals (the tables' and figures') i
 seed (`seed` in every table): values are averaged within each seed first, so n is the number of
 seeds, never the number of records. The verdicts' intervals come from the linear model over every
 model of the design (`linear`), on its residual degrees of freedom."""
+
 from __future__ import annotations
 
 import math
@@ -14,11 +15,14 @@ import pandas as pd
 
 from ..report_params import ReportParams
 
-CONFIDENCE = ReportParams().confidence   # the default level; a profile's own is in its params.yaml
-SEED = "seed"                            # the unit of replication: the autoencoder's seed
+CONFIDENCE = ReportParams().confidence  # the default level; a profile's own is in its params.yaml
+SEED = "seed"  # the unit of replication: the autoencoder's seed
 RANGES = {  # what a measure can be: its t-interval is cut there (few units can reach past 100 %)
-    "accuracy": (0.0, 1.0), "train_accuracy": (0.0, 1.0), "cv_accuracy": (0.0, 1.0),
-    "final_test_error": (0.0, math.inf), "r": (-1.0, 1.0),
+    "accuracy": (0.0, 1.0),
+    "train_accuracy": (0.0, 1.0),
+    "cv_accuracy": (0.0, 1.0),
+    "final_test_error": (0.0, math.inf),
+    "r": (-1.0, 1.0),
 }
 
 
@@ -32,21 +36,40 @@ def mean_ci(values, confidence: float = CONFIDENCE, bounds: tuple[float, float] 
     x = x[np.isfinite(x)]
     n = len(x)
     if n == 0:
-        return {"mean": float("nan"), "lo": float("nan"), "hi": float("nan"), "n": 0, "sd": float("nan"),
-                "confidence": confidence}
+        return {
+            "mean": float("nan"),
+            "lo": float("nan"),
+            "hi": float("nan"),
+            "n": 0,
+            "sd": float("nan"),
+            "confidence": confidence,
+        }
     mean = float(x.mean())
     if n < 2:
-        return {"mean": mean, "lo": float("nan"), "hi": float("nan"), "n": 1, "sd": float("nan"),
-                "confidence": confidence}
+        return {
+            "mean": mean,
+            "lo": float("nan"),
+            "hi": float("nan"),
+            "n": 1,
+            "sd": float("nan"),
+            "confidence": confidence,
+        }
     sd = float(x.std(ddof=1))
     half = float(stats.t.ppf((1 + confidence) / 2, n - 1)) * sd / math.sqrt(n)
     lo, hi = bounds or (-math.inf, math.inf)
-    return {"mean": mean, "lo": max(mean - half, lo), "hi": min(mean + half, hi), "n": n, "sd": sd,
-            "confidence": confidence}
+    return {
+        "mean": mean,
+        "lo": max(mean - half, lo),
+        "hi": min(mean + half, hi),
+        "n": n,
+        "sd": sd,
+        "confidence": confidence,
+    }
 
 
-def summarise(df: pd.DataFrame, by, value: str, unit: str | None = SEED,
-              confidence: float = CONFIDENCE) -> pd.DataFrame:
+def summarise(
+    df: pd.DataFrame, by, value: str, unit: str | None = SEED, confidence: float = CONFIDENCE
+) -> pd.DataFrame:
     """Mean of `value` per group of `by` with a t-interval.
 
     With `unit` (default: the autoencoder seed), values are first averaged within each
@@ -63,8 +86,17 @@ def summarise(df: pd.DataFrame, by, value: str, unit: str | None = SEED,
     for key, g in d.groupby(by, dropna=False, sort=True):
         key = key if isinstance(key, tuple) else (key,)
         ci = mean_ci(g[value], confidence, RANGES.get(value))
-        rows.append({**dict(zip(by, key)), "mean": ci["mean"], "ci_lo": ci["lo"], "ci_hi": ci["hi"],
-                     "n": ci["n"], "min": float(g[value].min()), "max": float(g[value].max())})
+        rows.append(
+            {
+                **dict(zip(by, key)),
+                "mean": ci["mean"],
+                "ci_lo": ci["lo"],
+                "ci_hi": ci["hi"],
+                "n": ci["n"],
+                "min": float(g[value].min()),
+                "max": float(g[value].max()),
+            }
+        )
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -81,19 +113,39 @@ def param_correlations(df: pd.DataFrame, params, target: str) -> pd.DataFrame:
             sr, sp = stats.spearmanr(x, y)
         else:
             pr = pp = sr = sp = float("nan")
-        rows.append({"parameter": p, "pearson_r": float(pr), "pearson_p": float(pp),
-                     "spearman_rho": float(sr), "spearman_p": float(sp), "n": len(d)})
+        rows.append(
+            {
+                "parameter": p,
+                "pearson_r": float(pr),
+                "pearson_p": float(pp),
+                "spearman_rho": float(sr),
+                "spearman_p": float(sp),
+                "n": len(d),
+            }
+        )
     return pd.DataFrame(rows)
 
 
-def param_correlations_by_seed(df: pd.DataFrame, params, target: str, confidence: float = CONFIDENCE) -> pd.DataFrame:
+def param_correlations_by_seed(
+    df: pd.DataFrame, params, target: str, confidence: float = CONFIDENCE
+) -> pd.DataFrame:
     """Pearson and Spearman correlation of each parameter with `target` within each seed's runs,
     then their mean and t-interval over seeds: one row per parameter and measure (pearson_r,
     spearman_rho), with the columns of summarise()."""
-    per_seed = pd.concat([param_correlations(g, params, target).assign(**{SEED: s}) for s, g in df.groupby(SEED)],
-                         ignore_index=True) if len(df) and len(params) else pd.DataFrame()
+    per_seed = (
+        pd.concat(
+            [param_correlations(g, params, target).assign(**{SEED: s}) for s, g in df.groupby(SEED)],
+            ignore_index=True,
+        )
+        if len(df) and len(params)
+        else pd.DataFrame()
+    )
     if per_seed.empty:
         return pd.DataFrame(columns=["parameter", "measure", "mean", "ci_lo", "ci_hi", "n", "min", "max"])
-    long = per_seed.melt(id_vars=["parameter", SEED], value_vars=["pearson_r", "spearman_rho"],
-                         var_name="measure", value_name="r")
+    long = per_seed.melt(
+        id_vars=["parameter", SEED],
+        value_vars=["pearson_r", "spearman_rho"],
+        var_name="measure",
+        value_name="r",
+    )
     return summarise(long, ["parameter", "measure"], "r", confidence=confidence)

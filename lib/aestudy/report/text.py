@@ -1,4 +1,5 @@
 """How the report writes numbers and tables as text, so that every section formats them alike."""
+
 from __future__ import annotations
 
 import html
@@ -36,6 +37,7 @@ def fmt_pp(x, digits: int = 1) -> str:
 def fmt_pp_ci(ci: dict, digits: int = 1) -> str:
     """An accuracy difference with its interval, compactly: '+8.6 [+7.2, +10.1] points' (the
     interval's level, unit and n belong in the caption or sentence around it)."""
+
     def pp(v):
         return f"{100 * float(v):+.{digits}f}" if v is not None and math.isfinite(float(v)) else "n/a"
 
@@ -51,7 +53,7 @@ def fmt_rel(x) -> str:
     return f"{100 * float(x):+.0f} %"
 
 
-SEEDS = "autoencoder seeds"        # the unit of every interval but the baselines'
+SEEDS = "autoencoder seeds"  # the unit of every interval but the baselines'
 
 
 def _unit(n: int, unit: str) -> str:
@@ -117,7 +119,9 @@ def fence(text: str, info: str = "") -> str:
 def markdown_table(df: pd.DataFrame, floatfmt=fmt) -> str:
     """A pipe table for Markdown output (no tabulate dependency); '|' in cells is escaped.
     Missing values print as 'n/a' in numeric columns and as nothing in text columns."""
-    numeric = [pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c]) for c in df.columns]
+    numeric = [
+        pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c]) for c in df.columns
+    ]
 
     def cell(v, is_num):
         if v is None or (isinstance(v, (float, np.floating)) and math.isnan(v)):
@@ -129,14 +133,14 @@ def markdown_table(df: pd.DataFrame, floatfmt=fmt) -> str:
         return s.replace("|", "\\|").replace("\n", " ")
 
     cols = [str(c) for c in df.columns]
-    lines = ["| " + " | ".join(plain(c) for c in cols) + " |",
-             "|" + "|".join("---" for _ in cols) + "|"]
+    lines = ["| " + " | ".join(plain(c) for c in cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
     for row in df.itertuples(index=False):
         lines.append("| " + " | ".join(cell(v, n) for v, n in zip(row, numeric)) + " |")
     return "\n".join(lines)
 
 
 # ------------------------------------------------------------------ numbered captions
+
 
 class Captions:
     """Numbers the report's figures and tables in the order they are shown: `figure(text)` and
@@ -179,9 +183,11 @@ def html_table(df: pd.DataFrame, cls: str = "", floatfmt=fmt, classes: dict | No
         tds = []
         for c, v in zip(df.columns, row):
             extra = classes[c](v) if c in classes else ""
-            tds.append(f'<td class="col-{_slug(c)}{" " + extra if extra else ""}">{html.escape(cell(v))}</td>')
+            tds.append(
+                f'<td class="col-{_slug(c)}{" " + extra if extra else ""}">{html.escape(cell(v))}</td>'
+            )
         rows.append("<tr>" + "".join(tds) + "</tr>")
-    return (f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>' + "".join(rows) + "</tbody></table>")
+    return f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>' + "".join(rows) + "</tbody></table>"
 
 
 def _slug(name) -> str:
@@ -201,12 +207,20 @@ def selection_noise(scores, ses, chosen: int, what: str = "candidate") -> str:
     runner_up = max(others)
     lead = scores[chosen] - runner_up
     known = [s for s in ses if s is not None and not pd.isna(s)]
-    spread = (f"{100 * min(known):.1f}–{100 * max(known):.1f} points over the {what}s"
-              if len(known) > 1 and max(known) - min(known) >= 0.0005 else "")
-    head = (f"Cross-validation standard error over folds: {100 * se:.1f} points for the chosen {what}"
-            + (f" ({spread})" if spread else ""))
+    spread = (
+        f"{100 * min(known):.1f}–{100 * max(known):.1f} points over the {what}s"
+        if len(known) > 1 and max(known) - min(known) >= 0.0005
+        else ""
+    )
+    head = f"Cross-validation standard error over folds: {100 * se:.1f} points for the chosen {what}" + (
+        f" ({spread})" if spread else ""
+    )
     if lead <= se:
-        return (f"{head}; the chosen {what} ({fmt_pct(scores[chosen])}) is within one standard error of the runner-up "
-                f"({fmt_pct(runner_up)}, {100 * lead:.1f} points behind): the selection is inside the noise.")
-    return (f"{head}; the chosen {what} ({fmt_pct(scores[chosen])}) leads the runner-up ({fmt_pct(runner_up)}) by "
-            f"{100 * lead:.1f} points, more than one standard error.")
+        return (
+            f"{head}; the chosen {what} ({fmt_pct(scores[chosen])}) is within one standard error of the runner-up "
+            f"({fmt_pct(runner_up)}, {100 * lead:.1f} points behind): the selection is inside the noise."
+        )
+    return (
+        f"{head}; the chosen {what} ({fmt_pct(scores[chosen])}) leads the runner-up ({fmt_pct(runner_up)}) by "
+        f"{100 * lead:.1f} points, more than one standard error."
+    )

@@ -6,6 +6,7 @@ the number of autoencoder seeds in which the claim holds on its own, and a short
 the compact table of the report's first page. `verdicts` gathers them, indexed by claim id (what
 `compare` matches two profiles on); `page_one_table` is that compact table; `rules_markdown`
 explains the rules. This module names no experiment: a claim is added in its experiment's module."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -16,9 +17,21 @@ from .decide import INCONCLUSIVE, WORDS, holm, need_text
 from .experiments import EXPERIMENTS, claims
 from .profile import ProfileData
 
-WOULD = "would decide it"    # an inconclusive row's words on what would decide it (decide.need_text)
-COLUMNS = ["experiment", "conclusion", NUMBERS, "verdict", "seeds", KEY, DECIDES, WOULD, "unadjusted", "p", "p (Holm)"]
-RAW = "before Holm"          # the column of the page-1 and detailed tables that shows an unadjusted verdict
+WOULD = "would decide it"  # an inconclusive row's words on what would decide it (decide.need_text)
+COLUMNS = [
+    "experiment",
+    "conclusion",
+    NUMBERS,
+    "verdict",
+    "seeds",
+    KEY,
+    DECIDES,
+    WOULD,
+    "unadjusted",
+    "p",
+    "p (Holm)",
+]
+RAW = "before Holm"  # the column of the page-1 and detailed tables that shows an unadjusted verdict
 
 
 def verdicts(data: ProfileData) -> pd.DataFrame:
@@ -58,8 +71,13 @@ def family(v: pd.DataFrame, alpha: float) -> pd.DataFrame:
     return v.reindex(columns=COLUMNS)
 
 
-PAGE_ONE = {"experiment": "exp.", "conclusion": "conclusion", "verdict": "verdict", "seeds": "holds in",
-            KEY: "key number"}
+PAGE_ONE = {
+    "experiment": "exp.",
+    "conclusion": "conclusion",
+    "verdict": "verdict",
+    "seeds": "holds in",
+    KEY: "key number",
+}
 
 
 def page_one_table(v: pd.DataFrame) -> str:
@@ -69,12 +87,18 @@ def page_one_table(v: pd.DataFrame) -> str:
     from .text import html_table
 
     cols, cls = dict(PAGE_ONE), "verdict-table"
-    if (v["unadjusted"].fillna("") != "").any():   # a column of its own (and its width) where Holm changed a verdict
+    if (
+        v["unadjusted"].fillna("") != ""
+    ).any():  # a column of its own (and its width) where Holm changed a verdict
         cols = {**{k: c for k, c in PAGE_ONE.items() if k != KEY}, "unadjusted": RAW, KEY: PAGE_ONE[KEY]}
         cls += " with-raw"
     t = v.reindex(columns=list(cols)).rename(columns=cols)
-    t[PAGE_ONE["seeds"]] = t[PAGE_ONE["seeds"]].astype(str).str.replace(r"^holds in (.*) seeds$", r"\1", regex=True)
-    return html_table(t.fillna(""), cls=cls, classes={"verdict": lambda w: f"verdict-{w}", RAW: lambda w: f"verdict-{w}"})
+    t[PAGE_ONE["seeds"]] = (
+        t[PAGE_ONE["seeds"]].astype(str).str.replace(r"^holds in (.*) seeds$", r"\1", regex=True)
+    )
+    return html_table(
+        t.fillna(""), cls=cls, classes={"verdict": lambda w: f"verdict-{w}", RAW: lambda w: f"verdict-{w}"}
+    )
 
 
 def page_one_caption(data: ProfileData, v: pd.DataFrame) -> str:
@@ -82,10 +106,12 @@ def page_one_caption(data: ProfileData, v: pd.DataFrame) -> str:
     from .prose import _seeds
 
     seeds, models = _seeds(data)
-    return (f"Verdicts on the conclusions of the original study (experiments {_numbers(v)}; +: checks added here), "
-            f"{seeds} autoencoder seeds, {models} autoencoders. Key number: the means at both ends of a trend, or the effect "
-            f"[its {100 * data.rules.confidence:g} % t-interval from the model over every autoencoder or encoder]; holds "
-            f"in: the seeds whose own statistic is on the claimed side. All numbers and the rules: Verdicts in detail.")
+    return (
+        f"Verdicts on the conclusions of the original study (experiments {_numbers(v)}; +: checks added here), "
+        f"{seeds} autoencoder seeds, {models} autoencoders. Key number: the means at both ends of a trend, or the effect "
+        f"[its {100 * data.rules.confidence:g} % t-interval from the model over every autoencoder or encoder]; holds "
+        f"in: the seeds whose own statistic is on the claimed side. All numbers and the rules: Verdicts in detail."
+    )
 
 
 def _numbers(v: pd.DataFrame) -> str:
@@ -124,20 +150,26 @@ def detail_html(v: pd.DataFrame) -> str:
             f'<div class="verdict-block"><p class="verdict-head"><span class="verdict-exp">{e(r["experiment"])}</span> '
             f'{e(r["conclusion"])}: <span class="verdict-{e(r["verdict"])}">{e(r["verdict"])}</span></p>'
             f'<p class="verdict-line">{" · ".join(line)}</p>'
-            + (f'<p class="verdict-line">{e(would[0].upper() + would[1:])}.</p>' if isinstance(would, str) and would
-               else "")
-            + f"<details><summary>All numbers</summary><p>{e(r[NUMBERS])}</p></details></div>")
+            + (
+                f'<p class="verdict-line">{e(would[0].upper() + would[1:])}.</p>'
+                if isinstance(would, str) and would
+                else ""
+            )
+            + f"<details><summary>All numbers</summary><p>{e(r[NUMBERS])}</p></details></div>"
+        )
     return "\n".join(blocks)
 
 
 def detail_caption(data: ProfileData, v: pd.DataFrame) -> str:
     """What the detailed verdicts (`detail_html`) show, said above them."""
-    return (f"Every conclusion of the original study (experiments {_numbers(v)}) and the checks added here (+): the "
-            "verdict; the key number of page 1; the number the rule decides on, with its "
-            f"{100 * data.rules.confidence:g} % t-interval from a linear model over every model (unit, n and residual "
-            "df beside it); the autoencoder seeds whose own statistic is on the claimed side; the decision's p-value "
-            f"and its Holm adjustment over the family of {int(v['p'].notna().sum())} decided claims. All numbers: "
-            "this run's numbers in full (folded in the HTML, left out of the PDF). The rules follow.")
+    return (
+        f"Every conclusion of the original study (experiments {_numbers(v)}) and the checks added here (+): the "
+        "verdict; the key number of page 1; the number the rule decides on, with its "
+        f"{100 * data.rules.confidence:g} % t-interval from a linear model over every model (unit, n and residual "
+        "df beside it); the autoencoder seeds whose own statistic is on the claimed side; the decision's p-value "
+        f"and its Holm adjustment over the family of {int(v['p'].notna().sum())} decided claims. All numbers: "
+        "this run's numbers in full (folded in the HTML, left out of the PDF). The rules follow."
+    )
 
 
 def summary_counts(v: pd.DataFrame) -> str:
@@ -194,5 +226,10 @@ def rules_markdown(rules: ReportParams) -> str:
     """How every verdict is decided, with this profile's thresholds: the common rules, then each
     experiment's own."""
     own = "".join(e.rules(rules) for e in EXPERIMENTS if e.rules)
-    return VERDICT_RULES.format(pct=f"{100 * rules.confidence:g}", alpha=f"{100 * (1 - rules.confidence):g}",
-                                n=len(claims())) + own + HOLDS
+    return (
+        VERDICT_RULES.format(
+            pct=f"{100 * rules.confidence:g}", alpha=f"{100 * (1 - rules.confidence):g}", n=len(claims())
+        )
+        + own
+        + HOLDS
+    )

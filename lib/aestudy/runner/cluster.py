@@ -16,6 +16,7 @@ check computes the checksum of what it finds there: a worker that finds no data,
 is named with the path like one that cannot see reports/. The runs it executes record the
 checksum it read (`seen_checksum`), not this host's.
 """
+
 from __future__ import annotations
 
 import os
@@ -27,8 +28,8 @@ from .. import config
 from ..schema import ParamsError
 
 CHECK_DIR = ".cluster-check"  # under reports/<profile>/: the token files, removed after the sweep
-_verified: set[str] = set()   # the tokens this worker process has checked
-_seen: dict[str, str] = {}    # token -> checksum of the data this worker process read
+_verified: set[str] = set()  # the tokens this worker process has checked
+_seen: dict[str, str] = {}  # token -> checksum of the data this worker process read
 SHARED = "workers must see the checkout, reports/ and the data at the same paths as this host (a shared filesystem)"
 
 
@@ -69,8 +70,10 @@ def problem(check: dict) -> str:
         return f"worker on {host} cannot see {path.parents[1]} ({detail}): {SHARED}"
     package = _package()
     if package != check["package"]:
-        return (f"worker on {host} imports aestudy from {package}, not {check['package']}: start workers "
-                f"with PYTHONPATH={Path(check['package']).parent} (this checkout's lib/)")
+        return (
+            f"worker on {host} imports aestudy from {package}, not {check['package']}: start workers "
+            f"with PYTHONPATH={Path(check['package']).parent} (this checkout's lib/)"
+        )
     return data_problem(check)
 
 
@@ -103,8 +106,13 @@ def data_problem(check: dict) -> str:
     from ..science.data import raw_folder
 
     raw = raw_folder(check["data"]["dataset"], check["data"]["dir"])
-    found = "finds no data" if seen == "absent" else (
-        f"reads other data (checksum {seen[:12]}, not {check['data']['checksum'][:12]} as on this host)")
+    found = (
+        "finds no data"
+        if seen == "absent"
+        else (
+            f"reads other data (checksum {seen[:12]}, not {check['data']['checksum'][:12]} as on this host)"
+        )
+    )
     return f"worker on {socket.gethostname()} {found} in {raw}: {SHARED}"
 
 
@@ -130,8 +138,10 @@ def check_workers(client, check: dict, known: dict) -> dict:
         return known
     for address, info in client.run(_on_worker, check, workers=new, on_error="return").items():
         if isinstance(info, (ImportError, AttributeError)) or "deserializ" in str(info):
-            raise NotShared(f"worker {address} cannot import this checkout's aestudy ({_one_line(info)}): "
-                            f"start workers with PYTHONPATH={config.LIB_DIR}")
+            raise NotShared(
+                f"worker {address} cannot import this checkout's aestudy ({_one_line(info)}): "
+                f"start workers with PYTHONPATH={config.LIB_DIR}"
+            )
         if isinstance(info, BaseException):
             continue  # gone while asked (a lost job): named when a run on it fails
         if info["problem"]:
@@ -147,11 +157,15 @@ def check_scheduler(client, check: dict) -> None:
     try:
         package = client.run_on_scheduler(_package)
     except Exception as exc:  # noqa: BLE001 - whatever the scheduler could not unpickle or import
-        raise NotShared(f"the Dask scheduler at {address} cannot import this checkout's aestudy "
-                        f"({_one_line(exc)}): start it with PYTHONPATH={config.LIB_DIR}") from None
+        raise NotShared(
+            f"the Dask scheduler at {address} cannot import this checkout's aestudy "
+            f"({_one_line(exc)}): start it with PYTHONPATH={config.LIB_DIR}"
+        ) from None
     if package != check["package"]:
-        raise NotShared(f"the Dask scheduler at {address} imports aestudy from {package}, not "
-                        f"{check['package']}: start it with PYTHONPATH={config.LIB_DIR}")
+        raise NotShared(
+            f"the Dask scheduler at {address} imports aestudy from {package}, not "
+            f"{check['package']}: start it with PYTHONPATH={config.LIB_DIR}"
+        )
 
 
 def _package() -> str:
@@ -174,6 +188,8 @@ def lost_message(exc: BaseException, known: dict, job_of=None) -> str:
     job = (job_of(getattr(worker, "name", None)) if job_of else None) or info.get("slurm_job_id")
     host = info.get("host") or address
     if job:
-        return (f"worker lost: SLURM job {job} on {host} ended during the run (scancel, its wall time, "
-                f"its memory limit or its node)")
+        return (
+            f"worker lost: SLURM job {job} on {host} ended during the run (scancel, its wall time, "
+            f"its memory limit or its node)"
+        )
     return f"worker lost: the Dask worker {address or '?'} on {host} died during the run"

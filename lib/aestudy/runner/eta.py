@@ -15,6 +15,7 @@ runs in flight not done yet) at the pace of this sweep: the wall time so far per
 expected cost done; but never less than the longest chain of runs left (a run waits for the runs
 it uses, so a long run that starts late ends the sweep on one worker, whatever the others do).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -43,11 +44,16 @@ class Costs:
 
     def __init__(self, runs, declared: dict | None = None, recorded: dict | None = None):
         self.runs = {r.name: r for r in runs}
-        self.declared = dict(declared) if declared is not None else _declared({r.stage for r in self.runs.values()})
+        self.declared = (
+            dict(declared) if declared is not None else _declared({r.stage for r in self.runs.values()})
+        )
         # what earlier commands recorded (read once: they do not change while the sweep runs)
-        self.recorded = dict(recorded) if recorded is not None else \
-            {r.name: s for r in runs if (s := recorded_seconds(r.dir)) is not None}
-        self.actual: dict[str, float] = {}   # seconds of the runs executed this sweep
+        self.recorded = (
+            dict(recorded)
+            if recorded is not None
+            else {r.name: s for r in runs if (s := recorded_seconds(r.dir)) is not None}
+        )
+        self.actual: dict[str, float] = {}  # seconds of the runs executed this sweep
         self.cached: set[str] = set()
 
     def finished(self, name: str, status: str, seconds: float) -> None:
@@ -77,16 +83,22 @@ class Costs:
         return sum(known) / len(known) if known else 1.0
 
     def _known(self, stage: str) -> dict[str, float]:
-        return {n: s for n, s in {**self.recorded, **self.actual}.items()
-                if n in self.runs and self.runs[n].stage == stage and n not in self.cached}
+        return {
+            n: s
+            for n, s in {**self.recorded, **self.actual}.items()
+            if n in self.runs and self.runs[n].stage == stage and n not in self.cached
+        }
 
     def eta(self, elapsed: float, done: set, flight: dict) -> float | None:
         """Seconds left: `done` names the finished runs, `flight` maps each run in flight to the
         fraction of it done. None until a fifth of a run's worth of expected cost is done."""
         costs = {n: self.expected(n) for n in self.runs}
-        spent = sum(costs[n] for n in done if n in costs) + sum(costs[n] * f for n, f in flight.items() if n in costs)
-        left = sum(c for n, c in costs.items() if n not in done) - \
-            sum(costs[n] * f for n, f in flight.items() if n in costs)
+        spent = sum(costs[n] for n in done if n in costs) + sum(
+            costs[n] * f for n, f in flight.items() if n in costs
+        )
+        left = sum(c for n, c in costs.items() if n not in done) - sum(
+            costs[n] * f for n, f in flight.items() if n in costs
+        )
         paced = pace_eta(elapsed, spent, left, unit=min((c for c in costs.values() if c > 0), default=1.0))
         return None if paced is None else max(paced, self.longest_chain(costs, done, flight))
 
@@ -116,8 +128,11 @@ def _declared(stages) -> dict:
     """{stage: seconds} of the stages whose declaration names an `expected_seconds`."""
     from ..study import STAGES
 
-    return {s: STAGES[s].expected_seconds for s in stages
-            if s in STAGES and isinstance(getattr(STAGES[s], "expected_seconds", None), (int, float))}
+    return {
+        s: STAGES[s].expected_seconds
+        for s in stages
+        if s in STAGES and isinstance(getattr(STAGES[s], "expected_seconds", None), (int, float))
+    }
 
 
 def _weights(grids: dict, seconds: dict) -> dict:

@@ -15,6 +15,7 @@ watchdog thread interrupts the kernel, then kills its process group if it does n
 last two are retried when asked (`retries`). Papermill writes the output notebook as cells run,
 so what executed before a fault is kept.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -39,20 +40,37 @@ RETRYABLE = (KERNEL_DIED, TIMEOUT)  # faults of the machine, not of the run's co
 KEPT = "its files from an earlier execution are kept as they were"  # a skipped run's "kept"
 
 
-def execute_run(run, force: bool = False, no_retrain: bool = False, threads: int = 0,
-                timeout: float | None = None, retries: int = 0) -> dict:
+def execute_run(
+    run,
+    force: bool = False,
+    no_retrain: bool = False,
+    threads: int = 0,
+    timeout: float | None = None,
+    retries: int = 0,
+) -> dict:
     """Execute one run with papermill unless it is complete; never raises for a failing run.
     `run.inputs` must be set (the runner sets it once the upstream runs are done). A run that
     passes `timeout` seconds is stopped; one whose kernel died or that timed out is executed
     again, up to `retries` more times. The result's "attempts" counts the executions."""
-    result = {"stage": run.stage, "run_id": run.run_id, "dir": run.dir, "grid": run.grid, "error": "",
-              "seconds": 0.0, "key": "", "attempts": 0}
+    result = {
+        "stage": run.stage,
+        "run_id": run.run_id,
+        "dir": run.dir,
+        "grid": run.grid,
+        "error": "",
+        "seconds": 0.0,
+        "key": "",
+        "attempts": 0,
+    }
     state, reason, record = records.state(run.dir, run.inputs)
     if state == "complete" and not force:
         return {**result, "status": "cached", "key": record["key"]}
     if no_retrain:
-        return {**result, "status": "failed",
-                "error": f"--no-retrain: {run.name} would need to run ({state}: {reason})"}
+        return {
+            **result,
+            "status": "failed",
+            "error": f"--no-retrain: {run.name} would need to run ({state}: {reason})",
+        }
     for attempt in range(1, max(0, retries) + 2):
         res, kind = _attempt(run, threads, timeout)
         res = {**result, **res, "attempts": attempt}
@@ -77,35 +95,66 @@ def _attempt(run, threads: int, timeout: float | None) -> tuple[dict, str]:
         out.mkdir(parents=True)
         before = records.package_digests()  # the code as it is when the run starts
         if kernels.enabled():
-            warm = kernels.acquire(threads, out.parents[2] / kernels.LOG_DIR, local_kernel_manager(), kernel_env)
+            warm = kernels.acquire(
+                threads, out.parents[2] / kernels.LOG_DIR, local_kernel_manager(), kernel_env
+            )
             log_from = kernels.log_size(warm)
             watch.launched(warm.process)
         with kernel_env(threads, out / records.KERNEL_LOG), watch:  # a kernel started inside inherits this
-            reset = kernels.reset_source({n: os.environ.get(n) for n in (progress.ENV, "DATA_DIR")}) if warm else None
-            pm.execute_notebook(notebook_for(run.notebook, run.dir, reset), str(nb_out), parameters=run.params,
-                                kernel_name="python3", language="python", cwd=str(config.PROJECT_ROOT),
-                                progress_bar=False, log_output=False, kernel_manager_class=KERNEL_MANAGER,
-                                **({"km": warm.km} if warm else {}),
-                                **progress.cell_hooks())  # cell k of n, for the sweep's display
+            reset = (
+                kernels.reset_source({n: os.environ.get(n) for n in (progress.ENV, "DATA_DIR")})
+                if warm
+                else None
+            )
+            pm.execute_notebook(
+                notebook_for(run.notebook, run.dir, reset),
+                str(nb_out),
+                parameters=run.params,
+                kernel_name="python3",
+                language="python",
+                cwd=str(config.PROJECT_ROOT),
+                progress_bar=False,
+                log_output=False,
+                kernel_manager_class=KERNEL_MANAGER,
+                **({"km": warm.km} if warm else {}),
+                **progress.cell_hooks(),
+            )  # cell k of n, for the sweep's display
         if watch.fired:  # the limit passed as the last cell finished: still past it
             raise RunStopped(TIMEOUT, f"timed out after {timeout:g} s")
         modules = records.as_before(read_json(out / MODULES_FILE), before)  # paths -> digests
         (out / MODULES_FILE).unlink()
-        decl = STAGES.get(run.stage)  # its declared products and metrics keys, before it may count as complete
+        decl = STAGES.get(
+            run.stage
+        )  # its declared products and metrics keys, before it may count as complete
         if decl is not None:
             metrics.check_run(out, decl.products, decl.metrics, shown=config.relative(out))
         strip_runner_cells(nb_out)
         seconds = time.perf_counter() - start
         run_key = records.key(run.inputs, modules)
         # last, and inside the try: a run whose record cannot be written (disk full) failed
-        records.write_completion(out, {"status": "ok", "key": run_key, "stage": run.stage, "run_id": run.run_id,
-                                       "grid": run.grid, "seconds": seconds, "upstream": run.upstream,
-                                       "inputs": run.inputs, "modules": modules,
-                                       "kernel": {"pid": watch.process.pid if watch.process else None,
-                                                  "run": warm.runs if warm else 1},  # its n-th run
-                                       "where": {"host": socket.gethostname(),   # a SLURM job's id when run in one
-                                                 "slurm_job_id": os.environ.get("SLURM_JOB_ID")},
-                                       "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
+        records.write_completion(
+            out,
+            {
+                "status": "ok",
+                "key": run_key,
+                "stage": run.stage,
+                "run_id": run.run_id,
+                "grid": run.grid,
+                "seconds": seconds,
+                "upstream": run.upstream,
+                "inputs": run.inputs,
+                "modules": modules,
+                "kernel": {
+                    "pid": watch.process.pid if watch.process else None,
+                    "run": warm.runs if warm else 1,
+                },  # its n-th run
+                "where": {
+                    "host": socket.gethostname(),  # a SLURM job's id when run in one
+                    "slurm_job_id": os.environ.get("SLURM_JOB_ID"),
+                },
+                "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            },
+        )
         if warm is not None:
             warm.close_clients()
             kernels.log_since(warm, log_from, out / records.KERNEL_LOG)
@@ -121,9 +170,17 @@ def _attempt(run, threads: int, timeout: float | None) -> tuple[dict, str]:
             if nb_out.exists():
                 strip_runner_cells(nb_out, stopped=error if kind in RETRYABLE else "")
         with contextlib.suppress(OSError):  # disk full: then the run is left without a record (incomplete)
-            write_json(out / records.FAILED, {"status": "failed", "kind": kind, "inputs": run.inputs,
-                                              "error": error, "seconds": seconds,
-                                              "traceback": traceback.format_exc()[-20000:]})
+            write_json(
+                out / records.FAILED,
+                {
+                    "status": "failed",
+                    "kind": kind,
+                    "inputs": run.inputs,
+                    "error": error,
+                    "seconds": seconds,
+                    "traceback": traceback.format_exc()[-20000:],
+                },
+            )
         if isinstance(exc, KeyboardInterrupt):
             raise
         return {"status": "failed", "error": error, "seconds": seconds}, kind
@@ -156,7 +213,9 @@ def _kernel_died(exc: BaseException) -> bool:
     died before replying to kernel_info' (it ended while starting)."""
     from nbclient.exceptions import DeadKernelError
 
-    return isinstance(exc, DeadKernelError) or (isinstance(exc, RuntimeError) and str(exc).startswith("Kernel died"))
+    return isinstance(exc, DeadKernelError) or (
+        isinstance(exc, RuntimeError) and str(exc).startswith("Kernel died")
+    )
 
 
 def _one_line(exc: BaseException) -> str:
@@ -175,11 +234,22 @@ def skip_run(run, reason: str) -> dict:
     it stale or incomplete; the result says its files were kept); any other folder gets a
     `failed.json` saying "skipped" and why, beside what it held."""
     out = Path(run.dir)
-    result = {"stage": run.stage, "run_id": run.run_id, "dir": run.dir, "grid": run.grid, "status": "skipped",
-              "error": reason, "seconds": 0.0, "key": "", "attempts": 0}
+    result = {
+        "stage": run.stage,
+        "run_id": run.run_id,
+        "dir": run.dir,
+        "grid": run.grid,
+        "status": "skipped",
+        "error": reason,
+        "seconds": 0.0,
+        "key": "",
+        "attempts": 0,
+    }
     if (out / records.COMPLETE).exists():
         return {**result, "kept": KEPT}
-    with contextlib.suppress(OSError):  # a disk that cannot take the record leaves the run absent or incomplete
+    with contextlib.suppress(
+        OSError
+    ):  # a disk that cannot take the record leaves the run absent or incomplete
         out.mkdir(parents=True, exist_ok=True)
         write_json(out / records.FAILED, {"status": "skipped", "error": reason})
     return result

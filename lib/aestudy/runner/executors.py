@@ -20,6 +20,7 @@ protocol (`run_graph`, a context manager; `workers_used` for runs.json where it 
 An executor defined in another module is named here by that module (`LATER`: `runner.slurm`,
 which imports this one), imported when the registry is first read, and registers itself.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -51,7 +52,7 @@ def _ready(pending: list, results: dict, wait_for: dict, priority: dict) -> list
     return sorted(ready, key=lambda r: -priority.get(r.name, 0))
 
 
-EXECUTORS: dict[str, type] = {}   # name -> executor class (`register`); see `registry()`
+EXECUTORS: dict[str, type] = {}  # name -> executor class (`register`); see `registry()`
 LATER = {"slurm": f"{__package__}.slurm"}  # name -> the module that registers it when imported
 
 
@@ -103,7 +104,9 @@ class SerialExecutor:
         while pending:
             run = _ready(pending, results, wait_for, priority or {})[0]
             pending.remove(run)
-            results[run.name] = fn(run, {n: results[n] for n in wait_for[run.name]}, threads=self.threads, **kwargs)
+            results[run.name] = fn(
+                run, {n: results[n] for n in wait_for[run.name]}, threads=self.threads, **kwargs
+            )
             yield results[run.name]
 
     def __enter__(self):
@@ -125,13 +128,17 @@ class LocalPoolExecutor(SerialExecutor):
         self.workers = workers
         # workers (started by the thread that submits, which also shuts the pool down) die with
         # this process, should it be killed (see orphans)
-        self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
-                                        initializer=orphans.die_with_parent, initargs=(os.getpid(),))
+        self.pool = ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=mp.get_context("spawn"),
+            initializer=orphans.die_with_parent,
+            initargs=(os.getpid(),),
+        )
 
     def run_graph(self, fn, runs, wait_for: dict, done: dict, priority: dict | None = None, **kwargs):
         results, pending, running = dict(done), list(runs), {}
         while pending or running:
-            for run in _ready(pending, results, wait_for, priority or {})[:self.workers - len(running)]:
+            for run in _ready(pending, results, wait_for, priority or {})[: self.workers - len(running)]:
                 pending.remove(run)
                 upstream = {n: results[n] for n in wait_for[run.name]}
                 running[self.pool.submit(_in_worker, fn, run, self.threads, kwargs, upstream)] = run
@@ -198,8 +205,9 @@ class DaskExecutor(SerialExecutor):
         from dask.distributed import Client, LocalCluster
 
         with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
-            self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                        dashboard_address=None)
+            self.cluster = LocalCluster(
+                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+            )
         self.client = Client(self.cluster)
 
     def job_of(self, worker_name) -> str | None:
@@ -235,7 +243,7 @@ class DaskExecutor(SerialExecutor):
         results, pending, running, lost = dict(done), list(runs), {}, {}
         while pending or running:
             free = sum(self.client.nthreads().values()) - len(running)  # no run waits on a busy worker
-            for run in _ready(pending, results, wait_for, priority)[:max(0, free)]:
+            for run in _ready(pending, results, wait_for, priority)[: max(0, free)]:
                 pending.remove(run)
                 running[self._submit(check, fn, run, results, wait_for, priority, kwargs)] = run
             try:
@@ -257,8 +265,18 @@ class DaskExecutor(SerialExecutor):
 
     def _submit(self, check, fn, run, results, wait_for, priority, kwargs):
         upstream = {n: results[n] for n in wait_for[run.name]}
-        return self.client.submit(_on_dask_worker, check, fn, run, self.threads, kwargs, upstream, pure=False,
-                                  priority=priority.get(run.name, 0), key=f"{run.stage}-{run.run_id}-{uuid.uuid4().hex[:12]}")
+        return self.client.submit(
+            _on_dask_worker,
+            check,
+            fn,
+            run,
+            self.threads,
+            kwargs,
+            upstream,
+            pure=False,
+            priority=priority.get(run.name, 0),
+            key=f"{run.stage}-{run.run_id}-{uuid.uuid4().hex[:12]}",
+        )
 
     def _outcome(self, fut, run, lost: dict, retries: int) -> dict | None:
         """The run's result; for a run whose worker died, None (submit it again) while `retries`
@@ -278,14 +296,27 @@ class DaskExecutor(SerialExecutor):
                 raise cluster.NotShared(str(exc)) from None
             error = f"{type(exc).__name__}: {exc}".splitlines()[0]
         lost[run.name] = lost.get(run.name, 0) + 1
-        print(f"{run.name}: {error}" + (f"; executing it again ({lost[run.name]} of {retries})"
-                                         if lost[run.name] <= retries else ""), file=sys.stderr, flush=True)
+        print(
+            f"{run.name}: {error}"
+            + (f"; executing it again ({lost[run.name]} of {retries})" if lost[run.name] <= retries else ""),
+            file=sys.stderr,
+            flush=True,
+        )
         if lost[run.name] <= retries:
             return None
         with contextlib.suppress(OSError):
             write_json(Path(run.dir) / FAILED, {"status": "failed", "kind": "worker lost", "error": error})
-        return {"stage": run.stage, "run_id": run.run_id, "dir": run.dir, "grid": run.grid, "status": "failed",
-                "error": error, "seconds": 0.0, "key": "", "attempts": lost[run.name]}
+        return {
+            "stage": run.stage,
+            "run_id": run.run_id,
+            "dir": run.dir,
+            "grid": run.grid,
+            "status": "failed",
+            "error": error,
+            "seconds": 0.0,
+            "key": "",
+            "attempts": lost[run.name],
+        }
 
     def __exit__(self, *exc):
         self.client.close()

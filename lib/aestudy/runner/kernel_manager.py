@@ -1,6 +1,7 @@
 """The kernel manager a run's papermill execution uses, and the environment its kernel starts in:
 local IPC sockets, the kernel's own output to the run's kernel.log, a kernel that dies with the
 runner (`orphans`), this checkout's lib/ first on PYTHONPATH and its thread share."""
+
 from __future__ import annotations
 
 import contextlib
@@ -29,7 +30,9 @@ def local_kernel_manager():
 
             kwargs.setdefault("transport", "ipc")
             # a socket path of its own: kernels of parallel workers must never share one
-            kwargs.setdefault("ip", os.path.join(tempfile.gettempdir(), f"aestudy-kernel-{uuid.uuid4().hex[:12]}"))
+            kwargs.setdefault(
+                "ip", os.path.join(tempfile.gettempdir(), f"aestudy-kernel-{uuid.uuid4().hex[:12]}")
+            )
             super().__init__(**kwargs)
             # created in the thread that executes the run (launched maybe in another one)
             self.run_watch = watch.current()

@@ -11,6 +11,7 @@ counter reset. Third-party modules stay imported: that is the saving. A kernel i
 after a run that succeeded; after any fault it is shut down and the next run starts a new one.
 `AESTUDY_FRESH_KERNELS=1` (`--fresh-kernels`) starts one kernel per run, as papermill does.
 """
+
 from __future__ import annotations
 
 import os
@@ -20,11 +21,11 @@ from pathlib import Path
 from .. import config
 
 FRESH_ENV = "AESTUDY_FRESH_KERNELS"
-LOG_DIR = ".kernels"                 # under reports/<profile>/: what each warm kernel printed
+LOG_DIR = ".kernels"  # under reports/<profile>/: what each warm kernel printed
 RESET_TAG = "runner-reset"
 TORCH_START_SEED = 67280421310721  # torch.initial_seed() in a process that never seeded it
-_local = threading.local()          # this thread's WarmKernel (a Dask worker runs tasks in threads)
-_all: set = set()                   # every live WarmKernel of this process, shut down at its exit
+_local = threading.local()  # this thread's WarmKernel (a Dask worker runs tasks in threads)
+_all: set = set()  # every live WarmKernel of this process, shut down at its exit
 _lock = threading.Lock()
 
 SNAPSHOT = "_aestudy_fresh_kernel"  # a module (outside the project) holding the fresh kernel's settings
@@ -44,7 +45,7 @@ def enabled() -> bool:
 def reset_source(env: dict[str, str | None]) -> str:
     """The first cell of a run in a warm kernel (see the module's docstring); `env`: the
     environment variables of this run that the kernel must see (None: unset)."""
-    return f'''# (runner) a fresh start for this run in a warm kernel
+    return f"""# (runner) a fresh start for this run in a warm kernel
 import os as _os, pathlib as _pl, random as _rd, sys as _sy, warnings as _w
 import matplotlib as _mpl, matplotlib.pyplot as _plt, numpy as _np
 _pkg = _pl.Path({str(config.PACKAGE_DIR)!r})
@@ -75,7 +76,7 @@ try:  # Linux: the peak resident memory (VmHWM) starts again here
     __import__("pathlib").Path("/proc/self/clear_refs").write_text("5")
 except OSError:
     pass
-'''
+"""
 
 
 class WarmKernel:
@@ -89,8 +90,9 @@ class WarmKernel:
         self.km = manager_class(kernel_name="python3")
         with environment(threads, self.log):  # the kernel inherits this environment
             # as nbclient starts its kernels: no IPython history file on disk
-            run_sync(self.km.start_kernel)(cwd=str(config.PROJECT_ROOT),
-                                           extra_arguments=["--HistoryManager.hist_file=:memory:"])
+            run_sync(self.km.start_kernel)(
+                cwd=str(config.PROJECT_ROOT), extra_arguments=["--HistoryManager.hist_file=:memory:"]
+            )
         make_client = self.km.client
 
         def client(**kw):
@@ -112,7 +114,9 @@ class WarmKernel:
         self.close_clients()
         if reply["content"]["status"] != "ok":
             self.shutdown()
-            raise RuntimeError(f"warm kernel: {reply['content'].get('ename')}: {reply['content'].get('evalue')}")
+            raise RuntimeError(
+                f"warm kernel: {reply['content'].get('ename')}: {reply['content'].get('evalue')}"
+            )
 
     @property
     def process(self):

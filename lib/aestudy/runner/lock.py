@@ -4,6 +4,7 @@ The lock is an OS file lock (filelock: fcntl on Unix), so the kernel releases it
 dies, however it dies: a lock left by a killed process is simply taken. Beside it, the holder
 writes who it is, for the one-line message a second command prints.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -30,12 +31,18 @@ def profile_lock(pdir: Path, command: str):
     try:
         lock.acquire()
     except Timeout:
-        raise ParamsError(f"{pdir}: in use by {_owner(pdir / OWNER)}; wait for it to finish "
-                          "(or stop it) and run the command again") from None
+        raise ParamsError(
+            f"{pdir}: in use by {_owner(pdir / OWNER)}; wait for it to finish "
+            "(or stop it) and run the command again"
+        ) from None
     try:
         with contextlib.suppress(OSError):  # only for the message; a full disk must not stop here
-            atomic_write_bytes(pdir / OWNER, json.dumps({"pid": os.getpid(), "command": command,
-                                                         "since": time.strftime("%Y-%m-%d %H:%M:%S")}).encode())
+            atomic_write_bytes(
+                pdir / OWNER,
+                json.dumps(
+                    {"pid": os.getpid(), "command": command, "since": time.strftime("%Y-%m-%d %H:%M:%S")}
+                ).encode(),
+            )
         yield
     finally:
         with contextlib.suppress(OSError):

@@ -11,6 +11,7 @@ executes their run, which also shuts them down, and pool workers by the thread t
 the pool, which shuts the pool down; so neither thread ends before its children. Elsewhere only
 ipykernel's own parent poller (JPY_PARENT_PID, once a second) stops a kernel, not a worker.
 """
+
 from __future__ import annotations
 
 import os
@@ -22,14 +23,16 @@ SUPPORTED = sys.platform.startswith("linux")
 
 # run as `python -c PRELUDE PARENT_PID CMD...`: set the death signal, check the parent, become CMD
 # (the setting survives exec). Self-contained: it must start fast and import nothing of the project.
-PRELUDE = ("import ctypes, os, sys\n"
-           "try:\n"
-           f"    ctypes.CDLL(None, use_errno=True).prctl({PR_SET_PDEATHSIG}, {SIGKILL}, 0, 0, 0)\n"
-           "except (OSError, AttributeError):\n"
-           "    pass\n"
-           "if os.getppid() != int(sys.argv[1]):\n"
-           "    os._exit(1)\n"
-           "os.execvp(sys.argv[2], sys.argv[2:])\n")
+PRELUDE = (
+    "import ctypes, os, sys\n"
+    "try:\n"
+    f"    ctypes.CDLL(None, use_errno=True).prctl({PR_SET_PDEATHSIG}, {SIGKILL}, 0, 0, 0)\n"
+    "except (OSError, AttributeError):\n"
+    "    pass\n"
+    "if os.getppid() != int(sys.argv[1]):\n"
+    "    os._exit(1)\n"
+    "os.execvp(sys.argv[2], sys.argv[2:])\n"
+)
 
 
 def die_with_parent(parent_pid: int) -> None:

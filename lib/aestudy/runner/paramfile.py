@@ -5,6 +5,7 @@ A parameter file holds a profile name, a `data` section and one section per stag
 stage consumes, selected by their parameters) and `for_each` (one run per selected upstream
 run). Stages and their parameters come from the study declaration (`aestudy.study`).
 """
+
 from __future__ import annotations
 
 import itertools
@@ -25,8 +26,12 @@ MAX_GRID_POINTS = 10_000  # runs of one stage's grid (the committed profiles mak
 
 
 def _seconds(value):
-    if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
-                              or not math.isfinite(value) or value <= 0):
+    if value is not None and (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or value <= 0
+    ):
         raise ValueError("must be a positive number of seconds")
     return value
 
@@ -79,9 +84,18 @@ class ParamFile:
         keys = list(st.grid)
         points = [dict(zip(keys, vals)) for vals in itertools.product(*st.grid.values())] or [{}]
         where = f"{self.path}: stages.{stage}"
-        return [{"grid": p, "params": messages.validate(
-                    STAGES[stage].params, {**st.params, **p}, where,
-                    _section(p, f" (grid point {messages.shown(p)})" if p else ""))} for p in points]
+        return [
+            {
+                "grid": p,
+                "params": messages.validate(
+                    STAGES[stage].params,
+                    {**st.params, **p},
+                    where,
+                    _section(p, f" (grid point {messages.shown(p)})" if p else ""),
+                ),
+            }
+            for p in points
+        ]
 
 
 def _section(point: dict, whole: str):
@@ -94,10 +108,12 @@ def load_study(path: str | Path) -> ParamFile:
     text, raw = bounded_yaml.load(path)  # at most 1 MB, 20 levels deep, no alias: else one line
     if not isinstance(raw, dict):
         raise ParamsError(f"{path}: top level must be a mapping with keys profile, data, stages")
-    for name in (raw.get("stages") or {}):
+    for name in raw.get("stages") or {}:
         if name not in STAGES:
-            raise ParamsError(f"{path}: stages.{messages.clip(name)}: unknown stage"
-                              f"{messages.suggest(name, STAGES)} (allowed: {', '.join(STAGES)})")
+            raise ParamsError(
+                f"{path}: stages.{messages.clip(name)}: unknown stage"
+                f"{messages.suggest(name, STAGES)} (allowed: {', '.join(STAGES)})"
+            )
     try:
         spec = StudySpec(**raw)
     except ValidationError as exc:
@@ -130,8 +146,10 @@ def _check_stage(study: ParamFile, stage: str) -> None:
     for values in st.grid.values():  # counted before any is made: a grid of 40 axes of 2 is 10**12 runs
         points *= len(values)
         if points > MAX_GRID_POINTS:
-            raise ParamsError(f"{path}: stages.{stage}.grid: more than {MAX_GRID_POINTS:,} grid points "
-                              "(the product of the lists' lengths); split the study")
+            raise ParamsError(
+                f"{path}: stages.{stage}.grid: more than {MAX_GRID_POINTS:,} grid points "
+                "(the product of the lists' lengths); split the study"
+            )
     study.grid_points(stage)  # every grid point validated now, before anything runs
     order = list(STAGES)
     for up, selection in st.uses.items():
@@ -147,5 +165,7 @@ def _check_stage(study: ParamFile, stage: str) -> None:
             if key not in up_fields:
                 raise messages.unknown_key(where, key, up_fields)
     if st.for_each is not None and st.for_each not in st.uses:
-        raise ParamsError(f"{path}: stages.{stage}.for_each: '{messages.clip(st.for_each)}' must be one of the "
-                          f"stages in uses ({messages.clip(', '.join(st.uses) or 'none', 200)})")
+        raise ParamsError(
+            f"{path}: stages.{stage}.for_each: '{messages.clip(st.for_each)}' must be one of the "
+            f"stages in uses ({messages.clip(', '.join(st.uses) or 'none', 200)})"
+        )

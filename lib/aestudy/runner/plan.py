@@ -5,6 +5,7 @@ A Run is one papermill execution of a stage's notebook into
 selects upstream runs by their parameters; `for_each` makes one run per selected upstream run
 (the run inherits that run's grid and id), otherwise one run consumes every selected run.
 """
+
 from __future__ import annotations
 
 import re
@@ -21,12 +22,12 @@ from .paramfile import ParamFile
 class Run:
     stage: str
     run_id: str
-    grid: dict                      # what tells this run from its siblings (inherited grid included)
-    params: dict                    # injected into the notebook
+    grid: dict  # what tells this run from its siblings (inherited grid included)
+    params: dict  # injected into the notebook
     upstream: list[str] = field(default_factory=list)  # "stage/run_id" of the runs it consumes
     dir: str = ""
-    notebook: str = ""              # the notebook it executes (fixed when planned)
-    inputs: dict | None = None      # set once its upstream runs are done (see records.inputs)
+    notebook: str = ""  # the notebook it executes (fixed when planned)
+    inputs: dict | None = None  # set once its upstream runs are done (see records.inputs)
 
     @property
     def name(self) -> str:
@@ -57,10 +58,12 @@ def _selected(study: ParamFile, stage: str, up: str, runs: list[Run]) -> list[Ru
     selection = study.spec.stages[stage].uses[up]
     chosen = [u for u in runs if selects(selection, u.params)]
     for k, want in selection.items():
-        for v in (want if isinstance(want, list) else [want]):
+        for v in want if isinstance(want, list) else [want]:
             if not any(u.params.get(k) == v for u in chosen):
-                raise ParamsError(f"{study.path}: stages.{stage}.uses.{up}.{k}: {v!r} matches no {up} run "
-                                  f"(the {up} runs have {k} in {sorted({u.params.get(k) for u in runs})})")
+                raise ParamsError(
+                    f"{study.path}: stages.{stage}.uses.{up}.{k}: {v!r} matches no {up} run "
+                    f"(the {up} runs have {k} in {sorted({u.params.get(k) for u in runs})})"
+                )
     return chosen
 
 
@@ -84,16 +87,25 @@ def plan(study: ParamFile) -> list[Run]:
         for inherited, prefix, ups in groups:
             for point in study.grid_points(stage):
                 params = {**(study.data if decl.reads_data else {}), **point["params"]}
-                run = Run(stage, run_id_for(stage, point["grid"], prefix), {**inherited, **point["grid"]}, params,
-                          [u.name for u in ups])
+                run = Run(
+                    stage,
+                    run_id_for(stage, point["grid"], prefix),
+                    {**inherited, **point["grid"]},
+                    params,
+                    [u.name for u in ups],
+                )
                 run.dir, run.notebook = str(out_root / stage / run.run_id), str(notebook)
                 for u in ups:  # each upstream product into the parameter that receives its stage's
-                    params.setdefault(decl.receiver(u.stage), []).append(str(Path(u.dir) / STAGES[u.stage].produces))
+                    params.setdefault(decl.receiver(u.stage), []).append(
+                        str(Path(u.dir) / STAGES[u.stage].produces)
+                    )
                 params[OUT_DIR] = run.dir
                 runs.append(run)
         ids = [r.run_id for r in runs]
         if len(set(ids)) != len(ids):
-            raise ParamsError(f"{study.path}: stages.{stage}: two runs get the same run id "
-                              f"({sorted({i for i in ids if ids.count(i) > 1})[0]})")
+            raise ParamsError(
+                f"{study.path}: stages.{stage}: two runs get the same run id "
+                f"({sorted({i for i in ids if ids.count(i) > 1})[0]})"
+            )
         by_stage[stage] = runs
     return [r for s in study.stages() for r in by_stage[s]]

@@ -16,6 +16,7 @@ renderer: `progress_rich.RichView` (bars) when stderr is a terminal, else
 ETA weighs each run by its expected cost (`runner.eta`); with $AESTUDY_ETA_LOG set, the display
 also appends `elapsed eta` samples to that file (benchmarks/eta_accuracy.py reads them).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -31,15 +32,16 @@ from ..progress_file import ENV, read, write
 from . import progress_plain
 from .eta import Costs, pace_eta
 
-PROGRESS_DIR = ".progress"   # under reports/<profile>/
+PROGRESS_DIR = ".progress"  # under reports/<profile>/
 CELLS_FILE, KERNEL_FILE = "cells.json", "kernel.json"
-POLL_S = 0.5                 # how often the main process reads the progress files
+POLL_S = 0.5  # how often the main process reads the progress files
 EXECUTED = ("ok", "failed")  # statuses of runs that executed (their time says how fast runs go)
 ETA_LOG_ENV = "AESTUDY_ETA_LOG"
 ETA_LOG_EVERY_S = 5.0
 
 
 # ------------------------------------------------------------------ worker side
+
 
 @contextlib.contextmanager
 def tracking(progress_dir: str | None, run):
@@ -97,11 +99,15 @@ def cell_hooks() -> dict:
     if not path:
         return {}
     hooks = _CellHooks(Path(path).with_name(CELLS_FILE))
-    return {"on_notebook_start": hooks.notebook_start, "on_cell_start": hooks.cell_start,
-            "on_cell_executed": hooks.cell_executed}
+    return {
+        "on_notebook_start": hooks.notebook_start,
+        "on_cell_start": hooks.cell_start,
+        "on_cell_executed": hooks.cell_executed,
+    }
 
 
 # ------------------------------------------------------------------ what the files say
+
 
 def _count(x: float) -> str:
     return str(int(x)) if float(x).is_integer() else f"{x:g}"
@@ -139,6 +145,7 @@ def duration(seconds: float | None) -> str:
 
 # ------------------------------------------------------------------ main process
 
+
 class Display:
     """Polls `folder` (a thread) and shows the sweep's progress on `stream` (default stderr): bars
     with rich on a terminal (`live=None`: decided by the stream), else plain lines. `runs`: the
@@ -146,8 +153,16 @@ class Display:
     (each counted as one). `finished(result)` is called with each run's result as it arrives.
     Disabled (`enabled=False`), it draws nothing and `folder` is None: the runs write no progress."""
 
-    def __init__(self, title: str, runs, folder: Path, enabled: bool = True, stream=None,
-                 live: bool | None = None, declared: dict | None = None):
+    def __init__(
+        self,
+        title: str,
+        runs,
+        folder: Path,
+        enabled: bool = True,
+        stream=None,
+        live: bool | None = None,
+        declared: dict | None = None,
+    ):
         self.title, self.enabled = title, enabled
         self.runs = None if isinstance(runs, int) else list(runs)
         self.total = runs if self.runs is None else len(self.runs)
@@ -256,8 +271,9 @@ class Display:
                     self.first = self.first if self.first is not None else now
                     self.view.started(name, now, self._stamp(now))
                 self.flight[name][1] = fraction
-                self.view.progress(name, fraction, f"{words}  {duration(now - self.flight[name][0])}",
-                                   now, self._stamp(now))
+                self.view.progress(
+                    name, fraction, f"{words}  {duration(now - self.flight[name][0])}", now, self._stamp(now)
+                )
             overall = self._overall_words(now)
             self.view.overall(len(self.done), overall)
 

@@ -1,9 +1,10 @@
 """The sweep's progress as plain lines (CI, a log file, a pipe): one when a run starts, one when it
 ends (with the sweep's count and ETA), and at most one progress line per run every
 `PLAIN_EVERY_S` seconds. The renderer only prints what `progress.Display` hands it."""
+
 from __future__ import annotations
 
-PLAIN_EVERY_S = 20.0   # at most one progress line per run this often
+PLAIN_EVERY_S = 20.0  # at most one progress line per run this often
 
 
 class PlainView:
@@ -11,7 +12,7 @@ class PlainView:
 
     def __init__(self, stream, every_s: float | None = None):
         self.stream, self.every_s = stream, every_s
-        self.last_line: dict[str, float] = {}   # run -> when its last progress line was printed
+        self.last_line: dict[str, float] = {}  # run -> when its last progress line was printed
 
     def begin(self, title: str, total: int) -> None:
         self._print(f"{title}: {total} runs")

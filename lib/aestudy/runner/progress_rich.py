@@ -1,6 +1,7 @@
 """The sweep's progress on a terminal, drawn with rich: one bar for the sweep (runs done of all,
 how many run, the ETA) and one per run in flight (where it is, for how long); each finished run is
 listed above the bars. The renderer only draws what `progress.Display` hands it."""
+
 from __future__ import annotations
 
 STYLES = {"ok": "green", "failed": "bold red", "skipped": "yellow"}  # of the status word
@@ -13,9 +14,13 @@ class RichView:
         from rich.console import Console  # ImportError: the display falls back to plain lines
         from rich.progress import BarColumn, Progress, TextColumn
 
-        self.bar = Progress(TextColumn("{task.description}"), BarColumn(bar_width=30),
-                            TextColumn("{task.fields[info]}"), console=Console(file=stream, highlight=False),
-                            refresh_per_second=4)
+        self.bar = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(bar_width=30),
+            TextColumn("{task.fields[info]}"),
+            console=Console(file=stream, highlight=False),
+            refresh_per_second=4,
+        )
         self.tasks: dict[str, int] = {}
 
     def begin(self, title: str, total: int) -> None:

@@ -8,6 +8,7 @@ Its key hashes both. A run is up to date when its inputs are the same now, no mo
 imported has changed and it was made under the torch and numpy versions installed now (the record's
 `environment`: `aestudy.environment`); otherwise `state` says which of them changed.
 """
+
 from __future__ import annotations
 
 import json
@@ -15,26 +16,31 @@ from pathlib import Path
 
 from .. import config, environment
 from ..files import CorruptArtifact, read_json, sha256_file, sha256_json, write_json
-from ..study import STAGES
-
 from ..ondisk import COMPLETE, FAILED, KERNEL_LOG, verify_completion  # noqa: F401 (one source: the on-disk format)
+from ..study import STAGES
 
 
 def notebook_hash(path) -> str:
     """Hash of a notebook's cells (type and source), not of outputs or metadata."""
     nb = json.loads(Path(path).read_text())
-    return sha256_json([(c["cell_type"], "".join(c["source"]) if isinstance(c["source"], list) else c["source"])
-                        for c in nb["cells"]])
+    return sha256_json(
+        [
+            (c["cell_type"], "".join(c["source"]) if isinstance(c["source"], list) else c["source"])
+            for c in nb["cells"]
+        ]
+    )
 
 
 def inputs(run, upstream_keys: dict, data_checksum: str) -> dict:
     """Everything known before a run executes that can change its outputs."""
     decl = STAGES[run.stage]
     skip = decl.unkeyed()
-    return {"notebook": notebook_hash(run.notebook),
-            "params": {k: v for k, v in run.params.items() if k not in skip},
-            "data": data_checksum if decl.reads_data else "",
-            "upstream": dict(upstream_keys)}
+    return {
+        "notebook": notebook_hash(run.notebook),
+        "params": {k: v for k, v in run.params.items() if k not in skip},
+        "data": data_checksum if decl.reads_data else "",
+        "upstream": dict(upstream_keys),
+    }
 
 
 def key(run_inputs: dict, modules: dict) -> str:
@@ -58,7 +64,10 @@ def forget_module_digests() -> None:
 
 def package_digests() -> dict[str, str]:
     """The sha256 of every module of the package now: taken just before a run executes."""
-    return {f.relative_to(config.PROJECT_ROOT).as_posix(): sha256_file(f) for f in sorted(config.PACKAGE_DIR.rglob("*.py"))}
+    return {
+        f.relative_to(config.PROJECT_ROOT).as_posix(): sha256_file(f)
+        for f in sorted(config.PACKAGE_DIR.rglob("*.py"))
+    }
 
 
 def as_before(modules, before: dict) -> dict:
@@ -77,10 +86,14 @@ def write_completion(run_dir, record: dict) -> Path:
     """List every file in `run_dir` with its sha256, then write the record last, with the
     environment it was made in (the lock's digest, Python, torch and numpy versions)."""
     run_dir = Path(run_dir)
-    files = {p.relative_to(run_dir).as_posix(): sha256_file(p)
-             for p in sorted(run_dir.rglob("*"))
-             if p.is_file() and p.name not in (COMPLETE, FAILED, KERNEL_LOG) and not p.name.endswith(".tmp")}
-    return write_json(run_dir / COMPLETE, {"environment": environment.snapshot(), **record, "artifacts": files})
+    files = {
+        p.relative_to(run_dir).as_posix(): sha256_file(p)
+        for p in sorted(run_dir.rglob("*"))
+        if p.is_file() and p.name not in (COMPLETE, FAILED, KERNEL_LOG) and not p.name.endswith(".tmp")
+    }
+    return write_json(
+        run_dir / COMPLETE, {"environment": environment.snapshot(), **record, "artifacts": files}
+    )
 
 
 def state(run_dir, run_inputs: dict | None) -> tuple[str, str, dict | None]:
@@ -96,7 +109,11 @@ def state(run_dir, run_inputs: dict | None) -> tuple[str, str, dict | None]:
                 failed = read_json(run_dir / FAILED)
             except CorruptArtifact as exc:
                 return "failed", str(exc), None
-            return ("failed" if failed.get("status") == "failed" else "incomplete"), failed.get("error", ""), None
+            return (
+                ("failed" if failed.get("status") == "failed" else "incomplete"),
+                failed.get("error", ""),
+                None,
+            )
         return "incomplete", why, None
     if run_inputs is None:
         return "stale", "an upstream run is not complete", record

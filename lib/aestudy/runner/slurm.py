@@ -18,6 +18,7 @@ the lines above set what the runs need either way. Each job asks SLURM for `core
 `memory`, and runs one single-threaded Dask worker (one run at a time, `cores` torch threads)
 with `memory` as its memory limit. What the jobs must share with this host: docs/cluster.md.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -34,9 +35,9 @@ from .. import config
 from . import cluster as checks
 from .executors import DaskExecutor, register
 
-DEATH_TIMEOUT_S = 60       # a worker without its scheduler this long ends its job
+DEATH_TIMEOUT_S = 60  # a worker without its scheduler this long ends its job
 PASSED_ENV = ("REPORTS_DIR", "DATA_DIR", "AESTUDY_FRESH_KERNELS", "AESTUDY_EAGER")
-LOG_DIR = ".slurm"         # under reports/<profile>/: each job's output (dask-jobqueue's log_directory)
+LOG_DIR = ".slurm"  # under reports/<profile>/: each job's output (dask-jobqueue's log_directory)
 
 
 class SlurmError(checks.ParamsError):
@@ -46,10 +47,12 @@ class SlurmError(checks.ParamsError):
 def job_script_prologue(prologue: list[str] = ()) -> list[str]:
     """The job's first lines: this checkout, its lib/ first on PYTHONPATH, our data and reports,
     then the user's `prologue` lines (cluster.prologue), each as given."""
-    lines = ["# environment: sbatch --export (see the #SBATCH lines; ALL unless --sbatch=--export=... says"
-             " otherwise), then what the runs need:",
-             f"cd {shlex.quote(str(config.PROJECT_ROOT))}",
-             f"export PYTHONPATH={shlex.quote(str(config.LIB_DIR))}${{PYTHONPATH:+:$PYTHONPATH}}"]
+    lines = [
+        "# environment: sbatch --export (see the #SBATCH lines; ALL unless --sbatch=--export=... says"
+        " otherwise), then what the runs need:",
+        f"cd {shlex.quote(str(config.PROJECT_ROOT))}",
+        f"export PYTHONPATH={shlex.quote(str(config.LIB_DIR))}${{PYTHONPATH:+:$PYTHONPATH}}",
+    ]
     lines += [f"export {name}={shlex.quote(os.environ[name])}" for name in PASSED_ENV if name in os.environ]
     return lines + (["# cluster.prologue:", *prologue] if prologue else [])
 
@@ -58,11 +61,22 @@ def cluster_options(p, profile_dir: Path) -> dict:
     """dask_jobqueue.SLURMCluster's arguments for the jobs of `p` (ClusterParams): one worker
     thread (one run at a time) in a job that books `cores` CPUs (job_cpu), so the worker command
     says --nthreads 1 once."""
-    return dict(queue=p.partition, cores=1, job_cpu=p.cores, processes=1, memory=p.memory, walltime=p.walltime,
-                job_name=f"aestudy-{profile_dir.name}", job_extra_directives=directives(p),
-                job_script_prologue=job_script_prologue(p.prologue), interface=p.interface, python=sys.executable,
-                death_timeout=DEATH_TIMEOUT_S, log_directory=str(profile_dir / LOG_DIR),
-                scheduler_options={"dashboard_address": None})
+    return dict(
+        queue=p.partition,
+        cores=1,
+        job_cpu=p.cores,
+        processes=1,
+        memory=p.memory,
+        walltime=p.walltime,
+        job_name=f"aestudy-{profile_dir.name}",
+        job_extra_directives=directives(p),
+        job_script_prologue=job_script_prologue(p.prologue),
+        interface=p.interface,
+        python=sys.executable,
+        death_timeout=DEATH_TIMEOUT_S,
+        log_directory=str(profile_dir / LOG_DIR),
+        scheduler_options={"dashboard_address": None},
+    )
 
 
 def directives(params) -> list[str]:
@@ -124,7 +138,9 @@ class SlurmExecutor(DaskExecutor):
         ids = [j.job_id for j in self.cluster.workers.values() if getattr(j, "job_id", None)]
         if not ids:
             return set()
-        out = subprocess.run(["squeue", "-h", "-o", "%i", "-j", ",".join(ids)], capture_output=True, text=True)
+        out = subprocess.run(
+            ["squeue", "-h", "-o", "%i", "-j", ",".join(ids)], capture_output=True, text=True
+        )
         return set(out.stdout.split()) if out.returncode == 0 else set(ids)  # squeue's error: assume queued
 
     def wait_for_workers(self) -> None:
@@ -135,8 +151,10 @@ class SlurmExecutor(DaskExecutor):
                 self.client.wait_for_workers(1, timeout=5)
                 break
             if not self._queued() and time.monotonic() - start > 5:
-                raise SlurmError(f"every SLURM job ended before its Dask worker connected to "
-                                 f"{self.cluster.scheduler_address}: see the job output in {self.log_dir}")
+                raise SlurmError(
+                    f"every SLURM job ended before its Dask worker connected to "
+                    f"{self.cluster.scheduler_address}: see the job output in {self.log_dir}"
+                )
 
     def maintain(self, remaining: int) -> None:
         """Replace the jobs whose worker has left (scancel, wall time) while runs remain."""
@@ -183,8 +201,10 @@ def _test_only(script: str) -> None:
         out = subprocess.run(["sbatch", "--test-only", f.name], capture_output=True, text=True)
     if out.returncode:
         lines = [ln for ln in (out.stderr or out.stdout).splitlines() if ln.strip()]
-        raise SlurmError(f"SLURM refuses the job: {lines[-1] if lines else f'sbatch exit {out.returncode}'}"
-                         " (see --partition, --job-memory, --walltime, --sbatch)")
+        raise SlurmError(
+            f"SLURM refuses the job: {lines[-1] if lines else f'sbatch exit {out.returncode}'}"
+            " (see --partition, --job-memory, --walltime, --sbatch)"
+        )
 
 
 def _slurm_cluster_class():

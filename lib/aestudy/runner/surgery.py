@@ -1,5 +1,6 @@
 """Notebook surgery around a run: the runner's cells added before execution (the imported-modules
 cell last, a warm kernel's reset cell first) and taken out of the executed notebook again."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -12,13 +13,13 @@ MODULES_TAG = "runner-modules"
 
 
 def modules_cell_source(out_dir: str) -> str:
-    return f'''# (runner) the project modules this kernel imported, for the cache key (the runner adds their digests)
+    return f"""# (runner) the project modules this kernel imported, for the cache key (the runner adds their digests)
 import json as _js, pathlib as _pl, sys as _sy
 _root, _pkg = _pl.Path({str(config.PROJECT_ROOT)!r}), _pl.Path({str(config.PACKAGE_DIR)!r})
 _mods = sorted({{_pl.Path(_f).resolve().relative_to(_root).as_posix() for _m in list(_sy.modules.values())
                 if (_f := getattr(_m, "__file__", None)) and _pl.Path(_f).resolve().is_relative_to(_pkg)}})
 (_pl.Path({out_dir!r}) / {MODULES_FILE!r}).write_text(_js.dumps(_mods))
-'''
+"""
 
 
 def notebook_for(path: str, out_dir: str, reset: str | None = None):
@@ -50,10 +51,16 @@ def strip_runner_cells(path: Path, stopped: str = "") -> None:
     from ..files import atomic_write_bytes
 
     nb = nbformat.read(path, as_version=4)
-    nb.cells = [c for c in nb.cells if not {MODULES_TAG, kernels.RESET_TAG} & set(c.get("metadata", {}).get("tags", []))]
+    nb.cells = [
+        c
+        for c in nb.cells
+        if not {MODULES_TAG, kernels.RESET_TAG} & set(c.get("metadata", {}).get("tags", []))
+    ]
     if stopped:
-        cell = nbformat.v4.new_markdown_cell(f'<span style="color:red; font-size:1.5em">Run stopped: {stopped}; '
-                                             "the cells below are those executed until then.</span>")
+        cell = nbformat.v4.new_markdown_cell(
+            f'<span style="color:red; font-size:1.5em">Run stopped: {stopped}; '
+            "the cells below are those executed until then.</span>"
+        )
         if nb.nbformat_minor < 5:
             cell.pop("id", None)
         nb.cells.insert(0, cell)

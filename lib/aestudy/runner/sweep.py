@@ -7,12 +7,14 @@ its key) are fixed once its upstream runs are done. `runs.json` and one tidy tab
 A stage's `timeout` from the parameter file and `retries` (of runs whose kernel died or that timed
 out) reach every run as arguments: neither is an input of a run, so neither is in its key.
 """
+
 from __future__ import annotations
 
 import time
 from pathlib import Path
 
-from .. import config, ondisk, study as declaration
+from .. import config, ondisk
+from .. import study as declaration
 from ..files import atomic_write_bytes, read_json, write_json
 from . import records
 from .execute import OK, execute_run, skip_run
@@ -36,10 +38,19 @@ def data_checksum(study: ParamFile) -> str:
     return checksum(dataset, data_dir)
 
 
-def run_study(study: ParamFile, workers: int = 1, executor: str = "local", scheduler: str | None = None,
-              force: bool = False, no_retrain: bool = False, stages: list[str] | None = None,
-              progress: bool = True, schedule: str = "graph", retries: int = 0,
-              cluster: dict | None = None) -> list[dict]:
+def run_study(
+    study: ParamFile,
+    workers: int = 1,
+    executor: str = "local",
+    scheduler: str | None = None,
+    force: bool = False,
+    no_retrain: bool = False,
+    stages: list[str] | None = None,
+    progress: bool = True,
+    schedule: str = "graph",
+    retries: int = 0,
+    cluster: dict | None = None,
+) -> list[dict]:
     """Execute every run, each as soon as the runs it uses are done (`schedule="stages"` waits
     for the whole previous stage instead: kept to measure the difference); write runs.json and
     one tidy table per stage as each stage completes. A run whose kernel died or that passed its
@@ -58,7 +69,10 @@ def run_study(study: ParamFile, workers: int = 1, executor: str = "local", sched
     wait_for = _wait_for(runs, schedule)
     pdir = config.profile_dir(study.profile)
     pdir.mkdir(parents=True, exist_ok=True)
-    for tmp in [*pdir.glob(".*.tmp"), *ondisk.tables_dir(pdir).glob(".*.tmp")]:  # of a killed command (we hold the lock)
+    for tmp in [
+        *pdir.glob(".*.tmp"),
+        *ondisk.tables_dir(pdir).glob(".*.tmp"),
+    ]:  # of a killed command (we hold the lock)
         tmp.unlink(missing_ok=True)
     atomic_write_bytes(pdir / ondisk.PARAMS_COPY, study.text.encode())
     results: dict[str, dict] = {}
@@ -69,10 +83,20 @@ def run_study(study: ParamFile, workers: int = 1, executor: str = "local", sched
     interrupted, ex = False, None
     try:
         with display, make_executor(executor, workers=workers, scheduler=scheduler, cluster=cluster) as ex:
-            for res in ex.run_graph(run_when_ready, runs, wait_for, done, priority=_priority(runs), checksum=checksum,
-                                    data=_data_spec(study, checksum), force=force, no_retrain=no_retrain, retries=retries,
-                                    timeouts={s: study.timeout(s) for s in study.stages()},
-                                    progress_dir=str(display.folder) if display.folder else None):
+            for res in ex.run_graph(
+                run_when_ready,
+                runs,
+                wait_for,
+                done,
+                priority=_priority(runs),
+                checksum=checksum,
+                data=_data_spec(study, checksum),
+                force=force,
+                no_retrain=no_retrain,
+                retries=retries,
+                timeouts={s: study.timeout(s) for s in study.stages()},
+                progress_dir=str(display.folder) if display.folder else None,
+            ):
                 results[f"{res['stage']}/{res['run_id']}"] = res
                 display.finished(res)
                 left[res["stage"]] -= 1
@@ -85,9 +109,19 @@ def run_study(study: ParamFile, workers: int = 1, executor: str = "local", sched
         interrupted = True
     used = getattr(ex, "workers_used", workers)  # SLURM: the jobs whose workers connected at once
     ordered = [results.get(r.name) or _interrupted(r) for r in runs]
-    write_json(pdir / ondisk.RUNS_JSON, {
-        "profile": study.profile, "params_file": str(study.path), "wall_seconds": time.perf_counter() - start,
-        "workers": used, "executor": executor, "schedule": schedule, "interrupted": interrupted, "runs": ordered})
+    write_json(
+        pdir / ondisk.RUNS_JSON,
+        {
+            "profile": study.profile,
+            "params_file": str(study.path),
+            "wall_seconds": time.perf_counter() - start,
+            "workers": used,
+            "executor": executor,
+            "schedule": schedule,
+            "interrupted": interrupted,
+            "runs": ordered,
+        },
+    )
     if interrupted:
         raise KeyboardInterrupt
     if unwritten is not None:
@@ -101,19 +135,40 @@ def _data_spec(study: ParamFile, checksum: str) -> dict | None:
         return None
     from ..science.data import resolve_data_dir
 
-    return {"dataset": study.data["dataset"], "dir": str(resolve_data_dir(study.data["data_dir"])), "checksum": checksum}
+    return {
+        "dataset": study.data["dataset"],
+        "dir": str(resolve_data_dir(study.data["data_dir"])),
+        "checksum": checksum,
+    }
 
 
 def _interrupted(run: Run) -> dict:
     """runs.json's entry for a run the command was stopped before it finished (Ctrl-C, SIGTERM)."""
-    return {"stage": run.stage, "run_id": run.run_id, "dir": run.dir, "grid": run.grid, "status": "interrupted",
-            "error": "the command was interrupted before this run finished", "seconds": 0.0, "key": "",
-            "attempts": 0}
+    return {
+        "stage": run.stage,
+        "run_id": run.run_id,
+        "dir": run.dir,
+        "grid": run.grid,
+        "status": "interrupted",
+        "error": "the command was interrupted before this run finished",
+        "seconds": 0.0,
+        "key": "",
+        "attempts": 0,
+    }
 
 
-def run_when_ready(run: Run, upstream: dict, checksum: str, force: bool = False, no_retrain: bool = False,
-                   threads: int = 0, timeouts: dict | None = None, retries: int = 0,
-                   progress_dir: str | None = None, data: dict | None = None) -> dict:
+def run_when_ready(
+    run: Run,
+    upstream: dict,
+    checksum: str,
+    force: bool = False,
+    no_retrain: bool = False,
+    threads: int = 0,
+    timeouts: dict | None = None,
+    retries: int = 0,
+    progress_dir: str | None = None,
+    data: dict | None = None,
+) -> dict:
     """Called when the runs `run` waits for are done (in a worker, on Dask too): skip it when one
     of its upstream runs did not complete, else fix its inputs from their keys and execute it
     (within its stage's time limit from `timeouts`, retried up to `retries` times), telling its
@@ -125,8 +180,14 @@ def run_when_ready(run: Run, upstream: dict, checksum: str, force: bool = False,
         return skip_run(run, f"upstream run {bad[0]} {upstream[bad[0]]['status']}")
     run.inputs = records.inputs(run, {u: upstream[u]["key"] for u in run.upstream}, checksum)
     with tracking(progress_dir, run):
-        return execute_run(run, force=force, no_retrain=no_retrain, threads=threads,
-                           timeout=(timeouts or {}).get(run.stage), retries=retries)
+        return execute_run(
+            run,
+            force=force,
+            no_retrain=no_retrain,
+            threads=threads,
+            timeout=(timeouts or {}).get(run.stage),
+            retries=retries,
+        )
 
 
 def _wait_for(runs: list[Run], schedule: str) -> dict:
@@ -136,8 +197,11 @@ def _wait_for(runs: list[Run], schedule: str) -> dict:
     if schedule != "stages":
         raise ValueError(f"schedule must be 'graph' or 'stages', got {schedule!r}")
     order = list(dict.fromkeys(r.stage for r in runs))
-    return {r.name: [u.name for u in runs if order.index(u.stage) < order.index(r.stage)] +
-            [u for u in r.upstream if u not in {x.name for x in runs}] for r in runs}
+    return {
+        r.name: [u.name for u in runs if order.index(u.stage) < order.index(r.stage)]
+        + [u for u in r.upstream if u not in {x.name for x in runs}]
+        for r in runs
+    }
 
 
 def _priority(runs: list[Run], costs=None) -> dict:
@@ -171,8 +235,13 @@ def _on_disk(run: Run, name: str) -> dict:
     """The result of an upstream run outside this sweep (--stage), from its completion record."""
     stage, run_id = name.split("/", 1)
     record, reason = records.verify_completion(Path(run.dir).parents[1] / name)
-    return {"stage": stage, "run_id": run_id, "status": "ok" if record else "absent",
-            "key": record["key"] if record else "", "error": reason}
+    return {
+        "stage": stage,
+        "run_id": run_id,
+        "status": "ok" if record else "absent",
+        "key": record["key"] if record else "",
+        "error": reason,
+    }
 
 
 def status(study: ParamFile) -> list[dict]:
@@ -202,11 +271,20 @@ def unplanned(study: ParamFile, runs: list[Run]) -> list[dict]:
     the report ignores them, since its tables follow the plan."""
     planned = {Path(r.dir) for r in runs}
     root = ondisk.runs_dir(config.profile_dir(study.profile))
-    found = sorted(d for stage in declaration.STAGES for d in (root / stage).glob("*")
-                   if d.is_dir() and not d.name.startswith(".") and d not in planned)
-    return [{"run": f"{d.parent.name}/{d.name}", "state": "unplanned",
-             "reason": f"not in {study.path}'s plan (an earlier plan's folder; the report ignores it)"}
-            for d in found]
+    found = sorted(
+        d
+        for stage in declaration.STAGES
+        for d in (root / stage).glob("*")
+        if d.is_dir() and not d.name.startswith(".") and d not in planned
+    )
+    return [
+        {
+            "run": f"{d.parent.name}/{d.name}",
+            "state": "unplanned",
+            "reason": f"not in {study.path}'s plan (an earlier plan's folder; the report ignores it)",
+        }
+        for d in found
+    ]
 
 
 def status_lines(rows: list[dict]) -> str:
@@ -222,10 +300,19 @@ def write_tables(pdir: Path, runs: list[Run], results: dict) -> None:
     rows = []
     for r in runs:
         res = results.get(r.name, {})
-        base = {"run_id": r.run_id, "status": res.get("status", "absent"), "error": res.get("error", ""),
-                "seconds": res.get("seconds", 0.0)}
-        base.update({k: v for k, v in {**r.params, **r.grid}.items()
-                     if k != declaration.OUT_DIR and not isinstance(v, (list, dict))})
+        base = {
+            "run_id": r.run_id,
+            "status": res.get("status", "absent"),
+            "error": res.get("error", ""),
+            "seconds": res.get("seconds", 0.0),
+        }
+        base.update(
+            {
+                k: v
+                for k, v in {**r.params, **r.grid}.items()
+                if k != declaration.OUT_DIR and not isinstance(v, (list, dict))
+            }
+        )
         metrics_path = Path(r.dir) / ondisk.METRICS
         metrics = read_json(metrics_path) if res.get("status") in OK and metrics_path.exists() else {}
         scalars = {k: v for k, v in metrics.items() if not isinstance(v, (list, dict))}
@@ -245,15 +332,21 @@ def summary(results: list[dict]) -> str:
     for r in results:
         tries = f" ({r['attempts']} attempts)" if r.get("attempts", 0) > 1 else ""
         if r["status"] in ("failed", "skipped"):
-            kept = f"; {r['kept']}" if r.get("kept") else ""  # a skipped run whose earlier files are left alone
-            lines.append(f"  {r['status']}: {r['stage']}/{r['run_id']}: {r['error']}{kept}{tries}"
-                         f"  ({config.relative(r['dir'])})")
+            kept = (
+                f"; {r['kept']}" if r.get("kept") else ""
+            )  # a skipped run whose earlier files are left alone
+            lines.append(
+                f"  {r['status']}: {r['stage']}/{r['run_id']}: {r['error']}{kept}{tries}"
+                f"  ({config.relative(r['dir'])})"
+            )
         elif tries:
             lines.append(f"  {r['status']}: {r['stage']}/{r['run_id']}{tries}")
     return "\n".join(lines)
 
 
-def make_executor(kind: str = "local", workers: int = 1, scheduler: str | None = None, cluster: dict | None = None):
+def make_executor(
+    kind: str = "local", workers: int = 1, scheduler: str | None = None, cluster: dict | None = None
+):
     """The executor a sweep runs on, by its name in the registry (`executors.EXECUTORS`): local
     (one process or a pool), dask (a local or given cluster) or slurm (`cluster`: the SLURM jobs,
     aestudy.cluster_params; defaults when None)."""

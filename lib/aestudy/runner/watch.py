@@ -1,5 +1,6 @@
 """The watchdog of one run attempt: it knows the kernel's process, stops it at the run's time
 limit (SIGINT, then SIGKILL to its process group) and says how it ended."""
+
 from __future__ import annotations
 
 import os
@@ -23,8 +24,8 @@ class Watch:
 
     def __init__(self, timeout: float | None = None, grace: float | None = None):
         self.timeout, self.grace = timeout, TIMEOUT_GRACE_S if grace is None else grace
-        self.process = None       # the kernel's subprocess.Popen
-        self.fired = False        # the time limit passed
+        self.process = None  # the kernel's subprocess.Popen
+        self.fired = False  # the time limit passed
         self._done = threading.Event()
         self._lock = threading.Lock()
         self._thread = None

@@ -3,6 +3,7 @@
 Checkpoints hold a state dict and the configuration that rebuilds the model; they load with
 `weights_only=True`, so no pickled code runs.
 """
+
 from __future__ import annotations
 
 import io
@@ -10,8 +11,8 @@ from pathlib import Path
 
 import torch
 
-from ..ondisk import run_name
 from ..files import CorruptArtifact, atomic_write_bytes, read_json, write_json  # noqa: F401 (notebooks write through here)
+from ..ondisk import run_name
 
 
 def save_checkpoint(path, model: torch.nn.Module, config: dict, **extra) -> Path:
@@ -33,8 +34,10 @@ def load_checkpoint(path) -> dict:
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:
-        raise CorruptArtifact(f"{path}: cannot load checkpoint ({type(exc).__name__}: "
-                              f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
+        raise CorruptArtifact(
+            f"{path}: cannot load checkpoint ({type(exc).__name__}: "
+            f"{str(exc).splitlines()[0] if str(exc) else ''})"
+        ) from None
     if not isinstance(ckpt, dict) or "config" not in ckpt or "state_dict" not in ckpt:
         raise CorruptArtifact(f"{path}: not a checkpoint of this project (needs config and state_dict)")
     return ckpt

@@ -17,6 +17,7 @@ it sees the same augmented images as when trained alone. `Stack` is shared with 
 semi-supervised stage (`semisup.fit_together`). `batch_fits` decides where classifiers train
 together; `fit_each` applies it to protocol fits, `semisup.train_each` to the recipe's.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -55,7 +56,9 @@ def padded_labels(ys: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor, t
     return y, mask, sizes
 
 
-def mean_cross_entropy(out: torch.Tensor, y: torch.Tensor, mask: torch.Tensor, sizes: torch.Tensor) -> torch.Tensor:
+def mean_cross_entropy(
+    out: torch.Tensor, y: torch.Tensor, mask: torch.Tensor, sizes: torch.Tensor
+) -> torch.Tensor:
     """Each model's mean cross-entropy over its real labelled images: out [M, N, C], y [M, N]."""
     per_image = nn.functional.cross_entropy(out.flatten(0, 1), y.flatten(), reduction="none").view_as(mask)
     return (per_image * mask).sum(1) / sizes
@@ -94,8 +97,15 @@ class Stack:
             clf.eval()
 
 
-def fit_together(clfs: list, mode: str, xs: list[torch.Tensor], ys: list[torch.Tensor], protocol: dict,
-                 seeds: list[int], features: list[torch.Tensor] | None = None) -> list[float]:
+def fit_together(
+    clfs: list,
+    mode: str,
+    xs: list[torch.Tensor],
+    ys: list[torch.Tensor],
+    protocol: dict,
+    seeds: list[int],
+    features: list[torch.Tensor] | None = None,
+) -> list[float]:
     """Train each `clfs[i]` on (xs[i], ys[i]) by `protocol`, as `fitting.fit(clfs[i], mode,
     xs[i], ys[i], protocol, seeds[i], features[i])` would; returns each one's last loss."""
     p = {**original(mode), **protocol}
@@ -105,7 +115,9 @@ def fit_together(clfs: list, mode: str, xs: list[torch.Tensor], ys: list[torch.T
     if not frozen:
         groups.append({"params": list(net.encoders.values()), "lr": p["lr"] * p["encoder_lr"]})
     opt = torch.optim.AdamW(groups, weight_decay=p["weight_decay"])
-    gens = [torch.Generator().manual_seed(derived_seed("augment", s)) for s in seeds] if p["augment"] else None
+    gens = (
+        [torch.Generator().manual_seed(derived_seed("augment", s)) for s in seeds] if p["augment"] else None
+    )
     warmup = p["warmup"] if mode == "finetune" else 0
     y, mask, sizes = padded_labels(ys)
     codes_fixed = None
@@ -128,8 +140,15 @@ def fit_together(clfs: list, mode: str, xs: list[torch.Tensor], ys: list[torch.T
     return [float(v) for v in losses.detach().cpu()]
 
 
-def fit_each(clfs: list, mode: str, xs: list[torch.Tensor], ys: list[torch.Tensor], protocol: dict,
-             seeds: list[int], features: list[torch.Tensor] | None = None) -> list[float]:
+def fit_each(
+    clfs: list,
+    mode: str,
+    xs: list[torch.Tensor],
+    ys: list[torch.Tensor],
+    protocol: dict,
+    seeds: list[int],
+    features: list[torch.Tensor] | None = None,
+) -> list[float]:
     """Train each classifier by `protocol`: together on a GPU (`fit_together`), else one at a time
     (`fitting.fit`); returns each one's last loss."""
     if batch_fits(xs[0].device):

@@ -4,6 +4,7 @@ Training slices batches out of these tensors (no per-image PIL transform), which
 makes the training loop fast. The files come from `torchvision.datasets`, so a machine with
 internet downloads them on first use; offline, point `DATA_DIR` (or `data_dir`) at a copy.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -12,8 +13,7 @@ from pathlib import Path
 
 import torch
 
-from ..datafiles import (DEFAULT_DATA_DIR, RAW_FILES, checksum, file_checksums,  # noqa: F401 (the files, torch-free)
-                         raw_folder, resolve_data_dir)
+from ..datafiles import DEFAULT_DATA_DIR, RAW_FILES, checksum, file_checksums, raw_folder, resolve_data_dir  # noqa: F401 (the files, torch-free)
 from ..errors import BadInput
 from .names import DATASETS
 
@@ -30,10 +30,10 @@ class Split:
     def __len__(self) -> int:
         return len(self.labels)
 
-    def subset(self, index: torch.Tensor) -> "Split":
+    def subset(self, index: torch.Tensor) -> Split:
         return Split(self.images[index], self.labels[index])
 
-    def to(self, device) -> "Split":
+    def to(self, device) -> Split:
         return Split(self.images.to(device), self.labels.to(device))
 
 
@@ -55,13 +55,20 @@ def _load(dataset: str, root: str, train: bool, download: bool) -> Split:
             f"{DATASETS[dataset]} not found in {Path(root, DATASETS[dataset], 'raw').resolve()} and "
             f"the download failed ({type(exc).__name__}); put the four idx files there (see "
             f"torchvision.datasets.{DATASETS[dataset]}) or set DATA_DIR to a folder that holds "
-            f"{DATASETS[dataset]}/raw/") from None
+            f"{DATASETS[dataset]}/raw/"
+        ) from None
     images = ds.data.unsqueeze(1).to(torch.float32).div_(255.0).contiguous()
     return Split(images, ds.targets.to(torch.int64).clone())
 
 
-def load_split(dataset: str = "mnist", train: bool = True, data_dir=None, download: bool = True,
-               limit: int | None = None, seed: int = 0) -> Split:
+def load_split(
+    dataset: str = "mnist",
+    train: bool = True,
+    data_dir=None,
+    download: bool = True,
+    limit: int | None = None,
+    seed: int = 0,
+) -> Split:
     """Load a split into memory; `limit` keeps a seeded random subset of that many images."""
     split = _load(dataset, str(resolve_data_dir(data_dir)), train, download)
     if limit is not None and limit < len(split):
@@ -70,8 +77,14 @@ def load_split(dataset: str = "mnist", train: bool = True, data_dir=None, downlo
     return split
 
 
-def load_train_val(dataset: str = "mnist", data_dir=None, download: bool = True, limit: int | None = None,
-                   val_size: int = 0, seed: int = 0) -> tuple[Split, Split]:
+def load_train_val(
+    dataset: str = "mnist",
+    data_dir=None,
+    download: bool = True,
+    limit: int | None = None,
+    val_size: int = 0,
+    seed: int = 0,
+) -> tuple[Split, Split]:
     """The training subset `load_split(limit=limit, seed=seed)` draws, and `val_size` held-out
     training images outside it (the next ones of the same seeded permutation): a validation split
     for choices made during training, so the test set decides nothing. With `limit` None (or too
@@ -79,16 +92,21 @@ def load_train_val(dataset: str = "mnist", data_dir=None, download: bool = True,
     smaller than twice `val_size` gives at most half of its images to validation."""
     split = _load(dataset, str(resolve_data_dir(data_dir)), train=True, download=download)
     if val_size <= 0:
-        return load_split(dataset, True, data_dir, download, limit, seed), Split(split.images[:0], split.labels[:0])
+        return load_split(dataset, True, data_dir, download, limit, seed), Split(
+            split.images[:0], split.labels[:0]
+        )
     val_size = min(val_size, len(split) // 2)  # a small split (test data) keeps at least half for training
     n_train = min(limit or len(split), len(split) - val_size)
     perm = torch.randperm(len(split), generator=torch.Generator().manual_seed(seed))
-    return (split.subset(perm[:n_train].sort().values),
-            split.subset(perm[n_train:n_train + val_size].sort().values))
+    return (
+        split.subset(perm[:n_train].sort().values),
+        split.subset(perm[n_train : n_train + val_size].sort().values),
+    )
 
 
-def labelled_subset(labels: torch.Tensor, n: int, seed: int, balanced: bool = True,
-                    num_classes: int = 10) -> torch.Tensor:
+def labelled_subset(
+    labels: torch.Tensor, n: int, seed: int, balanced: bool = True, num_classes: int = 10
+) -> torch.Tensor:
     """Indices of `n` labelled examples that contain every class, the same for the same seed.
 
     balanced: n // num_classes per class (the rest spread over the first classes);
@@ -117,7 +135,7 @@ def labelled_subset(labels: torch.Tensor, n: int, seed: int, balanced: bool = Tr
     if len(labels) < n or any(len(f) == 0 for f in firsts):
         raise ValueError(f"could not draw {n} examples containing all {num_classes} classes")
     one_each = torch.cat(firsts)
-    rest = perm[~torch.isin(perm, one_each)][:n - num_classes]
+    rest = perm[~torch.isin(perm, one_each)][: n - num_classes]
     return torch.cat([one_each, rest]).sort().values
 
 

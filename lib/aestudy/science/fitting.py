@@ -8,6 +8,7 @@ is 100 full-batch Adam steps at 1e-3. `fit` trains one classifier by a protocol;
 `science.batched` trains several by the same protocol at once (on a GPU). Used by the transfer,
 protocol and semi-supervised stages.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -36,7 +37,7 @@ def derived_seed(*parts) -> int:
 @torch.no_grad()
 def encode(encoder: nn.Module, images: torch.Tensor, batch_size: int = 2000) -> torch.Tensor:
     encoder.eval()
-    return torch.cat([encoder(images[i:i + batch_size]) for i in range(0, len(images), batch_size)])
+    return torch.cat([encoder(images[i : i + batch_size]) for i in range(0, len(images), batch_size)])
 
 
 @contextlib.contextmanager
@@ -57,13 +58,22 @@ def augment(x: torch.Tensor, gen: torch.Generator, max_shift: float = 2.0, max_d
     angle = (torch.rand(n, generator=gen) * 2 - 1) * math.radians(max_degrees)
     shift = (torch.rand(n, 2, generator=gen) * 2 - 1) * (2 * max_shift / size)
     cos, sin = angle.cos(), angle.sin()
-    theta = torch.stack([torch.stack([cos, -sin, shift[:, 0]], 1), torch.stack([sin, cos, shift[:, 1]], 1)], 1)
+    theta = torch.stack(
+        [torch.stack([cos, -sin, shift[:, 0]], 1), torch.stack([sin, cos, shift[:, 1]], 1)], 1
+    )
     grid = nn.functional.affine_grid(theta.to(x), list(x.shape), align_corners=False)
     return nn.functional.grid_sample(x, grid, align_corners=False, padding_mode="zeros")
 
 
-def fit(clf: Classifier, mode: str, x: torch.Tensor, y: torch.Tensor, protocol: dict, seed: int,
-        features: torch.Tensor | None = None) -> float:
+def fit(
+    clf: Classifier,
+    mode: str,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    protocol: dict,
+    seed: int,
+    features: torch.Tensor | None = None,
+) -> float:
     """Train `clf` (encoder + head) on (x, y) by `protocol`; returns the last loss. In `frozen`
     mode no gradient reaches the encoder, and without augmentation the head trains on
     `features` (the encoder's codes of x, computed here if not given)."""

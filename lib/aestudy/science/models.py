@@ -6,22 +6,22 @@ activation). The decoder is built from the encoder's own list of feature-map siz
 is its mirror by construction: latent -> hidden -> flat (ReLU each), transposed
 convolutions back to 1x28x28 with ReLU between them and a Sigmoid at the end.
 """
+
 from __future__ import annotations
 
 import torch
 from torch import nn
 
-from ..architecture import (IMAGE_CHANNELS, IMAGE_SIZE, AEConfig, check_config,  # noqa: F401 (torch-free)
-                            feature_sizes, max_num_conv)
+from ..architecture import IMAGE_CHANNELS, IMAGE_SIZE, AEConfig, check_config, feature_sizes, max_num_conv  # noqa: F401 (torch-free)
 
-ENCODER_HIDDEN = "encoder.fc.2"   # the ReLU after the encoder's hidden layer (its name in `dead_units`)
+ENCODER_HIDDEN = "encoder.fc.2"  # the ReLU after the encoder's hidden layer (its name in `dead_units`)
 
 
 def layout(cfg: AEConfig) -> tuple[list[int], list[int]]:
     """Channels [1, c, c^2, ...] and spatial sizes [28, 14, ...] of the encoder's feature maps;
     the decoder walks the same lists backwards, which makes it the encoder's mirror."""
     check_config(cfg)
-    channels = [IMAGE_CHANNELS] + [cfg.c_factor ** i for i in range(1, cfg.num_conv + 1)]
+    channels = [IMAGE_CHANNELS] + [cfg.c_factor**i for i in range(1, cfg.num_conv + 1)]
     return channels, feature_sizes(cfg.num_conv, cfg.kernel_size)
 
 
@@ -36,8 +36,11 @@ class Encoder(nn.Module):
         self.conv = nn.Sequential(*layers)
         self.flat_dim = self.channels[-1] * self.sizes[-1] ** 2
         self.fc = nn.Sequential(
-            nn.Flatten(), nn.Linear(self.flat_dim, cfg.fc_hidden), nn.ReLU(),
-            nn.Linear(cfg.fc_hidden, cfg.latent_dim))
+            nn.Flatten(),
+            nn.Linear(self.flat_dim, cfg.fc_hidden),
+            nn.ReLU(),
+            nn.Linear(cfg.fc_hidden, cfg.latent_dim),
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.fc(self.conv(x))
@@ -53,15 +56,18 @@ class Decoder(nn.Module):
         self.flat_shape = (self.channels[-1], self.sizes[-1], self.sizes[-1])
         flat_dim = self.channels[-1] * self.sizes[-1] ** 2
         self.fc = nn.Sequential(
-            nn.Linear(cfg.latent_dim, cfg.fc_hidden), nn.ReLU(),
-            nn.Linear(cfg.fc_hidden, flat_dim), nn.ReLU())
+            nn.Linear(cfg.latent_dim, cfg.fc_hidden), nn.ReLU(), nn.Linear(cfg.fc_hidden, flat_dim), nn.ReLU()
+        )
         layers: list[nn.Module] = []
         n = cfg.num_conv
         for i in range(n, 0, -1):
             s_in, s_out = self.sizes[i], self.sizes[i - 1]
             out_pad = s_out - ((s_in - 1) * 2 - 2 * pad + k)
-            layers.append(nn.ConvTranspose2d(self.channels[i], self.channels[i - 1], k, stride=2,
-                                             padding=pad, output_padding=out_pad))
+            layers.append(
+                nn.ConvTranspose2d(
+                    self.channels[i], self.channels[i - 1], k, stride=2, padding=pad, output_padding=out_pad
+                )
+            )
             layers.append(nn.ReLU() if i > 1 else nn.Sigmoid())
         self.deconv = nn.Sequential(*layers)
 
@@ -87,8 +93,9 @@ class Classifier(nn.Module):
         super().__init__()
         self.encoder = encoder
         d = encoder.cfg.latent_dim
-        self.head = nn.Sequential(nn.Linear(d, h1), nn.ReLU(), nn.Linear(h1, 100), nn.ReLU(),
-                                  nn.Linear(100, num_classes))
+        self.head = nn.Sequential(
+            nn.Linear(d, h1), nn.ReLU(), nn.Linear(h1, 100), nn.ReLU(), nn.Linear(100, num_classes)
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.encoder(x))
@@ -115,7 +122,7 @@ def dead_units(model: nn.Module, images: torch.Tensor, batch_size: int = 1000) -
     handles = [m.register_forward_hook(hook) for m in names]
     try:
         for i in range(0, len(images), batch_size):
-            model(images[i:i + batch_size])
+            model(images[i : i + batch_size])
     finally:
         for h in handles:
             h.remove()

@@ -5,6 +5,7 @@ Every function returns a matplotlib Figure; `show(fig, path)` saves it as PNG (a
 it and returns an IPython image, so a notebook cell shows each figure exactly once whatever the
 matplotlib backend.
 """
+
 from __future__ import annotations
 
 import io
@@ -16,7 +17,8 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from ..drawing import baseline_lines as _baseline_lines, heatmap_keys  # noqa: F401 (the notebooks')
+from ..drawing import baseline_lines as _baseline_lines  # noqa: F401 (the notebooks')
+from ..drawing import heatmap_keys  # noqa: F401 (the correlate notebook calls plots.heatmap_keys)
 from ..files import atomic_write_bytes
 from ..vocabulary import MODES, in_mode_order, mode_palette
 
@@ -72,13 +74,25 @@ def interpolation_figure(pair: dict, alphas, title: str = ""):
 
 def correlation_lines(records: pd.DataFrame):
     """Mean |corr| off the diagonal and with it, against d; one line per num_conv."""
-    df = records.melt(id_vars=["latent_dim", "num_conv"], value_vars=["offdiag", "with_diag"],
-                      var_name="measure", value_name="mean |corr|")
+    df = records.melt(
+        id_vars=["latent_dim", "num_conv"],
+        value_vars=["offdiag", "with_diag"],
+        var_name="measure",
+        value_name="mean |corr|",
+    )
     df["measure"] = df["measure"].map({"offdiag": "off-diagonal", "with_diag": "with diagonal (original)"})
     df["num_conv"] = "num_conv=" + df["num_conv"].astype(int).astype(str)
     fig, ax = plt.subplots(figsize=(6, 3.8))
-    sns.lineplot(df, x="latent_dim", y="mean |corr|", hue="num_conv", style="measure", markers=True,
-                 ax=ax, errorbar=None)
+    sns.lineplot(
+        df,
+        x="latent_dim",
+        y="mean |corr|",
+        hue="num_conv",
+        style="measure",
+        markers=True,
+        ax=ax,
+        errorbar=None,
+    )
     ax.set_xlabel("latent size d")
     ax.set_xticks(sorted(records["latent_dim"].astype(int).unique()))
     ax.set_ylim(0, None)
@@ -104,10 +118,20 @@ def correlation_heatmaps(matrices: dict, titles: dict | None = None, ncols: int 
     fig, axes = plt.subplots(nrows, ncols, figsize=(3.6 * ncols, 3.2 * nrows), squeeze=False)
     for ax, k in zip(axes.flat, keys):
         m = np.abs(np.asarray(matrices[k], dtype=float))
-        sns.heatmap(m, vmin=0, vmax=1, cmap="rocket_r", square=True, ax=ax, cbar=True,
-                    xticklabels=m.shape[0] <= 10, yticklabels=m.shape[0] <= 10, cbar_kws={"shrink": 0.8})
+        sns.heatmap(
+            m,
+            vmin=0,
+            vmax=1,
+            cmap="rocket_r",
+            square=True,
+            ax=ax,
+            cbar=True,
+            xticklabels=m.shape[0] <= 10,
+            yticklabels=m.shape[0] <= 10,
+            cbar_kws={"shrink": 0.8},
+        )
         ax.set_title((titles or {}).get(k) or _pretty(k), fontsize=9)
-    for ax in list(axes.flat)[len(keys):]:
+    for ax in list(axes.flat)[len(keys) :]:
         ax.axis("off")
     fig.suptitle("|correlation| of the latent dimensions", fontsize=10)
     fig.tight_layout()
@@ -120,7 +144,9 @@ def protocol_figure(table: pd.DataFrame):
     fig, ax = plt.subplots(figsize=(6, 3.2))
     sns.stripplot(table, x="mode", y="cv_accuracy", order=order, color="0.55", size=6, jitter=0.15, ax=ax)
     best = table[table["chosen"]]
-    sns.stripplot(best, x="mode", y="cv_accuracy", order=order, color="C3", marker="D", size=9, jitter=0, ax=ax)
+    sns.stripplot(
+        best, x="mode", y="cv_accuracy", order=order, color="C3", marker="D", size=9, jitter=0, ax=ax
+    )
     ax.set_ylabel("cross-validation accuracy")
     ax.set_xlabel("mode (grey: candidates; red diamond: chosen)")
     fig.tight_layout()
@@ -134,10 +160,30 @@ def transfer_run_figure(records: pd.DataFrame, title: str = ""):
     clf["h1"] = clf["h1"].astype(int)
     order = in_mode_order(clf["mode"])
     fig, ax = plt.subplots(figsize=(6, 3.8))
-    sns.stripplot(clf, x="h1", y="accuracy", hue="mode", hue_order=order, palette=mode_palette(), dodge=True,
-                  alpha=0.45, legend=False, ax=ax)
-    sns.pointplot(clf, x="h1", y="accuracy", hue="mode", hue_order=order, palette=mode_palette(), dodge=0.4,
-                  errorbar=None, markers="D", ax=ax)
+    sns.stripplot(
+        clf,
+        x="h1",
+        y="accuracy",
+        hue="mode",
+        hue_order=order,
+        palette=mode_palette(),
+        dodge=True,
+        alpha=0.45,
+        legend=False,
+        ax=ax,
+    )
+    sns.pointplot(
+        clf,
+        x="h1",
+        y="accuracy",
+        hue="mode",
+        hue_order=order,
+        palette=mode_palette(),
+        dodge=0.4,
+        errorbar=None,
+        markers="D",
+        ax=ax,
+    )
     _baseline_lines(ax, base)
     ax.set_ylabel("test accuracy")
     ax.set_xlabel("h1 (width of the first MLP layer)")
@@ -153,8 +199,17 @@ def semisup_run_figure(records: pd.DataFrame, title: str = "", published: dict |
     order = list(dict.fromkeys(records["method"]))
     fig, ax = plt.subplots(figsize=(6.4, 3.6))
     sns.stripplot(records, x="method", y="accuracy", order=order, color="0.45", alpha=0.6, ax=ax)
-    sns.pointplot(records, x="method", y="accuracy", order=order, errorbar=None, markers="D",
-                  linestyles="none", color="C0", ax=ax)
+    sns.pointplot(
+        records,
+        x="method",
+        y="accuracy",
+        order=order,
+        errorbar=None,
+        markers="D",
+        linestyles="none",
+        color="C0",
+        ax=ax,
+    )
     for i, (name, acc) in enumerate((published or {}).items()):
         ax.axhline(acc, color=f"C{i + 1}", ls="--", lw=1, label=f"{name}: {100 * acc:.1f} %")
     ax.set_ylabel("test accuracy")

@@ -15,6 +15,7 @@ thread count, so not a parameter of the run and not in its cache key). On a GPU 
 replayed step runs the same kernels as the eager one; `benchmarks/gpu_graphs.py` measures the
 agreement (test error within 2 % of the eager loop's after the same epochs).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -27,7 +28,6 @@ from torch import nn
 from .names import PRECISIONS
 
 
-
 def autocast_for(device: torch.device, precision: str):
     """A context factory for the training forward pass: `bfloat16` runs it under torch.autocast
     (matrix products and convolutions in bfloat16; the weights, their gradients, Adam's state and
@@ -38,6 +38,7 @@ def autocast_for(device: torch.device, precision: str):
     if precision == "float32":
         return contextlib.nullcontext
     return lambda: torch.autocast(device.type, dtype=torch.bfloat16)
+
 
 EAGER_BEFORE_CAPTURE = 3  # eager steps before capture: the autograd and allocator warm-up torch asks for
 
@@ -52,8 +53,14 @@ def use_graph(device: torch.device, optimizer: str) -> bool:
     return device.type == "cuda" and optimizer == "adam" and not eager_only()
 
 
-def reconstruction_step(model: nn.Module, opt: torch.optim.Optimizer, data: torch.Tensor,
-                        idx: torch.Tensor, set_to_none: bool = True, autocast=contextlib.nullcontext) -> torch.Tensor:
+def reconstruction_step(
+    model: nn.Module,
+    opt: torch.optim.Optimizer,
+    data: torch.Tensor,
+    idx: torch.Tensor,
+    set_to_none: bool = True,
+    autocast=contextlib.nullcontext,
+) -> torch.Tensor:
     """One eager step on the images `data[idx]`; returns the detached batch loss."""
     x = data.index_select(0, idx)
     with autocast():
@@ -68,8 +75,13 @@ def reconstruction_step(model: nn.Module, opt: torch.optim.Optimizer, data: torc
 class EagerStep:
     """The plain step (CPU, MPS, SGD, or graphs turned off)."""
 
-    def __init__(self, model: nn.Module, opt: torch.optim.Optimizer, data: torch.Tensor,
-                 autocast=contextlib.nullcontext):
+    def __init__(
+        self,
+        model: nn.Module,
+        opt: torch.optim.Optimizer,
+        data: torch.Tensor,
+        autocast=contextlib.nullcontext,
+    ):
         self.model, self.opt, self.data, self.autocast = model, opt, data, autocast
         self.replays = 0
 
@@ -84,8 +96,14 @@ class GraphedStep(EagerStep):
     caller passes its warm-up length. `replays` counts the replayed steps (for tests and the
     benchmark)."""
 
-    def __init__(self, model: nn.Module, opt: torch.optim.Optimizer, data: torch.Tensor,
-                 batch_size: int, eager_steps: int = 0):
+    def __init__(
+        self,
+        model: nn.Module,
+        opt: torch.optim.Optimizer,
+        data: torch.Tensor,
+        batch_size: int,
+        eager_steps: int = 0,
+    ):
         super().__init__(model, opt, data)
         self.batch_size = batch_size
         self.eager_steps = max(eager_steps, EAGER_BEFORE_CAPTURE)
@@ -115,8 +133,12 @@ class GraphedStep(EagerStep):
                 self.opt.step()
                 self.static_loss = loss.detach()
         except Exception as exc:  # noqa: BLE001 - any capture failure leaves the eager step
-            warnings.warn(f"CUDA graph capture failed ({type(exc).__name__}: {exc}); training eagerly "
-                          "(AESTUDY_EAGER=1 skips the attempt)", RuntimeWarning, stacklevel=2)
+            warnings.warn(
+                f"CUDA graph capture failed ({type(exc).__name__}: {exc}); training eagerly "
+                "(AESTUDY_EAGER=1 skips the attempt)",
+                RuntimeWarning,
+                stacklevel=2,
+            )
             self.capture_failed = True
             self.opt.zero_grad(set_to_none=True)
             torch.cuda.synchronize(self.data.device)

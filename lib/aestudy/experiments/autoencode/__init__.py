@@ -3,10 +3,18 @@
 The package holds the whole experiment: `params` (its parameter model), `metrics` (the keys of
 its metrics.json), `run` (what a run computes), `report` (its section of the report); its
 notebook is notebooks/autoencode.ipynb. This module stays light (no torch): the study imports it."""
-from ...stage import Stage
-from .params import AutoencodeParams
-from .metrics import AutoencodeMetrics
 
-STAGE = Stage("autoencode", AutoencodeParams, order=10, reads_data=True, produces="model.pt",
-              abbrev={"latent_dim": "d", "num_conv": "nc", "seed": "s"}, metrics=AutoencodeMetrics,
-              outputs=("reconstructions.png",))
+from ...stage import Stage
+from .metrics import AutoencodeMetrics
+from .params import AutoencodeParams
+
+STAGE = Stage(
+    "autoencode",
+    AutoencodeParams,
+    order=10,
+    reads_data=True,
+    produces="model.pt",
+    abbrev={"latent_dim": "d", "num_conv": "nc", "seed": "s"},
+    metrics=AutoencodeMetrics,
+    outputs=("reconstructions.png",),
+)

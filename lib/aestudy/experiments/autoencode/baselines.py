@@ -7,6 +7,7 @@ a linear map already gives. The mean image is the floor of floors: a code of siz
 fitted on the run's own training images and measured on the same test images as the autoencoder,
 in float64 (the covariance of 784 pixels; about 0.2 s for 7,000 images on this project's CPU).
 """
+
 from __future__ import annotations
 
 import torch

@@ -1,6 +1,7 @@
 """What experiment 1 chose and how, said in the report's "Choices and limitations": its choices,
 and what its budget costs the results (whether the autoencoders beat PCA with the same d, how far
 training had converged), read from the runs."""
+
 from __future__ import annotations
 
 from . import fidelity
@@ -13,7 +14,9 @@ def budget_effect(data) -> str:
     facts, or that the runs did not measure them."""
     ae = data.usable(STAGE)
     if ae.empty or not (fidelity.has(ae, fidelity.PCA) or fidelity.VAL_CHANGE in ae):
-        return "run times; its effect on the results was not measured by these runs (no PCA yardstick recorded)"
+        return (
+            "run times; its effect on the results was not measured by these runs (no PCA yardstick recorded)"
+        )
     line = fidelity.fidelity_line(ae, data.rules.confidence).replace("**", "").removeprefix("Fidelity: ")
     return f"run times; its effect on the results is measured: {line}"
 
@@ -28,14 +31,17 @@ def limitations(data) -> str:
     miss = fidelity.not_learned(c)
     if not miss.empty:
         measured = c[c["pca"].notna()]
-        return (f"In experiment 1, {fidelity.where(miss, measured)} the autoencoders do not beat PCA with the same "
-                "d: their networks have not learned at this budget, so "
-                "the verdicts on them, and on the encoders that experiments 2-4 take from them, describe networks "
-                "early in training rather than the trained networks the original drew its conclusions from.")
+        return (
+            f"In experiment 1, {fidelity.where(miss, measured)} the autoencoders do not beat PCA with the same "
+            "d: their networks have not learned at this budget, so "
+            "the verdicts on them, and on the encoders that experiments 2-4 take from them, describe networks "
+            "early in training rather than the trained networks the original drew its conclusions from."
+        )
     conv = fidelity.convergence(ae)
     if fidelity.has(ae, fidelity.PCA):
-        return ("Experiment 1's autoencoders beat PCA with the same d in every cell" + (f"; {conv}: the verdicts "
-                "describe the networks this budget trains." if conv else "."))
+        return "Experiment 1's autoencoders beat PCA with the same d in every cell" + (
+            f"; {conv}: the verdicts describe the networks this budget trains." if conv else "."
+        )
     return ""
 
 
@@ -43,21 +49,34 @@ def choices(data) -> list[dict]:
     st = ((data.params.get("stages") or {}).get(STAGE)) or {}
     p, seeds = st.get("params") or {}, (st.get("grid") or {}).get("seed", [])
     return [
-        {"what": "replication", "choice": f"{len(seeds)} autoencoder seeds ({', '.join(map(str, seeds))})",
-         "how it was made": "the budget of the profile; every later stage uses every seed's model",
-         "on what data": "none (fixed before the runs)"},
-        {"what": "FC hidden width", "choice": f"fc_hidden = {p.get('fc_hidden', '?')}",
-         "how it was made": "not recorded by the original; a width between the flattened conv output and d",
-         "on what data": "none (fixed before the runs)"},
-        {"what": "learning-rate warm-up", "choice": f"warmup_steps = {p.get('warmup_steps', '?')}",
-         "how it was made": "first added after one model (d=20, num_conv=3, seed 0) trained far worse than its seed "
-                            "siblings, noticed by its test error; then redone (benchmarks/outlier.py) on held-out "
-                            "training images at this fidelity, 5 seeds: shorter warm-ups let a seed's encoder "
-                            "collapse, this one does not",
-         "on what data": "held-out training images (first noticed on the test set: disclosed)"},
-        {"what": "epochs", "choice": f"{p.get('epochs', '?')} epoch(s), batch {p.get('batch_size', '?')}, "
-                                     f"{p.get('optimizer', '?')} at lr {p.get('lr', '?')}, "
-                                     f"{p.get('precision', 'float32')} training",
-         "how it was made": "the original's optimiser; the epochs and the arithmetic (bfloat16 autocast is faster on "
-                            "a CPU; errors are measured in float32) fit the profile's time budget",
-         "on what data": budget_effect(data)}]
+        {
+            "what": "replication",
+            "choice": f"{len(seeds)} autoencoder seeds ({', '.join(map(str, seeds))})",
+            "how it was made": "the budget of the profile; every later stage uses every seed's model",
+            "on what data": "none (fixed before the runs)",
+        },
+        {
+            "what": "FC hidden width",
+            "choice": f"fc_hidden = {p.get('fc_hidden', '?')}",
+            "how it was made": "not recorded by the original; a width between the flattened conv output and d",
+            "on what data": "none (fixed before the runs)",
+        },
+        {
+            "what": "learning-rate warm-up",
+            "choice": f"warmup_steps = {p.get('warmup_steps', '?')}",
+            "how it was made": "first added after one model (d=20, num_conv=3, seed 0) trained far worse than its seed "
+            "siblings, noticed by its test error; then redone (benchmarks/outlier.py) on held-out "
+            "training images at this fidelity, 5 seeds: shorter warm-ups let a seed's encoder "
+            "collapse, this one does not",
+            "on what data": "held-out training images (first noticed on the test set: disclosed)",
+        },
+        {
+            "what": "epochs",
+            "choice": f"{p.get('epochs', '?')} epoch(s), batch {p.get('batch_size', '?')}, "
+            f"{p.get('optimizer', '?')} at lr {p.get('lr', '?')}, "
+            f"{p.get('precision', 'float32')} training",
+            "how it was made": "the original's optimiser; the epochs and the arithmetic (bfloat16 autocast is faster on "
+            "a CPU; errors are measured in float32) fit the profile's time budget",
+            "on what data": budget_effect(data),
+        },
+    ]

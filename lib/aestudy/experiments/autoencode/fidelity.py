@@ -7,6 +7,7 @@ the yardsticks drawn in its figures and the page-1 line are made here.
 
 Every yardstick is optional: a profile whose runs do not record it (older runs, a smoke profile)
 gets tables, figures and sentences without it, never an error."""
+
 from __future__ import annotations
 
 import math
@@ -18,12 +19,15 @@ from ...report.stats import CONFIDENCE, SEED, summarise
 from ...report.tables import ci_cells
 
 ERROR = "final_test_error"
-PCA = "pca_test_error"                      # test MSE of PCA with latent_dim components, fitted on the run's training images
-MEAN_IMAGE = "mean_image_test_error"        # test MSE of predicting every test image by the training mean image
-VAL_CHANGE = "val_change"                   # v[-1] / v[-2] - 1 of the validation error (held-out training images)
-DEAD = "dead_encoder_hidden"                # fraction of the encoder's hidden ReLU units that are dead
+PCA = "pca_test_error"  # test MSE of PCA with latent_dim components, fitted on the run's training images
+MEAN_IMAGE = "mean_image_test_error"  # test MSE of predicting every test image by the training mean image
+VAL_CHANGE = "val_change"  # v[-1] / v[-2] - 1 of the validation error (held-out training images)
+DEAD = "dead_encoder_hidden"  # fraction of the encoder's hidden ReLU units that are dead
 CELL = ["latent_dim", "num_conv"]
-PCA_LINE, MEAN_LINE = "-.", (0, (1, 1.5))   # how the yardsticks are drawn (the transfer baselines are grey -- and :)
+PCA_LINE, MEAN_LINE = (
+    "-.",
+    (0, (1, 1.5)),
+)  # how the yardsticks are drawn (the transfer baselines are grey -- and :)
 
 
 def has(ae: pd.DataFrame, column: str) -> bool:
@@ -56,7 +60,9 @@ def cells(ae: pd.DataFrame, confidence: float = CONFIDENCE) -> pd.DataFrame:
 
 def mean_image_error(ae: pd.DataFrame) -> float:
     """The mean image's test error (one number: every run predicts by the same training mean)."""
-    return float(pd.to_numeric(ae[MEAN_IMAGE], errors="coerce").mean()) if has(ae, MEAN_IMAGE) else float("nan")
+    return (
+        float(pd.to_numeric(ae[MEAN_IMAGE], errors="coerce").mean()) if has(ae, MEAN_IMAGE) else float("nan")
+    )
 
 
 def recorded(ae: pd.DataFrame, pca_words: str, mean_image_words: str) -> list[str]:
@@ -86,7 +92,11 @@ def cell_words(c: pd.DataFrame, grid: pd.DataFrame | None = None) -> str:
     every, out = [], []
     for d, g in c.groupby("latent_dim", sort=True):
         ncs = sorted(int(v) for v in g["num_conv"])
-        if grid is not None and len(ncs) > 1 and set(ncs) == set(grid.loc[grid["latent_dim"] == d, "num_conv"].astype(int)):
+        if (
+            grid is not None
+            and len(ncs) > 1
+            and set(ncs) == set(grid.loc[grid["latent_dim"] == d, "num_conv"].astype(int))
+        ):
             every.append(str(int(d)))
         else:
             out.append(f"d={int(d)} with num_conv " + _and([str(v) for v in ncs]))
@@ -118,8 +128,10 @@ def convergence(ae: pd.DataFrame) -> str:
     v = pd.to_numeric(ae[VAL_CHANGE], errors="coerce").dropna()
     if v.empty:
         return "the last epoch's change of validation error needs two epochs (these runs trained one)"
-    return (f"the last epoch changed validation error by {_rel(float(v.median()))} "
-            f"(median over {len(v)} model{'s' if len(v) != 1 else ''})")
+    return (
+        f"the last epoch changed validation error by {_rel(float(v.median()))} "
+        f"(median over {len(v)} model{'s' if len(v) != 1 else ''})"
+    )
 
 
 def fidelity_line(ae: pd.DataFrame, confidence: float = CONFIDENCE) -> str:
@@ -134,11 +146,15 @@ def fidelity_line(ae: pd.DataFrame, confidence: float = CONFIDENCE) -> str:
     if c["pca"].notna().any():
         miss, measured = not_learned(c), c[c["pca"].notna()]
         if miss.empty:
-            parts.append(f"autoencoders at {_ratios(c)} PCA's test error with the same d {where(measured, measured)}")
+            parts.append(
+                f"autoencoders at {_ratios(c)} PCA's test error with the same d {where(measured, measured)}"
+            )
         else:
-            parts.append(f"autoencoders at {_ratios(c)} PCA's test error with the same d; **{where(miss, measured)} "
-                         "the autoencoders do not beat PCA with the same d: their verdicts measure networks that have "
-                         "not learned**")
+            parts.append(
+                f"autoencoders at {_ratios(c)} PCA's test error with the same d; **{where(miss, measured)} "
+                "the autoencoders do not beat PCA with the same d: their verdicts measure networks that have "
+                "not learned**"
+            )
     floor = mean_image_error(ae)
     if math.isfinite(floor):
         worse = c[c["mean"] >= floor]
@@ -157,8 +173,13 @@ def table(ae: pd.DataFrame, confidence: float = CONFIDENCE) -> pd.DataFrame:
     c = cells(ae, confidence)
     if c.empty:
         return pd.DataFrame()
-    out = pd.DataFrame({"d": c["latent_dim"].astype(int), "num_conv": c["num_conv"].astype(int),
-                        "autoencoders": ci_cells(c, pct=False)})
+    out = pd.DataFrame(
+        {
+            "d": c["latent_dim"].astype(int),
+            "num_conv": c["num_conv"].astype(int),
+            "autoencoders": ci_cells(c, pct=False),
+        }
+    )
     if c["pca"].notna().any():
         out["PCA-d"] = [f"{v:.3g}" if math.isfinite(v) else "n/a" for v in c["pca"]]
         out["autoencoders / PCA"] = [f"{v:.2f}" if math.isfinite(v) else "n/a" for v in c["ratio"]]
@@ -172,26 +193,37 @@ def table(ae: pd.DataFrame, confidence: float = CONFIDENCE) -> pd.DataFrame:
 
 def caption(ae: pd.DataFrame, interval: str) -> str:
     """The table's caption: what each column is (only those shown), the mean image's error once."""
-    words = [f"Final test reconstruction error (MSE per pixel) by latent size d and num_conv: the autoencoders' mean "
-             f"[interval] over seeds, {interval}."]
+    words = [
+        f"Final test reconstruction error (MSE per pixel) by latent size d and num_conv: the autoencoders' mean "
+        f"[interval] over seeds, {interval}."
+    ]
     if has(ae, PCA):
-        words.append("PCA-d: the test error of PCA with d components fitted on the same training images (the optimal "
-                     "linear autoencoder of that size); autoencoders / PCA: their ratio (below 1: the network beats it).")
+        words.append(
+            "PCA-d: the test error of PCA with d components fitted on the same training images (the optimal "
+            "linear autoencoder of that size); autoencoders / PCA: their ratio (below 1: the network beats it)."
+        )
     floor = mean_image_error(ae)
     if math.isfinite(floor):
         words.append(f"Predicting every test image by the training mean image gives {floor:.3g}.")
     if has(ae, VAL_CHANGE):
-        words.append("Last epoch: the relative change of the validation error (held-out training images, never the "
-                     "test set) over the last epoch, mean over seeds (near 0: converged at this budget).")
+        words.append(
+            "Last epoch: the relative change of the validation error (held-out training images, never the "
+            "test set) over the last epoch, mean over seeds (near 0: converged at this budget)."
+        )
     elif VAL_CHANGE in ae:
-        words.append("The change of validation error over the last epoch needs two epochs: these runs trained one.")
+        words.append(
+            "The change of validation error over the last epoch needs two epochs: these runs trained one."
+        )
     if has(ae, DEAD):
-        words.append("Dead encoder units: the fraction of the encoder's hidden ReLU units that are zero on every "
-                     "monitored test image, mean over seeds.")
+        words.append(
+            "Dead encoder units: the fraction of the encoder's hidden ReLU units that are zero on every "
+            "monitored test image, mean over seeds."
+        )
     return " ".join(words)
 
 
 # ------------------------------------------------------------------ the yardsticks in a figure
+
 
 def draw_pca_by_d(ax, ae: pd.DataFrame, x_of, label: str = "PCA-d") -> bool:
     """PCA-d's error at each d: a marker per d at x_of(d), joined by a dashed line. False when the
@@ -199,8 +231,17 @@ def draw_pca_by_d(ax, ae: pd.DataFrame, x_of, label: str = "PCA-d") -> bool:
     p = pca_by_d(ae)
     if p.empty:
         return False
-    ax.plot([x_of(d) for d in p.index], p.values, ls=PCA_LINE, color="black", lw=1, marker="x", ms=5, label=label,
-            zorder=3)
+    ax.plot(
+        [x_of(d) for d in p.index],
+        p.values,
+        ls=PCA_LINE,
+        color="black",
+        lw=1,
+        marker="x",
+        ms=5,
+        label=label,
+        zorder=3,
+    )
     return True
 
 
@@ -211,7 +252,7 @@ def draw_pca_levels(ax, ae: pd.DataFrame, colors: dict) -> bool:
     for d, v in p.items():
         ax.axhline(v, color=colors.get(int(d), "black"), ls=PCA_LINE, lw=1, zorder=1)
     if not p.empty:
-        ax.plot([], [], color="black", ls=PCA_LINE, lw=1, label="PCA-d")      # one legend entry for them all
+        ax.plot([], [], color="black", ls=PCA_LINE, lw=1, label="PCA-d")  # one legend entry for them all
     return not p.empty
 
 

@@ -1,10 +1,11 @@
 """The autoencode stage's parameters: its notebook's parameter cell, with types, defaults and rules."""
+
 from __future__ import annotations
 
 from pydantic import Field, model_validator
 
 from ...architecture import AEConfig, check_config
-from ...schema import Optimizer, Params, Precision, precision_field, Schedule
+from ...schema import Optimizer, Params, Precision, Schedule, precision_field
 
 
 class AutoencodeParams(Params):
@@ -14,19 +15,36 @@ class AutoencodeParams(Params):
     kernel_size: int = Field(3, ge=1)
     fc_hidden: int = Field(256, ge=1)
     epochs: int = Field(1, ge=1)
-    epoch_test_size: int | None = Field(None, ge=1, description=(
-        "test images (a fixed seeded subset) the error is measured on after each epoch but the "
-        "last; the last epoch always uses the whole test set. None: the whole test set every epoch"))
-    val_size: int = Field(1000, ge=0, description=(
-        "held-out training images (outside train_size's subset) measured after every epoch: how far "
-        "training converged, judged without the test set"))
+    epoch_test_size: int | None = Field(
+        None,
+        ge=1,
+        description=(
+            "test images (a fixed seeded subset) the error is measured on after each epoch but the "
+            "last; the last epoch always uses the whole test set. None: the whole test set every epoch"
+        ),
+    )
+    val_size: int = Field(
+        1000,
+        ge=0,
+        description=(
+            "held-out training images (outside train_size's subset) measured after every epoch: how far "
+            "training converged, judged without the test set"
+        ),
+    )
     batch_size: int = Field(64, ge=1)
     optimizer: Optimizer = "adam"
     lr: float = Field(1e-3, gt=0)
-    schedule: Schedule = Field("constant", description="the rate after the warm-up: constant, or a cosine decay to 0")
-    warmup_steps: int = Field(100, ge=0, description=(
-        "steps over which the learning rate rises linearly to lr: without it, up to 88 % of the encoder's "
-        "hidden ReLU units die in the first steps for some seeds (benchmarks/outlier.py)"))
+    schedule: Schedule = Field(
+        "constant", description="the rate after the warm-up: constant, or a cosine decay to 0"
+    )
+    warmup_steps: int = Field(
+        100,
+        ge=0,
+        description=(
+            "steps over which the learning rate rises linearly to lr: without it, up to 88 % of the encoder's "
+            "hidden ReLU units die in the first steps for some seeds (benchmarks/outlier.py)"
+        ),
+    )
     precision: Precision = precision_field()  # about 1.6x faster for num_conv = 3 on an avx512_bf16 CPU
     seed: int = 0
     device: str = Field("auto", json_schema_extra={"unkeyed": True})

@@ -1,26 +1,25 @@
 """Experiment 1, the autoencoding sweep: its claims (error falls with d, d < 10 clearly worse,
 error falls with the model's size), its table of errors, the parameter correlations, the error
 curves and reconstructions, and its panel of the page-1 figure."""
+
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from ...report_params import ReportParams
+from ...report import seeds
 from ...report.claims import Claim, Experiment, key_effects, trend_row
 from ...report.figures import WIDTH, Panel, ci_points, style, tick
 from ...report.sentences import ci_of, describe_trend, means_with_intervals
-from ...report import seeds
 from ...report.stats import CONFIDENCE, param_correlations_by_seed, summarise
 from ...report.tables import ci_table
-from ...report.text import SEEDS, fmt, fmt_ci, fmt_rel, interval_words
-from . import fidelity
-from . import small_d
+from ...report.text import SEEDS, fmt, fmt_ci, interval_words
+from ...report_params import ReportParams
+from . import fidelity, small_d
 from .choices import choices, limitations
 
 STAGE = "autoencode"
@@ -31,15 +30,36 @@ verdict_small_d_worse = small_d.verdict_small_d_worse
 
 # ------------------------------------------------------------------ claims
 
+
 def verdict_error_falls_with_d(ae: pd.DataFrame, rules: ReportParams = DEFAULT) -> dict:
-    return trend_row("1", "Reconstruction error falls as d grows", ae, "latent_dim", "final_test_error",
-                     "num_conv", -1, rules, "mean final test error by d", "unit of d")
+    return trend_row(
+        "1",
+        "Reconstruction error falls as d grows",
+        ae,
+        "latent_dim",
+        "final_test_error",
+        "num_conv",
+        -1,
+        rules,
+        "mean final test error by d",
+        "unit of d",
+    )
 
 
 def verdict_error_falls_with_size(ae: pd.DataFrame, rules: ReportParams = DEFAULT) -> dict:
-    return trend_row("1", "Error also falls, less clearly, as the model grows (num_conv)", ae, "num_conv",
-                     "final_test_error", "latent_dim", -1, rules, "mean final test error by num_conv",
-                     "conv layer", extra="; 'less clearly' is not tested: compare with the row above")
+    return trend_row(
+        "1",
+        "Error also falls, less clearly, as the model grows (num_conv)",
+        ae,
+        "num_conv",
+        "final_test_error",
+        "latent_dim",
+        -1,
+        rules,
+        "mean final test error by num_conv",
+        "conv layer",
+        extra="; 'less clearly' is not tested: compare with the row above",
+    )
 
 
 def rules_markdown(rules: ReportParams) -> str:
@@ -48,15 +68,21 @@ def rules_markdown(rules: ReportParams) -> str:
 
 # ------------------------------------------------------------------ what the section says
 
+
 def runs_text(ae: pd.DataFrame) -> str:
     """What was trained: the grid, the seeds, the epochs and the training set size."""
     epochs = sorted(set(ae["epochs"].astype(int).tolist())) if "epochs" in ae else []
-    return (f"{len(ae)} autoencoders: d in {sorted(set(ae['latent_dim'].astype(int).tolist()))} x num_conv in "
-            f"{sorted(set(ae['num_conv'].astype(int).tolist()))} x {ae['seed'].nunique()} seeds, trained for "
-            f"{', '.join(map(str, epochs))} epoch(s)"
-            + (f" on {int(ae['train_size'].iloc[0])} training images"
-               if "train_size" in ae and ae["train_size"].notna().all() else "")
-            + ".")
+    return (
+        f"{len(ae)} autoencoders: d in {sorted(set(ae['latent_dim'].astype(int).tolist()))} x num_conv in "
+        f"{sorted(set(ae['num_conv'].astype(int).tolist()))} x {ae['seed'].nunique()} seeds, trained for "
+        f"{', '.join(map(str, epochs))} epoch(s)"
+        + (
+            f" on {int(ae['train_size'].iloc[0])} training images"
+            if "train_size" in ae and ae["train_size"].notna().all()
+            else ""
+        )
+        + "."
+    )
 
 
 def findings(ae: pd.DataFrame, confidence: float = CONFIDENCE) -> str:
@@ -66,13 +92,17 @@ def findings(ae: pd.DataFrame, confidence: float = CONFIDENCE) -> str:
     by_nc, nc_text = means_with_intervals(ae, "num_conv", "final_test_error", confidence)
     cell = summarise(ae, ["latent_dim", "num_conv"], "final_test_error", confidence=confidence)
     best = cell.loc[cell["mean"].idxmin()]
-    return (f"Averaged over model sizes, the final test error {describe_trend(by_d, 'd=')}: {d_text}. "
-            f"Averaged over d, it {describe_trend(by_nc, 'num_conv=')}: {nc_text}. "
-            f"The lowest mean error, {fmt_ci(ci_of(best, confidence), unit=SEEDS)}, is at "
-            f"d={int(best['latent_dim'])}, num_conv={int(best['num_conv'])}.")
+    return (
+        f"Averaged over model sizes, the final test error {describe_trend(by_d, 'd=')}: {d_text}. "
+        f"Averaged over d, it {describe_trend(by_nc, 'num_conv=')}: {nc_text}. "
+        f"The lowest mean error, {fmt_ci(ci_of(best, confidence), unit=SEEDS)}, is at "
+        f"d={int(best['latent_dim'])}, num_conv={int(best['num_conv'])}."
+    )
 
 
-def param_correlation_table(ae: pd.DataFrame, swept: list[str], confidence: float = CONFIDENCE) -> pd.DataFrame:
+def param_correlation_table(
+    ae: pd.DataFrame, swept: list[str], confidence: float = CONFIDENCE
+) -> pd.DataFrame:
     """Pearson r and Spearman rho of each swept parameter (the parameter file's grid, less the
     seed) with the final test error, within each seed's runs, mean [interval] over seeds."""
     s = param_correlations_by_seed(ae, [p for p in swept if p in ae], "final_test_error", confidence)
@@ -82,6 +112,7 @@ def param_correlation_table(ae: pd.DataFrame, swept: list[str], confidence: floa
 
 # ------------------------------------------------------------------ per-run files
 
+
 def autoencode_history(data) -> pd.DataFrame:
     """Test error per epoch of every usable autoencode run (long format), read from the runs'
     metrics.json (the tables hold final numbers only)."""
@@ -90,10 +121,20 @@ def autoencode_history(data) -> pd.DataFrame:
         m = data.run_metrics(STAGE, r.run_id)
         hist = (m or {}).get("history") or {}
         for ep, te, tr in zip(hist.get("epoch", []), hist.get("test_error", []), hist.get("train_error", [])):
-            rows.append({"run_id": r.run_id, "latent_dim": int(r.latent_dim), "num_conv": int(r.num_conv),
-                         "seed": int(r.seed), "epoch": int(ep), "test_error": float(te), "train_error": float(tr)})
-    return pd.DataFrame(rows, columns=["run_id", "latent_dim", "num_conv", "seed", "epoch", "test_error",
-                                       "train_error"])
+            rows.append(
+                {
+                    "run_id": r.run_id,
+                    "latent_dim": int(r.latent_dim),
+                    "num_conv": int(r.num_conv),
+                    "seed": int(r.seed),
+                    "epoch": int(ep),
+                    "test_error": float(te),
+                    "train_error": float(tr),
+                }
+            )
+    return pd.DataFrame(
+        rows, columns=["run_id", "latent_dim", "num_conv", "seed", "epoch", "test_error", "train_error"]
+    )
 
 
 def reconstruction_images(data, ae: pd.DataFrame) -> list[tuple[str, Path]]:
@@ -108,19 +149,28 @@ def reconstruction_images(data, ae: pd.DataFrame) -> list[tuple[str, Path]]:
     for r in picks:
         p = data.run_dir(STAGE, r["run_id"]) / "reconstructions.png"
         if p.exists():
-            out.append((f"Run `{r['run_id']}` (d={int(r['latent_dim'])}, num_conv={nc}, final test error "
-                        f"{fmt(r['final_test_error'])}): test inputs on top, reconstructions below.", p))
+            out.append(
+                (
+                    f"Run `{r['run_id']}` (d={int(r['latent_dim'])}, num_conv={nc}, final test error "
+                    f"{fmt(r['final_test_error'])}): test inputs on top, reconstructions below.",
+                    p,
+                )
+            )
     return out
 
 
 def reconstruction_caption(images: list[tuple[str, object]]) -> str:
     """One caption for the reconstructions shown (profile.reconstruction_images): which runs,
     top to bottom."""
-    words = [re.sub(r"^Run ", "run ", c.rstrip(".").replace(": test inputs on top, reconstructions below", ""))
-             for c, _ in images]
+    words = [
+        re.sub(r"^Run ", "run ", c.rstrip(".").replace(": test inputs on top, reconstructions below", ""))
+        for c, _ in images
+    ]
     where = ("top: " + words[0] + "; bottom: " + words[1]) if len(words) == 2 else "; ".join(words)
-    return ("Test inputs (upper row of each image) and their reconstructions (lower row) by one autoencoder "
-            f"(one seed) at the smallest and the largest d, {where}.")
+    return (
+        "Test inputs (upper row of each image) and their reconstructions (lower row) by one autoencoder "
+        f"(one seed) at the smallest and the largest d, {where}."
+    )
 
 
 def error_curves(by_d: pd.DataFrame, by_nc: pd.DataFrame, ae: pd.DataFrame | None = None):
@@ -129,8 +179,10 @@ def error_curves(by_d: pd.DataFrame, by_nc: pd.DataFrame, ae: pd.DataFrame | Non
     table `ae`, the yardsticks it records: PCA-d (a dashed line per d in (a)), the mean image."""
     with style():
         fig, axes = plt.subplots(1, 2, figsize=(WIDTH, 2.9 if ae is None else 3.4), sharey=True)
-        for ax, s, factor, label, cmap in ((axes[0], by_d, "latent_dim", "d", "viridis"),
-                                           (axes[1], by_nc, "num_conv", "num_conv", "magma")):
+        for ax, s, factor, label, cmap in (
+            (axes[0], by_d, "latent_dim", "d", "viridis"),
+            (axes[1], by_nc, "num_conv", "num_conv", "magma"),
+        ):
             levels = sorted(s[factor].unique())
             colors = sns.color_palette(cmap, n_colors=len(levels) + (1 if cmap == "magma" else 0))
             for color, v in zip(colors, levels):
@@ -138,15 +190,26 @@ def error_curves(by_d: pd.DataFrame, by_nc: pd.DataFrame, ae: pd.DataFrame | Non
                 ax.plot(g["epoch"], g["mean"], marker="o", color=color, label=f"{label}={tick(v)}")
                 ax.fill_between(g["epoch"], g["ci_lo"], g["ci_hi"], color=color, alpha=0.2, lw=0)
                 if len(g) == 1:  # a band needs two epochs: show the one interval as a bar
-                    ax.errorbar(g["epoch"], g["mean"], yerr=[g["mean"] - g["ci_lo"], g["ci_hi"] - g["mean"]],
-                                color=color, capsize=3)
+                    ax.errorbar(
+                        g["epoch"],
+                        g["mean"],
+                        yerr=[g["mean"] - g["ci_lo"], g["ci_hi"] - g["mean"]],
+                        color=color,
+                        capsize=3,
+                    )
             if ae is not None:
                 if factor == "latent_dim":
                     fidelity.draw_pca_levels(ax, ae, dict(zip(levels, colors)))
                 fidelity.draw_mean_image(ax, ae)
             ax.set_xticks(sorted(s["epoch"].unique()))
             ax.set_xlabel("epoch")
-            ax.legend(**({} if ae is None else dict(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3, frameon=False)))
+            ax.legend(
+                **(
+                    {}
+                    if ae is None
+                    else dict(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3, frameon=False)
+                )
+            )
         axes[0].set_ylabel("test error (MSE per pixel)")
         axes[0].set_title("(a) by latent size d (mean over num_conv)")
         axes[1].set_title("(b) by num_conv (mean over d)")
@@ -156,11 +219,23 @@ def error_curves(by_d: pd.DataFrame, by_nc: pd.DataFrame, ae: pd.DataFrame | Non
 
 # ------------------------------------------------------------------ the section's tables and figures, captioned
 
+
 def text(data) -> str:
     """What was trained and what it shows, with this run's numbers."""
     ae = data.usable(STAGE)
-    return "" if ae.empty else " ".join(w for w in (runs_text(ae), findings(ae, data.rules.confidence),
-                                                     fidelity.fidelity_line(ae, data.rules.confidence)) if w)
+    return (
+        ""
+        if ae.empty
+        else " ".join(
+            w
+            for w in (
+                runs_text(ae),
+                findings(ae, data.rules.confidence),
+                fidelity.fidelity_line(ae, data.rules.confidence),
+            )
+            if w
+        )
+    )
 
 
 def curves(data):
@@ -172,12 +247,16 @@ def curves(data):
     by_d = summarise(history, ["latent_dim", "epoch"], "test_error", confidence=c)
     by_nc = summarise(history, ["num_conv", "epoch"], "test_error", confidence=c)
     ae = data.usable(STAGE)
-    refs = fidelity.recorded(ae, "dash-dotted: PCA with the same d, in that d's colour", "dotted: the training mean image")
+    refs = fidelity.recorded(
+        ae, "dash-dotted: PCA with the same d, in that d's colour", "dotted: the training mean image"
+    )
     return error_curves(by_d, by_nc, ae), (
         f"Test reconstruction error (MSE per pixel) after each epoch of the {history['run_id'].nunique()} "
         "autoencoders, (a) by latent size d (mean over num_conv), (b) by num_conv (mean over d). Lines: "
         f"mean over autoencoder seeds; bands: {interval_words(c, list(by_d['n']))}"
-        + ("; " + "; ".join(refs) if refs else "") + ".")
+        + ("; " + "; ".join(refs) if refs else "")
+        + "."
+    )
 
 
 def grid(data):
@@ -198,7 +277,8 @@ def correlations(data):
     return param_correlation_table(ae, data.swept(STAGE), c), (
         "Correlation of each swept parameter with the final test error (the original's parameter-importance "
         f"panel): Pearson r and Spearman ρ over the {per_seed} runs of each seed, mean [interval] over seeds, "
-        f"{interval_words(c, [ae['seed'].nunique()])}. The seed is the unit of replication, not a parameter.")
+        f"{interval_words(c, [ae['seed'].nunique()])}. The seed is the unit of replication, not a parameter."
+    )
 
 
 def odd_seeds(data):
@@ -206,10 +286,15 @@ def odd_seeds(data):
     ae, excess = data.usable(STAGE), data.rules.outlier_excess
     odd = seeds.unusual_seeds(ae, excess)
     words = seeds.seeds_markdown(odd, seeds.dead_unit_association(ae), excess, len(ae))
-    return words, odd.rename(columns={"latent_dim": "d"}), (
-        "Models whose final test error exceeds the median of their seed siblings (same d and num_conv) by more "
-        "than report.outlier_excess, with the fraction of their encoder's hidden ReLU units that are dead (zero on "
-        "every monitored test image) and their siblings' mean fraction.")
+    return (
+        words,
+        odd.rename(columns={"latent_dim": "d"}),
+        (
+            "Models whose final test error exceeds the median of their seed siblings (same d and num_conv) by more "
+            "than report.outlier_excess, with the fraction of their encoder's hidden ReLU units that are dead (zero on "
+            "every monitored test image) and their siblings' mean fraction."
+        ),
+    )
 
 
 def reconstructions(data):
@@ -231,18 +316,30 @@ def overview(data) -> Panel | None:
         ci_points(ax, s, "latent_dim", None, order=order, palette={None: "tab:blue"})
         fidelity.draw_pca_by_d(ax, ae, lambda d: order.index(tick(d)), "PCA with the same d")
         fidelity.draw_mean_image(ax, ae)
-        return bool(refs)                 # the yardsticks' legend goes below the figure
+        return bool(refs)  # the yardsticks' legend goes below the figure
 
-    return Panel("reconstruction error", "test error (MSE per pixel)", draw, "test reconstruction error (MSE per pixel)"
-                 + (" of the autoencoders, " + " and ".join(refs) if refs else ""))
+    return Panel(
+        "reconstruction error",
+        "test error (MSE per pixel)",
+        draw,
+        "test reconstruction error (MSE per pixel)"
+        + (" of the autoencoders, " + " and ".join(refs) if refs else ""),
+    )
 
 
 EXPERIMENT = Experiment(
-    name=STAGE, order=1, stages=(STAGE,),
-    claims={"error_falls_with_d": Claim("1", STAGE, verdict_error_falls_with_d),
-            "small_d_worse": Claim("1", STAGE, verdict_small_d_worse),
-            "error_falls_with_size": Claim("1", STAGE, verdict_error_falls_with_size)},
+    name=STAGE,
+    order=1,
+    stages=(STAGE,),
+    claims={
+        "error_falls_with_d": Claim("1", STAGE, verdict_error_falls_with_d),
+        "small_d_worse": Claim("1", STAGE, verdict_small_d_worse),
+        "error_falls_with_size": Claim("1", STAGE, verdict_error_falls_with_size),
+    },
     rules=rules_markdown,
     key_effects=lambda data, v: key_effects(v, (("error_falls_with_d", "test reconstruction error {key}"),)),
     abstract=lambda data: fidelity.fidelity_line(data.usable(STAGE), data.rules.confidence),
-    overview=overview, choices=choices, limitations=limitations)
+    overview=overview,
+    choices=choices,
+    limitations=limitations,
+)

@@ -9,6 +9,7 @@ tensor, the largest single gain on the CPU. The training loss is summed on the d
 once per epoch, so an accelerator never waits for the host inside an epoch; evaluation runs
 under `inference_mode`.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -25,7 +26,6 @@ from tqdm import tqdm
 from ... import progress_file
 from ...science.names import OPTIMIZERS, PRECISIONS, SCHEDULES
 from ...science.steps import EagerStep, GraphedStep, autocast_for, use_graph
-
 
 
 def pick_device(device: str = "auto") -> torch.device:
@@ -69,8 +69,12 @@ def _fused(cls, params: list, **kwargs) -> torch.optim.Optimizer:
     """`cls(params, fused=True, ...)` where torch has a fused kernel for these parameters
     (floating point, all on one CPU or CUDA device), else the default implementation."""
     devices = {p.device.type for p in params}
-    if (params and len(devices) == 1 and devices <= set(FUSED_DEVICES)
-            and all(p.dtype.is_floating_point for p in params)):
+    if (
+        params
+        and len(devices) == 1
+        and devices <= set(FUSED_DEVICES)
+        and all(p.dtype.is_floating_point for p in params)
+    ):
         try:
             return cls(params, fused=True, **kwargs)
         except (RuntimeError, TypeError, ValueError):  # an older torch without this fused kernel
@@ -88,16 +92,18 @@ def make_optimizer(name: str, params, lr: float, capturable: bool = False) -> to
     return _fused(torch.optim.SGD, params, lr=lr, momentum=0.9)
 
 
-def batches(n: int, batch_size: int, generator: torch.Generator | None = None,
-            device: torch.device | str = "cpu"):
+def batches(
+    n: int, batch_size: int, generator: torch.Generator | None = None, device: torch.device | str = "cpu"
+):
     """Index tensors covering range(n) in batches; shuffled when a generator is given. The
     permutation is drawn on the CPU (same numbers everywhere) and moved to `device` at once."""
     order = torch.randperm(n, generator=generator) if generator is not None else torch.arange(n)
     return order.to(device).split(batch_size)
 
 
-def learning_rate(step: int, lr: float, warmup_steps: int = 0, total_steps: int = 0,
-                  schedule: str = "constant") -> float:
+def learning_rate(
+    step: int, lr: float, warmup_steps: int = 0, total_steps: int = 0, schedule: str = "constant"
+) -> float:
     """The rate of step `step` (0-based): a linear warm-up from lr / warmup_steps to `lr` over the
     first `warmup_steps`, then `lr` (`constant`) or a cosine decay from `lr` to 0 at `total_steps`
     (`cosine`, a one-cycle-like schedule: on this CPU it reached a lower validation error than a
@@ -113,8 +119,9 @@ def learning_rate(step: int, lr: float, warmup_steps: int = 0, total_steps: int 
 
 
 @torch.inference_mode()
-def reconstruction_error(model: nn.Module, images: torch.Tensor, batch_size: int = 1000,
-                         device: torch.device | str = "cpu") -> float:
+def reconstruction_error(
+    model: nn.Module, images: torch.Tensor, batch_size: int = 1000, device: torch.device | str = "cpu"
+) -> float:
     """Mean squared error per pixel over `images`."""
     model.eval()
     total = 0.0
@@ -124,10 +131,24 @@ def reconstruction_error(model: nn.Module, images: torch.Tensor, batch_size: int
     return total / images.numel()
 
 
-def run(model: nn.Module, train_images: torch.Tensor, test_images: torch.Tensor, epochs: int, batch_size: int = 64,
-        optimizer: str = "adam", lr: float = 1e-3, seed: int = 0, device: str = "auto", progress: bool = True,
-        monitor_images: torch.Tensor | None = None, warmup_steps: int = 0, on_epoch=None,
-        precision: str = "float32", val_images: torch.Tensor | None = None, schedule: str = "constant") -> dict:
+def run(
+    model: nn.Module,
+    train_images: torch.Tensor,
+    test_images: torch.Tensor,
+    epochs: int,
+    batch_size: int = 64,
+    optimizer: str = "adam",
+    lr: float = 1e-3,
+    seed: int = 0,
+    device: str = "auto",
+    progress: bool = True,
+    monitor_images: torch.Tensor | None = None,
+    warmup_steps: int = 0,
+    on_epoch=None,
+    precision: str = "float32",
+    val_images: torch.Tensor | None = None,
+    schedule: str = "constant",
+) -> dict:
     """Train on MSE; return per-epoch train and test reconstruction error and wall time.
     With `monitor_images` (a fixed subset of the test images), the epochs before the last are
     evaluated on that subset only, and the last epoch on all of `test_images`: the curve costs
@@ -147,14 +168,18 @@ def run(model: nn.Module, train_images: torch.Tensor, test_images: torch.Tensor,
     step = 0
     g = torch.Generator().manual_seed(seed)
     train_x = train_images.to(dev)
-    train_step = (GraphedStep(model, opt, train_x, batch_size, eager_steps=warmup_steps) if graphed
-                  else EagerStep(model, opt, train_x, autocast=autocast))
-    history = {"epoch": [], "train_error": [], "test_error": []} | ({"val_error": []} if val_images is not None else {})
+    train_step = (
+        GraphedStep(model, opt, train_x, batch_size, eager_steps=warmup_steps)
+        if graphed
+        else EagerStep(model, opt, train_x, autocast=autocast)
+    )
+    history = {"epoch": [], "train_error": [], "test_error": []} | (
+        {"val_error": []} if val_images is not None else {}
+    )
     start = time.perf_counter()
     n_batches = -(-len(train_x) // batch_size)
     total_steps = epochs * n_batches
-    bar = tqdm(total=epochs * n_batches, desc="train", unit="batch", disable=not progress,
-               mininterval=1.0)
+    bar = tqdm(total=epochs * n_batches, desc="train", unit="batch", disable=not progress, mininterval=1.0)
     for epoch in range(1, epochs + 1):
         model.train()
         # summed in float64 on the device, in batch order: the same number as adding
@@ -169,7 +194,9 @@ def run(model: nn.Module, train_images: torch.Tensor, test_images: torch.Tensor,
             running.add_(loss, alpha=len(idx))
             seen += len(idx)
             bar.update(1)
-            progress_file.report(epoch - 1 + seen / len(train_x), epochs, "epoch")  # throttled; the runner shows it
+            progress_file.report(
+                epoch - 1 + seen / len(train_x), epochs, "epoch"
+            )  # throttled; the runner shows it
         last = epoch == epochs or monitor_images is None
         test_err = reconstruction_error(model, test_images if last else monitor_images, device=dev)
         history["epoch"].append(epoch)

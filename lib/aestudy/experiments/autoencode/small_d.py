@@ -3,20 +3,21 @@ places"), tested as a threshold: against a saturating null fitted on the d >= 10
 that falls ever more slowly with d (floor + a/d^k) is steep below 10 without any threshold (the
 old kink against a power law through d = 10 and 15 fired on such curvature: floor + a/d^2 gave up to
 +44 %), so only an excess over that curve's extrapolation is a threshold."""
+
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from ...report_params import ReportParams
 from ...report.claims import NO_RUNS, row
 from ...report.decide import direction, per_seed
 from ...report.linear import fit
 from ...report.text import est_words, fmt, fmt_rel
+from ...report_params import ReportParams
 
 DEFAULT = ReportParams()
-CLAIMED_D = 10               # the original's own number: "d < 10 is clearly worse"
-NULL_D = 4                   # values of d >= 10 the saturating null (3 parameters) needs to be fitted with freedom left
+CLAIMED_D = 10  # the original's own number: "d < 10 is clearly worse"
+NULL_D = 4  # values of d >= 10 the saturating null (3 parameters) needs to be fitted with freedom left
 
 
 def saturating_fit(ds, errors) -> tuple[float, float, float] | None:
@@ -30,14 +31,18 @@ def saturating_fit(ds, errors) -> tuple[float, float, float] | None:
         return None
 
     def solve(k):
-        X = np.column_stack([np.ones_like(d), d ** -k]) / e[:, None]
+        X = np.column_stack([np.ones_like(d), d**-k]) / e[:, None]
         coef, *_ = np.linalg.lstsq(X, np.ones_like(d), rcond=None)
         return coef, float(((X @ coef - 1) ** 2).sum())
 
     grid = np.linspace(0.1, 8, 80)
     k0 = grid[int(np.argmin([solve(k)[1] for k in grid]))]
-    best = minimize_scalar(lambda k: solve(k)[1], bounds=(max(0.1, k0 - 0.1), min(8.0, k0 + 0.1)),
-                           method="bounded", options={"xatol": 1e-10})
+    best = minimize_scalar(
+        lambda k: solve(k)[1],
+        bounds=(max(0.1, k0 - 0.1), min(8.0, k0 + 0.1)),
+        method="bounded",
+        options={"xatol": 1e-10},
+    )
     (floor, a), _ = solve(best.x)
     return float(floor), float(a), float(best.x)
 
@@ -73,13 +78,17 @@ def verdict_small_d_worse(ae: pd.DataFrame, rules: ReportParams = DEFAULT) -> di
     m = ae.groupby("latent_dim")["final_test_error"].mean()
     plain = "mean error by d: " + ", ".join(f"d={int(d)}: {fmt(v)}" for d, v in m.items())
     if not small or len(large) < NULL_D:
-        r = row("1", c, f"{plain}; not tested: a threshold at d = {CLAIMED_D} shows as d < {CLAIMED_D} lying clearly "
-                f"above a saturating curve (floor + a/d^k, which falls ever more slowly and has no threshold) fitted "
-                f"on the d ≥ {CLAIMED_D} alone; that curve has three parameters, so it needs at least {NULL_D} values of "
-                f"d at and above {CLAIMED_D} (this grid has {len(large)}: {large}) and a d below {CLAIMED_D}. This "
-                f"grid cannot tell a threshold at {CLAIMED_D} from a saturating curve; a grid with more d at and above "
-                f"{CLAIMED_D} (e.g. 10, 12, 15, 20, 30) would. Not a member of the Holm family",
-                key="grid cannot tell")
+        r = row(
+            "1",
+            c,
+            f"{plain}; not tested: a threshold at d = {CLAIMED_D} shows as d < {CLAIMED_D} lying clearly "
+            f"above a saturating curve (floor + a/d^k, which falls ever more slowly and has no threshold) fitted "
+            f"on the d ≥ {CLAIMED_D} alone; that curve has three parameters, so it needs at least {NULL_D} values of "
+            f"d at and above {CLAIMED_D} (this grid has {len(large)}: {large}) and a d below {CLAIMED_D}. This "
+            f"grid cannot tell a threshold at {CLAIMED_D} from a saturating curve; a grid with more d at and above "
+            f"{CLAIMED_D} (e.g. 10, 12, 15, 20, 30) would. Not a member of the Holm family",
+            key="grid cannot tell",
+        )
         r["seeds"] = "untested"
         return r
     below = small[-1]
@@ -88,20 +97,42 @@ def verdict_small_d_worse(ae: pd.DataFrame, rules: ReportParams = DEFAULT) -> di
     base = {k: float(v) for k, v in f.means.items()}
     value = excess_over_saturation(base, below, large)
     if not np.isfinite(value):
-        return row("1", c, f"{plain}; no num_conv has runs at d = {below} and every d ≥ {CLAIMED_D} ({large})")
+        return row(
+            "1", c, f"{plain}; no num_conv has runs at d = {below} and every d ≥ {CLAIMED_D} ({large})"
+        )
     se = f.delta_se(lambda mu: excess_over_saturation(mu, below, large)) if f.df > 0 else float("nan")
-    est = {"mean": value, "se": se, "df": f.df, "n": f.n, "unit": f.unit, "seeds": f.seeds,
-           "df_per_seed": f.df_per_seed}
+    est = {
+        "mean": value,
+        "se": se,
+        "df": f.df,
+        "n": f.n,
+        "unit": f.unit,
+        "seeds": f.seeds,
+        "df_per_seed": f.df_per_seed,
+    }
     boundary = float(np.log1p(rules.small_d_margin))
-    own = per_seed(d, lambda g: excess_over_saturation(
-        {k: float(v) for k, v in g.groupby(["latent_dim", "num_conv"])["_log"].mean().items()}, below, large))
-    dec = direction(est, +1, rules.confidence, boundary=boundary, holds=int((own > boundary).sum()), seeds=len(own))
+    own = per_seed(
+        d,
+        lambda g: excess_over_saturation(
+            {k: float(v) for k, v in g.groupby(["latent_dim", "num_conv"])["_log"].mean().items()},
+            below,
+            large,
+        ),
+    )
+    dec = direction(
+        est, +1, rules.confidence, boundary=boundary, holds=int((own > boundary).sum()), seeds=len(own)
+    )
     rel = {k: float(np.expm1(dec[k])) if np.isfinite(dec[k]) else float("nan") for k in ("mean", "lo", "hi")}
-    return row("1", c, f"{plain}; error at d={below} over the saturating curve floor + a/d^k fitted on d = {large} "
-               f"at each num_conv and extrapolated to d={below} (averaged over num_conv, on the cell means of the log "
-               f"error): {_rel_ci({**dec, **rel})} ({est_words(dec)}; delta method); a curve that saturates gives "
-               f"+0 %; 'clearly' means above {fmt_rel(rules.small_d_margin)} (report.small_d_margin)", dec,
-               key=f"{_rel_ci({**dec, **rel})} at d={below} over saturation")
+    return row(
+        "1",
+        c,
+        f"{plain}; error at d={below} over the saturating curve floor + a/d^k fitted on d = {large} "
+        f"at each num_conv and extrapolated to d={below} (averaged over num_conv, on the cell means of the log "
+        f"error): {_rel_ci({**dec, **rel})} ({est_words(dec)}; delta method); a curve that saturates gives "
+        f"+0 %; 'clearly' means above {fmt_rel(rules.small_d_margin)} (report.small_d_margin)",
+        dec,
+        key=f"{_rel_ci({**dec, **rel})} at d={below} over saturation",
+    )
 
 
 def _rel_ci(ci: dict) -> str:
@@ -113,13 +144,15 @@ def _rel_ci(ci: dict) -> str:
 
 def rules_markdown(rules: ReportParams) -> str:
     """How the threshold claim is decided, with this profile's margin."""
-    return (f"- *d < {CLAIMED_D} clearly worse* is a threshold claim (\"ten classes need ten places\"). An error "
-            f"that falls ever more\n  slowly with d (floor + a/d^k) is steep below {CLAIMED_D} without any threshold, "
-            f"so the claim is tested against that\n  saturating curve, fitted on the d ≥ {CLAIMED_D} at each num_conv "
-            f"and extrapolated to the largest d below {CLAIMED_D}: **supported**\n  when the error there exceeds the "
-            f"curve by more than {fmt_rel(rules.small_d_margin)} (`report.small_d_margin`, on the cell means of the\n"
-            f"  log error, the interval by the delta method on the model's residual df), **contradicted** when the "
-            f"whole\n  interval of that excess lies below the margin. The curve has three parameters, so this needs at least {NULL_D} values of "
-            f"d at and above {CLAIMED_D};\n  with fewer (the study's grid 5, 10, 15, 20 has three) the grid cannot tell "
-            "a threshold from a saturating\n  curve: the row says so, stays inconclusive and is not a member of the "
-            "Holm family.\n")
+    return (
+        f'- *d < {CLAIMED_D} clearly worse* is a threshold claim ("ten classes need ten places"). An error '
+        f"that falls ever more\n  slowly with d (floor + a/d^k) is steep below {CLAIMED_D} without any threshold, "
+        f"so the claim is tested against that\n  saturating curve, fitted on the d ≥ {CLAIMED_D} at each num_conv "
+        f"and extrapolated to the largest d below {CLAIMED_D}: **supported**\n  when the error there exceeds the "
+        f"curve by more than {fmt_rel(rules.small_d_margin)} (`report.small_d_margin`, on the cell means of the\n"
+        f"  log error, the interval by the delta method on the model's residual df), **contradicted** when the "
+        f"whole\n  interval of that excess lies below the margin. The curve has three parameters, so this needs at least {NULL_D} values of "
+        f"d at and above {CLAIMED_D};\n  with fewer (the study's grid 5, 10, 15, 20 has three) the grid cannot tell "
+        "a threshold from a saturating\n  curve: the row says so, stays inconclusive and is not a member of the "
+        "Holm family.\n"
+    )

@@ -1,11 +1,20 @@
 """Stand-in models for a notebook run on its defaults (in JupyterLab, without upstream checkpoints)."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
 
-def stand_in_checkpoints(latent_dims, out_dir, num_conv: int = 1, dataset: str = "mnist",
-                         data_dir=None, n_images: int = 5000, batch_size: int = 16, seed: int = 0) -> list[str]:
+def stand_in_checkpoints(
+    latent_dims,
+    out_dir,
+    num_conv: int = 1,
+    dataset: str = "mnist",
+    data_dir=None,
+    n_images: int = 5000,
+    batch_size: int = 16,
+    seed: int = 0,
+) -> list[str]:
     """When a notebook runs on its defaults (no `checkpoints` injected): train small stand-in
     autoencoders (one per latent size, `n_images` training images, one epoch) and save them
     under out_dir/stand_in/. Their numbers illustrate the method only. (One epoch of 5,000
@@ -21,11 +30,22 @@ def stand_in_checkpoints(latent_dims, out_dir, num_conv: int = 1, dataset: str =
         train.setup(seed)
         cfg = models.AEConfig(latent_dim=d, num_conv=num_conv)
         model = models.AutoEncoder(cfg)
-        train.run(model, split.images, test.images, epochs=1, batch_size=batch_size, seed=seed,
-                                progress=False)
-        paths.append(str(artifacts.save_checkpoint(Path(out_dir) / "stand_in" / f"d{d}-nc{num_conv}.pt",
-                                                   model, cfg.to_dict(), dataset=dataset)))
-    print(f"No checkpoints given: trained {len(paths)} stand-in autoencoder(s) (d = "
-          f"{', '.join(map(str, latent_dims))}, num_conv = {num_conv}) on {len(split)} training images "
-          "for one epoch; the numbers below illustrate the method, not the study.")
+        train.run(
+            model, split.images, test.images, epochs=1, batch_size=batch_size, seed=seed, progress=False
+        )
+        paths.append(
+            str(
+                artifacts.save_checkpoint(
+                    Path(out_dir) / "stand_in" / f"d{d}-nc{num_conv}.pt",
+                    model,
+                    cfg.to_dict(),
+                    dataset=dataset,
+                )
+            )
+        )
+    print(
+        f"No checkpoints given: trained {len(paths)} stand-in autoencoder(s) (d = "
+        f"{', '.join(map(str, latent_dims))}, num_conv = {num_conv}) on {len(split)} training images "
+        "for one epoch; the numbers below illustrate the method, not the study."
+    )
     return paths

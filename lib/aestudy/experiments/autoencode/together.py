@@ -21,6 +21,7 @@ loss, backward, fused capturable Adam) is captured once as a CUDA graph and repl
 notebook keep training one model per run, so the CPU numbers of every profile are unchanged.
 `unstack` gives back K ordinary state_dicts, one per model, for the per-model run folders.
 """
+
 from __future__ import annotations
 
 import copy
@@ -31,9 +32,9 @@ import torch
 from torch import nn
 from torch.func import functional_call, stack_module_state, vmap
 
-from . import run as train
 from ...science.models import AEConfig, AutoEncoder
 from ...science.steps import EAGER_BEFORE_CAPTURE, autocast_for, use_graph
+from . import run as train
 
 
 def build(config: AEConfig, seeds: list[int]) -> list[AutoEncoder]:
@@ -91,8 +92,9 @@ class Stacked:
         return (out.float() - x).pow(2).flatten(1).mean(1)  # each model's mse_loss(out_k, x_k)
 
 
-def batched_step(net: Stacked, opt: torch.optim.Optimizer, data: torch.Tensor, idx: torch.Tensor,
-                 set_to_none: bool = True) -> torch.Tensor:
+def batched_step(
+    net: Stacked, opt: torch.optim.Optimizer, data: torch.Tensor, idx: torch.Tensor, set_to_none: bool = True
+) -> torch.Tensor:
     """One eager step of all K models; returns their K detached batch losses."""
     losses = net.losses(data, idx)
     opt.zero_grad(set_to_none=set_to_none)
@@ -115,8 +117,15 @@ class GraphedSeedsStep(EagerSeedsStep):
     `eager_steps`, then one captured step replayed for every full batch; an epoch's shorter last
     batch runs eagerly. A capture that fails warns and leaves the eager step."""
 
-    def __init__(self, net: Stacked, opt: torch.optim.Optimizer, data: torch.Tensor, k: int,
-                 batch_size: int, eager_steps: int = 0):
+    def __init__(
+        self,
+        net: Stacked,
+        opt: torch.optim.Optimizer,
+        data: torch.Tensor,
+        k: int,
+        batch_size: int,
+        eager_steps: int = 0,
+    ):
         super().__init__(net, opt, data)
         self.batch_size = batch_size
         self.eager_steps = max(eager_steps, EAGER_BEFORE_CAPTURE)
@@ -142,8 +151,12 @@ class GraphedSeedsStep(EagerSeedsStep):
                 self.opt.step()
                 self.static_loss = losses.detach()
         except Exception as exc:  # noqa: BLE001 - any capture failure leaves the eager step
-            warnings.warn(f"CUDA graph capture of the batched seeds failed ({type(exc).__name__}: {exc}); "
-                          "training eagerly (AESTUDY_EAGER=1 skips the attempt)", RuntimeWarning, stacklevel=2)
+            warnings.warn(
+                f"CUDA graph capture of the batched seeds failed ({type(exc).__name__}: {exc}); "
+                "training eagerly (AESTUDY_EAGER=1 skips the attempt)",
+                RuntimeWarning,
+                stacklevel=2,
+            )
             self.capture_failed = True
             self.opt.zero_grad(set_to_none=True)
             torch.cuda.synchronize(self.data.device)
@@ -162,11 +175,24 @@ class GraphedSeedsStep(EagerSeedsStep):
         return self.static_loss
 
 
-def run_together(models: list[nn.Module], seeds: list[int], train_images: torch.Tensor,
-                 test_images: torch.Tensor, epochs: int, batch_size: int = 64, optimizer: str = "adam",
-                 lr: float = 1e-3, device: str = "auto", monitor_images: torch.Tensor | None = None,
-                 warmup_steps: int = 0, precision: str = "float32", val_images: torch.Tensor | None = None,
-                 schedule: str = "constant", record_steps: bool = False, graph: bool | None = None) -> list[dict]:
+def run_together(
+    models: list[nn.Module],
+    seeds: list[int],
+    train_images: torch.Tensor,
+    test_images: torch.Tensor,
+    epochs: int,
+    batch_size: int = 64,
+    optimizer: str = "adam",
+    lr: float = 1e-3,
+    device: str = "auto",
+    monitor_images: torch.Tensor | None = None,
+    warmup_steps: int = 0,
+    precision: str = "float32",
+    val_images: torch.Tensor | None = None,
+    schedule: str = "constant",
+    record_steps: bool = False,
+    graph: bool | None = None,
+) -> list[dict]:
     """Train `models[i]` as `train.run(models[i], ..., seed=seeds[i])` would, all K in one step;
     returns one history per model with `train.run`'s keys (`train_seconds` is the wall time of
     all K together; `graph_replays` the batched graph's). The trained weights are written back
@@ -186,10 +212,16 @@ def run_together(models: list[nn.Module], seeds: list[int], train_images: torch.
     k = len(models)
     gens = [torch.Generator().manual_seed(s) for s in seeds]
     train_x = train_images.to(dev)
-    train_step = (GraphedSeedsStep(net, opt, train_x, k, batch_size, eager_steps=warmup_steps) if graphed
-                  else EagerSeedsStep(net, opt, train_x))
-    histories = [{"epoch": [], "train_error": [], "test_error": []} | ({"val_error": []} if val_images is not None else {})
-                 for _ in models]
+    train_step = (
+        GraphedSeedsStep(net, opt, train_x, k, batch_size, eager_steps=warmup_steps)
+        if graphed
+        else EagerSeedsStep(net, opt, train_x)
+    )
+    histories = [
+        {"epoch": [], "train_error": [], "test_error": []}
+        | ({"val_error": []} if val_images is not None else {})
+        for _ in models
+    ]
     step_losses: list[torch.Tensor] = []
     n_batches = -(-len(train_x) // batch_size)
     total_steps = epochs * n_batches
@@ -214,8 +246,9 @@ def run_together(models: list[nn.Module], seeds: list[int], train_images: torch.
             hist["epoch"].append(epoch)
             hist["train_error"].append(run_loss / seen)
             model.to(dev)
-            hist["test_error"].append(train.reconstruction_error(model, test_images if last else monitor_images,
-                                                                 device=dev))
+            hist["test_error"].append(
+                train.reconstruction_error(model, test_images if last else monitor_images, device=dev)
+            )
             if val_images is not None:
                 hist["val_error"].append(train.reconstruction_error(model, val_images, device=dev))
             model.to("cpu")

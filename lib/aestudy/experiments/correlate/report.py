@@ -1,6 +1,7 @@
 """Experiment 3, latent correlations: its claim (the off-diagonal correlation falls as d grows),
 what the section says, its table, its figures (against d; heat-maps) and its panel of the page-1
 figure."""
+
 from __future__ import annotations
 
 import re
@@ -10,7 +11,6 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from ...report_params import ReportParams
 from ...drawing import heatmap_keys
 from ...report.claims import Claim, Experiment, by_mean, trend_row
 from ...report.figures import MIN_PT, WIDTH, Panel, ci_points, style, tick
@@ -18,17 +18,31 @@ from ...report.sentences import describe_trend, means_with_intervals
 from ...report.stats import CONFIDENCE, summarise
 from ...report.tables import ci_columns
 from ...report.text import fmt_pct, interval_words, whole
+from ...report_params import ReportParams
 
 STAGE = "correlate"
 DEFAULT = ReportParams()
 
 
 def verdict_correlation_falls(corr: pd.DataFrame, rules: ReportParams = DEFAULT) -> dict:
-    extra = (f"; with the diagonal (original's figure): {by_mean(corr, 'latent_dim', 'with_diag')}"
-             if corr is not None and not corr.empty else "")
-    return trend_row("3", "Latent correlation (mean |corr| off the diagonal) falls as d grows", corr,
-                     "latent_dim", "offdiag", "num_conv", -1, rules, "off-diagonal by d", "unit of d",
-                     extra=extra)
+    extra = (
+        f"; with the diagonal (original's figure): {by_mean(corr, 'latent_dim', 'with_diag')}"
+        if corr is not None and not corr.empty
+        else ""
+    )
+    return trend_row(
+        "3",
+        "Latent correlation (mean |corr| off the diagonal) falls as d grows",
+        corr,
+        "latent_dim",
+        "offdiag",
+        "num_conv",
+        -1,
+        rules,
+        "off-diagonal by d",
+        "unit of d",
+        extra=extra,
+    )
 
 
 def n_encoded(corr: pd.DataFrame):
@@ -48,28 +62,36 @@ def findings(corr: pd.DataFrame, confidence: float = CONFIDENCE) -> str:
     off, off_text = means_with_intervals(corr, "latent_dim", "offdiag", confidence)
     wd, wd_text = means_with_intervals(corr, "latent_dim", "with_diag", confidence)
     constant = int(corr["n_constant"].sum()) if "n_constant" in corr else 0
-    return (f"Averaged over model sizes, the mean absolute off-diagonal correlation "
-            f"{describe_trend(off, 'd=')}: {off_text}. "
-            f"With the diagonal included (the original's figure) it {describe_trend(wd, 'd=')}: {wd_text}. "
-            "That figure equals (1 + (d − 1) · off-diagonal) / d, so it falls with d through the "
-            "diagonal of ones alone, even when the off-diagonal correlation does not change."
-            + (f" {constant} latent dimension(s) were constant over the images; their correlations "
-               "(undefined) are counted as 0." if constant else " No latent dimension was constant.")
-            + effective_rank(corr, confidence))
+    return (
+        f"Averaged over model sizes, the mean absolute off-diagonal correlation "
+        f"{describe_trend(off, 'd=')}: {off_text}. "
+        f"With the diagonal included (the original's figure) it {describe_trend(wd, 'd=')}: {wd_text}. "
+        "That figure equals (1 + (d − 1) · off-diagonal) / d, so it falls with d through the "
+        "diagonal of ones alone, even when the off-diagonal correlation does not change."
+        + (
+            f" {constant} latent dimension(s) were constant over the images; their correlations "
+            "(undefined) are counted as 0."
+            if constant
+            else " No latent dimension was constant."
+        )
+        + effective_rank(corr, confidence)
+    )
 
 
-WHY = ("What the objective leaves open: an autoencoder trained on the mean squared error is judged only by its "
-       "reconstructions, and any invertible linear remixing of the code (z → Az, undone by the decoder's first layer "
-       "taking A⁻¹) leaves every reconstruction, so the loss, unchanged, while it changes every correlation between "
-       "coordinates, and the participation ratio too. Neither is therefore fixed by training; both describe the "
-       "coordinates this training happened to find (of what such a remixing keeps, the rank of the code's "
-       "covariance, the number of directions it spans at all, is d unless a coordinate is constant or a combination "
-       "of others, so it tells these codes apart little). Read as a description of these codes: the participation ratio of the latent covariance, "
-       "(Σλ)² / Σλ² over its eigenvalues λ, says over how many directions the code's variance is spread in these "
-       "coordinates (1: a single direction; d: all d equally); a code whose participation ratio stays flat while d "
-       "grows puts its extra coordinates along directions already in use, which goes with a higher mean correlation "
-       "between them. The original's reading, that spare dimensions let the code express digits independently, is "
-       "a claim about these coordinates, not about what the objective asks for.")
+WHY = (
+    "What the objective leaves open: an autoencoder trained on the mean squared error is judged only by its "
+    "reconstructions, and any invertible linear remixing of the code (z → Az, undone by the decoder's first layer "
+    "taking A⁻¹) leaves every reconstruction, so the loss, unchanged, while it changes every correlation between "
+    "coordinates, and the participation ratio too. Neither is therefore fixed by training; both describe the "
+    "coordinates this training happened to find (of what such a remixing keeps, the rank of the code's "
+    "covariance, the number of directions it spans at all, is d unless a coordinate is constant or a combination "
+    "of others, so it tells these codes apart little). Read as a description of these codes: the participation ratio of the latent covariance, "
+    "(Σλ)² / Σλ² over its eigenvalues λ, says over how many directions the code's variance is spread in these "
+    "coordinates (1: a single direction; d: all d equally); a code whose participation ratio stays flat while d "
+    "grows puts its extra coordinates along directions already in use, which goes with a higher mean correlation "
+    "between them. The original's reading, that spare dimensions let the code express digits independently, is "
+    "a claim about these coordinates, not about what the objective asks for."
+)
 
 
 def effective_rank(corr: pd.DataFrame, confidence: float = CONFIDENCE) -> str:
@@ -78,11 +100,20 @@ def effective_rank(corr: pd.DataFrame, confidence: float = CONFIDENCE) -> str:
     if "participation_ratio" not in corr or corr["participation_ratio"].isna().all():
         return ""
     pr, pr_text = means_with_intervals(corr, "latent_dim", "participation_ratio", confidence)
-    frac = corr.groupby("latent_dim")["participation_fraction"].mean() if "participation_fraction" in corr else None
-    share = ("; as a share of d: " + ", ".join(f"d={whole(d)}: {fmt_pct(v, 0)}" for d, v in frac.items())
-             if frac is not None else "")
-    return (f" The participation ratio of the latent covariance (the effective number of dimensions the code uses) "
-            f"{describe_trend(pr, 'd=')}: {pr_text}{share}. {WHY}")
+    frac = (
+        corr.groupby("latent_dim")["participation_fraction"].mean()
+        if "participation_fraction" in corr
+        else None
+    )
+    share = (
+        "; as a share of d: " + ", ".join(f"d={whole(d)}: {fmt_pct(v, 0)}" for d, v in frac.items())
+        if frac is not None
+        else ""
+    )
+    return (
+        f" The participation ratio of the latent covariance (the effective number of dimensions the code uses) "
+        f"{describe_trend(pr, 'd=')}: {pr_text}{share}. {WHY}"
+    )
 
 
 def table(corr: pd.DataFrame, confidence: float = CONFIDENCE) -> pd.DataFrame:
@@ -92,8 +123,12 @@ def table(corr: pd.DataFrame, confidence: float = CONFIDENCE) -> pd.DataFrame:
     if "participation_ratio" in corr and corr["participation_ratio"].notna().any():
         cols["participation ratio"] = "participation_ratio"
     t = ci_columns(corr, ["num_conv", "latent_dim"], cols, confidence)
-    return t.merge(corr.groupby(["num_conv", "latent_dim"], as_index=False)["n_constant"].sum()
-                   .rename(columns={"latent_dim": "d", "n_constant": "constant dims"}), on=["num_conv", "d"])
+    return t.merge(
+        corr.groupby(["num_conv", "latent_dim"], as_index=False)["n_constant"]
+        .sum()
+        .rename(columns={"latent_dim": "d", "n_constant": "constant dims"}),
+        on=["num_conv", "d"],
+    )
 
 
 def by_d(offdiag: pd.DataFrame, with_diag: pd.DataFrame, participation: pd.DataFrame | None = None):
@@ -108,12 +143,16 @@ def by_d(offdiag: pd.DataFrame, with_diag: pd.DataFrame, participation: pd.DataF
         palette = dict(zip(ncs, sns.color_palette(n_colors=len(ncs))))
         order = [tick(d) for d in sorted(offdiag["latent_dim"].unique())]
         ci_points(ax, offdiag, "latent_dim", "num_conv", order=order, hue_order=ncs, palette=palette)
-        ci_points(ax, with_diag, "latent_dim", "num_conv", order=order, hue_order=ncs, palette=palette, ls="--")
+        ci_points(
+            ax, with_diag, "latent_dim", "num_conv", order=order, hue_order=ncs, palette=palette, ls="--"
+        )
         ax.set_ylabel("mean |corr|")
         ax.set_ylim(0, None)
         if pr:
             right = axes[0, 1]
-            ci_points(right, participation, "latent_dim", "num_conv", order=order, hue_order=ncs, palette=palette)
+            ci_points(
+                right, participation, "latent_dim", "num_conv", order=order, hue_order=ncs, palette=palette
+            )
             right.plot(range(len(order)), [float(d) for d in order], color="0.5", ls=":")
             right.set_ylabel("participation ratio")
             right.set_ylim(0, None)
@@ -121,9 +160,13 @@ def by_d(offdiag: pd.DataFrame, with_diag: pd.DataFrame, participation: pd.DataF
             right.set_title("(b) effective number of dimensions")
         for a in axes[0]:
             a.set_xlabel("latent size d")
-        handles = [plt.Line2D([], [], color=palette[nc], marker="o", label=f"num_conv={tick(nc)}") for nc in ncs]
-        handles += [plt.Line2D([], [], color="0.3", label="off-diagonal"),
-                    plt.Line2D([], [], color="0.3", ls="--", label="with diagonal (original)")]
+        handles = [
+            plt.Line2D([], [], color=palette[nc], marker="o", label=f"num_conv={tick(nc)}") for nc in ncs
+        ]
+        handles += [
+            plt.Line2D([], [], color="0.3", label="off-diagonal"),
+            plt.Line2D([], [], color="0.3", ls="--", label="with diagonal (original)"),
+        ]
         handles += [plt.Line2D([], [], color="0.5", ls=":", label="all d dimensions")] if pr else []
         fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 4), frameon=False)
         fig.tight_layout(rect=(0, 0.16, 1, 1))
@@ -150,7 +193,9 @@ def heatmaps(matrices: dict, titles: dict | None = None):
         where = {k: (0, j) for j, k in enumerate(keys)}
     side = min(2.1, (WIDTH - 0.8) / max(ncols, 1))
     with style():
-        fig, axes = plt.subplots(nrows, ncols, figsize=(side * ncols + 0.8, side * nrows + 0.1), squeeze=False)
+        fig, axes = plt.subplots(
+            nrows, ncols, figsize=(side * ncols + 0.8, side * nrows + 0.1), squeeze=False
+        )
         image = None
         for k in keys:
             ax = axes[where[k]]
@@ -166,12 +211,15 @@ def heatmaps(matrices: dict, titles: dict | None = None):
                 ax.axis("off")
         fig.tight_layout(rect=(0, 0, (side * ncols) / (side * ncols + 0.8), 1))
         if image is not None:
-            cax = fig.add_axes([(side * ncols + 0.15) / (side * ncols + 0.8), 0.15, 0.12 / (side * ncols + 0.8), 0.7])
+            cax = fig.add_axes(
+                [(side * ncols + 0.15) / (side * ncols + 0.8), 0.15, 0.12 / (side * ncols + 0.8), 0.7]
+            )
             fig.colorbar(image, cax=cax, label="|correlation|")
     return fig
 
 
 # ------------------------------------------------------------------ the section's tables and figures, captioned
+
 
 def text(data) -> str:
     corr = data.usable(STAGE)
@@ -191,9 +239,14 @@ def against_d(data):
         f"{'(a) ' if has_pr else ''}Mean absolute correlation between latent dimensions against d, over the "
         f"{n_encoded(corr)} encoded training images of each model, one colour per num_conv: off the diagonal (solid) "
         "and with the diagonal of ones (dashed, the original's measure)"
-        + ("; (b) the participation ratio of the latent covariance, the effective number of dimensions the code "
-           "uses (dotted: all d)" if has_pr else "")
-        + f". Points: mean over seeds; bars: {interval_words(c, list(off['n']))}.")
+        + (
+            "; (b) the participation ratio of the latent covariance, the effective number of dimensions the code "
+            "uses (dotted: all d)"
+            if has_pr
+            else ""
+        )
+        + f". Points: mean over seeds; bars: {interval_words(c, list(off['n']))}."
+    )
 
 
 def correlation_matrices(data) -> tuple[dict, dict]:
@@ -202,12 +255,17 @@ def correlation_matrices(data) -> tuple[dict, dict]:
     corr = data.usable(STAGE)
     mats = {}
     for run_id in corr.get("run_id", pd.Series(dtype=str)).drop_duplicates():
-        mats.update(((data.run_metrics(STAGE, run_id) or {}).get("matrices") or {}))
+        mats.update((data.run_metrics(STAGE, run_id) or {}).get("matrices") or {})
     one = corr[corr["seed"] == corr["seed"].min()] if not corr.empty else corr
     keys = [k for k in heatmap_keys(one) if k in mats]
-    titles = {r.model: f"d={int(r.latent_dim)}, num_conv={int(r.num_conv)}, seed {int(r.seed)}"
-              for r in one.itertuples(index=False) if r.model in keys}
+    titles = {
+        r.model: f"d={int(r.latent_dim)}, num_conv={int(r.num_conv)}, seed {int(r.seed)}"
+        for r in one.itertuples(index=False)
+        if r.model in keys
+    }
     return {k: mats[k] for k in keys}, titles
+
+
 def matrices(data):
     """(heat-map figure, caption) of one seed's matrices at the smallest and the largest d."""
     mats, titles = correlation_matrices(data)
@@ -215,7 +273,8 @@ def matrices(data):
         return None, ""
     return heatmaps(mats, titles), (
         "|correlation| between the latent dimensions of one seed's models (the smallest seed) at the smallest "
-        f"and the largest d, over the {n_encoded(data.usable(STAGE))} encoded training images; 0 white, 1 dark.")
+        f"and the largest d, over the {n_encoded(data.usable(STAGE))} encoded training images; 0 white, 1 dark."
+    )
 
 
 def correlation_table(data):
@@ -224,10 +283,12 @@ def correlation_table(data):
     if corr.empty:
         return pd.DataFrame(), ""
     t = table(corr, c)
-    return t, ("Mean absolute latent correlation by num_conv and d, off the diagonal and with it, beside the "
-               "participation ratio of the latent covariance (the effective number of dimensions the code uses, "
-               f"between 1 and d): mean [interval] over seeds, {interval_words(c, list(t['seeds']))}; constant dims: "
-               "latent dimensions constant over the images (their correlation counts as 0), summed over seeds.")
+    return t, (
+        "Mean absolute latent correlation by num_conv and d, off the diagonal and with it, beside the "
+        "participation ratio of the latent covariance (the effective number of dimensions the code uses, "
+        f"between 1 and d): mean [interval] over seeds, {interval_words(c, list(t['seeds']))}; constant dims: "
+        "latent dimensions constant over the images (their correlation counts as 0), summed over seeds."
+    )
 
 
 def overview(data) -> Panel | None:
@@ -241,23 +302,42 @@ def overview(data) -> Panel | None:
         order = [tick(d) for d in sorted(off["latent_dim"].unique())]
         ci_points(ax, off, "latent_dim", None, order=order, palette={None: "tab:purple"})
         ci_points(ax, wd, "latent_dim", None, order=order, palette={None: "0.5"}, ls="--")
-        ax.legend(handles=[plt.Line2D([], [], color="tab:purple", marker="o", label="off-diagonal"),
-                           plt.Line2D([], [], color="0.5", marker="o", ls="--", label="with diagonal")],
-                  loc="best", frameon=False)
+        ax.legend(
+            handles=[
+                plt.Line2D([], [], color="tab:purple", marker="o", label="off-diagonal"),
+                plt.Line2D([], [], color="0.5", marker="o", ls="--", label="with diagonal"),
+            ],
+            loc="best",
+            frameon=False,
+        )
         ax.set_ylim(0, None)
 
-    return Panel("latent correlation", "mean |corr|", draw,
-                 "mean |correlation| of the latent dimensions off the diagonal (solid) and with it (dashed)")
+    return Panel(
+        "latent correlation",
+        "mean |corr|",
+        draw,
+        "mean |correlation| of the latent dimensions off the diagonal (solid) and with it (dashed)",
+    )
 
 
 def choices(data) -> list[dict]:
     p = (((data.params.get("stages") or {}).get(STAGE)) or {}).get("params") or {}
-    return [{"what": "images encoded", "choice": f"{p.get('n_images', '?')} of the autoencoders' own training images",
-             "how it was made": "as in the original: the code's correlations are a property of the code on the data "
-                                "it was fitted to; no label or score is involved",
-             "on what data": "training images (a model's own, by design)"}]
+    return [
+        {
+            "what": "images encoded",
+            "choice": f"{p.get('n_images', '?')} of the autoencoders' own training images",
+            "how it was made": "as in the original: the code's correlations are a property of the code on the data "
+            "it was fitted to; no label or score is involved",
+            "on what data": "training images (a model's own, by design)",
+        }
+    ]
 
 
 EXPERIMENT = Experiment(
-    name=STAGE, order=3, stages=(STAGE,),
-    claims={"correlation_falls": Claim("3", STAGE, verdict_correlation_falls)}, overview=overview, choices=choices)
+    name=STAGE,
+    order=3,
+    stages=(STAGE,),
+    claims={"correlation_falls": Claim("3", STAGE, verdict_correlation_falls)},
+    overview=overview,
+    choices=choices,
+)

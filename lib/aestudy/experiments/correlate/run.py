@@ -9,6 +9,7 @@ how the d coordinates share the variance the data need. When the code's effectiv
 participation ratio of its covariance) stops growing while d grows, the extra coordinates must be
 mixtures of the same few directions, and their mutual correlation rises.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -37,10 +38,14 @@ def latent_correlation(z) -> dict:
     np.fill_diagonal(corr, 1.0)
     a = np.abs(corr)
     off = a[~np.eye(d, dtype=bool)]
-    return {"matrix": corr, "offdiag": float(off.mean()) if off.size else float("nan"),
-            "with_diag": float(a.mean()), "constant_dims": [int(i) for i in constant],
-            "participation_ratio": participation_ratio(np.atleast_2d(np.cov(z, rowvar=False))),
-            "participation_ratio_corr": participation_ratio(corr)}
+    return {
+        "matrix": corr,
+        "offdiag": float(off.mean()) if off.size else float("nan"),
+        "with_diag": float(a.mean()),
+        "constant_dims": [int(i) for i in constant],
+        "participation_ratio": participation_ratio(np.atleast_2d(np.cov(z, rowvar=False))),
+        "participation_ratio_corr": participation_ratio(corr),
+    }
 
 
 def participation_ratio(matrix) -> float:
@@ -48,15 +53,18 @@ def participation_ratio(matrix) -> float:
     matrix = trace^2 / squared Frobenius norm: the effective number of dimensions, in [1, d] (d
     when the variance is spread evenly, 1 when one direction holds it all); nan for a zero matrix."""
     m = np.asarray(matrix, dtype=np.float64)
-    frob2 = float((m ** 2).sum())
+    frob2 = float((m**2).sum())
     return float(np.trace(m) ** 2 / frob2) if frob2 > 0 else float("nan")
 
 
 def encode(model, images, batch_size: int = 1000) -> np.ndarray:
     model.eval()
     with torch.inference_mode():
-        return torch.cat([model.encoder(images[i:i + batch_size])
-                          for i in range(0, len(images), batch_size)]).double().numpy()
+        return (
+            torch.cat([model.encoder(images[i : i + batch_size]) for i in range(0, len(images), batch_size)])
+            .double()
+            .numpy()
+        )
 
 
 def run(models: list, images) -> dict:
@@ -70,18 +78,31 @@ def run(models: list, images) -> dict:
         res = latent_correlation(encode(model, images))
         key = model_key(cfg)
         if res["constant_dims"]:
-            notes.append(f"{model_label(cfg)}: latent dims {res['constant_dims']} are constant over these "
-                         "images; their correlations (nan in np.corrcoef) are counted as 0")
-        records.append({"model": key, "latent_dim": cfg["latent_dim"], "num_conv": cfg["num_conv"],
-                        "seed": cfg.get("seed"), "c_factor": cfg.get("c_factor"), "offdiag": res["offdiag"],
-                        "with_diag": res["with_diag"], "participation_ratio": res["participation_ratio"],
-                        "participation_fraction": res["participation_ratio"] / cfg["latent_dim"],
-                        "participation_ratio_corr": res["participation_ratio_corr"],
-                        "n_constant": len(res["constant_dims"])})
+            notes.append(
+                f"{model_label(cfg)}: latent dims {res['constant_dims']} are constant over these "
+                "images; their correlations (nan in np.corrcoef) are counted as 0"
+            )
+        records.append(
+            {
+                "model": key,
+                "latent_dim": cfg["latent_dim"],
+                "num_conv": cfg["num_conv"],
+                "seed": cfg.get("seed"),
+                "c_factor": cfg.get("c_factor"),
+                "offdiag": res["offdiag"],
+                "with_diag": res["with_diag"],
+                "participation_ratio": res["participation_ratio"],
+                "participation_fraction": res["participation_ratio"] / cfg["latent_dim"],
+                "participation_ratio_corr": res["participation_ratio_corr"],
+                "n_constant": len(res["constant_dims"]),
+            }
+        )
         matrices[key] = res["matrix"].tolist()
     records.sort(key=lambda r: (r["num_conv"], r["latent_dim"], r["seed"] or 0))
-    return {"metrics": {"n_encoded": int(len(images)), "records": records, "matrices": matrices},
-            "notes": notes}
+    return {
+        "metrics": {"n_encoded": int(len(images)), "records": records, "matrices": matrices},
+        "notes": notes,
+    }
 
 
 def participation_figure(records):

@@ -3,9 +3,16 @@
 The package holds the whole experiment: `params` (its parameter model), `metrics` (the keys of
 its metrics.json), `run` (what a run computes), `report` (its section of the report); its
 notebook is notebooks/interpolate.ipynb. This module stays light (no torch): the study imports it."""
-from ...stage import Stage
-from .params import InterpolateParams
-from .metrics import InterpolateMetrics
 
-STAGE = Stage("interpolate", InterpolateParams, order=30, reads_data=True,
-              receives={"autoencode": "checkpoints", "reference": "classifiers"}, metrics=InterpolateMetrics)
+from ...stage import Stage
+from .metrics import InterpolateMetrics
+from .params import InterpolateParams
+
+STAGE = Stage(
+    "interpolate",
+    InterpolateParams,
+    order=30,
+    reads_data=True,
+    receives={"autoencode": "checkpoints", "reference": "classifiers"},
+    metrics=InterpolateMetrics,
+)

@@ -1,5 +1,6 @@
 """Experiment 2's figures: the runs' saved interpolation figures with their captions, and the
 measures against a (its claims, sentences and tables are in `interpolate`)."""
+
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
@@ -13,8 +14,7 @@ from ...report.stats import summarise
 from ...report.text import fmt, interval_words
 from .report import STAGE
 
-
-CURVES = ("sharpness", "confidence", "pair_mass", "entropy")   # experiment 2's measures at every a
+CURVES = ("sharpness", "confidence", "pair_mass", "entropy")  # experiment 2's measures at every a
 
 
 def interpolation_curves(data) -> pd.DataFrame:
@@ -29,8 +29,10 @@ def interpolation_curves(data) -> pd.DataFrame:
         for c in m.get("curves") or []:
             n = len(m["alphas"])
             series = {k: c.get(k) or [float("nan")] * n for k in CURVES}
-            rows += [{**{k: c.get(k) for k in keys}, "alpha": a, **{k: series[k][i] for k in CURVES}}
-                     for i, a in enumerate(m["alphas"])]
+            rows += [
+                {**{k: c.get(k) for k in keys}, "alpha": a, **{k: series[k][i] for k in CURVES}}
+                for i, a in enumerate(m["alphas"])
+            ]
     return pd.DataFrame(rows, columns=keys + ["alpha", *CURVES])
 
 
@@ -54,14 +56,26 @@ def figure_caption(data, path) -> str:
         ds = sorted({int(r["latent_dim"]) for r in shown})
         ncs = sorted({int(r["num_conv"]) for r in shown if r.get("num_conv") is not None})
         seed, n = shown[0].get("seed"), int(shown[0].get("n_image_pairs") or 1)
-        grid = (f"; one row per model of seed {seed}, {len(shown)} in all (d {', '.join(map(str, ds))}"
-                + (f", num_conv {', '.join(map(str, ncs))}" if ncs else "") + "; labelled at the left)")
+        grid = (
+            f"; one row per model of seed {seed}, {len(shown)} in all (d {', '.join(map(str, ds))}"
+            + (f", num_conv {', '.join(map(str, ncs))}" if ncs else "")
+            + "; labelled at the left)"
+        )
         seeds = sorted({r.get("seed") for r in m.get("records") or [] if str(r.get("pair")) == pair})
-        which = (f" (the first of the {n} image pairs drawn for seed {seed}" if n > 1 else f" (seed {seed}'s image pair"
-                 ) + (f"; the other {len(seeds) - 1} seeds' pairs are measured below, not shown)" if len(seeds) > 1 else ")")
+        which = (
+            f" (the first of the {n} image pairs drawn for seed {seed}"
+            if n > 1
+            else f" (seed {seed}'s image pair"
+        ) + (
+            f"; the other {len(seeds) - 1} seeds' pairs are measured below, not shown)"
+            if len(seeds) > 1
+            else ")"
+        )
     steps = f" at {len(alphas)} values of a from {fmt(alphas[0])} to {fmt(alphas[-1])}" if alphas else ""
-    return (f"Interpolation from a test {a} to a test {b}{which}: the outer columns are the two inputs, the columns "
-            f"between decode (1 − a) z1 + a z2{steps}{grid}.")
+    return (
+        f"Interpolation from a test {a} to a test {b}{which}: the outer columns are the two inputs, the columns "
+        f"between decode (1 − a) z1 + a z2{steps}{grid}."
+    )
 
 
 def run_figures(data):
@@ -81,29 +95,41 @@ def measures(data):
     other = summarise(measured, ["latent_dim", "alpha"], second, confidence=c) if not measured.empty else None
     real = None if mass else (interp["input_confidence"].mean() if "input_confidence" in interp else None)
     n = int(interp["n_image_pairs"].min()) if "n_image_pairs" in interp else 1
-    what = ("the calibrated reference classifier's probability on the two endpoint digits, P(a) + P(b)" if mass else
-            "the reference classifier's top-class probability on the decode (dashed: on the real inputs)")
+    what = (
+        "the calibrated reference classifier's probability on the two endpoint digits, P(a) + P(b)"
+        if mass
+        else "the reference classifier's top-class probability on the decode (dashed: on the real inputs)"
+    )
     return along_a(sharp, other, real, "P(digit a) + P(digit b)" if mass else "classifier confidence"), (
         "Experiment 2's measures against a, by latent size d: (a) Tenengrad sharpness of the decode over that of "
         "the real digits, (1 − a)·T(first input) + a·T(second input) (dashed: as sharp as the real digits); "
         f"(b) {what}. Lines: "
         f"mean over autoencoder seeds of each seed's mean over {curves['pair'].nunique()} digit pair(s) × "
-        f"{n} image pair(s) (and num_conv); bands: {interval_words(c, list(sharp['n']))}.")
+        f"{n} image pair(s) (and num_conv); bands: {interval_words(c, list(sharp['n']))}."
+    )
 
 
-def along_a(sharpness: pd.DataFrame, confidence: pd.DataFrame | None = None, real_confidence: float | None = None,
-            ylabel: str = "classifier confidence"):
+def along_a(
+    sharpness: pd.DataFrame,
+    confidence: pd.DataFrame | None = None,
+    real_confidence: float | None = None,
+    ylabel: str = "classifier confidence",
+):
     """Experiment 2's two measures against a, one colour per d (summaries by [latent_dim, alpha]:
     each seed's mean over digit pairs and image pairs, then the mean and interval over seeds):
     (a) Tenengrad sharpness of the decode over the real digits' (dashed: as sharp as they are),
     (b) the reference classifier's confidence (dashed: on the real inputs). None without data."""
-    panels = [(k, v) for k, v in (("sharpness", sharpness), ("confidence", confidence)) if v is not None and not v.empty]
+    panels = [
+        (k, v)
+        for k, v in (("sharpness", sharpness), ("confidence", confidence))
+        if v is not None and not v.empty
+    ]
     if not panels:
         return None
     with style():
         fig, axes = plt.subplots(1, len(panels), figsize=(WIDTH, 2.8), squeeze=False)
         ds = sorted({d for _, s in panels for d in s["latent_dim"].unique()})
-        colors = dict(zip(ds, sns.color_palette(n_colors=len(ds))))   # two d values: two distinct hues
+        colors = dict(zip(ds, sns.color_palette(n_colors=len(ds))))  # two d values: two distinct hues
         for j, (ax, (kind, s)) in enumerate(zip(axes[0], panels)):
             for d in ds:
                 g = s[s["latent_dim"] == d].sort_values("alpha")
@@ -118,5 +144,3 @@ def along_a(sharpness: pd.DataFrame, confidence: pd.DataFrame | None = None, rea
             ax.legend(frameon=False)
         fig.tight_layout()
     return fig
-
-

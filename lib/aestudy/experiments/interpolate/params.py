@@ -1,4 +1,5 @@
 """The interpolate stage's parameters: its notebook's parameter cell, with types, defaults and rules."""
+
 from __future__ import annotations
 
 from pydantic import Field, field_validator
@@ -10,9 +11,14 @@ class InterpolateParams(Params):
     pairs: list[tuple[int, int]] = [(1, 5), (3, 6), (0, 4)]
     steps: int = Field(11, ge=2)
     image_seed: int = 0
-    pairs_per_digit_pair: int = Field(30, ge=1, description=(
-        "test image pairs drawn per digit pair and autoencoder seed (from image_seed and the model's seed; "
-        "the models of one seed share them) and measured; the first seed's first pair is the figure's"))
+    pairs_per_digit_pair: int = Field(
+        30,
+        ge=1,
+        description=(
+            "test image pairs drawn per digit pair and autoencoder seed (from image_seed and the model's seed; "
+            "the models of one seed share them) and measured; the first seed's first pair is the figure's"
+        ),
+    )
     n_reference: int = Field(5000, ge=1, description="training images the a=0.5 decodes are compared with")
 
     @field_validator("pairs")

@@ -1,18 +1,19 @@
 """Experiment 2, latent interpolation: its claims (the larger d sharper at the ends, the smaller
 d more digit-like near a = 0.5, each relative to a yardstick: the real digits, the model's own
 ends), what the section says, its tables and its choices (its figures: `figures`)."""
+
 from __future__ import annotations
 
 import pandas as pd
 
-from ...report_params import ReportParams
 from ...report.claims import NO_RUNS, Claim, Experiment, row
 from ...report.decide import direction
 from ...report.linear import mean_over_cells, one_sample
 from ...report.sentences import means_with_intervals
 from ...report.stats import CONFIDENCE, SEED
 from ...report.tables import ci_columns
-from ...report.text import SEEDS, fmt, fmt_ci, fmt_est, fmt_pct, interval_words, whole
+from ...report.text import fmt, fmt_est, fmt_pct, interval_words, whole
+from ...report_params import ReportParams
 
 STAGE = "interpolate"
 TEST = "test set (disclosed: chosen after seeing test numbers)"
@@ -20,6 +21,7 @@ DEFAULT = ReportParams()
 
 
 # ------------------------------------------------------------------ claims
+
 
 def two_latent_sizes(interp: pd.DataFrame):
     """(smallest d, largest d) of the interpolated models, or (None, None) with only one d."""
@@ -40,12 +42,25 @@ def _paired(interp: pd.DataFrame, col: str, minus: int, plus: int) -> pd.DataFra
 def _image_pairs_words(interp: pd.DataFrame) -> str:
     """'3 digit pairs × 30 image pairs' (what each seed's number averages)."""
     k = interp["pair"].nunique() if "pair" in interp else 0
-    n = int(interp["n_image_pairs"].min()) if "n_image_pairs" in interp and interp["n_image_pairs"].notna().any() else 1
+    n = (
+        int(interp["n_image_pairs"].min())
+        if "n_image_pairs" in interp and interp["n_image_pairs"].notna().any()
+        else 1
+    )
     return f"{k} digit pair{'s' if k != 1 else ''} × {n} image pair{'s' if n != 1 else ''}"
 
 
-def _interp_row(interp, c_of, col: str, better: str, what: str, rules: ReportParams, short: str = "",
-                extra=lambda df: "", lower: bool = False) -> dict:
+def _interp_row(
+    interp,
+    c_of,
+    col: str,
+    better: str,
+    what: str,
+    rules: ReportParams,
+    short: str = "",
+    extra=lambda df: "",
+    lower: bool = False,
+) -> dict:
     """The larger d (`better` = 'hi') or the smaller one ('lo') does better on `col` (a higher
     value, or a lower one with `lower`): the unit is the model pair (one num_conv and seed: its
     d = lo and d = hi models share the seed's image pairs), its paired difference averaged over the
@@ -54,60 +69,96 @@ def _interp_row(interp, c_of, col: str, better: str, what: str, rules: ReportPar
     if interp is None or interp.empty:
         return row("2", c_of(20, 10), NO_RUNS)
     if col not in interp or interp[col].isna().all():
-        return row("2", c_of(20, 10), f"no {what} in the interpolate table (runs older than the measure: re-run them)")
+        return row(
+            "2",
+            c_of(20, 10),
+            f"no {what} in the interpolate table (runs older than the measure: re-run them)",
+        )
     lo, hi = two_latent_sizes(interp)
     if lo is None:
         return row("2", c_of(20, 10), "needs two latent sizes")
     a, b = (hi, lo) if better == "hi" else (lo, hi)
     plus, minus = (b, a) if lower else (a, b)
     pairs = _paired(interp, col, minus=minus, plus=plus)
-    est = mean_over_cells(pairs, "diff", ["num_conv"], unit="model pairs") if not pairs.empty else one_sample([])
+    est = (
+        mean_over_cells(pairs, "diff", ["num_conv"], unit="model pairs")
+        if not pairs.empty
+        else one_sample([])
+    )
     own = pairs.groupby(SEED)["diff"].mean()
     dec = direction(est, +1, rules.confidence, holds=int((own > 0).sum()), seeds=len(own))
     m = interp.groupby("latent_dim")[col].mean()
-    return row("2", c_of(hi, lo), f"{what}: d={lo}: {fmt(m[lo])}, d={hi}: {fmt(m[hi])}{extra(interp)}; paired "
-               f"difference (d={plus} − d={minus} of the same seed and num_conv, on the same images; each model "
-               f"pair's the mean over {_image_pairs_words(interp)}; mean over num_conv): {fmt_est(dec)}", dec,
-               key=f"{short + ' ' if short else ''}{fmt(m[lo])} at d={lo}, {fmt(m[hi])} at d={hi}")
+    return row(
+        "2",
+        c_of(hi, lo),
+        f"{what}: d={lo}: {fmt(m[lo])}, d={hi}: {fmt(m[hi])}{extra(interp)}; paired "
+        f"difference (d={plus} − d={minus} of the same seed and num_conv, on the same images; each model "
+        f"pair's the mean over {_image_pairs_words(interp)}; mean over num_conv): {fmt_est(dec)}",
+        dec,
+        key=f"{short + ' ' if short else ''}{fmt(m[lo])} at d={lo}, {fmt(m[hi])} at d={hi}",
+    )
 
 
 def verdict_sharper_ends(interp: pd.DataFrame, rules: ReportParams = DEFAULT) -> dict:
     """The larger d's decodes at a = 0 and 1 are sharper: closer to the sharpness of the real digit
     each reconstructs, |ln(Tenengrad of the decode / Tenengrad of the real digit)| (0: as sharp;
     ringing above the real digit counts as much as blur below it), lower for the larger d."""
-    return _interp_row(interp, lambda hi, lo: f"d = {hi} is sharper at the ends (a = 0, 1) than d = {lo}",
-                       "end_sharpness_error", "hi", "|ln| of the a = 0, 1 decodes' Tenengrad over the real digits' "
-                       "(0 = as sharp)", rules, short="|ln| sharpness", lower=True)
+    return _interp_row(
+        interp,
+        lambda hi, lo: f"d = {hi} is sharper at the ends (a = 0, 1) than d = {lo}",
+        "end_sharpness_error",
+        "hi",
+        "|ln| of the a = 0, 1 decodes' Tenengrad over the real digits' (0 = as sharp)",
+        rules,
+        short="|ln| sharpness",
+        lower=True,
+    )
 
 
 def verdict_mid_digit_like(interp: pd.DataFrame, rules: ReportParams = DEFAULT) -> dict:
     """The smaller d's decodes near a = 0.5 look more like one of the two digits, relative to the
     same model's own ends: the calibrated reference classifier's probability on the two endpoint
     classes at a ~ 0.5 over that at a = 0 and 1 is higher (the entropy excess is shown beside)."""
+
     def entropy(df):
         if "mid_entropy_excess" not in df or df["mid_entropy_excess"].isna().all():
             return ""
         e = df.groupby("latent_dim")["mid_entropy_excess"].mean()
-        return "; entropy at a ≈ 0.5 over that at its ends (nats): " + ", ".join(f"d={k}: {fmt(v)}" for k, v in e.items())
+        return "; entropy at a ≈ 0.5 over that at its ends (nats): " + ", ".join(
+            f"d={k}: {fmt(v)}" for k, v in e.items()
+        )
 
-    return _interp_row(interp, lambda hi, lo: f"d = {lo} gives more digit-like images near a = 0.5 than d = {hi}",
-                       "mid_pair_mass_rel", "lo", "calibrated probability of the two endpoint digits at a ≈ 0.5 over "
-                       "that at the model's own ends (1 = as recognisable)", rules, short="endpoint mass", extra=entropy)
+    return _interp_row(
+        interp,
+        lambda hi, lo: f"d = {lo} gives more digit-like images near a = 0.5 than d = {hi}",
+        "mid_pair_mass_rel",
+        "lo",
+        "calibrated probability of the two endpoint digits at a ≈ 0.5 over "
+        "that at the model's own ends (1 = as recognisable)",
+        rules,
+        short="endpoint mass",
+        extra=entropy,
+    )
 
 
 # ------------------------------------------------------------------ what the section says
+
 
 def reference_text(ref: pd.DataFrame | None) -> str:
     """'a small CNN trained on 7000 training images, 96.3 % test accuracy, ...' (the reference run)."""
     if ref is None or ref.empty or "test_accuracy" not in ref:
         return "a small CNN trained on the labelled training images"
     r = ref.iloc[0]
-    text = (f"a small CNN trained on {int(r['n_train'])} labelled training images for {int(r['epochs'])} epoch(s), "
-            f"{fmt_pct(r['test_accuracy'])} accuracy on {int(r['n_test'])} test images")
+    text = (
+        f"a small CNN trained on {int(r['n_train'])} labelled training images for {int(r['epochs'])} epoch(s), "
+        f"{fmt_pct(r['test_accuracy'])} accuracy on {int(r['n_test'])} test images"
+    )
     if "temperature" in r and pd.notna(r.get("temperature")):
-        text += (f"; its probabilities temperature-calibrated (T = {fmt(r['temperature'])}) on "
-                 f"{int(r['n_calibration'])} held-out training images, expected calibration error on the test set "
-                 f"{fmt_pct(r['test_ece'])} (before calibration {fmt_pct(r['test_ece_raw'])})")
+        text += (
+            f"; its probabilities temperature-calibrated (T = {fmt(r['temperature'])}) on "
+            f"{int(r['n_calibration'])} held-out training images, expected calibration error on the test set "
+            f"{fmt_pct(r['test_ece'])} (before calibration {fmt_pct(r['test_ece_raw'])})"
+        )
     return text
 
 
@@ -125,35 +176,65 @@ def findings(interp: pd.DataFrame, confidence: float = CONFIDENCE, ref: pd.DataF
         return ""
     n = int(interp["n_image_pairs"].min()) if "n_image_pairs" in interp else 1
     per_seed = "pair_seed" in interp
-    text = (f"Each model interpolated {n} pair(s) of test images for each of the {interp['pair'].nunique()} digit "
-            f"pair(s) ({', '.join(map(str, interp['pair'].drop_duplicates()))}), "
-            + ("drawn afresh for each autoencoder seed (the models of one seed share them, so d is compared image "
-               "pair by image pair within a seed, and the seeds differ in their images too)" if per_seed else
-               "the same images for every model")
-            + "; each seed's number is the mean over them, and every interval is over autoencoder seeds.")
+    text = (
+        f"Each model interpolated {n} pair(s) of test images for each of the {interp['pair'].nunique()} digit "
+        f"pair(s) ({', '.join(map(str, interp['pair'].drop_duplicates()))}), "
+        + (
+            "drawn afresh for each autoencoder seed (the models of one seed share them, so d is compared image "
+            "pair by image pair within a seed, and the seeds differ in their images too)"
+            if per_seed
+            else "the same images for every model"
+        )
+        + "; each seed's number is the mean over them, and every interval is over autoencoder seeds."
+    )
     if interp["latent_dim"].nunique() < 2:
-        return text + f" Only one latent size (d={int(interp['latent_dim'].iloc[0])}) was interpolated: no comparison."
-    text += _measure(interp, "end_sharpness_error", confidence,
-                     "At the ends (a = 0 and 1, plain reconstructions), |ln| of the decodes' sharpness (Tenengrad: the "
-                     "mean squared Sobel gradient magnitude) over that of the real digit each reconstructs is {}; 0 is "
-                     "as sharp as the real digit, and ringing or checkerboard artefacts above it count as much as blur "
-                     "below it.")
-    text += _measure(interp, "end_sharpness", confidence, "The plain ratio, which rewards such artefacts, is {}.")
-    text += (f" The reference classifier is {reference_text(ref)}."
-             + _measure(interp, "mid_pair_mass_rel", confidence,
-                        "Its probability on the two endpoint digits at a ≈ 0.5, over the same on the model's own a = 0 "
-                        "and 1 decodes, is {} (1: the midpoint is as recognisably one of the two digits as the model's "
-                        "own reconstructions).")
-             + _measure(interp, "mid_entropy_excess", confidence,
-                        "Its entropy at a ≈ 0.5 exceeds that at the model's own ends by {} nats (0: as sure as at the "
-                        "ends)."))
+        return (
+            text
+            + f" Only one latent size (d={int(interp['latent_dim'].iloc[0])}) was interpolated: no comparison."
+        )
+    text += _measure(
+        interp,
+        "end_sharpness_error",
+        confidence,
+        "At the ends (a = 0 and 1, plain reconstructions), |ln| of the decodes' sharpness (Tenengrad: the "
+        "mean squared Sobel gradient magnitude) over that of the real digit each reconstructs is {}; 0 is "
+        "as sharp as the real digit, and ringing or checkerboard artefacts above it count as much as blur "
+        "below it.",
+    )
+    text += _measure(
+        interp, "end_sharpness", confidence, "The plain ratio, which rewards such artefacts, is {}."
+    )
+    text += (
+        f" The reference classifier is {reference_text(ref)}."
+        + _measure(
+            interp,
+            "mid_pair_mass_rel",
+            confidence,
+            "Its probability on the two endpoint digits at a ≈ 0.5, over the same on the model's own a = 0 "
+            "and 1 decodes, is {} (1: the midpoint is as recognisably one of the two digits as the model's "
+            "own reconstructions).",
+        )
+        + _measure(
+            interp,
+            "mid_entropy_excess",
+            confidence,
+            "Its entropy at a ≈ 0.5 exceeds that at the model's own ends by {} nats (0: as sure as at the "
+            "ends).",
+        )
+    )
     text += mass_above_one(interp)
-    text += _measure(interp, "mid_confidence", confidence, "Secondary: its top-class probability at a ≈ 0.5 is {}.")
+    text += _measure(
+        interp, "mid_confidence", confidence, "Secondary: its top-class probability at a ≈ 0.5 is {}."
+    )
     text += " A classifier is not a human judge, so look at the images too."
-    return text + _measure(interp, "mid_nn_distance", confidence,
-                           "Also secondary: the a ≈ 0.5 decode's mean squared pixel distance to its nearest training "
-                           "image is {}, a proxy that rewards blur, since a blurred average of two digits lies close to "
-                           "many real ones.")
+    return text + _measure(
+        interp,
+        "mid_nn_distance",
+        confidence,
+        "Also secondary: the a ≈ 0.5 decode's mean squared pixel distance to its nearest training "
+        "image is {}, a proxy that rewards blur, since a blurred average of two digits lies close to "
+        "many real ones.",
+    )
 
 
 def mass_above_one(interp: pd.DataFrame) -> str:
@@ -170,20 +251,34 @@ def mass_above_one(interp: pd.DataFrame) -> str:
         return ""
 
     def cell(k, r):
-        absolute = (f": {fmt(r['mid_pair_mass'])} at a ≈ 0.5 against {fmt(r['end_pair_mass'])} at its ends"
-                    if {"end_pair_mass", "mid_pair_mass"} <= set(cols) else "")
+        absolute = (
+            f": {fmt(r['mid_pair_mass'])} at a ≈ 0.5 against {fmt(r['end_pair_mass'])} at its ends"
+            if {"end_pair_mass", "mid_pair_mass"} <= set(cols)
+            else ""
+        )
         return f"pair {k[0]} at d={whole(k[1])}, {fmt(r['mid_pair_mass_rel'])}{absolute}"
-    return (f" Above 1 ({'; '.join(cell(k, r) for k, r in over.iterrows())}), the a ≈ 0.5 decode is more recognisably "
-            "one of the two digits than the model's own a = 0 and 1 decodes: its reconstructions of the endpoints "
-            "are not recognised as those digits, so the ratio compares the midpoint with a poor baseline and says "
-            "more about the ends than about the midpoint (the absolute probabilities are in the secondary table).")
+
+    return (
+        f" Above 1 ({'; '.join(cell(k, r) for k, r in over.iterrows())}), the a ≈ 0.5 decode is more recognisably "
+        "one of the two digits than the model's own a = 0 and 1 decodes: its reconstructions of the endpoints "
+        "are not recognised as those digits, so the ratio compares the midpoint with a poor baseline and says "
+        "more about the ends than about the midpoint (the absolute probabilities are in the secondary table)."
+    )
 
 
-PRIMARY = {"end |ln| sharpness": "end_sharpness_error", "a≈0.5 endpoint mass / ends": "mid_pair_mass_rel",
-           "a≈0.5 entropy − ends": "mid_entropy_excess"}
-SECONDARY = {"end sharpness": "end_sharpness", "ends endpoint mass": "end_pair_mass",
-             "a≈0.5 endpoint mass": "mid_pair_mass", "a≈0.5 confidence": "mid_confidence", "end MSE": "end_mse",
-             "a≈0.5 NN distance": "mid_nn_distance"}
+PRIMARY = {
+    "end |ln| sharpness": "end_sharpness_error",
+    "a≈0.5 endpoint mass / ends": "mid_pair_mass_rel",
+    "a≈0.5 entropy − ends": "mid_entropy_excess",
+}
+SECONDARY = {
+    "end sharpness": "end_sharpness",
+    "ends endpoint mass": "end_pair_mass",
+    "a≈0.5 endpoint mass": "mid_pair_mass",
+    "a≈0.5 confidence": "mid_confidence",
+    "end MSE": "end_mse",
+    "a≈0.5 NN distance": "mid_nn_distance",
+}
 
 
 def table(interp: pd.DataFrame, confidence: float = CONFIDENCE, columns: dict | None = None) -> pd.DataFrame:
@@ -191,11 +286,16 @@ def table(interp: pd.DataFrame, confidence: float = CONFIDENCE, columns: dict | 
     reference classifier's confidence on the a~0.5 decode, and the secondary end MSE and a~0.5
     nearest-training-image distance (each record a mean over its image pairs), mean [interval]
     over seeds; the columns a table lacks are left out."""
-    cols = {k: v for k, v in (columns or {**PRIMARY, **SECONDARY}).items() if v in interp and interp[v].notna().any()}
+    cols = {
+        k: v
+        for k, v in (columns or {**PRIMARY, **SECONDARY}).items()
+        if v in interp and interp[v].notna().any()
+    }
     return ci_columns(interp, ["pair", "latent_dim"], cols, confidence) if cols else pd.DataFrame()
 
 
 # ------------------------------------------------------------------ the section's tables and figures, captioned
+
 
 def text(data) -> str:
     return findings(data.usable(STAGE), data.rules.confidence, data.usable("reference"))
@@ -208,45 +308,69 @@ def measures_table(data, primary: bool = True):
     if interp.empty:
         return pd.DataFrame(), ""
     t = table(interp, c, PRIMARY if primary else SECONDARY)
-    what = ("the measures the verdicts use: end |ln| sharpness, |ln| of the a = 0 and 1 decodes' Tenengrad over that "
-            "of the real digit each reconstructs (0 = as sharp); a≈0.5 endpoint mass / ends, the calibrated reference "
-            "classifier's probability on the two endpoint digits at the decode nearest a = 0.5 over that at the "
-            "model's own a = 0 and 1 decodes (1 = as recognisable; above 1, the ends are the less recognisable); a≈0.5 entropy − ends, its entropy there minus at "
-            "the ends (nats)" if primary else
-            "secondary measures, not used by the verdicts: the plain Tenengrad ratio at the ends (1 = as sharp; "
-            "rewards artefacts above 1), the classifier's probability on the two endpoint digits at the model's own "
-            "ends and at a ≈ 0.5 (the two terms of the primary ratio: a ratio above 1 comes from ends that are not "
-            "recognised), its top-class probability at a ≈ 0.5, the end decodes' pixel "
-            "MSE against the inputs and the a = 0.5 decode's mean squared distance to its nearest training image (a "
-            "proxy that rewards blur)")
-    return t, (f"Per digit pair and latent size d, {what}. Each seed's value is the mean over the digit pair's image "
-               f"pairs; mean [interval] over seeds, {interval_words(c, list(t['seeds'])) if not t.empty else ''}.")
+    what = (
+        "the measures the verdicts use: end |ln| sharpness, |ln| of the a = 0 and 1 decodes' Tenengrad over that "
+        "of the real digit each reconstructs (0 = as sharp); a≈0.5 endpoint mass / ends, the calibrated reference "
+        "classifier's probability on the two endpoint digits at the decode nearest a = 0.5 over that at the "
+        "model's own a = 0 and 1 decodes (1 = as recognisable; above 1, the ends are the less recognisable); a≈0.5 entropy − ends, its entropy there minus at "
+        "the ends (nats)"
+        if primary
+        else "secondary measures, not used by the verdicts: the plain Tenengrad ratio at the ends (1 = as sharp; "
+        "rewards artefacts above 1), the classifier's probability on the two endpoint digits at the model's own "
+        "ends and at a ≈ 0.5 (the two terms of the primary ratio: a ratio above 1 comes from ends that are not "
+        "recognised), its top-class probability at a ≈ 0.5, the end decodes' pixel "
+        "MSE against the inputs and the a = 0.5 decode's mean squared distance to its nearest training image (a "
+        "proxy that rewards blur)"
+    )
+    return t, (
+        f"Per digit pair and latent size d, {what}. Each seed's value is the mean over the digit pair's image "
+        f"pairs; mean [interval] over seeds, {interval_words(c, list(t['seeds'])) if not t.empty else ''}."
+    )
 
 
 def choices(data) -> list[dict]:
     p = (((data.params.get("stages") or {}).get(STAGE)) or {}).get("params") or {}
     return [
-        {"what": "interpolation images", "choice": f"{p.get('pairs_per_digit_pair', '?')} test image pairs per "
-                                                   f"digit pair {p.get('pairs', '?')}, drawn for each autoencoder seed",
-         "how it was made": "the original's digit pairs; each seed's models share their image pairs, so d is "
-                            "compared pair by pair within a seed and the seeds are independent",
-         "on what data": "test images (measured, not tuned on)"},
-        {"what": "'digit-like' and 'sharp'", "choice": "the endpoint digits' calibrated probability at a ≈ 0.5 over "
-                                                       "that at the model's own ends; |ln| of the ends' Tenengrad "
-                                                       "over the real digit's",
-         "how it was made": "redefined after earlier runs were seen, from what the claims mean (relative to each "
-                            "model's own ends; artefacts above the real digit's sharpness count as much as blur), "
-                            "before any run with them; used as defined",
-         "on what data": "earlier runs (disclosed)"},
-        {"what": "reference classifier", "choice": "a small CNN, temperature-calibrated on held-out training images",
-         "how it was made": "its training (epochs, learning rate) was set with its test accuracy printed; what "
-                            "experiment 2 reads from it is its calibrated probabilities, with the test ECE reported",
-         "on what data": TEST}]
+        {
+            "what": "interpolation images",
+            "choice": f"{p.get('pairs_per_digit_pair', '?')} test image pairs per "
+            f"digit pair {p.get('pairs', '?')}, drawn for each autoencoder seed",
+            "how it was made": "the original's digit pairs; each seed's models share their image pairs, so d is "
+            "compared pair by pair within a seed and the seeds are independent",
+            "on what data": "test images (measured, not tuned on)",
+        },
+        {
+            "what": "'digit-like' and 'sharp'",
+            "choice": "the endpoint digits' calibrated probability at a ≈ 0.5 over "
+            "that at the model's own ends; |ln| of the ends' Tenengrad "
+            "over the real digit's",
+            "how it was made": "redefined after earlier runs were seen, from what the claims mean (relative to each "
+            "model's own ends; artefacts above the real digit's sharpness count as much as blur), "
+            "before any run with them; used as defined",
+            "on what data": "earlier runs (disclosed)",
+        },
+        {
+            "what": "reference classifier",
+            "choice": "a small CNN, temperature-calibrated on held-out training images",
+            "how it was made": "its training (epochs, learning rate) was set with its test accuracy printed; what "
+            "experiment 2 reads from it is its calibrated probabilities, with the test ECE reported",
+            "on what data": TEST,
+        },
+    ]
 
 
 EXPERIMENT = Experiment(
-    name=STAGE, order=2, stages=("reference", STAGE),
-    claims={"sharper_ends": Claim("2", STAGE, verdict_sharper_ends),
-            "mid_digit_like": Claim("2", STAGE, verdict_mid_digit_like)}, choices=choices,
-    limitations=lambda data: ("Experiment 2's 'digit-like' is one small CNN's calibrated judgement, not a human's."
-                              if not data.usable(STAGE).empty else ""))
+    name=STAGE,
+    order=2,
+    stages=("reference", STAGE),
+    claims={
+        "sharper_ends": Claim("2", STAGE, verdict_sharper_ends),
+        "mid_digit_like": Claim("2", STAGE, verdict_mid_digit_like),
+    },
+    choices=choices,
+    limitations=lambda data: (
+        "Experiment 2's 'digit-like' is one small CNN's calibrated judgement, not a human's."
+        if not data.usable(STAGE).empty
+        else ""
+    ),
+)

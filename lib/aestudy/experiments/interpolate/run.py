@@ -15,6 +15,7 @@ Two measures test the original's two claims, on many image pairs per digit pair 
 Beside them, as before: the end decodes' pixel MSE against the inputs and the a = 0.5 decode's
 distance to its nearest training image (a proxy that rewards blur: a secondary column only).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -51,6 +52,7 @@ def interpolate_pairs(model, xa, xb, steps: int):
 
 # ------------------------------------------------------------------ the measures
 
+
 def tenengrad(images) -> np.ndarray:
     """Tenengrad sharpness of each image (any leading shape, the last two axes the pixels): the
     mean over the interior pixels of Gx^2 + Gy^2, Gx and Gy the 3x3 Sobel responses (no
@@ -59,9 +61,9 @@ def tenengrad(images) -> np.ndarray:
     lead, (h, w) = x.shape[:-2], x.shape[-2:]
     x = x.reshape(-1, 1, h, w)
     kx = torch.tensor(SOBEL_X, dtype=torch.float64)
-    k = torch.stack([kx, kx.T]).unsqueeze(1)                 # (2, 1, 3, 3): d/dx and d/dy
+    k = torch.stack([kx, kx.T]).unsqueeze(1)  # (2, 1, 3, 3): d/dx and d/dy
     g = torch.nn.functional.conv2d(x, k)
-    return (g ** 2).sum(1).mean((1, 2)).reshape(lead).numpy()
+    return (g**2).sum(1).mean((1, 2)).reshape(lead).numpy()
 
 
 def sharpness_ratio(decodes, first, last) -> np.ndarray:
@@ -80,15 +82,16 @@ def nearest_distance(images, reference, chunk: int = 64) -> np.ndarray:
     x = np.asarray(images, dtype=np.float64).reshape(len(images), -1)
     r = np.asarray(reference, dtype=np.float64).reshape(len(reference), -1)
     out = np.empty(len(x))
-    r2 = (r ** 2).sum(1)
+    r2 = (r**2).sum(1)
     for i in range(0, len(x), chunk):
-        xi = x[i:i + chunk]
-        d2 = (xi ** 2).sum(1)[:, None] + r2[None, :] - 2 * xi @ r.T
-        out[i:i + chunk] = np.maximum(d2.min(1), 0.0) / x.shape[1]
+        xi = x[i : i + chunk]
+        d2 = (xi**2).sum(1)[:, None] + r2[None, :] - 2 * xi @ r.T
+        out[i : i + chunk] = np.maximum(d2.min(1), 0.0) / x.shape[1]
     return out
 
 
 # ------------------------------------------------------------------ the images
+
 
 def pick_images(labels, digit: int, seed: int, n: int) -> list[int]:
     """Indices of up to `n` distinct images of `digit`, drawn by `seed` (the same digit, seed and
@@ -112,12 +115,13 @@ def image_pairs(labels, a: int, b: int, seed: int, n: int) -> list[tuple[int, in
     if a == b:
         idx = pick_images(labels, a, seed, 2 * n)
         half = len(idx) // 2
-        return list(zip(idx[:half], idx[half:2 * half]))
+        return list(zip(idx[:half], idx[half : 2 * half]))
     ia, ib = pick_images(labels, a, seed, n), pick_images(labels, b, seed, n)
     return list(zip(ia, ib))
 
 
 # ------------------------------------------------------------------ the study
+
 
 def pair_seed(image_seed: int, model_seed: int | None) -> int:
     """The seed a model's image pairs are drawn with: one draw per autoencoder seed (so a seed's
@@ -135,10 +139,13 @@ def end_measures(sharp: np.ndarray) -> dict:
     counts as much as blur below), `end_sharpness_capped`, the mean of min(ratio, 1), and the raw
     ratio `end_sharpness` (mean; also per end)."""
     ends = sharp[:, [0, -1]]
-    return {"end_sharpness_error": float(np.abs(np.log(np.maximum(ends, 1e-12))).mean()),
-            "end_sharpness_capped": float(np.minimum(ends, 1.0).mean()),
-            "end_sharpness": float(ends.mean()), "end_sharpness_a": float(sharp[:, 0].mean()),
-            "end_sharpness_b": float(sharp[:, -1].mean())}
+    return {
+        "end_sharpness_error": float(np.abs(np.log(np.maximum(ends, 1e-12))).mean()),
+        "end_sharpness_capped": float(np.minimum(ends, 1.0).mean()),
+        "end_sharpness": float(ends.mean()),
+        "end_sharpness_a": float(sharp[:, 0].mean()),
+        "end_sharpness_b": float(sharp[:, -1].mean()),
+    }
 
 
 def digit_measures(probs: np.ndarray, entropy: np.ndarray, a: int, b: int, mid: int) -> dict:
@@ -148,13 +155,26 @@ def digit_measures(probs: np.ndarray, entropy: np.ndarray, a: int, b: int, mid: 
     mass = probs[..., a] + (probs[..., b] if b != a else 0.0)
     mid_mass, end_mass = float(mass[:, mid].mean()), float(mass[:, [0, -1]].mean())
     mid_ent, end_ent = float(entropy[:, mid].mean()), float(entropy[:, [0, -1]].mean())
-    return {"mid_pair_mass": mid_mass, "end_pair_mass": end_mass,
-            "mid_pair_mass_rel": mid_mass / end_mass if end_mass > 0 else float("nan"),
-            "mid_entropy": mid_ent, "end_entropy": end_ent, "mid_entropy_excess": mid_ent - end_ent}
+    return {
+        "mid_pair_mass": mid_mass,
+        "end_pair_mass": end_mass,
+        "mid_pair_mass_rel": mid_mass / end_mass if end_mass > 0 else float("nan"),
+        "mid_entropy": mid_ent,
+        "end_entropy": end_ent,
+        "mid_entropy_excess": mid_ent - end_ent,
+    }
 
 
-def run(models: list, test, reference_images, pairs, steps: int, seed: int,
-        classifier=None, pairs_per_digit_pair: int = 1) -> dict:
+def run(
+    models: list,
+    test,
+    reference_images,
+    pairs,
+    steps: int,
+    seed: int,
+    classifier=None,
+    pairs_per_digit_pair: int = 1,
+) -> dict:
     """Experiment 2 for every model and digit pair.
 
     models: list of (config dict, AutoEncoder); test: a Split to draw the images from;
@@ -187,17 +207,29 @@ def run(models: list, test, reference_images, pairs, steps: int, seed: int,
             input_conf = ref.confidence(classifier, inputs)["confidence"] if classifier is not None else None
             rows = []
             for cfg, model in members:
-                dec = interpolate_pairs(model, xa, xb, steps)            # (n, steps, 1, 28, 28)
+                dec = interpolate_pairs(model, xa, xb, steps)  # (n, steps, 1, 28, 28)
                 sharp = sharpness_ratio(dec[:, :, 0].numpy(), xa[:, 0].numpy(), xb[:, 0].numpy())
                 end_a = torch.mean((dec[:, 0] - xa) ** 2, dim=(1, 2, 3))
                 end_b = torch.mean((dec[:, -1] - xb) ** 2, dim=(1, 2, 3))
                 mid_nn = nearest_distance(dec[:, mid].numpy(), reference_images)
-                rec = {"pair": f"{a}-{b}", "digit_a": a, "digit_b": b, "index_a": chosen[0][0],
-                       "index_b": chosen[0][1], "n_image_pairs": len(chosen), "latent_dim": cfg["latent_dim"],
-                       "num_conv": cfg["num_conv"], "seed": model_seed, "pair_seed": pair_seed(seed, model_seed),
-                       **end_measures(sharp), "end_mse_a": float(end_a.mean()), "end_mse_b": float(end_b.mean()),
-                       "end_mse": float((end_a.mean() + end_b.mean()) / 2),
-                       "mid_nn_distance": float(mid_nn.mean()), "input_nn_distance": float(input_nn.mean())}
+                rec = {
+                    "pair": f"{a}-{b}",
+                    "digit_a": a,
+                    "digit_b": b,
+                    "index_a": chosen[0][0],
+                    "index_b": chosen[0][1],
+                    "n_image_pairs": len(chosen),
+                    "latent_dim": cfg["latent_dim"],
+                    "num_conv": cfg["num_conv"],
+                    "seed": model_seed,
+                    "pair_seed": pair_seed(seed, model_seed),
+                    **end_measures(sharp),
+                    "end_mse_a": float(end_a.mean()),
+                    "end_mse_b": float(end_b.mean()),
+                    "end_mse": float((end_a.mean() + end_b.mean()) / 2),
+                    "mid_nn_distance": float(mid_nn.mean()),
+                    "input_nn_distance": float(input_nn.mean()),
+                }
                 curve = {k: rec[k] for k in ("pair", "latent_dim", "num_conv", "seed")}
                 curve["sharpness"] = sharp.mean(0).tolist()
                 if classifier is not None:
@@ -205,25 +237,39 @@ def run(models: list, test, reference_images, pairs, steps: int, seed: int,
                     c = conf["confidence"].reshape(len(chosen), steps)
                     e = conf["entropy"].reshape(len(chosen), steps)
                     p = conf["probs"].reshape(len(chosen), steps, -1)
-                    rec.update(digit_measures(p, e, a, b, mid), mid_confidence=float(c[:, mid].mean()),
-                               input_confidence=float(input_conf.mean()))
-                    curve.update(confidence=c.mean(0).tolist(), entropy=e.mean(0).tolist(),
-                                 pair_mass=(p[..., a] + (p[..., b] if b != a else 0.0)).mean(0).tolist())
+                    rec.update(
+                        digit_measures(p, e, a, b, mid),
+                        mid_confidence=float(c[:, mid].mean()),
+                        input_confidence=float(input_conf.mean()),
+                    )
+                    curve.update(
+                        confidence=c.mean(0).tolist(),
+                        entropy=e.mean(0).tolist(),
+                        pair_mass=(p[..., a] + (p[..., b] if b != a else 0.0)).mean(0).tolist(),
+                    )
                 records.append(rec)
                 curves.append(curve)
                 rows.append({"label": model_label(cfg), "decodes": dec[0]})
             if figure is None:  # the figure shows the first seed's models on that seed's first pair
                 figure = {"pair": (a, b), "inputs": (xa[0], xb[0]), "rows": rows}
         out_pairs.append(figure)
-    metrics = {"steps": steps, "alphas": alphas.tolist(), "mid_alpha": float(alphas[mid]),
-               "pairs_per_digit_pair": pairs_per_digit_pair, "n_reference": int(len(reference_images)),
-               "records": records, "curves": curves}
+    metrics = {
+        "steps": steps,
+        "alphas": alphas.tolist(),
+        "mid_alpha": float(alphas[mid]),
+        "pairs_per_digit_pair": pairs_per_digit_pair,
+        "n_reference": int(len(reference_images)),
+        "records": records,
+        "curves": curves,
+    }
     return {"pairs": out_pairs, "alphas": alphas, "metrics": metrics}
 
 
-PANELS = {"sharpness": ("(a) sharpness", "Tenengrad: decode / real digits"),
-          "pair_mass": ("(b) on the two digits", "P(digit a) + P(digit b)"),
-          "entropy": ("(c) uncertainty", "entropy of the classifier (nats)")}
+PANELS = {
+    "sharpness": ("(a) sharpness", "Tenengrad: decode / real digits"),
+    "pair_mass": ("(b) on the two digits", "P(digit a) + P(digit b)"),
+    "entropy": ("(c) uncertainty", "entropy of the classifier (nats)"),
+}
 
 
 def measures_figure(curves: list[dict], alphas):
@@ -240,8 +286,15 @@ def measures_figure(curves: list[dict], alphas):
     fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels) + 1.5, 3), squeeze=False)
     for ax, col in zip(axes[0], panels):
         for (d, nc, seed), g in df.groupby(["latent_dim", "num_conv", "seed"], dropna=False):
-            ax.plot(alphas, np.mean(np.stack(g[col].tolist()), axis=0), marker="o", ms=3, color=f"C{ds.index(d)}",
-                    label=f"d={d}, nc={nc}" + (f", s={int(seed)}" if pd.notna(seed) else ""), alpha=0.8)
+            ax.plot(
+                alphas,
+                np.mean(np.stack(g[col].tolist()), axis=0),
+                marker="o",
+                ms=3,
+                color=f"C{ds.index(d)}",
+                label=f"d={d}, nc={nc}" + (f", s={int(seed)}" if pd.notna(seed) else ""),
+                alpha=0.8,
+            )
         ax.set_xlabel("a")
         ax.set_title(PANELS[col][0])
         ax.set_ylabel(PANELS[col][1])

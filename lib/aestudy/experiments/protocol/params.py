@@ -1,4 +1,5 @@
 """The protocol stage's parameters: its notebook's parameter cell, with types, defaults and rules."""
+
 from __future__ import annotations
 
 from pydantic import Field, field_validator, model_validator
@@ -9,6 +10,7 @@ from ...vocabulary import MODES
 
 class SearchSpace(Params):
     """The values cross-validation may choose from, per protocol field (see experiments.protocol.run)."""
+
     steps: list[int] = Field([100, 200], min_length=1)
     lr: list[float] = Field([3e-4, 1e-3, 3e-3], min_length=1)
     weight_decay: list[float] = Field([0.0, 1e-4, 1e-2], min_length=1)
@@ -18,8 +20,13 @@ class SearchSpace(Params):
 
     @model_validator(mode="after")
     def _ranges(self):
-        if min(self.steps) < 1 or min(self.lr) <= 0 or min(self.weight_decay) < 0 or min(self.warmup) < 0 \
-                or min(self.encoder_lr) <= 0:
+        if (
+            min(self.steps) < 1
+            or min(self.lr) <= 0
+            or min(self.weight_decay) < 0
+            or min(self.warmup) < 0
+            or min(self.encoder_lr) <= 0
+        ):
             raise ValueError("steps >= 1, lr > 0, weight_decay >= 0, warmup >= 0 and encoder_lr > 0")
         return self
 

@@ -9,10 +9,12 @@ by stratified k-fold cross-validation on the labelled images of the given draws 
 accuracy, averaged over folds and draws) and the best wins. Every mode gets the same number of
 candidates and folds: the same search budget. Nothing here reads a test image.
 """
+
 from __future__ import annotations
 
 import itertools
 import random
+from typing import TYPE_CHECKING
 
 import torch
 
@@ -20,6 +22,9 @@ from ... import progress_file
 from ...science.batched import fit_each
 from ...science.fitting import derived_seed, encode, original
 from ..transfer.run import build_classifier, label_draw
+
+if TYPE_CHECKING:
+    import pandas as pd  # the tables' type; imported where one is made
 
 TUNED = {  # the protocol fields each mode chooses; the others keep ORIGINAL (or FORCED) values
     "frozen": ("steps", "lr", "weight_decay", "augment"),
@@ -32,11 +37,19 @@ TUNED = {  # the protocol fields each mode chooses; the others keep ORIGINAL (or
 def candidates(mode: str, space: dict, n: int, seed: int = 0) -> list[dict]:
     """`n` distinct protocols for `mode`: the original first, then seeded random draws from the
     product of the space's values for the fields the mode tunes (fewer if the space is smaller)."""
-    return seeded_candidates(original(mode), TUNED[mode], space, n, derived_seed("protocol-search", mode, seed),
-                             valid=lambda p: p["warmup"] < p["steps"])
+    return seeded_candidates(
+        original(mode),
+        TUNED[mode],
+        space,
+        n,
+        derived_seed("protocol-search", mode, seed),
+        valid=lambda p: p["warmup"] < p["steps"],
+    )
 
 
-def seeded_candidates(base: dict, keys, space: dict, n: int, rng_seed: int, valid=lambda p: True) -> list[dict]:
+def seeded_candidates(
+    base: dict, keys, space: dict, n: int, rng_seed: int, valid=lambda p: True
+) -> list[dict]:
     """`n` distinct settings: `base` first (so a search can only keep or improve on it), then
     draws, shuffled by `rng_seed`, from the product of `space`'s values for `keys`."""
     keys = [k for k in keys if k in space]
@@ -44,7 +57,7 @@ def seeded_candidates(base: dict, keys, space: dict, n: int, rng_seed: int, vali
     grid = [p for p in grid if valid(p)]
     rest = [p for i, p in enumerate(grid) if p != base and p not in grid[:i]]
     random.Random(rng_seed).shuffle(rest)
-    return [base, *rest][:max(1, n)]
+    return [base, *rest][: max(1, n)]
 
 
 def stratified_folds(labels: torch.Tensor, k: int, seed: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
@@ -69,18 +82,26 @@ def fold_se(accs: list[float]) -> float | None:
     if n < 2:
         return None
     mean = sum(accs) / n
-    return (sum((a - mean) ** 2 for a in accs) / (n - 1)) ** 0.5 / n ** 0.5
+    return (sum((a - mean) ** 2 for a in accs) / (n - 1)) ** 0.5 / n**0.5
 
 
-def cross_validate(encoder, mode: str, h1: int, x: torch.Tensor, y: torch.Tensor, protocol: dict,
-                   folds: list, seed: int) -> list[float]:
+def cross_validate(
+    encoder, mode: str, h1: int, x: torch.Tensor, y: torch.Tensor, protocol: dict, folds: list, seed: int
+) -> list[float]:
     """Validation accuracy of `protocol` on each fold of the labelled images (x, y). On a GPU
     the folds' classifiers train together (`batched.fit_together`)."""
     feats = encode(encoder, x) if mode == "frozen" else None
     seeds = [derived_seed("cv", seed, f) for f in range(len(folds))]
     clfs = [build_classifier(encoder, h1, mode, s).to(x.device) for s in seeds]
-    fit_each(clfs, mode, [x[tr] for tr, _ in folds], [y[tr] for tr, _ in folds], protocol, seeds,
-             features=None if feats is None else [feats[tr] for tr, _ in folds])
+    fit_each(
+        clfs,
+        mode,
+        [x[tr] for tr, _ in folds],
+        [y[tr] for tr, _ in folds],
+        protocol,
+        seeds,
+        features=None if feats is None else [feats[tr] for tr, _ in folds],
+    )
     out = []
     for clf, (_, va) in zip(clfs, folds):
         with torch.no_grad():
@@ -89,8 +110,9 @@ def cross_validate(encoder, mode: str, h1: int, x: torch.Tensor, y: torch.Tensor
     return out
 
 
-def run(draws: list[dict], modes: list[str], h1: int, space: dict, n_candidates: int, n_folds: int,
-        seed: int = 0) -> dict:
+def run(
+    draws: list[dict], modes: list[str], h1: int, space: dict, n_candidates: int, n_folds: int, seed: int = 0
+) -> dict:
     """Per mode: every candidate's cross-validation accuracy (with its fold accuracies, `cv_folds`,
     over every draw's folds, and their standard error, `cv_se`) and the chosen (best) protocol.
 
@@ -106,15 +128,27 @@ def run(draws: list[dict], modes: list[str], h1: int, space: dict, n_candidates:
             per_draw = []
             for d in draws:
                 folds = stratified_folds(d["y"], n_folds, derived_seed("folds", d["seed"]))
-                per_draw.append(cross_validate(d["encoder"], mode, h1, d["x"], d["y"], cand, folds, d["seed"]))
+                per_draw.append(
+                    cross_validate(d["encoder"], mode, h1, d["x"], d["y"], cand, folds, d["seed"])
+                )
                 done += 1
                 progress_file.report(done, total, "cross-validation")
             accs = [a for fold_accs in per_draw for a in fold_accs]
-            scored.append({"protocol": cand, "cv_accuracy": sum(accs) / len(accs), "cv_se": fold_se(accs),
-                           "cv_folds": accs, "per_draw": [sum(a) / len(a) for a in per_draw]})
+            scored.append(
+                {
+                    "protocol": cand,
+                    "cv_accuracy": sum(accs) / len(accs),
+                    "cv_se": fold_se(accs),
+                    "cv_folds": accs,
+                    "per_draw": [sum(a) / len(a) for a in per_draw],
+                }
+            )
         best = max(range(len(scored)), key=lambda i: (scored[i]["cv_accuracy"], -i))
-        out[mode] = {"chosen": scored[best]["protocol"], "cv_accuracy": scored[best]["cv_accuracy"],
-                     "candidates": scored}
+        out[mode] = {
+            "chosen": scored[best]["protocol"],
+            "cv_accuracy": scored[best]["cv_accuracy"],
+            "candidates": scored,
+        }
     return out
 
 
@@ -123,8 +157,9 @@ def search_size(modes: list[str], space: dict, n_candidates: int, n_draws: int) 
     return sum(len(candidates(m, space, n_candidates)) for m in modes) * n_draws
 
 
-def labelled_draws(checkpoints: list[str], pool, label_seed: int, n_labels: int, balanced: bool,
-                   device: str = "auto") -> list[dict]:
+def labelled_draws(
+    checkpoints: list[str], pool, label_seed: int, n_labels: int, balanced: bool, device: str = "auto"
+) -> list[dict]:
     """For each autoencoder checkpoint: its encoder and the labelled images the transfer run of
     that encoder draws for `label_seed` (the same derivation as `transfer.run`)."""
     from ...science.artifacts import load_checkpoint
@@ -136,17 +171,33 @@ def labelled_draws(checkpoints: list[str], pool, label_seed: int, n_labels: int,
     for path in checkpoints:
         encoder_seed = load_checkpoint(path).get("seed")
         seed, idx = label_draw(pool.labels, encoder_seed, label_seed, n_labels, balanced)
-        draws.append({"encoder": load_encoder(path).to(dev).eval(), "x": pool.images[idx].to(dev),
-                      "y": pool.labels[idx].to(dev), "seed": seed, "checkpoint": str(path)})
+        draws.append(
+            {
+                "encoder": load_encoder(path).to(dev).eval(),
+                "x": pool.images[idx].to(dev),
+                "y": pool.labels[idx].to(dev),
+                "seed": seed,
+                "checkpoint": str(path),
+            }
+        )
     return draws
 
 
-def table(choice: dict) -> "pd.DataFrame":
+def table(choice: dict) -> pd.DataFrame:
     """One row per (mode, candidate): its protocol, cross-validation accuracy, the standard error
     of that mean over the folds, and whether chosen."""
     import pandas as pd
 
-    rows = [{"mode": mode, "candidate": i, **c["protocol"], "cv_accuracy": c["cv_accuracy"],
-             "cv_se": c.get("cv_se"), "chosen": c["protocol"] == res["chosen"]}
-            for mode, res in choice.items() for i, c in enumerate(res["candidates"])]
+    rows = [
+        {
+            "mode": mode,
+            "candidate": i,
+            **c["protocol"],
+            "cv_accuracy": c["cv_accuracy"],
+            "cv_se": c.get("cv_se"),
+            "chosen": c["protocol"] == res["chosen"],
+        }
+        for mode, res in choice.items()
+        for i, c in enumerate(res["candidates"])
+    ]
     return pd.DataFrame(rows)

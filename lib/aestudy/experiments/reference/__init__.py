@@ -3,9 +3,17 @@
 The package holds the whole experiment: `params` (its parameter model), `metrics` (the keys of
 its metrics.json), `run` (what a run computes), `report` (its section of the report); its
 notebook is notebooks/reference.ipynb. This module stays light (no torch): the study imports it."""
-from ...stage import Stage
-from .params import ReferenceParams
-from .metrics import ReferenceMetrics
 
-STAGE = Stage("reference", ReferenceParams, order=20, reads_data=True, produces="classifier.pt", abbrev={"seed": "s"},
-              metrics=ReferenceMetrics)
+from ...stage import Stage
+from .metrics import ReferenceMetrics
+from .params import ReferenceParams
+
+STAGE = Stage(
+    "reference",
+    ReferenceParams,
+    order=20,
+    reads_data=True,
+    produces="classifier.pt",
+    abbrev={"seed": "s"},
+    metrics=ReferenceMetrics,
+)

@@ -10,6 +10,7 @@ scaling, Guo et al. 2017), so that its probabilities mean what they say on digit
 calibration error on the test set (`expected_calibration_error`) says how far they do. Its test
 accuracy says how far its class can be trusted.
 """
+
 from __future__ import annotations
 
 import math
@@ -21,7 +22,7 @@ from torch import nn
 
 from ..autoencode import run as train
 
-KIND = "reference_cnn"     # the checkpoint's kind: a reference classifier, not an autoencoder
+KIND = "reference_cnn"  # the checkpoint's kind: a reference classifier, not an autoencoder
 NUM_CLASSES = 10
 
 
@@ -34,18 +35,34 @@ class ReferenceCNN(nn.Module):
         super().__init__()
         self.config = {"kind": KIND, "channels": channels, "hidden": hidden}
         self.net = nn.Sequential(
-            nn.Conv2d(1, channels, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(channels, 2 * channels, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Flatten(), nn.Linear(2 * channels * 7 * 7, hidden), nn.ReLU(), nn.Linear(hidden, NUM_CLASSES))
+            nn.Conv2d(1, channels, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(channels, 2 * channels, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Flatten(),
+            nn.Linear(2 * channels * 7 * 7, hidden),
+            nn.ReLU(),
+            nn.Linear(hidden, NUM_CLASSES),
+        )
         self.register_buffer("temperature", torch.ones(()))  # 1 while training; set by `calibrate`
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x) / self.temperature
 
 
-def run(images: torch.Tensor, labels: torch.Tensor, epochs: int = 2, batch_size: int = 128,
-        lr: float = 1e-3, seed: int = 0, channels: int = 16, hidden: int = 128,
-        device: str = "auto") -> tuple[ReferenceCNN, dict]:
+def run(
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    epochs: int = 2,
+    batch_size: int = 128,
+    lr: float = 1e-3,
+    seed: int = 0,
+    channels: int = 16,
+    hidden: int = 128,
+    device: str = "auto",
+) -> tuple[ReferenceCNN, dict]:
     """A ReferenceCNN trained with Adam on cross-entropy (seeded: same inputs, same weights on
     the CPU); returns it (on the CPU, in eval mode) and the mean training loss per epoch."""
     dev = train.pick_device(device)
@@ -76,8 +93,11 @@ def probabilities(model: nn.Module, images, batch_size: int = 250) -> torch.Tens
     """Softmax probabilities (N, 10) of the classifier for images (N, 1, 28, 28) in [0, 1]."""
     model.eval()
     x = torch.as_tensor(images, dtype=torch.float32).reshape(-1, 1, 28, 28)
-    return torch.cat([torch.softmax(model(x[i:i + batch_size]), dim=1) for i in range(0, len(x), batch_size)]) \
-        if len(x) else torch.empty(0, NUM_CLASSES)
+    return (
+        torch.cat([torch.softmax(model(x[i : i + batch_size]), dim=1) for i in range(0, len(x), batch_size)])
+        if len(x)
+        else torch.empty(0, NUM_CLASSES)
+    )
 
 
 def confidence(model: nn.Module, images) -> dict[str, np.ndarray]:
@@ -85,8 +105,12 @@ def confidence(model: nn.Module, images) -> dict[str, np.ndarray]:
     softmax in nats (in [0, ln 10]); `top`, the class it names; `probs`, all ten (N, 10)."""
     p = probabilities(model, images).double()
     entropy = -(p * torch.log(p.clamp_min(1e-30))).sum(1)
-    return {"confidence": p.max(1).values.numpy(), "entropy": entropy.numpy(), "top": p.argmax(1).numpy(),
-            "probs": p.numpy()}
+    return {
+        "confidence": p.max(1).values.numpy(),
+        "entropy": entropy.numpy(),
+        "top": p.argmax(1).numpy(),
+        "probs": p.numpy(),
+    }
 
 
 def accuracy(model: nn.Module, images, labels) -> float:
@@ -114,7 +138,7 @@ def calibrate(model: ReferenceCNN, images, labels, steps: int = 200) -> float:
     model.eval()
     model.temperature.fill_(1.0)
     x = torch.as_tensor(images, dtype=torch.float32).reshape(-1, 1, 28, 28)
-    logits = torch.cat([model(x[i:i + 500]) for i in range(0, len(x), 500)]).double()
+    logits = torch.cat([model(x[i : i + 500]) for i in range(0, len(x), 500)]).double()
     y = torch.as_tensor(labels)
     log_t = torch.zeros((), dtype=torch.float64, requires_grad=True)
     opt = torch.optim.LBFGS([log_t], lr=0.5, max_iter=steps, line_search_fn="strong_wolfe")
@@ -172,8 +196,10 @@ def load_reference(path) -> ReferenceCNN:
 def load_one(paths) -> ReferenceCNN:
     """The one reference classifier a run received (its `classifiers` parameter)."""
     if len(paths) != 1:
-        raise ValueError(f"expected one reference classifier, got {len(paths)}: select a single reference run "
-                         "in the parameter file's uses.reference")
+        raise ValueError(
+            f"expected one reference classifier, got {len(paths)}: select a single reference run "
+            "in the parameter file's uses.reference"
+        )
     return load_reference(paths[0])
 
 
@@ -183,11 +209,24 @@ def test_summary(model: nn.Module, images, labels) -> dict:
     conf = confidence(model, images)
     labels = np.asarray(labels)
     correct = conf["top"] == labels
-    records = [{"digit": d, "n": int((labels == d).sum()), "accuracy": float(correct[labels == d].mean()),
-                "mean_confidence": float(conf["confidence"][labels == d].mean())}
-               for d in range(NUM_CLASSES) if (labels == d).any()]
-    return {"accuracy": float(correct.mean()), "mean_confidence": float(conf["confidence"].mean()),
-            "ece": expected_calibration_error(conf["probs"], labels), "records": records, "confidence": conf["confidence"], "correct": correct}
+    records = [
+        {
+            "digit": d,
+            "n": int((labels == d).sum()),
+            "accuracy": float(correct[labels == d].mean()),
+            "mean_confidence": float(conf["confidence"][labels == d].mean()),
+        }
+        for d in range(NUM_CLASSES)
+        if (labels == d).any()
+    ]
+    return {
+        "accuracy": float(correct.mean()),
+        "mean_confidence": float(conf["confidence"].mean()),
+        "ece": expected_calibration_error(conf["probs"], labels),
+        "records": records,
+        "confidence": conf["confidence"],
+        "correct": correct,
+    }
 
 
 def confidence_histogram(confidence, correct):
@@ -197,8 +236,13 @@ def confidence_histogram(confidence, correct):
 
     confidence, correct = np.asarray(confidence), np.asarray(correct, dtype=bool)
     fig, ax = plt.subplots(figsize=(6, 2.8))
-    ax.hist([confidence[correct], confidence[~correct]], bins=np.linspace(0.1, 1.0, 19), stacked=True,
-            color=["tab:green", "tab:red"], label=[f"correct ({correct.sum()})", f"wrong ({(~correct).sum()})"])
+    ax.hist(
+        [confidence[correct], confidence[~correct]],
+        bins=np.linspace(0.1, 1.0, 19),
+        stacked=True,
+        color=["tab:green", "tab:red"],
+        label=[f"correct ({correct.sum()})", f"wrong ({(~correct).sum()})"],
+    )
     ax.set_yscale("log")
     ax.set_xlabel("top-class probability (confidence)")
     ax.set_ylabel("test images")

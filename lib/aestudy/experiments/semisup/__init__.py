@@ -3,10 +3,17 @@
 The package holds the whole experiment: `params` (its parameter model), `metrics` (the keys of
 its metrics.json), `run` (what a run computes), `report` (its section of the report); its
 notebook is notebooks/semisup.ipynb. This module stays light (no torch): the study imports it."""
-from ...stage import Stage
-from .params import SemisupParams
-from .metrics import SemisupMetrics
 
-STAGE = Stage("semisup", SemisupParams, order=70, reads_data=True,
-              receives={"autoencode": "checkpoints", "protocol": "protocols"}, abbrev={"h1": "h", "n_labels": "n"},
-              metrics=SemisupMetrics)
+from ...stage import Stage
+from .metrics import SemisupMetrics
+from .params import SemisupParams
+
+STAGE = Stage(
+    "semisup",
+    SemisupParams,
+    order=70,
+    reads_data=True,
+    receives={"autoencode": "checkpoints", "protocol": "protocols"},
+    abbrev={"h1": "h", "n_labels": "n"},
+    metrics=SemisupMetrics,
+)

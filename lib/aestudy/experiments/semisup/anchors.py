@@ -2,6 +2,7 @@
 reached, said beside the comparison with this run's (whose conditions come from its metrics and
 the parameter file): which paper each anchor comes from, what it trained on, and on which label
 draw each of this run's selections was made."""
+
 from __future__ import annotations
 
 import re
@@ -14,7 +15,8 @@ SETTINGS = {  # what each published anchor trained on and which network (the pap
     "supervised Conv-Small": ("the 100 labels alone", "the Conv-Small CNN"),
     "ladder": (f"100 labels and {WHOLE}", "a permutation-invariant fully connected network"),
     "Γ-model": (f"100 labels and {WHOLE}", "the Conv-Small CNN"),
-    "Improved GAN": (f"100 labels and {WHOLE}", "permutation-invariant fully connected networks")}
+    "Improved GAN": (f"100 labels and {WHOLE}", "permutation-invariant fully connected networks"),
+}
 
 
 def anchor_name(name: str) -> str:
@@ -53,16 +55,29 @@ def conditions(df: pd.DataFrame, m: dict, published: dict, params: dict | None =
     made (from the parameter file, when given)."""
     rec, n = m.get("recipe") or {}, int(df.loc[df["method"] == METHOD, "label_seed"].nunique())
     pool = f"{m['n_pool']:,}" if m.get("n_pool") else "?"
-    words = (f" The conditions differ: this run learns from {pool} unlabelled training images for {rec.get('steps', '?')} "
-             f"steps, from one encoder, over {n} label draws ({max(n - 1, 0)} degrees of freedom); the published "
-             "semi-supervised anchors use " + WHOLE + " and their papers' full training budgets; "
-             + "; ".join(f"the {short(k)} trains {_setting(k)[1]}" for k in published
-                         if _setting(k) and WHOLE in _setting(k)[0]) + ".")
+    words = (
+        f" The conditions differ: this run learns from {pool} unlabelled training images for {rec.get('steps', '?')} "
+        f"steps, from one encoder, over {n} label draws ({max(n - 1, 0)} degrees of freedom); the published "
+        "semi-supervised anchors use "
+        + WHOLE
+        + " and their papers' full training budgets; "
+        + "; ".join(
+            f"the {short(k)} trains {_setting(k)[1]}"
+            for k in published
+            if _setting(k) and WHOLE in _setting(k)[0]
+        )
+        + "."
+    )
     st = (params or {}).get("stages") or {}
-    proto, semi = (st.get("protocol") or {}).get("params") or {}, (st.get("semisup") or {}).get("params") or {}
+    proto, semi = (
+        (st.get("protocol") or {}).get("params") or {},
+        (st.get("semisup") or {}).get("params") or {},
+    )
     tuned = proto.get("label_seed", 0)
     if st.get("protocol") and tuned in (semi.get("label_seeds") or []):
-        words += (f" The labelled-only comparators' protocols were chosen by cross-validation on label draw {tuned}, "
-                  "which is also evaluated here (it may favour them on that draw); the recipe on draw "
-                  f"{semi.get('search_label_seed', -1)}, which is not.")
+        words += (
+            f" The labelled-only comparators' protocols were chosen by cross-validation on label draw {tuned}, "
+            "which is also evaluated here (it may favour them on that draw); the recipe on draw "
+            f"{semi.get('search_label_seed', -1)}, which is not."
+        )
     return words

@@ -28,6 +28,7 @@ old loop):
 `on_point(step, {index: accuracy})` is called with each point as it is measured (the index of each
 network trained in the call), so a benchmark stopped at its time limit has printed the curve so far.
 """
+
 from __future__ import annotations
 
 import copy
@@ -54,8 +55,16 @@ class ConvSmall(nn.Module):
         def block(c_in, c_out, k):
             return [nn.Conv2d(c_in, c_out, k, padding=k // 2), nn.GroupNorm(8, c_out), nn.LeakyReLU(0.1)]
 
-        self.encoder = nn.Sequential(*block(1, 32, 5), nn.MaxPool2d(2), *block(32, 64, 3), *block(64, 64, 3),
-                                     nn.MaxPool2d(2), *block(64, 128, 3), nn.AdaptiveAvgPool2d(1), nn.Flatten())
+        self.encoder = nn.Sequential(
+            *block(1, 32, 5),
+            nn.MaxPool2d(2),
+            *block(32, 64, 3),
+            *block(64, 64, 3),
+            nn.MaxPool2d(2),
+            *block(64, 128, 3),
+            nn.AdaptiveAvgPool2d(1),
+            nn.Flatten(),
+        )
         self.head = nn.Linear(128, num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -103,8 +112,13 @@ def rand_augment(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
     shear = torch.where(on[:, 0], (u[:, 3] * 2 - 1) * 0.3, torch.zeros(n))
     scale = torch.where(on[:, 1], 0.8 + 0.4 * u[:, 4], torch.ones(n))
     cos, sin = angle.cos() / scale, angle.sin() / scale
-    theta = torch.stack([torch.stack([cos, cos * shear - sin, shift[:, 0]], 1),
-                         torch.stack([sin, sin * shear + cos, shift[:, 1]], 1)], 1)
+    theta = torch.stack(
+        [
+            torch.stack([cos, cos * shear - sin, shift[:, 0]], 1),
+            torch.stack([sin, sin * shear + cos, shift[:, 1]], 1),
+        ],
+        1,
+    )
     grid = nn.functional.affine_grid(theta.to(x), list(x.shape), align_corners=False)
     x = nn.functional.grid_sample(x, grid, align_corners=False, padding_mode="zeros")
     thick = nn.functional.max_pool2d(x, 3, 1, 1)
@@ -115,7 +129,9 @@ def rand_augment(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
     return x * contrast[:, None, None, None]
 
 
-def strong_augment(x: torch.Tensor, gen: torch.Generator, kind: str = "erase", elastic: float = 0.0) -> torch.Tensor:
+def strong_augment(
+    x: torch.Tensor, gen: torch.Generator, kind: str = "erase", elastic: float = 0.0
+) -> torch.Tensor:
     """The strong augmentation of the unlabelled images: `kind` "erase" or "rand", with an elastic
     distortion of `elastic` pixels (0: none), then a random square erased."""
     if kind == "erase":
@@ -135,7 +151,9 @@ def _strong(x, gen, rec):
 
 def _schedule(opt, rec: dict):
     if rec.get("schedule", "constant") == "cosine":
-        return torch.optim.lr_scheduler.LambdaLR(opt, lambda k: math.cos(7 * math.pi * k / (16 * rec["steps"])))
+        return torch.optim.lr_scheduler.LambdaLR(
+            opt, lambda k: math.cos(7 * math.pi * k / (16 * rec["steps"]))
+        )
     return None
 
 
@@ -156,12 +174,20 @@ def _classes(model: nn.Module) -> int:
 
 def _accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 2000) -> float:
     with torch.no_grad():
-        pred = torch.cat([model(x[i:i + batch_size]).argmax(1) for i in range(0, len(x), batch_size)])
+        pred = torch.cat([model(x[i : i + batch_size]).argmax(1) for i in range(0, len(x), batch_size)])
     return float((pred == y).float().mean())
 
 
-def fit(clf: nn.Module, x: torch.Tensor, y: torch.Tensor, unlabelled: torch.Tensor, rec: dict, seed: int,
-        on_step=None, curve=None) -> dict:
+def fit(
+    clf: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    unlabelled: torch.Tensor,
+    rec: dict,
+    seed: int,
+    on_step=None,
+    curve=None,
+) -> dict:
     """Train `clf` on the labelled (x, y) and the `unlabelled` images by recipe `rec` (left as the
     EMA teacher where `ema` > 0). Returns the last loss, the fraction of the last unlabelled batch
     whose pseudo-label was kept, and with `curve=(every, x, y)` the accuracy on (x, y) by step."""
@@ -178,7 +204,9 @@ def fit(clf: nn.Module, x: torch.Tensor, y: torch.Tensor, unlabelled: torch.Tens
     loss, mask, points = torch.tensor(float("nan")), torch.zeros(1), []
     for step in range(rec["steps"]):
         clf.train()
-        pick = torch.randint(0, len(unlabelled), (rec["unlabelled_batch"],), generator=gen).to(unlabelled.device)
+        pick = torch.randint(0, len(unlabelled), (rec["unlabelled_batch"],), generator=gen).to(
+            unlabelled.device
+        )
         ub = unlabelled[pick]
         with torch.no_grad():
             prob = (clf if teacher is None else teacher)(augment(ub, gen)).softmax(1)
@@ -187,8 +215,9 @@ def fit(clf: nn.Module, x: torch.Tensor, y: torch.Tensor, unlabelled: torch.Tens
             prob, pseudo = prob.max(1)
         mask = (prob >= rec["threshold"]).to(ub.dtype)
         supervised = nn.functional.cross_entropy(clf(augment(x, gen)), y)
-        consistency = (nn.functional.cross_entropy(clf(_strong(ub, gen, rec)), pseudo, reduction="none")
-                       * mask).mean()
+        consistency = (
+            nn.functional.cross_entropy(clf(_strong(ub, gen, rec)), pseudo, reduction="none") * mask
+        ).mean()
         loss = supervised + rec["unlabelled_weight"] * consistency
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -199,7 +228,9 @@ def fit(clf: nn.Module, x: torch.Tensor, y: torch.Tensor, unlabelled: torch.Tens
             with torch.no_grad():
                 torch._foreach_lerp_(list(teacher.parameters()), list(clf.parameters()), 1 - ema)
         if curve is not None and (step + 1) % curve[0] == 0:
-            points.append((step + 1, _accuracy((clf if teacher is None else teacher).eval(), curve[1], curve[2])))
+            points.append(
+                (step + 1, _accuracy((clf if teacher is None else teacher).eval(), curve[1], curve[2]))
+            )
             if len(curve) > 3:
                 curve[3](step + 1, {0: points[-1][1]})
         if on_step is not None:
@@ -213,8 +244,16 @@ def fit(clf: nn.Module, x: torch.Tensor, y: torch.Tensor, unlabelled: torch.Tens
     return {**info, "curve": points} if curve is not None else info
 
 
-def fit_together(clfs: list, xs: list[torch.Tensor], ys: list[torch.Tensor], unlabelled: torch.Tensor,
-                 rec: dict, seeds: list[int], on_step=None, curve=None) -> list[dict]:
+def fit_together(
+    clfs: list,
+    xs: list[torch.Tensor],
+    ys: list[torch.Tensor],
+    unlabelled: torch.Tensor,
+    rec: dict,
+    seeds: list[int],
+    on_step=None,
+    curve=None,
+) -> list[dict]:
     """Train each `clfs[i]` as `fit(clfs[i], xs[i], ys[i], unlabelled, rec, seeds[i])` would, all
     as one vmapped network (`batched.Stack`, on a GPU): each keeps its own generator, so it draws
     the same unlabelled batches and augmentations in the same order as when trained alone."""
@@ -236,10 +275,20 @@ def fit_together(clfs: list, xs: list[torch.Tensor], ys: list[torch.Tensor], unl
         classes = _classes(clfs[0])
         target = torch.stack([_frequencies(yy, classes) for yy in ys]).to(y.device)
         running = torch.full_like(target, 1 / classes)
-    losses, mask, points = torch.full((len(clfs),), float("nan")), torch.zeros(len(clfs), 1), [[] for _ in clfs]
+    losses, mask, points = (
+        torch.full((len(clfs),), float("nan")),
+        torch.zeros(len(clfs), 1),
+        [[] for _ in clfs],
+    )
     for step in range(rec["steps"]):
-        ubs = [unlabelled[torch.randint(0, len(unlabelled), (rec["unlabelled_batch"],), generator=g)
-                          .to(unlabelled.device)] for g in gens]
+        ubs = [
+            unlabelled[
+                torch.randint(0, len(unlabelled), (rec["unlabelled_batch"],), generator=g).to(
+                    unlabelled.device
+                )
+            ]
+            for g in gens
+        ]
         weak = torch.stack([augment(ub, g) for ub, g in zip(ubs, gens)])
         with torch.no_grad():
             prob = teacher(weak).softmax(-1)
@@ -251,8 +300,10 @@ def fit_together(clfs: list, xs: list[torch.Tensor], ys: list[torch.Tensor], unl
         strong = torch.stack([_strong(ub, g, rec) for ub, g in zip(ubs, gens)])
         supervised = batched.mean_cross_entropy(net(labelled), y, label_mask, sizes)
         out = net(strong)
-        consistency = (nn.functional.cross_entropy(out.flatten(0, 1), pseudo.flatten(), reduction="none")
-                       .view_as(mask) * mask).mean(1)
+        consistency = (
+            nn.functional.cross_entropy(out.flatten(0, 1), pseudo.flatten(), reduction="none").view_as(mask)
+            * mask
+        ).mean(1)
         losses = supervised + rec["unlabelled_weight"] * consistency
         opt.zero_grad(set_to_none=True)
         losses.sum().backward()  # each classifier's gradient is its own loss's
@@ -264,8 +315,15 @@ def fit_together(clfs: list, xs: list[torch.Tensor], ys: list[torch.Tensor], unl
                 torch._foreach_lerp_([*t_heads.values(), *t_encs.values()], student, 1 - ema)
         if curve is not None and (step + 1) % curve[0] == 0:
             with torch.no_grad():
-                pred = torch.cat([teacher(curve[1][i:i + 2000].expand(len(clfs), *curve[1][i:i + 2000].shape))
-                                  .argmax(-1) for i in range(0, len(curve[1]), 2000)], 1)
+                pred = torch.cat(
+                    [
+                        teacher(
+                            curve[1][i : i + 2000].expand(len(clfs), *curve[1][i : i + 2000].shape)
+                        ).argmax(-1)
+                        for i in range(0, len(curve[1]), 2000)
+                    ],
+                    1,
+                )
             accs = (pred == curve[2]).float().mean(1).tolist()
             for pts, acc in zip(points, accs):
                 pts.append((step + 1, acc))
@@ -279,6 +337,8 @@ def fit_together(clfs: list, xs: list[torch.Tensor], ys: list[torch.Tensor], unl
             for p, q in zip(student, [*t_heads.values(), *t_encs.values()]):
                 p.copy_(q)
     net.write_back(clfs)
-    infos = [{"final_loss": float(loss), "pseudo_label_rate": float(m.mean())}
-             for loss, m in zip(losses.detach().cpu(), mask.cpu())]
+    infos = [
+        {"final_loss": float(loss), "pseudo_label_rate": float(m.mean())}
+        for loss, m in zip(losses.detach().cpu(), mask.cpu())
+    ]
     return [{**info, "curve": pts} for info, pts in zip(infos, points)] if curve is not None else infos

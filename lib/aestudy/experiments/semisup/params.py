@@ -1,4 +1,5 @@
 """The semisup stage's parameters: its notebook's parameter cell, with types, defaults and rules."""
+
 from __future__ import annotations
 
 from typing import Literal
@@ -10,6 +11,7 @@ from ...schema import Params, Precision, precision_field
 
 class Recipe(Params):
     """The semi-supervised recipe's base (experiments.semisup.run): the first candidate of its search."""
+
     steps: int = Field(1000, ge=1, description="training steps (the budget: not searched)")
     unlabelled_batch: int = Field(256, ge=1, description="unlabelled images per step (the budget)")
     lr: float = Field(1e-3, gt=0)
@@ -18,12 +20,20 @@ class Recipe(Params):
     unlabelled_weight: float = Field(1.0, ge=0)
     init: Literal["pretrained", "random"] = "pretrained"
     # issue 25's levers (experiments.semisup.fit); each default is the recipe before them
-    ema: float = Field(0.0, ge=0, lt=1, description="EMA teacher's decay: it pseudo-labels and is evaluated (0: none)")
-    strong: Literal["erase", "rand"] = Field("erase", description="strong augmentation: shift-rotate-erase or RandAugment-like")
-    elastic: float = Field(0.0, ge=0, description="elastic distortion of the strong augmentation, pixels (0: none)")
+    ema: float = Field(
+        0.0, ge=0, lt=1, description="EMA teacher's decay: it pseudo-labels and is evaluated (0: none)"
+    )
+    strong: Literal["erase", "rand"] = Field(
+        "erase", description="strong augmentation: shift-rotate-erase or RandAugment-like"
+    )
+    elastic: float = Field(
+        0.0, ge=0, description="elastic distortion of the strong augmentation, pixels (0: none)"
+    )
     align: bool = Field(False, description="distribution alignment of the pseudo-labels (ReMixMatch)")
     schedule: Literal["constant", "cosine"] = "constant"
-    network: Literal["study", "conv-small"] = Field("study", description="conv-small: the larger CNN, from random")
+    network: Literal["study", "conv-small"] = Field(
+        "study", description="conv-small: the larger CNN, from random"
+    )
 
 
 RECIPE = Recipe().model_dump()  # the base recipe's defaults: the parameter schema's
@@ -31,6 +41,7 @@ RECIPE = Recipe().model_dump()  # the base recipe's defaults: the parameter sche
 
 class RecipeSpace(Params):
     """The values cross-validation may choose the semi-supervised recipe's open fields from."""
+
     lr: list[float] = Field([1e-3, 3e-3], min_length=1)
     weight_decay: list[float] = Field([1e-4], min_length=1)
     threshold: list[float] = Field([0.95, 0.8], min_length=1)
@@ -47,8 +58,12 @@ class RecipeSpace(Params):
     def _ranges(self):
         if any(not 0 <= e < 1 for e in self.ema or []) or any(e < 0 for e in self.elastic or []):
             raise ValueError("0 <= ema < 1 and elastic >= 0")
-        if min(self.lr) <= 0 or min(self.weight_decay) < 0 or min(self.unlabelled_weight) < 0 \
-                or not all(0 <= t <= 1 for t in self.threshold):
+        if (
+            min(self.lr) <= 0
+            or min(self.weight_decay) < 0
+            or min(self.unlabelled_weight) < 0
+            or not all(0 <= t <= 1 for t in self.threshold)
+        ):
             raise ValueError("lr > 0, weight_decay >= 0, unlabelled_weight >= 0 and 0 <= threshold <= 1")
         return self
 
@@ -56,14 +71,20 @@ class RecipeSpace(Params):
 class SemisupParams(Params):
     h1: int = Field(650, ge=1, description="the head width (experiment 4's network)")
     label_seeds: list[int] = Field([0, 1, 2, 3, 4], min_length=1)
-    search_label_seed: int = Field(-1, description=(
-        "the label draw the recipe is chosen on by cross-validation: never one of label_seeds, so no "
-        "evaluated draw takes part in the choice"))
+    search_label_seed: int = Field(
+        -1,
+        description=(
+            "the label draw the recipe is chosen on by cross-validation: never one of label_seeds, so no "
+            "evaluated draw takes part in the choice"
+        ),
+    )
     n_labels: int = Field(100, ge=10, description="at least one image per class")
     balanced: bool = True
     folds: int = Field(2, ge=2, description="stratified folds of the search draw's labelled images")
     candidates: int = Field(2, ge=1, description="recipes tried: the base first, then draws from space")
-    cv_steps: int | None = Field(None, ge=1, description="steps per cross-validation fit (None: the recipe's)")
+    cv_steps: int | None = Field(
+        None, ge=1, description="steps per cross-validation fit (None: the recipe's)"
+    )
     search_seed: int = 0
     recipe: Recipe = Recipe()
     space: RecipeSpace = RecipeSpace()
@@ -73,6 +94,8 @@ class SemisupParams(Params):
     @model_validator(mode="after")
     def _search_draw_apart(self):
         if self.search_label_seed in self.label_seeds:
-            raise ValueError(f"search_label_seed {self.search_label_seed} is one of label_seeds: the draw the "
-                             "recipe is chosen on must not be evaluated")
+            raise ValueError(
+                f"search_label_seed {self.search_label_seed} is one of label_seeds: the draw the "
+                "recipe is chosen on must not be evaluated"
+            )
         return self

@@ -32,21 +32,38 @@ read only to score): the base recipe first, then seeded draws from the parameter
 recipe's CV accuracy is the best of several: `selection` says of how many, for the report.
 Nothing here reads a test image but `run`, after the choice.
 """
+
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import torch
 
 from ... import progress_file
-from .params import RECIPE
-from .published import PUBLISHED  # noqa: F401 (the notebook's figure)
 from ...science import batched
 from ...science.fitting import derived_seed, original
 from ..protocol.run import fold_se, seeded_candidates, stratified_folds
-from .fit import ERASE, build, fit, fit_together, strong_augment  # noqa: F401 (the stage's names)
 from ..transfer.run import build_classifier, label_draw, predict
+from .fit import ERASE, build, fit, fit_together, strong_augment  # noqa: F401 (the stage's names)
+from .params import RECIPE
+from .published import PUBLISHED  # noqa: F401 (the notebook's figure)
 
-TUNED = ("lr", "weight_decay", "threshold", "unlabelled_weight", "init",  # steps and batch: the budget
-         "ema", "strong", "elastic", "align", "schedule", "network")  # issue 25's levers: searched where space lists them
+if TYPE_CHECKING:
+    import pandas as pd  # the tables' type; imported where one is made
+
+TUNED = (
+    "lr",
+    "weight_decay",
+    "threshold",
+    "unlabelled_weight",
+    "init",  # steps and batch: the budget
+    "ema",
+    "strong",
+    "elastic",
+    "align",
+    "schedule",
+    "network",
+)  # issue 25's levers: searched where space lists them
 
 
 def recipe(**changes) -> dict:
@@ -57,12 +74,15 @@ def recipe(**changes) -> dict:
     return {**RECIPE, **changes}
 
 
-def train_each(encoder, h1: int, xs: list, ys: list, unlabelled, rec: dict, seeds: list[int], on_step=None,
-               curve=None):
+def train_each(
+    encoder, h1: int, xs: list, ys: list, unlabelled, rec: dict, seeds: list[int], on_step=None, curve=None
+):
     """`train` for each (xs[i], ys[i], seeds[i]): one at a time, or together on a GPU."""
     if not batched.batch_fits(unlabelled.device):
-        return [train(encoder, h1, x, y, unlabelled, rec, s, on_step=on_step, curve=_curve_of(curve, i))
-                for i, (x, y, s) in enumerate(zip(xs, ys, seeds))]
+        return [
+            train(encoder, h1, x, y, unlabelled, rec, s, on_step=on_step, curve=_curve_of(curve, i))
+            for i, (x, y, s) in enumerate(zip(xs, ys, seeds))
+        ]
     clfs = [build(encoder, h1, rec, s).to(unlabelled.device) for s in seeds]
     return list(zip(clfs, fit_together(clfs, xs, ys, unlabelled, rec, seeds, on_step=on_step, curve=curve)))
 
@@ -90,8 +110,20 @@ def candidates(base: dict, space: dict, n: int, seed: int = 0) -> list[dict]:
     return seeded_candidates({**RECIPE, **base}, TUNED, searched, n, derived_seed("semisup-search", seed))
 
 
-def choose(encoder, h1: int, x, y, unlabelled, base: dict, space: dict, n_candidates: int, n_folds: int,
-           seed: int, cv_steps: int | None = None, on_step=None) -> dict:
+def choose(
+    encoder,
+    h1: int,
+    x,
+    y,
+    unlabelled,
+    base: dict,
+    space: dict,
+    n_candidates: int,
+    n_folds: int,
+    seed: int,
+    cv_steps: int | None = None,
+    on_step=None,
+) -> dict:
     """Every candidate recipe's mean validation accuracy over stratified folds of the labelled
     (x, y), each fold trained with the unlabelled images (for `cv_steps`, default the recipe's
     steps), with its fold accuracies (`folds`) and their standard error (`cv_se`), and the best
@@ -100,30 +132,57 @@ def choose(encoder, h1: int, x, y, unlabelled, base: dict, space: dict, n_candid
     scored = []
     for cand in candidates(base, space, n_candidates, seed):
         run = {**cand, "steps": cv_steps or cand["steps"]}
-        trained = train_each(encoder, h1, [x[tr] for tr, _ in folds], [y[tr] for tr, _ in folds], unlabelled, run,
-                             [derived_seed("semisup-cv", seed, f) for f in range(len(folds))], on_step=on_step)
-        accs = [int((predict(clf, x[va]) == y[va]).sum()) / len(va) for (clf, _), (_, va) in zip(trained, folds)]
-        scored.append({"recipe": cand, "cv_accuracy": sum(accs) / len(accs), "folds": accs,
-                       "cv_se": fold_se(accs)})
+        trained = train_each(
+            encoder,
+            h1,
+            [x[tr] for tr, _ in folds],
+            [y[tr] for tr, _ in folds],
+            unlabelled,
+            run,
+            [derived_seed("semisup-cv", seed, f) for f in range(len(folds))],
+            on_step=on_step,
+        )
+        accs = [
+            int((predict(clf, x[va]) == y[va]).sum()) / len(va) for (clf, _), (_, va) in zip(trained, folds)
+        ]
+        scored.append(
+            {"recipe": cand, "cv_accuracy": sum(accs) / len(accs), "folds": accs, "cv_se": fold_se(accs)}
+        )
     best = max(range(len(scored)), key=lambda i: (scored[i]["cv_accuracy"], -i))
-    return {"chosen": scored[best]["recipe"], "cv_accuracy": scored[best]["cv_accuracy"], "candidates": scored}
+    return {
+        "chosen": scored[best]["recipe"],
+        "cv_accuracy": scored[best]["cv_accuracy"],
+        "candidates": scored,
+    }
 
 
-def search_data(pool, encoder_seed: int | None, search_label_seed: int, n_labels: int, balanced: bool) -> dict:
+def search_data(
+    pool, encoder_seed: int | None, search_label_seed: int, n_labels: int, balanced: bool
+) -> dict:
     """The search draw's labelled images (x, y) and the unlabelled pool of the search: the pool's
     images minus every image of the search draw, so no validation fold is seen even unlabelled."""
     seed, idx = label_draw(pool.labels, encoder_seed, search_label_seed, n_labels, balanced)
     keep = torch.ones(len(pool.labels), dtype=torch.bool, device=pool.labels.device)
     keep[idx] = False
-    return {"x": pool.images[idx], "y": pool.labels[idx], "unlabelled": pool.images[keep], "seed": seed,
-            "label_seed": search_label_seed}
+    return {
+        "x": pool.images[idx],
+        "y": pool.labels[idx],
+        "unlabelled": pool.images[keep],
+        "seed": seed,
+        "label_seed": search_label_seed,
+    }
 
 
 def selection(n_candidates: int, folds: int, cv_steps: int, search_label_seed: int) -> dict:
     """What the report needs to label the chosen recipe's numbers as selected."""
-    return {"candidates": n_candidates, "folds": folds, "cv_steps": cv_steps, "search_label_seed": search_label_seed,
-            "label": f"best of {n_candidates} candidates by {folds}-fold CV ({cv_steps} steps each) on label "
-                     f"draw {search_label_seed}, which is not evaluated"}
+    return {
+        "candidates": n_candidates,
+        "folds": folds,
+        "cv_steps": cv_steps,
+        "search_label_seed": search_label_seed,
+        "label": f"best of {n_candidates} candidates by {folds}-fold CV ({cv_steps} steps each) on label "
+        f"draw {search_label_seed}, which is not evaluated",
+    }
 
 
 def search_steps(base: dict, space: dict, n_candidates: int, n_folds: int, cv_steps: int | None) -> int:
@@ -131,9 +190,21 @@ def search_steps(base: dict, space: dict, n_candidates: int, n_folds: int, cv_st
     return len(candidates(base, space, n_candidates)) * n_folds * (cv_steps or base["steps"])
 
 
-def run(encoder, pool, test, label_seeds: list[int], encoder_seed: int | None, h1: int, n_labels: int,
-        balanced: bool, chosen: dict, protocols: dict | None = None, cv_accuracy: float | None = None,
-        on_step=None, selected_from: int | None = None) -> list[dict]:
+def run(
+    encoder,
+    pool,
+    test,
+    label_seeds: list[int],
+    encoder_seed: int | None,
+    h1: int,
+    n_labels: int,
+    balanced: bool,
+    chosen: dict,
+    protocols: dict | None = None,
+    cv_accuracy: float | None = None,
+    on_step=None,
+    selected_from: int | None = None,
+) -> list[dict]:
     """Per label draw (the same images as experiment 4's transfer run of this encoder): test
     accuracy of the chosen semi-supervised recipe beside the labelled-only classifiers on the same
     images: the original protocol (fine-tuning, 100 Adam steps), fine-tuning and the augmented CNN
@@ -142,16 +213,36 @@ def run(encoder, pool, test, label_seeds: list[int], encoder_seed: int | None, h
     by CV (`cv_accuracy` is then that maximum); None for the original protocol, never selected."""
     dev = pool.images.device
     protocols = protocols or {}
-    alone = [("original protocol", "finetune", original("finetune"), None, None)]  # trained on the labels alone
-    alone += [(method, mode, protocols[mode]["chosen"], protocols[mode].get("cv_accuracy"),
-               protocols[mode].get("n_candidates"))
-              for method, mode in (("finetune", "finetune"), ("augmented control", "augmented")) if mode in protocols]
+    alone = [
+        ("original protocol", "finetune", original("finetune"), None, None)
+    ]  # trained on the labels alone
+    alone += [
+        (
+            method,
+            mode,
+            protocols[mode]["chosen"],
+            protocols[mode].get("cv_accuracy"),
+            protocols[mode].get("n_candidates"),
+        )
+        for method, mode in (("finetune", "finetune"), ("augmented control", "augmented"))
+        if mode in protocols
+    ]
     test_x, test_y = test.images.to(dev), test.labels.to(dev)
     draws = [label_draw(pool.labels, encoder_seed, s, n_labels, balanced) for s in label_seeds]
-    xs, ys, seeds = [pool.images[idx] for _, idx in draws], [pool.labels[idx] for _, idx in draws], [s for s, _ in draws]
+    xs, ys, seeds = (
+        [pool.images[idx] for _, idx in draws],
+        [pool.labels[idx] for _, idx in draws],
+        [s for s, _ in draws],
+    )
     semi = train_each(encoder, h1, xs, ys, pool.images, chosen, seeds, on_step=on_step)
     rows = [[("semi-supervised", clf, cv_accuracy, selected_from, info)] for clf, info in semi]
-    for method, mode, proto, cv, n_cand in alone:  # the labelled-only classifiers of every draw, together on a GPU
+    for (
+        method,
+        mode,
+        proto,
+        cv,
+        n_cand,
+    ) in alone:  # the labelled-only classifiers of every draw, together on a GPU
         clfs = [build_classifier(encoder, h1, mode, s).to(dev) for s in seeds]
         losses = batched.fit_each(clfs, mode, xs, ys, proto, seeds)
         for draw_rows, clf, loss in zip(rows, clfs, losses):
@@ -159,19 +250,38 @@ def run(encoder, pool, test, label_seeds: list[int], encoder_seed: int | None, h
     records = []
     for label_seed, x, y, draw_rows in zip(label_seeds, xs, ys, rows):
         for method, model, cv, n_cand, info in draw_rows:
-            records.append({"method": method, "label_seed": label_seed, "cv_accuracy": cv, "selected_from": n_cand,
-                            "train_accuracy": float((predict(model, x) == y).float().mean()),
-                            "accuracy": float((predict(model, test_x) == test_y).float().mean()), **info})
+            records.append(
+                {
+                    "method": method,
+                    "label_seed": label_seed,
+                    "cv_accuracy": cv,
+                    "selected_from": n_cand,
+                    "train_accuracy": float((predict(model, x) == y).float().mean()),
+                    "accuracy": float((predict(model, test_x) == test_y).float().mean()),
+                    **info,
+                }
+            )
     return records
 
 
-def table(choice: dict) -> "pd.DataFrame":
+def table(choice: dict) -> pd.DataFrame:
     """One row per candidate recipe: its fields, cross-validation accuracy, its fold accuracies and
     their standard error (`cv_folds`, `cv_se`), and whether chosen."""
     import pandas as pd
 
-    return pd.DataFrame([{"candidate": i, **c["recipe"], "cv_accuracy": c["cv_accuracy"],
-                          "cv_se": c.get("cv_se"), "cv_folds": c.get("folds"), "chosen": c["recipe"] == choice["chosen"]} for i, c in enumerate(choice["candidates"])])
+    return pd.DataFrame(
+        [
+            {
+                "candidate": i,
+                **c["recipe"],
+                "cv_accuracy": c["cv_accuracy"],
+                "cv_se": c.get("cv_se"),
+                "cv_folds": c.get("folds"),
+                "chosen": c["recipe"] == choice["chosen"],
+            }
+            for i, c in enumerate(choice["candidates"])
+        ]
+    )
 
 
 class StepCounter:

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -70,8 +70,9 @@ def check_angle_loss(loss_fn: Callable, n_samples: int = 20001, seed: int = 0, h
     k = torch.randint(1, 4, (n,), generator=gen).to(DTYPE) * torch.where(
         torch.rand(n, generator=gen) < 0.5, -1.0, 1.0
     ).to(DTYPE)
-    err_per = max(float((L(a + TWO_PI * k, b) - lab).abs().max()),
-                  float((L(a, b + TWO_PI * k) - lab).abs().max()))
+    err_per = max(
+        float((L(a + TWO_PI * k, b) - lab).abs().max()), float((L(a, b + TWO_PI * k) - lab).abs().max())
+    )
     assert err_per <= 1e-9 * scale, f"loss is not 2π-periodic: max deviation {err_per:.3g}"
 
     # 3. only the shorter arc distance matters
@@ -111,7 +112,9 @@ def check_angle_loss(loss_fn: Callable, n_samples: int = 20001, seed: int = 0, h
         jump = (right - left).abs()
         worst_jump = max(worst_jump, float(jump.max()))
         bad = int(torch.argmax(jump))
-        assert bool(torch.isfinite(right).all() and torch.isfinite(left).all()), "difference quotients not finite"
+        assert bool(torch.isfinite(right).all() and torch.isfinite(left).all()), (
+            "difference quotients not finite"
+        )
         assert float(jump.max()) <= 1e-3 * (1 + float(right.abs().max())), (
             f"loss is not differentiable in argument {which + 1}: one-sided derivatives "
             f"{float(left[bad]):.4g} vs {float(right[bad]):.4g} at a - b = {float(A[bad] - B[bad]):.6f}"
@@ -155,18 +158,25 @@ def check_angle_gradient(loss_fn: Callable, n_samples: int = 20001, seed: int = 
     max_da, max_db, max_norm = float(da.abs().max()), float(db.abs().max()), float(norm.max())
     tol = 1e-12
     assert max_da <= 1 + tol and max_db <= 1 + tol, (
-        f"a partial derivative exceeds 1 in absolute value: max |dL/da| = {max_da:.6g}, max |dL/db| = {max_db:.6g}")
+        f"a partial derivative exceeds 1 in absolute value: max |dL/da| = {max_da:.6g}, max |dL/db| = {max_db:.6g}"
+    )
     assert max_norm <= math.sqrt(2) + tol, f"the gradient's norm exceeds sqrt(2): {max_norm:.6g}"
     assert max_norm >= math.sqrt(2) - 1e-9, (
-        f"the gradient's norm never reaches sqrt(2) (max {max_norm:.6g}): the bound sqrt(2) is not tight")
+        f"the gradient's norm never reaches sqrt(2) (max {max_norm:.6g}): the bound sqrt(2) is not tight"
+    )
     delta = shorter_arc_distance(a.detach(), b.detach())
-    off_pi = torch.minimum(delta, math.pi - delta)          # distance of a - b from the nearest multiple of π
+    off_pi = torch.minimum(delta, math.pi - delta)  # distance of a - b from the nearest multiple of π
     # vanishing only on πZ, as a sampled bound: ‖∇L‖ ≥ (2√2/π)·dist(a − b, πZ) (Jordan's inequality)
     floor = 2 * math.sqrt(2) / math.pi * off_pi
     gap = float((floor - norm).max())
     assert gap <= 1e-9, f"the gradient vanishes away from a - b ∈ πZ (‖∇L‖ falls {gap:.3g} below its floor)"
-    return {"claim": "|∂L/∂α|, |∂L/∂β| ≤ 1 and ‖∇L‖ ≤ √2 (reached at α−β = ±π/2)", "pairs": n + 4,
-            "max |∂L/∂α|": max_da, "max |∂L/∂β|": max_db, "max ‖∇L‖": max_norm}
+    return {
+        "claim": "|∂L/∂α|, |∂L/∂β| ≤ 1 and ‖∇L‖ ≤ √2 (reached at α−β = ±π/2)",
+        "pairs": n + 4,
+        "max |∂L/∂α|": max_da,
+        "max |∂L/∂β|": max_db,
+        "max ‖∇L‖": max_norm,
+    }
 
 
 def check_naive_numbers(h: float = 1e-7) -> dict:
@@ -181,19 +191,29 @@ def check_naive_numbers(h: float = 1e-7) -> dict:
     left = float((naive_angle_loss(zero, pi) - naive_angle_loss(zero, pi - h)) / h)
     right = float((naive_angle_loss(zero, pi + h) - naive_angle_loss(zero, pi)) / h)
     assert abs(left - TWO_PI) < 1e-4 and abs(right + TWO_PI) < 1e-4, (
-        f"the squared arc's one-sided derivatives at β = π are {left:.5f}, {right:.5f}, not +2π, −2π")
+        f"the squared arc's one-sided derivatives at β = π are {left:.5f}, {right:.5f}, not +2π, −2π"
+    )
     kink = lambda x: abs(math.sin(-x / 2))  # noqa: E731  |sin((α−β)/2)| at α = 0
     left_s, right_s = (kink(0.0) - kink(-h)) / h, (kink(h) - kink(0.0)) / h
     assert abs(left_s + 0.5) < 1e-6 and abs(right_s - 0.5) < 1e-6, (
-        f"|sin((α−β)/2)| has one-sided derivatives {left_s:.6f}, {right_s:.6f} at 0, not −1/2, +1/2")
+        f"|sin((α−β)/2)| has one-sided derivatives {left_s:.6f}, {right_s:.6f} at 0, not −1/2, +1/2"
+    )
     grid = torch.linspace(-TWO_PI, TWO_PI, 4001, dtype=DTYPE)
     values = angle_loss(zero, grid)
-    assert abs(float(values.min())) < 1e-12 and abs(float(values.max()) - 2) < 1e-9, "L does not range over [0, 2]"
-    return {"(2π−0.01)²": sq, "δ² jump at π": (left, right), "|sin| jump at 0": (left_s, right_s),
-            "range of L": (float(values.min()), float(values.max()))}
+    assert abs(float(values.min())) < 1e-12 and abs(float(values.max()) - 2) < 1e-9, (
+        "L does not range over [0, 2]"
+    )
+    return {
+        "(2π−0.01)²": sq,
+        "δ² jump at π": (left, right),
+        "|sin| jump at 0": (left_s, right_s),
+        "range of L": (float(values.min()), float(values.max())),
+    }
 
 
-def check_small_error_series(loss, approx, alpha, beta, order: int = 4, within: tuple[float, float] = (0.1, 1e-3)) -> dict:
+def check_small_error_series(
+    loss, approx, alpha, beta, order: int = 4, within: tuple[float, float] = (0.1, 1e-3)
+) -> dict:
     """The answer's "for small errors L ≈ approx" as a statement about the Taylor series in the
     error e = α − β (sympy): with α = β + e, ``loss − approx`` is O(e^order), so ``approx`` is the
     leading term and the relative error of the approximation is O(e^(order − 2)); the next term of
@@ -207,16 +227,27 @@ def check_small_error_series(loss, approx, alpha, beta, order: int = 4, within: 
     diff = sp.series(on_error(loss) - on_error(approx), e, 0, order).removeO()
     assert sp.simplify(diff) == 0, (
         f"for small errors L is not {approx} up to O(e^{order}): the series of L − ({approx}) in e = α − β "
-        f"starts with {sp.simplify(diff)}")
+        f"starts with {sp.simplify(diff)}"
+    )
     assert on_error(approx) != 0, "the approximation is 0: not a leading term"
-    following = sp.series(on_error(loss), e, 0, order + 2).removeO() - sp.series(on_error(loss), e, 0, order).removeO()
+    following = (
+        sp.series(on_error(loss), e, 0, order + 2).removeO()
+        - sp.series(on_error(loss), e, 0, order).removeO()
+    )
     largest, bound = within
-    grid = np.concatenate([np.linspace(-largest, -largest / 1000, 500), np.linspace(largest / 1000, largest, 500)])
+    grid = np.concatenate(
+        [np.linspace(-largest, -largest / 1000, 500), np.linspace(largest / 1000, largest, 500)]
+    )
     f, g = (sp.lambdify(e, on_error(x).subs(beta, 0), "numpy") for x in (loss, approx))
     rel = float(np.max(np.abs(f(grid) - g(grid)) / np.abs(f(grid))))
-    assert rel < bound, f"the relative error of {approx} reaches {rel:.3g} for |α − β| ≤ {largest}, not below {bound}"
-    return {"claim": f"L = {approx} + O((α−β)^{order}) for small errors", "next term": str(sp.simplify(following)),
-            f"max relative error for |α−β| ≤ {largest}": rel}
+    assert rel < bound, (
+        f"the relative error of {approx} reaches {rel:.3g} for |α − β| ≤ {largest}, not below {bound}"
+    )
+    return {
+        "claim": f"L = {approx} + O((α−β)^{order}) for small errors",
+        "next term": str(sp.simplify(following)),
+        f"max relative error for |α−β| ≤ {largest}": rel,
+    }
 
 
 def plot_angle_loss(loss_fn: Callable = angle_loss, naive_fn: Callable | None = naive_angle_loss):
@@ -227,8 +258,14 @@ def plot_angle_loss(loss_fn: Callable = angle_loss, naive_fn: Callable | None = 
     fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(10, 3.6))
     curves = [("chosen: $1-\\cos(\\alpha-\\beta)$", loss_fn, "C0", "-")]
     if naive_fn is not None:
-        curves.append(("naive: $2\\delta^2/\\pi^2$ (shorter arc $\\delta$, scaled)",
-                       lambda x, y: 2 * naive_fn(x, y) / math.pi**2, "C3", "--"))
+        curves.append(
+            (
+                "naive: $2\\delta^2/\\pi^2$ (shorter arc $\\delta$, scaled)",
+                lambda x, y: 2 * naive_fn(x, y) / math.pi**2,
+                "C3",
+                "--",
+            )
+        )
     for label, fn, color, ls in curves:
         bg = beta.clone().requires_grad_(True)
         val = as_tensor(fn(torch.zeros_like(bg), bg))

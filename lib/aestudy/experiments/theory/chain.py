@@ -3,7 +3,7 @@ on concrete (and random) choices of the abstract functions."""
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import mpmath
 import numpy as np
@@ -33,7 +33,9 @@ def _assert_same_derivative(composed, claim, x, name: str, n_points: int, rng) -
     """
     truth = sp.diff(composed, x)
     assert is_zero_symbolic(truth - claim), f"{name}: claimed derivative differs from sympy's: {claim}"
-    others = [sym for sym in sorted(composed.free_symbols | sp.sympify(claim).free_symbols, key=str) if sym != x]
+    others = [
+        sym for sym in sorted(composed.free_symbols | sp.sympify(claim).free_symbols, key=str) if sym != x
+    ]
     F = sp.lambdify([x, *others], composed, "mpmath")
     C = sp.lambdify([x, *others], claim, "mpmath")
     with mpmath.workdps(30):
@@ -86,7 +88,10 @@ def check_chain_rule_a(claim: Callable, seed: int = 0, n_points: int = 5) -> dic
         sp.Lambda((u, v, w), sp.sin(u) * v**2 + sp.exp(u * w) + v * w**3),
         sp.Lambda((u, v, w), u**3 * v - sp.log(1 + v**2) * w + sp.cos(u * v * w)),
         sp.Lambda((u, v, w), sp.exp(u - v) * (w + u**2)),
-        sp.Lambda((u, v, w), sum(int(c) * m for c, m in zip(coeffs, [u * v, v**2, u * w, u**2 * v, w, v * w**2])) + u * v),
+        sp.Lambda(
+            (u, v, w),
+            sum(int(c) * m for c, m in zip(coeffs, [u * v, v**2, u * w, u**2 * v, w, v * w**2])) + u * v,
+        ),
     ]
     for i, f in enumerate(fs):
         D = [partial(f, j) for j in range(3)]
@@ -95,8 +100,9 @@ def check_chain_rule_a(claim: Callable, seed: int = 0, n_points: int = 5) -> dic
     return {"claim": "d/dx f(x+y,2x,z) = f_1 + 2 f_2", "functions": len(fs)}
 
 
-def check_chain_rule_b(claim: Callable, seed: int = 0, max_depth: int = 5, n_random: int = 6,
-                       n_points: int = 3) -> dict:
+def check_chain_rule_b(
+    claim: Callable, seed: int = 0, max_depth: int = 5, n_random: int = 6, n_points: int = 3
+) -> dict:
     """Check ``d/dx f1(f2(...fn(x)))`` for random chains of concrete functions.
 
     ``claim(fs, x)`` receives ``fs = [f1, ..., fn]`` (one-variable sympy
@@ -105,20 +111,26 @@ def check_chain_rule_b(claim: Callable, seed: int = 0, max_depth: int = 5, n_ran
     rng = np.random.default_rng(seed)
     x = sp.Symbol("x")
     pool = _pool_1d()
-    chains = [[pool[0]]] + [[pool[j] for j in rng.choice(len(pool), size=int(rng.integers(2, max_depth + 1)))]
-                            for _ in range(n_random)]
+    chains = [[pool[0]]] + [
+        [pool[j] for j in rng.choice(len(pool), size=int(rng.integers(2, max_depth + 1)))]
+        for _ in range(n_random)
+    ]
     chains.append(pool[:max_depth])
     for fs in chains:
         composed = x
         for f in reversed(fs):
             composed = f(composed)
         _assert_same_derivative(composed, claim(fs, x), x, f"4(b) n={len(fs)}", n_points, rng)
-    return {"claim": "(f1∘…∘fn)' = Π f_k'(inner)", "chains": len(chains),
-            "depths": sorted({len(c) for c in chains})}
+    return {
+        "claim": "(f1∘…∘fn)' = Π f_k'(inner)",
+        "chains": len(chains),
+        "depths": sorted({len(c) for c in chains}),
+    }
 
 
-def check_chain_rule_c(claim: Callable, seed: int = 0, max_depth: int = 4, n_random: int = 6,
-                       n_points: int = 3) -> dict:
+def check_chain_rule_c(
+    claim: Callable, seed: int = 0, max_depth: int = 4, n_random: int = 6, n_points: int = 3
+) -> dict:
     """Check ``d/dx f1(x, f2(x, ... f_{n-1}(x, fn(x))))``.
 
     ``claim(fs, x)`` receives ``fs = [f1, ..., fn]``: ``f1..f_{n-1}`` are
@@ -136,8 +148,11 @@ def check_chain_rule_c(claim: Callable, seed: int = 0, max_depth: int = 4, n_ran
         for f in reversed(fs[:-1]):
             composed = f(x, composed)
         _assert_same_derivative(composed, claim(fs, x), x, f"4(c) n={len(fs)}", n_points, rng)
-    return {"claim": "g_k' = ∂1 f_k + ∂2 f_k · g_{k+1}'", "chains": len(chains),
-            "depths": sorted({len(c) for c in chains})}
+    return {
+        "claim": "g_k' = ∂1 f_k + ∂2 f_k · g_{k+1}'",
+        "chains": len(chains),
+        "depths": sorted({len(c) for c in chains}),
+    }
 
 
 def check_chain_rule_d(claim: Callable, seed: int = 0, n_random: int = 6, n_points: int = 3) -> dict:
@@ -145,8 +160,12 @@ def check_chain_rule_d(claim: Callable, seed: int = 0, n_random: int = 6, n_poin
     rng = np.random.default_rng(seed)
     x = sp.Symbol("x")
     pool = _pool_1d()
-    triples = [tuple(pool[:3])] + [tuple(pool[j] for j in rng.choice(len(pool), size=3)) for _ in range(n_random)]
+    triples = [tuple(pool[:3])] + [
+        tuple(pool[j] for j in rng.choice(len(pool), size=3)) for _ in range(n_random)
+    ]
     for f, g, h in triples:
         composed = f(x + g(x + h(x)))
-        _assert_same_derivative(composed, claim(f, g, h, x), x, f"4(d) f={f.expr}, g={g.expr}, h={h.expr}", n_points, rng)
+        _assert_same_derivative(
+            composed, claim(f, g, h, x), x, f"4(d) f={f.expr}, g={g.expr}, h={h.expr}", n_points, rng
+        )
     return {"claim": "f'(x+g(x+h)) (1 + g'(x+h) (1 + h'))", "triples": len(triples)}

@@ -3,7 +3,7 @@ and the float64 / symbolic-zero tests the checks are built on."""
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import sympy as sp
@@ -42,8 +42,7 @@ def expect_check_failure(check: Callable, *args, match: str | None = None, **kwa
         msg = str(err)
         if match is not None:
             assert match.lower() in msg.lower(), (
-                f"{check.__name__} failed, but not for the expected reason "
-                f"{match!r}: {msg}"
+                f"{check.__name__} failed, but not for the expected reason {match!r}: {msg}"
             )
         return msg
     raise AssertionError(f"{check.__name__} accepted an answer that should have been rejected")

@@ -4,7 +4,7 @@ The maps have symbolic entries, so each identity is proved for all values, not s
 
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 import sympy as sp
 

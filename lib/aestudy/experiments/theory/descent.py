@@ -5,7 +5,7 @@ Also home of the autograd gradient and Hessian that the second-order checks use.
 from __future__ import annotations
 
 import math
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 

@@ -1,4 +1,5 @@
 """The theory stage's parameters: its notebook's parameter cell, with types, defaults and rules."""
+
 from __future__ import annotations
 
 from pydantic import Field

@@ -5,7 +5,7 @@ the ``½ hᵀHh`` term is checked numerically (remainder order) and symbolically
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import sympy as sp
@@ -13,7 +13,6 @@ import torch
 
 from .checks import DTYPE, as_tensor, is_zero_symbolic
 from .descent import grad, hessian
-
 
 MIN, MAX, SADDLE, INCONCLUSIVE, NEITHER = (
     "local minimum",
@@ -69,9 +68,7 @@ def empirical_nature(
     dirs = dirs / torch.linalg.vector_norm(dirs, dim=1, keepdim=True)
     dirs = torch.cat([dirs, -dirs])
     f0 = f(x0.reshape(x0.shape))
-    diffs = torch.stack(
-        [f(x0 + r * d.reshape(x0.shape)) - f0 for r in radii for d in dirs]
-    )
+    diffs = torch.stack([f(x0 + r * d.reshape(x0.shape)) - f0 for r in radii for d in dirs])
     if bool((diffs > 0).all()):
         return MIN
     if bool((diffs < 0).all()):
@@ -129,8 +126,14 @@ def check_second_order_test(
             assert bool((ev >= -tol).all()), f"{name}: a minimum with a non-PSD Hessian {ev.tolist()}"
         if nature == MAX:
             assert bool((ev <= tol).all()), f"{name}: a maximum with a non-NSD Hessian {ev.tolist()}"
-        rows.append({"case": name, "eigenvalues": [round(float(e), 6) + 0.0 for e in ev],
-                     "test": test, "sampled": nature})
+        rows.append(
+            {
+                "case": name,
+                "eigenvalues": [round(float(e), 6) + 0.0 for e in ev],
+                "test": test,
+                "sampled": nature,
+            }
+        )
     inconclusive = {r["sampled"] for r in rows if r["test"] == INCONCLUSIVE}
     if sum(r["test"] == INCONCLUSIVE for r in rows) >= 2:
         assert len(inconclusive) >= 2, (

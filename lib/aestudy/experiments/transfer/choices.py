@@ -1,9 +1,10 @@
 """What experiment 4 chose and how, said in the report: the one cell its protocols were tuned on
 (beside the h1 and d verdicts) and its rows of "Choices and limitations"."""
+
 from __future__ import annotations
 
-from ...vocabulary import label
 from ...report.stats import SEED
+from ...vocabulary import label
 
 STAGE = "transfer"
 
@@ -13,8 +14,11 @@ def tuned_on(data) -> str:
     st = (data.params.get("stages") or {}).get("protocol") or {}
     sel = dict((st.get("uses") or {}).get("autoencode") or {})
     p = st.get("params") or {}
-    words = [f"{label(k)}={'/'.join(map(str, v)) if isinstance(v, list) else v}" for k, v in sel.items()
-             if k != SEED] + ([f"seed {sel[SEED]}"] if SEED in sel else [])
+    words = [
+        f"{label(k)}={'/'.join(map(str, v)) if isinstance(v, list) else v}"
+        for k, v in sel.items()
+        if k != SEED
+    ] + ([f"seed {sel[SEED]}"] if SEED in sel else [])
     return ", ".join(words + [f"h1={p.get('h1', '?')}", f"label draw {p.get('label_seed', 0)}"])
 
 
@@ -22,8 +26,10 @@ def tuned_note(data) -> str:
     """Said beside the h1 and d verdicts: every protocol was chosen on one cell of the grid."""
     if not data.params.get("stages", {}).get("protocol"):
         return ""
-    return (f"every mode's protocol was chosen on one cell ({tuned_on(data)}), which may favour that cell "
-            "over the other h1 and d")
+    return (
+        f"every mode's protocol was chosen on one cell ({tuned_on(data)}), which may favour that cell "
+        "over the other h1 and d"
+    )
 
 
 def _uses(data) -> dict:
@@ -36,25 +42,43 @@ def choices(data) -> list[dict]:
     st = (data.params.get("stages") or {}).get("protocol") or {}
     p = st.get("params") or {}
     return [
-        {"what": "transfer protocols (steps, lr, weight decay, augmentation, fine-tuning schedule)",
-         "choice": f"the best of {p.get('candidates', '?')} candidates per mode by {p.get('folds', '?')}-fold CV",
-         "how it was made": f"cross-validation on one cell ({tuned_on(data)}); its CV accuracy is the best of the "
-                            "candidates, so selected and biased upwards; the search space was written by people "
-                            "who had seen earlier test accuracies",
-         "on what data": "labelled training images only (the protocol stage never loads the test set)"},
-        {"what": "encoders transferred", "choice": f"num_conv = {_uses(data).get('num_conv', 'every one')}",
-         "how it was made": "the original left it open; one model size keeps the grid to d × h1 × mode",
-         "on what data": "none (fixed before the runs)"},
-        {"what": "arithmetic of the classifiers", "choice": _precisions(data),
-         "how it was made": "bfloat16 autocast where the time budget needs it (faster on a CPU with bf16 units), "
-                            "every mode alike",
-         "on what data": "run times, not results"},
-        {"what": "best configuration in the text", "choice": "the highest mean test accuracy of d × mode × h1",
-         "how it was made": "selected on the test set: shown as the best of N, without an interval",
-         "on what data": "test set (a description, not a verdict)"}]
+        {
+            "what": "transfer protocols (steps, lr, weight decay, augmentation, fine-tuning schedule)",
+            "choice": f"the best of {p.get('candidates', '?')} candidates per mode by {p.get('folds', '?')}-fold CV",
+            "how it was made": f"cross-validation on one cell ({tuned_on(data)}); its CV accuracy is the best of the "
+            "candidates, so selected and biased upwards; the search space was written by people "
+            "who had seen earlier test accuracies",
+            "on what data": "labelled training images only (the protocol stage never loads the test set)",
+        },
+        {
+            "what": "encoders transferred",
+            "choice": f"num_conv = {_uses(data).get('num_conv', 'every one')}",
+            "how it was made": "the original left it open; one model size keeps the grid to d × h1 × mode",
+            "on what data": "none (fixed before the runs)",
+        },
+        {
+            "what": "arithmetic of the classifiers",
+            "choice": _precisions(data),
+            "how it was made": "bfloat16 autocast where the time budget needs it (faster on a CPU with bf16 units), "
+            "every mode alike",
+            "on what data": "run times, not results",
+        },
+        {
+            "what": "best configuration in the text",
+            "choice": "the highest mean test accuracy of d × mode × h1",
+            "how it was made": "selected on the test set: shown as the best of N, without an interval",
+            "on what data": "test set (a description, not a verdict)",
+        },
+    ]
 
 
 def _precisions(data) -> str:
     stages = data.params.get("stages") or {}
-    return ", ".join(f"{n}: {((stages[n] or {}).get('params') or {}).get('precision', 'float32')}"
-                     for n in ("protocol", STAGE, "semisup") if n in stages) or "float32"
+    return (
+        ", ".join(
+            f"{n}: {((stages[n] or {}).get('params') or {}).get('precision', 'float32')}"
+            for n in ("protocol", STAGE, "semisup")
+            if n in stages
+        )
+        or "float32"
+    )

@@ -1,4 +1,5 @@
 """The transfer stage's `metrics.json`: the keys the tables and the report read (aestudy.metrics checks them)."""
+
 from __future__ import annotations
 
 from ...metrics import Metrics, Record

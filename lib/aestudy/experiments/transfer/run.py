@@ -20,10 +20,12 @@ differences between modes are paired. Accuracy is
 measured once, on the whole test split given. Baselines on the same labelled images: logistic
 regression and 1-nearest-neighbour on raw pixels.
 """
+
 from __future__ import annotations
 
 import copy
 import time
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -34,7 +36,10 @@ from ...science.fitting import derived_seed, encode, fit, single_thread
 from ...science.models import Classifier, Encoder
 from ...science.names import BASELINES, MODES
 
-SCRATCH_INIT = ("scratch", "augmented")    # modes whose encoder starts from a random initialisation
+if TYPE_CHECKING:
+    import pandas as pd  # the tables' type; imported where one is made
+
+SCRATCH_INIT = ("scratch", "augmented")  # modes whose encoder starts from a random initialisation
 
 
 def label_draw_seed(encoder_seed: int | None, label_seed: int) -> int:
@@ -44,8 +49,9 @@ def label_draw_seed(encoder_seed: int | None, label_seed: int) -> int:
     return label_seed if encoder_seed is None else derived_seed("label-draw", encoder_seed, label_seed)
 
 
-def label_draw(labels: torch.Tensor, encoder_seed: int | None, label_seed: int, n_labels: int,
-               balanced: bool) -> tuple[int, torch.Tensor]:
+def label_draw(
+    labels: torch.Tensor, encoder_seed: int | None, label_seed: int, n_labels: int, balanced: bool
+) -> tuple[int, torch.Tensor]:
     """(seed, indices on the labels' device) of the labelled images drawn for `label_seed` and the
     encoder trained with `encoder_seed`: the same images in the transfer, protocol and semisup stages."""
     from ...science.data import labelled_subset
@@ -78,15 +84,23 @@ def build_classifier(encoder: Encoder, h1: int, mode: str, seed: int) -> Classif
 @torch.no_grad()
 def predict(model: nn.Module, x: torch.Tensor, batch_size: int = 2000) -> torch.Tensor:
     model.eval()
-    return torch.cat([model(x[i:i + batch_size]).argmax(1) for i in range(0, len(x), batch_size)])
+    return torch.cat([model(x[i : i + batch_size]).argmax(1) for i in range(0, len(x), batch_size)])
 
 
 def _accuracy(pred: torch.Tensor, y: torch.Tensor) -> float:
     return int((pred == y).sum()) / len(y)
 
 
-def train_mode(encoder: Encoder, mode: str, h1: int, x: torch.Tensor, y: torch.Tensor, seed: int,
-               protocol: dict | None = None, features: torch.Tensor | None = None) -> tuple[Classifier, float]:
+def train_mode(
+    encoder: Encoder,
+    mode: str,
+    h1: int,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    seed: int,
+    protocol: dict | None = None,
+    features: torch.Tensor | None = None,
+) -> tuple[Classifier, float]:
     """Build and train one classifier by `protocol` (None: the original's). Returns it and its
     last training loss."""
     clf = build_classifier(encoder, h1, mode, seed).to(x.device)
@@ -94,8 +108,9 @@ def train_mode(encoder: Encoder, mode: str, h1: int, x: torch.Tensor, y: torch.T
     return clf, loss
 
 
-def pixel_baselines(train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Tensor,
-                    test_y: torch.Tensor) -> dict:
+def pixel_baselines(
+    train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Tensor, test_y: torch.Tensor
+) -> dict:
     """Accuracy of logistic regression and 1-nearest-neighbour on raw pixels."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.neighbors import KNeighborsClassifier
@@ -111,10 +126,21 @@ def pixel_baselines(train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.
     return out
 
 
-def run(encoder: Encoder, train, test, h1: list[int], modes: list[str], seeds: list[int],
-        n_labels: int = 100, balanced: bool = True, protocols: dict | None = None,
-        baselines: bool = True, device: str = "auto", progress: bool = True,
-        encoder_seed: int | None = None) -> dict:
+def run(
+    encoder: Encoder,
+    train,
+    test,
+    h1: list[int],
+    modes: list[str],
+    seeds: list[int],
+    n_labels: int = 100,
+    balanced: bool = True,
+    protocols: dict | None = None,
+    baselines: bool = True,
+    device: str = "auto",
+    progress: bool = True,
+    encoder_seed: int | None = None,
+) -> dict:
     """Every (seed, h1, mode) for one encoder plus the baselines per seed.
 
     protocols: {mode: {"chosen": protocol, "cv_accuracy": float}} as the protocol stage writes
@@ -153,8 +179,15 @@ def run(encoder: Encoder, train, test, h1: list[int], modes: list[str], seeds: l
             chosen = protocols.get(mode, {})
             group = [draws[s] for s in seeds]
             clfs = [build_classifier(encoder, width, mode, seed).to(dev) for seed, *_ in group]
-            losses = fit_each(clfs, mode, [d[1] for d in group], [d[2] for d in group], chosen.get("chosen") or {},
-                              [d[0] for d in group], features=[d[3] for d in group] if mode == "frozen" else None)
+            losses = fit_each(
+                clfs,
+                mode,
+                [d[1] for d in group],
+                [d[2] for d in group],
+                chosen.get("chosen") or {},
+                [d[0] for d in group],
+                features=[d[3] for d in group] if mode == "frozen" else None,
+            )
             for label_seed, clf, loss, (_, x, y, feats) in zip(seeds, clfs, losses, group):
                 if mode == "frozen":
                     with single_thread():
@@ -164,10 +197,18 @@ def run(encoder: Encoder, train, test, h1: list[int], modes: list[str], seeds: l
                     acc = _accuracy(predict(clf, test_x), test_y)
                     train_acc = _accuracy(predict(clf, x), y)
                 results[label_seed, width, mode] = {
-                    "h1": width, "mode": mode, "label_seed": label_seed, "accuracy": acc,
-                    "train_accuracy": train_acc, "cv_accuracy": chosen.get("cv_accuracy"), "final_loss": loss}
+                    "h1": width,
+                    "mode": mode,
+                    "label_seed": label_seed,
+                    "accuracy": acc,
+                    "train_accuracy": train_acc,
+                    "cv_accuracy": chosen.get("cv_accuracy"),
+                    "final_loss": loss,
+                }
                 bar.update(1)
-                progress_file.report(len(results), total, "model")  # counted here: a disabled bar counts nothing
+                progress_file.report(
+                    len(results), total, "model"
+                )  # counted here: a disabled bar counts nothing
             timings[mode] += time.perf_counter() - t
     records = []
     for label_seed in seeds:  # in the order of the draws: each draw's models, then its baselines
@@ -176,34 +217,56 @@ def run(encoder: Encoder, train, test, h1: list[int], modes: list[str], seeds: l
             t = time.perf_counter()
             _, x, y, _ = draws[label_seed]
             for name, acc in pixel_baselines(x, y, test_x, test_y).items():
-                records.append({"h1": None, "mode": name, "label_seed": label_seed, "accuracy": acc,
-                                "train_accuracy": None, "cv_accuracy": None, "final_loss": None})
+                records.append(
+                    {
+                        "h1": None,
+                        "mode": name,
+                        "label_seed": label_seed,
+                        "accuracy": acc,
+                        "train_accuracy": None,
+                        "cv_accuracy": None,
+                        "final_loss": None,
+                    }
+                )
             timings["baselines"] += time.perf_counter() - t
     bar.close()
     timings["total"] = time.perf_counter() - t0
-    return {"records": records, "timings": timings, "n_test": int(len(test_y)),
-            "latent_dim": encoder.cfg.latent_dim, "num_conv": encoder.cfg.num_conv}
+    return {
+        "records": records,
+        "timings": timings,
+        "n_test": int(len(test_y)),
+        "latent_dim": encoder.cfg.latent_dim,
+        "num_conv": encoder.cfg.num_conv,
+    }
 
 
-def accuracy_table(records) -> "pd.DataFrame":
+def accuracy_table(records) -> pd.DataFrame:
     """Mean test accuracy over seeds (and its min-max) per mode and h1; baselines with h1 '-'."""
     import pandas as pd
 
     df = pd.DataFrame(records)
     df["h1"] = [("-" if pd.isna(h) else str(int(h))) for h in df["h1"]]
     order = {m: i for i, m in enumerate(MODES + BASELINES)}
-    t = (df.groupby(["mode", "h1"])["accuracy"].agg(["mean", "min", "max", "count"])
-         .rename(columns={"count": "seeds"}).reset_index())
-    t = t.sort_values(["mode", "h1"], key=lambda c: c.map(order) if c.name == "mode" else c.map(
-        lambda h: -1 if h == "-" else int(h)))
+    t = (
+        df.groupby(["mode", "h1"])["accuracy"]
+        .agg(["mean", "min", "max", "count"])
+        .rename(columns={"count": "seeds"})
+        .reset_index()
+    )
+    t = t.sort_values(
+        ["mode", "h1"],
+        key=lambda c: c.map(order) if c.name == "mode" else c.map(lambda h: -1 if h == "-" else int(h)),
+    )
     return t.reset_index(drop=True)
 
 
 def encoder_from_checkpoints(checkpoints: list[str]) -> Encoder:
     """The one encoder a transfer run uses (`for_each: autoencode` gives each run one)."""
     if len(checkpoints) != 1:
-        raise ValueError(f"a transfer run uses exactly one encoder checkpoint, got {len(checkpoints)}: "
-                         f"{checkpoints} (set `for_each: autoencode` for the transfer stage)")
+        raise ValueError(
+            f"a transfer run uses exactly one encoder checkpoint, got {len(checkpoints)}: "
+            f"{checkpoints} (set `for_each: autoencode` for the transfer stage)"
+        )
     return load_encoder(checkpoints[0])
 
 
@@ -217,7 +280,9 @@ def protocols_from(paths: list[str]) -> dict:
     for path in paths:
         for mode, chosen in read_json(path).items():
             if mode in out:
-                raise ValueError(f"mode {mode!r} has a protocol in both {where[mode]} and {path}: "
-                                 "select one protocol run per mode (stages.<stage>.uses.protocol)")
+                raise ValueError(
+                    f"mode {mode!r} has a protocol in both {where[mode]} and {path}: "
+                    "select one protocol run per mode (stages.<stage>.uses.protocol)"
+                )
             out[mode], where[mode] = chosen, path
     return out

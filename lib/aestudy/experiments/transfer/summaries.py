@@ -1,21 +1,22 @@
 """Experiment 4's data as the report shapes it: the transfer rows split into classifiers and
 raw-pixel baselines, encoder-level means, the summaries every transfer interval is taken over,
 the protocol tables and the summary figure. (Its claims and sentences are in `transfer`.)"""
+
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from ...vocabulary import BASELINES, in_mode_order, mode_palette, mode_sort_key
 from ...drawing import baseline_lines as _baseline_lines
 from ...report.figures import WIDTH, ci_points, style
 from ...report.stats import CONFIDENCE, SEED, summarise
 from ...report.tables import ci_columns, ci_table
 from ...report.text import SEEDS, interval_words
+from ...vocabulary import BASELINES, in_mode_order, mode_palette, mode_sort_key
 
 STAGE = "transfer"
 
-ENCODER = ["num_conv", "latent_dim", SEED]   # one encoder (an autoencoder of experiment 1)
+ENCODER = ["num_conv", "latent_dim", SEED]  # one encoder (an autoencoder of experiment 1)
 
 
 def transfer_parts(tr: pd.DataFrame):
@@ -55,11 +56,18 @@ def transfer_summaries(tr: pd.DataFrame, confidence: float = CONFIDENCE) -> dict
     clf, base = transfer_parts(tr)
     if clf.empty:
         return {}
-    s = {name: _accuracy_summary(clf, by, confidence)
-         for name, by in (("by_h1", ["h1", "mode"]), ("by_d", ["latent_dim", "mode"]), ("by_mode", ["mode"]),
-                          ("by_cell", ["latent_dim", "mode", "h1"]))}
-    s["baselines"] = (summarise(base, ["mode"], "accuracy", confidence=confidence)
-                      if not base.empty else pd.DataFrame())
+    s = {
+        name: _accuracy_summary(clf, by, confidence)
+        for name, by in (
+            ("by_h1", ["h1", "mode"]),
+            ("by_d", ["latent_dim", "mode"]),
+            ("by_mode", ["mode"]),
+            ("by_cell", ["latent_dim", "mode", "h1"]),
+        )
+    }
+    s["baselines"] = (
+        summarise(base, ["mode"], "accuracy", confidence=confidence) if not base.empty else pd.DataFrame()
+    )
     return {**s, "clf": clf, "base": base}
 
 
@@ -72,8 +80,11 @@ def protocol_table(clf: pd.DataFrame, confidence: float = CONFIDENCE) -> pd.Data
     t = ci_columns(means, ["mode"], {"train": "train_accuracy", "test": "accuracy"}, confidence, pct=True)
     if "cv_accuracy" in clf and clf["cv_accuracy"].notna().any():
         cv = clf.groupby("mode")["cv_accuracy"].first()
-        t.insert(2, "cross-validation (selected)",
-                 [f"{100 * cv[m]:.1f} %" if pd.notna(cv.get(m)) else "–" for m in t["mode"]])
+        t.insert(
+            2,
+            "cross-validation (selected)",
+            [f"{100 * cv[m]:.1f} %" if pd.notna(cv.get(m)) else "–" for m in t["mode"]],
+        )
     return t.sort_values("mode", key=mode_sort_key)
 
 
@@ -92,13 +103,19 @@ def chosen_protocols(protocol: pd.DataFrame) -> pd.DataFrame:
         best = g[g["chosen"]].iloc[0]
         se = best.get("cv_se") if "cv_se" in g else None
         has_se = se is not None and pd.notna(se)
-        row = {"mode": mode, **{f: best[f] for f in PROTOCOL_FIELDS if f in g},
-               "CV accuracy": f"{100 * best['cv_accuracy']:.1f} %" + (f" ± {100 * se:.1f}" if has_se else "")
-                              + f" (best of {len(g)})",
-               "candidates": f"{len(g)} ({100 * g['cv_accuracy'].min():.0f}–{100 * g['cv_accuracy'].max():.0f} %)"}
+        row = {
+            "mode": mode,
+            **{f: best[f] for f in PROTOCOL_FIELDS if f in g},
+            "CV accuracy": f"{100 * best['cv_accuracy']:.1f} %"
+            + (f" ± {100 * se:.1f}" if has_se else "")
+            + f" (best of {len(g)})",
+            "candidates": f"{len(g)} ({100 * g['cv_accuracy'].min():.0f}–{100 * g['cv_accuracy'].max():.0f} %)",
+        }
         if has_se and len(g) > 1:
             lead = best["cv_accuracy"] - g.loc[~g["chosen"], "cv_accuracy"].max()
-            row["lead over runner-up"] = f"{100 * lead:.1f} points" + (" (inside noise)" if lead <= se else "")
+            row["lead over runner-up"] = f"{100 * lead:.1f} points" + (
+                " (inside noise)" if lead <= se else ""
+            )
         rows.append(row)
     t = pd.DataFrame(rows).astype(object)
     if "augment" in t:
@@ -108,8 +125,13 @@ def chosen_protocols(protocol: pd.DataFrame) -> pd.DataFrame:
     return t.sort_values("mode", key=mode_sort_key)
 
 
-def summary_figure(by_h1: pd.DataFrame, by_d: pd.DataFrame, by_mode: pd.DataFrame,
-                   baselines: pd.DataFrame | None, n_labels: int = 100):
+def summary_figure(
+    by_h1: pd.DataFrame,
+    by_d: pd.DataFrame,
+    by_mode: pd.DataFrame,
+    baselines: pd.DataFrame | None,
+    n_labels: int = 100,
+):
     """Accuracy by h1, by d and by mode: mean over autoencoder seeds of encoder-level means with
     the t-interval, baselines as lines, one colour per mode. The axis is cut at 0 and 1 (the
     numbers of a clipped interval are in the report's tables)."""
@@ -138,6 +160,7 @@ def summary_figure(by_h1: pd.DataFrame, by_d: pd.DataFrame, by_mode: pd.DataFram
 
 # ------------------------------------------------------------------ the section's tables and figures, captioned
 
+
 def interval_text(summary: pd.DataFrame, confidence: float = CONFIDENCE) -> str:
     """Level, unit and n of a transfer summary's intervals: autoencoder seeds (encoder-level means)."""
     return interval_words(confidence, summary["n"], SEEDS) + " (encoder-level means)"
@@ -154,7 +177,8 @@ def summary(data):
         f"Test accuracy of the classifiers trained on {n_labels} labels, (a) by MLP width h1 (mean over d), "
         "(b) by latent size d (mean over h1), (c) by mode (mean over d and h1); grey lines: raw-pixel baselines "
         f"on the same labels. Points: mean over encoder-level means; bars: {interval_text(s['by_mode'], c)}. "
-        "The axis is cut at 0 and 1.")
+        "The axis is cut at 0 and 1."
+    )
 
 
 def by(data, factor: str):
@@ -166,7 +190,8 @@ def by(data, factor: str):
     what = {"latent_dim": "latent size d", "h1": "MLP width h1"}[factor]
     return ci_table(s[key], factor, "mode"), (
         f"Mean test accuracy by {what} and mode, averaged over {other}: mean [interval] of encoder-level means, "
-        f"{interval_text(s[key], data.rules.confidence)}.")
+        f"{interval_text(s[key], data.rules.confidence)}."
+    )
 
 
 def accuracy_by_mode(data):
@@ -178,7 +203,8 @@ def accuracy_by_mode(data):
         "Accuracy by mode on the labelled training images (train), in cross-validation on the labelled images "
         "the protocol was chosen on (the chosen candidate's mean over folds: the best of the candidates, so "
         "selected, and biased upwards), and on the test set: mean [interval] of encoder-level means, "
-        f"{interval_text(s['by_mode'], data.rules.confidence)}.")
+        f"{interval_text(s['by_mode'], data.rules.confidence)}."
+    )
 
 
 def protocols(data):
@@ -193,7 +219,8 @@ def protocols(data):
         "rest drawn at random from the search space of the parameter file). CV accuracy: the chosen candidate's, "
         "the best of the candidates (selected), ± its standard error over folds (the folds of every encoder's draw). "
         "Candidates: how many were tried and the range of their cross-validation accuracy."
-        + noise_words(chosen_protocols(p)))
+        + noise_words(chosen_protocols(p))
+    )
 
 
 def noise_words(t: pd.DataFrame) -> str:
@@ -202,9 +229,14 @@ def noise_words(t: pd.DataFrame) -> str:
     if t.empty or "lead over runner-up" not in t:
         return ""
     inside = [m for m, v in zip(t["mode"], t["lead over runner-up"]) if "inside noise" in str(v)]
-    head = (" Lead over runner-up: the chosen candidate's CV accuracy minus the next best's; inside noise when it "
-            "is at most one standard error.")
+    head = (
+        " Lead over runner-up: the chosen candidate's CV accuracy minus the next best's; inside noise when it "
+        "is at most one standard error."
+    )
     if not inside:
         return head + " In every mode the chosen protocol leads by more than one standard error."
-    return (head + f" In {len(inside)} of {len(t)} modes ({', '.join(inside)}) the selection is inside the noise: "
-            "the search did not tell the chosen protocol from the runner-up.")
+    return (
+        head
+        + f" In {len(inside)} of {len(t)} modes ({', '.join(inside)}) the selection is inside the noise: "
+        "the search did not tell the chosen protocol from the runner-up."
+    )

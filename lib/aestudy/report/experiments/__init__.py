@@ -3,6 +3,7 @@ abstract, the page-1 figure, the choices). Every experiment package (`aestudy.ex
 whose `report` module holds an `EXPERIMENT` is one, shown in the order of its `EXPERIMENT.order`
 (then its name): adding an experiment to the report is adding its package's `report` module,
 nothing else (ARCHITECTURE.md, "How to add an experiment")."""
+
 from __future__ import annotations
 
 import importlib
@@ -16,8 +17,11 @@ SECTION = "report"  # the module of an experiment package that declares its repo
 def discover(package: str = _packages.__name__, path=_packages.__path__) -> tuple:
     """Every `EXPERIMENT` of the packages in `path` (a folder of experiment packages): each
     package's `report` module, in report order."""
-    found = [getattr(importlib.import_module(f"{package}.{m.name}.{SECTION}"), "EXPERIMENT", None)
-             for m in pkgutil.iter_modules(path) if m.ispkg and _has_section(path, m.name)]
+    found = [
+        getattr(importlib.import_module(f"{package}.{m.name}.{SECTION}"), "EXPERIMENT", None)
+        for m in pkgutil.iter_modules(path)
+        if m.ispkg and _has_section(path, m.name)
+    ]
     return tuple(sorted((e for e in found if e is not None), key=lambda e: (e.order, e.name)))
 
 
