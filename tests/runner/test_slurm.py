@@ -50,23 +50,13 @@ def assert_same_tables(a: Path, b: Path, only: tuple[str, ...] = ()) -> None:
         pd.testing.assert_frame_equal(ta[stage], tb[stage], obj=f"tables/{stage}.csv")
 
 
-_LOCAL: dict = {}  # the local pool's smoke sweep, once per test process (both test files use it)
-
-
 @pytest.fixture
-def local_smoke(mnist_dir, tmp_path_factory) -> dict:
-    """`python -m lib run params/smoke.yaml --workers 2 --no-render` into a temporary REPORTS_DIR:
-    {"dir": its profile folder, "env": the environment to run more sweeps with, "wall": seconds}."""
-    if "dir" not in _LOCAL:
-        reports = tmp_path_factory.mktemp("local-smoke") / "reports"
-        env = {**os.environ, "DATA_DIR": str(mnist_dir), "REPORTS_DIR": str(reports)}
-        t0 = time.monotonic()
-        proc = subprocess.run([sys.executable, "-m", "lib", "run", str(SMOKE), "--workers", "2", "--no-render"],
-                              cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=900)
-        assert proc.returncode == 0, proc.stderr[-3000:]
-        _LOCAL.update(dir=reports / "smoke", env=env, wall=time.monotonic() - t0)
-        print(f"smoke on the local pool (--workers 2): {_LOCAL['wall']:.1f} s wall")
-    return _LOCAL
+def local_smoke(smoke_profile) -> dict:
+    """The local pool's smoke sweep: the session's (conftest.smoke_profile: `python -m lib run
+    params/smoke.yaml --workers 2`, every stage, then rendered; the tables are the sweep's, the
+    report adds none), shared with the experiment and report tests rather than swept again:
+    {"dir": its profile folder, "env": the environment to run more sweeps with (DATA_DIR set)}."""
+    return {"dir": smoke_profile["dir"], "env": smoke_profile["env"]}
 
 
 @pytest.fixture(scope="module")
@@ -234,7 +224,8 @@ def test_a_command_stopped_with_ctrl_c_or_sigterm_exits_130_and_leaves_no_job(sl
 def test_the_prologue_runs_before_the_worker_and_runs_json_counts_the_jobs(slurm_cluster, mnist_dir, tmp_path):
     """cluster.prologue in the parameter file: a variable it exports is seen by the worker and the
     kernels of its runs (a sitecustomize on the PYTHONPATH the prologue extends writes it down);
-    runs.json says 2 workers for a sweep of 2 runs on 2 jobs (theory and reference: the cheapest)."""
+    runs.json says 2 workers for a sweep of 2 runs on 2 jobs (theory for seeds 0 and 1: the cheapest
+    runs, seconds each; reference's classifier took three times as long)."""
     site = tmp_path / "site"
     site.mkdir()
     (site / "sitecustomize.py").write_text(
@@ -243,15 +234,19 @@ def test_the_prologue_runs_before_the_worker_and_runs_json_counts_the_jobs(slurm
         f"    pathlib.Path({str(tmp_path)!r}, 'seen-' + str(os.getpid())).write_text("
         "os.environ['AE_PROLOGUE'] + ' ' + os.environ.get('SLURM_JOB_ID', ''))\n")
     params = tmp_path / "smoke.yaml"
-    params.write_text(SMOKE.read_text() + "cluster:\n  prologue:\n    - export AE_PROLOGUE=from-the-prologue\n"
+    theory = "  theory:\n    params: {seed: 0, n_samples: 2001}\n"
+    assert theory in SMOKE.read_text()
+    params.write_text(SMOKE.read_text().replace(theory, "  theory:\n    grid: {seed: [0, 1]}\n    params: {n_samples: 2001}\n")
+                      + "cluster:\n  prologue:\n    - export AE_PROLOGUE=from-the-prologue\n"
                       f"    - export PYTHONPATH=$PYTHONPATH:{site}\n")
     env = {**os.environ, **slurm_cluster.env, "REPORTS_DIR": str(tmp_path / "reports"), "DATA_DIR": str(mnist_dir)}
     env.pop("AE_PROLOGUE", None)
-    cmd = [str(params) if a == str(SMOKE) else a for a in slurm_command("--stage", "theory", "--stage", "reference")]
+    cmd = [str(params) if a == str(SMOKE) else a for a in slurm_command("--stage", "theory")]
     proc = subprocess.run(cmd, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     record = json.loads((tmp_path / "reports" / "smoke" / "runs.json").read_text())
     assert record["workers"] == 2, record["workers"]
+    assert sorted(f"{r['stage']}/{r['run_id']}" for r in record["runs"]) == ["theory/s0", "theory/s1"]
     jobs = {r["where"]["slurm_job_id"] for r in record["runs"]}
     seen = [f.read_text().split() for f in tmp_path.glob("seen-*")]
     assert seen and all(value == "from-the-prologue" for value, *_ in seen), seen
