@@ -1,5 +1,6 @@
 """Shared fixtures: the real MNIST copy (skipped without it), small fake MNIST files in
 torchvision's layout, and a temporary REPORTS_DIR."""
+
 from __future__ import annotations
 
 import os
@@ -29,8 +30,14 @@ def kernels_import_this_checkout():
         os.environ.pop("PYTHONPATH", None)
     else:
         os.environ["PYTHONPATH"] = saved
-RAW_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
-             "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+
+
+RAW_FILES = (
+    "train-images-idx3-ubyte",
+    "train-labels-idx1-ubyte",
+    "t10k-images-idx3-ubyte",
+    "t10k-labels-idx1-ubyte",
+)
 FAKE_TRAIN, FAKE_TEST = 200, 50
 
 
@@ -67,7 +74,7 @@ def fake_split(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     images = rng.integers(0, 40, size=(n, 28, 28), dtype=np.uint8)
     for i, y in enumerate(labels):
         r, c = 2 + 5 * (y // 5) * 2, 2 + 5 * (y % 5)
-        images[i, r:r + 8, c:c + 6] = 255
+        images[i, r : r + 8, c : c + 6] = 255
     return images, labels
 
 
@@ -124,17 +131,35 @@ def smoke_profile(tmp_path_factory):
     import sys
 
     tmp = tmp_path_factory.mktemp("smoke")
-    env = {**os.environ, "REPORTS_DIR": str(tmp / "reports"), "DATA_DIR": str(Path(value).expanduser().resolve())}
+    env = {
+        **os.environ,
+        "REPORTS_DIR": str(tmp / "reports"),
+        "DATA_DIR": str(Path(value).expanduser().resolve()),
+    }
     params = REPO_ROOT / "params" / "smoke.yaml"
-    proc = subprocess.run([sys.executable, "-m", "lib", "run", str(params), "--workers", "2"], cwd=REPO_ROOT, env=env,
-                          capture_output=True, text=True, timeout=900)
+    proc = subprocess.run(
+        [sys.executable, "-m", "lib", "run", str(params), "--workers", "2"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     pdir = tmp / "reports" / "smoke"
-    return {"params": params, "dir": pdir, "env": env, "analyses": pdir / "analyses.ipynb", "tmp": tmp,
-            "stderr": proc.stderr}
+    return {
+        "params": params,
+        "dir": pdir,
+        "env": env,
+        "analyses": pdir / "analyses.ipynb",
+        "tmp": tmp,
+        "stderr": proc.stderr,
+    }
 
 
-def notebook_without_test_split(stage: str, pool, tmp_path, monkeypatch, message: str) -> tuple[list[str], dict]:
+def notebook_without_test_split(
+    stage: str, pool, tmp_path, monkeypatch, message: str
+) -> tuple[list[str], dict]:
     """The code cells of notebooks/<stage>.ipynb and a namespace that has run its parameter cell
     and holds a tiny autoencoder checkpoint in `checkpoints`, with a data loader that returns
     `pool` for the training split and raises AssertionError(`message`) on the test split."""
@@ -154,7 +179,7 @@ def notebook_without_test_split(stage: str, pool, tmp_path, monkeypatch, message
     nb = nbformat.read(REPO_ROOT / "notebooks" / f"{stage}.ipynb", as_version=4)
     code = [c.source for c in nb.cells if c.cell_type == "code"]
     ns: dict = {}
-    exec(code[0], ns)                                    # the parameter cell, then the runner's values
+    exec(code[0], ns)  # the parameter cell, then the runner's values
     ns.update(checkpoints=[str(ckpt)], out_dir=str(tmp_path / "out"))
     return code, ns
 
@@ -182,14 +207,16 @@ def contract_cell(stage: str) -> str:
     decl = STAGES.get(stage)
     fill = _simplest(decl.metrics.model_json_schema()) if decl is not None and decl.metrics else {}
     products = [p for p in (decl.products if decl is not None else ()) if p != "metrics.json"]
-    return (f"import json as _json, pathlib as _pathlib\n"
-            f"_out = _pathlib.Path(out_dir)\n"
-            f"for _name in {products!r}:\n"
-            f"    if not (_out / _name).exists():\n"
-            f"        (_out / _name).write_bytes(b'stand-in')\n"
-            f"_path = _out / 'metrics.json'\n"
-            f"_metrics = _json.loads(_path.read_text()) if _path.exists() else {{}}\n"
-            f"_path.write_text(_json.dumps({{**{fill!r}, **_metrics}}))")
+    return (
+        f"import json as _json, pathlib as _pathlib\n"
+        f"_out = _pathlib.Path(out_dir)\n"
+        f"for _name in {products!r}:\n"
+        f"    if not (_out / _name).exists():\n"
+        f"        (_out / _name).write_bytes(b'stand-in')\n"
+        f"_path = _out / 'metrics.json'\n"
+        f"_metrics = _json.loads(_path.read_text()) if _path.exists() else {{}}\n"
+        f"_path.write_text(_json.dumps({{**{fill!r}, **_metrics}}))"
+    )
 
 
 def _simplest(schema: dict, defs: dict | None = None):

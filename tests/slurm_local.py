@@ -8,6 +8,7 @@ SLURM_CONF (set by `LocalSlurm.env`). Torn down (every job cancelled, the daemon
 `LocalSlurm.start()` raises `Unavailable` with one line saying why when a cluster cannot be
 brought up (a daemon missing, not root, a daemon that does not come up); the tests skip on it.
 """
+
 from __future__ import annotations
 
 import os
@@ -61,15 +62,19 @@ class LocalSlurm:
     def _check_prerequisites(self) -> None:
         missing = [d for d in DAEMONS if not _which(d)]
         if missing:
-            raise Unavailable(f"SLURM is not installed ({', '.join(missing)} not found; "
-                              "apt-get install munge slurmctld slurmd slurm-client)")
+            raise Unavailable(
+                f"SLURM is not installed ({', '.join(missing)} not found; "
+                "apt-get install munge slurmctld slurmd slurm-client)"
+            )
         if os.geteuid() != 0:
             raise Unavailable("starting slurmd needs root (it runs jobs as their users)")
 
     def write_config(self) -> None:
         r = self.root
         spool = r / "spool"
-        if self.private_tmp:  # the job's own /tmp hides /tmp: slurmd's spool (the job scripts) lives elsewhere
+        if (
+            self.private_tmp
+        ):  # the job's own /tmp hides /tmp: slurmd's spool (the job scripts) lives elsewhere
             import tempfile
 
             self.jobtmp = Path(tempfile.mkdtemp(prefix="aestudy-slurm-", dir="/var/tmp"))
@@ -82,40 +87,80 @@ class LocalSlurm:
         key.write_bytes(os.urandom(1024))
         os.chmod(key, 0o400)
         self.munge_socket = r / "munge" / "munge.sock"
-        self.conf.write_text("\n".join([
-            "ClusterName=aestudy-test",
-            f"SlurmctldHost={self.host}(127.0.0.1)",
-            f"SlurmctldPort={_free_port()}", f"SlurmdPort={_free_port()}",
-            "SlurmUser=root", "SlurmdUser=root",
-            "AuthType=auth/munge", "CredType=cred/munge",
-            f"AuthInfo=socket={self.munge_socket}",
-            f"StateSaveLocation={r / 'state'}", f"SlurmdSpoolDir={spool}",
-            f"SlurmctldPidFile={r / 'slurmctld.pid'}", f"SlurmdPidFile={r / 'slurmd.pid'}",
-            f"SlurmctldLogFile={r / 'log' / 'slurmctld.log'}", f"SlurmdLogFile={r / 'log' / 'slurmd.log'}",
-            "ProctrackType=proctrack/linuxproc", "TaskPlugin=task/none", "MpiDefault=none",
-            "JobAcctGatherType=jobacct_gather/none", "AccountingStorageType=accounting_storage/none",
-            f"JobCompType=jobcomp/filetxt", f"JobCompLoc={r / 'log' / 'jobcomp.log'}",
-            "SchedulerType=sched/backfill", "SelectType=select/cons_tres", "SelectTypeParameters=CR_Core",
-            "ReturnToService=2", "SlurmdTimeout=30", "InactiveLimit=0", "KillWait=5", "MinJobAge=5",
-            "SchedulerParameters=sched_interval=1",
-            f"NodeName={self.host} NodeAddr=127.0.0.1 CPUs={self.cpus} RealMemory={_memory_mb()} State=UNKNOWN",
-            f"PartitionName=debug Nodes={self.host} Default=YES MaxTime=INFINITE State=UP",
-        ] + (["JobContainerType=job_container/tmpfs", "PrologFlags=contain"] if self.private_tmp else [])) + "\n")
+        self.conf.write_text(
+            "\n".join(
+                [
+                    "ClusterName=aestudy-test",
+                    f"SlurmctldHost={self.host}(127.0.0.1)",
+                    f"SlurmctldPort={_free_port()}",
+                    f"SlurmdPort={_free_port()}",
+                    "SlurmUser=root",
+                    "SlurmdUser=root",
+                    "AuthType=auth/munge",
+                    "CredType=cred/munge",
+                    f"AuthInfo=socket={self.munge_socket}",
+                    f"StateSaveLocation={r / 'state'}",
+                    f"SlurmdSpoolDir={spool}",
+                    f"SlurmctldPidFile={r / 'slurmctld.pid'}",
+                    f"SlurmdPidFile={r / 'slurmd.pid'}",
+                    f"SlurmctldLogFile={r / 'log' / 'slurmctld.log'}",
+                    f"SlurmdLogFile={r / 'log' / 'slurmd.log'}",
+                    "ProctrackType=proctrack/linuxproc",
+                    "TaskPlugin=task/none",
+                    "MpiDefault=none",
+                    "JobAcctGatherType=jobacct_gather/none",
+                    "AccountingStorageType=accounting_storage/none",
+                    "JobCompType=jobcomp/filetxt",
+                    f"JobCompLoc={r / 'log' / 'jobcomp.log'}",
+                    "SchedulerType=sched/backfill",
+                    "SelectType=select/cons_tres",
+                    "SelectTypeParameters=CR_Core",
+                    "ReturnToService=2",
+                    "SlurmdTimeout=30",
+                    "InactiveLimit=0",
+                    "KillWait=5",
+                    "MinJobAge=5",
+                    "SchedulerParameters=sched_interval=1",
+                    f"NodeName={self.host} NodeAddr=127.0.0.1 CPUs={self.cpus} RealMemory={_memory_mb()} State=UNKNOWN",
+                    f"PartitionName=debug Nodes={self.host} Default=YES MaxTime=INFINITE State=UP",
+                ]
+                + (
+                    ["JobContainerType=job_container/tmpfs", "PrologFlags=contain"]
+                    if self.private_tmp
+                    else []
+                )
+            )
+            + "\n"
+        )
         if self.private_tmp:  # slurmd refuses a BasePath under /tmp
             (r / "job_container.conf").write_text(f"AutoBasePath=true\nBasePath={self.jobtmp / 'base'}\n")
 
     def _spawn(self, *cmd: str) -> None:
         log = open(self.root / "log" / f"{Path(cmd[0]).name}.out", "ab")
-        self.procs.append(subprocess.Popen([_which(cmd[0]), *cmd[1:]], stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                           env={**os.environ, **self.env}, start_new_session=True))
+        self.procs.append(
+            subprocess.Popen(
+                [_which(cmd[0]), *cmd[1:]],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env={**os.environ, **self.env},
+                start_new_session=True,
+            )
+        )
 
-    def start(self, timeout: float = 30.0) -> "LocalSlurm":
+    def start(self, timeout: float = 30.0) -> LocalSlurm:
         self._check_prerequisites()
         self.write_config()
-        self._spawn("munged", "-F", "--force", f"--socket={self.munge_socket}",
-                    f"--key-file={self.root / 'munge' / 'munge.key'}", f"--pid-file={self.root / 'munge' / 'pid'}",
-                    f"--log-file={self.root / 'log' / 'munged.log'}",
-                    f"--seed-file={self.root / 'munge' / 'seed'}")
+        self._spawn(
+            "munged",
+            "-F",
+            "--force",
+            f"--socket={self.munge_socket}",
+            f"--key-file={self.root / 'munge' / 'munge.key'}",
+            f"--pid-file={self.root / 'munge' / 'pid'}",
+            f"--log-file={self.root / 'log' / 'munged.log'}",
+            f"--seed-file={self.root / 'munge' / 'seed'}",
+        )
         self._wait(lambda: self.munge_socket.exists(), timeout, "munged")
         self._spawn("slurmctld", "-D", "-c", "-i", "-f", str(self.conf))
         self._wait(lambda: self._ok("sinfo", "-h"), timeout, "slurmctld")
@@ -145,11 +190,14 @@ class LocalSlurm:
             f = self.root / "log" / name
             if f.exists() and f.read_text().strip():
                 tail = f.read_text().strip().splitlines()[-1]
-        raise Unavailable(f"{what} did not come up within {timeout:g} s ({tail or 'no log'}; see {self.root / 'log'})")
+        raise Unavailable(
+            f"{what} did not come up within {timeout:g} s ({tail or 'no log'}; see {self.root / 'log'})"
+        )
 
     def client(self, *cmd: str, check: bool = True) -> subprocess.CompletedProcess:
-        return subprocess.run(cmd, env={**os.environ, **self.env}, capture_output=True, text=True,
-                              timeout=30, check=check)
+        return subprocess.run(
+            cmd, env={**os.environ, **self.env}, capture_output=True, text=True, timeout=30, check=check
+        )
 
     def queue(self) -> list[str]:
         """The ids of the jobs in the queue (pending or running)."""
@@ -187,8 +235,17 @@ def start_latency(repeats: int = 5, interface: str = "lo") -> list[float]:
 
     out = []
     for _ in range(repeats):
-        with SLURMCluster(cores=1, processes=1, memory="1GB", walltime="00:05:00", interface=interface,
-                          scheduler_options={"dashboard_address": None}) as cluster, Client(cluster) as client:
+        with (
+            SLURMCluster(
+                cores=1,
+                processes=1,
+                memory="1GB",
+                walltime="00:05:00",
+                interface=interface,
+                scheduler_options={"dashboard_address": None},
+            ) as cluster,
+            Client(cluster) as client,
+        ):
             t0 = time.perf_counter()
             cluster.scale(jobs=1)
             client.wait_for_workers(1, timeout=120)

@@ -1,4 +1,5 @@
 """science.batched: classifiers trained together (vmapped) follow the one-by-one arithmetic."""
+
 from __future__ import annotations
 
 import copy
@@ -6,8 +7,8 @@ import copy
 import pytest
 import torch
 
-from aestudy.science import batched, fitting
 from aestudy.experiments.transfer import run as transfer
+from aestudy.science import batched, fitting
 from aestudy.science.models import AEConfig, Encoder
 
 CFG = AEConfig(latent_dim=4, num_conv=2, c_factor=2, kernel_size=3, fc_hidden=16)
@@ -29,18 +30,21 @@ def _one_by_one(encoder, mode, xs, ys, protocol, seeds):
     return clfs, losses
 
 
-@pytest.mark.parametrize("mode, protocol", [
-    ("frozen", {"steps": 12, "lr": 3e-3}),
-    ("frozen", {"steps": 6, "augment": True}),
-    ("finetune", {"steps": 10, "lr": 3e-3, "warmup": 4, "encoder_lr": 0.3, "weight_decay": 1e-2}),
-    ("scratch", {"steps": 8, "lr": 3e-3}),
-    ("augmented", {"steps": 6}),
-])
+@pytest.mark.parametrize(
+    "mode, protocol",
+    [
+        ("frozen", {"steps": 12, "lr": 3e-3}),
+        ("frozen", {"steps": 6, "augment": True}),
+        ("finetune", {"steps": 10, "lr": 3e-3, "warmup": 4, "encoder_lr": 0.3, "weight_decay": 1e-2}),
+        ("scratch", {"steps": 8, "lr": 3e-3}),
+        ("augmented", {"steps": 6}),
+    ],
+)
 def test_classifiers_trained_together_match_each_trained_alone(mode, protocol):
     torch.manual_seed(0)
     encoder = Encoder(CFG)
     before = copy.deepcopy(encoder.state_dict())
-    xs, ys, seeds = *_draws([30, 27, 30]), [3, 4, 5]   # unequal sizes: the padding is masked out
+    xs, ys, seeds = *_draws([30, 27, 30]), [3, 4, 5]  # unequal sizes: the padding is masked out
     alone, alone_losses = _one_by_one(encoder, mode, xs, ys, protocol, seeds)
     together = [transfer.build_classifier(encoder, 8, mode, s) for s in seeds]
     losses = batched.fit_together(together, mode, xs, ys, protocol, seeds)
@@ -52,8 +56,10 @@ def test_classifiers_trained_together_match_each_trained_alone(mode, protocol):
         assert not b.training
         assert all(q.requires_grad == (mode != "frozen") for q in b.encoder.parameters())
     fresh = transfer.build_classifier(encoder, 8, mode, seeds[0]).head[0].weight
-    assert not torch.allclose(together[0].head[0].weight, fresh)   # it did train
-    assert all(torch.equal(v, encoder.state_dict()[k]) for k, v in before.items())  # the source encoder untouched
+    assert not torch.allclose(together[0].head[0].weight, fresh)  # it did train
+    assert all(
+        torch.equal(v, encoder.state_dict()[k]) for k, v in before.items()
+    )  # the source encoder untouched
 
 
 def test_frozen_classifiers_trained_on_given_codes_match_codes_computed_here():
@@ -92,14 +98,26 @@ def test_a_transfer_run_with_its_label_draws_trained_together_gives_the_same_rec
     runs = {}
     for together in (False, True):
         monkeypatch.setattr(batched, "batch_fits", lambda device, together=together: together)
-        runs[together] = transfer.run(encoder, train, test, [8, 16], ["frozen", "finetune", "scratch"],
-                                               [0, 1], n_labels=30, protocols=protocols, baselines=False,
-                                               device="cpu", progress=False, encoder_seed=3)["records"]
+        runs[together] = transfer.run(
+            encoder,
+            train,
+            test,
+            [8, 16],
+            ["frozen", "finetune", "scratch"],
+            [0, 1],
+            n_labels=30,
+            protocols=protocols,
+            baselines=False,
+            device="cpu",
+            progress=False,
+            encoder_seed=3,
+        )["records"]
     assert len(runs[True]) == len(runs[False]) == 12
     for a, b in zip(runs[False], runs[True]):
-        assert {k: a[k] for k in ("h1", "mode", "label_seed", "cv_accuracy")} == \
-               {k: b[k] for k in ("h1", "mode", "label_seed", "cv_accuracy")}
-        assert b["accuracy"] == pytest.approx(a["accuracy"], abs=0.011)   # at most one test image of 100
+        assert {k: a[k] for k in ("h1", "mode", "label_seed", "cv_accuracy")} == {
+            k: b[k] for k in ("h1", "mode", "label_seed", "cv_accuracy")
+        }
+        assert b["accuracy"] == pytest.approx(a["accuracy"], abs=0.011)  # at most one test image of 100
         assert b["final_loss"] == pytest.approx(a["final_loss"], rel=1e-3)
 
 
@@ -109,11 +127,11 @@ def test_cross_validation_with_its_folds_trained_together_gives_the_same_scores(
     torch.manual_seed(0)
     encoder = Encoder(CFG)
     (x,), (y,) = _draws([40], seed=2)
-    folds = protocol.stratified_folds(y, 3, seed=0)   # 14 / 13 / 13 validation images: unequal training sets
+    folds = protocol.stratified_folds(y, 3, seed=0)  # 14 / 13 / 13 validation images: unequal training sets
     scores = {}
     for together in (False, True):
         monkeypatch.setattr(batched, "batch_fits", lambda device, together=together: together)
-        scores[together] = protocol.cross_validate(encoder, "finetune", 8, x, y,
-                                                   {"steps": 6, "warmup": 2, "lr": 3e-3}, folds, seed=1)
+        scores[together] = protocol.cross_validate(
+            encoder, "finetune", 8, x, y, {"steps": 6, "warmup": 2, "lr": 3e-3}, folds, seed=1
+        )
     assert scores[True] == pytest.approx(scores[False], abs=1 / 13 + 1e-9)
-

@@ -1,14 +1,15 @@
 """The command line: `aestudy`, `python -m aestudy` and `python -m lib` are one parser table; each
 help shows an example; unknown commands and options get one line naming the nearest, exit 2; the
 project is found from the parameter file, so the command works from any folder."""
+
 from __future__ import annotations
 
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 
 from aestudy import cli, config
 
@@ -32,17 +33,30 @@ def test_every_help_shows_one_example(command, capsys):
     if command:
         assert examples[0].split()[2] == command
     else:
-        assert "--root DIR" in out and "holds the parameter file" in out   # how the project is found
+        assert "--root DIR" in out and "holds the parameter file" in out  # how the project is found
 
 
-@pytest.mark.parametrize("argv, line", [
-    (["rnu", "params/smoke.yaml"], "aestudy: error: unknown command 'rnu' (did you mean 'run'?); see aestudy --help"),
-    (["run", "params/smoke.yaml", "--wokers", "2"],
-     "aestudy run: error: unknown option --wokers (did you mean '--workers'?); see aestudy run --help"),
-    (["status", "--forse", "params/smoke.yaml"],
-     "aestudy status: error: unknown option --forse; see aestudy status --help"),
-    (["render"], "aestudy render: error: the following arguments are required: PARAMS_FILE; see aestudy render --help"),
-])
+@pytest.mark.parametrize(
+    "argv, line",
+    [
+        (
+            ["rnu", "params/smoke.yaml"],
+            "aestudy: error: unknown command 'rnu' (did you mean 'run'?); see aestudy --help",
+        ),
+        (
+            ["run", "params/smoke.yaml", "--wokers", "2"],
+            "aestudy run: error: unknown option --wokers (did you mean '--workers'?); see aestudy run --help",
+        ),
+        (
+            ["status", "--forse", "params/smoke.yaml"],
+            "aestudy status: error: unknown option --forse; see aestudy status --help",
+        ),
+        (
+            ["render"],
+            "aestudy render: error: the following arguments are required: PARAMS_FILE; see aestudy render --help",
+        ),
+    ],
+)
 def test_unknown_commands_and_options_get_one_line_with_the_nearest_name(argv, line, capsys):
     with pytest.raises(SystemExit) as exit_:
         cli.main(argv)
@@ -55,8 +69,8 @@ def test_a_parameter_file_is_found_from_any_folder(tmp_path, monkeypatch):
     assert cli._find("params/smoke.yaml") == str(config.PROJECT_ROOT / "params" / "smoke.yaml")
     assert cli._find("smoke") == str(config.PROJECT_ROOT / "params" / "smoke.yaml")
     (tmp_path / "mine.yaml").write_text("profile: x\n")
-    assert cli._find("mine.yaml") == "mine.yaml"           # a file here wins
-    assert cli._find("nowhere.yaml") == "nowhere.yaml"     # named as given in the loader's error
+    assert cli._find("mine.yaml") == "mine.yaml"  # a file here wins
+    assert cli._find("nowhere.yaml") == "nowhere.yaml"  # named as given in the loader's error
 
 
 def fake_checkout(root: Path) -> Path:
@@ -73,9 +87,9 @@ def test_the_project_is_the_checkout_holding_the_parameter_file(tmp_path, monkey
     other = fake_checkout(tmp_path / "other")
     args = cli.build_parser().parse_args(["status", str(other / "params" / "p.yaml")])
     assert cli.checkout_of(other / "params") == other.resolve()
-    assert cli.project_root(args) == other.resolve()            # run with that checkout's package
+    assert cli.project_root(args) == other.resolve()  # run with that checkout's package
     here = cli.build_parser().parse_args(["status", str(REPO_ROOT / "params" / "smoke.yaml")])
-    assert cli.project_root(here) is None                       # this checkout: no detour
+    assert cli.project_root(here) is None  # this checkout: no detour
     loose = tmp_path / "loose.yaml"
     loose.write_text("profile: p\n")
     assert cli.project_root(cli.build_parser().parse_args(["status", str(loose)])) is None
@@ -87,14 +101,22 @@ def test_the_project_is_the_checkout_holding_the_parameter_file(tmp_path, monkey
 def test_a_root_that_is_not_a_checkout_is_bad_input(tmp_path, capsys, monkeypatch):
     monkeypatch.delenv("AESTUDY_ROOT", raising=False)
     assert cli.main(["--root", str(tmp_path), "status", "smoke"]) == 2
-    assert capsys.readouterr().err == f"error: --root {tmp_path}: not a checkout of this project " \
-                                      "(no lib/aestudy/ and notebooks/)\n"
+    assert (
+        capsys.readouterr().err == f"error: --root {tmp_path}: not a checkout of this project "
+        "(no lib/aestudy/ and notebooks/)\n"
+    )
 
 
 def test_python_dash_m_aestudy_runs_from_another_folder(tmp_path):
     env = {"PYTHONPATH": str(REPO_ROOT / "lib"), "PATH": "/usr/bin:/bin"}
-    out = subprocess.run([sys.executable, "-m", "aestudy", "run", "--help"], cwd=tmp_path, env=env,
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "aestudy", "run", "--help"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert out.startswith("usage: python -m aestudy run ") and "example: python -m aestudy run" in out
     lib = subprocess.run([sys.executable, "-m", "lib", "rnu"], cwd=REPO_ROOT, capture_output=True, text=True)
     assert lib.returncode == 2 and lib.stderr.startswith("python -m lib: error: unknown command 'rnu'")
@@ -115,14 +137,16 @@ def _errors():
     from aestudy.report import pdf
     from aestudy.runner import cluster, slurm
 
-    return [(messages.ParamsError("params/x.yaml: lr: bad"), 2, ValueError),
-            (cluster.NotShared("worker w1: cannot see reports/"), 2, ValueError),
-            (slurm.SlurmError("sbatch: refused"), 2, ValueError),
-            (_data_not_found()("no MNIST under data/"), 2, RuntimeError),
-            (files.WriteFailed(28, "No space left on device", "reports/x/runs.json"), 1, OSError),
-            (files.CorruptArtifact("reports/x/complete.json: cannot read JSON"), 1, RuntimeError),
-            (metrics.ContractBroken("run/metrics.json: x: field required"), 1, Exception),
-            (pdf.PdfToolMissing("report.pdf: no Chromium found"), 1, RuntimeError)]
+    return [
+        (messages.ParamsError("params/x.yaml: lr: bad"), 2, ValueError),
+        (cluster.NotShared("worker w1: cannot see reports/"), 2, ValueError),
+        (slurm.SlurmError("sbatch: refused"), 2, ValueError),
+        (_data_not_found()("no MNIST under data/"), 2, RuntimeError),
+        (files.WriteFailed(28, "No space left on device", "reports/x/runs.json"), 1, OSError),
+        (files.CorruptArtifact("reports/x/complete.json: cannot read JSON"), 1, RuntimeError),
+        (metrics.ContractBroken("run/metrics.json: x: field required"), 1, Exception),
+        (pdf.PdfToolMissing("report.pdf: no Chromium found"), 1, RuntimeError),
+    ]
 
 
 @pytest.mark.parametrize("index", range(8))
@@ -154,8 +178,11 @@ def test_executors_are_a_registry_whose_names_are_the_options_choices():
     for name, cls in registry.items():
         assert cls.name == name and set(cls.options) <= {"workers", "scheduler", "cluster"}
         assert callable(cls.create) and callable(cls.run_graph) and hasattr(cls, "__enter__")
-    run = next(a for a in cli.build_parser()._subparsers._group_actions[0].choices["run"]._actions
-               if a.dest == "executor")
+    run = next(
+        a
+        for a in cli.build_parser()._subparsers._group_actions[0].choices["run"]._actions
+        if a.dest == "executor"
+    )
     assert tuple(run.choices) == tuple(registry)
     source = (REPO_ROOT / "lib" / "aestudy" / "cli.py").read_text()
     assert '"dask"' not in source and '"slurm"' not in source.split("def _cluster")[0]

@@ -1,5 +1,6 @@
 """The run-to-report contract (aestudy.metrics): a run that misses a declared product or a metrics
 key the report reads fails with one line naming the file and the key; extra keys are allowed."""
+
 import json
 
 import pytest
@@ -7,10 +8,18 @@ import pytest
 from aestudy import metrics
 from aestudy.study import STAGES
 
-AUTOENCODE = {"final_test_error": 0.02, "final_train_error": 0.019, "final_val_error": 0.021, "val_change": None,
-              "pca_test_error": 0.034, "mean_image_test_error": 0.067, "n_parameters": 1000,
-              "dead_encoder_hidden": 0.0, "dead_units": {"encoder.fc.2": 0.0},
-              "history": {"epoch": [1], "train_error": [0.019], "test_error": [0.02]}}
+AUTOENCODE = {
+    "final_test_error": 0.02,
+    "final_train_error": 0.019,
+    "final_val_error": 0.021,
+    "val_change": None,
+    "pca_test_error": 0.034,
+    "mean_image_test_error": 0.067,
+    "n_parameters": 1000,
+    "dead_encoder_hidden": 0.0,
+    "dead_units": {"encoder.fc.2": 0.0},
+    "history": {"epoch": [1], "train_error": [0.019], "test_error": [0.02]},
+}
 
 
 def _run_dir(tmp_path, metrics_dict, files=("model.pt", "reconstructions.png")):
@@ -42,7 +51,9 @@ def test_nested_key_of_wrong_type_is_named_by_its_path(tmp_path):
 def test_missing_declared_product_fails(tmp_path):
     st = STAGES["autoencode"]
     with pytest.raises(metrics.ContractBroken, match=r"model.pt: declared product missing"):
-        metrics.check_run(_run_dir(tmp_path, AUTOENCODE, files=("reconstructions.png",)), st.products, st.metrics)
+        metrics.check_run(
+            _run_dir(tmp_path, AUTOENCODE, files=("reconstructions.png",)), st.products, st.metrics
+        )
 
 
 def test_transfer_records_need_mode_and_accuracy(tmp_path):
@@ -70,8 +81,12 @@ def test_every_stage_notebook_calls_the_run_of_its_experiment(stage):
     import nbformat
 
     module = importlib.import_module(f"aestudy.experiments.{stage.name}.run")
-    code = "\n".join(c.source for c in nbformat.read(stage.notebook_path(), as_version=4).cells if c.cell_type == "code")
-    found = re.search(rf"^from aestudy\.experiments\.{stage.name} import (?:.*, )?run as (\w+)", code, flags=re.M)
+    code = "\n".join(
+        c.source for c in nbformat.read(stage.notebook_path(), as_version=4).cells if c.cell_type == "code"
+    )
+    found = re.search(
+        rf"^from aestudy\.experiments\.{stage.name} import (?:.*, )?run as (\w+)", code, flags=re.M
+    )
     assert found, f"{stage.notebook} never imports aestudy.experiments.{stage.name}.run"
     if stage.metrics is not None:
         assert callable(getattr(module, "run", None)), f"aestudy.experiments.{stage.name}.run has no run()"

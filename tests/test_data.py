@@ -1,4 +1,5 @@
 """lib.data: loading through torchvision, seeded subsets, labelled subsets, checksums."""
+
 from __future__ import annotations
 
 import hashlib
@@ -19,6 +20,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 # ---------------------------------------------------------------- loading
+
 
 def test_load_fake_files_through_torchvision(fake_mnist):
     train = data.load_split("mnist", train=True, data_dir=fake_mnist)
@@ -90,9 +92,9 @@ def test_missing_dataset_raises_data_not_found(offline, monkeypatch, tmp_path, d
     with pytest.raises(data.DataNotFoundError) as info:
         data.load_split("mnist", train=True, download=download)
     msg = str(info.value)
-    assert str(empty / "MNIST" / "raw") in msg          # names the directory
-    assert "DATA_DIR" in msg and "idx files" in msg        # and how to provide the files
-    assert bool(offline) == download                      # the download was attempted only when allowed
+    assert str(empty / "MNIST" / "raw") in msg  # names the directory
+    assert "DATA_DIR" in msg and "idx files" in msg  # and how to provide the files
+    assert bool(offline) == download  # the download was attempted only when allowed
 
 
 def test_ensure_dataset_raises_data_not_found(offline, monkeypatch, tmp_path):
@@ -171,6 +173,7 @@ def test_labelled_subset_class_too_small():
 
 # ---------------------------------------------------------------- checksums
 
+
 def test_checksum_changes_when_a_raw_file_changes(fake_mnist):
     before = data.checksum("mnist", fake_mnist)
     assert re.fullmatch(r"[0-9a-f]{64}", before)
@@ -193,6 +196,7 @@ def test_checksum_of_absent_folder(monkeypatch, tmp_path):
 
 # ---------------------------------------------------------------- the real MNIST copy
 
+
 def test_real_mnist_shapes(mnist_dir):
     train = data.load_split("mnist", train=True, data_dir=mnist_dir, download=False)
     test = data.load_split("mnist", train=False, data_dir=mnist_dir, download=False)
@@ -204,7 +208,7 @@ def test_real_mnist_shapes(mnist_dir):
 
 
 def test_real_mnist_test_labels_checksum(mnist_dir):
-    readme = (Path(os.environ["DATA_DIR"]) / "README.md")
+    readme = Path(os.environ["DATA_DIR"]) / "README.md"
     expected = "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2"
     if readme.is_file():
         row = next(l for l in readme.read_text().splitlines() if l.startswith("| t10k-labels-idx1-ubyte"))

@@ -1,27 +1,26 @@
 """Tests for experiments 2-4: the labelled draw, interpolation through a model, the transfer
 modes (frozen / finetune / scratch) and baselines, and - marked slow - the whole smoke
 profile through papermill (interpolate, correlate, transfer) followed by the analyses notebook."""
+
 from __future__ import annotations
 
 import json
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
-import yaml
 
-from aestudy.science import artifacts as science_artifacts, data, fitting, models
 from aestudy.experiments.autoencode import standins
 from aestudy.experiments.correlate import run as correlation
 from aestudy.experiments.interpolate import run as interpolation
 from aestudy.experiments.reference import run as reference
 from aestudy.experiments.transfer import run as transfer
+from aestudy.science import artifacts as science_artifacts
+from aestudy.science import data, fitting, models
 from aestudy.science.data import Split
 
 REPO = Path(__file__).resolve().parents[1]
@@ -36,9 +35,10 @@ def real_mnist_root() -> Path | None:
     return root if (root / "MNIST" / "raw" / "train-labels-idx1-ubyte").is_file() else None
 
 
-needs_mnist = pytest.mark.skipif(real_mnist_root() is None,
-                                 reason="real MNIST not found: set DATA_DIR to a folder holding MNIST/raw/ "
-                                        "(e.g. ../shared/data)")
+needs_mnist = pytest.mark.skipif(
+    real_mnist_root() is None,
+    reason="real MNIST not found: set DATA_DIR to a folder holding MNIST/raw/ (e.g. ../shared/data)",
+)
 
 
 def tiny_autoencoder(seed: int = 0) -> models.AutoEncoder:
@@ -53,17 +53,18 @@ def toy_split(n: int, seed: int) -> Split:
     images = torch.rand(n, 1, 28, 28, generator=g) * 0.1
     for i, y in enumerate(labels.tolist()):
         r, c = 2 + 12 * (y // 5), 2 + 5 * (y % 5)
-        images[i, 0, r:r + 10, c:c + 4] = 1.0
+        images[i, 0, r : r + 10, c : c + 4] = 1.0
     return Split(images, labels)
 
 
 # ------------------------------------------------------------------ the labelled draw
 
+
 def _check_draw(labels: torch.Tensor):
     idx = data.labelled_subset(labels, 100, seed=3)
     assert len(idx) == 100 and len(set(idx.tolist())) == 100
     counts = torch.bincount(labels[idx], minlength=10)
-    assert counts.tolist() == [10] * 10                       # balanced by default
+    assert counts.tolist() == [10] * 10  # balanced by default
     assert torch.equal(idx, data.labelled_subset(labels, 100, seed=3))  # repeats for a seed
     assert not torch.equal(idx, data.labelled_subset(labels, 100, seed=4))
     free = data.labelled_subset(labels, 100, seed=3, balanced=False)
@@ -84,6 +85,7 @@ def test_labelled_draw_on_real_mnist():
 
 # ------------------------------------------------------------------ interpolation through a model
 
+
 def test_interpolation_ends_equal_decoding_the_endpoints():
     model = tiny_autoencoder().eval()
     split = toy_split(4, seed=1)
@@ -102,11 +104,26 @@ def test_interpolation_ends_equal_decoding_the_endpoints():
 
 def test_interpolation_and_correlation_studies_records():
     split = toy_split(40, seed=2)
-    ms = [(TINY.to_dict(), tiny_autoencoder(0)),
-          ({**TINY.to_dict(), "latent_dim": 6}, models.AutoEncoder(models.AEConfig(latent_dim=6, num_conv=1, c_factor=4, kernel_size=3, fc_hidden=32)))]
+    ms = [
+        (TINY.to_dict(), tiny_autoencoder(0)),
+        (
+            {**TINY.to_dict(), "latent_dim": 6},
+            models.AutoEncoder(
+                models.AEConfig(latent_dim=6, num_conv=1, c_factor=4, kernel_size=3, fc_hidden=32)
+            ),
+        ),
+    ]
     clf = reference.ReferenceCNN(channels=4, hidden=16).eval()
-    res = interpolation.run(ms, split, split.images[:20].numpy(), [(1, 5), (0, 4)], steps=5, seed=0,
-                                            classifier=clf, pairs_per_digit_pair=3)
+    res = interpolation.run(
+        ms,
+        split,
+        split.images[:20].numpy(),
+        [(1, 5), (0, 4)],
+        steps=5,
+        seed=0,
+        classifier=clf,
+        pairs_per_digit_pair=3,
+    )
     recs = res["metrics"]["records"]
     assert len(recs) == 4 and {r["latent_dim"] for r in recs} == {4, 6}
     assert res["metrics"]["mid_alpha"] == 0.5
@@ -131,13 +148,24 @@ def test_interpolation_and_correlation_studies_records():
     assert [r["latent_dim"] for r in cor["metrics"]["records"]] == [4, 6]
     assert np.asarray(cor["metrics"]["matrices"]["d6-nc1"]).shape == (6, 6)
     # same inputs and seed: the same metrics, to the bit (what metrics.json holds)
-    again = interpolation.run(ms, split, split.images[:20].numpy(), [(1, 5), (0, 4)], steps=5, seed=0,
-                                              classifier=clf, pairs_per_digit_pair=3)
+    again = interpolation.run(
+        ms,
+        split,
+        split.images[:20].numpy(),
+        [(1, 5), (0, 4)],
+        steps=5,
+        seed=0,
+        classifier=clf,
+        pairs_per_digit_pair=3,
+    )
     assert json.dumps(again["metrics"]) == json.dumps(res["metrics"])
     assert json.dumps(correlation.run(ms, split.images)["metrics"]) == json.dumps(cor["metrics"])
     # without a classifier: no confidence, the rest as before
     bare = interpolation.run(ms, split, split.images[:20].numpy(), [(1, 5)], steps=5, seed=0)
-    assert "mid_confidence" not in bare["metrics"]["records"][0] and bare["metrics"]["records"][0]["n_image_pairs"] == 1
+    assert (
+        "mid_confidence" not in bare["metrics"]["records"][0]
+        and bare["metrics"]["records"][0]["n_image_pairs"] == 1
+    )
 
 
 def test_interpolate_pairs_equals_one_pair_at_a_time():
@@ -146,21 +174,28 @@ def test_interpolate_pairs_equals_one_pair_at_a_time():
     many = interpolation.interpolate_pairs(model, split.images[:3], split.images[3:], steps=4)
     assert many.shape == (3, 4, 1, 28, 28)
     for i in range(3):
-        torch.testing.assert_close(many[i], interpolation.interpolate(model, split.images[i], split.images[3 + i], 4),
-                                   rtol=0, atol=1e-6)
+        torch.testing.assert_close(
+            many[i],
+            interpolation.interpolate(model, split.images[i], split.images[3 + i], 4),
+            rtol=0,
+            atol=1e-6,
+        )
 
 
 # ------------------------------------------------------------------ the reference classifier (experiment 2)
 
+
 def test_reference_classifier_learns_is_seeded_and_round_trips(tmp_path):
     split = toy_split(400, seed=5)
-    model, hist = reference.run(split.images, split.labels, epochs=3, batch_size=32, lr=1e-2, seed=1,
-                                            channels=4, hidden=16)
+    model, hist = reference.run(
+        split.images, split.labels, epochs=3, batch_size=32, lr=1e-2, seed=1, channels=4, hidden=16
+    )
     assert len(hist["train_loss"]) == 3 and hist["train_loss"][-1] < hist["train_loss"][0]
     held_out = toy_split(100, seed=6)
     assert reference.accuracy(model, held_out.images, held_out.labels) > 0.9
-    again, _ = reference.run(split.images, split.labels, epochs=3, batch_size=32, lr=1e-2, seed=1,
-                                         channels=4, hidden=16)
+    again, _ = reference.run(
+        split.images, split.labels, epochs=3, batch_size=32, lr=1e-2, seed=1, channels=4, hidden=16
+    )
     for k, v in model.state_dict().items():
         assert torch.equal(v, again.state_dict()[k]), k
     path = reference.save_reference(tmp_path / "classifier.pt", model, seed=1)
@@ -168,8 +203,12 @@ def test_reference_classifier_learns_is_seeded_and_round_trips(tmp_path):
     assert isinstance(reference.load_one([str(path)]), reference.ReferenceCNN)
     with pytest.raises(ValueError, match="expected one reference classifier, got 2"):
         reference.load_one([str(path), str(path)])
-    torch.testing.assert_close(reference.probabilities(loaded, held_out.images),
-                               reference.probabilities(model, held_out.images), rtol=0, atol=0)
+    torch.testing.assert_close(
+        reference.probabilities(loaded, held_out.images),
+        reference.probabilities(model, held_out.images),
+        rtol=0,
+        atol=0,
+    )
     conf = reference.confidence(model, held_out.images)
     assert ((conf["confidence"] >= 0.1) & (conf["confidence"] <= 1)).all()
     assert ((conf["entropy"] >= 0) & (conf["entropy"] <= reference.MAX_ENTROPY + 1e-9)).all()
@@ -202,6 +241,7 @@ def test_confidence_of_uniform_and_certain_outputs():
 
 # ------------------------------------------------------------------ wiring: interpolate gets two upstream stages
 
+
 def test_interpolate_receives_the_checkpoints_and_the_reference_classifier(tmp_reports):
     from aestudy.runner import records
     from aestudy.runner.paramfile import load_study
@@ -214,7 +254,9 @@ def test_interpolate_receives_the_checkpoints_and_the_reference_classifier(tmp_r
     autoencoders = [u for u in interp.upstream if u.startswith("autoencode/")]
     assert interp.params["checkpoints"] == [str(Path(runs[u].dir) / "model.pt") for u in autoencoders]
     assert set(interp.upstream) == {*autoencoders, "reference/all"} and len(autoencoders) == 4
-    assert "classifiers" not in records.inputs(interp, {}, "abc")["params"]   # located by the upstream key instead
+    assert (
+        "classifiers" not in records.inputs(interp, {}, "abc")["params"]
+    )  # located by the upstream key instead
     keys = {u: "k" for u in interp.upstream}
     a = records.inputs(interp, keys, "abc")
     b = records.inputs(interp, {**keys, "reference/all": "retrained"}, "abc")
@@ -226,6 +268,7 @@ def test_interpolate_receives_the_checkpoints_and_the_reference_classifier(tmp_r
 
 # ------------------------------------------------------------------ transfer modes
 
+
 def _state(module) -> dict:
     return {k: v.detach().clone() for k, v in module.state_dict().items()}
 
@@ -235,8 +278,9 @@ def test_frozen_keeps_encoder_bit_identical_and_trains_the_head():
     before = _state(enc)
     split = toy_split(30, seed=3)
     head_before = _state(transfer.build_classifier(enc, 16, "frozen", seed=0).head)
-    clf, loss = transfer.train_mode(enc, "frozen", 16, split.images, split.labels, seed=0,
-                                    protocol={"steps": 20, "lr": 1e-2})
+    clf, loss = transfer.train_mode(
+        enc, "frozen", 16, split.images, split.labels, seed=0, protocol={"steps": 20, "lr": 1e-2}
+    )
     for k, v in clf.encoder.state_dict().items():
         assert torch.equal(v, before[k]), k
     for k, v in enc.state_dict().items():
@@ -252,8 +296,9 @@ def test_finetune_changes_encoder_and_leaves_the_given_one_alone():
     enc = tiny_autoencoder().encoder
     before = _state(enc)
     split = toy_split(30, seed=3)
-    clf, _ = transfer.train_mode(enc, "finetune", 16, split.images, split.labels, seed=0,
-                                  protocol={"steps": 5, "lr": 1e-2})
+    clf, _ = transfer.train_mode(
+        enc, "finetune", 16, split.images, split.labels, seed=0, protocol={"steps": 5, "lr": 1e-2}
+    )
     assert any(not torch.equal(v, before[k]) for k, v in clf.encoder.state_dict().items())
     for k, v in enc.state_dict().items():
         assert torch.equal(v, before[k]), k
@@ -268,8 +313,8 @@ def test_scratch_starts_from_a_different_initialisation():
     fin = transfer.build_classifier(pretrained, 16, "finetune", seed=0)
     for k, v in s0.encoder.state_dict().items():
         if k.endswith("weight"):
-            assert not torch.equal(v, ref[k]), k                       # not the pre-trained weights
-            assert not torch.equal(v, s1.encoder.state_dict()[k]), k   # seeded per run seed
+            assert not torch.equal(v, ref[k]), k  # not the pre-trained weights
+            assert not torch.equal(v, s1.encoder.state_dict()[k]), k  # seeded per run seed
             assert torch.equal(v, s0_again.encoder.state_dict()[k]), k  # and repeatable
     # same head initialisation across modes: the mode comparisons are paired
     for k, v in fin.head.state_dict().items():
@@ -281,20 +326,31 @@ def test_scratch_starts_from_a_different_initialisation():
 def test_a_transfer_run_records_baselines_and_repeats_itself():
     enc = tiny_autoencoder().encoder
     train, test = toy_split(60, seed=4), toy_split(50, seed=5)
-    chosen = {m: {"chosen": {"steps": 30, "lr": 1e-2}, "cv_accuracy": 0.5} for m in ("frozen", "finetune", "scratch")}
-    kw = dict(h1=[8, 16], modes=["frozen", "finetune", "scratch"], seeds=[0, 1], n_labels=20, protocols=chosen,
-              baselines=True, device="cpu", progress=False)
+    chosen = {
+        m: {"chosen": {"steps": 30, "lr": 1e-2}, "cv_accuracy": 0.5}
+        for m in ("frozen", "finetune", "scratch")
+    }
+    kw = dict(
+        h1=[8, 16],
+        modes=["frozen", "finetune", "scratch"],
+        seeds=[0, 1],
+        n_labels=20,
+        protocols=chosen,
+        baselines=True,
+        device="cpu",
+        progress=False,
+    )
     res = transfer.run(enc, train, test, **kw)
     recs = pd.DataFrame(res["records"])
     assert len(recs) == 2 * 2 * 3 + 2 * 2
     base = recs[recs["h1"].isna()]
     assert sorted(base["mode"].unique()) == ["1nn", "logreg"]
-    assert (base["accuracy"] == 1.0).all()        # the toy classes are separable in pixels
+    assert (base["accuracy"] == 1.0).all()  # the toy classes are separable in pixels
     clf = recs[recs["h1"].notna()]
     assert clf["accuracy"].between(0, 1).all() and (clf["accuracy"] * 50 % 1 == 0).all()
-    assert clf.loc[clf["mode"] == "finetune", "accuracy"].mean() > 0.2   # learns something in 30 steps
+    assert clf.loc[clf["mode"] == "finetune", "accuracy"].mean() > 0.2  # learns something in 30 steps
     assert res["records"] == transfer.run(enc, train, test, **kw)["records"]
-    assert set(clf["cv_accuracy"]) == {0.5}                      # the protocol's score travels with each record
+    assert set(clf["cv_accuracy"]) == {0.5}  # the protocol's score travels with each record
     assert res["n_test"] == 50 and res["latent_dim"] == 4
 
 
@@ -311,10 +367,11 @@ def test_encoder_from_checkpoints_takes_exactly_one(tmp_path):
 
 @needs_mnist
 def test_stand_in_checkpoints_train_and_load(tmp_path, capsys):
-    paths = standins.stand_in_checkpoints([3], tmp_path, num_conv=1, data_dir=str(real_mnist_root()),
-                                          n_images=200)
+    paths = standins.stand_in_checkpoints(
+        [3], tmp_path, num_conv=1, data_dir=str(real_mnist_root()), n_images=200
+    )
     assert "stand-in" in capsys.readouterr().out
-    (cfg, model), = science_artifacts.load_models(paths)
+    ((cfg, model),) = science_artifacts.load_models(paths)
     assert cfg["latent_dim"] == 3 and model.encoder.cfg.num_conv == 1
 
 
@@ -361,16 +418,29 @@ def test_smoke_tables_for_every_stage(smoke):
     ref = t["reference"]
     assert ref["run_id"].eq("all").all() and ref["test_accuracy"].between(0, 1).all()
     assert (ref["n_train"] + ref["n_calibration"] == 300).all() and (ref["n_calibration"] == 50).all()
-    assert (ref["temperature"] > 0).all() and ref["test_ece"].between(0, 1).all() and ref["test_ece_raw"].between(0, 1).all()
+    assert (
+        (ref["temperature"] > 0).all()
+        and ref["test_ece"].between(0, 1).all()
+        and ref["test_ece_raw"].between(0, 1).all()
+    )
     # experiment 2's measures relative to the model's own ends, and pairs drawn per seed
     assert (interp["mid_pair_mass_rel"] > 0).all() and (interp["end_sharpness_error"] >= 0).all()
     assert interp.groupby("seed")["pair_seed"].nunique().eq(1).all() and interp["pair_seed"].nunique() == 2
     assert (corr["participation_ratio"].between(1 - 1e-9, corr["latent_dim"])).all()
     wired = json.loads((smoke["dir"] / "runs" / "interpolate" / "all" / "complete.json").read_text())
-    reference_key = json.loads((smoke["dir"] / "runs" / "reference" / "all" / "complete.json").read_text())["key"]
+    reference_key = json.loads((smoke["dir"] / "runs" / "reference" / "all" / "complete.json").read_text())[
+        "key"
+    ]
     assert wired["inputs"]["upstream"]["reference/all"] == reference_key
-    assert "classifier.pt" in json.loads((smoke["dir"] / "runs" / "reference" / "all" / "complete.json").read_text())["artifacts"]
-    curves = json.loads((smoke["dir"] / "runs" / "interpolate" / "all" / "metrics.json").read_text())["curves"]
+    assert (
+        "classifier.pt"
+        in json.loads((smoke["dir"] / "runs" / "reference" / "all" / "complete.json").read_text())[
+            "artifacts"
+        ]
+    )
+    curves = json.loads((smoke["dir"] / "runs" / "interpolate" / "all" / "metrics.json").read_text())[
+        "curves"
+    ]
     assert len(curves) == 4 and all(len(c["sharpness"]) == len(c["confidence"]) == 5 for c in curves)
     assert sorted(zip(corr["latent_dim"], corr["seed"])) == [(5, 0), (5, 1), (10, 0), (10, 1)]
     assert ((corr["offdiag"] >= 0) & (corr["offdiag"] <= 1)).all()
@@ -380,7 +450,7 @@ def test_smoke_tables_for_every_stage(smoke):
     assert len(tr) == 4 * (1 * 4 * 2 + 2 * 2)
     assert sorted(set(zip(tr["latent_dim"], tr["seed"]))) == [(5, 0), (5, 1), (10, 0), (10, 1)]
     assert set(tr["mode"]) == {"frozen", "finetune", "scratch", "augmented", "logreg", "1nn"}
-    assert tr.loc[tr["h1"].notna(), "cv_accuracy"].between(0, 1).all()   # each mode's protocol, chosen by CV
+    assert tr.loc[tr["h1"].notna(), "cv_accuracy"].between(0, 1).all()  # each mode's protocol, chosen by CV
     assert tr.loc[tr["mode"].isin(["logreg", "1nn"]), "h1"].isna().all()
     assert (tr["n_test"] == 200).all() and tr["accuracy"].between(0, 1).all()
     for run in ("interpolate/all", "correlate/all", "transfer/d5-nc1-s0", "transfer/d10-nc1-s1"):
@@ -403,20 +473,34 @@ def test_smoke_metrics_hold_numbers_only_and_timings_go_to_resources(smoke):
 @pytest.mark.slow
 def test_analyses_notebook_on_smoke(smoke):
     text = _outputs_text(smoke["analyses"])
-    for heading in ("# Convolutional autoencoders on MNIST", "## Summary", "## Experiment 1: autoencoding sweep",
-                    "## Experiment 2: latent interpolation", "## Experiment 3: latent correlations",
-                    "## Experiment 4: transfer learning with 100 labels"):
+    for heading in (
+        "# Convolutional autoencoders on MNIST",
+        "## Summary",
+        "## Experiment 1: autoencoding sweep",
+        "## Experiment 2: latent interpolation",
+        "## Experiment 3: latent correlations",
+        "## Experiment 4: transfer learning with 100 labels",
+    ):
         assert heading in text, heading
     nb = json.loads(smoke["analyses"].read_text())
-    html = "".join("".join(o["data"]["text/html"]) for c in nb["cells"] for o in c.get("outputs", [])
-                   if "text/html" in o.get("data", {}))
+    html = "".join(
+        "".join(o["data"]["text/html"])
+        for c in nb["cells"]
+        for o in c.get("outputs", [])
+        if "text/html" in o.get("data", {})
+    )
     assert html.count('<div class="verdict-block">') == html.count("<summary>All numbers</summary>") >= 12
     assert html.count('<span class="verdict-exp">4+</span>') == 3 and "Warning" not in text
     # the protocols, chosen without the test set (markdown escapes the parentheses)
     assert "| mode | train | cross-validation \\(selected\\) | test | seeds |" in text
     figs = {p.name for p in (smoke["dir"] / "figures").glob("*.png")}
-    assert {"autoencode_error_curves.png", "correlation.png", "correlation_heatmaps.png", "transfer.png",
-            "interpolation_along_a.png"} <= figs
+    assert {
+        "autoencode_error_curves.png",
+        "correlation.png",
+        "correlation_heatmaps.png",
+        "transfer.png",
+        "interpolation_along_a.png",
+    } <= figs
     nb = json.loads(smoke["analyses"].read_text())
     images = sum("image/png" in o.get("data", {}) for c in nb["cells"] for o in c.get("outputs", []))
     assert images >= 7
@@ -435,9 +519,15 @@ def test_analyses_notebook_names_failed_runs_and_survives_a_missing_stage(smoke)
     tr.to_csv(pdir / "tables" / "transfer.csv", index=False)
     (pdir / "tables" / "correlate.csv").unlink()
     out_nb = smoke["tmp"] / "analyses_broken.ipynb"
-    pm.execute_notebook(str(REPO / "notebooks" / "analyses.ipynb"), str(out_nb),
-                        parameters={"profile_dir": str(pdir)}, kernel_name="python3", language="python",
-                        cwd=str(REPO), progress_bar=False)
+    pm.execute_notebook(
+        str(REPO / "notebooks" / "analyses.ipynb"),
+        str(out_nb),
+        parameters={"profile_dir": str(pdir)},
+        kernel_name="python3",
+        language="python",
+        cwd=str(REPO),
+        progress_bar=False,
+    )
     text = _outputs_text(out_nb)
     assert "Warning: transfer run `d10-nc1-s0` failed**: RuntimeError: out of memory in d10" in text
     assert "No usable correlate runs" in text
@@ -447,7 +537,9 @@ def test_analyses_notebook_names_failed_runs_and_survives_a_missing_stage(smoke)
 @pytest.mark.parametrize("name", ["reference", "interpolate", "correlate", "transfer", "analyses"])
 def test_notebooks_are_committed_clean_with_one_parameters_cell(name):
     nb = json.loads((REPO / "notebooks" / f"{name}.ipynb").read_text())
-    assert nb["metadata"]["kernelspec"]["name"] == "python3"  # the rest as JupyterLab saves it: test_notebooks_tidy
+    assert (
+        nb["metadata"]["kernelspec"]["name"] == "python3"
+    )  # the rest as JupyterLab saves it: test_notebooks_tidy
     assert nb["metadata"]["language_info"]["name"] == "python"
     code = [c for c in nb["cells"] if c["cell_type"] == "code"]
     assert all(c["outputs"] == [] and c["execution_count"] is None for c in code)
@@ -456,7 +548,7 @@ def test_notebooks_are_committed_clean_with_one_parameters_cell(name):
     source = "".join(tagged[0]["source"])
     if name == "analyses":
         assert 'profile_dir = "reports/default"' in source
-    elif name == "reference":   # upstream of interpolate: it receives nothing
+    elif name == "reference":  # upstream of interpolate: it receives nothing
         assert "out_dir = None" in source and "train.setup(" in "".join("".join(c["source"]) for c in code)
     else:
         assert "out_dir = None" in source and "checkpoints = []" in source

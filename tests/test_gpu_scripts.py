@@ -1,5 +1,6 @@
 """The GPU scripts of benchmarks/, checked without a GPU: shell syntax, and the kit builder's DRY=1
 mode (prints each step, checks the lock pins every wheel and DATA_DIR holds MNIST, writes nothing)."""
+
 from __future__ import annotations
 
 import subprocess
@@ -19,8 +20,12 @@ def test_the_gpu_scripts_parse(script):
 
 def _kit(tmp_path, data_dir):
     env = {"DRY": "1", "PY": sys.executable, "DATA_DIR": str(data_dir), "PATH": "/usr/bin:/bin"}
-    return subprocess.run(["bash", str(REPO_ROOT / "benchmarks" / "gpu_kit.sh"), str(tmp_path / "kit")],
-                          env=env, capture_output=True, text=True)
+    return subprocess.run(
+        ["bash", str(REPO_ROOT / "benchmarks" / "gpu_kit.sh"), str(tmp_path / "kit")],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
 
 
 def test_the_kit_builder_dry_run_checks_the_lock_and_the_data_and_writes_nothing(tmp_path, fake_mnist):

@@ -7,6 +7,7 @@ Everything happens in temporary folders: a copy of notebooks/, Jupyter's config,
 and workspace folders, IPython's folder, the fake MNIST (DATA_DIR) and the notebook's out_dir, so
 nothing lands in the checkout. Skipped when Playwright or Chromium is missing.
 """
+
 from __future__ import annotations
 
 import json
@@ -27,14 +28,22 @@ import pytest
 
 from aestudy import notebooks
 
-sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (pip install -e '.[test]')")
+sync_api = pytest.importorskip(
+    "playwright.sync_api", reason="Playwright is not installed (pip install -e '.[test]')"
+)
 pytestmark = pytest.mark.slow
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = REPO_ROOT / "notebooks" / "autoencode.ipynb"
 # tiny values for the parameter cell, typed in through the UI (out_dir is added per test)
-TINY = {"train_size": "100", "test_size": "50", "epochs": "1", "fc_hidden": "32", "batch_size": "50",
-        "device": '"cpu"'}
+TINY = {
+    "train_size": "100",
+    "test_size": "50",
+    "epochs": "1",
+    "fc_hidden": "32",
+    "batch_size": "50",
+    "device": '"cpu"',
+}
 
 
 def _chromium() -> str:
@@ -61,16 +70,39 @@ def lab(tmp_path, fake_mnist):
     shutil.copytree(REPO_ROOT / "notebooks", root / "notebooks")
     jupyter = tmp_path / "jupyter"
     port, token = _free_port(), secrets.token_hex(16)
-    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(jupyter / "config"), "JUPYTER_DATA_DIR": str(jupyter / "data"),
-           "JUPYTER_RUNTIME_DIR": str(jupyter / "runtime"), "IPYTHONDIR": str(jupyter / "ipython"),
-           "LIB_THREADS": "1", "OMP_NUM_THREADS": "1", "DATA_DIR": str(fake_mnist)}
+    env = {
+        **os.environ,
+        "JUPYTER_CONFIG_DIR": str(jupyter / "config"),
+        "JUPYTER_DATA_DIR": str(jupyter / "data"),
+        "JUPYTER_RUNTIME_DIR": str(jupyter / "runtime"),
+        "IPYTHONDIR": str(jupyter / "ipython"),
+        "LIB_THREADS": "1",
+        "OMP_NUM_THREADS": "1",
+        "DATA_DIR": str(fake_mnist),
+    }
     log = (tmp_path / "server.log").open("wb")
     server = subprocess.Popen(
-        [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--allow-root", "--ServerApp.ip=127.0.0.1",
-         f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
-         f"--ServerApp.root_dir={root}", f"--LabApp.workspaces_dir={jupyter / 'workspaces'}",
-         f"--LabApp.user_settings_dir={jupyter / 'settings'}"],
-        cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        [
+            sys.executable,
+            "-m",
+            "jupyter",
+            "lab",
+            "--no-browser",
+            "--allow-root",
+            "--ServerApp.ip=127.0.0.1",
+            f"--ServerApp.port={port}",
+            "--ServerApp.port_retries=0",
+            f"--IdentityProvider.token={token}",
+            f"--ServerApp.root_dir={root}",
+            f"--LabApp.workspaces_dir={jupyter / 'workspaces'}",
+            f"--LabApp.user_settings_dir={jupyter / 'settings'}",
+        ],
+        cwd=root,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -119,8 +151,11 @@ def test_autoencode_notebook_opens_clean_and_runs_in_jupyterlab(lab, tmp_path):
         # JupyterLab records the kernel's Python version: on another Python than the one the
         # notebooks were tidied for, open them as tidied for this one (all else as committed)
         nb_file.write_text(notebooks.normal_text(committed.decode()))
-    param_src = next("".join(c["source"]) for c in json.loads(committed)["cells"]
-                     if "parameters" in c["metadata"].get("tags", []))
+    param_src = next(
+        "".join(c["source"])
+        for c in json.loads(committed)["cells"]
+        if "parameters" in c["metadata"].get("tags", [])
+    )
     out_dir = tmp_path / "out"
     lab_reports = REPO_ROOT / "reports" / "lab" / "autoencode"
     before = {p: p.stat().st_mtime_ns for p in lab_reports.glob("*")} if lab_reports.is_dir() else {}
@@ -133,14 +168,17 @@ def test_autoencode_notebook_opens_clean_and_runs_in_jupyterlab(lab, tmp_path):
             page.goto(f"{base}/lab/tree/notebooks/{NOTEBOOK.name}?reset&token={token}")
             panel = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
             panel.locator(".jp-Cell").first.wait_for()
-            status = panel.locator(".jp-Notebook-ExecutionIndicator")
+            # the execution indicator is read below through its selector
             # settle: the kernel has started and answered (JupyterLab writes its language_info then)
-            page.wait_for_function("s => document.querySelector(s)?.dataset.status === 'idle'",
-                                   arg=".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook-ExecutionIndicator")
+            page.wait_for_function(
+                "s => document.querySelector(s)?.dataset.status === 'idle'",
+                arg=".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook-ExecutionIndicator",
+            )
             page.wait_for_timeout(1500)
             dirty = page.locator(".lm-TabBar-tab.jp-mod-dirty")
             assert dirty.count() == 0, (
-                f"JupyterLab marks {NOTEBOOK.name} modified on open: run `python -m lib tidy-notebooks`")
+                f"JupyterLab marks {NOTEBOOK.name} modified on open: run `python -m lib tidy-notebooks`"
+            )
 
             # the parameter cell gets tiny values through its editor (inserted as text: no auto-closing)
             cell = panel.locator(".jp-CodeCell").filter(has_text="Parameters").first
@@ -160,14 +198,21 @@ def test_autoencode_notebook_opens_clean_and_runs_in_jupyterlab(lab, tmp_path):
                     return p.querySelector('.jp-Notebook-ExecutionIndicator')?.dataset.status === 'idle'
                         && prompts.every(t => !t.includes('*'))
                         && prompts.filter(t => /\\[\\d+\\]/.test(t)).length > 0;
-                }""", arg=[".jp-NotebookPanel:not(.lm-mod-hidden)", n_code], timeout=75_000)
+                }""",
+                arg=[".jp-NotebookPanel:not(.lm-mod-hidden)", n_code],
+                timeout=75_000,
+            )
 
             numbered = [t for t in prompts.all_inner_texts() if re.search(r"\[\d+\]", t)]
             outputs = panel.locator(".jp-OutputArea-output")
-            errors = [t for t in panel.locator(
-                '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"], '
-                '.jp-RenderedText[data-mime-type="application/vnd.jupyter.error"]').all_inner_texts()
-                if re.search(r"Traceback|Error|Exception", t)]
+            errors = [
+                t
+                for t in panel.locator(
+                    '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"], '
+                    '.jp-RenderedText[data-mime-type="application/vnd.jupyter.error"]'
+                ).all_inner_texts()
+                if re.search(r"Traceback|Error|Exception", t)
+            ]
             assert not errors, errors[0][-2000:]
             assert len(numbered) == n_code, f"only {len(numbered)} of {n_code} code cells ran"
             text = "\n".join(outputs.all_inner_texts())
@@ -177,8 +222,12 @@ def test_autoencode_notebook_opens_clean_and_runs_in_jupyterlab(lab, tmp_path):
         finally:
             browser.close()
 
-    assert {p.name for p in out_dir.iterdir()} >= {"model.pt", "metrics.json", "loss_curves.png",
-                                                     "reconstructions.png"}
+    assert {p.name for p in out_dir.iterdir()} >= {
+        "model.pt",
+        "metrics.json",
+        "loss_curves.png",
+        "reconstructions.png",
+    }
     assert NOTEBOOK.read_bytes() == committed  # the checkout's notebook was never touched
     after = {p: p.stat().st_mtime_ns for p in lab_reports.glob("*")} if lab_reports.is_dir() else {}
     assert after == before, "the notebook wrote into the checkout's reports/lab/"

@@ -1,5 +1,6 @@
 """The shared data seed that makes replicates exchangeable: every data-reading stage's notebook draws
 its images by `data_seed`. (The experiments' own measures are tested in tests/experiments/.)"""
+
 from __future__ import annotations
 
 import ast
@@ -10,8 +11,8 @@ import pytest
 from aestudy import config
 from aestudy.study import STAGES
 
-
 # ------------------------------------------------------------------ exchangeable replicates
+
 
 def _load_split_calls(stage: str):
     nb = json.loads((config.NOTEBOOKS / f"{stage}.ipynb").read_text())
@@ -19,7 +20,10 @@ def _load_split_calls(stage: str):
         if cell["cell_type"] != "code" or "parameters" in cell["metadata"].get("tags", []):
             continue
         for node in ast.walk(ast.parse("".join(cell["source"]))):
-            if isinstance(node, ast.Call) and getattr(node.func, "attr", None) in ("load_split", "sample_images"):
+            if isinstance(node, ast.Call) and getattr(node.func, "attr", None) in (
+                "load_split",
+                "sample_images",
+            ):
                 yield node
 
 
@@ -32,7 +36,7 @@ def test_every_stage_draws_its_images_with_the_shared_data_seed(stage):
     for call in calls:
         seed = [k.value for k in call.keywords if k.arg == "seed"] or call.args[2:3]
         names = {n.id for n in ast.walk(seed[0]) if isinstance(n, ast.Name)} if seed else set()
-        if call.func.attr == "sample_images":         # picks among the shared images, never by the model's seed
+        if call.func.attr == "sample_images":  # picks among the shared images, never by the model's seed
             assert names in ({"data_seed"}, {"image_seed"}), f"{stage}: {ast.unparse(call)}"
         else:
             assert names == {"data_seed"}, f"{stage}: {ast.unparse(call)}"

@@ -1,4 +1,5 @@
 """lib.models: the study's autoencoder (encoder, mirrored decoder) and the classifier head."""
+
 from __future__ import annotations
 
 import itertools
@@ -20,8 +21,7 @@ BATCH = 3
 def grid_models() -> dict:
     """Each autoencoder of the study's sweep (c_factor 8, kernel 3), built once."""
     torch.manual_seed(0)
-    return {(d, nc): AutoEncoder(AEConfig(latent_dim=d, num_conv=nc, c_factor=8)).eval()
-            for d, nc in GRID}
+    return {(d, nc): AutoEncoder(AEConfig(latent_dim=d, num_conv=nc, c_factor=8)).eval() for d, nc in GRID}
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +61,7 @@ def test_encoder_channels_and_feature_sizes(grid_models, batch, nc):
             h.remove()
     expected_hw = [14, 7, 4][:nc]
     assert sizes == [(c, s, s) for c, s in zip([8, 64, 512], expected_hw)]
-    assert enc.sizes == [28, 14, 7, 4][:nc + 1]
+    assert enc.sizes == [28, 14, 7, 4][: nc + 1]
     assert models.feature_sizes(3, 3) == [28, 14, 7, 4]
 
 
@@ -75,8 +75,10 @@ def test_encoder_fc_layers(grid_models):
 
 def _record_shapes(modules, x, forward):
     shapes = []
-    hooks = [m.register_forward_hook(lambda mod, i, o: shapes.append((tuple(i[0].shape[1:]), tuple(o.shape[1:]))))
-             for m in modules]
+    hooks = [
+        m.register_forward_hook(lambda mod, i, o: shapes.append((tuple(i[0].shape[1:]), tuple(o.shape[1:]))))
+        for m in modules
+    ]
     try:
         with torch.no_grad():
             forward(x)
@@ -92,12 +94,13 @@ def test_decoder_mirrors_encoder(grid_models, batch, nc):
     convs = [m for m in model.encoder.modules() if isinstance(m, nn.Conv2d)]
     deconvs = [m for m in model.decoder.modules() if isinstance(m, nn.ConvTranspose2d)]
     assert len(deconvs) == len(convs) == nc
-    assert [(m.out_channels, m.in_channels) for m in deconvs] == [(m.in_channels, m.out_channels)
-                                                                   for m in reversed(convs)]
+    assert [(m.out_channels, m.in_channels) for m in deconvs] == [
+        (m.in_channels, m.out_channels) for m in reversed(convs)
+    ]
     assert [m.kernel_size for m in deconvs] == [m.kernel_size for m in reversed(convs)]
     assert [m.stride for m in deconvs] == [m.stride for m in reversed(convs)]
 
-    enc_shapes = _record_shapes(convs, batch, model.encoder)   # (input, output) per conv
+    enc_shapes = _record_shapes(convs, batch, model.encoder)  # (input, output) per conv
     dec_shapes = _record_shapes(deconvs, model.encoder(batch).detach(), model.decoder)
     # every decoder layer maps the encoder layer's output back to its input
     assert dec_shapes == [(o, i) for i, o in reversed(enc_shapes)]
@@ -125,16 +128,19 @@ def test_other_odd_kernels_still_mirror(k):
     assert y.shape == (2, 1, 28, 28)
 
 
-@pytest.mark.parametrize("field,value", [
-    ("num_conv", 6),            # 28 -> 14 -> 7 -> 4 -> 2 -> 1 -> 1: the 6th layer no longer shrinks
-    ("num_conv", 50),
-    ("kernel_size", 4),
-    ("kernel_size", 2),
-    ("c_factor", 0),
-    ("latent_dim", 0),
-    ("num_conv", 0),
-    ("fc_hidden", -1),
-])
+@pytest.mark.parametrize(
+    "field,value",
+    [
+        ("num_conv", 6),  # 28 -> 14 -> 7 -> 4 -> 2 -> 1 -> 1: the 6th layer no longer shrinks
+        ("num_conv", 50),
+        ("kernel_size", 4),
+        ("kernel_size", 2),
+        ("c_factor", 0),
+        ("latent_dim", 0),
+        ("num_conv", 0),
+        ("fc_hidden", -1),
+    ],
+)
 def test_invalid_config_raises_naming_parameter(field, value):
     cfg = AEConfig(**{field: value})
     with pytest.raises(ValueError, match=field):
@@ -174,7 +180,7 @@ def test_aeconfig_is_built_by_keyword_from_a_stage_s_parameters():
     from aestudy.experiments.autoencode.params import AutoencodeParams
 
     params = AutoencodeParams(latent_dim=7, num_conv=3, fc_hidden=64).model_dump()
-    cfg = models.AEConfig.from_params(params)             # other parameters (lr, seed, ...) are ignored
+    cfg = models.AEConfig.from_params(params)  # other parameters (lr, seed, ...) are ignored
     assert (cfg.latent_dim, cfg.num_conv, cfg.fc_hidden, cfg.c_factor) == (7, 3, 64, 8)
     # every architecture field is a parameter of the stage: a new field needs its parameter too
     assert set(cfg.to_dict()) <= set(AutoencodeParams.model_fields)
@@ -193,7 +199,12 @@ def test_models_are_named_by_the_run_that_trained_them_so_two_stages_never_colli
         run_dir = runs / stage / "d4-nc1-s0"
         paths.append(artifacts.save_checkpoint(run_dir / "model.pt", AutoEncoder(cfg), cfg.to_dict(), seed=0))
     lab = artifacts.save_checkpoint(tmp_path / "lab" / "model.pt", AutoEncoder(cfg), cfg.to_dict(), seed=0)
-    named = artifacts.save_checkpoint(runs / "autoencode" / "d4-nc1-s1" / "model.pt", AutoEncoder(cfg), cfg.to_dict(),
-                                      seed=1, run="elsewhere/m1")
+    named = artifacts.save_checkpoint(
+        runs / "autoencode" / "d4-nc1-s1" / "model.pt",
+        AutoEncoder(cfg),
+        cfg.to_dict(),
+        seed=1,
+        run="elsewhere/m1",
+    )
     names = sorted(artifacts.model_key(c) for c, _ in artifacts.load_models([*paths, lab, named]))
     assert names == ["autoencode/d4-nc1-s0", "d4-nc1-s0", "denoise/d4-nc1-s0", "elsewhere/m1"]

@@ -1,5 +1,6 @@
 """The committed notebooks are in the form JupyterLab saves (aestudy.notebooks), so `make lab` opens
 them unmodified; tests/test_jupyterlab.py checks that in a real JupyterLab."""
+
 from __future__ import annotations
 
 import copy
@@ -19,8 +20,11 @@ FIX = "run `python -m lib tidy-notebooks` (metadata and format only; see lib/aes
 def test_committed_notebook_is_tidy_and_has_no_outputs(path):
     text = path.read_text(encoding="utf-8")
     nb = json.loads(text)
-    ran = [i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code"
-           and (c.get("outputs") or c.get("execution_count") is not None)]
+    ran = [
+        i
+        for i, c in enumerate(nb["cells"])
+        if c["cell_type"] == "code" and (c.get("outputs") or c.get("execution_count") is not None)
+    ]
     assert not ran, f"{path.name}: cells {ran} hold outputs or execution counts: {FIX}"
     # judged for the Python it was tidied for: JupyterLab writes the kernel's version, whatever it is
     version = notebooks.committed_version(text)
@@ -35,15 +39,34 @@ def test_committed_notebooks_record_one_python_version():
 
 def _untidy_notebook() -> dict:
     """What a notebook looked like before: nbformat 4.4, no ids, a bare kernelspec, an output."""
-    code = {"cell_type": "code", "execution_count": 3, "metadata": {"tags": ["parameters"]},
-            "outputs": [{"name": "stdout", "output_type": "stream", "text": ["hi\n"]}],
-            "source": "x = 1\ny = 2"}
-    return {"cells": [{"cell_type": "markdown", "metadata": {}, "source": ["# Title\n", "text"]}, code,
-                      {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
-                       "source": "x = 1\ny = 2", "id": "bad id!"}],
-            "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-                         "language_info": {"name": "python"}, "custom": {"kept": True}},
-            "nbformat": 4, "nbformat_minor": 4}
+    code = {
+        "cell_type": "code",
+        "execution_count": 3,
+        "metadata": {"tags": ["parameters"]},
+        "outputs": [{"name": "stdout", "output_type": "stream", "text": ["hi\n"]}],
+        "source": "x = 1\ny = 2",
+    }
+    return {
+        "cells": [
+            {"cell_type": "markdown", "metadata": {}, "source": ["# Title\n", "text"]},
+            code,
+            {
+                "cell_type": "code",
+                "execution_count": None,
+                "metadata": {},
+                "outputs": [],
+                "source": "x = 1\ny = 2",
+                "id": "bad id!",
+            },
+        ],
+        "metadata": {
+            "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+            "language_info": {"name": "python"},
+            "custom": {"kept": True},
+        },
+        "nbformat": 4,
+        "nbformat_minor": 4,
+    }
 
 
 def test_tidy_changes_metadata_and_format_only_and_is_idempotent():
@@ -53,9 +76,10 @@ def test_tidy_changes_metadata_and_format_only_and_is_idempotent():
     original = copy.deepcopy(before)
     after = notebooks.tidy(before, "3.11.7")
     assert before == original  # not changed in place
-    assert [(c["cell_type"], "".join(c["source"])) for c in after["cells"]] == \
-        [(c["cell_type"], "".join(c["source"]) if isinstance(c["source"], list) else c["source"])
-         for c in original["cells"]]
+    assert [(c["cell_type"], "".join(c["source"])) for c in after["cells"]] == [
+        (c["cell_type"], "".join(c["source"]) if isinstance(c["source"], list) else c["source"])
+        for c in original["cells"]
+    ]
     assert after["cells"][1]["metadata"] == {"tags": ["parameters"]}  # papermill's tag stays
     assert after["cells"][1]["outputs"] == [] and after["cells"][1]["execution_count"] is None
     assert after["metadata"]["kernelspec"]["display_name"] == "Python 3 (ipykernel)"
@@ -67,7 +91,9 @@ def test_tidy_changes_metadata_and_format_only_and_is_idempotent():
     assert notebooks.normal_text(text, "3.11.7") == text
     assert notebooks.tidy(json.loads(text), "3.11.7")["cells"] == after["cells"]  # ids are kept
     nbformat.validate(nbformat.reads(text, as_version=4))
-    assert nbformat.writes(nbformat.reads(text, as_version=4)) + "\n" == text  # the layout nbformat.write gives
+    assert (
+        nbformat.writes(nbformat.reads(text, as_version=4)) + "\n" == text
+    )  # the layout nbformat.write gives
 
 
 def test_tidy_notebooks_command_checks_and_fixes(tmp_path, capsys):

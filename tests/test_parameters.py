@@ -1,6 +1,7 @@
 """One source of truth for parameters: every notebook's parameter cell agrees with the schema
 (names and defaults), and a notebook run by plain papermill stops on a typo with the runner's
 one-line message, before any work."""
+
 from __future__ import annotations
 
 import ast
@@ -40,8 +41,11 @@ def test_every_notebook_checks_its_parameters_right_after_the_parameter_cell(sta
 
 def _namespace(stage, injected: str, **values):
     ns = {**STAGES[stage].notebook_fields(), **values}
-    ns["In"] = ["", "# Parameters (papermill injects the runner's values after this cell)\nx = 1\n",
-                "# Parameters\n" + injected]
+    ns["In"] = [
+        "",
+        "# Parameters (papermill injects the runner's values after this cell)\nx = 1\n",
+        "# Parameters\n" + injected,
+    ]
     return ns
 
 
@@ -49,29 +53,41 @@ def test_an_injected_typo_is_named_with_the_nearest_valid_name():
     with pytest.raises(ParamsError) as info:
         check_parameters("autoencode", _namespace("autoencode", "latnet_dim = 5\n", latnet_dim=5))
     msg = str(info.value)
-    assert msg.startswith("notebooks/autoencode.ipynb: parameters.latnet_dim: unknown key; "
-                          "did you mean 'latent_dim'?") and "\n" not in msg
+    assert (
+        msg.startswith(
+            "notebooks/autoencode.ipynb: parameters.latnet_dim: unknown key; did you mean 'latent_dim'?"
+        )
+        and "\n" not in msg
+    )
     assert info.value._render_traceback_() == [f"ParamsError: {msg}"]  # one line in the notebook too
 
 
 def test_an_invalid_value_gives_the_runners_rule():
     with pytest.raises(ParamsError, match=r"parameters\.epochs: Input should be greater than or equal to 1"):
         check_parameters("autoencode", _namespace("autoencode", "epochs = 0\n", epochs=0))
-    with pytest.raises(ParamsError, match=r"parameters\.modes\.0: Input should be 'frozen', 'finetune', 'scratch' or 'augmented'"):
+    with pytest.raises(
+        ParamsError,
+        match=r"parameters\.modes\.0: Input should be 'frozen', 'finetune', 'scratch' or 'augmented'",
+    ):
         check_parameters("transfer", _namespace("transfer", "modes = ['frozn']\n", modes=["frozn"]))
     with pytest.raises(ParamsError, match=r"parameters\.checkpoints: must be a list of file paths"):
-        check_parameters("transfer", _namespace("transfer", "checkpoints = 'model.pt'\n", checkpoints="model.pt"))
+        check_parameters(
+            "transfer", _namespace("transfer", "checkpoints = 'model.pt'\n", checkpoints="model.pt")
+        )
 
 
 def test_one_mode_name_stands_for_a_protocol_search_of_that_mode_alone():
-    assert check_parameters("protocol", _namespace("protocol", "modes = 'scratch'\n", modes="scratch"))["modes"] \
-        == ["scratch"]
+    assert check_parameters("protocol", _namespace("protocol", "modes = 'scratch'\n", modes="scratch"))[
+        "modes"
+    ] == ["scratch"]
     with pytest.raises(ParamsError, match=r"parameters\.modes\.0: Input should be 'frozen', 'finetune'"):
         check_parameters("protocol", _namespace("protocol", "modes = 'scrach'\n", modes="scrach"))
 
 
 def test_valid_parameters_pass_and_other_variables_are_ignored():
-    ns = _namespace("correlate", "n_images = 10\n", n_images=10, model=object())  # e.g. a later cell's variable
+    ns = _namespace(
+        "correlate", "n_images = 10\n", n_images=10, model=object()
+    )  # e.g. a later cell's variable
     assert check_parameters("correlate", ns)["n_images"] == 10
 
 
@@ -79,16 +95,37 @@ def test_valid_parameters_pass_and_other_variables_are_ignored():
 def test_plain_papermill_stops_on_a_typo_before_any_work(tmp_path):
     out_dir = tmp_path / "out"
     proc = subprocess.run(
-        [sys.executable, "-m", "papermill", str(REPO / "notebooks" / "autoencode.ipynb"), str(tmp_path / "o.ipynb"),
-         "-p", "latnet_dim", "5", "-p", "out_dir", str(out_dir), "-k", "python3"],
-        cwd=REPO, capture_output=True, text=True, timeout=300)
+        [
+            sys.executable,
+            "-m",
+            "papermill",
+            str(REPO / "notebooks" / "autoencode.ipynb"),
+            str(tmp_path / "o.ipynb"),
+            "-p",
+            "latnet_dim",
+            "5",
+            "-p",
+            "out_dir",
+            str(out_dir),
+            "-k",
+            "python3",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode != 0
-    assert ("ParamsError: notebooks/autoencode.ipynb: parameters.latnet_dim: unknown key; "
-            "did you mean 'latent_dim'?") in proc.stderr
+    assert (
+        "ParamsError: notebooks/autoencode.ipynb: parameters.latnet_dim: unknown key; "
+        "did you mean 'latent_dim'?"
+    ) in proc.stderr
     assert not out_dir.exists()  # stopped before the data were loaded or anything was written
 
 
-def test_an_experiments_report_thresholds_come_from_its_package_and_join_the_report_section(tmp_path, monkeypatch):
+def test_an_experiments_report_thresholds_come_from_its_package_and_join_the_report_section(
+    tmp_path, monkeypatch
+):
     """An experiment declares its report thresholds in its own package (`thresholds.Thresholds`):
     the `report:` section takes them with no edit of aestudy.report_params; a name declared twice
     is refused."""
@@ -97,14 +134,19 @@ def test_an_experiments_report_thresholds_come_from_its_package_and_join_the_rep
     from aestudy import report_params
 
     found = {f for t in report_params.experiment_thresholds() for f in t.model_fields}
-    assert {"small_d_margin", "h1_margin", "min_accuracy"} <= found <= set(report_params.ReportParams.model_fields)
+    assert (
+        {"small_d_margin", "h1_margin", "min_accuracy"}
+        <= found
+        <= set(report_params.ReportParams.model_fields)
+    )
     pkg = tmp_path / "threshold_experiments"
     (pkg / "denoise").mkdir(parents=True)
     (pkg / "__init__.py").write_text("")
     (pkg / "denoise" / "__init__.py").write_text("")
     (pkg / "denoise" / "thresholds.py").write_text(
         "from pydantic import Field\nfrom aestudy.schema import Params\n"
-        "class Thresholds(Params):\n    noise_margin: float = Field(0.05, gt=0)\n")
+        "class Thresholds(Params):\n    noise_margin: float = Field(0.05, gt=0)\n"
+    )
     monkeypatch.syspath_prepend(str(tmp_path))
     parts = report_params.experiment_thresholds("threshold_experiments", [str(pkg)])
     assembled = report_params._assemble(parts + report_params.experiment_thresholds())

@@ -1,14 +1,15 @@
 """Project hygiene: dependency lists agree, notebooks are committed clean, README commands."""
+
 from __future__ import annotations
 
 import ast
 import json
 import os
 import re
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -53,15 +54,22 @@ def test_the_lock_is_up_to_date_with_pyproject():
     pins = _locked()
     missing = sorted(r.name for r in wanted if r.name.lower() not in pins)
     assert not missing, f"not in {LOCK.name} (run `make lock`): {missing}"
-    outside = [f"{r.name}=={pins[r.name.lower()][0]} (pyproject.toml: {r})" for r in wanted
-               if not r.specifier.contains(pins[r.name.lower()][0], prereleases=True)]
+    outside = [
+        f"{r.name}=={pins[r.name.lower()][0]} (pyproject.toml: {r})"
+        for r in wanted
+        if not r.specifier.contains(pins[r.name.lower()][0], prereleases=True)
+    ]
     assert not outside, f"{LOCK.name} pins versions pyproject.toml excludes (run `make lock`): {outside}"
     direct = {n for n, (_, _, via) in pins.items() if "ae-study (pyproject.toml)" in via}
-    assert direct == {r.name.lower() for r in wanted}, \
+    assert direct == {r.name.lower() for r in wanted}, (
         f"{LOCK.name} was locked from other dependencies (run `make lock`): {sorted(direct ^ {r.name.lower() for r in wanted})}"
+    )
     lines = LOCK.read_text().splitlines()
-    unhashed = [ln for ln, nxt in zip(lines, lines[1:] + [""])
-                if ln and not ln.startswith((" ", "#")) and not nxt.strip().startswith("--hash=sha256:")]
+    unhashed = [
+        ln
+        for ln, nxt in zip(lines, lines[1:] + [""])
+        if ln and not ln.startswith((" ", "#")) and not nxt.strip().startswith("--hash=sha256:")
+    ]
     assert not unhashed, f"{LOCK.name}: pins without a hash: {unhashed}"
 
 
@@ -69,7 +77,9 @@ def test_environment_yml_installs_the_lock():
     env = yaml.safe_load((REPO_ROOT / "environment.yml").read_text())
     deps = env["dependencies"]
     pip_lists = [d["pip"] for d in deps if isinstance(d, dict) and "pip" in d]
-    assert pip_lists == [[f"-r {LOCK.name}"]], "environment.yml's pip section should install the lock, nothing else"
+    assert pip_lists == [[f"-r {LOCK.name}"]], (
+        "environment.yml's pip section should install the lock, nothing else"
+    )
     conda = [_norm(d) for d in deps if isinstance(d, str)]
     assert "pip" in conda
     python = next(d for d in conda if d.startswith("python"))
@@ -88,18 +98,30 @@ def test_notebook_committed_clean(nb_path):
     code = [c for c in nb["cells"] if c["cell_type"] == "code"]
     tagged = [c for c in code if "parameters" in c.get("metadata", {}).get("tags", [])]
     assert len(tagged) == 1, f"{nb_path.name}: {len(tagged)} code cells tagged 'parameters'"
-    assert not [c for c in nb["cells"] if c["cell_type"] != "code"
-                and "parameters" in c.get("metadata", {}).get("tags", [])]
-    dirty = [i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code"
-             and (c.get("outputs") or c.get("execution_count") is not None)]
+    assert not [
+        c
+        for c in nb["cells"]
+        if c["cell_type"] != "code" and "parameters" in c.get("metadata", {}).get("tags", [])
+    ]
+    dirty = [
+        i
+        for i, c in enumerate(nb["cells"])
+        if c["cell_type"] == "code" and (c.get("outputs") or c.get("execution_count") is not None)
+    ]
     assert not dirty, f"{nb_path.name}: cells {dirty} hold outputs or execution counts"
     # papermill injects after the parameters cell: it must assign names only, and out_dir among them
     src = "".join(tagged[0]["source"])
     body = ast.parse(src, nb_path.name).body
-    not_assign = [ast.unparse(n).splitlines()[0] for n in body if not isinstance(n, (ast.Assign, ast.AnnAssign))]
+    not_assign = [
+        ast.unparse(n).splitlines()[0] for n in body if not isinstance(n, (ast.Assign, ast.AnnAssign))
+    ]
     assert not not_assign, f"{nb_path.name}: the parameters cell does more than assign names: {not_assign}"
-    names = [t.id for n in body for t in (n.targets if isinstance(n, ast.Assign) else [n.target])
-             if isinstance(t, ast.Name)]
+    names = [
+        t.id
+        for n in body
+        for t in (n.targets if isinstance(n, ast.Assign) else [n.target])
+        if isinstance(t, ast.Name)
+    ]
     assert len(names) == len(body), f"{nb_path.name}: a parameter is assigned to something other than a name"
     assert "out_dir" in names or nb_path.stem == "analyses", f"{nb_path.name}: no out_dir parameter"
 
@@ -139,8 +161,10 @@ def test_the_parameter_file_page_points_at_the_default_profile_and_names_only_re
     assert "(../params/default.yaml)" in page
     default = (REPO_ROOT / "params" / "default.yaml").read_text()
     named = set(re.findall(r"`(\w+): ", page))
-    assert named and all(re.search(rf"\b{k}:", default + (REPO_ROOT / "params" / "full.yaml").read_text())
-                         for k in named - {"timeout", "cluster"}), named
+    assert named and all(
+        re.search(rf"\b{k}:", default + (REPO_ROOT / "params" / "full.yaml").read_text())
+        for k in named - {"timeout", "cluster"}
+    ), named
 
 
 def _import_graph() -> dict:
@@ -158,7 +182,7 @@ def _import_graph() -> dict:
         deps = set()
         for node in ast.walk(ast.parse(f.read_text())):
             if isinstance(node, ast.ImportFrom):
-                base = pkg.split(".")[:len(pkg.split(".")) - node.level + 1] if node.level else []
+                base = pkg.split(".")[: len(pkg.split(".")) - node.level + 1] if node.level else []
                 target = ".".join(base + ([node.module] if node.module else []))
                 deps |= {f"{target}.{a.name}" if f"{target}.{a.name}" in mods else target for a in node.names}
             elif isinstance(node, ast.Import):
@@ -202,19 +226,35 @@ def test_no_import_cycles_and_each_room_imports_only_what_it_may():
     runs = {f"{EXPERIMENTS_PKG}.{p}.run" for p in packages if f"{EXPERIMENTS_PKG}.{p}.run" in graph}
     reports = {f"{EXPERIMENTS_PKG}.{p}.report" for p in packages if f"{EXPERIMENTS_PKG}.{p}.report" in graph}
     run_side = set().union(*(reach(r) | {r} for r in runs))
-    report_side = set().union(*(reach(r) | {r} for r in reports | {m for m in graph if _in(m, "aestudy.report")}))
+    report_side = set().union(
+        *(reach(r) | {r} for r in reports | {m for m in graph if _in(m, "aestudy.report")})
+    )
     for m, deps in graph.items():
         if m.startswith("aestudy.science"):  # the shared science knows no runner, no report and no experiment
             assert not [d for d in deps if _in(d, "aestudy.runner", "aestudy.report", EXPERIMENTS_PKG)], m
-        if m.startswith("aestudy.runner"):   # the runner never imports the report, and knows stages only through aestudy.study
+        if m.startswith(
+            "aestudy.runner"
+        ):  # the runner never imports the report, and knows stages only through aestudy.study
             assert not [d for d in deps if _in(d, "aestudy.report", EXPERIMENTS_PKG)], m
-        if _experiment_side(m) == "declaration":  # a stage's declaration is light: no science, no run, no report
-            assert not [d for d in reach(m) if _in(d, "aestudy.science", "aestudy.runner", "aestudy.report")
-                        or _experiment_side(d) not in (None, "declaration")], m
+        if (
+            _experiment_side(m) == "declaration"
+        ):  # a stage's declaration is light: no science, no run, no report
+            assert not [
+                d
+                for d in reach(m)
+                if _in(d, "aestudy.science", "aestudy.runner", "aestudy.report")
+                or _experiment_side(d) not in (None, "declaration")
+            ], m
     # what a run computes never imports the report or the runner; the report (its frame and every
     # experiment's section, with all they reach) never imports the science side, the runner or a run
-    assert sorted(m for m in run_side if _in(m, "aestudy.report", "aestudy.runner")
-                  or _experiment_side(m) == "report") == []
+    assert (
+        sorted(
+            m
+            for m in run_side
+            if _in(m, "aestudy.report", "aestudy.runner") or _experiment_side(m) == "report"
+        )
+        == []
+    )
     assert sorted(m for m in report_side if _in(m, "aestudy.science", "aestudy.runner") or m in runs) == []
 
 
@@ -240,8 +280,14 @@ print(json.dumps({"experiments": [e.name for e in experiments.EXPERIMENTS],
     import subprocess
     import sys
 
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO_ROOT,
-                         env={**os.environ, "PYTHONPATH": str(REPO_ROOT / "lib")}, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT / "lib")},
+        timeout=300,
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     found = json.loads(out.stdout.strip().splitlines()[-1])
     assert len(found["experiments"]) >= 5 and found["loaded"] == []
@@ -250,20 +296,38 @@ print(json.dumps({"experiments": [e.name for e in experiments.EXPERIMENTS],
 def _cited_paths(text: str) -> set[str]:
     """File names a page cites: `code` spans that look like a project path, and link targets."""
     spans = set(re.findall(r"`([^`\s]+)`", text)) | set(re.findall(r"\]\(([^)#\s]+)\)", text))
-    return {s.rstrip(",.:") for s in spans
-            if re.fullmatch(r"[\w./-]+", s) and not s.startswith(("http", "-", "..", "/"))
-            and ("/" in s or re.search(r"\.(py|md|yaml|yml|sh|txt|toml|ipynb)$", s))}
+    return {
+        s.rstrip(",.:")
+        for s in spans
+        if re.fullmatch(r"[\w./-]+", s)
+        and not s.startswith(("http", "-", "..", "/"))
+        and ("/" in s or re.search(r"\.(py|md|yaml|yml|sh|txt|toml|ipynb)$", s))
+    }
 
 
-@pytest.mark.parametrize("page", ["README.md", "benchmarks/README.md", "docs/environment.md", "docs/parameters.md",
-                                  "docs/running.md"])
+@pytest.mark.parametrize(
+    "page",
+    ["README.md", "benchmarks/README.md", "docs/environment.md", "docs/parameters.md", "docs/running.md"],
+)
 def test_every_file_a_page_cites_exists(page):
     text = (REPO_ROOT / page).read_text()
     from aestudy.study import STAGES
 
-    generated = ("reports/", "data/", "out.ipynb", ".venv/", "MNIST/", ".gpu_kit/")   # made by commands, not committed
-    missing = [p for p in sorted(_cited_paths(text))
-               if not p.startswith(generated) and p.split("/")[0] not in STAGES  # <stage>/<run-id>: a run
-               and not (REPO_ROOT / p).exists()
-               and not ((REPO_ROOT / page).parent / p).exists() and not (REPO_ROOT / "lib" / p).exists()]
+    generated = (
+        "reports/",
+        "data/",
+        "out.ipynb",
+        ".venv/",
+        "MNIST/",
+        ".gpu_kit/",
+    )  # made by commands, not committed
+    missing = [
+        p
+        for p in sorted(_cited_paths(text))
+        if not p.startswith(generated)
+        and p.split("/")[0] not in STAGES  # <stage>/<run-id>: a run
+        and not (REPO_ROOT / p).exists()
+        and not ((REPO_ROOT / page).parent / p).exists()
+        and not (REPO_ROOT / "lib" / p).exists()
+    ]
     assert not missing, f"{page} cites files that do not exist: {missing}"

@@ -1,6 +1,7 @@
 """What the report discloses (issue 21, item 4, the report's side): every choice with how and on
 what data it was made, choices made on test numbers marked, selected numbers labelled as selected,
 and the one cell the protocols were tuned on said beside the h1 and d verdicts."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,8 +9,9 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from aestudy.experiments.transfer import report as transfer
+from aestudy.experiments.transfer import summaries as transfer_data
 from aestudy.report import choices, profile, verdicts
-from aestudy.experiments.transfer import report as transfer, summaries as transfer_data
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -20,10 +22,27 @@ def _data(tables=None) -> profile.ProfileData:
 
 
 def _transfer() -> pd.DataFrame:
-    rows = [{"run_id": f"d{d}-nc2-s{s}", "status": "ok", "latent_dim": d, "num_conv": 2, "seed": s, "h1": float(h),
-             "mode": m, "label_seed": 0, "n_labels": 100, "n_test": 10000, "accuracy": 0.7 + 0.01 * d / 5 + 0.01 * s
-             + 0.001 * h / 100 + 0.05 * (m == "finetune"), "train_accuracy": 1.0, "cv_accuracy": 0.7}
-            for d in (5, 10) for s in (0, 1, 2) for h in (200, 650) for m in ("frozen", "finetune")]
+    rows = [
+        {
+            "run_id": f"d{d}-nc2-s{s}",
+            "status": "ok",
+            "latent_dim": d,
+            "num_conv": 2,
+            "seed": s,
+            "h1": float(h),
+            "mode": m,
+            "label_seed": 0,
+            "n_labels": 100,
+            "n_test": 10000,
+            "accuracy": 0.7 + 0.01 * d / 5 + 0.01 * s + 0.001 * h / 100 + 0.05 * (m == "finetune"),
+            "train_accuracy": 1.0,
+            "cv_accuracy": 0.7,
+        }
+        for d in (5, 10)
+        for s in (0, 1, 2)
+        for h in (200, 650)
+        for m in ("frozen", "finetune")
+    ]
     return pd.DataFrame(rows)
 
 
@@ -34,7 +53,9 @@ def test_every_choice_says_how_and_on_what_data_and_test_set_choices_are_marked(
     for what in ("semi-supervised method", "semi-supervised budget", "reference classifier"):
         assert what in set(on_test["what"]), what
     warmup = t[t["what"] == "learning-rate warm-up"].iloc[0]
-    assert warmup["choice"] == "warmup_steps = 100" and "first noticed on the test set" in warmup["on what data"]
+    assert (
+        warmup["choice"] == "warmup_steps = 100" and "first noticed on the test set" in warmup["on what data"]
+    )
     protocol = t[t["what"].str.startswith("transfer protocols")].iloc[0]
     assert "d=10, num_conv=2, seed 0, h1=650, label draw 0" in protocol["how it was made"]
     assert "labelled training images only" in protocol["on what data"]
@@ -43,7 +64,10 @@ def test_every_choice_says_how_and_on_what_data_and_test_set_choices_are_marked(
 def test_the_protocols_cell_is_said_beside_the_h1_and_d_verdicts_only():
     v = verdicts.verdicts(_data({"transfer": _transfer()}))
     note = "chosen on one cell (d=10, num_conv=2, seed 0, h1=650, label draw 0)"
-    assert note in v.at["h1_matters_little", "this run's numbers"] and note in v.at["larger_d_better", "this run's numbers"]
+    assert (
+        note in v.at["h1_matters_little", "this run's numbers"]
+        and note in v.at["larger_d_better", "this run's numbers"]
+    )
     assert note not in v.at["finetune_beats_frozen", "this run's numbers"]
     assert "d=10, num_conv=2" in choices.limitations(_data({"transfer": _transfer()}))
 
@@ -51,14 +75,28 @@ def test_the_protocols_cell_is_said_beside_the_h1_and_d_verdicts_only():
 def test_selected_numbers_are_labelled_as_selected_and_carry_no_interval():
     data = _data({"transfer": _transfer()})
     words = transfer.text(data)
-    best = words[words.index("The best of"):]
+    best = words[words.index("The best of") :]
     assert best.startswith("The best of the 8 configurations (d × mode × h1) by test accuracy is")
     assert "selected on the test set" in best and "[" not in best.split("Chance")[0]
     table, caption = transfer_data.accuracy_by_mode(data)
     assert "cross-validation (selected)" in table.columns and "selected" in caption
-    protocol = pd.DataFrame([{"mode": "frozen", "candidate": i, "chosen": i == 1, "cv_accuracy": 0.6 + 0.05 * i,
-                              "steps": 100, "lr": 1e-3, "weight_decay": 0.0, "augment": False, "warmup": 0,
-                              "encoder_lr": 1.0} for i in range(5)])
+    protocol = pd.DataFrame(
+        [
+            {
+                "mode": "frozen",
+                "candidate": i,
+                "chosen": i == 1,
+                "cv_accuracy": 0.6 + 0.05 * i,
+                "steps": 100,
+                "lr": 1e-3,
+                "weight_decay": 0.0,
+                "augment": False,
+                "warmup": 0,
+                "encoder_lr": 1.0,
+            }
+            for i in range(5)
+        ]
+    )
     chosen = transfer_data.chosen_protocols(protocol)
     assert chosen["CV accuracy"].tolist() == ["65.0 % (best of 5)"]
 
@@ -72,8 +110,12 @@ def _derived_seed_purposes() -> set[str]:
     lib = REPO / "lib" / "aestudy"
     for path in [*(lib / "science").rglob("*.py"), *(lib / "experiments").rglob("*.py")]:
         for node in ast.walk(ast.parse(path.read_text())):
-            if (isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", "")) == "derived_seed"
-                    and node.args and isinstance(node.args[0], ast.Constant)):
+            if (
+                isinstance(node, ast.Call)
+                and getattr(node.func, "id", getattr(node.func, "attr", "")) == "derived_seed"
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+            ):
                 out.add(node.args[0].value)
     return out
 
@@ -92,7 +134,9 @@ def test_the_seed_sentence_says_what_the_code_seeds_from_a_models_seed():
     assert science_transfer.label_draw_seed(0, 0) != science_transfer.label_draw_seed(1, 0)
     assert interpolation.pair_seed(0, 0) != interpolation.pair_seed(0, 1)
     row = choices.table(_data())[0].set_index("what").loc["which images", "choice"]
-    assert "sets only" not in row and "initialisation and batch order and, through seeds derived from it" in row
+    assert (
+        "sets only" not in row and "initialisation and batch order and, through seeds derived from it" in row
+    )
     for words in ("labelled images", "test image pairs", "scratch and augmented controls"):
         assert words in row, words
 
@@ -103,29 +147,55 @@ def test_each_search_prints_its_standard_error_and_says_when_the_choice_is_insid
 
     # protocol: frozen's chosen candidate (0.72, se 0.046) leads 0.69 by 3 points: inside the noise;
     # scratch's (0.80, se 0.01) leads 0.60 by 20 points
-    rows = [{"mode": "frozen", "candidate": i, "chosen": i == 1, "cv_accuracy": a, "cv_se": 0.046, "steps": 100,
-             "lr": 1e-3, "weight_decay": 0.0, "augment": False, "warmup": 0, "encoder_lr": 1.0, "folds": 3,
-             "n_labels": 100, "h1": 650} for i, a in enumerate([0.69, 0.72])]
-    rows += [{**rows[0], "mode": "scratch", "candidate": i, "chosen": i == 0, "cv_accuracy": a, "cv_se": 0.01}
-             for i, a in enumerate([0.80, 0.60])]
+    rows = [
+        {
+            "mode": "frozen",
+            "candidate": i,
+            "chosen": i == 1,
+            "cv_accuracy": a,
+            "cv_se": 0.046,
+            "steps": 100,
+            "lr": 1e-3,
+            "weight_decay": 0.0,
+            "augment": False,
+            "warmup": 0,
+            "encoder_lr": 1.0,
+            "folds": 3,
+            "n_labels": 100,
+            "h1": 650,
+        }
+        for i, a in enumerate([0.69, 0.72])
+    ]
+    rows += [
+        {**rows[0], "mode": "scratch", "candidate": i, "chosen": i == 0, "cv_accuracy": a, "cv_se": 0.01}
+        for i, a in enumerate([0.80, 0.60])
+    ]
     t = transfer_data.chosen_protocols(pd.DataFrame(rows))
     assert t["CV accuracy"].tolist() == ["72.0 % ± 4.6 (best of 2)", "80.0 % ± 1.0 (best of 2)"]
     assert t["lead over runner-up"].tolist() == ["3.0 points (inside noise)", "20.0 points"]
     assert "In 1 of 2 modes (frozen) the selection is inside the noise" in transfer_data.noise_words(t)
-    old = transfer_data.chosen_protocols(pd.DataFrame(rows).drop(columns="cv_se"))  # runs from before the errors
+    old = transfer_data.chosen_protocols(
+        pd.DataFrame(rows).drop(columns="cv_se")
+    )  # runs from before the errors
     assert "lead over runner-up" not in old and transfer_data.noise_words(old) == ""
 
     assert selection_noise([0.69, 0.72], [0.05, 0.046], 1, "recipe") == (
         "Cross-validation standard error over folds: 4.6 points for the chosen recipe (4.6–5.0 points over the "
         "recipes); the chosen recipe (72.0 %) is within one standard error of the runner-up (69.0 %, 3.0 points "
-        "behind): the selection is inside the noise.")
+        "behind): the selection is inside the noise."
+    )
     assert "more than one standard error" in selection_noise([0.9, 0.7], [0.02, 0.02], 0)
     assert selection_noise([0.9, 0.7], [None, None], 0) == ""
-    cands = [{"cv_accuracy": 0.69, "cv_se": 0.05, "chosen": False, "lr": 1e-3, "cv_folds": [0.64, 0.74]},
-             {"cv_accuracy": 0.72, "cv_se": 0.046, "chosen": True, "lr": 3e-3, "cv_folds": [0.674, 0.766]}]
+    cands = [
+        {"cv_accuracy": 0.69, "cv_se": 0.05, "chosen": False, "lr": 1e-3, "cv_folds": [0.64, 0.74]},
+        {"cv_accuracy": 0.72, "cv_se": 0.046, "chosen": True, "lr": 3e-3, "cv_folds": [0.674, 0.766]},
+    ]
     words = semisup.search_noise(cands, {"cv_steps": 1000}, {"steps": 3000})
     assert "within one standard error of the runner-up (69.0 %" in words
-    assert "ranking was made at 1,000 training steps per candidate and is not checked at the final 3,000" in words
+    assert (
+        "ranking was made at 1,000 training steps per candidate and is not checked at the final 3,000"
+        in words
+    )
     assert "not checked" not in semisup.search_noise(cands, {"cv_steps": 400}, {"steps": 400})
     table = semisup.recipe_table(cands)
     assert table["cross-validation"].tolist() == ["69.0 % ± 5.0", "72.0 % ± 4.6"] and "cv_folds" not in table

@@ -1,5 +1,6 @@
 """The rendered report of the smoke profile: sections, offline, typeset math, figures, PDF,
 failed runs named, and a re-render that trains nothing."""
+
 from __future__ import annotations
 
 import base64
@@ -11,20 +12,28 @@ from pathlib import Path
 
 import pytest
 
+from aestudy.files import write_json
 from aestudy.report import offline
 from aestudy.report import pdf as report_pdf
-from aestudy.files import write_json
 from aestudy.runner import records
 
 REPO = Path(__file__).resolve().parents[2]
-SECTIONS = ["Summary", "Experiment 1: autoencoding sweep", "Experiment 2: latent interpolation",
-            "Experiment 3: latent correlations", "Experiment 4: transfer learning with 100 labels",
-            "Theory", "Appendix: provenance"]
+SECTIONS = [
+    "Summary",
+    "Experiment 1: autoencoding sweep",
+    "Experiment 2: latent interpolation",
+    "Experiment 3: latent correlations",
+    "Experiment 4: transfer learning with 100 labels",
+    "Theory",
+    "Appendix: provenance",
+]
 needs_chromium = pytest.mark.skipif(report_pdf.find_chromium() is None, reason="Chromium not installed")
 
 
 def headings(html: str) -> list[str]:
-    return [re.sub(r"<[^>]+>|¶", "", h).strip() for h in re.findall(r"<h[1-3][^>]*>(.*?)</h[1-3]>", html, re.S)]
+    return [
+        re.sub(r"<[^>]+>|¶", "", h).strip() for h in re.findall(r"<h[1-3][^>]*>(.*?)</h[1-3]>", html, re.S)
+    ]
 
 
 def test_report_has_every_section_in_order_and_loads_nothing_external(smoke_profile):
@@ -38,8 +47,14 @@ def test_report_has_every_section_in_order_and_loads_nothing_external(smoke_prof
 
 def test_appendix_holds_provenance(smoke_profile):
     html = (smoke_profile["dir"] / "report.html").read_text()
-    for text in ("Git commit", "Parameter file as run", "train-images-idx3-ubyte", "torch",
-                 "autoencode/d5-nc1".split("/")[1], "executed notebook"):
+    for text in (
+        "Git commit",
+        "Parameter file as run",
+        "train-images-idx3-ubyte",
+        "torch",
+        "autoencode/d5-nc1".split("/")[1],
+        "executed notebook",
+    ):
         assert text in html, text
 
 
@@ -64,8 +79,12 @@ def test_pdf_holds_every_section_and_a_sane_page_count(smoke_profile):
     flat = " ".join(text.split())
     for s in SECTIONS:
         assert s in flat, s
-    pages = int(re.search(r"Pages:\s+(\d+)", subprocess.run(["pdfinfo", str(pdf)], capture_output=True,
-                                                             text=True, check=True).stdout).group(1))
+    pages = int(
+        re.search(
+            r"Pages:\s+(\d+)",
+            subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout,
+        ).group(1)
+    )
     assert 5 <= pages <= 60
 
 
@@ -89,8 +108,14 @@ def test_a_failed_run_is_named_as_failed_in_the_report(smoke_profile, tmp_path, 
 @pytest.mark.slow
 def test_rerender_trains_nothing_and_is_quick(smoke_profile):
     before = {p: p.stat().st_mtime_ns for p in (smoke_profile["dir"] / "runs").rglob("complete.json")}
-    proc = subprocess.run([sys.executable, "-m", "lib", "render", str(smoke_profile["params"])], cwd=REPO,
-                          env=smoke_profile["env"], capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "lib", "render", str(smoke_profile["params"])],
+        cwd=REPO,
+        env=smoke_profile["env"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "report:" in proc.stderr
     after = {p: p.stat().st_mtime_ns for p in (smoke_profile["dir"] / "runs").rglob("complete.json")}
@@ -101,15 +126,25 @@ def test_rerender_trains_nothing_and_is_quick(smoke_profile):
 def test_run_with_nothing_new_leaves_the_report_as_it_is(smoke_profile):
     html = smoke_profile["dir"] / "report.html"
     before = html.stat().st_mtime_ns
-    proc = subprocess.run([sys.executable, "-m", "lib", "run", str(smoke_profile["params"])], cwd=REPO,
-                          env=smoke_profile["env"], capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "lib", "run", str(smoke_profile["params"])],
+        cwd=REPO,
+        env=smoke_profile["env"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "14 cached" in proc.stderr and "is up to date" in proc.stderr
     assert html.stat().st_mtime_ns == before
 
 
-HOSTILE = ['<script>window.__pwned = 1</script>', '<img src=x onerror="window.__pwned = 2">',
-           '</textarea><b>bold?</b>', '[link](javascript:window.__pwned=3)']
+HOSTILE = [
+    "<script>window.__pwned = 1</script>",
+    '<img src=x onerror="window.__pwned = 2">',
+    "</textarea><b>bold?</b>",
+    "[link](javascript:window.__pwned=3)",
+]
 
 
 @pytest.mark.slow
@@ -131,7 +166,9 @@ def test_strings_from_outside_reach_the_html_as_text(smoke_profile, tmp_path, mo
     monkeypatch.setenv("REPORTS_DIR", str(root))
     out = render.render(load_study(params), pdf=False)
     dom = report_pdf.rendered_dom(out["html"])
-    assert "__pwned" not in re.sub(r"&lt;|&gt;|&amp;|&quot;", "", dom).split("<body", 1)[0]  # nothing in <head>
+    assert (
+        "__pwned" not in re.sub(r"&lt;|&gt;|&amp;|&quot;", "", dom).split("<body", 1)[0]
+    )  # nothing in <head>
     body = dom.split("<body", 1)[1]
     assert not re.search(r"<script[^>]*>[^<]*__pwned", body) and not re.search(r"<img[^>]*onerror", body)
     assert "<b>bold?</b>" not in body and 'href="javascript:' not in body
@@ -143,14 +180,32 @@ def test_the_runs_appendix_is_one_row_per_stage_with_every_run_folded_below():
     from aestudy.report.render import runs_markdown
     from aestudy.report.text import Captions
 
-    runs = [{"stage": "autoencode", "run_id": f"d{d}-nc1-s0", "status": "ok", "seconds": s, "peak_rss_mb": m,
-             "dir": f"reports/x/runs/autoencode/d{d}-nc1-s0", "error": ""}
-            for d, s, m in ((5, 10.0, 1500.0), (10, 30.0, 1600.0))]
-    runs.append({"stage": "transfer", "run_id": "d5-nc1-s0", "status": "failed", "seconds": 2.0, "peak_rss_mb": None,
-                 "dir": "reports/x/runs/transfer/d5-nc1-s0", "error": "RuntimeError: boom"})
+    runs = [
+        {
+            "stage": "autoencode",
+            "run_id": f"d{d}-nc1-s0",
+            "status": "ok",
+            "seconds": s,
+            "peak_rss_mb": m,
+            "dir": f"reports/x/runs/autoencode/d{d}-nc1-s0",
+            "error": "",
+        }
+        for d, s, m in ((5, 10.0, 1500.0), (10, 30.0, 1600.0))
+    ]
+    runs.append(
+        {
+            "stage": "transfer",
+            "run_id": "d5-nc1-s0",
+            "status": "failed",
+            "seconds": 2.0,
+            "peak_rss_mb": None,
+            "dir": "reports/x/runs/transfer/d5-nc1-s0",
+            "error": "RuntimeError: boom",
+        }
+    )
     md = runs_markdown(runs, Captions())
     assert "| autoencode | 2 | 2 | 40 | d10-nc1-s0 (30 s) | 1600 |" in md
     assert "| transfer | 1 | 0 | 2 | d5-nc1-s0 (2 s) |  |" in md
     assert "Not ok: transfer/d5-nc1-s0 **FAILED** (RuntimeError: boom)." in md
-    folded = md[md.index('<details class="every-run">'):]
+    folded = md[md.index('<details class="every-run">') :]
     assert "\n" not in folded and folded.count("<tr>") == 4 and folded.endswith("</table></details>")

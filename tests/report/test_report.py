@@ -22,7 +22,8 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from aestudy.report import html as report_html, offline, provenance  # noqa: E402
+from aestudy.report import html as report_html  # noqa: E402
+from aestudy.report import offline, provenance
 from aestudy.report import pdf as report_pdf  # noqa: E402
 
 HAVE_CHROMIUM = report_pdf.find_chromium() is not None
@@ -83,7 +84,9 @@ def _synthetic_notebook() -> nbformat.NotebookNode:
             new_code_cell(
                 "fig = SECRET_CODE_plot()",
                 execution_count=1,
-                outputs=[new_output("display_data", data={"image/png": _png_b64(), "text/plain": "<Figure>"})],
+                outputs=[
+                    new_output("display_data", data={"image/png": _png_b64(), "text/plain": "<Figure>"})
+                ],
             ),
             new_markdown_cell("## Section B\n\nResults table:"),
             new_code_cell(
@@ -109,7 +112,9 @@ def _synthetic_notebook() -> nbformat.NotebookNode:
             ),
             new_code_cell(
                 "print(long_line)",
-                outputs=[new_output("stream", name="stdout", text="LONGSTART " + "0123456789" * 30 + " LONGEND\n")],
+                outputs=[
+                    new_output("stream", name="stdout", text="LONGSTART " + "0123456789" * 30 + " LONGEND\n")
+                ],
             ),
         ],
         metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
@@ -268,7 +273,9 @@ def test_every_image_is_an_embedded_png(dom):
 def test_pdf_has_text_and_sane_page_count(pdf):
     assert pdf.is_file() and pdf.stat().st_size > 1000
     assert pdf.read_bytes()[:5] == b"%PDF-"
-    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
     for h in HEADINGS:
         assert h in text, h
     for s in HIDDEN:
@@ -325,7 +332,16 @@ def test_environment_info(tmp_path):
     assert info["git_dirty"] in (True, False, "unknown")
     assert info["python"] == ".".join(map(str, sys.version_info[:3]))
     assert info["platform"]
-    for dist in ("torch", "torchvision", "numpy", "pandas", "papermill", "nbconvert", "seaborn", "scikit-learn"):
+    for dist in (
+        "torch",
+        "torchvision",
+        "numpy",
+        "pandas",
+        "papermill",
+        "nbconvert",
+        "seaborn",
+        "scikit-learn",
+    ):
         assert info["versions"][dist], dist
     assert info["versions"]["nbconvert"] != "not installed"
     assert info["device"] in ("cuda", "mps", "cpu")

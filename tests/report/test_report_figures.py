@@ -1,5 +1,6 @@
 """The report's figures say what they show (issue 30): a saved interpolation figure's caption
 counts the figure's rows, not the table's; the correlation heat-maps' titles can be read."""
+
 from __future__ import annotations
 
 import itertools
@@ -9,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from aestudy.report import profile
 from aestudy.experiments.correlate import report as correlate
 from aestudy.experiments.interpolate import figures as interpolate_figures
+from aestudy.report import profile
 
 
 def _interpolate_profile(tmp_path, seeds=(0, 1, 2, 3, 4), ds=(10, 20)):
@@ -19,10 +20,23 @@ def _interpolate_profile(tmp_path, seeds=(0, 1, 2, 3, 4), ds=(10, 20)):
     it), its metrics.json and its saved figure of the pair 1-5."""
     run = tmp_path / "runs" / "interpolate" / "interpolate"
     run.mkdir(parents=True)
-    records = [{"pair": "1-5", "latent_dim": d, "num_conv": 3, "seed": s, "n_image_pairs": 30,
-                "end_sharpness_error": 0.1, "mid_pair_mass_rel": 0.9, "mid_entropy_excess": 0.2}
-               for s in seeds for d in ds]
-    (run / "metrics.json").write_text(json.dumps({"records": records, "curves": [], "alphas": [0.0, 0.5, 1.0]}))
+    records = [
+        {
+            "pair": "1-5",
+            "latent_dim": d,
+            "num_conv": 3,
+            "seed": s,
+            "n_image_pairs": 30,
+            "end_sharpness_error": 0.1,
+            "mid_pair_mass_rel": 0.9,
+            "mid_entropy_excess": 0.2,
+        }
+        for s in seeds
+        for d in ds
+    ]
+    (run / "metrics.json").write_text(
+        json.dumps({"records": records, "curves": [], "alphas": [0.0, 0.5, 1.0]})
+    )
     (run / "interpolation_1-5.png").write_bytes(b"")
     table = pd.DataFrame([{**r, "run_id": "interpolate", "status": "ok"} for r in records])
     return profile.ProfileData(tmp_path, tables={"interpolate": table})
@@ -35,7 +49,9 @@ def test_an_interpolation_caption_counts_the_figures_rows_not_the_tables(tmp_pat
     # the run draws the first seed's models (experiments.interpolate.run.run): 2 rows, not the table's 10
     assert "one row per model of seed 0, 2 in all (d 10, 20, num_conv 3; labelled at the left)" in caption
     assert "10 in all" not in caption and "[0, 1, 2, 3, 4]" not in caption
-    assert "the first of the 30 image pairs drawn for seed 0; the other 4 seeds' pairs are measured" in caption
+    assert (
+        "the first of the 30 image pairs drawn for seed 0; the other 4 seeds' pairs are measured" in caption
+    )
     assert "at 3 values of a from 0 to 1" in caption
 
 
@@ -43,11 +59,14 @@ def _overlaps(boxes) -> list:
     return [(a, b) for (a, ba), (b, bb) in itertools.combinations(boxes, 2) if ba.overlaps(bb)]
 
 
-@pytest.mark.parametrize("keys", [
-    [f"autoencode/d{d}-nc{nc}-s0" for nc in (1, 2, 3) for d in (5, 20)],     # models named by their run
-    [f"d{d}-nc{nc}-s0" for nc in (1, 2, 3) for d in (5, 20)],
-    [f"model-{i}" for i in range(6)],                                        # unparsed keys: one row
-])
+@pytest.mark.parametrize(
+    "keys",
+    [
+        [f"autoencode/d{d}-nc{nc}-s0" for nc in (1, 2, 3) for d in (5, 20)],  # models named by their run
+        [f"d{d}-nc{nc}-s0" for nc in (1, 2, 3) for d in (5, 20)],
+        [f"model-{i}" for i in range(6)],  # unparsed keys: one row
+    ],
+)
 def test_the_heatmap_titles_do_not_overlap(keys):
     rng = np.random.default_rng(0)
     mats = {k: np.corrcoef(rng.normal(size=(5, 50))).tolist() for k in keys}
@@ -59,6 +78,6 @@ def test_the_heatmap_titles_do_not_overlap(keys):
     assert len(shown) == 6
     if keys[0].startswith(("autoencode/", "d")):
         rows = {round(ax.get_position().y0, 3) for ax in shown}
-        assert len(rows) == 2                                   # one row per d, one column per num_conv
+        assert len(rows) == 2  # one row per d, one column per num_conv
     boxes = [(ax.get_title(), ax.title.get_window_extent(renderer)) for ax in shown]
     assert not _overlaps(boxes)

@@ -9,6 +9,7 @@ runs of blank rows at least 4 % of the page high (so the spacing between lines a
 does not count, while the margins, an empty bottom and any wide gap do). Exempt: the last page,
 and every page followed by a page whose first line is an h1 or h2 heading of the report (the
 page ends a section or chapter; a chapter no longer starts on a new page, so this rarely applies)."""
+
 from __future__ import annotations
 
 import re
@@ -25,24 +26,30 @@ from aestudy.report import profile, verdicts
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(report_pdf.find_chromium() is None, reason="Chromium not installed"),
-    pytest.mark.skipif(not (shutil.which("pdftoppm") and shutil.which("pdftotext")),
-                       reason="poppler-utils (pdftoppm, pdftotext) not installed"),
+    pytest.mark.skipif(
+        not (shutil.which("pdftoppm") and shutil.which("pdftotext")),
+        reason="poppler-utils (pdftoppm, pdftotext) not installed",
+    ),
 ]
 
 DPI = 30
-BLANK_LEVEL = 200          # grey level (0 black, 255 white) below which a pixel is ink
-MIN_GAP = 0.04             # a blank run counts from this fraction of the page height up
+BLANK_LEVEL = 200  # grey level (0 black, 255 white) below which a pixel is ink
+MIN_GAP = 0.04  # a blank run counts from this fraction of the page height up
 MAX_BLANK = 0.5
-MAX_FIGURE_INCHES = 7.2    # the printed text width of A4 with 15 mm margins is 7.09 in
-FIGURE_DPI = 110           # aestudy.science.plots.save_figure
+MAX_FIGURE_INCHES = 7.2  # the printed text width of A4 with 15 mm margins is 7.09 in
+FIGURE_DPI = 110  # aestudy.science.plots.save_figure
 
 
 def _text(pdf: Path, first: int | None = None, last: int | None = None, layout: bool = False) -> str:
     """pdftotext's text; with `layout`, in reading order line by line (a table row's cells stay
     on its first line; without it, pdftotext may move a short cell far from its row)."""
     pages = (["-f", str(first)] if first else []) + (["-l", str(last)] if last else [])
-    return subprocess.run(["pdftotext", *pages, *(["-layout"] if layout else []), str(pdf), "-"],
-                          capture_output=True, text=True, check=True).stdout
+    return subprocess.run(
+        ["pdftotext", *pages, *(["-layout"] if layout else []), str(pdf), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
 
 
 def _page_images(pdf: Path, out: Path) -> list[np.ndarray]:
@@ -72,8 +79,12 @@ def _headings(html: str, levels: str = "12") -> list[str]:
 @pytest.fixture(scope="module")
 def report(smoke_profile):
     pdir = smoke_profile["dir"]
-    return {"pdf": pdir / "report.pdf", "html": (pdir / "report.html").read_text(), "dir": pdir,
-            "verdicts": verdicts.verdicts(profile.read_profile(pdir))}
+    return {
+        "pdf": pdir / "report.pdf",
+        "html": (pdir / "report.html").read_text(),
+        "dir": pdir,
+        "verdicts": verdicts.verdicts(profile.read_profile(pdir)),
+    }
 
 
 def _subsequence(tokens: list[str], words: list[str], start: int) -> tuple[int, int] | None:
@@ -99,18 +110,20 @@ def test_page_one_holds_the_verdict_table_with_every_row(report):
     for claim, row in report["verdicts"].iterrows():
         found = _subsequence(tokens, str(row["conclusion"]).split(), pos)
         assert found, f"page 1 lacks the row of {claim}: {row['conclusion']}"
-        window = " ".join(tokens[found[0]:found[1] + 25])
+        window = " ".join(tokens[found[0] : found[1] + 25])
         assert row["verdict"] in window, (claim, window)
         assert re.sub(r"^holds in | seeds$", "", row["seeds"]) in window, (claim, window)
         pos = found[0] + 1
-    assert "this run's numbers" not in flat    # the long numbers are in the detailed table, later
+    assert "this run's numbers" not in flat  # the long numbers are in the detailed table, later
 
 
 def test_no_page_is_mostly_blank_except_where_a_section_ends(report, tmp_path):
     pages = _page_images(report["pdf"], tmp_path)
     heads = {h for h in _headings(report["html"]) if h}
-    firsts = [next((ln.strip() for ln in _text(report["pdf"], k, k).splitlines() if ln.strip()), "")
-              for k in range(1, len(pages) + 1)]
+    firsts = [
+        next((ln.strip() for ln in _text(report["pdf"], k, k).splitlines() if ln.strip()), "")
+        for k in range(1, len(pages) + 1)
+    ]
     too_blank = []
     for k, page in enumerate(pages):
         ends_section = k == len(pages) - 1 or any(firsts[k + 1].startswith(h) for h in heads)
@@ -132,16 +145,19 @@ def test_every_figure_and_table_is_numbered_and_captioned(report):
     shown = r'<table\b(?! class="runs-table")'
     assert len(re.findall(shown, html)) == len(re.findall(r'table-caption"><b>Table \d+\.</b>', html))
     for m in re.finditer(shown, html):
-        before = html[:m.start()].rstrip()
-        last_p = before[before.rfind("<p"):]
-        assert before.endswith("</p>") and re.match(r'<p class="[^"]*table-caption"><b>Table \d+\.</b>', last_p), \
-            before[-300:]
-    events = sorted([(m.start(), "img") for m in re.finditer(r"<img\b", html)]
-                    + [(m.start(), "caption") for m in re.finditer(r"figure-caption", html)]
-                    + [(m.start(), "stop") for m in re.finditer(r"<h[1-3]\b|<table\b", html)])
+        before = html[: m.start()].rstrip()
+        last_p = before[before.rfind("<p") :]
+        assert before.endswith("</p>") and re.match(
+            r'<p class="[^"]*table-caption"><b>Table \d+\.</b>', last_p
+        ), before[-300:]
+    events = sorted(
+        [(m.start(), "img") for m in re.finditer(r"<img\b", html)]
+        + [(m.start(), "caption") for m in re.finditer(r"figure-caption", html)]
+        + [(m.start(), "stop") for m in re.finditer(r"<h[1-3]\b|<table\b", html)]
+    )
     for i, (_, kind) in enumerate(events):
         if kind == "img":
-            after = next(k for _, k in events[i + 1:] if k != "img")
+            after = next(k for _, k in events[i + 1 :] if k != "img")
             assert after == "caption", f"figure without a caption below it (event {i})"
     # figures drawn for the report fit the printed width, so their 8 pt text prints at 8 pt
     from PIL import Image
@@ -154,11 +170,16 @@ def test_html_has_a_linked_table_of_contents(report):
     html = report["html"]
     nav = re.search(r'<nav class="report-toc".*?</nav>', html, re.S)
     assert nav, "no table of contents"
-    assert html.index("verdict-table") < nav.start()          # after the page-1 verdict table
+    assert html.index("verdict-table") < nav.start()  # after the page-1 verdict table
     links = re.findall(r'href="#([^"]+)"', nav.group(0))
-    ids = set(re.findall(r'<h[12]\b[^>]*\bid="([^"]+)"', html[nav.end():]))
+    ids = set(re.findall(r'<h[12]\b[^>]*\bid="([^"]+)"', html[nav.end() :]))
     assert set(links) == ids and len(links) >= 8
     listed = " ".join(re.sub(r"<[^>]+>", " ", nav.group(0)).split())
-    for section in ("Verdicts in detail", "Experiment 1: autoencoding sweep", "Experiment 4: transfer learning",
-                    "Theory", "Appendix: provenance"):
+    for section in (
+        "Verdicts in detail",
+        "Experiment 1: autoencoding sweep",
+        "Experiment 4: transfer learning",
+        "Theory",
+        "Appendix: provenance",
+    ):
         assert section in listed, section

@@ -1,5 +1,6 @@
 """What the experiments' sections say beyond the verdicts: the participation ratio beside the
 correlation and why the objective leaves the correlation free; the semi-supervised selection."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -9,17 +10,37 @@ from aestudy.experiments.semisup import report as semisup
 
 
 def _corr(pr) -> pd.DataFrame:
-    return pd.DataFrame([{"latent_dim": d, "num_conv": 1, "seed": s, "offdiag": 0.1 + 0.01 * d, "with_diag": 0.5,
-                          "n_constant": 0, "participation_ratio": pr(d) + 0.1 * s,
-                          "participation_fraction": (pr(d) + 0.1 * s) / d, "n_encoded": 8000}
-                         for d in (5, 10, 20) for s in (0, 1, 2)])
+    return pd.DataFrame(
+        [
+            {
+                "latent_dim": d,
+                "num_conv": 1,
+                "seed": s,
+                "offdiag": 0.1 + 0.01 * d,
+                "with_diag": 0.5,
+                "n_constant": 0,
+                "participation_ratio": pr(d) + 0.1 * s,
+                "participation_fraction": (pr(d) + 0.1 * s) / d,
+                "n_encoded": 8000,
+            }
+            for d in (5, 10, 20)
+            for s in (0, 1, 2)
+        ]
+    )
 
 
 def test_the_participation_ratio_stands_beside_the_correlation_and_the_objective_is_explained():
-    corr = _corr(lambda d: min(d, 8.0))        # the code stops using more directions at 8
+    corr = _corr(lambda d: min(d, 8.0))  # the code stops using more directions at 8
     t = correlate.table(corr)
-    assert list(t.columns) == ["num_conv", "d", "off-diagonal", "with diagonal", "participation ratio", "seeds",
-                               "constant dims"]
+    assert list(t.columns) == [
+        "num_conv",
+        "d",
+        "off-diagonal",
+        "with diagonal",
+        "participation ratio",
+        "seeds",
+        "constant dims",
+    ]
     words = correlate.findings(corr)
     assert "participation ratio of the latent covariance" in words and "d=20: 8.1 [" in words
     assert "invertible linear remixing" in words and "leaves every reconstruction, so the loss" in words
@@ -28,13 +49,30 @@ def test_the_participation_ratio_stands_beside_the_correlation_and_the_objective
     assert "Read as a description of these codes" in words and "must share" not in words
     assert "as a share of d: d=5: 102 %, d=10: 81 %, d=20: 40 %" in words
     old = corr.drop(columns=["participation_ratio", "participation_fraction"])
-    assert "participation" not in correlate.findings(old) and "participation ratio" not in correlate.table(old)
+    assert "participation" not in correlate.findings(old) and "participation ratio" not in correlate.table(
+        old
+    )
 
 
 def test_the_semisup_tables_say_what_each_cv_accuracy_was_selected_from():
-    df = pd.DataFrame([{"method": m, "label_seed": s, "accuracy": 0.9, "train_accuracy": 1.0, "cv_accuracy": cv,
-                        "selected_from": n} for m, cv, n in (("semi-supervised", 0.95, 2), ("original protocol", None, None),
-                                                             ("finetune", 0.8, 5)) for s in (0, 1, 2)])
+    df = pd.DataFrame(
+        [
+            {
+                "method": m,
+                "label_seed": s,
+                "accuracy": 0.9,
+                "train_accuracy": 1.0,
+                "cv_accuracy": cv,
+                "selected_from": n,
+            }
+            for m, cv, n in (
+                ("semi-supervised", 0.95, 2),
+                ("original protocol", None, None),
+                ("finetune", 0.8, 5),
+            )
+            for s in (0, 1, 2)
+        ]
+    )
     t = semisup.accuracy_table(df)
     cells = dict(zip(t["method"], t["cross-validation (selected)"]))
     assert cells["semi-supervised"] == "95.0 % (best of 2)" and cells["finetune"] == "80.0 % (best of 5)"

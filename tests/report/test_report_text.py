@@ -1,5 +1,6 @@
 """The report's tables and text on constructed tables: failed runs named, the verdict table and
 its rules, page 1 (abstract, compact table), captions and chapters, and two profiles compared."""
+
 from __future__ import annotations
 
 import re
@@ -9,24 +10,42 @@ import numpy as np
 import pandas as pd
 
 from aestudy import cli
-from aestudy.report import compare, decide, profile, prose, sentences, tables, text, verdicts
-from aestudy.report.decide import CONTRADICTED, INCONCLUSIVE, SUPPORTED
 from aestudy.experiments.autoencode import report as autoencode
-from aestudy.report.experiments import claims as all_claims
 from aestudy.experiments.correlate import report as correlate
 from aestudy.experiments.transfer import summaries as transfer_data
+from aestudy.report import compare, decide, profile, prose, sentences, tables, text, verdicts
+from aestudy.report.decide import CONTRADICTED, INCONCLUSIVE, SUPPORTED
+from aestudy.report.experiments import claims as all_claims
 from aestudy.report_params import ReportParams
-from constructed import SEEDS, _ae, _good_error, _interp, _study_like, _study_profile, _transfer, _write_profile
-
+from constructed import (
+    SEEDS,
+    _ae,
+    _good_error,
+    _interp,
+    _study_like,
+    _study_profile,
+    _transfer,
+    _write_profile,
+)
 
 # ------------------------------------------------------------------ tables, failed runs, the summary
 
+
 def test_usable_rows_and_problem_runs_warnings(tmp_path):
-    table = pd.DataFrame({"run_id": ["d5", "d10", "d10", "d15", "d20"],
-                          "status": ["ok", "failed", "failed", "cached", "skipped"],
-                          "error": [np.nan, "RuntimeError: boom", "RuntimeError: boom", np.nan,
-                                    "upstream run autoencode/d20-nc2 failed"],
-                          "accuracy": [0.7, np.nan, np.nan, 0.8, np.nan]})
+    table = pd.DataFrame(
+        {
+            "run_id": ["d5", "d10", "d10", "d15", "d20"],
+            "status": ["ok", "failed", "failed", "cached", "skipped"],
+            "error": [
+                np.nan,
+                "RuntimeError: boom",
+                "RuntimeError: boom",
+                np.nan,
+                "upstream run autoencode/d20-nc2 failed",
+            ],
+            "accuracy": [0.7, np.nan, np.nan, 0.8, np.nan],
+        }
+    )
     assert profile.usable_rows(table)["run_id"].tolist() == ["d5", "d15"]
     probs = profile.problem_runs(table)
     assert probs["run_id"].tolist() == ["d10", "d20"]
@@ -39,36 +58,65 @@ def test_usable_rows_and_problem_runs_warnings(tmp_path):
     assert "No usable transfer runs" in sentences.status_markdown(only_failed, "transfer")
     assert "No usable correlate runs" in sentences.status_markdown(data, "correlate")
 
+
 def test_verdicts_on_an_empty_profile_are_inconclusive_not_errors(tmp_path):
     data = profile.read_profile(tmp_path)
     v = verdicts.verdicts(data)
-    n = len(all_claims())                   # every claim of every experiment of the registry
+    n = len(all_claims())  # every claim of every experiment of the registry
     assert list(v.index) == list(all_claims()) and set(v["verdict"]) == {INCONCLUSIVE}
-    assert list(v.columns) == ["experiment", "conclusion", "this run's numbers", "verdict", "seeds", "key number",
-                               "decides", "would decide it", "unadjusted", "p", "p (Holm)"]
+    assert list(v.columns) == [
+        "experiment",
+        "conclusion",
+        "this run's numbers",
+        "verdict",
+        "seeds",
+        "key number",
+        "decides",
+        "would decide it",
+        "unadjusted",
+        "p",
+        "p (Holm)",
+    ]
     assert set(v["key number"]) == {"n/a"}
     assert verdicts.summary_counts(v) == f"0 supported, 0 contradicted, {n} inconclusive"
-    assert "0</b>" not in prose.abstract_markdown(data, v) and "supports **0**" in prose.abstract_markdown(data, v)
+    assert "0</b>" not in prose.abstract_markdown(data, v) and "supports **0**" in prose.abstract_markdown(
+        data, v
+    )
+
 
 def test_rules_come_from_the_profile_params_with_defaults(tmp_path):
     assert profile.ProfileData(tmp_path).rules == ReportParams()
-    data = profile.ProfileData(tmp_path, tables={"transfer": _transfer(_study_like)},
-                               params={"report": {"h1_margin": 0.001, "confidence": 0.9}})
+    data = profile.ProfileData(
+        tmp_path,
+        tables={"transfer": _transfer(_study_like)},
+        params={"report": {"h1_margin": 0.001, "confidence": 0.9}},
+    )
     assert data.rules.h1_margin == 0.001
     v = verdicts.verdicts(data)
-    assert v.loc["h1_matters_little", "verdict"] != SUPPORTED                  # 0.1 points: too strict
+    assert v.loc["h1_matters_little", "verdict"] != SUPPORTED  # 0.1 points: too strict
     assert "90 % t-interval" in v.loc["finetune_beats_frozen", "this run's numbers"]
     rules = verdicts.rules_markdown(data.rules)
     assert "±0.1 percentage points" in rules and "90 %" in rules
     for word in ("**supported**", "**contradicted**", "**inconclusive**"):
         assert word in rules
 
+
 def test_verdict_table_uses_only_the_three_words():
-    data = profile.ProfileData(Path("."), tables={"autoencode": _ae(_good_error), "transfer": _transfer(_study_like),
-                                                  "interpolate": _interp([0.5] * 3, [0.7] * 3, [0.8] * 3, [0.6] * 3)})
+    data = profile.ProfileData(
+        Path("."),
+        tables={
+            "autoencode": _ae(_good_error),
+            "transfer": _transfer(_study_like),
+            "interpolate": _interp([0.5] * 3, [0.7] * 3, [0.8] * 3, [0.6] * 3),
+        },
+    )
     v = verdicts.verdicts(data)
-    assert set(v["verdict"]) <= set(decide.WORDS) and v["seeds"].str.match(r"(holds in \d of \d seeds|no seeds|untested)$").all()
+    assert (
+        set(v["verdict"]) <= set(decide.WORDS)
+        and v["seeds"].str.match(r"(holds in \d of \d seeds|no seeds|untested)$").all()
+    )
     assert "not supported" not in text.markdown_table(v) + verdicts.rules_markdown(ReportParams())
+
 
 def test_markdown_table_escapes_and_prints_three_significant_digits():
     md = text.markdown_table(pd.DataFrame({"a|b": ["x|y", None], "v": [0.123456, float("nan")]}))
@@ -76,38 +124,65 @@ def test_markdown_table_escapes_and_prints_three_significant_digits():
     assert lines[0] == "| a\\|b | v |" and lines[1] == "|---|---|"
     assert lines[2] == "| x\\|y | 0.123 |" and lines[3] == "|  | n/a |"
 
+
 def test_ci_tables():
     s = transfer_data.transfer_summaries(_transfer(_study_like))
     by_d = s["by_d"]
-    assert set(by_d["n"]) == {3}                             # 3 autoencoder seeds, for every mode
+    assert set(by_d["n"]) == {3}  # 3 autoencoder seeds, for every mode
     t = tables.ci_table(by_d, "latent_dim", "mode")
     assert list(t.columns) == ["d", "frozen", "finetune", "scratch", "augmented"]
-    assert t.iloc[0]["finetune"].startswith(text.fmt_pct(by_d.set_index(["latent_dim", "mode"]).loc[(5, "finetune"), "mean"]))
-    assert len(s["baselines"]) == 2 and set(s["baselines"]["n"]) == {3}   # over the seeds their draws follow
+    assert t.iloc[0]["finetune"].startswith(
+        text.fmt_pct(by_d.set_index(["latent_dim", "mode"]).loc[(5, "finetune"), "mean"])
+    )
+    assert len(s["baselines"]) == 2 and set(s["baselines"]["n"]) == {3}  # over the seeds their draws follow
     grid = autoencode.fidelity.table(_ae(_good_error))
     assert list(grid.columns) == ["d", "num_conv", "autoencoders", "seeds"] and "[" in grid.iloc[0, 2]
-    corr = pd.DataFrame([{"latent_dim": d, "num_conv": 1, "seed": s, "offdiag": 0.1 * (1 + s), "with_diag": 0.5,
-                          "n_constant": 1} for d in (5, 20) for s in SEEDS])
+    corr = pd.DataFrame(
+        [
+            {
+                "latent_dim": d,
+                "num_conv": 1,
+                "seed": s,
+                "offdiag": 0.1 * (1 + s),
+                "with_diag": 0.5,
+                "n_constant": 1,
+            }
+            for d in (5, 20)
+            for s in SEEDS
+        ]
+    )
     ct = correlate.table(corr)
     assert list(ct.columns) == ["num_conv", "d", "off-diagonal", "with diagonal", "seeds", "constant dims"]
     assert ct["seeds"].tolist() == [3, 3] and ct["constant dims"].tolist() == [3, 3]
 
+
 # ------------------------------------------------------------------ two profiles compared
+
 
 def test_compare_two_profile_folders(tmp_path, capsys):
     full = _write_profile(tmp_path / "full", "full", _ae(_good_error), _transfer(_study_like))
     # same conclusions, but too few seeds for anything in autoencode: inconclusive does not disagree
-    default = _write_profile(tmp_path / "default", "default", _ae(_good_error, seeds=(0,)), _transfer(_study_like))
+    default = _write_profile(
+        tmp_path / "default", "default", _ae(_good_error, seeds=(0,)), _transfer(_study_like)
+    )
     out = compare.compare(full, default)
     lines = out.splitlines()
     assert "[1] Reconstruction error falls as d grows" in lines
-    block = lines[lines.index("[1] Reconstruction error falls as d grows") + 1:][:2]
-    assert block[0].split()[:2] == ["full", "supported"] and block[1].split()[:2] == ["default", "inconclusive"]
+    block = lines[lines.index("[1] Reconstruction error falls as d grows") + 1 :][:2]
+    assert block[0].split()[:2] == ["full", "supported"] and block[1].split()[:2] == [
+        "default",
+        "inconclusive",
+    ]
     assert "95 % t-interval, 36 autoencoders, df 22" in block[0]
     assert lines[-1] == "agree: the same verdict on all 6 conclusion(s) where neither is inconclusive"
     # a profile where the error rises with d, judged with a stricter h1 margin
-    rising = _write_profile(tmp_path / "rising", "rising", _ae(lambda d, nc, s: (0.02 + 0.001 * d) * (1 + 0.05 * s)),
-                            _transfer(_study_like), report={"h1_margin": 0.001})
+    rising = _write_profile(
+        tmp_path / "rising",
+        "rising",
+        _ae(lambda d, nc, s: (0.02 + 0.001 * d) * (1 + 0.05 * s)),
+        _transfer(_study_like),
+        report={"h1_margin": 0.001},
+    )
     lines = compare.compare(full, rising).splitlines()
     assert lines[-1].startswith("DISAGREE on 1 of the ")
     assert "error_falls_with_d" in lines[-1]
@@ -117,13 +192,18 @@ def test_compare_two_profile_folders(tmp_path, capsys):
     assert printed[-1].startswith("agree") and printed[0].startswith("verdicts: full")
     assert cli.main(["compare", str(full), str(tmp_path / "nowhere")]) == 2
 
+
 # ------------------------------------------------------------------ the report as read: page 1, captions, contents
+
 
 def test_key_numbers_are_short_and_page_one_table_has_every_row():
     data = _study_profile()
     v = verdicts.verdicts(data)
     by_d = _ae(_good_error).groupby("latent_dim")["final_test_error"].mean()
-    assert v.loc["error_falls_with_d", "key number"] == f"{text.fmt(by_d.iloc[0])} at d=5 → {text.fmt(by_d.iloc[-1])} at d=20"
+    assert (
+        v.loc["error_falls_with_d", "key number"]
+        == f"{text.fmt(by_d.iloc[0])} at d=5 → {text.fmt(by_d.iloc[-1])} at d=20"
+    )
     key = v.loc["finetune_beats_frozen", "key number"]
     assert re.fullmatch(r"[+-]\d+\.\d \[[+-]\d+\.\d, [+-]\d+\.\d\] points", key), key
     assert (v["key number"].str.len() <= 60).all()
@@ -134,6 +214,7 @@ def test_key_numbers_are_short_and_page_one_table_has_every_row():
         assert f"verdict-{word}" in html
     assert "holds in 3 of 3 seeds" not in html and ">3 of 3<" in html
 
+
 def test_abstract_counts_and_names_the_contradicted_claims():
     data = _study_profile()
     v = verdicts.verdicts(data).copy()
@@ -142,44 +223,76 @@ def test_abstract_counts_and_names_the_contradicted_claims():
     a = prose.abstract_markdown(data, v)
     counts = v["verdict"].value_counts()
     added = sum(c.experiment.endswith("+") for c in all_claims().values())
-    assert a.startswith(f"**Abstract.** Of the {len(v)} conclusions ({len(v) - added} of the original study, "
-                        f"{added} added here)")
+    assert a.startswith(
+        f"**Abstract.** Of the {len(v)} conclusions ({len(v) - added} of the original study, "
+        f"{added} added here)"
+    )
     assert f"supports **{counts.get(SUPPORTED, 0)}**, contradicts **{counts.get(CONTRADICTED, 0)}**" in a
     assert "Contradicted: latent correlation falls as d grows (0.181 at d=5 → 0.248 at d=20)." in a
-    if (v["seeds"] == "untested").sum() == 1:   # the study's grid cannot test "d < 10 clearly worse"
+    if (v["seeds"] == "untested").sum() == 1:  # the study's grid cannot test "d < 10 clearly worse"
         assert "inconclusive, 1 of them because the design cannot test it (" in a
-    assert "Key effects: test reconstruction error" in a and v.loc["pretraining_beats_scratch", "key number"] in a
+    assert (
+        "Key effects: test reconstruction error" in a
+        and v.loc["pretraining_beats_scratch", "key number"] in a
+    )
     assert 3 <= a.count(". ") + 1 <= 5
+
 
 def test_captions_are_numbered_in_order_and_escaped():
     c = text.Captions()
-    assert c.figure("a < b, `x`") == '<p class="caption figure-caption"><b>Figure 1.</b> a &lt; b, <code>x</code></p>'
+    assert (
+        c.figure("a < b, `x`")
+        == '<p class="caption figure-caption"><b>Figure 1.</b> a &lt; b, <code>x</code></p>'
+    )
     assert c.table("t").startswith('<p class="caption table-caption"><b>Table 1.</b>')
     assert c.figure("f").startswith('<p class="caption figure-caption"><b>Figure 2.</b>')
     assert (c.figures, c.tables) == (2, 1)
 
+
 def test_chapters_number_on_and_the_contents_link_every_section():
     import nbformat
 
-    from aestudy.report import html as report_html, render
+    from aestudy.report import html as report_html
+    from aestudy.report import render
 
-    ana = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(outputs=[nbformat.v4.new_output(
-        "display_data", data={"text/markdown": text.Captions(figures=2, tables=3).table("x")})])])
+    ana = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell(
+                outputs=[
+                    nbformat.v4.new_output(
+                        "display_data", data={"text/markdown": text.Captions(figures=2, tables=3).table("x")}
+                    )
+                ]
+            )
+        ]
+    )
     captions = render.numbered_so_far(ana)
     assert (captions.figures, captions.tables) == (0, 4)
-    chapter = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_markdown_cell("# Theory\n\n## Question 2: Critical points\n\n### (b) Second order\n\n"
-                                      "Text.\n\n| H | says |\n|---|---|\n| pos. def. | minimum |\n\nMore."),
-        nbformat.v4.new_markdown_cell("The loss for target $\\alpha=0$."),
-        nbformat.v4.new_code_cell(outputs=[nbformat.v4.new_output("display_data", data={"image/png": "iVBOR"})])])
+    chapter = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_markdown_cell(
+                "# Theory\n\n## Question 2: Critical points\n\n### (b) Second order\n\n"
+                "Text.\n\n| H | says |\n|---|---|\n| pos. def. | minimum |\n\nMore."
+            ),
+            nbformat.v4.new_markdown_cell("The loss for target $\\alpha=0$."),
+            nbformat.v4.new_code_cell(
+                outputs=[nbformat.v4.new_output("display_data", data={"image/png": "iVBOR"})]
+            ),
+        ]
+    )
     render.number_chapter(chapter, captions)
     src = [c.source for c in chapter.cells]
     assert len(src) == 3 and "<b>Table 5.</b> Question 2, (b) Second order. Columns: H, says." in src[0]
     assert src[0].index("Table 5.") < src[0].index("| H | says |")
     assert src[2].startswith('<p class="caption figure-caption"><b>Figure 1.</b> The loss for target $')
-    body = ('<h1 id="T">Title</h1><nav class="report-toc" id="contents"></nav><h2 id="A">A<a class="anchor-link" '
-            'href="#A">¶</a></h2><h1 id="Theory">Theory</h1><h2 id="Q1">Q1</h2><h3 id="x">x</h3>')
+    body = (
+        '<h1 id="T">Title</h1><nav class="report-toc" id="contents"></nav><h2 id="A">A<a class="anchor-link" '
+        'href="#A">¶</a></h2><h1 id="Theory">Theory</h1><h2 id="Q1">Q1</h2><h3 id="x">x</h3>'
+    )
     toc = report_html.fill_toc(body)
-    nav = toc[toc.index("<nav"):toc.index("</nav>")]
+    nav = toc[toc.index("<nav") : toc.index("</nav>")]
     assert 'href="#T"' not in nav and "¶" not in nav and 'href="#x"' not in nav
-    assert '<li><a href="#A">A</a></li><li><a href="#Theory">Theory</a><ul><li><a href="#Q1">Q1</a></li></ul></li>' in nav
+    assert (
+        '<li><a href="#A">A</a></li><li><a href="#Theory">Theory</a><ul><li><a href="#Q1">Q1</a></li></ul></li>'
+        in nav
+    )

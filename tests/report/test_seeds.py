@@ -1,4 +1,5 @@
 """Seeds that train worse than their siblings are named, with their dead units beside them."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -15,7 +16,15 @@ def _ae(bad_error: float = 0.040, bad_dead: float = 0.87) -> pd.DataFrame:
             err, dead = 0.026 + 0.0005 * s, 0.63 + 0.01 * s
             if (d, s) == (20, 0):
                 err, dead = bad_error, bad_dead
-            rows.append({"latent_dim": d, "num_conv": 3, "seed": s, "final_test_error": err, "dead_encoder_hidden": dead})
+            rows.append(
+                {
+                    "latent_dim": d,
+                    "num_conv": 3,
+                    "seed": s,
+                    "final_test_error": err,
+                    "dead_encoder_hidden": dead,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -33,7 +42,9 @@ def test_an_ordinary_seed_spread_names_nobody_and_two_seeds_are_not_judged():
     assert seeds.unusual_seeds(_ae(bad_error=0.029, bad_dead=0.64), excess=0.25).empty
     two = _ae()[lambda df: df["seed"] < 2]
     assert seeds.unusual_seeds(two, excess=0.25).empty
-    assert "No model trains clearly worse" in seeds.seeds_markdown(seeds.unusual_seeds(two, 0.25), None, 0.25, 4)
+    assert "No model trains clearly worse" in seeds.seeds_markdown(
+        seeds.unusual_seeds(two, 0.25), None, 0.25, 4
+    )
 
 
 def test_dead_units_and_error_go_together_in_the_association():
@@ -46,8 +57,10 @@ def test_dead_units_count_relu_units_that_are_zero_on_every_image():
     torch.manual_seed(0)
     model = models.AutoEncoder(models.AEConfig(latent_dim=4, num_conv=1, c_factor=2, fc_hidden=8))
     with torch.no_grad():
-        model.encoder.fc[1].bias[:4] = -1e6            # 4 of 8 hidden units can never fire,
-        model.encoder.fc[1].bias[4:] = 1e6             # the other 4 always do
+        model.encoder.fc[1].bias[:4] = -1e6  # 4 of 8 hidden units can never fire,
+        model.encoder.fc[1].bias[4:] = 1e6  # the other 4 always do
     dead = models.dead_units(model, torch.rand(50, 1, 28, 28))
     assert dead[models.ENCODER_HIDDEN] == 0.5
-    assert set(dead) >= {"encoder.conv.1", "encoder.fc.2", "decoder.fc.1"} and all(0 <= v <= 1 for v in dead.values())
+    assert set(dead) >= {"encoder.conv.1", "encoder.fc.2", "decoder.fc.1"} and all(
+        0 <= v <= 1 for v in dead.values()
+    )

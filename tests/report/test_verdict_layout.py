@@ -1,4 +1,5 @@
 """The detailed verdicts as a reader scans them (verdicts.detail_html): one compact block per claim."""
+
 from __future__ import annotations
 
 import re
@@ -13,10 +14,21 @@ from aestudy.report.decide import INCONCLUSIVE, SUPPORTED
 
 def _family():
     need = {"effect": 0.5, "se": 1 / np.sqrt(5), "seeds": 5, "df": 4, "df_per_seed": 1, "two_sided": True}
-    a = row("1", "Error falls as d grows", "long numbers <with> every step", {"verdict": SUPPORTED, "holds": 3,
-            "seeds": 3, "p": 1e-6}, key="0.03 at d=5 → 0.016 at d=20", decides="-4.3 % per unit of d [-4.5 %, -4.0 %]")
-    b = row("4", "Fine-tuning beats frozen", "the other numbers", {"verdict": INCONCLUSIVE, "holds": 2, "seeds": 3,
-            "p": 0.4, "need": need}, key="-0.0 [-1.1, +1.0] points")
+    a = row(
+        "1",
+        "Error falls as d grows",
+        "long numbers <with> every step",
+        {"verdict": SUPPORTED, "holds": 3, "seeds": 3, "p": 1e-6},
+        key="0.03 at d=5 → 0.016 at d=20",
+        decides="-4.3 % per unit of d [-4.5 %, -4.0 %]",
+    )
+    b = row(
+        "4",
+        "Fine-tuning beats frozen",
+        "the other numbers",
+        {"verdict": INCONCLUSIVE, "holds": 2, "seeds": 3, "p": 0.4, "need": need},
+        key="-0.0 [-1.1, +1.0] points",
+    )
     return verdicts.family(pd.DataFrame([a, b], index=["a", "b"]), 0.05)
 
 
@@ -27,17 +39,29 @@ def test_each_claim_is_one_block_with_its_verdict_decisive_number_and_folded_ful
     first, second = blocks
     assert '<span class="verdict-supported">supported</span>' in first
     assert "decided on: -4.3 % per unit of d [-4.5 %, -4.0 %]" in first and "holds in 3 of 3 seeds" in first
-    assert "<details><summary>All numbers</summary><p>long numbers &lt;with&gt; every step</p></details>" in first
+    assert (
+        "<details><summary>All numbers</summary><p>long numbers &lt;with&gt; every step</p></details>"
+        in first
+    )
     assert '<span class="verdict-inconclusive">inconclusive</span>' in second and "decided on" not in second
-    assert re.search(r"<p class=\"verdict-line\">At this effect and spread, about \d+ autoencoder seeds \(now 5\) would decide it", second)
+    assert re.search(
+        r"<p class=\"verdict-line\">At this effect and spread, about \d+ autoencoder seeds \(now 5\) would decide it",
+        second,
+    )
 
 
 def test_a_trend_row_decides_on_its_slope_with_unit_and_df():
     from aestudy.experiments.autoencode import report as autoencode
     from aestudy.report_params import ReportParams
 
-    rows = [{"latent_dim": d, "num_conv": nc, "seed": s, "final_test_error": (0.01 + 0.2 / d) * (1 + 0.01 * s)}
-            for d in (5, 10, 15, 20) for nc in (1, 2) for s in range(3)]
+    rows = [
+        {"latent_dim": d, "num_conv": nc, "seed": s, "final_test_error": (0.01 + 0.2 / d) * (1 + 0.01 * s)}
+        for d in (5, 10, 15, 20)
+        for nc in (1, 2)
+        for s in range(3)
+    ]
     r = autoencode.verdict_error_falls_with_d(pd.DataFrame(rows), ReportParams())
-    assert re.match(r"[-+]\d+\.\d % per unit of d \[[-+]\d+\.\d %, [-+]\d+\.\d %\], 24 autoencoders, df \d+; steps against",
-                    r["decides"])
+    assert re.match(
+        r"[-+]\d+\.\d % per unit of d \[[-+]\d+\.\d %, [-+]\d+\.\d %\], 24 autoencoders, df \d+; steps against",
+        r["decides"],
+    )

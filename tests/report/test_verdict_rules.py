@@ -3,6 +3,7 @@ autoencoder against a hand computation, the threshold claim against a saturating
 a/d^2 must not support it), trends on the log scale (a saturating curve is a trend; a step
 significantly the other way is not), the equivalence as a symmetric TOST, what would decide an
 inconclusive row (power), and the family under Holm."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -10,12 +11,12 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from aestudy.report import decide, linear, verdicts
-from aestudy.report.decide import CONTRADICTED, INCONCLUSIVE, SUPPORTED
 from aestudy.experiments.autoencode import report as autoencode
 from aestudy.experiments.correlate import report as correlate
 from aestudy.experiments.interpolate import report as interpolate
 from aestudy.experiments.transfer import report as transfer
+from aestudy.report import decide, linear, verdicts
+from aestudy.report.decide import CONTRADICTED, INCONCLUSIVE, SUPPORTED
 from aestudy.report_params import ReportParams
 
 SEEDS = (0, 1, 2, 3, 4)
@@ -23,8 +24,21 @@ SEEDS = (0, 1, 2, 3, 4)
 
 def _ae(error, seeds=SEEDS, ds=(5, 10, 15, 20), ncs=(1, 2, 3)) -> pd.DataFrame:
     """error(d, num_conv, seed) -> final test error; one row per autoencoder."""
-    return pd.DataFrame([{"run_id": f"d{d}-nc{nc}-s{s}", "status": "ok", "latent_dim": d, "num_conv": nc, "seed": s,
-                          "final_test_error": error(d, nc, s)} for d in ds for nc in ncs for s in seeds])
+    return pd.DataFrame(
+        [
+            {
+                "run_id": f"d{d}-nc{nc}-s{s}",
+                "status": "ok",
+                "latent_dim": d,
+                "num_conv": nc,
+                "seed": s,
+                "final_test_error": error(d, nc, s),
+            }
+            for d in ds
+            for nc in ncs
+            for s in seeds
+        ]
+    )
 
 
 def _noise(d, nc, s):
@@ -33,6 +47,7 @@ def _noise(d, nc, s):
 
 
 # ------------------------------------------------------------------ the linear model, by hand
+
 
 def test_the_pooled_interval_on_a_balanced_design_equals_the_hand_computation():
     """y[i, j, s] = mu[i, j] + b[s] + e (d x num_conv cells, seed as a block), one model per cell
@@ -43,17 +58,23 @@ def test_the_pooled_interval_on_a_balanced_design_equals_the_hand_computation():
     ds, ncs = (5, 10, 15, 20), (1, 2, 3)
     shift = {s: rng.normal(0, 0.3) for s in SEEDS}
     ae = _ae(lambda d, nc, s: np.exp(-0.05 * d - 0.1 * nc + shift[s] + rng.normal(0, 0.05)))
-    y = np.log(ae.set_index(["latent_dim", "num_conv", "seed"])["final_test_error"]).unstack("seed")  # (I J) x S
+    y = np.log(ae.set_index(["latent_dim", "num_conv", "seed"])["final_test_error"]).unstack(
+        "seed"
+    )  # (I J) x S
     I, J, S = len(ds), len(ncs), len(SEEDS)
     cell, seed, grand = y.mean(axis=1), y.mean(axis=0), y.to_numpy().mean()
     resid = y.to_numpy() - cell.to_numpy()[:, None] - seed.to_numpy()[None, :] + grand
     df = (I * J - 1) * (S - 1)
-    s2 = (resid ** 2).sum() / df
+    s2 = (resid**2).sum() / df
     xs = np.asarray(ds, float)
-    w = {(d, nc): (d - xs.mean()) / ((xs - xs.mean()) ** 2).sum() / J for d in ds for nc in ncs}  # slope, mean over nc
+    w = {
+        (d, nc): (d - xs.mean()) / ((xs - xs.mean()) ** 2).sum() / J for d in ds for nc in ncs
+    }  # slope, mean over nc
     hand = sum(w[k] * cell[k] for k in w)
     hand_se = np.sqrt(s2 * sum(v * v for v in w.values()) / S)
-    slope, steps = linear.trend(ae.assign(log=np.log(ae["final_test_error"])), "latent_dim", "log", "num_conv")
+    slope, steps = linear.trend(
+        ae.assign(log=np.log(ae["final_test_error"])), "latent_dim", "log", "num_conv"
+    )
     assert df == 44 and slope["df"] == 44 and slope["n"] == 60 and slope["unit"] == "autoencoders"
     assert slope["mean"] == pytest.approx(hand) and slope["se"] == pytest.approx(hand_se)
     step = np.mean([cell[(15, nc)] - cell[(10, nc)] for nc in ncs])
@@ -63,13 +84,21 @@ def test_the_pooled_interval_on_a_balanced_design_equals_the_hand_computation():
     half = stats.t.ppf(0.975, 44) * hand_se
     assert (ci["lo"], ci["hi"]) == pytest.approx((hand - half, hand + half))
     # the words beside it: unit, n and df
-    assert "(95 % t-interval, 60 autoencoders, df 44)" in autoencode.verdict_error_falls_with_d(ae)["this run's numbers"]
+    assert (
+        "(95 % t-interval, 60 autoencoders, df 44)"
+        in autoencode.verdict_error_falls_with_d(ae)["this run's numbers"]
+    )
 
 
 def test_a_mean_difference_pools_the_spread_over_the_design_cells_without_a_seed_block():
     # one value per unit, two cells: the mean of the cell means, se from the pooled within-cell variance
-    df = pd.DataFrame({"num_conv": [1] * 4 + [2] * 4, "seed": list(range(4)) * 2,
-                       "diff": [0.1, 0.2, 0.15, 0.05, 0.3, 0.25, 0.35, 0.3]})
+    df = pd.DataFrame(
+        {
+            "num_conv": [1] * 4 + [2] * 4,
+            "seed": list(range(4)) * 2,
+            "diff": [0.1, 0.2, 0.15, 0.05, 0.3, 0.25, 0.35, 0.3],
+        }
+    )
     est = linear.mean_over_cells(df, "diff", ["num_conv"], unit="model pairs")
     g = df.groupby("num_conv")["diff"]
     pooled = (g.var(ddof=1) * 3).sum() / 6
@@ -79,44 +108,72 @@ def test_a_mean_difference_pools_the_spread_over_the_design_cells_without_a_seed
 
 # ------------------------------------------------------------------ what would decide it: power
 
+
 def test_seeds_needed_matches_the_t_test_power_of_a_known_case():
     # a one-sample two-sided t-test at 5 %, effect 0.5 SD, 80 % power: 34 units (Cohen; G*Power)
     assert decide.seeds_needed(0.5, 1 / np.sqrt(5), seeds=5, df=4, df_per_seed=1, alpha=0.05) == 34
     # with (nearly) infinite df it is the normal approximation ((z_(1-a/2) + z_power) sd / effect)^2
     z = (stats.norm.isf(0.025) + stats.norm.isf(0.2)) ** 2 * 4
-    assert decide.seeds_needed(0.5, 1 / np.sqrt(5), seeds=5, df=10 ** 7, df_per_seed=10 ** 6, alpha=0.05) == \
-        int(np.ceil(z))
+    assert decide.seeds_needed(0.5, 1 / np.sqrt(5), seeds=5, df=10**7, df_per_seed=10**6, alpha=0.05) == int(
+        np.ceil(z)
+    )
     # one-sided (TOST): z_(1-a) instead of z_(1-a/2)
     z1 = (stats.norm.isf(0.05) + stats.norm.isf(0.2)) ** 2 * 4
-    assert decide.seeds_needed(0.5, 1 / np.sqrt(5), 5, 10 ** 7, 10 ** 6, 0.05, two_sided=False) == int(np.ceil(z1))
-    assert decide.seeds_needed(0.0, 0.1, 5, 4, 1, 0.05) is None                  # no effect: no number
-    assert decide.seeds_needed(1e-4, 1.0, 5, 4, 1, 0.05) is None                 # within the noise
+    assert decide.seeds_needed(0.5, 1 / np.sqrt(5), 5, 10**7, 10**6, 0.05, two_sided=False) == int(
+        np.ceil(z1)
+    )
+    assert decide.seeds_needed(0.0, 0.1, 5, 4, 1, 0.05) is None  # no effect: no number
+    assert decide.seeds_needed(1e-4, 1.0, 5, 4, 1, 0.05) is None  # within the noise
 
 
 def test_an_inconclusive_row_says_how_many_seeds_would_decide_it():
     need = {"effect": 0.5, "se": 1 / np.sqrt(5), "seeds": 5, "df": 4, "df_per_seed": 1, "two_sided": True}
-    v = pd.DataFrame({"experiment": ["1", "1"], "conclusion": ["x", "y"], "this run's numbers": ["a", "b"],
-                      "verdict": [INCONCLUSIVE, SUPPORTED], "seeds": ["holds in 4 of 5 seeds"] * 2, "key number": ["k"] * 2,
-                      "p": [0.3, 0.0001], "need": [need, need]}, index=["x", "y"])
+    v = pd.DataFrame(
+        {
+            "experiment": ["1", "1"],
+            "conclusion": ["x", "y"],
+            "this run's numbers": ["a", "b"],
+            "verdict": [INCONCLUSIVE, SUPPORTED],
+            "seeds": ["holds in 4 of 5 seeds"] * 2,
+            "key number": ["k"] * 2,
+            "p": [0.3, 0.0001],
+            "need": [need, need],
+        },
+        index=["x", "y"],
+    )
     fam = verdicts.family(v, 0.05)
     n = decide.seeds_needed(0.5, 1 / np.sqrt(5), 5, 4, 1, 0.05 / 2)
-    assert f"about {n} autoencoder seeds (now 5) would decide it with 80 % power" in fam.at["x", "this run's numbers"]
+    assert (
+        f"about {n} autoencoder seeds (now 5) would decide it with 80 % power"
+        in fam.at["x", "this run's numbers"]
+    )
     assert "α/m = 0.05/2" in fam.at["x", "this run's numbers"] and fam.at["y", "this run's numbers"] == "b"
     flat = verdicts.family(v.assign(need=[{**need, "effect": 0.0}, need]), 0.05)
-    assert "no feasible number of seeds (up to 1000) would decide it: the effect is within the noise" in \
-        flat.at["x", "this run's numbers"]
+    assert (
+        "no feasible number of seeds (up to 1000) would decide it: the effect is within the noise"
+        in flat.at["x", "this run's numbers"]
+    )
 
 
 # ------------------------------------------------------------------ "d < 10 is clearly worse": against saturation
 
+
 def test_the_study_grid_cannot_tell_a_threshold_from_saturation_and_says_so():
-    saturating = _ae(lambda d, nc, s: (0.01 + 0.5 / d ** 2) * _noise(d, nc, s))
+    saturating = _ae(lambda d, nc, s: (0.01 + 0.5 / d**2) * _noise(d, nc, s))
     row = autoencode.verdict_small_d_worse(saturating)
     numbers = row["this run's numbers"]
     assert row["verdict"] == INCONCLUSIVE and np.isnan(row["p"]) and row["seeds"] == "untested"
-    assert "cannot tell a threshold at 10 from a saturating curve" in numbers and "more d at and above 10" in numbers
-    fam = verdicts.family(pd.DataFrame([row], index=["small_d_worse"]), 0.05)     # not a member of the Holm family
-    assert np.isnan(fam.at["small_d_worse", "p (Holm)"]) and "would decide it" not in fam.at["small_d_worse", "this run's numbers"]
+    assert (
+        "cannot tell a threshold at 10 from a saturating curve" in numbers
+        and "more d at and above 10" in numbers
+    )
+    fam = verdicts.family(
+        pd.DataFrame([row], index=["small_d_worse"]), 0.05
+    )  # not a member of the Holm family
+    assert (
+        np.isnan(fam.at["small_d_worse", "p (Holm)"])
+        and "would decide it" not in fam.at["small_d_worse", "this run's numbers"]
+    )
 
 
 RICH = (5, 10, 15, 20, 30)
@@ -124,29 +181,41 @@ RICH = (5, 10, 15, 20, 30)
 
 def test_a_floor_plus_a_over_d_squared_curve_never_supports_the_threshold():
     for power, floor in ((2.0, 0.01), (2.0, 0.0), (1.0, 0.02), (0.5, 0.0), (3.0, 0.005)):
-        curve = _ae(lambda d, nc, s: (floor + 0.5 / d ** power) * (1 - 0.05 * nc) * _noise(d, nc, s), ds=RICH)
+        curve = _ae(lambda d, nc, s: (floor + 0.5 / d**power) * (1 - 0.05 * nc) * _noise(d, nc, s), ds=RICH)
         row = autoencode.verdict_small_d_worse(curve)
         assert row["verdict"] != SUPPORTED, (power, floor, row)
-        if power < 3:    # where the curve still falls at d >= 10 its extrapolation is sharp: clearly no 10 % excess
+        if (
+            power < 3
+        ):  # where the curve still falls at d >= 10 its extrapolation is sharp: clearly no 10 % excess
             assert row["verdict"] == CONTRADICTED, (power, floor, row)
         # ... although d = 5 is far worse than d >= 10 in plain terms
-        assert curve.query("latent_dim < 10")["final_test_error"].mean() > \
-            1.3 * curve.query("latent_dim >= 10")["final_test_error"].mean()
-    assert "60 autoencoders" not in row["this run's numbers"] and "75 autoencoders, df 56" in row["this run's numbers"]
+        assert (
+            curve.query("latent_dim < 10")["final_test_error"].mean()
+            > 1.3 * curve.query("latent_dim >= 10")["final_test_error"].mean()
+        )
+    assert (
+        "60 autoencoders" not in row["this run's numbers"]
+        and "75 autoencoders, df 56" in row["this run's numbers"]
+    )
 
 
 def test_a_threshold_at_ten_over_a_saturating_curve_supports_it():
-    kinked = _ae(lambda d, nc, s: (0.01 + 0.5 / d ** 2) * (1.3 if d < 10 else 1.0) * (1 - 0.05 * nc)
-                 * _noise(d, nc, s), ds=RICH)
+    kinked = _ae(
+        lambda d, nc, s: (0.01 + 0.5 / d**2) * (1.3 if d < 10 else 1.0) * (1 - 0.05 * nc) * _noise(d, nc, s),
+        ds=RICH,
+    )
     row = autoencode.verdict_small_d_worse(kinked)
     assert row["verdict"] == SUPPORTED and row["seeds"] == "holds in 5 of 5 seeds"
     assert "saturating curve floor + a/d^k fitted on d = [10, 15, 20, 30]" in row["this run's numbers"]
     assert row["key number"].startswith("+30 %")
     # 'clearly' is the margin: a 30 % excess is clearly less than 50 %
-    assert autoencode.verdict_small_d_worse(kinked, ReportParams(small_d_margin=0.5))["verdict"] == CONTRADICTED
+    assert (
+        autoencode.verdict_small_d_worse(kinked, ReportParams(small_d_margin=0.5))["verdict"] == CONTRADICTED
+    )
 
 
 # ------------------------------------------------------------------ trends: log scale, slope and steps
+
 
 def test_a_saturating_curve_is_a_supported_trend():
     saturating = _ae(lambda d, nc, s: {5: 0.05, 10: 0.03, 15: 0.025, 20: 0.024}[d] * _noise(d, nc, s))
@@ -162,13 +231,18 @@ def test_a_trend_that_turns_back_after_ten_is_not_supported():
     # falls steeply from 5 to 10, then rises clearly at every step: the mean slope still falls
     u_shaped = _ae(lambda d, nc, s: {5: 0.05, 10: 0.02, 15: 0.021, 20: 0.022}[d] * _noise(d, nc, s))
     row = autoencode.verdict_error_falls_with_d(u_shaped)
-    slope = decide.per_seed(u_shaped.assign(log=np.log(u_shaped["final_test_error"])),
-                            lambda r: decide.block_slope(r, "latent_dim", "log", "num_conv"))
-    assert (slope < 0).all()                                   # what a slope-only rule would have supported
+    slope = decide.per_seed(
+        u_shaped.assign(log=np.log(u_shaped["final_test_error"])),
+        lambda r: decide.block_slope(r, "latent_dim", "log", "num_conv"),
+    )
+    assert (slope < 0).all()  # what a slope-only rule would have supported
     assert row["verdict"] == INCONCLUSIVE and "against the claim: 10→15, 15→20" in row["this run's numbers"]
     # more seeds would not make it monotone: its row says so instead of a number of seeds
     fam = verdicts.family(pd.DataFrame([row], index=["t"]), 0.05)
-    assert "more seeds would not decide it" in fam.at["t", "this run's numbers"] and "about" not in fam.at["t", "this run's numbers"]
+    assert (
+        "more seeds would not decide it" in fam.at["t", "this run's numbers"]
+        and "about" not in fam.at["t", "this run's numbers"]
+    )
     rising = _ae(lambda d, nc, s: 0.001 * d * _noise(d, nc, s))
     assert autoencode.verdict_error_falls_with_d(rising)["verdict"] == CONTRADICTED
 
@@ -178,6 +252,7 @@ def test_trends_are_taken_on_the_log_so_blocks_of_different_scale_weigh_alike():
     # Averaged raw slopes say "rises" (the large block dominates); on the log, the fall dominates.
     def err(d, nc, s):
         return (1.0 + 0.002 * (d - 5) if nc == 1 else 0.01 * 0.1 ** ((d - 5) / 15)) * _noise(d, nc, s)
+
     ae = _ae(err, ncs=(1, 2))
     raw = decide.per_seed(ae, lambda r: decide.block_slope(r, "latent_dim", "final_test_error", "num_conv"))
     assert (raw > 0).all()
@@ -185,39 +260,71 @@ def test_trends_are_taken_on_the_log_so_blocks_of_different_scale_weigh_alike():
 
 
 def test_an_accuracy_trend_is_taken_on_its_error():
-    rows = [{"latent_dim": d, "num_conv": 2, "seed": s, "h1": 200, "mode": m, "label_seed": 0, "status": "ok",
-             "accuracy": 1 - 0.3 * 10 / d * _noise(d, 2, s)} for d in (5, 10, 15, 20) for s in SEEDS
-            for m in ("frozen", "finetune")]
+    rows = [
+        {
+            "latent_dim": d,
+            "num_conv": 2,
+            "seed": s,
+            "h1": 200,
+            "mode": m,
+            "label_seed": 0,
+            "status": "ok",
+            "accuracy": 1 - 0.3 * 10 / d * _noise(d, 2, s),
+        }
+        for d in (5, 10, 15, 20)
+        for s in SEEDS
+        for m in ("frozen", "finetune")
+    ]
     row = transfer.verdict_larger_d_better(pd.DataFrame(rows))
     assert row["verdict"] == SUPPORTED and "its error (1 − accuracy)" in row["this run's numbers"]
 
 
 def test_monotone_vetoes_only_a_step_significantly_the_other_way():
     def est(mean, se=0.01):
-        return {"mean": mean, "se": se, "df": 44, "n": 60, "unit": "autoencoders", "seeds": 5, "df_per_seed": 11}
+        return {
+            "mean": mean,
+            "se": se,
+            "df": 44,
+            "n": 60,
+            "unit": "autoencoders",
+            "seeds": 5,
+            "df_per_seed": 11,
+        }
+
     slope = est(-0.1)
     falling = {"a": est(-0.3), "b": est(-0.1), "c": est(-0.05)}
     dec = decide.monotone(slope, falling, -1, 0.95, holds=5, seeds=5)
     assert dec["verdict"] == SUPPORTED and dec["holds"] == 5
-    assert dec["p"] == pytest.approx(decide.direction(slope, -1, 0.95)["p"])        # the slope's p
-    unsure = {**falling, "c": est(0.005)}                     # a step not shown to fall (nor to rise): still a trend
+    assert dec["p"] == pytest.approx(decide.direction(slope, -1, 0.95)["p"])  # the slope's p
+    unsure = {**falling, "c": est(0.005)}  # a step not shown to fall (nor to rise): still a trend
     assert decide.monotone(slope, unsure, -1, 0.95)["verdict"] == SUPPORTED
-    back = {**falling, "c": est(0.05)}                        # a step that rises significantly: not monotone
+    back = {**falling, "c": est(0.05)}  # a step that rises significantly: not monotone
     dec = decide.monotone(slope, back, -1, 0.95)
     assert dec["verdict"] == INCONCLUSIVE and dec["against"] == ["c"]
     # contradicted symmetrically: the slope the other way, no step significantly the claimed way
     assert decide.monotone(est(0.1), {"a": est(0.3), "b": est(-0.005)}, -1, 0.95)["verdict"] == CONTRADICTED
     assert decide.monotone(est(0.1), {"a": est(0.3), "b": est(-0.05)}, -1, 0.95)["verdict"] == INCONCLUSIVE
-    assert decide.monotone(est(-0.1, se=0.1), falling, -1, 0.95)["verdict"] == INCONCLUSIVE   # slope across 0
+    assert decide.monotone(est(-0.1, se=0.1), falling, -1, 0.95)["verdict"] == INCONCLUSIVE  # slope across 0
 
 
 def test_the_correlation_trend_follows_the_same_rule():
-    rows = [{"latent_dim": d, "num_conv": nc, "seed": s, "offdiag": 0.4 / d ** 0.5 * _noise(d, nc, s), "with_diag": 0.5}
-            for d in (5, 10, 15, 20) for nc in (1, 2, 3) for s in SEEDS]
+    rows = [
+        {
+            "latent_dim": d,
+            "num_conv": nc,
+            "seed": s,
+            "offdiag": 0.4 / d**0.5 * _noise(d, nc, s),
+            "with_diag": 0.5,
+        }
+        for d in (5, 10, 15, 20)
+        for nc in (1, 2, 3)
+        for s in SEEDS
+    ]
     assert correlate.verdict_correlation_falls(pd.DataFrame(rows))["verdict"] == SUPPORTED
 
 
 # ------------------------------------------------------------------ "h1 matters little": TOST
+
 
 def test_tost_is_stated_at_its_level_and_symmetric():
     alpha, margin = 0.05, 0.02
@@ -227,14 +334,15 @@ def test_tost_is_stated_at_its_level_and_symmetric():
     assert ci95[1] > margin
     dec = decide.equivalence(inside, margin, 1 - alpha)
     assert dec["verdict"] == SUPPORTED and dec["cis"]["a-b"]["confidence"] == pytest.approx(0.90)
-    assert dec["p"] == pytest.approx(max(decide.one_sided_p(inside["a-b"], -margin, +1),
-                                         decide.one_sided_p(inside["a-b"], margin, -1)))
+    assert dec["p"] == pytest.approx(
+        max(decide.one_sided_p(inside["a-b"], -margin, +1), decide.one_sided_p(inside["a-b"], margin, -1))
+    )
     # the mirror image: a 90 % interval wholly outside the margin is contradicted at the same level
     outside = inside + 0.016
     ci95 = stats.t.interval(0.95, 4, loc=outside["a-b"].mean(), scale=stats.sem(outside["a-b"]))
     assert ci95[0] < margin < outside["a-b"].mean()
     assert decide.equivalence(outside, margin, 1 - alpha)["verdict"] == CONTRADICTED
-    across = inside + 0.008                                      # straddles the margin
+    across = inside + 0.008  # straddles the margin
     assert decide.equivalence(across, margin, 1 - alpha)["verdict"] == INCONCLUSIVE
 
 
@@ -248,13 +356,29 @@ def test_tost_corrects_the_union_of_several_differences():
 
 
 def test_the_h1_row_shows_the_margin_and_its_reason_and_drops_the_untested_parenthetical():
-    rows = [{"latent_dim": d, "num_conv": 2, "seed": s, "h1": h, "mode": m, "label_seed": 0, "status": "ok",
-             "accuracy": 0.8 + 0.01 * np.sin(s + d) + 0.002 * (h == 200) + 0.001 * np.cos(3 * s + d + h)}
-            for d in (5, 10) for s in SEEDS for h in (200, 650) for m in ("frozen", "finetune")]
+    rows = [
+        {
+            "latent_dim": d,
+            "num_conv": 2,
+            "seed": s,
+            "h1": h,
+            "mode": m,
+            "label_seed": 0,
+            "status": "ok",
+            "accuracy": 0.8 + 0.01 * np.sin(s + d) + 0.002 * (h == 200) + 0.001 * np.cos(3 * s + d + h),
+        }
+        for d in (5, 10)
+        for s in SEEDS
+        for h in (200, 650)
+        for m in ("frozen", "finetune")
+    ]
     row = transfer.verdict_h1_matters_little(pd.DataFrame(rows))
     assert row["verdict"] == SUPPORTED and "TOST at 5 %" in row["this run's numbers"]
     assert row["conclusion"] == "h1 matters little" and "slight edge" not in row["conclusion"]
-    assert "which width a practitioner picks" in row["this run's numbers"] and "seed-to-seed" not in row["this run's numbers"]
+    assert (
+        "which width a practitioner picks" in row["this run's numbers"]
+        and "seed-to-seed" not in row["this run's numbers"]
+    )
     # the h1 difference is a contrast within encoders: 10 encoders x 2 widths, df 20 - 2 - 9 = 9
     assert "90 % t-interval, 20 encoder × h1 means (10 encoders), df 9" in row["this run's numbers"]
     rules = transfer.rules_markdown(ReportParams())
@@ -263,17 +387,29 @@ def test_the_h1_row_shows_the_margin_and_its_reason_and_drops_the_untested_paren
 
 # ------------------------------------------------------------------ the family: Holm
 
+
 def test_holm_adjusts_step_down():
     p = pd.Series({"a": 0.01, "b": 0.04, "c": 0.03, "d": np.nan, "e": 0.005})
     adj = decide.holm(p)
     # sorted: e .005 x4 = .02; a .01 x3 = .03; c .03 x2 = .06; b .04 x1 = .04 -> cummax .06
-    assert adj.to_dict() == pytest.approx({"a": 0.03, "b": 0.06, "c": 0.06, "d": np.nan, "e": 0.02}, nan_ok=True)
+    assert adj.to_dict() == pytest.approx(
+        {"a": 0.03, "b": 0.06, "c": 0.06, "d": np.nan, "e": 0.02}, nan_ok=True
+    )
 
 
 def test_a_verdict_lost_to_holm_is_shown_both_ways():
-    v = pd.DataFrame({"experiment": ["1", "1", "2"], "conclusion": ["x", "y", "z"], "this run's numbers": ["", "", ""],
-                      "verdict": [SUPPORTED, CONTRADICTED, INCONCLUSIVE], "seeds": ["holds in 5 of 5 seeds"] * 3,
-                      "key number": ["k"] * 3, "p": [0.001, 0.04, 0.5]}, index=["x", "y", "z"])
+    v = pd.DataFrame(
+        {
+            "experiment": ["1", "1", "2"],
+            "conclusion": ["x", "y", "z"],
+            "this run's numbers": ["", "", ""],
+            "verdict": [SUPPORTED, CONTRADICTED, INCONCLUSIVE],
+            "seeds": ["holds in 5 of 5 seeds"] * 3,
+            "key number": ["k"] * 3,
+            "p": [0.001, 0.04, 0.5],
+        },
+        index=["x", "y", "z"],
+    )
     fam = verdicts.family(v, 0.05)
     assert fam["verdict"].tolist() == [SUPPORTED, INCONCLUSIVE, INCONCLUSIVE]
     assert fam["unadjusted"].tolist() == ["", CONTRADICTED, ""]
@@ -287,16 +423,25 @@ def test_a_verdict_lost_to_holm_is_shown_both_ways():
 def test_the_abstract_says_what_holm_left_undecided(tmp_path):
     from aestudy.report import profile, prose
 
-    v = pd.DataFrame({"experiment": ["1", "4", "4"], "conclusion": ["Error falls (x)", "Fine-tuning beats frozen", "z"],
-                      "this run's numbers": [""] * 3, "verdict": [SUPPORTED, SUPPORTED, INCONCLUSIVE],
-                      "seeds": ["holds in 5 of 5 seeds"] * 3, "key number": ["k", "n/a", "n/a"],
-                      "p": [0.001, 0.03, 0.6]}, index=["a", "b", "c"])
+    v = pd.DataFrame(
+        {
+            "experiment": ["1", "4", "4"],
+            "conclusion": ["Error falls (x)", "Fine-tuning beats frozen", "z"],
+            "this run's numbers": [""] * 3,
+            "verdict": [SUPPORTED, SUPPORTED, INCONCLUSIVE],
+            "seeds": ["holds in 5 of 5 seeds"] * 3,
+            "key number": ["k", "n/a", "n/a"],
+            "p": [0.001, 0.03, 0.6],
+        },
+        index=["a", "b", "c"],
+    )
     words = prose.abstract_markdown(profile.ProfileData(tmp_path), verdicts.family(v, 0.05))
     assert "Judged one at a time, 1 more would be decided (fine-tuning beats frozen: supported)" in words
     assert "supports **1**" in words
 
 
 # ------------------------------------------------------------------ the units of experiments 2 and 4
+
 
 def test_interpolation_takes_each_num_conv_and_seed_model_pair_as_a_unit():
     from constructed import _interp
@@ -312,8 +457,8 @@ def test_interpolation_takes_each_num_conv_and_seed_model_pair_as_a_unit():
 def test_transfer_takes_each_encoder_as_a_unit_with_its_draws_averaged():
     from constructed import _study_like, _transfer
 
-    tr = _transfer(_study_like, seeds=SEEDS)                     # 4 d x 5 seeds = 20 encoders, 2 label draws each
+    tr = _transfer(_study_like, seeds=SEEDS)  # 4 d x 5 seeds = 20 encoders, 2 label draws each
     trend = transfer.verdict_larger_d_better(tr)["this run's numbers"]
-    assert "95 % t-interval, 20 encoders, df 12" in trend        # d cells + seed block: (4 - 1)(5 - 1)
+    assert "95 % t-interval, 20 encoders, df 12" in trend  # d cells + seed block: (4 - 1)(5 - 1)
     diff = transfer.verdict_finetune_beats_frozen(tr)["this run's numbers"]
-    assert "95 % t-interval, 20 encoders, df 16" in diff         # a mean over seeds: d cells only, 20 - 4
+    assert "95 % t-interval, 20 encoders, df 16" in diff  # a mean over seeds: d cells only, 20 - 4

@@ -1,6 +1,7 @@
 """Cache keys follow what a run imports: on the smoke profile, an edit of report-only code makes
 no run stale, an edit of the transfer code only the runs that import it (protocol, transfer), an edit of the model code every
 run that imports it; and `python -m lib status` says why, in seconds, executing nothing."""
+
 from __future__ import annotations
 
 import subprocess
@@ -19,8 +20,11 @@ def _states_after_editing(smoke_profile, monkeypatch, edited: str) -> dict:
     """Every run's (state, reason) as if the module `edited`, and nothing else, had changed since
     the smoke sweep (other modules read as recorded: this tree may be edited meanwhile)."""
     monkeypatch.setenv("REPORTS_DIR", smoke_profile["env"]["REPORTS_DIR"])
-    recorded = {m: d for c in (smoke_profile["dir"] / "runs").glob("*/*/complete.json")
-                for m, d in records.read_json(c)["modules"].items()}
+    recorded = {
+        m: d
+        for c in (smoke_profile["dir"] / "runs").glob("*/*/complete.json")
+        for m, d in records.read_json(c)["modules"].items()
+    }
     monkeypatch.setattr(records, "_module_sha", lambda p: "edited" if p == edited else recorded.get(p))
     return {r["run"]: (r["state"], r["reason"]) for r in sweep.status(load_study(smoke_profile["params"]))}
 
@@ -36,8 +40,12 @@ def test_every_run_records_the_modules_it_imported(smoke_profile):
     assert "lib/aestudy/experiments/transfer/run.py" in seen["transfer"]
     assert not any("transfer.py" in m for s in ("autoencode", "correlate", "interpolate") for m in seen[s])
     assert "lib/aestudy/experiments/reference/run.py" in seen["reference"] & seen["interpolate"]
-    assert not any("experiments/reference/run.py" in m for s in ("autoencode", "correlate", "transfer") for m in seen[s])
-    assert not any(m.startswith(("lib/aestudy/report/", "lib/aestudy/runner/")) for s in seen.values() for m in s)
+    assert not any(
+        "experiments/reference/run.py" in m for s in ("autoencode", "correlate", "transfer") for m in seen[s]
+    )
+    assert not any(
+        m.startswith(("lib/aestudy/report/", "lib/aestudy/runner/")) for s in seen.values() for m in s
+    )
     assert "lib/aestudy/science/models.py" not in seen["theory"]
 
 
@@ -54,17 +62,24 @@ def test_editing_transfer_code_makes_only_the_runs_that_import_it_stale(smoke_pr
     assert stale == {r for r in states if r.startswith(("transfer/", "protocol/", "semisup/"))} and stale
     assert states["protocol/all"] == ("stale", "module lib/aestudy/experiments/transfer/run.py changed")
     # the transfer and semisup runs import it too, and their protocol upstream is stale first
-    assert all(why.startswith("upstream protocol/all") for r, (_, why) in states.items()
-               if r.startswith(("transfer/", "semisup/")))
+    assert all(
+        why.startswith("upstream protocol/all")
+        for r, (_, why) in states.items()
+        if r.startswith(("transfer/", "semisup/"))
+    )
 
 
 @pytest.mark.slow
-def test_editing_the_protocol_search_makes_the_transfer_runs_stale_through_their_upstream(smoke_profile, monkeypatch):
+def test_editing_the_protocol_search_makes_the_transfer_runs_stale_through_their_upstream(
+    smoke_profile, monkeypatch
+):
     states = _states_after_editing(smoke_profile, monkeypatch, "lib/aestudy/experiments/protocol/run.py")
     stale = {r for r, (s, _) in states.items() if s == "stale"}
     assert stale == {r for r in states if r.startswith(("transfer/", "protocol/", "semisup/"))}
     assert states["protocol/all"] == ("stale", "module lib/aestudy/experiments/protocol/run.py changed")
-    assert all(why.startswith("upstream protocol/all") for r, (_, why) in states.items() if r.startswith("transfer/"))
+    assert all(
+        why.startswith("upstream protocol/all") for r, (_, why) in states.items() if r.startswith("transfer/")
+    )
 
 
 @pytest.mark.slow
@@ -101,8 +116,14 @@ def test_status_command_prints_one_line_per_run_and_executes_nothing(smoke_profi
     assert "label_seeds: [0, 1], n_labels: 20" in text
     params.write_text(text.replace("label_seeds: [0, 1], n_labels: 20", "label_seeds: [0, 1], n_labels: 30"))
     before = sorted(p.stat().st_mtime_ns for p in smoke_profile["dir"].rglob("*") if p.is_file())
-    proc = subprocess.run([sys.executable, "-m", "lib", "status", str(params)], cwd=REPO,
-                          env=smoke_profile["env"], capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "lib", "status", str(params)],
+        cwd=REPO,
+        env=smoke_profile["env"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     runs = [r.name for r in __import__("aestudy.runner.plan", fromlist=["plan"]).plan(load_study(params))]

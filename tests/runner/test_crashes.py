@@ -6,6 +6,7 @@ write past the limit fails with EFBIG), set in a kernel or for a runner process 
 the file must be one chosen file of the runner (a table, runs.json), `os.replace` raises ENOSPC for
 that path only. The stand-in `theory` notebooks are those of test_faults.
 """
+
 from __future__ import annotations
 
 import errno
@@ -20,10 +21,10 @@ import uuid
 from pathlib import Path
 
 import pytest
+from test_faults import notebooks, params_file, run_cli, stand_in  # noqa: F401 (notebooks is a fixture)
 
 from aestudy import config, files
 from aestudy.runner import records
-from test_faults import notebooks, params_file, run_cli, stand_in  # noqa: F401 (notebooks is a fixture)
 
 REPO = Path(__file__).resolve().parents[2]
 RUNNER = """import pathlib, resource, sys
@@ -54,18 +55,26 @@ def leftovers(root: Path) -> list[str]:
 
 # ------------------------------------------------------------------ the atomic writer (fast)
 
+
 def test_a_write_past_the_file_size_limit_keeps_the_old_file_and_no_temporary(tmp_path):
     target = tmp_path / "complete.json"
     target.write_text("the old record")
-    code = ("import resource, sys\n"
-            "resource.setrlimit(resource.RLIMIT_FSIZE, (1000, resource.RLIM_INFINITY))\n"
-            "from aestudy.files import WriteFailed, atomic_write_bytes\n"
-            "try:\n"
-            "    atomic_write_bytes(sys.argv[1], b'x' * 5000)\n"
-            "except WriteFailed as exc:\n"
-            "    print(exc)\n")
-    proc = subprocess.run([sys.executable, "-c", code, str(target)], capture_output=True, text=True, timeout=60,
-                          env={**os.environ, "PYTHONPATH": str(REPO / "lib")})
+    code = (
+        "import resource, sys\n"
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (1000, resource.RLIM_INFINITY))\n"
+        "from aestudy.files import WriteFailed, atomic_write_bytes\n"
+        "try:\n"
+        "    atomic_write_bytes(sys.argv[1], b'x' * 5000)\n"
+        "except WriteFailed as exc:\n"
+        "    print(exc)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(target)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONPATH": str(REPO / "lib")},
+    )
     assert proc.stdout.strip() == f"cannot write {target}: [Errno {errno.EFBIG}] File too large", proc.stderr
     assert target.read_text() == "the old record" and leftovers(tmp_path) == []
 
@@ -85,15 +94,19 @@ def test_a_rename_the_disk_refuses_is_one_line_naming_the_file(tmp_path, monkeyp
 
 # ------------------------------------------------------------------ write failures in a sweep (slow)
 
+
 @pytest.mark.slow
 def test_an_artifact_the_notebook_cannot_write_fails_its_run_only(tmp_path, notebooks, capsys):
-    stand_in(notebooks, """\
+    stand_in(
+        notebooks,
+        """\
              import pathlib, resource
              from aestudy.files import atomic_write_bytes
              if seed == 1:  # this kernel cannot write a file past 1000 bytes
                  resource.setrlimit(resource.RLIMIT_FSIZE, (1000, resource.RLIM_INFINITY))
              atomic_write_bytes(pathlib.Path(out_dir) / "big.bin", b"x" * 5000)
-             """)
+             """,
+    )
     params = params_file(tmp_path, [0, 1, 2])
     code, err, runs = run_cli(["run", params, "--no-render"], capsys)
     assert code == 1
@@ -110,14 +123,22 @@ def test_an_artifact_the_notebook_cannot_write_fails_its_run_only(tmp_path, note
 def test_a_completion_record_the_disk_refuses_fails_its_run_and_the_others_stay_complete(tmp_path, notebooks):
     """A runner that cannot write a file past 16 KiB: the run listing 400 artifacts cannot write
     its complete.json (EFBIG, for real); the next command without the limit re-executes it only."""
-    stand_in(notebooks, """\
+    stand_in(
+        notebooks,
+        """\
              import pathlib
              for i in range(400 if seed == 1 else 1):
                  (pathlib.Path(out_dir) / f"part-{i:03d}.txt").write_text(str(i))
-             """)
+             """,
+    )
     params = params_file(tmp_path, [0, 1, 2])
-    first = subprocess.run(runner(notebooks, "run", params, "--no-render", fsize=16384), cwd=REPO,
-                           capture_output=True, text=True, timeout=300)
+    first = subprocess.run(
+        runner(notebooks, "run", params, "--no-render", fsize=16384),
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert first.returncode == 1, first.stderr[-3000:]
     line = f"cannot write {run_dir('s1') / records.COMPLETE}: [Errno {errno.EFBIG}] File too large"
     assert f"  failed: theory/s1: {line}  (" in first.stderr, first.stderr[-3000:]
@@ -125,19 +146,28 @@ def test_a_completion_record_the_disk_refuses_fails_its_run_and_the_others_stay_
     assert not (run_dir("s1") / records.COMPLETE).exists() and leftovers(run_dir("s1")) == []
     for run_id in ("s0", "s2"):
         assert records.verify_completion(run_dir(run_id))[0] is not None
-    status = subprocess.run(runner(notebooks, "status", params), cwd=REPO, capture_output=True, text=True, timeout=120)
-    assert [ln.split()[1] for ln in status.stdout.splitlines()] == ["complete", "failed", "complete"], status.stdout
-    again = subprocess.run(runner(notebooks, "run", params, "--no-render"), cwd=REPO, capture_output=True, text=True,
-                           timeout=300)
+    status = subprocess.run(
+        runner(notebooks, "status", params), cwd=REPO, capture_output=True, text=True, timeout=120
+    )
+    assert [ln.split()[1] for ln in status.stdout.splitlines()] == ["complete", "failed", "complete"], (
+        status.stdout
+    )
+    again = subprocess.run(
+        runner(notebooks, "run", params, "--no-render"), cwd=REPO, capture_output=True, text=True, timeout=300
+    )
     assert again.returncode == 0, again.stderr[-3000:]
-    statuses = {r["run_id"]: r["status"] for r in json.loads((config.profile_dir("faults") / "runs.json").read_text())["runs"]}
+    statuses = {
+        r["run_id"]: r["status"]
+        for r in json.loads((config.profile_dir("faults") / "runs.json").read_text())["runs"]
+    }
     assert statuses == {"s0": "cached", "s1": "ok", "s2": "cached"}
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("refused", ["tables/theory.csv", "runs.json", "s1/complete.json s1/failed.json"])
-def test_a_file_the_disk_refuses_is_one_line_exit_1_and_loses_no_run(tmp_path, notebooks, capsys, monkeypatch,
-                                                                      refused):
+def test_a_file_the_disk_refuses_is_one_line_exit_1_and_loses_no_run(
+    tmp_path, notebooks, capsys, monkeypatch, refused
+):
     """ENOSPC on renaming the chosen files into place: a table or runs.json (every run completes,
     the command says which file, once, and exits 1), or a run's complete.json and then its
     failed.json too (that run fails, the other completes, nothing crashes)."""
@@ -159,10 +189,15 @@ def test_a_file_the_disk_refuses_is_one_line_exit_1_and_loses_no_run(tmp_path, n
     if refused.startswith("s1"):
         line = f"cannot write {run_dir('s1') / records.COMPLETE}: [Errno 28] No space left on device"
         assert f"  failed: theory/s1: {line}  (" in err and runs["s0"]["status"] == "ok"
-        assert not (run_dir("s1") / records.COMPLETE).exists() and not (run_dir("s1") / records.FAILED).exists()
+        assert (
+            not (run_dir("s1") / records.COMPLETE).exists() and not (run_dir("s1") / records.FAILED).exists()
+        )
         expect = {"s0": "cached", "s1": "ok"}
     else:
-        assert err.strip().splitlines()[-1] == f"error: cannot write {pdir / refused}: [Errno 28] No space left on device"
+        assert (
+            err.strip().splitlines()[-1]
+            == f"error: cannot write {pdir / refused}: [Errno 28] No space left on device"
+        )
         for run_id in ("s0", "s1"):
             assert records.verify_completion(run_dir(run_id))[0] is not None
         expect = {"s0": "cached", "s1": "cached"}
@@ -172,6 +207,7 @@ def test_a_file_the_disk_refuses_is_one_line_exit_1_and_loses_no_run(tmp_path, n
 
 
 # ------------------------------------------------------------------ random kills (slow)
+
 
 def marked(mark: str) -> list[str]:
     """Live processes (not zombies) whose environment holds MARK=mark: a runner's descendants."""
@@ -210,8 +246,13 @@ def test_a_runner_killed_at_random_moments_resumes_to_the_same_tables(tmp_path, 
     def launch(reports: Path, workers: int, mark: str = "") -> subprocess.Popen:
         env = {**os.environ, "REPORTS_DIR": str(reports), MARK: mark or uuid.uuid4().hex}
         with open(log, "w") as err:
-            return subprocess.Popen(runner(notebooks, "run", params, "--no-render", "--workers", workers), cwd=REPO,
-                                    env=env, stdout=subprocess.DEVNULL, stderr=err)
+            return subprocess.Popen(
+                runner(notebooks, "run", params, "--no-render", "--workers", workers),
+                cwd=REPO,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=err,
+            )
 
     def finish(reports: Path, workers: int = 2) -> str:
         proc = launch(reports, workers)
@@ -253,8 +294,12 @@ def test_a_runner_killed_at_random_moments_resumes_to_the_same_tables(tmp_path, 
     tables = sorted(p.name for p in (base / "faults" / "tables").glob("*.csv"))
     assert tables == ["theory.csv"]
     for name in tables:
-        assert (killed / "faults" / "tables" / name).read_bytes() == (base / "faults" / "tables" / name).read_bytes()
+        assert (killed / "faults" / "tables" / name).read_bytes() == (
+            base / "faults" / "tables" / name
+        ).read_bytes()
     for d in (base / "faults" / "runs" / "theory").iterdir():
         for name in ("metrics.json", "data.bin"):
-            assert (killed / "faults" / "runs" / "theory" / d.name / name).read_bytes() == (d / name).read_bytes()
+            assert (killed / "faults" / "runs" / "theory" / d.name / name).read_bytes() == (
+                d / name
+            ).read_bytes()
     assert leftovers(killed) == []

@@ -5,6 +5,7 @@ smoke profile to the local pool's tables; the runs executed in those workers, an
 outlives the command (the runner closes only its client). The workers are started with only
 PYTHONPATH, as docs/cluster.md shows (no DATA_DIR): they read the data where the command does,
 and a worker that finds no data or other data there is named with the path before any run."""
+
 from __future__ import annotations
 
 import contextlib
@@ -16,11 +17,13 @@ import time
 from pathlib import Path
 
 import pytest
+from test_slurm import REPO_ROOT, SMOKE, assert_same_tables, local_smoke  # noqa: F401 (a fixture)
 
 from aestudy.runner import cluster, executors
-from aestudy.science.data import RAW_FILES, checksum as data_checksum, fingerprint as data_fingerprint
+from aestudy.science.data import RAW_FILES
+from aestudy.science.data import checksum as data_checksum
+from aestudy.science.data import fingerprint as data_fingerprint
 from aestudy.study import STAGES
-from test_slurm import REPO_ROOT, SMOKE, assert_same_tables, local_smoke  # noqa: F401 (a fixture)
 
 DASK = Path(sys.executable).with_name("dask")
 
@@ -38,7 +41,9 @@ def separate_cluster(tmp_path: Path, scheduler_pythonpath: bool = True):
     checkout's lib/ on PYTHONPATH: (scheduler address, worker processes); all stopped afterwards."""
     if not DASK.exists():
         pytest.skip(f"the dask command is not installed next to {sys.executable}")
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "DATA_DIR")}  # as docs/cluster.md starts them
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "DATA_DIR")
+    }  # as docs/cluster.md starts them
     lib_env = {**env, "PYTHONPATH": str(REPO_ROOT / "lib")}
     file = tmp_path / "scheduler.json"
     # without this checkout on its path, the scheduler gets a folder whose `aestudy` cannot be
@@ -47,18 +52,46 @@ def separate_cluster(tmp_path: Path, scheduler_pythonpath: bool = True):
     (broken / "aestudy").mkdir(parents=True)
     (broken / "aestudy" / "__init__.py").write_text("raise ImportError('not this project')\n")
     no_lib_env = {**env, "PYTHONPATH": str(broken)}
-    procs = [_spawn(["scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
-                     "--scheduler-file", str(file)], tmp_path / "scheduler",
-                    lib_env if scheduler_pythonpath else no_lib_env)]
+    procs = [
+        _spawn(
+            [
+                "scheduler",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--no-dashboard",
+                "--scheduler-file",
+                str(file),
+            ],
+            tmp_path / "scheduler",
+            lib_env if scheduler_pythonpath else no_lib_env,
+        )
+    ]
     try:
         deadline = time.monotonic() + 60
         while not file.exists() and time.monotonic() < deadline:
             time.sleep(0.2)
         address = json.loads(file.read_text())["address"]
         for i in range(2):
-            procs.append(_spawn(["worker", address, "--nthreads", "1", "--no-nanny", "--no-dashboard",
-                                 "--name", f"w{i}", "--local-directory", str(tmp_path / f"worker{i}" / "scratch")],
-                                tmp_path / f"worker{i}", lib_env))
+            procs.append(
+                _spawn(
+                    [
+                        "worker",
+                        address,
+                        "--nthreads",
+                        "1",
+                        "--no-nanny",
+                        "--no-dashboard",
+                        "--name",
+                        f"w{i}",
+                        "--local-directory",
+                        str(tmp_path / f"worker{i}" / "scratch"),
+                    ],
+                    tmp_path / f"worker{i}",
+                    lib_env,
+                )
+            )
         yield address, procs[1:]
     finally:
         for p in reversed(procs):
@@ -84,9 +117,27 @@ def test_an_existing_dask_cluster_gives_the_local_tables(dask_cluster, local_smo
     address, workers = dask_cluster
     env = {**local_smoke["env"], "REPORTS_DIR": str(tmp_path / "reports")}
     t0 = time.monotonic()
-    proc = subprocess.run([sys.executable, "-m", "lib", "run", str(SMOKE), "--executor", "dask", "--scheduler", address,
-                           "--workers", "2", "--no-render"],  # --workers 2: the local pool's thread share
-                          cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=900)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "lib",
+            "run",
+            str(SMOKE),
+            "--executor",
+            "dask",
+            "--scheduler",
+            address,
+            "--workers",
+            "2",
+            "--no-render",
+        ],  # --workers 2: the local pool's thread share
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     pdir = tmp_path / "reports" / "smoke"
     assert_same_tables(pdir, local_smoke["dir"])
@@ -96,7 +147,9 @@ def test_an_existing_dask_cluster_gives_the_local_tables(dask_cluster, local_smo
     checksum = data_fingerprint("mnist", local_smoke["env"]["DATA_DIR"])
     for r in runs:  # the data-reading runs read the command's DATA_DIR, and record the checksum they read
         if r["stage"] not in ("theory",) and STAGES[r["stage"]].reads_data:
-            assert json.loads((Path(r["dir"]) / "complete.json").read_text())["inputs"]["data"] == checksum, r["dir"]
+            assert json.loads((Path(r["dir"]) / "complete.json").read_text())["inputs"]["data"] == checksum, (
+                r["dir"]
+            )
     for i in range(2):  # each worker kept to its own directory: the runs wrote under reports/ only
         assert sorted(p.name for p in (tmp_path / f"worker{i}").iterdir()) == ["process.log", "scratch"]
     print(f"smoke on a separate Dask scheduler + 2 workers: {time.monotonic() - t0:.1f} s wall")
@@ -106,9 +159,27 @@ def test_an_existing_dask_cluster_gives_the_local_tables(dask_cluster, local_smo
 def test_a_scheduler_that_cannot_import_the_project_is_named(tmp_path, mnist_dir):
     with separate_cluster(tmp_path, scheduler_pythonpath=False) as (address, _):
         env = {**os.environ, "REPORTS_DIR": str(tmp_path / "reports"), "DATA_DIR": str(mnist_dir)}
-        proc = subprocess.run([sys.executable, "-m", "lib", "run", str(SMOKE), "--executor", "dask", "--scheduler",
-                               address, "--stage", "theory", "--no-render"],
-                              cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "lib",
+                "run",
+                str(SMOKE),
+                "--executor",
+                "dask",
+                "--scheduler",
+                address,
+                "--stage",
+                "theory",
+                "--no-render",
+            ],
+            cwd=REPO_ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
     assert proc.returncode == 2, proc.stderr[-3000:]
     last = proc.stderr.strip().splitlines()[-1]
     assert last.startswith(f"error: the Dask scheduler at {address} cannot import this checkout's aestudy ")
@@ -117,6 +188,7 @@ def test_a_scheduler_that_cannot_import_the_project_is_named(tmp_path, mnist_dir
 
 
 # fast: the data check a worker makes, in this process
+
 
 def _fake_data(root: Path, content: bytes) -> Path:
     raw = root / "MNIST" / "raw"
@@ -133,8 +205,10 @@ def test_a_worker_reads_the_commands_data_and_records_the_checksum_it_read(tmp_p
     monkeypatch.setenv("DATA_DIR", str(data))
     expected = data_checksum("mnist", data)
     monkeypatch.setenv("DATA_DIR", str(tmp_path / "not-the-commands"))  # a worker's own setting: overridden
-    check = {**cluster.write_token(tmp_path / "smoke"), "data": {"dataset": "mnist", "dir": str(data),
-                                                                 "checksum": expected}}
+    check = {
+        **cluster.write_token(tmp_path / "smoke"),
+        "data": {"dataset": "mnist", "dir": str(data), "checksum": expected},
+    }
     assert cluster.problem(check) == "" and os.environ["DATA_DIR"] == str(data)
 
     def run(item, threads, checksum, **kwargs):
@@ -150,6 +224,10 @@ def test_a_worker_reads_the_commands_data_and_records_the_checksum_it_read(tmp_p
     assert f" in {other / 'MNIST' / 'raw'}: workers must see" in why and "\n" not in why
     with pytest.raises(cluster.NotShared):
         cluster.verify(moved)
-    empty = {**cluster.write_token(tmp_path / "smoke"), "data": {**check["data"], "dir": str(tmp_path / "none")}}
+    empty = {
+        **cluster.write_token(tmp_path / "smoke"),
+        "data": {**check["data"], "dir": str(tmp_path / "none")},
+    }
     assert cluster.problem(empty).startswith(
-        f"worker on {socket.gethostname()} finds no data in {tmp_path / 'none' / 'MNIST' / 'raw'}: ")
+        f"worker on {socket.gethostname()} finds no data in {tmp_path / 'none' / 'MNIST' / 'raw'}: "
+    )

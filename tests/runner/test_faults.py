@@ -5,6 +5,7 @@ notebook executed until then, lets the other runs go on, and makes the command e
 The slow tests execute small stand-in `theory` notebooks written here (monkeypatched
 config.NOTEBOOKS; the serial executor runs them in this process).
 """
+
 from __future__ import annotations
 
 import json
@@ -21,12 +22,13 @@ import pytest
 from aestudy import cli, config
 from aestudy.runner import execute, plan, records, sweep
 from aestudy.runner import watch as watch_module
-from aestudy.runner.watch import Watch
 from aestudy.runner.paramfile import load_study
+from aestudy.runner.watch import Watch
 
 PARAMS = "seed = 0\nn_samples = 101\nout_dir = None"
-WRITE_METRICS = ("import json, pathlib\n"
-                 "(pathlib.Path(out_dir) / 'metrics.json').write_text(json.dumps({'seed': seed}))")
+WRITE_METRICS = (
+    "import json, pathlib\n(pathlib.Path(out_dir) / 'metrics.json').write_text(json.dumps({'seed': seed}))"
+)
 
 
 def stand_in(nb_dir: Path, *cells: str) -> None:
@@ -35,16 +37,21 @@ def stand_in(nb_dir: Path, *cells: str) -> None:
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     params = nbformat.v4.new_code_cell(PARAMS)
     params.metadata["tags"] = ["parameters"]
-    nb.cells = [params, *(nbformat.v4.new_code_cell(textwrap.dedent(c)) for c in cells),
-                nbformat.v4.new_code_cell(WRITE_METRICS)]
+    nb.cells = [
+        params,
+        *(nbformat.v4.new_code_cell(textwrap.dedent(c)) for c in cells),
+        nbformat.v4.new_code_cell(WRITE_METRICS),
+    ]
     nb_dir.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, nb_dir / "theory.ipynb")
 
 
 def params_file(tmp_path: Path, seeds, top: str = "", stage: str = "") -> Path:
     p = tmp_path / "faults.yaml"
-    p.write_text(f"profile: faults\n{top}stages:\n  theory:\n    grid: {{seed: {list(seeds)}}}\n"
-                 f"    params: {{n_samples: 101}}\n{stage}")
+    p.write_text(
+        f"profile: faults\n{top}stages:\n  theory:\n    grid: {{seed: {list(seeds)}}}\n"
+        f"    params: {{n_samples: 101}}\n{stage}"
+    )
     return p
 
 
@@ -71,6 +78,7 @@ def run_files(run_id: str) -> tuple[dict, str]:
 
 # ------------------------------------------------------------------ the parameter file (fast)
 
+
 def test_timeout_per_stage_or_for_the_file(tmp_path):
     study = load_study(params_file(tmp_path, [0], top="timeout: 30\n"))
     assert study.timeout("theory") == 30
@@ -79,14 +87,21 @@ def test_timeout_per_stage_or_for_the_file(tmp_path):
     assert load_study(params_file(tmp_path, [0])).timeout("theory") is None
 
 
-@pytest.mark.parametrize("top,stage,where", [
-    ("timeout: 0\n", "", "faults.yaml: timeout: must be a positive number of seconds (got 0)"),
-    ("", "    timeout: -3\n", "stages.theory.timeout: must be a positive number of seconds (got -3)"),
-    ("", "    timeout: soon\n", "stages.theory.timeout: must be a positive number of seconds (got 'soon')"),
-    ("", "    timeout: true\n", "stages.theory.timeout: must be a positive number of seconds (got True)"),
-    ("", "    timout: 5\n", "stages.theory.timout: unknown key 'timout'; did you mean 'timeout'?"),
-    ("timout: 5\n", "", "faults.yaml: timout: unknown key 'timout'; did you mean 'timeout'?"),
-])
+@pytest.mark.parametrize(
+    "top,stage,where",
+    [
+        ("timeout: 0\n", "", "faults.yaml: timeout: must be a positive number of seconds (got 0)"),
+        ("", "    timeout: -3\n", "stages.theory.timeout: must be a positive number of seconds (got -3)"),
+        (
+            "",
+            "    timeout: soon\n",
+            "stages.theory.timeout: must be a positive number of seconds (got 'soon')",
+        ),
+        ("", "    timeout: true\n", "stages.theory.timeout: must be a positive number of seconds (got True)"),
+        ("", "    timout: 5\n", "stages.theory.timout: unknown key 'timout'; did you mean 'timeout'?"),
+        ("timout: 5\n", "", "faults.yaml: timout: unknown key 'timout'; did you mean 'timeout'?"),
+    ],
+)
 def test_a_bad_timeout_is_one_line_and_exit_2(tmp_path, capsys, tmp_reports, top, stage, where):
     code, err, _ = run_cli(["run", params_file(tmp_path, [0], top, stage)], capsys)
     assert code == 2
@@ -107,6 +122,7 @@ def test_the_time_limit_is_not_an_input_of_a_run(tmp_path, notebooks):
 
 
 # ------------------------------------------------------------------ pieces, without a kernel (fast)
+
 
 class Ended:
     def __init__(self, code):
@@ -152,12 +168,16 @@ def gone(pid: int) -> bool:
 def test_the_watchdog_interrupts_then_kills_the_process_group():
     """A process that ignores SIGINT (and a child of it) is killed `grace` seconds after the
     interrupt; the watchdog stops as soon as the execution returns."""
-    code = ("import signal, subprocess, sys, time\n"
-            "signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
-            "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
-            "print(child.pid, flush=True)\n"
-            "time.sleep(60)\n")
-    proc = subprocess.Popen([sys.executable, "-c", code], start_new_session=True, stdout=subprocess.PIPE, text=True)
+    code = (
+        "import signal, subprocess, sys, time\n"
+        "signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+        "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
+        "print(child.pid, flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code], start_new_session=True, stdout=subprocess.PIPE, text=True
+    )
     child = int(proc.stdout.readline())
     start = time.perf_counter()
     with Watch(timeout=0.5, grace=0.5) as watch:
@@ -191,8 +211,13 @@ def test_retries_follow_the_kind_of_fault(tmp_path, monkeypatch):
     died = ({"status": "failed", "error": "kernel died: signal 9", "seconds": 1.0}, "kernel died")
     raised = ({"status": "failed", "error": "ValueError: x", "seconds": 1.0}, "error")
     ok = ({"status": "ok", "error": "", "seconds": 2.0, "key": "k"}, "")
-    cases = [([timed_out, died, ok], 2, "ok", 3), ([died, died, died], 2, "failed", 3),
-             ([raised, ok], 2, "failed", 1), ([died, ok], 0, "failed", 1), ([ok], 5, "ok", 1)]
+    cases = [
+        ([timed_out, died, ok], 2, "ok", 3),
+        ([died, died, died], 2, "failed", 3),
+        ([raised, ok], 2, "failed", 1),
+        ([died, ok], 0, "failed", 1),
+        ([ok], 5, "ok", 1),
+    ]
     for given, retries, status, attempts in cases:
         outcomes[:] = given
         res = execute.execute_run(run, timeout=4, retries=retries)
@@ -201,10 +226,18 @@ def test_retries_follow_the_kind_of_fault(tmp_path, monkeypatch):
 
 
 def test_the_summary_shows_attempts():
-    results = [{"stage": "theory", "run_id": "s0", "dir": "/x/s0", "status": "ok", "error": "", "attempts": 2},
-               {"stage": "theory", "run_id": "s1", "dir": "/x/s1", "status": "failed", "attempts": 3,
-                "error": "kernel died: signal 9 (SIGKILL)"},
-               {"stage": "theory", "run_id": "s2", "dir": "/x/s2", "status": "cached", "error": "", "attempts": 0}]
+    results = [
+        {"stage": "theory", "run_id": "s0", "dir": "/x/s0", "status": "ok", "error": "", "attempts": 2},
+        {
+            "stage": "theory",
+            "run_id": "s1",
+            "dir": "/x/s1",
+            "status": "failed",
+            "attempts": 3,
+            "error": "kernel died: signal 9 (SIGKILL)",
+        },
+        {"stage": "theory", "run_id": "s2", "dir": "/x/s2", "status": "cached", "error": "", "attempts": 0},
+    ]
     text = sweep.summary(results)
     assert text.splitlines()[0] == "1 ok, 1 failed, 1 cached; 2 retried"
     assert "  ok: theory/s0 (2 attempts)" in text
@@ -214,13 +247,19 @@ def test_the_summary_shows_attempts():
 
 # ------------------------------------------------------------------ with kernels (slow)
 
+
 @pytest.mark.slow
 def test_a_dead_kernel_fails_its_run_fast_and_the_others_go_on(tmp_path, notebooks, capsys):
-    stand_in(notebooks, "print('before the crash')",
-             "import os, signal\nif seed == 1:\n    os.kill(os.getpid(), signal.SIGKILL)")
+    stand_in(
+        notebooks,
+        "print('before the crash')",
+        "import os, signal\nif seed == 1:\n    os.kill(os.getpid(), signal.SIGKILL)",
+    )
     # the limit is only a safety net here: a hang would show as "timed out", not as a hung test
     start = time.perf_counter()
-    code, err, runs = run_cli(["run", params_file(tmp_path, [0, 1, 2], top="timeout: 60\n"), "--no-render"], capsys)
+    code, err, runs = run_cli(
+        ["run", params_file(tmp_path, [0, 1, 2], top="timeout: 60\n"), "--no-render"], capsys
+    )
     elapsed = time.perf_counter() - start
     assert code == 1
     assert [runs[r]["status"] for r in ("s0", "s1", "s2")] == ["ok", "failed", "ok"]
@@ -238,19 +277,30 @@ def test_a_dead_kernel_fails_its_run_fast_and_the_others_go_on(tmp_path, noteboo
 
 
 @pytest.mark.slow
-def test_a_run_past_its_time_limit_is_stopped_and_keeps_its_notebook(tmp_path, notebooks, capsys, monkeypatch):
+def test_a_run_past_its_time_limit_is_stopped_and_keeps_its_notebook(
+    tmp_path, notebooks, capsys, monkeypatch
+):
     monkeypatch.setattr(watch_module, "TIMEOUT_GRACE_S", 2.0)
-    stand_in(notebooks, "print('started', flush=True)",
-             """\
+    stand_in(
+        notebooks,
+        "print('started', flush=True)",
+        """\
              import signal, time
              if seed == 2:  # deaf to the interrupt: killed after the grace period
                  signal.signal(signal.SIGINT, signal.SIG_IGN)
              if seed:
                  time.sleep(300)
-             """)
+             """,
+    )
     limit = 5
-    code, err, runs = run_cli(["run", params_file(tmp_path, [0, 1, 2], top="timeout: 1000\n",
-                                                  stage=f"    timeout: {limit}\n"), "--no-render"], capsys)
+    code, err, runs = run_cli(
+        [
+            "run",
+            params_file(tmp_path, [0, 1, 2], top="timeout: 1000\n", stage=f"    timeout: {limit}\n"),
+            "--no-render",
+        ],
+        capsys,
+    )
     assert code == 1
     assert runs["s0"]["status"] == "ok"
     for run_id, most in (("s1", limit + 6), ("s2", limit + 2 + 6)):
@@ -267,14 +317,17 @@ def test_a_run_past_its_time_limit_is_stopped_and_keeps_its_notebook(tmp_path, n
 @pytest.mark.slow
 def test_retries_redo_kernel_deaths_but_not_errors_of_the_code(tmp_path, notebooks, capsys):
     marker = tmp_path / "died-once"
-    stand_in(notebooks, f"""\
+    stand_in(
+        notebooks,
+        f"""\
              import os, pathlib, signal
              if seed == 0 and not pathlib.Path({str(marker)!r}).exists():  # dies on its first attempt only
                  pathlib.Path({str(marker)!r}).touch()
                  os.kill(os.getpid(), signal.SIGKILL)
              if seed == 1:
                  raise ValueError("a bug of the run's own")
-             """)
+             """,
+    )
     code, err, runs = run_cli(["run", params_file(tmp_path, [0, 1]), "--no-render", "--retries", "2"], capsys)
     assert code == 1 and marker.exists()
     assert runs["s0"]["status"] == "ok" and runs["s0"]["attempts"] == 2

@@ -6,6 +6,7 @@ nesting past 20 levels and files over 1 MB before anything is built, and `aestud
 at most 80 characters of a value. Each file runs through the real command in a process of its own;
 the 20 s timeout only catches an expansion (before the bounds, these took minutes and gigabytes).
 """
+
 from __future__ import annotations
 
 import os
@@ -38,13 +39,15 @@ HOSTILE = {
     "laughs in theory.grid.seed": lambda: f"profile: h\nstages:\n  theory:\n    grid: {{seed: {laughs()}}}\n",
     "laughs in protocol.params.space.steps": lambda: (
         "profile: h\nstages:\n  autoencode: {}\n  protocol:\n    uses: {autoencode: {}}\n"
-        f"    params:\n      space: {{steps: {laughs()}}}\n"),
+        f"    params:\n      space: {{steps: {laughs()}}}\n"
+    ),
     "100k [": lambda: "profile: h\nstages: " + "[" * 100_000 + "\n",
-    "3000-level block map": lambda: ("profile: h\nreport:\n" + "".join(" " * (i + 1) + "k:\n" for i in range(3000))
-                                     + " " * 3001 + "v: 1\n"),
-    "1000-level block map under 1 MB": lambda: ("profile: h\nreport:\n"
-                                                + "".join(" " * (i + 1) + "k:\n" for i in range(1000))
-                                                + " " * 1001 + "v: 1\n"),
+    "3000-level block map": lambda: (
+        "profile: h\nreport:\n" + "".join(" " * (i + 1) + "k:\n" for i in range(3000)) + " " * 3001 + "v: 1\n"
+    ),
+    "1000-level block map under 1 MB": lambda: (
+        "profile: h\nreport:\n" + "".join(" " * (i + 1) + "k:\n" for i in range(1000)) + " " * 1001 + "v: 1\n"
+    ),
     "3000-level block sequence": lambda: "profile: h\nreport:\n  confidence:\n    " + "- " * 3000 + "x\n",
     "2 MB file": lambda: "profile: h\n" + THEORY + "# padding\n" * 200_000,
     "a 900 kB value": lambda: f"profile: h\nreport:\n  confidence: '{'x' * 900_000}'\n{THEORY}",
@@ -56,9 +59,14 @@ HOSTILE = {
 def test_a_hostile_parameter_file_exits_2_with_one_short_line(case, tmp_path):
     path = tmp_path / "hostile.yaml"
     path.write_text(HOSTILE[case]())
-    proc = subprocess.run([sys.executable, "-m", "lib", "run", str(path), "--no-render"], cwd=REPO,
-                          env={**os.environ, "REPORTS_DIR": str(tmp_path / "reports")},
-                          capture_output=True, text=True, timeout=20)
+    proc = subprocess.run(
+        [sys.executable, "-m", "lib", "run", str(path), "--no-render"],
+        cwd=REPO,
+        env={**os.environ, "REPORTS_DIR": str(tmp_path / "reports")},
+        capture_output=True,
+        text=True,
+        timeout=20,
+    )
     out = proc.stdout + proc.stderr
     assert proc.returncode == 2, out[-2000:]
     assert out.count("\n") == 1 and out.startswith(f"error: {path}: "), out[:2000]
@@ -66,8 +74,10 @@ def test_a_hostile_parameter_file_exits_2_with_one_short_line(case, tmp_path):
     assert not (tmp_path / "reports").exists()  # nothing ran, nothing was written
 
 
-@pytest.mark.parametrize("case", ["laughs in report.confidence", "100k [", "1000-level block map under 1 MB",
-                                  "3000-level block sequence"])
+@pytest.mark.parametrize(
+    "case",
+    ["laughs in report.confidence", "100k [", "1000-level block map under 1 MB", "3000-level block sequence"],
+)
 def test_the_pure_python_parser_is_bounded_too(case, tmp_path, monkeypatch):
     """Without libyaml (PyYAML's C extension), the same checks run on PyYAML's own parser."""
     monkeypatch.setattr(bounded_yaml, "_LOADER", yaml.SafeLoader)
@@ -89,12 +99,21 @@ def test_an_alias_is_named_with_its_line_and_an_anchor_alone_is_harmless(tmp_pat
     path.write_text("profile: &name a\nstages:\n  theory:\n    params: {n_samples: 101}\n")
     assert load_study(path).profile == "a"
     path.write_text("profile: a\nx: &n 101\nstages:\n  theory:\n    params: {n_samples: *n}\n")
-    with pytest.raises(ParamsError, match=r"alias.yaml: line 5, column 25: YAML alias '\*n': aliases are not"):
+    with pytest.raises(
+        ParamsError, match=r"alias.yaml: line 5, column 25: YAML alias '\*n': aliases are not"
+    ):
         load_study(path)
 
 
 def test_a_short_value_is_quoted_whole_as_the_schema_quotes_it():
-    err = {"type": "greater_than", "loc": ("confidence",), "msg": "Input should be greater than 0.5", "input": 0.1}
+    err = {
+        "type": "greater_than",
+        "loc": ("confidence",),
+        "msg": "Input should be greater than 0.5",
+        "input": 0.1,
+    }
     assert messages.error_line("f: report.confidence", err) == schema.error_line("f: report.confidence", err)
-    assert messages.shown("x" * 100).endswith("... (100 characters)") and len(messages.shown("x" * 10**6)) < 110
+    assert (
+        messages.shown("x" * 100).endswith("... (100 characters)") and len(messages.shown("x" * 10**6)) < 110
+    )
     assert messages.clip("a\nb") == "a\\nb"  # one line

@@ -5,6 +5,7 @@ checkpoint upstream, an upstream run that failed) is skipped and said so, and it
 every byte an earlier execution left there. The slow test executes cheap stand-in notebooks
 (the runner's code is real: plan, keys, records, skip).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -14,13 +15,13 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import use_stand_in_notebooks
 
 from aestudy import cli, config
 from aestudy.runner import records
 from aestudy.runner.execute import KEPT, skip_run
-from aestudy.runner.plan import plan
 from aestudy.runner.paramfile import load_study
+from aestudy.runner.plan import plan
+from conftest import use_stand_in_notebooks
 
 STUDY = """\
 profile: keep
@@ -51,12 +52,16 @@ def stand_ins(nb_dir: Path) -> None:
     """autoencode writes a `model.pt` of bytes; correlate and transfer record the digests of the
     checkpoints they are given (no torch import: each run takes a second)."""
     nb_dir.mkdir()
-    notebook(nb_dir / "autoencode.ipynb", "latent_dim = 1\nout_dir = None", """\
+    notebook(
+        nb_dir / "autoencode.ipynb",
+        "latent_dim = 1\nout_dir = None",
+        """\
         import json, pathlib
         out = pathlib.Path(out_dir)
         (out / "model.pt").write_bytes(f"weights of d={latent_dim}\\n".encode() * 500)
         (out / "metrics.json").write_text(json.dumps({"latent_dim": latent_dim}))
-        """)
+        """,
+    )
     digests = """\
         import hashlib, json, pathlib
         digests = [hashlib.sha256(pathlib.Path(c).read_bytes()).hexdigest() for c in checkpoints]
@@ -68,13 +73,17 @@ def stand_ins(nb_dir: Path) -> None:
 
 def every_file(folder: Path) -> dict[str, str]:
     """sha256 of every file under `folder`, by its path relative to it."""
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.mark.slow
 def test_no_retrain_with_a_corrupt_checkpoint_leaves_every_complete_run_byte_identical(
-        tmp_path, tmp_reports, fake_mnist, one_thread_kernels, monkeypatch, capsys):
+    tmp_path, tmp_reports, fake_mnist, one_thread_kernels, monkeypatch, capsys
+):
     stand_ins(tmp_path / "notebooks")
     use_stand_in_notebooks(monkeypatch, tmp_path / "notebooks")
     params = tmp_path / "keep.yaml"
@@ -94,11 +103,17 @@ def test_no_retrain_with_a_corrupt_checkpoint_leaves_every_complete_run_byte_ide
     assert code == 1  # some run could not be done: the documented exit status
     assert {n: every_file(runs_dir / n) for n in names} == before  # every file of every run, byte for byte
     assert not list(runs_dir.glob("*/*/" + records.FAILED))
-    outcome = {f"{r['stage']}/{r['run_id']}": r for r in json.loads((tmp_reports / "keep" / "runs.json")
-                                                                     .read_text())["runs"]}
+    outcome = {
+        f"{r['stage']}/{r['run_id']}": r
+        for r in json.loads((tmp_reports / "keep" / "runs.json").read_text())["runs"]
+    }
     assert {n: r["status"] for n, r in outcome.items()} == {
-        "autoencode/d3": "cached", "autoencode/d4": "failed", "correlate/all": "skipped",
-        "transfer/d3": "cached", "transfer/d4": "skipped"}
+        "autoencode/d3": "cached",
+        "autoencode/d4": "failed",
+        "correlate/all": "skipped",
+        "transfer/d3": "cached",
+        "transfer/d4": "skipped",
+    }
     assert "checksum mismatch" in outcome["autoencode/d4"]["error"]
     for name in ("correlate/all", "transfer/d4"):  # recorded, and said on the console, one line each
         assert outcome[name]["error"] == "upstream run autoencode/d4 failed" and outcome[name]["kept"] == KEPT
@@ -114,13 +129,17 @@ def test_no_retrain_with_a_corrupt_checkpoint_leaves_every_complete_run_byte_ide
     assert every_file(runs_dir / "autoencode" / "d3") == before["autoencode/d3"]
 
 
-def test_a_skipped_run_keeps_an_earlier_execution_and_records_only_where_there_was_none(tmp_path, tmp_reports):
+def test_a_skipped_run_keeps_an_earlier_execution_and_records_only_where_there_was_none(
+    tmp_path, tmp_reports
+):
     params = tmp_path / "keep.yaml"
     params.write_text(STUDY)
     runs = {r.name: r for r in plan(load_study(params))}
     kept, fresh, partial = (Path(runs[n].dir) for n in ("correlate/all", "transfer/d3", "transfer/d4"))
-    for folder, files in ((kept, {records.COMPLETE: "{}", "metrics.json": "{}", "correlate.ipynb": "{}"}),
-                          (partial, {"transfer.ipynb": "{}", records.FAILED: '{"status": "failed"}'})):
+    for folder, files in (
+        (kept, {records.COMPLETE: "{}", "metrics.json": "{}", "correlate.ipynb": "{}"}),
+        (partial, {"transfer.ipynb": "{}", records.FAILED: '{"status": "failed"}'}),
+    ):
         folder.mkdir(parents=True)
         for name, text in files.items():
             (folder / name).write_text(text)
@@ -132,6 +151,8 @@ def test_a_skipped_run_keeps_an_earlier_execution_and_records_only_where_there_w
         res = skip_run(run, "upstream run autoencode/d3 failed")
         assert res["status"] == "skipped" and "kept" not in res
         assert json.loads((folder / records.FAILED).read_text()) == {
-            "status": "skipped", "error": "upstream run autoencode/d3 failed"}
+            "status": "skipped",
+            "error": "upstream run autoencode/d3 failed",
+        }
     assert (partial / "transfer.ipynb").exists()  # what a partial execution left is not removed either
     assert config.profile_dir("keep") == tmp_reports / "keep"

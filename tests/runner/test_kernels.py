@@ -1,5 +1,6 @@
 """Warm kernels: a worker reuses its kernel from run to run, and each run still starts as in a
 fresh kernel (same numbers, same recorded imports, nothing left from the run before)."""
+
 from __future__ import annotations
 
 import json
@@ -32,7 +33,9 @@ json.dump(state, open(out, "w"))
 
 
 def _notebook(tmp_path, name: str, source: str):
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("out = None"), nbformat.v4.new_code_cell(source)])
+    nb = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell("out = None"), nbformat.v4.new_code_cell(source)]
+    )
     nb.cells[0].metadata["tags"] = ["parameters"]
     path = tmp_path / f"{name}.ipynb"
     nbformat.write(nb, path)
@@ -42,8 +45,16 @@ def _notebook(tmp_path, name: str, source: str):
 def _run(tmp_path, name, source, monkeypatch, stage="x"):
     """execute._attempt on a one-off notebook, as the runner executes a run."""
     out = tmp_path / "reports" / "p" / "runs" / stage / name
-    run = SimpleNamespace(stage=stage, run_id=name, dir=str(out), grid={}, notebook=str(_notebook(tmp_path, name, source)),
-                          params={"out": str(tmp_path / f"{name}.json")}, inputs={"x": name}, upstream={})
+    run = SimpleNamespace(
+        stage=stage,
+        run_id=name,
+        dir=str(out),
+        grid={},
+        notebook=str(_notebook(tmp_path, name, source)),
+        params={"out": str(tmp_path / f"{name}.json")},
+        inputs={"x": name},
+        upstream={},
+    )
     monkeypatch.setattr(execute.records, "key", lambda inputs, modules: "k")
     return execute._attempt(run, threads=1, timeout=None)
 
@@ -58,14 +69,21 @@ def test_a_run_in_a_warm_kernel_sees_nothing_of_the_run_before(tmp_path, monkeyp
         kernel = kernels._local.kernel
         res, _ = _run(tmp_path, "second", SECOND, monkeypatch)
         assert res["status"] == "ok", res
-        assert kernels._local.kernel is kernel and kernel.alive()          # the same kernel, still up
+        assert kernels._local.kernel is kernel and kernel.alive()  # the same kernel, still up
         state = json.loads((tmp_path / "second.json").read_text())
-        assert state == {"leak": False, "theory": False, "seed": kernels.TORCH_START_SEED, "grad": True,
-                         "linewidth": 1.5, "progress": str(tmp_path / "progress.json"), "history": 4}
+        assert state == {
+            "leak": False,
+            "theory": False,
+            "seed": kernels.TORCH_START_SEED,
+            "grad": True,
+            "linewidth": 1.5,
+            "progress": str(tmp_path / "progress.json"),
+            "history": 4,
+        }
         # the runner's own cells are taken out of the executed notebook
         nb = nbformat.read(tmp_path / "reports/p/runs/x/second/x.ipynb", as_version=4)
         assert len(nb.cells) == 3 and nb.cells[0].source == "out = None" and nb.cells[2].source == SECOND
-        assert "injected-parameters" in nb.cells[1].metadata["tags"]               # papermill's, between them
+        assert "injected-parameters" in nb.cells[1].metadata["tags"]  # papermill's, between them
         # what the run imported from the project, for its key: only its own modules
         first = json.loads((tmp_path / "reports/p/runs/x/first/complete.json").read_text())["modules"]
         second = json.loads((tmp_path / "reports/p/runs/x/second/complete.json").read_text())["modules"]
@@ -104,7 +122,12 @@ def _tables(pdir) -> dict:
     out = {}
     for csv in sorted((pdir / "tables").glob("*.csv")):
         df = pd.read_csv(csv)
-        out[csv.stem] = df.drop(columns=[c for c in ("seconds", "status") if c in df]).astype(object).fillna("NA").to_dict("records")
+        out[csv.stem] = (
+            df.drop(columns=[c for c in ("seconds", "status") if c in df])
+            .astype(object)
+            .fillna("NA")
+            .to_dict("records")
+        )
     return out
 
 
@@ -116,10 +139,27 @@ def test_warm_and_fresh_kernels_give_the_same_tables_and_cache_keys(smoke_profil
     fresh = tmp_path / "reports" / "smoke"
     shutil.copytree(smoke_profile["dir"], fresh)
     env = {**smoke_profile["env"], "REPORTS_DIR": str(tmp_path / "reports")}
-    stages = ["correlate", "protocol", "transfer", "semisup"]   # every stage that trains or measures
-    proc = subprocess.run([sys.executable, "-m", "lib", "run", str(smoke_profile["params"]), "--workers", "2",
-                           "--fresh-kernels", "--force", "--no-render", *(f"--stage={s}" for s in stages)],
-                          cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=900)
+    stages = ["correlate", "protocol", "transfer", "semisup"]  # every stage that trains or measures
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "lib",
+            "run",
+            str(smoke_profile["params"]),
+            "--workers",
+            "2",
+            "--fresh-kernels",
+            "--force",
+            "--no-render",
+            *(f"--stage={s}" for s in stages),
+        ],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     warm = smoke_profile["dir"]
     a, b = _tables(warm), _tables(fresh)
@@ -134,7 +174,7 @@ def test_warm_and_fresh_kernels_give_the_same_tables_and_cache_keys(smoke_profil
     pids = {json.loads(p.read_text())["kernel"]["pid"] for p in warm.glob("runs/*/*/complete.json")}
     assert 1 <= len(pids) <= 2 and len(list(warm.glob("runs/*/*/complete.json"))) > 2
     assert len({json.loads(p.read_text())["kernel"]["pid"] for p in redone}) == len(redone) > 2
-    assert not (warm / kernels.LOG_DIR).exists()    # the warm kernels' logs went to their runs' kernel.log
+    assert not (warm / kernels.LOG_DIR).exists()  # the warm kernels' logs went to their runs' kernel.log
 
 
 @pytest.mark.slow
@@ -144,8 +184,11 @@ def test_a_module_edited_while_a_run_executes_leaves_the_run_stale(tmp_path, mon
     from aestudy.runner import records
 
     before = records.package_digests()
-    monkeypatch.setattr(records, "package_digests",
-                        lambda: {**before, "lib/aestudy/science/names.py": "digest before the edit"})
+    monkeypatch.setattr(
+        records,
+        "package_digests",
+        lambda: {**before, "lib/aestudy/science/names.py": "digest before the edit"},
+    )
     try:
         res, _ = _run(tmp_path, "edited", "import aestudy.science.names", monkeypatch)
     finally:

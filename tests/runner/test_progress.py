@@ -2,6 +2,7 @@
 runner), what the display draws from the progress files (plain lines when not on a terminal,
 bars on one), the ETA, and (slow) a stub run through the runner that is followed and leaves no
 progress file behind."""
+
 from __future__ import annotations
 
 import io
@@ -13,11 +14,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from conftest import use_stand_in_notebooks
-
-from aestudy import config, progress_file
+from aestudy import progress_file
 from aestudy.runner import eta, progress, progress_plain, records, sweep
 from aestudy.runner.paramfile import load_study
+from conftest import use_stand_in_notebooks
 
 
 @pytest.fixture
@@ -48,28 +48,31 @@ def test_progress_writer_writes_atomically_throttled_and_never_raises(tmp_path, 
     assert renames[0][0].parent == tmp_path and renames[0][0] != path
     progress_file.report(0.9, 3, "epoch")  # within EVERY_S of the last write: skipped
     assert progress_file.read(path)["done"] == 0.5
-    progress_file.report(3, 3, "epoch")    # the last step is always written
+    progress_file.report(3, 3, "epoch")  # the last step is always written
     assert progress_file.read(path)["done"] == 3
     assert sorted(p.name for p in tmp_path.iterdir()) == ["kernel.json"]  # no temporary file left
     monkeypatch.setenv(progress_file.ENV, str(tmp_path / "gone" / "kernel.json"))
-    progress_file.report(3, 3, "epoch")    # a folder that is not there: nothing written, nothing raised
+    progress_file.report(3, 3, "epoch")  # a folder that is not there: nothing written, nothing raised
     assert not (tmp_path / "gone").exists()
 
 
 def test_describe_says_the_epoch_and_cell_in_progress():
     cells = {"done": 3, "total": 8, "unit": "cell"}
-    assert progress.describe(cells, {"done": 1.4, "total": 3, "unit": "epoch"}) == \
-        (pytest.approx(1.4 / 3), "epoch 2/3, cell 4/8")
+    assert progress.describe(cells, {"done": 1.4, "total": 3, "unit": "epoch"}) == (
+        pytest.approx(1.4 / 3),
+        "epoch 2/3, cell 4/8",
+    )
     assert progress.describe(cells, None) == (3 / 8, "cell 4/8")
-    assert progress.describe({"done": 8, "total": 8, "unit": "cell"}, {"done": 3, "total": 3, "unit": "epoch"}) \
-        == (1.0, "epoch 3/3, cell 8/8")
+    assert progress.describe(
+        {"done": 8, "total": 8, "unit": "cell"}, {"done": 3, "total": 3, "unit": "epoch"}
+    ) == (1.0, "epoch 3/3, cell 8/8")
     assert progress.describe(None, None) == (0.0, "starting")
 
 
 def test_overall_eta_follows_the_pace_of_executed_work():
-    assert progress.eta(60.0, 2.0, 4.0) == 120.0        # 2 runs' work in a minute, 4 left: 2 more minutes
-    assert progress.eta(60.0, 1.5, 1.5) == 60.0         # fractions of runs in flight count
-    assert progress.eta(5.0, 0.1, 10.0) is None          # no pace yet
+    assert progress.eta(60.0, 2.0, 4.0) == 120.0  # 2 runs' work in a minute, 4 left: 2 more minutes
+    assert progress.eta(60.0, 1.5, 1.5) == 60.0  # fractions of runs in flight count
+    assert progress.eta(5.0, 0.1, 10.0) is None  # no pace yet
     assert progress.eta(5.0, 0.0, 0.0) == 0.0
     assert [progress.duration(s) for s in (None, 9.4, 130, 3909)] == ["?", "0:09", "2:10", "1:05:09"]
 
@@ -78,10 +81,18 @@ def test_cell_hooks_count_code_cells_and_are_absent_outside_the_runner(tmp_path,
     monkeypatch.delenv(progress_file.ENV, raising=False)
     assert progress.cell_hooks() == {}  # papermill by hand, JupyterLab: no hook, nothing written
     monkeypatch.setenv(progress_file.ENV, str(tmp_path / progress.KERNEL_FILE))
-    (tmp_path / progress.KERNEL_FILE).write_text('{"done": 3, "total": 3, "unit": "epoch"}')  # an earlier attempt
+    (tmp_path / progress.KERNEL_FILE).write_text(
+        '{"done": 3, "total": 3, "unit": "epoch"}'
+    )  # an earlier attempt
     hooks = progress.cell_hooks()
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# title"), nbformat.v4.new_code_cell("a = 1"),
-                                         nbformat.v4.new_code_cell(""), nbformat.v4.new_code_cell("b = 2")])
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_markdown_cell("# title"),
+            nbformat.v4.new_code_cell("a = 1"),
+            nbformat.v4.new_code_cell(""),
+            nbformat.v4.new_code_cell("b = 2"),
+        ]
+    )
     cells = tmp_path / progress.CELLS_FILE
     hooks["on_notebook_start"](notebook=nb)
     assert progress_file.read(cells) == {"done": 0, "total": 2, "unit": "cell"}
@@ -103,13 +114,24 @@ def in_flight(folder: Path, stage: str, run_id: str, cells=None, inner=None) -> 
     """What a worker and its kernel write while a run executes."""
     (folder / stage / run_id).mkdir(parents=True, exist_ok=True)
     if cells:
-        progress_file.write(folder / stage / run_id / progress.CELLS_FILE, dict(zip(("done", "total", "unit"), cells)))
+        progress_file.write(
+            folder / stage / run_id / progress.CELLS_FILE, dict(zip(("done", "total", "unit"), cells))
+        )
     if inner:
-        progress_file.write(folder / stage / run_id / progress.KERNEL_FILE, dict(zip(("done", "total", "unit"), inner)))
+        progress_file.write(
+            folder / stage / run_id / progress.KERNEL_FILE, dict(zip(("done", "total", "unit"), inner))
+        )
 
 
 def result(stage, run_id, status="ok", seconds=12.0, error=""):
-    return {"stage": stage, "run_id": run_id, "status": status, "seconds": seconds, "error": error, "attempts": 1}
+    return {
+        "stage": stage,
+        "run_id": run_id,
+        "status": status,
+        "seconds": seconds,
+        "error": error,
+        "attempts": 1,
+    }
 
 
 def test_plain_lines_when_not_a_terminal_list_runs_in_flight_with_their_progress(tmp_path, monkeypatch):
@@ -133,14 +155,17 @@ def test_plain_lines_when_not_a_terminal_list_runs_in_flight_with_their_progress
     assert "start   autoencode/d5-nc1" in text and "start   theory/all" in text
     running = [ln for ln in lines if "running autoencode/d5-nc1" in ln]
     assert len(running) == 2 and "epoch 2/3, cell 4/8" in running[0]
-    assert [ln for ln in lines if "running theory/all" in ln][0].split("all", 1)[1].split()[:2] == ["cell", "2/4"]
+    assert [ln for ln in lines if "running theory/all" in ln][0].split("all", 1)[1].split()[:2] == [
+        "cell",
+        "2/4",
+    ]
     ok = next(ln for ln in lines if ln.startswith("[") and ln.split("]", 1)[1].split()[0] == "ok")
     assert "autoencode/d5-nc1  12.0 s" in ok and "1/4 runs, 1 running, ETA" in ok
     assert "failed  theory/all" in text and "ValueError: bad" in text
-    assert "d10-nc1" not in text                     # cached runs are counted, not listed
+    assert "d10-nc1" not in text  # cached runs are counted, not listed
     assert lines[-1].startswith("prof: 3/4 runs in ") and "1 ok, 1 cached, 1 failed" in lines[-1]
-    assert not any("] running " in ln for ln in lines[lines.index(ok):])
-    assert not folder.exists()                       # the channel is gone with the sweep
+    assert not any("] running " in ln for ln in lines[lines.index(ok) :])
+    assert not folder.exists()  # the channel is gone with the sweep
 
 
 def test_live_view_draws_bars_and_lists_finished_runs(tmp_path, monkeypatch):
@@ -187,21 +212,28 @@ def stepping_stub(path: Path) -> None:
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     params = nbformat.v4.new_code_cell("latent_dim = 1\nnum_conv = 1\nepochs = 1\nout_dir = None")
     params.metadata["tags"] = ["parameters"]
-    nb.cells = [params, nbformat.v4.new_code_cell(textwrap.dedent("""\
+    nb.cells = [
+        params,
+        nbformat.v4.new_code_cell(
+            textwrap.dedent("""\
         import json, pathlib, time
         from aestudy import progress_file
         for epoch in range(1, epochs + 1):
             time.sleep(0.7)
             progress_file.report(epoch, epochs, "epoch")
         (pathlib.Path(out_dir) / "metrics.json").write_text(json.dumps({"epochs": epochs}))
-        """)), nbformat.v4.new_code_cell("time.sleep(0.5)")]
+        """)
+        ),
+        nbformat.v4.new_code_cell("time.sleep(0.5)"),
+    ]
     nbformat.write(nb, path)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("workers", [1, 2])
 def test_a_stub_run_through_the_runner_is_followed_and_leaves_no_progress_file(
-        tmp_path, tmp_reports, fake_mnist, monkeypatch, capsys, workers):
+    tmp_path, tmp_reports, fake_mnist, monkeypatch, capsys, workers
+):
     nb_dir = tmp_path / "notebooks"
     nb_dir.mkdir()
     stepping_stub(nb_dir / "autoencode.ipynb")
@@ -214,15 +246,22 @@ def test_a_stub_run_through_the_runner_is_followed_and_leaves_no_progress_file(
     assert res["status"] == "ok", res
     err = capsys.readouterr().err
     assert "start   autoencode/d3" in err
-    seen = {ln.split("autoencode/d3", 1)[1].split()[1] for ln in err.splitlines() if "running autoencode/d3" in ln}
-    assert {"1/3,", "2/3,", "3/3,"} & seen, err   # the kernel's epochs reached the display
+    seen = {
+        ln.split("autoencode/d3", 1)[1].split()[1] for ln in err.splitlines() if "running autoencode/d3" in ln
+    }
+    assert {"1/3,", "2/3,", "3/3,"} & seen, err  # the kernel's epochs reached the display
     assert any("cell " in ln for ln in err.splitlines() if "running autoencode/d3" in ln), err
     assert "ok      autoencode/d3" in err and "1/1 runs" in err
     assert not (tmp_reports / "live" / progress.PROGRESS_DIR).exists()
     record, why = records.verify_completion(res["dir"])
     assert record is not None, why
     # the notebook, its metrics and the stage's declared products (conftest.contract_cell); no progress file
-    assert sorted(record["artifacts"]) == ["autoencode.ipynb", "metrics.json", "model.pt", "reconstructions.png"]
+    assert sorted(record["artifacts"]) == [
+        "autoencode.ipynb",
+        "metrics.json",
+        "model.pt",
+        "reconstructions.png",
+    ]
     assert progress_file.ENV not in os.environ
 
 
@@ -231,8 +270,8 @@ def test_a_transfer_run_tells_the_runner_every_model_even_without_its_progress_b
     file still counts every model (a disabled tqdm bar counts nothing)."""
     import torch
 
-    from aestudy.science import data
     from aestudy.experiments.transfer import run as transfer
+    from aestudy.science import data
     from aestudy.science.models import AEConfig, Encoder
 
     seen = []
@@ -241,13 +280,24 @@ def test_a_transfer_run_tells_the_runner_every_model_even_without_its_progress_b
     g = torch.Generator().manual_seed(0)
     split = lambda n: data.Split(torch.rand(n, 1, 28, 28, generator=g), torch.arange(n) % 10)  # noqa: E731
     encoder = Encoder(AEConfig(latent_dim=4, num_conv=1, c_factor=2, kernel_size=3, fc_hidden=16))
-    transfer.run(encoder, split(200), split(50), [8], ["frozen", "scratch"], [0, 1],
-                          n_labels=20, protocols={"scratch": {"chosen": {"steps": 2}}}, baselines=False,
-                          device="cpu", progress=False)
+    transfer.run(
+        encoder,
+        split(200),
+        split(50),
+        [8],
+        ["frozen", "scratch"],
+        [0, 1],
+        n_labels=20,
+        protocols={"scratch": {"chosen": {"steps": 2}}},
+        baselines=False,
+        device="cpu",
+        progress=False,
+    )
     assert seen == [(n, 4, "model") for n in range(1, 5)]
 
 
 # ------------------------------------------------------------------ the ETA weighs runs by expected cost
+
 
 class PlannedRun:
     def __init__(self, stage, run_id, grid, folder, seconds=None, record="complete.json"):
@@ -263,40 +313,53 @@ class PlannedRun:
 
 
 def test_expected_cost_prefers_the_run_ids_record_then_its_nearest_siblings(tmp_path):
-    runs = [PlannedRun("autoencode", "d5-nc1-s0", {"latent_dim": 5, "num_conv": 1, "seed": 0}, tmp_path, 10.0),
-            PlannedRun("autoencode", "d5-nc3-s0", {"latent_dim": 5, "num_conv": 3, "seed": 0}, tmp_path, 50.0),
-            PlannedRun("autoencode", "d5-nc3-s1", {"latent_dim": 5, "num_conv": 3, "seed": 1}, tmp_path),
-            PlannedRun("autoencode", "d5-nc1-s1", {"latent_dim": 5, "num_conv": 1, "seed": 1}, tmp_path, 12.0, "failed.json"),
-            PlannedRun("semisup", "all", {}, tmp_path),
-            PlannedRun("theory", "all", {}, tmp_path)]
+    runs = [
+        PlannedRun("autoencode", "d5-nc1-s0", {"latent_dim": 5, "num_conv": 1, "seed": 0}, tmp_path, 10.0),
+        PlannedRun("autoencode", "d5-nc3-s0", {"latent_dim": 5, "num_conv": 3, "seed": 0}, tmp_path, 50.0),
+        PlannedRun("autoencode", "d5-nc3-s1", {"latent_dim": 5, "num_conv": 3, "seed": 1}, tmp_path),
+        PlannedRun(
+            "autoencode",
+            "d5-nc1-s1",
+            {"latent_dim": 5, "num_conv": 1, "seed": 1},
+            tmp_path,
+            12.0,
+            "failed.json",
+        ),
+        PlannedRun("semisup", "all", {}, tmp_path),
+        PlannedRun("theory", "all", {}, tmp_path),
+    ]
     costs = eta.Costs(runs, declared={"semisup": 240.0})
-    assert costs.expected("autoencode/d5-nc1-s0") == 10.0      # its own last record
-    assert costs.expected("autoencode/d5-nc1-s1") == 12.0      # a failed run's record counts too
-    assert costs.expected("autoencode/d5-nc3-s1") == 50.0      # no record: its sibling of the same size
-    assert costs.expected("semisup/all") == 240.0              # nothing known of the stage: declared
+    assert costs.expected("autoencode/d5-nc1-s0") == 10.0  # its own last record
+    assert costs.expected("autoencode/d5-nc1-s1") == 12.0  # a failed run's record counts too
+    assert costs.expected("autoencode/d5-nc3-s1") == 50.0  # no record: its sibling of the same size
+    assert costs.expected("semisup/all") == 240.0  # nothing known of the stage: declared
     assert costs.expected("theory/all") == pytest.approx(72.0 / 3)  # nothing at all: the mean of all known
     costs.finished("autoencode/d5-nc3-s1", "ok", 60.0)
-    assert costs.expected("autoencode/d5-nc3-s1") == 60.0      # once done: what it took
+    assert costs.expected("autoencode/d5-nc3-s1") == 60.0  # once done: what it took
     costs.finished("autoencode/d5-nc1-s0", "cached", 0.0)
-    assert costs.expected("autoencode/d5-nc1-s0") == 0.0       # up to date: it costs nothing
+    assert costs.expected("autoencode/d5-nc1-s0") == 0.0  # up to date: it costs nothing
 
 
 def test_weighted_eta_is_exact_when_the_expected_costs_are_right_and_counting_is_not(tmp_path):
     """One worker executes a cheap run (10 s) then an expensive one (90 s) whose cost its record
     knows: counting runs says 10 s are left after the first, the weighted ETA says 90."""
-    runs = [PlannedRun("autoencode", "d5-nc1", {"num_conv": 1}, tmp_path, 10.0),
-            PlannedRun("autoencode", "d5-nc3", {"num_conv": 3}, tmp_path, 90.0)]
+    runs = [
+        PlannedRun("autoencode", "d5-nc1", {"num_conv": 1}, tmp_path, 10.0),
+        PlannedRun("autoencode", "d5-nc3", {"num_conv": 3}, tmp_path, 90.0),
+    ]
     costs = eta.Costs(runs)
-    assert costs.eta(0.0, set(), {}) is None                                   # no pace yet
+    assert costs.eta(0.0, set(), {}) is None  # no pace yet
     assert costs.eta(5.0, set(), {"autoencode/d5-nc1": 0.5}) == pytest.approx(95.0)
     costs.finished("autoencode/d5-nc1", "ok", 10.0)
-    assert costs.eta(10.0, {"autoencode/d5-nc1"}, {}) == pytest.approx(90.0)    # the true remaining time
-    assert progress.eta(10.0, 1.0, 1.0) == pytest.approx(10.0)                 # counting runs as equal
+    assert costs.eta(10.0, {"autoencode/d5-nc1"}, {}) == pytest.approx(90.0)  # the true remaining time
+    assert progress.eta(10.0, 1.0, 1.0) == pytest.approx(10.0)  # counting runs as equal
     assert costs.eta(55.0, {"autoencode/d5-nc1"}, {"autoencode/d5-nc3": 0.5}) == pytest.approx(45.0)
     # two workers at once: the pace (wall seconds per second of work) halves the work left (45 s),
     # but the 90 s run still has 85 s to go on its own worker
     both = eta.Costs(runs)
-    assert both.eta(5.0, set(), {"autoencode/d5-nc1": 0.5, "autoencode/d5-nc3": 5 / 90}) == pytest.approx(85.0)
+    assert both.eta(5.0, set(), {"autoencode/d5-nc1": 0.5, "autoencode/d5-nc3": 5 / 90}) == pytest.approx(
+        85.0
+    )
 
 
 def test_the_display_shows_the_weighted_eta_and_logs_it(tmp_path, monkeypatch):
@@ -305,8 +368,10 @@ def test_the_display_shows_the_weighted_eta_and_logs_it(tmp_path, monkeypatch):
     monkeypatch.setattr(progress.time, "monotonic", lambda: clock[0])
     log = tmp_path / "eta.log"
     monkeypatch.setenv(progress.ETA_LOG_ENV, str(log))
-    runs = [PlannedRun("autoencode", "d5-nc1", {"num_conv": 1}, tmp_path / "runs", 10.0),
-            PlannedRun("autoencode", "d5-nc3", {"num_conv": 3}, tmp_path / "runs", 90.0)]
+    runs = [
+        PlannedRun("autoencode", "d5-nc1", {"num_conv": 1}, tmp_path / "runs", 10.0),
+        PlannedRun("autoencode", "d5-nc3", {"num_conv": 3}, tmp_path / "runs", 90.0),
+    ]
     out, folder = io.StringIO(), tmp_path / progress.PROGRESS_DIR
     with progress.Display("prof", runs, folder, stream=out) as display:
         clock[0] += 10.0
@@ -324,7 +389,9 @@ def test_the_display_shows_the_weighted_eta_and_logs_it(tmp_path, monkeypatch):
 def test_the_eta_benchmark_reads_the_log_the_display_writes(tmp_path):
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("eta_accuracy", Path(__file__).parents[2] / "benchmarks" / "eta_accuracy.py")
+    spec = importlib.util.spec_from_file_location(
+        "eta_accuracy", Path(__file__).parents[2] / "benchmarks" / "eta_accuracy.py"
+    )
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
     log = tmp_path / "eta.log"
@@ -332,7 +399,9 @@ def test_the_eta_benchmark_reads_the_log_the_display_writes(tmp_path):
     samples, wall = bench.read_log(log)
     assert wall == 100.0 and samples[0] == (0.0, None)
     at25, at50, _ = bench.accuracy(samples, wall)
-    assert (at25["at"], at25["eta"], at25["true"]) == (10.0, 120.0, 90.0) and at25["error"] == pytest.approx(1 / 3)
+    assert (at25["at"], at25["eta"], at25["true"]) == (10.0, 120.0, 90.0) and at25["error"] == pytest.approx(
+        1 / 3
+    )
     assert (at50["at"], at50["eta"], at50["true"]) == (30.0, 50.0, 70.0)
 
 
@@ -348,4 +417,4 @@ def test_the_eta_is_never_shorter_than_the_longest_chain_of_runs_left(tmp_path):
     assert costs.eta(5.0, set(), {first.name: 0.5, others[0].name: 0.5}) == pytest.approx(105.0)
     costs.finished(first.name, "ok", 10.0)
     done = {first.name, *(o.name for o in others[:4])}
-    assert costs.eta(30.0, done, {long.name: 0.2}) == pytest.approx(80.0)   # the chain: 80 s of the long run
+    assert costs.eta(30.0, done, {long.name: 0.2}) == pytest.approx(80.0)  # the chain: 80 s of the long run

@@ -1,4 +1,5 @@
 """Bad input, crashes and interruptions lose nothing and explain themselves."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -62,10 +63,15 @@ BASE = {
     "profile": "bad",
     "data": {"dataset": "mnist"},
     "stages": {
-        "autoencode": {"grid": {"latent_dim": [5, 10], "num_conv": [1, 2]},
-                       "params": {"c_factor": 8, "kernel_size": 3, "epochs": 1, "optimizer": "adam"}},
-        "transfer": {"uses": {"autoencode": {"num_conv": 1}}, "for_each": "autoencode",
-                     "params": {"modes": ["frozen"], "n_labels": 100}},
+        "autoencode": {
+            "grid": {"latent_dim": [5, 10], "num_conv": [1, 2]},
+            "params": {"c_factor": 8, "kernel_size": 3, "epochs": 1, "optimizer": "adam"},
+        },
+        "transfer": {
+            "uses": {"autoencode": {"num_conv": 1}},
+            "for_each": "autoencode",
+            "params": {"modes": ["frozen"], "n_labels": 100},
+        },
     },
 }
 
@@ -82,23 +88,68 @@ def mutate(path: str, value):
     return cfg
 
 
-@pytest.mark.parametrize("path,value,expect_key,expect_text", [
-    ("stages.autoencode.params.latnt_dim", 3, "stages.autoencode.params.latnt_dim", "did you mean 'latent_dim'"),
-    ("stages.autoencode.params.epochs", "three", "stages.autoencode.params.epochs", "integer"),
-    ("stages.autoencode.grid.latent_dim", [5, 0], "stages.autoencode.grid.latent_dim", "greater than or equal to 1"),
-    ("stages.autoencode.grid.num_conv", [1, 9], "num_conv=9", "at most 5"),
-    ("stages.autoencode.params.kernel_size", 4, "stages.autoencode", "odd"),
-    ("stages.autoencode.params.c_factor", 0, "stages.autoencode.params.c_factor", "greater than or equal to 1"),
-    ("stages.autoencode.params.epochs", 0, "stages.autoencode.params.epochs", "greater than or equal to 1"),
-    ("stages.autoencode.params.optimizer", "adamw", "stages.autoencode.params.optimizer", "'adam' or 'sgd'"),
-    ("stages.transfer.params.n_labels", 5, "stages.transfer.params.n_labels", "greater than or equal to 10"),
-    ("stages.transfer.params.modes", ["frozn"], "stages.transfer.params.modes", "'frozen', 'finetune', 'scratch' or 'augmented'"),
-    ("data.dataset", "cifar", "data.dataset", "'mnist' or 'fashion_mnist'"),
-    ("data.datset", "mnist", "data.datset", "did you mean 'dataset'"),
-    ("stages.autoencoder", {}, "stages.autoencoder", "did you mean 'autoencode'"),
-    ("stages.transfer.uses", {"autoencode": {"num_conv": 3}}, "stages.transfer.uses.autoencode.num_conv", "matches no autoencode run"),
-])
-def test_invalid_parameter_file_exits_2_with_one_line_naming_file_and_key(tmp_path, capsys, monkeypatch, path, value, expect_key, expect_text):
+@pytest.mark.parametrize(
+    "path,value,expect_key,expect_text",
+    [
+        (
+            "stages.autoencode.params.latnt_dim",
+            3,
+            "stages.autoencode.params.latnt_dim",
+            "did you mean 'latent_dim'",
+        ),
+        ("stages.autoencode.params.epochs", "three", "stages.autoencode.params.epochs", "integer"),
+        (
+            "stages.autoencode.grid.latent_dim",
+            [5, 0],
+            "stages.autoencode.grid.latent_dim",
+            "greater than or equal to 1",
+        ),
+        ("stages.autoencode.grid.num_conv", [1, 9], "num_conv=9", "at most 5"),
+        ("stages.autoencode.params.kernel_size", 4, "stages.autoencode", "odd"),
+        (
+            "stages.autoencode.params.c_factor",
+            0,
+            "stages.autoencode.params.c_factor",
+            "greater than or equal to 1",
+        ),
+        (
+            "stages.autoencode.params.epochs",
+            0,
+            "stages.autoencode.params.epochs",
+            "greater than or equal to 1",
+        ),
+        (
+            "stages.autoencode.params.optimizer",
+            "adamw",
+            "stages.autoencode.params.optimizer",
+            "'adam' or 'sgd'",
+        ),
+        (
+            "stages.transfer.params.n_labels",
+            5,
+            "stages.transfer.params.n_labels",
+            "greater than or equal to 10",
+        ),
+        (
+            "stages.transfer.params.modes",
+            ["frozn"],
+            "stages.transfer.params.modes",
+            "'frozen', 'finetune', 'scratch' or 'augmented'",
+        ),
+        ("data.dataset", "cifar", "data.dataset", "'mnist' or 'fashion_mnist'"),
+        ("data.datset", "mnist", "data.datset", "did you mean 'dataset'"),
+        ("stages.autoencoder", {}, "stages.autoencoder", "did you mean 'autoencode'"),
+        (
+            "stages.transfer.uses",
+            {"autoencode": {"num_conv": 3}},
+            "stages.transfer.uses.autoencode.num_conv",
+            "matches no autoencode run",
+        ),
+    ],
+)
+def test_invalid_parameter_file_exits_2_with_one_line_naming_file_and_key(
+    tmp_path, capsys, monkeypatch, path, value, expect_key, expect_text
+):
     import yaml
 
     monkeypatch.setenv("REPORTS_DIR", str(tmp_path / "reports"))
@@ -123,8 +174,9 @@ def test_missing_and_malformed_parameter_files(tmp_path, capsys):
 
 def test_cli_exit_status_is_2_in_a_real_process(tmp_path):
     bad = write(tmp_path, "profile: x\nstages: {autoencode: {params: {latent_dim: -1}}}\n")
-    proc = subprocess.run([sys.executable, "-m", "lib", "run", str(bad)], cwd=REPO,
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "lib", "run", str(bad)], cwd=REPO, capture_output=True, text=True
+    )
     assert proc.returncode == 2
     assert "stages.autoencode.params.latent_dim" in proc.stderr
 
@@ -146,6 +198,7 @@ def test_missing_dataset_offline_names_directory_and_how_to_supply(tmp_path, cap
 
 # ------------------------------------------------------------------ crashes and resumption
 
+
 @pytest.fixture
 def notebooks_copy(tmp_path, monkeypatch):
     """A private copy of the notebooks, so a test can inject failures into one of them."""
@@ -160,7 +213,9 @@ def add_cell(nb_path: Path, source: str, index: int | None = None) -> None:
     after papermill's injected parameters)."""
     nb = nbformat.read(nb_path, as_version=4)
     if index is None:
-        index = 1 + next(i for i, c in enumerate(nb.cells) if "parameters" in c.get("metadata", {}).get("tags", []))
+        index = 1 + next(
+            i for i, c in enumerate(nb.cells) if "parameters" in c.get("metadata", {}).get("tags", [])
+        )
     nb.cells.insert(index, nbformat.v4.new_code_cell(source))
     nbformat.write(nb, nb_path)
 
@@ -171,27 +226,41 @@ def downstream_notebook(path: Path) -> None:
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     params = nbformat.v4.new_code_cell("checkpoints = []\nout_dir = None")
     params.metadata["tags"] = ["parameters"]
-    nb.cells = [params, nbformat.v4.new_code_cell(
-        "from aestudy.science import artifacts\n"
-        "m = artifacts.load_autoencoder(checkpoints[0])\n"
-        "artifacts.write_json(artifacts.output_dir(out_dir, 'transfer') / 'metrics.json', "
-        "{'d': m.cfg.latent_dim})")]
+    nb.cells = [
+        params,
+        nbformat.v4.new_code_cell(
+            "from aestudy.science import artifacts\n"
+            "m = artifacts.load_autoencoder(checkpoints[0])\n"
+            "artifacts.write_json(artifacts.output_dir(out_dir, 'transfer') / 'metrics.json', "
+            "{'d': m.cfg.latent_dim})"
+        ),
+    ]
     nbformat.write(nb, path)
 
 
 @pytest.mark.slow
-def test_a_failing_run_is_recorded_others_finish_dependents_skip(tmp_path, monkeypatch, notebooks_copy, mnist_env):
+def test_a_failing_run_is_recorded_others_finish_dependents_skip(
+    tmp_path, monkeypatch, notebooks_copy, mnist_env
+):
     monkeypatch.setenv("REPORTS_DIR", str(tmp_path / "reports"))
-    add_cell(notebooks_copy / "autoencode.ipynb",
-             "if latent_dim == 4:\n    raise RuntimeError('injected failure for the test')")
+    add_cell(
+        notebooks_copy / "autoencode.ipynb",
+        "if latent_dim == 4:\n    raise RuntimeError('injected failure for the test')",
+    )
     downstream_notebook(notebooks_copy / "transfer.ipynb")
     # the transfer stand-in writes one key, not transfer's metrics: its contract is lifted
     monkeypatch.setitem(STAGES, "transfer", dataclasses.replace(STAGES["transfer"], metrics=None))
-    study = load_study(write(tmp_path, TINY + """
+    study = load_study(
+        write(
+            tmp_path,
+            TINY
+            + """
   transfer:
     uses: {autoencode: {num_conv: 1, latent_dim: [3, 4]}}
     for_each: autoencode
-"""))
+""",
+        )
+    )
     results = {f"{r['stage']}/{r['run_id']}": r for r in sweep.run_study(study, progress=False)}
     assert results["autoencode/d4-nc1"]["status"] == "failed"
     assert "injected failure for the test" in results["autoencode/d4-nc1"]["error"]
@@ -214,7 +283,9 @@ def test_a_failing_run_is_recorded_others_finish_dependents_skip(tmp_path, monke
 
 
 @pytest.mark.slow
-def test_cli_exits_nonzero_with_summary_when_a_run_fails(tmp_path, monkeypatch, capsys, notebooks_copy, mnist_env):
+def test_cli_exits_nonzero_with_summary_when_a_run_fails(
+    tmp_path, monkeypatch, capsys, notebooks_copy, mnist_env
+):
     monkeypatch.setenv("REPORTS_DIR", str(tmp_path / "reports"))
     add_cell(notebooks_copy / "autoencode.ipynb", "assert latent_dim != 5, 'd=5 is broken'")
     code, err = run_cli(["run", write(tmp_path, TINY), "--no-render"], capsys)
@@ -225,10 +296,18 @@ def test_cli_exits_nonzero_with_summary_when_a_run_fails(tmp_path, monkeypatch, 
 @pytest.mark.slow
 def test_sigkill_mid_sweep_then_resume_reuses_completed_runs(tmp_path, mnist_env):
     env = {**os.environ, "REPORTS_DIR": str(tmp_path / "reports")}
-    params = write(tmp_path, TINY.replace("train_size: 200", "train_size: 1500").replace("epochs: 1", "epochs: 2"))
+    params = write(
+        tmp_path, TINY.replace("train_size: 200", "train_size: 1500").replace("epochs: 1", "epochs: 2")
+    )
     runs = tmp_path / "reports" / "tiny" / "runs" / "autoencode"
-    proc = subprocess.Popen([sys.executable, "-m", "lib", "run", str(params), "--no-render"], cwd=REPO, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lib", "run", str(params), "--no-render"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     deadline = time.time() + 120
     # wait until the first run is complete and the second one has started writing
     while time.time() < deadline:
@@ -242,8 +321,14 @@ def test_sigkill_mid_sweep_then_resume_reuses_completed_runs(tmp_path, mnist_env
     proc.wait()
     assert not (runs / "d4-nc1" / "complete.json").exists()
     first_record = (runs / "d3-nc1" / "complete.json").read_bytes()
-    done = subprocess.run([sys.executable, "-m", "lib", "run", str(params), "--no-render"], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "lib", "run", str(params), "--no-render"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "1 cached, 2 ok" in done.stderr
     assert (runs / "d3-nc1" / "complete.json").read_bytes() == first_record  # reused, not redone
@@ -254,7 +339,9 @@ def test_sigkill_mid_sweep_then_resume_reuses_completed_runs(tmp_path, mnist_env
 
 
 @pytest.mark.slow
-def test_corrupt_checkpoint_is_detected_and_redone_or_named_with_no_retrain(tmp_path, monkeypatch, capsys, mnist_env):
+def test_corrupt_checkpoint_is_detected_and_redone_or_named_with_no_retrain(
+    tmp_path, monkeypatch, capsys, mnist_env
+):
     monkeypatch.setenv("REPORTS_DIR", str(tmp_path / "reports"))
     params = write(tmp_path, TINY.replace("[3, 4, 5]", "[3, 4]"))
     assert run_cli(["run", params, "--no-render"], capsys)[0] == 0
@@ -289,13 +376,22 @@ def test_string_parameters_are_injected_as_data(tmp_path, monkeypatch):
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     params = nbformat.v4.new_code_cell("value = ''\nout_dir = None")
     params.metadata["tags"] = ["parameters"]
-    nb.cells = [params, nbformat.v4.new_code_cell(
-        "import pathlib\npathlib.Path(out_dir, 'value.txt').write_text(value)")]
+    nb.cells = [
+        params,
+        nbformat.v4.new_code_cell("import pathlib\npathlib.Path(out_dir, 'value.txt').write_text(value)"),
+    ]
     nbformat.write(nb, nb_dir / "theory.ipynb")
     monkeypatch.setattr(config, "NOTEBOOKS", nb_dir)
     evil = 'x"; import os; os.system("touch PWNED") #\n\'\'\' """ \\n {out_dir}\n__import__("sys").exit(3)'
-    run = Run("theory", "all", {}, {"value": evil, "out_dir": str(tmp_path / "out")}, dir=str(tmp_path / "out"),
-              notebook=str(nb_dir / "theory.ipynb"), inputs={"notebook": "n", "params": {}, "data": "", "upstream": {}})
+    run = Run(
+        "theory",
+        "all",
+        {},
+        {"value": evil, "out_dir": str(tmp_path / "out")},
+        dir=str(tmp_path / "out"),
+        notebook=str(nb_dir / "theory.ipynb"),
+        inputs={"notebook": "n", "params": {}, "data": "", "upstream": {}},
+    )
     result = execute_run(run)
     assert result["status"] == "ok", result["error"]
     assert (tmp_path / "out" / "value.txt").read_text() == evil
@@ -312,8 +408,12 @@ def test_run_ids_and_profiles_cannot_escape_reports(tmp_path):
 
 # ------------------------------------------------------------------ bad bytes and one runner per profile
 
-@pytest.mark.parametrize("content", [b"\x89PNG\r\n\x1a\n\x00\x00binary", "profile: x\n# caf\xe9\n".encode("latin-1")],
-                         ids=["binary", "latin-1"])
+
+@pytest.mark.parametrize(
+    "content",
+    [b"\x89PNG\r\n\x1a\n\x00\x00binary", "profile: x\n# caf\xe9\n".encode("latin-1")],
+    ids=["binary", "latin-1"],
+)
 def test_a_file_that_is_not_utf8_gives_one_line_and_exit_2(tmp_path, capsys, content):
     bad = tmp_path / "params.yaml"
     bad.write_bytes(content)
@@ -329,10 +429,18 @@ def test_a_second_runner_on_the_same_profile_exits_2_naming_the_first(tmp_path, 
     monkeypatch.setenv("REPORTS_DIR", str(tmp_path / "reports"))
     params = write(tmp_path, "profile: locked\nstages: {theory: {}}\n")
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; sys.path.insert(0, 'lib')\n"
-         "from aestudy.runner.lock import profile_lock\nfrom pathlib import Path\n"
-         f"with profile_lock(Path({str(tmp_path / 'reports' / 'locked')!r}), 'python -m lib run p.yaml'):\n"
-         "    print('held', flush=True); time.sleep(60)"], cwd=REPO, stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; sys.path.insert(0, 'lib')\n"
+            "from aestudy.runner.lock import profile_lock\nfrom pathlib import Path\n"
+            f"with profile_lock(Path({str(tmp_path / 'reports' / 'locked')!r}), 'python -m lib run p.yaml'):\n"
+            "    print('held', flush=True); time.sleep(60)",
+        ],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "held"
         start = time.perf_counter()

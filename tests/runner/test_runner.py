@@ -1,5 +1,6 @@
 """The runner: parameter files, grid expansion, run ids, `uses` / `for_each` wiring, early errors,
 inputs and keys, status reasons, and (slow) a real papermill execution and a cached sweep."""
+
 from __future__ import annotations
 
 import json
@@ -54,6 +55,7 @@ def inputs_of(runs, checksum="abc"):
 
 
 # ---------------------------------------------------------------- planning
+
 
 def test_grid_expands_to_runs(tmp_path, tmp_reports):
     path = write_study(tmp_path, GRID_2x3)
@@ -137,16 +139,31 @@ def test_for_each_must_name_a_used_stage(tmp_path):
         load_study(path)
 
 
-NASTY = ["../../x", "..", ".", "/etc/passwd", "a/../../b", "..\\..\\x", "~", "", " ", "x/./..",
-         "\x00evil", "../" * 50 + "deep"]
+NASTY = [
+    "../../x",
+    "..",
+    ".",
+    "/etc/passwd",
+    "a/../../b",
+    "..\\..\\x",
+    "~",
+    "",
+    " ",
+    "x/./..",
+    "\x00evil",
+    "../" * 50 + "deep",
+]
 
 
 @pytest.mark.parametrize("value", NASTY, ids=[repr(v)[:20] for v in NASTY])
 def test_run_ids_cannot_leave_their_folder(tmp_reports, value):
     base = tmp_reports / "p" / "runs" / "autoencode"
-    for rid in (safe_id(value), run_id_for("autoencode", {"latent_dim": value}),
-                run_id_for("autoencode", {"latent_dim": 5, "num_conv": value}),
-                run_id_for("transfer", {}, prefix=value)):
+    for rid in (
+        safe_id(value),
+        run_id_for("autoencode", {"latent_dim": value}),
+        run_id_for("autoencode", {"latent_dim": 5, "num_conv": value}),
+        run_id_for("transfer", {}, prefix=value),
+    ):
         assert rid and rid not in (".", "..")
         assert "/" not in rid and "\\" not in rid and "\x00" not in rid
         assert len(rid) <= 120
@@ -161,16 +178,31 @@ def test_run_id_format():
 
 
 def test_status_reasons_name_what_changed(tmp_path):
-    old = {"notebook": "a", "params": {"lr": 0.001, "epochs": 1}, "data": "x", "upstream": {"autoencode/d5": "1"}}
-    new = {"notebook": "b", "params": {"lr": 0.002, "epochs": 1, "seed": 3}, "data": "y",
-           "upstream": {"autoencode/d5": "2", "autoencode/d10": "3"}}
+    old = {
+        "notebook": "a",
+        "params": {"lr": 0.001, "epochs": 1},
+        "data": "x",
+        "upstream": {"autoencode/d5": "1"},
+    }
+    new = {
+        "notebook": "b",
+        "params": {"lr": 0.002, "epochs": 1, "seed": 3},
+        "data": "y",
+        "upstream": {"autoencode/d5": "2", "autoencode/d10": "3"},
+    }
     assert records.input_changes(old, new) == [
-        "notebook changed", "parameter lr: 0.001 -> 0.002", "parameter seed: '(unset)' -> 3", "dataset changed",
-        "upstream autoencode/d10 newly used", "upstream autoencode/d5 changed"]
+        "notebook changed",
+        "parameter lr: 0.001 -> 0.002",
+        "parameter seed: '(unset)' -> 3",
+        "dataset changed",
+        "upstream autoencode/d10 newly used",
+        "upstream autoencode/d5 changed",
+    ]
     assert records.input_changes(old, old) == []
 
 
 # ---------------------------------------------------------------- executing (slow)
+
 
 @pytest.mark.slow
 def test_autoencode_notebook_executes(tmp_path, mnist_dir, one_thread_kernels):
@@ -179,10 +211,24 @@ def test_autoencode_notebook_executes(tmp_path, mnist_dir, one_thread_kernels):
     out = tmp_path / "run"
     epochs = 2
     pm.execute_notebook(
-        str(REPO_ROOT / "notebooks" / "autoencode.ipynb"), str(tmp_path / "executed.ipynb"),
-        parameters={"dataset": "mnist", "data_dir": str(mnist_dir), "train_size": 300, "test_size": 200,
-                    "fc_hidden": 32, "c_factor": 4, "epochs": epochs, "device": "cpu", "out_dir": str(out)},
-        kernel_name="python3", language="python", cwd=str(REPO_ROOT), progress_bar=False)
+        str(REPO_ROOT / "notebooks" / "autoencode.ipynb"),
+        str(tmp_path / "executed.ipynb"),
+        parameters={
+            "dataset": "mnist",
+            "data_dir": str(mnist_dir),
+            "train_size": 300,
+            "test_size": 200,
+            "fc_hidden": 32,
+            "c_factor": 4,
+            "epochs": epochs,
+            "device": "cpu",
+            "out_dir": str(out),
+        },
+        kernel_name="python3",
+        language="python",
+        cwd=str(REPO_ROOT),
+        progress_bar=False,
+    )
     metrics = json.loads((out / "metrics.json").read_text())
     assert 0 < metrics["final_test_error"] < 0.3
     assert 0 < metrics["final_train_error"] < 0.3
@@ -194,6 +240,7 @@ def test_autoencode_notebook_executes(tmp_path, mnist_dir, one_thread_kernels):
     model = artifacts.load_autoencoder(out / "model.pt")
     assert (model.cfg.c_factor, model.cfg.fc_hidden, model.cfg.latent_dim) == (4, 32, 10)
     from aestudy.science import models
+
     assert models.num_parameters(model) == metrics["n_parameters"]
     for png in ("loss_curves.png", "reconstructions.png"):
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -203,14 +250,17 @@ def test_autoencode_notebook_executes(tmp_path, mnist_dir, one_thread_kernels):
 
 @pytest.mark.slow
 def test_run_study_writes_table_then_caches(tmp_path, tmp_reports, fake_mnist, one_thread_kernels):
-    path = write_study(tmp_path, """
+    path = write_study(
+        tmp_path,
+        """
         profile: tiny
         data: {dataset: mnist, data_dir: data, train_size: 100, test_size: 50}
         stages:
           autoencode:
             grid: {latent_dim: [3, 4]}
             params: {num_conv: 1, c_factor: 2, fc_hidden: 8, epochs: 1, batch_size: 50, device: cpu}
-    """)
+    """,
+    )
     study = load_study(path)
     first = sweep.run_study(study, progress=False)
     assert [(r["run_id"], r["status"]) for r in first] == [("d3", "ok"), ("d4", "ok")], first
@@ -220,8 +270,14 @@ def test_run_study_writes_table_then_caches(tmp_path, tmp_reports, fake_mnist, o
     table = pd.read_csv(pdir / "tables" / "autoencode.csv")
     assert len(table) == 2
     assert set(table["status"]) == {"ok"}
-    assert {"run_id", "latent_dim", "num_conv", "final_test_error", "final_train_error",
-            "n_parameters"} <= set(table.columns)
+    assert {
+        "run_id",
+        "latent_dim",
+        "num_conv",
+        "final_test_error",
+        "final_train_error",
+        "n_parameters",
+    } <= set(table.columns)
     assert table["final_test_error"].between(0, 1).all() and (table["n_parameters"] > 0).all()
     assert json.loads((pdir / "runs.json").read_text())["runs"][0]["status"] == "ok"
     for run_id in ("d3", "d4"):
@@ -230,7 +286,10 @@ def test_run_study_writes_table_then_caches(tmp_path, tmp_reports, fake_mnist, o
         assert reason == "" and {"model.pt", "metrics.json", "autoencode.ipynb"} <= set(record["artifacts"])
         # the modules the kernel imported, recorded while it ran: the model code, not the report's
         modules = record["modules"]
-        assert "lib/aestudy/science/models.py" in modules and "lib/aestudy/experiments/autoencode/run.py" in modules
+        assert (
+            "lib/aestudy/science/models.py" in modules
+            and "lib/aestudy/experiments/autoencode/run.py" in modules
+        )
         assert not [m for m in modules if "/report/" in m or "/runner/" in m or m.endswith("transfer.py")]
         assert record["key"] == records.key(record["inputs"], modules)
         executed = json.loads((run_dir / "autoencode.ipynb").read_text())
@@ -252,7 +311,9 @@ def test_run_study_writes_table_then_caches(tmp_path, tmp_reports, fake_mnist, o
     (pdir / "runs" / "autoencode" / "d9").mkdir()
     rows = sweep.status(study)
     assert [r["run"] for r in rows] == ["autoencode/d3", "autoencode/d4", "autoencode/d9"]
-    assert rows[-1]["state"] == "unplanned" and "not in" in rows[-1]["reason"] and "plan" in rows[-1]["reason"]
+    assert (
+        rows[-1]["state"] == "unplanned" and "not in" in rows[-1]["reason"] and "plan" in rows[-1]["reason"]
+    )
     assert [r["run_id"] for r in sweep.run_study(study, progress=False)] == ["d3", "d4"]
 
 
@@ -269,7 +330,9 @@ def test_committed_param_files_plan(path, tmp_reports):
         assert Path(r.dir).is_relative_to(tmp_reports / study.profile / "runs" / r.stage)
         for up in r.upstream:  # upstream runs come first and exist
             assert list(by_name).index(up) < list(by_name).index(r.name)
-        if r.stage == "transfer":  # one encoder per transfer run, named by the encoder's grid, and the protocols
+        if (
+            r.stage == "transfer"
+        ):  # one encoder per transfer run, named by the encoder's grid, and the protocols
             up, *protos = r.upstream
             assert by_name[up].grid == r.grid and all(p.startswith("protocol/") for p in protos)
             assert r.params["checkpoints"] == [str(Path(by_name[up].dir) / "model.pt")]
@@ -284,7 +347,9 @@ def test_a_grid_over_modes_gives_a_protocol_run_per_mode_named_after_it(tmp_repo
     assert [r.params["modes"] for r in runs] == [["frozen"], ["finetune"], ["scratch"], ["augmented"]]
 
 
-def test_an_interrupted_sweep_writes_runs_json_and_raises_keyboard_interrupt(tmp_path, tmp_reports, monkeypatch):
+def test_an_interrupted_sweep_writes_runs_json_and_raises_keyboard_interrupt(
+    tmp_path, tmp_reports, monkeypatch
+):
     """Ctrl-C (or SIGTERM) under any executor: runs.json is written once the executor has
     stopped, the finished runs as they ended and the others "interrupted"; the interrupt goes on
     to the command (exit 130)."""
@@ -303,8 +368,17 @@ def test_an_interrupted_sweep_writes_runs_json_and_raises_keyboard_interrupt(tmp
 
         def run_graph(self, fn, runs, *args, **kwargs):
             r = runs[0]
-            yield {"stage": r.stage, "run_id": r.run_id, "dir": r.dir, "grid": r.grid, "status": "ok", "error": "",
-                   "seconds": 1.0, "key": "k", "attempts": 1}
+            yield {
+                "stage": r.stage,
+                "run_id": r.run_id,
+                "dir": r.dir,
+                "grid": r.grid,
+                "status": "ok",
+                "error": "",
+                "seconds": 1.0,
+                "key": "k",
+                "attempts": 1,
+            }
             raise KeyboardInterrupt
 
     monkeypatch.setattr(sweep, "make_executor", lambda *a, **k: Interrupted())

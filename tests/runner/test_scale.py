@@ -4,6 +4,7 @@ LocalCluster that gives byte-identical metrics to the local executor.
 
 Nothing here is timed: speed is measured by benchmarks/ (figures printed, never asserted).
 """
+
 from __future__ import annotations
 
 import json
@@ -17,12 +18,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from conftest import use_stand_in_notebooks
-
-from aestudy import config
 from aestudy.runner import executors, records, sweep
 from aestudy.runner.paramfile import load_study
 from aestudy.science import data
+from conftest import use_stand_in_notebooks
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -57,18 +56,25 @@ def notebook(path: Path, params: str, code: str) -> None:
 
 def correlate_stand_in(path: Path) -> None:
     """A cheap `correlate`: records a digest of every checkpoint it is given (no torch import)."""
-    notebook(path, "n_images = 100\nimage_seed = 0\ncheckpoints = []\nout_dir = None", textwrap.dedent("""\
+    notebook(
+        path,
+        "n_images = 100\nimage_seed = 0\ncheckpoints = []\nout_dir = None",
+        textwrap.dedent("""\
         import hashlib, json, pathlib
         digests = [hashlib.sha256(pathlib.Path(c).read_bytes()).hexdigest() for c in checkpoints]
         out = pathlib.Path(out_dir)
         (out / "metrics.json").write_text(json.dumps({"n_models": len(checkpoints), "inputs": digests}))
-        """))
+        """),
+    )
 
 
 def thread_probe(path: Path) -> None:
     """A `theory` stand-in that reports what the kernel sees: thread variables and torch's count
     after `train.setup`, and where `aestudy` was imported from."""
-    notebook(path, "seed = 0\nn_samples = 101\nout_dir = None", textwrap.dedent("""\
+    notebook(
+        path,
+        "seed = 0\nn_samples = 101\nout_dir = None",
+        textwrap.dedent("""\
         import json, os, pathlib
         import aestudy
         from aestudy.experiments.autoencode import run as train
@@ -78,7 +84,8 @@ def thread_probe(path: Path) -> None:
                    ("LIB_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
         metrics.update(torch_threads=torch.get_num_threads(), lib=str(pathlib.Path(aestudy.__file__).parent))
         (pathlib.Path(out_dir) / "metrics.json").write_text(json.dumps(metrics, sort_keys=True))
-        """))
+        """),
+    )
 
 
 def edit(path: Path) -> None:
@@ -146,8 +153,10 @@ def test_cache_is_exact(tmp_path, tmp_reports, fake_mnist, one_thread_kernels, m
     assert now["correlate/all"] == ("stale", "upstream autoencode/d3 is stale")
     monkeypatch.setattr(records, "_module_sha", real)
     monkeypatch.setattr(sweep, "data_checksum", lambda study: "another dataset")
-    assert state() == {**dict.fromkeys(ae, ("stale", "dataset changed")),
-                       "correlate/all": ("stale", "upstream autoencode/d3 is stale")}
+    assert state() == {
+        **dict.fromkeys(ae, ("stale", "dataset changed")),
+        "correlate/all": ("stale", "upstream autoencode/d3 is stale"),
+    }
 
 
 def _repo_copy(tmp_path: Path) -> Path:
@@ -166,14 +175,21 @@ def _repo_copy(tmp_path: Path) -> Path:
 def _sweep(root: Path, reports: Path, *args: str) -> dict:
     env = {k: v for k, v in os.environ.items() if k not in ("LIB_THREADS",) + executors.THREAD_VARS}
     env["REPORTS_DIR"] = str(reports)
-    done = subprocess.run([sys.executable, "-m", "lib", "run", "tiny.yaml", "--no-render", *args],
-                          cwd=root, env=env, capture_output=True, text=True, timeout=240)
+    done = subprocess.run(
+        [sys.executable, "-m", "lib", "run", "tiny.yaml", "--no-render", *args],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     runs = json.loads((reports / "scale" / "runs.json").read_text())
     assert {r["status"] for r in runs["runs"]} == {"ok"}, runs
     assert (runs["executor"], runs["workers"]) == (args[-1] if "--executor" in args else "local", 2)
-    return {f"{r['stage']}/{r['run_id']}": (Path(r["dir"]) / "metrics.json").read_bytes()
-            for r in runs["runs"]}
+    return {
+        f"{r['stage']}/{r['run_id']}": (Path(r["dir"]) / "metrics.json").read_bytes() for r in runs["runs"]
+    }
 
 
 @pytest.mark.slow
@@ -196,13 +212,17 @@ def test_workers_get_their_thread_share_and_dask_matches_local(tmp_path, fake_mn
 def timed_stub(path: Path, params: str, seconds: str) -> None:
     """A stage stand-in that sleeps `seconds` (an expression of its parameters) and records when
     it started and ended (no torch: the order of runs is what is measured)."""
-    notebook(path, params + "\nout_dir = None", textwrap.dedent(f"""\
+    notebook(
+        path,
+        params + "\nout_dir = None",
+        textwrap.dedent(f"""\
         import json, pathlib, time
         start = time.time()
         time.sleep({seconds})
         (pathlib.Path(out_dir) / "model.pt").write_text("stub")
         (pathlib.Path(out_dir) / "metrics.json").write_text(json.dumps({{"start": start, "end": time.time()}}))
-        """))
+        """),
+    )
 
 
 @pytest.mark.slow
@@ -212,35 +232,50 @@ def test_a_run_starts_when_its_own_inputs_are_ready(tmp_path, tmp_reports, fake_
     before d4 finishes, while stage-by-stage scheduling would wait for it."""
     nb_dir = tmp_path / "notebooks"
     nb_dir.mkdir()
-    timed_stub(nb_dir / "autoencode.ipynb", "latent_dim = 1\nnum_conv = 1\nseed = 0", "1 if latent_dim == 3 else 7")
+    timed_stub(
+        nb_dir / "autoencode.ipynb", "latent_dim = 1\nnum_conv = 1\nseed = 0", "1 if latent_dim == 3 else 7"
+    )
     timed_stub(nb_dir / "transfer.ipynb", "checkpoints = []", "1")
     timed_stub(nb_dir / "theory.ipynb", "seed = 0", "1")
     use_stand_in_notebooks(monkeypatch, nb_dir)
     params = tmp_path / "graph.yaml"
-    params.write_text(TINY + """
+    params.write_text(
+        TINY
+        + """
   transfer:
     uses: {autoencode: {}}
     for_each: autoencode
   theory: {}
-""")
+"""
+    )
     study = load_study(params)
-    results = {f"{r['stage']}/{r['run_id']}": r for r in
-               sweep.run_study(study, workers=2, executor=executor, progress=False)}
+    results = {
+        f"{r['stage']}/{r['run_id']}": r
+        for r in sweep.run_study(study, workers=2, executor=executor, progress=False)
+    }
     assert {r["status"] for r in results.values()} == {"ok"}, results
     t = {name: json.loads((Path(r["dir"]) / "metrics.json").read_text()) for name, r in results.items()}
-    assert t["transfer/d3"]["start"] >= t["autoencode/d3"]["end"]          # after its own encoder
-    assert t["transfer/d3"]["end"] < t["autoencode/d4"]["end"]             # but before the slow one ends
+    assert t["transfer/d3"]["start"] >= t["autoencode/d3"]["end"]  # after its own encoder
+    assert t["transfer/d3"]["end"] < t["autoencode/d4"]["end"]  # but before the slow one ends
     assert t["transfer/d4"]["start"] >= t["autoencode/d4"]["end"]
-    assert t["theory/all"]["start"] < t["autoencode/d4"]["end"]            # it uses nothing
+    assert t["theory/all"]["start"] < t["autoencode/d4"]["end"]  # it uses nothing
 
 
 def test_stage_schedule_waits_for_every_earlier_run():
     from aestudy.runner.plan import Run
 
-    runs = [Run("autoencode", "a", {}, {}), Run("autoencode", "b", {}, {}),
-            Run("transfer", "a", {}, {}, upstream=["autoencode/a"]), Run("theory", "all", {}, {})]
-    assert sweep._wait_for(runs, "graph") == {"autoencode/a": [], "autoencode/b": [],
-                                              "transfer/a": ["autoencode/a"], "theory/all": []}
+    runs = [
+        Run("autoencode", "a", {}, {}),
+        Run("autoencode", "b", {}, {}),
+        Run("transfer", "a", {}, {}, upstream=["autoencode/a"]),
+        Run("theory", "all", {}, {}),
+    ]
+    assert sweep._wait_for(runs, "graph") == {
+        "autoencode/a": [],
+        "autoencode/b": [],
+        "transfer/a": ["autoencode/a"],
+        "theory/all": [],
+    }
     stages = sweep._wait_for(runs, "stages")
     assert stages["transfer/a"] == ["autoencode/a", "autoencode/b"]
     assert stages["theory/all"] == ["autoencode/a", "autoencode/b", "transfer/a"]
@@ -249,9 +284,16 @@ def test_stage_schedule_waits_for_every_earlier_run():
 def _order(runs, costs):
     from aestudy.runner.eta import Costs
 
-    return [r.name for r, _ in executors.SerialExecutor().run_graph(
-        lambda run, upstream, threads: (run, upstream), runs, sweep._wait_for(runs, "graph"), {},
-        priority=sweep._priority(runs, Costs(runs, declared={}, recorded=costs)))]
+    return [
+        r.name
+        for r, _ in executors.SerialExecutor().run_graph(
+            lambda run, upstream, threads: (run, upstream),
+            runs,
+            sweep._wait_for(runs, "graph"),
+            {},
+            priority=sweep._priority(runs, Costs(runs, declared={}, recorded=costs)),
+        )
+    ]
 
 
 def test_the_run_on_the_longest_chain_left_starts_first():
@@ -259,24 +301,33 @@ def test_the_run_on_the_longest_chain_left_starts_first():
     that is ready; a long downstream run (recorded seconds) goes before short ones."""
     from aestudy.runner.plan import Run
 
-    runs = [Run("autoencode", "a", {}, {}), Run("autoencode", "b", {}, {}),
-            Run("transfer", "a", {}, {}, upstream=["autoencode/a"]),
-            Run("semisup", "all", {}, {}, upstream=["autoencode/a"]),
-            Run("correlate", "all", {}, {}, upstream=["autoencode/a", "autoencode/b"])]
+    runs = [
+        Run("autoencode", "a", {}, {}),
+        Run("autoencode", "b", {}, {}),
+        Run("transfer", "a", {}, {}, upstream=["autoencode/a"]),
+        Run("semisup", "all", {}, {}, upstream=["autoencode/a"]),
+        Run("correlate", "all", {}, {}, upstream=["autoencode/a", "autoencode/b"]),
+    ]
     unit = dict.fromkeys([r.name for r in runs], 1.0)
     order = _order(runs, unit)
     assert order[:2] == ["autoencode/a", "autoencode/b"] and order[-1] in ("transfer/a", "correlate/all")
     slow = _order(runs, {**unit, "semisup/all": 100.0})
-    assert slow[:2] == ["autoencode/a", "semisup/all"]       # its chain (101) outweighs autoencode/b's (2)
+    assert slow[:2] == ["autoencode/a", "semisup/all"]  # its chain (101) outweighs autoencode/b's (2)
 
 
 def test_a_long_downstream_run_is_not_left_for_the_end():
     from aestudy.runner.plan import Run
 
-    runs = [Run("autoencode", "a", {}, {}), Run("transfer", "a", {}, {}, upstream=["autoencode/a"]),
-            Run("theory", "all", {}, {})]
-    assert _order(runs, {"autoencode/a": 5.0, "transfer/a": 30.0, "theory/all": 10.0}) == \
-        ["autoencode/a", "transfer/a", "theory/all"]
+    runs = [
+        Run("autoencode", "a", {}, {}),
+        Run("transfer", "a", {}, {}, upstream=["autoencode/a"]),
+        Run("theory", "all", {}, {}),
+    ]
+    assert _order(runs, {"autoencode/a": 5.0, "transfer/a": 30.0, "theory/all": 10.0}) == [
+        "autoencode/a",
+        "transfer/a",
+        "theory/all",
+    ]
 
 
 def test_threads_per_worker_divides_the_cores(monkeypatch):
@@ -290,6 +341,7 @@ def test_threads_per_worker_divides_the_cores(monkeypatch):
 def test_pool_worker_sets_thread_variables(monkeypatch):
     for name in executors.THREAD_VARS:
         monkeypatch.setenv(name, "1")  # what Dask's nanny leaves in a worker's environment
-    seen = executors._in_worker(lambda item, threads: (item, threads, {n: os.environ[n] for n in executors.THREAD_VARS}),
-                                "run", 3, {})  # noqa: E501
+    seen = executors._in_worker(
+        lambda item, threads: (item, threads, {n: os.environ[n] for n in executors.THREAD_VARS}), "run", 3, {}
+    )  # noqa: E501
     assert seen == ("run", 3, dict.fromkeys(executors.THREAD_VARS, "3"))

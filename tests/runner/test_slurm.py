@@ -8,6 +8,7 @@ Ctrl-C and SIGTERM exit 130 leaving no job and a runs.json; cluster.prologue's l
 job before its worker; a worker that cannot see reports/ stops the command
 (exit 2, one line naming its host and the path) before any run is sent, wherever the checkout lies.
 """
+
 from __future__ import annotations
 
 import json
@@ -77,18 +78,39 @@ PART_ARGS = [a for stage in PART for a in ("--stage", stage)]
 
 def slurm_command(*extra: str) -> list[str]:
     """Two 1-core jobs (the local pool's thread share at 2 workers), all on loopback."""
-    return [sys.executable, "-m", "lib", "run", str(SMOKE), "--executor", "slurm", "--max-jobs", "2",
-            "--job-cores", str(executors.threads_per_worker(2)), "--job-memory", "3GB", "--interface", "lo",
-            "--walltime", "00:20:00", "--no-render", *extra]
+    return [
+        sys.executable,
+        "-m",
+        "lib",
+        "run",
+        str(SMOKE),
+        "--executor",
+        "slurm",
+        "--max-jobs",
+        "2",
+        "--job-cores",
+        str(executors.threads_per_worker(2)),
+        "--job-memory",
+        "3GB",
+        "--interface",
+        "lo",
+        "--walltime",
+        "00:20:00",
+        "--no-render",
+        *extra,
+    ]
 
 
 def start(cmd: list[str], env: dict) -> tuple[subprocess.Popen, list]:
     """The command, its stderr collected line by line as (seconds since start, line)."""
     t0 = time.monotonic()
-    proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    proc = subprocess.Popen(
+        cmd, cwd=REPO_ROOT, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True
+    )
     lines: list = []
-    reader = threading.Thread(target=lambda: [lines.append((time.monotonic() - t0, ln.rstrip()))
-                                              for ln in proc.stderr], daemon=True)
+    reader = threading.Thread(
+        target=lambda: [lines.append((time.monotonic() - t0, ln.rstrip())) for ln in proc.stderr], daemon=True
+    )
     reader.start()
     proc.reader = reader
     return proc, lines
@@ -105,7 +127,10 @@ def our_jobs(local: LocalSlurm) -> list[str]:
 
 
 def runs_json(reports: Path) -> dict:
-    return {f"{r['stage']}/{r['run_id']}": r for r in json.loads((reports / "smoke" / "runs.json").read_text())["runs"]}
+    return {
+        f"{r['stage']}/{r['run_id']}": r
+        for r in json.loads((reports / "smoke" / "runs.json").read_text())["runs"]
+    }
 
 
 @pytest.mark.slow
@@ -199,16 +224,25 @@ def test_a_cancelled_job_is_replaced_and_its_run_retried(slurm_cluster, local_sm
 
 @pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
-def test_a_command_stopped_with_ctrl_c_or_sigterm_exits_130_and_leaves_no_job(slurm_cluster, mnist_dir, tmp_path, sig):
+def test_a_command_stopped_with_ctrl_c_or_sigterm_exits_130_and_leaves_no_job(
+    slurm_cluster, mnist_dir, tmp_path, sig
+):
     """Ctrl-C (SIGINT, which dask_jobqueue's import would turn into sys.exit(): exit 0) and SIGTERM
     alike: exit 130, the "interrupted" line last, runs.json written (the runs not finished marked
     so), and every job cancelled before the command ends."""
-    env = {**os.environ, **slurm_cluster.env, "REPORTS_DIR": str(tmp_path / "reports"), "DATA_DIR": str(mnist_dir)}
+    env = {
+        **os.environ,
+        **slurm_cluster.env,
+        "REPORTS_DIR": str(tmp_path / "reports"),
+        "DATA_DIR": str(mnist_dir),
+    }
     proc, lines = start(slurm_command(), env)
     deadline = time.monotonic() + 300
     while not any(" start " in ln for _, ln in list(lines)) and time.monotonic() < deadline:
         time.sleep(0.2)
-    running = slurm_cluster.client("squeue", "-h", "-n", "aestudy-smoke", "-t", "R", "-o", "%i").stdout.split()
+    running = slurm_cluster.client(
+        "squeue", "-h", "-n", "aestudy-smoke", "-t", "R", "-o", "%i"
+    ).stdout.split()
     assert running, "no job was running"
     proc.send_signal(sig)
     err = finish(proc, lines, timeout=120)
@@ -221,7 +255,9 @@ def test_a_command_stopped_with_ctrl_c_or_sigterm_exits_130_and_leaves_no_job(sl
 
 
 @pytest.mark.slow
-def test_the_prologue_runs_before_the_worker_and_runs_json_counts_the_jobs(slurm_cluster, mnist_dir, tmp_path):
+def test_the_prologue_runs_before_the_worker_and_runs_json_counts_the_jobs(
+    slurm_cluster, mnist_dir, tmp_path
+):
     """cluster.prologue in the parameter file: a variable it exports is seen by the worker and the
     kernels of its runs (a sitecustomize on the PYTHONPATH the prologue extends writes it down);
     runs.json says 2 workers for a sweep of 2 runs on 2 jobs (theory for seeds 0 and 1: the cheapest
@@ -232,14 +268,24 @@ def test_the_prologue_runs_before_the_worker_and_runs_json_counts_the_jobs(slurm
         "import os, pathlib\n"
         "if os.environ.get('AE_PROLOGUE'):\n"
         f"    pathlib.Path({str(tmp_path)!r}, 'seen-' + str(os.getpid())).write_text("
-        "os.environ['AE_PROLOGUE'] + ' ' + os.environ.get('SLURM_JOB_ID', ''))\n")
+        "os.environ['AE_PROLOGUE'] + ' ' + os.environ.get('SLURM_JOB_ID', ''))\n"
+    )
     params = tmp_path / "smoke.yaml"
     theory = "  theory:\n    params: {seed: 0, n_samples: 2001}\n"
     assert theory in SMOKE.read_text()
-    params.write_text(SMOKE.read_text().replace(theory, "  theory:\n    grid: {seed: [0, 1]}\n    params: {n_samples: 2001}\n")
-                      + "cluster:\n  prologue:\n    - export AE_PROLOGUE=from-the-prologue\n"
-                      f"    - export PYTHONPATH=$PYTHONPATH:{site}\n")
-    env = {**os.environ, **slurm_cluster.env, "REPORTS_DIR": str(tmp_path / "reports"), "DATA_DIR": str(mnist_dir)}
+    params.write_text(
+        SMOKE.read_text().replace(
+            theory, "  theory:\n    grid: {seed: [0, 1]}\n    params: {n_samples: 2001}\n"
+        )
+        + "cluster:\n  prologue:\n    - export AE_PROLOGUE=from-the-prologue\n"
+        f"    - export PYTHONPATH=$PYTHONPATH:{site}\n"
+    )
+    env = {
+        **os.environ,
+        **slurm_cluster.env,
+        "REPORTS_DIR": str(tmp_path / "reports"),
+        "DATA_DIR": str(mnist_dir),
+    }
     env.pop("AE_PROLOGUE", None)
     cmd = [str(params) if a == str(SMOKE) else a for a in slurm_command("--stage", "theory")]
     proc = subprocess.run(cmd, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
@@ -260,15 +306,30 @@ def test_a_worker_without_the_shared_filesystem_stops_the_command(slurm_cluster,
     reports/ are there, and the jobs (started by slurmd, outside it) find `hidden/` empty. The
     checkout and the interpreter stay visible to the jobs wherever they lie (a private /tmp per job
     hid them too when the checkout was under /tmp)."""
-    if not shutil.which("unshare") or subprocess.run(
-            ["unshare", "--mount", "sh", "-c", f"mount -t tmpfs probe {tmp_path}"], capture_output=True).returncode:
+    if (
+        not shutil.which("unshare")
+        or subprocess.run(
+            ["unshare", "--mount", "sh", "-c", f"mount -t tmpfs probe {tmp_path}"], capture_output=True
+        ).returncode
+    ):
         pytest.skip("cannot mount a tmpfs in a mount namespace of our own (needs root and unshare)")
     hidden = tmp_path / "hidden"
     reports = hidden / "reports"
-    (reports / "smoke" / slurm.LOG_DIR).mkdir(parents=True)  # seen by the jobs: where SLURM writes their output
+    (reports / "smoke" / slurm.LOG_DIR).mkdir(
+        parents=True
+    )  # seen by the jobs: where SLURM writes their output
     env = {**os.environ, **slurm_cluster.env, "REPORTS_DIR": str(reports), "DATA_DIR": str(mnist_dir)}
-    cmd = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
-           'mount -t tmpfs aestudy-hidden "$0" && exec "$@"', str(hidden), *slurm_command()]
+    cmd = [
+        "unshare",
+        "--mount",
+        "--propagation",
+        "private",
+        "sh",
+        "-c",
+        'mount -t tmpfs aestudy-hidden "$0" && exec "$@"',
+        str(hidden),
+        *slurm_command(),
+    ]
     proc = subprocess.run(cmd, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 2, proc.stderr[-3000:]
     last = proc.stderr.strip().splitlines()[-1]
@@ -279,16 +340,32 @@ def test_a_worker_without_the_shared_filesystem_stops_the_command(slurm_cluster,
 
 # fast: the parts that need no SLURM
 
+
 def test_options_override_the_cluster_section():
     import argparse
 
     parser = argparse.ArgumentParser()
     add_options(parser)
-    args = parser.parse_args(["--max-jobs", "8", "--sbatch=--gres=gpu:1", "--sbatch=--account=x",
-                              "--job-prologue", "module load cuda"])
-    merged = from_args(args, {"partition": "gpu", "max_jobs": 2, "prologue": ["ignored: the option wins"]}, "p.yaml")
-    assert merged == {**ClusterParams().model_dump(), "partition": "gpu", "max_jobs": 8,
-                      "directives": ["--gres=gpu:1", "--account=x"], "prologue": ["module load cuda"]}
+    args = parser.parse_args(
+        [
+            "--max-jobs",
+            "8",
+            "--sbatch=--gres=gpu:1",
+            "--sbatch=--account=x",
+            "--job-prologue",
+            "module load cuda",
+        ]
+    )
+    merged = from_args(
+        args, {"partition": "gpu", "max_jobs": 2, "prologue": ["ignored: the option wins"]}, "p.yaml"
+    )
+    assert merged == {
+        **ClusterParams().model_dump(),
+        "partition": "gpu",
+        "max_jobs": 8,
+        "directives": ["--gres=gpu:1", "--account=x"],
+        "prologue": ["module load cuda"],
+    }
     with pytest.raises(ParamsError, match=r"^p.yaml: cluster.memory: "):
         from_args(parser.parse_args([]), {"memory": "lots"}, "p.yaml")
     with pytest.raises(ParamsError, match=r"^p.yaml: cluster.nodes: unknown key"):
@@ -317,8 +394,12 @@ def test_the_job_script_states_its_export_policy_runs_the_prologue_and_one_threa
     cores booked with --cpus-per-task while its worker says --nthreads 1 once, the memory booked,
     and cluster.prologue's lines after the runner's exports, before the worker starts."""
     SLURMCluster = slurm._slurm_cluster_class()
-    params = ClusterParams(cores=2, memory="4GB", interface="lo",
-                           prologue=["module load python/3.11", "source .venv/bin/activate"])
+    params = ClusterParams(
+        cores=2,
+        memory="4GB",
+        interface="lo",
+        prologue=["module load python/3.11", "source .venv/bin/activate"],
+    )
     with SLURMCluster(**slurm.cluster_options(params, tmp_path / "smoke")) as made:
         script = made.job_script()
     lines = script.splitlines()
@@ -329,7 +410,10 @@ def test_the_job_script_states_its_export_policy_runs_the_prologue_and_one_threa
     assert "#SBATCH --export=ALL" in lines
     at = lines.index("module load python/3.11")
     assert lines[at + 1] == "source .venv/bin/activate" and lines.index(f"cd {REPO_ROOT}") < at < worker
-    assert slurm.directives(ClusterParams(directives=["--export=NONE", "--account=x"])) == ["--export=NONE", "--account=x"]
+    assert slurm.directives(ClusterParams(directives=["--export=NONE", "--account=x"])) == [
+        "--export=NONE",
+        "--account=x",
+    ]
 
 
 def test_a_worker_that_cannot_see_the_token_is_named_with_the_path(tmp_path):

@@ -1,4 +1,5 @@
 """Experiment 1's linear yardsticks (experiments.autoencode.baselines) and the validation split they are judged beside."""
+
 from __future__ import annotations
 
 import pytest
@@ -18,7 +19,7 @@ def test_pca_with_every_component_reconstructs_exactly_and_d_zero_is_the_mean_im
 
 def test_pca_error_falls_with_d_and_matches_the_discarded_variance_on_its_training_images():
     g = torch.Generator().manual_seed(1)
-    train = (torch.randn(500, 1, 3, 3, generator=g) * torch.linspace(0.1, 2.0, 9).reshape(1, 1, 3, 3))
+    train = torch.randn(500, 1, 3, 3, generator=g) * torch.linspace(0.1, 2.0, 9).reshape(1, 1, 3, 3)
     errors = [baselines.pca_error(train, train, d) for d in range(10)]
     assert all(a >= b for a, b in zip(errors, errors[1:]))
     x = train.reshape(500, -1).double()

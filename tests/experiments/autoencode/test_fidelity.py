@@ -2,6 +2,7 @@
 autoencoders beside PCA with the same d and the mean image, the last epoch's change of validation
 error and the dead units, in its table, its figures, page 1 and the choices and limitations; a
 profile whose runs did not record them gets all of it without them."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -10,9 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from aestudy.report import choices, profile, prose, text, verdicts
-from aestudy.experiments.autoencode import report as autoencode
 from aestudy.experiments.autoencode import fidelity
+from aestudy.experiments.autoencode import report as autoencode
+from aestudy.report import choices, profile, prose, text, verdicts
 from constructed import _ae, _good_error
 
 PCA = {5: 0.0445, 10: 0.0341, 15: 0.0279, 20: 0.0235}
@@ -25,7 +26,9 @@ def _with_yardsticks(ratio, val_change=lambda d, nc, s: -0.021, dead=0.4) -> pd.
     ae = _ae(lambda d, nc, s: PCA[d] * ratio(d, nc))
     ae["pca_test_error"] = ae["latent_dim"].map(PCA)
     ae["mean_image_test_error"] = MEAN_IMAGE
-    ae["val_change"] = [val_change(d, nc, s) for d, nc, s in zip(ae["latent_dim"], ae["num_conv"], ae["seed"])]
+    ae["val_change"] = [
+        val_change(d, nc, s) for d, nc, s in zip(ae["latent_dim"], ae["num_conv"], ae["seed"])
+    ]
     ae["final_val_error"] = ae["final_test_error"] * 1.01
     ae["dead_encoder_hidden"] = dead
     return ae
@@ -45,11 +48,17 @@ def _epochs_row(data: profile.ProfileData) -> dict:
 
 
 def test_all_cells_below_pca_give_the_fidelity_line_with_their_ratio_range():
-    ratio = {(d, nc): r for (d, nc), r in zip([(d, nc) for d in PCA for nc in (1, 2, 3)], np.linspace(0.62, 0.91, 12))}
-    data = _data(_with_yardsticks(lambda d, nc: ratio[d, nc],
-                                  val_change=lambda d, nc, s: [-0.03, -0.021, -0.01][s]))
-    line = ("**Fidelity:** autoencoders at 0.62-0.91x PCA's test error with the same d in all 12 cells; "
-            "the last epoch changed validation error by -2.1 % (median over 36 models).")
+    ratio = {
+        (d, nc): r
+        for (d, nc), r in zip([(d, nc) for d in PCA for nc in (1, 2, 3)], np.linspace(0.62, 0.91, 12))
+    }
+    data = _data(
+        _with_yardsticks(lambda d, nc: ratio[d, nc], val_change=lambda d, nc, s: [-0.03, -0.021, -0.01][s])
+    )
+    line = (
+        "**Fidelity:** autoencoders at 0.62-0.91x PCA's test error with the same d in all 12 cells; "
+        "the last epoch changed validation error by -2.1 % (median over 36 models)."
+    )
     assert line in _page_one(data)
     assert "do not beat" not in _page_one(data)
     assert "beat PCA with the same d in every cell" in choices.limitations(data)
@@ -60,23 +69,39 @@ def test_a_cell_above_pca_produces_the_page_one_sentence():
     ae = _with_yardsticks(lambda d, nc: 1.08 if (d, nc) in {(20, 1), (20, 2), (5, 1)} else 0.8)
     data = _data(ae)
     words = _page_one(data)
-    assert ("in 3 of 12 cells (d=5 with num_conv 1; d=20 with num_conv 1 and 2) the autoencoders do not beat PCA "
-            "with the same d: their verdicts measure networks that have not learned") in words
+    assert (
+        "in 3 of 12 cells (d=5 with num_conv 1; d=20 with num_conv 1 and 2) the autoencoders do not beat PCA "
+        "with the same d: their verdicts measure networks that have not learned"
+    ) in words
     assert "at 0.80-1.08x PCA's test error" in words
-    assert "In experiment 1, in 3 of 12 cells (d=5 with num_conv 1; d=20 with num_conv 1 and 2) the" in choices.limitations(data)
+    assert (
+        "In experiment 1, in 3 of 12 cells (d=5 with num_conv 1; d=20 with num_conv 1 and 2) the"
+        in choices.limitations(data)
+    )
     assert "do not beat PCA" in _epochs_row(data)["on what data"]
 
 
 def test_a_cell_no_better_than_the_mean_image_is_named():
     data = _data(_with_yardsticks(lambda d, nc: MEAN_IMAGE / PCA[d] * 1.05 if (d, nc) == (5, 1) else 0.9))
-    assert "in 1 of 12 cells (d=5 with num_conv 1) they are no better than the mean image (0.0675)" in _page_one(data)
+    assert (
+        "in 1 of 12 cells (d=5 with num_conv 1) they are no better than the mean image (0.0675)"
+        in _page_one(data)
+    )
 
 
 def test_the_table_shows_pca_the_ratio_the_last_epoch_and_the_dead_units_per_cell():
     data = _data(_with_yardsticks(lambda d, nc: 0.5 + 0.1 * nc))
     t, caption = autoencode.grid(data)
-    assert list(t.columns) == ["d", "num_conv", "autoencoders", "PCA-d", "autoencoders / PCA",
-                               "last epoch: validation error", "dead encoder units", "seeds"]
+    assert list(t.columns) == [
+        "d",
+        "num_conv",
+        "autoencoders",
+        "PCA-d",
+        "autoencoders / PCA",
+        "last epoch: validation error",
+        "dead encoder units",
+        "seeds",
+    ]
     row = t[(t["d"] == 10) & (t["num_conv"] == 2)].iloc[0]
     assert row["PCA-d"] == "0.0341" and row["autoencoders / PCA"] == "0.70"
     assert row["last epoch: validation error"] == "-2.1 %" and row["dead encoder units"] == "40 %"
@@ -86,7 +111,7 @@ def test_the_table_shows_pca_the_ratio_the_last_epoch_and_the_dead_units_per_cel
 
 
 def test_a_table_without_the_new_columns_renders_without_them():
-    data = _data(_ae(_good_error))          # runs from before the yardsticks, or the smoke profile
+    data = _data(_ae(_good_error))  # runs from before the yardsticks, or the smoke profile
     t, caption = autoencode.grid(data)
     assert list(t.columns) == ["d", "num_conv", "autoencoders", "seeds"] and len(t) == 12
     assert "PCA" not in caption and "mean image" not in caption and "validation" not in caption
@@ -103,7 +128,10 @@ def test_a_table_without_the_new_columns_renders_without_them():
 
 def test_one_epoch_says_the_change_of_validation_error_needs_two():
     data = _data(_with_yardsticks(lambda d, nc: 0.8, val_change=lambda d, nc, s: None))
-    assert "the last epoch's change of validation error needs two epochs (these runs trained one)" in _page_one(data)
+    assert (
+        "the last epoch's change of validation error needs two epochs (these runs trained one)"
+        in _page_one(data)
+    )
     t, caption = autoencode.grid(data)
     assert "last epoch: validation error" not in t.columns and "needs two epochs" in caption
 
@@ -121,16 +149,27 @@ def test_the_figures_draw_pca_and_the_mean_image_beside_the_autoencoders(recorde
         assert "PCA with the same d" in panel.caption and "mean image" in panel.caption
     summary = ae.assign(epoch=1, test_error=ae["final_test_error"])
     from aestudy.report.stats import summarise
-    curves = autoencode.error_curves(summarise(summary, ["latent_dim", "epoch"], "test_error"),
-                                     summarise(summary, ["num_conv", "epoch"], "test_error"), ae)
-    levels = sorted({round(ln.get_ydata()[0], 6) for ln in curves.axes[0].get_lines()
-                     if ln.get_linestyle() == "-." and len(ln.get_ydata())})
+
+    curves = autoencode.error_curves(
+        summarise(summary, ["latent_dim", "epoch"], "test_error"),
+        summarise(summary, ["num_conv", "epoch"], "test_error"),
+        ae,
+    )
+    levels = sorted(
+        {
+            round(ln.get_ydata()[0], 6)
+            for ln in curves.axes[0].get_lines()
+            if ln.get_linestyle() == "-." and len(ln.get_ydata())
+        }
+    )
     assert levels == (sorted(round(v, 6) for v in PCA.values()) if recorded else [])
 
 
 def test_a_d_that_misses_pca_at_every_num_conv_is_named_once():
     data = _data(_with_yardsticks(lambda d, nc: 1.2 if d == 20 or (d, nc) == (5, 3) else 0.9))
-    assert ("in 4 of 12 cells (d=20 with every num_conv; d=5 with num_conv 3) the autoencoders do not beat PCA"
-            in _page_one(data))
+    assert (
+        "in 4 of 12 cells (d=20 with every num_conv; d=5 with num_conv 3) the autoencoders do not beat PCA"
+        in _page_one(data)
+    )
     everywhere = _data(_with_yardsticks(lambda d, nc: 1.2))
     assert "; **in all 12 cells the autoencoders do not beat PCA with the same d" in _page_one(everywhere)

@@ -1,19 +1,19 @@
 """experiments.autoencode.together: the seeds of one cell trained in one step give each seed what
 separate training (train.run) gives it, to float rounding."""
+
 from __future__ import annotations
 
 import pytest
 import torch
+from test_train import TEST_X, _images
 
 from aestudy.experiments.autoencode import run as train
 from aestudy.experiments.autoencode import together as seeds_together
 from aestudy.science import steps
 from aestudy.science.models import AEConfig, AutoEncoder
 
-from test_train import TEST_X, _images
-
 SMALL = AEConfig(latent_dim=4, num_conv=2, c_factor=4, kernel_size=3, fc_hidden=32)
-TRAIN_X = _images(200, 3)   # 200 images at batch 32: six full batches and a short one per epoch
+TRAIN_X = _images(200, 3)  # 200 images at batch 32: six full batches and a short one per epoch
 SEEDS = [0, 1, 2]
 
 
@@ -35,19 +35,35 @@ def _separate(seed: int, monkeypatch, **kw) -> tuple[dict, dict]:
     return model.state_dict(), hist
 
 
-@pytest.mark.parametrize("kw", [
-    dict(epochs=3, optimizer="adam", lr=3e-3, warmup_steps=5),
-    dict(epochs=2, optimizer="sgd", lr=0.05, schedule="cosine", warmup_steps=3, monitor_images=TEST_X[:8]),
-], ids=["adam-warmup", "sgd-cosine-monitor"])
+@pytest.mark.parametrize(
+    "kw",
+    [
+        dict(epochs=3, optimizer="adam", lr=3e-3, warmup_steps=5),
+        dict(
+            epochs=2, optimizer="sgd", lr=0.05, schedule="cosine", warmup_steps=3, monitor_images=TEST_X[:8]
+        ),
+    ],
+    ids=["adam-warmup", "sgd-cosine-monitor"],
+)
 def test_each_seed_trains_as_it_would_alone(kw, monkeypatch):
     models = seeds_together.build(SMALL, SEEDS)
-    together = seeds_together.run_together(models, SEEDS, TRAIN_X, TEST_X, batch_size=32, device="cpu",
-                                           record_steps=True, val_images=TEST_X[:16], **kw)
+    together = seeds_together.run_together(
+        models,
+        SEEDS,
+        TRAIN_X,
+        TEST_X,
+        batch_size=32,
+        device="cpu",
+        record_steps=True,
+        val_images=TEST_X[:16],
+        **kw,
+    )
     for seed, model, hist in zip(SEEDS, models, together):
         state, alone = _separate(seed, monkeypatch, val_images=TEST_X[:16], **kw)
         assert len(hist["step_loss"]) == len(alone["step_loss"]) == kw["epochs"] * 7
-        torch.testing.assert_close(torch.tensor(hist["step_loss"]), torch.tensor(alone["step_loss"]),
-                                   rtol=1e-4, atol=1e-6)
+        torch.testing.assert_close(
+            torch.tensor(hist["step_loss"]), torch.tensor(alone["step_loss"]), rtol=1e-4, atol=1e-6
+        )
         for key in ("train_error", "test_error", "val_error"):
             assert hist[key] == pytest.approx(alone[key], rel=1e-4), key
         assert hist["epoch"] == alone["epoch"]
@@ -76,8 +92,9 @@ def test_the_existing_single_model_path_is_untouched():
     train.setup(0)
     a = AutoEncoder(SMALL)
     h1 = train.run(a, TRAIN_X, TEST_X, epochs=1, batch_size=32, seed=0, device="cpu", progress=False)
-    seeds_together.run_together(seeds_together.build(SMALL, [0, 1]), [0, 1], TRAIN_X, TEST_X, epochs=1,
-                                batch_size=32, device="cpu")
+    seeds_together.run_together(
+        seeds_together.build(SMALL, [0, 1]), [0, 1], TRAIN_X, TEST_X, epochs=1, batch_size=32, device="cpu"
+    )
     train.setup(0)
     b = AutoEncoder(SMALL)
     h2 = train.run(b, TRAIN_X, TEST_X, epochs=1, batch_size=32, seed=0, device="cpu", progress=False)
@@ -88,14 +105,25 @@ def test_the_existing_single_model_path_is_untouched():
 def test_the_graphed_batched_step_trains_like_separate_eager_training_on_cuda(monkeypatch):
     monkeypatch.setenv("AESTUDY_EAGER", "0")
     models = seeds_together.build(SMALL, SEEDS)
-    together = seeds_together.run_together(models, SEEDS, TRAIN_X, TEST_X, epochs=3, batch_size=32,
-                                           device="cuda", warmup_steps=5, lr=3e-3)
+    together = seeds_together.run_together(
+        models, SEEDS, TRAIN_X, TEST_X, epochs=3, batch_size=32, device="cuda", warmup_steps=5, lr=3e-3
+    )
     assert together[0]["graph_replays"] > 0
     monkeypatch.setenv("AESTUDY_EAGER", "1")
     for seed, hist in zip(SEEDS, together):
         train.setup(seed)
-        alone = train.run(AutoEncoder(SMALL), TRAIN_X, TEST_X, epochs=3, batch_size=32, seed=seed, device="cuda",
-                          progress=False, warmup_steps=5, lr=3e-3)
+        alone = train.run(
+            AutoEncoder(SMALL),
+            TRAIN_X,
+            TEST_X,
+            epochs=3,
+            batch_size=32,
+            seed=seed,
+            device="cuda",
+            progress=False,
+            warmup_steps=5,
+            lr=3e-3,
+        )
         assert hist["test_error"][-1] == pytest.approx(alone["test_error"][-1], rel=0.02)
 
 
@@ -109,5 +137,7 @@ def test_a_refused_capture_of_the_batched_step_trains_eagerly(monkeypatch):
     monkeypatch.setattr(torch.cuda, "graph", refuse)
     models = seeds_together.build(SMALL, [0, 1])
     with pytest.warns(RuntimeWarning, match="training eagerly"):
-        hist = seeds_together.run_together(models, [0, 1], TRAIN_X, TEST_X, epochs=1, batch_size=32, device="cuda")
+        hist = seeds_together.run_together(
+            models, [0, 1], TRAIN_X, TEST_X, epochs=1, batch_size=32, device="cuda"
+        )
     assert hist[0]["graph_replays"] == 0 and hist[0]["test_error"][-1] > 0

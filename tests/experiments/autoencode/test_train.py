@@ -1,13 +1,13 @@
 """lib.train and lib.artifacts' checkpoints: learning, determinism, optimisers, freezing."""
+
 from __future__ import annotations
 
+import pytest
 import torch
 
-import pytest
-
+from aestudy.experiments.autoencode import run as train
 from aestudy.runner import records
 from aestudy.science import artifacts
-from aestudy.experiments.autoencode import run as train
 from aestudy.science.models import AEConfig, AutoEncoder, Classifier
 
 SMALL = AEConfig(latent_dim=4, num_conv=2, c_factor=4, kernel_size=3, fc_hidden=32)
@@ -19,7 +19,7 @@ def _images(n: int, seed: int) -> torch.Tensor:
     x = torch.zeros(n, 1, 28, 28)
     for i in range(n):
         r, c = torch.randint(0, 18, (2,), generator=g).tolist()
-        x[i, 0, r:r + 10, c:c + 8] = 0.5 + 0.5 * torch.rand(1, generator=g).item()
+        x[i, 0, r : r + 10, c : c + 8] = 0.5 + 0.5 * torch.rand(1, generator=g).item()
     return x
 
 
@@ -29,8 +29,18 @@ TRAIN_X, TEST_X = _images(96, 0), _images(32, 1)
 def _train(seed: int = 0, optimizer: str = "adam", epochs: int = 2, lr: float = 3e-3):
     train.setup(seed)
     model = AutoEncoder(SMALL)
-    hist = train.run(model, TRAIN_X, TEST_X, epochs=epochs, batch_size=32,
-                                   optimizer=optimizer, lr=lr, seed=seed, device="cpu", progress=False)
+    hist = train.run(
+        model,
+        TRAIN_X,
+        TEST_X,
+        epochs=epochs,
+        batch_size=32,
+        optimizer=optimizer,
+        lr=lr,
+        seed=seed,
+        device="cpu",
+        progress=False,
+    )
     return model, hist
 
 
@@ -42,8 +52,9 @@ def test_training_lowers_reconstruction_loss_on_fixed_batch():
     train.setup(0)
     model = AutoEncoder(SMALL)
     before = train.reconstruction_error(model, TRAIN_X)
-    hist = train.run(model, TRAIN_X, TEST_X, epochs=4, batch_size=32, lr=3e-3,
-                                   seed=0, device="cpu", progress=False)
+    hist = train.run(
+        model, TRAIN_X, TEST_X, epochs=4, batch_size=32, lr=3e-3, seed=0, device="cpu", progress=False
+    )
     after = train.reconstruction_error(model, TRAIN_X)
     assert after < 0.8 * before
     assert hist["epoch"] == [1, 2, 3, 4]
@@ -74,8 +85,18 @@ def test_both_optimizers_train(optimizer, lr):
     train.setup(0)
     model = AutoEncoder(SMALL)
     before = train.reconstruction_error(model, TRAIN_X)
-    hist = train.run(model, TRAIN_X, TEST_X, epochs=3, batch_size=32, optimizer=optimizer,
-                                   lr=lr, seed=0, device="cpu", progress=False)
+    hist = train.run(
+        model,
+        TRAIN_X,
+        TEST_X,
+        epochs=3,
+        batch_size=32,
+        optimizer=optimizer,
+        lr=lr,
+        seed=0,
+        device="cpu",
+        progress=False,
+    )
     assert hist["train_error"][-1] < before
     assert all(torch.isfinite(torch.tensor(hist["test_error"])))
 
@@ -91,13 +112,21 @@ def test_unknown_optimizer_raises(name):
     with pytest.raises(ValueError, match="optimizer"):
         train.make_optimizer(name, [torch.nn.Parameter(torch.zeros(1))], 1e-3)
     with pytest.raises(ValueError, match="optimizer"):
-        train.run(AutoEncoder(SMALL), TRAIN_X[:4], TEST_X[:4], epochs=1, optimizer=name,
-                                device="cpu", progress=False)
+        train.run(
+            AutoEncoder(SMALL),
+            TRAIN_X[:4],
+            TEST_X[:4],
+            epochs=1,
+            optimizer=name,
+            device="cpu",
+            progress=False,
+        )
 
 
 def test_pick_device():
-    if torch.cuda.is_available() or (getattr(torch.backends, "mps", None) is not None
-                                     and torch.backends.mps.is_available()):
+    if torch.cuda.is_available() or (
+        getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()
+    ):
         pytest.skip("an accelerator is present: auto does not pick the CPU here")
     assert train.pick_device("auto") == torch.device("cpu")
     assert train.pick_device("cpu") == torch.device("cpu")
@@ -191,10 +220,20 @@ def test_the_warmup_raises_the_learning_rate_linearly_then_holds_it(monkeypatch)
     monkeypatch.setattr(train, "make_optimizer", recording)
     train.setup(0)
     epochs_seen = []
-    train.run(AutoEncoder(SMALL), TRAIN_X, TEST_X, epochs=2, batch_size=32, lr=4e-3, seed=0,
-                            device="cpu", progress=False, warmup_steps=4,
-                            on_epoch=lambda model, epoch: epochs_seen.append(epoch))
-    assert seen == pytest.approx([1e-3, 2e-3, 3e-3, 4e-3, 4e-3, 4e-3])   # 2 epochs x 3 batches
+    train.run(
+        AutoEncoder(SMALL),
+        TRAIN_X,
+        TEST_X,
+        epochs=2,
+        batch_size=32,
+        lr=4e-3,
+        seed=0,
+        device="cpu",
+        progress=False,
+        warmup_steps=4,
+        on_epoch=lambda model, epoch: epochs_seen.append(epoch),
+    )
+    assert seen == pytest.approx([1e-3, 2e-3, 3e-3, 4e-3, 4e-3, 4e-3])  # 2 epochs x 3 batches
     assert epochs_seen == [1, 2]
 
 
@@ -202,8 +241,18 @@ def test_without_warmup_training_is_unchanged_by_the_option():
     model_a, hist_a = _train(seed=2)
     train.setup(2)
     model_b = AutoEncoder(SMALL)
-    hist_b = train.run(model_b, TRAIN_X, TEST_X, epochs=2, batch_size=32, lr=3e-3, seed=2,
-                                     device="cpu", progress=False, warmup_steps=0)
+    hist_b = train.run(
+        model_b,
+        TRAIN_X,
+        TEST_X,
+        epochs=2,
+        batch_size=32,
+        lr=3e-3,
+        seed=2,
+        device="cpu",
+        progress=False,
+        warmup_steps=0,
+    )
     assert _numbers(hist_a) == _numbers(hist_b)
 
 
@@ -214,16 +263,27 @@ def test_bfloat16_autocast_trains_close_to_float32_and_is_seeded():
     for precision in ("float32", "bfloat16", "bfloat16"):
         train.setup(0)
         model = AutoEncoder(SMALL)
-        h = train.run(model, TRAIN_X, TEST_X, epochs=2, batch_size=16, lr=3e-3, seed=0,
-                                    device="cpu", progress=False, precision=precision)
+        h = train.run(
+            model,
+            TRAIN_X,
+            TEST_X,
+            epochs=2,
+            batch_size=16,
+            lr=3e-3,
+            seed=0,
+            device="cpu",
+            progress=False,
+            precision=precision,
+        )
         out.setdefault(precision, []).append(h["test_error"][-1])
         assert all(p.dtype == torch.float32 for p in model.parameters())
     fp32, (bf_a, bf_b) = out["float32"][0], out["bfloat16"]
     assert bf_a == bf_b and bf_a != fp32
     assert abs(bf_a - fp32) < 0.05 * fp32
     with pytest.raises(ValueError, match="precision must be one of"):
-        train.run(AutoEncoder(SMALL), TRAIN_X, TEST_X, epochs=1, device="cpu", progress=False,
-                                precision="float16")
+        train.run(
+            AutoEncoder(SMALL), TRAIN_X, TEST_X, epochs=1, device="cpu", progress=False, precision="float16"
+        )
 
 
 def test_cosine_schedule_warms_up_then_decays_to_zero_and_constant_keeps_the_rate():
@@ -243,7 +303,8 @@ def test_validation_error_is_measured_after_every_epoch_on_the_images_given():
     torch.manual_seed(0)
     images = torch.rand(64, 1, 28, 28)
     model = AutoEncoder(AEConfig(latent_dim=4, num_conv=1, c_factor=2, fc_hidden=8))
-    h = train.run(model, images[:48], images[48:56], epochs=2, batch_size=16, progress=False,
-                  val_images=images[56:])
+    h = train.run(
+        model, images[:48], images[48:56], epochs=2, batch_size=16, progress=False, val_images=images[56:]
+    )
     assert len(h["val_error"]) == 2
     assert h["val_error"][-1] == pytest.approx(train.reconstruction_error(model, images[56:]))

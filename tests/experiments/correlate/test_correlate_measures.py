@@ -1,5 +1,6 @@
 """Experiment 3's measures: the latent correlation (off the diagonal, constant dimensions, shapes), the
 participation ratio, and what a remixing of the code changes; on hand-made inputs."""
+
 from __future__ import annotations
 
 import math
@@ -9,8 +10,8 @@ import pytest
 
 from aestudy.experiments.correlate import run as correlation
 
-
 # ------------------------------------------------------------------ correlations
+
 
 def test_latent_correlation_hand_computed_and_offdiag_ignores_diagonal():
     # b = 2a (corr +1), c is orthogonal to a and b after centring (corr 0), e = reversed a (corr -1 with a, b; 0 with c)
@@ -35,6 +36,7 @@ def test_latent_correlation_hand_computed_and_offdiag_ignores_diagonal():
     assert res["offdiag"] < 0.2
     assert res["with_diag"] == pytest.approx((1 + 4 * res["offdiag"]) / 5)
 
+
 def test_latent_correlation_constant_dimension_counts_as_zero():
     z = np.array([[1.0, 2.0, 5.0], [2.0, 4.0, 5.0], [3.0, 6.5, 5.0], [4.0, 8.0, 5.0]])
     res = correlation.latent_correlation(z)
@@ -44,6 +46,7 @@ def test_latent_correlation_constant_dimension_counts_as_zero():
     r01 = np.corrcoef(z[:, 0], z[:, 1])[0, 1]
     assert res["offdiag"] == pytest.approx(2 * abs(r01) / 6)
 
+
 def test_latent_correlation_single_dimension_and_bad_shape():
     assert math.isnan(correlation.latent_correlation(np.arange(5.0).reshape(5, 1))["offdiag"])
     with pytest.raises(ValueError):
@@ -52,10 +55,11 @@ def test_latent_correlation_single_dimension_and_bad_shape():
 
 # ------------------------------------------------------------------ participation ratio and remixing
 
+
 def test_participation_ratio_is_d_for_even_variance_and_one_for_a_single_direction():
     assert correlation.participation_ratio(np.eye(7)) == pytest.approx(7)
     v = np.arange(1.0, 6.0)
-    assert correlation.participation_ratio(np.outer(v, v)) == pytest.approx(1)          # rank one
+    assert correlation.participation_ratio(np.outer(v, v)) == pytest.approx(1)  # rank one
     assert correlation.participation_ratio(np.diag([1.0, 1.0, 0.0, 0.0])) == pytest.approx(2)
     assert math.isnan(correlation.participation_ratio(np.zeros((3, 3))))
 
@@ -66,11 +70,12 @@ def test_remixing_the_code_keeps_its_rank_but_raises_the_correlations():
     grow: three independent directions spread over six coordinates."""
     g = np.random.default_rng(0)
     z = g.normal(size=(4000, 3)) * [3.0, 2.0, 1.0]
-    spread = z @ g.normal(size=(3, 6))                        # six coordinates, three directions
+    spread = z @ g.normal(size=(3, 6))  # six coordinates, three directions
     own, mixed = correlation.latent_correlation(z), correlation.latent_correlation(spread)
     assert own["offdiag"] < 0.05 < 0.3 < mixed["offdiag"]
     assert mixed["participation_ratio"] <= 3.0 + 1e-9 and own["participation_ratio"] == pytest.approx(
-        (9 + 4 + 1) ** 2 / (81 + 16 + 1), rel=0.1)
+        (9 + 4 + 1) ** 2 / (81 + 16 + 1), rel=0.1
+    )
     # the correlation matrix's ratio is d^2 / (d + sum of squared off-diagonal correlations)
     r = mixed["matrix"]
-    assert mixed["participation_ratio_corr"] == pytest.approx(36 / (6 + (r ** 2).sum() - 6))
+    assert mixed["participation_ratio_corr"] == pytest.approx(36 / (6 + (r**2).sum() - 6))

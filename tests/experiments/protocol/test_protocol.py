@@ -1,18 +1,25 @@
 """Experiment 4's training protocols: chosen per mode by cross-validation on labelled images,
 with the same budget for every mode, never reading the test set."""
+
 from __future__ import annotations
 
 import pytest
 import torch
 
-from aestudy.science import artifacts, data, fitting
 from aestudy.experiments.protocol import run as protocol
 from aestudy.experiments.transfer import run as transfer
+from aestudy.science import artifacts, data, fitting
 from aestudy.science.models import AEConfig, AutoEncoder
 from conftest import notebook_without_test_split
 
-SPACE = {"steps": [3, 6], "lr": [1e-3, 3e-3], "weight_decay": [0.0, 1e-2], "augment": [False, True],
-         "warmup": [0, 2], "encoder_lr": [1.0, 0.1]}
+SPACE = {
+    "steps": [3, 6],
+    "lr": [1e-3, 3e-3],
+    "weight_decay": [0.0, 1e-2],
+    "augment": [False, True],
+    "warmup": [0, 2],
+    "encoder_lr": [1.0, 0.1],
+}
 MODES = ["frozen", "finetune", "scratch", "augmented"]
 
 
@@ -21,7 +28,7 @@ def _labelled(n_per_class: int = 4, seed: int = 0):
     y = torch.arange(10).repeat(n_per_class)
     x = torch.rand(len(y), 1, 28, 28, generator=g) * 0.2
     for i, c in enumerate(y.tolist()):
-        x[i, 0, 2 * c:2 * c + 6, 4:20] = 1.0
+        x[i, 0, 2 * c : 2 * c + 6, 4:20] = 1.0
     return x, y
 
 
@@ -38,9 +45,13 @@ def test_every_mode_gets_the_same_number_of_distinct_candidates_the_original_fir
             assert cands[0] == fitting.original(mode)
             assert len({tuple(sorted(c.items())) for c in cands}) == n
             assert all(c["warmup"] < c["steps"] for c in cands[1:])
-    assert all(c["augment"] for c in protocol.candidates("augmented", SPACE, 5))      # the control always augments
+    assert all(
+        c["augment"] for c in protocol.candidates("augmented", SPACE, 5)
+    )  # the control always augments
     assert all(c["warmup"] == 0 and c["encoder_lr"] == 1.0 for c in protocol.candidates("scratch", SPACE, 5))
-    assert protocol.candidates("finetune", SPACE, 4, seed=1) == protocol.candidates("finetune", SPACE, 4, seed=1)
+    assert protocol.candidates("finetune", SPACE, 4, seed=1) == protocol.candidates(
+        "finetune", SPACE, 4, seed=1
+    )
 
 
 def test_folds_are_stratified_disjoint_and_cover_the_labelled_images():
@@ -59,16 +70,17 @@ def test_the_best_cross_validation_accuracy_wins_and_ties_keep_the_earlier(monke
     scores = iter([[0.5, 0.5], [0.7, 0.9], [0.8, 0.8]] + [[0.6, 0.6]] * 3)
     monkeypatch.setattr(protocol, "cross_validate", lambda *a, **k: next(scores))
     x, y = _labelled()
-    out = protocol.run([{"encoder": _encoder(), "x": x, "y": y, "seed": 0}], ["finetune", "scratch"], 8,
-                          SPACE, 3, 2)
+    out = protocol.run(
+        [{"encoder": _encoder(), "x": x, "y": y, "seed": 0}], ["finetune", "scratch"], 8, SPACE, 3, 2
+    )
     fin = out["finetune"]
     assert fin["cv_accuracy"] == pytest.approx(0.8) and fin["chosen"] == fin["candidates"][1]["protocol"]
-    assert out["scratch"]["chosen"] == fitting.original("scratch")   # a tie: the original stays
+    assert out["scratch"]["chosen"] == fitting.original("scratch")  # a tie: the original stays
 
 
 def test_every_candidate_records_its_folds_and_their_standard_error(monkeypatch):
-    assert protocol.fold_se([0.7, 0.9]) == pytest.approx(0.1)          # sd 0.1414 / sqrt 2
-    assert protocol.fold_se([0.6, 0.7, 0.8]) == pytest.approx(0.1 / 3 ** 0.5)
+    assert protocol.fold_se([0.7, 0.9]) == pytest.approx(0.1)  # sd 0.1414 / sqrt 2
+    assert protocol.fold_se([0.6, 0.7, 0.8]) == pytest.approx(0.1 / 3**0.5)
     assert protocol.fold_se([0.5]) is None
     scores = iter([[0.5, 0.5], [0.7, 0.9], [0.8, 0.8]] * 2)
     monkeypatch.setattr(protocol, "cross_validate", lambda *a, **k: next(scores))
@@ -77,7 +89,9 @@ def test_every_candidate_records_its_folds_and_their_standard_error(monkeypatch)
     fin = protocol.run([draw], ["finetune"], 8, SPACE, 3, 2)["finetune"]
     assert [c["cv_folds"] for c in fin["candidates"]] == [[0.5, 0.5], [0.7, 0.9], [0.8, 0.8]]
     assert [c["cv_se"] for c in fin["candidates"]] == pytest.approx([0.0, 0.1, 0.0])
-    two = protocol.run([draw, {**draw, "seed": 1}], ["finetune"], 8, SPACE, 1, 2)["finetune"]  # folds of every draw
+    two = protocol.run([draw, {**draw, "seed": 1}], ["finetune"], 8, SPACE, 1, 2)[
+        "finetune"
+    ]  # folds of every draw
     assert two["candidates"][0]["cv_folds"] == [0.5, 0.5, 0.7, 0.9]
     assert protocol.table({"finetune": fin})["cv_se"].tolist() == pytest.approx([0.0, 0.1, 0.0])
 
@@ -126,10 +140,11 @@ def test_the_same_protocol_and_seed_give_the_same_classifier():
 def test_the_protocol_stage_reads_no_test_image(tmp_path, monkeypatch):
     """Execute the protocol notebook's code with a loader that fails on the test split."""
     x, y = _labelled(n_per_class=6)
-    code, ns = notebook_without_test_split("protocol", data.Split(x, y), tmp_path, monkeypatch,
-                                           "the protocol stage read the test split")
+    code, ns = notebook_without_test_split(
+        "protocol", data.Split(x, y), tmp_path, monkeypatch, "the protocol stage read the test split"
+    )
     ns.update(h1=8, n_labels=20, folds=2, candidates=2, space={**SPACE, "steps": [2]}, precision="bfloat16")
-    exec(code[2], ns)                                    # choose, write protocol.json
+    exec(code[2], ns)  # choose, write protocol.json
     chosen = artifacts.read_json(tmp_path / "out" / "protocol.json")
     assert set(chosen) == set(MODES) and all(0 <= c["cv_accuracy"] <= 1 for c in chosen.values())
     assert transfer.protocols_from([str(tmp_path / "out" / "protocol.json")]) == chosen
@@ -148,7 +163,8 @@ def test_a_protocol_run_per_mode_chooses_exactly_what_one_run_for_every_mode_doe
     for m, res in alone.items():
         paths.append(str(tmp_path / f"{m}.json"))
         artifacts.write_json(paths[-1], {m: {"chosen": res["chosen"], "cv_accuracy": res["cv_accuracy"]}})
-    assert transfer.protocols_from(paths) == {m: {"chosen": r["chosen"], "cv_accuracy": r["cv_accuracy"]}
-                                              for m, r in together.items()}
+    assert transfer.protocols_from(paths) == {
+        m: {"chosen": r["chosen"], "cv_accuracy": r["cv_accuracy"]} for m, r in together.items()
+    }
     with pytest.raises(ValueError, match="'frozen' has a protocol in both"):
         transfer.protocols_from([paths[-1], paths[-1]])

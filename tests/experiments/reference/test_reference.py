@@ -1,5 +1,6 @@
 """Experiment 2's reference classifier: temperature scaling, the expected calibration error by hand,
 its seeded calibration split."""
+
 from __future__ import annotations
 
 import pytest
@@ -13,14 +14,15 @@ def _toy_digits(n: int, seed: int):
     y = torch.arange(10).repeat(n // 10)
     x = torch.rand(len(y), 1, 28, 28, generator=g) * 0.3
     for i, c in enumerate(y.tolist()):
-        x[i, 0, 2 * c:2 * c + 6, 4:20] += 0.7
+        x[i, 0, 2 * c : 2 * c + 6, 4:20] += 0.7
     return x, y
 
 
 def test_temperature_scaling_lowers_the_held_out_nll_and_keeps_the_classes():
     x, y = _toy_digits(400, 0)
-    model, _ = reference.run(x[:300], y[:300], epochs=3, batch_size=32, lr=3e-3, seed=0,
-                                         channels=4, hidden=16, device="cpu")
+    model, _ = reference.run(
+        x[:300], y[:300], epochs=3, batch_size=32, lr=3e-3, seed=0, channels=4, hidden=16, device="cpu"
+    )
     cal_x, cal_y = x[300:], y[300:]
     before = reference.probabilities(model, cal_x)
     t = reference.calibrate(model, cal_x, cal_y)

@@ -1,19 +1,25 @@
 """How far 100 labels go: the semi-supervised recipe, chosen by cross-validation on the labelled
 images before any test image is read, compared on experiment 4's own label draws."""
+
 from __future__ import annotations
 
 import pytest
 import torch
 
-from aestudy.science import artifacts, data
 from aestudy.experiments.protocol import run as protocol
 from aestudy.experiments.semisup import run as semisup
 from aestudy.experiments.transfer import run as transfer
+from aestudy.science import artifacts, data
 from aestudy.science.models import AEConfig, AutoEncoder
 from conftest import notebook_without_test_split
 
-SPACE = {"lr": [1e-3, 3e-3], "weight_decay": [1e-4], "threshold": [0.95, 0.5], "unlabelled_weight": [1.0, 0.5],
-         "init": ["pretrained", "random"]}
+SPACE = {
+    "lr": [1e-3, 3e-3],
+    "weight_decay": [1e-4],
+    "threshold": [0.95, 0.5],
+    "unlabelled_weight": [1.0, 0.5],
+    "init": ["pretrained", "random"],
+}
 TINY = semisup.recipe(steps=4, unlabelled_batch=16)
 
 
@@ -22,7 +28,7 @@ def _pool(n_per_class: int = 6, seed: int = 0) -> data.Split:
     y = torch.arange(10).repeat(n_per_class)
     x = torch.rand(len(y), 1, 28, 28, generator=g) * 0.2
     for i, c in enumerate(y.tolist()):
-        x[i, 0, 2 * c:2 * c + 6, 4:20] = 1.0
+        x[i, 0, 2 * c : 2 * c + 6, 4:20] = 1.0
     return data.Split(x, y)
 
 
@@ -40,7 +46,9 @@ def test_candidates_are_distinct_recipes_the_base_first():
         cands = semisup.candidates(TINY, SPACE, n, seed=0)
         assert cands[0] == TINY and len(cands) == n
         assert len({tuple(sorted(c.items())) for c in cands}) == n
-        assert all(c["steps"] == TINY["steps"] and c["unlabelled_batch"] == TINY["unlabelled_batch"] for c in cands)
+        assert all(
+            c["steps"] == TINY["steps"] and c["unlabelled_batch"] == TINY["unlabelled_batch"] for c in cands
+        )
     assert semisup.candidates(TINY, SPACE, 6, seed=0) == semisup.candidates(TINY, SPACE, 6, seed=0)
     with pytest.raises(ValueError, match="unknown recipe field"):
         semisup.recipe(stpes=3)
@@ -63,28 +71,49 @@ def test_without_a_confident_pseudo_label_the_unlabelled_images_change_nothing()
     b, _ = semisup.train(_encoder(), 8, x, y, pool.images, {**TINY, "unlabelled_weight": 0.0}, seed=3)
     c, info = semisup.train(_encoder(), 8, x, y, pool.images, {**TINY, "threshold": 0.0}, seed=3)
     assert all(torch.equal(p, q) for p, q in zip(_weights(a), _weights(b)))
-    assert info["pseudo_label_rate"] == 1.0 and not all(torch.equal(p, q) for p, q in zip(_weights(a), _weights(c)))
+    assert info["pseudo_label_rate"] == 1.0 and not all(
+        torch.equal(p, q) for p, q in zip(_weights(a), _weights(c))
+    )
 
 
 def test_training_is_deterministic_and_never_modifies_the_encoder():
     pool, enc = _pool(), _encoder()
     before = _weights(enc)
-    runs = [semisup.train(enc, 8, pool.images[:20], pool.labels[:20], pool.images, TINY, seed=1)[0] for _ in range(2)]
+    runs = [
+        semisup.train(enc, 8, pool.images[:20], pool.labels[:20], pool.images, TINY, seed=1)[0]
+        for _ in range(2)
+    ]
     assert all(torch.equal(p, q) for p, q in zip(_weights(runs[0]), _weights(runs[1])))
     assert all(torch.equal(p, q) for p, q in zip(before, _weights(enc)))
-    scratch, _ = semisup.train(enc, 8, pool.images[:20], pool.labels[:20], pool.images, {**TINY, "init": "random"}, 1)
+    scratch, _ = semisup.train(
+        enc, 8, pool.images[:20], pool.labels[:20], pool.images, {**TINY, "init": "random"}, 1
+    )
     assert not torch.equal(scratch.encoder.conv[0].weight, runs[0].encoder.conv[0].weight)
 
 
 def test_choose_scores_every_candidate_on_validation_folds_and_keeps_the_best():
     pool = _pool()
-    choice = semisup.choose(_encoder(), 8, pool.images[:40], pool.labels[:40], pool.images, TINY, SPACE,
-                            n_candidates=3, n_folds=2, seed=0, cv_steps=2)
+    choice = semisup.choose(
+        _encoder(),
+        8,
+        pool.images[:40],
+        pool.labels[:40],
+        pool.images,
+        TINY,
+        SPACE,
+        n_candidates=3,
+        n_folds=2,
+        seed=0,
+        cv_steps=2,
+    )
     scores = [c["cv_accuracy"] for c in choice["candidates"]]
     assert len(scores) == 3 and all(len(c["folds"]) == 2 for c in choice["candidates"])
     assert all(c["cv_se"] == pytest.approx(protocol.fold_se(c["folds"])) for c in choice["candidates"])
-    assert choice["cv_accuracy"] == max(scores) and choice["chosen"] == choice["candidates"][scores.index(max(scores))]["recipe"]
-    assert choice["chosen"]["steps"] == TINY["steps"]          # the CV budget is not the final budget
+    assert (
+        choice["cv_accuracy"] == max(scores)
+        and choice["chosen"] == choice["candidates"][scores.index(max(scores))]["recipe"]
+    )
+    assert choice["chosen"]["steps"] == TINY["steps"]  # the CV budget is not the final budget
     assert semisup.search_steps(TINY, SPACE, 3, 2, 2) == 3 * 2 * 2
     table = semisup.table(choice)
     assert list(table["chosen"]).count(True) == 1 and len(table) == 3
@@ -97,11 +126,25 @@ def test_the_comparison_uses_experiment_4s_label_draw_and_original_protocol():
     pool, test, enc = _pool(8), _pool(3, seed=1), _encoder()
     records = semisup.run(enc, pool, test, [0], encoder_seed=2, h1=8, n_labels=20, balanced=True, chosen=TINY)
     assert [r["method"] for r in records] == ["semi-supervised", "original protocol"]
-    exp4 = transfer.run(enc, pool, test, [8], ["finetune"], [0], n_labels=20, protocols={},
-                                 baselines=False, device="cpu", progress=False, encoder_seed=2)["records"]
+    exp4 = transfer.run(
+        enc,
+        pool,
+        test,
+        [8],
+        ["finetune"],
+        [0],
+        n_labels=20,
+        protocols={},
+        baselines=False,
+        device="cpu",
+        progress=False,
+        encoder_seed=2,
+    )["records"]
     assert records[1]["accuracy"] == pytest.approx(exp4[0]["accuracy"])
-    chosen = {"finetune": {"chosen": {"steps": 3}, "cv_accuracy": 0.5},
-              "augmented": {"chosen": {"steps": 3, "augment": True}, "cv_accuracy": 0.4}}
+    chosen = {
+        "finetune": {"chosen": {"steps": 3}, "cv_accuracy": 0.5},
+        "augmented": {"chosen": {"steps": 3, "augment": True}, "cv_accuracy": 0.4},
+    }
     methods = [r["method"] for r in semisup.run(enc, pool, test, [0], 2, 8, 20, True, TINY, protocols=chosen)]
     assert methods == ["semi-supervised", "original protocol", "finetune", "augmented control"]
 
@@ -110,17 +153,31 @@ def test_the_semisup_stage_chooses_its_recipe_before_reading_a_test_image(tmp_pa
     """Execute the notebook's code: the choice (recipe.json) is written with a loader that fails on
     the test split; only the cell after it reads the test set."""
     pool = _pool()
-    code, ns = notebook_without_test_split("semisup", pool, tmp_path, monkeypatch, "the recipe search read the test split")
-    ns.update(h1=8, n_labels=20, label_seeds=[0, 1], folds=2, candidates=2, cv_steps=2, recipe=TINY, space=SPACE,
-              device="cpu", precision="bfloat16")  # the default profile's arithmetic
-    exec(code[2], ns)                                    # choose, write recipe.json
+    code, ns = notebook_without_test_split(
+        "semisup", pool, tmp_path, monkeypatch, "the recipe search read the test split"
+    )
+    ns.update(
+        h1=8,
+        n_labels=20,
+        label_seeds=[0, 1],
+        folds=2,
+        candidates=2,
+        cv_steps=2,
+        recipe=TINY,
+        space=SPACE,
+        device="cpu",
+        precision="bfloat16",
+    )  # the default profile's arithmetic
+    exec(code[2], ns)  # choose, write recipe.json
     chosen = artifacts.read_json(tmp_path / "out" / "recipe.json")
     assert set(chosen) == {"chosen", "cv_accuracy", "selection"} and 0 <= chosen["cv_accuracy"] <= 1
     assert chosen["selection"]["candidates"] == 2 and chosen["selection"]["search_label_seed"] == -1
     assert chosen["selection"]["label"].startswith("best of 2 candidates by 2-fold CV")
     with pytest.raises(AssertionError, match="read the test split"):
-        exec(code[3], ns)                                # the evaluation reads the test set
-    monkeypatch.setattr(data, "load_split", lambda dataset="mnist", train=True, **kw: pool if train else _pool(2, 1))
+        exec(code[3], ns)  # the evaluation reads the test set
+    monkeypatch.setattr(
+        data, "load_split", lambda dataset="mnist", train=True, **kw: pool if train else _pool(2, 1)
+    )
     exec(code[3], ns)
     metrics = artifacts.read_json(tmp_path / "out" / "metrics.json")
     assert {r["label_seed"] for r in metrics["records"]} == {0, 1} and metrics["recipe"] == chosen["chosen"]
@@ -144,7 +201,11 @@ def test_a_search_draw_among_the_evaluated_draws_is_refused():
     from aestudy.schema import ParamsError, validate
 
     with pytest.raises(ParamsError, match="search_label_seed 0 is one of label_seeds"):
-        validate(SemisupParams, {"label_seeds": [0, 1], "search_label_seed": 0}, "params/x.yaml: stages.semisup.params")
+        validate(
+            SemisupParams,
+            {"label_seeds": [0, 1], "search_label_seed": 0},
+            "params/x.yaml: stages.semisup.params",
+        )
     assert validate(SemisupParams, {"label_seeds": [0, 1]}, "x")["search_label_seed"] == -1
 
 
@@ -157,19 +218,34 @@ def test_the_published_anchors_are_the_papers_figures():
     assert "Table 3" not in names and "Table 1" in names and "Table 2" in names and "Salimans" in names
 
 
-def _records(acc: dict) -> "pd.DataFrame":
+def _records(acc: dict):
     import pandas as pd
 
-    return pd.DataFrame([{"method": m, "label_seed": s, "accuracy": a, "train_accuracy": 1.0,
-                          "cv_accuracy": 0.8 if m != "original protocol" else None}
-                         for m, accs in acc.items() for s, a in enumerate(accs)])
+    return pd.DataFrame(
+        [
+            {
+                "method": m,
+                "label_seed": s,
+                "accuracy": a,
+                "train_accuracy": 1.0,
+                "cv_accuracy": 0.8 if m != "original protocol" else None,
+            }
+            for m, accs in acc.items()
+            for s, a in enumerate(accs)
+        ]
+    )
 
 
 def test_the_report_pairs_the_differences_by_label_draw_and_names_the_unit():
     from aestudy.experiments.semisup import report as section
 
-    df = _records({"semi-supervised": [0.90, 0.95, 0.93], "original protocol": [0.70, 0.75, 0.73],
-                   "augmented control": [0.80, 0.81, 0.79]})
+    df = _records(
+        {
+            "semi-supervised": [0.90, 0.95, 0.93],
+            "original protocol": [0.70, 0.75, 0.73],
+            "augmented control": [0.80, 0.81, 0.79],
+        }
+    )
     diffs = section.differences(df)
     # paired: the original protocol is exactly 20 points behind on every draw, so no spread at all
     assert diffs["original protocol"]["mean"] == pytest.approx(0.20) and diffs["original protocol"]["n"] == 3
@@ -177,9 +253,15 @@ def test_the_report_pairs_the_differences_by_label_draw_and_names_the_unit():
     table = section.accuracy_table(df)
     assert list(table["method"][:3]) == ["semi-supervised", "original protocol", "augmented control"]
     assert set(section.PUBLISHED) <= set(table["method"]) and list(table["label draws"][:3]) == [3, 3, 3]
-    text = section.markdown(df, {"latent_dim": 10, "num_conv": 2, "n_pool": 8000,
-                                 "recipe": {"steps": 1000, "unlabelled_batch": 256}})
-    assert "92.7 %" in text and "over 3 label draws" in text and "+20.0 [+20.0, +20.0] points against the original" in text
+    text = section.markdown(
+        df,
+        {"latent_dim": 10, "num_conv": 2, "n_pool": 8000, "recipe": {"steps": 1000, "unlabelled_batch": 256}},
+    )
+    assert (
+        "92.7 %" in text
+        and "over 3 label draws" in text
+        and "+20.0 [+20.0, +20.0] points against the original" in text
+    )
     assert "below the 98.9 % this extension aims at" in text
     assert "augmented control 80.0 %" in section.headline(df)
     assert section.markdown(df.iloc[0:0], None) == "" and section.headline(df.iloc[0:0]) == ""
@@ -191,21 +273,46 @@ def test_draws_and_folds_trained_together_give_the_same_records_as_one_by_one(mo
     from aestudy.science import batched
 
     pool, test, enc = _pool(8), _pool(3, seed=1), _encoder()
-    chosen = {"finetune": {"chosen": {"steps": 3}, "cv_accuracy": 0.5},
-              "augmented": {"chosen": {"steps": 3, "augment": True}, "cv_accuracy": 0.4}}
+    chosen = {
+        "finetune": {"chosen": {"steps": 3}, "cv_accuracy": 0.5},
+        "augmented": {"chosen": {"steps": 3, "augment": True}, "cv_accuracy": 0.4},
+    }
     out = {}
     for together in (False, True):
         monkeypatch.setattr(batched, "batch_fits", lambda device, together=together: together)
-        counter = semisup.StepCounter(10 ** 6)
-        choice = semisup.choose(enc, 8, pool.images[:50], pool.labels[:50], pool.images, {**TINY, "lr": 1e-2}, SPACE,
-                                n_candidates=2, n_folds=3, seed=0, cv_steps=30, on_step=counter)
-        records = semisup.run(enc, pool, test, [0, 1], 2, 8, 20, True,
-                              {**TINY, "steps": 30, "lr": 1e-2, "threshold": 0.3}, protocols=chosen, on_step=counter)
+        counter = semisup.StepCounter(10**6)
+        choice = semisup.choose(
+            enc,
+            8,
+            pool.images[:50],
+            pool.labels[:50],
+            pool.images,
+            {**TINY, "lr": 1e-2},
+            SPACE,
+            n_candidates=2,
+            n_folds=3,
+            seed=0,
+            cv_steps=30,
+            on_step=counter,
+        )
+        records = semisup.run(
+            enc,
+            pool,
+            test,
+            [0, 1],
+            2,
+            8,
+            20,
+            True,
+            {**TINY, "steps": 30, "lr": 1e-2, "threshold": 0.3},
+            protocols=chosen,
+            on_step=counter,
+        )
         out[together] = choice, records, counter.done
     (c0, r0, n0), (c1, r1, n1) = out[False], out[True]
-    assert n0 == n1 == 2 * 3 * 30 + 2 * 30                  # progress counts every model's steps
+    assert n0 == n1 == 2 * 3 * 30 + 2 * 30  # progress counts every model's steps
     folds = [[a for c in choice["candidates"] for a in c["folds"]] for choice in (c0, c1)]
-    assert folds[1] == pytest.approx(folds[0], abs=0.06) and max(folds[0]) >= 0.4   # (it learnt something)
+    assert folds[1] == pytest.approx(folds[0], abs=0.06) and max(folds[0]) >= 0.4  # (it learnt something)
     assert [(r["method"], r["label_seed"]) for r in r1] == [(r["method"], r["label_seed"]) for r in r0]
     assert len(r0) == 8
     for a, b in zip(r0, r1):
@@ -238,8 +345,20 @@ def test_a_classifier_stage_under_bfloat16_learns_as_float32_does():
     train_acc = {}
     for name in ("float32", "bfloat16"):
         with train.precision(name, "cpu"):
-            res = transfer.run(enc, pool, pool, [16], ["scratch"], [0], n_labels=40, protocols={"scratch": {
-                "chosen": {"steps": 60, "lr": 3e-3}}}, baselines=False, device="cpu", progress=False, encoder_seed=0)
+            res = transfer.run(
+                enc,
+                pool,
+                pool,
+                [16],
+                ["scratch"],
+                [0],
+                n_labels=40,
+                protocols={"scratch": {"chosen": {"steps": 60, "lr": 3e-3}}},
+                baselines=False,
+                device="cpu",
+                progress=False,
+                encoder_seed=0,
+            )
         train_acc[name] = res["records"][0]["train_accuracy"]
     assert train_acc["float32"] >= 0.9 and train_acc["bfloat16"] >= train_acc["float32"] - 0.1, train_acc
     with pytest.raises(ValueError, match="precision must be one of"):
@@ -253,27 +372,43 @@ def test_the_anchors_are_credited_to_their_papers_and_compared_under_stated_cond
     (from the parameter file) stand beside the comparison."""
     import yaml
 
-    from aestudy.report import profile
     from aestudy.experiments.semisup import report as section
+    from aestudy.report import profile
 
     df = _records({"semi-supervised": [0.96, 0.965, 0.962], "original protocol": [0.70, 0.75, 0.73]})
     from pathlib import Path
 
     params = yaml.safe_load((Path(__file__).resolve().parents[3] / "params" / "default.yaml").read_text())
-    metrics = {"latent_dim": 10, "num_conv": 2, "n_pool": 7000, "recipe": {"steps": 400, "unlabelled_batch": 128}}
+    metrics = {
+        "latent_dim": 10,
+        "num_conv": 2,
+        "n_pool": 7000,
+        "recipe": {"steps": 400, "unlabelled_batch": 128},
+    }
     text = section.markdown(df, metrics, params=params)
     assert "frontier" not in text
-    assert "not the best published: the Conv-Small Γ-model reports 99.11 % and the Improved GAN reports 99.07 %" in text
-    assert "this run learns from 7,000 unlabelled training images for 400 steps, from one encoder, over 3 label draws " \
-           "(2 degrees of freedom)" in text
+    assert (
+        "not the best published: the Conv-Small Γ-model reports 99.11 % and the Improved GAN reports 99.07 %"
+        in text
+    )
+    assert (
+        "this run learns from 7,000 unlabelled training images for 400 steps, from one encoder, over 3 label draws "
+        "(2 degrees of freedom)" in text
+    )
     assert "the whole training set unlabelled (60,000 images)" in text
     assert "the fully connected ladder trains a permutation-invariant fully connected network" in text
     assert "chosen by cross-validation on label draw 0, which is also evaluated here" in text
     assert "the recipe on draw -1, which is not" in text
-    data = profile.ProfileData(tmp_path, tables={"semisup": df.assign(status="ok", run_id="semisup", n_labels=100)},
-                               params=params)
+    data = profile.ProfileData(
+        tmp_path, tables={"semisup": df.assign(status="ok", run_id="semisup", n_labels=100)}, params=params
+    )
     _, caption = section.accuracy(data)
-    assert "Rasmus et al. 2015: supervised Conv-Small, fully connected ladder, Conv-Small Γ-model; " \
-           "Salimans et al. 2016: Improved GAN" in caption
+    assert (
+        "Rasmus et al. 2015: supervised Conv-Small, fully connected ladder, Conv-Small Γ-model; "
+        "Salimans et al. 2016: Improved GAN" in caption
+    )
     _, table_caption = section.methods_table(data)
-    assert "Improved GAN (Salimans et al. 2016), 100 labels and the whole training set unlabelled" in table_caption
+    assert (
+        "Improved GAN (Salimans et al. 2016), 100 labels and the whole training set unlabelled"
+        in table_caption
+    )

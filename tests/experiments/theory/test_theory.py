@@ -64,7 +64,9 @@ def _execute(src: pathlib.Path, dst: pathlib.Path, **parameters):
 def test_committed_notebook_is_clean_and_well_formed():
     nb = nbformat.read(NOTEBOOK, as_version=4)
     nbformat.validate(nb)
-    assert nb.metadata["kernelspec"]["name"] == "python3"  # the rest as JupyterLab saves it: test_notebooks_tidy
+    assert (
+        nb.metadata["kernelspec"]["name"] == "python3"
+    )  # the rest as JupyterLab saves it: test_notebooks_tidy
     assert nb.metadata["language_info"]["name"] == "python"
     for cell in nb.cells:
         if cell.cell_type == "code":
@@ -72,8 +74,13 @@ def test_committed_notebook_is_clean_and_well_formed():
             assert cell.execution_count is None
     first = nb.cells[0]
     assert first.cell_type == "markdown" and first.source.splitlines()[0] == "# Theory"
-    headings = [line for c in nb.cells if c.cell_type == "markdown" for line in c.source.splitlines()
-                if line.startswith("## ")]
+    headings = [
+        line
+        for c in nb.cells
+        if c.cell_type == "markdown"
+        for line in c.source.splitlines()
+        if line.startswith("## ")
+    ]
     assert [h.split(":")[0] for h in headings] == [f"## Question {i}" for i in range(1, 5)]
     tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
     assert len(tagged) == 1 and tagged[0].cell_type == "code"
@@ -112,7 +119,9 @@ def test_notebook_executes_and_every_check_passes(tmp_path):
 
 
 NOTEBOOK_MUTATIONS = [
-    pytest.param("return 1 - torch.cos(alpha - beta)", "return (alpha - beta) ** 2", "periodic", id="loss-not-periodic"),
+    pytest.param(
+        "return 1 - torch.cos(alpha - beta)", "return (alpha - beta) ** 2", "periodic", id="loss-not-periodic"
+    ),
     pytest.param("half = 0.5", "half = 1.0", "o(|h|²)", id="taylor-without-half"),
 ]
 
@@ -205,7 +214,7 @@ CASES = [
     ("−(x²+y²)", lambda v: -(v[0] ** 2 + v[1] ** 2), [0.0, 0.0], T.MAX),
     ("x²−y²", lambda v: v[0] ** 2 - v[1] ** 2, [0.0, 0.0], T.NEITHER),
     ("x⁴", lambda v: v[0] ** 4, [0.0], T.MIN),
-    ("−x⁴", lambda v: -v[0] ** 4, [0.0], T.MAX),
+    ("−x⁴", lambda v: -(v[0] ** 4), [0.0], T.MAX),
     ("x³", lambda v: v[0] ** 3, [0.0], T.NEITHER),
     ("x²+y³", lambda v: v[0] ** 2 + v[1] ** 3, [0.0, 0.0], T.NEITHER),
 ]
@@ -214,8 +223,15 @@ CASES = [
 def test_second_order_test_correct_classifier():
     rows = T.check_second_order_test(CASES)
     tests = {r["case"]: r["test"] for r in rows}
-    assert tests == {"x²+y²": T.MIN, "−(x²+y²)": T.MAX, "x²−y²": T.SADDLE, "x⁴": T.INCONCLUSIVE,
-                     "−x⁴": T.INCONCLUSIVE, "x³": T.INCONCLUSIVE, "x²+y³": T.INCONCLUSIVE}
+    assert tests == {
+        "x²+y²": T.MIN,
+        "−(x²+y²)": T.MAX,
+        "x²−y²": T.SADDLE,
+        "x⁴": T.INCONCLUSIVE,
+        "−x⁴": T.INCONCLUSIVE,
+        "x³": T.INCONCLUSIVE,
+        "x²+y³": T.INCONCLUSIVE,
+    }
 
 
 def _psd_means_min(ev, tol=1e-9):
@@ -259,8 +275,12 @@ def test_second_order_test_rejects_wrong_case_data():
     with pytest.raises(AssertionError, match="≠ 0"):  # not a critical point
         T.check_second_order_test([("x²", lambda v: v[0] ** 2, [1.0], T.MIN)])
     with pytest.raises(AssertionError, match="same nature"):  # inconclusive cases must differ in nature
-        T.check_second_order_test([("x⁴", lambda v: v[0] ** 4, [0.0], T.MIN),
-                                   ("y⁴", lambda v: v[0] ** 4 + v[1] ** 2, [0.0, 0.0], T.MIN)])
+        T.check_second_order_test(
+            [
+                ("x⁴", lambda v: v[0] ** 4, [0.0], T.MIN),
+                ("y⁴", lambda v: v[0] ** 4 + v[1] ** 2, [0.0, 0.0], T.MIN),
+            ]
+        )
 
 
 def test_gradient_descent_fixed_points():
@@ -299,7 +319,9 @@ def test_angle_loss_numpy_and_torch_agree():
         pytest.param(lambda a, b: 1 - torch.cos(2 * (a - b)), "increasing", id="not-monotone"),
         pytest.param(lambda a, b: torch.cos(a - b), "increasing", id="decreasing"),
         pytest.param(lambda a, b: (torch.sin(a) - torch.sin(b)) ** 2, "shorter arc", id="not-arc-only"),
-        pytest.param(lambda a, b: 1 - torch.cos(a - b) + 0.1 * torch.sin(a - b), "symmetric", id="asymmetric"),
+        pytest.param(
+            lambda a, b: 1 - torch.cos(a - b) + 0.1 * torch.sin(a - b), "symmetric", id="asymmetric"
+        ),
     ],
 )
 def test_angle_loss_check_rejects_bad_losses(loss, reason):
@@ -315,10 +337,15 @@ def test_angle_gradient_bound_is_sqrt2_not_1():
 @pytest.mark.parametrize(
     "loss, reason",
     [
-        pytest.param(lambda a, b: 2 * (1 - torch.cos(a - b)), "partial derivative exceeds 1", id="twice-steeper"),
+        pytest.param(
+            lambda a, b: 2 * (1 - torch.cos(a - b)), "partial derivative exceeds 1", id="twice-steeper"
+        ),
         pytest.param(lambda a, b: 0.5 * (1 - torch.cos(a - b)), "never reaches", id="bound-not-tight"),
-        pytest.param(lambda a, b: torch.cos(a - b) / 2 - torch.cos(3 * (a - b)) / 6, "vanishes away",
-                     id="flat-off-the-lattice"),
+        pytest.param(
+            lambda a, b: torch.cos(a - b) / 2 - torch.cos(3 * (a - b)) / 6,
+            "vanishes away",
+            id="flat-off-the-lattice",
+        ),
     ],
 )
 def test_angle_gradient_check_rejects_wrong_statements(loss, reason):
@@ -386,22 +413,45 @@ def test_chain_rule_checks_accept_correct_answers():
 @pytest.mark.parametrize(
     "check, claim",
     [
-        pytest.param(T.check_chain_rule_a, lambda D, x, y, z: D[0](x + y, 2 * x, z) - 2 * D[1](x + y, 2 * x, z),
-                     id="4a-sign"),
-        pytest.param(T.check_chain_rule_a, lambda D, x, y, z: D[0](x + y, 2 * x, z) + D[1](x + y, 2 * x, z),
-                     id="4a-missing-factor-2"),
-        pytest.param(T.check_chain_rule_a, lambda D, x, y, z: D[0](x, y, z) + 2 * D[1](x, y, z),
-                     id="4a-wrong-point"),
-        pytest.param(T.check_chain_rule_b, lambda fs, x: sp.Mul(*(T.derivative(f)(x) for f in fs)),
-                     id="4b-all-at-x"),
-        pytest.param(T.check_chain_rule_b, lambda fs, x: answer_4b(fs, x) / T.derivative(fs[-1])(x),
-                     id="4b-missing-innermost"),
-        pytest.param(T.check_chain_rule_c, lambda fs, x: answer_4c(fs, x, drop_first=True), id="4c-missing-d1"),
+        pytest.param(
+            T.check_chain_rule_a,
+            lambda D, x, y, z: D[0](x + y, 2 * x, z) - 2 * D[1](x + y, 2 * x, z),
+            id="4a-sign",
+        ),
+        pytest.param(
+            T.check_chain_rule_a,
+            lambda D, x, y, z: D[0](x + y, 2 * x, z) + D[1](x + y, 2 * x, z),
+            id="4a-missing-factor-2",
+        ),
+        pytest.param(
+            T.check_chain_rule_a, lambda D, x, y, z: D[0](x, y, z) + 2 * D[1](x, y, z), id="4a-wrong-point"
+        ),
+        pytest.param(
+            T.check_chain_rule_b, lambda fs, x: sp.Mul(*(T.derivative(f)(x) for f in fs)), id="4b-all-at-x"
+        ),
+        pytest.param(
+            T.check_chain_rule_b,
+            lambda fs, x: answer_4b(fs, x) / T.derivative(fs[-1])(x),
+            id="4b-missing-innermost",
+        ),
+        pytest.param(
+            T.check_chain_rule_c, lambda fs, x: answer_4c(fs, x, drop_first=True), id="4c-missing-d1"
+        ),
         pytest.param(T.check_chain_rule_c, lambda fs, x: answer_4c(fs, x, sign=-1), id="4c-sign"),
-        pytest.param(T.check_chain_rule_d, lambda f, g, h, x: T.derivative(f)(x + g(x + h(x)))
-                     * (1 + T.derivative(g)(x + h(x)) * T.derivative(h)(x)), id="4d-missing-inner-1"),
-        pytest.param(T.check_chain_rule_d, lambda f, g, h, x: T.derivative(f)(x + g(x + h(x)))
-                     * T.derivative(g)(x + h(x)) * (1 + T.derivative(h)(x)), id="4d-missing-outer-1"),
+        pytest.param(
+            T.check_chain_rule_d,
+            lambda f, g, h, x: (
+                T.derivative(f)(x + g(x + h(x))) * (1 + T.derivative(g)(x + h(x)) * T.derivative(h)(x))
+            ),
+            id="4d-missing-inner-1",
+        ),
+        pytest.param(
+            T.check_chain_rule_d,
+            lambda f, g, h, x: (
+                T.derivative(f)(x + g(x + h(x))) * T.derivative(g)(x + h(x)) * (1 + T.derivative(h)(x))
+            ),
+            id="4d-missing-outer-1",
+        ),
     ],
 )
 def test_chain_rule_checks_reject_wrong_answers(check, claim):
