@@ -26,3 +26,29 @@ def heatmap_keys(records: pd.DataFrame) -> list[str]:
     keep = records[(ds == ds.min()) | (ds == ds.max())]
     keep = keep.sort_values(["num_conv", "latent_dim"])
     return keep["model"].tolist() if "model" in keep else []
+
+
+def accuracy_by_method(ax, records: pd.DataFrame, published: dict | None = None) -> None:
+    """Test accuracy per method on `ax`: each label draw a grey dot, their mean a diamond; the
+    published anchors (`{name: accuracy}`) as dashed lines, named for a legend (the semi-supervised
+    run's figure and the report's draw it alike)."""
+    import seaborn as sns
+
+    order = list(dict.fromkeys(records["method"]))
+    sns.stripplot(records, x="method", y="accuracy", order=order, color="0.45", alpha=0.6, ax=ax)
+    sns.pointplot(
+        records,
+        x="method",
+        y="accuracy",
+        order=order,
+        errorbar=None,
+        markers="D",
+        linestyles="none",
+        color="C0",
+        ax=ax,
+    )
+    for i, (name, acc) in enumerate((published or {}).items()):
+        label = f"{name.replace(', published', '')}: {100 * acc:.1f} %"
+        ax.axhline(acc, color=f"C{i + 1}", ls="--", lw=1, label=label)
+    ax.set_ylabel("test accuracy")
+    ax.set_xlabel("")

@@ -17,8 +17,11 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
+from ..drawing import (
+    accuracy_by_method,
+    heatmap_keys,  # noqa: F401 (the correlate notebook calls plots.heatmap_keys)
+)
 from ..drawing import baseline_lines as _baseline_lines  # noqa: F401 (the notebooks')
-from ..drawing import heatmap_keys  # noqa: F401 (the correlate notebook calls plots.heatmap_keys)
 from ..files import atomic_write_bytes
 from ..vocabulary import MODES, in_mode_order, mode_palette
 
@@ -196,24 +199,8 @@ def transfer_run_figure(records: pd.DataFrame, title: str = ""):
 def semisup_run_figure(records: pd.DataFrame, title: str = "", published: dict | None = None):
     """One encoder: test accuracy per method (label draws as dots, their mean as a diamond), the
     published anchors (`{name: accuracy}`) as dashed lines."""
-    order = list(dict.fromkeys(records["method"]))
     fig, ax = plt.subplots(figsize=(6.4, 3.6))
-    sns.stripplot(records, x="method", y="accuracy", order=order, color="0.45", alpha=0.6, ax=ax)
-    sns.pointplot(
-        records,
-        x="method",
-        y="accuracy",
-        order=order,
-        errorbar=None,
-        markers="D",
-        linestyles="none",
-        color="C0",
-        ax=ax,
-    )
-    for i, (name, acc) in enumerate((published or {}).items()):
-        ax.axhline(acc, color=f"C{i + 1}", ls="--", lw=1, label=f"{name}: {100 * acc:.1f} %")
-    ax.set_ylabel("test accuracy")
-    ax.set_xlabel("")
+    accuracy_by_method(ax, records, published)
     ax.set_title(title)
     ax.tick_params(axis="x", labelsize=9)
     if published:  # below the axis: never over a point

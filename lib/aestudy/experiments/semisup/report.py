@@ -215,35 +215,13 @@ def by_method(records: pd.DataFrame, published: dict):
     anchors as dashed lines, their legend below in one column (drawn for print: at most the
     report's width, its text at least 8 pt)."""
     import matplotlib.pyplot as plt
-    import seaborn as sns
 
+    from ...drawing import accuracy_by_method
     from ...report.figures import WIDTH, style
 
-    order = list(dict.fromkeys(records["method"]))
     with style():
         fig, ax = plt.subplots(figsize=(WIDTH, 2.6 + 0.18 * len(published)))
-        sns.stripplot(records, x="method", y="accuracy", order=order, color="0.45", alpha=0.6, ax=ax)
-        sns.pointplot(
-            records,
-            x="method",
-            y="accuracy",
-            order=order,
-            errorbar=None,
-            markers="D",
-            linestyles="none",
-            color="C0",
-            ax=ax,
-        )
-        for i, (name, acc) in enumerate(published.items()):
-            ax.axhline(
-                acc,
-                color=f"C{i + 1}",
-                ls="--",
-                lw=1,
-                label=f"{name.replace(', published', '')}: {100 * acc:.1f} %",
-            )
-        ax.set_ylabel("test accuracy")
-        ax.set_xlabel("")
+        accuracy_by_method(ax, records, published)
         if published:
             ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=1, frameon=False)
         fig.tight_layout()
