@@ -9,8 +9,10 @@
 # 1. set-up (benchmarks/gpu_env.sh: wheels, kernelspec, MNIST);
 # 2. benchmarks/gpu_steps.py: the K = 5 seeds of one cell trained together against one after
 #    another (eager and graphed); the autoencoder step eager against replayed from a CUDA graph, the
-#    test error each way; a protocol cross-validation and the semi-supervised recipe one classifier
-#    at a time against vmapped; then the CUDA-only tests of tests/test_steps.py, test_batched.py and
+#    test error each way; the classifier stages' step (protocol folds, transfer draws, semi-supervised
+#    draws with the strong augmentation) one by one / vmapped, each eager / graphed, ms per step; a
+#    protocol cross-validation and the semi-supervised recipe one classifier at a time against
+#    vmapped; then the CUDA-only tests of tests/test_steps.py, test_batched.py, test_graphed.py and
 #    tests/experiments/autoencode/test_together.py;
 # 3. the 12-model sweep alone (full.yaml's autoencode stage, seed 0), timed;
 # 4. params/full.yaml from nothing, in its own reports folder, timed, stopped when the time left
@@ -92,11 +94,11 @@ timed_run() {  # $1 name, $2 params, $3 seconds allowed, rest: run args
 say "== 2. steps: the seeds of a cell together, CUDA graphs and vmapped classifiers against the eager path"
 # each phase gets its share of the time left, so that the profile (4) always has the larger part
 share() { local s=$(( $(left) * $1 / 100 )); echo $(( s < $2 ? s : $2 )); }
-timeout "$(share 40 200)" "$PY" -u benchmarks/gpu_steps.py "${STEPS_ARGS[@]}" --parts seeds ae cv semisup 2>&1 | tee -a "$LOG"
+timeout "$(share 45 240)" "$PY" -u benchmarks/gpu_steps.py "${STEPS_ARGS[@]}" --parts seeds ae classifiers cv semisup 2>&1 | tee -a "$LOG"
 
 say "== 2b. the CUDA-only tests (graphed against eager within 2 %, a refused capture trains eagerly)"
 timeout "$(share 25 90)" "$PY" -m pytest -q -p no:cacheprovider tests/test_steps.py tests/test_batched.py \
-    tests/experiments/autoencode/test_together.py 2>&1 | tail -n 5 | tee -a "$LOG"
+    tests/test_graphed.py tests/experiments/autoencode/test_together.py 2>&1 | tail -n 5 | tee -a "$LOG"
 
 say "== 3. the 12-model sweep ($PARAMS, autoencode, seed 0), --workers 6"
 "$PY" - "$PARAMS" <<'PYEOF'

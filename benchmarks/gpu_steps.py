@@ -12,8 +12,14 @@
    (num_conv 1, 2, 3; K = `--seeds`) trained one after another by train.run against stacked in one
    vmapped step, each eager and replayed from a CUDA graph (graphs on CUDA only); and each seed's
    test error after one epoch of `--train` images, separately against together.
-4. Peak device memory of this process.
-`--parts seeds` runs only part 3 (on the CPU too: `--device cpu`, eager only).
+4. The classifier stages' step (science.graphed; `--parts classifiers`): a protocol
+   cross-validation (5 folds), a transfer (h1, mode) (5 label draws) and the semi-supervised recipe
+   (3 draws, strong "rand" augmentation, EMA, alignment), each one by one eager, one by one graphed,
+   vmapped eager and vmapped graphed: ms per step of all the classifiers, and the largest relative
+   difference of a last loss, vmapped graphed against vmapped eager.
+5. Peak device memory of this process.
+`--parts seeds` runs only part 3 (on the CPU too: `--device cpu`, eager only; `classifiers` too,
+where all four ways are eager).
 Prints its figures; asserts nothing.
 """
 
@@ -191,8 +197,8 @@ def main() -> None:
     ap.add_argument(
         "--parts",
         nargs="+",
-        default=["ae", "cv", "semisup", "seeds"],
-        choices=["ae", "cv", "semisup", "seeds"],
+        default=["ae", "classifiers", "cv", "semisup", "seeds"],
+        choices=["ae", "classifiers", "cv", "semisup", "seeds"],
         help="which measurements to run, in this order",
     )
     ap.add_argument(
@@ -218,6 +224,8 @@ def main() -> None:
             print_cv(tr, args.steps)
         elif part == "semisup":
             print_semisup(tr, args.steps)
+        elif part == "classifiers":
+            print_classifiers(tr, args.steps)
         elif part == "seeds":
             print_seeds(images, test, args.seeds, args.steps, args.train)
     if DEVICE == "cuda":
@@ -257,6 +265,101 @@ def print_semisup(tr, steps: int) -> None:
     for name, (secs, losses) in c.items():
         print(f"{name}: {secs:.2f} s ({secs / steps * 1000:.1f} ms per step of all 3), last losses {losses}")
     print(f"speed-up: {c['one by one'][0] / c['together'][0]:.1f}x", flush=True)
+
+
+def _timed(fn) -> tuple[float, object]:
+    _sync()
+    t = time.perf_counter()
+    out = fn()
+    _sync()
+    return time.perf_counter() - t, out
+
+
+def classifier_times(pool, stage: str, steps: int) -> dict:
+    """ms per step of all the classifiers of one stage's fit, four ways: one by one eager (the
+    CPU's loop), one by one graphed (`fit_together` of one), vmapped eager and vmapped graphed; and
+    each classifier's last loss, vmapped eager against vmapped graphed."""
+    from aestudy.experiments.semisup import fit as semisup_fit
+    from aestudy.experiments.semisup import run as semisup
+    from aestudy.experiments.transfer import run as transfer
+    from aestudy.science import batched, fitting
+
+    torch.manual_seed(0)
+    model = AutoEncoder(AEConfig(latent_dim=10, num_conv=2, c_factor=8, kernel_size=3, fc_hidden=256))
+    encoder = model.encoder.to(DEVICE).eval()
+    images, labels = pool.images.to(DEVICE), pool.labels.to(DEVICE)
+    if stage == "protocol":  # one cross-validation: 5 folds of 80 of 100 images, fine-tuning
+        idx = data.labelled_subset(pool.labels, 100, 0, balanced=True)
+        folds = protocol.stratified_folds(pool.labels[idx], 5, 0)
+        xs = [images[idx][tr] for tr, _ in folds]
+        ys = [labels[idx][tr] for tr, _ in folds]
+        mode, proto = (
+            "finetune",
+            {"steps": steps, "lr": 1e-3, "augment": True, "warmup": 50, "encoder_lr": 0.3},
+        )
+    else:  # transfer: 5 label draws of 100 images, one (h1, mode)
+        draws = [data.labelled_subset(pool.labels, 100, s, balanced=True) for s in range(5)]
+        xs, ys = [images[i] for i in draws], [labels[i] for i in draws]
+        mode, proto = ("finetune", {"steps": steps, "warmup": 50}) if stage == "transfer" else (None, None)
+    seeds = list(range(len(xs)))
+    if stage == "semisup":
+        xs, ys, seeds = xs[:3], ys[:3], seeds[:3]
+        rec = semisup.recipe(
+            steps=steps, unlabelled_batch=448, threshold=0.8, ema=0.99, strong="rand", align=True
+        )
+        build = lambda s: semisup_fit.build(encoder, 650, rec, s).to(DEVICE)  # noqa: E731
+        alone = lambda c, i: semisup_fit.fit(c, xs[i], ys[i], images, rec, seeds[i])  # noqa: E731
+        together = lambda cs, ii, g: semisup_fit.fit_together(  # noqa: E731
+            cs, [xs[i] for i in ii], [ys[i] for i in ii], images, rec, [seeds[i] for i in ii], graph=g
+        )
+        loss = lambda r: r["final_loss"]  # noqa: E731
+    else:
+        build = lambda s: transfer.build_classifier(encoder, 650, mode, s).to(DEVICE)  # noqa: E731
+        alone = lambda c, i: fitting.fit(c, mode, xs[i], ys[i], proto, seeds[i])  # noqa: E731
+        together = lambda cs, ii, g: batched.fit_together(  # noqa: E731
+            cs, mode, [xs[i] for i in ii], [ys[i] for i in ii], proto, [seeds[i] for i in ii], graph=g
+        )
+        loss = lambda r: r  # noqa: E731
+    m, out = len(xs), {"m": len(xs)}
+    ways = {
+        "one by one eager": lambda: [alone(build(s), i) for i, s in enumerate(seeds)],
+        "one by one graph": lambda: [together([build(s)], [i], True)[0] for i, s in enumerate(seeds)],
+        "vmapped eager": lambda: together([build(s) for s in seeds], range(m), False),
+        "vmapped graph": lambda: together([build(s) for s in seeds], range(m), True),
+    }
+    for name, fn in ways.items():
+        _eager(name == "one by one eager")
+        secs, res = _timed(fn)
+        out[name] = secs / steps * 1000
+        out["losses " + name] = [loss(r) for r in res]
+    _eager(False)
+    out["agreement"] = max(
+        abs(a / b - 1) for a, b in zip(out["losses vmapped graph"], out["losses vmapped eager"])
+    )
+    return out
+
+
+def print_classifiers(tr, steps: int) -> None:
+    print(
+        f"\nclassifier stages: ms per step of all M classifiers, {steps} steps (the first run of each way "
+        "includes its capture; protocol: 5 folds, fine-tuning, augmented; transfer: 5 label draws, "
+        "fine-tuning; semisup: 3 draws, 448 unlabelled, strong 'rand', EMA, alignment)",
+        flush=True,
+    )
+    print(
+        "| stage | M | one by one eager | one by one graph | vmapped eager | vmapped graph | "
+        "best against eager one by one | largest relative last-loss difference, graph vs eager |"
+    )
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    for stage in ("protocol", "transfer", "semisup"):
+        r = classifier_times(tr, stage, steps if stage != "semisup" else min(steps, 200))
+        best = min(r[n] for n in ("one by one graph", "vmapped eager", "vmapped graph"))
+        print(
+            f"| {stage} | {r['m']} | {r['one by one eager']:.2f} | {r['one by one graph']:.2f} | "
+            f"{r['vmapped eager']:.2f} | {r['vmapped graph']:.2f} | {r['one by one eager'] / best:.1f}x | "
+            f"{r['agreement']:.2%} |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

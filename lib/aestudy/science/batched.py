@@ -27,7 +27,8 @@ import torch
 from torch import nn
 from torch.func import functional_call, stack_module_state, vmap
 
-from .fitting import augment, derived_seed, fit, original
+from .fitting import derived_seed, fit, original
+from .graphed import GraphedLoop, affine, affine_draws, flat, graph_fits
 from .steps import eager_only
 
 
@@ -105,39 +106,62 @@ def fit_together(
     protocol: dict,
     seeds: list[int],
     features: list[torch.Tensor] | None = None,
+    graph: bool | None = None,
 ) -> list[float]:
     """Train each `clfs[i]` on (xs[i], ys[i]) by `protocol`, as `fitting.fit(clfs[i], mode,
-    xs[i], ys[i], protocol, seeds[i], features[i])` would; returns each one's last loss."""
+    xs[i], ys[i], protocol, seeds[i], features[i])` would; returns each one's last loss. The step
+    is replayed from a CUDA graph where `graph` (default: `graphed.graph_fits`), see
+    `science.graphed`."""
     p = {**original(mode), **protocol}
     frozen = mode == "frozen"
+    device = xs[0].device
+    graph = (graph_fits(device) if graph is None else graph) and device.type == "cuda"
     net = Stack(clfs, train_encoder=not frozen)
     groups = [{"params": list(net.heads.values()), "lr": p["lr"]}]
     if not frozen:
         groups.append({"params": list(net.encoders.values()), "lr": p["lr"] * p["encoder_lr"]})
-    opt = torch.optim.AdamW(groups, weight_decay=p["weight_decay"])
+    opt = torch.optim.AdamW(groups, weight_decay=p["weight_decay"], **({"capturable": True} if graph else {}))
     gens = (
         [torch.Generator().manual_seed(derived_seed("augment", s)) for s in seeds] if p["augment"] else None
     )
     warmup = p["warmup"] if mode == "finetune" else 0
     y, mask, sizes = padded_labels(ys)
+    x_all = padded(xs)
     codes_fixed = None
     if frozen and gens is None:
-        codes_fixed = padded(features) if features is not None else net.encode(padded(xs)).detach()
-    x_fixed = padded(xs) if gens is None else None
-    losses = torch.full((len(clfs),), float("nan"))
-    for step in range(p["steps"]):
+        codes_fixed = padded(features) if features is not None else net.encode(x_all).detach()
+
+    def step_fn(inputs: dict, warm: bool = False) -> torch.Tensor:
+        """One step of all the classifiers from this step's random numbers (`inputs`)."""
         if codes_fixed is not None:
             codes = codes_fixed
         else:
-            xb = x_fixed if gens is None else padded([augment(x, g) for x, g in zip(xs, gens)])
-            with torch.no_grad() if frozen or step < warmup else contextlib.nullcontext():
+            xb = (
+                x_all
+                if gens is None
+                else affine(flat(x_all), inputs["angle"], inputs["shift"]).view_as(x_all)
+            )
+            with torch.no_grad() if frozen or warm else contextlib.nullcontext():
                 codes = net.encode(xb)
         losses = mean_cross_entropy(net.head(codes), y, mask, sizes)
         opt.zero_grad(set_to_none=True)
         losses.sum().backward()  # each classifier's gradient is its own loss's
         opt.step()
+        return losses.detach()
+
+    def draws() -> dict:
+        """Each classifier's augmentation numbers, drawn as `fitting.augment` draws them, padded."""
+        if gens is None:
+            return {}
+        each = [affine_draws(len(x), g) for x, g in zip(xs, gens)]
+        return {"angle": flat(padded([a for a, _ in each])), "shift": flat(padded([s for _, s in each]))}
+
+    loop = GraphedLoop(step_fn, opt, device, eager_steps=warmup, graph=graph)
+    losses = torch.full((len(clfs),), float("nan"))
+    for step in range(p["steps"]):
+        losses = loop(draws(), step, warm=step < warmup)
     net.write_back(clfs)
-    return [float(v) for v in losses.detach().cpu()]
+    return [float(v) for v in losses.cpu()]
 
 
 def fit_each(

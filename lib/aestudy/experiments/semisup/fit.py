@@ -37,7 +37,7 @@ import math
 import torch
 from torch import nn
 
-from ...science import batched
+from ...science import batched, graphed
 from ...science.fitting import augment, derived_seed
 from ..transfer.run import build_classifier
 
@@ -143,6 +143,65 @@ def strong_augment(
     if elastic > 0:
         x = elastic_warp(x, gen, elastic)
     return erase(x, gen)
+
+
+def strong_draws(
+    n: int, gen: torch.Generator, kind: str = "erase", elastic: float = 0.0, size: int = 28
+) -> dict:
+    """The random numbers `strong_augment` draws for n images, in its order (a dict of tensors)."""
+    if kind == "erase":
+        a, s = graphed.affine_draws(n, gen)
+        out = {"strong_angle": a, "strong_shift": s}
+    elif kind == "rand":
+        out = {"rand_u": torch.rand(n, 7, generator=gen), "rand_on": torch.rand(n, 4, generator=gen) < 0.5}
+    else:
+        raise ValueError(f"strong augmentation must be 'erase' or 'rand', got {kind!r}")
+    if elastic > 0:
+        out["elastic"] = torch.rand(n, 2, 7, 7, generator=gen)
+    out["centre"] = torch.randint(0, size, (n, 2), generator=gen)
+    return out
+
+
+def strong_apply(x: torch.Tensor, d: dict, kind: str = "erase", elastic: float = 0.0) -> torch.Tensor:
+    """`strong_augment`'s arithmetic from `strong_draws`'s numbers (tensors on x's device)."""
+    n, size = len(x), x.shape[-1]
+    if kind == "erase":
+        x = graphed.affine(x, d["strong_angle"], d["strong_shift"], max_shift=4.0, max_degrees=30.0)
+    else:
+        u, on = d["rand_u"], d["rand_on"]
+        angle = (u[:, 0] * 2 - 1) * math.radians(30)
+        shift = (u[:, 1:3] * 2 - 1) * (2 * 4.0 / size)
+        shear = torch.where(on[:, 0], (u[:, 3] * 2 - 1) * 0.3, torch.zeros_like(u[:, 3]))
+        scale = torch.where(on[:, 1], 0.8 + 0.4 * u[:, 4], torch.ones_like(u[:, 4]))
+        cos, sin = angle.cos() / scale, angle.sin() / scale
+        theta = torch.stack(
+            [
+                torch.stack([cos, cos * shear - sin, shift[:, 0]], 1),
+                torch.stack([sin, sin * shear + cos, shift[:, 1]], 1),
+            ],
+            1,
+        )
+        grid = nn.functional.affine_grid(theta.to(x), list(x.shape), align_corners=False)
+        x = nn.functional.grid_sample(x, grid, align_corners=False, padding_mode="zeros")
+        thick = nn.functional.max_pool2d(x, 3, 1, 1)
+        thin = -nn.functional.max_pool2d(-x, 3, 1, 1)
+        stroke = torch.where((u[:, 5] < 0.5)[:, None, None, None], thick, thin)
+        x = torch.where(on[:, 2][:, None, None, None], stroke, x)
+        contrast = torch.where(on[:, 3], 0.5 + 0.5 * u[:, 6], torch.ones_like(u[:, 6])).to(x)
+        x = x * contrast[:, None, None, None]
+    if elastic > 0:
+        noise = (d["elastic"] * 2 - 1).to(x)
+        field = nn.functional.interpolate(noise, size=(size, size), mode="bicubic", align_corners=True)
+        eye = torch.eye(2, 3, dtype=x.dtype, device=x.device).expand(n, 2, 3)
+        grid = nn.functional.affine_grid(eye, list(x.shape), align_corners=False)
+        grid = grid + field.permute(0, 2, 3, 1) * (2 * elastic / size)
+        x = nn.functional.grid_sample(x, grid, align_corners=False, padding_mode="zeros")
+    centre = d["centre"]
+    grid = torch.arange(size, device=x.device)
+    rows = (grid[None, :] - centre[:, :1]).abs() < ERASE // 2
+    cols = (grid[None, :] - centre[:, 1:]).abs() < ERASE // 2
+    keep = ~(rows[:, :, None] & cols[:, None, :])
+    return x * keep[:, None].to(x.dtype)
 
 
 def _strong(x, gen, rec):
@@ -253,19 +312,32 @@ def fit_together(
     seeds: list[int],
     on_step=None,
     curve=None,
+    graph: bool | None = None,
 ) -> list[dict]:
     """Train each `clfs[i]` as `fit(clfs[i], xs[i], ys[i], unlabelled, rec, seeds[i])` would, all
     as one vmapped network (`batched.Stack`, on a GPU): each keeps its own generator, so it draws
-    the same unlabelled batches and augmentations in the same order as when trained alone."""
+    the same unlabelled batches and augmentations in the same order as when trained alone. Its
+    numbers are drawn on the host and the step runs from them (`strong_apply`), replayed from a CUDA
+    graph where `graph` (default `graphed.graph_fits`) and the rate is constant (`science.graphed`)."""
+    device = unlabelled.device
+    kind, elastic = rec.get("strong", "erase"), rec.get("elastic", 0.0)
+    if graph is None:
+        graph = graphed.graph_fits(device)
+    # a changing rate is not captured; the CPU never captures
+    graph = graph and rec.get("schedule", "constant") == "constant" and device.type == "cuda"
     net = batched.Stack(clfs)
     student = [*net.heads.values(), *net.encoders.values()]
-    opt = torch.optim.AdamW(student, lr=rec["lr"], weight_decay=rec["weight_decay"])
+    opt = torch.optim.AdamW(
+        student, lr=rec["lr"], weight_decay=rec["weight_decay"], **({"capturable": True} if graph else {})
+    )
     sched = _schedule(opt, rec)
     gens = [torch.Generator().manual_seed(derived_seed("semisup", s)) for s in seeds]
     y, label_mask, sizes = batched.padded_labels(ys)
+    x_all = batched.padded(xs)
     ema = rec.get("ema", 0.0)
     t_heads = {k: v.detach().clone() for k, v in net.heads.items()} if ema > 0 else None
     t_encs = {k: v.detach().clone() for k, v in net.encoders.items()} if ema > 0 else None
+    teacher_weights = [*t_heads.values(), *t_encs.values()] if ema > 0 else None
 
     def teacher(x):
         return net(x) if t_heads is None else net._head(t_heads, net._enc(t_encs, x))
@@ -275,29 +347,33 @@ def fit_together(
         classes = _classes(clfs[0])
         target = torch.stack([_frequencies(yy, classes) for yy in ys]).to(y.device)
         running = torch.full_like(target, 1 / classes)
-    losses, mask, points = (
-        torch.full((len(clfs),), float("nan")),
-        torch.zeros(len(clfs), 1),
-        [[] for _ in clfs],
-    )
-    for step in range(rec["steps"]):
-        ubs = [
-            unlabelled[
-                torch.randint(0, len(unlabelled), (rec["unlabelled_batch"],), generator=g).to(
-                    unlabelled.device
-                )
-            ]
-            for g in gens
-        ]
-        weak = torch.stack([augment(ub, g) for ub, g in zip(ubs, gens)])
+    m, b = len(clfs), rec["unlabelled_batch"]
+
+    def draws() -> dict:
+        """This step's numbers of every classifier, drawn from its own generator in `fit`'s order."""
+        each = []
+        for x, g in zip(xs, gens):
+            pick = torch.randint(0, len(unlabelled), (b,), generator=g)
+            weak, lab = graphed.affine_draws(b, g), graphed.affine_draws(len(x), g)
+            each.append(
+                {"pick": pick, "weak_a": weak[0], "weak_s": weak[1], "lab_a": lab[0], "lab_s": lab[1]}
+            )
+            each[-1].update(strong_draws(b, g, kind, elastic, unlabelled.shape[-1]))
+        return {k: graphed.flat(batched.padded([e[k] for e in each])) for k in each[0]}
+
+    def step_fn(d: dict) -> tuple[torch.Tensor, torch.Tensor]:
+        """One step of all the classifiers from this step's numbers `d` (on the device)."""
+        ub = unlabelled[d["pick"]]  # [M * B, ...]
+        weak = graphed.affine(ub, d["weak_a"], d["weak_s"]).view(m, b, *ub.shape[1:])
         with torch.no_grad():
             prob = teacher(weak).softmax(-1)
             if target is not None:
-                prob, running = _align(prob.float(), running, target)
+                prob, new_running = _align(prob.float(), running, target)
+                running.copy_(new_running)
             prob, pseudo = prob.max(-1)
         mask = (prob >= rec["threshold"]).to(weak.dtype)
-        labelled = batched.padded([augment(x, g) for x, g in zip(xs, gens)])
-        strong = torch.stack([_strong(ub, g, rec) for ub, g in zip(ubs, gens)])
+        labelled = graphed.affine(graphed.flat(x_all), d["lab_a"], d["lab_s"]).view_as(x_all)
+        strong = strong_apply(ub, d, kind, elastic).view_as(weak)
         supervised = batched.mean_cross_entropy(net(labelled), y, label_mask, sizes)
         out = net(strong)
         consistency = (
@@ -308,11 +384,17 @@ def fit_together(
         opt.zero_grad(set_to_none=True)
         losses.sum().backward()  # each classifier's gradient is its own loss's
         opt.step()
+        if teacher_weights is not None:
+            with torch.no_grad():
+                torch._foreach_lerp_(teacher_weights, student, 1 - ema)
+        return losses.detach(), mask
+
+    loop = graphed.GraphedLoop(step_fn, opt, device, graph=graph)
+    losses, mask, points = torch.full((m,), float("nan")), torch.zeros(m, 1), [[] for _ in clfs]
+    for step in range(rec["steps"]):
+        losses, mask = loop(draws(), step)
         if sched is not None:
             sched.step()
-        if t_heads is not None:
-            with torch.no_grad():
-                torch._foreach_lerp_([*t_heads.values(), *t_encs.values()], student, 1 - ema)
         if curve is not None and (step + 1) % curve[0] == 0:
             with torch.no_grad():
                 pred = torch.cat(
