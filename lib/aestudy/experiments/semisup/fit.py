@@ -105,12 +105,19 @@ def elastic_warp(x: torch.Tensor, gen: torch.Generator, pixels: float) -> torch.
 
 def rand_augment(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
     """The "rand" strong augmentation before the erased square (see the module)."""
-    n, size = len(x), x.shape[-1]
+    n = len(x)
     u, on = torch.rand(n, 7, generator=gen), torch.rand(n, 4, generator=gen) < 0.5
+    return rand_from(x, u, on)
+
+
+def rand_from(x: torch.Tensor, u: torch.Tensor, on: torch.Tensor) -> torch.Tensor:
+    """`rand_augment`'s arithmetic from its drawn numbers (`u`: 7 uniforms, `on`: 4 coin flips per
+    image, on the host or on x's device): eager and graphed steps alike."""
+    size = x.shape[-1]
     angle = (u[:, 0] * 2 - 1) * math.radians(30)
     shift = (u[:, 1:3] * 2 - 1) * (2 * 4.0 / size)
-    shear = torch.where(on[:, 0], (u[:, 3] * 2 - 1) * 0.3, torch.zeros(n))
-    scale = torch.where(on[:, 1], 0.8 + 0.4 * u[:, 4], torch.ones(n))
+    shear = torch.where(on[:, 0], (u[:, 3] * 2 - 1) * 0.3, torch.zeros_like(u[:, 3]))
+    scale = torch.where(on[:, 1], 0.8 + 0.4 * u[:, 4], torch.ones_like(u[:, 4]))
     cos, sin = angle.cos() / scale, angle.sin() / scale
     theta = torch.stack(
         [
@@ -125,7 +132,7 @@ def rand_augment(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
     thin = -nn.functional.max_pool2d(-x, 3, 1, 1)
     stroke = torch.where((u[:, 5] < 0.5).to(x.device)[:, None, None, None], thick, thin)
     x = torch.where(on[:, 2].to(x.device)[:, None, None, None], stroke, x)
-    contrast = torch.where(on[:, 3], 0.5 + 0.5 * u[:, 6], torch.ones(n)).to(x)
+    contrast = torch.where(on[:, 3], 0.5 + 0.5 * u[:, 6], torch.ones_like(u[:, 6])).to(x)
     return x * contrast[:, None, None, None]
 
 
@@ -168,27 +175,7 @@ def strong_apply(x: torch.Tensor, d: dict, kind: str = "erase", elastic: float =
     if kind == "erase":
         x = graphed.affine(x, d["strong_angle"], d["strong_shift"], max_shift=4.0, max_degrees=30.0)
     else:
-        u, on = d["rand_u"], d["rand_on"]
-        angle = (u[:, 0] * 2 - 1) * math.radians(30)
-        shift = (u[:, 1:3] * 2 - 1) * (2 * 4.0 / size)
-        shear = torch.where(on[:, 0], (u[:, 3] * 2 - 1) * 0.3, torch.zeros_like(u[:, 3]))
-        scale = torch.where(on[:, 1], 0.8 + 0.4 * u[:, 4], torch.ones_like(u[:, 4]))
-        cos, sin = angle.cos() / scale, angle.sin() / scale
-        theta = torch.stack(
-            [
-                torch.stack([cos, cos * shear - sin, shift[:, 0]], 1),
-                torch.stack([sin, sin * shear + cos, shift[:, 1]], 1),
-            ],
-            1,
-        )
-        grid = nn.functional.affine_grid(theta.to(x), list(x.shape), align_corners=False)
-        x = nn.functional.grid_sample(x, grid, align_corners=False, padding_mode="zeros")
-        thick = nn.functional.max_pool2d(x, 3, 1, 1)
-        thin = -nn.functional.max_pool2d(-x, 3, 1, 1)
-        stroke = torch.where((u[:, 5] < 0.5)[:, None, None, None], thick, thin)
-        x = torch.where(on[:, 2][:, None, None, None], stroke, x)
-        contrast = torch.where(on[:, 3], 0.5 + 0.5 * u[:, 6], torch.ones_like(u[:, 6])).to(x)
-        x = x * contrast[:, None, None, None]
+        x = rand_from(x, d["rand_u"], d["rand_on"])
     if elastic > 0:
         noise = (d["elastic"] * 2 - 1).to(x)
         field = nn.functional.interpolate(noise, size=(size, size), mode="bicubic", align_corners=True)
