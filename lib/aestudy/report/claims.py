@@ -25,6 +25,7 @@ from .text import fmt, whole
 
 KEY = "key number"  # the short number of the page-1 verdict table (no interval words)
 NUMBERS = "this run's numbers"
+UNTESTED = "untested"  # the "holds in" cell of a claim the design cannot test (the abstract counts them)
 NO_RUNS = "no usable runs"
 NEED = "need"  # what would decide it (decide.need): read by verdicts.family, not shown
 DECIDES = "decides"  # the number the rule decides on, with its interval, where it is not the key number
@@ -73,17 +74,18 @@ def row(
     decision: dict | None = None,
     key: str = "",
     decides: str = "",
+    untested: bool = False,
 ) -> dict:
-    """A verdict row; without a decision the claim is inconclusive with 'no seeds'. `decides`: the
-    number the rule decides on with its interval, where the key number is another (a trend's key
-    number is its two ends, its decision the slope)."""
+    """A verdict row; without a decision the claim is inconclusive with 'no seeds' ('untested' when
+    the design cannot test it). `decides`: the number the rule decides on with its interval, where
+    the key number is another (a trend's key number is its two ends, its decision the slope)."""
     d = decision or {}
     return {
         "experiment": experiment,
         "conclusion": conclusion,
         NUMBERS: numbers,
         "verdict": d.get("verdict", INCONCLUSIVE),
-        "seeds": holds_text(d) if d else "no seeds",
+        "seeds": holds_text(d) if d else (UNTESTED if untested else "no seeds"),
         KEY: key or "n/a",
         "p": d.get("p", float("nan")),
         NEED: d.get("need"),

@@ -13,7 +13,7 @@ import pandas as pd
 
 from .. import config
 from ..vocabulary import dataset_name
-from .claims import KEY, Experiment
+from .claims import KEY, UNTESTED, Experiment
 from .decide import CONTRADICTED, INCONCLUSIVE, SUPPORTED
 from .experiments import EXPERIMENTS
 from .figures import Panel, overview, overview_caption
@@ -82,7 +82,7 @@ def abstract_markdown(data: ProfileData, v: pd.DataFrame) -> str:
         f"{100 * data.rules.confidence:g} % t-intervals from a linear model over every model, "
         f"{seeds} autoencoder seed{'s' if seeds != 1 else ''}"
     )
-    untested = int((v["seeds"] == "untested").sum()) if "seeds" in v else 0  # the design cannot test it
+    untested = int((v["seeds"] == UNTESTED).sum()) if "seeds" in v else 0  # the design cannot test it
     out = [
         f"Of the {n} conclusions ({n - added} of the original study, {added} added here), this run "
         f"supports **{counts.get(SUPPORTED, 0)}**, contradicts **{counts.get(CONTRADICTED, 0)}** and leaves "

@@ -78,7 +78,7 @@ def verdict_small_d_worse(ae: pd.DataFrame, rules: ReportParams = DEFAULT) -> di
     m = ae.groupby("latent_dim")["final_test_error"].mean()
     plain = "mean error by d: " + ", ".join(f"d={int(d)}: {fmt(v)}" for d, v in m.items())
     if not small or len(large) < NULL_D:
-        r = row(
+        return row(
             "1",
             c,
             f"{plain}; not tested: a threshold at d = {CLAIMED_D} shows as d < {CLAIMED_D} lying clearly "
@@ -88,9 +88,8 @@ def verdict_small_d_worse(ae: pd.DataFrame, rules: ReportParams = DEFAULT) -> di
             f"grid cannot tell a threshold at {CLAIMED_D} from a saturating curve; a grid with more d at and above "
             f"{CLAIMED_D} (e.g. 10, 12, 15, 20, 30) would. Not a member of the Holm family",
             key="grid cannot tell",
+            untested=True,
         )
-        r["seeds"] = "untested"
-        return r
     below = small[-1]
     d = ae.assign(_log=np.log(ae["final_test_error"].clip(lower=1e-12)))
     f = fit(d, "_log", ["latent_dim", "num_conv"], ["seed"], unit="autoencoders")
