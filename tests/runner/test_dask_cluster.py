@@ -1,7 +1,8 @@
 """`--executor dask --scheduler ADDRESS` on a Dask cluster outside the runner's process tree: a
 `dask scheduler` and two `dask worker` processes started separately, each worker in a working
 directory of its own (with this checkout's lib/ on PYTHONPATH, as docs/cluster.md says), run the
-smoke profile to the local pool's tables; the runs executed in those workers, and the cluster
+smoke profile's stages that test_slurm.COMPARED names (7 of its 14 runs: reading the data, several
+upstreams, the in-report stage) to the local pool's tables of those stages; the runs executed in those workers, and the cluster
 outlives the command (the runner closes only its client). The workers are started with only
 PYTHONPATH, as docs/cluster.md shows (no DATA_DIR): they read the data where the command does,
 and a worker that finds no data or other data there is named with the path before any run."""
@@ -17,7 +18,14 @@ import time
 from pathlib import Path
 
 import pytest
-from test_slurm import REPO_ROOT, SMOKE, assert_same_tables, local_smoke  # noqa: F401 (a fixture)
+from test_slurm import (  # noqa: F401 (local_smoke: a fixture)
+    COMPARED,
+    COMPARED_ARGS,
+    REPO_ROOT,
+    SMOKE,
+    assert_same_tables,
+    local_smoke,
+)
 
 from aestudy.runner import cluster, executors
 from aestudy.science.data import RAW_FILES
@@ -131,6 +139,7 @@ def test_an_existing_dask_cluster_gives_the_local_tables(dask_cluster, local_smo
             "--workers",
             "2",
             "--no-render",
+            *COMPARED_ARGS,
         ],  # --workers 2: the local pool's thread share
         cwd=REPO_ROOT,
         env=env,
@@ -140,7 +149,7 @@ def test_an_existing_dask_cluster_gives_the_local_tables(dask_cluster, local_smo
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     pdir = tmp_path / "reports" / "smoke"
-    assert_same_tables(pdir, local_smoke["dir"])
+    assert_same_tables(pdir, local_smoke["dir"], only=COMPARED)
     runs = json.loads((pdir / "runs.json").read_text())["runs"]
     assert {r["where"]["pid"] for r in runs} == {w.pid for w in workers}  # in the separate workers, both used
     assert all(w.poll() is None for w in workers)  # the cluster is not the runner's to stop
