@@ -280,7 +280,7 @@ def test_a_dead_kernel_fails_its_run_fast_and_the_others_go_on(tmp_path, noteboo
 def test_a_run_past_its_time_limit_is_stopped_and_keeps_its_notebook(
     tmp_path, notebooks, capsys, monkeypatch
 ):
-    monkeypatch.setattr(watch_module, "TIMEOUT_GRACE_S", 2.0)
+    monkeypatch.setattr(watch_module, "TIMEOUT_GRACE_S", 1.0)
     stand_in(
         notebooks,
         "print('started', flush=True)",
@@ -292,7 +292,7 @@ def test_a_run_past_its_time_limit_is_stopped_and_keeps_its_notebook(
                  time.sleep(300)
              """,
     )
-    limit = 5
+    limit = 4
     code, err, runs = run_cli(
         [
             "run",

@@ -233,10 +233,10 @@ def test_a_run_starts_when_its_own_inputs_are_ready(tmp_path, tmp_reports, fake_
     nb_dir = tmp_path / "notebooks"
     nb_dir.mkdir()
     timed_stub(
-        nb_dir / "autoencode.ipynb", "latent_dim = 1\nnum_conv = 1\nseed = 0", "1 if latent_dim == 3 else 7"
+        nb_dir / "autoencode.ipynb", "latent_dim = 1\nnum_conv = 1\nseed = 0", "0.5 if latent_dim == 3 else 5"
     )
-    timed_stub(nb_dir / "transfer.ipynb", "checkpoints = []", "1")
-    timed_stub(nb_dir / "theory.ipynb", "seed = 0", "1")
+    timed_stub(nb_dir / "transfer.ipynb", "checkpoints = []", "0.5")
+    timed_stub(nb_dir / "theory.ipynb", "seed = 0", "0.5")
     use_stand_in_notebooks(monkeypatch, nb_dir)
     params = tmp_path / "graph.yaml"
     params.write_text(
