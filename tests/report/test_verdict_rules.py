@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+import constructed
 from aestudy.experiments.autoencode import report as autoencode
 from aestudy.experiments.correlate import report as correlate
 from aestudy.experiments.interpolate import report as interpolate
@@ -22,23 +23,9 @@ from aestudy.report_params import ReportParams
 SEEDS = (0, 1, 2, 3, 4)
 
 
-def _ae(error, seeds=SEEDS, ds=(5, 10, 15, 20), ncs=(1, 2, 3)) -> pd.DataFrame:
-    """error(d, num_conv, seed) -> final test error; one row per autoencoder."""
-    return pd.DataFrame(
-        [
-            {
-                "run_id": f"d{d}-nc{nc}-s{s}",
-                "status": "ok",
-                "latent_dim": d,
-                "num_conv": nc,
-                "seed": s,
-                "final_test_error": error(d, nc, s),
-            }
-            for d in ds
-            for nc in ncs
-            for s in seeds
-        ]
-    )
+def _ae(error, seeds=SEEDS, **grid) -> pd.DataFrame:
+    """constructed._ae over this file's five seeds."""
+    return constructed._ae(error, seeds, **grid)
 
 
 def _noise(d, nc, s):
