@@ -209,3 +209,31 @@ def test_the_runs_appendix_is_one_row_per_stage_with_every_run_folded_below():
     assert "Not ok: transfer/d5-nc1-s0 **FAILED** (RuntimeError: boom)." in md
     folded = md[md.index('<details class="every-run">') :]
     assert "\n" not in folded and folded.count("<tr>") == 4 and folded.endswith("</table></details>")
+
+
+def test_the_runs_appendix_renders_when_no_run_measured_its_memory():
+    """A sweep whose every run was cached records no memory (None throughout): the appendix still
+    renders, with the memory column empty."""
+    from aestudy.report.render import runs_markdown
+    from aestudy.report.text import Captions
+
+    runs = [
+        {
+            "stage": "theory",
+            "run_id": "all",
+            "status": "cached",
+            "seconds": 0.0,
+            "dir": "r/theory/all",
+            "error": "",
+        },
+        {
+            "stage": "theory",
+            "run_id": "b",
+            "status": "cached",
+            "seconds": 0.0,
+            "peak_rss_mb": None,
+            "dir": "r/b",
+        },
+    ]
+    md = runs_markdown(runs, Captions())
+    assert "| theory | 2 | 0 | 0 | all (0 s) |  |" in md

@@ -96,13 +96,13 @@ def runs_markdown(runs: list[dict], captions: Captions) -> str:
                 "run": r["run_id"],
                 "status": r["status"],
                 "seconds": r["seconds"],
-                "mem": r.get("peak_rss_mb"),
+                "mem": r.get("peak_rss_mb", float("nan")),
                 "error": r.get("error") or "",
                 "notebook": str(config.relative(Path(r["dir"]) / f"{r['stage']}.ipynb")),
             }
             for r in runs
         ]
-    )
+    ).astype({"seconds": float, "mem": float})  # None (a cached run measures no memory): NaN
     rows = []
     for stage, g in t.groupby("stage", sort=False):
         slow = g.loc[g["seconds"].idxmax()]
