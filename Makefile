@@ -70,11 +70,18 @@ render: setup          ## re-render reports/<profile>/report.{html,pdf} from the
 smoke: setup           ## the whole pipeline at toy size (seconds per run)
 	$(PYTHON) -m lib run params/smoke.yaml --workers $(WORKERS) $(ARGS)
 
-test: setup            ## the test suite
-	$(PYTHON) -m pytest -q $(ARGS)
+# The suite on TEST_WORKERS processes (pytest-xdist): its sweeps wait on kernel start-ups, sleeps
+# and SLURM about a third of the time, so 2 processes on 2 cores take about three quarters of the
+# time of 1. Whole files go to one process (`loadfile`): a module's fixtures (the SLURM cluster)
+# and the order of its tests stay as they are. TEST_WORKERS=0: one process, as plain pytest.
+TEST_WORKERS ?= 2
+XDIST = $(if $(filter 0,$(TEST_WORKERS)),-p no:xdist,-n $(TEST_WORKERS) --dist loadfile)
+
+test: setup            ## the test suite (TEST_WORKERS processes; ARGS: pytest's options)
+	$(PYTHON) -m pytest -q $(XDIST) $(ARGS)
 
 test-fast: setup       ## the fast tier: every test not marked slow (no notebook, no sweep)
-	$(PYTHON) -m pytest -q -m "not slow" $(ARGS)
+	$(PYTHON) -m pytest -q -m "not slow" $(XDIST) $(ARGS)
 
 lint: setup            ## ruff: the layout the formatter gives and the lint rules (pyproject.toml's [tool.ruff])
 	$(PYTHON) -m ruff format --check --quiet lib tests benchmarks notebooks
