@@ -15,8 +15,10 @@
 #    vmapped; then the CUDA-only tests of tests/test_steps.py, test_batched.py, test_graphed.py and
 #    tests/experiments/autoencode/test_together.py;
 # 3. the 12-model sweep alone (full.yaml's autoencode stage, seed 0), timed;
-# 4. params/full.yaml from nothing, in its own reports folder, timed, stopped when the time left
-#    runs out (then the status counts say how far it got).
+# 4. params/full.yaml from nothing, in its own reports folder, with --seeds-together (each cell's
+#    5 seeds one job: 12 jobs for its 60 autoencoders) on 4 workers (the card fed by at most 4
+#    processes, each step 5 models wide), timed, stopped when the time left runs out (then the
+#    status counts say how far it got).
 # While 3 and 4 run, nvidia-smi is sampled every 2 s: utilisation, and the device memory of each
 # process (how many kernels share the card and the most any one held).
 # Every figure is printed and appended to check.txt the moment it exists (each table line of
@@ -111,8 +113,8 @@ yaml.safe_dump(p, open("/tmp/full_sweep.yaml", "w"), sort_keys=False)
 PYEOF
 timed_run sweep /tmp/full_sweep.yaml $(( $(left) > 300 ? 150 : $(left) / 3 )) --workers 6
 
-say "== 4. $PARAMS from nothing, --workers 8 ($(left) s left)"
-timed_run full "$PARAMS" $(( $(left) - 40 )) --workers 8
+say "== 4. $PARAMS from nothing, --workers 4 --seeds-together ($(left) s left)"
+timed_run full "$PARAMS" $(( $(left) - 40 )) --workers 4 --seeds-together
 REPORTS_DIR=$OUT/full "$PY" -m lib run "$PARAMS" --no-retrain --no-render > "$FINAL/full_tables.log" 2>&1
 tar czf "$FINAL/profile.tgz" --exclude='*.pt' --exclude='*.ipynb' --exclude='kernel.log' -C "$OUT/full" . 2>/dev/null
 say "== done after $(( $(date +%s) - START )) s"

@@ -69,6 +69,16 @@ COMMANDS = {
                     "(slower; the numbers are the same)",
                 ),
             ),
+            (
+                ("--seeds-together",),
+                dict(
+                    action="store_true",
+                    help="train the seeds of each autoencoder cell (same d and num_conv) as one job: "
+                    "one kernel, one optimiser step for all of them (for a GPU, where a step is "
+                    "launch-bound; each run keeps its folder and key; its numbers agree with "
+                    "separate training to float rounding)",
+                ),
+            ),
             (("--no-render",), dict(action="store_true", help="skip rendering the report")),
         ],
     ),
@@ -239,6 +249,7 @@ def _run(args) -> int:
             stages=args.stage,
             retries=args.retries,
             cluster=_cluster(args, study),
+            seeds_together=args.seeds_together,
         )
         print(sweep.summary(results), file=sys.stderr)
         if not args.no_render:

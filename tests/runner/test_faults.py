@@ -204,7 +204,8 @@ def test_retries_follow_the_kind_of_fault(tmp_path, monkeypatch):
 
     def attempt(run, threads, timeout):
         assert timeout == 4
-        return outcomes.pop(0)
+        res, kind = outcomes.pop(0)
+        return [res], kind  # one result per run it executed
 
     monkeypatch.setattr(execute, "_attempt", attempt)
     timed_out = ({"status": "failed", "error": "timed out after 4 s", "seconds": 4.0}, "timeout")

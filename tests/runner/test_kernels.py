@@ -56,7 +56,8 @@ def _run(tmp_path, name, source, monkeypatch, stage="x"):
         upstream={},
     )
     monkeypatch.setattr(execute.records, "key", lambda inputs, modules: "k")
-    return execute._attempt(run, threads=1, timeout=None)
+    (res,), kind = execute._attempt(run, threads=1, timeout=None)  # one run: one result
+    return res, kind
 
 
 @pytest.mark.slow

@@ -29,7 +29,7 @@ from pathlib import Path
 from .. import config, metrics
 from ..files import read_json, write_json
 from ..ondisk import OK  # noqa: F401 (statuses of a run whose outputs can be used; sweep imports it from here)
-from ..study import STAGES
+from ..study import OUT_DIR, STAGES
 from . import kernels, progress, records
 from .kernel_manager import KERNEL_MANAGER, kernel_env, local_kernel_manager
 from .surgery import MODULES_FILE, MODULES_TAG, notebook_for, strip_runner_cells  # noqa: F401 (MODULES_TAG: tests)
@@ -52,16 +52,7 @@ def execute_run(
     `run.inputs` must be set (the runner sets it once the upstream runs are done). A run that
     passes `timeout` seconds is stopped; one whose kernel died or that timed out is executed
     again, up to `retries` more times. The result's "attempts" counts the executions."""
-    result = {
-        "stage": run.stage,
-        "run_id": run.run_id,
-        "dir": run.dir,
-        "grid": run.grid,
-        "error": "",
-        "seconds": 0.0,
-        "key": "",
-        "attempts": 0,
-    }
+    result = _result(run)
     state, reason, record = records.state(run.dir, run.inputs)
     if state == "complete" and not force:
         return {**result, "status": "cached", "key": record["key"]}
@@ -72,27 +63,93 @@ def execute_run(
             "error": f"--no-retrain: {run.name} would need to run ({state}: {reason})",
         }
     for attempt in range(1, max(0, retries) + 2):
-        res, kind = _attempt(run, threads, timeout)
+        (res,), kind = _attempt(run, threads, timeout)
         res = {**result, **res, "attempts": attempt}
         if res["status"] == "ok" or kind not in RETRYABLE:
             return res
     return res
 
 
-def _attempt(run, threads: int, timeout: float | None) -> tuple[dict, str]:
-    """One execution of `run` into a fresh folder: ({status, error, seconds, key}, kind)."""
+def _result(run) -> dict:
+    return {
+        "stage": run.stage,
+        "run_id": run.run_id,
+        "dir": run.dir,
+        "grid": run.grid,
+        "error": "",
+        "seconds": 0.0,
+        "key": "",
+        "attempts": 0,
+    }
+
+
+def execute_job(
+    job,
+    force: bool = False,
+    no_retrain: bool = False,
+    threads: int = 0,
+    timeout: float | None = None,
+    retries: int = 0,
+) -> dict:
+    """The runs of a `plan.Job` (their inputs set), as `execute_run` does each: a complete one is
+    cached; the others execute as one notebook execution (the first leads; the rest reach it as
+    `plan.CELL_RUNS`), each written to its own folder and recorded under its own key, as if it
+    had executed alone. `timeout` is per run: the execution gets it once per run it executes.
+    Returns {"members": one result per run of the job, in its order}."""
+    out, todo = {}, []
+    for run in job.runs:
+        state, reason, record = records.state(run.dir, run.inputs)
+        if state == "complete" and not force:
+            out[run.name] = {**_result(run), "status": "cached", "key": record["key"]}
+        elif no_retrain:
+            error = f"--no-retrain: {run.name} would need to run ({state}: {reason})"
+            out[run.name] = {**_result(run), "status": "failed", "error": error}
+        else:
+            todo.append(run)
+    if len(todo) == 1:
+        out[todo[0].name] = execute_run(
+            todo[0], force=True, threads=threads, timeout=timeout, retries=retries
+        )
+    elif todo:
+        limit = timeout * len(todo) if timeout else timeout
+        for attempt in range(1, max(0, retries) + 2):
+            results, kind = _attempt(todo[0], threads, limit, others=todo[1:])
+            if all(r["status"] == "ok" for r in results) or kind not in RETRYABLE:
+                break
+        for run, res in zip(todo, results):
+            out[run.name] = {**_result(run), **res, "attempts": attempt}
+    return {"members": [out[r.name] for r in job.runs]}
+
+
+def _cell_runs(run, others) -> dict:
+    """The leading run's parameters, with the runs it trains for (`plan.CELL_RUNS`)."""
+    from .plan import CELL_RUNS
+
+    over = STAGES[run.stage].together
+    return {**run.params, CELL_RUNS: [{over: o.params[over], OUT_DIR: o.dir} for o in others]}
+
+
+def _fresh(out: Path) -> None:
+    if out.exists():
+        (out / records.COMPLETE).unlink(missing_ok=True)  # first: a folder half removed is never complete
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+
+
+def _attempt(run, threads: int, timeout: float | None, others=()) -> tuple[list[dict], str]:
+    """One execution of `run` into a fresh folder (and of `others`, each into its own, trained by
+    the same execution): ([{status, error, seconds, key}] per run, kind)."""
     import papermill as pm  # only when a run executes: the import alone takes about 1.5 s
 
+    members = [run, *others]
     out = Path(run.dir)
     nb_out = out / f"{run.stage}.ipynb"
     watch = Watch(timeout)
     start = time.perf_counter()
     warm, log_from = None, 0
     try:
-        if out.exists():
-            (out / records.COMPLETE).unlink(missing_ok=True)  # first: a folder half removed is never complete
-            shutil.rmtree(out)
-        out.mkdir(parents=True)
+        for m in members:
+            _fresh(Path(m.dir))
         before = records.package_digests()  # the code as it is when the run starts
         if kernels.enabled():
             warm = kernels.acquire(
@@ -109,7 +166,7 @@ def _attempt(run, threads: int, timeout: float | None) -> tuple[dict, str]:
             pm.execute_notebook(
                 notebook_for(run.notebook, run.dir, reset),
                 str(nb_out),
-                parameters=run.params,
+                parameters=_cell_runs(run, others) if others else run.params,
                 kernel_name="python3",
                 language="python",
                 cwd=str(config.PROJECT_ROOT),
@@ -123,38 +180,43 @@ def _attempt(run, threads: int, timeout: float | None) -> tuple[dict, str]:
             raise RunStopped(TIMEOUT, f"timed out after {timeout:g} s")
         modules = records.as_before(read_json(out / MODULES_FILE), before)  # paths -> digests
         (out / MODULES_FILE).unlink()
-        decl = STAGES.get(
-            run.stage
-        )  # its declared products and metrics keys, before it may count as complete
-        if decl is not None:
-            metrics.check_run(out, decl.products, decl.metrics, shown=config.relative(out))
+        decl = STAGES.get(run.stage)
+        for m in members:  # their declared products and metrics keys, before any may count as complete
+            if decl is not None:
+                metrics.check_run(
+                    Path(m.dir), decl.products, decl.metrics, shown=config.relative(Path(m.dir))
+                )
         strip_runner_cells(nb_out)
+        for m in others:  # each run's folder holds the notebook that wrote it
+            shutil.copyfile(nb_out, Path(m.dir) / nb_out.name)
         seconds = time.perf_counter() - start
-        run_key = records.key(run.inputs, modules)
-        # last, and inside the try: a run whose record cannot be written (disk full) failed
-        records.write_completion(
-            out,
-            {
-                "status": "ok",
-                "key": run_key,
-                "stage": run.stage,
-                "run_id": run.run_id,
-                "grid": run.grid,
-                "seconds": seconds,
-                "upstream": run.upstream,
-                "inputs": run.inputs,
-                "modules": modules,
-                "kernel": {
-                    "pid": watch.process.pid if watch.process else None,
-                    "run": warm.runs if warm else 1,
-                },  # its n-th run
-                "where": {
-                    "host": socket.gethostname(),  # a SLURM job's id when run in one
-                    "slurm_job_id": os.environ.get("SLURM_JOB_ID"),
+        keys = [records.key(m.inputs, modules) for m in members]
+        for m, run_key in zip(members, keys):
+            # last, and inside the try: a run whose record cannot be written (disk full) failed
+            records.write_completion(
+                Path(m.dir),
+                {
+                    "status": "ok",
+                    "key": run_key,
+                    "stage": m.stage,
+                    "run_id": m.run_id,
+                    "grid": m.grid,
+                    "seconds": seconds,
+                    "upstream": m.upstream,
+                    "inputs": m.inputs,
+                    "modules": modules,
+                    "kernel": {
+                        "pid": watch.process.pid if watch.process else None,
+                        "run": warm.runs if warm else 1,
+                    },  # its n-th run
+                    "where": {
+                        "host": socket.gethostname(),  # a SLURM job's id when run in one
+                        "slurm_job_id": os.environ.get("SLURM_JOB_ID"),
+                    },
+                    "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                    **({"trained_with": [o.name for o in members if o is not m]} if others else {}),
                 },
-                "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            },
-        )
+            )
         if warm is not None:
             warm.close_clients()
             kernels.log_since(warm, log_from, out / records.KERNEL_LOG)
@@ -169,22 +231,26 @@ def _attempt(run, threads: int, timeout: float | None) -> tuple[dict, str]:
         with contextlib.suppress(Exception):  # the partial notebook, as papermill last saved it
             if nb_out.exists():
                 strip_runner_cells(nb_out, stopped=error if kind in RETRYABLE else "")
-        with contextlib.suppress(OSError):  # disk full: then the run is left without a record (incomplete)
-            write_json(
-                out / records.FAILED,
-                {
-                    "status": "failed",
-                    "kind": kind,
-                    "inputs": run.inputs,
-                    "error": error,
-                    "seconds": seconds,
-                    "traceback": traceback.format_exc()[-20000:],
-                },
-            )
+        for m in members:
+            with contextlib.suppress(
+                OSError
+            ):  # disk full: then the run is left without a record (incomplete)
+                write_json(
+                    Path(m.dir) / records.FAILED,
+                    {
+                        "status": "failed",
+                        "kind": kind,
+                        "inputs": m.inputs,
+                        "error": error,
+                        "seconds": seconds,
+                        "traceback": traceback.format_exc()[-20000:],
+                        **({"trained_with": [o.name for o in members if o is not m]} if others else {}),
+                    },
+                )
         if isinstance(exc, KeyboardInterrupt):
             raise
-        return {"status": "failed", "error": error, "seconds": seconds}, kind
-    return {"status": "ok", "seconds": seconds, "key": run_key}, ""
+        return [{"status": "failed", "error": error, "seconds": seconds} for _ in members], kind
+    return [{"status": "ok", "seconds": seconds, "key": k} for k in keys], ""
 
 
 class RunStopped(Exception):
@@ -234,17 +300,7 @@ def skip_run(run, reason: str) -> dict:
     it stale or incomplete; the result says its files were kept); any other folder gets a
     `failed.json` saying "skipped" and why, beside what it held."""
     out = Path(run.dir)
-    result = {
-        "stage": run.stage,
-        "run_id": run.run_id,
-        "dir": run.dir,
-        "grid": run.grid,
-        "status": "skipped",
-        "error": reason,
-        "seconds": 0.0,
-        "key": "",
-        "attempts": 0,
-    }
+    result = {**_result(run), "status": "skipped", "error": reason}
     if (out / records.COMPLETE).exists():
         return {**result, "kept": KEPT}
     with contextlib.suppress(

@@ -34,6 +34,62 @@ class Run:
         return f"{self.stage}/{self.run_id}"
 
 
+@dataclass
+class Job:
+    """Runs of one stage that differ only in the parameter their stage trains together (its
+    `Stage.together`: autoencode's seeds), executed as one notebook execution that writes each
+    run's folder (`execute.execute_job`). It stands in the dependency graph for its runs: it waits
+    for what any of them uses, and a run that uses one of them waits for it. The first run leads:
+    the notebook executes with its parameters and the others' (`CELL_RUNS`)."""
+
+    runs: list[Run]
+
+    @property
+    def stage(self) -> str:
+        return self.runs[0].stage
+
+    @property
+    def run_id(self) -> str:
+        return self.runs[0].run_id
+
+    @property
+    def name(self) -> str:
+        return f"{self.stage}/{self.run_id}+{len(self.runs) - 1}"
+
+    @property
+    def dir(self) -> str:
+        return self.runs[0].dir
+
+    @property
+    def upstream(self) -> list[str]:
+        return list(dict.fromkeys(u for r in self.runs for u in r.upstream))
+
+
+CELL_RUNS = "cell_runs"  # the notebook parameter listing the runs trained with the leading one
+
+
+def jobs(runs: list[Run]) -> list[Run | Job]:
+    """The units the executors schedule: each stage that declares `together` has its runs that
+    differ only in that parameter (and their folder) grouped into one Job (in plan order, where
+    its first run stood); every other run stays itself."""
+    groups: dict[tuple, list[Run]] = {}
+    units: list[Run | Job | tuple] = []
+    for r in runs:
+        over = STAGES[r.stage].together
+        if not over or over not in r.params:
+            units.append(r)
+            continue
+        rest = {k: v for k, v in r.params.items() if k not in (over, OUT_DIR)}
+        key = (r.stage, repr(sorted(rest.items())), repr(sorted(r.upstream)))
+        if key not in groups:
+            groups[key] = []
+            units.append(key)
+        groups[key].append(r)
+    return [
+        u if isinstance(u, Run) else (groups[u][0] if len(groups[u]) == 1 else Job(groups[u])) for u in units
+    ]
+
+
 def safe_id(text: str) -> str:
     """A path component that cannot climb out of its folder."""
     s = re.sub(r"[^A-Za-z0-9._=-]+", "_", str(text)).strip("._") or "run"

@@ -17,9 +17,9 @@ from .. import config, ondisk
 from .. import study as declaration
 from ..files import atomic_write_bytes, read_json, write_json
 from . import records
-from .execute import OK, execute_run, skip_run
+from .execute import OK, execute_job, execute_run, skip_run
 from .paramfile import ParamFile
-from .plan import Run, plan
+from .plan import Job, Run, jobs, plan
 from .progress import PROGRESS_DIR, Display, tracking
 
 
@@ -50,6 +50,7 @@ def run_study(
     schedule: str = "graph",
     retries: int = 0,
     cluster: dict | None = None,
+    seeds_together: bool = False,
 ) -> list[dict]:
     """Execute every run, each as soon as the runs it uses are done (`schedule="stages"` waits
     for the whole previous stage instead: kept to measure the difference); write runs.json and
@@ -57,7 +58,10 @@ def run_study(
     stage's time limit is executed again up to `retries` times. With `progress`, the runs in
     flight and the sweep's ETA are shown on stderr (`runner.progress`). Returns one result dict
     per run (its "attempts": how many times its notebook was executed). `cluster`: the SLURM
-    jobs of `executor="slurm"` (aestudy.cluster_params)."""
+    jobs of `executor="slurm"` (aestudy.cluster_params). `seeds_together`: the runs of a stage that
+    declares `together` and differ only in that parameter (autoencode's seeds of one cell) execute
+    as one job (`plan.Job`): one kernel, one process, one step K models wide; each run keeps its
+    folder, record and key."""
 
     records.forget_module_digests()
     runs = plan(study)  # a wrong selection is named before the dataset is looked at
@@ -66,7 +70,10 @@ def run_study(
         runs = [r for r in runs if r.stage in stages]
     names = {r.name for r in runs}
     done = {u: _on_disk(r, u) for r in runs for u in r.upstream if u not in names}  # --stage
-    wait_for = _wait_for(runs, schedule)
+    units = jobs(runs) if seeds_together else runs
+    wait_for, priority = _for_units(units, _wait_for(runs, schedule), _priority(runs))
+    members = {u.name: [r.name for r in u.runs] for u in units if isinstance(u, Job)}
+    by_name = {r.name: r for r in runs}
     pdir = config.profile_dir(study.profile)
     pdir.mkdir(parents=True, exist_ok=True)
     for tmp in [
@@ -83,12 +90,13 @@ def run_study(
     interrupted, ex = False, None
     try:
         with display, make_executor(executor, workers=workers, scheduler=scheduler, cluster=cluster) as ex:
-            for res in ex.run_graph(
+            for unit_res in ex.run_graph(
                 run_when_ready,
-                runs,
+                units,
                 wait_for,
                 done,
-                priority=_priority(runs),
+                priority=priority,
+                jobs=members,
                 checksum=checksum,
                 data=_data_spec(study, checksum),
                 force=force,
@@ -97,14 +105,15 @@ def run_study(
                 timeouts={s: study.timeout(s) for s in study.stages()},
                 progress_dir=str(display.folder) if display.folder else None,
             ):
-                results[f"{res['stage']}/{res['run_id']}"] = res
-                display.finished(res)
-                left[res["stage"]] -= 1
-                if not left[res["stage"]]:
-                    try:  # a table that cannot be written (disk full) stops nothing: said once all runs are done
-                        write_tables(pdir, [r for r in runs if r.stage == res["stage"]], results)
-                    except OSError as exc:
-                        unwritten = unwritten or exc
+                for res in _each_run(unit_res, members, by_name):
+                    results[f"{res['stage']}/{res['run_id']}"] = res
+                    display.finished(res)
+                    left[res["stage"]] -= 1
+                    if not left[res["stage"]]:
+                        try:  # a table that cannot be written (disk full) stops nothing: said once all runs are done
+                            write_tables(pdir, [r for r in runs if r.stage == res["stage"]], results)
+                        except OSError as exc:
+                            unwritten = unwritten or exc
     except KeyboardInterrupt:  # Ctrl-C or SIGTERM: the executor has stopped its workers (and jobs)
         interrupted = True
     used = getattr(ex, "workers_used", workers)  # SLURM: the jobs whose workers connected at once
@@ -118,6 +127,7 @@ def run_study(
             "workers": used,
             "executor": executor,
             "schedule": schedule,
+            "seeds_together": seeds_together,
             "interrupted": interrupted,
             "runs": ordered,
         },
@@ -157,8 +167,44 @@ def _interrupted(run: Run) -> dict:
     }
 
 
+def _for_units(units: list, wait_for: dict, priority: dict) -> tuple[dict, dict]:
+    """What each unit (a run or a `plan.Job`) waits for, and its priority: a job waits for what
+    any of its runs waits for, a run that waits for a run of a job waits for the job, and a job
+    goes as early as its most urgent run."""
+    unit_of = {r.name: u.name for u in units if isinstance(u, Job) for r in u.runs}
+    out_wait, out_priority = {}, {}
+    for u in units:
+        names = [r.name for r in u.runs] if isinstance(u, Job) else [u.name]
+        out_wait[u.name] = list(dict.fromkeys(unit_of.get(w, w) for n in names for w in wait_for[n]))
+        out_priority[u.name] = max(priority.get(n, 0) for n in names)
+    return out_wait, out_priority
+
+
+def _each_run(res: dict, jobs: dict, runs: dict | None = None) -> list[dict]:
+    """The result of each run in a unit's result: a job's members; a job lost with its worker (one
+    result under its first run's name, from the executor) gives that failure to each of its runs
+    (`runs`: the Run of each name, for their folders)."""
+    if "members" in res:
+        return res["members"]
+    lead = f"{res['stage']}/{res['run_id']}"
+    names = next((ns for ns in jobs.values() if ns[0] == lead), [lead])
+    own = lambda n: {"dir": runs[n].dir, "grid": runs[n].grid} if runs and n in runs else {}  # noqa: E731
+    return [{**res, "run_id": n.split("/", 1)[1], **own(n)} for n in names]
+
+
+def _by_run(upstream: dict, jobs: dict) -> dict:
+    """The results a unit waited for, by run name (a job's unfolded into its runs')."""
+    out = {}
+    for name, res in upstream.items():
+        if name in jobs:
+            out.update({f"{r['stage']}/{r['run_id']}": r for r in _each_run(res, jobs)})
+        else:
+            out[name] = res
+    return out
+
+
 def run_when_ready(
-    run: Run,
+    run: Run | Job,
     upstream: dict,
     checksum: str,
     force: bool = False,
@@ -168,17 +214,37 @@ def run_when_ready(
     retries: int = 0,
     progress_dir: str | None = None,
     data: dict | None = None,
+    jobs: dict | None = None,
 ) -> dict:
     """Called when the runs `run` waits for are done (in a worker, on Dask too): skip it when one
     of its upstream runs did not complete, else fix its inputs from their keys and execute it
     (within its stage's time limit from `timeouts`, retried up to `retries` times), telling its
     progress through files under `progress_dir` (`runner.progress`). `data` (the dataset's folder
     and checksum) is for the Dask executor, which checks its workers read it; on a Dask worker
-    `checksum` is the one the worker read."""
-    bad = [u for u in run.upstream if upstream[u]["status"] not in OK]
-    if bad:
-        return skip_run(run, f"upstream run {bad[0]} {upstream[bad[0]]['status']}")
-    run.inputs = records.inputs(run, {u: upstream[u]["key"] for u in run.upstream}, checksum)
+    `checksum` is the one the worker read. A `plan.Job` (`jobs`: each job's runs by name) does
+    this for each of its runs and executes those that can as one job (`execute.execute_job`)."""
+    upstream = _by_run(upstream, jobs or {})
+    if isinstance(run, Job):
+        skipped = {r.name: res for r in run.runs if (res := _prepare(r, upstream, checksum)) is not None}
+        ready = [r for r in run.runs if r.name not in skipped]
+        with tracking(progress_dir, run):
+            done = (
+                execute_job(
+                    Job(ready),
+                    force=force,
+                    no_retrain=no_retrain,
+                    threads=threads,
+                    timeout=(timeouts or {}).get(run.stage),
+                    retries=retries,
+                )["members"]
+                if ready
+                else []
+            )
+        by_name = skipped | {r.name: res for r, res in zip(ready, done)}
+        return {"members": [by_name[r.name] for r in run.runs]}
+    skipped = _prepare(run, upstream, checksum)
+    if skipped is not None:
+        return skipped
     with tracking(progress_dir, run):
         return execute_run(
             run,
@@ -188,6 +254,16 @@ def run_when_ready(
             timeout=(timeouts or {}).get(run.stage),
             retries=retries,
         )
+
+
+def _prepare(run: Run, upstream: dict, checksum: str) -> dict | None:
+    """A skipped run's result when a run it uses did not complete; else None, its inputs fixed
+    from the keys of the runs it uses."""
+    bad = [u for u in run.upstream if upstream[u]["status"] not in OK]
+    if bad:
+        return skip_run(run, f"upstream run {bad[0]} {upstream[bad[0]]['status']}")
+    run.inputs = records.inputs(run, {u: upstream[u]["key"] for u in run.upstream}, checksum)
+    return None
 
 
 def _wait_for(runs: list[Run], schedule: str) -> dict:

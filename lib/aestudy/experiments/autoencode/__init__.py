@@ -17,4 +17,5 @@ STAGE = Stage(
     abbrev={"latent_dim": "d", "num_conv": "nc", "seed": "s"},
     metrics=AutoencodeMetrics,
     outputs=("reconstructions.png",),
+    together="seed",  # the seeds of a cell, one optimiser step for all (together.py), under --seeds-together
 )

@@ -8,6 +8,13 @@ from ...architecture import AEConfig, check_config
 from ...schema import Optimizer, Params, Precision, Schedule, precision_field
 
 
+class CellRun(Params):
+    """Another seed of this run's cell, trained in the same steps, written to its own folder."""
+
+    seed: int
+    out_dir: str
+
+
 class AutoencodeParams(Params):
     latent_dim: int = Field(10, ge=1)
     num_conv: int = Field(2, ge=1)
@@ -48,6 +55,16 @@ class AutoencodeParams(Params):
     precision: Precision = precision_field()  # about 1.6x faster for num_conv = 3 on an avx512_bf16 CPU
     seed: int = 0
     device: str = Field("auto", json_schema_extra={"unkeyed": True})
+    cell_runs: list[CellRun] = Field(
+        [],
+        json_schema_extra={"unkeyed": True},
+        description=(
+            "further seeds of this (d, num_conv) cell trained with this one, one optimiser step for all "
+            "(experiments/autoencode/together.py), each model into its own out_dir: the runner fills it "
+            "under --seeds-together (a GPU's launch-bound steps made K times as wide); each model's "
+            "numbers are those it gets alone, to float rounding"
+        ),
+    )
 
     @model_validator(mode="after")
     def _buildable(self):

@@ -17,9 +17,11 @@ the CPU.
 
 On CUDA with Adam and a constant rate after the warm-up the whole batched step (index, forward,
 loss, backward, fused capturable Adam) is captured once as a CUDA graph and replayed, as
-`steps.GraphedStep` does for one model. The path is opt-in: `train.run` and the autoencode
-notebook keep training one model per run, so the CPU numbers of every profile are unchanged.
-`unstack` gives back K ordinary state_dicts, one per model, for the per-model run folders.
+`steps.GraphedStep` does for one model. The path is opt-in: the autoencode notebook trains one
+model per run with `train.run` (`fit` with one model), so the CPU numbers of every profile are
+unchanged; under `aestudy run --seeds-together` the runner executes a cell's runs as one notebook
+execution (`cell_runs`, runner.plan.Job) and `fit` trains them here, each into its own run folder.
+`unstack` gives back K ordinary state_dicts, one per model.
 """
 
 from __future__ import annotations
@@ -173,6 +175,15 @@ class GraphedSeedsStep(EagerSeedsStep):
         self.graph.replay()
         self.replays += 1
         return self.static_loss
+
+
+def fit(models: list[nn.Module], seeds: list[int], train_images, test_images, **kw) -> list[dict]:
+    """One history per model: `train.run` for one model (what every CPU profile does), and for the
+    seeds of one cell under --seeds-together `run_together`, one step for all (each model's
+    numbers as `train.run` gives them, to float rounding). `kw`: `train.run`'s options."""
+    if len(models) == 1:
+        return [train.run(models[0], train_images, test_images, seed=seeds[0], **kw)]
+    return run_together(models, seeds, train_images, test_images, **kw)
 
 
 def run_together(
