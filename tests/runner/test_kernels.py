@@ -204,3 +204,30 @@ def test_a_module_edited_while_a_run_executes_leaves_the_run_stale(tmp_path, mon
     done = json.loads((tmp_path / "reports/p/runs/x/edited/complete.json").read_text())
     assert done["modules"]["lib/aestudy/science/names.py"] == "digest before the edit"
     assert records.changed_modules(done["modules"]) == ["lib/aestudy/science/names.py"]
+
+
+def test_the_sockets_of_dead_kernels_are_removed_and_live_ones_kept(tmp_path):
+    """A kernel killed with its runner leaves its channel sockets in the temporary folder; a
+    sweep's start removes those nobody listens on, and nothing else."""
+    import socket
+
+    from aestudy.runner.kernel_manager import SOCKET_PREFIX, remove_stale_sockets
+
+    stale, live = tmp_path / f"{SOCKET_PREFIX}0123456789ab-1", tmp_path / f"{SOCKET_PREFIX}ba9876543210-1"
+    dead = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    dead.bind(str(stale))
+    dead.close()  # the file stays: as a killed kernel leaves it
+    listening = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listening.bind(str(live))
+    listening.listen()
+    not_a_socket = tmp_path / f"{SOCKET_PREFIX}notes"
+    not_a_socket.write_text("a file of that name is not ours to remove")
+    other = tmp_path / "other-0123456789ab-1"
+    foreign = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    foreign.bind(str(other))
+    foreign.close()
+    try:
+        assert stale.exists() and remove_stale_sockets(str(tmp_path)) == 1
+        assert not stale.exists() and live.exists() and not_a_socket.exists() and other.exists()
+    finally:
+        listening.close()

@@ -13,6 +13,40 @@ from . import orphans, watch
 
 KERNEL_MANAGER = "aestudy.runner.kernel_manager.LocalKernelManager"
 KERNEL_LOG_ENV = "AESTUDY_KERNEL_LOG"
+SOCKET_PREFIX = "aestudy-kernel-"  # in the temporary folder: <prefix><12 hex>-<port>, one per channel
+
+
+def socket_base() -> str:
+    """A kernel's own socket path stem (kernels of parallel workers must never share one)."""
+    import tempfile
+    import uuid
+
+    return os.path.join(tempfile.gettempdir(), f"{SOCKET_PREFIX}{uuid.uuid4().hex[:12]}")
+
+
+def remove_stale_sockets(folder: str | None = None) -> int:
+    """Remove the socket files of kernels that no longer exist: a kernel killed with its runner
+    (kill -9, a cancelled SLURM job) leaves its five channel files behind, since nothing outlives
+    it to remove them. A socket nobody listens on refuses a connection: only those go, so the
+    kernels of other sweeps running now keep theirs. Returns how many were removed."""
+    import socket
+    import stat
+    import tempfile
+
+    removed = 0
+    for path in Path(folder or tempfile.gettempdir()).glob(f"{SOCKET_PREFIX}*"):
+        try:
+            if not stat.S_ISSOCK(path.lstat().st_mode):
+                continue
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+                probe.connect(str(path))
+        except ConnectionRefusedError:
+            with contextlib.suppress(OSError):
+                path.unlink()
+                removed += 1
+        except OSError:
+            continue
+    return removed
 
 
 def local_kernel_manager():
@@ -25,14 +59,8 @@ def local_kernel_manager():
         kernel dies with the process that started it (`orphans`)."""
 
         def __init__(self, **kwargs):
-            import tempfile
-            import uuid
-
             kwargs.setdefault("transport", "ipc")
-            # a socket path of its own: kernels of parallel workers must never share one
-            kwargs.setdefault(
-                "ip", os.path.join(tempfile.gettempdir(), f"aestudy-kernel-{uuid.uuid4().hex[:12]}")
-            )
+            kwargs.setdefault("ip", socket_base())
             super().__init__(**kwargs)
             # created in the thread that executes the run (launched maybe in another one)
             self.run_watch = watch.current()

@@ -18,6 +18,7 @@ from .. import study as declaration
 from ..files import atomic_write_bytes, read_json, write_json
 from . import records
 from .execute import OK, execute_job, execute_run, skip_run
+from .kernel_manager import remove_stale_sockets
 from .paramfile import ParamFile
 from .plan import Job, Run, jobs, plan
 from .progress import PROGRESS_DIR, Display, tracking
@@ -66,6 +67,7 @@ def run_study(
     records.forget_module_digests()
     runs = plan(study)  # a wrong selection is named before the dataset is looked at
     checksum = data_checksum(study)
+    remove_stale_sockets()  # of kernels killed with an earlier runner
     if stages:
         runs = [r for r in runs if r.stage in stages]
     names = {r.name for r in runs}
