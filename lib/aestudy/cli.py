@@ -307,9 +307,19 @@ def _study(args):
 
 
 def _render_study(study, if_changed: bool = False):
+    """Render, saying first (and above the report's summary) which runs are stale: after `run
+    --stage`, or `render` after an edit, the report would otherwise show old results silently."""
     from .report.render import render
+    from .runner.sweep import status
 
-    return render(study, if_changed=if_changed)
+    stale = [(r["run"], r["reason"]) for r in status(study) if r["state"] == "stale"]
+    if stale:
+        print(
+            f"warning: {len(stale)} runs are stale (first: {stale[0][0]}: {stale[0][1]}); the report "
+            f"shows their last results and says so; `aestudy run {study.path}` updates them",
+            file=sys.stderr,
+        )
+    return render(study, if_changed=if_changed, stale=stale)
 
 
 def _find(name: str) -> str:

@@ -139,6 +139,33 @@ def test_run_with_nothing_new_leaves_the_report_as_it_is(smoke_profile):
     assert html.stat().st_mtime_ns == before
 
 
+@pytest.mark.slow
+def test_a_report_rendered_from_stale_runs_says_so_above_its_summary(smoke_profile, tmp_path):
+    """`render` after a parameter changed (the theory run's n_samples): the command warns, and the
+    report says above its summary how many runs are stale, which, why, and the command to update
+    them; the runs themselves are left as they are."""
+    reports = tmp_path / "reports"
+    shutil.copytree(smoke_profile["dir"], reports / "smoke")
+    params = tmp_path / "smoke.yaml"
+    params.write_text(smoke_profile["params"].read_text().replace("n_samples: 2001", "n_samples: 1001"))
+    before = (reports / "smoke" / "runs" / "theory" / "all" / "complete.json").read_bytes()
+    proc = subprocess.run(
+        [sys.executable, "-m", "lib", "render", str(params)],
+        cwd=REPO,
+        env={**smoke_profile["env"], "REPORTS_DIR": str(reports)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "warning: 1 runs are stale (first: theory/all: " in proc.stderr
+    html = (reports / "smoke" / "report.html").read_text()
+    said = re.search(r"Out of date:</strong> 1 of the 14 runs this report shows are stale[^<]*", html)
+    assert said and "theory/all" in said[0] and f"aestudy run" in html, said
+    assert html.index("Out of date") < html.index(">Summary<")
+    assert (reports / "smoke" / "runs" / "theory" / "all" / "complete.json").read_bytes() == before
+
+
 HOSTILE = [
     "<script>window.__pwned = 1</script>",
     '<img src=x onerror="window.__pwned = 2">',

@@ -254,15 +254,33 @@ def report_key(study) -> str:
     return h.hexdigest()
 
 
-def render(study, pdf: bool = True, if_changed: bool = False) -> dict | None:
+def stale_banner(stale: list[tuple[str, str]], total: int, params_path) -> str:
+    """The line above the summary of a report rendered from runs that are out of date (their
+    notebook, parameters, upstream runs, data or imported code changed after they ran): how many,
+    which (the first few, each with why) and the command that updates them."""
+    shown = "; ".join(f"{name} ({plain(why)})" for name, why in stale[:3])
+    more = f"; and {len(stale) - 3} more" if len(stale) > 3 else ""
+    return (
+        f"> **Out of date:** {len(stale)} of the {total} runs this report shows are stale: "
+        f"what they were computed from changed after they ran ({shown}{more}). Their last results are "
+        f"shown. `aestudy run {params_path}` brings them up to date."
+    )
+
+
+def render(
+    study, pdf: bool = True, if_changed: bool = False, stale: list[tuple[str, str]] = ()
+) -> dict | None:
     """Write reports/<profile>/report.html (and .pdf); returns their paths and timings. With
-    `if_changed` (what `run` does), skip when it was rendered from exactly these runs and code."""
+    `if_changed` (what `run` does), skip when it was rendered from exactly these runs and code.
+    `stale`: (run, why) of each run that is out of date (the runner's `status` says which; the
+    report cannot tell), said above the summary."""
     import papermill as pm
 
     pdir = config.profile_dir(study.profile)
     if not ondisk.runs_dir(pdir).is_dir():
         raise ParamsError(f"{pdir}: no runs to render; run `python -m lib run {study.path}` first")
-    key, stamp = report_key(study), pdir / "report.key"
+    key = report_key(study) + "".join(f"\nstale {name}" for name, _ in stale)
+    stamp = pdir / "report.key"
     if if_changed and (pdir / "report.html").exists() and stamp.exists() and stamp.read_text() == key:
         print(f"report: {config.relative(pdir / 'report.html')} is up to date", file=sys.stderr)
         return None
@@ -281,6 +299,8 @@ def render(study, pdf: bool = True, if_changed: bool = False) -> dict | None:
             kernel_manager_class=KERNEL_MANAGER,
         )
     parts = [nbformat.read(analyses_out, as_version=4)]
+    if stale:
+        parts[0].cells.insert(0, _md(stale_banner(list(stale), len(runs), config.relative(study.path))))
     captions = numbered_so_far(parts[0])
     for stage in (s for s in study.stages() if STAGES[s].in_report):
         done = [r for r in runs if r["stage"] == stage]
