@@ -161,7 +161,7 @@ def test_a_report_rendered_from_stale_runs_says_so_above_its_summary(smoke_profi
     assert "warning: 1 runs are stale (first: theory/all: " in proc.stderr
     html = (reports / "smoke" / "report.html").read_text()
     said = re.search(r"Out of date:</strong> 1 of the 14 runs this report shows are stale[^<]*", html)
-    assert said and "theory/all" in said[0] and f"aestudy run" in html, said
+    assert said and "theory/all" in said[0] and "aestudy run" in html, said
     assert html.index("Out of date") < html.index(">Summary<")
     assert (reports / "smoke" / "runs" / "theory" / "all" / "complete.json").read_bytes() == before
 
