@@ -2,7 +2,7 @@
 (bare loop, fused Adam, best of interleaved rounds) and the test error it reaches after the same
 training (same initialisation, same batches). With `--classifier`: experiment 4's classifier
 instead (fine-tuning step on 100 augmented images, and a prediction over 10,000 images), CPU
-seconds, 1 thread, whole stage under `train.precision` as the notebooks run it. Prints figures;
+seconds, 1 thread, whole stage under `training.precision` as the notebooks run it. Prints figures;
 asserts nothing.
 
     DATA_DIR=../shared/data python benchmarks/bf16.py [--steps 60] [--epochs 1] [--train 8000]
@@ -24,7 +24,11 @@ from torch import nn
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
 
 from aestudy.experiments.autoencode import run as train  # noqa: E402
-from aestudy.science import data, models
+from aestudy.science import (
+    data,
+    models,
+    training,  # noqa: E402
+)
 
 
 def loop(model, batches, autocast: bool) -> float:
@@ -73,7 +77,7 @@ def classifier(steps: int, rounds: int, num_convs) -> None:
             for prec in ("float32", "bfloat16"):
                 clf, g = copy.deepcopy(init), torch.Generator().manual_seed(0)
                 opt = torch.optim.AdamW(clf.parameters(), 1e-3)
-                with train.precision(prec, "cpu"):
+                with training.precision(prec, "cpu"):
                     t = time.process_time()
                     for _ in range(steps):
                         loss = nn.functional.cross_entropy(clf(augment(x, g)), y)

@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
 from aestudy.experiments.autoencode import run as train
 from aestudy.experiments.semisup import run as semisup
 from aestudy.experiments.transfer import run as transfer  # noqa: E402
-from aestudy.science import artifacts, data, models
+from aestudy.science import artifacts, data, models, training
 
 LEVERS = {  # name: the recipe's changes (issue 25's levers one at a time, then together)
     "base": {},
@@ -221,7 +221,7 @@ def main() -> None:
                     flush=True,
                 )
 
-            with train.precision(args.precision, args.device):
+            with training.precision(args.precision, args.device):
                 trained = semisup.train_each(
                     encoder,
                     semi.get("h1", 650),

@@ -322,16 +322,16 @@ def test_draws_and_folds_trained_together_give_the_same_records_as_one_by_one(mo
 
 
 def test_a_classifier_stage_under_bfloat16_autocasts_every_forward_pass_and_repeats_itself():
-    """`train.precision` wraps a whole stage (the notebooks' `precision` parameter): inside it the
+    """`training.precision` wraps a whole stage (the notebooks' `precision` parameter): inside it the
     CPU autocasts to bfloat16, outside nothing changes, and the same seeds give the same records."""
-    from aestudy.experiments.autoencode import run as train
+    from aestudy.science import training
 
     pool, test, enc = _pool(8), _pool(3, seed=1), _encoder()
-    with train.precision("bfloat16", "cpu"):
+    with training.precision("bfloat16", "cpu"):
         assert torch.is_autocast_enabled("cpu") and torch.get_autocast_dtype("cpu") == torch.bfloat16
         runs = [semisup.run(enc, pool, test, [0], 2, 8, 20, True, TINY) for _ in range(2)]
     assert not torch.is_autocast_enabled("cpu")
-    with train.precision("float32", "cpu"):
+    with training.precision("float32", "cpu"):
         assert not torch.is_autocast_enabled("cpu")
     assert runs[0] == runs[1] and all(0 <= r["accuracy"] <= 1 for r in runs[0])
 
@@ -339,12 +339,12 @@ def test_a_classifier_stage_under_bfloat16_autocasts_every_forward_pass_and_repe
 def test_a_classifier_stage_under_bfloat16_learns_as_float32_does():
     """One autocast region spans the whole stage, so its weight cache must be off: with it, every
     forward pass reuses the first step's bfloat16 weights and the classifiers stay at chance."""
-    from aestudy.experiments.autoencode import run as train
+    from aestudy.science import training
 
     pool, enc = _pool(8), _encoder()
     train_acc = {}
     for name in ("float32", "bfloat16"):
-        with train.precision(name, "cpu"):
+        with training.precision(name, "cpu"):
             res = transfer.run(
                 enc,
                 pool,
@@ -362,7 +362,7 @@ def test_a_classifier_stage_under_bfloat16_learns_as_float32_does():
         train_acc[name] = res["records"][0]["train_accuracy"]
     assert train_acc["float32"] >= 0.9 and train_acc["bfloat16"] >= train_acc["float32"] - 0.1, train_acc
     with pytest.raises(ValueError, match="precision must be one of"):
-        train.precision("float16", "cpu")
+        training.precision("float16", "cpu")
 
 
 def test_the_anchors_are_credited_to_their_papers_and_compared_under_stated_conditions(tmp_path):

@@ -163,7 +163,7 @@ def labelled_draws(
     """For each autoencoder checkpoint: its encoder and the labelled images the transfer run of
     that encoder draws for `label_seed` (the same derivation as `transfer.run`)."""
     from ...science.artifacts import load_checkpoint
-    from ..autoencode.run import pick_device
+    from ...science.training import pick_device
     from ..transfer.run import load_encoder
 
     dev = pick_device(device)

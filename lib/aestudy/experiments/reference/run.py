@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..autoencode import run as train
+from ...science import training
 
 KIND = "reference_cnn"  # the checkpoint's kind: a reference classifier, not an autoencoder
 NUM_CLASSES = 10
@@ -65,10 +65,10 @@ def run(
 ) -> tuple[ReferenceCNN, dict]:
     """A ReferenceCNN trained with Adam on cross-entropy (seeded: same inputs, same weights on
     the CPU); returns it (on the CPU, in eval mode) and the mean training loss per epoch."""
-    dev = train.pick_device(device)
+    dev = training.pick_device(device)
     torch.manual_seed(seed)
     model = ReferenceCNN(channels, hidden).to(dev)
-    opt = train.make_optimizer("adam", model.parameters(), lr)
+    opt = training.make_optimizer("adam", model.parameters(), lr)
     g = torch.Generator().manual_seed(seed)
     x_all, y_all = images.to(dev), labels.to(dev)
     history = {"epoch": [], "train_loss": []}
@@ -76,7 +76,7 @@ def run(
     for epoch in range(1, epochs + 1):
         model.train()
         total = torch.zeros((), dtype=torch.float64, device=dev)
-        for idx in train.batches(len(x_all), batch_size, g, device=dev):
+        for idx in training.batches(len(x_all), batch_size, g, device=dev):
             loss = nn.functional.cross_entropy(model(x_all[idx]), y_all[idx])
             opt.zero_grad(set_to_none=True)
             loss.backward()

@@ -156,7 +156,7 @@ def run(
     from tqdm import tqdm
 
     from ...science.batched import fit_each
-    from ..autoencode.run import pick_device
+    from ...science.training import pick_device
 
     dev = pick_device(device)
     encoder = copy.deepcopy(encoder).to(dev).eval()

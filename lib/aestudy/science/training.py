@@ -1,0 +1,91 @@
+"""What every training loop of the study shares, whatever its experiment: seeding every generator
+and taking the runner's thread share (`setup`, the first call of every run notebook), the device
+(`pick_device`), a classifier stage's precision (`precision`), the optimisers with torch's fused
+kernel where the device has one (`make_optimizer`: one kernel per step instead of about ten per
+parameter tensor, the largest single gain on the CPU, benchmarks/train_throughput.py) and a
+seeded batch order (`batches`). Same parameters + seed + thread count give the same numbers on the
+CPU."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+
+import numpy as np
+import torch
+
+from .names import OPTIMIZERS, PRECISIONS
+
+
+def pick_device(device: str = "auto") -> torch.device:
+    """`auto`: CUDA, then Apple MPS, then CPU."""
+    if device != "auto":
+        return torch.device(device)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def precision(name: str, device: str = "auto"):
+    """A context for a whole classifier stage (protocol, transfer, semisup): every forward pass of its
+    training and prediction under `name`. On this project's CPU bfloat16 made a transfer step about
+    1.4x faster and a prediction over the test set about 3.5x (benchmarks/README.md). One autocast
+    region spans many optimiser steps here, so its weight cache is off: with it, every forward pass
+    would reuse the bfloat16 copies of the weights made at the first one, and nothing would learn."""
+    if name not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}, got {name!r}")
+    if name == "float32":
+        return contextlib.nullcontext()
+    return torch.autocast(pick_device(device).type, dtype=torch.bfloat16, cache_enabled=False)
+
+
+def setup(seed: int = 0, threads: int | None = None) -> None:
+    """Seed every generator and fix the torch thread count (`LIB_THREADS` from the runner)."""
+    threads = threads or int(os.environ.get("LIB_THREADS", "0") or 0)
+    if threads > 0:
+        torch.set_num_threads(threads)
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+FUSED_DEVICES = ("cpu", "cuda")
+
+
+def _fused(cls, params: list, **kwargs) -> torch.optim.Optimizer:
+    """`cls(params, fused=True, ...)` where torch has a fused kernel for these parameters
+    (floating point, all on one CPU or CUDA device), else the default implementation."""
+    devices = {p.device.type for p in params}
+    if (
+        params
+        and len(devices) == 1
+        and devices <= set(FUSED_DEVICES)
+        and all(p.dtype.is_floating_point for p in params)
+    ):
+        try:
+            return cls(params, fused=True, **kwargs)
+        except (RuntimeError, TypeError, ValueError):  # an older torch without this fused kernel
+            pass
+    return cls(params, **kwargs)
+
+
+def make_optimizer(name: str, params, lr: float, capturable: bool = False) -> torch.optim.Optimizer:
+    """`capturable` (Adam only): its step may be captured in a CUDA graph (science.steps)."""
+    if name not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {name!r}")
+    params = list(params)
+    if name == "adam":
+        return _fused(torch.optim.Adam, params, lr=lr, **({"capturable": True} if capturable else {}))
+    return _fused(torch.optim.SGD, params, lr=lr, momentum=0.9)
+
+
+def batches(
+    n: int, batch_size: int, generator: torch.Generator | None = None, device: torch.device | str = "cpu"
+):
+    """Index tensors covering range(n) in batches; shuffled when a generator is given. The
+    permutation is drawn on the CPU (same numbers everywhere) and moved to `device` at once."""
+    order = torch.randperm(n, generator=generator) if generator is not None else torch.arange(n)
+    return order.to(device).split(batch_size)
