@@ -549,7 +549,7 @@ def test_notebooks_are_committed_clean_with_one_parameters_cell(name):
     if name == "analyses":
         assert 'profile_dir = "reports/default"' in source
     elif name == "reference":  # upstream of interpolate: it receives nothing
-        assert "out_dir = None" in source and "train.setup(" in "".join("".join(c["source"]) for c in code)
+        assert "out_dir = None" in source and "training.setup(" in "".join("".join(c["source"]) for c in code)
     else:
         assert "out_dir = None" in source and "checkpoints = []" in source
-        assert "train.setup(" in "".join("".join(c["source"]) for c in code)
+        assert "training.setup(" in "".join("".join(c["source"]) for c in code)
