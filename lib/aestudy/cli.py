@@ -315,8 +315,9 @@ def _render_study(study, if_changed: bool = False):
     stale = [(r["run"], r["reason"]) for r in status(study) if r["state"] == "stale"]
     if stale:
         print(
-            f"warning: {len(stale)} runs are stale (first: {stale[0][0]}: {stale[0][1]}); the report "
-            f"shows their last results and says so; `aestudy run {study.path}` updates them",
+            f"warning: {len(stale)} run{'s are' if len(stale) > 1 else ' is'} stale "
+            f"(first: {stale[0][0]}: {stale[0][1]}); the report "
+            f"shows the last results and says so; `aestudy run {study.path}` updates them",
             file=sys.stderr,
         )
     return render(study, if_changed=if_changed, stale=stale)

@@ -158,11 +158,11 @@ def test_a_report_rendered_from_stale_runs_says_so_above_its_summary(smoke_profi
         timeout=300,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert "warning: 1 runs are stale (first: theory/all: " in proc.stderr
+    assert "warning: 1 run is stale (first: theory/all: parameter n_samples: 2001 -> 1001)" in proc.stderr
     html = (reports / "smoke" / "report.html").read_text()
-    said = re.search(r"Out of date:</strong> 1 of the 14 runs this report shows are stale[^<]*", html)
+    said = re.search(r"Out of date:</strong> 1 of the 14 runs this report shows is stale[^<]*", html)
     assert said and "theory/all" in said[0] and "aestudy run" in html, said
-    assert html.index("Out of date") < html.index(">Summary<")
+    assert html.index("Rendered ") < html.index("Out of date") < html.index(">Summary<")  # under the title
     assert (reports / "smoke" / "runs" / "theory" / "all" / "complete.json").read_bytes() == before
 
 

@@ -261,7 +261,8 @@ def stale_banner(stale: list[tuple[str, str]], total: int, params_path) -> str:
     shown = "; ".join(f"{name} ({plain(why)})" for name, why in stale[:3])
     more = f"; and {len(stale) - 3} more" if len(stale) > 3 else ""
     return (
-        f"> **Out of date:** {len(stale)} of the {total} runs this report shows are stale: "
+        f"> **Out of date:** {len(stale)} of the {total} runs this report shows "
+        f"{'is' if len(stale) == 1 else 'are'} stale: "
         f"what they were computed from changed after they ran ({shown}{more}). Their last results are "
         f"shown. `aestudy run {params_path}` brings them up to date."
     )
@@ -299,8 +300,12 @@ def render(
             kernel_manager_class=KERNEL_MANAGER,
         )
     parts = [nbformat.read(analyses_out, as_version=4)]
-    if stale:
-        parts[0].cells.insert(0, _md(stale_banner(list(stale), len(runs), config.relative(study.path))))
+    if stale:  # under the title, above the summary
+        cells = parts[0].cells
+        at = next(
+            (i for i, c in enumerate(cells) if c.cell_type == "markdown" and c.source.startswith("## ")), 0
+        )
+        cells.insert(at, _md(stale_banner(list(stale), len(runs), config.relative(study.path))))
     captions = numbered_so_far(parts[0])
     for stage in (s for s in study.stages() if STAGES[s].in_report):
         done = [r for r in runs if r["stage"] == stage]
