@@ -202,8 +202,8 @@ def test_retries_follow_the_kind_of_fault(tmp_path, monkeypatch):
     run = plan.Run("theory", "s0", {"seed": 0}, {"seed": 0}, dir=str(tmp_path / "s0"), inputs={})
     outcomes = []
 
-    def attempt(run, threads, timeout):
-        assert timeout == 4
+    def attempt(run, threads, timeout, others=()):
+        assert timeout == 4 and not others
         res, kind = outcomes.pop(0)
         return [res], kind  # one result per run it executed
 

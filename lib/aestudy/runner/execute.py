@@ -52,22 +52,9 @@ def execute_run(
     `run.inputs` must be set (the runner sets it once the upstream runs are done). A run that
     passes `timeout` seconds is stopped; one whose kernel died or that timed out is executed
     again, up to `retries` more times. The result's "attempts" counts the executions."""
-    result = _result(run)
-    state, reason, record = records.state(run.dir, run.inputs)
-    if state == "complete" and not force:
-        return {**result, "status": "cached", "key": record["key"]}
-    if no_retrain:
-        return {
-            **result,
-            "status": "failed",
-            "error": f"--no-retrain: {run.name} would need to run ({state}: {reason})",
-        }
-    for attempt in range(1, max(0, retries) + 2):
-        (res,), kind = _attempt(run, threads, timeout)
-        res = {**result, **res, "attempts": attempt}
-        if res["status"] == "ok" or kind not in RETRYABLE:
-            return res
-    return res
+    from .plan import Job
+
+    return execute_job(Job([run]), force, no_retrain, threads, timeout, retries)["members"][0]
 
 
 def _result(run) -> dict:
@@ -91,10 +78,10 @@ def execute_job(
     timeout: float | None = None,
     retries: int = 0,
 ) -> dict:
-    """The runs of a `plan.Job` (their inputs set), as `execute_run` does each: a complete one is
-    cached; the others execute as one notebook execution (the first leads; the rest reach it as
-    `plan.CELL_RUNS`), each written to its own folder and recorded under its own key, as if it
-    had executed alone. `timeout` is per run: the execution gets it once per run it executes.
+    """The runs of a `plan.Job` (their inputs set), each as `execute_run` describes: a complete
+    one is cached; the others execute as one notebook execution (the first leads; the rest reach
+    it as `plan.CELL_RUNS`), each written to its own folder and recorded under its own key, as if
+    it had executed alone. `timeout` is per run: the execution gets it once per run it executes.
     Returns {"members": one result per run of the job, in its order}."""
     out, todo = {}, []
     for run in job.runs:
@@ -106,11 +93,7 @@ def execute_job(
             out[run.name] = {**_result(run), "status": "failed", "error": error}
         else:
             todo.append(run)
-    if len(todo) == 1:
-        out[todo[0].name] = execute_run(
-            todo[0], force=True, threads=threads, timeout=timeout, retries=retries
-        )
-    elif todo:
+    if todo:
         limit = timeout * len(todo) if timeout else timeout
         for attempt in range(1, max(0, retries) + 2):
             results, kind = _attempt(todo[0], threads, limit, others=todo[1:])
