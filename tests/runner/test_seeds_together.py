@@ -95,6 +95,7 @@ def test_seeds_trained_together_keep_their_own_folders_keys_and_numbers(
         }
         record = json.loads((run / "complete.json").read_text())
         assert sorted(record["trained_with"]) == sorted(f"autoencode/d3-s{s}" for s in (0, 1, 2) if s != seed)
+        assert record["seconds"] == pytest.approx(record["job_seconds"] / 3)  # the job's time, shared
         resources = json.loads((run / "resources.json").read_text())
         assert resources["models_trained_together"] == 3
         nb = json.loads((run / "autoencode.ipynb").read_text())

@@ -173,6 +173,7 @@ def _attempt(run, threads: int, timeout: float | None, others=()) -> tuple[list[
         for m in others:  # each run's folder holds the notebook that wrote it
             shutil.copyfile(nb_out, Path(m.dir) / nb_out.name)
         seconds = time.perf_counter() - start
+        share = _shares(seconds, members)
         keys = [records.key(m.inputs, modules) for m in members]
         for m, run_key in zip(members, keys):
             # last, and inside the try: a run whose record cannot be written (disk full) failed
@@ -184,7 +185,7 @@ def _attempt(run, threads: int, timeout: float | None, others=()) -> tuple[list[
                     "stage": m.stage,
                     "run_id": m.run_id,
                     "grid": m.grid,
-                    "seconds": seconds,
+                    **share,
                     "upstream": m.upstream,
                     "inputs": m.inputs,
                     "modules": modules,
@@ -205,6 +206,7 @@ def _attempt(run, threads: int, timeout: float | None, others=()) -> tuple[list[
             kernels.log_since(warm, log_from, out / records.KERNEL_LOG)
     except BaseException as exc:  # a crash in one run must not take the others down
         seconds = time.perf_counter() - start
+        share = _shares(seconds, members)
         kind, error = _fault(exc, watch, timeout)  # first: how the kernel ended, before it is shut down
         if warm is not None:  # a kernel that saw a fault is never reused
             kernels.log_since(warm, log_from, out / records.KERNEL_LOG)
@@ -225,15 +227,23 @@ def _attempt(run, threads: int, timeout: float | None, others=()) -> tuple[list[
                         "kind": kind,
                         "inputs": m.inputs,
                         "error": error,
-                        "seconds": seconds,
+                        **share,
                         "traceback": traceback.format_exc()[-20000:],
                         **({"trained_with": [o.name for o in members if o is not m]} if others else {}),
                     },
                 )
         if isinstance(exc, KeyboardInterrupt):
             raise
-        return [{"status": "failed", "error": error, "seconds": seconds} for _ in members], kind
-    return [{"status": "ok", "seconds": seconds, "key": k} for k in keys], ""
+        return [{"status": "failed", "error": error, **share} for _ in members], kind
+    return [{"status": "ok", **share, "key": k} for k in keys], ""
+
+
+def _shares(seconds: float, members: list) -> dict:
+    """A run's wall time: a job's is shared equally by its runs (so that a stage's total, the
+    slowest run and the next sweep's ETA count it once), the whole kept as `job_seconds`."""
+    if len(members) == 1:
+        return {"seconds": seconds}
+    return {"seconds": seconds / len(members), "job_seconds": seconds}
 
 
 class RunStopped(Exception):
