@@ -17,7 +17,7 @@ from .. import config, ondisk
 from .. import study as declaration
 from ..files import atomic_write_bytes, read_json, write_json
 from . import records
-from .execute import OK, execute_job, execute_run, skip_run
+from .execute import OK, execute_job, skip_run
 from .kernel_manager import remove_stale_sockets
 from .paramfile import ParamFile
 from .plan import Job, Run, jobs, plan
@@ -226,36 +226,23 @@ def run_when_ready(
     `checksum` is the one the worker read. A `plan.Job` (`jobs`: each job's runs by name) does
     this for each of its runs and executes those that can as one job (`execute.execute_job`)."""
     upstream = _by_run(upstream, jobs or {})
-    if isinstance(run, Job):
-        skipped = {r.name: res for r in run.runs if (res := _prepare(r, upstream, checksum)) is not None}
-        ready = [r for r in run.runs if r.name not in skipped]
+    runs = run.runs if isinstance(run, Job) else [run]
+    skipped = {r.name: res for r in runs if (res := _prepare(r, upstream, checksum)) is not None}
+    ready = [r for r in runs if r.name not in skipped]
+    done = []
+    if ready:
         with tracking(progress_dir, run):
-            done = (
-                execute_job(
-                    Job(ready),
-                    force=force,
-                    no_retrain=no_retrain,
-                    threads=threads,
-                    timeout=(timeouts or {}).get(run.stage),
-                    retries=retries,
-                )["members"]
-                if ready
-                else []
-            )
-        by_name = skipped | {r.name: res for r, res in zip(ready, done)}
-        return {"members": [by_name[r.name] for r in run.runs]}
-    skipped = _prepare(run, upstream, checksum)
-    if skipped is not None:
-        return skipped
-    with tracking(progress_dir, run):
-        return execute_run(
-            run,
-            force=force,
-            no_retrain=no_retrain,
-            threads=threads,
-            timeout=(timeouts or {}).get(run.stage),
-            retries=retries,
-        )
+            done = execute_job(
+                Job(ready),
+                force=force,
+                no_retrain=no_retrain,
+                threads=threads,
+                timeout=(timeouts or {}).get(run.stage),
+                retries=retries,
+            )["members"]
+    by_name = skipped | {r.name: res for r, res in zip(ready, done)}
+    results = [by_name[r.name] for r in runs]
+    return {"members": results} if isinstance(run, Job) else results[0]
 
 
 def _prepare(run: Run, upstream: dict, checksum: str) -> dict | None:
