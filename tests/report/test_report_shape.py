@@ -64,12 +64,12 @@ def test_one_colour_per_mode():
     s = pd.Series(["1nn", "scratch", "frozen"])
     assert s.sort_values(key=vocabulary.mode_sort_key).tolist() == ["frozen", "scratch", "1nn"]
     from aestudy import drawing
-    from aestudy.science import names, plots
+    from aestudy.experiments.transfer import plots
+    from aestudy.science import names
 
     assert names.MODES is vocabulary.MODES and drawing.BASELINE_NAMES is vocabulary.BASELINE_NAMES
-    assert (
-        plots._baseline_lines is drawing.baseline_lines
-    )  # the run's figure and the report's draw the same lines
+    # the run's figure and the report's draw the same lines
+    assert plots.baseline_lines is drawing.baseline_lines
 
 
 def test_the_transfer_figures_give_augmented_its_own_colour():

@@ -140,7 +140,7 @@ def runs_markdown(runs: list[dict], captions: Captions) -> str:
         + "\n".join(rows)
         + named
         + f'\n\n<details class="every-run"><summary>Every run ({len(t)})</summary>'  # one line: a blank
-        + html_table(every.fillna(""), cls="runs-table")
+        + html_table(every.astype(object).fillna(""), cls="runs-table")
         + "</details>"
     )  # line would end the block
 

@@ -103,26 +103,3 @@ def run(models: list, images) -> dict:
         "metrics": {"n_encoded": int(len(images)), "records": records, "matrices": matrices},
         "notes": notes,
     }
-
-
-def participation_figure(records):
-    """Beside the mean correlation: the participation ratio of the latent covariance against d,
-    one line per num_conv (mean over seeds, each seed a dot); the dashed line is d itself (every
-    coordinate used evenly)."""
-    import matplotlib.pyplot as plt
-    import pandas as pd
-
-    df = pd.DataFrame(records)
-    fig, ax = plt.subplots(figsize=(5, 3.2))
-    for i, (nc, g) in enumerate(df.groupby("num_conv")):
-        ax.scatter(g["latent_dim"], g["participation_ratio"], s=10, color=f"C{i}", alpha=0.4)
-        mean = g.groupby("latent_dim")["participation_ratio"].mean()
-        ax.plot(mean.index, mean.values, marker="o", color=f"C{i}", label=f"num_conv={nc}")
-    ds = sorted(df["latent_dim"].unique())
-    ax.plot(ds, ds, ls="--", color="0.5", lw=0.8, label="d (even use)")
-    ax.set_xlabel("d (latent size)")
-    ax.set_ylabel("participation ratio")
-    ax.set_title("Effective number of latent dimensions")
-    ax.legend(frameon=False, fontsize=8)
-    fig.tight_layout()
-    return fig

@@ -227,25 +227,3 @@ def test_summary(model: nn.Module, images, labels) -> dict:
         "confidence": conf["confidence"],
         "correct": correct,
     }
-
-
-def confidence_histogram(confidence, correct):
-    """The classifier's top-class probability on the test images, stacked: the images it
-    classifies correctly and the others (log counts)."""
-    import matplotlib.pyplot as plt
-
-    confidence, correct = np.asarray(confidence), np.asarray(correct, dtype=bool)
-    fig, ax = plt.subplots(figsize=(6, 2.8))
-    ax.hist(
-        [confidence[correct], confidence[~correct]],
-        bins=np.linspace(0.1, 1.0, 19),
-        stacked=True,
-        color=["tab:green", "tab:red"],
-        label=[f"correct ({correct.sum()})", f"wrong ({(~correct).sum()})"],
-    )
-    ax.set_yscale("log")
-    ax.set_xlabel("top-class probability (confidence)")
-    ax.set_ylabel("test images")
-    ax.legend(frameon=False)
-    fig.tight_layout()
-    return fig

@@ -1,0 +1,52 @@
+"""The transfer run's figure: accuracy against h1 per mode, the baselines as lines (drawn as the
+report draws them: `aestudy.drawing`)."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import seaborn as sns
+
+from ...drawing import baseline_lines
+from ...science.plots import show  # noqa: F401 (the notebook's; it sets seaborn's theme)
+from ...vocabulary import MODES, in_mode_order, mode_palette
+
+
+def transfer_run_figure(records: pd.DataFrame, title: str = ""):
+    """One encoder: accuracy against h1 per mode (mean over seeds, seeds as dots), baselines as lines."""
+    clf = records[records["mode"].isin(list(MODES))].copy()
+    base = records[~records["mode"].isin(list(MODES))]
+    clf["h1"] = clf["h1"].astype(int)
+    order = in_mode_order(clf["mode"])
+    fig, ax = plt.subplots(figsize=(6, 3.8))
+    sns.stripplot(
+        clf,
+        x="h1",
+        y="accuracy",
+        hue="mode",
+        hue_order=order,
+        palette=mode_palette(),
+        dodge=True,
+        alpha=0.45,
+        legend=False,
+        ax=ax,
+    )
+    sns.pointplot(
+        clf,
+        x="h1",
+        y="accuracy",
+        hue="mode",
+        hue_order=order,
+        palette=mode_palette(),
+        dodge=0.4,
+        errorbar=None,
+        markers="D",
+        ax=ax,
+    )
+    baseline_lines(ax, base)
+    ax.set_ylabel("test accuracy")
+    ax.set_xlabel("h1 (width of the first MLP layer)")
+    ax.set_title(title)
+    ax.legend(fontsize=8, bbox_to_anchor=(1.02, 1), loc="upper left")
+    fig.tight_layout()
+    return fig
