@@ -14,35 +14,14 @@ from ...vocabulary import MODES, in_mode_order, mode_palette
 
 def transfer_run_figure(records: pd.DataFrame, title: str = ""):
     """One encoder: accuracy against h1 per mode (mean over seeds, seeds as dots), baselines as lines."""
-    clf = records[records["mode"].isin(list(MODES))].copy()
-    base = records[~records["mode"].isin(list(MODES))]
-    clf["h1"] = clf["h1"].astype(int)
-    order = in_mode_order(clf["mode"])
+    is_mode = records["mode"].isin(list(MODES))
+    clf, base = records[is_mode].astype({"h1": int}), records[~is_mode]
     fig, ax = plt.subplots(figsize=(6, 3.8))
-    sns.stripplot(
-        clf,
-        x="h1",
-        y="accuracy",
-        hue="mode",
-        hue_order=order,
-        palette=mode_palette(),
-        dodge=True,
-        alpha=0.45,
-        legend=False,
-        ax=ax,
+    by_mode = dict(
+        x="h1", y="accuracy", hue="mode", hue_order=in_mode_order(clf["mode"]), palette=mode_palette()
     )
-    sns.pointplot(
-        clf,
-        x="h1",
-        y="accuracy",
-        hue="mode",
-        hue_order=order,
-        palette=mode_palette(),
-        dodge=0.4,
-        errorbar=None,
-        markers="D",
-        ax=ax,
-    )
+    sns.stripplot(clf, **by_mode, dodge=True, alpha=0.45, legend=False, ax=ax)  # each seed
+    sns.pointplot(clf, **by_mode, dodge=0.4, errorbar=None, markers="D", ax=ax)  # their mean
     baseline_lines(ax, base)
     ax.set_ylabel("test accuracy")
     ax.set_xlabel("h1 (width of the first MLP layer)")
