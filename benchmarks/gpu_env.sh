@@ -89,7 +89,10 @@ for whl in sys.argv[1:]:
 PYEOF
     )
 fi
-install_wheels "$KIT"/wheels/*.whl
+if ! install_wheels "$KIT"/wheels/*.whl; then
+    echo "error: installing $KIT/wheels failed (see above): nothing of the kit is importable" >&2
+    exit 2
+fi
 if [ ${#FALLBACK[@]} -gt 0 ]; then
     echo "   image lacks (or has too old): $(for w in "${FALLBACK[@]}"; do basename "$w" | cut -d- -f1; done | tr '\n' ' ')"
     install_wheels "${FALLBACK[@]}"
@@ -104,7 +107,8 @@ json.dump({"argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connecti
            "display_name": "Python 3 (ipykernel)", "language": "python",
            "metadata": {"debugger": False}}, open(sys.argv[1], "w"), indent=1)
 PYEOF
-export JUPYTER_PATH=$KERNEL_PREFIX/share/jupyter
+# then $SITE's share/jupyter: nbconvert's templates (its `lab` template for the report)
+export JUPYTER_PATH=$KERNEL_PREFIX/share/jupyter:$SITE/share/jupyter
 export JUPYTER_PLATFORM_DIRS=1
 export JUPYTER_RUNTIME_DIR=/tmp/jupyter_runtime
 export IPYTHONDIR=/tmp/ipython
@@ -130,5 +134,12 @@ spec = KernelSpecManager().get_kernel_spec("python3")
 print("kernelspec python3:", spec.resource_dir, spec.argv[0])
 print(" ".join(f"{d}={md.version(d)}" for d in ("papermill", "nbclient", "jupyter_client", "ipykernel", "ipython", "pyzmq", "pydantic")))
 print(f"torch={torch.__version__} cuda={torch.version.cuda} available={torch.cuda.is_available()}")
+try:  # render only (gpu_run.sh passes --no-render)
+    import os, nbconvert, mathjax  # noqa: F401
+    from nbconvert.exporters.templateexporter import TemplateExporter
+    lab = any(os.path.isdir(os.path.join(d, "lab")) for d in TemplateExporter().template_paths)
+    print("render: nbconvert", nbconvert.__version__, "lab template", "found" if lab else "NOT found")
+except Exception as exc:  # noqa: BLE001
+    print("render: unavailable:", exc)
 PYEOF
 

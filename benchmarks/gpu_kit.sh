@@ -8,7 +8,8 @@
 #         downloads nothing, writes nothing
 #
 #   KIT/wheels/*.whl           what the GPU image lacks (../shared/notes/gpu.md): the Jupyter stack
-#                              papermill runs on, pydantic, dask, pytest, ...; always installed --no-deps
+#                              papermill runs on, pydantic, dask, pytest, nbconvert and MathJax (to
+#                              render there too), ...; always installed --no-deps
 #   KIT/wheels/fallback/*.whl  small dependencies the image usually has, installed only where it
 #                              lacks them or has one too old (gpu_env.sh decides)
 #   KIT/data/MNIST/raw/*.gz    the four MNIST idx files from $DATA_DIR, gzipped (53 MB raw, 11 MB gzipped)
@@ -29,7 +30,15 @@ MAIN=(papermill nbclient nbformat jupyter-client jupyter-core ipykernel ipython 
       debugpy matplotlib-inline nest-asyncio2 traitlets pyzmq tornado platformdirs pydantic pydantic-core
       annotated-types typing-inspection fastjsonschema jsonschema jsonschema-specifications referencing
       rpds-py tenacity entrypoints dask distributed cloudpickle partd locket toolz zict tblib msgpack
-      sortedcontainers dask-jobqueue filelock pytest pluggy iniconfig)
+      sortedcontainers dask-jobqueue filelock pytest pluggy iniconfig
+      nbconvert mistune bleach tinycss2 webencodings defusedxml pandocfilters jupyterlab-pygments
+      beautifulsoup4 soupsieve django-static-mathjax)
+# render (`python -m lib render`, or `run` without --no-render): nbconvert and its dependencies, and
+# MathJax (django-static-mathjax, 10 MB) that the report inlines; in MAIN, not a second pip call, so
+# that nbconvert's share/jupyter/nbconvert/templates is laid out beside ipykernel's share/jupyter
+case "$PYVER" in  # dask imports importlib_metadata below Python 3.12 (the lock pins it with that marker)
+    3.9|3.9.*|3.10|3.10.*|3.11|3.11.*) MAIN+=(importlib-metadata zipp lazy-importer) ;;
+esac
 FALLBACK=(requests click attrs packaging pygments psutil python-dateutil urllib3 charset-normalizer idna
           certifi typing-extensions six)
 PLATFORMS=(--platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64

@@ -134,7 +134,7 @@ def _errors():
     """Every error of the project's, built as it is raised, with the exit status the CLI gives it
     and the builtin it also is (so `except ValueError` etc. still catch it)."""
     from aestudy import files, messages, metrics
-    from aestudy.report import pdf
+    from aestudy.report import html, pdf
     from aestudy.runner import cluster, slurm
 
     return [
@@ -146,10 +146,11 @@ def _errors():
         (files.CorruptArtifact("reports/x/complete.json: cannot read JSON"), 1, RuntimeError),
         (metrics.ContractBroken("run/metrics.json: x: field required"), 1, Exception),
         (pdf.PdfToolMissing("report.pdf: no Chromium found"), 1, RuntimeError),
+        (html.RenderToolMissing("rendering the report needs nbconvert"), 1, RuntimeError),
     ]
 
 
-@pytest.mark.parametrize("index", range(8))
+@pytest.mark.parametrize("index", range(9))
 def test_every_error_is_one_line_and_its_exit_status(index, monkeypatch, capsys):
     from aestudy.errors import StudyError
 

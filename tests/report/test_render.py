@@ -264,3 +264,37 @@ def test_the_runs_appendix_renders_when_no_run_measured_its_memory():
     ]
     md = runs_markdown(runs, Captions())
     assert "| theory | 2 | 0 | 0 | all (0 s) |  |" in md
+
+
+def test_render_without_its_packages_names_the_one_missing_in_one_line(
+    tmp_reports, fake_mnist, monkeypatch, capsys
+):
+    """A machine set up only to run (a lent GPU image) may lack what the report is rendered with:
+    `render` then names the package in one line and exits 1 before any work, and the runs stay."""
+    from aestudy import cli
+    from aestudy.report import html
+
+    runs = tmp_reports / "smoke" / "runs"
+    runs.mkdir(parents=True)
+    find_spec, files = html.importlib.util.find_spec, html.importlib.resources.files
+    monkeypatch.setattr(
+        html.importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "nbconvert" else find_spec(name, *a),
+    )
+    assert cli.main(["render", "params/smoke.yaml"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.startswith("error: rendering the report needs nbconvert, not installed for ")
+    assert "pip install nbconvert" in err and "the runs are kept" in err
+    assert not any(runs.iterdir()) and not list(runs.parent.glob("report.*"))
+
+    monkeypatch.setattr(html.importlib.util, "find_spec", find_spec)
+
+    def no_mathjax(package):
+        if package == "mathjax":
+            raise ModuleNotFoundError(package)
+        return files(package)
+
+    monkeypatch.setattr(html.importlib.resources, "files", no_mathjax)
+    with pytest.raises(html.RenderToolMissing, match=r"needs MathJax 3, .*django-static-mathjax==3\.2\.2\.1"):
+        html.check_tools()

@@ -22,17 +22,20 @@ from __future__ import annotations
 
 import copy
 import importlib.resources
+import importlib.util
 import os
 import re
+import sys
 from pathlib import Path
 
 import markupsafe
 import nbformat
 from nbformat import NotebookNode
 
+from ..errors import StudyError
 from ..files import atomic_write_bytes
 
-__all__ = ["combine", "export_html", "mathjax_js_path"]
+__all__ = ["RenderToolMissing", "check_tools", "combine", "export_html", "mathjax_js_path"]
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 TEMPLATE_NAME = "report"
@@ -90,15 +93,35 @@ def combine(notebooks: list[NotebookNode]) -> NotebookNode:
 # --------------------------------------------------------------------------- HTML
 
 
+class RenderToolMissing(StudyError, RuntimeError):
+    """A package the report is rendered with is not installed; the runs are kept (exit 1)."""
+
+
+def _missing(what: str, package: str) -> RenderToolMissing:
+    return RenderToolMissing(
+        f"rendering the report needs {what}, not installed for {sys.executable}: install the lock "
+        f"(`make setup`, or pip install {package}); the runs are kept, and `aestudy render PARAMS` "
+        "renders them afterwards (`aestudy run --no-render` skips rendering)"
+    )
+
+
+def check_tools() -> None:
+    """Raise `RenderToolMissing`, naming the package, before a render starts without nbconvert or
+    MathJax (a machine set up only to run, such as a lent GPU image)."""
+    if importlib.util.find_spec("nbconvert") is None:
+        raise _missing("nbconvert", "nbconvert")
+    mathjax_js_path()
+
+
 def mathjax_js_path() -> Path:
     """Path of MathJax 3 ``es5/tex-svg-full.js`` shipped by ``django-static-mathjax``."""
     try:
         res = importlib.resources.files("mathjax").joinpath("static", "mathjax", "es5", "tex-svg-full.js")
-    except ModuleNotFoundError as exc:  # pragma: no cover - depends on the environment
-        raise RuntimeError("MathJax 3 not found: pip install django-static-mathjax==3.2.2.1") from exc
+    except ModuleNotFoundError as exc:
+        raise _missing("MathJax 3", "django-static-mathjax==3.2.2.1") from exc
     path = Path(str(res))
     if not path.is_file():  # pragma: no cover
-        raise RuntimeError(f"MathJax 3 file missing: {path}; reinstall django-static-mathjax")
+        raise RenderToolMissing(f"MathJax 3 file missing: {path}; reinstall django-static-mathjax")
     return path
 
 

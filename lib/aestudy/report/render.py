@@ -25,7 +25,7 @@ from .. import config, ondisk
 from ..files import atomic_write_bytes
 from ..schema import ParamsError
 from ..study import STAGES
-from .html import combine, export_html
+from .html import check_tools, combine, export_html
 from .pdf import PdfToolMissing, export_pdf
 from .provenance import environment_info, environment_line
 from .text import Captions, caption_html, fence, plain
@@ -280,6 +280,7 @@ def render(
     pdir = config.profile_dir(study.profile)
     if not ondisk.runs_dir(pdir).is_dir():
         raise ParamsError(f"{pdir}: no runs to render; run `python -m lib run {study.path}` first")
+    check_tools()
     key = report_key(study) + "".join(f"\nstale {name}" for name, _ in stale)
     stamp = pdir / "report.key"
     if if_changed and (pdir / "report.html").exists() and stamp.exists() and stamp.read_text() == key:
