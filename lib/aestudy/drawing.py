@@ -19,9 +19,12 @@ def baseline_lines(ax, baselines: pd.DataFrame | None):
 
 
 def heatmap_keys(records: pd.DataFrame) -> list[str]:
-    """The models whose matrices are shown: every num_conv at the smallest and the largest d."""
+    """The models whose matrices are shown: every num_conv at the smallest and the largest d, of
+    the smallest seed (the run's figure and the report's show the same few)."""
     if records.empty:
         return []
+    if "seed" in records and records["seed"].notna().any():
+        records = records[records["seed"] == records["seed"].min()]
     ds = records["latent_dim"].astype(int)
     keep = records[(ds == ds.min()) | (ds == ds.max())]
     keep = keep.sort_values(["num_conv", "latent_dim"])

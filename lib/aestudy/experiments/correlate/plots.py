@@ -66,9 +66,12 @@ def participation_figure(records):
 
 
 def _pretty(key: str) -> str:
-    """'d5-nc1' -> 'd=5, num_conv=1'."""
-    m = re.fullmatch(r"d(\d+)-nc(\d+)", key)
-    return f"d={m.group(1)}, num_conv={m.group(2)}" if m else key
+    """A model's key as a title: 'autoencode/d5-nc1-s0' -> 'd=5, num_conv=1, seed 0' (and
+    'd5-nc1', a checkpoint trained outside a profile, -> 'd=5, num_conv=1')."""
+    m = re.fullmatch(r"(?:.*/)?d(\d+)-nc(\d+)(?:-s(\d+))?", key)
+    if not m:
+        return key
+    return f"d={m.group(1)}, num_conv={m.group(2)}" + (f", seed {m.group(3)}" if m.group(3) else "")
 
 
 def correlation_heatmaps(matrices: dict, titles: dict | None = None, ncols: int | None = None):

@@ -17,7 +17,8 @@ PANELS = {
 
 
 def measures_figure(curves: list[dict], alphas):
-    """The measures along a, one line per model (a colour per d), averaged over the digit pairs:
+    """The measures along a, one line per model (num_conv, seed; a colour per d, one legend entry
+    per d), averaged over the digit pairs:
     (a) Tenengrad sharpness of the decode over the real digits' (dashed: as sharp as they are);
     (b) the calibrated reference classifier's probability on the two digits interpolated and
     (c) its entropy, when it was measured."""
@@ -26,24 +27,27 @@ def measures_figure(curves: list[dict], alphas):
     ds = sorted(df["latent_dim"].unique())
     fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels) + 1.5, 3), squeeze=False)
     for ax, col in zip(axes[0], panels):
-        for (d, nc, seed), g in df.groupby(["latent_dim", "num_conv", "seed"], dropna=False):
+        named = set()
+        for (d, _nc, _seed), g in df.groupby(["latent_dim", "num_conv", "seed"], dropna=False):
             ax.plot(
                 alphas,
                 np.mean(np.stack(g[col].tolist()), axis=0),
                 marker="o",
                 ms=3,
                 color=f"C{ds.index(d)}",
-                label=f"d={d}, nc={nc}" + (f", s={int(seed)}" if pd.notna(seed) else ""),
+                label=None if d in named else f"d={d}",
                 alpha=0.8,
             )
+            named.add(d)
         ax.set_xlabel("a")
         ax.set_title(PANELS[col][0])
         ax.set_ylabel(PANELS[col][1])
         if col == "sharpness":
             ax.axhline(1.0, color="0.5", lw=0.8, ls="--")
     handles, labels = axes[0][0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="center right", fontsize=7, frameon=False)
-    fig.tight_layout(rect=(0, 0, 0.86, 1))
+    models = df.groupby(["latent_dim", "num_conv", "seed"], dropna=False).ngroups
+    fig.legend(handles, labels, loc="center right", fontsize=9, frameon=False, title=f"{models} models")
+    fig.tight_layout(rect=(0, 0, 0.9, 1))
     return fig
 
 

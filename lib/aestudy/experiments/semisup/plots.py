@@ -13,11 +13,12 @@ from ...science.plots import show  # noqa: F401 (the notebook's; it sets seaborn
 def semisup_run_figure(records: pd.DataFrame, title: str = "", published: dict | None = None):
     """One encoder: test accuracy per method (label draws as dots, their mean as a diamond), the
     published anchors (`{name: accuracy}`) as dashed lines."""
-    fig, ax = plt.subplots(figsize=(6.4, 3.6))
+    published = published or {}
+    fig, ax = plt.subplots(figsize=(6.4, 3.2 + 0.2 * len(published)))
     accuracy_by_method(ax, records, published)
     ax.set_title(title)
     ax.tick_params(axis="x", labelsize=9)
-    if published:  # below the axis: never over a point
-        ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, frameon=False)
+    if published:  # below the axis, in one column: never over a point, and no wider than the axes
+        ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=1, frameon=False)
     fig.tight_layout()
     return fig
