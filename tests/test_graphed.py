@@ -174,5 +174,5 @@ def test_a_refused_capture_warns_and_trains_eagerly(monkeypatch):
                 out[graph] = batched.fit_together(clfs, "scratch", xs, ys, proto, [0, 1], graph=True)
         else:
             out[graph] = batched.fit_together(clfs, "scratch", xs, ys, proto, [0, 1], graph=False)
-    assert loops[-1].capture_failed and loops[-1].replays == 0
+    assert loops[-1].cuda.failed and loops[-1].replays == 0
     assert out[True] == pytest.approx(out[False], rel=1e-3, abs=1e-5)

@@ -27,9 +27,9 @@ import torch
 from torch import nn
 from torch.func import functional_call, stack_module_state, vmap
 
+from .capture import eager_only
 from .fitting import derived_seed, fit, original
 from .graphed import GraphedLoop, affine, affine_draws, flat, graph_fits
-from .steps import eager_only
 
 
 def batch_fits(device: torch.device) -> bool:

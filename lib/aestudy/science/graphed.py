@@ -22,13 +22,12 @@ is wanted.
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Callable
 
 import torch
 from torch import nn
 
-from .steps import EAGER_BEFORE_CAPTURE, eager_only
+from .capture import StepGraph, eager_only
 
 
 def graph_fits(device: torch.device) -> bool:
@@ -69,8 +68,8 @@ def flat(x: torch.Tensor) -> torch.Tensor:
 
 class GraphedLoop:
     """Runs `step(inputs, **kw)` (a dict of tensors in, tensors out) eagerly, or on CUDA from one
-    captured CUDA graph after `eager_steps` eager steps (see the module). `replays` counts the
-    replayed steps."""
+    captured CUDA graph after `eager_steps` eager steps (`capture.StepGraph`; see the module).
+    `replays` counts the replayed steps."""
 
     def __init__(
         self,
@@ -81,64 +80,42 @@ class GraphedLoop:
         graph: bool = False,
     ):
         self.step, self.opt, self.device = step, opt, device
-        self.want_graph = graph and device.type == "cuda"
-        self.eager_steps = max(eager_steps, EAGER_BEFORE_CAPTURE)
-        self.graph, self.capture_failed, self.replays = None, False, 0
+        wanted = graph and device.type == "cuda"
+        self.cuda = StepGraph(device, "the classifiers' step", eager_steps) if wanted else None
         self.static_in: dict[str, torch.Tensor] = {}
         self.static_out = None
-        self.side = torch.cuda.Stream(device) if self.want_graph else None
+
+    @property
+    def graph(self):
+        return self.cuda.graph if self.cuda else None
+
+    @property
+    def replays(self) -> int:
+        return self.cuda.replays if self.cuda else 0
 
     def _to_device(self, inputs: dict) -> dict:
         if self.device.type != "cuda":
             return {k: v.to(self.device) for k, v in inputs.items()}
         return {k: v.pin_memory().to(self.device, non_blocking=True) for k, v in inputs.items()}
 
-    def _eager_on_side_stream(self, inputs: dict, kw: dict):
-        main = torch.cuda.current_stream(self.device)
-        self.side.wait_stream(main)
-        with torch.cuda.stream(self.side):
-            out = self.step(inputs, **kw)
-        main.wait_stream(self.side)
-        return out
-
-    def _capture(self, inputs: dict, kw: dict) -> bool:
-        self.static_in = {k: v.clone() for k, v in inputs.items()}
-        self.opt.zero_grad(set_to_none=True)  # the graph allocates the gradients from its own pool
-        torch.cuda.synchronize(self.device)  # once: the side stream's warm-up steps are done
-        graph = torch.cuda.CUDAGraph()
-        try:
-            with torch.cuda.graph(graph):
-                self.static_out = self.step(self.static_in, **kw)
-        except Exception as exc:  # noqa: BLE001 - any capture failure leaves the eager step
-            warnings.warn(
-                f"CUDA graph capture of the classifiers' step failed ({type(exc).__name__}: {exc}); "
-                "training eagerly (AESTUDY_EAGER=1 skips the attempt)",
-                RuntimeWarning,
-                stacklevel=3,
-            )
-            self.capture_failed = True
-            self.opt.zero_grad(set_to_none=True)
-            torch.cuda.synchronize(self.device)
-            return False
-        self.graph = graph
-        return True
-
     def __call__(self, inputs: dict, step: int, **kw):
-        if not self.want_graph:
+        if self.cuda is None:
             return self.step(self._to_device(inputs), **kw)
-        if self.graph is not None:
+        if self.cuda.captured:  # from pinned host memory straight into the static inputs
             for k, v in inputs.items():
                 self.static_in[k].copy_(v.pin_memory(), non_blocking=True)
-            self.graph.replay()
-            self.replays += 1
+            self.cuda.replay()
             return self.static_out
         inputs = self._to_device(inputs)
-        if self.graph is None and (
-            step < self.eager_steps or self.capture_failed or not self._capture(inputs, kw)
-        ):
-            return self._eager_on_side_stream(inputs, kw)
+        if self.cuda.due(step):  # `kw` is recorded with the step: the same for every later one
+            self.static_in = {k: v.clone() for k, v in inputs.items()}
+            self.cuda.capture(lambda: self._record(kw), self.opt)
+        if not self.cuda.captured:
+            return self.cuda.eager(self.step, inputs, **kw)
         for k, v in inputs.items():
             self.static_in[k].copy_(v, non_blocking=True)
-        self.graph.replay()
-        self.replays += 1
+        self.cuda.replay()
         return self.static_out
+
+    def _record(self, kw: dict) -> None:
+        self.static_out = self.step(self.static_in, **kw)

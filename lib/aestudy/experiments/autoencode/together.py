@@ -28,14 +28,14 @@ from __future__ import annotations
 
 import copy
 import time
-import warnings
 
 import torch
 from torch import nn
 from torch.func import functional_call, stack_module_state, vmap
 
+from ...science.capture import StepGraph
 from ...science.models import AEConfig, AutoEncoder
-from ...science.steps import EAGER_BEFORE_CAPTURE, autocast_for, use_graph
+from ...science.steps import autocast_for, use_graph
 from . import run as train
 
 
@@ -108,16 +108,17 @@ def batched_step(
 class EagerSeedsStep:
     def __init__(self, net: Stacked, opt: torch.optim.Optimizer, data: torch.Tensor):
         self.net, self.opt, self.data = net, opt, data
-        self.replays = 0
+
+    replays = 0  # an eager step never replays
 
     def __call__(self, idx: torch.Tensor, step: int) -> torch.Tensor:
         return batched_step(self.net, self.opt, self.data, idx)
 
 
 class GraphedSeedsStep(EagerSeedsStep):
-    """`steps.GraphedStep` for K stacked models: eager (on a side stream) for the first
-    `eager_steps`, then one captured step replayed for every full batch; an epoch's shorter last
-    batch runs eagerly. A capture that fails warns and leaves the eager step."""
+    """`steps.GraphedStep` for K stacked models (`capture.StepGraph`): eager (on a side stream)
+    for the first `eager_steps`, then one captured step replayed for every full batch; an epoch's
+    shorter last batch runs eagerly. A capture that fails warns and leaves the eager step."""
 
     def __init__(
         self,
@@ -130,50 +131,29 @@ class GraphedSeedsStep(EagerSeedsStep):
     ):
         super().__init__(net, opt, data)
         self.batch_size = batch_size
-        self.eager_steps = max(eager_steps, EAGER_BEFORE_CAPTURE)
-        self.graph, self.capture_failed, self.static_loss = None, False, None
+        self.cuda = StepGraph(data.device, "the batched seeds' step", eager_steps)
         self.static_idx = torch.zeros(k, batch_size, dtype=torch.long, device=data.device)
-        self.side = torch.cuda.Stream(data.device)
+        self.static_loss = None
 
-    def _eager_on_side_stream(self, idx: torch.Tensor) -> torch.Tensor:
-        main = torch.cuda.current_stream(self.data.device)
-        self.side.wait_stream(main)
-        with torch.cuda.stream(self.side):
-            loss = batched_step(self.net, self.opt, self.data, idx)
-        main.wait_stream(self.side)
-        return loss
+    @property
+    def replays(self) -> int:
+        return self.cuda.replays
 
-    def _capture(self) -> bool:
-        self.opt.zero_grad(set_to_none=True)  # the graph allocates the gradients from its own pool
-        graph = torch.cuda.CUDAGraph()
-        try:
-            with torch.cuda.graph(graph):
-                losses = self.net.losses(self.data, self.static_idx)
-                losses.sum().backward()
-                self.opt.step()
-                self.static_loss = losses.detach()
-        except Exception as exc:  # noqa: BLE001 - any capture failure leaves the eager step
-            warnings.warn(
-                f"CUDA graph capture of the batched seeds failed ({type(exc).__name__}: {exc}); "
-                "training eagerly (AESTUDY_EAGER=1 skips the attempt)",
-                RuntimeWarning,
-                stacklevel=2,
-            )
-            self.capture_failed = True
-            self.opt.zero_grad(set_to_none=True)
-            torch.cuda.synchronize(self.data.device)
-            return False
-        self.graph = graph
-        return True
+    def _record(self) -> None:
+        losses = self.net.losses(self.data, self.static_idx)
+        losses.sum().backward()
+        self.opt.step()
+        self.static_loss = losses.detach()
 
     def __call__(self, idx: torch.Tensor, step: int) -> torch.Tensor:
         if idx.shape[1] != self.batch_size:
-            return batched_step(self.net, self.opt, self.data, idx, set_to_none=self.graph is None)
-        if self.graph is None and (step < self.eager_steps or self.capture_failed or not self._capture()):
-            return self._eager_on_side_stream(idx)
+            return batched_step(self.net, self.opt, self.data, idx, set_to_none=not self.cuda.captured)
+        if self.cuda.due(step):
+            self.cuda.capture(self._record, self.opt)
+        if not self.cuda.captured:
+            return self.cuda.eager(batched_step, self.net, self.opt, self.data, idx)
         self.static_idx.copy_(idx)
-        self.graph.replay()
-        self.replays += 1
+        self.cuda.replay()
         return self.static_loss
 
 
