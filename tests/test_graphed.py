@@ -10,6 +10,7 @@ import copy
 import pytest
 import torch
 
+from aestudy.experiments.semisup import augmentations
 from aestudy.experiments.semisup import fit as semisup_fit
 from aestudy.experiments.semisup import run as semisup
 from aestudy.experiments.transfer import run as transfer
@@ -43,13 +44,13 @@ def test_affine_from_drawn_numbers_is_augment_exactly():
 @pytest.mark.parametrize("kind, elastic", [("erase", 0.0), ("rand", 0.0), ("rand", 1.5), ("erase", 2.0)])
 def test_strong_augmentation_from_drawn_numbers_is_the_strong_augmentation(kind, elastic):
     x = torch.rand(16, 1, 28, 28)
-    a = semisup_fit.strong_augment(x, torch.Generator().manual_seed(5), kind, elastic)
+    a = augmentations.strong_augment(x, torch.Generator().manual_seed(5), kind, elastic)
     gen = torch.Generator().manual_seed(5)
-    d = semisup_fit.strong_draws(16, gen, kind, elastic)
-    torch.testing.assert_close(semisup_fit.strong_apply(x, d, kind, elastic), a, rtol=0, atol=1e-6)
+    d = augmentations.strong_draws(16, gen, kind, elastic)
+    torch.testing.assert_close(augmentations.strong_apply(x, d, kind, elastic), a, rtol=0, atol=1e-6)
     # and the generator is left where strong_augment leaves it
     ref = torch.Generator().manual_seed(5)
-    semisup_fit.strong_augment(x, ref, kind, elastic)
+    augmentations.strong_augment(x, ref, kind, elastic)
     assert torch.equal(torch.rand(4, generator=gen), torch.rand(4, generator=ref))
 
 

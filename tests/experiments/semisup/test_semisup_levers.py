@@ -8,6 +8,7 @@ import torch
 from test_semisup import SPACE, TINY, _encoder, _pool, _weights
 from torch import nn
 
+from aestudy.experiments.semisup import augmentations
 from aestudy.experiments.semisup import fit as semisup_fit
 from aestudy.experiments.semisup import run as semisup
 from aestudy.experiments.semisup.params import RecipeSpace, SemisupParams
@@ -115,8 +116,8 @@ def test_the_strong_augmentations_erase_a_square_and_the_elastic_one_is_smooth()
     x = torch.ones(6, 1, 28, 28)
     for kind in ("erase", "rand"):
         for elastic in (0.0, 2.0):
-            out = semisup_fit.strong_augment(x, torch.Generator().manual_seed(0), kind, elastic)
-            again = semisup_fit.strong_augment(x, torch.Generator().manual_seed(0), kind, elastic)
+            out = augmentations.strong_augment(x, torch.Generator().manual_seed(0), kind, elastic)
+            again = augmentations.strong_augment(x, torch.Generator().manual_seed(0), kind, elastic)
             assert (
                 out.shape == x.shape
                 and torch.equal(out, again)
@@ -124,12 +125,12 @@ def test_the_strong_augmentations_erase_a_square_and_the_elastic_one_is_smooth()
             )
             assert all((img == 0).sum() >= 25 for img in out)
     with pytest.raises(ValueError, match="'erase' or 'rand'"):
-        semisup_fit.strong_augment(x, torch.Generator(), "cutmix")
+        augmentations.strong_augment(x, torch.Generator(), "cutmix")
     digit = _pool().images[:6]
     assert torch.allclose(
-        semisup_fit.elastic_warp(digit, torch.Generator().manual_seed(1), 0.0), digit, atol=1e-5
+        augmentations.elastic_warp(digit, torch.Generator().manual_seed(1), 0.0), digit, atol=1e-5
     )
-    warped = semisup_fit.elastic_warp(digit, torch.Generator().manual_seed(1), 2.0)
+    warped = augmentations.elastic_warp(digit, torch.Generator().manual_seed(1), 2.0)
     assert not torch.allclose(warped, digit, atol=1e-2) and float((warped - digit).abs().mean()) < 0.2
 
 

@@ -1,5 +1,5 @@
 """How the semi-supervised recipe trains one network (`fit`), or several as one vmapped network on
-a GPU (`fit_together`): the augmentations, the larger network and the levers of issue 25.
+a GPU (`fit_together`): the larger network and the levers of issue 25.
 
 Every lever is a recipe field whose default is the recipe before it (so the default and large
 profiles train bit for bit as before; tests/test_semisup_levers.py pins it against a copy of the
@@ -7,14 +7,8 @@ old loop):
 - `ema` > 0: an averaged (EMA) teacher, its weights `ema * teacher + (1 - ema) * student` after
   every step, makes the pseudo-labels and is the network returned, so evaluated (Tarvainen and
   Valpola 2017; FixMatch evaluates its EMA too). 0: the student labels its own images.
-- `strong`: "erase" (shifts of up to 4 pixels, rotations of up to 30 degrees, a 10 x 10 square
-  erased) or "rand", RandAugment-like for digits: a rotation of up to 30 degrees and a shift of up
-  to 4 pixels always, then each with probability 1/2 a shear of up to 0.3, a scaling by 0.8-1.2, a
-  stroke thickened or thinned (3 x 3 grey dilation or erosion), a contrast cut to 50-100 %;
-  then the square erased.
-- `elastic` > 0: an elastic distortion of the strong augmentation (Simard et al. 2003): a smooth
-  random displacement field (uniform noise on a 7 x 7 grid, bicubically interpolated) of at most
-  about `elastic` pixels.
+- `strong` and `elastic`: the strong augmentation of the unlabelled images (`augmentations`: "erase" or
+  the RandAugment-like "rand", with an elastic distortion of `elastic` pixels where > 0).
 - `align`: distribution alignment (ReMixMatch, Berthelot et al. 2020): the pseudo-label
   probabilities are multiplied by the labelled draw's class frequencies over a running mean of the
   network's predictions on unlabelled images (momentum `DA_MOMENTUM`) and renormalised.
@@ -40,8 +34,8 @@ from torch import nn
 from ...science import batched, graphed
 from ...science.fitting import augment, derived_seed
 from ..transfer.run import build_classifier
+from .augmentations import strong_apply, strong_augment, strong_draws
 
-ERASE = 10  # side of the square the strong augmentation erases (pixels)
 DA_MOMENTUM = 0.99  # of the running mean of the predictions that distribution alignment divides by
 NETWORKS = ("study", "conv-small")
 
@@ -79,116 +73,6 @@ def build(encoder, h1: int, rec: dict, seed: int) -> nn.Module:
             torch.manual_seed(derived_seed("conv-small", seed))
             return ConvSmall()
     return build_classifier(encoder, h1, "finetune" if rec["init"] == "pretrained" else "scratch", seed)
-
-
-def erase(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
-    """A random ERASE x ERASE square of every image set to 0."""
-    n, size = len(x), x.shape[-1]
-    centre = torch.randint(0, size, (n, 2), generator=gen).to(x.device)
-    grid = torch.arange(size, device=x.device)
-    rows = (grid[None, :] - centre[:, :1]).abs() < ERASE // 2
-    cols = (grid[None, :] - centre[:, 1:]).abs() < ERASE // 2
-    keep = ~(rows[:, :, None] & cols[:, None, :])
-    return x * keep[:, None].to(x.dtype)
-
-
-def elastic_warp(x: torch.Tensor, gen: torch.Generator, pixels: float) -> torch.Tensor:
-    """A smooth random displacement of at most about `pixels` pixels (see the module)."""
-    n, size = len(x), x.shape[-1]
-    noise = (torch.rand(n, 2, 7, 7, generator=gen) * 2 - 1).to(x)
-    field = nn.functional.interpolate(noise, size=(size, size), mode="bicubic", align_corners=True)
-    eye = torch.eye(2, 3, dtype=x.dtype, device=x.device).expand(n, 2, 3)
-    grid = nn.functional.affine_grid(eye, list(x.shape), align_corners=False)
-    grid = grid + field.permute(0, 2, 3, 1) * (2 * pixels / size)
-    return nn.functional.grid_sample(x, grid, align_corners=False, padding_mode="zeros")
-
-
-def rand_augment(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
-    """The "rand" strong augmentation before the erased square (see the module)."""
-    n = len(x)
-    u, on = torch.rand(n, 7, generator=gen), torch.rand(n, 4, generator=gen) < 0.5
-    return rand_from(x, u, on)
-
-
-def rand_from(x: torch.Tensor, u: torch.Tensor, on: torch.Tensor) -> torch.Tensor:
-    """`rand_augment`'s arithmetic from its drawn numbers (`u`: 7 uniforms, `on`: 4 coin flips per
-    image, on the host or on x's device): eager and graphed steps alike."""
-    size = x.shape[-1]
-    angle = (u[:, 0] * 2 - 1) * math.radians(30)
-    shift = (u[:, 1:3] * 2 - 1) * (2 * 4.0 / size)
-    shear = torch.where(on[:, 0], (u[:, 3] * 2 - 1) * 0.3, torch.zeros_like(u[:, 3]))
-    scale = torch.where(on[:, 1], 0.8 + 0.4 * u[:, 4], torch.ones_like(u[:, 4]))
-    cos, sin = angle.cos() / scale, angle.sin() / scale
-    theta = torch.stack(
-        [
-            torch.stack([cos, cos * shear - sin, shift[:, 0]], 1),
-            torch.stack([sin, sin * shear + cos, shift[:, 1]], 1),
-        ],
-        1,
-    )
-    grid = nn.functional.affine_grid(theta.to(x), list(x.shape), align_corners=False)
-    x = nn.functional.grid_sample(x, grid, align_corners=False, padding_mode="zeros")
-    thick = nn.functional.max_pool2d(x, 3, 1, 1)
-    thin = -nn.functional.max_pool2d(-x, 3, 1, 1)
-    stroke = torch.where((u[:, 5] < 0.5).to(x.device)[:, None, None, None], thick, thin)
-    x = torch.where(on[:, 2].to(x.device)[:, None, None, None], stroke, x)
-    contrast = torch.where(on[:, 3], 0.5 + 0.5 * u[:, 6], torch.ones_like(u[:, 6])).to(x)
-    return x * contrast[:, None, None, None]
-
-
-def strong_augment(
-    x: torch.Tensor, gen: torch.Generator, kind: str = "erase", elastic: float = 0.0
-) -> torch.Tensor:
-    """The strong augmentation of the unlabelled images: `kind` "erase" or "rand", with an elastic
-    distortion of `elastic` pixels (0: none), then a random square erased."""
-    if kind == "erase":
-        x = augment(x, gen, max_shift=4.0, max_degrees=30.0)
-    elif kind == "rand":
-        x = rand_augment(x, gen)
-    else:
-        raise ValueError(f"strong augmentation must be 'erase' or 'rand', got {kind!r}")
-    if elastic > 0:
-        x = elastic_warp(x, gen, elastic)
-    return erase(x, gen)
-
-
-def strong_draws(
-    n: int, gen: torch.Generator, kind: str = "erase", elastic: float = 0.0, size: int = 28
-) -> dict:
-    """The random numbers `strong_augment` draws for n images, in its order (a dict of tensors)."""
-    if kind == "erase":
-        a, s = graphed.affine_draws(n, gen)
-        out = {"strong_angle": a, "strong_shift": s}
-    elif kind == "rand":
-        out = {"rand_u": torch.rand(n, 7, generator=gen), "rand_on": torch.rand(n, 4, generator=gen) < 0.5}
-    else:
-        raise ValueError(f"strong augmentation must be 'erase' or 'rand', got {kind!r}")
-    if elastic > 0:
-        out["elastic"] = torch.rand(n, 2, 7, 7, generator=gen)
-    out["centre"] = torch.randint(0, size, (n, 2), generator=gen)
-    return out
-
-
-def strong_apply(x: torch.Tensor, d: dict, kind: str = "erase", elastic: float = 0.0) -> torch.Tensor:
-    """`strong_augment`'s arithmetic from `strong_draws`'s numbers (tensors on x's device)."""
-    n, size = len(x), x.shape[-1]
-    if kind == "erase":
-        x = graphed.affine(x, d["strong_angle"], d["strong_shift"], max_shift=4.0, max_degrees=30.0)
-    else:
-        x = rand_from(x, d["rand_u"], d["rand_on"])
-    if elastic > 0:
-        noise = (d["elastic"] * 2 - 1).to(x)
-        field = nn.functional.interpolate(noise, size=(size, size), mode="bicubic", align_corners=True)
-        eye = torch.eye(2, 3, dtype=x.dtype, device=x.device).expand(n, 2, 3)
-        grid = nn.functional.affine_grid(eye, list(x.shape), align_corners=False)
-        grid = grid + field.permute(0, 2, 3, 1) * (2 * elastic / size)
-        x = nn.functional.grid_sample(x, grid, align_corners=False, padding_mode="zeros")
-    centre = d["centre"]
-    grid = torch.arange(size, device=x.device)
-    rows = (grid[None, :] - centre[:, :1]).abs() < ERASE // 2
-    cols = (grid[None, :] - centre[:, 1:]).abs() < ERASE // 2
-    keep = ~(rows[:, :, None] & cols[:, None, :])
-    return x * keep[:, None].to(x.dtype)
 
 
 def _strong(x, gen, rec):

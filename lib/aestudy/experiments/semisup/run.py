@@ -11,9 +11,9 @@ digits allow): at every step
   is trained to give it on a strong augmentation (shifts of up to 4 pixels, rotations of up to 30
   degrees, a random 10 x 10 square erased), weighted by `unlabelled_weight`.
 AdamW at a constant learning rate (a cosine decay over 1,200 steps reached 89.5 % against 94.7 %).
-The training loop, the augmentations and issue 25's levers (an EMA teacher, a RandAugment-like and
-an elastic strong augmentation, distribution alignment, a cosine rate, the larger Conv-Small
-network), each a recipe field off by default, are in `semisup_fit`.
+The training loop and issue 25's levers (an EMA teacher, a RandAugment-like and an elastic strong
+augmentation, distribution alignment, a cosine rate, the larger Conv-Small network), each a recipe
+field off by default, are in `fit`; the strong augmentations in `augmentations`.
 
 Why this recipe: on the default profile's d=10 encoder, label propagation is bounded by how well
 the autoencoder's code separates the classes (the frozen head reaches about 72 %), and a
@@ -44,7 +44,8 @@ from ...science import batched
 from ...science.fitting import derived_seed, original
 from ..protocol.run import fold_se, seeded_candidates, stratified_folds
 from ..transfer.run import build_classifier, label_draw, predict
-from .fit import ERASE, build, fit, fit_together, strong_augment  # noqa: F401 (the stage's names)
+from .augmentations import ERASE, strong_augment  # noqa: F401 (the stage's names)
+from .fit import build, fit, fit_together  # noqa: F401 (the stage's names)
 from .params import RECIPE
 from .published import PUBLISHED  # noqa: F401 (the notebook's figure)
 
