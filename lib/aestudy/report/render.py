@@ -280,12 +280,12 @@ def render(
     pdir = config.profile_dir(study.profile)
     if not ondisk.runs_dir(pdir).is_dir():
         raise ParamsError(f"{pdir}: no runs to render; run `python -m lib run {study.path}` first")
-    check_tools()
     key = report_key(study) + "".join(f"\nstale {name}" for name, _ in stale)
     stamp = pdir / "report.key"
     if if_changed and (pdir / "report.html").exists() and stamp.exists() and stamp.read_text() == key:
         print(f"report: {config.relative(pdir / 'report.html')} is up to date", file=sys.stderr)
         return None
+    check_tools()
     start = time.perf_counter()
     runs = ondisk.run_folders(pdir)
     analyses_out = pdir / "analyses.ipynb"
