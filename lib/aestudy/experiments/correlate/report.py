@@ -256,11 +256,11 @@ def correlation_matrices(data) -> tuple[dict, dict]:
     mats = {}
     for run_id in corr.get("run_id", pd.Series(dtype=str)).drop_duplicates():
         mats.update((data.run_metrics(STAGE, run_id) or {}).get("matrices") or {})
-    one = corr[corr["seed"] == corr["seed"].min()] if not corr.empty else corr
-    keys = [k for k in heatmap_keys(one) if k in mats]
+    keys = [k for k in heatmap_keys(corr) if k in mats]  # of the smallest seed, as the run's figure
     titles = {
-        r.model: f"d={int(r.latent_dim)}, num_conv={int(r.num_conv)}, seed {int(r.seed)}"
-        for r in one.itertuples(index=False)
+        r.model: f"d={int(r.latent_dim)}, num_conv={int(r.num_conv)}"
+        + (f", seed {int(r.seed)}" if pd.notna(getattr(r, "seed", None)) else "")
+        for r in corr.itertuples(index=False)
         if r.model in keys
     }
     return {k: mats[k] for k in keys}, titles
