@@ -328,3 +328,67 @@ def test_the_report_names_the_levers_the_compute_and_the_frontier():
     rows = section.choices(SimpleNamespace(params=params))
     assert rows[-1]["what"] == "issue 25's levers" and rows[-1]["on what data"] == "held-out training images"
     assert [r["what"] for r in section.choices(SimpleNamespace(params={}))][-1] == "semi-supervised budget"
+
+
+def test_candidate_recipes_trained_together_each_follow_their_own_recipe(monkeypatch):
+    """A search's candidates differ in rate, decay, threshold, weight, teacher and start: on a GPU
+    they train as one vmapped network (forced here on the CPU), each as it would alone, to rounding."""
+    pool, held = _pool(8), _pool(3, seed=1)
+    base = semisup.recipe(steps=10, unlabelled_batch=16, strong="rand", align=True)
+    recs = [
+        {**base, "lr": 1e-2, "threshold": 0.3},
+        {**base, "lr": 3e-3, "weight_decay": 1e-2, "threshold": 0.5, "ema": 0.9},
+        {**base, "lr": 1e-2, "unlabelled_weight": 0.5, "init": "random", "threshold": 0.2},
+        {**base, "lr": 5e-3, "ema": 0.5, "init": "random", "threshold": 0.0},
+    ]
+    xs = [pool.images[i * 15 : (i + 1) * 15] for i in range(4)]
+    ys = [pool.labels[i * 15 : (i + 1) * 15] for i in range(4)]
+    out = {}
+    for together in (False, True):
+        monkeypatch.setattr(batched, "batch_fits", lambda device, together=together: together)
+        out[together] = semisup.train_each(
+            _encoder().eval(),  # as a stage loads it: pre-trained copies in eval mode, new encoders not
+            8,
+            xs,
+            ys,
+            pool.images,
+            recs,
+            [1, 2, 1, 3],
+            curve=(5, held.images, held.labels),
+        )
+    for (a, info_a), (b, info_b) in zip(out[False], out[True]):
+        assert info_b["final_loss"] == pytest.approx(info_a["final_loss"], rel=1e-3)
+        assert info_b["pseudo_label_rate"] == pytest.approx(info_a["pseudo_label_rate"], abs=1 / 16 + 1e-9)
+        assert [v for _, v in info_b["curve"]] == pytest.approx(
+            [v for _, v in info_a["curve"]], abs=1 / len(held.labels) + 1e-9
+        )
+        for wa, wb in zip(_weights(a), _weights(b)):
+            torch.testing.assert_close(wb, wa, rtol=1e-3, atol=1e-4)
+    losses = [info["final_loss"] for _, info in out[False]]
+    assert len(set(losses)) == 4  # four recipes, four trainings
+
+
+def test_recipes_that_shape_the_step_differently_train_in_separate_groups(monkeypatch):
+    """Only recipes equal in `fit.SHARED` share a vmapped network: `train_each` groups them and
+    returns every network in the order given; `fit_together` refuses a mixture outright."""
+    pool = _pool(8)
+    recs = [
+        semisup.recipe(steps=3, unlabelled_batch=8, strong=kind, lr=lr)
+        for kind, lr in [("erase", 1e-2), ("rand", 1e-2), ("erase", 3e-3)]
+    ]
+    xs, ys = [pool.images[:20]] * 3, [pool.labels[:20]] * 3
+    calls = []
+    real = semisup_fit.fit_together
+    monkeypatch.setattr(
+        semisup, "fit_together", lambda clfs, *a, **k: calls.append(len(clfs)) or real(clfs, *a, **k)
+    )
+    monkeypatch.setattr(batched, "batch_fits", lambda device: True)
+    together = semisup.train_each(_encoder(), 8, xs, ys, pool.images, recs, [0, 0, 0])
+    assert sorted(calls) == [1, 2]
+    monkeypatch.setattr(batched, "batch_fits", lambda device: False)
+    alone = semisup.train_each(_encoder(), 8, xs, ys, pool.images, recs, [0, 0, 0])
+    for (_, a), (_, b) in zip(alone, together):
+        assert b["final_loss"] == pytest.approx(a["final_loss"], rel=1e-3)
+    clfs = [semisup_fit.build(_encoder(), 8, r, 0) for r in recs]
+    with pytest.raises(ValueError, match="equal in"):
+        semisup_fit.fit_together(clfs, xs, ys, pool.images, recs, [0, 0, 0])

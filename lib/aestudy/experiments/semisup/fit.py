@@ -33,8 +33,10 @@ from torch import nn
 
 from ...science import batched, graphed
 from ...science.fitting import augment, derived_seed
+from ...science.stacked_adamw import StackedAdamW
 from ..transfer.run import build_classifier
 from .augmentations import strong_apply, strong_augment, strong_draws
+from .params import RECIPE
 
 DA_MOMENTUM = 0.99  # of the running mean of the predictions that distribution alignment divides by
 NETWORKS = ("study", "conv-small")
@@ -174,47 +176,70 @@ def fit(
     return {**info, "curve": points} if curve is not None else info
 
 
+SHARED = ("steps", "unlabelled_batch", "strong", "elastic", "align", "schedule", "network")
+"""The recipe fields that shape the step: networks trained together (`fit_together`) share them;
+the others (lr, weight_decay, threshold, unlabelled_weight, ema; init, at `build`) are each one's."""
+
+
+def shared(rec: dict) -> tuple:
+    """The values of `rec`'s SHARED fields: recipes with equal ones can be trained together."""
+    return tuple({**RECIPE, **rec}[k] for k in SHARED)
+
+
 def fit_together(
     clfs: list,
     xs: list[torch.Tensor],
     ys: list[torch.Tensor],
     unlabelled: torch.Tensor,
-    rec: dict,
+    rec: dict | list[dict],
     seeds: list[int],
     on_step=None,
     curve=None,
     graph: bool | None = None,
 ) -> list[dict]:
-    """Train each `clfs[i]` as `fit(clfs[i], xs[i], ys[i], unlabelled, rec, seeds[i])` would, all
+    """Train each `clfs[i]` as `fit(clfs[i], xs[i], ys[i], unlabelled, recs[i], seeds[i])` would, all
     as one vmapped network (`batched.Stack`, on a GPU): each keeps its own generator, so it draws
-    the same unlabelled batches and augmentations in the same order as when trained alone. Its
-    numbers are drawn on the host and the step runs from them (`strong_apply`), replayed from a CUDA
-    graph where `graph` (default `graphed.graph_fits`) and the rate is constant (`science.graphed`)."""
+    the same unlabelled batches and augmentations in the same order as when trained alone, and its
+    own recipe's numbers (`rec` may be one recipe for all or one per network; the SHARED fields must
+    agree), so one call trains every candidate recipe of a search with every fold. Its numbers are
+    drawn on the host and the step runs from them (`strong_apply`), replayed from a CUDA graph where
+    `graph` (default `graphed.graph_fits`) and the rate is constant (`science.graphed`)."""
+    recs = [{**RECIPE, **r} for r in (rec if isinstance(rec, list) else [rec] * len(clfs))]
+    if len(recs) != len(clfs) or len({shared(r) for r in recs}) > 1:
+        raise ValueError(f"networks trained together need one recipe each, equal in {SHARED}")
+    rec = recs[0]  # its SHARED fields are everyone's
     device = unlabelled.device
-    kind, elastic = rec.get("strong", "erase"), rec.get("elastic", 0.0)
+    kind, elastic = rec["strong"], rec["elastic"]
     if graph is None:
         graph = graphed.graph_fits(device)
     # a changing rate is not captured; the CPU never captures
-    graph = graph and rec.get("schedule", "constant") == "constant" and device.type == "cuda"
+    graph = graph and rec["schedule"] == "constant" and device.type == "cuda"
+    for clf in clfs:  # as `fit` trains; a pre-trained encoder's copy may come in eval mode, a new one not
+        clf.train()
     net = batched.Stack(clfs)
     student = [*net.heads.values(), *net.encoders.values()]
-    opt = torch.optim.AdamW(
-        student, lr=rec["lr"], weight_decay=rec["weight_decay"], **({"capturable": True} if graph else {})
-    )
+
+    def each(field: str) -> torch.Tensor:
+        """Every network's value of a recipe field, one per network, on the device."""
+        return torch.tensor([r[field] for r in recs], dtype=torch.float32, device=device)
+
+    opt = StackedAdamW(student, each("lr"), each("weight_decay"))
     sched = _schedule(opt, rec)
     gens = [torch.Generator().manual_seed(derived_seed("semisup", s)) for s in seeds]
     y, label_mask, sizes = batched.padded_labels(ys)
     x_all = batched.padded(xs)
-    ema = rec.get("ema", 0.0)
-    t_heads = {k: v.detach().clone() for k, v in net.heads.items()} if ema > 0 else None
-    t_encs = {k: v.detach().clone() for k, v in net.encoders.items()} if ema > 0 else None
-    teacher_weights = [*t_heads.values(), *t_encs.values()] if ema > 0 else None
+    threshold, unlabelled_weight = each("threshold")[:, None], each("unlabelled_weight")
+    teaching = any(r["ema"] > 0 for r in recs)  # an ema of 0 follows its student exactly (lerp by 1)
+    t_heads = {k: v.detach().clone() for k, v in net.heads.items()} if teaching else None
+    t_encs = {k: v.detach().clone() for k, v in net.encoders.items()} if teaching else None
+    teacher_weights = [*t_heads.values(), *t_encs.values()] if teaching else None
+    follow = torch.tensor([1 - r["ema"] for r in recs], dtype=torch.float32, device=device)
 
     def teacher(x):
         return net(x) if t_heads is None else net._head(t_heads, net._enc(t_encs, x))
 
     running = target = None
-    if rec.get("align", False):
+    if rec["align"]:
         classes = _classes(clfs[0])
         target = torch.stack([_frequencies(yy, classes) for yy in ys]).to(y.device)
         running = torch.full_like(target, 1 / classes)
@@ -242,7 +267,7 @@ def fit_together(
                 prob, new_running = _align(prob.float(), running, target)
                 running.copy_(new_running)
             prob, pseudo = prob.max(-1)
-        mask = (prob >= rec["threshold"]).to(weak.dtype)
+        mask = (prob >= threshold).to(weak.dtype)
         labelled = graphed.affine(graphed.flat(x_all), d["lab_a"], d["lab_s"]).view_as(x_all)
         strong = strong_apply(ub, d, kind, elastic).view_as(weak)
         supervised = batched.mean_cross_entropy(net(labelled), y, label_mask, sizes)
@@ -251,13 +276,14 @@ def fit_together(
             nn.functional.cross_entropy(out.flatten(0, 1), pseudo.flatten(), reduction="none").view_as(mask)
             * mask
         ).mean(1)
-        losses = supervised + rec["unlabelled_weight"] * consistency
+        losses = supervised + unlabelled_weight * consistency
         opt.zero_grad(set_to_none=True)
         losses.sum().backward()  # each classifier's gradient is its own loss's
         opt.step()
         if teacher_weights is not None:
             with torch.no_grad():
-                torch._foreach_lerp_(teacher_weights, student, 1 - ema)
+                for t, s in zip(teacher_weights, student):
+                    t.lerp_(s, follow.view(-1, *(1,) * (t.dim() - 1)))
         return losses.detach(), mask
 
     loop = graphed.GraphedLoop(step_fn, opt, device, graph=graph)

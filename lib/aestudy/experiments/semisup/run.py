@@ -45,7 +45,7 @@ from ...science.fitting import derived_seed, original
 from ..protocol.run import fold_se, seeded_candidates, stratified_folds
 from ..transfer.run import build_classifier, label_draw, predict
 from .augmentations import ERASE, strong_augment  # noqa: F401 (the stage's names)
-from .fit import build, fit, fit_together  # noqa: F401 (the stage's names)
+from .fit import build, fit, fit_together, shared  # noqa: F401 (the stage's names)
 from .params import RECIPE
 from .published import PUBLISHED  # noqa: F401 (the notebook's figure)
 
@@ -76,24 +76,53 @@ def recipe(**changes) -> dict:
 
 
 def train_each(
-    encoder, h1: int, xs: list, ys: list, unlabelled, rec: dict, seeds: list[int], on_step=None, curve=None
+    encoder,
+    h1: int,
+    xs: list,
+    ys: list,
+    unlabelled,
+    rec: dict | list[dict],
+    seeds: list[int],
+    on_step=None,
+    curve=None,
 ):
-    """`train` for each (xs[i], ys[i], seeds[i]): one at a time, or together on a GPU."""
+    """`train` for each (xs[i], ys[i], recs[i], seeds[i]), where `rec` is one recipe for all or one
+    per network: one at a time, or on a GPU together, as one vmapped network per group of recipes
+    that share the step's shape (`fit.shared`); returns (network, summary) in the given order."""
+    recs = rec if isinstance(rec, list) else [rec] * len(xs)
     if not batched.batch_fits(unlabelled.device):
         return [
-            train(encoder, h1, x, y, unlabelled, rec, s, on_step=on_step, curve=_curve_of(curve, i))
-            for i, (x, y, s) in enumerate(zip(xs, ys, seeds))
+            train(encoder, h1, x, y, unlabelled, r, s, on_step=on_step, curve=_curve_of(curve, [i]))
+            for i, (x, y, r, s) in enumerate(zip(xs, ys, recs, seeds))
         ]
-    clfs = [build(encoder, h1, rec, s).to(unlabelled.device) for s in seeds]
-    return list(zip(clfs, fit_together(clfs, xs, ys, unlabelled, rec, seeds, on_step=on_step, curve=curve)))
+    groups: dict[tuple, list[int]] = {}
+    for i, r in enumerate(recs):
+        groups.setdefault(shared(r), []).append(i)
+    out = [None] * len(xs)
+    for idx in groups.values():
+        clfs = [build(encoder, h1, {**RECIPE, **recs[i]}, seeds[i]).to(unlabelled.device) for i in idx]
+        infos = fit_together(
+            clfs,
+            [xs[i] for i in idx],
+            [ys[i] for i in idx],
+            unlabelled,
+            [recs[i] for i in idx],
+            [seeds[i] for i in idx],
+            on_step=on_step,
+            curve=_curve_of(curve, idx),
+        )
+        for i, clf, info in zip(idx, clfs, infos):
+            out[i] = (clf, info)
+    return out
 
 
-def _curve_of(curve, i: int):
-    """`curve` for the i-th network trained alone: its `on_point` hears of it as network i."""
+def _curve_of(curve, idx: list[int]):
+    """`curve` for the networks idx trained in one call: its `on_point` hears of network j of the
+    call as network idx[j] of the caller's."""
     if curve is None or len(curve) < 4:
         return curve
     on_point = curve[3]
-    return (*curve[:3], lambda step, accs: on_point(step, {i: a for a in accs.values()}))
+    return (*curve[:3], lambda step, accs: on_point(step, {idx[j]: a for j, a in accs.items()}))
 
 
 def train(encoder, h1: int, x, y, unlabelled, rec: dict, seed: int, on_step=None, curve=None):
@@ -130,21 +159,23 @@ def choose(
     steps), with its fold accuracies (`folds`) and their standard error (`cv_se`), and the best
     (ties to the earlier candidate). Reads no test image."""
     folds = stratified_folds(y, n_folds, derived_seed("semisup-folds", seed))
+    cands = candidates(base, space, n_candidates, seed)
+    fits = [(cand, tr) for cand in cands for tr, _ in folds]  # every candidate's folds: together on a GPU
+    trained = train_each(
+        encoder,
+        h1,
+        [x[tr] for _, tr in fits],
+        [y[tr] for _, tr in fits],
+        unlabelled,
+        [{**cand, "steps": cv_steps or cand["steps"]} for cand, _ in fits],
+        [derived_seed("semisup-cv", seed, f) for _ in cands for f in range(len(folds))],
+        on_step=on_step,
+    )
     scored = []
-    for cand in candidates(base, space, n_candidates, seed):
-        run = {**cand, "steps": cv_steps or cand["steps"]}
-        trained = train_each(
-            encoder,
-            h1,
-            [x[tr] for tr, _ in folds],
-            [y[tr] for tr, _ in folds],
-            unlabelled,
-            run,
-            [derived_seed("semisup-cv", seed, f) for f in range(len(folds))],
-            on_step=on_step,
-        )
+    for c, cand in enumerate(cands):
         accs = [
-            int((predict(clf, x[va]) == y[va]).sum()) / len(va) for (clf, _), (_, va) in zip(trained, folds)
+            int((predict(clf, x[va]) == y[va]).sum()) / len(va)
+            for (clf, _), (_, va) in zip(trained[c * len(folds) : (c + 1) * len(folds)], folds)
         ]
         scored.append(
             {"recipe": cand, "cv_accuracy": sum(accs) / len(accs), "folds": accs, "cv_se": fold_se(accs)}
