@@ -135,3 +135,84 @@ def test_cross_validation_with_its_folds_trained_together_gives_the_same_scores(
             encoder, "finetune", 8, x, y, {"steps": 6, "warmup": 2, "lr": 3e-3}, folds, seed=1
         )
     assert scores[True] == pytest.approx(scores[False], abs=1 / 13 + 1e-9)
+
+
+@pytest.mark.parametrize("mode", ["frozen", "finetune", "scratch"])
+def test_candidate_protocols_that_differ_in_rates_and_decay_train_together_each_as_alone(mode):
+    """A search's candidates of one shape (steps, augmentation, warm-up) train as one vmapped
+    network, each with its own rate, encoder rate and decay: each as `fitting.fit` trains it."""
+    torch.manual_seed(0)
+    encoder = Encoder(CFG)
+    shape = {"steps": 8, "augment": mode != "frozen", "warmup": 3 if mode == "finetune" else 0}
+    protocols = [
+        {**shape, "lr": 3e-3, "weight_decay": 0.0, "encoder_lr": 1.0},
+        {**shape, "lr": 1e-3, "weight_decay": 1e-2, "encoder_lr": 0.3},
+        {**shape, "lr": 1e-2, "weight_decay": 1e-4, "encoder_lr": 0.1},
+    ]
+    xs, ys = _draws([30, 27, 30])
+    seeds = [3, 3, 5]
+    alone = [transfer.build_classifier(encoder, 8, mode, s) for s in seeds]
+    alone_losses = [
+        fitting.fit(c, mode, x, y, p, s) for c, x, y, p, s in zip(alone, xs, ys, protocols, seeds)
+    ]
+    together = [transfer.build_classifier(encoder, 8, mode, s) for s in seeds]
+    losses = batched.fit_together(together, mode, xs, ys, protocols, seeds)
+    assert losses == pytest.approx(alone_losses, rel=1e-4, abs=1e-6)
+    assert len({round(v, 4) for v in alone_losses}) == 3  # three protocols, three trainings
+    for a, b in zip(alone, together):
+        for (name, wa), wb in zip(a.state_dict().items(), b.state_dict().values()):
+            torch.testing.assert_close(wb, wa, rtol=1e-4, atol=1e-5, msg=name)
+
+
+def test_protocols_of_different_shapes_train_in_separate_groups_in_the_order_given(monkeypatch):
+    torch.manual_seed(0)
+    encoder = Encoder(CFG)
+    protocols = [
+        {"steps": 4},
+        {"steps": 6, "lr": 3e-3},
+        {"steps": 4, "lr": 1e-2},
+        {"steps": 4, "augment": True},
+    ]
+    xs, ys = _draws([20] * 4)
+    calls = []
+    real = batched.fit_together
+    monkeypatch.setattr(
+        batched, "fit_together", lambda clfs, *a, **k: calls.append(len(clfs)) or real(clfs, *a, **k)
+    )
+    losses = {}
+    for together in (False, True):
+        monkeypatch.setattr(batched, "batch_fits", lambda device, together=together: together)
+        clfs = [transfer.build_classifier(encoder, 8, "scratch", s) for s in range(4)]
+        losses[together] = batched.fit_each(clfs, "scratch", xs, ys, protocols, [0, 1, 2, 3])
+    assert sorted(calls) == [1, 1, 2]
+    assert losses[True] == pytest.approx(losses[False], rel=1e-4)
+    with pytest.raises(ValueError, match="equal in"):
+        real(
+            [transfer.build_classifier(encoder, 8, "scratch", s) for s in range(4)],
+            "scratch",
+            xs,
+            ys,
+            protocols,
+            [0] * 4,
+        )
+
+
+def test_a_search_with_its_candidates_trained_together_chooses_as_one_by_one(monkeypatch):
+    """`protocol.run` cross-validates every candidate on a draw in one call: on a GPU (forced here)
+    the candidates of one shape share a vmapped network; the scores agree to rounding."""
+    from aestudy.experiments.protocol import run as protocol
+
+    torch.manual_seed(0)
+    encoder = Encoder(CFG)
+    (x,), (y,) = _draws([40], seed=2)
+    space = {"steps": [4, 6], "lr": [1e-3, 3e-3, 1e-2], "weight_decay": [0.0, 1e-2], "encoder_lr": [1.0, 0.3]}
+    draws = [{"encoder": encoder, "x": x, "y": y, "seed": 7}]
+    out = {}
+    for together in (False, True):
+        monkeypatch.setattr(batched, "batch_fits", lambda device, together=together: together)
+        out[together] = protocol.run(draws, ["finetune", "scratch"], 8, space, n_candidates=5, n_folds=3)
+    for mode in ("finetune", "scratch"):
+        a, b = out[False][mode]["candidates"], out[True][mode]["candidates"]
+        assert [c["protocol"] for c in a] == [c["protocol"] for c in b] and len(a) == 5
+        for ca, cb in zip(a, b):
+            assert cb["cv_folds"] == pytest.approx(ca["cv_folds"], abs=1 / 13 + 1e-9)

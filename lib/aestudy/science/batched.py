@@ -1,11 +1,14 @@
 """Several classifiers of one mode trained together, as one vmapped network.
 
 Experiment 4 and its protocol search train many small classifiers on 100 labelled images or
-fewer: one per label draw (transfer) or per fold (cross-validation), each by the same protocol.
+fewer: one per label draw (transfer) or per fold (cross-validation), each by the same protocol,
+and every candidate protocol of a search on the same folds. Classifiers train together where
+their protocols agree in what shapes the step (`SHARED`: steps, augmentation, warm-up); each
+keeps its own learning rates and weight decay (`stacked_adamw`).
 On a GPU each full-batch step of one such classifier is a few dozen tiny kernel launches, so
 the card idles. `fit_together` stacks the classifiers' weights (`torch.func.stack_module_state`),
 runs the step of all of them as one batched call (`torch.func.vmap` over `functional_call`),
-and trains the stacked weights with one AdamW: AdamW works element by element, and the summed
+and trains the stacked weights with one AdamW (`StackedAdamW`): AdamW works element by element, and the summed
 loss gives each classifier exactly its own gradient, so each classifier follows the same
 arithmetic as `fitting.fit` alone. Only the kernels differ (a grouped convolution instead of
 one per model), so the numbers agree to rounding, not bit for bit: the CPU keeps the one-by-one
@@ -30,6 +33,7 @@ from torch.func import functional_call, stack_module_state, vmap
 from .capture import eager_only
 from .fitting import derived_seed, fit, original
 from .graphed import GraphedLoop, affine, affine_draws, flat, graph_fits
+from .stacked_adamw import StackedAdamW
 
 
 def batch_fits(device: torch.device) -> bool:
@@ -98,29 +102,49 @@ class Stack:
             clf.eval()
 
 
+SHARED = ("steps", "augment", "warmup")
+"""The protocol fields that shape the step: classifiers trained together share them; lr,
+weight_decay and encoder_lr are each one's (`stacked_adamw`)."""
+
+
+def shared(mode: str, protocol: dict) -> tuple:
+    """The values of a protocol's SHARED fields in `mode`: protocols with equal ones train together."""
+    p = {**original(mode), **protocol}
+    return tuple(p[k] for k in SHARED)
+
+
 def fit_together(
     clfs: list,
     mode: str,
     xs: list[torch.Tensor],
     ys: list[torch.Tensor],
-    protocol: dict,
+    protocol: dict | list[dict],
     seeds: list[int],
     features: list[torch.Tensor] | None = None,
     graph: bool | None = None,
 ) -> list[float]:
-    """Train each `clfs[i]` on (xs[i], ys[i]) by `protocol`, as `fitting.fit(clfs[i], mode,
-    xs[i], ys[i], protocol, seeds[i], features[i])` would; returns each one's last loss. The step
-    is replayed from a CUDA graph where `graph` (default: `graphed.graph_fits`), see
-    `science.graphed`."""
-    p = {**original(mode), **protocol}
+    """Train each `clfs[i]` on (xs[i], ys[i]) by `protocols[i]`, as `fitting.fit(clfs[i], mode,
+    xs[i], ys[i], protocols[i], seeds[i], features[i])` would; returns each one's last loss.
+    `protocol` is one protocol for all or one per classifier (equal in SHARED: candidates of a
+    search that differ in rates and decay train together). The step is replayed from a CUDA graph
+    where `graph` (default: `graphed.graph_fits`), see `science.graphed`."""
+    ps = [
+        {**original(mode), **q} for q in (protocol if isinstance(protocol, list) else [protocol] * len(clfs))
+    ]
+    if len(ps) != len(clfs) or len({shared(mode, q) for q in ps}) > 1:
+        raise ValueError(f"classifiers trained together need one protocol each, equal in {SHARED}")
+    p = ps[0]  # its SHARED fields are everyone's
     frozen = mode == "frozen"
     device = xs[0].device
     graph = (graph_fits(device) if graph is None else graph) and device.type == "cuda"
     net = Stack(clfs, train_encoder=not frozen)
-    groups = [{"params": list(net.heads.values()), "lr": p["lr"]}]
+    lr = [q["lr"] for q in ps]
+    groups = [{"params": list(net.heads.values()), "model_lr": lr}]
     if not frozen:
-        groups.append({"params": list(net.encoders.values()), "lr": p["lr"] * p["encoder_lr"]})
-    opt = torch.optim.AdamW(groups, weight_decay=p["weight_decay"], **({"capturable": True} if graph else {}))
+        groups.append(
+            {"params": list(net.encoders.values()), "model_lr": [q["lr"] * q["encoder_lr"] for q in ps]}
+        )
+    opt = StackedAdamW(groups, lr, [q["weight_decay"] for q in ps])
     gens = (
         [torch.Generator().manual_seed(derived_seed("augment", s)) for s in seeds] if p["augment"] else None
     )
@@ -169,13 +193,34 @@ def fit_each(
     mode: str,
     xs: list[torch.Tensor],
     ys: list[torch.Tensor],
-    protocol: dict,
+    protocol: dict | list[dict],
     seeds: list[int],
     features: list[torch.Tensor] | None = None,
 ) -> list[float]:
-    """Train each classifier by `protocol`: together on a GPU (`fit_together`), else one at a time
-    (`fitting.fit`); returns each one's last loss."""
-    if batch_fits(xs[0].device):
-        return fit_together(clfs, mode, xs, ys, protocol, seeds, features=features)
+    """Train each classifier by `protocol` (one for all, or one each): on a GPU together, one
+    `fit_together` per group of protocols equal in SHARED, else one at a time (`fitting.fit`);
+    returns each one's last loss, in the order given."""
+    ps = protocol if isinstance(protocol, list) else [protocol] * len(clfs)
     feats = features or [None] * len(clfs)
-    return [fit(c, mode, x, y, protocol, s, features=f) for c, x, y, s, f in zip(clfs, xs, ys, seeds, feats)]
+    if not batch_fits(xs[0].device):
+        return [
+            fit(c, mode, x, y, q, s, features=f) for c, x, y, q, s, f in zip(clfs, xs, ys, ps, seeds, feats)
+        ]
+    groups: dict[tuple, list[int]] = {}
+    for i, q in enumerate(ps):
+        groups.setdefault(shared(mode, q), []).append(i)
+    losses = [float("nan")] * len(clfs)
+    for idx in groups.values():
+        pick = lambda values: [values[i] for i in idx]  # noqa: E731
+        group_losses = fit_together(
+            pick(clfs),
+            mode,
+            pick(xs),
+            pick(ys),
+            pick(ps),
+            pick(seeds),
+            features=pick(features) if features is not None else None,
+        )
+        for i, loss in zip(idx, group_losses):
+            losses[i] = loss
+    return losses

@@ -28,24 +28,35 @@ class StackedAdamW(torch.optim.Optimizer):
 
     def __init__(
         self,
-        params: Iterable[torch.Tensor],
+        params: Iterable[torch.Tensor] | Iterable[dict],
         lr: Sequence[float] | torch.Tensor,
         weight_decay: Sequence[float] | torch.Tensor,
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
     ):
-        params = list(params)
-        device = params[0].device
-        # the per-model numbers in float64, as torch's AdamW computes them in Python floats
-        self.model_lr = torch.as_tensor(lr, dtype=torch.float64, device=device).flatten()
-        self.model_decay = torch.as_tensor(weight_decay, dtype=torch.float64, device=device).flatten()
-        models = len(self.model_lr)
-        if len(self.model_decay) != models:
-            raise ValueError(f"{models} learning rates but {len(self.model_decay)} weight decays")
-        for p in params:
-            if p.dim() == 0 or p.shape[0] != models:
-                raise ValueError(f"a weight of shape {tuple(p.shape)} is not stacked over {models} models")
-        super().__init__(params, {"lr": 1.0, "betas": betas, "eps": eps})
+        """`params`: stacked weights, or groups of them (dicts with "params" and, where the group's
+        models have other rates than `lr`, "model_lr": one per model, as torch's groups take "lr")."""
+        groups = list(params)
+        if not groups or not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        device = groups[0]["params"][0].device
+
+        def per_model(values) -> torch.Tensor:
+            # in float64, as torch's AdamW computes its Python floats
+            return torch.as_tensor(values, dtype=torch.float64, device=device).flatten()
+
+        self.model_decay = per_model(weight_decay)
+        models = len(self.model_decay)
+        for group in groups:
+            group["model_lr"] = per_model(group.get("model_lr", lr))
+            if len(group["model_lr"]) != models:
+                raise ValueError(f"{len(group['model_lr'])} learning rates but {models} weight decays")
+            for p in group["params"]:
+                if p.dim() == 0 or p.shape[0] != models:
+                    raise ValueError(
+                        f"a weight of shape {tuple(p.shape)} is not stacked over {models} models"
+                    )
+        super().__init__(groups, {"lr": 1.0, "betas": betas, "eps": eps})
 
     @torch.no_grad()
     def step(self, closure=None):
@@ -53,7 +64,7 @@ class StackedAdamW(torch.optim.Optimizer):
             raise ValueError("StackedAdamW takes no closure")
         for group in self.param_groups:
             beta1, beta2 = group["betas"]
-            lr = self.model_lr * group["lr"]
+            lr = group["model_lr"] * group["lr"]
             for p in group["params"]:
                 if p.grad is None:
                     continue

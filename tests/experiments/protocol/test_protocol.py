@@ -68,7 +68,7 @@ def test_folds_are_stratified_disjoint_and_cover_the_labelled_images():
 
 def test_the_best_cross_validation_accuracy_wins_and_ties_keep_the_earlier(monkeypatch):
     scores = iter([[0.5, 0.5], [0.7, 0.9], [0.8, 0.8]] + [[0.6, 0.6]] * 3)
-    monkeypatch.setattr(protocol, "cross_validate", lambda *a, **k: next(scores))
+    monkeypatch.setattr(protocol, "cross_validate_each", lambda *a, **k: [next(scores) for _ in a[5]])
     x, y = _labelled()
     out = protocol.run(
         [{"encoder": _encoder(), "x": x, "y": y, "seed": 0}], ["finetune", "scratch"], 8, SPACE, 3, 2
@@ -83,7 +83,7 @@ def test_every_candidate_records_its_folds_and_their_standard_error(monkeypatch)
     assert protocol.fold_se([0.6, 0.7, 0.8]) == pytest.approx(0.1 / 3**0.5)
     assert protocol.fold_se([0.5]) is None
     scores = iter([[0.5, 0.5], [0.7, 0.9], [0.8, 0.8]] * 2)
-    monkeypatch.setattr(protocol, "cross_validate", lambda *a, **k: next(scores))
+    monkeypatch.setattr(protocol, "cross_validate_each", lambda *a, **k: [next(scores) for _ in a[5]])
     x, y = _labelled()
     draw = {"encoder": _encoder(), "x": x, "y": y, "seed": 0}
     fin = protocol.run([draw], ["finetune"], 8, SPACE, 3, 2)["finetune"]

@@ -88,26 +88,44 @@ def fold_se(accs: list[float]) -> float | None:
 def cross_validate(
     encoder, mode: str, h1: int, x: torch.Tensor, y: torch.Tensor, protocol: dict, folds: list, seed: int
 ) -> list[float]:
-    """Validation accuracy of `protocol` on each fold of the labelled images (x, y). On a GPU
-    the folds' classifiers train together (`batched.fit_together`)."""
+    """Validation accuracy of `protocol` on each fold of the labelled images (x, y)."""
+    return cross_validate_each(encoder, mode, h1, x, y, [protocol], folds, seed)[0]
+
+
+def cross_validate_each(
+    encoder,
+    mode: str,
+    h1: int,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    protocols: list[dict],
+    folds: list,
+    seed: int,
+) -> list[list[float]]:
+    """Each protocol's validation accuracy on each fold of the labelled images (x, y). On a GPU
+    the folds' classifiers of every protocol train together where the protocols share the step's
+    shape (`batched.fit_each`); each fold's classifier starts from the same seed whatever the protocol."""
     feats = encode(encoder, x) if mode == "frozen" else None
     seeds = [derived_seed("cv", seed, f) for f in range(len(folds))]
-    clfs = [build_classifier(encoder, h1, mode, s).to(x.device) for s in seeds]
+    fits = [(q, f) for q in protocols for f in range(len(folds))]
+    clfs = [build_classifier(encoder, h1, mode, seeds[f]).to(x.device) for _, f in fits]
     fit_each(
         clfs,
         mode,
-        [x[tr] for tr, _ in folds],
-        [y[tr] for tr, _ in folds],
-        protocol,
-        seeds,
-        features=None if feats is None else [feats[tr] for tr, _ in folds],
+        [x[folds[f][0]] for _, f in fits],
+        [y[folds[f][0]] for _, f in fits],
+        [q for q, _ in fits],
+        [seeds[f] for _, f in fits],
+        features=None if feats is None else [feats[folds[f][0]] for _, f in fits],
     )
     out = []
-    for clf, (_, va) in zip(clfs, folds):
+    for clf, (_, f) in zip(clfs, fits):
+        va = folds[f][1]
         with torch.no_grad():
             pred = (clf.head(feats[va]) if feats is not None else clf(x[va])).argmax(1)
         out.append(int((pred == y[va]).sum()) / len(va))
-    return out
+    k = len(folds)
+    return [out[i * k : (i + 1) * k] for i in range(len(protocols))]
 
 
 def run(
@@ -119,20 +137,22 @@ def run(
     draws: [{"encoder": Encoder, "x": images, "y": labels, "seed": int}], the labelled images
     of one or more encoders; a candidate's score is its mean validation accuracy over the folds
     of every draw. Ties go to the earlier candidate (the original first). `modes` may be one
-    mode's name (a protocol run per mode: `grid: {modes: [...]}`)."""
+    mode's name (a protocol run per mode: `grid: {modes: [...]}`). Every candidate is
+    cross-validated on a draw in one call (`cross_validate_each`: together on a GPU)."""
     modes = [modes] if isinstance(modes, str) else modes
     out, done, total = {}, 0, search_size(modes, space, n_candidates, len(draws))
     for mode in modes:
+        cands = candidates(mode, space, n_candidates, seed)
+        per_cand = [[] for _ in cands]  # per candidate, each draw's fold accuracies
+        for d in draws:
+            folds = stratified_folds(d["y"], n_folds, derived_seed("folds", d["seed"]))
+            scores = cross_validate_each(d["encoder"], mode, h1, d["x"], d["y"], cands, folds, d["seed"])
+            for accs, fold_accs in zip(per_cand, scores):
+                accs.append(fold_accs)
+            done += len(cands)
+            progress_file.report(done, total, "cross-validation")
         scored = []
-        for cand in candidates(mode, space, n_candidates, seed):
-            per_draw = []
-            for d in draws:
-                folds = stratified_folds(d["y"], n_folds, derived_seed("folds", d["seed"]))
-                per_draw.append(
-                    cross_validate(d["encoder"], mode, h1, d["x"], d["y"], cand, folds, d["seed"])
-                )
-                done += 1
-                progress_file.report(done, total, "cross-validation")
+        for cand, per_draw in zip(cands, per_cand):
             accs = [a for fold_accs in per_draw for a in fold_accs]
             scored.append(
                 {
