@@ -54,3 +54,19 @@ def test_weights_that_are_not_stacked_over_the_models_are_refused():
         StackedAdamW([w.requires_grad_()], [1e-3, 1e-3], [0.0, 0.0])
     with pytest.raises(ValueError, match="3 learning rates but 2 weight decays"):
         StackedAdamW([w.requires_grad_()], LRS, [0.0, 0.0])
+
+
+def test_models_with_one_rate_and_decay_keep_torchs_adamw_and_others_get_the_stacked_one():
+    """The draws and folds of one recipe keep torch's AdamW (its multi-tensor kernels, as measured
+    on the GPU); only a search's candidates, whose rates or decays differ, need StackedAdamW."""
+    from aestudy.science.stacked_adamw import adamw
+
+    w, b, _, _ = _problem()
+    heads, encs = {"params": [w.requires_grad_()], "model_lr": [1e-3] * 3}, {"params": [b.requires_grad_()]}
+    same = adamw([heads, {**encs, "model_lr": [3e-4] * 3}], [0.0] * 3, capturable=True)
+    assert type(same) is torch.optim.AdamW and same.defaults["capturable"]
+    assert [g["lr"] for g in same.param_groups] == [1e-3, 3e-4]
+    assert isinstance(
+        adamw([heads, {**encs, "model_lr": [3e-4, 1e-4, 3e-4]}], [0.0] * 3, False), StackedAdamW
+    )
+    assert isinstance(adamw([heads], [0.0, 1e-2, 0.0], False), StackedAdamW)

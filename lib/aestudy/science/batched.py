@@ -8,7 +8,7 @@ keeps its own learning rates and weight decay (`stacked_adamw`).
 On a GPU each full-batch step of one such classifier is a few dozen tiny kernel launches, so
 the card idles. `fit_together` stacks the classifiers' weights (`torch.func.stack_module_state`),
 runs the step of all of them as one batched call (`torch.func.vmap` over `functional_call`),
-and trains the stacked weights with one AdamW (`StackedAdamW`): AdamW works element by element, and the summed
+and trains the stacked weights with one AdamW (`stacked_adamw.adamw`): AdamW works element by element, and the summed
 loss gives each classifier exactly its own gradient, so each classifier follows the same
 arithmetic as `fitting.fit` alone. Only the kernels differ (a grouped convolution instead of
 one per model), so the numbers agree to rounding, not bit for bit: the CPU keeps the one-by-one
@@ -33,7 +33,7 @@ from torch.func import functional_call, stack_module_state, vmap
 from .capture import eager_only
 from .fitting import derived_seed, fit, original
 from .graphed import GraphedLoop, affine, affine_draws, flat, graph_fits
-from .stacked_adamw import StackedAdamW
+from .stacked_adamw import adamw
 
 
 def batch_fits(device: torch.device) -> bool:
@@ -144,7 +144,7 @@ def fit_together(
         groups.append(
             {"params": list(net.encoders.values()), "model_lr": [q["lr"] * q["encoder_lr"] for q in ps]}
         )
-    opt = StackedAdamW(groups, lr, [q["weight_decay"] for q in ps])
+    opt = adamw(groups, [q["weight_decay"] for q in ps], capturable=graph)
     gens = (
         [torch.Generator().manual_seed(derived_seed("augment", s)) for s in seeds] if p["augment"] else None
     )

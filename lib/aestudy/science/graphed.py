@@ -15,8 +15,9 @@ with static input buffers and replays it: each step's inputs are written into pi
 and copied asynchronously into those buffers, so a step needs no host sync. The classifier stages
 train on all their labelled images every step and on a fixed-size unlabelled batch, so every step
 has the same shape: there is no short last batch. A capture that fails warns and leaves the eager
-step, as `steps.GraphedStep` does. The optimiser must be capturable where a graph is wanted:
-`stacked_adamw.StackedAdamW` always is (its step count and factors live on the device).
+step, as `steps.GraphedStep` does. The optimiser must be capturable where a graph is wanted
+(`stacked_adamw.adamw(..., capturable=True)`: torch's AdamW made capturable, or StackedAdamW,
+whose step count and factors always live on the device).
 """
 
 from __future__ import annotations

@@ -33,7 +33,7 @@ from torch import nn
 
 from ...science import batched, graphed
 from ...science.fitting import augment, derived_seed
-from ...science.stacked_adamw import StackedAdamW
+from ...science.stacked_adamw import adamw
 from ..transfer.run import build_classifier
 from .augmentations import strong_apply, strong_augment, strong_draws
 from .params import RECIPE
@@ -223,7 +223,9 @@ def fit_together(
         """Every network's value of a recipe field, one per network, on the device."""
         return torch.tensor([r[field] for r in recs], dtype=torch.float32, device=device)
 
-    opt = StackedAdamW(student, each("lr"), each("weight_decay"))
+    opt = adamw(
+        [{"params": student, "model_lr": [r["lr"] for r in recs]}], [r["weight_decay"] for r in recs], graph
+    )
     sched = _schedule(opt, rec)
     gens = [torch.Generator().manual_seed(derived_seed("semisup", s)) for s in seeds]
     y, label_mask, sizes = batched.padded_labels(ys)
@@ -233,7 +235,13 @@ def fit_together(
     t_heads = {k: v.detach().clone() for k, v in net.heads.items()} if teaching else None
     t_encs = {k: v.detach().clone() for k, v in net.encoders.items()} if teaching else None
     teacher_weights = [*t_heads.values(), *t_encs.values()] if teaching else None
-    follow = torch.tensor([1 - r["ema"] for r in recs], dtype=torch.float32, device=device)
+    emas = {r["ema"] for r in recs}
+    # one decay: one multi-tensor lerp; several: each network's, broadcast over its slice
+    follow = (
+        1 - next(iter(emas))
+        if len(emas) == 1
+        else torch.tensor([1 - r["ema"] for r in recs], dtype=torch.float32, device=device)
+    )
 
     def teacher(x):
         return net(x) if t_heads is None else net._head(t_heads, net._enc(t_encs, x))
@@ -282,8 +290,11 @@ def fit_together(
         opt.step()
         if teacher_weights is not None:
             with torch.no_grad():
-                for t, s in zip(teacher_weights, student):
-                    t.lerp_(s, follow.view(-1, *(1,) * (t.dim() - 1)))
+                if isinstance(follow, float):
+                    torch._foreach_lerp_(teacher_weights, student, follow)
+                else:
+                    for t, s in zip(teacher_weights, student):
+                        t.lerp_(s, follow.view(-1, *(1,) * (t.dim() - 1)))
         return losses.detach(), mask
 
     loop = graphed.GraphedLoop(step_fn, opt, device, graph=graph)
