@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+from collections.abc import Callable
 
 import torch
 from torch import nn
@@ -206,21 +207,23 @@ def fit_each(
         return [
             fit(c, mode, x, y, q, s, features=f) for c, x, y, q, s, f in zip(clfs, xs, ys, ps, seeds, feats)
         ]
-    groups: dict[tuple, list[int]] = {}
-    for i, q in enumerate(ps):
-        groups.setdefault(shared(mode, q), []).append(i)
-    losses = [float("nan")] * len(clfs)
-    for idx in groups.values():
+
+    def train(idx: list[int]) -> list[float]:
         pick = lambda values: [values[i] for i in idx]  # noqa: E731
-        group_losses = fit_together(
-            pick(clfs),
-            mode,
-            pick(xs),
-            pick(ys),
-            pick(ps),
-            pick(seeds),
-            features=pick(features) if features is not None else None,
-        )
-        for i, loss in zip(idx, group_losses):
-            losses[i] = loss
-    return losses
+        features_ = pick(features) if features is not None else None
+        return fit_together(pick(clfs), mode, pick(xs), pick(ys), pick(ps), pick(seeds), features=features_)
+
+    return in_groups([shared(mode, q) for q in ps], train)
+
+
+def in_groups(keys: list, train: Callable[[list[int]], list]) -> list:
+    """`train(indices)` once per group of equal keys (the models one vmapped step can train: a
+    search's candidates of one shape), its results put back in the order of `keys`."""
+    groups: dict = {}
+    for i, key in enumerate(keys):
+        groups.setdefault(key, []).append(i)
+    out = [None] * len(keys)
+    for idx in groups.values():
+        for i, result in zip(idx, train(idx)):
+            out[i] = result
+    return out

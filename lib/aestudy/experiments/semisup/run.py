@@ -95,25 +95,23 @@ def train_each(
             train(encoder, h1, x, y, unlabelled, r, s, on_step=on_step, curve=_curve_of(curve, [i]))
             for i, (x, y, r, s) in enumerate(zip(xs, ys, recs, seeds))
         ]
-    groups: dict[tuple, list[int]] = {}
-    for i, r in enumerate(recs):
-        groups.setdefault(shared(r), []).append(i)
-    out = [None] * len(xs)
-    for idx in groups.values():
+
+    def together(idx: list[int]) -> list:
         clfs = [build(encoder, h1, {**RECIPE, **recs[i]}, seeds[i]).to(unlabelled.device) for i in idx]
+        pick = lambda values: [values[i] for i in idx]  # noqa: E731
         infos = fit_together(
             clfs,
-            [xs[i] for i in idx],
-            [ys[i] for i in idx],
+            pick(xs),
+            pick(ys),
             unlabelled,
-            [recs[i] for i in idx],
-            [seeds[i] for i in idx],
+            pick(recs),
+            pick(seeds),
             on_step=on_step,
             curve=_curve_of(curve, idx),
         )
-        for i, clf, info in zip(idx, clfs, infos):
-            out[i] = (clf, info)
-    return out
+        return list(zip(clfs, infos))
+
+    return batched.in_groups([shared(r) for r in recs], together)
 
 
 def _curve_of(curve, idx: list[int]):
