@@ -163,8 +163,8 @@ def detail_html(v: pd.DataFrame) -> str:
 def detail_caption(data: ProfileData, v: pd.DataFrame) -> str:
     """What the detailed verdicts (`detail_html`) show, said above them."""
     return (
-        f"Every conclusion of the original study (experiments {_numbers(v)}) and the checks added here (+): the "
-        "verdict; the key number of page 1; the number the rule decides on, with its "
+        f"In each block: the conclusion (experiments {_numbers(v)} of the original study; +: a check added here) "
+        "and its verdict; the key number of page 1; the number the rule decides on, with its "
         f"{100 * data.rules.confidence:g} % t-interval from a linear model over every model (unit, n and residual "
         "df beside it); the autoencoder seeds whose own statistic is on the claimed side; the decision's p-value "
         f"and its Holm adjustment over the family of {int(v['p'].notna().sum())} decided claims. All numbers: "
