@@ -267,6 +267,22 @@ def test_the_report_pairs_the_differences_by_label_draw_and_names_the_unit():
     assert section.markdown(df.iloc[0:0], None) == "" and section.headline(df.iloc[0:0]) == ""
 
 
+def test_the_report_says_why_a_method_coincides_with_the_original_protocol():
+    """Where fine-tuning's search kept the original protocol, its rows equal the original's on every
+    draw (same seeds, same protocol): the text says so, and says nothing where one draw differs."""
+    from aestudy.experiments.semisup import report as section
+
+    accs = {"semi-supervised": [0.9, 0.95, 0.93], "original protocol": [0.7, 0.75, 0.73]}
+    same = _records({**accs, "finetune": [0.7, 0.75, 0.73]}).assign(final_loss=[0.1, 0.2, 0.3] * 3)
+    assert section.same_as_original(same) == ["finetune"]
+    assert "finetune's classifiers are the original protocol's on every draw" in section.markdown(same, None)
+    other = same.copy()
+    other.loc[(other["method"] == "finetune") & (other["label_seed"] == 2), "final_loss"] = 0.31
+    assert section.same_as_original(other) == []
+    assert "are the original protocol's" not in section.markdown(other, None)
+    assert section.same_as_original(same[same["method"] != "original protocol"]) == []
+
+
 def test_draws_and_folds_trained_together_give_the_same_records_as_one_by_one(monkeypatch):
     """What a GPU does (the label draws', and each candidate's folds', classifiers as one vmapped
     network), forced on the CPU: the same choice and records as one at a time, to rounding."""

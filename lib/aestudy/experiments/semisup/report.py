@@ -93,6 +93,25 @@ def differences(df: pd.DataFrame, confidence: float = CONFIDENCE) -> dict[str, d
     }
 
 
+ORIGINAL_PROTOCOL = "original protocol"
+
+
+def same_as_original(df: pd.DataFrame) -> list[str]:
+    """The labelled-only methods whose classifiers are the original protocol's on every draw (the
+    same test accuracy and last loss: their search kept the original protocol, and they start from
+    the same seeds), so that the report says why their numbers coincide."""
+    if ORIGINAL_PROTOCOL not in set(df["method"]):
+        return []
+    cols = [c for c in ("accuracy", "final_loss") if c in df]
+    wide = {m: g.set_index("label_seed")[cols].sort_index() for m, g in df.groupby("method", sort=False)}
+    original = wide[ORIGINAL_PROTOCOL]
+    return [
+        m
+        for m, w in wide.items()
+        if m not in (METHOD, ORIGINAL_PROTOCOL) and w.index.equals(original.index) and w.equals(original)
+    ]
+
+
 def recipe_table(candidates: list[dict]) -> pd.DataFrame:
     """Every candidate recipe the cross-validation tried, its accuracy, the chosen one marked."""
     if not candidates:
@@ -183,7 +202,13 @@ def markdown(
     target = "at or above" if ours["mean"] >= TARGET else "below"
     better = [f"the {short(k)} reports {fmt_pct(acc, 2)}" for k, acc in PUBLISHED.items() if acc > TARGET]
     return (
-        f"{setup} Paired by label draw, it differs by {vs} (each a {interval_words(confidence, n, DRAWS)}). "
+        f"{setup} Paired by label draw, it differs by {vs} (each a {interval_words(confidence, n, DRAWS)})"
+        + "".join(
+            f"; {name}'s classifiers are the original protocol's on every draw (the same test accuracy and "
+            "last loss: its search kept the original protocol)"
+            for name in same_as_original(df)
+        )
+        + ". "
         f"Its mean is {target} the {fmt_pct(TARGET)} this extension aims at (the {short(LADDER)} of "
         f"{sources({LADDER: TARGET}).split(':')[0]}; not the best published"
         f"{': ' + ' and '.join(better) if better else ''}); against each published number, it is "
