@@ -100,9 +100,9 @@ def same_as_original(df: pd.DataFrame) -> list[str]:
     """The labelled-only methods whose classifiers are the original protocol's on every draw (the
     same test accuracy and last loss: their search kept the original protocol, and they start from
     the same seeds), so that the report says why their numbers coincide."""
-    if ORIGINAL_PROTOCOL not in set(df["method"]):
+    if ORIGINAL_PROTOCOL not in set(df["method"]) or "final_loss" not in df:
         return []
-    cols = [c for c in ("accuracy", "final_loss") if c in df]
+    cols = ["accuracy", "final_loss"]
     wide = {m: g.set_index("label_seed")[cols].sort_index() for m, g in df.groupby("method", sort=False)}
     original = wide[ORIGINAL_PROTOCOL]
     return [
