@@ -121,22 +121,49 @@ def tmp_reports(tmp_path, monkeypatch) -> Path:
 
 
 @pytest.fixture(scope="session")
-def smoke_profile(tmp_path_factory):
+def smoke_profile(tmp_path_factory, worker_id):
     """`python -m lib run params/smoke.yaml` (every stage, then the report) once per session,
-    into a temporary REPORTS_DIR. Shared by the experiment and report tests."""
+    into a temporary REPORTS_DIR. Shared by the experiment and report tests. Under xdist the
+    workers share one sweep (the first to ask runs it, under a file lock, in the session's own
+    temporary folder) and each gets its own copy of it, since some tests render or run in it."""
     value = os.environ.get("DATA_DIR")
     if not value or not (Path(value).expanduser() / "MNIST" / "raw" / "train-labels-idx1-ubyte").is_file():
         pytest.skip("real MNIST not found: set DATA_DIR to a folder holding MNIST/raw/ (e.g. ../shared/data)")
+    data_dir = str(Path(value).expanduser().resolve())
+    params = REPO_ROOT / "params" / "smoke.yaml"
+    tmp = tmp_path_factory.mktemp("smoke")
+    if worker_id == "master":  # not distributed: sweep right here
+        stderr = _sweep_smoke(params, tmp / "reports", data_dir)
+    else:  # the parent of a worker's base folder is this session's, shared by its workers only
+        import shutil
+
+        from filelock import FileLock
+
+        shared = tmp_path_factory.getbasetemp().parent / "smoke-shared"
+        with FileLock(f"{shared}.lock"):
+            if not (shared / "stderr.txt").is_file():
+                stderr = _sweep_smoke(params, shared / "reports", data_dir)
+                (shared / "stderr.txt").write_text(stderr)
+        stderr = (shared / "stderr.txt").read_text()
+        shutil.copytree(shared / "reports", tmp / "reports")
+    env = {**os.environ, "REPORTS_DIR": str(tmp / "reports"), "DATA_DIR": data_dir}
+    pdir = tmp / "reports" / "smoke"
+    return {
+        "params": params,
+        "dir": pdir,
+        "env": env,
+        "analyses": pdir / "analyses.ipynb",
+        "tmp": tmp,
+        "stderr": stderr,
+    }
+
+
+def _sweep_smoke(params: Path, reports: Path, data_dir: str) -> str:
+    """The smoke sweep into `reports`; its stderr (the console a user sees)."""
     import subprocess
     import sys
 
-    tmp = tmp_path_factory.mktemp("smoke")
-    env = {
-        **os.environ,
-        "REPORTS_DIR": str(tmp / "reports"),
-        "DATA_DIR": str(Path(value).expanduser().resolve()),
-    }
-    params = REPO_ROOT / "params" / "smoke.yaml"
+    env = {**os.environ, "REPORTS_DIR": str(reports), "DATA_DIR": data_dir}
     proc = subprocess.run(
         [sys.executable, "-m", "lib", "run", str(params), "--workers", "2"],
         cwd=REPO_ROOT,
@@ -146,15 +173,7 @@ def smoke_profile(tmp_path_factory):
         timeout=900,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
-    pdir = tmp / "reports" / "smoke"
-    return {
-        "params": params,
-        "dir": pdir,
-        "env": env,
-        "analyses": pdir / "analyses.ipynb",
-        "tmp": tmp,
-        "stderr": proc.stderr,
-    }
+    return proc.stderr
 
 
 def notebook_without_test_split(
