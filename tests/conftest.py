@@ -121,7 +121,7 @@ def tmp_reports(tmp_path, monkeypatch) -> Path:
 
 
 @pytest.fixture(scope="session")
-def smoke_profile(tmp_path_factory, worker_id):
+def smoke_profile(tmp_path_factory):
     """`python -m lib run params/smoke.yaml` (every stage, then the report) once per session,
     into a temporary REPORTS_DIR. Shared by the experiment and report tests. Under xdist the
     workers share one sweep (the first to ask runs it, under a file lock, in the session's own
@@ -132,7 +132,7 @@ def smoke_profile(tmp_path_factory, worker_id):
     data_dir = str(Path(value).expanduser().resolve())
     params = REPO_ROOT / "params" / "smoke.yaml"
     tmp = tmp_path_factory.mktemp("smoke")
-    if worker_id == "master":  # not distributed: sweep right here
+    if "PYTEST_XDIST_WORKER" not in os.environ:  # not distributed: sweep right here
         stderr = _sweep_smoke(params, tmp / "reports", data_dir)
     else:  # the parent of a worker's base folder is this session's, shared by its workers only
         import shutil
