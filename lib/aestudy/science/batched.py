@@ -197,21 +197,28 @@ def fit_each(
     protocol: dict | list[dict],
     seeds: list[int],
     features: list[torch.Tensor] | None = None,
+    on_fitted=None,
 ) -> list[float]:
     """Train each classifier by `protocol` (one for all, or one each): on a GPU together, one
     `fit_together` per group of protocols equal in SHARED, else one at a time (`fitting.fit`);
-    returns each one's last loss, in the order given."""
+    returns each one's last loss, in the order given. `on_fitted(n)` hears of every n classifiers
+    trained (for a progress bar)."""
     ps = protocol if isinstance(protocol, list) else [protocol] * len(clfs)
     feats = features or [None] * len(clfs)
+    fitted = on_fitted or (lambda n: None)
     if not batch_fits(xs[0].device):
-        return [
-            fit(c, mode, x, y, q, s, features=f) for c, x, y, q, s, f in zip(clfs, xs, ys, ps, seeds, feats)
-        ]
+        losses = []
+        for c, x, y, q, s, f in zip(clfs, xs, ys, ps, seeds, feats):
+            losses.append(fit(c, mode, x, y, q, s, features=f))
+            fitted(1)
+        return losses
 
     def train(idx: list[int]) -> list[float]:
         pick = lambda values: [values[i] for i in idx]  # noqa: E731
         features_ = pick(features) if features is not None else None
-        return fit_together(pick(clfs), mode, pick(xs), pick(ys), pick(ps), pick(seeds), features=features_)
+        losses = fit_together(pick(clfs), mode, pick(xs), pick(ys), pick(ps), pick(seeds), features=features_)
+        fitted(len(idx))
+        return losses
 
     return in_groups([shared(mode, q) for q in ps], train)
 

@@ -66,6 +66,28 @@ def test_folds_are_stratified_disjoint_and_cover_the_labelled_images():
         protocol.stratified_folds(y, 1, seed=0)
 
 
+@pytest.mark.parametrize("together", [False, True])
+def test_the_search_reports_progress_fit_by_fit_up_to_its_total(monkeypatch, together):
+    """Every candidate of a draw is cross-validated in one call, so the progress bar counts fold
+    fits: one at a time on the CPU, a group at a time on a GPU (forced here), ending at the total."""
+    from aestudy import progress_file
+    from aestudy.science import batched
+
+    heard = []
+    monkeypatch.setattr(progress_file, "report", lambda done, total, unit: heard.append((done, total, unit)))
+    monkeypatch.setattr(batched, "batch_fits", lambda device: together)
+    x, y = _labelled()
+    draws = [{"encoder": _encoder(), "x": x, "y": y, "seed": s} for s in (0, 1)]
+    protocol.run(draws, ["finetune", "scratch"], 8, SPACE, n_candidates=3, n_folds=2)
+    total = protocol.search_size(["finetune", "scratch"], SPACE, 3, 2) * 2
+    assert heard[-1] == (total, total, "fold fit") and total == 2 * 3 * 2 * 2
+    assert [d for d, _, _ in heard] == sorted(d for d, _, _ in heard)  # it only grows
+    if together:  # a report per group of candidates of one shape, at least one per (mode, draw)
+        assert 2 * 2 <= len(heard) < total
+    else:  # a report per fit
+        assert len(heard) == total
+
+
 def test_the_best_cross_validation_accuracy_wins_and_ties_keep_the_earlier(monkeypatch):
     scores = iter([[0.5, 0.5], [0.7, 0.9], [0.8, 0.8]] + [[0.6, 0.6]] * 3)
     monkeypatch.setattr(protocol, "cross_validate_each", lambda *a, **k: [next(scores) for _ in a[5]])

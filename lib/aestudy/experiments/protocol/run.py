@@ -101,6 +101,7 @@ def cross_validate_each(
     protocols: list[dict],
     folds: list,
     seed: int,
+    on_fitted=None,
 ) -> list[list[float]]:
     """Each protocol's validation accuracy on each fold of the labelled images (x, y). On a GPU
     the folds' classifiers of every protocol train together where the protocols share the step's
@@ -117,6 +118,7 @@ def cross_validate_each(
         [q for q, _ in fits],
         [seeds[f] for _, f in fits],
         features=None if feats is None else [feats[folds[f][0]] for _, f in fits],
+        on_fitted=on_fitted,
     )
     out = []
     for clf, (_, f) in zip(clfs, fits):
@@ -140,17 +142,23 @@ def run(
     mode's name (a protocol run per mode: `grid: {modes: [...]}`). Every candidate is
     cross-validated on a draw in one call (`cross_validate_each`: together on a GPU)."""
     modes = [modes] if isinstance(modes, str) else modes
-    out, done, total = {}, 0, search_size(modes, space, n_candidates, len(draws))
+    out, done, total = {}, 0, search_size(modes, space, n_candidates, len(draws)) * n_folds
+
+    def fitted(n: int) -> None:
+        nonlocal done
+        done += n
+        progress_file.report(done, total, "fold fit")
+
     for mode in modes:
         cands = candidates(mode, space, n_candidates, seed)
         per_cand = [[] for _ in cands]  # per candidate, each draw's fold accuracies
         for d in draws:
             folds = stratified_folds(d["y"], n_folds, derived_seed("folds", d["seed"]))
-            scores = cross_validate_each(d["encoder"], mode, h1, d["x"], d["y"], cands, folds, d["seed"])
+            scores = cross_validate_each(
+                d["encoder"], mode, h1, d["x"], d["y"], cands, folds, d["seed"], on_fitted=fitted
+            )
             for accs, fold_accs in zip(per_cand, scores):
                 accs.append(fold_accs)
-            done += len(cands)
-            progress_file.report(done, total, "cross-validation")
         scored = []
         for cand, per_draw in zip(cands, per_cand):
             accs = [a for fold_accs in per_draw for a in fold_accs]
