@@ -103,6 +103,11 @@ class Stack:
             clf.eval()
 
 
+def one_each(setting: dict | list[dict], n: int) -> list[dict]:
+    """A protocol or recipe given once for all n models, or already one per model, as n of them."""
+    return setting if isinstance(setting, list) else [setting] * n
+
+
 SHARED = ("steps", "augment", "warmup")
 """The protocol fields that shape the step: classifiers trained together share them; lr,
 weight_decay and encoder_lr are each one's (`stacked_adamw`)."""
@@ -129,9 +134,7 @@ def fit_together(
     `protocol` is one protocol for all or one per classifier (equal in SHARED: candidates of a
     search that differ in rates and decay train together). The step is replayed from a CUDA graph
     where `graph` (default: `graphed.graph_fits`), see `science.graphed`."""
-    ps = [
-        {**original(mode), **q} for q in (protocol if isinstance(protocol, list) else [protocol] * len(clfs))
-    ]
+    ps = [{**original(mode), **q} for q in one_each(protocol, len(clfs))]
     if len(ps) != len(clfs) or len({shared(mode, q) for q in ps}) > 1:
         raise ValueError(f"classifiers trained together need one protocol each, equal in {SHARED}")
     p = ps[0]  # its SHARED fields are everyone's
@@ -203,7 +206,7 @@ def fit_each(
     `fit_together` per group of protocols equal in SHARED, else one at a time (`fitting.fit`);
     returns each one's last loss, in the order given. `on_fitted(n)` hears of every n classifiers
     trained (for a progress bar)."""
-    ps = protocol if isinstance(protocol, list) else [protocol] * len(clfs)
+    ps = one_each(protocol, len(clfs))
     feats = features or [None] * len(clfs)
     fitted = on_fitted or (lambda n: None)
     if not batch_fits(xs[0].device):

@@ -204,7 +204,7 @@ def fit_together(
     agree), so one call trains every candidate recipe of a search with every fold. Its numbers are
     drawn on the host and the step runs from them (`strong_apply`), replayed from a CUDA graph where
     `graph` (default `graphed.graph_fits`) and the rate is constant (`science.graphed`)."""
-    recs = [{**RECIPE, **r} for r in (rec if isinstance(rec, list) else [rec] * len(clfs))]
+    recs = [{**RECIPE, **r} for r in batched.one_each(rec, len(clfs))]
     if len(recs) != len(clfs) or len({shared(r) for r in recs}) > 1:
         raise ValueError(f"networks trained together need one recipe each, equal in {SHARED}")
     rec = recs[0]  # its SHARED fields are everyone's

@@ -89,7 +89,7 @@ def train_each(
     """`train` for each (xs[i], ys[i], recs[i], seeds[i]), where `rec` is one recipe for all or one
     per network: one at a time, or on a GPU together, as one vmapped network per group of recipes
     that share the step's shape (`fit.shared`); returns (network, summary) in the given order."""
-    recs = rec if isinstance(rec, list) else [rec] * len(xs)
+    recs = batched.one_each(rec, len(xs))
     if not batched.batch_fits(unlabelled.device):
         return [
             train(encoder, h1, x, y, unlabelled, r, s, on_step=on_step, curve=_curve_of(curve, [i]))
