@@ -213,3 +213,51 @@ def test_the_choices_print_as_one_block_per_choice_across_the_page():
     assert html.count('<div class="choice-block') == len(t) and "<table" not in html
     assert html.count("choice-block on-test") == sum(t["on what data"].str.startswith("test set"))
     assert ".." not in html.replace("...", "")
+
+
+def test_the_best_autoencoder_cell_is_labelled_as_selected_on_the_test_set():
+    from aestudy.experiments.autoencode import report as autoencode
+    from constructed import _ae, _good_error
+
+    words = autoencode.findings(_ae(_good_error))
+    best = words[words.index("The lowest of the 12 cells' mean errors") :]
+    assert "selected on the test set, so biased downwards" in best and "(the next, d=" in best
+
+
+def test_the_protocol_table_names_the_cell_and_draw_it_was_tuned_on():
+    rows = [
+        {
+            "status": "ok",
+            "mode": "frozen",
+            "candidate": i,
+            "chosen": i == 0,
+            "cv_accuracy": 0.7,
+            "cv_se": 0.01,
+        }
+        | {"steps": 100, "lr": 1e-3, "weight_decay": 0.0, "augment": False, "warmup": 0, "encoder_lr": 1.0}
+        | {"folds": 3, "n_labels": 100, "h1": 650, "label_seed": 0}
+        for i in range(2)
+    ]
+    _, caption = transfer_data.protocols(_data({"protocol": pd.DataFrame(rows)}))
+    assert "on the cell it was tuned on (d=10, num_conv=2, seed 0, h1=650, label draw 0)" in caption
+    assert "per encoder" not in caption and "every encoder's draw" not in caption
+
+
+def test_fewer_images_encoded_than_the_original_are_said_to_be_fewer():
+    from aestudy.experiments.correlate import report as correlate
+    from aestudy.experiments.correlate.params import CorrelateParams
+
+    assert correlate.ORIGINAL_IMAGES == CorrelateParams().n_images  # the stage's default is the original's
+    data = _data()
+    data.params["stages"]["correlate"]["params"]["n_images"] = 4000
+    [row] = correlate.choices(data)
+    assert (
+        row["choice"]
+        == "4,000 of the autoencoders' own training images, fewer than the original's 8,000 (the profile's budget)"
+    )
+    data.params["stages"]["correlate"]["params"]["n_images"] = 8000
+    assert "fewer" not in correlate.choices(data)[0]["choice"]
+    corr = pd.DataFrame({"n_encoded": [4000, 4000], "seed": [0, 1]})
+    assert correlate.runs_text(corr).startswith(
+        "4,000 training images (the original: 8,000) were encoded by each of 2"
+    )

@@ -73,6 +73,7 @@ def test_verdicts_on_an_empty_profile_are_inconclusive_not_errors(tmp_path):
         "key number",
         "decides",
         "would decide it",
+        "note",
         "unadjusted",
         "p",
         "p (Holm)",
@@ -296,3 +297,45 @@ def test_chapters_number_on_and_the_contents_link_every_section():
         '<li><a href="#A">A</a></li><li><a href="#Theory">Theory</a><ul><li><a href="#Q1">Q1</a></li></ul></li>'
         in nav
     )
+
+
+def test_a_difference_that_rounds_to_zero_never_prints_a_signed_zero():
+    from aestudy.report.text import fmt_pp, fmt_pp_ci
+
+    assert (
+        fmt_pp(-0.0004) == "-0.04 points" and fmt_pp(0.0) == "+0.0 points" and fmt_pp(0.086) == "+8.6 points"
+    )
+    ci = {"mean": -0.004, "lo": -0.008, "hi": -0.0004, "n": 16}
+    assert fmt_pp_ci(ci) == "-0.4 [-0.8, -0.04] points"
+
+
+def test_the_title_counts_the_runs_the_sweep_executed_apart_from_the_cached_ones(tmp_path):
+    from aestudy.report import prose
+
+    runs = [{"status": "cached"}] * 2 + [{"status": "ok"}] * 3 + [{"status": "failed"}]
+    words = prose.title_markdown(profile.ProfileData(tmp_path, runs=runs), date="2026-12-05")
+    assert words.endswith("runs of the last sweep: 2 cached, 3 executed, 1 failed.")
+
+
+def test_the_error_curves_caption_says_which_epochs_used_a_test_subset():
+    from aestudy.experiments.autoencode import report as autoencode
+
+    ae = pd.DataFrame({"epoch_test_size": [2000, 2000]})
+    assert (
+        autoencode._subset_words(ae)
+        == " (before the last epoch on a fixed subset of 2,000 test images, the last on all)"
+    )
+    assert autoencode._subset_words(pd.DataFrame({"epoch_test_size": [None, None]})) == ""
+    assert autoencode._subset_words(pd.DataFrame({"seed": [0]})) == ""
+
+
+def test_the_nearest_training_image_is_said_to_be_the_nearest_of_the_images_searched():
+    from aestudy.experiments.interpolate import report as interpolate
+    from constructed import _interp
+
+    interp = _interp([0.5] * 3, [0.7] * 3, [0.8] * 3, [0.6] * 3).assign(n_reference=5000)
+    assert "distance to the nearest of 5,000 training images is" in interpolate.findings(interp)
+    _, caption = interpolate.measures_table(
+        profile.ProfileData(Path("."), tables={"interpolate": interp}), False
+    )
+    assert "distance to the nearest of 5,000 training images (a proxy" in caption

@@ -65,3 +65,42 @@ def test_a_trend_row_decides_on_its_slope_with_unit_and_df():
         r"[-+]\d+\.\d % per unit of d \[[-+]\d+\.\d %, [-+]\d+\.\d %\], 24 autoencoders, df \d+; steps against",
         r["decides"],
     )
+
+
+def test_every_decided_claim_names_the_unit_n_and_df_of_the_number_it_is_decided_on():
+    from constructed import _study_profile
+
+    v = verdicts.verdicts(_study_profile())
+    decided = v[v["p"].notna()]
+    assert len(decided) >= 8
+    for cid, r in decided.iterrows():
+        assert re.search(
+            r"\b\d+ (autoencoders|model pairs|encoders|encoder × h1 means)\b.*, df \d+", r["decides"]
+        ), (
+            cid,
+            r["decides"],
+        )
+    html = verdicts.detail_html(v)
+    assert html.count("decided on:") == len(decided)
+
+
+def test_a_claims_note_is_a_line_of_its_block_not_only_in_the_folded_numbers():
+    from constructed import _study_profile
+
+    v = verdicts.verdicts(_study_profile())
+    note = v.at["beats_baselines", verdicts.NOTE]
+    assert note.startswith("decided at d=20 only") and all(f"d={d}:" in note for d in (5, 10, 15, 20))
+    block = re.search(
+        r'<div class="verdict-block">(?:(?!</div>).)*raw-pixel baselines(?:(?!</div>).)*</div>',
+        verdicts.detail_html(v),
+        flags=re.S,
+    ).group(0)
+    assert f'<p class="verdict-line">Note: {note}.</p>' in block
+    assert "over the better baseline at d=20" in v.at["beats_baselines", "key number"]
+
+
+def test_the_rules_state_no_count_or_example_that_the_run_did_not_produce():
+    from aestudy.report_params import ReportParams
+
+    text = verdicts.rules_markdown(ReportParams())
+    assert not re.search(r"the \d+ claims", text) and "60 autoencoders" not in text and "df 44" not in text

@@ -367,7 +367,7 @@ def test_the_h1_row_shows_the_margin_and_its_reason_and_drops_the_untested_paren
         and "seed-to-seed" not in row["this run's numbers"]
     )
     # the h1 difference is a contrast within encoders: 10 encoders x 2 widths, df 20 - 2 - 9 = 9
-    assert "90 % t-interval, 20 encoder × h1 means (10 encoders), df 9" in row["this run's numbers"]
+    assert "90 % t-interval, 20 encoder × h1 means, 10 encoders, df 9" in row["this run's numbers"]
     rules = transfer.rules_markdown(ReportParams())
     assert "practical relevance" in rules and "is not tested" in rules and "seed-to-seed" not in rules
 

@@ -21,7 +21,7 @@ import pandas as pd
 
 from .. import vocabulary as vocab
 from .decide import INCONCLUSIVE, holds_text
-from .text import fmt, whole
+from .text import est_words, fmt, whole
 
 KEY = "key number"  # the short number of the page-1 verdict table (no interval words)
 NUMBERS = "this run's numbers"
@@ -91,6 +91,12 @@ def row(
         NEED: d.get("need"),
         DECIDES: decides,
     }
+
+
+def key_decides(ci: dict, what: str = "the key number") -> str:
+    """A row's `decides` where the rule decides on its key number itself: the interval's level,
+    unit, n and residual df, which the key number leaves to its caption."""
+    return f"{what} ({est_words(ci)})"
 
 
 def key_effects(v: pd.DataFrame, words: tuple, **fill) -> list[str]:

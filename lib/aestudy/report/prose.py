@@ -26,12 +26,17 @@ DEFAULT_TITLE = "Convolutional autoencoders on {dataset}: latent size, interpola
 STUDY_LABELS = 100  # the study's number of labels, shown in the title when no run says otherwise
 
 
+SWEEP_WORDS = {
+    "ok": "executed"
+}  # runs.json's status of a run the sweep ran (the appendix's "ok" counts cached too)
+
+
 def title_markdown(data: ProfileData, date: str | None = None) -> str:
     date = date or datetime.date.today().isoformat()
     counts: dict = {}
     for r in data.runs:
         counts[r.get("status", "?")] = counts.get(r.get("status", "?"), 0) + 1
-    status = ", ".join(f"{n} {s}" for s, n in counts.items()) or "no runs.json"
+    status = ", ".join(f"{n} {SWEEP_WORDS.get(s, s)}" for s, n in counts.items()) or "no runs.json"
     labels = next(
         (
             int(t["n_labels"].iloc[0])

@@ -82,7 +82,7 @@ def seeds_markdown(odd: pd.DataFrame, assoc: dict | None, excess: float, n_model
             f"d={int(r['latent_dim'])}, num_conv={int(r['num_conv'])}, seed {int(r['seed'])}: "
             f"{fmt(r['error'])} against {fmt(r['siblings error'])} ({fmt(r['ratio'])}x)"
             + (
-                f", {fmt_pct(r['dead units'])} of its encoder's hidden units dead against "
+                f", {fmt_pct(r['dead units'])} of its encoder's fully connected hidden units dead against "
                 f"{fmt_pct(r['siblings dead units'])} in its siblings"
                 if pd.notna(r["dead units"])
                 else ""
@@ -96,6 +96,6 @@ def seeds_markdown(odd: pd.DataFrame, assoc: dict | None, excess: float, n_model
         text += (
             f" Over all {assoc['n']} models, the excess of dead hidden units over a model's cell mean goes with "
             f"its excess error: Spearman ρ = {fmt(assoc['rho'])} (p = {fmt(assoc['p'])}); on average "
-            f"{fmt_pct(assoc['mean_dead'])} of the encoder's hidden units are dead at the end of training."
+            f"{fmt_pct(assoc['mean_dead'])} of the units of the encoder's fully connected hidden layer are dead at the end of training."
         )
     return text

@@ -27,11 +27,18 @@ def fmt_pct(x, digits: int = 1) -> str:
     return f"{100 * float(x):.{digits}f} %"
 
 
+def signed(v: float, digits: int = 1) -> str:
+    """'+8.6', '-0.4'; a value that `digits` would round to a signed zero gets one significant
+    digit instead ('-0.04', never '-0.0')."""
+    s = f"{v:+.{digits}f}"
+    return f"{v:+.1g}" if v != 0 and float(s) == 0 else s
+
+
 def fmt_pp(x, digits: int = 1) -> str:
     """An accuracy difference (fraction) in percentage points, signed."""
     if x is None or not math.isfinite(float(x)):
         return "n/a"
-    return f"{100 * float(x):+.{digits}f} points"
+    return f"{signed(100 * float(x), digits)} points"
 
 
 def fmt_pp_ci(ci: dict, digits: int = 1) -> str:
@@ -39,7 +46,7 @@ def fmt_pp_ci(ci: dict, digits: int = 1) -> str:
     interval's level, unit and n belong in the caption or sentence around it)."""
 
     def pp(v):
-        return f"{100 * float(v):+.{digits}f}" if v is not None and math.isfinite(float(v)) else "n/a"
+        return signed(100 * float(v), digits) if v is not None and math.isfinite(float(v)) else "n/a"
 
     if ci.get("n", 0) < 2 or not math.isfinite(float(ci.get("lo", float("nan")))):
         return f"{pp(ci.get('mean'))} points (n = {ci.get('n', 0)}, no interval)"

@@ -18,6 +18,7 @@ from .experiments import EXPERIMENTS, claims
 from .profile import ProfileData
 
 WOULD = "would decide it"  # an inconclusive row's words on what would decide it (decide.need_text)
+NOTE = "note"  # a claim's caveat (`Claim.note`): in its numbers, and a line of its own in the detailed block
 COLUMNS = [
     "experiment",
     "conclusion",
@@ -27,6 +28,7 @@ COLUMNS = [
     KEY,
     DECIDES,
     WOULD,
+    NOTE,
     "unadjusted",
     "p",
     "p (Holm)",
@@ -42,6 +44,7 @@ def verdicts(data: ProfileData) -> pd.DataFrame:
     rows = {cid: c.verdict(data.usable(c.stage), rules) for cid, c in claims().items()}
     for cid, c in claims().items():
         note = c.note(data) if c.note else ""
+        rows[cid][NOTE] = note
         if note:
             rows[cid][NUMBERS] += f"; {note}"
     v = pd.DataFrame.from_dict(rows, orient="index").rename_axis("claim")
@@ -109,7 +112,8 @@ def page_one_caption(data: ProfileData, v: pd.DataFrame) -> str:
     return (
         f"Verdicts on the conclusions of the original study (experiments {_numbers(v)}; +: checks added here), "
         f"{seeds} autoencoder seeds, {models} autoencoders. Key number: the means at both ends of a trend, or the effect "
-        f"[its {100 * data.rules.confidence:g} % t-interval from the model over every autoencoder or encoder]; holds "
+        f"[its {100 * data.rules.confidence:g} % t-interval from the model over every autoencoder or encoder, "
+        "where the key number names no other level]; holds "
         f"in: the seeds whose own statistic is on the claimed side. All numbers and the rules: Verdicts in detail."
     )
 
@@ -123,10 +127,10 @@ def _numbers(v: pd.DataFrame) -> str:
 
 def detail_html(v: pd.DataFrame) -> str:
     """The detailed verdicts laid out for reading, one compact block per claim: the conclusion and
-    its verdict; the key number, the number the rule decides on with its interval (a trend's slope),
-    the seeds it holds in and its p-values on one line; what would decide an inconclusive one; and
-    this run's full numbers folded under "All numbers" (open in the HTML; the PDF prints the blocks
-    folded, so the full numbers live in the HTML)."""
+    its verdict; the key number, the number the rule decides on with its interval (unit, n and
+    df), the seeds it holds in and its p-values on one line; what would decide an inconclusive one;
+    its caveat (`Claim.note`); and this run's full numbers folded under "All numbers" (open in the
+    HTML; the PDF prints the blocks folded, so the full numbers live in the HTML)."""
     import html
 
     def e(x) -> str:
@@ -145,7 +149,7 @@ def detail_html(v: pd.DataFrame) -> str:
             line.append(f"p {p(r['p'])}, Holm {p(r['p (Holm)'])}")
         if isinstance(r.get("unadjusted"), str) and r["unadjusted"]:
             line.append(f"{RAW}: {e(r['unadjusted'])}")
-        would = r.get(WOULD)
+        would, note = r.get(WOULD), r.get(NOTE)
         blocks.append(
             f'<div class="verdict-block"><p class="verdict-head"><span class="verdict-exp">{e(r["experiment"])}</span> '
             f'{e(r["conclusion"])}: <span class="verdict-{e(r["verdict"])}">{e(r["verdict"])}</span></p>'
@@ -155,6 +159,7 @@ def detail_html(v: pd.DataFrame) -> str:
                 if isinstance(would, str) and would
                 else ""
             )
+            + (f'<p class="verdict-line">Note: {e(note)}.</p>' if isinstance(note, str) and note else "")
             + f"<details><summary>All numbers</summary><p>{e(r[NUMBERS])}</p></details></div>"
         )
     return "\n".join(blocks)
@@ -184,13 +189,14 @@ autoencoder (experiments 1 and 3), each pair of a seed's d = 10 and d = 20 model
 averaged within it). A linear model over the design (one mean per cell of the grid; the seed as a
 block where the claim compares cells within seeds) gives each claim an estimate, a standard error
 from the residual variance and a two-sided {pct} % t-interval on the residual degrees of freedom;
-the unit, n and df are written beside every interval ("60 autoencoders, df 44").
+each block above gives, under "decided on", the number its rule decides on with the interval's
+unit, n and residual df.
 - **supported**: the whole interval lies on the side the original claimed;
   **contradicted**: the whole interval lies on the opposite side, so the data show the opposite at
   {pct} % confidence; **inconclusive**: the interval reaches across, or there are no residual
   degrees of freedom.
-- *The family*: the {n} claims are decided together (those the runs can test; a claim the design
-  cannot test has no p and is no member). Each decision has a p-value (twice the smaller one-sided
+- *The family*: the claims the runs can test are decided together (a claim the design cannot
+  test has no p and is no member). Each decision has a p-value (twice the smaller one-sided
   p of its t-test; for a trend, its slope's; for the equivalence, the TOST's), and Holm's step-down
   adjustment keeps the chance of any false supported or contradicted among them at {alpha} %. A
   verdict whose adjusted p exceeds {alpha} % is inconclusive; the detailed table shows both where
@@ -227,9 +233,7 @@ def rules_markdown(rules: ReportParams) -> str:
     experiment's own."""
     own = "".join(e.rules(rules) for e in EXPERIMENTS if e.rules)
     return (
-        VERDICT_RULES.format(
-            pct=f"{100 * rules.confidence:g}", alpha=f"{100 * (1 - rules.confidence):g}", n=len(claims())
-        )
+        VERDICT_RULES.format(pct=f"{100 * rules.confidence:g}", alpha=f"{100 * (1 - rules.confidence):g}")
         + own
         + HOLDS
     )

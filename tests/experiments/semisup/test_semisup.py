@@ -263,7 +263,10 @@ def test_the_report_pairs_the_differences_by_label_draw_and_names_the_unit():
         and "+20.0 [+20.0, +20.0] points against the original" in text
     )
     assert "below the 98.9 % this extension aims at" in text
-    assert "augmented control 80.0 %" in section.headline(df)
+    assert (
+        "on the same draws, the best of the 2 classifiers trained on the labels alone: augmented control 80.0 %"
+        in section.headline(df)
+    )
     assert section.markdown(df.iloc[0:0], None) == "" and section.headline(df.iloc[0:0]) == ""
 
 

@@ -216,7 +216,7 @@ def caption(ae: pd.DataFrame, interval: str) -> str:
         )
     if has(ae, DEAD):
         words.append(
-            "Dead encoder units: the fraction of the encoder's hidden ReLU units that are zero on every "
+            "Dead encoder units: the fraction of the ReLU units of the encoder's fully connected hidden layer that are zero on every "
             "monitored test image, mean over seeds."
         )
     return " ".join(words)

@@ -91,13 +91,22 @@ def findings(ae: pd.DataFrame, confidence: float = CONFIDENCE) -> str:
     by_d, d_text = means_with_intervals(ae, "latent_dim", "final_test_error", confidence)
     by_nc, nc_text = means_with_intervals(ae, "num_conv", "final_test_error", confidence)
     cell = summarise(ae, ["latent_dim", "num_conv"], "final_test_error", confidence=confidence)
-    best = cell.loc[cell["mean"].idxmin()]
-    return (
+    ranked = cell.sort_values("mean")
+    best = ranked.iloc[0]
+    text = (
         f"Averaged over model sizes, the final test error {describe_trend(by_d, 'd=')}: {d_text}. "
         f"Averaged over d, it {describe_trend(by_nc, 'num_conv=')}: {nc_text}. "
-        f"The lowest mean error, {fmt_ci(ci_of(best, confidence), unit=SEEDS)}, is at "
-        f"d={int(best['latent_dim'])}, num_conv={int(best['num_conv'])}."
+        f"The lowest of the {len(cell)} cells' mean errors is at d={int(best['latent_dim'])}, "
+        f"num_conv={int(best['num_conv'])}: {fmt_ci(ci_of(best, confidence), unit=SEEDS)}, a minimum selected "
+        "on the test set, so biased downwards"
     )
+    if len(ranked) > 1:
+        nxt = ranked.iloc[1]
+        text += (
+            f" (the next, d={int(nxt['latent_dim'])}, num_conv={int(nxt['num_conv'])}: {fmt(nxt['mean'])}"
+            + (", inside its interval)" if best["ci_lo"] <= nxt["mean"] <= best["ci_hi"] else ")")
+        )
+    return text + "."
 
 
 def param_correlation_table(
@@ -252,11 +261,26 @@ def curves(data):
     )
     return error_curves(by_d, by_nc, ae), (
         f"Test reconstruction error (MSE per pixel) after each epoch of the {history['run_id'].nunique()} "
-        "autoencoders, (a) by latent size d (mean over num_conv), (b) by num_conv (mean over d). Lines: "
+        f"autoencoders{_subset_words(ae)}, (a) by latent size d (mean over num_conv), (b) by num_conv (mean over d). Lines: "
         f"mean over autoencoder seeds; bands: {interval_words(c, list(by_d['n']))}"
         + ("; " + "; ".join(refs) if refs else "")
         + "."
     )
+
+
+def _subset_words(ae: pd.DataFrame) -> str:
+    """' (before the last epoch on a fixed subset of 2,000 test images, the last on all)' where the
+    runs measured their earlier epochs on a subset (`epoch_test_size`), else ''."""
+    if "epoch_test_size" not in ae:
+        return ""
+    sizes = pd.to_numeric(ae["epoch_test_size"], errors="coerce").dropna().unique()
+    if len(sizes) != 1:
+        return (
+            ""
+            if not len(sizes)
+            else " (before the last epoch on fixed subsets of the test images, the last on all)"
+        )
+    return f" (before the last epoch on a fixed subset of {int(sizes[0]):,} test images, the last on all)"
 
 
 def grid(data):
@@ -291,7 +315,7 @@ def odd_seeds(data):
         odd.rename(columns={"latent_dim": "d"}),
         (
             "Models whose final test error exceeds the median of their seed siblings (same d and num_conv) by more "
-            "than report.outlier_excess, with the fraction of their encoder's hidden ReLU units that are dead (zero on "
+            "than report.outlier_excess, with the fraction of the ReLU units of their encoder's fully connected hidden layer that are dead (zero on "
             "every monitored test image) and their siblings' mean fraction."
         ),
     )

@@ -131,6 +131,7 @@ def verdict_small_d_worse(ae: pd.DataFrame, rules: ReportParams = DEFAULT) -> di
         f"+0 %; 'clearly' means above {fmt_rel(rules.small_d_margin)} (report.small_d_margin)",
         dec,
         key=f"{_rel_ci({**dec, **rel})} at d={below} over saturation",
+        decides=f"the key number ({est_words(dec)}; delta method)",
     )
 
 

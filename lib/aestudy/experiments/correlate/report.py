@@ -45,6 +45,10 @@ def verdict_correlation_falls(corr: pd.DataFrame, rules: ReportParams = DEFAULT)
     )
 
 
+ORIGINAL_IMAGES = 8000  # the original encoded 8,000 random training images (STUDY.md, experiment 3;
+# the stage's default, `CorrelateParams.n_images`: tests/experiments/correlate pins that they agree)
+
+
 def n_encoded(corr: pd.DataFrame):
     """The number of images each correlate model encoded ('n' when the table does not say)."""
     return int(corr["n_encoded"].iloc[0]) if not corr.empty and "n_encoded" in corr else "n"
@@ -52,7 +56,10 @@ def n_encoded(corr: pd.DataFrame):
 
 def runs_text(corr: pd.DataFrame) -> str:
     """How many images each model encoded (the same seeded sample for every model)."""
-    return f"{n_encoded(corr)} images were encoded by each of {len(corr)} models ({corr['seed'].nunique()} seeds)."
+    n = n_encoded(corr)
+    original = f" (the original: {ORIGINAL_IMAGES:,})" if isinstance(n, int) and n != ORIGINAL_IMAGES else ""
+    count = f"{n:,}" if isinstance(n, int) else n
+    return f"{count} training images{original} were encoded by each of {len(corr)} models ({corr['seed'].nunique()} seeds)."
 
 
 def findings(corr: pd.DataFrame, confidence: float = CONFIDENCE) -> str:
@@ -321,13 +328,22 @@ def overview(data) -> Panel | None:
 
 
 def choices(data) -> list[dict]:
+    """Which images are encoded, and how many against the original's."""
     p = (((data.params.get("stages") or {}).get(STAGE)) or {}).get("params") or {}
+    n = p.get("n_images", ORIGINAL_IMAGES)
+    fewer = (
+        ""
+        if n == ORIGINAL_IMAGES
+        else f", fewer than the original's {ORIGINAL_IMAGES:,} (the profile's budget)"
+    )
     return [
         {
             "what": "images encoded",
-            "choice": f"{p.get('n_images', '?')} of the autoencoders' own training images",
-            "how it was made": "as in the original: the code's correlations are a property of the code on the data "
-            "it was fitted to; no label or score is involved",
+            "choice": f"{n:,} of the autoencoders' own training images{fewer}"
+            if isinstance(n, int)
+            else str(n),
+            "how it was made": "training images as in the original: the code's correlations are a property of the code "
+            "on the data it was fitted to; no label or score is involved",
             "on what data": "training images (a model's own, by design)",
         }
     ]

@@ -96,6 +96,7 @@ def _interp_row(
         f"pair's the mean over {_image_pairs_words(interp)}; mean over num_conv): {fmt_est(dec)}",
         dec,
         key=f"{short + ' ' if short else ''}{fmt(m[lo])} at d={lo}, {fmt(m[hi])} at d={hi}",
+        decides=f"paired difference d={plus} − d={minus}: {fmt_est(dec)}",
     )
 
 
@@ -231,9 +232,9 @@ def findings(interp: pd.DataFrame, confidence: float = CONFIDENCE, ref: pd.DataF
         interp,
         "mid_nn_distance",
         confidence,
-        "Also secondary: the a ≈ 0.5 decode's mean squared pixel distance to its nearest training "
-        "image is {}, a proxy that rewards blur, since a blurred average of two digits lies close to "
-        "many real ones.",
+        f"Also secondary: the a ≈ 0.5 decode's mean squared pixel distance to {_nearest(interp)} "
+        f"is {{}}, a proxy that rewards blur, since a blurred average of two digits lies "
+        "close to many real ones.",
     )
 
 
@@ -281,6 +282,13 @@ SECONDARY = {
 }
 
 
+def _nearest(interp: pd.DataFrame) -> str:
+    """'the nearest of 5,000 training images' (how many the nearest one is searched among, where
+    the table records it), else 'its nearest training image'."""
+    n = pd.to_numeric(interp.get("n_reference", pd.Series(dtype=float)), errors="coerce").dropna().unique()
+    return f"the nearest of {int(n[0]):,} training images" if len(n) == 1 else "its nearest training image"
+
+
 def table(interp: pd.DataFrame, confidence: float = CONFIDENCE, columns: dict | None = None) -> pd.DataFrame:
     """Per digit pair and d: the end decodes' Tenengrad sharpness over the real digits', the
     reference classifier's confidence on the a~0.5 decode, and the secondary end MSE and a~0.5
@@ -319,8 +327,8 @@ def measures_table(data, primary: bool = True):
         "rewards artefacts above 1), the classifier's probability on the two endpoint digits at the model's own "
         "ends and at a ≈ 0.5 (the two terms of the primary ratio: a ratio above 1 comes from ends that are not "
         "recognised), its top-class probability at a ≈ 0.5, the end decodes' pixel "
-        "MSE against the inputs and the a = 0.5 decode's mean squared distance to its nearest training image (a "
-        "proxy that rewards blur)"
+        f"MSE against the inputs and the a = 0.5 decode's mean squared distance to {_nearest(interp)} (a proxy that "
+        "rewards blur)"
     )
     return t, (
         f"Per digit pair and latent size d, {what}. Each seed's value is the mean over the digit pair's image "

@@ -166,7 +166,8 @@ def headline(df: pd.DataFrame, confidence: float = CONFIDENCE) -> str:
     ours = _recipe_ci(df, confidence)
     others = means.drop(METHOD)
     best = (
-        f"; the best classifier on the labels alone: {others.idxmax()} {fmt_pct(others.max())}"
+        f"; on the same draws, the best of the {len(others)} classifiers trained on the labels alone: "
+        f"{others.idxmax()} {fmt_pct(others.max())}"
         if len(others)
         else ""
     )

@@ -13,6 +13,7 @@ from ...report.stats import CONFIDENCE, SEED, summarise
 from ...report.tables import ci_columns, ci_table
 from ...report.text import SEEDS, interval_words
 from ...vocabulary import BASELINES, in_mode_order, mode_palette, mode_sort_key
+from .choices import tuned_on
 
 STAGE = "transfer"
 
@@ -133,8 +134,8 @@ def summary_figure(
     n_labels: int = 100,
 ):
     """Accuracy by h1, by d and by mode: mean over autoencoder seeds of encoder-level means with
-    the t-interval, baselines as lines, one colour per mode. The axis is cut at 0 and 1 (the
-    numbers of a clipped interval are in the report's tables)."""
+    the t-interval, baselines as lines, one colour per mode. The shared axis spans the data, kept
+    within 0 and 1 (the numbers of a clipped interval are in the report's tables)."""
     with style():
         fig, axes = plt.subplots(1, 3, figsize=(WIDTH, 2.9), sharey=True)
         modes = in_mode_order(by_mode["mode"])
@@ -144,6 +145,7 @@ def summary_figure(
         axes[1].set_xlabel("latent size d")
         ci_points(axes[2], by_mode, "mode", None, order=modes, line=False)
         axes[2].set_xlabel("mode")
+        plt.setp(axes[2].get_xticklabels(), rotation=25, ha="right")  # four names in a third of the width
         for ax in axes:
             _baseline_lines(ax, baselines)
         axes[0].set_ylabel(f"test accuracy ({n_labels} labels)")
@@ -177,7 +179,7 @@ def summary(data):
         f"Test accuracy of the classifiers trained on {n_labels} labels, (a) by MLP width h1 (mean over d), "
         "(b) by latent size d (mean over h1), (c) by mode (mean over d and h1); grey lines: raw-pixel baselines "
         f"on the same labels. Points: mean over encoder-level means; bars: {interval_text(s['by_mode'], c)}. "
-        "The axis is cut at 0 and 1."
+        "The accuracy axis spans the data (within 0 and 1), not from 0: read differences against the bars."
     )
 
 
@@ -213,11 +215,12 @@ def protocols(data):
     if p.empty:
         return pd.DataFrame(), ""
     return chosen_protocols(p), (
-        f"The protocol chosen for each mode by {int(p['folds'].iloc[0])}-fold cross-validation on "
-        f"{int(p['n_labels'].iloc[0])} labelled training images per encoder (head width h1 = {int(p['h1'].iloc[0])}), "
+        f"The protocol chosen for each mode by {int(p['folds'].iloc[0])}-fold cross-validation on the "
+        f"{int(p['n_labels'].iloc[0])} labelled training images of one label draw, on the cell it was tuned on "
+        f"({tuned_on(data)}), "
         "among the same number of candidates per mode (the original protocol, 100 Adam steps at 1e-3, first; the "
         "rest drawn at random from the search space of the parameter file). CV accuracy: the chosen candidate's, "
-        "the best of the candidates (selected), ± its standard error over folds (the folds of every encoder's draw). "
+        "the best of the candidates (selected), ± its standard error over the folds. "
         "Candidates: how many were tried and the range of their cross-validation accuracy."
         + noise_words(chosen_protocols(p))
     )
