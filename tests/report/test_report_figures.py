@@ -50,7 +50,8 @@ def test_an_interpolation_caption_counts_the_figures_rows_not_the_tables(tmp_pat
     assert "one row per model of seed 0, 2 in all (d 10, 20, num_conv 3; labelled at the left)" in caption
     assert "10 in all" not in caption and "[0, 1, 2, 3, 4]" not in caption
     assert (
-        "the first of the 30 image pairs drawn for seed 0; the other 4 seeds' pairs are measured" in caption
+        "the first of the 30 image pairs drawn for seed 0; its other 29 and the other 4 seeds' pairs are measured"
+        in caption
     )
     assert "at 3 values of a from 0 to 1" in caption
 

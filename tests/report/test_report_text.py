@@ -175,7 +175,7 @@ def test_compare_two_profile_folders(tmp_path, capsys):
         "inconclusive",
     ]
     assert "95 % t-interval, 36 autoencoders, df 22" in block[0]
-    assert lines[-1] == "agree: the same verdict on all 6 conclusion(s) where neither is inconclusive"
+    assert lines[-1] == "agree: the same verdict on all 6 conclusions where neither is inconclusive"
     # a profile where the error rises with d, judged with a stricter h1 margin
     rising = _write_profile(
         tmp_path / "rising",
@@ -237,6 +237,7 @@ def test_abstract_counts_and_names_the_contradicted_claims():
         and v.loc["pretraining_beats_scratch", "key number"] in a
     )
     assert 3 <= a.count(". ") + 1 <= 5
+    assert all(a.count(k) <= 1 for k in v["key number"] if k not in ("", "n/a"))  # a contradicted one: once
 
 
 def test_captions_are_numbered_in_order_and_escaped():
@@ -339,3 +340,7 @@ def test_the_nearest_training_image_is_said_to_be_the_nearest_of_the_images_sear
         profile.ProfileData(Path("."), tables={"interpolate": interp}), False
     )
     assert "distance to the nearest of 5,000 training images (a proxy" in caption
+
+
+def test_a_count_takes_its_nouns_number_never_a_parenthesised_plural():
+    assert text.count(1, "epoch") == "1 epoch" and text.count(3, "digit pair") == "3 digit pairs"

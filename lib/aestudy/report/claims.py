@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from .. import vocabulary as vocab
-from .decide import INCONCLUSIVE, holds_text
+from .decide import CONTRADICTED, INCONCLUSIVE, holds_text
 from .text import est_words, fmt, whole
 
 KEY = "key number"  # the short number of the page-1 verdict table (no interval words)
@@ -101,11 +101,12 @@ def key_decides(ci: dict, what: str = "the key number") -> str:
 
 def key_effects(v: pd.DataFrame, words: tuple, **fill) -> list[str]:
     """The abstract's phrases of the claims in `words` ((claim id, words with {key} and any of
-    `fill`)) that have a key number."""
+    `fill`)) that have a key number and are not contradicted (the abstract's "Contradicted:" gives
+    those with their key numbers already)."""
     return [
         w.format(key=v.at[claim, KEY], **fill)
         for claim, w in words
-        if claim in v.index and v.at[claim, KEY] not in ("", "n/a")
+        if claim in v.index and v.at[claim, KEY] not in ("", "n/a") and v.at[claim, "verdict"] != CONTRADICTED
     ]
 
 

@@ -13,6 +13,7 @@ from .. import config, ondisk
 from ..schema import ParamsError
 from .decide import INCONCLUSIVE
 from .profile import read_profile, resolve_profile_dir
+from .text import count
 from .verdicts import verdicts
 
 PARAMS_SUFFIXES = (".yaml", ".yml")
@@ -91,7 +92,7 @@ def compare(folder_a, folder_b) -> str:
         )
     else:
         lines.append(
-            f"agree: the same verdict on all {decided} conclusion(s) where neither is inconclusive"
+            f"agree: the same verdict on all {count(decided, 'conclusion')} where neither is inconclusive"
             + (" (none is decided in both)" if not decided else "")
         )
     return "\n".join(lines)

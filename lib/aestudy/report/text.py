@@ -27,6 +27,11 @@ def fmt_pct(x, digits: int = 1) -> str:
     return f"{100 * float(x):.{digits}f} %"
 
 
+def count(n, noun: str) -> str:
+    """'1 epoch', '3 epochs': a count with its noun in the number it takes ('(s)' never)."""
+    return f"{n} {noun}" + ("" if int(n) == 1 else "s")
+
+
 def signed(v: float, digits: int = 1) -> str:
     """'+8.6', '-0.4'; a value that `digits` would round to a signed zero gets one significant
     digit instead ('-0.04', never '-0.0')."""

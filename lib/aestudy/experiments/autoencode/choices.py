@@ -72,7 +72,7 @@ def choices(data) -> list[dict]:
         },
         {
             "what": "epochs",
-            "choice": f"{p.get('epochs', '?')} epoch(s), batch {p.get('batch_size', '?')}, "
+            "choice": f"{p.get('epochs', '?')} epoch{'' if p.get('epochs') == 1 else 's'}, batch {p.get('batch_size', '?')}, "
             f"{p.get('optimizer', '?')} at lr {p.get('lr', '?')}, "
             f"{p.get('precision', 'float32')} training",
             "how it was made": "the original's optimiser; the epochs and the arithmetic (bfloat16 autocast is faster on "

@@ -17,7 +17,7 @@ from ...report.figures import MIN_PT, WIDTH, Panel, ci_points, style, tick
 from ...report.sentences import describe_trend, means_with_intervals
 from ...report.stats import CONFIDENCE, summarise
 from ...report.tables import ci_columns
-from ...report.text import fmt_pct, interval_words, whole
+from ...report.text import count, fmt_pct, interval_words, whole
 from ...report_params import ReportParams
 
 STAGE = "correlate"
@@ -76,7 +76,8 @@ def findings(corr: pd.DataFrame, confidence: float = CONFIDENCE) -> str:
         "That figure equals (1 + (d − 1) · off-diagonal) / d, so it falls with d through the "
         "diagonal of ones alone, even when the off-diagonal correlation does not change."
         + (
-            f" {constant} latent dimension(s) were constant over the images; their correlations "
+            f" {count(constant, 'latent dimension')} {'was' if constant == 1 else 'were'} constant over the images; "
+            "their correlations "
             "(undefined) are counted as 0."
             if constant
             else " No latent dimension was constant."

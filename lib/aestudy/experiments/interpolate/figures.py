@@ -11,7 +11,7 @@ import seaborn as sns
 from ...report import profile
 from ...report.figures import WIDTH, style, tick
 from ...report.stats import summarise
-from ...report.text import fmt, interval_words
+from ...report.text import count, fmt, interval_words
 from .report import STAGE
 
 CURVES = ("sharpness", "confidence", "pair_mass", "entropy")  # experiment 2's measures at every a
@@ -62,15 +62,15 @@ def figure_caption(data, path) -> str:
             + "; labelled at the left)"
         )
         seeds = sorted({r.get("seed") for r in m.get("records") or [] if str(r.get("pair")) == pair})
-        which = (
+        head = (
             f" (the first of the {n} image pairs drawn for seed {seed}"
             if n > 1
             else f" (seed {seed}'s image pair"
-        ) + (
-            f"; the other {len(seeds) - 1} seeds' pairs are measured below, not shown)"
-            if len(seeds) > 1
-            else ")"
         )
+        rest = ([f"its other {n - 1}"] if n > 1 else []) + (
+            [f"the other {len(seeds) - 1} seeds' pairs"] if len(seeds) > 1 else []
+        )
+        which = head + (f"; {' and '.join(rest)} are measured below, not shown)" if rest else ")")
     steps = f" at {len(alphas)} values of a from {fmt(alphas[0])} to {fmt(alphas[-1])}" if alphas else ""
     return (
         f"Interpolation from a test {a} to a test {b}{which}: the outer columns are the two inputs, the columns "
@@ -96,16 +96,18 @@ def measures(data):
     real = None if mass else (interp["input_confidence"].mean() if "input_confidence" in interp else None)
     n = int(interp["n_image_pairs"].min()) if "n_image_pairs" in interp else 1
     what = (
-        "the calibrated reference classifier's probability on the two endpoint digits, P(a) + P(b)"
+        "the calibrated reference classifier's probability on the two endpoint digits, P(first) + P(second)"
         if mass
         else "the reference classifier's top-class probability on the decode (dashed: on the real inputs)"
     )
-    return along_a(sharp, other, real, "P(digit a) + P(digit b)" if mass else "classifier confidence"), (
+    return along_a(
+        sharp, other, real, "P(first digit) + P(second digit)" if mass else "classifier confidence"
+    ), (
         "Experiment 2's measures against a, by latent size d: (a) Tenengrad sharpness of the decode over that of "
         "the real digits, (1 − a)·T(first input) + a·T(second input) (dashed: as sharp as the real digits); "
         f"(b) {what}. Lines: "
-        f"mean over autoencoder seeds of each seed's mean over {curves['pair'].nunique()} digit pair(s) × "
-        f"{n} image pair(s) (and num_conv); bands: {interval_words(c, list(sharp['n']))}."
+        f"mean over autoencoder seeds of each seed's mean over {count(curves['pair'].nunique(), 'digit pair')} × "
+        f"{count(n, 'image pair')} (and num_conv); bands: {interval_words(c, list(sharp['n']))}."
     )
 
 

@@ -12,7 +12,7 @@ from ...report.linear import mean_over_cells, one_sample
 from ...report.sentences import means_with_intervals
 from ...report.stats import CONFIDENCE, SEED
 from ...report.tables import ci_columns
-from ...report.text import fmt, fmt_est, fmt_pct, interval_words, whole
+from ...report.text import count, fmt, fmt_est, fmt_pct, interval_words, whole
 from ...report_params import ReportParams
 
 STAGE = "interpolate"
@@ -151,7 +151,7 @@ def reference_text(ref: pd.DataFrame | None) -> str:
         return "a small CNN trained on the labelled training images"
     r = ref.iloc[0]
     text = (
-        f"a small CNN trained on {int(r['n_train'])} labelled training images for {int(r['epochs'])} epoch(s), "
+        f"a small CNN trained on {int(r['n_train'])} labelled training images for {count(int(r['epochs']), 'epoch')}, "
         f"{fmt_pct(r['test_accuracy'])} accuracy on {int(r['n_test'])} test images"
     )
     if "temperature" in r and pd.notna(r.get("temperature")):
@@ -178,8 +178,8 @@ def findings(interp: pd.DataFrame, confidence: float = CONFIDENCE, ref: pd.DataF
     n = int(interp["n_image_pairs"].min()) if "n_image_pairs" in interp else 1
     per_seed = "pair_seed" in interp
     text = (
-        f"Each model interpolated {n} pair(s) of test images for each of the {interp['pair'].nunique()} digit "
-        f"pair(s) ({', '.join(map(str, interp['pair'].drop_duplicates()))}), "
+        f"Each model interpolated {count(n, 'pair')} of test images for each of the {count(interp['pair'].nunique(), 'digit pair')} "
+        f"({', '.join(map(str, interp['pair'].drop_duplicates()))}), "
         + (
             "drawn afresh for each autoencoder seed (the models of one seed share them, so d is compared image "
             "pair by image pair within a seed, and the seeds differ in their images too)"

@@ -15,7 +15,7 @@ from ...report.decide import INCONCLUSIVE, direction, equivalence
 from ...report.figures import Panel, ci_points, tick
 from ...report.sentences import ci_of
 from ...report.stats import CONFIDENCE, SEED
-from ...report.text import SEEDS, fmt_ci, fmt_est, fmt_pct, fmt_pp, fmt_pp_ci
+from ...report.text import SEEDS, count, fmt_ci, fmt_est, fmt_pct, fmt_pp, fmt_pp_ci
 from ...report_params import ReportParams
 from ...vocabulary import BASELINE_LABELS, in_mode_order, mode_palette, mode_sort_key
 from .choices import choices, tuned_note, tuned_on
@@ -240,9 +240,7 @@ def baselines_note(data) -> str:
     if got is None or got[2].empty:
         return ""
     mode, dmax, diffs, _ = got
-    return (
-        f"decided at d={dmax} only; {mode} − the better baseline at every d (means): {_by_d_words(diffs)}"
-    )
+    return f"decided at d={dmax} only; {mode} − the better baseline at every d (means): {_by_d_words(diffs)}"
 
 
 # ------------------------------------------------------------------ what the section says
@@ -256,7 +254,7 @@ def runs_text(tr: pd.DataFrame, clf: pd.DataFrame) -> str:
         f"{n_enc} encoders of experiment 1 ({clf['seed'].nunique()} autoencoder seeds) with num_conv = "
         f"{', '.join(map(str, nc))} and d in {sorted(set(clf['latent_dim'].tolist()))}; MLP widths h1 in "
         f"{sorted(set(clf['h1'].tolist()))}; modes {', '.join(in_mode_order(clf['mode']))}; "
-        f"{len(clf['label_seed'].unique())} label draw(s) of {int(tr['n_labels'].iloc[0])} labelled images "
+        f"{count(len(clf['label_seed'].unique()), 'label draw')} of {int(tr['n_labels'].iloc[0])} labelled images "
         "per encoder, drawn from its autoencoder seed (the encoders of one seed share their draws); "
         "each mode trained by the protocol chosen for it by cross-validation on labelled images "
         f"(the last two tables of this section); accuracy on {int(tr['n_test'].iloc[0]):,} test images, read once."
@@ -271,10 +269,7 @@ def findings(s: dict, confidence: float = CONFIDENCE) -> str:
     parts = [f"{r['mode']} {fmt_ci(ci_of(r, confidence), pct=True)}" for _, r in by_mode.iterrows()]
     text = (
         f"Mean test accuracy (over d and h1), {interval_text(s['by_mode'], confidence)}: "
-        f"{'; '.join(parts)}. The intervals are taken over encoder-level means: each encoder's label "
-        "draws are averaged first, then the interval is over the autoencoder seeds. Each seed's "
-        "encoders get their own label draws (derived from the seed), so the interval carries the "
-        "variation between encoders and between draws. The modes trained from a random "
+        f"{'; '.join(parts)}. The modes trained from a random "
         "initialisation (scratch, augmented) use no pre-trained weights; they are paired with the "
         "encoder slot (d, seed) whose label draw they share."
     )
