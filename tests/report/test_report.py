@@ -344,8 +344,49 @@ def test_environment_info(tmp_path):
     ):
         assert info["versions"][dist], dist
     assert info["versions"]["nbconvert"] != "not installed"
-    assert info["device"] in ("cuda", "mps", "cpu")
+    assert "device" not in info  # the machine that renders is not the one the runs trained on
 
     outside = provenance.environment_info(repo=tmp_path)
     if not (Path(os.sep) / ".git").exists():
         assert outside["git_commit"] == "unknown" and outside["git_dirty"] == "unknown"
+
+
+def test_the_appendix_says_where_the_runs_executed_from_their_records():
+    from aestudy.report import provenance
+
+    runs = [{"status": "ok", "where": {"host": "vm", "slurm_job_id": None}}] * 3 + [
+        {"status": "ok", "where": {"host": "node1", "slurm_job_id": j}} for j in (7, 7, 8)
+    ]
+    assert provenance.where_line(runs) == "node1 (3 runs, 2 SLURM jobs), vm (3 runs)"
+    old = [{"status": "ok", "where": None}, {"status": "failed", "where": None}]
+    assert provenance.where_line(old) == "1 run whose record does not say"
+
+
+def test_rendering_imports_no_torch():
+    import subprocess
+
+    code = (
+        "import sys; from aestudy.report import render, provenance; provenance.environment_info(); "
+        "print('torch' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+@needs_chromium
+def test_text_from_outside_shows_verbatim_in_the_browser_never_as_math_or_a_link(tmp_path):
+    """`plain` text through the report's own HTML path (markdown as JupyterLab reads it, MathJax
+    typesetting): parentheses, brackets and dollars stay text, no link is made."""
+    import nbformat
+
+    from aestudy.report.html import export_html
+    from aestudy.report.text import plain
+
+    outside = r"vm (73 runs) [link](javascript:x) costs $5 and $6 [a] b\c"
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("Where: " + plain(outside))])
+    dom = report_pdf.rendered_dom(export_html(nb, tmp_path / "r.html", title="t"))
+    body = dom.split("<body", 1)[1]
+    assert 'data-mathjax-ready="true"' in dom and "mjx-container" not in body  # typeset, and nothing was math
+    text = re.sub(r"<[^>]+>", "", body)
+    assert "Where: vm (73 runs) [link](javascript:x) costs $5 and $6 [a] b\\c" in text.replace("&amp;", "&")
+    assert 'href="javascript:' not in body

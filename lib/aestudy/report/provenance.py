@@ -1,5 +1,6 @@
-"""Provenance for the report's appendix: git state, Python, platform, package versions, device,
-and the environment against the lock (`environment_line`)."""
+"""Provenance for the report's appendix: git state, Python, platform, package versions, the
+environment against the lock (`environment_line`) and where the runs executed (`where_line`).
+Nothing here imports torch: the machine that renders is not the one the runs trained on."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pathlib import Path
 from .. import environment
 from ..config import PROJECT_ROOT
 
-__all__ = ["environment_info", "environment_line"]
+__all__ = ["environment_info", "environment_line", "where_line"]
 
 _VERSIONED = ("torch", "torchvision", "numpy", "pandas", "papermill", "nbconvert", "seaborn", "scikit-learn")
 
@@ -31,30 +32,12 @@ def _git(repo: Path, *args: str) -> str | None:
     return res.stdout if res.returncode == 0 else None
 
 
-def _auto_device() -> tuple[str, str | None]:
-    """(device, name) that device="auto" picks: cuda, then mps, then cpu."""
-    try:
-        import torch  # lazy: heavy, and optional for building a report
-    except Exception:  # noqa: BLE001 - ImportError or a broken install
-        return "cpu", None
-    try:
-        if torch.cuda.is_available():
-            return "cuda", torch.cuda.get_device_name(0)
-        mps = getattr(torch.backends, "mps", None)
-        if mps is not None and mps.is_available():
-            return "mps", None
-    except Exception:  # noqa: BLE001
-        pass
-    return "cpu", None
-
-
 def environment_info(repo: Path | None = None) -> dict:
     """Provenance for the report: git state, Python, platform, versions, device.
 
     Keys: ``git_commit`` (short sha), ``git_dirty`` (bool; both are "unknown"
     outside a git checkout or without git), ``python``, ``platform``,
-    ``versions`` ({distribution: version or "not installed"}), ``device``
-    ("cuda" / "mps" / "cpu", as device="auto" picks), ``device_name``, ``lock`` (sha256 of
+    ``versions`` ({distribution: version or "not installed"}), ``lock`` (sha256 of
     requirements-lock.txt, None without one) and ``lock_differs`` (installed packages that are not
     what the lock pins: "numpy 2.3.0 (locked 2.4.6)").
     """
@@ -67,7 +50,6 @@ def environment_info(repo: Path | None = None) -> dict:
             versions[dist] = importlib.metadata.version(dist)
         except importlib.metadata.PackageNotFoundError:
             versions[dist] = "not installed"
-    device, device_name = _auto_device()
     return {
         "git_commit": sha.strip() if sha else "unknown",
         "git_dirty": bool(status.strip()) if status is not None else "unknown",
@@ -75,8 +57,6 @@ def environment_info(repo: Path | None = None) -> dict:
         "python_implementation": platform.python_implementation(),
         "platform": platform.platform(),
         "versions": versions,
-        "device": device,
-        "device_name": device_name,
         "lock": environment.lock_digest(repo),
         "lock_differs": environment.lock_differences(repo),
     }
@@ -113,3 +93,26 @@ def environment_line(info: dict, runs: list[dict] | None = None) -> str:
     if made:
         line += "; some runs were made under " + ", ".join(sorted(made))
     return line
+
+
+def where_line(runs: list[dict]) -> str:
+    """'vm (73 runs)' or 'node1 (40 runs, 40 SLURM jobs), node2 (33 runs, ...)': the hosts the
+    complete runs' records name; runs recorded before records said so are counted apart."""
+    hosts: dict[str, list] = {}
+    unknown = 0
+    for r in runs:
+        where = r.get("where") if r.get("status") == "ok" else None
+        if not where:
+            unknown += r.get("status") == "ok"
+            continue
+        hosts.setdefault(str(where.get("host") or "unknown host"), []).append(where.get("slurm_job_id"))
+    parts = []
+    for host, jobs in sorted(hosts.items()):
+        slurm = len({j for j in jobs if j is not None})
+        parts.append(
+            f"{host} ({len(jobs)} run{'s' if len(jobs) != 1 else ''}"
+            + (f", {slurm} SLURM jobs)" if slurm else ")")
+        )
+    if unknown:
+        parts.append(f"{unknown} run{'s' if unknown != 1 else ''} whose record does not say")
+    return ", ".join(parts) or "no complete run"

@@ -27,7 +27,7 @@ from ..schema import ParamsError
 from ..study import STAGES
 from .html import check_tools, combine, export_html
 from .pdf import PdfToolMissing, export_pdf
-from .provenance import environment_info, environment_line
+from .provenance import environment_info, environment_line, where_line
 from .text import Captions, caption_html, fence, plain
 
 TITLE = "MNIST autoencoder study"  # the HTML page title (the report's own heading says more)
@@ -61,8 +61,7 @@ def appendix(study, pdir: Path, runs: list[dict], captions: Captions | None = No
             f"- **Python:** {env['python']} on {env['platform']}\n"
             f"- **Packages:** {versions}\n"
             f"- **Environment:** {environment_line(env, [r.get('environment') for r in runs])}\n"
-            f"- **Device at render time:** {env['device']}"
-            f"{' (' + env['device_name'] + ')' if env.get('device_name') else ''}\n"
+            f"- **Where the runs executed:** {plain(where_line(runs))}\n"
             f"- **Rendered:** {time.strftime('%Y-%m-%d %H:%M:%S %Z')}\n"
         )
     ]

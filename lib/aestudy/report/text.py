@@ -111,13 +111,18 @@ def whole(v):
         return v
 
 
-_MARKDOWN_PUNCT = re.compile(r"([\\`*_\[\]()#!{}|~])")
+_MARKDOWN_PUNCT = re.compile(r"([\\`*_#!{}|~$])")
+_BRACKETS = {"[": "&#91;", "]": "&#93;"}
 
 
 def plain(text) -> str:
     """Text from outside the report (a parameter value, an error message, a file name) as markdown
-    that shows it verbatim: no HTML, no link, no emphasis can come out of it, on one line."""
-    return _MARKDOWN_PUNCT.sub(r"\\\1", html.escape(str(text), quote=False)).replace("\n", " ")
+    that shows it verbatim: no HTML, no link, no emphasis and no math can come out of it, on one
+    line. Brackets become character references, not backslash escapes: the report's markdown
+    follows JupyterLab, where "\\[ ... \\]" and "\\( ... \\)" are math (`html._protect_markdown_math`);
+    a "$" is escaped, which MathJax shows as "$"."""
+    escaped = _MARKDOWN_PUNCT.sub(r"\\\1", html.escape(str(text), quote=False))
+    return re.sub(r"[\[\]]", lambda m: _BRACKETS[m.group(0)], escaped).replace("\n", " ")
 
 
 def fence(text: str, info: str = "") -> str:
