@@ -65,8 +65,7 @@ def verify_completion(run_dir) -> tuple[dict | None, str]:
 
 def run_status(run_dir) -> dict:
     """One run folder as the report lists it: status (ok | the failure's status | incomplete),
-    wall time, error, peak memory, and the environment and the place (host, SLURM job) its record
-    names (None before records did)."""
+    wall time, error, peak memory and the environment its record names (None before records did)."""
     run_dir = Path(run_dir)
     record, reason = verify_completion(run_dir)
     row = {
@@ -75,15 +74,10 @@ def run_status(run_dir) -> dict:
         "dir": run_dir,
         "peak_rss_mb": None,
         "environment": None,
-        "where": None,
     }
     if record is not None:
         row.update(
-            status="ok",
-            seconds=record.get("seconds", 0.0),
-            error="",
-            environment=record.get("environment"),
-            where=record.get("where"),
+            status="ok", seconds=record.get("seconds", 0.0), error="", environment=record.get("environment")
         )
         res = run_dir / RESOURCES
         row["peak_rss_mb"] = read_json(res).get("peak_rss_mb") if res.exists() else None

@@ -390,3 +390,14 @@ def test_text_from_outside_shows_verbatim_in_the_browser_never_as_math_or_a_link
     text = re.sub(r"<[^>]+>", "", body)
     assert "Where: vm (73 runs) [link](javascript:x) costs $5 and $6 [a] b\\c" in text.replace("&amp;", "&")
     assert 'href="javascript:' not in body
+
+
+def test_where_the_runs_executed_is_read_from_their_completion_records(tmp_path):
+    from aestudy.files import write_json
+    from aestudy.report import provenance
+
+    for i, host in enumerate(("a", "a", "b")):
+        (tmp_path / str(i)).mkdir()
+        write_json(tmp_path / str(i) / "complete.json", {"where": {"host": host, "slurm_job_id": None}})
+    runs = [{"status": "ok", "dir": tmp_path / str(i)} for i in range(3)]
+    assert provenance.where_line(runs) == "a (2 runs), b (1 run)"

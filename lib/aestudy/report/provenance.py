@@ -12,6 +12,8 @@ from pathlib import Path
 
 from .. import environment
 from ..config import PROJECT_ROOT
+from ..files import CorruptArtifact, read_json
+from ..ondisk import COMPLETE
 
 __all__ = ["environment_info", "environment_line", "where_line"]
 
@@ -95,13 +97,24 @@ def environment_line(info: dict, runs: list[dict] | None = None) -> str:
     return line
 
 
+def _where(run: dict) -> dict | None:
+    """Where a complete run executed (its record's `where`: host, SLURM job), None if unsaid."""
+    if "where" in run:
+        return run["where"]
+    try:
+        return read_json(Path(run["dir"]) / COMPLETE).get("where")
+    except (OSError, ValueError, KeyError, CorruptArtifact):
+        return None
+
+
 def where_line(runs: list[dict]) -> str:
     """'vm (73 runs)' or 'node1 (40 runs, 40 SLURM jobs), node2 (33 runs, ...)': the hosts the
-    complete runs' records name; runs recorded before records said so are counted apart."""
+    complete runs' records name (`ondisk.run_folders`' rows); runs whose record does not say are
+    counted apart."""
     hosts: dict[str, list] = {}
     unknown = 0
     for r in runs:
-        where = r.get("where") if r.get("status") == "ok" else None
+        where = _where(r) if r.get("status") == "ok" else None
         if not where:
             unknown += r.get("status") == "ok"
             continue
