@@ -94,3 +94,5 @@ def test_an_endpoint_mass_above_its_ends_says_what_it_means():
     assert {"ends endpoint mass", "a≈0.5 endpoint mass"} <= set(t.columns)
     below = _interp([0.5] * 3, [0.7] * 3, [0.8] * 3, [0.6] * 3)
     assert "Above 1" not in interpolate.findings(below)
+    level = _interp([0.5] * 3, [0.7] * 3, [1.0000012, 0.8, 0.8], [0.6] * 3, seeds=(0,))
+    assert "Above 1" not in interpolate.findings(level)  # prints as 1: not above it

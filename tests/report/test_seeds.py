@@ -42,8 +42,9 @@ def test_an_ordinary_seed_spread_names_nobody_and_two_seeds_are_not_judged():
     assert seeds.unusual_seeds(_ae(bad_error=0.029, bad_dead=0.64), excess=0.25).empty
     two = _ae()[lambda df: df["seed"] < 2]
     assert seeds.unusual_seeds(two, excess=0.25).empty
-    assert "No model trains clearly worse" in seeds.seeds_markdown(
-        seeds.unusual_seeds(two, 0.25), None, 0.25, 4
+    assert (
+        "No model is judged against its seed siblings: that needs at least 3 seeds"
+        in seeds.seeds_markdown(seeds.unusual_seeds(two, 0.25), None, 0.25, 4, judged=False)
     )
 
 
@@ -64,3 +65,18 @@ def test_dead_units_count_relu_units_that_are_zero_on_every_image():
     assert set(dead) >= {"encoder.conv.1", "encoder.fc.2", "decoder.fc.1"} and all(
         0 <= v <= 1 for v in dead.values()
     )
+
+
+def test_the_dead_unit_association_is_said_to_hold_only_where_it_is_significant_and_positive():
+    odd = pd.DataFrame(columns=["latent_dim"])
+    words = {
+        (rho, p): seeds.seeds_markdown(odd, {"rho": rho, "p": p, "n": 12, "mean_dead": 0.5}, 0.25, 12)
+        for rho, p in ((0.6, 0.01), (-0.6, 0.01), (-0.8, 0.2))
+    }
+    assert "mean goes with its excess error: Spearman ρ = 0.6" in words[(0.6, 0.01)]
+    assert "goes with a lower error" in words[(-0.6, 0.01)]
+    assert (
+        "shows no clear association with its excess error: Spearman ρ = -0.8 (p = 0.2)" in words[(-0.8, 0.2)]
+    )
+    one = seeds.unusual_seeds(_ae(), excess=0.25)
+    assert "1 of 6 models trains clearly worse" in seeds.seeds_markdown(one, None, 0.25, 6)

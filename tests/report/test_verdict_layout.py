@@ -104,3 +104,16 @@ def test_the_rules_state_no_count_or_example_that_the_run_did_not_produce():
 
     text = verdicts.rules_markdown(ReportParams())
     assert not re.search(r"the \d+ claims", text) and "60 autoencoders" not in text and "df 44" not in text
+
+
+def test_a_factor_the_design_holds_at_one_level_is_untested_not_short_of_seeds():
+    from aestudy.experiments.autoencode import report as autoencode
+    from aestudy.experiments.transfer import report as transfer
+    from constructed import _ae, _good_error, _study_like, _transfer
+
+    one_nc = _ae(_good_error, ncs=(1,))
+    r = autoencode.verdict_error_falls_with_size(one_nc)
+    assert r["seeds"] == "untested" and "one value of num_conv only" in r["this run's numbers"]
+    tr = _transfer(_study_like)
+    r = transfer.verdict_h1_matters_little(tr[tr["h1"] == tr["h1"].min()])
+    assert r["seeds"] == "untested" and r["key number"] == "one h1 only"

@@ -50,7 +50,7 @@ def test_interpolation_verdicts_on_sharpness_and_endpoint_mass():
     mid = interpolate.verdict_mid_digit_like(good)
     assert mid["verdict"] == SUPPORTED and "d = 10" in mid["conclusion"]
     assert "endpoint digits" in mid["this run's numbers"] and "model's own ends" in mid["this run's numbers"]
-    assert "entropy at a ≈ 0.5 over that at its ends" in mid["this run's numbers"]
+    assert "entropy at a ≈ 0.5 minus that at its ends" in mid["this run's numbers"]
     # the opposite: d=20 blurrier at the ends and more recognisable at a~0.5
     bad = _interp([0.70, 0.72, 0.75], [0.50, 0.55, 0.52], [0.60, 0.62, 0.61], [0.78, 0.80, 0.79])
     assert interpolate.verdict_sharper_ends(bad)["verdict"] == CONTRADICTED

@@ -160,6 +160,15 @@ def trend_row(
 
     if df is None or df.empty:
         return row(experiment, c, NO_RUNS)
+    if df[x].nunique() < 2:  # the design has one level of x: no trend to test, however many seeds
+        return row(
+            experiment,
+            c,
+            f"{label}: {by_mean(df, x, y, f)}; one value of {vocab.label(x)} only: this design cannot test a "
+            "trend in it",
+            key=ends(df, x, y, f),
+            untested=True,
+        )
     logged = np.log((1 - df[y]) if of_error else df[y]).clip(lower=np.log(1e-9))
     d = df.assign(_log=logged)
     on_log = -expected if of_error else expected

@@ -65,8 +65,17 @@ def dead_unit_association(ae: pd.DataFrame) -> dict | None:
     return {"rho": float(rho), "p": float(p), "n": int(len(d)), "mean_dead": float(d[DEAD].mean())}
 
 
-def seeds_markdown(odd: pd.DataFrame, assoc: dict | None, excess: float, n_models: int) -> str:
-    """What the report says about seeds that train worse: which, by how much, and the dead units."""
+def seeds_markdown(
+    odd: pd.DataFrame,
+    assoc: dict | None,
+    excess: float,
+    n_models: int,
+    judged: bool = True,
+    alpha: float = 0.05,
+) -> str:
+    """What the report says about seeds that train worse: which, by how much, and the dead units.
+    `judged`: whether any cell has the 3 seeds a model is judged against (`unusual_seeds`); the
+    association is said to hold only where its Spearman test is significant at `alpha`."""
     from .text import fmt, fmt_pct
 
     if n_models == 0:
@@ -75,7 +84,9 @@ def seeds_markdown(odd: pd.DataFrame, assoc: dict | None, excess: float, n_model
         f"a model is named when its final test error exceeds the median of the other seeds of its "
         f"(d, num_conv) by more than {100 * excess:g} % (report.outlier_excess)"
     )
-    if odd.empty:
+    if not judged:
+        text = f"No model is judged against its seed siblings: that needs at least 3 seeds per cell ({rule})."
+    elif odd.empty:
         text = f"No model trains clearly worse than its seed siblings ({rule})."
     else:
         names = "; ".join(
@@ -90,12 +101,22 @@ def seeds_markdown(odd: pd.DataFrame, assoc: dict | None, excess: float, n_model
             for _, r in odd.iterrows()
         )
         text = (
-            f"{len(odd)} of {n_models} models train clearly worse than their seed siblings ({rule}): {names}."
+            f"{len(odd)} of {n_models} models {'trains' if len(odd) == 1 else 'train'} clearly worse than their "
+            f"seed siblings ({rule}): {names}."
         )
     if assoc is not None:
+        significant = assoc["p"] < alpha
+        how = (
+            "goes with its excess error"
+            if significant and assoc["rho"] > 0
+            else "goes with a lower error"
+            if significant
+            else "shows no clear association with its excess error"
+        )
         text += (
-            f" Over all {assoc['n']} models, the excess of dead hidden units over a model's cell mean goes with "
-            f"its excess error: Spearman ρ = {fmt(assoc['rho'])} (p = {fmt(assoc['p'])}); on average "
-            f"{fmt_pct(assoc['mean_dead'])} of the units of the encoder's fully connected hidden layer are dead at the end of training."
+            f" Over all {assoc['n']} models, the excess of dead hidden units over a model's cell mean {how}: "
+            f"Spearman ρ = {fmt(assoc['rho'])} (p = {fmt(assoc['p'])}); on average "
+            f"{fmt_pct(assoc['mean_dead'])} of the units of the encoder's fully connected hidden layer are dead at "
+            "the end of training."
         )
     return text

@@ -264,6 +264,9 @@ def test_the_report_pairs_the_differences_by_label_draw_and_names_the_unit():
     )
     assert "below the 98.9 % this extension aims at" in text
     assert (
+        "below the supervised Conv-Small (93.57 %, which its interval includes)" in text
+    )  # 92.7 [86.4, 98.9]
+    assert (
         "on the same draws, the best of the 2 classifiers trained on the labels alone: augmented control 80.0 %"
         in section.headline(df)
     )

@@ -15,7 +15,7 @@ from ...report import seeds
 from ...report.claims import Claim, Experiment, key_effects, trend_row
 from ...report.figures import WIDTH, Panel, ci_points, style, tick
 from ...report.sentences import ci_of, describe_trend, means_with_intervals
-from ...report.stats import CONFIDENCE, param_correlations_by_seed, summarise
+from ...report.stats import CONFIDENCE, SEED, param_correlations_by_seed, summarise
 from ...report.tables import ci_table
 from ...report.text import SEEDS, fmt, fmt_ci, interval_words
 from ...report_params import ReportParams
@@ -309,7 +309,10 @@ def odd_seeds(data):
     """(words, table, caption) on the models that train worse than their seed siblings."""
     ae, excess = data.usable(STAGE), data.rules.outlier_excess
     odd = seeds.unusual_seeds(ae, excess)
-    words = seeds.seeds_markdown(odd, seeds.dead_unit_association(ae), excess, len(ae))
+    judged = not ae.empty and bool((ae.groupby(seeds.CELL)[SEED].nunique() >= 3).any())
+    words = seeds.seeds_markdown(
+        odd, seeds.dead_unit_association(ae), excess, len(ae), judged=judged, alpha=1 - data.rules.confidence
+    )
     return (
         words,
         odd.rename(columns={"latent_dim": "d"}),

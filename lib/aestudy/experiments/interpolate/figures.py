@@ -68,7 +68,9 @@ def figure_caption(data, path) -> str:
             else f" (seed {seed}'s image pair"
         )
         rest = ([f"its other {n - 1}"] if n > 1 else []) + (
-            [f"the other {len(seeds) - 1} seeds' pairs"] if len(seeds) > 1 else []
+            [f"the other {len(seeds) - 1} seeds' pairs" if len(seeds) > 2 else "the other seed's pairs"]
+            if len(seeds) > 1
+            else []
         )
         which = head + (f"; {' and '.join(rest)} are measured below, not shown)" if rest else ")")
     steps = f" at {len(alphas)} values of a from {fmt(alphas[0])} to {fmt(alphas[-1])}" if alphas else ""

@@ -125,7 +125,7 @@ def verdict_mid_digit_like(interp: pd.DataFrame, rules: ReportParams = DEFAULT) 
         if "mid_entropy_excess" not in df or df["mid_entropy_excess"].isna().all():
             return ""
         e = df.groupby("latent_dim")["mid_entropy_excess"].mean()
-        return "; entropy at a ≈ 0.5 over that at its ends (nats): " + ", ".join(
+        return "; entropy at a ≈ 0.5 minus that at its ends (nats): " + ", ".join(
             f"d={k}: {fmt(v)}" for k, v in e.items()
         )
 
@@ -178,8 +178,9 @@ def findings(interp: pd.DataFrame, confidence: float = CONFIDENCE, ref: pd.DataF
     n = int(interp["n_image_pairs"].min()) if "n_image_pairs" in interp else 1
     per_seed = "pair_seed" in interp
     text = (
-        f"Each model interpolated {count(n, 'pair')} of test images for each of the {count(interp['pair'].nunique(), 'digit pair')} "
-        f"({', '.join(map(str, interp['pair'].drop_duplicates()))}), "
+        f"Each model interpolated {count(n, 'pair')} of test images for "
+        + (f"each of the {k} digit pairs " if (k := interp["pair"].nunique()) > 1 else "its digit pair ")
+        + f"({', '.join(map(str, interp['pair'].drop_duplicates()))}), "
         + (
             "drawn afresh for each autoencoder seed (the models of one seed share them, so d is compared image "
             "pair by image pair within a seed, and the seeds differ in their images too)"
@@ -242,12 +243,13 @@ def mass_above_one(interp: pd.DataFrame) -> str:
     """What the endpoint mass relative to the model's own ends means where it exceeds 1 (mean over
     seeds per digit pair and d): the midpoint is more recognisably one of the two digits than the
     model's own reconstructions of them, so the ends are the weak point; with the ends' and the
-    midpoint's absolute masses where the runs recorded them. '' where no cell exceeds 1."""
+    midpoint's absolute masses where the runs recorded them. '' where no cell exceeds 1 as the
+    report prints it (3 significant digits)."""
     if "mid_pair_mass_rel" not in interp:
         return ""
     cols = [c for c in ("mid_pair_mass_rel", "end_pair_mass", "mid_pair_mass") if c in interp]
     m = interp.groupby(["pair", "latent_dim"])[cols].mean()
-    over = m[m["mid_pair_mass_rel"] > 1]
+    over = m[m["mid_pair_mass_rel"].map(lambda v: float(fmt(v)) > 1)]  # above 1 as printed: not 1.0000012
     if over.empty:
         return ""
 

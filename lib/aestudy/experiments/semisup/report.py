@@ -214,7 +214,8 @@ def markdown(
         f"{sources({LADDER: TARGET}).split(':')[0]}; not the best published"
         f"{': ' + ' and '.join(better) if better else ''}); against each published number, it is "
         + ", ".join(
-            f"{'above' if ours['mean'] > acc else 'below'} the {short(name)} ({fmt_pct(acc, 2)})"
+            f"{'above' if ours['mean'] > acc else 'below'} the {short(name)} ({fmt_pct(acc, 2)}"
+            + (", which its interval includes)" if ours["lo"] <= acc <= ours["hi"] else ")")
             for name, acc in PUBLISHED.items()
         )
         + "."

@@ -50,7 +50,13 @@ def verdict_h1_matters_little(tr: pd.DataFrame, rules: ReportParams = DEFAULT) -
     per = encoder_means(clf, ["h1"])
     hs = sorted(per["h1"].unique())
     if len(hs) < 2:
-        return row("4", c, f"needs two h1 values (has {[int(h) for h in hs]})")
+        return row(
+            "4",
+            c,
+            f"one h1 value only (h1={', '.join(str(int(h)) for h in hs)}): this design cannot test it",
+            key="one h1 only",
+            untested=True,
+        )
     per = per.assign(_encoder=per[ENCODER].astype(str).agg("-".join, axis=1))
     n_enc = per["_encoder"].nunique()
     f = fit(per, "accuracy", ["h1"], ["_encoder"], unit=f"encoder × h1 means, {n_enc} encoders")
@@ -63,7 +69,7 @@ def verdict_h1_matters_little(tr: pd.DataFrame, rules: ReportParams = DEFAULT) -
     worst = dec["cis"][dec["worst"]]
     numbers = (
         "mean accuracy by h1 (frozen+finetune): "
-        + ", ".join(f"{h}: {fmt_pct(m)}" for h, m in means.items())
+        + ", ".join(f"h1={int(h)}: {fmt_pct(m)}" for h, m in means.items())
         + f"; farthest difference ({dec['worst']}): {fmt_est(worst, f=fmt_pp)} (TOST at "
         f"{100 * (1 - rules.confidence):g} %, contrasts within encoders); margin ±{100 * rules.h1_margin:g} "
         "points (report.h1_margin: the smallest difference that would change which width a practitioner "

@@ -175,11 +175,17 @@ def summary(data):
     if not s:
         return None, ""
     n_labels = int(tr["n_labels"].iloc[0])
-    return summary_figure(s["by_h1"], s["by_d"], s["by_mode"], s["base"], n_labels=n_labels), (
+    fig = summary_figure(s["by_h1"], s["by_d"], s["by_mode"], s["base"], n_labels=n_labels)
+    lo = fig.axes[0].get_ylim()[0]
+    return fig, (
         f"Test accuracy of the classifiers trained on {n_labels} labels, (a) by MLP width h1 (mean over d), "
         "(b) by latent size d (mean over h1), (c) by mode (mean over d and h1); grey lines: raw-pixel baselines "
-        f"on the same labels. Points: mean over encoder-level means; bars: {interval_text(s['by_mode'], c)}. "
-        "The accuracy axis spans the data (within 0 and 1), not from 0: read differences against the bars."
+        f"on the same labels. Points: mean over encoder-level means; bars: {interval_text(s['by_mode'], c)}."
+        + (
+            f" The accuracy axis starts at {lo:.2f}, not at 0: read differences against the bars."
+            if lo > 0.005
+            else ""
+        )
     )
 
 
