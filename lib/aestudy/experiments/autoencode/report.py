@@ -259,10 +259,12 @@ def curves(data):
     refs = fidelity.recorded(
         ae, "dash-dotted: PCA with the same d, in that d's colour", "dotted: the training mean image"
     )
+    one = history["epoch"].nunique() == 1  # one epoch: points with error bars, no curve
     return error_curves(by_d, by_nc, ae), (
-        f"Test reconstruction error (MSE per pixel) after each epoch of the {history['run_id'].nunique()} "
-        f"autoencoders{_subset_words(ae)}, (a) by latent size d (mean over num_conv), (b) by num_conv (mean over d). Lines: "
-        f"mean over autoencoder seeds; bands: {interval_words(c, list(by_d['n']))}"
+        f"Test reconstruction error (MSE per pixel) after {'the one epoch' if one else 'each epoch'} of the "
+        f"{history['run_id'].nunique()} autoencoders{'' if one else _subset_words(ae)}, (a) by latent size d "
+        f"(mean over num_conv), (b) by num_conv (mean over d). {'Points' if one else 'Lines'}: mean over "
+        f"autoencoder seeds; {'bars' if one else 'bands'}: {interval_words(c, list(by_d['n']))}"
         + ("; " + "; ".join(refs) if refs else "")
         + "."
     )
