@@ -80,3 +80,19 @@ def test_the_dead_unit_association_is_said_to_hold_only_where_it_is_significant_
     )
     one = seeds.unusual_seeds(_ae(), excess=0.25)
     assert "1 of 6 models trains clearly worse" in seeds.seeds_markdown(one, None, 0.25, 6)
+
+
+def test_a_reconstruction_shown_of_a_model_that_trains_worse_says_so(tmp_path):
+    from aestudy.experiments.autoencode import report as autoencode
+    from aestudy.report import profile
+
+    ae = _ae().assign(run_id=lambda df: [f"d{d}-nc3-s{s}" for d, s in zip(df["latent_dim"], df["seed"])])
+    data = profile.ProfileData(tmp_path, tables={"autoencode": ae.assign(status="ok")})
+    for run in ("d10-nc3-s0", "d20-nc3-s0"):
+        (data.run_dir("autoencode", run)).mkdir(parents=True)
+        (data.run_dir("autoencode", run) / "reconstructions.png").write_bytes(b"png")
+    small, large = (c for c, _ in autoencode.reconstruction_images(data, ae))
+    assert "train clearly worse" not in small
+    assert (
+        "final test error 0.04, one of the models that train clearly worse than their seed siblings" in large
+    )

@@ -148,20 +148,28 @@ def autoencode_history(data) -> pd.DataFrame:
 
 def reconstruction_images(data, ae: pd.DataFrame) -> list[tuple[str, Path]]:
     """(caption, path) of the saved reconstructions of the smallest- and largest-d runs at the
-    largest num_conv and the smallest seed (the ones that exist)."""
+    largest num_conv and the smallest seed (the ones that exist); a model `seeds.unusual_seeds`
+    names is said to be one."""
     if ae.empty:
         return []
     nc = int(ae["num_conv"].max())
     sub = ae[(ae["num_conv"] == nc) & (ae["seed"] == ae["seed"].min())].sort_values("latent_dim")
     picks = [sub.iloc[0]] + ([sub.iloc[-1]] if len(sub) > 1 else [])
+    odd = seeds.unusual_seeds(ae, data.rules.outlier_excess)
+    worse = {(int(r["latent_dim"]), int(r["num_conv"]), int(r[SEED])) for _, r in odd.iterrows()}
     out = []
     for r in picks:
         p = data.run_dir(STAGE, r["run_id"]) / "reconstructions.png"
         if p.exists():
+            flag = (
+                ", one of the models that train clearly worse than their seed siblings (named below)"
+                if (int(r["latent_dim"]), nc, int(r[SEED])) in worse
+                else ""
+            )
             out.append(
                 (
                     f"Run `{r['run_id']}` (d={int(r['latent_dim'])}, num_conv={nc}, final test error "
-                    f"{fmt(r['final_test_error'])}): test inputs on top, reconstructions below.",
+                    f"{fmt(r['final_test_error'])}{flag}): test inputs on top, reconstructions below.",
                     p,
                 )
             )
