@@ -236,6 +236,7 @@ def test_the_runs_appendix_is_one_row_per_stage_with_every_run_folded_below():
     assert "Not ok: transfer/d5-nc1-s0 **FAILED** (RuntimeError: boom)." in md
     folded = md[md.index('<details class="every-run">') :]
     assert "\n" not in folded and folded.count("<tr>") == 4 and folded.endswith("</table></details>")
+    assert ">1600</td>" in folded and "e+03" not in folded  # memory as a whole number of MiB
 
 
 def test_the_runs_appendix_renders_when_no_run_measured_its_memory():

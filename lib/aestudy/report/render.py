@@ -123,9 +123,14 @@ def runs_markdown(runs: list[dict], captions: Captions) -> str:
         if len(bad)
         else ""
     )
-    every = t.assign(**{"wall time (s)": t["seconds"].round(1), "peak memory (MiB)": t["mem"].round(0)})[
-        ["stage", "run", "status", "wall time (s)", "peak memory (MiB)", "notebook", "error"]
-    ].rename(columns={"notebook": "executed notebook"})
+    every = t.assign(
+        **{
+            "wall time (s)": t["seconds"].map(lambda v: f"{v:.1f}"),
+            "peak memory (MiB)": t["mem"].map(lambda v: "" if pd.isna(v) else f"{v:.0f}"),  # not 1.61e+03
+        }
+    )[["stage", "run", "status", "wall time (s)", "peak memory (MiB)", "notebook", "error"]].rename(
+        columns={"notebook": "executed notebook"}
+    )
     return (
         "## Runs\n\n"
         + captions.table(
