@@ -58,8 +58,8 @@ def runs_text(corr: pd.DataFrame) -> str:
     """How many images each model encoded (the same seeded sample for every model)."""
     n = n_encoded(corr)
     original = f" (the original: {ORIGINAL_IMAGES:,})" if isinstance(n, int) and n != ORIGINAL_IMAGES else ""
-    count = f"{n:,}" if isinstance(n, int) else n
-    return f"{count} training images{original} were encoded by each of {len(corr)} models ({corr['seed'].nunique()} seeds)."
+    shown = f"{n:,}" if isinstance(n, int) else n
+    return f"{shown} training images{original} were encoded by each of {len(corr)} models ({corr['seed'].nunique()} seeds)."
 
 
 def findings(corr: pd.DataFrame, confidence: float = CONFIDENCE) -> str:

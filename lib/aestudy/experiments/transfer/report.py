@@ -186,11 +186,11 @@ def verdict_pretraining_beats_control(tr: pd.DataFrame, rules: ReportParams = DE
     )
 
 
-def _versus_baselines(tr: pd.DataFrame):
-    """(mode, largest d, per-encoder differences, the baselines by draw) of the raw-pixel claim:
-    finetune (else frozen) minus the stronger baseline of the same label draw, each encoder's mean
-    over its h1 and draws; None where the runs cannot give it."""
-    clf, base = transfer_parts(tr)
+def _versus_baselines(clf: pd.DataFrame, base: pd.DataFrame):
+    """(mode, largest d, per-encoder differences, the baselines by draw) of the raw-pixel claim
+    (`transfer_parts`' classifiers and baselines): finetune (else frozen) minus the stronger
+    baseline of the same label draw, each encoder's mean over its h1 and draws; None where the
+    runs cannot give it."""
     if clf.empty or base.empty:
         return None
     dmax = int(clf["latent_dim"].max())
@@ -218,7 +218,7 @@ def verdict_beats_baselines(tr: pd.DataFrame, rules: ReportParams = DEFAULT) -> 
     clf, base = transfer_parts(tr)
     if clf.empty or base.empty:
         return row("4+", c, NO_RUNS if clf.empty else "no baseline records")
-    got = _versus_baselines(tr)
+    got = _versus_baselines(clf, base)
     if got is None:
         return row("4+", c, "needs frozen or finetune records")
     mode, dmax, diffs, bpiv = got
@@ -242,7 +242,7 @@ def verdict_beats_baselines(tr: pd.DataFrame, rules: ReportParams = DEFAULT) -> 
 
 def baselines_note(data) -> str:
     """Said beside the raw-pixel verdict: it is decided at the largest d; the difference at every d."""
-    got = _versus_baselines(data.usable(STAGE))
+    got = _versus_baselines(*transfer_parts(data.usable(STAGE)))
     if got is None or got[2].empty:
         return ""
     mode, dmax, diffs, _ = got
