@@ -261,3 +261,14 @@ def test_fewer_images_encoded_than_the_original_are_said_to_be_fewer():
     assert correlate.runs_text(corr).startswith(
         "4,000 training images (the original: 8,000) were encoded by each of 2"
     )
+
+
+def test_the_protocols_cell_note_names_only_the_factors_the_transfer_runs_vary():
+    from aestudy.experiments.transfer.choices import tuned_note
+
+    tr = _transfer()
+    one_h1 = _data({"transfer": tr[tr["h1"] == tr["h1"].min()]})
+    assert tuned_note(_data({"transfer": tr})).endswith("over the other h1 and d")
+    assert tuned_note(one_h1).endswith("which may favour that cell over the other d")
+    single = tr[(tr["h1"] == tr["h1"].min()) & (tr["latent_dim"] == tr["latent_dim"].min())]
+    assert tuned_note(_data({"transfer": single})) == ""

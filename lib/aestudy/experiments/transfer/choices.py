@@ -23,12 +23,17 @@ def tuned_on(data) -> str:
 
 
 def tuned_note(data) -> str:
-    """Said beside the h1 and d verdicts: every protocol was chosen on one cell of the grid."""
+    """Said beside the h1 and d verdicts: every protocol was chosen on one cell of the grid, which
+    may favour it over the other values of h1 and d the transfer runs have ('' where they have none)."""
     if not data.params.get("stages", {}).get("protocol"):
+        return ""
+    tr = data.usable(STAGE)
+    others = [w for w, col in (("h1", "h1"), ("d", "latent_dim")) if col in tr and tr[col].nunique() > 1]
+    if not others:
         return ""
     return (
         f"every mode's protocol was chosen on one cell ({tuned_on(data)}), which may favour that cell "
-        "over the other h1 and d"
+        f"over the other {' and '.join(others)}"
     )
 
 
