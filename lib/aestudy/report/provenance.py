@@ -14,6 +14,7 @@ from .. import environment
 from ..config import PROJECT_ROOT
 from ..files import CorruptArtifact, read_json
 from ..ondisk import COMPLETE
+from .text import count
 
 __all__ = ["environment_info", "environment_line", "where_line"]
 
@@ -122,10 +123,7 @@ def where_line(runs: list[dict]) -> str:
     parts = []
     for host, jobs in sorted(hosts.items()):
         slurm = len({j for j in jobs if j is not None})
-        parts.append(
-            f"{host} ({len(jobs)} run{'s' if len(jobs) != 1 else ''}"
-            + (f", {slurm} SLURM jobs)" if slurm else ")")
-        )
+        parts.append(f"{host} ({count(len(jobs), 'run')}" + (f", {slurm} SLURM jobs)" if slurm else ")"))
     if unknown:
-        parts.append(f"{unknown} run{'s' if unknown != 1 else ''} whose record does not say")
+        parts.append(f"{count(unknown, 'run')} whose record does not say")
     return ", ".join(parts) or "no complete run"

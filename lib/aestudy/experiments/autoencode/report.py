@@ -284,13 +284,14 @@ def _subset_words(ae: pd.DataFrame) -> str:
     if "epoch_test_size" not in ae:
         return ""
     sizes = pd.to_numeric(ae["epoch_test_size"], errors="coerce").dropna().unique()
-    if len(sizes) != 1:
-        return (
-            ""
-            if not len(sizes)
-            else " (before the last epoch on fixed subsets of the test images, the last on all)"
-        )
-    return f" (before the last epoch on a fixed subset of {int(sizes[0]):,} test images, the last on all)"
+    if not len(sizes):
+        return ""
+    subset = (
+        f"a fixed subset of {int(sizes[0]):,} test images"
+        if len(sizes) == 1
+        else "fixed subsets of the test images"
+    )
+    return f" (before the last epoch on {subset}, the last on all)"
 
 
 def grid(data):

@@ -9,6 +9,8 @@ import re
 
 import pandas as pd
 
+from ...report.text import count
+
 METHOD = "semi-supervised"
 WHOLE = "the whole training set unlabelled (60,000 images)"
 SETTINGS = {  # what each published anchor trained on and which network (the papers' conditions)
@@ -57,7 +59,7 @@ def conditions(df: pd.DataFrame, m: dict, published: dict, params: dict | None =
     pool = f"{m['n_pool']:,}" if m.get("n_pool") else "?"
     words = (
         f" The conditions differ: this run learns from {pool} unlabelled training images for {rec.get('steps', '?')} "
-        f"steps, from one encoder, over {n} label draws ({max(n - 1, 0)} degree{'' if n == 2 else 's'} of freedom); the published "
+        f"steps, from one encoder, over {n} label draws ({count(max(n - 1, 0), 'degree')} of freedom); the published "
         "semi-supervised anchors use "
         + WHOLE
         + " and their papers' full training budgets; "
