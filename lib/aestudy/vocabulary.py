@@ -31,48 +31,6 @@ DEEP = ("#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3", "#937860", "#DA8B
 assert len(DEEP) >= len(MODES), "a colour for every mode"
 assert set(BASELINES) == set(BASELINE_LABELS) == set(BASELINE_NAMES) == set(BASELINE_STYLE)
 
-# What each seed that science.fitting.derived_seed(purpose, ...) derives sets, in a reader's words,
-# and whether it descends from the autoencoder's seed (directly, or through the seed of a label draw,
-# which is derived from it) or from a stage's own search seed. The report's sentence on what a
-# model's seed sets is made from this table; tests/report/test_choices.py checks that it names every
-# purpose the science code derives a seed for, and that the label draws and image pairs follow the
-# autoencoder's seed.
-DERIVED_SEEDS = {
-    "label-draw": (
-        "the labelled images each encoder's transfer, protocol and semi-supervised runs draw",
-        True,
-    ),
-    "interpolate-pairs": ("experiment 2's test image pairs", True),
-    "scratch-encoder": ("the random encoder initialisation of the scratch and augmented controls", True),
-    "head": ("the classifier heads' initialisation", True),
-    "augment": ("the shifted and rotated copies a classifier trains on", True),
-    "folds": ("the protocol search's cross-validation folds", True),
-    "cv": ("the initialisation of the protocol search's fold classifiers", True),
-    "semisup": ("the semi-supervised training's batches and augmentations on the evaluated draws", True),
-    "conv-small": ("the Conv-Small network's initialisation", True),
-    "protocol-search": ("the order in which protocol candidates are drawn", False),
-    "semisup-search": ("the order in which semi-supervised recipes are drawn", False),
-    "semisup-folds": ("the semi-supervised search's folds", False),
-    "semisup-cv": ("the semi-supervised search's fold classifiers", False),
-}
-
-
-def seed_sentence() -> str:
-    """What a model's seed sets, from DERIVED_SEEDS: its initialisation and batch order, and what
-    the seeds derived from it set."""
-    follows = [w for w, from_model in DERIVED_SEEDS.values() if from_model]
-    own = [w for w, from_model in DERIVED_SEEDS.values() if not from_model]
-    return (
-        "a model's seed sets its initialisation and batch order and, through seeds derived from it, "
-        + ", ".join(follows[:-1])
-        + " and "
-        + follows[-1]
-        + "; a stage's own search seed sets "
-        + ", ".join(own[:-1])
-        + " and "
-        + own[-1]
-    )
-
 
 def label(param: str) -> str:
     """'latent_dim' -> 'd'; a name without a label is shown as it is."""

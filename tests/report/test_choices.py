@@ -124,13 +124,12 @@ def test_the_seed_sentence_says_what_the_code_seeds_from_a_models_seed():
     """Issue 30: the seed also sets the label draws, the interpolation image pairs and the
     controls' initialisations; the sentence is made from the table of derived seeds, which names
     every purpose the science code derives a seed for."""
-    from aestudy import vocabulary
     from aestudy.experiments.interpolate import run as interpolation
     from aestudy.experiments.transfer import run as science_transfer
 
-    assert _derived_seed_purposes() == set(vocabulary.DERIVED_SEEDS)
+    assert _derived_seed_purposes() == set(choices.DERIVED_SEEDS)
     # the two that reach images: different autoencoder seeds draw different labelled images and image pairs
-    assert vocabulary.DERIVED_SEEDS["label-draw"][1] and vocabulary.DERIVED_SEEDS["interpolate-pairs"][1]
+    assert choices.DERIVED_SEEDS["label-draw"][1] and choices.DERIVED_SEEDS["interpolate-pairs"][1]
     assert science_transfer.label_draw_seed(0, 0) != science_transfer.label_draw_seed(1, 0)
     assert interpolation.pair_seed(0, 0) != interpolation.pair_seed(0, 1)
     row = choices.table(_data())[0].set_index("what").loc["which images", "choice"]

@@ -11,7 +11,7 @@ from ...science.plots import show  # noqa: F401 (the notebook's; it sets seaborn
 FIGURE_FONT = 16  # a 13-column figure prints at about half size on A4: 16 pt in the figure, 8 pt on paper
 PANELS = {
     "sharpness": ("(a) sharpness", "Tenengrad: decode / real digits"),
-    "pair_mass": ("(b) on the two digits", "P(digit a) + P(digit b)"),
+    "pair_mass": ("(b) on the two digits", "P(first digit) + P(second digit)"),
     "entropy": ("(c) uncertainty", "entropy of the classifier (nats)"),
 }
 
