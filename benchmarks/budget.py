@@ -1,7 +1,7 @@
 """What the default profile's work is made of, measured as ratios in one process (1 torch thread,
 as each of `make report`'s 2 workers runs): one autoencode run per num_conv at the profile's
 fidelity (d = 10; epochs x train_size images, the per-epoch monitor and the final test error), one
-transfer run (d = 10, num_conv = 2: 3 h1 x 4 modes by the original protocol, baselines) and
+transfer run (d = 10, num_conv = 2: 3 h1 x 4 modes by the untuned protocol, baselines) and
 semi-supervised steps, in interleaved rounds (best of each). Each piece is timed in CPU seconds of
 this process (`time.process_time`: with one thread, what a worker spends on it when it has a core
 to itself, far less sensitive than wall time to other work on a shared machine) and in wall

@@ -1,6 +1,6 @@
 """How far the semi-supervised recipe goes at a larger budget than the default profile's: the recipe
 of `experiments.semisup.run` (no cross-validation: the recipe given here) on N label draws, with the
-original protocol on the same draws for comparison. Prints one line per draw and the mean.
+untuned protocol on the same draws for comparison. Prints one line per draw and the mean.
 
 Scored on held-out *training* images, never on the test set: `--val` training images outside the
 profile's training subset (both drawn by the profile's data seed; with `train_size: null` the

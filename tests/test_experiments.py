@@ -553,3 +553,34 @@ def test_notebooks_are_committed_clean_with_one_parameters_cell(name):
     else:
         assert "out_dir = None" in source and "checkpoints = []" in source
         assert "training.setup(" in "".join("".join(c["source"]) for c in code)
+
+
+@pytest.mark.slow
+def test_every_executed_run_notebook_shows_its_figures_and_no_progress_bar(smoke):
+    """A user opening an executed run notebook in JupyterLab sees each figure the run saved (the
+    autoencode notebook's loss curves and reconstructions were saved but never shown) and no
+    stderr stream of a progress bar the runner already shows on its console."""
+    for nb_path in (smoke["dir"] / "runs").glob("*/*/*.ipynb"):
+        nb = json.loads(nb_path.read_text())
+        outputs = [o for c in nb["cells"] for o in c.get("outputs", [])]
+        images = sum("image/png" in o.get("data", {}) for o in outputs)
+        saved = len(list(nb_path.parent.glob("*.png")))
+        assert images >= saved, (nb_path, images, saved)
+        stderr = [o for o in outputs if o.get("name") == "stderr" and "".join(o["text"]).strip()]
+        assert not any("batch/s" in "".join(o["text"]) or "it/s" in "".join(o["text"]) for o in stderr), (
+            nb_path
+        )
+
+
+@pytest.mark.slow
+def test_correlate_encodes_only_images_the_autoencoders_trained_on(smoke):
+    """The autoencoders hold `val_size` training images out; their checkpoints record it, and
+    correlate draws from the rest, so "their own training images" is true with train_size None too."""
+    from aestudy.science import artifacts
+
+    ckpt = next((smoke["dir"] / "runs" / "autoencode").glob("*/model.pt"))
+    assert artifacts.load_checkpoint(ckpt)["val_size"] == 1000
+    (cfg, _), *_ = artifacts.load_models([ckpt])
+    assert cfg["val_size"] == 1000
+    text = _outputs_text(smoke["dir"] / "runs" / "correlate" / "all" / "correlate.ipynb")
+    assert "of their 300 training images encoded" in text

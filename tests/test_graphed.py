@@ -56,7 +56,7 @@ def test_strong_augmentation_from_drawn_numbers_is_the_strong_augmentation(kind,
 
 def _old_fit_together(clfs, mode, xs, ys, protocol, seeds):
     """`batched.fit_together` as it was before its step became a function of drawn numbers."""
-    p = {**fitting.original(mode), **protocol}
+    p = {**fitting.untuned(mode), **protocol}
     frozen = mode == "frozen"
     net = batched.Stack(clfs, train_encoder=not frozen)
     groups = [{"params": list(net.heads.values()), "lr": p["lr"]}]

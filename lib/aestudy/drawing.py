@@ -7,6 +7,8 @@ import pandas as pd
 
 from .vocabulary import BASELINE_NAMES, BASELINE_STYLE
 
+ANCHOR_DASHES = ("--", ":", "-.", "-")
+
 
 def baseline_lines(ax, baselines: pd.DataFrame | None):
     """A horizontal line per raw-pixel baseline at its mean accuracy, styled and named as in every figure."""
@@ -52,6 +54,7 @@ def accuracy_by_method(ax, records: pd.DataFrame, published: dict | None = None)
     )
     for i, (name, acc) in enumerate((published or {}).items()):
         label = f"{name.replace(', published', '')}: {100 * acc:.1f} %"
-        ax.axhline(acc, color=f"C{i + 1}", ls="--", lw=1, label=label)
+        # anchors a tenth of a point apart overlap: each its own dash as well as its own colour
+        ax.axhline(acc, color=f"C{i + 1}", ls=ANCHOR_DASHES[i % len(ANCHOR_DASHES)], lw=1.2, label=label)
     ax.set_ylabel("test accuracy")
     ax.set_xlabel("")

@@ -21,6 +21,12 @@ EVERY_S = 0.5  # at most one write per this many seconds (the last step of a loo
 _last: dict[str, float] = {}  # path -> time.monotonic() of its last write
 
 
+def active() -> bool:
+    """Whether a runner is showing this run's progress (so a run's own progress bar would only
+    fill its executed notebook with stderr lines)."""
+    return bool(os.environ.get(ENV))
+
+
 def report(done: float, total: float, unit: str) -> None:
     """Tell the runner `done` of `total` `unit`s are done (throttled; a no-op without ENV)."""
     path = os.environ.get(ENV)

@@ -127,9 +127,9 @@ def test_the_seed_sentence_says_what_the_code_seeds_from_a_models_seed():
     from aestudy.experiments.interpolate import run as interpolation
     from aestudy.experiments.transfer import run as science_transfer
 
-    assert _derived_seed_purposes() == set(choices.DERIVED_SEEDS)
+    assert _derived_seed_purposes() == set(choices.derived_seeds())
     # the two that reach images: different autoencoder seeds draw different labelled images and image pairs
-    assert choices.DERIVED_SEEDS["label-draw"][1] and choices.DERIVED_SEEDS["interpolate-pairs"][1]
+    assert choices.derived_seeds()["label-draw"][1] and choices.derived_seeds()["interpolate-pairs"][1]
     assert science_transfer.label_draw_seed(0, 0) != science_transfer.label_draw_seed(1, 0)
     assert interpolation.pair_seed(0, 0) != interpolation.pair_seed(0, 1)
     row = choices.table(_data())[0].set_index("what").loc["which images", "choice"]

@@ -67,7 +67,7 @@ def test_the_semisup_tables_say_what_each_cv_accuracy_was_selected_from():
             }
             for m, cv, n in (
                 ("semi-supervised", 0.95, 2),
-                ("original protocol", None, None),
+                ("untuned protocol", None, None),
                 ("finetune", 0.8, 5),
             )
             for s in (0, 1, 2)
@@ -76,7 +76,7 @@ def test_the_semisup_tables_say_what_each_cv_accuracy_was_selected_from():
     t = semisup.accuracy_table(df)
     cells = dict(zip(t["method"], t["cross-validation (selected)"]))
     assert cells["semi-supervised"] == "95.0 % (best of 2)" and cells["finetune"] == "80.0 % (best of 5)"
-    assert cells["original protocol"] == "–"
+    assert cells["untuned protocol"] == "–"
 
 
 def test_an_endpoint_mass_above_its_ends_says_what_it_means():

@@ -15,37 +15,19 @@ from .profile import ProfileData
 COLUMNS = ["what", "choice", "how it was made", "on what data"]
 TEST = "test set (disclosed: chosen after seeing test numbers)"
 
-# What each seed that science.fitting.derived_seed(purpose, ...) derives sets, in a reader's words,
-# and whether it descends from the autoencoder's seed (directly, or through the seed of a label draw,
-# which is derived from it) or from a stage's own search seed. The sentence on what a model's seed
-# sets (the choice "which images") is made from this table; tests/report/test_choices.py checks that it names every
-# purpose the science code derives a seed for, and that the label draws and image pairs follow the
-# autoencoder's seed.
-DERIVED_SEEDS = {
-    "label-draw": (
-        "the labelled images each encoder's transfer, protocol and semi-supervised runs draw",
-        True,
-    ),
-    "interpolate-pairs": ("experiment 2's test image pairs", True),
-    "scratch-encoder": ("the random encoder initialisation of the scratch and augmented controls", True),
-    "head": ("the classifier heads' initialisation", True),
-    "augment": ("the shifted and rotated copies a classifier trains on", True),
-    "folds": ("the protocol search's cross-validation folds", True),
-    "cv": ("the initialisation of the protocol search's fold classifiers", True),
-    "semisup": ("the semi-supervised training's batches and augmentations on the evaluated draws", True),
-    "conv-small": ("the Conv-Small network's initialisation, where a recipe trains that network", True),
-    "protocol-search": ("the order in which protocol candidates are drawn", False),
-    "semisup-search": ("the order in which semi-supervised recipes are drawn", False),
-    "semisup-folds": ("the semi-supervised search's folds", False),
-    "semisup-cv": ("the semi-supervised search's fold classifiers", False),
-}
+
+def derived_seeds() -> dict:
+    """What every derived seed sets, as the experiments declare it (`Experiment.seeds`), in report
+    order: purpose -> (words, whether it follows the autoencoder's seed)."""
+    return {p: v for e in EXPERIMENTS for p, v in e.seeds.items()}
 
 
 def seed_sentence() -> str:
-    """What a model's seed sets, from DERIVED_SEEDS: its initialisation and batch order, and what
-    the seeds derived from it set."""
-    follows = [w for w, from_model in DERIVED_SEEDS.values() if from_model]
-    own = [w for w, from_model in DERIVED_SEEDS.values() if not from_model]
+    """What a model's seed sets: its initialisation and batch order, and what the seeds derived
+    from it set (`derived_seeds`)."""
+    seeds = derived_seeds().values()
+    follows = [w for w, from_model in seeds if from_model]
+    own = [w for w, from_model in seeds if not from_model]
     return (
         "a model's seed sets its initialisation and batch order and, through seeds derived from it, "
         + ", ".join(follows[:-1])

@@ -59,6 +59,10 @@ class Experiment:
     choices: Callable | None = None  # choices(data) -> [{what, choice, how it was made, on what data}]
     limitations: Callable | None = None  # limitations(data) -> sentences on what its design cannot show
     order: int = 100  # where the report shows it (the original's experiments 1-4, then the rest)
+    # what each seed its runs derive (`science.fitting.derived_seed(purpose, ...)`) sets, in a reader's
+    # words, and whether it follows the autoencoder's seed (else a stage's own search seed):
+    # {purpose: (words, follows)}; the choice "which images" says it (`report.choices`)
+    seeds: dict = field(default_factory=dict)
     # Its section. An experiment either has its own section in notebooks/analyses.ipynb (the five of
     # this study, with their narrative), or declares these and the notebook's generic cell shows it:
     title: str = ""  # the section's heading ('Experiment 5: denoising')

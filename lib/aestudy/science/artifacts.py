@@ -96,10 +96,16 @@ def model_label(cfg: dict) -> str:
 
 def load_models(checkpoints) -> list:
     """(config dict, AutoEncoder) for each checkpoint path, sorted by (num_conv, latent_dim, seed);
-    the config carries the training seed and run name when the checkpoint recorded them."""
+    the config carries the training seed, run name and held-out validation images (`val_size`)
+    when the checkpoint recorded them."""
     out = []
     for p in checkpoints:
         ckpt = load_checkpoint(p)
-        cfg = {**ckpt["config"], "seed": ckpt.get("seed"), "run": ckpt.get("run")}
+        cfg = {
+            **ckpt["config"],
+            "seed": ckpt.get("seed"),
+            "run": ckpt.get("run"),
+            "val_size": ckpt.get("val_size"),
+        }
         out.append((cfg, load_autoencoder(p)))
     return sorted(out, key=lambda m: (m[0]["num_conv"], m[0]["latent_dim"], m[0]["seed"] or 0))

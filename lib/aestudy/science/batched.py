@@ -32,7 +32,7 @@ from torch import nn
 from torch.func import functional_call, stack_module_state, vmap
 
 from .capture import eager_only
-from .fitting import derived_seed, fit, original
+from .fitting import derived_seed, fit, untuned
 from .graphed import GraphedLoop, affine, affine_draws, flat, graph_fits
 from .stacked_adamw import adamw
 
@@ -115,7 +115,7 @@ weight_decay and encoder_lr are each one's (`stacked_adamw`)."""
 
 def shared(mode: str, protocol: dict) -> tuple:
     """The values of a protocol's SHARED fields in `mode`: protocols with equal ones train together."""
-    p = {**original(mode), **protocol}
+    p = {**untuned(mode), **protocol}
     return tuple(p[k] for k in SHARED)
 
 
@@ -134,7 +134,7 @@ def fit_together(
     `protocol` is one protocol for all or one per classifier (equal in SHARED: candidates of a
     search that differ in rates and decay train together). The step is replayed from a CUDA graph
     where `graph` (default: `graphed.graph_fits`), see `science.graphed`."""
-    ps = [{**original(mode), **q} for q in one_each(protocol, len(clfs))]
+    ps = [{**untuned(mode), **q} for q in one_each(protocol, len(clfs))]
     if len(ps) != len(clfs) or len({shared(mode, q) for q in ps}) > 1:
         raise ValueError(f"classifiers trained together need one protocol each, equal in {SHARED}")
     p = ps[0]  # its SHARED fields are everyone's

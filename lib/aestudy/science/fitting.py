@@ -3,8 +3,8 @@
 A protocol holds every choice the original leaves open: `steps` (full-batch AdamW steps), `lr`,
 `weight_decay`, `augment` (random shifts of up to 2 pixels and rotations of up to 10 degrees,
 redrawn every step) and, for fine-tuning, `warmup` (the first steps train the head only) and
-`encoder_lr` (the encoder's learning rate as a fraction of the head's). The original's protocol
-is 100 full-batch Adam steps at 1e-3. `fit` trains one classifier by a protocol;
+`encoder_lr` (the encoder's learning rate as a fraction of the head's). The untuned protocol, every search's first candidate, is 100 full-batch Adam steps at 1e-3:
+this project's starting point (the original recorded none). `fit` trains one classifier by a protocol;
 `science.batched` trains several by the same protocol at once (on a GPU). Used by the transfer,
 protocol and semi-supervised stages.
 """
@@ -20,13 +20,13 @@ from torch import nn
 
 from .models import Classifier
 
-ORIGINAL = {"steps": 100, "lr": 1e-3, "weight_decay": 0.0, "augment": False, "warmup": 0, "encoder_lr": 1.0}
+UNTUNED = {"steps": 100, "lr": 1e-3, "weight_decay": 0.0, "augment": False, "warmup": 0, "encoder_lr": 1.0}
 FORCED = {"augmented": {"augment": True}}  # the strong control always trains on augmented images
 
 
-def original(mode: str) -> dict:
-    """The original's protocol for `mode` (with what the mode forces)."""
-    return {**ORIGINAL, **FORCED.get(mode, {})}
+def untuned(mode: str) -> dict:
+    """The untuned protocol for `mode` (with what the mode forces)."""
+    return {**UNTUNED, **FORCED.get(mode, {})}
 
 
 def derived_seed(*parts) -> int:
@@ -77,7 +77,7 @@ def fit(
     """Train `clf` (encoder + head) on (x, y) by `protocol`; returns the last loss. In `frozen`
     mode no gradient reaches the encoder, and without augmentation the head trains on
     `features` (the encoder's codes of x, computed here if not given)."""
-    p = {**original(mode), **protocol}
+    p = {**untuned(mode), **protocol}
     head, enc = list(clf.head.parameters()), list(clf.encoder.parameters())
     frozen = mode == "frozen"
     if frozen:

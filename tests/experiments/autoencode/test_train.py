@@ -308,3 +308,47 @@ def test_validation_error_is_measured_after_every_epoch_on_the_images_given():
     )
     assert len(h["val_error"]) == 2
     assert h["val_error"][-1] == pytest.approx(train.reconstruction_error(model, images[56:]))
+
+
+def test_the_progress_bar_shows_in_jupyterlab_and_not_under_the_runner(monkeypatch, capsys):
+    """Under the runner (AESTUDY_PROGRESS set) its console shows the run's progress, so the run's
+    own tqdm bar would only fill the executed notebook with stderr lines; in JupyterLab it shows."""
+    from aestudy import progress_file
+
+    monkeypatch.delenv(progress_file.ENV, raising=False)
+    assert not progress_file.active()
+    train.setup(0)
+    train.run(AutoEncoder(SMALL), TRAIN_X, TEST_X, epochs=1, batch_size=32)
+    assert "train" in capsys.readouterr().err
+    monkeypatch.setenv(progress_file.ENV, "/nonexistent/progress.json")  # writes fail quietly
+    assert progress_file.active()
+    train.run(AutoEncoder(SMALL), TRAIN_X, TEST_X, epochs=1, batch_size=32)
+    assert capsys.readouterr().err == ""
+
+
+def test_the_loss_curves_name_what_each_line_measures():
+    """The train line is a running mean taken while the weights change, the test line was measured
+    on a subset before the last epoch, and the validation error (convergence) has its own line."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from aestudy.experiments.autoencode import plots
+
+    history = {
+        "epoch": [1, 2],
+        "train_error": [0.2, 0.1],
+        "test_error": [0.15, 0.09],
+        "val_error": [0.14, 0.09],
+    }
+    labels = [
+        t.get_text() for t in plots.loss_curves(history, "d=10", test_subset=2000).axes[0].get_legend().texts
+    ]
+    assert labels == [
+        "train (running mean over the epoch)",
+        "validation (held-out training images)",
+        "test (2,000 images before the last epoch)",
+    ]
+    one = {"epoch": [1], "train_error": [0.2], "test_error": [0.15]}
+    assert [t.get_text() for t in plots.loss_curves(one, test_subset=2000).axes[0].get_legend().texts][
+        -1
+    ] == "test"

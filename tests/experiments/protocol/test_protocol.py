@@ -37,12 +37,12 @@ def _encoder(d: int = 4):
     return AutoEncoder(AEConfig(latent_dim=d, num_conv=1, c_factor=2, fc_hidden=16)).encoder
 
 
-def test_every_mode_gets_the_same_number_of_distinct_candidates_the_original_first():
+def test_every_mode_gets_the_same_number_of_distinct_candidates_the_untuned_protocol_first():
     for n in (1, 3, 5):
         sets = {m: protocol.candidates(m, SPACE, n, seed=0) for m in MODES}
         assert {len(c) for c in sets.values()} == {n}
         for mode, cands in sets.items():
-            assert cands[0] == fitting.original(mode)
+            assert cands[0] == fitting.untuned(mode)
             assert len({tuple(sorted(c.items())) for c in cands}) == n
             assert all(c["warmup"] < c["steps"] for c in cands[1:])
     assert all(
@@ -97,7 +97,7 @@ def test_the_best_cross_validation_accuracy_wins_and_ties_keep_the_earlier(monke
     )
     fin = out["finetune"]
     assert fin["cv_accuracy"] == pytest.approx(0.8) and fin["chosen"] == fin["candidates"][1]["protocol"]
-    assert out["scratch"]["chosen"] == fitting.original("scratch")  # a tie: the original stays
+    assert out["scratch"]["chosen"] == fitting.untuned("scratch")  # a tie: the untuned protocol stays
 
 
 def test_every_candidate_records_its_folds_and_their_standard_error(monkeypatch):

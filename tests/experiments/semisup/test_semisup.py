@@ -120,12 +120,12 @@ def test_choose_scores_every_candidate_on_validation_folds_and_keeps_the_best():
     assert table["cv_se"].tolist() == [c["cv_se"] for c in choice["candidates"]]
 
 
-def test_the_comparison_uses_experiment_4s_label_draw_and_original_protocol():
-    """The 'original protocol' row is the transfer run's fine-tuned classifier on the same labelled
+def test_the_comparison_uses_experiment_4s_label_draw_and_untuned_protocol():
+    """The 'untuned protocol' row is the transfer run's fine-tuned classifier on the same labelled
     images: the same accuracy, so the differences are paired with experiment 4."""
     pool, test, enc = _pool(8), _pool(3, seed=1), _encoder()
     records = semisup.run(enc, pool, test, [0], encoder_seed=2, h1=8, n_labels=20, balanced=True, chosen=TINY)
-    assert [r["method"] for r in records] == ["semi-supervised", "original protocol"]
+    assert [r["method"] for r in records] == ["semi-supervised", "untuned protocol"]
     exp4 = transfer.run(
         enc,
         pool,
@@ -146,7 +146,7 @@ def test_the_comparison_uses_experiment_4s_label_draw_and_original_protocol():
         "augmented": {"chosen": {"steps": 3, "augment": True}, "cv_accuracy": 0.4},
     }
     methods = [r["method"] for r in semisup.run(enc, pool, test, [0], 2, 8, 20, True, TINY, protocols=chosen)]
-    assert methods == ["semi-supervised", "original protocol", "finetune", "augmented control"]
+    assert methods == ["semi-supervised", "untuned protocol", "finetune", "augmented control"]
 
 
 def test_the_semisup_stage_chooses_its_recipe_before_reading_a_test_image(tmp_path, monkeypatch):
@@ -228,7 +228,7 @@ def _records(acc: dict):
                 "label_seed": s,
                 "accuracy": a,
                 "train_accuracy": 1.0,
-                "cv_accuracy": 0.8 if m != "original protocol" else None,
+                "cv_accuracy": 0.8 if m != "untuned protocol" else None,
             }
             for m, accs in acc.items()
             for s, a in enumerate(accs)
@@ -242,16 +242,16 @@ def test_the_report_pairs_the_differences_by_label_draw_and_names_the_unit():
     df = _records(
         {
             "semi-supervised": [0.90, 0.95, 0.93],
-            "original protocol": [0.70, 0.75, 0.73],
+            "untuned protocol": [0.70, 0.75, 0.73],
             "augmented control": [0.80, 0.81, 0.79],
         }
     )
     diffs = section.differences(df)
-    # paired: the original protocol is exactly 20 points behind on every draw, so no spread at all
-    assert diffs["original protocol"]["mean"] == pytest.approx(0.20) and diffs["original protocol"]["n"] == 3
-    assert diffs["original protocol"]["hi"] - diffs["original protocol"]["lo"] == pytest.approx(0, abs=1e-9)
+    # paired: the untuned protocol is exactly 20 points behind on every draw, so no spread at all
+    assert diffs["untuned protocol"]["mean"] == pytest.approx(0.20) and diffs["untuned protocol"]["n"] == 3
+    assert diffs["untuned protocol"]["hi"] - diffs["untuned protocol"]["lo"] == pytest.approx(0, abs=1e-9)
     table = section.accuracy_table(df)
-    assert list(table["method"][:3]) == ["semi-supervised", "original protocol", "augmented control"]
+    assert list(table["method"][:3]) == ["semi-supervised", "untuned protocol", "augmented control"]
     assert set(section.PUBLISHED) <= set(table["method"]) and list(table["label draws"][:3]) == [3, 3, 3]
     text = section.markdown(
         df,
@@ -260,7 +260,7 @@ def test_the_report_pairs_the_differences_by_label_draw_and_names_the_unit():
     assert (
         "92.7 %" in text
         and "over 3 label draws" in text
-        and "+20.0 [+20.0, +20.0] points against the original" in text
+        and "+20.0 [+20.0, +20.0] points against the untuned protocol" in text
     )
     assert "below the 98.9 % this extension aims at" in text
     assert (
@@ -273,21 +273,21 @@ def test_the_report_pairs_the_differences_by_label_draw_and_names_the_unit():
     assert section.markdown(df.iloc[0:0], None) == "" and section.headline(df.iloc[0:0]) == ""
 
 
-def test_the_report_says_why_a_method_coincides_with_the_original_protocol():
-    """Where fine-tuning's search kept the original protocol, its rows equal the original's on every
+def test_the_report_says_why_a_method_coincides_with_the_untuned_protocol():
+    """Where fine-tuning's search kept the untuned protocol, its rows equal the untuned protocol's on every
     draw (same seeds, same protocol): the text says so, and says nothing where one draw differs."""
     from aestudy.experiments.semisup import report as section
 
-    accs = {"semi-supervised": [0.9, 0.95, 0.93], "original protocol": [0.7, 0.75, 0.73]}
+    accs = {"semi-supervised": [0.9, 0.95, 0.93], "untuned protocol": [0.7, 0.75, 0.73]}
     same = _records({**accs, "finetune": [0.7, 0.75, 0.73]}).assign(final_loss=[0.1, 0.2, 0.3] * 3)
-    assert section.same_as_original(same) == ["finetune"]
-    assert "finetune's classifiers are the original protocol's on every draw" in section.markdown(same, None)
+    assert section.same_as_untuned(same) == ["finetune"]
+    assert "finetune's classifiers are the untuned protocol's on every draw" in section.markdown(same, None)
     other = same.copy()
     other.loc[(other["method"] == "finetune") & (other["label_seed"] == 2), "final_loss"] = 0.31
-    assert section.same_as_original(other) == []
-    assert "are the original protocol's" not in section.markdown(other, None)
-    assert section.same_as_original(same[same["method"] != "original protocol"]) == []
-    assert section.same_as_original(same.drop(columns="final_loss")) == []  # accuracy alone proves nothing
+    assert section.same_as_untuned(other) == []
+    assert "are the untuned protocol's" not in section.markdown(other, None)
+    assert section.same_as_untuned(same[same["method"] != "untuned protocol"]) == []
+    assert section.same_as_untuned(same.drop(columns="final_loss")) == []  # accuracy alone proves nothing
 
 
 def test_draws_and_folds_trained_together_give_the_same_records_as_one_by_one(monkeypatch):
@@ -398,7 +398,7 @@ def test_the_anchors_are_credited_to_their_papers_and_compared_under_stated_cond
     from aestudy.experiments.semisup import report as section
     from aestudy.report import profile
 
-    df = _records({"semi-supervised": [0.96, 0.965, 0.962], "original protocol": [0.70, 0.75, 0.73]})
+    df = _records({"semi-supervised": [0.96, 0.965, 0.962], "untuned protocol": [0.70, 0.75, 0.73]})
     from pathlib import Path
 
     params = yaml.safe_load((Path(__file__).resolve().parents[3] / "params" / "default.yaml").read_text())

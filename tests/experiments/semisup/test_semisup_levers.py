@@ -264,7 +264,7 @@ def test_a_lever_recipe_is_chosen_before_a_test_image_is_read(tmp_path, monkeypa
         compute["device"] == "cpu" and compute["search_steps"] == 3 * 2 * 2 and compute["steps_per_draw"] == 4
     )
     assert compute["search_seconds"] > 0 and compute["evaluation_seconds"] > 0
-    assert {r["method"] for r in metrics["records"]} >= {"semi-supervised", "original protocol"}
+    assert {r["method"] for r in metrics["records"]} >= {"semi-supervised", "untuned protocol"}
 
 
 def test_the_report_names_the_levers_the_compute_and_the_frontier():
@@ -279,7 +279,7 @@ def test_the_report_names_the_levers_the_compute_and_the_frontier():
             {"method": m, "label_seed": s, "accuracy": a, "train_accuracy": 1.0, "cv_accuracy": None}
             for m, accs in {
                 "semi-supervised": [0.991, 0.990, 0.992],
-                "original protocol": [0.8, 0.8, 0.8],
+                "untuned protocol": [0.8, 0.8, 0.8],
             }.items()
             for s, a in enumerate(accs)
         ]

@@ -5,17 +5,26 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import torch
 
-from ...science.plots import save_figure  # noqa: F401 (the notebook's; it sets seaborn's theme)
+from ...science.plots import save_figure, show  # noqa: F401 (the notebook's; it sets seaborn's theme)
 
 
-def loss_curves(history: dict, title: str = ""):
-    fig, ax = plt.subplots(figsize=(5, 3.2))
-    ax.plot(history["epoch"], history["train_error"], marker="o", label="train")
-    ax.plot(history["epoch"], history["test_error"], marker="o", label="test")
+def loss_curves(history: dict, title: str = "", test_subset: int | None = None):
+    """The reconstruction error after every epoch: on the training images (the running mean over
+    the epoch's batches, taken while the weights change), on the validation images when measured,
+    and on the test images (on a `test_subset` of them before the last epoch, when one is given)."""
+    fig, ax = plt.subplots(figsize=(5.6, 3.4))
+    ax.plot(history["epoch"], history["train_error"], marker="o", label="train (running mean over the epoch)")
+    if any(v is not None for v in history.get("val_error") or []):
+        ax.plot(
+            history["epoch"], history["val_error"], marker="o", label="validation (held-out training images)"
+        )
+    several = len(history["epoch"]) > 1
+    test = f"test ({test_subset:,} images before the last epoch)" if test_subset and several else "test"
+    ax.plot(history["epoch"], history["test_error"], marker="o", label=test)
     ax.set_xlabel("epoch")
     ax.set_ylabel("reconstruction error (MSE per pixel)")
     ax.set_title(title)
-    ax.legend()
+    ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
 

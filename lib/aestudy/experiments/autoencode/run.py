@@ -68,7 +68,7 @@ def run(
     lr: float = 1e-3,
     seed: int = 0,
     device: str = "auto",
-    progress: bool = True,
+    progress: bool | None = None,
     monitor_images: torch.Tensor | None = None,
     warmup_steps: int = 0,
     on_epoch=None,
@@ -86,7 +86,8 @@ def run(
     errors are always measured in float32. With `val_images` (held-out training images) the
     validation error is measured after every epoch too (`val_error`): how far training had
     converged, judged without the test set. `schedule`: the rate after the warm-up
-    (`learning_rate`); a changing rate trains eagerly (a CUDA graph bakes the rate in)."""
+    (`learning_rate`); a changing rate trains eagerly (a CUDA graph bakes the rate in). `progress`:
+    a progress bar; None: one unless the runner shows the run's progress (`progress_file.active`)."""
     dev = pick_device(device)
     model.to(dev)
     autocast = autocast_for(dev, precision)
@@ -106,7 +107,8 @@ def run(
     start = time.perf_counter()
     n_batches = -(-len(train_x) // batch_size)
     total_steps = epochs * n_batches
-    bar = tqdm(total=epochs * n_batches, desc="train", unit="batch", disable=not progress, mininterval=1.0)
+    shown = progress if progress is not None else not progress_file.active()
+    bar = tqdm(total=total_steps, desc="train", unit="batch", disable=not shown, mininterval=1.0)
     for epoch in range(1, epochs + 1):
         model.train()
         # summed in float64 on the device, in batch order: the same number as adding

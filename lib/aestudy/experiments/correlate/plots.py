@@ -16,7 +16,8 @@ from ...science.plots import show  # noqa: F401 (the notebook's; it sets seaborn
 
 
 def correlation_lines(records: pd.DataFrame):
-    """Mean |corr| off the diagonal and with it, against d; one line per num_conv."""
+    """Mean |corr| off the diagonal and with it, against d; one line per num_conv (the mean over
+    its seeds)."""
     df = records.melt(
         id_vars=["latent_dim", "num_conv"],
         value_vars=["offdiag", "with_diag"],
@@ -39,7 +40,11 @@ def correlation_lines(records: pd.DataFrame):
     ax.set_xlabel("latent size d")
     ax.set_xticks(sorted(records["latent_dim"].astype(int).unique()))
     ax.set_ylim(0, None)
-    ax.set_title("Mean absolute correlation between latent dimensions")
+    seeds = records.groupby(["latent_dim", "num_conv"]).size().max()
+    ax.set_title(
+        "Mean absolute correlation between latent dimensions"
+        + (f" (mean of {seeds} seeds)" if seeds > 1 else "")
+    )
     ax.legend(fontsize=8, bbox_to_anchor=(1.02, 1), loc="upper left")
     fig.tight_layout()
     return fig
@@ -57,6 +62,7 @@ def participation_figure(records):
         ax.plot(mean.index, mean.values, marker="o", color=f"C{i}", label=f"num_conv={nc}")
     ds = sorted(df["latent_dim"].unique())
     ax.plot(ds, ds, ls="--", color="0.5", lw=0.8, label="d (even use)")
+    ax.set_xticks(ds)
     ax.set_xlabel("d (latent size)")
     ax.set_ylabel("participation ratio")
     ax.set_title("Effective number of latent dimensions")

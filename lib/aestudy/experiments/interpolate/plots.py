@@ -73,6 +73,6 @@ def interpolation_figure(pair: dict, alphas, title: str = ""):
         label = str(row["label"]).replace(", num_conv=", " nc").replace(", seed=", " s")
         axes[r, 0].set_ylabel(label, fontsize=FIGURE_FONT, rotation=0, ha="right", va="center")
     a, b = pair["pair"]
-    fig.suptitle(title or f"Interpolation from a {a} to a {b} (columns: a)", fontsize=FIGURE_FONT + 2)
+    fig.suptitle(title or f"Interpolation from digit {a} to digit {b} (columns: a)", fontsize=FIGURE_FONT + 2)
     fig.tight_layout()
     return fig

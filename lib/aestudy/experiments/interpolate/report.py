@@ -373,6 +373,7 @@ EXPERIMENT = Experiment(
     name=STAGE,
     order=2,
     stages=("reference", STAGE),
+    seeds={"interpolate-pairs": ("experiment 2's test image pairs", True)},
     claims={
         "sharper_ends": Claim("2", STAGE, verdict_sharper_ends),
         "mid_digit_like": Claim("2", STAGE, verdict_mid_digit_like),

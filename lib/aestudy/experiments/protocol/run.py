@@ -3,7 +3,7 @@
 The original fixes the network (encoder + MLP head) and the 100 labels, not how to train them.
 Every choice it leaves open is a field of a *protocol* (`science.fitting`).
 
-Per mode, `candidates` protocols are taken from the mode's search space: the original protocol
+Per mode, `candidates` protocols are taken from the mode's search space: the untuned protocol
 first (so the search can only keep or improve on it), then distinct random draws. Each is scored
 by stratified k-fold cross-validation on the labelled images of the given draws (validation
 accuracy, averaged over folds and draws) and the best wins. Every mode gets the same number of
@@ -20,13 +20,13 @@ import torch
 
 from ... import progress_file
 from ...science.batched import fit_each
-from ...science.fitting import derived_seed, encode, original
+from ...science.fitting import derived_seed, encode, untuned
 from ..transfer.run import build_classifier, label_draw
 
 if TYPE_CHECKING:
     import pandas as pd  # the tables' type; imported where one is made
 
-TUNED = {  # the protocol fields each mode chooses; the others keep ORIGINAL (or FORCED) values
+TUNED = {  # the protocol fields each mode chooses; the others keep UNTUNED (or FORCED) values
     "frozen": ("steps", "lr", "weight_decay", "augment"),
     "finetune": ("steps", "lr", "weight_decay", "augment", "warmup", "encoder_lr"),
     "scratch": ("steps", "lr", "weight_decay", "augment"),
@@ -35,10 +35,10 @@ TUNED = {  # the protocol fields each mode chooses; the others keep ORIGINAL (or
 
 
 def candidates(mode: str, space: dict, n: int, seed: int = 0) -> list[dict]:
-    """`n` distinct protocols for `mode`: the original first, then seeded random draws from the
+    """`n` distinct protocols for `mode`: the untuned protocol first, then seeded random draws from the
     product of the space's values for the fields the mode tunes (fewer if the space is smaller)."""
     return seeded_candidates(
-        original(mode),
+        untuned(mode),
         TUNED[mode],
         space,
         n,
@@ -138,7 +138,7 @@ def run(
 
     draws: [{"encoder": Encoder, "x": images, "y": labels, "seed": int}], the labelled images
     of one or more encoders; a candidate's score is its mean validation accuracy over the folds
-    of every draw. Ties go to the earlier candidate (the original first). `modes` may be one
+    of every draw. Ties go to the earlier candidate (the untuned protocol first). `modes` may be one
     mode's name (a protocol run per mode: `grid: {modes: [...]}`). Every candidate is
     cross-validated on a draw in one call (`cross_validate_each`: together on a GPU)."""
     modes = [modes] if isinstance(modes, str) else modes

@@ -93,22 +93,22 @@ def differences(df: pd.DataFrame, confidence: float = CONFIDENCE) -> dict[str, d
     }
 
 
-ORIGINAL_PROTOCOL = "original protocol"
+UNTUNED_PROTOCOL = "untuned protocol"
 
 
-def same_as_original(df: pd.DataFrame) -> list[str]:
-    """The labelled-only methods whose classifiers are the original protocol's on every draw (the
-    same test accuracy and last loss: their search kept the original protocol, and they start from
+def same_as_untuned(df: pd.DataFrame) -> list[str]:
+    """The labelled-only methods whose classifiers are the untuned protocol's on every draw (the
+    same test accuracy and last loss: their search kept the untuned protocol, and they start from
     the same seeds), so that the report says why their numbers coincide."""
-    if ORIGINAL_PROTOCOL not in set(df["method"]) or "final_loss" not in df:
+    if UNTUNED_PROTOCOL not in set(df["method"]) or "final_loss" not in df:
         return []
     cols = ["accuracy", "final_loss"]
     wide = {m: g.set_index("label_seed")[cols].sort_index() for m, g in df.groupby("method", sort=False)}
-    original = wide[ORIGINAL_PROTOCOL]
+    untuned = wide[UNTUNED_PROTOCOL]
     return [
         m
         for m, w in wide.items()
-        if m not in (METHOD, ORIGINAL_PROTOCOL) and w.index.equals(original.index) and w.equals(original)
+        if m not in (METHOD, UNTUNED_PROTOCOL) and w.index.equals(untuned.index) and w.equals(untuned)
     ]
 
 
@@ -205,9 +205,9 @@ def markdown(
     return (
         f"{setup} Paired by label draw, it differs by {vs} (each a {interval_words(confidence, n, DRAWS)})"
         + "".join(
-            f"; {name}'s classifiers are the original protocol's on every draw (the same test accuracy and "
-            "last loss: its search kept the original protocol)"
-            for name in same_as_original(df)
+            f"; {name}'s classifiers are the untuned protocol's on every draw (the same test accuracy and "
+            "last loss: its search kept the untuned protocol)"
+            for name in same_as_untuned(df)
         )
         + ". "
         f"Its mean is {target} the {fmt_pct(TARGET)} this extension aims at (the {short(LADDER)} of "
@@ -397,6 +397,13 @@ EXPERIMENT = Experiment(
     name=STAGE,
     order=5,
     stages=(STAGE,),
+    seeds={
+        "semisup": ("the semi-supervised training's batches and augmentations on the evaluated draws", True),
+        "conv-small": ("the Conv-Small network's initialisation, where a recipe trains that network", True),
+        "semisup-search": ("the order in which semi-supervised recipes are drawn", False),
+        "semisup-folds": ("the semi-supervised search's folds", False),
+        "semisup-cv": ("the semi-supervised search's fold classifiers", False),
+    },
     optional=True,
     abstract=lambda data: headline(data.usable(STAGE), data.rules.confidence),
     choices=choices,

@@ -41,7 +41,7 @@ import torch
 
 from ... import progress_file
 from ...science import batched
-from ...science.fitting import derived_seed, original
+from ...science.fitting import derived_seed, untuned
 from ..protocol.run import fold_se, seeded_candidates, stratified_folds
 from ..transfer.run import build_classifier, label_draw, predict
 from .augmentations import ERASE, strong_augment  # noqa: F401 (the stage's names)
@@ -237,15 +237,13 @@ def run(
 ) -> list[dict]:
     """Per label draw (the same images as experiment 4's transfer run of this encoder): test
     accuracy of the chosen semi-supervised recipe beside the labelled-only classifiers on the same
-    images: the original protocol (fine-tuning, 100 Adam steps), fine-tuning and the augmented CNN
+    images: the untuned protocol (fine-tuning, 100 Adam steps), fine-tuning and the augmented CNN
     control by the protocols the protocol stage chose (`protocols`, as transfer receives them).
     Each record's `selected_from` says of how many candidates its recipe or protocol was the best
-    by CV (`cv_accuracy` is then that maximum); None for the original protocol, never selected."""
+    by CV (`cv_accuracy` is then that maximum); None for the untuned protocol, never selected."""
     dev = pool.images.device
     protocols = protocols or {}
-    alone = [
-        ("original protocol", "finetune", original("finetune"), None, None)
-    ]  # trained on the labels alone
+    alone = [("untuned protocol", "finetune", untuned("finetune"), None, None)]  # trained on the labels alone
     alone += [
         (
             method,

@@ -278,6 +278,7 @@ def plot_angle_loss(loss_fn: Callable = angle_loss, naive_fn: Callable | None = 
         ax.set_xlabel("$\\beta$ (target $\\alpha = 0$)")
         ax.set_title(title)
         ax.grid(alpha=0.3)
-    ax0.legend(loc="upper center", fontsize=8)
-    fig.tight_layout()
+    # below both panels: inside, it would cover the peaks at ±π, where the naive loss has its kink
+    fig.legend(*ax0.get_legend_handles_labels(), loc="lower center", ncol=2, fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
     return fig

@@ -21,7 +21,9 @@ def transfer_run_figure(records: pd.DataFrame, title: str = ""):
         x="h1", y="accuracy", hue="mode", hue_order=in_mode_order(clf["mode"]), palette=mode_palette()
     )
     sns.stripplot(clf, **by_mode, dodge=True, alpha=0.45, legend=False, ax=ax)  # each seed
-    sns.pointplot(clf, **by_mode, dodge=0.4, errorbar=None, markers="D", ax=ax)  # their mean
+    # their mean, beside its own dots: a stripplot dodges n hues over 0.8 (centres 0.8 (1 - 1/n) apart)
+    n = clf["mode"].nunique()
+    sns.pointplot(clf, **by_mode, dodge=0.8 * (1 - 1 / n), errorbar=None, markers="D", ax=ax)
     baseline_lines(ax, base)
     ax.set_ylabel("test accuracy")
     ax.set_xlabel("h1 (width of the first MLP layer)")

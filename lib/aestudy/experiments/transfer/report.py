@@ -383,6 +383,18 @@ EXPERIMENT = Experiment(
     name=STAGE,
     order=4,
     stages=(STAGE,),
+    seeds={  # transfer's and its protocol search's (the protocol stage has no section of its own)
+        "label-draw": (
+            "the labelled images each encoder's transfer, protocol and semi-supervised runs draw",
+            True,
+        ),
+        "scratch-encoder": ("the random encoder initialisation of the scratch and augmented controls", True),
+        "head": ("the classifier heads' initialisation", True),
+        "augment": ("the shifted and rotated copies a classifier trains on", True),
+        "folds": ("the protocol search's cross-validation folds", True),
+        "cv": ("the initialisation of the protocol search's fold classifiers", True),
+        "protocol-search": ("the order in which protocol candidates are drawn", False),
+    },
     claims={
         "h1_matters_little": Claim("4", STAGE, verdict_h1_matters_little, note=tuned_note),
         "larger_d_better": Claim("4", STAGE, verdict_larger_d_better, note=tuned_note),

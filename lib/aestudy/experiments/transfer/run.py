@@ -13,7 +13,7 @@ For each label seed: a labelled draw of `n_labels` training images holding every
   small rotations): the same CNN on the 100 labels alone, trained the way a careful
   practitioner would.
 Each mode is trained by its *protocol* (`science.fitting`), chosen by cross-validation on the
-labelled images in the `protocol` stage (`experiments.protocol.run`); without one, the original's. On a
+labelled images in the `protocol` stage (`experiments.protocol.run`); without one, the untuned protocol. On a
 GPU the label draws' classifiers of one (h1, mode) train together (`science.batched`). The
 head's initialisation depends on (seed, h1) only, so the modes start from the same head: the
 differences between modes are paired. Accuracy is
@@ -101,7 +101,7 @@ def train_mode(
     protocol: dict | None = None,
     features: torch.Tensor | None = None,
 ) -> tuple[Classifier, float]:
-    """Build and train one classifier by `protocol` (None: the original's). Returns it and its
+    """Build and train one classifier by `protocol` (None: the untuned protocol). Returns it and its
     last training loss."""
     clf = build_classifier(encoder, h1, mode, seed).to(x.device)
     loss = fit(clf, mode, x, y, protocol or {}, seed, features=features)
@@ -144,7 +144,7 @@ def run(
     """Every (seed, h1, mode) for one encoder plus the baselines per seed.
 
     protocols: {mode: {"chosen": protocol, "cv_accuracy": float}} as the protocol stage writes
-    it; a mode it lacks is trained by the original's protocol (and has no cross-validation score).
+    it; a mode it lacks is trained by the untuned protocol (and has no cross-validation score).
 
     train / test: data Splits (the labelled images are drawn from `train`). With `encoder_seed`
     (the autoencoder's training seed), each label seed's draw and initialisations are derived

@@ -1,0 +1,48 @@
+"""What the run notebooks' figures draw where two marks must line up or stay apart."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+from aestudy import drawing  # noqa: E402
+from aestudy.experiments.transfer import plots as transfer_plots  # noqa: E402
+
+
+@pytest.mark.parametrize(
+    "modes", [["frozen"], ["frozen", "finetune"], ["frozen", "finetune", "scratch", "augmented"]]
+)
+def test_each_modes_mean_diamond_stands_over_its_own_dots(modes):
+    """stripplot dodges its hues over 0.8 of a category; the mean diamonds must be dodged alike,
+    or a mode's mean sits beside another mode's dots."""
+    records = pd.DataFrame(
+        [
+            {"h1": h1, "mode": m, "accuracy": 0.5 + 0.1 * i + 0.01 * s}
+            for h1 in (200, 650)
+            for i, m in enumerate(modes)
+            for s in range(3)
+        ]
+    )
+    ax = transfer_plots.transfer_run_figure(records).axes[0]
+    dots = sorted(
+        round(float(np.mean(c.get_offsets()[:, 0])), 1) for c in ax.collections if len(c.get_offsets()) == 3
+    )
+    diamonds = sorted(
+        round(float(x), 1) for line in ax.lines if line.get_marker() == "D" for x in line.get_xdata()
+    )
+    assert dots == diamonds and len(dots) == 2 * len(modes)
+
+
+def test_published_anchors_a_tenth_of_a_point_apart_are_told_apart_by_their_dashes():
+    import matplotlib.pyplot as plt
+
+    records = pd.DataFrame({"method": ["a", "a", "b", "b"], "accuracy": [0.9, 0.91, 0.8, 0.81]})
+    published = {"x": 0.989, "y": 0.991, "z": 0.9907, "w": 0.9936}
+    ax = plt.subplots()[1]
+    drawing.accuracy_by_method(ax, records, published)
+    anchors = [line for line in ax.lines if line.get_label().split(":")[0] in published]
+    assert len(anchors) == 4 and len({line.get_linestyle() for line in anchors}) == 4
