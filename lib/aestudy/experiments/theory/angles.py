@@ -279,6 +279,6 @@ def plot_angle_loss(loss_fn: Callable = angle_loss, naive_fn: Callable | None = 
         ax.set_title(title)
         ax.grid(alpha=0.3)
     # below both panels: inside, it would cover the peaks at ±π, where the naive loss has its kink
-    fig.legend(*ax0.get_legend_handles_labels(), loc="lower center", ncol=2, fontsize=8, frameon=False)
+    fig.legend(*ax0.get_legend_handles_labels(), loc="lower center", ncol=2, fontsize=10, frameon=False)
     fig.tight_layout(rect=(0, 0.08, 1, 1))
     return fig
