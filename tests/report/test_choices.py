@@ -271,3 +271,11 @@ def test_the_protocols_cell_note_names_only_the_factors_the_transfer_runs_vary()
     assert tuned_note(one_h1).endswith("which may favour that cell over the other d")
     single = tr[(tr["h1"] == tr["h1"].min()) & (tr["latent_dim"] == tr["latent_dim"].min())]
     assert tuned_note(_data({"transfer": single})) == ""
+
+
+def test_the_seed_sentence_of_a_study_whose_experiments_derive_no_seed(monkeypatch):
+    """A study of one experiment that declares no derived seed still says what a model's seed sets."""
+    monkeypatch.setattr(choices, "derived_seeds", lambda: {})
+    assert choices.seed_sentence() == "a model's seed sets its initialisation and batch order"
+    monkeypatch.setattr(choices, "derived_seeds", lambda: {"p": ("its pairs", True)})
+    assert choices.seed_sentence().endswith("through seeds derived from it, its pairs")

@@ -344,3 +344,14 @@ def test_the_nearest_training_image_is_said_to_be_the_nearest_of_the_images_sear
 
 def test_a_count_takes_its_nouns_number_never_a_parenthesised_plural():
     assert text.count(1, "epoch") == "1 epoch" and text.count(3, "digit pair") == "3 digit pairs"
+
+
+def test_a_listing_joins_with_commas_and_a_final_and():
+    from aestudy.report.text import listing
+
+    assert [listing(w) for w in ([], ["a"], ["a", "b"], ["a", "b", "c"])] == [
+        "",
+        "a",
+        "a and b",
+        "a, b and c",
+    ]

@@ -11,6 +11,7 @@ import pandas as pd
 
 from .experiments import EXPERIMENTS
 from .profile import ProfileData
+from .text import listing
 
 COLUMNS = ["what", "choice", "how it was made", "on what data"]
 TEST = "test set (disclosed: chosen after seeing test numbers)"
@@ -26,17 +27,12 @@ def seed_sentence() -> str:
     """What a model's seed sets: its initialisation and batch order, and what the seeds derived
     from it set (`derived_seeds`)."""
     seeds = derived_seeds().values()
-    follows = [w for w, from_model in seeds if from_model]
-    own = [w for w, from_model in seeds if not from_model]
+    follows = listing(w for w, from_model in seeds if from_model)
+    own = listing(w for w, from_model in seeds if not from_model)
     return (
-        "a model's seed sets its initialisation and batch order and, through seeds derived from it, "
-        + ", ".join(follows[:-1])
-        + " and "
-        + follows[-1]
-        + "; a stage's own search seed sets "
-        + ", ".join(own[:-1])
-        + " and "
-        + own[-1]
+        "a model's seed sets its initialisation and batch order"
+        + (f" and, through seeds derived from it, {follows}" if follows else "")
+        + (f"; a stage's own search seed sets {own}" if own else "")
     )
 
 

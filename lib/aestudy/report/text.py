@@ -27,6 +27,12 @@ def fmt_pct(x, digits: int = 1) -> str:
     return f"{100 * float(x):.{digits}f} %"
 
 
+def listing(words) -> str:
+    """'a', 'a and b', 'a, b and c' ('' for none)."""
+    words = list(words)
+    return ", ".join(words[:-1]) + " and " + words[-1] if len(words) > 1 else "".join(words)
+
+
 def count(n, noun: str) -> str:
     """'1 epoch', '3 epochs': a count with its noun in the number it takes ('(s)' never)."""
     return f"{n} {noun}" + ("" if int(n) == 1 else "s")

@@ -17,6 +17,7 @@ import pandas as pd
 
 from ...report.stats import CONFIDENCE, SEED, summarise
 from ...report.tables import ci_cells
+from ...report.text import listing
 
 ERROR = "final_test_error"
 PCA = "pca_test_error"  # test MSE of PCA with latent_dim components, fitted on the run's training images
@@ -82,10 +83,6 @@ def not_learned(c: pd.DataFrame) -> pd.DataFrame:
     return c[c["pca"].notna() & (c["mean"] >= c["pca"])]
 
 
-def _and(words: list[str]) -> str:
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
-
-
 def cell_words(c: pd.DataFrame, grid: pd.DataFrame | None = None) -> str:
     """'d=5 with num_conv 1; d=20 with num_conv 1, 2 and 3' for the cells of `c`; with the grid's
     cells, a d missing at every num_conv of the grid is 'd=20 with every num_conv'."""
@@ -99,8 +96,8 @@ def cell_words(c: pd.DataFrame, grid: pd.DataFrame | None = None) -> str:
         ):
             every.append(str(int(d)))
         else:
-            out.append(f"d={int(d)} with num_conv " + _and([str(v) for v in ncs]))
-    return "; ".join(([f"d={_and(every)} with every num_conv"] if every else []) + out)
+            out.append(f"d={int(d)} with num_conv " + listing([str(v) for v in ncs]))
+    return "; ".join(([f"d={listing(every)} with every num_conv"] if every else []) + out)
 
 
 def where(k: pd.DataFrame, c: pd.DataFrame) -> str:
