@@ -55,6 +55,9 @@ class Experiment:
     abstract: Callable | None = (
         None  # abstract(data) -> one sentence of its own for the abstract ('' for none)
     )
+    # warning(data) -> a line shown under the title, above every verdict, when this run's numbers
+    # cannot bear the conclusions drawn from them ('' for none)
+    warning: Callable | None = None
     overview: Callable | None = None  # overview(data) -> a page-1 panel (figures.Panel) or None
     choices: Callable | None = None  # choices(data) -> [{what, choice, how it was made, on what data}]
     limitations: Callable | None = None  # limitations(data) -> sentences on what its design cannot show

@@ -45,9 +45,11 @@ def title_markdown(data: ProfileData, date: str | None = None) -> str:
         ),
         STUDY_LABELS,
     )  # the first experiment with labels
+    warnings = [w for e in EXPERIMENTS if e.warning for w in [e.warning(data)] if w]
     return (
         f"# {DEFAULT_TITLE.format(dataset=dataset_name(data.dataset), labels=labels)}\n\n"
         f"Rendered {date} from profile **{data.profile}** (`{config.relative(data.dir)}`); runs of the last sweep: {status}."
+        + "".join(f"\n\n> {w}" for w in warnings)
     )
 
 

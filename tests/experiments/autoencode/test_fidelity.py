@@ -173,3 +173,14 @@ def test_a_d_that_misses_pca_at_every_num_conv_is_named_once():
     )
     everywhere = _data(_with_yardsticks(lambda d, nc: 1.2))
     assert "; **in all 12 cells the autoencoders do not beat PCA with the same d" in _page_one(everywhere)
+
+
+def test_networks_that_have_not_learned_are_announced_under_the_title_before_any_verdict():
+    """The study's rule: a verdict about autoencoders is worth printing only for networks that have
+    learned; where a cell does not beat PCA, the reader meets that under the title, above Table 1."""
+    missing = _data(_with_yardsticks(lambda d, nc: 1.08 if (d, nc) in {(20, 1), (5, 1)} else 0.8))
+    title = prose.title_markdown(missing, date="2026-12-05")
+    assert title.startswith("# ") and "\n\n> **Networks that have not learned:** in 2 of 12 cells" in title
+    assert "(1.08x PCA's)" in title and "do not test the original's conclusions" in title
+    learned = _data(_with_yardsticks(lambda d, nc: 0.8))
+    assert "> " not in prose.title_markdown(learned, date="2026-12-05")

@@ -131,6 +131,25 @@ def convergence(ae: pd.DataFrame) -> str:
     )
 
 
+def not_learned_warning(ae: pd.DataFrame, confidence: float = CONFIDENCE) -> str:
+    """Page 1's warning, above every verdict, where autoencoders do not beat PCA with the same d:
+    the study's rule is that verdicts about networks are worth printing only for networks that have
+    learned, so a reader must meet this before the verdict table. '' where every cell beats PCA
+    (or PCA was not recorded)."""
+    if ae is None or ae.empty or not has(ae, PCA):
+        return ""
+    c = cells(ae, confidence)
+    miss, measured = not_learned(c), c[c["pca"].notna()]
+    if miss.empty:
+        return ""
+    return (
+        f"**Networks that have not learned:** {where(miss, measured)} the autoencoders' mean test error is not "
+        f"below that of PCA with the same d ({_ratios(miss)} PCA's). The verdicts below measure networks that "
+        "have not learned at this profile's budget, so they do not test the original's conclusions; a larger "
+        "budget (more training images or epochs) is needed for that."
+    )
+
+
 def fidelity_line(ae: pd.DataFrame, confidence: float = CONFIDENCE) -> str:
     """Page 1's line on whether the networks have learned, from the runs: the autoencoders' error
     over PCA's with the same d (range over cells), the cells that do not beat PCA (named, with what

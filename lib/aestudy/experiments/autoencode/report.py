@@ -377,6 +377,7 @@ EXPERIMENT = Experiment(
     rules=rules_markdown,
     key_effects=lambda data, v: key_effects(v, (("error_falls_with_d", "test reconstruction error {key}"),)),
     abstract=lambda data: fidelity.fidelity_line(data.usable(STAGE), data.rules.confidence),
+    warning=lambda data: fidelity.not_learned_warning(data.usable(STAGE), data.rules.confidence),
     overview=overview,
     choices=choices,
     limitations=limitations,
