@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -202,6 +203,7 @@ def main(argv=None, prog: str | None = None) -> int:
     from .errors import FAILED, INTERRUPTED, StudyError
 
     try:
+        signal.signal(signal.SIGTERM, _stop)  # SIGTERM stops a command as Ctrl-C does (exit 130)
         root = project_root(args)
         if root is not None:
             return _in_checkout(root, argv)
@@ -323,6 +325,12 @@ def _render_study(study, if_changed: bool = False):
     return render(study, if_changed=if_changed, stale=stale)
 
 
+def _stop(signum, frame):
+    """SIGTERM's handler: the interrupt Ctrl-C raises, so the sweep stops its workers, keeps what
+    completed and writes runs.json, and the command exits 130."""
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def _find(name: str) -> str:
     """A parameter file (or profile folder) as given when it exists from here; else the project's
     file of that path, or params/<name>.yaml for a bare profile name; else as given (the loader
@@ -369,7 +377,15 @@ def _in_checkout(root: Path, argv: list[str]) -> int:
     import subprocess
 
     env = {**os.environ, "AESTUDY_ROOT": str(root)}
-    return subprocess.call([sys.executable, str(root / "lib" / "__main__.py"), *_without_root(argv)], env=env)
+    child = subprocess.Popen(
+        [sys.executable, str(root / "lib" / "__main__.py"), *_without_root(argv)], env=env
+    )
+    while True:  # the child stops itself on an interrupt (Ctrl-C reaches it too), writing what it must first
+        try:
+            return child.wait()
+        except KeyboardInterrupt:  # Ctrl-C (the child has it too) or SIGTERM (this process alone: pass it on)
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
 
 
 def _without_root(argv: list[str]) -> list[str]:

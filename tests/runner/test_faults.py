@@ -341,3 +341,50 @@ def test_retries_redo_kernel_deaths_but_not_errors_of_the_code(tmp_path, noteboo
     # the next command finds s0 complete: a retried run is cached like any other
     code, err, runs = run_cli(["run", params_file(tmp_path, [0, 1]), "--no-render"], capsys)
     assert runs["s0"]["status"] == "cached" and runs["s0"]["attempts"] == 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "workers, ctrl_c",
+    [(1, False), (2, False), (2, True)],
+    ids=["serial-sigterm", "pool-sigterm", "pool-ctrl-c"],
+)
+def test_sigterm_stops_a_local_sweep_as_ctrl_c_does(mnist_dir, tmp_path, workers, ctrl_c):
+    """SIGTERM (to the command alone, as a scheduler or `kill` sends it) stops the local executors
+    as Ctrl-C (SIGINT to the whole process group, kernels included) does: exit 130 with the
+    "interrupted" line, runs.json written with the runs it did not finish marked interrupted (never
+    "failed KeyboardInterrupt": the run's code did nothing wrong), completed runs kept."""
+    import os
+    import threading
+
+    repo = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "REPORTS_DIR": str(tmp_path / "reports"), "DATA_DIR": str(mnist_dir)}
+    cmd = [sys.executable, "-m", "lib", "run", str(repo / "params" / "smoke.yaml"), "--workers", str(workers)]
+    proc = subprocess.Popen(
+        cmd,
+        cwd=repo,
+        env=env,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+        start_new_session=True,
+    )
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(ln.rstrip() for ln in proc.stderr), daemon=True)
+    reader.start()
+    deadline = time.monotonic() + 300
+    while sum(" ok " in ln for ln in list(lines)) < 1 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    if ctrl_c:
+        os.killpg(proc.pid, signal.SIGINT)
+    else:
+        proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=120)
+    reader.join(timeout=10)
+    err = "\n".join(lines)
+    assert proc.returncode == 130, err[-3000:]
+    assert err.splitlines()[-1].startswith("interrupted: completed runs are kept"), err[-3000:]
+    record = json.loads((tmp_path / "reports" / "smoke" / "runs.json").read_text())
+    statuses = [r["status"] for r in record["runs"]]
+    assert record["interrupted"] is True and "interrupted" in statuses and "failed" not in statuses, statuses
+    assert "ok" in statuses  # the run that completed before the signal is kept

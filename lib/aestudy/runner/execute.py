@@ -36,6 +36,7 @@ from .surgery import MODULES_FILE, MODULES_TAG, notebook_for, strip_runner_cells
 from .watch import Watch
 
 ERROR, KERNEL_DIED, TIMEOUT = "error", "kernel died", "timeout"  # failed.json's "kind"
+INTERRUPTED = "interrupted"  # the command was stopped (Ctrl-C reached the kernel): not the run's fault
 RETRYABLE = (KERNEL_DIED, TIMEOUT)  # faults of the machine, not of the run's code
 KEPT = "its files from an earlier execution are kept as they were"  # a skipped run's "kept"
 
@@ -234,6 +235,8 @@ def _attempt(run, threads: int, timeout: float | None, others=()) -> tuple[list[
                 )
         if isinstance(exc, KeyboardInterrupt):
             raise
+        if kind == INTERRUPTED:  # the sweep records the run as interrupted, as every run it did not finish
+            raise KeyboardInterrupt(error)
         return [{"status": "failed", "error": error, **share} for _ in members], kind
     return [{"status": "ok", **share, "key": k} for k in keys], ""
 
@@ -264,6 +267,10 @@ def _fault(exc: BaseException, watch: Watch, timeout: float | None) -> tuple[str
     if _kernel_died(exc):
         why = watch.exit_reason()
         return KERNEL_DIED, f"kernel died: {why}" if why else "kernel died"
+    if (
+        isinstance(exc, KeyboardInterrupt) or getattr(exc, "ename", "") == "KeyboardInterrupt"
+    ):  # Ctrl-C here, or in the cell
+        return INTERRUPTED, "interrupted: the command was stopped while this run executed"
     return ERROR, _one_line(exc)
 
 

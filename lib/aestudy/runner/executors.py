@@ -27,6 +27,7 @@ import contextlib
 import importlib
 import multiprocessing as mp
 import os
+import signal
 import sys
 import time
 import uuid
@@ -149,8 +150,20 @@ class LocalPoolExecutor(SerialExecutor):
                 yield results[run.name]
 
     def __exit__(self, *exc):
+        if exc[0] is not None and issubclass(exc[0], KeyboardInterrupt):
+            _interrupt_workers(self.pool)
         self.pool.shutdown(wait=True, cancel_futures=True)
         return False
+
+
+def _interrupt_workers(pool: ProcessPoolExecutor) -> None:
+    """Stop the runs the pool's workers are executing, as Ctrl-C does: a SIGTERM reaches this
+    process alone, and Ctrl-C's SIGINT may not have reached workers in another process group.
+    Each worker's run then ends as interrupted and the shutdown does not wait for it."""
+    for process in list(getattr(pool, "_processes", {}).values()):  # the stdlib keeps them by pid
+        with contextlib.suppress(OSError, ValueError):
+            if process.is_alive():
+                os.kill(process.pid, signal.SIGINT)
 
 
 def _on_dask_worker(check: dict, fn, item, threads: int, kwargs: dict, *args):
