@@ -389,3 +389,18 @@ def test_an_interrupted_sweep_writes_runs_json_and_raises_keyboard_interrupt(
     record = json.loads((tmp_reports / "unit" / "runs.json").read_text())
     assert record["interrupted"] is True and record["workers"] == 3
     assert [r["status"] for r in record["runs"]] == ["ok"] + ["interrupted"] * 5
+
+
+def test_a_misspelt_stage_is_named_with_the_stages_there_are(tmp_path, tmp_reports):
+    """`--stage transfr` used to run nothing, re-render and exit 0: it now names the file, the
+    stages it has and the nearest one, before anything is planned or executed."""
+    from aestudy.messages import ParamsError
+
+    study = load_study(write_study(tmp_path, WIRED % 2))
+    with pytest.raises(
+        ParamsError, match=r"--stage autoencod: .* has no such stage \(its stages: autoencode, "
+    ):
+        sweep.run_study(study, stages=["autoencod"], progress=False)
+    with pytest.raises(ParamsError, match="did you mean 'autoencode'"):
+        sweep.run_study(study, stages=["autoencod"], progress=False)
+    assert not (tmp_reports / "wired").exists()  # nothing planned, nothing written

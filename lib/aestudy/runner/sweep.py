@@ -16,6 +16,7 @@ from pathlib import Path
 from .. import config, ondisk
 from .. import study as declaration
 from ..files import atomic_write_bytes, read_json, write_json
+from ..messages import ParamsError, suggest
 from . import records
 from .execute import OK, execute_job, skip_run
 from .kernel_manager import remove_stale_sockets
@@ -65,6 +66,12 @@ def run_study(
     folder, record and key."""
 
     records.forget_module_digests()
+    for s in stages or ():  # a misspelt --stage would otherwise run nothing and say nothing
+        if s not in study.stages():
+            raise ParamsError(
+                f"--stage {s}: {config.relative(study.path)} has no such stage (its stages: "
+                f"{', '.join(study.stages())}){suggest(s, study.stages())}"
+            )
     runs = plan(study)  # a wrong selection is named before the dataset is looked at
     checksum = data_checksum(study)
     remove_stale_sockets()  # of kernels killed with an earlier runner
