@@ -187,3 +187,19 @@ def test_executors_are_a_registry_whose_names_are_the_options_choices():
     assert tuple(run.choices) == tuple(registry)
     source = (REPO_ROOT / "lib" / "aestudy" / "cli.py").read_text()
     assert '"dask"' not in source and '"slurm"' not in source.split("def _cluster")[0]
+
+
+def test_a_bare_profile_name_is_the_current_checkouts_before_this_packages(tmp_path, monkeypatch):
+    """In a second clone, `aestudy status p` (or `compare p q`) means that clone's params/p.yaml
+    and runs with that clone's package; it used to read this package's checkout without saying so."""
+    monkeypatch.delenv("AESTUDY_ROOT", raising=False)
+    other = fake_checkout(tmp_path / "other")
+    (other / "params" / "smoke.yaml").write_text("profile: smoke\n")
+    monkeypatch.chdir(other / "notebooks")
+    assert cli._find("p") == str(other.resolve() / "params" / "p.yaml")
+    assert cli._find("smoke") == str(other.resolve() / "params" / "smoke.yaml")  # not this checkout's
+    assert cli.project_root(cli.build_parser().parse_args(["status", "p"])) == other.resolve()
+    assert cli.project_root(cli.build_parser().parse_args(["compare", "p", "smoke"])) == other.resolve()
+    assert cli._find("default") == str(
+        config.PROJECT_ROOT / "params" / "default.yaml"
+    )  # not there: this one's

@@ -253,7 +253,8 @@ def _run(args) -> int:
             cluster=_cluster(args, study),
             seeds_together=args.seeds_together,
         )
-        print(sweep.summary(results), file=sys.stderr)
+        if said := sweep.summary(results):
+            print(said, file=sys.stderr)
         if not args.no_render:
             _render_study(study, if_changed=not args.force)
     return 1 if any(r["status"] in ("failed", "skipped") for r in results) else 0
@@ -332,16 +333,19 @@ def _stop(signum, frame):
 
 
 def _find(name: str) -> str:
-    """A parameter file (or profile folder) as given when it exists from here; else the project's
-    file of that path, or params/<name>.yaml for a bare profile name; else as given (the loader
-    then names it in its one-line error)."""
+    """A parameter file (or profile folder) as given when it exists from here; else that path, or
+    params/<name>.yaml for a bare profile name, in the checkout holding the current folder, then in
+    this package's checkout; else as given (the loader then names it in its one-line error). The
+    current folder's checkout first: `aestudy run smoke` in a second clone runs that clone's."""
     from . import config
 
     if Path(name).exists():
         return name
-    for candidate in (config.PROJECT_ROOT / name, config.PROJECT_ROOT / "params" / f"{name}.yaml"):
-        if candidate.exists():
-            return str(candidate)
+    roots = dict.fromkeys(r for r in (checkout_of(Path.cwd()), config.PROJECT_ROOT) if r is not None)
+    for root in roots:
+        for candidate in (root / name, root / "params" / f"{name}.yaml"):
+            if candidate.exists():
+                return str(candidate)
     return name
 
 
@@ -367,8 +371,9 @@ def project_root(args) -> Path | None:
                 f"--root {explicit}: not a checkout of this project (no lib/aestudy/ and notebooks/)"
             )
     else:
-        given = getattr(args, "params_file", None)
-        root = checkout_of(Path(given).parent) if given and Path(given).exists() else None
+        given = getattr(args, "params_file", None) or getattr(args, "profile_a", None)
+        found = _find(given) if given else None
+        root = checkout_of(Path(found).parent) if found and Path(found).exists() else None
     return None if root is None or root == config.PROJECT_ROOT else root
 
 
