@@ -33,7 +33,7 @@ COMMANDS = {
         "run params/default.yaml --workers 2",
         [
             PARAMS,
-            (("--workers",), dict(type=int, default=1, help="independent runs executed at once")),
+            (("--workers",), dict(type=int, default=1, help="independent runs executed at once (default 1)")),
             (
                 ("--executor",),
                 dict(
@@ -94,14 +94,15 @@ COMMANDS = {
         [PARAMS],
     ),
     "compare": (
-        "two profiles' verdicts side by side, from the tables on disk (exit 0 either way)",
+        "two profiles' verdicts side by side, from the tables on disk (exit 0 whether or not they agree)",
         "compare params/default.yaml params/large.yaml",
         [
             (
                 (name,),
                 dict(
-                    help="a parameter file (its profile's folder under reports/, or $REPORTS_DIR) "
-                    "or a profile's folder (reports/<name>, holding tables/)"
+                    metavar=name.upper(),
+                    help="a parameter file (its profile's folder under reports/, or $REPORTS_DIR), a bare "
+                    "profile name (params/<name>.yaml) or a profile's folder (reports/<name>, holding tables/)",
                 ),
             )
             for name in ("profile_a", "profile_b")
