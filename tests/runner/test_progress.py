@@ -418,3 +418,25 @@ def test_the_eta_is_never_shorter_than_the_longest_chain_of_runs_left(tmp_path):
     costs.finished(first.name, "ok", 10.0)
     done = {first.name, *(o.name for o in others[:4])}
     assert costs.eta(30.0, done, {long.name: 0.2}) == pytest.approx(80.0)  # the chain: 80 s of the long run
+
+
+@pytest.mark.parametrize("live", [False, True], ids=["plain", "rich"])
+def test_a_runs_start_line_says_why_it_executes(tmp_path, monkeypatch, live):
+    """After one edit a user sees which runs execute and why, on the console as in `status`:
+    execute_job writes the reason (`say_why`) into the run's progress folder before its first cell."""
+    if live:
+        pytest.importorskip("rich")
+    monkeypatch.setattr(progress, "POLL_S", 3600.0)
+    out, folder = io.StringIO(), tmp_path / progress.PROGRESS_DIR
+    with progress.Display("prof", 2, folder, stream=out, live=live) as display:
+        in_flight(folder, "transfer", "d10-nc1-s0")
+        monkeypatch.setenv(progress_file.ENV, str(folder / "transfer" / "d10-nc1-s0" / progress.KERNEL_FILE))
+        progress.say_why("stale: parameter h1: [32] -> [16]")
+        in_flight(folder, "transfer", "d10-nc1-s0", cells=(0, 4, "cell"))
+        in_flight(folder, "theory", "all", cells=(0, 4, "cell"))  # no reason written: the line as before
+        display.poll()
+    text = out.getvalue()
+    assert "start   transfer/d10-nc1-s0  (stale: parameter h1: [32] -> [16])" in text
+    assert "theory/all  (" not in text
+    monkeypatch.delenv(progress_file.ENV)
+    progress.say_why("never run")  # outside the runner: nothing written, nothing raised

@@ -84,7 +84,7 @@ def execute_job(
     it as `plan.CELL_RUNS`), each written to its own folder and recorded under its own key, as if
     it had executed alone. `timeout` is per run: the execution gets it once per run it executes.
     Returns {"members": one result per run of the job, in its order}."""
-    out, todo = {}, []
+    out, todo, why = {}, [], []
     for run in job.runs:
         state, reason, record = records.state(run.dir, run.inputs)
         if state == "complete" and not force:
@@ -94,7 +94,15 @@ def execute_job(
             out[run.name] = {**_result(run), "status": "failed", "error": error}
         else:
             todo.append(run)
+            why.append(
+                f"{state}: {reason}"
+                if state in ("stale", "incomplete", "failed")
+                else "--force"
+                if state == "complete"
+                else reason
+            )
     if todo:
+        progress.say_why("; ".join(dict.fromkeys(why)))
         limit = timeout * len(todo) if timeout else timeout
         for attempt in range(1, max(0, retries) + 2):
             results, kind = _attempt(todo[0], threads, limit, others=todo[1:])

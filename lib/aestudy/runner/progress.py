@@ -33,7 +33,8 @@ from . import progress_plain
 from .eta import Costs, pace_eta
 
 PROGRESS_DIR = ".progress"  # under reports/<profile>/
-CELLS_FILE, KERNEL_FILE = "cells.json", "kernel.json"
+CELLS_FILE, KERNEL_FILE, WHY_FILE = "cells.json", "kernel.json", "why.txt"
+WHY_CHARS = 160  # of the reason shown on a run's start line
 POLL_S = 0.5  # how often the main process reads the progress files
 EXECUTED = ("ok", "failed")  # statuses of runs that executed (their time says how fast runs go)
 ETA_LOG_ENV = "AESTUDY_ETA_LOG"
@@ -66,6 +67,16 @@ def tracking(progress_dir: str | None, run):
             else:
                 os.environ[ENV] = saved
             shutil.rmtree(folder, ignore_errors=True)
+
+
+def say_why(reason: str) -> None:
+    """Tell the display why the run executing inside `tracking` executes (`why.txt`, written before
+    its first cell, so its start line carries it): 'never run', 'stale: parameter h1: [32] -> [16]'.
+    A no-op elsewhere; never raises."""
+    path = os.environ.get(ENV)
+    if path:
+        with contextlib.suppress(OSError):
+            Path(path).with_name(WHY_FILE).write_text(reason[:WHY_CHARS])
 
 
 class _CellHooks:
@@ -111,6 +122,14 @@ def cell_hooks() -> dict:
 
 def _count(x: float) -> str:
     return str(int(x)) if float(x).is_integer() else f"{x:g}"
+
+
+def _why(folder: Path) -> str:
+    """What `say_why` wrote for the run whose progress folder this is ('' if nothing)."""
+    try:
+        return (folder / WHY_FILE).read_text()[:WHY_CHARS].strip()
+    except OSError:
+        return ""
 
 
 def describe(cells: dict | None, inner: dict | None) -> tuple[float, str]:
@@ -269,7 +288,7 @@ class Display:
                 if name not in self.flight:
                     self.flight[name] = [now, 0.0]
                     self.first = self.first if self.first is not None else now
-                    self.view.started(name, now, self._stamp(now))
+                    self.view.started(name, now, self._stamp(now), _why(self.folder / name))
                 self.flight[name][1] = fraction
                 self.view.progress(
                     name, fraction, f"{words}  {duration(now - self.flight[name][0])}", now, self._stamp(now)

@@ -17,9 +17,9 @@ class PlainView:
     def begin(self, title: str, total: int) -> None:
         self._print(f"{title}: {total} runs")
 
-    def started(self, name: str, now: float, stamp: str) -> None:
+    def started(self, name: str, now: float, stamp: str, why: str = "") -> None:
         self.last_line[name] = now
-        self._print(f"{stamp} start   {name}")
+        self._print(f"{stamp} start   {name}" + (f"  ({why})" if why else ""))
 
     def progress(self, name: str, fraction: float, words: str, now: float, stamp: str) -> None:
         every = PLAIN_EVERY_S if self.every_s is None else self.every_s

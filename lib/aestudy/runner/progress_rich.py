@@ -27,7 +27,11 @@ class RichView:
         self.sweep = self.bar.add_task(title, total=total, info=f"0/{total} runs")
         self.bar.start()
 
-    def started(self, name: str, now: float, stamp: str) -> None:
+    def started(self, name: str, now: float, stamp: str, why: str = "") -> None:
+        from rich.text import Text
+
+        if why:  # above the bars, as the finished runs are: why this one executes
+            self.bar.console.print(Text.assemble(("start   ", "dim"), name, (f"  ({why})", "dim")))
         self.tasks[name] = self.bar.add_task(f"  {name}", total=1.0, info="")
 
     def progress(self, name: str, fraction: float, words: str, now: float, stamp: str) -> None:
