@@ -316,7 +316,15 @@ def _render_study(study, if_changed: bool = False):
     from .report.render import render
     from .runner.sweep import status
 
-    stale = [(r["run"], r["reason"]) for r in status(study) if r["state"] == "stale"]
+    rows = status(study)
+    stale = [(r["run"], r["reason"]) for r in rows if r["state"] == "stale"]
+    unknown = [r for r in rows if r["state"] == "unknown"]
+    if unknown:
+        print(
+            f"note: whether {len(unknown)} run{'s are' if len(unknown) > 1 else ' is'} up to date is unknown "
+            f"({unknown[0]['run']}: {unknown[0]['reason']}); the report shows their last results",
+            file=sys.stderr,
+        )
     if stale:
         print(
             f"warning: {len(stale)} run{'s are' if len(stale) > 1 else ' is'} stale "

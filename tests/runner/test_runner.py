@@ -404,3 +404,20 @@ def test_a_misspelt_stage_is_named_with_the_stages_there_are(tmp_path, tmp_repor
     with pytest.raises(ParamsError, match="did you mean 'autoencode'"):
         sweep.run_study(study, stages=["autoencod"], progress=False)
     assert not (tmp_reports / "wired").exists()  # nothing planned, nothing written
+
+
+def test_status_without_the_dataset_says_unknown_and_downloads_nothing(tmp_path, tmp_reports, monkeypatch):
+    """`status` executes nothing: without the dataset's files it neither downloads them (it used to
+    try, and exit 2 after seconds) nor guesses; each data-reading run, and what uses it, is unknown."""
+    import aestudy.science.data as science_data
+
+    monkeypatch.setenv("DATA_DIR", str(tmp_path / "nothing-here"))
+    monkeypatch.setattr(science_data, "ensure_dataset", lambda *a, **k: pytest.fail("status downloaded"))
+    rows = sweep.status(load_study(write_study(tmp_path, WIRED % 2)))
+    assert {r["state"] for r in rows} == {"unknown"}
+    by_run = {r["run"]: r["reason"] for r in rows}
+    assert (
+        by_run["autoencode/d5-nc1-s0"].startswith("no dataset in ")
+        and "(set DATA_DIR)" in by_run["autoencode/d5-nc1-s0"]
+    )
+    assert not (tmp_path / "nothing-here").exists()

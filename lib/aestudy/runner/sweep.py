@@ -25,15 +25,18 @@ from .plan import Job, Run, jobs, plan
 from .progress import PROGRESS_DIR, Display, tracking
 
 
-def data_checksum(study: ParamFile) -> str:
+def data_checksum(study: ParamFile, download: bool = True) -> str | None:
     """The fingerprint of the dataset the `data` section names (downloaded first when its files are
-    missing): part of data-reading runs' keys; "" when no planned stage reads data."""
+    missing; without `download`, None then): part of data-reading runs' keys; "" when no planned
+    stage reads data."""
     if not any(declaration.STAGES[s].reads_data for s in study.stages()):
         return ""
     from ..datafiles import RAW_FILES, checksum, raw_folder
 
     dataset, data_dir = study.data["dataset"], study.data["data_dir"]
     if not all((raw_folder(dataset, data_dir) / f).is_file() for f in RAW_FILES):
+        if not download:
+            return None
         from ..science.data import ensure_dataset  # torch(vision) only to download: status stays torch-free
 
         ensure_dataset(dataset, data_dir)
@@ -317,20 +320,31 @@ def _on_disk(run: Run, name: str) -> dict:
 
 
 def status(study: ParamFile) -> list[dict]:
-    """The state of every run, and why, without executing anything."""
+    """The state of every run, and why, without executing (or downloading) anything. Without the
+    dataset's files a data-reading run's state is unknown (its checksum is one of its inputs)."""
+    from ..datafiles import raw_folder
+
     records.forget_module_digests()
     runs = plan(study)
-    checksum = data_checksum(study)
+    checksum = data_checksum(study, download=False)
     keys: dict[str, str | None] = {}
     states: dict[str, str] = {}
     rows = []
     for r in runs:
+        if checksum is None and declaration.STAGES[r.stage].reads_data:
+            folder = config.relative(raw_folder(study.data["dataset"], study.data["data_dir"]))
+            keys[r.name], states[r.name] = None, "unknown"
+            rows.append(
+                {"run": r.name, "state": "unknown", "reason": f"no dataset in {folder} (set DATA_DIR)"}
+            )
+            continue
         known = all(keys.get(u) for u in r.upstream)
         run_inputs = records.inputs(r, {u: keys[u] for u in r.upstream}, checksum) if known else None
         state, reason, record = records.state(r.dir, run_inputs)
         if not known and state == "stale":
             bad = next(u for u in r.upstream if not keys.get(u))
             reason = f"upstream {bad} is {states[bad]}"
+            state = "unknown" if states[bad] == "unknown" else state
         keys[r.name] = record["key"] if state == "complete" else None
         states[r.name] = state
         rows.append({"run": r.name, "state": state, "reason": reason})
