@@ -440,3 +440,22 @@ def test_a_runs_start_line_says_why_it_executes(tmp_path, monkeypatch, live):
     assert "theory/all  (" not in text
     monkeypatch.delenv(progress_file.ENV)
     progress.say_why("never run")  # outside the runner: nothing written, nothing raised
+
+
+def test_runs_found_up_to_date_before_the_sweep_are_said_and_cost_nothing_in_the_eta(tmp_path, monkeypatch):
+    """After one edit most runs are cached, but the executors reach them only as the graph does:
+    the ETA counted each at its recorded cost until then ('ETA 1:05' for a 10-s rerun)."""
+    monkeypatch.setattr(progress, "POLL_S", 3600.0)
+    runs = [
+        PlannedRun("autoencode", "d5-nc1", {"num_conv": 1}, tmp_path, 60.0),
+        PlannedRun("transfer", "d5-nc1", {"num_conv": 1}, tmp_path, 10.0),
+    ]
+    out = io.StringIO()
+    with progress.Display(
+        "prof", runs, tmp_path / progress.PROGRESS_DIR, stream=out, up_to_date={"autoencode/d5-nc1"}
+    ) as display:
+        assert (
+            display.costs.expected("autoencode/d5-nc1") == 0.0
+            and display.costs.expected("transfer/d5-nc1") == 10.0
+        )
+    assert out.getvalue().splitlines()[0] == "prof: 2 runs, 1 of them up to date"

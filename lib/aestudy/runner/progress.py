@@ -170,6 +170,8 @@ class Display:
     with rich on a terminal (`live=None`: decided by the stream), else plain lines. `runs`: the
     sweep's runs (runner.plan.Run: the ETA weighs them by expected cost) or just their number
     (each counted as one). `finished(result)` is called with each run's result as it arrives.
+    `up_to_date`: the runs a look before the sweep found complete (the executors confirm each when
+    the graph reaches it): said on the first line and weighed 0 in the ETA from the start.
     Disabled (`enabled=False`), it draws nothing and `folder` is None: the runs write no progress."""
 
     def __init__(
@@ -181,8 +183,10 @@ class Display:
         stream=None,
         live: bool | None = None,
         declared: dict | None = None,
+        up_to_date=(),
     ):
         self.title, self.enabled = title, enabled
+        self.up_to_date = set(up_to_date)  # runs found complete before the sweep: no cost in the ETA
         self.runs = None if isinstance(runs, int) else list(runs)
         self.total = runs if self.runs is None else len(self.runs)
         self.declared = declared
@@ -215,8 +219,9 @@ class Display:
         self.t0 = time.monotonic()
         if self.runs is not None:
             self.costs = Costs(self.runs, declared=self.declared)
+            self.costs.cached |= self.up_to_date
         self.view = self._make_view()
-        self.view.begin(self.title, self.total)
+        self.view.begin(self.title, self.total, len(self.up_to_date))
         self._thread = threading.Thread(target=self._poll_loop, name="aestudy-progress", daemon=True)
         self._thread.start()
         return self

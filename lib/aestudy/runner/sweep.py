@@ -98,7 +98,8 @@ def run_study(
     unwritten: OSError | None = None
     left = {s: sum(r.stage == s for r in runs) for s in dict.fromkeys(r.stage for r in runs)}
     start = time.perf_counter()
-    display = Display(study.profile, runs, pdir / PROGRESS_DIR, enabled=progress)
+    current = set() if force or not progress else _up_to_date(study, names)
+    display = Display(study.profile, runs, pdir / PROGRESS_DIR, enabled=progress, up_to_date=current)
     interrupted, ex = False, None
     try:
         with display, make_executor(executor, workers=workers, scheduler=scheduler, cluster=cluster) as ex:
@@ -317,6 +318,15 @@ def _on_disk(run: Run, name: str) -> dict:
         "key": record["key"] if record else "",
         "error": reason,
     }
+
+
+def _up_to_date(study: ParamFile, names: set[str]) -> set[str]:
+    """The runs of this sweep that `status` finds complete now (a second's look, for the display;
+    the executors still decide each run when the graph reaches it)."""
+    try:
+        return {r["run"] for r in status(study) if r["state"] == "complete" and r["run"] in names}
+    except Exception:  # the display's guess must never stop a sweep
+        return set()
 
 
 def status(study: ParamFile) -> list[dict]:
