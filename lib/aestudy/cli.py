@@ -205,6 +205,8 @@ def main(argv=None, prog: str | None = None) -> int:
 
     try:
         signal.signal(signal.SIGTERM, _stop)  # SIGTERM stops a command as Ctrl-C does (exit 130)
+        if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:  # inherited (a script's `cmd &`): Python then
+            signal.signal(signal.SIGINT, signal.default_int_handler)  # never raises KeyboardInterrupt
         root = project_root(args)
         if root is not None:
             return _in_checkout(root, argv)

@@ -338,7 +338,7 @@ def test_retries_redo_kernel_deaths_but_not_errors_of_the_code(tmp_path, noteboo
     assert run_files("s1")[0]["kind"] == "error"
     d = Path(runs["s0"]["dir"])
     assert (d / records.COMPLETE).exists() and not (d / records.FAILED).exists()
-    assert "1 ok, 1 failed; 1 retried" in err and "ok: theory/s0 (2 attempts)" in err
+    assert "(1 ok, 1 failed)" in err and "\n1 retried\n" in err and "ok: theory/s0 (2 attempts)" in err
     # the next command finds s0 complete: a retried run is cached like any other
     code, err, runs = run_cli(["run", params_file(tmp_path, [0, 1]), "--no-render"], capsys)
     assert runs["s0"]["status"] == "cached" and runs["s0"]["attempts"] == 0
@@ -346,15 +346,17 @@ def test_retries_redo_kernel_deaths_but_not_errors_of_the_code(tmp_path, noteboo
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    "workers, ctrl_c",
-    [(1, False), (2, False), (2, True)],
-    ids=["serial-sigterm", "pool-sigterm", "pool-ctrl-c"],
+    "workers, ctrl_c, ignored",
+    [(1, False, False), (2, False, False), (2, True, False), (2, True, True)],
+    ids=["serial-sigterm", "pool-sigterm", "pool-ctrl-c", "pool-ctrl-c-started-ignoring-it"],
 )
-def test_sigterm_stops_a_local_sweep_as_ctrl_c_does(mnist_dir, tmp_path, workers, ctrl_c):
+def test_sigterm_stops_a_local_sweep_as_ctrl_c_does(mnist_dir, tmp_path, workers, ctrl_c, ignored):
     """SIGTERM (to the command alone, as a scheduler or `kill` sends it) stops the local executors
     as Ctrl-C (SIGINT to the whole process group, kernels included) does: exit 130 with the
     "interrupted" line, runs.json written with the runs it did not finish marked interrupted (never
-    "failed KeyboardInterrupt": the run's code did nothing wrong), completed runs kept."""
+    "failed KeyboardInterrupt": the run's code did nothing wrong), completed runs kept. Also when the
+    command was started with SIGINT ignored (a shell script's `cmd &` does that; Python then never
+    raises KeyboardInterrupt): the command takes it back."""
     import os
     import threading
 
@@ -369,6 +371,7 @@ def test_sigterm_stops_a_local_sweep_as_ctrl_c_does(mnist_dir, tmp_path, workers
         stdout=subprocess.DEVNULL,
         text=True,
         start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN if ignored else signal.SIG_DFL),
     )
     lines: list[str] = []
     reader = threading.Thread(target=lambda: lines.extend(ln.rstrip() for ln in proc.stderr), daemon=True)

@@ -382,7 +382,7 @@ def test_an_interrupted_sweep_writes_runs_json_and_raises_keyboard_interrupt(
             raise KeyboardInterrupt
 
     monkeypatch.setattr(sweep, "make_executor", lambda *a, **k: Interrupted())
-    monkeypatch.setattr(sweep, "data_checksum", lambda study: "abc")
+    monkeypatch.setattr(sweep, "data_checksum", lambda study, download=True: "abc")
     with pytest.raises(KeyboardInterrupt):
         sweep.run_study(study, executor="slurm", progress=False)
     assert stopped == [KeyboardInterrupt]  # the executor stopped (its jobs cancelled) first

@@ -152,7 +152,7 @@ def test_cache_is_exact(tmp_path, tmp_reports, fake_mnist, one_thread_kernels, m
     assert now["autoencode/d3"] == ("stale", f"module {models_py} changed")
     assert now["correlate/all"] == ("stale", "upstream autoencode/d3 is stale")
     monkeypatch.setattr(records, "_module_sha", real)
-    monkeypatch.setattr(sweep, "data_checksum", lambda study: "another dataset")
+    monkeypatch.setattr(sweep, "data_checksum", lambda study, download=True: "another dataset")
     assert state() == {
         **dict.fromkeys(ae, ("stale", "dataset changed")),
         "correlate/all": ("stale", "upstream autoencode/d3 is stale"),
