@@ -103,6 +103,7 @@ class SlurmExecutor(DaskExecutor):
         self.params = ClusterParams(**params)
         super().__init__(workers=0, threads=self.params.cores, scheduler=None)
         self.jobs, self.seen, self.peak, self._signals = 0, set(), 0, None
+        self.job_ids: set[str] = set()  # every job this command submitted (cancelled at the end)
 
     @property
     def workers_used(self) -> int:
@@ -134,7 +135,11 @@ class SlurmExecutor(DaskExecutor):
         job = self.cluster.workers.get(worker_name) if self.cluster is not None else None
         return getattr(job, "job_id", None)
 
+    def _note_jobs(self) -> None:
+        self.job_ids |= {j.job_id for j in self.cluster.workers.values() if getattr(j, "job_id", None)}
+
     def _queued(self) -> set[str]:
+        self._note_jobs()
         ids = [j.job_id for j in self.cluster.workers.values() if getattr(j, "job_id", None)]
         if not ids:
             return set()
@@ -162,6 +167,7 @@ class SlurmExecutor(DaskExecutor):
         self.peak = max(self.peak, len(connected))
         gone = self.seen - connected
         self.seen |= connected
+        self._note_jobs()
         if not gone:
             return
         for name in gone:
@@ -181,7 +187,9 @@ class SlurmExecutor(DaskExecutor):
             if self.client is not None:
                 self.client.close()
             if self.cluster is not None:
-                self.cluster.close()  # scancel of every job
+                self._note_jobs()
+                self.cluster.close()  # scancel of every job it still tracks
+                _cancel_left_jobs(self.job_ids)
         finally:
             if self._signals is not None:
                 signal.signal(signal.SIGTERM, self._signals)
@@ -205,6 +213,15 @@ def _test_only(script: str) -> None:
             f"SLURM refuses the job: {lines[-1] if lines else f'sbatch exit {out.returncode}'}"
             " (see --partition, --job-memory, --walltime, --sbatch)"
         )
+
+
+def _cancel_left_jobs(job_ids: set[str]) -> None:
+    """scancel every job this command submitted: one whose worker left was dropped from the
+    cluster's tracking (`maintain`), so the cluster's close would leave it queued or running. A job
+    already ended is refused by scancel, harmlessly."""
+    if job_ids:
+        with contextlib.suppress(OSError):
+            subprocess.run(["scancel", *sorted(job_ids)], capture_output=True)
 
 
 def _slurm_cluster_class():
