@@ -459,3 +459,17 @@ def test_runs_found_up_to_date_before_the_sweep_are_said_and_cost_nothing_in_the
             and display.costs.expected("transfer/d5-nc1") == 10.0
         )
     assert out.getvalue().splitlines()[0] == "prof: 2 runs, 1 of them up to date"
+
+
+def test_a_start_line_reason_counts_many_upstream_runs_or_modules_and_is_cut_with_an_ellipsis():
+    upstream = "; ".join(f"upstream autoencode/d{d}-nc1-s0 changed" for d in (5, 10, 15, 20))
+    assert (
+        progress.brief(f"stale: notebook changed; {upstream}")
+        == "stale: notebook changed; 4 upstream runs changed"
+    )
+    assert (
+        progress.brief("stale: module a changed; module b changed")
+        == "stale: module a changed; module b changed"
+    )
+    long = progress.brief("incomplete: " + "x" * 500)
+    assert len(long) == progress.WHY_CHARS and long.endswith("…")

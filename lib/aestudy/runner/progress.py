@@ -69,6 +69,20 @@ def tracking(progress_dir: str | None, run):
             shutil.rmtree(folder, ignore_errors=True)
 
 
+def brief(reason: str) -> str:
+    """A reason for a start line: 'upstream X changed; upstream Y changed; ...' as '4 upstream runs
+    changed' (modules alike), cut at WHY_CHARS with an ellipsis."""
+    head, tail = (reason.split(": ", 1) + [""])[:2] if reason.startswith("stale: ") else ("", reason)
+    parts, out = [p for p in tail.split("; ") if p], []
+    for kind, words in (("upstream ", "upstream runs changed"), ("module ", "modules changed")):
+        same = [p for p in parts if p.startswith(kind) and p.endswith(" changed")]
+        if len(same) > 2:
+            parts = [p for p in parts if p not in same]
+            out.append(f"{len(same)} {words}")
+    text = (f"{head}: " if head else "") + "; ".join(parts + out)
+    return text if len(text) <= WHY_CHARS else text[: WHY_CHARS - 1].rstrip() + "…"
+
+
 def say_why(reason: str) -> None:
     """Tell the display why the run executing inside `tracking` executes (`why.txt`, written before
     its first cell, so its start line carries it): 'never run', 'stale: parameter h1: [32] -> [16]'.
@@ -76,7 +90,7 @@ def say_why(reason: str) -> None:
     path = os.environ.get(ENV)
     if path:
         with contextlib.suppress(OSError):
-            Path(path).with_name(WHY_FILE).write_text(reason[:WHY_CHARS])
+            Path(path).with_name(WHY_FILE).write_text(brief(reason))
 
 
 class _CellHooks:
