@@ -181,6 +181,6 @@ def test_networks_that_have_not_learned_are_announced_under_the_title_before_any
     missing = _data(_with_yardsticks(lambda d, nc: 1.08 if (d, nc) in {(20, 1), (5, 1)} else 0.8))
     title = prose.title_markdown(missing, date="2026-12-05")
     assert title.startswith("# ") and "\n\n> **Networks that have not learned:** in 2 of 12 cells" in title
-    assert "(1.08x PCA's)" in title and "do not test the original's conclusions" in title
+    assert "(at 1.08x PCA's error)" in title and "do not test the original's conclusions" in title
     learned = _data(_with_yardsticks(lambda d, nc: 0.8))
     assert "> " not in prose.title_markdown(learned, date="2026-12-05")

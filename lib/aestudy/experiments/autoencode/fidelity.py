@@ -144,7 +144,7 @@ def not_learned_warning(ae: pd.DataFrame, confidence: float = CONFIDENCE) -> str
         return ""
     return (
         f"**Networks that have not learned:** {where(miss, measured)} the autoencoders' mean test error is not "
-        f"below that of PCA with the same d ({_ratios(miss)} PCA's). The verdicts below measure networks that "
+        f"below that of PCA with the same d (at {_ratios(miss)} PCA's error). The verdicts below measure networks that "
         "have not learned at this profile's budget, so they do not test the original's conclusions; a larger "
         "budget (more training images or epochs) is needed for that."
     )
