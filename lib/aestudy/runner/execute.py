@@ -94,13 +94,7 @@ def execute_job(
             out[run.name] = {**_result(run), "status": "failed", "error": error}
         else:
             todo.append(run)
-            why.append(
-                f"{state}: {reason}"
-                if state in ("stale", "incomplete", "failed")
-                else "--force"
-                if state == "complete"
-                else reason
-            )
+            why.append(_why(state, reason))
     if todo:
         progress.say_why("; ".join(dict.fromkeys(why)))
         limit = timeout * len(todo) if timeout else timeout
@@ -111,6 +105,13 @@ def execute_job(
         for run, res in zip(todo, results):
             out[run.name] = {**_result(run), **res, "attempts": attempt}
     return {"members": [out[r.name] for r in job.runs]}
+
+
+def _why(state: str, reason: str) -> str:
+    """Why a run executes, in `status`'s words, for its start line: 'never run', 'stale: ...'."""
+    if state == "complete":
+        return "--force"
+    return reason if state == "absent" else f"{state}: {reason}"
 
 
 def _cell_runs(run, others) -> dict:

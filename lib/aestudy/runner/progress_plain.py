@@ -15,7 +15,8 @@ class PlainView:
         self.last_line: dict[str, float] = {}  # run -> when its last progress line was printed
 
     def begin(self, title: str, total: int, up_to_date: int = 0) -> None:
-        self._print(f"{title}: {total} runs" + (f", {up_to_date} of them up to date" if up_to_date else ""))
+        runs = f"{total} run" + ("" if total == 1 else "s")
+        self._print(f"{title}: {runs}" + (f", {up_to_date} of them up to date" if up_to_date else ""))
 
     def started(self, name: str, now: float, stamp: str, why: str = "") -> None:
         self.last_line[name] = now
