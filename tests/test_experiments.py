@@ -479,7 +479,7 @@ def test_analyses_notebook_on_smoke(smoke):
         "## Experiment 1: autoencoding sweep",
         "## Experiment 2: latent interpolation",
         "## Experiment 3: latent correlations",
-        "## Experiment 4: transfer learning with 100 labels",
+        "## Experiment 4: transfer learning with few labels",
     ):
         assert heading in text, heading
     nb = json.loads(smoke["analyses"].read_text())
@@ -531,7 +531,7 @@ def test_analyses_notebook_names_failed_runs_and_survives_a_missing_stage(smoke)
     text = _outputs_text(out_nb)
     assert "Warning: transfer run `d10-nc1-s0` failed**: RuntimeError: out of memory in d10" in text
     assert "No usable correlate runs" in text
-    assert "## Experiment 4: transfer learning with 100 labels" in text
+    assert "## Experiment 4: transfer learning with few labels" in text
 
 
 @pytest.mark.parametrize("name", ["reference", "interpolate", "correlate", "transfer", "analyses"])

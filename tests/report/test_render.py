@@ -23,7 +23,7 @@ SECTIONS = [
     "Experiment 1: autoencoding sweep",
     "Experiment 2: latent interpolation",
     "Experiment 3: latent correlations",
-    "Experiment 4: transfer learning with 100 labels",
+    "Experiment 4: transfer learning with few labels",
     "Theory",
     "Appendix: provenance",
 ]

@@ -158,6 +158,58 @@ def test_faults_are_told_apart():
     assert execute._fault(DeadKernelError("Kernel died"), watch, 7) == ("timeout", "timed out after 7 s")
 
 
+def test_a_kernel_sigtermed_in_a_slurm_job_is_the_job_ending_and_never_retried_there(tmp_path, monkeypatch):
+    """scancel and a job's wall time send SIGTERM to every process of the job: its kernel dying of
+    it says the job is ending, so the run is not executed again in that job (it would die with
+    it); a Dask worker hands it back to the sweep as a lost worker. Outside a job, or killed by
+    another signal, a dead kernel is retried as before."""
+    from nbclient.exceptions import DeadKernelError
+
+    watch = Watch()
+    watch.launched(Ended(-signal.SIGTERM))
+    monkeypatch.delenv("SLURM_JOB_ID", raising=False)
+    assert execute._fault(DeadKernelError("Kernel died"), watch, None)[0] == "kernel died"
+    monkeypatch.setenv("SLURM_JOB_ID", "4242")
+    kind, error = execute._fault(DeadKernelError("Kernel died"), watch, None)
+    assert kind == execute.JOB_ENDING and kind not in execute.RETRYABLE
+    assert error == "kernel died: signal 15 (SIGTERM): SLURM job 4242 is ending"
+    watch.launched(Ended(-signal.SIGKILL))  # the out-of-memory killer, in a job: retried
+    assert execute._fault(DeadKernelError("Kernel died"), watch, None)[0] == "kernel died"
+
+
+def test_a_dask_worker_whose_job_is_ending_hands_the_run_back_as_lost(monkeypatch):
+    """The worker raises instead of returning the failed run, so the sweep says 'worker lost' and
+    executes it again in another job under --retries, as when the job's end killed the worker
+    first (`DaskExecutor._outcome` reads both the same way)."""
+    from aestudy.runner import cluster, executors
+
+    monkeypatch.setattr(cluster, "adopt_data", lambda check: None)
+    monkeypatch.setattr(cluster, "verify", lambda check: None)
+    monkeypatch.setattr(cluster, "seen_checksum", lambda check: None)
+    monkeypatch.setenv("SLURM_JOB_ID", "4242")
+    failed = {"status": "failed", "error": "kernel died: ...", "job_ending": True}
+
+    def job(item, threads, **kwargs):
+        return {"members": [{"status": "ok"}, failed]}
+
+    with pytest.raises(cluster.JobEnding, match=r"^worker lost: SLURM job 4242 on \S+ ended during the run"):
+        executors._on_dask_worker({}, job, None, 0, {})
+    done = executors._on_dask_worker({}, lambda item, threads: {"status": "ok"}, None, 0, {})
+    assert done["status"] == "ok" and done["where"]["slurm_job_id"] == "4242"
+
+    class Raised:  # the future of the run on the sweep's side
+        def result(self):
+            raise cluster.JobEnding("worker lost: SLURM job 4242 on node1 ended during the run (...)")
+
+    sweep = executors.DaskExecutor.__new__(executors.DaskExecutor)
+    sweep.known = {}
+    run = plan.Run("theory", "s0", {"seed": 0}, {"seed": 0}, dir="/nonexistent/s0", inputs={})
+    lost = {}
+    assert sweep._outcome(Raised(), run, lost, retries=1) is None and lost == {run.name: 1}  # again
+    last = sweep._outcome(Raised(), run, lost, retries=1)
+    assert last["status"] == "failed" and last["error"].startswith("worker lost: SLURM job 4242 on node1")
+
+
 def gone(pid: int) -> bool:
     try:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] in "ZX"

@@ -421,3 +421,28 @@ def test_status_without_the_dataset_says_unknown_and_downloads_nothing(tmp_path,
         and "(set DATA_DIR)" in by_run["autoencode/d5-nc1-s0"]
     )
     assert not (tmp_path / "nothing-here").exists()
+
+
+def test_the_executed_notebook_says_where_data_dir_was_overridden_by_data_dir_env(tmp_path, monkeypatch):
+    """The injected parameters show the parameter file's data_dir ("data"); when DATA_DIR won,
+    the executed notebook says where the data were read instead, under that value."""
+    import nbformat
+
+    from aestudy.runner.surgery import strip_runner_cells
+
+    nb = nbformat.v4.new_notebook()
+    injected = nbformat.v4.new_code_cell('# Parameters\ndataset = "mnist"\ndata_dir = "data"\n')
+    injected.metadata["tags"] = ["injected-parameters"]
+    nb.cells = [nbformat.v4.new_code_cell('data_dir = "data"'), injected]
+    path = tmp_path / "run.ipynb"
+    nbformat.write(nb, path)
+    monkeypatch.delenv("DATA_DIR", raising=False)
+    strip_runner_cells(path)
+    assert "DATA_DIR" not in path.read_text()
+    monkeypatch.setenv("DATA_DIR", "/shared/data")
+    strip_runner_cells(path)
+    cells = nbformat.read(path, as_version=4).cells
+    assert "DATA_DIR" not in cells[0].source  # the parameters cell: the notebook's own default
+    assert cells[1].source.endswith(
+        'data_dir = "data"\n# DATA_DIR=/shared/data was set: the data were read there, not from data_dir'
+    )

@@ -179,6 +179,19 @@ def _one_line(exc) -> str:
     return f"{type(exc).__name__}: {lines[0] if lines else ''}".strip()
 
 
+class JobEnding(Exception):
+    """Raised on a worker whose SLURM job is being stopped under a run (its kernel got SIGTERM):
+    the sweep takes it as the worker lost (`lost_message`), whether or not the worker outlives
+    the signal long enough to say so."""
+
+
+def job_lost(job: str, host: str) -> str:
+    return (
+        f"worker lost: SLURM job {job} on {host} ended during the run (scancel, its wall time, "
+        f"its memory limit or its node)"
+    )
+
+
 def lost_message(exc: BaseException, known: dict, job_of=None) -> str:
     """One line for a run whose worker died under it (Dask's KilledWorker), naming the worker's
     host and, on SLURM, its job id (`job_of(worker name)`, else what the worker said at its check)."""
@@ -188,8 +201,5 @@ def lost_message(exc: BaseException, known: dict, job_of=None) -> str:
     job = (job_of(getattr(worker, "name", None)) if job_of else None) or info.get("slurm_job_id")
     host = info.get("host") or address
     if job:
-        return (
-            f"worker lost: SLURM job {job} on {host} ended during the run (scancel, its wall time, "
-            f"its memory limit or its node)"
-        )
+        return job_lost(job, host)
     return f"worker lost: the Dask worker {address or '?'} on {host} died during the run"

@@ -12,8 +12,11 @@ Faults a run's own code does not cause are told apart from those it does (`faile
 signal, such as the out-of-memory killer's SIGKILL, or an exit; its `LocalKernelManager` keeps
 the process, so the reason names the signal), "timeout" (the run's time limit passed: a
 watchdog thread interrupts the kernel, then kills its process group if it does not stop). The
-last two are retried when asked (`retries`). Papermill writes the output notebook as cells run,
-so what executed before a fault is kept.
+last two are retried when asked (`retries`). One more is not: "job ending" (a kernel ended by
+SIGTERM inside a SLURM job: scancel or the job's wall time signals every process of the job, so
+executing the run again there would die with it; a Dask worker hands it back to the sweep,
+`executors._on_dask_worker`). Papermill writes the output notebook as cells run, so what executed
+before a fault is kept.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import socket
 import time
 import traceback
@@ -36,6 +40,7 @@ from .surgery import MODULES_FILE, MODULES_TAG, notebook_for, strip_runner_cells
 from .watch import Watch
 
 ERROR, KERNEL_DIED, TIMEOUT = "error", "kernel died", "timeout"  # failed.json's "kind"
+JOB_ENDING = "job ending"  # the kernel got SIGTERM in a SLURM job: the job is being stopped
 INTERRUPTED = "interrupted"  # the command was stopped (Ctrl-C reached the kernel): not the run's fault
 RETRYABLE = (KERNEL_DIED, TIMEOUT)  # faults of the machine, not of the run's code
 KEPT = "its files from an earlier execution are kept as they were"  # a skipped run's "kept"
@@ -246,7 +251,8 @@ def _attempt(run, threads: int, timeout: float | None, others=()) -> tuple[list[
             raise
         if kind == INTERRUPTED:  # the sweep records the run as interrupted, as every run it did not finish
             raise KeyboardInterrupt(error)
-        return [{"status": "failed", "error": error, **share} for _ in members], kind
+        ending = {"job_ending": True} if kind == JOB_ENDING else {}
+        return [{"status": "failed", "error": error, **share, **ending} for _ in members], kind
     return [{"status": "ok", **share, "key": k} for k in keys], ""
 
 
@@ -274,7 +280,9 @@ def _fault(exc: BaseException, watch: Watch, timeout: float | None) -> tuple[str
     if watch.fired:
         return TIMEOUT, f"timed out after {timeout:g} s"
     if _kernel_died(exc):
-        why = watch.exit_reason()
+        why, job = watch.exit_reason(), os.environ.get("SLURM_JOB_ID")
+        if job and watch.exit_signal() == signal.SIGTERM:
+            return JOB_ENDING, f"kernel died: {why}: SLURM job {job} is ending"
         return KERNEL_DIED, f"kernel died: {why}" if why else "kernel died"
     if (
         isinstance(exc, KeyboardInterrupt) or getattr(exc, "ename", "") == "KeyboardInterrupt"

@@ -176,7 +176,11 @@ def _on_dask_worker(check: dict, fn, item, threads: int, kwargs: dict, *args):
     seen = cluster.seen_checksum(check)
     if seen is not None:
         kwargs = {**kwargs, "checksum": seen}
-    return {**_in_worker(fn, item, threads, kwargs, *args), "where": cluster.where()}
+    res = _in_worker(fn, item, threads, kwargs, *args)
+    if any(m.get("job_ending") for m in res.get("members", [res])):
+        where = cluster.where()  # not a result: the run executes again in another job, under --retries
+        raise cluster.JobEnding(cluster.job_lost(where["slurm_job_id"], where["host"]))
+    return {**res, "where": cluster.where()}
 
 
 @register
@@ -307,7 +311,8 @@ class DaskExecutor(SerialExecutor):
         except Exception as exc:  # noqa: BLE001 - NotShared from a worker of another checkout included
             if type(exc).__name__ == "NotShared":
                 raise cluster.NotShared(str(exc)) from None
-            error = f"{type(exc).__name__}: {exc}".splitlines()[0]
+            ending = type(exc).__name__ == "JobEnding"  # the worker's job is being stopped: as if lost
+            error = str(exc) if ending else f"{type(exc).__name__}: {exc}".splitlines()[0]
         lost[run.name] = lost.get(run.name, 0) + 1
         print(
             f"{run.name}: {error}"

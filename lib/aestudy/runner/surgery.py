@@ -3,6 +3,8 @@ cell last, a warm kernel's reset cell first) and taken out of the executed noteb
 
 from __future__ import annotations
 
+import os
+import re
 from pathlib import Path
 
 from .. import config
@@ -56,6 +58,7 @@ def strip_runner_cells(path: Path, stopped: str = "") -> None:
         for c in nb.cells
         if not {MODULES_TAG, kernels.RESET_TAG} & set(c.get("metadata", {}).get("tags", []))
     ]
+    _note_data_dir(nb, os.environ.get("DATA_DIR"))
     if stopped:
         cell = nbformat.v4.new_markdown_cell(
             f'<span style="color:red; font-size:1.5em">Run stopped: {stopped}; '
@@ -65,3 +68,14 @@ def strip_runner_cells(path: Path, stopped: str = "") -> None:
             cell.pop("id", None)
         nb.cells.insert(0, cell)
     atomic_write_bytes(path, nbformat.writes(nb).encode())
+
+
+def _note_data_dir(nb, env: str | None) -> None:
+    """The injected parameters show the parameter file's `data_dir`; where DATA_DIR won over it
+    (it always does when set), a comment under it says where the data were read instead."""
+    if not env:
+        return
+    for cell in nb.cells:
+        injected = "injected-parameters" in cell.get("metadata", {}).get("tags", [])
+        if injected and re.search(r"^data_dir = ", cell.source, re.M):
+            cell.source = f"{cell.source.rstrip()}\n# DATA_DIR={env} was set: the data were read there, not from data_dir"

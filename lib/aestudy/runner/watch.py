@@ -70,6 +70,11 @@ class Watch:
             except OSError:
                 pass
 
+    def exit_signal(self) -> int | None:
+        """The signal that ended the kernel process (None while it lives or when it exited)."""
+        code = self.process.poll() if self.process is not None else None
+        return -code if code is not None and code < 0 else None
+
     def exit_reason(self) -> str:
         """How the kernel process ended, in words: 'signal 9 (SIGKILL, ...)', 'exit code 3'."""
         code = self.process.poll() if self.process is not None else None

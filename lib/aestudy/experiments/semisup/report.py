@@ -1,4 +1,4 @@
-"""The report's section beyond the original: how far 100 labels go when the unlabelled training
+"""The report's section beyond the original: how far few labels go when the unlabelled training
 images are used too (the `semisup` stage). One encoder, several label draws: every interval here
 is over label draws (the unit), and the differences are paired by draw."""
 
