@@ -22,6 +22,7 @@ before a fault is kept.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import shutil
 import signal
@@ -248,12 +249,27 @@ def _attempt(run, threads: int, timeout: float | None, others=()) -> tuple[list[
                     },
                 )
         if isinstance(exc, KeyboardInterrupt):
+            _quiet_abandoned_cell()
             raise
         if kind == INTERRUPTED:  # the sweep records the run as interrupted, as every run it did not finish
             raise KeyboardInterrupt(error)
         ending = {"job_ending": True} if kind == JOB_ENDING else {}
         return [{"status": "failed", "error": error, **share, **ending} for _ in members], kind
     return [{"status": "ok", **share, "key": k} for k in keys], ""
+
+
+def _quiet_abandoned_cell() -> None:
+    """Ctrl-C leaves nbclient's cell task waiting on a kernel that is then shut down: asyncio
+    would print its DeadKernelError ("Task exception was never retrieved", a traceback) at exit,
+    after the line that says the command was interrupted. The run is recorded; the noise is
+    dropped."""
+    logging.getLogger("asyncio").addFilter(_not_a_dead_kernel)
+
+
+def _not_a_dead_kernel(record: logging.LogRecord) -> bool:
+    from nbclient.exceptions import DeadKernelError
+
+    return not (record.exc_info and isinstance(record.exc_info[1], DeadKernelError))
 
 
 def _shares(seconds: float, members: list) -> dict:
