@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from aestudy import cli
 from aestudy.experiments.autoencode import report as autoencode
@@ -57,6 +58,18 @@ def test_usable_rows_and_problem_runs_warnings(tmp_path):
     only_failed = profile.ProfileData(tmp_path, tables={"transfer": table[table.status == "failed"]})
     assert "No usable transfer runs" in sentences.status_markdown(only_failed, "transfer")
     assert "No usable correlate runs" in sentences.status_markdown(data, "correlate")
+
+
+def test_the_report_notebook_on_a_profile_that_never_ran_says_so_in_one_line(tmp_path):
+    """Opened in JupyterLab before any study has run, the report notebook stops with one line
+    naming the folder and what to do, not a report of zero seeds; it creates nothing there."""
+    from aestudy.schema import ParamsError
+
+    with pytest.raises(ParamsError, match=r"^profile_dir \S+/nowhere: no runs there; run the study first"):
+        profile.read_profile(tmp_path / "nowhere", require_runs=True)
+    assert not (tmp_path / "nowhere").exists()
+    (tmp_path / "ran" / "runs").mkdir(parents=True)
+    assert profile.read_profile(tmp_path / "ran", require_runs=True).dir == tmp_path / "ran"
 
 
 def test_verdicts_on_an_empty_profile_are_inconclusive_not_errors(tmp_path):

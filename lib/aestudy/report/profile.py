@@ -74,11 +74,19 @@ def resolve_profile_dir(profile_dir) -> Path:
     return p
 
 
-def read_profile(profile_dir) -> ProfileData:
+def read_profile(profile_dir, require_runs: bool = False) -> ProfileData:
+    """The profile's tables, runs.json and parameter copy, each as far as it can be read. With
+    `require_runs` (the report notebook), a folder where no study has run is one line saying so,
+    not a report of zero seeds."""
     from ..bounded_yaml import load
     from ..schema import ParamsError
 
     pdir = resolve_profile_dir(profile_dir)
+    if require_runs and not ondisk.runs_dir(pdir).is_dir():
+        raise ParamsError(
+            f"profile_dir {config.relative(pdir)}: no runs there; run the study first (`make report` for "
+            "reports/default, `python -m lib run params/<profile>.yaml` for another), or set profile_dir"
+        )
     tables = {}
     for csv in sorted(ondisk.tables_dir(pdir).glob("*.csv")):
         try:
