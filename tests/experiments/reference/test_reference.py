@@ -47,3 +47,15 @@ def test_calibration_split_is_disjoint_and_seeded():
     assert torch.equal(cal, reference.calibration_split(100, 10, seed=3)[1])
     with pytest.raises(ValueError, match="calibration_size"):
         reference.calibration_split(100, 100, seed=0)
+
+
+def test_the_calibration_sentence_says_which_way_the_test_error_moved():
+    from aestudy.experiments.reference.run import calibration_words
+
+    down = calibration_words(0.0121, 0.0147, 1000)
+    assert down == "expected calibration error on the test set 0.0121 (down from 0.0147 before calibration)"
+    up = calibration_words(0.0044, 0.0024, 1000)
+    assert up.startswith(
+        "expected calibration error on the test set 0.0044 (up from 0.0024 before calibration: "
+    )
+    assert "fitted on the 1000 held-out training images did not lower it on the test set)" in up

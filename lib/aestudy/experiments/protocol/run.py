@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from ... import progress_file
+from ...progress_bar import LoopProgress
 from ...science.batched import fit_each
 from ...science.fitting import derived_seed, encode, untuned
 from ..transfer.run import build_classifier, label_draw
@@ -142,12 +142,10 @@ def run(
     mode's name (a protocol run per mode: `grid: {modes: [...]}`). Every candidate is
     cross-validated on a draw in one call (`cross_validate_each`: together on a GPU)."""
     modes = [modes] if isinstance(modes, str) else modes
-    out, done, total = {}, 0, search_size(modes, space, n_candidates, len(draws)) * n_folds
-
-    def fitted(n: int) -> None:
-        nonlocal done
-        done += n
-        progress_file.report(done, total, "fold fit")
+    out = {}
+    fitted = LoopProgress(
+        search_size(modes, space, n_candidates, len(draws)) * n_folds, "fold fit", "protocol"
+    ).add
 
     for mode in modes:
         cands = candidates(mode, space, n_candidates, seed)

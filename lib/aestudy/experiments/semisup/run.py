@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from ... import progress_file
+from ...progress_bar import LoopProgress
 from ...science import batched
 from ...science.fitting import derived_seed, untuned
 from ..protocol.run import fold_se, seeded_candidates, stratified_folds
@@ -312,13 +312,12 @@ def table(choice: dict) -> pd.DataFrame:
     )
 
 
-class StepCounter:
-    """Counts training steps across `choose` and `run` and reports them to the runner's progress."""
+class StepCounter(LoopProgress):
+    """Counts training steps across `choose` and `run` (their `on_step`): the runner's progress, or
+    a bar in JupyterLab."""
 
     def __init__(self, total: int):
-        self.total, self.done = total, 0
+        super().__init__(total, "step", "semisup")
 
     def __call__(self, _step: int) -> None:
-        self.done += 1
-        if self.done % 25 == 0 or self.done == self.total:
-            progress_file.report(self.done, self.total, "step")
+        self.add()
