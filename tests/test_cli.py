@@ -203,3 +203,26 @@ def test_a_bare_profile_name_is_the_current_checkouts_before_this_packages(tmp_p
     assert cli._find("default") == str(
         config.PROJECT_ROOT / "params" / "default.yaml"
     )  # not there: this one's
+
+
+def test_contradictory_options_and_a_reports_dir_that_is_a_file_are_bad_input(tmp_path, capsys, monkeypatch):
+    """Each is refused before any run: --force with --no-retrain (every run reported failed with
+    an empty reason, the report re-rendered so), --scheduler without the dask executor (ignored),
+    and a REPORTS_DIR that is a file (`status` said every run was absent)."""
+    monkeypatch.setenv("REPORTS_DIR", str(tmp_path / "reports"))
+    assert cli.main(["run", "smoke", "--force", "--no-retrain"]) == 2
+    assert capsys.readouterr().err == (
+        "error: --force and --no-retrain contradict each other: the first executes every run, the second none\n"
+    )
+    assert cli.main(["run", "smoke", "--scheduler", "tcp://127.0.0.1:8786"]) == 2
+    assert "--scheduler is for --executor dask (this command's executor: local)" in capsys.readouterr().err
+    afile = tmp_path / "afile"
+    afile.write_text("")
+    monkeypatch.setenv("REPORTS_DIR", str(afile))
+    for command in ("status", "run", "render"):
+        assert cli.main([command, "smoke"]) == 2
+        assert (
+            capsys.readouterr().err
+            == f"error: REPORTS_DIR={afile}: {afile} is a file, not a folder for the runs\n"
+        )
+    assert not (tmp_path / "reports").exists()  # nothing was made

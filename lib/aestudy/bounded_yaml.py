@@ -62,10 +62,13 @@ def read_text(path) -> str:
 
 def parse(text: str, where) -> Any:
     """The YAML document in `text` (plain dicts, lists and scalars), checked first as a stream of
-    events: no alias, at most MAX_DEPTH levels of nesting."""
+    events: no alias, at most MAX_DEPTH levels of nesting, no key twice in one mapping (YAML lets
+    the last win, so a second `stages:` or `train_size:` would silently replace the first)."""
     try:
         depth = 0
+        keys = _Keys(where)
         for event in yaml.parse(text, Loader=_LOADER):
+            keys.see(event)
             if isinstance(event, yaml.AliasEvent):
                 raise ParamsError(
                     f"{where}: {_at(event)}YAML alias '*{clip(event.anchor, 40)}': aliases are not "
@@ -99,3 +102,34 @@ def parse(text: str, where) -> Any:
 def _at(event) -> str:
     mark = event.start_mark
     return f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+
+
+class _Keys:
+    """Each open mapping's keys so far, from the parser's events: a key met twice is refused."""
+
+    def __init__(self, where):
+        self.where, self.stack = where, []  # per open collection: None (a sequence) or [keys, next is a key]
+
+    def see(self, event) -> None:
+        if isinstance(event, yaml.ScalarEvent):
+            top = self.stack[-1] if self.stack else None
+            if top is not None and top[1]:
+                if event.value in top[0]:
+                    raise ParamsError(
+                        f"{self.where}: {_at(event)}duplicate key '{clip(event.value, 40)}' (YAML would "
+                        "keep only the last; write it once)"
+                    )
+                top[0].add(event.value)
+            self._node_done()
+        elif isinstance(event, yaml.MappingStartEvent):
+            self.stack.append([set(), True])
+        elif isinstance(event, yaml.SequenceStartEvent):
+            self.stack.append(None)
+        elif isinstance(event, _CLOSE):
+            self.stack.pop()
+            self._node_done()
+
+    def _node_done(self) -> None:
+        """A whole node ended inside the enclosing mapping: a key is followed by its value."""
+        if self.stack and self.stack[-1] is not None:
+            self.stack[-1][1] = not self.stack[-1][1]

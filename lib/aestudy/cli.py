@@ -232,13 +232,22 @@ def _run(args) -> int:
     from . import config
     from .messages import ParamsError
     from .runner import sweep
+    from .runner.executors import registry
     from .runner.lock import command_line, profile_lock
 
     study = _study(args)
+    if args.force and args.no_retrain:
+        raise ParamsError(
+            "--force and --no-retrain contradict each other: the first executes every run, the second none"
+        )
+    if args.scheduler and "scheduler" not in registry()[args.executor].options:  # else ignored
+        takes = " or ".join(n for n, cls in registry().items() if "scheduler" in cls.options)
+        raise ParamsError(f"--scheduler is for --executor {takes} (this command's executor: {args.executor})")
     if args.workers < 1:
         raise ParamsError(f"--workers must be >= 1, got {args.workers}")
     if args.retries < 0:
         raise ParamsError(f"--retries must be >= 0, got {args.retries}")
+    _reports_dir(create=True)
     if args.fresh_kernels:
         from .runner.kernels import FRESH_ENV
 
@@ -309,7 +318,27 @@ def _cluster(args, study) -> dict | None:
 def _study(args):
     from .runner.paramfile import load_study
 
-    return load_study(_find(args.params_file))
+    study = load_study(_find(args.params_file))
+    _reports_dir()
+    return study
+
+
+def _reports_dir(create: bool = False) -> None:
+    """Where runs are kept must be a folder (or one that can be made): one line naming REPORTS_DIR
+    otherwise, before `status` calls every run absent or `run` fails on its first write."""
+    from . import config
+    from .messages import ParamsError
+
+    root = config.reports_dir()
+    name = f"REPORTS_DIR={os.environ['REPORTS_DIR']}" if os.environ.get("REPORTS_DIR") else str(root)
+    existing = next(p for p in (root, *root.parents) if p.exists())
+    if not existing.is_dir():
+        raise ParamsError(f"{name}: {existing} is a file, not a folder for the runs")
+    if create:
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ParamsError(f"{name}: cannot make the folder for the runs ({exc.strerror})") from None
 
 
 def _render_study(study, if_changed: bool = False):

@@ -117,3 +117,43 @@ def test_a_short_value_is_quoted_whole_as_the_schema_quotes_it():
         messages.shown("x" * 100).endswith("... (100 characters)") and len(messages.shown("x" * 10**6)) < 110
     )
     assert messages.clip("a\nb") == "a\\nb"  # one line
+
+
+@pytest.mark.parametrize(
+    "text, line",
+    [
+        (
+            "profile: h\ndata: {train_size: 300}\ndata: {train_size: 50}\n" + THEORY,
+            "line 3, column 1: duplicate key 'data'",
+        ),
+        ("profile: h\n" + THEORY + "stages:\n  autoencode: {}\n", "line 5, column 1: duplicate key 'stages'"),
+        (
+            "profile: h\nstages:\n  theory:\n    params: {seed: 0, seed: 1}\n",
+            "line 4, column 23: duplicate key 'seed'",
+        ),
+    ],
+    ids=["data", "stages", "a flow mapping's key"],
+)
+def test_a_key_given_twice_is_refused_not_silently_replaced(text, line, tmp_path):
+    """YAML keeps the last of two equal keys: a second `stages:` silently dropped every stage of
+    the first (and a render then overwrote the profile's report with what was left)."""
+    path = tmp_path / "twice.yaml"
+    path.write_text(text)
+    with pytest.raises(ParamsError) as err:
+        load_study(path)
+    assert str(err.value).startswith(f"{path}: {line}"), str(err.value)
+    same_key_elsewhere = "profile: h\ndata: {data_seed: 0}\nstages:\n  theory:\n    params: {seed: 0}\n"
+    path.write_text(same_key_elsewhere)  # the same key in two mappings, and in a list's mappings: fine
+    assert load_study(path).profile == "h"
+    assert bounded_yaml.parse("l: [{a: 1}, {a: 1}]\n", "x") == {"l": [{"a": 1}, {"a": 1}]}
+
+
+def test_a_file_without_stages_or_profile(tmp_path):
+    """No stage at all is refused (it ran nothing and re-rendered the profile's report); a file
+    without `profile:` keeps its runs under its own name, never under another file's folder."""
+    path = tmp_path / "my_try.yaml"
+    path.write_text("profile: h\nstages: {}\n")
+    with pytest.raises(ParamsError, match=r"stages: none given \(allowed: autoencode, "):
+        load_study(path)
+    path.write_text(THEORY)
+    assert load_study(path).profile == "my_try"

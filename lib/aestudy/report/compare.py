@@ -26,6 +26,8 @@ def profile_folder(name: str) -> Path:
     p = Path(name)
     if p.suffix in PARAMS_SUFFIXES:
         folder = config.profile_dir(profile_name(p))
+    elif len(p.parts) == 1 and not p.exists():  # a bare name: that profile's folder under reports/
+        folder = config.profile_dir(name)
     else:
         folder = resolve_profile_dir(p)
     if not ondisk.tables_dir(folder).is_dir():
@@ -42,7 +44,7 @@ def profile_name(params_file: Path) -> str:
     from ..bounded_yaml import load
 
     _, doc = load(params_file)  # one line when missing, unreadable, malformed or out of bounds
-    name = doc.get("profile", "default") if isinstance(doc, dict) else None
+    name = doc.get("profile", params_file.stem) if isinstance(doc, dict) else None  # as the runner reads it
     if not isinstance(name, str) or not name:
         raise ParamsError(f"{params_file}: profile: must be a name")
     return name

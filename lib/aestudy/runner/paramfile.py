@@ -1,6 +1,7 @@
 """Reading a parameter file: YAML in, a validated `ParamFile` out, or one line naming file and key.
 
-A parameter file holds a profile name, a `data` section and one section per stage: `grid`
+A parameter file holds a profile name (its runs' folder under reports/; the file's own name when it
+gives none), a `data` section and one section per stage: `grid`
 (lists swept as a Cartesian product), `params` (fixed values), `uses` (which upstream runs a
 stage consumes, selected by their parameters) and `for_each` (one run per selected upstream
 run). Stages and their parameters come from the study declaration (`aestudy.study`).
@@ -50,7 +51,7 @@ class StageSpec(BaseModel):
 
 class StudySpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    profile: str = Field("default", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    profile: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
     data: dict[str, Any] = {}
     report: dict[str, Any] = {}
     cluster: dict[str, Any] = {}  # where runs execute (`--executor slurm`): aestudy.cluster_params
@@ -114,6 +115,7 @@ def load_study(path: str | Path) -> ParamFile:
                 f"{path}: stages.{messages.clip(name)}: unknown stage"
                 f"{messages.suggest(name, STAGES)} (allowed: {', '.join(STAGES)})"
             )
+    raw = {"profile": path.stem, **raw}  # no `profile:`: the file's own name, never another file's folder
     try:
         spec = StudySpec(**raw)
     except ValidationError as exc:
@@ -121,6 +123,8 @@ def load_study(path: str | Path) -> ParamFile:
         where = messages.loc(err["loc"])
         known = tuple(StudySpec.model_fields) if len(err["loc"]) == 1 else tuple(StageSpec.model_fields)
         raise ParamsError(f"{path}: " + messages.error_line(where, err, known=known)) from None
+    if not spec.stages:
+        raise ParamsError(f"{path}: stages: none given (allowed: {', '.join(STAGES)})")
     messages.validate(schema.DataParams, spec.data, f"{path}: data")
     messages.validate(ReportParams, spec.report, f"{path}: report")
     messages.validate(ClusterParams, spec.cluster, f"{path}: cluster")
