@@ -118,7 +118,9 @@ def test_a_transfer_run_with_its_label_draws_trained_together_gives_the_same_rec
             k: b[k] for k in ("h1", "mode", "label_seed", "cv_accuracy")
         }
         assert b["accuracy"] == pytest.approx(a["accuracy"], abs=0.011)  # at most one test image of 100
-        assert b["final_loss"] == pytest.approx(a["final_loss"], rel=1e-3)
+        # seven steps amplify the kernels' rounding: 0.46 % apart for one draw on an AVX2 CPU at one
+        # thread (the batched and the separate matmuls sum in different orders), 1e-7 at two threads
+        assert b["final_loss"] == pytest.approx(a["final_loss"], rel=1e-2)
 
 
 def test_cross_validation_with_its_folds_trained_together_gives_the_same_scores(monkeypatch):

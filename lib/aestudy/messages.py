@@ -88,5 +88,20 @@ def validate(model: type[BaseModel], values: dict, where: str, section_of=lambda
         err = exc.errors()[0]
         field = str(err["loc"][0]) if err["loc"] else ""
         if field:
-            raise ParamsError(error_line(f"{where}{section_of(field)}.{loc(err['loc'])}", err)) from None
+            line = error_line(
+                f"{where}{section_of(field)}.{loc(err['loc'])}", err, _keys_at(model, err["loc"])
+            )
+            raise ParamsError(line) from None
         raise ParamsError(error_line(where + section_of(""), err)) from None  # a whole-model rule
+
+
+def _keys_at(model: type[BaseModel], path) -> tuple[str, ...]:
+    """The keys allowed where an unknown key `path[-1]` was found: the fields of the model
+    nested at `path[:-1]` (a section such as `space` or `recipe`)."""
+    for part in path[:-1]:
+        field = model.model_fields.get(part) if isinstance(part, str) else None
+        inner = getattr(field, "annotation", None)
+        if not (isinstance(inner, type) and issubclass(inner, BaseModel)):
+            return ()
+        model = inner
+    return tuple(model.model_fields)

@@ -58,13 +58,13 @@ def check_parameters(stage: str, namespace: dict) -> dict:
         st.params, {k: v for k, v in given.items() if k in st.params.model_fields}, where
     )
     if st.reads_data:
-        values.update(
-            schema.validate(
-                schema.DataParams,
-                {k: v for k, v in given.items() if k in schema.DataParams.model_fields},
-                where,
-            )
+        data = schema.validate(
+            schema.DataParams,
+            {k: v for k, v in given.items() if k in schema.DataParams.model_fields},
+            where,
         )
+        schema.check_data(st.params(**values), data, where)
+        values.update(data)
     for name in st.receivers:
         received = given.get(name, [])
         if not (isinstance(received, (list, tuple)) and all(isinstance(p, str) for p in received)):

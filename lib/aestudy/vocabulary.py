@@ -8,8 +8,9 @@ matplotlib, so anything may import it cheaply."""
 from __future__ import annotations
 
 DATASETS = {"mnist": "MNIST", "fashion_mnist": "FashionMNIST"}  # parameter value -> torchvision class
+DATASET_SIZES = {"mnist": (60_000, 10_000), "fashion_mnist": (60_000, 10_000)}  # (training, test) images
 OPTIMIZERS = ("adam", "sgd")
-PRECISIONS = ("float32", "bfloat16")  # of a stage's training (science.steps.autocast_for)
+PRECISIONS = ("float32", "bfloat16", "auto")  # of a stage's training (science.training.resolved_precision)
 SCHEDULES = (
     "constant",
     "cosine",

@@ -7,6 +7,7 @@ so that every analysis uses the completed runs only and the report can name the 
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from .. import config, metrics, ondisk
+from ..files import CorruptArtifact, read_json
 from ..ondisk import OK
 from ..report_params import ReportParams
 from ..study import STAGES
@@ -44,6 +46,18 @@ class ProfileData:
         keys the report reads are there and typed, or the run's metrics count as absent."""
         decl = STAGES.get(stage)
         return metrics.read(self.run_dir(stage, run_id) / metrics.METRICS, decl.metrics if decl else None)
+
+    def computed_in(self, stage: str, key: str = "precision") -> list[str]:
+        """The values of `key` that the stage's usable runs recorded in their resources.json
+        (how they computed, such as the precision `auto` became on their hardware), sorted."""
+        found = set()
+        for run_id in self.usable(stage).get("run_id", []):
+            path = self.run_dir(stage, str(run_id)) / ondisk.RESOURCES
+            with contextlib.suppress(OSError, ValueError, CorruptArtifact):
+                value = read_json(path).get(key)
+                if value is not None:
+                    found.add(str(value))
+        return sorted(found)
 
     def swept(self, stage: str) -> list[str]:
         """The parameters the parameter file sweeps for `stage` (its grid, more than one value),

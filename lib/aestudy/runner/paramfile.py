@@ -85,18 +85,14 @@ class ParamFile:
         keys = list(st.grid)
         points = [dict(zip(keys, vals)) for vals in itertools.product(*st.grid.values())] or [{}]
         where = f"{self.path}: stages.{stage}"
-        return [
-            {
-                "grid": p,
-                "params": messages.validate(
-                    STAGES[stage].params,
-                    {**st.params, **p},
-                    where,
-                    _section(p, f" (grid point {messages.shown(p)})" if p else ""),
-                ),
-            }
-            for p in points
-        ]
+        out = []
+        for p in points:
+            section = _section(p, f" (grid point {messages.shown(p)})" if p else "")
+            values = messages.validate(STAGES[stage].params, {**st.params, **p}, where, section)
+            if STAGES[stage].reads_data:  # the rules between its values and the data section
+                schema.check_data(STAGES[stage].params(**values), self.data, where, section)
+            out.append({"grid": p, "params": values})
+        return out
 
 
 def _section(point: dict, whole: str):

@@ -22,7 +22,7 @@ import torch
 from torch import nn
 
 from .capture import StepGraph, eager_only
-from .names import PRECISIONS
+from .training import resolved_precision
 
 
 def autocast_for(device: torch.device, precision: str):
@@ -30,9 +30,7 @@ def autocast_for(device: torch.device, precision: str):
     (matrix products and convolutions in bfloat16; the weights, their gradients, Adam's state and
     the loss stay float32), `float32` changes nothing. On this project's CPU (avx512_bf16) bfloat16
     trains the num_conv = 3 autoencoder about 1.6x faster per CPU second (benchmarks/README.md)."""
-    if precision not in PRECISIONS:
-        raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
-    if precision == "float32":
+    if resolved_precision(precision, device) == "float32":
         return contextlib.nullcontext
     return lambda: torch.autocast(device.type, dtype=torch.bfloat16)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import random
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -29,15 +30,40 @@ def pick_device(device: str = "auto") -> torch.device:
     return torch.device("cpu")
 
 
+def native_bf16(device) -> bool:
+    """Whether `device` computes bfloat16 products natively: a CUDA GPU that supports it, or a CPU
+    with avx512_bf16 or AMX (Linux's /proc/cpuinfo flags). Elsewhere torch emulates them: on an
+    AVX2-only CPU bfloat16 autocast trained the autoencoders 16-34x slower than float32
+    (benchmarks/README.md)."""
+    device = pick_device(device) if isinstance(device, str) else device
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    if device.type != "cpu":
+        return False
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def resolved_precision(name: str, device="auto") -> str:
+    """The precision a stage computes in: `auto` is bfloat16 where `device` computes it natively
+    (`native_bf16`), float32 elsewhere; float32 and bfloat16 are themselves."""
+    if name not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}, got {name!r}")
+    if name == "auto":
+        return "bfloat16" if native_bf16(device) else "float32"
+    return name
+
+
 def precision(name: str, device: str = "auto"):
     """A context for a whole classifier stage (protocol, transfer, semisup): every forward pass of its
     training and prediction under `name`. On this project's CPU bfloat16 made a transfer step about
     1.4x faster and a prediction over the test set about 3.5x (benchmarks/README.md). One autocast
     region spans many optimiser steps here, so its weight cache is off: with it, every forward pass
     would reuse the bfloat16 copies of the weights made at the first one, and nothing would learn."""
-    if name not in PRECISIONS:
-        raise ValueError(f"precision must be one of {PRECISIONS}, got {name!r}")
-    if name == "float32":
+    if resolved_precision(name, device) == "float32":
         return contextlib.nullcontext()
     return torch.autocast(pick_device(device).type, dtype=torch.bfloat16, cache_enabled=False)
 

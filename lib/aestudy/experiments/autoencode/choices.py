@@ -9,6 +9,15 @@ from . import fidelity
 STAGE = "autoencode"
 
 
+def precision_words(data, stage: str, given: str) -> str:
+    """A stage's precision for the reader: as given, and for `auto` what it became on the
+    hardware of the stage's runs (their resources.json)."""
+    if given != "auto":
+        return given
+    used = data.computed_in(stage, "precision")
+    return f"auto ({' and '.join(used)} on these runs' hardware)" if used else "auto"
+
+
 def budget_effect(data) -> str:
     """What the profile's training budget did to the results, from the runs: the fidelity line's
     facts, or that the runs did not measure them."""
@@ -74,9 +83,10 @@ def choices(data) -> list[dict]:
             "what": "epochs",
             "choice": f"{p.get('epochs', '?')} epoch{'' if p.get('epochs') == 1 else 's'}, batch {p.get('batch_size', '?')}, "
             f"{p.get('optimizer', '?')} at lr {p.get('lr', '?')}, "
-            f"{p.get('precision', 'float32')} training",
-            "how it was made": "the original's optimiser; the epochs and the arithmetic (bfloat16 autocast is faster on "
-            "a CPU; errors are measured in float32) fit the profile's time budget",
+            f"{precision_words(data, STAGE, p.get('precision', 'float32'))} training",
+            "how it was made": "the original's optimiser; the epochs and the arithmetic fit the profile's time budget "
+            "(bfloat16 autocast is faster where the CPU or GPU has bf16 units and much slower where it has none, "
+            "so `auto` takes it only there; errors are measured in float32)",
             "on what data": budget_effect(data),
         },
     ]

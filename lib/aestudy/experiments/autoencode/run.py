@@ -24,6 +24,7 @@ from ...science.training import (  # noqa: F401 (also this module's names for th
     batches,
     make_optimizer,
     pick_device,
+    resolved_precision,
     setup,
 )
 
@@ -90,6 +91,7 @@ def run(
     a progress bar; None: one unless the runner shows the run's progress (`progress_file.active`)."""
     dev = pick_device(device)
     model.to(dev)
+    precision = resolved_precision(precision, dev)  # auto: what this device computes natively
     autocast = autocast_for(dev, precision)
     graphed = use_graph(dev, optimizer) and precision == "float32" and schedule == "constant"
     opt = make_optimizer(optimizer, model.parameters(), lr, capturable=graphed)

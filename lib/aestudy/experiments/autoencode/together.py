@@ -36,6 +36,7 @@ from torch.func import functional_call, stack_module_state, vmap
 from ...science.capture import StepGraph
 from ...science.models import AEConfig, AutoEncoder
 from ...science.steps import autocast_for, use_graph
+from ...science.training import resolved_precision
 from . import run as train
 
 
@@ -194,6 +195,7 @@ def run_together(
         raise ValueError(f"one seed per model: {len(models)} models, {len(seeds)} seeds")
     dev = train.pick_device(device)
     params, base = stack(models, dev)
+    precision = resolved_precision(precision, dev)  # auto: what this device computes natively
     autocast = autocast_for(dev, precision)
     graphed = use_graph(dev, optimizer) and precision == "float32" and schedule == "constant"
     if graph is False:

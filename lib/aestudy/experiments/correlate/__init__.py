@@ -9,5 +9,10 @@ from .metrics import CorrelateMetrics
 from .params import CorrelateParams
 
 STAGE = Stage(
-    "correlate", CorrelateParams, order=40, reads_data=True, receives="checkpoints", metrics=CorrelateMetrics
+    "correlate",
+    CorrelateParams,
+    order=40,
+    reads_data=True,
+    receives={"autoencode": "checkpoints"},
+    metrics=CorrelateMetrics,
 )

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from ...schema import Params
+from ...schema import Params, Seed
 
 
 class CorrelateParams(Params):
     n_images: int = Field(8000, ge=2)
-    image_seed: int = 0
+    image_seed: Seed = 0

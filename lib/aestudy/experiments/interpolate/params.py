@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator
 
-from ...schema import Params
+from ...schema import Params, Seed
 
 
 class InterpolateParams(Params):
     pairs: list[tuple[int, int]] = [(1, 5), (3, 6), (0, 4)]
     steps: int = Field(11, ge=2)
-    image_seed: int = 0
+    image_seed: Seed = 0
     pairs_per_digit_pair: int = Field(
         30,
         ge=1,

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from ...schema import Mode, Params, Precision, precision_field
+from ...schema import (
+    NUM_CLASSES,
+    Device,
+    LabelSeed,
+    Mode,
+    Params,
+    Precision,
+    Seed,
+    device_field,
+    labels_within,
+    precision_field,
+)
 from ...vocabulary import MODES
 
 
@@ -34,15 +45,15 @@ class SearchSpace(Params):
 class ProtocolParams(Params):
     h1: int = Field(650, ge=1, description="the head width the protocols are chosen at")
     modes: list[Mode] = list(MODES)
-    label_seed: int = 0
+    label_seed: LabelSeed = 0
     n_labels: int = Field(100, ge=10, description="at least one image per class")
     balanced: bool = True
     folds: int = Field(3, ge=2, description="stratified folds of the labelled images")
     candidates: int = Field(3, ge=1, description="protocols tried per mode: the same budget for every mode")
-    search_seed: int = 0
+    search_seed: Seed = 0
     space: SearchSpace = SearchSpace()
     precision: Precision = precision_field()
-    device: str = Field("auto", json_schema_extra={"unkeyed": True})
+    device: Device = device_field()
 
     @field_validator("modes", mode="before")
     @classmethod
@@ -50,3 +61,17 @@ class ProtocolParams(Params):
         """One mode name stands for [that mode]: `grid: {modes: [frozen, ...]}` gives one run per
         mode, and the modes' searches run side by side (each mode's search is independent)."""
         return [modes] if isinstance(modes, str) else modes
+
+    @field_validator("folds")
+    @classmethod
+    def _every_class_in_every_fold(cls, folds, info: ValidationInfo):
+        n_labels = info.data.get("n_labels", NUM_CLASSES)
+        if folds > n_labels // NUM_CLASSES:
+            raise ValueError(
+                f"at most {n_labels // NUM_CLASSES}: n_labels {n_labels} gives {n_labels // NUM_CLASSES} labelled "
+                "images per class, and every fold validates on at least one of each"
+            )
+        return folds
+
+    def against_data(self, data) -> dict[str, str]:
+        return labels_within(self.n_labels, data)

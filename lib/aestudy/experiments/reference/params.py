@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from ...schema import Params
+from ...schema import Device, Params, Seed, device_field
 
 
 class ReferenceParams(Params):
@@ -25,5 +25,13 @@ class ReferenceParams(Params):
             "training images held out from its training to fit its softmax temperature (calibration)"
         ),
     )
-    seed: int = 0
-    device: str = Field("auto", json_schema_extra={"unkeyed": True})
+    seed: Seed = 0
+    device: Device = device_field()
+
+    def against_data(self, data) -> dict[str, str]:
+        n = data.train_images()
+        if self.calibration_size >= n:
+            return {
+                "calibration_size": f"{self.calibration_size:,} leaves none of the {n:,} training images to train on"
+            }
+        return {}

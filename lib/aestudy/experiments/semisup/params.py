@@ -4,9 +4,19 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from ...schema import Params, Precision, precision_field
+from ...schema import (
+    NUM_CLASSES,
+    Device,
+    LabelSeed,
+    Params,
+    Precision,
+    Seed,
+    device_field,
+    labels_within,
+    precision_field,
+)
 
 
 class Recipe(Params):
@@ -70,8 +80,8 @@ class RecipeSpace(Params):
 
 class SemisupParams(Params):
     h1: int = Field(650, ge=1, description="the head width (experiment 4's network)")
-    label_seeds: list[int] = Field([0, 1, 2, 3, 4], min_length=1)
-    search_label_seed: int = Field(
+    label_seeds: list[LabelSeed] = Field([0, 1, 2, 3, 4], min_length=1)
+    search_label_seed: LabelSeed = Field(
         -1,
         description=(
             "the label draw the recipe is chosen on by cross-validation: never one of label_seeds, so no "
@@ -85,11 +95,11 @@ class SemisupParams(Params):
     cv_steps: int | None = Field(
         None, ge=1, description="steps per cross-validation fit (None: the recipe's)"
     )
-    search_seed: int = 0
+    search_seed: Seed = 0
     recipe: Recipe = Recipe()
     space: RecipeSpace = RecipeSpace()
     precision: Precision = precision_field()
-    device: str = Field("auto", json_schema_extra={"unkeyed": True})
+    device: Device = device_field()
 
     @model_validator(mode="after")
     def _search_draw_apart(self):
@@ -99,3 +109,17 @@ class SemisupParams(Params):
                 "recipe is chosen on must not be evaluated"
             )
         return self
+
+    @field_validator("folds")
+    @classmethod
+    def _every_class_in_every_fold(cls, folds, info: ValidationInfo):
+        n_labels = info.data.get("n_labels", NUM_CLASSES)
+        if folds > n_labels // NUM_CLASSES:
+            raise ValueError(
+                f"at most {n_labels // NUM_CLASSES}: n_labels {n_labels} gives {n_labels // NUM_CLASSES} labelled "
+                "images per class, and every fold validates on at least one of each"
+            )
+        return folds
+
+    def against_data(self, data) -> dict[str, str]:
+        return labels_within(self.n_labels, data)

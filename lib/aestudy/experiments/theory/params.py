@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from ...schema import Params
+from ...schema import Params, Seed
 
 
 class TheoryParams(Params):
-    seed: int = 0
+    seed: Seed = 0
     n_samples: int = Field(20001, ge=101)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ...report.stats import SEED
 from ...vocabulary import label
+from ..autoencode.choices import precision_words
 
 STAGE = "transfer"
 
@@ -64,8 +65,8 @@ def choices(data) -> list[dict]:
         {
             "what": "arithmetic of the classifiers",
             "choice": _precisions(data),
-            "how it was made": "bfloat16 autocast where the time budget needs it (faster on a CPU with bf16 units), "
-            "every mode alike",
+            "how it was made": "bfloat16 autocast where the time budget needs it and the hardware has bf16 units "
+            "(`auto`: slower than float32 without them), every mode alike",
             "on what data": "run times, not results",
         },
         {
@@ -81,7 +82,7 @@ def _precisions(data) -> str:
     stages = data.params.get("stages") or {}
     return (
         ", ".join(
-            f"{n}: {((stages[n] or {}).get('params') or {}).get('precision', 'float32')}"
+            f"{n}: {precision_words(data, n, ((stages[n] or {}).get('params') or {}).get('precision', 'float32'))}"
             for n in ("protocol", STAGE, "semisup")
             if n in stages
         )

@@ -1,0 +1,102 @@
+"""Values a run could only fail on are refused when the parameter file is read: one line naming
+the file and the field, before any run starts, so that no complete run is replaced by a failed one.
+Each case is the committed smoke profile with one value changed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from aestudy import study
+from aestudy.runner.paramfile import load_study
+from aestudy.schema import ParamsError
+
+SMOKE = (Path(__file__).resolve().parents[2] / "params" / "smoke.yaml").read_text()
+
+CASES = {
+    "more labels than training images": (
+        "n_labels: 20, folds: 2, candidates: 2,",
+        "n_labels: 1000, folds: 2, candidates: 2,",
+        "stages.protocol.params.n_labels: 1,000 labelled images drawn from 300 training images",
+    ),
+    "more folds than labels per class": (
+        "n_labels: 20, folds: 2, candidates: 2,",
+        "n_labels: 20, folds: 30, candidates: 2,",
+        "stages.protocol.params.folds: at most 2: n_labels 20 gives 2 labelled images per class",
+    ),
+    "semisup folds too": (
+        "label_seeds: [0, 1], folds: 2,",
+        "label_seeds: [0, 1], folds: 3,",
+        "stages.semisup.params.folds: at most 2",
+    ),
+    "calibration takes every training image": (
+        "calibration_size: 50}",
+        "calibration_size: 300}",
+        "stages.reference.params.calibration_size: 300 leaves none of the 300 training images",
+    ),
+    "a size read from true": ("train_size: 300", "train_size: true", "data.train_size: true/false where"),
+    "a size past the dataset": (
+        "test_size: 200",
+        "test_size: 20000",
+        "data.test_size: 20,000 is more than MNIST's 10,000 test images",
+    ),
+    "a seed past numpy's range": (
+        "seed: [0, 1]  ",
+        "seed: [0, 18446744073709551616]  ",
+        "stages.autoencode.grid.seed: Input should be less than 4294967296",
+    ),
+    "a negative model seed": ("seed: [0, 1]  ", "seed: [0, -1]  ", "stages.autoencode.grid.seed:"),
+    "an infinite rate": (
+        "lr: 1.0e-3, warmup",
+        "lr: .inf, warmup",
+        "stages.autoencode.params.lr: Input should be a finite",
+    ),
+    "an unknown device": (
+        "balanced: true, baselines: true,",
+        "balanced: true, baselines: true, device: tpu,",
+        "stages.transfer.params.device: must be auto, cpu, cuda, cuda:N or mps",
+    ),
+    "a bool among label seeds": (
+        "label_seeds: [0, 1], n_labels: 20,\n",
+        "label_seeds: [0, true], n_labels: 20,\n",
+        "stages.transfer.params.label_seeds: true/false where",
+    ),
+    "correlate given the reference classifier": (
+        "uses: {autoencode: {}}\n    params: {n_images",
+        "uses: {reference: {}}\n    params: {n_images",
+        "stages.correlate.uses.reference: reference produces nothing that correlate receives",
+    ),
+    "an unknown key in a nested section lists the section's keys": (
+        "warmup: [0, 2], encoder_lr",
+        "warmup: [0, 2], foo: [1], encoder_lr",
+        "space.foo: unknown key 'foo' (allowed: steps, lr, weight_decay, augment, warmup, encoder_lr)",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_a_value_a_run_would_fail_on_is_refused_when_the_file_is_read(case, tmp_path):
+    old, new, expected = CASES[case]
+    assert old in SMOKE, "the smoke profile changed: update the case"
+    path = tmp_path / "bad.yaml"
+    path.write_text(SMOKE.replace(old, new, 1))
+    with pytest.raises(ParamsError) as err:
+        load_study(path)
+    line = str(err.value)
+    assert line.startswith(f"{path}: ") and expected in line and "\n" not in line, line
+
+
+def test_the_committed_profiles_pass_every_rule():
+    for path in sorted((Path(__file__).resolve().parents[2] / "params").glob("*.yaml")):
+        load_study(path)
+
+
+def test_a_notebook_checks_its_values_against_its_data_section_as_the_runner_does():
+    namespace = {"train_size": 300, "n_labels": 1000}
+    with pytest.raises(
+        ParamsError, match=r"^notebooks/transfer.ipynb: parameters.n_labels: 1,000 labelled images"
+    ):
+        study.check_parameters("transfer", namespace)
+    namespace = {"train_size": None, "calibration_size": 59_999}
+    assert study.check_parameters("reference", namespace)["calibration_size"] == 59_999
