@@ -156,3 +156,48 @@ def test_a_skipped_run_keeps_an_earlier_execution_and_records_only_where_there_w
         }
     assert (partial / "transfer.ipynb").exists()  # what a partial execution left is not removed either
     assert config.profile_dir("keep") == tmp_reports / "keep"
+
+
+@pytest.mark.slow
+def test_a_failed_execution_keeps_the_complete_run_it_was_to_replace_and_reverting_restores_it(
+    tmp_path, tmp_reports, fake_mnist, one_thread_kernels, monkeypatch, capsys
+):
+    """A value only the run can find wrong: the run fails, but the complete run it was to
+    update waits under .previous/; the file set back, the run is cached from it, not recomputed;
+    a later success leaves nothing aside."""
+    nb_dir = tmp_path / "notebooks"
+    nb_dir.mkdir()
+    notebook(
+        nb_dir / "autoencode.ipynb",
+        "latent_dim = 1\nepochs = 1\nout_dir = None",
+        """\
+        import json, pathlib, time
+        if epochs == 7:
+            raise RuntimeError("seven epochs diverge")
+        out = pathlib.Path(out_dir)
+        (out / "model.pt").write_bytes(f"weights of {epochs} epochs at {time.time()}\\n".encode())
+        (out / "metrics.json").write_text(json.dumps({"latent_dim": latent_dim}))
+        """,
+    )
+    use_stand_in_notebooks(monkeypatch, nb_dir)
+    params = tmp_path / "keep.yaml"
+    study = STUDY.split("  correlate:")[0].replace("grid: {latent_dim: [3, 4]}", "grid: {latent_dim: [3]}")
+    run_dir = tmp_reports / "keep" / "runs" / "autoencode" / "d3"
+    aside = tmp_reports / "keep" / ".previous" / "autoencode" / "d3"
+
+    def run(epochs: int) -> dict:
+        params.write_text(study.replace("epochs: 1", f"epochs: {epochs}"))
+        code = cli.main(["run", str(params), "--no-render"])
+        capsys.readouterr()
+        outcome = json.loads((tmp_reports / "keep" / "runs.json").read_text())["runs"][0]
+        return {"code": code, **outcome}
+
+    assert run(1)["status"] == "ok"
+    before = every_file(run_dir)
+    failed = run(7)
+    assert failed["code"] == 1 and failed["status"] == "failed" and "seven epochs diverge" in failed["error"]
+    assert (run_dir / records.FAILED).exists() and every_file(aside) == before  # the complete run, aside
+    restored = run(1)
+    assert restored["code"] == 0 and restored["status"] == "cached"  # not executed again
+    assert every_file(run_dir) == before and not aside.exists()
+    assert run(2)["status"] == "ok" and every_file(run_dir) != before and not aside.exists()

@@ -1,4 +1,5 @@
-"""Executing one run, read as papermill's own `execute_notebook`: a fresh folder -> the notebook
+"""Executing one run, read as papermill's own `execute_notebook`: a fresh folder (a complete run
+there waits aside under `.previous/` until the new one is complete) -> the notebook
 with the runner's cells (`surgery`) -> papermill in a watched kernel (`watch`, `kernel_manager`)
 -> the declared products and metrics checked (`aestudy.metrics`) -> the completion record last.
 
@@ -45,6 +46,9 @@ JOB_ENDING = "job ending"  # the kernel got SIGTERM in a SLURM job: the job is b
 INTERRUPTED = "interrupted"  # the command was stopped (Ctrl-C reached the kernel): not the run's fault
 RETRYABLE = (KERNEL_DIED, TIMEOUT)  # faults of the machine, not of the run's code
 KEPT = "its files from an earlier execution are kept as they were"  # a skipped run's "kept"
+PREVIOUS = (
+    ".previous"  # reports/<profile>/.previous/<stage>/<run-id>/: a complete run while it executes again
+)
 
 
 def execute_run(
@@ -93,6 +97,8 @@ def execute_job(
     out, todo, why = {}, [], []
     for run in job.runs:
         state, reason, record = records.state(run.dir, run.inputs)
+        if state != "complete" and not force and _restore_previous(run):
+            state, reason, record = records.state(run.dir, run.inputs)
         if state == "complete" and not force:
             out[run.name] = {**_result(run), "status": "cached", "key": record["key"]}
         elif no_retrain:
@@ -128,11 +134,42 @@ def _cell_runs(run, others) -> dict:
     return {**run.params, CELL_RUNS: [{over: o.params[over], OUT_DIR: o.dir} for o in others]}
 
 
+def previous_dir(run_dir) -> Path:
+    """Where a complete run waits while it is executed again (`_fresh`)."""
+    run_dir = Path(run_dir)
+    return run_dir.parents[2] / PREVIOUS / run_dir.parent.name / run_dir.name
+
+
 def _fresh(out: Path) -> None:
+    """An empty folder for an execution. A complete run's folder is moved aside, not removed: if
+    the new execution fails, the run it was to replace is not lost (`_restore_previous` takes it
+    back once the parameters are those it was made with again); a success removes it."""
     if out.exists():
-        (out / records.COMPLETE).unlink(missing_ok=True)  # first: a folder half removed is never complete
-        shutil.rmtree(out)
+        if (out / records.COMPLETE).exists():
+            keep = previous_dir(out)
+            if keep.exists():
+                shutil.rmtree(keep)
+            keep.parent.mkdir(parents=True, exist_ok=True)
+            out.rename(keep)  # one rename on one file system: the run is in one place or the other
+        else:
+            shutil.rmtree(out)
     out.mkdir(parents=True)
+
+
+def _restore_previous(run) -> bool:
+    """Put back a complete run that an execution which then failed (or was stopped) had moved
+    aside, when its record matches the run as planned now (its key): that result is not
+    recomputed. True when it was put back."""
+    keep = previous_dir(run.dir)
+    if not keep.exists() or records.state(keep, run.inputs)[0] != "complete":
+        return False
+    out = Path(run.dir)
+    if out.exists():  # what the failed execution left: its error was reported when it failed
+        (out / records.FAILED).unlink(missing_ok=True)
+        shutil.rmtree(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    keep.rename(out)
+    return True
 
 
 def _attempt(run, threads: int, timeout: float | None, others=()) -> tuple[list[dict], str]:
@@ -217,6 +254,8 @@ def _attempt(run, threads: int, timeout: float | None, others=()) -> tuple[list[
                     **({"trained_with": [o.name for o in members if o is not m]} if others else {}),
                 },
             )
+        for m in members:  # every new run is complete: the runs they replace go
+            shutil.rmtree(previous_dir(m.dir), ignore_errors=True)
         if warm is not None:
             warm.close_clients()
             kernels.log_since(warm, log_from, out / records.KERNEL_LOG)
@@ -252,6 +291,7 @@ def _attempt(run, threads: int, timeout: float | None, others=()) -> tuple[list[
             _quiet_abandoned_cell()
             raise
         if kind == INTERRUPTED:  # the sweep records the run as interrupted, as every run it did not finish
+            _quiet_abandoned_cell()
             raise KeyboardInterrupt(error)
         ending = {"job_ending": True} if kind == JOB_ENDING else {}
         return [{"status": "failed", "error": error, **share, **ending} for _ in members], kind
