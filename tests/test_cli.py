@@ -226,3 +226,25 @@ def test_contradictory_options_and_a_reports_dir_that_is_a_file_are_bad_input(tm
             == f"error: REPORTS_DIR={afile}: {afile} is a file, not a folder for the runs\n"
         )
     assert not (tmp_path / "reports").exists()  # nothing was made
+
+
+def test_a_scheduler_address_where_nothing_answers_is_bad_input_within_the_wait(
+    tmp_path, capsys, monkeypatch
+):
+    """It was exit 1 after dask's own 30 s; now one line naming the option, exit 2, no run."""
+    import socket
+
+    from aestudy.runner import executors
+
+    monkeypatch.setenv("REPORTS_DIR", str(tmp_path / "reports"))
+    monkeypatch.setattr(executors, "CONNECT_SECONDS", 1)
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    args = ["run", "smoke", "--executor", "dask", "--scheduler", f"tcp://127.0.0.1:{port}", "--no-render"]
+    assert cli.main(args) == 2
+    errors = [ln for ln in capsys.readouterr().err.splitlines() if ln.startswith("error:")]
+    assert len(errors) == 1 and errors[0].startswith(
+        f"error: --scheduler tcp://127.0.0.1:{port}: no Dask scheduler answered within 1 s"
+    )
+    assert not list((tmp_path / "reports").glob("*/runs/*/*/complete.json"))

@@ -35,9 +35,11 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from pathlib import Path
 
 from ..files import write_json
+from ..messages import ParamsError, clip
 from . import orphans
 
 THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+CONNECT_SECONDS = 10  # how long `--scheduler ADDRESS` waits for a Dask scheduler to answer
 
 
 def _in_worker(fn, item, threads: int, kwargs: dict, *args):
@@ -213,7 +215,13 @@ class DaskExecutor(SerialExecutor):
         if scheduler:
             from dask.distributed import Client
 
-            self.client = Client(scheduler)
+            try:
+                self.client = Client(scheduler, timeout=f"{CONNECT_SECONDS}s")
+            except (OSError, ValueError, TypeError) as exc:  # nothing answers there, or not an address
+                raise ParamsError(
+                    f"--scheduler {clip(scheduler)}: no Dask scheduler answered within {CONNECT_SECONDS} s "
+                    f"({clip(exc, 160)})"
+                ) from None
         else:
             self.start(workers)
 
