@@ -155,3 +155,17 @@ def test_an_experiments_report_thresholds_come_from_its_package_and_join_the_rep
         assembled(noise_margin=-1)
     with pytest.raises(ValueError, match="declared twice: noise_margin"):
         report_params._assemble(parts + parts)
+
+
+def test_every_bad_input_is_one_line_in_a_notebook_a_missing_dataset_too(tmp_path, monkeypatch):
+    """IPython shows `_render_traceback_` instead of a traceback: a missing dataset was 42 lines
+    of torchvision's frames before its one good line."""
+    from aestudy.errors import BadInput
+    from aestudy.science import data
+
+    monkeypatch.delenv("DATA_DIR", raising=False)  # it would win over data_dir
+    with pytest.raises(data.DataNotFoundError) as info:
+        data.load_split("mnist", train=True, data_dir=tmp_path, download=False)
+    assert isinstance(info.value, BadInput)
+    assert info.value._render_traceback_() == [f"DataNotFoundError: {info.value}"]
+    assert "\n" not in str(info.value)

@@ -27,3 +27,6 @@ class BadInput(StudyError):
     """The input is wrong (exit 2): a parameter, a command-line value, the dataset, the cluster."""
 
     exit_code = BAD_INPUT
+
+    def _render_traceback_(self):  # IPython shows this instead of a traceback: one line in a notebook
+        return [f"{type(self).__name__}: {self}"]

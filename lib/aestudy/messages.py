@@ -15,10 +15,8 @@ from .errors import BadInput
 
 
 class ParamsError(BadInput, ValueError):
-    """A parameter file, a notebook's parameters or a command-line value is invalid; one line."""
-
-    def _render_traceback_(self):  # IPython shows this instead of a traceback: one line in a notebook
-        return [f"ParamsError: {self}"]
+    """A parameter file, a notebook's parameters or a command-line value is invalid; one line
+    (in a notebook too: `BadInput._render_traceback_`)."""
 
 
 EXCERPT = 80  # characters of an input a message quotes at most

@@ -266,8 +266,8 @@ def test_a_stub_run_through_the_runner_is_followed_and_leaves_no_progress_file(
 
 
 def test_a_transfer_run_tells_the_runner_every_model_even_without_its_progress_bar(monkeypatch):
-    """The notebook passes progress=False (no tqdm bar in the notebook): the runner's progress
-    file still counts every model (a disabled tqdm bar counts nothing)."""
+    """With progress=False (no tqdm bar) the runner's progress file still counts every model (a
+    disabled tqdm bar counts nothing: `progress_bar.LoopProgress` counts itself)."""
     import torch
 
     from aestudy.experiments.transfer import run as transfer

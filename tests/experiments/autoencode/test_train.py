@@ -322,8 +322,12 @@ def test_the_progress_bar_shows_in_jupyterlab_and_not_under_the_runner(monkeypat
     assert "train" in capsys.readouterr().err
     monkeypatch.setenv(progress_file.ENV, "/nonexistent/progress.json")  # writes fail quietly
     assert progress_file.active()
-    train.run(AutoEncoder(SMALL), TRAIN_X, TEST_X, epochs=1, batch_size=32)
+    seen = []
+    monkeypatch.setattr(progress_file, "report", lambda done, total, unit: seen.append((done, total, unit)))
+    train.run(AutoEncoder(SMALL), TRAIN_X, TEST_X, epochs=2, batch_size=32)
     assert capsys.readouterr().err == ""
+    batches = -(-len(TRAIN_X) // 32)  # the runner hears epochs: 'epoch 1.5/2', not batches
+    assert seen == [(b / batches, 2.0, "epoch") for b in range(1, 2 * batches + 1)]
 
 
 def test_the_loss_curves_name_what_each_line_measures():
@@ -348,10 +352,13 @@ def test_the_loss_curves_name_what_each_line_measures():
         "validation (held-out training images)",
         "test (2,000 images before the last epoch)",
     ]
-    one = {"epoch": [1], "train_error": [0.2], "test_error": [0.15]}
-    assert [t.get_text() for t in plots.loss_curves(one, test_subset=2000).axes[0].get_legend().texts][
-        -1
-    ] == "test"
+    # one epoch: its errors as labelled bars, not three lone points on an epoch axis
+    one = {"epoch": [1], "train_error": [0.2], "test_error": [0.15], "val_error": [0.14]}
+    ax = plots.loss_curves(one, "d=10", test_subset=2000).axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["train\n(running mean)", "validation", "test"]
+    assert [b.get_height() for b in ax.patches] == [0.2, 0.14, 0.15]
+    assert [t.get_text() for t in ax.texts] == ["0.2000", "0.1400", "0.1500"]
+    assert ax.get_title() == "d=10 (after its one epoch)"
 
 
 def test_auto_precision_is_bfloat16_only_where_the_hardware_has_bf16_units(monkeypatch):

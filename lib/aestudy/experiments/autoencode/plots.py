@@ -13,6 +13,8 @@ def loss_curves(history: dict, title: str = "", test_subset: int | None = None):
     the epoch's batches, taken while the weights change), on the validation images when measured,
     and on the test images (on a `test_subset` of them before the last epoch, when one is given)."""
     fig, ax = plt.subplots(figsize=(5.6, 3.4))
+    if len(history["epoch"]) == 1:  # one epoch: three numbers, not three lone points on an axis
+        return _one_epoch(fig, ax, history, title)
     ax.plot(history["epoch"], history["train_error"], marker="o", label="train (running mean over the epoch)")
     if any(v is not None for v in history.get("val_error") or []):
         ax.plot(
@@ -25,6 +27,19 @@ def loss_curves(history: dict, title: str = "", test_subset: int | None = None):
     ax.set_ylabel("reconstruction error (MSE per pixel)")
     ax.set_title(title)
     ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def _one_epoch(fig, ax, history: dict, title: str):
+    errors = {"train\n(running mean)": history["train_error"][0]}
+    if (history.get("val_error") or [None])[0] is not None:
+        errors["validation"] = history["val_error"][0]
+    errors["test"] = history["test_error"][0]
+    bars = ax.bar(list(errors), list(errors.values()), color=["C0", "C1", "C2"][: len(errors)])
+    ax.bar_label(bars, fmt="%.4f", fontsize=8)
+    ax.set_ylabel("reconstruction error (MSE per pixel)")
+    ax.set_title(f"{title} (after its one epoch)" if title else "after its one epoch")
     fig.tight_layout()
     return fig
 

@@ -14,9 +14,8 @@ import time
 
 import torch
 from torch import nn
-from tqdm import tqdm
 
-from ... import progress_file
+from ...progress_bar import LoopProgress
 from ...science.names import SCHEDULES
 from ...science.steps import EagerStep, GraphedStep, autocast_for, use_graph
 from ...science.training import (  # noqa: F401 (also this module's names for them: train.setup, ...)
@@ -109,8 +108,7 @@ def run(
     start = time.perf_counter()
     n_batches = -(-len(train_x) // batch_size)
     total_steps = epochs * n_batches
-    shown = progress if progress is not None else not progress_file.active()
-    bar = tqdm(total=total_steps, desc="train", unit="batch", disable=not shown, mininterval=1.0)
+    bar = LoopProgress(total_steps, "batch", "train", shown=progress, per=n_batches, runner_unit="epoch")
     for epoch in range(1, epochs + 1):
         model.train()
         # summed in float64 on the device, in batch order: the same number as adding
@@ -124,10 +122,7 @@ def run(
             step += 1
             running.add_(loss, alpha=len(idx))
             seen += len(idx)
-            bar.update(1)
-            progress_file.report(
-                epoch - 1 + seen / len(train_x), epochs, "epoch"
-            )  # throttled; the runner shows it
+            bar.add(1)
         last = epoch == epochs or monitor_images is None
         test_err = reconstruction_error(model, test_images if last else monitor_images, device=dev)
         history["epoch"].append(epoch)
@@ -135,7 +130,7 @@ def run(
         history["test_error"].append(test_err)
         if val_images is not None:
             history["val_error"].append(reconstruction_error(model, val_images, device=dev))
-        bar.set_postfix(epoch=epoch, test_error=f"{test_err:.4f}")
+        bar.note(epoch=epoch, test_error=f"{test_err:.4f}")
         if on_epoch is not None:
             on_epoch(model, epoch)
     bar.close()

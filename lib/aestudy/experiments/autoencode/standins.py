@@ -25,6 +25,11 @@ def stand_in_checkpoints(
 
     split = data.load_split(dataset, train=True, data_dir=data_dir, limit=n_images, seed=seed)
     test = data.load_split(dataset, train=False, data_dir=data_dir, limit=1000, seed=seed)
+    print(
+        f"No checkpoints given: training {len(latent_dims)} stand-in autoencoder(s) (d = "
+        f"{', '.join(map(str, latent_dims))}, num_conv = {num_conv}) on {len(split)} training images "
+        "for one epoch; the numbers below illustrate the method, not the study."
+    )
     paths = []
     for d in latent_dims:
         train.setup(seed)
@@ -40,12 +45,8 @@ def stand_in_checkpoints(
                     model,
                     cfg.to_dict(),
                     dataset=dataset,
+                    seed=seed,
                 )
             )
         )
-    print(
-        f"No checkpoints given: trained {len(paths)} stand-in autoencoder(s) (d = "
-        f"{', '.join(map(str, latent_dims))}, num_conv = {num_conv}) on {len(split)} training images "
-        "for one epoch; the numbers below illustrate the method, not the study."
-    )
     return paths

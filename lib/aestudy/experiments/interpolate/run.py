@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from ...progress_bar import LoopProgress
 from ...science.artifacts import model_label
 
 SOBEL_X = ((-1.0, 0.0, 1.0), (-2.0, 0.0, 2.0), (-1.0, 0.0, 1.0))
@@ -174,6 +175,7 @@ def run(
     seed: int,
     classifier=None,
     pairs_per_digit_pair: int = 1,
+    progress: bool | None = None,
 ) -> dict:
     """Experiment 2 for every model and digit pair.
 
@@ -188,6 +190,7 @@ def run(
     probability on the a = 0.5 decode and on the real inputs), end_mse (end_mse_a, end_mse_b),
     mid_nn_distance, input_nn_distance; and `curves`: per digit pair and model, the sharpness
     ratio, the confidence, the endpoint-class mass and the entropy at every a (means over the pairs).
+    `progress`: a bar over the models and digit pairs (None: unless the runner shows progress).
     """
     from ..reference import run as ref
 
@@ -197,6 +200,7 @@ def run(
     for cfg, model in models:
         groups.setdefault(cfg.get("seed"), []).append((cfg, model))
     out_pairs, records, curves = [], [], []
+    bar = LoopProgress(len(pairs) * len(models), "model", "interpolate", shown=progress)
     for a, b in pairs:
         figure = None
         for model_seed, members in groups.items():
@@ -250,9 +254,11 @@ def run(
                 records.append(rec)
                 curves.append(curve)
                 rows.append({"label": model_label(cfg), "decodes": dec[0]})
+                bar.add(1)
             if figure is None:  # the figure shows the first seed's models on that seed's first pair
                 figure = {"pair": (a, b), "inputs": (xa[0], xb[0]), "rows": rows}
         out_pairs.append(figure)
+    bar.close()
     metrics = {
         "steps": steps,
         "alphas": alphas.tolist(),

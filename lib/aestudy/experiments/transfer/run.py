@@ -31,7 +31,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ... import progress_file
+from ...progress_bar import LoopProgress
 from ...science.fitting import derived_seed, encode, fit, single_thread
 from ...science.models import Classifier, Encoder
 from ...science.names import BASELINES, MODES
@@ -138,7 +138,7 @@ def run(
     protocols: dict | None = None,
     baselines: bool = True,
     device: str = "auto",
-    progress: bool = True,
+    progress: bool | None = None,
     encoder_seed: int | None = None,
 ) -> dict:
     """Every (seed, h1, mode) for one encoder plus the baselines per seed.
@@ -153,7 +153,6 @@ def run(
     accuracy, accuracy on the labelled images, cross-validation accuracy of its protocol and last
     loss; one per (baseline, seed) with h1 None.
     """
-    from tqdm import tqdm
 
     from ...science.batched import fit_each
     from ...science.training import pick_device
@@ -172,7 +171,7 @@ def run(
         x, y = train.images[idx].to(dev), train.labels[idx].to(dev)
         draws[label_seed] = (seed, x, y, encode(encoder, x) if "frozen" in modes else None)
     results, total = {}, len(seeds) * len(h1) * len(modes)
-    bar = tqdm(total=total, desc="transfer", unit="model", disable=not progress, mininterval=1.0)
+    bar = LoopProgress(total, "model", "transfer", shown=progress)
     for width in h1:
         for mode in modes:  # one group per (h1, mode): the label draws' classifiers, together on a GPU
             t = time.perf_counter()
@@ -205,10 +204,7 @@ def run(
                     "cv_accuracy": chosen.get("cv_accuracy"),
                     "final_loss": loss,
                 }
-                bar.update(1)
-                progress_file.report(
-                    len(results), total, "model"
-                )  # counted here: a disabled bar counts nothing
+                bar.add(1)
             timings[mode] += time.perf_counter() - t
     records = []
     for label_seed in seeds:  # in the order of the draws: each draw's models, then its baselines
