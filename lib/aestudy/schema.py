@@ -57,12 +57,14 @@ def device_field():
 
 
 def precision_field():
-    """Every training stage's `precision`: float32, or bfloat16 autocast for speed on a bf16 CPU."""
+    """Every training stage's `precision`: float32, bfloat16 autocast, or auto (bfloat16 only where
+    the hardware has bf16 units: elsewhere autocast is slower than float32)."""
     return Field(
         "float32",
         description=(
             "bfloat16: training and prediction under torch.autocast (weights, optimiser state and losses stay "
-            "float32); float32 changes nothing"
+            "float32); float32 changes nothing; auto: bfloat16 on a CPU with avx512_bf16 or AMX or on a GPU "
+            "that supports it, float32 elsewhere (science.training.resolved_precision)"
         ),
     )
 
