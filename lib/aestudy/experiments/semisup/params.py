@@ -22,8 +22,8 @@ from ...schema import (
 class Recipe(Params):
     """The semi-supervised recipe's base (experiments.semisup.run): the first candidate of its search."""
 
-    steps: int = Field(1000, ge=1, description="training steps (the budget: not searched)")
-    unlabelled_batch: int = Field(256, ge=1, description="unlabelled images per step (the budget)")
+    steps: int = Field(400, ge=1, description="training steps (the budget: not searched)")
+    unlabelled_batch: int = Field(128, ge=1, description="unlabelled images per step (the budget)")
     lr: float = Field(1e-3, gt=0)
     weight_decay: float = Field(1e-4, ge=0)
     threshold: float = Field(0.95, ge=0, le=1, description="confidence a pseudo-label needs to count")
@@ -80,7 +80,7 @@ class RecipeSpace(Params):
 
 class SemisupParams(Params):
     h1: int = Field(650, ge=1, description="the head width (experiment 4's network)")
-    label_seeds: list[LabelSeed] = Field([0, 1, 2, 3, 4], min_length=1)
+    label_seeds: list[LabelSeed] = Field([0, 1, 2], min_length=1)
     search_label_seed: LabelSeed = Field(
         -1,
         description=(
