@@ -86,7 +86,7 @@ def choices(data) -> list[dict]:
             f"{precision_words(data, STAGE, p.get('precision', 'float32'))} training",
             "how it was made": "the original's optimiser; the epochs and the arithmetic fit the profile's time budget "
             "(bfloat16 autocast is faster where the CPU or GPU has bf16 units and much slower where it has none, "
-            "so `auto` takes it only there; errors are measured in float32)",
+            "so auto takes it only there; errors are measured in float32)",
             "on what data": budget_effect(data),
         },
     ]

@@ -66,7 +66,7 @@ def choices(data) -> list[dict]:
             "what": "arithmetic of the classifiers",
             "choice": _precisions(data),
             "how it was made": "bfloat16 autocast where the time budget needs it and the hardware has bf16 units "
-            "(`auto`: slower than float32 without them), every mode alike",
+            "(auto: slower than float32 without them), every mode alike",
             "on what data": "run times, not results",
         },
         {
