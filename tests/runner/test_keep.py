@@ -197,6 +197,7 @@ def test_a_failed_execution_keeps_the_complete_run_it_was_to_replace_and_reverti
     failed = run(7)
     assert failed["code"] == 1 and failed["status"] == "failed" and "seven epochs diverge" in failed["error"]
     assert (run_dir / records.FAILED).exists() and every_file(aside) == before  # the complete run, aside
+    assert failed["kept"].startswith(f"its last complete execution waits in {aside}")  # and said so
     restored = run(1)
     assert restored["code"] == 0 and restored["status"] == "cached"  # not executed again
     assert every_file(run_dir) == before and not aside.exists()

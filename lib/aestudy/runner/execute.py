@@ -116,6 +116,11 @@ def execute_job(
                 break
         for run, res in zip(todo, results):
             out[run.name] = {**_result(run), **res, "attempts": attempt}
+            if res["status"] != "ok" and previous_dir(run.dir).exists():
+                out[run.name]["kept"] = (
+                    f"its last complete execution waits in {config.relative(previous_dir(run.dir))}: "
+                    "back in place, not recomputed, once the parameters are those again"
+                )
     return {"members": [out[r.name] for r in job.runs]}
 
 

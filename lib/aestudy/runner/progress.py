@@ -287,7 +287,9 @@ class Display:
             if status != "cached":
                 tries = f", {res['attempts']} attempts" if res.get("attempts", 0) > 1 else ""
                 why = f": {res['error']}" if res.get("error") else ""
-                why += f"; {res['kept']}" if res.get("kept") else ""  # a skipped run's earlier files
+                why += (
+                    f"; {res['kept']}" if res.get("kept") else ""
+                )  # a skipped run's earlier files, or a failed run's complete one
                 line = f"{name}  {res.get('seconds', 0.0):.1f} s{tries}{why}"
             overall = self._overall_words(now)
             self.view.finished(name, status, line, overall, self._stamp(now))

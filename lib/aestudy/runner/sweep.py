@@ -428,7 +428,7 @@ def summary(results: list[dict]) -> str:
         if r["status"] in ("failed", "skipped"):
             kept = (
                 f"; {r['kept']}" if r.get("kept") else ""
-            )  # a skipped run whose earlier files are left alone
+            )  # a skipped run whose earlier files are left alone, a failed run whose complete one waits aside
             lines.append(
                 f"  {r['status']}: {r['stage']}/{r['run_id']}: {r['error']}{kept}{tries}"
                 f"  ({config.relative(r['dir'])})"
