@@ -141,6 +141,22 @@ def labels_within(n_labels: int, data: DataParams) -> dict[str, str]:
     return {}
 
 
+def folds_rule():
+    """The `folds` validator of a stage that cross-validates over its `n_labels` labelled images
+    (declared after `n_labels`): a fold with no image of some class would score nothing."""
+
+    def every_class_in_every_fold(cls, folds, info: ValidationInfo):
+        n_labels = info.data.get("n_labels", NUM_CLASSES)
+        if folds > n_labels // NUM_CLASSES:
+            raise ValueError(
+                f"at most {n_labels // NUM_CLASSES}: n_labels {n_labels} gives {n_labels // NUM_CLASSES} labelled "
+                "images per class, and every fold validates on at least one of each"
+            )
+        return folds
+
+    return field_validator("folds")(classmethod(every_class_in_every_fold))
+
+
 def check_data(params: Params, data: dict, where: str, section_of=lambda field: "") -> None:
     """`params.against_data(data)` as one line naming the field: `WHERE.FIELD: what is wrong`."""
     for field, message in params.against_data(DataParams(**data)).items():

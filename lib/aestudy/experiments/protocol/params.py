@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from ...schema import (
-    NUM_CLASSES,
     Device,
     LabelSeed,
     Mode,
@@ -13,6 +12,7 @@ from ...schema import (
     Precision,
     Seed,
     device_field,
+    folds_rule,
     labels_within,
     precision_field,
 )
@@ -62,16 +62,7 @@ class ProtocolParams(Params):
         mode, and the modes' searches run side by side (each mode's search is independent)."""
         return [modes] if isinstance(modes, str) else modes
 
-    @field_validator("folds")
-    @classmethod
-    def _every_class_in_every_fold(cls, folds, info: ValidationInfo):
-        n_labels = info.data.get("n_labels", NUM_CLASSES)
-        if folds > n_labels // NUM_CLASSES:
-            raise ValueError(
-                f"at most {n_labels // NUM_CLASSES}: n_labels {n_labels} gives {n_labels // NUM_CLASSES} labelled "
-                "images per class, and every fold validates on at least one of each"
-            )
-        return folds
+    _every_class_in_every_fold = folds_rule()
 
     def against_data(self, data) -> dict[str, str]:
         return labels_within(self.n_labels, data)
