@@ -46,9 +46,8 @@ JOB_ENDING = "job ending"  # the kernel got SIGTERM in a SLURM job: the job is b
 INTERRUPTED = "interrupted"  # the command was stopped (Ctrl-C reached the kernel): not the run's fault
 RETRYABLE = (KERNEL_DIED, TIMEOUT)  # faults of the machine, not of the run's code
 KEPT = "its files from an earlier execution are kept as they were"  # a skipped run's "kept"
-PREVIOUS = (
-    ".previous"  # reports/<profile>/.previous/<stage>/<run-id>/: a complete run while it executes again
-)
+# reports/<profile>/.previous/<stage>/<run-id>/: a complete run while it executes again
+PREVIOUS = ".previous"
 
 
 def execute_run(

@@ -47,9 +47,7 @@ class Split:
 def _dataset_class(dataset: str):
     import torchvision.datasets as tvd
 
-    if dataset not in DATASETS:
-        raise ValueError(f"dataset must be one of {sorted(DATASETS)}, got {dataset!r}")
-    return getattr(tvd, DATASETS[dataset])
+    return getattr(tvd, DATASETS[dataset])  # a known name: `_load` checked it
 
 
 IDX_TYPES = {0x08: np.uint8}  # the idx type codes MNIST and Fashion-MNIST use (unsigned bytes)
@@ -71,8 +69,7 @@ def read_idx(path: Path) -> torch.Tensor:
 
 def _read_split(folder: Path, train: bool) -> Split | None:
     """The split from the extracted idx files in `folder` (None if any is missing)."""
-    prefix = "train" if train else "t10k"
-    images, labels = folder / f"{prefix}-images-idx3-ubyte", folder / f"{prefix}-labels-idx1-ubyte"
+    images, labels = (folder / name for name in (RAW_FILES[:2] if train else RAW_FILES[2:]))
     if not (images.is_file() and labels.is_file()):
         return None
     return _as_split(read_idx(images), read_idx(labels))

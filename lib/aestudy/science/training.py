@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import random
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -38,8 +39,11 @@ def native_bf16(device) -> bool:
     device = pick_device(device) if isinstance(device, str) else device
     if device.type == "cuda":
         return torch.cuda.is_bf16_supported()
-    if device.type != "cpu":
-        return False
+    return device.type == "cpu" and _cpu_has_bf16_units()
+
+
+@lru_cache(maxsize=1)
+def _cpu_has_bf16_units() -> bool:
     try:
         flags = Path("/proc/cpuinfo").read_text()
     except OSError:
