@@ -9,10 +9,10 @@ VENV ?= .venv
 
 ifneq ($(VIRTUAL_ENV)$(CONDA_PREFIX),)
 PYTHON := python
-STAMP := .venv-active.stamp
+STAMP := .venv-active.compiled.stamp
 else
 PYTHON := $(VENV)/bin/python
-STAMP := $(VENV)/.installed
+STAMP := $(VENV)/.installed-compiled
 endif
 
 # Offline machines of this project keep MNIST in ../shared/data; elsewhere torchvision
@@ -40,6 +40,12 @@ setup: $(STAMP)
 
 # A new .venv starts without pip (ensurepip alone costs 10-15 s here); uv (pinned, installed into
 # it by the system's pip) installs the lock, pip itself and the project. Without uv: pip does.
+# Then every installed module is compiled to bytecode (compileall skips what is up to date; a file that
+# does not parse, such as a package's test data, is left as it is): where PYTHONDONTWRITEBYTECODE is
+# set, as on this project's machines, Python never writes a .pyc itself, so each process (the runner,
+# each notebook kernel) would compile torch, pandas, scipy and seaborn from source again: about 6 s
+# of every kernel's start. (The stamp's name changed with this step, so an older .venv gets it once.)
+SITE_PACKAGES = $$($(PYTHON) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 $(STAMP): pyproject.toml $(LOCK)
 ifeq ($(VIRTUAL_ENV)$(CONDA_PREFIX),)
 	test -x $(PYTHON) || python3 -m venv --without-pip $(VENV)
@@ -54,6 +60,7 @@ endif
 	  $(PYTHON) -m pip install -q --require-hashes --no-deps -r $(LOCK) && \
 	  $(PYTHON) -m pip install -q --no-deps --no-build-isolation -e . ; \
 	fi
+	$(PYTHON) -m compileall -q -j 0 "$(SITE_PACKAGES)" >/dev/null 2>&1 || true
 	touch $@
 
 lock:                  ## re-resolve requirements-lock.txt from pyproject.toml (UPGRADE=1: newest versions allowed)

@@ -25,7 +25,7 @@ def _states_after_editing(smoke_profile, monkeypatch, edited: str) -> dict:
         for c in (smoke_profile["dir"] / "runs").glob("*/*/complete.json")
         for m, d in records.read_json(c)["modules"].items()
     }
-    monkeypatch.setattr(records, "_module_sha", lambda p: "edited" if p == edited else recorded.get(p))
+    monkeypatch.setattr(records, "_module_sha", lambda p: ("edited",) if p == edited else (recorded.get(p),))
     return {r["run"]: (r["state"], r["reason"]) for r in sweep.status(load_study(smoke_profile["params"]))}
 
 
@@ -135,3 +135,34 @@ def test_status_command_prints_one_line_per_run_and_executes_nothing(smoke_profi
         else:
             assert state == "complete" and not reason, ln
     assert sorted(p.stat().st_mtime_ns for p in smoke_profile["dir"].rglob("*") if p.is_file()) == before
+
+
+def test_a_comment_a_docstring_or_the_layout_leaves_a_module_digest_as_it_was(tmp_path):
+    module = tmp_path / "m.py"
+    module.write_text('"""What it holds."""\n\ndef f(x):\n    """Why."""\n    return x * 2  # doubled\n')
+    before = records.code_digest(module)
+    module.write_text(
+        '"""What it holds, said better."""\n\n\n# a comment\ndef f(x):\n    """Why, at length."""\n\n'
+        "    return (\n        x * 2\n    )\n"
+    )
+    assert records.code_digest(module) == before
+    module.write_text('"""What it holds."""\n\ndef f(x):\n    """Why."""\n    return x * 3\n')
+    assert records.code_digest(module) != before  # a change to the code itself
+
+
+def test_a_record_with_the_file_digest_of_before_stays_up_to_date_until_the_code_changes(
+    tmp_path, monkeypatch
+):
+    """Records written before code digests hold each module's file sha256: still accepted."""
+    monkeypatch.setattr(records.config, "PROJECT_ROOT", tmp_path)
+    module = tmp_path / "lib" / "m.py"
+    module.parent.mkdir()
+    module.write_text("X = 1\n")
+    old_record = {"lib/m.py": records.sha256_file(module)}
+    new_record = {"lib/m.py": records.code_digest(module)}
+    records.forget_module_digests()
+    assert records.changed_modules(old_record) == records.changed_modules(new_record) == []
+    module.write_text("X = 2\n")
+    records.forget_module_digests()
+    assert records.changed_modules(old_record) == records.changed_modules(new_record) == ["lib/m.py"]
+    records.forget_module_digests()

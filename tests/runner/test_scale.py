@@ -147,7 +147,7 @@ def test_cache_is_exact(tmp_path, tmp_reports, fake_mnist, one_thread_kernels, m
     assert {s for s, _ in state().values()} == {"complete"}
     real = records._module_sha
     models_py = "lib/aestudy/science/models.py"
-    monkeypatch.setattr(records, "_module_sha", lambda p: "edited" if p == models_py else real(p))
+    monkeypatch.setattr(records, "_module_sha", lambda p: ("edited",) if p == models_py else real(p))
     now = state()
     assert now["autoencode/d3"] == ("stale", f"module {models_py} changed")
     assert now["correlate/all"] == ("stale", "upstream autoencode/d3 is stale")

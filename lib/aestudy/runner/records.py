@@ -3,7 +3,8 @@
 A run counts as complete only when `complete.json`, written last, exists and lists every
 artifact with a sha256 that still matches the bytes on disk. The record also holds the run's
 *inputs* (its notebook's cells, its keyed parameters, the dataset checksum, its upstream runs'
-keys) and the project *modules* its kernel imported, with their sha256, recorded while it ran.
+keys) and the project *modules* its kernel imported, each with the digest of its code (`code_digest`:
+comments and docstrings left out), recorded while it ran.
 Its key hashes both. A run is up to date when its inputs are the same now, no module it
 imported has changed and it was made under the torch and numpy versions installed now (the record's
 `environment`: `aestudy.environment`); otherwise `state` says which of them changed.
@@ -11,6 +12,8 @@ imported has changed and it was made under the torch and numpy versions installe
 
 from __future__ import annotations
 
+import ast
+import hashlib
 import json
 from pathlib import Path
 
@@ -47,13 +50,52 @@ def key(run_inputs: dict, modules: dict) -> str:
     return sha256_json({"inputs": run_inputs, "modules": modules})[:20]
 
 
-_DIGESTS: dict[str, str | None] = {}  # one command reads each module once
+_CODE: dict[Path, tuple[tuple[int, int], str]] = {}  # path -> ((mtime_ns, size), digest): parsed once
 
 
-def _module_sha(path: str) -> str | None:
+def code_digest(path: Path) -> str:
+    """The sha256 of what a module does: its syntax tree with the docstrings left out. A comment, a
+    docstring or the formatter's layout changes no number, so editing one leaves the runs that
+    imported the module up to date; any change to the code itself makes them stale. (A file that
+    does not parse is digested as bytes.)"""
+    path = Path(path)
+    info = path.stat()
+    stamp = (info.st_mtime_ns, info.st_size)
+    known = _CODE.get(path)
+    if known is not None and known[0] == stamp:
+        return known[1]
+    source = path.read_bytes()
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        digest = hashlib.sha256(source).hexdigest()
+    else:
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+                if node.body and _is_docstring(node.body[0]):
+                    node.body = node.body[1:] or [ast.Pass()]
+        digest = hashlib.sha256(ast.dump(tree).encode()).hexdigest()
+    _CODE[path] = (stamp, digest)
+    return digest
+
+
+def _is_docstring(stmt: ast.stmt) -> bool:
+    return (
+        isinstance(stmt, ast.Expr)
+        and isinstance(stmt.value, ast.Constant)
+        and isinstance(stmt.value.value, str)
+    )
+
+
+_DIGESTS: dict[str, tuple[str, ...]] = {}  # one command reads each module once
+
+
+def _module_sha(path: str) -> tuple[str, ...]:
+    """The digests under which `path` counts as unchanged: its code digest, and its file's sha256
+    (what records written before 2026-12-06 hold); none for a module that is gone."""
     if path not in _DIGESTS:
         f = config.PROJECT_ROOT / path
-        _DIGESTS[path] = sha256_file(f) if f.is_file() else None
+        _DIGESTS[path] = (code_digest(f), sha256_file(f)) if f.is_file() else ()
     return _DIGESTS[path]
 
 
@@ -63,9 +105,9 @@ def forget_module_digests() -> None:
 
 
 def package_digests() -> dict[str, str]:
-    """The sha256 of every module of the package now: taken just before a run executes."""
+    """The code digest of every module of the package now: taken just before a run executes."""
     return {
-        f.relative_to(config.PROJECT_ROOT).as_posix(): sha256_file(f)
+        f.relative_to(config.PROJECT_ROOT).as_posix(): code_digest(f)
         for f in sorted(config.PACKAGE_DIR.rglob("*.py"))
     }
 
@@ -79,7 +121,7 @@ def as_before(modules, before: dict) -> dict:
 
 
 def changed_modules(modules: dict) -> list[str]:
-    return [p for p, digest in sorted(modules.items()) if _module_sha(p) != digest]
+    return [p for p, digest in sorted(modules.items()) if digest not in _module_sha(p)]
 
 
 def write_completion(run_dir, record: dict) -> Path:

@@ -28,8 +28,10 @@ from .training import resolved_precision
 def autocast_for(device: torch.device, precision: str):
     """A context factory for the training forward pass: `bfloat16` runs it under torch.autocast
     (matrix products and convolutions in bfloat16; the weights, their gradients, Adam's state and
-    the loss stay float32), `float32` changes nothing. On this project's CPU (avx512_bf16) bfloat16
-    trains the num_conv = 3 autoencoder about 1.6x faster per CPU second (benchmarks/README.md)."""
+    the loss stay float32), `float32` changes nothing, `auto` is bfloat16 only where the hardware has
+    bf16 units (`training.resolved_precision`). On a CPU with avx512_bf16 bfloat16 trained the
+    num_conv = 3 autoencoder about 1.6x faster per CPU second; on an AVX2-only one 16-34x slower
+    (benchmarks/README.md)."""
     if resolved_precision(precision, device) == "float32":
         return contextlib.nullcontext
     return lambda: torch.autocast(device.type, dtype=torch.bfloat16)

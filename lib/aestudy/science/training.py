@@ -63,7 +63,7 @@ def resolved_precision(name: str, device="auto") -> str:
 
 def precision(name: str, device: str = "auto"):
     """A context for a whole classifier stage (protocol, transfer, semisup): every forward pass of its
-    training and prediction under `name`. On this project's CPU bfloat16 made a transfer step about
+    training and prediction under `name`. On a CPU with avx512_bf16 bfloat16 made a transfer step about
     1.4x faster and a prediction over the test set about 3.5x (benchmarks/README.md). One autocast
     region spans many optimiser steps here, so its weight cache is off: with it, every forward pass
     would reuse the bfloat16 copies of the weights made at the first one, and nothing would learn."""
