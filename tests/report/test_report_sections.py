@@ -42,7 +42,7 @@ def test_the_participation_ratio_stands_beside_the_correlation_and_the_objective
         "constant dims",
     ]
     words = correlate.findings(corr)
-    assert "participation ratio of the latent covariance" in words and "d=20: 8.1 [" in words
+    assert "participation ratio of the latent covariance" in words and "d=20: 8.10 [" in words
     assert "invertible linear remixing" in words and "leaves every reconstruction, so the loss" in words
     # issue 30: the participation ratio is not invariant under z -> Az either, so the paragraph describes
     assert "changes every correlation between coordinates, and the participation ratio too" in words
@@ -88,7 +88,7 @@ def test_an_endpoint_mass_above_its_ends_says_what_it_means():
     interp = _interp([0.5] * 3, [0.7] * 3, [1.15, 0.8, 0.8], [0.6] * 3, seeds=(0,))
     interp["end_pair_mass"], interp["mid_pair_mass"] = 0.4, 0.46
     words = interpolate.findings(interp)
-    assert "Above 1 (pair 1-5 at d=10, 1.15: 0.46 at a ≈ 0.5 against 0.4 at its ends)" in words
+    assert "Above 1 (pair 1-5 at d=10, 1.15: 0.460 at a ≈ 0.5 against 0.400 at its ends)" in words
     assert "its reconstructions of the endpoints are not recognised as those digits" in words
     t = interpolate.table(interp, columns=interpolate.SECONDARY)
     assert {"ends endpoint mass", "a≈0.5 endpoint mass"} <= set(t.columns)

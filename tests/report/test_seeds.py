@@ -76,7 +76,8 @@ def test_the_dead_unit_association_is_said_to_hold_only_where_it_is_significant_
     assert "mean goes with its excess error: Spearman ρ = 0.6" in words[(0.6, 0.01)]
     assert "goes with a lower error" in words[(-0.6, 0.01)]
     assert (
-        "shows no clear association with its excess error: Spearman ρ = -0.8 (p = 0.2)" in words[(-0.8, 0.2)]
+        "shows no clear association with its excess error: Spearman ρ = -0.800 (p = 0.200)"
+        in words[(-0.8, 0.2)]
     )
     one = seeds.unusual_seeds(_ae(), excess=0.25)
     assert "1 of 6 models trains clearly worse" in seeds.seeds_markdown(one, None, 0.25, 6)
@@ -94,5 +95,6 @@ def test_a_reconstruction_shown_of_a_model_that_trains_worse_says_so(tmp_path):
     small, large = (c for c, _ in autoencode.reconstruction_images(data, ae))
     assert "train clearly worse" not in small
     assert (
-        "final test error 0.04, one of the models that train clearly worse than their seed siblings" in large
+        "final test error 0.0400, one of the models that train clearly worse than their seed siblings"
+        in large
     )

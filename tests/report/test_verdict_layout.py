@@ -117,3 +117,15 @@ def test_a_factor_the_design_holds_at_one_level_is_untested_not_short_of_seeds()
     tr = _transfer(_study_like)
     r = transfer.verdict_h1_matters_little(tr[tr["h1"] == tr["h1"].min()])
     assert r["seeds"] == "untested" and r["key number"] == "one h1 only"
+
+
+def test_an_accuracy_trend_says_it_is_decided_on_the_error_so_a_falling_number_reads_right():
+    """ "Larger d is better" is decided on the log of 1 − accuracy, which falls as accuracy grows:
+    the compact line names that quantity, or a reader sees accuracy falling by 1.9 % per unit of d."""
+    from constructed import _study_profile
+
+    v = verdicts.verdicts(_study_profile())
+    decides = v.at["larger_d_better", verdicts.DECIDES]
+    assert decides.startswith("its error (1 − accuracy), "), decides
+    assert re.match(r"its error \(1 − accuracy\), [-+]\d+\.\d % per unit of d \[", decides), decides
+    assert not v.at["error_falls_with_d", verdicts.DECIDES].startswith("its error")  # an error already

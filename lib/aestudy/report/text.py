@@ -11,13 +11,17 @@ import pandas as pd
 
 
 def fmt(x, digits: int = 3) -> str:
-    """A number for prose and tables: 3 significant digits (the tables under tables/ keep full
-    precision), 'n/a' for None or nan."""
+    """A number for prose and tables: 3 significant digits, trailing zeros kept so that numbers set
+    side by side show the same precision (0.170 beside 0.207, not 0.17); a whole number as it is (20,
+    not 20.0). The tables under tables/ keep full precision; 'n/a' for None or nan."""
     if x is None or (isinstance(x, float) and not math.isfinite(x)):
         return "n/a"
     if isinstance(x, (int, np.integer)):
         return str(int(x))
-    return f"{float(x):.{digits}g}"
+    x = float(x)
+    if x.is_integer() and abs(x) < 10**digits:
+        return str(int(x))
+    return f"{x:#.{digits}g}".replace(".e", "e").rstrip(".")
 
 
 def fmt_pct(x, digits: int = 1) -> str:

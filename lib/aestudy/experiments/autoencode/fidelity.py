@@ -17,7 +17,7 @@ import pandas as pd
 
 from ...report.stats import CONFIDENCE, SEED, summarise
 from ...report.tables import ci_cells
-from ...report.text import listing
+from ...report.text import fmt, listing
 
 ERROR = "final_test_error"
 PCA = "pca_test_error"  # test MSE of PCA with latent_dim components, fitted on the run's training images
@@ -175,7 +175,7 @@ def fidelity_line(ae: pd.DataFrame, confidence: float = CONFIDENCE) -> str:
     if math.isfinite(floor):
         worse = c[c["mean"] >= floor]
         if not worse.empty:
-            parts.append(f"{where(worse, c)} they are no better than the mean image ({floor:.3g})")
+            parts.append(f"{where(worse, c)} they are no better than the mean image ({fmt(floor)})")
     conv = convergence(ae)
     if conv:
         parts.append(conv)
@@ -197,7 +197,7 @@ def table(ae: pd.DataFrame, confidence: float = CONFIDENCE) -> pd.DataFrame:
         }
     )
     if c["pca"].notna().any():
-        out["PCA-d"] = [f"{v:.3g}" if math.isfinite(v) else "n/a" for v in c["pca"]]
+        out["PCA-d"] = [fmt(v) for v in c["pca"]]
         out["autoencoders / PCA"] = [f"{v:.2f}" if math.isfinite(v) else "n/a" for v in c["ratio"]]
     if c["val_change"].notna().any():
         out["last epoch: validation error"] = [_rel(v) for v in c["val_change"]]
@@ -220,7 +220,7 @@ def caption(ae: pd.DataFrame, interval: str) -> str:
         )
     floor = mean_image_error(ae)
     if math.isfinite(floor):
-        words.append(f"Predicting every test image by the training mean image gives {floor:.3g}.")
+        words.append(f"Predicting every test image by the training mean image gives {fmt(floor)}.")
     if has(ae, VAL_CHANGE):
         words.append(
             "Last epoch: the relative change of the validation error (held-out training images, never the "
