@@ -368,3 +368,25 @@ def test_a_listing_joins_with_commas_and_a_final_and():
         "a and b",
         "a, b and c",
     ]
+
+
+def test_numbers_side_by_side_show_the_same_precision_and_settings_read_as_written():
+    """Three significant digits keep their trailing zeros (0.170 beside 0.207, not 0.17); a whole
+    number stays whole; a parameter's value reads as the parameter file writes it."""
+    assert [text.fmt(v) for v in (0.17, 0.207, 0.016, 1.5, 20.0, 1.4e-18, 12345.0)] == [
+        "0.170",
+        "0.207",
+        "0.0160",
+        "1.50",
+        "20",
+        "1.40e-18",
+        "1.23e+04",
+    ]
+    assert [text.as_written(v) for v in (0.003, 0.0001, 1e-05, 1.0, 100, "yes")] == [
+        "0.003",
+        "0.0001",
+        "1e-05",
+        "1",
+        100,
+        "yes",
+    ]

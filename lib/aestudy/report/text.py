@@ -24,6 +24,12 @@ def fmt(x, digits: int = 3) -> str:
     return f"{x:#.{digits}g}".replace(".e", "e").rstrip(".")
 
 
+def as_written(v):
+    """A parameter's value as a parameter file writes it (0.003, 1e-05, 100), not as a measurement
+    with its significant digits (0.00300); anything but a float as it is."""
+    return f"{float(v):g}" if isinstance(v, (float, np.floating)) and math.isfinite(v) else v
+
+
 def fmt_pct(x, digits: int = 1) -> str:
     """An accuracy (fraction) as a percentage."""
     if x is None or not math.isfinite(float(x)):

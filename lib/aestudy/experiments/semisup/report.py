@@ -9,7 +9,7 @@ import pandas as pd
 from ...report.claims import Experiment
 from ...report.stats import CONFIDENCE, RANGES, mean_ci, summarise
 from ...report.tables import ci_cells
-from ...report.text import fmt_ci, fmt_pct, fmt_pp_ci, interval_words, selection_noise
+from ...report.text import as_written, fmt_ci, fmt_pct, fmt_pp_ci, interval_words, selection_noise
 from .anchors import anchor_name, conditions, setting, short, sources
 from .params import RECIPE
 from .published import PUBLISHED
@@ -117,6 +117,7 @@ def recipe_table(candidates: list[dict]) -> pd.DataFrame:
     if not candidates:
         return pd.DataFrame()
     t = pd.DataFrame(candidates).astype(object)
+    t = t.apply(lambda col: col.map(as_written) if col.name not in ("cv_accuracy", "cv_se") else col)
     se = t.pop("cv_se") if "cv_se" in t else pd.Series([None] * len(t))
     t["cross-validation"] = [
         fmt_pct(v) + ("" if e is None or pd.isna(e) else f" ± {100 * e:.1f}")

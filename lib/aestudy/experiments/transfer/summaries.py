@@ -11,7 +11,7 @@ from ...drawing import baseline_lines as _baseline_lines
 from ...report.figures import WIDTH, ci_points, style
 from ...report.stats import CONFIDENCE, SEED, summarise
 from ...report.tables import ci_columns, ci_table
-from ...report.text import SEEDS, interval_words
+from ...report.text import SEEDS, as_written, interval_words
 from ...vocabulary import BASELINES, in_mode_order, mode_palette, mode_sort_key
 from .choices import tuned_on
 
@@ -106,7 +106,7 @@ def chosen_protocols(protocol: pd.DataFrame) -> pd.DataFrame:
         has_se = se is not None and pd.notna(se)
         row = {
             "mode": mode,
-            **{f: best[f] for f in PROTOCOL_FIELDS if f in g},
+            **{f: as_written(best[f]) for f in PROTOCOL_FIELDS if f in g},
             "CV accuracy": f"{100 * best['cv_accuracy']:.1f} %"
             + (f" ± {100 * se:.1f}" if has_se else "")
             + f" (best of {len(g)})",
