@@ -16,6 +16,7 @@ from .claims import DECIDES, KEY, NEED, NUMBERS
 from .decide import INCONCLUSIVE, WORDS, holm, need_text
 from .experiments import EXPERIMENTS, claims
 from .profile import ProfileData
+from .text import fmt
 
 WOULD = "would decide it"  # an inconclusive row's words on what would decide it (decide.need_text)
 NOTE = "note"  # a claim's caveat (`Claim.note`): in its numbers, and a line of its own in the detailed block
@@ -136,8 +137,8 @@ def detail_html(v: pd.DataFrame) -> str:
     def e(x) -> str:
         return html.escape(str(x), quote=False)
 
-    def p(x) -> str:
-        return f"{x:.2g}" if pd.notna(x) else "–"
+    def p(x) -> str:  # two significant digits, as fmt keeps them (6.0e-07 beside 5.4e-06)
+        return fmt(x, 2) if pd.notna(x) else "–"
 
     blocks = []
     for _, r in v.iterrows():
