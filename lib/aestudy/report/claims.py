@@ -202,7 +202,7 @@ def trend_row(
         f"{extra}",
         dec,
         key=ends(df, x, y, f),
-        decides=f"{'its error (1 − ' + label.split(' ')[0] + '), ' if of_error else ''}"
+        decides=f"{what + ', ' if of_error else ''}"
         f"{relative(dec['mean'])} per {per} [{relative(dec['lo'])}, {relative(dec['hi'])}], "
         f"{dec['n']} {unit}, df {dec['df']}; steps against the claim: {against}"
         if np.isfinite(dec["lo"])
