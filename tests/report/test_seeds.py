@@ -95,6 +95,19 @@ def test_a_reconstruction_shown_of_a_model_that_trains_worse_says_so(tmp_path):
     small, large = (c for c, _ in autoencode.reconstruction_images(data, ae))
     assert "train clearly worse" not in small
     assert (
-        "final test error 0.0400, one of the models that train clearly worse than their seed siblings"
+        "final test error 0.0400, one of the models that train clearly worse than their seed siblings (named above)"
         in large
     )
+
+
+def test_the_reconstructions_figure_comes_after_the_table_its_caption_points_up_to():
+    """The caption says "named above": the table of worse-training models must precede the figure."""
+    import json
+    from pathlib import Path
+
+    cells = json.loads((Path(__file__).parents[2] / "notebooks" / "analyses.ipynb").read_text())["cells"]
+    where = {
+        name: next(i for i, c in enumerate(cells) if f"autoencode.{name}(data)" in "".join(c["source"]))
+        for name in ("odd_seeds", "reconstructions")
+    }
+    assert where["odd_seeds"] < where["reconstructions"]

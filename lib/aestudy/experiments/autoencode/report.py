@@ -162,7 +162,7 @@ def reconstruction_images(data, ae: pd.DataFrame) -> list[tuple[str, Path]]:
         p = data.run_dir(STAGE, r["run_id"]) / "reconstructions.png"
         if p.exists():
             flag = (
-                ", one of the models that train clearly worse than their seed siblings (named below)"
+                ", one of the models that train clearly worse than their seed siblings (named above)"
                 if (int(r["latent_dim"]), nc, int(r[SEED])) in worse
                 else ""
             )

@@ -178,6 +178,25 @@ def headline(df: pd.DataFrame, confidence: float = CONFIDENCE) -> str:
     )
 
 
+def against_published(ours: dict, published: dict) -> str:
+    """'it is below all 4 published numbers: ...' or 'it is above A (..) and below B (..), C (..)':
+    the anchors grouped by the side the recipe's mean lies on, each with its number, and a note
+    where the recipe's interval includes it."""
+
+    def named(name: str, acc: float) -> str:
+        note = ", which its interval includes" if ours["lo"] <= acc <= ours["hi"] else ""
+        return f"the {short(name)} ({fmt_pct(acc, 2)}{note})"
+
+    sides = {"above": [], "below": []}
+    for name, acc in published.items():
+        sides["above" if ours["mean"] > acc else "below"].append(named(name, acc))
+    parts = [f"{side} {', '.join(names)}" for side, names in sides.items() if names]
+    if len(parts) == 1 and len(published) > 1:
+        side = next(side for side, names in sides.items() if names)
+        return f"it is {side} all {len(published)} published numbers: {', '.join(sides[side])}"
+    return "against the published numbers, it is " + " and ".join(parts)
+
+
 def markdown(
     df: pd.DataFrame, metrics: dict | None, confidence: float = CONFIDENCE, params: dict | None = None
 ) -> str:
@@ -213,13 +232,7 @@ def markdown(
         + ". "
         f"Its mean is {target} the {fmt_pct(TARGET)} this extension aims at (the {short(LADDER)} of "
         f"{sources({LADDER: TARGET}).split(':')[0]}; not the best published"
-        f"{': ' + ' and '.join(better) if better else ''}); against each published number, it is "
-        + ", ".join(
-            f"{'above' if ours['mean'] > acc else 'below'} the {short(name)} ({fmt_pct(acc, 2)}"
-            + (", which its interval includes)" if ours["lo"] <= acc <= ours["hi"] else ")")
-            for name, acc in PUBLISHED.items()
-        )
-        + "."
+        f"{': ' + ' and '.join(better) if better else ''}); {against_published(ours, PUBLISHED)}."
         + conditions(df, m, PUBLISHED, params)
         + compute(m)
     )
