@@ -130,7 +130,7 @@ def test_interpolation_verdicts_ignore_the_old_pixel_measures():
     words = interpolate.findings(good, ref=ref)
     assert "30 pairs of test images for each of the 3 digit pairs" in words and "Tenengrad" in words
     assert "drawn afresh for each autoencoder seed" in words
-    assert "7000 labelled training images for 2 epochs, 96.3 % accuracy on 10000 test images" in words
+    assert "7,000 labelled training images for 2 epochs, 96.3 % accuracy on 10,000 test images" in words
     assert (
         "calibrated (T = 1.40) on 1000 held-out training images" in words
         and "1.2 % (before calibration 3.1 %)" in words

@@ -36,6 +36,11 @@ def seed_sentence() -> str:
     )
 
 
+def _images(n) -> str:
+    """'7,000', or 'all' where the profile takes the whole split (null)."""
+    return f"{int(n):,}" if n else "all"
+
+
 def study_choices(data: ProfileData) -> list[dict]:
     """The choices of the study as a whole: its fidelity and the report's own rules."""
     d, r = data.params.get("data") or {}, data.rules
@@ -52,8 +57,7 @@ def study_choices(data: ProfileData) -> list[dict]:
         },
         {
             "what": "fidelity",
-            "choice": f"{d.get('train_size') or 'all'} training images, "
-            f"{d.get('test_size') or 'all'} test images",
+            "choice": f"{_images(d.get('train_size'))} training images, {_images(d.get('test_size'))} test images",
             "how it was made": "what a 2-core CPU trains within the profile's time budget",
             "on what data": "run times; what the budget costs in results (the autoencoders against PCA with the same "
             "d, the last epoch's change of validation error) is stated on page 1 and in experiment 1",

@@ -77,7 +77,7 @@ def runs_text(ae: pd.DataFrame) -> str:
         f"{sorted(set(ae['num_conv'].astype(int).tolist()))} x {ae['seed'].nunique()} seeds, trained for "
         f"{', '.join(map(str, epochs))} epoch{'' if list(epochs) == [1] else 's'}"
         + (
-            f" on {int(ae['train_size'].iloc[0])} training images"
+            f" on {int(ae['train_size'].iloc[0]):,} training images"
             if "train_size" in ae and ae["train_size"].notna().all()
             else ""
         )

@@ -54,12 +54,16 @@ def n_encoded(corr: pd.DataFrame):
     return int(corr["n_encoded"].iloc[0]) if not corr.empty and "n_encoded" in corr else "n"
 
 
+def shown_count(n) -> str:
+    """4,000 as the rest of the report writes counts; 'n' (unknown) as it is."""
+    return f"{n:,}" if isinstance(n, int) else str(n)
+
+
 def runs_text(corr: pd.DataFrame) -> str:
     """How many images each model encoded (the same seeded sample for every model)."""
     n = n_encoded(corr)
     original = f" (the original: {ORIGINAL_IMAGES:,})" if isinstance(n, int) and n != ORIGINAL_IMAGES else ""
-    shown = f"{n:,}" if isinstance(n, int) else n
-    return f"{shown} training images{original} were encoded by each of {len(corr)} models ({corr['seed'].nunique()} seeds)."
+    return f"{shown_count(n)} training images{original} were encoded by each of {len(corr)} models ({corr['seed'].nunique()} seeds)."
 
 
 def findings(corr: pd.DataFrame, confidence: float = CONFIDENCE) -> str:
@@ -245,7 +249,7 @@ def against_d(data):
     pr = summarise(corr, ["num_conv", "latent_dim"], "participation_ratio", confidence=c) if has_pr else None
     return by_d(off, wd, pr), (
         f"{'(a) ' if has_pr else ''}Mean absolute correlation between latent dimensions against d, over the "
-        f"{n_encoded(corr)} encoded training images of each model, one colour per num_conv: off the diagonal (solid) "
+        f"{shown_count(n_encoded(corr))} encoded training images of each model, one colour per num_conv: off the diagonal (solid) "
         "and with the diagonal of ones (dashed, the original's measure)"
         + (
             "; (b) the participation ratio of the latent covariance, the effective number of dimensions the code "
@@ -281,7 +285,7 @@ def matrices(data):
         return None, ""
     return heatmaps(mats, titles), (
         "|correlation| between the latent dimensions of one seed's models (the smallest seed) at the smallest "
-        f"and the largest d, over the {n_encoded(data.usable(STAGE))} encoded training images; 0 white, 1 dark."
+        f"and the largest d, over the {shown_count(n_encoded(data.usable(STAGE)))} encoded training images; 0 white, 1 dark."
     )
 
 

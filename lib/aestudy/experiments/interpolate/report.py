@@ -151,8 +151,8 @@ def reference_text(ref: pd.DataFrame | None) -> str:
         return "a small CNN trained on the labelled training images"
     r = ref.iloc[0]
     text = (
-        f"a small CNN trained on {int(r['n_train'])} labelled training images for {count(int(r['epochs']), 'epoch')}, "
-        f"{fmt_pct(r['test_accuracy'])} accuracy on {int(r['n_test'])} test images"
+        f"a small CNN trained on {int(r['n_train']):,} labelled training images for {count(int(r['epochs']), 'epoch')}, "
+        f"{fmt_pct(r['test_accuracy'])} accuracy on {int(r['n_test']):,} test images"
     )
     if "temperature" in r and pd.notna(r.get("temperature")):
         text += (
