@@ -111,3 +111,13 @@ def test_the_reconstructions_figure_comes_after_the_table_its_caption_points_up_
         for name in ("odd_seeds", "reconstructions")
     }
     assert where["odd_seeds"] < where["reconstructions"]
+
+
+def test_the_table_of_worse_models_gives_dead_units_in_percent_as_its_sentence_does(tmp_path):
+    from aestudy.experiments.autoencode import report as autoencode
+    from aestudy.report import profile
+
+    ae = _ae().assign(run_id="r", status="ok")
+    words, table, _ = autoencode.odd_seeds(profile.ProfileData(tmp_path, tables={"autoencode": ae}))
+    assert "1 of 6 models trains clearly worse than its seed siblings" in words and "87.0 %" in words
+    assert table.loc[0, "dead units"] == "87.0 %" and table.loc[0, "siblings dead units"] == "64.5 %"

@@ -101,8 +101,8 @@ def seeds_markdown(
             for _, r in odd.iterrows()
         )
         text = (
-            f"{len(odd)} of {n_models} models {'trains' if len(odd) == 1 else 'train'} clearly worse than their "
-            f"seed siblings ({rule}): {names}."
+            f"{len(odd)} of {n_models} models {'trains' if len(odd) == 1 else 'train'} clearly worse than "
+            f"{'its' if len(odd) == 1 else 'their'} seed siblings ({rule}): {names}."
         )
     if assoc is not None:
         significant = assoc["p"] < alpha

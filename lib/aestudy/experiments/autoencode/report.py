@@ -17,7 +17,7 @@ from ...report.figures import WIDTH, Panel, ci_points, style, tick
 from ...report.sentences import ci_of, describe_trend, means_with_intervals
 from ...report.stats import CONFIDENCE, SEED, param_correlations_by_seed, summarise
 from ...report.tables import ci_table
-from ...report.text import SEEDS, fmt, fmt_ci, interval_words
+from ...report.text import SEEDS, fmt, fmt_ci, fmt_pct, interval_words
 from ...report_params import ReportParams
 from . import fidelity, small_d
 from .choices import choices, limitations
@@ -324,9 +324,12 @@ def odd_seeds(data):
     words = seeds.seeds_markdown(
         odd, seeds.dead_unit_association(ae), excess, len(ae), judged=judged, alpha=1 - data.rules.confidence
     )
+    shown = odd.rename(columns={"latent_dim": "d"})
+    for col in ("dead units", "siblings dead units"):  # percentages, as Table 2 and the words give them
+        shown[col] = [fmt_pct(v) if pd.notna(v) else "n/a" for v in shown[col]]
     return (
         words,
-        odd.rename(columns={"latent_dim": "d"}),
+        shown,
         (
             "Models whose final test error exceeds the median of their seed siblings (same d and num_conv) by more "
             "than report.outlier_excess, with the fraction of the ReLU units of their encoder's fully connected hidden layer that are dead (zero on "
