@@ -114,9 +114,11 @@ def test_a_factor_the_design_holds_at_one_level_is_untested_not_short_of_seeds()
     one_nc = _ae(_good_error, ncs=(1,))
     r = autoencode.verdict_error_falls_with_size(one_nc)
     assert r["seeds"] == "untested" and "one value of num_conv only" in r["this run's numbers"]
+    assert r["would decide it"].endswith("a design with at least two values of num_conv would")
     tr = _transfer(_study_like)
     r = transfer.verdict_h1_matters_little(tr[tr["h1"] == tr["h1"].min()])
     assert r["seeds"] == "untested" and r["key number"] == "one h1 only"
+    assert r["would decide it"].endswith("a design with at least two values of h1 would")
 
 
 def test_an_accuracy_trend_says_it_is_decided_on_the_error_so_a_falling_number_reads_right():

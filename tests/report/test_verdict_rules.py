@@ -161,6 +161,13 @@ def test_the_study_grid_cannot_tell_a_threshold_from_saturation_and_says_so():
         np.isnan(fam.at["small_d_worse", "p (Holm)"])
         and "would decide it" not in fam.at["small_d_worse", "this run's numbers"]
     )
+    # what would decide it is the grid, not the seeds, and the detailed block (the PDF too) says so
+    assert fam.at["small_d_worse", verdicts.WOULD].startswith(
+        "no number of seeds would decide it on this grid"
+    )
+    assert "a grid with at least 4 values of d at and above 10 (this one has 3)" in verdicts.detail_html(
+        fam.assign(note="")
+    )
 
 
 RICH = (5, 10, 15, 20, 30)

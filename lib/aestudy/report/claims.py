@@ -29,6 +29,9 @@ UNTESTED = "untested"  # the "holds in" cell of a claim the design cannot test (
 NO_RUNS = "no usable runs"
 NEED = "need"  # what would decide it (decide.need): read by verdicts.family, not shown
 DECIDES = "decides"  # the number the rule decides on, with its interval, where it is not the key number
+WOULD = (
+    "would decide it"  # an inconclusive row's words on what would decide it (decide.need_text, or its own)
+)
 
 
 @dataclass(frozen=True)
@@ -82,10 +85,13 @@ def row(
     key: str = "",
     decides: str = "",
     untested: bool = False,
+    would: str = "",
 ) -> dict:
     """A verdict row; without a decision the claim is inconclusive with 'no seeds' ('untested' when
     the design cannot test it). `decides`: the number the rule decides on with its interval, where
-    the key number is another (a trend's key number is its two ends, its decision the slope)."""
+    the key number is another (a trend's key number is its two ends, its decision the slope).
+    `would`: what would decide an inconclusive row that no number of seeds decides (a grid that
+    cannot test it); the family words the seeds' count itself (`need`)."""
     d = decision or {}
     return {
         "experiment": experiment,
@@ -97,6 +103,7 @@ def row(
         "p": d.get("p", float("nan")),
         NEED: d.get("need"),
         DECIDES: decides,
+        WOULD: would,
     }
 
 
@@ -175,6 +182,7 @@ def trend_row(
             "trend in it",
             key=ends(df, x, y, f),
             untested=True,
+            would=f"no number of seeds would decide it; a design with at least two values of {vocab.label(x)} would",
         )
     logged = np.log((1 - df[y]) if of_error else df[y]).clip(lower=np.log(1e-9))
     d = df.assign(_log=logged)

@@ -12,13 +12,12 @@ from __future__ import annotations
 import pandas as pd
 
 from ..report_params import ReportParams
-from .claims import DECIDES, KEY, NEED, NUMBERS
+from .claims import DECIDES, KEY, NEED, NUMBERS, WOULD
 from .decide import INCONCLUSIVE, WORDS, holm, need_text
 from .experiments import EXPERIMENTS, claims
 from .profile import ProfileData
 from .text import fmt
 
-WOULD = "would decide it"  # an inconclusive row's words on what would decide it (decide.need_text)
 NOTE = "note"  # a claim's caveat (`Claim.note`): in its numbers, and a line of its own in the detailed block
 COLUMNS = [
     "experiment",
@@ -64,7 +63,7 @@ def family(v: pd.DataFrame, alpha: float) -> pd.DataFrame:
     lost = (raw != INCONCLUSIVE) & ~(v["p (Holm)"] <= alpha)
     v.loc[lost, "verdict"] = INCONCLUSIVE
     v["unadjusted"] = raw.where(lost, "")
-    v[WOULD] = ""
+    v[WOULD] = v[WOULD].fillna("") if WOULD in v else ""  # a row's own words (a grid that cannot test it)
     if NEED in v:
         m = int(v["p"].notna().sum())
         for cid in v.index[v["verdict"] == INCONCLUSIVE]:
@@ -220,7 +219,7 @@ unit, n and residual df.
   growing with the models each seed adds), at the level α/m of Holm's first step (m the family's
   size: the worst case), or that no feasible number would (an effect within the noise), or, for a
   trend whose slope is decided but whose step goes significantly the other way, that more seeds
-  would not decide it.
+  would not decide it; a claim the design cannot test says which design would.
 """
 HOLDS = """\
 - *holds in k of n seeds*: the seeds whose own statistic is on the claimed side (for a trend, the

@@ -89,6 +89,8 @@ def verdict_small_d_worse(ae: pd.DataFrame, rules: ReportParams = DEFAULT) -> di
             f"{CLAIMED_D} (e.g. 10, 12, 15, 20, 30) would. Not a member of the Holm family",
             key="grid cannot tell",
             untested=True,
+            would=f"no number of seeds would decide it on this grid; a grid with at least {NULL_D} values of d at "
+            f"and above {CLAIMED_D} (this one has {len(large)}), such as 10, 12, 15, 20, 30, would",
         )
     below = small[-1]
     d = ae.assign(_log=np.log(ae["final_test_error"].clip(lower=1e-12)))

@@ -56,6 +56,7 @@ def verdict_h1_matters_little(tr: pd.DataFrame, rules: ReportParams = DEFAULT) -
             f"one h1 value only (h1={', '.join(str(int(h)) for h in hs)}): this design cannot test it",
             key="one h1 only",
             untested=True,
+            would="no number of seeds would decide it; a design with at least two values of h1 would",
         )
     per = per.assign(_encoder=per[ENCODER].astype(str).agg("-".join, axis=1))
     n_enc = per["_encoder"].nunique()
