@@ -390,3 +390,13 @@ def test_numbers_side_by_side_show_the_same_precision_and_settings_read_as_writt
         100,
         "yes",
     ]
+
+
+def test_a_table_cell_never_wraps_between_a_number_and_its_percent_sign():
+    import pandas as pd
+
+    from aestudy.report import text
+
+    df = pd.DataFrame({"test": ["90.6 % [89.2 %, 92.0 %]"], "train": ["100.0 %"]})
+    for shown in (text.markdown_table(df), text.html_table(df)):
+        assert "100.0\u00a0%" in shown and "89.2\u00a0%, 92.0\u00a0%" in shown and " %" not in shown

@@ -149,6 +149,12 @@ def fence(text: str, info: str = "") -> str:
     return f"{ticks}{info}\n{text}\n{ticks}"
 
 
+def unbroken(cell: str) -> str:
+    """A table cell whose numbers keep their unit on their line: '100.0 %' is joined by a no-break
+    space, so a narrow column wraps between numbers, never between a number and its '%'."""
+    return cell.replace(" %", "\u00a0%")
+
+
 def markdown_table(df: pd.DataFrame, floatfmt=fmt) -> str:
     """A pipe table for Markdown output (no tabulate dependency); '|' in cells is escaped.
     Missing values print as 'n/a' in numeric columns and as nothing in text columns."""
@@ -162,8 +168,8 @@ def markdown_table(df: pd.DataFrame, floatfmt=fmt) -> str:
         elif isinstance(v, (float, np.floating)):
             s = floatfmt(v)
         else:
-            return plain(v)
-        return s.replace("|", "\\|").replace("\n", " ")
+            return unbroken(plain(v))
+        return unbroken(s.replace("|", "\\|").replace("\n", " "))
 
     cols = [str(c) for c in df.columns]
     lines = ["| " + " | ".join(plain(c) for c in cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
@@ -217,7 +223,7 @@ def html_table(df: pd.DataFrame, cls: str = "", floatfmt=fmt, classes: dict | No
         for c, v in zip(df.columns, row):
             extra = classes[c](v) if c in classes else ""
             tds.append(
-                f'<td class="col-{_slug(c)}{" " + extra if extra else ""}">{html.escape(cell(v))}</td>'
+                f'<td class="col-{_slug(c)}{" " + extra if extra else ""}">{html.escape(unbroken(cell(v)))}</td>'
             )
         rows.append("<tr>" + "".join(tds) + "</tr>")
     return f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>' + "".join(rows) + "</tbody></table>"
