@@ -310,7 +310,9 @@ def recipes(data):
     return recipe_table(cands), (
         "The recipes cross-validation tried (the base recipe first), with their mean validation accuracy over folds "
         f"± its standard error over the folds; the chosen one marked: {label} (selected: its accuracy is the best of "
-        "them)."
+        "them). start: the encoder of experiment 1 (pretrained) or a random one; threshold: the confidence a "
+        "pseudo-label needs to count; unlabelled weight: the weight of the consistency loss on the unlabelled "
+        "images beside the labelled images' loss."
         + search_noise(cands, (metrics or {}).get("selection") or {}, (metrics or {}).get("recipe") or {})
         + (
             f" The chosen recipe has {levers_on((metrics or {}).get('recipe', {}))} (a lever has a column where "

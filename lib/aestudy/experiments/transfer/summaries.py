@@ -227,7 +227,10 @@ def protocols(data):
         "among the same number of candidates per mode (the untuned protocol, 100 Adam steps at 1e-3, first; the "
         "rest drawn at random from the search space of the parameter file). CV accuracy: the chosen candidate's, "
         "the best of the candidates (selected), ± its standard error over the folds. "
-        "Candidates: how many were tried and the range of their cross-validation accuracy."
+        "Candidates: how many were tried and the range of their cross-validation accuracy. "
+        "steps: full-batch AdamW steps; augment: on shifted and rotated copies of the labelled images, redrawn "
+        "every step; warmup (fine-tuning): the first steps train the head alone; encoder_lr (fine-tuning): the "
+        "encoder's learning rate as a fraction of lr; –: a choice the mode does not have."
         + noise_words(chosen_protocols(p))
     )
 
