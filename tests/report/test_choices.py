@@ -98,7 +98,7 @@ def test_selected_numbers_are_labelled_as_selected_and_carry_no_interval():
         ]
     )
     chosen = transfer_data.chosen_protocols(protocol)
-    assert chosen["CV accuracy"].tolist() == ["65.0 % (best of 5)"]
+    assert chosen["CV accuracy"].tolist() == ["65.0 %"]
 
 
 def _derived_seed_purposes() -> set[str]:
@@ -170,8 +170,8 @@ def test_each_search_prints_its_standard_error_and_says_when_the_choice_is_insid
         for i, a in enumerate([0.80, 0.60])
     ]
     t = transfer_data.chosen_protocols(pd.DataFrame(rows))
-    assert t["CV accuracy"].tolist() == ["72.0 % ± 4.6 (best of 2)", "80.0 % ± 1.0 (best of 2)"]
-    assert t["lead over runner-up"].tolist() == ["3.0 points (inside noise)", "20.0 points"]
+    assert t["CV accuracy"].tolist() == ["72.0 % ± 4.6", "80.0 % ± 1.0"]
+    assert t["lead over runner-up"].tolist() == ["3.0 (inside noise)", "20.0"]
     assert "In 1 of 2 modes (frozen) the selection is inside the noise" in transfer_data.noise_words(t)
     old = transfer_data.chosen_protocols(
         pd.DataFrame(rows).drop(columns="cv_se")

@@ -92,6 +92,9 @@ def protocol_table(clf: pd.DataFrame, confidence: float = CONFIDENCE) -> pd.Data
 PROTOCOL_FIELDS = ["steps", "lr", "weight_decay", "augment", "warmup", "encoder_lr"]
 
 
+LEAD = "lead over runner-up"  # the chosen protocol's CV accuracy minus the next best's (points)
+
+
 def chosen_protocols(protocol: pd.DataFrame) -> pd.DataFrame:
     """Per mode: the protocol cross-validation chose, its accuracy, and the number of candidates
     tried and their accuracy range (the protocol stage's records, one per candidate)."""
@@ -107,16 +110,12 @@ def chosen_protocols(protocol: pd.DataFrame) -> pd.DataFrame:
         row = {
             "mode": mode,
             **{f: as_written(best[f]) for f in PROTOCOL_FIELDS if f in g},
-            "CV accuracy": f"{100 * best['cv_accuracy']:.1f} %"
-            + (f" ± {100 * se:.1f}" if has_se else "")
-            + f" (best of {len(g)})",
+            "CV accuracy": f"{100 * best['cv_accuracy']:.1f} %" + (f" ± {100 * se:.1f}" if has_se else ""),
             "candidates": f"{len(g)} ({100 * g['cv_accuracy'].min():.0f}–{100 * g['cv_accuracy'].max():.0f} %)",
         }
         if has_se and len(g) > 1:
             lead = best["cv_accuracy"] - g.loc[~g["chosen"], "cv_accuracy"].max()
-            row["lead over runner-up"] = f"{100 * lead:.1f} points" + (
-                " (inside noise)" if lead <= se else ""
-            )
+            row[LEAD] = f"{100 * lead:.1f}" + (" (inside noise)" if lead <= se else "")
         rows.append(row)
     t = pd.DataFrame(rows).astype(object)
     if "augment" in t:
@@ -238,12 +237,12 @@ def protocols(data):
 def noise_words(t: pd.DataFrame) -> str:
     """The caption's sentence on selection noise: in how many modes the chosen protocol leads the
     runner-up by no more than one standard error ('' for runs without the errors)."""
-    if t.empty or "lead over runner-up" not in t:
+    if t.empty or LEAD not in t:
         return ""
-    inside = [m for m, v in zip(t["mode"], t["lead over runner-up"]) if "inside noise" in str(v)]
+    inside = [m for m, v in zip(t["mode"], t[LEAD]) if "inside noise" in str(v)]
     head = (
-        " Lead over runner-up: the chosen candidate's CV accuracy minus the next best's; inside noise when it "
-        "is at most one standard error."
+        " Lead over runner-up: the chosen candidate's CV accuracy minus the next best's, in percentage points; "
+        "inside noise when it is at most one standard error."
     )
     if not inside:
         return head + " In every mode the chosen protocol leads by more than one standard error."
