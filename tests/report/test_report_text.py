@@ -189,6 +189,9 @@ def test_compare_two_profile_folders(tmp_path, capsys):
     ]
     assert "95 % t-interval, 36 autoencoders, df 22" in block[0]
     assert lines[-1] == "agree: the same verdict on all 6 conclusions where neither is inconclusive"
+    alone = lines[-2]  # what full decides and default, with one seed, cannot: named, not counted against
+    assert alone.startswith("decided by one profile only (the other inconclusive), ")
+    assert "error_falls_with_d (full: supported)" in alone
     # a profile where the error rises with d, judged with a stricter h1 margin
     rising = _write_profile(
         tmp_path / "rising",

@@ -62,9 +62,22 @@ def agreement(a: pd.DataFrame, b: pd.DataFrame) -> tuple[list[str], list[str]]:
     return same, [c for c in both if c not in same]
 
 
+def decided_by_one(a: pd.DataFrame, b: pd.DataFrame) -> list[tuple[str, int]]:
+    """(claim, 0 for `a` or 1 for `b`) for each claim that one profile decides and the other finds
+    inconclusive: no disagreement by the study's rule, but a verdict the other profile does not
+    confirm, which a reader of the first profile's report should know of."""
+    out = []
+    for c in a.index.intersection(b.index):
+        undecided = [t.at[c, "verdict"] == INCONCLUSIVE for t in (a, b)]
+        if undecided.count(True) == 1:
+            out.append((c, undecided.index(False)))
+    return out
+
+
 def compare(folder_a, folder_b) -> str:
     """The comparison as text: per conclusion, each profile's verdict, seed count and numbers;
-    then a line on the rules if they differ, and the last line: agree or not."""
+    then a line on the rules if they differ, one on the claims only one profile decides, and the
+    last line: agree or not."""
     data = [read_profile(folder_a), read_profile(folder_b)]
     names = [
         d.profile + (f" ({ab})" if data[0].profile == data[1].profile else "") for ab, d in zip("AB", data)
@@ -84,6 +97,12 @@ def compare(folder_a, folder_b) -> str:
         lines.append(
             f"note: the profiles decide by different report: rules ({names[0]}: {rules[0]}; "
             f"{names[1]}: {rules[1]})"
+        )
+    alone = decided_by_one(*tables)
+    if alone:
+        lines.append(
+            f"decided by one profile only (the other inconclusive), {len(alone)}: "
+            + ", ".join(f"{c} ({names[i]}: {tables[i].at[c, 'verdict']})" for c, i in alone)
         )
     same, differ = agreement(*tables)
     decided = len(same) + len(differ)
