@@ -121,3 +121,11 @@ def test_the_table_of_worse_models_gives_dead_units_in_percent_as_its_sentence_d
     words, table, _ = autoencode.odd_seeds(profile.ProfileData(tmp_path, tables={"autoencode": ae}))
     assert "1 of 6 models trains clearly worse than its seed siblings" in words and "87.0 %" in words
     assert table.loc[0, "dead units"] == "87.0 %" and table.loc[0, "siblings dead units"] == "64.5 %"
+
+
+def test_a_worse_model_above_pca_with_its_d_is_said_to_be():
+    ae = _ae().assign(pca_test_error=0.035)  # the odd model's 0.040 is above it, its siblings' 0.026 below
+    odd = seeds.unusual_seeds(ae, excess=0.25)
+    assert odd.loc[0, "PCA-d"] == 0.035
+    assert "above the 0.0350 of PCA with the same d" in seeds.seeds_markdown(odd, None, 0.25, 6)
+    assert "of PCA" not in seeds.seeds_markdown(seeds.unusual_seeds(_ae(), excess=0.25), None, 0.25, 6)

@@ -14,13 +14,15 @@ from .stats import SEED
 
 CELL = ["num_conv", "latent_dim"]
 DEAD = "dead_encoder_hidden"
+PCA = "pca_test_error"  # the test error of PCA with the same d (experiment 1's linear yardstick)
 
 
 def unusual_seeds(ae: pd.DataFrame, excess: float) -> pd.DataFrame:
     """One row per model whose error exceeds its siblings' median by more than `excess`
-    (cells with at least 3 seeds): its error, the siblings' median, the ratio and, when the
-    runs recorded it, the dead fraction of the model and of its siblings."""
-    cols = CELL + [SEED, "error", "siblings error", "ratio", "dead units", "siblings dead units"]
+    (cells with at least 3 seeds): its error, the siblings' median, the ratio, PCA's error with
+    the same d and, when the runs recorded it, the dead fraction of the model and of its siblings
+    (nan where the runs did not record them)."""
+    cols = CELL + [SEED, "error", "siblings error", "ratio", "PCA-d", "dead units", "siblings dead units"]
     rows = []
     if ae is None or ae.empty or SEED not in ae:
         return pd.DataFrame(columns=cols)
@@ -40,6 +42,7 @@ def unusual_seeds(ae: pd.DataFrame, excess: float) -> pd.DataFrame:
                         "error": float(r["final_test_error"]),
                         "siblings error": median,
                         "ratio": ratio,
+                        "PCA-d": float(r[PCA]) if PCA in g and pd.notna(r.get(PCA)) else float("nan"),
                         "dead units": float(r[DEAD]) if dead else float("nan"),
                         "siblings dead units": float(others[DEAD].mean()) if dead else float("nan"),
                     }
@@ -92,6 +95,12 @@ def seeds_markdown(
         names = "; ".join(
             f"d={int(r['latent_dim'])}, num_conv={int(r['num_conv'])}, seed {int(r['seed'])}: "
             f"{fmt(r['error'])} against {fmt(r['siblings error'])} ({fmt(r['ratio'])}x)"
+            + (
+                f", above the {fmt(r['PCA-d'])} of PCA with the same d (this model did not learn more than "
+                "the linear code)"
+                if pd.notna(r.get("PCA-d")) and r["error"] > r["PCA-d"]
+                else ""
+            )
             + (
                 f", {fmt_pct(r['dead units'])} of its encoder's fully connected hidden units dead against "
                 f"{fmt_pct(r['siblings dead units'])} in its siblings"

@@ -325,6 +325,8 @@ def odd_seeds(data):
         odd, seeds.dead_unit_association(ae), excess, len(ae), judged=judged, alpha=1 - data.rules.confidence
     )
     shown = odd.rename(columns={"latent_dim": "d"})
+    if shown["PCA-d"].isna().all():  # runs from before PCA was recorded
+        shown = shown.drop(columns="PCA-d")
     for col in ("dead units", "siblings dead units"):  # percentages, as Table 2 and the words give them
         shown[col] = [fmt_pct(v) if pd.notna(v) else "n/a" for v in shown[col]]
     return (
@@ -332,7 +334,9 @@ def odd_seeds(data):
         shown,
         (
             "Models whose final test error exceeds the median of their seed siblings (same d and num_conv) by more "
-            "than report.outlier_excess, with the fraction of the ReLU units of their encoder's fully connected hidden layer that are dead (zero on "
+            "than report.outlier_excess, "
+            + ("beside the test error of PCA with the same d (PCA-d), " if "PCA-d" in shown else "")
+            + "with the fraction of the ReLU units of their encoder's fully connected hidden layer that are dead (zero on "
             "every monitored test image) and their siblings' mean fraction."
         ),
     )
