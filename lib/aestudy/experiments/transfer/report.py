@@ -278,7 +278,7 @@ def findings(s: dict, confidence: float = CONFIDENCE) -> str:
         f"Mean test accuracy (over d and h1), {interval_text(s['by_mode'], confidence)}: "
         f"{'; '.join(parts)}. The modes trained from a random "
         "initialisation (scratch, augmented) use no pre-trained weights; they are paired with the "
-        "encoder slot (d, seed) whose label draw they share."
+        "encoder slot (d, seed) whose labelled images they share."
     )
     if not s["baselines"].empty:
         text += " " + baselines_markdown(s["baselines"], confidence) + "."
