@@ -269,8 +269,9 @@ def test_the_report_pairs_the_differences_by_label_draw_and_names_the_unit():
     )  # 92.7 [86.4, 98.9]
     mixed = section.against_published({"mean": 0.95, "lo": 0.94, "hi": 0.96}, section.PUBLISHED)
     assert mixed.startswith(
-        "against the published numbers, it is above the supervised Conv-Small (93.57 %) and below "
+        "against the published numbers, it is above the supervised Conv-Small (93.57 %); below "
     )
+    assert mixed.endswith("the Conv-Small Γ-model (99.11 %) and the Improved GAN (99.07 %)")
     assert (
         "on the same draws, the best of the 2 classifiers trained on the labels alone: augmented control 80.0 %"
         in section.headline(df)

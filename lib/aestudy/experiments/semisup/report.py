@@ -9,7 +9,7 @@ import pandas as pd
 from ...report.claims import Experiment
 from ...report.stats import CONFIDENCE, RANGES, mean_ci, summarise
 from ...report.tables import ci_cells
-from ...report.text import as_written, fmt_ci, fmt_pct, fmt_pp_ci, interval_words, selection_noise
+from ...report.text import as_written, fmt_ci, fmt_pct, fmt_pp_ci, interval_words, listing, selection_noise
 from .anchors import anchor_name, conditions, setting, short, sources
 from .params import RECIPE
 from .published import PUBLISHED
@@ -190,11 +190,11 @@ def against_published(ours: dict, published: dict) -> str:
     sides = {"above": [], "below": []}
     for name, acc in published.items():
         sides["above" if ours["mean"] > acc else "below"].append(named(name, acc))
-    parts = [f"{side} {', '.join(names)}" for side, names in sides.items() if names]
+    parts = [f"{side} {listing(names)}" for side, names in sides.items() if names]
     if len(parts) == 1 and len(published) > 1:
         side = next(side for side, names in sides.items() if names)
-        return f"it is {side} all {len(published)} published numbers: {', '.join(sides[side])}"
-    return "against the published numbers, it is " + " and ".join(parts)
+        return f"it is {side} all {len(published)} published numbers: {listing(sides[side])}"
+    return "against the published numbers, it is " + "; ".join(parts)
 
 
 def markdown(
