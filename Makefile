@@ -79,7 +79,8 @@ smoke: setup           ## the whole pipeline at toy size (seconds per run)
 
 # The suite on TEST_WORKERS processes (pytest-xdist): its sweeps wait on kernel start-ups, sleeps
 # and SLURM about a third of the time, so 2 processes on 2 cores take about three quarters of the
-# time of 1. Whole files go to one process (`loadfile`): a module's fixtures (the SLURM cluster)
+# time of 1; 3 processes are slower again (10 min 44 s against 9 min 58 s, `time make test`, 2026-12-06).
+# Whole files go to one process (`loadfile`): a module's fixtures (the SLURM cluster)
 # and the order of its tests stay as they are. TEST_WORKERS=0: one process, as plain pytest.
 TEST_WORKERS ?= 2
 XDIST = $(if $(filter 0,$(TEST_WORKERS)),-p no:xdist,-n $(TEST_WORKERS) --dist loadfile)
