@@ -129,3 +129,16 @@ def test_a_worse_model_above_pca_with_its_d_is_said_to_be():
     assert odd.loc[0, "PCA-d"] == 0.035
     assert "above the 0.0350 of PCA with the same d" in seeds.seeds_markdown(odd, None, 0.25, 6)
     assert "of PCA" not in seeds.seeds_markdown(seeds.unusual_seeds(_ae(), excess=0.25), None, 0.25, 6)
+
+
+def test_the_warm_up_choice_says_when_a_model_still_trains_worse_in_these_runs(tmp_path):
+    from aestudy.experiments.autoencode.choices import still_worse
+    from aestudy.report import profile
+
+    def data(ae):
+        return profile.ProfileData(tmp_path, tables={"autoencode": ae.assign(run_id="r", status="ok")})
+
+    assert still_worse(data(_ae())) == (
+        "; in these runs 1 of 6 models still trains clearly worse than its seed siblings (named in experiment 1)"
+    )
+    assert still_worse(data(_ae(bad_error=0.027, bad_dead=0.64))) == ""
