@@ -340,6 +340,40 @@ def test_expected_cost_prefers_the_run_ids_record_then_its_nearest_siblings(tmp_
     assert costs.expected("autoencode/d5-nc1-s0") == 0.0  # up to date: it costs nothing
 
 
+def test_an_unseen_model_size_is_expected_to_cost_what_its_arithmetic_says(tmp_path):
+    """Before any num_conv = 3 autoencoder has finished, its seconds come from the smaller models'
+    scaled by the multiply-accumulates of its training (experiments.autoencode.cost), not from the
+    nearest sibling's; the default profile measured 11, 20 and 77-143 s (2026-12-06, float32)."""
+
+    def ae(nc, seed, seconds=None):
+        run = PlannedRun(
+            "autoencode",
+            f"d10-nc{nc}-s{seed}",
+            {"latent_dim": 10, "num_conv": nc, "seed": seed},
+            tmp_path,
+            seconds,
+        )
+        run.params = {
+            "latent_dim": 10,
+            "num_conv": nc,
+            "seed": seed,
+            "epochs": 6,
+            "train_size": 7000,
+            "c_factor": 8,
+        }
+        return run
+
+    runs = [ae(1, 0, 11.0), ae(2, 0, 20.0), ae(3, 0)]
+    expected = eta.Costs(runs).expected("autoencode/d10-nc3-s0")
+    assert 80.0 < expected < 150.0  # by the affine fit of 11 s and 20 s over their costs: about 105
+    one_size = eta.Costs([ae(1, 5, 11.0), ae(3, 5)]).expected("autoencode/d10-nc3-s5")
+    assert one_size == pytest.approx(11.0 * 16.88, rel=0.01)  # one known cost: proportional
+    for run in runs:
+        del run.params  # a plan without parameters: the nearest sibling, as before
+    assert eta.Costs(runs).expected("autoencode/d10-nc3-s0") < 21.0
+    assert eta.cost_model("theory") is None  # a stage without a cost module
+
+
 def test_weighted_eta_is_exact_when_the_expected_costs_are_right_and_counting_is_not(tmp_path):
     """One worker executes a cheap run (10 s) then an expensive one (90 s) whose cost its record
     knows: counting runs says 10 s are left after the first, the weighted ETA says 90."""

@@ -4,10 +4,14 @@ A run's expected cost, in seconds of one worker, is the first of
 1. the seconds it took this sweep (once it is done);
 2. the seconds its last record says (`complete.json` or `failed.json` in its folder: the same run
    id, made by an earlier command on this profile);
-3. the mean of the stage's runs known so far (done this sweep or recorded on disk) that share the
-   most telling grid values with it, each grid key weighted by how much the known runs' seconds
-   differ between its values: `autoencode/d20-nc3-s1` is expected to cost what `d20-nc3-s0` did,
-   not what `d20-nc1-s1` did;
+3. where the stage's package declares what a run costs relative to its siblings (a module `cost`
+   with `relative_cost(params)`: autoencode's counts the multiply-accumulates of its training), the
+   seconds of the stage's runs known so far (done this sweep or recorded on disk) fitted as a fixed
+   part plus a part proportional to that cost, so a num_conv = 3 model is expected to take about 15
+   times a num_conv = 1 model's training before any num_conv = 3 model has finished; else the mean
+   of the known runs that share the most telling grid values with it, each grid key weighted by how
+   much the known runs' seconds differ between its values: `autoencode/d20-nc3-s1` is expected to
+   cost what `d20-nc3-s0` did, not what `d20-nc1-s1` did;
 4. the stage's declared cost (`expected_seconds` on its study declaration, when it has one);
 5. the mean of every run known so far, of any stage (nothing better is known yet).
 Cached runs cost nothing. The ETA is the expected cost left (runs not started, and the part of the
@@ -18,6 +22,8 @@ it uses, so a long run that starts late ends the sweep on one worker, whatever t
 
 from __future__ import annotations
 
+import functools
+import importlib
 from pathlib import Path
 
 from ..files import CorruptArtifact, read_json
@@ -71,6 +77,9 @@ class Costs:
             return self.recorded[name]
         run = self.runs[name]
         siblings = self._known(run.stage)
+        scaled = self._scaled(run, siblings)
+        if scaled is not None:
+            return scaled
         if siblings:
             weights = _weights({n: self.runs[n].grid for n in siblings}, siblings)
             score = {n: _shared(run.grid, self.runs[n].grid, weights) for n in siblings}
@@ -81,6 +90,25 @@ class Costs:
             return float(self.declared[run.stage])
         known = [s for n, s in {**self.recorded, **self.actual}.items() if n not in self.cached]
         return sum(known) / len(known) if known else 1.0
+
+    def _scaled(self, run, siblings: dict[str, float]) -> float | None:
+        """`run`'s seconds from its siblings' by the stage's cost model (None without one, or
+        without a sibling whose cost it knows): least squares of seconds = a + b * cost over the
+        siblings (a and b at least 0), through the origin while they share one cost."""
+        model = cost_model(run.stage)
+        own = _cost(model, run)
+        if own is None:
+            return None
+        known = [(c, s) for n, s in siblings.items() if (c := _cost(model, self.runs[n])) is not None]
+        if not known:
+            return None
+        costs, seconds = [c for c, _ in known], [s for _, s in known]
+        if max(costs) - min(costs) <= 1e-9 * max(costs):
+            return own * sum(seconds) / sum(costs)
+        mc, ms = sum(costs) / len(costs), sum(seconds) / len(seconds)
+        b = max(0.0, sum((c - mc) * (s - ms) for c, s in known) / sum((c - mc) ** 2 for c in costs))
+        a = max(0.0, ms - b * mc)
+        return a + b * own if b > 0 else ms
 
     def _known(self, stage: str) -> dict[str, float]:
         return {
@@ -122,6 +150,28 @@ def pace_eta(elapsed: float, done: float, remaining: float, unit: float = 1.0) -
     if done < 0.2 * unit or elapsed <= 0:
         return None
     return elapsed * remaining / done
+
+
+@functools.cache
+def cost_model(stage: str):
+    """The stage package's `cost.relative_cost(params)`, or None where it declares none: found by
+    name (`aestudy.experiments.<stage>.cost`), as the report finds each package's `report`."""
+    try:
+        module = importlib.import_module(f"aestudy.experiments.{stage}.cost")
+    except ImportError:
+        return None
+    return getattr(module, "relative_cost", None)
+
+
+def _cost(model, run) -> float | None:
+    """The run's relative cost by `model`; None without a model, parameters or a positive cost."""
+    if model is None or not isinstance(getattr(run, "params", None), dict):
+        return None
+    try:
+        c = model(run.params)
+    except Exception:  # an estimate must never stop a sweep
+        return None
+    return float(c) if isinstance(c, (int, float)) and c > 0 else None
 
 
 def _declared(stages) -> dict:

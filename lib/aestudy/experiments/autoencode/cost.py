@@ -1,0 +1,34 @@
+"""What an autoencode run costs relative to its siblings, from its parameters alone: the runner's
+ETA (`runner.eta`) scales the seconds of the runs it has seen by it, so that a num_conv = 3 model
+is expected to take what its arithmetic says (about 15 times a num_conv = 1 model's) before any
+of them has finished. Torch-free, and no run imports it: a change here stales no run."""
+
+from __future__ import annotations
+
+from ...architecture import IMAGE_CHANNELS, AEConfig, feature_sizes
+
+
+def macs_per_image(cfg: AEConfig) -> int:
+    """Multiply-accumulates of one forward pass: the stride-2 convolutions, the fully connected
+    layers on both sides and the transposed convolutions back (a backward pass costs about twice
+    a forward one, the same factor for every model)."""
+    sizes = feature_sizes(cfg.num_conv, cfg.kernel_size)
+    channels = [IMAGE_CHANNELS] + [cfg.c_factor**i for i in range(1, cfg.num_conv + 1)]
+    k2 = cfg.kernel_size**2
+    conv = sum(
+        channels[i] * channels[i + 1] * k2 * sizes[i + 1] ** 2 for i in range(cfg.num_conv)
+    )  # each output position of layer i+1 reads a k x k window of layer i
+    flat = channels[-1] * sizes[-1] ** 2
+    fc = flat * cfg.fc_hidden + cfg.fc_hidden * cfg.latent_dim
+    return 2 * (conv + fc)  # the decoder mirrors the encoder
+
+
+def relative_cost(params: dict) -> float | None:
+    """Multiply-accumulates of the run's training (per image, times epochs and training images);
+    None where its parameters do not say (the ETA then falls back on its siblings' seconds)."""
+    try:
+        cfg = AEConfig.from_params(params)
+        images = int(params.get("train_size") or 60000) * int(params.get("epochs", 1))
+        return float(macs_per_image(cfg) * images)
+    except (TypeError, ValueError):
+        return None
