@@ -7,7 +7,7 @@ A run's expected cost, in seconds of one worker, is the first of
 3. where the stage's package declares what a run costs relative to its siblings (a module `cost`
    with `relative_cost(params)`: autoencode's counts the multiply-accumulates of its training), the
    seconds of the stage's runs known so far (done this sweep or recorded on disk) fitted as a fixed
-   part plus a part proportional to that cost, so a num_conv = 3 model is expected to take about 15
+   part plus a part proportional to that cost, so a num_conv = 3 model is expected to take about 17
    times a num_conv = 1 model's training before any num_conv = 3 model has finished; else the mean
    of the known runs that share the most telling grid values with it, each grid key weighted by how
    much the known runs' seconds differ between its values: `autoencode/d20-nc3-s1` is expected to

@@ -179,7 +179,7 @@ def headline(df: pd.DataFrame, confidence: float = CONFIDENCE) -> str:
 
 
 def against_published(ours: dict, published: dict) -> str:
-    """'it is below all 4 published numbers: ...' or 'it is above A (..) and below B (..), C (..)':
+    """'it is below all 4 published numbers: ...' or 'it is above A (..); below B (..) and C (..)':
     the anchors grouped by the side the recipe's mean lies on, each with its number, and a note
     where the recipe's interval includes it."""
 
