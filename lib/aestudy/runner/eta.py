@@ -61,6 +61,7 @@ class Costs:
         )
         self.actual: dict[str, float] = {}  # seconds of the runs executed this sweep
         self.cached: set[str] = set()
+        self._relative: dict[str, float | None] = {}  # each run's cost by its stage's model (fixed)
 
     def finished(self, name: str, status: str, seconds: float) -> None:
         if status in ("ok", "failed"):
@@ -95,11 +96,10 @@ class Costs:
         """`run`'s seconds from its siblings' by the stage's cost model (None without one, or
         without a sibling whose cost it knows): least squares of seconds = a + b * cost over the
         siblings (a and b at least 0), through the origin while they share one cost."""
-        model = cost_model(run.stage)
-        own = _cost(model, run)
+        own = self._relative_cost(run.name)
         if own is None:
             return None
-        known = [(c, s) for n, s in siblings.items() if (c := _cost(model, self.runs[n])) is not None]
+        known = [(c, s) for n, s in siblings.items() if (c := self._relative_cost(n)) is not None]
         if not known:
             return None
         costs, seconds = [c for c, _ in known], [s for _, s in known]
@@ -109,6 +109,13 @@ class Costs:
         b = max(0.0, sum((c - mc) * (s - ms) for c, s in known) / sum((c - mc) ** 2 for c in costs))
         a = max(0.0, ms - b * mc)
         return a + b * own if b > 0 else ms
+
+    def _relative_cost(self, name: str) -> float | None:
+        """The run's cost by its stage's model, computed once (the ETA asks every few seconds)."""
+        if name not in self._relative:
+            run = self.runs[name]
+            self._relative[name] = _cost(cost_model(run.stage), run)
+        return self._relative[name]
 
     def _known(self, stage: str) -> dict[str, float]:
         return {
