@@ -209,9 +209,10 @@ def test_workers_get_their_thread_share_and_dask_matches_local(tmp_path, fake_mn
         assert Path(probe["lib"]) == root / "lib" / "aestudy"
 
 
-def timed_stub(path: Path, params: str, seconds: str) -> None:
-    """A stage stand-in that sleeps `seconds` (an expression of its parameters) and records when
-    it started and ended (no torch: the order of runs is what is measured)."""
+def timed_stub(path: Path, params: str, seconds: str, waits_for: str = "[]", marker: str = "") -> None:
+    """A stage stand-in that sleeps `seconds` (an expression of its parameters), then waits (at most
+    60 s) until the marker files that `waits_for` (an expression) names exist, records when it started
+    and ended, and writes `marker` (no torch: the order of runs is what is measured)."""
     notebook(
         path,
         params + "\nout_dir = None",
@@ -219,8 +220,13 @@ def timed_stub(path: Path, params: str, seconds: str) -> None:
         import json, pathlib, time
         start = time.time()
         time.sleep({seconds})
+        deadline = time.time() + 60
+        while not all(pathlib.Path(m).exists() for m in {waits_for}) and time.time() < deadline:
+            time.sleep(0.05)
         (pathlib.Path(out_dir) / "model.pt").write_text("stub")
         (pathlib.Path(out_dir) / "metrics.json").write_text(json.dumps({{"start": start, "end": time.time()}}))
+        if {marker!r}:
+            pathlib.Path({marker!r}).touch()
         """),
     )
 
@@ -228,15 +234,21 @@ def timed_stub(path: Path, params: str, seconds: str) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("executor", ["local", "dask"])
 def test_a_run_starts_when_its_own_inputs_are_ready(tmp_path, tmp_reports, fake_mnist, monkeypatch, executor):
-    """Two workers; the d3 encoder is quick, d4 slow: transfer and correlate work on d3 starts
-    before d4 finishes, while stage-by-stage scheduling would wait for it."""
+    """Two workers; the d3 encoder is quick, d4 ends only once a transfer run and theory have
+    ended (or after 60 s): with the graph scheduled, transfer on d3 and theory run while d4 waits;
+    stage by stage, transfer would wait for d4, which would end at its time-out. Events, not time
+    margins, order the runs, so a loaded machine cannot reorder them."""
     nb_dir = tmp_path / "notebooks"
     nb_dir.mkdir()
+    transfer_done, theory_done = tmp_path / "transfer.done", tmp_path / "theory.done"
     timed_stub(
-        nb_dir / "autoencode.ipynb", "latent_dim = 1\nnum_conv = 1\nseed = 0", "0.5 if latent_dim == 3 else 5"
+        nb_dir / "autoencode.ipynb",
+        "latent_dim = 1\nnum_conv = 1\nseed = 0",
+        "0.5 if latent_dim == 3 else 0",
+        waits_for=f"([{str(transfer_done)!r}, {str(theory_done)!r}] if latent_dim == 4 else [])",
     )
-    timed_stub(nb_dir / "transfer.ipynb", "checkpoints = []", "0.5")
-    timed_stub(nb_dir / "theory.ipynb", "seed = 0", "0.5")
+    timed_stub(nb_dir / "transfer.ipynb", "checkpoints = []", "0.5", marker=str(transfer_done))
+    timed_stub(nb_dir / "theory.ipynb", "seed = 0", "0.5", marker=str(theory_done))
     use_stand_in_notebooks(monkeypatch, nb_dir)
     params = tmp_path / "graph.yaml"
     params.write_text(
