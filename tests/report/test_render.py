@@ -299,3 +299,30 @@ def test_render_without_its_packages_names_the_one_missing_in_one_line(
     monkeypatch.setattr(html.importlib.resources, "files", no_mathjax)
     with pytest.raises(html.RenderToolMissing, match=r"needs MathJax 3, .*django-static-mathjax==3\.2\.2\.1"):
         html.check_tools()
+
+
+def test_the_runs_caption_says_when_the_runs_were_computed_beside_their_summed_times(tmp_path):
+    """Run times overlap on several workers, so the table's column is a sum, named so; the caption
+    gives the span from the first run's start to the last run's end, read from the records."""
+    import json
+
+    from aestudy.report.render import runs_markdown
+    from aestudy.report.text import Captions
+
+    runs = []
+    for name, seconds, finished in (
+        ("a", 60.0, "2026-12-06T01:10:00+0000"),
+        ("b", 90.0, "2026-12-06T01:12:30+0000"),
+    ):
+        run_dir = tmp_path / name
+        run_dir.mkdir()
+        (run_dir / "complete.json").write_text(json.dumps({"finished": finished}))
+        runs.append(
+            {"stage": "autoencode", "run_id": name, "status": "ok", "seconds": seconds, "dir": run_dir}
+        )
+    md = runs_markdown(runs, Captions())
+    assert "| autoencode | 2 | 2 | 150 |" in md and "summed run time (s)" in md
+    assert (
+        "The 2 ok runs were computed between 2026-12-06 01:09 and 2026-12-06 01:12 (UTC+0000): 3 min 30 s"
+        in md
+    )

@@ -93,11 +93,32 @@ def test_a_reconstruction_shown_of_a_model_that_trains_worse_says_so(tmp_path):
         (data.run_dir("autoencode", run)).mkdir(parents=True)
         (data.run_dir("autoencode", run) / "reconstructions.png").write_bytes(b"png")
     small, large = (c for c, _ in autoencode.reconstruction_images(data, ae))
-    assert "train clearly worse" not in small
+    assert "clearly worse" not in small
     assert (
-        "final test error 0.0400, one of the models that train clearly worse than their seed siblings (named above)"
+        "final test error 0.0400, the one model that trains clearly worse than its seed siblings (named above)"
         in large
     )
+
+
+def test_the_threshold_for_a_worse_model_says_whether_the_parameter_file_sets_it(tmp_path):
+    """The caption and the sentence give the threshold's value; a default is said to be one, as the
+    printed parameter file would not show it."""
+    from aestudy.experiments.autoencode import report as autoencode
+    from aestudy.report import profile
+
+    ae = _ae().assign(run_id="r", status="ok")
+    words, _, caption = autoencode.odd_seeds(profile.ProfileData(tmp_path, tables={"autoencode": ae}))
+    assert (
+        "by more than 25 % (report.outlier_excess, its default: the parameter file does not set it)" in words
+    )
+    assert (
+        "by more than 25 % (report.outlier_excess, its default: the parameter file does not set it)"
+        in caption
+    )
+    given = profile.ProfileData(
+        tmp_path, tables={"autoencode": ae}, params={"report": {"outlier_excess": 0.25}}
+    )
+    assert "by more than 25 % (report.outlier_excess), " in autoencode.odd_seeds(given)[2]
 
 
 def test_the_reconstructions_figure_comes_after_the_table_its_caption_points_up_to():
@@ -139,6 +160,58 @@ def test_the_warm_up_choice_says_when_a_model_still_trains_worse_in_these_runs(t
         return profile.ProfileData(tmp_path, tables={"autoencode": ae.assign(run_id="r", status="ok")})
 
     assert still_worse(data(_ae())) == (
-        "; in these runs 1 of 6 models still trains clearly worse than its seed siblings (named in experiment 1)"
+        "; in these runs 1 of 6 models still trains clearly worse than its seed siblings (named in experiment 1), "
+        "the very model the warm-up was added for"  # d=20, num_conv=3, seed 0
     )
+    other = _ae().assign(seed=lambda t: (t["seed"] + 1) % 3)  # the worse model is now seed 1
+    assert still_worse(data(other)).endswith("(named in experiment 1)")
     assert still_worse(data(_ae(bad_error=0.027, bad_dead=0.64))) == ""
+
+
+def _sweep(bad: float = 1.0, seeds: int = 4) -> pd.DataFrame:
+    """A 2 x 2 sweep whose errors vary a little from seed to seed; the d=20, num_conv=2, seed 1 model's
+    error times `bad`."""
+    rows = []
+    for d in (10, 20):
+        for nc in (1, 2):
+            for s in range(seeds):
+                err = (0.01 + 0.1 / d) * (1 + 0.02 * nc) * (1 + 0.03 * ((s * 7 + d + nc) % 5 - 2))
+                rows.append(
+                    {
+                        "latent_dim": d,
+                        "num_conv": nc,
+                        "seed": s,
+                        "final_test_error": err * (bad if (d, nc, s) == (20, 2, 1) else 1),
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def test_a_studentized_residual_is_the_models_distance_from_the_fit_without_it():
+    """Externally studentized: the residual of the fit without the row, over its standard error."""
+    import numpy as np
+
+    from aestudy.report import linear
+
+    d = _sweep(bad=1.3).assign(y=lambda t: np.log(t["final_test_error"]))
+    r = linear.studentized(d, "y", ["latent_dim", "num_conv"], ["seed"])
+    cells, blocks = ["latent_dim", "num_conv"], ["seed"]
+    for i in (0, 13):
+        rest = linear.fit(d.drop(index=i), "y", cells, blocks)
+        _, X, yv, _, _ = linear._design(d, "y", cells, blocks, "seed")
+        pinv = np.linalg.pinv(X)
+        h = float(X[i] @ pinv[:, i])
+        e = yv[i] - X[i] @ (pinv @ yv)
+        assert np.isclose(r[i], e / np.sqrt(rest.s2 * (1 - h)))
+    assert r.abs().idxmax() == 13  # d=20, num_conv=2, seed 1
+
+
+def test_experiment_1_says_whether_one_model_breaks_the_one_variance_assumption():
+    from aestudy.experiments.autoencode.choices import largest_residual
+
+    odd = largest_residual(_sweep(bad=1.5))
+    assert "(d=20, num_conv=2, seed 1)" in odd and "the one-variance assumption fails at that model" in odd
+    assert "residual SD of the log error" in odd and "raises its cell's mean" in odd
+    calm = largest_residual(_sweep())
+    assert "no model stands apart from the one variance the model assumes" in calm and "fails" not in calm
+    assert largest_residual(_sweep(seeds=1)) == ""  # one seed: no residual degrees of freedom

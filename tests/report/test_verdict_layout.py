@@ -62,7 +62,7 @@ def test_a_trend_row_decides_on_its_slope_with_unit_and_df():
     ]
     r = autoencode.verdict_error_falls_with_d(pd.DataFrame(rows), ReportParams())
     assert re.match(
-        r"[-+]\d+\.\d % per unit of d \[[-+]\d+\.\d %, [-+]\d+\.\d %\], 24 autoencoders, df \d+; steps against",
+        r"[-+]\d+\.\d % relative per unit of d \[[-+]\d+\.\d %, [-+]\d+\.\d %\], 24 autoencoders, df \d+; steps against",
         r["decides"],
     )
 
@@ -129,5 +129,5 @@ def test_an_accuracy_trend_says_it_is_decided_on_the_error_so_a_falling_number_r
     v = verdicts.verdicts(_study_profile())
     decides = v.at["larger_d_better", verdicts.DECIDES]
     assert decides.startswith("its error (1 − accuracy), "), decides
-    assert re.match(r"its error \(1 − accuracy\), [-+]\d+\.\d % per unit of d \[", decides), decides
+    assert re.match(r"its error \(1 − accuracy\), [-+]\d+\.\d % relative per unit of d \[", decides), decides
     assert not v.at["error_falls_with_d", verdicts.DECIDES].startswith("its error")  # an error already

@@ -72,7 +72,7 @@ def test_the_pooled_interval_on_a_balanced_design_equals_the_hand_computation():
     assert (ci["lo"], ci["hi"]) == pytest.approx((hand - half, hand + half))
     # the words beside it: unit, n and df
     assert (
-        "(95 % t-interval, 60 autoencoders, df 44)"
+        "; 95 % t-interval, 60 autoencoders, df 44)"
         in autoencode.verdict_error_falls_with_d(ae)["this run's numbers"]
     )
 

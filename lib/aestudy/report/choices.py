@@ -114,8 +114,8 @@ def limitations(data: ProfileData) -> str:
     n = _seeds(data)[0]
     power = (
         f"Every verdict rests on the models of {n} autoencoder seeds: a linear model over the design takes each "
-        "model as an observation, with one variance for all of them (its residuals roughly normal, the cells "
-        "alike in spread on the log scale) and the models independent given their cell and seed (the models "
+        "model as an observation, with one variance for all of them (assumed, not tested claim by claim: its "
+        "residuals roughly normal, the cells alike in spread on the log scale) and the models independent given their cell and seed (the models "
         "of one seed share their seed's image and label draws; the seed is a block where the claim compares "
         "cells within seeds, and a paired difference cancels what the draw does alike to both sides). Holm's "
         "adjustment over the family makes each decision stricter than it would be alone, so a moderate effect "

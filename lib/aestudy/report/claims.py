@@ -194,9 +194,9 @@ def trend_row(
     )
     what = "its error (1 − " + label.split(" ")[0] + ")" if of_error else "it"
     ci = (
-        f"{relative(dec['mean'])} [{relative(dec['lo'])}, {relative(dec['hi'])}] ({est_words(dec)})"
+        f"{relative(dec['mean'])} [{relative(dec['lo'])}, {relative(dec['hi'])}] (a relative change; {est_words(dec)})"
         if np.isfinite(dec["lo"])
-        else f"{relative(dec['mean'])} ({dec['n']} {unit}, df {dec['df']}: no interval)"
+        else f"{relative(dec['mean'])} (a relative change; {dec['n']} {unit}, df {dec['df']}: no interval)"
     )
     st = dec.get("steps", {})
     stepping = ", ".join(f"{vocab.label(x)} {k}: {relative(s['mean'])}" for k, s in st.items())
@@ -211,7 +211,7 @@ def trend_row(
         dec,
         key=ends(df, x, y, f),
         decides=f"{what + ', ' if of_error else ''}"
-        f"{relative(dec['mean'])} per {per} [{relative(dec['lo'])}, {relative(dec['hi'])}], "
+        f"{relative(dec['mean'])} relative per {per} [{relative(dec['lo'])}, {relative(dec['hi'])}], "
         f"{dec['n']} {unit}, df {dec['df']}; steps against the claim: {against}"
         if np.isfinite(dec["lo"])
         else "",

@@ -124,10 +124,9 @@ def one_sample(values, unit: str = "autoencoder seeds") -> dict:
     return estimate_dict(mean, se, max(n - 1, 0), n, unit, n, 1.0)
 
 
-def fit(df: pd.DataFrame, y: str, cells, blocks=(), unit: str = "autoencoders", seed: str = SEED) -> Fit:
-    """Least squares of `y` on one mean per cell of `cells` (factor columns) plus the effect-coded
-    `blocks` (columns; a block with one level adds nothing). Rows with a missing `y` are dropped."""
-    cells, blocks = list(cells), list(blocks)
+def _design(df: pd.DataFrame, y: str, cells: list, blocks: list, seed: str):
+    """The rows used (missing `y` dropped), the design matrix, `y`, the cell levels and the block
+    levels that come with each new seed."""
     d = df.dropna(subset=[y] + cells)
     d = d[np.isfinite(d[y].to_numpy(float))]
     keys = [tuple(k) for k in d[cells].itertuples(index=False, name=None)]
@@ -148,8 +147,15 @@ def fit(df: pd.DataFrame, y: str, cells, blocks=(), unit: str = "autoencoders", 
         parts.append(x)
         if seed in d and (d.assign(_b=v).groupby("_b")[seed].nunique() <= 1).all():
             grows += len(lv)
-    X = np.hstack(parts)
-    yv = d[y].to_numpy(float)
+    return d, np.hstack(parts), d[y].to_numpy(float), levels, grows
+
+
+def fit(df: pd.DataFrame, y: str, cells, blocks=(), unit: str = "autoencoders", seed: str = SEED) -> Fit:
+    """Least squares of `y` on one mean per cell of `cells` (factor columns) plus the effect-coded
+    `blocks` (columns; a block with one level adds nothing). Rows with a missing `y` are dropped."""
+    cells, blocks = list(cells), list(blocks)
+    d, X, yv, levels, grows = _design(df, y, cells, blocks, seed)
+    n = len(d)
     coef, *_ = np.linalg.lstsq(X, yv, rcond=None) if n else (np.zeros(X.shape[1]),)
     rank = int(np.linalg.matrix_rank(X)) if n else 0
     dof = n - rank
@@ -170,6 +176,26 @@ def fit(df: pd.DataFrame, y: str, cells, blocks=(), unit: str = "autoencoders", 
         seeds,
         (n - grows) / seeds if seeds else float("nan"),
     )
+
+
+def studentized(df: pd.DataFrame, y: str, cells, blocks=(), seed: str = SEED) -> pd.Series:
+    """Each row's externally studentized residual under `fit`'s model: e / (s_(i) sqrt(1 - h)), h its
+    leverage and s_(i) the residual spread of the fit without it, which under the model's normal,
+    one-variance errors follows Student's t on df - 1 degrees of freedom. How far one observation
+    lies from what its cell and block predict: the check of the one-variance assumption that a single
+    model far from its cell breaks (indexed like `df`'s rows used; empty with df < 2)."""
+    d, X, yv, _, _ = _design(df, y, list(cells), list(blocks), seed)
+    if not len(d):
+        return pd.Series(dtype=float)
+    pinv = np.linalg.pinv(X)
+    dof = len(d) - int(np.linalg.matrix_rank(X))
+    if dof < 2:
+        return pd.Series(dtype=float)
+    resid = yv - X @ (pinv @ yv)
+    spare = np.clip(1 - np.einsum("ij,ji->i", X, pinv), 1e-12, None)  # 1 - the leverages
+    internal = resid / np.sqrt(resid @ resid / dof * spare)
+    external = internal * np.sqrt((dof - 1) / np.clip(dof - internal**2, 1e-12, None))
+    return pd.Series(external, index=d.index)
 
 
 def _w(v):

@@ -22,7 +22,7 @@ from pathlib import Path
 import nbformat
 
 from .. import config, ondisk
-from ..files import atomic_write_bytes
+from ..files import CorruptArtifact, atomic_write_bytes, read_json
 from ..schema import ParamsError
 from ..study import STAGES
 from .html import check_tools, combine, export_html
@@ -78,8 +78,34 @@ def appendix(study, pdir: Path, runs: list[dict], captions: Captions | None = No
     return cells
 
 
+def computed_span(runs: list[dict]) -> str:
+    """When the ok runs were computed, from their records: the first one's start to the last one's
+    end. The table sums run times, which overlap on several workers; this is the time they took."""
+    import datetime as dt
+
+    spans = []
+    for r in runs:
+        if r["status"] != "ok":
+            continue
+        try:
+            finished = read_json(Path(r["dir"]) / ondisk.COMPLETE)["finished"]
+            end = dt.datetime.strptime(finished, "%Y-%m-%dT%H:%M:%S%z")
+        except (OSError, CorruptArtifact, KeyError, TypeError, ValueError):
+            continue  # a record from before "finished" was written, or none
+        spans.append((end - dt.timedelta(seconds=float(r["seconds"] or 0)), end))
+    if not spans:
+        return ""
+    first, last = min(s for s, _ in spans), max(e for _, e in spans)
+    minutes, seconds = divmod(round((last - first).total_seconds()), 60)
+    return (
+        f" The {len(spans)} ok runs were computed between {first:%Y-%m-%d %H:%M} and {last:%Y-%m-%d %H:%M} "
+        f"(UTC{last:%z}): {minutes} min {seconds} s from the first start to the last end (runs computed by "
+        "several commands count the time between them too)."
+    )
+
+
 def runs_markdown(runs: list[dict], captions: Captions) -> str:
-    """The runs of the sweep, compact: one row per stage (runs, ok, total and slowest wall time,
+    """The runs of the sweep, compact: one row per stage (runs, ok, summed and slowest run time,
     largest peak memory), the runs that are not ok named with their error, and every run with its
     executed notebook in a folded table (open in the HTML, folded in the PDF)."""
     import pandas as pd
@@ -134,12 +160,14 @@ def runs_markdown(runs: list[dict], captions: Captions) -> str:
     return (
         "## Runs\n\n"
         + captions.table(
-            f"The {len(t)} runs of the profile by stage: how many, how many ok, their total and "
-            "slowest wall time and the largest peak memory of a run's kernel. Every run with its "
+            f"The {len(t)} runs of the profile by stage: how many, how many ok, their run times summed "
+            "(runs on several workers overlap, so a sum can exceed the time the stage took) and the "
+            "slowest, and the largest peak memory of a run's kernel. Every run with its "
             "status, time, memory and executed notebook (runs/<stage>/<run-id>/<stage>.ipynb under "
             "the profile's folder) is listed below it in the HTML (left out of the PDF)."
+            + computed_span(runs)
         ).replace('class="caption ', 'class="runs-caption caption ')
-        + "\n\n| stage | runs | ok | total wall time (s) | slowest run | peak memory (MiB) |\n"
+        + "\n\n| stage | runs | ok | summed run time (s) | slowest run | peak memory (MiB) |\n"
         + "| --- | --- | --- | --- | --- | --- |\n"
         + "\n".join(rows)
         + named

@@ -75,17 +75,19 @@ def seeds_markdown(
     n_models: int,
     judged: bool = True,
     alpha: float = 0.05,
+    source: str = "report.outlier_excess",
 ) -> str:
     """What the report says about seeds that train worse: which, by how much, and the dead units.
     `judged`: whether any cell has the 3 seeds a model is judged against (`unusual_seeds`); the
-    association is said to hold only where its Spearman test is significant at `alpha`."""
+    association is said to hold only where its Spearman test is significant at `alpha`. `source`:
+    where the threshold comes from, in words."""
     from .text import fmt, fmt_pct
 
     if n_models == 0:
         return ""
     rule = (
         f"a model is named when its final test error exceeds the median of the other seeds of its "
-        f"(d, num_conv) by more than {100 * excess:g} % (report.outlier_excess)"
+        f"(d, num_conv) by more than {100 * excess:g} % ({source})"
     )
     if not judged:
         text = f"No model is judged against its seed siblings: that needs at least 3 seeds per cell ({rule})."

@@ -183,10 +183,10 @@ def summary_counts(v: pd.DataFrame) -> str:
 
 
 VERDICT_RULES = """\
-How the verdicts are decided. Every independent model the study trains is an observation: each
-autoencoder (experiments 1 and 3), each pair of a seed's models of the two latent sizes experiment 2
-compares, of one num_conv, each encoder (experiment 4: its label draws and the levels it is not compared on
-averaged within it). A linear model over the design (one mean per cell of the grid; the seed as a
+How the verdicts are decided. Every independent model the study trains is an observation: in
+experiments 1 and 3, each autoencoder; in experiment 2, each seed's pair of models with one num_conv,
+one of each latent size it compares; in experiment 4, each encoder (its label draws and the levels it
+is not compared on averaged within it). A linear model over the design (one mean per cell of the grid; the seed as a
 block where the claim compares cells within seeds) gives each claim an estimate, a standard error
 from the residual variance and a two-sided {pct} % t-interval on the residual degrees of freedom;
 each block above gives, under "decided on", the number its rule decides on with the interval's

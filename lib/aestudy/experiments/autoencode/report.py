@@ -162,7 +162,11 @@ def reconstruction_images(data, ae: pd.DataFrame) -> list[tuple[str, Path]]:
         p = data.run_dir(STAGE, r["run_id"]) / "reconstructions.png"
         if p.exists():
             flag = (
-                ", one of the models that train clearly worse than their seed siblings (named above)"
+                (
+                    ", the one model that trains clearly worse than its seed siblings (named above)"
+                    if len(worse) == 1
+                    else ", one of the models that train clearly worse than their seed siblings (named above)"
+                )
                 if (int(r["latent_dim"]), nc, int(r[SEED])) in worse
                 else ""
             )
@@ -316,13 +320,27 @@ def correlations(data):
     )
 
 
+def excess_source(data) -> str:
+    """Where the threshold for a worse model comes from: the parameter file, or the default of
+    `ReportParams` where the file does not set it (the printed parameter file would not show it)."""
+    given = "outlier_excess" in ((data.params or {}).get("report") or {})
+    return "report.outlier_excess" + ("" if given else ", its default: the parameter file does not set it")
+
+
 def odd_seeds(data):
     """(words, table, caption) on the models that train worse than their seed siblings."""
     ae, excess = data.usable(STAGE), data.rules.outlier_excess
     odd = seeds.unusual_seeds(ae, excess)
     judged = not ae.empty and bool((ae.groupby(seeds.CELL)[SEED].nunique() >= 3).any())
+    source = excess_source(data)
     words = seeds.seeds_markdown(
-        odd, seeds.dead_unit_association(ae), excess, len(ae), judged=judged, alpha=1 - data.rules.confidence
+        odd,
+        seeds.dead_unit_association(ae),
+        excess,
+        len(ae),
+        judged=judged,
+        alpha=1 - data.rules.confidence,
+        source=source,
     )
     shown = odd.rename(columns={"latent_dim": "d"})
     if shown["PCA-d"].isna().all():  # runs from before PCA was recorded
@@ -334,7 +352,7 @@ def odd_seeds(data):
         shown,
         (
             "Models whose final test error exceeds the median of their seed siblings (same d and num_conv) by more "
-            "than report.outlier_excess, "
+            f"than {100 * excess:g} % ({source}), "
             + ("beside the test error of PCA with the same d (PCA-d), " if "PCA-d" in shown else "")
             + "with the fraction of the ReLU units of their encoder's fully connected hidden layer that are dead (zero on "
             "every monitored test image) and their siblings' mean fraction."
