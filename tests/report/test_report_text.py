@@ -256,6 +256,21 @@ def test_abstract_counts_and_names_the_contradicted_claims():
     assert all(a.count(k) <= 1 for k in v["key number"] if k not in ("", "n/a"))  # a contradicted one: once
 
 
+def test_a_contradicted_claim_in_the_abstract_carries_its_note():
+    """A caveat that changes how a verdict reads (the two modes' protocols differ in augmentation)
+    stands beside it on page 1, not only in the detailed block."""
+    data = _study_profile()
+    v = verdicts.verdicts(data).copy()
+    v.loc["correlation_falls", "verdict"] = CONTRADICTED
+    v.loc["correlation_falls", "key number"] = "0.181 at d=5 → 0.248 at d=20"
+    v.loc["correlation_falls", verdicts.NOTE] = "measured on one encoder only."
+    a = prose.abstract_markdown(data, v)
+    assert (
+        "latent correlation falls as d grows (0.181 at d=5 → 0.248 at d=20; note: measured on one encoder only)"
+        in a
+    )
+
+
 def test_captions_are_numbered_in_order_and_escaped():
     c = text.Captions()
     assert (

@@ -132,7 +132,7 @@ def test_interpolation_verdicts_ignore_the_old_pixel_measures():
     assert "drawn afresh for each autoencoder seed" in words
     assert "7,000 labelled training images for 2 epochs, 96.3 % accuracy on 10,000 test images" in words
     assert (
-        "calibrated (T = 1.40) on 1000 held-out training images" in words
+        "calibrated (T = 1.40) on 1,000 held-out training images" in words
         and "1.2 % (before calibration 3.1 %)" in words
     )
     assert "95 % t-interval over 3 autoencoder seeds" in words

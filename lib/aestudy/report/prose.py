@@ -21,6 +21,7 @@ from .profile import ProfileData
 from .sentences import status_markdown
 from .stats import SEED
 from .text import SEEDS, interval_words
+from .verdicts import NOTE
 
 DEFAULT_TITLE = "Convolutional autoencoders on {dataset}: latent size, interpolation, latent correlations and transfer with {labels} labels"
 STUDY_LABELS = 100  # the study's number of labels, shown in the title when no run says otherwise
@@ -63,12 +64,17 @@ def _claim_words(conclusion: str) -> str:
     return c[0].lower() + c[1:] if len(c) > 1 and c[1].islower() else c
 
 
-def _claims(rows: pd.DataFrame, numbers: bool = True) -> str:
-    """'claim (key number); claim (key number)' for the rows of a verdict table."""
-    return "; ".join(
-        _claim_words(r["conclusion"]) + (f" ({r[KEY]})" if numbers and r.get(KEY, "n/a") != "n/a" else "")
-        for _, r in rows.iterrows()
-    )
+def _claims(rows: pd.DataFrame, numbers: bool = True, notes: bool = False) -> str:
+    """'claim (key number); claim (key number)' for the rows of a verdict table; with `notes`, a
+    claim's caveat (`Claim.note`) follows its numbers, so a verdict is not read without it."""
+
+    def said(r) -> str:
+        parts = [r[KEY]] if numbers and r.get(KEY, "n/a") != "n/a" else []
+        note = str(r.get(NOTE) or "").strip().rstrip(".") if notes else ""
+        parts += [f"note: {note}"] if note else []
+        return _claim_words(r["conclusion"]) + (f" ({'; '.join(parts)})" if parts else "")
+
+    return "; ".join(said(r) for _, r in rows.iterrows())
 
 
 def _seeds(data: ProfileData) -> tuple[int, int]:
@@ -114,7 +120,7 @@ def abstract_markdown(data: ProfileData, v: pd.DataFrame) -> str:
         )
     con = v[v["verdict"] == CONTRADICTED]
     if not con.empty:
-        out.append(f"Contradicted: {_claims(con)}.")
+        out.append(f"Contradicted: {_claims(con, notes=True)}.")
     keys = [k for e in EXPERIMENTS if e.key_effects for k in e.key_effects(data, v)]
     if keys:
         out.append("Key effects: " + "; ".join(keys) + ".")

@@ -3,7 +3,6 @@ intervals, and the warnings about a stage's failed or skipped runs."""
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from .. import vocabulary as vocab
@@ -28,23 +27,53 @@ def status_markdown(data, stage: str) -> str:
     return "\n>\n".join(lines) if lines else ""
 
 
+def _steps(values: pd.Series, f=fmt) -> list[str]:
+    """Each step's direction as the printed numbers show it: two values that print alike are
+    'flat' (0.2471 and 0.2467 both print as 0.247), so no sentence claims a fall nobody can see."""
+    v = values.to_numpy(float)
+    return ["flat" if f(a) == f(b) else "falls" if b < a else "rises" for a, b in zip(v[:-1], v[1:])]
+
+
+def _runs(steps: list[str]) -> list[tuple[str, int, int]]:
+    """The steps as runs of one direction: (direction, first index, last index) of the values."""
+    runs = []
+    for i, step in enumerate(steps):
+        if runs and runs[-1][0] == step:
+            runs[-1] = (step, runs[-1][1], i + 1)
+        else:
+            runs.append((step, i, i + 1))
+    return runs
+
+
+def _run_words(run: tuple[str, int, int], values: pd.Series, unit: str, f, first: bool) -> str:
+    """One run in words: the first names where it starts, a later one only where it ends."""
+    kind, i, j = run
+    at = [f"{unit}{whole(x)}" for x in values.index]
+    v = values.to_numpy(float)
+    if kind == "flat":
+        return f"stays at {f(v[i])} from {at[i]} to {at[j]}" if first else f"stays at {f(v[j])} up to {at[j]}"
+    return (
+        f"{kind} from {f(v[i])} at {at[i]} to {f(v[j])} at {at[j]}"
+        if first
+        else f"{kind} to {f(v[j])} at {at[j]}"
+    )
+
+
 def describe_trend(values: pd.Series, unit: str = "", f=fmt) -> str:
-    """A predicate: 'goes from A at <unit>x0 to B at <unit>x1 and falls at every step'."""
+    """A predicate that the printed numbers bear out: 'goes from A at <unit>x0 to B at <unit>x1 and
+    falls at every step' only when every printed value is below the one before (rises alike);
+    otherwise each run of falls, rises or equal printed values in turn, equal ones said to be equal
+    as printed (0.2471 -> 0.2467 would read 'falls' beside two printed 0.247s)."""
     if len(values) < 2:
         return f"is {f(values.iloc[0]) if len(values) else 'n/a'} (one value only)"
-    first, last = values.iloc[0], values.iloc[-1]
-    diffs = np.diff(values.to_numpy(float))
-    shape = (
-        "falls at every step"
-        if np.all(diffs < 0)
-        else "rises at every step"
-        if np.all(diffs > 0)
-        else "does not change monotonically"
-    )
-    return (
-        f"goes from {f(first)} at {unit}{whole(values.index[0])} to {f(last)} at "
-        f"{unit}{whole(values.index[-1])} and {shape}"
-    )
+    runs = _runs(_steps(values, f))
+    if len(runs) == 1 and runs[0][0] != "flat":
+        return (
+            f"goes from {f(values.iloc[0])} at {unit}{whole(values.index[0])} to {f(values.iloc[-1])} at "
+            f"{unit}{whole(values.index[-1])} and {runs[0][0]} at every step"
+        )
+    words = ", then ".join(_run_words(r, values, unit, f, first=k == 0) for k, r in enumerate(runs))
+    return words + (" (the same to the digits printed)" if any(r[0] == "flat" for r in runs) else "")
 
 
 def ci_of(row, confidence: float) -> dict:

@@ -471,3 +471,17 @@ def test_the_small_error_approximation_of_the_angle_loss_is_checked():
         T.check_small_error_series(1 - sp.cos(a - b), (a - b) ** 2, a, b)
     with pytest.raises(AssertionError, match="relative error"):
         T.check_small_error_series(1 - sp.cos(a - b), (a - b) ** 2 / 2, a, b, within=(1.0, 1e-3))
+
+
+def test_the_angle_check_states_its_number_of_pairs_not_the_parameter_name():
+    """Review C3: the Q3 check's description prints n as a number ('n = 12,345 (`n_samples`)'),
+    from the run's own parameter; no markdown cell leaves `n_samples` where a number belongs."""
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    assert not any("= `n_samples`" in c.source for c in nb.cells if c.cell_type == "markdown")
+    (cell,) = [c for c in nb.cells if c.cell_type == "code" and "*Check.* With $n$" in c.source]
+    shown = []
+    exec(cell.source, {"n_samples": 12345, "Markdown": str, "display": shown.append})
+    assert len(shown) == 1 and shown[0].startswith(
+        "*Check.* With $n$ = 12,345 (`n_samples`) random pairs in $"
+    )
+    assert "on an $n$-point grid" in shown[0]

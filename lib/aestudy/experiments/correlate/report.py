@@ -93,8 +93,9 @@ def findings(corr: pd.DataFrame, confidence: float = CONFIDENCE) -> str:
 WHY = (
     "What the objective leaves open: an autoencoder trained on the mean squared error is judged only by its "
     "reconstructions, and any invertible linear remixing of the code (z → Az, undone by the decoder's first layer "
-    "taking A⁻¹) leaves every reconstruction, so the loss, unchanged, while it changes every correlation between "
-    "coordinates, and the participation ratio too. Neither is therefore fixed by training; both describe the "
+    "taking A⁻¹) leaves every reconstruction, so the loss, unchanged, while a suitable A changes every correlation "
+    "between coordinates, and the participation ratio too (not every A does: a rescaling of the coordinates leaves "
+    "every |correlation| as it is, a rotation the participation ratio). Neither is therefore fixed by training; both describe the "
     "coordinates this training happened to find (of what such a remixing keeps, the rank of the code's "
     "covariance, the number of directions it spans at all, is d unless a coordinate is constant or a combination "
     "of others, so it tells these codes apart little). Read as a description of these codes: the participation ratio of the latent covariance, "

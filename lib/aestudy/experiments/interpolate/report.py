@@ -9,10 +9,10 @@ import pandas as pd
 from ...report.claims import NO_RUNS, Claim, Experiment, row
 from ...report.decide import direction
 from ...report.linear import mean_over_cells, one_sample
-from ...report.sentences import means_with_intervals
-from ...report.stats import CONFIDENCE, SEED
+from ...report.sentences import ci_of
+from ...report.stats import CONFIDENCE, SEED, summarise
 from ...report.tables import ci_columns
-from ...report.text import count, fmt, fmt_est, fmt_pct, interval_words, whole
+from ...report.text import SEEDS, count, fmt, fmt_ci, fmt_est, fmt_pct, interval_words, whole
 from ...report_params import ReportParams
 
 STAGE = "interpolate"
@@ -146,7 +146,7 @@ def verdict_mid_digit_like(interp: pd.DataFrame, rules: ReportParams = DEFAULT) 
 
 
 def reference_text(ref: pd.DataFrame | None) -> str:
-    """'a small CNN trained on 7000 training images, 96.3 % test accuracy, ...' (the reference run)."""
+    """'a small CNN trained on 7,000 training images, 96.3 % test accuracy, ...' (the reference run)."""
     if ref is None or ref.empty or "test_accuracy" not in ref:
         return "a small CNN trained on the labelled training images"
     r = ref.iloc[0]
@@ -157,16 +157,30 @@ def reference_text(ref: pd.DataFrame | None) -> str:
     if "temperature" in r and pd.notna(r.get("temperature")):
         text += (
             f"; its probabilities temperature-calibrated (T = {fmt(r['temperature'])}) on "
-            f"{int(r['n_calibration'])} held-out training images, expected calibration error on the test set "
+            f"{int(r['n_calibration']):,} held-out training images, expected calibration error on the test set "
             f"{fmt_pct(r['test_ece'])} (before calibration {fmt_pct(r['test_ece_raw'])})"
         )
     return text
 
 
-def _measure(interp, col: str, confidence: float, words: str) -> str:
+def means_in(interp: pd.DataFrame, col: str, confidence: float, unit: str = "") -> str:
+    """'d=10: 0.577 nats [0.468, 0.687], d=20: ... (95 % t-interval over 4 autoencoder seeds)':
+    each d's mean over seeds with its interval, the unit next to the mean it measures, not after
+    the interval's words."""
+    s = summarise(interp, "latent_dim", col, confidence=confidence)
+
+    def one(r) -> str:
+        text, mean = fmt_ci(ci_of(r, confidence)), fmt(r["mean"])
+        return f"{mean} {unit}{text[len(mean) :]}" if unit else text
+
+    cells = ", ".join(f"d={whole(r['latent_dim'])}: {one(r)}" for _, r in s.iterrows())
+    return f"{cells} ({interval_words(confidence, s['n'], SEEDS)})"
+
+
+def _measure(interp, col: str, confidence: float, words: str, unit: str = "") -> str:
     if col not in interp or interp[col].isna().all():
         return ""
-    return f" {words.format(means_with_intervals(interp, 'latent_dim', col, confidence)[1])}"
+    return f" {words.format(means_in(interp, col, confidence, unit))}"
 
 
 def findings(interp: pd.DataFrame, confidence: float = CONFIDENCE, ref: pd.DataFrame | None = None) -> str:
@@ -220,8 +234,8 @@ def findings(interp: pd.DataFrame, confidence: float = CONFIDENCE, ref: pd.DataF
             interp,
             "mid_entropy_excess",
             confidence,
-            "Its entropy at a ≈ 0.5 exceeds that at the model's own ends by {} nats (0: as sure as at the "
-            "ends).",
+            "Its entropy at a ≈ 0.5 exceeds that at the model's own ends (0: as sure as at the ends) by {}.",
+            unit="nats",
         )
     )
     text += mass_above_one(interp)

@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
+import pandas as pd
+
 from ...report.stats import SEED
-from ...vocabulary import label
+from ...report.text import listing
+from ...vocabulary import in_mode_order, label
 from ..autoencode.choices import precision_words
 
 STAGE = "transfer"
@@ -36,6 +39,82 @@ def tuned_note(data) -> str:
         f"every mode's protocol was chosen on one cell ({tuned_on(data)}), which may favour that cell "
         f"over the other {' and '.join(others)}"
     )
+
+
+def chosen_protocol_rows(data) -> pd.DataFrame:
+    """The protocol each mode's search chose (one row per mode, indexed by mode; empty without
+    protocol records): what its classifiers were trained by."""
+    p = data.usable("protocol")
+    if p.empty or not {"mode", "chosen"} <= set(p.columns):
+        return pd.DataFrame()
+    chosen = p[p["chosen"].astype(str).str.lower() == "true"]
+    return chosen.drop_duplicates("mode").set_index("mode")
+
+
+def augmented_by_choice(data) -> dict[str, bool]:
+    """{mode: whether its chosen protocol trains on shifted and rotated copies}, in mode order."""
+    rows = chosen_protocol_rows(data)
+    if rows.empty or "augment" not in rows:
+        return {}
+    return {m: str(rows.at[m, "augment"]).lower() == "true" for m in in_mode_order(rows.index)}
+
+
+def augment_note(data, a: str, b: str) -> str:
+    """Said beside the claim a − b where one of the two chosen protocols augments and the other
+    does not: the difference then measures augmentation too ('' where they agree or are unknown)."""
+    aug = augmented_by_choice(data)
+    if a not in aug or b not in aug or aug[a] == aug[b]:
+        return ""
+    on, off = (a, b) if aug[a] else (b, a)
+    return (
+        f"the protocol chosen for {on} trains on augmented copies and {off}'s does not, "
+        f"so {a} − {b} also measures augmentation"
+    )
+
+
+FIELD_WORDS = {"steps": "steps", "lr": "learning rate", "weight_decay": "weight decay"}
+
+
+def _differing(rows: pd.DataFrame, a: str, b: str) -> list[str]:
+    """The fields of FIELD_WORDS in which the chosen protocols of modes a and b differ, in words."""
+    return [w for f, w in FIELD_WORDS.items() if f in rows and str(rows.at[a, f]) != str(rows.at[b, f])]
+
+
+def augment_words(data, contrasts) -> str:
+    """The experiment-4 text's sentences on augmentation: which modes' chosen protocols train on
+    augmented copies, what then tells the two random-start controls apart, and which compared
+    differences (`contrasts`: (a, b) pairs) also measure augmentation ('' without protocols)."""
+    aug = augmented_by_choice(data)
+    if not aug:
+        return ""
+    on, off = [m for m, v in aug.items() if v], [m for m, v in aug.items() if not v]
+    words = (
+        f"The protocols chosen by cross-validation train {listing(on) or 'no mode'} on shifted and rotated copies"
+        + (f" and {listing(off)} on the labelled images as they are" if off else "")
+        + "."
+        + _controls_words(data, aug)
+    )
+    mixed = [f"{a} − {b}" for a, b in contrasts if a in aug and b in aug and aug[a] != aug[b]]
+    if mixed:
+        verb = "measure" if len(mixed) > 1 else "measures"
+        words += f" So {listing(mixed)} also {verb} augmentation, not pre-training alone."
+    return words
+
+
+CONTROLS = ("scratch", "augmented")  # the random-start modes: the second always augments (science.fitting)
+
+
+def _controls_words(data, aug: dict) -> str:
+    """What tells the two random-start controls apart in these runs: the second always trains on
+    augmented copies, the first only where its search chose to ('' without both)."""
+    a, b = CONTROLS
+    if not aug.get(b) or a not in aug:
+        return ""
+    if not aug[a]:
+        return f" The {b} control always trains on them; {a}'s search chose not to."
+    diff = _differing(chosen_protocol_rows(data), a, b)
+    alike = f"so the two differ here only in {listing(diff)}" if diff else "so the two train alike here"
+    return f" The {b} control always trains on them; {a} does where its search chooses to, as it did here, {alike}."
 
 
 def _uses(data) -> dict:
@@ -72,10 +151,19 @@ def choices(data) -> list[dict]:
         {
             "what": "best configuration in the text",
             "choice": "the highest mean test accuracy of d × mode × h1",
-            "how it was made": "selected on the test set: shown as the best of N, without an interval",
+            "how it was made": f"selected on the test set: shown as the best of the {_configurations(data)}, "
+            "without an interval",
             "on what data": "test set (a description, not a verdict)",
         },
     ]
+
+
+def _configurations(data) -> str:
+    """'48 configurations (d × mode × h1)': what the best configuration is the best of."""
+    tr = data.usable(STAGE)
+    keys = [k for k in ("latent_dim", "mode", "h1") if k in tr]
+    n = tr.groupby(keys).ngroups if len(tr) and keys else 0
+    return f"{n} configurations (d × mode × h1)" if n else "configurations (d × mode × h1)"
 
 
 def _precisions(data) -> str:

@@ -15,16 +15,22 @@ from ...report.decide import INCONCLUSIVE, direction, equivalence
 from ...report.figures import Panel, ci_points, tick
 from ...report.sentences import ci_of
 from ...report.stats import CONFIDENCE, SEED
-from ...report.text import SEEDS, count, fmt_ci, fmt_est, fmt_pct, fmt_pp, fmt_pp_ci
+from ...report.text import SEEDS, count, fmt_ci, fmt_est, fmt_pct, fmt_pp, fmt_pp_ci, listing
 from ...report_params import ReportParams
 from ...vocabulary import BASELINE_LABELS, in_mode_order, mode_palette, mode_sort_key
-from .choices import choices, tuned_note, tuned_on
-from .summaries import ENCODER, encoder_means, interval_text, transfer_parts, transfer_summaries
+from .choices import augment_note, augment_words, choices, tuned_note, tuned_on
+from .summaries import ENCODER, encoder_means, in_percent, interval_text, transfer_parts, transfer_summaries
 
 STAGE = "transfer"
 DEFAULT = ReportParams()
 CHANCE = 0.10  # ten classes
 PRETRAINED = ("frozen", "finetune")  # transfer modes whose encoder was trained as an autoencoder
+FINETUNE_FROZEN, FINETUNE_SCRATCH, FINETUNE_CONTROL = (
+    ("finetune", "frozen"),
+    ("finetune", "scratch"),
+    ("finetune", "augmented"),
+)
+CONTRASTS = (FINETUNE_FROZEN, FINETUNE_SCRATCH, FINETUNE_CONTROL)  # the mode differences the claims decide
 
 
 # ------------------------------------------------------------------ claims (encoder-level means)
@@ -68,8 +74,9 @@ def verdict_h1_matters_little(tr: pd.DataFrame, rules: ReportParams = DEFAULT) -
     dec = equivalence(diffs, rules.h1_margin, rules.confidence, holds=int(inside.sum()), seeds=len(own))
     means = own.mean()
     worst = dec["cis"][dec["worst"]]
+    modes = listing(in_mode_order(clf["mode"]))
     numbers = (
-        "mean accuracy by h1 (frozen+finetune): "
+        f"mean accuracy by h1 ({modes}, mean over them): "
         + ", ".join(f"h1={int(h)}: {fmt_pct(m)}" for h, m in means.items())
         + f"; farthest difference ({dec['worst']}): {fmt_est(worst, f=fmt_pp)} (TOST at "
         f"{100 * (1 - rules.confidence):g} %, contrasts within encoders); margin ±{100 * rules.h1_margin:g} "
@@ -85,8 +92,15 @@ def verdict_h1_matters_little(tr: pd.DataFrame, rules: ReportParams = DEFAULT) -
         numbers,
         dec,
         key=f"largest gap {fmt_pp_ci(worst)} ({100 * worst['confidence']:g} %), margin ±{100 * rules.h1_margin:g}",
-        decides=key_decides(worst, "the key number's largest gap, by TOST"),
+        decides=key_decides(worst, h1_gap_words(dec["worst"], clf)),
     )
+
+
+def h1_gap_words(worst: str, clf: pd.DataFrame) -> str:
+    """What the h1 key number is: which difference (its sign) of the accuracy of which modes."""
+    modes = in_mode_order(clf["mode"])
+    of = f"the pre-trained modes ({listing(modes)}, mean over them)" if len(modes) > 1 else listing(modes)
+    return f"the key number's largest gap, {worst} in the accuracy of {of}, by TOST"
 
 
 def verdict_larger_d_better(tr: pd.DataFrame, rules: ReportParams = DEFAULT) -> dict:
@@ -162,14 +176,13 @@ def _mode_verdict(tr, a: str, b: str, c: str, experiment: str, rules: ReportPara
 
 
 def verdict_finetune_beats_frozen(tr: pd.DataFrame, rules: ReportParams = DEFAULT) -> dict:
-    return _mode_verdict(tr, "finetune", "frozen", "Fine-tuning beats the frozen encoder", "4", rules)
+    return _mode_verdict(tr, *FINETUNE_FROZEN, "Fine-tuning beats the frozen encoder", "4", rules)
 
 
 def verdict_pretraining_beats_scratch(tr: pd.DataFrame, rules: ReportParams = DEFAULT) -> dict:
     return _mode_verdict(
         tr,
-        "finetune",
-        "scratch",
+        *FINETUNE_SCRATCH,
         "Pre-training beats the same network trained from scratch (finetune vs scratch)",
         "4+",
         rules,
@@ -179,12 +192,16 @@ def verdict_pretraining_beats_scratch(tr: pd.DataFrame, rules: ReportParams = DE
 def verdict_pretraining_beats_control(tr: pd.DataFrame, rules: ReportParams = DEFAULT) -> dict:
     return _mode_verdict(
         tr,
-        "finetune",
-        "augmented",
+        *FINETUNE_CONTROL,
         "Pre-training beats the augmented CNN control (finetune vs augmented)",
         "4+",
         rules,
     )
+
+
+def contrast_note(a: str, b: str):
+    """The note of the claim a − b: said where their chosen protocols differ in augmentation."""
+    return lambda data: augment_note(data, a, b)
 
 
 def _versus_baselines(clf: pd.DataFrame, base: pd.DataFrame):
@@ -314,8 +331,10 @@ def rules_markdown(rules: ReportParams) -> str:
         "per-d means); the trend over d is a contrast of the model with the seed as a block.\n"
         "- *h1 matters little* (an equivalence test, TOST at "
         + a
-        + " %): each encoder's accuracy at each h1, "
-        "with the encoder\n  as a block, and every difference of two h1 values a contrast within encoders; "
+        + " %): each encoder's accuracy at each h1 in the pre-trained modes\n  ("
+        + " and ".join(PRETRAINED)
+        + ", mean over them), with the encoder as a block, and every difference of two h1 values\n  "
+        "(the smaller h1 − the larger) a contrast within encoders; "
         "**supported** when every\n  difference's "
         f"{100 * (1 - 2 * (1 - rules.confidence)):g} % interval lies inside ±{h1} percentage points (both one-sided "
         f"tests at {a} %),\n  **contradicted** when one lies wholly outside it (one one-sided test at {a} %, "
@@ -336,7 +355,7 @@ def overview(data) -> Panel | None:
         return None
 
     def draw(ax):
-        by_d = s["by_d"]
+        by_d = in_percent(s["by_d"])  # in %, as the text and tables give accuracies
         ci_points(
             ax,
             by_d,
@@ -346,17 +365,17 @@ def overview(data) -> Panel | None:
             hue_order=in_mode_order(by_d["mode"]),
             palette=mode_palette(),
         )
-        _baseline_lines(ax, s["base"])
+        _baseline_lines(ax, in_percent(s["base"]))
         lo, hi = ax.get_ylim()
-        ax.set_ylim(max(lo, 0.0), min(hi, 1.0))
+        ax.set_ylim(max(lo, 0.0), min(hi, 100.0))
         return True  # its legend (the modes, the baselines) goes below the figure
 
     labels = s["clf"]["n_labels"].iloc[0] if "n_labels" in s["clf"] else None
     return Panel(
         "transfer accuracy",
-        "test accuracy",
+        "test accuracy (%)",
         draw,
-        f"test accuracy{f' with {int(labels)} labels' if labels else ''}, baselines grey",
+        f"test accuracy (%){f' with {int(labels)} labels' if labels else ''}, baselines grey",
     )
 
 
@@ -364,7 +383,10 @@ def text(data) -> str:
     """What was trained and what it shows, with this run's numbers."""
     tr = data.usable(STAGE)
     s = transfer_summaries(tr, data.rules.confidence)
-    return "" if not s else runs_text(tr, s["clf"]) + " " + findings(s, data.rules.confidence)
+    if not s:
+        return ""
+    aug = augment_words(data, CONTRASTS)
+    return runs_text(tr, s["clf"]) + " " + findings(s, data.rules.confidence) + (f" {aug}" if aug else "")
 
 
 HEADLINES = (
@@ -399,9 +421,15 @@ EXPERIMENT = Experiment(
     claims={
         "h1_matters_little": Claim("4", STAGE, verdict_h1_matters_little, note=tuned_note),
         "larger_d_better": Claim("4", STAGE, verdict_larger_d_better, note=tuned_note),
-        "finetune_beats_frozen": Claim("4", STAGE, verdict_finetune_beats_frozen),
-        "pretraining_beats_scratch": Claim("4+", STAGE, verdict_pretraining_beats_scratch),
-        "pretraining_beats_control": Claim("4+", STAGE, verdict_pretraining_beats_control),
+        "finetune_beats_frozen": Claim(
+            "4", STAGE, verdict_finetune_beats_frozen, note=contrast_note(*FINETUNE_FROZEN)
+        ),
+        "pretraining_beats_scratch": Claim(
+            "4+", STAGE, verdict_pretraining_beats_scratch, note=contrast_note(*FINETUNE_SCRATCH)
+        ),
+        "pretraining_beats_control": Claim(
+            "4+", STAGE, verdict_pretraining_beats_control, note=contrast_note(*FINETUNE_CONTROL)
+        ),
         "beats_baselines": Claim("4+", STAGE, verdict_beats_baselines, note=baselines_note),
     },
     rules=rules_markdown,

@@ -11,7 +11,8 @@ For each label seed: a labelled draw of `n_labels` training images holding every
   run seed (so not the pre-trained weights, nor the autoencoder's own initialisation).
 - `augmented`: the strong control: as `scratch`, always trained on augmented images (shifts,
   small rotations): the same CNN on the 100 labels alone, trained the way a careful
-  practitioner would.
+  practitioner would. (Every other mode trains on augmented images only where its protocol's
+  `augment` says so, as cross-validation chose it.)
 Each mode is trained by its *protocol* (`science.fitting`), chosen by cross-validation on the
 labelled images in the `protocol` stage (`experiments.protocol.run`); without one, the untuned protocol. On a
 GPU the label draws' classifiers of one (h1, mode) train together (`science.batched`). The

@@ -125,6 +125,30 @@ def chosen_protocols(protocol: pd.DataFrame) -> pd.DataFrame:
     return t.sort_values("mode", key=mode_sort_key)
 
 
+def in_percent(
+    summary: pd.DataFrame | None, cols=("mean", "ci_lo", "ci_hi", "accuracy")
+) -> pd.DataFrame | None:
+    """A copy with its accuracies in percent: the figure's axis speaks the unit of the text and tables."""
+    if summary is None or summary.empty:
+        return summary
+    return summary.assign(**{c: 100 * summary[c] for c in cols if c in summary})
+
+
+def _by_mode_points(ax, by_mode: pd.DataFrame, modes: list[str]) -> None:
+    """Panel (c): one point per mode, each in its colour of the legend's palette."""
+    palette = mode_palette()
+    for m in modes:
+        ci_points(
+            ax,
+            by_mode[by_mode["mode"] == m],
+            "mode",
+            None,
+            order=modes,
+            line=False,
+            palette={None: palette[m]},
+        )
+
+
 def summary_figure(
     by_h1: pd.DataFrame,
     by_d: pd.DataFrame,
@@ -132,9 +156,10 @@ def summary_figure(
     baselines: pd.DataFrame | None,
     n_labels: int = 100,
 ):
-    """Accuracy by h1, by d and by mode: mean over autoencoder seeds of encoder-level means with
-    the t-interval, baselines as lines, one colour per mode. The shared axis spans the data, kept
-    within 0 and 1 (the numbers of a clipped interval are in the report's tables)."""
+    """Accuracy (%) by h1, by d and by mode: mean over autoencoder seeds of encoder-level means with
+    the t-interval, baselines as lines, one colour per mode in every panel. The shared axis spans
+    the data, kept within 0 and 100 % (the numbers of a clipped interval are in the report's tables)."""
+    by_h1, by_d, by_mode, baselines = (in_percent(t) for t in (by_h1, by_d, by_mode, baselines))
     with style():
         fig, axes = plt.subplots(1, 3, figsize=(WIDTH, 2.9), sharey=True)
         modes = in_mode_order(by_mode["mode"])
@@ -142,19 +167,19 @@ def summary_figure(
         axes[0].set_xlabel("MLP width h1")
         ci_points(axes[1], by_d, "latent_dim", "mode", hue_order=modes, palette=mode_palette())
         axes[1].set_xlabel("latent size d")
-        ci_points(axes[2], by_mode, "mode", None, order=modes, line=False)
+        _by_mode_points(axes[2], by_mode, modes)
         axes[2].set_xlabel("mode")
         plt.setp(axes[2].get_xticklabels(), rotation=25, ha="right")  # four names in a third of the width
         for ax in axes:
             _baseline_lines(ax, baselines)
-        axes[0].set_ylabel(f"test accuracy ({n_labels} labels)")
+        axes[0].set_ylabel(f"test accuracy (%, {n_labels} labels)")
         axes[0].set_title("(a) by h1 (mean over d)")
         axes[1].set_title("(b) by d (mean over h1)")
         axes[2].set_title("(c) by mode (mean over d, h1)")
         handles, labels = axes[1].get_legend_handles_labels()
         fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 5), frameon=False)
         lo, hi = axes[0].get_ylim()
-        axes[0].set_ylim(max(lo, 0.0), min(hi, 1.0))
+        axes[0].set_ylim(max(lo, 0.0), min(hi, 100.0))
         fig.tight_layout(rect=(0, 0.1, 1, 1))
     return fig
 
@@ -177,12 +202,13 @@ def summary(data):
     fig = summary_figure(s["by_h1"], s["by_d"], s["by_mode"], s["base"], n_labels=n_labels)
     lo = fig.axes[0].get_ylim()[0]
     return fig, (
-        f"Test accuracy of the classifiers trained on {n_labels} labels, (a) by MLP width h1 (mean over d), "
-        "(b) by latent size d (mean over h1), (c) by mode (mean over d and h1); grey lines: raw-pixel baselines "
-        f"on the same labels. Points: mean over encoder-level means; bars: {interval_text(s['by_mode'], c)}."
+        f"Test accuracy (%) of the classifiers trained on {n_labels} labels, (a) by MLP width h1 (mean over d), "
+        "(b) by latent size d (mean over h1), (c) by mode (mean over d and h1), each mode in its colour of the "
+        "legend; grey lines: raw-pixel baselines on the same labels. Points: mean over encoder-level means; bars: "
+        f"{interval_text(s['by_mode'], c)}."
         + (
-            f" The accuracy axis starts at {lo:.2f}, not at 0: read differences against the bars."
-            if lo > 0.005
+            f" The accuracy axis starts at {lo:.0f} %, not at 0: read differences against the bars."
+            if lo > 0.5
             else ""
         )
     )

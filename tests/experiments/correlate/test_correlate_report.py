@@ -1,0 +1,79 @@
+"""What experiment 3's section says, on constructed tables: a trend only as the printed numbers
+show it (review A1), and what a remixing of the code can and cannot change (review A3)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from aestudy.experiments.correlate import report as correlate
+from aestudy.experiments.correlate import run as correlation
+from aestudy.report.sentences import describe_trend
+
+
+def _corr(with_diag: dict, offdiag: dict | None = None) -> pd.DataFrame:
+    """Four seeds per d, one num_conv, spread symmetrically about each d's given mean."""
+    return pd.DataFrame(
+        [
+            {
+                "latent_dim": d,
+                "num_conv": 1,
+                "seed": s,
+                "offdiag": (offdiag or {}).get(d, 0.2) + 0.001 * (s - 1.5),
+                "with_diag": v + 0.001 * (s - 1.5),
+                "n_constant": 0,
+                "n_encoded": 4000,
+            }
+            for d, v in with_diag.items()
+            for s in range(4)
+        ]
+    )
+
+
+def test_a_fall_hidden_by_the_printed_digits_is_said_to_stay_not_to_fall():
+    """The default's with-diagonal means: 0.2471 at d=15 and 0.2467 at d=20 both print as 0.247."""
+    words = correlate.findings(_corr({5: 0.3361, 10: 0.2502, 15: 0.2471, 20: 0.2467}))
+    assert (
+        "it falls from 0.336 at d=5 to 0.247 at d=15, then stays at 0.247 up to d=20 "
+        "(the same to the digits printed): d=5: 0.336" in words
+    )
+    assert "falls at every step" not in words
+
+
+def test_falls_at_every_step_only_when_every_printed_value_falls():
+    words = correlate.findings(_corr({5: 0.336, 10: 0.250, 15: 0.241, 20: 0.230}))
+    assert "it goes from 0.336 at d=5 to 0.230 at d=20 and falls at every step" in words
+
+
+def test_a_trend_that_turns_is_told_run_by_run():
+    """The off-diagonal correlation of the default: down from d=5 to d=10, up after."""
+    means = pd.Series({5: 0.170, 10: 0.167, 15: 0.193, 20: 0.207})
+    assert describe_trend(means, "d=") == (
+        "falls from 0.170 at d=5 to 0.167 at d=10, then rises to 0.207 at d=20"
+    )
+    flat = pd.Series({5: 0.2471, 10: 0.2467})
+    assert describe_trend(flat, "d=") == ("stays at 0.247 from d=5 to d=10 (the same to the digits printed)")
+
+
+def test_the_remixing_sentence_says_only_what_some_remixings_change():
+    """Review A3: a rescaling keeps every |correlation| and a rotation the participation ratio,
+    so the section says a suitable A changes them, not that every A does."""
+    g = np.random.default_rng(0)
+    z = g.normal(size=(4000, 4)) @ g.normal(size=(4, 4))
+    own = correlation.latent_correlation(z)
+    scaled = correlation.latent_correlation(z * [2.0, -0.5, 3.0, 1.0])
+    rotation, _ = np.linalg.qr(g.normal(size=(4, 4)))
+    rotated = correlation.latent_correlation(z @ rotation)
+    mixed = correlation.latent_correlation(z @ g.normal(size=(4, 4)))
+    np.testing.assert_allclose(np.abs(scaled["matrix"]), np.abs(own["matrix"]), atol=1e-12)
+    assert rotated["participation_ratio"] == pytest.approx(own["participation_ratio"])
+    assert mixed["offdiag"] != pytest.approx(own["offdiag"], abs=1e-3)
+    assert mixed["participation_ratio"] != pytest.approx(own["participation_ratio"], abs=1e-3)
+    assert "while a suitable A changes every correlation" in correlate.WHY
+    assert (
+        "not every A does: a rescaling of the coordinates leaves every |correlation| as it is"
+        in correlate.WHY
+    )
+    assert "a rotation the participation ratio" in correlate.WHY
+    assert "while it changes every correlation" not in correlate.WHY

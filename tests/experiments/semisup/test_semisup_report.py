@@ -1,0 +1,45 @@
+"""The semi-supervised section's words match what it shows: the published anchors' lines as the
+legend draws them, and the budget's data as this profile set it."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pandas as pd
+
+from aestudy.experiments.semisup import report as section
+
+
+def _budget(recipe: dict) -> dict:
+    params = {"stages": {"semisup": {"params": {"recipe": recipe, "candidates": 2, "folds": 2}}}}
+    return next(
+        r for r in section.choices(SimpleNamespace(params=params)) if r["what"] == "semi-supervised budget"
+    )
+
+
+def test_a_budget_set_by_wall_time_is_not_marked_as_chosen_on_the_test_set():
+    row = _budget({"steps": 400, "unlabelled_batch": 128})
+    assert row["on what data"] == (
+        "run times (this profile); test set for full.yaml's earlier budget of 4,000 steps (disclosed)"
+    )
+    assert _budget({"steps": 4000, "unlabelled_batch": 448})["on what data"] == section.TEST
+    levers = _budget({"steps": 20000, "unlabelled_batch": 448, "ema": 0.99})
+    assert levers["on what data"].startswith("held-out training images (this profile); test set for")
+
+
+def test_the_figure_caption_calls_the_anchors_horizontal_lines_styled_in_the_legend():
+    records = pd.DataFrame(
+        [
+            {"status": "ok", "run_id": "all", "method": m, "label_seed": s, "accuracy": 0.8, "n_labels": 100}
+            for m in ("semi-supervised", "finetune")
+            for s in (0, 1)
+        ]
+    )
+    data = SimpleNamespace(usable=lambda stage: records, run_metrics=lambda stage, run: None)
+    fig, caption = section.accuracy(data)
+    assert "Dashed" not in caption and "methods table" not in caption
+    assert "Horizontal lines: accuracies published" in caption and "line style (legend below)" in caption
+    assert "the next table say which" in caption
+    legend = fig.axes[0].get_legend().get_lines()
+    assert len(legend) == len(section.PUBLISHED)
+    assert len({str(line.get_linestyle()) for line in legend}) == len(legend)  # not all dashed: each its own

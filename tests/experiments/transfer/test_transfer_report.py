@@ -1,0 +1,134 @@
+"""Experiment 4's section says what its numbers compare: a mode difference whose chosen protocols
+differ in augmentation says that it measures augmentation too, the h1 verdict names the modes it
+averages and the sign of its gap, and the summary figure speaks in percent, one colour per mode."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import yaml
+from matplotlib.colors import to_hex
+
+from aestudy.experiments.transfer import report as transfer
+from aestudy.experiments.transfer import summaries as transfer_data
+from aestudy.experiments.transfer.choices import augment_note, augment_words
+from aestudy.report import profile, verdicts
+from aestudy.report.claims import DECIDES
+from aestudy.vocabulary import MODES, mode_palette
+from constructed import _study_like, _transfer
+
+REPO = Path(__file__).resolve().parents[3]
+CHOSEN = {  # mode: (steps, lr, weight decay, augment) of the chosen protocol, as the default's
+    "frozen": (100, 3e-3, 0.0, False),
+    "finetune": (100, 3e-4, 0.0, False),
+    "scratch": (100, 3e-3, 0.01, True),
+    "augmented": (200, 1e-3, 0.0, True),
+}
+
+
+def _protocol(chosen: dict = CHOSEN) -> pd.DataFrame:
+    """The protocol stage's table: per mode its chosen candidate and one other, not chosen."""
+    rows = []
+    for mode, (steps, lr, wd, aug) in chosen.items():
+        for i, pick in enumerate((True, False)):
+            rows.append(
+                {
+                    "status": "ok",
+                    "mode": mode,
+                    "candidate": i,
+                    "chosen": pick,
+                    "cv_accuracy": 0.7 + 0.05 * pick,
+                }
+                | {"steps": steps, "lr": lr, "weight_decay": wd, "augment": aug if pick else not aug}
+                | {"warmup": 0, "encoder_lr": 1.0, "folds": 3, "n_labels": 100, "h1": 650, "label_seed": 0}
+            )
+    return pd.DataFrame(rows)
+
+
+def _data(protocol: pd.DataFrame | None = None) -> profile.ProfileData:
+    params = yaml.safe_load((REPO / "params" / "default.yaml").read_text())
+    tr = _transfer(_study_like).assign(n_test=10000, train_accuracy=1.0, cv_accuracy=0.7)
+    tables = {"transfer": tr} | ({"protocol": protocol} if protocol is not None else {})
+    return profile.ProfileData(REPO / "reports" / "nowhere", tables=tables, params=params)
+
+
+def test_a_mode_difference_whose_chosen_protocols_differ_in_augmentation_says_it_measures_augmentation():
+    v = verdicts.verdicts(_data(_protocol()))
+    said = (
+        "the protocol chosen for scratch trains on augmented copies and finetune's does not, "
+        "so finetune − scratch also measures augmentation"
+    )
+    assert v.at["pretraining_beats_scratch", "note"] == said
+    assert "so finetune − augmented also measures augmentation" in v.at["pretraining_beats_control", "note"]
+    assert v.at["finetune_beats_frozen", "note"] == ""  # both chosen without augmentation
+
+
+def test_no_augmentation_note_where_both_protocols_agree_or_none_are_recorded():
+    both = _protocol({**CHOSEN, "finetune": (100, 3e-4, 0.0, True)})
+    assert augment_note(_data(both), "finetune", "scratch") == ""
+    assert augment_note(_data(both), "finetune", "frozen").startswith(
+        "the protocol chosen for finetune trains"
+    )
+    assert augment_note(_data(), "finetune", "scratch") == ""
+
+
+def test_the_text_says_which_modes_train_on_augmented_copies_and_what_tells_the_controls_apart():
+    words = transfer.text(_data(_protocol()))
+    assert (
+        "The protocols chosen by cross-validation train scratch and augmented on shifted and rotated copies and "
+        "frozen and finetune on the labelled images as they are." in words
+    )
+    assert (
+        "scratch does where its search chooses to, as it did here, so the two differ here only in steps, "
+        in words
+    )
+    assert "learning rate and weight decay." in words
+    assert words.endswith(
+        "So finetune − scratch and finetune − augmented also measure augmentation, not pre-training alone."
+    )
+    unaugmented = augment_words(
+        _data(_protocol({**CHOSEN, "scratch": (100, 3e-3, 0.01, False)})), transfer.CONTRASTS
+    )
+    assert "scratch's search chose not to" in unaugmented and "finetune − scratch" not in unaugmented
+    assert augment_words(_data(), transfer.CONTRASTS) == ""
+
+
+def test_the_h1_verdict_names_the_modes_it_averages_and_the_sign_of_its_gap():
+    row = transfer.verdict_h1_matters_little(_transfer(_study_like))
+    assert row[DECIDES].startswith(
+        "the key number's largest gap, h1=200 − h1=1000 in the accuracy of the pre-trained modes "
+        "(frozen and finetune, mean over them), by TOST (90 % t-interval"
+    )
+    assert "mean accuracy by h1 (frozen and finetune, mean over them)" in row["this run's numbers"]
+    rules = transfer.rules_markdown(transfer.DEFAULT)
+    assert "in the pre-trained modes\n  (frozen and finetune, mean over them)" in rules
+    assert "(the smaller h1 − the larger)" in rules
+
+
+def test_the_summary_figure_plots_accuracy_in_percent_each_mode_in_its_legend_colour():
+    fig, caption = transfer_data.summary(_data())
+    a, _, c = fig.axes
+    assert a.get_ylabel() == "test accuracy (%, 100 labels)" and 1 < a.get_ylim()[1] <= 100
+    palette = {m: to_hex(col) for m, col in mode_palette().items()}
+    ticks = [t.get_text() for t in c.get_xticklabels()]
+    assert ticks == list(MODES)
+    colours = {}
+    for bars in c.containers:
+        x, y = bars.lines[0].get_data()
+        colours[ticks[round(x[0])]] = to_hex(bars.lines[0].get_color())
+        assert 50 < y[0] < 100  # percent, not a fraction
+    assert colours == palette
+    assert "Test accuracy (%)" in caption and "each mode in its colour of the legend" in caption
+    assert "The accuracy axis starts at " in caption and " %, not at 0" in caption
+
+
+def test_the_best_configuration_says_how_many_it_was_selected_from(tmp_path):
+    """A number selected as the best of several is labelled as selected: of how many."""
+    from aestudy.experiments.transfer.choices import choices
+
+    tr = _transfer(_study_like, ds=(10, 20), h1s=(200, 650))
+    data = profile.ProfileData(tmp_path, tables={"transfer": tr})
+    best = next(c for c in choices(data) if c["what"] == "best configuration in the text")
+    n = 2 * 2 * tr[tr["mode"].isin(MODES)]["mode"].nunique()
+    assert f"the best of the {n} configurations (d × mode × h1)" in best["how it was made"]
