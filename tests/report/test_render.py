@@ -231,12 +231,14 @@ def test_the_runs_appendix_is_one_row_per_stage_with_every_run_folded_below():
         }
     )
     md = runs_markdown(runs, Captions())
-    assert "| autoencode | 2 | 2 | 40 | d10-nc1-s0 (30 s) | 1600 |" in md
-    assert "| transfer | 1 | 0 | 2 | d5-nc1-s0 (2 s) |  |" in md
+    assert "| autoencode | 2 | 2 | 40 | d10-nc1-s0 (30 s) | 1,600 |" in md
+    assert "| transfer | 1 | 0 | 2 | d5-nc1-s0 (2 s) | – |" in md
     assert "Not ok: transfer/d5-nc1-s0 **FAILED** (RuntimeError: boom)." in md
     folded = md[md.index('<details class="every-run">') :]
     assert "\n" not in folded and folded.count("<tr>") == 4 and folded.endswith("</table></details>")
-    assert ">1600</td>" in folded and "e+03" not in folded  # memory as a whole number of MiB
+    assert ">1,600</td>" in folded and "e+03" not in folded  # memory as a whole number of MiB
+    assert folded.index("d5-nc1-s0") < folded.index("d10-nc1-s0")  # numbers in a run id sort as numbers
+    assert '<a href="runs/autoencode/d5-nc1-s0/autoencode.ipynb">' in folded  # relative to the report
 
 
 def test_the_runs_appendix_renders_when_no_run_measured_its_memory():
@@ -264,7 +266,7 @@ def test_the_runs_appendix_renders_when_no_run_measured_its_memory():
         },
     ]
     md = runs_markdown(runs, Captions())
-    assert "| theory | 2 | 0 | 0 | all (0 s) |  |" in md
+    assert "| theory | 2 | 0 | 0 | all (0 s) | – |" in md
 
 
 def test_render_without_its_packages_names_the_one_missing_in_one_line(
@@ -326,3 +328,30 @@ def test_the_runs_caption_says_when_the_runs_were_computed_beside_their_summed_t
         "The 2 ok runs were computed between 2026-12-06 01:09 and 2026-12-06 01:12 (UTC+0000): 3 min 30 s"
         in md
     )
+
+
+def test_each_figure_image_carries_the_caption_that_follows_it_as_its_alt_text():
+    from aestudy.report.html import describe_images
+
+    placeholder = '<img alt="No description has been provided for this image" src="data:x"/>'
+    cell = '<div class="jp-Cell jp-CodeCell">'
+    body = (
+        cell
+        + placeholder
+        + '<div><p class="caption figure-caption"><b>Figure 1.</b> Error &amp; <i>d</i>: "two" lines.</p></div>'
+        + cell
+        + placeholder
+        + "<p>no caption in this cell</p>"
+        + cell
+        + placeholder
+        + placeholder
+        + '<p class="caption figure-caption"><b>Figure 2.</b> Two images.</p>'
+        + cell
+        + placeholder
+        + '<div class="jp-Cell jp-MarkdownCell"><p class="caption figure-caption"><b>Figure 3.</b> Below.</p>'
+    )
+    out = describe_images(body)
+    assert 'alt="Figure 1. Error &amp; d: &quot;two&quot; lines."' in out
+    assert out.count('alt="Figure"') == 1 and out.count('alt="Figure 2. Two images."') == 2
+    assert 'alt="Figure 3. Below."' in out  # a caption that opens the next cell
+    assert "No description" not in out

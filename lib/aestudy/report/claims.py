@@ -28,6 +28,7 @@ NUMBERS = "this run's numbers"
 UNTESTED = "untested"  # the "holds in" cell of a claim the design cannot test (the abstract counts them)
 NO_RUNS = "no usable runs"
 NEED = "need"  # what would decide it (decide.need): read by verdicts.family, not shown
+NOTE = "note"  # a claim's caveat (`Claim.note`): in its numbers, and a line of its own in the detailed block
 DECIDES = "decides"  # the number the rule decides on, with its interval, where it is not the key number
 WOULD = (
     "would decide it"  # an inconclusive row's words on what would decide it (decide.need_text, or its own)

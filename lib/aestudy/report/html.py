@@ -21,6 +21,7 @@ chapter's h1 nested under it), using the anchors the exporter gives the headings
 from __future__ import annotations
 
 import copy
+import html
 import importlib.resources
 import importlib.util
 import os
@@ -215,7 +216,38 @@ def export_html(nb: NotebookNode, out_html: Path, title: str, *, base_dir: Path 
         "report_mathjax_js": _mathjax_inline_source(),
     }
     body, _ = _html_exporter().from_notebook_node(nb, resources=resources)
-    return atomic_write_bytes(out_html, fill_toc(body).encode("utf-8"))
+    return atomic_write_bytes(out_html, describe_images(fill_toc(body)).encode("utf-8"))
+
+
+_NO_ALT = 'alt="No description has been provided for this image"'  # nbconvert's placeholder
+_FIGURE_CAPTION = re.compile(r'<p class="caption figure-caption">(.*?)</p>', re.S)
+
+
+_CELL = '<div class="jp-Cell '  # where a notebook cell starts in nbconvert's HTML
+
+
+def describe_images(body: str) -> str:
+    """Give each figure image the caption that follows it in its cell, or opens the next cell (a
+    markdown caption under a code cell's figure), as its alt text: a screen reader reads 'Figure 3.
+    Test inputs ...', not nbconvert's placeholder; the images of one figure share its caption. An
+    image with no such caption gets a plain 'Figure'."""
+
+    def caption_after(start: int):
+        end = body.find(_CELL, start)
+        own = _FIGURE_CAPTION.search(body, start, end if end >= 0 else len(body))
+        if own or end < 0:
+            return own
+        after = body.find(_CELL, end + 1)
+        cap = _FIGURE_CAPTION.search(body, end, after if after >= 0 else len(body))
+        return cap if cap and "<img" not in body[end : cap.start()] else None
+
+    out, at = [], 0
+    for m in re.finditer(re.escape(_NO_ALT), body):
+        cap = caption_after(m.end())
+        text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", cap.group(1))).strip() if cap else "Figure"
+        out += [body[at : m.start()], f'alt="{html.escape(html.unescape(text), quote=True)}"']
+        at = m.end()
+    return "".join(out) + body[at:]
 
 
 _TOC = re.compile(r'<nav class="report-toc"([^>]*)>\s*</nav>')

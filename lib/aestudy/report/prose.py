@@ -13,7 +13,7 @@ import pandas as pd
 
 from .. import config
 from ..vocabulary import dataset_name
-from .claims import KEY, UNTESTED, Experiment
+from .claims import KEY, NOTE, UNTESTED, Experiment
 from .decide import CONTRADICTED, INCONCLUSIVE, SUPPORTED
 from .experiments import EXPERIMENTS
 from .figures import Panel, overview, overview_caption
@@ -21,7 +21,6 @@ from .profile import ProfileData
 from .sentences import status_markdown
 from .stats import SEED
 from .text import SEEDS, interval_words
-from .verdicts import NOTE
 
 DEFAULT_TITLE = "Convolutional autoencoders on {dataset}: latent size, interpolation, latent correlations and transfer with {labels} labels"
 STUDY_LABELS = 100  # the study's number of labels, shown in the title when no run says otherwise

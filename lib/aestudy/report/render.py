@@ -78,6 +78,11 @@ def appendix(study, pdir: Path, runs: list[dict], captions: Captions | None = No
     return cells
 
 
+def _natural(name: str) -> list:
+    """'d5-nc1-s0' before 'd10-nc1-s0': numbers inside a run id compared as numbers."""
+    return [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", name)]
+
+
 def computed_span(runs: list[dict]) -> str:
     """When the ok runs were computed, from their records: the first one's start to the last one's
     end. The table sums run times, which overlap on several workers; this is the time they took."""
@@ -123,18 +128,19 @@ def runs_markdown(runs: list[dict], captions: Captions) -> str:
                 "seconds": r["seconds"],
                 "mem": r.get("peak_rss_mb", float("nan")),
                 "error": r.get("error") or "",
-                "notebook": str(config.relative(Path(r["dir"]) / f"{r['stage']}.ipynb")),
+                # relative to the report (reports/<profile>/), so that the HTML's link opens it
+                "notebook": str(Path(*Path(r["dir"]).parts[-3:]) / f"{r['stage']}.ipynb"),
             }
-            for r in runs
+            for r in sorted(runs, key=lambda r: (r["stage"], _natural(r["run_id"])))
         ]
     ).astype({"seconds": float, "mem": float})  # None (a cached run measures no memory): NaN
     rows = []
     for stage, g in t.groupby("stage", sort=False):
         slow = g.loc[g["seconds"].idxmax()]
         rows.append(
-            f"| {stage} | {len(g)} | {int((g['status'] == 'ok').sum())} | {g['seconds'].sum():.0f} | "
-            f"{slow['run']} ({slow['seconds']:.0f} s) | "
-            f"{'' if g['mem'].isna().all() else format(g['mem'].max(), '.0f')} |"
+            f"| {stage} | {len(g)} | {int((g['status'] == 'ok').sum())} | {g['seconds'].sum():,.0f} | "
+            f"{slow['run']} ({slow['seconds']:,.0f} s) | "
+            f"{'–' if g['mem'].isna().all() else format(g['mem'].max(), ',.0f')} |"
         )
     bad = t[t["status"] != "ok"]
     named = (
@@ -151,8 +157,8 @@ def runs_markdown(runs: list[dict], captions: Captions) -> str:
     )
     every = t.assign(
         **{
-            "wall time (s)": t["seconds"].map(lambda v: f"{v:.1f}"),
-            "peak memory (MiB)": t["mem"].map(lambda v: "" if pd.isna(v) else f"{v:.0f}"),  # not 1.61e+03
+            "wall time (s)": t["seconds"].map(lambda v: f"{v:,.1f}"),
+            "peak memory (MiB)": t["mem"].map(lambda v: "–" if pd.isna(v) else f"{v:,.0f}"),  # not 1.61e+03
         }
     )[["stage", "run", "status", "wall time (s)", "peak memory (MiB)", "notebook", "error"]].rename(
         columns={"notebook": "executed notebook"}
@@ -162,9 +168,10 @@ def runs_markdown(runs: list[dict], captions: Captions) -> str:
         + captions.table(
             f"The {len(t)} runs of the profile by stage: how many, how many ok, their run times summed "
             "(runs on several workers overlap, so a sum can exceed the time the stage took) and the "
-            "slowest, and the largest peak memory of a run's kernel. Every run with its "
+            "slowest, and the largest peak memory of a run's kernel, each as recorded when the run was computed "
+            "(a later command that reuses a run records no new time). Every run with its "
             "status, time, memory and executed notebook (runs/<stage>/<run-id>/<stage>.ipynb under "
-            "the profile's folder) is listed below it in the HTML (left out of the PDF)."
+            "the profile's folder, linked) is listed below it in the HTML (left out of the PDF)."
             + computed_span(runs)
         ).replace('class="caption ', 'class="runs-caption caption ')
         + "\n\n| stage | runs | ok | summed run time (s) | slowest run | peak memory (MiB) |\n"
@@ -172,7 +179,7 @@ def runs_markdown(runs: list[dict], captions: Captions) -> str:
         + "\n".join(rows)
         + named
         + f'\n\n<details class="every-run"><summary>Every run ({len(t)})</summary>'  # one line: a blank
-        + html_table(every.astype(object).fillna(""), cls="runs-table")
+        + html_table(every.astype(object).fillna(""), cls="runs-table", links={"executed notebook": str})
         + "</details>"
     )  # line would end the block
 

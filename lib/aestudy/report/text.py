@@ -206,10 +206,17 @@ def caption_html(kind: str, number: int, words: str, markup: bool = False) -> st
     return f'<p class="caption {kind.lower()}-caption"><b>{kind} {number}.</b> {words}</p>'
 
 
-def html_table(df: pd.DataFrame, cls: str = "", floatfmt=fmt, classes: dict | None = None) -> str:
+def html_table(
+    df: pd.DataFrame, cls: str = "", floatfmt=fmt, classes: dict | None = None, links: dict | None = None
+) -> str:
     """A plain HTML table (escaped; numbers formatted like markdown_table). `classes` maps a
-    column to a function of the cell's value that returns a CSS class for the cell."""
-    classes = classes or {}
+    column to a function of the cell's value that returns a CSS class for the cell; `links` maps a
+    column to a function of the cell's value that returns the address its text links to."""
+    classes, links = classes or {}, links or {}
+
+    def content(c, v) -> str:
+        text = html.escape(unbroken(cell(v)))
+        return f'<a href="{html.escape(links[c](v), quote=True)}">{text}</a>' if c in links and v else text
 
     def cell(v):
         if v is None or (isinstance(v, (float, np.floating)) and math.isnan(v)):
@@ -222,9 +229,7 @@ def html_table(df: pd.DataFrame, cls: str = "", floatfmt=fmt, classes: dict | No
         tds = []
         for c, v in zip(df.columns, row):
             extra = classes[c](v) if c in classes else ""
-            tds.append(
-                f'<td class="col-{_slug(c)}{" " + extra if extra else ""}">{html.escape(unbroken(cell(v)))}</td>'
-            )
+            tds.append(f'<td class="col-{_slug(c)}{" " + extra if extra else ""}">{content(c, v)}</td>')
         rows.append("<tr>" + "".join(tds) + "</tr>")
     return f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>' + "".join(rows) + "</tbody></table>"
 

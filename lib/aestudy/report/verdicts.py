@@ -12,13 +12,12 @@ from __future__ import annotations
 import pandas as pd
 
 from ..report_params import ReportParams
-from .claims import DECIDES, KEY, NEED, NUMBERS, WOULD
+from .claims import DECIDES, KEY, NEED, NOTE, NUMBERS, WOULD
 from .decide import INCONCLUSIVE, WORDS, holm, need_text
 from .experiments import EXPERIMENTS, claims
 from .profile import ProfileData
 from .text import fmt
 
-NOTE = "note"  # a claim's caveat (`Claim.note`): in its numbers, and a line of its own in the detailed block
 COLUMNS = [
     "experiment",
     "conclusion",
@@ -160,7 +159,8 @@ def detail_html(v: pd.DataFrame) -> str:
                 else ""
             )
             + (f'<p class="verdict-line">Note: {e(note)}.</p>' if isinstance(note, str) and note else "")
-            + f"<details><summary>All numbers</summary><p>{e(r[NUMBERS])}</p></details></div>"
+            + f'<details><summary aria-label="All numbers: {html.escape(str(r["conclusion"]), quote=True)}">All numbers</summary>'
+            f"<p>{e(r[NUMBERS])}</p></details></div>"
         )
     return "\n".join(blocks)
 

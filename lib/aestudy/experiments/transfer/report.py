@@ -244,7 +244,7 @@ def verdict_beats_baselines(tr: pd.DataFrame, rules: ReportParams = DEFAULT) -> 
     top = clf[(clf["latent_dim"] == dmax) & (clf["mode"] == mode)]
     numbers = (
         f"{mode} (d={dmax}): {fmt_pct(top['accuracy'].mean())}; "
-        + ", ".join(f"{m}: {fmt_pct(bpiv[m].mean())}" for m in bpiv.columns)
+        + ", ".join(f"{BASELINE_LABELS.get(m, m)}: {fmt_pct(bpiv[m].mean())}" for m in bpiv.columns)
         + f"; difference at d={dmax} ({mode} − stronger baseline of the same label draw, each encoder's mean "
         f"over its h1 and draws; the spread pooled over every d's encoders): " + fmt_est(dec, f=fmt_pp)
     )
