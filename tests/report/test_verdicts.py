@@ -213,7 +213,11 @@ def test_transfer_verdicts_supported():
         row = fn(tr)
         assert row["verdict"] == SUPPORTED and row["seeds"] == "holds in 3 of 3 seeds", row
     row = transfer.verdict_beats_baselines(tr)
-    assert row["verdict"] == SUPPORTED and "logreg" in row["this run's numbers"]
+    assert (
+        row["verdict"] == SUPPORTED
+        and "logistic regression: " in row["this run's numbers"]
+        and "logreg" not in row["this run's numbers"]
+    )
     # the unit is the encoder (its label draws and h1 averaged within it), not the records or label draws:
     # 12 encoders (4 d x 3 seeds), the d = 20 cell's mean with the spread pooled over the 4 d cells: df 8
     assert "95 % t-interval, 12 encoders, df 8" in row["this run's numbers"]
