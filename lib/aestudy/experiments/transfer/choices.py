@@ -41,14 +41,22 @@ def tuned_note(data) -> str:
     )
 
 
-def chosen_protocol_rows(data) -> pd.DataFrame:
-    """The protocol each mode's search chose (one row per mode, indexed by mode; empty without
-    protocol records): what its classifiers were trained by."""
-    p = data.usable("protocol")
-    if p.empty or not {"mode", "chosen"} <= set(p.columns):
+def flag(values: pd.Series) -> pd.Series:
+    """A recorded yes/no column (bools, or 'True'/'False' read back from a CSV) as booleans."""
+    return values.astype(str).str.lower() == "true"
+
+
+def chosen_rows(protocol: pd.DataFrame | None) -> pd.DataFrame:
+    """The protocol each mode's search chose, as recorded (one row per mode, indexed by mode;
+    empty without protocol records): what its classifiers were trained by."""
+    if protocol is None or protocol.empty or not {"mode", "chosen"} <= set(protocol.columns):
         return pd.DataFrame()
-    chosen = p[p["chosen"].astype(str).str.lower() == "true"]
-    return chosen.drop_duplicates("mode").set_index("mode")
+    return protocol[flag(protocol["chosen"])].drop_duplicates("mode").set_index("mode")
+
+
+def chosen_protocol_rows(data) -> pd.DataFrame:
+    """The protocol each mode's search chose in this profile (`chosen_rows`)."""
+    return chosen_rows(data.usable("protocol"))
 
 
 def augmented_by_choice(data) -> dict[str, bool]:
@@ -56,7 +64,8 @@ def augmented_by_choice(data) -> dict[str, bool]:
     rows = chosen_protocol_rows(data)
     if rows.empty or "augment" not in rows:
         return {}
-    return {m: str(rows.at[m, "augment"]).lower() == "true" for m in in_mode_order(rows.index)}
+    aug = flag(rows["augment"])
+    return {m: bool(aug[m]) for m in in_mode_order(rows.index)}
 
 
 def augment_note(data, a: str, b: str) -> str:

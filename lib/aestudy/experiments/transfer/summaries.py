@@ -13,7 +13,7 @@ from ...report.stats import CONFIDENCE, SEED, summarise
 from ...report.tables import ci_columns, ci_table
 from ...report.text import SEEDS, as_written, interval_words
 from ...vocabulary import BASELINES, in_mode_order, mode_palette, mode_sort_key
-from .choices import tuned_on
+from .choices import flag, tuned_on
 
 STAGE = "transfer"
 
@@ -101,7 +101,7 @@ def chosen_protocols(protocol: pd.DataFrame) -> pd.DataFrame:
     if protocol is None or protocol.empty or "chosen" not in protocol:
         return pd.DataFrame()
     p = protocol.copy()
-    p["chosen"] = p["chosen"].astype(str).str.lower() == "true"
+    p["chosen"] = flag(p["chosen"])
     rows = []
     for mode, g in p.groupby("mode", sort=False):
         best = g[g["chosen"]].iloc[0]
@@ -119,7 +119,7 @@ def chosen_protocols(protocol: pd.DataFrame) -> pd.DataFrame:
         rows.append(row)
     t = pd.DataFrame(rows).astype(object)
     if "augment" in t:
-        t["augment"] = t["augment"].map(lambda a: "yes" if str(a).lower() == "true" else "no")
+        t["augment"] = flag(t["augment"]).map({True: "yes", False: "no"})
     if "warmup" in t:
         t.loc[t["mode"] != "finetune", ["warmup", "encoder_lr"]] = "–"
     return t.sort_values("mode", key=mode_sort_key)
