@@ -95,14 +95,16 @@ def interval_words(confidence: float, n, unit: str = SEEDS) -> str:
     return f"{100 * confidence:g} % t-interval over {k} {_unit(ns[-1], unit)}"
 
 
-def fmt_ci(ci: dict, pct: bool = False, f=None, unit: str | None = None) -> str:
+def fmt_ci(ci: dict, pct: bool = False, f=None, unit: str | None = None, measured_in: str = "") -> str:
     """'0.812 [0.79, 0.83]' (or in %), with `unit` followed by ', 95 % t-interval over 3
-    autoencoder seeds'; the interval omitted when it is undefined (n < 2)."""
+    autoencoder seeds'; the interval omitted when it is undefined (n < 2). `measured_in` ('nats')
+    stands beside the mean, not after the interval's words."""
     f = f or (fmt_pct if pct else fmt)
+    mean = f(ci["mean"]) + (f" {measured_in}" if measured_in else "")
     if ci["n"] < 2 or not math.isfinite(ci["lo"]):
-        return f"{f(ci['mean'])} (n = {ci['n']}{' ' + _unit(ci['n'], unit) if unit else ''}, no interval)"
+        return f"{mean} (n = {ci['n']}{' ' + _unit(ci['n'], unit) if unit else ''}, no interval)"
     words = f", {interval_words(ci['confidence'], ci['n'], unit)}" if unit else ""
-    return f"{f(ci['mean'])} [{f(ci['lo'])}, {f(ci['hi'])}]{words}"
+    return f"{mean} [{f(ci['lo'])}, {f(ci['hi'])}]{words}"
 
 
 def est_words(ci: dict) -> str:

@@ -169,11 +169,10 @@ def means_in(interp: pd.DataFrame, col: str, confidence: float, unit: str = "") 
     the interval's words."""
     s = summarise(interp, "latent_dim", col, confidence=confidence)
 
-    def one(r) -> str:
-        text, mean = fmt_ci(ci_of(r, confidence)), fmt(r["mean"])
-        return f"{mean} {unit}{text[len(mean) :]}" if unit else text
-
-    cells = ", ".join(f"d={whole(r['latent_dim'])}: {one(r)}" for _, r in s.iterrows())
+    cells = ", ".join(
+        f"d={whole(r['latent_dim'])}: {fmt_ci(ci_of(r, confidence), measured_in=unit)}"
+        for _, r in s.iterrows()
+    )
     return f"{cells} ({interval_words(confidence, s['n'], SEEDS)})"
 
 
