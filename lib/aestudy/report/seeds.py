@@ -17,6 +17,11 @@ DEAD = "dead_encoder_hidden"
 PCA = "pca_test_error"  # the test error of PCA with the same d (experiment 1's linear yardstick)
 
 
+def model_name(r) -> str:
+    """'d=20, num_conv=3, seed 0': a model as the report names it."""
+    return f"d={int(r['latent_dim'])}, num_conv={int(r['num_conv'])}, seed {int(r[SEED])}"
+
+
 def unusual_seeds(ae: pd.DataFrame, excess: float) -> pd.DataFrame:
     """One row per model whose error exceeds its siblings' median by more than `excess`
     (cells with at least 3 seeds): its error, the siblings' median, the ratio, PCA's error with
@@ -95,7 +100,7 @@ def seeds_markdown(
         text = f"No model trains clearly worse than its seed siblings ({rule})."
     else:
         names = "; ".join(
-            f"d={int(r['latent_dim'])}, num_conv={int(r['num_conv'])}, seed {int(r['seed'])}: "
+            f"{model_name(r)}: "
             f"{fmt(r['error'])} against {fmt(r['siblings error'])} ({fmt(r['ratio'])}x)"
             + (
                 f", above the {fmt(r['PCA-d'])} of PCA with the same d (this model did not learn more than "

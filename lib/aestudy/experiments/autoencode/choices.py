@@ -4,16 +4,13 @@ training had converged), read from the runs."""
 
 from __future__ import annotations
 
+from ...report.seeds import model_name
+from ...report.stats import SEED
 from . import fidelity
+from .fidelity import CELL, ERROR
 
 STAGE = "autoencode"
-CELL, SEED, ERROR = ["latent_dim", "num_conv"], "seed", "final_test_error"
 WARMUP_FOR = {"latent_dim": 20, "num_conv": 3, "seed": 0}  # the model the warm-up was first added for
-
-
-def model_name(r) -> str:
-    """'d=20, num_conv=3, seed 0': a model as the report names it."""
-    return f"d={int(r['latent_dim'])}, num_conv={int(r['num_conv'])}, seed {int(r['seed'])}"
 
 
 def precision_words(data, stage: str, given: str) -> str:
