@@ -1,13 +1,17 @@
 """What each room may know: the on-disk format's paths are spelled in `aestudy.ondisk` alone, and
-`aestudy compare` and `aestudy status` never import torch (seconds per command)."""
+`aestudy compare` and `aestudy status` never import torch, nor does the runner of a sweep (seconds per
+command)."""
 
 from __future__ import annotations
 
 import ast
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from constructed import _ae, _good_error, _study_like, _transfer, _write_profile
 
@@ -130,6 +134,16 @@ def test_compare_never_imports_torch(tmp_path):
 def test_status_never_imports_torch(tmp_reports):
     out = _no_torch("status", "params/smoke.yaml")
     assert "exit 0" in out, out
+
+
+@pytest.mark.slow
+def test_a_sweep_never_imports_torch_in_the_runner(tmp_reports, mnist_dir, monkeypatch):
+    """The runner reads the dataset's checksum and hands its folder to the workers without torch
+    (2 s of every command, an up-to-date one included): only the kernels import it."""
+    monkeypatch.setenv("DATA_DIR", str(mnist_dir))
+    out = _no_torch("run", "params/smoke.yaml", "--stage", "theory", "--workers", "1", "--no-render")
+    assert "exit 0" in out, out
+    assert json.loads((tmp_reports / "smoke" / "runs.json").read_text())["runs"][0]["status"] == "ok"
 
 
 def test_no_test_only_switch_in_the_package():

@@ -90,7 +90,7 @@ def seen_checksum(check: dict) -> str | None:
     if not data:
         return None
     if check["token"] not in _seen:
-        from ..science.data import checksum
+        from ..datafiles import checksum
 
         adopt_data(check)
         _seen[check["token"]] = checksum(data["dataset"], data["dir"])
@@ -103,7 +103,7 @@ def data_problem(check: dict) -> str:
     seen = seen_checksum(check)
     if seen is None or seen == check["data"]["checksum"]:
         return ""
-    from ..science.data import raw_folder
+    from ..datafiles import raw_folder
 
     raw = raw_folder(check["data"]["dataset"], check["data"]["dir"])
     found = (

@@ -156,7 +156,7 @@ def _data_spec(study: ParamFile, checksum: str) -> dict | None:
     """The dataset this host read (its folder and checksum), for the Dask workers to read and check."""
     if not checksum:
         return None
-    from ..science.data import resolve_data_dir
+    from ..datafiles import resolve_data_dir
 
     return {
         "dataset": study.data["dataset"],
