@@ -22,7 +22,10 @@ LOCK_FILE = "requirements-lock.txt"
 PINNED = ("torch", "numpy")  # a run made under other versions of these is stale
 
 
+@lru_cache(maxsize=None)
 def version(dist: str) -> str:
+    """The installed version of `dist` (read once a process: every run's state asks for torch's and
+    numpy's, and reading a distribution's metadata takes milliseconds)."""
     try:
         return importlib.metadata.version(dist)
     except importlib.metadata.PackageNotFoundError:

@@ -337,6 +337,7 @@ def render(
             language="python",
             cwd=str(config.PROJECT_ROOT),
             progress_bar=False,
+            request_save_on_cell_execute=False,  # written once at its end (or failure): 2 s less
             kernel_manager_class=KERNEL_MANAGER,
         )
     parts = [nbformat.read(analyses_out, as_version=4)]
