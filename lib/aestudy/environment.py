@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import sys
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from . import config
@@ -22,7 +22,7 @@ LOCK_FILE = "requirements-lock.txt"
 PINNED = ("torch", "numpy")  # a run made under other versions of these is stale
 
 
-@lru_cache(maxsize=None)
+@cache
 def version(dist: str) -> str:
     """The installed version of `dist` (read once a process: every run's state asks for torch's and
     numpy's, and reading a distribution's metadata takes milliseconds)."""
