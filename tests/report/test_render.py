@@ -164,6 +164,11 @@ def test_a_report_rendered_from_stale_runs_says_so_above_its_summary(smoke_profi
     assert said and "theory/all" in said[0] and "aestudy run" in html, said
     assert html.index("Rendered ") < html.index("Out of date") < html.index(">Summary<")  # under the title
     assert (reports / "smoke" / "runs" / "theory" / "all" / "complete.json").read_bytes() == before
+    # the appendix shows the file the runs were made with, then how the rendered-from file differs
+    shown = html[html.index("Parameter file as run") :]
+    assert "n_samples: 2001" in shown and "rendered from" in shown
+    assert re.search(r"-\s+params: \{seed: 0, n_samples: 2001\}", shown), shown[:3000]
+    assert re.search(r"\+\s+params: \{seed: 0, n_samples: 1001\}", shown), shown[:3000]
 
 
 HOSTILE = [

@@ -55,7 +55,7 @@ def appendix(study, pdir: Path, runs: list[dict], captions: Captions | None = No
     cells = [
         _md(
             "# Appendix: provenance\n\n"
-            f"- **Parameter file:** `{config.relative(study.path)}` (profile `{study.profile}`), as run below\n"
+            f"- **Parameter file:** `{config.relative(study.path)}` (profile `{study.profile}`)\n"
             f"- **Git commit:** `{env['git_commit']}`"
             f"{' (working tree dirty: uncommitted changes)' if env['git_dirty'] is True else ''}\n"
             f"- **Python:** {env['python']} on {env['platform']}\n"
@@ -65,7 +65,7 @@ def appendix(study, pdir: Path, runs: list[dict], captions: Captions | None = No
             f"- **Rendered:** {time.strftime('%Y-%m-%d %H:%M:%S %Z')}\n"
         )
     ]
-    cells.append(_md("## Parameter file as run\n\n" + fence(study.text.rstrip(), "yaml")))
+    cells.append(_md(params_as_run(study, pdir)))
     cells.append(
         _md(
             "## Dataset checksums (sha256)\n\n"
@@ -76,6 +76,35 @@ def appendix(study, pdir: Path, runs: list[dict], captions: Captions | None = No
     )
     cells.append(_md(runs_markdown(runs, captions)))
     return cells
+
+
+def params_as_run(study, pdir: Path) -> str:
+    """The parameter file the profile's last `run` command used (its copy under the profile), and
+    where the file this report was rendered from differs, the differences: its `report:` section
+    set the verdicts' thresholds, and the runs it would change are the stale ones named on top."""
+    import difflib
+
+    copy = pdir / ondisk.PARAMS_COPY
+    ran = copy.read_text() if copy.is_file() else study.text
+    text = (
+        f"## Parameter file as run\n\nThe file of the last `run` command (`{config.relative(copy)}`):\n\n"
+        + fence(ran.rstrip(), "yaml")
+    )
+    if ran.strip() == study.text.strip():
+        return text
+    diff = difflib.unified_diff(
+        ran.rstrip().splitlines(),
+        study.text.rstrip().splitlines(),
+        fromfile="as run",
+        tofile=config.relative(study.path),
+        lineterm="",
+    )
+    return (
+        text
+        + f"\n\nThis report was rendered from `{config.relative(study.path)}`, which differs from it as "
+        "follows: its `report:` section set the thresholds above, and the runs a difference changes, if any, are "
+        "named as stale under the title.\n\n" + fence("\n".join(diff), "diff")
+    )
 
 
 def _natural(name: str) -> list:
