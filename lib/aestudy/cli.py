@@ -363,7 +363,8 @@ def _render_study(study, if_changed: bool = False):
             f"shows the last results and says so; `aestudy run {study.path}` updates them",
             file=sys.stderr,
         )
-    return render(study, if_changed=if_changed, stale=stale)
+    unplanned = [r["run"] for r in rows if r["state"] == "unplanned"]
+    return render(study, if_changed=if_changed, stale=stale, unplanned=unplanned)
 
 
 def _stop(signum, frame):

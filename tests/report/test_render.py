@@ -171,6 +171,40 @@ def test_a_report_rendered_from_stale_runs_says_so_above_its_summary(smoke_profi
     assert re.search(r"\+\s+params: \{seed: 0, n_samples: 1001\}", shown), shown[:3000]
 
 
+@pytest.mark.slow
+def test_a_run_folder_the_parameter_file_no_longer_plans_is_left_out_of_the_report(smoke_profile, tmp_path):
+    """An earlier plan's folder (here a second theory run, `theory/s9`): `status` names it unplanned,
+    and the report neither counts it among its runs nor prints it as a second theory chapter."""
+    reports = tmp_path / "reports"
+    shutil.copytree(smoke_profile["dir"], reports / "smoke")
+    shutil.copytree(
+        reports / "smoke" / "runs" / "theory" / "all", reports / "smoke" / "runs" / "theory" / "s9"
+    )
+    env = {**smoke_profile["env"], "REPORTS_DIR": str(reports)}
+    status = subprocess.run(
+        [sys.executable, "-m", "lib", "status", str(smoke_profile["params"])],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert re.search(r"theory/s9\s+unplanned", status.stdout), status.stdout
+    proc = subprocess.run(
+        [sys.executable, "-m", "lib", "render", str(smoke_profile["params"])],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    html = (reports / "smoke" / "report.html").read_text()
+    assert "The 14 runs of the profile by stage" in html
+    assert "theory/s9" not in html and ">s9<" not in html
+    assert sum(h == "Theory" for h in headings(html)) == 1, headings(html)
+
+
 HOSTILE = [
     "<script>window.__pwned = 1</script>",
     '<img src=x onerror="window.__pwned = 2">',

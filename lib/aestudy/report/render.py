@@ -100,8 +100,7 @@ def params_as_run(study, pdir: Path) -> str:
         lineterm="",
     )
     return (
-        text
-        + f"\n\nThis report was rendered from `{config.relative(study.path)}`, which differs from it as "
+        text + f"\n\nThis report was rendered from `{config.relative(study.path)}`, which differs from it as "
         "follows: its `report:` section set the thresholds above, and the runs a difference changes, if any, are "
         "named as stale under the title.\n\n" + fence("\n".join(diff), "diff")
     )
@@ -337,25 +336,32 @@ def stale_banner(stale: list[tuple[str, str]], total: int, params_path) -> str:
 
 
 def render(
-    study, pdf: bool = True, if_changed: bool = False, stale: list[tuple[str, str]] = ()
+    study,
+    pdf: bool = True,
+    if_changed: bool = False,
+    stale: list[tuple[str, str]] = (),
+    unplanned: list[str] = (),
 ) -> dict | None:
     """Write reports/<profile>/report.html (and .pdf); returns their paths and timings. With
     `if_changed` (what `run` does), skip when it was rendered from exactly these runs and code.
     `stale`: (run, why) of each run that is out of date (the runner's `status` says which; the
-    report cannot tell), said above the summary."""
+    report cannot tell), said above the summary. `unplanned`: the run folders ("stage/run_id") the
+    parameter file no longer plans: the report leaves them out (its tables never held them)."""
     import papermill as pm
 
     pdir = config.profile_dir(study.profile)
     if not ondisk.runs_dir(pdir).is_dir():
         raise ParamsError(f"{pdir}: no runs to render; run `python -m lib run {study.path}` first")
     key = report_key(study) + "".join(f"\nstale {name}" for name, _ in stale)
+    key += "".join(f"\nunplanned {name}" for name in unplanned)
     stamp = pdir / "report.key"
     if if_changed and (pdir / "report.html").exists() and stamp.exists() and stamp.read_text() == key:
         print(f"report: {config.relative(pdir / 'report.html')} is up to date", file=sys.stderr)
         return None
     check_tools()
     start = time.perf_counter()
-    runs = ondisk.run_folders(pdir)
+    left_out = set(unplanned)
+    runs = [r for r in ondisk.run_folders(pdir) if f"{r['stage']}/{r['run_id']}" not in left_out]
     analyses_out = pdir / "analyses.ipynb"
     with _this_checkout():
         pm.execute_notebook(

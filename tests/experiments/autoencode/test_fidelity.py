@@ -193,3 +193,11 @@ def test_a_model_above_pca_in_a_cell_whose_mean_beats_it_is_counted_on_page_one(
     words = _page_one(_data(ae))
     assert "in all 12 cells (cell means; 35 of the 36 models one by one)" in words
     assert "(cell means" not in _page_one(_data(_with_yardsticks(lambda d, nc: 0.8)))
+
+
+def test_where_says_one_cell_both_cells_or_all_of_them():
+    cells = pd.DataFrame({"latent_dim": [5, 10, 20], "num_conv": [1, 1, 1]})
+    assert fidelity.where(cells.iloc[:1], cells.iloc[:1]) == "in the one cell"
+    assert fidelity.where(cells.iloc[:2], cells.iloc[:2]) == "in both cells"
+    assert fidelity.where(cells, cells) == "in all 3 cells"
+    assert fidelity.where(cells.iloc[:1], cells) == "in 1 of 3 cells (d=5 with num_conv 1)"

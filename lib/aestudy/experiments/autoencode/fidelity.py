@@ -101,9 +101,9 @@ def cell_words(c: pd.DataFrame, grid: pd.DataFrame | None = None) -> str:
 
 
 def where(k: pd.DataFrame, c: pd.DataFrame) -> str:
-    """'in 3 of 12 cells (d=5 with num_conv 1; ...)', or 'in all 12 cells' ('in the one cell')."""
+    """'in 3 of 12 cells (d=5 with num_conv 1; ...)', or 'in all 12 cells' ('in the one cell', 'in both cells')."""
     if len(k) == len(c):
-        return f"in all {len(c)} cells" if len(c) != 1 else "in the one cell"
+        return {1: "in the one cell", 2: "in both cells"}.get(len(c), f"in all {len(c)} cells")
     return f"in {len(k)} of {len(c)} cell{'s' if len(c) != 1 else ''} ({cell_words(k, c)})"
 
 
