@@ -495,6 +495,22 @@ def test_runs_found_up_to_date_before_the_sweep_are_said_and_cost_nothing_in_the
     assert out.getvalue().splitlines()[0] == "prof: 2 runs, 1 of them up to date"
 
 
+def test_runs_found_up_to_date_count_as_done_from_the_first_line_on(tmp_path, monkeypatch):
+    """Three of four runs up to date: the one executed closes at 4/4, not at 1/4 with the count
+    jumping as the executors confirm the cached runs; a cached confirmation adds nothing."""
+    monkeypatch.setattr(progress, "POLL_S", 3600.0)
+    runs = [PlannedRun("autoencode", f"d{d}-nc1", {"num_conv": 1}, tmp_path, 10.0) for d in (5, 10, 15, 20)]
+    cached = {f"autoencode/d{d}-nc1" for d in (5, 10, 15)}
+    out = io.StringIO()
+    with progress.Display("prof", runs, tmp_path / progress.PROGRESS_DIR, stream=out, up_to_date=cached) as d:
+        d.finished({"stage": "autoencode", "run_id": "d5-nc1", "status": "cached", "seconds": 0.0})
+        assert d._overall_words(0.0).startswith("3/4 runs")
+        d.finished({"stage": "autoencode", "run_id": "d20-nc1", "status": "ok", "seconds": 10.0})
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "prof: 4 runs, 3 of them up to date"
+    assert "(4/4 runs, ETA 0:00)" in lines[1] and lines[-1].startswith("prof: 4/4 runs in"), lines
+
+
 def test_a_start_line_reason_counts_many_upstream_runs_or_modules_and_is_cut_with_an_ellipsis():
     upstream = "; ".join(f"upstream autoencode/d{d}-nc1-s0 changed" for d in (5, 10, 15, 20))
     assert (

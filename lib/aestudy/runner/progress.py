@@ -248,7 +248,7 @@ class Display:
         with self._lock:
             wall = time.monotonic() - self.t0
             self._log_eta(wall, 0.0, final=True)
-            self.view.end(self.title, f"{len(self.done)}/{self.total} runs in {duration(wall)}", self.counts)
+            self.view.end(self.title, f"{self._count()}/{self.total} runs in {duration(wall)}", self.counts)
         if self.folder is not None:
             shutil.rmtree(self.folder, ignore_errors=True)
         return False
@@ -293,7 +293,7 @@ class Display:
                 line = f"{name}  {res.get('seconds', 0.0):.1f} s{tries}{why}"
             overall = self._overall_words(now)
             self.view.finished(name, status, line, overall, self._stamp(now))
-            self.view.overall(len(self.done), overall)
+            self.view.overall(self._count(), overall)
 
     def poll(self) -> None:
         """Read the progress files of the runs in flight; hand the renderer what changed."""
@@ -315,9 +315,14 @@ class Display:
                     name, fraction, f"{words}  {duration(now - self.flight[name][0])}", now, self._stamp(now)
                 )
             overall = self._overall_words(now)
-            self.view.overall(len(self.done), overall)
+            self.view.overall(self._count(), overall)
 
     # -- helpers
+    def _count(self) -> int:
+        """Runs done: those whose result arrived and those found up to date before the sweep (the
+        executors confirm these only as the graph reaches them, so the count would jump)."""
+        return len(self.done | self.up_to_date)
+
     def _poll_loop(self) -> None:
         while not self._stop.wait(POLL_S):
             try:
@@ -338,7 +343,7 @@ class Display:
         left = self.eta_seconds(now)
         self._log_eta(now - self.t0, left)
         running = f", {len(self.flight)} running" if self.flight else ""
-        return f"{len(self.done)}/{self.total} runs{running}, ETA {duration(left)}"
+        return f"{self._count()}/{self.total} runs{running}, ETA {duration(left)}"
 
     def _log_eta(self, elapsed: float, left: float | None, final: bool = False) -> None:
         """With $AESTUDY_ETA_LOG: append 'elapsed eta' (eta '?' when unknown; 'end' for the last)."""

@@ -25,7 +25,9 @@ class RichView:
 
     def begin(self, title: str, total: int, up_to_date: int = 0) -> None:
         said = f", {up_to_date} up to date" if up_to_date else ""
-        self.sweep = self.bar.add_task(title, total=total, info=f"0/{total} runs{said}")
+        self.sweep = self.bar.add_task(
+            title, total=total, completed=up_to_date, info=f"{up_to_date}/{total} runs{said}"
+        )
         self.bar.start()
 
     def started(self, name: str, now: float, stamp: str, why: str = "") -> None:
