@@ -88,7 +88,7 @@ XDIST = $(if $(filter 0,$(TEST_WORKERS)),-p no:xdist,-n $(TEST_WORKERS) --dist l
 test: setup            ## the test suite (TEST_WORKERS processes; ARGS: pytest's options)
 	$(PYTHON) -m pytest -q $(XDIST) $(ARGS)
 
-test-fast: setup       ## the fast tier: every test not marked slow (no notebook, no sweep)
+test-fast: setup       ## the fast tier: every test not marked slow (one smoke sweep and its report, shared)
 	$(PYTHON) -m pytest -q -m "not slow" $(XDIST) $(ARGS)
 
 lint: setup            ## ruff: the layout the formatter gives and the lint rules (pyproject.toml's [tool.ruff])

@@ -228,6 +228,15 @@ def test_contradictory_options_and_a_reports_dir_that_is_a_file_are_bad_input(tm
     assert not (tmp_path / "reports").exists()  # nothing was made
 
 
+def test_render_of_a_profile_never_run_is_one_line_and_makes_no_folder(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("REPORTS_DIR", str(tmp_path / "reports"))
+    assert cli.main(["render", "smoke"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "no runs to render; run `python -m lib run " in err, err
+    assert len(err.splitlines()) == 1
+    assert not (tmp_path / "reports" / "smoke").exists()
+
+
 def test_a_scheduler_address_where_nothing_answers_is_bad_input_within_the_wait(
     tmp_path, capsys, monkeypatch
 ):

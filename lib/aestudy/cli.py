@@ -84,7 +84,8 @@ COMMANDS = {
         ],
     ),
     "status": (
-        "one line per run: complete, stale (and why), incomplete, failed, absent, unplanned",
+        "one line per run: complete, stale (and why), incomplete, failed, absent, unknown (the dataset "
+        "is missing), unplanned",
         "status params/default.yaml",
         [PARAMS],
     ),
@@ -281,9 +282,11 @@ def _status(args) -> int:
 
 def _render(args) -> int:
     from . import config
+    from .report.render import check_has_runs
     from .runner.lock import command_line, profile_lock
 
     study = _study(args)
+    check_has_runs(study)  # before the lock makes the profile's folder
     with profile_lock(config.profile_dir(study.profile), command_line()):
         _render_study(study)
     return 0

@@ -335,6 +335,13 @@ def stale_banner(stale: list[tuple[str, str]], total: int, params_path) -> str:
     )
 
 
+def check_has_runs(study) -> None:
+    """ParamsError (one line) when the profile has no runs: checked before anything is written."""
+    pdir = config.profile_dir(study.profile)
+    if not ondisk.runs_dir(pdir).is_dir():
+        raise ParamsError(f"{pdir}: no runs to render; run `python -m lib run {study.path}` first")
+
+
 def render(
     study,
     pdf: bool = True,
@@ -349,9 +356,8 @@ def render(
     parameter file no longer plans: the report leaves them out (its tables never held them)."""
     import papermill as pm
 
+    check_has_runs(study)
     pdir = config.profile_dir(study.profile)
-    if not ondisk.runs_dir(pdir).is_dir():
-        raise ParamsError(f"{pdir}: no runs to render; run `python -m lib run {study.path}` first")
     key = report_key(study) + "".join(f"\nstale {name}" for name, _ in stale)
     key += "".join(f"\nunplanned {name}" for name in unplanned)
     stamp = pdir / "report.key"
