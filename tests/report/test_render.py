@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from aestudy.files import write_json
-from aestudy.report import offline
+from aestudy.report import offline, render
 from aestudy.report import pdf as report_pdf
 from aestudy.runner import records
 
@@ -91,7 +91,6 @@ def test_pdf_holds_every_section_and_a_sane_page_count(smoke_profile):
 @pytest.mark.slow
 def test_a_failed_run_is_named_as_failed_in_the_report(smoke_profile, tmp_path, monkeypatch):
     """Re-render a copy of the profile in which one transfer run failed."""
-    from aestudy.report import render
     from aestudy.runner.paramfile import load_study
 
     root = tmp_path / "reports"
@@ -118,6 +117,8 @@ def test_rerender_trains_nothing_and_is_quick(smoke_profile):
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "report:" in proc.stderr
+    # the analyses kernel's own output (ipykernel's log) goes to a file beside its notebook
+    assert "IPKernelApp" not in proc.stderr and (smoke_profile["dir"] / render.KERNEL_LOG).is_file()
     after = {p: p.stat().st_mtime_ns for p in (smoke_profile["dir"] / "runs").rglob("complete.json")}
     assert before == after
 
@@ -218,7 +219,6 @@ HOSTILE = [
 def test_strings_from_outside_reach_the_html_as_text(smoke_profile, tmp_path, monkeypatch):
     """Parameter-file values and comments and a run's error message, rendered: the browser's DOM
     holds them as text; none becomes an element, an attribute or a link."""
-    from aestudy.report import render
     from aestudy.runner.paramfile import load_study
 
     root = tmp_path / "reports"

@@ -137,6 +137,7 @@ def test_the_shared_records_agree_with_the_runner():
         records.KERNEL_LOG,
     )
     assert ondisk.OK == execute.OK and render.KERNEL_MANAGER == kernel_manager.KERNEL_MANAGER
+    assert render.KERNEL_LOG_ENV == kernel_manager.KERNEL_LOG_ENV  # the analyses kernel's log goes to a file
 
 
 def test_the_analyses_notebook_walks_every_experiment_and_warns_once_per_section():

@@ -34,6 +34,8 @@ TITLE = "MNIST autoencoder study"  # the HTML page title (the report's own headi
 # the kernel manager the analyses notebook runs under, by name (papermill imports it): the runner's,
 # whose kernels die with the process that started them; the report imports nothing of the runner
 KERNEL_MANAGER = "aestudy.runner.kernel_manager.LocalKernelManager"
+KERNEL_LOG_ENV = "AESTUDY_KERNEL_LOG"  # where that manager sends the kernel's own output (its name)
+KERNEL_LOG = "analyses.kernel.log"  # under the profile, beside analyses.ipynb
 
 
 def _md(text: str):
@@ -293,18 +295,22 @@ def number_chapter(nb, captions: Captions):
 
 
 @contextlib.contextmanager
-def _this_checkout():
+def _this_checkout(kernel_log: Path):
     """The analyses kernel imports this checkout's `aestudy` (lib/ first on its PYTHONPATH), not
-    whichever copy is installed, as the runner's kernels do; restored afterwards."""
-    saved = os.environ.get("PYTHONPATH")
-    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(config.LIB_DIR), saved) if p)
+    whichever copy is installed, as the runner's kernels do, and what the kernel process itself
+    prints (ipykernel's log, such as the line on the interrupt every shutdown sends) goes to
+    `kernel_log`, not to the console; restored afterwards."""
+    saved = {name: os.environ.get(name) for name in ("PYTHONPATH", KERNEL_LOG_ENV)}
+    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(config.LIB_DIR), saved["PYTHONPATH"]) if p)
+    os.environ[KERNEL_LOG_ENV] = str(kernel_log)
     try:
         yield
     finally:
-        if saved is None:
-            os.environ.pop("PYTHONPATH", None)
-        else:
-            os.environ["PYTHONPATH"] = saved
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def report_key(study) -> str:
@@ -369,7 +375,7 @@ def render(
     left_out = set(unplanned)
     runs = [r for r in ondisk.run_folders(pdir) if f"{r['stage']}/{r['run_id']}" not in left_out]
     analyses_out = pdir / "analyses.ipynb"
-    with _this_checkout():
+    with _this_checkout(pdir / KERNEL_LOG):
         pm.execute_notebook(
             str(config.NOTEBOOKS / "analyses.ipynb"),
             str(analyses_out),
