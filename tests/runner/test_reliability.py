@@ -145,6 +145,24 @@ def mutate(path: str, value):
             "stages.transfer.uses.autoencode.num_conv",
             "matches no autoencode run",
         ),
+        (  # an empty list selected nothing, and the notebook trained stand-in models
+            "stages.transfer.uses",
+            {"autoencode": {"num_conv": []}},
+            "stages.transfer.uses.autoencode",
+            "selects no autoencode run",
+        ),
+        (  # its out_dir entries overwrote another complete run
+            "stages.autoencode.params.cell_runs",
+            [{"seed": 1, "out_dir": "/tmp/elsewhere"}],
+            "stages.autoencode.params.cell_runs",
+            "filled by the runner",
+        ),
+        (  # so did a stage that does not name what it receives
+            "stages.correlate",
+            {},
+            "stages.correlate.uses",
+            "names no autoencode runs, though the file plans them",
+        ),
     ],
 )
 def test_invalid_parameter_file_exits_2_with_one_line_naming_file_and_key(

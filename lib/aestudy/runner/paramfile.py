@@ -22,6 +22,10 @@ from ..report_params import ReportParams
 from ..schema import ParamsError
 from ..study import STAGES
 
+CELL_RUNS = (
+    "cell_runs"  # the notebook parameter listing the runs trained with the leading one (runner.plan.Job)
+)
+
 Scalar = int | float | str | bool
 MAX_GRID_POINTS = 10_000  # runs of one stage's grid (the committed profiles make at most a few dozen)
 
@@ -139,6 +143,12 @@ def _check_stage(study: ParamFile, stage: str) -> None:
                 raise messages.unknown_key(f"{path}: stages.{stage}.{section}", key, fields)
             if section == "grid" and len(value) == 0:
                 raise ParamsError(f"{path}: stages.{stage}.grid.{key}: must list at least one value")
+    for section in ("grid", "params"):
+        if CELL_RUNS in getattr(st, section):
+            raise ParamsError(
+                f"{path}: stages.{stage}.{section}.{CELL_RUNS}: filled by the runner (--seeds-together), "
+                "never by a parameter file: its out_dir entries would write into other runs' folders"
+            )
     for key in st.grid:
         if key in st.params:
             raise ParamsError(f"{path}: stages.{stage}: '{key}' is both in grid and params; keep one")

@@ -15,7 +15,7 @@ from pathlib import Path
 from .. import config, ondisk
 from ..schema import ParamsError
 from ..study import OUT_DIR, STAGES
-from .paramfile import ParamFile
+from .paramfile import CELL_RUNS, ParamFile  # noqa: F401 (CELL_RUNS: its readers import it from here)
 
 
 @dataclass
@@ -63,9 +63,6 @@ class Job:
     @property
     def upstream(self) -> list[str]:
         return list(dict.fromkeys(u for r in self.runs for u in r.upstream))
-
-
-CELL_RUNS = "cell_runs"  # the notebook parameter listing the runs trained with the leading one
 
 
 def jobs(runs: list[Run]) -> list[Run | Job]:
@@ -120,7 +117,25 @@ def _selected(study: ParamFile, stage: str, up: str, runs: list[Run]) -> list[Ru
                     f"{study.path}: stages.{stage}.uses.{up}.{k}: {v!r} matches no {up} run "
                     f"(the {up} runs have {k} in {sorted({u.params.get(k) for u in runs})})"
                 )
+    if not chosen:  # an empty list selects nothing: the notebook would train stand-ins of its own
+        raise ParamsError(
+            f"{study.path}: stages.{stage}.uses.{up}: selects no {up} run "
+            f"(`{up}: {{}}` uses every one; an empty list selects none)"
+        )
     return chosen
+
+
+def _check_uses_what_it_receives(study: ParamFile, stage: str) -> None:
+    """A stage that receives the products of a stage the file plans must name it in `uses`: without
+    them its notebook trains stand-in models of its own (meant for a notebook run by hand), and the
+    report would analyse those as the study's."""
+    uses = study.spec.stages[stage].uses
+    for up in study.stages():
+        if up != stage and STAGES[stage].receiver(up) and up not in uses:
+            raise ParamsError(
+                f"{study.path}: stages.{stage}.uses: names no {up} runs, though the file plans them "
+                f"and {stage} receives their {STAGES[up].produces}; add `{up}: {{}}` (every run) or a selection"
+            )
 
 
 def plan(study: ParamFile) -> list[Run]:
@@ -133,6 +148,7 @@ def plan(study: ParamFile) -> list[Run]:
         notebook = decl.notebook_path()
         if not notebook.is_file():
             raise ParamsError(f"{notebook}: notebook for stage '{stage}' is missing")
+        _check_uses_what_it_receives(study, stage)
         chosen = {up: _selected(study, stage, up, by_stage[up]) for up in st.uses}
         if st.for_each:  # one group per upstream run of for_each, with every run of the other stages
             others = [u for up, us in chosen.items() if up != st.for_each for u in us]
