@@ -190,6 +190,21 @@ def test_missing_and_malformed_parameter_files(tmp_path, capsys):
     assert len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize(
+    "text, said",
+    [
+        ("1: x\n", "1: a top-level key must be a name"),
+        ("~: x\n", "None: a top-level key must be a name"),
+        ("stages: 5\n", "stages: must be a mapping of stage names"),
+        ("stages: [{a: 1}]\n", "stages: must be a mapping of stage names"),
+        ("stages: autoencode\n", "stages: must be a mapping of stage names"),
+    ],
+)
+def test_a_file_of_the_wrong_shape_is_one_line_not_a_traceback(text, said, tmp_path, capsys):
+    code, err = run_cli(["status", write(tmp_path, "profile: x\n" + text)], capsys)
+    assert code == 2 and said in err and len(err.strip().splitlines()) == 1, err
+
+
 def test_cli_exit_status_is_2_in_a_real_process(tmp_path):
     bad = write(tmp_path, "profile: x\nstages: {autoencode: {params: {latent_dim: -1}}}\n")
     proc = subprocess.run(

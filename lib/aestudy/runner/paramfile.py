@@ -109,6 +109,18 @@ def load_study(path: str | Path) -> ParamFile:
     text, raw = bounded_yaml.load(path)  # at most 1 MB, 20 levels deep, no alias: else one line
     if not isinstance(raw, dict):
         raise ParamsError(f"{path}: top level must be a mapping with keys profile, data, stages")
+    for key in raw:
+        if not isinstance(key, str):
+            raise ParamsError(
+                f"{path}: {messages.clip(repr(key))}: a top-level key must be a name "
+                f"(allowed: {', '.join(StudySpec.model_fields)})"
+            )
+    stages = raw.get("stages")
+    if stages is not None and not isinstance(stages, dict):
+        raise ParamsError(
+            f"{path}: stages: must be a mapping of stage names to their sections "
+            f"(got {type(stages).__name__} {messages.clip(repr(stages))}; stages: {{theory: {{}}}}, say)"
+        )
     for name in raw.get("stages") or {}:
         if name not in STAGES:
             raise ParamsError(
