@@ -151,6 +151,12 @@ def mutate(path: str, value):
             "stages.transfer.uses.autoencode",
             "selects no autoencode run",
         ),
+        (  # an empty list passed the schema, then failed inside the run (ZeroDivisionError)
+            "stages.transfer.params.modes",
+            [],
+            "stages.transfer.params.modes",
+            "an empty list",
+        ),
         (  # its out_dir entries overwrote another complete run
             "stages.autoencode.params.cell_runs",
             [{"seed": 1, "out_dir": "/tmp/elsewhere"}],

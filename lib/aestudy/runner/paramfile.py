@@ -146,6 +146,16 @@ def load_study(path: str | Path) -> ParamFile:
     return study
 
 
+def _empty_lists(value, where: str):
+    """Where `value` (a stage's params, nested) holds an empty list: no parameter of the study takes
+    one (modes, label seeds, pairs, a search space's values), and the run would only fail on it."""
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            yield from _empty_lists(inner, f"{where}.{messages.clip(str(key))}")
+    elif isinstance(value, list) and not value:
+        yield where
+
+
 def _check_stage(study: ParamFile, stage: str) -> None:
     st, path = study.spec.stages[stage], study.path
     fields = tuple(STAGES[stage].params.model_fields)
@@ -161,6 +171,8 @@ def _check_stage(study: ParamFile, stage: str) -> None:
                 f"{path}: stages.{stage}.{section}.{CELL_RUNS}: filled by the runner (--seeds-together), "
                 "never by a parameter file: its out_dir entries would write into other runs' folders"
             )
+    for where in _empty_lists(st.params, f"stages.{stage}.params"):
+        raise ParamsError(f"{path}: {where}: an empty list (it needs at least one value)")
     for key in st.grid:
         if key in st.params:
             raise ParamsError(f"{path}: stages.{stage}: '{key}' is both in grid and params; keep one")
