@@ -286,7 +286,8 @@ def _render(args) -> int:
     from .runner.lock import command_line, profile_lock
 
     study = _study(args)
-    check_has_runs(study)  # before the lock makes the profile's folder
+    if not config.profile_dir(study.profile).exists():  # never run: say so, and make no folder for the lock
+        check_has_runs(study)
     with profile_lock(config.profile_dir(study.profile), command_line()):
         _render_study(study)
     return 0
