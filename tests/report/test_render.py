@@ -206,6 +206,26 @@ def test_a_run_folder_the_parameter_file_no_longer_plans_is_left_out_of_the_repo
     assert sum(h == "Theory" for h in headings(html)) == 1, headings(html)
 
 
+@pytest.mark.slow
+def test_a_damaged_table_stops_the_render_with_one_line_and_keeps_the_report(smoke_profile, tmp_path):
+    reports = tmp_path / "reports"
+    shutil.copytree(smoke_profile["dir"], reports / "smoke")
+    (reports / "smoke" / "tables" / "autoencode.csv").write_bytes(bytes(range(256)))
+    before = (reports / "smoke" / "report.html").read_bytes()
+    proc = subprocess.run(
+        [sys.executable, "-m", "lib", "render", str(smoke_profile["params"])],
+        cwd=REPO,
+        env={**smoke_profile["env"], "REPORTS_DIR": str(reports)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "tables/autoencode.csv: not a table the runner wrote" in lines[0], lines
+    assert (reports / "smoke" / "report.html").read_bytes() == before
+
+
 HOSTILE = [
     "<script>window.__pwned = 1</script>",
     '<img src=x onerror="window.__pwned = 2">',

@@ -72,6 +72,26 @@ def test_the_report_notebook_on_a_profile_that_never_ran_says_so_in_one_line(tmp
     assert profile.read_profile(tmp_path / "ran", require_runs=True).dir == tmp_path / "ran"
 
 
+@pytest.mark.parametrize(
+    "content, reason",
+    [
+        (bytes(range(256)) * 2, "unreadable"),
+        (b"", "unreadable"),
+        (b"a,b\n1,2\n", "no run_id or status column"),
+    ],
+    ids=["binary", "empty", "other-columns"],
+)
+def test_a_damaged_table_is_one_line_naming_it_not_a_report_of_zero_runs(tmp_path, content, reason):
+    """Read as no runs, it made a report of "0 autoencoder seeds" (exit 0) and an "agree" in compare."""
+    from aestudy.schema import ParamsError
+
+    (tmp_path / "runs").mkdir()
+    (tmp_path / "tables").mkdir()
+    (tmp_path / "tables" / "autoencode.csv").write_bytes(content)
+    with pytest.raises(ParamsError, match=rf"tables/autoencode.csv: not a table the runner wrote \({reason}"):
+        profile.read_profile(tmp_path, require_runs=True)
+
+
 def test_verdicts_on_an_empty_profile_are_inconclusive_not_errors(tmp_path):
     data = profile.read_profile(tmp_path)
     v = verdicts.verdicts(data)

@@ -88,6 +88,29 @@ def resolve_profile_dir(profile_dir) -> Path:
     return p
 
 
+TABLE_COLUMNS = ("run_id", "status")  # what every table the runner writes holds (runner.sweep.write_tables)
+
+
+def read_table(csv: Path) -> pd.DataFrame:
+    """A stage's table as the runner wrote it; ParamsError (one line naming the file) when it is not
+    one: a damaged table read as no runs would make a report of zero seeds, confidently wrong."""
+    from ..schema import ParamsError
+
+    try:
+        table = pd.read_csv(csv, keep_default_na=True)
+    except (OSError, ValueError, UnicodeDecodeError, pd.errors.EmptyDataError, pd.errors.ParserError) as exc:
+        reason = f"unreadable ({type(exc).__name__})"
+    else:
+        missing = [c for c in TABLE_COLUMNS if c not in table.columns]
+        if not missing:
+            return table
+        reason = f"no {' or '.join(missing)} column"
+    raise ParamsError(
+        f"{config.relative(csv)}: not a table the runner wrote ({reason}); `python -m lib run` with the "
+        "profile's parameter file writes it again from the runs' records, executing nothing that is complete"
+    )
+
+
 def read_profile(profile_dir, require_runs: bool = False) -> ProfileData:
     """The profile's tables, runs.json and parameter copy, each as far as it can be read. With
     `require_runs` (the report notebook), a folder where no study has run is one line saying so,
@@ -101,12 +124,7 @@ def read_profile(profile_dir, require_runs: bool = False) -> ProfileData:
             f"profile_dir {config.relative(pdir)}: no runs there; run the study first (`make report` for "
             "reports/default, `python -m lib run params/<profile>.yaml` for another), or set profile_dir"
         )
-    tables = {}
-    for csv in sorted(ondisk.tables_dir(pdir).glob("*.csv")):
-        try:
-            tables[csv.stem] = pd.read_csv(csv, keep_default_na=True)
-        except (OSError, ValueError, pd.errors.EmptyDataError):
-            continue
+    tables = {csv.stem: read_table(csv) for csv in sorted(ondisk.tables_dir(pdir).glob("*.csv"))}
     runs, params = [], {}
     try:
         runs = json.loads((pdir / ondisk.RUNS_JSON).read_text()).get("runs", [])

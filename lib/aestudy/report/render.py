@@ -313,6 +313,20 @@ def _this_checkout(kernel_log: Path):
                 os.environ[name] = value
 
 
+@contextlib.contextmanager
+def _bad_input_as_one_line():
+    """The analyses notebook's ParamsError (a damaged table, a profile_dir with no runs) as the
+    command's one line and exit 2, not papermill's traceback of the cell."""
+    from papermill.exceptions import PapermillExecutionError
+
+    try:
+        yield
+    except PapermillExecutionError as exc:
+        if exc.ename == "ParamsError":
+            raise ParamsError(exc.evalue) from None
+        raise
+
+
 def report_key(study) -> str:
     """What the report is made of: every run's completion or failure record, the analyses
     notebook, the package's source (report code and templates included) and the parameter file."""
@@ -375,7 +389,7 @@ def render(
     left_out = set(unplanned)
     runs = [r for r in ondisk.run_folders(pdir) if f"{r['stage']}/{r['run_id']}" not in left_out]
     analyses_out = pdir / "analyses.ipynb"
-    with _this_checkout(pdir / KERNEL_LOG):
+    with _this_checkout(pdir / KERNEL_LOG), _bad_input_as_one_line():
         pm.execute_notebook(
             str(config.NOTEBOOKS / "analyses.ipynb"),
             str(analyses_out),
