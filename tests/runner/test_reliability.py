@@ -211,6 +211,17 @@ def test_a_file_of_the_wrong_shape_is_one_line_not_a_traceback(text, said, tmp_p
     assert code == 2 and said in err and len(err.strip().splitlines()) == 1, err
 
 
+def test_a_file_name_that_is_no_folder_name_asks_for_a_profile(tmp_path, capsys):
+    code, err = run_cli(["status", write(tmp_path, "stages: {theory: {}}\n", "my file.yaml")], capsys)
+    assert code == 2 and "profile: none given, and the file's name 'my file' is not a folder name" in err, err
+    code, err = run_cli(
+        ["status", write(tmp_path, f"profile: {'a' * 300}\nstages: {{theory: {{}}}}\n")], capsys
+    )
+    assert code == 2 and "profile: String should have at most 100 characters" in err, (
+        err
+    )  # was Errno 36, exit 1
+
+
 def test_cli_exit_status_is_2_in_a_real_process(tmp_path):
     bad = write(tmp_path, "profile: x\nstages: {autoencode: {params: {latent_dim: -1}}}\n")
     proc = subprocess.run(

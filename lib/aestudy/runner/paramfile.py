@@ -55,7 +55,7 @@ class StageSpec(BaseModel):
 
 class StudySpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    profile: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    profile: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=100)  # a folder name
     data: dict[str, Any] = {}
     report: dict[str, Any] = {}
     cluster: dict[str, Any] = {}  # where runs execute (`--executor slurm`): aestudy.cluster_params
@@ -127,12 +127,18 @@ def load_study(path: str | Path) -> ParamFile:
                 f"{path}: stages.{messages.clip(name)}: unknown stage"
                 f"{messages.suggest(name, STAGES)} (allowed: {', '.join(STAGES)})"
             )
-    raw = {"profile": path.stem, **raw}  # no `profile:`: the file's own name, never another file's folder
+    named = "profile" in raw
+    raw = {"profile": path.stem, **raw}  # no `profile:`: the file's own name
     try:
         spec = StudySpec(**raw)
     except ValidationError as exc:
         err = exc.errors()[0]
         where = messages.loc(err["loc"])
+        if not named and err["loc"] == ("profile",):
+            raise ParamsError(
+                f"{path}: profile: none given, and the file's name {messages.clip(repr(path.stem))} is not a "
+                "folder name (letters, digits, '_', '.', '-'; at most 100); add `profile: <name>`"
+            ) from None
         known = tuple(StudySpec.model_fields) if len(err["loc"]) == 1 else tuple(StageSpec.model_fields)
         raise ParamsError(f"{path}: " + messages.error_line(where, err, known=known)) from None
     if not spec.stages:
