@@ -4,6 +4,7 @@ failed runs named, and a re-render that trains nothing."""
 from __future__ import annotations
 
 import base64
+import json
 import re
 import shutil
 import subprocess
@@ -141,6 +142,26 @@ def test_run_with_nothing_new_leaves_the_report_as_it_is(smoke_profile):
 
 
 @pytest.mark.slow
+def test_run_after_a_change_to_the_report_section_alone_renders_again_and_says_why(smoke_profile, tmp_path):
+    reports = tmp_path / "reports"
+    shutil.copytree(smoke_profile["dir"], reports / "smoke")
+    params = tmp_path / "smoke.yaml"
+    text = smoke_profile["params"].read_text()
+    assert "  confidence: 0.95 " in text
+    params.write_text(text.replace("  confidence: 0.95 ", "  confidence: 0.9 ", 1))
+    proc = subprocess.run(
+        [sys.executable, "-m", "lib", "run", str(params)],
+        cwd=REPO,
+        env={**smoke_profile["env"], "REPORTS_DIR": str(reports)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "14 cached" in proc.stderr and "rendered again: the parameter file changed" in proc.stderr
+
+
+@pytest.mark.slow
 def test_a_report_rendered_from_stale_runs_says_so_above_its_summary(smoke_profile, tmp_path):
     """`render` after a parameter changed (the theory run's n_samples): the command warns, and the
     report says above its summary how many runs are stale, which, why, and the command to update
@@ -260,6 +281,21 @@ def test_strings_from_outside_reach_the_html_as_text(smoke_profile, tmp_path, mo
     assert "<b>bold?</b>" not in body and 'href="javascript:' not in body
     for s in ("&lt;script&gt;window.__pwned = 1&lt;/script&gt;", "&lt;/textarea&gt;&lt;b&gt;bold?&lt;/b&gt;"):
         assert s in body, s  # shown, as text
+
+
+def test_a_rerender_names_what_changed_since_the_last_one():
+    now = {"the parameter file": "1", "the runs' records": "2", "the package's code": "3"}
+    assert render.changed_parts(json.dumps(now), now) == ""
+    assert (
+        render.changed_parts(json.dumps({**now, "the parameter file": "0"}), now)
+        == "the parameter file changed"
+    )
+    both = {**now, "the runs' records": "0", "the package's code": "0"}
+    assert render.changed_parts(json.dumps(both), now) == "the runs' records and the package's code changed"
+    assert (
+        render.changed_parts("0123abcd\nstale theory/all", now)
+        == "its last render recorded no parts to compare"
+    )
 
 
 def test_the_runs_appendix_is_one_row_per_stage_with_every_run_folded_below():

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import re
 import sys
@@ -327,18 +328,41 @@ def _bad_input_as_one_line():
         raise
 
 
-def report_key(study) -> str:
-    """What the report is made of: every run's completion or failure record, the analyses
-    notebook, the package's source (report code and templates included) and the parameter file."""
+def report_key(study) -> dict[str, str]:
+    """What the report is made of, a digest per part (so that a re-render can say which changed):
+    the parameter file, every run's completion or failure record, the analyses notebook, and the
+    package's source (report code and templates included)."""
     pdir = config.profile_dir(study.profile)
-    h = hashlib.sha256(study.text.encode())
+    records = hashlib.sha256()
     for p in ondisk.record_files(pdir):
-        h.update(p.relative_to(pdir).as_posix().encode() + p.read_bytes())
-    h.update((config.NOTEBOOKS / "analyses.ipynb").read_bytes())
+        records.update(p.relative_to(pdir).as_posix().encode() + p.read_bytes())
+    code = hashlib.sha256()
     for p in sorted(config.PACKAGE_DIR.rglob("*")):
         if p.is_file() and p.suffix in (".py", ".j2", ".json", ".css"):
-            h.update(p.relative_to(config.PROJECT_ROOT).as_posix().encode() + p.read_bytes())
-    return h.hexdigest()
+            code.update(p.relative_to(config.PROJECT_ROOT).as_posix().encode() + p.read_bytes())
+    return {
+        "the parameter file": hashlib.sha256(study.text.encode()).hexdigest(),
+        "the runs' records": records.hexdigest(),
+        "the analyses notebook": hashlib.sha256(
+            (config.NOTEBOOKS / "analyses.ipynb").read_bytes()
+        ).hexdigest(),
+        "the package's code": code.hexdigest(),
+    }
+
+
+def changed_parts(old: str, new: dict) -> str:
+    """Why the report is rendered again, in words ('' when nothing it is made of changed)."""
+    try:
+        before = json.loads(old)
+    except ValueError:
+        before = None
+    if not isinstance(before, dict):
+        return "its last render recorded no parts to compare"
+    changed = [part for part, digest in new.items() if before.get(part) != digest]
+    if not changed:
+        return ""
+    said = f"{', '.join(changed[:-1])} and {changed[-1]}" if len(changed) > 1 else changed[0]
+    return f"{said} changed"
 
 
 def stale_banner(stale: list[tuple[str, str]], total: int, params_path) -> str:
@@ -378,12 +402,17 @@ def render(
 
     check_has_runs(study)
     pdir = config.profile_dir(study.profile)
-    key = report_key(study) + "".join(f"\nstale {name}" for name, _ in stale)
-    key += "".join(f"\nunplanned {name}" for name in unplanned)
+    parts = report_key(study)
+    parts["the stale runs"] = hashlib.sha256(repr(sorted(name for name, _ in stale)).encode()).hexdigest()
+    parts["the unplanned runs"] = hashlib.sha256(repr(sorted(unplanned)).encode()).hexdigest()
+    key = json.dumps(parts, indent=1)
     stamp = pdir / "report.key"
-    if if_changed and (pdir / "report.html").exists() and stamp.exists() and stamp.read_text() == key:
-        print(f"report: {config.relative(pdir / 'report.html')} is up to date", file=sys.stderr)
-        return None
+    why = ""
+    if if_changed and (pdir / "report.html").exists() and stamp.exists():
+        why = changed_parts(stamp.read_text(), parts)
+        if not why:
+            print(f"report: {config.relative(pdir / 'report.html')} is up to date", file=sys.stderr)
+            return None
     check_tools()
     start = time.perf_counter()
     left_out = set(unplanned)
@@ -439,7 +468,8 @@ def render(
     print(
         f"report: {config.relative(html)}"
         + (f" and {out['pdf'].name}" if out["pdf"] else "")
-        + f" ({out['seconds']:.1f} s)",
+        + f" ({out['seconds']:.1f} s)"
+        + (f"; rendered again: {why}" if why else ""),
         file=sys.stderr,
     )
     return out
