@@ -216,6 +216,8 @@ def test_contradictory_options_and_a_reports_dir_that_is_a_file_are_bad_input(tm
     )
     assert cli.main(["run", "smoke", "--scheduler", "tcp://127.0.0.1:8786"]) == 2
     assert "--scheduler is for --executor dask (this command's executor: local)" in capsys.readouterr().err
+    assert cli.main(["run", "smoke", "--job-memory", "4GB"]) == 2  # was ignored without a word
+    assert "--job-memory is for --executor slurm (this command's executor: local)" in capsys.readouterr().err
     afile = tmp_path / "afile"
     afile.write_text("")
     monkeypatch.setenv("REPORTS_DIR", str(afile))

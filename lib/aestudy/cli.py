@@ -231,6 +231,7 @@ def main(argv=None, prog: str | None = None) -> int:
 
 def _run(args) -> int:
     from . import config
+    from .cluster_params import OPTIONS as CLUSTER_OPTIONS
     from .messages import ParamsError
     from .runner import sweep
     from .runner.executors import registry
@@ -244,6 +245,14 @@ def _run(args) -> int:
     if args.scheduler and "scheduler" not in registry()[args.executor].options:  # else ignored
         takes = " or ".join(n for n, cls in registry().items() if "scheduler" in cls.options)
         raise ParamsError(f"--scheduler is for --executor {takes} (this command's executor: {args.executor})")
+    cluster_given = [
+        o for o, (field, _) in CLUSTER_OPTIONS.items() if getattr(args, f"cluster_{field}", None) is not None
+    ]
+    if cluster_given and "cluster" not in registry()[args.executor].options:  # else ignored
+        takes = " or ".join(n for n, cls in registry().items() if "cluster" in cls.options)
+        raise ParamsError(
+            f"{cluster_given[0]} is for --executor {takes} (this command's executor: {args.executor})"
+        )
     if args.workers < 1:
         raise ParamsError(f"--workers must be >= 1, got {args.workers}")
     if args.retries < 0:
