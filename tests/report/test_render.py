@@ -31,6 +31,18 @@ SECTIONS = [
 needs_chromium = pytest.mark.skipif(report_pdf.find_chromium() is None, reason="Chromium not installed")
 
 
+def lib_command(*args, env: dict, timeout: float = 300) -> subprocess.CompletedProcess:
+    """`python -m lib ARGS` in the checkout, as a user types it: its exit status and output."""
+    return subprocess.run(
+        [sys.executable, "-m", "lib", *map(str, args)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
 def headings(html: str) -> list[str]:
     return [
         re.sub(r"<[^>]+>|¶", "", h).strip() for h in re.findall(r"<h[1-3][^>]*>(.*?)</h[1-3]>", html, re.S)
@@ -108,14 +120,7 @@ def test_a_failed_run_is_named_as_failed_in_the_report(smoke_profile, tmp_path, 
 @pytest.mark.slow
 def test_rerender_trains_nothing_and_is_quick(smoke_profile):
     before = {p: p.stat().st_mtime_ns for p in (smoke_profile["dir"] / "runs").rglob("complete.json")}
-    proc = subprocess.run(
-        [sys.executable, "-m", "lib", "render", str(smoke_profile["params"])],
-        cwd=REPO,
-        env=smoke_profile["env"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    proc = lib_command("render", str(smoke_profile["params"]), env=smoke_profile["env"])
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "report:" in proc.stderr
     # the analyses kernel's own output (ipykernel's log) goes to a file beside its notebook
@@ -128,14 +133,7 @@ def test_rerender_trains_nothing_and_is_quick(smoke_profile):
 def test_run_with_nothing_new_leaves_the_report_as_it_is(smoke_profile):
     html = smoke_profile["dir"] / "report.html"
     before = html.stat().st_mtime_ns
-    proc = subprocess.run(
-        [sys.executable, "-m", "lib", "run", str(smoke_profile["params"])],
-        cwd=REPO,
-        env=smoke_profile["env"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    proc = lib_command("run", str(smoke_profile["params"]), env=smoke_profile["env"])
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "14 cached" in proc.stderr and "is up to date" in proc.stderr
     assert html.stat().st_mtime_ns == before
@@ -149,14 +147,7 @@ def test_run_after_a_change_to_the_report_section_alone_renders_again_and_says_w
     text = smoke_profile["params"].read_text()
     assert "  confidence: 0.95 " in text
     params.write_text(text.replace("  confidence: 0.95 ", "  confidence: 0.9 ", 1))
-    proc = subprocess.run(
-        [sys.executable, "-m", "lib", "run", str(params)],
-        cwd=REPO,
-        env={**smoke_profile["env"], "REPORTS_DIR": str(reports)},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    proc = lib_command("run", str(params), env={**smoke_profile["env"], "REPORTS_DIR": str(reports)})
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "14 cached" in proc.stderr and "rendered again: the parameter file changed" in proc.stderr
 
@@ -171,14 +162,7 @@ def test_a_report_rendered_from_stale_runs_says_so_above_its_summary(smoke_profi
     params = tmp_path / "smoke.yaml"
     params.write_text(smoke_profile["params"].read_text().replace("n_samples: 2001", "n_samples: 1001"))
     before = (reports / "smoke" / "runs" / "theory" / "all" / "complete.json").read_bytes()
-    proc = subprocess.run(
-        [sys.executable, "-m", "lib", "render", str(params)],
-        cwd=REPO,
-        env={**smoke_profile["env"], "REPORTS_DIR": str(reports)},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    proc = lib_command("render", str(params), env={**smoke_profile["env"], "REPORTS_DIR": str(reports)})
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "warning: 1 run is stale (first: theory/all: parameter n_samples: 2001 -> 1001)" in proc.stderr
     html = (reports / "smoke" / "report.html").read_text()
@@ -203,23 +187,9 @@ def test_a_run_folder_the_parameter_file_no_longer_plans_is_left_out_of_the_repo
         reports / "smoke" / "runs" / "theory" / "all", reports / "smoke" / "runs" / "theory" / "s9"
     )
     env = {**smoke_profile["env"], "REPORTS_DIR": str(reports)}
-    status = subprocess.run(
-        [sys.executable, "-m", "lib", "status", str(smoke_profile["params"])],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    status = lib_command("status", str(smoke_profile["params"]), env=env, timeout=120)
     assert re.search(r"theory/s9\s+unplanned", status.stdout), status.stdout
-    proc = subprocess.run(
-        [sys.executable, "-m", "lib", "render", str(smoke_profile["params"])],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    proc = lib_command("render", str(smoke_profile["params"]), env=env)
     assert proc.returncode == 0, proc.stderr[-2000:]
     html = (reports / "smoke" / "report.html").read_text()
     assert "The 14 runs of the profile by stage" in html
@@ -233,13 +203,8 @@ def test_a_damaged_table_stops_the_render_with_one_line_and_keeps_the_report(smo
     shutil.copytree(smoke_profile["dir"], reports / "smoke")
     (reports / "smoke" / "tables" / "autoencode.csv").write_bytes(bytes(range(256)))
     before = (reports / "smoke" / "report.html").read_bytes()
-    proc = subprocess.run(
-        [sys.executable, "-m", "lib", "render", str(smoke_profile["params"])],
-        cwd=REPO,
-        env={**smoke_profile["env"], "REPORTS_DIR": str(reports)},
-        capture_output=True,
-        text=True,
-        timeout=300,
+    proc = lib_command(
+        "render", str(smoke_profile["params"]), env={**smoke_profile["env"], "REPORTS_DIR": str(reports)}
     )
     assert proc.returncode == 2, proc.stderr[-2000:]
     lines = proc.stderr.strip().splitlines()
