@@ -107,3 +107,22 @@ def test_tidy_notebooks_command_checks_and_fixes(tmp_path, capsys):
     mtime = path.stat().st_mtime_ns
     assert cli.main(["tidy-notebooks", "--python-version", "3.12.1", str(path)]) == 0  # nothing to do
     assert path.stat().st_mtime_ns == mtime
+
+
+@pytest.mark.parametrize(
+    "content, said",
+    [
+        (None, "no such notebook"),
+        (b"\xff\xfe", "not a notebook (UnicodeDecodeError"),
+        (b'{"a": 1}', "no list of cells"),
+    ],
+    ids=["missing", "binary", "not-a-notebook"],
+)
+def test_tidy_notebooks_on_a_file_that_is_no_notebook_is_one_line(tmp_path, capsys, content, said):
+    path = tmp_path / "x.ipynb"
+    if content is not None:
+        path.write_bytes(content)
+    for args in (["--check", str(path)], [str(path)]):
+        assert cli.main(["tidy-notebooks", *args]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"error: {path}: ") and said in err and len(err.splitlines()) == 1, err

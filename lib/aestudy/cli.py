@@ -200,9 +200,14 @@ def main(argv=None, prog: str | None = None) -> int:
     parser = build_parser(prog or "aestudy")
     parser.argv = argv  # for naming the command an unknown option was given to
     args = parser.parse_args(argv)
-    if args.command == "tidy-notebooks":
-        return _tidy_notebooks(args)
     from .errors import FAILED, INTERRUPTED, StudyError
+
+    if args.command == "tidy-notebooks":
+        try:
+            return _tidy_notebooks(args)
+        except StudyError as exc:  # a file that is not a notebook: one line
+            print(f"error: {exc}", file=sys.stderr)
+            return exc.exit_code
 
     try:
         signal.signal(signal.SIGTERM, _stop)  # SIGTERM stops a command as Ctrl-C does (exit 130)

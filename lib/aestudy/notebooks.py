@@ -102,9 +102,25 @@ def tidy_files(paths, python_version: str | None = None) -> list[Path]:
     return changed
 
 
+def _check_notebook(path: Path) -> None:
+    """ParamsError (one line naming the file) unless `path` holds a notebook: a JSON object with cells."""
+    from .messages import ParamsError
+
+    try:
+        nb = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ParamsError(f"{path}: no such notebook") from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise ParamsError(f"{path}: not a notebook ({type(exc).__name__}: {str(exc)[:80]})") from None
+    if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
+        raise ParamsError(f"{path}: not a notebook (no list of cells)")
+
+
 def command(files=(), check: bool = False, python_version: str | None = None) -> int:
     """`python -m lib tidy-notebooks [--check] [--python-version X.Y.Z] [FILE ...]` (default: notebooks/*.ipynb)."""
     paths = list(files) or sorted(config.NOTEBOOKS.glob("*.ipynb"))
+    for p in paths:
+        _check_notebook(Path(p))
     if check:
         bad = untidy(paths, python_version)
         for p in bad:
