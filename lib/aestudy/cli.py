@@ -202,14 +202,9 @@ def main(argv=None, prog: str | None = None) -> int:
     args = parser.parse_args(argv)
     from .errors import FAILED, INTERRUPTED, StudyError
 
-    if args.command == "tidy-notebooks":
-        try:
-            return _tidy_notebooks(args)
-        except StudyError as exc:  # a file that is not a notebook: one line
-            print(f"error: {exc}", file=sys.stderr)
-            return exc.exit_code
-
     try:
+        if args.command == "tidy-notebooks":  # in this checkout, whatever --root says
+            return _tidy_notebooks(args)
         signal.signal(signal.SIGTERM, _stop)  # SIGTERM stops a command as Ctrl-C does (exit 130)
         if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:  # inherited (a script's `cmd &`): Python then
             signal.signal(signal.SIGINT, signal.default_int_handler)  # never raises KeyboardInterrupt
