@@ -157,6 +157,12 @@ def mutate(path: str, value):
             "stages.transfer.params.modes",
             "an empty list",
         ),
+        (  # label draw 0 would have been counted twice
+            "stages.transfer.params.label_seeds",
+            [0, 1, 0],
+            "stages.transfer.params.label_seeds",
+            "0 is given twice",
+        ),
         (  # its out_dir entries overwrote another complete run
             "stages.autoencode.params.cell_runs",
             [{"seed": 1, "out_dir": "/tmp/elsewhere"}],

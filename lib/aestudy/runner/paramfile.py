@@ -152,14 +152,22 @@ def load_study(path: str | Path) -> ParamFile:
     return study
 
 
-def _empty_lists(value, where: str):
-    """Where `value` (a stage's params, nested) holds an empty list: no parameter of the study takes
-    one (modes, label seeds, pairs, a search space's values), and the run would only fail on it."""
+def _degenerate_lists(value, where: str):
+    """(where, why) for each list in `value` (a stage's params, nested) that is empty or repeats a
+    value: no parameter of the study takes none (modes, label seeds, pairs, a search space's values),
+    and a repeated one would count the same draw, mode or candidate twice."""
     if isinstance(value, dict):
         for key, inner in value.items():
-            yield from _empty_lists(inner, f"{where}.{messages.clip(str(key))}")
-    elif isinstance(value, list) and not value:
-        yield where
+            yield from _degenerate_lists(inner, f"{where}.{messages.clip(str(key))}")
+    elif isinstance(value, list):
+        if not value:
+            yield where, "an empty list (it needs at least one value)"
+        seen = []
+        for item in value:
+            if item in seen:
+                yield where, f"{messages.clip(repr(item))} is given twice"
+                return
+            seen.append(item)
 
 
 def _check_stage(study: ParamFile, stage: str) -> None:
@@ -177,8 +185,8 @@ def _check_stage(study: ParamFile, stage: str) -> None:
                 f"{path}: stages.{stage}.{section}.{CELL_RUNS}: filled by the runner (--seeds-together), "
                 "never by a parameter file: its out_dir entries would write into other runs' folders"
             )
-    for where in _empty_lists(st.params, f"stages.{stage}.params"):
-        raise ParamsError(f"{path}: {where}: an empty list (it needs at least one value)")
+    for where, why in _degenerate_lists(st.params, f"stages.{stage}.params"):
+        raise ParamsError(f"{path}: {where}: {why}")
     for key in st.grid:
         if key in st.params:
             raise ParamsError(f"{path}: stages.{stage}: '{key}' is both in grid and params; keep one")
