@@ -16,7 +16,7 @@ from pydantic import Field
 from .schema import Params
 
 MEMORY = r"^[0-9]+(\.[0-9]+)?\s*([kKmMgGtT]i?[bB]?)$"
-WALLTIME = r"^([0-9]+-)?[0-9]+(:[0-9]{2}){0,2}$"
+WALLTIME = r"^([0-9]+-)?[0-9]+(:[0-5][0-9]){0,2}$"  # minutes and seconds below 60
 
 
 class ClusterParams(Params):

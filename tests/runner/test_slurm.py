@@ -389,9 +389,13 @@ def test_the_cluster_section_is_checked_with_the_parameter_file(tmp_path):
     from aestudy.runner.paramfile import load_study
 
     bad = tmp_path / "p.yaml"
-    bad.write_text(SMOKE.read_text() + "cluster: {walltime: soon}\n")
-    with pytest.raises(ParamsError, match=rf"^{bad}: cluster.walltime: "):
-        load_study(bad)
+    for walltime in ("soon", "99:99", "01:60:00"):  # 99:99 reached sbatch, whose error named no option
+        bad.write_text(SMOKE.read_text() + f"cluster: {{walltime: '{walltime}'}}\n")
+        with pytest.raises(ParamsError, match=rf"^{bad}: cluster.walltime: "):
+            load_study(bad)
+    for walltime in ("30", "90:00", "01:00:00", "2-12:00:00", "2-12"):  # SLURM's forms
+        bad.write_text(SMOKE.read_text() + f"cluster: {{walltime: '{walltime}'}}\n")
+        assert load_study(bad).spec.cluster["walltime"] == walltime
 
 
 def test_the_job_runs_this_checkout_with_our_data(monkeypatch):
