@@ -22,9 +22,8 @@ from ..report_params import ReportParams
 from ..schema import ParamsError
 from ..study import STAGES
 
-CELL_RUNS = (
-    "cell_runs"  # the notebook parameter listing the runs trained with the leading one (runner.plan.Job)
-)
+# the notebook parameter listing the runs trained with the leading one (runner.plan.Job)
+CELL_RUNS = "cell_runs"
 
 Scalar = int | float | str | bool
 MAX_GRID_POINTS = 10_000  # runs of one stage's grid (the committed profiles make at most a few dozen)
@@ -212,6 +211,13 @@ def _check_stage(study: ParamFile, stage: str) -> None:
         for key in selection:
             if key not in up_fields:
                 raise messages.unknown_key(where, key, up_fields)
+    for up in study.stages():  # what it receives from a stage the file plans, it must name in uses
+        if up != stage and STAGES[stage].receiver(up) and up not in st.uses:
+            raise ParamsError(
+                f"{path}: stages.{stage}.uses: names no {up} runs, though the file plans them and {stage} "
+                f"receives their {STAGES[up].produces} (without them its notebook trains stand-in models of "
+                f"its own, meant for a notebook run by hand); add `{up}: {{}}` (every run) or a selection"
+            )
     if st.for_each is not None and st.for_each not in st.uses:
         raise ParamsError(
             f"{path}: stages.{stage}.for_each: '{messages.clip(st.for_each)}' must be one of the "

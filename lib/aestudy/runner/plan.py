@@ -125,19 +125,6 @@ def _selected(study: ParamFile, stage: str, up: str, runs: list[Run]) -> list[Ru
     return chosen
 
 
-def _check_uses_what_it_receives(study: ParamFile, stage: str) -> None:
-    """A stage that receives the products of a stage the file plans must name it in `uses`: without
-    them its notebook trains stand-in models of its own (meant for a notebook run by hand), and the
-    report would analyse those as the study's."""
-    uses = study.spec.stages[stage].uses
-    for up in study.stages():
-        if up != stage and STAGES[stage].receiver(up) and up not in uses:
-            raise ParamsError(
-                f"{study.path}: stages.{stage}.uses: names no {up} runs, though the file plans them "
-                f"and {stage} receives their {STAGES[up].produces}; add `{up}: {{}}` (every run) or a selection"
-            )
-
-
 def plan(study: ParamFile) -> list[Run]:
     """Every run of the study, upstream before downstream; ParamsError when a notebook is missing,
     a selection is empty or two runs of a stage would share a folder."""
@@ -148,7 +135,6 @@ def plan(study: ParamFile) -> list[Run]:
         notebook = decl.notebook_path()
         if not notebook.is_file():
             raise ParamsError(f"{notebook}: notebook for stage '{stage}' is missing")
-        _check_uses_what_it_receives(study, stage)
         chosen = {up: _selected(study, stage, up, by_stage[up]) for up in st.uses}
         if st.for_each:  # one group per upstream run of for_each, with every run of the other stages
             others = [u for up, us in chosen.items() if up != st.for_each for u in us]
