@@ -73,9 +73,10 @@ def test_every_stage_that_feeds_a_table_declares_its_metrics():
 @pytest.mark.parametrize("stage", list(STAGES.values()), ids=lambda s: s.name)
 def test_every_stage_notebook_calls_the_run_of_its_experiment(stage):
     """One name per experiment: stage, package, notebook. The notebook imports its experiment's
-    `aestudy.experiments.<stage>.run` and, for a stage whose runs write metrics, calls its `run(...)`
-    (semisup calls `choose` first, so that no test image is read before its recipe is fixed;
-    autoencode calls `together.fit`, which calls `run` for a model trained alone)."""
+    `aestudy.experiments.<stage>.main` and calls `main(...)`, which calls the experiment's `run(...)`
+    for a stage whose runs write metrics (semisup calls `choose` first, so that no test image is
+    read before its recipe is fixed; autoencode calls `together.fit`, which calls `run` for a model
+    trained alone). A notebook not yet moved onto `main` imports `run` and calls it itself."""
     import importlib
     import inspect
     import re
@@ -86,9 +87,13 @@ def test_every_stage_notebook_calls_the_run_of_its_experiment(stage):
     code = "\n".join(
         c.source for c in nbformat.read(stage.notebook_path(), as_version=4).cells if c.cell_type == "code"
     )
-    found = re.search(
-        rf"^from aestudy\.experiments\.{stage.name} import (?:.*, )?run as (\w+)", code, flags=re.M
-    )
+    if re.search(rf"^from aestudy\.experiments\.{stage.name}\.main import main$", code, flags=re.M):
+        assert "main(" in code.replace("import main", ""), f"{stage.notebook} never calls main(...)"
+        code = inspect.getsource(importlib.import_module(f"aestudy.experiments.{stage.name}.main"))
+        pattern = rf"^from \. import (?:.*, )?run as (\w+)"
+    else:
+        pattern = rf"^from aestudy\.experiments\.{stage.name} import (?:.*, )?run as (\w+)"
+    found = re.search(pattern, code, flags=re.M)
     assert found, f"{stage.notebook} never imports aestudy.experiments.{stage.name}.run"
     if stage.metrics is not None:
         assert callable(getattr(module, "run", None)), f"aestudy.experiments.{stage.name}.run has no run()"
