@@ -90,7 +90,7 @@ def test_every_stage_notebook_calls_the_run_of_its_experiment(stage):
     if re.search(rf"^from aestudy\.experiments\.{stage.name}\.main import main$", code, flags=re.M):
         assert "main(" in code.replace("import main", ""), f"{stage.notebook} never calls main(...)"
         code = inspect.getsource(importlib.import_module(f"aestudy.experiments.{stage.name}.main"))
-        pattern = rf"^from \. import (?:.*, )?run as (\w+)"
+        pattern = r"^from \. import (?:.*, )?run as (\w+)"
     else:
         pattern = rf"^from aestudy\.experiments\.{stage.name} import (?:.*, )?run as (\w+)"
     found = re.search(pattern, code, flags=re.M)

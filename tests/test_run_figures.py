@@ -46,3 +46,18 @@ def test_published_anchors_a_tenth_of_a_point_apart_are_told_apart_by_their_dash
     drawing.accuracy_by_method(ax, records, published)
     anchors = [line for line in ax.lines if line.get_label().split(":")[0] in published]
     assert len(anchors) == 4 and len({line.get_linestyle() for line in anchors}) == 4
+
+
+@pytest.mark.parametrize("n_images", [1, 3, 8, 20])
+def test_the_reconstructions_figure_shows_as_many_images_as_the_test_subset_has_up_to_eight(n_images):
+    """`data.test_size: 1` once failed every autoencode run here (an IndexError in the figure)."""
+    import torch
+
+    from aestudy.experiments.autoencode import plots as autoencode_plots
+    from aestudy.science.models import AEConfig, AutoEncoder
+
+    model = AutoEncoder(AEConfig(latent_dim=2, num_conv=1, c_factor=2, fc_hidden=8))
+    fig = autoencode_plots.reconstructions(model, torch.rand(n_images, 1, 28, 28))
+    images = [ax for ax in fig.axes if ax.images]
+    assert len(images) == 2 * min(n_images, 8)
+    matplotlib.pyplot.close(fig)

@@ -71,12 +71,18 @@ def _jsonable(o):
     raise TypeError(f"not JSON serialisable: {type(o).__name__}")
 
 
-def read_json(path) -> dict:
+def read_json(path, kind: type = dict):
+    """The JSON value of `path`, a `kind` (an object unless said); CorruptArtifact naming the file
+    when it cannot be read or holds JSON of another shape (a list where a record's object belongs)."""
     path = Path(path)
     try:
-        return json.loads(path.read_text())
+        value = json.loads(path.read_text())
     except (OSError, ValueError) as exc:
         raise CorruptArtifact(f"{path}: cannot read JSON ({exc})") from None
+    if not isinstance(value, kind):
+        words = {dict: "a JSON object", list: "a JSON list"}.get(kind, kind.__name__)
+        raise CorruptArtifact(f"{path}: not {words} (a {type(value).__name__})")
+    return value
 
 
 def sha256_file(path) -> str:

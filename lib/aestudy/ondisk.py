@@ -26,6 +26,8 @@ METRICS = "metrics.json"  # a run's metrics (aestudy.metrics: the keys the repor
 KERNEL_LOG = "kernel.log"  # what the kernel printed: kept beside the run, not an artifact
 RESOURCES = "resources.json"
 OK = ("ok", "cached")  # table statuses of a run whose outputs can be used
+TABLE_COLUMNS = ("run_id", "status")  # what every tables/<stage>.csv holds, whatever the stage
+RECORD_MAPPINGS = ("artifacts", "inputs", "modules")  # a completion record's fields that map names to values
 
 
 def runs_dir(profile_dir) -> Path:
@@ -54,6 +56,9 @@ def verify_completion(run_dir) -> tuple[dict | None, str]:
         record = read_json(path)
     except CorruptArtifact as exc:
         return None, str(exc)
+    wrong = [k for k in RECORD_MAPPINGS if not isinstance(record.get(k, {}), dict)]
+    if wrong:
+        return None, f"{config.relative(path)}: not a completion record ({', '.join(wrong)}: not a mapping)"
     for name, digest in record.get("artifacts", {}).items():
         f = run_dir / name
         if not f.exists():
@@ -79,8 +84,10 @@ def run_status(run_dir) -> dict:
         row.update(
             status="ok", seconds=record.get("seconds", 0.0), error="", environment=record.get("environment")
         )
-        res = run_dir / RESOURCES
-        row["peak_rss_mb"] = read_json(res).get("peak_rss_mb") if res.exists() else None
+        try:
+            row["peak_rss_mb"] = read_json(run_dir / RESOURCES).get("peak_rss_mb")
+        except CorruptArtifact:  # absent, or damaged: the measurement is unknown
+            row["peak_rss_mb"] = None
     elif (run_dir / FAILED).exists():
         try:
             failed = read_json(run_dir / FAILED)

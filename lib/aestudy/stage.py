@@ -26,6 +26,8 @@ class Stage:
     )
     outputs: tuple[str, ...] = ()  # further files every run must write (besides `produces` and metrics.json)
     order: int = 0  # where it stands in STAGES (then its name): after the stages it uses
+    takes_one: tuple[str, ...] = ()  # upstream stages of which a run takes exactly one product (its
+    # encoder, its classifier): the planner refuses a `uses` that gives a run more
     together: str | None = None  # a grid parameter whose runs its notebook can train in one execution
     # (`--seeds-together`: the runner passes the others as `cell_runs`; runner.plan.Job)
 

@@ -252,6 +252,23 @@ def test_missing_dataset_offline_names_directory_and_how_to_supply(tmp_path, cap
     assert len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize("damage", ["truncated", "longer", "not idx"])
+def test_a_damaged_dataset_file_is_one_line_naming_it_before_any_run(
+    damage, tmp_path, capsys, monkeypatch, fake_mnist
+):
+    """Each data-reading run would fail on it, each replacing a complete run by a failed one."""
+    path = fake_mnist / "MNIST" / "raw" / "t10k-images-idx3-ubyte"
+    raw = path.read_bytes()
+    path.write_bytes({"truncated": raw[:-100], "longer": raw + b"x", "not idx": b"<html>" + raw}[damage])
+    monkeypatch.setenv("REPORTS_DIR", str(tmp_path / "reports"))
+    said = {"truncated": ": truncated;", "longer": ": longer than declared;", "not idx": "not an idx file"}
+    for command in ("run", "status"):
+        code, err = run_cli([command, write(tmp_path, TINY)], capsys)
+        assert code == 2 and len(err.strip().splitlines()) == 1, err
+        assert str(path) in err and said[damage] in err, err
+    assert not (tmp_path / "reports" / "tiny" / "runs").exists()
+
+
 # ------------------------------------------------------------------ crashes and resumption
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from aestudy import ondisk
 from aestudy.runner import records, sweep
 from aestudy.runner.paramfile import load_study
 from aestudy.runner.plan import plan, run_id_for, safe_id
@@ -298,7 +299,13 @@ def test_run_study_writes_table_then_caches(tmp_path, tmp_reports, fake_mnist, o
     second = sweep.run_study(study, progress=False)
     assert [r["status"] for r in second] == ["cached", "cached"], second
     assert [r["key"] for r in second] == [r["key"] for r in first]
-    assert len(pd.read_csv(pdir / "tables" / "autoencode.csv")) == 2
+    cached = pd.read_csv(pdir / "tables" / "autoencode.csv")
+    assert len(cached) == 2 and list(cached.columns[:2]) == list(ondisk.TABLE_COLUMNS)
+    # a cached run's seconds are its execution's, from its record, not the none this sweep spent
+    recorded = [
+        records.verify_completion(pdir / "runs" / "autoencode" / i)[0]["seconds"] for i in ("d3", "d4")
+    ]
+    assert cached["seconds"].tolist() == pytest.approx(recorded) and min(recorded) > 0
     assert [(r["state"], r["reason"]) for r in sweep.status(study)] == [("complete", ""), ("complete", "")]
 
     # a damaged artifact makes that run incomplete (re-run next time); the other stays complete

@@ -67,6 +67,11 @@ CASES = {
         "uses: {reference: {}}\n    params: {n_images",
         "stages.correlate.uses.reference: reference produces nothing that correlate receives",
     ),
+    "theory samples past memory": (
+        "n_samples: 2001}",
+        "n_samples: 1000000000000}",
+        "stages.theory.params.n_samples: Input should be less than or equal to 1000000",
+    ),
     "an unknown key in a nested section lists the section's keys": (
         "warmup: [0, 2], encoder_lr",
         "warmup: [0, 2], foo: [1], encoder_lr",
@@ -100,3 +105,36 @@ def test_a_notebook_checks_its_values_against_its_data_section_as_the_runner_doe
         study.check_parameters("transfer", namespace)
     namespace = {"train_size": None, "calibration_size": 59_999}
     assert study.check_parameters("reference", namespace)["calibration_size"] == 59_999
+
+
+PLAN_CASES = {
+    "transfer once per protocol run, so with every encoder": (
+        "    for_each: autoencode\n",
+        "    for_each: protocol\n",
+        "stages.transfer.uses.autoencode: gives each transfer run 4 autoencode runs, and a transfer run "
+        "takes one (checkpoints); select one or set `for_each: autoencode`",
+    ),
+    "semisup given every encoder": (
+        "autoencode: {latent_dim: 5, num_conv: 1, seed: 0}, protocol: {}",
+        "autoencode: {}, protocol: {}",
+        "stages.semisup.uses.autoencode: gives each semisup run 4 autoencode runs",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(PLAN_CASES))
+def test_a_stage_that_takes_one_encoder_given_several_is_refused_when_the_runs_are_planned(
+    case, tmp_path, tmp_reports
+):
+    """Each run would fail inside its notebook ('exactly one encoder checkpoint'), replacing any
+    complete run of that folder by a failed one."""
+    from aestudy.runner.plan import plan
+
+    old, new, expected = PLAN_CASES[case]
+    assert old in SMOKE, "the smoke profile changed: update the case"
+    path = tmp_path / "bad.yaml"
+    path.write_text(SMOKE.replace(old, new, 1))
+    with pytest.raises(ParamsError) as err:
+        plan(load_study(path))
+    line = str(err.value)
+    assert line.startswith(f"{path}: ") and expected in line and "\n" not in line, line

@@ -8,7 +8,6 @@ so that every analysis uses the completed runs only and the report can name the 
 from __future__ import annotations
 
 import contextlib
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -88,9 +87,6 @@ def resolve_profile_dir(profile_dir) -> Path:
     return p
 
 
-TABLE_COLUMNS = ("run_id", "status")  # what every table the runner writes holds (runner.sweep.write_tables)
-
-
 def read_table(csv: Path) -> pd.DataFrame:
     """A stage's table as the runner wrote it; ParamsError (one line naming the file) when it is not
     one: a damaged table read as no runs would make a report of zero seeds, confidently wrong."""
@@ -101,7 +97,7 @@ def read_table(csv: Path) -> pd.DataFrame:
     except (OSError, ValueError, UnicodeDecodeError, pd.errors.EmptyDataError, pd.errors.ParserError) as exc:
         reason = f"unreadable ({type(exc).__name__})"
     else:
-        missing = [c for c in TABLE_COLUMNS if c not in table.columns]
+        missing = [c for c in ondisk.TABLE_COLUMNS if c not in table.columns]
         if not missing:
             return table
         reason = f"no {' or '.join(missing)} column"
@@ -126,10 +122,9 @@ def read_profile(profile_dir, require_runs: bool = False) -> ProfileData:
         )
     tables = {csv.stem: read_table(csv) for csv in sorted(ondisk.tables_dir(pdir).glob("*.csv"))}
     runs, params = [], {}
-    try:
-        runs = json.loads((pdir / ondisk.RUNS_JSON).read_text()).get("runs", [])
-    except (OSError, ValueError):
-        pass
+    with contextlib.suppress(CorruptArtifact):  # absent or damaged: the title says it has no count
+        runs = read_json(pdir / ondisk.RUNS_JSON).get("runs", [])
+    runs = [r for r in runs if isinstance(r, dict)] if isinstance(runs, list) else []
     try:  # the runner's copy of the parameter file, read within the same bounds
         params = load(pdir / ondisk.PARAMS_COPY)[1] or {}
     except ParamsError:

@@ -36,7 +36,10 @@ def title_markdown(data: ProfileData, date: str | None = None) -> str:
     counts: dict = {}
     for r in data.runs:
         counts[r.get("status", "?")] = counts.get(r.get("status", "?"), 0) + 1
-    status = ", ".join(f"{n} {SWEEP_WORDS.get(s, s)}" for s, n in counts.items()) or "no runs.json"
+    status = (
+        ", ".join(f"{n} {SWEEP_WORDS.get(s, s)}" for s, n in counts.items())
+        or "none recorded (no readable runs.json)"
+    )
     labels = next(
         (
             int(t["n_labels"].iloc[0])

@@ -218,7 +218,7 @@ def _attempt(run, threads: int, timeout: float | None, others=()) -> tuple[list[
             )  # cell k of n, for the sweep's display
         if watch.fired:  # the limit passed as the last cell finished: still past it
             raise RunStopped(TIMEOUT, f"timed out after {timeout:g} s")
-        modules = records.as_before(read_json(out / MODULES_FILE), before)  # paths -> digests
+        modules = records.as_before(read_json(out / MODULES_FILE, list), before)  # paths -> digests
         (out / MODULES_FILE).unlink()
         decl = STAGES.get(run.stage)
         for m in members:  # their declared products and metrics keys, before any may count as complete

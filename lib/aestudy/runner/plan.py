@@ -125,6 +125,19 @@ def _selected(study: ParamFile, stage: str, up: str, runs: list[Run]) -> list[Ru
     return chosen
 
 
+def _check_takes_one(study: ParamFile, stage: str, groups: list) -> None:
+    """A stage whose run takes one product of an upstream stage (transfer: one encoder) gets one
+    per run: ParamsError naming `uses`, before any run, not a failure inside each run."""
+    for up in STAGES[stage].takes_one:
+        for _, _, ups in groups:
+            n = sum(u.stage == up for u in ups)
+            if n > 1:
+                raise ParamsError(
+                    f"{study.path}: stages.{stage}.uses.{up}: gives each {stage} run {n} {up} runs, and "
+                    f"a {stage} run takes one ({STAGES[stage].receiver(up)}); select one or set `for_each: {up}`"
+                )
+
+
 def plan(study: ParamFile) -> list[Run]:
     """Every run of the study, upstream before downstream; ParamsError when a notebook is missing,
     a selection is empty or two runs of a stage would share a folder."""
@@ -159,6 +172,7 @@ def plan(study: ParamFile) -> list[Run]:
                     )
                 params[OUT_DIR] = run.dir
                 runs.append(run)
+        _check_takes_one(study, stage, groups)
         ids = [r.run_id for r in runs]
         if len(set(ids)) != len(ids):
             raise ParamsError(

@@ -31,7 +31,7 @@ def data_checksum(study: ParamFile, download: bool = True) -> str | None:
     stage reads data."""
     if not any(declaration.STAGES[s].reads_data for s in study.stages()):
         return ""
-    from ..datafiles import RAW_FILES, checksum, raw_folder
+    from ..datafiles import RAW_FILES, check_raw_files, checksum, raw_folder
 
     dataset, data_dir = study.data["dataset"], study.data["data_dir"]
     if not all((raw_folder(dataset, data_dir) / f).is_file() for f in RAW_FILES):
@@ -40,6 +40,7 @@ def data_checksum(study: ParamFile, download: bool = True) -> str | None:
         from ..science.data import ensure_dataset  # torch(vision) only to download: status stays torch-free
 
         ensure_dataset(dataset, data_dir)
+    check_raw_files(dataset, data_dir)
     return checksum(dataset, data_dir)
 
 
@@ -390,17 +391,21 @@ def status_lines(rows: list[dict]) -> str:
 
 def write_tables(pdir: Path, runs: list[Run], results: dict) -> None:
     """One tidy CSV per stage: a row per run (or per record a run lists), with its status, grid,
-    parameters and scalar metrics. Failed and skipped runs keep a row."""
+    parameters and scalar metrics. Failed and skipped runs keep a row. `seconds` is what the run's
+    execution took, a cached run's included (its record's; this sweep spent none on it)."""
     import pandas as pd
+
+    from .eta import recorded_seconds
 
     rows = []
     for r in runs:
         res = results.get(r.name, {})
-        base = {
+        status = res.get("status", "absent")
+        base = {  # ondisk.TABLE_COLUMNS first: what the report requires of every table
             "run_id": r.run_id,
-            "status": res.get("status", "absent"),
+            "status": status,
             "error": res.get("error", ""),
-            "seconds": res.get("seconds", 0.0),
+            "seconds": (recorded_seconds(r.dir) or 0.0) if status == "cached" else res.get("seconds", 0.0),
         }
         base.update(
             {

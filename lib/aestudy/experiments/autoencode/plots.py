@@ -45,12 +45,14 @@ def _one_epoch(fig, ax, history: dict, title: str):
 
 
 def reconstructions(model, images, n: int = 8, title: str = ""):
-    """Inputs on the top row, their reconstructions below."""
+    """Inputs on the top row, their reconstructions below (the first `n`, fewer where a test
+    subset has fewer)."""
     model.eval()
     x = images[:n]
+    n = len(x)
     with torch.inference_mode():
         y = model(x)
-    fig, axes = plt.subplots(2, n, figsize=(1.1 * n, 2.5))
+    fig, axes = plt.subplots(2, n, figsize=(1.1 * max(n, 2), 2.5), squeeze=False)
     for i in range(n):
         for row, img in enumerate((x[i], y[i])):
             ax = axes[row, i]

@@ -14,5 +14,6 @@ STAGE = Stage(
     order=30,
     reads_data=True,
     receives={"autoencode": "checkpoints", "reference": "classifiers"},
+    takes_one=("reference",),
     metrics=InterpolateMetrics,
 )

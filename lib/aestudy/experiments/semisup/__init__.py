@@ -15,5 +15,6 @@ STAGE = Stage(
     reads_data=True,
     receives={"autoencode": "checkpoints", "protocol": "protocols"},
     abbrev={"h1": "h", "n_labels": "n"},
+    takes_one=("autoencode",),
     metrics=SemisupMetrics,
 )

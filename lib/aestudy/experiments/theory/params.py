@@ -9,4 +9,4 @@ from ...schema import Params, Seed
 
 class TheoryParams(Params):
     seed: Seed = 0
-    n_samples: int = Field(20001, ge=101)
+    n_samples: int = Field(20001, ge=101, le=1_000_000)  # float64 tensors of n: 1e12 asked for 8 TB
