@@ -549,10 +549,22 @@ def test_notebooks_are_committed_clean_with_one_parameters_cell(name):
     if name == "analyses":
         assert 'profile_dir = "reports/default"' in source
     elif name == "reference":  # upstream of interpolate: it receives nothing
-        assert "out_dir = None" in source and "training.setup(" in "".join("".join(c["source"]) for c in code)
+        assert "out_dir = None" in source and "training.setup(" in _run_code(name, code)
     else:
         assert "out_dir = None" in source and "checkpoints = []" in source
-        assert "training.setup(" in "".join("".join(c["source"]) for c in code)
+        assert "training.setup(" in _run_code(name, code)
+
+
+def _run_code(name: str, code: list[dict]) -> str:
+    """What a run notebook executes: its code cells and, where it calls its experiment's
+    `main(...)`, that module's source."""
+    import importlib
+    import inspect
+
+    text = "".join("".join(c["source"]) for c in code)
+    if f"from aestudy.experiments.{name}.main import main" in text:
+        text += inspect.getsource(importlib.import_module(f"aestudy.experiments.{name}.main"))
+    return text
 
 
 @pytest.mark.slow
