@@ -107,6 +107,15 @@ COMMANDS = {
                 ),
             )
             for name in ("profile_a", "profile_b")
+        ]
+        + [
+            (
+                ("--detail",),
+                dict(
+                    action="store_true",
+                    help="each verdict's whole paragraph of numbers, as the report's detail",
+                ),
+            )
         ],
     ),
     "tidy-notebooks": (
@@ -303,9 +312,22 @@ def _render(args) -> int:
 
 
 def _compare(args) -> int:
-    from .report.compare import compare, profile_folder
+    import shutil
 
-    print(compare(profile_folder(_find(args.profile_a)), profile_folder(_find(args.profile_b))))
+    from .report.compare import compare, profile_folder, report_section
+
+    a, b = _find(args.profile_a), _find(args.profile_b)
+    width = shutil.get_terminal_size((100, 24)).columns
+    print(
+        compare(
+            profile_folder(a),
+            profile_folder(b),
+            report_section(a),
+            report_section(b),
+            detail=args.detail,
+            width=min(max(width, 80), 160),
+        )
+    )
     return 0
 
 

@@ -156,11 +156,12 @@ def test_run_after_a_change_to_the_report_section_alone_renders_again_and_says_w
 def test_a_report_rendered_from_stale_runs_says_so_above_its_summary(smoke_profile, tmp_path):
     """`render` after a parameter changed (the theory run's n_samples): the command warns, and the
     report says above its summary how many runs are stale, which, why, and the command to update
-    them; the runs themselves are left as they are."""
+    them; the runs themselves are left as they are. Its `report:` rules are the file's."""
     reports = tmp_path / "reports"
     shutil.copytree(smoke_profile["dir"], reports / "smoke")
     params = tmp_path / "smoke.yaml"
-    params.write_text(smoke_profile["params"].read_text().replace("n_samples: 2001", "n_samples: 1001"))
+    text = smoke_profile["params"].read_text().replace("n_samples: 2001", "n_samples: 1001")
+    params.write_text(text.replace("  confidence: 0.95 ", "  confidence: 0.8 ", 1))  # a report: rule too
     before = (reports / "smoke" / "runs" / "theory" / "all" / "complete.json").read_bytes()
     proc = lib_command("render", str(params), env={**smoke_profile["env"], "REPORTS_DIR": str(reports)})
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -170,6 +171,8 @@ def test_a_report_rendered_from_stale_runs_says_so_above_its_summary(smoke_profi
     assert said and "theory/all" in said[0] and "aestudy run" in html, said
     assert html.index("Rendered ") < html.index("Out of date") < html.index(">Summary<")  # under the title
     assert (reports / "smoke" / "runs" / "theory" / "all" / "complete.json").read_bytes() == before
+    # the rendered-from file's report: rules decide, as its appendix says (not the runs' copy's)
+    assert "80 % t-interval" in html and "95 % t-interval" not in html
     # the appendix shows the file the runs were made with, then how the rendered-from file differs
     shown = html[html.index("Parameter file as run") :]
     assert "n_samples: 2001" in shown and "rendered from" in shown

@@ -201,17 +201,24 @@ def test_compare_two_profile_folders(tmp_path, capsys):
     )
     out = compare.compare(full, default)
     lines = out.splitlines()
-    assert "[1] Reconstruction error falls as d grows" in lines
-    block = lines[lines.index("[1] Reconstruction error falls as d grows") + 1 :][:2]
-    assert block[0].split()[:2] == ["full", "supported"] and block[1].split()[:2] == [
-        "default",
-        "inconclusive",
-    ]
-    assert "95 % t-interval, 36 autoencoders, df 22" in block[0]
-    assert lines[-1] == "agree: the same verdict on all 6 conclusions where neither is inconclusive"
-    alone = lines[-2]  # what full decides and default, with one seed, cannot: named, not counted against
-    assert alone.startswith("decided by one profile only (the other inconclusive), ")
-    assert "error_falls_with_d (full: supported)" in alone
+    head = "[1] Reconstruction error falls as d grows  <- only full decides"
+    assert head in lines
+    block = lines[lines.index(head) + 1 :]
+    assert block[0].split()[:2] == ["full", "supported"]
+    default_line = next(line for line in block if line.split()[:1] == ["default"])
+    assert default_line.split()[1] == "inconclusive"
+    full_text = " ".join(line.strip() for line in block[: block.index(default_line)])
+    assert "36 autoencoders, df 22" in full_text and "this run's numbers" not in out
+    assert all(len(line) <= 100 for line in lines if line.startswith("  ") and "decides" not in line)
+    assert (
+        lines[-1] == "agree: the same verdict on all 6 conclusions both decide (neither finds inconclusive)"
+    )
+    alone = lines[lines.index("decided by one profile only (the other inconclusive): 2") + 1 :][:2]
+    assert alone[0] == "  [1] Reconstruction error falls as d grows: full supported"  # named by title, no id
+    assert not any("error_falls_with_d" in line for line in lines)
+    # --detail: the report's whole paragraph of numbers
+    detailed = compare.compare(full, default, detail=True)
+    assert "least-squares slope" in detailed and "least-squares slope" not in out
     # a profile where the error rises with d, judged with a stricter h1 margin
     rising = _write_profile(
         tmp_path / "rising",
@@ -221,13 +228,35 @@ def test_compare_two_profile_folders(tmp_path, capsys):
         report={"h1_margin": 0.001},
     )
     lines = compare.compare(full, rising).splitlines()
-    assert lines[-1].startswith("DISAGREE on 1 of the ")
-    assert "error_falls_with_d" in lines[-1]
+    assert lines[-1].startswith("DISAGREE on 1 of the ") and lines[-1].endswith(
+        "both decide (neither finds inconclusive)"
+    )
+    assert "  [1] Reconstruction error falls as d grows: full supported, rising contradicted" in lines
+    assert "[1] Reconstruction error falls as d grows  <- the verdicts differ" in lines
     assert any(line.startswith("note: the profiles decide by different report: rules") for line in lines)
     assert cli.main(["compare", str(full), str(default)]) == 0
     printed = capsys.readouterr().out.splitlines()
     assert printed[-1].startswith("agree") and printed[0].startswith("verdicts: full")
     assert cli.main(["compare", str(full), str(tmp_path / "nowhere")]) == 2
+
+
+def test_compare_given_a_parameter_file_decides_its_side_by_the_files_report_rules(
+    tmp_path, capsys, monkeypatch
+):
+    """As `render params/x.yaml` does: the file's `report:` section, not that of the runs' copy."""
+    monkeypatch.setenv("REPORTS_DIR", str(tmp_path / "reports"))
+    full = _write_profile(tmp_path / "reports" / "full", "full", _ae(_good_error), _transfer(_study_like))
+    strict = tmp_path / "full.yaml"
+    strict.write_text("profile: full\nreport: {confidence: 0.8}\n")
+    assert compare.report_section(str(strict)) == {"confidence": 0.8}
+    assert compare.report_section(str(full)) is None
+    assert cli.main(["compare", str(strict), str(full)]) == 0
+    out = capsys.readouterr().out
+    assert "80 % t-interval" in out and "95 % t-interval" in out
+    assert "note: the profiles decide by different report: rules" in out
+    strict.write_text("profile: full\nreport: {confidence: 2}\n")
+    assert cli.main(["compare", str(strict), str(full)]) == 2
+    assert f"{strict}: report.confidence:" in capsys.readouterr().err
 
 
 # ------------------------------------------------------------------ the report as read: page 1, captions, contents

@@ -5,12 +5,14 @@ wherever neither is inconclusive; the last line says whether they do."""
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import pandas as pd
 
 from .. import config, ondisk
 from ..schema import ParamsError
+from .claims import DECIDES
 from .decide import INCONCLUSIVE
 from .profile import read_profile, resolve_profile_dir
 from .text import count
@@ -18,6 +20,8 @@ from .verdicts import verdicts
 
 PARAMS_SUFFIXES = (".yaml", ".yml")
 NUMBERS = "this run's numbers"
+NBSP = "\u00a0"  # textwrap breaks at ASCII whitespace only
+KEY_NUMBER = "the key number"  # how a `decides` that is the key number itself begins
 
 
 def profile_folder(name: str) -> Path:
@@ -50,6 +54,21 @@ def profile_name(params_file: Path) -> str:
     return name
 
 
+def report_section(name: str) -> dict | None:
+    """The `report:` rules a parameter file sets (validated; {} where it has none), which decide
+    its side of the comparison as they decide its report; None for a folder: its runs' params.yaml."""
+    from .. import messages
+    from ..bounded_yaml import load
+    from ..report_params import ReportParams
+
+    if Path(name).suffix not in PARAMS_SUFFIXES:
+        return None
+    _, doc = load(Path(name))
+    section = (doc.get("report") if isinstance(doc, dict) else None) or {}
+    messages.validate(ReportParams, section, f"{name}: report")
+    return section
+
+
 def agreement(a: pd.DataFrame, b: pd.DataFrame) -> tuple[list[str], list[str]]:
     """(claims decided alike, claims decided differently) among those neither profile finds
     inconclusive (verdict tables indexed by claim id)."""
@@ -74,23 +93,61 @@ def decided_by_one(a: pd.DataFrame, b: pd.DataFrame) -> list[tuple[str, int]]:
     return out
 
 
-def compare(folder_a, folder_b) -> str:
-    """The comparison as text: per conclusion, each profile's verdict, seed count and numbers;
-    then a line on the rules if they differ, one on the claims only one profile decides, and the
-    last line: agree or not."""
-    data = [read_profile(folder_a), read_profile(folder_b)]
+def figures(row: pd.Series) -> str:
+    """A verdict's numbers in one sentence: its key number and the number the rule decides on with
+    its interval (the report's page 1 and the detail's `decides`), not the whole paragraph."""
+    key, decides = row["key number"], row[DECIDES]
+    if not decides:
+        return key
+    if decides.startswith(KEY_NUMBER):  # the key number is what the rule decides on
+        rest = decides[len(KEY_NUMBER) :].strip()
+        return f"{key} {rest}" if rest.startswith("(") else key
+    return f"{key}; {decides}" if key else decides
+
+
+def _wrapped(head: str, body: str, width: int) -> list[str]:
+    """`head` then `body`, its continuation lines indented under where the body starts; a number
+    and its unit (`95 %`, `± 2`) stay on one line."""
+    kept = body.replace(" %", NBSP + "%").replace("± ", "±" + NBSP)
+    lines = textwrap.wrap(
+        kept, width=max(width, len(head) + 30), initial_indent=head, subsequent_indent=" " * len(head)
+    )
+    return [line.replace(NBSP, " ") for line in lines] or [head.rstrip()]
+
+
+def compare(folder_a, folder_b, report_a=None, report_b=None, detail: bool = False, width: int = 100) -> str:
+    """The comparison as text: per conclusion, each profile's verdict, seeds and numbers (the key
+    number and what decides it; `detail`: the report's whole paragraph), marked where the verdicts
+    differ or one profile alone decides; then a line on the rules if they differ, the claims only
+    one profile decides, and the last line: agree or not. `report_a`/`report_b`: the `report:`
+    rules of the parameter files given (None: each folder's params.yaml)."""
+    data = [read_profile(folder_a, report=report_a), read_profile(folder_b, report=report_b)]
     names = [
         d.profile + (f" ({ab})" if data[0].profile == data[1].profile else "") for ab, d in zip("AB", data)
     ]
     tables = [verdicts(d) for d in data]
-    width = max(map(len, names))
-    lines = [f"verdicts: {names[0]} ({data[0].dir}) vs {names[1]} ({data[1].dir})", ""]
+    same, differ = agreement(*tables)
+    alone = dict(decided_by_one(*tables))
+    name_width = max(map(len, names))
+    lines = [
+        f"verdicts: {names[0]} ({config.relative(data[0].dir)}) vs {names[1]} ({config.relative(data[1].dir)})",
+        "each judged by its own report: rules; a verdict only one profile reaches is no disagreement",
+        "",
+    ]
     for claim, row in tables[0].iterrows():
-        lines.append(f"[{row['experiment']}] {row['conclusion']}")
+        mark = (
+            "  <- the verdicts differ"
+            if claim in differ
+            else f"  <- only {names[alone[claim]]} decides"
+            if claim in alone
+            else ""
+        )
+        lines.append(f"[{row['experiment']}] {row['conclusion']}{mark}")
         for name, t in zip(names, tables):
             r = t.loc[claim]
             raw = f" ({r['unadjusted']} before Holm)" if r.get("unadjusted") else ""
-            lines.append(f"  {name:<{width}}  {r['verdict']:<12}  {r['seeds']:<21}  {r[NUMBERS]}{raw}")
+            head = f"  {name:<{name_width}}  {r['verdict']:<12}  {r['seeds']:<21}  "
+            lines += _wrapped(head, (r[NUMBERS] if detail else figures(r)) + raw, width)
         lines.append("")
     rules = [d.rules for d in data]
     if rules[0] != rules[1]:
@@ -98,22 +155,30 @@ def compare(folder_a, folder_b) -> str:
             f"note: the profiles decide by different report: rules ({names[0]}: {rules[0]}; "
             f"{names[1]}: {rules[1]})"
         )
-    alone = decided_by_one(*tables)
+    title = {c: f"[{r['experiment']}] {r['conclusion']}" for c, r in tables[0].iterrows()}
     if alone:
-        lines.append(
-            f"decided by one profile only (the other inconclusive), {len(alone)}: "
-            + ", ".join(f"{c} ({names[i]}: {tables[i].at[c, 'verdict']})" for c, i in alone)
-        )
-    same, differ = agreement(*tables)
+        lines.append(f"decided by one profile only (the other inconclusive): {len(alone)}")
+        lines += [f"  {title[c]}: {names[i]} {tables[i].at[c, 'verdict']}" for c, i in alone.items()]
     decided = len(same) + len(differ)
     if differ:
+        lines.append(f"differ: {len(differ)}")
+        lines += [
+            f"  {title[c]}: " + ", ".join(f"{n} {t.at[c, 'verdict']}" for n, t in zip(names, tables))
+            for c in differ
+        ]
         lines.append(
-            f"DISAGREE on {len(differ)} of the {decided} conclusions where neither is inconclusive: "
-            + ", ".join(differ)
+            f"DISAGREE on {len(differ)} of the {count(decided, 'conclusion')} both decide "
+            "(neither finds inconclusive)"
+        )
+    elif decided:
+        lines.append(
+            f"agree: the same verdict on {'both' if decided == 2 else 'all'} {count(decided, 'conclusion')} "
+            "both decide (neither finds inconclusive)"
+            if decided > 1
+            else "agree: the same verdict on the one conclusion both decide (neither finds inconclusive)"
         )
     else:
         lines.append(
-            f"agree: the same verdict on all {count(decided, 'conclusion')} where neither is inconclusive"
-            + (" (none is decided in both)" if not decided else "")
+            "agree, vacuously: no conclusion is decided by both (each is inconclusive in one or both)"
         )
     return "\n".join(lines)

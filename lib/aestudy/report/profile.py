@@ -29,6 +29,7 @@ class ProfileData:
     tables: dict = field(default_factory=dict)
     runs: list = field(default_factory=list)
     params: dict = field(default_factory=dict)
+    report: dict | None = None  # the `report:` section to decide by, where not params.yaml's
 
     def usable(self, stage: str) -> pd.DataFrame:
         """Rows of runs that completed (status ok or cached); empty when there are none."""
@@ -66,9 +67,11 @@ class ProfileData:
 
     @property
     def rules(self) -> ReportParams:
-        """How the report decides: the `report:` section of the profile's params.yaml, the
+        """How the report decides: the `report:` section it was given (the parameter file it is
+        rendered from or compared by), else that of the profile's params.yaml (the last run's), the
         defaults of ReportParams where it is absent."""
-        return ReportParams(**(self.params.get("report") or {}))
+        section = self.report if self.report is not None else self.params.get("report")
+        return ReportParams(**(section or {}))
 
     @property
     def dataset(self) -> str:
@@ -107,10 +110,10 @@ def read_table(csv: Path) -> pd.DataFrame:
     )
 
 
-def read_profile(profile_dir, require_runs: bool = False) -> ProfileData:
+def read_profile(profile_dir, require_runs: bool = False, report: dict | None = None) -> ProfileData:
     """The profile's tables, runs.json and parameter copy, each as far as it can be read. With
     `require_runs` (the report notebook), a folder where no study has run is one line saying so,
-    not a report of zero seeds."""
+    not a report of zero seeds. `report`: the `report:` section to decide by (None: the copy's)."""
     from ..bounded_yaml import load
     from ..schema import ParamsError
 
@@ -129,7 +132,7 @@ def read_profile(profile_dir, require_runs: bool = False) -> ProfileData:
         params = load(pdir / ondisk.PARAMS_COPY)[1] or {}
     except ParamsError:
         pass
-    return ProfileData(pdir, tables, runs, params)
+    return ProfileData(pdir, tables, runs, params, report)
 
 
 def usable_rows(df: pd.DataFrame | None) -> pd.DataFrame:

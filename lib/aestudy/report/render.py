@@ -422,7 +422,7 @@ def render(
         pm.execute_notebook(
             str(config.NOTEBOOKS / "analyses.ipynb"),
             str(analyses_out),
-            parameters={"profile_dir": str(pdir)},
+            parameters={"profile_dir": str(pdir), "report_rules": dict(study.spec.report)},
             kernel_name="python3",
             language="python",
             cwd=str(config.PROJECT_ROOT),

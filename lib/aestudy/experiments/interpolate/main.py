@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ...ondisk import METRICS, RESOURCES
 from ...science import artifacts, data, training
 from ..autoencode import standins
 from ..reference import run as reference
@@ -18,7 +19,7 @@ from . import run as interpolation
 if TYPE_CHECKING:
     import pandas as pd  # the table's type; imported where one is made
 
-STAND_IN_DIMS = (10, 20)  # the study's two latent sizes, trained as stand-ins without checkpoints
+DIMS_WITHOUT_CHECKPOINTS = (10, 20)  # the study's two latent sizes, trained as stand-ins without checkpoints
 TABLE_COLUMNS = (  # the notebook's table: experiment 2's measures first, the secondary columns last
     "pair",
     "latent_dim",
@@ -90,7 +91,7 @@ def main(params: dict, *, checkpoints=(), classifiers=(), out_dir=None) -> Inter
     out = artifacts.output_dir(out_dir, "interpolate")
     if not checkpoints:
         checkpoints = standins.stand_in_checkpoints(
-            list(STAND_IN_DIMS), out, dataset=p["dataset"], data_dir=p["data_dir"], seed=p["image_seed"]
+            list(DIMS_WITHOUT_CHECKPOINTS), out, dataset=p["dataset"], data_dir=p["data_dir"], seed=p["image_seed"]
         )
     models = artifacts.load_models(checkpoints)
     test = data.load_split(
@@ -114,9 +115,9 @@ def main(params: dict, *, checkpoints=(), classifiers=(), out_dir=None) -> Inter
         classifier=classifier,
         pairs_per_digit_pair=p["pairs_per_digit_pair"],
     )
-    artifacts.write_json(out / "metrics.json", result["metrics"])
+    artifacts.write_json(out / METRICS, result["metrics"])
     artifacts.write_json(
-        out / "resources.json",
+        out / RESOURCES,
         {"seconds": time.perf_counter() - start, "peak_rss_mb": artifacts.peak_rss_mb()},
     )
     done = InterpolateResult(

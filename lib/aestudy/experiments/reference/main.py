@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ...ondisk import METRICS, RESOURCES
 from ...science import artifacts, data, training
 from . import run as reference
 
@@ -100,9 +101,9 @@ def main(params: dict, *, out_dir=None) -> ReferenceResult:
         "train_loss": history["train_loss"],
         "records": summary["records"],
     }
-    artifacts.write_json(out / "metrics.json", metrics)
+    artifacts.write_json(out / METRICS, metrics)
     artifacts.write_json(
-        out / "resources.json",
+        out / RESOURCES,
         {
             "seconds": time.perf_counter() - start,
             "train_seconds": history["train_seconds"],
