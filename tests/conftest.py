@@ -176,14 +176,21 @@ def _sweep_smoke(params: Path, reports: Path, data_dir: str) -> str:
     return proc.stderr
 
 
-def notebook_without_test_split(
-    stage: str, pool, tmp_path, monkeypatch, message: str
-) -> tuple[list[str], dict]:
-    """The code cells of notebooks/<stage>.ipynb and a namespace that has run its parameter cell
-    and holds a tiny autoencoder checkpoint in `checkpoints`, with a data loader that returns
-    `pool` for the training split and raises AssertionError(`message`) on the test split."""
-    import nbformat
+def stage_params(stage: str, **values) -> dict:
+    """What the notebook's check cell returns for a run of `stage` on its defaults changed by
+    `values` (validated, the data fields too): the `params` of the experiment's `main`."""
+    from aestudy.study import STAGES, check_parameters
 
+    return check_parameters(stage, {**STAGES[stage].notebook_fields(), **values})
+
+
+def main_without_test_split(
+    stage: str, pool, tmp_path, monkeypatch, message: str, **values
+) -> tuple[dict, dict]:
+    """The arguments of `aestudy.experiments.<stage>.main.main` for a run on the notebook's defaults
+    changed by `values` (validated as the notebook's check cell does): its params, and its keywords
+    (a tiny autoencoder checkpoint in `checkpoints`, `out_dir` under tmp_path), with a data loader
+    that returns `pool` for the training split and raises AssertionError(`message`) on the test split."""
     from aestudy.science import artifacts, data
     from aestudy.science.models import AEConfig, AutoEncoder
 
@@ -195,12 +202,7 @@ def notebook_without_test_split(
     monkeypatch.setattr(data, "load_split", load_split)
     model = AutoEncoder(AEConfig(latent_dim=4, num_conv=1, c_factor=2, fc_hidden=16))
     ckpt = artifacts.save_checkpoint(tmp_path / "model.pt", model, model.encoder.cfg.__dict__, seed=0)
-    nb = nbformat.read(REPO_ROOT / "notebooks" / f"{stage}.ipynb", as_version=4)
-    code = [c.source for c in nb.cells if c.cell_type == "code"]
-    ns: dict = {}
-    exec(code[0], ns)  # the parameter cell, then the runner's values
-    ns.update(checkpoints=[str(ckpt)], out_dir=str(tmp_path / "out"))
-    return code, ns
+    return stage_params(stage, **values), {"checkpoints": [str(ckpt)], "out_dir": str(tmp_path / "out")}
 
 
 def use_stand_in_notebooks(monkeypatch, nb_dir: Path) -> None:

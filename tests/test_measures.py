@@ -14,17 +14,39 @@ from aestudy.study import STAGES
 # ------------------------------------------------------------------ exchangeable replicates
 
 
-def _load_split_calls(stage: str):
+def _sources(stage: str):
+    """The code a stage's notebook runs: its cells after the parameter cell, and its experiment's
+    `main` module where the notebook calls `main` (tests/test_contract.py)."""
+    import importlib
+    import inspect
+
     nb = json.loads((config.NOTEBOOKS / f"{stage}.ipynb").read_text())
     for cell in nb["cells"]:
         if cell["cell_type"] != "code" or "parameters" in cell["metadata"].get("tags", []):
             continue
-        for node in ast.walk(ast.parse("".join(cell["source"]))):
+        source = "".join(cell["source"])
+        yield source
+        if f"from aestudy.experiments.{stage}.main import main" in source:
+            yield inspect.getsource(importlib.import_module(f"aestudy.experiments.{stage}.main"))
+
+
+def _load_split_calls(stage: str):
+    for source in _sources(stage):
+        for node in ast.walk(ast.parse(source)):
             if isinstance(node, ast.Call) and getattr(node.func, "attr", None) in (
                 "load_split",
                 "sample_images",
             ):
                 yield node
+
+
+def _names_read(node) -> set[str]:
+    """The names an expression reads: variables, and the keys of `params["..."]` (a `main`'s)."""
+    if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant):
+        return {node.slice.value}
+    if isinstance(node, ast.Name):
+        return {node.id}
+    return set().union(*(_names_read(child) for child in ast.iter_child_nodes(node)))
 
 
 @pytest.mark.parametrize("stage", [s for s, st in STAGES.items() if st.reads_data])
@@ -35,7 +57,7 @@ def test_every_stage_draws_its_images_with_the_shared_data_seed(stage):
     assert calls, f"{stage} loads no split"
     for call in calls:
         seed = [k.value for k in call.keywords if k.arg == "seed"] or call.args[2:3]
-        names = {n.id for n in ast.walk(seed[0]) if isinstance(n, ast.Name)} if seed else set()
+        names = _names_read(seed[0]) if seed else set()
         if call.func.attr == "sample_images":  # picks among the shared images, never by the model's seed
             assert names in ({"data_seed"}, {"image_seed"}), f"{stage}: {ast.unparse(call)}"
         else:

@@ -10,7 +10,7 @@ from aestudy.experiments.protocol import run as protocol
 from aestudy.experiments.transfer import run as transfer
 from aestudy.science import artifacts, data, fitting
 from aestudy.science.models import AEConfig, AutoEncoder
-from conftest import notebook_without_test_split
+from conftest import main_without_test_split
 
 SPACE = {
     "steps": [3, 6],
@@ -160,13 +160,24 @@ def test_the_same_protocol_and_seed_give_the_same_classifier():
 
 
 def test_the_protocol_stage_reads_no_test_image(tmp_path, monkeypatch):
-    """Execute the protocol notebook's code with a loader that fails on the test split."""
+    """The protocol stage's `main` (all its notebook runs) with a loader that fails on the test split."""
+    from aestudy.experiments.protocol.main import main
+
     x, y = _labelled(n_per_class=6)
-    code, ns = notebook_without_test_split(
-        "protocol", data.Split(x, y), tmp_path, monkeypatch, "the protocol stage read the test split"
+    params, kw = main_without_test_split(
+        "protocol",
+        data.Split(x, y),
+        tmp_path,
+        monkeypatch,
+        "the protocol stage read the test split",
+        h1=8,
+        n_labels=20,
+        folds=2,
+        candidates=2,
+        space={**SPACE, "steps": [2]},
+        precision="bfloat16",
     )
-    ns.update(h1=8, n_labels=20, folds=2, candidates=2, space={**SPACE, "steps": [2]}, precision="bfloat16")
-    exec(code[2], ns)  # choose, write protocol.json
+    main(params, **kw)  # choose, write protocol.json
     chosen = artifacts.read_json(tmp_path / "out" / "protocol.json")
     assert set(chosen) == set(MODES) and all(0 <= c["cv_accuracy"] <= 1 for c in chosen.values())
     assert transfer.protocols_from([str(tmp_path / "out" / "protocol.json")]) == chosen

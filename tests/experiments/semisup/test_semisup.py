@@ -11,7 +11,7 @@ from aestudy.experiments.semisup import run as semisup
 from aestudy.experiments.transfer import run as transfer
 from aestudy.science import artifacts, data
 from aestudy.science.models import AEConfig, AutoEncoder
-from conftest import notebook_without_test_split
+from conftest import main_without_test_split
 
 SPACE = {
     "lr": [1e-3, 3e-3],
@@ -150,13 +150,18 @@ def test_the_comparison_uses_experiment_4s_label_draw_and_untuned_protocol():
 
 
 def test_the_semisup_stage_chooses_its_recipe_before_reading_a_test_image(tmp_path, monkeypatch):
-    """Execute the notebook's code: the choice (recipe.json) is written with a loader that fails on
-    the test split; only the cell after it reads the test set."""
+    """The stage's `main` (all its notebook runs) with a loader that fails on the test split: it
+    fails only once the choice (recipe.json) is written, so the search read no test image; with the
+    test split given, the evaluation records the chosen recipe."""
+    from aestudy.experiments.semisup.main import main
+
     pool = _pool()
-    code, ns = notebook_without_test_split(
-        "semisup", pool, tmp_path, monkeypatch, "the recipe search read the test split"
-    )
-    ns.update(
+    params, kw = main_without_test_split(
+        "semisup",
+        pool,
+        tmp_path,
+        monkeypatch,
+        "the test split was read",
         h1=8,
         n_labels=20,
         label_seeds=[0, 1],
@@ -168,17 +173,17 @@ def test_the_semisup_stage_chooses_its_recipe_before_reading_a_test_image(tmp_pa
         device="cpu",
         precision="bfloat16",
     )  # the default profile's arithmetic
-    exec(code[2], ns)  # choose, write recipe.json
+    with pytest.raises(AssertionError, match="the test split was read"):
+        main(params, **kw)  # choose, write recipe.json, then read the test split
     chosen = artifacts.read_json(tmp_path / "out" / "recipe.json")
+    assert not (tmp_path / "out" / "metrics.json").exists()
     assert set(chosen) == {"chosen", "cv_accuracy", "selection"} and 0 <= chosen["cv_accuracy"] <= 1
     assert chosen["selection"]["candidates"] == 2 and chosen["selection"]["search_label_seed"] == -1
     assert chosen["selection"]["label"].startswith("best of 2 candidates by 2-fold CV")
-    with pytest.raises(AssertionError, match="read the test split"):
-        exec(code[3], ns)  # the evaluation reads the test set
     monkeypatch.setattr(
         data, "load_split", lambda dataset="mnist", train=True, **kw: pool if train else _pool(2, 1)
     )
-    exec(code[3], ns)
+    main(params, **kw)
     metrics = artifacts.read_json(tmp_path / "out" / "metrics.json")
     assert {r["label_seed"] for r in metrics["records"]} == {0, 1} and metrics["recipe"] == chosen["chosen"]
     assert {r["method"]: r["selected_from"] for r in metrics["records"]}["semi-supervised"] == 2

@@ -15,7 +15,7 @@ from aestudy.experiments.semisup.params import RecipeSpace, SemisupParams
 from aestudy.schema import ParamsError, validate
 from aestudy.science import artifacts, batched, data
 from aestudy.science.fitting import augment, derived_seed
-from conftest import notebook_without_test_split
+from conftest import main_without_test_split
 
 LEVERS = {"ema": 0.9, "strong": "rand", "elastic": 2.0, "align": True, "schedule": "cosine"}
 
@@ -223,12 +223,12 @@ def test_a_lever_is_searched_only_where_the_space_lists_it():
 
 
 def test_a_lever_recipe_is_chosen_before_a_test_image_is_read(tmp_path, monkeypatch):
-    """The stage's notebook code with the levers in its space and base recipe: the choice is made
-    with a loader that fails on the test split; the evaluation then records its compute."""
+    """The stage's `main` with the levers in its space and base recipe: the choice is made (and
+    written) before a loader that fails on the test split is asked for it; the evaluation then
+    records its compute."""
+    from aestudy.experiments.semisup.main import main
+
     pool = _pool()
-    code, ns = notebook_without_test_split(
-        "semisup", pool, tmp_path, monkeypatch, "the recipe search read the test split"
-    )
     space = {
         **SPACE,
         "ema": [0.9, 0.0],
@@ -238,7 +238,12 @@ def test_a_lever_recipe_is_chosen_before_a_test_image_is_read(tmp_path, monkeypa
         "schedule": None,
         "network": None,
     }
-    ns.update(
+    params, kw = main_without_test_split(
+        "semisup",
+        pool,
+        tmp_path,
+        monkeypatch,
+        "the test split was read",
         h1=8,
         n_labels=20,
         label_seeds=[0, 1],
@@ -249,15 +254,14 @@ def test_a_lever_recipe_is_chosen_before_a_test_image_is_read(tmp_path, monkeypa
         space=space,
         device="cpu",
     )
-    exec(code[2], ns)
+    with pytest.raises(AssertionError, match="the test split was read"):
+        main(params, **kw)
     chosen = artifacts.read_json(tmp_path / "out" / "recipe.json")
     assert chosen["chosen"]["strong"] == "rand" and chosen["selection"]["candidates"] == 3
-    with pytest.raises(AssertionError, match="read the test split"):
-        exec(code[3], ns)
     monkeypatch.setattr(
         data, "load_split", lambda dataset="mnist", train=True, **kw: pool if train else _pool(2, 1)
     )
-    exec(code[3], ns)
+    main(params, **kw)
     metrics = artifacts.read_json(tmp_path / "out" / "metrics.json")
     compute = metrics["compute"]
     assert (

@@ -91,7 +91,11 @@ def main(params: dict, *, checkpoints=(), classifiers=(), out_dir=None) -> Inter
     out = artifacts.output_dir(out_dir, "interpolate")
     if not checkpoints:
         checkpoints = standins.stand_in_checkpoints(
-            list(DIMS_WITHOUT_CHECKPOINTS), out, dataset=p["dataset"], data_dir=p["data_dir"], seed=p["image_seed"]
+            list(DIMS_WITHOUT_CHECKPOINTS),
+            out,
+            dataset=p["dataset"],
+            data_dir=p["data_dir"],
+            seed=p["image_seed"],
         )
     models = artifacts.load_models(checkpoints)
     test = data.load_split(
