@@ -418,3 +418,22 @@ def test_each_figure_image_carries_the_caption_that_follows_it_as_its_alt_text()
     assert out.count('alt="Figure"') == 1 and out.count('alt="Figure 2. Two images."') == 2
     assert 'alt="Figure 3. Below."' in out  # a caption that opens the next cell
     assert "No description" not in out
+
+
+def test_the_stale_banner_says_whose_results_are_left_out_after_a_run_with_no_retrain(tmp_path):
+    """`run --no-retrain` records a stale run as failed in its table: the sections leave its results
+    out, so the banner must not say its last results are shown."""
+    from aestudy.report.render import stale_banner, unused_runs
+
+    tables = tmp_path / "tables"
+    tables.mkdir()
+    (tables / "theory.csv").write_text("run_id,status,error\nall,failed,--no-retrain: would need to run\n")
+    (tables / "autoencode.csv").write_text("run_id,status\nd5,cached\nd10,ok\n")
+    stale = [("theory/all", "parameter n_samples: 2001 -> 1001"), ("autoencode/d5", "module x changed")]
+    assert unused_runs(tmp_path, [n for n, _ in stale]) == 1
+    assert unused_runs(tmp_path, ["autoencode/d5", "autoencode/d10", "correlate/all"]) == 0
+    one = stale_banner(stale[:1], 14, "params/smoke.yaml", unused=1)
+    assert "Its results are left out" in one and "last results are shown" not in one
+    some = stale_banner(stale, 14, "params/smoke.yaml", unused=1)
+    assert "The results of 1 of them are left out" in some and "the others' last results are shown" in some
+    assert "Their last results are shown." in stale_banner(stale, 14, "params/smoke.yaml")

@@ -365,18 +365,47 @@ def changed_parts(old: str, new: dict) -> str:
     return f"{said} changed"
 
 
-def stale_banner(stale: list[tuple[str, str]], total: int, params_path) -> str:
+def stale_banner(stale: list[tuple[str, str]], total: int, params_path, unused: int = 0) -> str:
     """The line above the summary of a report rendered from runs that are out of date (their
     notebook, parameters, upstream runs, data or imported code changed after they ran): how many,
-    which (the first few, each with why) and the command that updates them."""
+    which (the first few, each with why), whether their last results are shown, and the command
+    that updates them. `unused`: how many of them the tables do not count as usable (a `run
+    --no-retrain` recorded them as failed: the sections leave their results out)."""
     shown = "; ".join(f"{name} ({plain(why)})" for name, why in stale[:3])
     more = f"; and {len(stale) - 3} more" if len(stale) > 3 else ""
+    n = len(stale)
+    if not unused:
+        results = "Their last results are shown."
+    elif unused == n:
+        results = (
+            f"{'Its' if n == 1 else 'Their'} results are left out: the last `run` did not execute "
+            f"{'it' if n == 1 else 'them'} (`--no-retrain`), so the sections count {'it' if n == 1 else 'them'} "
+            "as failed."
+        )
+    else:
+        results = (
+            f"The results of {unused} of them are left out (the last `run` did not execute them: "
+            "`--no-retrain`); the others' last results are shown."
+        )
     return (
-        f"> **Out of date:** {len(stale)} of the {total} runs this report shows "
-        f"{'is' if len(stale) == 1 else 'are'} stale: "
-        f"what they were computed from changed after they ran ({shown}{more}). Their last results are "
-        f"shown. `aestudy run {params_path}` brings them up to date."
+        f"> **Out of date:** {n} of the {total} runs this report shows "
+        f"{'is' if n == 1 else 'are'} stale: "
+        f"what they were computed from changed after they ran ({shown}{more}). {results} "
+        f"`aestudy run {params_path}` brings them up to date."
     )
+
+
+def unused_runs(pdir: Path, names) -> int:
+    """How many of the runs `names` ("stage/run_id") the profile's tables hold with a status
+    whose outputs are not used (failed, skipped), though their folders are complete."""
+    import pandas as pd
+
+    statuses: dict[str, str] = {}
+    for csv in ondisk.tables_dir(pdir).glob("*.csv"):
+        with contextlib.suppress(OSError, ValueError, KeyError, pd.errors.ParserError):
+            table = pd.read_csv(csv, usecols=list(ondisk.TABLE_COLUMNS), dtype=str)
+            statuses.update({f"{csv.stem}/{r}": s for r, s in zip(table["run_id"], table["status"])})
+    return sum(statuses.get(name, ondisk.OK[0]) not in ondisk.OK for name in names)
 
 
 def check_has_runs(study) -> None:
@@ -436,7 +465,8 @@ def render(
         at = next(
             (i for i, c in enumerate(cells) if c.cell_type == "markdown" and c.source.startswith("## ")), 0
         )
-        cells.insert(at, _md(stale_banner(list(stale), len(runs), config.relative(study.path))))
+        unused = unused_runs(pdir, [name for name, _ in stale])
+        cells.insert(at, _md(stale_banner(list(stale), len(runs), config.relative(study.path), unused)))
     captions = numbered_so_far(parts[0])
     for stage in (s for s in study.stages() if STAGES[s].in_report):
         done = [r for r in runs if r["stage"] == stage]
