@@ -103,3 +103,24 @@ def test_every_stage_notebook_calls_the_run_of_its_experiment(stage):
             assert "train.run(" in inspect.getsource(together.fit)
         else:
             assert f"{found[1]}.run(" in code, f"{stage.notebook} never calls {found[1]}.run(...)"
+
+
+RUN_NOTEBOOK_CELL_LINES = (
+    8  # a call into lib/ and what it shows: more is logic, which belongs in lib/ under tests
+)
+
+
+@pytest.mark.parametrize("stage", [s for s in STAGES.values() if not s.in_report], ids=lambda s: s.name)
+def test_a_run_notebook_stays_thin_its_code_cells_call_into_lib(stage):
+    """Narrative, one call of its experiment's `main`, its figures: no code cell but the parameters
+    cell longer than a few lines (the theory chapter's cells are its answers, checked in place)."""
+    import nbformat
+
+    cells = nbformat.read(stage.notebook_path(), as_version=4).cells
+    code = [c for c in cells if c.cell_type == "code" and "parameters" not in c.metadata.get("tags", [])]
+    long = {
+        i: n
+        for i, c in enumerate(code)
+        if (n := sum(bool(line.strip()) for line in c.source.splitlines())) > RUN_NOTEBOOK_CELL_LINES
+    }
+    assert not long, f"{stage.notebook}: code cells over {RUN_NOTEBOOK_CELL_LINES} lines: {long}"
