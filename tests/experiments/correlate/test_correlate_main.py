@@ -66,13 +66,13 @@ def test_main_on_checkpoints_keeps_the_contract_and_returns_the_records_it_wrote
 def test_main_without_checkpoints_trains_stand_ins_and_encodes_their_training_images(
     fake_mnist, tmp_path, monkeypatch, capsys
 ):
-    monkeypatch.setattr(correlate_main, "STAND_IN_DIMS", [2, 3])  # two small ones: seconds
+    monkeypatch.setattr(correlate_main, "DIMS_WITHOUT_CHECKPOINTS", [2, 3])  # two small ones: seconds
     params = check_parameters("correlate", {"n_images": 40, "train_size": 100})
     result = correlate_main.main(params, out_dir=tmp_path)
     assert sorted(p.name for p in (tmp_path / "stand_in").iterdir()) == ["d2-nc1.pt", "d3-nc1.pt"]
     assert result.records["latent_dim"].tolist() == [2, 3]
     printed = capsys.readouterr().out
     assert "No checkpoints given: training 2 stand-in autoencoder(s)" in printed
-    # the stand-ins train on STAND_IN_IMAGES (here all 200 fake ones), not on train_size
+    # the stand-ins train on IMAGES_WITHOUT_CHECKPOINTS (here all 200 fake ones), not on train_size
     assert "2 models, 40 of their 200 training images encoded" in printed
     metrics.check_run(tmp_path, STAGES["correlate"].products, STAGES["correlate"].metrics)
