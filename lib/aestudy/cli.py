@@ -382,7 +382,7 @@ def _render_study(study, if_changed: bool = False):
     from .report.render import render
     from .runner.sweep import status
 
-    rows = status(study)
+    rows = status(study, damaged_data_unknown=True)  # the report reads no data: a damaged file is a note
     stale = [(r["run"], r["reason"]) for r in rows if r["state"] == "stale"]
     unknown = [r for r in rows if r["state"] == "unknown"]
     if unknown:

@@ -433,7 +433,8 @@ def test_the_stale_banner_says_whose_results_are_left_out_after_a_run_with_no_re
     assert unused_runs(tmp_path, [n for n, _ in stale]) == 1
     assert unused_runs(tmp_path, ["autoencode/d5", "autoencode/d10", "correlate/all"]) == 0
     one = stale_banner(stale[:1], 14, "params/smoke.yaml", unused=1)
-    assert "Its results are left out" in one and "last results are shown" not in one
+    assert "Its results are left out: the last `run` recorded it as failed or skipped" in one
+    assert "last results are shown" not in one
     some = stale_banner(stale, 14, "params/smoke.yaml", unused=1)
-    assert "The results of 1 of them are left out" in some and "the others' last results are shown" in some
+    assert "The results of 1 of them are left out" in some and "the others' last results are shown." in some
     assert "Their last results are shown." in stale_banner(stale, 14, "params/smoke.yaml")

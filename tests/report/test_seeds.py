@@ -119,6 +119,16 @@ def test_the_threshold_for_a_worse_model_says_whether_the_parameter_file_sets_it
         tmp_path, tables={"autoencode": ae}, params={"report": {"outlier_excess": 0.25}}
     )
     assert "by more than 25 % (report.outlier_excess), " in autoencode.odd_seeds(given)[2]
+    # the file the report is rendered from decides, where it is not the runs' copy
+    rendered_from = profile.ProfileData(
+        tmp_path, tables={"autoencode": ae}, params={}, report={"outlier_excess": 0.3}
+    )
+    assert "by more than 30 % (report.outlier_excess), " in autoencode.odd_seeds(rendered_from)[2]
+    unset_there = profile.ProfileData(tmp_path, tables={"autoencode": ae}, params=given.params, report={})
+    assert (
+        "(report.outlier_excess, its default: the parameter file does not set it)"
+        in autoencode.odd_seeds(unset_there)[2]
+    )
 
 
 def test_the_reconstructions_figure_comes_after_the_table_its_caption_points_up_to():

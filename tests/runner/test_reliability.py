@@ -269,6 +269,29 @@ def test_a_damaged_dataset_file_is_one_line_naming_it_before_any_run(
     assert not (tmp_path / "reports" / "tiny" / "runs").exists()
 
 
+def test_render_of_runs_on_disk_goes_on_over_a_damaged_dataset_file_with_a_note(tmp_path, monkeypatch):
+    """The report reads no data: as with a missing dataset, whether the runs are up to date is
+    unknown, said once, with the damaged file named."""
+    from aestudy.datafiles import DataDamaged
+    from aestudy.runner.paramfile import load_study
+    from aestudy.runner.sweep import status
+
+    root = tmp_path / "data"
+    raw = root / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    (raw / "t10k-images-idx3-ubyte").write_bytes(b"\0\0\x08\x03" + (10).to_bytes(4, "big") * 3 + b"x")
+    for name in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-labels-idx1-ubyte"):
+        (raw / name).write_bytes(b"\0\0\x08\x01" + (0).to_bytes(4, "big"))
+    monkeypatch.setenv("DATA_DIR", str(root))
+    monkeypatch.setenv("REPORTS_DIR", str(tmp_path / "reports"))
+    study = load_study(write(tmp_path, TINY))
+    with pytest.raises(DataDamaged, match="truncated"):
+        status(study)
+    rows = status(study, damaged_data_unknown=True)
+    assert {r["state"] for r in rows} == {"unknown"}
+    assert all("t10k-images-idx3-ubyte: 17 bytes" in r["reason"] and "truncated" in r["reason"] for r in rows)
+
+
 # ------------------------------------------------------------------ crashes and resumption
 
 

@@ -1,6 +1,6 @@
 """Two profiles' verdicts side by side (`python -m lib compare A B`), from what their runs wrote
 (the tables and params.yaml under reports/<profile>/; nothing is executed), each profile judged by
-its own `report:` rules. The study asks that the default profile reach the full profile's verdicts
+its own `report:` rules (a parameter file's, as `render` of that file uses; a folder's params.yaml). The study asks that the default profile reach the full profile's verdicts
 wherever neither is inconclusive; the last line says whether they do."""
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from .verdicts import verdicts
 
 PARAMS_SUFFIXES = (".yaml", ".yml")
 NUMBERS = "this run's numbers"
+WOULD = "would decide it"  # the verdict table's column: what would decide an inconclusive claim
 NBSP = "\u00a0"  # textwrap breaks at ASCII whitespace only
 KEY_NUMBER = "the key number"  # how a `decides` that is the key number itself begins
 
@@ -95,14 +96,20 @@ def decided_by_one(a: pd.DataFrame, b: pd.DataFrame) -> list[tuple[str, int]]:
 
 def figures(row: pd.Series) -> str:
     """A verdict's numbers in one sentence: its key number and the number the rule decides on with
-    its interval (the report's page 1 and the detail's `decides`), not the whole paragraph."""
+    its interval (the report's page 1 and the detail's `decides`), not the whole paragraph; for an
+    inconclusive one, what would decide it (how many seeds), without its footnote on Holm."""
     key, decides = row["key number"], row[DECIDES]
     if not decides:
-        return key
-    if decides.startswith(KEY_NUMBER):  # the key number is what the rule decides on
+        said = key
+    elif decides.startswith(KEY_NUMBER):  # the key number is what the rule decides on
         rest = decides[len(KEY_NUMBER) :].strip()
-        return f"{key} {rest}" if rest.startswith("(") else key
-    return f"{key}; {decides}" if key else decides
+        said = f"{key} {rest}" if rest.startswith("(") else key
+    else:
+        said = f"{key}; {decides}" if key else decides
+    would = row.get(WOULD) or ""
+    if row["verdict"] == INCONCLUSIVE and would:
+        said += "; " + would.split(" (at α")[0]
+    return said
 
 
 def _wrapped(head: str, body: str, width: int) -> list[str]:
@@ -134,6 +141,15 @@ def compare(folder_a, folder_b, report_a=None, report_b=None, detail: bool = Fal
         "each judged by its own report: rules; a verdict only one profile reaches is no disagreement",
         "",
     ]
+    title = {
+        c: f"[{r['experiment']}] {r['conclusion']}"
+        + (
+            f" / {names[1]}: {tables[1].at[c, 'conclusion']}"
+            if tables[1].at[c, "conclusion"] != r["conclusion"]
+            else ""
+        )
+        for c, r in tables[0].iterrows()
+    }  # a conclusion worded from a profile's grid (d = 10 vs 5 where it has no 20) may differ
     for claim, row in tables[0].iterrows():
         mark = (
             "  <- the verdicts differ"
@@ -142,7 +158,7 @@ def compare(folder_a, folder_b, report_a=None, report_b=None, detail: bool = Fal
             if claim in alone
             else ""
         )
-        lines.append(f"[{row['experiment']}] {row['conclusion']}{mark}")
+        lines.append(f"{title[claim]}{mark}")
         for name, t in zip(names, tables):
             r = t.loc[claim]
             raw = f" ({r['unadjusted']} before Holm)" if r.get("unadjusted") else ""
@@ -155,7 +171,6 @@ def compare(folder_a, folder_b, report_a=None, report_b=None, detail: bool = Fal
             f"note: the profiles decide by different report: rules ({names[0]}: {rules[0]}; "
             f"{names[1]}: {rules[1]})"
         )
-    title = {c: f"[{r['experiment']}] {r['conclusion']}" for c, r in tables[0].iterrows()}
     if alone:
         lines.append(f"decided by one profile only (the other inconclusive): {len(alone)}")
         lines += [f"  {title[c]}: {names[i]} {tables[i].at[c, 'verdict']}" for c, i in alone.items()]
@@ -171,12 +186,10 @@ def compare(folder_a, folder_b, report_a=None, report_b=None, detail: bool = Fal
             "(neither finds inconclusive)"
         )
     elif decided:
-        lines.append(
-            f"agree: the same verdict on {'both' if decided == 2 else 'all'} {count(decided, 'conclusion')} "
-            "both decide (neither finds inconclusive)"
-            if decided > 1
-            else "agree: the same verdict on the one conclusion both decide (neither finds inconclusive)"
+        which = {1: "the one conclusion", 2: "the 2 conclusions"}.get(
+            decided, f"all {count(decided, 'conclusion')}"
         )
+        lines.append(f"agree: the same verdict on {which} both decide (neither finds inconclusive)")
     else:
         lines.append(
             "agree, vacuously: no conclusion is decided by both (each is inconclusive in one or both)"

@@ -70,8 +70,13 @@ class ProfileData:
         """How the report decides: the `report:` section it was given (the parameter file it is
         rendered from or compared by), else that of the profile's params.yaml (the last run's), the
         defaults of ReportParams where it is absent."""
+        return ReportParams(**self.report_section)
+
+    @property
+    def report_section(self) -> dict:
+        """The `report:` section as written ({} where absent): the one given, else params.yaml's."""
         section = self.report if self.report is not None else self.params.get("report")
-        return ReportParams(**(section or {}))
+        return section if isinstance(section, dict) else {}
 
     @property
     def dataset(self) -> str:

@@ -369,29 +369,32 @@ def stale_banner(stale: list[tuple[str, str]], total: int, params_path, unused: 
     """The line above the summary of a report rendered from runs that are out of date (their
     notebook, parameters, upstream runs, data or imported code changed after they ran): how many,
     which (the first few, each with why), whether their last results are shown, and the command
-    that updates them. `unused`: how many of them the tables do not count as usable (a `run
-    --no-retrain` recorded them as failed: the sections leave their results out)."""
+    that updates them. `unused`: how many of them the tables do not count as usable (failed or
+    skipped by the last `run`, as `--no-retrain` does: the sections leave their results out)."""
     shown = "; ".join(f"{name} ({plain(why)})" for name, why in stale[:3])
     more = f"; and {len(stale) - 3} more" if len(stale) > 3 else ""
     n = len(stale)
     if not unused:
-        results = "Their last results are shown."
-    elif unused == n:
-        results = (
-            f"{'Its' if n == 1 else 'Their'} results are left out: the last `run` did not execute "
-            f"{'it' if n == 1 else 'them'} (`--no-retrain`), so the sections count {'it' if n == 1 else 'them'} "
-            "as failed."
+        results = f"{'Its' if n == 1 else 'Their'} last results are shown."
+    else:  # a stale run the last `run` did not complete: `--no-retrain` fails it, its dependents skip
+        them = "it" if unused == 1 else "them"
+        recorded = (
+            f"the last `run` recorded {them} as failed or skipped (`--no-retrain` executes no stale run)"
         )
-    else:
-        results = (
-            f"The results of {unused} of them are left out (the last `run` did not execute them: "
-            "`--no-retrain`); the others' last results are shown."
-        )
+        if unused == n:
+            results = f"{'Its' if n == 1 else 'Their'} results are left out: {recorded}."
+        else:
+            results = f"The results of {unused} of them are left out: {recorded}; the others' last results are shown."
     return (
         f"> **Out of date:** {n} of the {total} runs this report shows "
         f"{'is' if n == 1 else 'are'} stale: "
-        f"what they were computed from changed after they ran ({shown}{more}). {results} "
-        f"`aestudy run {params_path}` brings them up to date."
+        + (
+            f"what it was computed from changed after it ran ({shown}). {results} "
+            f"`aestudy run {params_path}` brings it up to date."
+            if n == 1
+            else f"what they were computed from changed after they ran ({shown}{more}). {results} "
+            f"`aestudy run {params_path}` brings them up to date."
+        )
     )
 
 

@@ -330,24 +330,30 @@ def _up_to_date(study: ParamFile, names: set[str]) -> set[str]:
         return set()
 
 
-def status(study: ParamFile) -> list[dict]:
+def status(study: ParamFile, damaged_data_unknown: bool = False) -> list[dict]:
     """The state of every run, and why, without executing (or downloading) anything. Without the
-    dataset's files a data-reading run's state is unknown (its checksum is one of its inputs)."""
-    from ..datafiles import raw_folder
+    dataset's files a data-reading run's state is unknown (its checksum is one of its inputs); a
+    damaged file is DataDamaged (one line), or with `damaged_data_unknown` (`render`, which reads
+    no data) an unknown state too, its reason naming the file."""
+    from ..datafiles import DataDamaged, raw_folder
 
     records.forget_module_digests()
     runs = plan(study)
-    checksum = data_checksum(study, download=False)
+    folder = config.relative(raw_folder(study.data["dataset"], study.data["data_dir"]))
+    unknown_why = f"no dataset in {folder} (set DATA_DIR)"
+    try:
+        checksum = data_checksum(study, download=False)
+    except DataDamaged as exc:
+        if not damaged_data_unknown:
+            raise
+        checksum, unknown_why = None, str(exc)
     keys: dict[str, str | None] = {}
     states: dict[str, str] = {}
     rows = []
     for r in runs:
         if checksum is None and declaration.STAGES[r.stage].reads_data:
-            folder = config.relative(raw_folder(study.data["dataset"], study.data["data_dir"]))
             keys[r.name], states[r.name] = None, "unknown"
-            rows.append(
-                {"run": r.name, "state": "unknown", "reason": f"no dataset in {folder} (set DATA_DIR)"}
-            )
+            rows.append({"run": r.name, "state": "unknown", "reason": unknown_why})
             continue
         known = all(keys.get(u) for u in r.upstream)
         run_inputs = records.inputs(r, {u: keys[u] for u in r.upstream}, checksum) if known else None

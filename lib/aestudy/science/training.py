@@ -1,5 +1,5 @@
 """What every training loop of the study shares, whatever its experiment: seeding every generator
-and taking the runner's thread share (`setup`, the first call of every run notebook), the device
+and taking the runner's thread share (`setup`, the first call of every run's `main`), the device
 (`pick_device`), a classifier stage's precision (`precision`), the optimisers with torch's fused
 kernel where the device has one (`make_optimizer`: one kernel per step instead of about ten per
 parameter tensor, the largest single gain on the CPU, benchmarks/train_throughput.py) and a

@@ -89,7 +89,11 @@ def test_main_trains_the_cell_runs_seeds_into_their_own_folders_as_each_trains_a
         assert resources["models_trained_together"] == 2
         assert (run.out / "model.pt").is_file()
         assert json.loads((run.out / "metrics.json").read_text()) == json.loads(json.dumps(run.metrics))
-    alone = main(_params(seed=1), cell_runs=[], out_dir=tmp_path / "alone")  # the keyword wins over params
+    stray = [{"seed": 2, "out_dir": str(tmp_path / "s2")}]
+    alone = main(
+        _params(seed=1, cell_runs=stray), cell_runs=[], out_dir=tmp_path / "alone"
+    )  # the keyword wins
+    assert not (tmp_path / "s2").exists()
     (one,) = alone.trained
     mate = together.trained[1]
     assert one.metrics["history"]["test_error"] == pytest.approx(

@@ -323,7 +323,7 @@ def correlations(data):
 def excess_source(data) -> str:
     """Where the threshold for a worse model comes from: the parameter file, or the default of
     `ReportParams` where the file does not set it (the printed parameter file would not show it)."""
-    given = "outlier_excess" in ((data.params or {}).get("report") or {})
+    given = "outlier_excess" in data.report_section
     return "report.outlier_excess" + ("" if given else ", its default: the parameter file does not set it")
 
 

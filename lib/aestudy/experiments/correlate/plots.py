@@ -1,5 +1,5 @@
 """The correlate run's figures: the mean |correlation| and the participation ratio against d,
-and the heat-maps of the matrices the report shows (`heatmap_keys`)."""
+and the heat-maps of the matrices the report shows (which ones: `drawing.heatmap_keys`)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from ...drawing import heatmap_keys  # noqa: F401 (the notebook's: which matrices to draw)
+from ...drawing import heatmap_keys  # noqa: F401 (which matrices to draw: main's Result.shown_matrices)
 from ...science.plots import show  # noqa: F401 (the notebook's; it sets seaborn's theme)
 
 

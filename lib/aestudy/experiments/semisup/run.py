@@ -47,7 +47,7 @@ from ..transfer.run import build_classifier, label_draw, predict
 from .augmentations import ERASE, strong_augment  # noqa: F401 (the stage's names)
 from .fit import build, fit, fit_together, shared  # noqa: F401 (the stage's names)
 from .params import RECIPE
-from .published import PUBLISHED  # noqa: F401 (the notebook's figure)
+from .published import PUBLISHED  # noqa: F401 (the stage's anchors, as its tests read them)
 
 if TYPE_CHECKING:
     import pandas as pd  # the tables' type; imported where one is made
