@@ -167,7 +167,7 @@ def main() -> None:
     pool, val = held_out(params["data"], args.val)
     path = encoder_for(args, params, pool)
     encoder = transfer.load_encoder(path).to(dev)
-    encoder_seed = artifacts.load_checkpoint(path).get("seed")
+    encoder_key = transfer.draw_key(artifacts.load_checkpoint(path))  # whose label draws
     pool, val = pool.to(dev), val.to(dev)
     semi = params["stages"]["semisup"]["params"]
     base = {
@@ -189,7 +189,7 @@ def main() -> None:
         rec = semisup.recipe(**{**base, **LEVERS[lever]})
         draws = [
             transfer.label_draw(
-                pool.labels, encoder_seed, s, semi.get("n_labels", 100), semi.get("balanced", True)
+                pool.labels, encoder_key, s, semi.get("n_labels", 100), semi.get("balanced", True)
             )
             for s in args.label_seeds
         ]

@@ -111,7 +111,7 @@ def main() -> None:
     recipe = semisup.recipe(**{**semi.get("recipe", {}), **changes})
     path = Path(args.encoder) if args.encoder else trained_encoder(params, d["dataset"], pool, test)
     encoder = transfer.load_encoder(path)
-    encoder_seed = artifacts.load_checkpoint(path).get("seed")
+    encoder_key = transfer.draw_key(artifacts.load_checkpoint(path))  # whose label draws
     print(
         f"recipe {recipe}; {len(pool):,} unlabelled images; scored on {len(test):,} held-out training images "
         "(no test image is read)",
@@ -126,7 +126,7 @@ def main() -> None:
             pool,
             test,
             [s],
-            encoder_seed,
+            encoder_key,
             semi.get("h1", 650),
             semi.get("n_labels", 100),
             semi.get("balanced", True),

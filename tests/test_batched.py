@@ -110,7 +110,7 @@ def test_a_transfer_run_with_its_label_draws_trained_together_gives_the_same_rec
             baselines=False,
             device="cpu",
             progress=False,
-            encoder_seed=3,
+            draw_key=(3, 10, 1),
         )["records"]
     assert len(runs[True]) == len(runs[False]) == 12
     for a, b in zip(runs[False], runs[True]):

@@ -31,6 +31,11 @@ class AEConfig:
         return cls(**{f.name: params[f.name] for f in fields(cls) if f.name in params})
 
 
+def channels(cfg: AEConfig) -> list[int]:
+    """Channels of the image and of each stride-2 layer's output: [1, 8, 64] for num_conv=2, c_factor=8."""
+    return [IMAGE_CHANNELS] + [cfg.c_factor**i for i in range(1, cfg.num_conv + 1)]
+
+
 def feature_sizes(num_conv: int, kernel_size: int, image_size: int = IMAGE_SIZE) -> list[int]:
     """Spatial size after each stride-2 conv: [28, 14, 7, 4] for num_conv=3, kernel 3."""
     pad = kernel_size // 2

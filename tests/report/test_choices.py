@@ -132,8 +132,13 @@ def test_the_seed_sentence_says_what_the_code_seeds_from_a_models_seed():
     assert _derived_seed_purposes() == set(choices.derived_seeds())
     # the two that reach images: different autoencoder seeds draw different labelled images and image pairs
     assert choices.derived_seeds()["label-draw"][1] and choices.derived_seeds()["interpolate-pairs"][1]
-    assert science_transfer.label_draw_seed(0, 0) != science_transfer.label_draw_seed(1, 0)
-    assert interpolation.pair_seed(0, 0) != interpolation.pair_seed(0, 1)
+    encoders = [(s, d, 2) for s in (0, 1) for d in (5, 10)]  # every encoder its own draw
+    assert len({science_transfer.label_draw_seed(e, 0) for e in encoders}) == 4
+    assert (
+        interpolation.pair_seed(0, 0, 1)
+        != interpolation.pair_seed(0, 1, 1)
+        != interpolation.pair_seed(0, 1, 2)
+    )
     row = choices.table(_data())[0].set_index("what").loc["which images", "choice"]
     assert (
         "sets only" not in row and "initialisation and batch order and, through seeds derived from it" in row

@@ -115,9 +115,10 @@ def limitations(data: ProfileData) -> str:
     power = (
         f"Every verdict rests on the models of {n} autoencoder seeds: a linear model over the design takes each "
         "model as an observation, with one variance for all of them (assumed, not tested claim by claim: its "
-        "residuals roughly normal, the cells alike in spread on the log scale) and the models independent given their cell and seed (the models "
-        "of one seed share their seed's image and label draws; the seed is a block where the claim compares "
-        "cells within seeds, and a paired difference cancels what the draw does alike to both sides). Holm's "
+        "residuals roughly normal, the cells alike in spread on the log scale) and the models independent given their cell and seed (every encoder "
+        "of experiment 4 draws its own labelled images, and every d = 10 and d = 20 pair of experiment 2 its own "
+        "image pairs, so no two units share a draw; the seed is a block where the claim compares cells within "
+        "seeds). Holm's "
         "adjustment over the family makes each decision stricter than it would be alone, so a moderate effect "
         "can stay inconclusive; 'inconclusive' says the design could not decide, not that there is no effect, "
         "and each such row says how many seeds would."

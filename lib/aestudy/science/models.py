@@ -12,7 +12,15 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..architecture import IMAGE_CHANNELS, IMAGE_SIZE, AEConfig, check_config, feature_sizes, max_num_conv  # noqa: F401 (torch-free)
+from ..architecture import (  # noqa: F401 (torch-free, re-exported)
+    IMAGE_CHANNELS,
+    IMAGE_SIZE,
+    AEConfig,
+    channels,
+    check_config,
+    feature_sizes,
+    max_num_conv,
+)
 
 ENCODER_HIDDEN = "encoder.fc.2"  # the ReLU after the encoder's hidden layer (its name in `dead_units`)
 
@@ -21,8 +29,7 @@ def layout(cfg: AEConfig) -> tuple[list[int], list[int]]:
     """Channels [1, c, c^2, ...] and spatial sizes [28, 14, ...] of the encoder's feature maps;
     the decoder walks the same lists backwards, which makes it the encoder's mirror."""
     check_config(cfg)
-    channels = [IMAGE_CHANNELS] + [cfg.c_factor**i for i in range(1, cfg.num_conv + 1)]
-    return channels, feature_sizes(cfg.num_conv, cfg.kernel_size)
+    return channels(cfg), feature_sizes(cfg.num_conv, cfg.kernel_size)
 
 
 class Encoder(nn.Module):

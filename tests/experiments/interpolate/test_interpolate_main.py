@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 from aestudy import metrics
-from aestudy.experiments.interpolate.main import TABLE_COLUMNS, main
+from aestudy.experiments.interpolate.main import SHOWN_COLUMNS, main
 from aestudy.experiments.reference import run as reference
 from aestudy.science import artifacts
 from aestudy.science.models import AEConfig, AutoEncoder
@@ -56,7 +56,7 @@ def test_main_measures_the_received_models_with_the_received_classifier(fake_mni
     )
     # what the notebook shows: the records of metrics.json, its table, the figures' data
     assert result.records.to_dict("records") == written["records"]
-    assert list(result.table().columns) == list(TABLE_COLUMNS)
+    assert list(result.table().columns) == list(SHOWN_COLUMNS)
     assert result.curves == written["curves"] and list(result.alphas) == written["alphas"]
     assert [p["pair"] for p in result.pairs] == [(1, 5)] and len(result.pairs[0]["rows"]) == 2
 

@@ -125,32 +125,38 @@ def test_digit_measures_are_relative_to_the_models_own_ends():
     assert m["mid_entropy_excess"] == pytest.approx(1.5 - 0.6)
 
 
-def test_image_pairs_are_drawn_per_seed_and_shared_by_the_models_of_a_seed():
+def test_image_pairs_are_drawn_per_seed_and_num_conv_and_shared_by_the_model_pair_of_each():
+    """d = 10 and d = 20 of one seed and num_conv meet on the same images; every other model pair
+    (another seed, or another num_conv of the same seed) has images of its own: independent units."""
     assert interpolation.pair_seed(0, None) == 0
-    seeds = {interpolation.pair_seed(0, s) for s in range(5)}
-    assert len(seeds) == 5 and interpolation.pair_seed(0, 3) == interpolation.pair_seed(0, 3)
+    seeds = {interpolation.pair_seed(0, s, nc) for s in range(5) for nc in (1, 2)}
+    assert len(seeds) == 10 and interpolation.pair_seed(0, 3, 2) == interpolation.pair_seed(0, 3, 2)
     torch.manual_seed(0)
     labels = torch.arange(10).repeat(30)
     test = data.Split(torch.rand(len(labels), 1, 28, 28), labels)
     models = []
     for seed in (0, 1):
-        for d in (3, 4):
-            torch.manual_seed(seed)
-            models.append(
-                (
-                    {"latent_dim": d, "num_conv": 1, "seed": seed},
-                    AutoEncoder(AEConfig(latent_dim=d, num_conv=1, c_factor=2, fc_hidden=8)),
+        for num_conv in (1, 2):
+            for d in (3, 4):
+                torch.manual_seed(seed)
+                models.append(
+                    (
+                        {"latent_dim": d, "num_conv": num_conv, "seed": seed},
+                        AutoEncoder(AEConfig(latent_dim=d, num_conv=num_conv, c_factor=2, fc_hidden=8)),
+                    )
                 )
-            )
     clf = reference.ReferenceCNN(4, 8)
     out = interpolation.run(
         models, test, test.images[:20].numpy(), [(1, 5)], 3, 0, classifier=clf, pairs_per_digit_pair=4
     )
     recs = out["metrics"]["records"]
-    by_seed = {}
+    by_pair = {}
     for r in recs:
-        by_seed.setdefault(r["seed"], set()).add((r["pair_seed"], r["index_a"], r["index_b"]))
-    assert all(len(v) == 1 for v in by_seed.values()) and by_seed[0] != by_seed[1]
+        by_pair.setdefault((r["seed"], r["num_conv"]), set()).add(
+            (r["pair_seed"], r["index_a"], r["index_b"])
+        )
+    assert len(by_pair) == 4 and all(len(v) == 1 for v in by_pair.values())
+    assert len({next(iter(v))[0] for v in by_pair.values()}) == 4  # each model pair its own draw
     assert all(0 < r["mid_pair_mass"] < 1 and r["mid_pair_mass_rel"] > 0 for r in recs)
     assert [row["label"] for row in out["pairs"][0]["rows"]] == [
         "d=3, num_conv=1, seed=0",

@@ -124,7 +124,9 @@ def test_the_comparison_uses_experiment_4s_label_draw_and_untuned_protocol():
     """The 'untuned protocol' row is the transfer run's fine-tuned classifier on the same labelled
     images: the same accuracy, so the differences are paired with experiment 4."""
     pool, test, enc = _pool(8), _pool(3, seed=1), _encoder()
-    records = semisup.run(enc, pool, test, [0], encoder_seed=2, h1=8, n_labels=20, balanced=True, chosen=TINY)
+    records = semisup.run(
+        enc, pool, test, [0], draw_key=(2, 10, 1), h1=8, n_labels=20, balanced=True, chosen=TINY
+    )
     assert [r["method"] for r in records] == ["semi-supervised", "untuned protocol"]
     exp4 = transfer.run(
         enc,
@@ -138,14 +140,17 @@ def test_the_comparison_uses_experiment_4s_label_draw_and_untuned_protocol():
         baselines=False,
         device="cpu",
         progress=False,
-        encoder_seed=2,
+        draw_key=(2, 10, 1),
     )["records"]
     assert records[1]["accuracy"] == pytest.approx(exp4[0]["accuracy"])
     chosen = {
         "finetune": {"chosen": {"steps": 3}, "cv_accuracy": 0.5},
         "augmented": {"chosen": {"steps": 3, "augment": True}, "cv_accuracy": 0.4},
     }
-    methods = [r["method"] for r in semisup.run(enc, pool, test, [0], 2, 8, 20, True, TINY, protocols=chosen)]
+    methods = [
+        r["method"]
+        for r in semisup.run(enc, pool, test, [0], (2, 10, 1), 8, 20, True, TINY, protocols=chosen)
+    ]
     assert methods == ["semi-supervised", "untuned protocol", "finetune", "augmented control"]
 
 
@@ -191,13 +196,15 @@ def test_the_semisup_stage_chooses_its_recipe_before_reading_a_test_image(tmp_pa
 
 def test_the_search_draw_is_left_out_of_the_unlabelled_pool_and_is_no_evaluated_draw():
     pool = _pool(8)
-    search = semisup.search_data(pool, encoder_seed=2, search_label_seed=-1, n_labels=20, balanced=True)
-    _, idx = transfer.label_draw(pool.labels, 2, -1, 20, True)
+    search = semisup.search_data(pool, encoder=(2, 10, 1), search_label_seed=-1, n_labels=20, balanced=True)
+    _, idx = transfer.label_draw(pool.labels, (2, 10, 1), -1, 20, True)
     assert torch.equal(search["x"], pool.images[idx]) and len(search["unlabelled"]) == len(pool.labels) - 20
     # no image of the search draw (so of any validation fold) is in the search's unlabelled pool
     flat = search["unlabelled"].flatten(1)
     assert not any((flat == img.flatten()).all(1).any() for img in search["x"])
-    evaluated = [set(transfer.label_draw(pool.labels, 2, s, 20, True)[1].tolist()) for s in (0, 1, 2)]
+    evaluated = [
+        set(transfer.label_draw(pool.labels, (2, 10, 1), s, 20, True)[1].tolist()) for s in (0, 1, 2)
+    ]
     assert all(e != set(idx.tolist()) for e in evaluated)
 
 
@@ -334,7 +341,7 @@ def test_draws_and_folds_trained_together_give_the_same_records_as_one_by_one(mo
             pool,
             test,
             [0, 1],
-            2,
+            (2, 10, 1),
             8,
             20,
             True,
@@ -363,7 +370,7 @@ def test_a_classifier_stage_under_bfloat16_autocasts_every_forward_pass_and_repe
     pool, test, enc = _pool(8), _pool(3, seed=1), _encoder()
     with training.precision("bfloat16", "cpu"):
         assert torch.is_autocast_enabled("cpu") and torch.get_autocast_dtype("cpu") == torch.bfloat16
-        runs = [semisup.run(enc, pool, test, [0], 2, 8, 20, True, TINY) for _ in range(2)]
+        runs = [semisup.run(enc, pool, test, [0], (2, 10, 1), 8, 20, True, TINY) for _ in range(2)]
     assert not torch.is_autocast_enabled("cpu")
     with training.precision("float32", "cpu"):
         assert not torch.is_autocast_enabled("cpu")
@@ -391,7 +398,7 @@ def test_a_classifier_stage_under_bfloat16_learns_as_float32_does():
                 baselines=False,
                 device="cpu",
                 progress=False,
-                encoder_seed=0,
+                draw_key=(0, 10, 1),
             )
         train_acc[name] = res["records"][0]["train_accuracy"]
     assert train_acc["float32"] >= 0.9 and train_acc["bfloat16"] >= train_acc["float32"] - 0.1, train_acc

@@ -5,7 +5,7 @@ of them has finished. Torch-free, and no run imports it: a change here stales no
 
 from __future__ import annotations
 
-from ...architecture import IMAGE_CHANNELS, AEConfig, feature_sizes
+from ...architecture import AEConfig, channels, feature_sizes
 
 
 def macs_per_image(cfg: AEConfig) -> int:
@@ -13,12 +13,12 @@ def macs_per_image(cfg: AEConfig) -> int:
     layers on both sides and the transposed convolutions back (a backward pass costs about twice
     a forward one, the same factor for every model)."""
     sizes = feature_sizes(cfg.num_conv, cfg.kernel_size)
-    channels = [IMAGE_CHANNELS] + [cfg.c_factor**i for i in range(1, cfg.num_conv + 1)]
+    chans = channels(cfg)
     k2 = cfg.kernel_size**2
     conv = sum(
-        channels[i] * channels[i + 1] * k2 * sizes[i + 1] ** 2 for i in range(cfg.num_conv)
+        chans[i] * chans[i + 1] * k2 * sizes[i + 1] ** 2 for i in range(cfg.num_conv)
     )  # each output position of layer i+1 reads a k x k window of layer i
-    flat = channels[-1] * sizes[-1] ** 2
+    flat = chans[-1] * sizes[-1] ** 2
     fc = flat * cfg.fc_hidden + cfg.fc_hidden * cfg.latent_dim
     return 2 * (conv + fc)  # the decoder mirrors the encoder
 

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     import pandas as pd  # the table's type; imported where one is made
 
 DIMS_WITHOUT_CHECKPOINTS = (10, 20)  # the study's two latent sizes, trained as stand-ins without checkpoints
-TABLE_COLUMNS = (  # the notebook's table: experiment 2's measures first, the secondary columns last
+SHOWN_COLUMNS = (  # the notebook's table: experiment 2's measures first, the secondary columns last
     "pair",
     "latent_dim",
     "num_conv",
@@ -64,7 +64,7 @@ class InterpolateResult:
     def table(self) -> pd.DataFrame:
         """The records' columns a reader compares (those measured: no classifier columns without one)."""
         records = self.records
-        return records[[c for c in TABLE_COLUMNS if c in records]]
+        return records[[c for c in SHOWN_COLUMNS if c in records]]
 
 
 def stand_in_classifier(pool, data_seed: int, seed: int) -> reference.ReferenceCNN:

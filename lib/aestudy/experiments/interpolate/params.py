@@ -15,8 +15,9 @@ class InterpolateParams(Params):
         30,
         ge=1,
         description=(
-            "test image pairs drawn per digit pair and autoencoder seed (from image_seed and the model's seed; "
-            "the models of one seed share them) and measured; the first seed's first pair is the figure's"
+            "test image pairs drawn per digit pair, autoencoder seed and num_conv (from image_seed, the model's "
+            "seed and num_conv; d = 10 and d = 20 of one seed and num_conv share them) and measured; the first "
+            "such model pair's first image pair is the figure's"
         ),
     )
     n_reference: int = Field(5000, ge=1, description="training images the a=0.5 decodes are compared with")

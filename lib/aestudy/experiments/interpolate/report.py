@@ -63,7 +63,7 @@ def _interp_row(
 ) -> dict:
     """The larger d (`better` = 'hi') or the smaller one ('lo') does better on `col` (a higher
     value, or a lower one with `lower`): the unit is the model pair (one num_conv and seed: its
-    d = lo and d = hi models share the seed's image pairs), its paired difference averaged over the
+    d = lo and d = hi models share their own image pairs, drawn for that seed and num_conv), its paired difference averaged over the
     digit pairs and image pairs (each record already averages its image pairs); the estimate is the
     mean of the num_conv cells' means, the spread pooled over them (`linear.mean_over_cells`)."""
     if interp is None or interp.empty:
@@ -195,8 +195,8 @@ def findings(interp: pd.DataFrame, confidence: float = CONFIDENCE, ref: pd.DataF
         + (f"each of the {k} digit pairs " if (k := interp["pair"].nunique()) > 1 else "its digit pair ")
         + f"({', '.join(map(str, interp['pair'].drop_duplicates()))}), "
         + (
-            "drawn afresh for each autoencoder seed (the models of one seed share them, so d is compared image "
-            "pair by image pair within a seed, and the seeds differ in their images too)"
+            "drawn afresh for each autoencoder seed and num_conv (d = 10 and d = 20 of one seed and num_conv "
+            "share them, so d is compared image pair by image pair, and every model pair has images of its own)"
             if per_seed
             else "the same images for every model"
         )

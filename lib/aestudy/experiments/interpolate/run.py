@@ -124,14 +124,19 @@ def image_pairs(labels, a: int, b: int, seed: int, n: int) -> list[tuple[int, in
 # ------------------------------------------------------------------ the study
 
 
-def pair_seed(image_seed: int, model_seed: int | None) -> int:
-    """The seed a model's image pairs are drawn with: one draw per autoencoder seed (so a seed's
-    statistic carries its own image sampling and the seeds stay independent units), shared by the
-    models of that seed (d = 10 and d = 20 are compared on the same images); `image_seed` itself
-    for a model without a seed (a stand-in)."""
+def pair_seed(image_seed: int, model_seed: int | None, num_conv: int | None = None) -> int:
+    """The seed a model's image pairs are drawn with: one draw per autoencoder seed and num_conv,
+    shared by the models of that seed and num_conv (d = 10 and d = 20 are compared on the same
+    images), so every model pair carries its own image sampling and the model pairs are independent
+    units (a draw shared by a seed's num_conv made their differences share its luck); `image_seed`
+    itself for a model without a seed (a stand-in)."""
     from ...science.fitting import derived_seed
 
-    return image_seed if model_seed is None else derived_seed("interpolate-pairs", image_seed, model_seed)
+    if model_seed is None:
+        return image_seed
+    return derived_seed(
+        "interpolate-pairs", image_seed, model_seed, *(() if num_conv is None else (num_conv,))
+    )
 
 
 def end_measures(sharp: np.ndarray) -> dict:
@@ -182,10 +187,10 @@ def run(
     models: list of (config dict, AutoEncoder); test: a Split to draw the images from;
     reference_images: the training images of the nearest-image distance; classifier: the
     (calibrated) reference classifier (experiments.reference.run), None to skip its measures.
-    For each digit pair and autoencoder seed, `pairs_per_digit_pair` image pairs drawn by
-    `pair_seed(seed, model seed)` are interpolated by every model of that seed. Returns the
-    figures' data (per digit pair: the first pair of the first seed, one row of decodes per model
-    of that seed), the metrics with one record per digit pair and model (means over its image
+    For each digit pair, autoencoder seed and num_conv, `pairs_per_digit_pair` image pairs drawn by
+    `pair_seed(seed, model seed, num_conv)` are interpolated by every model of that seed and
+    num_conv. Returns the figures' data (per digit pair: the first pair of the first such group, one
+    row of decodes per model of it), the metrics with one record per digit pair and model (means over its image
     pairs): `end_measures`, `digit_measures`, mid_confidence and input_confidence (top-class
     probability on the a = 0.5 decode and on the real inputs), end_mse (end_mse_a, end_mse_b),
     mid_nn_distance, input_nn_distance; and `curves`: per digit pair and model, the sharpness
@@ -197,14 +202,15 @@ def run(
     alphas = np.linspace(0.0, 1.0, steps)
     mid = int(np.argmin(np.abs(alphas - 0.5)))
     groups: dict = {}
-    for cfg, model in models:
-        groups.setdefault(cfg.get("seed"), []).append((cfg, model))
+    for cfg, model in models:  # the models that share image pairs: one seed and num_conv
+        groups.setdefault((cfg.get("seed"), cfg.get("num_conv")), []).append((cfg, model))
     out_pairs, records, curves = [], [], []
     bar = LoopProgress(len(pairs) * len(models), "model", "interpolate", shown=progress)
     for a, b in pairs:
         figure = None
-        for model_seed, members in groups.items():
-            chosen = image_pairs(test.labels, a, b, pair_seed(seed, model_seed), pairs_per_digit_pair)
+        for (model_seed, num_conv), members in groups.items():
+            drawn_by = pair_seed(seed, model_seed, num_conv)
+            chosen = image_pairs(test.labels, a, b, drawn_by, pairs_per_digit_pair)
             xa, xb = test.images[[i for i, _ in chosen]], test.images[[j for _, j in chosen]]
             inputs = torch.cat([xa, xb])
             input_nn = nearest_distance(inputs.numpy(), reference_images)
@@ -226,7 +232,7 @@ def run(
                     "latent_dim": cfg["latent_dim"],
                     "num_conv": cfg["num_conv"],
                     "seed": model_seed,
-                    "pair_seed": pair_seed(seed, model_seed),
+                    "pair_seed": drawn_by,
                     **end_measures(sharp),
                     "end_mse_a": float(end_a.mean()),
                     "end_mse_b": float(end_b.mean()),
@@ -255,7 +261,9 @@ def run(
                 curves.append(curve)
                 rows.append({"label": model_label(cfg), "decodes": dec[0]})
                 bar.add(1)
-            if figure is None:  # the figure shows the first seed's models on that seed's first pair
+            if (
+                figure is None
+            ):  # the figure shows the first group's models (one seed and num_conv) on its first pair
                 figure = {"pair": (a, b), "inputs": (xa[0], xb[0]), "rows": rows}
         out_pairs.append(figure)
     bar.close()

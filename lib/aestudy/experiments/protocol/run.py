@@ -190,13 +190,12 @@ def labelled_draws(
     that encoder draws for `label_seed` (the same derivation as `transfer.run`)."""
     from ...science.artifacts import load_checkpoint
     from ...science.training import pick_device
-    from ..transfer.run import load_encoder
+    from ..transfer.run import draw_key, load_encoder
 
     dev = pick_device(device)
     draws = []
     for path in checkpoints:
-        encoder_seed = load_checkpoint(path).get("seed")
-        seed, idx = label_draw(pool.labels, encoder_seed, label_seed, n_labels, balanced)
+        seed, idx = label_draw(pool.labels, draw_key(load_checkpoint(path)), label_seed, n_labels, balanced)
         draws.append(
             {
                 "encoder": load_encoder(path).to(dev).eval(),

@@ -59,12 +59,12 @@ def main(
         checkpoints = standins.stand_in_checkpoints([10], out, dataset=p["dataset"], data_dir=p["data_dir"])
     dev = training.pick_device(p["device"])
     encoder = transfer.encoder_from_checkpoints(checkpoints).to(dev)
-    encoder_seed = artifacts.load_checkpoint(checkpoints[0]).get("seed")  # its autoencoder's seed
+    encoder_key = transfer.draw_key(artifacts.load_checkpoint(checkpoints[0]))  # whose label draws
     pool = data.load_split(
         p["dataset"], train=True, data_dir=p["data_dir"], limit=p["train_size"], seed=p["data_seed"]
     ).to(dev)
     search = semisup.search_data(  # its images left out of the pool
-        pool, encoder_seed, p["search_label_seed"], p["n_labels"], p["balanced"]
+        pool, encoder_key, p["search_label_seed"], p["n_labels"], p["balanced"]
     )
     search_steps = semisup.search_steps(recipe, space, p["candidates"], folds, cv_steps)
     steps = semisup.StepCounter(search_steps + len(p["label_seeds"]) * recipe["steps"])
@@ -108,7 +108,7 @@ def main(
             pool,
             test,
             p["label_seeds"],
-            encoder_seed,
+            encoder_key,
             p["h1"],
             p["n_labels"],
             p["balanced"],

@@ -186,12 +186,10 @@ def choose(
     }
 
 
-def search_data(
-    pool, encoder_seed: int | None, search_label_seed: int, n_labels: int, balanced: bool
-) -> dict:
+def search_data(pool, encoder: tuple | None, search_label_seed: int, n_labels: int, balanced: bool) -> dict:
     """The search draw's labelled images (x, y) and the unlabelled pool of the search: the pool's
     images minus every image of the search draw, so no validation fold is seen even unlabelled."""
-    seed, idx = label_draw(pool.labels, encoder_seed, search_label_seed, n_labels, balanced)
+    seed, idx = label_draw(pool.labels, encoder, search_label_seed, n_labels, balanced)
     keep = torch.ones(len(pool.labels), dtype=torch.bool, device=pool.labels.device)
     keep[idx] = False
     return {
@@ -225,7 +223,7 @@ def run(
     pool,
     test,
     label_seeds: list[int],
-    encoder_seed: int | None,
+    draw_key: tuple | None,
     h1: int,
     n_labels: int,
     balanced: bool,
@@ -256,7 +254,7 @@ def run(
         if mode in protocols
     ]
     test_x, test_y = test.images.to(dev), test.labels.to(dev)
-    draws = [label_draw(pool.labels, encoder_seed, s, n_labels, balanced) for s in label_seeds]
+    draws = [label_draw(pool.labels, draw_key, s, n_labels, balanced) for s in label_seeds]
     xs, ys, seeds = (
         [pool.images[idx] for _, idx in draws],
         [pool.labels[idx] for _, idx in draws],

@@ -54,7 +54,7 @@ def main(
     if not checkpoints:
         checkpoints = standins.stand_in_checkpoints([10], out, dataset=p["dataset"], data_dir=p["data_dir"])
     encoder = transfer.encoder_from_checkpoints(checkpoints)
-    encoder_seed = artifacts.load_checkpoint(checkpoints[0]).get("seed")  # its autoencoder's seed
+    encoder_key = transfer.draw_key(artifacts.load_checkpoint(checkpoints[0]))  # whose label draws
     chosen = transfer.protocols_from(protocols or [])
     pool = data.load_split(
         p["dataset"], train=True, data_dir=p["data_dir"], limit=p["train_size"], seed=p["data_seed"]
@@ -75,7 +75,7 @@ def main(
             protocols=chosen,
             baselines=p["baselines"],
             device=p["device"],
-            encoder_seed=encoder_seed,
+            draw_key=encoder_key,
         )
     artifacts.write_json(
         out / METRICS,

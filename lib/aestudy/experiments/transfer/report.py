@@ -279,7 +279,7 @@ def runs_text(tr: pd.DataFrame, clf: pd.DataFrame) -> str:
         f"{', '.join(map(str, nc))} and d in {sorted(set(clf['latent_dim'].tolist()))}; MLP widths h1 in "
         f"{sorted(set(clf['h1'].tolist()))}; modes {', '.join(in_mode_order(clf['mode']))}; "
         f"{count(len(clf['label_seed'].unique()), 'label draw')} of {int(tr['n_labels'].iloc[0])} labelled images "
-        "per encoder, drawn from its autoencoder seed (the encoders of one seed share their draws); "
+        "per encoder, drawn from its autoencoder seed, d and num_conv (every encoder its own); "
         "each mode trained by the protocol chosen for it by cross-validation on labelled images "
         f"(the last two tables of this section); accuracy on {int(tr['n_test'].iloc[0]):,} test images, read once."
     )
@@ -322,8 +322,8 @@ def rules_markdown(rules: ReportParams) -> str:
     h1, min_acc = f"{100 * rules.h1_margin:g}", fmt_pct(rules.min_accuracy)
     a = f"{100 * (1 - rules.confidence):g}"
     return (
-        "- In experiment 4 the unit is the encoder (one autoencoder of experiment 1): its label draws, which the "
-        "encoders\n  of one seed share, are averaged within it, and so are its h1 widths except where h1 is "
+        "- In experiment 4 the unit is the encoder (one autoencoder of experiment 1): its label draws, its own (drawn "
+        "from\n  its seed, d and num_conv, so that the encoders are independent units), are averaged within it, and so are its h1 widths except where h1 is "
         "compared. A difference of two modes is "
         "estimated as the mean\n  over d of its per-d means, the spread pooled over every encoder (residual df: "
         "encoders − d values);\n  a mode against the stronger raw-pixel baseline of the same draw is decided at the "

@@ -43,21 +43,33 @@ if TYPE_CHECKING:
 SCRATCH_INIT = ("scratch", "augmented")  # modes whose encoder starts from a random initialisation
 
 
-def label_draw_seed(encoder_seed: int | None, label_seed: int) -> int:
-    """The seed of a labelled draw: derived from the autoencoder's seed and the label seed, so the
-    encoders of different autoencoder seeds see independent draws (the protocol stage draws the
-    same images as the transfer run of its encoder)."""
-    return label_seed if encoder_seed is None else derived_seed("label-draw", encoder_seed, label_seed)
+def draw_key(checkpoint: dict) -> tuple[int, int, int] | None:
+    """Which encoder a labelled draw belongs to: its autoencoder's (seed, d, num_conv); None for a
+    stand-in saved without a seed. Every encoder draws its own labelled images, so the encoders of
+    experiment 4 are independent units: a draw shared by one seed's encoders of every d made their
+    mode differences share its luck, which an interval over encoders does not see."""
+    seed = checkpoint.get("seed")
+    if seed is None:
+        return None
+    config = checkpoint["config"]
+    return int(seed), int(config["latent_dim"]), int(config["num_conv"])
+
+
+def label_draw_seed(encoder: tuple | None, label_seed: int) -> int:
+    """The seed of a labelled draw: derived from the encoder (`draw_key`) and the label seed, so
+    every encoder sees its own draws (the protocol and semisup stages draw the same images as the
+    transfer run of their encoder)."""
+    return label_seed if encoder is None else derived_seed("label-draw", *encoder, label_seed)
 
 
 def label_draw(
-    labels: torch.Tensor, encoder_seed: int | None, label_seed: int, n_labels: int, balanced: bool
+    labels: torch.Tensor, encoder: tuple | None, label_seed: int, n_labels: int, balanced: bool
 ) -> tuple[int, torch.Tensor]:
     """(seed, indices on the labels' device) of the labelled images drawn for `label_seed` and the
-    encoder trained with `encoder_seed`: the same images in the transfer, protocol and semisup stages."""
+    encoder `encoder` (`draw_key`): the same images in the transfer, protocol and semisup stages."""
     from ...science.data import labelled_subset
 
-    seed = label_draw_seed(encoder_seed, label_seed)
+    seed = label_draw_seed(encoder, label_seed)
     return seed, labelled_subset(labels.cpu(), n_labels, seed, balanced=balanced).to(labels.device)
 
 
@@ -140,16 +152,16 @@ def run(
     baselines: bool = True,
     device: str = "auto",
     progress: bool | None = None,
-    encoder_seed: int | None = None,
+    draw_key: tuple | None = None,
 ) -> dict:
     """Every (seed, h1, mode) for one encoder plus the baselines per seed.
 
     protocols: {mode: {"chosen": protocol, "cv_accuracy": float}} as the protocol stage writes
     it; a mode it lacks is trained by the untuned protocol (and has no cross-validation score).
 
-    train / test: data Splits (the labelled images are drawn from `train`). With `encoder_seed`
-    (the autoencoder's training seed), each label seed's draw and initialisations are derived
-    from both, so the encoders of different autoencoder seeds see independent label draws.
+    train / test: data Splits (the labelled images are drawn from `train`). With `draw_key` (the
+    encoder's autoencoder seed, d and num_conv), each label seed's draw and initialisations are
+    derived from both, so every encoder sees its own label draws.
     Returns {"records": [...], "timings": {...}}: one record per (h1, mode, seed) with its test
     accuracy, accuracy on the labelled images, cross-validation accuracy of its protocol and last
     loss; one per (baseline, seed) with h1 None.
@@ -168,7 +180,7 @@ def run(
     protocols = protocols or {}
     draws = {}
     for label_seed in seeds:
-        seed, idx = label_draw(train.labels, encoder_seed, label_seed, n_labels, balanced)
+        seed, idx = label_draw(train.labels, draw_key, label_seed, n_labels, balanced)
         x, y = train.images[idx].to(dev), train.labels[idx].to(dev)
         draws[label_seed] = (seed, x, y, encode(encoder, x) if "frozen" in modes else None)
     results, total = {}, len(seeds) * len(h1) * len(modes)
