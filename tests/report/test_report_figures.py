@@ -15,16 +15,16 @@ from aestudy.experiments.interpolate import figures as interpolate_figures
 from aestudy.report import profile
 
 
-def _interpolate_profile(tmp_path, seeds=(0, 1, 2, 3, 4), ds=(10, 20)):
-    """One interpolate run over every seed's d = 10 and d = 20 models (as the default profile runs
-    it), its metrics.json and its saved figure of the pair 1-5."""
+def _interpolate_profile(tmp_path, seeds=(0, 1, 2, 3, 4), ds=(10, 20), ncs=(3, 2)):
+    """One interpolate run over every seed's d = 10 and d = 20 models of each num_conv (as the
+    default profile runs it), its metrics.json and its saved figure of the pair 1-5."""
     run = tmp_path / "runs" / "interpolate" / "interpolate"
     run.mkdir(parents=True)
     records = [
         {
             "pair": "1-5",
             "latent_dim": d,
-            "num_conv": 3,
+            "num_conv": nc,
             "seed": s,
             "n_image_pairs": 30,
             "end_sharpness_error": 0.1,
@@ -32,6 +32,7 @@ def _interpolate_profile(tmp_path, seeds=(0, 1, 2, 3, 4), ds=(10, 20)):
             "mid_entropy_excess": 0.2,
         }
         for s in seeds
+        for nc in ncs
         for d in ds
     ]
     (run / "metrics.json").write_text(
@@ -46,12 +47,13 @@ def test_an_interpolation_caption_counts_the_figures_rows_not_the_tables(tmp_pat
     data = _interpolate_profile(tmp_path)
     [(path, caption)] = interpolate_figures.run_figures(data)
     assert path.name == "interpolation_1-5.png"
-    # the run draws the first seed's models (experiments.interpolate.run.run): 2 rows, not the table's 10
-    assert "one row per model of seed 0, 2 in all (d 10, 20, num_conv 3; labelled at the left)" in caption
-    assert "10 in all" not in caption and "[0, 1, 2, 3, 4]" not in caption
+    # the run draws the first model pair (one seed and num_conv: experiments.interpolate.run.run): 2 rows,
+    # not the table's 20
+    assert "one row per model of seed 0 and num_conv 3, 2 in all (d 10, 20; labelled at the left)" in caption
+    assert "20 in all" not in caption and "[0, 1, 2, 3, 4]" not in caption
     assert (
-        "the first of the 30 image pairs drawn for seed 0; its other 29 and the other 4 seeds' pairs are measured"
-        in caption
+        "the first of the 30 image pairs drawn for seed 0 and num_conv 3; its other 29 and the image pairs of the "
+        "other 9 model pairs are measured in the tables below" in caption
     )
     assert "at 3 values of a from 0 to 1" in caption
 

@@ -110,7 +110,7 @@ def limitations(data) -> str:
     conv = fidelity.convergence(ae)
     learned = (
         "Experiment 1's autoencoders beat PCA with the same d in every cell"
-        + (f"; {conv}: the verdicts describe the networks this budget trains." if conv else ".")
+        + (f"; {conv}. The verdicts describe the networks this budget trains." if conv else ".")
         if fidelity.has(ae, fidelity.PCA)
         else ""
     )

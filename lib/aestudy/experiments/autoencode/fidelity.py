@@ -118,17 +118,27 @@ def _ratios(c: pd.DataFrame) -> str:
     return f"{lo:.2f}x" if f"{lo:.2f}" == f"{hi:.2f}" else f"{lo:.2f}-{hi:.2f}x"
 
 
+CONVERGED_WITHIN = 0.01  # a last epoch that lowers the validation error by less than 1 % is read as
+# converged at this budget: one more epoch would move the error less than the seeds' spread does (the
+# default's cells spread by several % over seeds); a larger fall says the networks are still learning
+
+
 def convergence(ae: pd.DataFrame) -> str:
-    """'the last epoch changed validation error by -2.1 % (median over 60 models)', or why not."""
+    """'the last epoch changed validation error by -2.1 % (median over 60 models): still falling,
+    these networks have not converged at this budget', or why it cannot say."""
     if VAL_CHANGE not in ae:
         return ""
     v = pd.to_numeric(ae[VAL_CHANGE], errors="coerce").dropna()
     if v.empty:
         return "the last epoch's change of validation error needs two epochs (these runs trained one)"
-    return (
-        f"the last epoch changed validation error by {_rel(float(v.median()))} "
+    median = float(v.median())
+    said = (
+        f"the last epoch changed validation error by {_rel(median)} "
         f"(median over {len(v)} model{'s' if len(v) != 1 else ''})"
     )
+    if median < -CONVERGED_WITHIN:
+        said += ": still falling, so these networks have not converged at this budget"
+    return said
 
 
 def not_learned_warning(ae: pd.DataFrame, confidence: float = CONFIDENCE) -> str:

@@ -189,8 +189,8 @@ def reconstruction_caption(images: list[tuple[str, object]]) -> str:
     ]
     where = ("top: " + words[0] + "; bottom: " + words[1]) if len(words) == 2 else "; ".join(words)
     return (
-        "Test inputs (upper row of each image) and their reconstructions (lower row) by one autoencoder "
-        f"(one seed) at the smallest and the largest d, {where}."
+        "Test inputs (upper row of each image) and their reconstructions (lower row) by the autoencoders of "
+        f"one seed at the smallest and the largest d, {where}."
     )
 
 

@@ -36,17 +36,22 @@ def interpolation_curves(data) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=keys + ["alpha", *CURVES])
 
 
+def _group(record: dict) -> tuple:
+    """The models that share image pairs: one seed and num_conv (experiments.interpolate.run.pair_seed)."""
+    return record.get("seed"), record.get("num_conv")
+
+
 def figure_rows(records: list[dict], pair: str) -> list[dict]:
     """The models a run's saved figure of `pair` shows, one row each, as the run draws it
-    (experiments.interpolate.run.run): the models of the first seed among the pair's records, in record
-    order, on that seed's first image pair."""
+    (experiments.interpolate.run.run): the models of the first seed and num_conv among the pair's
+    records, in record order, on their first image pair."""
     rows = [r for r in records if str(r.get("pair")) == pair]
-    return [r for r in rows if r.get("seed") == rows[0].get("seed")] if rows else []
+    return [r for r in rows if _group(r) == _group(rows[0])] if rows else []
 
 
 def figure_caption(data, path) -> str:
     """The caption of one saved interpolation figure (interpolation_<a>-<b>.png of a run), its rows
-    counted from the figure (the run's records of the first seed), not from the table."""
+    counted from the figure (the run's records of the first seed and num_conv), not from the table."""
     pair = path.stem.replace("interpolation_", "")
     a, _, b = pair.partition("-")
     m = data.run_metrics(STAGE, path.parent.name) or {}
@@ -54,25 +59,22 @@ def figure_caption(data, path) -> str:
     grid, which = "", ""
     if shown:
         ds = sorted({int(r["latent_dim"]) for r in shown})
-        ncs = sorted({int(r["num_conv"]) for r in shown if r.get("num_conv") is not None})
-        seed, n = shown[0].get("seed"), int(shown[0].get("n_image_pairs") or 1)
-        grid = (
-            f"; one row per model of seed {seed}, {len(shown)} in all (d {', '.join(map(str, ds))}"
-            + (f", num_conv {', '.join(map(str, ncs))}" if ncs else "")
-            + "; labelled at the left)"
+        seed, num_conv, n = (
+            shown[0].get("seed"),
+            shown[0].get("num_conv"),
+            int(shown[0].get("n_image_pairs") or 1),
         )
-        seeds = sorted({r.get("seed") for r in m.get("records") or [] if str(r.get("pair")) == pair})
-        head = (
-            f" (the first of the {n} image pairs drawn for seed {seed}"
-            if n > 1
-            else f" (seed {seed}'s image pair"
-        )
+        of = f"seed {seed}" + (f" and num_conv {num_conv}" if num_conv is not None else "")
+        grid = f"; one row per model of {of}, {len(shown)} in all (d {', '.join(map(str, ds))}; labelled at the left)"
+        groups = {_group(r) for r in m.get("records") or [] if str(r.get("pair")) == pair}
+        head = f" (the first of the {n} image pairs drawn for {of}" if n > 1 else f" ({of}'s image pair"
+        others = len(groups) - 1
         rest = ([f"its other {n - 1}"] if n > 1 else []) + (
-            [f"the other {len(seeds) - 1} seeds' pairs" if len(seeds) > 2 else "the other seed's pairs"]
-            if len(seeds) > 1
-            else []
+            [f"the image pairs of the other {others} model pair{'s' if others > 1 else ''}"] if others else []
         )
-        which = head + (f"; {' and '.join(rest)} are measured below, not shown)" if rest else ")")
+        which = head + (
+            f"; {' and '.join(rest)} are measured in the tables below, not shown)" if rest else ")"
+        )
     steps = f" at {len(alphas)} values of a from {fmt(alphas[0])} to {fmt(alphas[-1])}" if alphas else ""
     return (
         f"Interpolation from a test {a} to a test {b}{which}: the outer columns are the two inputs, the columns "
