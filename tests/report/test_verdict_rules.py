@@ -454,5 +454,11 @@ def test_transfer_takes_each_encoder_as_a_unit_with_its_draws_averaged():
     tr = _transfer(_study_like, seeds=SEEDS)  # 4 d x 5 seeds = 20 encoders, 2 label draws each
     trend = transfer.verdict_larger_d_better(tr)["this run's numbers"]
     assert "95 % t-interval, 20 encoders, df 12" in trend  # d cells + seed block: (4 - 1)(5 - 1)
+    # one num_conv in the design: the slope is over d at it, not "within each num_conv"
+    assert (
+        "(least-squares slope of the log over the means of each d, at num_conv = 2, the seed a block)"
+        in trend
+    )
+    assert "within each num_conv" not in trend
     diff = transfer.verdict_finetune_beats_frozen(tr)["this run's numbers"]
     assert "95 % t-interval, 20 encoders, df 16" in diff  # a mean over seeds: d cells only, 20 - 4

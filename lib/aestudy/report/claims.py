@@ -202,12 +202,20 @@ def trend_row(
     st = dec.get("steps", {})
     stepping = ", ".join(f"{vocab.label(x)} {k}: {relative(s['mean'])}" for k, s in st.items())
     against = ", ".join(dec.get("against", [])) or "none"
+    levels = df[block].dropna().unique() if block in df else []
+    where = (
+        f"within each {block} (least-squares slope of the log over the cell means of {vocab.label(x)} × {block}, "
+        "the seed a block)"
+        if len(levels) > 1
+        else f"(least-squares slope of the log over the means of each {vocab.label(x)}"
+        + (f", at {block} = {levels[0]}" if len(levels) == 1 else "")
+        + ", the seed a block)"
+    )
     return row(
         experiment,
         c,
-        f"{label}: {by_mean(df, x, y, f)}; per {per}, {what} changes by {ci} within each "
-        f"{block} (least-squares slope of the log over the cell means of {vocab.label(x)} × {block}, the seed "
-        f"a block); adjacent steps {stepping or 'none'}; significantly against the claim: {against}"
+        f"{label}: {by_mean(df, x, y, f)}; per {per}, {what} changes by {ci} {where}; adjacent steps "
+        f"{stepping or 'none'}; significantly against the claim: {against}"
         f"{extra}",
         dec,
         key=ends(df, x, y, f),

@@ -43,3 +43,7 @@ def test_the_figure_caption_calls_the_anchors_horizontal_lines_styled_in_the_leg
     legend = fig.axes[0].get_legend().get_lines()
     assert len(legend) == len(section.PUBLISHED)
     assert len({str(line.get_linestyle()) for line in legend}) == len(legend)  # not all dashed: each its own
+    # its axis in %, as the caption, the text and the tables give accuracies
+    fig.canvas.draw()
+    ticks = [t.get_text() for t in fig.axes[0].get_yticklabels() if t.get_text()]
+    assert ticks and all(t.endswith("%") for t in ticks) and fig.axes[0].get_ylabel() == "test accuracy (%)"

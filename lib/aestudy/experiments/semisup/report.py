@@ -260,9 +260,13 @@ def by_method(records: pd.DataFrame, published: dict):
     from ...drawing import accuracy_by_method
     from ...report.figures import WIDTH, style
 
+    from matplotlib.ticker import PercentFormatter
+
     with style():
         fig, ax = plt.subplots(figsize=(WIDTH, 2.6 + 0.18 * len(published)))
         accuracy_by_method(ax, records, published)
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0, symbol=" %"))  # as the text and tables
+        ax.set_ylabel("test accuracy (%)")
         if published:
             ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=1, frameon=False)
         fig.tight_layout()
