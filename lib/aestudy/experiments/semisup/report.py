@@ -256,11 +256,10 @@ def by_method(records: pd.DataFrame, published: dict):
     anchors as dashed lines, their legend below in one column (drawn for print: at most the
     report's width, its text at least 8 pt)."""
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import PercentFormatter
 
     from ...drawing import accuracy_by_method
     from ...report.figures import WIDTH, style
-
-    from matplotlib.ticker import PercentFormatter
 
     with style():
         fig, ax = plt.subplots(figsize=(WIDTH, 2.6 + 0.18 * len(published)))
