@@ -99,7 +99,12 @@ def execute_job(
         if state != "complete" and not force and _restore_previous(run):
             state, reason, record = records.state(run.dir, run.inputs)
         if state == "complete" and not force:
-            out[run.name] = {**_result(run), "status": "cached", "key": record["key"]}
+            out[run.name] = {  # this command spent no time on it; its table keeps its execution's
+                **_result(run),
+                "status": "cached",
+                "key": record["key"],
+                "recorded_seconds": record.get("seconds", 0.0),
+            }
         elif no_retrain:
             error = f"--no-retrain: {run.name} would need to run ({state}: {reason})"
             out[run.name] = {**_result(run), "status": "failed", "error": error}

@@ -401,8 +401,6 @@ def write_tables(pdir: Path, runs: list[Run], results: dict) -> None:
     execution took, a cached run's included (its record's; this sweep spent none on it)."""
     import pandas as pd
 
-    from .eta import recorded_seconds
-
     rows = []
     for r in runs:
         res = results.get(r.name, {})
@@ -411,7 +409,7 @@ def write_tables(pdir: Path, runs: list[Run], results: dict) -> None:
             "run_id": r.run_id,
             "status": status,
             "error": res.get("error", ""),
-            "seconds": (recorded_seconds(r.dir) or 0.0) if status == "cached" else res.get("seconds", 0.0),
+            "seconds": res.get("recorded_seconds", 0.0) if status == "cached" else res.get("seconds", 0.0),
         }
         base.update(
             {
