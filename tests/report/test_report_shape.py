@@ -140,21 +140,36 @@ def test_the_shared_records_agree_with_the_runner():
     assert render.KERNEL_LOG_ENV == kernel_manager.KERNEL_LOG_ENV  # the analyses kernel's log goes to a file
 
 
-def test_the_analyses_notebook_walks_every_experiment_and_warns_once_per_section():
+def test_the_analyses_notebook_names_no_experiment_and_shows_every_section_from_one_cell():
+    """One experiment, one package: the notebook walks the registry, so adding an experiment's
+    package adds its section, and the report's notebook imports nothing of the experiments."""
     cells = json.loads((REPO / "notebooks" / "analyses.ipynb").read_text())["cells"]
     code = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
-    warned = [
-        e.name for e in EXPERIMENTS for src in code if f"section_warnings(data, {e.name}.EXPERIMENT)" in src
-    ]
-    assert warned == [e.name for e in EXPERIMENTS if not e.title]  # each own section once, in registry order
-    assert (
-        sum("prose.declared_section(data, experiment)" in src for src in code) == 1
-    )  # the others: one generic cell
+    assert not any("aestudy.experiments" in src for src in code)
+    for e in EXPERIMENTS:
+        assert not any(f"{e.name}." in src for src in code), e.name
+    walking = [src for src in code if "section.items(data, experiment)" in src]
+    assert len(walking) == 1 and "experiments.EXPERIMENTS" in walking[0]
     assert not any("status_markdown" in src for src in code)
     assert not any(re.search(r"Table \d", src) for src in code)  # numbers come from the captions
     for src in code[2:]:  # after the parameters and the set-up
         shown = len(re.findall(r"^(?:table|figure)\(|captions\.(?:table|figure)\(", src, flags=re.M))
         assert shown <= 1, src  # one table or figure per code cell
+
+
+def test_every_experiment_of_the_study_declares_a_titled_section_with_its_narrative():
+    for e in EXPERIMENTS:
+        assert e.title and e.narrative.strip() and e.text and e.sections, e.name
+
+
+def test_each_section_shows_its_stages_warnings_once_under_its_heading(tmp_path):
+    from aestudy.report import section
+
+    table = pd.DataFrame({"run_id": ["d5"], "status": ["failed"], "error": ["RuntimeError: boom"]})
+    for e in EXPERIMENTS:
+        data = profile.ProfileData(tmp_path, tables={s: table for s in e.stages})
+        said = "".join(i.markdown for i in section.items(data, e) if isinstance(i, section.Text))
+        assert said.startswith(f"## {e.title}") and said.count("RuntimeError: boom") == len(e.stages), e.name
 
 
 def test_a_failed_run_is_named_in_its_section(tmp_path):
@@ -197,7 +212,7 @@ def test_an_experiment_module_added_to_the_package_is_discovered_in_its_order(tm
 def test_an_experiment_that_declares_its_section_is_shown_heading_words_then_one_item_per_section(tmp_path):
     import matplotlib.pyplot as plt
 
-    from aestudy.report import prose
+    from aestudy.report import section
     from aestudy.report.claims import Experiment
 
     fig = plt.figure()
@@ -213,11 +228,13 @@ def test_an_experiment_that_declares_its_section_is_shown_heading_words_then_one
         tmp_path,
         tables={"denoise": pd.DataFrame({"run_id": ["d5"], "status": ["failed"], "error": ["boom"]})},
     )
-    items = prose.declared_section(data, exp)
-    assert [k for k, _ in items] == ["say", "say", "say", "table", "figure"]
-    assert items[0][1] == "## Experiment 5: denoising\n\nNoise is added." and "boom" in items[1][1]
-    assert items[2][1] == "It denoises." and items[3][1][1] == "error by d"
-    assert items[4][1] == ((fig, "curves"), "denoise_2.png")
+    items = section.items(data, exp)
+    assert [type(i).__name__ for i in items] == ["Text", "Text", "Text", "Table", "Figure"]
+    assert (
+        items[0].markdown == "## Experiment 5: denoising\n\nNoise is added." and "boom" in items[1].markdown
+    )
+    assert items[2].markdown == "It denoises." and items[3].caption == "error by d"
+    assert (items[4].figure, items[4].caption, items[4].name) == (fig, "curves", "denoise_2.png")
     plt.close(fig)
 
 

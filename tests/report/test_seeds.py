@@ -133,15 +133,10 @@ def test_the_threshold_for_a_worse_model_says_whether_the_parameter_file_sets_it
 
 def test_the_reconstructions_figure_comes_after_the_table_its_caption_points_up_to():
     """The caption says "named above": the table of worse-training models must precede the figure."""
-    import json
-    from pathlib import Path
+    from aestudy.experiments.autoencode import report as autoencode
 
-    cells = json.loads((Path(__file__).parents[2] / "notebooks" / "analyses.ipynb").read_text())["cells"]
-    where = {
-        name: next(i for i, c in enumerate(cells) if f"autoencode.{name}(data)" in "".join(c["source"]))
-        for name in ("odd_seeds", "reconstructions")
-    }
-    assert where["odd_seeds"] < where["reconstructions"]
+    sections = autoencode.EXPERIMENT.sections
+    assert sections.index(autoencode.worse_models) < sections.index(autoencode.reconstruction_images_shown)
 
 
 def test_the_table_of_worse_models_gives_dead_units_in_percent_as_its_sentence_does(tmp_path):

@@ -70,12 +70,14 @@ class Experiment:
     # words, and whether it follows the autoencoder's seed (else a stage's own search seed):
     # {purpose: (words, follows)}; the choice "which images" says it (`report.choices`)
     seeds: dict = field(default_factory=dict)
-    # Its section. An experiment either has its own section in notebooks/analyses.ipynb (the five of
-    # this study, with their narrative), or declares these and the notebook's generic cell shows it:
+    # Its section of the report, which notebooks/analyses.ipynb shows item by item (`report.section`):
     title: str = ""  # the section's heading ('Experiment 5: denoising')
     narrative: str = ""  # markdown under the heading: what was done and why
     text: Callable | None = None  # text(data) -> markdown made from this run's numbers
-    sections: tuple = ()  # each: section(data) -> (DataFrame or matplotlib Figure, caption)
+    # each: entry(data) -> a `section` item (Text, Table, Figure, Images), a list of them, or a
+    # (DataFrame or matplotlib Figure, caption) pair; `section.table` and `section.figure` adapt a
+    # function that returns such a pair (with an empty table's words, with the figure's file name)
+    sections: tuple = ()
 
 
 def row(

@@ -159,24 +159,3 @@ def section_warnings(data: ProfileData, experiment: Experiment) -> str:
         s for s in experiment.stages if s in data.tables or (s == experiment.name and not experiment.optional)
     ]
     return "\n\n".join(w for w in (status_markdown(data, s) for s in shown) if w)
-
-
-def declared_section(data: ProfileData, experiment: Experiment) -> list[tuple[str, object]]:
-    """The section of an experiment that declares it (`title`, `narrative`, `text`, `sections`), as
-    the analyses notebook shows it: ('say', markdown), ('table', (df, caption)) and ('figure',
-    ((figure, caption), file name)) in order: heading and narrative, warnings, its sentences, then
-    one table or figure per entry of `sections`."""
-    items: list[tuple[str, object]] = [
-        ("say", f"## {experiment.title}\n\n{experiment.narrative}".strip()),
-        ("say", section_warnings(data, experiment)),
-    ]
-    if experiment.text:
-        items.append(("say", experiment.text(data)))
-    for i, section in enumerate(experiment.sections, 1):
-        shown = section(data)
-        items.append(
-            ("table", shown)
-            if isinstance(shown[0], pd.DataFrame)
-            else ("figure", (shown, f"{experiment.name}_{i}.png"))
-        )
-    return [(kind, shown) for kind, shown in items if shown]

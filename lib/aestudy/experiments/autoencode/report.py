@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 
-from ...report import seeds
+from ...report import section, seeds
 from ...report.claims import Claim, Experiment, key_effects, trend_row
 from ...report.figures import WIDTH, Panel, ci_points, style, tick
 from ...report.sentences import ci_of, describe_trend, means_with_intervals
@@ -366,6 +366,34 @@ def reconstructions(data):
     return [p for _, p in recon], reconstruction_caption(recon) if recon else ""
 
 
+def worse_models(data) -> list:
+    """The section's words on the models that train worse than their seed siblings, and their table."""
+    words, shown, caption = odd_seeds(data)
+    return [section.Text(words), section.Table(shown, caption)]
+
+
+def reconstruction_images_shown(data) -> section.Images:
+    """The reconstructions, after the table of worse models (their caption points up to it)."""
+    paths, caption = reconstructions(data)
+    return section.Images(tuple(paths), caption)
+
+
+NARRATIVE = """
+Convolutional autoencoders are trained over the grid of latent sizes d and numbers of convolution
+layers (num_conv), every grid point once per seed. The original concluded that the error falls as
+d grows, that d < 10 is clearly worse ("ten digit classes need at least ten places") and that the
+error also falls, less clearly, as the model grows.
+
+Whether the networks have learned is measured before anything is concluded from them: each cell's
+test error stands beside that of PCA with the same d (the optimal linear autoencoder of that size,
+fitted on the same training images) and of the training mean image (the floor of floors). A cell
+whose autoencoders do not beat PCA measures networks that have not learned at this budget, and page 1
+says so. How far training had converged is the relative change of the validation error (held-out
+training images, never the test set) over the last epoch; the fraction of the encoder's hidden ReLU
+units that are dead stands beside it.
+"""
+
+
 def overview(data) -> Panel | None:
     ae = data.usable(STAGE)
     if ae.empty:
@@ -406,4 +434,18 @@ EXPERIMENT = Experiment(
     overview=overview,
     choices=choices,
     limitations=limitations,
+    title="Experiment 1: autoencoding sweep",
+    narrative=NARRATIVE,
+    text=text,
+    sections=(
+        section.figure(curves, "autoencode_error_curves.png"),
+        section.table(grid),
+        section.table(
+            correlations,
+            empty="(No table of each swept parameter's correlation with the test error, the original's "
+            "parameter-importance panel: it needs a swept parameter and at least 3 runs of each seed.)",
+        ),
+        worse_models,
+        reconstruction_images_shown,
+    ),
 )

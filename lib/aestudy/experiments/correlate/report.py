@@ -12,6 +12,7 @@ import pandas as pd
 import seaborn as sns
 
 from ...drawing import heatmap_keys
+from ...report import section
 from ...report.claims import Claim, Experiment, by_mean, trend_row
 from ...report.figures import MIN_PT, WIDTH, Panel, ci_points, style, tick
 from ...report.sentences import describe_trend, means_with_intervals
@@ -355,6 +356,15 @@ def choices(data) -> list[dict]:
     ]
 
 
+NARRATIVE = """
+Each model encodes the same seeded training images (those the autoencoders trained on, as in the
+original); the mean absolute Pearson correlation between latent dimensions is taken off the
+diagonal and, as in the original, with it. Beside it stands the participation ratio of the latent
+covariance: over how many directions the code's variance is spread. Both describe the coordinates
+that training found; neither is fixed by the objective (the section says why).
+"""
+
+
 EXPERIMENT = Experiment(
     name=STAGE,
     order=3,
@@ -362,4 +372,12 @@ EXPERIMENT = Experiment(
     claims={"correlation_falls": Claim("3", STAGE, verdict_correlation_falls)},
     overview=overview,
     choices=choices,
+    title="Experiment 3: latent correlations",
+    narrative=NARRATIVE,
+    text=text,
+    sections=(
+        section.figure(against_d, "correlation.png"),
+        section.figure(matrices, "correlation_heatmaps.png"),
+        section.table(correlation_table),
+    ),
 )

@@ -12,7 +12,9 @@ from ...report import profile
 from ...report.figures import WIDTH, style, tick
 from ...report.stats import summarise
 from ...report.text import count, fmt, interval_words
-from .report import STAGE
+from . import STAGE as _DECLARED
+
+STAGE = _DECLARED.name
 
 CURVES = ("sharpness", "confidence", "pair_mass", "entropy")  # experiment 2's measures at every a
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ...report import section
 from ...report.claims import NO_RUNS, Claim, Experiment, row
 from ...report.decide import direction
 from ...report.linear import mean_over_cells, one_sample
@@ -14,6 +15,7 @@ from ...report.stats import CONFIDENCE, SEED, summarise
 from ...report.tables import ci_columns
 from ...report.text import SEEDS, count, fmt, fmt_ci, fmt_est, fmt_pct, interval_words, whole
 from ...report_params import ReportParams
+from . import figures
 
 STAGE = "interpolate"
 TEST = "test set (disclosed: chosen after seeing test numbers)"
@@ -382,6 +384,33 @@ def choices(data) -> list[dict]:
     ]
 
 
+NARRATIVE = """
+For each digit pair, many pairs of test images (one of each digit) are encoded and
+(1 - a) z1 + a z2 is decoded for a from 0 to 1, by every model of the latent sizes compared. Each
+autoencoder seed and num_conv draws its own image pairs, shared by its models of every d, so the
+latent sizes are compared image pair by image pair within a model pair (one seed and num_conv),
+each model pair's number is the mean over its image pairs, and the model pairs are independent
+units: the verdicts' intervals are over them, the figures' over autoencoder seeds.
+
+Each claim is measured against a yardstick. **Sharp at the ends**: the Tenengrad measure (the mean
+squared Sobel gradient magnitude) of the a = 0 and 1 decodes against that of the real digit each
+reconstructs, as |ln| of their ratio, so that ringing or checkerboard artefacts sharper than the
+real digit count as much as blur. **Digit-like near a = 0.5**: a reference classifier, trained on
+labelled training images in a stage of its own and calibrated on held-out ones, gives the decode
+nearest a = 0.5 a probability of being one of the two endpoint digits; it is taken relative to the
+same probability on the model's own a = 0 and 1 decodes, so a model is not credited for
+reconstructing well, only for staying recognisable in between (the entropy of the classifier,
+relative to the ends, is shown beside it). Above 1 it says that the model's own ends are the less
+recognisable, not that the midpoint is good: the section names such cases with both probabilities.
+The figures show the first image pair of each digit pair.
+"""
+
+
+def run_figures(data) -> list:
+    """Each usable run's saved interpolation figure over its own caption."""
+    return [section.Images((path,), caption) for path, caption in figures.run_figures(data)]
+
+
 EXPERIMENT = Experiment(
     name=STAGE,
     order=2,
@@ -396,5 +425,14 @@ EXPERIMENT = Experiment(
         "Experiment 2's 'digit-like' is one small CNN's calibrated judgement, not a human's."
         if not data.usable(STAGE).empty
         else ""
+    ),
+    title="Experiment 2: latent interpolation",
+    narrative=NARRATIVE,
+    text=text,
+    sections=(
+        run_figures,
+        section.figure(figures.measures, "interpolation_along_a.png"),
+        section.table(measures_table),
+        section.table(lambda data: measures_table(data, primary=False)),
     ),
 )

@@ -10,6 +10,7 @@ from itertools import combinations
 import pandas as pd
 
 from ...drawing import baseline_lines as _baseline_lines
+from ...report import section
 from ...report.claims import NO_RUNS, Claim, Experiment, key_decides, key_effects, row, trend_row
 from ...report.decide import INCONCLUSIVE, direction, equivalence
 from ...report.figures import Panel, ci_points, tick
@@ -18,6 +19,7 @@ from ...report.stats import CONFIDENCE, SEED
 from ...report.text import SEEDS, count, fmt_ci, fmt_est, fmt_pct, fmt_pp, fmt_pp_ci, listing
 from ...report_params import ReportParams
 from ...vocabulary import BASELINE_LABELS, in_mode_order, mode_palette, mode_sort_key
+from . import summaries
 from .choices import augment_note, augment_words, choices, tuned_note, tuned_on
 from .summaries import ENCODER, encoder_means, in_percent, interval_text, transfer_parts, transfer_summaries
 
@@ -402,6 +404,25 @@ def _labels(data) -> str:
     return f" with {int(tr['n_labels'].iloc[0])} labels" if "n_labels" in tr and not tr.empty else ""
 
 
+NARRATIVE = """
+Every table's interval is over autoencoder seeds, taken on encoder-level means: each encoder (one
+autoencoder of experiment 1: its d and seed) first averages its label draws (and, where the table
+says so, the other factors), so the interval carries both the encoder's and the label draw's
+variation, and n is the number of seeds, never the number of records; the verdicts take each
+encoder as a unit (their n: encoders). An encoder's label draws are its own, derived from its
+autoencoder seed, d and num_conv, so the encoders are independent units, and the modes trained from
+a random initialisation (scratch and the augmented control) and the raw-pixel baselines vary with
+the encoder too and take the same unit.
+
+How each mode is trained (steps, learning rate, weight decay, augmentation; for fine-tuning a head
+warm-up and a lower encoder learning rate) was chosen per mode by cross-validation on labelled
+training images, with the same number of candidates and folds for every mode; the test set is read
+once, for the numbers below. `augmented` is the strong control: the same CNN as `scratch`, on the
+labelled images alone, always trained on shifted and rotated copies; `scratch`, like every other
+mode, trains on them only where its cross-validation chooses to.
+"""
+
+
 EXPERIMENT = Experiment(
     name=STAGE,
     order=4,
@@ -441,5 +462,15 @@ EXPERIMENT = Experiment(
         "used to compare h1 and d, which may favour that cell; the verdicts on h1 and d say so."
         if tuned_note(data)
         else ""
+    ),
+    title="Experiment 4: transfer learning with few labels",
+    narrative=NARRATIVE,
+    text=text,
+    sections=(
+        section.figure(summaries.summary, "transfer.png"),
+        section.table(lambda data: summaries.by(data, "latent_dim")),
+        section.table(lambda data: summaries.by(data, "h1")),
+        section.table(summaries.accuracy_by_mode),
+        section.table(summaries.protocols),
     ),
 )

@@ -43,9 +43,3 @@ def claims() -> dict:
                 raise ValueError(f"claim {cid!r} is declared twice (aestudy.experiments.{e.name}.report)")
             out[cid] = claim
     return out
-
-
-def declared_sections() -> tuple:
-    """The experiments that declare their own section (`title`, `sections`) rather than having one
-    written in notebooks/analyses.ipynb: the notebook's generic cell shows them."""
-    return tuple(e for e in EXPERIMENTS if e.title)
