@@ -234,7 +234,7 @@ def verdict_beats_baselines(tr: pd.DataFrame, rules: ReportParams = DEFAULT) -> 
     """The pre-trained encoders at the largest d (finetune, else frozen; mean over h1) against the
     stronger of the two raw-pixel baselines on the same label draw: the largest d's cell of the
     model over every d's encoders (the variance pooled over d). Its note gives every d's mean."""
-    c = "Pre-training beats raw-pixel baselines (logistic regression, 1-NN)"
+    c = "Pre-training beats raw-pixel baselines at the largest d (logistic regression, 1-NN)"
     clf, base = transfer_parts(tr)
     if clf.empty or base.empty:
         return row("4+", c, NO_RUNS if clf.empty else "no baseline records")
