@@ -37,6 +37,18 @@ def test_load_fake_files(fake_mnist):
         assert set(split.labels.tolist()) == set(range(10))
 
 
+def test_a_runs_split_is_the_one_its_data_section_names_drawn_by_its_data_seed(fake_mnist):
+    p = {"dataset": "mnist", "data_dir": fake_mnist, "train_size": 7, "test_size": 5, "data_seed": 3}
+    for train, limit in ((True, 7), (False, 5)):
+        got = data.split_of(p, train=train)
+        want = data.load_split("mnist", train=train, data_dir=fake_mnist, limit=limit, seed=3)
+        assert torch.equal(got.images, want.images) and torch.equal(got.labels, want.labels)
+    other = data.split_of({**p, "data_seed": 4})
+    assert not torch.equal(other.labels, data.split_of(p).labels) or not torch.equal(
+        other.images, data.split_of(p).images
+    )
+
+
 def test_limit_gives_seeded_subset(fake_mnist):
     full = data.load_split("mnist", train=True, data_dir=fake_mnist)
     a = data.load_split("mnist", train=True, data_dir=fake_mnist, limit=30, seed=0)

@@ -35,6 +35,7 @@ def _load_split_calls(stage: str):
         for node in ast.walk(ast.parse(source)):
             if isinstance(node, ast.Call) and getattr(node.func, "attr", None) in (
                 "load_split",
+                "split_of",
                 "sample_images",
             ):
                 yield node
@@ -58,7 +59,11 @@ def test_every_stage_draws_its_images_with_the_shared_data_seed(stage):
     for call in calls:
         seed = [k.value for k in call.keywords if k.arg == "seed"] or call.args[2:3]
         names = _names_read(seed[0]) if seed else set()
-        if call.func.attr == "sample_images":  # picks among the shared images, never by the model's seed
+        if call.func.attr == "split_of":  # the run's `data` section, drawn by its data_seed (test_data)
+            assert not call.keywords or [k.arg for k in call.keywords] == ["train"], (
+                f"{stage}: {ast.unparse(call)}"
+            )
+        elif call.func.attr == "sample_images":  # picks among the shared images, never by the model's seed
             assert names in ({"data_seed"}, {"image_seed"}), f"{stage}: {ast.unparse(call)}"
         else:
             assert names == {"data_seed"}, f"{stage}: {ast.unparse(call)}"

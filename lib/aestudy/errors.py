@@ -6,7 +6,7 @@ in one place; each error also derives from the builtin it was before (`ParamsErr
 
 | exit | errors |
 | --- | --- |
-| 2 (bad input: parameters, a command-line value, the dataset, the cluster) | `messages.ParamsError` (and `runner.cluster.NotShared`, `runner.slurm.SlurmError`), `science.data.DataNotFoundError`, `datafiles.DataDamaged` |
+| 2 (bad input: parameters, a command-line value, the dataset, the cluster) | `messages.ParamsError` (and `runner.cluster.NotShared`, `runner.slurm.SlurmError`), `science.data.DataNotFoundError`, `science.training.DeviceMissing`, `datafiles.DataDamaged` |
 | 1 (a run or a file failed) | `files.WriteFailed`, `files.CorruptArtifact`, `metrics.ContractBroken`, `report.pdf.PdfToolMissing`, `report.html.RenderToolMissing` |
 """
 

@@ -117,6 +117,18 @@ def load_split(
     return split
 
 
+def split_of(params, train: bool = True) -> Split:
+    """The split a run's `data` section names (`dataset`, `data_dir`, `train_size` or `test_size`,
+    `data_seed`): every stage that reads a split whole loads it so, and so draws the same images."""
+    return load_split(
+        params["dataset"],
+        train=train,
+        data_dir=params["data_dir"],
+        limit=params["train_size" if train else "test_size"],
+        seed=params["data_seed"],
+    )
+
+
 def load_train_val(
     dataset: str = "mnist",
     data_dir=None,

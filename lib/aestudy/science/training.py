@@ -17,18 +17,44 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..errors import BadInput
 from .names import OPTIMIZERS, PRECISIONS
 
 
+class DeviceMissing(BadInput, RuntimeError):
+    """A stage's `device` names a device this machine does not have."""
+
+
 def pick_device(device: str = "auto") -> torch.device:
-    """`auto`: CUDA, then Apple MPS, then CPU."""
+    """`auto`: CUDA, then Apple MPS, then CPU. A device named outright must be on this machine:
+    torch's own error ("Found no NVIDIA driver", "invalid device ordinal") comes from deep inside
+    the first step and names neither the field nor what the machine has."""
     if device != "auto":
-        return torch.device(device)
+        chosen = torch.device(device)
+        missing = _missing(chosen)
+        if missing:
+            raise DeviceMissing(f"device: {device}: {missing}; set `device: auto` or a device it has")
+        return chosen
     if torch.cuda.is_available():
         return torch.device("cuda")
     if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
         return torch.device("mps")
     return torch.device("cpu")
+
+
+def _missing(device: torch.device) -> str:
+    """Why this machine cannot compute on `device` ('' when it can)."""
+    if device.type == "cuda":
+        n = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if n == 0:
+            return "this machine has no CUDA device"
+        if device.index is not None and device.index >= n:
+            return f"this machine has {n} CUDA device{'s' if n > 1 else ''} (cuda:0{f' to cuda:{n - 1}' if n > 1 else ''})"
+    if device.type == "mps":
+        mps = getattr(torch.backends, "mps", None)
+        if mps is None or not mps.is_available():
+            return "this machine has no Apple MPS device"
+    return ""
 
 
 def native_bf16(device) -> bool:

@@ -132,6 +132,37 @@ def test_pick_device():
     assert train.pick_device("cpu") == torch.device("cpu")
 
 
+@pytest.mark.parametrize(
+    ("device", "gpus", "says"),
+    [
+        ("cuda:9", 1, "device: cuda:9: this machine has 1 CUDA device (cuda:0)"),
+        ("cuda:2", 2, "device: cuda:2: this machine has 2 CUDA devices (cuda:0 to cuda:1)"),
+        ("cuda", 0, "device: cuda: this machine has no CUDA device"),
+    ],
+)
+def test_a_device_this_machine_lacks_is_one_line_naming_the_field_before_any_work(
+    monkeypatch, device, gpus, says
+):
+    from aestudy.errors import BAD_INPUT
+    from aestudy.science import training
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: gpus > 0)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: gpus)
+    with pytest.raises(training.DeviceMissing) as err:
+        training.pick_device(device)
+    assert str(err.value).startswith(says) and "set `device: auto`" in str(err.value)
+    assert err.value.exit_code == BAD_INPUT
+
+
+def test_a_device_this_machine_has_is_taken_as_named(monkeypatch):
+    from aestudy.science import training
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    assert training.pick_device("cuda:1") == torch.device("cuda:1")
+    assert training.pick_device("cuda") == torch.device("cuda")
+
+
 def test_batches_cover_everything_once():
     g = torch.Generator().manual_seed(0)
     parts = train.batches(10, 3, g)

@@ -58,9 +58,7 @@ def main(params: dict, *, cell_runs: list[dict] | None = None, out_dir=None) -> 
         val_size=p["val_size"],
         seed=p["data_seed"],
     )
-    test_split = data.load_split(
-        p["dataset"], train=False, data_dir=p["data_dir"], limit=p["test_size"], seed=p["data_seed"]
-    )
+    test_split = data.split_of(p, train=False)
     config = models.AEConfig.from_params(p)  # the architecture's fields, by keyword
     seeds = [p["seed"]] + [r["seed"] for r in cell_runs]  # one model per seed: this run's, then its cell's
     outs = [artifacts.output_dir(d, "autoencode") for d in [out_dir] + [r["out_dir"] for r in cell_runs]]

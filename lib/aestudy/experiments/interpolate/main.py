@@ -98,12 +98,8 @@ def main(params: dict, *, checkpoints=(), classifiers=(), out_dir=None) -> Inter
             seed=p["image_seed"],
         )
     models = artifacts.load_models(checkpoints)
-    test = data.load_split(
-        p["dataset"], train=False, data_dir=p["data_dir"], limit=p["test_size"], seed=p["data_seed"]
-    )
-    pool = data.load_split(
-        p["dataset"], train=True, data_dir=p["data_dir"], limit=p["train_size"], seed=p["data_seed"]
-    )
+    test = data.split_of(p, train=False)
+    pool = data.split_of(p)
     if classifiers:
         classifier = reference.load_one(classifiers)
     else:

@@ -43,9 +43,7 @@ def main(params: dict, *, checkpoints: list[str] | None = None, out_dir=None) ->
     out = artifacts.output_dir(out_dir, "protocol")
     if not checkpoints:
         checkpoints = standins.stand_in_checkpoints([10], out, dataset=p["dataset"], data_dir=p["data_dir"])
-    pool = data.load_split(
-        p["dataset"], train=True, data_dir=p["data_dir"], limit=p["train_size"], seed=p["data_seed"]
-    )
+    pool = data.split_of(p)
     draws = protocol.labelled_draws(
         checkpoints, pool, p["label_seed"], p["n_labels"], p["balanced"], device=p["device"]
     )

@@ -60,12 +60,8 @@ def main(params: dict, *, out_dir=None) -> ReferenceResult:
     start = time.perf_counter()
     training.setup(p["seed"])
     out = artifacts.output_dir(out_dir, "reference")
-    pool = data.load_split(
-        p["dataset"], train=True, data_dir=p["data_dir"], limit=p["train_size"], seed=p["data_seed"]
-    )
-    test = data.load_split(
-        p["dataset"], train=False, data_dir=p["data_dir"], limit=p["test_size"], seed=p["data_seed"]
-    )
+    pool = data.split_of(p)
+    test = data.split_of(p, train=False)
     fit_idx, cal_idx = reference.calibration_split(len(pool), p["calibration_size"], p["data_seed"])
     model, history = reference.run(
         pool.images[fit_idx],

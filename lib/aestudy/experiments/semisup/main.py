@@ -60,9 +60,7 @@ def main(
     dev = training.pick_device(p["device"])
     encoder = transfer.encoder_from_checkpoints(checkpoints).to(dev)
     encoder_key = transfer.draw_key(artifacts.load_checkpoint(checkpoints[0]))  # whose label draws
-    pool = data.load_split(
-        p["dataset"], train=True, data_dir=p["data_dir"], limit=p["train_size"], seed=p["data_seed"]
-    ).to(dev)
+    pool = data.split_of(p).to(dev)
     search = semisup.search_data(  # its images left out of the pool
         pool, encoder_key, p["search_label_seed"], p["n_labels"], p["balanced"]
     )
@@ -98,9 +96,7 @@ def main(
     candidates = semisup.table(choice)  # every candidate's cross-validation accuracy
 
     # 2. the evaluation: the test split is loaded only now, the recipe fixed
-    test = data.load_split(
-        p["dataset"], train=False, data_dir=p["data_dir"], limit=p["test_size"], seed=p["data_seed"]
-    )
+    test = data.split_of(p, train=False)
     started = time.perf_counter()
     with training.precision(p["precision"], p["device"]):
         records = semisup.run(

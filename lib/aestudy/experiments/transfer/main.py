@@ -56,12 +56,8 @@ def main(
     encoder = transfer.encoder_from_checkpoints(checkpoints)
     encoder_key = transfer.draw_key(artifacts.load_checkpoint(checkpoints[0]))  # whose label draws
     chosen = transfer.protocols_from(protocols or [])
-    pool = data.load_split(
-        p["dataset"], train=True, data_dir=p["data_dir"], limit=p["train_size"], seed=p["data_seed"]
-    )
-    test = data.load_split(
-        p["dataset"], train=False, data_dir=p["data_dir"], limit=p["test_size"], seed=p["data_seed"]
-    )
+    pool = data.split_of(p)
+    test = data.split_of(p, train=False)
     with training.precision(p["precision"], p["device"]):
         result = transfer.run(
             encoder,
