@@ -145,7 +145,7 @@ def test_the_analyses_notebook_names_no_experiment_and_shows_every_section_from_
     package adds its section, and the report's notebook imports nothing of the experiments."""
     cells = json.loads((REPO / "notebooks" / "analyses.ipynb").read_text())["cells"]
     code = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
-    assert not any("aestudy.experiments" in src for src in code)
+    assert not any("aestudy.experiments" in src or "aestudy.science" in src for src in code)
     for e in EXPERIMENTS:
         assert not any(f"{e.name}." in src for src in code), e.name
     walking = [src for src in code if "section.items(data, experiment)" in src]
