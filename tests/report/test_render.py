@@ -31,6 +31,15 @@ SECTIONS = [
 needs_chromium = pytest.mark.skipif(report_pdf.find_chromium() is None, reason="Chromium not installed")
 
 
+def smoke_runs() -> int:
+    """The runs params/smoke.yaml plans (14 today): counted, so that a stage added to the smoke profile
+    (ARCHITECTURE.md, "How to add an experiment", step 4) changes no test here."""
+    from aestudy.runner.paramfile import load_study
+    from aestudy.runner.plan import plan
+
+    return len(plan(load_study(REPO / "params" / "smoke.yaml")))
+
+
 def lib_command(*args, env: dict, timeout: float = 300) -> subprocess.CompletedProcess:
     """`python -m lib ARGS` in the checkout, as a user types it: its exit status and output."""
     return subprocess.run(
@@ -135,7 +144,7 @@ def test_run_with_nothing_new_leaves_the_report_as_it_is(smoke_profile):
     before = html.stat().st_mtime_ns
     proc = lib_command("run", str(smoke_profile["params"]), env=smoke_profile["env"])
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert "14 cached" in proc.stderr and "is up to date" in proc.stderr
+    assert f"{smoke_runs()} cached" in proc.stderr and "is up to date" in proc.stderr
     assert html.stat().st_mtime_ns == before
 
 
@@ -149,7 +158,10 @@ def test_run_after_a_change_to_the_report_section_alone_renders_again_and_says_w
     params.write_text(text.replace("  confidence: 0.95 ", "  confidence: 0.9 ", 1))
     proc = lib_command("run", str(params), env={**smoke_profile["env"], "REPORTS_DIR": str(reports)})
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert "14 cached" in proc.stderr and "rendered again: the parameter file changed" in proc.stderr
+    assert (
+        f"{smoke_runs()} cached" in proc.stderr
+        and "rendered again: the parameter file changed" in proc.stderr
+    )
 
 
 @pytest.mark.slow
@@ -167,7 +179,9 @@ def test_a_report_rendered_from_stale_runs_says_so_above_its_summary(smoke_profi
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "warning: 1 run is stale (first: theory/all: parameter n_samples: 2001 -> 1001)" in proc.stderr
     html = (reports / "smoke" / "report.html").read_text()
-    said = re.search(r"Out of date:</strong> 1 of the 14 runs this report shows is stale[^<]*", html)
+    said = re.search(
+        rf"Out of date:</strong> 1 of the {smoke_runs()} runs this report shows is stale[^<]*", html
+    )
     assert said and "theory/all" in said[0] and "aestudy run" in html, said
     assert html.index("Rendered ") < html.index("Out of date") < html.index(">Summary<")  # under the title
     assert (reports / "smoke" / "runs" / "theory" / "all" / "complete.json").read_bytes() == before
@@ -195,7 +209,7 @@ def test_a_run_folder_the_parameter_file_no_longer_plans_is_left_out_of_the_repo
     proc = lib_command("render", str(smoke_profile["params"]), env=env)
     assert proc.returncode == 0, proc.stderr[-2000:]
     html = (reports / "smoke" / "report.html").read_text()
-    assert "The 14 runs of the profile by stage" in html
+    assert f"The {smoke_runs()} runs of the profile by stage" in html
     assert "theory/s9" not in html and ">s9<" not in html
     assert sum(h == "Theory" for h in headings(html)) == 1, headings(html)
 
