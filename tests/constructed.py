@@ -76,8 +76,9 @@ def _transfer(
     acc, seeds=SEEDS, ds=(5, 10, 15, 20), h1s=(200, 650, 1000), draws=(0, 1), base=(0.60, 0.65)
 ) -> pd.DataFrame:
     """acc(d, h1, mode, seed, draw) -> accuracy. As in the transfer stage's table: one encoder per
-    (d, seed) (`seed` the autoencoder's), every encoder with the same label draws (`label_seed`),
-    and logreg / 1nn records per draw, repeated for every encoder."""
+    (d, seed) (`seed` the autoencoder's), every encoder with its own label draws (`label_seed`: the
+    draw is derived from the encoder and it), and its logreg / 1nn records per draw (here the same
+    numbers for every encoder unless a test sets them)."""
     rows = []
     for d in ds:
         for s in seeds:

@@ -142,6 +142,20 @@ def test_an_inconclusive_row_says_how_many_seeds_would_decide_it():
     )
 
 
+def test_the_seeds_that_would_decide_an_effect_pointing_against_the_claim_would_decide_it_contradicted():
+    """-0.5 points for "pre-training beats scratch": more seeds at this effect would contradict it,
+    and "would decide it" alone read as if they would support it."""
+    against = decide.direction(pd.Series([-0.4, -0.6, 0.3, -1.3]), +1, 0.95)
+    toward = decide.direction(pd.Series([0.4, 0.6, -0.3, 1.3]), +1, 0.95)
+    assert against["verdict"] == toward["verdict"] == INCONCLUSIVE
+    said = decide.need_text(against["need"], 0.05, 11)
+    assert "would decide it as contradicted (the effect points against the claim)" in said
+    assert "as contradicted" not in decide.need_text(toward["need"], 0.05, 11)
+    outside = decide.equivalence(pd.DataFrame({"h1": [2.5, 3.5, 1.0, 4.0]}), 2.0, 0.95)
+    within = decide.equivalence(pd.DataFrame({"h1": [0.5, -0.2, 0.1, 0.3]}), 2.0, 0.95)
+    assert outside["need"]["against"] and not within["need"]["against"]
+
+
 # ------------------------------------------------------------------ "d < 10 is clearly worse": against saturation
 
 
@@ -368,7 +382,8 @@ def test_the_h1_row_shows_the_margin_and_its_reason_and_drops_the_untested_paren
     ]
     row = transfer.verdict_h1_matters_little(pd.DataFrame(rows))
     assert row["verdict"] == SUPPORTED and "TOST at 5 %" in row["this run's numbers"]
-    assert row["conclusion"] == "h1 matters little" and "slight edge" not in row["conclusion"]
+    assert row["conclusion"] == "h1 matters little (pre-trained encoders: frozen, finetune)"
+    assert "slight edge" not in row["conclusion"]
     assert (
         "which width a practitioner picks" in row["this run's numbers"]
         and "seed-to-seed" not in row["this run's numbers"]

@@ -303,6 +303,35 @@ def test_pretraining_against_the_strong_control_is_decided_on_paired_encoder_mea
     assert transfer.verdict_pretraining_beats_control(no_control)["verdict"] == INCONCLUSIVE
 
 
+def test_the_baselines_are_those_of_each_encoders_own_label_draw(tmp_path):
+    """Every encoder draws its own labels, so its classifiers meet the baselines fitted on its
+    draws, never a seed's baselines averaged over its encoders of every d (which made a baseline
+    that varies with d read as a gap that widens with d)."""
+
+    def logreg(d, s, draw):
+        return 0.6012 + 0.004 * d + 0.002 * s + 0.001 * draw  # the baselines vary with the encoder's draw
+
+    tr = _transfer(lambda d, h, m, s, draw: logreg(d, s, draw) + 0.01 + 0.0002 * s)
+    for mode, minus in (("logreg", 0.0), ("1nn", 0.05)):
+        rows = tr["mode"] == mode
+        tr.loc[rows, "accuracy"] = [
+            logreg(d, s, draw) - minus
+            for d, s, draw in zip(
+                tr.loc[rows, "latent_dim"], tr.loc[rows, "seed"], tr.loc[rows, "label_seed"]
+            )
+        ]
+    row = transfer.verdict_beats_baselines(tr)
+    assert row["verdict"] == SUPPORTED and row["key number"].startswith("+1.0 ["), row["key number"]
+    data = profile.ProfileData(tmp_path, tables={"transfer": tr.assign(status="ok")})
+    assert transfer.baselines_note(data).endswith(
+        "d=5: +1.0 points, d=10: +1.0 points, d=15: +1.0 points, d=20: +1.0 points"
+    )
+    assert (
+        "finetune (d=20): 69.4 %; on the same draws 1-nearest-neighbour: 63.4 %, logistic regression: 68.4 %"
+        in (row["this run's numbers"])
+    )
+
+
 def test_the_baselines_are_paired_with_the_label_draw_of_their_seed():
     # each seed's draws give the baselines their own accuracy: pre-training beats them only by
     # comparing like with like (seed, label draw)

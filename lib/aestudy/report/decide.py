@@ -135,14 +135,18 @@ def direction(
         "p_claim": p_claim,
         "p_other": p_other,
         "p": p,
-        "need": need(est, abs(est["mean"] - boundary), two_sided=True),
+        "need": need(
+            est, abs(est["mean"] - boundary), two_sided=True, against=(est["mean"] - boundary) * expected < 0
+        ),
     }
 
 
-def need(est: dict, effect: float, two_sided: bool) -> dict:
+def need(est: dict, effect: float, two_sided: bool, against: bool = False) -> dict:
     """What `seeds_needed` reads of an estimate: the effect to detect, its se now, the seeds and
-    df now, the df one more seed adds, the test's sidedness."""
+    df now, the df one more seed adds, the test's sidedness; `against`: the estimate points away
+    from the claim, so the seeds that would decide it would decide it contradicted."""
     return {
+        "against": bool(against),
         "effect": float(effect),
         "se": est.get("se", float("nan")),
         "seeds": est.get("seeds", 0),
@@ -228,7 +232,9 @@ def equivalence(
         "holds": int(holds or 0),
         "seeds": int(seeds or 0),
         "p": p,
-        "need": need(w, abs(margin - abs(w["mean"])), two_sided=False) if w else None,
+        "need": need(w, abs(margin - abs(w["mean"])), two_sided=False, against=abs(w["mean"]) > margin)
+        if w
+        else None,
     }
 
 
@@ -307,8 +313,9 @@ def need_text(row_need: dict | None, alpha: float, m: int, power: float = POWER)
             f"no feasible number of seeds (up to {MOST}) would decide it: the effect is within the noise "
             f"(at {level})"
         )
+    how = " as contradicted (the effect points against the claim)" if row_need.get("against") else ""
     return (
-        f"at this effect and spread, about {s} autoencoder seeds (now {row_need['seeds']}) would decide it "
+        f"at this effect and spread, about {s} autoencoder seeds (now {row_need['seeds']}) would decide it{how} "
         f"with {100 * power:g} % power (at {level})"
     )
 

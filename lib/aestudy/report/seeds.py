@@ -58,19 +58,36 @@ def unusual_seeds(ae: pd.DataFrame, excess: float) -> pd.DataFrame:
 def dead_unit_association(ae: pd.DataFrame) -> dict | None:
     """Within each (d, num_conv) cell, each seed's excess error (error / cell mean - 1) against its
     excess dead fraction (dead - cell mean): Spearman's rho over every model, and n. None when the
-    runs did not record dead units or no cell has two seeds."""
-    from scipy import stats
-
+    runs did not record dead units or no cell has two seeds. `without`: the same test without the
+    model of the largest excess error (its cell's means taken again), so that the words can say
+    when the association rests on that one model; None when too few models are left."""
     if ae is None or ae.empty or DEAD not in ae or ae[DEAD].isna().all():
         return None
     d = ae.dropna(subset=[DEAD]).copy()
-    d = d[d.groupby(CELL)[SEED].transform("nunique") >= 2]
+    whole = _excess_association(d)
+    if whole is None:
+        return None
+    rho, p, n, worst = whole
+    rest = _excess_association(d.drop(index=worst))
+    without = None
+    if rest is not None:
+        name = d.at[worst, "run_id"] if "run_id" in d else f"the model of d={d.at[worst, 'latent_dim']}"
+        without = {"model": str(name), "rho": rest[0], "p": rest[1], "n": rest[2]}
+    return {"rho": rho, "p": p, "n": n, "mean_dead": float(d[DEAD].mean()), "without": without}
+
+
+def _excess_association(d: pd.DataFrame):
+    """(Spearman rho, p, n, index of the largest excess error) over the models of the cells with
+    at least two seeds; None with fewer than 3 such models."""
+    from scipy import stats
+
+    d = d[d.groupby(CELL)[SEED].transform("nunique") >= 2].copy()
     if len(d) < 3:
         return None
     d["excess_error"] = d["final_test_error"] / d.groupby(CELL)["final_test_error"].transform("mean") - 1
     d["excess_dead"] = d[DEAD] - d.groupby(CELL)[DEAD].transform("mean")
     rho, p = stats.spearmanr(d["excess_dead"], d["excess_error"])
-    return {"rho": float(rho), "p": float(p), "n": int(len(d)), "mean_dead": float(d[DEAD].mean())}
+    return float(rho), float(p), int(len(d)), d["excess_error"].idxmax()
 
 
 def seeds_markdown(
@@ -129,9 +146,16 @@ def seeds_markdown(
             if significant
             else "shows no clear association with its excess error"
         )
+        without = assoc.get("without")
+        rests = (
+            f", but it rests on one model: without `{without['model']}` (the largest excess error) ρ = "
+            f"{fmt(without['rho'])} (p = {fmt(without['p'])}, {without['n']} models)"
+            if significant and without is not None and without["p"] >= alpha
+            else ""
+        )
         text += (
             f" Over all {assoc['n']} models, the excess of dead hidden units over a model's cell mean {how}: "
-            f"Spearman ρ = {fmt(assoc['rho'])} (p = {fmt(assoc['p'])}); on average "
+            f"Spearman ρ = {fmt(assoc['rho'])} (p = {fmt(assoc['p'])}){rests}; on average "
             f"{fmt_pct(assoc['mean_dead'])} of the units of the encoder's fully connected hidden layer are dead at "
             "the end of training."
         )

@@ -77,3 +77,34 @@ def test_the_remixing_sentence_says_only_what_some_remixings_change():
     )
     assert "a rotation the participation ratio" in correlate.WHY
     assert "while it changes every correlation" not in correlate.WHY
+
+
+def test_a_heat_map_of_a_model_that_trains_clearly_worse_is_named_under_the_figure(tmp_path):
+    """The default's d=20 panel was its one outlier (0.294 against its siblings' 0.20), shown
+    unnamed as if it stood for every seed."""
+    from aestudy.report import profile
+
+    cells = [(d, 3, s) for d in (5, 20) for s in range(3)]
+    ae = pd.DataFrame(
+        {
+            "run_id": [f"d{d}-nc{nc}-s{s}" for d, nc, s in cells],
+            "status": "ok",
+            "latent_dim": [d for d, _, _ in cells],
+            "num_conv": 3,
+            "seed": [s for _, _, s in cells],
+            "final_test_error": [0.05 if (d, s) == (20, 0) else 0.03 for d, _, s in cells],
+        }
+    )
+    corr = ae[["latent_dim", "num_conv", "seed"]].assign(
+        run_id="all",
+        status="ok",
+        model=ae["run_id"],
+        offdiag=[0.3 if (d, s) == (20, 0) else 0.2 for d, _, s in cells],
+    )
+    data = profile.ProfileData(tmp_path, tables={"autoencode": ae, "correlate": corr})
+    said = correlate.worse_models_shown(data, ["d5-nc3-s0", "d20-nc3-s0"])
+    assert said == (
+        " The panel d=20, num_conv=3, seed 0 is a model that trains clearly worse than its seed siblings "
+        "(experiment 1): its mean |correlation| off the diagonal is 0.300, its siblings' 0.200."
+    )
+    assert correlate.worse_models_shown(data, ["d5-nc3-s0"]) == ""

@@ -12,7 +12,7 @@ import pandas as pd
 import seaborn as sns
 
 from ...drawing import heatmap_keys
-from ...report import section
+from ...report import section, seeds
 from ...report.claims import Claim, Experiment, by_mean, trend_row
 from ...report.figures import MIN_PT, WIDTH, Panel, ci_points, style, tick
 from ...report.sentences import describe_trend, means_with_intervals
@@ -288,7 +288,29 @@ def matrices(data):
     return heatmaps(mats, titles), (
         "|correlation| between the latent dimensions of one seed's models (the smallest seed) at the smallest "
         f"and the largest d, over the {shown_count(n_encoded(data.usable(STAGE)))} encoded training images; 0 white, 1 dark."
+        + worse_models_shown(data, list(mats))
     )
+
+
+def worse_models_shown(data, shown: list[str]) -> str:
+    """Said under the heat-maps where one of them is a model that trains clearly worse than its
+    seed siblings (experiment 1 names it): one seed's panels would otherwise stand for every seed."""
+    corr = data.usable(STAGE)
+    odd = seeds.unusual_seeds(data.usable("autoencode"), data.rules.outlier_excess)
+    if corr.empty or odd.empty or "offdiag" not in corr:
+        return ""
+    said = []
+    for r in corr[corr["model"].isin(shown)].itertuples(index=False):
+        cell = (corr["latent_dim"] == r.latent_dim) & (corr["num_conv"] == r.num_conv)
+        hit = (odd["latent_dim"] == r.latent_dim) & (odd["num_conv"] == r.num_conv) & (odd["seed"] == r.seed)
+        if hit.any():
+            siblings = corr.loc[cell & (corr["seed"] != r.seed), "offdiag"]
+            said.append(
+                f" The panel d={int(r.latent_dim)}, num_conv={int(r.num_conv)}, seed {int(r.seed)} is a model that "
+                "trains clearly worse than its seed siblings (experiment 1): its mean |correlation| off the "
+                f"diagonal is {r.offdiag:.3f}, its siblings' {siblings.mean():.3f}."
+            )
+    return "".join(said)
 
 
 def correlation_table(data):

@@ -359,9 +359,10 @@ def choices(data) -> list[dict]:
         {
             "what": "interpolation images",
             "choice": f"{p.get('pairs_per_digit_pair', '?')} test image pairs per "
-            f"digit pair {p.get('pairs', '?')}, drawn for each autoencoder seed",
-            "how it was made": "the original's digit pairs; each seed's models share their image pairs, so d is "
-            "compared pair by pair within a seed and the seeds are independent",
+            f"digit pair {p.get('pairs', '?')}, drawn for each autoencoder seed and num_conv",
+            "how it was made": "the original's digit pairs; the models of one seed and num_conv (a model pair: "
+            "every d compared) share their image pairs, so d is compared pair by pair within a model pair "
+            "and the model pairs are independent",
             "on what data": "test images (measured, not tuned on)",
         },
         {

@@ -51,7 +51,7 @@ def verdict_h1_matters_little(tr: pd.DataFrame, rules: ReportParams = DEFAULT) -
     parenthetical, "a slight edge for a small MLP", is not tested."""
     from ...report.linear import fit
 
-    c = "h1 matters little"
+    c = "h1 matters little (pre-trained encoders: frozen, finetune)"
     clf = _pretrained(tr)
     if clf.empty:
         return row("4", c, NO_RUNS)
@@ -130,7 +130,7 @@ def _encoder_diffs(
 ) -> pd.DataFrame:
     """One row per encoder (ENCODER columns and `diff`): the mean over its h1 and label draws of
     accuracy(a) - accuracy(b) (matched h1 and label draw), or of accuracy(a, mean over h1) -
-    `other`[seed, label draw]."""
+    `other`[encoder, label draw] (a number of the same encoder's own draw)."""
     p = rows.pivot_table(
         index=ENCODER + ["h1", "label_seed"], columns="mode", values="accuracy", aggfunc="mean"
     )
@@ -138,8 +138,7 @@ def _encoder_diffs(
         diff = p[a] - p[b]
     else:
         acc = p[a].groupby(level=ENCODER + ["label_seed"]).mean()
-        keys = list(zip(acc.index.get_level_values(SEED), acc.index.get_level_values("label_seed")))
-        diff = acc - other.reindex(pd.MultiIndex.from_tuples(keys, names=[SEED, "label_seed"])).to_numpy()
+        diff = acc - other.reorder_levels(ENCODER + ["label_seed"]).reindex(acc.index).to_numpy()
     return diff.dropna().groupby(level=ENCODER).mean().rename("diff").reset_index()
 
 
@@ -218,7 +217,7 @@ def _versus_baselines(clf: pd.DataFrame, base: pd.DataFrame):
     mode = next((m for m in ("finetune", "frozen") if m in set(top["mode"])), None)
     if mode is None:
         return None
-    bpiv = base.pivot_table(index=[SEED, "label_seed"], columns="mode", values="accuracy")
+    bpiv = base.pivot_table(index=ENCODER + ["label_seed"], columns="mode", values="accuracy")
     diffs = _encoder_diffs(clf[clf["mode"] == mode], other=bpiv.max(axis=1), a=mode)
     return mode, dmax, diffs, bpiv
 
@@ -244,9 +243,10 @@ def verdict_beats_baselines(tr: pd.DataFrame, rules: ReportParams = DEFAULT) -> 
     mode, dmax, diffs, bpiv = got
     dec = _diff_decision(diffs, rules, only_d=dmax)
     top = clf[(clf["latent_dim"] == dmax) & (clf["mode"] == mode)]
+    same = bpiv.xs(dmax, level="latent_dim")  # the baselines of those encoders' own draws
     numbers = (
-        f"{mode} (d={dmax}): {fmt_pct(top['accuracy'].mean())}; "
-        + ", ".join(f"{BASELINE_LABELS.get(m, m)}: {fmt_pct(bpiv[m].mean())}" for m in bpiv.columns)
+        f"{mode} (d={dmax}): {fmt_pct(top['accuracy'].mean())}; on the same draws "
+        + ", ".join(f"{BASELINE_LABELS.get(m, m)}: {fmt_pct(same[m].mean())}" for m in same.columns)
         + f"; difference at d={dmax} ({mode} − stronger baseline of the same label draw, each encoder's mean "
         f"over its h1 and draws; the spread pooled over every d's encoders): " + fmt_est(dec, f=fmt_pp)
     )

@@ -21,9 +21,10 @@ ENCODER = ["num_conv", "latent_dim", SEED]  # one encoder (an autoencoder of exp
 
 
 def transfer_parts(tr: pd.DataFrame):
-    """(classifier records, baseline records) of the usable transfer rows. A label draw is
-    derived from the autoencoder seed and the label seed, so the baselines of one (seed, label
-    seed) are the same for every d: the duplicates are averaged away."""
+    """(classifier records, baseline records) of the usable transfer rows. Every encoder draws
+    its own labels (from its seed, d and num_conv, and the label seed: `transfer.run.draw_key`),
+    and its run fits the raw-pixel baselines on its draws: a baseline record belongs to its
+    encoder and label seed, and is compared with that encoder's classifiers alone."""
     if tr is None or tr.empty or "mode" not in tr:
         return pd.DataFrame(), pd.DataFrame()
     tr = tr.copy()
@@ -32,7 +33,10 @@ def transfer_parts(tr: pd.DataFrame):
     if not clf.empty:
         clf["h1"] = clf["h1"].astype(int)
         clf["latent_dim"] = clf["latent_dim"].astype(int)
-    base = tr[is_base].groupby(["mode", SEED, "label_seed"], as_index=False)["accuracy"].mean()
+    base = tr[is_base].copy()
+    if not base.empty:
+        base["latent_dim"] = base["latent_dim"].astype(int)
+        base = base.groupby(["mode", *ENCODER, "label_seed"], as_index=False)["accuracy"].mean()
     return clf.reset_index(drop=True), base
 
 
