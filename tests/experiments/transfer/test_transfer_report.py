@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import pytest
 import yaml
 from matplotlib.colors import to_hex
 
@@ -132,3 +133,31 @@ def test_the_best_configuration_says_how_many_it_was_selected_from(tmp_path):
     best = next(c for c in choices(data) if c["what"] == "best configuration in the text")
     n = 2 * 2 * tr[tr["mode"].isin(MODES)]["mode"].nunique()
     assert f"the best of the {n} configurations (d × mode × h1)" in best["how it was made"]
+
+
+def test_the_panel_by_d_draws_each_ds_baselines_from_its_encoders_own_draws():
+    """Every encoder draws its own labels, so the baselines differ with d: the panel by d shows
+    each d's, the panels that average over d their mean (a flat line there hid it)."""
+    import matplotlib.pyplot as plt
+
+    base = pd.DataFrame(
+        [
+            {
+                "mode": m,
+                "latent_dim": d,
+                "num_conv": 2,
+                "seed": s,
+                "label_seed": 0,
+                "accuracy": acc + 0.01 * d,
+            }
+            for m, acc in (("logreg", 0.70), ("1nn", 0.60))
+            for d in (5, 10, 20)
+            for s in (0, 1)
+        ]
+    )
+    ax = plt.subplots()[1]
+    transfer_data.baselines_by_d(ax, base, [5, 10, 20])
+    lines = {line.get_label(): list(line.get_ydata()) for line in ax.lines}
+    assert lines["logistic regression (pixels)"] == pytest.approx([0.75, 0.80, 0.90])
+    assert lines["1-NN (pixels)"] == pytest.approx([0.65, 0.70, 0.80])
+    plt.close("all")

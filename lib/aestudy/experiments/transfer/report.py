@@ -9,7 +9,6 @@ from itertools import combinations
 
 import pandas as pd
 
-from ...drawing import baseline_lines as _baseline_lines
 from ...report import section
 from ...report.claims import NO_RUNS, Claim, Experiment, key_decides, key_effects, row, trend_row
 from ...report.decide import INCONCLUSIVE, direction, equivalence
@@ -21,7 +20,15 @@ from ...report_params import ReportParams
 from ...vocabulary import BASELINE_LABELS, in_mode_order, mode_palette, mode_sort_key
 from . import summaries
 from .choices import augment_note, augment_words, choices, tuned_note, tuned_on
-from .summaries import ENCODER, encoder_means, in_percent, interval_text, transfer_parts, transfer_summaries
+from .summaries import (
+    ENCODER,
+    baselines_by_d,
+    encoder_means,
+    in_percent,
+    interval_text,
+    transfer_parts,
+    transfer_summaries,
+)
 
 STAGE = "transfer"
 DEFAULT = ReportParams()
@@ -367,7 +374,7 @@ def overview(data) -> Panel | None:
             hue_order=in_mode_order(by_d["mode"]),
             palette=mode_palette(),
         )
-        _baseline_lines(ax, in_percent(s["base"]))
+        baselines_by_d(ax, in_percent(s["base"]), sorted(by_d["latent_dim"].unique()))
         lo, hi = ax.get_ylim()
         ax.set_ylim(max(lo, 0.0), min(hi, 100.0))
         return True  # its legend (the modes, the baselines) goes below the figure

@@ -12,7 +12,14 @@ from ...report.figures import WIDTH, ci_points, style
 from ...report.stats import CONFIDENCE, SEED, summarise
 from ...report.tables import ci_columns, ci_table
 from ...report.text import SEEDS, as_written, interval_words
-from ...vocabulary import BASELINES, in_mode_order, mode_palette, mode_sort_key
+from ...vocabulary import (
+    BASELINE_NAMES,
+    BASELINE_STYLE,
+    BASELINES,
+    in_mode_order,
+    mode_palette,
+    mode_sort_key,
+)
 from .choices import flag, tuned_on
 
 STAGE = "transfer"
@@ -153,6 +160,26 @@ def _by_mode_points(ax, by_mode: pd.DataFrame, modes: list[str]) -> None:
         )
 
 
+def baselines_by_d(ax, baselines: pd.DataFrame | None, ds: list) -> None:
+    """The raw-pixel baselines in a panel by latent size d: each d's mean, the baselines fitted on
+    that d's encoders' own label draws, joined across the d (at the panel's positions 0, 1, ...);
+    a flat line at the mean over every d would hide that the draws differ."""
+    if baselines is None or baselines.empty:
+        return
+    if "latent_dim" not in baselines:
+        _baseline_lines(ax, baselines)
+        return
+    for name, g in baselines.groupby("mode"):
+        means = g.groupby("latent_dim")["accuracy"].mean().reindex(ds)
+        ax.plot(
+            range(len(ds)),
+            means.to_numpy(),
+            lw=1.2,
+            label=BASELINE_NAMES.get(name, name),
+            **BASELINE_STYLE.get(name, {}),
+        )
+
+
 def summary_figure(
     by_h1: pd.DataFrame,
     by_d: pd.DataFrame,
@@ -174,8 +201,9 @@ def summary_figure(
         _by_mode_points(axes[2], by_mode, modes)
         axes[2].set_xlabel("mode")
         plt.setp(axes[2].get_xticklabels(), rotation=25, ha="right")  # four names in a third of the width
-        for ax in axes:
+        for ax in (axes[0], axes[2]):
             _baseline_lines(ax, baselines)
+        baselines_by_d(axes[1], baselines, sorted(by_d["latent_dim"].unique()))
         axes[0].set_ylabel(f"test accuracy (%, {n_labels} labels)")
         axes[0].set_title("(a) by h1 (mean over d)")
         axes[1].set_title("(b) by d (mean over h1)")
@@ -208,7 +236,8 @@ def summary(data):
     return fig, (
         f"Test accuracy (%) of the classifiers trained on {n_labels} labels, (a) by MLP width h1 (mean over d), "
         "(b) by latent size d (mean over h1), (c) by mode (mean over d and h1), each mode in its colour of the "
-        "legend; grey lines: raw-pixel baselines on the same labels. Points: mean over encoder-level means; bars: "
+        "legend; grey lines: raw-pixel baselines on the same labels (in (b) each d's, fitted on its encoders' own "
+        "label draws; elsewhere their mean over every d). Points: mean over encoder-level means; bars: "
         f"{interval_text(s['by_mode'], c)}."
         + (
             f" The accuracy axis starts at {lo:.0f} %, not at 0: read differences against the bars."
