@@ -47,3 +47,6 @@ def test_the_figure_caption_calls_the_anchors_horizontal_lines_styled_in_the_leg
     fig.canvas.draw()
     ticks = [t.get_text() for t in fig.axes[0].get_yticklabels() if t.get_text()]
     assert ticks and all(t.endswith("%") for t in ticks) and fig.axes[0].get_ylabel() == "test accuracy (%)"
+    # an axis that does not start at 0 is said to (the default's started at 77 %, its caption silent)
+    lo = 100 * fig.axes[0].get_ylim()[0]
+    assert lo > 50 and caption.endswith(f"The accuracy axis starts at {lo:.0f} %, not at 0.")

@@ -278,12 +278,15 @@ def accuracy(data):
     semi, _ = _run(data)
     if semi.empty:
         return None, ""
-    return by_method(semi, PUBLISHED), (
+    fig = by_method(semi, PUBLISHED)
+    lo = 100 * fig.axes[0].get_ylim()[0]  # the axis holds fractions, shown in %
+    return fig, (
         f"Test accuracy with {int(semi['n_labels'].iloc[0])} labels, each label draw a dot and their mean a diamond: "
         "the semi-supervised recipe, then the classifiers trained on the same labels alone. Horizontal lines: "
         f"accuracies published for MNIST with 100 labels ({sources(PUBLISHED)}), each in its own colour and line "
         "style (legend below), for reference, under their papers' conditions (the section's text and the next "
         "table say which); not computed here."
+        + (f" The accuracy axis starts at {lo:.0f} %, not at 0." if lo > 0.5 else "")
     )
 
 
