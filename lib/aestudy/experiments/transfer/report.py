@@ -117,7 +117,7 @@ def verdict_larger_d_better(tr: pd.DataFrame, rules: ReportParams = DEFAULT) -> 
     enc = encoder_means(clf) if not clf.empty else clf
     return trend_row(
         "4",
-        "Larger d is better (transfer accuracy)",
+        "Larger d is better (transfer accuracy of the pre-trained encoders: frozen, finetune)",
         enc,
         "latent_dim",
         "accuracy",
