@@ -293,6 +293,9 @@ def _in_copy(copy: Path, *args: str, timeout: float) -> subprocess.CompletedProc
     env = {k: v for k, v in os.environ.items() if k not in ("REPORTS_DIR", "AESTUDY_ROOT")}
     theirs = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p and Path(p) != REPO / "lib"]
     env["PYTHONPATH"] = os.pathsep.join([str(copy / "lib"), *theirs])
+    env["CHROMIUM"] = str(
+        copy / "no-chromium"
+    )  # the HTML is what is read here: no PDF (a warning), seconds saved
     return subprocess.run(
         [sys.executable, "-m", "lib", *args],
         cwd=copy,
