@@ -18,7 +18,9 @@ from .. import study as declaration
 from ..files import atomic_write_bytes, read_json, write_json
 from ..messages import ParamsError, suggest
 from . import records
+from .devices import check_devices
 from .execute import OK, execute_job, skip_run
+from .executors import SerialExecutor
 from .kernel_manager import remove_stale_sockets
 from .paramfile import ParamFile
 from .plan import Job, Run, jobs, plan
@@ -77,6 +79,8 @@ def run_study(
                 f"{', '.join(study.stages())}){suggest(s, study.stages())}"
             )
     runs = plan(study)  # a wrong selection is named before the dataset is looked at
+    if executor == SerialExecutor.name:  # the runs execute on this machine: their devices must be here
+        check_devices(study, [r for r in runs if not stages or r.stage in stages])
     checksum = data_checksum(study)
     remove_stale_sockets()  # of kernels killed with an earlier runner
     if stages:

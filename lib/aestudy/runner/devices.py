@@ -1,0 +1,72 @@
+"""A `device` named outright (cuda, cuda:N, mps) must be on the machine that runs it.
+
+For the runs executed here (the local executor) the runner checks that before any run starts, so a
+wrong device is one line naming the parameter file and the field (exit 2), not every run failing
+with the same line and its dependants skipped. The runner imports no torch: a child Python asks
+`science.training.pick_device`, the check every run makes itself, about each device named. A run
+on a Dask or SLURM worker is checked where it runs (the worker may hold the GPU this machine lacks).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from .. import config
+from ..messages import ParamsError
+
+NEEDS_NO_CHECK = ("auto", "cpu")
+LIB = Path(__file__).resolve().parents[2]  # the folder that holds the aestudy package
+PROBE = """
+import json, sys
+from aestudy.science.training import DeviceMissing, pick_device
+said = {}
+for device in sys.argv[1:]:
+    try:
+        pick_device(device)
+        said[device] = ""
+    except DeviceMissing as exc:
+        said[device] = str(exc)
+print(json.dumps(said))
+"""
+
+
+def named_devices(runs) -> dict[str, tuple[str, str]]:
+    """{device: (stage, section)} of the first run naming each device other than auto and cpu
+    (section: 'grid' where the grid sets it, else 'params')."""
+    named: dict[str, tuple[str, str]] = {}
+    for run in runs:
+        device = run.params.get("device")
+        if isinstance(device, str) and device not in NEEDS_NO_CHECK:
+            named.setdefault(device, (run.stage, "grid" if "device" in run.grid else "params"))
+    return named
+
+
+def probe(devices) -> dict[str, str]:
+    """{device: '' where this machine has it, else pick_device's one line}; {} where the child
+    Python could not say (the runs then check for themselves)."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(LIB), os.environ.get("PYTHONPATH", "")])}
+    try:
+        out = subprocess.run(
+            [sys.executable, "-c", PROBE, *devices], capture_output=True, text=True, env=env, timeout=300
+        )
+        said = json.loads(out.stdout.strip().splitlines()[-1]) if out.returncode == 0 else {}
+    except (OSError, subprocess.SubprocessError, ValueError, IndexError):
+        return {}
+    return said if isinstance(said, dict) else {}
+
+
+def check_devices(study, runs, ask=probe) -> None:
+    """ParamsError (one line: the file, the stage's field, what this machine has) when a run
+    executed here names a device this machine lacks."""
+    named = named_devices(runs)
+    if not named:
+        return
+    said = ask(list(named))
+    for device, (stage, section) in named.items():
+        words = said.get(device) or ""
+        if words:
+            raise ParamsError(f"{config.relative(study.path)}: stages.{stage}.{section}.{words}")

@@ -1,0 +1,71 @@
+"""A device the machine lacks is one line naming the parameter file and the field, before any run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from aestudy.messages import ParamsError
+from aestudy.runner import devices
+from aestudy.runner.paramfile import load_study
+from aestudy.runner.plan import plan
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _study(tmp_path, device_line: str):
+    text = (REPO / "params" / "smoke.yaml").read_text()
+    old = "optimizer: adam, lr: 1.0e-3, warmup_steps: 10}"
+    assert old in text
+    path = tmp_path / "gpu.yaml"
+    path.write_text(text.replace(old, old[:-1] + device_line + "}"))
+    study = load_study(path)
+    return study, plan(study)
+
+
+def test_a_cuda_device_this_machine_lacks_is_named_with_the_file_and_field_before_any_run(tmp_path):
+    torch = pytest.importorskip("torch")
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a CUDA device")
+    study, runs = _study(tmp_path, ', device: "cuda:9"')
+    with pytest.raises(ParamsError) as err:
+        devices.check_devices(study, runs)  # the real check: a child Python asks pick_device
+    said = str(err.value)
+    assert said.endswith(
+        "gpu.yaml: stages.autoencode.params.device: cuda:9: this machine has no CUDA device; "
+        "set `device: auto` or a device it has"
+    )
+    assert "\n" not in said
+
+
+def test_auto_and_cpu_need_no_check_and_a_device_present_passes(tmp_path):
+    asked = []
+    for line in ("", ', device: "cpu"', ', device: "auto"'):
+        study, runs = _study(tmp_path, line)
+        devices.check_devices(study, runs, ask=lambda names: asked.append(names) or {})
+    assert asked == []
+    study, runs = _study(tmp_path, ', device: "cuda:1"')
+    devices.check_devices(study, runs, ask=lambda names: {name: "" for name in names})  # present: no error
+
+
+def test_a_device_set_by_the_grid_is_named_there(tmp_path):
+    study, runs = _study(tmp_path, "")
+    for run in runs:
+        if run.stage == "autoencode":
+            run.grid = {**run.grid, "device": "mps"}
+            run.params = {**run.params, "device": "mps"}
+    assert devices.named_devices(runs) == {"mps": ("autoencode", "grid")}
+    with pytest.raises(
+        ParamsError, match=r"stages\.autoencode\.grid\.device: mps: this machine has no Apple MPS"
+    ):
+        devices.check_devices(
+            study,
+            runs,
+            ask=lambda names: {"mps": "device: mps: this machine has no Apple MPS device; set ..."},
+        )
+
+
+def test_a_check_that_cannot_be_made_leaves_it_to_the_runs(tmp_path):
+    study, runs = _study(tmp_path, ', device: "cuda:9"')
+    devices.check_devices(study, runs, ask=lambda names: {})  # the child Python could not say
