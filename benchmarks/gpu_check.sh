@@ -35,6 +35,10 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 FINAL=${OUT:-/tmp/gpu_final}
 export OUT=/tmp/gpu_out
+# "from nothing" means it: an earlier call's profiles (a warm machine, a second DRY run) would be
+# stale or cached here, and the samplers append, so both start empty
+rm -rf "$OUT"
+rm -f "$FINAL"/check.txt "$FINAL"/*.util "$FINAL"/*.procs "$FINAL"/*.log "$FINAL"/profile.tgz
 mkdir -p "$FINAL" "$OUT"
 LOG=$FINAL/check.txt
 left() { echo $(( LIMIT - ($(date +%s) - START) )); }
