@@ -213,11 +213,12 @@ unit, n and residual df.
   same h1 and label draw), estimated as the mean of its cell means over the design's fixed factors
   (num_conv in experiment 2, d in experiment 4) with the spread pooled over them; the seed is not a
   block there, since the claim is a mean over seeds. In experiment 2 a unit's difference is the
-  mean over every digit pair and every image pair drawn for its seed.
+  mean over every digit pair and every image pair drawn for its model pair (its seed and num_conv).
 - *What would decide it*: an inconclusive row says how many autoencoder seeds would give its test
   80 % power at the observed effect and spread (the standard error shrinking as 1/√seeds, the df
   growing with the models each seed adds), at the level α/m of Holm's first step (m the family's
-  size: the worst case), or that no feasible number would (an effect within the noise), or, for a
+  size: the worst case), and where the effect points against the claim, that they would decide it
+  contradicted; or that no feasible number would (an effect within the noise), or, for a
   trend whose slope is decided but whose step goes significantly the other way, that more seeds
   would not decide it; a claim the design cannot test says which design would.
 """
