@@ -203,7 +203,15 @@ def trend_row(
     )
     st = dec.get("steps", {})
     stepping = ", ".join(f"{vocab.label(x)} {k}: {relative(s['mean'])}" for k, s in st.items())
-    against = ", ".join(dec.get("against", [])) or "none"
+    # the steps that would veto the verdict the slope points to: against the claim where it points
+    # the claimed way (supported needs none), toward it where it points the other way (contradicted needs none)
+    toward_claim = np.isfinite(dec["mean"]) and dec["mean"] * on_log > 0
+    vetoes = (
+        ("against the claim", dec.get("against", []))
+        if toward_claim
+        else ("toward the claim", dec.get("toward", []))
+    )
+    against = f"{vetoes[0]}: {', '.join(vetoes[1]) or 'none'}"
     levels = df[block].dropna().unique() if block in df else []
     where = (
         f"within each {block} (least-squares slope of the log over the cell means of {vocab.label(x)} × {block}, "
@@ -217,13 +225,13 @@ def trend_row(
         experiment,
         c,
         f"{label}: {by_mean(df, x, y, f)}; per {per}, {what} changes by {ci} {where}; adjacent steps "
-        f"{stepping or 'none'}; significantly against the claim: {against}"
+        f"{stepping or 'none'}; significantly {against}"
         f"{extra}",
         dec,
         key=ends(df, x, y, f),
         decides=f"{what + ', ' if of_error else ''}"
         f"{relative(dec['mean'])} relative per {per} [{relative(dec['lo'])}, {relative(dec['hi'])}], "
-        f"{dec['n']} {unit}, df {dec['df']}; steps against the claim: {against}"
+        f"{dec['n']} {unit}, df {dec['df']}; steps {against}"
         if np.isfinite(dec["lo"])
         else "",
     )

@@ -172,7 +172,7 @@ def detail_caption(data: ProfileData, v: pd.DataFrame) -> str:
         "and its verdict; the key number of page 1; the number the rule decides on, with its "
         f"{100 * data.rules.confidence:g} % t-interval from a linear model over every model (unit, n and residual "
         "df beside it); the autoencoder seeds whose own statistic is on the claimed side; the decision's p-value "
-        f"and its Holm adjustment over the family of {int(v['p'].notna().sum())} decided claims. All numbers: "
+        f"and its Holm adjustment over the family of {int(v['p'].notna().sum())} claims the design can test. All numbers: "
         "this run's numbers in full (folded in the HTML, left out of the PDF). The rules follow."
     )
 
@@ -197,10 +197,10 @@ unit, n and residual df.
   degrees of freedom.
 - *The family*: the claims the runs can test are decided together (a claim the design cannot
   test has no p and is no member). Each decision has a p-value (twice the smaller one-sided
-  p of its t-test; for a trend, its slope's; for the equivalence, the TOST's), and Holm's step-down
-  adjustment keeps the chance of any false supported or contradicted among them at {alpha} %. A
-  verdict whose adjusted p exceeds {alpha} % is inconclusive; the detailed table shows both where
-  they differ.
+  p of its t-test; for a trend, its slope's; for the equivalence, the smaller of its two tests'), and
+  Holm's step-down adjustment keeps the chance that any of these tests rejects wrongly at {alpha} %
+  (a trend's steps, checked against a veto, are each at {pct} %, unadjusted). A verdict whose
+  adjusted p exceeds {alpha} % is inconclusive; the detailed table shows both where they differ.
 - *Trends* ("falls / grows as ... grows") are taken on the log of the measure (of the error,
   1 − accuracy, for an accuracy), so that cells whose values differ in scale weigh alike: the
   least-squares slope over the cell means within each level of the other factor (within each
