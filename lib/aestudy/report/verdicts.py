@@ -214,6 +214,9 @@ unit, n and residual df.
   (num_conv in experiment 2, d in experiment 4) with the spread pooled over them; the seed is not a
   block there, since the claim is a mean over seeds. In experiment 2 a unit's difference is the
   mean over every digit pair and every image pair drawn for its model pair (its seed and num_conv).
+  The units of one seed are taken as independent: each draws its own images or labels, but its
+  autoencoders were trained from the same seed (the same batch order); were the units clustered by
+  seed, these intervals would be too narrow.
 - *What would decide it*: an inconclusive row says how many autoencoder seeds would give its test
   80 % power at the observed effect and spread (the standard error shrinking as 1/√seeds, the df
   growing with the models each seed adds), at the level α/m of Holm's first step (m the family's
