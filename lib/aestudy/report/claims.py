@@ -211,7 +211,7 @@ def trend_row(
         if toward_claim
         else ("toward the claim", dec.get("toward", []))
     )
-    against = f"{vetoes[0]}: {', '.join(vetoes[1]) or 'none'}"
+    veto = f"{vetoes[0]}: {', '.join(vetoes[1]) or 'none'}"
     levels = df[block].dropna().unique() if block in df else []
     where = (
         f"within each {block} (least-squares slope of the log over the cell means of {vocab.label(x)} × {block}, "
@@ -225,13 +225,13 @@ def trend_row(
         experiment,
         c,
         f"{label}: {by_mean(df, x, y, f)}; per {per}, {what} changes by {ci} {where}; adjacent steps "
-        f"{stepping or 'none'}; significantly {against}"
+        f"{stepping or 'none'}; significantly {veto}"
         f"{extra}",
         dec,
         key=ends(df, x, y, f),
         decides=f"{what + ', ' if of_error else ''}"
         f"{relative(dec['mean'])} relative per {per} [{relative(dec['lo'])}, {relative(dec['hi'])}], "
-        f"{dec['n']} {unit}, df {dec['df']}; steps {against}"
+        f"{dec['n']} {unit}, df {dec['df']}; steps {veto}"
         if np.isfinite(dec["lo"])
         else "",
     )

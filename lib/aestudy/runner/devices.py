@@ -48,7 +48,8 @@ def named_devices(runs) -> dict[str, tuple[str, str]]:
 def probe(devices) -> dict[str, str]:
     """{device: '' where this machine has it, else pick_device's one line}; {} where the child
     Python could not say (the runs then check for themselves)."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(LIB), os.environ.get("PYTHONPATH", "")])}
+    path = [str(LIB), *(p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p)]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(path)}  # no empty entry: it would mean the cwd
     try:
         out = subprocess.run(
             [sys.executable, "-c", PROBE, *devices], capture_output=True, text=True, env=env, timeout=300

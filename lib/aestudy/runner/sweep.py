@@ -79,12 +79,12 @@ def run_study(
                 f"{', '.join(study.stages())}){suggest(s, study.stages())}"
             )
     runs = plan(study)  # a wrong selection is named before the dataset is looked at
-    if executor == SerialExecutor.name:  # the runs execute on this machine: their devices must be here
-        check_devices(study, [r for r in runs if not stages or r.stage in stages])
-    checksum = data_checksum(study)
-    remove_stale_sockets()  # of kernels killed with an earlier runner
     if stages:
         runs = [r for r in runs if r.stage in stages]
+    if executor == SerialExecutor.name:  # the runs execute on this machine: their devices must be here
+        check_devices(study, runs)
+    checksum = data_checksum(study)
+    remove_stale_sockets()  # of kernels killed with an earlier runner
     names = {r.name for r in runs}
     done = {u: _on_disk(r, u) for r in runs for u in r.upstream if u not in names}  # --stage
     units = jobs(runs) if seeds_together else runs

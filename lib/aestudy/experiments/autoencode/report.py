@@ -360,12 +360,6 @@ def odd_seeds(data):
     )
 
 
-def reconstructions(data):
-    """(image paths, caption) of the reconstructions at the smallest and the largest d."""
-    recon = reconstruction_images(data, data.usable(STAGE))
-    return [p for _, p in recon], reconstruction_caption(recon) if recon else ""
-
-
 def worse_models(data) -> list:
     """The section's words on the models that train worse than their seed siblings, and their table."""
     words, shown, caption = odd_seeds(data)
@@ -373,9 +367,10 @@ def worse_models(data) -> list:
 
 
 def reconstruction_images_shown(data) -> section.Images:
-    """The reconstructions, after the table of worse models (their caption points up to it)."""
-    paths, caption = reconstructions(data)
-    return section.Images(tuple(paths), caption)
+    """The reconstructions at the smallest and the largest d, after the table of worse models
+    (their caption points up to it)."""
+    recon = reconstruction_images(data, data.usable(STAGE))
+    return section.Images(tuple(p for _, p in recon), reconstruction_caption(recon) if recon else "")
 
 
 NARRATIVE = """
