@@ -244,3 +244,72 @@ def test_a_claim_added_here_never_counts_as_one_of_the_originals_experiments():
     from aestudy.report.verdicts import _numbers
 
     assert _numbers(pd.DataFrame({"experiment": ["1", "2", "3", "4", "4+", "5+"]})) == "1-4"
+
+
+# This study's words: its data, models, measures and grid, its experiments by number and by stage
+STUDY_WORDS = re.compile(
+    r"mnist|autoencoder|\bencoders?\b|\bdigits? (?!printed)|digit-like|\blatent\b|(?<!-)\blabels?\b|num_conv|\bh1\b|"
+    r"\bpca\b|experiments? \d|\b(?:" + "|".join(sorted({s for e in EXPERIMENTS for s in e.stages})) + r")\b",
+    re.I,
+)
+
+
+def _printed_strings(path: Path):
+    """(line, text) of every string a module may print: its constants, its docstrings left out."""
+    tree = ast.parse(path.read_text())
+    docs = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docs:
+            yield node.lineno, node.value
+
+
+def test_the_report_frame_prints_no_word_of_this_study():
+    """The frame (aestudy.report and the analyses notebook) says what any study's report says; the
+    title, "About this reproduction", the units the intervals are over, the study's own choices and
+    its words in the rules come from `aestudy.experiments.about`, the rest from the experiments'
+    packages. A word of this study in a string the frame prints is named with its file and line."""
+    found = [
+        f"{path.relative_to(REPO)}:{line}: {m.group(0)!r} in {text[:80]!r}"
+        for path in sorted(REPORT.rglob("*.py"))
+        for line, text in _printed_strings(path)
+        for m in [STUDY_WORDS.search(text)]
+        if m
+    ]
+    cells = json.loads((REPO / "notebooks" / "analyses.ipynb").read_text())["cells"]
+    found += [
+        f"notebooks/analyses.ipynb cell {i}: {m.group(0)!r}"
+        for i, c in enumerate(cells)
+        for m in [STUDY_WORDS.search("".join(c["source"]))]
+        if m
+    ]
+    assert not found, "\n".join(found)
+
+
+def test_the_study_module_gives_the_frame_its_title_units_and_rules_words(tmp_path):
+    from aestudy.experiments import about
+    from aestudy.report import choices, prose
+    from aestudy.report.text import SEEDS
+
+    data = profile.ProfileData(tmp_path, tables={}, params={"data": {"dataset": "mnist"}})
+    assert prose.title_markdown(data).startswith(
+        "# " + about.TITLE.format(dataset="MNIST", labels=about.LABELS)
+    )
+    assert prose.about_markdown().startswith("## About this reproduction")
+    assert SEEDS == "autoencoder seeds"
+    said = verdicts.rules_markdown(data.rules)
+    assert all(words in said for words in about.RULES.values()) and "{" not in said
+    v = verdicts.verdicts(data)
+    for caption in (verdicts.detail_caption(data, v), verdicts.page_one_caption(data, v)):
+        assert SEEDS in caption and "{" not in caption, caption
+    assert [c["what"] for c in choices.table(data)[0].to_dict("records")][:3] == [
+        "which images",
+        "fidelity",
+        "verdict rules",
+    ]

@@ -21,6 +21,7 @@ import pandas as pd
 
 from .. import vocabulary as vocab
 from .decide import CONTRADICTED, INCONCLUSIVE, holds_text
+from .stats import MODELS
 from .text import est_words, fmt, whole
 
 KEY = "key number"  # the short number of the page-1 verdict table (no interval words)
@@ -162,7 +163,7 @@ def trend_row(
     f=fmt,
     of_error: bool = False,
     extra: str = "",
-    unit: str = "autoencoders",
+    unit: str = MODELS,
 ) -> dict:
     """A trend conclusion ("`y` falls / grows as `x` grows", `expected` -1 / +1), decided on the
     log of `y` (of 1 - `y`, its error, with `of_error`: an accuracy grows when its error falls) so

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from .linear import one_sample
-from .stats import SEED
+from .stats import SEED, SEEDS
 
 SUPPORTED, CONTRADICTED, INCONCLUSIVE = "supported", "contradicted", "inconclusive"
 WORDS = (SUPPORTED, CONTRADICTED, INCONCLUSIVE)
@@ -315,7 +315,7 @@ def need_text(row_need: dict | None, alpha: float, m: int, power: float = POWER)
         )
     how = " as contradicted (the effect points against the claim)" if row_need.get("against") else ""
     return (
-        f"at this effect and spread, about {s} autoencoder seeds (now {row_need['seeds']}) would decide it{how} "
+        f"at this effect and spread, about {s} {SEEDS} (now {row_need['seeds']}) would decide it{how} "
         f"with {100 * power:g} % power (at {level})"
     )
 

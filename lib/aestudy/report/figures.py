@@ -26,6 +26,8 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
+from .. import vocabulary as vocab
+from ..experiments import about
 from ..files import atomic_write_bytes
 
 sns.set_theme(style="whitegrid", context="notebook")  # as the runs' figures: one look across the report
@@ -144,7 +146,7 @@ def overview(panels: list[Panel]):
                     below.setdefault(label, h)
             ax.set_ylabel(panel.ylabel)
             ax.set_title(f"({'abcdefgh'[j]}) {panel.title}")
-            ax.set_xlabel("latent size d")
+            ax.set_xlabel(vocab.axis(about.OVERVIEW_X))
         rows = -(-len(below) // LEGEND_ROW)
         if below:
             fig.set_size_inches(WIDTH, 2.1 + 0.2 * (rows - 1))
@@ -164,7 +166,7 @@ def overview(panels: list[Panel]):
 def overview_caption(panels: list[Panel], tail: str) -> str:
     """'Against the latent size d: (a) ...; (b) .... ' + tail (what the means are over and the bars)."""
     return (
-        "Against the latent size d: "
+        f"Against the {vocab.axis(about.OVERVIEW_X)}: "
         + "; ".join(f"({'abcdefgh'[j]}) {p.caption}" for j, p in enumerate(panels))
         + ". "
         + tail

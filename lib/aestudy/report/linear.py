@@ -35,7 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .stats import SEED
+from .stats import MODELS, SEED, SEEDS
 
 
 @dataclass
@@ -113,7 +113,7 @@ def estimate_dict(mean, se, df, n, unit, seeds, df_per_seed) -> dict:
     }
 
 
-def one_sample(values, unit: str = "autoencoder seeds") -> dict:
+def one_sample(values, unit: str = SEEDS) -> dict:
     """Each value one independent unit (a seed's statistic): the estimate of their mean, se =
     sd / sqrt(n), n - 1 degrees of freedom."""
     x = np.asarray(values, dtype=float)
@@ -150,7 +150,7 @@ def _design(df: pd.DataFrame, y: str, cells: list, blocks: list, seed: str):
     return d, np.hstack(parts), d[y].to_numpy(float), levels, grows
 
 
-def fit(df: pd.DataFrame, y: str, cells, blocks=(), unit: str = "autoencoders", seed: str = SEED) -> Fit:
+def fit(df: pd.DataFrame, y: str, cells, blocks=(), unit: str = MODELS, seed: str = SEED) -> Fit:
     """Least squares of `y` on one mean per cell of `cells` (factor columns) plus the effect-coded
     `blocks` (columns; a block with one level adds nothing). Rows with a missing `y` are dropped."""
     cells, blocks = list(cells), list(blocks)
@@ -202,7 +202,7 @@ def _w(v):
     return int(v) if float(v).is_integer() else v
 
 
-def trend(df: pd.DataFrame, x: str, y: str, other: str, unit: str = "autoencoders", seed: str = SEED):
+def trend(df: pd.DataFrame, x: str, y: str, other: str, unit: str = MODELS, seed: str = SEED):
     """A trend of `y` along `x` from the model with cells `x` x `other` and the seed as a block:
     (the slope, {'5→10': step, ...}). The slope is the least-squares slope over the cell means of
     `x` within each level of `other` (those with two x values at least), averaged over them; a

@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from .. import config, metrics, ondisk
+from ..experiments import about
 from ..files import CorruptArtifact, read_json
 from ..ondisk import OK
 from ..report_params import ReportParams
@@ -80,7 +81,7 @@ class ProfileData:
 
     @property
     def dataset(self) -> str:
-        return (self.params.get("data") or {}).get("dataset", "mnist")
+        return (self.params.get("data") or {}).get("dataset", about.DATASET)
 
     @property
     def profile(self) -> str:

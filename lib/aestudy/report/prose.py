@@ -12,19 +12,15 @@ import re
 import pandas as pd
 
 from .. import config
-from ..vocabulary import dataset_name
+from ..experiments import about
 from .claims import KEY, NOTE, UNTESTED, Experiment
 from .decide import CONTRADICTED, INCONCLUSIVE, SUPPORTED
 from .experiments import EXPERIMENTS
 from .figures import Panel, overview, overview_caption
 from .profile import ProfileData
 from .sentences import status_markdown
-from .stats import SEED
+from .stats import MODELS, SEED
 from .text import SEEDS, interval_words
-
-DEFAULT_TITLE = "Convolutional autoencoders on {dataset}: latent size, interpolation, latent correlations and transfer with {labels} labels"
-STUDY_LABELS = 100  # the study's number of labels, shown in the title when no run says otherwise
-
 
 SWEEP_WORDS = {
     "ok": "executed"
@@ -40,20 +36,18 @@ def title_markdown(data: ProfileData, date: str | None = None) -> str:
         ", ".join(f"{n} {SWEEP_WORDS.get(s, s)}" for s, n in counts.items())
         or "none recorded (no readable runs.json)"
     )
-    labels = next(
-        (
-            int(t["n_labels"].iloc[0])
-            for t in (data.usable(s) for e in EXPERIMENTS for s in e.stages)
-            if "n_labels" in t and not t.empty
-        ),
-        STUDY_LABELS,
-    )  # the first experiment with labels
     warnings = [w for e in EXPERIMENTS if e.warning for w in [e.warning(data)] if w]
     return (
-        f"# {DEFAULT_TITLE.format(dataset=dataset_name(data.dataset), labels=labels)}\n\n"
+        f"# {about.title(data)}\n\n"
         f"Rendered {date} from profile **{data.profile}** (`{config.relative(data.dir)}`); runs of the last sweep: {status}."
         + "".join(f"\n\n> {w}" for w in warnings)
     )
+
+
+def about_markdown() -> str:
+    """The section "About this reproduction": the study's own words on what it reproduces and how (its module
+    `aestudy.experiments.about`), under their heading."""
+    return about.ABOUT
 
 
 # ------------------------------------------------------------------ page 1
@@ -95,7 +89,7 @@ def abstract_markdown(data: ProfileData, v: pd.DataFrame) -> str:
     seeds, models = _seeds(data)
     over = (
         f"{100 * data.rules.confidence:g} % t-intervals from a linear model over every model, "
-        f"{seeds} autoencoder seed{'s' if seeds != 1 else ''}"
+        f"{seeds} {about.UNIT}{'s' if seeds != 1 else ''}"
     )
     untested = int((v["seeds"] == UNTESTED).sum()) if "seeds" in v else 0  # the design cannot test it
     out = [
@@ -108,7 +102,7 @@ def abstract_markdown(data: ProfileData, v: pd.DataFrame) -> str:
             else ""
         )
         + f" ({over}"
-        + (f"; {models} autoencoders" if models else "; no completed autoencoder run")
+        + (f"; {models} {MODELS}" if models else f"; no completed {about.MODEL} run")
         + ")."
     ]
     lost = v[v["unadjusted"].fillna("") != ""] if "unadjusted" in v else v.iloc[0:0]

@@ -23,6 +23,7 @@ from pathlib import Path
 import nbformat
 
 from .. import config, ondisk
+from ..experiments import about
 from ..files import CorruptArtifact, atomic_write_bytes, read_json
 from ..schema import ParamsError
 from ..study import STAGES
@@ -31,7 +32,6 @@ from .pdf import PdfToolMissing, export_pdf
 from .provenance import environment_info, environment_line, where_line
 from .text import Captions, caption_html, fence, plain
 
-TITLE = "MNIST autoencoder study"  # the HTML page title (the report's own heading says more)
 # the kernel manager the analyses notebook runs under, by name (papermill imports it): the runner's,
 # whose kernels die with the process that started them; the report imports nothing of the runner
 KERNEL_MANAGER = "aestudy.runner.kernel_manager.LocalKernelManager"
@@ -489,7 +489,7 @@ def render(
             )
     parts.append(nbformat.v4.new_notebook(cells=appendix(study, pdir, runs, captions)))
     nb = combine(parts)
-    html = export_html(nb, pdir / "report.html", title=f"{TITLE} ({study.profile})")
+    html = export_html(nb, pdir / "report.html", title=f"{about.PAGE_TITLE} ({study.profile})")
     out = {"html": html, "pdf": None, "seconds": 0.0}
     if pdf:
         try:

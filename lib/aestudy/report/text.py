@@ -9,6 +9,8 @@ import re
 import numpy as np
 import pandas as pd
 
+from .stats import SEEDS  # the study's words for its units (the sections import them from here)
+
 
 def fmt(x, digits: int = 3) -> str:
     """A number for prose and tables: 3 significant digits, trailing zeros kept so that numbers set
@@ -79,9 +81,6 @@ def fmt_rel(x) -> str:
     if x is None or not math.isfinite(float(x)):
         return "n/a"
     return f"{100 * float(x):+.0f} %"
-
-
-SEEDS = "autoencoder seeds"  # the unit of every interval but the baselines'
 
 
 def _unit(n: int, unit: str) -> str:

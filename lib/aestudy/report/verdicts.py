@@ -2,7 +2,7 @@
 each returning the conclusion, this run's numbers, a verdict (supported / contradicted /
 inconclusive, by the rules of `decide` on the estimates of `linear`, with the thresholds of the
 profile's `report:` section),
-the number of autoencoder seeds in which the claim holds on its own, and a short key number for
+the number of seeds in which the claim holds on its own, and a short key number for
 the compact table of the report's first page. `verdicts` gathers them, indexed by claim id (what
 `compare` matches two profiles on); `page_one_table` is that compact table; `rules_markdown`
 explains the rules. This module names no experiment: a claim is added in its experiment's module."""
@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..experiments import about
 from ..report_params import ReportParams
 from .claims import DECIDES, KEY, NEED, NOTE, NUMBERS, WOULD
 from .decide import INCONCLUSIVE, WORDS, holm, need_text
 from .experiments import EXPERIMENTS, claims
 from .profile import ProfileData
+from .stats import MODELS, SEEDS
 from .text import fmt
 
 COLUMNS = [
@@ -110,8 +112,8 @@ def page_one_caption(data: ProfileData, v: pd.DataFrame) -> str:
     seeds, models = _seeds(data)
     return (
         f"Verdicts on the conclusions of the original study (experiments {_numbers(v)}; +: checks added here), "
-        f"{seeds} autoencoder seeds, {models} autoencoders. Key number: the means at both ends of a trend, or the effect "
-        f"[its {100 * data.rules.confidence:g} % t-interval from the model over every autoencoder or encoder, "
+        f"{seeds} {SEEDS}, {models} {MODELS}. Key number: the means at both ends of a trend, or the effect "
+        f"[its {100 * data.rules.confidence:g} % t-interval from the linear model over every model, "
         "where the key number names no other level]; holds "
         f"in: the seeds whose own statistic is on the claimed side. All numbers and the rules: Verdicts in detail."
     )
@@ -171,7 +173,7 @@ def detail_caption(data: ProfileData, v: pd.DataFrame) -> str:
         f"In each block: the conclusion (experiments {_numbers(v)} of the original study; +: a check added here) "
         "and its verdict; the key number of page 1; the number the rule decides on, with its "
         f"{100 * data.rules.confidence:g} % t-interval from a linear model over every model (unit, n and residual "
-        "df beside it); the autoencoder seeds whose own statistic is on the claimed side; the decision's p-value "
+        f"df beside it); the {SEEDS} whose own statistic is on the claimed side; the decision's p-value "
         f"and its Holm adjustment over the family of {int(v['p'].notna().sum())} claims the design can test. All numbers: "
         "this run's numbers in full (folded in the HTML, left out of the PDF). The rules follow."
     )
@@ -183,10 +185,8 @@ def summary_counts(v: pd.DataFrame) -> str:
 
 
 VERDICT_RULES = """\
-How the verdicts are decided. Every independent model the study trains is an observation: in
-experiments 1 and 3, each autoencoder; in experiment 2, each seed's pair of models with one num_conv,
-one of each latent size it compares; in experiment 4, each encoder (its label draws and the levels it
-is not compared on averaged within it). A linear model over the design (one mean per cell of the grid; the seed as a
+How the verdicts are decided. Every independent model the study trains is an observation:
+{observations}. A linear model over the design (one mean per cell of the grid; the seed as a
 block where the claim compares cells within seeds) gives each claim an estimate, a standard error
 from the residual variance and a two-sided {pct} % t-interval on the residual degrees of freedom;
 each block above gives, under "decided on", the number its rule decides on with the interval's
@@ -203,21 +203,15 @@ unit, n and residual df.
   adjusted p exceeds {alpha} % is inconclusive; the detailed table shows both where they differ.
 - *Trends* ("falls / grows as ... grows") are taken on the log of the measure (of the error,
   1 − accuracy, for an accuracy), so that cells whose values differ in scale weigh alike: the
-  least-squares slope over the cell means within each level of the other factor (within each
-  num_conv for d, within each d for num_conv), averaged over them, and every adjacent step (5→10,
-  10→15, ...), each a contrast of the same model. **Supported**: the slope's interval wholly on the
-  claimed side and no step's interval wholly on the other side (a curve that flattens out is a
+  least-squares slope over the cell means within each level of the other factor
+  ({trend_blocks}), averaged over them, and every adjacent step ({steps}), each a contrast
+  of the same model. **Supported**: the slope's interval wholly on the claimed side and no step's interval wholly on the other side (a curve that flattens out is a
   trend; one that turns back significantly is not); **contradicted** symmetrically: the slope wholly
   on the other side and no step significantly on the claimed side.
-- *Differences* (A beats B, sharper, more digit-like): each unit's paired difference (same images,
-  same h1 and label draw), estimated as the mean of its cell means over the design's fixed factors
-  (num_conv in experiment 2, d in experiment 4) with the spread pooled over them; the seed is not a
-  block there, since the claim is a mean over seeds. In experiment 2 a unit's difference is the
-  mean over every digit pair and every image pair drawn for its model pair (its seed and num_conv).
-  The units of one seed are taken as independent: each draws its own images or labels, but its
-  autoencoders were trained from the same seed (the same batch order); were the units clustered by
-  seed, these intervals would be too narrow.
-- *What would decide it*: an inconclusive row says how many autoencoder seeds would give its test
+- *Differences* ({examples}): each unit's paired difference ({paired}), estimated as the mean of
+  its cell means over the design's fixed factors ({fixed}) with the spread pooled over them; the
+  seed is not a block there, since the claim is a mean over seeds. {units}
+- *What would decide it*: an inconclusive row says how many {seeds} would give its test
   80 % power at the observed effect and spread (the standard error shrinking as 1/√seeds, the df
   growing with the models each seed adds), at the level α/m of Holm's first step (m the family's
   size: the worst case), and where the effect points against the claim, that they would decide it
@@ -237,7 +231,12 @@ def rules_markdown(rules: ReportParams) -> str:
     experiment's own."""
     own = "".join(e.rules(rules) for e in EXPERIMENTS if e.rules)
     return (
-        VERDICT_RULES.format(pct=f"{100 * rules.confidence:g}", alpha=f"{100 * (1 - rules.confidence):g}")
+        VERDICT_RULES.format(
+            pct=f"{100 * rules.confidence:g}",
+            alpha=f"{100 * (1 - rules.confidence):g}",
+            seeds=SEEDS,
+            **about.RULES,
+        )
         + own
         + HOLDS
     )

@@ -4,10 +4,10 @@ training had converged), read from the runs."""
 
 from __future__ import annotations
 
-from ...report.seeds import model_name
 from ...report.stats import SEED
-from . import fidelity
+from . import fidelity, outliers
 from .fidelity import CELL, ERROR
+from .outliers import model_name
 
 STAGE = "autoencode"
 WARMUP_FOR = {"latent_dim": 20, "num_conv": 3, "seed": 0}  # the model the warm-up was first added for
@@ -25,10 +25,9 @@ def precision_words(data, stage: str, given: str) -> str:
 def still_worse(data) -> str:
     """'; in these runs 1 of 48 models still trains clearly worse than its seed siblings (named in
     experiment 1)', or '' where none does: the warm-up's reason checked against this profile's runs."""
-    from ...report import seeds
 
     ae = data.usable(STAGE)
-    odd = seeds.unusual_seeds(ae, data.rules.outlier_excess) if not ae.empty else []
+    odd = outliers.unusual_seeds(ae, data.rules.outlier_excess) if not ae.empty else []
     if not len(odd):
         return ""
     verb = "trains" if len(odd) == 1 else "train"

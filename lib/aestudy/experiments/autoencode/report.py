@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 
-from ...report import section, seeds
+from ...report import section
 from ...report.claims import Claim, Experiment, key_effects, trend_row
 from ...report.figures import WIDTH, Panel, ci_points, style, tick
 from ...report.sentences import ci_of, describe_trend, means_with_intervals
@@ -19,7 +19,7 @@ from ...report.stats import CONFIDENCE, SEED, param_correlations_by_seed, summar
 from ...report.tables import ci_table
 from ...report.text import SEEDS, fmt, fmt_ci, fmt_pct, interval_words
 from ...report_params import ReportParams
-from . import fidelity, small_d
+from . import fidelity, outliers, small_d
 from .choices import choices, limitations
 
 STAGE = "autoencode"
@@ -148,14 +148,14 @@ def autoencode_history(data) -> pd.DataFrame:
 
 def reconstruction_images(data, ae: pd.DataFrame) -> list[tuple[str, Path]]:
     """(caption, path) of the saved reconstructions of the smallest- and largest-d runs at the
-    largest num_conv and the smallest seed (the ones that exist); a model `seeds.unusual_seeds`
+    largest num_conv and the smallest seed (the ones that exist); a model `outliers.unusual_seeds`
     names is said to be one."""
     if ae.empty:
         return []
     nc = int(ae["num_conv"].max())
     sub = ae[(ae["num_conv"] == nc) & (ae["seed"] == ae["seed"].min())].sort_values("latent_dim")
     picks = [sub.iloc[0]] + ([sub.iloc[-1]] if len(sub) > 1 else [])
-    odd = seeds.unusual_seeds(ae, data.rules.outlier_excess)
+    odd = outliers.unusual_seeds(ae, data.rules.outlier_excess)
     worse = {(int(r["latent_dim"]), int(r["num_conv"]), int(r[SEED])) for _, r in odd.iterrows()}
     out = []
     for r in picks:
@@ -330,12 +330,12 @@ def excess_source(data) -> str:
 def odd_seeds(data):
     """(words, table, caption) on the models that train worse than their seed siblings."""
     ae, excess = data.usable(STAGE), data.rules.outlier_excess
-    odd = seeds.unusual_seeds(ae, excess)
-    judged = not ae.empty and bool((ae.groupby(seeds.CELL)[SEED].nunique() >= 3).any())
+    odd = outliers.unusual_seeds(ae, excess)
+    judged = not ae.empty and bool((ae.groupby(outliers.CELL)[SEED].nunique() >= 3).any())
     source = excess_source(data)
-    words = seeds.seeds_markdown(
+    words = outliers.seeds_markdown(
         odd,
-        seeds.dead_unit_association(ae),
+        outliers.dead_unit_association(ae),
         excess,
         len(ae),
         judged=judged,

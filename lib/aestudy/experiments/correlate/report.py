@@ -12,7 +12,7 @@ import pandas as pd
 import seaborn as sns
 
 from ...drawing import heatmap_keys
-from ...report import section, seeds
+from ...report import section
 from ...report.claims import Claim, Experiment, by_mean, trend_row
 from ...report.figures import MIN_PT, WIDTH, Panel, ci_points, style, tick
 from ...report.sentences import describe_trend, means_with_intervals
@@ -20,6 +20,7 @@ from ...report.stats import CONFIDENCE, summarise
 from ...report.tables import ci_columns
 from ...report.text import count, fmt_pct, interval_words, whole
 from ...report_params import ReportParams
+from ..autoencode import outliers
 
 STAGE = "correlate"
 DEFAULT = ReportParams()
@@ -296,7 +297,7 @@ def worse_models_shown(data, shown: list[str]) -> str:
     """Said under the heat-maps where one of them is a model that trains clearly worse than its
     seed siblings (experiment 1 names it): one seed's panels would otherwise stand for every seed."""
     corr = data.usable(STAGE)
-    odd = seeds.unusual_seeds(data.usable("autoencode"), data.rules.outlier_excess)
+    odd = outliers.unusual_seeds(data.usable("autoencode"), data.rules.outlier_excess)
     if corr.empty or odd.empty or "offdiag" not in corr:
         return ""
     said = []

@@ -1,4 +1,5 @@
-"""Models that train worse than their seed siblings, and what their dead units say about why.
+"""Models that train worse than their seed siblings, and what their dead units say about why
+(experiment 1's report side; correlate's section names the same models).
 
 A grid point of experiment 1 is trained once per seed; a seed whose final test error exceeds
 the median of the other seeds by more than `report.outlier_excess` is named here, beside the
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .stats import SEED
+from ...report.stats import SEED
 
 CELL = ["num_conv", "latent_dim"]
 DEAD = "dead_encoder_hidden"
@@ -103,7 +104,7 @@ def seeds_markdown(
     `judged`: whether any cell has the 3 seeds a model is judged against (`unusual_seeds`); the
     association is said to hold only where its Spearman test is significant at `alpha`. `source`:
     where the threshold comes from, in words."""
-    from .text import fmt, fmt_pct
+    from ...report.text import fmt, fmt_pct
 
     if n_models == 0:
         return ""

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from aestudy.report import seeds
+from aestudy.experiments.autoencode import outliers
 from aestudy.science import models
 
 
@@ -30,29 +30,29 @@ def _ae(bad_error: float = 0.040, bad_dead: float = 0.87) -> pd.DataFrame:
 
 
 def test_a_seed_far_above_its_siblings_is_named_with_its_dead_units():
-    odd = seeds.unusual_seeds(_ae(), excess=0.25)
+    odd = outliers.unusual_seeds(_ae(), excess=0.25)
     assert len(odd) == 1
     r = odd.iloc[0]
     assert (r["latent_dim"], r["num_conv"], r["seed"]) == (20, 3, 0)
     assert r["ratio"] > 1.4 and r["dead units"] == 0.87 and abs(r["siblings dead units"] - 0.645) < 1e-9
-    text = seeds.seeds_markdown(odd, seeds.dead_unit_association(_ae()), 0.25, 6)
+    text = outliers.seeds_markdown(odd, outliers.dead_unit_association(_ae()), 0.25, 6)
     assert "d=20, num_conv=3, seed 0" in text and "87" in text and "report.outlier_excess" in text
 
 
 def test_an_ordinary_seed_spread_names_nobody_and_two_seeds_are_not_judged():
-    assert seeds.unusual_seeds(_ae(bad_error=0.029, bad_dead=0.64), excess=0.25).empty
+    assert outliers.unusual_seeds(_ae(bad_error=0.029, bad_dead=0.64), excess=0.25).empty
     two = _ae()[lambda df: df["seed"] < 2]
-    assert seeds.unusual_seeds(two, excess=0.25).empty
+    assert outliers.unusual_seeds(two, excess=0.25).empty
     assert (
         "No model is judged against its seed siblings: that needs at least 3 seeds"
-        in seeds.seeds_markdown(seeds.unusual_seeds(two, 0.25), None, 0.25, 4, judged=False)
+        in outliers.seeds_markdown(outliers.unusual_seeds(two, 0.25), None, 0.25, 4, judged=False)
     )
 
 
 def test_dead_units_and_error_go_together_in_the_association():
-    a = seeds.dead_unit_association(_ae())
+    a = outliers.dead_unit_association(_ae())
     assert a["n"] == 6 and a["rho"] > 0.5
-    assert seeds.dead_unit_association(_ae().drop(columns="dead_encoder_hidden")) is None
+    assert outliers.dead_unit_association(_ae().drop(columns="dead_encoder_hidden")) is None
 
 
 def test_dead_units_count_relu_units_that_are_zero_on_every_image():
@@ -71,7 +71,7 @@ def test_dead_units_count_relu_units_that_are_zero_on_every_image():
 def test_the_dead_unit_association_is_said_to_hold_only_where_it_is_significant_and_positive():
     odd = pd.DataFrame(columns=["latent_dim"])
     words = {
-        (rho, p): seeds.seeds_markdown(odd, {"rho": rho, "p": p, "n": 12, "mean_dead": 0.5}, 0.25, 12)
+        (rho, p): outliers.seeds_markdown(odd, {"rho": rho, "p": p, "n": 12, "mean_dead": 0.5}, 0.25, 12)
         for rho, p in ((0.6, 0.01), (-0.6, 0.01), (-0.8, 0.2))
     }
     assert "mean goes with its excess error: Spearman ρ = 0.6" in words[(0.6, 0.01)]
@@ -80,8 +80,8 @@ def test_the_dead_unit_association_is_said_to_hold_only_where_it_is_significant_
         "shows no clear association with its excess error: Spearman ρ = -0.800 (p = 0.200)"
         in words[(-0.8, 0.2)]
     )
-    one = seeds.unusual_seeds(_ae(), excess=0.25)
-    assert "1 of 6 models trains clearly worse" in seeds.seeds_markdown(one, None, 0.25, 6)
+    one = outliers.unusual_seeds(_ae(), excess=0.25)
+    assert "1 of 6 models trains clearly worse" in outliers.seeds_markdown(one, None, 0.25, 6)
 
 
 def test_an_association_that_one_model_carries_is_said_to_rest_on_it():
@@ -103,15 +103,15 @@ def test_an_association_that_one_model_carries_is_said_to_rest_on_it():
         for s in range(4)
     ]
     rows[-1].update(final_test_error=0.06, dead_encoder_hidden=0.95)
-    a = seeds.dead_unit_association(pd.DataFrame(rows))
+    a = outliers.dead_unit_association(pd.DataFrame(rows))
     assert a["without"]["model"] == "d20-nc3-s3" and a["without"]["n"] == 47
-    words = seeds.seeds_markdown(pd.DataFrame(columns=["latent_dim"]), a, 0.25, 48)
+    words = outliers.seeds_markdown(pd.DataFrame(columns=["latent_dim"]), a, 0.25, 48)
     assert a["p"] < 0.05 and a["without"]["p"] >= 0.05  # significant with it, not without it
     assert (
         "goes with its excess error" in words and ", but it rests on one model: without `d20-nc3-s3`" in words
     )
     steady = {**a, "p": 0.001, "without": {**a["without"], "p": 0.01}}
-    assert "rests on one model" not in seeds.seeds_markdown(
+    assert "rests on one model" not in outliers.seeds_markdown(
         pd.DataFrame(columns=["latent_dim"]), steady, 0.25, 48
     )
 
@@ -184,10 +184,10 @@ def test_the_table_of_worse_models_gives_dead_units_in_percent_as_its_sentence_d
 
 def test_a_worse_model_above_pca_with_its_d_is_said_to_be():
     ae = _ae().assign(pca_test_error=0.035)  # the odd model's 0.040 is above it, its siblings' 0.026 below
-    odd = seeds.unusual_seeds(ae, excess=0.25)
+    odd = outliers.unusual_seeds(ae, excess=0.25)
     assert odd.loc[0, "PCA-d"] == 0.035
-    assert "above the 0.0350 of PCA with the same d" in seeds.seeds_markdown(odd, None, 0.25, 6)
-    assert "of PCA" not in seeds.seeds_markdown(seeds.unusual_seeds(_ae(), excess=0.25), None, 0.25, 6)
+    assert "above the 0.0350 of PCA with the same d" in outliers.seeds_markdown(odd, None, 0.25, 6)
+    assert "of PCA" not in outliers.seeds_markdown(outliers.unusual_seeds(_ae(), excess=0.25), None, 0.25, 6)
 
 
 def test_the_warm_up_choice_says_when_a_model_still_trains_worse_in_these_runs(tmp_path):

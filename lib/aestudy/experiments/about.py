@@ -1,0 +1,135 @@
+"""The study as a whole, in the words its report prints around the experiments' sections: the
+title, the page's title, "About this reproduction", what its intervals are over, the choices of
+the study as a whole and the opening of its limitations. The report's frame (`aestudy.report`)
+reads them from here and names no experiment and no study itself
+(`tests/report/test_report_shape.py`); another study over the same frame replaces this module
+and its experiment packages. No run imports it, so editing it re-renders and re-trains nothing.
+
+It imports nothing of the frame at import time (`report.text` reads `UNIT` as it is imported)."""
+
+from __future__ import annotations
+
+from ..vocabulary import dataset_name
+
+PAGE_TITLE = "MNIST autoencoder study"  # the HTML page's title (the report's own heading says more)
+TITLE = (
+    "Convolutional autoencoders on {dataset}: latent size, interpolation, latent correlations and "
+    "transfer with {labels} labels"
+)
+LABELS = 100  # the study's number of labels, shown in the title when no run says otherwise
+LABELLED = (
+    "transfer",
+    "protocol",
+    "semisup",
+)  # the stages whose runs say how many labels they took, first first
+DATASET = "mnist"  # the dataset of a profile whose parameter file names none
+OVERVIEW_X = "latent_dim"  # what every page-1 panel is drawn against
+
+UNIT = "autoencoder seed"  # the unit of replication: every interval but the baselines' is over these
+MODEL = "autoencoder"  # what each seed trains in every cell; the verdicts' observations are models
+
+# The study's words in the rules of the verdicts (`report.verdicts.rules_markdown`): who is one
+# observation of the linear model, experiment by experiment; what the differences compare, on what
+# each unit is paired, the fixed factors a difference is averaged over, and who each unit is
+RULES = {
+    "observations": "in experiments 1 and 3, each autoencoder; in experiment 2, each seed's pair of models with one "
+    "num_conv, one of each latent size it compares; in experiment 4, each encoder (its label draws and the "
+    "levels it is not compared on averaged within it)",
+    "trend_blocks": "within each num_conv for d, within each d for num_conv",
+    "steps": "5→10, 10→15, ...",
+    "examples": "A beats B, sharper, more digit-like",
+    "paired": "same images, same h1 and label draw",
+    "fixed": "num_conv in experiment 2, d in experiment 4",
+    "units": "In experiment 2 a unit's difference is the mean over every digit pair and every image pair "
+    "drawn for its model pair (its seed and num_conv). The units of one seed are taken as independent: each "
+    "draws its own images or labels, but its autoencoders were trained from the same seed (the same batch "
+    "order); were the units clustered by seed, these intervals would be too narrow.",
+}
+
+ABOUT = """\
+## About this reproduction
+
+This report reproduces an autoencoder study on MNIST: convolutional autoencoders with a latent
+code of size d (experiment 1), interpolation in their latent space (experiment 2), correlations
+between latent dimensions (experiment 3) and transfer of the encoder to classification with 100
+labels (experiment 4). The original study's numbers were never published, only its conclusions:
+each one is restated in the detailed verdicts below with the numbers of this run and a verdict
+computed from them. Every number in this report comes from the files the runs wrote under the
+profile's folder, except the published results the semi-supervised section quotes (marked as such).
+
+The original trained every configuration once. Here every autoencoder is trained with several
+seeds, and every later experiment uses every seed's model: the numbers of experiments 1-4 are
+means over autoencoder seeds (the independent unit) with a t-interval over them, the unit and n
+written beside each interval; the interval of an error, an accuracy or a correlation coefficient is cut where
+the quantity ends (at 0; at 0 and 1; at -1 and 1). The semi-supervised section's are over label draws of one encoder,
+and the reference classifier and the protocol searches are single runs; their sections say so.
+The verdicts take every model as an observation of a linear model over the design (their
+intervals name the models and the residual degrees of freedom; the rules follow the detailed
+verdicts). Runs that failed are named at the top of their experiment's section.
+"""
+
+
+def title(data) -> str:
+    """The report's heading, with the profile's dataset and the number of labels its transfer runs
+    took (the study's where there are none)."""
+    tables = (data.usable(stage) for stage in LABELLED)
+    labels = next((int(t["n_labels"].iloc[0]) for t in tables if "n_labels" in t and not t.empty), LABELS)
+    return TITLE.format(dataset=dataset_name(data.dataset), labels=labels)
+
+
+def _images(n) -> str:
+    """'7,000', or 'all' where the profile takes the whole split (null)."""
+    return f"{int(n):,}" if n else "all"
+
+
+def choices(data, seeds: str) -> list[dict]:
+    """The choices of the study as a whole: which images, its fidelity and the report's own rules.
+    `seeds`: what a model's seed and the seeds derived from it set (`report.choices.seed_sentence`)."""
+    d, r = data.params.get("data") or {}, data.rules
+    return [
+        {
+            "what": "which images",
+            "choice": f"one data seed (data_seed {d.get('data_seed', 0)}) draws the subsets of "
+            "both splits every stage reads (the training images, the test subset, the "
+            "monitored and calibration images); " + seeds,
+            "how it was made": "so that the seeds of one configuration are exchangeable replicates, each carrying its "
+            "own label draws and image pairs (so an interval over seeds includes their variation); "
+            "no model is measured on its own training images except where its experiment says so",
+            "on what data": "none (fixed before the runs)",
+        },
+        {
+            "what": "fidelity",
+            "choice": f"{_images(d.get('train_size'))} training images, {_images(d.get('test_size'))} test images",
+            "how it was made": "what a 2-core CPU trains within the profile's time budget",
+            "on what data": "run times; what the budget costs in results (the autoencoders against PCA with the same "
+            "d, the last epoch's change of validation error) is stated on page 1 and in experiment 1",
+        },
+        {
+            "what": "verdict rules",
+            "choice": f"{100 * r.confidence:g} % intervals from a linear model over every "
+            f"model; 'clearly' = {100 * r.small_d_margin:g} %; h1 margin "
+            f"±{100 * r.h1_margin:g} points; Holm over the family",
+            "how it was made": "fixed in the parameter file's report: section (reasons in aestudy.report_params), in a "
+            "repository where earlier runs' test results existed; the h1 margin by practical "
+            "relevance (the smallest accuracy difference that would change which MLP width a "
+            "practitioner picks)",
+            "on what data": "earlier runs (disclosed)",
+        },
+    ]
+
+
+def limitations(n_seeds: int) -> str:
+    """What the design as a whole cannot show: the family's power over `n_seeds` seeds ('' for none)."""
+    if not n_seeds:
+        return ""
+    return (
+        f"Every verdict rests on the models of {n_seeds} {UNIT}s: a linear model over the design takes each "
+        "model as an observation, with one variance for all of them (assumed, not tested claim by claim: its "
+        "residuals roughly normal, the cells alike in spread on the log scale) and the models independent given their cell and seed (every encoder "
+        "of experiment 4 draws its own labelled images, and every d = 10 and d = 20 pair of experiment 2 its own "
+        "image pairs, so no two units share a draw; the seed is a block where the claim compares cells within "
+        "seeds). Holm's "
+        "adjustment over the family makes each decision stricter than it would be alone, so a moderate effect "
+        "can stay inconclusive; 'inconclusive' says the design could not decide, not that there is no effect, "
+        "and each such row says how many seeds would."
+    )
