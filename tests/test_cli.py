@@ -98,6 +98,17 @@ def test_the_project_is_the_checkout_holding_the_parameter_file(tmp_path, monkey
     assert cli._without_root(["--root", str(other), "status", "x", "--root=y"]) == ["status", "x"]
 
 
+def test_root_may_follow_the_command_as_users_write_it(tmp_path):
+    """`aestudy run P --root DIR` is `aestudy --root DIR run P` (it was 'unknown option --root
+    (did you mean '--root'?)')."""
+    parse = cli.build_parser().parse_args
+    after = parse(["run", "params/smoke.yaml", "--root", str(tmp_path)])
+    assert after.root == str(tmp_path) and after.params_file == "params/smoke.yaml"
+    assert parse(["--root", str(tmp_path), "run", "params/smoke.yaml"]).root == str(tmp_path)
+    assert parse(["run", "params/smoke.yaml"]).root is None
+    assert cli._without_root(["status", "x", "--root", str(tmp_path)]) == ["status", "x"]
+
+
 def test_a_root_that_is_not_a_checkout_is_bad_input(tmp_path, capsys, monkeypatch):
     monkeypatch.delenv("AESTUDY_ROOT", raising=False)
     assert cli.main(["--root", str(tmp_path), "status", "smoke"]) == 2

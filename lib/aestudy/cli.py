@@ -177,12 +177,8 @@ def build_parser(prog: str = "aestudy") -> argparse.ArgumentParser:
         epilog=f"example: {prog} run params/smoke.yaml",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument(
-        "--root",
-        metavar="DIR",
-        default=None,
-        help="the project checkout (default: found from the parameter file)",
-    )
+    root = dict(metavar="DIR", help="the project checkout (default: found from the parameter file)")
+    parser.add_argument("--root", default=None, **root)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
     for name, (help_, example, arguments) in COMMANDS.items():
         cmd = sub.add_parser(
@@ -193,6 +189,7 @@ def build_parser(prog: str = "aestudy") -> argparse.ArgumentParser:
         )
         for flags, kwargs in arguments:
             cmd.add_argument(*flags, **kwargs)
+        cmd.add_argument("--root", default=argparse.SUPPRESS, **root)  # after the command too: it wins there
         if (
             name == "run"
         ):  # --executor: the registry's names; --executor slurm's options (aestudy.cluster_params)

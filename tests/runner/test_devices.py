@@ -69,3 +69,51 @@ def test_a_device_set_by_the_grid_is_named_there(tmp_path):
 def test_a_check_that_cannot_be_made_leaves_it_to_the_runs(tmp_path):
     study, runs = _study(tmp_path, ', device: "cuda:9"')
     devices.check_devices(study, runs, ask=lambda names: {})  # the child Python could not say
+
+
+def _without_cuda():
+    torch = pytest.importorskip("torch")
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a CUDA device")
+
+
+def test_a_worker_without_the_device_is_named_with_the_file_and_field_before_it_gets_a_run(tmp_path):
+    """Under the Dask and SLURM executors the check runs on each worker (it may hold the GPU this
+    machine lacks): the same line, said by the worker on its host; NotShared, so exit 2."""
+    import socket
+
+    from aestudy.runner import cluster
+
+    _without_cuda()
+    study, runs = _study(tmp_path, ', device: "cuda:9"')
+    check = {**cluster.write_token(tmp_path), "data": None, "devices": devices.required(study, runs)}
+    said = cluster.problem(check)  # the real check, as a worker makes it
+    assert said == (
+        f"{tmp_path / 'gpu.yaml'}: stages.autoencode.params.device: cuda:9: this machine has no CUDA "
+        f"device; set `device: auto` or a device it has (said by the worker on {socket.gethostname()})"
+    )
+    with pytest.raises(cluster.NotShared) as err:
+        cluster.verify(check)
+    assert err.value.exit_code == 2
+    assert devices.required(*_study(tmp_path, ', device: "cpu"')) == {}  # nothing for a worker to ask
+    assert cluster.problem({**check, "devices": {}}) == ""
+
+
+@pytest.mark.slow
+def test_a_dask_sweep_naming_a_device_its_workers_lack_stops_with_one_line_and_no_run(tmp_path, mnist_dir):
+    import os
+    import subprocess
+    import sys
+
+    _without_cuda()
+    _study(tmp_path, ', device: "cuda:9"')
+    env = {**os.environ, "REPORTS_DIR": str(tmp_path / "reports"), "DATA_DIR": str(mnist_dir)}
+    cmd = [sys.executable, "-m", "lib", "run", str(tmp_path / "gpu.yaml"), "--executor", "dask"]
+    proc = subprocess.run(
+        cmd + ["--workers", "2"], cwd=REPO, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 2, proc.stderr[-3000:]
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: ") and "gpu.yaml: stages.autoencode.params.device: cuda:9: " in last
+    assert "said by the worker on " in last
+    assert not list((tmp_path / "reports").glob("*/runs/*/*"))  # no run executed

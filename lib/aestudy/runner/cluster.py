@@ -10,6 +10,11 @@ before any run is sent to it: the workers present at the start are checked by `c
 and one that joins later checks itself (`verify`) before it executes its first run. The
 scheduler, which unpickles every run, must import this checkout's `aestudy` too (`check_scheduler`).
 
+The devices: a device the parameter file names outright (cuda, cuda:N, mps) must be on every
+worker; a worker asks as the local executor asks this machine (`devices.missing`, a child Python
+per worker and sweep), and one that lacks it is the local executor's line, said by the worker on
+its host, before it gets a run.
+
 The data: a worker reads the dataset where this host reads it (its DATA_DIR is set to this
 host's data folder, `adopt_data`, so workers started with only PYTHONPATH find it), and its
 check computes the checksum of what it finds there: a worker that finds no data, or other data,
@@ -74,7 +79,16 @@ def problem(check: dict) -> str:
             f"worker on {host} imports aestudy from {package}, not {check['package']}: start workers "
             f"with PYTHONPATH={Path(check['package']).parent} (this checkout's lib/)"
         )
-    return data_problem(check)
+    return data_problem(check) or device_problem(check)
+
+
+def device_problem(check: dict, ask=None) -> str:
+    """'' when this worker has every device the sweep's runs name outright (`check["devices"]`,
+    `devices.required`), else that device's line, said by the worker on its host."""
+    from . import devices
+
+    words = devices.missing(check.get("devices") or {}, ask or devices.probe)
+    return f"{words} (said by the worker on {socket.gethostname()})" if words else ""
 
 
 def adopt_data(check: dict) -> None:

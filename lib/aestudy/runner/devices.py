@@ -3,8 +3,10 @@
 For the runs executed here (the local executor) the runner checks that before any run starts, so a
 wrong device is one line naming the parameter file and the field (exit 2), not every run failing
 with the same line and its dependants skipped. The runner imports no torch: a child Python asks
-`science.training.pick_device`, the check every run makes itself, about each device named. A run
-on a Dask or SLURM worker is checked where it runs (the worker may hold the GPU this machine lacks).
+`science.training.pick_device`, the check every run makes itself, about each device named. Under
+the Dask and SLURM executors each worker makes the same check before it gets a run (the worker
+may hold the GPU this machine lacks): `required` is what the sweep hands it, and a worker without
+the device is the same line, said by the worker on its host (`runner.cluster`).
 """
 
 from __future__ import annotations
@@ -60,14 +62,27 @@ def probe(devices) -> dict[str, str]:
     return said if isinstance(said, dict) else {}
 
 
+def required(study, runs) -> dict[str, str]:
+    """{device: 'FILE: stages.STAGE.SECTION'} of every device the runs name outright: where the
+    one line about a machine that lacks it points."""
+    return {
+        device: f"{config.relative(study.path)}: stages.{stage}.{section}"
+        for device, (stage, section) in named_devices(runs).items()
+    }
+
+
+def missing(named: dict[str, str], ask=probe) -> str:
+    """The one line about the first device of `named` (`required`) this machine lacks, else ''
+    (also where the child Python could not say: the runs then check for themselves)."""
+    if not named:
+        return ""
+    said = ask(list(named))
+    return next((f"{where}.{said[device]}" for device, where in named.items() if said.get(device)), "")
+
+
 def check_devices(study, runs, ask=probe) -> None:
     """ParamsError (one line: the file, the stage's field, what this machine has) when a run
     executed here names a device this machine lacks."""
-    named = named_devices(runs)
-    if not named:
-        return
-    said = ask(list(named))
-    for device, (stage, section) in named.items():
-        words = said.get(device) or ""
-        if words:
-            raise ParamsError(f"{config.relative(study.path)}: stages.{stage}.{section}.{words}")
+    words = missing(required(study, runs), ask)
+    if words:
+        raise ParamsError(words)

@@ -249,9 +249,10 @@ class DaskExecutor(SerialExecutor):
         from . import cluster
 
         data = kwargs.pop("data", None)  # {"dataset", "dir", "checksum"}: what every worker must read
+        named = kwargs.pop("devices", None)  # {device: where the parameter file names it}: every worker's
         if not runs:
             return
-        check = {**cluster.write_token(Path(runs[0].dir).parents[2]), "data": data}
+        check = {**cluster.write_token(Path(runs[0].dir).parents[2]), "data": data, "devices": named}
         try:
             cluster.check_scheduler(self.client, check)
             self.wait_for_workers()

@@ -18,7 +18,7 @@ from .. import study as declaration
 from ..files import atomic_write_bytes, read_json, write_json
 from ..messages import ParamsError, suggest
 from . import records
-from .devices import check_devices
+from .devices import check_devices, required
 from .execute import OK, execute_job, skip_run
 from .executors import SerialExecutor
 from .kernel_manager import remove_stale_sockets
@@ -117,6 +117,7 @@ def run_study(
                 jobs=members,
                 checksum=checksum,
                 data=_data_spec(study, checksum),
+                devices=required(study, runs),
                 force=force,
                 no_retrain=no_retrain,
                 retries=retries,
@@ -232,13 +233,15 @@ def run_when_ready(
     retries: int = 0,
     progress_dir: str | None = None,
     data: dict | None = None,
+    devices: dict | None = None,
     jobs: dict | None = None,
 ) -> dict:
     """Called when the runs `run` waits for are done (in a worker, on Dask too): skip it when one
     of its upstream runs did not complete, else fix its inputs from their keys and execute it
     (within its stage's time limit from `timeouts`, retried up to `retries` times), telling its
     progress through files under `progress_dir` (`runner.progress`). `data` (the dataset's folder
-    and checksum) is for the Dask executor, which checks its workers read it; on a Dask worker
+    and checksum) and `devices` (those the runs name outright) are for the Dask executor, which
+    checks its workers read the one and have the others; on a Dask worker
     `checksum` is the one the worker read. A `plan.Job` (`jobs`: each job's runs by name) does
     this for each of its runs and executes those that can as one job (`execute.execute_job`)."""
     upstream = _by_run(upstream, jobs or {})
