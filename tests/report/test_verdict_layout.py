@@ -132,3 +132,29 @@ def test_an_accuracy_trend_says_it_is_decided_on_the_error_so_a_falling_number_r
     assert decides.startswith("its error (1 − accuracy), "), decides
     assert re.match(r"its error \(1 − accuracy\), [-+]\d+\.\d % relative per unit of d \[", decides), decides
     assert not v.at["error_falls_with_d", verdicts.DECIDES].startswith("its error")  # an error already
+
+
+def test_a_trend_names_the_factor_it_is_taken_within_as_the_reader_knows_it():
+    """'within each d', not the parameter's name 'latent_dim' (the num_conv trend's block)."""
+    from aestudy.experiments.autoencode import report as autoencode
+    from aestudy.report.claims import NUMBERS
+    from aestudy.report_params import ReportParams
+
+    rows = [
+        {
+            "latent_dim": d,
+            "num_conv": nc,
+            "seed": s,
+            "final_test_error": (0.01 + 0.2 / d) / nc * (1 + 0.01 * s),
+        }
+        for d in (5, 10)
+        for nc in (1, 2, 3)
+        for s in range(3)
+    ]
+    r = autoencode.verdict_error_falls_with_size(pd.DataFrame(rows), ReportParams())
+    assert "within each d (least-squares slope of the log over the cell means of num_conv × d," in r[NUMBERS]
+    assert "latent_dim" not in r[NUMBERS]
+    one_d = autoencode.verdict_error_falls_with_size(
+        pd.DataFrame([x for x in rows if x["latent_dim"] == 5]), ReportParams()
+    )
+    assert ", at d = 5, the seed a block)" in one_d[NUMBERS]

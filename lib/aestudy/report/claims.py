@@ -214,12 +214,13 @@ def trend_row(
     )
     veto = f"{vetoes[0]}: {', '.join(vetoes[1]) or 'none'}"
     levels = df[block].dropna().unique() if block in df else []
+    other = vocab.label(block)  # as the reader knows it: 'd', not 'latent_dim'
     where = (
-        f"within each {block} (least-squares slope of the log over the cell means of {vocab.label(x)} × {block}, "
+        f"within each {other} (least-squares slope of the log over the cell means of {vocab.label(x)} × {other}, "
         "the seed a block)"
         if len(levels) > 1
         else f"(least-squares slope of the log over the means of each {vocab.label(x)}"
-        + (f", at {block} = {levels[0]}" if len(levels) == 1 else "")
+        + (f", at {other} = {whole(levels[0])}" if len(levels) == 1 else "")
         + ", the seed a block)"
     )
     return row(
