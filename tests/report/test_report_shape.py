@@ -313,3 +313,21 @@ def test_the_study_module_gives_the_frame_its_title_units_and_rules_words(tmp_pa
         "fidelity",
         "verdict rules",
     ]
+
+
+def test_the_fidelity_choice_says_why_for_a_subset_and_for_every_image(tmp_path):
+    """A profile that reads every training image (full.yaml) is at the original's fidelity: the
+    choice does not say it was cut to a CPU's budget."""
+    from aestudy.experiments import about
+
+    def fidelity(data_section):
+        data = profile.ProfileData(tmp_path, tables={}, params={"data": data_section})
+        return next(c for c in about.choices(data, "") if c["what"] == "fidelity")
+
+    cut = fidelity({"train_size": 7000, "test_size": None})
+    assert (
+        cut["choice"] == "7,000 training images, all test images" and "2-core CPU" in cut["how it was made"]
+    )
+    whole = fidelity({"train_size": None, "test_size": None})
+    assert whole["choice"] == "all training images, all test images"
+    assert "CPU" not in whole["how it was made"] and whole["on what data"] == "none (the original's)"
