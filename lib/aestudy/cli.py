@@ -291,7 +291,10 @@ def _run(args) -> int:
 def _status(args) -> int:
     from .runner import sweep
 
-    print(sweep.status_lines(sweep.status(_study(args))))
+    study = _study(args)
+    rows = sweep.status(study)
+    print(sweep.status_lines(rows))
+    print(sweep.status_summary(study, rows), file=sys.stderr)  # stdout stays one line per run
     return 0
 
 

@@ -166,3 +166,27 @@ def test_a_record_with_the_file_digest_of_before_stays_up_to_date_until_the_code
     records.forget_module_digests()
     assert records.changed_modules(old_record) == records.changed_modules(new_record) == ["lib/m.py"]
     records.forget_module_digests()
+
+
+def test_status_ends_with_the_counts_and_what_the_next_run_executes():
+    """Below the one line per run (stdout), one line on stderr: the counts by state and what
+    `aestudy run` would execute; unplanned folders are counted but not planned."""
+    from types import SimpleNamespace
+
+    from aestudy import config
+    from aestudy.runner.sweep import status_summary
+
+    study = SimpleNamespace(profile="p", path=config.PROJECT_ROOT / "params" / "p.yaml")
+    rows = [
+        {"run": f"a/{i}", "state": s, "reason": ""}
+        for i, s in enumerate(["complete", "stale", "complete", "absent"])
+    ]
+    assert status_summary(study, rows) == (
+        "p: 4 runs planned: 2 complete, 1 stale, 1 absent; `aestudy run params/p.yaml` executes those 2"
+    )
+    done = [r | {"state": "complete"} for r in rows] + [{"run": "a/old", "state": "unplanned", "reason": ""}]
+    assert status_summary(study, done) == "p: 4 runs planned: 4 complete, 1 unplanned; all up to date"
+    one = [rows[0], rows[1]]
+    assert status_summary(study, one).endswith("`aestudy run params/p.yaml` executes it")
+    unknown = [r | {"state": "unknown"} for r in rows]
+    assert status_summary(study, unknown) == "p: 4 runs planned: 4 unknown"

@@ -402,6 +402,25 @@ def status_lines(rows: list[dict]) -> str:
     return "\n".join(f"{r['run']:<{width}}  {r['state']:<10}  {r['reason']}".rstrip() for r in rows)
 
 
+TO_EXECUTE = ("stale", "incomplete", "failed", "absent")  # the states `run` executes a run in
+
+
+def status_summary(study: ParamFile, rows: list[dict]) -> str:
+    """'default: 73 runs planned: 70 complete, 3 stale; `aestudy run params/default.yaml` executes
+    those 3': the counts of `status`'s rows, in the order their states first appear, and what the
+    next `run` would execute (runs of unknown state are left out of it: they need the data)."""
+    planned = [r for r in rows if r["state"] != "unplanned"]
+    counts = dict.fromkeys(r["state"] for r in rows)
+    words = ", ".join(f"{sum(r['state'] == s for r in rows)} {s}" for s in counts) or "none"
+    todo = sum(r["state"] in TO_EXECUTE for r in planned)
+    nxt = (
+        f"; `aestudy run {config.relative(study.path)}` executes {'it' if todo == 1 else f'those {todo}'}"
+        if todo
+        else ("; all up to date" if planned and all(r["state"] == "complete" for r in planned) else "")
+    )
+    return f"{study.profile}: {len(planned)} run{'s' if len(planned) != 1 else ''} planned: {words}{nxt}"
+
+
 def write_tables(pdir: Path, runs: list[Run], results: dict) -> None:
     """One tidy CSV per stage: a row per run (or per record a run lists), with its status, grid,
     parameters and scalar metrics. Failed and skipped runs keep a row. `seconds` is what the run's
