@@ -330,4 +330,7 @@ def test_the_fidelity_choice_says_why_for_a_subset_and_for_every_image(tmp_path)
     )
     whole = fidelity({"train_size": None, "test_size": None})
     assert whole["choice"] == "all training images, all test images"
-    assert "CPU" not in whole["how it was made"] and whole["on what data"] == "none (the original's)"
+    assert "CPU" not in whole["how it was made"] and whole["on what data"] == "none (the original's number)"
+    assert (
+        fidelity({"train_size": 60_000, "test_size": None})["on what data"] == "none (the original's number)"
+    )

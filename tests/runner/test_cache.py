@@ -185,7 +185,7 @@ def test_status_ends_with_the_counts_and_what_the_next_run_executes():
         "p: 4 runs planned: 2 complete, 1 stale, 1 absent; `aestudy run params/p.yaml` executes those 2"
     )
     done = [r | {"state": "complete"} for r in rows] + [{"run": "a/old", "state": "unplanned", "reason": ""}]
-    assert status_summary(study, done) == "p: 4 runs planned: 4 complete, 1 unplanned; all up to date"
+    assert status_summary(study, done) == "p: 4 runs planned: 4 complete; all up to date; 1 unplanned folder"
     one = [rows[0], rows[1]]
     assert status_summary(study, one).endswith("`aestudy run params/p.yaml` executes it")
     unknown = [r | {"state": "unknown"} for r in rows]

@@ -117,3 +117,48 @@ def test_a_dask_sweep_naming_a_device_its_workers_lack_stops_with_one_line_and_n
     assert last.startswith("error: ") and "gpu.yaml: stages.autoencode.params.device: cuda:9: " in last
     assert "said by the worker on " in last
     assert not list((tmp_path / "reports").glob("*/runs/*/*"))  # no run executed
+
+
+def test_a_sweep_hands_the_named_devices_to_the_executor_and_a_dask_executor_puts_them_in_each_workers_check(
+    tmp_path, monkeypatch
+):
+    """The fast half of the path the slow test above walks: run_study passes `devices` to the
+    executor, and the Dask executor's check (what every worker asks itself) carries them."""
+    from aestudy.runner import cluster, executors, sweep
+
+    study, runs = _study(tmp_path, ', device: "cuda:9"')
+    handed = {}
+
+    class Stop(Exception):
+        pass
+
+    class Recorder:
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def run_graph(self, fn, units, wait_for, done, priority=None, **kwargs):
+            handed.update(kwargs)
+            raise Stop
+
+    monkeypatch.setenv("REPORTS_DIR", str(tmp_path / "reports"))
+    monkeypatch.setattr(sweep, "make_executor", lambda *a, **k: Recorder())
+    monkeypatch.setattr(sweep, "data_checksum", lambda study: "")
+    with pytest.raises(Stop):
+        sweep.run_study(study, executor="dask", progress=False)
+    assert handed["devices"] == {"cuda:9": f"{tmp_path / 'gpu.yaml'}: stages.autoencode.params"}
+
+    checks = []
+
+    def scheduler_check(client, check):
+        checks.append(check)
+        raise Stop
+
+    monkeypatch.setattr(cluster, "check_scheduler", scheduler_check)
+    dask = object.__new__(executors.DaskExecutor)  # no cluster: the check is what is looked at
+    dask.client = None
+    with pytest.raises(Stop):
+        list(dask.run_graph(None, runs, {}, {}, data=None, devices=handed["devices"]))
+    assert checks[0]["devices"] == handed["devices"]

@@ -5,11 +5,11 @@ reads them from here and names no experiment and no study itself
 (`tests/report/test_report_shape.py`); another study over the same frame replaces this module
 and its experiment packages. No run imports it, so editing it re-renders and re-trains nothing.
 
-It imports nothing of the frame at import time (`report.text` reads `UNIT` as it is imported)."""
+It imports nothing of the frame at import time (`report.stats` reads `UNITS` as it is imported)."""
 
 from __future__ import annotations
 
-from ..vocabulary import dataset_name
+from ..vocabulary import DATASET_SIZES, dataset_name
 
 PAGE_TITLE = "MNIST autoencoder study"  # the HTML page's title (the report's own heading says more)
 TITLE = (
@@ -25,8 +25,12 @@ LABELLED = (
 DATASET = "mnist"  # the dataset of a profile whose parameter file names none
 OVERVIEW_X = "latent_dim"  # what every page-1 panel is drawn against
 
-UNIT = "autoencoder seed"  # the unit of replication: every interval but the baselines' is over these
-MODEL = "autoencoder"  # what each seed trains in every cell; the verdicts' observations are models
+UNIT, UNITS = "autoencoder seed", "autoencoder seeds"  # the unit of replication: every interval but the
+# baselines' is over these
+MODEL, MODELS = (
+    "autoencoder",
+    "autoencoders",
+)  # what each seed trains in every cell: the verdicts' observations
 
 # The study's words in the rules of the verdicts (`report.verdicts.rules_markdown`): who is one
 # observation of the linear model, experiment by experiment; what the differences compare, on what
@@ -113,17 +117,18 @@ def choices(data, seeds: str) -> list[dict]:
 
 
 def _fidelity(d: dict) -> dict:
-    """How many images the profile's runs read, and why: all of them is the original's fidelity; a
-    subset is what a CPU trains within the profile's time budget, and its cost is stated."""
-    whole = not d.get("train_size")
+    """How many images the profile's runs read, and why: every training image is the original's
+    number; a subset is what a CPU trains within the profile's time budget, and its cost is stated."""
+    n, full = d.get("train_size"), DATASET_SIZES.get(d.get("dataset", DATASET), (0, 0))[0]
+    whole = not n or n >= full
     return {
         "what": "fidelity",
         "choice": f"{_images(d.get('train_size'))} training images, {_images(d.get('test_size'))} test images",
-        "how it was made": "the original's: every training image"
+        "how it was made": "the original's number of training images (each stage's epochs are its own choice)"
         if whole
         else "a seeded subset of the training images: what a 2-core CPU trains within the profile's time budget "
         "(every image, the original's fidelity, is params/full.yaml, for a GPU)",
-        "on what data": "none (the original's)"
+        "on what data": "none (the original's number)"
         if whole
         else "run times; what the budget costs in results (the autoencoders against PCA with the same "
         "d, the last epoch's change of validation error) is stated on page 1 and in experiment 1",
@@ -135,7 +140,7 @@ def limitations(n_seeds: int) -> str:
     if not n_seeds:
         return ""
     return (
-        f"Every verdict rests on the models of {n_seeds} {UNIT}s: a linear model over the design takes each "
+        f"Every verdict rests on the models of {n_seeds} {UNIT if n_seeds == 1 else UNITS}: a linear model over the design takes each "
         "model as an observation, with one variance for all of them (assumed, not tested claim by claim: its "
         "residuals roughly normal, the cells alike in spread on the log scale) and the models independent given their cell and seed (every encoder "
         "of experiment 4 draws its own labelled images, and every d = 10 and d = 20 pair of experiment 2 its own "

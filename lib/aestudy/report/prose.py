@@ -89,7 +89,7 @@ def abstract_markdown(data: ProfileData, v: pd.DataFrame) -> str:
     seeds, models = _seeds(data)
     over = (
         f"{100 * data.rules.confidence:g} % t-intervals from a linear model over every model, "
-        f"{seeds} {about.UNIT}{'s' if seeds != 1 else ''}"
+        f"{seeds} {about.UNIT if seeds == 1 else about.UNITS}"
     )
     untested = int((v["seeds"] == UNTESTED).sum()) if "seeds" in v else 0  # the design cannot test it
     out = [
@@ -102,7 +102,11 @@ def abstract_markdown(data: ProfileData, v: pd.DataFrame) -> str:
             else ""
         )
         + f" ({over}"
-        + (f"; {models} {MODELS}" if models else f"; no completed {about.MODEL} run")
+        + (
+            f"; {models} {about.MODEL if models == 1 else MODELS}"
+            if models
+            else f"; no completed {about.MODEL} run"
+        )
         + ")."
     ]
     lost = v[v["unadjusted"].fillna("") != ""] if "unadjusted" in v else v.iloc[0:0]

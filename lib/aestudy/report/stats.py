@@ -18,8 +18,8 @@ from ..report_params import ReportParams
 
 CONFIDENCE = ReportParams().confidence  # the default level; a profile's own is in its params.yaml
 SEED = "seed"  # the column of the unit of replication (the study names it: `about.UNIT`)
-SEEDS = f"{about.UNIT}s"  # the unit of every interval but the baselines', in words
-MODELS = f"{about.MODEL}s"  # what each seed trains: the verdicts' observations, in words
+SEEDS = about.UNITS  # the unit of every interval but the baselines', in words
+MODELS = about.MODELS  # what each seed trains: the verdicts' observations, in words
 RANGES = {  # what a measure can be: its t-interval is cut there (few units can reach past 100 %)
     "accuracy": (0.0, 1.0),
     "train_accuracy": (0.0, 1.0),

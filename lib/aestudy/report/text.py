@@ -83,7 +83,8 @@ def fmt_rel(x) -> str:
     return f"{100 * float(x):+.0f} %"
 
 
-def _unit(n: int, unit: str) -> str:
+def unit_for(n: int, unit: str) -> str:
+    """The unit's words for a count of `n`: 'autoencoder seed' for 1, else as given (plural)."""
     return unit[:-1] if n == 1 and unit.endswith("s") else unit
 
 
@@ -91,7 +92,7 @@ def interval_words(confidence: float, n, unit: str = SEEDS) -> str:
     """'95 % t-interval over 3 autoencoder seeds'; `n` may list several sizes ('2-3 ...')."""
     ns = sorted({int(v) for v in np.atleast_1d(n)})
     k = str(ns[0]) if len(ns) == 1 else f"{ns[0]}-{ns[-1]}"
-    return f"{100 * confidence:g} % t-interval over {k} {_unit(ns[-1], unit)}"
+    return f"{100 * confidence:g} % t-interval over {k} {unit_for(ns[-1], unit)}"
 
 
 def fmt_ci(ci: dict, pct: bool = False, f=None, unit: str | None = None, measured_in: str = "") -> str:
@@ -101,7 +102,7 @@ def fmt_ci(ci: dict, pct: bool = False, f=None, unit: str | None = None, measure
     f = f or (fmt_pct if pct else fmt)
     mean = f(ci["mean"]) + (f" {measured_in}" if measured_in else "")
     if ci["n"] < 2 or not math.isfinite(ci["lo"]):
-        return f"{mean} (n = {ci['n']}{' ' + _unit(ci['n'], unit) if unit else ''}, no interval)"
+        return f"{mean} (n = {ci['n']}{' ' + unit_for(ci['n'], unit) if unit else ''}, no interval)"
     words = f", {interval_words(ci['confidence'], ci['n'], unit)}" if unit else ""
     return f"{mean} [{f(ci['lo'])}, {f(ci['hi'])}]{words}"
 
@@ -109,14 +110,16 @@ def fmt_ci(ci: dict, pct: bool = False, f=None, unit: str | None = None, measure
 def est_words(ci: dict) -> str:
     """The level, unit, n and degrees of freedom of a model-based interval: '95 % t-interval, 60
     autoencoders, df 44'."""
-    return f"{100 * ci['confidence']:g} % t-interval, {ci['n']} {_unit(ci['n'], ci['unit'])}, df {ci['df']}"
+    return (
+        f"{100 * ci['confidence']:g} % t-interval, {ci['n']} {unit_for(ci['n'], ci['unit'])}, df {ci['df']}"
+    )
 
 
 def fmt_est(ci: dict, f=fmt) -> str:
     """'-12.4 % [-19.1 %, -5.2 %] (95 % t-interval, 60 autoencoders, df 44)' (`f` formats the
     values); without residual degrees of freedom, the value and why there is no interval."""
     if not math.isfinite(ci.get("lo", float("nan"))):
-        return f"{f(ci['mean'])} ({ci['n']} {_unit(ci['n'], ci['unit'])}, df {ci['df']}: no interval)"
+        return f"{f(ci['mean'])} ({ci['n']} {unit_for(ci['n'], ci['unit'])}, df {ci['df']}: no interval)"
     return f"{f(ci['mean'])} [{f(ci['lo'])}, {f(ci['hi'])}] ({est_words(ci)})"
 
 

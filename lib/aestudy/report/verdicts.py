@@ -18,7 +18,7 @@ from .decide import INCONCLUSIVE, WORDS, holm, need_text
 from .experiments import EXPERIMENTS, claims
 from .profile import ProfileData
 from .stats import MODELS, SEEDS
-from .text import fmt
+from .text import fmt, unit_for
 
 COLUMNS = [
     "experiment",
@@ -112,7 +112,7 @@ def page_one_caption(data: ProfileData, v: pd.DataFrame) -> str:
     seeds, models = _seeds(data)
     return (
         f"Verdicts on the conclusions of the original study (experiments {_numbers(v)}; +: checks added here), "
-        f"{seeds} {SEEDS}, {models} {MODELS}. Key number: the means at both ends of a trend, or the effect "
+        f"{seeds} {unit_for(seeds, SEEDS)}, {models} {unit_for(models, MODELS)}. Key number: the means at both ends of a trend, or the effect "
         f"[its {100 * data.rules.confidence:g} % t-interval from the linear model over every model, "
         "where the key number names no other level]; holds "
         f"in: the seeds whose own statistic is on the claimed side. All numbers and the rules: Verdicts in detail."

@@ -35,6 +35,7 @@ from ..schema import ParamsError
 CHECK_DIR = ".cluster-check"  # under reports/<profile>/: the token files, removed after the sweep
 _verified: set[str] = set()  # the tokens this worker process has checked
 _seen: dict[str, str] = {}  # token -> checksum of the data this worker process read
+_devices: dict[str, str] = {}  # token -> what this worker process's check of the named devices said
 SHARED = "workers must see the checkout, reports/ and the data at the same paths as this host (a shared filesystem)"
 
 
@@ -87,8 +88,13 @@ def device_problem(check: dict, ask=None) -> str:
     `devices.required`), else that device's line, said by the worker on its host."""
     from . import devices
 
-    words = devices.missing(check.get("devices") or {}, ask or devices.probe)
-    return f"{words} (said by the worker on {socket.gethostname()})" if words else ""
+    named = check.get("devices") or {}
+    if not named:
+        return ""
+    if check["token"] not in _devices:  # once per worker process and sweep: the probe imports torch
+        words = devices.missing(named, ask or devices.probe)
+        _devices[check["token"]] = f"{words} (said by the worker on {socket.gethostname()})" if words else ""
+    return _devices[check["token"]]
 
 
 def adopt_data(check: dict) -> None:

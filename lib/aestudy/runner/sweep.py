@@ -407,18 +407,22 @@ TO_EXECUTE = ("stale", "incomplete", "failed", "absent")  # the states `run` exe
 
 def status_summary(study: ParamFile, rows: list[dict]) -> str:
     """'default: 73 runs planned: 70 complete, 3 stale; `aestudy run params/default.yaml` executes
-    those 3': the counts of `status`'s rows, in the order their states first appear, and what the
-    next `run` would execute (runs of unknown state are left out of it: they need the data)."""
+    those 3': the counts of `status`'s planned rows, in the order their states first appear, what
+    the next `run` would execute (runs of unknown state are left out of it: they need the data),
+    and the run folders the parameter file no longer plans."""
     planned = [r for r in rows if r["state"] != "unplanned"]
-    counts = dict.fromkeys(r["state"] for r in rows)
-    words = ", ".join(f"{sum(r['state'] == s for r in rows)} {s}" for s in counts) or "none"
+    counts = dict.fromkeys(r["state"] for r in planned)
+    words = ", ".join(f"{sum(r['state'] == s for r in planned)} {s}" for s in counts) or "none"
+    folders = len(rows) - len(planned)  # run folders the parameter file no longer plans
     todo = sum(r["state"] in TO_EXECUTE for r in planned)
     nxt = (
         f"; `aestudy run {config.relative(study.path)}` executes {'it' if todo == 1 else f'those {todo}'}"
         if todo
         else ("; all up to date" if planned and all(r["state"] == "complete" for r in planned) else "")
     )
-    return f"{study.profile}: {len(planned)} run{'s' if len(planned) != 1 else ''} planned: {words}{nxt}"
+    return f"{study.profile}: {len(planned)} run{'s' if len(planned) != 1 else ''} planned: {words}{nxt}" + (
+        f"; {folders} unplanned folder{'s' if folders != 1 else ''}" if folders else ""
+    )
 
 
 def write_tables(pdir: Path, runs: list[Run], results: dict) -> None:
