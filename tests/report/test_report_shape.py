@@ -301,7 +301,14 @@ def test_the_study_module_gives_the_frame_its_title_units_and_rules_words(tmp_pa
     assert prose.title_markdown(data).startswith(
         "# " + about.TITLE.format(dataset="MNIST", labels=about.LABELS)
     )
-    assert prose.about_markdown().startswith("## About this reproduction")
+    assert prose.about_markdown(data).startswith("## About this reproduction")
+    assert f"classification with {about.LABELS}\nlabels (experiment 4)" in prose.about_markdown(data)
+    smoke = profile.ProfileData(
+        tmp_path, tables={"transfer": pd.DataFrame({"status": ["ok"], "n_labels": [20]})}
+    )
+    assert "classification with 20\nlabels" in prose.about_markdown(
+        smoke
+    ) and "with 20 labels" in about.title(smoke)
     assert SEEDS == "autoencoder seeds"
     said = verdicts.rules_markdown(data.rules)
     assert all(words in said for words in about.RULES.values()) and "{" not in said

@@ -55,7 +55,7 @@ ABOUT = """\
 
 This report reproduces an autoencoder study on MNIST: convolutional autoencoders with a latent
 code of size d (experiment 1), interpolation in their latent space (experiment 2), correlations
-between latent dimensions (experiment 3) and transfer of the encoder to classification with 100
+between latent dimensions (experiment 3) and transfer of the encoder to classification with {labels}
 labels (experiment 4). The original study's numbers were never published, only its conclusions:
 each one is restated in the detailed verdicts below with the numbers of this run and a verdict
 computed from them. Every number in this report comes from the files the runs wrote under the
@@ -76,9 +76,18 @@ verdicts). Runs that failed are named at the top of their experiment's section.
 def title(data) -> str:
     """The report's heading, with the profile's dataset and the number of labels its transfer runs
     took (the study's where there are none)."""
+    return TITLE.format(dataset=dataset_name(data.dataset), labels=labels(data))
+
+
+def labels(data) -> int:
+    """The number of labels the profile's runs took (the first labelled stage's), else the study's."""
     tables = (data.usable(stage) for stage in LABELLED)
-    labels = next((int(t["n_labels"].iloc[0]) for t in tables if "n_labels" in t and not t.empty), LABELS)
-    return TITLE.format(dataset=dataset_name(data.dataset), labels=labels)
+    return next((int(t["n_labels"].iloc[0]) for t in tables if "n_labels" in t and not t.empty), LABELS)
+
+
+def about(data) -> str:
+    """The section "About this reproduction", with the number of labels the profile's runs took."""
+    return ABOUT.format(labels=labels(data))
 
 
 def _images(n) -> str:

@@ -44,10 +44,10 @@ def title_markdown(data: ProfileData, date: str | None = None) -> str:
     )
 
 
-def about_markdown() -> str:
+def about_markdown(data: ProfileData) -> str:
     """The section "About this reproduction": the study's own words on what it reproduces and how (its module
     `aestudy.experiments.about`), under their heading."""
-    return about.ABOUT
+    return about.about(data)
 
 
 # ------------------------------------------------------------------ page 1
