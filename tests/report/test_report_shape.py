@@ -249,7 +249,8 @@ def test_a_claim_added_here_never_counts_as_one_of_the_originals_experiments():
 # This study's words: its data, models, measures and grid, its experiments by number and by stage
 STUDY_WORDS = re.compile(
     r"mnist|autoencoder|\bencoders?\b|\bdigits? (?!printed)|digit-like|\blatent\b|(?<!-)\blabels?\b|num_conv|\bh1\b|"
-    r"\bpca\b|experiments? \d|\b(?:" + "|".join(sorted({s for e in EXPERIMENTS for s in e.stages})) + r")\b",
+    r"\bpca\b|\bmlp\b|pixels?|semi-supervised|reconstruct|interpolat|classifier|\brelu\b|\bd = |"
+    r"experiments? \d|\b(?:" + "|".join(sorted({s for e in EXPERIMENTS for s in e.stages})) + r")\b",
     re.I,
 )
 
