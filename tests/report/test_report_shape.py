@@ -307,9 +307,10 @@ def test_the_study_module_gives_the_frame_its_title_units_and_rules_words(tmp_pa
     smoke = profile.ProfileData(
         tmp_path, tables={"transfer": pd.DataFrame({"status": ["ok"], "n_labels": [20]})}
     )
-    assert "classification with 20\nlabels" in prose.about_markdown(
-        smoke
-    ) and "with 20 labels" in about.title(smoke)
+    assert "classification with 20\nlabels" in prose.about_markdown(smoke)
+    assert "with 20 labels" in about.title(smoke)
+    fashion = profile.ProfileData(tmp_path, tables={}, params={"data": {"dataset": "fashion_mnist"}})
+    assert "an autoencoder study on Fashion-MNIST:" in prose.about_markdown(fashion)
     assert SEEDS == "autoencoder seeds"
     said = verdicts.rules_markdown(data.rules)
     assert all(words in said for words in about.RULES.values()) and "{" not in said

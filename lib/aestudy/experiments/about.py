@@ -16,21 +16,17 @@ TITLE = (
     "Convolutional autoencoders on {dataset}: latent size, interpolation, latent correlations and "
     "transfer with {labels} labels"
 )
-LABELS = 100  # the study's number of labels, shown in the title when no run says otherwise
-LABELLED = (
-    "transfer",
-    "protocol",
-    "semisup",
-)  # the stages whose runs say how many labels they took, first first
+# the study's number of labels, shown when no run says otherwise, and the stages whose runs say
+# how many labels they took (the first that has runs counts)
+LABELS = 100
+LABELLED = ("transfer", "protocol", "semisup")
 DATASET = "mnist"  # the dataset of a profile whose parameter file names none
 OVERVIEW_X = "latent_dim"  # what every page-1 panel is drawn against
 
-UNIT, UNITS = "autoencoder seed", "autoencoder seeds"  # the unit of replication: every interval but the
-# baselines' is over these
-MODEL, MODELS = (
-    "autoencoder",
-    "autoencoders",
-)  # what each seed trains in every cell: the verdicts' observations
+# the unit of replication (every interval but the baselines' is over these), and what each seed
+# trains in every cell (the verdicts' observations), each in the singular and the plural
+UNIT, UNITS = "autoencoder seed", "autoencoder seeds"
+MODEL, MODELS = "autoencoder", "autoencoders"
 
 # The study's words in the rules of the verdicts (`report.verdicts.rules_markdown`): who is one
 # observation of the linear model, experiment by experiment; what the differences compare, on what
@@ -53,7 +49,7 @@ RULES = {
 ABOUT = """\
 ## About this reproduction
 
-This report reproduces an autoencoder study on MNIST: convolutional autoencoders with a latent
+This report reproduces an autoencoder study on {dataset}: convolutional autoencoders with a latent
 code of size d (experiment 1), interpolation in their latent space (experiment 2), correlations
 between latent dimensions (experiment 3) and transfer of the encoder to classification with {labels}
 labels (experiment 4). The original study's numbers were never published, only its conclusions:
@@ -87,7 +83,7 @@ def labels(data) -> int:
 
 def about(data) -> str:
     """The section "About this reproduction", with the number of labels the profile's runs took."""
-    return ABOUT.format(labels=labels(data))
+    return ABOUT.format(dataset=dataset_name(data.dataset), labels=labels(data))
 
 
 def _images(n) -> str:
