@@ -311,6 +311,8 @@ def test_the_study_module_gives_the_frame_its_title_units_and_rules_words(tmp_pa
     assert "with 20 labels" in about.title(smoke)
     fashion = profile.ProfileData(tmp_path, tables={}, params={"data": {"dataset": "fashion_mnist"}})
     assert "an autoencoder study on Fashion-MNIST:" in prose.about_markdown(fashion)
+    assert about.page_title("fashion_mnist") == "Fashion-MNIST autoencoder study"
+    assert about.page_title(None) == "MNIST autoencoder study"
     assert SEEDS == "autoencoder seeds"
     said = verdicts.rules_markdown(data.rules)
     assert all(words in said for words in about.RULES.values()) and "{" not in said

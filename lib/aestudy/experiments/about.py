@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ..vocabulary import DATASET_SIZES, dataset_name
 
-PAGE_TITLE = "MNIST autoencoder study"  # the HTML page's title (the report's own heading says more)
+PAGE_TITLE = "{dataset} autoencoder study"  # the HTML page's title (the report's own heading says more)
 TITLE = (
     "Convolutional autoencoders on {dataset}: latent size, interpolation, latent correlations and "
     "transfer with {labels} labels"
@@ -73,6 +73,11 @@ def title(data) -> str:
     """The report's heading, with the profile's dataset and the number of labels its transfer runs
     took (the study's where there are none)."""
     return TITLE.format(dataset=dataset_name(data.dataset), labels=labels(data))
+
+
+def page_title(dataset: str | None) -> str:
+    """The HTML page's title for a profile of `dataset` (its parameter value; None: the study's)."""
+    return PAGE_TITLE.format(dataset=dataset_name(dataset or DATASET))
 
 
 def labels(data) -> int:

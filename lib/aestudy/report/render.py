@@ -489,7 +489,9 @@ def render(
             )
     parts.append(nbformat.v4.new_notebook(cells=appendix(study, pdir, runs, captions)))
     nb = combine(parts)
-    html = export_html(nb, pdir / "report.html", title=f"{about.PAGE_TITLE} ({study.profile})")
+    html = export_html(
+        nb, pdir / "report.html", title=f"{about.page_title(study.data.get('dataset'))} ({study.profile})"
+    )
     out = {"html": html, "pdf": None, "seconds": 0.0}
     if pdf:
         try:
