@@ -11,6 +11,7 @@ out) reach every run as arguments: neither is an input of a run, so neither is i
 from __future__ import annotations
 
 import time
+from collections import Counter
 from pathlib import Path
 
 from .. import config, ondisk
@@ -410,17 +411,17 @@ def status_summary(study: ParamFile, rows: list[dict]) -> str:
     those 3': the counts of `status`'s planned rows, in the order their states first appear, what
     the next `run` would execute (runs of unknown state are left out of it: they need the data),
     and the run folders the parameter file no longer plans."""
-    planned = [r for r in rows if r["state"] != "unplanned"]
-    counts = dict.fromkeys(r["state"] for r in planned)
-    words = ", ".join(f"{sum(r['state'] == s for r in planned)} {s}" for s in counts) or "none"
-    folders = len(rows) - len(planned)  # run folders the parameter file no longer plans
-    todo = sum(r["state"] in TO_EXECUTE for r in planned)
+    counts = Counter(r["state"] for r in rows)  # in the order the states first appear
+    folders = counts.pop("unplanned", 0)  # run folders the parameter file no longer plans
+    planned = sum(counts.values())
+    words = ", ".join(f"{n} {s}" for s, n in counts.items()) or "none"
+    todo = sum(counts[s] for s in TO_EXECUTE)
     nxt = (
         f"; `aestudy run {config.relative(study.path)}` executes {'it' if todo == 1 else f'those {todo}'}"
         if todo
-        else ("; all up to date" if planned and all(r["state"] == "complete" for r in planned) else "")
+        else ("; all up to date" if planned and counts["complete"] == planned else "")
     )
-    return f"{study.profile}: {len(planned)} run{'s' if len(planned) != 1 else ''} planned: {words}{nxt}" + (
+    return f"{study.profile}: {planned} run{'s' if planned != 1 else ''} planned: {words}{nxt}" + (
         f"; {folders} unplanned folder{'s' if folders != 1 else ''}" if folders else ""
     )
 
