@@ -152,7 +152,7 @@ SOURCES = {
 
         import matplotlib.pyplot as plt
 
-        from ...science.plots import show  # noqa: F401 (the notebook's)
+        from ...drawing import show  # noqa: F401 (the notebook's)
 
 
         def running_fraction(running: list):

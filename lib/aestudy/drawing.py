@@ -1,13 +1,43 @@
-"""What the run's figures (`science.plots`) and the report's draw alike: torch-free, so the report
-imports it without the science side."""
+"""What the runs' figures (each experiment's `plots`) and the report's draw alike: seaborn's theme,
+how a figure is saved and shown, and the marks both draw. Torch-free, so the report imports it
+without the science side.
+
+Importing it sets seaborn's theme, so every figure of a run and of the report has one look.
+`show(fig, path)` saves a figure as PNG (atomically), closes it and returns an IPython image, so a
+notebook cell shows each figure exactly once whatever the matplotlib backend.
+"""
 
 from __future__ import annotations
 
-import pandas as pd
+import io
+from pathlib import Path
 
+import matplotlib.pyplot as plt
+import pandas as pd
+import seaborn as sns
+
+from .files import atomic_write_bytes
 from .vocabulary import BASELINE_NAMES, BASELINE_STYLE
 
+sns.set_theme(style="whitegrid", context="notebook")
+DPI = 110  # the report's figures, at most 7 in wide, print at about their own size on A4 at this
 ANCHOR_DASHES = ("--", ":", "-.", "-")
+
+
+def save_figure(fig, path, dpi: int = DPI) -> Path:
+    """Write `fig` to `path` (its suffix names the format) in one atomic step."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format=Path(path).suffix.lstrip(".") or "png", dpi=dpi, bbox_inches="tight")
+    return atomic_write_bytes(path, buf.getvalue())
+
+
+def show(fig, path):
+    """Save `fig` as PNG at `path`, close it, and return it as an IPython image to display."""
+    from IPython.display import Image
+
+    path = save_figure(fig, path)
+    plt.close(fig)
+    return Image(filename=str(path))
 
 
 def baseline_lines(ax, baselines: pd.DataFrame | None):
@@ -37,8 +67,6 @@ def accuracy_by_method(ax, records: pd.DataFrame, published: dict | None = None)
     """Test accuracy per method on `ax`: each label draw a grey dot, their mean a diamond; the
     published anchors (`{name: accuracy}`) as dashed lines, named for a legend (the semi-supervised
     run's figure and the report's draw it alike)."""
-    import seaborn as sns
-
     order = list(dict.fromkeys(records["method"]))
     sns.stripplot(records, x="method", y="accuracy", order=order, color="0.45", alpha=0.6, ax=ax)
     sns.pointplot(

@@ -37,7 +37,7 @@ BLANK_LEVEL = 200  # grey level (0 black, 255 white) below which a pixel is ink
 MIN_GAP = 0.04  # a blank run counts from this fraction of the page height up
 MAX_BLANK = 0.5
 MAX_FIGURE_INCHES = 7.2  # the printed text width of A4 with 15 mm margins is 7.09 in
-FIGURE_DPI = 110  # aestudy.science.plots.save_figure
+FIGURE_DPI = 110  # aestudy.drawing.DPI
 
 
 def _text(pdf: Path, first: int | None = None, last: int | None = None, layout: bool = False) -> str:

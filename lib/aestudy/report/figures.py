@@ -1,12 +1,12 @@
 """How the report draws: the print style, means with their t-intervals (`ci_points`), and the
 page-1 figure made of the panels the experiments lend it (`overview`). Each experiment's own
-figures are in its package's `report` module (a single run's figures are the run's own, in
-aestudy.science.plots); `show` saves a report figure and displays it. What a figure shows, its interval and
+figures are in its package's `report` module (a single run's figures are the run's own, in its
+`plots`); `show` (aestudy.drawing's, as the runs') saves a report figure and displays it. What a figure shows, its interval and
 its n are said by its numbered caption in the report (`note`, e.g. '95 % t-interval over 3
 autoencoder seeds', is accepted for the callers that still pass it, and not drawn).
 
 Made for print: every figure is at most WIDTH inches wide (the text width of an A4 page with
-15 mm margins is 7.09 in; `show` saves at DPI = 110, which the page shows at or above that width,
+15 mm margins is 7.09 in; `show` saves at drawing.DPI = 110, which the page shows at or above that width,
 so a figure prints at about its own size) and its text is at least 8 pt (`_style`). Panels sit
 side by side only while each stays legible at that width; otherwise they are stacked.
 
@@ -16,10 +16,8 @@ Every function returns a matplotlib Figure.
 from __future__ import annotations
 
 import contextlib
-import io
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -27,11 +25,8 @@ import pandas as pd
 import seaborn as sns
 
 from .. import vocabulary as vocab
+from ..drawing import show  # noqa: F401 (analyses.ipynb's; importing it sets the runs' seaborn theme)
 from ..experiments import about
-from ..files import atomic_write_bytes
-
-sns.set_theme(style="whitegrid", context="notebook")  # as the runs' figures: one look across the report
-DPI = 110  # a figure WIDTH inches wide prints at about its own size on the A4 page
 
 WIDTH = 7.0  # inches: the printed text width (A4, 15 mm margins) less a little
 MIN_PT = 8  # the smallest text in a figure, at print size
@@ -54,17 +49,6 @@ def style():
     """Sizes for print: text at least MIN_PT points (the seaborn 'notebook' context is larger)."""
     with plt.rc_context(STYLE):
         yield
-
-
-def show(fig, path):
-    """Save `fig` as PNG at `path` (atomically), close it, and return it as an IPython image to
-    display: a notebook cell shows each figure exactly once whatever the matplotlib backend."""
-    from IPython.display import Image
-
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI, bbox_inches="tight")
-    plt.close(fig)
-    return Image(filename=str(atomic_write_bytes(Path(path), buf.getvalue())))
 
 
 def tick(v) -> str:

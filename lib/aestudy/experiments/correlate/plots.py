@@ -11,8 +11,10 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from ...drawing import heatmap_keys  # noqa: F401 (which matrices to draw: main's Result.shown_matrices)
-from ...science.plots import show  # noqa: F401 (the notebook's; it sets seaborn's theme)
+from ...drawing import (
+    heatmap_keys,  # noqa: F401 (which matrices to draw: main's Result.shown_matrices)
+    show,  # noqa: F401 (the notebook's; importing it sets seaborn's theme)
+)
 
 
 def correlation_lines(records: pd.DataFrame):

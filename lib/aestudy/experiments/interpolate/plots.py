@@ -6,7 +6,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from ...science.plots import show  # noqa: F401 (the notebook's; it sets seaborn's theme)
+from ...drawing import show  # noqa: F401 (the notebook's; importing it sets seaborn's theme)
 
 FIGURE_FONT = 16  # a 13-column figure prints at about half size on A4: 16 pt in the figure, 8 pt on paper
 PANELS = {

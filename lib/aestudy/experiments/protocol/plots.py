@@ -6,7 +6,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 
-from ...science.plots import show  # noqa: F401 (the notebook's; it sets seaborn's theme)
+from ...drawing import show  # noqa: F401 (the notebook's; importing it sets seaborn's theme)
 from ...vocabulary import in_mode_order
 
 

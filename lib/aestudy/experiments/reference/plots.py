@@ -5,7 +5,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from ...science.plots import show  # noqa: F401 (the notebook's; it sets seaborn's theme)
+from ...drawing import show  # noqa: F401 (the notebook's; importing it sets seaborn's theme)
 
 
 def confidence_histogram(confidence, correct):

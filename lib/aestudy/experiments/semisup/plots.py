@@ -6,8 +6,10 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from ...drawing import accuracy_by_method
-from ...science.plots import show  # noqa: F401 (the notebook's; it sets seaborn's theme)
+from ...drawing import (
+    accuracy_by_method,
+    show,  # noqa: F401 (the notebook's; importing it sets seaborn's theme)
+)
 
 
 def semisup_run_figure(records: pd.DataFrame, title: str = "", published: dict | None = None):

@@ -7,8 +7,10 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 
-from ...drawing import baseline_lines
-from ...science.plots import show  # noqa: F401 (the notebook's; it sets seaborn's theme)
+from ...drawing import (
+    baseline_lines,
+    show,  # noqa: F401 (the notebook's; importing it sets seaborn's theme)
+)
 from ...vocabulary import MODES, in_mode_order, mode_palette
 
 
