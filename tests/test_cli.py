@@ -4,8 +4,11 @@ project is found from the parameter file, so the command works from any folder."
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -270,3 +273,43 @@ def test_a_scheduler_address_where_nothing_answers_is_bad_input_within_the_wait(
         f"error: --scheduler tcp://127.0.0.1:{port}: no Dask scheduler answered within 1 s"
     )
     assert not list((tmp_path / "reports").glob("*/runs/*/*/complete.json"))
+
+
+def test_a_second_signal_while_the_command_winds_down_ends_it_without_a_traceback(tmp_path):
+    """Ctrl-C or SIGTERM twice: the second arrives while Python's exit handlers wait (multiprocessing
+    joins the stopped workers); the command ends at once, exit 130, its one line the last it printed."""
+    script = tmp_path / "twice.py"
+    script.write_text(
+        textwrap.dedent(
+            """
+            import atexit, os, signal, sys, time
+            from aestudy import cli
+
+            def winding_down():  # as multiprocessing's exit handler joining the workers
+                os.kill(os.getpid(), signal.SIGTERM)
+                time.sleep(30)
+
+            atexit.register(winding_down)
+
+            def interrupted(args):
+                raise KeyboardInterrupt("signal 15")
+
+            cli._COMMAND_FUNCTIONS["status"] = interrupted
+            sys.exit(cli.main(["status", "smoke"]))
+            """
+        )
+    )
+    repo = Path(__file__).resolve().parents[1]
+    started = time.monotonic()
+    proc = subprocess.run(
+        [sys.executable, str(script)],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONPATH": str(repo / "lib")},
+    )
+    assert proc.returncode == 130, proc.stderr
+    assert "Traceback" not in proc.stderr, proc.stderr
+    assert proc.stderr.splitlines()[-1].startswith("interrupted: completed runs are kept"), proc.stderr
+    assert time.monotonic() - started < 25  # it did not wait out the exit handler

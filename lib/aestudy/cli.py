@@ -222,6 +222,7 @@ def main(argv=None, prog: str | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
+        _leave_at_once_on_a_second_signal()
         print("interrupted: completed runs are kept; run the same command again to resume", file=sys.stderr)
         return INTERRUPTED
     except BrokenPipeError:  # `aestudy status ... | head`: the reader has what it wanted
@@ -406,6 +407,19 @@ def _stop(signum, frame):
     """SIGTERM's handler: the interrupt Ctrl-C raises, so the sweep stops its workers, keeps what
     completed and writes runs.json, and the command exits 130."""
     raise KeyboardInterrupt(f"signal {signum}")
+
+
+def _leave_at_once_on_a_second_signal():
+    """Once the interrupt is handled, Python still winds down (multiprocessing's exit handler joins
+    the stopped workers): a second Ctrl-C or SIGTERM then ends the command at once, with exit 130,
+    where it would print a traceback from inside that handler."""
+    from .errors import INTERRUPTED
+
+    def leave(signum, frame):
+        os._exit(INTERRUPTED)
+
+    signal.signal(signal.SIGINT, leave)
+    signal.signal(signal.SIGTERM, leave)
 
 
 def _find(name: str) -> str:
