@@ -99,6 +99,24 @@ def test_a_worker_without_the_device_is_named_with_the_file_and_field_before_it_
     assert cluster.problem({**check, "devices": {}}) == ""
 
 
+def test_the_workers_check_runs_in_a_thread_off_the_workers_event_loop(tmp_path, monkeypatch):
+    """`client.run` calls a plain function on the worker's event loop; the check (the data's checksum,
+    torch imported for the device probe: seconds) must leave that loop free to answer the scheduler."""
+    import asyncio
+    import threading
+
+    from aestudy.runner import cluster
+
+    asked_in = []
+    monkeypatch.setattr(cluster, "problem", lambda check: asked_in.append(threading.current_thread()) or "")
+
+    async def on_the_loop():
+        return threading.current_thread(), await cluster._on_worker({"token": "t"})
+
+    loop_thread, info = asyncio.run(on_the_loop())
+    assert info["problem"] == "" and info["host"] and asked_in and asked_in[0] is not loop_thread
+
+
 @pytest.mark.slow
 def test_a_dask_sweep_naming_a_device_its_workers_lack_stops_with_one_line_and_no_run(tmp_path, mnist_dir):
     import os

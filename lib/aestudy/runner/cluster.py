@@ -24,6 +24,7 @@ checksum it read (`seen_checksum`), not this host's.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import uuid
@@ -146,8 +147,11 @@ def verify(check: dict) -> None:
     _verified.add(check["token"])
 
 
-def _on_worker(check: dict) -> dict:
-    return {**where(), "problem": problem(check)}
+async def _on_worker(check: dict) -> dict:
+    """`check_workers`' question, asked by `client.run`, which calls a plain function on the
+    worker's event loop: the check reads the data's checksum and imports torch for the device probe
+    (seconds), so it runs in a thread while the loop goes on answering the scheduler."""
+    return {**where(), "problem": await asyncio.to_thread(problem, check)}
 
 
 def check_workers(client, check: dict, known: dict) -> dict:
