@@ -396,6 +396,58 @@ def test_weighted_eta_is_exact_when_the_expected_costs_are_right_and_counting_is
     )
 
 
+def test_a_run_in_flight_is_costed_by_its_own_pace_once_a_tenth_of_its_loop_is_watched(tmp_path):
+    """The first minute of a sweep: its first long run is in flight and nothing like it has finished.
+    Its loop's own pace (the kernel's start left out) says what it will cost, and its siblings
+    follow from that, where the mean of the short runs done would have made the pace look slow."""
+    assert eta.projected_seconds(running=30.0, watched=20.0, fraction=0.5, moved_from=0.1) == pytest.approx(
+        55.0
+    )
+    assert (
+        eta.projected_seconds(running=30.0, watched=20.0, fraction=0.15, moved_from=0.1) is None
+    )  # too little seen
+    runs = [
+        PlannedRun("reference", "all", {}, tmp_path, None),
+        PlannedRun("autoencode", "d5-nc3-s0", {"seed": 0}, tmp_path, None),
+        PlannedRun("autoencode", "d5-nc3-s1", {"seed": 1}, tmp_path, None),
+    ]
+    costs = eta.Costs(runs, declared={})
+    costs.finished("reference/all", "ok", 10.0)
+    flight = {"autoencode/d5-nc3-s0": 0.5}
+    # one worker, 10 s done, then 50 s into a 100 s run: 50 s of it and the 100 s sibling are left.
+    # Without its pace each autoencoder is costed as the reference (10 s): the ETA says 60 s
+    assert costs.eta(60.0, {"reference/all"}, flight) == pytest.approx(60.0)
+    assert costs.expected("autoencode/d5-nc3-s1") == pytest.approx(10.0)
+    seen = costs.eta(60.0, {"reference/all"}, flight, {"autoencode/d5-nc3-s0": 100.0})
+    assert costs.expected("autoencode/d5-nc3-s0") == 100.0 and costs.expected("autoencode/d5-nc3-s1") == 100.0
+    assert seen == pytest.approx(150.0)  # the time really left
+    # once it finished, its own seconds count, whatever its projection said
+    costs.finished("autoencode/d5-nc3-s0", "ok", 90.0)
+    costs.eta(100.0, {"reference/all", "autoencode/d5-nc3-s0"}, {}, {"autoencode/d5-nc3-s0": 100.0})
+    assert costs.expected("autoencode/d5-nc3-s0") == 90.0 and costs.expected("autoencode/d5-nc3-s1") == 90.0
+
+
+def test_the_display_costs_a_run_in_flight_by_the_pace_its_loop_reports(tmp_path, monkeypatch):
+    """The display times each run's loop from the first progress it reports (the kernel's start
+    left out) and hands the ETA that projection."""
+    monkeypatch.setattr(progress, "POLL_S", 3600.0)
+    clock = [1000.0]
+    monkeypatch.setattr(progress.time, "monotonic", lambda: clock[0])
+    runs = [PlannedRun("autoencode", f"d5-nc3-s{s}", {"seed": s}, tmp_path / "runs") for s in (0, 1)]
+    folder = tmp_path / progress.PROGRESS_DIR
+    with progress.Display("prof", runs, folder, stream=io.StringIO()) as display:
+        in_flight(folder, "autoencode", "d5-nc3-s0", cells=(2, 8, "cell"), inner=(0, 6, "epoch"))
+        display.poll()  # seen, its kernel starting: no pace yet
+        clock[0] += 5.0
+        in_flight(folder, "autoencode", "d5-nc3-s0", cells=(5, 8, "cell"), inner=(0.06, 6, "epoch"))
+        display.poll()  # its loop moved: 1 % of it, 5 s after it was seen
+        clock[0] += 20.0
+        in_flight(folder, "autoencode", "d5-nc3-s0", cells=(5, 8, "cell"), inner=(1.26, 6, "epoch"))
+        display.poll()  # 20 % more of its loop (1 % to 21 %) in 20 s: 100 s a loop, 79 s of it left
+        assert display.costs.expected("autoencode/d5-nc3-s0") == pytest.approx(25.0 + 79.0)
+        assert display.costs.expected("autoencode/d5-nc3-s1") == pytest.approx(104.0)  # its sibling
+
+
 def test_the_display_shows_the_weighted_eta_and_logs_it(tmp_path, monkeypatch):
     monkeypatch.setattr(progress, "POLL_S", 3600.0)
     clock = [1000.0]

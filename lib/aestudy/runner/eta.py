@@ -4,6 +4,9 @@ A run's expected cost, in seconds of one worker, is the first of
 1. the seconds it took this sweep (once it is done);
 2. the seconds its last record says (`complete.json` or `failed.json` in its folder: the same run
    id, made by an earlier command on this profile);
+   then, for a run in flight whose own loop has gone a tenth of its way while watched, its seconds
+   so far plus what its loop has left at that loop's own pace (`projected_seconds`): the first
+   minute of a sweep knows nothing else of its long runs;
 3. where the stage's package declares what a run costs relative to its siblings (a module `cost`
    with `relative_cost(params)`: autoencode's counts the multiply-accumulates of its training), the
    seconds of the stage's runs known so far (done this sweep or recorded on disk) fitted as a fixed
@@ -14,7 +17,8 @@ A run's expected cost, in seconds of one worker, is the first of
    cost what `d20-nc3-s0` did, not what `d20-nc1-s1` did;
 4. the stage's declared cost (`expected_seconds` on its study declaration, when it has one);
 5. the mean of every run known so far, of any stage (nothing better is known yet).
-Cached runs cost nothing. The ETA is the expected cost left (runs not started, and the part of the
+The runs in flight also count among the
+known runs of 3 by their projection. Cached runs cost nothing. The ETA is the expected cost left (runs not started, and the part of the
 runs in flight not done yet) at the pace of this sweep: the wall time so far per second of
 expected cost done; but never less than the longest chain of runs left (a run waits for the runs
 it uses, so a long run that starts late ends the sweep on one worker, whatever the others do).
@@ -60,6 +64,7 @@ class Costs:
             else {r.name: s for r in runs if (s := recorded_seconds(r.dir)) is not None}
         )
         self.actual: dict[str, float] = {}  # seconds of the runs executed this sweep
+        self.projected: dict[str, float] = {}  # the runs in flight, by their own pace (`eta` sets it)
         self.cached: set[str] = set()
         self._relative: dict[str, float | None] = {}  # each run's cost by its stage's model (fixed)
 
@@ -76,6 +81,8 @@ class Costs:
             return self.actual[name]
         if name in self.recorded:
             return self.recorded[name]
+        if name in self.projected:
+            return self.projected[name]
         run = self.runs[name]
         siblings = self._known(run.stage)
         scaled = self._scaled(run, siblings)
@@ -120,13 +127,15 @@ class Costs:
     def _known(self, stage: str) -> dict[str, float]:
         return {
             n: s
-            for n, s in {**self.recorded, **self.actual}.items()
+            for n, s in {**self.projected, **self.recorded, **self.actual}.items()
             if n in self.runs and self.runs[n].stage == stage and n not in self.cached
         }
 
-    def eta(self, elapsed: float, done: set, flight: dict) -> float | None:
+    def eta(self, elapsed: float, done: set, flight: dict, projected: dict | None = None) -> float | None:
         """Seconds left: `done` names the finished runs, `flight` maps each run in flight to the
-        fraction of it done. None until a fifth of a run's worth of expected cost is done."""
+        fraction of it done, `projected` some of them to their whole seconds by their own pace
+        (`projected_seconds`). None until a fifth of a run's worth of expected cost is done."""
+        self.projected = {n: s for n, s in (projected or {}).items() if n in flight and n not in self.actual}
         costs = {n: self.expected(n) for n in self.runs}
         spent = sum(costs[n] for n in done if n in costs) + sum(
             costs[n] * f for n, f in flight.items() if n in costs
@@ -147,6 +156,20 @@ class Costs:
             before = max((finish.get(u, 0.0) for u in getattr(run, "upstream", ())), default=0.0)
             finish[name] = before + costs[name] * (1.0 - flight.get(name, 0.0))
         return max(finish.values(), default=0.0)
+
+
+MIN_SEEN = 0.1  # the part of a run's loop watched before its own pace is trusted
+
+
+def projected_seconds(running: float, watched: float, fraction: float, moved_from: float) -> float | None:
+    """A run in flight's whole seconds by its own pace: the `running` seconds so far, plus the part
+    of its loop left (1 - `fraction`) at the pace seen since its loop first reported progress,
+    `watched` seconds ago at `moved_from` (its kernel's start and imports are no part of that pace;
+    what the run does after its loop is not foreseen). None until MIN_SEEN of the loop was watched."""
+    seen = fraction - moved_from
+    if seen < MIN_SEEN or watched <= 0:
+        return None
+    return running + (1.0 - fraction) * watched / seen
 
 
 def pace_eta(elapsed: float, done: float, remaining: float, unit: float = 1.0) -> float | None:

@@ -30,7 +30,7 @@ from pathlib import Path
 
 from ..progress_file import ENV, read, write
 from . import progress_plain
-from .eta import Costs, pace_eta
+from .eta import Costs, pace_eta, projected_seconds
 
 PROGRESS_DIR = ".progress"  # under reports/<profile>/
 CELLS_FILE, KERNEL_FILE, WHY_FILE = "cells.json", "kernel.json", "why.txt"
@@ -209,7 +209,8 @@ class Display:
         if live is None:
             live = bool(getattr(self.stream, "isatty", lambda: False)()) and os.environ.get("TERM") != "dumb"
         self.live = live
-        self.flight: dict[str, list] = {}  # run -> [seen since, fraction done]
+        # run -> [seen since, fraction done, when its fraction first moved, the fraction then]
+        self.flight: dict[str, list] = {}
         self.done: set[str] = set()
         self.executed = 0
         self.counts: dict[str, int] = {}
@@ -307,10 +308,13 @@ class Display:
                 if name in self.done:
                     continue  # its result arrived while the files were read
                 if name not in self.flight:
-                    self.flight[name] = [now, 0.0]
+                    self.flight[name] = [now, 0.0, None, 0.0]
                     self.first = self.first if self.first is not None else now
                     self.view.started(name, now, self._stamp(now), _why(self.folder / name))
-                self.flight[name][1] = fraction
+                flight = self.flight[name]
+                if flight[2] is None and fraction > 0:
+                    flight[2], flight[3] = now, fraction
+                flight[1] = fraction
                 self.view.progress(
                     name, fraction, f"{words}  {duration(now - self.flight[name][0])}", now, self._stamp(now)
                 )
@@ -334,7 +338,13 @@ class Display:
         """Seconds left (called holding the lock)."""
         elapsed = now - self.first if self.first is not None else 0.0
         if self.costs is not None:
-            return self.costs.eta(elapsed, self.done, {n: f[1] for n, f in self.flight.items()})
+            projected = {
+                n: p
+                for n, (seen, fraction, moved, moved_from) in self.flight.items()
+                if moved is not None
+                and (p := projected_seconds(now - seen, now - moved, fraction, moved_from)) is not None
+            }
+            return self.costs.eta(elapsed, self.done, {n: f[1] for n, f in self.flight.items()}, projected)
         in_flight = sum(f[1] for f in self.flight.values())
         return eta(elapsed, self.executed + in_flight, self.total - len(self.done) - in_flight)
 
