@@ -459,11 +459,20 @@ def test_numbers_side_by_side_show_the_same_precision_and_settings_read_as_writt
     ]
 
 
-def test_a_table_cell_never_wraps_between_a_number_and_its_percent_sign():
+def test_a_table_cell_never_wraps_inside_an_interval_or_between_a_number_and_its_percent_sign():
+    import html
+
     import pandas as pd
 
     from aestudy.report import text
 
-    df = pd.DataFrame({"test": ["90.6 % [89.2 %, 92.0 %]"], "train": ["100.0 %"]})
+    df = pd.DataFrame(
+        {"test": ["90.6 % [89.2 %, 92.0 %]"], "train": ["100.0 %"], "error": ["0.0357 [0.0345, 0.0369]"]}
+    )
     for shown in (text.markdown_table(df), text.html_table(df)):
-        assert "100.0\u00a0%" in shown and "89.2\u00a0%, 92.0\u00a0%" in shown and " %" not in shown
+        assert (
+            "[89.2\u00a0%,\u00a092.0\u00a0%]" in html.unescape(shown)
+            and "100.0\u00a0%" in shown
+            and " %" not in shown
+        )
+        assert "0.0357 [0.0345,\u00a00.0369]" in html.unescape(shown)  # it may wrap before the interval

@@ -153,10 +153,14 @@ def fence(text: str, info: str = "") -> str:
     return f"{ticks}{info}\n{text}\n{ticks}"
 
 
+_INTERVAL = re.compile(r"\[([^\[\],]+), ([^\[\],]+)\]")
+
+
 def unbroken(cell: str) -> str:
-    """A table cell whose numbers keep their unit on their line: '100.0 %' is joined by a no-break
-    space, so a narrow column wraps between numbers, never between a number and its '%'."""
-    return cell.replace(" %", "\u00a0%")
+    """A table cell whose numbers keep their unit and their interval on one line: '100.0 %' and
+    '[0.0345, 0.0369]' are joined by no-break spaces, so a narrow column wraps before an interval,
+    never inside it or between a number and its '%'."""
+    return _INTERVAL.sub("[\\1,\u00a0\\2]", cell.replace(" %", "\u00a0%"))
 
 
 def markdown_table(df: pd.DataFrame, floatfmt=fmt) -> str:
@@ -172,7 +176,7 @@ def markdown_table(df: pd.DataFrame, floatfmt=fmt) -> str:
         elif isinstance(v, (float, np.floating)):
             s = floatfmt(v)
         else:
-            return unbroken(plain(v))
+            return plain(unbroken(str(v)))
         return unbroken(s.replace("|", "\\|").replace("\n", " "))
 
     cols = [str(c) for c in df.columns]
