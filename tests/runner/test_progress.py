@@ -575,3 +575,24 @@ def test_a_start_line_reason_counts_many_upstream_runs_or_modules_and_is_cut_wit
     )
     long = progress.brief("incomplete: " + "x" * 500)
     assert len(long) == progress.WHY_CHARS and long.endswith("…")
+
+
+def test_the_eta_replay_benchmark_replays_recorded_spans_through_the_eta(tmp_path):
+    """benchmarks/eta_replay.py: the ETA a sweep would have shown, from its runs' start and end; a
+    long run after a short one is costed as the short one until its own pace is seen."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "eta_replay", Path(__file__).parents[2] / "benchmarks" / "eta_replay.py"
+    )
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    runs = [PlannedRun("autoencode", f"d5-nc3-s{s}", {"seed": s}, tmp_path) for s in (0, 1)]
+    span = {runs[0].name: (0.0, 10.0), runs[1].name: (10.0, 110.0)}  # one worker: 10 s, then 100 s
+    blind = dict(bench.replay(runs, span, project=False))
+    seen = dict(bench.replay(runs, span, project=True))
+    # at 60 s, 50 s are really left: costed as the short run, the long one looks nearly done (22 s);
+    # by its pace, 55 s (the kernel's 5 s start counts as time, not as work done)
+    assert blind[60.0] == pytest.approx(21.4, abs=0.1) and seen[60.0] == pytest.approx(55.0, abs=0.1)
+    ((at, error),) = bench.errors(list(seen.items()), 110.0, fractions=(0.5,))
+    assert at == 0.5 and 0 < error < 0.12  # the last ETA shown by half the wall time, against the time left
