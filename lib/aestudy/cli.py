@@ -202,6 +202,7 @@ def build_parser(prog: str = "aestudy") -> argparse.ArgumentParser:
 
 
 def main(argv=None, prog: str | None = None) -> int:
+    whole_process = argv is None  # the command itself, not a caller in its own process (a test)
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(prog or "aestudy")
     parser.argv = argv  # for naming the command an unknown option was given to
@@ -222,7 +223,8 @@ def main(argv=None, prog: str | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        _leave_at_once_on_a_second_signal()
+        if whole_process:
+            _leave_at_once_on_a_second_signal()
         print("interrupted: completed runs are kept; run the same command again to resume", file=sys.stderr)
         return INTERRUPTED
     except BrokenPipeError:  # `aestudy status ... | head`: the reader has what it wanted
