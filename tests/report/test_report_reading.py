@@ -183,3 +183,28 @@ def test_html_has_a_linked_table_of_contents(report):
         "Appendix: provenance",
     ):
         assert section in listed, section
+
+
+def test_a_printed_line_wraps_between_words_never_inside_one(report):
+    """A code cell's printed line longer than the page (a theory check's ✓ line) wraps at a space:
+    JupyterLab's own style for outputs says `word-break: break-all`, under which the default report
+    printed "after 120 s" and "teps" on two lines. The report's style must come last and say
+    `normal`; and every check line's words print in order, whole."""
+    import html
+
+    rules = re.findall(r"([^{}]*)\{([^{}]*)\}", report["html"])
+    said = [
+        value
+        for selector, body in rules
+        if ".jp-OutputArea-output pre" in selector
+        for value in re.findall(r"word-break:\s*([\w-]+)", body)
+    ]
+    assert said and said[-1] == "normal", said
+
+    def words(text: str) -> list[str]:
+        return [w for w in (t.strip(".,;:()[]'\"") for t in text.split()) if w.isalpha()]
+
+    printed = f" {' '.join(words(_text(report['pdf'])))} "
+    lines = [html.unescape(m).split("  [")[0] for m in re.findall(r"✓ check passed: [^\n<]*", report["html"])]
+    assert len(lines) > 10
+    assert [line for line in lines if f" {' '.join(words(line))} " not in printed] == []
