@@ -446,6 +446,15 @@ def test_the_display_costs_a_run_in_flight_by_the_pace_its_loop_reports(tmp_path
         display.poll()  # 20 % more of its loop (1 % to 21 %) in 20 s: 100 s a loop, 79 s of it left
         assert display.costs.expected("autoencode/d5-nc3-s0") == pytest.approx(25.0 + 79.0)
         assert display.costs.expected("autoencode/d5-nc3-s1") == pytest.approx(104.0)  # its sibling
+        # a run whose next loop starts over (a search, then the final training) is watched afresh
+        clock[0] += 5.0
+        in_flight(folder, "autoencode", "d5-nc3-s0", cells=(6, 8, "cell"), inner=(0.06, 6, "epoch"))
+        display.poll()
+        assert display.costs.projected == {}  # nothing of the new loop seen yet: no pace
+        clock[0] += 10.0
+        in_flight(folder, "autoencode", "d5-nc3-s0", cells=(6, 8, "cell"), inner=(3.06, 6, "epoch"))
+        display.poll()  # half of it (1 % to 51 %) in 10 s: 9.8 s more
+        assert display.costs.expected("autoencode/d5-nc3-s0") == pytest.approx(40.0 + 9.8)
 
 
 def test_the_display_shows_the_weighted_eta_and_logs_it(tmp_path, monkeypatch):

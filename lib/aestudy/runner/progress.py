@@ -209,7 +209,8 @@ class Display:
         if live is None:
             live = bool(getattr(self.stream, "isatty", lambda: False)()) and os.environ.get("TERM") != "dumb"
         self.live = live
-        # run -> [seen since, fraction done, when its fraction first moved, the fraction then]
+        # run -> [seen since, fraction done, when its loop was first seen moving, the fraction then]
+        # (a fraction that falls is the run's next loop: watched afresh)
         self.flight: dict[str, list] = {}
         self.done: set[str] = set()
         self.executed = 0
@@ -312,7 +313,9 @@ class Display:
                     self.first = self.first if self.first is not None else now
                     self.view.started(name, now, self._stamp(now), _why(self.folder / name))
                 flight = self.flight[name]
-                if flight[2] is None and fraction > 0:
+                if (flight[2] is None and fraction > 0) or fraction < flight[
+                    1
+                ]:  # first moved, or a next loop
                     flight[2], flight[3] = now, fraction
                 flight[1] = fraction
                 self.view.progress(
