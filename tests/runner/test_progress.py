@@ -343,7 +343,7 @@ def test_expected_cost_prefers_the_run_ids_record_then_its_nearest_siblings(tmp_
 def test_an_unseen_model_size_is_expected_to_cost_what_its_arithmetic_says(tmp_path):
     """Before any num_conv = 3 autoencoder has finished, its seconds come from the smaller models'
     scaled by the multiply-accumulates of its training (experiments.autoencode.cost), not from the
-    nearest sibling's; the default profile measured 11, 20 and 77-143 s (2026-12-06, float32)."""
+    nearest sibling's; the default profile measured 11, 21 and 81 s (2026-12-06, float32, 2 cores)."""
 
     def ae(nc, seed, seconds=None):
         run = PlannedRun(
@@ -365,7 +365,9 @@ def test_an_unseen_model_size_is_expected_to_cost_what_its_arithmetic_says(tmp_p
 
     runs = [ae(1, 0, 11.0), ae(2, 0, 20.0), ae(3, 0)]
     expected = eta.Costs(runs).expected("autoencode/d10-nc3-s0")
-    assert 80.0 < expected < 150.0  # by the affine fit of 11 s and 20 s over their costs: about 105
+    assert expected == pytest.approx(
+        69.5, abs=0.5
+    )  # 20 s x (593 / 88 GMAC)^0.65, the power through 11 s and 20 s
     one_size = eta.Costs([ae(1, 5, 11.0), ae(3, 5)]).expected("autoencode/d10-nc3-s5")
     assert one_size == pytest.approx(11.0 * 16.88, rel=0.01)  # one known cost: proportional
     for run in runs:

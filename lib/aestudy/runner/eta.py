@@ -9,9 +9,10 @@ A run's expected cost, in seconds of one worker, is the first of
    minute of a sweep knows nothing else of its long runs;
 3. where the stage's package declares what a run costs relative to its siblings (a module `cost`
    with `relative_cost(params)`: autoencode's counts the multiply-accumulates of its training), the
-   seconds of the stage's runs known so far (done this sweep or recorded on disk) fitted as a fixed
-   part plus a part proportional to that cost, so a num_conv = 3 model is expected to take about 17
-   times a num_conv = 1 model's training before any num_conv = 3 model has finished; else the mean
+   seconds of the stage's runs known so far (done this sweep or recorded on disk) fitted as a power
+   of that cost (seconds = a * cost^k, k between 0 and 1: a larger model does more arithmetic per
+   second), so a num_conv = 3 model is expected to take what the smaller models' seconds and its
+   arithmetic say before any num_conv = 3 model has finished; else the mean
    of the known runs that share the most telling grid values with it, each grid key weighted by how
    much the known runs' seconds differ between its values: `autoencode/d20-nc3-s1` is expected to
    cost what `d20-nc3-s0` did, not what `d20-nc1-s1` did;
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import math
 from pathlib import Path
 
 from ..files import CorruptArtifact, read_json
@@ -101,21 +103,23 @@ class Costs:
 
     def _scaled(self, run, siblings: dict[str, float]) -> float | None:
         """`run`'s seconds from its siblings' by the stage's cost model (None without one, or
-        without a sibling whose cost it knows): least squares of seconds = a + b * cost over the
-        siblings (a and b at least 0), through the origin while they share one cost."""
+        without a sibling whose cost it knows): least squares of log seconds = log a + k log cost
+        over the siblings, k held between 0 and 1; proportional (k = 1) while they share one cost.
+        On the default profile's records (2-core CPU) k comes out near 0.7: 11, 21 and 81 s for
+        models of 35, 88 and 593 billion multiply-accumulates (benchmarks/README.md)."""
         own = self._relative_cost(run.name)
         if own is None:
             return None
-        known = [(c, s) for n, s in siblings.items() if (c := self._relative_cost(n)) is not None]
+        known = [(c, s) for n, s in siblings.items() if (c := self._relative_cost(n)) is not None and s > 0]
         if not known:
             return None
         costs, seconds = [c for c, _ in known], [s for _, s in known]
         if max(costs) - min(costs) <= 1e-9 * max(costs):
             return own * sum(seconds) / sum(costs)
-        mc, ms = sum(costs) / len(costs), sum(seconds) / len(seconds)
-        b = max(0.0, sum((c - mc) * (s - ms) for c, s in known) / sum((c - mc) ** 2 for c in costs))
-        a = max(0.0, ms - b * mc)
-        return a + b * own if b > 0 else ms
+        logs = [(math.log(c), math.log(s)) for c, s in known]
+        mc, ms = sum(c for c, _ in logs) / len(logs), sum(s for _, s in logs) / len(logs)
+        k = sum((c - mc) * (s - ms) for c, s in logs) / sum((c - mc) ** 2 for c, _ in logs)
+        return math.exp(ms + min(max(k, 0.0), 1.0) * (math.log(own) - mc))
 
     def _relative_cost(self, name: str) -> float | None:
         """The run's cost by its stage's model, computed once (the ETA asks every few seconds)."""

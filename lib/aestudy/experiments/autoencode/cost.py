@@ -1,7 +1,7 @@
 """What an autoencode run costs relative to its siblings, from its parameters alone: the runner's
-ETA (`runner.eta`) scales the seconds of the runs it has seen by it, so that a num_conv = 3 model
-is expected to take what its arithmetic says (about 17 times a num_conv = 1 model's) before any
-of them has finished. Torch-free, and no run imports it: a change here stales no run."""
+ETA (`runner.eta`) scales the seconds of the runs it has seen by a power of it, so that a
+num_conv = 3 model (about 17 times a num_conv = 1 model's arithmetic) has an expected cost before
+any of them has finished. Torch-free, and no run imports it: a change here stales no run."""
 
 from __future__ import annotations
 
