@@ -113,6 +113,7 @@ def execute_job(
             why.append(_why(state, reason))
     if todo:
         progress.say_why("; ".join(dict.fromkeys(why)))
+        _quiet_abandoned_cell()  # before the cell runs: a stop may reach the kernel before this process
         limit = timeout * len(todo) if timeout else timeout
         for attempt in range(1, max(0, retries) + 2):
             results, kind = _attempt(todo[0], threads, limit, others=todo[1:])
@@ -297,10 +298,8 @@ def _attempt(run, threads: int, timeout: float | None, others=()) -> tuple[list[
                     },
                 )
         if isinstance(exc, KeyboardInterrupt):
-            _quiet_abandoned_cell()
             raise
         if kind == INTERRUPTED:  # the sweep records the run as interrupted, as every run it did not finish
-            _quiet_abandoned_cell()
             raise KeyboardInterrupt(error)
         ending = {"job_ending": True} if kind == JOB_ENDING else {}
         return [{"status": "failed", "error": error, **share, **ending} for _ in members], kind
@@ -311,7 +310,9 @@ def _quiet_abandoned_cell() -> None:
     """Ctrl-C leaves nbclient's cell task waiting on a kernel that is then shut down: asyncio
     would print its DeadKernelError ("Task exception was never retrieved", a traceback) at exit,
     after the line that says the command was interrupted. The run is recorded; the noise is
-    dropped."""
+    dropped. Installed before every execution (once per process: `addFilter` keeps one copy),
+    since under load the kernel may die of the signal before this process hears of it, and the
+    run then ends by another path."""
     logging.getLogger("asyncio").addFilter(_not_a_dead_kernel)
 
 
