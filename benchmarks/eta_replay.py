@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
 
 from aestudy.files import read_json  # noqa: E402
 from aestudy.ondisk import RECORDS  # noqa: E402
-from aestudy.runner.eta import Costs, projected_seconds, recorded_seconds  # noqa: E402
+from aestudy.runner.eta import Costs, InFlight, recorded_seconds  # noqa: E402
 from aestudy.runner.paramfile import load_study  # noqa: E402
 from aestudy.runner.plan import plan  # noqa: E402
 
@@ -49,7 +49,7 @@ def replay(runs, span: dict, project: bool = True, step: float = STEP_S) -> list
     """[(elapsed, eta)] every `step` seconds, as the display would have computed it (`project`:
     with the runs in flight projected by their own pace, as the display does; else without)."""
     costs = Costs(runs, declared=None, recorded={})
-    moved: dict[str, tuple[float, float]] = {}  # run -> (when its fraction first moved, the fraction then)
+    watched = {n: InFlight(s) for n, (s, _) in span.items()}  # as the display watches each run
     first = min(s for s, _ in span.values())
     wall = max(e for _, e in span.values())
     reported: set[str] = set()
@@ -66,15 +66,8 @@ def replay(runs, span: dict, project: bool = True, step: float = STEP_S) -> list
             if s <= t < e
         }
         for n, f in flight.items():
-            if f > 0 and n not in moved:
-                moved[n] = (t, f)
-        projected = {
-            n: p
-            for n, f in flight.items()
-            if project
-            and n in moved
-            and (p := projected_seconds(t - span[n][0], t - moved[n][0], f, moved[n][1])) is not None
-        }
+            watched[n].update(t, f)
+        projected = {n: p for n in flight if project and (p := watched[n].projected(t)) is not None}
         samples.append((t, costs.eta(t - first, done, flight, projected)))
         t += step
     return samples

@@ -20,7 +20,7 @@ from .files import atomic_write_bytes
 from .vocabulary import BASELINE_NAMES, BASELINE_STYLE
 
 sns.set_theme(style="whitegrid", context="notebook")
-DPI = 110  # the report's figures, at most 7 in wide, print at about their own size on A4 at this
+DPI = 110  # at this, a figure at most 7 in wide prints at about its own size on the report's A4 page
 ANCHOR_DASHES = ("--", ":", "-.", "-")
 
 

@@ -4,9 +4,9 @@ A run's expected cost, in seconds of one worker, is the first of
 1. the seconds it took this sweep (once it is done);
 2. the seconds its last record says (`complete.json` or `failed.json` in its folder: the same run
    id, made by an earlier command on this profile);
-   then, for a run in flight whose own loop has gone a tenth of its way while watched, its seconds
-   so far plus what its loop has left at that loop's own pace (`projected_seconds`): the first
-   minute of a sweep knows nothing else of its long runs;
+   then, for a run in flight whose own loop has gone a tenth of its way while watched (`InFlight`),
+   its seconds so far plus what its loop has left at that loop's own pace (`projected_seconds`):
+   the first minutes of a sweep know nothing else of its long runs;
 3. where the stage's package declares what a run costs relative to its siblings (a module `cost`
    with `relative_cost(params)`: autoencode's counts the multiply-accumulates of its training), the
    seconds of the stage's runs known so far (done this sweep or recorded on disk) fitted as a power
@@ -18,8 +18,8 @@ A run's expected cost, in seconds of one worker, is the first of
    cost what `d20-nc3-s0` did, not what `d20-nc1-s1` did;
 4. the stage's declared cost (`expected_seconds` on its study declaration, when it has one);
 5. the mean of every run known so far, of any stage (nothing better is known yet).
-The runs in flight also count among the
-known runs of 3 by their projection. Cached runs cost nothing. The ETA is the expected cost left (runs not started, and the part of the
+The runs in flight also count among the known runs of 3 by their projection. Cached runs cost
+nothing. The ETA is the expected cost left (runs not started, and the part of the
 runs in flight not done yet) at the pace of this sweep: the wall time so far per second of
 expected cost done; but never less than the longest chain of runs left (a run waits for the runs
 it uses, so a long run that starts late ends the sweep on one worker, whatever the others do).
@@ -30,6 +30,7 @@ from __future__ import annotations
 import functools
 import importlib
 import math
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..files import CorruptArtifact, read_json
@@ -163,6 +164,28 @@ class Costs:
 
 
 MIN_SEEN = 0.1  # the part of a run's loop watched before its own pace is trusted
+
+
+@dataclass
+class InFlight:
+    """A run in flight as the display watches it: since when, how far its loop has gone, and when
+    that loop was first seen moving (a fraction that falls is the run's next loop: watched afresh)."""
+
+    since: float
+    fraction: float = 0.0
+    moved_at: float | None = None
+    moved_from: float = 0.0
+
+    def update(self, now: float, fraction: float) -> None:
+        if (self.moved_at is None and fraction > 0) or fraction < self.fraction:
+            self.moved_at, self.moved_from = now, fraction
+        self.fraction = fraction
+
+    def projected(self, now: float) -> float | None:
+        """Its whole seconds by its own pace (`projected_seconds`); None before it has one."""
+        if self.moved_at is None:
+            return None
+        return projected_seconds(now - self.since, now - self.moved_at, self.fraction, self.moved_from)
 
 
 def projected_seconds(running: float, watched: float, fraction: float, moved_from: float) -> float | None:

@@ -30,7 +30,7 @@ from pathlib import Path
 
 from ..progress_file import ENV, read, write
 from . import progress_plain
-from .eta import Costs, pace_eta, projected_seconds
+from .eta import Costs, InFlight, pace_eta
 
 PROGRESS_DIR = ".progress"  # under reports/<profile>/
 CELLS_FILE, KERNEL_FILE, WHY_FILE = "cells.json", "kernel.json", "why.txt"
@@ -209,9 +209,7 @@ class Display:
         if live is None:
             live = bool(getattr(self.stream, "isatty", lambda: False)()) and os.environ.get("TERM") != "dumb"
         self.live = live
-        # run -> [seen since, fraction done, when its loop was first seen moving, the fraction then]
-        # (a fraction that falls is the run's next loop: watched afresh)
-        self.flight: dict[str, list] = {}
+        self.flight: dict[str, InFlight] = {}  # run -> since when, how far, its loop's pace
         self.done: set[str] = set()
         self.executed = 0
         self.counts: dict[str, int] = {}
@@ -309,17 +307,16 @@ class Display:
                 if name in self.done:
                     continue  # its result arrived while the files were read
                 if name not in self.flight:
-                    self.flight[name] = [now, 0.0, None, 0.0]
+                    self.flight[name] = InFlight(now)
                     self.first = self.first if self.first is not None else now
                     self.view.started(name, now, self._stamp(now), _why(self.folder / name))
-                flight = self.flight[name]
-                if (flight[2] is None and fraction > 0) or fraction < flight[
-                    1
-                ]:  # first moved, or a next loop
-                    flight[2], flight[3] = now, fraction
-                flight[1] = fraction
+                self.flight[name].update(now, fraction)
                 self.view.progress(
-                    name, fraction, f"{words}  {duration(now - self.flight[name][0])}", now, self._stamp(now)
+                    name,
+                    fraction,
+                    f"{words}  {duration(now - self.flight[name].since)}",
+                    now,
+                    self._stamp(now),
                 )
             overall = self._overall_words(now)
             self.view.overall(self._count(), overall)
@@ -340,15 +337,11 @@ class Display:
     def eta_seconds(self, now: float) -> float | None:
         """Seconds left (called holding the lock)."""
         elapsed = now - self.first if self.first is not None else 0.0
+        fractions = {n: f.fraction for n, f in self.flight.items()}
         if self.costs is not None:
-            projected = {
-                n: p
-                for n, (seen, fraction, moved, moved_from) in self.flight.items()
-                if moved is not None
-                and (p := projected_seconds(now - seen, now - moved, fraction, moved_from)) is not None
-            }
-            return self.costs.eta(elapsed, self.done, {n: f[1] for n, f in self.flight.items()}, projected)
-        in_flight = sum(f[1] for f in self.flight.values())
+            projected = {n: p for n, f in self.flight.items() if (p := f.projected(now)) is not None}
+            return self.costs.eta(elapsed, self.done, fractions, projected)
+        in_flight = sum(fractions.values())
         return eta(elapsed, self.executed + in_flight, self.total - len(self.done) - in_flight)
 
     def _overall_words(self, now: float) -> str:
