@@ -14,12 +14,14 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import pkgutil
+from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, StringConstraints
 
 from . import experiments
 from .schema import Params
 
+PROFILE_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"  # a folder under reports/, as a parameter file's `profile:`
 THRESHOLDS = "thresholds"  # the module of an experiment package that declares its report thresholds
 
 
@@ -43,6 +45,17 @@ class FrameParams(Params):
             "a model 'trains worse than its seed siblings' when its final test error exceeds the median of "
             "the other seeds of its (d, num_conv) by this fraction: 25 % is larger than any seed-to-seed "
             "spread of the well-behaved cells measured so far (under 15 % in the default and full profiles)"
+        ),
+    )
+    compare_with: list[Annotated[str, StringConstraints(pattern=PROFILE_NAME, max_length=100)]] = Field(
+        default_factory=list,
+        max_length=10,
+        description=(
+            "the profiles whose verdicts the report shows beside its own, in order of preference: the first "
+            "that a sweep has finished (reports/<name>/runs.json and tables/) is shown, each of its verdicts decided by "
+            "its own report: section; a profile of higher fidelity, so that a reader sees where this budget "
+            "reaches the same verdicts (the study asks the default to agree with the full profile wherever "
+            "neither is inconclusive). It decides nothing here"
         ),
     )
 

@@ -70,6 +70,12 @@ def report_section(name: str) -> dict | None:
     return section
 
 
+def deciding(rules) -> dict:
+    """The `report:` rules that decide a verdict: all of them but the profiles it is compared with
+    (which profile a report is shown beside decides nothing)."""
+    return rules.model_dump(exclude={"compare_with"})
+
+
 def agreement(a: pd.DataFrame, b: pd.DataFrame) -> tuple[list[str], list[str]]:
     """(claims decided alike, claims decided differently) among those neither profile finds
     inconclusive (verdict tables indexed by claim id)."""
@@ -166,7 +172,7 @@ def compare(folder_a, folder_b, report_a=None, report_b=None, detail: bool = Fal
             lines += _wrapped(head, (r[NUMBERS] if detail else figures(r)) + raw, width)
         lines.append("")
     rules = [d.rules for d in data]
-    if rules[0] != rules[1]:
+    if deciding(rules[0]) != deciding(rules[1]):
         lines.append(
             f"note: the profiles decide by different report: rules ({names[0]}: {rules[0]}; "
             f"{names[1]}: {rules[1]})"

@@ -20,7 +20,7 @@ from .figures import Panel, overview, overview_caption
 from .profile import ProfileData
 from .sentences import status_markdown
 from .stats import MODELS, SEED
-from .text import SEEDS, interval_words
+from .text import SEEDS, count, interval_words
 
 SWEEP_WORDS = {
     "ok": "executed"
@@ -79,10 +79,11 @@ def _seeds(data: ProfileData) -> tuple[int, int]:
     return (first[SEED].nunique(), len(first)) if not first.empty and SEED in first else (0, 0)
 
 
-def abstract_markdown(data: ProfileData, v: pd.DataFrame) -> str:
+def abstract_markdown(data: ProfileData, v: pd.DataFrame, ref=None) -> str:
     """The report's first paragraph, from the verdict table `v` (verdicts.verdicts(data)): how
     many conclusions this run supports, contradicts and leaves open, what the contradicted ones
-    show instead, the experiments' key effect sizes and their own sentences. Table 1, below it,
+    show instead, the experiments' key effect sizes and their own sentences, and where the profile
+    it is compared with has runs on disk (`counterpart.of`), whether their verdicts agree. Table 1, below it,
     lists every conclusion."""
     n, added = len(v), int(v["experiment"].astype(str).str.endswith("+").sum())
     counts = v["verdict"].value_counts()
@@ -125,7 +126,47 @@ def abstract_markdown(data: ProfileData, v: pd.DataFrame) -> str:
     if keys:
         out.append("Key effects: " + "; ".join(keys) + ".")
     out += [e.abstract(data) for e in EXPERIMENTS if e.abstract]
+    out.append(comparison_sentence(v, ref))
     return "**Abstract.** " + " ".join(o for o in out if o)
+
+
+def comparison_sentence(v: pd.DataFrame, ref) -> str:
+    """Whether this run reaches the verdicts of the profile it is compared with, by the study's rule: the
+    conclusions both decide alike or differently, and how many one of them alone decides ('' where
+    none is on disk: `verdicts.comparison_words` says so above the detailed verdicts)."""
+    if ref is None or ref.data is None:
+        return ""
+    seeds, models = _seeds(ref.data)
+    name = ref.name
+    head = (
+        f"Compared with the profile **{name}** (`{config.relative(ref.data.dir)}`: {seeds} "
+        f"{about.UNIT if seeds == 1 else about.UNITS}, {models} {about.MODEL if models == 1 else MODELS}"
+        + ("" if ref.same_rules else "; decided by its own `report:` rules, which differ from this report's")
+        + "): "
+    )
+    decided = len(ref.same) + len(ref.differ)
+    if ref.differ:
+        said = (
+            f"a different verdict on {len(ref.differ)} of the {count(decided, 'conclusion')} both decide ("
+            + "; ".join(
+                f"{_claim_words(v.at[c, 'conclusion'])}: {v.at[c, 'verdict']} here, "
+                f"{ref.table.at[c, 'verdict']} in {name}"
+                for c in ref.differ
+            )
+            + ")"
+        )
+    elif decided:
+        said = {1: "the same verdict on the one conclusion both decide"}.get(
+            decided, f"the same verdict on all {decided} conclusions both decide"
+        )
+    else:
+        said = "no conclusion is decided by both"
+    alone = [sum(1 for side in ref.alone.values() if side == i) for i in (1, 0)]
+    if any(alone):
+        said += "; " + " and ".join(
+            f"{who} alone decides {n}" for who, n in zip((name, "this run"), alone) if n
+        )
+    return head + said + " (its verdict is in each block of Verdicts in detail)."
 
 
 def overview_panels(data: ProfileData) -> list[Panel]:

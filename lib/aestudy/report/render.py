@@ -27,6 +27,7 @@ from ..experiments import about
 from ..files import CorruptArtifact, atomic_write_bytes, read_json
 from ..schema import ParamsError
 from ..study import STAGES
+from . import counterpart
 from .html import check_tools, combine, export_html
 from .pdf import PdfToolMissing, export_pdf
 from .provenance import environment_info, environment_line, where_line
@@ -330,8 +331,9 @@ def _bad_input_as_one_line():
 
 def report_key(study) -> dict[str, str]:
     """What the report is made of, a digest per part (so that a re-render can say which changed):
-    the parameter file, every run's completion or failure record, the analyses notebook, and the
-    package's source (report code and templates included)."""
+    the parameter file, every run's completion or failure record, the analyses notebook, the
+    package's source (report code and templates included) and the verdicts of the profile
+    it is compared with (`counterpart.key_part`: its tables, runs.json and params.yaml, where it is on disk)."""
     pdir = config.profile_dir(study.profile)
     records = hashlib.sha256()
     for p in ondisk.record_files(pdir):
@@ -347,6 +349,9 @@ def report_key(study) -> dict[str, str]:
             (config.NOTEBOOKS / "analyses.ipynb").read_bytes()
         ).hexdigest(),
         "the package's code": code.hexdigest(),
+        "the profile compared with": counterpart.key_part(
+            list(study.spec.report.get("compare_with") or []), study.profile
+        ),
     }
 
 

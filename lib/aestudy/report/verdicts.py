@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from .. import config
 from ..experiments import about
 from ..report_params import ReportParams
 from .claims import DECIDES, KEY, NEED, NOTE, NUMBERS, WOULD
@@ -126,12 +127,13 @@ def _numbers(v: pd.DataFrame) -> str:
     return f"{nums[0]}-{nums[-1]}" if len(nums) > 1 else ", ".join(map(str, nums))
 
 
-def detail_html(v: pd.DataFrame) -> str:
+def detail_html(v: pd.DataFrame, ref=None) -> str:
     """The detailed verdicts laid out for reading, one compact block per claim: the conclusion and
     its verdict; the key number, the number the rule decides on with its interval (unit, n and
     df), the seeds it holds in and its p-values on one line; what would decide an inconclusive one;
-    its caveat (`Claim.note`); and this run's full numbers folded under "All numbers" (open in the
-    HTML; the PDF prints the blocks folded, so the full numbers live in the HTML)."""
+    its caveat (`Claim.note`); the verdict and key number of the profile it is compared
+    with, where `ref` (`counterpart.of`) found one on disk; and this run's full numbers folded under "All numbers" (open
+    in the HTML; the PDF prints the blocks folded, so the full numbers live in the HTML)."""
     import html
 
     def e(x) -> str:
@@ -140,8 +142,28 @@ def detail_html(v: pd.DataFrame) -> str:
     def p(x) -> str:  # two significant digits, as fmt keeps them (6.0e-07 beside 5.4e-06)
         return fmt(x, 2) if pd.notna(x) else "–"
 
+    def at_counterpart(claim) -> str:
+        if ref is None or ref.data is None:
+            return ""
+        if claim not in ref.table.index:
+            return f'<p class="verdict-line">{e(ref.name)}: not among its conclusions.</p>'
+        r = ref.table.loc[claim]
+        said = (
+            [f"{r['unadjusted']} {RAW}"] if isinstance(r.get("unadjusted"), str) and r["unadjusted"] else []
+        )
+        if claim in ref.differ:
+            said.append("the verdicts differ")
+        elif claim in ref.alone:
+            said.append(f"only {'this run' if ref.alone[claim] == 0 else ref.name} decides")
+        marks = f" ({e('; '.join(said))})" if said else ""
+        return (
+            f'<p class="verdict-line verdict-counterpart">{e(ref.name)}: '
+            f'<span class="verdict-{e(r["verdict"])}">{e(r["verdict"])}</span>{marks} · '
+            f"key number: {e(r[KEY])} · {e(r['seeds'])}</p>"
+        )
+
     blocks = []
-    for _, r in v.iterrows():
+    for claim, r in v.iterrows():
         line = [f"key number: {e(r[KEY])}"]
         if isinstance(r.get(DECIDES), str) and r[DECIDES]:
             line.append(f"decided on: {e(r[DECIDES])}")
@@ -161,14 +183,16 @@ def detail_html(v: pd.DataFrame) -> str:
                 else ""
             )
             + (f'<p class="verdict-line">Note: {e(note)}.</p>' if isinstance(note, str) and note else "")
+            + at_counterpart(claim)
             + f'<details><summary aria-label="All numbers: {html.escape(str(r["conclusion"]), quote=True)}">All numbers</summary>'
             f"<p>{e(r[NUMBERS])}</p></details></div>"
         )
     return "\n".join(blocks)
 
 
-def detail_caption(data: ProfileData, v: pd.DataFrame) -> str:
-    """What the detailed verdicts (`detail_html`) show, said above them."""
+def detail_caption(data: ProfileData, v: pd.DataFrame, ref=None) -> str:
+    """What the detailed verdicts (`detail_html`) show, said above them; where the `report:` section
+    names profiles to compare with (`compare_with`), which one is shown, or that none has runs on disk."""
     return (
         f"In each block: the conclusion (experiments {_numbers(v)} of the original study; +: a check added here) "
         "and its verdict; the key number of page 1; the number the rule decides on, with its "
@@ -176,6 +200,23 @@ def detail_caption(data: ProfileData, v: pd.DataFrame) -> str:
         f"df beside it); the {SEEDS} whose own statistic is on the claimed side; the decision's p-value "
         f"and its Holm adjustment over the family of {int(v['p'].notna().sum())} claims the design can test. All numbers: "
         "this run's numbers in full (folded in the HTML, left out of the PDF). The rules follow."
+    ) + comparison_words(ref)
+
+
+def comparison_words(ref) -> str:
+    """The detail caption's sentence on the profile compared with (`counterpart.of`); '' where none is named."""
+    if ref is None:
+        return ""
+    named = ", ".join(ref.named)
+    if ref.data is None:
+        return (
+            f" None of the profiles this report is compared with has runs on disk ({named}: the report: section's compare_with), so no "
+            "other profile's verdicts stand beside these; running one of them and rendering again puts them here."
+        )
+    return (
+        f" Under each block, the verdict of the profile this report is compared with, {ref.name} (its own runs, "
+        f"{config.relative(ref.data.dir)}, decided by its own report: rules), its key number and the seeds it holds in; "
+        "the study asks this run to reach its verdicts wherever neither is inconclusive."
     )
 
 

@@ -18,7 +18,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from .. import bounded_yaml, messages, schema
 from ..cluster_params import ClusterParams
-from ..report_params import ReportParams
+from ..report_params import PROFILE_NAME, ReportParams
 from ..schema import ParamsError
 from ..study import STAGES
 
@@ -54,7 +54,7 @@ class StageSpec(BaseModel):
 
 class StudySpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    profile: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=100)  # a folder name
+    profile: str = Field(pattern=PROFILE_NAME, max_length=100)  # a folder name
     data: dict[str, Any] = {}
     report: dict[str, Any] = {}
     cluster: dict[str, Any] = {}  # where runs execute (`--executor slurm`): aestudy.cluster_params

@@ -1,0 +1,99 @@
+"""The counterpart: the profile whose verdicts a report shows beside its own, one of higher
+fidelity (the `report:` section's `compare_with`, in order of preference; the first a sweep has
+finished).
+The study asks the default to reach the full profile's verdicts wherever neither is inconclusive;
+`aestudy compare` prints the same comparison on the console, and this module hands it to the
+report: which profile, its verdicts (each decided by its own `report:` rules, as `compare` decides
+them), the claims decided alike, differently and by one side only. `key_part` is what the
+renderer puts in the report's key, so that a counterpart that runs again re-renders the report
+(importing this module costs nothing: `of` imports the verdicts as it is called)."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from .. import config, ondisk
+
+if TYPE_CHECKING:  # the renderer imports this module for `key_part`: no pandas, no claims at import
+    import pandas as pd
+
+    from .profile import ProfileData
+
+
+@dataclass
+class Counterpart:
+    """The counterpart of a report: the profiles its `report:` section names (`named`), and the first
+    of them with tables on disk (`data`, its verdict table `table`), None where none has."""
+
+    named: list[str]
+    data: ProfileData | None = None
+    table: pd.DataFrame | None = None
+    same: list[str] = field(default_factory=list)  # claims both decide alike
+    differ: list[str] = field(default_factory=list)  # claims both decide, differently
+    # claim -> who decides it alone: 0 this report, 1 the counterpart
+    alone: dict[str, int] = field(default_factory=dict)
+    same_rules: bool = True  # whether it decides by this report's rules (`compare_with` aside)
+
+    @property
+    def name(self) -> str:
+        return self.data.profile if self.data is not None else ""
+
+
+def candidates(named: list[str], own: str) -> list[str]:
+    """The profiles named, in order, without the report's own and without repeats."""
+    return [n for i, n in enumerate(named) if n != own and n not in named[:i]]
+
+
+def found(named: list[str], own: str) -> str | None:
+    """The first profile of `named` (not `own`) that a sweep has finished under reports/: its
+    tables and its runs.json (written as the sweep ends, so a first sweep still under way is not
+    taken for a counterpart with half its runs)."""
+    for name in candidates(named, own):
+        pdir = config.profile_dir(name)
+        tables = ondisk.tables_dir(pdir)
+        if (pdir / ondisk.RUNS_JSON).is_file() and tables.is_dir() and any(tables.glob("*.csv")):
+            return name
+    return None
+
+
+def key_part(named: list[str], own: str) -> str:
+    """A digest of what the counterpart's verdicts are made of (its name, tables, runs.json and
+    params.yaml), or of the names alone where none is on disk: a part of the report's key."""
+    digest = hashlib.sha256(repr(candidates(named, own)).encode())
+    name = found(named, own)
+    if name is not None:
+        pdir = config.profile_dir(name)
+        files = [
+            *sorted(ondisk.tables_dir(pdir).glob("*.csv")),
+            pdir / ondisk.RUNS_JSON,
+            pdir / ondisk.PARAMS_COPY,
+        ]
+        digest.update(name.encode())
+        for p in files:
+            if p.is_file():
+                digest.update(p.relative_to(pdir).as_posix().encode() + p.read_bytes())
+    return digest.hexdigest()
+
+
+def of(data: ProfileData, table: pd.DataFrame) -> Counterpart | None:
+    """The counterpart of the report on `data` (whose verdict table is `table`); None where its
+    `report:` section names none."""
+    from .compare import agreement, decided_by_one, deciding
+    from .profile import read_profile
+    from .verdicts import verdicts
+
+    named = list(data.rules.compare_with)
+    if not candidates(named, data.profile):
+        return None
+    ref = Counterpart(named=candidates(named, data.profile))
+    name = found(named, data.profile)
+    if name is None:
+        return ref
+    ref.data = read_profile(config.profile_dir(name))
+    ref.table = verdicts(ref.data)
+    ref.same_rules = deciding(ref.data.rules) == deciding(data.rules)
+    ref.same, ref.differ = agreement(table, ref.table)
+    ref.alone = dict(decided_by_one(table, ref.table))
+    return ref

@@ -1,0 +1,121 @@
+"""The counterpart: the verdicts of a profile of higher fidelity shown beside the report's own
+(the `report:` section's `compare_with`), as `aestudy compare` judges the two."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from aestudy.report import counterpart, prose, verdicts
+from aestudy.report.profile import read_profile
+from aestudy.report_params import ReportParams
+from constructed import _ae, _good_error, _study_like, _transfer, _write_profile
+
+
+def _finished(folder):
+    """A profile folder as a finished sweep leaves it: its tables and its runs.json."""
+    (folder / "runs.json").write_text(json.dumps({"runs": []}))
+    return folder
+
+
+@pytest.fixture
+def reports(tmp_path, monkeypatch):
+    monkeypatch.setenv("REPORTS_DIR", str(tmp_path))
+    return tmp_path
+
+
+def _default(reports, named=("full", "large"), seeds=(0,)):
+    """A default profile with one seed: experiment 1's claims are inconclusive there."""
+    _write_profile(
+        reports / "default",
+        "default",
+        _ae(_good_error, seeds=seeds),
+        _transfer(_study_like),
+        report={"compare_with": list(named)},
+    )
+    data = read_profile(reports / "default")
+    return data, verdicts.verdicts(data)
+
+
+def test_the_first_named_profile_a_sweep_finished_is_compared_with_and_its_verdicts_stand_beside(reports):
+    data, v = _default(reports)
+    _finished(_write_profile(reports / "large", "large", _ae(_good_error), _transfer(_study_like)))
+    _write_profile(
+        reports / "full", "full", _ae(_good_error), _transfer(_study_like)
+    )  # no runs.json: under way
+    ref = counterpart.of(data, v)
+    assert ref.name == "large" and ref.named == ["full", "large"] and ref.same_rules
+    assert not ref.differ and ref.same
+    assert ref.alone["error_falls_with_d"] == 1  # large decides it, the one-seed default cannot
+    sentence = prose.abstract_markdown(data, v, ref)
+    assert "Compared with the profile **large** (" in sentence
+    assert f"the same verdict on all {len(ref.same)} conclusions both decide" in sentence
+    assert (
+        "large alone decides" in sentence and "its verdict is in each block of Verdicts in detail" in sentence
+    )
+    html = verdicts.detail_html(v, ref)
+    assert html.count('class="verdict-line verdict-counterpart"') == len(v)
+    large_supported = f'large: <span class="verdict-{ref.table.at["error_falls_with_d", "verdict"]}">'
+    assert large_supported in html and "(only large decides)" in html
+    assert "the verdict of the profile this report is compared with, large" in verdicts.detail_caption(
+        data, v, ref
+    )
+    # full finishes its sweep: it comes first
+    _finished(reports / "full")
+    assert counterpart.of(data, v).name == "full"
+
+
+def test_a_counterpart_that_decides_the_other_way_is_named_in_the_abstract(reports):
+    data, v = _default(reports, named=["rising"], seeds=(0, 1, 2))
+    rising = _ae(lambda d, nc, s: (0.02 + 0.001 * d) * (1 + 0.05 * s))
+    _finished(
+        _write_profile(
+            reports / "rising", "rising", rising, _transfer(_study_like), report={"h1_margin": 0.001}
+        )
+    )
+    ref = counterpart.of(data, v)
+    assert "error_falls_with_d" in ref.differ and not ref.same_rules
+    a = prose.abstract_markdown(data, v, ref)
+    assert "decided by its own `report:` rules, which differ from this report's" in a
+    assert "reconstruction error falls as d grows: supported here, contradicted in rising" in a
+    assert "(the verdicts differ)" in verdicts.detail_html(v, ref)
+
+
+def test_without_a_counterpart_on_disk_the_report_says_so_and_the_abstract_is_unchanged(reports):
+    data, v = _default(reports)
+    ref = counterpart.of(data, v)
+    assert ref is not None and ref.data is None
+    assert prose.abstract_markdown(data, v, ref) == prose.abstract_markdown(data, v)
+    assert (
+        "None of the profiles this report is compared with has runs on disk (full, large"
+        in verdicts.detail_caption(data, v, ref)
+    )
+    assert "verdict-counterpart" not in verdicts.detail_html(v, ref)
+    # a profile that names none, or only itself: nothing to compare with, and no word of it
+    data, v = _default(reports / "other", named=["default"])
+    assert counterpart.of(data, v) is None and "compared with" not in verdicts.detail_caption(data, v, None)
+
+
+def test_the_report_key_follows_the_counterparts_tables(reports):
+    key = counterpart.key_part(["full", "large"], "default")
+    assert key == counterpart.key_part(["full", "large", "large"], "default")  # repeats change nothing
+    large = _finished(_write_profile(reports / "large", "large", _ae(_good_error), _transfer(_study_like)))
+    with_large = counterpart.key_part(["full", "large"], "default")
+    assert with_large != key
+    (large / "tables" / "autoencode.csv").write_text("changed\n")
+    assert counterpart.key_part(["full", "large"], "default") != with_large
+
+
+def test_which_profile_a_report_is_shown_beside_decides_nothing(reports):
+    """`compare` notes profiles that decide by different rules; a different `compare_with` is none."""
+    from aestudy.report import compare
+
+    assert compare.deciding(ReportParams(compare_with=["full"])) == compare.deciding(ReportParams())
+    a = _finished(
+        _write_profile(
+            reports / "a", "a", _ae(_good_error), _transfer(_study_like), report={"compare_with": ["b"]}
+        )
+    )
+    b = _finished(_write_profile(reports / "b", "b", _ae(_good_error), _transfer(_study_like)))
+    assert "different report: rules" not in compare.compare(a, b)
