@@ -49,7 +49,7 @@ def test_the_first_named_profile_a_sweep_finished_is_compared_with_and_its_verdi
     assert not ref.differ and ref.same
     assert ref.alone["error_falls_with_d"] == 1  # large decides it, the one-seed default cannot
     sentence = prose.abstract_markdown(data, v, ref)
-    assert "Compared with the profile **large** (" in sentence
+    assert "Compared with the profile **large** (" in sentence and "all 60,000 training images, 3 autoencoder seeds" in sentence
     assert f"the same verdict on all {len(ref.same)} conclusions both decide" in sentence
     assert (
         "large alone decides" in sentence and "its verdict is in each block of Verdicts in detail" in sentence

@@ -91,6 +91,26 @@ def about(data) -> str:
     return ABOUT.format(dataset=dataset_name(data.dataset), labels=labels(data))
 
 
+def training_images(data) -> str:
+    """'16,000 training images', or 'all 60,000 training images': how much of the data a profile's
+    runs train on (the comparison with another profile names it)."""
+    d = data.params.get("data") or {}
+    full, n = _full_size(d), d.get("train_size")
+    return (
+        f"all {full:,} training images"
+        if full
+        else f"{int(n):,} training images"
+        if n
+        else "all training images"
+    )
+
+
+def _full_size(d: dict) -> int:
+    """The number of training images of the dataset where the `data:` section `d` takes every one, else 0."""
+    n, full = d.get("train_size"), DATASET_SIZES.get(d.get("dataset", DATASET), (0, 0))[0]
+    return full if not n or n >= full else 0
+
+
 def _images(n) -> str:
     """'7,000', or 'all' where the profile takes the whole split (null)."""
     return f"{int(n):,}" if n else "all"
@@ -129,8 +149,7 @@ def choices(data, seeds: str) -> list[dict]:
 def _fidelity(d: dict) -> dict:
     """How many images the profile's runs read, and why: every training image is the original's
     number; a subset is what a CPU trains within the profile's time budget, and its cost is stated."""
-    n, full = d.get("train_size"), DATASET_SIZES.get(d.get("dataset", DATASET), (0, 0))[0]
-    whole = not n or n >= full
+    whole = bool(_full_size(d))
     return {
         "what": "fidelity",
         "choice": f"{_images(d.get('train_size'))} training images, {_images(d.get('test_size'))} test images",

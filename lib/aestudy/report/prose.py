@@ -139,7 +139,8 @@ def comparison_sentence(v: pd.DataFrame, ref) -> str:
     seeds, models = _seeds(ref.data)
     name = ref.name
     head = (
-        f"Compared with the profile **{name}** (`{config.relative(ref.data.dir)}`: {seeds} "
+        f"Compared with the profile **{name}** (`{config.relative(ref.data.dir)}`: "
+        f"{about.training_images(ref.data)}, {seeds} "
         f"{about.UNIT if seeds == 1 else about.UNITS}, {models} {about.MODEL if models == 1 else MODELS}"
         + ("" if ref.same_rules else "; decided by its own `report:` rules, which differ from this report's")
         + "): "
