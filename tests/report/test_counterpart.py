@@ -49,7 +49,10 @@ def test_the_first_named_profile_a_sweep_finished_is_compared_with_and_its_verdi
     assert not ref.differ and ref.same
     assert ref.alone["error_falls_with_d"] == 1  # large decides it, the one-seed default cannot
     sentence = prose.abstract_markdown(data, v, ref)
-    assert "Compared with the profile **large** (" in sentence and "all 60,000 training images, 3 autoencoder seeds" in sentence
+    assert (
+        "Compared with the profile **large** (" in sentence
+        and "all 60,000 training images, 3 autoencoder seeds" in sentence
+    )
     assert f"the same verdict on all {len(ref.same)} conclusions both decide" in sentence
     assert (
         "large alone decides" in sentence and "its verdict is in each block of Verdicts in detail" in sentence
@@ -119,3 +122,19 @@ def test_which_profile_a_report_is_shown_beside_decides_nothing(reports):
     )
     b = _finished(_write_profile(reports / "b", "b", _ae(_good_error), _transfer(_study_like)))
     assert "different report: rules" not in compare.compare(a, b)
+
+
+def test_a_damaged_counterpart_is_said_in_one_line_and_the_report_still_renders(reports):
+    data, v = _default(reports)
+    large = _finished(_write_profile(reports / "large", "large", _ae(_good_error), _transfer(_study_like)))
+    (large / "tables" / "autoencode.csv").write_text("not,a,table\n1,2,3\n")
+    ref = counterpart.of(data, v)
+    assert (
+        ref.data is None
+        and ref.found == "large"
+        and "autoencode.csv: not a table the runner wrote" in ref.unreadable
+    )
+    caption = verdicts.detail_caption(data, v, ref)
+    assert "The profile this report is compared with, large, could not be judged: " in caption
+    assert prose.abstract_markdown(data, v, ref) == prose.abstract_markdown(data, v)
+    assert "verdict-counterpart" not in verdicts.detail_html(v, ref)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .. import config, ondisk
+from ..errors import StudyError
 
 if TYPE_CHECKING:  # the renderer imports this module for `key_part`: no pandas, no claims at import
     import pandas as pd
@@ -35,10 +36,12 @@ class Counterpart:
     # claim -> who decides it alone: 0 this report, 1 the counterpart
     alone: dict[str, int] = field(default_factory=dict)
     same_rules: bool = True  # whether it decides by this report's rules (`compare_with` aside)
+    unreadable: str = ""  # why the profile found could not be judged (a damaged table): said, not raised
+    found: str = ""  # the name of the profile found, readable or not
 
     @property
     def name(self) -> str:
-        return self.data.profile if self.data is not None else ""
+        return self.data.profile if self.data is not None else self.found
 
 
 def candidates(named: list[str], own: str) -> list[str]:
@@ -91,9 +94,15 @@ def of(data: ProfileData, table: pd.DataFrame) -> Counterpart | None:
     name = found(named, data.profile)
     if name is None:
         return ref
-    ref.data = read_profile(config.profile_dir(name))
-    ref.table = verdicts(ref.data)
-    ref.same_rules = deciding(ref.data.rules) == deciding(data.rules)
+    ref.found = name
+    try:
+        theirs = read_profile(config.profile_dir(name))
+        ref.table = verdicts(theirs)
+        ref.same_rules = deciding(theirs.rules) == deciding(data.rules)
+    except (StudyError, ValueError) as exc:  # its damage is its own: this report still renders
+        ref.unreadable = str(exc).splitlines()[0]
+        return ref
+    ref.data = theirs
     ref.same, ref.differ = agreement(table, ref.table)
     ref.alone = dict(decided_by_one(table, ref.table))
     return ref

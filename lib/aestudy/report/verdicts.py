@@ -208,6 +208,8 @@ def comparison_words(ref) -> str:
     if ref is None:
         return ""
     named = ", ".join(ref.named)
+    if ref.unreadable:
+        return f" The profile this report is compared with, {ref.found}, could not be judged: {ref.unreadable.rstrip('.')}."
     if ref.data is None:
         return (
             f" None of the profiles this report is compared with has runs on disk ({named}: the report: section's compare_with), so no "
