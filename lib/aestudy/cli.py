@@ -99,14 +99,22 @@ COMMANDS = {
         "compare params/default.yaml params/large.yaml",
         [
             (
-                (name,),
+                ("profile_a",),
                 dict(
-                    metavar=name.upper(),
+                    metavar="PROFILE_A",
                     help="a parameter file (its profile's folder under reports/, or $REPORTS_DIR), a bare "
                     "profile name (params/<name>.yaml) or a profile's folder (reports/<name>, holding tables/)",
                 ),
-            )
-            for name in ("profile_a", "profile_b")
+            ),
+            (
+                ("profile_b",),
+                dict(
+                    metavar="PROFILE_B",
+                    nargs="?",
+                    help="the same; left out: the profile PROFILE_A's report is compared with (the first "
+                    "of its report: compare_with that a sweep has finished)",
+                ),
+            ),
         ]
         + [
             (
@@ -319,7 +327,8 @@ def _compare(args) -> int:
 
     from .report.compare import compare, profile_folder, report_section
 
-    a, b = _find(args.profile_a), _find(args.profile_b)
+    a = _find(args.profile_a)
+    b = _find(args.profile_b) if args.profile_b else _compared_with(a)
     width = shutil.get_terminal_size((100, 24)).columns
     print(
         compare(
@@ -332,6 +341,28 @@ def _compare(args) -> int:
         )
     )
     return 0
+
+
+def _compared_with(a: str) -> str:
+    """The folder of the profile that `a`'s report is compared with (its `report: compare_with`, the
+    first a sweep has finished); ParamsError, one line, where it names none or none has run."""
+    from . import config
+    from .report import counterpart
+    from .report.compare import profile_folder, report_section
+    from .report.profile import read_profile
+    from .schema import ParamsError
+
+    data = read_profile(profile_folder(a), report=report_section(a))
+    named = counterpart.candidates(list(data.rules.compare_with), data.profile)
+    found = counterpart.found(named, data.profile)
+    if found is None:
+        why = (
+            f"none of {', '.join(named)} (its report: compare_with) has runs on disk"
+            if named
+            else "its report: section names no compare_with"
+        )
+        raise ParamsError(f"{a}: no profile to compare with: {why}; give PROFILE_B")
+    return str(config.profile_dir(found))
 
 
 def _tidy_notebooks(args) -> int:

@@ -138,3 +138,17 @@ def test_a_damaged_counterpart_is_said_in_one_line_and_the_report_still_renders(
     assert "The profile this report is compared with, large, could not be judged: " in caption
     assert prose.abstract_markdown(data, v, ref) == prose.abstract_markdown(data, v)
     assert "verdict-counterpart" not in verdicts.detail_html(v, ref)
+
+
+def test_compare_given_one_profile_compares_it_with_the_profile_its_report_is_compared_with(reports, capsys):
+    from aestudy import cli
+
+    _default(reports)
+    assert cli.main(["compare", str(reports / "default")]) == 2  # neither full nor large has run
+    assert "no profile to compare with: none of full, large (its report: compare_with) has runs on disk" in (
+        capsys.readouterr().err
+    )
+    _finished(_write_profile(reports / "large", "large", _ae(_good_error), _transfer(_study_like)))
+    assert cli.main(["compare", str(reports / "default")]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("verdicts: default (") and " vs large (" in out[0]
