@@ -55,7 +55,9 @@ def test_the_first_named_profile_a_sweep_finished_is_compared_with_and_its_verdi
     )
     assert f"the same verdict on all {len(ref.same)} conclusions both decide" in sentence
     assert (
-        "large alone decides" in sentence and "its verdict is in each block of Verdicts in detail" in sentence
+        "; large alone decides " in sentence
+        and "reconstruction error falls as d grows: supported" in sentence
+        and "Each block of Verdicts in detail gives large's verdict beside this run's." in sentence
     )
     html = verdicts.detail_html(v, ref)
     assert html.count('class="verdict-line verdict-counterpart"') == len(v)

@@ -162,12 +162,14 @@ def comparison_sentence(v: pd.DataFrame, ref) -> str:
         )
     else:
         said = "no conclusion is decided by both"
-    alone = [sum(1 for side in ref.alone.values() if side == i) for i in (1, 0)]
-    if any(alone):
-        said += "; " + " and ".join(
-            f"{who} alone decides {n}" for who, n in zip((name, "this run"), alone) if n
-        )
-    return head + said + " (its verdict is in each block of Verdicts in detail)."
+    for side, who, table in ((1, name, ref.table), (0, "this run", v)):
+        claims = [c for c, s in ref.alone.items() if s == side]
+        if claims:
+            words = "; ".join(
+                f"{_claim_words(table.at[c, 'conclusion'])}: {table.at[c, 'verdict']}" for c in claims
+            )
+            said += f"; {who} alone decides {len(claims)} ({words})"
+    return head + said + f". Each block of Verdicts in detail gives {name}'s verdict beside this run's."
 
 
 def overview_panels(data: ProfileData) -> list[Panel]:
