@@ -154,3 +154,29 @@ def test_compare_given_one_profile_compares_it_with_the_profile_its_report_is_co
     assert cli.main(["compare", str(reports / "default")]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("verdicts: default (") and " vs large (" in out[0]
+
+
+def test_the_verdicts_are_saved_for_scripts_and_the_command_prints_their_line(reports):
+    from aestudy.report import console
+
+    data, v = _default(reports)
+    assert console.verdicts_line(data.dir) == ""  # nothing saved yet
+    _finished(_write_profile(reports / "large", "large", _ae(_good_error), _transfer(_study_like)))
+    ref = counterpart.of(data, v)
+    saved = json.loads(verdicts.save(v, data.dir, ref).read_text())
+    assert [c["claim"] for c in saved["claims"]] == list(v.index)
+    assert saved["counts"] == [
+        [w, int((v["verdict"] == w).sum())] for w in ("supported", "contradicted", "inconclusive")
+    ]  # in the words' order
+    assert (
+        saved["compared_with"]["profile"] == "large"
+        and saved["compared_with"]["alone"]["error_falls_with_d"] == "large"
+    )
+    counts = ", ".join(f"{n} {w}" for w, n in saved["counts"])
+    n_alone = len(ref.alone)
+    assert console.verdicts_line(data.dir) == (
+        f"verdicts: {counts}; compared with large: the same verdict on all {len(ref.same)} both decide, "
+        f"large alone decides {n_alone}"
+    )
+    (data.dir / console.VERDICTS_JSON).write_text("{damaged")
+    assert console.verdicts_line(data.dir) == ""

@@ -27,7 +27,7 @@ from ..experiments import about
 from ..files import CorruptArtifact, atomic_write_bytes, read_json
 from ..schema import ParamsError
 from ..study import STAGES
-from . import counterpart
+from . import console, counterpart
 from .html import check_tools, combine, export_html
 from .pdf import PdfToolMissing, export_pdf
 from .provenance import environment_info, environment_line, where_line
@@ -512,4 +512,7 @@ def render(
         + (f"; rendered again: {why}" if why else ""),
         file=sys.stderr,
     )
+    line = console.verdicts_line(pdir)
+    if line:
+        print(line, file=sys.stderr)
     return out

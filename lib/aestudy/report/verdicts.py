@@ -283,3 +283,47 @@ def rules_markdown(rules: ReportParams) -> str:
         + own
         + HOLDS
     )
+
+
+def save(v: pd.DataFrame, folder, ref=None):
+    """Write the verdicts as `verdicts.json` under the profile's folder: the counts, one record per
+    claim (its words, verdict, verdict before Holm, seeds, key number, p-values), and where a profile
+    is compared with (`counterpart.of`), its name, its verdicts and which claims both decide alike,
+    differently or one of them alone. The renderer prints its line from it (`console.verdicts_line`)."""
+    from pathlib import Path
+
+    from ..files import write_json
+    from .console import VERDICTS_JSON
+
+    def number(x):
+        return float(x) if pd.notna(x) else None
+
+    out = {
+        "counts": [[w, int((v["verdict"] == w).sum())] for w in WORDS],  # pairs: in the words' order
+        "claims": [
+            {
+                "claim": str(cid),
+                "experiment": str(r["experiment"]),
+                "conclusion": str(r["conclusion"]),
+                "verdict": str(r["verdict"]),
+                "before_holm": str(
+                    (r["unadjusted"] if isinstance(r["unadjusted"], str) else "") or r["verdict"]
+                ),
+                "seeds": str(r["seeds"]),
+                "key_number": str(r[KEY]),
+                "p": number(r["p"]),
+                "p_holm": number(r["p (Holm)"]),
+            }
+            for cid, r in v.iterrows()
+        ],
+    }
+    if ref is not None and ref.data is not None:
+        out["compared_with"] = {
+            "profile": ref.name,
+            "dir": config.relative(ref.data.dir),
+            "verdicts": {str(c): str(w) for c, w in ref.table["verdict"].items()},
+            "same": list(ref.same),
+            "differ": list(ref.differ),
+            "alone": {str(c): (ref.name if side == 1 else "this") for c, side in ref.alone.items()},
+        }
+    return write_json(Path(folder) / VERDICTS_JSON, out)
