@@ -449,6 +449,7 @@ def render(
         why = changed_parts(stamp.read_text(), parts)
         if not why:
             print(f"report: {config.relative(pdir / 'report.html')} is up to date", file=sys.stderr)
+            _say_verdicts(pdir)
             return None
     check_tools()
     start = time.perf_counter()
@@ -512,7 +513,12 @@ def render(
         + (f"; rendered again: {why}" if why else ""),
         file=sys.stderr,
     )
+    _say_verdicts(pdir)
+    return out
+
+
+def _say_verdicts(pdir: Path) -> None:
+    """The command's last line: the report's verdicts as counted in its verdicts.json."""
     line = console.verdicts_line(pdir)
     if line:
         print(line, file=sys.stderr)
-    return out
