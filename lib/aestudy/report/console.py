@@ -9,6 +9,7 @@ from pathlib import Path
 from ..files import CorruptArtifact, read_json
 
 VERDICTS_JSON = "verdicts.json"  # beside report.html, written by `verdicts.save`
+THIS_RUN = "this run"  # who decides a claim alone, where not the profile compared with (no profile's name)
 
 
 def verdicts_line(folder) -> str:
@@ -31,8 +32,8 @@ def verdicts_line(folder) -> str:
             if same
             else "no conclusion decided by both"
         )
-        for who, words in ((name, name), ("this", "this run")):
+        for who in (name, THIS_RUN):
             if alone.count(who):
-                said += f", {words} alone decides {alone.count(who)}"
+                said += f", {who} alone decides {alone.count(who)}"
         line += f"; compared with {name}: {said}"
     return line

@@ -26,7 +26,8 @@ if TYPE_CHECKING:  # the renderer imports this module for `key_part`: no pandas,
 @dataclass
 class Counterpart:
     """The counterpart of a report: the profiles its `report:` section names (`named`), and the first
-    of them with tables on disk (`data`, its verdict table `table`), None where none has."""
+    of them that a sweep has finished (`data`, its verdict table `table`; None where none has, or
+    where it could not be judged: `unreadable` says why)."""
 
     named: list[str]
     data: ProfileData | None = None
@@ -62,14 +63,15 @@ def found(named: list[str], own: str) -> str | None:
 
 
 def key_part(named: list[str], own: str) -> str:
-    """A digest of what the counterpart's verdicts are made of (its name, tables, runs.json and
-    params.yaml), or of the names alone where none is on disk: a part of the report's key."""
+    """A digest of what the counterpart's verdicts are made of (its name, tables, runs' records,
+    runs.json and params.yaml), or of the names alone where none is on disk: a part of the report's key."""
     digest = hashlib.sha256(repr(candidates(named, own)).encode())
     name = found(named, own)
     if name is not None:
         pdir = config.profile_dir(name)
         files = [
             *sorted(ondisk.tables_dir(pdir).glob("*.csv")),
+            *ondisk.record_files(pdir),
             pdir / ondisk.RUNS_JSON,
             pdir / ondisk.PARAMS_COPY,
         ]

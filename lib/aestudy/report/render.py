@@ -333,7 +333,7 @@ def report_key(study) -> dict[str, str]:
     """What the report is made of, a digest per part (so that a re-render can say which changed):
     the parameter file, every run's completion or failure record, the analyses notebook, the
     package's source (report code and templates included) and the verdicts of the profile
-    it is compared with (`counterpart.key_part`: its tables, runs.json and params.yaml, where it is on disk)."""
+    it is compared with (`counterpart.key_part`: its tables, records, runs.json and params.yaml, where it is on disk)."""
     pdir = config.profile_dir(study.profile)
     records = hashlib.sha256()
     for p in ondisk.record_files(pdir):

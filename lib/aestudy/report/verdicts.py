@@ -293,7 +293,7 @@ def save(v: pd.DataFrame, folder, ref=None):
     from pathlib import Path
 
     from ..files import write_json
-    from .console import VERDICTS_JSON
+    from .console import THIS_RUN, VERDICTS_JSON
 
     def number(x):
         return float(x) if pd.notna(x) else None
@@ -324,6 +324,6 @@ def save(v: pd.DataFrame, folder, ref=None):
             "verdicts": {str(c): str(w) for c, w in ref.table["verdict"].items()},
             "same": list(ref.same),
             "differ": list(ref.differ),
-            "alone": {str(c): (ref.name if side == 1 else "this") for c, side in ref.alone.items()},
+            "alone": {str(c): (ref.name if side == 1 else THIS_RUN) for c, side in ref.alone.items()},
         }
     return write_json(Path(folder) / VERDICTS_JSON, out)
