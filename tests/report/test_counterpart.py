@@ -180,3 +180,19 @@ def test_the_verdicts_are_saved_for_scripts_and_the_command_prints_their_line(re
     )
     (data.dir / console.VERDICTS_JSON).write_text("{damaged")
     assert console.verdicts_line(data.dir) == ""
+
+
+def test_a_counterpart_its_claims_cannot_read_is_said_and_the_report_still_renders(reports, monkeypatch):
+    """A profile made by older code may hold what a newer claim cannot read: named, not raised."""
+    data, v = _default(reports)
+    _finished(_write_profile(reports / "large", "large", _ae(_good_error), _transfer(_study_like)))
+
+    def older(_data):
+        raise KeyError("a column of a newer claim")
+
+    monkeypatch.setattr(verdicts, "verdicts", older)
+    ref = counterpart.of(data, v)
+    assert ref.data is None and ref.unreadable == "KeyError: 'a column of a newer claim'"
+    assert "large, could not be judged: KeyError: 'a column of a newer claim'." in verdicts.detail_caption(
+        data, v, ref
+    )

@@ -101,8 +101,9 @@ def of(data: ProfileData, table: pd.DataFrame) -> Counterpart | None:
         theirs = read_profile(config.profile_dir(name))
         ref.table = verdicts(theirs)
         ref.same_rules = deciding(theirs.rules) == deciding(data.rules)
-    except (StudyError, ValueError) as exc:  # its damage is its own: this report still renders
-        ref.unreadable = str(exc).splitlines()[0]
+    except Exception as exc:  # noqa: BLE001 (its damage or age is its own: this report still renders)
+        said = (str(exc).splitlines() or [""])[0]
+        ref.unreadable = said if isinstance(exc, StudyError) else f"{type(exc).__name__}: {said}".rstrip(": ")
         return ref
     ref.data = theirs
     ref.same, ref.differ = agreement(table, ref.table)
