@@ -150,17 +150,35 @@ def test_run_with_nothing_new_leaves_the_report_as_it_is(smoke_profile):
 
 @pytest.mark.slow
 def test_run_after_a_change_to_the_report_section_alone_renders_again_and_says_why(smoke_profile, tmp_path):
+    """A stricter confidence, and a profile to compare with (a copy of the same runs, named twin):
+    the runs stay cached, the report is rendered again, its abstract and each detailed verdict give
+    twin's verdicts, and the command's last line counts the verdicts and says the two agree."""
     reports = tmp_path / "reports"
     shutil.copytree(smoke_profile["dir"], reports / "smoke")
+    shutil.copytree(
+        smoke_profile["dir"], reports / "twin", ignore=shutil.ignore_patterns("report.*", "verdicts.json")
+    )
+    copy = reports / "twin" / "params.yaml"
+    copy.write_text(copy.read_text().replace("profile: smoke", "profile: twin", 1))
     params = tmp_path / "smoke.yaml"
     text = smoke_profile["params"].read_text()
     assert "  confidence: 0.95 " in text
-    params.write_text(text.replace("  confidence: 0.95 ", "  confidence: 0.9 ", 1))
+    params.write_text(
+        text.replace("  confidence: 0.95 ", "  compare_with: [full, twin]\n  confidence: 0.9 ", 1)
+    )
     proc = lib_command("run", str(params), env={**smoke_profile["env"], "REPORTS_DIR": str(reports)})
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert (
         f"{smoke_runs()} cached" in proc.stderr
-        and "rendered again: the parameter file changed" in proc.stderr
+        and "rendered again: the parameter file and the profile compared with changed" in proc.stderr
+    )
+    # twin decides by its own rules (95 %): what it decides alone or otherwise is in its line
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("verdicts: ") and "; compared with twin: " in last, last
+    html = (reports / "smoke" / "report.html").read_text()
+    assert "Compared with the profile <strong>twin</strong>" in html
+    assert html.count('class="verdict-line verdict-counterpart"') == len(
+        json.loads((reports / "smoke" / "verdicts.json").read_text())["claims"]
     )
 
 
