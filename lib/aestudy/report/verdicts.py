@@ -218,7 +218,7 @@ def comparison_words(ref) -> str:
     return (
         f" Under each block, the verdict of the profile this report is compared with, {ref.name} (its own runs, "
         f"{config.relative(ref.data.dir)}, decided by its own report: rules), its key number and the seeds it holds in; "
-        "the study asks this run to reach its verdicts wherever neither is inconclusive."
+        "the study asks a profile of lower fidelity to reach the verdicts of one of higher fidelity wherever neither is inconclusive."
     )
 
 
