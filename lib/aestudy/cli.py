@@ -345,8 +345,7 @@ def _compare(args) -> int:
 
 def _compared_with(a: str) -> str:
     """The folder of the profile that `a`'s report is compared with (its `report: compare_with`, the
-    first a sweep has finished); ParamsError, one line, where it names none or none has run."""
-    from . import config
+    first a sweep has finished beside it); ParamsError, one line, where it names none or none has run."""
     from .report import counterpart
     from .report.compare import profile_folder, report_section
     from .report.profile import read_profile
@@ -354,7 +353,7 @@ def _compared_with(a: str) -> str:
 
     data = read_profile(profile_folder(a), report=report_section(a))
     named = counterpart.candidates(list(data.rules.compare_with), data.profile)
-    found = counterpart.found(named, data.profile)
+    found = counterpart.found(named, data.dir)
     if found is None:
         why = (
             f"none of {', '.join(named)} (its report: compare_with) has runs on disk"
@@ -362,7 +361,7 @@ def _compared_with(a: str) -> str:
             else "its report: section names no compare_with"
         )
         raise ParamsError(f"{a}: no profile to compare with: {why}; give PROFILE_B")
-    return str(config.profile_dir(found))
+    return str(data.dir.parent / found)
 
 
 def _tidy_notebooks(args) -> int:

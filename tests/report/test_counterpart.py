@@ -103,13 +103,15 @@ def test_without_a_counterpart_on_disk_the_report_says_so_and_the_abstract_is_un
 
 
 def test_the_report_key_follows_the_counterparts_tables(reports):
-    key = counterpart.key_part(["full", "large"], "default")
-    assert key == counterpart.key_part(["full", "large", "large"], "default")  # repeats change nothing
+    key = counterpart.key_part(["full", "large"], reports / "default")
+    assert key == counterpart.key_part(
+        ["full", "large", "large"], reports / "default"
+    )  # repeats change nothing
     large = _finished(_write_profile(reports / "large", "large", _ae(_good_error), _transfer(_study_like)))
-    with_large = counterpart.key_part(["full", "large"], "default")
+    with_large = counterpart.key_part(["full", "large"], reports / "default")
     assert with_large != key
     (large / "tables" / "autoencode.csv").write_text("changed\n")
-    assert counterpart.key_part(["full", "large"], "default") != with_large
+    assert counterpart.key_part(["full", "large"], reports / "default") != with_large
 
 
 def test_which_profile_a_report_is_shown_beside_decides_nothing(reports):

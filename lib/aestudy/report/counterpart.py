@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .. import config, ondisk
+from .. import ondisk
 from ..errors import StudyError
 
 if TYPE_CHECKING:  # the renderer imports this module for `key_part`: no pandas, no claims at import
@@ -50,25 +51,28 @@ def candidates(named: list[str], own: str) -> list[str]:
     return [n for i, n in enumerate(named) if n != own and n not in named[:i]]
 
 
-def found(named: list[str], own: str) -> str | None:
-    """The first profile of `named` (not `own`) that a sweep has finished under reports/: its
-    tables and its runs.json (written as the sweep ends, so a first sweep still under way is not
-    taken for a counterpart with half its runs)."""
-    for name in candidates(named, own):
-        pdir = config.profile_dir(name)
+def found(named: list[str], own_dir) -> str | None:
+    """The first profile of `named` (not the report's own, `own_dir`) that a sweep has finished
+    beside it (in the folder that holds `own_dir`: reports/, or $REPORTS_DIR): its tables and its
+    runs.json (written as the sweep ends, so a first sweep still under way is not taken for a
+    counterpart with half its runs)."""
+    own_dir = Path(own_dir)
+    for name in candidates(named, own_dir.name):
+        pdir = own_dir.parent / name
         tables = ondisk.tables_dir(pdir)
         if (pdir / ondisk.RUNS_JSON).is_file() and tables.is_dir() and any(tables.glob("*.csv")):
             return name
     return None
 
 
-def key_part(named: list[str], own: str) -> str:
+def key_part(named: list[str], own_dir) -> str:
     """A digest of what the counterpart's verdicts are made of (its name, tables, runs' records,
     runs.json and params.yaml), or of the names alone where none is on disk: a part of the report's key."""
-    digest = hashlib.sha256(repr(candidates(named, own)).encode())
-    name = found(named, own)
+    own_dir = Path(own_dir)
+    digest = hashlib.sha256(repr(candidates(named, own_dir.name)).encode())
+    name = found(named, own_dir)
     if name is not None:
-        pdir = config.profile_dir(name)
+        pdir = own_dir.parent / name
         files = [
             *sorted(ondisk.tables_dir(pdir).glob("*.csv")),
             *ondisk.record_files(pdir),
@@ -93,12 +97,12 @@ def of(data: ProfileData, table: pd.DataFrame) -> Counterpart | None:
     if not candidates(named, data.profile):
         return None
     ref = Counterpart(named=candidates(named, data.profile))
-    name = found(named, data.profile)
+    name = found(named, data.dir)
     if name is None:
         return ref
     ref.found = name
     try:
-        theirs = read_profile(config.profile_dir(name))
+        theirs = read_profile(data.dir.parent / name)
         ref.table = verdicts(theirs)
         ref.same_rules = deciding(theirs.rules) == deciding(data.rules)
     except Exception as exc:  # noqa: BLE001 (its damage or age is its own: this report still renders)

@@ -350,7 +350,7 @@ def report_key(study) -> dict[str, str]:
         ).hexdigest(),
         "the package's code": code.hexdigest(),
         "the profile compared with": counterpart.key_part(
-            list(study.spec.report.get("compare_with") or []), study.profile
+            list(study.spec.report.get("compare_with") or []), pdir
         ),
     }
 
