@@ -233,7 +233,9 @@ def test_compare_two_profile_folders(tmp_path, capsys):
     )
     assert "  [1] Reconstruction error falls as d grows: full supported, rising contradicted" in lines
     assert "[1] Reconstruction error falls as d grows  <- the verdicts differ" in lines
-    assert any(line.startswith("note: the profiles decide by different report: rules") for line in lines)
+    assert (
+        "note: the profiles decide by different report: rules (h1_margin: full 0.02, rising 0.001)" in lines
+    )
     assert cli.main(["compare", str(full), str(default)]) == 0
     printed = capsys.readouterr().out.splitlines()
     assert printed[-1].startswith("agree") and printed[0].startswith("verdicts: full")

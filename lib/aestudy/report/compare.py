@@ -171,11 +171,13 @@ def compare(folder_a, folder_b, report_a=None, report_b=None, detail: bool = Fal
             head = f"  {name:<{name_width}}  {r['verdict']:<12}  {r['seeds']:<21}  "
             lines += _wrapped(head, (r[NUMBERS] if detail else figures(r)) + raw, width)
         lines.append("")
-    rules = [d.rules for d in data]
-    if deciding(rules[0]) != deciding(rules[1]):
+    rules = [deciding(d.rules) for d in data]
+    if rules[0] != rules[1]:
+        differ_in = [k for k in rules[0] if rules[0][k] != rules[1].get(k)]
         lines.append(
-            f"note: the profiles decide by different report: rules ({names[0]}: {rules[0]}; "
-            f"{names[1]}: {rules[1]})"
+            "note: the profiles decide by different report: rules ("
+            + "; ".join(f"{k}: {names[0]} {rules[0][k]}, {names[1]} {rules[1].get(k)}" for k in differ_in)
+            + ")"
         )
     if alone:
         lines.append(f"decided by one profile only (the other inconclusive): {len(alone)}")
