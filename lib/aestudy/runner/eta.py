@@ -11,11 +11,15 @@ A run's expected cost, in seconds of one worker, is the first of
    with `relative_cost(params)`: autoencode's counts the multiply-accumulates of its training), the
    seconds of the stage's runs known so far (done this sweep or recorded on disk) fitted as a power
    of that cost (seconds = a * cost^k, k between 0 and 1: a larger model does more arithmetic per
-   second), so a num_conv = 3 model is expected to take what the smaller models' seconds and its
-   arithmetic say before any num_conv = 3 model has finished; else the mean
+   second; k drawn toward K_PRIOR until finished runs outweigh it), so a num_conv = 3 model is
+   expected to take what the smaller models' seconds and its arithmetic say before any num_conv = 3
+   model has finished; else the mean
    of the known runs that share the most telling grid values with it, each grid key weighted by how
    much the known runs' seconds differ between its values: `autoencode/d20-nc3-s1` is expected to
-   cost what `d20-nc3-s0` did, not what `d20-nc1-s1` did;
+   cost what `d20-nc3-s0` did, not what `d20-nc1-s1` did; and for a stage none of whose runs is
+   known yet, whose cost model counts in a unit another stage's shares (`cost.UNIT`), the same power
+   over that stage's known runs: semisup's one run (the forward multiply-accumulates of its
+   training, as autoencode's) is scaled from the autoencoders' seconds;
 4. the stage's declared cost (`expected_seconds` on its study declaration, when it has one);
 5. the mean of every run known so far, of any stage (nothing better is known yet).
 The runs in flight also count among the known runs of 3 by their projection. Cached runs cost
@@ -97,6 +101,9 @@ class Costs:
             best = max(score.values())
             near = [siblings[n] for n in siblings if score[n] == best]
             return sum(near) / len(near)
+        pooled = self._scaled(run, self._known_in_unit(run.stage))  # no sibling known yet
+        if pooled is not None:
+            return pooled
         if run.stage in self.declared:
             return float(self.declared[run.stage])
         known = [s for n, s in {**self.recorded, **self.actual}.items() if n not in self.cached]
@@ -104,22 +111,24 @@ class Costs:
 
     def _scaled(self, run, siblings: dict[str, float]) -> float | None:
         """`run`'s seconds from its siblings' by the stage's cost model (None without one, or
-        without a sibling whose cost it knows): least squares of log seconds = log a + k log cost
-        over the siblings, k held between 0 and 1; proportional (k = 1) while they share one cost.
-        On the default profile's records (2-core CPU) k comes out near 0.7: 11, 21 and 81 s for
-        models of 35, 88 and 593 billion multiply-accumulates (benchmarks/README.md)."""
+        without a sibling whose cost it knows): log seconds = log a + k log cost through the
+        siblings' means, k their least-squares slope (held between 0 and 1) drawn toward K_PRIOR
+        as if K_WEIGHT runs had shown it, so that the first few runs, slowed by their workers'
+        start, do not make it steep; the fit takes over as finished runs accumulate. On the default
+        profile's records (2-core CPU) k comes out near 0.7: 11, 21 and 81 s for models of 35, 88
+        and 593 billion multiply-accumulates (benchmarks/README.md)."""
         own = self._relative_cost(run.name)
         if own is None:
             return None
         known = [(c, s) for n, s in siblings.items() if (c := self._relative_cost(n)) is not None and s > 0]
         if not known:
             return None
-        costs, seconds = [c for c, _ in known], [s for _, s in known]
-        if max(costs) - min(costs) <= 1e-9 * max(costs):
-            return own * sum(seconds) / sum(costs)
         logs = [(math.log(c), math.log(s)) for c, s in known]
         mc, ms = sum(c for c, _ in logs) / len(logs), sum(s for _, s in logs) / len(logs)
-        k = sum((c - mc) * (s - ms) for c, s in logs) / sum((c - mc) ** 2 for c, _ in logs)
+        sxx = sum((c - mc) ** 2 for c, _ in logs)
+        fitted = sum((c - mc) * (s - ms) for c, s in logs) / sxx if sxx > 1e-12 else K_PRIOR
+        seen = sum(1 for n in siblings if n not in self.projected)  # finished or recorded: not guessed
+        k = (K_WEIGHT * K_PRIOR + seen * min(max(fitted, 0.0), 1.0)) / (K_WEIGHT + seen)
         return math.exp(ms + min(max(k, 0.0), 1.0) * (math.log(own) - mc))
 
     def _relative_cost(self, name: str) -> float | None:
@@ -128,6 +137,15 @@ class Costs:
             run = self.runs[name]
             self._relative[name] = _cost(cost_model(run.stage), run)
         return self._relative[name]
+
+    def _known_in_unit(self, stage: str) -> dict[str, float]:
+        """The known runs of every stage whose cost model counts in the unit of `stage`'s (`cost_unit`):
+        the runs a stage with no known run of its own is scaled from ({} where it declares no unit)."""
+        unit = cost_unit(stage)
+        if unit is None:
+            return {}
+        stages = {r.stage for r in self.runs.values()}
+        return {n: s for st in stages if cost_unit(st) == unit for n, s in self._known(st).items()}
 
     def _known(self, stage: str) -> dict[str, float]:
         return {
@@ -163,6 +181,12 @@ class Costs:
         return max(finish.values(), default=0.0)
 
 
+K_PRIOR = (
+    0.7  # the exponent of seconds on cost before runs show theirs: the default's records on a 2-core CPU
+)
+K_WEIGHT = (
+    10  # how many finished runs the prior counts as (chosen on one sweep's replay: benchmarks/README.md)
+)
 MIN_SEEN = 0.1  # the part of a run's loop watched before its own pace is trusted
 
 
@@ -218,6 +242,16 @@ def cost_model(stage: str):
     except ImportError:
         return None
     return getattr(module, "relative_cost", None)
+
+
+@functools.cache
+def cost_unit(stage: str) -> str | None:
+    """The unit the stage package's cost model counts in (its `cost.UNIT`), or None: stages that
+    share one are scaled from each other's runs where a stage knows none of its own."""
+    if cost_model(stage) is None:
+        return None
+    unit = getattr(importlib.import_module(f"aestudy.experiments.{stage}.cost"), "UNIT", None)
+    return unit if isinstance(unit, str) else None
 
 
 def _cost(model, run) -> float | None:

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from ...architecture import AEConfig, channels, feature_sizes
 
+UNIT = "forward multiply-accumulates of training"  # a stage whose cost model shares it is costed beside these
 
-def macs_per_image(cfg: AEConfig) -> int:
-    """Multiply-accumulates of one forward pass: the stride-2 convolutions, the fully connected
-    layers on both sides and the transposed convolutions back (a backward pass costs about twice
-    a forward one, the same factor for every model)."""
+
+def encoder_macs_per_image(cfg: AEConfig) -> int:
+    """Multiply-accumulates of the encoder's forward pass on one image: the stride-2 convolutions and
+    its fully connected layers (the decoder mirrors it: `macs_per_image`)."""
     sizes = feature_sizes(cfg.num_conv, cfg.kernel_size)
     chans = channels(cfg)
     k2 = cfg.kernel_size**2
@@ -19,8 +20,13 @@ def macs_per_image(cfg: AEConfig) -> int:
         chans[i] * chans[i + 1] * k2 * sizes[i + 1] ** 2 for i in range(cfg.num_conv)
     )  # each output position of layer i+1 reads a k x k window of layer i
     flat = chans[-1] * sizes[-1] ** 2
-    fc = flat * cfg.fc_hidden + cfg.fc_hidden * cfg.latent_dim
-    return 2 * (conv + fc)  # the decoder mirrors the encoder
+    return conv + flat * cfg.fc_hidden + cfg.fc_hidden * cfg.latent_dim
+
+
+def macs_per_image(cfg: AEConfig) -> int:
+    """Multiply-accumulates of one forward pass: the encoder and the decoder that mirrors it (a
+    backward pass costs about twice a forward one, the same factor for every model)."""
+    return 2 * encoder_macs_per_image(cfg)
 
 
 def relative_cost(params: dict) -> float | None:
