@@ -120,16 +120,18 @@ class Costs:
         own = self._relative_cost(run.name)
         if own is None:
             return None
-        known = [(c, s) for n, s in siblings.items() if (c := self._relative_cost(n)) is not None and s > 0]
+        known = {
+            n: (c, s) for n, s in siblings.items() if (c := self._relative_cost(n)) is not None and s > 0
+        }
         if not known:
             return None
-        logs = [(math.log(c), math.log(s)) for c, s in known]
+        logs = [(math.log(c), math.log(s)) for c, s in known.values()]
         mc, ms = sum(c for c, _ in logs) / len(logs), sum(s for _, s in logs) / len(logs)
         sxx = sum((c - mc) ** 2 for c, _ in logs)
         fitted = sum((c - mc) * (s - ms) for c, s in logs) / sxx if sxx > 1e-12 else K_PRIOR
-        seen = sum(1 for n in siblings if n not in self.projected)  # finished or recorded: not guessed
+        seen = sum(1 for n in known if n not in self.projected)  # finished or recorded: not guessed
         k = (K_WEIGHT * K_PRIOR + seen * min(max(fitted, 0.0), 1.0)) / (K_WEIGHT + seen)
-        return math.exp(ms + min(max(k, 0.0), 1.0) * (math.log(own) - mc))
+        return math.exp(ms + k * (math.log(own) - mc))
 
     def _relative_cost(self, name: str) -> float | None:
         """The run's cost by its stage's model, computed once (the ETA asks every few seconds)."""
@@ -181,12 +183,10 @@ class Costs:
         return max(finish.values(), default=0.0)
 
 
-K_PRIOR = (
-    0.7  # the exponent of seconds on cost before runs show theirs: the default's records on a 2-core CPU
-)
-K_WEIGHT = (
-    10  # how many finished runs the prior counts as (chosen on one sweep's replay: benchmarks/README.md)
-)
+# The exponent of seconds on cost before runs show theirs (the default's records on a 2-core CPU),
+# and how many finished runs it counts as (chosen on one sweep's replay: benchmarks/README.md).
+K_PRIOR = 0.7
+K_WEIGHT = 10
 MIN_SEEN = 0.1  # the part of a run's loop watched before its own pace is trusted
 
 
