@@ -95,14 +95,8 @@ def training_images(data) -> str:
     """'16,000 training images', or 'all 60,000 training images': how much of the data a profile's
     runs train on (the comparison with another profile names it)."""
     d = data.params.get("data") or {}
-    full, n = _full_size(d), d.get("train_size")
-    return (
-        f"all {full:,} training images"
-        if full
-        else f"{int(n):,} training images"
-        if n
-        else "all training images"
-    )
+    full = _full_size(d)
+    return f"all {full:,} training images" if full else f"{_images(d.get('train_size'))} training images"
 
 
 def _full_size(d: dict) -> int:

@@ -93,10 +93,10 @@ def of(data: ProfileData, table: pd.DataFrame) -> Counterpart | None:
     from .profile import read_profile
     from .verdicts import verdicts
 
-    named = list(data.rules.compare_with)
-    if not candidates(named, data.profile):
+    named = candidates(list(data.rules.compare_with), data.profile)
+    if not named:
         return None
-    ref = Counterpart(named=candidates(named, data.profile))
+    ref = Counterpart(named=named)
     name = found(named, data.dir)
     if name is None:
         return ref
