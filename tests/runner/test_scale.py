@@ -342,6 +342,29 @@ def test_a_long_downstream_run_is_not_left_for_the_end():
     ]
 
 
+def test_a_fresh_sweep_starts_the_semisup_run_before_the_autoencoders_it_does_not_wait_for():
+    """With no record on disk, each run used to count one, so semisup's one run (7 times an
+    autoencoder's seconds on the default profile) started after 54 runs and could end a sweep on
+    one worker. Its cost model (the autoencoders' unit) now weighs it against them: its cost over
+    the median autoencoder's, to the power K_PRIOR (benchmarks/schedule_replay.py: large.yaml on 8
+    workers, 887 s replayed before, 716 s after, 707 s with every run's seconds known)."""
+    from aestudy.runner.eta import K_PRIOR, Costs
+    from aestudy.runner.plan import plan
+
+    runs = plan(load_study(Path(__file__).resolve().parents[2] / "params" / "default.yaml"))
+    costs = Costs(runs, declared={}, recorded={})
+    semisup = next(r.name for r in runs if r.stage == "semisup")
+    unit = sorted(costs._relative_cost(r.name) for r in runs if r.stage in ("autoencode", "semisup"))
+    median = unit[24]  # of 49 runs: the 48 autoencoders and semisup's
+    assert costs.expected(semisup) == pytest.approx((costs._relative_cost(semisup) / median) ** K_PRIOR)
+    assert 4 < costs.expected(semisup) < 8  # 12.7 times the arithmetic
+    assert costs.expected("theory/all") == 1.0  # no cost model: one run's worth, as before
+    priority = sweep._priority(runs, costs)
+    before = {u for r in runs if r.name == semisup for u in r.upstream}  # it waits for these
+    later = [r.name for r in runs if r.stage == "autoencode" and r.name not in before]
+    assert all(priority[semisup] > priority[n] for n in later)
+
+
 def test_threads_per_worker_divides_the_cores(monkeypatch):
     monkeypatch.setattr(os, "cpu_count", lambda: 8)
     assert [executors.threads_per_worker(w) for w in (1, 2, 3, 8, 16)] == [8, 4, 2, 1, 1]

@@ -21,7 +21,10 @@ A run's expected cost, in seconds of one worker, is the first of
    over that stage's known runs: semisup's one run (the forward multiply-accumulates of its
    training, as autoencode's) is scaled from the autoencoders' seconds;
 4. the stage's declared cost (`expected_seconds` on its study declaration, when it has one);
-5. the mean of every run known so far, of any stage (nothing better is known yet).
+5. the mean of every run known so far, of any stage (nothing better is known yet), or one second on
+   a sweep that knows none; times, for a stage with a cost model, its cost over the median cost of
+   the sweep's runs in its unit, to the power K_PRIOR (`_prior_factor`): the scheduler's priorities
+   are computed once, before any run is known, and so weigh semisup's one run as its arithmetic says.
 The runs in flight also count among the known runs of 3 by their projection. Cached runs cost
 nothing. The ETA is the expected cost left (runs not started, and the part of the
 runs in flight not done yet) at the pace of this sweep: the wall time so far per second of
@@ -34,6 +37,7 @@ from __future__ import annotations
 import functools
 import importlib
 import math
+import statistics
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -107,7 +111,25 @@ class Costs:
         if run.stage in self.declared:
             return float(self.declared[run.stage])
         known = [s for n, s in {**self.recorded, **self.actual}.items() if n not in self.cached]
-        return sum(known) / len(known) if known else 1.0
+        return (sum(known) / len(known) if known else 1.0) * self._prior_factor(run)
+
+    def _prior_factor(self, run) -> float:
+        """What `run` costs against a typical run before any run of its unit is known: its cost by
+        its stage's model over the median cost of the sweep's runs counted in the same unit (its
+        stage's alone where the model names none), to the power K_PRIOR; 1 without a cost model. So
+        a fresh sweep expects semisup's one run to cost what its arithmetic says against the
+        autoencoders', not what a theory run does, and the scheduler starts it early."""
+        own = self._relative_cost(run.name)
+        if own is None:
+            return 1.0
+        unit = cost_unit(run.stage)
+        peers = [
+            c
+            for r in self.runs.values()
+            if (r.stage == run.stage or (unit is not None and cost_unit(r.stage) == unit))
+            and (c := self._relative_cost(r.name)) is not None
+        ]
+        return (own / statistics.median(peers)) ** K_PRIOR
 
     def _scaled(self, run, siblings: dict[str, float]) -> float | None:
         """`run`'s seconds from its siblings' by the stage's cost model (None without one, or

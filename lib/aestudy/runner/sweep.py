@@ -292,9 +292,10 @@ def _wait_for(runs: list[Run], schedule: str) -> dict:
 def _priority(runs: list[Run], costs=None) -> dict:
     """Critical path first: a run's priority is its expected cost plus the longest expected chain of
     runs of this sweep that wait on it (`eta.Costs`: recorded seconds, else its stage's siblings,
-    else one each), so the autoencoders that correlate waits on go before transfer runs that are
-    ready, and a long run (semisup) before short ones; a tie goes to the later stage. This keeps
-    the last minutes from being one long run on one worker while the others idle."""
+    else one each, weighed by its stage's cost model where it has one), so the autoencoders that
+    correlate waits on go before transfer runs that are ready, and a long run (semisup) before
+    short ones, on a fresh sweep too; a tie goes to the later stage. This keeps the last minutes
+    from being one long run on one worker while the others idle."""
     from .eta import Costs
 
     costs = costs or Costs(runs)
