@@ -177,7 +177,8 @@ def test_the_verdicts_are_saved_for_scripts_and_the_command_prints_their_line(re
     counts = ", ".join(f"{n} {w}" for w, n in saved["counts"])
     n_alone = len(ref.alone)
     assert console.verdicts_line(data.dir) == (
-        f"verdicts: {counts}; compared with large: the same verdict on all {len(ref.same)} both decide, "
+        f"verdicts: {counts}; compared with large: the same verdict on all {len(ref.same)} conclusions "
+        "both decide; "
         f"large alone decides {n_alone}"
     )
     (data.dir / console.VERDICTS_JSON).write_text("{damaged")

@@ -23,17 +23,32 @@ def verdicts_line(folder) -> str:
         return ""
     other = saved.get("compared_with")
     if isinstance(other, dict) and other.get("profile"):
-        name, same, differ = other["profile"], len(other.get("same", [])), len(other.get("differ", []))
-        alone = list((other.get("alone") or {}).values())
-        said = (
-            f"a different verdict on {differ} of the {same + differ} both decide"
-            if differ
-            else f"the same verdict on all {same} both decide"
-            if same
-            else "no conclusion decided by both"
+        name, alone = other["profile"], list((other.get("alone") or {}).values())
+        said = agreement_words(
+            len(other.get("same", [])),
+            len(other.get("differ", [])),
+            [(who, alone.count(who), "") for who in (name, THIS_RUN)],
         )
-        for who in (name, THIS_RUN):
-            if alone.count(who):
-                said += f", {who} alone decides {alone.count(who)}"
         line += f"; compared with {name}: {said}"
     return line
+
+
+def agreement_words(same: int, differ: int, alone: list, differ_detail: str = "") -> str:
+    """How two profiles' verdicts meet, in the words the abstract (`prose.comparison_sentence`) and
+    the console both print: 'the same verdict on all 5 conclusions both decide; large alone decides
+    4'. `alone`: (who, how many it alone decides, which, in words or ''); `differ_detail`: which
+    claims differ, in words, or ''."""
+    decided = same + differ
+    if differ:
+        said = f"a different verdict on {differ} of the {decided} conclusion{'' if decided == 1 else 's'} both decide"
+        said += f" ({differ_detail})" if differ_detail else ""
+    elif decided == 1:
+        said = "the same verdict on the one conclusion both decide"
+    elif decided:
+        said = f"the same verdict on all {decided} conclusions both decide"
+    else:
+        said = "no conclusion is decided by both"
+    for who, n, which in alone:
+        if n:
+            said += f"; {who} alone decides {n}" + (f" ({which})" if which else "")
+    return said

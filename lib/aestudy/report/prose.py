@@ -14,13 +14,14 @@ import pandas as pd
 from .. import config
 from ..experiments import about
 from .claims import KEY, NOTE, UNTESTED, Experiment
+from .console import THIS_RUN, agreement_words
 from .decide import CONTRADICTED, INCONCLUSIVE, SUPPORTED
 from .experiments import EXPERIMENTS
 from .figures import Panel, overview, overview_caption
 from .profile import ProfileData
 from .sentences import status_markdown
 from .stats import MODELS, SEED
-from .text import SEEDS, count, interval_words
+from .text import SEEDS, interval_words
 
 SWEEP_WORDS = {
     "ok": "executed"
@@ -145,31 +146,22 @@ def comparison_sentence(v: pd.DataFrame, ref) -> str:
         + ("" if ref.same_rules else "; decided by its own `report:` rules, which differ from this report's")
         + "): "
     )
-    decided = len(ref.same) + len(ref.differ)
-    if ref.differ:
-        said = (
-            f"a different verdict on {len(ref.differ)} of the {count(decided, 'conclusion')} both decide ("
-            + "; ".join(
-                f"{_claim_words(v.at[c, 'conclusion'])}: {v.at[c, 'verdict']} here, "
-                f"{ref.table.at[c, 'verdict']} in {name}"
-                for c in ref.differ
-            )
-            + ")"
-        )
-    elif decided:
-        said = {1: "the same verdict on the one conclusion both decide"}.get(
-            decided, f"the same verdict on all {decided} conclusions both decide"
-        )
-    else:
-        said = "no conclusion is decided by both"
-    for side, who, table in ((1, name, ref.table), (0, "this run", v)):
+    differ = "; ".join(
+        f"{_claim_words(v.at[c, 'conclusion'])}: {v.at[c, 'verdict']} here, {ref.table.at[c, 'verdict']} in {name}"
+        for c in ref.differ
+    )
+    alone = []
+    for side, who, table in ((1, name, ref.table), (0, THIS_RUN, v)):
         claims = [c for c, s in ref.alone.items() if s == side]
-        if claims:
-            words = "; ".join(
-                f"{_claim_words(table.at[c, 'conclusion'])}: {table.at[c, 'verdict']}" for c in claims
-            )
-            said += f"; {who} alone decides {len(claims)} ({words})"
-    return head + said + f". Each block of Verdicts in detail gives {name}'s verdict beside this run's."
+        words = "; ".join(
+            f"{_claim_words(table.at[c, 'conclusion'])}: {table.at[c, 'verdict']}" for c in claims
+        )
+        alone.append((who, len(claims), words))
+    return (
+        head
+        + agreement_words(len(ref.same), len(ref.differ), alone, differ)
+        + f". Each block of Verdicts in detail gives {name}'s verdict beside this run's."
+    )
 
 
 def overview_panels(data: ProfileData) -> list[Panel]:
