@@ -22,9 +22,10 @@ A run's expected cost, in seconds of one worker, is the first of
    training, as autoencode's) is scaled from the autoencoders' seconds;
 4. the stage's declared cost (`expected_seconds` on its study declaration, when it has one);
 5. the mean of every run known so far, of any stage (nothing better is known yet), or one second on
-   a sweep that knows none; times, for a stage with a cost model, its cost over the median cost of
-   the sweep's runs in its unit, to the power K_PRIOR (`_prior_factor`): the scheduler's priorities
-   are computed once, before any run is known, and so weigh semisup's one run as its arithmetic says.
+   a sweep that knows none; times, for a stage whose cost model counts in a unit, its runs' median
+   cost over the median of the sweep's runs in that unit, to the power K_PRIOR (`_prior_factor`):
+   the scheduler's priorities are computed once, before any run is known, and so weigh semisup's
+   one run as its arithmetic says.
 The runs in flight also count among the known runs of 3 by their projection. Cached runs cost
 nothing. The ETA is the expected cost left (runs not started, and the part of the
 runs in flight not done yet) at the pace of this sweep: the wall time so far per second of
@@ -114,22 +115,23 @@ class Costs:
         return (sum(known) / len(known) if known else 1.0) * self._prior_factor(run)
 
     def _prior_factor(self, run) -> float:
-        """What `run` costs against a typical run before any run of its unit is known: its cost by
-        its stage's model over the median cost of the sweep's runs counted in the same unit (its
-        stage's alone where the model names none), to the power K_PRIOR; 1 without a cost model. So
-        a fresh sweep expects semisup's one run to cost what its arithmetic says against the
-        autoencoders', not what a theory run does, and the scheduler starts it early."""
-        own = self._relative_cost(run.name)
-        if own is None:
-            return 1.0
+        """What a run of `run`'s stage costs against a typical run before any run of its unit is
+        known: the median cost of its stage's runs by their cost model over the median of the
+        sweep's runs counted in the same unit, to the power K_PRIOR; 1 without a cost model or a
+        unit. One factor per stage, so a fresh sweep expects semisup's one run to cost what its
+        arithmetic says against the autoencoders' and the scheduler starts it early, while the
+        autoencoders keep their plan order among themselves (the costliest first made the early
+        ETA worse: benchmarks/README.md)."""
         unit = cost_unit(run.stage)
-        peers = [
-            c
+        if unit is None or self._relative_cost(run.name) is None:
+            return 1.0
+        costs = {
+            r.name: c
             for r in self.runs.values()
-            if (r.stage == run.stage or (unit is not None and cost_unit(r.stage) == unit))
-            and (c := self._relative_cost(r.name)) is not None
-        ]
-        return (own / statistics.median(peers)) ** K_PRIOR
+            if cost_unit(r.stage) == unit and (c := self._relative_cost(r.name))
+        }
+        own = [c for n, c in costs.items() if self.runs[n].stage == run.stage]
+        return (statistics.median(own) / statistics.median(costs.values())) ** K_PRIOR
 
     def _scaled(self, run, siblings: dict[str, float]) -> float | None:
         """`run`'s seconds from its siblings' by the stage's cost model (None without one, or
