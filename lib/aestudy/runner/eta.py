@@ -21,8 +21,9 @@ A run's expected cost, in seconds of one worker, is the first of
    over that stage's known runs: semisup's one run (the forward multiply-accumulates of its
    training, as autoencode's) is scaled from the autoencoders' seconds;
 4. the stage's declared cost (`expected_seconds` on its study declaration, when it has one);
-5. the mean of every run known so far, of any stage (nothing better is known yet), or one second on
-   a sweep that knows none; times, for a stage whose cost model counts in a unit, its runs' median
+5. the mean of the runs known so far of the stages without a cost model where the run's stage has
+   none (the long autoencoders and semisup's run say nothing of a transfer run), else of every run
+   known, of any stage (nothing better is known yet), or one second on a sweep that knows none; times, for a stage whose cost model counts in a unit, its runs' median
    cost over the median of the sweep's runs in that unit, to the power K_PRIOR (`_prior_factor`):
    the scheduler's priorities are computed once, before any run is known, and so weigh semisup's
    one run as its arithmetic says.
@@ -111,7 +112,9 @@ class Costs:
             return pooled
         if run.stage in self.declared:
             return float(self.declared[run.stage])
-        known = [s for n, s in {**self.recorded, **self.actual}.items() if n not in self.cached]
+        seen = {n: s for n, s in {**self.recorded, **self.actual}.items() if n not in self.cached}
+        alike = [s for n, s in seen.items() if n in self.runs and cost_model(self.runs[n].stage) is None]
+        known = alike if alike and cost_model(run.stage) is None else list(seen.values())
         return (sum(known) / len(known) if known else 1.0) * self._prior_factor(run)
 
     def _prior_factor(self, run) -> float:
