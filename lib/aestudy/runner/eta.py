@@ -23,10 +23,11 @@ A run's expected cost, in seconds of one worker, is the first of
 4. the stage's declared cost (`expected_seconds` on its study declaration, when it has one);
 5. the mean of the runs known so far of the stages without a cost model where the run's stage has
    none (the long autoencoders and semisup's run say nothing of a transfer run), else of every run
-   known, of any stage (nothing better is known yet), or one second on a sweep that knows none; times, for a stage whose cost model counts in a unit, its runs' median
-   cost over the median of the sweep's runs in that unit, to the power K_PRIOR (`_prior_factor`):
-   the scheduler's priorities are computed once, before any run is known, and so weigh semisup's
-   one run as its arithmetic says.
+   known, of any stage (nothing better is known yet), or one second on a sweep that knows none;
+   times, for a stage whose cost model counts in a unit, its runs' median cost over the median of
+   the sweep's runs in that unit, to the power K_PRIOR (`_prior_factor`): the scheduler's
+   priorities are computed once, before any run is known, and so weigh semisup's one run as its
+   arithmetic says.
 The runs in flight also count among the known runs of 3 by their projection. Cached runs cost
 nothing. The ETA is the expected cost left (runs not started, and the part of the
 runs in flight not done yet) at the pace of this sweep: the wall time so far per second of
