@@ -367,6 +367,42 @@ def test_a_fresh_sweep_starts_the_semisup_run_before_the_autoencoders_it_does_no
     assert all(priority[semisup] > priority[n] for n in later)
 
 
+def test_the_schedule_replay_benchmark_orders_runs_as_the_executors_do():
+    """benchmarks/schedule_replay.py simulates the executors' rule: on one worker its order is the
+    serial executor's; on two, a long run on the critical path starts as soon as what it uses is
+    done, and the makespan is the chain's."""
+    import importlib.util
+
+    from aestudy.runner.eta import Costs
+    from aestudy.runner.plan import Run
+
+    spec = importlib.util.spec_from_file_location(
+        "schedule_replay", Path(__file__).parents[2] / "benchmarks" / "schedule_replay.py"
+    )
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    runs = [
+        Run("autoencode", "a", {}, {}),
+        Run("autoencode", "b", {}, {}),
+        Run("transfer", "b", {}, {}, upstream=["autoencode/b"]),
+        Run("semisup", "all", {}, {}, upstream=["autoencode/b"]),
+        Run("theory", "all", {}, {}),
+    ]
+    seconds = {
+        "autoencode/a": 10.0,
+        "autoencode/b": 20.0,
+        "transfer/b": 5.0,
+        "semisup/all": 60.0,
+        "theory/all": 5.0,
+    }
+    priority = sweep._priority(runs, Costs(runs, declared={}, recorded=seconds))
+    span, ends = bench.replay(runs, seconds, priority, workers=1)
+    assert sorted(ends, key=ends.get) == _order(runs, seconds) and span == sum(seconds.values())
+    span, ends = bench.replay(runs, seconds, priority, workers=2)
+    assert ends["semisup/all"] == 80.0 == span  # b (20 s) then semisup (60 s): the chain
+    assert ends["autoencode/a"] == 10.0  # beside b, not after semisup
+
+
 def test_threads_per_worker_divides_the_cores(monkeypatch):
     monkeypatch.setattr(os, "cpu_count", lambda: 8)
     assert [executors.threads_per_worker(w) for w in (1, 2, 3, 8, 16)] == [8, 4, 2, 1, 1]
