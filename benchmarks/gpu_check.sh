@@ -24,6 +24,9 @@
 # Every figure is printed and appended to check.txt the moment it exists (each table line of
 # gpu_steps.py as it is measured; during 3 and 4 the runs done so far and the utilisation so far
 # every TICK seconds, 20), so a call stopped at its limit still returns what it measured.
+# Each sweep that finishes prints how far its ETA was from the time really left (at 25, 50 and 75 %
+# of its wall time: benchmarks/eta_accuracy.py), its samples in $OUT/<sweep>.eta: the ETA's cost
+# prior was measured on this CPU, not on a GPU.
 # Brings back under $OUT: check.txt (every figure), the samples, and profile.tgz (the full
 # profile's tables, records and metrics for `python -m lib compare`; no checkpoints, no notebooks).
 set -uo pipefail
@@ -87,14 +90,20 @@ timed_run() {  # $1 name, $2 params, $3 seconds allowed, rest: run args
     sample "$FINAL/$name" & local sampler=$!
     ticker "$name" "$params" & local ticking=$!
     local t0=$(date +%s.%N)
-    REPORTS_DIR=$OUT/$name timeout -k 20 --signal=INT "$secs" "$PY" -m lib run "$params" --no-render "$@" \
-        > "$FINAL/$name.log" 2>&1
+    rm -f "$FINAL/$name.eta"
+    AESTUDY_ETA_LOG=$FINAL/$name.eta REPORTS_DIR=$OUT/$name timeout -k 20 --signal=INT "$secs" \
+        "$PY" -m lib run "$params" --no-render "$@" > "$FINAL/$name.log" 2>&1
     local rc=$?
     local t1=$(date +%s.%N)
     kill $sampler $ticking 2>/dev/null; wait $sampler $ticking 2>/dev/null
     say "$(awk -v a="$t0" -v b="$t1" -v n="$name" -v rc="$rc" 'BEGIN { printf "%s: %.1f s wall, exit status %s%s\n", n, b - a, rc, rc == 124 ? " (stopped at the time limit)" : "" }')"
     say "$(summarise "$FINAL/$name")"
     say "$(counts "$name" "$params")"
+    # the ETA the display showed against the time really left (a sweep stopped at the limit has no
+    # true time left: its samples come back in $name.eta all the same)
+    if [ "$rc" -eq 0 ]; then
+        "$PY" benchmarks/eta_accuracy.py --log "$FINAL/$name.eta" 2>&1 | sed "s/^/   $name ETA: /" | tee -a "$LOG"
+    fi
 }
 
 say "== 2. steps: the seeds of a cell together, CUDA graphs and vmapped classifiers against the eager path"

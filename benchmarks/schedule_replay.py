@@ -22,7 +22,6 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT / "lib"))
 
-from aestudy.runner import eta  # noqa: E402
 from aestudy.runner.eta import Costs, recorded_seconds  # noqa: E402
 from aestudy.runner.paramfile import load_study  # noqa: E402
 from aestudy.runner.plan import plan  # noqa: E402
@@ -59,15 +58,9 @@ def main() -> None:
         sys.exit(
             f"{args.params}: {len(missing)} runs have no record (run the profile first), e.g. {missing[0]}"
         )
-    prior = eta.Costs._prior_factor
-    try:
-        eta.Costs._prior_factor = lambda self, run: 1.0
-        one_each = _priority(runs, Costs(runs, declared={}, recorded={}))
-    finally:
-        eta.Costs._prior_factor = prior
     rules = {
-        "one each (before)": one_each,
-        "cost models (fresh)": _priority(runs, Costs(runs, declared={}, recorded={})),
+        "one each (before)": _priority(runs, Costs(runs, declared={}, recorded={})),
+        "cost models (fresh)": _priority(runs, Costs(runs, declared={}, recorded={}, order_prior=True)),
         "recorded seconds": _priority(runs, Costs(runs, declared={}, recorded=seconds)),
     }
     chain = Costs(runs, declared={}, recorded=seconds).longest_chain(seconds, set(), {})

@@ -352,7 +352,7 @@ def test_a_fresh_sweep_starts_the_semisup_run_before_the_autoencoders_it_does_no
     from aestudy.runner.plan import plan
 
     runs = plan(load_study(Path(__file__).resolve().parents[2] / "params" / "default.yaml"))
-    costs = Costs(runs, declared={}, recorded={})
+    costs = Costs(runs, declared={}, recorded={}, order_prior=True)
     semisup = next(r.name for r in runs if r.stage == "semisup")
     unit = sorted(costs._relative_cost(r.name) for r in runs if r.stage in ("autoencode", "semisup"))
     median = unit[24]  # of 49 runs: the 48 autoencoders and semisup's
@@ -365,6 +365,7 @@ def test_a_fresh_sweep_starts_the_semisup_run_before_the_autoencoders_it_does_no
     before = {u for r in runs if r.name == semisup for u in r.upstream}  # it waits for these
     later = [r.name for r in runs if r.stage == "autoencode" and r.name not in before]
     assert all(priority[semisup] > priority[n] for n in later)
+    assert Costs(runs, declared={}, recorded={}).expected(semisup) == 1.0  # the ETA's costs: no prior
 
 
 def test_the_schedule_replay_benchmark_orders_runs_as_the_executors_do():

@@ -24,10 +24,10 @@ A run's expected cost, in seconds of one worker, is the first of
 5. the mean of the runs known so far of the stages without a cost model where the run's stage has
    none (the long autoencoders and semisup's run say nothing of a transfer run), else of every run
    known, of any stage (nothing better is known yet), or one second on a sweep that knows none;
-   times, for a stage whose cost model counts in a unit, its runs' median cost over the median of
-   the sweep's runs in that unit, to the power K_PRIOR (`_prior_factor`): the scheduler's
-   priorities are computed once, before any run is known, and so weigh semisup's one run as its
-   arithmetic says.
+   and, for the scheduler's order alone (`order_prior`), times, for a stage whose cost model counts
+   in a unit, its runs' median cost over the median of the sweep's runs in that unit, to the power
+   K_PRIOR (`_prior_factor`): the priorities are computed once, before any run is known, and so
+   weigh semisup's one run as its arithmetic says.
 The runs in flight also count among the known runs of 3 by their projection. Cached runs cost
 nothing. The ETA is the expected cost left (runs not started, and the part of the
 runs in flight not done yet) at the pace of this sweep: the wall time so far per second of
@@ -66,8 +66,11 @@ class Costs:
     """Expected seconds of each run of a sweep. `runs`: objects with `name`, `stage`, `grid` and
     `dir` (runner.plan.Run); `declared`: {stage: seconds} for stages with a declared cost."""
 
-    def __init__(self, runs, declared: dict | None = None, recorded: dict | None = None):
+    def __init__(
+        self, runs, declared: dict | None = None, recorded: dict | None = None, order_prior: bool = False
+    ):
         self.runs = {r.name: r for r in runs}
+        self.order_prior = order_prior  # weigh stages by their cost models before any run is known
         self.declared = (
             dict(declared) if declared is not None else _declared({r.stage for r in self.runs.values()})
         )
@@ -116,7 +119,8 @@ class Costs:
         seen = {n: s for n, s in {**self.recorded, **self.actual}.items() if n not in self.cached}
         alike = [s for n, s in seen.items() if n in self.runs and cost_model(self.runs[n].stage) is None]
         known = alike if alike and cost_model(run.stage) is None else list(seen.values())
-        return (sum(known) / len(known) if known else 1.0) * self._prior_factor(run)
+        mean = sum(known) / len(known) if known else 1.0
+        return mean * self._prior_factor(run) if self.order_prior else mean
 
     def _prior_factor(self, run) -> float:
         """What a run of `run`'s stage costs against a typical run before any run of its unit is
@@ -125,7 +129,9 @@ class Costs:
         unit. One factor per stage, so a fresh sweep expects semisup's one run to cost what its
         arithmetic says against the autoencoders' and the scheduler starts it early, while the
         autoencoders keep their plan order among themselves (the costliest first made the early
-        ETA worse: benchmarks/README.md)."""
+        ETA worse: benchmarks/README.md). For the scheduler's order alone (`order_prior`): in
+        seconds it would mislead the ETA where a run's seconds are mostly its kernel's start (the
+        smoke profile's semisup run, 35 autoencoders' worth of arithmetic, takes 3 s)."""
         unit = cost_unit(run.stage)
         if unit is None or self._relative_cost(run.name) is None:
             return 1.0

@@ -298,7 +298,7 @@ def _priority(runs: list[Run], costs=None) -> dict:
     from being one long run on one worker while the others idle."""
     from .eta import Costs
 
-    costs = costs or Costs(runs)
+    costs = costs or Costs(runs, order_prior=True)
     names, order = {r.name for r in runs}, list(dict.fromkeys(r.stage for r in runs))
     waiting: dict[str, list[str]] = {r.name: [] for r in runs}
     for r in runs:
