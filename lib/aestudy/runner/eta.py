@@ -19,7 +19,9 @@ A run's expected cost, in seconds of one worker, is the first of
    cost what `d20-nc3-s0` did, not what `d20-nc1-s1` did; and for a stage none of whose runs is
    known yet, whose cost model counts in a unit another stage's shares (`cost.UNIT`), the same power
    over that stage's known runs: semisup's one run (the forward multiply-accumulates of its
-   training, as autoencode's) is scaled from the autoencoders' seconds;
+   training, as autoencode's) is scaled from the autoencoders' seconds; only where the known runs'
+   costs span a factor of 2 (the smoke profile's autoencoders, all one size and 2 s of mostly
+   kernel start, would make its 3-s semisup run 71 s);
 4. the stage's declared cost (`expected_seconds` on its study declaration, when it has one);
 5. the mean of the runs known so far of the stages without a cost model where the run's stage has
    none (the long autoencoders and semisup's run say nothing of a transfer run), else of every run
@@ -111,7 +113,9 @@ class Costs:
             best = max(score.values())
             near = [siblings[n] for n in siblings if score[n] == best]
             return sum(near) / len(near)
-        pooled = self._scaled(run, self._known_in_unit(run.stage))  # no sibling known yet
+        unit_known = self._known_in_unit(run.stage)
+        spread = [c for n in unit_known if (c := self._relative_cost(n))]
+        pooled = self._scaled(run, unit_known) if spread and max(spread) >= 2 * min(spread) else None
         if pooled is not None:
             return pooled
         if run.stage in self.declared:
