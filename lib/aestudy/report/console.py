@@ -14,7 +14,7 @@ THIS_RUN = "this run"  # who decides a claim alone, where not the profile compar
 
 def verdicts_line(folder) -> str:
     """'verdicts: 4 supported, 1 contradicted, 7 inconclusive; compared with large: the same verdict
-    on all 5 both decide, large alone decides 4' ('' where the file is absent or damaged)."""
+    on all 5 conclusions both decide; large alone decides 4' ('' where the file is absent or damaged)."""
     try:
         saved = read_json(Path(folder) / VERDICTS_JSON)
         counts = saved["counts"]

@@ -86,6 +86,7 @@ class Costs:
         self.projected: dict[str, float] = {}  # the runs in flight, by their own pace (`eta` sets it)
         self.cached: set[str] = set()
         self._relative: dict[str, float | None] = {}  # each run's cost by its stage's model (fixed)
+        self._factor: dict[str, float] = {}  # each stage's `_prior_factor` (fixed)
 
     def finished(self, name: str, status: str, seconds: float) -> None:
         if status in ("ok", "failed"):
@@ -113,9 +114,7 @@ class Costs:
             best = max(score.values())
             near = [siblings[n] for n in siblings if score[n] == best]
             return sum(near) / len(near)
-        unit_known = self._known_in_unit(run.stage)
-        spread = [c for n in unit_known if (c := self._relative_cost(n))]
-        pooled = self._scaled(run, unit_known) if spread and max(spread) >= 2 * min(spread) else None
+        pooled = self._scaled(run, self._known_in_unit(run.stage), span=2.0)  # no sibling known yet
         if pooled is not None:
             return pooled
         if run.stage in self.declared:
@@ -139,17 +138,21 @@ class Costs:
         unit = cost_unit(run.stage)
         if unit is None or self._relative_cost(run.name) is None:
             return 1.0
+        if run.stage in self._factor:
+            return self._factor[run.stage]
         costs = {
             r.name: c
             for r in self.runs.values()
             if cost_unit(r.stage) == unit and (c := self._relative_cost(r.name))
         }
         own = [c for n, c in costs.items() if self.runs[n].stage == run.stage]
-        return (statistics.median(own) / statistics.median(costs.values())) ** K_PRIOR
+        self._factor[run.stage] = (statistics.median(own) / statistics.median(costs.values())) ** K_PRIOR
+        return self._factor[run.stage]
 
-    def _scaled(self, run, siblings: dict[str, float]) -> float | None:
+    def _scaled(self, run, siblings: dict[str, float], span: float = 1.0) -> float | None:
         """`run`'s seconds from its siblings' by the stage's cost model (None without one, or
-        without a sibling whose cost it knows): log seconds = log a + k log cost through the
+        without a sibling whose cost it knows, or where the known costs are not `span` times apart):
+        log seconds = log a + k log cost through the
         siblings' means, k their least-squares slope (held between 0 and 1) drawn toward K_PRIOR
         as if K_WEIGHT runs had shown it, so that the first few runs, slowed by their workers'
         start, do not make it steep; the fit takes over as finished runs accumulate. On the default
@@ -161,7 +164,8 @@ class Costs:
         known = {
             n: (c, s) for n, s in siblings.items() if (c := self._relative_cost(n)) is not None and s > 0
         }
-        if not known:
+        costs = [c for c, _ in known.values()]
+        if not known or max(costs) < span * min(costs):  # `span`: how far apart the costs must be
             return None
         logs = [(math.log(c), math.log(s)) for c, s in known.values()]
         mc, ms = sum(c for c, _ in logs) / len(logs), sum(s for _, s in logs) / len(logs)
@@ -272,9 +276,12 @@ def pace_eta(elapsed: float, done: float, remaining: float, unit: float = 1.0) -
 
 
 @functools.cache
+@functools.cache
 def cost_model(stage: str):
     """The stage package's `cost.relative_cost(params)`, or None where it declares none: found by
-    name (`aestudy.experiments.<stage>.cost`), as the report finds each package's `report`."""
+    name (`aestudy.experiments.<stage>.cost`), as the report finds each package's `report`; looked up
+    once per stage (the ETA asks it of every known run every few seconds, and a stage without the
+    module would search the import path each time)."""
     try:
         module = importlib.import_module(f"aestudy.experiments.{stage}.cost")
     except ImportError:
