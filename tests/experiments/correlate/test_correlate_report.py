@@ -108,3 +108,32 @@ def test_a_heat_map_of_a_model_that_trains_clearly_worse_is_named_under_the_figu
         "(experiment 1): its mean |correlation| off the diagonal is 0.300, its siblings' 0.200."
     )
     assert correlate.worse_models_shown(data, ["d5-nc3-s0"]) == ""
+
+
+@pytest.mark.parametrize(
+    ("asked", "encoded", "said"),
+    [
+        (4000, 4000, "4,000 of the autoencoders' own training images, fewer than the original's 8,000"),
+        (10000, 10000, "10,000 of the autoencoders' own training images, more than the original's 8,000"),
+        (400000, 6000, "6,000 of the autoencoders' own training images, fewer than the original's 8,000"),
+        (8000, 8000, "8,000 of the autoencoders' own training images"),
+    ],
+)
+def test_the_choices_row_states_the_images_the_runs_encoded_against_the_original(tmp_path, asked, encoded, said):
+    """It said 'fewer than the original's 8,000' of any other number, and stated the number asked
+    for where a request beyond the training images encoded all of them."""
+    from aestudy.report import profile
+
+    corr = _corr({5: 0.3, 10: 0.25}).assign(run_id="all", status="ok", n_encoded=encoded)
+    params = {"stages": {"correlate": {"params": {"n_images": asked}}}}
+    data = profile.ProfileData(tmp_path, tables={"correlate": corr}, params=params)
+    (row,) = correlate.choices(data)
+    assert row["choice"] in (said, said + " (the profile's budget)")
+
+
+def test_the_choices_row_falls_back_to_the_parameter_file_before_any_run(tmp_path):
+    from aestudy.report import profile
+
+    params = {"stages": {"correlate": {"params": {"n_images": 2000}}}}
+    (row,) = correlate.choices(profile.ProfileData(tmp_path, tables={}, params=params))
+    assert row["choice"].startswith("2,000 of the autoencoders' own training images, fewer than")

@@ -357,19 +357,26 @@ def overview(data) -> Panel | None:
     )
 
 
+def against_original(n: int) -> str:
+    """How `n` encoded images stand against the original's 8,000, as a clause ('' when equal)."""
+    if n == ORIGINAL_IMAGES:
+        return ""
+    if n < ORIGINAL_IMAGES:
+        return f", fewer than the original's {ORIGINAL_IMAGES:,} (the profile's budget)"
+    return f", more than the original's {ORIGINAL_IMAGES:,}"
+
+
 def choices(data) -> list[dict]:
-    """Which images are encoded, and how many against the original's."""
+    """Which images are encoded, and how many against the original's: the number the runs
+    encoded (a request beyond the training images encodes all of them), else the file's."""
     p = (((data.params.get("stages") or {}).get(STAGE)) or {}).get("params") or {}
-    n = p.get("n_images", ORIGINAL_IMAGES)
-    fewer = (
-        ""
-        if n == ORIGINAL_IMAGES
-        else f", fewer than the original's {ORIGINAL_IMAGES:,} (the profile's budget)"
-    )
+    n = n_encoded(data.usable(STAGE))
+    if not isinstance(n, int):
+        n = p.get("n_images", ORIGINAL_IMAGES)
     return [
         {
             "what": "images encoded",
-            "choice": f"{n:,} of the autoencoders' own training images{fewer}"
+            "choice": f"{n:,} of the autoencoders' own training images{against_original(n)}"
             if isinstance(n, int)
             else str(n),
             "how it was made": "training images as in the original: the code's correlations are a property of the code "
