@@ -352,8 +352,7 @@ def _compared_with(a: str) -> str:
     from .schema import ParamsError
 
     data = read_profile(profile_folder(a), report=report_section(a))
-    named = counterpart.candidates(list(data.rules.compare_with), data.profile)
-    found = counterpart.found(named, data.dir)
+    named, found = counterpart.locate(data)
     if found is None:
         why = (
             f"none of {', '.join(named)} (its report: compare_with) has runs on disk"

@@ -65,6 +65,13 @@ def found(named: list[str], own_dir) -> str | None:
     return None
 
 
+def locate(data: ProfileData) -> tuple[list[str], str | None]:
+    """The profiles `data`'s `report:` section names (`candidates`) and the first of them a sweep has
+    finished (`found`; None where none has): what the report and `aestudy compare` both look up."""
+    named = candidates(list(data.rules.compare_with), data.profile)
+    return named, found(named, data.dir)
+
+
 def key_part(named: list[str], own_dir) -> str:
     """A digest of what the counterpart's verdicts are made of (its name, tables, runs' records,
     runs.json and params.yaml), or of the names alone where none is on disk: a part of the report's key."""
@@ -93,11 +100,10 @@ def of(data: ProfileData, table: pd.DataFrame) -> Counterpart | None:
     from .profile import read_profile
     from .verdicts import verdicts
 
-    named = candidates(list(data.rules.compare_with), data.profile)
+    named, name = locate(data)
     if not named:
         return None
     ref = Counterpart(named=named)
-    name = found(named, data.dir)
     if name is None:
         return ref
     ref.found = name
