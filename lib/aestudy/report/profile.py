@@ -60,10 +60,16 @@ class ProfileData:
                     found.add(str(value))
         return sorted(found)
 
+    def declared(self, stage: str, part: str | None = None) -> dict:
+        """What the parameter file (params.yaml, as run) declares for `stage`: its section, or one
+        `part` of it (`params`, `grid`, `uses`); {} where absent."""
+        section = (self.params.get("stages") or {}).get(stage) or {}
+        return (section.get(part) or {}) if part else section
+
     def swept(self, stage: str) -> list[str]:
         """The parameters the parameter file sweeps for `stage` (its grid, more than one value),
         less the seed: the unit of replication, not a parameter."""
-        grid = (((self.params.get("stages") or {}).get(stage) or {}).get("grid")) or {}
+        grid = self.declared(stage, "grid")
         return [k for k, v in grid.items() if k != "seed" and isinstance(v, list) and len(v) > 1]
 
     @property

@@ -119,7 +119,9 @@ def test_a_heat_map_of_a_model_that_trains_clearly_worse_is_named_under_the_figu
         (8000, 8000, "8,000 of the autoencoders' own training images"),
     ],
 )
-def test_the_choices_row_states_the_images_the_runs_encoded_against_the_original(tmp_path, asked, encoded, said):
+def test_the_choices_row_states_the_images_the_runs_encoded_against_the_original(
+    tmp_path, asked, encoded, said
+):
     """It said 'fewer than the original's 8,000' of any other number, and stated the number asked
     for where a request beyond the training images encoded all of them."""
     from aestudy.report import profile

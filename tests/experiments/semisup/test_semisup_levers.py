@@ -272,11 +272,12 @@ def test_a_lever_recipe_is_chosen_before_a_test_image_is_read(tmp_path, monkeypa
 
 
 def test_the_report_names_the_levers_the_compute_and_the_frontier():
-    from types import SimpleNamespace
+    from pathlib import Path
 
     import pandas as pd
 
     from aestudy.experiments.semisup import report as section
+    from aestudy.report.profile import ProfileData
 
     df = pd.DataFrame(
         [
@@ -329,9 +330,11 @@ def test_the_report_names_the_levers_the_compute_and_the_frontier():
         "align" in table and "ema" not in table and "strong" not in table
     )  # levers alike in every candidate: in words
     params = {"stages": {"semisup": {"params": {"recipe": rec, "candidates": 3, "folds": 3}}}}
-    rows = section.choices(SimpleNamespace(params=params))
+    rows = section.choices(ProfileData(Path("."), params=params))
     assert rows[-1]["what"] == "issue 25's levers" and rows[-1]["on what data"] == "held-out training images"
-    assert [r["what"] for r in section.choices(SimpleNamespace(params={}))][-1] == "semi-supervised budget"
+    assert [r["what"] for r in section.choices(ProfileData(Path("."), params={}))][
+        -1
+    ] == "semi-supervised budget"
 
 
 def test_candidate_recipes_trained_together_each_follow_their_own_recipe(monkeypatch):

@@ -3,17 +3,21 @@ legend draws them, and the budget's data as this profile set it."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
 
 import pandas as pd
 
 from aestudy.experiments.semisup import report as section
+from aestudy.report.profile import ProfileData
 
 
 def _budget(recipe: dict) -> dict:
     params = {"stages": {"semisup": {"params": {"recipe": recipe, "candidates": 2, "folds": 2}}}}
     return next(
-        r for r in section.choices(SimpleNamespace(params=params)) if r["what"] == "semi-supervised budget"
+        r
+        for r in section.choices(ProfileData(Path("."), params=params))
+        if r["what"] == "semi-supervised budget"
     )
 
 

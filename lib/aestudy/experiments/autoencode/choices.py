@@ -117,8 +117,7 @@ def limitations(data) -> str:
 
 
 def choices(data) -> list[dict]:
-    st = ((data.params.get("stages") or {}).get(STAGE)) or {}
-    p, seeds = st.get("params") or {}, (st.get("grid") or {}).get("seed", [])
+    p, seeds = data.declared(STAGE, "params"), data.declared(STAGE, "grid").get("seed", [])
     return [
         {
             "what": "replication",

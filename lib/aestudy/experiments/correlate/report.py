@@ -369,7 +369,7 @@ def against_original(n: int) -> str:
 def choices(data) -> list[dict]:
     """Which images are encoded, and how many against the original's: the number the runs
     encoded (a request beyond the training images encodes all of them), else the file's."""
-    p = (((data.params.get("stages") or {}).get(STAGE)) or {}).get("params") or {}
+    p = data.declared(STAGE, "params")
     n = n_encoded(data.usable(STAGE))
     if not isinstance(n, int):
         n = p.get("n_images", ORIGINAL_IMAGES)

@@ -354,7 +354,7 @@ def measures_table(data, primary: bool = True):
 
 
 def choices(data) -> list[dict]:
-    p = (((data.params.get("stages") or {}).get(STAGE)) or {}).get("params") or {}
+    p = data.declared(STAGE, "params")
     return [
         {
             "what": "interpolation images",

@@ -379,7 +379,7 @@ def budget_data(rec: dict) -> str:
 
 
 def choices(data) -> list[dict]:
-    p = (((data.params.get("stages") or {}).get(STAGE)) or {}).get("params") or {}
+    p = data.declared(STAGE, "params")
     rec = p.get("recipe") or {}
     steps, cv_steps = rec.get("steps", "?"), p.get("cv_steps") or rec.get("steps", "?")
     rows = [

@@ -15,9 +15,8 @@ STAGE = "transfer"
 
 def tuned_on(data) -> str:
     """'d=10, num_conv=2, seed 0, h1=650, label draw 0': the one cell the protocols were chosen on."""
-    st = (data.params.get("stages") or {}).get("protocol") or {}
-    sel = dict((st.get("uses") or {}).get("autoencode") or {})
-    p = st.get("params") or {}
+    sel = dict(data.declared("protocol", "uses").get("autoencode") or {})
+    p = data.declared("protocol", "params")
     words = [
         f"{label(k)}={'/'.join(map(str, v)) if isinstance(v, list) else v}"
         for k, v in sel.items()
@@ -128,13 +127,11 @@ def _controls_words(data, aug: dict) -> str:
 
 def _uses(data) -> dict:
     """Which autoencoders the transfer stage uses (its `uses: {autoencode: ...}`)."""
-    st = ((data.params.get("stages") or {}).get(STAGE)) or {}
-    return dict((st.get("uses") or {}).get("autoencode") or {})
+    return dict(data.declared(STAGE, "uses").get("autoencode") or {})
 
 
 def choices(data) -> list[dict]:
-    st = (data.params.get("stages") or {}).get("protocol") or {}
-    p = st.get("params") or {}
+    p = data.declared("protocol", "params")
     return [
         {
             "what": "transfer protocols (steps, lr, weight decay, augmentation, fine-tuning schedule)",
@@ -179,7 +176,7 @@ def _precisions(data) -> str:
     stages = data.params.get("stages") or {}
     return (
         ", ".join(
-            f"{n}: {precision_words(data, n, ((stages[n] or {}).get('params') or {}).get('precision', 'float32'))}"
+            f"{n}: {precision_words(data, n, data.declared(n, 'params').get('precision', 'float32'))}"
             for n in ("protocol", STAGE, "semisup")
             if n in stages
         )
