@@ -70,10 +70,19 @@ def blocks(data: ProfileData) -> str:
     )
 
 
-def limitations(data: ProfileData) -> str:
-    """What the design cannot show, in words: the family's power, then each experiment's own."""
+def limitations(data: ProfileData, v: pd.DataFrame | None = None, aside: list | None = None) -> str:
+    """What the design cannot show, in words: the family's power, then each experiment's own, each
+    followed by what its units set aside do to the verdicts (`robustness`; `aside`: its result for
+    the verdict table `v`, else computed here)."""
+    from . import robustness
     from .prose import _seeds
+    from .verdicts import verdicts
 
-    power = about.limitations(_seeds(data)[0])
-    parts = [power] + [e.limitations(data) for e in EXPERIMENTS if e.limitations]
+    v = verdicts(data) if v is None else v
+    aside = {s.experiment: s for s in (robustness.of(data, v) if aside is None else aside)}
+    parts = [about.limitations(_seeds(data)[0])]
+    for e in EXPERIMENTS:
+        parts.append(e.limitations(data) if e.limitations else "")
+        if e.name in aside:
+            parts.append(robustness.sentence(aside[e.name], v))
     return " ".join(p for p in parts if p)

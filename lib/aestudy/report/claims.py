@@ -66,6 +66,10 @@ class Experiment:
     overview: Callable | None = None  # overview(data) -> a page-1 panel (figures.Panel) or None
     choices: Callable | None = None  # choices(data) -> [{what, choice, how it was made, on what data}]
     limitations: Callable | None = None  # limitations(data) -> sentences on what its design cannot show
+    # set_aside(data) -> (words, units) or None: units that stand apart from what the linear model
+    # assumes ('the 1 model that ...', [{column: value, ...}]); `report.robustness` decides every
+    # verdict again without them and the report says which change
+    set_aside: Callable | None = None
     order: int = 100  # where the report shows it (the original's experiments 1-4, then the rest)
     # what each seed its runs derive (`science.fitting.derived_seed(purpose, ...)`) sets, in a reader's
     # words, and whether it follows the autoencoder's seed (else a stage's own search seed):

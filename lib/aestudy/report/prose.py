@@ -80,11 +80,12 @@ def _seeds(data: ProfileData) -> tuple[int, int]:
     return (first[SEED].nunique(), len(first)) if not first.empty and SEED in first else (0, 0)
 
 
-def abstract_markdown(data: ProfileData, v: pd.DataFrame, ref=None) -> str:
+def abstract_markdown(data: ProfileData, v: pd.DataFrame, ref=None, aside: list | None = None) -> str:
     """The report's first paragraph, from the verdict table `v` (verdicts.verdicts(data)): how
     many conclusions this run supports, contradicts and leaves open, what the contradicted ones
     show instead, the experiments' key effect sizes and their own sentences, and where the profile
-    it is compared with has runs on disk (`counterpart.of`), whether their verdicts agree. Table 1, below it,
+    it is compared with has runs on disk (`counterpart.of`), whether their verdicts agree; `aside`
+    (`robustness.of`): which verdicts change without the units an experiment sets aside. Table 1, below it,
     lists every conclusion."""
     n, added = len(v), int(v["experiment"].astype(str).str.endswith("+").sum())
     counts = v["verdict"].value_counts()
@@ -120,6 +121,7 @@ def abstract_markdown(data: ProfileData, v: pd.DataFrame, ref=None) -> str:
             + ("it" if len(lost) == 1 else "them")
             + " inconclusive."
         )
+    out += [aside_sentence(s, v) for s in aside or [] if s.changed]
     con = v[v["verdict"] == CONTRADICTED]
     if not con.empty:
         out.append(f"Contradicted: {_claims(con, notes=True)}.")
@@ -129,6 +131,16 @@ def abstract_markdown(data: ProfileData, v: pd.DataFrame, ref=None) -> str:
     out += [e.abstract(data) for e in EXPERIMENTS if e.abstract]
     out.append(comparison_sentence(v, ref))
     return "**Abstract.** " + " ".join(o for o in out if o)
+
+
+def aside_sentence(s, v: pd.DataFrame) -> str:
+    """The abstract's line on a set-aside that changes verdicts (`robustness.SetAside`)."""
+    n = len(s.changed)
+    return (
+        f"Without {s.words}, {n} verdict{'' if n == 1 else 's'} would change ("
+        + "; ".join(f"{_claim_words(v.at[c, 'conclusion'])}: {b}" for c, (_, b) in s.changed.items())
+        + "): a check, not a verdict (Choices and limitations)."
+    )
 
 
 def comparison_sentence(v: pd.DataFrame, ref) -> str:

@@ -127,14 +127,23 @@ def _numbers(v: pd.DataFrame) -> str:
     return f"{nums[0]}-{nums[-1]}" if len(nums) > 1 else ", ".join(map(str, nums))
 
 
-def detail_html(v: pd.DataFrame, ref=None) -> str:
+def detail_html(v: pd.DataFrame, ref=None, aside: list | None = None) -> str:
     """The detailed verdicts laid out for reading, one compact block per claim: the conclusion and
     its verdict; the key number, the number the rule decides on with its interval (unit, n and
     df), the seeds it holds in and its p-values on one line; what would decide an inconclusive one;
     its caveat (`Claim.note`); the verdict and key number of the profile it is compared
-    with, where `ref` (`counterpart.of`) found one on disk; and this run's full numbers folded under "All numbers" (open
+    with, where `ref` (`counterpart.of`) found one on disk; the verdict without the units an experiment sets
+    aside, where it differs (`aside`: `robustness.of`); and this run's full numbers folded under "All numbers" (open
     in the HTML; the PDF prints the blocks folded, so the full numbers live in the HTML)."""
     import html
+
+    def set_aside(claim) -> str:  # the verdict without the units an experiment sets aside, where it differs
+        said = [f"without {s.words}: {s.changed[claim][1]}" for s in aside or [] if claim in s.changed]
+        return (
+            "Set aside (a check, not the verdict: Choices and limitations): " + "; ".join(said)
+            if said
+            else ""
+        )
 
     def e(x) -> str:
         return html.escape(str(x), quote=False)
@@ -183,6 +192,7 @@ def detail_html(v: pd.DataFrame, ref=None) -> str:
                 else ""
             )
             + (f'<p class="verdict-line">Note: {e(note)}.</p>' if isinstance(note, str) and note else "")
+            + (f'<p class="verdict-line">{e(set_aside(claim))}.</p>' if set_aside(claim) else "")
             + at_counterpart(claim)
             + f'<details><summary aria-label="All numbers: {html.escape(str(r["conclusion"]), quote=True)}">All numbers</summary>'
             f"<p>{e(r[NUMBERS])}</p></details></div>"

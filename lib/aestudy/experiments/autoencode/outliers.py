@@ -56,6 +56,22 @@ def unusual_seeds(ae: pd.DataFrame, excess: float) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=cols)
 
 
+def set_aside(ae: pd.DataFrame, excess: float) -> tuple[str, list[dict]] | None:
+    """The models that train clearly worse than their seed siblings (`unusual_seeds`), for the
+    report's check of how far the verdicts rest on them (`report.robustness`): who they are, in
+    words, and each as the columns every stage's table names a model by; None where there are none."""
+    odd = unusual_seeds(ae, excess)
+    if odd.empty:
+        return None
+    n = len(odd)
+    words = (
+        f"the {n} model{'' if n == 1 else 's'} that train{'s' if n == 1 else ''} clearly worse than "
+        f"{'its' if n == 1 else 'their'} seed siblings ({'; '.join(model_name(r) for _, r in odd.iterrows())}, "
+        f"named in experiment 1 by {'its test error' if n == 1 else 'their test errors'})"
+    )
+    return words, [{c: int(r[c]) for c in (*CELL, SEED)} for _, r in odd.iterrows()]
+
+
 def dead_unit_association(ae: pd.DataFrame) -> dict | None:
     """Within each (d, num_conv) cell, each seed's excess error (error / cell mean - 1) against its
     excess dead fraction (dead - cell mean): Spearman's rho over every model, and n. None when the

@@ -429,6 +429,7 @@ EXPERIMENT = Experiment(
     overview=overview,
     choices=choices,
     limitations=limitations,
+    set_aside=lambda data: outliers.set_aside(data.usable(STAGE), data.rules.outlier_excess),
     title="Experiment 1: autoencoding sweep",
     narrative=NARRATIVE,
     text=text,
