@@ -87,3 +87,17 @@ def test_a_set_aside_that_changes_nothing_says_every_verdict_stays():
     same = robustness.SetAside("autoencode", "the 1 model that ...", 1)
     assert "every verdict stays as it is" in robustness.sentence(same, v)
     assert "would change" not in prose.abstract_markdown(data, v, None, [same])
+
+
+def test_verdicts_json_carries_the_check_for_scripts(tmp_path):
+    from aestudy.files import read_json
+
+    data = _profile()
+    v = verdicts.verdicts(data)
+    aside = robustness.of(data, v)
+    verdicts.save(v, tmp_path, None, aside)
+    (saved,) = read_json(tmp_path / "verdicts.json")["set_aside"]
+    assert saved["experiment"] == "autoencode" and "d=20, num_conv=3, seed 0" in saved["units"]
+    assert saved["changed"] == {c: {"verdict": a, "without": b} for c, (a, b) in aside[0].changed.items()}
+    verdicts.save(v, tmp_path, None, [])
+    assert "set_aside" not in read_json(tmp_path / "verdicts.json")

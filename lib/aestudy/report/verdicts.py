@@ -295,11 +295,12 @@ def rules_markdown(rules: ReportParams) -> str:
     )
 
 
-def save(v: pd.DataFrame, folder, ref=None):
+def save(v: pd.DataFrame, folder, ref=None, aside: list | None = None):
     """Write the verdicts as `verdicts.json` under the profile's folder: the counts, one record per
-    claim (its words, verdict, verdict before Holm, seeds, key number, p-values), and where a profile
+    claim (its words, verdict, verdict before Holm, seeds, key number, p-values), where a profile
     is compared with (`counterpart.of`), its name, its verdicts and which claims both decide alike,
-    differently or one of them alone. The renderer prints its line from it (`console.verdicts_line`)."""
+    differently or one of them alone, and what each experiment set aside changes (`aside`:
+    `robustness.of`; a check, not a verdict). The renderer prints its line from it (`console.verdicts_line`)."""
     from pathlib import Path
 
     from ..files import write_json
@@ -336,4 +337,13 @@ def save(v: pd.DataFrame, folder, ref=None):
             "differ": list(ref.differ),
             "alone": {str(c): (ref.name if side == 1 else THIS_RUN) for c, side in ref.alone.items()},
         }
+    if aside:
+        out["set_aside"] = [
+            {
+                "experiment": a.experiment,
+                "units": a.words,
+                "changed": {str(c): {"verdict": was, "without": now} for c, (was, now) in a.changed.items()},
+            }
+            for a in aside
+        ]
     return write_json(Path(folder) / VERDICTS_JSON, out)
