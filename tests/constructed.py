@@ -146,11 +146,12 @@ def _write_profile(
     return folder
 
 
-def _study_profile() -> profile.ProfileData:
+def _study_profile(error=_good_error) -> profile.ProfileData:
+    """A study-like profile: `error(d, num_conv, seed)` its autoencoders' final test errors."""
     return profile.ProfileData(
         Path("."),
         tables={
-            "autoencode": _ae(_good_error),
+            "autoencode": _ae(error),
             "transfer": _transfer(_study_like),
             "interpolate": _interp([0.5] * 3, [0.7] * 3, [0.8] * 3, [0.6] * 3),
         },

@@ -5,13 +5,11 @@ collapsed autoencoder; the report did not say so."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 
 from aestudy.experiments.autoencode import outliers
 from aestudy.report import choices, profile, prose, robustness, verdicts
-from constructed import _ae, _good_error, _interp, _study_like, _transfer
+from constructed import _good_error, _study_profile
 
 COLLAPSED = {"latent_dim": 20, "num_conv": 3, "seed": 0}
 
@@ -22,14 +20,7 @@ def _collapsed_error(d, nc, s):
 
 
 def _profile(error=_collapsed_error) -> profile.ProfileData:
-    return profile.ProfileData(
-        Path("."),
-        tables={
-            "autoencode": _ae(error),
-            "transfer": _transfer(_study_like),
-            "interpolate": _interp([0.5] * 3, [0.7] * 3, [0.8] * 3, [0.6] * 3),
-        },
-    )
+    return _study_profile(error)
 
 
 def test_a_unit_takes_its_rows_from_every_table_that_names_all_its_columns():
