@@ -92,3 +92,31 @@ def test_verdicts_json_carries_the_check_for_scripts(tmp_path):
     assert saved["changed"] == {c: {"verdict": a, "without": b} for c, (a, b) in aside[0].changed.items()}
     verdicts.save(v, tmp_path, None, [])
     assert "set_aside" not in read_json(tmp_path / "verdicts.json")
+
+
+def test_models_set_aside_from_every_cell_of_a_size_are_named_and_the_check_still_reads(monkeypatch):
+    """Two of three seeds of each d=20 cell ten times as bad: 6 models set aside; the sentence names
+    them in the plural, and a check that cannot be decided again is said, not raised."""
+
+    def worse(d, nc, s):
+        return _good_error(d, nc, s) * (10.0 if d == 20 and s > 0 else 1.0)
+
+    data = _profile(worse)
+    v = verdicts.verdicts(data)
+    (aside,) = robustness.of(data, v)
+    assert aside.n == 6 and not aside.failed
+    said = robustness.sentence(aside, v)
+    assert (
+        "the 6 models that train clearly worse than their seed siblings" in said
+        and "they were set aside" in said
+    )
+
+    def broken(data):
+        raise ValueError("no cell left")
+
+    monkeypatch.setattr(
+        robustness, "verdicts", lambda d, _real=verdicts.verdicts: broken(d) if d is not data else _real(d)
+    )
+    (aside,) = robustness.of(data, v)
+    assert aside.failed == "ValueError: no cell left" and not aside.changed
+    assert robustness.sentence(aside, v).endswith("could not be decided again (ValueError: no cell left).")

@@ -28,6 +28,7 @@ class SetAside:
     words: str
     n: int
     changed: dict[str, tuple[str, str]] = field(default_factory=dict)
+    failed: str = ""  # why the verdicts could not be decided again without them (said, never raised)
 
 
 def without(data: ProfileData, units: list[dict]) -> ProfileData:
@@ -60,7 +61,13 @@ def of(data: ProfileData, v: pd.DataFrame | None = None) -> list[SetAside]:
             continue
         words, units = found
         v = verdicts(data) if v is None else v
-        w = verdicts(without(data, units))
+        try:
+            w = verdicts(without(data, units))
+        except Exception as exc:  # noqa: BLE001 (a check: the report renders without it and says why)
+            out.append(
+                SetAside(e.name, words, len(units), failed=f"{type(exc).__name__}: {exc}".splitlines()[0])
+            )
+            continue
         changed = {
             c: (v.at[c, "verdict"], w.at[c, "verdict"])
             for c in v.index
@@ -82,10 +89,12 @@ def changed_words(s: SetAside, v: pd.DataFrame) -> str:
 
 def sentence(s: SetAside, v: pd.DataFrame) -> str:
     """The check in words, for "Choices and limitations"."""
-    them = "it" if s.n == 1 else "them"
+    them, they = ("it", "it was") if s.n == 1 else ("them", "they were")
+    if s.failed:
+        return f"Without {s.words}, the verdicts could not be decided again ({s.failed})."
     return (
         f"Decided again without {s.words}, and without every row later stages measured on {them}, "
         f"{changed_words(s, v)}. A check of how far the verdicts rest on {them}, not a verdict: "
-        f"{them} {'was' if s.n == 1 else 'were'} set aside after {'its' if s.n == 1 else 'their'} numbers were seen, "
+        f"{they} set aside after {'its' if s.n == 1 else 'their'} numbers were seen, "
         "and the verdicts above stand as decided on every run."
     )

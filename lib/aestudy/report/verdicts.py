@@ -343,6 +343,7 @@ def save(v: pd.DataFrame, folder, ref=None, aside: list | None = None):
                 "experiment": a.experiment,
                 "units": a.words,
                 "changed": {str(c): {"verdict": was, "without": now} for c, (was, now) in a.changed.items()},
+                **({"failed": a.failed} if a.failed else {}),
             }
             for a in aside
         ]
