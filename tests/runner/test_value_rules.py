@@ -138,3 +138,19 @@ def test_a_stage_that_takes_one_encoder_given_several_is_refused_when_the_runs_a
         plan(load_study(path))
     line = str(err.value)
     assert line.startswith(f"{path}: ") and expected in line and "\n" not in line, line
+
+
+def test_a_wrong_value_on_a_grid_axis_of_a_list_field_is_named_by_the_axis(tmp_path):
+    """A stage that takes a list (protocol's `modes`) turns each grid value into a list of one: the
+    error named 'grid.modes.0' (the first value of the axis) where the second was wrong."""
+    old = "    params: {h1: 32, modes: [frozen, finetune, scratch, augmented], n_labels: 20,"
+    assert old in SMOKE, "the smoke profile changed: update the case"
+    path = tmp_path / "bad.yaml"
+    path.write_text(
+        SMOKE.replace(old, "    grid: {modes: [frozen, finetun]}\n    params: {h1: 32, n_labels: 20,", 1)
+    )
+    with pytest.raises(ParamsError) as err:
+        load_study(path)
+    line = str(err.value)
+    assert line.startswith(f"{path}: stages.protocol.grid.modes: Input should be 'frozen'"), line
+    assert line.endswith("(got 'finetun')") and "\n" not in line, line

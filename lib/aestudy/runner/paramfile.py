@@ -91,7 +91,10 @@ class ParamFile:
         out = []
         for p in points:
             section = _section(p, f" (grid point {messages.shown(p)})" if p else "")
-            values = messages.validate(STAGES[stage].params, {**st.params, **p}, where, section)
+            try:
+                values = messages.validate(STAGES[stage].params, {**st.params, **p}, where, section)
+            except ParamsError as exc:
+                raise _at_axis(exc, where, p) from None
             if STAGES[stage].reads_data:  # the rules between its values and the data section
                 schema.check_data(STAGES[stage].params(**values), self.data, where, section)
             out.append({"grid": p, "params": values})
@@ -100,6 +103,18 @@ class ParamFile:
 
 def _section(point: dict, whole: str):
     return lambda field: (".grid" if field in point else ".params") if field else whole
+
+
+def _at_axis(exc: ParamsError, where: str, point: dict) -> ParamsError:
+    """The error at a grid axis, named by the axis: a stage that takes a list (`modes`) turns each
+    grid value into a list of one, so the path inside it ('grid.modes.0') would point at the first
+    value of the axis, not at the value that is wrong (its `got` says which)."""
+    said = str(exc)
+    for key, value in point.items():
+        head = f"{where}.grid.{key}."
+        if said.startswith(head) and not isinstance(value, (list, dict)):
+            return ParamsError(f"{where}.grid.{key}:" + said[len(head) :].split(":", 1)[1])
+    return exc
 
 
 def load_study(path: str | Path) -> ParamFile:
