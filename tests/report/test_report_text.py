@@ -478,3 +478,19 @@ def test_a_table_cell_never_wraps_inside_an_interval_or_between_a_number_and_its
             and " %" not in shown
         )
         assert "0.0357 [0.0345,\u00a00.0369]" in html.unescape(shown)  # it may wrap before the interval
+
+
+def test_a_profile_of_every_training_image_says_what_the_autoencoders_held_out():
+    """full.yaml takes every training image, and its autoencoders hold 1,000 of them out for
+    validation (`load_train_val`): 'all 60,000 training images' alone overstated their training set."""
+    from aestudy.experiments import about
+
+    def said(data: dict, ae: dict) -> str:
+        params = {"data": data, "stages": {"autoencode": {"params": ae}}}
+        return about.training_images(profile.ProfileData(Path("."), params=params))
+
+    assert said({"train_size": None}, {"val_size": 1000}) == (
+        "all 60,000 training images (1,000 of them held out from the autoencoders' training for validation)"
+    )
+    assert said({"train_size": None}, {"val_size": 0}) == "all 60,000 training images"
+    assert said({"train_size": 16000}, {"val_size": 1000}) == "16,000 training images"

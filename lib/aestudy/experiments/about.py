@@ -96,7 +96,12 @@ def training_images(data) -> str:
     runs train on (the comparison with another profile names it)."""
     d = data.params.get("data") or {}
     full = _full_size(d)
-    return f"all {full:,} training images" if full else f"{_images(d.get('train_size'))} training images"
+    if not full:
+        return f"{_images(d.get('train_size'))} training images"
+    held = data.declared("autoencode", "params").get("val_size") or 0  # `science.data.load_train_val`
+    return f"all {full:,} training images" + (
+        f" ({int(held):,} of them held out from the autoencoders' training for validation)" if held else ""
+    )
 
 
 def _full_size(d: dict) -> int:
@@ -166,8 +171,8 @@ def limitations(n_seeds: int) -> str:
         f"Every verdict rests on the models of {n_seeds} {UNIT if n_seeds == 1 else UNITS}: a linear model over the design takes each "
         "model as an observation, with one variance for all of them (assumed, not tested claim by claim: its "
         "residuals roughly normal, the cells alike in spread on the log scale) and the models independent given their cell and seed (every encoder "
-        "of experiment 4 draws its own labelled images, and every d = 10 and d = 20 pair of experiment 2 its own "
-        "image pairs, so no two units share a draw; the seed is a block where the claim compares cells within "
+        "of experiment 4 draws its own labelled images, and every model pair of experiment 2 (one seed and num_conv, "
+        "a model of each latent size compared) its own image pairs, so no two units share a draw; the seed is a block where the claim compares cells within "
         "seeds). Holm's "
         "adjustment over the family makes each decision stricter than it would be alone, so a moderate effect "
         "can stay inconclusive; 'inconclusive' says the design could not decide, not that there is no effect, "

@@ -43,3 +43,17 @@ def test_the_calibration_images_are_counted_with_thousands_separators():
     )
     words = interpolate.reference_text(ref)
     assert "on 1,000 held-out training images" in words and "6,000 labelled" in words
+
+
+def test_the_text_names_the_latent_sizes_the_runs_compared_and_the_pairs_they_drew():
+    """It said 'd = 10 and d = 20 ... share them' of the smoke profile, which compares d = 5 and 10,
+    and gave every digit pair the smallest number drawn (a digit with fewer test images than asked)."""
+    t = _interp([0.5] * 3, [0.7] * 3, [0.8] * 3, [0.6] * 3)
+    t["latent_dim"] = t["latent_dim"].replace({10: 5, 20: 10})
+    t["pair_seed"] = t["seed"]
+    t["n_image_pairs"] = t["pair"].map({p: n for p, n in zip(t["pair"].drop_duplicates(), (892, 958, 980))})
+    said = interpolate.findings(t)
+    assert "(d = 5 and d = 10 of one seed and num_conv share them" in said and "d = 20" not in said
+    assert said.startswith("Each model interpolated 892-980 pairs of test images")
+    assert interpolate.pairs_drawn(t.assign(n_image_pairs=30)) == "30 image pairs"
+    assert interpolate.pairs_drawn(t.assign(n_image_pairs=1)) == "1 image pair"

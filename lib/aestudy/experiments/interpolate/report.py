@@ -41,15 +41,18 @@ def _paired(interp: pd.DataFrame, col: str, minus: int, plus: int) -> pd.DataFra
     return (p[plus] - p[minus]).dropna().groupby(level=["num_conv", SEED]).mean().rename("diff").reset_index()
 
 
+def pairs_drawn(interp: pd.DataFrame) -> str:
+    """'30 image pairs', or '892-980 image pairs' where the digit pairs drew different numbers (a digit
+    with fewer test images than asked for, a pair of one digit): what the runs drew, not what was asked."""
+    n = interp["n_image_pairs"].dropna() if "n_image_pairs" in interp else pd.Series(dtype=float)
+    lo, hi = (int(n.min()), int(n.max())) if not n.empty else (1, 1)
+    return f"{lo:,}-{hi:,} image pairs" if lo != hi else f"{lo:,} image pair{'s' if lo != 1 else ''}"
+
+
 def _image_pairs_words(interp: pd.DataFrame) -> str:
     """'3 digit pairs × 30 image pairs' (what each seed's number averages)."""
     k = interp["pair"].nunique() if "pair" in interp else 0
-    n = (
-        int(interp["n_image_pairs"].min())
-        if "n_image_pairs" in interp and interp["n_image_pairs"].notna().any()
-        else 1
-    )
-    return f"{k} digit pair{'s' if k != 1 else ''} × {n} image pair{'s' if n != 1 else ''}"
+    return f"{k} digit pair{'s' if k != 1 else ''} × {pairs_drawn(interp)}"
 
 
 def _interp_row(
@@ -190,14 +193,14 @@ def findings(interp: pd.DataFrame, confidence: float = CONFIDENCE, ref: pd.DataF
     own ends, and the secondary measures with their caveats."""
     if interp.empty:
         return ""
-    n = int(interp["n_image_pairs"].min()) if "n_image_pairs" in interp else 1
     per_seed = "pair_seed" in interp
+    ds = " and ".join(f"d = {int(d)}" for d in sorted(interp["latent_dim"].dropna().unique()))
     text = (
-        f"Each model interpolated {count(n, 'pair')} of test images for "
+        f"Each model interpolated {pairs_drawn(interp).replace(' image pair', ' pair')} of test images for "
         + (f"each of the {k} digit pairs " if (k := interp["pair"].nunique()) > 1 else "its digit pair ")
         + f"({', '.join(map(str, interp['pair'].drop_duplicates()))}), "
         + (
-            "drawn afresh for each autoencoder seed and num_conv (d = 10 and d = 20 of one seed and num_conv "
+            f"drawn afresh for each autoencoder seed and num_conv ({ds} of one seed and num_conv "
             "share them, so d is compared image pair by image pair, and every model pair has images of its own)"
             if per_seed
             else "the same images for every model"
