@@ -245,7 +245,7 @@ def test_the_protocol_table_names_the_cell_and_draw_it_was_tuned_on():
         for i in range(2)
     ]
     _, caption = transfer_data.protocols(_data({"protocol": pd.DataFrame(rows)}))
-    assert "on the cell it was tuned on (d=10, num_conv=2, seed 0, h1=650, label draw 0)" in caption
+    assert "of one label draw, on one cell (d=10, num_conv=2, seed 0, h1=650, label draw 0)" in caption
     assert "per encoder" not in caption and "every encoder's draw" not in caption
 
 
@@ -286,3 +286,37 @@ def test_the_seed_sentence_of_a_study_whose_experiments_derive_no_seed(monkeypat
     assert choices.seed_sentence() == "a model's seed sets its initialisation and batch order"
     monkeypatch.setattr(choices, "derived_seeds", lambda: {"p": ("its pairs", True)})
     assert choices.seed_sentence().endswith("through seeds derived from it, its pairs")
+
+
+def test_protocols_tuned_on_every_d_are_not_said_to_favour_one_cell_over_the_other_d():
+    """full.yaml tunes the protocols on the encoders of every d (`uses: {autoencode: {num_conv: 2,
+    seed: 0}}`): the report said they were chosen on one cell, which may favour it over the other d."""
+    from aestudy.experiments.transfer import choices as transfer_choices
+
+    data = _data({"transfer": _transfer()})
+    data.params["stages"]["protocol"]["uses"] = {"autoencode": {"num_conv": 2, "seed": 0}}
+    where = transfer_choices.tuned_on(data)
+    assert where == "4 encoders (d=5/10/15/20, num_conv=2, seed 0, h1=650, label draw 0 of each)"
+    assert transfer_choices.untuned(data) == ["h1"]
+    assert transfer_choices.tuned_note(data) == (
+        f"every mode's protocol was chosen on {where}, which may favour those encoders over the other h1"
+    )
+    assert f"In experiment 4 every protocol was chosen on {where} and then used to compare h1," in (
+        choices.limitations(data)
+    )
+    rows = [
+        {
+            "status": "ok",
+            "mode": "frozen",
+            "candidate": i,
+            "chosen": i == 0,
+            "cv_accuracy": 0.7,
+            "cv_se": 0.01,
+        }
+        | {"steps": 100, "lr": 1e-3, "weight_decay": 0.0, "augment": False, "warmup": 0, "encoder_lr": 1.0}
+        | {"folds": 3, "n_labels": 100, "h1": 650, "label_seed": 0}
+        for i in range(2)
+    ]
+    data.tables["protocol"] = pd.DataFrame(rows)
+    _, caption = transfer_data.protocols(data)
+    assert f"100 labelled training images of each encoder's label draw, on {where}," in caption

@@ -1,7 +1,9 @@
-"""What experiment 4 chose and how, said in the report: the one cell its protocols were tuned on
+"""What experiment 4 chose and how, said in the report: where its protocols were tuned
 (beside the h1 and d verdicts) and its rows of "Choices and limitations"."""
 
 from __future__ import annotations
+
+import math
 
 import pandas as pd
 
@@ -13,31 +15,57 @@ from ..autoencode.choices import precision_words
 STAGE = "transfer"
 
 
-def tuned_on(data) -> str:
-    """'d=10, num_conv=2, seed 0, h1=650, label draw 0': the one cell the protocols were chosen on."""
+def tuned_encoders(data) -> dict:
+    """The autoencoders the protocols were tuned on, as the protocol stage's `uses` selects them from
+    the autoencode grid: axis -> the values it takes (every value of an axis it does not name)."""
     sel = dict(data.declared("protocol", "uses").get("autoencode") or {})
+    grid = data.declared("autoencode", "grid")
+    out = {k: sel.get(k, v) for k, v in grid.items()} | {k: v for k, v in sel.items() if k not in grid}
+    return {k: v if isinstance(v, list) else [v] for k, v in out.items()}
+
+
+def tuned_on(data) -> str:
+    """Where the protocols were chosen: 'one cell (d=10, num_conv=2, seed 0, h1=650, label draw 0)',
+    or, where the protocol stage tunes on several encoders (full.yaml: every d), '4 encoders (d=5/10/
+    15/20, num_conv=2, seed 0, h1=650, label draw 0 of each)'."""
+    enc = tuned_encoders(data)
     p = data.declared("protocol", "params")
-    words = [
-        f"{label(k)}={'/'.join(map(str, v)) if isinstance(v, list) else v}"
-        for k, v in sel.items()
-        if k != SEED
-    ] + ([f"seed {sel[SEED]}"] if SEED in sel else [])
-    return ", ".join(words + [f"h1={p.get('h1', '?')}", f"label draw {p.get('label_seed', 0)}"])
+    words = [f"{label(k)}={'/'.join(map(str, v))}" for k, v in enc.items() if k != SEED] + (
+        [f"seed {'/'.join(map(str, enc[SEED]))}"] if SEED in enc else []
+    )
+    n = math.prod(len(v) for v in enc.values())
+    h1, draw = f"h1={p.get('h1', '?')}", f"label draw {p.get('label_seed', 0)}"
+    if n == 1:
+        return f"one cell ({', '.join([*words, h1, draw])})"
+    return f"{n} encoders ({', '.join([*words, h1, draw + ' of each'])})"
+
+
+def untuned(data) -> list[str]:
+    """The factors the transfer runs vary that the protocols were not tuned over: h1 where the runs
+    have several (a protocol is tuned at one h1), d where they have a d no tuned encoder has."""
+    tr = data.usable(STAGE)
+    out = ["h1"] if "h1" in tr and tr["h1"].nunique() > 1 else []
+    tuned_d = {float(d) for d in tuned_encoders(data).get("latent_dim", [])}
+    if (
+        "latent_dim" in tr
+        and tr["latent_dim"].nunique() > 1
+        and not set(tr["latent_dim"].astype(float)) <= tuned_d
+    ):
+        out.append("d")
+    return out
 
 
 def tuned_note(data) -> str:
-    """Said beside the h1 and d verdicts: every protocol was chosen on one cell of the grid, which
-    may favour it over the other values of h1 and d the transfer runs have ('' where they have none)."""
+    """Said beside the h1 and d verdicts: every protocol was chosen where `tuned_on` says, which may
+    favour it over the other values of h1 and d the transfer runs have ('' where they have none)."""
     if not data.params.get("stages", {}).get("protocol"):
         return ""
-    tr = data.usable(STAGE)
-    others = [w for w, col in (("h1", "h1"), ("d", "latent_dim")) if col in tr and tr[col].nunique() > 1]
+    others = untuned(data)
     if not others:
         return ""
-    return (
-        f"every mode's protocol was chosen on one cell ({tuned_on(data)}), which may favour that cell "
-        f"over the other {' and '.join(others)}"
-    )
+    where = tuned_on(data)
+    that = "that cell" if where.startswith("one cell") else "those encoders"
+    return f"every mode's protocol was chosen on {where}, which may favour {that} over the other {' and '.join(others)}"
 
 
 def flag(values: pd.Series) -> pd.Series:
@@ -136,7 +164,7 @@ def choices(data) -> list[dict]:
         {
             "what": "transfer protocols (steps, lr, weight decay, augmentation, fine-tuning schedule)",
             "choice": f"the best of {p.get('candidates', '?')} candidates per mode by {p.get('folds', '?')}-fold CV",
-            "how it was made": f"cross-validation on one cell ({tuned_on(data)}); its CV accuracy is the best of the "
+            "how it was made": f"cross-validation on {tuned_on(data)}; its CV accuracy is the best of the "
             "candidates, so selected and biased upwards; the search space was written by people "
             "who had seen earlier test accuracies",
             "on what data": "labelled training images only (the protocol stage never loads the test set)",

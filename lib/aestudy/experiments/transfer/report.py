@@ -19,7 +19,7 @@ from ...report.text import SEEDS, count, fmt_ci, fmt_est, fmt_pct, fmt_pp, fmt_p
 from ...report_params import ReportParams
 from ...vocabulary import BASELINE_LABELS, in_mode_order, mode_palette, mode_sort_key
 from . import summaries
-from .choices import augment_note, augment_words, choices, tuned_note, tuned_on
+from .choices import augment_note, augment_words, choices, tuned_note, tuned_on, untuned
 from .summaries import (
     ENCODER,
     baselines_by_d,
@@ -466,8 +466,10 @@ EXPERIMENT = Experiment(
     overview=overview,
     choices=choices,
     limitations=lambda data: (
-        f"In experiment 4 every protocol was chosen on one cell ({tuned_on(data)}) and then "
-        "used to compare h1 and d, which may favour that cell; the verdicts on h1 and d say so."
+        f"In experiment 4 every protocol was chosen on {tuned_on(data)} and then used to compare "
+        f"{' and '.join(untuned(data))}, which may favour "
+        + ("that cell" if tuned_on(data).startswith("one cell") else "those encoders")
+        + f"; the verdicts on {' and '.join(untuned(data))} say so."
         if tuned_note(data)
         else ""
     ),

@@ -280,8 +280,9 @@ def protocols(data):
         return pd.DataFrame(), ""
     return chosen_protocols(p), (
         f"The protocol chosen for each mode by {int(p['folds'].iloc[0])}-fold cross-validation on the "
-        f"{int(p['n_labels'].iloc[0])} labelled training images of one label draw, on the cell it was tuned on "
-        f"({tuned_on(data)}), "
+        f"{int(p['n_labels'].iloc[0])} labelled training images of "
+        + ("one label draw, " if tuned_on(data).startswith("one cell") else "each encoder's label draw, ")
+        + f"on {tuned_on(data)}, "
         "among the same number of candidates per mode (the untuned protocol, 100 full-batch AdamW steps at 1e-3 without weight decay, first; the "
         "rest drawn at random from the search space of the parameter file). CV accuracy: the chosen candidate's, "
         "the best of the candidates (selected), ± its standard error over the folds. "
