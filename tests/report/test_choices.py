@@ -320,3 +320,33 @@ def test_protocols_tuned_on_every_d_are_not_said_to_favour_one_cell_over_the_oth
     data.tables["protocol"] = pd.DataFrame(rows)
     _, caption = transfer_data.protocols(data)
     assert f"100 labelled training images of each encoder's label draw, on {where}," in caption
+
+
+def test_a_mode_whose_search_space_is_smaller_is_counted_as_tried_not_as_asked():
+    """A search over `augment` alone gives the augmented control one candidate (it always augments):
+    the caption said 'the same number of candidates per mode' and 'in every mode the chosen protocol
+    leads', where augmented had no runner-up."""
+    from aestudy.experiments.protocol.run import candidates
+    from aestudy.experiments.transfer import choices as transfer_choices
+
+    space = dict(
+        steps=[100], lr=[1e-3], weight_decay=[0.0], augment=[False, True], warmup=[0], encoder_lr=[1.0]
+    )
+    rows = [
+        dict(status="ok", mode=m, **c, cv_accuracy=0.6 + 0.1 * i, cv_se=0.02, chosen=i == len(cs) - 1)
+        | {"folds": 3, "n_labels": 100, "h1": 650, "label_seed": 0}
+        for m in ("frozen", "finetune", "scratch", "augmented")
+        for cs in [candidates(m, space, 5)]
+        for i, c in enumerate(cs)
+    ]
+    data = _data({"protocol": pd.DataFrame(rows)})
+    t, caption = transfer_data.protocols(data)
+    assert (
+        "among 2 candidates for frozen, 2 candidates for finetune, 2 candidates for scratch, 1 candidate for augmented"
+        in caption
+    )
+    assert "the same number of candidates" not in caption
+    assert "No runner-up for augmented: one candidate only." in caption
+    assert "In every mode with a runner-up (frozen, finetune, scratch) the chosen protocol leads" in caption
+    row = transfer_choices.choices(data)[0]
+    assert row["choice"].startswith("the best of 1-2 candidates per mode")

@@ -153,6 +153,15 @@ def _controls_words(data, aug: dict) -> str:
     return f" The {b} control always trains on them; {a} does where its search chooses to, as it did here, {alike}."
 
 
+def _tried(data, p: dict) -> str:
+    """'5 candidates', or '2-5 candidates' where a mode's smaller search space was tried whole: what
+    the protocol runs recorded, else the parameter file's number."""
+    n = data.usable("protocol").groupby("mode").size() if "mode" in data.usable("protocol") else None
+    if n is None or n.empty:
+        return f"{p.get('candidates', '?')} candidates"
+    return f"{n.min()}-{n.max()} candidates" if n.min() != n.max() else f"{n.min()} candidates"
+
+
 def _uses(data) -> dict:
     """Which autoencoders the transfer stage uses (its `uses: {autoencode: ...}`)."""
     return dict(data.declared(STAGE, "uses").get("autoencode") or {})
@@ -163,7 +172,7 @@ def choices(data) -> list[dict]:
     return [
         {
             "what": "transfer protocols (steps, lr, weight decay, augmentation, fine-tuning schedule)",
-            "choice": f"the best of {p.get('candidates', '?')} candidates per mode by {p.get('folds', '?')}-fold CV",
+            "choice": f"the best of {_tried(data, p)} per mode by {p.get('folds', '?')}-fold CV",
             "how it was made": f"cross-validation on {tuned_on(data)}; its CV accuracy is the best of the "
             "candidates, so selected and biased upwards; the search space was written by people "
             "who had seen earlier test accuracies",

@@ -283,7 +283,8 @@ def protocols(data):
         f"{int(p['n_labels'].iloc[0])} labelled training images of "
         + ("one label draw, " if tuned_on(data).startswith("one cell") else "each encoder's label draw, ")
         + f"on {tuned_on(data)}, "
-        "among the same number of candidates per mode (the untuned protocol, 100 full-batch AdamW steps at 1e-3 without weight decay, first; the "
+        + candidates_words(p)
+        + " (the untuned protocol, 100 full-batch AdamW steps at 1e-3 without weight decay, first; the "
         "rest drawn at random from the search space of the parameter file). CV accuracy: the chosen candidate's, "
         "the best of the candidates (selected), ± its standard error over the folds. "
         "Candidates: how many were tried and the range of their cross-validation accuracy. "
@@ -294,20 +295,50 @@ def protocols(data):
     )
 
 
+def candidates_per_mode(protocol: pd.DataFrame) -> dict:
+    """mode -> how many candidates its search tried (the protocol stage's records, one per candidate:
+    a mode with fewer choices in the search space than `candidates` tries them all)."""
+    if protocol is None or protocol.empty or "mode" not in protocol:
+        return {}
+    return {str(m): int(n) for m, n in protocol.groupby("mode", sort=False).size().items()}
+
+
+def candidates_words(protocol: pd.DataFrame) -> str:
+    """'among the same number of candidates per mode (5)', or the number of each where they differ."""
+    n = candidates_per_mode(protocol)
+    if len(set(n.values())) <= 1:
+        return f"among the same number of candidates per mode ({next(iter(n.values()), 0)})"
+    return (
+        "among "
+        + ", ".join(f"{k} candidate{'' if k == 1 else 's'} for {m}" for m, k in n.items())
+        + " (a smaller search space is tried whole)"
+    )
+
+
 def noise_words(t: pd.DataFrame) -> str:
     """The caption's sentence on selection noise: in how many modes the chosen protocol leads the
     runner-up by no more than one standard error ('' for runs without the errors)."""
     if t.empty or LEAD not in t:
         return ""
-    inside = [m for m, v in zip(t["mode"], t[LEAD]) if "inside noise" in str(v)]
+    led = t[t[LEAD].notna()]  # a mode with one candidate has no runner-up
+    inside = [m for m, v in zip(led["mode"], led[LEAD]) if "inside noise" in str(v)]
+    alone = [str(m) for m in t.loc[t[LEAD].isna(), "mode"]]
     head = (
         " Lead over runner-up: the chosen candidate's CV accuracy minus the next best's, in percentage points; "
         "inside noise when it is at most one standard error."
+        + (f" No runner-up for {', '.join(alone)}: one candidate only." if alone else "")
     )
+    if led.empty:
+        return head
     if not inside:
-        return head + " In every mode the chosen protocol leads by more than one standard error."
+        every = (
+            "In every mode"
+            if len(led) == len(t)
+            else f"In every mode with a runner-up ({', '.join(map(str, led['mode']))})"
+        )
+        return head + f" {every} the chosen protocol leads by more than one standard error."
     return (
         head
-        + f" In {len(inside)} of {len(t)} modes ({', '.join(inside)}) the selection is inside the noise: "
+        + f" In {len(inside)} of {len(led)} modes ({', '.join(inside)}) the selection is inside the noise: "
         "the search did not tell the chosen protocol from the runner-up."
     )
