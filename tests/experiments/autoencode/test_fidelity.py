@@ -134,11 +134,21 @@ def test_a_table_without_the_new_columns_renders_without_them():
 def test_one_epoch_says_the_change_of_validation_error_needs_two():
     data = _data(_with_yardsticks(lambda d, nc: 0.8, val_change=lambda d, nc, s: None))
     assert (
-        "the last epoch's change of validation error needs two epochs (these runs trained one)"
+        "the last epoch's change of validation error is not measured: it needs two epochs (these runs trained one)"
         in _page_one(data)
     )
     t, caption = autoencode.grid(data)
     assert "last epoch: validation error" not in t.columns and "needs two epochs" in caption
+
+
+def test_runs_without_validation_images_are_not_said_to_have_trained_one_epoch():
+    """`val_size: 0` over 6 epochs measured no change either: the report said the runs trained one epoch."""
+    ae = _with_yardsticks(lambda d, nc: 0.8, val_change=lambda d, nc, s: None).assign(epochs=6, val_size=0)
+    data = _data(ae)
+    assert "is not measured: it needs validation images (these runs held none out: val_size 0)" in _page_one(
+        data
+    )
+    assert "trained one" not in _page_one(data) and "trained one" not in autoencode.grid(data)[1]
 
 
 @pytest.mark.parametrize("recorded", [True, False])

@@ -123,6 +123,16 @@ CONVERGED_WITHIN = 0.01  # a last epoch that lowers the validation error by less
 # default's cells spread by several % over seeds); a larger fall says the networks are still learning
 
 
+def no_change_why(ae: pd.DataFrame) -> str:
+    """Why the runs measured no change of validation error over the last epoch: 'it needs two
+    epochs (these runs trained one)', or 'it needs validation images (these runs held none out)'."""
+    epochs = pd.to_numeric(ae.get("epochs", pd.Series(dtype=float)), errors="coerce").dropna()
+    held = pd.to_numeric(ae.get("val_size", pd.Series(dtype=float)), errors="coerce").dropna()
+    if not held.empty and (held <= 0).all() and not (epochs <= 1).all():
+        return "it needs validation images (these runs held none out: val_size 0)"
+    return "it needs two epochs (these runs trained one)"
+
+
 def convergence(ae: pd.DataFrame) -> str:
     """'the last epoch changed validation error by -2.1 % (median over 60 models): still falling,
     these networks have not converged at this budget', or why it cannot say."""
@@ -130,7 +140,7 @@ def convergence(ae: pd.DataFrame) -> str:
         return ""
     v = pd.to_numeric(ae[VAL_CHANGE], errors="coerce").dropna()
     if v.empty:
-        return "the last epoch's change of validation error needs two epochs (these runs trained one)"
+        return f"the last epoch's change of validation error is not measured: {no_change_why(ae)}"
     median = float(v.median())
     said = (
         f"the last epoch changed validation error by {_rel(median)} "
@@ -249,7 +259,7 @@ def caption(ae: pd.DataFrame, interval: str) -> str:
         )
     elif VAL_CHANGE in ae:
         words.append(
-            "The change of validation error over the last epoch needs two epochs: these runs trained one."
+            f"The change of validation error over the last epoch is not measured: {no_change_why(ae)}."
         )
     if has(ae, DEAD):
         words.append(
