@@ -54,3 +54,29 @@ def test_the_figure_caption_calls_the_anchors_horizontal_lines_styled_in_the_leg
     # an axis that does not start at 0 is said to (the default's started at 77 %, its caption silent)
     lo = 100 * fig.axes[0].get_ylim()[0]
     assert lo > 50 and caption.endswith(f"The accuracy axis starts at {lo:.0f} %, not at 0.")
+
+
+def test_the_recipe_row_counts_the_candidates_the_search_tried():
+    """A search space of 2 recipes with `candidates: 10` tries 2: the row said 'the best of 10'."""
+    params = {"stages": {"semisup": {"params": {"candidates": 10, "folds": 2, "recipe": {"steps": 400}}}}}
+    runs = pd.DataFrame(
+        [
+            {
+                "run_id": "all",
+                "status": "ok",
+                "method": m,
+                "label_seed": s,
+                "accuracy": 0.9,
+                "selected_from": 2,
+            }
+            for s in (0, 1)
+            for m in ("semi-supervised", "untuned protocol")
+        ]
+    )
+    data = ProfileData(Path("."), tables={"semisup": runs}, params=params)
+    row = next(r for r in section.choices(data) if r["what"] == "semi-supervised recipe")
+    assert row["choice"].startswith("the best of 2 candidates by 2-fold CV")
+    before_any_run = ProfileData(Path("."), params=params)
+    assert next(r for r in section.choices(before_any_run) if r["what"] == "semi-supervised recipe")[
+        "choice"
+    ].startswith("the best of 10 candidates")

@@ -378,6 +378,19 @@ def budget_data(rec: dict) -> str:
     return f"run times (this profile); {earlier}"
 
 
+def tried(data, p: dict) -> str:
+    """'2 candidates': how many recipes the search tried, as the run recorded it (`selected_from`: a
+    search space smaller than `candidates` is tried whole), else the parameter file's number."""
+    df = data.usable(STAGE)
+    n = (
+        pd.to_numeric(df.loc[df["method"] == METHOD, "selected_from"], errors="coerce").dropna()
+        if not df.empty and {"method", "selected_from"} <= set(df)
+        else pd.Series(dtype=float)
+    )
+    k = int(n.iloc[0]) if not n.empty else p.get("candidates", "?")
+    return f"{k} candidate{'' if k == 1 else 's'}"
+
+
 def choices(data) -> list[dict]:
     p = data.declared(STAGE, "params")
     rec = p.get("recipe") or {}
@@ -393,7 +406,7 @@ def choices(data) -> list[dict]:
         },
         {
             "what": "semi-supervised recipe",
-            "choice": f"the best of {p.get('candidates', '?')} candidates by "
+            "choice": f"the best of {tried(data, p)} by "
             f"{p.get('folds', '?')}-fold CV, {cv_steps} steps each "
             f"(final runs: {steps})",
             "how it was made": f"cross-validation on label draw {p.get('search_label_seed', -1)}, which is never "
