@@ -89,7 +89,11 @@ def test_an_endpoint_mass_above_its_ends_says_what_it_means():
     interp["end_pair_mass"], interp["mid_pair_mass"] = 0.4, 0.46
     words = interpolate.findings(interp)
     assert "Above 1 (pair 1-5 at d=10, 1.15: 0.460 at a ≈ 0.5 against 0.400 at its ends)" in words
-    assert "its reconstructions of the endpoints are not recognised as those digits" in words
+    assert "the ends are recognised less surely than the midpoint" in words
+    assert "need not be the ratio of these means" not in words  # 0.460 against 0.400: the means agree
+    interp["end_pair_mass"] = 0.95  # ends recognised well on average, yet the seeds' ratio above 1
+    words = interpolate.findings(interp)
+    assert "not recognised as" not in words and "need not be the ratio of these means" in words
     t = interpolate.table(interp, columns=interpolate.SECONDARY)
     assert {"ends endpoint mass", "a≈0.5 endpoint mass"} <= set(t.columns)
     below = _interp([0.5] * 3, [0.7] * 3, [0.8] * 3, [0.6] * 3)

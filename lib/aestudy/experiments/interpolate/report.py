@@ -279,11 +279,23 @@ def mass_above_one(interp: pd.DataFrame) -> str:
         )
         return f"pair {k[0]} at d={whole(k[1])}, {fmt(r['mid_pair_mass_rel'])}{absolute}"
 
+    means_disagree = {"end_pair_mass", "mid_pair_mass"} <= set(cols) and bool(
+        (
+            over["mid_pair_mass"].map(lambda v: float(fmt(v)))
+            <= over["end_pair_mass"].map(lambda v: float(fmt(v)))
+        ).any()
+    )
     return (
-        f" Above 1 ({'; '.join(cell(k, r) for k, r in over.iterrows())}), the a ≈ 0.5 decode is more recognisably "
-        "one of the two digits than the model's own a = 0 and 1 decodes: its reconstructions of the endpoints "
-        "are not recognised as those digits, so the ratio compares the midpoint with a poor baseline and says "
-        "more about the ends than about the midpoint (the absolute probabilities are in the secondary table)."
+        f" Above 1 ({'; '.join(cell(k, r) for k, r in over.iterrows())}), the a ≈ 0.5 decode is, on average over "
+        "seeds, more recognisably one of the two digits than the model's own a = 0 and 1 decodes: the ends are "
+        "recognised less surely than the midpoint, so the ratio compares the midpoint with a weak baseline and says "
+        "more about the ends than about the midpoint (the absolute probabilities are in the secondary table"
+        + (
+            "; each is a mean over seeds, and a mean of the seeds' ratios need not be the ratio of these means"
+            if means_disagree
+            else ""
+        )
+        + ")."
     )
 
 
