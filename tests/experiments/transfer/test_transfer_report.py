@@ -161,3 +161,22 @@ def test_the_panel_by_d_draws_each_ds_baselines_from_its_encoders_own_draws():
     assert lines["logistic regression (pixels)"] == pytest.approx([0.75, 0.80, 0.90])
     assert lines["1-NN (pixels)"] == pytest.approx([0.65, 0.70, 0.80])
     plt.close("all")
+
+
+def test_captions_name_baselines_and_modes_only_where_the_runs_have_them():
+    """`baselines: false` drew no grey line, yet both captions said 'baselines grey'; a transfer stage
+    of frozen and scratch alone averaged frozen, yet the row said 'frozen+finetune'."""
+    from constructed import _study_like, _transfer
+
+    tr = _transfer(_study_like)
+    bare = profile.ProfileData(Path("."), tables={"transfer": tr[~tr["mode"].isin(["logreg", "1nn"])]})
+    fig, caption = transfer_data.summary(bare)
+    assert "grey lines" not in caption and "baselines grey" not in transfer.overview(bare).caption
+    full = profile.ProfileData(Path("."), tables={"transfer": tr})
+    assert "grey lines: raw-pixel baselines" in transfer_data.summary(full)[1]
+    assert transfer.overview(full).caption.endswith("baselines grey")
+    frozen = tr[tr["mode"].isin(["frozen", "scratch", "logreg", "1nn"])]
+    assert "accuracy by d (frozen, mean)" in transfer.verdict_larger_d_better(frozen)["this run's numbers"]
+    assert (
+        "accuracy by d (frozen+finetune, mean)" in transfer.verdict_larger_d_better(tr)["this run's numbers"]
+    )

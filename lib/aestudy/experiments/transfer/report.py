@@ -124,7 +124,7 @@ def verdict_larger_d_better(tr: pd.DataFrame, rules: ReportParams = DEFAULT) -> 
         "num_conv",
         +1,
         rules,
-        "accuracy by d (frozen+finetune, mean)",
+        f"accuracy by d ({'+'.join(in_mode_order(clf['mode'])) if 'mode' in clf else 'pre-trained modes'}, mean)",
         "unit of d",
         f=fmt_pct,
         of_error=True,
@@ -385,7 +385,8 @@ def overview(data) -> Panel | None:
         "transfer accuracy",
         "test accuracy (%)",
         draw,
-        f"test accuracy (%){f' with {int(labels)} labels' if labels else ''}, baselines grey",
+        f"test accuracy (%){f' with {int(labels)} labels' if labels else ''}"
+        + (", baselines grey" if s["base"] is not None and not s["base"].empty else ""),
     )
 
 

@@ -236,8 +236,14 @@ def summary(data):
     return fig, (
         f"Test accuracy (%) of the classifiers trained on {n_labels} labels, (a) by MLP width h1 (mean over d), "
         "(b) by latent size d (mean over h1), (c) by mode (mean over d and h1), each mode in its colour of the "
-        "legend; grey lines: raw-pixel baselines on the same labels (in (b) each d's, fitted on its encoders' own "
-        "label draws; elsewhere their mean over every d). Points: mean over encoder-level means; bars: "
+        "legend; "
+        + (
+            "grey lines: raw-pixel baselines on the same labels (in (b) each d's, fitted on its encoders' own "
+            "label draws; elsewhere their mean over every d). "
+            if s["base"] is not None and not s["base"].empty
+            else ""
+        )
+        + "Points: mean over encoder-level means; bars: "
         f"{interval_text(s['by_mode'], c)}."
         + (
             f" The accuracy axis starts at {lo:.0f} %, not at 0: read differences against the bars."
