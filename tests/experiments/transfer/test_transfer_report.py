@@ -180,3 +180,23 @@ def test_captions_name_baselines_and_modes_only_where_the_runs_have_them():
     assert (
         "accuracy by d (frozen+finetune, mean)" in transfer.verdict_larger_d_better(tr)["this run's numbers"]
     )
+
+
+def test_the_runs_text_says_which_modes_were_trained_by_a_chosen_protocol():
+    """Without a protocol stage (no cv_accuracy recorded) every mode trains by the untuned protocol;
+    the text said each was chosen by cross-validation. One encoder read '1 encoders'."""
+    from constructed import _study_like, _transfer
+
+    tr = _transfer(_study_like).assign(cv_accuracy=0.7, n_test=10000, n_labels=100)
+    clf = tr[~tr["mode"].isin(["logreg", "1nn"])]
+    assert "each mode trained by the protocol chosen for it by cross-validation" in transfer.runs_text(
+        tr, clf
+    )
+    none = clf.assign(cv_accuracy=float("nan"))
+    assert "every mode trained by the untuned protocol" in transfer.runs_text(tr, none)
+    some = clf.assign(cv_accuracy=clf["cv_accuracy"].where(clf["mode"] != "scratch"))
+    assert "except scratch, trained by the untuned protocol (none was chosen for it)" in transfer.runs_text(
+        tr, some
+    )
+    one = clf[(clf["latent_dim"] == 10) & (clf["seed"] == 0)]
+    assert transfer.runs_text(tr, one).startswith("1 encoder of experiment 1 (1 autoencoder seed)")

@@ -283,14 +283,32 @@ def runs_text(tr: pd.DataFrame, clf: pd.DataFrame) -> str:
     """What was trained: encoders, MLP widths, label draws, protocols and the test set."""
     nc = sorted(set(clf["num_conv"].astype(int).tolist())) if "num_conv" in clf else "?"
     n_enc = len(clf[["num_conv", "latent_dim", "seed"]].drop_duplicates())
+    tuned = (
+        clf.groupby("mode")["cv_accuracy"].apply(lambda v: v.notna().any())
+        if "cv_accuracy" in clf
+        else pd.Series(dtype=bool)
+    )
+    modes = in_mode_order(clf["mode"])
+    untuned = [m for m in modes if not tuned.get(m, False)]
+    if not untuned:
+        how = (
+            "each mode trained by the protocol chosen for it by cross-validation on labelled images "
+            "(the last two tables of this section)"
+        )
+    elif len(untuned) == len(modes):
+        how = "every mode trained by the untuned protocol (none was chosen by cross-validation)"
+    else:
+        how = (
+            "each mode trained by the protocol chosen for it by cross-validation on labelled images, except "
+            f"{listing(untuned)}, trained by the untuned protocol (none was chosen for {'it' if len(untuned) == 1 else 'them'})"
+        )
     return (
-        f"{n_enc} encoders of experiment 1 ({clf['seed'].nunique()} autoencoder seeds) with num_conv = "
+        f"{count(n_enc, 'encoder')} of experiment 1 ({count(clf['seed'].nunique(), 'autoencoder seed')}) with num_conv = "
         f"{', '.join(map(str, nc))} and d in {sorted(set(clf['latent_dim'].tolist()))}; MLP widths h1 in "
         f"{sorted(set(clf['h1'].tolist()))}; modes {', '.join(in_mode_order(clf['mode']))}; "
         f"{count(len(clf['label_seed'].unique()), 'label draw')} of {int(tr['n_labels'].iloc[0])} labelled images "
         "per encoder, drawn from its autoencoder seed, d and num_conv (every encoder its own); "
-        "each mode trained by the protocol chosen for it by cross-validation on labelled images "
-        f"(the last two tables of this section); accuracy on {int(tr['n_test'].iloc[0]):,} test images, read once."
+        f"{how}; accuracy on {int(tr['n_test'].iloc[0]):,} test images, read once."
     )
 
 
