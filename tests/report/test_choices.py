@@ -345,7 +345,7 @@ def test_a_mode_whose_search_space_is_smaller_is_counted_as_tried_not_as_asked()
         "among 2 candidates for frozen, 2 candidates for finetune, 2 candidates for scratch, 1 candidate for augmented"
         in caption
     )
-    assert "the same number of candidates" not in caption
+    assert "the same number for every mode" not in caption
     assert "No runner-up for augmented: one candidate only." in caption
     assert "In every mode with a runner-up (frozen, finetune, scratch) the chosen protocol leads" in caption
     row = transfer_choices.choices(data)[0]

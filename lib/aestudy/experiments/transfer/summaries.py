@@ -310,10 +310,10 @@ def candidates_per_mode(protocol: pd.DataFrame) -> dict:
 
 
 def candidates_words(protocol: pd.DataFrame) -> str:
-    """'among the same number of candidates per mode, 5,', or the number of each where they differ."""
+    """'among 5 candidates per mode, the same number for every mode', or each mode's where they differ."""
     n = candidates_per_mode(protocol)
     if len(set(n.values())) <= 1:
-        return f"among the same number of candidates per mode, {next(iter(n.values()), 0)},"
+        return f"among {next(iter(n.values()), 0)} candidates per mode, the same number for every mode"
     return (
         "among "
         + ", ".join(f"{k} candidate{'' if k == 1 else 's'} for {m}" for m, k in n.items())
