@@ -477,3 +477,24 @@ def test_transfer_takes_each_encoder_as_a_unit_with_its_draws_averaged():
     assert "within each num_conv" not in trend
     diff = transfer.verdict_finetune_beats_frozen(tr)["this run's numbers"]
     assert "95 % t-interval, 20 encoders, df 16" in diff  # a mean over seeds: d cells only, 20 - 4
+
+
+def test_the_small_d_row_says_why_it_is_untested_whatever_the_cause():
+    """With four d at and above 10 but no usable d below it (every d = 5 run failed), the row said
+    the grid needed more d at and above 10; where the curve fitted on them rises with d, it said no
+    num_conv had runs at every d."""
+    from aestudy.experiments.autoencode.small_d import verdict_small_d_worse
+    from constructed import _ae, _good_error
+
+    r = verdict_small_d_worse(_ae(_good_error, ds=(10, 15, 20, 30)))
+    assert (
+        "no usable run has a d below 10" in r["this run's numbers"]
+        and "more d at and above" not in r["this run's numbers"]
+    )
+    assert r["key number"] == "no d below 10" and "runs at a d below 10" in r["would decide it"]
+
+    def rising(d, nc, s):
+        return (0.05 - 0.4 / d if d >= 10 else 0.03) * (1 + 0.01 * s)
+
+    said = verdict_small_d_worse(_ae(rising, ds=(5, 10, 15, 20, 30)))["this run's numbers"]
+    assert "predicts no positive error at d = 5" in said and "no num_conv has runs" not in said

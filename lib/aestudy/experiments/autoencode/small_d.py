@@ -77,6 +77,16 @@ def verdict_small_d_worse(ae: pd.DataFrame, rules: ReportParams = DEFAULT) -> di
     small, large = [d for d in ds if d < CLAIMED_D], [d for d in ds if d >= CLAIMED_D]
     m = ae.groupby("latent_dim")["final_test_error"].mean()
     plain = "mean error by d: " + ", ".join(f"d={int(d)}: {fmt(v)}" for d, v in m.items())
+    if not small and len(large) >= NULL_D:
+        return row(
+            "1",
+            c,
+            f"{plain}; not tested: no usable run has a d below {CLAIMED_D}, the side the claim is about "
+            f"(the d ≥ {CLAIMED_D}: {large}). Not a member of the Holm family",
+            key=f"no d below {CLAIMED_D}",
+            untested=True,
+            would=f"no number of seeds would decide it without runs at a d below {CLAIMED_D}",
+        )
     if not small or len(large) < NULL_D:
         return row(
             "1",
@@ -98,9 +108,14 @@ def verdict_small_d_worse(ae: pd.DataFrame, rules: ReportParams = DEFAULT) -> di
     base = {k: float(v) for k, v in f.means.items()}
     value = excess_over_saturation(base, below, large)
     if not np.isfinite(value):
-        return row(
-            "1", c, f"{plain}; no num_conv has runs at d = {below} and every d ≥ {CLAIMED_D} ({large})"
+        complete = any(all((dd, nc) in base for dd in [below, *large]) for nc in {nc for _, nc in base})
+        why = (
+            f"the saturating curve fitted on the d ≥ {CLAIMED_D} ({large}) predicts no positive error at d = {below} "
+            "in any num_conv (the error does not fall with d there)"
+            if complete
+            else f"no num_conv has runs at d = {below} and every d ≥ {CLAIMED_D} ({large})"
         )
+        return row("1", c, f"{plain}; not tested: {why}")
     se = f.delta_se(lambda mu: excess_over_saturation(mu, below, large)) if f.df > 0 else float("nan")
     est = {
         "mean": value,
