@@ -139,3 +139,34 @@ def test_the_choices_row_falls_back_to_the_parameter_file_before_any_run(tmp_pat
     params = {"stages": {"correlate": {"params": {"n_images": 2000}}}}
     (row,) = correlate.choices(profile.ProfileData(tmp_path, tables={}, params=params))
     assert row["choice"].startswith("2,000 of the autoencoders' own training images, fewer than")
+
+
+def test_one_model_of_one_seed_is_counted_in_the_singular_and_a_lone_panel_has_no_siblings(tmp_path):
+    from aestudy.report import profile
+
+    corr = _corr({5: 0.3}).head(1)
+    assert correlate.runs_text(corr).endswith("were encoded by each of 1 model (1 seed).")
+    ae = pd.DataFrame(
+        {
+            "run_id": [f"d20-nc3-s{s}" for s in range(3)],
+            "status": "ok",
+            "latent_dim": 20,
+            "num_conv": 3,
+            "seed": [0, 1, 2],
+            "final_test_error": [0.05, 0.03, 0.03],
+        }
+    )
+    only = pd.DataFrame(
+        {
+            "run_id": "all",
+            "status": "ok",
+            "model": ["d20-nc3-s0"],
+            "latent_dim": 20,
+            "num_conv": 3,
+            "seed": 0,
+            "offdiag": 0.3,
+        }
+    )
+    data = profile.ProfileData(tmp_path, tables={"autoencode": ae, "correlate": only})
+    said = correlate.worse_models_shown(data, ["d20-nc3-s0"])
+    assert said.endswith("its mean |correlation| off the diagonal is 0.300.") and "nan" not in said

@@ -312,7 +312,8 @@ def correlations(data):
     ae, c = data.usable(STAGE), data.rules.confidence
     if ae.empty:
         return pd.DataFrame(), ""
-    per_seed = int(ae.groupby("seed").size().min())
+    sizes = ae.groupby("seed").size()
+    per_seed = f"{sizes.min()}" if sizes.min() == sizes.max() else f"{sizes.min()}-{sizes.max()}"
     return param_correlation_table(ae, data.swept(STAGE), c), (
         "Correlation of each swept parameter with the final test error (the original's parameter-importance "
         f"panel): Pearson r and Spearman ρ over the {per_seed} runs of each seed, mean [interval] over seeds, "

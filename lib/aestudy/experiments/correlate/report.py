@@ -65,7 +65,10 @@ def runs_text(corr: pd.DataFrame) -> str:
     """How many images each model encoded (the same seeded sample for every model)."""
     n = n_encoded(corr)
     original = f" (the original: {ORIGINAL_IMAGES:,})" if isinstance(n, int) and n != ORIGINAL_IMAGES else ""
-    return f"{shown_count(n)} training images{original} were encoded by each of {len(corr)} models ({corr['seed'].nunique()} seeds)."
+    return (
+        f"{shown_count(n)} training images{original} were encoded by each of {count(len(corr), 'model')} "
+        f"({count(corr['seed'].nunique(), 'seed')})."
+    )
 
 
 def findings(corr: pd.DataFrame, confidence: float = CONFIDENCE) -> str:
@@ -309,7 +312,8 @@ def worse_models_shown(data, shown: list[str]) -> str:
             said.append(
                 f" The panel d={int(r.latent_dim)}, num_conv={int(r.num_conv)}, seed {int(r.seed)} is a model that "
                 "trains clearly worse than its seed siblings (experiment 1): its mean |correlation| off the "
-                f"diagonal is {r.offdiag:.3f}, its siblings' {siblings.mean():.3f}."
+                f"diagonal is {r.offdiag:.3f}"
+                + (f", its siblings' {siblings.mean():.3f}." if siblings.notna().any() else ".")
             )
     return "".join(said)
 
