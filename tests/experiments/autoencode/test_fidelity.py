@@ -216,3 +216,24 @@ def test_where_says_one_cell_both_cells_or_all_of_them():
     assert fidelity.where(cells.iloc[:2], cells.iloc[:2]) == "in both cells"
     assert fidelity.where(cells, cells) == "in all 3 cells"
     assert fidelity.where(cells.iloc[:1], cells) == "in 1 of 3 cells (d=5 with num_conv 1)"
+
+
+def test_the_reconstructions_caption_names_the_d_it_shows():
+    """With the d = 5 run missing the caption still said 'the smallest and the largest d'."""
+    two = [
+        (
+            "Run `d10-nc3-s0` (d=10, num_conv=3, final test error 0.0200): test inputs on top, reconstructions below.",
+            0,
+        ),
+        (
+            "Run `d20-nc3-s0` (d=20, num_conv=3, final test error 0.0150): test inputs on top, reconstructions below.",
+            0,
+        ),
+    ]
+    said = autoencode.reconstruction_caption(two)
+    assert "by the autoencoders of one seed at d=10 and d=20, top: run `d10-nc3-s0`" in said
+    assert "smallest" not in said
+    one = autoencode.reconstruction_caption(two[:1])
+    assert one.startswith(
+        "Test inputs (upper row) and their reconstructions (lower row) by the autoencoder at d=10,"
+    )

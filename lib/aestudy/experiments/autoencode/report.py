@@ -188,9 +188,13 @@ def reconstruction_caption(images: list[tuple[str, object]]) -> str:
         for c, _ in images
     ]
     where = ("top: " + words[0] + "; bottom: " + words[1]) if len(words) == 2 else "; ".join(words)
+    ds = [m.group(1) for w in words for m in [re.search(r"\(d=(\d+),", w)] if m]
+    at = f"at d={' and d='.join(ds)}" if ds else "at the d shown"
+    who = "the autoencoders of one seed" if len(words) > 1 else "the autoencoder"
     return (
-        "Test inputs (upper row of each image) and their reconstructions (lower row) by the autoencoders of "
-        f"one seed at the smallest and the largest d, {where}."
+        f"Test inputs (upper row of each image) and their reconstructions (lower row) by {who} {at}, {where}."
+        if len(words) > 1
+        else f"Test inputs (upper row) and their reconstructions (lower row) by {who} {at}, {where}."
     )
 
 
