@@ -416,7 +416,13 @@ def test_the_anchors_are_credited_to_their_papers_and_compared_under_stated_cond
     from aestudy.experiments.semisup import report as section
     from aestudy.report import profile
 
-    df = _records({"semi-supervised": [0.96, 0.965, 0.962], "untuned protocol": [0.70, 0.75, 0.73]})
+    df = _records(
+        {
+            "semi-supervised": [0.96, 0.965, 0.962],
+            "untuned protocol": [0.70, 0.75, 0.73],
+            "finetune": [0.8] * 3,
+        }
+    )
     from pathlib import Path
 
     params = yaml.safe_load((Path(__file__).resolve().parents[3] / "params" / "default.yaml").read_text())
@@ -440,6 +446,8 @@ def test_the_anchors_are_credited_to_their_papers_and_compared_under_stated_cond
     assert "the fully connected ladder trains a permutation-invariant fully connected network" in text
     assert "chosen by cross-validation on label draw 0, which is also evaluated here" in text
     assert "the recipe on draw -1, which is not" in text
+    untuned_only = section.markdown(df[df["method"] != "finetune"], metrics, params=params)
+    assert "comparators' protocols were chosen" not in untuned_only  # the untuned protocol is chosen by none
     data = profile.ProfileData(
         tmp_path, tables={"semisup": df.assign(status="ok", run_id="semisup", n_labels=100)}, params=params
     )

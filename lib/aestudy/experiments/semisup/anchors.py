@@ -76,7 +76,12 @@ def conditions(df: pd.DataFrame, m: dict, published: dict, params: dict | None =
         (st.get("semisup") or {}).get("params") or {},
     )
     tuned = proto.get("label_seed", 0)
-    if st.get("protocol") and tuned in (semi.get("label_seeds") or []):
+    selected = (
+        df[(df["method"] != METHOD) & pd.to_numeric(df["cv_accuracy"], errors="coerce").notna()]
+        if "cv_accuracy" in df
+        else df.iloc[0:0]
+    )  # the labelled-only comparators whose protocol a search chose (the untuned protocol has none)
+    if st.get("protocol") and not selected.empty and tuned in set(df["label_seed"].dropna().astype(int)):
         words += (
             f" The labelled-only comparators' protocols were chosen by cross-validation on label draw {tuned}, "
             "which is also evaluated here (it may favour them on that draw); the recipe on draw "
