@@ -80,3 +80,35 @@ def test_the_recipe_row_counts_the_candidates_the_search_tried():
     assert next(r for r in section.choices(before_any_run) if r["what"] == "semi-supervised recipe")[
         "choice"
     ].startswith("the best of 10 candidates")
+
+
+def test_one_label_draw_is_said_in_the_singular_and_without_interval_words():
+    """A semisup stage of one label draw read 'over 1 label draws', 'the best of the 1 classifiers'
+    and '(each a 95 % t-interval over 1 label draw)' right after '(n = 1, no interval)'."""
+    t = pd.DataFrame(
+        [
+            dict(method=m, label_seed=0, accuracy=a)
+            for m, a in (("semi-supervised", 0.9), ("untuned protocol", 0.8))
+        ]
+    )
+    m = {
+        "n_pool": 7000,
+        "recipe": {"steps": 400, "unlabelled_batch": 128},
+        "records": [{"label_seed": 0}],
+        "compute": {
+            "search_seconds": 30,
+            "search_steps": 1600,
+            "evaluation_seconds": 20,
+            "steps_per_draw": 400,
+            "device": "cpu",
+            "precision": "float32",
+        },
+    }
+    head = section.headline(t)
+    assert (
+        "over 1 label draw;" in head
+        and "on the same draw, the classifier trained on the labels alone" in head
+    )
+    text = section.markdown(t, m)
+    assert "t-interval over 1 label draw" not in text and "(one label draw)" in text
+    assert "over 1 label draw (0 degrees of freedom)" in text and "for the one evaluated label draw" in text

@@ -59,7 +59,7 @@ def conditions(df: pd.DataFrame, m: dict, published: dict, params: dict | None =
     pool = f"{m['n_pool']:,}" if m.get("n_pool") else "?"
     words = (
         f" The conditions differ: this run learns from {pool} unlabelled training images for {rec.get('steps', '?')} "
-        f"steps, from one encoder, over {n} label draws ({count(max(n - 1, 0), 'degree')} of freedom); the published "
+        f"steps, from one encoder, over {count(n, 'label draw')} ({count(max(n - 1, 0), 'degree')} of freedom); the published "
         "semi-supervised anchors use "
         + WHOLE
         + " and their papers' full training budgets; "

@@ -10,7 +10,16 @@ from ...report import section
 from ...report.claims import Experiment
 from ...report.stats import CONFIDENCE, RANGES, mean_ci, summarise
 from ...report.tables import ci_cells
-from ...report.text import as_written, fmt_ci, fmt_pct, fmt_pp_ci, interval_words, listing, selection_noise
+from ...report.text import (
+    as_written,
+    count,
+    fmt_ci,
+    fmt_pct,
+    fmt_pp_ci,
+    interval_words,
+    listing,
+    selection_noise,
+)
 from .anchors import anchor_name, conditions, setting, short, sources
 from .params import RECIPE
 from .published import PUBLISHED
@@ -154,7 +163,7 @@ def compute(m: dict) -> str:
 
     return (
         f" It took {took(c['search_seconds'])} for the search ({c['search_steps']:,} training steps) and "
-        f"{took(c['evaluation_seconds'])} for the {n} evaluated label draws ({c['steps_per_draw']:,} steps "
+        f"{took(c['evaluation_seconds'])} for the {count(n, 'evaluated label draw') if n != 1 else 'one evaluated label draw'} ({c['steps_per_draw']:,} steps "
         f"each, beside the labelled-only classifiers) on {c['device']} in {c['precision']}."
     )
 
@@ -168,14 +177,16 @@ def headline(df: pd.DataFrame, confidence: float = CONFIDENCE) -> str:
     ours = _recipe_ci(df, confidence)
     others = means.drop(METHOD)
     best = (
-        f"; on the same draws, the best of the {len(others)} classifiers trained on the labels alone: "
+        f"; on the same {'draws' if ours['n'] != 1 else 'draw'}, "
+        + (f"the best of the {len(others)} classifiers" if len(others) > 1 else "the classifier")
+        + " trained on the labels alone: "
         f"{others.idxmax()} {fmt_pct(others.max())}"
         if len(others)
         else ""
     )
     return (
         f"Beyond the original, learning from the unlabelled training images too takes the same network to "
-        f"{fmt_ci(ours, pct=True)} test accuracy over {ours['n']} label draws{best}."
+        f"{fmt_ci(ours, pct=True)} test accuracy over {count(ours['n'], 'label draw')}{best}."
     )
 
 
@@ -219,12 +230,14 @@ def markdown(
         f"The encoder of the d = {m.get('latent_dim', '?')}, num_conv = {m.get('num_conv', '?')} autoencoder, "
         f"{rec.get('steps', '?')} steps with {rec.get('unlabelled_batch', '?')} of the {pool} unlabelled "
         f"training images per step{', with ' + levers_on(rec) if levers_on(rec) else ''}, reaches "
-        f"{fmt_ci(ours, pct=True)} test accuracy ({interval_words(confidence, n, DRAWS)})."
+        f"{fmt_ci(ours, pct=True)} test accuracy"
+        + (f" ({interval_words(confidence, n, DRAWS)})." if n > 1 else " (one label draw).")
     )
     target = "at or above" if ours["mean"] >= TARGET else "below"
     better = [f"the {short(k)} reports {fmt_pct(acc, 2)}" for k, acc in PUBLISHED.items() if acc > TARGET]
     return (
-        f"{setup} Paired by label draw, it differs by {vs} (each a {interval_words(confidence, n, DRAWS)})"
+        f"{setup} Paired by label draw, it differs by {vs}"
+        + (f" (each a {interval_words(confidence, n, DRAWS)})" if n > 1 else "")
         + "".join(
             f"; {name}'s classifiers are the untuned protocol's on every draw (the same test accuracy and "
             "last loss: its search kept the untuned protocol)"
