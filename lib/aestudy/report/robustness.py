@@ -3,7 +3,7 @@ that stand apart from what the linear model assumes, named by the experiment aft
 were seen). Every verdict is decided again on the tables without them, the family and its Holm
 step included; the report says which verdicts change. A row goes with a unit where it holds the
 unit's value in every column the unit names, so the rows later stages measured on a unit go with
-it. A check of the verdicts, never one of them: what is set aside was chosen after the data were
+it (a stage whose table does not name it, one tuned on it say, keeps its rows). A check of the verdicts, never one of them: what is set aside was chosen after the data were
 seen."""
 
 from __future__ import annotations
@@ -93,7 +93,7 @@ def sentence(s: SetAside, v: pd.DataFrame) -> str:
     if s.failed:
         return f"Without {s.words}, the verdicts could not be decided again ({s.failed})."
     return (
-        f"Decided again without {s.words}, and without every row later stages measured on {them}, "
+        f"Decided again without {s.words}, and without every row that names {them} in the tables of later stages, "
         f"{changed_words(s, v)}. A check of how far the verdicts rest on {them}, not a verdict: "
         f"{they} set aside after {'its' if s.n == 1 else 'their'} numbers were seen, "
         "and the verdicts above stand as decided on every run."

@@ -19,7 +19,7 @@ from .decide import INCONCLUSIVE, WORDS, holm, need_text
 from .experiments import EXPERIMENTS, claims
 from .profile import ProfileData
 from .stats import MODELS, SEEDS
-from .text import fmt, unit_for
+from .text import count, fmt, unit_for
 
 COLUMNS = [
     "experiment",
@@ -208,7 +208,7 @@ def detail_caption(data: ProfileData, v: pd.DataFrame, ref=None) -> str:
         "and its verdict; the key number of page 1; the number the rule decides on, with its "
         f"{100 * data.rules.confidence:g} % t-interval from a linear model over every model (unit, n and residual "
         f"df beside it); the {SEEDS} whose own statistic is on the claimed side; the decision's p-value "
-        f"and its Holm adjustment over the family of {int(v['p'].notna().sum())} claims the design can test. All numbers: "
+        f"and its Holm adjustment over the family of {count(int(v['p'].notna().sum()), 'claim')} the design can test. All numbers: "
         "this run's numbers in full (folded in the HTML, left out of the PDF). The rules follow."
     ) + comparison_words(ref)
 

@@ -237,3 +237,17 @@ def test_the_reconstructions_caption_names_the_d_it_shows():
     assert one.startswith(
         "Test inputs (upper row) and their reconstructions (lower row) by the autoencoder at d=10,"
     )
+
+
+def test_one_of_a_kind_is_said_in_the_singular_and_a_subset_of_every_test_image_is_not_a_subset():
+    from constructed import _ae, _good_error
+
+    one = _ae(_good_error, seeds=(0,), ds=(10,), ncs=(2,)).assign(epochs=2, train_size=7000)
+    said = autoencode.runs_text(one)
+    assert said.startswith("1 autoencoder: d in [10] x num_conv in [2] x 1 seed, trained for 2 epochs")
+    assert "The one cell's mean error is at d=10" in autoencode.findings(one)
+    assert autoencode._subset_words(
+        one.assign(epoch_test_size=2000, test_size=None, dataset="mnist")
+    ).startswith(" (before the last epoch on a fixed subset of 2,000 test images")
+    assert autoencode._subset_words(one.assign(epoch_test_size=10000, test_size=None, dataset="mnist")) == ""
+    assert autoencode._subset_words(one.assign(epoch_test_size=2000, test_size=1000, dataset="mnist")) == ""

@@ -17,8 +17,9 @@ from ...report.figures import WIDTH, Panel, ci_points, style, tick
 from ...report.sentences import ci_of, describe_trend, means_with_intervals
 from ...report.stats import CONFIDENCE, SEED, param_correlations_by_seed, summarise
 from ...report.tables import ci_table
-from ...report.text import SEEDS, fmt, fmt_ci, fmt_pct, interval_words
+from ...report.text import SEEDS, count, fmt, fmt_ci, fmt_pct, interval_words
 from ...report_params import ReportParams
+from ...vocabulary import DATASET_SIZES
 from . import fidelity, outliers, small_d
 from .choices import choices, limitations
 
@@ -73,8 +74,8 @@ def runs_text(ae: pd.DataFrame) -> str:
     """What was trained: the grid, the seeds, the epochs and the training set size."""
     epochs = sorted(set(ae["epochs"].astype(int).tolist())) if "epochs" in ae else []
     return (
-        f"{len(ae)} autoencoders: d in {sorted(set(ae['latent_dim'].astype(int).tolist()))} x num_conv in "
-        f"{sorted(set(ae['num_conv'].astype(int).tolist()))} x {ae['seed'].nunique()} seeds, trained for "
+        f"{count(len(ae), 'autoencoder')}: d in {sorted(set(ae['latent_dim'].astype(int).tolist()))} x num_conv in "
+        f"{sorted(set(ae['num_conv'].astype(int).tolist()))} x {count(ae['seed'].nunique(), 'seed')}, trained for "
         f"{', '.join(map(str, epochs))} epoch{'' if list(epochs) == [1] else 's'}"
         + (
             f" on {int(ae['train_size'].iloc[0]):,} training images"
@@ -96,7 +97,12 @@ def findings(ae: pd.DataFrame, confidence: float = CONFIDENCE) -> str:
     text = (
         f"Averaged over model sizes, the final test error {describe_trend(by_d, 'd=')}: {d_text}. "
         f"Averaged over d, it {describe_trend(by_nc, 'num_conv=')}: {nc_text}. "
-        f"The lowest of the {len(cell)} cells' mean errors is at d={int(best['latent_dim'])}, "
+        + (
+            f"The lowest of the {len(cell)} cells' mean errors is at"
+            if len(cell) > 1
+            else "The one cell's mean error is at"
+        )
+        + f" d={int(best['latent_dim'])}, "
         f"num_conv={int(best['num_conv'])}: {fmt_ci(ci_of(best, confidence), unit=SEEDS)}, a minimum selected "
         "on the test set, so biased downwards"
     )
@@ -286,13 +292,20 @@ def curves(data):
     )
 
 
+def _test_images(ae: pd.DataFrame) -> int:
+    """How many test images the runs measured their last epoch on: `test_size`, else the whole split."""
+    given = pd.to_numeric(ae.get("test_size", pd.Series(dtype=float)), errors="coerce").dropna()
+    dataset = str(ae["dataset"].iloc[0]) if "dataset" in ae and len(ae) else "mnist"
+    return int(given.min()) if not given.empty else DATASET_SIZES.get(dataset, (0, 10_000))[1]
+
+
 def _subset_words(ae: pd.DataFrame) -> str:
     """' (before the last epoch on a fixed subset of 2,000 test images, the last on all)' where the
     runs measured their earlier epochs on a subset (`epoch_test_size`), else ''."""
     if "epoch_test_size" not in ae:
         return ""
     sizes = pd.to_numeric(ae["epoch_test_size"], errors="coerce").dropna().unique()
-    if not len(sizes):
+    if not len(sizes) or (sizes >= _test_images(ae)).all():  # a "subset" of every test image is all of them
         return ""
     subset = (
         f"a fixed subset of {int(sizes[0]):,} test images"
