@@ -200,3 +200,17 @@ def test_the_runs_text_says_which_modes_were_trained_by_a_chosen_protocol():
     )
     one = clf[(clf["latent_dim"] == 10) & (clf["seed"] == 0)]
     assert transfer.runs_text(tr, one).startswith("1 encoder of experiment 1 (1 autoencoder seed)")
+
+
+def test_the_figure_caption_counts_the_seeds_of_every_panel():
+    """With d = 20's runs of three seeds failed, panel (b)'s d = 20 points rest on one seed and draw
+    no bar; the caption took its n from panel (c) alone: 'over 4 autoencoder seeds'."""
+    from constructed import _study_like, _transfer
+
+    tr = _transfer(_study_like).assign(n_labels=100)
+    tr.loc[(tr["latent_dim"] == 20) & (tr["seed"] > 0), "status"] = "error"
+    _, caption = transfer_data.summary(profile.ProfileData(Path("."), tables={"transfer": tr}))
+    assert (
+        "bars: 95 % t-interval over 1-3 autoencoder seeds (encoder-level means) (a point of one seed has no bar)"
+        in caption
+    )

@@ -244,7 +244,13 @@ def summary(data):
             else ""
         )
         + "Points: mean over encoder-level means; bars: "
-        f"{interval_text(s['by_mode'], c)}."
+        f"{interval_text(pd.concat([s[k][['n']] for k in ('by_h1', 'by_d', 'by_mode')]), c)}"
+        + (
+            " (a point of one seed has no bar)"
+            if min(int(s[k]["n"].min()) for k in ("by_h1", "by_d", "by_mode")) < 2
+            else ""
+        )
+        + "."
         + (
             f" The accuracy axis starts at {lo:.0f} %, not at 0: read differences against the bars."
             if lo > 0.5
