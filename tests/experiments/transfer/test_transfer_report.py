@@ -214,3 +214,17 @@ def test_the_figure_caption_counts_the_seeds_of_every_panel():
         "bars: 95 % t-interval over 1-3 autoencoder seeds (encoder-level means) (a point of one seed has no bar)"
         in caption
     )
+
+
+def test_the_abstract_names_the_pretrained_modes_it_averaged():
+    from constructed import _study_like, _transfer
+
+    tr = _transfer(_study_like).assign(n_labels=100)
+    for modes, words in (
+        (None, "(frozen and fine-tuned encoders)"),
+        (["frozen", "scratch"], "(frozen encoders)"),
+    ):
+        t = tr if modes is None else tr[tr["mode"].isin([*modes, "logreg", "1nn"])]
+        data = profile.ProfileData(Path("."), tables={"transfer": t})
+        said = transfer.EXPERIMENT.key_effects(data, verdicts.verdicts(data))
+        assert any(f"transfer accuracy with 100 labels {words}" in k for k in said), said

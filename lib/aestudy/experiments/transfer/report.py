@@ -419,11 +419,20 @@ def text(data) -> str:
 
 
 HEADLINES = (
-    ("larger_d_better", "transfer accuracy{labels} (frozen and fine-tuned encoders) {key}"),
+    ("larger_d_better", "transfer accuracy{labels} ({pretrained}) {key}"),
     ("pretraining_beats_scratch", "pre-training vs scratch {key}"),
     ("pretraining_beats_control", "pre-training vs the augmented control {key}"),
     ("beats_baselines", "pre-training {key}"),
 )
+
+
+PRETRAINED_WORDS = {"frozen": "frozen", "finetune": "fine-tuned"}
+
+
+def _pretrained_words(data) -> str:
+    """'frozen and fine-tuned encoders': the pre-trained modes the transfer runs had."""
+    modes = in_mode_order(_pretrained(data.usable(STAGE)).get("mode", pd.Series(dtype=str)))
+    return f"{listing([PRETRAINED_WORDS.get(m, m) for m in modes] or ['pre-trained'])} encoders"
 
 
 def _labels(data) -> str:
@@ -481,7 +490,9 @@ EXPERIMENT = Experiment(
         "beats_baselines": Claim("4+", STAGE, verdict_beats_baselines, note=baselines_note),
     },
     rules=rules_markdown,
-    key_effects=lambda data, v: key_effects(v, HEADLINES, labels=_labels(data)),
+    key_effects=lambda data, v: key_effects(
+        v, HEADLINES, labels=_labels(data), pretrained=_pretrained_words(data)
+    ),
     overview=overview,
     choices=choices,
     limitations=lambda data: (
