@@ -494,3 +494,11 @@ def test_a_profile_of_every_training_image_says_what_the_autoencoders_held_out()
     )
     assert said({"train_size": None}, {"val_size": 0}) == "all 60,000 training images"
     assert said({"train_size": 16000}, {"val_size": 1000}) == "16,000 training images"
+
+
+def test_one_unit_everywhere_promises_no_interval():
+    """With one seed, the captions said 'bars: 95 % t-interval over 1 autoencoder seed' where every
+    bar was of zero length and no band was drawn."""
+    assert text.interval_words(0.95, [1, 1]) == "no interval (n = 1 autoencoder seed)"
+    assert text.interval_words(0.95, [1, 4]) == "95 % t-interval over 1-4 autoencoder seeds"
+    assert text.interval_words(0.95, [3]) == "95 % t-interval over 3 autoencoder seeds"

@@ -89,9 +89,12 @@ def unit_for(n: int, unit: str) -> str:
 
 
 def interval_words(confidence: float, n, unit: str = SEEDS) -> str:
-    """'95 % t-interval over 3 autoencoder seeds'; `n` may list several sizes ('2-3 ...')."""
+    """'95 % t-interval over 3 autoencoder seeds'; `n` may list several sizes ('2-3 ...'); 'no interval
+    (n = 1 autoencoder seed)' where every size is below 2."""
     ns = sorted({int(v) for v in np.atleast_1d(n)})
     k = str(ns[0]) if len(ns) == 1 else f"{ns[0]}-{ns[-1]}"
+    if ns[-1] < 2:  # one unit everywhere: nothing is drawn or printed as an interval
+        return f"no interval (n = {k} {unit_for(ns[-1], unit)})"
     return f"{100 * confidence:g} % t-interval over {k} {unit_for(ns[-1], unit)}"
 
 

@@ -286,7 +286,7 @@ def curves(data):
         f"Test reconstruction error (MSE per pixel) after {'the one epoch' if one else 'each epoch'} of the "
         f"{history['run_id'].nunique()} autoencoders{'' if one else _subset_words(ae)}, (a) by latent size d "
         f"(mean over num_conv), (b) by num_conv (mean over d). {'Points' if one else 'Lines'}: mean over "
-        f"autoencoder seeds; {'bars' if one else 'bands'}: {interval_words(c, list(by_d['n']))}"
+        f"autoencoder seeds; {'bars' if one else 'bands'}: {interval_words(c, list(by_d['n']) + list(by_nc['n']))}"
         + ("; " + "; ".join(refs) if refs else "")
         + "."
     )

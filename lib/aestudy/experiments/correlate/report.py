@@ -285,13 +285,15 @@ def correlation_matrices(data) -> tuple[dict, dict]:
 
 
 def matrices(data):
-    """(heat-map figure, caption) of one seed's matrices at the smallest and the largest d."""
+    """(heat-map figure, caption) of one seed's matrices at the smallest and the largest d it has."""
     mats, titles = correlation_matrices(data)
     if not mats:
         return None, ""
+    corr = data.usable(STAGE)
+    ds = sorted({int(d) for d in corr.loc[corr["model"].isin(list(mats)), "latent_dim"]})
     return heatmaps(mats, titles), (
-        "|correlation| between the latent dimensions of one seed's models (the smallest seed) at the smallest "
-        f"and the largest d, over the {shown_count(n_encoded(data.usable(STAGE)))} encoded training images; 0 white, 1 dark."
+        "|correlation| between the latent dimensions of one seed's models (the smallest seed) at "
+        f"{' and '.join(f'd={d}' for d in ds)}, over the {shown_count(n_encoded(corr))} encoded training images; 0 white, 1 dark."
         + worse_models_shown(data, list(mats))
     )
 

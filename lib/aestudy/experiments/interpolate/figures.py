@@ -89,6 +89,14 @@ def run_figures(data):
     return [(p, figure_caption(data, p)) for p in profile.run_figures(data, STAGE, "interpolation_*.png")]
 
 
+def pairs_drawn(interp: pd.DataFrame) -> str:
+    """'30 image pairs', or '892-980 image pairs' where the digit pairs drew different numbers (a digit
+    with fewer test images than asked for, a pair of one digit): what the runs drew, not what was asked."""
+    n = interp["n_image_pairs"].dropna() if "n_image_pairs" in interp else pd.Series(dtype=float)
+    lo, hi = (int(n.min()), int(n.max())) if not n.empty else (1, 1)
+    return f"{lo:,}-{hi:,} image pairs" if lo != hi else f"{lo:,} image pair{'s' if lo != 1 else ''}"
+
+
 def measures(data):
     """(figure of the measures against a, caption), or (None, '') without curves."""
     curves, interp, c = interpolation_curves(data), data.usable(STAGE), data.rules.confidence
@@ -100,7 +108,6 @@ def measures(data):
     measured = curves.dropna(subset=[second])
     other = summarise(measured, ["latent_dim", "alpha"], second, confidence=c) if not measured.empty else None
     real = None if mass else (interp["input_confidence"].mean() if "input_confidence" in interp else None)
-    n = int(interp["n_image_pairs"].min()) if "n_image_pairs" in interp else 1
     what = (
         "the calibrated reference classifier's probability on the two endpoint digits, P(first) + P(second)"
         if mass
@@ -113,7 +120,7 @@ def measures(data):
         "the real digits, (1 − a)·T(first input) + a·T(second input) (dashed: as sharp as the real digits); "
         f"(b) {what}. Lines: "
         f"mean over autoencoder seeds of each seed's mean over {count(curves['pair'].nunique(), 'digit pair')} × "
-        f"{count(n, 'image pair')} (and num_conv); bands: {interval_words(c, list(sharp['n']))}."
+        f"{pairs_drawn(interp)} (and num_conv); bands: {interval_words(c, list(sharp['n']))}."
     )
 
 

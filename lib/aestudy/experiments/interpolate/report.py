@@ -16,6 +16,7 @@ from ...report.tables import ci_columns
 from ...report.text import SEEDS, count, fmt, fmt_ci, fmt_est, fmt_pct, interval_words, whole
 from ...report_params import ReportParams
 from . import figures
+from .figures import pairs_drawn
 
 STAGE = "interpolate"
 TEST = "test set (disclosed: chosen after seeing test numbers)"
@@ -39,14 +40,6 @@ def _paired(interp: pd.DataFrame, col: str, minus: int, plus: int) -> pd.DataFra
     if not {plus, minus} <= set(p.columns):
         return pd.DataFrame(columns=["num_conv", SEED, "diff"])
     return (p[plus] - p[minus]).dropna().groupby(level=["num_conv", SEED]).mean().rename("diff").reset_index()
-
-
-def pairs_drawn(interp: pd.DataFrame) -> str:
-    """'30 image pairs', or '892-980 image pairs' where the digit pairs drew different numbers (a digit
-    with fewer test images than asked for, a pair of one digit): what the runs drew, not what was asked."""
-    n = interp["n_image_pairs"].dropna() if "n_image_pairs" in interp else pd.Series(dtype=float)
-    lo, hi = (int(n.min()), int(n.max())) if not n.empty else (1, 1)
-    return f"{lo:,}-{hi:,} image pairs" if lo != hi else f"{lo:,} image pair{'s' if lo != 1 else ''}"
 
 
 def _image_pairs_words(interp: pd.DataFrame) -> str:
