@@ -498,3 +498,26 @@ def test_the_small_d_row_says_why_it_is_untested_whatever_the_cause():
 
     said = verdict_small_d_worse(_ae(rising, ds=(5, 10, 15, 20, 30)))["this run's numbers"]
     assert "predicts no positive error at d = 5" in said and "no num_conv has runs" not in said
+
+
+def test_what_would_decide_names_the_obstacle_more_seeds_cannot_remove():
+    """A slope not yet decided, with a step already significant against it, was said to need about 12
+    seeds; an h1 difference outside the margin was said to need seeds to be decided (supported), from
+    the difference with the widest interval rather than the one in the way."""
+    from aestudy.report.decide import equivalence, monotone, need_text
+
+    r = monotone(
+        pd.Series([-1, -0.2, -1.5, 0.3, -0.9]),
+        pd.DataFrame({"5→10": [0.10, 0.11, 0.12, 0.10, 0.11], "10→15": [-2, -0.5, -3, 0.2, -1.5]}),
+        -1,
+        0.95,
+    )
+    assert r["verdict"] == "inconclusive" and r["against"] == ["5→10"]
+    said = need_text(r["need"], 0.05, 1)
+    assert said.startswith("more seeds would not decide it: the step(s) 5→10 go significantly against")
+    r = equivalence(
+        pd.DataFrame({"A": [0.03, -0.03, 0.025, -0.02, 0], "B": [0.019, 0.023, 0.02, 0.022, 0.021]}),
+        0.02,
+        0.95,
+    )
+    assert r["verdict"] == "inconclusive" and "as contradicted" in need_text(r["need"], 0.05, 1)

@@ -179,10 +179,16 @@ def monotone(
         else INCONCLUSIVE
     )
     vetoes = against if dec["verdict"] == SUPPORTED else toward if dec["verdict"] == CONTRADICTED else []
+    if dec["verdict"] == INCONCLUSIVE and np.isfinite(dec.get("mean", float("nan"))):
+        # the side more seeds would decide the slope on: a step already significant the other way
+        # would veto that decision too
+        vetoes = against if dec["mean"] * expected > 0 else toward
     why = (
         {
-            "words": f"more seeds would not decide it: the slope is decided, but the step(s) {', '.join(vetoes)} go "
-            "significantly the other way (not a monotone trend)"
+            "words": f"more seeds would not decide it: the step(s) {', '.join(vetoes)} go significantly "
+            "against the direction of the slope"
+            + (", which is decided" if dec["verdict"] != INCONCLUSIVE else "")
+            + " (not a monotone trend)"
         }
         if vetoes
         else dec["need"]
@@ -224,7 +230,19 @@ def equivalence(
         )
 
     worst = max(cis, key=reach) if cis else None
-    w = diffs[worst] if worst is not None else {}
+    # what more seeds would decide: a difference whose mean lies outside the margin pulls towards
+    # contradicted (the farthest out); else the one whose TOST is farthest from passing blocks support
+    means = {c: e["mean"] for c, e in diffs.items() if np.isfinite(e.get("mean", float("nan")))}
+    outside = [c for c, m in means.items() if abs(m) > margin]
+    if outside:
+        block = max(outside, key=lambda c: abs(means[c]))
+    elif means:
+        block = max(
+            means, key=lambda c: max(_one_sided(diffs[c], -margin, +1), _one_sided(diffs[c], margin, -1))
+        )
+    else:
+        block = None
+    w = diffs[block] if block is not None else {}
     return {
         "cis": cis,
         "worst": worst,
