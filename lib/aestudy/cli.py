@@ -355,7 +355,7 @@ def _compared_with(a: str) -> str:
     named, found = counterpart.locate(data)
     if found is None:
         why = (
-            f"none of {', '.join(named)} (its report: compare_with) has runs on disk"
+            f"none of {', '.join(named)} (its report: compare_with) has a finished sweep on disk"
             if named
             else "its report: section names no compare_with"
         )

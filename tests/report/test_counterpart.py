@@ -93,7 +93,7 @@ def test_without_a_counterpart_on_disk_the_report_says_so_and_the_abstract_is_un
     assert ref is not None and ref.data is None
     assert prose.abstract_markdown(data, v, ref) == prose.abstract_markdown(data, v)
     assert (
-        "None of the profiles this report is compared with has runs on disk (full, large"
+        "None of the profiles this report is compared with has a finished sweep on disk (full, large"
         in verdicts.detail_caption(data, v, ref)
     )
     assert "verdict-counterpart" not in verdicts.detail_html(v, ref)
@@ -149,8 +149,9 @@ def test_compare_given_one_profile_compares_it_with_the_profile_its_report_is_co
 
     _default(reports)
     assert cli.main(["compare", str(reports / "default")]) == 2  # neither full nor large has run
-    assert "no profile to compare with: none of full, large (its report: compare_with) has runs on disk" in (
-        capsys.readouterr().err
+    assert (
+        "no profile to compare with: none of full, large (its report: compare_with) has a finished sweep on disk"
+        in (capsys.readouterr().err)
     )
     _finished(_write_profile(reports / "large", "large", _ae(_good_error), _transfer(_study_like)))
     assert cli.main(["compare", str(reports / "default")]) == 0

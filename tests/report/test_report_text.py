@@ -502,3 +502,18 @@ def test_one_unit_everywhere_promises_no_interval():
     assert text.interval_words(0.95, [1, 1]) == "no interval (n = 1 autoencoder seed)"
     assert text.interval_words(0.95, [1, 4]) == "95 % t-interval over 1-4 autoencoder seeds"
     assert text.interval_words(0.95, [3]) == "95 % t-interval over 3 autoencoder seeds"
+
+
+def test_one_seed_one_slurm_job_and_a_family_short_of_runs_are_counted_as_they_are():
+    from aestudy.report import provenance
+    from aestudy.report.decide import holds_text
+
+    assert holds_text({"holds": 1, "seeds": 1}) == "holds in 1 of 1 seed"
+    assert provenance.where_line(
+        [{"status": "ok", "where": {"host": "node1", "slurm_job_id": "4242"}}] * 3
+    ) == ("node1 (3 runs, 1 SLURM job)")
+    v = pd.DataFrame(
+        {"p": [0.01, float("nan"), float("nan")], "seeds": ["holds in 2 of 3 seeds", "untested", "no seeds"]}
+    )
+    assert verdicts.family_words(v) == "1 claim with a p-value (1 more has no p-value: too few usable runs)"
+    assert verdicts.family_words(v.iloc[:2]) == "1 claim the design can test"

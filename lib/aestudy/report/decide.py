@@ -342,4 +342,4 @@ def holds_text(decision: dict) -> str:
     """'holds in 2 of 3 seeds' (the seeds in which the claim holds on its own)."""
     if not decision.get("seeds"):
         return "no seeds"
-    return f"holds in {decision['holds']} of {decision['seeds']} seeds"
+    return f"holds in {decision['holds']} of {decision['seeds']} seed{'' if decision['seeds'] == 1 else 's'}"

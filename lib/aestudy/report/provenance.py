@@ -123,7 +123,9 @@ def where_line(runs: list[dict]) -> str:
     parts = []
     for host, jobs in sorted(hosts.items()):
         slurm = len({j for j in jobs if j is not None})
-        parts.append(f"{host} ({count(len(jobs), 'run')}" + (f", {slurm} SLURM jobs)" if slurm else ")"))
+        parts.append(
+            f"{host} ({count(len(jobs), 'run')}" + (f", {count(slurm, 'SLURM job')})" if slurm else ")")
+        )
     if unknown:
         parts.append(f"{count(unknown, 'run')} whose record does not say")
     return ", ".join(parts) or "no complete run"

@@ -14,7 +14,7 @@ import pandas as pd
 from .. import config
 from ..experiments import about
 from ..report_params import ReportParams
-from .claims import DECIDES, KEY, NEED, NOTE, NUMBERS, WOULD
+from .claims import DECIDES, KEY, NEED, NOTE, NUMBERS, UNTESTED, WOULD
 from .decide import INCONCLUSIVE, WORDS, holm, need_text
 from .experiments import EXPERIMENTS, claims
 from .profile import ProfileData
@@ -99,7 +99,7 @@ def page_one_table(v: pd.DataFrame) -> str:
         cls += " with-raw"
     t = v.reindex(columns=list(cols)).rename(columns=cols)
     t[PAGE_ONE["seeds"]] = (
-        t[PAGE_ONE["seeds"]].astype(str).str.replace(r"^holds in (.*) seeds$", r"\1", regex=True)
+        t[PAGE_ONE["seeds"]].astype(str).str.replace(r"^holds in (.*) seeds?$", r"\1", regex=True)
     )
     return html_table(
         t.fillna(""), cls=cls, classes={"verdict": lambda w: f"verdict-{w}", RAW: lambda w: f"verdict-{w}"}
@@ -200,6 +200,17 @@ def detail_html(v: pd.DataFrame, ref=None, aside: list | None = None) -> str:
     return "\n".join(blocks)
 
 
+def family_words(v: pd.DataFrame) -> str:
+    """'11 claims the design can test', or, where runs are missing, '6 claims with a p-value (5 more
+    have no usable runs)': the family is the claims with a p-value."""
+    n = int(v["p"].notna().sum())
+    untested = int((v["seeds"] == UNTESTED).sum()) if "seeds" in v else 0
+    missing = len(v) - n - untested
+    if missing <= 0:
+        return f"{count(n, 'claim')} the design can test"
+    return f"{count(n, 'claim')} with a p-value ({missing} more {'has' if missing == 1 else 'have'} no p-value: too few usable runs)"
+
+
 def detail_caption(data: ProfileData, v: pd.DataFrame, ref=None) -> str:
     """What the detailed verdicts (`detail_html`) show, said above them; where the `report:` section
     names profiles to compare with (`compare_with`), which one is shown, or that none has runs on disk."""
@@ -208,7 +219,7 @@ def detail_caption(data: ProfileData, v: pd.DataFrame, ref=None) -> str:
         "and its verdict; the key number of page 1; the number the rule decides on, with its "
         f"{100 * data.rules.confidence:g} % t-interval from a linear model over every model (unit, n and residual "
         f"df beside it); the {SEEDS} whose own statistic is on the claimed side; the decision's p-value "
-        f"and its Holm adjustment over the family of {count(int(v['p'].notna().sum()), 'claim')} the design can test. All numbers: "
+        f"and its Holm adjustment over the family of {family_words(v)}. All numbers: "
         "this run's numbers in full (folded in the HTML, left out of the PDF). The rules follow."
     ) + comparison_words(ref)
 
@@ -222,8 +233,9 @@ def comparison_words(ref) -> str:
         return f" The profile this report is compared with, {ref.found}, could not be judged: {ref.unreadable.rstrip('.')}."
     if ref.data is None:
         return (
-            f" None of the profiles this report is compared with has runs on disk ({named}: the report: section's compare_with), so no "
-            "other profile's verdicts stand beside these; running one of them and rendering again puts them here."
+            f" None of the profiles this report is compared with has a finished sweep on disk ({named}: the report: section's "
+            "compare_with; a sweep still under way or interrupted does not count), so no other profile's verdicts stand "
+            "beside these; running one of them to its end and rendering again puts them here."
         )
     return (
         f" Under each block, the verdict of the profile this report is compared with, {ref.name} (its own runs, "
