@@ -14,6 +14,7 @@ from aestudy.experiments.transfer import summaries as transfer_data
 from aestudy.report import choices, profile, verdicts
 
 REPO = Path(__file__).resolve().parents[2]
+UNTUNED = {"steps": 100, "lr": 1e-3, "weight_decay": 0.0, "augment": False, "warmup": 0, "encoder_lr": 1.0}
 
 
 def _data(tables=None) -> profile.ProfileData:
@@ -89,13 +90,8 @@ def test_selected_numbers_are_labelled_as_selected_and_carry_no_interval():
                 "candidate": i,
                 "chosen": i == 1,
                 "cv_accuracy": 0.6 + 0.05 * i,
-                "steps": 100,
-                "lr": 1e-3,
-                "weight_decay": 0.0,
-                "augment": False,
-                "warmup": 0,
-                "encoder_lr": 1.0,
             }
+            | UNTUNED
             for i in range(5)
         ]
     )
@@ -230,21 +226,27 @@ def test_the_best_autoencoder_cell_is_labelled_as_selected_on_the_test_set():
     assert "selected on the test set, so biased downwards" in best and "(the next, d=" in best
 
 
+def _frozen_protocol_rows() -> pd.DataFrame:
+    """A protocol stage's records of frozen's search: two candidates, the first chosen."""
+    return pd.DataFrame(
+        [
+            {
+                "status": "ok",
+                "mode": "frozen",
+                "candidate": i,
+                "chosen": i == 0,
+                "cv_accuracy": 0.7,
+                "cv_se": 0.01,
+            }
+            | UNTUNED
+            | {"folds": 3, "n_labels": 100, "h1": 650, "label_seed": 0}
+            for i in range(2)
+        ]
+    )
+
+
 def test_the_protocol_table_names_the_cell_and_draw_it_was_tuned_on():
-    rows = [
-        {
-            "status": "ok",
-            "mode": "frozen",
-            "candidate": i,
-            "chosen": i == 0,
-            "cv_accuracy": 0.7,
-            "cv_se": 0.01,
-        }
-        | {"steps": 100, "lr": 1e-3, "weight_decay": 0.0, "augment": False, "warmup": 0, "encoder_lr": 1.0}
-        | {"folds": 3, "n_labels": 100, "h1": 650, "label_seed": 0}
-        for i in range(2)
-    ]
-    _, caption = transfer_data.protocols(_data({"protocol": pd.DataFrame(rows)}))
+    _, caption = transfer_data.protocols(_data({"protocol": _frozen_protocol_rows()}))
     assert "of one label draw, on one cell (d=10, num_conv=2, seed 0, h1=650, label draw 0)" in caption
     assert "per encoder" not in caption and "every encoder's draw" not in caption
 
@@ -304,20 +306,7 @@ def test_protocols_tuned_on_every_d_are_not_said_to_favour_one_cell_over_the_oth
     assert f"In experiment 4 every protocol was chosen on {where} and then used to compare h1," in (
         choices.limitations(data)
     )
-    rows = [
-        {
-            "status": "ok",
-            "mode": "frozen",
-            "candidate": i,
-            "chosen": i == 0,
-            "cv_accuracy": 0.7,
-            "cv_se": 0.01,
-        }
-        | {"steps": 100, "lr": 1e-3, "weight_decay": 0.0, "augment": False, "warmup": 0, "encoder_lr": 1.0}
-        | {"folds": 3, "n_labels": 100, "h1": 650, "label_seed": 0}
-        for i in range(2)
-    ]
-    data.tables["protocol"] = pd.DataFrame(rows)
+    data.tables["protocol"] = _frozen_protocol_rows()
     _, caption = transfer_data.protocols(data)
     assert f"100 labelled training images of each encoder's label draw, on {where}," in caption
 
