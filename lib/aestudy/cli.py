@@ -233,7 +233,12 @@ def main(argv=None, prog: str | None = None) -> int:
     except KeyboardInterrupt:
         if whole_process:
             _leave_at_once_on_a_second_signal()
-        print("interrupted: completed runs are kept; run the same command again to resume", file=sys.stderr)
+        again = (
+            "the same command executes every run again (--force); without --force it executes only the runs not up to date"
+            if getattr(args, "force", False)
+            else "run the same command again to resume"
+        )
+        print(f"interrupted: completed runs are kept; {again}", file=sys.stderr)
         return INTERRUPTED
     except BrokenPipeError:  # `aestudy status ... | head`: the reader has what it wanted
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -124,7 +124,8 @@ def execute_job(
             if res["status"] != "ok" and previous_dir(run.dir).exists():
                 out[run.name]["kept"] = (
                     f"its last complete execution waits in {config.relative(previous_dir(run.dir))}: "
-                    "back in place, not recomputed, once the parameters are those again"
+                    "back in place, not recomputed, once its inputs, code and environment are those again "
+                    "(aestudy status says why it was stale)"
                 )
     return {"members": [out[r.name] for r in job.runs]}
 

@@ -349,6 +349,8 @@ class Display:
         left = self.eta_seconds(now)
         self._log_eta(now - self.t0, left)
         running = f", {len(self.flight)} running" if self.flight else ""
+        if self.flight and left is not None and left < 1:  # a loop done, its run's last cells still to go
+            return f"{self._count()}/{self.total} runs{running}, finishing"
         return f"{self._count()}/{self.total} runs{running}, ETA {duration(left)}"
 
     def _log_eta(self, elapsed: float, left: float | None, final: bool = False) -> None:

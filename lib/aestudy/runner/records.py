@@ -151,8 +151,9 @@ def state(run_dir, run_inputs: dict | None) -> tuple[str, str, dict | None]:
                 failed = read_json(run_dir / FAILED)
             except CorruptArtifact as exc:
                 return "failed", str(exc), None
+            stopped = failed.get("kind") == "interrupted"  # the command was stopped, not the run's fault
             return (
-                ("failed" if failed.get("status") == "failed" else "incomplete"),
+                ("failed" if failed.get("status") == "failed" and not stopped else "incomplete"),
                 failed.get("error", ""),
                 None,
             )

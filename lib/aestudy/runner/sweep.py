@@ -320,11 +320,15 @@ def _priority(runs: list[Run], costs=None) -> dict:
 def _on_disk(run: Run, name: str) -> dict:
     """The result of an upstream run outside this sweep (--stage), from its completion record."""
     stage, run_id = name.split("/", 1)
-    record, reason = records.verify_completion(Path(run.dir).parents[1] / name)
+    folder = Path(run.dir).parents[1] / name
+    record, reason = records.verify_completion(folder)
+    if record is None:  # absent, failed or incomplete, as `aestudy status` says it
+        state, why, _ = records.state(folder, None)
+        reason = why or reason
     return {
         "stage": stage,
         "run_id": run_id,
-        "status": "ok" if record else "absent",
+        "status": "ok" if record else state,
         "key": record["key"] if record else "",
         "error": reason,
     }

@@ -1,0 +1,75 @@
+"""What the command says of a run's state on the console (an audit of its lines): an interrupted
+run is not called failed, an upstream run outside a `--stage` sweep is named by its state, and
+the interruption line of a `--force` sweep says what running it again does."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from aestudy import cli
+from aestudy.runner import records, sweep
+from aestudy.runner.plan import Run
+
+
+def _failed(folder: Path, **record) -> Path:
+    folder.mkdir(parents=True)
+    (folder / "failed.json").write_text(json.dumps(record))
+    return folder
+
+
+def test_a_run_stopped_by_the_command_is_incomplete_not_failed(tmp_path):
+    stopped = _failed(
+        tmp_path / "a", status="failed", kind="interrupted", error="interrupted: the command was stopped"
+    )
+    assert records.state(stopped, {})[0] == "incomplete"
+    raised = _failed(tmp_path / "b", status="failed", kind="error", error="ValueError: boom")
+    assert records.state(raised, {})[:2] == ("failed", "ValueError: boom")
+
+
+def test_an_upstream_run_outside_the_sweep_is_named_by_its_state(tmp_path):
+    """Under --stage, a failed upstream run was said to be 'absent'."""
+    root = tmp_path / "reports" / "p" / "runs"
+    _failed(root / "autoencode" / "d20-nc1-s0", status="failed", kind="error", error="ValueError: boom")
+    down = Run("transfer", "all", {}, {}, ["autoencode/d20-nc1-s0"], dir=str(root / "transfer" / "all"))
+    found = sweep._on_disk(down, "autoencode/d20-nc1-s0")
+    assert (found["status"], found["error"]) == ("failed", "ValueError: boom")
+    assert sweep._on_disk(down, "autoencode/d5-nc1-s0")["status"] == "absent"
+
+
+def test_the_interruption_line_of_a_forced_sweep_says_what_running_it_again_does(monkeypatch, capsys):
+    def stopped(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setitem(cli._COMMAND_FUNCTIONS, "run", stopped)
+    monkeypatch.setattr(cli, "project_root", lambda args: None)
+    monkeypatch.setattr(cli, "_leave_at_once_on_a_second_signal", lambda: None)
+    assert cli.main(["run", "params/smoke.yaml", "--force"]) == 130
+    said = capsys.readouterr().err
+    assert "the same command executes every run again (--force)" in said and "to resume" not in said
+    assert cli.main(["run", "params/smoke.yaml"]) == 130
+    assert "run the same command again to resume" in capsys.readouterr().err
+
+
+def test_a_run_past_its_loop_with_cells_to_go_reads_finishing_not_eta_zero(tmp_path):
+    import io
+    import time
+
+    from aestudy.progress_file import write
+    from aestudy.runner.progress import CELLS_FILE, KERNEL_FILE, Display
+
+    runs = [
+        Run("transfer", f"r{i}", {"i": i}, {}, [], dir=str(tmp_path / "runs" / "transfer" / f"r{i}"))
+        for i in range(2)
+    ]
+    d = Display("p", runs, tmp_path / ".progress", stream=io.StringIO(), live=False, declared={})
+    with d:
+        d.finished({"stage": "transfer", "run_id": "r0", "status": "ok", "seconds": 100.0})
+        folder = d.folder / "transfer" / "r1"
+        folder.mkdir(parents=True)
+        write(folder / CELLS_FILE, {"done": 6, "total": 12, "unit": "cell"})
+        write(folder / KERNEL_FILE, {"done": 3, "total": 3, "unit": "epoch"})
+        d.poll()
+        with d._lock:
+            said = d._overall_words(time.monotonic())
+    assert said == "1/2 runs, 1 running, finishing"
