@@ -73,3 +73,21 @@ def test_a_run_past_its_loop_with_cells_to_go_reads_finishing_not_eta_zero(tmp_p
         with d._lock:
             said = d._overall_words(time.monotonic())
     assert said == "1/2 runs, 1 running, finishing"
+
+
+def test_an_interrupted_sweeps_summary_counts_the_up_to_date_runs_it_did_not_reach(tmp_path):
+    """'p: 4/5 runs in 0:00 (1 ok)': 3 runs found up to date were counted in 4/5 but in no bracket."""
+    import io
+
+    from aestudy.runner.progress import Display
+
+    runs = [
+        Run("transfer", f"r{i}", {"i": i}, {}, [], dir=str(tmp_path / "runs" / "transfer" / f"r{i}"))
+        for i in range(5)
+    ]
+    out = io.StringIO()
+    up = {f"transfer/r{i}" for i in (1, 2, 3)}
+    with Display("p", runs, tmp_path / ".progress", stream=out, live=False, declared={}, up_to_date=up) as d:
+        d.finished({"stage": "transfer", "run_id": "r0", "status": "ok", "seconds": 1.0})
+    last = out.getvalue().strip().splitlines()[-1]
+    assert last.startswith("p: 4/5 runs in ") and last.endswith("(1 ok, 3 up to date)"), last

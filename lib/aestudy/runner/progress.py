@@ -248,7 +248,9 @@ class Display:
         with self._lock:
             wall = time.monotonic() - self.t0
             self._log_eta(wall, 0.0, final=True)
-            self.view.end(self.title, f"{self._count()}/{self.total} runs in {duration(wall)}", self.counts)
+            unconfirmed = len(self.up_to_date - self.done)  # up to date, not reached before an interruption
+            counts = self.counts | ({"up to date": unconfirmed} if unconfirmed else {})
+            self.view.end(self.title, f"{self._count()}/{self.total} runs in {duration(wall)}", counts)
         if self.folder is not None:
             shutil.rmtree(self.folder, ignore_errors=True)
         return False
