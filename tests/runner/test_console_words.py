@@ -91,3 +91,59 @@ def test_an_interrupted_sweeps_summary_counts_the_up_to_date_runs_it_did_not_rea
         d.finished({"stage": "transfer", "run_id": "r0", "status": "ok", "seconds": 1.0})
     last = out.getvalue().strip().splitlines()[-1]
     assert last.startswith("p: 4/5 runs in ") and last.endswith("(1 ok, 3 up to date)"), last
+
+
+def test_seeds_trained_together_start_under_the_first_seed_that_executes(tmp_path, monkeypatch):
+    """With seed 0 of a cell complete and seed 1 to execute, the start line named seed 0."""
+    import io
+    import time
+
+    import nbformat
+
+    from aestudy.runner import execute, progress
+    from aestudy.runner.plan import Job
+    from aestudy.runner.progress import Display
+
+    base = tmp_path / "reports" / "p"
+    runs = [
+        Run(
+            "autoencode",
+            f"d20-nc1-s{i}",
+            {"seed": i},
+            {"seed": i},
+            [],
+            dir=str(base / f"runs/autoencode/d20-nc1-s{i}"),
+        )
+        for i in range(2)
+    ]
+    job = Job(runs)
+    monkeypatch.setattr(
+        records,
+        "state",
+        lambda d, inp: (
+            ("complete", "", {"key": "k0", "seconds": 9})
+            if str(d).endswith("s0")
+            else ("absent", "never run", None)
+        ),
+    )
+    monkeypatch.setattr(records, "inputs", lambda *a: {})
+
+    def attempt(run, threads, limit, others=()):
+        hooks = progress.cell_hooks()
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1")])
+        hooks["on_notebook_start"](notebook=nb)
+        hooks["on_cell_start"](cell_index=0)
+        time.sleep(0.6)  # the display polls meanwhile
+        return [{"status": "ok", "seconds": 0.6, "key": "k"} for _ in [run, *others]], ""
+
+    monkeypatch.setattr(execute, "_attempt", attempt)
+    monkeypatch.setattr(progress, "POLL_S", 0.1)
+    out = io.StringIO()
+    with Display("p", runs, base / ".progress", stream=out, live=False) as d:
+        done = sweep.run_when_ready(
+            job, {}, "", progress_dir=str(d.folder), jobs={job.name: [r.name for r in runs]}
+        )
+        for r, m in zip(runs, done["members"]):
+            d.finished({**m, "stage": r.stage, "run_id": r.run_id})
+    starts = [ln for ln in out.getvalue().splitlines() if "] start " in ln]
+    assert starts and all("autoencode/d20-nc1-s1" in ln for ln in starts), out.getvalue()
