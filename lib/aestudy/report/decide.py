@@ -35,6 +35,7 @@ import pandas as pd
 
 from .linear import one_sample
 from .stats import SEED, SEEDS
+from .text import count
 
 SUPPORTED, CONTRADICTED, INCONCLUSIVE = "supported", "contradicted", "inconclusive"
 WORDS = (SUPPORTED, CONTRADICTED, INCONCLUSIVE)
@@ -342,4 +343,4 @@ def holds_text(decision: dict) -> str:
     """'holds in 2 of 3 seeds' (the seeds in which the claim holds on its own)."""
     if not decision.get("seeds"):
         return "no seeds"
-    return f"holds in {decision['holds']} of {decision['seeds']} seed{'' if decision['seeds'] == 1 else 's'}"
+    return f"holds in {decision['holds']} of {count(decision['seeds'], 'seed')}"

@@ -21,7 +21,7 @@ from .figures import Panel, overview, overview_caption
 from .profile import ProfileData
 from .sentences import status_markdown
 from .stats import MODELS, SEED
-from .text import SEEDS, interval_words
+from .text import SEEDS, count, interval_words
 
 SWEEP_WORDS = {
     "ok": "executed"
@@ -135,9 +135,8 @@ def abstract_markdown(data: ProfileData, v: pd.DataFrame, ref=None, aside: list 
 
 def aside_sentence(s, v: pd.DataFrame) -> str:
     """The abstract's line on a set-aside that changes verdicts (`robustness.SetAside`)."""
-    n = len(s.changed)
     return (
-        f"Without {s.words}, {n} verdict{'' if n == 1 else 's'} would change ("
+        f"Without {s.words}, {count(len(s.changed), 'verdict')} would change ("
         + "; ".join(f"{_claim_words(v.at[c, 'conclusion'])}: {b}" for c, (_, b) in s.changed.items())
         + "): a check, not a verdict (Choices and limitations)."
     )

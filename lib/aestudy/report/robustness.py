@@ -15,6 +15,7 @@ import pandas as pd
 
 from .experiments import EXPERIMENTS
 from .profile import ProfileData
+from .text import count
 from .verdicts import verdicts
 
 
@@ -82,7 +83,7 @@ def changed_words(s: SetAside, v: pd.DataFrame) -> str:
     if not s.changed:
         return "every verdict stays as it is"
     n = len(s.changed)
-    return f"{n} verdict{'' if n == 1 else 's'} change{'s' if n == 1 else ''}: " + "; ".join(
+    return f"{count(n, 'verdict')} change{'s' if n == 1 else ''}: " + "; ".join(
         f"{v.at[c, 'conclusion']}: {a} → {b}" for c, (a, b) in s.changed.items()
     )
 

@@ -192,7 +192,7 @@ def detail_html(v: pd.DataFrame, ref=None, aside: list | None = None) -> str:
                 else ""
             )
             + (f'<p class="verdict-line">Note: {e(note)}.</p>' if isinstance(note, str) and note else "")
-            + (f'<p class="verdict-line">{e(set_aside(claim))}.</p>' if set_aside(claim) else "")
+            + (f'<p class="verdict-line">{e(aside_line)}.</p>' if (aside_line := set_aside(claim)) else "")
             + at_counterpart(claim)
             + f'<details><summary aria-label="All numbers: {html.escape(str(r["conclusion"]), quote=True)}">All numbers</summary>'
             f"<p>{e(r[NUMBERS])}</p></details></div>"

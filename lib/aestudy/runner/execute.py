@@ -87,12 +87,15 @@ def execute_job(
     threads: int = 0,
     timeout: float | None = None,
     retries: int = 0,
+    progress_dir: str | None = None,
 ) -> dict:
     """The runs of a `plan.Job` (their inputs set), each as `execute_run` describes: a complete
     one is cached; the others execute as one notebook execution (the first leads; the rest reach
     it as `plan.CELL_RUNS`), each written to its own folder and recorded under its own key, as if
     it had executed alone. `timeout` is per run: the execution gets it once per run it executes.
-    Returns {"members": one result per run of the job, in its order}."""
+    With `progress_dir`, the execution's progress is shown under the first run that executes
+    (`progress.tracking`), not under a cached one. Returns {"members": one result per run of the
+    job, in its order}."""
     out, todo, why = {}, [], []
     for run in job.runs:
         state, reason, record = records.state(run.dir, run.inputs)
@@ -112,13 +115,14 @@ def execute_job(
             todo.append(run)
             why.append(_why(state, reason))
     if todo:
-        progress.say_why("; ".join(dict.fromkeys(why)))
-        _quiet_abandoned_cell()  # before the cell runs: a stop may reach the kernel before this process
-        limit = timeout * len(todo) if timeout else timeout
-        for attempt in range(1, max(0, retries) + 2):
-            results, kind = _attempt(todo[0], threads, limit, others=todo[1:])
-            if all(r["status"] == "ok" for r in results) or kind not in RETRYABLE:
-                break
+        with progress.tracking(progress_dir, todo[0]):
+            progress.say_why("; ".join(dict.fromkeys(why)))
+            _quiet_abandoned_cell()  # before the cell runs: a stop may reach the kernel before this process
+            limit = timeout * len(todo) if timeout else timeout
+            for attempt in range(1, max(0, retries) + 2):
+                results, kind = _attempt(todo[0], threads, limit, others=todo[1:])
+                if all(r["status"] == "ok" for r in results) or kind not in RETRYABLE:
+                    break
         for run, res in zip(todo, results):
             out[run.name] = {**_result(run), **res, "attempts": attempt}
             if res["status"] != "ok" and previous_dir(run.dir).exists():

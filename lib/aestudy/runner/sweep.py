@@ -25,7 +25,7 @@ from .executors import SerialExecutor
 from .kernel_manager import remove_stale_sockets
 from .paramfile import ParamFile
 from .plan import Job, Run, jobs, plan
-from .progress import PROGRESS_DIR, Display, tracking
+from .progress import PROGRESS_DIR, Display
 
 
 def data_checksum(study: ParamFile, download: bool = True) -> str | None:
@@ -251,26 +251,18 @@ def run_when_ready(
     ready = [r for r in runs if r.name not in skipped]
     done = []
     if ready:
-        with tracking(progress_dir, _leader(ready, force)):
-            done = execute_job(
-                Job(ready),
-                force=force,
-                no_retrain=no_retrain,
-                threads=threads,
-                timeout=(timeouts or {}).get(run.stage),
-                retries=retries,
-            )["members"]
+        done = execute_job(
+            Job(ready),
+            force=force,
+            no_retrain=no_retrain,
+            threads=threads,
+            timeout=(timeouts or {}).get(run.stage),
+            retries=retries,
+            progress_dir=progress_dir,
+        )["members"]
     by_name = skipped | {r.name: res for r, res in zip(ready, done)}
     results = [by_name[r.name] for r in runs]
     return {"members": results} if isinstance(run, Job) else results[0]
-
-
-def _leader(ready: list[Run], force: bool) -> Run:
-    """The run a job's progress is shown under: the first of its runs that will execute (seeds of a
-    cell trained together, some already complete), so the start line names a run that starts."""
-    if len(ready) == 1 or force:
-        return ready[0]
-    return next((r for r in ready if records.state(r.dir, r.inputs)[0] != "complete"), ready[0])
 
 
 def _prepare(run: Run, upstream: dict, checksum: str) -> dict | None:

@@ -60,12 +60,14 @@ def set_aside(ae: pd.DataFrame, excess: float) -> tuple[str, list[dict]] | None:
     """The models that train clearly worse than their seed siblings (`unusual_seeds`), for the
     report's check of how far the verdicts rest on them (`report.robustness`): who they are, in
     words, and each as the columns every stage's table names a model by; None where there are none."""
+    from ...report.text import count
+
     odd = unusual_seeds(ae, excess)
     if odd.empty:
         return None
     n = len(odd)
     words = (
-        f"the {n} model{'' if n == 1 else 's'} that train{'s' if n == 1 else ''} clearly worse than "
+        f"the {count(n, 'model')} that train{'s' if n == 1 else ''} clearly worse than "
         f"{'its' if n == 1 else 'their'} seed siblings ({'; '.join(model_name(r) for _, r in odd.iterrows())}, "
         f"named in experiment 1 by {'its test error' if n == 1 else 'their test errors'})"
     )

@@ -45,7 +45,7 @@ def _paired(interp: pd.DataFrame, col: str, minus: int, plus: int) -> pd.DataFra
 def _image_pairs_words(interp: pd.DataFrame) -> str:
     """'3 digit pairs × 30 image pairs' (what each seed's number averages)."""
     k = interp["pair"].nunique() if "pair" in interp else 0
-    return f"{k} digit pair{'s' if k != 1 else ''} × {pairs_drawn(interp)}"
+    return f"{count(k, 'digit pair')} × {pairs_drawn(interp)}"
 
 
 def _interp_row(

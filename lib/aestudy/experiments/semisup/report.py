@@ -401,7 +401,7 @@ def tried(data, p: dict) -> str:
         else pd.Series(dtype=float)
     )
     k = int(n.iloc[0]) if not n.empty else p.get("candidates", "?")
-    return f"{k} candidate{'' if k == 1 else 's'}"
+    return count(k, "candidate") if isinstance(k, int) else f"{k} candidates"
 
 
 def choices(data) -> list[dict]:

@@ -11,7 +11,7 @@ from ...drawing import baseline_lines as _baseline_lines
 from ...report.figures import WIDTH, ci_points, style
 from ...report.stats import CONFIDENCE, SEED, summarise
 from ...report.tables import ci_columns, ci_table
-from ...report.text import SEEDS, as_written, interval_words
+from ...report.text import SEEDS, as_written, count, interval_words
 from ...vocabulary import (
     BASELINE_NAMES,
     BASELINE_STYLE,
@@ -322,7 +322,7 @@ def candidates_words(protocol: pd.DataFrame) -> str:
         return f"among {next(iter(n.values()), 0)} candidates per mode, the same number for every mode"
     return (
         "among "
-        + ", ".join(f"{k} candidate{'' if k == 1 else 's'} for {m}" for m, k in n.items())
+        + ", ".join(f"{count(k, 'candidate')} for {m}" for m, k in n.items())
         + " (a smaller search space is tried whole)"
     )
 
