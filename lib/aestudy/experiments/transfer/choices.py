@@ -153,13 +153,21 @@ def _controls_words(data, aug: dict) -> str:
     return f" The {b} control always trains on them; {a} does where its search chooses to, as it did here, {alike}."
 
 
+def candidates_per_mode(protocol: pd.DataFrame) -> dict:
+    """mode -> how many candidates its search tried (the protocol stage's records, one per candidate:
+    a mode with fewer choices in the search space than `candidates` tries them all)."""
+    if protocol is None or protocol.empty or "mode" not in protocol:
+        return {}
+    return {str(m): int(n) for m, n in protocol.groupby("mode", sort=False).size().items()}
+
+
 def _tried(data, p: dict) -> str:
     """'5 candidates', or '2-5 candidates' where a mode's smaller search space was tried whole: what
     the protocol runs recorded, else the parameter file's number."""
-    n = data.usable("protocol").groupby("mode").size() if "mode" in data.usable("protocol") else None
-    if n is None or n.empty:
+    n = candidates_per_mode(data.usable("protocol")).values()
+    if not n:
         return f"{p.get('candidates', '?')} candidates"
-    return f"{n.min()}-{n.max()} candidates" if n.min() != n.max() else f"{n.min()} candidates"
+    return f"{min(n)}-{max(n)} candidates" if min(n) != max(n) else f"{min(n)} candidates"
 
 
 def _uses(data) -> dict:

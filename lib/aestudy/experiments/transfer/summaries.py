@@ -20,7 +20,7 @@ from ...vocabulary import (
     mode_palette,
     mode_sort_key,
 )
-from .choices import flag, tuned_on
+from .choices import candidates_per_mode, flag, tuned_on
 
 STAGE = "transfer"
 
@@ -305,14 +305,6 @@ def protocols(data):
         "encoder's learning rate as a fraction of lr; –: a choice the mode does not have."
         + noise_words(chosen_protocols(p))
     )
-
-
-def candidates_per_mode(protocol: pd.DataFrame) -> dict:
-    """mode -> how many candidates its search tried (the protocol stage's records, one per candidate:
-    a mode with fewer choices in the search space than `candidates` tries them all)."""
-    if protocol is None or protocol.empty or "mode" not in protocol:
-        return {}
-    return {str(m): int(n) for m, n in protocol.groupby("mode", sort=False).size().items()}
 
 
 def candidates_words(protocol: pd.DataFrame) -> str:
