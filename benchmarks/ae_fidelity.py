@@ -23,6 +23,7 @@ import torch
 from aestudy.experiments.autoencode import baselines
 from aestudy.experiments.autoencode import run as train
 from aestudy.science import data, models
+from aestudy.vocabulary import OUTPUT_BIASES
 
 
 def main(argv=None) -> None:
@@ -37,19 +38,22 @@ def main(argv=None) -> None:
     ap.add_argument("--batch-size", type=int, default=64)
     ap.add_argument("--val", type=int, default=2000)
     ap.add_argument("--precision", default="bfloat16")
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--seed", type=int, nargs="+", default=[0])
+    ap.add_argument("--output-bias", nargs="+", default=["mean"], choices=OUTPUT_BIASES)
     a = ap.parse_args(argv)
     print(
-        "train  epochs  steps  schedule  lr      d   nc  val_error  pca_val  ratio  val_change  cpu_s",
+        "train  epochs  steps  schedule  lr      bias   seed  d   nc  val_error  pca_val  ratio  val_change  dead   cpu_s",
         flush=True,
     )
     for n_train, epochs, schedule, lr in itertools.product(a.train, a.epochs, a.schedule, a.lr):
         tr, val = data.load_train_val("mnist", limit=n_train, val_size=a.val, seed=0)
-        for d, nc in itertools.product(a.latent_dim, a.num_conv):
-            train.setup(a.seed, threads=1)
+        for d, nc, bias, seed in itertools.product(a.latent_dim, a.num_conv, a.output_bias, a.seed):
+            train.setup(seed, threads=1)
             model = models.AutoEncoder(
                 models.AEConfig(latent_dim=d, num_conv=nc, c_factor=8, kernel_size=3, fc_hidden=256)
             )
+            if bias == "mean":
+                models.start_output_at_mean(model, tr.images)
             cpu = time.process_time()
             h = train.run(
                 model,
@@ -58,7 +62,7 @@ def main(argv=None) -> None:
                 epochs=epochs,
                 batch_size=a.batch_size,
                 lr=lr,
-                seed=a.seed,
+                seed=seed,
                 progress=False,
                 warmup_steps=a.warmup,
                 precision=a.precision,
@@ -69,9 +73,10 @@ def main(argv=None) -> None:
             v, pca = h["val_error"], baselines.pca_error(tr.images, val.images, d)
             change = v[-1] / v[-2] - 1 if len(v) > 1 else float("nan")
             steps = epochs * -(-len(tr) // a.batch_size)
+            dead = models.dead_units(model, val.images)[models.ENCODER_HIDDEN]
             print(
-                f"{len(tr):5d}  {epochs:6d}  {steps:5d}  {schedule:8s}  {lr:.0e}  {d:2d}  {nc:2d}  {v[-1]:.5f}    "
-                f"{pca:.5f}  {v[-1] / pca:.2f}   {100 * change:+6.1f} %   {cpu:6.1f}",
+                f"{len(tr):5d}  {epochs:6d}  {steps:5d}  {schedule:8s}  {lr:.0e}  {bias:5s}  {seed:4d}  {d:2d}  {nc:2d}  "
+                f"{v[-1]:.5f}    {pca:.5f}  {v[-1] / pca:.2f}   {100 * change:+6.1f} %   {dead:.2f}  {cpu:6.1f}",
                 flush=True,
             )
 

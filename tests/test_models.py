@@ -208,3 +208,28 @@ def test_models_are_named_by_the_run_that_trained_them_so_two_stages_never_colli
     )
     names = sorted(artifacts.model_key(c) for c, _ in artifacts.load_models([*paths, lab, named]))
     assert names == ["autoencode/d4-nc1-s0", "d4-nc1-s0", "denoise/d4-nc1-s0", "elsewhere/m1"]
+
+
+def test_the_decoder_can_start_at_the_images_mean_pixel_without_drawing_a_random_number():
+    """`start_output_at_mean`: the untrained decoder draws the training images' mean brightness
+    (its last bias at the mean pixel's logit), every other weight and the global generator as
+    PyTorch left them, so a seed's initialisation is otherwise unchanged."""
+    torch.manual_seed(0)
+    model = AutoEncoder(AEConfig(latent_dim=3, num_conv=2, c_factor=2, fc_hidden=8))
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    images = torch.rand(40, 1, 28, 28, generator=torch.Generator().manual_seed(1)) ** 6  # dark, as MNIST is
+    rng = torch.get_rng_state()
+    models.start_output_at_mean(model, images)
+    assert torch.equal(torch.get_rng_state(), rng)
+    changed = [k for k, v in model.state_dict().items() if not torch.equal(v, before[k])]
+    assert changed == ["decoder.deconv.2.bias"]
+    assert torch.sigmoid(model.decoder.deconv[2].bias).item() == pytest.approx(images.mean().item(), rel=1e-5)
+    with torch.no_grad():  # the untrained output's brightness is now near the images', not near 0.5
+        assert abs(model(images).mean() - images.mean()) < abs(0.5 - images.mean()) / 5
+
+
+def test_a_decoder_without_a_sigmoid_at_the_end_is_refused():
+    model = AutoEncoder(AEConfig(latent_dim=3, num_conv=1, c_factor=2, fc_hidden=8))
+    model.decoder.deconv[-1] = nn.Identity()
+    with pytest.raises(ValueError, match="Sigmoid"):
+        models.start_output_at_mean(model, torch.rand(4, 1, 28, 28))

@@ -26,13 +26,23 @@ from pydantic import (
 )
 
 from .messages import ParamsError, error_line, loc, suggest, unknown_key, validate  # noqa: F401 (one-line messages)
-from .vocabulary import DATASET_SIZES, DATASETS, MODES, OPTIMIZERS, PRECISIONS, SCHEDULES, dataset_name
+from .vocabulary import (
+    DATASET_SIZES,
+    DATASETS,
+    MODES,
+    OPTIMIZERS,
+    OUTPUT_BIASES,
+    PRECISIONS,
+    SCHEDULES,
+    dataset_name,
+)
 
 Dataset = Literal[tuple(DATASETS)]  # type: ignore[valid-type]
 Mode = Literal[MODES]  # type: ignore[valid-type]
 Optimizer = Literal[OPTIMIZERS]  # type: ignore[valid-type]
 Precision = Literal[PRECISIONS]  # type: ignore[valid-type]
 Schedule = Literal[SCHEDULES]  # type: ignore[valid-type]
+OutputBias = Literal[OUTPUT_BIASES]  # type: ignore[valid-type]
 
 # numpy's global seed (science.training.setup) takes [0, 2**32): every seed a run is given stays there
 Seed = Annotated[int, Field(ge=0, lt=2**32)]

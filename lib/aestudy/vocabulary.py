@@ -15,6 +15,7 @@ SCHEDULES = (
     "constant",
     "cosine",
 )  # the autoencoder's learning rate after its warm-up (experiments.autoencode.run.learning_rate)
+OUTPUT_BIASES = ("mean", "torch")  # where the decoder's output starts (science.models.start_output_at_mean)
 MODES = ("frozen", "finetune", "scratch", "augmented")  # how a transfer classifier is trained, in study order
 BASELINES = ("logreg", "1nn")  # raw-pixel baselines on the same labels
 

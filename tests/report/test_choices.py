@@ -64,6 +64,21 @@ def test_every_choice_says_how_and_on_what_data_and_test_set_choices_are_marked(
     assert "labelled training images only" in protocol["on what data"]
 
 
+def test_the_decoder_s_start_is_a_choice_made_on_held_out_training_images_or_pytorch_s_own():
+    def row(data) -> pd.Series:
+        t, _ = choices.table(data)
+        return t.set_index("what").loc["where the decoder's output starts"]
+
+    default = row(_data())  # default.yaml's
+    assert default["choice"] == "output_bias = mean" and default["on what data"] == "held-out training images"
+    assert "every (d, num_conv) cell tried" in default["how it was made"]
+    data = _data()
+    data.params["stages"]["autoencode"]["params"]["output_bias"] = "torch"
+    torch_start = row(data)
+    assert torch_start["choice"] == "output_bias = torch" and torch_start["on what data"] == "none"
+    assert "PyTorch's default initialisation" in torch_start["how it was made"]
+
+
 def test_the_protocols_cell_is_said_beside_the_h1_and_d_verdicts_only():
     v = verdicts.verdicts(_data({"transfer": _transfer()}))
     note = "chosen on one cell (d=10, num_conv=2, seed 0, h1=650, label draw 0)"

@@ -100,3 +100,30 @@ def test_main_trains_the_cell_runs_seeds_into_their_own_folders_as_each_trains_a
         mate.metrics["history"]["test_error"], rel=1e-4
     )
     assert one.metrics["pca_test_error"] == mate.metrics["pca_test_error"]
+
+
+def test_the_output_bias_parameter_sets_where_the_untrained_decoder_starts(fake_mnist, tmp_path):
+    """output_bias 'mean' (the default) starts every model of the run at the training images'
+    mean pixel, the seeds trained together included; 'torch' keeps PyTorch's init."""
+    import torch
+
+    from aestudy.science import data
+
+    p = _params(epochs=1, lr=1e-12, warmup_steps=0)  # a rate of 1e-12 leaves the start where it was
+    assert p["output_bias"] == "mean"
+    train, _ = data.load_train_val(
+        p["dataset"],
+        data_dir=p["data_dir"],
+        limit=p["train_size"],
+        val_size=p["val_size"],
+        seed=p["data_seed"],
+    )
+    cell = [{"seed": 1, "out_dir": str(tmp_path / "m1")}]
+    at_mean = main({**p, "cell_runs": cell}, out_dir=tmp_path / "m0")
+    at_torch = main({**p, "output_bias": "torch"}, out_dir=tmp_path / "t0")
+    for run in at_mean.trained:
+        start = torch.sigmoid(run.model.decoder.deconv[-2].bias).item()
+        assert start == pytest.approx(train.images.mean().item(), rel=1e-4)
+    (torch_run,) = at_torch.trained
+    fan_in = torch_run.model.decoder.deconv[-2].weight.shape[1] * 9
+    assert abs(torch_run.model.decoder.deconv[-2].bias.item()) <= 1 / fan_in**0.5 + 1e-6  # PyTorch's own

@@ -63,6 +63,9 @@ def main(params: dict, *, cell_runs: list[dict] | None = None, out_dir=None) -> 
     seeds = [p["seed"]] + [r["seed"] for r in cell_runs]  # one model per seed: this run's, then its cell's
     outs = [artifacts.output_dir(d, "autoencode") for d in [out_dir] + [r["out_dir"] for r in cell_runs]]
     trained = together.build(config, seeds) if cell_runs else [models.AutoEncoder(config)]
+    if p["output_bias"] == "mean":  # no random draw: each seed's init is otherwise PyTorch's
+        for model in trained:
+            models.start_output_at_mean(model, train_split.images)
     print(
         f"{len(train_split)} train / {len(val_split)} validation / {len(test_split)} test images; "
         f"{models.num_parameters(trained[0]):,} parameters; image and feature-map sizes "

@@ -5,7 +5,17 @@ from __future__ import annotations
 from pydantic import Field, model_validator
 
 from ...architecture import AEConfig, check_config
-from ...schema import Device, Optimizer, Params, Precision, Schedule, Seed, device_field, precision_field
+from ...schema import (
+    Device,
+    Optimizer,
+    OutputBias,
+    Params,
+    Precision,
+    Schedule,
+    Seed,
+    device_field,
+    precision_field,
+)
 
 
 class CellRun(Params):
@@ -50,6 +60,15 @@ class AutoencodeParams(Params):
         description=(
             "steps over which the learning rate rises linearly to lr: without it, up to 88 % of the encoder's "
             "hidden ReLU units die in the first steps for some seeds (benchmarks/outlier.py)"
+        ),
+    )
+    output_bias: OutputBias = Field(
+        "mean",
+        description=(
+            "where the untrained decoder's output starts: mean, the training images' mean pixel (the last "
+            "layer's bias at its logit: science.models.start_output_at_mean), or torch, PyTorch's default "
+            "init (near 0.5: Adam's first steps then go to darkening it, and the budget ends with a higher "
+            "validation error, benchmarks/ae_fidelity.py)"
         ),
     )
     precision: Precision = precision_field()  # about 1.6x faster for num_conv = 3 on an avx512_bf16 CPU
