@@ -63,7 +63,19 @@ def describe_trend(values: pd.Series, unit: str = "", f=fmt) -> str:
     """A predicate that the printed numbers bear out: 'goes from A at <unit>x0 to B at <unit>x1 and
     falls at every step' only when every printed value is below the one before (rises alike);
     otherwise each run of falls, rises or equal printed values in turn, equal ones said to be equal
-    as printed (0.2471 -> 0.2467 would read 'falls' beside two printed 0.247s)."""
+    as printed (0.2471 -> 0.2467 would read 'falls' beside two printed 0.247s). A missing value
+    (NaN: no usable run there) is left out of the steps and named, never compared."""
+    gaps = [f"{unit}{whole(x)}" for x in values.index[values.isna()]]
+    values = values.dropna()
+    if not gaps:
+        return _trend(values, unit, f)
+    if values.empty:
+        return "has no value"
+    return f"{_trend(values, unit, f)} (no value at {', '.join(gaps)})"
+
+
+def _trend(values: pd.Series, unit: str, f) -> str:
+    """describe_trend over values that are all present."""
     if len(values) < 2:
         return f"is {f(values.iloc[0]) if len(values) else 'n/a'} (one value only)"
     runs = _runs(_steps(values, f))

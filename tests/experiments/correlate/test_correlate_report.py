@@ -170,3 +170,16 @@ def test_one_model_of_one_seed_is_counted_in_the_singular_and_a_lone_panel_has_n
     data = profile.ProfileData(tmp_path, tables={"autoencode": ae, "correlate": only})
     said = correlate.worse_models_shown(data, ["d20-nc3-s0"])
     assert said.endswith("its mean |correlation| off the diagonal is 0.300.") and "nan" not in said
+
+
+def test_a_trend_with_a_missing_value_leaves_it_out_of_the_steps_and_names_it():
+    """A NaN (no usable run at that d) compares as neither smaller nor larger: it must not turn a
+    fall into 'rises at every step'."""
+    gap = pd.Series([0.3, float("nan"), 0.1], index=[5, 10, 20])
+    assert (
+        describe_trend(gap, "d=")
+        == "goes from 0.300 at d=5 to 0.100 at d=20 and falls at every step (no value at d=10)"
+    )
+    lone = pd.Series([float("nan"), 0.2], index=[5, 10])
+    assert describe_trend(lone, "d=") == "is 0.200 (one value only) (no value at d=5)"
+    assert describe_trend(pd.Series([float("nan")], index=[5]), "d=") == "has no value"

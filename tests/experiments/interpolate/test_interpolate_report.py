@@ -57,3 +57,27 @@ def test_the_text_names_the_latent_sizes_the_runs_compared_and_the_pairs_they_dr
     assert said.startswith("Each model interpolated 892-980 pairs of test images")
     assert interpolate.pairs_drawn(t.assign(n_image_pairs=30)) == "30 image pairs"
     assert interpolate.pairs_drawn(t.assign(n_image_pairs=1)) == "1 image pair"
+
+
+def test_the_choices_row_says_when_the_runs_drew_fewer_image_pairs_than_asked():
+    from pathlib import Path
+
+    import yaml
+
+    from aestudy.report import profile
+
+    repo = Path(__file__).resolve().parents[3]
+    params = yaml.safe_load((repo / "params" / "default.yaml").read_text())
+
+    def row(t) -> str:
+        data = profile.ProfileData(repo / "reports" / "nowhere", tables={"interpolate": t}, params=params)
+        return interpolate.choices(data)[0]["choice"]
+
+    t = _interp([0.5] * 3, [0.7] * 3, [0.8] * 3, [0.6] * 3)
+    assert row(t) == (
+        "30 test image pairs per digit pair [[1, 5], [3, 6], [0, 4]], drawn for each autoencoder seed and num_conv"
+    )
+    t["n_image_pairs"] = t["pair"].map({"1-5": 30, "3-6": 30, "0-4": 27})
+    assert row(t).startswith(
+        "30 test image pairs per digit pair [[1, 5], [3, 6], [0, 4]] (27-30 image pairs drawn), "
+    )

@@ -361,13 +361,21 @@ def measures_table(data, primary: bool = True):
     )
 
 
+def _fewer_drawn(data, asked) -> str:
+    """'' where every run drew the image pairs asked for, else ' (892-980 image pairs drawn)': a
+    digit with fewer test images than asked for draws fewer."""
+    interp = data.usable(STAGE)
+    drawn = interp["n_image_pairs"].dropna() if "n_image_pairs" in interp else pd.Series(dtype=float)
+    return "" if drawn.empty or (drawn == asked).all() else f" ({pairs_drawn(interp)} drawn)"
+
+
 def choices(data) -> list[dict]:
     p = data.declared(STAGE, "params")
     return [
         {
             "what": "interpolation images",
-            "choice": f"{p.get('pairs_per_digit_pair', '?')} test image pairs per "
-            f"digit pair {p.get('pairs', '?')}, drawn for each autoencoder seed and num_conv",
+            "choice": f"{p.get('pairs_per_digit_pair', '?')} test image pairs per digit pair {p.get('pairs', '?')}"
+            f"{_fewer_drawn(data, p.get('pairs_per_digit_pair'))}, drawn for each autoencoder seed and num_conv",
             "how it was made": "the original's digit pairs; the models of one seed and num_conv (a model pair: "
             "every d compared) share their image pairs, so d is compared pair by pair within a model pair "
             "and the model pairs are independent",
