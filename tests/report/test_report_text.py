@@ -517,3 +517,20 @@ def test_one_seed_one_slurm_job_and_a_family_short_of_runs_are_counted_as_they_a
     )
     assert verdicts.family_words(v) == "1 claim with a p-value (1 more has no p-value: too few usable runs)"
     assert verdicts.family_words(v.iloc[:2]) == "1 claim the design can test"
+
+
+def test_the_abstract_says_when_a_stage_that_lost_a_seed_left_verdicts_with_fewer_seeds():
+    """'over every model, 3 autoencoder seeds' was said even where a later stage's runs of one seed
+    had failed, and its verdicts rested on 2."""
+    data = _study_profile()
+    v = verdicts.verdicts(data).copy()
+    seeds = prose._seeds(data)[0]
+    a = prose.abstract_markdown(data, v)
+    assert f"{seeds} autoencoder seeds;" in a and "fewer for" not in a
+    for claim in ("h1_matters_little", "larger_d_better"):
+        v.loc[claim, "seeds"] = f"holds in 1 of {seeds - 1} seeds"
+    a = prose.abstract_markdown(data, v)
+    assert (
+        f'{seeds} autoencoder seeds (fewer for 2 verdicts, whose stage lost a seed\'s runs: see their "holds in");'
+        in a
+    )

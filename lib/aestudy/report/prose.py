@@ -80,6 +80,20 @@ def _seeds(data: ProfileData) -> tuple[int, int]:
     return (first[SEED].nunique(), len(first)) if not first.empty and SEED in first else (0, 0)
 
 
+def _fewer_seeds(v: pd.DataFrame, seeds: int) -> str:
+    """' (fewer for 2 verdicts, whose stage lost a seed's runs: their "holds in")' where a later
+    stage's failed runs left some verdicts with fewer seeds than the first experiment trained."""
+    held = (
+        v["seeds"].astype(str).str.extract(r"of (\d+) seeds?$")[0].dropna().astype(int)
+        if "seeds" in v
+        else []
+    )
+    fewer = int((pd.Series(held, dtype=int) < seeds).sum())
+    if not fewer:
+        return ""
+    return f' (fewer for {count(fewer, "verdict")}, whose stage lost a seed\'s runs: see {"its" if fewer == 1 else "their"} "holds in")'
+
+
 def abstract_markdown(data: ProfileData, v: pd.DataFrame, ref=None, aside: list | None = None) -> str:
     """The report's first paragraph, from the verdict table `v` (verdicts.verdicts(data)): how
     many conclusions this run supports, contradicts and leaves open, what the contradicted ones
@@ -92,7 +106,7 @@ def abstract_markdown(data: ProfileData, v: pd.DataFrame, ref=None, aside: list 
     seeds, models = _seeds(data)
     over = (
         f"{100 * data.rules.confidence:g} % t-intervals from a linear model over every model, "
-        f"{seeds} {about.UNIT if seeds == 1 else about.UNITS}"
+        f"{seeds} {about.UNIT if seeds == 1 else about.UNITS}" + _fewer_seeds(v, seeds)
     )
     untested = int((v["seeds"] == UNTESTED).sum()) if "seeds" in v else 0  # the design cannot test it
     out = [
