@@ -354,3 +354,29 @@ def test_a_mode_whose_search_space_is_smaller_is_counted_as_tried_not_as_asked()
     assert "In every mode with a runner-up (frozen, finetune, scratch) the chosen protocol leads" in caption
     row = transfer_choices.choices(data)[0]
     assert row["choice"].startswith("the best of 1-2 candidates per mode")
+
+
+def test_the_replication_row_says_when_a_declared_seed_has_no_completed_model():
+    def row(tables) -> str:
+        t, _ = choices.table(_data(tables))
+        return t.set_index("what").loc["replication", "choice"]
+
+    ae = pd.DataFrame(
+        [
+            {
+                "run_id": f"d5-nc1-s{s}",
+                "status": "ok",
+                "latent_dim": 5,
+                "num_conv": 1,
+                "seed": s,
+                "final_test_error": 0.03,
+            }
+            for s in (0, 1, 3)
+        ]
+    )
+    assert (
+        row({"autoencode": ae})
+        == "4 autoencoder seeds (0, 1, 2, 3); models of only 3 of them (0, 1, 3) completed"
+    )
+    full = pd.concat([ae, ae.iloc[:1].assign(seed=2, run_id="d5-nc1-s2")])
+    assert row({"autoencode": full}) == "4 autoencoder seeds (0, 1, 2, 3)"

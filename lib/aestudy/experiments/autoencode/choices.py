@@ -116,12 +116,21 @@ def limitations(data) -> str:
     return " ".join(t for t in (learned, largest_residual(ae)) if t)
 
 
+def _seeds_trained(data, declared: list) -> str:
+    """'' where every declared seed has a usable model, else '; models of only 3 of them (0, 1, 2) completed'."""
+    ae = data.usable(STAGE)
+    done = sorted(int(s) for s in ae[SEED].unique()) if not ae.empty and SEED in ae else []
+    if set(done) >= set(declared):
+        return ""
+    return f"; models of only {len(done)} of them ({', '.join(map(str, done)) or 'none'}) completed"
+
+
 def choices(data) -> list[dict]:
     p, seeds = data.declared(STAGE, "params"), data.declared(STAGE, "grid").get("seed", [])
     return [
         {
             "what": "replication",
-            "choice": f"{len(seeds)} autoencoder seeds ({', '.join(map(str, seeds))})",
+            "choice": f"{len(seeds)} autoencoder seeds ({', '.join(map(str, seeds))}){_seeds_trained(data, seeds)}",
             "how it was made": "the budget of the profile; every later stage uses every seed's model",
             "on what data": "none (fixed before the runs)",
         },
