@@ -90,7 +90,9 @@ def test_verdicts_json_carries_the_check_for_scripts(tmp_path):
     (saved,) = read_json(tmp_path / "verdicts.json")["set_aside"]
     assert saved["experiment"] == "autoencode" and "d=20, num_conv=3, seed 0" in saved["units"]
     assert saved["changed"] == {c: {"verdict": a, "without": b} for c, (a, b) in aside[0].changed.items()}
-    verdicts.save(v, tmp_path, None, [])
+    verdicts.save(v, tmp_path, None, [])  # checked, nothing set aside: a script can tell it from unchecked
+    assert read_json(tmp_path / "verdicts.json")["set_aside"] == []
+    verdicts.save(v, tmp_path, None)
     assert "set_aside" not in read_json(tmp_path / "verdicts.json")
 
 

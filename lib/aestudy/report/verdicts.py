@@ -312,7 +312,7 @@ def save(v: pd.DataFrame, folder, ref=None, aside: list | None = None):
     claim (its words, verdict, verdict before Holm, seeds, key number, p-values), where a profile
     is compared with (`counterpart.of`), its name, its verdicts and which claims both decide alike,
     differently or one of them alone, and what each experiment set aside changes (`aside`:
-    `robustness.of`; a check, not a verdict). The renderer prints its line from it (`console.verdicts_line`)."""
+    `robustness.of`; a check, not a verdict: [] where nothing was set aside, absent where not checked). The renderer prints its line from it (`console.verdicts_line`)."""
     from pathlib import Path
 
     from ..files import write_json
@@ -349,7 +349,7 @@ def save(v: pd.DataFrame, folder, ref=None, aside: list | None = None):
             "differ": list(ref.differ),
             "alone": {str(c): (ref.name if side == 1 else THIS_RUN) for c, side in ref.alone.items()},
         }
-    if aside:
+    if aside is not None:  # [] where the check ran and no experiment set a unit aside
         out["set_aside"] = [
             {
                 "experiment": a.experiment,
