@@ -436,7 +436,53 @@ def _render_study(study, if_changed: bool = False):
             file=sys.stderr,
         )
     unplanned = [r["run"] for r in rows if r["state"] == "unplanned"]
-    return render(study, if_changed=if_changed, stale=stale, unplanned=unplanned)
+    behind = _counterpart_behind(study)
+    if behind:
+        print(
+            f"warning: {behind['behind']} of the {behind['runs']} runs of {behind['profile']}, the profile this "
+            f"report is compared with, {'is' if behind['behind'] == 1 else 'are'} not up to date with this "
+            f"checkout (first: {behind['first']}); its "
+            f"verdicts are those of its last sweep; `{behind['command']}` updates them",
+            file=sys.stderr,
+        )
+    return render(study, if_changed=if_changed, stale=stale, unplanned=unplanned, counterpart_behind=behind)
+
+
+def _counterpart_behind(study) -> dict | None:
+    """Where the profile the report is compared with (`counterpart.found`) has runs that are not up
+    to date against this checkout and the parameter file it last ran (its params.yaml): its name,
+    how many of how many runs, the first (run: state, why) and the command that updates them. None
+    where all are, where none is compared with, or where its file cannot be read (the report says
+    that itself). Its verdicts are still shown: those of its last sweep."""
+    from . import config
+    from .errors import StudyError
+    from .ondisk import PARAMS_COPY
+    from .report.counterpart import candidates, found
+    from .runner.paramfile import load_study
+    from .runner.sweep import status
+
+    name = found(
+        candidates(list(study.spec.report.get("compare_with") or []), study.profile),
+        config.profile_dir(study.profile),
+    )
+    if name is None:
+        return None
+    ran = config.profile_dir(name) / PARAMS_COPY
+    try:
+        rows = status(load_study(ran), damaged_data_unknown=True)
+    except (StudyError, OSError):
+        return None
+    behind = [r for r in rows if r["state"] != "complete"]
+    if not behind:
+        return None
+    again = config.PROJECT_ROOT / "params" / f"{name}.yaml"
+    return {
+        "profile": name,
+        "behind": len(behind),
+        "runs": len(rows),
+        "first": f"{behind[0]['run']}: {behind[0]['state']}, {behind[0]['reason']}",
+        "command": f"aestudy run {config.relative(again if again.is_file() else ran)}",
+    }
 
 
 def _stop(signum, frame):

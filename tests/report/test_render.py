@@ -177,9 +177,50 @@ def test_run_after_a_change_to_the_report_section_alone_renders_again_and_says_w
     assert last.startswith("verdicts: ") and "; compared with twin: " in last, last
     html = (reports / "smoke" / "report.html").read_text()
     assert "Compared with the profile <strong>twin</strong>" in html
+    assert (
+        "not up to date" not in proc.stderr and "Compared with runs out of date" not in html
+    )  # twin is current
     assert html.count('class="verdict-line verdict-counterpart"') == len(
         json.loads((reports / "smoke" / "verdicts.json").read_text())["claims"]
     )
+
+
+@pytest.mark.slow
+def test_a_report_compared_with_a_profile_whose_runs_are_stale_says_so_above_its_summary(
+    smoke_profile, tmp_path
+):
+    """The profile compared with (twin) last ran another parameter than its file now plans... or this
+    checkout's code changed after it ran: its verdicts are those of its last sweep, which the
+    command and the report say, with the command that brings it up to date."""
+    reports = tmp_path / "reports"
+    shutil.copytree(smoke_profile["dir"], reports / "smoke")
+    shutil.copytree(
+        smoke_profile["dir"], reports / "twin", ignore=shutil.ignore_patterns("report.*", "verdicts.json")
+    )
+    copy = reports / "twin" / "params.yaml"
+    text = copy.read_text().replace("profile: smoke", "profile: twin", 1)
+    copy.write_text(text.replace("n_samples: 2001", "n_samples: 1001"))  # what twin's theory run did not run
+    params = tmp_path / "smoke.yaml"
+    params.write_text(
+        smoke_profile["params"]
+        .read_text()
+        .replace("  confidence: 0.95 ", "  compare_with: [twin]\n  confidence: 0.95 ", 1)
+    )
+    proc = lib_command("render", str(params), env={**smoke_profile["env"], "REPORTS_DIR": str(reports)})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert (
+        f"warning: 1 of the {smoke_runs()} runs of twin, the profile this report is compared with, is not up to "
+        "date with this checkout (first: theory/all: stale, parameter n_samples: 2001 -> 1001)"
+    ) in proc.stderr
+    html = (reports / "smoke" / "report.html").read_text()
+    said = re.search(
+        r"Compared with runs out of date:</strong> 1 of the \d+ runs of <strong>twin</strong>.*?</p>",
+        html,
+        re.S,
+    )
+    assert said and "is not up to date" in said[0] and "theory/all" in said[0], said
+    assert html.index("Rendered ") < html.index("Compared with runs out of date") < html.index(">Summary<")
+    assert "aestudy run " in said[0] and "twin/params.yaml" in said[0]  # no params/twin.yaml: the file it ran
 
 
 @pytest.mark.slow

@@ -370,6 +370,19 @@ def changed_parts(old: str, new: dict) -> str:
     return f"{said} changed"
 
 
+def counterpart_banner(behind: dict) -> str:
+    """The line above the summary where the profile the report is compared with has runs that are
+    not up to date with this checkout: its verdicts beside this report's are those of its last
+    sweep, which other code or parameters computed."""
+    n = behind["behind"]
+    return (
+        f"> **Compared with runs out of date:** {n} of the {behind['runs']} runs of **{plain(behind['profile'])}**, "
+        f"the profile this report compares its verdicts with, {'is' if n == 1 else 'are'} not up to date with "
+        f"this checkout (first: {plain(behind['first'])}): the comparison shows the verdicts of its last sweep. "
+        f"`{behind['command']}` brings {'it' if n == 1 else 'them'} up to date."
+    )
+
+
 def stale_banner(stale: list[tuple[str, str]], total: int, params_path, unused: int = 0) -> str:
     """The line above the summary of a report rendered from runs that are out of date (their
     notebook, parameters, upstream runs, data or imported code changed after they ran): how many,
@@ -429,12 +442,15 @@ def render(
     if_changed: bool = False,
     stale: list[tuple[str, str]] = (),
     unplanned: list[str] = (),
+    counterpart_behind: dict | None = None,
 ) -> dict | None:
     """Write reports/<profile>/report.html (and .pdf); returns their paths and timings. With
     `if_changed` (what `run` does), skip when it was rendered from exactly these runs and code.
     `stale`: (run, why) of each run that is out of date (the runner's `status` says which; the
     report cannot tell), said above the summary. `unplanned`: the run folders ("stage/run_id") the
-    parameter file no longer plans: the report leaves them out (its tables never held them)."""
+    parameter file no longer plans: the report leaves them out (its tables never held them).
+    `counterpart_behind`: how many runs of the profile the report is compared with are not up to
+    date with this checkout (the command's `_counterpart_behind`), said above the summary."""
     import papermill as pm
 
     check_has_runs(study)
@@ -442,6 +458,9 @@ def render(
     parts = report_key(study)
     parts["the stale runs"] = hashlib.sha256(repr(sorted(name for name, _ in stale)).encode()).hexdigest()
     parts["the unplanned runs"] = hashlib.sha256(repr(sorted(unplanned)).encode()).hexdigest()
+    parts["the compared profile's runs not up to date"] = hashlib.sha256(
+        repr(sorted((counterpart_behind or {}).items())).encode()
+    ).hexdigest()
     key = json.dumps(parts, indent=1)
     stamp = pdir / "report.key"
     why = ""
@@ -476,6 +495,12 @@ def render(
         )
         unused = unused_runs(pdir, [name for name, _ in stale])
         cells.insert(at, _md(stale_banner(list(stale), len(runs), config.relative(study.path), unused)))
+    if counterpart_behind:  # under the title too: the comparison on page 1 rests on it
+        cells = parts[0].cells
+        at = next(
+            (i for i, c in enumerate(cells) if c.cell_type == "markdown" and c.source.startswith("## ")), 0
+        )
+        cells.insert(at, _md(counterpart_banner(counterpart_behind)))
     captions = numbered_so_far(parts[0])
     for stage in (s for s in study.stages() if STAGES[s].in_report):
         done = [r for r in runs if r["stage"] == stage]
