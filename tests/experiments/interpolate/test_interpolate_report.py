@@ -81,3 +81,11 @@ def test_the_choices_row_says_when_the_runs_drew_fewer_image_pairs_than_asked():
     assert row(t).startswith(
         "30 test image pairs per digit pair [[1, 5], [3, 6], [0, 4]] (27-30 image pairs drawn), "
     )
+
+
+def test_the_digit_like_key_number_names_the_ratio_to_the_ends_as_table_4_does():
+    """It said 'endpoint mass 0.605 at d=10', the name Table 5 gives the a ≈ 0.5 mass itself (0.555)."""
+    key = interpolate.verdict_mid_digit_like(_interp([0.5] * 3, [0.7] * 3, [0.8] * 3, [0.6] * 3))[
+        "key number"
+    ]
+    assert key.startswith("endpoint mass / ends 0.800 at d=10, "), key

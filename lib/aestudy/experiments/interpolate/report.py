@@ -135,7 +135,7 @@ def verdict_mid_digit_like(interp: pd.DataFrame, rules: ReportParams = DEFAULT) 
         "calibrated probability of the two endpoint digits at a ≈ 0.5 over "
         "that at the model's own ends (1 = as recognisable)",
         rules,
-        short="endpoint mass",
+        short="endpoint mass / ends",  # as Table 4 names it: the ratio, not the a ≈ 0.5 mass itself
         extra=entropy,
     )
 
