@@ -521,3 +521,20 @@ def test_what_would_decide_names_the_obstacle_more_seeds_cannot_remove():
         0.95,
     )
     assert r["verdict"] == "inconclusive" and "as contradicted" in need_text(r["need"], 0.05, 1)
+
+
+def test_a_trend_s_key_number_names_a_peak_or_trough_that_prints_beyond_both_ends():
+    """'77.0 % at d=5 → 81.0 % at d=20' read as a rise where the accuracy peaked at 84.1 % at d=10."""
+    from aestudy.report.claims import ends
+    from aestudy.report.text import fmt_pct
+
+    def key(values, f=fmt_pct) -> str:
+        df = pd.DataFrame({"latent_dim": [5, 10, 15, 20], "accuracy": values})
+        return ends(df, "latent_dim", "accuracy", f)
+
+    assert key([0.770, 0.841, 0.811, 0.810]) == "77.0 % at d=5 → 81.0 % at d=20, peak 84.1 % at d=10"
+    assert key([0.81, 0.70, 0.75, 0.77]) == "81.0 % at d=5 → 77.0 % at d=20, trough 70.0 % at d=10"
+    assert key([0.77, 0.78, 0.80, 0.81]) == "77.0 % at d=5 → 81.0 % at d=20"  # monotone: the ends say it
+    assert (
+        key([0.77, 0.8101, 0.79, 0.81]) == "77.0 % at d=5 → 81.0 % at d=20"
+    )  # beyond only past the digits printed
