@@ -187,10 +187,19 @@ def test_each_search_prints_its_standard_error_and_says_when_the_choice_is_insid
         {**rows[0], "mode": "scratch", "candidate": i, "chosen": i == 0, "cv_accuracy": a, "cv_se": 0.01}
         for i, a in enumerate([0.80, 0.60])
     ]
+    # augmented's chosen one has an error of 0 (2 folds that agree): its 1-point lead over a candidate
+    # whose error is 1 point is inside the noise all the same
+    rows += [
+        {**rows[0], "mode": "augmented", "candidate": i, "chosen": i == 0, "cv_accuracy": a, "cv_se": se}
+        for i, (a, se) in enumerate([(0.80, 0.0), (0.79, 0.01)])
+    ]
     t = transfer_data.chosen_protocols(pd.DataFrame(rows))
-    assert t["CV accuracy"].tolist() == ["72.0 % ± 4.6", "80.0 % ± 1.0"]
-    assert t["lead over runner-up"].tolist() == ["3.0 (inside noise)", "20.0"]
-    assert "In 1 of 2 modes (frozen) the selection is inside the noise" in transfer_data.noise_words(t)
+    assert t["CV accuracy"].tolist() == ["72.0 % ± 4.6", "80.0 % ± 1.0", "80.0 % ± 0.0"]
+    assert t["lead over runner-up"].tolist() == ["3.0 (inside noise)", "20.0", "1.0 (inside noise)"]
+    assert (
+        "In 2 of 3 modes (frozen, augmented) the selection is inside the noise"
+        in transfer_data.noise_words(t)
+    )
     old = transfer_data.chosen_protocols(
         pd.DataFrame(rows).drop(columns="cv_se")
     )  # runs from before the errors
@@ -198,17 +207,21 @@ def test_each_search_prints_its_standard_error_and_says_when_the_choice_is_insid
 
     assert selection_noise([0.69, 0.72], [0.05, 0.046], 1, "recipe") == (
         "Cross-validation standard error over folds: 4.6 points for the chosen recipe (4.6–5.0 points over the "
-        "recipes); the chosen recipe (72.0 %) is within one standard error of the runner-up (69.0 %, 3.0 points "
-        "behind): the selection is inside the noise."
+        "recipes); the chosen recipe (72.0 %) leads the runner-up (69.0 %) by 3.0 points, within one standard "
+        "error of that difference (6.8 points, both recipes' errors combined): the selection is inside the noise."
     )
     assert "more than one standard error" in selection_noise([0.9, 0.7], [0.02, 0.02], 0)
+    # 2 folds that agree give the chosen one an error of 0: its lead of one image in 100 is still noise
+    assert "by 1.0 points, within one standard error of that difference (1.0 points" in selection_noise(
+        [0.80, 0.79], [0.0, 0.01], 0, "recipe"
+    )
     assert selection_noise([0.9, 0.7], [None, None], 0) == ""
     cands = [
         {"cv_accuracy": 0.69, "cv_se": 0.05, "chosen": False, "lr": 1e-3, "cv_folds": [0.64, 0.74]},
         {"cv_accuracy": 0.72, "cv_se": 0.046, "chosen": True, "lr": 3e-3, "cv_folds": [0.674, 0.766]},
     ]
     words = semisup.search_noise(cands, {"cv_steps": 1000}, {"steps": 3000})
-    assert "within one standard error of the runner-up (69.0 %" in words
+    assert "leads the runner-up (69.0 %) by 3.0 points, within one standard error" in words
     assert (
         "ranking was made at 1,000 training steps per candidate and is not checked at the final 3,000"
         in words

@@ -249,18 +249,34 @@ def _slug(name) -> str:
     return "".join(ch if ch.isalnum() else "-" for ch in str(name).lower()).strip("-")
 
 
+def lead_and_error(scores, ses, chosen: int) -> tuple[float, float]:
+    """The chosen candidate's lead over the best other one and the standard error of that
+    difference: both candidates' errors over folds combined as if independent (the runner-up's
+    taken as the chosen one's where it is missing). The chosen one's error alone can be 0 over two
+    folds that happen to agree, which would make any lead look clear."""
+    runner = max((i for i in range(len(scores)) if i != chosen), key=lambda i: scores[i])
+    se = ses[chosen]
+    se_r = se if ses[runner] is None or pd.isna(ses[runner]) else ses[runner]
+    return scores[chosen] - scores[runner], math.sqrt(se**2 + se_r**2)
+
+
+def inside_noise(lead: float, error: float) -> bool:
+    """A lead no larger than one standard error of it (equal, up to float rounding, counts as inside)."""
+    return abs(lead) <= error + 1e-9
+
+
 def selection_noise(scores, ses, chosen: int, what: str = "candidate") -> str:
     """One sentence on a cross-validated search: the standard error over folds (the chosen
-    candidate's, in points) and whether the chosen candidate's lead over the runner-up is within
-    one such error (the selection is then inside the noise). '' without the errors (runs from
-    before they were recorded) or with one candidate."""
+    candidate's, in points) and whether the chosen candidate's lead over the runner-up exceeds one
+    standard error of that lead (the two candidates' errors combined, as if independent: the chosen
+    one's alone can be 0 over 2 folds that happen to agree). Within it, the selection is inside the
+    noise. '' without the errors (runs from before they were recorded) or with one candidate."""
     scores, ses = list(scores), list(ses)
     if len(scores) < 2 or chosen >= len(scores) or ses[chosen] is None or pd.isna(ses[chosen]):
         return ""
     se = ses[chosen]
-    others = [s for i, s in enumerate(scores) if i != chosen]
-    runner_up = max(others)
-    lead = scores[chosen] - runner_up
+    runner_up = max(s for i, s in enumerate(scores) if i != chosen)
+    lead, error = lead_and_error(scores, ses, chosen)
     known = [s for s in ses if s is not None and not pd.isna(s)]
     spread = (
         f"{100 * min(known):.1f}–{100 * max(known):.1f} points over the {what}s"
@@ -270,12 +286,16 @@ def selection_noise(scores, ses, chosen: int, what: str = "candidate") -> str:
     head = f"Cross-validation standard error over folds: {100 * se:.1f} points for the chosen {what}" + (
         f" ({spread})" if spread else ""
     )
-    if lead <= se:
-        return (
-            f"{head}; the chosen {what} ({fmt_pct(scores[chosen])}) is within one standard error of the runner-up "
-            f"({fmt_pct(runner_up)}, {100 * lead:.1f} points behind): the selection is inside the noise."
-        )
-    return (
-        f"{head}; the chosen {what} ({fmt_pct(scores[chosen])}) leads the runner-up ({fmt_pct(runner_up)}) by "
-        f"{100 * lead:.1f} points, more than one standard error."
+    lead_words = (
+        f"the chosen {what} ({fmt_pct(scores[chosen])}) leads the runner-up ({fmt_pct(runner_up)}) by "
+        f"{100 * lead:.1f} points"
+        if lead >= 0
+        else f"the chosen {what} ({fmt_pct(scores[chosen])}) is {100 * -lead:.1f} points below another "
+        f"({fmt_pct(runner_up)})"
     )
+    of_lead = (
+        f"one standard error of that difference ({100 * error:.1f} points, both {what}s' errors combined)"
+    )
+    if inside_noise(lead, error):
+        return f"{head}; {lead_words}, within {of_lead}: the selection is inside the noise."
+    return f"{head}; {lead_words}, more than {of_lead}."

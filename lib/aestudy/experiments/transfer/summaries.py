@@ -11,7 +11,7 @@ from ...drawing import baseline_lines as _baseline_lines
 from ...report.figures import WIDTH, ci_points, style
 from ...report.stats import CONFIDENCE, SEED, summarise
 from ...report.tables import ci_columns, ci_table
-from ...report.text import SEEDS, as_written, count, interval_words
+from ...report.text import SEEDS, as_written, count, inside_noise, interval_words, lead_and_error
 from ...vocabulary import (
     BASELINE_NAMES,
     BASELINE_STYLE,
@@ -125,8 +125,9 @@ def chosen_protocols(protocol: pd.DataFrame) -> pd.DataFrame:
             "candidates": f"{len(g)} ({100 * g['cv_accuracy'].min():.0f}–{100 * g['cv_accuracy'].max():.0f} %)",
         }
         if has_se and len(g) > 1:
-            lead = best["cv_accuracy"] - g.loc[~g["chosen"], "cv_accuracy"].max()
-            row[LEAD] = f"{100 * lead:.1f}" + (" (inside noise)" if lead <= se else "")
+            chosen = list(g["chosen"]).index(True)
+            lead, error = lead_and_error(list(g["cv_accuracy"]), list(g["cv_se"]), chosen)
+            row[LEAD] = f"{100 * lead:.1f}" + (" (inside noise)" if inside_noise(lead, error) else "")
         rows.append(row)
     t = pd.DataFrame(rows).astype(object)
     if "augment" in t:
@@ -329,7 +330,7 @@ def noise_words(t: pd.DataFrame) -> str:
     alone = [str(m) for m in t.loc[t[LEAD].isna(), "mode"]]
     head = (
         " Lead over runner-up: the chosen candidate's CV accuracy minus the next best's, in percentage points; "
-        "inside noise when it is at most one standard error."
+        "inside noise when it is at most one standard error of that difference (both candidates' errors combined)."
         + (f" No runner-up for {', '.join(alone)}: one candidate only." if alone else "")
     )
     if led.empty:
