@@ -538,3 +538,33 @@ def test_a_trend_s_key_number_names_a_peak_or_trough_that_prints_beyond_both_end
     assert (
         key([0.77, 0.8101, 0.79, 0.81]) == "77.0 % at d=5 → 81.0 % at d=20"
     )  # beyond only past the digits printed
+
+
+def test_more_seeds_are_not_promised_where_they_would_also_make_a_contrary_step_significant():
+    """'About 29 seeds would decide it' was said of a slope whose step d=10→15 pointed the other way
+    (+0.162, not yet significant): at 29 seeds that step would be significant too and veto the
+    trend. A contrary step too small to matter at that many seeds leaves the promise as it was."""
+    from aestudy.report.decide import monotone, need_text
+
+    slope = pd.Series([-0.5, 0.3, -0.6, 0.1, -0.4])
+    r = monotone(
+        slope,
+        pd.DataFrame({"5→10": [-1.0, -0.2, -1.1, 0.2, -0.8], "10→15": [0.3, -0.1, 0.35, 0.05, 0.25]}),
+        -1,
+        0.95,
+    )
+    assert (
+        r["verdict"] == "inconclusive" and not r["against"] and list(r["need"]["contrary_steps"]) == ["10→15"]
+    )
+    said = need_text(r["need"], 0.05, 1)
+    assert (
+        said.startswith("more seeds would likely not decide it: at the ")
+        and "the step(s) 10→15 (+0.17)" in said
+    )
+    r = monotone(
+        slope,
+        pd.DataFrame({"5→10": [-1.0, -0.2, -1.1, 0.2, -0.8], "10→15": [0.02, -0.3, 0.25, -0.2, 0.28]}),
+        -1,
+        0.95,
+    )
+    assert need_text(r["need"], 0.05, 1).startswith("at this effect and spread, about ")

@@ -194,6 +194,17 @@ def monotone(
         if vetoes
         else dec["need"]
     )
+    if not vetoes and dec["verdict"] == INCONCLUSIVE and np.isfinite(dec.get("mean", float("nan"))):
+        # steps not yet significant whose estimate points against the slope: the seeds that would
+        # decide the slope may make them significant too, which would veto it (`need_text` checks)
+        why = {
+            **why,
+            "contrary_steps": {
+                k: {**s["need"], "mean": s["mean"]}
+                for k, s in step.items()
+                if np.isfinite(s.get("mean", float("nan"))) and s["mean"] * dec["mean"] < 0
+            },
+        }
     return {**dec, "verdict": verdict, "steps": step, "against": against, "toward": toward, "need": why}
 
 
@@ -333,10 +344,29 @@ def need_text(row_need: dict | None, alpha: float, m: int, power: float = POWER)
             f"(at {level})"
         )
     how = " as contradicted (the effect points against the claim)" if row_need.get("against") else ""
+    contrary = _contrary_at(row_need.get("contrary_steps") or {}, s, alpha)
+    if contrary:
+        return (
+            f"more seeds would likely not decide it: at the {s} {SEEDS} (now {row_need['seeds']}) that would decide "
+            f"its slope{how} with {100 * power:g} % power (at {level}), the step(s) {contrary}, which go the other "
+            "way, would more likely than not be significant too (not a monotone trend)"
+        )
     return (
         f"at this effect and spread, about {s} {SEEDS} (now {row_need['seeds']}) would decide it{how} "
         f"with {100 * power:g} % power (at {level})"
     )
+
+
+def _contrary_at(steps: dict, s: int, alpha: float) -> str:
+    """Of the steps pointing against a slope (step -> its `need` and mean), those that `s` seeds
+    would more likely than not make significant at `alpha` (the level a step vetoes at), with
+    their estimates: '10→15 (+0.162)'; '' where none."""
+    said = []
+    for k, st in steps.items():
+        at = seeds_needed(st["effect"], st["se"], st["seeds"], st["df"], st["df_per_seed"], alpha, 0.5, True)
+        if at is not None and at <= s:
+            said.append(f"{k} ({st['mean']:+.3g})")
+    return ", ".join(said)
 
 
 def holds_text(decision: dict) -> str:
