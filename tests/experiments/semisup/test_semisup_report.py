@@ -112,3 +112,14 @@ def test_one_label_draw_is_said_in_the_singular_and_without_interval_words():
     text = section.markdown(t, m)
     assert "t-interval over 1 label draw" not in text and "(one label draw)" in text
     assert "over 1 label draw (0 degrees of freedom)" in text and "for the one evaluated label draw" in text
+
+
+def test_the_headline_says_when_the_best_labelled_only_classifier_ties_another_to_the_digits_printed():
+    """'the best of the 3 classifiers trained on the labels alone: finetune 82.7 %' beside an
+    augmented control at 82.7 % as well (82.747 against 82.720) named one winner of a tie."""
+    from aestudy.experiments.semisup.report import _tied_with
+
+    assert _tied_with(pd.Series({"finetune": 0.82747, "augmented control": 0.82720, "frozen": 0.70})) == (
+        " (augmented control prints the same)"
+    )
+    assert _tied_with(pd.Series({"finetune": 0.83, "augmented control": 0.80})) == ""

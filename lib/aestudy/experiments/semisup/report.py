@@ -168,6 +168,18 @@ def compute(m: dict) -> str:
     )
 
 
+def _tied_with(means: pd.Series) -> str:
+    """' (the augmented control prints the same: 82.7 %)' where another of `means` prints as the
+    best one does, '' otherwise: a best that is a tie to the digits shown is said to be one."""
+    best = means.idxmax()
+    same = [k for k, v in means.drop(best).items() if fmt_pct(v) == fmt_pct(means[best])]
+    return (
+        f" ({' and '.join(map(str, same))} {'prints' if len(same) == 1 else 'print'} the same)"
+        if same
+        else ""
+    )
+
+
 def headline(df: pd.DataFrame, confidence: float = CONFIDENCE) -> str:
     """One sentence for the abstract: the recipe's accuracy and the best labelled-only classifier's
     on the same draws ('' without a semisup run)."""
@@ -180,7 +192,7 @@ def headline(df: pd.DataFrame, confidence: float = CONFIDENCE) -> str:
         f"; on the same {'draws' if ours['n'] != 1 else 'draw'}, "
         + (f"the best of the {len(others)} classifiers" if len(others) > 1 else "the classifier")
         + " trained on the labels alone: "
-        f"{others.idxmax()} {fmt_pct(others.max())}"
+        f"{others.idxmax()} {fmt_pct(others.max())}" + _tied_with(others)
         if len(others)
         else ""
     )
