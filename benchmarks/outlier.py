@@ -9,7 +9,10 @@ seed, as in the study): the test set is never read, so a warm-up chosen from the
 not chosen on the test set. Prints figures, asserts nothing.
 
     python benchmarks/outlier.py [--latent-dim 20] [--num-conv 3] [--seeds 0 1 2 3 4] [--epochs 2]
-                                 [--train-size 8000] [--val-size 2000] [--warmup 0 100]
+                                 [--train-size 8000] [--val-size 2000] [--warmup 0 100] [--output-bias torch]
+
+`--output-bias torch` trains from PyTorch's init as the sweeps did before `output_bias: mean`
+(science.models.start_output_at_mean), the start this script's figures of 2026-11-27 and 2026-12-02 had.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import torch
 
 from aestudy.experiments.autoencode import run as train
 from aestudy.science import data, models
+from aestudy.vocabulary import OUTPUT_BIASES
 
 
 def main() -> None:
@@ -36,12 +40,15 @@ def main() -> None:
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--warmup", type=int, nargs="+", default=[0, 100], help="warm-up steps (0: none)")
     ap.add_argument("--precision", choices=("float32", "bfloat16"), default="float32")
+    ap.add_argument(
+        "--output-bias", choices=OUTPUT_BIASES, default="mean", help="where the decoder's output starts"
+    )
     args = ap.parse_args()
     data_dir = os.environ.get("DATA_DIR", "data")
     torch.set_num_threads(int(os.environ.get("LIB_THREADS", "1")))
     print(
         f"d={args.latent_dim} num_conv={args.num_conv}, {args.train_size} images x {args.epochs} epochs, "
-        f"lr {args.lr:g}, {args.precision}; dead = fraction of encoder hidden units zero on all {args.val_size} validation images "
+        f"lr {args.lr:g}, {args.precision}, output bias {args.output_bias}; dead = fraction of encoder hidden units zero on all {args.val_size} validation images "
         "(training images outside the subset; no test image is read)"
     )
     full = data.load_split("mnist", train=True, data_dir=data_dir)
@@ -55,6 +62,8 @@ def main() -> None:
         for seed in args.seeds:
             train.setup(seed)
             model = models.AutoEncoder(models.AEConfig(args.latent_dim, args.num_conv))
+            if args.output_bias == "mean":
+                models.start_output_at_mean(model, tr.images)
             start = time.perf_counter()
 
             def report(m, epoch):
