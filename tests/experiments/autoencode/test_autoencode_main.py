@@ -102,28 +102,27 @@ def test_main_trains_the_cell_runs_seeds_into_their_own_folders_as_each_trains_a
     assert one.metrics["pca_test_error"] == mate.metrics["pca_test_error"]
 
 
-def test_the_output_bias_parameter_sets_where_the_untrained_decoder_starts(fake_mnist, tmp_path):
-    """output_bias 'mean' (the default) starts every model of the run at the training images'
-    mean pixel, the seeds trained together included; 'torch' keeps PyTorch's init."""
+def test_the_output_bias_parameter_sets_where_the_untrained_decoder_starts(fake_mnist, tmp_path, monkeypatch):
+    """output_bias 'mean' (the default) starts every model of the run at its training images' mean
+    pixel, the seeds trained together included; 'torch' keeps PyTorch's init."""
     import torch
 
-    from aestudy.science import data
+    from aestudy.science import models
 
+    started, start = [], models.start_output_at_mean
+    monkeypatch.setattr(models, "start_output_at_mean", lambda m, x: (started.append((m, x)), start(m, x))[1])
     p = _params(epochs=1, lr=1e-12, warmup_steps=0)  # a rate of 1e-12 leaves the start where it was
     assert p["output_bias"] == "mean"
-    train, _ = data.load_train_val(
-        p["dataset"],
-        data_dir=p["data_dir"],
-        limit=p["train_size"],
-        val_size=p["val_size"],
-        seed=p["data_seed"],
-    )
     cell = [{"seed": 1, "out_dir": str(tmp_path / "m1")}]
     at_mean = main({**p, "cell_runs": cell}, out_dir=tmp_path / "m0")
+    assert [m for m, _ in started] == [run.model for run in at_mean.trained]
+    for model, images in started:  # the training images: train_size of them, not the validation or test ones
+        assert len(images) == p["train_size"]
+        start_at = torch.sigmoid(model.decoder.deconv[-2].bias).item()
+        assert start_at == pytest.approx(images.mean().item(), rel=1e-4)
+    started.clear()
     at_torch = main({**p, "output_bias": "torch"}, out_dir=tmp_path / "t0")
-    for run in at_mean.trained:
-        start = torch.sigmoid(run.model.decoder.deconv[-2].bias).item()
-        assert start == pytest.approx(train.images.mean().item(), rel=1e-4)
+    assert not started
     (torch_run,) = at_torch.trained
     fan_in = torch_run.model.decoder.deconv[-2].weight.shape[1] * 9
     assert abs(torch_run.model.decoder.deconv[-2].bias.item()) <= 1 / fan_in**0.5 + 1e-6  # PyTorch's own
