@@ -180,7 +180,8 @@ def monotone(
         else INCONCLUSIVE
     )
     vetoes = against if dec["verdict"] == SUPPORTED else toward if dec["verdict"] == CONTRADICTED else []
-    if dec["verdict"] == INCONCLUSIVE and np.isfinite(dec.get("mean", float("nan"))):
+    undecided = dec["verdict"] == INCONCLUSIVE and np.isfinite(dec.get("mean", float("nan")))
+    if undecided:
         # the side more seeds would decide the slope on: a step already significant the other way
         # would veto that decision too
         vetoes = against if dec["mean"] * expected > 0 else toward
@@ -194,7 +195,7 @@ def monotone(
         if vetoes
         else dec["need"]
     )
-    if not vetoes and dec["verdict"] == INCONCLUSIVE and np.isfinite(dec.get("mean", float("nan"))):
+    if undecided and not vetoes:
         # steps not yet significant whose estimate points against the slope: the seeds that would
         # decide the slope may make them significant too, which would veto it (`need_text` checks)
         why = {

@@ -488,19 +488,16 @@ def render(
             kernel_manager_class=KERNEL_MANAGER,
         )
     parts = [nbformat.read(analyses_out, as_version=4)]
-    if stale:  # under the title, above the summary
-        cells = parts[0].cells
-        at = next(
-            (i for i, c in enumerate(cells) if c.cell_type == "markdown" and c.source.startswith("## ")), 0
-        )
+    banners = [counterpart_banner(counterpart_behind)] if counterpart_behind else []  # page 1's comparison
+    if stale:
         unused = unused_runs(pdir, [name for name, _ in stale])
-        cells.insert(at, _md(stale_banner(list(stale), len(runs), config.relative(study.path), unused)))
-    if counterpart_behind:  # under the title too: the comparison on page 1 rests on it
+        banners.append(stale_banner(list(stale), len(runs), config.relative(study.path), unused))
+    if banners:  # under the title, above the summary
         cells = parts[0].cells
         at = next(
             (i for i, c in enumerate(cells) if c.cell_type == "markdown" and c.source.startswith("## ")), 0
         )
-        cells.insert(at, _md(counterpart_banner(counterpart_behind)))
+        cells[at:at] = [_md(b) for b in banners]
     captions = numbered_so_far(parts[0])
     for stage in (s for s in study.stages() if STAGES[s].in_report):
         done = [r for r in runs if r["stage"] == stage]

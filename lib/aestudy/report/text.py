@@ -275,8 +275,8 @@ def selection_noise(scores, ses, chosen: int, what: str = "candidate") -> str:
     if len(scores) < 2 or chosen >= len(scores) or ses[chosen] is None or pd.isna(ses[chosen]):
         return ""
     se = ses[chosen]
-    runner_up = max(s for i, s in enumerate(scores) if i != chosen)
     lead, error = lead_and_error(scores, ses, chosen)
+    runner_up = scores[chosen] - lead
     known = [s for s in ses if s is not None and not pd.isna(s)]
     spread = (
         f"{100 * min(known):.1f}–{100 * max(known):.1f} points over the {what}s"

@@ -127,6 +127,7 @@ def _seeds_trained(data, declared: list) -> str:
 
 def choices(data) -> list[dict]:
     p, seeds = data.declared(STAGE, "params"), data.declared(STAGE, "grid").get("seed", [])
+    start = p.get("output_bias", "mean")  # the schema's default where the file names none
     return [
         {
             "what": "replication",
@@ -151,17 +152,17 @@ def choices(data) -> list[dict]:
         },
         {
             "what": "where the decoder's output starts",
-            "choice": f"output_bias = {p.get('output_bias', 'mean')}",
+            "choice": f"output_bias = {start}",
             "how it was made": "not recorded by the original; "
             + (
                 "the untrained decoder draws the training images' mean pixel (its last bias at that pixel's logit) "
                 "rather than PyTorch's mid-grey, which Adam's first steps spend darkening: at the default profile's "
                 "budget this start reached the lower validation error in every (d, num_conv) cell tried, 2 seeds "
                 "each (benchmarks/ae_fidelity.py)"
-                if p.get("output_bias", "mean") == "mean"
+                if start == "mean"
                 else "PyTorch's default initialisation (the untrained decoder draws a mid-grey image)"
             ),
-            "on what data": "held-out training images" if p.get("output_bias", "mean") == "mean" else "none",
+            "on what data": "held-out training images" if start == "mean" else "none",
         },
         {
             "what": "epochs",
