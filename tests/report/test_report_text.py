@@ -15,6 +15,7 @@ from aestudy.experiments.autoencode import report as autoencode
 from aestudy.experiments.correlate import report as correlate
 from aestudy.experiments.transfer import summaries as transfer_data
 from aestudy.report import compare, decide, profile, prose, sentences, tables, text, verdicts
+from aestudy.report.claims import SEED_COUNT
 from aestudy.report.decide import CONTRADICTED, INCONCLUSIVE, SUPPORTED
 from aestudy.report.experiments import claims as all_claims
 from aestudy.report_params import ReportParams
@@ -103,6 +104,7 @@ def test_verdicts_on_an_empty_profile_are_inconclusive_not_errors(tmp_path):
         "this run's numbers",
         "verdict",
         "seeds",
+        "of seeds",
         "key number",
         "decides",
         "would decide it",
@@ -529,6 +531,7 @@ def test_the_abstract_says_when_a_stage_that_lost_a_seed_left_verdicts_with_fewe
     assert f"{seeds} autoencoder seeds;" in a and "fewer for" not in a
     for claim in ("h1_matters_little", "larger_d_better"):
         v.loc[claim, "seeds"] = f"holds in 1 of {seeds - 1} seeds"
+        v.loc[claim, SEED_COUNT] = seeds - 1
     a = prose.abstract_markdown(data, v)
     assert (
         f'{seeds} autoencoder seeds (fewer for 2 verdicts, whose stage lost a seed\'s runs: see their "holds in");'

@@ -13,7 +13,7 @@ import pandas as pd
 
 from .. import config
 from ..experiments import about
-from .claims import KEY, NOTE, UNTESTED, Experiment
+from .claims import KEY, NOTE, SEED_COUNT, UNTESTED, Experiment
 from .console import THIS_RUN, agreement_words
 from .decide import CONTRADICTED, INCONCLUSIVE, SUPPORTED
 from .experiments import EXPERIMENTS
@@ -83,12 +83,10 @@ def _seeds(data: ProfileData) -> tuple[int, int]:
 def _fewer_seeds(v: pd.DataFrame, seeds: int) -> str:
     """' (fewer for 2 verdicts, whose stage lost a seed's runs: their "holds in")' where a later
     stage's failed runs left some verdicts with fewer seeds than the first experiment trained."""
-    held = (
-        v["seeds"].astype(str).str.extract(r"of (\d+) seeds?$")[0].dropna().astype(int)
-        if "seeds" in v
-        else []
+    rest_on = (
+        pd.to_numeric(v[SEED_COUNT], errors="coerce").fillna(0) if SEED_COUNT in v else pd.Series(dtype=int)
     )
-    fewer = int((pd.Series(held, dtype=int) < seeds).sum())
+    fewer = int(((rest_on > 0) & (rest_on < seeds)).sum())
     if not fewer:
         return ""
     return f' (fewer for {count(fewer, "verdict")}, whose stage lost a seed\'s runs: see {"its" if fewer == 1 else "their"} "holds in")'

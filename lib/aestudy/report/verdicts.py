@@ -14,7 +14,7 @@ import pandas as pd
 from .. import config
 from ..experiments import about
 from ..report_params import ReportParams
-from .claims import DECIDES, KEY, NEED, NOTE, NUMBERS, UNTESTED, WOULD
+from .claims import DECIDES, KEY, NEED, NOTE, NUMBERS, SEED_COUNT, UNTESTED, WOULD
 from .decide import INCONCLUSIVE, WORDS, holm, need_text
 from .experiments import EXPERIMENTS, claims
 from .profile import ProfileData
@@ -27,6 +27,7 @@ COLUMNS = [
     NUMBERS,
     "verdict",
     "seeds",
+    SEED_COUNT,
     KEY,
     DECIDES,
     WOULD,
