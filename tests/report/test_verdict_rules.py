@@ -230,6 +230,9 @@ def test_a_saturating_curve_is_a_supported_trend():
     row = autoencode.verdict_error_falls_with_d(saturating)
     assert row["verdict"] == SUPPORTED and row["seeds"] == "holds in 5 of 5 seeds"
     assert "significantly against the claim: none" in row["this run's numbers"]
+    # the detailed block's "decided on" line says "significantly" too: 'steps against the claim: none'
+    # read as "no step goes the wrong way" beside a sentence naming one that does
+    assert row["decides"].endswith("; steps significantly against the claim: none")
     # ... even when its last step is flat up to noise
     flat_end = _ae(lambda d, nc, s: {5: 0.05, 10: 0.03, 15: 0.025, 20: 0.025}[d] * _noise(d, nc, s))
     assert autoencode.verdict_error_falls_with_d(flat_end)["verdict"] == SUPPORTED
@@ -514,7 +517,7 @@ def test_what_would_decide_names_the_obstacle_more_seeds_cannot_remove():
     )
     assert r["verdict"] == "inconclusive" and r["against"] == ["5→10"]
     said = need_text(r["need"], 0.05, 1)
-    assert said.startswith("more seeds would not decide it: the step(s) 5→10 go significantly against")
+    assert said.startswith("more seeds would not decide it: the step 5→10 goes significantly against")
     r = equivalence(
         pd.DataFrame({"A": [0.03, -0.03, 0.025, -0.02, 0], "B": [0.019, 0.023, 0.02, 0.022, 0.021]}),
         0.02,
@@ -542,7 +545,7 @@ def test_a_trend_s_key_number_names_a_peak_or_trough_that_prints_beyond_both_end
 
 def test_more_seeds_are_not_promised_where_they_would_also_make_a_contrary_step_significant():
     """'About 29 seeds would decide it' was said of a slope whose step d=10→15 pointed the other way
-    (+0.162, not yet significant): at 29 seeds that step would be significant too and veto the
+    (+0.162 on the log scale, printed so: +17.6 % of the error), not yet significant: at 29 seeds that step would be significant too and veto the
     trend. A contrary step too small to matter at that many seeds leaves the promise as it was."""
     from aestudy.report.decide import monotone, need_text
 
@@ -559,7 +562,7 @@ def test_more_seeds_are_not_promised_where_they_would_also_make_a_contrary_step_
     said = need_text(r["need"], 0.05, 1)
     assert (
         said.startswith("more seeds would likely not decide it: at the ")
-        and "the step(s) 10→15 (+0.17)" in said
+        and "the step 10→15 (+18.5 %), which goes the other way," in said  # exp(0.17): a relative change
     )
     r = monotone(
         slope,

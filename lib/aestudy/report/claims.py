@@ -22,7 +22,7 @@ import pandas as pd
 from .. import vocabulary as vocab
 from .decide import CONTRADICTED, INCONCLUSIVE, holds_text
 from .stats import MODELS
-from .text import est_words, fmt, whole
+from .text import est_words, fmt, relative, whole
 
 KEY = "key number"  # the short number of the page-1 verdict table (no interval words)
 NUMBERS = "this run's numbers"
@@ -159,11 +159,6 @@ def ends(df: pd.DataFrame, by: str, value: str, f=fmt) -> str:
     return said
 
 
-def relative(v) -> str:
-    """A change on the log scale as a relative change: log(0.9) -> '-10.0 %'."""
-    return "n/a" if v is None or not np.isfinite(v) else f"{100 * (np.exp(v) - 1):+.1f} %"
-
-
 def trend_row(
     experiment: str,
     c: str,
@@ -248,7 +243,7 @@ def trend_row(
         key=ends(df, x, y, f),
         decides=f"{what + ', ' if of_error else ''}"
         f"{relative(dec['mean'])} relative per {per} [{relative(dec['lo'])}, {relative(dec['hi'])}], "
-        f"{dec['n']} {unit}, df {dec['df']}; steps {veto}"
+        f"{dec['n']} {unit}, df {dec['df']}; steps significantly {veto}"
         if np.isfinite(dec["lo"])
         else "",
     )

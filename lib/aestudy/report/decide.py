@@ -35,7 +35,7 @@ import pandas as pd
 
 from .linear import one_sample
 from .stats import SEED, SEEDS
-from .text import count
+from .text import count, relative
 
 SUPPORTED, CONTRADICTED, INCONCLUSIVE = "supported", "contradicted", "inconclusive"
 WORDS = (SUPPORTED, CONTRADICTED, INCONCLUSIVE)
@@ -187,7 +187,9 @@ def monotone(
         vetoes = against if dec["mean"] * expected > 0 else toward
     why = (
         {
-            "words": f"more seeds would not decide it: the step(s) {', '.join(vetoes)} go significantly "
+            "words": "more seeds would not decide it: "
+            + (f"the step {vetoes[0]} goes" if len(vetoes) == 1 else f"the steps {', '.join(vetoes)} go")
+            + " significantly "
             "against the direction of the slope"
             + (", which is decided" if dec["verdict"] != INCONCLUSIVE else "")
             + " (not a monotone trend)"
@@ -349,8 +351,8 @@ def need_text(row_need: dict | None, alpha: float, m: int, power: float = POWER)
     if contrary:
         return (
             f"more seeds would likely not decide it: at the {s} {SEEDS} (now {row_need['seeds']}) that would decide "
-            f"its slope{how} with {100 * power:g} % power (at {level}), the step(s) {contrary}, which go the other "
-            "way, would more likely than not be significant too (not a monotone trend)"
+            f"its slope{how} with {100 * power:g} % power (at {level}), {contrary}, would more likely than not "
+            "be significant too (not a monotone trend)"
         )
     return (
         f"at this effect and spread, about {s} {SEEDS} (now {row_need['seeds']}) would decide it{how} "
@@ -359,15 +361,20 @@ def need_text(row_need: dict | None, alpha: float, m: int, power: float = POWER)
 
 
 def _contrary_at(steps: dict, s: int, alpha: float) -> str:
-    """Of the steps pointing against a slope (step -> its `need` and mean), those that `s` seeds
-    would more likely than not make significant at `alpha` (the level a step vetoes at), with
-    their estimates: '10→15 (+0.162)'; '' where none."""
+    """Of the steps pointing against a slope (step -> its `need` and mean, on the log scale), those
+    that `s` seeds would more likely than not make significant at `alpha` (the level a step vetoes
+    at), with their estimates as relative changes: 'the step 10→15 (+17.6 %), which goes the other
+    way'; '' where none."""
     said = []
     for k, st in steps.items():
         at = seeds_needed(st["effect"], st["se"], st["seeds"], st["df"], st["df_per_seed"], alpha, 0.5, True)
         if at is not None and at <= s:
-            said.append(f"{k} ({st['mean']:+.3g})")
-    return ", ".join(said)
+            said.append(f"{k} ({relative(st['mean'])})")
+    if not said:
+        return ""
+    if len(said) == 1:
+        return f"the step {said[0]}, which goes the other way"
+    return f"the steps {', '.join(said)}, which go the other way"
 
 
 def holds_text(decision: dict) -> str:

@@ -7,7 +7,7 @@ import pandas as pd
 
 from .. import vocabulary as vocab
 from .stats import CONFIDENCE, summarise
-from .text import SEEDS, fmt, fmt_ci, interval_words, plain, whole
+from .text import SEEDS, fmt, fmt_ci, interval_words, listing, plain, whole
 
 
 def status_markdown(data, stage: str) -> str:
@@ -108,3 +108,35 @@ def means_with_intervals(
     label = label or vocab.label(by)
     text = ", ".join(f"{label}={whole(r[by])}: {fmt_ci(ci_of(r, confidence), f=f)}" for _, r in s.iterrows())
     return s.set_index(by)["mean"], f"{text} ({interval_words(confidence, s['n'], SEEDS)})"
+
+
+def trend_with_intervals(
+    df: pd.DataFrame, by: str, value: str, confidence: float = CONFIDENCE, f=fmt
+) -> tuple[pd.Series, str]:
+    """(means by `by`, 'goes from A at d=5 to B at d=20 and rises at every step (the step d=5→10 is
+    inside the noise: …): d=5: a [lo, hi], …'): `describe_trend` of the means, a note naming the
+    steps whose two means each lie inside the other's interval, and `means_with_intervals`' text.
+    "Rises at every step" was said of a rise of 0.002 beside intervals of ±0.012."""
+    means, text = means_with_intervals(df, by, value, confidence, f)
+    unit = f"{vocab.label(by)}="
+    s = summarise(df, by, value, confidence=confidence).set_index(by)
+    return means, f"{describe_trend(means, unit, f)}{_inside_noise(s, unit, f)}: {text}"
+
+
+def _inside_noise(s: pd.DataFrame, unit: str, f=fmt) -> str:
+    """' (the step d=5→10 is inside the noise: each of its two means lies within the other's
+    interval)' over a summarise() table indexed by the levels; '' where no step is. A step whose
+    two means print alike is left out: `describe_trend` already calls it flat."""
+    s = s.dropna(subset=["mean", "ci_lo", "ci_hi"])
+    steps = [
+        f"{unit}{whole(a)}→{whole(b)}"
+        for (a, ra), (b, rb) in zip(s.iterrows(), list(s.iterrows())[1:])
+        if f(ra["mean"]) != f(rb["mean"])
+        and ra["ci_lo"] <= rb["mean"] <= ra["ci_hi"]
+        and rb["ci_lo"] <= ra["mean"] <= rb["ci_hi"]
+    ]
+    if not steps:
+        return ""
+    if len(steps) == 1:
+        return f" (the step {steps[0]} is inside the noise: each of its two means lies within the other's interval)"
+    return f" (the steps {listing(steps)} are inside the noise: in each, either mean lies within the other's interval)"

@@ -57,6 +57,11 @@ def signed(v: float, digits: int = 1) -> str:
     return f"{v:+.1g}" if v != 0 and float(s) == 0 else s
 
 
+def relative(v) -> str:
+    """A change on the log scale as a relative change: log(0.9) -> '-10.0 %'."""
+    return "n/a" if v is None or not np.isfinite(v) else f"{100 * (np.exp(v) - 1):+.1f} %"
+
+
 def fmt_pp(x, digits: int = 1) -> str:
     """An accuracy difference (fraction) in percentage points, signed."""
     if x is None or not math.isfinite(float(x)):

@@ -46,6 +46,21 @@ def test_falls_at_every_step_only_when_every_printed_value_falls():
     assert "it goes from 0.336 at d=5 to 0.230 at d=20 and falls at every step" in words
 
 
+def test_a_step_inside_the_noise_is_named_beside_rises_at_every_step():
+    """The default's off-diagonal correlation rose from 0.1255 at d=5 to 0.1272 at d=10 beside
+    intervals of about ±0.012, and the section said "rises at every step" without a word of size."""
+    spread = {5: 0.1255, 10: 0.1272, 15: 0.140, 20: 0.162}
+    corr = _corr({5: 0.3, 10: 0.2, 15: 0.15, 20: 0.1}, spread)
+    corr["offdiag"] = corr["latent_dim"].map(spread) + 0.005 * (corr["seed"] - 1.5)
+    words = correlate.findings(corr)
+    assert (
+        "goes from 0.126 at d=5 to 0.162 at d=20 and rises at every step (the step d=5→10 is inside the "
+        "noise: each of its two means lies within the other's interval): d=5: 0.126" in words
+    )
+    # steps clear of each other's intervals draw no note (the with-diagonal figure: ±0.001 spread)
+    assert words.count("inside the noise") == 1
+
+
 def test_a_trend_that_turns_is_told_run_by_run():
     """The off-diagonal correlation of the default: down from d=5 to d=10, up after."""
     means = pd.Series({5: 0.170, 10: 0.167, 15: 0.193, 20: 0.207})

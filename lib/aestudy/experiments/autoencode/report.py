@@ -14,7 +14,7 @@ import seaborn as sns
 from ...report import section
 from ...report.claims import Claim, Experiment, key_effects, trend_row
 from ...report.figures import WIDTH, Panel, ci_points, style, tick
-from ...report.sentences import ci_of, describe_trend, means_with_intervals
+from ...report.sentences import ci_of, trend_with_intervals
 from ...report.stats import CONFIDENCE, SEED, param_correlations_by_seed, summarise
 from ...report.tables import ci_table
 from ...report.text import SEEDS, count, fmt, fmt_ci, fmt_pct, interval_words
@@ -89,14 +89,14 @@ def runs_text(ae: pd.DataFrame) -> str:
 def findings(ae: pd.DataFrame, confidence: float = CONFIDENCE) -> str:
     if ae.empty:
         return ""
-    by_d, d_text = means_with_intervals(ae, "latent_dim", "final_test_error", confidence)
-    by_nc, nc_text = means_with_intervals(ae, "num_conv", "final_test_error", confidence)
+    _, d_text = trend_with_intervals(ae, "latent_dim", "final_test_error", confidence)
+    _, nc_text = trend_with_intervals(ae, "num_conv", "final_test_error", confidence)
     cell = summarise(ae, ["latent_dim", "num_conv"], "final_test_error", confidence=confidence)
     ranked = cell.sort_values("mean")
     best = ranked.iloc[0]
     text = (
-        f"Averaged over model sizes, the final test error {describe_trend(by_d, 'd=')}: {d_text}. "
-        f"Averaged over d, it {describe_trend(by_nc, 'num_conv=')}: {nc_text}. "
+        f"Averaged over model sizes, the final test error {d_text}. "
+        f"Averaged over d, it {nc_text}. "
         + (
             f"The lowest of the {len(cell)} cells' mean errors is at"
             if len(cell) > 1

@@ -15,7 +15,7 @@ from ...drawing import heatmap_keys
 from ...report import section
 from ...report.claims import Claim, Experiment, by_mean, trend_row
 from ...report.figures import MIN_PT, WIDTH, Panel, ci_points, style, tick
-from ...report.sentences import describe_trend, means_with_intervals
+from ...report.sentences import trend_with_intervals
 from ...report.stats import CONFIDENCE, summarise
 from ...report.tables import ci_columns
 from ...report.text import count, fmt_pct, interval_words, whole
@@ -75,13 +75,13 @@ def findings(corr: pd.DataFrame, confidence: float = CONFIDENCE) -> str:
     """The correlation by d, with and without the diagonal, and the constant latent dimensions."""
     if corr.empty:
         return ""
-    off, off_text = means_with_intervals(corr, "latent_dim", "offdiag", confidence)
-    wd, wd_text = means_with_intervals(corr, "latent_dim", "with_diag", confidence)
+    _, off_text = trend_with_intervals(corr, "latent_dim", "offdiag", confidence)
+    _, wd_text = trend_with_intervals(corr, "latent_dim", "with_diag", confidence)
     constant = int(corr["n_constant"].sum()) if "n_constant" in corr else 0
     return (
         f"Averaged over model sizes, the mean absolute off-diagonal correlation "
-        f"{describe_trend(off, 'd=')}: {off_text}. "
-        f"With the diagonal included (the original's figure) it {describe_trend(wd, 'd=')}: {wd_text}. "
+        f"{off_text}. "
+        f"With the diagonal included (the original's figure) it {wd_text}. "
         "That figure equals (1 + (d − 1) · off-diagonal) / d, so it falls with d through the "
         "diagonal of ones alone, even when the off-diagonal correlation does not change."
         + (
@@ -117,7 +117,7 @@ def effective_rank(corr: pd.DataFrame, confidence: float = CONFIDENCE) -> str:
     correlation is not fixed by the objective; '' for runs older than the measure."""
     if "participation_ratio" not in corr or corr["participation_ratio"].isna().all():
         return ""
-    pr, pr_text = means_with_intervals(corr, "latent_dim", "participation_ratio", confidence)
+    _, pr_text = trend_with_intervals(corr, "latent_dim", "participation_ratio", confidence)
     frac = (
         corr.groupby("latent_dim")["participation_fraction"].mean()
         if "participation_fraction" in corr
@@ -130,7 +130,7 @@ def effective_rank(corr: pd.DataFrame, confidence: float = CONFIDENCE) -> str:
     )
     return (
         f" The participation ratio of the latent covariance (the effective number of dimensions the code uses) "
-        f"{describe_trend(pr, 'd=')}: {pr_text}{share}. {WHY}"
+        f"{pr_text}{share}. {WHY}"
     )
 
 
