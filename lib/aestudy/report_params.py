@@ -47,6 +47,15 @@ class FrameParams(Params):
             "spread of the well-behaved cells measured so far (under 15 % in the default and full profiles)"
         ),
     )
+    time_budget_minutes: float | None = Field(
+        None,
+        gt=0,
+        description=(
+            "the wall time the profile's sweep is sized for, on the machine its parameter file's header names "
+            "(the study asks the default for 15 minutes on a 2-core CPU): the report's Runs section says whether "
+            "these runs kept to it. It decides nothing; null: no budget"
+        ),
+    )
     compare_with: list[Annotated[str, StringConstraints(pattern=PROFILE_NAME, max_length=100)]] = Field(
         default_factory=list,
         max_length=10,

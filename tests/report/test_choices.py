@@ -200,6 +200,11 @@ def test_each_search_prints_its_standard_error_and_says_when_the_choice_is_insid
         "In 2 of 3 modes (frozen, augmented) the selection is inside the noise"
         in transfer_data.noise_words(t)
     )
+    # two candidates with the same score: the first was taken, by the list's order, not by the data
+    tied = [{**r, "cv_accuracy": 0.7527} for r in rows[:2]]
+    assert transfer_data.chosen_protocols(pd.DataFrame(tied))["lead over runner-up"].tolist() == [
+        "0.0 (a tie: the first of the tied candidates was taken)"
+    ]
     old = transfer_data.chosen_protocols(
         pd.DataFrame(rows).drop(columns="cv_se")
     )  # runs from before the errors

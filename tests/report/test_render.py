@@ -445,6 +445,15 @@ def test_the_runs_caption_says_when_the_runs_were_computed_beside_their_summed_t
         "The 2 ok runs were computed between 2026-12-06 01:09 and 2026-12-06 01:12 (UTC+0000): 3 min 30 s"
         in md
     )
+    assert "time budget" not in md  # none declared
+    # set against the profile's time budget, where its report: section declares one: the choices said
+    # "what a 2-core CPU trains within the profile's time budget" of a sweep that took 22 min against 15
+    over = runs_markdown(runs, Captions(), budget_minutes=3)
+    assert (
+        "The profile's time budget (report: time_budget_minutes) is 3 min: these runs took 0 min 30 s more"
+        in over
+    )
+    assert "is 4 min: these runs kept to it." in runs_markdown(runs, Captions(), budget_minutes=4)
 
 
 def test_each_figure_image_carries_the_caption_that_follows_it_as_its_alt_text():

@@ -420,10 +420,27 @@ def test_the_nearest_training_image_is_said_to_be_the_nearest_of_the_images_sear
 
     interp = _interp([0.5] * 3, [0.7] * 3, [0.8] * 3, [0.6] * 3).assign(n_reference=5000)
     assert "distance to the nearest of 5,000 training images is" in interpolate.findings(interp)
+    # the section's intervals are over seeds, the verdicts' over model pairs: "every interval is over
+    # autoencoder seeds" was said two paragraphs after the verdicts' pairs
+    assert (
+        "every interval of this section's tables and figures is over autoencoder seeds (the verdicts' are over "
+        "model pairs)" in interpolate.findings(interp)
+    )
     _, caption = interpolate.measures_table(
         profile.ProfileData(Path("."), tables={"interpolate": interp}), False
     )
     assert "distance to the nearest of 5,000 training images (a proxy" in caption
+    # a seed's value averages its models of that d too (one per num_conv), each with its own image pairs
+    many = interp.assign(num_conv=[1, 2, 3] * (len(interp) // 3) + [1, 2, 3][: len(interp) % 3])
+    _, caption = interpolate.measures_table(profile.ProfileData(Path("."), tables={"interpolate": many}))
+    assert (
+        "Each seed's value is the mean over its 3 models of that d (num_conv 1, 2 and 3, each with image pairs "
+        "of its own) and their image pairs of the digit pair" in caption
+    )
+    _, one = interpolate.measures_table(
+        profile.ProfileData(Path("."), tables={"interpolate": many.assign(num_conv=1)})
+    )
+    assert "Each seed's value is the mean over the image pairs of the digit pair" in one
 
 
 def test_a_count_takes_its_nouns_number_never_a_parenthesised_plural():

@@ -63,7 +63,7 @@ def test_a_trend_row_decides_on_its_slope_with_unit_and_df():
     ]
     r = autoencode.verdict_error_falls_with_d(pd.DataFrame(rows), ReportParams())
     assert re.match(
-        r"[-+]\d+\.\d % relative per unit of d \[[-+]\d+\.\d %, [-+]\d+\.\d %\], 24 autoencoders, df \d+; steps against",
+        r"[-+]\d+\.\d % relative per unit of d \[[-+]\d+\.\d %, [-+]\d+\.\d %\], 24 autoencoders, df \d+; steps significantly against",
         r["decides"],
     )
 

@@ -130,7 +130,7 @@ def choices(data, seeds: str) -> list[dict]:
             "no model is measured on its own training images except where its experiment says so",
             "on what data": "none (fixed before the runs)",
         },
-        _fidelity(d),
+        _fidelity(d, getattr(r, "time_budget_minutes", None)),
         {
             "what": "verdict rules",
             "choice": f"{100 * r.confidence:g} % intervals from a linear model over every "
@@ -145,16 +145,22 @@ def choices(data, seeds: str) -> list[dict]:
     ]
 
 
-def _fidelity(d: dict) -> dict:
+def _fidelity(d: dict, budget_minutes: float | None = None) -> dict:
     """How many images the profile's runs read, and why: every training image is the original's
-    number; a subset is what a CPU trains within the profile's time budget, and its cost is stated."""
+    number; a subset is sized to the profile's time budget, and its cost is stated. Whether these
+    runs kept to the budget is the Runs section's (it was said to be met where it was not)."""
     whole = bool(_full_size(d))
+    budget = (
+        f" ({budget_minutes:g} min, report: time_budget_minutes; whether these runs kept to it: the Runs section)"
+        if budget_minutes
+        else ""
+    )
     return {
         "what": "fidelity",
         "choice": f"{_images(d.get('train_size'))} training images, {_images(d.get('test_size'))} test images",
         "how it was made": "the original's number of training images (each stage's epochs are its own choice)"
         if whole
-        else "a seeded subset of the training images: what a 2-core CPU trains within the profile's time budget "
+        else f"a seeded subset of the training images, sized to the profile's time budget{budget} "
         "(every image, the original's fidelity, is params/full.yaml, for a GPU)",
         "on what data": "none (the original's number)"
         if whole

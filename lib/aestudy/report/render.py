@@ -78,7 +78,8 @@ def appendix(study, pdir: Path, runs: list[dict], captions: Captions | None = No
             + "\n".join(f"| `{k}` | `{v}` |" for k, v in sums.items())
         )
     )
-    cells.append(_md(runs_markdown(runs, captions)))
+    budget = (study.spec.report or {}).get("time_budget_minutes")
+    cells.append(_md(runs_markdown(runs, captions, budget)))
     return cells
 
 
@@ -115,9 +116,10 @@ def _natural(name: str) -> list:
     return [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", name)]
 
 
-def computed_span(runs: list[dict]) -> str:
+def computed_span(runs: list[dict], budget_minutes: float | None = None) -> str:
     """When the ok runs were computed, from their records: the first one's start to the last one's
-    end. The table sums run times, which overlap on several workers; this is the time they took."""
+    end. The table sums run times, which overlap on several workers; this is the time they took,
+    set against the profile's time budget where it declares one (`report: time_budget_minutes`)."""
     import datetime as dt
 
     spans = []
@@ -133,15 +135,30 @@ def computed_span(runs: list[dict]) -> str:
     if not spans:
         return ""
     first, last = min(s for s, _ in spans), max(e for _, e in spans)
-    minutes, seconds = divmod(round((last - first).total_seconds()), 60)
+    took = round((last - first).total_seconds())
     return (
         f" The {len(spans)} ok runs were computed between {first:%Y-%m-%d %H:%M} and {last:%Y-%m-%d %H:%M} "
-        f"(UTC{last:%z}): {minutes} min {seconds} s from the first start to the last end (runs computed by "
-        "several commands count the time between them too)."
+        f"(UTC{last:%z}): {_min_s(took)} from the first start to the last end (runs computed by "
+        "several commands count the time between them too)." + _against_budget(took, budget_minutes)
     )
 
 
-def runs_markdown(runs: list[dict], captions: Captions) -> str:
+def _min_s(seconds: int) -> str:
+    minutes, seconds = divmod(int(seconds), 60)
+    return f"{minutes} min {seconds} s"
+
+
+def _against_budget(took: int, budget_minutes: float | None) -> str:
+    """' The profile's time budget (…) is 15 min: these runs took 7 min 27 s more.' ('' without one)."""
+    if budget_minutes is None:
+        return ""
+    over = took - round(60 * budget_minutes)
+    return f" The profile's time budget (report: time_budget_minutes) is {budget_minutes:g} min: " + (
+        f"these runs took {_min_s(over)} more, on this machine." if over > 0 else "these runs kept to it."
+    )
+
+
+def runs_markdown(runs: list[dict], captions: Captions, budget_minutes: float | None = None) -> str:
     """The runs of the sweep, compact: one row per stage (runs, ok, summed and slowest run time,
     largest peak memory), the runs that are not ok named with their error, and every run with its
     executed notebook in a folded table (open in the HTML, folded in the PDF)."""
@@ -204,7 +221,7 @@ def runs_markdown(runs: list[dict], captions: Captions) -> str:
             "(a later command that reuses a run records no new time). Every run with its "
             "status, time, memory and executed notebook (runs/<stage>/<run-id>/<stage>.ipynb under "
             "the profile's folder, linked) is listed below it in the HTML (left out of the PDF)."
-            + computed_span(runs)
+            + computed_span(runs, budget_minutes)
         ).replace('class="caption ', 'class="runs-caption caption ')
         + "\n\n| stage | runs | ok | summed run time (s) | slowest run | peak memory (MiB) |\n"
         + "| --- | --- | --- | --- | --- | --- |\n"

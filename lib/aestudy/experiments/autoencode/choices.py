@@ -169,7 +169,7 @@ def choices(data) -> list[dict]:
             "choice": f"{p.get('epochs', '?')} epoch{'' if p.get('epochs') == 1 else 's'}, batch {p.get('batch_size', '?')}, "
             f"{p.get('optimizer', '?')} at lr {p.get('lr', '?')}, "
             f"{precision_words(data, STAGE, p.get('precision', 'float32'))} training",
-            "how it was made": "the original's optimiser; the epochs and the arithmetic fit the profile's time budget "
+            "how it was made": "the original's optimiser; the epochs and the arithmetic sized to the profile's time budget "
             "(bfloat16 autocast is faster where the CPU or GPU has bf16 units and much slower where it has none, "
             "so auto takes it only there; errors are measured in float32)",
             "on what data": budget_effect(data),

@@ -13,7 +13,7 @@ from ...report.linear import mean_over_cells, one_sample
 from ...report.sentences import ci_of
 from ...report.stats import CONFIDENCE, SEED, summarise
 from ...report.tables import ci_columns
-from ...report.text import SEEDS, count, fmt, fmt_ci, fmt_est, fmt_pct, interval_words, whole
+from ...report.text import SEEDS, count, fmt, fmt_ci, fmt_est, fmt_pct, interval_words, listing, whole
 from ...report_params import ReportParams
 from . import figures
 from .figures import pairs_drawn
@@ -198,7 +198,8 @@ def findings(interp: pd.DataFrame, confidence: float = CONFIDENCE, ref: pd.DataF
             if per_seed
             else "the same images for every model"
         )
-        + "; each seed's number is the mean over them, and every interval is over autoencoder seeds."
+        + "; each seed's number is the mean over them, and every interval of this section's tables and figures "
+        "is over autoencoder seeds (the verdicts' are over model pairs)."
     )
     if interp["latent_dim"].nunique() < 2:
         return (
@@ -356,8 +357,22 @@ def measures_table(data, primary: bool = True):
         "rewards blur)"
     )
     return t, (
-        f"Per digit pair and latent size d, {what}. Each seed's value is the mean over the digit pair's image "
-        f"pairs; mean [interval] over seeds, {interval_words(c, list(t['seeds'])) if not t.empty else ''}."
+        f"Per digit pair and latent size d, {what}. Each seed's value is the mean over {_per_seed_models(interp)}"
+        f"image pairs of the digit pair; mean [interval] over seeds, "
+        f"{interval_words(c, list(t['seeds'])) if not t.empty else ''}."
+    )
+
+
+def _per_seed_models(interp: pd.DataFrame) -> str:
+    """'its 3 models of that d (num_conv 1, 2 and 3, each with image pairs of its own) and their ' where a
+    seed has several models per d, '' where one: the captions said "the mean over the digit pair's
+    image pairs" of a mean over three models' pairs."""
+    levels = sorted(interp["num_conv"].dropna().unique()) if "num_conv" in interp else []
+    if len(levels) < 2:
+        return "the "
+    return (
+        f"its {len(levels)} models of that d (num_conv {listing([str(whole(v)) for v in levels])}, "
+        "each with image pairs of its own) and their "
     )
 
 

@@ -127,7 +127,13 @@ def chosen_protocols(protocol: pd.DataFrame) -> pd.DataFrame:
         if has_se and len(g) > 1:
             chosen = list(g["chosen"]).index(True)
             lead, error = lead_and_error(list(g["cv_accuracy"]), list(g["cv_se"]), chosen)
-            row[LEAD] = f"{100 * lead:.1f}" + (" (inside noise)" if inside_noise(lead, error) else "")
+            row[LEAD] = f"{100 * lead:.1f}" + (
+                " (a tie: the first of the tied candidates was taken)"
+                if abs(lead) < 1e-12
+                else " (inside noise)"
+                if inside_noise(lead, error)
+                else ""
+            )
         rows.append(row)
     t = pd.DataFrame(rows).astype(object)
     if "augment" in t:
