@@ -40,20 +40,31 @@ def main(argv=None) -> None:
     ap.add_argument("--precision", default="bfloat16")
     ap.add_argument("--seed", type=int, nargs="+", default=[0])
     ap.add_argument("--output-bias", nargs="+", default=["mean"], choices=OUTPUT_BIASES)
+    ap.add_argument(
+        "--hidden-bias",
+        nargs="+",
+        default=["torch"],
+        help="the encoder hidden layer's starting bias: torch (its init) or a number (benchmarks/dead_units.py)",
+    )
     a = ap.parse_args(argv)
     print(
-        "train  epochs  steps  schedule  lr      bias   seed  d   nc  val_error  pca_val  ratio  val_change  dead   cpu_s",
+        "train  epochs  steps  schedule  lr      bias   hidden  seed  d   nc  val_error  pca_val  ratio  val_change  dead   cpu_s",
         flush=True,
     )
     for n_train, epochs, schedule, lr in itertools.product(a.train, a.epochs, a.schedule, a.lr):
         tr, val = data.load_train_val("mnist", limit=n_train, val_size=a.val, seed=0)
-        for d, nc, bias, seed in itertools.product(a.latent_dim, a.num_conv, a.output_bias, a.seed):
+        for d, nc, bias, hidden, seed in itertools.product(
+            a.latent_dim, a.num_conv, a.output_bias, a.hidden_bias, a.seed
+        ):
             train.setup(seed, threads=1)
             model = models.AutoEncoder(
                 models.AEConfig(latent_dim=d, num_conv=nc, c_factor=8, kernel_size=3, fc_hidden=256)
             )
             if bias == "mean":
                 models.start_output_at_mean(model, tr.images)
+            if hidden != "torch":
+                with torch.no_grad():
+                    model.encoder.fc[1].bias.fill_(float(hidden))
             cpu = time.process_time()
             h = train.run(
                 model,
@@ -75,7 +86,7 @@ def main(argv=None) -> None:
             steps = epochs * -(-len(tr) // a.batch_size)
             dead = models.dead_units(model, val.images)[models.ENCODER_HIDDEN]
             print(
-                f"{len(tr):5d}  {epochs:6d}  {steps:5d}  {schedule:8s}  {lr:.0e}  {bias:5s}  {seed:4d}  {d:2d}  {nc:2d}  "
+                f"{len(tr):5d}  {epochs:6d}  {steps:5d}  {schedule:8s}  {lr:.0e}  {bias:5s}  {hidden:6s}  {seed:4d}  {d:2d}  {nc:2d}  "
                 f"{v[-1]:.5f}    {pca:.5f}  {v[-1] / pca:.2f}   {100 * change:+6.1f} %   {dead:.2f}  {cpu:6.1f}",
                 flush=True,
             )

@@ -202,9 +202,14 @@ def test_each_search_prints_its_standard_error_and_says_when_the_choice_is_insid
     )
     # two candidates with the same score: the first was taken, by the list's order, not by the data
     tied = [{**r, "cv_accuracy": 0.7527} for r in rows[:2]]
-    assert transfer_data.chosen_protocols(pd.DataFrame(tied))["lead over runner-up"].tolist() == [
-        "0.0 (a tie: the first of the tied candidates was taken)"
-    ]
+    t_tied = transfer_data.chosen_protocols(pd.DataFrame(tied))
+    assert t_tied["lead over runner-up"].tolist() == ["0.0 (inside noise: a tie)"]
+    said = transfer_data.noise_words(t_tied)
+    assert "In 1 of 1 modes (frozen) the selection is inside the noise" in said
+    assert (
+        "A tie (frozen): candidates with the same CV accuracy, the first in the search's order taken." in said
+    )
+    assert "A tie" not in transfer_data.noise_words(t)
     old = transfer_data.chosen_protocols(
         pd.DataFrame(rows).drop(columns="cv_se")
     )  # runs from before the errors

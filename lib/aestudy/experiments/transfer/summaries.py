@@ -104,6 +104,7 @@ PROTOCOL_FIELDS = ["steps", "lr", "weight_decay", "augment", "warmup", "encoder_
 
 
 LEAD = "lead over runner-up"  # the chosen protocol's CV accuracy minus the next best's (points)
+TIE = "a tie"  # a lead of exactly 0: the search took the first of the candidates with the best accuracy
 
 
 def chosen_protocols(protocol: pd.DataFrame) -> pd.DataFrame:
@@ -128,7 +129,7 @@ def chosen_protocols(protocol: pd.DataFrame) -> pd.DataFrame:
             chosen = list(g["chosen"]).index(True)
             lead, error = lead_and_error(list(g["cv_accuracy"]), list(g["cv_se"]), chosen)
             row[LEAD] = f"{100 * lead:.1f}" + (
-                " (a tie: the first of the tied candidates was taken)"
+                f" (inside noise: {TIE})"
                 if abs(lead) < 1e-12
                 else " (inside noise)"
                 if inside_noise(lead, error)
@@ -348,6 +349,12 @@ def noise_words(t: pd.DataFrame) -> str:
             else f"In every mode with a runner-up ({', '.join(map(str, led['mode']))})"
         )
         return head + f" {every} the chosen protocol leads by more than one standard error."
+    tied = [m for m, v in zip(led["mode"], led[LEAD]) if TIE in str(v)]
+    head += (
+        f" A tie ({', '.join(map(str, tied))}): candidates with the same CV accuracy, the first in the search's order taken."
+        if tied
+        else ""
+    )
     return (
         head
         + f" In {len(inside)} of {len(led)} modes ({', '.join(inside)}) the selection is inside the noise: "
