@@ -76,6 +76,12 @@ def test_the_dead_unit_association_is_said_to_hold_only_where_it_is_significant_
     }
     assert "mean goes with its excess error: Spearman ρ = 0.6" in words[(0.6, 0.01)]
     assert "goes with a lower error" in words[(-0.6, 0.01)]
+    # a positive association is said to be a correlation, with where keeping units alive was measured
+    assert (
+        "It is a correlation: at the default profile's budget, a start that keeps more of these units"
+        in words[(0.6, 0.01)]
+    )
+    assert "It is a correlation" not in words[(-0.6, 0.01)] + words[(-0.8, 0.2)]
     assert (
         "shows no clear association with its excess error: Spearman ρ = -0.800 (p = 0.200)"
         in words[(-0.8, 0.2)]

@@ -172,10 +172,17 @@ def seeds_markdown(
             if significant and without is not None and without["p"] >= alpha
             else ""
         )
+        caveat = (
+            " It is a correlation: at the default profile's budget, a start that keeps more of these units alive "
+            "lowered the validation error by no more than the seeds' spread (benchmarks/README.md, \"Why half the "
+            "encoder's hidden units die\"), so the two more likely both mark a run that went worse."
+            if significant and assoc["rho"] > 0
+            else ""
+        )
         text += (
             f" Over all {assoc['n']} models, the excess of dead hidden units over a model's cell mean {how}: "
             f"Spearman ρ = {fmt(assoc['rho'])} (p = {fmt(assoc['p'])}){rests}; on average "
             f"{fmt_pct(assoc['mean_dead'])} of the units of the encoder's fully connected hidden layer are dead at "
-            "the end of training."
+            "the end of training." + caveat
         )
     return text
