@@ -119,6 +119,10 @@ def test_which_profile_a_report_is_shown_beside_decides_nothing(reports):
     from aestudy.report import compare
 
     assert compare.deciding(ReportParams(compare_with=["full"])) == compare.deciding(ReportParams())
+    # nor a time budget: "decided by its own report: rules, which differ" was said of a default whose only
+    # difference from large was its time_budget_minutes
+    assert compare.deciding(ReportParams(time_budget_minutes=15)) == compare.deciding(ReportParams())
+    assert compare.deciding(ReportParams(confidence=0.9)) != compare.deciding(ReportParams())
     a = _finished(
         _write_profile(
             reports / "a", "a", _ae(_good_error), _transfer(_study_like), report={"compare_with": ["b"]}

@@ -70,10 +70,13 @@ def report_section(name: str) -> dict | None:
     return section
 
 
+NOT_DECIDING = {"compare_with", "time_budget_minutes"}  # which profile a report is shown beside, its time budget
+
+
 def deciding(rules) -> dict:
-    """The `report:` rules that decide a verdict: all of them but the profiles it is compared with
-    (which profile a report is shown beside decides nothing)."""
-    return rules.model_dump(exclude={"compare_with"})
+    """The `report:` rules that decide a verdict: all of them but those that decide nothing
+    (`NOT_DECIDING`): two profiles that differ only there decide alike."""
+    return rules.model_dump(exclude=NOT_DECIDING)
 
 
 def agreement(a: pd.DataFrame, b: pd.DataFrame) -> tuple[list[str], list[str]]:
