@@ -70,7 +70,8 @@ def report_section(name: str) -> dict | None:
     return section
 
 
-NOT_DECIDING = {"compare_with", "time_budget_minutes"}  # which profile a report is shown beside, its time budget
+# which profile a report is shown beside, and its time budget
+NOT_DECIDING = {"compare_with", "time_budget_minutes"}
 
 
 def deciding(rules) -> dict:
