@@ -221,6 +221,11 @@ def test_each_search_prints_its_standard_error_and_says_when_the_choice_is_insid
         "error of that difference (6.8 points, both recipes' errors combined): the selection is inside the noise."
     )
     assert "more than one standard error" in selection_noise([0.9, 0.7], [0.02, 0.02], 0)
+    # a tie is no lead: the first of the tied candidates was taken by the search's order
+    assert (
+        "the chosen recipe (80.0 %) ties with the runner-up, the first of them in the search's order taken, "
+        "within one standard error" in selection_noise([0.8, 0.8], [0.01, 0.01], 0, "recipe")
+    )
     # 2 folds that agree give the chosen one an error of 0: its lead of one image in 100 is still noise
     assert "by 1.0 points, within one standard error of that difference (1.0 points" in selection_noise(
         [0.80, 0.79], [0.0, 0.01], 0, "recipe"

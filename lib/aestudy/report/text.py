@@ -292,7 +292,10 @@ def selection_noise(scores, ses, chosen: int, what: str = "candidate") -> str:
         f" ({spread})" if spread else ""
     )
     lead_words = (
-        f"the chosen {what} ({fmt_pct(scores[chosen])}) leads the runner-up ({fmt_pct(runner_up)}) by "
+        f"the chosen {what} ({fmt_pct(scores[chosen])}) ties with the runner-up, the first of them in the search's "
+        "order taken"
+        if abs(lead) < 1e-12
+        else f"the chosen {what} ({fmt_pct(scores[chosen])}) leads the runner-up ({fmt_pct(runner_up)}) by "
         f"{100 * lead:.1f} points"
         if lead >= 0
         else f"the chosen {what} ({fmt_pct(scores[chosen])}) is {100 * -lead:.1f} points below another "
