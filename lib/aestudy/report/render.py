@@ -149,12 +149,14 @@ def _min_s(seconds: int) -> str:
 
 
 def _against_budget(took: int, budget_minutes: float | None) -> str:
-    """' The profile's time budget (…) is 15 min: these runs took 7 min 27 s more.' ('' without one)."""
+    """' The profile's time budget (…) is 15 min: these runs took 7 min 27 s longer, …' ('' without one)."""
     if budget_minutes is None:
         return ""
     over = took - round(60 * budget_minutes)
     return f" The profile's time budget (report: time_budget_minutes) is {budget_minutes:g} min: " + (
-        f"these runs took {_min_s(over)} more, on this machine." if over > 0 else "these runs kept to it."
+        f'these runs took {_min_s(over)} longer, on the hosts named under "Where the runs executed".'
+        if over > 0
+        else "these runs kept to it."
     )
 
 
