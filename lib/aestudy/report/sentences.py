@@ -105,22 +105,27 @@ def means_with_intervals(
     """(means by `by`, 'd=5: 0.03 [0.029, 0.031], d=10: ... (95 % t-interval over 3 autoencoder
     seeds)'): each seed's mean over the other factors first, then the interval over seeds."""
     s = summarise(df, by, value, confidence=confidence)
-    label = label or vocab.label(by)
+    return s.set_index(by)["mean"], _intervals_text(s, by, label or vocab.label(by), confidence, f)
+
+
+def _intervals_text(s: pd.DataFrame, by: str, label: str, confidence: float, f) -> str:
     text = ", ".join(f"{label}={whole(r[by])}: {fmt_ci(ci_of(r, confidence), f=f)}" for _, r in s.iterrows())
-    return s.set_index(by)["mean"], f"{text} ({interval_words(confidence, s['n'], SEEDS)})"
+    return f"{text} ({interval_words(confidence, s['n'], SEEDS)})"
 
 
-def trend_with_intervals(
-    df: pd.DataFrame, by: str, value: str, confidence: float = CONFIDENCE, f=fmt
-) -> tuple[pd.Series, str]:
-    """(means by `by`, 'goes from A at d=5 to B at d=20 and rises at every step (the step d=5→10 is
-    inside the noise: …): d=5: a [lo, hi], …'): `describe_trend` of the means, a note naming the
+def trend_with_intervals(df: pd.DataFrame, by: str, value: str, confidence: float = CONFIDENCE, f=fmt) -> str:
+    """'goes from A at d=5 to B at d=20 and rises at every step (the step d=5→10 is inside the
+    noise: …): d=5: a [lo, hi], …': `describe_trend` of the means over seeds, a note naming the
     steps whose two means each lie inside the other's interval, and `means_with_intervals`' text.
     "Rises at every step" was said of a rise of 0.002 beside intervals of ±0.012."""
-    means, text = means_with_intervals(df, by, value, confidence, f)
-    unit = f"{vocab.label(by)}="
-    s = summarise(df, by, value, confidence=confidence).set_index(by)
-    return means, f"{describe_trend(means, unit, f)}{_inside_noise(s, unit, f)}: {text}"
+    s = summarise(df, by, value, confidence=confidence)
+    label = vocab.label(by)
+    unit = f"{label}="
+    levels = s.set_index(by)
+    return (
+        f"{describe_trend(levels['mean'], unit, f)}{_inside_noise(levels, unit, f)}: "
+        f"{_intervals_text(s, by, label, confidence, f)}"
+    )
 
 
 def _inside_noise(s: pd.DataFrame, unit: str, f=fmt) -> str:

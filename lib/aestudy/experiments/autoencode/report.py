@@ -89,8 +89,8 @@ def runs_text(ae: pd.DataFrame) -> str:
 def findings(ae: pd.DataFrame, confidence: float = CONFIDENCE) -> str:
     if ae.empty:
         return ""
-    _, d_text = trend_with_intervals(ae, "latent_dim", "final_test_error", confidence)
-    _, nc_text = trend_with_intervals(ae, "num_conv", "final_test_error", confidence)
+    d_text = trend_with_intervals(ae, "latent_dim", "final_test_error", confidence)
+    nc_text = trend_with_intervals(ae, "num_conv", "final_test_error", confidence)
     cell = summarise(ae, ["latent_dim", "num_conv"], "final_test_error", confidence=confidence)
     ranked = cell.sort_values("mean")
     best = ranked.iloc[0]

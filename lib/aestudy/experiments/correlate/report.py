@@ -75,8 +75,8 @@ def findings(corr: pd.DataFrame, confidence: float = CONFIDENCE) -> str:
     """The correlation by d, with and without the diagonal, and the constant latent dimensions."""
     if corr.empty:
         return ""
-    _, off_text = trend_with_intervals(corr, "latent_dim", "offdiag", confidence)
-    _, wd_text = trend_with_intervals(corr, "latent_dim", "with_diag", confidence)
+    off_text = trend_with_intervals(corr, "latent_dim", "offdiag", confidence)
+    wd_text = trend_with_intervals(corr, "latent_dim", "with_diag", confidence)
     constant = int(corr["n_constant"].sum()) if "n_constant" in corr else 0
     return (
         f"Averaged over model sizes, the mean absolute off-diagonal correlation "
@@ -117,7 +117,7 @@ def effective_rank(corr: pd.DataFrame, confidence: float = CONFIDENCE) -> str:
     correlation is not fixed by the objective; '' for runs older than the measure."""
     if "participation_ratio" not in corr or corr["participation_ratio"].isna().all():
         return ""
-    _, pr_text = trend_with_intervals(corr, "latent_dim", "participation_ratio", confidence)
+    pr_text = trend_with_intervals(corr, "latent_dim", "participation_ratio", confidence)
     frac = (
         corr.groupby("latent_dim")["participation_fraction"].mean()
         if "participation_fraction" in corr
