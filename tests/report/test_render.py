@@ -450,10 +450,10 @@ def test_the_runs_caption_says_when_the_runs_were_computed_beside_their_summed_t
     # "what a 2-core CPU trains within the profile's time budget" of a sweep that took 22 min against 15
     over = runs_markdown(runs, Captions(), budget_minutes=3)
     assert (
-        "The profile's time budget (report: time_budget_minutes) is 3 min: these runs took 0 min 30 s longer"
+        "The profile's time budget (report: time_budget_minutes) is 3 min: that span is 0 min 30 s longer"
         in over
     )
-    assert "is 4 min: these runs kept to it." in runs_markdown(runs, Captions(), budget_minutes=4)
+    assert "is 4 min: that span is within it." in runs_markdown(runs, Captions(), budget_minutes=4)
 
 
 def test_each_figure_image_carries_the_caption_that_follows_it_as_its_alt_text():

@@ -149,14 +149,15 @@ def _min_s(seconds: int) -> str:
 
 
 def _against_budget(took: int, budget_minutes: float | None) -> str:
-    """' The profile's time budget (…) is 15 min: these runs took 7 min 27 s longer, …' ('' without one)."""
+    """' The profile's time budget (…) is 15 min: that span is 7 min 27 s longer …' ('' without one):
+    said of the span, which a span over several commands overstates (the caption says so before it)."""
     if budget_minutes is None:
         return ""
     over = took - round(60 * budget_minutes)
     return f" The profile's time budget (report: time_budget_minutes) is {budget_minutes:g} min: " + (
-        f'these runs took {_min_s(over)} longer, on the hosts named under "Where the runs executed".'
+        f'that span is {_min_s(over)} longer (on the hosts under "Where the runs executed").'
         if over > 0
-        else "these runs kept to it."
+        else "that span is within it."
     )
 
 
