@@ -76,6 +76,10 @@ class Experiment:
     # words, and whether it follows the autoencoder's seed (else a stage's own search seed):
     # {purpose: (words, follows)}; the choice "which images" says it (`report.choices`)
     seeds: dict = field(default_factory=dict)
+    # the values each of its measures can take, {column: (lo, hi)} or {column: f(group) -> (lo, hi)} for a
+    # bound that depends on the group's levels ({latent_dim: 5} for a measure at most d): every interval
+    # over it is cut there (`stats.summarise`): a mean |correlation| of 2 seeds read [-0.55, 1.09]
+    ranges: dict = field(default_factory=dict)
     # Its section of the report, which notebooks/analyses.ipynb shows item by item (`report.section`):
     title: str = ""  # the section's heading ('Experiment 5: denoising')
     narrative: str = ""  # markdown under the heading: what was done and why

@@ -20,13 +20,25 @@ CONFIDENCE = ReportParams().confidence  # the default level; a profile's own is 
 SEED = "seed"  # the column of the unit of replication (the study names it: `about.UNIT`)
 SEEDS = about.UNITS  # the unit of every interval but the baselines', in words
 MODELS = about.MODELS  # what each seed trains: the verdicts' observations, in words
-RANGES = {  # what a measure can be: its t-interval is cut there (few units can reach past 100 %)
+RANGES = {  # what a measure can be: its t-interval is cut there (few units can reach past 100 %); each
+    # experiment declares its own measures' (`Experiment.ranges`, `bounds_of`)
     "accuracy": (0.0, 1.0),
     "train_accuracy": (0.0, 1.0),
     "cv_accuracy": (0.0, 1.0),
-    "final_test_error": (0.0, math.inf),
     "r": (-1.0, 1.0),
 }
+
+
+def bounds_of(value: str, group: dict | None = None) -> tuple[float, float] | None:
+    """The values the measure `value` can take in a group of rows ({latent_dim: 5, ...}): the
+    frame's `RANGES`, else the experiment that declares it (a bound may depend on the group);
+    None where neither says."""
+    if value in RANGES:
+        return RANGES[value]
+    from .experiments import ranges  # the registry imports the experiments' sections, which import this
+
+    bound = ranges().get(value)
+    return bound(group or {}) if callable(bound) else bound
 
 
 def mean_ci(values, confidence: float = CONFIDENCE, bounds: tuple[float, float] | None = None) -> dict:
@@ -77,7 +89,7 @@ def summarise(
 
     With `unit` (default: the autoencoder seed), values are first averaged within each
     (group, unit), so the interval is over units (n = number of seeds), not over every row;
-    `unit=None` takes every row as a unit. A measure of RANGES has its interval cut to its range."""
+    `unit=None` takes every row as a unit. A measure with a range (`bounds_of`) has its interval cut there."""
     by = [by] if isinstance(by, str) else list(by)
     cols = by + ["mean", "ci_lo", "ci_hi", "n", "min", "max"]
     if df is None or len(df) == 0:
@@ -88,7 +100,7 @@ def summarise(
     rows = []
     for key, g in d.groupby(by, dropna=False, sort=True):
         key = key if isinstance(key, tuple) else (key,)
-        ci = mean_ci(g[value], confidence, RANGES.get(value))
+        ci = mean_ci(g[value], confidence, bounds_of(value, dict(zip(by, key))))
         rows.append(
             {
                 **dict(zip(by, key)),

@@ -198,3 +198,24 @@ def test_a_trend_with_a_missing_value_leaves_it_out_of_the_steps_and_names_it():
     lone = pd.Series([float("nan"), 0.2], index=[5, 10])
     assert describe_trend(lone, "d=") == "is 0.200 (one value only) (no value at d=5)"
     assert describe_trend(pd.Series([float("nan")], index=[5]), "d=") == "has no value"
+
+
+def test_an_interval_stops_where_the_measure_does():
+    """Two seeds (the smoke profile) printed a mean |correlation| of 0.271 [-0.551, 1.09] and a
+    participation ratio of 3.39 [-1.99, 8.76] at d=5: each experiment declares the values its
+    measures can take, and every interval over them is cut there."""
+    from aestudy.report.stats import bounds_of, summarise
+
+    corr = pd.DataFrame(
+        {
+            "latent_dim": [5, 5],
+            "seed": [0, 1],
+            "offdiag": [0.05, 0.49],
+            "participation_ratio": [1.2, 4.9],
+        }
+    )
+    s = summarise(corr, "latent_dim", "offdiag").iloc[0]
+    assert (s["ci_lo"], s["ci_hi"]) == (0.0, 1.0)
+    pr = summarise(corr, "latent_dim", "participation_ratio").iloc[0]
+    assert (pr["ci_lo"], pr["ci_hi"]) == (1.0, 5.0)  # between 1 and d
+    assert bounds_of("participation_ratio", {}) == (1.0, np.inf) and bounds_of("no such measure") is None

@@ -4,6 +4,7 @@ figure."""
 
 from __future__ import annotations
 
+import math
 import re
 
 import matplotlib.pyplot as plt
@@ -405,6 +406,12 @@ EXPERIMENT = Experiment(
     name=STAGE,
     order=3,
     stages=(STAGE,),
+    ranges={  # mean |correlation|s; the participation ratio lies between 1 and d, its share of d up to 1
+        "offdiag": (0.0, 1.0),
+        "with_diag": (0.0, 1.0),
+        "participation_ratio": lambda group: (1.0, float(group.get("latent_dim", math.inf))),
+        "participation_fraction": (0.0, 1.0),
+    },
     claims={"correlation_falls": Claim("3", STAGE, verdict_correlation_falls)},
     overview=overview,
     choices=choices,

@@ -4,6 +4,8 @@ ends), what the section says, its tables and its choices (its figures: `figures`
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 
 from ...report import section
@@ -447,6 +449,13 @@ EXPERIMENT = Experiment(
     name=STAGE,
     order=2,
     stages=("reference", STAGE),
+    ranges={  # ratios and |ln|s are never negative; probabilities lie in [0, 1]
+        **dict.fromkeys(
+            ("end_sharpness", "end_sharpness_error", "mid_pair_mass_rel", "end_mse", "mid_nn_distance"),
+            (0.0, math.inf),
+        ),
+        **dict.fromkeys(("end_pair_mass", "mid_pair_mass", "mid_confidence"), (0.0, 1.0)),
+    },
     seeds={"interpolate-pairs": ("experiment 2's test image pairs", True)},
     claims={
         "sharper_ends": Claim("2", STAGE, verdict_sharper_ends),

@@ -43,3 +43,11 @@ def claims() -> dict:
                 raise ValueError(f"claim {cid!r} is declared twice (aestudy.experiments.{e.name}.report)")
             out[cid] = claim
     return out
+
+
+def ranges() -> dict:
+    """Every experiment's `ranges`: measure column -> the values it can take (`Experiment.ranges`)."""
+    out = {}
+    for e in EXPERIMENTS:
+        out.update(e.ranges)
+    return out
