@@ -60,8 +60,9 @@ profile's folder, except the published results the semi-supervised section quote
 The original trained every configuration once. Here every autoencoder is trained with several
 seeds, and every later experiment uses every seed's model: the numbers of experiments 1-4 are
 means over autoencoder seeds (the independent unit) with a t-interval over them, the unit and n
-written beside each interval; the interval of an error, an accuracy or a correlation coefficient is cut where
-the quantity ends (at 0; at 0 and 1; at -1 and 1). The semi-supervised section's are over label draws of one encoder,
+written beside each interval; the interval of a quantity with limits is cut where it ends (an error or a
+ratio at 0; an accuracy, a probability or a mean |correlation| at 0 and 1; a correlation at -1 and 1; the
+participation ratio at 1 and d). The semi-supervised section's are over label draws of one encoder,
 and the reference classifier and the protocol searches are single runs; their sections say so.
 The verdicts take every model as an observation of a linear model over the design (their
 intervals name the models and the residual degrees of freedom; the rules follow the detailed

@@ -79,7 +79,7 @@ def _trend(values: pd.Series, unit: str, f) -> str:
     if len(values) < 2:
         return f"is {f(values.iloc[0]) if len(values) else 'n/a'} (one value only)"
     runs = _runs(_steps(values, f))
-    if len(runs) == 1 and runs[0][0] != "flat":
+    if len(runs) == 1 and runs[0][0] != "flat" and len(values) > 2:  # two values: one step, never "every"
         return (
             f"goes from {f(values.iloc[0])} at {unit}{whole(values.index[0])} to {f(values.iloc[-1])} at "
             f"{unit}{whole(values.index[-1])} and {runs[0][0]} at every step"
