@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 import torch
 
 from aestudy.experiments.autoencode import outliers
@@ -83,16 +84,16 @@ def test_the_dead_unit_association_is_said_to_hold_only_where_it_is_significant_
     )
     assert "It is a correlation" not in words[(-0.6, 0.01)] + words[(-0.8, 0.2)]
     assert (
-        "shows no clear association with its excess error: Spearman ρ = -0.800 (p = 0.200)"
-        in words[(-0.8, 0.2)]
+        "shows no clear association with its excess error: Spearman ρ = -0.800 (p = 0.200, shuffling the "
+        "excess errors within each cell)" in words[(-0.8, 0.2)]
     )
     one = outliers.unusual_seeds(_ae(), excess=0.25)
     assert "1 of 6 models trains clearly worse" in outliers.seeds_markdown(one, None, 0.25, 6)
 
 
 def test_an_association_that_one_model_carries_is_said_to_rest_on_it():
-    """The default's ρ = 0.34 (p = 0.017) over 48 models fell to ρ = 0.15 (p = 0.32) without its one
-    outlier: a general "goes with" overstated it. The test is taken again without the model of the
+    """The default's ρ = 0.34 (p = 0.017, Spearman's own) over 48 models fell to ρ = 0.15 (p = 0.32)
+    without its one outlier: a general "goes with" overstated it. The test is taken again without the model of the
     largest excess error, and the words say so where that loses significance."""
     rng = np.random.default_rng(0)
     rows = [  # no association among the ordinary models; one model far worse with far more dead units
@@ -111,8 +112,11 @@ def test_an_association_that_one_model_carries_is_said_to_rest_on_it():
     rows[-1].update(final_test_error=0.06, dead_encoder_hidden=0.95)
     a = outliers.dead_unit_association(pd.DataFrame(rows))
     assert a["without"]["model"] == "d20-nc3-s3" and a["without"]["n"] == 47
+    assert a["rho"] > a["without"]["rho"] and a["p"] < a["without"]["p"]  # it carries the association
+    # the words where it is significant with that model and not without it (the permutation test within
+    # cells gives this construction's one model p = 0.09 by itself: a 1-in-4 chance within its cell)
+    a = {**a, "p": 0.01, "without": {**a["without"], "p": 0.3}}
     words = outliers.seeds_markdown(pd.DataFrame(columns=["latent_dim"]), a, 0.25, 48)
-    assert a["p"] < 0.05 and a["without"]["p"] >= 0.05  # significant with it, not without it
     assert (
         "goes with its excess error" in words and ", but it rests on one model: without `d20-nc3-s3`" in words
     )
@@ -259,3 +263,37 @@ def test_experiment_1_says_whether_one_model_breaks_the_one_variance_assumption(
     calm = largest_residual(_sweep())
     assert "no model stands apart from the one variance the model assumes" in calm and "fails" not in calm
     assert largest_residual(_sweep(seeds=1)) == ""  # one seed: no residual degrees of freedom
+
+
+def test_the_association_s_p_counts_a_cell_s_mirrored_seeds_once():
+    """With two seeds a cell's excesses (about its mean) are mirror images, so 4 models are 2
+    observations: Spearman's own p (0.40 for ρ = 0.6 over 4) counted them as 4. Shuffling the excess
+    errors within each cell gives every arrangement the design allows (here 4: each cell's pair
+    swapped or not), and the observed perfect agreement is one of them in each direction."""
+    rows = pd.DataFrame(
+        {
+            "latent_dim": [5, 5, 10, 10],
+            "num_conv": 1,
+            "seed": [0, 1, 0, 1],
+            "final_test_error": [0.09, 0.11, 0.08, 0.10],
+            "dead_encoder_hidden": [0.4, 0.6, 0.45, 0.55],
+        }
+    )
+    a = outliers.dead_unit_association(rows)
+    assert a["rho"] == pytest.approx(0.6) and a["p"] == pytest.approx(0.5, abs=0.03)
+    # many cells of four seeds, a real association in each: the permutation test finds it
+    rng = np.random.default_rng(1)
+    rows = pd.DataFrame(
+        [
+            {
+                "latent_dim": d,
+                "num_conv": 1,
+                "seed": s,
+                "dead_encoder_hidden": dead,
+                "final_test_error": 0.03 + 0.01 * dead,
+            }
+            for d in range(12)
+            for s, dead in enumerate(rng.random(4))
+        ]
+    )
+    assert outliers.dead_unit_association(rows)["p"] == pytest.approx(1 / 10000)

@@ -9,6 +9,7 @@ so no gradient ever reaches them again) and its siblings' fraction.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from ...report.stats import SEED
@@ -95,9 +96,15 @@ def dead_unit_association(ae: pd.DataFrame) -> dict | None:
     return {"rho": rho, "p": p, "n": n, "mean_dead": float(d[DEAD].mean()), "without": without}
 
 
+PERMUTATIONS = 9999  # of the within-cell permutation test: its smallest p is 1 / (PERMUTATIONS + 1)
+
+
 def _excess_association(d: pd.DataFrame):
     """(Spearman rho, p, n, index of the largest excess error) over the models of the cells with
-    at least two seeds; None with fewer than 3 such models."""
+    at least two seeds; None with fewer than 3 such models. The excesses are taken about each
+    cell's mean, so a cell's models are not independent (two seeds are mirror images): p is a
+    permutation test that shuffles the excess errors within each cell (`_within_cell_p`), not
+    Spearman's own, which counts every model as a free observation."""
     from scipy import stats
 
     d = d[d.groupby(CELL)[SEED].transform("nunique") >= 2].copy()
@@ -105,8 +112,34 @@ def _excess_association(d: pd.DataFrame):
         return None
     d["excess_error"] = d["final_test_error"] / d.groupby(CELL)["final_test_error"].transform("mean") - 1
     d["excess_dead"] = d[DEAD] - d.groupby(CELL)[DEAD].transform("mean")
-    rho, p = stats.spearmanr(d["excess_dead"], d["excess_error"])
-    return float(rho), float(p), int(len(d)), d["excess_error"].idxmax()
+    rho = float(stats.spearmanr(d["excess_dead"], d["excess_error"])[0])
+    cells = d.groupby(CELL).ngroup().to_numpy()
+    p = _within_cell_p(d["excess_dead"].rank().to_numpy(), d["excess_error"].rank().to_numpy(), cells, rho)
+    return rho, p, int(len(d)), d["excess_error"].idxmax()
+
+
+def _within_cell_p(x: np.ndarray, y: np.ndarray, cells: np.ndarray, rho: float, seed: int = 0) -> float:
+    """Two-sided p of the correlation `rho` of the ranks `x` and `y` when `y` is shuffled within
+    each cell (`PERMUTATIONS` draws, seeded: the same p at every render). Shuffling keeps the
+    values' multiset, so the ranks are shuffled with them: Pearson's r of the ranks is Spearman's."""
+    rng = np.random.default_rng(seed)
+    order = np.tile(np.arange(len(y)), (PERMUTATIONS, 1))
+    for cell in np.unique(cells):
+        idx = np.flatnonzero(cells == cell)
+        order[:, idx] = idx[np.argsort(rng.random((PERMUTATIONS, len(idx))), axis=1)]
+    xs = (x - x.mean()) / x.std()
+    ys = y[order]
+    ys = (ys - ys.mean(axis=1, keepdims=True)) / ys.std(axis=1, keepdims=True)
+    r = (ys * xs).mean(axis=1)
+    return float((1 + np.sum(np.abs(r) >= abs(rho) - 1e-12)) / (PERMUTATIONS + 1))
+
+
+def _p_words(p: float) -> str:
+    """'p = 0.0123', or 'p < 0.0001' where no permutation reached the observed correlation."""
+    from ...report.text import fmt
+
+    least = 1 / (PERMUTATIONS + 1)
+    return f"p < {least * 1.0001:.2g}" if p <= least else f"p = {fmt(p)}"
 
 
 def seeds_markdown(
@@ -168,7 +201,7 @@ def seeds_markdown(
         without = assoc.get("without")
         rests = (
             f", but it rests on one model: without `{without['model']}` (the largest excess error) ρ = "
-            f"{fmt(without['rho'])} (p = {fmt(without['p'])}, {without['n']} models)"
+            f"{fmt(without['rho'])} ({_p_words(without['p'])}, {without['n']} models)"
             if significant and without is not None and without["p"] >= alpha
             else ""
         )
@@ -181,7 +214,8 @@ def seeds_markdown(
         )
         text += (
             f" Over all {assoc['n']} models, the excess of dead hidden units over a model's cell mean {how}: "
-            f"Spearman ρ = {fmt(assoc['rho'])} (p = {fmt(assoc['p'])}){rests}; on average "
+            f"Spearman ρ = {fmt(assoc['rho'])} ({_p_words(assoc['p'])}, shuffling the excess errors within each "
+            f"cell){rests}; on average "
             f"{fmt_pct(assoc['mean_dead'])} of the units of the encoder's fully connected hidden layer are dead at "
             "the end of training." + caveat
         )
