@@ -79,6 +79,23 @@ def test_the_decoder_s_start_is_a_choice_made_on_held_out_training_images_or_pyt
     assert "PyTorch's default initialisation" in torch_start["how it was made"]
 
 
+def test_a_warm_up_that_was_not_benchmarked_is_not_said_to_be_the_one_that_was():
+    """The smoke profile's warmup_steps = 10 read "shorter warm-ups let a seed's encoder collapse and this
+    one did not": only 0, 50 and 100 were benchmarked, and 10 is shorter than the 100 chosen."""
+
+    def how(data) -> str:
+        t, _ = choices.table(data)
+        return t.set_index("what").loc["learning-rate warm-up", "how it was made"]
+
+    assert "not benchmarked" not in how(_data())  # default.yaml's 100
+    data = _data()
+    data.params["stages"]["autoencode"]["params"]["warmup_steps"] = 10
+    assert (
+        "warm-ups shorter than 100 steps (0, 50) let a seed's encoder collapse and 100 did not; this "
+        "profile's 10 was not benchmarked" in how(data)
+    )
+
+
 def test_the_protocols_cell_is_said_beside_the_h1_and_d_verdicts_only():
     v = verdicts.verdicts(_data({"transfer": _transfer()}))
     note = "chosen on one cell (d=10, num_conv=2, seed 0, h1=650, label draw 0)"
@@ -88,6 +105,10 @@ def test_the_protocols_cell_is_said_beside_the_h1_and_d_verdicts_only():
     )
     assert note not in v.at["finetune_beats_frozen", "this run's numbers"]
     assert "d=10, num_conv=2" in choices.limitations(_data({"transfer": _transfer()}))
+    # an inconclusive row says what would decide it, which is not always a number of seeds
+    from aestudy.experiments import about
+
+    assert "each such row says what would decide it (more seeds, or another design" in about.limitations(4)
 
 
 def test_selected_numbers_are_labelled_as_selected_and_carry_no_interval():

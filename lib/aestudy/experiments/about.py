@@ -183,5 +183,5 @@ def limitations(n_seeds: int) -> str:
         "seeds). Holm's "
         "adjustment over the family makes each decision stricter than it would be alone, so a moderate effect "
         "can stay inconclusive; 'inconclusive' says the design could not decide, not that there is no effect, "
-        "and each such row says how many seeds would."
+        "and each such row says what would decide it (more seeds, or another design where no number of seeds would)."
     )

@@ -262,6 +262,9 @@ def test_the_report_pairs_the_differences_by_label_draw_and_names_the_unit():
     # paired: the untuned protocol is exactly 20 points behind on every draw, so no spread at all
     assert diffs["untuned protocol"]["mean"] == pytest.approx(0.20) and diffs["untuned protocol"]["n"] == 3
     assert diffs["untuned protocol"]["hi"] - diffs["untuned protocol"]["lo"] == pytest.approx(0, abs=1e-9)
+    # a difference of two accuracies lies within ±100 points, however few the draws (smoke: [-111, +66])
+    wild = section.differences(_records({"semi-supervised": [0.1, 0.9], "untuned protocol": [0.6, 0.2]}))
+    assert wild["untuned protocol"]["lo"] >= -1.0 and wild["untuned protocol"]["hi"] <= 1.0
     table = section.accuracy_table(df)
     assert list(table["method"][:3]) == ["semi-supervised", "untuned protocol", "augmented control"]
     assert set(section.PUBLISHED) <= set(table["method"]) and list(table["label draws"][:3]) == [3, 3, 3]
@@ -446,6 +449,11 @@ def test_the_anchors_are_credited_to_their_papers_and_compared_under_stated_cond
     assert "the fully connected ladder trains a permutation-invariant fully connected network" in text
     assert "chosen by cross-validation on label draw 0, which is also evaluated here" in text
     assert "the recipe on draw -1, which is not" in text
+    assert "labels (the published results" not in text  # no n_labels recorded: nothing said of it
+    # every anchor is at 100 labels: the smoke profile's 20 were left out of the conditions that differ
+    twenty = section.markdown(df.assign(n_labels=20), metrics, params=params)
+    assert "this run learns from 20 labels (the published results: 100) and 7,000 unlabelled" in twenty
+    assert "labels (the published" not in section.markdown(df.assign(n_labels=100), metrics, params=params)
     untuned_only = section.markdown(df[df["method"] != "finetune"], metrics, params=params)
     assert "comparators' protocols were chosen" not in untuned_only  # the untuned protocol is chosen by none
     data = profile.ProfileData(

@@ -13,11 +13,15 @@ from ...report.text import count
 
 METHOD = "semi-supervised"
 WHOLE = "the whole training set unlabelled (60,000 images)"
+PUBLISHED_LABELS = 100  # every anchor's labelled images (Rasmus et al. 2015; Salimans et al. 2016)
 SETTINGS = {  # what each published anchor trained on and which network (the papers' conditions)
-    "supervised Conv-Small": ("the 100 labels alone", "the Conv-Small CNN"),
-    "ladder": (f"100 labels and {WHOLE}", "a permutation-invariant fully connected network"),
-    "Γ-model": (f"100 labels and {WHOLE}", "the Conv-Small CNN"),
-    "Improved GAN": (f"100 labels and {WHOLE}", "permutation-invariant fully connected networks"),
+    "supervised Conv-Small": (f"the {PUBLISHED_LABELS} labels alone", "the Conv-Small CNN"),
+    "ladder": (f"{PUBLISHED_LABELS} labels and {WHOLE}", "a permutation-invariant fully connected network"),
+    "Γ-model": (f"{PUBLISHED_LABELS} labels and {WHOLE}", "the Conv-Small CNN"),
+    "Improved GAN": (
+        f"{PUBLISHED_LABELS} labels and {WHOLE}",
+        "permutation-invariant fully connected networks",
+    ),
 }
 
 
@@ -57,8 +61,15 @@ def conditions(df: pd.DataFrame, m: dict, published: dict, params: dict | None =
     made (from the parameter file, when given)."""
     rec, n = m.get("recipe") or {}, int(df.loc[df["method"] == METHOD, "label_seed"].nunique())
     pool = f"{m['n_pool']:,}" if m.get("n_pool") else "?"
+    labels = pd.to_numeric(df.get("n_labels", pd.Series(dtype=float)), errors="coerce").dropna().unique()
+    # every anchor is at the published 100 labels: a run with another count is said to differ there first
+    fewer = (
+        f"{int(labels[0])} labels (the published results: {PUBLISHED_LABELS}) and "
+        if len(labels) == 1 and int(labels[0]) != PUBLISHED_LABELS
+        else ""
+    )
     words = (
-        f" The conditions differ: this run learns from {pool} unlabelled training images for {rec.get('steps', '?')} "
+        f" The conditions differ: this run learns from {fewer}{pool} unlabelled training images for {rec.get('steps', '?')} "
         f"steps, from one encoder, over {count(n, 'label draw')} ({count(max(n - 1, 0), 'degree')} of freedom); the published "
         "semi-supervised anchors use "
         + WHOLE

@@ -97,7 +97,7 @@ def differences(df: pd.DataFrame, confidence: float = CONFIDENCE) -> dict[str, d
         return {}
     wide = df.pivot_table(index="label_seed", columns="method", values="accuracy")
     return {
-        m: mean_ci(wide[METHOD] - wide[m], confidence)
+        m: mean_ci(wide[METHOD] - wide[m], confidence, (-1.0, 1.0))  # a difference of two accuracies
         for m in dict.fromkeys(df["method"])
         if m != METHOD and m in wide
     }
