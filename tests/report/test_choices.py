@@ -55,6 +55,10 @@ def test_every_choice_says_how_and_on_what_data_and_test_set_choices_are_marked(
         assert what in set(on_test["what"]), what
     budget = t[t["what"] == "semi-supervised budget"].iloc[0]  # the default's: set by run times
     assert budget["on what data"].startswith("run times (this profile)"), budget["on what data"]
+    # said of any profile's own budget, not of "the default and large profiles'" (smoke read that of its own)
+    assert budget["how it was made"].startswith(
+        "by wall time only (the profile's time budget), but for full.yaml's"
+    )
     warmup = t[t["what"] == "learning-rate warm-up"].iloc[0]
     assert (
         warmup["choice"] == "warmup_steps = 100" and "first noticed on the test set" in warmup["on what data"]

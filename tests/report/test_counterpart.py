@@ -87,6 +87,18 @@ def test_a_counterpart_that_decides_the_other_way_is_named_in_the_abstract(repor
     assert "(the verdicts differ)" in verdicts.detail_html(v, ref)
 
 
+def test_one_profile_compared_with_and_not_on_disk_is_named_in_the_singular():
+    """large compares with full alone: "None of the profiles … running one of them" was said of one."""
+    from types import SimpleNamespace
+
+    one = SimpleNamespace(named=["full"], unreadable="", data=None)
+    said = verdicts.comparison_words(one)
+    assert said.startswith(
+        " The profile this report is compared with, full (the report: section's compare_with), has no"
+    )
+    assert "None of" not in said and "one of them" not in said
+
+
 def test_without_a_counterpart_on_disk_the_report_says_so_and_the_abstract_is_unchanged(reports):
     data, v = _default(reports)
     ref = counterpart.of(data, v)

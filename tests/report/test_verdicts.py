@@ -47,6 +47,13 @@ def test_interpolation_verdicts_on_sharpness_and_endpoint_mass():
     )
     assert "95 % t-interval, 3 model pairs, df 2" in row["this run's numbers"]  # one num_conv x 3 seeds
     assert row["key number"].startswith("|ln| sharpness ")
+    assert "the original" not in row["conclusion"]  # d = 10 against 20, as the original compared
+    # another grid's two sizes (smoke: 5 and 10) are said to stand for the original's
+    other = interpolate.verdict_sharper_ends(good.assign(latent_dim=good["latent_dim"].map({10: 5, 20: 10})))
+    assert (
+        other["conclusion"]
+        == "d = 10 is sharper at the ends (a = 0, 1) than d = 5 (the original: d = 20 vs d = 10)"
+    )
     mid = interpolate.verdict_mid_digit_like(good)
     assert mid["verdict"] == SUPPORTED and "d = 10" in mid["conclusion"]
     assert "endpoint digits" in mid["this run's numbers"] and "model's own ends" in mid["this run's numbers"]

@@ -232,6 +232,12 @@ def comparison_words(ref) -> str:
     named = ", ".join(ref.named)
     if ref.unreadable:
         return f" The profile this report is compared with, {ref.found}, could not be judged: {ref.unreadable.rstrip('.')}."
+    if ref.data is None and len(ref.named) == 1:
+        return (
+            f" The profile this report is compared with, {named} (the report: section's compare_with), has no finished "
+            "sweep on disk (one still under way or interrupted does not count), so its verdicts do not stand beside "
+            "these; running it to its end and rendering again puts them here."
+        )
     if ref.data is None:
         return (
             f" None of the profiles this report is compared with has a finished sweep on disk ({named}: the report: section's "

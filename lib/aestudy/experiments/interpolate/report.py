@@ -88,9 +88,14 @@ def _interp_row(
     own = pairs.groupby(SEED)["diff"].mean()
     dec = direction(est, +1, rules.confidence, holds=int((own > 0).sum()), seeds=len(own))
     m = interp.groupby("latent_dim")[col].mean()
+    original = (
+        ""
+        if (lo, hi) == ORIGINAL_SIZES
+        else f" (the original: d = {ORIGINAL_SIZES[1]} vs d = {ORIGINAL_SIZES[0]})"
+    )
     return row(
         "2",
-        c_of(hi, lo),
+        c_of(hi, lo) + original,
         f"{what}: d={lo}: {fmt(m[lo])}, d={hi}: {fmt(m[hi])}{extra(interp)}; paired "
         f"difference (d={plus} − d={minus} of the same seed and num_conv, on the same images; each model "
         f"pair's the mean over {_image_pairs_words(interp)}; mean over num_conv): {fmt_est(dec)}",
@@ -98,6 +103,9 @@ def _interp_row(
         key=f"{short + ' ' if short else ''}{fmt(m[lo])} at d={lo}, {fmt(m[hi])} at d={hi}",
         decides=f"paired difference d={plus} − d={minus}: {fmt_est(dec)}",
     )
+
+
+ORIGINAL_SIZES = (10, 20)  # the latent sizes the original compared (STUDY.md, experiment 2)
 
 
 def verdict_sharper_ends(interp: pd.DataFrame, rules: ReportParams = DEFAULT) -> dict:

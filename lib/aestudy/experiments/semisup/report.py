@@ -447,7 +447,7 @@ def choices(data) -> list[dict]:
         {
             "what": "semi-supervised budget",
             "choice": f"{steps} steps of {rec.get('unlabelled_batch', '?')} unlabelled images",
-            "how it was made": "the default and large profiles' by wall time only; full.yaml's earlier "
+            "how it was made": "by wall time only (the profile's time budget), but for full.yaml's: its earlier "
             f"{EARLIER_FULL[0]:,} steps of {EARLIER_FULL[1]} "
             "were chosen from benchmarks/semisup_recipe.py when it scored the evaluated label draws on "
             "the test set; full.yaml's budget since issue 25 from the curve of accuracy against steps on "
