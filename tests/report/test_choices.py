@@ -230,7 +230,7 @@ def test_each_search_prints_its_standard_error_and_says_when_the_choice_is_insid
     t_tied = transfer_data.chosen_protocols(pd.DataFrame(tied))
     assert t_tied["lead over runner-up"].tolist() == ["0.0 (inside noise: a tie)"]
     said = transfer_data.noise_words(t_tied)
-    assert "In 1 of 1 modes (frozen) the selection is inside the noise" in said
+    assert "In the one mode (frozen) the selection is inside the noise" in said  # not "1 of 1 modes"
     assert (
         "A tie (frozen): candidates with the same CV accuracy, the first in the search's order taken." in said
     )

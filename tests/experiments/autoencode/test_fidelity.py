@@ -89,7 +89,8 @@ def test_a_cell_above_pca_produces_the_page_one_sentence():
 def test_a_cell_no_better_than_the_mean_image_is_named():
     data = _data(_with_yardsticks(lambda d, nc: MEAN_IMAGE / PCA[d] * 1.05 if (d, nc) == (5, 1) else 0.9))
     assert (
-        "in 1 of 12 cells (d=5 with num_conv 1) they are no better than the mean image (0.0675)"
+        # the cell's own error beside the mean image's: "no better than (0.0655)" hid an error 41 % above it
+        "in 1 of 12 cells (d=5 with num_conv 1) they are no better than the mean image (0.0709 against its 0.0675)"
         in _page_one(data)
     )
 

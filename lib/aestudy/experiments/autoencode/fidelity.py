@@ -112,6 +112,14 @@ def _rel(x: float) -> str:
     return f"{100 * x:+.1f} %" if x is not None and math.isfinite(x) else "n/a"
 
 
+def _against_floor(worse: pd.DataFrame, floor: float) -> str:
+    """'0.0655' where the cells' errors print as the mean image's, else '0.0922 against its 0.0655'
+    (the cells' range): "no better than" hid an error 41 % above it."""
+    lo, hi = fmt(worse["mean"].min()), fmt(worse["mean"].max())
+    mine = lo if lo == hi else f"{lo}-{hi}"
+    return fmt(floor) if mine == fmt(floor) else f"{mine} against its {fmt(floor)}"
+
+
 def _ratios(c: pd.DataFrame) -> str:
     r = c["ratio"].dropna()
     lo, hi = float(r.min()), float(r.max())
@@ -206,7 +214,9 @@ def fidelity_line(ae: pd.DataFrame, confidence: float = CONFIDENCE) -> str:
     if math.isfinite(floor):
         worse = c[c["mean"] >= floor]
         if not worse.empty:
-            parts.append(f"{where(worse, c)} they are no better than the mean image ({fmt(floor)})")
+            parts.append(
+                f"{where(worse, c)} they are no better than the mean image ({_against_floor(worse, floor)})"
+            )
     conv = convergence(ae)
     if conv:
         parts.append(conv)

@@ -357,6 +357,11 @@ def noise_words(t: pd.DataFrame) -> str:
     )
     return (
         head
-        + f" In {len(inside)} of {len(led)} modes ({', '.join(inside)}) the selection is inside the noise: "
+        + (
+            f" In {'the one mode' if len(led) == 1 else 'every mode'} ({', '.join(inside)})"
+            if len(inside) == len(led)
+            else f" In {len(inside)} of {len(led)} modes ({', '.join(inside)})"
+        )
+        + " the selection is inside the noise: "
         "the search did not tell the chosen protocol from the runner-up."
     )
