@@ -420,6 +420,12 @@ def test_the_nearest_training_image_is_said_to_be_the_nearest_of_the_images_sear
 
     interp = _interp([0.5] * 3, [0.7] * 3, [0.8] * 3, [0.6] * 3).assign(n_reference=5000)
     assert "distance to the nearest of 5,000 training images is" in interpolate.findings(interp)
+    assert "not recognised at the ends either" not in interpolate.findings(interp.assign(end_pair_mass=0.9))
+    # blank decodes (smoke): a ratio of 1 is two unrecognised images, not a midpoint as recognisable as its ends
+    assert (
+        "puts only 0.250 on the two endpoint digits (a uniform guess: 0.2), so these decodes are not "
+        "recognised at the ends either" in interpolate.findings(interp.assign(end_pair_mass=0.25))
+    )
     # the section's intervals are over seeds, the verdicts' over model pairs: "every interval is over
     # autoencoder seeds" was said two paragraphs after the verdicts' pairs
     assert (

@@ -184,6 +184,25 @@ def means_in(interp: pd.DataFrame, col: str, confidence: float, unit: str = "") 
     return f"{cells} ({interval_words(confidence, s['n'], SEEDS)})"
 
 
+ENDPOINT_CHANCE = 0.2  # the probability a uniform guess puts on two of the ten digits
+
+
+def _ends_unrecognised(interp: pd.DataFrame) -> str:
+    """A sentence where the classifier barely recognises the model's own ends (its mass on the two
+    endpoint digits there at most twice chance): the ratio over them then compares two unrecognised
+    decodes, and its 1 means nothing was recognised at either (the smoke profile's blank decodes)."""
+    if "end_pair_mass" not in interp or interp["end_pair_mass"].isna().all():
+        return ""
+    ends = float(interp["end_pair_mass"].mean())
+    if ends > 2 * ENDPOINT_CHANCE:
+        return ""
+    return (
+        f" At the model's own ends the classifier puts only {fmt(ends)} on the two endpoint digits (a uniform "
+        f"guess: {ENDPOINT_CHANCE:g}), so these decodes are not recognised at the ends either, and the ratio "
+        "compares two unrecognised images."
+    )
+
+
 def _measure(interp, col: str, confidence: float, words: str, unit: str = "") -> str:
     if col not in interp or interp[col].isna().all():
         return ""
@@ -246,7 +265,7 @@ def findings(interp: pd.DataFrame, confidence: float = CONFIDENCE, ref: pd.DataF
             unit="nats",
         )
     )
-    text += mass_above_one(interp)
+    text += mass_above_one(interp) + _ends_unrecognised(interp)
     text += _measure(
         interp, "mid_confidence", confidence, "Secondary: its top-class probability at a ≈ 0.5 is {}."
     )
