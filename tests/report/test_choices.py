@@ -223,22 +223,25 @@ def test_each_search_prints_its_standard_error_and_says_when_the_choice_is_insid
     assert t["lead over runner-up"].tolist() == ["3.0 (inside noise)", "20.0", "1.0 (inside noise)"]
     assert (
         "In 2 of 3 modes (frozen, augmented) the selection is inside the noise"
-        in transfer_data.noise_words(t)
+        in transfer_data.noise_words(pd.DataFrame(rows))
     )
     # two candidates with the same score: the first was taken, by the list's order, not by the data
     tied = [{**r, "cv_accuracy": 0.7527} for r in rows[:2]]
     t_tied = transfer_data.chosen_protocols(pd.DataFrame(tied))
     assert t_tied["lead over runner-up"].tolist() == ["0.0 (inside noise: a tie)"]
-    said = transfer_data.noise_words(t_tied)
+    said = transfer_data.noise_words(pd.DataFrame(tied))
     assert "In the one mode (frozen) the selection is inside the noise" in said  # not "1 of 1 modes"
     assert (
         "A tie (frozen): candidates with the same CV accuracy, the first in the search's order taken." in said
     )
-    assert "A tie" not in transfer_data.noise_words(t)
+    assert "A tie" not in transfer_data.noise_words(pd.DataFrame(rows))
     old = transfer_data.chosen_protocols(
         pd.DataFrame(rows).drop(columns="cv_se")
     )  # runs from before the errors
-    assert "lead over runner-up" not in old and transfer_data.noise_words(old) == ""
+    assert (
+        "lead over runner-up" not in old
+        and transfer_data.noise_words(pd.DataFrame(rows).drop(columns="cv_se")) == ""
+    )
 
     assert selection_noise([0.69, 0.72], [0.05, 0.046], 1, "recipe") == (
         "Cross-validation standard error over folds: 4.6 points for the chosen recipe (4.6–5.0 points over the "

@@ -107,6 +107,34 @@ LEAD = "lead over runner-up"  # the chosen protocol's CV accuracy minus the next
 TIE = "a tie"  # a lead of exactly 0: the search took the first of the candidates with the best accuracy
 
 
+def selections(protocol: pd.DataFrame) -> pd.DataFrame:
+    """Per mode (in the records' order): the chosen candidate's lead over the runner-up and the
+    standard error of that lead (`text.lead_and_error`), whether it is inside the noise and whether
+    it is a tie (a lead of exactly 0: the search took the first); NaN and False where the mode has
+    one candidate or its runs recorded no errors."""
+    p = protocol.copy()
+    p["chosen"] = flag(p["chosen"])
+    rows = []
+    for mode, g in p.groupby("mode", sort=False):
+        se = g.loc[g["chosen"], "cv_se"].iloc[0] if "cv_se" in g else None
+        lead = error = float("nan")
+        if se is not None and pd.notna(se) and len(g) > 1:
+            lead, error = lead_and_error(
+                list(g["cv_accuracy"]), list(g["cv_se"]), list(g["chosen"]).index(True)
+            )
+        led = not pd.isna(lead)
+        rows.append(
+            {
+                "mode": mode,
+                "lead": lead,
+                "error": error,
+                "inside": led and inside_noise(lead, error),
+                "tie": led and abs(lead) < 1e-12,
+            }
+        )
+    return pd.DataFrame(rows, columns=["mode", "lead", "error", "inside", "tie"])
+
+
 def chosen_protocols(protocol: pd.DataFrame) -> pd.DataFrame:
     """Per mode: the protocol cross-validation chose, its accuracy, and the number of candidates
     tried and their accuracy range (the protocol stage's records, one per candidate)."""
@@ -114,26 +142,22 @@ def chosen_protocols(protocol: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame()
     p = protocol.copy()
     p["chosen"] = flag(p["chosen"])
+    picked = selections(p).set_index("mode")
     rows = []
     for mode, g in p.groupby("mode", sort=False):
         best = g[g["chosen"]].iloc[0]
         se = best.get("cv_se") if "cv_se" in g else None
-        has_se = se is not None and pd.notna(se)
         row = {
             "mode": mode,
             **{f: as_written(best[f]) for f in PROTOCOL_FIELDS if f in g},
-            "CV accuracy": f"{100 * best['cv_accuracy']:.1f} %" + (f" ± {100 * se:.1f}" if has_se else ""),
+            "CV accuracy": f"{100 * best['cv_accuracy']:.1f} %"
+            + (f" ± {100 * se:.1f}" if se is not None and pd.notna(se) else ""),
             "candidates": f"{len(g)} ({100 * g['cv_accuracy'].min():.0f}–{100 * g['cv_accuracy'].max():.0f} %)",
         }
-        if has_se and len(g) > 1:
-            chosen = list(g["chosen"]).index(True)
-            lead, error = lead_and_error(list(g["cv_accuracy"]), list(g["cv_se"]), chosen)
-            row[LEAD] = f"{100 * lead:.1f}" + (
-                f" (inside noise: {TIE})"
-                if abs(lead) < 1e-12
-                else " (inside noise)"
-                if inside_noise(lead, error)
-                else ""
+        sel = picked.loc[mode]
+        if not pd.isna(sel["lead"]):
+            row[LEAD] = f"{100 * sel['lead']:.1f}" + (
+                f" (inside noise: {TIE})" if sel["tie"] else " (inside noise)" if sel["inside"] else ""
             )
         rows.append(row)
     t = pd.DataFrame(rows).astype(object)
@@ -310,8 +334,7 @@ def protocols(data):
         "Candidates: how many were tried and the range of their cross-validation accuracy. "
         "steps: full-batch AdamW steps; augment: on shifted and rotated copies of the labelled images, redrawn "
         "every step; warmup (fine-tuning): the first steps train the head alone; encoder_lr (fine-tuning): the "
-        "encoder's learning rate as a fraction of lr; –: a choice the mode does not have."
-        + noise_words(chosen_protocols(p))
+        "encoder's learning rate as a fraction of lr; –: a choice the mode does not have." + noise_words(p)
     )
 
 
@@ -327,14 +350,16 @@ def candidates_words(protocol: pd.DataFrame) -> str:
     )
 
 
-def noise_words(t: pd.DataFrame) -> str:
+def noise_words(protocol: pd.DataFrame) -> str:
     """The caption's sentence on selection noise: in how many modes the chosen protocol leads the
-    runner-up by no more than one standard error ('' for runs without the errors)."""
-    if t.empty or LEAD not in t:
+    runner-up by no more than one standard error (`selections` of the protocol stage's records;
+    '' for runs without the errors)."""
+    if protocol is None or protocol.empty or "chosen" not in protocol or "cv_se" not in protocol:
         return ""
-    led = t[t[LEAD].notna()]  # a mode with one candidate has no runner-up
-    inside = [m for m, v in zip(led["mode"], led[LEAD]) if "inside noise" in str(v)]
-    alone = [str(m) for m in t.loc[t[LEAD].isna(), "mode"]]
+    sel = selections(protocol).sort_values("mode", key=mode_sort_key).reset_index(drop=True)
+    led = sel[sel["lead"].notna()]  # a mode with one candidate has no runner-up
+    inside = [str(m) for m in led.loc[led["inside"], "mode"]]
+    alone = [str(m) for m in sel.loc[sel["lead"].isna(), "mode"]]
     head = (
         " Lead over runner-up: the chosen candidate's CV accuracy minus the next best's, in percentage points; "
         "inside noise when it is at most one standard error of that difference (both candidates' errors combined)."
@@ -345,13 +370,13 @@ def noise_words(t: pd.DataFrame) -> str:
     if not inside:
         every = (
             "In every mode"
-            if len(led) == len(t)
+            if len(led) == len(sel)
             else f"In every mode with a runner-up ({', '.join(map(str, led['mode']))})"
         )
         return head + f" {every} the chosen protocol leads by more than one standard error."
-    tied = [m for m, v in zip(led["mode"], led[LEAD]) if TIE in str(v)]
+    tied = [str(m) for m in led.loc[led["tie"], "mode"]]
     head += (
-        f" A tie ({', '.join(map(str, tied))}): candidates with the same CV accuracy, the first in the search's order taken."
+        f" A tie ({', '.join(tied)}): candidates with the same CV accuracy, the first in the search's order taken."
         if tied
         else ""
     )
