@@ -20,12 +20,9 @@ CONFIDENCE = ReportParams().confidence  # the default level; a profile's own is 
 SEED = "seed"  # the column of the unit of replication (the study names it: `about.UNIT`)
 SEEDS = about.UNITS  # the unit of every interval but the baselines', in words
 MODELS = about.MODELS  # what each seed trains: the verdicts' observations, in words
-RANGES = {  # what a measure can be: its t-interval is cut there (few units can reach past 100 %); each
-    # experiment declares its own measures' (`Experiment.ranges`, `bounds_of`)
-    "accuracy": (0.0, 1.0),
-    "train_accuracy": (0.0, 1.0),
-    "cv_accuracy": (0.0, 1.0),
-    "r": (-1.0, 1.0),
+RANGES = {  # what the frame's own measures can be: a t-interval is cut there (few units can reach past
+    # 100 %); each experiment declares its own measures' (`Experiment.ranges`, `bounds_of`)
+    "r": (-1.0, 1.0),  # `param_correlations_by_seed`'s
 }
 
 

@@ -220,3 +220,25 @@ def test_an_interval_stops_where_the_measure_does():
     pr = summarise(corr, "latent_dim", "participation_ratio").iloc[0]
     assert (pr["ci_lo"], pr["ci_hi"]) == (1.0, 5.0)  # between 1 and d
     assert bounds_of("participation_ratio", {}) == (1.0, np.inf) and bounds_of("no such measure") is None
+
+
+def test_two_experiments_that_give_one_measure_two_ranges_are_refused(monkeypatch):
+    """A measure's range is declared by the experiment that measures it; two that disagree would cut
+    its intervals by whichever the registry read last."""
+    from aestudy.report import experiments as registry
+    from aestudy.report.claims import Experiment
+
+    monkeypatch.setattr(
+        registry,
+        "EXPERIMENTS",
+        (
+            Experiment("a", ("a",), ranges={"accuracy": (0.0, 1.0)}),
+            Experiment("b", ("b",), ranges={"accuracy": (0.0, 100.0)}),
+        ),
+    )
+    with pytest.raises(ValueError, match="'accuracy' is given two ranges"):
+        registry.ranges()
+    monkeypatch.setattr(
+        registry, "EXPERIMENTS", (Experiment("a", ("a",), ranges={"accuracy": (0.0, 1.0)}),) * 2
+    )
+    assert registry.ranges() == {"accuracy": (0.0, 1.0)}  # the same range twice is one

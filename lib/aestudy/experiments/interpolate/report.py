@@ -478,10 +478,13 @@ EXPERIMENT = Experiment(
     stages=("reference", STAGE),
     ranges={  # ratios and |ln|s are never negative; probabilities lie in [0, 1]
         **dict.fromkeys(
-            ("end_sharpness", "end_sharpness_error", "mid_pair_mass_rel", "end_mse", "mid_nn_distance"),
+            ("end_sharpness", "end_sharpness_error", "mid_pair_mass_rel", "end_mse", "mid_nn_distance")
+            + ("sharpness", "entropy"),  # the curves' (figures.CURVES), at every a
             (0.0, math.inf),
         ),
-        **dict.fromkeys(("end_pair_mass", "mid_pair_mass", "mid_confidence"), (0.0, 1.0)),
+        **dict.fromkeys(
+            ("end_pair_mass", "mid_pair_mass", "mid_confidence", "confidence", "pair_mass"), (0.0, 1.0)
+        ),
     },
     seeds={"interpolate-pairs": ("experiment 2's test image pairs", True)},
     claims={

@@ -8,7 +8,7 @@ import pandas as pd
 
 from ...report import section
 from ...report.claims import Experiment
-from ...report.stats import CONFIDENCE, RANGES, mean_ci, summarise
+from ...report.stats import CONFIDENCE, mean_ci, summarise
 from ...report.tables import ci_cells
 from ...report.text import (
     as_written,
@@ -86,8 +86,11 @@ def accuracy_table(df: pd.DataFrame, confidence: float = CONFIDENCE) -> pd.DataF
     return pd.DataFrame(rows)
 
 
+ACCURACY = (0.0, 1.0)  # the values an accuracy can take: its intervals are cut there
+
+
 def _recipe_ci(df: pd.DataFrame, confidence: float) -> dict:
-    return mean_ci(df.loc[df["method"] == METHOD, "accuracy"], confidence, RANGES["accuracy"])
+    return mean_ci(df.loc[df["method"] == METHOD, "accuracy"], confidence, ACCURACY)
 
 
 def differences(df: pd.DataFrame, confidence: float = CONFIDENCE) -> dict[str, dict]:
@@ -492,6 +495,7 @@ EXPERIMENT = Experiment(
     name=STAGE,
     order=5,
     stages=(STAGE,),
+    ranges={"accuracy": ACCURACY},
     seeds={
         "semisup": ("the semi-supervised training's batches and augmentations on the evaluated draws", True),
         "conv-small": ("the Conv-Small network's initialisation, where a recipe trains that network", True),

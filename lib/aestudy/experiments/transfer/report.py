@@ -463,6 +463,7 @@ EXPERIMENT = Experiment(
     name=STAGE,
     order=4,
     stages=(STAGE,),
+    ranges=dict.fromkeys(("accuracy", "train_accuracy", "cv_accuracy"), (0.0, 1.0)),
     seeds={  # transfer's and its protocol search's (the protocol stage has no section of its own)
         "label-draw": (
             "the labelled images each encoder's transfer, protocol and semi-supervised runs draw",

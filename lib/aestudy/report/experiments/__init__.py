@@ -49,5 +49,10 @@ def ranges() -> dict:
     """Every experiment's `ranges`: measure column -> the values it can take (`Experiment.ranges`)."""
     out = {}
     for e in EXPERIMENTS:
-        out.update(e.ranges)
+        for column, bound in e.ranges.items():
+            if column in out and out[column] != bound:
+                raise ValueError(
+                    f"measure {column!r} is given two ranges (aestudy.experiments.{e.name}.report and another)"
+                )
+            out[column] = bound
     return out
