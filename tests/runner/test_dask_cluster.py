@@ -240,3 +240,31 @@ def test_a_worker_reads_the_commands_data_and_records_the_checksum_it_read(tmp_p
     assert cluster.problem(empty).startswith(
         f"worker on {socket.gethostname()} finds no data in {tmp_path / 'none' / 'MNIST' / 'raw'}: "
     )
+
+
+def test_the_local_cluster_keeps_off_the_dashboard_port():
+    """distributed starts its scheduler's HTTP server on 8787 even without a dashboard, and warned
+    "Port 8787 is already in use" beside a user's running dashboard (or another test's cluster): the
+    runner's LocalCluster takes a free port and shows no dashboard."""
+    import socket
+    import warnings
+
+    held = socket.socket()
+    try:
+        held.bind(("127.0.0.1", 8787))
+        held.listen()
+    except OSError:
+        held.close()
+        pytest.skip("port 8787 is taken on this machine already")
+    try:
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            ex = executors.DaskExecutor(1, 1)
+            try:
+                assert ex.cluster.scheduler.http_server.port != 8787
+            finally:
+                ex.client.close()
+                ex.cluster.close()
+        assert not [w for w in seen if "8787" in str(w.message)]
+    finally:
+        held.close()

@@ -230,8 +230,14 @@ class DaskExecutor(SerialExecutor):
         from dask.distributed import Client, LocalCluster
 
         with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+            # no dashboard, and the scheduler's HTTP server (which distributed starts even without one)
+            # on a free port: on 8787 it warned "Port 8787 is already in use" beside a running dashboard
             self.cluster = LocalCluster(
-                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=":0",
+                scheduler_kwargs={"dashboard": False},
             )
         self.client = Client(self.cluster)
 
