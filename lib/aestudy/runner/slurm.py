@@ -75,7 +75,8 @@ def cluster_options(p, profile_dir: Path) -> dict:
         python=sys.executable,
         death_timeout=DEATH_TIMEOUT_S,
         log_directory=str(profile_dir / LOG_DIR),
-        scheduler_options={"dashboard_address": None},
+        # no dashboard, its HTTP server on a free port (on 8787 it warns beside a running dashboard)
+        scheduler_options={"dashboard_address": ":0", "dashboard": False},
     )
 
 
