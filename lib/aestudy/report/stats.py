@@ -30,11 +30,19 @@ def bounds_of(value: str, group: dict | None = None) -> tuple[float, float] | No
     """The values the measure `value` can take in a group of rows ({latent_dim: 5, ...}): the
     frame's `RANGES`, else the experiment that declares it (a bound may depend on the group);
     None where neither says."""
+    return _at(_declared(value), group)
+
+
+def _declared(value: str):
+    """The range `value` is declared with (a pair, a function of the group, or None)."""
     if value in RANGES:
         return RANGES[value]
     from .experiments import ranges  # the registry imports the experiments' sections, which import this
 
-    bound = ranges().get(value)
+    return ranges().get(value)
+
+
+def _at(bound, group: dict | None):
     return bound(group or {}) if callable(bound) else bound
 
 
@@ -94,10 +102,10 @@ def summarise(
     d = df.dropna(subset=[value])
     if unit:
         d = d.groupby(by + [unit], dropna=False)[value].mean().reset_index()
-    rows = []
+    rows, declared = [], _declared(value)  # looked up once, resolved per group
     for key, g in d.groupby(by, dropna=False, sort=True):
         key = key if isinstance(key, tuple) else (key,)
-        ci = mean_ci(g[value], confidence, bounds_of(value, dict(zip(by, key))))
+        ci = mean_ci(g[value], confidence, _at(declared, dict(zip(by, key))))
         rows.append(
             {
                 **dict(zip(by, key)),

@@ -265,6 +265,11 @@ def lead_and_error(scores, ses, chosen: int) -> tuple[float, float]:
     return scores[chosen] - scores[runner], math.sqrt(se**2 + se_r**2)
 
 
+def tied(lead: float) -> bool:
+    """A lead of exactly 0 (to float rounding): two candidates scored alike and the search took the first."""
+    return abs(lead) < 1e-12
+
+
 def inside_noise(lead: float, error: float) -> bool:
     """A lead no larger than one standard error of it (equal, up to float rounding, counts as inside)."""
     return abs(lead) <= error + 1e-9
@@ -294,7 +299,7 @@ def selection_noise(scores, ses, chosen: int, what: str = "candidate") -> str:
     lead_words = (
         f"the chosen {what} ({fmt_pct(scores[chosen])}) ties with the runner-up, the first of them in the search's "
         "order taken"
-        if abs(lead) < 1e-12
+        if tied(lead)
         else f"the chosen {what} ({fmt_pct(scores[chosen])}) leads the runner-up ({fmt_pct(runner_up)}) by "
         f"{100 * lead:.1f} points"
         if lead >= 0

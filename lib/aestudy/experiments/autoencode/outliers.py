@@ -139,7 +139,7 @@ def _p_words(p: float) -> str:
     from ...report.text import fmt
 
     least = 1 / (PERMUTATIONS + 1)
-    return f"p < {least * 1.0001:.2g}" if p <= least else f"p = {fmt(p)}"
+    return f"p < {least:g}" if p <= least else f"p = {fmt(p)}"
 
 
 def seeds_markdown(

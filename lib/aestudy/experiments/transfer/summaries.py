@@ -11,7 +11,7 @@ from ...drawing import baseline_lines as _baseline_lines
 from ...report.figures import WIDTH, ci_points, style
 from ...report.stats import CONFIDENCE, SEED, summarise
 from ...report.tables import ci_columns, ci_table
-from ...report.text import SEEDS, as_written, count, inside_noise, interval_words, lead_and_error
+from ...report.text import SEEDS, as_written, count, inside_noise, interval_words, lead_and_error, tied
 from ...vocabulary import (
     BASELINE_NAMES,
     BASELINE_STYLE,
@@ -129,7 +129,7 @@ def selections(protocol: pd.DataFrame) -> pd.DataFrame:
                 "lead": lead,
                 "error": error,
                 "inside": led and inside_noise(lead, error),
-                "tie": led and abs(lead) < 1e-12,
+                "tie": led and tied(lead),
             }
         )
     return pd.DataFrame(rows, columns=["mode", "lead", "error", "inside", "tie"])
