@@ -104,6 +104,7 @@ def test_verdicts_on_an_empty_profile_are_inconclusive_not_errors(tmp_path):
         "this run's numbers",
         "verdict",
         "seeds",
+        "holds",
         "of seeds",
         "key number",
         "decides",
@@ -283,6 +284,8 @@ def test_key_numbers_are_short_and_page_one_table_has_every_row():
     for word in set(v["verdict"]):
         assert f"verdict-{word}" in html
     assert "holds in 3 of 3 seeds" not in html and ">3 of 3<" in html
+    words = v[v["holds"].isna()]  # no decision: its words ("untested", "no seeds"), never "nan of 0"
+    assert len(words) and all(f">{w}<" in html for w in words["seeds"]) and "nan" not in html
 
 
 def test_abstract_counts_and_names_the_contradicted_claims():

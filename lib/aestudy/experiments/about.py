@@ -22,6 +22,9 @@ LABELS = 100
 LABELLED = ("transfer", "protocol", "semisup")
 DATASET = "mnist"  # the dataset of a profile whose parameter file names none
 OVERVIEW_X = "latent_dim"  # what every page-1 panel is drawn against
+# the values an accuracy (a fraction) can take: the experiments that report one (transfer, semisup)
+# declare it as their accuracies' range (`Experiment.ranges`), so their intervals are cut there alike
+ACCURACY = (0.0, 1.0)
 
 # the unit of replication (every interval but the baselines' is over these), and what each seed
 # trains in every cell (the verdicts' observations), each in the singular and the plural

@@ -28,6 +28,9 @@ KEY = "key number"  # the short number of the page-1 verdict table (no interval 
 NUMBERS = "this run's numbers"
 UNTESTED = "untested"  # the "holds in" cell of a claim the design cannot test (the abstract counts them)
 SEED_COUNT = "of seeds"  # the seeds a decision rests on (0 without one): the n of "holds in k of n seeds"
+HOLD_COUNT = (
+    "holds"  # the k of "holds in k of n seeds" (empty without a decision): page 1 prints "k of n" from both
+)
 NO_RUNS = "no usable runs"
 NEED = "need"  # what would decide it (decide.need): read by verdicts.family, not shown
 NOTE = "note"  # a claim's caveat (`Claim.note`): in its numbers, and a line of its own in the detailed block
@@ -113,6 +116,7 @@ def row(
         "verdict": d.get("verdict", INCONCLUSIVE),
         "seeds": holds_text(d) if d else (UNTESTED if untested else "no seeds"),
         SEED_COUNT: int(d.get("seeds") or 0),
+        HOLD_COUNT: int(d["holds"]) if d.get("seeds") else None,
         KEY: key or "n/a",
         "p": d.get("p", float("nan")),
         NEED: d.get("need"),

@@ -14,7 +14,7 @@ import pandas as pd
 from .. import config
 from ..experiments import about
 from ..report_params import ReportParams
-from .claims import DECIDES, KEY, NEED, NOTE, NUMBERS, SEED_COUNT, UNTESTED, WOULD
+from .claims import DECIDES, HOLD_COUNT, KEY, NEED, NOTE, NUMBERS, SEED_COUNT, UNTESTED, WOULD
 from .decide import INCONCLUSIVE, WORDS, holm, need_text
 from .experiments import EXPERIMENTS, claims
 from .profile import ProfileData
@@ -27,6 +27,7 @@ COLUMNS = [
     NUMBERS,
     "verdict",
     "seeds",
+    HOLD_COUNT,
     SEED_COUNT,
     KEY,
     DECIDES,
@@ -99,12 +100,19 @@ def page_one_table(v: pd.DataFrame) -> str:
         cols = {**{k: c for k, c in PAGE_ONE.items() if k != KEY}, "unadjusted": RAW, KEY: PAGE_ONE[KEY]}
         cls += " with-raw"
     t = v.reindex(columns=list(cols)).rename(columns=cols)
-    t[PAGE_ONE["seeds"]] = (
-        t[PAGE_ONE["seeds"]].astype(str).str.replace(r"^holds in (.*) seeds?$", r"\1", regex=True)
-    )
+    t[PAGE_ONE["seeds"]] = [_k_of_n(r) for _, r in v.iterrows()]
     return html_table(
         t.fillna(""), cls=cls, classes={"verdict": lambda w: f"verdict-{w}", RAW: lambda w: f"verdict-{w}"}
     )
+
+
+def _k_of_n(row) -> str:
+    """Page 1's "holds in" cell: "3 of 4" from a decision's counts; a row without one keeps its words
+    ("untested", "no seeds")."""
+    holds, seeds = row.get(HOLD_COUNT), row.get(SEED_COUNT)
+    if pd.isna(holds) or not seeds:
+        return str(row.get("seeds", ""))
+    return f"{int(holds)} of {int(seeds)}"
 
 
 def page_one_caption(data: ProfileData, v: pd.DataFrame) -> str:

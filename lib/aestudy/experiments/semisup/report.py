@@ -20,6 +20,7 @@ from ...report.text import (
     listing,
     selection_noise,
 )
+from ..about import ACCURACY
 from .anchors import anchor_name, conditions, setting, short, sources
 from .params import RECIPE
 from .published import PUBLISHED
@@ -84,9 +85,6 @@ def accuracy_table(df: pd.DataFrame, confidence: float = CONFIDENCE) -> pd.DataF
         for name, acc in PUBLISHED.items()
     ]
     return pd.DataFrame(rows)
-
-
-ACCURACY = (0.0, 1.0)  # the values an accuracy can take: its intervals are cut there
 
 
 def _recipe_ci(df: pd.DataFrame, confidence: float) -> dict:

@@ -18,6 +18,7 @@ from ...report.stats import CONFIDENCE, SEED
 from ...report.text import SEEDS, count, fmt_ci, fmt_est, fmt_pct, fmt_pp, fmt_pp_ci, listing
 from ...report_params import ReportParams
 from ...vocabulary import BASELINE_LABELS, in_mode_order, mode_palette, mode_sort_key
+from ..about import ACCURACY
 from . import summaries
 from .choices import augment_note, augment_words, choices, tuned_note, tuned_on, untuned
 from .summaries import (
@@ -463,7 +464,7 @@ EXPERIMENT = Experiment(
     name=STAGE,
     order=4,
     stages=(STAGE,),
-    ranges=dict.fromkeys(("accuracy", "train_accuracy", "cv_accuracy"), (0.0, 1.0)),
+    ranges=dict.fromkeys(("accuracy", "train_accuracy", "cv_accuracy"), ACCURACY),
     seeds={  # transfer's and its protocol search's (the protocol stage has no section of its own)
         "label-draw": (
             "the labelled images each encoder's transfer, protocol and semi-supervised runs draw",
