@@ -121,6 +121,16 @@ def test_a_root_that_is_not_a_checkout_is_bad_input(tmp_path, capsys, monkeypatc
     )
 
 
+def test_a_root_from_the_environment_that_is_not_a_checkout_names_the_variable(tmp_path, capsys, monkeypatch):
+    """A stale AESTUDY_ROOT left in the shell was named as '--root', an option nobody gave."""
+    monkeypatch.setenv("AESTUDY_ROOT", str(tmp_path))
+    assert cli.main(["status", "smoke"]) == 2
+    assert capsys.readouterr().err == (
+        f"error: AESTUDY_ROOT={tmp_path} (the environment): not a checkout of this project "
+        "(no lib/aestudy/ and notebooks/)\n"
+    )
+
+
 def test_python_dash_m_aestudy_runs_from_another_folder(tmp_path):
     env = {"PYTHONPATH": str(REPO_ROOT / "lib"), "PATH": "/usr/bin:/bin"}
     out = subprocess.run(

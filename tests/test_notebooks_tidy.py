@@ -100,7 +100,9 @@ def test_tidy_notebooks_command_checks_and_fixes(tmp_path, capsys):
     path = tmp_path / "x.ipynb"
     path.write_text(json.dumps(_untidy_notebook()))
     assert cli.main(["tidy-notebooks", "--check", str(path)]) == 1
-    assert "x.ipynb: not as JupyterLab saves it" in capsys.readouterr().err
+    err = capsys.readouterr().err  # the mend names the file given (without one it tidies notebooks/)
+    assert "x.ipynb: not as JupyterLab saves it (run: python -m lib tidy-notebooks " in err
+    assert err.rstrip().endswith("x.ipynb)")
     assert cli.main(["tidy-notebooks", "--python-version", "3.12.1", str(path)]) == 0
     assert notebooks.committed_version(path.read_text()) == "3.12.1"
     assert cli.main(["tidy-notebooks", "--check", "--python-version", "3.12.1", str(path)]) == 0

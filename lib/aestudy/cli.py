@@ -85,7 +85,7 @@ COMMANDS = {
     ),
     "status": (
         "one line per run: complete, stale (and why), incomplete, failed, absent, unknown (the dataset "
-        "is missing), unplanned",
+        "is missing), kept (its last complete execution waits aside: run puts it back), unplanned",
         "status params/default.yaml",
         [PARAMS],
     ),
@@ -417,7 +417,7 @@ def _render_study(study, if_changed: bool = False):
     """Render, saying first (and above the report's summary) which runs are stale: after `run
     --stage`, or `render` after an edit, the report would otherwise show old results silently."""
     from .report.render import render
-    from .runner.sweep import status
+    from .runner.sweep import KEPT, status
 
     rows = status(study, damaged_data_unknown=True)  # the report reads no data: a damaged file is a note
     stale = [(r["run"], r["reason"]) for r in rows if r["state"] == "stale"]
@@ -433,6 +433,14 @@ def _render_study(study, if_changed: bool = False):
             f"warning: {len(stale)} run{'s are' if len(stale) > 1 else ' is'} stale "
             f"(first: {stale[0][0]}: {stale[0][1]}); the report "
             f"shows the last results and says so; `aestudy run {study.path}` updates them",
+            file=sys.stderr,
+        )
+    kept = [r["run"] for r in rows if r["state"] == KEPT]
+    if kept:
+        print(
+            f"note: the last execution of {len(kept)} run{'s' if len(kept) > 1 else ''} (first: {kept[0]}) did not "
+            f"complete, and the report shows {'them' if len(kept) > 1 else 'it'} so; `aestudy run {study.path}` puts "
+            "back the complete execution kept aside, executing nothing",
             file=sys.stderr,
         )
     unplanned = [r["run"] for r in rows if r["state"] == "unplanned"]
@@ -539,9 +547,8 @@ def project_root(args) -> Path | None:
     if explicit:
         root = checkout_of(explicit)
         if root is None or root != Path(explicit).resolve():
-            raise ParamsError(
-                f"--root {explicit}: not a checkout of this project (no lib/aestudy/ and notebooks/)"
-            )
+            given = f"--root {explicit}" if args.root else f"AESTUDY_ROOT={explicit} (the environment)"
+            raise ParamsError(f"{given}: not a checkout of this project (no lib/aestudy/ and notebooks/)")
     else:
         given = getattr(args, "params_file", None) or getattr(args, "profile_a", None)
         found = _find(given) if given else None

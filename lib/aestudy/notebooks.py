@@ -124,10 +124,8 @@ def command(files=(), check: bool = False, python_version: str | None = None) ->
     if check:
         bad = untidy(paths, python_version)
         for p in bad:
-            print(
-                f"{config.relative(p)}: not as JupyterLab saves it (run: python -m lib tidy-notebooks)",
-                file=sys.stderr,
-            )
+            mend = "python -m lib tidy-notebooks" + (f" {config.relative(p)}" if files else "")
+            print(f"{config.relative(p)}: not as JupyterLab saves it (run: {mend})", file=sys.stderr)
         return 1 if bad else 0
     for p in tidy_files(paths, python_version):
         print(f"tidied {config.relative(p)}")

@@ -188,5 +188,9 @@ def test_status_ends_with_the_counts_and_what_the_next_run_executes():
     assert status_summary(study, done) == "p: 4 runs planned: 4 complete; all up to date; 1 unplanned folder"
     one = [rows[0], rows[1]]
     assert status_summary(study, one).endswith("`aestudy run params/p.yaml` executes it")
+    kept = [rows[0], rows[1], rows[2] | {"state": "kept"}, rows[3] | {"state": "kept"}]
+    assert status_summary(study, kept).endswith(
+        "`aestudy run params/p.yaml` executes it and puts back the 2 kept"
+    )
     unknown = [r | {"state": "unknown"} for r in rows]
     assert status_summary(study, unknown) == "p: 4 runs planned: 4 unknown"

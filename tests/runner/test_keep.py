@@ -198,6 +198,23 @@ def test_a_failed_execution_keeps_the_complete_run_it_was_to_replace_and_reverti
     assert failed["code"] == 1 and failed["status"] == "failed" and "seven epochs diverge" in failed["error"]
     assert (run_dir / records.FAILED).exists() and every_file(aside) == before  # the complete run, aside
     assert failed["kept"].startswith(f"its last complete execution waits in {aside}")  # and said so
+    params.write_text(study)  # set back: `status` says what `run` then does (it said "failed, executes it")
+    assert cli.main(["status", str(params)]) == 0
+    out, err = capsys.readouterr()
+    assert out.split()[:2] == ["autoencode/d3", "kept"] and f"waits in {aside}" in out
+    assert err.strip().endswith(
+        "1 kept; `aestudy run " + str(params) + "` puts back the kept one, executing nothing"
+    )
+    import aestudy.report.render as rendering  # `render` shows the folder as it is, and says what `run` would do
+
+    monkeypatch.setattr(rendering, "render", lambda study, **kw: None)
+    assert cli.main(["render", str(params)]) == 0
+    err = capsys.readouterr().err
+    assert (
+        "the last execution of 1 run (first: autoencode/d3) did not complete, and the report shows it so"
+        in err
+    )
+    assert "puts back the complete execution kept aside, executing nothing" in err
     restored = run(1)
     assert restored["code"] == 0 and restored["status"] == "cached"  # not executed again
     assert every_file(run_dir) == before and not aside.exists()

@@ -154,3 +154,28 @@ def test_a_wrong_value_on_a_grid_axis_of_a_list_field_is_named_by_the_axis(tmp_p
     line = str(err.value)
     assert line.startswith(f"{path}: stages.protocol.grid.modes: Input should be 'frozen'"), line
     assert line.endswith("(got 'finetun')") and "\n" not in line, line
+
+
+def test_a_whole_float_on_an_integer_grid_axis_is_the_same_run_as_the_integer(tmp_path):
+    """`latent_dim: [5.0, 10]` planned a run `d5.0-…` of its own beside the complete `d5-…`, and
+    trained it again, where `epochs: 1.0` under params was already the run of `epochs: 1`."""
+    from aestudy.runner.plan import plan
+
+    old = "      latent_dim: [5, 10]"
+    assert old in SMOKE, "the smoke profile changed: update the case"
+    path = tmp_path / "floats.yaml"
+    path.write_text(
+        SMOKE.replace(old, "      latent_dim: [5.0, 10]", 1).replace("seed: [0, 1]", "seed: [0, 1.0]", 1)
+    )
+    given, committed = load_study(path), load_study(_smoke(tmp_path))
+    assert [r.name for r in plan(given)] == [r.name for r in plan(committed)]
+    assert [p["grid"] for p in given.grid_points("autoencode")] == [
+        p["grid"] for p in committed.grid_points("autoencode")
+    ]
+    assert all(type(v) is int for p in given.grid_points("autoencode") for v in p["grid"].values())
+
+
+def _smoke(tmp_path) -> Path:
+    path = tmp_path / "smoke.yaml"
+    path.write_text(SMOKE)
+    return path

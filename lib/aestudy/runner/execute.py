@@ -171,12 +171,23 @@ def _fresh(out: Path) -> None:
     out.mkdir(parents=True)
 
 
+def kept(run_dir, run_inputs: dict | None) -> dict | None:
+    """The record of the complete run that an execution which then failed (or was stopped) moved
+    aside (`_fresh`), where it matches the run as planned now (`run_inputs`): `run` puts it back
+    rather than executing (`_restore_previous`), and `status` says so. None where there is none."""
+    keep = previous_dir(run_dir)
+    if run_inputs is None or not keep.exists():
+        return None
+    state, _, record = records.state(keep, run_inputs)
+    return record if state == "complete" else None
+
+
 def _restore_previous(run) -> bool:
     """Put back a complete run that an execution which then failed (or was stopped) had moved
     aside, when its record matches the run as planned now (its key): that result is not
     recomputed. True when it was put back."""
     keep = previous_dir(run.dir)
-    if not keep.exists() or records.state(keep, run.inputs)[0] != "complete":
+    if kept(run.dir, run.inputs) is None:
         return False
     out = Path(run.dir)
     if out.exists():  # what the failed execution left: its error was reported when it failed

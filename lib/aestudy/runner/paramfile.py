@@ -97,8 +97,16 @@ class ParamFile:
                 raise _at_axis(exc, where, p) from None
             if STAGES[stage].reads_data:  # the rules between its values and the data section
                 schema.check_data(STAGES[stage].params(**values), self.data, where, section)
-            out.append({"grid": p, "params": values})
+            out.append({"grid": {k: _as_validated(v, values.get(k)) for k, v in p.items()}, "params": values})
         return out
+
+
+def _as_validated(given, validated):
+    """A grid value as its run id and tables name it: a whole float where the field is an integer
+    (`latent_dim: [5.0]`) as that integer, as its `params` already are, so that `5.0` is the run `5`
+    (and its cache), not a run `d5.0` of its own."""
+    whole = isinstance(given, float) and isinstance(validated, int) and not isinstance(validated, bool)
+    return validated if whole and given == validated else given
 
 
 def _section(point: dict, whole: str):

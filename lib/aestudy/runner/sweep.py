@@ -20,7 +20,7 @@ from ..files import atomic_write_bytes, read_json, write_json
 from ..messages import ParamsError, suggest
 from . import records
 from .devices import check_devices, required
-from .execute import OK, execute_job, skip_run
+from .execute import OK, execute_job, kept, previous_dir, skip_run
 from .executors import SerialExecutor
 from .kernel_manager import remove_stale_sockets
 from .paramfile import ParamFile
@@ -338,7 +338,7 @@ def _up_to_date(study: ParamFile, names: set[str]) -> set[str]:
     """The runs of this sweep that `status` finds complete now (a second's look, for the display;
     the executors still decide each run when the graph reaches it)."""
     try:
-        return {r["run"] for r in status(study) if r["state"] == "complete" and r["run"] in names}
+        return {r["run"] for r in status(study) if r["state"] in UP_TO_DATE and r["run"] in names}
     except Exception:  # the display's guess must never stop a sweep
         return set()
 
@@ -371,14 +371,29 @@ def status(study: ParamFile, damaged_data_unknown: bool = False) -> list[dict]:
         known = all(keys.get(u) for u in r.upstream)
         run_inputs = records.inputs(r, {u: keys[u] for u in r.upstream}, checksum) if known else None
         state, reason, record = records.state(r.dir, run_inputs)
+        if state != "complete" and (waiting := kept(r.dir, run_inputs)) is not None:
+            state, reason, record = KEPT, _kept_why(state, reason, r.dir), waiting
         if not known and state == "stale":
             bad = next(u for u in r.upstream if not keys.get(u))
             reason = f"upstream {bad} is {states[bad]}"
             state = "unknown" if states[bad] == "unknown" else state
-        keys[r.name] = record["key"] if state == "complete" else None
+        keys[r.name] = record["key"] if state in UP_TO_DATE else None
         states[r.name] = state
         rows.append({"run": r.name, "state": state, "reason": reason})
     return rows + unplanned(study, runs)
+
+
+KEPT = "kept"  # the state of a run whose complete execution, as planned now, waits aside: `run` puts it back
+UP_TO_DATE = ("complete", KEPT)  # the states in which `run` executes nothing
+
+
+def _kept_why(state: str, reason: str, run_dir) -> str:
+    """Why a run is `kept`: what its folder holds, and where its complete execution waits."""
+    held = "never run" if state == "absent" else f"{state}: {reason}" if reason else state
+    return (
+        f"its last execution did not complete ({held}); the one before it, complete and as planned now, "
+        f"waits in {config.relative(previous_dir(run_dir))}: `run` puts it back without executing it"
+    )
 
 
 def unplanned(study: ParamFile, runs: list[Run]) -> list[dict]:
@@ -414,16 +429,22 @@ TO_EXECUTE = ("stale", "incomplete", "failed", "absent")  # the states `run` exe
 def status_summary(study: ParamFile, rows: list[dict]) -> str:
     """'default: 73 runs planned: 70 complete, 3 stale; `aestudy run params/default.yaml` executes
     those 3': the counts of `status`'s planned rows, in the order their states first appear, what
-    the next `run` would execute (runs of unknown state are left out of it: they need the data),
-    and the run folders the parameter file no longer plans."""
+    the next `run` would execute (runs of unknown state are left out of it: they need the data)
+    and put back (the kept runs), and the run folders the parameter file no longer plans."""
     counts = Counter(r["state"] for r in rows)  # in the order the states first appear
     folders = counts.pop("unplanned", 0)  # run folders the parameter file no longer plans
     planned = sum(counts.values())
     words = ", ".join(f"{n} {s}" for s, n in counts.items()) or "none"
-    todo = sum(counts[s] for s in TO_EXECUTE)
+    todo, back = sum(counts[s] for s in TO_EXECUTE), counts[KEPT]
+    does = [f"executes {'it' if todo == 1 else f'those {todo}'}"] if todo else []
+    if back:
+        does.append(
+            f"puts back the {'kept one' if back == 1 else f'{back} kept'}"
+            + ("" if todo else ", executing nothing")
+        )
     nxt = (
-        f"; `aestudy run {config.relative(study.path)}` executes {'it' if todo == 1 else f'those {todo}'}"
-        if todo
+        f"; `aestudy run {config.relative(study.path)}` {' and '.join(does)}"
+        if does
         else ("; all up to date" if planned and counts["complete"] == planned else "")
     )
     return f"{study.profile}: {planned} run{'s' if planned != 1 else ''} planned: {words}{nxt}" + (
