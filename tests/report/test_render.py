@@ -131,7 +131,11 @@ def test_rerender_trains_nothing_and_is_quick(smoke_profile):
     before = {p: p.stat().st_mtime_ns for p in (smoke_profile["dir"] / "runs").rglob("complete.json")}
     proc = lib_command("render", str(smoke_profile["params"]), env=smoke_profile["env"])
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert "report:" in proc.stderr
+    started = proc.stderr.splitlines()[0]  # said as it starts: a render takes seconds of silence otherwise
+    assert (
+        started
+        == f"report: rendering {smoke_profile['dir'] / 'report.html'} and report.pdf from {smoke_runs()} runs"
+    )
     # the analyses kernel's own output (ipykernel's log) goes to a file beside its notebook
     assert "IPKernelApp" not in proc.stderr and (smoke_profile["dir"] / render.KERNEL_LOG).is_file()
     after = {p: p.stat().st_mtime_ns for p in (smoke_profile["dir"] / "runs").rglob("complete.json")}
@@ -264,7 +268,8 @@ def test_a_damaged_table_stops_the_render_with_one_line_and_keeps_the_report(smo
         "render", str(smoke_profile["params"]), env={**smoke_profile["env"], "REPORTS_DIR": str(reports)}
     )
     assert proc.returncode == 2, proc.stderr[-2000:]
-    lines = proc.stderr.strip().splitlines()
+    started, *lines = proc.stderr.strip().splitlines()  # the render's start line, then one line: the error
+    assert started.startswith("report: rendering ") and started.endswith(" runs"), started
     assert len(lines) == 1 and "tables/autoencode.csv: not a table the runner wrote" in lines[0], lines
     assert (reports / "smoke" / "report.html").read_bytes() == before
 

@@ -494,6 +494,11 @@ def render(
     start = time.perf_counter()
     left_out = set(unplanned)
     runs = [r for r in ondisk.run_folders(pdir) if f"{r['stage']}/{r['run_id']}" not in left_out]
+    print(  # the render takes seconds (a kernel for the analyses, then Chromium for the PDF): said as it starts
+        f"report: rendering {config.relative(pdir / 'report.html')}{' and report.pdf' if pdf else ''} "
+        f"from {len(runs)} run{'s' if len(runs) != 1 else ''}",
+        file=sys.stderr,
+    )
     analyses_out = pdir / "analyses.ipynb"
     with _this_checkout(pdir / KERNEL_LOG), _bad_input_as_one_line():
         pm.execute_notebook(
