@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from aestudy.report import decide, text
+from aestudy.report import decide, linear, text
 from aestudy.report import stats as report_stats
 from aestudy.report.decide import CONTRADICTED, INCONCLUSIVE, SUPPORTED
 
@@ -146,6 +146,6 @@ def test_block_slope_compares_within_blocks_only():
     df = pd.DataFrame(
         {"num_conv": [1, 1, 3, 3], "latent_dim": [5, 10, 15, 20], "err": [0.05, 0.04, 0.09, 0.08]}
     )
-    assert decide.block_slope(df, "latent_dim", "err", "num_conv") == pytest.approx(-0.002)
+    assert linear.block_slope(df, "latent_dim", "err", "num_conv") == pytest.approx(-0.002)
     assert stats.linregress(df.latent_dim, df.err).slope > 0
-    assert math.isnan(decide.block_slope(df.iloc[[0, 2]], "latent_dim", "err", "num_conv"))
+    assert math.isnan(linear.block_slope(df.iloc[[0, 2]], "latent_dim", "err", "num_conv"))

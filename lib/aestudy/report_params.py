@@ -34,7 +34,7 @@ class FrameParams(Params):
         lt=1,
         description=(
             "level of every interval and of every verdict (a claim is decided only when its whole "
-            "interval, from the linear model over every model of the design, lies on one side): the "
+            "interval, a t-interval over the seeds of their own statistics, lies on one side): the "
             "conventional 95 %"
         ),
     )

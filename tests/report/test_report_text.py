@@ -211,7 +211,7 @@ def test_compare_two_profile_folders(tmp_path, capsys):
     default_line = next(line for line in block if line.split()[:1] == ["default"])
     assert default_line.split()[1] == "inconclusive"
     full_text = " ".join(line.strip() for line in block[: block.index(default_line)])
-    assert "36 autoencoders, df 22" in full_text and "this run's numbers" not in out
+    assert "3 autoencoder seeds, df 2" in full_text and "this run's numbers" not in out
     assert all(len(line) <= 100 for line in lines if line.startswith("  ") and "decides" not in line)
     assert (
         lines[-1] == "agree: the same verdict on all 6 conclusions both decide (neither finds inconclusive)"

@@ -26,7 +26,7 @@ def test_autoencode_verdicts_supported_in_every_seed():
     row = autoencode.verdict_error_falls_with_d(ae)
     assert row["verdict"] == SUPPORTED and row["seeds"] == "holds in 3 of 3 seeds"
     # every autoencoder an observation: 36 models, 12 cells, 3 seeds: df 36 - 12 - 2 = 22
-    assert "95 % t-interval, 36 autoencoders, df 22" in row["this run's numbers"]
+    assert "95 % t-interval, 3 autoencoder seeds, df 2" in row["this run's numbers"]
     row = autoencode.verdict_small_d_worse(ae)  # the grid 5, 10, 15, 20 cannot test the threshold
     assert row["verdict"] == INCONCLUSIVE and row["seeds"] == "untested"
     assert autoencode.verdict_error_falls_with_size(ae)["verdict"] == SUPPORTED
@@ -45,7 +45,7 @@ def test_interpolation_verdicts_on_sharpness_and_endpoint_mass():
         "Tenengrad" in row["this run's numbers"]
         and "3 digit pairs × 30 image pairs" in row["this run's numbers"]
     )
-    assert "95 % t-interval, 3 model pairs, df 2" in row["this run's numbers"]  # one num_conv x 3 seeds
+    assert "95 % t-interval, 3 autoencoder seeds, df 2" in row["this run's numbers"]  # one num_conv x 3 seeds
     assert row["key number"].startswith("|ln| sharpness ")
     assert "the original" not in row["conclusion"]  # d = 10 against 20, as the original compared
     # another grid's two sizes (smoke: 5 and 10) are said to stand for the original's
@@ -225,9 +225,9 @@ def test_transfer_verdicts_supported():
         and "logistic regression: " in row["this run's numbers"]
         and "logreg" not in row["this run's numbers"]
     )
-    # the unit is the encoder (its label draws and h1 averaged within it), not the records or label draws:
-    # 12 encoders (4 d x 3 seeds), the d = 20 cell's mean with the spread pooled over the 4 d cells: df 8
-    assert "95 % t-interval, 12 encoders, df 8" in row["this run's numbers"]
+    # the observation is the seed (its encoder at d = 20, label draws and h1 averaged within it), not the
+    # records or label draws: 3 seeds, df 2
+    assert "95 % t-interval, 3 autoencoder seeds, df 2" in row["this run's numbers"]
 
 
 def test_transfer_verdicts_contradicted():
@@ -290,7 +290,7 @@ def test_transfer_intervals_use_encoder_level_means():
         == "95 % t-interval over 3 autoencoder seeds (encoder-level means)"
     )
     v = transfer.verdict_finetune_beats_frozen(tr)
-    assert v["verdict"] == SUPPORTED and "3 encoders, df 2" in v["this run's numbers"]
+    assert v["verdict"] == SUPPORTED and "3 autoencoder seeds, df 2" in v["this run's numbers"]
 
 
 def test_transfer_verdicts_missing_modes_are_inconclusive():

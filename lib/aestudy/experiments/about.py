@@ -31,22 +31,24 @@ ACCURACY = (0.0, 1.0)
 UNIT, UNITS = "autoencoder seed", "autoencoder seeds"
 MODEL, MODELS = "autoencoder", "autoencoders"
 
-# The study's words in the rules of the verdicts (`report.verdicts.rules_markdown`): who is one
-# observation of the linear model, experiment by experiment; what the differences compare, on what
+# The study's words in the rules of the verdicts (`report.verdicts.rules_markdown`): which models a
+# seed's statistic is computed from, experiment by experiment; what the differences compare, on what
 # each unit is paired, the fixed factors a difference is averaged over, and who each unit is
 RULES = {
-    "observations": "in experiments 1 and 3, each autoencoder; in experiment 2, each seed's pair of models with one "
-    "num_conv, one of each latent size it compares; in experiment 4, each encoder (its label draws and the "
-    "levels it is not compared on averaged within it)",
+    "observations": "in experiments 1 and 3, its autoencoders, one per cell; in experiment 2, its pairs of models, "
+    "one per num_conv, each a model of each latent size it compares; in experiment 4, its encoders (each one's "
+    "label draws and the levels it is not compared on averaged within it)",
+    "shared": "its batch order, and within one num_conv its convolutions' initialisation; in experiment 4 its "
+    "classifier heads' start at each h1",
     "trend_blocks": "within each num_conv for d, within each d for num_conv",
     "steps": "5→10, 10→15, ...",
     "examples": "A beats B, sharper, more digit-like",
     "paired": "same images, same h1 and label draw",
     "fixed": "num_conv in experiment 2, d in experiment 4",
     "units": "In experiment 2 a unit's difference is the mean over every digit pair and every image pair "
-    "drawn for its model pair (its seed and num_conv). The units of one seed are taken as independent: each "
-    "draws its own images or labels, but its autoencoders were trained from the same seed (the same batch "
-    "order); were the units clustered by seed, these intervals would be too narrow.",
+    "drawn for its model pair (its seed and num_conv). The units of one seed each draw their own images or "
+    "labels, but their autoencoders were trained from the same seed (the same batch order) and experiment 4's "
+    "classifier heads start alike at each h1: the seed, not the unit, is the independent observation.",
 }
 
 ABOUT = """\
@@ -67,9 +69,9 @@ written beside each interval; the interval of a quantity with limits is cut wher
 ratio at 0; an accuracy, a probability or a mean |correlation| at 0 and 1; a correlation at -1 and 1; the
 participation ratio at 1 and d). The semi-supervised section's are over label draws of one encoder,
 and the reference classifier and the protocol searches are single runs; their sections say so.
-The verdicts take every model as an observation of a linear model over the design (their
-intervals name the models and the residual degrees of freedom; the rules follow the detailed
-verdicts). Runs that failed are named at the top of their experiment's section.
+The verdicts take each seed's own statistic, computed from all of its models, as one observation
+(the models of one seed share its random inputs); their intervals are t-intervals over the seeds
+(the rules follow the detailed verdicts). Runs that failed are named at the top of their experiment's section.
 """
 
 
@@ -137,8 +139,8 @@ def choices(data, seeds: str) -> list[dict]:
         _fidelity(d, getattr(r, "time_budget_minutes", None)),
         {
             "what": "verdict rules",
-            "choice": f"{100 * r.confidence:g} % intervals from a linear model over every "
-            f"model; 'clearly' = {100 * r.small_d_margin:g} %; h1 margin "
+            "choice": f"{100 * r.confidence:g} % t-intervals over the seeds, each seed's statistic from all its "
+            f"models; 'clearly' = {100 * r.small_d_margin:g} %; h1 margin "
             f"±{100 * r.h1_margin:g} points; Holm over the family",
             "how it was made": "fixed in the parameter file's report: section (reasons in aestudy.report_params), in a "
             "repository where earlier runs' test results existed; the h1 margin by practical "
@@ -178,12 +180,12 @@ def limitations(n_seeds: int) -> str:
     if not n_seeds:
         return ""
     return (
-        f"Every verdict rests on the models of {n_seeds} {UNIT if n_seeds == 1 else UNITS}: a linear model over the design takes each "
-        "model as an observation, with one variance for all of them (assumed, not tested claim by claim: its "
-        "residuals roughly normal, the cells alike in spread on the log scale) and the models independent given their cell and seed (every encoder "
-        "of experiment 4 draws its own labelled images, and every model pair of experiment 2 (one seed and num_conv, "
-        "a model of each latent size compared) its own image pairs, so no two units share a draw; the seed is a block where the claim compares cells within "
-        "seeds). Holm's "
+        f"Every verdict rests on {n_seeds} {UNIT if n_seeds == 1 else UNITS}: each seed's own statistic, computed "
+        "from all of its models, is one observation, and the interval is a t-interval over them (assumed: the seeds "
+        "independent, their statistics roughly normal; nothing is assumed of the models within a seed, which share "
+        "its batch order and part of its initialisation, nor of how their spread differs from cell to cell). "
+        f"With {n_seeds} {UNIT if n_seeds == 1 else UNITS} each interval has {max(n_seeds - 1, 0)} degrees of "
+        "freedom. Holm's "
         "adjustment over the family makes each decision stricter than it would be alone, so a moderate effect "
         "can stay inconclusive; 'inconclusive' says the design could not decide, not that there is no effect, "
         "and each such row says what would decide it (more seeds, or another design where no number of seeds would)."

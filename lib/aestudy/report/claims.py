@@ -21,7 +21,6 @@ import pandas as pd
 
 from .. import vocabulary as vocab
 from .decide import CONTRADICTED, INCONCLUSIVE, holds_text
-from .stats import MODELS
 from .text import est_words, fmt, relative, whole
 
 KEY = "key number"  # the short number of the page-1 verdict table (no interval words)
@@ -70,7 +69,7 @@ class Experiment:
     overview: Callable | None = None  # overview(data) -> a page-1 panel (figures.Panel) or None
     choices: Callable | None = None  # choices(data) -> [{what, choice, how it was made, on what data}]
     limitations: Callable | None = None  # limitations(data) -> sentences on what its design cannot show
-    # set_aside(data) -> (words, units) or None: units that stand apart from what the linear model
+    # set_aside(data) -> (words, units) or None: units that stand apart from what the verdicts' model
     # assumes ('the 1 model that ...', [{column: value, ...}]); `report.robustness` decides every
     # verdict again without them and the report says which change
     set_aside: Callable | None = None
@@ -127,7 +126,7 @@ def row(
 
 def key_decides(ci: dict, what: str = "the key number") -> str:
     """A row's `decides` where the rule decides on its key number itself: the interval's level,
-    unit, n and residual df, which the key number leaves to its caption."""
+    unit, n and df, which the key number leaves to its caption."""
     return f"{what} ({est_words(ci)})"
 
 
@@ -181,17 +180,15 @@ def trend_row(
     f=fmt,
     of_error: bool = False,
     extra: str = "",
-    unit: str = MODELS,
 ) -> dict:
     """A trend conclusion ("`y` falls / grows as `x` grows", `expected` -1 / +1), decided on the
     log of `y` (of 1 - `y`, its error, with `of_error`: an accuracy grows when its error falls) so
-    that blocks whose values differ in scale weigh alike. Every row of `df` (one model: one `unit`)
-    is an observation of the linear model with cell means of `x` x `block` and the seed as a block
-    (`linear.trend`): the slope is the least-squares slope over `x` within each `block`, averaged,
-    and each adjacent step of `x` is a contrast too; `decide.monotone` decides. Holds: the seeds
-    whose own within-seed slope is on the claimed side."""
-    from .decide import block_slope, monotone, per_seed
-    from .linear import trend
+    that blocks whose values differ in scale weigh alike. Each seed is one observation
+    (`linear.trend`): its slope is the least-squares slope over `x` of its models within each
+    `block`, averaged, and each adjacent step of `x` is its own too; `decide.monotone` decides on
+    their t-intervals over the seeds. Holds: the seeds whose own slope is on the claimed side."""
+    from .decide import monotone, per_seed
+    from .linear import block_slope, trend
     from .text import est_words
 
     if df is None or df.empty:
@@ -209,7 +206,7 @@ def trend_row(
     logged = np.log((1 - df[y]) if of_error else df[y]).clip(lower=np.log(1e-9))
     d = df.assign(_log=logged)
     on_log = -expected if of_error else expected
-    slope, steps = trend(d, x, "_log", block, unit=unit)
+    slope, steps = trend(d, x, "_log", block)
     own = per_seed(d, lambda s: block_slope(s, x, "_log", block))
     dec = monotone(
         slope, steps, on_log, rules.confidence, holds=int((own * on_log > 0).sum()), seeds=len(own)
@@ -218,7 +215,7 @@ def trend_row(
     ci = (
         f"{relative(dec['mean'])} [{relative(dec['lo'])}, {relative(dec['hi'])}] (a relative change; {est_words(dec)})"
         if np.isfinite(dec["lo"])
-        else f"{relative(dec['mean'])} (a relative change; {dec['n']} {unit}, df {dec['df']}: no interval)"
+        else f"{relative(dec['mean'])} (a relative change; {dec['n']} {dec['unit']}, df {dec['df']}: no interval)"
     )
     st = dec.get("steps", {})
     stepping = ", ".join(f"{vocab.label(x)} {k}: {relative(s['mean'])}" for k, s in st.items())
@@ -234,12 +231,12 @@ def trend_row(
     levels = df[block].dropna().unique() if block in df else []
     other = vocab.label(block)  # as the reader knows it: 'd', not 'latent_dim'
     where = (
-        f"within each {other} (least-squares slope of the log over the cell means of {vocab.label(x)} × {other}, "
-        "the seed a block)"
+        f"within each {other} (each seed's least-squares slope of the log over its models' {vocab.label(x)}, "
+        "a t-interval over the seeds)"
         if len(levels) > 1
-        else f"(least-squares slope of the log over the means of each {vocab.label(x)}"
+        else f"(each seed's least-squares slope of the log over its models' {vocab.label(x)}"
         + (f", at {other} = {whole(levels[0])}" if len(levels) == 1 else "")
-        + ", the seed a block)"
+        + ", a t-interval over the seeds)"
     )
     return row(
         experiment,
@@ -251,7 +248,7 @@ def trend_row(
         key=ends(df, x, y, f),
         decides=f"{what + ', ' if of_error else ''}"
         f"{relative(dec['mean'])} relative per {per} [{relative(dec['lo'])}, {relative(dec['hi'])}], "
-        f"{dec['n']} {unit}, df {dec['df']}; steps significantly {veto}"
+        f"{dec['n']} {dec['unit']}, df {dec['df']}; steps significantly {veto}"
         if np.isfinite(dec["lo"])
         else "",
     )

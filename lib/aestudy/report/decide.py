@@ -1,17 +1,16 @@
-"""The decision rules of the verdicts, stated once. Every claim is an estimate from a linear model
-over the design (`linear`: every independent model an observation, the seed a block where the
-claim is a contrast within seeds), with a standard error from the residual variance and a
-t-interval on the residual degrees of freedom; its unit, n and df are written beside it. Each
+"""The decision rules of the verdicts, stated once. Every claim is an estimate over the seeds
+(`linear`: each seed's own statistic, computed from all of its models, one observation), with a
+t-interval over them (seeds - 1 degrees of freedom); its unit, n and df are written beside it. Each
 decision has a p-value, and the seeds are counted in which the claim holds on its own. With
 alpha = 1 - confidence:
 
 - `direction`: the claim puts an estimate on one side of a boundary (0 for a difference, a margin
   for "clearly"). supported: the whole two-sided (1 - alpha) interval is on the claimed side;
-  contradicted: wholly on the other side; inconclusive: across, or no residual degrees of freedom.
+  contradicted: wholly on the other side; inconclusive: across, or fewer than two seeds.
   Its p-value is twice the smaller one-sided p (the interval excludes the boundary iff p <= alpha).
 - `monotone`: a trend ("falls as d grows"), on the log of the measure: the slope (the within-block
   least-squares slope over the swept factor, averaged over the other factor) and every adjacent
-  step, each a contrast of the same model. supported: the slope's interval is wholly on the
+  step, each seed's own, then over the seeds. supported: the slope's interval is wholly on the
   claimed side and no step's interval is wholly on the other side (no step goes significantly the
   wrong way, so a curve that flattens out is still a trend); contradicted symmetrically: the slope
   wholly on the other side and no step significantly on the claimed side; else inconclusive. Its
@@ -49,19 +48,6 @@ def per_seed(df: pd.DataFrame, statistic) -> pd.Series:
         return pd.Series(dtype=float)
     s = pd.Series({seed: statistic(g) for seed, g in df.groupby(SEED)}, dtype=float)
     return s.dropna()
-
-
-def block_slope(df: pd.DataFrame, x: str, y: str, block: str) -> float:
-    """Least-squares slope of `y` on `x` within each level of `block` (rows repeated at one x are
-    averaged first), averaged over the blocks with at least two x values; nan when none has."""
-    slopes = []
-    for _, g in df.groupby(block):
-        m = g.groupby(x)[y].mean()
-        xs, ys = m.index.to_numpy(float), m.to_numpy(float)
-        if len(xs) >= 2:
-            dx = xs - xs.mean()
-            slopes.append(float((dx * (ys - ys.mean())).sum() / (dx * dx).sum()))
-    return float(np.mean(slopes)) if slopes else float("nan")
 
 
 def _one_sided(est: dict, boundary: float, side: int) -> float:
@@ -142,12 +128,14 @@ def direction(
     }
 
 
-def need(est: dict, effect: float, two_sided: bool, against: bool = False) -> dict:
+def need(est: dict, effect: float, two_sided: bool, against: bool = False, tests: int = 1) -> dict:
     """What `seeds_needed` reads of an estimate: the effect to detect, its se now, the seeds and
     df now, the df one more seed adds, the test's sidedness; `against`: the estimate points away
-    from the claim, so the seeds that would decide it would decide it contradicted."""
+    from the claim, so the seeds that would decide it would decide it contradicted; `tests`: the
+    tests its level is split over (Bonferroni: an equivalence contradicted by one of k differences)."""
     return {
         "against": bool(against),
+        "tests": int(tests),
         "effect": float(effect),
         "se": est.get("se", float("nan")),
         "seeds": est.get("seeds", 0),
@@ -265,7 +253,13 @@ def equivalence(
         "holds": int(holds or 0),
         "seeds": int(seeds or 0),
         "p": p,
-        "need": need(w, abs(margin - abs(w["mean"])), two_sided=False, against=abs(w["mean"]) > margin)
+        "need": need(
+            w,
+            abs(margin - abs(w["mean"])),
+            two_sided=False,
+            against=abs(w["mean"]) > margin,
+            tests=len(diffs) if abs(w["mean"]) > margin else 1,  # contradicted at alpha / k, as decided above
+        )
         if w
         else None,
     }
@@ -291,7 +285,7 @@ def seeds_needed(
     most: int | None = None,
 ) -> int | None:
     """The smallest number of autoencoder seeds at which a t-test of an effect of size `effect`
-    (its standard error `se` now, with `seeds` seeds and `df` residual degrees of freedom) reaches
+    (its standard error `se` now, with `seeds` seeds and `df` degrees of freedom) reaches
     `power` at level `alpha` (None when `effect` and `se` are not finite): with S seeds the standard error is se * sqrt(seeds / S) (every seed
     adds the same models) and the df are df + (S - seeds) * df_per_seed. The power is that of the
     noncentral t: P(T' > t(1 - alpha/2, df)) for a two-sided test (alpha for a one-sided one),
@@ -329,18 +323,20 @@ def need_text(row_need: dict | None, alpha: float, m: int, power: float = POWER)
         return row_need["words"]
     if not row_need or not np.isfinite(row_need.get("se", float("nan"))):
         return ""
-    m = max(int(m), 1)
+    m, k = max(int(m), 1), max(int(row_need.get("tests", 1)), 1)
     s = seeds_needed(
         row_need["effect"],
         row_need["se"],
         row_need["seeds"],
         row_need["df"],
         row_need["df_per_seed"],
-        alpha / m,
+        alpha / (m * k),
         power,
         row_need["two_sided"],
     )
-    level = f"α/m = {alpha:g}/{m}, Holm's strictest step, assumed as the worst case"
+    level = f"α/m = {alpha:g}/{m}, Holm's strictest step, assumed as the worst case" + (
+        f", split over its {k} differences (Bonferroni)" if k > 1 else ""
+    )
     if s is None:
         return (
             f"no feasible number of seeds (up to {MOST}) would decide it: the effect is within the noise "

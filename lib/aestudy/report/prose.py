@@ -103,7 +103,7 @@ def abstract_markdown(data: ProfileData, v: pd.DataFrame, ref=None, aside: list 
     counts = v["verdict"].value_counts()
     seeds, models = _seeds(data)
     over = (
-        f"{100 * data.rules.confidence:g} % t-intervals from a linear model over every model, "
+        f"{100 * data.rules.confidence:g} % t-intervals over the seeds, each seed's statistic from all its models, "
         f"{seeds} {about.UNIT if seeds == 1 else about.UNITS}" + _fewer_seeds(v, seeds)
     )
     untested = int((v["seeds"] == UNTESTED).sum()) if "seeds" in v else 0  # the design cannot test it

@@ -1,5 +1,5 @@
 """How far the verdicts rest on the units an experiment sets aside (`Experiment.set_aside`: units
-that stand apart from what the linear model assumes, named by the experiment after their numbers
+that stand apart from the others, named by the experiment after their numbers
 were seen). Every verdict is decided again on the tables without them, the family and its Holm
 step included; the report says which verdicts change. A row goes with a unit where it holds the
 unit's value in every column the unit names, so the rows later stages measured on a unit go with

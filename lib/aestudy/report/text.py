@@ -124,8 +124,8 @@ def est_words(ci: dict) -> str:
 
 
 def fmt_est(ci: dict, f=fmt) -> str:
-    """'-12.4 % [-19.1 %, -5.2 %] (95 % t-interval, 60 autoencoders, df 44)' (`f` formats the
-    values); without residual degrees of freedom, the value and why there is no interval."""
+    """'-12.4 % [-19.1 %, -5.2 %] (95 % t-interval, 5 autoencoder seeds, df 4)' (`f` formats the
+    values); without degrees of freedom (fewer than two seeds), the value and why there is no interval."""
     if not math.isfinite(ci.get("lo", float("nan"))):
         return f"{f(ci['mean'])} ({ci['n']} {unit_for(ci['n'], ci['unit'])}, df {ci['df']}: no interval)"
     return f"{f(ci['mean'])} [{f(ci['lo'])}, {f(ci['hi'])}] ({est_words(ci)})"

@@ -123,7 +123,7 @@ def page_one_caption(data: ProfileData, v: pd.DataFrame) -> str:
     return (
         f"Verdicts on the conclusions of the original study (experiments {_numbers(v)}; +: checks added here), "
         f"{seeds} {unit_for(seeds, SEEDS)}, {models} {unit_for(models, MODELS)}. Key number: the means at both ends of a trend, or the effect "
-        f"[its {100 * data.rules.confidence:g} % t-interval from the linear model over every model, "
+        f"[its {100 * data.rules.confidence:g} % t-interval over the seeds, "
         "where the key number names no other level]; holds "
         f"in: the seeds whose own statistic is on the claimed side. All numbers and the rules: Verdicts in detail."
     )
@@ -226,8 +226,8 @@ def detail_caption(data: ProfileData, v: pd.DataFrame, ref=None) -> str:
     return (
         f"In each block: the conclusion (experiments {_numbers(v)} of the original study; +: a check added here) "
         "and its verdict; the key number of page 1; the number the rule decides on, with its "
-        f"{100 * data.rules.confidence:g} % t-interval from a linear model over every model (unit, n and residual "
-        f"df beside it); the {SEEDS} whose own statistic is on the claimed side; the decision's p-value "
+        f"{100 * data.rules.confidence:g} % t-interval over the seeds, each seed's own statistic computed from all "
+        f"of its models (unit, n and df beside it); the {SEEDS} whose own statistic is on the claimed side; the decision's p-value "
         f"and its Holm adjustment over the family of {family_words(v)}. All numbers: "
         "this run's numbers in full (folded in the HTML, left out of the PDF). The rules follow."
     ) + comparison_words(ref)
@@ -265,16 +265,17 @@ def summary_counts(v: pd.DataFrame) -> str:
 
 
 VERDICT_RULES = """\
-How the verdicts are decided. Every independent model the study trains is an observation:
-{observations}. A linear model over the design (one mean per cell of the grid; the seed as a
-block where the claim compares cells within seeds) gives each claim an estimate, a standard error
-from the residual variance and a two-sided {pct} % t-interval on the residual degrees of freedom;
-each block above gives, under "decided on", the number its rule decides on with the interval's
-unit, n and residual df.
+How the verdicts are decided. Each seed is one observation: the models of one seed share its
+random inputs ({shared}), so they are not independent of each other, and their spread differs
+from cell to cell. A seed's own
+statistic is computed from all of its models ({observations}); each claim's estimate is the mean of
+the seeds' statistics, with a two-sided {pct} % t-interval over the seeds (their number − 1
+degrees of freedom). Each block above gives, under "decided on", the number its rule decides on
+with the interval's unit, n and df.
 - **supported**: the whole interval lies on the side the original claimed;
   **contradicted**: the whole interval lies on the opposite side, so the data show the opposite at
-  {pct} % confidence; **inconclusive**: the interval reaches across, or there are no residual
-  degrees of freedom.
+  {pct} % confidence; **inconclusive**: the interval reaches across, or there are fewer than two
+  seeds.
 - *The family*: the claims the runs can test are decided together (a claim the design cannot
   test has no p and is no member). Each decision has a p-value (twice the smaller one-sided
   p of its t-test; for a trend, its slope's; for the equivalence, the smaller of its two tests'), and
@@ -282,18 +283,17 @@ unit, n and residual df.
   (a trend's steps, checked against a veto, are each at {pct} %, unadjusted). A verdict whose
   adjusted p exceeds {alpha} % is inconclusive; the detailed table shows both where they differ.
 - *Trends* ("falls / grows as ... grows") are taken on the log of the measure (of the error,
-  1 − accuracy, for an accuracy), so that cells whose values differ in scale weigh alike: the
-  least-squares slope over the cell means within each level of the other factor
-  ({trend_blocks}), averaged over them, and every adjacent step ({steps}), each a contrast
-  of the same model. **Supported**: the slope's interval wholly on the claimed side and no step's interval wholly on the other side (a curve that flattens out is a
+  1 − accuracy, for an accuracy), so that cells whose values differ in scale weigh alike: each
+  seed's least-squares slope over its models within each level of the other factor
+  ({trend_blocks}), averaged over them, and each seed's adjacent steps ({steps}), each then
+  over the seeds. **Supported**: the slope's interval wholly on the claimed side and no step's interval wholly on the other side (a curve that flattens out is a
   trend; one that turns back significantly is not); **contradicted** symmetrically: the slope wholly
   on the other side and no step significantly on the claimed side.
-- *Differences* ({examples}): each unit's paired difference ({paired}), estimated as the mean of
-  its cell means over the design's fixed factors ({fixed}) with the spread pooled over them; the
-  seed is not a block there, since the claim is a mean over seeds. {units}
+- *Differences* ({examples}): each unit's paired difference ({paired}); a seed's value is the mean
+  over the design's fixed factors ({fixed}) of its units' differences. {units}
 - *What would decide it*: an inconclusive row says how many {seeds} would give its test
   80 % power at the observed effect and spread (the standard error shrinking as 1/√seeds, the df
-  growing with the models each seed adds), at the level α/m of Holm's first step (m the family's
+  growing by one with each seed), at the level α/m of Holm's first step (m the family's
   size: the worst case), and where the effect points against the claim, that they would decide it
   contradicted; or that no feasible number would (an effect within the noise), or, for a
   trend whose slope is decided but whose step goes significantly the other way, that more seeds

@@ -44,10 +44,10 @@ def still_worse(data) -> str:
 
 
 def largest_residual(ae) -> str:
-    """The check of the one-variance assumption in experiment 1's linear model (the log test error,
-    one mean per (d, num_conv) cell, the seed a block): its largest studentized residual against the
-    bound the largest of n such residuals passes with at most 5 % chance (Bonferroni), and, where
-    one model passes it, what that model does to the residual spread."""
+    """A check for a model far from its cell in experiment 1 (the log test error, one mean per
+    (d, num_conv) cell, the seed a block: a yardstick only, the verdicts are over the seeds): the
+    largest studentized residual against the bound the largest of n such residuals passes with at
+    most 5 % chance (Bonferroni), and, where one model passes it, what that model does to the spread."""
     import numpy as np
     from scipy import stats
 
@@ -63,18 +63,19 @@ def largest_residual(ae) -> str:
     i, n = r.abs().idxmax(), len(r)
     bound = float(stats.t.ppf(1 - 0.05 / (2 * n), f.df - 1))  # Bonferroni over the n residuals
     said = (
-        f"In experiment 1's linear model (the log test error, one mean per (d, num_conv) cell, the seed a block) "
+        f"Set against one mean per (d, num_conv) cell and the seed a block (the log test error; a yardstick for a "
+        f"model far from its cell, not what the verdicts assume) "
         f"the largest studentized residual (a model's distance from what its cell and seed predict, in residual SDs "
         f"of the other models) is {r[i]:+.2f} ({model_name(d.loc[i])}), against {bound:.2f}, which the "
         f"largest of {n} residuals of normal, one-variance errors passes with at most 5 % chance (Bonferroni)"
     )
     if abs(r[i]) <= bound:
-        return said + ": no model stands apart from the one variance the model assumes."
+        return said + ": no model stands apart from the others."
     without = linear.fit(d.drop(index=i), "_log", CELL, [SEED])
     return (
-        f"{said}: the one-variance assumption fails at that model. It widens the experiment's intervals (residual "
-        f"SD of the log error {np.sqrt(f.s2):.3f} with it, {np.sqrt(without.s2):.3f} without) and "
-        f"{'raises' if r[i] > 0 else 'lowers'} its cell's mean."
+        f"{said}: that model stands apart (residual SD of the log error {np.sqrt(f.s2):.3f} with it, "
+        f"{np.sqrt(without.s2):.3f} without); it {'raises' if r[i] > 0 else 'lowers'} its cell's mean and its "
+        "seed's statistics."
     )
 
 

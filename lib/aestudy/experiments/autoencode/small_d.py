@@ -11,7 +11,7 @@ import pandas as pd
 
 from ...report.claims import NO_RUNS, row
 from ...report.decide import direction, per_seed
-from ...report.linear import fit
+from ...report.linear import one_sample
 from ...report.text import est_words, fmt, fmt_rel
 from ...report_params import ReportParams
 
@@ -65,9 +65,8 @@ def excess_over_saturation(log_means: dict, below: int, large: list[int]) -> flo
 def verdict_small_d_worse(ae: pd.DataFrame, rules: ReportParams = DEFAULT) -> dict:
     """A threshold at d = 10 ("ten classes need ten places"), tested against a saturating null: the
     curve floor + a/d^k, fitted on the d >= 10 at each num_conv, extrapolated to the largest d below
-    10; the claim: the error there exceeds it by more than report.small_d_margin (on the log of the
-    cell means of the linear model over every autoencoder, its interval by the delta method on the
-    residual df). A curve that saturates, however steeply it falls below 10, gives no excess. The
+    10; the claim: the error there exceeds it by more than report.small_d_margin (each seed's excess,
+    on the log of its own models' errors, one observation: a t-interval over the seeds). A curve that saturates, however steeply it falls below 10, gives no excess. The
     null needs NULL_D values of d >= 10 (three parameters and freedom left): with fewer the row says
     that the grid cannot tell a threshold from a saturating curve, and is no member of the family."""
     c = f"d < {CLAIMED_D} is clearly worse"
@@ -104,8 +103,7 @@ def verdict_small_d_worse(ae: pd.DataFrame, rules: ReportParams = DEFAULT) -> di
         )
     below = small[-1]
     d = ae.assign(_log=np.log(ae["final_test_error"].clip(lower=1e-12)))
-    f = fit(d, "_log", ["latent_dim", "num_conv"], ["seed"], unit="autoencoders")
-    base = {k: float(v) for k, v in f.means.items()}
+    base = {k: float(v) for k, v in d.groupby(["latent_dim", "num_conv"])["_log"].mean().items()}
     value = excess_over_saturation(base, below, large)
     if not np.isfinite(value):
         complete = any(all((dd, nc) in base for dd in [below, *large]) for nc in {nc for _, nc in base})
@@ -116,16 +114,6 @@ def verdict_small_d_worse(ae: pd.DataFrame, rules: ReportParams = DEFAULT) -> di
             else f"no num_conv has runs at d = {below} and every d ≥ {CLAIMED_D} ({large})"
         )
         return row("1", c, f"{plain}; not tested: {why}")
-    se = f.delta_se(lambda mu: excess_over_saturation(mu, below, large)) if f.df > 0 else float("nan")
-    est = {
-        "mean": value,
-        "se": se,
-        "df": f.df,
-        "n": f.n,
-        "unit": f.unit,
-        "seeds": f.seeds,
-        "df_per_seed": f.df_per_seed,
-    }
     boundary = float(np.log1p(rules.small_d_margin))
     own = per_seed(
         d,
@@ -136,19 +124,24 @@ def verdict_small_d_worse(ae: pd.DataFrame, rules: ReportParams = DEFAULT) -> di
         ),
     )
     dec = direction(
-        est, +1, rules.confidence, boundary=boundary, holds=int((own > boundary).sum()), seeds=len(own)
+        one_sample(own.to_numpy(float)),
+        +1,
+        rules.confidence,
+        boundary=boundary,
+        holds=int((own > boundary).sum()),
+        seeds=len(own),
     )
     rel = {k: float(np.expm1(dec[k])) if np.isfinite(dec[k]) else float("nan") for k in ("mean", "lo", "hi")}
     return row(
         "1",
         c,
         f"{plain}; error at d={below} over the saturating curve floor + a/d^k fitted on d = {large} "
-        f"at each num_conv and extrapolated to d={below} (averaged over num_conv, on the cell means of the log "
-        f"error): {_rel_ci({**dec, **rel})} ({est_words(dec)}; delta method); a curve that saturates gives "
+        f"at each num_conv and extrapolated to d={below} (averaged over num_conv, each seed's on its own models' log "
+        f"error): {_rel_ci({**dec, **rel})} ({est_words(dec)}); a curve that saturates gives "
         f"+0 %; 'clearly' means above {fmt_rel(rules.small_d_margin)} (report.small_d_margin)",
         dec,
         key=f"{_rel_ci({**dec, **rel})} at d={below} over saturation",
-        decides=f"the key number ({est_words(dec)}; delta method)",
+        decides=f"the key number ({est_words(dec)})",
     )
 
 
@@ -166,8 +159,8 @@ def rules_markdown(rules: ReportParams) -> str:
         f"that falls ever more\n  slowly with d (floor + a/d^k) is steep below {CLAIMED_D} without any threshold, "
         f"so the claim is tested against that\n  saturating curve, fitted on the d ≥ {CLAIMED_D} at each num_conv "
         f"and extrapolated to the largest d below {CLAIMED_D}: **supported**\n  when the error there exceeds the "
-        f"curve by more than {fmt_rel(rules.small_d_margin)} (`report.small_d_margin`, on the cell means of the\n"
-        f"  log error, the interval by the delta method on the model's residual df), **contradicted** when the "
+        f"curve by more than {fmt_rel(rules.small_d_margin)} (`report.small_d_margin`; each seed's excess on its\n"
+        f"  own log errors, a t-interval over the seeds), **contradicted** when the "
         f"whole\n  interval of that excess lies below the margin. The curve has three parameters, so this needs at least {NULL_D} values of "
         f"d at and above {CLAIMED_D};\n  with fewer (the study's grid 5, 10, 15, 20 has three) the grid cannot tell "
         "a threshold from a saturating\n  curve: the row says so, stays inconclusive and is not a member of the "

@@ -64,8 +64,8 @@ def _interp_row(
     """The larger d (`better` = 'hi') or the smaller one ('lo') does better on `col` (a higher
     value, or a lower one with `lower`): the unit is the model pair (one num_conv and seed: its
     d = lo and d = hi models share their own image pairs, drawn for that seed and num_conv), its paired difference averaged over the
-    digit pairs and image pairs (each record already averages its image pairs); the estimate is the
-    mean of the num_conv cells' means, the spread pooled over them (`linear.mean_over_cells`)."""
+    digit pairs and image pairs (each record already averages its image pairs); each seed's value is
+    the mean over its num_conv of its model pairs' differences, one observation (`linear.mean_over_cells`)."""
     if interp is None or interp.empty:
         return row("2", c_of(20, 10), NO_RUNS)
     if col not in interp or interp[col].isna().all():
@@ -80,11 +80,7 @@ def _interp_row(
     a, b = (hi, lo) if better == "hi" else (lo, hi)
     plus, minus = (b, a) if lower else (a, b)
     pairs = _paired(interp, col, minus=minus, plus=plus)
-    est = (
-        mean_over_cells(pairs, "diff", ["num_conv"], unit="model pairs")
-        if not pairs.empty
-        else one_sample([])
-    )
+    est = mean_over_cells(pairs, "diff", ["num_conv"]) if not pairs.empty else one_sample([])
     own = pairs.groupby(SEED)["diff"].mean()
     dec = direction(est, +1, rules.confidence, holds=int((own > 0).sum()), seeds=len(own))
     m = interp.groupby("latent_dim")[col].mean()
@@ -98,7 +94,7 @@ def _interp_row(
         c_of(hi, lo) + original,
         f"{what}: d={lo}: {fmt(m[lo])}, d={hi}: {fmt(m[hi])}{extra(interp)}; paired "
         f"difference (d={plus} − d={minus} of the same seed and num_conv, on the same images; each model "
-        f"pair's the mean over {_image_pairs_words(interp)}; mean over num_conv): {fmt_est(dec)}",
+        f"pair's the mean over {_image_pairs_words(interp)}; each seed's mean over num_conv): {fmt_est(dec)}",
         dec,
         key=f"{short + ' ' if short else ''}{fmt(m[lo])} at d={lo}, {fmt(m[hi])} at d={hi}",
         decides=f"paired difference d={plus} − d={minus}: {fmt_est(dec)}",

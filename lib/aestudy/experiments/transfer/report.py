@@ -52,12 +52,13 @@ def _pretrained(tr: pd.DataFrame) -> pd.DataFrame:
 
 
 def verdict_h1_matters_little(tr: pd.DataFrame, rules: ReportParams = DEFAULT) -> dict:
-    """Equivalence: each encoder's mean accuracy at each h1 (frozen and finetune, its label draws
-    averaged) is an observation of the linear model with one mean per h1 and the encoder as a block
-    (the h1 differences are contrasts within encoders); every difference between two h1 values
-    must lie within +-report.h1_margin (TOST). Not judged below report.min_accuracy. The original's
-    parenthetical, "a slight edge for a small MLP", is not tested."""
-    from ...report.linear import fit
+    """Equivalence: each seed's mean accuracy at each h1 (over its encoders, frozen and finetune,
+    their label draws averaged) gives that seed's difference between two h1 values, one observation
+    (`linear.one_sample`: the encoders of one seed share its classifier heads' initialisation at
+    each h1, so they are not independent); every difference between two h1 values must lie within
+    +-report.h1_margin (TOST). Not judged below report.min_accuracy. The original's parenthetical,
+    "a slight edge for a small MLP", is not tested."""
+    from ...report.linear import one_sample
 
     c = "h1 matters little (pre-trained encoders: frozen, finetune)"
     clf = _pretrained(tr)
@@ -74,12 +75,9 @@ def verdict_h1_matters_little(tr: pd.DataFrame, rules: ReportParams = DEFAULT) -
             untested=True,
             would="no number of seeds would decide it; a design with at least two values of h1 would",
         )
-    per = per.assign(_encoder=per[ENCODER].astype(str).agg("-".join, axis=1))
-    n_enc = per["_encoder"].nunique()
-    f = fit(per, "accuracy", ["h1"], ["_encoder"], unit=f"encoder × h1 means, {n_enc} encoders")
     pairs = list(combinations(hs, 2))
-    diffs = {f"h1={a} − h1={b}": f.contrast({(a,): 1.0, (b,): -1.0}) for a, b in pairs}
     own = per.groupby([SEED, "h1"])["accuracy"].mean().unstack("h1")
+    diffs = {f"h1={a} − h1={b}": one_sample((own[a] - own[b]).to_numpy(float)) for a, b in pairs}
     inside = pd.concat([(own[a] - own[b]).abs() < rules.h1_margin for a, b in pairs], axis=1).all(axis=1)
     dec = equivalence(diffs, rules.h1_margin, rules.confidence, holds=int(inside.sum()), seeds=len(own))
     means = own.mean()
@@ -89,7 +87,7 @@ def verdict_h1_matters_little(tr: pd.DataFrame, rules: ReportParams = DEFAULT) -
         f"mean accuracy by h1 ({modes}, mean over them): "
         + ", ".join(f"h1={int(h)}: {fmt_pct(m)}" for h, m in means.items())
         + f"; farthest difference ({dec['worst']}): {fmt_est(worst, f=fmt_pp)} (TOST at "
-        f"{100 * (1 - rules.confidence):g} %, contrasts within encoders); margin ±{100 * rules.h1_margin:g} "
+        f"{100 * (1 - rules.confidence):g} %, each seed's own differences); margin ±{100 * rules.h1_margin:g} "
         "points (report.h1_margin: the smallest difference that would change which width a practitioner "
         "picks)"
     )
@@ -129,7 +127,6 @@ def verdict_larger_d_better(tr: pd.DataFrame, rules: ReportParams = DEFAULT) -> 
         "unit of d",
         f=fmt_pct,
         of_error=True,
-        unit="encoders",
     )
 
 
@@ -151,16 +148,14 @@ def _encoder_diffs(
 
 
 def _diff_decision(enc: pd.DataFrame, rules: ReportParams, only_d=None) -> dict:
-    """A paired difference decided over encoders: the mean of its cell means over d (or the cell
-    of `only_d`), the variance pooled over the d (`linear.mean_over_cells`: no seed block, the
-    claim is a mean over seeds); holds: the seeds whose own mean difference is above 0."""
+    """A paired difference decided over the seeds: each seed's mean over d (or at `only_d`) of its
+    encoders' differences, one observation (`linear.mean_over_cells`); holds: the seeds whose own
+    mean difference is above 0."""
     from ...report.linear import mean_over_cells
 
     if enc.empty:
         return direction(pd.Series(dtype=float), +1, rules.confidence)
-    est = mean_over_cells(
-        enc, "diff", ["latent_dim"], unit="encoders", only=None if only_d is None else [(only_d,)]
-    )
+    est = mean_over_cells(enc, "diff", ["latent_dim"], only=None if only_d is None else [(only_d,)])
     mine = enc if only_d is None else enc[enc["latent_dim"] == only_d]
     own = mine.groupby(SEED)["diff"].mean()
     return direction(est, +1, rules.confidence, holds=int((own > 0).sum()), seeds=len(own))
@@ -239,8 +234,8 @@ def _by_d_words(diffs: pd.DataFrame) -> str:
 
 def verdict_beats_baselines(tr: pd.DataFrame, rules: ReportParams = DEFAULT) -> dict:
     """The pre-trained encoders at the largest d (finetune, else frozen; mean over h1) against the
-    stronger of the two raw-pixel baselines on the same label draw: the largest d's cell of the
-    model over every d's encoders (the variance pooled over d). Its note gives every d's mean."""
+    stronger of the two raw-pixel baselines on the same label draw: each seed's encoder at the
+    largest d one observation. Its note gives every d's mean."""
     c = "Pre-training beats raw-pixel baselines at the largest d (logistic regression, 1-NN)"
     clf, base = transfer_parts(tr)
     if clf.empty or base.empty:
@@ -256,7 +251,7 @@ def verdict_beats_baselines(tr: pd.DataFrame, rules: ReportParams = DEFAULT) -> 
         f"{mode} (d={dmax}): {fmt_pct(top['accuracy'].mean())}; on the same draws "
         + ", ".join(f"{BASELINE_LABELS.get(m, m)}: {fmt_pct(same[m].mean())}" for m in same.columns)
         + f"; difference at d={dmax} ({mode} − stronger baseline of the same label draw, each encoder's mean "
-        f"over its h1 and draws; the spread pooled over every d's encoders): " + fmt_est(dec, f=fmt_pp)
+        f"over its h1 and draws; a t-interval over the seeds): " + fmt_est(dec, f=fmt_pp)
     )
     return row(
         "4+",
@@ -352,17 +347,18 @@ def rules_markdown(rules: ReportParams) -> str:
     return (
         "- In experiment 4 the unit is the encoder (one autoencoder of experiment 1): its label draws, its own (drawn "
         "from\n  its seed, d and num_conv, so that the encoders are independent units), are averaged within it, and so are its h1 widths except where h1 is "
-        "compared. A difference of two modes is "
-        "estimated as the mean\n  over d of its per-d means, the spread pooled over every encoder (residual df: "
-        "encoders − d values);\n  a mode against the stronger raw-pixel baseline of the same draw is decided at the "
-        "largest d alone,\n  with the same pooled spread (its note gives the "
-        "per-d means); the trend over d is a contrast of the model with the seed as a block.\n"
+        "compared. A difference of two modes is, "
+        "for each seed,\n  the mean over d of its encoders' differences, and its interval is over the seeds (the "
+        "encoders of one seed\n  share their autoencoders' batch order and their classifier heads' start);\n  a mode "
+        "against the stronger raw-pixel baseline of the same draw is decided at the "
+        "largest d alone,\n  each seed's encoder there one observation (its note gives the "
+        "per-d means); the trend over d is each seed's own, as above.\n"
         "- *h1 matters little* (an equivalence test, TOST at "
         + a
         + " %): each encoder's accuracy at each h1 in the pre-trained modes\n  ("
         + " and ".join(PRETRAINED)
-        + ", mean over them), with the encoder as a block, and every difference of two h1 values\n  "
-        "(the smaller h1 − the larger) a contrast within encoders; "
+        + ", mean over them), averaged over each seed's encoders, and every difference of two h1 values\n  "
+        "(the smaller h1 − the larger) each seed's own, its interval over the seeds; "
         "**supported** when every\n  difference's "
         f"{100 * (1 - 2 * (1 - rules.confidence)):g} % interval lies inside ±{h1} percentage points (both one-sided "
         f"tests at {a} %),\n  **contradicted** when one lies wholly outside it (its one-sided test at {a} % "
