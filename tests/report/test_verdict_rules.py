@@ -6,6 +6,8 @@ inconclusive row (power), and the family under Holm."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -584,3 +586,17 @@ def test_more_seeds_are_not_promised_where_they_would_also_make_a_contrary_step_
         0.95,
     )
     assert need_text(r["need"], 0.05, 1).startswith("at this effect and spread, about ")
+
+
+def test_an_equivalence_that_more_seeds_would_contradict_sizes_them_at_the_bonferroni_level():
+    """Contradicted needs one difference outside the margin at alpha / k (k differences, Bonferroni),
+    so the seeds that would decide it are counted at alpha / (m k), not at alpha / m."""
+    est = {"se": 0.01, "df": 3, "n": 4, "unit": "seeds", "seeds": 4, "df_per_seed": 1.0}
+    diffs = {name: {**est, "mean": mean} for name, mean in (("a", 0.025), ("b", 0.0), ("c", 0.001))}
+    dec = decide.equivalence(diffs, 0.02, 0.95)
+    assert dec["verdict"] == INCONCLUSIVE and dec["need"]["against"] and dec["need"]["tests"] == 3
+    words = decide.need_text(dec["need"], 0.05, 11)
+    assert "split over its 3 differences (Bonferroni)" in words and "as contradicted" in words
+    at = int(re.search(r"about (\d+) autoencoder seeds", words).group(1))
+    assert at == decide.seeds_needed(0.005, 0.01, 4, 3, 1.0, 0.05 / 33, two_sided=False)
+    assert at > decide.seeds_needed(0.005, 0.01, 4, 3, 1.0, 0.05 / 11, two_sided=False)
