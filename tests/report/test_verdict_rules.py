@@ -600,3 +600,28 @@ def test_an_equivalence_that_more_seeds_would_contradict_sizes_them_at_the_bonfe
     at = int(re.search(r"about (\d+) autoencoder seeds", words).group(1))
     assert at == decide.seeds_needed(0.005, 0.01, 4, 3, 1.0, 0.05 / 33, two_sided=False)
     assert at > decide.seeds_needed(0.005, 0.01, 4, 3, 1.0, 0.05 / 11, two_sided=False)
+
+
+def test_holds_counts_the_seeds_the_interval_is_over_when_a_run_failed():
+    """A failed run (no error recorded) dropped its seed from the trend's interval but not from
+    "holds in k of n": 'holds in 4 of 4 seeds' beside '5 autoencoder seeds, df 4'."""
+    ae = _ae(lambda d, nc, s: 0.05 * np.exp(-0.04 * d) * (1 + 0.01 * s))
+    ae.loc[(ae["seed"] == 4) & (ae["latent_dim"] == 20), "final_test_error"] = np.nan
+    row = autoencode.verdict_error_falls_with_d(ae)
+    assert (
+        row["seeds"] == "holds in 5 of 5 seeds" and "5 autoencoder seeds, df 4" in row["this run's numbers"]
+    )
+    ae.loc[ae["seed"] == 4, "final_test_error"] = np.nan  # the whole seed lost: out of both
+    row = autoencode.verdict_error_falls_with_d(ae)
+    assert (
+        row["seeds"] == "holds in 4 of 4 seeds" and "4 autoencoder seeds, df 3" in row["this run's numbers"]
+    )
+
+
+def test_the_h1_equivalence_counts_only_the_seeds_with_every_h1():
+    from constructed import _study_like, _transfer
+
+    tr = _transfer(_study_like, seeds=SEEDS)
+    tr = tr[~((tr["seed"] == 4) & (tr["h1"] == tr["h1"].max()))]  # seed 4 lost its widest heads
+    row = transfer.verdict_h1_matters_little(tr)
+    assert row["seeds"].endswith("of 4 seeds") and "4 autoencoder seeds, df 3" in row["this run's numbers"]

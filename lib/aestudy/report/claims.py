@@ -69,9 +69,9 @@ class Experiment:
     overview: Callable | None = None  # overview(data) -> a page-1 panel (figures.Panel) or None
     choices: Callable | None = None  # choices(data) -> [{what, choice, how it was made, on what data}]
     limitations: Callable | None = None  # limitations(data) -> sentences on what its design cannot show
-    # set_aside(data) -> (words, units) or None: units that stand apart from what the verdicts' model
-    # assumes ('the 1 model that ...', [{column: value, ...}]); `report.robustness` decides every
-    # verdict again without them and the report says which change
+    # set_aside(data) -> (words, units) or None: units that stand apart from the others ('the 1 model
+    # that ...', [{column: value, ...}]); `report.robustness` decides every verdict again without them
+    # and the report says which change
     set_aside: Callable | None = None
     order: int = 100  # where the report shows it (the original's experiments 1-4, then the rest)
     # what each seed its runs derive (`science.fitting.derived_seed(purpose, ...)`) sets, in a reader's
@@ -188,7 +188,8 @@ def trend_row(
     `block`, averaged, and each adjacent step of `x` is its own too; `decide.monotone` decides on
     their t-intervals over the seeds. Holds: the seeds whose own slope is on the claimed side."""
     from .decide import monotone, per_seed
-    from .linear import block_slope, trend
+    from .linear import block_slope, trend, usable
+    from .stats import SEED
     from .text import est_words
 
     if df is None or df.empty:
@@ -207,7 +208,7 @@ def trend_row(
     d = df.assign(_log=logged)
     on_log = -expected if of_error else expected
     slope, steps = trend(d, x, "_log", block)
-    own = per_seed(d, lambda s: block_slope(s, x, "_log", block))
+    own = per_seed(usable(d, "_log", [x, block, SEED]), lambda s: block_slope(s, x, "_log", block))
     dec = monotone(
         slope, steps, on_log, rules.confidence, holds=int((own * on_log > 0).sum()), seeds=len(own)
     )

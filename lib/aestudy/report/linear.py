@@ -45,7 +45,7 @@ class Fit:
 
 
 def estimate_dict(mean, se, df, n, unit, seeds, df_per_seed) -> dict:
-    """What every estimate of the verdicts carries: the value, its standard error, the residual
+    """What every estimate of the verdicts carries: the value, its standard error, its
     degrees of freedom, the observations it rests on (n, in `unit`), the seeds among them and how
     many degrees of freedom one more seed would add (for the power of a larger design)."""
     return {
@@ -140,7 +140,8 @@ def block_slope(df: pd.DataFrame, x: str, y: str, block: str) -> float:
     return float(np.mean(slopes)) if slopes else float("nan")
 
 
-def _usable(df: pd.DataFrame, y: str, columns) -> pd.DataFrame:
+def usable(df: pd.DataFrame, y: str, columns) -> pd.DataFrame:
+    """The rows an estimate uses: `y` finite and every one of `columns` present."""
     d = df.dropna(subset=[y, *columns])
     return d[np.isfinite(d[y].to_numpy(float))]
 
@@ -152,7 +153,7 @@ def trend(df: pd.DataFrame, x: str, y: str, other: str, seed: str = SEED):
     x values within each level of `other` that has both, averaged. Each is then a t-interval over
     the seeds (`one_sample`): the models of one seed are not independent of each other (see the
     module's docstring)."""
-    d = _usable(df, y, [x, other, seed])
+    d = usable(df, y, [x, other, seed])
     by_seed = list(d.groupby(seed)) if len(d) else []
     slope = one_sample([block_slope(g, x, y, other) for _, g in by_seed])
     xs = sorted(d[x].unique()) if len(d) else []
@@ -173,7 +174,7 @@ def mean_over_cells(df: pd.DataFrame, y: str, cells, seed: str = SEED, only=None
     mean over the design's cells `cells` (`only`: the cells to average, tuples of levels; default
     all) of its units' mean in each; then a t-interval over the seeds (`one_sample`)."""
     cells = list(cells)
-    d = _usable(df, y, [*cells, seed])
+    d = usable(df, y, [*cells, seed])
     if only is not None and len(d):
         keys = [tuple(k) for k in d[cells].itertuples(index=False, name=None)]
         d = d[[k in set(only) for k in keys]]

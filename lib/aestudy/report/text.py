@@ -116,8 +116,8 @@ def fmt_ci(ci: dict, pct: bool = False, f=None, unit: str | None = None, measure
 
 
 def est_words(ci: dict) -> str:
-    """The level, unit, n and degrees of freedom of a model-based interval: '95 % t-interval, 60
-    autoencoders, df 44'."""
+    """The level, unit, n and degrees of freedom of a verdict's interval: '95 % t-interval, 5
+    autoencoder seeds, df 4'."""
     return (
         f"{100 * ci['confidence']:g} % t-interval, {ci['n']} {unit_for(ci['n'], ci['unit'])}, df {ci['df']}"
     )

@@ -294,7 +294,7 @@ with the interval's unit, n and df.
 - *What would decide it*: an inconclusive row says how many {seeds} would give its test
   80 % power at the observed effect and spread (the standard error shrinking as 1/√seeds, the df
   growing by one with each seed), at the level α/m of Holm's first step (m the family's
-  size: the worst case), and where the effect points against the claim, that they would decide it
+  size: the worst case; α/(m·k) for an equivalence that one of its k differences would contradict), and where the effect points against the claim, that they would decide it
   contradicted; or that no feasible number would (an effect within the noise), or, for a
   trend whose slope is decided but whose step goes significantly the other way, that more seeds
   would not decide it; a claim the design cannot test says which design would.

@@ -224,7 +224,7 @@ def findings(interp: pd.DataFrame, confidence: float = CONFIDENCE, ref: pd.DataF
             else "the same images for every model"
         )
         + "; each seed's number is the mean over them, and every interval of this section's tables and figures "
-        "is over autoencoder seeds (the verdicts' are over model pairs)."
+        "is over autoencoder seeds, and so are the verdicts'."
     )
     if interp["latent_dim"].nunique() < 2:
         return (
@@ -417,8 +417,8 @@ def choices(data) -> list[dict]:
             "choice": f"{p.get('pairs_per_digit_pair', '?')} test image pairs per digit pair {p.get('pairs', '?')}"
             f"{_fewer_drawn(data, p.get('pairs_per_digit_pair'))}, drawn for each autoencoder seed and num_conv",
             "how it was made": "the original's digit pairs; the models of one seed and num_conv (a model pair: "
-            "every d compared) share their image pairs, so d is compared pair by pair within a model pair "
-            "and the model pairs are independent",
+            "every d compared) share their image pairs, so d is compared pair by pair within a model pair, "
+            "and every model pair has image pairs of its own",
             "on what data": "test images (measured, not tuned on)",
         },
         {
@@ -446,8 +446,9 @@ For each digit pair, many pairs of test images (one of each digit) are encoded a
 (1 - a) z1 + a z2 is decoded for a from 0 to 1, by every model of the latent sizes compared. Each
 autoencoder seed and num_conv draws its own image pairs, shared by its models of every d, so the
 latent sizes are compared image pair by image pair within a model pair (one seed and num_conv),
-each model pair's number is the mean over its image pairs, and the model pairs are independent
-units: the verdicts' intervals are over them, the figures' over autoencoder seeds.
+each model pair's number is the mean over its image pairs. The model pairs of one seed share its
+batch order, so the seed, not the model pair, is the independent unit: the verdicts' intervals are
+over autoencoder seeds (each seed's mean over its model pairs), as are the figures'.
 
 Each claim is measured against a yardstick. **Sharp at the ends**: the Tenengrad measure (the mean
 squared Sobel gradient magnitude) of the a = 0 and 1 decodes against that of the real digit each
