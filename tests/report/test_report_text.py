@@ -429,11 +429,10 @@ def test_the_nearest_training_image_is_said_to_be_the_nearest_of_the_images_sear
         "puts only 0.250 on the two endpoint digits (a uniform guess: 0.2), so these decodes are not "
         "recognised at the ends either" in interpolate.findings(interp.assign(end_pair_mass=0.25))
     )
-    # the section's intervals are over seeds, the verdicts' over model pairs: "every interval is over
-    # autoencoder seeds" was said two paragraphs after the verdicts' pairs
+    # the section's intervals and the verdicts' are over seeds (the model pairs of a seed share its batch order)
     assert (
-        "every interval of this section's tables and figures is over autoencoder seeds (the verdicts' are over "
-        "model pairs)" in interpolate.findings(interp)
+        "every interval of this section's tables and figures is over autoencoder seeds, and so are the verdicts'"
+        in interpolate.findings(interp)
     )
     _, caption = interpolate.measures_table(
         profile.ProfileData(Path("."), tables={"interpolate": interp}), False
