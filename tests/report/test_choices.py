@@ -51,8 +51,12 @@ def test_every_choice_says_how_and_on_what_data_and_test_set_choices_are_marked(
     t, caption = choices.table(_data())
     assert list(t.columns) == choices.COLUMNS and t.notna().all().all() and f"The {len(t)} choices" in caption
     on_test = t[t["on what data"].str.startswith("test set (disclosed")]
-    for what in ("semi-supervised method", "reference classifier"):
+    for what in ("semi-supervised method", "reference classifier", "verdict rules"):
         assert what in set(on_test["what"]), what
+    rules = on_test[on_test["what"] == "verdict rules"].iloc[
+        0
+    ]  # the seed as the unit: chosen with test tables known
+    assert "benchmarks/verdict_calibration.py" in rules["how it was made"]
     budget = t[t["what"] == "semi-supervised budget"].iloc[0]  # the default's: set by run times
     assert budget["on what data"].startswith("run times (this profile)"), budget["on what data"]
     # said of any profile's own budget, not of "the default and large profiles'" (smoke read that of its own)
