@@ -27,9 +27,8 @@ KEY = "key number"  # the short number of the page-1 verdict table (no interval 
 NUMBERS = "this run's numbers"
 UNTESTED = "untested"  # the "holds in" cell of a claim the design cannot test (the abstract counts them)
 SEED_COUNT = "of seeds"  # the seeds a decision rests on (0 without one): the n of "holds in k of n seeds"
-HOLD_COUNT = (
-    "holds"  # the k of "holds in k of n seeds" (empty without a decision): page 1 prints "k of n" from both
-)
+# the k of "holds in k of n seeds" (empty without a decision): page 1 prints "k of n" from both
+HOLD_COUNT = "holds"
 NO_RUNS = "no usable runs"
 NEED = "need"  # what would decide it (decide.need): read by verdicts.family, not shown
 NOTE = "note"  # a claim's caveat (`Claim.note`): in its numbers, and a line of its own in the detailed block
@@ -187,9 +186,8 @@ def trend_row(
     (`linear.trend`): its slope is the least-squares slope over `x` of its models within each
     `block`, averaged, and each adjacent step of `x` is its own too; `decide.monotone` decides on
     their t-intervals over the seeds. Holds: the seeds whose own slope is on the claimed side."""
-    from .decide import monotone, per_seed
-    from .linear import block_slope, trend, usable
-    from .stats import SEED
+    from .decide import monotone
+    from .linear import seed_slopes, trend
     from .text import est_words
 
     if df is None or df.empty:
@@ -208,7 +206,7 @@ def trend_row(
     d = df.assign(_log=logged)
     on_log = -expected if of_error else expected
     slope, steps = trend(d, x, "_log", block)
-    own = per_seed(usable(d, "_log", [x, block, SEED]), lambda s: block_slope(s, x, "_log", block))
+    own = seed_slopes(d, x, "_log", block)
     dec = monotone(
         slope, steps, on_log, rules.confidence, holds=int((own * on_log > 0).sum()), seeds=len(own)
     )

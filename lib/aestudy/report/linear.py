@@ -146,6 +146,29 @@ def usable(df: pd.DataFrame, y: str, columns) -> pd.DataFrame:
     return d[np.isfinite(d[y].to_numpy(float))]
 
 
+def seed_slopes(df: pd.DataFrame, x: str, y: str, other: str, seed: str = SEED) -> pd.Series:
+    """Each seed's own slope (`block_slope`) on the rows an estimate uses: what `trend`'s interval is
+    over and what "holds in k of n seeds" counts (seeds without one left out)."""
+    d = usable(df, y, [x, other, seed])
+    return pd.Series({s: block_slope(g, x, y, other) for s, g in d.groupby(seed)}, dtype=float).dropna()
+
+
+def seed_means(df: pd.DataFrame, y: str, cells, seed: str = SEED, only=None) -> pd.Series:
+    """Each seed's mean over the design's cells `cells` (`only`: the cells to average, tuples of
+    levels; default all) of its units' mean in each: what `mean_over_cells`'s interval is over and
+    what "holds in k of n seeds" counts."""
+    cells = list(cells)
+    if df is None or df.empty:
+        return pd.Series(dtype=float)
+    d = usable(df, y, [*cells, seed])
+    if only is not None and len(d):
+        keys = [tuple(k) for k in d[cells].itertuples(index=False, name=None)]
+        d = d[[k in set(only) for k in keys]]
+    if not len(d):
+        return pd.Series(dtype=float)
+    return d.groupby([seed, *cells])[y].mean().groupby(level=seed).mean()
+
+
 def trend(df: pd.DataFrame, x: str, y: str, other: str, seed: str = SEED):
     """A trend of `y` along `x`, each seed one observation: (the slope, {'5→10': step, ...}). A seed's
     slope is the least-squares slope over its models' `x` within each level of `other` (those with
@@ -155,7 +178,7 @@ def trend(df: pd.DataFrame, x: str, y: str, other: str, seed: str = SEED):
     module's docstring)."""
     d = usable(df, y, [x, other, seed])
     by_seed = list(d.groupby(seed)) if len(d) else []
-    slope = one_sample([block_slope(g, x, y, other) for _, g in by_seed])
+    slope = one_sample(seed_slopes(d, x, y, other, seed))
     xs = sorted(d[x].unique()) if len(d) else []
     steps = {}
     for a, b in zip(xs, xs[1:]):
@@ -172,13 +195,5 @@ def trend(df: pd.DataFrame, x: str, y: str, other: str, seed: str = SEED):
 def mean_over_cells(df: pd.DataFrame, y: str, cells, seed: str = SEED, only=None) -> dict:
     """A paired difference (one value per unit), each seed one observation: a seed's value is the
     mean over the design's cells `cells` (`only`: the cells to average, tuples of levels; default
-    all) of its units' mean in each; then a t-interval over the seeds (`one_sample`)."""
-    cells = list(cells)
-    d = usable(df, y, [*cells, seed])
-    if only is not None and len(d):
-        keys = [tuple(k) for k in d[cells].itertuples(index=False, name=None)]
-        d = d[[k in set(only) for k in keys]]
-    if not len(d):
-        return one_sample([])
-    own = d.groupby([seed, *cells])[y].mean().groupby(level=seed).mean()
-    return one_sample(own.to_numpy(float))
+    all) of its units' mean in each (`seed_means`); then a t-interval over the seeds (`one_sample`)."""
+    return one_sample(seed_means(df, y, cells, seed, only).to_numpy(float))

@@ -11,7 +11,7 @@ import pandas as pd
 from ...report import section
 from ...report.claims import NO_RUNS, Claim, Experiment, row
 from ...report.decide import direction
-from ...report.linear import mean_over_cells, one_sample
+from ...report.linear import mean_over_cells, one_sample, seed_means
 from ...report.sentences import ci_of
 from ...report.stats import CONFIDENCE, SEED, summarise
 from ...report.tables import ci_columns
@@ -81,7 +81,7 @@ def _interp_row(
     plus, minus = (b, a) if lower else (a, b)
     pairs = _paired(interp, col, minus=minus, plus=plus)
     est = mean_over_cells(pairs, "diff", ["num_conv"]) if not pairs.empty else one_sample([])
-    own = pairs.groupby(SEED)["diff"].mean()
+    own = seed_means(pairs, "diff", ["num_conv"])
     dec = direction(est, +1, rules.confidence, holds=int((own > 0).sum()), seeds=len(own))
     m = interp.groupby("latent_dim")[col].mean()
     original = (

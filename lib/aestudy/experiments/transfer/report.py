@@ -151,13 +151,12 @@ def _diff_decision(enc: pd.DataFrame, rules: ReportParams, only_d=None) -> dict:
     """A paired difference decided over the seeds: each seed's mean over d (or at `only_d`) of its
     encoders' differences, one observation (`linear.mean_over_cells`); holds: the seeds whose own
     mean difference is above 0."""
-    from ...report.linear import mean_over_cells
+    from ...report.linear import mean_over_cells, seed_means
 
     if enc.empty:
         return direction(pd.Series(dtype=float), +1, rules.confidence)
     est = mean_over_cells(enc, "diff", ["latent_dim"], only=None if only_d is None else [(only_d,)])
-    mine = enc if only_d is None else enc[enc["latent_dim"] == only_d]
-    own = mine.groupby([SEED, "latent_dim"])["diff"].mean().groupby(level=SEED).mean()  # as the estimate's
+    own = seed_means(enc, "diff", ["latent_dim"], only=None if only_d is None else [(only_d,)])
     return direction(est, +1, rules.confidence, holds=int((own > 0).sum()), seeds=len(own))
 
 
