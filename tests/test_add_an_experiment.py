@@ -343,7 +343,7 @@ def test_an_experiment_added_as_its_package_notebook_and_parameter_file_runs_and
     assert not any(_added(p) for p in before), "the copy already holds a coin experiment"
 
     _add_the_experiment(copy)
-    proc = _in_copy(copy, "run", PARAMS.as_posix(), "--workers", "1", timeout=300)
+    proc = _in_copy(copy, "run", PARAMS.as_posix(), "--workers", "1", "--no-pdf", timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
 
     profile = copy / "reports" / "coin"

@@ -25,6 +25,14 @@ checkout this command is installed from. A PARAMS_FILE not found from the curren
 up in the project, and a bare profile name means params/<name>.yaml there.
 """
 PARAMS = (("params_file",), dict(metavar="PARAMS_FILE", help="a parameter file, e.g. params/default.yaml"))
+NO_PDF = (
+    ("--no-pdf",),
+    dict(
+        action="store_true",
+        help="write report.html only: printing the PDF (headless Chromium) is about a third of a render; "
+        "a report.pdf from an earlier render is removed, as it no longer matches",
+    ),
+)
 
 # name -> (help, example, arguments); the function of a command is `_<name>` (dashes as underscores)
 COMMANDS = {
@@ -81,6 +89,7 @@ COMMANDS = {
                 ),
             ),
             (("--no-render",), dict(action="store_true", help="skip rendering the report")),
+            NO_PDF,
         ],
     ),
     "status": (
@@ -92,7 +101,7 @@ COMMANDS = {
     "render": (
         "render the report from the runs already on disk (trains nothing)",
         "render params/default.yaml",
-        [PARAMS],
+        [PARAMS, NO_PDF],
     ),
     "compare": (
         "two profiles' verdicts side by side, from the tables on disk (exit 0 whether or not they agree)",
@@ -300,7 +309,7 @@ def _run(args) -> int:
         if said := sweep.summary(results):
             print(said, file=sys.stderr)
         if not args.no_render:
-            _render_study(study, if_changed=not args.force)
+            _render_study(study, if_changed=not args.force, pdf=not args.no_pdf)
     return 1 if any(r["status"] in ("failed", "skipped") for r in results) else 0
 
 
@@ -323,7 +332,7 @@ def _render(args) -> int:
     if not config.profile_dir(study.profile).exists():  # never run: say so, and make no folder for the lock
         check_has_runs(study)
     with profile_lock(config.profile_dir(study.profile), command_line()):
-        _render_study(study)
+        _render_study(study, pdf=not args.no_pdf)
     return 0
 
 
@@ -413,7 +422,7 @@ def _reports_dir(create: bool = False) -> None:
             raise ParamsError(f"{name}: cannot make the folder for the runs ({exc.strerror})") from None
 
 
-def _render_study(study, if_changed: bool = False):
+def _render_study(study, if_changed: bool = False, pdf: bool = True):
     """Render, saying first (and above the report's summary) which runs are stale: after `run
     --stage`, or `render` after an edit, the report would otherwise show old results silently."""
     from .report.render import render
@@ -453,7 +462,9 @@ def _render_study(study, if_changed: bool = False):
             f"verdicts are those of its last sweep; `{behind['command']}` updates them",
             file=sys.stderr,
         )
-    return render(study, if_changed=if_changed, stale=stale, unplanned=unplanned, counterpart_behind=behind)
+    return render(
+        study, pdf=pdf, if_changed=if_changed, stale=stale, unplanned=unplanned, counterpart_behind=behind
+    )
 
 
 def _counterpart_behind(study) -> dict | None:

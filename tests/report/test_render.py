@@ -152,6 +152,35 @@ def test_run_with_nothing_new_leaves_the_report_as_it_is(smoke_profile):
     assert html.stat().st_mtime_ns == before
 
 
+def test_a_run_that_finds_the_html_up_to_date_and_no_pdf_prints_the_pdf_alone(
+    smoke_profile, tmp_path, monkeypatch
+):
+    """After a render with --no-pdf, `run` (which renders only what changed) prints the PDF of the
+    HTML on disk, executing no analyses; with --no-pdf again it leaves everything as it is."""
+    from aestudy.runner.paramfile import load_study
+
+    root = tmp_path / "reports"
+    shutil.copytree(smoke_profile["dir"], root / "smoke", ignore=shutil.ignore_patterns("report.pdf"))
+    monkeypatch.setenv("REPORTS_DIR", str(root))
+    printed = []
+
+    def export_pdf(html: Path, pdf: Path) -> Path:  # Chromium's seconds are not what this pins
+        printed.append(html)
+        pdf.write_bytes(b"%PDF")
+        return pdf
+
+    monkeypatch.setattr(render, "export_pdf", export_pdf)
+    monkeypatch.setattr("papermill.execute_notebook", lambda *a, **kw: pytest.fail("the analyses executed"))
+    study = load_study(REPO / "params" / "smoke.yaml")
+    html = (root / "smoke" / "report.html").read_bytes()
+    assert render.render(study, pdf=False, if_changed=True) is None and printed == []
+    out = render.render(study, if_changed=True)
+    assert printed == [root / "smoke" / "report.html"] and out["pdf"] == root / "smoke" / "report.pdf"
+    assert (root / "smoke" / "report.pdf").read_bytes() == b"%PDF"
+    assert (root / "smoke" / "report.html").read_bytes() == html
+    assert render.render(study, if_changed=True) is None and len(printed) == 1  # now both are up to date
+
+
 @pytest.mark.slow
 def test_run_after_a_change_to_the_report_section_alone_renders_again_and_says_why(smoke_profile, tmp_path):
     """A stricter confidence, and a profile to compare with (a copy of the same runs, named twin):
@@ -171,12 +200,18 @@ def test_run_after_a_change_to_the_report_section_alone_renders_again_and_says_w
     params.write_text(
         text.replace("  confidence: 0.95 ", "  compare_with: [full, twin]\n  confidence: 0.9 ", 1)
     )
-    proc = lib_command("run", str(params), env={**smoke_profile["env"], "REPORTS_DIR": str(reports)})
+    assert (reports / "smoke" / "report.pdf").exists()
+    proc = lib_command(
+        "run", str(params), "--no-pdf", env={**smoke_profile["env"], "REPORTS_DIR": str(reports)}
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert (
         f"{smoke_runs()} cached" in proc.stderr
         and "rendered again: the parameter file and the profile compared with changed" in proc.stderr
     )
+    # rendered without its PDF: the earlier render's PDF, which no longer matches, is gone and said so
+    assert "report.pdf (from an earlier render) removed" in proc.stderr
+    assert not (reports / "smoke" / "report.pdf").exists()
     # twin decides by its own rules (95 %): what it decides alone or otherwise is in its line
     last = proc.stderr.strip().splitlines()[-1]
     assert last.startswith("verdicts: ") and "; compared with twin: " in last, last
@@ -191,7 +226,9 @@ def test_run_after_a_change_to_the_report_section_alone_renders_again_and_says_w
     # twin's file now plans what its theory run did not run: the comparison rests on a run out of
     # date, which the command and the report say, with the command that brings it up to date
     copy.write_text(copy.read_text().replace("n_samples: 2001", "n_samples: 1001"))
-    proc = lib_command("render", str(params), env={**smoke_profile["env"], "REPORTS_DIR": str(reports)})
+    proc = lib_command(
+        "render", str(params), "--no-pdf", env={**smoke_profile["env"], "REPORTS_DIR": str(reports)}
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert (
         f"warning: 1 of the {smoke_runs()} runs of twin, the profile this report is compared with, is not up to "
@@ -219,7 +256,9 @@ def test_a_report_rendered_from_stale_runs_says_so_above_its_summary(smoke_profi
     text = smoke_profile["params"].read_text().replace("n_samples: 2001", "n_samples: 1001")
     params.write_text(text.replace("  confidence: 0.95 ", "  confidence: 0.8 ", 1))  # a report: rule too
     before = (reports / "smoke" / "runs" / "theory" / "all" / "complete.json").read_bytes()
-    proc = lib_command("render", str(params), env={**smoke_profile["env"], "REPORTS_DIR": str(reports)})
+    proc = lib_command(
+        "render", str(params), "--no-pdf", env={**smoke_profile["env"], "REPORTS_DIR": str(reports)}
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "warning: 1 run is stale (first: theory/all: parameter n_samples: 2001 -> 1001)" in proc.stderr
     html = (reports / "smoke" / "report.html").read_text()
@@ -250,7 +289,7 @@ def test_a_run_folder_the_parameter_file_no_longer_plans_is_left_out_of_the_repo
     env = {**smoke_profile["env"], "REPORTS_DIR": str(reports)}
     status = lib_command("status", str(smoke_profile["params"]), env=env, timeout=120)
     assert re.search(r"theory/s9\s+unplanned", status.stdout), status.stdout
-    proc = lib_command("render", str(smoke_profile["params"]), env=env)
+    proc = lib_command("render", str(smoke_profile["params"]), "--no-pdf", env=env)
     assert proc.returncode == 0, proc.stderr[-2000:]
     html = (reports / "smoke" / "report.html").read_text()
     assert f"The {smoke_runs()} runs of the profile by stage" in html

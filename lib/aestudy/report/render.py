@@ -486,6 +486,8 @@ def render(
     why = ""
     if if_changed and (pdir / "report.html").exists() and stamp.exists():
         why = changed_parts(stamp.read_text(), parts)
+        if not why and pdf and not (pdir / "report.pdf").exists():  # only the PDF is missing: print it
+            return _print_pdf_only(pdir)
         if not why:
             print(f"report: {config.relative(pdir / 'report.html')} is up to date", file=sys.stderr)
             _say_verdicts(pdir)
@@ -551,13 +553,48 @@ def render(
             out["pdf"] = export_pdf(html, pdir / "report.pdf")
         except PdfToolMissing as exc:
             print(f"warning: {exc}", file=sys.stderr)
+    removed = not out["pdf"] and _remove_old_pdf(pdir)
     atomic_write_bytes(stamp, key.encode())
     out["seconds"] = time.perf_counter() - start
     print(
         f"report: {config.relative(html)}"
         + (f" and {out['pdf'].name}" if out["pdf"] else "")
         + f" ({out['seconds']:.1f} s)"
-        + (f"; rendered again: {why}" if why else ""),
+        + (f"; rendered again: {why}" if why else "")
+        + (
+            "; report.pdf (from an earlier render) removed, so that no PDF older than the HTML is left"
+            if removed
+            else ""
+        ),
+        file=sys.stderr,
+    )
+    _say_verdicts(pdir)
+    return out
+
+
+def _remove_old_pdf(pdir: Path) -> bool:
+    """A render without its PDF (`--no-pdf`, or no Chromium) leaves no PDF of an earlier render
+    beside the new HTML, where it would be read as the current report."""
+    try:
+        (pdir / "report.pdf").unlink()
+    except FileNotFoundError:
+        return False
+    return True
+
+
+def _print_pdf_only(pdir: Path) -> dict:
+    """The HTML is up to date and only its PDF is missing (the render before had `--no-pdf`)."""
+    start = time.perf_counter()
+    html = pdir / "report.html"
+    try:
+        out = {"html": html, "pdf": export_pdf(html, pdir / "report.pdf"), "seconds": 0.0}
+    except PdfToolMissing as exc:
+        print(f"warning: {exc}\nreport: {config.relative(html)} is up to date", file=sys.stderr)
+        _say_verdicts(pdir)
+        return None
+    out["seconds"] = time.perf_counter() - start
+    print(
+        f"report: {config.relative(html)} is up to date; printed its report.pdf ({out['seconds']:.1f} s)",
         file=sys.stderr,
     )
     _say_verdicts(pdir)
