@@ -69,13 +69,13 @@ def _tables(pdir: Path) -> dict[str, pd.DataFrame]:
 def test_seeds_trained_together_keep_their_own_folders_keys_and_numbers(
     tmp_path, tmp_reports, fake_mnist, one_thread_kernels, monkeypatch
 ):
-    """The same tiny sweep twice: seed by seed, then with its cells as jobs. Each run of a job has
-    its own executed notebook, checkpoint, metrics and completion record (naming the runs it was
-    trained with); every key is the same as when trained alone (how a run is executed is not an
-    input), every number equal to float rounding; and a sweep seed by seed then finds every run
-    complete."""
-    s = study(tmp_path)
-    alone = {f"{r['stage']}/{r['run_id']}": r for r in sweep.run_study(s, progress=False)}
+    """The same tiny sweep (one cell of 3 seeds, and correlate) twice: seed by seed, then with its
+    cell as a job. Each run of a job has its own executed notebook, checkpoint, metrics and
+    completion record (naming the runs it was trained with); every key is the same as when trained
+    alone (how a run is executed is not an input), every number equal to float rounding; and a sweep
+    seed by seed then finds every run complete. (Two cells' jobs at once: the failing-job test.)"""
+    s = study(tmp_path, TINY.replace("latent_dim: [3, 4]", "latent_dim: [3]"))
+    alone = {f"{r['stage']}/{r['run_id']}": r for r in sweep.run_study(s, progress=False, workers=2)}
     pdir = tmp_reports / "cell"
     first = _tables(pdir)
     monkeypatch.setenv("REPORTS_DIR", str(tmp_path / "together"))
