@@ -466,7 +466,8 @@ def test_render_without_its_packages_names_the_one_missing_in_one_line(
 
 def test_the_runs_caption_says_when_the_runs_were_computed_beside_their_summed_times(tmp_path):
     """Run times overlap on several workers, so the table's column is a sum, named so; the caption
-    gives the span from the first run's start to the last run's end, read from the records."""
+    gives the time with a run computing, read from the records: the stretches of runs, not the pauses
+    between commands, set against the profile's time budget."""
     import json
 
     from aestudy.report.render import runs_markdown
@@ -494,10 +495,21 @@ def test_the_runs_caption_says_when_the_runs_were_computed_beside_their_summed_t
     # "what a 2-core CPU trains within the profile's time budget" of a sweep that took 22 min against 15
     over = runs_markdown(runs, Captions(), budget_minutes=3)
     assert (
-        "The profile's time budget (report: time_budget_minutes) is 3 min: that span is 0 min 30 s longer"
-        in over
+        "The profile's time budget (report: time_budget_minutes) is 3 min: that time is 30 s longer" in over
     )
-    assert "is 4 min: that span is within it." in runs_markdown(runs, Captions(), budget_minutes=4)
+    assert "is 4 min: that time is within it." in runs_markdown(runs, Captions(), budget_minutes=4)
+    # a run computed hours later (another command): its stretch counts, the pause between does not
+    run_dir = tmp_path / "c"
+    run_dir.mkdir()
+    (run_dir / "complete.json").write_text(json.dumps({"finished": "2026-12-06T04:00:20+0000"}))
+    runs.append({"stage": "autoencode", "run_id": "c", "status": "ok", "seconds": 20.0, "dir": run_dir})
+    md = runs_markdown(runs, Captions(), budget_minutes=3)
+    assert (
+        "The 3 ok runs were computed between 2026-12-06 01:09 and 2026-12-06 04:00 (UTC+0000), in 2 stretches "
+        "with a run computing (3 min 30 s, 20 s; a pause of over 2 min with none ends a stretch): 3 min 50 s in "
+        "all, of the 171 min 20 s from the first start to the last end."
+    ) in md
+    assert "is 3 min: their total is 50 s longer" in md
 
 
 def test_each_figure_image_carries_the_caption_that_follows_it_as_its_alt_text():

@@ -577,7 +577,8 @@ def test_more_seeds_are_not_promised_where_they_would_also_make_a_contrary_step_
     said = need_text(r["need"], 0.05, 1)
     assert (
         said.startswith("more seeds would likely not decide it: at the ")
-        and "the step 10→15 (+18.5 %), which goes the other way," in said  # exp(0.17): a relative change
+        and "the step 10→15 (+18.5 % in the measure decided on), which goes the other way,"
+        in said  # exp(0.17): a relative change
     )
     r = monotone(
         slope,

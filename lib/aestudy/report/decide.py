@@ -359,13 +359,13 @@ def need_text(row_need: dict | None, alpha: float, m: int, power: float = POWER)
 def _contrary_at(steps: dict, s: int, alpha: float) -> str:
     """Of the steps pointing against a slope (step -> its `need` and mean, on the log scale), those
     that `s` seeds would more likely than not make significant at `alpha` (the level a step vetoes
-    at), with their estimates as relative changes: 'the step 10→15 (+17.6 %), which goes the other
-    way'; '' where none."""
+    at), with their estimates as relative changes: 'the step 10→15 (+17.6 % in the measure decided
+    on), which goes the other way'; '' where none."""
     said = []
     for k, st in steps.items():
         at = seeds_needed(st["effect"], st["se"], st["seeds"], st["df"], st["df_per_seed"], alpha, 0.5, True)
         if at is not None and at <= s:
-            said.append(f"{k} ({relative(st['mean'])})")
+            said.append(f"{k} ({relative(st['mean'])} in the measure decided on)")
     if not said:
         return ""
     if len(said) == 1:

@@ -116,10 +116,17 @@ def _natural(name: str) -> list:
     return [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", name)]
 
 
+# a pause longer than this with no run computing ends a stretch: the runs after it were computed by
+# another command (or the same one resumed), and the time between is nobody's computing
+STRETCH_GAP_S = 120
+
+
 def computed_span(runs: list[dict], budget_minutes: float | None = None) -> str:
-    """When the ok runs were computed, from their records: the first one's start to the last one's
-    end. The table sums run times, which overlap on several workers; this is the time they took,
-    set against the profile's time budget where it declares one (`report: time_budget_minutes`)."""
+    """When the ok runs were computed, from their records (each run's end and its seconds): the
+    stretches with a run computing (overlapping runs of several workers merge; a pause of over
+    STRETCH_GAP_S ends one), their total set against the profile's time budget where it declares
+    one (`report: time_budget_minutes`). The table sums run times, which overlap on several workers;
+    the first start to the last end counts the time between commands."""
     import datetime as dt
 
     spans = []
@@ -134,30 +141,48 @@ def computed_span(runs: list[dict], budget_minutes: float | None = None) -> str:
         spans.append((end - dt.timedelta(seconds=float(r["seconds"] or 0)), end))
     if not spans:
         return ""
-    first, last = min(s for s, _ in spans), max(e for _, e in spans)
-    took = round((last - first).total_seconds())
-    return (
-        f" The {len(spans)} ok runs were computed between {first:%Y-%m-%d %H:%M} and {last:%Y-%m-%d %H:%M} "
-        f"(UTC{last:%z}): {_min_s(took)} from the first start to the last end (runs computed by "
-        "several commands count the time between them too)." + _against_budget(took, budget_minutes)
-    )
+    stretches = _stretches(spans, STRETCH_GAP_S)
+    first, last = stretches[0][0], stretches[-1][1]
+    took = sum(round((e - s).total_seconds()) for s, e in stretches)
+    said = f" The {len(spans)} ok runs were computed between {first:%Y-%m-%d %H:%M} and {last:%Y-%m-%d %H:%M} (UTC{last:%z})"
+    if len(stretches) == 1:
+        said += f": {_min_s(took)} from the first start to the last end."
+    else:
+        each = ", ".join(_min_s(round((e - s).total_seconds())) for s, e in stretches)
+        said += (
+            f", in {len(stretches)} stretches with a run computing ({each}; a pause of over "
+            f"{STRETCH_GAP_S // 60} min with none ends a stretch): {_min_s(took)} in all, of the "
+            f"{_min_s(round((last - first).total_seconds()))} from the first start to the last end."
+        )
+    return said + _against_budget(took, budget_minutes, len(stretches))
+
+
+def _stretches(spans: list, gap_s: float) -> list:
+    """The (start, end) spans merged where they overlap or a pause between them is at most gap_s."""
+    merged: list = []
+    for s, e in sorted(spans):
+        if merged and (s - merged[-1][1]).total_seconds() <= gap_s:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], e))
+        else:
+            merged.append((s, e))
+    return merged
 
 
 def _min_s(seconds: int) -> str:
     minutes, seconds = divmod(int(seconds), 60)
-    return f"{minutes} min {seconds} s"
+    return f"{minutes} min {seconds} s" if minutes else f"{seconds} s"
 
 
-def _against_budget(took: int, budget_minutes: float | None) -> str:
-    """' The profile's time budget (…) is 15 min: that span is 7 min 27 s longer …' ('' without one):
-    said of the span, which a span over several commands overstates (the caption says so before it)."""
+def _against_budget(took: int, budget_minutes: float | None, stretches: int = 1) -> str:
+    """' The profile's time budget (…) is 15 min: that time is 7 min 27 s longer …' ('' without one)."""
     if budget_minutes is None:
         return ""
     over = took - round(60 * budget_minutes)
+    that = "that time" if stretches == 1 else "their total"
     return f" The profile's time budget (report: time_budget_minutes) is {budget_minutes:g} min: " + (
-        f'that span is {_min_s(over)} longer (on the hosts under "Where the runs executed").'
+        f'{that} is {_min_s(over)} longer (on the hosts under "Where the runs executed").'
         if over > 0
-        else "that span is within it."
+        else f"{that} is within it."
     )
 
 

@@ -106,7 +106,7 @@ def test_one_label_draw_is_said_in_the_singular_and_without_interval_words():
     }
     head = section.headline(t)
     assert (
-        "over 1 label draw;" in head
+        "over 1 label draw of that encoder;" in head
         and "on the same draw, the classifier trained on the labels alone" in head
     )
     text = section.markdown(t, m)
@@ -123,3 +123,31 @@ def test_the_headline_says_when_the_best_labelled_only_classifier_ties_another_t
         " (augmented control prints the same)"
     )
     assert _tied_with(pd.Series({"finetune": 0.83, "augmented control": 0.80})) == ""
+
+
+def test_page_one_names_the_one_encoder_the_semisup_interval_is_over_the_label_draws_of():
+    from types import SimpleNamespace
+
+    from aestudy.experiments.semisup.report import encoder_words
+
+    def data(uses: dict):
+        return SimpleNamespace(declared=lambda stage, part: {"autoencode": uses} if part == "uses" else {})
+
+    assert encoder_words(data({"latent_dim": 10, "num_conv": 2, "seed": 0})) == (
+        "one pre-trained encoder (d=10, num_conv=2, seed 0)"
+    )
+    assert encoder_words(data({"latent_dim": [5, 10], "seed": 3})) == "one pre-trained encoder (seed 3)"
+    assert encoder_words(data({})) == "one pre-trained encoder"
+
+
+def test_the_figure_caption_says_which_published_lines_draw_as_one():
+    """The ladder (98.94 %), the Γ-model (99.11 %) and the Improved GAN (99.07 %) cannot be told apart
+    on an axis from about 77 %: the caption says so, not 'each in its own line' alone."""
+    from aestudy.experiments.semisup.report import PUBLISHED, _on_one_line
+
+    said = _on_one_line(PUBLISHED)
+    assert said == (
+        " The fully connected ladder, Improved GAN and Conv-Small Γ-model (98.94-99.11 %) lie within 0.2 points "
+        "of one another and draw as one line at this scale."
+    )
+    assert _on_one_line({"a (A et al. 2001)": 0.90, "b (B et al. 2002)": 0.95}) == ""

@@ -98,7 +98,7 @@ def test_the_text_says_which_modes_train_on_augmented_copies_and_what_tells_the_
 def test_the_h1_verdict_names_the_modes_it_averages_and_the_sign_of_its_gap():
     row = transfer.verdict_h1_matters_little(_transfer(_study_like))
     assert row[DECIDES].startswith(
-        "the key number's largest gap, h1=200 − h1=1000 in the accuracy of the pre-trained modes "
+        "the key number's farthest gap (the difference whose interval reaches farthest from 0), h1=200 − h1=1000 in the accuracy of the pre-trained modes "
         "(frozen and finetune, mean over them), by TOST (90 % t-interval"
     )
     assert "mean accuracy by h1 (frozen and finetune, mean over them)" in row["this run's numbers"]

@@ -460,7 +460,8 @@ same probability on the model's own a = 0 and 1 decodes, so a model is not credi
 reconstructing well, only for staying recognisable in between (the entropy of the classifier,
 relative to the ends, is shown beside it). Above 1 it says that the model's own ends are the less
 recognisable, not that the midpoint is good: the section names such cases with both probabilities.
-The figures show the first image pair of each digit pair.
+The decodes shown (a figure per model pair) are of the first image pair of each digit pair; the
+curves after them are means over every pair.
 """
 
 

@@ -99,7 +99,7 @@ def verdict_h1_matters_little(tr: pd.DataFrame, rules: ReportParams = DEFAULT) -
         c,
         numbers,
         dec,
-        key=f"largest gap {fmt_pp_ci(worst)} ({100 * worst['confidence']:g} %), margin ±{100 * rules.h1_margin:g}",
+        key=f"farthest gap {fmt_pp_ci(worst)} ({100 * worst['confidence']:g} %), margin ±{100 * rules.h1_margin:g}",
         decides=key_decides(worst, h1_gap_words(dec["worst"], clf)),
     )
 
@@ -108,7 +108,7 @@ def h1_gap_words(worst: str, clf: pd.DataFrame) -> str:
     """What the h1 key number is: which difference (its sign) of the accuracy of which modes."""
     modes = in_mode_order(clf["mode"])
     of = f"the pre-trained modes ({listing(modes)}, mean over them)" if len(modes) > 1 else listing(modes)
-    return f"the key number's largest gap, {worst} in the accuracy of {of}, by TOST"
+    return f"the key number's farthest gap (the difference whose interval reaches farthest from 0), {worst} in the accuracy of {of}, by TOST"
 
 
 def verdict_larger_d_better(tr: pd.DataFrame, rules: ReportParams = DEFAULT) -> dict:
@@ -243,6 +243,9 @@ def verdict_beats_baselines(tr: pd.DataFrame, rules: ReportParams = DEFAULT) -> 
     if got is None:
         return row("4+", c, "needs frozen or finetune records")
     mode, dmax, diffs, bpiv = got
+    c = c.replace(
+        "(logistic", f"({mode} vs logistic", 1
+    )  # the mode it is decided on, as the other 4+ rows say
     dec = _diff_decision(diffs, rules, only_d=dmax)
     top = clf[(clf["latent_dim"] == dmax) & (clf["mode"] == mode)]
     same = bpiv.xs(dmax, level="latent_dim")  # the baselines of those encoders' own draws
@@ -316,8 +319,8 @@ def findings(s: dict, confidence: float = CONFIDENCE) -> str:
     text = (
         f"Mean test accuracy (over d and h1), {interval_text(s['by_mode'], confidence)}: "
         f"{'; '.join(parts)}. The modes trained from a random "
-        "initialisation (scratch, augmented) use no pre-trained weights; they are paired with the "
-        "encoder slot (d, seed) whose labelled images they share."
+        "initialisation (scratch, augmented) use no pre-trained weights, only the encoder's architecture "
+        "(its latent size d included); they are paired with the encoder slot (d, seed) whose labelled images they share."
     )
     if not s["baselines"].empty:
         text += " " + baselines_markdown(s["baselines"], confidence) + "."
