@@ -30,21 +30,49 @@ TRENDS = {
 }
 
 
+def _cells(rows: pd.DataFrame, measure: str, over: str, within: str) -> pd.DataFrame:
+    """Each cell's variance and count of log(measure) (clipped at 1e-9, as the report's `usable`), in
+    the blocks of `within` that hold at least two levels of `over` (the others have no slope)."""
+    y = np.log(np.clip(rows[measure].astype(float), 1e-9, None))
+    cells = rows.assign(y=y)[np.isfinite(y)].groupby([within, over])["y"].agg(["var", "count"]).reset_index()
+    return cells[cells.groupby(within)[over].transform("nunique") >= 2]
+
+
+def _welch(terms: list[tuple[float, float]]) -> float:
+    """Welch-Satterthwaite df of a sum of (variance of the term, its df); nan where undefined (a
+    term with no df, or no variance at all)."""
+    a = np.array(terms, dtype=float)
+    if a.size == 0 or (a[:, 1] < 1).any() or not np.isfinite(a).all():
+        return float("nan")
+    den = ((a[:, 0] ** 2) / a[:, 1]).sum()
+    return float(a[:, 0].sum() ** 2 / den) if den > 0 else float("nan")
+
+
 def satterthwaite_df(rows: pd.DataFrame, measure: str, over: str, within: str) -> tuple[float, int]:
     """(Welch-Satterthwaite df, the models' df if the cells shared one variance) of the mean over
-    `within` of each level's least-squares slope of log(measure) over `over`, on cell means."""
-    y = np.log(rows[measure].astype(float))
-    cells = rows.assign(y=y).groupby([within, over])["y"].agg(["var", "count"]).reset_index()
+    `within` of each block's least-squares slope of log(measure) over `over`, on cell means."""
+    cells = _cells(rows, measure, over, within)
     levels = cells[within].nunique()
-    terms, pooled = [], 0
-    for _, level in cells.groupby(within):
-        x = level[over].to_numpy(float)
+    terms = []
+    for _, block in cells.groupby(within):
+        x = block[over].to_numpy(float)
         w = (x - x.mean()) / ((x - x.mean()) ** 2).sum() / levels
-        for wi, (_, cell) in zip(w, level.iterrows()):
-            terms.append((wi**2 * cell["var"] / cell["count"], cell["count"] - 1))
-            pooled += int(cell["count"] - 1)
-    a = np.array(terms)
-    return float(a[:, 0].sum() ** 2 / ((a[:, 0] ** 2) / a[:, 1]).sum()), pooled
+        terms += [(wi**2 * v / n, n - 1) for wi, v, n in zip(w, block["var"], block["count"])]
+    return _welch(terms), int(sum(n for _, n in terms))
+
+
+def step_dfs(rows: pd.DataFrame, measure: str, over: str, within: str) -> dict[str, float]:
+    """The same df for each adjacent step of `over` (the mean over `within` of the difference of
+    the two cells' means): the steps that can veto a trend (`report.decide.monotone`)."""
+    cells = _cells(rows, measure, over, within)
+    levels = sorted(cells[over].unique())
+    out = {}
+    for lo, hi in zip(levels, levels[1:]):
+        both = cells[cells[over].isin([lo, hi])]
+        both = both[both.groupby(within)[over].transform("nunique") == 2]
+        k = both[within].nunique()
+        out[f"{lo:g}→{hi:g}"] = _welch([(v / n / k**2, n - 1) for v, n in zip(both["var"], both["count"])])
+    return out
 
 
 def profile_lines(tables: Path) -> list[str]:
@@ -57,9 +85,17 @@ def profile_lines(tables: Path) -> list[str]:
         df = df[df["status"].isin(["ok", "cached"])]
         seeds = df["seed"].nunique()
         welch, pooled = satterthwaite_df(df, measure, over, within)
+        steps = step_dfs(df, measure, over, within)
+        fewest = min(steps, key=lambda k: steps[k] if np.isfinite(steps[k]) else -1) if steps else None
         out.append(
             f"{claim}: over the seeds df {seeds - 1}; models independent, one variance per cell: "
             f"Welch-Satterthwaite df {welch:.1f} (one shared variance: {pooled})"
+            + (
+                f"; its steps {min(steps.values()):.1f} (step {fewest}) to {max(steps.values()):.1f}"
+                if steps
+                else ""
+            )
+            + ("; undefined: a cell with fewer than 2 models or no spread" if not np.isfinite(welch) else "")
         )
     return out
 

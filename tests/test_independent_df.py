@@ -50,3 +50,21 @@ def test_the_command_prints_each_trend_and_names_a_profile_without_tables(tmp_pa
     assert "correlation_falls" not in out  # no correlate table: left out
     assert independent_df.main([str(tmp_path / "none")]) == 2
     assert "no tables/" in capsys.readouterr().err
+
+
+def test_blocks_without_a_slope_are_left_out_and_undefined_df_is_said_not_printed_as_a_number():
+    two = _rows(
+        {(1, 5): [0.0, 1.0, 2.0], (1, 10): [5.0, 6.0, 7.0], (2, 5): [0.0, 1.0, 2.0], (2, 10): [5.0, 6.0, 7.0]}
+    )
+    welch, pooled = independent_df.satterthwaite_df(two, "final_test_error", "latent_dim", "num_conv")
+    assert welch == pytest.approx(8.0) and pooled == 8  # two blocks of equal spread: their df add up
+    lonely = pd.concat([two, _rows({(3, 5): [0.0, 1.0]})])  # a block with one d has no slope: left out
+    assert independent_df.satterthwaite_df(lonely, "final_test_error", "latent_dim", "num_conv")[
+        0
+    ] == pytest.approx(8.0)
+    steps = independent_df.step_dfs(two, "final_test_error", "latent_dim", "num_conv")
+    assert steps == {"5→10": pytest.approx(8.0)}
+    one_model = _rows({(1, 5): [0.0], (1, 10): [5.0, 6.0, 7.0]})
+    assert np.isnan(
+        independent_df.satterthwaite_df(one_model, "final_test_error", "latent_dim", "num_conv")[0]
+    )

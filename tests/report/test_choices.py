@@ -77,7 +77,7 @@ def test_the_semisup_budget_says_how_each_profile_set_its_own():
     assert budget_how({"steps": 400, "unlabelled_batch": 128}).startswith("by wall time only")
     assert "on the test set" in budget_how(dict(zip(("steps", "unlabelled_batch"), EARLIER_FULL)))
     full = budget_how({"steps": 20000, "unlabelled_batch": 448, "ema": 0.99, "strong": "rand", "align": True})
-    assert full.startswith("from the curve of accuracy against steps on held-out training images"), full
+    assert full.startswith("as full.yaml's since issue 25: from the curve of accuracy against steps"), full
 
 
 def test_the_decoder_s_start_is_a_choice_made_on_held_out_training_images_or_pytorch_s_own():

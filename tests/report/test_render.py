@@ -218,6 +218,9 @@ def test_run_after_a_change_to_the_report_section_alone_renders_again_and_says_w
     html = (reports / "smoke" / "report.html").read_text()
     assert "Compared with the profile <strong>twin</strong>" in html
     assert (
+        "under its folder, and twin's, the profile it is compared with, each number of which its name" in html
+    )
+    assert (
         "not up to date" not in proc.stderr and "Compared with runs out of date" not in html
     )  # twin is current
     assert html.count('class="verdict-line verdict-counterpart"') == len(
@@ -510,6 +513,68 @@ def test_the_runs_caption_says_when_the_runs_were_computed_beside_their_summed_t
         "all, of the 171 min 20 s from the first start to the last end."
     ) in md
     assert "is 3 min: their total is 50 s longer" in md
+
+
+def test_runs_trained_together_count_their_job_s_whole_time_not_their_share(tmp_path):
+    """--seeds-together records each run's share of its job's time (job_seconds / n); the job
+    computed for all of it, so two back-to-back jobs of 10 min are 20 min of one stretch."""
+    import json
+
+    from aestudy.report.render import computed_span
+
+    runs = []
+    for job, finished in ((0, "2026-12-06T10:10:00+0000"), (1, "2026-12-06T10:20:00+0000")):
+        for seed in range(3):
+            run_dir = tmp_path / f"j{job}-s{seed}"
+            run_dir.mkdir()
+            (run_dir / "complete.json").write_text(json.dumps({"finished": finished, "job_seconds": 600.0}))
+            runs.append({"status": "ok", "seconds": 200.0, "dir": run_dir})
+    said = computed_span(runs, budget_minutes=15)
+    assert ": 20 min 0 s from the first start to the last end." in said, said
+    assert "that time is 5 min 0 s longer" in said
+
+
+def test_a_render_whose_pdf_fails_warns_and_leaves_no_pdf_of_the_render_before(
+    smoke_profile, tmp_path, monkeypatch
+):
+    """Chromium missing or failing: the HTML is the report, the command warns in one line, and the
+    PDF of the render before is gone (not left beside a newer HTML); the same in a PDF-only print."""
+    from aestudy.report import pdf as pdf_module
+    from aestudy.runner.paramfile import load_study
+
+    root = tmp_path / "reports"
+    shutil.copytree(smoke_profile["dir"], root / "smoke")
+    monkeypatch.setenv("REPORTS_DIR", str(root))
+    for failure in (
+        pdf_module.PdfToolMissing("report.pdf: no Chromium found"),
+        RuntimeError("chromium exited with code 1"),
+    ):
+
+        def export_pdf(html, pdf, failure=failure):
+            raise failure
+
+        monkeypatch.setattr(render, "export_pdf", export_pdf)
+        (root / "smoke" / "report.pdf").write_bytes(b"%PDF old")
+        out = render._print_pdf_only(root / "smoke")  # the HTML up to date, its PDF asked for
+        assert out is None and (root / "smoke" / "report.pdf").read_bytes() == b"%PDF old"  # nothing newer
+    # the analyses notebook as the copy holds it (its execution is not what this pins)
+    monkeypatch.setattr("papermill.execute_notebook", lambda *a, **kw: None)
+    out = render.render(load_study(REPO / "params" / "smoke.yaml"))
+    assert out["pdf"] is None and not (root / "smoke" / "report.pdf").exists()
+
+
+def test_no_pdf_reaches_the_render_from_run_and_render(smoke_profile, tmp_path, monkeypatch):
+    from aestudy import cli
+
+    root = tmp_path / "reports"
+    shutil.copytree(smoke_profile["dir"], root / "smoke")
+    monkeypatch.setenv("REPORTS_DIR", str(root))
+    seen = []
+    monkeypatch.setattr(render, "render", lambda study, **kw: seen.append(kw["pdf"]))
+    params = str(REPO / "params" / "smoke.yaml")
+    assert cli.main(["render", params, "--no-pdf"]) == 0 and cli.main(["render", params]) == 0
+    assert cli.main(["run", params, "--no-pdf"]) == 0 and cli.main(["run", params]) == 0
+    assert seen == [False, True, False, True]
 
 
 def test_each_figure_image_carries_the_caption_that_follows_it_as_its_alt_text():

@@ -96,6 +96,8 @@ def test_a_claims_note_is_a_line_of_its_block_not_only_in_the_folded_numbers():
     ).group(0)
     assert f'<p class="verdict-line">Note: {note}.</p>' in block
     assert "over the better baseline at d=20" in v.at["beats_baselines", "key number"]
+    # the mode it is decided on, as the other 4+ rows name theirs
+    assert v.at["beats_baselines", "conclusion"].endswith("(finetune vs logistic regression, 1-NN)")
 
 
 def test_the_rules_state_no_count_or_example_that_the_run_did_not_produce():

@@ -74,7 +74,9 @@ def test_seeds_trained_together_keep_their_own_folders_keys_and_numbers(
     completion record (naming the runs it was trained with); every key is the same as when trained
     alone (how a run is executed is not an input), every number equal to float rounding; and a sweep
     seed by seed then finds every run complete. (Two cells' jobs at once: the failing-job test.)"""
-    s = study(tmp_path, TINY.replace("latent_dim: [3, 4]", "latent_dim: [3]"))
+    one_cell = TINY.replace("latent_dim: [3, 4]", "latent_dim: [3]")
+    assert one_cell != TINY
+    s = study(tmp_path, one_cell)
     alone = {f"{r['stage']}/{r['run_id']}": r for r in sweep.run_study(s, progress=False, workers=2)}
     pdir = tmp_reports / "cell"
     first = _tables(pdir)
@@ -127,8 +129,9 @@ def test_a_job_whose_notebook_fails_fails_each_of_its_runs_and_what_uses_them_sk
     )
     nbformat.write(nb, nb_dir / "autoencode.ipynb")
     s = study(tmp_path, TINY.replace("seed: [0, 1, 2]", "seed: [0, 1]"))
-    results = {
-        f"{r['stage']}/{r['run_id']}": r for r in sweep.run_study(s, progress=False, seeds_together=True)
+    results = {  # two workers: the two cells' jobs at once
+        f"{r['stage']}/{r['run_id']}": r
+        for r in sweep.run_study(s, progress=False, workers=2, seeds_together=True)
     }
     assert {n: r["status"] for n, r in results.items()} == {
         "autoencode/d3-s0": "ok",

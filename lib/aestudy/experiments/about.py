@@ -60,9 +60,8 @@ between latent dimensions (experiment 3) and transfer of the encoder to classifi
 labels (experiment 4). The original study's numbers were never published, only its conclusions:
 each one is restated in the detailed verdicts below with the numbers of this run and a verdict
 computed from them. Every number in this report comes from the files runs wrote: this profile's,
-under its folder, and those of the profile it is compared with, each line of which says so. The
-exceptions are marked as such: the published results the semi-supervised section quotes, and the
-benchmark figures cited with the file they come from.
+under its folder{compared}. The exceptions are marked as such: the published results the
+semi-supervised section quotes, and the benchmark figures cited with the file they come from.
 
 The original trained every configuration once. Here every autoencoder is trained with several
 seeds, and every later experiment uses every seed's model: the numbers of experiments 1-4 are
@@ -96,7 +95,15 @@ def labels(data) -> int:
 
 def about(data) -> str:
     """The section "About this reproduction", with the number of labels the profile's runs took."""
-    return ABOUT.format(dataset=dataset_name(data.dataset), labels=labels(data))
+    from ..report.counterpart import locate  # the frame, read as the report renders (not at import)
+
+    _, other = locate(data)
+    compared = (
+        f", and {other}'s, the profile it is compared with, each number of which its name labels"
+        if other
+        else ""
+    )
+    return ABOUT.format(dataset=dataset_name(data.dataset), labels=labels(data), compared=compared)
 
 
 def training_images(data) -> str:

@@ -134,24 +134,27 @@ def computed_span(runs: list[dict], budget_minutes: float | None = None) -> str:
         if r["status"] != "ok":
             continue
         try:
-            finished = read_json(Path(r["dir"]) / ondisk.COMPLETE)["finished"]
-            end = dt.datetime.strptime(finished, "%Y-%m-%dT%H:%M:%S%z")
+            record = read_json(Path(r["dir"]) / ondisk.COMPLETE)
+            end = dt.datetime.strptime(record["finished"], "%Y-%m-%dT%H:%M:%S%z")
+            # a run trained with others in one job (--seeds-together) records its share of the job's
+            # time; the job computed for all of it
+            seconds = float(record.get("job_seconds") or r["seconds"] or 0)
         except (OSError, CorruptArtifact, KeyError, TypeError, ValueError):
             continue  # a record from before "finished" was written, or none
-        spans.append((end - dt.timedelta(seconds=float(r["seconds"] or 0)), end))
+        spans.append((end - dt.timedelta(seconds=seconds), end))
     if not spans:
         return ""
     stretches = _stretches(spans, STRETCH_GAP_S)
     first, last = stretches[0][0], stretches[-1][1]
     took = sum(round((e - s).total_seconds()) for s, e in stretches)
-    said = f" The {len(spans)} ok runs were computed between {first:%Y-%m-%d %H:%M} and {last:%Y-%m-%d %H:%M} (UTC{last:%z})"
+    said = f" The {len(spans)} ok run{'s were' if len(spans) != 1 else ' was'} computed between {first:%Y-%m-%d %H:%M} and {last:%Y-%m-%d %H:%M} (UTC{last:%z})"
     if len(stretches) == 1:
         said += f": {_min_s(took)} from the first start to the last end."
     else:
         each = ", ".join(_min_s(round((e - s).total_seconds())) for s, e in stretches)
         said += (
             f", in {len(stretches)} stretches with a run computing ({each}; a pause of over "
-            f"{STRETCH_GAP_S // 60} min with none ends a stretch): {_min_s(took)} in all, of the "
+            f"{STRETCH_GAP_S / 60:g} min with none ends a stretch): {_min_s(took)} in all, of the "
             f"{_min_s(round((last - first).total_seconds()))} from the first start to the last end."
         )
     return said + _against_budget(took, budget_minutes, len(stretches))
@@ -573,12 +576,10 @@ def render(
         nb, pdir / "report.html", title=f"{about.page_title(study.data.get('dataset'))} ({study.profile})"
     )
     out = {"html": html, "pdf": None, "seconds": 0.0}
+    removed = _remove_old_pdf(pdir)  # the new HTML exists: no PDF of the render before may outlive it
     if pdf:
-        try:
-            out["pdf"] = export_pdf(html, pdir / "report.pdf")
-        except PdfToolMissing as exc:
-            print(f"warning: {exc}", file=sys.stderr)
-    removed = not out["pdf"] and _remove_old_pdf(pdir)
+        out["pdf"] = _print_pdf(html, pdir)
+        removed = removed and not out["pdf"]
     atomic_write_bytes(stamp, key.encode())
     out["seconds"] = time.perf_counter() - start
     print(
@@ -607,14 +608,23 @@ def _remove_old_pdf(pdir: Path) -> bool:
     return True
 
 
-def _print_pdf_only(pdir: Path) -> dict:
+def _print_pdf(html: Path, pdir: Path) -> Path | None:
+    """report.pdf printed from `html`, or None with a warning: no Chromium, or one that failed (the
+    HTML is the report; a PDF is its print)."""
+    try:
+        return export_pdf(html, pdir / "report.pdf")
+    except (PdfToolMissing, RuntimeError) as exc:
+        print(f"warning: {exc}", file=sys.stderr)
+        return None
+
+
+def _print_pdf_only(pdir: Path) -> dict | None:
     """The HTML is up to date and only its PDF is missing (the render before had `--no-pdf`)."""
     start = time.perf_counter()
     html = pdir / "report.html"
-    try:
-        out = {"html": html, "pdf": export_pdf(html, pdir / "report.pdf"), "seconds": 0.0}
-    except PdfToolMissing as exc:
-        print(f"warning: {exc}\nreport: {config.relative(html)} is up to date", file=sys.stderr)
+    out = {"html": html, "pdf": _print_pdf(html, pdir), "seconds": 0.0}
+    if not out["pdf"]:
+        print(f"report: {config.relative(html)} is up to date", file=sys.stderr)
         _say_verdicts(pdir)
         return None
     out["seconds"] = time.perf_counter() - start

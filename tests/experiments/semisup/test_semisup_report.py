@@ -106,7 +106,7 @@ def test_one_label_draw_is_said_in_the_singular_and_without_interval_words():
     }
     head = section.headline(t)
     assert (
-        "over 1 label draw of that encoder;" in head
+        "over 1 label draw with that one network;" in head
         and "on the same draw, the classifier trained on the labels alone" in head
     )
     text = section.markdown(t, m)
@@ -125,29 +125,52 @@ def test_the_headline_says_when_the_best_labelled_only_classifier_ties_another_t
     assert _tied_with(pd.Series({"finetune": 0.83, "augmented control": 0.80})) == ""
 
 
-def test_page_one_names_the_one_encoder_the_semisup_interval_is_over_the_label_draws_of():
+def test_page_one_names_the_one_network_the_semisup_interval_is_over_the_label_draws_with():
+    """From the run: the recipe cross-validation chose (pre-trained encoder, a random start, or
+    Conv-Small) and the encoder's d and num_conv in its table; the seed from the parameter file's uses
+    (an int or a one-element list, never a bool)."""
     from types import SimpleNamespace
 
-    from aestudy.experiments.semisup.report import encoder_words
+    from aestudy.experiments.semisup.report import network_words
 
-    def data(uses: dict):
-        return SimpleNamespace(declared=lambda stage, part: {"autoencode": uses} if part == "uses" else {})
+    def data(recipe: dict, uses: dict, table: dict | None = None):
+        cols = table or {"latent_dim": [10], "num_conv": [2]}
+        semi = pd.DataFrame({"run_id": ["all"] * len(next(iter(cols.values()))), **cols})
+        return SimpleNamespace(
+            usable=lambda stage: semi,
+            run_metrics=lambda stage, run_id: {"recipe": recipe},
+            declared=lambda stage, part: {"autoencode": uses} if part == "uses" else {},
+        )
 
-    assert encoder_words(data({"latent_dim": 10, "num_conv": 2, "seed": 0})) == (
-        "one pre-trained encoder (d=10, num_conv=2, seed 0)"
+    study = {"network": "study", "init": "pretrained"}
+    assert network_words(data(study, {"seed": 0})) == (
+        "one pre-trained encoder (d=10, num_conv=2, seed 0) and its classifier head"
     )
-    assert encoder_words(data({"latent_dim": [5, 10], "seed": 3})) == "one pre-trained encoder (seed 3)"
-    assert encoder_words(data({})) == "one pre-trained encoder"
+    assert network_words(data(study, {"seed": [3]})) == (
+        "one pre-trained encoder (d=10, num_conv=2, seed 3) and its classifier head"
+    )
+    assert network_words(data(study, {"seed": True}, {"latent_dim": [5, 10], "num_conv": [2, 2]})) == (
+        "one pre-trained encoder (num_conv=2) and its classifier head"
+    )  # two d in the table: none named; a bool is no seed
+    assert network_words(data({"network": "study", "init": "random"}, {"seed": 0})) == (
+        "the study's classifier from a random start (the architecture of the encoder (d=10, num_conv=2, seed 0))"
+    )
+    assert network_words(data({"network": "conv-small", "init": "random"}, {})) == (
+        "the Conv-Small network (no encoder of experiment 1)"
+    )
 
 
 def test_the_figure_caption_says_which_published_lines_draw_as_one():
     """The ladder (98.94 %), the Γ-model (99.11 %) and the Improved GAN (99.07 %) cannot be told apart
-    on an axis from about 77 %: the caption says so, not 'each in its own line' alone."""
+    on an axis from about 77 %: the caption says so, not 'each in its own line' alone. A group is
+    measured from its lowest line, so lines a point apart never chain into one."""
     from aestudy.experiments.semisup.report import PUBLISHED, _on_one_line
 
-    said = _on_one_line(PUBLISHED)
-    assert said == (
-        " The fully connected ladder, Improved GAN and Conv-Small Γ-model (98.94-99.11 %) lie within 0.2 points "
-        "of one another and draw as one line at this scale."
+    assert _on_one_line(PUBLISHED, (0.77, 1.0)) == (
+        " The fully connected ladder, Improved GAN and Conv-Small Γ-model (98.94-99.11 %) lie within 0.17 points "
+        "of one another (under 2 % of the axis's height): they draw as one line."
     )
-    assert _on_one_line({"a (A et al. 2001)": 0.90, "b (B et al. 2002)": 0.95}) == ""
+    assert _on_one_line(PUBLISHED, (0.98, 0.995)) == ""  # an axis that tall: each its own line
+    chain = {"a (A et al. 2001)": 0.9900, "b (B et al. 2002)": 0.9940, "c (C et al. 2003)": 0.9980}
+    said = _on_one_line(chain, (0.77, 1.0))  # 0.46 points a group at most: a and b, not c
+    assert said.startswith(" The a and b (99.00-99.40 %) lie within 0.40 points") and " c " not in said

@@ -460,8 +460,9 @@ same probability on the model's own a = 0 and 1 decodes, so a model is not credi
 reconstructing well, only for staying recognisable in between (the entropy of the classifier,
 relative to the ends, is shown beside it). Above 1 it says that the model's own ends are the less
 recognisable, not that the midpoint is good: the section names such cases with both probabilities.
-The decodes shown (a figure per model pair) are of the first image pair of each digit pair; the
-curves after them are means over every pair.
+The decodes shown (a figure per digit pair, a row per model of the first seed and num_conv) are of
+that digit pair's first image pair; the curves after them are means over every image pair, digit
+pair and model.
 """
 
 

@@ -181,24 +181,40 @@ def _tied_with(means: pd.Series) -> str:
     )
 
 
-def encoder_words(data) -> str:
-    """'one pre-trained encoder (d=10, num_conv=2, seed 0)': the encoder the parameter file's
-    `uses` gives the semi-supervised run, as far as it names one value of each."""
-    uses = data.declared(STAGE, "uses").get("autoencode") or {}
-    said = [
-        f"{name}{uses[key]}" if name.endswith("=") else f"{name} {uses[key]}"
-        for key, name in (("latent_dim", "d="), ("num_conv", "num_conv="), ("seed", "seed"))
-        if isinstance(uses.get(key), int)
+def _one(value):
+    """The single value a parameter names (an int, not a bool, or a one-element list of one), else None."""
+    if isinstance(value, list) and len(value) == 1:
+        value = value[0]
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def network_words(data) -> str:
+    """Which network the semi-supervised run trained, from its recipe (metrics.json) and its encoder
+    (the table's d and num_conv, the parameter file's `uses` seed): 'one pre-trained encoder (d=10,
+    num_conv=2, seed 0) and its classifier head'; the study's classifier from a random start, or the
+    Conv-Small network, where cross-validation chose that."""
+    semi, metrics = _run(data)
+    recipe = (metrics or {}).get("recipe") or {}
+    if recipe.get("network") == "conv-small":
+        return "the Conv-Small network (no encoder of experiment 1)"
+    cell = [
+        f"{name}{value}"
+        for name, col in (("d=", "latent_dim"), ("num_conv=", "num_conv"))
+        if col in semi and len(vals := pd.to_numeric(semi[col], errors="coerce").dropna().unique()) == 1
+        for value in [int(vals[0])]
     ]
-    return "one pre-trained encoder" + (f" ({', '.join(said)})" if said else "")
+    seed = _one((data.declared(STAGE, "uses").get("autoencode") or {}).get("seed"))
+    cell += [f"seed {seed}"] if seed is not None else []
+    shape = f" ({', '.join(cell)})" if cell else ""
+    if recipe.get("init") == "random":
+        return f"the study's classifier from a random start (the architecture of the encoder{shape})"
+    return f"one pre-trained encoder{shape} and its classifier head"
 
 
-def headline(
-    df: pd.DataFrame, confidence: float = CONFIDENCE, encoder: str = "one pre-trained encoder"
-) -> str:
+def headline(df: pd.DataFrame, confidence: float = CONFIDENCE, network: str = "one network") -> str:
     """One sentence for the abstract: the recipe's accuracy and the best labelled-only classifier's
-    on the same draws ('' without a semisup run). `encoder`: which one (`encoder_words`): the
-    interval is over label draws of it, unlike page 1's others, over autoencoder seeds."""
+    on the same draws ('' without a semisup run). `network`: which one (`network_words`): the
+    interval is over label draws with it, unlike page 1's others, over autoencoder seeds."""
     if df.empty or METHOD not in set(df["method"]):
         return ""
     means = df.groupby("method")["accuracy"].mean()
@@ -213,9 +229,9 @@ def headline(
         else ""
     )
     return (
-        f"Beyond the original, learning from the unlabelled training images too takes {encoder} and its "
-        f"classifier head to {fmt_ci(ours, pct=True)} test accuracy over {count(ours['n'], 'label draw')} of "
-        f"that encoder{best}."
+        f"Beyond the original, learning from the unlabelled training images too takes {network} to "
+        f"{fmt_ci(ours, pct=True)} test accuracy over {count(ours['n'], 'label draw')} with that one "
+        f"network{best}."
     )
 
 
@@ -328,30 +344,33 @@ def accuracy(data):
         f"accuracies published for MNIST with 100 labels ({sources(PUBLISHED)}), each in its own colour and line "
         "style (legend below), for reference, under their papers' conditions (the section's text and the next "
         "table say which); not computed here."
-        + _on_one_line(PUBLISHED)
+        + _on_one_line(PUBLISHED, fig.axes[0].get_ylim())
         + (f" The accuracy axis starts at {lo:.0f} %, not at 0." if lo > 0.5 else "")
     )
 
 
-# published lines closer than this (a fraction of accuracy) print as one at the figure's scale
-ONE_LINE = 0.005
+# published lines closer than this share of the accuracy axis's height print as one
+ONE_LINE = 0.02
 
 
-def _on_one_line(published: dict) -> str:
-    """' The fully connected ladder, ... (98.94-99.11 %) lie within 0.2 points of one another and
-    draw as one line at this scale.' for each run of anchors closer than ONE_LINE; '' for none."""
-    said, group = [], []
-    for name, acc in [*sorted(published.items(), key=lambda kv: kv[1]), (None, float("inf"))]:
-        if group and acc - group[-1][1] >= ONE_LINE:
-            if len(group) > 1:
-                lo, hi = group[0][1], group[-1][1]
-                said.append(
-                    f" The {listing([short(n) for n, _ in group])} ({100 * lo:.2f}-{100 * hi:.2f} %) lie within "
-                    f"{100 * (hi - lo):.1f} points of one another and draw as one line at this scale."
-                )
-            group = []
-        group.append((name, acc))
-    return "".join(said)
+def _on_one_line(published: dict, axis: tuple[float, float]) -> str:
+    """' The fully connected ladder, ... (98.94-99.11 %) lie within 0.17 points of one another (under
+    2 % of the axis's height): they draw as one line.' for each group of anchors that close to the
+    group's lowest, on the accuracy axis `axis` (its lower and upper limit); '' for none."""
+    gap = ONE_LINE * (axis[1] - axis[0])
+    groups: list = []
+    for name, acc in sorted(published.items(), key=lambda kv: kv[1]):
+        if groups and acc - groups[-1][0][1] < gap:
+            groups[-1].append((name, acc))
+        else:
+            groups.append([(name, acc)])
+    return "".join(
+        f" The {listing([short(n) for n, _ in g])} ({100 * g[0][1]:.2f}-{100 * g[-1][1]:.2f} %) lie within "
+        f"{100 * (g[-1][1] - g[0][1]):.2f} points of one another (under {100 * ONE_LINE:g} % of the axis's "
+        "height): they draw as one line."
+        for g in groups
+        if len(g) > 1
+    )
 
 
 def methods_table(data):
@@ -434,8 +453,8 @@ def budget_how(rec: dict) -> str:
     """How this profile's semi-supervised budget was set (the cases of `budget_data`)."""
     if levers_on(rec):
         return (
-            "from the curve of accuracy against steps on held-out training images "
-            "(benchmarks/semisup_levers.py, issue 25)"
+            "as full.yaml's since issue 25: from the curve of accuracy against steps on held-out training "
+            "images (benchmarks/semisup_levers.py)"
         )
     if (rec.get("steps"), rec.get("unlabelled_batch")) == EARLIER_FULL:
         return "from benchmarks/semisup_recipe.py, which scored the evaluated label draws on the test set"
@@ -552,11 +571,11 @@ EXPERIMENT = Experiment(
         "semisup-cv": ("the semi-supervised search's fold classifiers", False),
     },
     optional=True,
-    abstract=lambda data: headline(data.usable(STAGE), data.rules.confidence, encoder_words(data)),
+    abstract=lambda data: headline(data.usable(STAGE), data.rules.confidence, network_words(data)),
     choices=choices,
     limitations=lambda data: (
-        f"Beyond the original, the semi-supervised figures come from {encoder_words(data)}: their "
-        "intervals are over label draws of that encoder, not over autoencoder seeds."
+        f"Beyond the original, the semi-supervised figures come from {network_words(data)}: their "
+        "intervals are over label draws with that one network, not over autoencoder seeds."
         if not data.usable(STAGE).empty
         else ""
     ),
