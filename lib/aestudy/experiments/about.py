@@ -93,11 +93,9 @@ def labels(data) -> int:
     return next((int(t["n_labels"].iloc[0]) for t in tables if "n_labels" in t and not t.empty), LABELS)
 
 
-def about(data) -> str:
-    """The section "About this reproduction", with the number of labels the profile's runs took."""
-    from ..report.counterpart import locate  # the frame, read as the report renders (not at import)
-
-    _, other = locate(data)
+def about(data, other: str | None = None) -> str:
+    """The section "About this reproduction", with the number of labels the profile's runs took and
+    `other`, the profile the report is compared with (the frame finds it), where there is one."""
     compared = (
         f", and {other}'s, the profile it is compared with, each number of which its name labels"
         if other

@@ -45,10 +45,13 @@ def title_markdown(data: ProfileData, date: str | None = None) -> str:
     )
 
 
-def about_markdown(data: ProfileData) -> str:
+def about_markdown(data: ProfileData, compared_with=None) -> str:
     """The section "About this reproduction": the study's own words on what it reproduces and how (its module
-    `aestudy.experiments.about`), under their heading."""
-    return about.about(data)
+    `aestudy.experiments.about`), under their heading; `compared_with` (`counterpart.of`), whose numbers
+    the report prints too where it could be judged."""
+    return about.about(
+        data, compared_with.data.profile if compared_with and compared_with.data is not None else None
+    )
 
 
 # ------------------------------------------------------------------ page 1
