@@ -25,7 +25,7 @@ It prints figures and asserts nothing; each line as its setting finishes. About 
 cores at the default 2,000 replicates (the per-seed `trend` costs about 30 ms a call).
 
     .venv/bin/python benchmarks/verdict_calibration.py [--reps 2000] [--seeds 4] [--shares 0 0.2 0.4]
-        [--trend-shares 0] [--lib /tmp/other-checkout/lib]
+        [--trend-shares 0] [--welch] [--lib /tmp/other-checkout/lib]
 """
 
 from __future__ import annotations
@@ -148,6 +148,62 @@ def trend_chunk(task) -> np.ndarray:
     return counts
 
 
+def _welch_estimate(mean: float, terms: np.ndarray, n: int) -> dict:
+    """An estimate as the report's carry it, from a weighted sum of cell means: se from the terms'
+    variances (column 0) and the Welch-Satterthwaite df from their df (column 1), kept fractional."""
+    var = float(terms[:, 0].sum())
+    df = var**2 / float(((terms[:, 0] ** 2) / terms[:, 1]).sum())
+    return {
+        "mean": mean,
+        "se": np.sqrt(var),
+        "df": df,
+        "n": n,
+        "unit": "autoencoders",
+        "seeds": n,
+        "df_per_seed": 1.0,
+    }
+
+
+def welch_trend_chunk(task) -> np.ndarray:
+    """The trend counts of `trend_chunk` for the design that seeding every model for its own cell gives (see
+    independent_df.py): every model independent (no seed effect), each cell's spread its own, and
+    the slope and steps taken on cell means with one variance per cell and Welch-Satterthwaite df,
+    then decided by the report's own `decide.monotone`."""
+    lib, sd, _, seeds, reps, confidence, entropy = task
+    _, decide = _import(lib)
+    rng = np.random.default_rng(entropy)
+    alpha = 1 - confidence
+    x = np.asarray(LATENT, float)
+    dx = (x - x.mean()) / ((x - x.mean()) ** 2).sum()
+    k = len(CONV)
+    counts = np.zeros(5)
+    for _ in range(reps):
+        y = sd[:, :, None] * rng.standard_normal((len(LATENT), k, seeds))
+        mean, var = (
+            y.mean(axis=2),
+            y.var(axis=2, ddof=1) / seeds,
+        )  # (d, num_conv): a cell mean and its variance
+        terms = np.stack([((dx[:, None] / k) ** 2 * var).ravel(), np.full(var.size, seeds - 1.0)], axis=1)
+        slope = _welch_estimate(float((dx[:, None] * mean).sum() / k), terms, y.size)
+        steps = {}
+        for i in range(len(LATENT) - 1):
+            v = np.concatenate([var[i], var[i + 1]]) / k**2
+            steps[f"{LATENT[i]}→{LATENT[i + 1]}"] = _welch_estimate(
+                float((mean[i + 1] - mean[i]).mean()),
+                np.stack([v, np.full(v.size, seeds - 1.0)], axis=1),
+                y.size,
+            )
+        dec = decide.monotone(slope, steps, -1, confidence, holds=0, seeds=seeds)
+        counts += (
+            dec["verdict"] == decide.SUPPORTED,
+            dec["verdict"] == decide.CONTRADICTED,
+            _two_sided_p(slope) < alpha,
+            any(_two_sided_p(e) < alpha for e in steps.values()),
+            not np.isfinite(dec.get("lo", np.nan)),
+        )
+    return counts
+
+
 def diff_chunk(task) -> np.ndarray:
     """Counts over one chunk of paired-difference replicates: supported, contradicted, undecidable."""
     lib, design, share, seeds, reps, confidence, entropy = task
@@ -207,6 +263,12 @@ def main(argv=None) -> None:
     ap.add_argument(
         "--tables", type=Path, default=TABLES, help="where autoencode.csv and correlate.csv are read"
     )
+    ap.add_argument(
+        "--welch",
+        action="store_true",
+        help="also the trends of the design per-cell seeding would give: independent models, decided on "
+        "cell means with one variance per cell and Welch-Satterthwaite df (benchmarks/independent_df.py)",
+    )
     ap.add_argument("--lib", help="import aestudy from this folder (another checkout's lib/) instead")
     ap.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
     a = ap.parse_args(argv)
@@ -230,9 +292,16 @@ def main(argv=None) -> None:
             flush=True,
         )
     equal = np.full((len(LATENT), len(CONV)), float(np.sqrt((sds["autoencode"][0] ** 2).mean())))
-    trends = [("yardstick: equal SDs, independent", equal, 0.0)] + [
-        (f"{name} SDs, seed share {r:g}", sd, r) for r in a.trend_shares for name, (sd, _) in sds.items()
+    trends = [("yardstick: equal SDs, independent", equal, 0.0, trend_chunk)] + [
+        (f"{name} SDs, seed share {r:g}", sd, r, trend_chunk)
+        for r in a.trend_shares
+        for name, (sd, _) in sds.items()
     ]
+    if a.welch:  # the alternative design: models independent, decided on cell means (independent_df.py)
+        trends += [
+            (f"{name} SDs, per-cell seeds, Welch", sd, 0.0, welch_trend_chunk)
+            for name, (sd, _) in sds.items()
+        ]
     pool = ProcessPoolExecutor(a.workers) if a.workers > 1 else None
     try:
         print(
@@ -241,9 +310,9 @@ def main(argv=None) -> None:
             f"{'any step p<α %':>14} {'no CI %':>7} {'s':>4}",
             flush=True,
         )
-        for k, (label, sd, r) in enumerate(trends):
+        for k, (label, sd, r, chunk) in enumerate(trends):
             t = time.perf_counter()
-            c = run(pool, trend_chunk, a, (sd, r), a.reps, (1, k))
+            c = run(pool, chunk, a, (sd, r), a.reps, (1, k))
             print(
                 f"{label:<40} {pct(c[0] + c[1], a.reps):>7} {pct(c[0], a.reps):>6} {pct(c[1], a.reps):>7} "
                 f"{pct(c[2], a.reps):>11} {pct(c[3], a.reps):>14} {pct(c[4], a.reps):>7} "

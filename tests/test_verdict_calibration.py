@@ -21,6 +21,7 @@ def test_the_calibration_benchmark_runs_every_setting_on_the_current_estimators(
             "40",
             "--workers",
             "1",
+            "--welch",
         ],
         capture_output=True,
         text=True,
@@ -31,6 +32,10 @@ def test_the_calibration_benchmark_runs_every_setting_on_the_current_estimators(
     rows = [line for line in done.stdout.splitlines() if re.search(r"\s\d+\.\d\s+\d+\.\d\s+\d+\.\d", line)]
     names = " ".join(rows)
     assert "yardstick" in names and "autoencode SDs" in names and "correlate SDs" in names
+    # the design seeding every model for its own cell would give, decided on cell means (--welch)
+    assert (
+        "autoencode SDs, per-cell seeds, Welch" in names and "correlate SDs, per-cell seeds, Welch" in names
+    )
     assert (
         names.count("interpolate (3 num_conv x 4)") == 3 and names.count("transfer (4 latent_dim x 4)") == 3
     )
