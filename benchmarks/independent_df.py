@@ -38,7 +38,7 @@ def _cells(rows: pd.DataFrame, measure: str, over: str, within: str) -> pd.DataF
     return cells[cells.groupby(within)[over].transform("nunique") >= 2]
 
 
-def _welch(terms: list[tuple[float, float]]) -> float:
+def welch_df(terms: list[tuple[float, float]]) -> float:
     """Welch-Satterthwaite df of a sum of (variance of the term, its df); nan where undefined (a
     term with no df, or no variance at all)."""
     a = np.array(terms, dtype=float)
@@ -58,7 +58,7 @@ def satterthwaite_df(rows: pd.DataFrame, measure: str, over: str, within: str) -
         x = block[over].to_numpy(float)
         w = (x - x.mean()) / ((x - x.mean()) ** 2).sum() / levels
         terms += [(wi**2 * v / n, n - 1) for wi, v, n in zip(w, block["var"], block["count"])]
-    return _welch(terms), int(sum(n for _, n in terms))
+    return welch_df(terms), int(sum(n for _, n in terms))
 
 
 def step_dfs(rows: pd.DataFrame, measure: str, over: str, within: str) -> dict[str, float]:
@@ -71,7 +71,7 @@ def step_dfs(rows: pd.DataFrame, measure: str, over: str, within: str) -> dict[s
         both = cells[cells[over].isin([lo, hi])]
         both = both[both.groupby(within)[over].transform("nunique") == 2]
         k = both[within].nunique()
-        out[f"{lo:g}→{hi:g}"] = _welch([(v / n / k**2, n - 1) for v, n in zip(both["var"], both["count"])])
+        out[f"{lo:g}→{hi:g}"] = welch_df([(v / n / k**2, n - 1) for v, n in zip(both["var"], both["count"])])
     return out
 
 

@@ -150,13 +150,14 @@ def trend_chunk(task) -> np.ndarray:
 
 def _welch_estimate(mean: float, terms: np.ndarray, n: int) -> dict:
     """An estimate as the report's carry it, from a weighted sum of cell means: se from the terms'
-    variances (column 0) and the Welch-Satterthwaite df from their df (column 1), kept fractional."""
-    var = float(terms[:, 0].sum())
-    df = var**2 / float(((terms[:, 0] ** 2) / terms[:, 1]).sum())
+    variances (column 0) and the Welch-Satterthwaite df (`independent_df.welch_df`), kept fractional."""
+    from independent_df import welch_df  # beside this script
+
+    se = float(np.sqrt(terms[:, 0].sum()))
     return {
         "mean": mean,
-        "se": np.sqrt(var),
-        "df": df,
+        "se": se,
+        "df": welch_df(terms),
         "n": n,
         "unit": "autoencoders",
         "seeds": n,

@@ -449,32 +449,35 @@ def length_words(cv_steps, steps) -> str:
 EARLIER_FULL = (4000, 448)
 
 
-def budget_how(rec: dict) -> str:
-    """How this profile's semi-supervised budget was set (the cases of `budget_data`)."""
+def _budget_case(rec: dict) -> str:
+    """How a profile's semi-supervised budget was set: 'levers' (issue 25's levers on: full.yaml's
+    since, on held-out training images), 'earlier' (full.yaml's earlier budget, on the test set) or
+    'wall' (by wall time: the default and large profiles')."""
     if levers_on(rec):
-        return (
-            "as full.yaml's since issue 25: from the curve of accuracy against steps on held-out training "
-            "images (benchmarks/semisup_levers.py)"
-        )
-    if (rec.get("steps"), rec.get("unlabelled_batch")) == EARLIER_FULL:
-        return "from benchmarks/semisup_recipe.py, which scored the evaluated label draws on the test set"
-    return (
-        "by wall time only (the profile's time budget); full.yaml's earlier budget of "
+        return "levers"
+    return "earlier" if (rec.get("steps"), rec.get("unlabelled_batch")) == EARLIER_FULL else "wall"
+
+
+def budget_how(rec: dict) -> str:
+    """How this profile's semi-supervised budget was set (`_budget_case`), in words."""
+    return {
+        "levers": "as full.yaml's since issue 25: from the curve of accuracy against steps on held-out training "
+        "images (benchmarks/semisup_levers.py)",
+        "earlier": "from benchmarks/semisup_recipe.py, which scored the evaluated label draws on the test set",
+        "wall": "by wall time only (the profile's time budget); full.yaml's earlier budget of "
         f"{EARLIER_FULL[0]:,} steps of {EARLIER_FULL[1]} was chosen on the test set (see on what data), "
-        "its present one on held-out training images"
-    )
+        "its present one on held-out training images",
+    }[_budget_case(rec)]
 
 
 def budget_data(rec: dict) -> str:
-    """On what data this profile's semi-supervised budget was set: held-out training images where
-    it turns issue 25's levers on (full.yaml since), the test set for full.yaml's earlier budget,
-    else run times (the default and large profiles': by wall time)."""
+    """On what data this profile's semi-supervised budget was set (`_budget_case`)."""
     earlier = f"test set for full.yaml's earlier budget of {EARLIER_FULL[0]:,} steps (disclosed)"
-    if levers_on(rec):
-        return f"held-out training images (this profile); {earlier}"
-    if (rec.get("steps"), rec.get("unlabelled_batch")) == EARLIER_FULL:
-        return TEST
-    return f"run times (this profile); {earlier}"
+    return {
+        "levers": f"held-out training images (this profile); {earlier}",
+        "earlier": TEST,
+        "wall": f"run times (this profile); {earlier}",
+    }[_budget_case(rec)]
 
 
 def tried(data, p: dict) -> str:
