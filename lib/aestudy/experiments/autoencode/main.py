@@ -16,6 +16,7 @@ import torch
 
 from ...ondisk import METRICS, RESOURCES
 from ...science import artifacts, data, models
+from ...science.fitting import derived_seed
 from . import baselines, together
 from . import run as train
 
@@ -41,6 +42,16 @@ class Result:
     test_images: torch.Tensor
 
 
+def torch_seed(params: dict, seed: int) -> int:
+    """The seed that initialises the model of grid seed `seed` in this run's cell and orders its
+    batches: under `seed_scope: cell` one derived from (seed, d, num_conv), so that the models of
+    different cells share nothing random and each is an independent unit of the verdicts; under
+    `shared`, `seed` itself in every cell (the models of one seed then form a block)."""
+    if params.get("seed_scope", "cell") == "shared":
+        return int(seed)
+    return derived_seed("autoencoder", int(seed), int(params["latent_dim"]), int(params["num_conv"]))
+
+
 def main(params: dict, *, cell_runs: list[dict] | None = None, out_dir=None) -> Result:
     """The autoencode run for `params` (what `check_parameters("autoencode", ...)` returned).
 
@@ -50,7 +61,9 @@ def main(params: dict, *, cell_runs: list[dict] | None = None, out_dir=None) -> 
     model's test error beside PCA's and the mean image's."""
     p = params
     cell_runs = p.get("cell_runs", []) if cell_runs is None else cell_runs
-    train.setup(p["seed"])
+    seeds = [p["seed"]] + [r["seed"] for r in cell_runs]  # one model per seed: this run's, then its cell's
+    drawn = [torch_seed(p, s) for s in seeds]  # what initialises each and orders its batches
+    train.setup(drawn[0])
     train_split, val_split = data.load_train_val(
         p["dataset"],
         data_dir=p["data_dir"],
@@ -60,9 +73,8 @@ def main(params: dict, *, cell_runs: list[dict] | None = None, out_dir=None) -> 
     )
     test_split = data.split_of(p, train=False)
     config = models.AEConfig.from_params(p)  # the architecture's fields, by keyword
-    seeds = [p["seed"]] + [r["seed"] for r in cell_runs]  # one model per seed: this run's, then its cell's
     outs = [artifacts.output_dir(d, "autoencode") for d in [out_dir] + [r["out_dir"] for r in cell_runs]]
-    trained = together.build(config, seeds) if cell_runs else [models.AutoEncoder(config)]
+    trained = together.build(config, drawn) if cell_runs else [models.AutoEncoder(config)]
     if p["output_bias"] == "mean":  # no random draw: each seed's init is otherwise PyTorch's
         for model in trained:
             models.start_output_at_mean(model, train_split.images)
@@ -79,7 +91,7 @@ def main(params: dict, *, cell_runs: list[dict] | None = None, out_dir=None) -> 
     )
     histories = together.fit(
         trained,
-        seeds,
+        drawn,
         train_split.images,
         test_split.images,
         epochs=p["epochs"],

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, model_validator
 
 from ...architecture import AEConfig, check_config
@@ -16,6 +18,12 @@ from ...schema import (
     device_field,
     precision_field,
 )
+
+SEED_SCOPES = (
+    "cell",
+    "shared",
+)  # what a model's seed is drawn for: its own (d, num_conv) cell, or every cell alike
+SeedScope = Literal[SEED_SCOPES]  # type: ignore[valid-type]
 
 
 class CellRun(Params):
@@ -73,6 +81,17 @@ class AutoencodeParams(Params):
     )
     precision: Precision = precision_field()  # about 1.6x faster for num_conv = 3 on an avx512_bf16 CPU
     seed: Seed = 0
+    seed_scope: SeedScope = Field(
+        "cell",
+        description=(
+            "what the seed initialises: cell (the torch seed is derived from the seed, d and num_conv, so "
+            "no two models of the sweep share an initialisation or a batch order: every model is an "
+            "independent unit and the verdicts are decided on cell means, each cell with its own spread) "
+            "or shared (the seed itself, the same in every cell: the models of one seed share its batch "
+            "order and, within a num_conv, its convolutions' initialisation, so the verdicts are over the "
+            "seeds, seeds - 1 degrees of freedom). STUDY.md asks for 8 per verdict in the default and full profiles"
+        ),
+    )
     device: Device = device_field()
     cell_runs: list[CellRun] = Field(
         [],

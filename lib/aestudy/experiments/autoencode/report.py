@@ -437,6 +437,13 @@ EXPERIMENT = Experiment(
     order=1,
     stages=(STAGE,),
     ranges={"final_test_error": (0.0, math.inf), "test_error": (0.0, math.inf)},  # a mean squared error
+    seeds={
+        "autoencoder": (
+            "the autoencoder's own draw of both, for its (d, num_conv) cell, so that no two cells share them "
+            "(seed_scope: cell; under shared, the seed itself in every cell)",
+            True,
+        )
+    },
     claims={
         "error_falls_with_d": Claim("1", STAGE, verdict_error_falls_with_d),
         "small_d_worse": Claim("1", STAGE, verdict_small_d_worse),
