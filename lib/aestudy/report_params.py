@@ -16,7 +16,7 @@ import importlib.util
 import pkgutil
 from typing import Annotated
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, PrivateAttr, StringConstraints
 
 from . import experiments
 from .schema import Params
@@ -67,6 +67,21 @@ class FrameParams(Params):
             "neither is inconclusive). It decides nothing here"
         ),
     )
+
+    # not a field (no parameter file sets it): whether the runs decided on are independent units, every
+    # model seeded for its own cell, as the runs record it (`report.profile.ProfileData.rules` sets it);
+    # False: the models of one seed form a block and every verdict is over the seeds
+    _models_independent: bool = PrivateAttr(default=False)
+
+    @property
+    def models_independent(self) -> bool:
+        return self._models_independent
+
+    def for_runs(self, independent: bool):
+        """These rules for runs whose models are (or are not) independent units."""
+        copy = self.model_copy()
+        copy._models_independent = bool(independent)
+        return copy
 
 
 def experiment_thresholds(package: str = experiments.__name__, path=experiments.__path__) -> tuple[type, ...]:

@@ -314,8 +314,11 @@ def test_the_study_module_gives_the_frame_its_title_units_and_rules_words(tmp_pa
     assert about.page_title("fashion_mnist") == "Fashion-MNIST autoencoder study"
     assert about.page_title(None) == "MNIST autoencoder study"
     assert SEEDS == "autoencoder seeds"
-    said = verdicts.rules_markdown(data.rules)
+    said = verdicts.rules_markdown(data.rules.for_runs(False))
     assert all(words in said for words in about.RULES.values()) and "{" not in said
+    said = verdicts.rules_markdown(data.rules.for_runs(True))  # every model seeded for its own cell
+    assert all(words in said for words in about.RULES_MODELS.values()) and "{" not in said
+    assert "Welch t-interval" in said and "Each seed is one observation" not in said
     v = verdicts.verdicts(data)
     for caption in (verdicts.detail_caption(data, v), verdicts.page_one_caption(data, v)):
         assert SEEDS in caption and "{" not in caption, caption

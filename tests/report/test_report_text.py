@@ -113,6 +113,7 @@ def test_verdicts_on_an_empty_profile_are_inconclusive_not_errors(tmp_path):
         "unadjusted",
         "p",
         "p (Holm)",
+        "df",
     ]
     assert set(v["key number"]) == {"n/a"}
     assert verdicts.summary_counts(v) == f"0 supported, 0 contradicted, {n} inconclusive"

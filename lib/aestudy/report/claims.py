@@ -21,6 +21,7 @@ import pandas as pd
 
 from .. import vocabulary as vocab
 from .decide import CONTRADICTED, INCONCLUSIVE, holds_text
+from .stats import MODELS
 from .text import est_words, fmt, relative, whole
 
 KEY = "key number"  # the short number of the page-1 verdict table (no interval words)
@@ -31,6 +32,7 @@ SEED_COUNT = "of seeds"  # the seeds a decision rests on (0 without one): the n 
 HOLD_COUNT = "holds"
 NO_RUNS = "no usable runs"
 NEED = "need"  # what would decide it (decide.need): read by verdicts.family, not shown
+DF = "df"  # the degrees of freedom of the interval a row decides on (its equivalence's fewest)
 NOTE = "note"  # a claim's caveat (`Claim.note`): in its numbers, and a line of its own in the detailed block
 DECIDES = "decides"  # the number the rule decides on, with its interval, where it is not the key number
 WOULD = (
@@ -120,7 +122,16 @@ def row(
         NEED: d.get("need"),
         DECIDES: decides,
         WOULD: would,
+        DF: decided_df(d),
     }
+
+
+def decided_df(decision: dict) -> int | None:
+    """The degrees of freedom of the interval a decision rests on: its own, or the fewest of its
+    equivalence's differences; None without one."""
+    if decision.get("cis"):
+        return min(int(ci.get("df", 0)) for ci in decision["cis"].values())
+    return int(decision["df"]) if "df" in decision else None
 
 
 def key_decides(ci: dict, what: str = "the key number") -> str:
@@ -179,13 +190,17 @@ def trend_row(
     f=fmt,
     of_error: bool = False,
     extra: str = "",
+    units: str = MODELS,
 ) -> dict:
     """A trend conclusion ("`y` falls / grows as `x` grows", `expected` -1 / +1), decided on the
     log of `y` (of 1 - `y`, its error, with `of_error`: an accuracy grows when its error falls) so
     that blocks whose values differ in scale weigh alike. Each seed is one observation
     (`linear.trend`): its slope is the least-squares slope over `x` of its models within each
     `block`, averaged, and each adjacent step of `x` is its own too; `decide.monotone` decides on
-    their t-intervals over the seeds. Holds: the seeds whose own slope is on the claimed side."""
+    their t-intervals over the seeds. Where the runs' models are independent units
+    (`rules.models_independent`: each seeded for its own cell), the same slope and steps of the cell
+    means get Welch intervals over the cells instead, each row one of `units`. Holds: the seeds whose
+    own slope is on the claimed side."""
     from .decide import monotone
     from .linear import seed_slopes, trend
     from .text import est_words
@@ -205,7 +220,8 @@ def trend_row(
     logged = np.log((1 - df[y]) if of_error else df[y]).clip(lower=np.log(1e-9))
     d = df.assign(_log=logged)
     on_log = -expected if of_error else expected
-    slope, steps = trend(d, x, "_log", block)
+    independent = units if rules.models_independent else None
+    slope, steps = trend(d, x, "_log", block, independent=independent)
     own = seed_slopes(d, x, "_log", block)
     dec = monotone(
         slope, steps, on_log, rules.confidence, holds=int((own * on_log > 0).sum()), seeds=len(own)
@@ -229,14 +245,22 @@ def trend_row(
     veto = f"{vetoes[0]}: {', '.join(vetoes[1]) or 'none'}"
     levels = df[block].dropna().unique() if block in df else []
     other = vocab.label(block)  # as the reader knows it: 'd', not 'latent_dim'
-    where = (
-        f"within each {other} (each seed's least-squares slope of the log over its models' {vocab.label(x)}, "
-        "a t-interval over the seeds)"
-        if len(levels) > 1
-        else f"(each seed's least-squares slope of the log over its models' {vocab.label(x)}"
-        + (f", at {other} = {whole(levels[0])}" if len(levels) == 1 else "")
-        + ", a t-interval over the seeds)"
-    )
+    if independent:
+        where = (
+            f"{f'within each {other} ' if len(levels) > 1 else ''}(the least-squares slope of the cell means of "
+            f"the log over {vocab.label(x)}"
+            + (f", at {other} = {whole(levels[0])}" if len(levels) == 1 else "")
+            + f", a Welch t-interval over the {units}, each an independent unit, each cell its own spread)"
+        )
+    else:
+        where = (
+            f"within each {other} (each seed's least-squares slope of the log over its models' {vocab.label(x)}, "
+            "a t-interval over the seeds)"
+            if len(levels) > 1
+            else f"(each seed's least-squares slope of the log over its models' {vocab.label(x)}"
+            + (f", at {other} = {whole(levels[0])}" if len(levels) == 1 else "")
+            + ", a t-interval over the seeds)"
+        )
     return row(
         experiment,
         c,

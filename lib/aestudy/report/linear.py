@@ -1,10 +1,18 @@
-"""The estimates the verdicts are decided on: each seed is one observation.
+"""The estimates the verdicts are decided on: over the seeds, or over cells of independent models.
 
-Why the seed and not the model. The study trains each cell of its grid (d x num_conv) once per
+Two designs. Under `seed_scope: cell` (the default since 2026-12-07) each model's seed is drawn for
+its own (d, num_conv) cell, so no two models share anything random: every model is its own unit,
+and each claim's estimate, a linear combination of cell means (a slope, a step, a mean over cells),
+gets a Welch interval with each cell's own variance and Welch-Satterthwaite degrees of freedom
+(`welch_over_cells`, `trend_of_cells`, `mean_over_cells(independent=...)`): about 9-10 df for the
+default's trends where the seeds give 3 (benchmarks/independent_df.py), and 4.5 % / 3.9 % decided
+on null data at 5 % nominal (benchmarks/verdict_calibration.py --welch). Under `seed_scope:
+shared`, and for runs from before it was recorded, each seed is one observation:
+
+Why the seed and not the model there. The study trains each cell of its grid (d x num_conv) once per
 seed, 12 cells x 5 seeds = 60 autoencoders, but the models of one seed are not independent of
-each other: they share its batch order and, within one num_conv, its convolutions' initialisation
-(experiment 4's classifier heads start alike at each h1 too), and the seed spread of a measure
-differs from cell to cell (15-20x in experiment 3's log correlation). A model over every model
+each other: they share its batch order and, within one num_conv, its convolutions' initialisation,
+and the seed spread of a measure differs from cell to cell (15-20x in experiment 3's log correlation). A model over every model
 with one pooled variance (this module until 2026-12-07) took 60 models as 60 independent
 observations: on null data shaped like the study's tables it decided a trend 7-11 % of the time
 (16-23 % where a seed's effect is shared by its cells) and a paired mean up to 16 %, at a nominal
@@ -44,10 +52,11 @@ class Fit:
     n: int
 
 
-def estimate_dict(mean, se, df, n, unit, seeds, df_per_seed) -> dict:
+def estimate_dict(mean, se, df, n, unit, seeds, df_per_seed, welch: bool = False) -> dict:
     """What every estimate of the verdicts carries: the value, its standard error, its
     degrees of freedom, the observations it rests on (n, in `unit`), the seeds among them and how
-    many degrees of freedom one more seed would add (for the power of a larger design)."""
+    many degrees of freedom one more seed would add (for the power of a larger design); `welch`:
+    a Welch t-interval over cells of independent units (`welch_over_cells`), its df rounded down."""
     return {
         "mean": float(mean),
         "se": float(se),
@@ -56,6 +65,44 @@ def estimate_dict(mean, se, df, n, unit, seeds, df_per_seed) -> dict:
         "unit": unit,
         "seeds": int(seeds),
         "df_per_seed": float(df_per_seed),
+        "welch": bool(welch),
+    }
+
+
+def welch_over_cells(cells: dict, weights: dict, unit: str) -> dict:
+    """The linear combination sum_c w_c * mean_c of cell means, every value of every cell an
+    independent unit (`cells`: cell -> its units' values; `weights`: cell -> w_c, a cell without
+    weight unused): se^2 = sum_c w_c^2 s_c^2 / n_c with each cell's own variance s_c^2, and the
+    Welch-Satterthwaite degrees of freedom (sum_c v_c)^2 / sum_c v_c^2 / (n_c - 1), v_c = w_c^2 s_c^2 / n_c,
+    rounded down (conservative). No interval (se nan) where a cell it weighs has fewer than two
+    units. n: the units of the cells it weighs; seeds: the most units a cell has; df_per_seed: the
+    df one more unit in every cell adds (df / (seeds - 1)), for the power of a larger design."""
+    used = {c: np.asarray(cells.get(c, []), dtype=float) for c, w in weights.items() if w != 0}
+    used = {c: x[np.isfinite(x)] for c, x in used.items()}
+    n = sum(len(x) for x in used.values())
+    if not used or any(len(x) == 0 for x in used.values()):
+        return estimate_dict(float("nan"), float("nan"), 0, n, unit, 0, 1.0, welch=len(used) > 1)
+    mean = float(sum(weights[c] * x.mean() for c, x in used.items()))
+    most = max(len(x) for x in used.values())
+    if any(len(x) < 2 for x in used.values()):
+        return estimate_dict(mean, float("nan"), 0, n, unit, most, 1.0, welch=len(used) > 1)
+    v = {c: weights[c] ** 2 * x.var(ddof=1) / len(x) for c, x in used.items()}
+    var = sum(v.values())
+    denominator = sum(v[c] ** 2 / (len(x) - 1) for c, x in used.items())
+    pooled = sum(len(x) - 1 for x in used.values())  # the df where no cell varies at all
+    df = min(var**2 / denominator, pooled) if denominator > 0 else pooled
+    return estimate_dict(
+        mean, np.sqrt(var), np.floor(df + 1e-9), n, unit, most, df / max(most - 1, 1), welch=len(used) > 1
+    )
+
+
+def _cell_units(df: pd.DataFrame, y: str, cells: list, seed: str) -> dict:
+    """cell (a tuple of `cells` levels) -> the values of its units: each seed's mean of `y` in it
+    (rows repeated within a seed and cell, such as label draws, averaged first)."""
+    m = df.groupby([*cells, seed])[y].mean()
+    return {
+        (k if isinstance(k, tuple) else (k,)): g.to_numpy(float)
+        for k, g in m.groupby(level=list(range(len(cells))))
     }
 
 
@@ -169,13 +216,17 @@ def seed_means(df: pd.DataFrame, y: str, cells, seed: str = SEED, only=None) -> 
     return d.groupby([seed, *cells])[y].mean().groupby(level=seed).mean()
 
 
-def trend(df: pd.DataFrame, x: str, y: str, other: str, seed: str = SEED):
+def trend(df: pd.DataFrame, x: str, y: str, other: str, seed: str = SEED, independent: str | None = None):
     """A trend of `y` along `x`, each seed one observation: (the slope, {'5→10': step, ...}). A seed's
     slope is the least-squares slope over its models' `x` within each level of `other` (those with
     two x values at least), averaged over them (`block_slope`); its step, the difference of adjacent
     x values within each level of `other` that has both, averaged. Each is then a t-interval over
     the seeds (`one_sample`): the models of one seed are not independent of each other (see the
-    module's docstring)."""
+    module's docstring). `independent` (the unit's words, e.g. 'autoencoders'): every model is its
+    own unit (seeded for its own cell), so the same slope and steps, linear in the cell means, get
+    Welch intervals over the cells instead (`trend_of_cells`)."""
+    if independent:
+        return trend_of_cells(df, x, y, other, seed, independent)
     d = usable(df, y, [x, other, seed])
     by_seed = list(d.groupby(seed)) if len(d) else []
     slope = one_sample(seed_slopes(d, x, y, other, seed))
@@ -192,8 +243,47 @@ def trend(df: pd.DataFrame, x: str, y: str, other: str, seed: str = SEED):
     return slope, steps
 
 
-def mean_over_cells(df: pd.DataFrame, y: str, cells, seed: str = SEED, only=None) -> dict:
+def trend_of_cells(df: pd.DataFrame, x: str, y: str, other: str, seed: str, unit: str):
+    """`trend` where every model is an independent unit: the slope is the least-squares slope of
+    the cell means over `x` within each level of `other` (those with two x values at least),
+    averaged, and each adjacent step the difference of two cell means within each level of
+    `other` that has both, averaged; each is a linear combination of cell means, decided with
+    `welch_over_cells` (each cell its own spread). The same estimates as over the seeds where every
+    seed has every cell; only their intervals differ."""
+    d = usable(df, y, [x, other, seed])
+    units = _cell_units(d, y, [other, x], seed) if len(d) else {}
+    by_other: dict = {}
+    for o, v in units:
+        by_other.setdefault(o, []).append(v)
+    spans = {o: sorted(xs) for o, xs in by_other.items() if len(xs) >= 2}
+    slope_w = {}
+    for o, xs in spans.items():
+        dx = np.asarray(xs, float) - np.mean(xs)
+        for v, w in zip(xs, dx / (dx * dx).sum()):
+            slope_w[(o, v)] = w / len(spans)
+    slope = welch_over_cells(units, slope_w, unit)
+    xs = sorted(d[x].unique()) if len(d) else []
+    steps = {}
+    for a, b in zip(xs, xs[1:]):
+        both = [o for o, v in by_other.items() if a in v and b in v]
+        if both:
+            w = {**{(o, a): -1 / len(both) for o in both}, **{(o, b): 1 / len(both) for o in both}}
+            steps[f"{_w(a)}→{_w(b)}"] = welch_over_cells(units, w, unit)
+    return slope, steps
+
+
+def mean_over_cells(
+    df: pd.DataFrame, y: str, cells, seed: str = SEED, only=None, independent: str | None = None
+) -> dict:
     """A paired difference (one value per unit), each seed one observation: a seed's value is the
     mean over the design's cells `cells` (`only`: the cells to average, tuples of levels; default
-    all) of its units' mean in each (`seed_means`); then a t-interval over the seeds (`one_sample`)."""
-    return one_sample(seed_means(df, y, cells, seed, only).to_numpy(float))
+    all) of its units' mean in each (`seed_means`); then a t-interval over the seeds (`one_sample`).
+    `independent` (the unit's words): every unit its own (models seeded for their own cell), so the
+    mean of the cell means with a Welch interval over the cells (`welch_over_cells`)."""
+    if not independent:
+        return one_sample(seed_means(df, y, cells, seed, only).to_numpy(float))
+    cells = list(cells)
+    d = usable(df, y, [*cells, seed]) if df is not None and not df.empty else pd.DataFrame()
+    units = _cell_units(d, y, cells, seed) if len(d) else {}
+    chosen = [c for c in units if only is None or c in set(only)]
+    return welch_over_cells(units, {c: 1 / len(chosen) for c in chosen}, independent)

@@ -77,7 +77,16 @@ class ProfileData:
         """How the report decides: the `report:` section it was given (the parameter file it is
         rendered from or compared by), else that of the profile's params.yaml (the last run's), the
         defaults of ReportParams where it is absent."""
-        return ReportParams(**self.report_section)
+        return ReportParams(**self.report_section).for_runs(self.models_independent)
+
+    @property
+    def models_independent(self) -> bool:
+        """Whether every model the verdicts use is its own unit: the study's design column
+        (`about.DESIGN`: the stage, its column and the value that says so) holds that value in every
+        usable run (runs from before the column was recorded shared their seeds: False)."""
+        stage, column, value = about.DESIGN
+        rows = self.usable(stage)
+        return bool(len(rows)) and column in rows and bool((rows[column] == value).all())
 
     @property
     def report_section(self) -> dict:

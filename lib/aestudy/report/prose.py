@@ -106,9 +106,12 @@ def abstract_markdown(data: ProfileData, v: pd.DataFrame, ref=None, aside: list 
     counts = v["verdict"].value_counts()
     seeds, models = _seeds(data)
     over = (
-        f"{100 * data.rules.confidence:g} % t-intervals over the seeds, each seed's statistic from all its models, "
-        f"{seeds} {about.UNIT if seeds == 1 else about.UNITS}" + _fewer_seeds(v, seeds)
-    )
+        f"{100 * data.rules.confidence:g} % Welch t-intervals over the cells, every model seeded for its own "
+        f"cell, {seeds} {about.UNIT if seeds == 1 else about.UNITS} a cell"
+        if data.rules.models_independent
+        else f"{100 * data.rules.confidence:g} % t-intervals over the seeds, each seed's statistic from all its "
+        f"models, {seeds} {about.UNIT if seeds == 1 else about.UNITS}"
+    ) + _fewer_seeds(v, seeds)
     untested = int((v["seeds"] == UNTESTED).sum()) if "seeds" in v else 0  # the design cannot test it
     out = [
         f"Of the {n} conclusions ({n - added} of the original study, {added} added here), this run "

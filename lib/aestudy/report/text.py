@@ -117,9 +117,12 @@ def fmt_ci(ci: dict, pct: bool = False, f=None, unit: str | None = None, measure
 
 def est_words(ci: dict) -> str:
     """The level, unit, n and degrees of freedom of a verdict's interval: '95 % t-interval, 5
-    autoencoder seeds, df 4'."""
+    autoencoder seeds, df 4'; a Welch interval over cells of independent units says so and that its
+    df are Welch-Satterthwaite's."""
+    welch = ci.get("welch")
     return (
-        f"{100 * ci['confidence']:g} % t-interval, {ci['n']} {unit_for(ci['n'], ci['unit'])}, df {ci['df']}"
+        f"{100 * ci['confidence']:g} % {'Welch ' if welch else ''}t-interval, {ci['n']} "
+        f"{unit_for(ci['n'], ci['unit'])}, {'Welch-Satterthwaite ' if welch else ''}df {ci['df']}"
     )
 
 

@@ -14,7 +14,7 @@ import pandas as pd
 from .. import config
 from ..experiments import about
 from ..report_params import ReportParams
-from .claims import DECIDES, HOLD_COUNT, KEY, NEED, NOTE, NUMBERS, SEED_COUNT, UNTESTED, WOULD
+from .claims import DECIDES, DF, HOLD_COUNT, KEY, NEED, NOTE, NUMBERS, SEED_COUNT, UNTESTED, WOULD
 from .decide import INCONCLUSIVE, WORDS, holm, need_text
 from .experiments import EXPERIMENTS, claims
 from .profile import ProfileData
@@ -36,6 +36,7 @@ COLUMNS = [
     "unadjusted",
     "p",
     "p (Holm)",
+    DF,
 ]
 RAW = "before Holm"  # the column of the page-1 and detailed tables that shows an unadjusted verdict
 
@@ -123,7 +124,7 @@ def page_one_caption(data: ProfileData, v: pd.DataFrame) -> str:
     return (
         f"Verdicts on the conclusions of the original study (experiments {_numbers(v)}; +: checks added here), "
         f"{seeds} {unit_for(seeds, SEEDS)}, {models} {unit_for(models, MODELS)}. Key number: the means at both ends of a trend, or the effect "
-        f"[its {100 * data.rules.confidence:g} % t-interval over the seeds, "
+        f"[its {interval_kind(data.rules, short=True)}, "
         "where the key number names no other level]; holds "
         f"in: the seeds whose own statistic is on the claimed side. All numbers and the rules: Verdicts in detail."
     )
@@ -226,11 +227,24 @@ def detail_caption(data: ProfileData, v: pd.DataFrame, ref=None) -> str:
     return (
         f"In each block: the conclusion (experiments {_numbers(v)} of the original study; +: a check added here) "
         "and its verdict; the key number of page 1; the number the rule decides on, with its "
-        f"{100 * data.rules.confidence:g} % t-interval over the seeds, each seed's own statistic computed from all "
-        f"of its models (unit, n and df beside it); the {SEEDS} whose own statistic is on the claimed side; the decision's p-value "
+        f"{interval_kind(data.rules)} (unit, n and df beside it); the {SEEDS} whose own statistic is on the claimed side; the decision's p-value "
         f"and its Holm adjustment over the family of {family_words(v)}. All numbers: "
         "this run's numbers in full (folded in the HTML, left out of the PDF). The rules follow."
     ) + comparison_words(ref)
+
+
+def interval_kind(rules: ReportParams, short: bool = False) -> str:
+    """What a verdict's interval is, for the design its runs record: '95 % t-interval over the
+    seeds, each seed's own statistic computed from all of its models', or a Welch interval over cells
+    of independent models (`short`: without the clause on what each unit is)."""
+    pct = f"{100 * rules.confidence:g} %"
+    if rules.models_independent:
+        return f"{pct} Welch t-interval over the cells" + (
+            "" if short else ", every model its own unit (seeded for its own cell), each cell its own spread"
+        )
+    return f"{pct} t-interval over the seeds" + (
+        "" if short else ", each seed's own statistic computed from all of its models"
+    )
 
 
 def comparison_words(ref) -> str:
@@ -264,6 +278,26 @@ def summary_counts(v: pd.DataFrame) -> str:
     return ", ".join(f"{c.get(k, 0)} {k}" for k in WORDS)
 
 
+VERDICT_RULES_MODELS = """\
+How the verdicts are decided. Every model is its own unit: each {model}'s seed is drawn for its
+own cell ({cells}), so no two models share an initialisation or a batch order, and each later
+experiment's unit built on them ({independent_units}) is independent of the others too. A claim's
+estimate is a combination of cell means (a slope, a step, a mean over cells), with a two-sided
+{pct} % Welch t-interval: each cell its own spread (the spreads differ from cell to cell), its
+degrees of freedom Welch-Satterthwaite's, rounded down. Each block above gives, under "decided on",
+the number its rule decides on with the interval's unit, n and df.
+"""
+TRENDS_MODELS = """\
+- *Trends* ("falls / grows as ... grows") are taken on the log of the measure (of the error,
+  1 − accuracy, for an accuracy), so that cells whose values differ in scale weigh alike: the
+  least-squares slope of the cell means within each level of the other factor ({trend_blocks}),
+  averaged over them, and the adjacent steps ({steps}), each a difference of cell means averaged
+  the same way. **Supported**: the slope's interval wholly on the claimed side and no step's interval wholly on the other side (a curve that flattens out is a
+  trend; one that turns back significantly is not); **contradicted** symmetrically: the slope wholly
+  on the other side and no step significantly on the claimed side.
+- *Differences* ({examples}): each unit's paired difference ({paired}); the estimate is the mean
+  over the design's fixed factors ({fixed}) of the cells' mean differences.
+"""
 VERDICT_RULES = """\
 How the verdicts are decided. Each seed is one observation: the models of one seed share its
 random inputs ({shared}), so they are not independent of each other, and their spread differs
@@ -282,6 +316,8 @@ with the interval's unit, n and df.
   Holm's step-down adjustment keeps the chance that any of these tests rejects wrongly at {alpha} %
   (a trend's steps, checked against a veto, are each at {pct} %, unadjusted). A verdict whose
   adjusted p exceeds {alpha} % is inconclusive; the detailed table shows both where they differ.
+"""
+TRENDS_SEEDS = """\
 - *Trends* ("falls / grows as ... grows") are taken on the log of the measure (of the error,
   1 − accuracy, for an accuracy), so that cells whose values differ in scale weigh alike: each
   seed's least-squares slope over its models within each level of the other factor
@@ -291,9 +327,11 @@ with the interval's unit, n and df.
   on the other side and no step significantly on the claimed side.
 - *Differences* ({examples}): each unit's paired difference ({paired}); a seed's value is the mean
   over the design's fixed factors ({fixed}) of its units' differences. {units}
+"""
+NEED_RULES = """\
 - *What would decide it*: an inconclusive row says how many {seeds} would give its test
   80 % power at the observed effect and spread (the standard error shrinking as 1/√seeds, the df
-  growing by one with each seed), at the level α/m of Holm's first step (m the family's
+  growing {df_growth}), at the level α/m of Holm's first step (m the family's
   size: the worst case; α/(m·k) for an equivalence that one of its k differences would contradict), and where the effect points against the claim, that they would decide it
   contradicted; or that no feasible number would (an effect within the noise), or, for a
   trend whose slope is decided but whose step goes significantly the other way, that more seeds
@@ -310,16 +348,23 @@ def rules_markdown(rules: ReportParams) -> str:
     """How every verdict is decided, with this profile's thresholds: the common rules, then each
     experiment's own."""
     own = "".join(e.rules(rules) for e in EXPERIMENTS if e.rules)
-    return (
-        VERDICT_RULES.format(
-            pct=f"{100 * rules.confidence:g}",
-            alpha=f"{100 * (1 - rules.confidence):g}",
-            seeds=SEEDS,
-            **about.RULES,
-        )
-        + own
-        + HOLDS
+    independent = rules.models_independent
+    words = dict(
+        pct=f"{100 * rules.confidence:g}",
+        alpha=f"{100 * (1 - rules.confidence):g}",
+        seeds=SEEDS,
+        model=about.MODEL,
+        df_growth="in proportion to the seeds per cell less one" if independent else "by one with each seed",
+        **about.RULES,
+        **about.RULES_MODELS,
     )
+    decisions = VERDICT_RULES.split("\n- **supported**", 1)[1]
+    parts = (
+        (VERDICT_RULES_MODELS, "- **supported**" + decisions, TRENDS_MODELS, NEED_RULES)
+        if independent
+        else (VERDICT_RULES, TRENDS_SEEDS, NEED_RULES)
+    )
+    return "".join(part.format(**words) for part in parts) + own + HOLDS
 
 
 def save(v: pd.DataFrame, folder, ref=None, aside: list | None = None):

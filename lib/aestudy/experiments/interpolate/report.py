@@ -23,6 +23,7 @@ from .figures import pairs_drawn
 STAGE = "interpolate"
 TEST = "test set (disclosed: chosen after seeing test numbers)"
 DEFAULT = ReportParams()
+PAIRS = "model pairs"  # experiment 2's unit where every model is its own (a d = lo and a d = hi model)
 
 
 # ------------------------------------------------------------------ claims
@@ -65,7 +66,9 @@ def _interp_row(
     value, or a lower one with `lower`): the unit is the model pair (one num_conv and seed: its
     d = lo and d = hi models share their own image pairs, drawn for that seed and num_conv), its paired difference averaged over the
     digit pairs and image pairs (each record already averages its image pairs); each seed's value is
-    the mean over its num_conv of its model pairs' differences, one observation (`linear.mean_over_cells`)."""
+    the mean over its num_conv of its model pairs' differences, one observation (`linear.mean_over_cells`).
+    Where every model is its own unit (`rules.models_independent`), so is every pair: the mean over
+    num_conv of its pairs' mean, a Welch interval over the pairs (each num_conv its own spread)."""
     if interp is None or interp.empty:
         return row("2", c_of(20, 10), NO_RUNS)
     if col not in interp or interp[col].isna().all():
@@ -80,7 +83,12 @@ def _interp_row(
     a, b = (hi, lo) if better == "hi" else (lo, hi)
     plus, minus = (b, a) if lower else (a, b)
     pairs = _paired(interp, col, minus=minus, plus=plus)
-    est = mean_over_cells(pairs, "diff", ["num_conv"]) if not pairs.empty else one_sample([])
+    independent = PAIRS if rules.models_independent else None  # every model its own unit: so is every pair
+    est = (
+        mean_over_cells(pairs, "diff", ["num_conv"], independent=independent)
+        if not pairs.empty
+        else one_sample([])
+    )
     own = seed_means(pairs, "diff", ["num_conv"])
     dec = direction(est, +1, rules.confidence, holds=int((own > 0).sum()), seeds=len(own))
     m = interp.groupby("latent_dim")[col].mean()
@@ -94,7 +102,10 @@ def _interp_row(
         c_of(hi, lo) + original,
         f"{what}: d={lo}: {fmt(m[lo])}, d={hi}: {fmt(m[hi])}{extra(interp)}; paired "
         f"difference (d={plus} − d={minus} of the same seed and num_conv, on the same images; each model "
-        f"pair's the mean over {_image_pairs_words(interp)}; each seed's mean over num_conv): {fmt_est(dec)}",
+        f"pair's the mean over {_image_pairs_words(interp)}; "
+        ""
+        + ("the mean over num_conv of its pairs' mean" if independent else "each seed's mean over num_conv")
+        + f"): {fmt_est(dec)}",
         dec,
         key=f"{short + ' ' if short else ''}{fmt(m[lo])} at d={lo}, {fmt(m[hi])} at d={hi}",
         decides=f"paired difference d={plus} − d={minus}: {fmt_est(dec)}",
@@ -446,9 +457,11 @@ For each digit pair, many pairs of test images (one of each digit) are encoded a
 (1 - a) z1 + a z2 is decoded for a from 0 to 1, by every model of the latent sizes compared. Each
 autoencoder seed and num_conv draws its own image pairs, shared by its models of every d, so the
 latent sizes are compared image pair by image pair within a model pair (one seed and num_conv),
-each model pair's number is the mean over its image pairs. The model pairs of one seed share its
-batch order, so the seed, not the model pair, is the independent unit: the verdicts' intervals are
-over autoencoder seeds (each seed's mean over its model pairs), as are the figures'.
+each model pair's number is the mean over its image pairs. The figures' intervals are over
+autoencoder seeds (each seed's mean over its model pairs). Where each autoencoder's seed is drawn for
+its own cell, every model pair is an independent unit and the verdicts' intervals are Welch's over
+the model pairs; where the seeds are shared across cells, the model pairs of one seed share its batch
+order and the verdicts' intervals are over the seeds (the rules of the verdicts say which).
 
 Each claim is measured against a yardstick. **Sharp at the ends**: the Tenengrad measure (the mean
 squared Sobel gradient magnitude) of the a = 0 and 1 decodes against that of the real digit each

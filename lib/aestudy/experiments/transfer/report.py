@@ -33,6 +33,7 @@ from .summaries import (
 
 STAGE = "transfer"
 DEFAULT = ReportParams()
+ENCODERS = "encoders"  # experiment 4's unit where every autoencoder is its own (seed_scope: cell)
 CHANCE = 0.10  # ten classes
 PRETRAINED = ("frozen", "finetune")  # transfer modes whose encoder was trained as an autoencoder
 FINETUNE_FROZEN, FINETUNE_SCRATCH, FINETUNE_CONTROL = (
@@ -54,11 +55,12 @@ def _pretrained(tr: pd.DataFrame) -> pd.DataFrame:
 def verdict_h1_matters_little(tr: pd.DataFrame, rules: ReportParams = DEFAULT) -> dict:
     """Equivalence: each seed's mean accuracy at each h1 (over its encoders, frozen and finetune,
     their label draws averaged) gives that seed's difference between two h1 values, one observation
-    (`linear.one_sample`: the encoders of one seed share its classifier heads' initialisation at
-    each h1, so they are not independent); every difference between two h1 values must lie within
-    +-report.h1_margin (TOST). Not judged below report.min_accuracy. The original's parenthetical,
+    (`linear.one_sample`: the encoders of one seed share its autoencoders' batch order and part of
+    their initialisation, so they are not independent); where every autoencoder is its own unit
+    (`rules.models_independent`), each encoder's own difference, its mean over d with a Welch interval
+    over the encoders. Every difference between two h1 values must lie within +-report.h1_margin (TOST). Not judged below report.min_accuracy. The original's parenthetical,
     "a slight edge for a small MLP", is not tested."""
-    from ...report.linear import one_sample
+    from ...report.linear import mean_over_cells, one_sample
 
     c = "h1 matters little (pre-trained encoders: frozen, finetune)"
     clf = _pretrained(tr)
@@ -77,7 +79,18 @@ def verdict_h1_matters_little(tr: pd.DataFrame, rules: ReportParams = DEFAULT) -
         )
     pairs = list(combinations(hs, 2))
     own = per.groupby([SEED, "h1"])["accuracy"].mean().unstack("h1").dropna()  # the seeds with every h1
-    diffs = {f"h1={a} − h1={b}": one_sample((own[a] - own[b]).to_numpy(float)) for a, b in pairs}
+    if (
+        rules.models_independent
+    ):  # every encoder its own unit: its own h1 differences, a Welch interval over d
+        mine = per.groupby([*ENCODER, "h1"])["accuracy"].mean().unstack("h1").dropna().reset_index()
+        diffs = {
+            f"h1={a} − h1={b}": mean_over_cells(
+                mine.assign(diff=mine[a] - mine[b]), "diff", ["latent_dim"], independent=ENCODERS
+            )
+            for a, b in pairs
+        }
+    else:
+        diffs = {f"h1={a} − h1={b}": one_sample((own[a] - own[b]).to_numpy(float)) for a, b in pairs}
     inside = pd.concat([(own[a] - own[b]).abs() < rules.h1_margin for a, b in pairs], axis=1).all(axis=1)
     dec = equivalence(diffs, rules.h1_margin, rules.confidence, holds=int(inside.sum()), seeds=len(own))
     means = own.mean()
@@ -87,7 +100,13 @@ def verdict_h1_matters_little(tr: pd.DataFrame, rules: ReportParams = DEFAULT) -
         f"mean accuracy by h1 ({modes}, mean over them): "
         + ", ".join(f"h1={int(h)}: {fmt_pct(m)}" for h, m in means.items())
         + f"; farthest difference ({dec['worst']}): {fmt_est(worst, f=fmt_pp)} (TOST at "
-        f"{100 * (1 - rules.confidence):g} %, each seed's own differences); margin ±{100 * rules.h1_margin:g} "
+        f"{100 * (1 - rules.confidence):g} %, "
+        + (
+            "each encoder's own differences, a Welch interval over d"
+            if rules.models_independent
+            else "each seed's own differences"
+        )
+        + f"); margin ±{100 * rules.h1_margin:g} "
         "points (report.h1_margin: the smallest difference that would change which width a practitioner "
         "picks)"
     )
@@ -127,6 +146,7 @@ def verdict_larger_d_better(tr: pd.DataFrame, rules: ReportParams = DEFAULT) -> 
         "unit of d",
         f=fmt_pct,
         of_error=True,
+        units=ENCODERS,
     )
 
 
@@ -149,13 +169,21 @@ def _encoder_diffs(
 
 def _diff_decision(enc: pd.DataFrame, rules: ReportParams, only_d=None) -> dict:
     """A paired difference decided over the seeds: each seed's mean over d (or at `only_d`) of its
-    encoders' differences, one observation (`linear.mean_over_cells`); holds: the seeds whose own
-    mean difference is above 0."""
+    encoders' differences, one observation (`linear.mean_over_cells`); where every autoencoder is its
+    own unit (`rules.models_independent`), so is every encoder: the mean over d of the encoders'
+    differences, a Welch interval over the encoders (each d its own spread). Holds: the seeds whose
+    own mean difference is above 0."""
     from ...report.linear import mean_over_cells, seed_means
 
     if enc.empty:
         return direction(pd.Series(dtype=float), +1, rules.confidence)
-    est = mean_over_cells(enc, "diff", ["latent_dim"], only=None if only_d is None else [(only_d,)])
+    est = mean_over_cells(
+        enc,
+        "diff",
+        ["latent_dim"],
+        only=None if only_d is None else [(only_d,)],
+        independent=ENCODERS if rules.models_independent else None,
+    )
     own = seed_means(enc, "diff", ["latent_dim"], only=None if only_d is None else [(only_d,)])
     return direction(est, +1, rules.confidence, holds=int((own > 0).sum()), seeds=len(own))
 
@@ -253,7 +281,8 @@ def verdict_beats_baselines(tr: pd.DataFrame, rules: ReportParams = DEFAULT) -> 
         f"{mode} (d={dmax}): {fmt_pct(top['accuracy'].mean())}; on the same draws "
         + ", ".join(f"{BASELINE_LABELS.get(m, m)}: {fmt_pct(same[m].mean())}" for m in same.columns)
         + f"; difference at d={dmax} ({mode} − stronger baseline of the same label draw, each encoder's mean "
-        f"over its h1 and draws; a t-interval over the seeds): " + fmt_est(dec, f=fmt_pp)
+        f"over its h1 and draws; a t-interval over the {ENCODERS if rules.models_independent else 'seeds'}): "
+        + fmt_est(dec, f=fmt_pp)
     )
     return row(
         "4+",
@@ -348,20 +377,33 @@ def rules_markdown(rules: ReportParams) -> str:
     a = f"{100 * (1 - rules.confidence):g}"
     return (
         "- In experiment 4 each encoder (one autoencoder of experiment 1) averages its label draws, its own (drawn "
-        "from\n  its seed, d and num_conv), and its h1 widths except where h1 is "
-        "compared; the seed, not the encoder, is the independent unit. A difference of two modes is, "
-        "for each seed,\n  the mean over d of its encoders' differences, and its interval is over the seeds (the "
-        "encoders of one seed\n  share their autoencoders' batch order and their classifier heads' start);\n  a mode "
-        "against the stronger raw-pixel baseline of the same draw is decided at the "
-        "largest d alone,\n  each seed's encoder there one observation (its note gives the "
-        "per-d means); the trend over d is each seed's own, as above.\n"
-        "- *h1 matters little* (an equivalence test, TOST at "
+        "from\n  its seed, d and num_conv), and its h1 widths except where h1 is compared; "
+        + (
+            "every encoder is an independent unit (its autoencoder seeded for its own cell). A difference of two "
+            "modes is the\n  mean over d of the encoders' mean differences at each d, with a Welch interval over "
+            "the encoders (each d its own spread);\n  a mode against the stronger raw-pixel baseline of the same "
+            "draw is decided at the largest d alone, each encoder there\n  one observation (its note gives the "
+            "per-d means); the trend over d is on the cell means, as above.\n"
+            if rules.models_independent
+            else "the seed, not the encoder, is the independent unit. A difference of two modes is, "
+            "for each seed,\n  the mean over d of its encoders' differences, and its interval is over the seeds (the "
+            "encoders of one seed\n  share their autoencoders' batch order and part of their initialisation);\n  a mode "
+            "against the stronger raw-pixel baseline of the same draw is decided at the "
+            "largest d alone,\n  each seed's encoder there one observation (its note gives the "
+            "per-d means); the trend over d is each seed's own, as above.\n"
+        )
+        + "- *h1 matters little* (an equivalence test, TOST at "
         + a
         + " %): each encoder's accuracy at each h1 in the pre-trained modes\n  ("
         + " and ".join(PRETRAINED)
-        + ", mean over them), averaged over each seed's encoders, and every difference of two h1 values\n  "
-        "(the smaller h1 − the larger) each seed's own, its interval over the seeds; "
-        "**supported** when every\n  difference's "
+        + (
+            ", mean over them), and every difference of two h1 values\n  (the smaller h1 − the larger) each "
+            "encoder's own, the mean over d of its cells' means with a Welch interval over the encoders; "
+            if rules.models_independent
+            else ", mean over them), averaged over each seed's encoders, and every difference of two h1 values\n  "
+            "(the smaller h1 − the larger) each seed's own, its interval over the seeds; "
+        )
+        + "**supported** when every\n  difference's "
         f"{100 * (1 - 2 * (1 - rules.confidence)):g} % interval lies inside ±{h1} percentage points (both one-sided "
         f"tests at {a} %),\n  **contradicted** when one lies wholly outside it (its one-sided test at {a} % "
         "divided by the number of differences, Bonferroni):\n  the same family level both ways. **Inconclusive** "
@@ -443,10 +485,10 @@ NARRATIVE = """
 Every table's interval is over autoencoder seeds, taken on encoder-level means: each encoder (one
 autoencoder of experiment 1: its d and seed) first averages its label draws (and, where the table
 says so, the other factors), so the interval carries both the encoder's and the label draw's
-variation, and n is the number of seeds, never the number of records; the verdicts' intervals are
-over the seeds too (each seed's statistic computed from its encoders). An encoder's label draws are
-its own, derived from its autoencoder seed, d and num_conv, but the encoders of one seed share its
-batch order and their classifier heads' start, so the seed is the independent unit; the modes
+variation, and n is the number of seeds, never the number of records. An encoder's label draws and
+its classifiers' initialisations are its own, derived from its autoencoder seed, d and num_conv;
+whether its autoencoder's seed was drawn for its own cell too (every encoder then an independent
+unit) or shared across the d (the seed then the unit) is said with the rules of the verdicts; the modes
 trained from a random initialisation (scratch and the augmented control) and the raw-pixel
 baselines vary with the encoder too and take the same unit.
 

@@ -1,0 +1,153 @@
+"""Every model its own unit (`seed_scope: cell`): the verdicts' estimates are combinations of cell
+means with Welch intervals (`linear.welch_over_cells`), each cell its own spread and the
+Welch-Satterthwaite df rounded down; the report takes that design from what its runs record
+(`ProfileData.models_independent`) and says so beside every interval."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+import constructed
+from aestudy.experiments.autoencode import report as autoencode
+from aestudy.experiments.interpolate import report as interpolate
+from aestudy.experiments.transfer import report as transfer
+from aestudy.report import decide, linear, profile
+from aestudy.report.decide import SUPPORTED
+from aestudy.report_params import ReportParams
+
+ROOT = Path(__file__).resolve().parents[2]
+INDEPENDENT = ReportParams().for_runs(True)
+SEEDS = (0, 1, 2, 3)
+
+
+def _benchmark():
+    spec = importlib.util.spec_from_file_location("independent_df", ROOT / "benchmarks" / "independent_df.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_difference_of_two_cell_means_is_welchs_t_test():
+    """Two cells, weights -1 and +1: the estimate, se and df are those of Welch's two-sample
+    t-test (scipy's), the df rounded down."""
+    a, b = np.array([1.0, 1.2, 0.9, 1.1, 1.05]), np.array([2.0, 2.9, 1.4, 2.6])
+    est = linear.welch_over_cells({"a": a, "b": b}, {"a": -1.0, "b": 1.0}, "autoencoders")
+    t = stats.ttest_ind(b, a, equal_var=False)
+    va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
+    df = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
+    assert est["mean"] == pytest.approx(b.mean() - a.mean())
+    assert est["mean"] / est["se"] == pytest.approx(t.statistic)
+    assert est["df"] == int(np.floor(df)) and est["welch"] and est["n"] == 9 and est["unit"] == "autoencoders"
+    # a cell it weighs with one unit: no interval; a cell it does not weigh is not used
+    one = linear.welch_over_cells({"a": a, "b": b[:1]}, {"a": -1.0, "b": 1.0}, "autoencoders")
+    assert np.isfinite(one["mean"]) and not np.isfinite(one["se"]) and one["df"] == 0
+    alone = linear.welch_over_cells({"a": a, "b": b[:1]}, {"a": 1.0}, "autoencoders")
+    assert alone["df"] == len(a) - 1 and not alone["welch"]  # one cell: the plain one-sample interval
+
+
+def test_a_trend_over_independent_models_has_the_seeds_estimates_and_welchs_df():
+    """On a balanced grid the slope and steps of the cell means equal the mean of the seeds' own
+    (linear in the cell means); only their intervals differ: Welch's over the cells, whose df are
+    those benchmarks/independent_df.py computes for the same table (rounded down), not seeds - 1."""
+    rng = np.random.default_rng(3)
+    spread = {5: 0.02, 10: 0.05, 15: 0.2, 20: 0.1}
+    ae = constructed._ae(lambda d, nc, s: np.exp(-0.05 * d - 0.1 * nc + rng.normal(0, spread[d])), SEEDS)
+    d = ae.assign(log=np.log(ae["final_test_error"]))
+    seeds_slope, seeds_steps = linear.trend(d, "latent_dim", "log", "num_conv")
+    slope, steps = linear.trend(d, "latent_dim", "log", "num_conv", independent="autoencoders")
+    assert slope["mean"] == pytest.approx(seeds_slope["mean"])
+    assert {k: s["mean"] for k, s in steps.items()} == pytest.approx(
+        {k: s["mean"] for k, s in seeds_steps.items()}
+    )
+    assert seeds_slope["df"] == len(SEEDS) - 1 and slope["n"] == len(ae) and slope["welch"]
+    bench = _benchmark()
+    welch, _ = bench.satterthwaite_df(ae, "final_test_error", "latent_dim", "num_conv")
+    assert slope["df"] == int(np.floor(welch))
+    by_bench = bench.step_dfs(ae, "final_test_error", "latent_dim", "num_conv")
+    assert {k: s["df"] for k, s in steps.items()} == {k: int(np.floor(v)) for k, v in by_bench.items()}
+    assert slope["df"] > len(SEEDS) - 1
+    # the step 15→20 by hand: two cell means per num_conv, averaged; each cell its own variance
+    v = d.groupby(["num_conv", "latent_dim"])["log"].agg(["mean", "var", "count"])
+    w = {(nc, x): sign / 3 for nc in (1, 2, 3) for x, sign in ((15, -1), (20, 1))}
+    se = np.sqrt(sum(wi**2 * v.loc[k, "var"] / v.loc[k, "count"] for k, wi in w.items()))
+    assert steps["15→20"]["se"] == pytest.approx(se)
+
+
+def test_a_mean_over_cells_of_independent_units_is_welchs():
+    df = pd.DataFrame(
+        {
+            "num_conv": [1] * 4 + [2] * 4,
+            "seed": list(range(4)) * 2,
+            "diff": [0.1, 0.2, 0.15, 0.05, 0.3, 0.25, 0.95, 0.3],
+        }
+    )
+    est = linear.mean_over_cells(df, "diff", ["num_conv"], independent="model pairs")
+    m = df.groupby("num_conv")["diff"].agg(["mean", "var", "count"])
+    assert est["mean"] == pytest.approx(m["mean"].mean())
+    assert est["se"] == pytest.approx(np.sqrt((m["var"] / m["count"]).sum()) / 2)
+    assert est["n"] == 8 and est["unit"] == "model pairs" and est["welch"]
+    only = linear.mean_over_cells(df, "diff", ["num_conv"], only=[(2,)], independent="model pairs")
+    assert only["mean"] == pytest.approx(m.loc[2, "mean"]) and only["df"] == 3
+
+
+def test_welch_over_cells_of_independent_nulls_decides_about_alpha():
+    """Independent models, the spread differing 10x between cells, no effect: a Welch interval of
+    a mean over cells decides about alpha of 400 seeded designs (at most 10 % where 5 % is nominal)."""
+    rng = np.random.default_rng(11)
+    sd = {5: 0.1, 10: 0.3, 15: 1.0, 20: 0.2}
+    decided = 0
+    for _ in range(400):
+        rows = [{"latent_dim": d, "seed": s, "diff": rng.normal(0, sd[d])} for d in sd for s in SEEDS]
+        est = linear.mean_over_cells(pd.DataFrame(rows), "diff", ["latent_dim"], independent="encoders")
+        decided += decide.direction(est, +1, 0.95)["verdict"] != "inconclusive"
+    assert decided / 400 <= 0.10, decided
+
+
+def test_the_report_takes_the_design_from_what_the_runs_record(tmp_path):
+    ae = constructed._ae(constructed._good_error, SEEDS)
+    data = profile.ProfileData(tmp_path, tables={"autoencode": ae})
+    assert not data.models_independent and not data.rules.models_independent  # no record: shared seeds
+    data.tables["autoencode"] = ae.assign(seed_scope="cell")
+    assert data.models_independent and data.rules.models_independent
+    data.tables["autoencode"] = ae.assign(seed_scope=["cell", "shared"] * (len(ae) // 2))
+    assert not data.models_independent  # a mixed sweep: its models are not all their own units
+
+
+def test_every_verdict_row_says_its_welch_interval_unit_and_df():
+    ae = constructed._ae(constructed._good_error, SEEDS)
+    row = autoencode.verdict_error_falls_with_d(ae, INDEPENDENT)
+    said = row["this run's numbers"]
+    assert (
+        "a Welch t-interval over the autoencoders, each an independent unit, each cell its own spread" in said
+    )
+    assert f"95 % Welch t-interval, {len(ae)} autoencoders, Welch-Satterthwaite df {row['df']}" in said
+    assert row["df"] > len(SEEDS) - 1
+    tr = constructed._transfer(constructed._study_like, seeds=SEEDS)
+    diff = transfer.verdict_finetune_beats_frozen(tr, INDEPENDENT)
+    assert "Welch t-interval, 16 encoders" in diff["this run's numbers"]
+    h1 = transfer.verdict_h1_matters_little(tr, INDEPENDENT)
+    assert "each encoder's own differences, a Welch interval over d" in h1["this run's numbers"]
+    one = constructed._interp(
+        [0.50, 0.55, 0.52, 0.5], [0.70, 0.72, 0.75, 0.7], [0.9] * 4, [0.5] * 4, seeds=SEEDS
+    )
+    pairs = pd.concat([one.assign(num_conv=nc) for nc in (1, 2, 3)], ignore_index=True)
+    sharp = interpolate.verdict_sharper_ends(pairs, INDEPENDENT)
+    assert sharp["verdict"] == SUPPORTED and "Welch t-interval, 12 model pairs" in sharp["this run's numbers"]
+
+
+def test_the_limitations_set_the_verdicts_df_against_the_specification():
+    from aestudy.experiments import about
+
+    said = about.limitations(4, independent=True, dfs=[9, 12, 5])
+    assert (
+        "Every model is its own unit" in said
+        and "here 5-12: 1 of the 3 verdicts have fewer than the 8" in said
+    )
+    assert "at least the 8 per verdict" in about.limitations(4, independent=True, dfs=[9, 12])
+    assert "3 degrees of freedom" in about.limitations(4)  # shared seeds: over the seeds, as before
