@@ -148,52 +148,28 @@ def trend_chunk(task) -> np.ndarray:
     return counts
 
 
-def _welch_estimate(mean: float, terms: np.ndarray, n: int) -> dict:
-    """An estimate as the report's carry it, from a weighted sum of cell means: se from the terms'
-    variances (column 0) and the Welch-Satterthwaite df (`independent_df.welch_df`), kept fractional."""
-    from independent_df import welch_df  # beside this script
-
-    se = float(np.sqrt(terms[:, 0].sum()))
-    return {
-        "mean": mean,
-        "se": se,
-        "df": welch_df(terms),
-        "n": n,
-        "unit": "autoencoders",
-        "seeds": n,
-        "df_per_seed": 1.0,
-    }
-
-
 def welch_trend_chunk(task) -> np.ndarray:
     """The trend counts of `trend_chunk` for the design that seeding every model for its own cell gives (see
     independent_df.py): every model independent (no seed effect), each cell's spread its own, and
     the slope and steps taken on cell means with one variance per cell and Welch-Satterthwaite df,
-    then decided by the report's own `decide.monotone`."""
+    then decided by the report's own `decide.monotone`. The slope and steps are the report's own
+    (`linear.trend(independent=...)`: df rounded down); a checkout given by --lib needs that path
+    (2026-12-07 on)."""
     lib, sd, _, seeds, reps, confidence, entropy = task
-    _, decide = _import(lib)
+    linear, decide = _import(lib)
     rng = np.random.default_rng(entropy)
     alpha = 1 - confidence
-    x = np.asarray(LATENT, float)
-    dx = (x - x.mean()) / ((x - x.mean()) ** 2).sum()
     k = len(CONV)
+    grid = pd.DataFrame(
+        [(d, c, s) for d in LATENT for c in CONV for s in range(seeds)],
+        columns=["latent_dim", "num_conv", "seed"],
+    )
     counts = np.zeros(5)
     for _ in range(reps):
         y = sd[:, :, None] * rng.standard_normal((len(LATENT), k, seeds))
-        mean, var = (
-            y.mean(axis=2),
-            y.var(axis=2, ddof=1) / seeds,
-        )  # (d, num_conv): a cell mean and its variance
-        terms = np.stack([((dx[:, None] / k) ** 2 * var).ravel(), np.full(var.size, seeds - 1.0)], axis=1)
-        slope = _welch_estimate(float((dx[:, None] * mean).sum() / k), terms, y.size)
-        steps = {}
-        for i in range(len(LATENT) - 1):
-            v = np.concatenate([var[i], var[i + 1]]) / k**2
-            steps[f"{LATENT[i]}→{LATENT[i + 1]}"] = _welch_estimate(
-                float((mean[i + 1] - mean[i]).mean()),
-                np.stack([v, np.full(v.size, seeds - 1.0)], axis=1),
-                y.size,
-            )
+        slope, steps = linear.trend(
+            grid.assign(_log=y.reshape(-1)), "latent_dim", "_log", "num_conv", independent="autoencoders"
+        )
         dec = decide.monotone(slope, steps, -1, confidence, holds=0, seeds=seeds)
         counts += (
             dec["verdict"] == decide.SUPPORTED,
@@ -220,6 +196,32 @@ def diff_chunk(task) -> np.ndarray:
         est = linear.mean_over_cells(grid.assign(diff=y.reshape(-1)), "diff", [column], **kw)
         own = y.mean(axis=0)
         dec = decide.direction(est, +1, confidence, holds=int((own > 0).sum()), seeds=seeds)
+        counts += (
+            dec["verdict"] == decide.SUPPORTED,
+            dec["verdict"] == decide.CONTRADICTED,
+            not np.isfinite(dec.get("lo", np.nan)),
+        )
+    return counts
+
+
+WELCH_SPREAD = 4.0  # --welch differences: the largest cell SD over the smallest, evenly between
+
+
+def welch_diff_chunk(task) -> np.ndarray:
+    """The counts of `diff_chunk` for the design per-cell seeding gives: every unit independent, the
+    cells' SDs 1 to WELCH_SPREAD times the smallest, the mean over cells decided by the report's own
+    Welch path (`linear.mean_over_cells(independent=...)`)."""
+    lib, design, _, seeds, reps, confidence, entropy = task
+    linear, decide = _import(lib)
+    rng = np.random.default_rng(entropy)
+    column, levels, unit = DIFFS[design]
+    grid = pd.DataFrame([(c, s) for c in levels for s in range(seeds)], columns=[column, "seed"])
+    sd = np.linspace(1.0, WELCH_SPREAD, len(levels))[:, None]
+    counts = np.zeros(3)
+    for _ in range(reps):
+        y = sd * rng.standard_normal((len(levels), seeds))
+        est = linear.mean_over_cells(grid.assign(diff=y.reshape(-1)), "diff", [column], independent=unit)
+        dec = decide.direction(est, +1, confidence, holds=0, seeds=seeds)
         counts += (
             dec["verdict"] == decide.SUPPORTED,
             dec["verdict"] == decide.CONTRADICTED,
@@ -326,17 +328,26 @@ def main(argv=None) -> None:
             f"{'setting':<40} {'false %':>7} {'supp %':>6} {'contr %':>7} {'no CI %':>7} {'s':>4}",
             flush=True,
         )
-        for j, design in enumerate(DIFFS):
+        settings = [  # (design, share, chunk, words, the key of its random streams)
+            (design, r, diff_chunk, f"share {r:g}", (2, j, k))
+            for j, design in enumerate(DIFFS)
+            for k, r in enumerate(a.shares)
+        ]
+        if a.welch:
+            settings += [
+                (design, 0.0, welch_diff_chunk, f"Welch, SDs 1-{WELCH_SPREAD:g}x", (3, j))
+                for j, design in enumerate(DIFFS)
+            ]
+        for design, r, chunk, how, key in settings:
             column, levels, _ = DIFFS[design]
-            for k, r in enumerate(a.shares):
-                t = time.perf_counter()
-                c = run(pool, diff_chunk, a, (design, r), a.reps, (2, j, k))
-                label = f"{design} ({len(levels)} {column} x {a.seeds}), share {r:g}"
-                print(
-                    f"{label:<40} {pct(c[0] + c[1], a.reps):>7} {pct(c[0], a.reps):>6} "
-                    f"{pct(c[1], a.reps):>7} {pct(c[2], a.reps):>7} {time.perf_counter() - t:4.0f}",
-                    flush=True,
-                )
+            t = time.perf_counter()
+            c = run(pool, chunk, a, (design, r), a.reps, key)
+            label = f"{design} ({len(levels)} {column} x {a.seeds}), {how}"
+            print(
+                f"{label:<40} {pct(c[0] + c[1], a.reps):>7} {pct(c[0], a.reps):>6} "
+                f"{pct(c[1], a.reps):>7} {pct(c[2], a.reps):>7} {time.perf_counter() - t:4.0f}",
+                flush=True,
+            )
     finally:
         if pool:
             pool.shutdown()

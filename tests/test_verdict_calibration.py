@@ -36,7 +36,9 @@ def test_the_calibration_benchmark_runs_every_setting_on_the_current_estimators(
     assert (
         "autoencode SDs, per-cell seeds, Welch" in names and "correlate SDs, per-cell seeds, Welch" in names
     )
+    # three seed shares each, and the Welch mean over cells of independent units (--welch)
     assert (
-        names.count("interpolate (3 num_conv x 4)") == 3 and names.count("transfer (4 latent_dim x 4)") == 3
+        names.count("interpolate (3 num_conv x 4)") == 4 and names.count("transfer (4 latent_dim x 4)") == 4
     )
+    assert "interpolate (3 num_conv x 4), Welch, SDs 1-4x" in names
     assert "aestudy from " + str(ROOT / "lib" / "aestudy") in done.stdout  # the checkout's own estimators
