@@ -309,7 +309,7 @@ def main(argv=None) -> None:
     try:
         print(
             "\ntrend (log measure ~ d within num_conv, 4 x 3 cells, monotone, expected -1)\n"
-            f"{'setting':<40} {'false %':>7} {'supp %':>6} {'contr %':>7} {'slope p<α %':>11} "
+            f"{'setting':<48} {'false %':>7} {'supp %':>6} {'contr %':>7} {'slope p<α %':>11} "
             f"{'any step p<α %':>14} {'no CI %':>7} {'s':>4}",
             flush=True,
         )
@@ -317,7 +317,7 @@ def main(argv=None) -> None:
             t = time.perf_counter()
             c = run(pool, chunk, a, (sd, r), a.reps, (1, k))
             print(
-                f"{label:<40} {pct(c[0] + c[1], a.reps):>7} {pct(c[0], a.reps):>6} {pct(c[1], a.reps):>7} "
+                f"{label:<48} {pct(c[0] + c[1], a.reps):>7} {pct(c[0], a.reps):>6} {pct(c[1], a.reps):>7} "
                 f"{pct(c[2], a.reps):>11} {pct(c[3], a.reps):>14} {pct(c[4], a.reps):>7} "
                 f"{time.perf_counter() - t:4.0f}",
                 flush=True,
@@ -325,7 +325,7 @@ def main(argv=None) -> None:
         print(
             "\npaired difference (mean_over_cells, direction, expected +1; equal SDs; share 0: the yardstick)"
             "\n"
-            f"{'setting':<40} {'false %':>7} {'supp %':>6} {'contr %':>7} {'no CI %':>7} {'s':>4}",
+            f"{'setting':<48} {'false %':>7} {'supp %':>6} {'contr %':>7} {'no CI %':>7} {'s':>4}",
             flush=True,
         )
         settings = [  # (design, share, chunk, words, the key of its random streams)
@@ -344,7 +344,7 @@ def main(argv=None) -> None:
             c = run(pool, chunk, a, (design, r), a.reps, key)
             label = f"{design} ({len(levels)} {column} x {a.seeds}), {how}"
             print(
-                f"{label:<40} {pct(c[0] + c[1], a.reps):>7} {pct(c[0], a.reps):>6} "
+                f"{label:<48} {pct(c[0] + c[1], a.reps):>7} {pct(c[0], a.reps):>6} "
                 f"{pct(c[1], a.reps):>7} {pct(c[2], a.reps):>7} {time.perf_counter() - t:4.0f}",
                 flush=True,
             )

@@ -149,5 +149,8 @@ def test_the_limitations_set_the_verdicts_df_against_the_specification():
         "Every model is its own unit" in said
         and "here 5-12: 1 of the 3 verdicts have fewer than the 8" in said
     )
+    assert (
+        "about 6 seeds a cell would bring the fewest to 8" in said
+    )  # 5 df from 3: 8 needs 3 * 8 / 5 -> 5, + 1
     assert "at least the 8 per verdict" in about.limitations(4, independent=True, dfs=[9, 12])
     assert "3 degrees of freedom" in about.limitations(4)  # shared seeds: over the seeds, as before

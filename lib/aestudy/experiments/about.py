@@ -9,6 +9,8 @@ It imports nothing of the frame at import time (`report.stats` reads `UNITS` as 
 
 from __future__ import annotations
 
+import math
+
 from ..vocabulary import DATASET_SIZES, dataset_name
 
 PAGE_TITLE = "{dataset} autoencoder study"  # the HTML page's title (the report's own heading says more)
@@ -232,9 +234,10 @@ def _against_spec(df: int) -> str:
     )
 
 
-def _below_spec(dfs) -> str:
-    """The verdicts' degrees of freedom (`dfs`, those of the Holm family) set against the
-    specification's minimum, in words."""
+def _below_spec(dfs, n_seeds: int) -> str:
+    """The verdicts' degrees of freedom (`dfs`, those of the Holm family, over `n_seeds` seeds a
+    cell) set against the specification's minimum, in words, with the seeds a cell that would bring
+    the fewest to it (a Welch df grows about in proportion to the seeds a cell less one)."""
     dfs = sorted(int(d) for d in dfs)
     if not dfs:
         return ""
@@ -242,10 +245,12 @@ def _below_spec(dfs) -> str:
     few = sum(d < SPEC_MIN_DF for d in dfs)
     if not few:
         return f"; here {span}, at least the {SPEC_MIN_DF} per verdict the study's specification asks for"
+    need = n_seeds + 1 if dfs[0] < 1 else 1 + math.ceil(SPEC_MIN_DF * (n_seeds - 1) / dfs[0])
     return (
         f"; here {span}: {few} of the {len(dfs)} verdicts have fewer than the {SPEC_MIN_DF} that the study's "
-        "specification asks of its default and full profiles (a cell whose spread dwarfs the others' leaves "
-        "about its own seeds' df; more seeds per cell add to every one)"
+        "specification asks of its default and full profiles (where one cell's spread dwarfs the others', a "
+        "Welch df falls toward that cell's own seeds less one). The df grow about in proportion to the seeds a "
+        f"cell less one: about {need} seeds a cell would bring the fewest to {SPEC_MIN_DF}"
     )
 
 
@@ -262,7 +267,7 @@ def limitations(n_seeds: int, independent: bool = False, dfs=()) -> str:
             "over cells of paired differences) is a combination of cell means with a Welch t-interval, each cell its "
             f"own spread ({n_seeds} {UNIT if n_seeds == 1 else UNITS} a cell; assumed: the models independent, "
             "each cell's values roughly normal). Its degrees of freedom are Welch-Satterthwaite's, rounded down, "
-            f"and written beside each interval{_below_spec(dfs)}. Holm's "
+            f"and written beside each interval{_below_spec(dfs, n_seeds)}. Holm's "
             "adjustment over the family makes each decision stricter than it would be alone, so a moderate effect "
             "can stay inconclusive; 'inconclusive' says the design could not decide, not that there is no effect, "
             "and each such row says what would decide it (more seeds, or another design where no number of seeds "
