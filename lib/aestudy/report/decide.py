@@ -1,6 +1,7 @@
-"""The decision rules of the verdicts, stated once. Every claim is an estimate over the seeds
-(`linear`: each seed's own statistic, computed from all of its models, one observation), with a
-t-interval over them (seeds - 1 degrees of freedom); its unit, n and df are written beside it. Each
+"""The decision rules of the verdicts, stated once. Every claim is an estimate (`linear`): over
+cells of independent models where every model was seeded for its own cell (a Welch t-interval,
+Welch-Satterthwaite df), else over the seeds (each seed's own statistic, computed from all of its
+models, one observation; seeds - 1 degrees of freedom); its unit, n and df are written beside it. Each
 decision has a p-value, and the seeds are counted in which the claim holds on its own. With
 alpha = 1 - confidence:
 

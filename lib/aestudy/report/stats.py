@@ -3,8 +3,9 @@ parameter correlations. The decisions taken from them are in `decide` and `verdi
 
 The independent unit of these descriptive intervals (the tables' and figures') is the autoencoder
 seed (`seed` in every table): values are averaged within each seed first, so n is the number of
-seeds, never the number of records. The verdicts' intervals are over the seeds too (`linear`:
-each seed's own statistic, computed from all of its models)."""
+seeds, never the number of records. The verdicts' intervals are `linear`'s: Welch's over cells of
+independent models where each model was seeded for its own cell, else over the seeds (each seed's own
+statistic, computed from all of its models)."""
 
 from __future__ import annotations
 
