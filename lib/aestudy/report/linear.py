@@ -4,10 +4,10 @@ Two designs. Under `seed_scope: cell` (the default since 2026-12-07) each model'
 its own (d, num_conv) cell, so no two models share anything random: every model is its own unit,
 and each claim's estimate, a linear combination of cell means (a slope, a step, a mean over cells),
 gets a Welch interval with each cell's own variance and Welch-Satterthwaite degrees of freedom
-(`welch_over_cells`, `trend_of_cells`, `mean_over_cells(independent=...)`): about 9-10 df for the
-default's trends where the seeds give 3 (benchmarks/independent_df.py), and 4.5 % / 3.9 % decided
-on null data at 5 % nominal (benchmarks/verdict_calibration.py --welch). Under `seed_scope:
-shared`, and for runs from before it was recorded, each seed is one observation:
+(`welch_over_cells`, `trend_of_cells`, `mean_over_cells(independent=...)`): 3-13 df for the
+default's verdicts in its first sweep under it, where the seeds gave 3, and 3.8-5.0 % decided on
+null data at 5 % nominal (benchmarks/verdict_calibration.py --welch; benchmarks/README.md). Under
+`seed_scope: shared`, and for runs from before it was recorded, each seed is one observation:
 
 Why the seed and not the model there. The study trains each cell of its grid (d x num_conv) once per
 seed, 12 cells x 5 seeds = 60 autoencoders, but the models of one seed are not independent of
