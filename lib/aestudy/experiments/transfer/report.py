@@ -79,9 +79,8 @@ def verdict_h1_matters_little(tr: pd.DataFrame, rules: ReportParams = DEFAULT) -
         )
     pairs = list(combinations(hs, 2))
     own = per.groupby([SEED, "h1"])["accuracy"].mean().unstack("h1").dropna()  # the seeds with every h1
-    if (
-        rules.models_independent
-    ):  # every encoder its own unit: its own h1 differences, a Welch interval over d
+    if rules.models_independent:
+        # every encoder its own unit: its own h1 differences, a Welch interval over d
         mine = per.groupby([*ENCODER, "h1"])["accuracy"].mean().unstack("h1").dropna().reset_index()
         diffs = {
             f"h1={a} − h1={b}": mean_over_cells(
