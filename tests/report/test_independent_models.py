@@ -128,6 +128,7 @@ def test_every_verdict_row_says_its_welch_interval_unit_and_df():
     )
     assert f"95 % Welch t-interval, {len(ae)} autoencoders, Welch-Satterthwaite df {row['df']}" in said
     assert row["df"] > len(SEEDS) - 1
+    assert f"{len(ae)} autoencoders, Welch-Satterthwaite df {row['df']}; steps" in row["decides"]
     tr = constructed._transfer(constructed._study_like, seeds=SEEDS)
     diff = transfer.verdict_finetune_beats_frozen(tr, INDEPENDENT)
     assert "Welch t-interval, 16 encoders" in diff["this run's numbers"]

@@ -271,7 +271,8 @@ def trend_row(
         key=ends(df, x, y, f),
         decides=f"{what + ', ' if of_error else ''}"
         f"{relative(dec['mean'])} relative per {per} [{relative(dec['lo'])}, {relative(dec['hi'])}], "
-        f"{dec['n']} {dec['unit']}, df {dec['df']}; steps significantly {veto}"
+        f"{dec['n']} {dec['unit']}, {'Welch-Satterthwaite ' if dec.get('welch') else ''}df {dec['df']}; "
+        f"steps significantly {veto}"
         if np.isfinite(dec["lo"])
         else "",
     )
