@@ -184,8 +184,8 @@ def choices(data, seeds: str) -> list[dict]:
             "(benchmarks/verdict_calibration.py: the pooled one up to 23 % where 5 % is nominal, over the seeds "
             "4-6 %), the simulation's cell spreads taken from an earlier default run's test-set tables, and "
             "the verdicts each analysis gives on those runs known when it was chosen; then (2026-12-07) every model "
-            "seeded for its own cell, so that each is its own unit and a verdict gets the degrees of freedom the "
-            "study's specification asks for, by the df that design gives with the same spreads "
+            "seeded for its own cell, so that each is its own unit and the verdicts come nearer the degrees of freedom "
+            "the study's specification asks for (how near: the limitations), by the df that design gives with the same spreads "
             "(benchmarks/independent_df.py) and how often its Welch intervals decide a claim on simulated null data "
             "(benchmarks/verdict_calibration.py --welch: 3.8-5.0 % where 5 % is nominal)",
             "on what data": "test set (disclosed: the seed as the unit, then the model seeded for its own cell, were "
