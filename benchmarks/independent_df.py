@@ -39,13 +39,11 @@ def _cells(rows: pd.DataFrame, measure: str, over: str, within: str) -> pd.DataF
 
 
 def welch_df(terms: list[tuple[float, float]]) -> float:
-    """Welch-Satterthwaite df of a sum of (variance of the term, its df); nan where undefined (a
-    term with no df, or no variance at all)."""
-    a = np.array(terms, dtype=float)
-    if a.size == 0 or (a[:, 1] < 1).any() or not np.isfinite(a).all():
-        return float("nan")
-    den = ((a[:, 0] ** 2) / a[:, 1]).sum()
-    return float(a[:, 0].sum() ** 2 / den) if den > 0 else float("nan")
+    """Welch-Satterthwaite df of a sum of (variance of the term, its df), unrounded; nan where
+    undefined: the report's own formula (`aestudy.report.linear.welch_satterthwaite`)."""
+    from aestudy.report.linear import welch_satterthwaite
+
+    return welch_satterthwaite(terms)
 
 
 def satterthwaite_df(rows: pd.DataFrame, measure: str, over: str, within: str) -> tuple[float, int]:

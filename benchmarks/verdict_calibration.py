@@ -31,6 +31,7 @@ cores at the default 2,000 replicates (the per-seed `trend` costs about 30 ms a 
 from __future__ import annotations
 
 import argparse
+import functools
 import inspect
 import os
 import sys
@@ -181,18 +182,28 @@ def welch_trend_chunk(task) -> np.ndarray:
     return counts
 
 
-def diff_chunk(task) -> np.ndarray:
-    """Counts over one chunk of paired-difference replicates: supported, contradicted, undecidable."""
+WELCH_SPREAD = 4.0  # --welch differences: the largest cell SD over the smallest, evenly between
+
+
+def diff_chunk(task, welch: bool = False) -> np.ndarray:
+    """Counts over one chunk of paired-difference replicates: supported, contradicted, undecidable.
+    `welch`: the design per-cell seeding gives instead: every unit independent (no seed share), the
+    cells' SDs 1 to WELCH_SPREAD times the smallest, the mean over cells decided by the report's own
+    Welch path (`linear.mean_over_cells(independent=...)`)."""
     lib, design, share, seeds, reps, confidence, entropy = task
     linear, decide = _import(lib)
     rng = np.random.default_rng(entropy)
     column, levels, unit = DIFFS[design]
     grid = pd.DataFrame([(c, s) for c in levels for s in range(seeds)], columns=[column, "seed"])
-    kw = _unit(linear.mean_over_cells, unit)
+    kw = {"independent": unit} if welch else _unit(linear.mean_over_cells, unit)
+    sd = np.linspace(1.0, WELCH_SPREAD, len(levels))[:, None]
     counts = np.zeros(3)
     for _ in range(reps):
-        shared = rng.standard_normal(seeds)
-        y = np.sqrt(share) * shared + np.sqrt(1 - share) * rng.standard_normal((len(levels), seeds))
+        if welch:
+            y = sd * rng.standard_normal((len(levels), seeds))
+        else:
+            shared = rng.standard_normal(seeds)
+            y = np.sqrt(share) * shared + np.sqrt(1 - share) * rng.standard_normal((len(levels), seeds))
         est = linear.mean_over_cells(grid.assign(diff=y.reshape(-1)), "diff", [column], **kw)
         own = y.mean(axis=0)
         dec = decide.direction(est, +1, confidence, holds=int((own > 0).sum()), seeds=seeds)
@@ -204,30 +215,7 @@ def diff_chunk(task) -> np.ndarray:
     return counts
 
 
-WELCH_SPREAD = 4.0  # --welch differences: the largest cell SD over the smallest, evenly between
-
-
-def welch_diff_chunk(task) -> np.ndarray:
-    """The counts of `diff_chunk` for the design per-cell seeding gives: every unit independent, the
-    cells' SDs 1 to WELCH_SPREAD times the smallest, the mean over cells decided by the report's own
-    Welch path (`linear.mean_over_cells(independent=...)`)."""
-    lib, design, _, seeds, reps, confidence, entropy = task
-    linear, decide = _import(lib)
-    rng = np.random.default_rng(entropy)
-    column, levels, unit = DIFFS[design]
-    grid = pd.DataFrame([(c, s) for c in levels for s in range(seeds)], columns=[column, "seed"])
-    sd = np.linspace(1.0, WELCH_SPREAD, len(levels))[:, None]
-    counts = np.zeros(3)
-    for _ in range(reps):
-        y = sd * rng.standard_normal((len(levels), seeds))
-        est = linear.mean_over_cells(grid.assign(diff=y.reshape(-1)), "diff", [column], independent=unit)
-        dec = decide.direction(est, +1, confidence, holds=0, seeds=seeds)
-        counts += (
-            dec["verdict"] == decide.SUPPORTED,
-            dec["verdict"] == decide.CONTRADICTED,
-            not np.isfinite(dec.get("lo", np.nan)),
-        )
-    return counts
+welch_diff_chunk = functools.partial(diff_chunk, welch=True)
 
 
 def run(pool, fn, args, task_of, reps: int, key: tuple) -> np.ndarray:

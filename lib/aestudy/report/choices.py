@@ -82,7 +82,7 @@ def limitations(data: ProfileData, v: pd.DataFrame | None = None, aside: list | 
     v = verdicts(data) if v is None else v
     aside = {s.experiment: s for s in (robustness.of(data, v) if aside is None else aside)}
     family = v[v["p"].notna()] if "p" in v else v.iloc[:0]
-    dfs = [d for d in family.get(DF, []) if d is not None and d == d]
+    dfs = [d for d in family.get(DF, []) if pd.notna(d)]
     parts = [about.limitations(_seeds(data)[0], data.models_independent, dfs)]
     for e in EXPERIMENTS:
         parts.append(e.limitations(data) if e.limitations else "")

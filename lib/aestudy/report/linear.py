@@ -69,6 +69,17 @@ def estimate_dict(mean, se, df, n, unit, seeds, df_per_seed, welch: bool = False
     }
 
 
+def welch_satterthwaite(terms) -> float:
+    """The Welch-Satterthwaite degrees of freedom of a sum of independent terms, each (its variance,
+    its df): (sum v)^2 / sum v^2 / df, unrounded; nan where undefined (no term, a term without df, or
+    no variance at all)."""
+    a = np.array(list(terms), dtype=float).reshape(-1, 2)
+    if a.size == 0 or (a[:, 1] < 1).any() or not np.isfinite(a).all():
+        return float("nan")
+    denominator = (a[:, 0] ** 2 / a[:, 1]).sum()
+    return float(a[:, 0].sum() ** 2 / denominator) if denominator > 0 else float("nan")
+
+
 def welch_over_cells(cells: dict, weights: dict, unit: str) -> dict:
     """The linear combination sum_c w_c * mean_c of cell means, every value of every cell an
     independent unit (`cells`: cell -> its units' values; `weights`: cell -> w_c, a cell without
@@ -86,11 +97,11 @@ def welch_over_cells(cells: dict, weights: dict, unit: str) -> dict:
     most = max(len(x) for x in used.values())
     if any(len(x) < 2 for x in used.values()):
         return estimate_dict(mean, float("nan"), 0, n, unit, most, 1.0, welch=len(used) > 1)
-    v = {c: weights[c] ** 2 * x.var(ddof=1) / len(x) for c, x in used.items()}
-    var = sum(v.values())
-    denominator = sum(v[c] ** 2 / (len(x) - 1) for c, x in used.items())
+    terms = [(weights[c] ** 2 * x.var(ddof=1) / len(x), len(x) - 1) for c, x in used.items()]
+    var = sum(v for v, _ in terms)
     pooled = sum(len(x) - 1 for x in used.values())  # the df where no cell varies at all
-    df = min(var**2 / denominator, pooled) if denominator > 0 else pooled
+    df = welch_satterthwaite(terms)
+    df = min(df, pooled) if np.isfinite(df) else pooled
     return estimate_dict(
         mean, np.sqrt(var), np.floor(df + 1e-9), n, unit, most, df / max(most - 1, 1), welch=len(used) > 1
     )

@@ -306,6 +306,8 @@ statistic is computed from all of its models ({observations}); each claim's esti
 the seeds' statistics, with a two-sided {pct} % t-interval over the seeds (their number − 1
 degrees of freedom). Each block above gives, under "decided on", the number its rule decides on
 with the interval's unit, n and df.
+"""
+DECISION_RULES = """\
 - **supported**: the whole interval lies on the side the original claimed;
   **contradicted**: the whole interval lies on the opposite side, so the data show the opposite at
   {pct} % confidence; **inconclusive**: the interval reaches across, or there are fewer than two
@@ -358,11 +360,10 @@ def rules_markdown(rules: ReportParams) -> str:
         **about.RULES,
         **about.RULES_MODELS,
     )
-    decisions = VERDICT_RULES.split("\n- **supported**", 1)[1]
     parts = (
-        (VERDICT_RULES_MODELS, "- **supported**" + decisions, TRENDS_MODELS, NEED_RULES)
+        (VERDICT_RULES_MODELS, DECISION_RULES, TRENDS_MODELS, NEED_RULES)
         if independent
-        else (VERDICT_RULES, TRENDS_SEEDS, NEED_RULES)
+        else (VERDICT_RULES, DECISION_RULES, TRENDS_SEEDS, NEED_RULES)
     )
     return "".join(part.format(**words) for part in parts) + own + HOLDS
 
