@@ -460,3 +460,12 @@ def test_the_replication_row_says_when_a_declared_seed_has_no_completed_model():
     )
     full = pd.concat([ae, ae.iloc[:1].assign(seed=2, run_id="d5-nc1-s2")])
     assert row({"autoencode": full}) == "4 autoencoder seeds (0, 1, 2, 3)"
+
+
+def test_the_raw_pixel_claims_changed_rule_is_disclosed_as_made_after_test_accuracies():
+    """The raw-pixel claim was decided at the largest d alone until a default run had been seen;
+    STUDY.md's disclosure rule: a choice made after a test score is listed, with the data it saw."""
+    t, _ = choices.table(_data({}))
+    row = t.set_index("what").loc["raw-pixel claim (pre-training against the baselines)"]
+    assert row["choice"].startswith("decided on the mean over d")
+    assert "largest d alone" in row["how it was made"] and row["on what data"].startswith("test set")

@@ -193,6 +193,14 @@ def choices(data) -> list[dict]:
             "on what data": "none (fixed before the runs)",
         },
         {
+            "what": "raw-pixel claim (pre-training against the baselines)",
+            "choice": "decided on the mean over d of each encoder's difference, as the other mode differences",
+            "how it was made": "until 2026-12-07 it was decided at the largest d alone, on that d's encoders "
+            "only; it changed for the degrees of freedom every d's encoders give, after a default run's "
+            "difference at every d (the figures its note gives now) had been seen",
+            "on what data": "test set (a rule changed after test accuracies were seen)",
+        },
+        {
             "what": "arithmetic of the classifiers",
             "choice": _precisions(data),
             "how it was made": "bfloat16 autocast where the time budget needs it and the hardware has bf16 units "
