@@ -155,3 +155,26 @@ def test_the_limitations_set_the_verdicts_df_against_the_specification():
     )  # 5 df from 3: 8 needs 3 * 8 / 5 -> 5, + 1
     assert "at least the 8 per verdict" in about.limitations(4, independent=True, dfs=[9, 12])
     assert "3 degrees of freedom" in about.limitations(4)  # shared seeds: over the seeds, as before
+
+
+def test_each_section_says_what_its_verdicts_intervals_are_over_for_the_recorded_design(tmp_path):
+    """Experiment 2's text said its verdicts' intervals were over the seeds and About called the seed
+    'the independent unit' after every model had become its own: the words follow the runs' design."""
+    from aestudy.experiments import about
+
+    one = constructed._interp(
+        [0.50, 0.55, 0.52, 0.5], [0.70, 0.72, 0.75, 0.7], [0.9] * 4, [0.5] * 4, seeds=SEEDS
+    )
+    own = interpolate.findings(one, independent=True)
+    assert (
+        "the verdicts' are Welch intervals over the model pairs" in own
+        and "and so are the verdicts'" not in own
+    )
+    assert "and so are the verdicts'." in interpolate.findings(one)
+    assert "the verdicts' Welch intervals over the encoders" in transfer.unit_words(True)
+    assert "the seed is the unit" in transfer.unit_words(False)
+    ae = constructed._ae(constructed._good_error, SEEDS)
+    shared = about.about(profile.ProfileData(tmp_path, tables={"autoencode": ae}))
+    cell = about.about(profile.ProfileData(tmp_path, tables={"autoencode": ae.assign(seed_scope="cell")}))
+    assert "The seed is the independent unit" in shared and "The seed is the independent unit" not in cell
+    assert "each model is an independent unit" in cell and "(the independent unit)" not in cell

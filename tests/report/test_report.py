@@ -362,6 +362,40 @@ def test_the_appendix_says_where_the_runs_executed_from_their_records():
     assert provenance.where_line(old) == "1 run whose record does not say"
 
 
+def test_the_dataset_checksums_list_the_files_only_where_they_are_what_the_runs_read(tmp_path):
+    """A render that sees another data folder than the runs read (DATA_DIR unset, an empty data/)
+    printed 'sha256 of the 0 dataset files the runs read'. The files are listed only where their
+    checksum is the one the runs recorded; otherwise the section says what the runs recorded."""
+    import json
+
+    from aestudy.report import provenance
+
+    def run(name, data):
+        d = tmp_path / name
+        d.mkdir()
+        (d / "complete.json").write_text(json.dumps({"inputs": {"data": data}}))
+        return {"status": "ok", "dir": d}
+
+    runs = [run("a", "f" * 64), run("b", "f" * 64), run("theory", "")]
+    assert provenance.recorded_data(runs) == {"f" * 64}
+    caption = "Table 9. {}".format
+    files = {"t10k-images-idx3-ubyte": "1" * 64}
+    same = provenance.dataset_markdown(files, "f" * 64, "data/MNIST/raw", {"f" * 64}, caption)
+    assert "sha256 of the 1 dataset files the runs read" in same and "| `t10k-images-idx3-ubyte` |" in same
+    for held, words in (
+        ({}, "holds no dataset files"),
+        (files, "holds other files (dataset checksum `eeeeeeeeeeee…`)"),
+    ):
+        other = provenance.dataset_markdown(
+            held, "e" * 64 if held else "absent", "data/MNIST/raw", {"f" * 64}, caption
+        )
+        assert (
+            words in other and "`ffffffffffff…`" in other and "| file |" not in other and "Table" not in other
+        )
+    unknown = provenance.dataset_markdown(files, "f" * 64, "data/MNIST/raw", set(), caption)
+    assert "dataset files in `data/MNIST/raw` at render time" in unknown
+
+
 def test_rendering_imports_no_torch():
     import subprocess
 

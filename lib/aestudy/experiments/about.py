@@ -76,9 +76,9 @@ under its folder{compared}. The exceptions are marked as such: the published res
 semi-supervised section quotes, and the benchmark figures cited with the file they come from.
 
 The original trained every configuration once. Here every autoencoder is trained with several
-seeds, and every later experiment uses every seed's model: the numbers of experiments 1-4 are
-means over autoencoder seeds (the independent unit) with a t-interval over them, the unit and n
-written beside each interval; the interval of a quantity with limits is cut where it ends (an error or a
+seeds, and every later experiment uses every seed's model: the tables and figures of experiments
+1-4 show means over autoencoder seeds (a seed's number is the mean of the models it pools) with a
+t-interval over them, the unit and n written beside each interval; the interval of a quantity with limits is cut where it ends (an error or a
 ratio at 0; an accuracy, a probability or a mean |correlation| at 0 and 1; a correlation at -1 and 1; the
 participation ratio at 1 and d). The semi-supervised section's are over label draws of one encoder,
 and the reference classifier and the protocol searches are single runs; their sections say so.
@@ -115,11 +115,12 @@ def about(data, other: str | None = None) -> str:
         "Every autoencoder's seed is drawn for its own cell (its d and num_conv), so no two models share an\n"
         "initialisation or a batch order: each model is an independent unit, and so is each unit built on one\n"
         "(experiment 2's model pairs, experiment 4's encoders). The verdicts decide on combinations of cell\n"
-        "means with Welch t-intervals, each cell its own spread (the rules follow the detailed verdicts)."
+        "means with Welch t-intervals over those units, each cell its own spread (the rules follow the detailed\n"
+        "verdicts); the seeds' t-intervals of the tables and figures hold too, on fewer degrees of freedom."
         if data.rules.models_independent
-        else "The verdicts take each seed's own statistic, computed from all of its models, as one observation\n"
-        "(the models of one seed share its random inputs); their intervals are t-intervals over the seeds\n"
-        "(the rules follow the detailed verdicts)."
+        else "The seed is the independent unit (the models of one seed share its random inputs): the verdicts take\n"
+        "each seed's own statistic, computed from all of its models, as one observation; their intervals are\n"
+        "t-intervals over the seeds (the rules follow the detailed verdicts)."
     )
     return ABOUT.format(
         dataset=dataset_name(data.dataset), labels=labels(data), compared=compared, verdict_unit=unit

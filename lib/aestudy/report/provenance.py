@@ -16,7 +16,7 @@ from ..files import CorruptArtifact, read_json
 from ..ondisk import COMPLETE
 from .text import count
 
-__all__ = ["environment_info", "environment_line", "where_line"]
+__all__ = ["dataset_markdown", "environment_info", "environment_line", "recorded_data", "where_line"]
 
 _VERSIONED = ("torch", "torchvision", "numpy", "pandas", "papermill", "nbconvert", "seaborn", "scikit-learn")
 
@@ -129,3 +129,52 @@ def where_line(runs: list[dict]) -> str:
     if unknown:
         parts.append(f"{count(unknown, 'run')} whose record does not say")
     return ", ".join(parts) or "no complete run"
+
+
+def recorded_data(runs: list[dict]) -> set[str]:
+    """The dataset checksums the completed runs' records name (sha256 over the raw files' names and
+    bytes, part of every cache key; a run that reads no data records none)."""
+    found = set()
+    for r in runs:
+        if r.get("status") != "ok":
+            continue
+        try:
+            value = (read_json(Path(r["dir"]) / COMPLETE).get("inputs") or {}).get("data")
+        except (OSError, CorruptArtifact, AttributeError):
+            continue
+        if value:
+            found.add(str(value))
+    return found
+
+
+def dataset_markdown(files: dict, folder_checksum: str, folder: str, recorded: set, table_caption) -> str:
+    """The appendix's dataset section: the raw files' sha256 where the data folder this render sees
+    holds what the runs read (its checksum is the one their records name), else what the runs
+    recorded and why the files are not listed. `files`: name -> sha256 in `folder`;
+    `table_caption(text)`: the numbered caption."""
+    head = "## Dataset checksums (sha256)\n\n"
+    rows = "\n\n| file | sha256 |\n| --- | --- |\n" + "\n".join(
+        f"| `{k}` | `{v}` |" for k, v in files.items()
+    )
+    if not recorded:
+        return (
+            head
+            + table_caption(f"sha256 of the {len(files)} dataset files in `{folder}` at render time.")
+            + rows
+        )
+    named = ", ".join(f"`{c[:12]}…`" for c in sorted(recorded))
+    if recorded == {folder_checksum}:
+        return (
+            head
+            + table_caption(
+                f"sha256 of the {len(files)} dataset files the runs read (`{folder}`; together they give the "
+                f"dataset checksum every run that reads data recorded, {named})."
+            )
+            + rows
+        )
+    held = "no dataset files" if not files else f"other files (dataset checksum `{folder_checksum[:12]}…`)"
+    return head + (
+        f"The runs that read data recorded the dataset checksum{'s' if len(recorded) > 1 else ''} {named} "
+        f"(sha256 over the raw files' names and bytes); the data folder this render sees, `{folder}`, holds "
+        f"{held}, so the files the runs read are not listed here (set DATA_DIR to their folder and render again)."
+    )

@@ -30,7 +30,7 @@ from ..study import STAGES
 from . import console, counterpart
 from .html import check_tools, combine, export_html
 from .pdf import PdfToolMissing, export_pdf
-from .provenance import environment_info, environment_line, where_line
+from .provenance import dataset_markdown, environment_info, environment_line, recorded_data, where_line
 from .text import Captions, caption_html, fence, plain
 
 # the kernel manager the analyses notebook runs under, by name (papermill imports it): the runner's,
@@ -53,8 +53,10 @@ def appendix(study, pdir: Path, runs: list[dict], captions: Captions | None = No
     d = study.data
     try:
         sums = data.file_checksums(d["dataset"], d["data_dir"])
+        folder_sum = data.checksum(d["dataset"], d["data_dir"])
     except OSError:
-        sums = {}
+        sums, folder_sum = {}, "absent"
+    folder = config.relative(data.raw_folder(d["dataset"], d["data_dir"]))
     versions = ", ".join(f"{k} {v}" for k, v in env["versions"].items())
     cells = [
         _md(
@@ -70,14 +72,7 @@ def appendix(study, pdir: Path, runs: list[dict], captions: Captions | None = No
         )
     ]
     cells.append(_md(params_as_run(study, pdir)))
-    cells.append(
-        _md(
-            "## Dataset checksums (sha256)\n\n"
-            + captions.table(f"sha256 of the {len(sums)} dataset files the runs read.")
-            + "\n\n| file | sha256 |\n| --- | --- |\n"
-            + "\n".join(f"| `{k}` | `{v}` |" for k, v in sums.items())
-        )
-    )
+    cells.append(_md(dataset_markdown(sums, folder_sum, folder, recorded_data(runs), captions.table)))
     budget = (study.spec.report or {}).get("time_budget_minutes")
     cells.append(_md(runs_markdown(runs, captions, budget)))
     return cells

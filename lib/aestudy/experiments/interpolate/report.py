@@ -216,10 +216,16 @@ def _measure(interp, col: str, confidence: float, words: str, unit: str = "") ->
     return f" {words.format(means_in(interp, col, confidence, unit))}"
 
 
-def findings(interp: pd.DataFrame, confidence: float = CONFIDENCE, ref: pd.DataFrame | None = None) -> str:
+def findings(
+    interp: pd.DataFrame,
+    confidence: float = CONFIDENCE,
+    ref: pd.DataFrame | None = None,
+    independent: bool = False,
+) -> str:
     """What experiment 2 measured and what it shows: sharpness at the ends relative to the real
     digits, how recognisably the a = 0.5 decode is one of the two digits relative to the model's
-    own ends, and the secondary measures with their caveats."""
+    own ends, and the secondary measures with their caveats. `independent`: every model its own
+    unit (seeded for its own cell), so the verdicts' intervals are over the model pairs."""
     if interp.empty:
         return ""
     per_seed = "pair_seed" in interp
@@ -235,7 +241,12 @@ def findings(interp: pd.DataFrame, confidence: float = CONFIDENCE, ref: pd.DataF
             else "the same images for every model"
         )
         + "; each seed's number is the mean over them, and every interval of this section's tables and figures "
-        "is over autoencoder seeds, and so are the verdicts'."
+        + (
+            "is over autoencoder seeds (each seed's mean over its model pairs); the verdicts' are Welch intervals "
+            f"over the {PAIRS}, every model its own unit (seeded for its own cell)."
+            if independent
+            else "is over autoencoder seeds, and so are the verdicts'."
+        )
     )
     if interp["latent_dim"].nunique() < 2:
         return (
@@ -368,7 +379,9 @@ def table(interp: pd.DataFrame, confidence: float = CONFIDENCE, columns: dict | 
 
 
 def text(data) -> str:
-    return findings(data.usable(STAGE), data.rules.confidence, data.usable("reference"))
+    return findings(
+        data.usable(STAGE), data.rules.confidence, data.usable("reference"), data.rules.models_independent
+    )
 
 
 def measures_table(data, primary: bool = True):
@@ -457,11 +470,8 @@ For each digit pair, many pairs of test images (one of each digit) are encoded a
 (1 - a) z1 + a z2 is decoded for a from 0 to 1, by every model of the latent sizes compared. Each
 autoencoder seed and num_conv draws its own image pairs, shared by its models of every d, so the
 latent sizes are compared image pair by image pair within a model pair (one seed and num_conv),
-each model pair's number is the mean over its image pairs. The figures' intervals are over
-autoencoder seeds (each seed's mean over its model pairs). Where each autoencoder's seed is drawn for
-its own cell, every model pair is an independent unit and the verdicts' intervals are Welch's over
-the model pairs; where the seeds are shared across cells, the model pairs of one seed share its batch
-order and the verdicts' intervals are over the seeds (the rules of the verdicts say which).
+each model pair's number is the mean over its image pairs. What the intervals are over is said
+with the findings below.
 
 Each claim is measured against a yardstick. **Sharp at the ends**: the Tenengrad measure (the mean
 squared Sobel gradient magnitude) of the a = 0 and 1 decodes against that of the real digit each

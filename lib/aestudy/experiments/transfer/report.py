@@ -450,7 +450,28 @@ def text(data) -> str:
     if not s:
         return ""
     aug = augment_words(data, CONTRASTS)
-    return runs_text(tr, s["clf"]) + " " + findings(s, data.rules.confidence) + (f" {aug}" if aug else "")
+    return (
+        runs_text(tr, s["clf"])
+        + " "
+        + unit_words(data.rules.models_independent)
+        + " "
+        + findings(s, data.rules.confidence)
+        + (f" {aug}" if aug else "")
+    )
+
+
+def unit_words(independent: bool) -> str:
+    """What the verdicts' intervals are over, for the design the runs record."""
+    if independent:
+        return (
+            "Every encoder is an independent unit (its autoencoder seeded for its own cell): the tables' "
+            "intervals are over the seeds (each seed's mean over its encoders), the verdicts' Welch intervals "
+            f"over the {ENCODERS}."
+        )
+    return (
+        "The encoders of one seed share their autoencoders' batch order and part of their initialisation, so "
+        "the seed is the unit: the verdicts' intervals are over the seeds too."
+    )
 
 
 HEADLINES = (
@@ -480,11 +501,10 @@ Every table's interval is over autoencoder seeds, taken on encoder-level means: 
 autoencoder of experiment 1: its d and seed) first averages its label draws (and, where the table
 says so, the other factors), so the interval carries both the encoder's and the label draw's
 variation, and n is the number of seeds, never the number of records. An encoder's label draws and
-its classifiers' initialisations are its own, derived from its autoencoder seed, d and num_conv;
-whether its autoencoder's seed was drawn for its own cell too (every encoder then an independent
-unit) or shared across the d (the seed then the unit) is said with the rules of the verdicts; the modes
-trained from a random initialisation (scratch and the augmented control) and the raw-pixel
-baselines vary with the encoder too and take the same unit.
+its classifiers' initialisations are its own, derived from its autoencoder seed, d and num_conv; the
+modes trained from a random initialisation (scratch and the augmented control) and the raw-pixel
+baselines vary with the encoder too and take the same unit. What the verdicts' intervals are over is
+said with the findings below.
 
 How each mode is trained (steps, learning rate, weight decay, augmentation; for fine-tuning a head
 warm-up and a lower encoder learning rate) was chosen per mode by cross-validation on labelled
