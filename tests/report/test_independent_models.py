@@ -178,3 +178,15 @@ def test_each_section_says_what_its_verdicts_intervals_are_over_for_the_recorded
     cell = about.about(profile.ProfileData(tmp_path, tables={"autoencode": ae.assign(seed_scope="cell")}))
     assert "The seed is the independent unit" in shared and "The seed is the independent unit" not in cell
     assert "each model is an independent unit" in cell and "(the independent unit)" not in cell
+
+
+def test_a_slope_over_three_levels_says_why_its_n_leaves_the_middle_level_out():
+    """'-9.1 % per conv layer, 32 autoencoders' of 48 trained: the num_conv = 2 cells sit at the mean
+    of the levels and weigh nothing in a least-squares slope, which the numbers now say."""
+    ae = constructed._ae(constructed._good_error, SEEDS)
+    size = autoencode.verdict_error_falls_with_size(ae, INDEPENDENT)
+    n = len(ae[ae["num_conv"] != 2])
+    assert f"{n} autoencoders" in size["decides"]
+    assert "the autoencoders at num_conv = 2 weigh nothing in it" in size["this run's numbers"]
+    d = autoencode.verdict_error_falls_with_d(ae, INDEPENDENT)  # 5, 10, 15, 20: every level weighs
+    assert "weigh nothing" not in d["this run's numbers"]

@@ -351,3 +351,22 @@ def test_the_baselines_are_paired_with_the_label_draw_of_their_seed():
     is_base = tr["mode"].isin(["logreg", "1nn"])
     tr.loc[is_base, "accuracy"] = 0.65 + 0.1 * tr.loc[is_base, "seed"]
     assert transfer.verdict_beats_baselines(tr)["verdict"] == SUPPORTED
+
+
+def test_a_mode_difference_names_its_mean_at_every_d_beside_the_mean_over_d(tmp_path):
+    """'Fine-tuning beats frozen: +2.7' over d hid a d where frozen was ahead (-0.4 at d = 20):
+    each mode difference's note gives the difference at every d, as the raw-pixel claim's does."""
+    from aestudy.report import profile
+
+    tr = _transfer(
+        lambda d, h, m, s, draw: (
+            0.80
+            + (0.001 * s if m == "finetune" else 0.0)
+            + (0.02 if m == "finetune" and d < 20 else 0.0)
+            - (0.004 if m == "finetune" and d == 20 else 0.0)
+        )
+    )
+    data = profile.ProfileData(tmp_path, tables={"transfer": tr.assign(status="ok")})
+    note = transfer.contrast_note("finetune", "frozen")(data)
+    assert note.startswith("finetune − frozen at every d (means): d=5: +2.1 points"), note
+    assert note.endswith("d=20: -0.3 points"), note

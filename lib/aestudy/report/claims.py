@@ -176,6 +176,20 @@ def ends(df: pd.DataFrame, by: str, value: str, f=fmt) -> str:
     return said
 
 
+def _weightless(df: pd.DataFrame, x: str, units: str) -> str:
+    """'; the autoencoders at num_conv = 2 weigh nothing in it: ...': said where a level of `x` sits
+    at the mean of the levels (the middle of three equally spaced ones), so that the slope's n,
+    which counts the units it weighs, is less than the units trained."""
+    xs = np.sort(df[x].dropna().unique().astype(float))
+    mid = [v for v in xs if np.isclose(v, xs.mean())] if len(xs) > 2 else []
+    if not mid:
+        return ""
+    return (
+        f"; the {units} at {vocab.label(x)} = {whole(mid[0])} weigh nothing in it (a least-squares slope gives "
+        "the level at the mean of the levels no weight; the steps use them)"
+    )
+
+
 def trend_row(
     experiment: str,
     c: str,
@@ -250,7 +264,9 @@ def trend_row(
             f"{f'within each {other} ' if len(levels) > 1 else ''}(the least-squares slope of the cell means of "
             f"the log over {vocab.label(x)}"
             + (f", at {other} = {whole(levels[0])}" if len(levels) == 1 else "")
-            + f", a Welch t-interval over the {units}, each an independent unit, each cell its own spread)"
+            + f", a Welch t-interval over the {units}, each an independent unit, each cell its own spread"
+            + _weightless(df, x, units)
+            + ")"
         )
     else:
         where = (

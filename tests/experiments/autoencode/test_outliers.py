@@ -264,6 +264,10 @@ def test_experiment_1_says_whether_one_model_breaks_the_one_variance_assumption(
     calm = largest_residual(_sweep())
     assert "no model stands apart from the others" in calm and "stands apart (" not in calm
     assert largest_residual(_sweep(seeds=1)) == ""  # one seed: no residual degrees of freedom
+    # every model seeded for its own cell: the seed groups nothing, so it is no block
+    own = largest_residual(_sweep(bad=1.5), independent=True)
+    assert "cell and the seed a block" not in own and "what its cell predicts" in own
+    assert "(d=20, num_conv=2, seed 1)" in own and "widens its cell's spread" in own
 
 
 def test_the_association_s_p_counts_a_cell_s_mirrored_seeds_once():

@@ -60,9 +60,14 @@ def test_a_mode_difference_whose_chosen_protocols_differ_in_augmentation_says_it
         "the protocol chosen for scratch trains on augmented copies and finetune's does not, "
         "so finetune − scratch also measures augmentation"
     )
-    assert v.at["pretraining_beats_scratch", "note"] == said
+    # after the difference at every d
+    assert v.at["pretraining_beats_scratch", "note"].startswith(
+        "finetune − scratch at every d (means): d=5: "
+    )
+    assert v.at["pretraining_beats_scratch", "note"].endswith("; " + said)
     assert "so finetune − augmented also measures augmentation" in v.at["pretraining_beats_control", "note"]
-    assert v.at["finetune_beats_frozen", "note"] == ""  # both chosen without augmentation
+    # both chosen without augmentation: the differences at every d alone
+    assert "augmentation" not in v.at["finetune_beats_frozen", "note"]
 
 
 def test_no_augmentation_note_where_both_protocols_agree_or_none_are_recorded():
@@ -174,7 +179,7 @@ def test_captions_name_baselines_and_modes_only_where_the_runs_have_them():
     assert "grey lines" not in caption and "baselines grey" not in transfer.overview(bare).caption
     full = profile.ProfileData(Path("."), tables={"transfer": tr})
     assert "grey lines: raw-pixel baselines" in transfer_data.summary(full)[1]
-    assert transfer.overview(full).caption.endswith("baselines grey")
+    assert transfer.overview(full).caption.endswith("one colour per mode, baselines grey")
     frozen = tr[tr["mode"].isin(["frozen", "scratch", "logreg", "1nn"])]
     assert "accuracy by d (frozen, mean)" in transfer.verdict_larger_d_better(frozen)["this run's numbers"]
     assert (

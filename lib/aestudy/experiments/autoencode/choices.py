@@ -43,11 +43,13 @@ def still_worse(data) -> str:
     )
 
 
-def largest_residual(ae) -> str:
+def largest_residual(ae, independent: bool = False) -> str:
     """A check for a model far from its cell in experiment 1 (the log test error, one mean per
-    (d, num_conv) cell, the seed a block: a yardstick only, the verdicts are over the seeds): the
-    largest studentized residual against the bound the largest of n such residuals passes with at
-    most 5 % chance (Bonferroni), and, where one model passes it, what that model does to the spread."""
+    (d, num_conv) cell, the seed a block where the seeds are shared across cells; `independent`:
+    every model seeded for its own cell, so no block; a yardstick only, not what the verdicts
+    assume): the largest studentized residual against the bound the largest of n such residuals
+    passes with at most 5 % chance (Bonferroni), and, where one model passes it, what that model
+    does to the spread."""
     import numpy as np
     from scipy import stats
 
@@ -56,26 +58,28 @@ def largest_residual(ae) -> str:
     if ae.empty or SEED not in ae or ERROR not in ae:
         return ""
     d = ae[ae[ERROR] > 0].assign(_log=lambda t: np.log(t[ERROR]))
-    r = linear.studentized(d, "_log", CELL, [SEED])
+    blocks = [] if independent else [SEED]
+    r = linear.studentized(d, "_log", CELL, blocks)
     if r.empty:
         return ""
-    f = linear.fit(d, "_log", CELL, [SEED])
+    f = linear.fit(d, "_log", CELL, blocks)
     i, n = r.abs().idxmax(), len(r)
     bound = float(stats.t.ppf(1 - 0.05 / (2 * n), f.df - 1))  # Bonferroni over the n residuals
     said = (
-        f"Set against one mean per (d, num_conv) cell and the seed a block (the log test error; a yardstick for a "
-        f"model far from its cell, not what the verdicts assume) "
-        f"the largest studentized residual (a model's distance from what its cell and seed predict, in residual SDs "
+        f"Set against one mean per (d, num_conv) cell{'' if independent else ' and the seed a block'} (the log test "
+        "error; a yardstick for a model far from its cell, not what the verdicts assume) the largest studentized "
+        f"residual (a model's distance from what its cell{'' if independent else ' and seed'} predict"
+        f"{'s' if independent else ''}, in residual SDs "
         f"of the other models) is {r[i]:+.2f} ({model_name(d.loc[i])}), against {bound:.2f}, which the "
         f"largest of {n} residuals of normal, one-variance errors passes with at most 5 % chance (Bonferroni)"
     )
     if abs(r[i]) <= bound:
         return said + ": no model stands apart from the others."
-    without = linear.fit(d.drop(index=i), "_log", CELL, [SEED])
+    without = linear.fit(d.drop(index=i), "_log", CELL, blocks)
     return (
         f"{said}: that model stands apart (residual SD of the log error {np.sqrt(f.s2):.3f} with it, "
-        f"{np.sqrt(without.s2):.3f} without); it {'raises' if r[i] > 0 else 'lowers'} its cell's mean and its "
-        "seed's statistics."
+        f"{np.sqrt(without.s2):.3f} without); it {'raises' if r[i] > 0 else 'lowers'} its cell's mean"
+        + (" and widens its cell's spread." if independent else " and its seed's statistics.")
     )
 
 
@@ -119,7 +123,7 @@ def limitations(data) -> str:
         if fidelity.has(ae, fidelity.PCA)
         else ""
     )
-    return " ".join(t for t in (learned, largest_residual(ae)) if t)
+    return " ".join(t for t in (learned, largest_residual(ae, data.rules.models_independent)) if t)
 
 
 def _seeds_trained(data, declared: list) -> str:

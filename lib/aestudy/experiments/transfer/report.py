@@ -229,8 +229,18 @@ def verdict_pretraining_beats_control(tr: pd.DataFrame, rules: ReportParams = DE
 
 
 def contrast_note(a: str, b: str):
-    """The note of the claim a − b: said where their chosen protocols differ in augmentation."""
-    return lambda data: augment_note(data, a, b)
+    """The note of the claim a − b: its mean at every d (a mean over d can hide a d where it turns),
+    and where their chosen protocols differ in augmentation, that it measures augmentation too."""
+
+    def note(data) -> str:
+        clf, _ = transfer_parts(data.usable(STAGE))
+        by_d = ""
+        if not clf.empty and {a, b} <= set(clf["mode"]):
+            diffs = _encoder_diffs(clf, a=a, b=b)
+            by_d = f"{a} − {b} at every d (means): {_by_d_words(diffs)}" if not diffs.empty else ""
+        return "; ".join(w for w in (by_d, augment_note(data, a, b)) if w)
+
+    return note
 
 
 def _versus_baselines(clf: pd.DataFrame, base: pd.DataFrame):
@@ -438,7 +448,7 @@ def overview(data) -> Panel | None:
         "transfer accuracy",
         "test accuracy (%)",
         draw,
-        f"test accuracy (%){f' with {int(labels)} labels' if labels else ''}"
+        f"test accuracy (%){f' with {int(labels)} labels' if labels else ''}, one colour per mode"
         + (", baselines grey" if s["base"] is not None and not s["base"].empty else ""),
     )
 
