@@ -187,6 +187,33 @@ def test_a_slope_over_three_levels_says_why_its_n_leaves_the_middle_level_out():
     size = autoencode.verdict_error_falls_with_size(ae, INDEPENDENT)
     n = len(ae[ae["num_conv"] != 2])
     assert f"{n} autoencoders" in size["decides"]
-    assert "the autoencoders at num_conv = 2 weigh nothing in it" in size["this run's numbers"]
+    assert (
+        f"the {len(ae) - n} autoencoders at num_conv = 2, the middle level within each d, weigh nothing in it"
+        in size["this run's numbers"]
+    )
     d = autoencode.verdict_error_falls_with_d(ae, INDEPENDENT)  # 5, 10, 15, 20: every level weighs
     assert "weigh nothing" not in d["this run's numbers"]
+    # a d without num_conv = 3: its num_conv = 2 models are an end of their slope, and weigh
+    gap = ae[~((ae["latent_dim"] == 20) & (ae["num_conv"] == 3))]
+    size = autoencode.verdict_error_falls_with_size(gap, INDEPENDENT)
+    middle = len(gap[(gap["num_conv"] == 2) & (gap["latent_dim"] != 20)])
+    assert f"the {middle} autoencoders at num_conv = 2, the middle level" in size["this run's numbers"]
+    assert f"{len(gap) - middle} autoencoders" in size["decides"]
+
+
+def test_the_raw_pixel_claim_is_decided_on_every_ds_encoders_not_the_largest_ds():
+    """Until 2026-12-07 it was decided at the largest d alone (4 encoders, 3 df): now on the mean over d
+    of every encoder's difference, as the other mode differences, so a d = 20 below the baselines does
+    not decide it where every other d is well above them."""
+
+    def acc(d, h, m, s, draw):
+        if m == "finetune":
+            return 0.80 + 0.002 * s + (-0.01 if d == 20 else 0.06)
+        return 0.70 + 0.003 * s
+
+    tr = constructed._transfer(acc, seeds=SEEDS, base=(0.81, 0.75))
+    row = transfer.verdict_beats_baselines(tr, INDEPENDENT)
+    assert row["verdict"] == SUPPORTED, row
+    data = profile.ProfileData(Path("."), tables={"transfer": tr.assign(status="ok")})
+    assert transfer.baselines_note(data).endswith("d=20: -2.2 points")  # below the baselines there
+    assert "Welch t-interval, 16 encoders" in row["this run's numbers"] and "d=20" not in row["key number"]

@@ -377,11 +377,19 @@ def test_the_dataset_checksums_list_the_files_only_where_they_are_what_the_runs_
         return {"status": "ok", "dir": d}
 
     runs = [run("a", "f" * 64), run("b", "f" * 64), run("theory", "")]
-    assert provenance.recorded_data(runs) == {"f" * 64}
+    runs += [{"status": "failed", "dir": run("c", "c" * 64)["dir"]}]  # not a run the report uses
+    corrupt = run("d", "d" * 64)
+    (corrupt["dir"] / "complete.json").write_text("{not json")
+    assert provenance.recorded_data([*runs, corrupt]) == {"f" * 64}
     caption = "Table 9. {}".format
     files = {"t10k-images-idx3-ubyte": "1" * 64}
     same = provenance.dataset_markdown(files, "f" * 64, "data/MNIST/raw", {"f" * 64}, caption)
     assert "sha256 of the 1 dataset files the runs read" in same and "| `t10k-images-idx3-ubyte` |" in same
+    assert "every run that reads data recorded" in same
+    # runs that read two datasets: the folder holds one of them, the other is named
+    mixed = provenance.dataset_markdown(files, "f" * 64, "data/MNIST/raw", {"f" * 64, "a" * 64}, caption)
+    assert "| `t10k-images-idx3-ubyte` |" in mixed and "others recorded `aaaaaaaaaaaa…`" in mixed
+    assert "holds other files" not in mixed
     for held, words in (
         ({}, "holds no dataset files"),
         (files, "holds other files (dataset checksum `eeeeeeeeeeee…`)"),
@@ -394,6 +402,8 @@ def test_the_dataset_checksums_list_the_files_only_where_they_are_what_the_runs_
         )
     unknown = provenance.dataset_markdown(files, "f" * 64, "data/MNIST/raw", set(), caption)
     assert "dataset files in `data/MNIST/raw` at render time" in unknown
+    nothing = provenance.dataset_markdown({}, "absent", "data/MNIST/raw", set(), caption)
+    assert "No dataset files in `data/MNIST/raw`" in nothing and "Table" not in nothing
 
 
 def test_rendering_imports_no_torch():

@@ -28,8 +28,9 @@ OVERVIEW_X = "latent_dim"  # what every page-1 panel is drawn against
 # declare it as their accuracies' range (`Experiment.ranges`), so their intervals are cut there alike
 ACCURACY = (0.0, 1.0)
 
-# the unit of replication (every interval but the baselines' is over these), and what each seed
-# trains in every cell (the verdicts' observations), each in the singular and the plural
+# the unit of replication (every table's and figure's interval but the baselines' is over these), and
+# what each seed trains in every cell (the verdicts' units where each is seeded for its own cell, else
+# pooled by seed), each in the singular and the plural
 UNIT, UNITS = "autoencoder seed", "autoencoder seeds"
 # where the runs record whether their models are independent units: (stage, column, the value that
 # says so): autoencode's seed_scope 'cell', every model seeded for its own (d, num_conv) cell
@@ -116,7 +117,7 @@ def about(data, other: str | None = None) -> str:
         "initialisation or a batch order: each model is an independent unit, and so is each unit built on one\n"
         "(experiment 2's model pairs, experiment 4's encoders). The verdicts decide on combinations of cell\n"
         "means with Welch t-intervals over those units, each cell its own spread (the rules follow the detailed\n"
-        "verdicts); the seeds' t-intervals of the tables and figures hold too, on fewer degrees of freedom."
+        "verdicts); the seeds' t-intervals of the tables and figures hold too, on no more degrees of freedom."
         if data.rules.models_independent
         else "The seed is the independent unit (the models of one seed share its random inputs): the verdicts take\n"
         "each seed's own statistic, computed from all of its models, as one observation; their intervals are\n"

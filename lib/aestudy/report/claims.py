@@ -21,7 +21,7 @@ import pandas as pd
 
 from .. import vocabulary as vocab
 from .decide import CONTRADICTED, INCONCLUSIVE, holds_text
-from .stats import MODELS
+from .stats import MODELS, SEED
 from .text import est_words, fmt, relative, whole
 
 KEY = "key number"  # the short number of the page-1 verdict table (no interval words)
@@ -176,17 +176,29 @@ def ends(df: pd.DataFrame, by: str, value: str, f=fmt) -> str:
     return said
 
 
-def _weightless(df: pd.DataFrame, x: str, units: str) -> str:
-    """'; the autoencoders at num_conv = 2 weigh nothing in it: ...': said where a level of `x` sits
-    at the mean of the levels (the middle of three equally spaced ones), so that the slope's n,
-    which counts the units it weighs, is less than the units trained."""
-    xs = np.sort(df[x].dropna().unique().astype(float))
-    mid = [v for v in xs if np.isclose(v, xs.mean())] if len(xs) > 2 else []
-    if not mid:
+def _weightless(d: pd.DataFrame, x: str, y: str, block: str, units: str) -> str:
+    """'; the 16 autoencoders at num_conv = 2, the middle level within each d, weigh nothing in it':
+    said where, within a level of `block`, a level of `x` sits at the mean of that block's levels (a
+    least-squares slope gives it no weight), so that the slope's n, which counts the units it
+    weighs, is less than the units trained. `d`: the rows of the estimate."""
+    from .linear import usable
+
+    rows = usable(d, y, [x, block])
+    weightless, at = 0, set()
+    for _, g in rows.groupby(block):
+        xs = np.sort(g[x].unique().astype(float))
+        if len(xs) < 2:
+            continue
+        mid = [v for v in xs if np.isclose(v, xs.mean())]
+        middle = g[g[x].astype(float).isin(mid)]
+        weightless += len(middle[[x, SEED]].drop_duplicates()) if SEED in middle else len(middle)
+        at.update(mid)
+    if not weightless:
         return ""
+    where = " or ".join(f"{vocab.label(x)} = {whole(v)}" for v in sorted(at))
     return (
-        f"; the {units} at {vocab.label(x)} = {whole(mid[0])} weigh nothing in it (a least-squares slope gives "
-        "the level at the mean of the levels no weight; the steps use them)"
+        f"; the {weightless} {units} at {where}, the middle level within each {vocab.label(block)}, weigh nothing "
+        "in it: a least-squares slope gives the level at the mean of the levels no weight, the steps use them"
     )
 
 
@@ -265,7 +277,7 @@ def trend_row(
             f"the log over {vocab.label(x)}"
             + (f", at {other} = {whole(levels[0])}" if len(levels) == 1 else "")
             + f", a Welch t-interval over the {units}, each an independent unit, each cell its own spread"
-            + _weightless(df, x, units)
+            + _weightless(d, x, "_log", block, units)
             + ")"
         )
     else:

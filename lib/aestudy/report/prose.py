@@ -78,7 +78,7 @@ def _claims(rows: pd.DataFrame, numbers: bool = True, notes: bool = False) -> st
 
 
 def _seeds(data: ProfileData) -> tuple[int, int]:
-    """(autoencoder seeds, autoencoders) of the first experiment's stage: the unit of every verdict."""
+    """(autoencoder seeds, autoencoders) of the first experiment's stage: what page 1 counts."""
     first = data.usable(EXPERIMENTS[0].stages[0])
     return (first[SEED].nunique(), len(first)) if not first.empty and SEED in first else (0, 0)
 

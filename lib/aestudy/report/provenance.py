@@ -149,32 +149,43 @@ def recorded_data(runs: list[dict]) -> set[str]:
 
 def dataset_markdown(files: dict, folder_checksum: str, folder: str, recorded: set, table_caption) -> str:
     """The appendix's dataset section: the raw files' sha256 where the data folder this render sees
-    holds what the runs read (its checksum is the one their records name), else what the runs
-    recorded and why the files are not listed. `files`: name -> sha256 in `folder`;
-    `table_caption(text)`: the numbered caption."""
+    holds what the runs read (its checksum is one their records name; any other they name is said),
+    else what the runs recorded and why the files are not listed. `files`: name -> sha256 in
+    `folder`; `table_caption(text)`: the numbered caption (a table only where there are files)."""
     head = "## Dataset checksums (sha256)\n\n"
     rows = "\n\n| file | sha256 |\n| --- | --- |\n" + "\n".join(
         f"| `{k}` | `{v}` |" for k, v in files.items()
     )
+
+    def short(checksums) -> str:
+        return ", ".join(f"`{c[:12]}…`" for c in sorted(checksums))
+
+    if not files and not recorded:
+        return head + f"No dataset files in `{folder}` at render time, and no run recorded reading any."
     if not recorded:
         return (
             head
             + table_caption(f"sha256 of the {len(files)} dataset files in `{folder}` at render time.")
             + rows
         )
-    named = ", ".join(f"`{c[:12]}…`" for c in sorted(recorded))
-    if recorded == {folder_checksum}:
+    if files and folder_checksum in recorded:
+        others = recorded - {folder_checksum}
         return (
             head
             + table_caption(
                 f"sha256 of the {len(files)} dataset files the runs read (`{folder}`; together they give the "
-                f"dataset checksum every run that reads data recorded, {named})."
+                f"dataset checksum {short({folder_checksum})} that "
+                + (
+                    f"some runs recorded; others recorded {short(others)}, files this render does not see)."
+                    if others
+                    else "every run that reads data recorded)."
+                )
             )
             + rows
         )
-    held = "no dataset files" if not files else f"other files (dataset checksum `{folder_checksum[:12]}…`)"
+    held = "no dataset files" if not files else f"other files (dataset checksum {short({folder_checksum})})"
     return head + (
-        f"The runs that read data recorded the dataset checksum{'s' if len(recorded) > 1 else ''} {named} "
+        f"The runs that read data recorded the dataset checksum{'s' if len(recorded) > 1 else ''} {short(recorded)} "
         f"(sha256 over the raw files' names and bytes); the data folder this render sees, `{folder}`, holds "
         f"{held}, so the files the runs read are not listed here (set DATA_DIR to their folder and render again)."
     )

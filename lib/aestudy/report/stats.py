@@ -19,8 +19,8 @@ from ..report_params import ReportParams
 
 CONFIDENCE = ReportParams().confidence  # the default level; a profile's own is in its params.yaml
 SEED = "seed"  # the column of the unit of replication (the study names it: `about.UNIT`)
-SEEDS = about.UNITS  # the unit of every interval but the baselines', in words
-MODELS = about.MODELS  # what each seed trains: the verdicts' observations, in words
+SEEDS = about.UNITS  # the unit of every table's interval but the baselines', in words
+MODELS = about.MODELS  # what each seed trains (the verdicts' units where each has its own seed), in words
 RANGES = {  # what the frame's own measures can be: a t-interval is cut there (few units can reach past
     # 100 %); each experiment declares its own measures' (`Experiment.ranges`, `bounds_of`)
     "r": (-1.0, 1.0),  # `param_correlations_by_seed`'s

@@ -268,6 +268,18 @@ def test_experiment_1_says_whether_one_model_breaks_the_one_variance_assumption(
     own = largest_residual(_sweep(bad=1.5), independent=True)
     assert "cell and the seed a block" not in own and "what its cell predicts" in own
     assert "(d=20, num_conv=2, seed 1)" in own and "widens its cell's spread" in own
+    import numpy as np
+
+    from aestudy.report import linear
+
+    logged = _sweep(bad=1.5).assign(_log=lambda t: np.log(t["final_test_error"]))
+    cells = ["latent_dim", "num_conv"]
+    for said, blocks in ((own, []), (odd, ["seed"])):  # the residual printed is the fit's it names
+        r = linear.studentized(logged, "_log", cells, blocks)
+        assert f"is {r[r.abs().idxmax()]:+.2f} (d=20" in said
+    assert linear.studentized(logged, "_log", cells, []).abs().max() != pytest.approx(
+        linear.studentized(logged, "_log", cells, ["seed"]).abs().max(), abs=0.005
+    )
 
 
 def test_the_association_s_p_counts_a_cell_s_mirrored_seeds_once():

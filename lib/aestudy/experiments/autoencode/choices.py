@@ -59,6 +59,11 @@ def largest_residual(ae, independent: bool = False) -> str:
         return ""
     d = ae[ae[ERROR] > 0].assign(_log=lambda t: np.log(t[ERROR]))
     blocks = [] if independent else [SEED]
+    against, predicts = (
+        ("one mean per (d, num_conv) cell", "its cell predicts")
+        if independent
+        else ("one mean per (d, num_conv) cell and the seed a block", "its cell and seed predict")
+    )
     r = linear.studentized(d, "_log", CELL, blocks)
     if r.empty:
         return ""
@@ -66,10 +71,8 @@ def largest_residual(ae, independent: bool = False) -> str:
     i, n = r.abs().idxmax(), len(r)
     bound = float(stats.t.ppf(1 - 0.05 / (2 * n), f.df - 1))  # Bonferroni over the n residuals
     said = (
-        f"Set against one mean per (d, num_conv) cell{'' if independent else ' and the seed a block'} (the log test "
-        "error; a yardstick for a model far from its cell, not what the verdicts assume) the largest studentized "
-        f"residual (a model's distance from what its cell{'' if independent else ' and seed'} predict"
-        f"{'s' if independent else ''}, in residual SDs "
+        f"Set against {against} (the log test error; a yardstick for a model far from its cell, not what the "
+        f"verdicts assume) the largest studentized residual (a model's distance from what {predicts}, in residual SDs "
         f"of the other models) is {r[i]:+.2f} ({model_name(d.loc[i])}), against {bound:.2f}, which the "
         f"largest of {n} residuals of normal, one-variance errors passes with at most 5 % chance (Bonferroni)"
     )

@@ -196,8 +196,9 @@ def choices(data) -> list[dict]:
             "what": "raw-pixel claim (pre-training against the baselines)",
             "choice": "decided on the mean over d of each encoder's difference, as the other mode differences",
             "how it was made": "until 2026-12-07 it was decided at the largest d alone, on that d's encoders "
-            "only; it changed for the degrees of freedom every d's encoders give, after a default run's "
-            "difference at every d (the figures its note gives now) had been seen",
+            "only; it changed for the degrees of freedom every d's encoders give, after the differences at "
+            "every d of the default's first sweep with every model seeded for its own cell (2026-12-07, on "
+            "another machine) had been seen",
             "on what data": "test set (a rule changed after test accuracies were seen)",
         },
         {

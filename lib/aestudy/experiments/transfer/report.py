@@ -236,8 +236,7 @@ def contrast_note(a: str, b: str):
         clf, _ = transfer_parts(data.usable(STAGE))
         by_d = ""
         if not clf.empty and {a, b} <= set(clf["mode"]):
-            diffs = _encoder_diffs(clf, a=a, b=b)
-            by_d = f"{a} − {b} at every d (means): {_by_d_words(diffs)}" if not diffs.empty else ""
+            by_d = _per_d_note(f"{a} − {b}", _encoder_diffs(clf, a=a, b=b))
         return "; ".join(w for w in (by_d, augment_note(data, a, b)) if w)
 
     return note
@@ -258,11 +257,14 @@ def _versus_baselines(clf: pd.DataFrame, base: pd.DataFrame):
     return mode, diffs, bpiv
 
 
-def _by_d_words(diffs: pd.DataFrame) -> str:
-    """'d=5: +0.0 points, d=10: +4.2 points, ...': the difference's mean at every d."""
-    return ", ".join(
-        f"d={int(d)}: {fmt_pp(v)}" for d, v in diffs.groupby("latent_dim")["diff"].mean().items()
-    )
+def _per_d_note(what: str, diffs: pd.DataFrame) -> str:
+    """'finetune − frozen at every d (means): d=5: +0.0 points, d=10: +4.2 points, ...': the
+    difference's mean at every d, beside its decision on their mean ('' with fewer than two d,
+    where it would only repeat the decision)."""
+    if diffs.empty or diffs["latent_dim"].nunique() < 2:
+        return ""
+    means = diffs.groupby("latent_dim")["diff"].mean()
+    return f"{what} at every d (means): " + ", ".join(f"d={int(d)}: {fmt_pp(v)}" for d, v in means.items())
 
 
 def verdict_beats_baselines(tr: pd.DataFrame, rules: ReportParams = DEFAULT) -> dict:
@@ -302,10 +304,10 @@ def verdict_beats_baselines(tr: pd.DataFrame, rules: ReportParams = DEFAULT) -> 
 def baselines_note(data) -> str:
     """Said beside the raw-pixel verdict: the difference at every d."""
     got = _versus_baselines(*transfer_parts(data.usable(STAGE)))
-    if got is None or got[1].empty:
+    if got is None:
         return ""
     mode, diffs, _ = got
-    return f"{mode} − the better baseline at every d (means): {_by_d_words(diffs)}"
+    return _per_d_note(f"{mode} − the better baseline", diffs)
 
 
 # ------------------------------------------------------------------ what the section says
@@ -386,15 +388,15 @@ def rules_markdown(rules: ReportParams) -> str:
         + (
             "every encoder is an independent unit (its autoencoder seeded for its own cell). A difference of two "
             "modes is the\n  mean over d of the encoders' mean differences at each d, with a Welch interval over "
-            "the encoders (each d its own spread);\n  a mode against the stronger raw-pixel baseline of the same "
-            "draw is decided the same way (its note gives the per-d\n  means); the trend over d is on the cell "
+            "the encoders (each d its own spread;\n  its note gives the per-d means); a mode against the stronger "
+            "raw-pixel baseline of the same draw is decided the\n  same way; the trend over d is on the cell "
             "means, as above.\n"
             if rules.models_independent
             else "the seed, not the encoder, is the independent unit. A difference of two modes is, "
             "for each seed,\n  the mean over d of its encoders' differences, and its interval is over the seeds (the "
-            "encoders of one seed\n  share their autoencoders' batch order and part of their initialisation);\n  a mode "
-            "against the stronger raw-pixel baseline of the same draw is decided the same way (its note\n  gives "
-            "the per-d means); the trend over d is each seed's own, as above.\n"
+            "encoders of one seed\n  share their autoencoders' batch order and part of their initialisation; its "
+            "note gives the per-d means);\n  a mode against the stronger raw-pixel baseline of the same draw is "
+            "decided the same way; the trend over d is each seed's own, as above.\n"
         )
         + "- *h1 matters little* (an equivalence test, TOST at "
         + a
