@@ -215,5 +215,5 @@ def test_the_raw_pixel_claim_is_decided_on_every_ds_encoders_not_the_largest_ds(
     row = transfer.verdict_beats_baselines(tr, INDEPENDENT)
     assert row["verdict"] == SUPPORTED, row
     data = profile.ProfileData(Path("."), tables={"transfer": tr.assign(status="ok")})
-    assert transfer.baselines_note(data).endswith("d=20: -2.2 points")  # below the baselines there
+    assert transfer.baselines_detail(data).endswith("d=20: -2.2 points")  # below the baselines there
     assert "Welch t-interval, 16 encoders" in row["this run's numbers"] and "d=20" not in row["key number"]

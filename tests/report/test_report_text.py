@@ -110,6 +110,7 @@ def test_verdicts_on_an_empty_profile_are_inconclusive_not_errors(tmp_path):
         "decides",
         "would decide it",
         "note",
+        "detail",
         "unadjusted",
         "p",
         "p (Holm)",

@@ -83,20 +83,25 @@ def test_every_decided_claim_names_the_unit_n_and_df_of_the_number_it_is_decided
     assert html.count("decided on:") == len(decided)
 
 
-def test_a_claims_note_is_a_line_of_its_block_not_only_in_the_folded_numbers():
+def test_a_claims_detail_is_a_line_of_its_block_not_only_in_the_folded_numbers():
+    """The difference at every d is a line of the detailed block (and in the numbers), kept apart
+    from the caveats (`Claim.note`) that page 1 says too."""
     from constructed import _study_profile
 
     v = verdicts.verdicts(_study_profile())
-    note = v.at["beats_baselines", verdicts.NOTE]
-    assert note.startswith("finetune − the better baseline at every d") and all(
-        f"d={d}:" in note for d in (5, 10, 15, 20)
+    detail = v.at["beats_baselines", verdicts.DETAIL]
+    assert detail.startswith("finetune − the better baseline at every d") and all(
+        f"d={d}:" in detail for d in (5, 10, 15, 20)
+    )
+    assert (
+        v.at["beats_baselines", verdicts.NOTE] == "" and detail in v.at["beats_baselines", verdicts.NUMBERS]
     )
     block = re.search(
         r'<div class="verdict-block">(?:(?!</div>).)*raw-pixel baselines(?:(?!</div>).)*</div>',
         verdicts.detail_html(v),
         flags=re.S,
     ).group(0)
-    assert f'<p class="verdict-line">Note: {note}.</p>' in block
+    assert f'<p class="verdict-line">F{detail[1:]}.</p>' in block
     assert v.at["beats_baselines", "key number"].endswith("over the better baseline")
     # the mode it is decided on, as the other 4+ rows name theirs
     assert v.at["beats_baselines", "conclusion"].endswith("(finetune vs logistic regression, 1-NN)")

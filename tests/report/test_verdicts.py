@@ -330,7 +330,7 @@ def test_the_baselines_are_those_of_each_encoders_own_label_draw(tmp_path):
     row = transfer.verdict_beats_baselines(tr)
     assert row["verdict"] == SUPPORTED and row["key number"].startswith("+1.0 ["), row["key number"]
     data = profile.ProfileData(tmp_path, tables={"transfer": tr.assign(status="ok")})
-    assert transfer.baselines_note(data).endswith(
+    assert transfer.baselines_detail(data).endswith(
         "d=5: +1.0 points, d=10: +1.0 points, d=15: +1.0 points, d=20: +1.0 points"
     )
     # every d's encoders, not the largest d's alone: the accuracies are means over all of them
@@ -367,6 +367,7 @@ def test_a_mode_difference_names_its_mean_at_every_d_beside_the_mean_over_d(tmp_
         )
     )
     data = profile.ProfileData(tmp_path, tables={"transfer": tr.assign(status="ok")})
-    note = transfer.contrast_note("finetune", "frozen")(data)
-    assert note.startswith("finetune − frozen at every d (means): d=5: +2.1 points"), note
-    assert note.endswith("d=20: -0.3 points"), note
+    detail = transfer.contrast_by_d("finetune", "frozen")(data)
+    assert detail.startswith("finetune − frozen at every d (means): d=5: +2.1 points"), detail
+    assert detail.endswith("d=20: -0.3 points"), detail
+    assert transfer.contrast_note("finetune", "frozen")(data) == ""  # a detail, not a caveat for page 1

@@ -33,7 +33,8 @@ HOLD_COUNT = "holds"
 NO_RUNS = "no usable runs"
 NEED = "need"  # what would decide it (decide.need): read by verdicts.family, not shown
 DF = "df"  # the degrees of freedom of the interval a row decides on (its equivalence's fewest)
-NOTE = "note"  # a claim's caveat (`Claim.note`): in its numbers, and a line of its own in the detailed block
+NOTE = "note"  # a claim's caveat (`Claim.note`): in its numbers, a line of its own in the detailed block, and on page 1
+DETAIL = "detail"  # the numbers behind a claim's decision (`Claim.detail`): in its numbers and its block, not on page 1
 DECIDES = "decides"  # the number the rule decides on, with its interval, where it is not the key number
 WOULD = (
     "would decide it"  # an inconclusive row's words on what would decide it (decide.need_text, or its own)
@@ -46,7 +47,10 @@ class Claim:
     # a check or an experiment added here (never counted as the original's)
     stage: str  # the stage whose usable rows it is decided on
     verdict: Callable  # verdict(rows: DataFrame, rules: ReportParams) -> row
-    note: Callable | None = None  # note(data) -> words said beside its numbers ('' for none)
+    note: Callable | None = None  # note(data) -> a caveat said beside its numbers and on page 1 ('' for none)
+    # detail(data) -> the numbers behind its decision, such as its difference at every level of a factor
+    # it averages over: a line of its detailed block and its numbers, not page 1 ('' for none)
+    detail: Callable | None = None
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import pandas as pd
 from .. import config
 from ..experiments import about
 from ..report_params import ReportParams
-from .claims import DECIDES, DF, HOLD_COUNT, KEY, NEED, NOTE, NUMBERS, SEED_COUNT, UNTESTED, WOULD
+from .claims import DECIDES, DETAIL, DF, HOLD_COUNT, KEY, NEED, NOTE, NUMBERS, SEED_COUNT, UNTESTED, WOULD
 from .decide import INCONCLUSIVE, WORDS, holm, need_text
 from .experiments import EXPERIMENTS, claims
 from .profile import ProfileData
@@ -33,6 +33,7 @@ COLUMNS = [
     DECIDES,
     WOULD,
     NOTE,
+    DETAIL,
     "unadjusted",
     "p",
     "p (Holm)",
@@ -48,10 +49,11 @@ def verdicts(data: ProfileData) -> pd.DataFrame:
     rules = data.rules
     rows = {cid: c.verdict(data.usable(c.stage), rules) for cid, c in claims().items()}
     for cid, c in claims().items():
-        note = c.note(data) if c.note else ""
-        rows[cid][NOTE] = note
-        if note:
-            rows[cid][NUMBERS] += f"; {note}"
+        for column, words in ((DETAIL, c.detail), (NOTE, c.note)):
+            said = words(data) if words else ""
+            rows[cid][column] = said
+            if said:
+                rows[cid][NUMBERS] += f"; {said}"
     v = pd.DataFrame.from_dict(rows, orient="index").rename_axis("claim")
     return family(v, 1 - rules.confidence)
 
@@ -191,7 +193,7 @@ def detail_html(v: pd.DataFrame, ref=None, aside: list | None = None) -> str:
             line.append(f"p {p(r['p'])}, Holm {p(r['p (Holm)'])}")
         if isinstance(r.get("unadjusted"), str) and r["unadjusted"]:
             line.append(f"{RAW}: {e(r['unadjusted'])}")
-        would, note = r.get(WOULD), r.get(NOTE)
+        would, note, detail = r.get(WOULD), r.get(NOTE), r.get(DETAIL)
         blocks.append(
             f'<div class="verdict-block"><p class="verdict-head"><span class="verdict-exp">{e(r["experiment"])}</span> '
             f'{e(r["conclusion"])}: <span class="verdict-{e(r["verdict"])}">{e(r["verdict"])}</span></p>'
@@ -199,6 +201,11 @@ def detail_html(v: pd.DataFrame, ref=None, aside: list | None = None) -> str:
             + (
                 f'<p class="verdict-line">{e(would[0].upper() + would[1:])}.</p>'
                 if isinstance(would, str) and would
+                else ""
+            )
+            + (
+                f'<p class="verdict-line">{e(detail[0].upper() + detail[1:])}.</p>'
+                if isinstance(detail, str) and detail
                 else ""
             )
             + (f'<p class="verdict-line">Note: {e(note)}.</p>' if isinstance(note, str) and note else "")
