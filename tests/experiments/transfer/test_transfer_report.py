@@ -60,9 +60,9 @@ def test_a_mode_difference_whose_chosen_protocols_differ_in_augmentation_says_it
         "the protocol chosen for scratch trains on augmented copies and finetune's does not, "
         "so finetune − scratch also measures augmentation"
     )
-    assert v.at["pretraining_beats_scratch", "note"] == said
+    assert v.at["pretraining_beats_scratch", "note"].endswith("; " + said)  # after where it was tuned
     assert "so finetune − augmented also measures augmentation" in v.at["pretraining_beats_control", "note"]
-    assert v.at["finetune_beats_frozen", "note"] == ""  # both chosen without augmentation
+    assert "augmentation" not in v.at["finetune_beats_frozen", "note"]  # both chosen without augmentation
     # the difference at every d is the claim's detail, not its caveat
     assert v.at["pretraining_beats_scratch", "detail"].startswith(
         "finetune − scratch at every d (means): d=5: "

@@ -55,6 +55,21 @@ def untuned(data) -> list[str]:
     return out
 
 
+def tuned_contrast_note(data) -> str:
+    """Said beside a difference of two modes: each mode's protocol was chosen where `tuned_on` says,
+    so at the other values of d and h1 the runs have, one mode's protocol may suit less well than the
+    other's ('' where they have none): a difference that turns at a d may be the protocols'."""
+    if not data.params.get("stages", {}).get("protocol"):
+        return ""
+    others = untuned(data)
+    if not others:
+        return ""
+    return (
+        f"every mode's protocol was chosen on {tuned_on(data)}: at the other {' and '.join(others)} one mode's "
+        "protocol may suit less well than another's"
+    )
+
+
 def tuned_note(data) -> str:
     """Said beside the h1 and d verdicts: every protocol was chosen where `tuned_on` says, which may
     favour it over the other values of h1 and d the transfer runs have ('' where they have none)."""

@@ -20,7 +20,15 @@ from ...report_params import ReportParams
 from ...vocabulary import BASELINE_LABELS, in_mode_order, mode_palette, mode_sort_key
 from ..about import ACCURACY
 from . import summaries
-from .choices import augment_note, augment_words, choices, tuned_note, tuned_on, untuned
+from .choices import (
+    augment_note,
+    augment_words,
+    choices,
+    tuned_contrast_note,
+    tuned_note,
+    tuned_on,
+    untuned,
+)
 from .summaries import (
     ENCODER,
     baselines_by_d,
@@ -229,8 +237,9 @@ def verdict_pretraining_beats_control(tr: pd.DataFrame, rules: ReportParams = DE
 
 
 def contrast_note(a: str, b: str):
-    """The caveat of the claim a − b: said where their chosen protocols differ in augmentation."""
-    return lambda data: augment_note(data, a, b)
+    """The caveats of the claim a − b: where its protocols were chosen (`tuned_contrast_note`), and
+    where the two chosen protocols differ in augmentation, that it measures augmentation too."""
+    return lambda data: "; ".join(w for w in (tuned_contrast_note(data), augment_note(data, a, b)) if w)
 
 
 def contrast_by_d(a: str, b: str):
