@@ -115,7 +115,8 @@ def test_a_warm_up_that_was_not_benchmarked_is_not_said_to_be_the_one_that_was()
 def test_the_protocols_cell_is_said_beside_the_experiment_4_verdicts_it_can_bias():
     """h1 and d: the cell may favour itself; a difference of two modes, averaged over d and h1: at
     the other d and h1 one mode's protocol may suit less well than the other's (the default's
-    fine-tuning lead came mostly from d = 5, where the frozen protocol chosen at d = 10 did worst)."""
+    fine-tuning lead came mostly from d = 5, where frozen did worst with the protocol chosen at d = 10;
+    a search over every d's encoders chose the same protocols there, so it may, not must)."""
     v = verdicts.verdicts(_data({"transfer": _transfer()}))
     note = "chosen on one cell (d=10, num_conv=2, seed 0, h1=650, label draw 0)"
     assert (
