@@ -182,27 +182,21 @@ def ends(df: pd.DataFrame, by: str, value: str, f=fmt) -> str:
 
 def _weightless(d: pd.DataFrame, x: str, y: str, block: str, units: str) -> str:
     """'; the 16 autoencoders at num_conv = 2, the middle level within each d, weigh nothing in it':
-    said where, within a level of `block`, a level of `x` sits at the mean of that block's levels (a
-    least-squares slope gives it no weight), so that the slope's n, which counts the units it
-    weighs, is less than the units trained. `d`: the rows of the estimate."""
-    from .linear import usable
+    said where the slope (`linear.slope_weights`, the rule `trend_of_cells` decides by) gives some
+    cells no weight, so that its n, which counts the units it weighs, is less than the units
+    trained. `d`: the rows of the estimate."""
+    from .linear import cell_units, slope_weights, usable
 
-    rows = usable(d, y, [x, block])
-    weightless, at = 0, set()
-    for _, g in rows.groupby(block):
-        xs = np.sort(g[x].unique().astype(float))
-        if len(xs) < 2:
-            continue
-        mid = [v for v in xs if np.isclose(v, xs.mean())]
-        middle = g[g[x].astype(float).isin(mid)]
-        weightless += len(middle[[x, SEED]].drop_duplicates()) if SEED in middle else len(middle)
-        at.update(mid)
-    if not weightless:
+    rows = usable(d, y, [x, block, SEED]) if SEED in d else d.iloc[:0]
+    cells = cell_units(rows, y, [block, x], SEED) if len(rows) else {}
+    zero = [c for c, w in slope_weights(cells).items() if w == 0]
+    if not zero:
         return ""
-    where = " or ".join(f"{vocab.label(x)} = {whole(v)}" for v in sorted(at))
+    where = " or ".join(f"{vocab.label(x)} = {whole(v)}" for v in sorted({c[1] for c in zero}))
     return (
-        f"; the {weightless} {units} at {where}, the middle level within each {vocab.label(block)}, weigh nothing "
-        "in it: a least-squares slope gives the level at the mean of the levels no weight, the steps use them"
+        f"; the {sum(len(cells[c]) for c in zero)} {units} at {where}, the middle level within each "
+        f"{vocab.label(block)}, weigh nothing in it: a least-squares slope gives the level at the mean of the "
+        "levels no weight, the steps use them"
     )
 
 

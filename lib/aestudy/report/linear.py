@@ -107,7 +107,24 @@ def welch_over_cells(cells: dict, weights: dict, unit: str) -> dict:
     )
 
 
-def _cell_units(df: pd.DataFrame, y: str, cells: list, seed: str) -> dict:
+def slope_weights(cells) -> dict:
+    """(other, x) -> the weight of that cell's mean in the mean over the levels of `other` (those with
+    two x values at least) of each level's least-squares slope over x: (x - its level's mean x) /
+    the sum of squares, over the number of such levels. A cell at the mean of its level's x (the middle
+    of three equally spaced ones) weighs exactly 0."""
+    by_other: dict = {}
+    for o, v in cells:
+        by_other.setdefault(o, []).append(v)
+    spans = {o: sorted(xs) for o, xs in by_other.items() if len(xs) >= 2}
+    weights = {}
+    for o, xs in spans.items():
+        dx = np.asarray(xs, float) - np.mean(xs)
+        for v, w in zip(xs, dx / (dx * dx).sum()):
+            weights[(o, v)] = w / len(spans)
+    return weights
+
+
+def cell_units(df: pd.DataFrame, y: str, cells: list, seed: str) -> dict:
     """cell (a tuple of `cells` levels) -> the values of its units: each seed's mean of `y` in it
     (rows repeated within a seed and cell, such as label draws, averaged first)."""
     m = df.groupby([*cells, seed])[y].mean()
@@ -262,17 +279,11 @@ def trend_of_cells(df: pd.DataFrame, x: str, y: str, other: str, seed: str, unit
     `welch_over_cells` (each cell its own spread). The same estimates as over the seeds where every
     seed has every cell; only their intervals differ."""
     d = usable(df, y, [x, other, seed])
-    units = _cell_units(d, y, [other, x], seed) if len(d) else {}
+    units = cell_units(d, y, [other, x], seed) if len(d) else {}
     by_other: dict = {}
     for o, v in units:
         by_other.setdefault(o, []).append(v)
-    spans = {o: sorted(xs) for o, xs in by_other.items() if len(xs) >= 2}
-    slope_w = {}
-    for o, xs in spans.items():
-        dx = np.asarray(xs, float) - np.mean(xs)
-        for v, w in zip(xs, dx / (dx * dx).sum()):
-            slope_w[(o, v)] = w / len(spans)
-    slope = welch_over_cells(units, slope_w, unit)
+    slope = welch_over_cells(units, slope_weights(units), unit)
     xs = sorted(d[x].unique()) if len(d) else []
     steps = {}
     for a, b in zip(xs, xs[1:]):
@@ -295,6 +306,6 @@ def mean_over_cells(
         return one_sample(seed_means(df, y, cells, seed, only).to_numpy(float))
     cells = list(cells)
     d = usable(df, y, [*cells, seed]) if df is not None and not df.empty else pd.DataFrame()
-    units = _cell_units(d, y, cells, seed) if len(d) else {}
+    units = cell_units(d, y, cells, seed) if len(d) else {}
     chosen = [c for c in units if only is None or c in set(only)]
     return welch_over_cells(units, {c: 1 / len(chosen) for c in chosen}, independent)

@@ -55,17 +55,24 @@ def untuned(data) -> list[str]:
     return out
 
 
+def _untuned_where(data) -> tuple[str, list[str]] | None:
+    """(where the protocols were chosen, the factors the transfer runs vary beyond it), or None where
+    the profile has no protocol stage or its runs vary nothing the protocols were not tuned on."""
+    if not data.params.get("stages", {}).get("protocol"):
+        return None
+    others = untuned(data)
+    return (tuned_on(data), others) if others else None
+
+
 def tuned_contrast_note(data) -> str:
     """Said beside a difference of two modes: each mode's protocol was chosen where `tuned_on` says,
     so at the other values of d and h1 the runs have, one mode's protocol may suit less well than the
     other's ('' where they have none): a difference that turns at a d may be the protocols'."""
-    if not data.params.get("stages", {}).get("protocol"):
+    if (got := _untuned_where(data)) is None:
         return ""
-    others = untuned(data)
-    if not others:
-        return ""
+    where, others = got
     return (
-        f"every mode's protocol was chosen on {tuned_on(data)}: at the other {' and '.join(others)} one mode's "
+        f"every mode's protocol was chosen on {where}: at the other {' and '.join(others)} one mode's "
         "protocol may suit less well than another's"
     )
 
@@ -73,12 +80,9 @@ def tuned_contrast_note(data) -> str:
 def tuned_note(data) -> str:
     """Said beside the h1 and d verdicts: every protocol was chosen where `tuned_on` says, which may
     favour it over the other values of h1 and d the transfer runs have ('' where they have none)."""
-    if not data.params.get("stages", {}).get("protocol"):
+    if (got := _untuned_where(data)) is None:
         return ""
-    others = untuned(data)
-    if not others:
-        return ""
-    where = tuned_on(data)
+    where, others = got
     that = "that cell" if where.startswith("one cell") else "those encoders"
     return f"every mode's protocol was chosen on {where}, which may favour {that} over the other {' and '.join(others)}"
 

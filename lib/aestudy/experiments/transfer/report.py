@@ -249,7 +249,7 @@ def contrast_by_d(a: str, b: str):
         clf, _ = transfer_parts(data.usable(STAGE))
         if clf.empty or not {a, b} <= set(clf["mode"]):
             return ""
-        return _per_d_note(f"{a} − {b}", _encoder_diffs(clf, a=a, b=b))
+        return _per_d_detail(f"{a} − {b}", _encoder_diffs(clf, a=a, b=b))
 
     return detail
 
@@ -269,7 +269,7 @@ def _versus_baselines(clf: pd.DataFrame, base: pd.DataFrame):
     return mode, diffs, bpiv
 
 
-def _per_d_note(what: str, diffs: pd.DataFrame) -> str:
+def _per_d_detail(what: str, diffs: pd.DataFrame) -> str:
     """'finetune − frozen at every d (means): d=5: +0.0 points, d=10: +4.2 points, ...': the
     difference's mean at every d, beside its decision on their mean ('' with fewer than two d,
     where it would only repeat the decision)."""
@@ -282,7 +282,7 @@ def _per_d_note(what: str, diffs: pd.DataFrame) -> str:
 def verdict_beats_baselines(tr: pd.DataFrame, rules: ReportParams = DEFAULT) -> dict:
     """The pre-trained encoders (finetune, else frozen; mean over h1) against the stronger of the
     two raw-pixel baselines on the same label draw, decided like the other mode differences: the
-    mean over d of each encoder's difference (`_diff_decision`). Its note gives every d's mean.
+    mean over d of each encoder's difference (`_diff_decision`). Its detail gives every d's mean.
     (Until 2026-12-07 it was decided at the largest d alone: its 4 encoders gave 3 degrees of
     freedom; the report's choices say when and why it changed.)"""
     c = "Pre-training beats raw-pixel baselines (logistic regression, 1-NN)"
@@ -319,7 +319,7 @@ def baselines_detail(data) -> str:
     if got is None:
         return ""
     mode, diffs, _ = got
-    return _per_d_note(f"{mode} − the better baseline", diffs)
+    return _per_d_detail(f"{mode} − the better baseline", diffs)
 
 
 # ------------------------------------------------------------------ what the section says
@@ -400,14 +400,14 @@ def rules_markdown(rules: ReportParams) -> str:
         + (
             "every encoder is an independent unit (its autoencoder seeded for its own cell). A difference of two "
             "modes is the\n  mean over d of the encoders' mean differences at each d, with a Welch interval over "
-            "the encoders (each d its own spread;\n  its note gives the per-d means); a mode against the stronger "
+            "the encoders (each d its own spread;\n  its detail line gives the per-d means); a mode against the stronger "
             "raw-pixel baseline of the same draw is decided the\n  same way; the trend over d is on the cell "
             "means, as above.\n"
             if rules.models_independent
             else "the seed, not the encoder, is the independent unit. A difference of two modes is, "
             "for each seed,\n  the mean over d of its encoders' differences, and its interval is over the seeds (the "
             "encoders of one seed\n  share their autoencoders' batch order and part of their initialisation; its "
-            "note gives the per-d means);\n  a mode against the stronger raw-pixel baseline of the same draw is "
+            "detail line gives the per-d means);\n  a mode against the stronger raw-pixel baseline of the same draw is "
             "decided the same way; the trend over d is each seed's own, as above.\n"
         )
         + "- *h1 matters little* (an equivalence test, TOST at "
