@@ -60,8 +60,14 @@ RULES = {
 # the later experiments' units built on the models
 RULES_MODELS = {
     "cells": "its d and num_conv",
-    "independent_units": "experiment 2's model pairs, each drawing its own image pairs; experiment 4's encoders, "
+    "independent_units": "experiment 2's models, each drawing its own image pairs (its model pairs where the "
+    "models of one seed and num_conv share theirs); experiment 4's encoders, "
     "each drawing its own labelled images and classifier initialisations",
+    "differences": "in experiment 4 each encoder's paired difference (same h1 and label draw), its estimate the "
+    "mean over the cells (d, and num_conv where there are several) of the cells' mean differences; in experiment 2 "
+    "the difference of the two latent sizes' cell means, averaged over num_conv (each model with images of its "
+    "own), or, where the models of one seed and num_conv share their images, each model pair's paired "
+    "difference (same images), averaged the same way",
 }
 
 ABOUT = """\
@@ -115,7 +121,8 @@ def about(data, other: str | None = None) -> str:
     unit = (
         "Every autoencoder's seed is drawn for its own cell (its d and num_conv), so no two models share an\n"
         "initialisation or a batch order: each model is an independent unit, and so is each unit built on one\n"
-        "(experiment 2's model pairs, experiment 4's encoders). The verdicts decide on combinations of cell\n"
+        "(experiment 4's encoders; experiment 2's model pairs where the models of one seed and num_conv share\n"
+        "their images). The verdicts decide on combinations of cell\n"
         "means with Welch t-intervals over those units, each cell its own spread (the rules follow the detailed\n"
         "verdicts); the seeds' t-intervals of the tables and figures hold too, on no more degrees of freedom."
         if data.rules.models_independent

@@ -302,8 +302,7 @@ TRENDS_MODELS = """\
   the same way. **Supported**: the slope's interval wholly on the claimed side and no step's interval wholly on the other side (a curve that flattens out is a
   trend; one that turns back significantly is not); **contradicted** symmetrically: the slope wholly
   on the other side and no step significantly on the claimed side.
-- *Differences* ({examples}): each unit's paired difference ({paired}); the estimate is the mean
-  over the design's fixed factors ({fixed}) of the cells' mean differences.
+- *Differences* ({examples}): {differences}.
 """
 VERDICT_RULES = """\
 How the verdicts are decided. Each seed is one observation: the models of one seed share its

@@ -18,6 +18,7 @@ import math
 import torch
 from torch import nn
 
+from . import training
 from .models import Classifier
 
 UNTUNED = {"steps": 100, "lr": 1e-3, "weight_decay": 0.0, "augment": False, "warmup": 0, "encoder_lr": 1.0}
@@ -86,7 +87,7 @@ def fit(
     groups = [{"params": head, "lr": p["lr"]}]
     if not frozen:
         groups.append({"params": enc, "lr": p["lr"] * p["encoder_lr"]})
-    opt = torch.optim.AdamW(groups, weight_decay=p["weight_decay"])
+    opt = training.adamw(groups, p["weight_decay"])
     gen = torch.Generator().manual_seed(derived_seed("augment", seed)) if p["augment"] else None
     warmup = p["warmup"] if mode == "finetune" else 0
     if frozen and gen is None and features is None:

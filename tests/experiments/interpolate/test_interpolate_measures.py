@@ -125,12 +125,8 @@ def test_digit_measures_are_relative_to_the_models_own_ends():
     assert m["mid_entropy_excess"] == pytest.approx(1.5 - 0.6)
 
 
-def test_image_pairs_are_drawn_per_seed_and_num_conv_and_shared_by_the_model_pair_of_each():
-    """d = 10 and d = 20 of one seed and num_conv meet on the same images; every other model pair
-    (another seed, or another num_conv of the same seed) has images of its own: independent units."""
-    assert interpolation.pair_seed(0, None) == 0
-    seeds = {interpolation.pair_seed(0, s, nc) for s in range(5) for nc in (1, 2)}
-    assert len(seeds) == 10 and interpolation.pair_seed(0, 3, 2) == interpolation.pair_seed(0, 3, 2)
+def _interpolated_by_eight_models(shared_images: bool) -> dict:
+    """Two seeds x two num_conv x two d of tiny models interpolating (1, 5) on random images."""
     torch.manual_seed(0)
     labels = torch.arange(10).repeat(30)
     test = data.Split(torch.rand(len(labels), 1, 28, 28), labels)
@@ -147,8 +143,27 @@ def test_image_pairs_are_drawn_per_seed_and_num_conv_and_shared_by_the_model_pai
                 )
     clf = reference.ReferenceCNN(4, 8)
     out = interpolation.run(
-        models, test, test.images[:20].numpy(), [(1, 5)], 3, 0, classifier=clf, pairs_per_digit_pair=4
+        models,
+        test,
+        test.images[:20].numpy(),
+        [(1, 5)],
+        3,
+        0,
+        classifier=clf,
+        pairs_per_digit_pair=4,
+        shared_images=shared_images,
     )
+    return {**out, "test": test, "models": models}
+
+
+def test_image_pairs_are_drawn_per_seed_and_num_conv_and_shared_by_the_model_pair_of_each():
+    """With shared_images, d = 10 and d = 20 of one seed and num_conv meet on the same images; every
+    other model pair (another seed, or another num_conv of the same seed) has images of its own:
+    independent units."""
+    assert interpolation.pair_seed(0, None) == 0
+    seeds = {interpolation.pair_seed(0, s, nc) for s in range(5) for nc in (1, 2)}
+    assert len(seeds) == 10 and interpolation.pair_seed(0, 3, 2) == interpolation.pair_seed(0, 3, 2)
+    out = _interpolated_by_eight_models(shared_images=True)
     recs = out["metrics"]["records"]
     by_pair = {}
     for r in recs:
@@ -158,7 +173,26 @@ def test_image_pairs_are_drawn_per_seed_and_num_conv_and_shared_by_the_model_pai
     assert len(by_pair) == 4 and all(len(v) == 1 for v in by_pair.values())
     assert len({next(iter(v))[0] for v in by_pair.values()}) == 4  # each model pair its own draw
     assert all(0 < r["mid_pair_mass"] < 1 and r["mid_pair_mass_rel"] > 0 for r in recs)
+    assert out["metrics"]["shared_images"] is True
     assert [row["label"] for row in out["pairs"][0]["rows"]] == [
         "d=3, num_conv=1, seed=0",
         "d=4, num_conv=1, seed=0",
     ]
+
+
+def test_every_model_draws_its_own_image_pairs_and_the_figure_decodes_one_pair_with_each():
+    """By default every model (seeded for its own cell) draws its own images, so each is an
+    independent unit; the figure still shows the models of one seed and num_conv on one image pair:
+    the first model's first, decoded by each."""
+    out = _interpolated_by_eight_models(shared_images=False)
+    recs, test, models = out["metrics"]["records"], out["test"], out["models"]
+    assert len({r["pair_seed"] for r in recs}) == 8 and out["metrics"]["shared_images"] is False
+    assert {r["pair_seed"] for r in recs} == {
+        interpolation.pair_seed(0, s, nc, d) for s in (0, 1) for nc in (1, 2) for d in (3, 4)
+    }
+    figure, first = out["pairs"][0], recs[0]
+    xa, xb = test.images[first["index_a"]], test.images[first["index_b"]]
+    assert torch.equal(figure["inputs"][0], xa) and torch.equal(figure["inputs"][1], xb)
+    assert [row["label"] for row in figure["rows"]] == ["d=3, num_conv=1, seed=0", "d=4, num_conv=1, seed=0"]
+    second = interpolation.interpolate_pairs(models[1][1], xa[None], xb[None], 3)[0]
+    assert torch.equal(figure["rows"][1]["decodes"], second)  # not its own first pair: the shown one

@@ -13,7 +13,7 @@ from aestudy.experiments.semisup import fit as semisup_fit
 from aestudy.experiments.semisup import run as semisup
 from aestudy.experiments.semisup.params import RecipeSpace, SemisupParams
 from aestudy.schema import ParamsError, validate
-from aestudy.science import artifacts, batched, data
+from aestudy.science import artifacts, batched, data, training
 from aestudy.science.fitting import augment, derived_seed
 from conftest import main_without_test_split
 
@@ -21,8 +21,9 @@ LEVERS = {"ema": 0.9, "strong": "rand", "elastic": 2.0, "align": True, "schedule
 
 
 def _fit_before_the_levers(clf, x, y, unlabelled, rec, seed):
-    """The training loop as it was before issue 25 (a verbatim copy), to pin the defaults to it."""
-    opt = torch.optim.AdamW(clf.parameters(), lr=rec["lr"], weight_decay=rec["weight_decay"])
+    """The training loop as it was before issue 25 (a verbatim copy), to pin the defaults to it; its
+    optimiser the one every classifier stage has used since (`training.adamw`: fused AdamW)."""
+    opt = training.adamw([{"params": list(clf.parameters()), "lr": rec["lr"]}], rec["weight_decay"])
     gen = torch.Generator().manual_seed(derived_seed("semisup", seed))
     loss, mask = torch.tensor(float("nan")), torch.zeros(1)
     for _ in range(rec["steps"]):

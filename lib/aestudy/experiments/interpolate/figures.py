@@ -39,7 +39,8 @@ def interpolation_curves(data) -> pd.DataFrame:
 
 
 def _group(record: dict) -> tuple:
-    """The models that share image pairs: one seed and num_conv (experiments.interpolate.run.pair_seed)."""
+    """The models of one seed and num_conv: a figure's rows (and, with shared_images, one image draw:
+    experiments.interpolate.run.pair_seed)."""
     return record.get("seed"), record.get("num_conv")
 
 
@@ -69,11 +70,22 @@ def figure_caption(data, path) -> str:
         of = f"seed {seed}" + (f" and num_conv {num_conv}" if num_conv is not None else "")
         grid = f"; one row per model of {of}, {len(shown)} in all (d {', '.join(map(str, ds))}; labelled at the left)"
         groups = {_group(r) for r in m.get("records") or [] if str(r.get("pair")) == pair}
-        head = f" (the first of the {n} image pairs drawn for {of}" if n > 1 else f" ({of}'s image pair"
-        others = len(groups) - 1
-        rest = ([f"its other {n - 1}"] if n > 1 else []) + (
-            [f"the image pairs of the other {others} model pair{'s' if others > 1 else ''}"] if others else []
-        )
+        if m.get("shared_images", True):  # runs from before the field shared them
+            head = f" (the first of the {n} image pairs drawn for {of}" if n > 1 else f" ({of}'s image pair"
+            others = len(groups) - 1
+            rest = ([f"its other {n - 1}"] if n > 1 else []) + (
+                [f"the image pairs of the other {others} model pair{'s' if others > 1 else ''}"]
+                if others
+                else []
+            )
+        else:  # every model drew its own: the figure decodes the first model's with every model of its group
+            first = f"the d={int(shown[0]['latent_dim'])} model of {of}"
+            head = (
+                f" (the first of the {n} image pairs drawn for {first}"
+                if n > 1
+                else f" ({first}'s image pair"
+            ) + f", decoded by every model of {of}"
+            rest = ["every model's own image pairs"]
         which = head + (
             f"; {' and '.join(rest)} are measured in the tables below, not shown)" if rest else ")"
         )

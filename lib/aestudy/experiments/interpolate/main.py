@@ -114,6 +114,7 @@ def main(params: dict, *, checkpoints=(), classifiers=(), out_dir=None) -> Inter
         p["image_seed"],
         classifier=classifier,
         pairs_per_digit_pair=p["pairs_per_digit_pair"],
+        shared_images=p["shared_images"],
     )
     artifacts.write_json(out / METRICS, result["metrics"])
     artifacts.write_json(

@@ -15,9 +15,17 @@ class InterpolateParams(Params):
         30,
         ge=1,
         description=(
-            "test image pairs drawn per digit pair, autoencoder seed and num_conv (from image_seed, the model's "
-            "seed and num_conv; d = 10 and d = 20 of one seed and num_conv share them) and measured; the first "
-            "such model pair's first image pair is the figure's"
+            "test image pairs drawn per digit pair and model (from image_seed and the model's seed, num_conv "
+            "and d; with shared_images, per seed and num_conv) and measured; the first model's first image "
+            "pair is the figure's"
+        ),
+    )
+    shared_images: bool = Field(
+        False,
+        description=(
+            "the models of one seed and num_conv interpolate the same image pairs (d = 10 against d = 20 "
+            "paired on the images, the model pairs the units); false: every model draws its own, so that "
+            "every model seeded for its own cell is an independent unit"
         ),
     )
     n_reference: int = Field(5000, ge=1, description="training images the a=0.5 decodes are compared with")

@@ -11,7 +11,7 @@ import pandas as pd
 from ...report import section
 from ...report.claims import NO_RUNS, Claim, Experiment, row
 from ...report.decide import direction
-from ...report.linear import mean_over_cells, one_sample, seed_means
+from ...report.linear import cell_units, mean_over_cells, one_sample, seed_means, usable, welch_over_cells
 from ...report.sentences import ci_of
 from ...report.stats import CONFIDENCE, SEED, summarise
 from ...report.tables import ci_columns
@@ -23,7 +23,30 @@ from .figures import pairs_drawn
 STAGE = "interpolate"
 TEST = "test set (disclosed: chosen after seeing test numbers)"
 DEFAULT = ReportParams()
-PAIRS = "model pairs"  # experiment 2's unit where every model is its own (a d = lo and a d = hi model)
+PAIRS = "model pairs"  # experiment 2's unit where every model is its own but shares its images with its pair
+MODELS = "autoencoders"  # experiment 2's unit where every model is its own and draws its own images
+
+
+def own_images(interp: pd.DataFrame) -> bool:
+    """Every model drew its own image pairs (the interpolate stage's `shared_images` false, recorded
+    by its runs); runs from before the field shared them within a seed and num_conv."""
+    if interp is None or "shared_images" not in interp:
+        return False
+    shared = interp["shared_images"]
+    return bool(len(shared)) and not (shared.astype(str).str.lower() == "true").any()
+
+
+def _difference_of_cells(interp: pd.DataFrame, col: str, minus: int, plus: int) -> dict:
+    """d = `plus` − d = `minus` where every model is its own unit with its own images: the mean over
+    the num_conv that have both of the difference of the two cells' means (each model's number the
+    mean over its digit pairs), a Welch interval over the models (`linear.welch_over_cells`)."""
+    d = usable(interp, col, ["num_conv", "latent_dim", SEED])
+    units = cell_units(d, col, ["num_conv", "latent_dim"], SEED) if len(d) else {}
+    both = sorted({nc for nc, _ in units if (nc, plus) in units and (nc, minus) in units})
+    if not both:
+        return one_sample([])
+    weights = {**{(nc, plus): 1 / len(both) for nc in both}, **{(nc, minus): -1 / len(both) for nc in both}}
+    return welch_over_cells(units, weights, MODELS)
 
 
 # ------------------------------------------------------------------ claims
@@ -68,7 +91,9 @@ def _interp_row(
     digit pairs and image pairs (each record already averages its image pairs); each seed's value is
     the mean over its num_conv of its model pairs' differences, one observation (`linear.mean_over_cells`).
     Where every model is its own unit (`rules.models_independent`), so is every pair: the mean over
-    num_conv of its pairs' mean, a Welch interval over the pairs (each num_conv its own spread)."""
+    num_conv of its pairs' mean, a Welch interval over the pairs (each num_conv its own spread); and
+    where every model drew its own images too (`own_images`), every model is the unit: the difference
+    of the two d's cell means, a Welch interval over the models (`_difference_of_cells`)."""
     if interp is None or interp.empty:
         return row("2", c_of(20, 10), NO_RUNS)
     if col not in interp or interp[col].isna().all():
@@ -84,11 +109,13 @@ def _interp_row(
     plus, minus = (b, a) if lower else (a, b)
     pairs = _paired(interp, col, minus=minus, plus=plus)
     independent = PAIRS if rules.models_independent else None  # every model its own unit: so is every pair
-    est = (
-        mean_over_cells(pairs, "diff", ["num_conv"], independent=independent)
-        if not pairs.empty
-        else one_sample([])
-    )
+    by_model = bool(independent) and own_images(interp)  # ... and, with its own images, every model
+    if by_model:
+        est = _difference_of_cells(interp, col, minus=minus, plus=plus)
+    elif not pairs.empty:
+        est = mean_over_cells(pairs, "diff", ["num_conv"], independent=independent)
+    else:
+        est = one_sample([])
     own = seed_means(pairs, "diff", ["num_conv"])
     dec = direction(est, +1, rules.confidence, holds=int((own > 0).sum()), seeds=len(own))
     m = interp.groupby("latent_dim")[col].mean()
@@ -97,18 +124,21 @@ def _interp_row(
         if (lo, hi) == ORIGINAL_SIZES
         else f" (the original: d = {ORIGINAL_SIZES[1]} vs d = {ORIGINAL_SIZES[0]})"
     )
+    how = (
+        f"difference (d={plus} − d={minus}, the mean over num_conv of the two cells' means; each model's number "
+        f"the mean over {_image_pairs_words(interp)} of its own"
+        if by_model
+        else f"paired difference (d={plus} − d={minus} of the same seed and num_conv, on the same images; each "
+        f"model pair's the mean over {_image_pairs_words(interp)}; "
+        + ("the mean over num_conv of its pairs' mean" if independent else "each seed's mean over num_conv")
+    )
     return row(
         "2",
         c_of(hi, lo) + original,
-        f"{what}: d={lo}: {fmt(m[lo])}, d={hi}: {fmt(m[hi])}{extra(interp)}; paired "
-        f"difference (d={plus} − d={minus} of the same seed and num_conv, on the same images; each model "
-        f"pair's the mean over {_image_pairs_words(interp)}; "
-        ""
-        + ("the mean over num_conv of its pairs' mean" if independent else "each seed's mean over num_conv")
-        + f"): {fmt_est(dec)}",
+        f"{what}: d={lo}: {fmt(m[lo])}, d={hi}: {fmt(m[hi])}{extra(interp)}; {how}): {fmt_est(dec)}",
         dec,
         key=f"{short + ' ' if short else ''}{fmt(m[lo])} at d={lo}, {fmt(m[hi])} at d={hi}",
-        decides=f"paired difference d={plus} − d={minus}: {fmt_est(dec)}",
+        decides=f"{'difference' if by_model else 'paired difference'} d={plus} − d={minus}: {fmt_est(dec)}",
     )
 
 
@@ -225,25 +255,30 @@ def findings(
     """What experiment 2 measured and what it shows: sharpness at the ends relative to the real
     digits, how recognisably the a = 0.5 decode is one of the two digits relative to the model's
     own ends, and the secondary measures with their caveats. `independent`: every model its own
-    unit (seeded for its own cell), so the verdicts' intervals are over the model pairs."""
+    unit (seeded for its own cell), so the verdicts' intervals are over the model pairs, or over the
+    models where each drew its own images (`own_images`)."""
     if interp.empty:
         return ""
     per_seed = "pair_seed" in interp
+    mine = own_images(interp)
     ds = " and ".join(f"d = {int(d)}" for d in sorted(interp["latent_dim"].dropna().unique()))
     text = (
         f"Each model interpolated {pairs_drawn(interp).replace(' image pair', ' pair')} of test images for "
         + (f"each of the {k} digit pairs " if (k := interp["pair"].nunique()) > 1 else "its digit pair ")
         + f"({', '.join(map(str, interp['pair'].drop_duplicates()))}), "
         + (
-            f"drawn afresh for each autoencoder seed and num_conv ({ds} of one seed and num_conv "
+            "drawn afresh for each model (from its seed, num_conv and d), so that every model has images of its own"
+            if mine
+            else f"drawn afresh for each autoencoder seed and num_conv ({ds} of one seed and num_conv "
             "share them, so d is compared image pair by image pair, and every model pair has images of its own)"
             if per_seed
             else "the same images for every model"
         )
         + "; each seed's number is the mean over them, and every interval of this section's tables and figures "
         + (
-            "is over autoencoder seeds (each seed's mean over its model pairs); the verdicts' are Welch intervals "
-            f"over the {PAIRS}, every model its own unit (seeded for its own cell)."
+            "is over autoencoder seeds (each seed's mean over its models); the verdicts' are Welch intervals "
+            f"over the {MODELS if mine else PAIRS}, every model its own unit (seeded for its own cell"
+            + (", with its own images)." if mine else ").")
             if independent
             else "is over autoencoder seeds, and so are the verdicts'."
         )
@@ -439,11 +474,25 @@ def choices(data) -> list[dict]:
         {
             "what": "interpolation images",
             "choice": f"{p.get('pairs_per_digit_pair', '?')} test image pairs per digit pair {p.get('pairs', '?')}"
-            f"{_fewer_drawn(data, p.get('pairs_per_digit_pair'))}, drawn for each autoencoder seed and num_conv",
-            "how it was made": "the original's digit pairs; the models of one seed and num_conv (a model pair: "
-            "every d compared) share their image pairs, so d is compared pair by pair within a model pair, "
-            "and every model pair has image pairs of its own",
-            "on what data": "test images (measured, not tuned on)",
+            f"{_fewer_drawn(data, p.get('pairs_per_digit_pair'))}, drawn for each "
+            + ("model" if own_images(data.usable(STAGE)) else "autoencoder seed and num_conv"),
+            "how it was made": "the original's digit pairs; "
+            + (
+                "every model draws its own image pairs, so that every model (seeded for its own cell) is an "
+                "independent unit; until 2026-12-07 the models of one seed and num_conv shared theirs, and d was "
+                "compared pair by pair (fewer degrees of freedom: STUDY.md asks for 8); changed after the "
+                "verdicts on shared images had been seen"
+                if own_images(data.usable(STAGE))
+                else "the models of one seed and num_conv (a model pair: every d compared) share their image "
+                "pairs, so d is compared pair by pair within a model pair, and every model pair has image "
+                "pairs of its own"
+            ),
+            "on what data": "test images (measured, not tuned on)"
+            + (
+                "; the design changed after earlier verdicts (disclosed)"
+                if own_images(data.usable(STAGE))
+                else ""
+            ),
         },
         {
             "what": "'digit-like' and 'sharp'",
@@ -468,10 +517,9 @@ def choices(data) -> list[dict]:
 NARRATIVE = """
 For each digit pair, many pairs of test images (one of each digit) are encoded and
 (1 - a) z1 + a z2 is decoded for a from 0 to 1, by every model of the latent sizes compared. Each
-autoencoder seed and num_conv draws its own image pairs, shared by its models of every d, so the
-latent sizes are compared image pair by image pair within a model pair (one seed and num_conv),
-each model pair's number is the mean over its image pairs. What the intervals are over is said
-with the findings below.
+model draws its own image pairs (with `shared_images`, the models of one seed and num_conv share one
+draw, and the latent sizes are compared image pair by image pair), and each model's number is the
+mean over its image pairs. What the intervals are over is said with the findings below.
 
 Each claim is measured against a yardstick. **Sharp at the ends**: the Tenengrad measure (the mean
 squared Sobel gradient magnitude) of the a = 0 and 1 decodes against that of the real digit each

@@ -124,19 +124,21 @@ def image_pairs(labels, a: int, b: int, seed: int, n: int) -> list[tuple[int, in
 # ------------------------------------------------------------------ the study
 
 
-def pair_seed(image_seed: int, model_seed: int | None, num_conv: int | None = None) -> int:
-    """The seed a model's image pairs are drawn with: one draw per autoencoder seed and num_conv,
-    shared by the models of that seed and num_conv (d = 10 and d = 20 are compared on the same
-    images), so every model pair carries its own image sampling and the model pairs are independent
-    units (a draw shared by a seed's num_conv made their differences share its luck); `image_seed`
-    itself for a model without a seed (a stand-in)."""
+def pair_seed(
+    image_seed: int, model_seed: int | None, num_conv: int | None = None, latent_dim: int | None = None
+) -> int:
+    """The seed a model's image pairs are drawn with. By default one draw per model (its seed,
+    num_conv and `latent_dim`), so that every model, seeded for its own cell, is an independent unit
+    with its own image sampling. With `latent_dim` None (`shared_images`), one draw per autoencoder
+    seed and num_conv, shared by the models of that seed and num_conv (d = 10 and d = 20 compared on
+    the same images): the model pairs are then the independent units. `image_seed` itself for a model
+    without a seed (a stand-in)."""
     from ...science.fitting import derived_seed
 
     if model_seed is None:
         return image_seed
-    return derived_seed(
-        "interpolate-pairs", image_seed, model_seed, *(() if num_conv is None else (num_conv,))
-    )
+    tail = tuple(v for v in (num_conv, latent_dim) if v is not None)
+    return derived_seed("interpolate-pairs", image_seed, model_seed, *tail)
 
 
 def end_measures(sharp: np.ndarray) -> dict:
@@ -181,16 +183,18 @@ def run(
     classifier=None,
     pairs_per_digit_pair: int = 1,
     progress: bool | None = None,
+    shared_images: bool = False,
 ) -> dict:
     """Experiment 2 for every model and digit pair.
 
     models: list of (config dict, AutoEncoder); test: a Split to draw the images from;
     reference_images: the training images of the nearest-image distance; classifier: the
     (calibrated) reference classifier (experiments.reference.run), None to skip its measures.
-    For each digit pair, autoencoder seed and num_conv, `pairs_per_digit_pair` image pairs drawn by
-    `pair_seed(seed, model seed, num_conv)` are interpolated by every model of that seed and
-    num_conv. Returns the figures' data (per digit pair: the first pair of the first such group, one
-    row of decodes per model of it), the metrics with one record per digit pair and model (means over its image
+    For each digit pair and model, `pairs_per_digit_pair` image pairs drawn by `pair_seed(seed, model
+    seed, num_conv, d)`; with `shared_images`, drawn by `pair_seed(seed, model seed, num_conv)` and
+    interpolated by every model of that seed and num_conv. Returns the figures' data (per digit pair:
+    the first image pair of the first model, decoded by every model of its seed and num_conv, one row
+    each), the metrics with one record per digit pair and model (means over its image
     pairs): `end_measures`, `digit_measures`, mid_confidence and input_confidence (top-class
     probability on the a = 0.5 decode and on the real inputs), end_mse (end_mse_a, end_mse_b),
     mid_nn_distance, input_nn_distance; and `curves`: per digit pair and model, the sharpness
@@ -202,21 +206,32 @@ def run(
     alphas = np.linspace(0.0, 1.0, steps)
     mid = int(np.argmin(np.abs(alphas - 0.5)))
     groups: dict = {}
-    for cfg, model in models:  # the models that share image pairs: one seed and num_conv
+    for cfg, model in models:  # one seed and num_conv: the figure's rows (shared_images: one draw)
         groups.setdefault((cfg.get("seed"), cfg.get("num_conv")), []).append((cfg, model))
     out_pairs, records, curves = [], [], []
     bar = LoopProgress(len(pairs) * len(models), "model", "interpolate", shown=progress)
     for a, b in pairs:
         figure = None
         for (model_seed, num_conv), members in groups.items():
-            drawn_by = pair_seed(seed, model_seed, num_conv)
-            chosen = image_pairs(test.labels, a, b, drawn_by, pairs_per_digit_pair)
-            xa, xb = test.images[[i for i, _ in chosen]], test.images[[j for _, j in chosen]]
-            inputs = torch.cat([xa, xb])
-            input_nn = nearest_distance(inputs.numpy(), reference_images)
-            input_conf = ref.confidence(classifier, inputs)["confidence"] if classifier is not None else None
-            rows = []
+            rows, shown = [], None
+            drawn: dict = {}  # pair seed -> its image pairs and the measures of its inputs
             for cfg, model in members:
+                drawn_by = pair_seed(
+                    seed, model_seed, num_conv, None if shared_images else cfg.get("latent_dim")
+                )
+                if drawn_by not in drawn:
+                    chosen = image_pairs(test.labels, a, b, drawn_by, pairs_per_digit_pair)
+                    xa, xb = test.images[[i for i, _ in chosen]], test.images[[j for _, j in chosen]]
+                    inputs = torch.cat([xa, xb])
+                    drawn[drawn_by] = (
+                        chosen,
+                        xa,
+                        xb,
+                        nearest_distance(inputs.numpy(), reference_images),
+                        ref.confidence(classifier, inputs)["confidence"] if classifier is not None else None,
+                    )
+                chosen, xa, xb, input_nn, input_conf = drawn[drawn_by]
+                shown = shown or (drawn_by, xa[0], xb[0])  # the figure's image pair: the group's first
                 dec = interpolate_pairs(model, xa, xb, steps)  # (n, steps, 1, 28, 28)
                 sharp = sharpness_ratio(dec[:, :, 0].numpy(), xa[:, 0].numpy(), xb[:, 0].numpy())
                 end_a = torch.mean((dec[:, 0] - xa) ** 2, dim=(1, 2, 3))
@@ -259,12 +274,19 @@ def run(
                     )
                 records.append(rec)
                 curves.append(curve)
-                rows.append({"label": model_label(cfg), "decodes": dec[0]})
+                if figure is None:  # the figure's rows: every model of the first group on one image pair
+                    own = drawn_by == shown[0]
+                    rows.append(
+                        {
+                            "label": model_label(cfg),
+                            "decodes": dec[0]
+                            if own
+                            else interpolate_pairs(model, shown[1][None], shown[2][None], steps)[0],
+                        }
+                    )
                 bar.add(1)
-            if (
-                figure is None
-            ):  # the figure shows the first group's models (one seed and num_conv) on its first pair
-                figure = {"pair": (a, b), "inputs": (xa[0], xb[0]), "rows": rows}
+            if figure is None:  # the figure shows the first group's models (one seed and num_conv)
+                figure = {"pair": (a, b), "inputs": shown[1:], "rows": rows}
         out_pairs.append(figure)
     bar.close()
     metrics = {
@@ -272,6 +294,7 @@ def run(
         "alphas": alphas.tolist(),
         "mid_alpha": float(alphas[mid]),
         "pairs_per_digit_pair": pairs_per_digit_pair,
+        "shared_images": shared_images,
         "n_reference": int(len(reference_images)),
         "records": records,
         "curves": curves,

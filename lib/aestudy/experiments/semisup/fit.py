@@ -31,7 +31,7 @@ import math
 import torch
 from torch import nn
 
-from ...science import batched, graphed
+from ...science import batched, graphed, training
 from ...science.fitting import augment, derived_seed
 from ...science.stacked_adamw import adamw
 from ..transfer.run import build_classifier
@@ -123,7 +123,7 @@ def fit(
     """Train `clf` on the labelled (x, y) and the `unlabelled` images by recipe `rec` (left as the
     EMA teacher where `ema` > 0). Returns the last loss, the fraction of the last unlabelled batch
     whose pseudo-label was kept, and with `curve=(every, x, y)` the accuracy on (x, y) by step."""
-    opt = torch.optim.AdamW(clf.parameters(), lr=rec["lr"], weight_decay=rec["weight_decay"])
+    opt = training.adamw([{"params": list(clf.parameters()), "lr": rec["lr"]}], rec["weight_decay"])
     sched = _schedule(opt, rec)
     gen = torch.Generator().manual_seed(derived_seed("semisup", seed))
     ema = rec.get("ema", 0.0)

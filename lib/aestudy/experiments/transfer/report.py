@@ -30,11 +30,13 @@ from .choices import (
     untuned,
 )
 from .summaries import (
+    CELLS,
     ENCODER,
     baselines_by_d,
     encoder_means,
     in_percent,
     interval_text,
+    over_cells,
     transfer_parts,
     transfer_summaries,
 )
@@ -65,8 +67,8 @@ def verdict_h1_matters_little(tr: pd.DataFrame, rules: ReportParams = DEFAULT) -
     their label draws averaged) gives that seed's difference between two h1 values, one observation
     (`linear.one_sample`: the encoders of one seed share its autoencoders' batch order and part of
     their initialisation, so they are not independent); where every autoencoder is its own unit
-    (`rules.models_independent`), each encoder's own difference, its mean over d with a Welch interval
-    over the encoders. Every difference between two h1 values must lie within +-report.h1_margin (TOST). Not judged below report.min_accuracy. The original's parenthetical,
+    (`rules.models_independent`), each encoder's own difference, its mean over the cells (`CELLS`) with a
+    Welch interval over the encoders. Every difference between two h1 values must lie within +-report.h1_margin (TOST). Not judged below report.min_accuracy. The original's parenthetical,
     "a slight edge for a small MLP", is not tested."""
     from ...report.linear import mean_over_cells, one_sample
 
@@ -88,11 +90,11 @@ def verdict_h1_matters_little(tr: pd.DataFrame, rules: ReportParams = DEFAULT) -
     pairs = list(combinations(hs, 2))
     own = per.groupby([SEED, "h1"])["accuracy"].mean().unstack("h1").dropna()  # the seeds with every h1
     if rules.models_independent:
-        # every encoder its own unit: its own h1 differences, a Welch interval over d
+        # every encoder its own unit: its own h1 differences, a Welch interval over the cells
         mine = per.groupby([*ENCODER, "h1"])["accuracy"].mean().unstack("h1").dropna().reset_index()
         diffs = {
             f"h1={a} − h1={b}": mean_over_cells(
-                mine.assign(diff=mine[a] - mine[b]), "diff", ["latent_dim"], independent=ENCODERS
+                mine.assign(diff=mine[a] - mine[b]), "diff", CELLS, independent=ENCODERS
             )
             for a, b in pairs
         }
@@ -109,7 +111,7 @@ def verdict_h1_matters_little(tr: pd.DataFrame, rules: ReportParams = DEFAULT) -
         + f"; farthest difference ({dec['worst']}): {fmt_est(worst, f=fmt_pp)} (TOST at "
         f"{100 * (1 - rules.confidence):g} %, "
         + (
-            "each encoder's own differences, a Welch interval over d"
+            f"each encoder's own differences, a Welch interval over {over_cells(clf)}"
             if rules.models_independent
             else "each seed's own differences"
         )
@@ -175,10 +177,11 @@ def _encoder_diffs(
 
 
 def _diff_decision(enc: pd.DataFrame, rules: ReportParams) -> dict:
-    """A paired difference decided over the seeds: each seed's mean over d of its
-    encoders' differences, one observation (`linear.mean_over_cells`); where every autoencoder is its
-    own unit (`rules.models_independent`), so is every encoder: the mean over d of the encoders'
-    differences, a Welch interval over the encoders (each d its own spread). Holds: the seeds whose
+    """A paired difference decided over the seeds: each seed's mean over the cells (`CELLS`: d, and
+    num_conv where several) of its encoders' differences, one observation (`linear.mean_over_cells`);
+    where every autoencoder is its own unit (`rules.models_independent`), so is every encoder: the mean
+    over the cells of the encoders' differences, a Welch interval over the encoders (each cell its own
+    spread). Holds: the seeds whose
     own mean difference is above 0."""
     from ...report.linear import mean_over_cells, seed_means
 
@@ -187,10 +190,10 @@ def _diff_decision(enc: pd.DataFrame, rules: ReportParams) -> dict:
     est = mean_over_cells(
         enc,
         "diff",
-        ["latent_dim"],
+        CELLS,
         independent=ENCODERS if rules.models_independent else None,
     )
-    own = seed_means(enc, "diff", ["latent_dim"])
+    own = seed_means(enc, "diff", CELLS)
     return direction(est, +1, rules.confidence, holds=int((own > 0).sum()), seeds=len(own))
 
 
@@ -204,7 +207,7 @@ def _mode_verdict(tr, a: str, b: str, c: str, experiment: str, rules: ReportPara
         experiment,
         c,
         f"mean accuracy {a}: {fmt_pct(m[a])}, {b}: {fmt_pct(m[b])}; difference "
-        f"({a} − {b}, each encoder's mean over its h1 and label draws; mean over d): "
+        f"({a} − {b}, each encoder's mean over its h1 and label draws; mean over {over_cells(clf)}): "
         f"{fmt_est(dec, f=fmt_pp)}",
         dec,
         key=fmt_pp_ci(dec),
@@ -276,7 +279,10 @@ def _per_d_detail(what: str, diffs: pd.DataFrame) -> str:
     if diffs.empty or diffs["latent_dim"].nunique() < 2:
         return ""
     means = diffs.groupby("latent_dim")["diff"].mean()
-    return f"{what} at every d (means): " + ", ".join(f"d={int(d)}: {fmt_pp(v)}" for d, v in means.items())
+    pooled = " over num_conv" if over_cells(diffs) != "d" else ""
+    return f"{what} at every d (means{pooled}): " + ", ".join(
+        f"d={int(d)}: {fmt_pp(v)}" for d, v in means.items()
+    )
 
 
 def verdict_beats_baselines(tr: pd.DataFrame, rules: ReportParams = DEFAULT) -> dict:
@@ -301,7 +307,7 @@ def verdict_beats_baselines(tr: pd.DataFrame, rules: ReportParams = DEFAULT) -> 
         f"{mode}: {fmt_pct(clf.loc[clf['mode'] == mode, 'accuracy'].mean())}; on the same draws "
         + ", ".join(f"{BASELINE_LABELS.get(m, m)}: {fmt_pct(bpiv[m].mean())}" for m in bpiv.columns)
         + f"; difference ({mode} − stronger baseline of the same label draw, each encoder's mean over its h1 "
-        "and draws; mean over d): " + fmt_est(dec, f=fmt_pp)
+        f"and draws; mean over {over_cells(clf)}): " + fmt_est(dec, f=fmt_pp)
     )
     return row(
         "4+",
@@ -399,8 +405,9 @@ def rules_markdown(rules: ReportParams) -> str:
         "from\n  its seed, d and num_conv), and its h1 widths except where h1 is compared; "
         + (
             "every encoder is an independent unit (its autoencoder seeded for its own cell). A difference of two "
-            "modes is the\n  mean over d of the encoders' mean differences at each d, with a Welch interval over "
-            "the encoders (each d its own spread;\n  its detail line gives the per-d means); a mode against the stronger "
+            "modes is the\n  mean over the cells (each d, and each num_conv where there are several) of the "
+            "encoders' mean differences in each, with a\n  Welch interval over the encoders (each cell its own "
+            "spread; its detail line gives the per-d means); a mode against the stronger "
             "raw-pixel baseline of the same draw is decided the\n  same way; the trend over d is on the cell "
             "means, as above.\n"
             if rules.models_independent
@@ -416,7 +423,7 @@ def rules_markdown(rules: ReportParams) -> str:
         + " and ".join(PRETRAINED)
         + (
             ", mean over them), and every difference of two h1 values\n  (the smaller h1 − the larger) each "
-            "encoder's own, the mean over d of its cells' means with a Welch interval over the encoders; "
+            "encoder's own, the mean of its cells' means with a Welch interval over the encoders; "
             if rules.models_independent
             else ", mean over them), averaged over each seed's encoders, and every difference of two h1 values\n  "
             "(the smaller h1 − the larger) each seed's own, its interval over the seeds; "

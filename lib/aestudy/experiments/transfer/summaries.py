@@ -25,6 +25,14 @@ from .choices import candidates_per_mode, flag, tuned_on
 STAGE = "transfer"
 
 ENCODER = ["num_conv", "latent_dim", SEED]  # one encoder (an autoencoder of experiment 1)
+CELLS = ["num_conv", "latent_dim"]  # experiment 4's cells: the encoders of one d and num_conv
+
+
+def over_cells(tr: pd.DataFrame) -> str:
+    """What a mean over experiment 4's cells is over: 'd', or 'd and num_conv' where the encoders
+    have several num_conv."""
+    several = "num_conv" in tr and tr["num_conv"].nunique() > 1
+    return "d and num_conv" if several else "d"
 
 
 def transfer_parts(tr: pd.DataFrame):
@@ -218,10 +226,12 @@ def summary_figure(
     by_mode: pd.DataFrame,
     baselines: pd.DataFrame | None,
     n_labels: int = 100,
+    num_conv: bool = False,
 ):
     """Accuracy (%) by h1, by d and by mode: mean over autoencoder seeds of encoder-level means with
     the t-interval, baselines as lines, one colour per mode in every panel. The shared axis spans
-    the data, kept within 0 and 100 % (the numbers of a clipped interval are in the report's tables)."""
+    the data, kept within 0 and 100 % (the numbers of a clipped interval are in the report's tables).
+    `num_conv`: the encoders have several num_conv, which every panel averages too."""
     by_h1, by_d, by_mode, baselines = (in_percent(t) for t in (by_h1, by_d, by_mode, baselines))
     with style():
         fig, axes = plt.subplots(1, 3, figsize=(WIDTH, 2.9), sharey=True)
@@ -237,9 +247,10 @@ def summary_figure(
             _baseline_lines(ax, baselines)
         baselines_by_d(axes[1], baselines, sorted(by_d["latent_dim"].unique()))
         axes[0].set_ylabel(f"test accuracy (%, {n_labels} labels)")
-        axes[0].set_title("(a) by h1 (mean over d)")
-        axes[1].set_title("(b) by d (mean over h1)")
-        axes[2].set_title("(c) by mode (mean over d, h1)")
+        nc = ", num_conv" if num_conv else ""
+        axes[0].set_title(f"(a) by h1 (mean over d{nc})")
+        axes[1].set_title(f"(b) by d (mean over h1{nc})")
+        axes[2].set_title(f"(c) by mode (mean over d, h1{nc})")
         handles, labels = axes[1].get_legend_handles_labels()
         fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 5), frameon=False)
         lo, hi = axes[0].get_ylim()
@@ -263,12 +274,17 @@ def summary(data):
     if not s:
         return None, ""
     n_labels = int(tr["n_labels"].iloc[0])
-    fig = summary_figure(s["by_h1"], s["by_d"], s["by_mode"], s["base"], n_labels=n_labels)
+    several = over_cells(tr) != "d"
+    fig = summary_figure(s["by_h1"], s["by_d"], s["by_mode"], s["base"], n_labels=n_labels, num_conv=several)
     lo = fig.axes[0].get_ylim()[0]
     return fig, (
-        f"Test accuracy (%) of the classifiers trained on {n_labels} labels, (a) by MLP width h1 (mean over d), "
-        "(b) by latent size d (mean over h1), (c) by mode (mean over d and h1), each mode in its colour of the "
-        "legend; "
+        f"Test accuracy (%) of the classifiers trained on {n_labels} labels, (a) by MLP width h1 (mean over d"
+        + (", num_conv" if several else "")
+        + "), (b) by latent size d (mean over h1"
+        + (", num_conv" if several else "")
+        + "), (c) by mode (mean over d"
+        + (", num_conv" if several else "")
+        + " and h1), each mode in its colour of the legend; "
         + (
             "grey lines: raw-pixel baselines on the same labels (in (b) each d's, fitted on its encoders' own "
             "label draws; elsewhere their mean over every d). "
