@@ -476,5 +476,5 @@ def test_the_raw_pixel_claims_changed_rule_is_disclosed_as_made_after_test_accur
     STUDY.md's disclosure rule: a choice made after a test score is listed, with the data it saw."""
     t, _ = choices.table(_data({}))
     row = t.set_index("what").loc["raw-pixel claim (pre-training against the baselines)"]
-    assert row["choice"].startswith("decided on the mean over d")
+    assert row["choice"].startswith("decided on the mean over the cells (d, and num_conv where several)")
     assert "largest d alone" in row["how it was made"] and row["on what data"].startswith("test set")

@@ -148,12 +148,13 @@ def test_the_limitations_set_the_verdicts_df_against_the_specification():
     said = about.limitations(4, independent=True, dfs=[9, 12, 5])
     assert (
         "Every model is its own unit" in said
-        and "here 5-12: 1 of the 3 verdicts have fewer than the 8" in said
+        and "here 5-12: 1 of the 3 verdicts has fewer than the 8" in said
     )
     assert (
         "about 6 seeds a cell would bring the fewest to 8" in said
     )  # 5 df from 3: 8 needs 3 * 8 / 5 -> 5, + 1
     assert "at least the 8 per verdict" in about.limitations(4, independent=True, dfs=[9, 12])
+    assert "here 4-9: 2 of the 3 verdicts have fewer" in about.limitations(4, independent=True, dfs=[9, 5, 4])
     assert "3 degrees of freedom" in about.limitations(4)  # shared seeds: over the seeds, as before
 
 
@@ -217,3 +218,59 @@ def test_the_raw_pixel_claim_is_decided_on_every_ds_encoders_not_the_largest_ds(
     data = profile.ProfileData(Path("."), tables={"transfer": tr.assign(status="ok")})
     assert transfer.baselines_detail(data).endswith("d=20: -2.2 points")  # below the baselines there
     assert "Welch t-interval, 16 encoders" in row["this run's numbers"] and "d=20" not in row["key number"]
+
+
+def _two_num_conv(tr: pd.DataFrame) -> pd.DataFrame:
+    """The transfer table of `constructed._transfer` for num_conv 1 and 2 alike: 2 x its encoders."""
+    other = tr.assign(num_conv=1, run_id=tr["run_id"].str.replace("-nc2-", "-nc1-"))
+    return pd.concat([tr, other.assign(accuracy=other["accuracy"] - 0.01)], ignore_index=True)
+
+
+def test_experiment_4_over_two_num_conv_takes_every_encoder_as_its_own_unit():
+    """With the encoders of num_conv 1 and 2 (the default since 2026-12-07), a mode difference and
+    the h1 equivalence average over the (num_conv, d) cells: the nc = 1 and nc = 2 encoders of one
+    seed are two units, not averaged into one, and the words say what the mean is over."""
+    tr = _two_num_conv(constructed._transfer(constructed._study_like, seeds=SEEDS))
+    n = tr[["num_conv", "latent_dim", "seed"]].drop_duplicates().shape[0]
+    diff = transfer.verdict_finetune_beats_frozen(tr, INDEPENDENT)
+    assert n == 32 and f"Welch t-interval, {n} encoders" in diff["this run's numbers"]
+    assert "mean over d and num_conv)" in diff["this run's numbers"]
+    h1 = transfer.verdict_h1_matters_little(tr, INDEPENDENT)
+    assert (
+        f"{n} encoders" in h1["this run's numbers"]
+        and "a Welch interval over d and num_conv" in h1["this run's numbers"]
+    )
+    one = transfer.verdict_finetune_beats_frozen(
+        constructed._transfer(constructed._study_like, seeds=SEEDS), INDEPENDENT
+    )
+    assert "16 encoders" in one["this run's numbers"] and "mean over d)" in one["this run's numbers"]
+
+
+def _own_images(one: pd.DataFrame) -> pd.DataFrame:
+    """`constructed._interp` for num_conv 1-3, every model with its own image draw (as recorded by
+    runs with `shared_images: false`)."""
+    rows = pd.concat([one.assign(num_conv=nc) for nc in (1, 2, 3)], ignore_index=True)
+    return rows.assign(shared_images=False, pair_seed=range(len(rows)))
+
+
+def test_experiment_2_with_every_model_on_its_own_images_decides_over_the_models():
+    """Each model its own images: the unit is the model, the estimate the difference of the two d's
+    cell means averaged over num_conv (the paired one's value on a balanced grid), a Welch interval
+    over the six cells; runs that shared their images stay paired over the model pairs."""
+    one = constructed._interp(
+        [0.50, 0.55, 0.52, 0.5], [0.70, 0.72, 0.75, 0.7], [0.9] * 4, [0.5] * 4, seeds=SEEDS
+    )
+    own = _own_images(one)
+    assert interpolate.own_images(own) and not interpolate.own_images(own.drop(columns="shared_images"))
+    row = interpolate.verdict_sharper_ends(own, INDEPENDENT)
+    shared = interpolate.verdict_sharper_ends(own.drop(columns="shared_images"), INDEPENDENT)
+    assert row["verdict"] == SUPPORTED and "Welch t-interval, 24 autoencoders" in row["this run's numbers"]
+    assert "12 model pairs" in shared["this run's numbers"] and row["decides"].startswith(
+        "difference d=10 − d=20"
+    )
+    assert row["p"] != shared["p"]
+    units = linear.cell_units(own, "end_sharpness_error", ["num_conv", "latent_dim"], "seed")
+    w = {(nc, d): (1 if d == 10 else -1) / 3 for nc, d in units}
+    assert row["df"] == linear.welch_over_cells(units, w, "autoencoders")["df"]
+    said = interpolate.findings(own, independent=True)
+    assert "drawn afresh for each model" in said and "Welch intervals over the autoencoders" in said

@@ -256,7 +256,8 @@ def _below_spec(dfs, n_seeds: int) -> str:
         return f"; here {span}, at least the {SPEC_MIN_DF} per verdict the study's specification asks for"
     need = n_seeds + 1 if dfs[0] < 1 else 1 + math.ceil(SPEC_MIN_DF * (n_seeds - 1) / dfs[0])
     return (
-        f"; here {span}: {few} of the {len(dfs)} verdicts have fewer than the {SPEC_MIN_DF} that the study's "
+        f"; here {span}: {few} of the {len(dfs)} verdicts {'has' if few == 1 else 'have'} fewer than the "
+        f"{SPEC_MIN_DF} that the study's "
         "specification asks of its default and full profiles (where one cell's spread dwarfs the others', a "
         "Welch df falls toward that cell's own seeds less one). The df grow about in proportion to the seeds a "
         f"cell less one: about {need} seeds a cell would bring the fewest to {SPEC_MIN_DF}"
@@ -273,7 +274,7 @@ def limitations(n_seeds: int, independent: bool = False, dfs=()) -> str:
         return (
             f"Every model is its own unit: each {MODEL}'s seed is drawn for its own (d, num_conv) cell, so no two "
             "models share an initialisation or a batch order, and each verdict's estimate (a slope, a step, a mean "
-            "over cells of paired differences) is a combination of cell means with a Welch t-interval, each cell its "
+            "over cells of differences) is a combination of cell means with a Welch t-interval, each cell its "
             f"own spread ({n_seeds} {UNIT if n_seeds == 1 else UNITS} a cell; assumed: the models independent, "
             "each cell's values roughly normal). Its degrees of freedom are Welch-Satterthwaite's, rounded down, "
             f"and written beside each interval{_below_spec(dfs, n_seeds)}. Holm's "

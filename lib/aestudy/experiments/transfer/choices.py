@@ -71,7 +71,7 @@ def tuned_contrast_note(data) -> str:
         return ""
     where, others = got
     return (
-        f"every mode's protocol was chosen on {where}: at the other {' and '.join(others)} one mode's "
+        f"every mode's protocol was chosen on {where}: at the other {listing(others)} one mode's "
         "protocol may suit less well than another's"
     )
 
@@ -83,7 +83,7 @@ def tuned_note(data) -> str:
         return ""
     where, others = got
     that = "that cell" if where.startswith("one cell") else "those encoders"
-    return f"every mode's protocol was chosen on {where}, which may favour {that} over the other {' and '.join(others)}"
+    return f"every mode's protocol was chosen on {where}, which may favour {that} over the other {listing(others)}"
 
 
 def flag(values: pd.Series) -> pd.Series:
@@ -230,7 +230,8 @@ def choices(data) -> list[dict]:
         encoders_row(data),
         {
             "what": "raw-pixel claim (pre-training against the baselines)",
-            "choice": "decided on the mean over d of each encoder's difference, as the other mode differences",
+            "choice": "decided on the mean over the cells (d, and num_conv where several) of each encoder's "
+            "difference, as the other mode differences",
             "how it was made": "until 2026-12-07 it was decided at the largest d alone, on that d's encoders "
             "only; it changed for the degrees of freedom every d's encoders give, after the differences at "
             "every d of the default's first sweep with every model seeded for its own cell (2026-12-07, on "

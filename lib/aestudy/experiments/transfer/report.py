@@ -597,9 +597,9 @@ EXPERIMENT = Experiment(
     choices=choices,
     limitations=lambda data: (
         f"In experiment 4 every protocol was chosen on {tuned_on(data)} and then used to compare "
-        f"{' and '.join(untuned(data))}, which may favour "
+        f"{listing(untuned(data))}, which may favour "
         + ("that cell" if tuned_on(data).startswith("one cell") else "those encoders")
-        + f"; the verdicts on {' and '.join(untuned(data))} say so."
+        + "; the notes under experiment 4's verdicts say so."
         if tuned_note(data)
         else ""
     ),
