@@ -92,8 +92,6 @@ def test_a_mean_over_cells_of_independent_units_is_welchs():
     assert est["mean"] == pytest.approx(m["mean"].mean())
     assert est["se"] == pytest.approx(np.sqrt((m["var"] / m["count"]).sum()) / 2)
     assert est["n"] == 8 and est["unit"] == "model pairs" and est["welch"]
-    only = linear.mean_over_cells(df, "diff", ["num_conv"], only=[(2,)], independent="model pairs")
-    assert only["mean"] == pytest.approx(m.loc[2, "mean"]) and only["df"] == 3
 
 
 def test_welch_over_cells_of_independent_nulls_decides_about_alpha():

@@ -84,8 +84,6 @@ def test_a_mean_difference_is_each_seeds_mean_over_the_design_cells_then_over_th
     own = df.groupby("seed")["diff"].mean()
     assert est["df"] == 3 and est["n"] == 4 and est["mean"] == pytest.approx(own.mean())
     assert est["se"] == pytest.approx(own.std(ddof=1) / 2)
-    only = linear.mean_over_cells(df, "diff", ["num_conv"], only=[(2,)])
-    assert only["mean"] == pytest.approx(0.3) and only["df"] == 3
 
 
 def test_a_seed_effect_its_models_share_does_not_narrow_the_interval():

@@ -228,17 +228,13 @@ def seed_slopes(df: pd.DataFrame, x: str, y: str, other: str, seed: str = SEED) 
     return pd.Series({s: block_slope(g, x, y, other) for s, g in d.groupby(seed)}, dtype=float).dropna()
 
 
-def seed_means(df: pd.DataFrame, y: str, cells, seed: str = SEED, only=None) -> pd.Series:
-    """Each seed's mean over the design's cells `cells` (`only`: the cells to average, tuples of
-    levels; default all) of its units' mean in each: what `mean_over_cells`'s interval is over and
-    what "holds in k of n seeds" counts."""
+def seed_means(df: pd.DataFrame, y: str, cells, seed: str = SEED) -> pd.Series:
+    """Each seed's mean over the design's cells `cells` of its units' mean in each: what
+    `mean_over_cells`'s interval is over and what "holds in k of n seeds" counts."""
     cells = list(cells)
     if df is None or df.empty:
         return pd.Series(dtype=float)
     d = usable(df, y, [*cells, seed])
-    if only is not None and len(d):
-        keys = [tuple(k) for k in d[cells].itertuples(index=False, name=None)]
-        d = d[[k in set(only) for k in keys]]
     if not len(d):
         return pd.Series(dtype=float)
     return d.groupby([seed, *cells])[y].mean().groupby(level=seed).mean()
@@ -295,17 +291,16 @@ def trend_of_cells(df: pd.DataFrame, x: str, y: str, other: str, seed: str, unit
 
 
 def mean_over_cells(
-    df: pd.DataFrame, y: str, cells, seed: str = SEED, only=None, independent: str | None = None
+    df: pd.DataFrame, y: str, cells, seed: str = SEED, independent: str | None = None
 ) -> dict:
     """A paired difference (one value per unit), each seed one observation: a seed's value is the
-    mean over the design's cells `cells` (`only`: the cells to average, tuples of levels; default
-    all) of its units' mean in each (`seed_means`); then a t-interval over the seeds (`one_sample`).
-    `independent` (the unit's words): every unit its own (models seeded for their own cell), so the
-    mean of the cell means with a Welch interval over the cells (`welch_over_cells`)."""
+    mean over the design's cells `cells` of its units' mean in each (`seed_means`); then a t-interval
+    over the seeds (`one_sample`). `independent` (the unit's words): every unit its own (models
+    seeded for their own cell), so the mean of the cell means with a Welch interval over the cells
+    (`welch_over_cells`)."""
     if not independent:
-        return one_sample(seed_means(df, y, cells, seed, only).to_numpy(float))
+        return one_sample(seed_means(df, y, cells, seed).to_numpy(float))
     cells = list(cells)
     d = usable(df, y, [*cells, seed]) if df is not None and not df.empty else pd.DataFrame()
     units = cell_units(d, y, cells, seed) if len(d) else {}
-    chosen = [c for c in units if only is None or c in set(only)]
-    return welch_over_cells(units, {c: 1 / len(chosen) for c in chosen}, independent)
+    return welch_over_cells(units, {c: 1 / len(units) for c in units}, independent)

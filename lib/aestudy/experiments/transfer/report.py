@@ -371,10 +371,11 @@ def findings(s: dict, confidence: float = CONFIDENCE) -> str:
     by_mode = s["by_mode"].sort_values("mode", key=mode_sort_key)
     parts = [f"{r['mode']} {fmt_ci(ci_of(r, confidence), pct=True)}" for _, r in by_mode.iterrows()]
     text = (
-        f"Mean test accuracy (over d and h1), {interval_text(s['by_mode'], confidence)}: "
+        f"Mean test accuracy (over the encoders and h1), {interval_text(s['by_mode'], confidence)}: "
         f"{'; '.join(parts)}. The modes trained from a random "
         "initialisation (scratch, augmented) use no pre-trained weights, only the encoder's architecture "
-        "(its latent size d included); they are paired with the encoder slot (d, seed) whose labelled images they share."
+        "(its latent size d and num_conv included); they are paired with the encoder slot (num_conv, d, seed) whose "
+        "labelled images they share."
     )
     if not s["baselines"].empty:
         text += " " + baselines_markdown(s["baselines"], confidence) + "."
@@ -529,7 +530,7 @@ def _labels(data) -> str:
 
 NARRATIVE = """
 Every table's interval is over autoencoder seeds, taken on encoder-level means: each encoder (one
-autoencoder of experiment 1: its d and seed) first averages its label draws (and, where the table
+autoencoder of experiment 1: its num_conv, d and seed) first averages its label draws (and, where the table
 says so, the other factors), so the interval carries both the encoder's and the label draw's
 variation, and n is the number of seeds, never the number of records. An encoder's label draws and
 its classifiers' initialisations are its own, derived from its autoencoder seed, d and num_conv; the

@@ -64,7 +64,7 @@ def encoder_means(clf: pd.DataFrame, by=()) -> pd.DataFrame:
 def _accuracy_summary(clf: pd.DataFrame, by: list[str], confidence: float) -> pd.DataFrame:
     """summarise() of the accuracy over autoencoder seeds of encoder-level means. The modes trained
     from a random initialisation (scratch, augmented) use no pre-trained weights, but each
-    encoder slot (d, seed) has its own label draw and initialisation, so the same unit holds."""
+    encoder slot (num_conv, d, seed) has its own label draw and initialisation, so the same unit holds."""
     means = clf.groupby(ENCODER + ["mode", "h1"], as_index=False)["accuracy"].mean()
     return summarise(means, by, "accuracy", confidence=confidence)
 
@@ -313,6 +313,7 @@ def by(data, factor: str):
     if not s:
         return pd.DataFrame(), ""
     key, other = {"latent_dim": ("by_d", "h1"), "h1": ("by_h1", "d")}[factor]
+    other += " and num_conv" if over_cells(data.usable(STAGE)) != "d" else ""
     what = {"latent_dim": "latent size d", "h1": "MLP width h1"}[factor]
     return ci_table(s[key], factor, "mode"), (
         f"Mean test accuracy by {what} and mode, averaged over {other}: mean [interval] of encoder-level means, "
