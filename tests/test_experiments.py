@@ -423,9 +423,11 @@ def test_smoke_tables_for_every_stage(smoke):
         and ref["test_ece"].between(0, 1).all()
         and ref["test_ece_raw"].between(0, 1).all()
     )
-    # experiment 2's measures relative to the model's own ends, and pairs drawn per seed
+    # experiment 2's measures relative to the model's own ends, and pairs drawn per model (2 d x 2 seeds)
     assert (interp["mid_pair_mass_rel"] > 0).all() and (interp["end_sharpness_error"] >= 0).all()
-    assert interp.groupby("seed")["pair_seed"].nunique().eq(1).all() and interp["pair_seed"].nunique() == 2
+    per_model = interp.groupby(["seed", "latent_dim"])["pair_seed"]
+    assert per_model.nunique().eq(1).all() and interp["pair_seed"].nunique() == 4
+    assert not interp["shared_images"].astype(str).str.lower().eq("true").any()
     assert (corr["participation_ratio"].between(1 - 1e-9, corr["latent_dim"])).all()
     wired = json.loads((smoke["dir"] / "runs" / "interpolate" / "all" / "complete.json").read_text())
     reference_key = json.loads((smoke["dir"] / "runs" / "reference" / "all" / "complete.json").read_text())[
