@@ -60,8 +60,8 @@ RULES = {
 # the later experiments' units built on the models
 RULES_MODELS = {
     "cells": "its d and num_conv",
-    "independent_units": "experiment 2's models, each drawing its own image pairs (its model pairs where the "
-    "models of one seed and num_conv share theirs); experiment 4's encoders, "
+    "independent_units": "experiment 2's models, each drawing its own image pairs, or its model pairs where the "
+    "models of one seed and num_conv share theirs; experiment 4's encoders, "
     "each drawing its own labelled images and classifier initialisations",
     "differences": "in experiment 4 each encoder's paired difference (same h1 and label draw), its estimate the "
     "mean over the cells (d, and num_conv where there are several) of the cells' mean differences; in experiment 2 "
