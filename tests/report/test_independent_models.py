@@ -131,7 +131,10 @@ def test_every_verdict_row_says_its_welch_interval_unit_and_df():
     diff = transfer.verdict_finetune_beats_frozen(tr, INDEPENDENT)
     assert "Welch t-interval, 16 encoders" in diff["this run's numbers"]
     h1 = transfer.verdict_h1_matters_little(tr, INDEPENDENT)
-    assert "each encoder's own differences, a Welch interval over d" in h1["this run's numbers"]
+    assert (
+        "each encoder's own differences, their mean over the cells (d), a Welch interval over the encoders"
+        in (h1["this run's numbers"])
+    )
     one = constructed._interp(
         [0.50, 0.55, 0.52, 0.5], [0.70, 0.72, 0.75, 0.7], [0.9] * 4, [0.5] * 4, seeds=SEEDS
     )
@@ -236,7 +239,7 @@ def test_experiment_4_over_two_num_conv_takes_every_encoder_as_its_own_unit():
     h1 = transfer.verdict_h1_matters_little(tr, INDEPENDENT)
     assert (
         f"{n} encoders" in h1["this run's numbers"]
-        and "a Welch interval over d and num_conv" in h1["this run's numbers"]
+        and "their mean over the cells (d and num_conv), a Welch interval" in h1["this run's numbers"]
     )
     one = transfer.verdict_finetune_beats_frozen(
         constructed._transfer(constructed._study_like, seeds=SEEDS), INDEPENDENT
@@ -260,6 +263,7 @@ def test_experiment_2_with_every_model_on_its_own_images_decides_over_the_models
     )
     own = _own_images(one)
     assert interpolate.own_images(own) and not interpolate.own_images(own.drop(columns="shared_images"))
+    assert not interpolate.own_images(pd.concat([own, one]))  # with runs from before the field: not all own
     row = interpolate.verdict_sharper_ends(own, INDEPENDENT)
     shared = interpolate.verdict_sharper_ends(own.drop(columns="shared_images"), INDEPENDENT)
     assert row["verdict"] == SUPPORTED and "Welch t-interval, 24 autoencoders" in row["this run's numbers"]

@@ -15,9 +15,10 @@ from aestudy.experiments.interpolate import figures as interpolate_figures
 from aestudy.report import profile
 
 
-def _interpolate_profile(tmp_path, seeds=(0, 1, 2, 3, 4), ds=(10, 20), ncs=(3, 2)):
+def _interpolate_profile(tmp_path, seeds=(0, 1, 2, 3, 4), ds=(10, 20), ncs=(3, 2), shared=None):
     """One interpolate run over every seed's d = 10 and d = 20 models of each num_conv (as the
-    default profile runs it), its metrics.json and its saved figure of the pair 1-5."""
+    default profile runs it), its metrics.json and its saved figure of the pair 1-5; `shared`: its
+    recorded `shared_images` (None: a run from before the field, which shared them)."""
     run = tmp_path / "runs" / "interpolate" / "interpolate"
     run.mkdir(parents=True)
     records = [
@@ -35,8 +36,9 @@ def _interpolate_profile(tmp_path, seeds=(0, 1, 2, 3, 4), ds=(10, 20), ncs=(3, 2
         for nc in ncs
         for d in ds
     ]
+    extra = {} if shared is None else {"shared_images": shared}
     (run / "metrics.json").write_text(
-        json.dumps({"records": records, "curves": [], "alphas": [0.0, 0.5, 1.0]})
+        json.dumps({"records": records, "curves": [], "alphas": [0.0, 0.5, 1.0], **extra})
     )
     (run / "interpolation_1-5.png").write_bytes(b"")
     table = pd.DataFrame([{**r, "run_id": "interpolate", "status": "ok"} for r in records])
@@ -56,6 +58,20 @@ def test_an_interpolation_caption_counts_the_figures_rows_not_the_tables(tmp_pat
         "other 9 model pairs are measured in the tables below" in caption
     )
     assert "at 3 values of a from 0 to 1" in caption
+
+
+def test_an_interpolation_caption_says_whose_image_pair_every_model_decodes(tmp_path):
+    """Every model on its own images (shared_images false): the figure decodes the first model's first
+    pair with every model of its seed and num_conv, which the caption says, and that each model is
+    measured on its own pairs."""
+    data = _interpolate_profile(tmp_path, shared=False)
+    [(_, caption)] = interpolate_figures.run_figures(data)
+    assert (
+        "the first of the 30 image pairs drawn for the d=10 model of seed 0 and num_conv 3, decoded by every "
+        "model of seed 0 and num_conv 3, though it is not among the others' own; the tables below measure every "
+        "model on its own 30 image pairs)" in caption
+    )
+    assert "model pairs" not in caption
 
 
 def _overlaps(boxes) -> list:

@@ -49,9 +49,9 @@ RULES = {
     "steps": "5→10, 10→15, ...",
     "examples": "A beats B, sharper, more digit-like",
     "paired": "same images, same h1 and label draw",
-    "fixed": "num_conv in experiment 2, d in experiment 4",
+    "fixed": "num_conv in experiment 2, d (and num_conv where several) in experiment 4",
     "units": "In experiment 2 a unit's difference is the mean over every digit pair and every image pair "
-    "drawn for its model pair (its seed and num_conv). The units of one seed each draw their own images or "
+    "its models drew (each its own, or one draw for the model pair where they share images). The units of one seed each draw their own images or "
     "labels and start their own classifiers, but their autoencoders were trained from the same seed (the same "
     "batch order and, within a num_conv, the same convolutions' start): the seed, not the unit, is the "
     "independent observation.",
@@ -118,11 +118,17 @@ def about(data, other: str | None = None) -> str:
         if other
         else ""
     )
+    from .interpolate.report import own_images  # the one place that reads how experiment 2 drew its images
+
+    built = "experiment 4's encoders" + (
+        ""
+        if own_images(data.usable("interpolate"))
+        else "; experiment 2's model pairs, whose models of one seed and num_conv share their images"
+    )
     unit = (
         "Every autoencoder's seed is drawn for its own cell (its d and num_conv), so no two models share an\n"
         "initialisation or a batch order: each model is an independent unit, and so is each unit built on one\n"
-        "(experiment 4's encoders; experiment 2's model pairs where the models of one seed and num_conv share\n"
-        "their images). The verdicts decide on combinations of cell\n"
+        f"({built}). The verdicts decide on combinations of cell\n"
         "means with Welch t-intervals over those units, each cell its own spread (the rules follow the detailed\n"
         "verdicts); the seeds' t-intervals of the tables and figures hold too, on no more degrees of freedom."
         if data.rules.models_independent

@@ -47,7 +47,7 @@ def _group(record: dict) -> tuple:
 def figure_rows(records: list[dict], pair: str) -> list[dict]:
     """The models a run's saved figure of `pair` shows, one row each, as the run draws it
     (experiments.interpolate.run.run): the models of the first seed and num_conv among the pair's
-    records, in record order, on their first image pair."""
+    records, in record order, on one image pair (the first drawn for the first of them)."""
     rows = [r for r in records if str(r.get("pair")) == pair]
     return [r for r in rows if _group(r) == _group(rows[0])] if rows else []
 
@@ -85,7 +85,9 @@ def figure_caption(data, path) -> str:
                 if n > 1
                 else f" ({first}'s image pair"
             ) + f", decoded by every model of {of}"
-            rest = ["every model's own image pairs"]
+            head += ", though it is not among the others' own" if len(shown) > 1 else ""
+            rest = []
+            head += f"; the tables below measure every model on its own {n} image pair{'s' if n > 1 else ''}"
         which = head + (
             f"; {' and '.join(rest)} are measured in the tables below, not shown)" if rest else ")"
         )

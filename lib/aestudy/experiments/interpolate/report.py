@@ -28,12 +28,13 @@ MODELS = "autoencoders"  # experiment 2's unit where every model is its own and 
 
 
 def own_images(interp: pd.DataFrame) -> bool:
-    """Every model drew its own image pairs (the interpolate stage's `shared_images` false, recorded
-    by its runs); runs from before the field shared them within a seed and num_conv."""
+    """Every model drew its own image pairs: every run recorded the interpolate stage's
+    `shared_images` as false (runs from before the field, which shared them within a seed and
+    num_conv, record nothing: a mix of old and new runs is not every model on its own images)."""
     if interp is None or "shared_images" not in interp:
         return False
     shared = interp["shared_images"]
-    return bool(len(shared)) and not (shared.astype(str).str.lower() == "true").any()
+    return bool(len(shared)) and bool((shared.astype(str).str.lower() == "false").all())
 
 
 def _difference_of_cells(interp: pd.DataFrame, col: str, minus: int, plus: int) -> dict:
@@ -60,8 +61,8 @@ def two_latent_sizes(interp: pd.DataFrame):
 
 def _paired(interp: pd.DataFrame, col: str, minus: int, plus: int) -> pd.DataFrame:
     """One row per model pair (num_conv, seed: the d = `plus` and d = `minus` models of one seed
-    and num_conv, on the same image pairs): `diff`, the mean over its digit pairs of
-    col(d=plus) - col(d=minus)."""
+    and num_conv, on the same image pairs where they share them, `own_images` else): `diff`, the
+    mean over its digit pairs of col(d=plus) - col(d=minus)."""
     p = interp.pivot_table(index=["num_conv", SEED, "pair"], columns="latent_dim", values=col, aggfunc="mean")
     if not {plus, minus} <= set(p.columns):
         return pd.DataFrame(columns=["num_conv", SEED, "diff"])
@@ -87,8 +88,9 @@ def _interp_row(
 ) -> dict:
     """The larger d (`better` = 'hi') or the smaller one ('lo') does better on `col` (a higher
     value, or a lower one with `lower`): the unit is the model pair (one num_conv and seed: its
-    d = lo and d = hi models share their own image pairs, drawn for that seed and num_conv), its paired difference averaged over the
-    digit pairs and image pairs (each record already averages its image pairs); each seed's value is
+    d = lo and d = hi models, on the image pairs drawn for that seed and num_conv where they share
+    them), its paired difference averaged over the digit pairs and image pairs (each record already
+    averages its image pairs); each seed's value is
     the mean over its num_conv of its model pairs' differences, one observation (`linear.mean_over_cells`).
     Where every model is its own unit (`rules.models_independent`), so is every pair: the mean over
     num_conv of its pairs' mean, a Welch interval over the pairs (each num_conv its own spread); and
@@ -125,11 +127,12 @@ def _interp_row(
         else f" (the original: d = {ORIGINAL_SIZES[1]} vs d = {ORIGINAL_SIZES[0]})"
     )
     how = (
-        f"difference (d={plus} − d={minus}, the mean over num_conv of the two cells' means; each model's number "
-        f"the mean over {_image_pairs_words(interp)} of its own"
+        f"difference (d={plus} − d={minus}, the mean over num_conv of the difference of the two cells' means; "
+        f"each model's number the mean over {_image_pairs_words(interp)} of its own"
         if by_model
-        else f"paired difference (d={plus} − d={minus} of the same seed and num_conv, on the same images; each "
-        f"model pair's the mean over {_image_pairs_words(interp)}; "
+        else f"paired difference (d={plus} − d={minus} of the same seed and num_conv, "
+        + ("each model on its own images" if own_images(interp) else "on the same images")
+        + f"; each model pair's the mean over {_image_pairs_words(interp)}; "
         + ("the mean over num_conv of its pairs' mean" if independent else "each seed's mean over num_conv")
     )
     return row(
@@ -480,8 +483,9 @@ def choices(data) -> list[dict]:
             + (
                 "every model draws its own image pairs, so that every model (seeded for its own cell) is an "
                 "independent unit; until 2026-12-07 the models of one seed and num_conv shared theirs, and d was "
-                "compared pair by pair (fewer degrees of freedom: STUDY.md asks for 8); changed after the "
-                "verdicts on shared images had been seen"
+                "compared pair by pair (a Welch df bounded by the pairs less one in each num_conv; the models "
+                "give each cell's models less one, in twice as many cells; STUDY.md asks for 8); changed after "
+                "the verdicts on shared images had been seen"
                 if own_images(data.usable(STAGE))
                 else "the models of one seed and num_conv (a model pair: every d compared) share their image "
                 "pairs, so d is compared pair by pair within a model pair, and every model pair has image "
@@ -532,8 +536,8 @@ reconstructing well, only for staying recognisable in between (the entropy of th
 relative to the ends, is shown beside it). Above 1 it says that the model's own ends are the less
 recognisable, not that the midpoint is good: the section names such cases with both probabilities.
 The decodes shown (a figure per digit pair, a row per model of the first seed and num_conv) are of
-that digit pair's first image pair; the curves after them are means over every image pair, digit
-pair and model.
+one image pair, the first drawn for that seed and num_conv's first model, decoded by each of them;
+the curves after them are means over every image pair, digit pair and model.
 """
 
 

@@ -204,8 +204,8 @@ def encoders_row(data) -> dict:
         "choice": f"num_conv = {' and '.join(map(str, nc)) if isinstance(nc, list) else nc or 'every one'}",
         "how it was made": (
             "the original left it open; two model sizes since 2026-12-07 (num_conv = 2 alone before): twice "
-            "the encoders, each its own unit, for the degrees of freedom two of experiment 4's verdicts had "
-            "fallen short of (STUDY.md asks for 8); made after the default's verdicts with num_conv = 2 alone "
+            "the encoders, each its own unit, for the degrees of freedom (each cell adds at most its encoders less "
+            "one to a Welch df; STUDY.md asks for 8); made after the default's verdicts with num_conv = 2 alone "
             "had been seen"
             if several
             else "the original left it open; one model size keeps the grid to d × h1 × mode"
@@ -247,7 +247,7 @@ def choices(data) -> list[dict]:
         },
         {
             "what": "best configuration in the text",
-            "choice": "the highest mean test accuracy of d × mode × h1",
+            "choice": "the highest mean test accuracy of d × mode × h1, each averaged over its encoders",
             "how it was made": f"selected on the test set: shown as the best of the {_configurations(data)}, "
             "without an interval",
             "on what data": "test set (a description, not a verdict)",

@@ -111,7 +111,8 @@ def verdict_h1_matters_little(tr: pd.DataFrame, rules: ReportParams = DEFAULT) -
         + f"; farthest difference ({dec['worst']}): {fmt_est(worst, f=fmt_pp)} (TOST at "
         f"{100 * (1 - rules.confidence):g} %, "
         + (
-            f"each encoder's own differences, a Welch interval over {over_cells(clf)}"
+            f"each encoder's own differences, their mean over the cells ({over_cells(clf)}), a Welch interval "
+            "over the encoders"
             if rules.models_independent
             else "each seed's own differences"
         )
@@ -288,7 +289,7 @@ def _per_d_detail(what: str, diffs: pd.DataFrame) -> str:
 def verdict_beats_baselines(tr: pd.DataFrame, rules: ReportParams = DEFAULT) -> dict:
     """The pre-trained encoders (finetune, else frozen; mean over h1) against the stronger of the
     two raw-pixel baselines on the same label draw, decided like the other mode differences: the
-    mean over d of each encoder's difference (`_diff_decision`). Its detail gives every d's mean.
+    mean over the cells of each encoder's difference (`_diff_decision`). Its detail gives every d's mean.
     (Until 2026-12-07 it was decided at the largest d alone: its 4 encoders gave 3 degrees of
     freedom; the report's choices say when and why it changed.)"""
     c = "Pre-training beats raw-pixel baselines (logistic regression, 1-NN)"
@@ -381,7 +382,8 @@ def findings(s: dict, confidence: float = CONFIDENCE) -> str:
         text += " " + baselines_markdown(s["baselines"], confidence) + "."
     cell = s["by_cell"].loc[s["by_cell"]["mean"].idxmax()]
     return text + (
-        f" The best of the {len(s['by_cell'])} configurations (d × mode × h1) by test accuracy is "
+        f" The best of the {len(s['by_cell'])} configurations (d × mode × h1, each averaged over its encoders) by "
+        "test accuracy is "
         f"d={int(cell['latent_dim'])}, {cell['mode']}, h1={int(cell['h1'])} at {fmt_pct(cell['mean'])}: a "
         "maximum selected on the test set, so biased upwards and shown without an interval. "
         f"Chance is {fmt_pct(CHANCE)}."
@@ -413,7 +415,7 @@ def rules_markdown(rules: ReportParams) -> str:
             "means, as above.\n"
             if rules.models_independent
             else "the seed, not the encoder, is the independent unit. A difference of two modes is, "
-            "for each seed,\n  the mean over d of its encoders' differences, and its interval is over the seeds (the "
+            "for each seed,\n  the mean over the cells (d, and num_conv where several) of its encoders' differences, and its interval is over the seeds (the "
             "encoders of one seed\n  share their autoencoders' batch order and part of their initialisation; its "
             "detail line gives the per-d means);\n  a mode against the stronger raw-pixel baseline of the same draw is "
             "decided the same way; the trend over d is each seed's own, as above.\n"
@@ -424,7 +426,8 @@ def rules_markdown(rules: ReportParams) -> str:
         + " and ".join(PRETRAINED)
         + (
             ", mean over them), and every difference of two h1 values\n  (the smaller h1 − the larger) each "
-            "encoder's own, the mean of its cells' means with a Welch interval over the encoders; "
+            "encoder's own, their mean over the cells (d, and num_conv where several) with a Welch interval over "
+            "the encoders; "
             if rules.models_independent
             else ", mean over them), averaged over each seed's encoders, and every difference of two h1 values\n  "
             "(the smaller h1 − the larger) each seed's own, its interval over the seeds; "
@@ -439,8 +442,8 @@ def rules_markdown(rules: ReportParams) -> str:
         "seen, by practical relevance: the smallest difference in test\n  accuracy that would change which MLP "
         f"width a practitioner picks. Below {h1} points the widths would be chosen\n  on cost, not accuracy. The "
         'original\'s parenthetical, "a slight edge for a small MLP", is not tested.\n'
-        "- Every protocol of experiment 4 was chosen on one cell of the grid (the rows of h1 and d say which), "
-        "which may\n  favour that cell's h1 and d.\n"
+        "- Every protocol of experiment 4 was chosen where the rows of h1 and d say (one cell of the grid, or "
+        "the encoders\n  of every d), which may favour its h1, d and num_conv.\n"
     )
 
 
@@ -597,8 +600,8 @@ EXPERIMENT = Experiment(
     overview=overview,
     choices=choices,
     limitations=lambda data: (
-        f"In experiment 4 every protocol was chosen on {tuned_on(data)} and then used to compare "
-        f"{listing(untuned(data))}, which may favour "
+        f"In experiment 4 every protocol was chosen on {tuned_on(data)} and then used "
+        f"at every {listing(untuned(data))} the runs have, which may favour "
         + ("that cell" if tuned_on(data).startswith("one cell") else "those encoders")
         + "; the notes under experiment 4's verdicts say so."
         if tuned_note(data)
