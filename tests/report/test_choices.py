@@ -152,7 +152,9 @@ def test_selected_numbers_are_labelled_as_selected_and_carry_no_interval():
     data = _data({"transfer": _transfer()})
     words = transfer.text(data)
     best = words[words.index("The best of") :]
-    assert best.startswith("The best of the 8 configurations (d × mode × h1) by test accuracy is")
+    assert best.startswith(
+        "The best of the 8 configurations (d × mode × h1, each averaged over its encoders) by test accuracy is"
+    )
     assert "selected on the test set" in best and "[" not in best.split("Chance")[0]
     table, caption = transfer_data.accuracy_by_mode(data)
     assert "cross-validation (selected)" in table.columns and "selected" in caption
@@ -407,8 +409,9 @@ def test_protocols_tuned_on_every_d_are_not_said_to_favour_one_cell_over_the_oth
     assert transfer_choices.tuned_note(data) == (
         f"every mode's protocol was chosen on {where}, which may favour those encoders over the other h1"
     )
-    assert f"In experiment 4 every protocol was chosen on {where} and then used to compare h1," in (
-        choices.limitations(data)
+    assert (
+        f"In experiment 4 every protocol was chosen on {where} and then used at every h1 the runs have,"
+        in (choices.limitations(data))
     )
     data.tables["protocol"] = _frozen_protocol_rows()
     _, caption = transfer_data.protocols(data)

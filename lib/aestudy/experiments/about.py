@@ -35,6 +35,18 @@ UNIT, UNITS = "autoencoder seed", "autoencoder seeds"
 # where the runs record whether their models are independent units: (stage, column, the value that
 # says so): autoencode's seed_scope 'cell', every model seeded for its own (d, num_conv) cell
 DESIGN = ("autoencode", "seed_scope", "cell")
+
+
+def own_images(interp) -> bool:
+    """Every model of experiment 2 drew its own image pairs: every interpolate run recorded
+    `shared_images` as false (runs from before the field, which shared them within a seed and
+    num_conv, record nothing: a mix of old and new runs is not every model on its own images)."""
+    if interp is None or "shared_images" not in interp:
+        return False
+    shared = interp["shared_images"]
+    return bool(len(shared)) and bool((shared.astype(str).str.lower() == "false").all())
+
+
 MODEL, MODELS = "autoencoder", "autoencoders"
 
 # The study's words in the rules of the verdicts (`report.verdicts.rules_markdown`): which models a
@@ -118,8 +130,6 @@ def about(data, other: str | None = None) -> str:
         if other
         else ""
     )
-    from .interpolate.report import own_images  # the one place that reads how experiment 2 drew its images
-
     built = "experiment 4's encoders" + (
         ""
         if own_images(data.usable("interpolate"))

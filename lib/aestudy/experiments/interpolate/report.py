@@ -17,6 +17,7 @@ from ...report.stats import CONFIDENCE, SEED, summarise
 from ...report.tables import ci_columns
 from ...report.text import SEEDS, count, fmt, fmt_ci, fmt_est, fmt_pct, interval_words, listing, whole
 from ...report_params import ReportParams
+from ..about import own_images
 from . import figures
 from .figures import pairs_drawn
 
@@ -25,16 +26,6 @@ TEST = "test set (disclosed: chosen after seeing test numbers)"
 DEFAULT = ReportParams()
 PAIRS = "model pairs"  # experiment 2's unit where every model is its own but shares its images with its pair
 MODELS = "autoencoders"  # experiment 2's unit where every model is its own and draws its own images
-
-
-def own_images(interp: pd.DataFrame) -> bool:
-    """Every model drew its own image pairs: every run recorded the interpolate stage's
-    `shared_images` as false (runs from before the field, which shared them within a seed and
-    num_conv, record nothing: a mix of old and new runs is not every model on its own images)."""
-    if interp is None or "shared_images" not in interp:
-        return False
-    shared = interp["shared_images"]
-    return bool(len(shared)) and bool((shared.astype(str).str.lower() == "false").all())
 
 
 def _difference_of_cells(interp: pd.DataFrame, col: str, minus: int, plus: int) -> dict:
