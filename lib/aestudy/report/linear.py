@@ -276,18 +276,24 @@ def trend_of_cells(df: pd.DataFrame, x: str, y: str, other: str, seed: str, unit
     seed has every cell; only their intervals differ."""
     d = usable(df, y, [x, other, seed])
     units = cell_units(d, y, [other, x], seed) if len(d) else {}
-    by_other: dict = {}
-    for o, v in units:
-        by_other.setdefault(o, []).append(v)
     slope = welch_over_cells(units, slope_weights(units), unit)
     xs = sorted(d[x].unique()) if len(d) else []
     steps = {}
     for a, b in zip(xs, xs[1:]):
-        both = [o for o, v in by_other.items() if a in v and b in v]
-        if both:
-            w = {**{(o, a): -1 / len(both) for o in both}, **{(o, b): 1 / len(both) for o in both}}
-            steps[f"{_w(a)}→{_w(b)}"] = welch_over_cells(units, w, unit)
+        if (step := difference_of_cells(units, a, b, unit)) is not None:
+            steps[f"{_w(a)}→{_w(b)}"] = step
     return slope, steps
+
+
+def difference_of_cells(units: dict, a, b, unit: str) -> dict | None:
+    """The mean over the levels of the other factor that have both of the difference cell(b) −
+    cell(a) (`units`: (other, x) -> its units' values, as `cell_units` gives them), decided with
+    `welch_over_cells`; None where no level has both."""
+    both = sorted({o for o, _ in units if (o, a) in units and (o, b) in units})
+    if not both:
+        return None
+    w = {**{(o, a): -1 / len(both) for o in both}, **{(o, b): 1 / len(both) for o in both}}
+    return welch_over_cells(units, w, unit)
 
 
 def mean_over_cells(

@@ -11,7 +11,7 @@ import pandas as pd
 from ...report import section
 from ...report.claims import NO_RUNS, Claim, Experiment, row
 from ...report.decide import direction
-from ...report.linear import cell_units, mean_over_cells, one_sample, seed_means, usable, welch_over_cells
+from ...report.linear import cell_units, difference_of_cells, mean_over_cells, one_sample, seed_means, usable
 from ...report.sentences import ci_of
 from ...report.stats import CONFIDENCE, SEED, summarise
 from ...report.tables import ci_columns
@@ -31,17 +31,11 @@ MODELS = "autoencoders"  # experiment 2's unit where every model is its own and 
 def _difference_of_cells(interp: pd.DataFrame, col: str, minus: int, plus: int) -> dict:
     """d = `plus` − d = `minus` where every model is its own unit with its own images: the mean over
     the num_conv that have both of the difference of the two cells' means (each model's number the
-    mean over its digit pairs), a Welch interval over the models (`linear.welch_over_cells`)."""
+    mean over its digit pairs), a Welch interval over the models (`linear.difference_of_cells`)."""
     d = usable(interp, col, ["num_conv", "latent_dim", SEED])
     units = cell_units(d, col, ["num_conv", "latent_dim"], SEED) if len(d) else {}
-    both = sorted({nc for nc, _ in units if (nc, plus) in units and (nc, minus) in units})
-    if not both:
-        return one_sample([])
-    weights = {**{(nc, plus): 1 / len(both) for nc in both}, **{(nc, minus): -1 / len(both) for nc in both}}
-    return welch_over_cells(units, weights, MODELS)
-
-
-# ------------------------------------------------------------------ claims
+    est = difference_of_cells(units, minus, plus, MODELS)
+    return one_sample([]) if est is None else est
 
 
 def two_latent_sizes(interp: pd.DataFrame):
@@ -102,7 +96,8 @@ def _interp_row(
     plus, minus = (b, a) if lower else (a, b)
     pairs = _paired(interp, col, minus=minus, plus=plus)
     independent = PAIRS if rules.models_independent else None  # every model its own unit: so is every pair
-    by_model = bool(independent) and own_images(interp)  # ... and, with its own images, every model
+    mine = own_images(interp)
+    by_model = bool(independent) and mine  # ... and, with its own images, every model
     if by_model:
         est = _difference_of_cells(interp, col, minus=minus, plus=plus)
     elif not pairs.empty:
@@ -122,7 +117,7 @@ def _interp_row(
         f"each model's number the mean over {_image_pairs_words(interp)} of its own"
         if by_model
         else f"paired difference (d={plus} − d={minus} of the same seed and num_conv, "
-        + ("each model on its own images" if own_images(interp) else "on the same images")
+        + ("each model on its own images" if mine else "on the same images")
         + f"; each model pair's the mean over {_image_pairs_words(interp)}; "
         + ("the mean over num_conv of its pairs' mean" if independent else "each seed's mean over num_conv")
     )
@@ -464,12 +459,13 @@ def _fewer_drawn(data, asked) -> str:
 
 def choices(data) -> list[dict]:
     p = data.declared(STAGE, "params")
+    mine = own_images(data.usable(STAGE))
     return [
         {
             "what": "interpolation images",
             "choice": f"{p.get('pairs_per_digit_pair', '?')} test image pairs per digit pair {p.get('pairs', '?')}"
             f"{_fewer_drawn(data, p.get('pairs_per_digit_pair'))}, drawn for each "
-            + ("model" if own_images(data.usable(STAGE)) else "autoencoder seed and num_conv"),
+            + ("model" if mine else "autoencoder seed and num_conv"),
             "how it was made": "the original's digit pairs; "
             + (
                 "every model draws its own image pairs, so that every model (seeded for its own cell) is an "
@@ -477,17 +473,13 @@ def choices(data) -> list[dict]:
                 "compared pair by pair (a Welch df bounded by the pairs less one in each num_conv; the models "
                 "give each cell's models less one, in twice as many cells; STUDY.md asks for 8); changed after "
                 "the verdicts on shared images had been seen"
-                if own_images(data.usable(STAGE))
+                if mine
                 else "the models of one seed and num_conv (a model pair: every d compared) share their image "
                 "pairs, so d is compared pair by pair within a model pair, and every model pair has image "
                 "pairs of its own"
             ),
             "on what data": "test images (measured, not tuned on)"
-            + (
-                "; the design changed after earlier verdicts (disclosed)"
-                if own_images(data.usable(STAGE))
-                else ""
-            ),
+            + ("; the design changed after earlier verdicts (disclosed)" if mine else ""),
         },
         {
             "what": "'digit-like' and 'sharp'",

@@ -37,6 +37,7 @@ from .summaries import (
     in_percent,
     interval_text,
     over_cells,
+    several_num_conv,
     transfer_parts,
     transfer_summaries,
 )
@@ -280,7 +281,7 @@ def _per_d_detail(what: str, diffs: pd.DataFrame) -> str:
     if diffs.empty or diffs["latent_dim"].nunique() < 2:
         return ""
     means = diffs.groupby("latent_dim")["diff"].mean()
-    pooled = " over num_conv" if over_cells(diffs) != "d" else ""
+    pooled = " over num_conv" if several_num_conv(diffs) else ""
     return f"{what} at every d (means{pooled}): " + ", ".join(
         f"d={int(d)}: {fmt_pp(v)}" for d, v in means.items()
     )

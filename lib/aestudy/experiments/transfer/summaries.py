@@ -28,11 +28,14 @@ ENCODER = ["num_conv", "latent_dim", SEED]  # one encoder (an autoencoder of exp
 CELLS = ["num_conv", "latent_dim"]  # experiment 4's cells: the encoders of one d and num_conv
 
 
+def several_num_conv(tr: pd.DataFrame) -> bool:
+    """Whether experiment 4's encoders have several num_conv (its cells then (num_conv, d))."""
+    return "num_conv" in tr and tr["num_conv"].nunique() > 1
+
+
 def over_cells(tr: pd.DataFrame) -> str:
-    """What a mean over experiment 4's cells is over: 'd', or 'd and num_conv' where the encoders
-    have several num_conv."""
-    several = "num_conv" in tr and tr["num_conv"].nunique() > 1
-    return "d and num_conv" if several else "d"
+    """What a mean over experiment 4's cells is over: 'd', or 'd and num_conv' (`several_num_conv`)."""
+    return "d and num_conv" if several_num_conv(tr) else "d"
 
 
 def transfer_parts(tr: pd.DataFrame):
@@ -274,7 +277,7 @@ def summary(data):
     if not s:
         return None, ""
     n_labels = int(tr["n_labels"].iloc[0])
-    several = over_cells(tr) != "d"
+    several = several_num_conv(tr)
     fig = summary_figure(s["by_h1"], s["by_d"], s["by_mode"], s["base"], n_labels=n_labels, num_conv=several)
     lo = fig.axes[0].get_ylim()[0]
     return fig, (
@@ -313,7 +316,7 @@ def by(data, factor: str):
     if not s:
         return pd.DataFrame(), ""
     key, other = {"latent_dim": ("by_d", "h1"), "h1": ("by_h1", "d")}[factor]
-    other += " and num_conv" if over_cells(data.usable(STAGE)) != "d" else ""
+    other += " and num_conv" if several_num_conv(data.usable(STAGE)) else ""
     what = {"latent_dim": "latent size d", "h1": "MLP width h1"}[factor]
     return ci_table(s[key], factor, "mode"), (
         f"Mean test accuracy by {what} and mode, averaged over {other}: mean [interval] of encoder-level means, "
