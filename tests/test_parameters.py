@@ -84,6 +84,16 @@ def test_one_mode_name_stands_for_a_protocol_search_of_that_mode_alone():
         check_parameters("protocol", _namespace("protocol", "modes = 'scrach'\n", modes="scrach"))
 
 
+def test_one_label_seed_stands_for_one_search_draw_and_a_draw_counts_once():
+    assert check_parameters("protocol", _namespace("protocol", "label_seeds = 2\n", label_seeds=2))[
+        "label_seeds"
+    ] == [2]
+    with pytest.raises(ParamsError, match=r"parameters\.label_seeds: each label seed once"):
+        check_parameters("protocol", _namespace("protocol", "label_seeds = [0, 0]\n", label_seeds=[0, 0]))
+    with pytest.raises(ParamsError, match=r"label_seeds"):  # the field before 2026-12-07, named as it is now
+        check_parameters("protocol", _namespace("protocol", "label_seed = 0\n", label_seed=0))
+
+
 def test_valid_parameters_pass_and_other_variables_are_ignored():
     ns = _namespace(
         "correlate", "n_images = 10\n", n_images=10, model=object()

@@ -67,7 +67,7 @@ def test_every_choice_says_how_and_on_what_data_and_test_set_choices_are_marked(
         warmup["choice"] == "warmup_steps = 100" and "first noticed on the test set" in warmup["on what data"]
     )
     protocol = t[t["what"].str.startswith("transfer protocols")].iloc[0]
-    assert "d=10, num_conv=2, seed 0, h1=650, label draw 0" in protocol["how it was made"]
+    assert "d=10, num_conv=2, seed 0, h1=650, label draws 0/1" in protocol["how it was made"]
     assert "labelled training images only" in protocol["on what data"]
 
 
@@ -118,14 +118,14 @@ def test_the_protocols_cell_is_said_beside_the_experiment_4_verdicts_it_can_bias
     fine-tuning lead came mostly from d = 5, where frozen did worst with the protocol chosen at d = 10;
     a search over every d's encoders chose the same protocols there, so it may, not must)."""
     v = verdicts.verdicts(_data({"transfer": _transfer()}))
-    note = "chosen on one cell (d=10, num_conv=2, seed 0, h1=650, label draw 0)"
+    note = "chosen on one cell (d=10, num_conv=2, seed 0, h1=650, label draws 0/1)"
     assert (
         note in v.at["h1_matters_little", "this run's numbers"]
         and note in v.at["larger_d_better", "this run's numbers"]
     )
     for claim in ("finetune_beats_frozen", "pretraining_beats_scratch", "pretraining_beats_control"):
         assert v.at[claim, "note"].startswith(
-            "every mode's protocol was chosen on one cell (d=10, num_conv=2, seed 0, h1=650, label draw 0): at the "
+            "every mode's protocol was chosen on one cell (d=10, num_conv=2, seed 0, h1=650, label draws 0/1): at the "
             "other h1 and d one mode's protocol may suit less well than another's"
         ), v.at[claim, "note"]
     assert "chosen on" not in v.at["beats_baselines", "this run's numbers"]  # the baselines have no protocol
@@ -353,8 +353,27 @@ def _frozen_protocol_rows() -> pd.DataFrame:
 
 def test_the_protocol_table_names_the_cell_and_draw_it_was_tuned_on():
     _, caption = transfer_data.protocols(_data({"protocol": _frozen_protocol_rows()}))
-    assert "of one label draw, on one cell (d=10, num_conv=2, seed 0, h1=650, label draw 0)" in caption
+    assert "of 2 label draws, on one cell (d=10, num_conv=2, seed 0, h1=650, label draws 0/1)" in caption
     assert "per encoder" not in caption and "every encoder's draw" not in caption
+
+
+def test_protocols_searched_on_several_label_draws_say_how_many_and_which():
+    from aestudy.experiments.transfer import choices as transfer_choices
+
+    data = _data({"protocol": _frozen_protocol_rows()})
+    data.params["stages"]["protocol"]["params"]["label_seeds"] = [0, 1, 2]
+    where = "one cell (d=10, num_conv=2, seed 0, h1=650, label draws 0/1/2)"
+    assert transfer_choices.tuned_on(data) == where
+    assert f"of 3 label draws, on {where}," in transfer_data.protocols(data)[1]
+    data.params["stages"]["protocol"]["uses"] = {"autoencode": {"num_conv": 2, "seed": 0}}
+    assert transfer_choices.draws_of(data) == "3 label draws of each encoder"
+    assert transfer_choices.tuned_on(data).endswith("h1=650, label draws 0/1/2 of each)")
+    old = data.params["stages"]["protocol"]["params"]  # runs made before 2026-12-07 recorded one label_seed
+    old.pop("label_seeds")
+    old["label_seed"] = 4
+    assert transfer_choices.tuned_label_seeds(old) == [4] and transfer_choices.draws_of(data) == (
+        "each encoder's label draw"
+    )
 
 
 def test_fewer_images_encoded_than_the_original_are_said_to_be_fewer():
@@ -404,7 +423,7 @@ def test_protocols_tuned_on_every_d_are_not_said_to_favour_one_cell_over_the_oth
     data = _data({"transfer": _transfer()})
     data.params["stages"]["protocol"]["uses"] = {"autoencode": {"num_conv": 2, "seed": 0}}
     where = transfer_choices.tuned_on(data)
-    assert where == "4 encoders (d=5/10/15/20, num_conv=2, seed 0, h1=650, label draw 0 of each)"
+    assert where == "4 encoders (d=5/10/15/20, num_conv=2, seed 0, h1=650, label draws 0/1 of each)"
     assert transfer_choices.untuned(data) == ["h1"]
     assert transfer_choices.tuned_note(data) == (
         f"every mode's protocol was chosen on {where}, which may favour those encoders over the other h1"
@@ -415,7 +434,7 @@ def test_protocols_tuned_on_every_d_are_not_said_to_favour_one_cell_over_the_oth
     )
     data.tables["protocol"] = _frozen_protocol_rows()
     _, caption = transfer_data.protocols(data)
-    assert f"100 labelled training images of each encoder's label draw, on {where}," in caption
+    assert f"100 labelled training images of 2 label draws of each encoder, on {where}," in caption
 
 
 def test_a_mode_whose_search_space_is_smaller_is_counted_as_tried_not_as_asked():

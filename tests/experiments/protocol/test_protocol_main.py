@@ -38,7 +38,7 @@ def test_main_without_checkpoints_trains_a_stand_in_and_writes_the_stages_produc
     chosen = artifacts.read_json(result.out / "protocol.json")
     assert {m: c["chosen"] for m, c in chosen.items()} == {m: r["chosen"] for m, r in result.choice.items()}
     assert all(
-        c["tuned_on"] == {"encoders": ["d=10, num_conv=1, seed=0"], "label_seed": 0, "h1": 8}
+        c["tuned_on"] == {"encoders": ["d=10, num_conv=1, seed=0"], "label_seeds": [0], "h1": 8}
         for c in chosen.values()
     )
     assert set(artifacts.read_json(result.out / "resources.json")) == {"precision", "peak_rss_mb"}
@@ -54,3 +54,27 @@ def test_main_chooses_for_the_modes_it_is_given_on_the_checkpoints_it_is_given(f
         artifacts.read_json(again.out / "metrics.json")["records"]
         == artifacts.read_json(first.out / "metrics.json")["records"]
     )  # the same encoder, draw and seeds: the same scores
+
+
+def test_several_label_draws_score_each_candidate_over_every_draws_folds(fake_mnist, tmp_path):
+    first = main(stage_params("protocol", **TINY, modes="frozen"), out_dir=tmp_path / "a")
+    ckpt = [str(first.out / "stand_in" / "d10-nc1.pt")]
+    one = {
+        s: main(
+            stage_params("protocol", **TINY, modes="frozen", label_seeds=s),
+            checkpoints=ckpt,
+            out_dir=tmp_path / str(s),
+        )
+        for s in (0, 1)
+    }
+    both = main(
+        stage_params("protocol", **TINY, modes="frozen", label_seeds=[0, 1]),
+        checkpoints=ckpt,
+        out_dir=tmp_path / "both",
+    )
+    folds = artifacts.read_json(both.out / "metrics.json")["cv_folds"]["frozen"]
+    alone = [artifacts.read_json(one[s].out / "metrics.json")["cv_folds"]["frozen"] for s in (0, 1)]
+    assert folds == [a + b for a, b in zip(*alone)]  # draw 0's folds, then draw 1's: the same fits
+    assert list(both.table()["cv_accuracy"]) == [sum(f) / len(f) for f in folds]
+    assert artifacts.read_json(both.out / "metrics.json")["label_seeds"] == [0, 1]
+    assert artifacts.read_json(both.out / "protocol.json")["frozen"]["tuned_on"]["label_seeds"] == [0, 1]

@@ -435,6 +435,7 @@ def test_the_anchors_are_credited_to_their_papers_and_compared_under_stated_cond
         "n_pool": 7000,
         "recipe": {"steps": 400, "unlabelled_batch": 128},
     }
+    params["stages"]["protocol"]["params"]["label_seeds"] = [0]
     text = section.markdown(df, metrics, params=params)
     assert "frontier" not in text
     assert (
@@ -449,6 +450,21 @@ def test_the_anchors_are_credited_to_their_papers_and_compared_under_stated_cond
     assert "the fully connected ladder trains a permutation-invariant fully connected network" in text
     assert "chosen by cross-validation on label draw 0, which is also evaluated here" in text
     assert "the recipe on draw -1, which is not" in text
+    for seeds, said in (
+        (
+            [0, 1, 2],
+            "on label draws 0/1/2, which are also evaluated here (the choice may favour them on those draws)",
+        ),
+        (
+            [0, 5],
+            "on label draws 0/5, of which label draw 0 is also evaluated here (the choice may favour them on that draw)",
+        ),
+    ):
+        params["stages"]["protocol"]["params"]["label_seeds"] = seeds
+        assert said in section.markdown(df, metrics, params=params)
+    params["stages"]["protocol"]["params"]["label_seeds"] = [5]  # a search draw no run evaluates
+    assert "comparators' protocols were chosen" not in section.markdown(df, metrics, params=params)
+    params["stages"]["protocol"]["params"]["label_seeds"] = [0]
     assert "labels (the published results" not in text  # no n_labels recorded: nothing said of it
     # every anchor is at 100 labels: the smoke profile's 20 were left out of the conditions that differ
     twenty = section.markdown(df.assign(n_labels=20), metrics, params=params)

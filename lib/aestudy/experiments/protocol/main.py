@@ -45,16 +45,16 @@ def main(params: dict, *, checkpoints: list[str] | None = None, out_dir=None) ->
         checkpoints = standins.stand_in_checkpoints([10], out, dataset=p["dataset"], data_dir=p["data_dir"])
     pool = data.split_of(p)
     draws = protocol.labelled_draws(
-        checkpoints, pool, p["label_seed"], p["n_labels"], p["balanced"], device=p["device"]
+        checkpoints, pool, p["label_seeds"], p["n_labels"], p["balanced"], device=p["device"]
     )
     with training.precision(p["precision"], p["device"]):
         choice = protocol.run(
             draws, p["modes"], p["h1"], p["space"], p["candidates"], p["folds"], seed=p["search_seed"]
         )
     scores = protocol.table(choice)  # one row per (mode, candidate)
-    tuned_on = {  # the one cell the protocols are tuned on (said beside the verdicts)
+    tuned_on = {  # where the protocols are tuned (said beside the verdicts)
         "encoders": [artifacts.model_label(cfg) for cfg, _ in artifacts.load_models(checkpoints)],
-        "label_seed": p["label_seed"],
+        "label_seeds": p["label_seeds"],
         "h1": p["h1"],
     }
     artifacts.write_json(
@@ -76,9 +76,10 @@ def main(params: dict, *, checkpoints: list[str] | None = None, out_dir=None) ->
             "folds": p["folds"],
             "candidates": p["candidates"],
             "h1": p["h1"],
-            "encoders": [d["checkpoint"] for d in draws],
+            "encoders": list(dict.fromkeys(d["checkpoint"] for d in draws)),
+            "label_seeds": p["label_seeds"],
             "records": scores.to_dict("records"),  # cv_se: each candidate's over folds
-            "cv_folds": {  # every fold's accuracy
+            "cv_folds": {  # every fold's accuracy (each draw's folds in turn)
                 mode: [c["cv_folds"] for c in r["candidates"]] for mode, r in choice.items()
             },
         },

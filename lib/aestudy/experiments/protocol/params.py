@@ -45,7 +45,12 @@ class SearchSpace(Params):
 class ProtocolParams(Params):
     h1: int = Field(650, ge=1, description="the head width the protocols are chosen at")
     modes: list[Mode] = list(MODES)
-    label_seed: LabelSeed = 0
+    label_seeds: list[LabelSeed] = Field(
+        [0],
+        min_length=1,
+        description="the label draws of every encoder the candidates are cross-validated on: a candidate's score "
+        "is its mean over every draw's folds (one draw of 100 labels chooses noisily: benchmarks/README.md)",
+    )
     n_labels: int = Field(100, ge=10, description="at least one image per class")
     balanced: bool = True
     folds: int = Field(3, ge=2, description="stratified folds of the labelled images")
@@ -61,6 +66,19 @@ class ProtocolParams(Params):
         """One mode name stands for [that mode]: `grid: {modes: [frozen, ...]}` gives one run per
         mode, and the modes' searches run side by side (each mode's search is independent)."""
         return [modes] if isinstance(modes, str) else modes
+
+    @field_validator("label_seeds", mode="before")
+    @classmethod
+    def _one_seed(cls, seeds):
+        """One label seed stands for [that seed]."""
+        return [seeds] if isinstance(seeds, int) else seeds
+
+    @field_validator("label_seeds")
+    @classmethod
+    def _distinct(cls, seeds):
+        if len(set(seeds)) != len(seeds):
+            raise ValueError(f"each label seed once (a draw counted twice weighs twice), got {seeds}")
+        return seeds
 
     _every_class_in_every_fold = folds_rule()
 

@@ -6,7 +6,8 @@ Every choice it leaves open is a field of a *protocol* (`science.fitting`).
 Per mode, `candidates` protocols are taken from the mode's search space: the untuned protocol
 first (so the search can only keep or improve on it), then distinct random draws. Each is scored
 by stratified k-fold cross-validation on the labelled images of the given draws (validation
-accuracy, averaged over folds and draws) and the best wins. Every mode gets the same number of
+accuracy, averaged over folds and draws: several label draws of one encoder make the choice
+steadier, benchmarks/protocol_search_rules.py) and the best wins. Every mode gets the same number of
 candidates and folds: the same search budget. Nothing here reads a test image.
 """
 
@@ -137,7 +138,7 @@ def run(
     over every draw's folds, and their standard error, `cv_se`) and the chosen (best) protocol.
 
     draws: [{"encoder": Encoder, "x": images, "y": labels, "seed": int}], the labelled images
-    of one or more encoders; a candidate's score is its mean validation accuracy over the folds
+    of one or more encoders and label draws; a candidate's score is its mean validation accuracy over the folds
     of every draw. Ties go to the earlier candidate (the untuned protocol first). `modes` may be one
     mode's name (a protocol run per mode: `grid: {modes: [...]}`). Every candidate is
     cross-validated on a draw in one call (`cross_validate_each`: together on a GPU)."""
@@ -184,27 +185,32 @@ def search_size(modes: list[str], space: dict, n_candidates: int, n_draws: int) 
 
 
 def labelled_draws(
-    checkpoints: list[str], pool, label_seed: int, n_labels: int, balanced: bool, device: str = "auto"
+    checkpoints: list[str], pool, label_seeds, n_labels: int, balanced: bool, device: str = "auto"
 ) -> list[dict]:
-    """For each autoencoder checkpoint: its encoder and the labelled images the transfer run of
-    that encoder draws for `label_seed` (the same derivation as `transfer.run`)."""
+    """For each autoencoder checkpoint and label seed: its encoder and the labelled images the
+    transfer run of that encoder draws for that seed (the same derivation as `transfer.run`).
+    `label_seeds` may be one seed."""
     from ...science.artifacts import load_checkpoint
     from ...science.training import pick_device
     from ..transfer.run import draw_key, load_encoder
 
     dev = pick_device(device)
+    label_seeds = [label_seeds] if isinstance(label_seeds, int) else list(label_seeds)
     draws = []
     for path in checkpoints:
-        seed, idx = label_draw(pool.labels, draw_key(load_checkpoint(path)), label_seed, n_labels, balanced)
-        draws.append(
-            {
-                "encoder": load_encoder(path).to(dev).eval(),
-                "x": pool.images[idx].to(dev),
-                "y": pool.labels[idx].to(dev),
-                "seed": seed,
-                "checkpoint": str(path),
-            }
-        )
+        key, encoder = draw_key(load_checkpoint(path)), load_encoder(path).to(dev).eval()
+        for label_seed in label_seeds:
+            seed, idx = label_draw(pool.labels, key, label_seed, n_labels, balanced)
+            draws.append(
+                {
+                    "encoder": encoder,
+                    "x": pool.images[idx].to(dev),
+                    "y": pool.labels[idx].to(dev),
+                    "seed": seed,
+                    "label_seed": label_seed,
+                    "checkpoint": str(path),
+                }
+            )
     return draws
 
 

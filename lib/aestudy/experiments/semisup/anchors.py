@@ -10,6 +10,7 @@ import re
 import pandas as pd
 
 from ...report.text import count
+from ..transfer.choices import draws_words, tuned_label_seeds
 
 METHOD = "semi-supervised"
 WHOLE = "the whole training set unlabelled (60,000 images)"
@@ -86,16 +87,19 @@ def conditions(df: pd.DataFrame, m: dict, published: dict, params: dict | None =
         (st.get("protocol") or {}).get("params") or {},
         (st.get("semisup") or {}).get("params") or {},
     )
-    tuned = proto.get("label_seed", 0)
+    tuned = tuned_label_seeds(proto)
+    evaluated = [s for s in tuned if s in set(df["label_seed"].dropna().astype(int))]
     selected = (
         df[(df["method"] != METHOD) & pd.to_numeric(df["cv_accuracy"], errors="coerce").notna()]
         if "cv_accuracy" in df
         else df.iloc[0:0]
     )  # the labelled-only comparators whose protocol a search chose (the untuned protocol has none)
-    if st.get("protocol") and not selected.empty and tuned in set(df["label_seed"].dropna().astype(int)):
+    if st.get("protocol") and not selected.empty and evaluated:
+        which = "which" if evaluated == tuned else f"of which {draws_words(evaluated)}"
         words += (
-            f" The labelled-only comparators' protocols were chosen by cross-validation on label draw {tuned}, "
-            "which is also evaluated here (it may favour them on that draw); the recipe on draw "
+            f" The labelled-only comparators' protocols were chosen by cross-validation on {draws_words(tuned)}, "
+            f"{which} {'is' if len(evaluated) == 1 else 'are'} also evaluated here (the choice may favour them "
+            f"on {'that draw' if len(evaluated) == 1 else 'those draws'}); the recipe on draw "
             f"{semi.get('search_label_seed', -1)}, which is not."
         )
     return words

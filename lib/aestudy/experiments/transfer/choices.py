@@ -24,17 +24,38 @@ def tuned_encoders(data) -> dict:
     return {k: v if isinstance(v, list) else [v] for k, v in out.items()}
 
 
+def tuned_label_seeds(params: dict) -> list[int]:
+    """The label draws the protocol stage's parameters (`params`) cross-validate on: its
+    `label_seeds`, or the one `label_seed` of runs made before 2026-12-07."""
+    seeds = params.get("label_seeds", params.get("label_seed", 0))
+    return [int(s) for s in (seeds if isinstance(seeds, list) else [seeds])]
+
+
+def draws_words(seeds: list[int]) -> str:
+    """'label draw 0' or 'label draws 0/1/2' (said inside a list of commas)."""
+    return f"label draw{'s' if len(seeds) > 1 else ''} {'/'.join(map(str, seeds))}"
+
+
+def draws_of(data) -> str:
+    """Whose labelled images the protocols were cross-validated on: 'one label draw', '3 label
+    draws', "each encoder's label draw" or '3 label draws of each encoder'."""
+    n = len(tuned_label_seeds(data.declared("protocol", "params")))
+    if tuned_on(data).startswith("one cell"):
+        return "one label draw" if n == 1 else f"{n} label draws"
+    return "each encoder's label draw" if n == 1 else f"{n} label draws of each encoder"
+
+
 def tuned_on(data) -> str:
-    """Where the protocols were chosen: 'one cell (d=10, num_conv=2, seed 0, h1=650, label draw 0)',
-    or, where the protocol stage tunes on several encoders (full.yaml: every d), '4 encoders (d=5/10/
-    15/20, num_conv=2, seed 0, h1=650, label draw 0 of each)'."""
+    """Where the protocols were chosen: 'one cell (d=10, num_conv=2, seed 0, h1=650, label draws 0/1/2)',
+    or, where the protocol stage tunes on several encoders (full.yaml: every d), '4 encoders
+    (d=5/10/15/20, num_conv=2, seed 0, h1=650, label draws 0/1/2 of each)'."""
     enc = tuned_encoders(data)
     p = data.declared("protocol", "params")
     words = [f"{label(k)}={'/'.join(map(str, v))}" for k, v in enc.items() if k != SEED] + (
         [f"seed {'/'.join(map(str, enc[SEED]))}"] if SEED in enc else []
     )
     n = math.prod(len(v) for v in enc.values())
-    h1, draw = f"h1={p.get('h1', '?')}", f"label draw {p.get('label_seed', 0)}"
+    h1, draw = f"h1={p.get('h1', '?')}", draws_words(tuned_label_seeds(p))
     if n == 1:
         return f"one cell ({', '.join([*words, h1, draw])})"
     return f"{n} encoders ({', '.join([*words, h1, draw + ' of each'])})"

@@ -20,7 +20,7 @@ from ...vocabulary import (
     mode_palette,
     mode_sort_key,
 )
-from .choices import candidates_per_mode, flag, tuned_on
+from .choices import candidates_per_mode, draws_of, flag, tuned_on
 
 STAGE = "transfer"
 
@@ -345,8 +345,7 @@ def protocols(data):
     return chosen_protocols(p), (
         f"The protocol chosen for each mode by {int(p['folds'].iloc[0])}-fold cross-validation on the "
         f"{int(p['n_labels'].iloc[0])} labelled training images of "
-        + ("one label draw, " if tuned_on(data).startswith("one cell") else "each encoder's label draw, ")
-        + f"on {tuned_on(data)}, "
+        + f"{draws_of(data)}, on {tuned_on(data)}, "
         + candidates_words(p)
         + " (the untuned protocol, 100 full-batch AdamW steps at 1e-3 without weight decay, first; the "
         "rest drawn at random from the search space of the parameter file). CV accuracy: the chosen candidate's, "
