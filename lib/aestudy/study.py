@@ -40,14 +40,39 @@ def discover(package: str = experiments.__name__, path=experiments.__path__) -> 
     return tuple(sorted(found, key=lambda st: (st.order, st.name)))
 
 
-STAGES: dict[str, Stage] = {s.name: s for s in discover()}
+STAGES: dict[str, Stage]  # every stage, discovered at first use (`__getattr__`)
+
+
+def __getattr__(name: str):
+    """`STAGES`, discovered when first asked for: a run's kernel checks its parameters here
+    (`check_parameters`) and so imports its own experiment's package alone. Had it discovered every
+    experiment, each run's cache key would hold every experiment's parameter and metrics modules,
+    and editing one experiment would make the runs of every other stale."""
+    if name == "STAGES":
+        stages = {s.name: s for s in discover()}
+        globals()["STAGES"] = stages
+        return stages
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def stage_named(name: str) -> Stage:
+    """The stage `name`, importing only its experiment's package (`STAGES` where already
+    discovered, or where `name` is no experiment package of its own: discovery says why)."""
+    if "STAGES" in globals():
+        return globals()["STAGES"][name]
+    if name in {m.name for m in pkgutil.iter_modules(experiments.__path__) if m.ispkg}:
+        st = getattr(importlib.import_module(f"{experiments.__name__}.{name}"), "STAGE", None)
+        if st is not None and st.name == name:
+            return st
+    return __getattr__("STAGES")[name]
 
 
 def check_parameters(stage: str, namespace: dict) -> dict:
     """Called by a run notebook right after its parameter cell (and papermill's injected cell):
     stops the notebook with the runner's one-line message on an unknown name or an invalid value,
-    before any work. Returns the validated values."""
-    st = STAGES[stage]
+    before any work. Returns the validated values. Imports only `stage`'s experiment package
+    (`stage_named`), so that its run's cache key holds no other experiment's code."""
+    st = stage_named(stage)
     fields = st.notebook_fields()
     where = f"{st.notebook}: parameters"
     for key in injected_names(namespace):

@@ -83,6 +83,21 @@ def test_editing_the_protocol_search_makes_the_transfer_runs_stale_through_their
 
 
 @pytest.mark.slow
+def test_editing_one_experiments_parameters_leaves_the_other_experiments_runs_complete(
+    smoke_profile, monkeypatch
+):
+    """A run's kernel checks its parameters through `study.check_parameters`, which imports its own
+    experiment's package alone: editing the protocol's parameter model staled all 14 runs when every
+    kernel discovered every experiment."""
+    states = _states_after_editing(smoke_profile, monkeypatch, "lib/aestudy/experiments/protocol/params.py")
+    stale = {r for r, (s, _) in states.items() if s == "stale"}
+    assert stale == {r for r in states if r.startswith(("transfer/", "protocol/", "semisup/"))} and stale
+    for complete in (smoke_profile["dir"] / "runs").glob("autoencode/*/complete.json"):
+        packages = {m.split("/")[3] for m in records.read_json(complete)["modules"] if "/experiments/" in m}
+        assert packages <= {"autoencode", "__init__.py"}, packages
+
+
+@pytest.mark.slow
 def test_editing_the_semi_supervised_recipe_makes_only_its_run_stale(smoke_profile, monkeypatch):
     states = _states_after_editing(smoke_profile, monkeypatch, "lib/aestudy/experiments/semisup/run.py")
     assert {r for r, (s, _) in states.items() if s == "stale"} == {"semisup/all"}
