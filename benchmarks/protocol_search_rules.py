@@ -38,8 +38,9 @@ import torch  # noqa: E402
 import yaml  # noqa: E402
 
 from aestudy.experiments.protocol import run as protocol  # noqa: E402
-from aestudy.experiments.transfer.run import predict, train_mode  # noqa: E402
+from aestudy.experiments.transfer.run import draw_key, label_draw, predict, train_mode  # noqa: E402
 from aestudy.science import data, training  # noqa: E402
+from aestudy.science.artifacts import load_checkpoint  # noqa: E402
 from aestudy.science.fitting import derived_seed  # noqa: E402
 
 HELD_OUT = 2000
@@ -60,6 +61,7 @@ def measure(modes: list[str], draws: list[int]) -> dict:
     checkpoint = ROOT / "reports" / "default" / "runs" / "autoencode" / "d10-nc2-s0" / "model.pt"
     # the held-out images: a fixed seeded set of pool images; each draw drops its own labelled ones
     held = torch.randperm(len(pool), generator=torch.Generator().manual_seed(12345))[: HELD_OUT + 200]
+    key = draw_key(load_checkpoint(checkpoint))
     out = {"draws": draws, "modes": {}}
     for mode in modes:
         cands = protocol.candidates(mode, stage["space"], stage["candidates"], stage["search_seed"])
@@ -68,16 +70,8 @@ def measure(modes: list[str], draws: list[int]) -> dict:
             (d,) = protocol.labelled_draws(
                 [str(checkpoint)], pool, label_seed, stage["n_labels"], stage["balanced"], device="cpu"
             )
-            idx_labelled = set(
-                protocol.label_draw(
-                    pool.labels,
-                    protocol_draw_key(checkpoint),
-                    label_seed,
-                    stage["n_labels"],
-                    stage["balanced"],
-                )[1].tolist()
-            )
-            keep = torch.tensor([i for i in held.tolist() if i not in idx_labelled][:HELD_OUT])
+            _, labelled = label_draw(pool.labels, key, label_seed, stage["n_labels"], stage["balanced"])
+            keep = torch.tensor([i for i in held.tolist() if i not in set(labelled.tolist())][:HELD_OUT])
             hx, hy = pool.images[keep], pool.labels[keep]
             row = {"label_seed": label_seed, "cv": {}, "held_out": []}
             with training.precision(stage["precision"], "cpu"):
@@ -101,13 +95,6 @@ def measure(modes: list[str], draws: list[int]) -> dict:
             )
         out["modes"][mode] = {"candidates": cands, "rows": rows}
     return out
-
-
-def protocol_draw_key(checkpoint: Path):
-    from aestudy.experiments.transfer.run import draw_key
-    from aestudy.science.artifacts import load_checkpoint
-
-    return draw_key(load_checkpoint(checkpoint))
 
 
 def analyse(results: list[dict]) -> None:

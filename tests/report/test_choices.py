@@ -374,6 +374,11 @@ def test_protocols_searched_on_several_label_draws_say_how_many_and_which():
     assert transfer_choices.tuned_label_seeds(old) == [4] and transfer_choices.draws_of(data) == (
         "each encoder's label draw"
     )
+    assert "several label draws" not in transfer_choices.choices(data)[0]["how it was made"]
+    old["label_seeds"] = [0, 1]
+    assert "; several label draws since 2026-12-07, their number set on held-out training images" in (
+        transfer_choices.choices(data)[0]["how it was made"]
+    )
 
 
 def test_fewer_images_encoded_than_the_original_are_said_to_be_fewer():

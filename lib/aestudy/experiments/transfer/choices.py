@@ -237,6 +237,17 @@ def encoders_row(data) -> dict:
     }
 
 
+def _several_draws_words(params: dict) -> str:
+    """Why the search scores candidates over several label draws, where it does: said beside its row."""
+    if len(tuned_label_seeds(params)) < 2:
+        return ""
+    return (
+        "; several label draws since 2026-12-07, their number set on held-out training images "
+        "(benchmarks/protocol_search_rules.py), after "
+        "the default and large profiles, each searching on one draw, had disagreed on a verdict (test set)"
+    )
+
+
 def choices(data) -> list[dict]:
     p = data.declared("protocol", "params")
     return [
@@ -245,7 +256,7 @@ def choices(data) -> list[dict]:
             "choice": f"the best of {_tried(data, p)} per mode by {p.get('folds', '?')}-fold CV",
             "how it was made": f"cross-validation on {tuned_on(data)}; its CV accuracy is the best of the "
             "candidates, so selected and biased upwards; the search space was written by people "
-            "who had seen earlier test accuracies",
+            "who had seen earlier test accuracies" + _several_draws_words(p),
             "on what data": "labelled training images only (the protocol stage never loads the test set)",
         },
         encoders_row(data),
