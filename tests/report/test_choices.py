@@ -376,8 +376,9 @@ def test_protocols_searched_on_several_label_draws_say_how_many_and_which():
     )
     assert "several label draws" not in transfer_choices.choices(data)[0]["how it was made"]
     old["label_seeds"] = [0, 1]
-    assert "; several label draws since 2026-12-07, their number set on held-out training images" in (
-        transfer_choices.choices(data)[0]["how it was made"]
+    assert (
+        "; several label draws since 2026-12-07, their number set on held-out training images"
+        in (transfer_choices.choices(data)[0]["how it was made"])
     )
 
 
