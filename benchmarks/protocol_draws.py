@@ -1,7 +1,7 @@
 """How steady the protocol search's choice is: the default profile's search for one mode (its 5
 candidates, drawn by search_seed 0, 3-fold cross-validation at h1 = 650 on the d = 10, num_conv = 2,
 seed-0 encoder, as params/default.yaml) run on one label draw of 100 images at a time (the default
-searched on draw 0 alone until 2026-12-08; it now averages draws 0 and 1). Each draw
+searched on draw 0 alone until the night of 2026-12-07; it now averages draws 0 and 1). Each draw
 prints the candidate it chooses and every candidate's CV accuracy; the last line, each candidate's
 mean over the draws. No test image is read. Figures printed, never asserted:
 
