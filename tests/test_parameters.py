@@ -94,6 +94,20 @@ def test_one_label_seed_stands_for_one_search_draw_and_a_draw_counts_once():
         check_parameters("protocol", _namespace("protocol", "label_seed = 0\n", label_seed=0))
 
 
+def test_checking_a_runs_parameters_imports_its_own_experiment_alone():
+    """What a run's kernel imports is its cache key: checking the protocol's parameters must not
+    import the other experiments' packages (`study.stage_named`), so that editing them stales nothing."""
+    code = (
+        "import sys; from aestudy.study import check_parameters, stage_named\n"
+        "check_parameters('protocol', dict(stage_named('protocol').notebook_fields()))\n"
+        "print(sorted({m.split('.')[2] for m in sys.modules if m.startswith('aestudy.experiments.')}))"
+    )
+    env = {"PYTHONPATH": str(REPO / "lib")}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "['protocol']"
+
+
 def test_valid_parameters_pass_and_other_variables_are_ignored():
     ns = _namespace(
         "correlate", "n_images = 10\n", n_images=10, model=object()
