@@ -365,6 +365,7 @@ def test_protocols_searched_on_several_label_draws_say_how_many_and_which():
     where = "one cell (d=10, num_conv=2, seed 0, h1=650, label draws 0/1/2)"
     assert transfer_choices.tuned_on(data) == where
     assert f"of 3 label draws, on {where}," in transfer_data.protocols(data)[1]
+    assert "± its standard error over the folds of every draw. " in transfer_data.protocols(data)[1]
     data.params["stages"]["protocol"]["uses"] = {"autoencode": {"num_conv": 2, "seed": 0}}
     assert transfer_choices.draws_of(data) == "3 label draws of each encoder"
     assert transfer_choices.tuned_on(data).endswith("h1=650, label draws 0/1/2 of each)")

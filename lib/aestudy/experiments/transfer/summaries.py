@@ -349,7 +349,9 @@ def protocols(data):
         + candidates_words(p)
         + " (the untuned protocol, 100 full-batch AdamW steps at 1e-3 without weight decay, first; the "
         "rest drawn at random from the search space of the parameter file). CV accuracy: the chosen candidate's, "
-        "the best of the candidates (selected), ± its standard error over the folds. "
+        "the best of the candidates (selected), ± its standard error over the folds"
+        + ("" if draws_of(data) == "one label draw" else " of every draw")
+        + ". "
         "Candidates: how many were tried and the range of their cross-validation accuracy. "
         "steps: full-batch AdamW steps; augment: on shifted and rotated copies of the labelled images, redrawn "
         "every step; warmup (fine-tuning): the first steps train the head alone; encoder_lr (fine-tuning): the "
