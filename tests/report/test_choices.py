@@ -353,7 +353,9 @@ def _frozen_protocol_rows() -> pd.DataFrame:
 
 def test_the_protocol_table_names_the_cell_and_draw_it_was_tuned_on():
     _, caption = transfer_data.protocols(_data({"protocol": _frozen_protocol_rows()}))
-    assert "of 2 label draws, on one cell (d=10, num_conv=2, seed 0, h1=650, label draws 0/1)" in caption
+    assert (
+        "of each of 2 label draws, on one cell (d=10, num_conv=2, seed 0, h1=650, label draws 0/1)" in caption
+    )
     assert "per encoder" not in caption and "every encoder's draw" not in caption
 
 
@@ -364,10 +366,13 @@ def test_protocols_searched_on_several_label_draws_say_how_many_and_which():
     data.params["stages"]["protocol"]["params"]["label_seeds"] = [0, 1, 2]
     where = "one cell (d=10, num_conv=2, seed 0, h1=650, label draws 0/1/2)"
     assert transfer_choices.tuned_on(data) == where
-    assert f"of 3 label draws, on {where}," in transfer_data.protocols(data)[1]
+    assert (
+        f"100 labelled training images of each of 3 label draws, on {where},"
+        in transfer_data.protocols(data)[1]
+    )
     assert "± its standard error over the folds of every draw. " in transfer_data.protocols(data)[1]
     data.params["stages"]["protocol"]["uses"] = {"autoencode": {"num_conv": 2, "seed": 0}}
-    assert transfer_choices.draws_of(data) == "3 label draws of each encoder"
+    assert transfer_choices.draws_of(data) == "each of 3 label draws of each encoder"
     assert transfer_choices.tuned_on(data).endswith("h1=650, label draws 0/1/2 of each)")
     old = data.params["stages"]["protocol"]["params"]  # runs made before 2026-12-07 recorded one label_seed
     old.pop("label_seeds")
@@ -441,7 +446,7 @@ def test_protocols_tuned_on_every_d_are_not_said_to_favour_one_cell_over_the_oth
     )
     data.tables["protocol"] = _frozen_protocol_rows()
     _, caption = transfer_data.protocols(data)
-    assert f"100 labelled training images of 2 label draws of each encoder, on {where}," in caption
+    assert f"100 labelled training images of each of 2 label draws of each encoder, on {where}," in caption
 
 
 def test_a_mode_whose_search_space_is_smaller_is_counted_as_tried_not_as_asked():

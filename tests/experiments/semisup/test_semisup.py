@@ -453,11 +453,11 @@ def test_the_anchors_are_credited_to_their_papers_and_compared_under_stated_cond
     for seeds, said in (
         (
             [0, 1, 2],
-            "on label draws 0/1/2, which are also evaluated here (the choice may favour them on those draws)",
+            "on label draws 0, 1 and 2, which are also evaluated here (the choice may favour them on those draws)",
         ),
         (
             [0, 5],
-            "on label draws 0/5, of which label draw 0 is also evaluated here (the choice may favour them on that draw)",
+            "on label draws 0 and 5, of which label draw 0 is also evaluated here (the choice may favour them on that draw)",
         ),
     ):
         params["stages"]["protocol"]["params"]["label_seeds"] = seeds

@@ -31,18 +31,20 @@ def tuned_label_seeds(params: dict) -> list[int]:
     return [int(s) for s in (seeds if isinstance(seeds, list) else [seeds])]
 
 
-def draws_words(seeds: list[int]) -> str:
-    """'label draw 0' or 'label draws 0/1/2' (said inside a list of commas)."""
-    return f"label draw{'s' if len(seeds) > 1 else ''} {'/'.join(map(str, seeds))}"
+def draws_words(seeds: list[int], sep: str | None = None) -> str:
+    """'label draw 0', 'label draws 0, 1 and 2', or with `sep` '/' 'label draws 0/1/2' (said inside a
+    list of commas)."""
+    numbers = [str(s) for s in seeds]
+    return f"label draw{'s' if len(seeds) > 1 else ''} " + (sep.join(numbers) if sep else listing(numbers))
 
 
 def draws_of(data) -> str:
-    """Whose labelled images the protocols were cross-validated on: 'one label draw', '3 label
-    draws', "each encoder's label draw" or '3 label draws of each encoder'."""
+    """Whose labelled images the protocols were cross-validated on: 'one label draw', 'each of 3
+    label draws', "each encoder's label draw" or 'each of 3 label draws of each encoder'."""
     n = len(tuned_label_seeds(data.declared("protocol", "params")))
     if tuned_on(data).startswith("one cell"):
-        return "one label draw" if n == 1 else f"{n} label draws"
-    return "each encoder's label draw" if n == 1 else f"{n} label draws of each encoder"
+        return "one label draw" if n == 1 else f"each of {n} label draws"
+    return "each encoder's label draw" if n == 1 else f"each of {n} label draws of each encoder"
 
 
 def tuned_on(data) -> str:
@@ -55,7 +57,7 @@ def tuned_on(data) -> str:
         [f"seed {'/'.join(map(str, enc[SEED]))}"] if SEED in enc else []
     )
     n = math.prod(len(v) for v in enc.values())
-    h1, draw = f"h1={p.get('h1', '?')}", draws_words(tuned_label_seeds(p))
+    h1, draw = f"h1={p.get('h1', '?')}", draws_words(tuned_label_seeds(p), sep="/")
     if n == 1:
         return f"one cell ({', '.join([*words, h1, draw])})"
     return f"{n} encoders ({', '.join([*words, h1, draw + ' of each'])})"
