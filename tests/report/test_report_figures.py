@@ -100,3 +100,27 @@ def test_the_heatmap_titles_do_not_overlap(keys):
         assert len(rows) == 2  # one row per d, one column per num_conv
     boxes = [(ax.get_title(), ax.title.get_window_extent(renderer)) for ax in shown]
     assert not _overlaps(boxes)
+
+
+@pytest.mark.parametrize("num_conv", [False, True])
+def test_the_transfer_panels_titles_do_not_overlap(num_conv):
+    """With several num_conv each title names it too: on one line the three ran into each other."""
+    import pandas as pd
+
+    from aestudy.experiments.transfer import summaries as transfer_data
+    from aestudy.vocabulary import MODES
+
+    rows = [
+        {"h1": h, "latent_dim": d, "mode": m, "mean": 0.8, "ci_lo": 0.75, "ci_hi": 0.85, "n": 4}
+        for h in (200, 650, 1000)
+        for d in (5, 10, 15, 20)
+        for m in MODES
+    ]
+    s = pd.DataFrame(rows)
+    fig = transfer_data.summary_figure(s, s, s.drop_duplicates("mode"), None, num_conv=num_conv)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    boxes = [(ax.get_title(), ax.title.get_window_extent(renderer)) for ax in fig.axes]
+    assert all("num_conv" in t for t, _ in boxes) == num_conv
+    assert not _overlaps(boxes)
+

@@ -251,9 +251,9 @@ def summary_figure(
         baselines_by_d(axes[1], baselines, sorted(by_d["latent_dim"].unique()))
         axes[0].set_ylabel(f"test accuracy (%, {n_labels} labels)")
         nc = ", num_conv" if num_conv else ""
-        axes[0].set_title(f"(a) by h1 (mean over d{nc})")
-        axes[1].set_title(f"(b) by d (mean over h1{nc})")
-        axes[2].set_title(f"(c) by mode (mean over d, h1{nc})")
+        axes[0].set_title(f"(a) by h1\n(mean over d{nc})")  # on two lines: a third of the width each
+        axes[1].set_title(f"(b) by d\n(mean over h1{nc})")
+        axes[2].set_title(f"(c) by mode\n(mean over d, h1{nc})")
         handles, labels = axes[1].get_legend_handles_labels()
         fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 5), frameon=False)
         lo, hi = axes[0].get_ylim()
