@@ -123,4 +123,3 @@ def test_the_transfer_panels_titles_do_not_overlap(num_conv):
     boxes = [(ax.get_title(), ax.title.get_window_extent(renderer)) for ax in fig.axes]
     assert all("num_conv" in t for t, _ in boxes) == num_conv
     assert not _overlaps(boxes)
-
