@@ -388,6 +388,34 @@ def test_protocols_searched_on_several_label_draws_say_how_many_and_which():
     )
 
 
+def test_the_protocol_table_counts_the_label_draws_each_choice_leads_on_its_own(tmp_path):
+    """With several label draws a choice can win the mean while leading no draw on its own: the
+    table says on how many it leads (from the run's fold accuracies, each draw's folds in turn)."""
+    import json
+
+    rows = _frozen_protocol_rows().assign(run_id="frozen")  # two candidates, the first chosen
+    data = profile.ProfileData(tmp_path, tables={"protocol": rows}, params=_data().params)
+    run = tmp_path / "runs" / "protocol" / "frozen"
+    run.mkdir(parents=True)
+    metrics = {"folds": 3, "candidates": 2, "records": rows.drop(columns="run_id").to_dict("records")}
+    table, caption = transfer_data.protocols(data)
+    assert transfer_data.DRAWS_LED not in table  # no fold accuracies recorded: nothing said per draw
+    folds = {
+        "frozen": [[0.7, 0.7, 0.7, 0.9, 0.9, 0.9], [0.8, 0.8, 0.8, 0.6, 0.6, 0.6]]
+    }  # draw 0 to the second
+    (run / "metrics.json").write_text(json.dumps(metrics | {"cv_folds": folds}))
+    assert transfer_data.draws_led(data) == {"frozen": (1, 2)}
+    table, caption = transfer_data.protocols(data)
+    assert list(table[transfer_data.DRAWS_LED]) == ["1 of 2"]
+    assert "Draws led: on how many of the label draws, each scored on its own, the chosen protocol" in caption
+    tied = {"frozen": [[0.7] * 6, [0.7] * 6]}  # a tie goes to the earlier candidate, as in the search
+    (run / "metrics.json").write_text(json.dumps(metrics | {"cv_folds": tied}))
+    assert transfer_data.draws_led(data) == {"frozen": (2, 2)}
+    one = {"frozen": [[0.7] * 3, [0.8] * 3]}  # one draw: nothing to count
+    (run / "metrics.json").write_text(json.dumps(metrics | {"cv_folds": one}))
+    assert transfer_data.draws_led(data) == {}
+
+
 def test_fewer_images_encoded_than_the_original_are_said_to_be_fewer():
     from aestudy.experiments.correlate import report as correlate
     from aestudy.experiments.correlate.params import CorrelateParams

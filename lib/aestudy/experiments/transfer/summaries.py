@@ -146,6 +146,33 @@ def selections(protocol: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["mode", "lead", "error", "inside", "tie"])
 
 
+DRAWS_LED = (
+    "draws led"  # on how many label draws, each on its own, the chosen protocol had the best CV accuracy
+)
+
+
+def draws_led(data) -> dict[str, tuple[int, int]]:
+    """Per mode whose search scored several label draws (or encoders): (on how many draws the chosen
+    candidate alone had the best mean CV accuracy, how many draws), from each protocol run's fold
+    accuracies (`cv_folds`, each draw's `folds` in turn; ties go to the earlier candidate, as in the
+    search). A choice that leads every draw is steadier than one a single draw carries."""
+    p = data.usable("protocol")
+    out = {}
+    if p.empty or not {"run_id", "mode", "chosen"} <= set(p.columns):
+        return out
+    for (run_id, mode), g in p.groupby(["run_id", "mode"], sort=False):
+        m = data.run_metrics("protocol", str(run_id)) or {}
+        folds, per_cand = m.get("folds"), (m.get("cv_folds") or {}).get(str(mode))
+        if not folds or not per_cand or len(per_cand) != len(g) or len(per_cand[0]) < 2 * folds:
+            continue
+        chosen = list(flag(g["chosen"])).index(True)
+        n = len(per_cand[0]) // folds
+        means = [[sum(c[i * folds : (i + 1) * folds]) / folds for c in per_cand] for i in range(n)]
+        led = sum(max(range(len(d)), key=lambda j, d=d: (d[j], -j)) == chosen for d in means)
+        out[str(mode)] = (led, n)
+    return out
+
+
 def chosen_protocols(protocol: pd.DataFrame) -> pd.DataFrame:
     """Per mode: the protocol cross-validation chose, its accuracy, and the number of candidates
     tried and their accuracy range (the protocol stage's records, one per candidate)."""
@@ -342,7 +369,10 @@ def protocols(data):
     p = data.usable("protocol")
     if p.empty:
         return pd.DataFrame(), ""
-    return chosen_protocols(p), (
+    t, led = chosen_protocols(p), draws_led(data)
+    if led and not t.empty:
+        t[DRAWS_LED] = [f"{led[m][0]} of {led[m][1]}" if m in led else "–" for m in t["mode"]]
+    return t, (
         f"The protocol chosen for each mode by {int(p['folds'].iloc[0])}-fold cross-validation on the "
         f"{int(p['n_labels'].iloc[0])} labelled training images of "
         + f"{draws_of(data)}, on {tuned_on(data)}, "
@@ -355,7 +385,14 @@ def protocols(data):
         "Candidates: how many were tried and the range of their cross-validation accuracy. "
         "steps: full-batch AdamW steps; augment: on shifted and rotated copies of the labelled images, redrawn "
         "every step; warmup (fine-tuning): the first steps train the head alone; encoder_lr (fine-tuning): the "
-        "encoder's learning rate as a fraction of lr; –: a choice the mode does not have." + noise_words(p)
+        "encoder's learning rate as a fraction of lr; –: a choice the mode does not have."
+        + noise_words(p)
+        + (
+            f" {DRAWS_LED.capitalize()}: on how many of the label draws, each scored on its own, the chosen protocol "
+            "had the best CV accuracy (ties to the earlier candidate, as in the search)."
+            if led
+            else ""
+        )
     )
 
 
