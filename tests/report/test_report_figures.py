@@ -105,7 +105,7 @@ def test_the_heatmap_titles_do_not_overlap(keys):
 @pytest.mark.parametrize("num_conv", [False, True])
 def test_the_transfer_panels_titles_do_not_overlap(num_conv):
     """With several num_conv each title names it too: on one line the three ran into each other."""
-    import pandas as pd
+    import matplotlib.pyplot as plt
 
     from aestudy.experiments.transfer import summaries as transfer_data
     from aestudy.vocabulary import MODES
@@ -121,5 +121,6 @@ def test_the_transfer_panels_titles_do_not_overlap(num_conv):
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
     boxes = [(ax.get_title(), ax.title.get_window_extent(renderer)) for ax in fig.axes]
+    plt.close(fig)
     assert all("num_conv" in t for t, _ in boxes) == num_conv
     assert not _overlaps(boxes)
