@@ -71,7 +71,8 @@ def measure(modes: list[str], draws: list[int]) -> dict:
                 [str(checkpoint)], pool, label_seed, stage["n_labels"], stage["balanced"], device="cpu"
             )
             _, labelled = label_draw(pool.labels, key, label_seed, stage["n_labels"], stage["balanced"])
-            keep = torch.tensor([i for i in held.tolist() if i not in set(labelled.tolist())][:HELD_OUT])
+            labelled = set(labelled.tolist())
+            keep = torch.tensor([i for i in held.tolist() if i not in labelled][:HELD_OUT])
             hx, hy = pool.images[keep], pool.labels[keep]
             row = {"label_seed": label_seed, "cv": {}, "held_out": []}
             with training.precision(stage["precision"], "cpu"):

@@ -88,7 +88,8 @@ def conditions(df: pd.DataFrame, m: dict, published: dict, params: dict | None =
         (st.get("semisup") or {}).get("params") or {},
     )
     tuned = tuned_label_seeds(proto)
-    evaluated = [s for s in tuned if s in set(df["label_seed"].dropna().astype(int))]
+    drawn = set(df["label_seed"].dropna().astype(int))
+    evaluated = [s for s in tuned if s in drawn]
     selected = (
         df[(df["method"] != METHOD) & pd.to_numeric(df["cv_accuracy"], errors="coerce").notna()]
         if "cv_accuracy" in df

@@ -38,11 +38,16 @@ def draws_words(seeds: list[int], sep: str | None = None) -> str:
     return f"label draw{'s' if len(seeds) > 1 else ''} " + (sep.join(numbers) if sep else listing(numbers))
 
 
+def one_cell(data) -> bool:
+    """Whether the protocols were tuned on one encoder (one cell of the grid), not several."""
+    return math.prod(len(v) for v in tuned_encoders(data).values()) == 1
+
+
 def draws_of(data) -> str:
     """Whose labelled images the protocols were cross-validated on: 'one label draw', 'each of 3
     label draws', "each encoder's label draw" or 'each of 3 label draws of each encoder'."""
     n = len(tuned_label_seeds(data.declared("protocol", "params")))
-    if tuned_on(data).startswith("one cell"):
+    if one_cell(data):
         return "one label draw" if n == 1 else f"each of {n} label draws"
     return "each encoder's label draw" if n == 1 else f"each of {n} label draws of each encoder"
 
@@ -105,7 +110,7 @@ def tuned_note(data) -> str:
     if (got := _untuned_where(data)) is None:
         return ""
     where, others = got
-    that = "that cell" if where.startswith("one cell") else "those encoders"
+    that = "that cell" if one_cell(data) else "those encoders"
     return f"every mode's protocol was chosen on {where}, which may favour {that} over the other {listing(others)}"
 
 

@@ -24,6 +24,7 @@ from .choices import (
     augment_note,
     augment_words,
     choices,
+    one_cell,
     tuned_contrast_note,
     tuned_note,
     tuned_on,
@@ -603,7 +604,7 @@ EXPERIMENT = Experiment(
     limitations=lambda data: (
         f"In experiment 4 every protocol was chosen on {tuned_on(data)} and then used "
         f"at every {listing(untuned(data))} the runs have, which may favour "
-        + ("that cell" if tuned_on(data).startswith("one cell") else "those encoders")
+        + ("that cell" if one_cell(data) else "those encoders")
         + "; the notes under experiment 4's verdicts say so."
         if tuned_note(data)
         else ""

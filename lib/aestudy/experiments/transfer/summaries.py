@@ -146,14 +146,13 @@ def selections(protocol: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["mode", "lead", "error", "inside", "tie"])
 
 
-DRAWS_LED = (
-    "draws led"  # on how many label draws, each on its own, the chosen protocol had the best CV accuracy
-)
+# on how many label draws, each on its own, the chosen protocol had the best CV accuracy
+DRAWS_LED = "draws led"
 
 
 def draws_led(data) -> dict[str, tuple[int, int]]:
-    """Per mode whose search scored several label draws (or encoders): (on how many draws the chosen
-    candidate alone had the best mean CV accuracy, how many draws), from each protocol run's fold
+    """Per mode whose search scored several label draws (or encoders): (on how many draws, each on its
+    own, the chosen candidate had the best mean CV accuracy, how many draws), from each protocol run's fold
     accuracies (`cv_folds`, each draw's `folds` in turn; ties go to the earlier candidate, as in the
     search). A choice that leads every draw is steadier than one a single draw carries."""
     p = data.usable("protocol")
@@ -369,18 +368,18 @@ def protocols(data):
     p = data.usable("protocol")
     if p.empty:
         return pd.DataFrame(), ""
-    t, led = chosen_protocols(p), draws_led(data)
+    t, led, draws = chosen_protocols(p), draws_led(data), draws_of(data)
     if led and not t.empty:
         t[DRAWS_LED] = [f"{led[m][0]} of {led[m][1]}" if m in led else "–" for m in t["mode"]]
     return t, (
         f"The protocol chosen for each mode by {int(p['folds'].iloc[0])}-fold cross-validation on the "
         f"{int(p['n_labels'].iloc[0])} labelled training images of "
-        + f"{draws_of(data)}, on {tuned_on(data)}, "
+        + f"{draws}, on {tuned_on(data)}, "
         + candidates_words(p)
         + " (the untuned protocol, 100 full-batch AdamW steps at 1e-3 without weight decay, first; the "
         "rest drawn at random from the search space of the parameter file). CV accuracy: the chosen candidate's, "
         "the best of the candidates (selected), ± its standard error over the folds"
-        + ("" if draws_of(data) == "one label draw" else " of every draw")
+        + ("" if draws == "one label draw" else " of every draw")
         + ". "
         "Candidates: how many were tried and the range of their cross-validation accuracy. "
         "steps: full-batch AdamW steps; augment: on shifted and rotated copies of the labelled images, redrawn "
