@@ -31,7 +31,7 @@ from . import console, counterpart
 from .html import check_tools, combine, export_html
 from .pdf import PdfToolMissing, export_pdf
 from .provenance import dataset_markdown, environment_info, environment_line, recorded_data, where_line
-from .text import Captions, caption_html, fence, plain
+from .text import Captions, caption_html, fence, plain, yaml_for_page
 
 # the kernel manager the analyses notebook runs under, by name (papermill imports it): the runner's,
 # whose kernels die with the process that started them; the report imports nothing of the runner
@@ -87,8 +87,8 @@ def params_as_run(study, pdir: Path) -> str:
     copy = pdir / ondisk.PARAMS_COPY
     ran = copy.read_text() if copy.is_file() else study.text
     text = (
-        f"## Parameter file as run\n\nThe file of the last `run` command (`{config.relative(copy)}`):\n\n"
-        + fence(ran.rstrip(), "yaml")
+        f"## Parameter file as run\n\nThe file of the last `run` command (`{config.relative(copy)}`; a line longer "
+        "than the page continues on lines of its own):\n\n" + fence(yaml_for_page(ran.rstrip()), "yaml")
     )
     if ran.strip() == study.text.strip():
         return text
