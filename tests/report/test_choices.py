@@ -158,6 +158,9 @@ def test_selected_numbers_are_labelled_as_selected_and_carry_no_interval():
     assert "selected on the test set" in best and "[" not in best.split("Chance")[0]
     table, caption = transfer_data.accuracy_by_mode(data)
     assert "cross-validation (selected)" in table.columns and "selected" in caption
+    # one number per mode, the search's: the seeds' interval of the other columns is not its
+    assert caption.split("Cross-validation: ")[1].startswith("one number per mode, the protocol search's")
+    assert caption.endswith("no interval.")
     protocol = pd.DataFrame(
         [
             {
@@ -284,6 +287,13 @@ def test_each_search_prints_its_standard_error_and_says_when_the_choice_is_insid
         "error of that difference (6.8 points, both recipes' errors combined): the selection is inside the noise."
     )
     assert "more than one standard error" in selection_noise([0.9, 0.7], [0.02, 0.02], 0)
+    # a standard error over 2 folds rests on 1 degree of freedom: said, since it reads as firmer than it is
+    two = selection_noise([0.8, 0.85], [0.0, 0.01], 1, "recipe", folds=2)
+    assert (
+        "(0.0–1.0 points over the recipes; over 2 folds each rests on 1 degree of freedom, a rough guide)"
+        in two
+    )
+    assert "rough guide" not in selection_noise([0.8, 0.85], [0.0, 0.01], 1, "recipe", folds=3)
     # a tie is no lead: the first of the tied candidates was taken by the search's order
     assert (
         "the chosen recipe (80.0 %) ties with the runner-up, the first of them in the search's order taken, "

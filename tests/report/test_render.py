@@ -513,6 +513,9 @@ def test_the_runs_caption_says_when_the_runs_were_computed_beside_their_summed_t
         "all, of the 171 min 20 s from the first start to the last end."
     ) in md
     assert "is 3 min: their total is 50 s longer" in md
+    # several commands' stretches are not one sweep from nothing, which the budget is for
+    assert "The budget is for one sweep from nothing; stretches of several commands" in md
+    assert "sweep from nothing" not in over
 
 
 def test_runs_trained_together_count_their_job_s_whole_time_not_their_share(tmp_path):

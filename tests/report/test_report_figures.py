@@ -51,7 +51,9 @@ def test_an_interpolation_caption_counts_the_figures_rows_not_the_tables(tmp_pat
     assert path.name == "interpolation_1-5.png"
     # the run draws the first model pair (one seed and num_conv: experiments.interpolate.run.run): 2 rows,
     # not the table's 20
-    assert "one row per model of seed 0 and num_conv 3, 2 in all (d 10, 20; labelled at the left)" in caption
+    assert (
+        "one row per model of seed 0 and num_conv 3 (2 rows: d = 10 and 20; labelled at the left)" in caption
+    )
     assert "20 in all" not in caption and "[0, 1, 2, 3, 4]" not in caption
     assert (
         "the first of the 30 image pairs drawn for seed 0 and num_conv 3; its other 29 and the image pairs of the "

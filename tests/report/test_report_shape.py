@@ -322,6 +322,7 @@ def test_the_study_module_gives_the_frame_its_title_units_and_rules_words(tmp_pa
     v = verdicts.verdicts(data)
     for caption in (verdicts.detail_caption(data, v), verdicts.page_one_caption(data, v)):
         assert SEEDS in caption and "{" not in caption, caption
+    assert "(90 % for an equivalence, as TOST takes it;" in verdicts.detail_caption(data, v)  # h1's interval
     assert [c["what"] for c in choices.table(data)[0].to_dict("records")][:3] == [
         "which images",
         "fidelity",

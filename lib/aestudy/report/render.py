@@ -177,8 +177,15 @@ def _against_budget(took: int, budget_minutes: float | None, stretches: int = 1)
         return ""
     over = took - round(60 * budget_minutes)
     that = "that time" if stretches == 1 else "their total"
+    several = (
+        ""
+        if stretches == 1
+        else " The budget is for one sweep from nothing; stretches of several commands also count any time a "
+        "later one spent computing runs again (a run's newest computing replaces its record, not the earlier "
+        "stretch)."
+    )
     return f" The profile's time budget (report: time_budget_minutes) is {budget_minutes:g} min: " + (
-        f'{that} is {_min_s(over)} longer (on the hosts under "Where the runs executed").'
+        f'{that} is {_min_s(over)} longer (on the hosts under "Where the runs executed").{several}'
         if over > 0
         else f"{that} is within it."
     )

@@ -374,12 +374,14 @@ def inside_noise(lead: float, error: float) -> bool:
     return abs(lead) <= error + 1e-9
 
 
-def selection_noise(scores, ses, chosen: int, what: str = "candidate") -> str:
+def selection_noise(scores, ses, chosen: int, what: str = "candidate", folds: int | None = None) -> str:
     """One sentence on a cross-validated search: the standard error over folds (the chosen
     candidate's, in points) and whether the chosen candidate's lead over the runner-up exceeds one
     standard error of that lead (the two candidates' errors combined, as if independent: the chosen
     one's alone can be 0 over 2 folds that happen to agree). Within it, the selection is inside the
-    noise. '' without the errors (runs from before they were recorded) or with one candidate."""
+    noise. '' without the errors (runs from before they were recorded) or with one candidate. With
+    `folds` below 3, that each error rests on so few degrees of freedom (2 folds that happen to agree
+    give 0)."""
     scores, ses = list(scores), list(ses)
     if len(scores) < 2 or chosen >= len(scores) or ses[chosen] is None or pd.isna(ses[chosen]):
         return ""
@@ -392,8 +394,13 @@ def selection_noise(scores, ses, chosen: int, what: str = "candidate") -> str:
         if len(known) > 1 and max(known) - min(known) >= 0.0005
         else ""
     )
+    few = (
+        f"; over {folds} folds each rests on {count(folds - 1, 'degree')} of freedom, a rough guide"
+        if folds is not None and 1 < folds < 3
+        else ""
+    )
     head = f"Cross-validation standard error over folds: {100 * se:.1f} points for the chosen {what}" + (
-        f" ({spread})" if spread else ""
+        f" ({spread}{few})" if spread or few else ""
     )
     lead_words = (
         f"the chosen {what} ({fmt_pct(scores[chosen])}) ties with the runner-up, the first of them in the search's "

@@ -234,7 +234,8 @@ def detail_caption(data: ProfileData, v: pd.DataFrame, ref=None) -> str:
     return (
         f"In each block: the conclusion (experiments {_numbers(v)} of the original study; +: a check added here) "
         "and its verdict; the key number of page 1; the number the rule decides on, with its "
-        f"{interval_kind(data.rules)} (unit, n and df beside it); the {SEEDS} whose own statistic is on the claimed side; the decision's p-value "
+        f"{interval_kind(data.rules)} ({100 * (2 * data.rules.confidence - 1):g} % for an equivalence, as TOST "
+        f"takes it; unit, n and df beside it); the {SEEDS} whose own statistic is on the claimed side; the decision's p-value "
         f"and its Holm adjustment over the family of {family_words(v)}. All numbers: "
         "this run's numbers in full (folded in the HTML, left out of the PDF). The rules follow."
     ) + comparison_words(ref)
@@ -275,7 +276,8 @@ def comparison_words(ref) -> str:
         )
     return (
         f" Under each block, the verdict of the profile this report is compared with, {ref.name} (its own runs, "
-        f"{config.relative(ref.data.dir)}, decided by its own report: rules), its key number and the seeds it holds in; "
+        f"{config.relative(ref.data.dir)}, decided by the rules of its own parameter file's report: section), its key number and "
+        "the seeds it holds in; "
         "the study asks a profile of lower fidelity to reach the verdicts of one of higher fidelity wherever neither is inconclusive."
     )
 
@@ -320,7 +322,8 @@ DECISION_RULES = """\
   seeds.
 - *The family*: the claims the runs can test are decided together (a claim the design cannot
   test has no p and is no member). Each decision has a p-value (twice the smaller one-sided
-  p of its t-test; for a trend, its slope's; for the equivalence, the smaller of its two tests'), and
+  p of its t-test; for a trend, its slope's; for the equivalence, the smaller of its support's p,
+  the largest one-sided p of TOST over its differences, and its contradiction's, Bonferroni's), and
   Holm's step-down adjustment keeps the chance that any of these tests rejects wrongly at {alpha} %
   (a trend's steps, checked against a veto, are each at {pct} %, unadjusted). A verdict whose
   adjusted p exceeds {alpha} % is inconclusive; the detailed table shows both where they differ.

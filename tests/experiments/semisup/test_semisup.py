@@ -275,9 +275,17 @@ def test_the_report_pairs_the_differences_by_label_draw_and_names_the_unit():
     assert (
         "92.7 %" in text
         and "over 3 label draws" in text
-        and "+20.0 [+20.0, +20.0] points against the untuned protocol" in text
+        and "+20.0 [+20.0, +20.0] points against fine-tuning by the untuned protocol" in text
     )
     assert "below the 98.9 % this extension aims at" in text
+    assert (
+        "autoencoder, trained for 1,000 steps, on 256 of the 8,000 unlabelled" in text
+    )  # records without n_labels
+    labelled = section.markdown(
+        df.assign(n_labels=100),
+        {"latent_dim": 10, "num_conv": 2, "n_pool": 8000, "recipe": {"steps": 1000, "unlabelled_batch": 256}},
+    )
+    assert "trained on the 100 labelled images of each label draw and, for 1,000 steps, on 256" in labelled
     assert (
         "it is below all 4 published numbers: the supervised Conv-Small (93.57 %, which its interval includes), "
         "the fully connected ladder (98.94 %)" in text

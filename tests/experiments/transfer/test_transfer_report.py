@@ -99,6 +99,17 @@ def test_the_text_says_which_modes_train_on_augmented_copies_and_what_tells_the_
     assert augment_words(_data(), transfer.CONTRASTS) == ""
 
 
+def test_a_difference_that_also_measures_augmentation_names_what_it_is_there_to_measure():
+    """finetune − frozen compares two modes of the same pre-trained encoder: where only finetune's
+    protocol augments, it measures augmentation besides fine-tuning, not besides pre-training (the
+    sentence named pre-training for every difference)."""
+    words = augment_words(
+        _data(_protocol({**CHOSEN, "finetune": (200, 3e-3, 0.01, True)})), transfer.CONTRASTS
+    )
+    assert words.endswith("So finetune − frozen also measures augmentation, not fine-tuning alone.")
+    assert "pre-training" not in words
+
+
 def test_the_h1_verdict_names_the_modes_it_averages_and_the_sign_of_its_gap():
     row = transfer.verdict_h1_matters_little(_transfer(_study_like))
     assert row[DECIDES].startswith(

@@ -439,7 +439,8 @@ EXPERIMENT = Experiment(
     ranges={"final_test_error": (0.0, math.inf), "test_error": (0.0, math.inf)},  # a mean squared error
     seeds={
         "autoencoder": (
-            "the autoencoder's own draw of both, for its (d, num_conv) cell, so that no two cells share them "
+            "the autoencoder's own initialisation and batch order for its (d, num_conv) cell, so that no two "
+            "cells share them "
             "(seed_scope: cell; under shared, the seed itself in every cell)",
             True,
         )

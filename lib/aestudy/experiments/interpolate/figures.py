@@ -11,7 +11,7 @@ import seaborn as sns
 from ...report import profile
 from ...report.figures import WIDTH, style, tick
 from ...report.stats import summarise
-from ...report.text import count, fmt, interval_words
+from ...report.text import count, fmt, interval_words, listing
 from . import STAGE as _DECLARED
 
 STAGE = _DECLARED.name
@@ -68,7 +68,10 @@ def figure_caption(data, path) -> str:
             int(shown[0].get("n_image_pairs") or 1),
         )
         of = f"seed {seed}" + (f" and num_conv {num_conv}" if num_conv is not None else "")
-        grid = f"; one row per model of {of}, {len(shown)} in all (d {', '.join(map(str, ds))}; labelled at the left)"
+        grid = (
+            f"; one row per model of {of} ({count(len(shown), 'row')}: d = {listing(map(str, ds))}; "
+            "labelled at the left)"
+        )
         groups = {_group(r) for r in m.get("records") or [] if str(r.get("pair")) == pair}
         if m.get("shared_images", True):  # runs from before the field shared them
             head = f" (the first of the {n} image pairs drawn for {of}" if n > 1 else f" ({of}'s image pair"

@@ -107,6 +107,25 @@ def differences(df: pd.DataFrame, confidence: float = CONFIDENCE) -> dict[str, d
 UNTUNED_PROTOCOL = "untuned protocol"
 
 
+def _whole(n) -> str:
+    """A count as the report writes it ('1,000'), '?' where the metrics lack it."""
+    return f"{int(n):,}" if isinstance(n, (int, float)) and n == n else "?"
+
+
+def _labels_of(df: pd.DataFrame) -> str:
+    """'on the 100 labelled images of each label draw and, ' (the records' n_labels; '' where they do not say)."""
+    n = pd.to_numeric(df.get("n_labels", pd.Series(dtype=float)), errors="coerce").dropna().unique()
+    return f"on the {int(n[0]):,} labelled images of each label draw and, " if len(n) == 1 else ""
+
+
+def _comparator(method: str) -> str:
+    """A labelled-only method as the findings name it: the untuned protocol's mode said, since
+    experiment 4's frozen mode may have chosen the same protocol (`run.run`: it fine-tunes)."""
+    if method == UNTUNED_PROTOCOL:
+        return "fine-tuning by the untuned protocol"
+    return method if method == "finetune" else f"the {method}"
+
+
 def same_as_untuned(df: pd.DataFrame) -> list[str]:
     """The labelled-only methods whose classifiers are the untuned protocol's on every draw (the
     same test accuracy and last loss: their search kept the untuned protocol, and they start from
@@ -266,15 +285,13 @@ def markdown(
     ours = _recipe_ci(df, confidence)
     n = ours["n"]
     diffs = differences(df, confidence)
-    vs = "; ".join(
-        f"{fmt_pp_ci(ci)} against {'the ' if name != 'finetune' else ''}{name}" for name, ci in diffs.items()
-    )
+    vs = "; ".join(f"{fmt_pp_ci(ci)} against {_comparator(name)}" for name, ci in diffs.items())
     rec = m.get("recipe", {})
     pool = f"{m['n_pool']:,}" if m else "?"  # a validated SemisupMetrics (aestudy.metrics) or none
     setup = (
         f"The encoder of the d = {m.get('latent_dim', '?')}, num_conv = {m.get('num_conv', '?')} autoencoder, "
-        f"{rec.get('steps', '?')} steps with {rec.get('unlabelled_batch', '?')} of the {pool} unlabelled "
-        f"training images per step{', with ' + levers_on(rec) if levers_on(rec) else ''}, reaches "
+        f"trained {_labels_of(df)}for {_whole(rec.get('steps'))} steps, on {_whole(rec.get('unlabelled_batch'))} of the "
+        f"{pool} unlabelled training images per step{', with ' + levers_on(rec) if levers_on(rec) else ''}, reaches "
         f"{fmt_ci(ours, pct=True)} test accuracy"
         + (f" ({interval_words(confidence, n, DRAWS)})." if n > 1 else " (one label draw).")
     )
@@ -427,6 +444,7 @@ def search_noise(candidates: list[dict], sel: dict, rec: dict) -> str:
                 [c.get("cv_se") for c in candidates],
                 chosen[0],
                 "recipe",
+                folds=sel.get("folds"),
             )
         )
         if chosen
@@ -556,7 +574,9 @@ never evaluated and whose images are left out of the unlabelled pool of the sear
 itself and its search space were set after earlier test accuracies had been seen (Choices and
 limitations). On each label draw (drawn as experiment 4 draws this encoder's, so a draw experiment
 4 also evaluates holds the same images) it is compared with classifiers trained on the labels
-alone: the untuned protocol, fine-tuning and the augmented CNN control by their chosen protocols.
+alone: fine-tuning by the untuned protocol (the first candidate of every protocol search, without
+augmentation: not experiment 4's frozen mode, whatever protocol that mode chose), and fine-tuning and
+the augmented CNN control by their chosen protocols.
 The interval is over label draws (one encoder), and the differences are paired by draw.
 """
 

@@ -192,7 +192,7 @@ def check_taylor_second_order(
     return {
         "claim": "second-order Taylor remainder is o(|h|^2)",
         "directions": n_directions,
-        "max r(t)/t^2 at smallest t": max(final_ratios),
+        "r(t)/t^2 at the smallest t (largest over the directions)": max(final_ratios),
         "fitted order": round(float(np.median(orders)), 2) if orders else "exact",
     }
 

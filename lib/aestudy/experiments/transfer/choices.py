@@ -165,7 +165,8 @@ def _differing(rows: pd.DataFrame, a: str, b: str) -> list[str]:
 def augment_words(data, contrasts) -> str:
     """The experiment-4 text's sentences on augmentation: which modes' chosen protocols train on
     augmented copies, what then tells the two random-start controls apart, and which compared
-    differences (`contrasts`: (a, b) pairs) also measure augmentation ('' without protocols)."""
+    differences also measure augmentation, besides what each is there to measure (`contrasts`:
+    (a, b) -> 'fine-tuning', 'pre-training'); '' without protocols."""
     aug = augmented_by_choice(data)
     if not aug:
         return ""
@@ -176,10 +177,19 @@ def augment_words(data, contrasts) -> str:
         + "."
         + _controls_words(data, aug)
     )
-    mixed = [f"{a} − {b}" for a, b in contrasts if a in aug and b in aug and aug[a] != aug[b]]
+    mixed: dict = {}  # what a difference is there to measure -> the differences that also measure augmentation
+    for (a, b), what in contrasts.items():
+        if a in aug and b in aug and aug[a] != aug[b]:
+            mixed.setdefault(what, []).append(f"{a} − {b}")
     if mixed:
-        verb = "measure" if len(mixed) > 1 else "measures"
-        words += f" So {listing(mixed)} also {verb} augmentation, not pre-training alone."
+        words += (
+            " So "
+            + "; ".join(
+                f"{listing(pairs)} also {'measure' if len(pairs) > 1 else 'measures'} augmentation, not {what} alone"
+                for what, pairs in mixed.items()
+            )
+            + "."
+        )
     return words
 
 

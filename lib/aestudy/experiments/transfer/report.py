@@ -53,7 +53,12 @@ FINETUNE_FROZEN, FINETUNE_SCRATCH, FINETUNE_CONTROL = (
     ("finetune", "scratch"),
     ("finetune", "augmented"),
 )
-CONTRASTS = (FINETUNE_FROZEN, FINETUNE_SCRATCH, FINETUNE_CONTROL)  # the mode differences the claims decide
+# the mode differences the claims decide, each with what it is there to measure
+CONTRASTS = {
+    FINETUNE_FROZEN: "fine-tuning",
+    FINETUNE_SCRATCH: "pre-training",
+    FINETUNE_CONTROL: "pre-training",
+}
 
 
 # ------------------------------------------------------------------ claims (encoder-level means)

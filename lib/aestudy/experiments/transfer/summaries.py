@@ -356,10 +356,11 @@ def accuracy_by_mode(data):
     if not s:
         return pd.DataFrame(), ""
     return protocol_table(s["clf"], data.rules.confidence), (
-        "Accuracy by mode on the labelled training images (train), in cross-validation on the labelled images "
-        "the protocol was chosen on (the chosen candidate's mean over folds: the best of the candidates, so "
-        "selected, and biased upwards), and on the test set: mean [interval] of encoder-level means, "
-        f"{interval_text(s['by_mode'], data.rules.confidence)}."
+        "Accuracy by mode on the labelled training images (train) and on the test set: mean [interval] of "
+        f"encoder-level means, {interval_text(s['by_mode'], data.rules.confidence)}. Cross-validation: one number "
+        "per mode, the protocol search's, on the labelled images it searched (the protocols' table below says "
+        "whose): its chosen candidate's mean over the folds, the best of the candidates, so selected and "
+        "biased upwards; no interval."
     )
 
 
