@@ -51,6 +51,29 @@ def test_a_difference_of_two_cell_means_is_welchs_t_test():
     assert alone["df"] == len(a) - 1 and not alone["welch"]  # one cell: the plain one-sample interval
 
 
+def test_a_welch_df_held_down_by_one_cell_names_that_cell_and_its_share_of_the_variance():
+    """The default's "more digit-like" had df 4 where its 6 cells of 4 models hold 18: one model of
+    d=10, num_conv=3 far from its siblings. The interval's words name the cell and its share, so a
+    reader sees why the df is low; an even spread says nothing more."""
+    from aestudy.report.text import df_words
+
+    calm = np.array([0.60, 0.61, 0.59, 0.60])
+    cells = {(nc, d): calm + 0.01 * nc for nc in (1, 2, 3) for d in (10, 20)}
+    cells[(3, 10)] = np.array([0.70, 0.54, 0.61, 0.62])  # one cell wide
+    w = {c: (1 if c[1] == 10 else -1) / 3 for c in cells}
+    est = decide.interval(linear.welch_over_cells(cells, w, "autoencoders", ("num_conv", "latent_dim")), 0.95)
+    assert est["df_cells"] == 18 and est["widest"] == "d=10, num_conv=3" and est["share"] > 0.9
+    assert est["df"] < 9
+    assert df_words(est) == (
+        f"Welch-Satterthwaite df {est['df']} of the cells' 18: the cell d=10, num_conv=3 carries "
+        f"{100 * est['share']:.0f} % of the variance"
+    )
+    even = {c: calm + 0.01 * i for i, c in enumerate(cells)}
+    est = linear.welch_over_cells(even, w, "autoencoders", ("num_conv", "latent_dim"))
+    assert df_words(est) == f"Welch-Satterthwaite df {est['df']}"  # nothing holds it down
+    assert df_words({"df": 3}) == "df 3"  # over the seeds
+
+
 def test_a_trend_over_independent_models_has_the_seeds_estimates_and_welchs_df():
     """On a balanced grid the slope and steps of the cell means equal the mean of the seeds' own
     (linear in the cell means); only their intervals differ: Welch's over the cells, whose df are

@@ -22,7 +22,7 @@ import pandas as pd
 from .. import vocabulary as vocab
 from .decide import CONTRADICTED, INCONCLUSIVE, holds_text
 from .stats import MODELS, SEED
-from .text import est_words, fmt, relative, whole
+from .text import df_words, est_words, fmt, relative, whole
 
 KEY = "key number"  # the short number of the page-1 verdict table (no interval words)
 NUMBERS = "this run's numbers"
@@ -297,7 +297,7 @@ def trend_row(
         key=ends(df, x, y, f),
         decides=f"{what + ', ' if of_error else ''}"
         f"{relative(dec['mean'])} relative per {per} [{relative(dec['lo'])}, {relative(dec['hi'])}], "
-        f"{dec['n']} {dec['unit']}, {'Welch-Satterthwaite ' if dec.get('welch') else ''}df {dec['df']}; "
+        f"{dec['n']} {dec['unit']}, {df_words(dec)}; "
         f"steps significantly {veto}"
         if np.isfinite(dec["lo"])
         else "",

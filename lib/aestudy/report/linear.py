@@ -80,14 +80,18 @@ def welch_satterthwaite(terms) -> float:
     return float(a[:, 0].sum() ** 2 / denominator) if denominator > 0 else float("nan")
 
 
-def welch_over_cells(cells: dict, weights: dict, unit: str) -> dict:
+def welch_over_cells(cells: dict, weights: dict, unit: str, names: tuple = ()) -> dict:
     """The linear combination sum_c w_c * mean_c of cell means, every value of every cell an
     independent unit (`cells`: cell -> its units' values; `weights`: cell -> w_c, a cell without
     weight unused): se^2 = sum_c w_c^2 s_c^2 / n_c with each cell's own variance s_c^2, and the
     Welch-Satterthwaite degrees of freedom (sum_c v_c)^2 / sum_c v_c^2 / (n_c - 1), v_c = w_c^2 s_c^2 / n_c,
     rounded down (conservative). No interval (se nan) where a cell it weighs has fewer than two
     units. n: the units of the cells it weighs; seeds: the most units a cell has; df_per_seed: the
-    df one more unit in every cell adds (df / (seeds - 1)), for the power of a larger design."""
+    df one more unit in every cell adds (df / (seeds - 1)), for the power of a larger design.
+    `df_cells`: the df its cells would give with one spread (the sum of their units less one);
+    `widest` and `share`: the cell whose term is the largest and its share of the variance, named
+    by `names` (the columns of a cell's levels, 'd=10, num_conv=3'), a Welch df falling toward that
+    cell's units less one where it dominates."""
     used = {c: np.asarray(cells.get(c, []), dtype=float) for c, w in weights.items() if w != 0}
     used = {c: x[np.isfinite(x)] for c, x in used.items()}
     n = sum(len(x) for x in used.values())
@@ -102,9 +106,26 @@ def welch_over_cells(cells: dict, weights: dict, unit: str) -> dict:
     pooled = sum(len(x) - 1 for x in used.values())  # the df where no cell varies at all
     df = welch_satterthwaite(terms)
     df = min(df, pooled) if np.isfinite(df) else pooled
-    return estimate_dict(
+    est = estimate_dict(
         mean, np.sqrt(var), np.floor(df + 1e-9), n, unit, most, df / max(most - 1, 1), welch=len(used) > 1
     )
+    if var > 0:
+        widest, (v, _) = max(zip(used, terms), key=lambda ct: ct[1][0])
+        est.update(df_cells=int(pooled), widest=cell_words(widest, names), share=float(v / var))
+    return est
+
+
+def cell_words(cell: tuple, names: tuple = ()) -> str:
+    """A cell as the report names it: 'd=10, num_conv=3' (its levels, in the order of `names`, d
+    first), or its bare levels without names."""
+    from .. import vocabulary as vocab
+    from .text import whole
+
+    cell = cell if isinstance(cell, tuple) else (cell,)
+    if len(names) != len(cell):
+        return ", ".join(str(whole(v)) for v in cell)
+    pairs = sorted(zip(names, cell), key=lambda nv: nv[0] != "latent_dim")
+    return ", ".join(f"{vocab.label(n)}={whole(v)}" for n, v in pairs)
 
 
 def slope_weights(cells) -> dict:
@@ -276,16 +297,16 @@ def trend_of_cells(df: pd.DataFrame, x: str, y: str, other: str, seed: str, unit
     seed has every cell; only their intervals differ."""
     d = usable(df, y, [x, other, seed])
     units = cell_units(d, y, [other, x], seed) if len(d) else {}
-    slope = welch_over_cells(units, slope_weights(units), unit)
+    slope = welch_over_cells(units, slope_weights(units), unit, (other, x))
     xs = sorted(d[x].unique()) if len(d) else []
     steps = {}
     for a, b in zip(xs, xs[1:]):
-        if (step := difference_of_cells(units, a, b, unit)) is not None:
+        if (step := difference_of_cells(units, a, b, unit, (other, x))) is not None:
             steps[f"{_w(a)}→{_w(b)}"] = step
     return slope, steps
 
 
-def difference_of_cells(units: dict, a, b, unit: str) -> dict | None:
+def difference_of_cells(units: dict, a, b, unit: str, names: tuple = ()) -> dict | None:
     """The mean over the levels of the other factor that have both of the difference cell(b) −
     cell(a) (`units`: (other, x) -> its units' values, as `cell_units` gives them), decided with
     `welch_over_cells`; None where no level has both."""
@@ -293,7 +314,7 @@ def difference_of_cells(units: dict, a, b, unit: str) -> dict | None:
     if not both:
         return None
     w = {**{(o, a): -1 / len(both) for o in both}, **{(o, b): 1 / len(both) for o in both}}
-    return welch_over_cells(units, w, unit)
+    return welch_over_cells(units, w, unit, names)
 
 
 def mean_over_cells(
@@ -309,4 +330,4 @@ def mean_over_cells(
     cells = list(cells)
     d = usable(df, y, [*cells, seed]) if df is not None and not df.empty else pd.DataFrame()
     units = cell_units(d, y, cells, seed) if len(d) else {}
-    return welch_over_cells(units, {c: 1 / len(units) for c in units}, independent)
+    return welch_over_cells(units, {c: 1 / len(units) for c in units}, independent, tuple(cells))

@@ -122,8 +122,24 @@ def est_words(ci: dict) -> str:
     welch = ci.get("welch")
     return (
         f"{100 * ci['confidence']:g} % {'Welch ' if welch else ''}t-interval, {ci['n']} "
-        f"{unit_for(ci['n'], ci['unit'])}, {'Welch-Satterthwaite ' if welch else ''}df {ci['df']}"
+        f"{unit_for(ci['n'], ci['unit'])}, {df_words(ci)}"
     )
+
+
+def df_words(ci: dict) -> str:
+    """'Welch-Satterthwaite df 4 of the cells' 18: the cell d=10, num_conv=3 carries 81 % of the
+    variance': an interval's df, and where one cell's spread holds a Welch df to under half of what
+    its cells hold together (`linear.welch_over_cells`: the sum of their units less one), which
+    cell. 'df 4' for an interval over the seeds."""
+    if not ci.get("welch"):
+        return f"df {ci['df']}"
+    said = f"Welch-Satterthwaite df {ci['df']}"
+    pooled, share = ci.get("df_cells"), ci.get("share", 0.0)
+    if pooled and share >= 0.5 and ci["df"] < pooled / 2:
+        said += (
+            f" of the cells' {pooled}: the cell {ci['widest']} carries {100 * share:.0f} % of the variance"
+        )
+    return said
 
 
 def fmt_est(ci: dict, f=fmt) -> str:

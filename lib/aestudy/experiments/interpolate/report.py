@@ -34,7 +34,7 @@ def _difference_of_cells(interp: pd.DataFrame, col: str, minus: int, plus: int) 
     mean over its digit pairs), a Welch interval over the models (`linear.difference_of_cells`)."""
     d = usable(interp, col, ["num_conv", "latent_dim", SEED])
     units = cell_units(d, col, ["num_conv", "latent_dim"], SEED) if len(d) else {}
-    est = difference_of_cells(units, minus, plus, MODELS)
+    est = difference_of_cells(units, minus, plus, MODELS, ("num_conv", "latent_dim"))
     return one_sample([]) if est is None else est
 
 
