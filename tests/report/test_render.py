@@ -368,7 +368,7 @@ def test_a_rerender_names_what_changed_since_the_last_one():
 
 
 def test_the_runs_appendix_is_one_row_per_stage_with_every_run_folded_below():
-    from aestudy.report.render import runs_markdown
+    from aestudy.report.appendix import runs_markdown
     from aestudy.report.text import Captions
 
     runs = [
@@ -408,7 +408,7 @@ def test_the_runs_appendix_is_one_row_per_stage_with_every_run_folded_below():
 def test_the_runs_appendix_renders_when_no_run_measured_its_memory():
     """A sweep whose every run was cached records no memory (None throughout): the appendix still
     renders, with the memory column empty."""
-    from aestudy.report.render import runs_markdown
+    from aestudy.report.appendix import runs_markdown
     from aestudy.report.text import Captions
 
     runs = [
@@ -473,7 +473,7 @@ def test_the_runs_caption_says_when_the_runs_were_computed_beside_their_summed_t
     between commands, set against the profile's time budget."""
     import json
 
-    from aestudy.report.render import runs_markdown
+    from aestudy.report.appendix import runs_markdown
     from aestudy.report.text import Captions
 
     runs = []
@@ -523,7 +523,7 @@ def test_runs_trained_together_count_their_job_s_whole_time_not_their_share(tmp_
     computed for all of it, so two back-to-back jobs of 10 min are 20 min of one stretch."""
     import json
 
-    from aestudy.report.render import computed_span
+    from aestudy.report.appendix import computed_span
 
     runs = []
     for job, finished in ((0, "2026-12-06T10:10:00+0000"), (1, "2026-12-06T10:20:00+0000")):
