@@ -72,7 +72,7 @@ def test_every_choice_says_how_and_on_what_data_and_test_set_choices_are_marked(
 
 
 def test_the_semisup_budget_says_how_each_profile_set_its_own():
-    from aestudy.experiments.semisup.report import EARLIER_FULL, budget_how
+    from aestudy.experiments.semisup.choices import EARLIER_FULL, budget_how
 
     assert budget_how({"steps": 400, "unlabelled_batch": 128}).startswith("by wall time only")
     assert "on the test set" in budget_how(dict(zip(("steps", "unlabelled_batch"), EARLIER_FULL)))
@@ -222,6 +222,7 @@ def test_the_seed_sentence_says_what_the_code_seeds_from_a_models_seed():
 
 
 def test_each_search_prints_its_standard_error_and_says_when_the_choice_is_inside_the_noise():
+    from aestudy.experiments.semisup import choices as semisup_choices
     from aestudy.experiments.semisup import report as semisup
     from aestudy.report.text import selection_noise
 
@@ -320,7 +321,7 @@ def test_each_search_prints_its_standard_error_and_says_when_the_choice_is_insid
     semi = _data()
     semi.params["stages"]["semisup"]["params"].update(cv_steps=1000)
     semi.params["stages"]["semisup"]["params"]["recipe"]["steps"] = 3000
-    row = [c for c in semisup.choices(semi) if c["what"] == "semi-supervised recipe"][0]
+    row = [c for c in semisup_choices.choices(semi) if c["what"] == "semi-supervised recipe"][0]
     assert "the ranking was made at 1,000 training steps" in row["how it was made"]
 
 

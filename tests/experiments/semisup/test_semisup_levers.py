@@ -277,6 +277,7 @@ def test_the_report_names_the_levers_the_compute_and_the_frontier():
 
     import pandas as pd
 
+    from aestudy.experiments.semisup import choices
     from aestudy.experiments.semisup import report as section
     from aestudy.report.profile import ProfileData
 
@@ -320,7 +321,7 @@ def test_the_report_names_the_levers_the_compute_and_the_frontier():
     assert "on cuda in float32" in text and "elastic" not in text
     assert (
         "It took" not in section.markdown(df, {**metrics, "compute": None})
-        and section.levers_on(semisup.recipe()) == ""
+        and choices.levers_on(semisup.recipe()) == ""
     )
     cands = [
         {**rec, "cv_accuracy": 0.9, "chosen": "True"},
@@ -331,9 +332,9 @@ def test_the_report_names_the_levers_the_compute_and_the_frontier():
         "align" in table and "ema" not in table and "strong" not in table
     )  # levers alike in every candidate: in words
     params = {"stages": {"semisup": {"params": {"recipe": rec, "candidates": 3, "folds": 3}}}}
-    rows = section.choices(ProfileData(Path("."), params=params))
+    rows = choices.choices(ProfileData(Path("."), params=params))
     assert rows[-1]["what"] == "issue 25's levers" and rows[-1]["on what data"] == "held-out training images"
-    assert [r["what"] for r in section.choices(ProfileData(Path("."), params={}))][
+    assert [r["what"] for r in choices.choices(ProfileData(Path("."), params={}))][
         -1
     ] == "semi-supervised budget"
 

@@ -8,6 +8,7 @@ from types import SimpleNamespace
 
 import pandas as pd
 
+from aestudy.experiments.semisup import choices
 from aestudy.experiments.semisup import report as section
 from aestudy.report.profile import ProfileData
 
@@ -16,7 +17,7 @@ def _budget(recipe: dict) -> dict:
     params = {"stages": {"semisup": {"params": {"recipe": recipe, "candidates": 2, "folds": 2}}}}
     return next(
         r
-        for r in section.choices(ProfileData(Path("."), params=params))
+        for r in choices.choices(ProfileData(Path("."), params=params))
         if r["what"] == "semi-supervised budget"
     )
 
@@ -26,7 +27,7 @@ def test_a_budget_set_by_wall_time_is_not_marked_as_chosen_on_the_test_set():
     assert row["on what data"] == (
         "run times (this profile); test set for full.yaml's earlier budget of 4,000 steps (disclosed)"
     )
-    assert _budget({"steps": 4000, "unlabelled_batch": 448})["on what data"] == section.TEST
+    assert _budget({"steps": 4000, "unlabelled_batch": 448})["on what data"] == choices.TEST
     levers = _budget({"steps": 20000, "unlabelled_batch": 448, "ema": 0.99})
     assert levers["on what data"].startswith("held-out training images (this profile); test set for")
 
@@ -74,10 +75,10 @@ def test_the_recipe_row_counts_the_candidates_the_search_tried():
         ]
     )
     data = ProfileData(Path("."), tables={"semisup": runs}, params=params)
-    row = next(r for r in section.choices(data) if r["what"] == "semi-supervised recipe")
+    row = next(r for r in choices.choices(data) if r["what"] == "semi-supervised recipe")
     assert row["choice"].startswith("the best of 2 candidates by 2-fold CV")
     before_any_run = ProfileData(Path("."), params=params)
-    assert next(r for r in section.choices(before_any_run) if r["what"] == "semi-supervised recipe")[
+    assert next(r for r in choices.choices(before_any_run) if r["what"] == "semi-supervised recipe")[
         "choice"
     ].startswith("the best of 10 candidates")
 
