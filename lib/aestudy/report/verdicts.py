@@ -294,7 +294,9 @@ experiment's unit built on them ({independent_units}) is independent of the othe
 estimate is a combination of cell means (a slope, a step, a mean over cells), with a two-sided
 {pct} % Welch t-interval: each cell its own spread (the spreads differ from cell to cell), its
 degrees of freedom Welch-Satterthwaite's, rounded down. Each block above gives, under "decided on",
-the number its rule decides on with the interval's unit, n and df.
+the number its rule decides on with the interval's unit, n and df; where one cell's spread holds the
+df under half of what the cells hold together (their units less one each), also that cell and its
+share of the variance.
 """
 TRENDS_MODELS = """\
 - *Trends* ("falls / grows as ... grows") are taken on the log of the measure (of the error,
