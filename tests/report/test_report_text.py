@@ -14,7 +14,7 @@ from aestudy import cli
 from aestudy.experiments.autoencode import report as autoencode
 from aestudy.experiments.correlate import report as correlate
 from aestudy.experiments.transfer import summaries as transfer_data
-from aestudy.report import compare, decide, profile, prose, sentences, tables, text, verdicts
+from aestudy.report import appendix, compare, decide, profile, prose, sentences, tables, text, verdicts
 from aestudy.report.claims import SEED_COUNT
 from aestudy.report.decide import CONTRADICTED, INCONCLUSIVE, SUPPORTED
 from aestudy.report.experiments import claims as all_claims
@@ -575,21 +575,21 @@ def test_a_parameter_file_prints_within_the_page_and_reads_as_the_same_yaml():
     root = Path(__file__).resolve().parents[2]
     for path in sorted((root / "params").glob("*.yaml")):
         written = path.read_text()
-        shown = text.yaml_for_page(written)
+        shown = appendix.yaml_for_page(written)
         assert yaml.safe_load(shown) == yaml.safe_load(written), path.name
-        assert max(len(line) for line in shown.splitlines()) <= text.PAGE_COLUMNS, path.name
-        assert shown != written or max(len(line) for line in written.splitlines()) <= text.PAGE_COLUMNS
+        assert max(len(line) for line in shown.splitlines()) <= appendix.PAGE_COLUMNS, path.name
+        assert shown != written or max(len(line) for line in written.splitlines()) <= appendix.PAGE_COLUMNS
 
 
 def test_a_long_comment_continues_in_its_own_column_and_a_quoted_hash_stays_put():
     line = "  data_seed: 0            # " + " ".join(["word"] * 30)
-    shown = text.wrap_comments(line, width=60).splitlines()
+    shown = appendix.wrap_comments(line, width=60).splitlines()
     assert len(shown) > 1 and all(len(s) <= 60 for s in shown)
     assert all(s.index("#") == line.index("#") for s in shown)
     assert " ".join(s.split("#", 1)[1].strip() for s in shown) == " ".join(["word"] * 30)
     quoted = '  title: "a # b ' + "x" * 80 + '"'
-    assert text.yaml_for_page(quoted, width=60) == quoted  # its '#' is no comment: nothing moves
+    assert appendix.yaml_for_page(quoted, width=60) == quoted  # its '#' is no comment: nothing moves
     cramped = "    uses: {autoencode: {latent_dim: [10, 20]}}" + " " * 30 + "# " + "too little room " * 4
-    below = text.wrap_comments(cramped, width=92).splitlines()
+    below = appendix.wrap_comments(cramped, width=92).splitlines()
     assert below[0] == "    uses: {autoencode: {latent_dim: [10, 20]}}"  # the comment moves under its code
     assert all(s.startswith("    # ") for s in below[1:]) and len(below) > 1

@@ -13,7 +13,7 @@ import nbformat
 from .. import config, ondisk
 from ..files import CorruptArtifact, read_json
 from .provenance import dataset_markdown, environment_info, environment_line, recorded_data, where_line
-from .text import Captions, fence, plain, yaml_for_page
+from .text import Captions, fence, plain
 
 
 def markdown_cell(text: str):
@@ -242,3 +242,102 @@ def runs_markdown(runs: list[dict], captions: Captions, budget_minutes: float | 
         + html_table(every.astype(object).fillna(""), cls="runs-table", links={"executed notebook": str})
         + "</details>"
     )  # line would end the block
+
+
+# ------------------------------------------------------------------ the parameter file on the page
+
+
+_COMMENT = re.compile(r"(?:^|(?<=\s))#")  # a YAML comment: a '#' at the line's start or after a space
+PAGE_COLUMNS = 92  # monospace characters a line of the PDF's code blocks holds (A4, its margins)
+MIN_ROOM = 24  # columns a comment needs beside its code to stay there when re-flowed
+
+
+def _comment_at(line: str) -> int | None:
+    """The column of `line`'s comment, or None (none, or a '#' that may sit inside a quoted string)."""
+    m = _COMMENT.search(line)
+    if m is None or line[: m.start()].count('"') % 2 or line[: m.start()].count("'") % 2:
+        return None
+    return m.start()
+
+
+def _flow_pieces(line: str, width: int) -> list[str]:
+    """A line of code longer than `width` broken after the commas of its flow collection ('{...}',
+    '[...]'), each piece at most `width` where a comma allows, the rest indented to just inside the
+    first collection the line opens (to its own indentation where it opens none); its comment, if
+    any, stays with the last piece."""
+    col = _comment_at(line)
+    code, comment = (line[:col].rstrip(), line[col:]) if col is not None else (line.rstrip(), "")
+    if len(code) <= width:
+        return [line]
+    opened = [i for i, ch in enumerate(code) if ch in "{["]
+    indent = opened[0] + 1 if opened else len(code) - len(code.lstrip())
+    pieces, rest, lead = [], code, ""
+    while len(lead + rest) > width:
+        quotes, depth, cuts = 0, 0, {}  # depth -> the last comma at that depth that fits
+        for i, ch in enumerate(rest):
+            quotes ^= ch in "'\""
+            if not quotes:
+                depth += (ch in "{[") - (ch in "}]")
+            if ch == "," and not quotes and len(lead) + i + 1 <= width and rest[i + 1 : i + 2] == " ":
+                cuts[depth] = i + 1
+        cut = cuts[min(cuts)] if cuts else None  # the outermost collection's commas first
+        if cut is None or not rest[cut:].strip():
+            break
+        pieces.append(lead + rest[:cut])
+        rest, lead = rest[cut:].lstrip(), " " * indent
+    pieces.append(lead + rest + ("   " + comment if comment else ""))
+    return pieces
+
+
+def wrap_comments(text: str, width: int = PAGE_COLUMNS) -> str:
+    """A parameter file for the page: a comment that runs past `width` is re-flowed with the comment
+    lines that continue it (those whose '#' stands in the same column, with no code before it) into
+    lines of at most `width`, each a comment in that column. The page would otherwise wrap it to the
+    left margin, where its words read as keys. A comment with under `MIN_ROOM` columns beside its code
+    moves to lines of its own below it, at the code's indentation. Only comments move, so the YAML is
+    unchanged; a line without a comment stays whole however long."""
+    import textwrap
+
+    lines, out, i = text.splitlines(), [], 0
+    while i < len(lines):
+        line, col = lines[i], _comment_at(lines[i])
+        j = i + 1  # the comment's continuation lines: comments alone in the same column
+        while (
+            col is not None and j < len(lines) and _comment_at(lines[j]) == col and not lines[j][:col].strip()
+        ):
+            j += 1
+        if col is None or all(len(x) <= width for x in lines[i:j]):
+            out += lines[i:j]
+            i = j
+            continue
+        words = " ".join(x[col + 1 :].strip() for x in lines[i:j])
+        at = col if width - col >= MIN_ROOM else len(line) - len(line.lstrip())  # no room: below its code
+        chunks = textwrap.wrap(words, width - at - 2, break_long_words=False) or [""]
+        if at == col:
+            out.append(f"{line[:col]}# {chunks.pop(0)}".rstrip())
+        else:
+            out.append(line[:col].rstrip())
+        out += [f"{' ' * at}# {c}" for c in chunks]
+        i = j
+    return "\n".join(out)
+
+
+def yaml_for_page(text: str, width: int = PAGE_COLUMNS) -> str:
+    """A parameter file as the report prints it: its long lines of code broken after the commas of
+    their flow collections (`_flow_pieces`), then its long comments re-flowed (`wrap_comments`), so
+    that no line wraps to the page's left margin, where the continuation of a line reads as a key of
+    its own. Shown so only where it parses to the same YAML as `text`; else as it is."""
+    import yaml
+
+    try:
+        meant = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+    flowed = "\n".join(piece for line in text.splitlines() for piece in _flow_pieces(line, width))
+    for candidate in (wrap_comments(flowed, width), wrap_comments(text, width)):
+        try:
+            if yaml.safe_load(candidate) == meant:
+                return candidate
+        except yaml.YAMLError:
+            continue
+    return text
