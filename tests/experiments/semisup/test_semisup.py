@@ -457,6 +457,8 @@ def test_the_anchors_are_credited_to_their_papers_and_compared_under_stated_cond
     assert "the whole training set unlabelled (60,000 images)" in text
     assert "the fully connected ladder trains a permutation-invariant fully connected network" in text
     assert "chosen by cross-validation on label draw 0, which is also evaluated here" in text
+    # named: the untuned protocol beside them was chosen by no search
+    assert "The protocol of finetune was chosen by cross-validation on label draw 0" in text
     assert "the recipe on draw -1, which is not" in text
     for seeds, said in (
         (

@@ -9,7 +9,7 @@ import re
 
 import pandas as pd
 
-from ...report.text import count
+from ...report.text import count, listing
 from ..transfer.choices import draws_words, tuned_label_seeds
 
 METHOD = "semi-supervised"
@@ -97,8 +97,10 @@ def conditions(df: pd.DataFrame, m: dict, published: dict, params: dict | None =
     )  # the labelled-only comparators whose protocol a search chose (the untuned protocol has none)
     if st.get("protocol") and not selected.empty and evaluated:
         which = "which" if evaluated == tuned else f"of which {draws_words(evaluated)}"
+        names = list(dict.fromkeys(selected["method"].astype(str)))
         words += (
-            f" The labelled-only comparators' protocols were chosen by cross-validation on {draws_words(tuned)}, "
+            f" The protocol{'s' * (len(names) > 1)} of {listing(names)} "
+            f"{'were' if len(names) > 1 else 'was'} chosen by cross-validation on {draws_words(tuned)}, "
             f"{which} {'is' if len(evaluated) == 1 else 'are'} also evaluated here (the choice may favour them "
             f"on {'that draw' if len(evaluated) == 1 else 'those draws'}); the recipe on draw "
             f"{semi.get('search_label_seed', -1)}, which is not."
