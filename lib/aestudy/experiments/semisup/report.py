@@ -21,12 +21,11 @@ from ...report.text import (
     selection_noise,
 )
 from ..about import ACCURACY
-from .anchors import anchor_name, conditions, setting, short, sources
+from .anchors import METHOD, anchor_name, conditions, setting, short, sources
 from .choices import LEVERS, STAGE, choices, length_words, levers_on
 from .published import PUBLISHED
 
 DRAWS = "label draws"
-METHOD = "semi-supervised"
 LADDER = "fully connected ladder, permutation-invariant (Rasmus et al. 2015, Table 1), published"
 TARGET = PUBLISHED[
     LADDER
