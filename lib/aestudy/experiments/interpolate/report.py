@@ -472,7 +472,10 @@ def choices(data) -> list[dict]:
                 "independent unit; until 2026-12-07 the models of one seed and num_conv shared theirs, and d was "
                 "compared pair by pair (a Welch df bounded by the pairs less one in each num_conv; the models "
                 "give each cell's models less one, in twice as many cells; STUDY.md asks for 8); changed after "
-                "the verdicts on shared images had been seen"
+                "the verdicts on shared images had been seen. The number of pairs was kept after more were "
+                "measured on the default's models and held-out training images: they shrink each model's image "
+                "noise, not the spread between a cell's models, on which the df of 'more digit-like' rests "
+                "(benchmarks/interpolation_pairs.py)"
                 if mine
                 else "the models of one seed and num_conv (a model pair: every d compared) share their image "
                 "pairs, so d is compared pair by pair within a model pair, and every model pair has image "
