@@ -291,8 +291,14 @@ def test_each_search_prints_its_standard_error_and_says_when_the_choice_is_insid
     # a standard error over 2 folds rests on 1 degree of freedom: said, since it reads as firmer than it is
     two = selection_noise([0.8, 0.85], [0.0, 0.01], 1, "recipe", folds=2)
     assert (
-        "(0.0–1.0 points over the recipes; over 2 folds each rests on 1 degree of freedom, a rough guide)"
-        in two
+        "(0.0–1.0 points over the recipes; over 2 folds each standard error rests on 1 degree of freedom, "
+        "a rough guide)" in two
+    )
+    # the same errors for every recipe (no range to give): the aside stands alone, not after a stray ';'
+    even = selection_noise([0.91, 0.91], [0.03, 0.03], 0, "recipe", folds=2)
+    assert (
+        "for the chosen recipe (over 2 folds each standard error rests on 1 degree" in even
+        and "(;" not in even
     )
     assert "rough guide" not in selection_noise([0.8, 0.85], [0.0, 0.01], 1, "recipe", folds=3)
     # a tie is no lead: the first of the tied candidates was taken by the search's order

@@ -315,12 +315,13 @@ def selection_noise(scores, ses, chosen: int, what: str = "candidate", folds: in
         else ""
     )
     few = (
-        f"; over {folds} folds each rests on {count(folds - 1, 'degree')} of freedom, a rough guide"
+        f"over {folds} folds each standard error rests on {count(folds - 1, 'degree')} of freedom, a rough guide"
         if folds is not None and 1 < folds < 3
         else ""
     )
+    aside = "; ".join(w for w in (spread, few) if w)
     head = f"Cross-validation standard error over folds: {100 * se:.1f} points for the chosen {what}" + (
-        f" ({spread}{few})" if spread or few else ""
+        f" ({aside})" if aside else ""
     )
     lead_words = (
         f"the chosen {what} ({fmt_pct(scores[chosen])}) ties with the runner-up, the first of them in the search's "

@@ -439,9 +439,8 @@ EXPERIMENT = Experiment(
     ranges={"final_test_error": (0.0, math.inf), "test_error": (0.0, math.inf)},  # a mean squared error
     seeds={
         "autoencoder": (
-            "the autoencoder's own initialisation and batch order for its (d, num_conv) cell, so that no two "
-            "cells share them "
-            "(seed_scope: cell; under shared, the seed itself in every cell)",
+            "an autoencoder's initialisation and batch order anew in every (d, num_conv) cell, so that no two "
+            "cells share them (seed_scope: cell; under shared, the seed itself sets them in every cell)",
             True,
         )
     },

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ...report.text import count
+from ...report.text import count, tied
 from .anchors import METHOD
 from .params import RECIPE
 
@@ -75,6 +75,34 @@ def budget_data(rec: dict) -> str:
     }[_budget_case(rec)]
 
 
+def tied_at_top(candidates: list[dict]) -> int:
+    """How many recipes share the chosen one's CV accuracy, it included (0 where it has no rival
+    there): the search then took the first of them in its order, the base recipe first, and its
+    accuracy is no better than theirs."""
+    chosen = [c for c in candidates if str(c.get("chosen")).lower() == "true"]
+    if not chosen or len(candidates) < 2:
+        return 0
+    alike = sum(tied(float(c["cv_accuracy"]) - float(chosen[0]["cv_accuracy"])) for c in candidates)
+    return alike if alike > 1 else 0
+
+
+def tie_words(candidates: list[dict]) -> str:
+    """'; here 2 candidates tied at the best CV accuracy, and the search's order (the base recipe
+    first) took the first of them' ('' without a tie)."""
+    k = tied_at_top(candidates)
+    return (
+        f"; here {k} candidates tied at the best CV accuracy, and the search's order (the base recipe first) "
+        "took the first of them"
+        if k
+        else ""
+    )
+
+
+def _n(v) -> str:
+    """A count of steps or images as the report writes it ('1,000'); as it is where not a number."""
+    return f"{v:,}" if isinstance(v, int) else str(v)
+
+
 def tried(data, p: dict) -> str:
     """'2 candidates': how many recipes the search tried, as the run recorded it (`selected_from`: a
     search space smaller than `candidates` is tried whole), else the parameter file's number."""
@@ -90,6 +118,8 @@ def tried(data, p: dict) -> str:
 
 def choices(data) -> list[dict]:
     p = data.declared(STAGE, "params")
+    semi = data.usable(STAGE)
+    metrics = data.run_metrics(STAGE, semi["run_id"].iloc[0]) if not semi.empty and "run_id" in semi else None
     rec = p.get("recipe") or {}
     steps, cv_steps = rec.get("steps", "?"), p.get("cv_steps") or rec.get("steps", "?")
     rows = [
@@ -104,11 +134,12 @@ def choices(data) -> list[dict]:
         {
             "what": "semi-supervised recipe",
             "choice": f"the best of {tried(data, p)} by "
-            f"{p.get('folds', '?')}-fold CV, {cv_steps} steps each "
-            f"(final runs: {steps})",
+            f"{p.get('folds', '?')}-fold CV, {_n(cv_steps)} steps each "
+            f"(final runs: {_n(steps)})",
             "how it was made": f"cross-validation on label draw {p.get('search_label_seed', -1)}, which is never "
             "evaluated, its images left out of the unlabelled pool of the search; the search space "
             "was written by people who had seen earlier test accuracies"
+            + tie_words((metrics or {}).get("candidates") or [])
             + (
                 length_words(cv_steps, steps).replace(" The ranking", "; the ranking").rstrip(".")
                 if isinstance(cv_steps, int) and isinstance(steps, int)
@@ -118,7 +149,7 @@ def choices(data) -> list[dict]:
         },
         {
             "what": "semi-supervised budget",
-            "choice": f"{steps} steps of {rec.get('unlabelled_batch', '?')} unlabelled images",
+            "choice": f"{_n(steps)} steps of {rec.get('unlabelled_batch', '?')} unlabelled images",
             "how it was made": budget_how(rec),
             "on what data": budget_data(rec),
         },

@@ -4,6 +4,8 @@ is over label draws (the unit), and the differences are paired by draw."""
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from ...report import section
@@ -22,7 +24,7 @@ from ...report.text import (
 )
 from ..about import ACCURACY
 from .anchors import METHOD, anchor_name, conditions, setting, short, sources
-from .choices import LEVERS, STAGE, choices, length_words, levers_on
+from .choices import LEVERS, STAGE, choices, length_words, levers_on, tie_words, tied_at_top
 from .published import PUBLISHED
 
 DRAWS = "label draws"
@@ -36,9 +38,10 @@ def _ci(df: pd.DataFrame, value: str, confidence: float) -> pd.DataFrame:
     return summarise(df, ["method"], value, unit="label_seed", confidence=confidence)
 
 
-def accuracy_table(df: pd.DataFrame, confidence: float = CONFIDENCE) -> pd.DataFrame:
+def accuracy_table(df: pd.DataFrame, confidence: float = CONFIDENCE, tie: int = 0) -> pd.DataFrame:
     """Per method (in the run's order): train, cross-validation and test accuracy, mean [interval]
-    over label draws; then the published anchors (a number from the literature, no interval)."""
+    over label draws; then the published anchors (a number from the literature, no interval).
+    `tie`: how many recipes shared the chosen one's CV accuracy (`choices.tied_at_top`), said in its cell."""
     if df.empty:
         return pd.DataFrame()
     order = list(dict.fromkeys(df["method"]))
@@ -52,7 +55,12 @@ def accuracy_table(df: pd.DataFrame, confidence: float = CONFIDENCE) -> pd.DataF
             "method": m,
             "train": fmt_pct(train[m]),
             "cross-validation (selected)": (
-                fmt_pct(cv[m]) + (f" (best of {int(sel[m])})" if pd.notna(sel.get(m)) else "")
+                fmt_pct(cv[m])
+                + (
+                    f" (best of {int(sel[m])}{f', {tie} tied' if tie and m == METHOD else ''})"
+                    if pd.notna(sel.get(m))
+                    else ""
+                )
             )
             if pd.notna(cv.get(m))
             else "–",
@@ -373,11 +381,11 @@ def _on_one_line(published: dict, axis: tuple[float, float]) -> str:
 
 def methods_table(data):
     """(accuracy per method, caption)."""
-    semi, _ = _run(data)
+    semi, metrics = _run(data)
     if semi.empty:
         return pd.DataFrame(), ""
     c = data.rules.confidence
-    return accuracy_table(semi, c), (
+    return accuracy_table(semi, c, tied_at_top((metrics or {}).get("candidates") or [])), (
         "Accuracy on the labelled images (train), in cross-validation (the chosen recipe's or protocol's mean "
         "over folds: the best of its candidates, so selected) and on the test set: mean [interval] over label draws, "
         f"{interval_words(c, semi.groupby('method')['label_seed'].nunique(), DRAWS)}; "
@@ -395,11 +403,14 @@ def recipes(data):
     label = ((metrics or {}).get("selection") or {}).get(
         "label"
     ) or "chosen by cross-validation on the first label draw"
+    label = re.sub(
+        r"\b\d{4,}\b", lambda m: f"{int(m[0]):,}", label
+    )  # '1000 steps each' as the text writes it
     cands = (metrics or {}).get("candidates", [])
     return recipe_table(cands), (
         "The recipes cross-validation tried (the base recipe first), with their mean validation accuracy over folds "
         f"± its standard error over the folds; the chosen one marked: {label} (selected: its accuracy is the best of "
-        "them). start: the encoder of experiment 1 (pretrained) or a random one; threshold: the confidence a "
+        f"them{tie_words(cands)}). start: the encoder of experiment 1 (pretrained) or a random one; threshold: the confidence a "
         "pseudo-label needs to count; unlabelled weight: the weight of the consistency loss on the unlabelled "
         "images beside the labelled images' loss."
         + search_noise(cands, (metrics or {}).get("selection") or {}, (metrics or {}).get("recipe") or {})
@@ -447,9 +458,9 @@ never evaluated and whose images are left out of the unlabelled pool of the sear
 itself and its search space were set after earlier test accuracies had been seen (Choices and
 limitations). On each label draw (drawn as experiment 4 draws this encoder's, so a draw experiment
 4 also evaluates holds the same images) it is compared with classifiers trained on the labels
-alone: fine-tuning by the untuned protocol (the first candidate of every protocol search, without
-augmentation: not experiment 4's frozen mode, whatever protocol that mode chose), and fine-tuning and
-the augmented CNN control by their chosen protocols.
+alone: fine-tuning by the untuned protocol (the first candidate of fine-tuning's protocol search, so
+without augmentation; not experiment 4's frozen mode, whatever protocol that mode chose), and
+fine-tuning and the augmented CNN control by their chosen protocols.
 The interval is over label draws (one encoder), and the differences are paired by draw.
 """
 
