@@ -43,7 +43,7 @@ from aestudy.science.fitting import derived_seed  # noqa: E402
 
 BLOCK = 30  # the default's pairs_per_digit_pair: the unit of the image-sampling variance
 HELD_OUT = 20000  # held-out training images drawn from (about 2,000 of each digit)
-CLAIMS = {  # measure -> (its name, the sign of d=10 − d=20 the claim expects)
+CLAIMS = {  # measure -> what the table calls the difference the claim decides on
     "sharp": "end |ln| sharpness (d=10 − d=20)",
     "mass_rel": "endpoint mass / ends (d=10 − d=20)",
 }
