@@ -77,6 +77,12 @@ def test_the_semisup_tables_say_what_each_cv_accuracy_was_selected_from():
     cells = dict(zip(t["method"], t["cross-validation (selected)"]))
     assert cells["semi-supervised"] == "95.0 % (best of 2)" and cells["finetune"] == "80.0 % (best of 5)"
     assert cells["untuned protocol"] == "–"
+    # a recipe that tied at the top (choices.tied_at_top) is said so, the protocols' cells unchanged
+    t = semisup.accuracy_table(df, tie=2)
+    tied = dict(zip(t["method"], t["cross-validation (selected)"]))
+    assert (
+        tied["semi-supervised"] == "95.0 % (best of 2, 2 tied)" and tied["finetune"] == "80.0 % (best of 5)"
+    )
 
 
 def test_an_endpoint_mass_above_its_ends_says_what_it_means():

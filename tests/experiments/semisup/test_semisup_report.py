@@ -179,7 +179,8 @@ def test_the_figure_caption_says_which_published_lines_draw_as_one():
 
 def test_a_recipe_that_tied_at_the_top_is_said_to_be_the_first_of_the_tied_not_the_best():
     """large's search: both recipes scored 0.88 and 0.94 on the two folds, and the search's order
-    took the base recipe; the tables called it 'best of 2' and 'its accuracy is the best of them'."""
+    took the base recipe; the tables called it 'best of 2' and 'its accuracy is the best of them'
+    (Table 11's cell: tests/report/test_report_sections.py)."""
     cands = [
         {"candidate": 0, "chosen": True, "cv_accuracy": 0.91, "cv_se": 0.03},
         {"candidate": 1, "chosen": False, "cv_accuracy": 0.91, "cv_se": 0.03},
@@ -191,20 +192,3 @@ def test_a_recipe_that_tied_at_the_top_is_said_to_be_the_first_of_the_tied_not_t
     )
     won = [{**cands[0]}, {**cands[1], "cv_accuracy": 0.85}]
     assert choices.tied_at_top(won) == 0 and choices.tie_words(won) == ""
-    records = pd.DataFrame(
-        [
-            {
-                "method": m,
-                "label_seed": s,
-                "accuracy": 0.9,
-                "train_accuracy": 1.0,
-                "cv_accuracy": cv,
-                "selected_from": n,
-            }
-            for s in (0, 1)
-            for m, cv, n in (("semi-supervised", 0.91, 2), ("finetune", 0.8, 5))
-        ]
-    )
-    table = section.accuracy_table(records, tie=2).set_index("method")
-    assert table.at["semi-supervised", "cross-validation (selected)"] == "91.0 % (best of 2, 2 tied)"
-    assert table.at["finetune", "cross-validation (selected)"] == "80.0 % (best of 5)"
