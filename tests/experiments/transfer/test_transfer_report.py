@@ -58,7 +58,8 @@ def test_a_mode_difference_whose_chosen_protocols_differ_in_augmentation_says_it
     v = verdicts.verdicts(_data(_protocol()))
     said = (
         "the protocol chosen for scratch trains on augmented copies and finetune's does not, "
-        "so finetune − scratch also measures augmentation"
+        "so finetune − scratch also measures augmentation (each mode trains by its own chosen protocol; these "
+        "two also differ in learning rate and weight decay)"
     )
     assert v.at["pretraining_beats_scratch", "note"].endswith("; " + said)  # after where it was tuned
     assert "so finetune − augmented also measures augmentation" in v.at["pretraining_beats_control", "note"]

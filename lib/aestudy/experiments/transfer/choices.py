@@ -143,14 +143,21 @@ def augmented_by_choice(data) -> dict[str, bool]:
 
 def augment_note(data, a: str, b: str) -> str:
     """Said beside the claim a − b where one of the two chosen protocols augments and the other
-    does not: the difference then measures augmentation too ('' where they agree or are unknown)."""
+    does not: the difference then measures augmentation too, and the other choices in which the two
+    protocols differ are named ('' where they agree on augmentation or it is unknown)."""
     aug = augmented_by_choice(data)
     if a not in aug or b not in aug or aug[a] == aug[b]:
         return ""
     on, off = (a, b) if aug[a] else (b, a)
+    other = _differing(chosen_protocol_rows(data), a, b)
     return (
         f"the protocol chosen for {on} trains on augmented copies and {off}'s does not, "
         f"so {a} − {b} also measures augmentation"
+        + (
+            f" (each mode trains by its own chosen protocol; these two also differ in {listing(other)})"
+            if other
+            else ""
+        )
     )
 
 
