@@ -2,14 +2,17 @@
 never asserted): how long a fresh sweep's schedule takes, from the seconds a finished sweep
 recorded, when the scheduler knows nothing (each run counts one), when it knows the stages' cost
 models (`eta.Costs` on a fresh sweep: semisup's arithmetic against the autoencoders'), and when it
-knows every run's recorded seconds (what a second command on the profile knows).
+knows every run's recorded seconds (what a second command on the profile knows); and on a fresh
+sweep, the cost models without the scouts (`sweep._critical_path_first` alone: no run of a stage
+that nothing tells goes first). With `--eta`, the fresh sweep's ETA on each fresh order's simulated
+schedule (`eta_replay.replay`: error at 5-75 % of the wall time, mean over the first quarter).
 
 The replay is the executors' rule (`executors._ready`): whenever a worker is free, the ready run
 with the highest priority starts; a run is ready when the runs it uses are done. It counts no
 kernel start and no sharing of the cores, so it measures the order, not the machine. The lower
 bound is the larger of the total seconds over N and the longest chain.
 
-    DATA_DIR=../shared/data .venv/bin/python benchmarks/schedule_replay.py [params/large.yaml] [--workers 2 8]
+    DATA_DIR=../shared/data .venv/bin/python benchmarks/schedule_replay.py [params/large.yaml] [--workers 2 8] [--eta]
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ sys.path.insert(0, str(REPO_ROOT / "lib"))
 from aestudy.runner.eta import Costs, recorded_seconds  # noqa: E402
 from aestudy.runner.paramfile import load_study  # noqa: E402
 from aestudy.runner.plan import plan  # noqa: E402
-from aestudy.runner.sweep import _priority, _wait_for  # noqa: E402
+from aestudy.runner.sweep import _critical_path_first, _priority, _wait_for  # noqa: E402
 
 
 def replay(runs, seconds: dict, priority: dict, workers: int) -> tuple[float, dict]:
@@ -50,6 +53,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("params", nargs="?", default="params/large.yaml")
     ap.add_argument("--workers", type=int, nargs="+", default=[2, 8])
+    ap.add_argument("--eta", action="store_true", help="the fresh sweep's ETA on each fresh order's schedule")
     args = ap.parse_args()
     runs = plan(load_study(args.params))
     seconds = {r.name: recorded_seconds(r.dir) for r in runs}
@@ -61,6 +65,9 @@ def main() -> None:
     rules = {
         "one each (before)": _priority(runs, Costs(runs, declared={}, recorded={})),
         "cost models (fresh)": _priority(runs, Costs(runs, declared={}, recorded={}, order_prior=True)),
+        "fresh, no scouts": _critical_path_first(
+            runs, Costs(runs, declared={}, recorded={}, order_prior=True)
+        ),
         "recorded seconds": _priority(runs, Costs(runs, declared={}, recorded=seconds)),
     }
     chain = Costs(runs, declared={}, recorded=seconds).longest_chain(seconds, set(), {})
@@ -75,6 +82,18 @@ def main() -> None:
             semi = {k: v for k, v in ends.items() if k.startswith("semisup/")}
             where = ", ".join(f"{k} ends at {v:.0f} s" for k, v in semi.items())
             print(f"  {rule:22s} {span:7.0f} s  ({span / bound:.2f} x bound; last: {last}; {where})")
+            if args.eta and rule in ("cost models (fresh)", "fresh, no scouts"):
+                print("  " + " " * 22 + " ETA " + eta_words(runs, seconds, ends, span))
+
+
+def eta_words(runs, seconds: dict, ends: dict, wall: float) -> str:
+    """The fresh sweep's ETA on this simulated schedule, as `eta_replay` replays a recorded one."""
+    from eta_replay import early_error, errors
+    from eta_replay import replay as eta_replay
+
+    samples = eta_replay(runs, {n: (ends[n] - seconds[n], ends[n]) for n in ends}, project=True)
+    cells = ", ".join(f"{f:.0%}: {e:+.0%}" for f, e in errors(samples, wall) if e is not None)
+    return f"{cells}; first quarter {early_error(samples, wall):.0%}"
 
 
 if __name__ == "__main__":

@@ -290,15 +290,21 @@ def _wait_for(runs: list[Run], schedule: str) -> dict:
 
 
 def _priority(runs: list[Run], costs=None) -> dict:
+    """Each run's priority among the ready runs: critical path first (`_critical_path_first`), but
+    one run of each stage whose seconds nothing tells before them all (`_scouts_first`)."""
+    from .eta import Costs
+
+    costs = costs or Costs(runs, order_prior=True)
+    return _scouts_first(runs, costs, _critical_path_first(runs, costs))
+
+
+def _critical_path_first(runs: list[Run], costs) -> dict:
     """Critical path first: a run's priority is its expected cost plus the longest expected chain of
     runs of this sweep that wait on it (`eta.Costs`: recorded seconds, else its stage's siblings,
     else one each, weighed by its stage's cost model where it has one), so the autoencoders that
     correlate waits on go before transfer runs that are ready, and a long run (semisup) before
     short ones, on a fresh sweep too; a tie goes to the later stage. This keeps the last minutes
     from being one long run on one worker while the others idle."""
-    from .eta import Costs
-
-    costs = costs or Costs(runs, order_prior=True)
     names, order = {r.name for r in runs}, list(dict.fromkeys(r.stage for r in runs))
     waiting: dict[str, list[str]] = {r.name: [] for r in runs}
     for r in runs:
@@ -315,6 +321,30 @@ def _priority(runs: list[Run], costs=None) -> dict:
     for name in reversed(list(waiting)):  # the plan lists runs upstream first: short recursion
         length(name)
     return {r.name: round(chain[r.name] * 1000) * 100 + order.index(r.stage) for r in runs}
+
+
+def _scouts_first(runs: list[Run], costs, priority: dict) -> dict:
+    """One run of each stage whose seconds nothing tells (no cost model, no run recorded on disk,
+    several runs in this sweep) goes first among the ready runs: a scout. Until one of its runs has
+    finished, the ETA costs the stage at the mean of other stages' runs; the default's 32 transfer
+    runs (12 s each) were costed at 24 s, and critical path first started none before three
+    quarters of a fresh sweep, so its ETA ran 40-100 % long from a quarter of the way on
+    (benchmarks/README.md, "How good the ETA is"). One short run early costs the critical path
+    at most its own seconds on one worker."""
+    from .eta import cost_model
+
+    top = max(priority.values(), default=0)
+    by_stage: dict[str, list[Run]] = {}
+    for r in runs:  # plan order: a stage's first run is the one whose inputs come first
+        by_stage.setdefault(r.stage, []).append(r)
+    for stage, members in by_stage.items():
+        if (
+            len(members) > 1
+            and cost_model(stage) is None
+            and not any(r.name in costs.recorded for r in members)
+        ):
+            priority[members[0].name] = top + 1
+    return priority
 
 
 def _on_disk(run: Run, name: str) -> dict:
