@@ -334,7 +334,7 @@ def yaml_for_page(text: str, width: int = PAGE_COLUMNS) -> str:
     except yaml.YAMLError:
         return text
     flowed = "\n".join(piece for line in text.splitlines() for piece in _flow_pieces(line, width))
-    for candidate in (wrap_comments(flowed, width), wrap_comments(text, width)):
+    for candidate in (wrap_comments(t, width) for t in (flowed, text)):  # the second only if the first fails
         try:
             if yaml.safe_load(candidate) == meant:
                 return candidate

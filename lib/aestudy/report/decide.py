@@ -200,6 +200,12 @@ def monotone(
     return {**dec, "verdict": verdict, "steps": step, "against": against, "toward": toward, "need": why}
 
 
+def tost_level(confidence: float) -> float:
+    """The level of the intervals an equivalence is decided on: both one-sided tests at 1 - confidence
+    make a (1 - 2 alpha) interval (90 % for the conventional 95)."""
+    return 1 - 2 * (1 - confidence)
+
+
 def equivalence(
     diffs, margin: float, confidence: float, holds: int | None = None, seeds: int | None = None
 ) -> dict:
@@ -214,7 +220,7 @@ def equivalence(
         d = diffs.dropna()
         holds, seeds = int((d.abs() < margin).all(axis=1).sum()), len(d)
         diffs = {c: one_sample(d[c]) for c in d.columns}
-    cis = {c: interval(e, 1 - 2 * alpha) for c, e in diffs.items()}
+    cis = {c: interval(e, tost_level(confidence)) for c, e in diffs.items()}
     p = float("nan")
     if not cis or not all(np.isfinite(ci["lo"]) for ci in cis.values()):
         verdict = INCONCLUSIVE

@@ -15,7 +15,7 @@ from .. import config
 from ..experiments import about
 from ..report_params import ReportParams
 from .claims import DECIDES, DETAIL, DF, HOLD_COUNT, KEY, NEED, NOTE, NUMBERS, SEED_COUNT, UNTESTED, WOULD
-from .decide import INCONCLUSIVE, WORDS, holm, need_text
+from .decide import INCONCLUSIVE, WORDS, holm, need_text, tost_level
 from .experiments import EXPERIMENTS, claims
 from .profile import ProfileData
 from .stats import MODELS, SEEDS
@@ -234,7 +234,7 @@ def detail_caption(data: ProfileData, v: pd.DataFrame, ref=None) -> str:
     return (
         f"In each block: the conclusion (experiments {_numbers(v)} of the original study; +: a check added here) "
         "and its verdict; the key number of page 1; the number the rule decides on, with its "
-        f"{interval_kind(data.rules)} ({100 * (2 * data.rules.confidence - 1):g} % for an equivalence, as TOST "
+        f"{interval_kind(data.rules)} ({100 * tost_level(data.rules.confidence):g} % for an equivalence, as TOST "
         f"takes it; unit, n and df beside it); the {SEEDS} whose own statistic is on the claimed side; the decision's p-value "
         f"and its Holm adjustment over the family of {family_words(v)}. All numbers: "
         "this run's numbers in full (folded in the HTML, left out of the PDF). The rules follow."

@@ -98,9 +98,20 @@ def tie_words(candidates: list[dict]) -> str:
     )
 
 
-def _n(v) -> str:
-    """A count of steps or images as the report writes it ('1,000'); as it is where not a number."""
-    return f"{v:,}" if isinstance(v, int) else str(v)
+def thousands(v) -> str:
+    """A count of steps or images as the report writes it ('1,000'); '?' where the parameters or
+    metrics lack it, anything else as it is."""
+    if v is None or (isinstance(v, float) and v != v):
+        return "?"
+    return f"{int(v):,}" if isinstance(v, (int, float)) and float(v).is_integer() else str(v)
+
+
+def semisup_run(data) -> tuple[pd.DataFrame, dict | None]:
+    """The stage's usable rows and its one run's metrics (None without a run)."""
+    semi = data.usable(STAGE)
+    return semi, (
+        data.run_metrics(STAGE, semi["run_id"].iloc[0]) if not semi.empty and "run_id" in semi else None
+    )
 
 
 def tried(data, p: dict) -> str:
@@ -118,8 +129,7 @@ def tried(data, p: dict) -> str:
 
 def choices(data) -> list[dict]:
     p = data.declared(STAGE, "params")
-    semi = data.usable(STAGE)
-    metrics = data.run_metrics(STAGE, semi["run_id"].iloc[0]) if not semi.empty and "run_id" in semi else None
+    _, metrics = semisup_run(data)
     rec = p.get("recipe") or {}
     steps, cv_steps = rec.get("steps", "?"), p.get("cv_steps") or rec.get("steps", "?")
     rows = [
@@ -134,8 +144,8 @@ def choices(data) -> list[dict]:
         {
             "what": "semi-supervised recipe",
             "choice": f"the best of {tried(data, p)} by "
-            f"{p.get('folds', '?')}-fold CV, {_n(cv_steps)} steps each "
-            f"(final runs: {_n(steps)})",
+            f"{p.get('folds', '?')}-fold CV, {thousands(cv_steps)} steps each "
+            f"(final runs: {thousands(steps)})",
             "how it was made": f"cross-validation on label draw {p.get('search_label_seed', -1)}, which is never "
             "evaluated, its images left out of the unlabelled pool of the search; the search space "
             "was written by people who had seen earlier test accuracies"
@@ -149,7 +159,7 @@ def choices(data) -> list[dict]:
         },
         {
             "what": "semi-supervised budget",
-            "choice": f"{_n(steps)} steps of {rec.get('unlabelled_batch', '?')} unlabelled images",
+            "choice": f"{thousands(steps)} steps of {rec.get('unlabelled_batch', '?')} unlabelled images",
             "how it was made": budget_how(rec),
             "on what data": budget_data(rec),
         },

@@ -24,7 +24,17 @@ from ...report.text import (
 )
 from ..about import ACCURACY
 from .anchors import METHOD, anchor_name, conditions, setting, short, sources
-from .choices import LEVERS, STAGE, choices, length_words, levers_on, tie_words, tied_at_top
+from .choices import (
+    LEVERS,
+    STAGE,
+    choices,
+    length_words,
+    levers_on,
+    semisup_run,
+    thousands,
+    tie_words,
+    tied_at_top,
+)
 from .published import PUBLISHED
 
 DRAWS = "label draws"
@@ -100,11 +110,6 @@ def differences(df: pd.DataFrame, confidence: float = CONFIDENCE) -> dict[str, d
 
 
 UNTUNED_PROTOCOL = "untuned protocol"
-
-
-def _whole(n) -> str:
-    """A count as the report writes it ('1,000'), '?' where the metrics lack it."""
-    return f"{int(n):,}" if isinstance(n, (int, float)) and n == n else "?"
 
 
 def _labels_of(df: pd.DataFrame) -> str:
@@ -201,7 +206,7 @@ def network_words(data) -> str:
     (the table's d and num_conv, the parameter file's `uses` seed): 'one pre-trained encoder (d=10,
     num_conv=2, seed 0) and its classifier head'; the study's classifier from a random start, or the
     Conv-Small network, where cross-validation chose that."""
-    semi, metrics = _run(data)
+    semi, metrics = semisup_run(data)
     recipe = (metrics or {}).get("recipe") or {}
     if recipe.get("network") == "conv-small":
         return "the Conv-Small network (no encoder of experiment 1)"
@@ -279,7 +284,7 @@ def markdown(
     pool = f"{m['n_pool']:,}" if m else "?"  # a validated SemisupMetrics (aestudy.metrics) or none
     setup = (
         f"The encoder of the d = {m.get('latent_dim', '?')}, num_conv = {m.get('num_conv', '?')} autoencoder, "
-        f"trained {_labels_of(df)}for {_whole(rec.get('steps'))} steps, on {_whole(rec.get('unlabelled_batch'))} of the "
+        f"trained {_labels_of(df)}for {thousands(rec.get('steps'))} steps, on {thousands(rec.get('unlabelled_batch'))} of the "
         f"{pool} unlabelled training images per step{', with ' + levers_on(rec) if levers_on(rec) else ''}, reaches "
         f"{fmt_ci(ours, pct=True)} test accuracy"
         + (f" ({interval_words(confidence, n, DRAWS)})." if n > 1 else " (one label draw).")
@@ -306,13 +311,8 @@ def markdown(
 # ------------------------------------------------------------------ the section's tables and figures, captioned
 
 
-def _run(data):
-    semi = data.usable(STAGE)
-    return semi, (data.run_metrics(STAGE, semi["run_id"].iloc[0]) if not semi.empty else None)
-
-
 def text(data) -> str:
-    semi, metrics = _run(data)
+    semi, metrics = semisup_run(data)
     return markdown(semi, metrics, data.rules.confidence, data.params)
 
 
@@ -339,7 +339,7 @@ def by_method(records: pd.DataFrame, published: dict):
 
 def accuracy(data):
     """(figure of every label draw's accuracy per method, caption)."""
-    semi, _ = _run(data)
+    semi, _ = semisup_run(data)
     if semi.empty:
         return None, ""
     fig = by_method(semi, PUBLISHED)
@@ -381,7 +381,7 @@ def _on_one_line(published: dict, axis: tuple[float, float]) -> str:
 
 def methods_table(data):
     """(accuracy per method, caption)."""
-    semi, metrics = _run(data)
+    semi, metrics = semisup_run(data)
     if semi.empty:
         return pd.DataFrame(), ""
     c = data.rules.confidence
@@ -397,7 +397,7 @@ def methods_table(data):
 
 def recipes(data):
     """(every recipe cross-validation tried, caption)."""
-    semi, metrics = _run(data)
+    semi, metrics = semisup_run(data)
     if semi.empty:
         return pd.DataFrame(), ""
     label = ((metrics or {}).get("selection") or {}).get(

@@ -43,6 +43,12 @@ def one_cell(data) -> bool:
     return math.prod(len(v) for v in tuned_encoders(data).values()) == 1
 
 
+def several_draws(data) -> bool:
+    """Whether the protocols were cross-validated on more than one draw of labelled images (several
+    label seeds, or several encoders each with its own draw)."""
+    return len(tuned_label_seeds(data.declared("protocol", "params"))) > 1 or not one_cell(data)
+
+
 def draws_of(data) -> str:
     """Whose labelled images the protocols were cross-validated on: 'one label draw', 'each of 3
     label draws', "each encoder's label draw" or 'each of 3 label draws of each encoder'."""

@@ -11,7 +11,7 @@ import pandas as pd
 
 from ...report import section
 from ...report.claims import NO_RUNS, Claim, Experiment, key_decides, key_effects, row, trend_row
-from ...report.decide import INCONCLUSIVE, direction, equivalence
+from ...report.decide import INCONCLUSIVE, direction, equivalence, tost_level
 from ...report.figures import Panel, ci_points, tick
 from ...report.sentences import ci_of
 from ...report.stats import CONFIDENCE, SEED
@@ -440,7 +440,7 @@ def rules_markdown(rules: ReportParams) -> str:
             "(the smaller h1 − the larger) each seed's own, its interval over the seeds; "
         )
         + "**supported** when every\n  difference's "
-        f"{100 * (1 - 2 * (1 - rules.confidence)):g} % interval lies inside ±{h1} percentage points (both one-sided "
+        f"{100 * tost_level(rules.confidence):g} % interval lies inside ±{h1} percentage points (both one-sided "
         f"tests at {a} %),\n  **contradicted** when one lies wholly outside it (its one-sided test at {a} % "
         "divided by the number of differences, Bonferroni):\n  the same family level both ways. **Inconclusive** "
         "otherwise, and when the "

@@ -20,7 +20,7 @@ from ...vocabulary import (
     mode_palette,
     mode_sort_key,
 )
-from .choices import candidates_per_mode, draws_of, flag, tuned_on
+from .choices import candidates_per_mode, draws_of, flag, several_draws, tuned_on
 
 STAGE = "transfer"
 
@@ -380,7 +380,7 @@ def protocols(data):
         + " (the untuned protocol, 100 full-batch AdamW steps at 1e-3 without weight decay, first; the "
         "rest drawn at random from the search space of the parameter file). CV accuracy: the chosen candidate's, "
         "the best of the candidates (selected), ± its standard error over the folds"
-        + ("" if draws == "one label draw" else " of every draw")
+        + (" of every draw" if several_draws(data) else "")
         + ". "
         "Candidates: how many were tried and the range of their cross-validation accuracy. "
         "steps: full-batch AdamW steps; augment: on shifted and rotated copies of the labelled images, redrawn "
