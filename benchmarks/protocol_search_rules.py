@@ -68,7 +68,7 @@ def measure(modes: list[str], draws: list[int]) -> dict:
         rows = []
         for label_seed in draws:
             (d,) = protocol.labelled_draws(
-                [str(checkpoint)], pool, label_seed, stage["n_labels"], stage["balanced"], device="cpu"
+                [str(checkpoint)], pool, [label_seed], stage["n_labels"], stage["balanced"], device="cpu"
             )
             _, labelled = label_draw(pool.labels, key, label_seed, stage["n_labels"], stage["balanced"])
             labelled = set(labelled.tolist())

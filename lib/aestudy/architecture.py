@@ -69,8 +69,8 @@ def check_config(cfg: AEConfig) -> None:
         )
     limit = max_num_conv(cfg.kernel_size)
     if cfg.num_conv > limit:
-        sizes = feature_sizes(cfg.num_conv, cfg.kernel_size)
+        sizes = feature_sizes(limit + 1, cfg.kernel_size)  # up to the first layer that no longer shrinks
         raise ValueError(
             f"num_conv={cfg.num_conv} is too many stride-2 layers for a {IMAGE_SIZE}x{IMAGE_SIZE} "
-            f"image with kernel_size={cfg.kernel_size} (sizes {sizes}); at most {limit}"
+            f"image with kernel_size={cfg.kernel_size} (sizes {sizes} with {limit + 1}); at most {limit}"
         )

@@ -60,8 +60,9 @@ def loc(parts) -> str:
     return ".".join(clip(p, 40) for p in parts)
 
 
-def error_line(where: str, err: dict, known=()) -> str:
-    """`where: what is wrong` for one pydantic error, its input cut short."""
+def error_line(where: str, err: dict, known=(), default: bool = False) -> str:
+    """`where: what is wrong` for one pydantic error, its input cut short; `default`: the value is
+    the field's default (the file does not set it), which the line says."""
     msg = clip(err["msg"].removeprefix("Value error, "), 160)
     if err["type"] == "extra_forbidden":
         name = err["loc"][-1]
@@ -69,7 +70,9 @@ def error_line(where: str, err: dict, known=()) -> str:
     elif err["type"] == "missing":
         msg = "required key is missing"
     elif err.get("loc") and "got" not in msg:
-        msg = f"{msg} (got {shown(err.get('input'))})"
+        msg = f"{msg} (got {shown(err.get('input'))}{', its default' if default else ''})"
+    elif default:
+        msg = f"{msg} (its default)"
     return f"{where}: {msg}"
 
 
@@ -87,7 +90,10 @@ def validate(model: type[BaseModel], values: dict, where: str, section_of=lambda
         field = str(err["loc"][0]) if err["loc"] else ""
         if field:
             line = error_line(
-                f"{where}{section_of(field)}.{loc(err['loc'])}", err, _keys_at(model, err["loc"])
+                f"{where}{section_of(field)}.{loc(err['loc'])}",
+                err,
+                _keys_at(model, err["loc"]),
+                field not in values,
             )
             raise ParamsError(line) from None
         raise ParamsError(error_line(where + section_of(""), err)) from None  # a whole-model rule

@@ -83,7 +83,9 @@ class Params(BaseModel):
     """Unknown keys are errors; every field has a default, so a notebook runs on its own. A number
     is never true/false (YAML's `true` would read as 1) nor infinite or NaN."""
 
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(
+        extra="forbid", allow_inf_nan=False, validate_default=True
+    )  # a rule holds for a default too
 
     @field_validator("*", mode="before")
     @classmethod

@@ -105,6 +105,30 @@ def mutate(path: str, value):
             "greater than or equal to 1",
         ),
         ("stages.autoencode.grid.num_conv", [1, 9], "num_conv=9", "at most 5"),
+        (  # its message once built the sizes of every layer asked for: 10**12 of them, for minutes
+            "stages.autoencode.grid.num_conv",
+            [1, 10**12],
+            "num_conv=1000000000000",
+            "at most 5",
+        ),
+        (  # pydantic skips a field's validator on its default: the 3 default folds passed, then raised a traceback
+            "stages.protocol",
+            {"uses": {"autoencode": {"latent_dim": 5, "num_conv": 1}}, "params": {"n_labels": 20}},
+            "stages.protocol.params.folds",
+            "(got 3, its default)",
+        ),
+        (  # true == 1 in Python: `num_conv: true` selected the num_conv 1 encoder
+            "stages.transfer.uses",
+            {"autoencode": {"num_conv": True}},
+            "stages.transfer.uses.autoencode.num_conv",
+            "True matches no autoencode run",
+        ),
+        (  # a combination no run has blamed its first key, though latent_dim 5 is planned
+            "stages.transfer.uses",
+            {"autoencode": {"latent_dim": 5, "num_conv": 3}},
+            "stages.transfer.uses.autoencode.num_conv",
+            "3 matches no autoencode run",
+        ),
         ("stages.autoencode.params.kernel_size", 4, "stages.autoencode", "odd"),
         (
             "stages.autoencode.params.c_factor",
@@ -150,6 +174,12 @@ def mutate(path: str, value):
             {"autoencode": {"num_conv": []}},
             "stages.transfer.uses.autoencode",
             "selects no autoencode run",
+        ),
+        (  # a grid value that is itself a list: an empty one planned a protocol run of no mode
+            "stages.transfer.grid",
+            {"modes": [[], ["frozen"]]},
+            "stages.transfer.grid.modes",
+            "an empty list",
         ),
         (  # an empty list passed the schema, then failed inside the run (ZeroDivisionError)
             "stages.transfer.params.modes",

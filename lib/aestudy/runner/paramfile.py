@@ -209,6 +209,10 @@ def _check_stage(study: ParamFile, stage: str) -> None:
             )
     for where, why in _degenerate_lists(st.params, f"stages.{stage}.params"):
         raise ParamsError(f"{path}: {where}: {why}")
+    for key, values in st.grid.items():  # a grid value that is itself a list (`modes: [[], finetune]`)
+        for value in values:
+            for where, why in _degenerate_lists(value, f"stages.{stage}.grid.{messages.clip(str(key))}"):
+                raise ParamsError(f"{path}: {where}: {why}")
     for key in st.grid:
         if key in st.params:
             raise ParamsError(f"{path}: stages.{stage}: '{key}' is both in grid and params; keep one")

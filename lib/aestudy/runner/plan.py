@@ -103,20 +103,29 @@ def run_id_for(stage: str, grid: dict, prefix: str = "") -> str:
     return safe_id("-".join(p for p in (prefix, own) if p)) if (prefix or own) else "all"
 
 
+def _same(value, want) -> bool:
+    """Equal, and true/false only for true/false (Python's `True == 1` would select num_conv 1)."""
+    return value == want and isinstance(value, bool) == isinstance(want, bool)
+
+
 def selects(selection: dict, params: dict) -> bool:
-    return all(params.get(k) in (want if isinstance(want, list) else [want]) for k, want in selection.items())
+    return all(
+        any(_same(params.get(k), w) for w in (want if isinstance(want, list) else [want]))
+        for k, want in selection.items()
+    )
 
 
 def _selected(study: ParamFile, stage: str, up: str, runs: list[Run]) -> list[Run]:
     selection = study.spec.stages[stage].uses[up]
     chosen = [u for u in runs if selects(selection, u.params)]
-    for k, want in selection.items():
-        for v in want if isinstance(want, list) else [want]:
-            if not any(u.params.get(k) == v for u in chosen):
-                raise ParamsError(
-                    f"{study.path}: stages.{stage}.uses.{up}.{k}: {v!r} matches no {up} run "
-                    f"(the {up} runs have {k} in {sorted({u.params.get(k) for u in runs})})"
-                )
+    for within, what in ((runs, "matches no"), (chosen, "with the rest of this selection matches no")):
+        for k, want in selection.items():  # a value no run has first, then one no run has with the others
+            for v in want if isinstance(want, list) else [want]:
+                if not any(_same(u.params.get(k), v) for u in within):
+                    raise ParamsError(
+                        f"{study.path}: stages.{stage}.uses.{up}.{k}: {v!r} {what} {up} run "
+                        f"(the {up} runs have {k} in {sorted({u.params.get(k) for u in runs})})"
+                    )
     if not chosen:  # an empty list selects nothing: the notebook would train stand-ins of its own
         raise ParamsError(
             f"{study.path}: stages.{stage}.uses.{up}: selects no {up} run "

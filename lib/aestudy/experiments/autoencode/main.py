@@ -47,7 +47,7 @@ def torch_seed(params: dict, seed: int) -> int:
     batches: under `seed_scope: cell` one derived from (seed, d, num_conv), so that the models of
     different cells share nothing random and each is an independent unit of the verdicts; under
     `shared`, `seed` itself in every cell (the models of one seed then form a block)."""
-    if params.get("seed_scope", "cell") == "shared":
+    if params["seed_scope"] == "shared":  # validated parameters: the default is written out
         return int(seed)
     return derived_seed("autoencoder", int(seed), int(params["latent_dim"]), int(params["num_conv"]))
 

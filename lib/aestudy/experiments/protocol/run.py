@@ -22,6 +22,7 @@ import torch
 from ...progress_bar import LoopProgress
 from ...science.batched import fit_each
 from ...science.fitting import derived_seed, encode, untuned
+from ...search_rule import first_best
 from ..transfer.run import build_classifier, label_draw
 
 if TYPE_CHECKING:
@@ -170,7 +171,7 @@ def run(
                     "per_draw": [sum(a) / len(a) for a in per_draw],
                 }
             )
-        best = max(range(len(scored)), key=lambda i: (scored[i]["cv_accuracy"], -i))
+        best = first_best([s["cv_accuracy"] for s in scored])
         out[mode] = {
             "chosen": scored[best]["protocol"],
             "cv_accuracy": scored[best]["cv_accuracy"],
@@ -185,17 +186,15 @@ def search_size(modes: list[str], space: dict, n_candidates: int, n_draws: int) 
 
 
 def labelled_draws(
-    checkpoints: list[str], pool, label_seeds, n_labels: int, balanced: bool, device: str = "auto"
+    checkpoints: list[str], pool, label_seeds: list[int], n_labels: int, balanced: bool, device: str = "auto"
 ) -> list[dict]:
     """For each autoencoder checkpoint and label seed: its encoder and the labelled images the
-    transfer run of that encoder draws for that seed (the same derivation as `transfer.run`).
-    `label_seeds` may be one seed."""
+    transfer run of that encoder draws for that seed (the same derivation as `transfer.run`)."""
     from ...science.artifacts import load_checkpoint
     from ...science.training import pick_device
     from ..transfer.run import draw_key, load_encoder
 
     dev = pick_device(device)
-    label_seeds = [label_seeds] if isinstance(label_seeds, int) else list(label_seeds)
     draws = []
     for path in checkpoints:
         key, encoder = draw_key(load_checkpoint(path)), load_encoder(path).to(dev).eval()

@@ -42,6 +42,7 @@ import torch
 from ...progress_bar import LoopProgress
 from ...science import batched
 from ...science.fitting import derived_seed, untuned
+from ...search_rule import first_best
 from ..protocol.run import fold_se, seeded_candidates, stratified_folds
 from ..transfer.run import build_classifier, label_draw, predict
 from .augmentations import ERASE, strong_augment  # noqa: F401 (the stage's names)
@@ -178,7 +179,7 @@ def choose(
         scored.append(
             {"recipe": cand, "cv_accuracy": sum(accs) / len(accs), "folds": accs, "cv_se": fold_se(accs)}
         )
-    best = max(range(len(scored)), key=lambda i: (scored[i]["cv_accuracy"], -i))
+    best = first_best([s["cv_accuracy"] for s in scored])
     return {
         "chosen": scored[best]["recipe"],
         "cv_accuracy": scored[best]["cv_accuracy"],

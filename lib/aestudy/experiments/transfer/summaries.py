@@ -12,6 +12,7 @@ from ...report.figures import WIDTH, ci_points, style
 from ...report.stats import CONFIDENCE, SEED, summarise
 from ...report.tables import ci_columns, ci_table
 from ...report.text import SEEDS, as_written, count, inside_noise, interval_words, lead_and_error, tied
+from ...search_rule import first_best
 from ...vocabulary import (
     BASELINE_NAMES,
     BASELINE_STYLE,
@@ -167,7 +168,7 @@ def draws_led(data) -> dict[str, tuple[int, int]]:
         chosen = list(flag(g["chosen"])).index(True)
         n = len(per_cand[0]) // folds
         means = [[sum(c[i * folds : (i + 1) * folds]) / folds for c in per_cand] for i in range(n)]
-        led = sum(max(range(len(d)), key=lambda j, d=d: (d[j], -j)) == chosen for d in means)
+        led = sum(first_best(d) == chosen for d in means)
         out[str(mode)] = (led, n)
     return out
 
