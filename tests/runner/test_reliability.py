@@ -226,6 +226,9 @@ def test_invalid_parameter_file_exits_2_with_one_line_naming_file_and_key(
 def test_missing_and_malformed_parameter_files(tmp_path, capsys):
     code, err = run_cli(["run", tmp_path / "nope.yaml"], capsys)
     assert code == 2 and "nope.yaml: parameter file not found" in err
+    (tmp_path / "folder.yaml").mkdir()
+    code, err = run_cli(["run", tmp_path / "folder.yaml"], capsys)
+    assert code == 2 and "folder.yaml: a folder, not a parameter file" in err
     bad = write(tmp_path, "profile: x\nstages: {autoencode: {grid: [1, 2}\n", "broken.yaml")
     code, err = run_cli(["run", bad], capsys)
     assert code == 2 and "broken.yaml: malformed YAML at line" in err
