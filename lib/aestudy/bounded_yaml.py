@@ -40,7 +40,9 @@ def read_text(path) -> str:
     """The UTF-8 text of `path`, refused unread when it is larger than MAX_BYTES."""
     path = Path(path)
     if path.is_dir():
-        raise ParamsError(f"{path}: a folder, not a parameter file (give a YAML file such as params/default.yaml)")
+        raise ParamsError(
+            f"{path}: a folder, not a parameter file (give a YAML file such as params/default.yaml)"
+        )
     if not path.is_file():
         raise ParamsError(f"{path}: parameter file not found")
     try:

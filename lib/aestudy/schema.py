@@ -80,12 +80,11 @@ def precision_field():
 
 
 class Params(BaseModel):
-    """Unknown keys are errors; every field has a default, so a notebook runs on its own. A number
-    is never true/false (YAML's `true` would read as 1) nor infinite or NaN."""
+    """Unknown keys are errors; every field has a default, so a notebook runs on its own, and every
+    rule holds for a default too (pydantic skips a field's validators on its default unless told).
+    A number is never true/false (YAML's `true` would read as 1) nor infinite or NaN."""
 
-    model_config = ConfigDict(
-        extra="forbid", allow_inf_nan=False, validate_default=True
-    )  # a rule holds for a default too
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, validate_default=True)
 
     @field_validator("*", mode="before")
     @classmethod
