@@ -10,8 +10,9 @@ default below (stated in `python -m lib run --help`).
 from __future__ import annotations
 
 import argparse
+from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, StringConstraints
 
 from .schema import Params
 
@@ -23,7 +24,7 @@ class ClusterParams(Params):
     """One SLURM job per Dask worker; each worker executes one run at a time with `cores` threads."""
 
     partition: str | None = Field(
-        None, description="SLURM partition (default: the cluster's default partition)"
+        None, min_length=1, description="SLURM partition (default: the cluster's default partition)"
     )
     cores: int = Field(
         1, ge=1, le=1024, description="CPUs per job: the torch threads of the runs it executes"
@@ -35,7 +36,7 @@ class ClusterParams(Params):
         description=("wall time per job ([D-]HH:MM:SS); a lost job is replaced while runs remain"),
     )
     max_jobs: int = Field(4, ge=1, le=10000, description="jobs at once (fewer when the sweep has fewer runs)")
-    directives: list[str] = Field(
+    directives: list[Annotated[str, StringConstraints(min_length=1)]] = Field(
         [], description=("extra #SBATCH options, e.g. --gres=gpu:1, --account=proj, --constraint=a100")
     )
     prologue: list[str] = Field(
@@ -47,6 +48,7 @@ class ClusterParams(Params):
     )
     interface: str | None = Field(
         None,
+        min_length=1,
         description=(
             "network interface the scheduler and workers talk over, e.g. ib0 (default: the host's address)"
         ),
@@ -92,9 +94,15 @@ def add_options(parser: argparse.ArgumentParser) -> None:
 
 def from_args(args: argparse.Namespace, section: dict, where: str) -> dict:
     """The file's section updated with the options given, validated (ParamsError names the option)."""
-    from .messages import validate  # quotes at most an excerpt of a value
+    from .messages import ParamsError, validate  # quotes at most an excerpt of a value
 
     given = {field: getattr(args, f"cluster_{field}", None) for field, _ in OPTIONS.values()}
     given = {k: v for k, v in given.items() if v is not None}
     validate(ClusterParams, section, f"{where}: cluster")
-    return validate(ClusterParams, {**section, **given}, "command line: cluster")
+    try:
+        return validate(ClusterParams, {**section, **given}, "cluster")
+    except ParamsError as exc:  # a value an option gave: the line names the option
+        named = {f"cluster.{field}": option for option, (field, _) in OPTIONS.items() if field in given}
+        at = str(exc).split(":", 1)[0].split(".")
+        option = named.get(".".join(at[:2]))
+        raise ParamsError(f"{option}:{str(exc).split(':', 1)[1]}" if option else str(exc)) from None

@@ -383,6 +383,12 @@ def test_options_override_the_cluster_section():
         from_args(parser.parse_args([]), {"memory": "lots"}, "p.yaml")
     with pytest.raises(ParamsError, match=r"^p.yaml: cluster.nodes: unknown key"):
         from_args(parser.parse_args([]), {"nodes": 2}, "p.yaml")
+    with pytest.raises(ParamsError, match=r"^--job-memory: .*\(got 'lots'\)"):  # the option, not the section
+        from_args(parser.parse_args(["--job-memory", "lots"]), {}, "p.yaml")
+    with pytest.raises(ParamsError, match=r"^--partition: String should have at least 1 character"):
+        from_args(parser.parse_args(["--partition", ""]), {"partition": "gpu"}, "p.yaml")
+    with pytest.raises(ParamsError, match=r"^p.yaml: cluster.directives.0: String should have at least 1"):
+        from_args(parser.parse_args([]), {"directives": [""]}, "p.yaml")  # an empty #SBATCH line
 
 
 def test_the_cluster_section_is_checked_with_the_parameter_file(tmp_path):
