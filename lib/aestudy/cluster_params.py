@@ -99,10 +99,11 @@ def from_args(args: argparse.Namespace, section: dict, where: str) -> dict:
     given = {field: getattr(args, f"cluster_{field}", None) for field, _ in OPTIONS.values()}
     given = {k: v for k, v in given.items() if v is not None}
     validate(ClusterParams, section, f"{where}: cluster")
-    try:
+    try:  # the file's section passed above, so a wrong value is an option's: the line names the option
         return validate(ClusterParams, {**section, **given}, "cluster")
-    except ParamsError as exc:  # a value an option gave: the line names the option
-        named = {f"cluster.{field}": option for option, (field, _) in OPTIONS.items() if field in given}
-        at = str(exc).split(":", 1)[0].split(".")
-        option = named.get(".".join(at[:2]))
-        raise ParamsError(f"{option}:{str(exc).split(':', 1)[1]}" if option else str(exc)) from None
+    except ParamsError as exc:
+        at, why = str(exc).split(":", 1)  # 'cluster.directives.1', ' String should ...'
+        for option, (field, _) in OPTIONS.items():
+            if field in given and at.split(".")[1] == field:
+                raise ParamsError(f"{option}:{why}") from None
+        raise
