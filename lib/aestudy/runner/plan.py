@@ -118,14 +118,14 @@ def selects(selection: dict, params: dict) -> bool:
 def _selected(study: ParamFile, stage: str, up: str, runs: list[Run]) -> list[Run]:
     selection = study.spec.stages[stage].uses[up]
     chosen = [u for u in runs if selects(selection, u.params)]
-    for within, what in ((runs, "matches no"), (chosen, "with the rest of this selection matches no")):
-        for k, want in selection.items():  # a value no run has first, then one no run has with the others
-            for v in want if isinstance(want, list) else [want]:
-                if not any(_same(u.params.get(k), v) for u in within):
-                    raise ParamsError(
-                        f"{study.path}: stages.{stage}.uses.{up}.{k}: {v!r} {what} {up} run "
-                        f"(the {up} runs have {k} in {sorted({u.params.get(k) for u in runs})})"
-                    )
+    # a value no run has is named (in a grid, every combination of the values its runs have exists)
+    for k, want in selection.items():
+        for v in want if isinstance(want, list) else [want]:
+            if not any(_same(u.params.get(k), v) for u in runs):
+                raise ParamsError(
+                    f"{study.path}: stages.{stage}.uses.{up}.{k}: {v!r} matches no {up} run "
+                    f"(the {up} runs have {k} in {sorted({u.params.get(k) for u in runs})})"
+                )
     if not chosen:  # an empty list selects nothing: the notebook would train stand-ins of its own
         raise ParamsError(
             f"{study.path}: stages.{stage}.uses.{up}: selects no {up} run "
