@@ -444,6 +444,15 @@ def _render_study(study, if_changed: bool = False, pdf: bool = True):
             f"shows the last results and says so; `aestudy run {study.path}` updates them",
             file=sys.stderr,
         )
+    incomplete = [(r["run"], r["reason"]) for r in rows if r["state"] == "incomplete"]
+    if incomplete:
+        n = len(incomplete)
+        print(
+            f"warning: {n} run{'s are' if n > 1 else ' is'} incomplete (first: {incomplete[0][0]}: "
+            f"{incomplete[0][1]}); the report shows what the last sweep recorded and says so; "
+            f"`aestudy run {study.path}` executes {'them' if n > 1 else 'it'} again",
+            file=sys.stderr,
+        )
     kept = [r["run"] for r in rows if r["state"] == KEPT]
     if kept:
         print(
@@ -463,7 +472,13 @@ def _render_study(study, if_changed: bool = False, pdf: bool = True):
             file=sys.stderr,
         )
     return render(
-        study, pdf=pdf, if_changed=if_changed, stale=stale, unplanned=unplanned, counterpart_behind=behind
+        study,
+        pdf=pdf,
+        if_changed=if_changed,
+        stale=stale,
+        unplanned=unplanned,
+        counterpart_behind=behind,
+        incomplete=incomplete,
     )
 
 

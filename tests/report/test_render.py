@@ -281,6 +281,51 @@ def test_a_report_rendered_from_stale_runs_says_so_above_its_summary(smoke_profi
 
 
 @pytest.mark.slow
+def test_a_report_rendered_while_a_runs_file_fails_its_checksum_says_so_above_its_summary(
+    smoke_profile, tmp_path
+):
+    """A metrics.json edited after its run: `status` calls the run incomplete; `render` rendered it
+    without a word until 2026-12-08. Now the command warns and the report says which run, which file
+    and why, above its summary; nothing on disk is touched."""
+    reports = tmp_path / "reports"
+    shutil.copytree(smoke_profile["dir"], reports / "smoke")
+    metrics = reports / "smoke" / "runs" / "reference" / "all" / "metrics.json"
+    metrics.write_text(metrics.read_text().replace("{", '{"edited": 1, ', 1))
+    edited = metrics.read_bytes()
+    proc = lib_command(
+        "render",
+        str(smoke_profile["params"]),
+        "--no-pdf",
+        env={**smoke_profile["env"], "REPORTS_DIR": str(reports)},
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "warning: 1 run is incomplete (first: reference/all: " in proc.stderr
+    assert "checksum mismatch" in proc.stderr
+    html = (reports / "smoke" / "report.html").read_text()
+    said = re.search(
+        r"Incomplete:</strong> 1 of the \d+ runs this report shows is not complete on disk[^<]*", html
+    )
+    assert said and "reference/all: metrics.json: checksum mismatch" in said[0], said
+    assert html.index("Incomplete:") < html.index(">Summary<")
+    assert metrics.read_bytes() == edited
+
+
+def test_the_incomplete_banner_names_three_runs_with_the_file_inside_each_and_counts_the_rest():
+    from aestudy.report.render import incomplete_banner
+
+    why = "/r/smoke/runs/transfer/x/metrics.json: checksum mismatch (truncated or modified)"
+    line = incomplete_banner([(f"transfer/d{d}", why) for d in (5, 10, 15, 20)], 14, "params/smoke.yaml")
+    assert line.startswith("> **Incomplete:** 4 of the 14 runs this report shows are not complete on disk")
+    assert (
+        "transfer/d5: metrics.json: checksum mismatch (truncated or modified)" in line and "/r/" not in line
+    )
+    assert "transfer/d15" in line and "transfer/d20" not in line and "; and 1 more" in line
+    assert line.endswith("`aestudy run params/smoke.yaml` executes them again.")
+    one = incomplete_banner([("theory/all", "interrupted")], 14, "params/smoke.yaml")
+    assert "1 of the 14 runs this report shows is not complete" in one and "(theory/all: interrupted)" in one
+
+
+@pytest.mark.slow
 def test_a_run_folder_the_parameter_file_no_longer_plans_is_left_out_of_the_report(smoke_profile, tmp_path):
     """An earlier plan's folder (here a second theory run, `theory/s9`): `status` names it unplanned,
     and the report neither counts it among its runs nor prints it as a second theory chapter."""

@@ -207,6 +207,27 @@ def counterpart_banner(behind: dict) -> str:
     )
 
 
+def _in_the_run(why: str) -> str:
+    """'metrics.json: checksum mismatch ...' for '/abs/.../runs/transfer/x/metrics.json: checksum ...'."""
+    head, sep, rest = why.partition(": ")
+    return f"{Path(head).name}{sep}{rest}" if sep and "/" in head else why
+
+
+def incomplete_banner(incomplete: list[tuple[str, str]], total: int, params_path) -> str:
+    """The line above the summary of a report rendered while runs are incomplete: a file of theirs
+    no longer matches the checksum their record holds (edited, truncated), or their last execution
+    stopped. The tables hold what the last sweep recorded of them; the line says which and why."""
+    shown = "; ".join(f"{name}: {plain(_in_the_run(why))}" for name, why in incomplete[:3])
+    more = f"; and {len(incomplete) - 3} more" if len(incomplete) > 3 else ""
+    n = len(incomplete)
+    return (
+        f"> **Incomplete:** {n} of the {total} runs this report shows {'is' if n == 1 else 'are'} not complete on "
+        f"disk: a file no longer matches the checksum its run recorded, or the last execution stopped "
+        f"({shown}{more}). The tables hold what the last sweep recorded of {'it' if n == 1 else 'them'}. "
+        f"`aestudy run {params_path}` executes {'it' if n == 1 else 'them'} again."
+    )
+
+
 def stale_banner(stale: list[tuple[str, str]], total: int, params_path, unused: int = 0) -> str:
     """The line above the summary of a report rendered from runs that are out of date (their
     notebook, parameters, upstream runs, data or imported code changed after they ran): how many,
@@ -267,6 +288,7 @@ def render(
     stale: list[tuple[str, str]] = (),
     unplanned: list[str] = (),
     counterpart_behind: dict | None = None,
+    incomplete: list[tuple[str, str]] = (),
 ) -> dict | None:
     """Write reports/<profile>/report.html (and .pdf); returns their paths and timings. With
     `if_changed` (what `run` does), skip when it was rendered from exactly these runs and code.
@@ -274,7 +296,9 @@ def render(
     report cannot tell), said above the summary. `unplanned`: the run folders ("stage/run_id") the
     parameter file no longer plans: the report leaves them out (its tables never held them).
     `counterpart_behind`: how many runs of the profile the report is compared with are not up to
-    date with this checkout (the command's `_counterpart_behind`), said above the summary."""
+    date with this checkout (the command's `_counterpart_behind`), said above the summary.
+    `incomplete`: (run, why) of each run whose files fail their checksums or whose last execution
+    stopped (`status` says "incomplete"), said above the summary too."""
     import papermill as pm
 
     check_has_runs(study)
@@ -282,6 +306,7 @@ def render(
     parts = report_key(study)
     parts["the stale runs"] = hashlib.sha256(repr(sorted(name for name, _ in stale)).encode()).hexdigest()
     parts["the unplanned runs"] = hashlib.sha256(repr(sorted(unplanned)).encode()).hexdigest()
+    parts["the incomplete runs"] = hashlib.sha256(repr(sorted(incomplete)).encode()).hexdigest()
     parts["the compared profile's runs not up to date"] = hashlib.sha256(
         repr(sorted((counterpart_behind or {}).items())).encode()
     ).hexdigest()
@@ -323,6 +348,8 @@ def render(
     if stale:
         unused = unused_runs(pdir, [name for name, _ in stale])
         banners.append(stale_banner(list(stale), len(runs), config.relative(study.path), unused))
+    if incomplete:
+        banners.append(incomplete_banner(list(incomplete), len(runs), config.relative(study.path)))
     if banners:  # under the title, above the summary
         cells = parts[0].cells
         at = next(
