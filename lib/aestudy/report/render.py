@@ -207,6 +207,12 @@ def counterpart_banner(behind: dict) -> str:
     )
 
 
+def _first_few(runs: list[tuple[str, str]], show) -> str:
+    """`show(run, why)` of the first three runs, then how many more."""
+    more = f"; and {len(runs) - 3} more" if len(runs) > 3 else ""
+    return "; ".join(show(name, why) for name, why in runs[:3]) + more
+
+
 def _in_the_run(why: str) -> str:
     """'metrics.json: checksum mismatch ...' for '/abs/.../runs/transfer/x/metrics.json: checksum ...'."""
     head, sep, rest = why.partition(": ")
@@ -217,13 +223,12 @@ def incomplete_banner(incomplete: list[tuple[str, str]], total: int, params_path
     """The line above the summary of a report rendered while runs are incomplete: a file of theirs
     no longer matches the checksum their record holds (edited, truncated), or their last execution
     stopped. The tables hold what the last sweep recorded of them; the line says which and why."""
-    shown = "; ".join(f"{name}: {plain(_in_the_run(why))}" for name, why in incomplete[:3])
-    more = f"; and {len(incomplete) - 3} more" if len(incomplete) > 3 else ""
+    shown = _first_few(incomplete, lambda name, why: f"{name}: {plain(_in_the_run(why))}")
     n = len(incomplete)
     return (
         f"> **Incomplete:** {n} of the {total} runs this report shows {'is' if n == 1 else 'are'} not complete on "
         f"disk: a file no longer matches the checksum its run recorded, or the last execution stopped "
-        f"({shown}{more}). The tables hold what the last sweep recorded of {'it' if n == 1 else 'them'}. "
+        f"({shown}). The tables hold what the last sweep recorded of {'it' if n == 1 else 'them'}. "
         f"`aestudy run {params_path}` executes {'it' if n == 1 else 'them'} again."
     )
 
@@ -234,8 +239,7 @@ def stale_banner(stale: list[tuple[str, str]], total: int, params_path, unused: 
     which (the first few, each with why), whether their last results are shown, and the command
     that updates them. `unused`: how many of them the tables do not count as usable (failed or
     skipped by the last `run`, as `--no-retrain` does: the sections leave their results out)."""
-    shown = "; ".join(f"{name} ({plain(why)})" for name, why in stale[:3])
-    more = f"; and {len(stale) - 3} more" if len(stale) > 3 else ""
+    shown = _first_few(stale, lambda name, why: f"{name} ({plain(why)})")
     n = len(stale)
     if not unused:
         results = f"{'Its' if n == 1 else 'Their'} last results are shown."
@@ -255,7 +259,7 @@ def stale_banner(stale: list[tuple[str, str]], total: int, params_path, unused: 
             f"what it was computed from changed after it ran ({shown}). {results} "
             f"`aestudy run {params_path}` brings it up to date."
             if n == 1
-            else f"what they were computed from changed after they ran ({shown}{more}). {results} "
+            else f"what they were computed from changed after they ran ({shown}). {results} "
             f"`aestudy run {params_path}` brings them up to date."
         )
     )
